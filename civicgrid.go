@@ -1,0 +1,98 @@
+// Package civicgrid holds the domain types of civicgrid and the interfaces its
+// technology packages implement. It imports no storage, transport or UI code:
+// cmd/civicgrid wires the packages together.
+package civicgrid
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Application error codes. Transport packages map them to status codes in one
+// table (see server/errors.go), so handlers never pick a status by hand.
+const (
+	ECONFLICT     = "conflict"     // the object's state forbids the action
+	EINTERNAL     = "internal"     // a bug or an unavailable dependency
+	EINVALID      = "invalid"      // bad input; Details says what and where
+	ENOTFOUND     = "not_found"    // no such object (or not visible to the actor)
+	EOUTSIDE      = "outside"      // a location outside every grid of the jurisdiction
+	ETOOLARGE     = "too_large"    // a body or file over its configured limit
+	EUNAUTHORIZED = "unauthorized" // who is asking is unknown
+	EFORBIDDEN    = "forbidden"    // who is asking may not do this
+)
+
+// Problem is one finding about bad input: where it is and what is wrong.
+type Problem struct {
+	Index  int     `json:"index"`             // feature or row index in the input, -1 when not tied to one
+	Code   string  `json:"code,omitempty"`    // the area code concerned, when known
+	Kind   string  `json:"kind"`              // machine-readable reason, e.g. "ring_not_closed"
+	Detail string  `json:"detail"`            // human-readable reason
+	AreaM2 float64 `json:"area_m2,omitempty"` // size of an overlap, gap or protrusion
+}
+
+func (p Problem) String() string {
+	s := ""
+	if p.Index >= 0 {
+		s = fmt.Sprintf("feature %d: ", p.Index)
+	}
+	if p.Code != "" {
+		s += p.Code + ": "
+	}
+	s += p.Kind + ": " + p.Detail
+	if p.AreaM2 > 0 {
+		s += fmt.Sprintf(" (%.1f m²)", p.AreaM2)
+	}
+	return s
+}
+
+// Error is an application error: a code from the list above, a message meant
+// for the person who sent the request, and optional itemised problems.
+type Error struct {
+	Code     string
+	Message  string
+	Problems []Problem
+}
+
+func (e *Error) Error() string {
+	if len(e.Problems) == 0 {
+		return e.Message
+	}
+	s := fmt.Sprintf("%s (%d problems)", e.Message, len(e.Problems))
+	for i, p := range e.Problems {
+		if i == 10 {
+			s += fmt.Sprintf("\n  … and %d more", len(e.Problems)-10)
+			break
+		}
+		s += "\n  " + p.String()
+	}
+	return s
+}
+
+// Errorf returns an *Error with the given code and formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the application code of err, EINTERNAL for foreign errors
+// and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	default:
+		return EINTERNAL
+	}
+}
+
+// ErrorMessage returns the user-facing message of err; foreign errors get a
+// generic text so internals do not leak to clients.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}
