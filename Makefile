@@ -1,0 +1,50 @@
+# civicgrid — see README.md. `make demo` serves the demo city; `make test` runs everything.
+GO      ?= go
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+ADDR    ?= 127.0.0.1:8080
+DATA    ?= ./civicgrid-data
+
+.PHONY: all build assets demo test test-go test-browser bench bench-large fuzz clean
+
+all: build
+
+## build: the binary at bin/civicgrid, with the web assets embedded
+build: assets
+	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/civicgrid ./cmd/civicgrid
+
+## assets: front-end packages from npm (lockfile), copied into web/static/vendor
+assets: node_modules/.package-lock.json
+	bash scripts/vendor-assets.sh
+
+node_modules/.package-lock.json: package.json package-lock.json
+	bash scripts/ensure-npm.sh
+	npm ci --no-audit --no-fund --loglevel=error
+
+## demo: build, seed the demo city into $(DATA) if empty, serve it at http://$(ADDR)/
+demo: build
+	bin/civicgrid demo --data $(DATA) --addr $(ADDR)
+
+## test: install what the tests need, then vet, unit/integration tests and browser tests
+test: build
+	bash scripts/install-browser-deps.sh
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+	CIVICGRID_BIN=bin/civicgrid node --test --test-concurrency=1 tests/browser/
+
+## bench: benchmarks up to 10⁵ grids (figures go to docs/benchmarks.md)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./...
+
+## bench-large: the same including 10⁶ grids (several GB of memory, minutes)
+bench-large:
+	CIVICGRID_BENCH_LARGE=1 $(GO) test -run '^$$' -bench . -benchmem -cpu 1 -timeout 60m ./...
+
+## fuzz: fuzz the GeoJSON import and the point lookup for FUZZTIME each (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./areaio/
+	$(GO) test -run '^$$' -fuzz FuzzLocate -fuzztime $(FUZZTIME) ./gridindex/
+	$(GO) test -run '^$$' -fuzz FuzzLocateHandler -fuzztime $(FUZZTIME) ./server/
+
+clean:
+	rm -rf bin web/static/vendor test-artifacts
