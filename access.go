@@ -36,3 +36,40 @@ type TokenStore interface {
 	AuthenticateAPIToken(ctx context.Context, secret string) (APIToken, error)
 	RevokeAPIToken(ctx context.Context, id int64) error
 }
+
+// Action names something an actor may ask to do.
+type Action string
+
+const (
+	ActionImportAreas Action = "areas.import"
+	ActionExportAreas Action = "areas.export"
+)
+
+// policy lists, per action, the roles that may take it within their scope.
+var policy = map[Action][]string{
+	ActionImportAreas: {RoleCityAdmin, RoleDistrictAdmin},
+	ActionExportAreas: {RoleCityAdmin, RoleDistrictAdmin},
+}
+
+// Authorize is the one place that decides whether a token may take an action
+// on an object in the area with the given code: its role must be allowed the
+// action, and the code must lie in the token's area subtree.
+func Authorize(t APIToken, action Action, code string) error {
+	for _, role := range policy[action] {
+		if role == t.Role {
+			if !t.Covers(code) {
+				return Errorf(EFORBIDDEN, "%s: area %s lies outside this token's scope %s", action, code, t.AreaCode)
+			}
+			return nil
+		}
+	}
+	return Errorf(EFORBIDDEN, "%s: not allowed for role %s", action, t.Role)
+}
+
+// Grant says that a person holds a role over an area's subtree.
+type Grant struct {
+	Name     string
+	Phone    string
+	Role     string
+	AreaCode string
+}

@@ -213,3 +213,29 @@ type AreaStore interface {
 	// know when to rebuild their spatial index.
 	AreaGeneration(ctx context.Context) (int64, error)
 }
+
+// AreaRef names an area briefly.
+type AreaRef struct {
+	Code  string `json:"code"`
+	Level Level  `json:"level,omitempty"`
+	Name  string `json:"name"`
+}
+
+// Location answers "which grid is this point in".
+type Location struct {
+	Grid       AreaRef
+	Ancestors  []AreaRef // community, street, district, city: nearest first
+	Workers    []Worker
+	OnBoundary bool    // the point lies on an edge or vertex shared with other grids
+	DistanceM  float64 // 0 inside a grid; else metres to the nearest grid within tolerance
+}
+
+// Ancestor returns the ancestor at level l, if any.
+func (l Location) Ancestor(level Level) (AreaRef, bool) {
+	for _, a := range l.Ancestors {
+		if a.Level == level {
+			return a, true
+		}
+	}
+	return AreaRef{}, false
+}

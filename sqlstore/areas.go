@@ -266,3 +266,30 @@ func encodeGeometry(g orb.Geometry) (sql.NullString, [4]sql.NullFloat64, error) 
 }
 
 func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// GrantRoles records, in one transaction, that each person (found by phone,
+// created if new) holds the role over the area's subtree. Granting an existing
+// grant again is a no-op.
+func (db *DB) GrantRoles(ctx context.Context, grants []civicgrid.Grant) error {
+	ms := db.now().UnixMilli()
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		for _, g := range grants {
+			id, err := upsertUser(ctx, tx, g.Name, g.Phone, ms)
+			if err != nil {
+				return err
+			}
+			if _, err = tx.ExecContext(ctx, `INSERT INTO role_grants (user_id, role, area_code, created_at)
+				VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, id, g.Role, g.AreaCode, ms); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// CountGrants counts grants of a role (all roles when role is "").
+func (db *DB) CountGrants(ctx context.Context, role string) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM role_grants WHERE role = $1 OR $1 = ''`, role).Scan(&n)
+	return n, err
+}
