@@ -1,0 +1,113 @@
+// Command civicgrid runs civicgrid: the server, the demo city, migrations,
+// area import and export, and tools for operators.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/civicgrid/civicgrid"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `civicgrid — grid-based community governance (网格化服务管理)
+
+Usage:
+  civicgrid <command> [flags]
+
+Commands:
+  serve      serve the API and web UI from a data directory
+  demo       seed a demo city (Wuhan, 400 grids) if the store is empty, then serve it
+  migrate    apply pending schema migrations (migrate status: list them)
+  import     import areas: civicgrid import areas FILE.geojson
+  export     export areas: civicgrid export areas [--within CODE] [--out FILE]
+  generate   write a generated city as GeoJSON (--grids N scales to 10⁶)
+  token      API tokens: token add --name N --role R --area CODE | token revoke ID
+  version    print the version
+
+Run 'civicgrid <command> -h' for the flags of a command.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "civicgrid:", err)
+		os.Exit(1)
+	}
+}
+
+// run dispatches a command line; tests call it directly.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, rest, stdout, stderr, false)
+	case "demo":
+		return cmdServe(ctx, rest, stdout, stderr, true)
+	case "migrate":
+		return cmdMigrate(ctx, rest, stdout, stderr)
+	case "import":
+		return cmdImport(ctx, rest, stdout, stderr)
+	case "export":
+		return cmdExport(ctx, rest, stdout, stderr)
+	case "generate":
+		return cmdGenerate(ctx, rest, stdout, stderr)
+	case "token":
+		return cmdToken(ctx, rest, stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "civicgrid", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// newFlags makes a flag set that prints its usage to stderr and returns
+// errors instead of exiting.
+func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: civicgrid %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// dataFlag adds --data with its default from CIVICGRID_DATA.
+func dataFlag(fs *flag.FlagSet) *string {
+	def := os.Getenv("CIVICGRID_DATA")
+	if def == "" {
+		def = "./civicgrid-data"
+	}
+	return fs.String("data", def, "data directory of the embedded store (env CIVICGRID_DATA)")
+}
+
+// describe formats an error with its itemised problems for a terminal.
+func describe(err error) error {
+	var e *civicgrid.Error
+	if errors.As(err, &e) {
+		return errors.New(e.Error())
+	}
+	return err
+}

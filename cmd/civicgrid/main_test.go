@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/areaio"
+)
+
+func runCmd(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, &out, &errOut)
+	return out.String() + errOut.String(), err
+}
+
+func decodeFile(t *testing.T, path string) []civicgrid.Area {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	areas, err := areaio.Decode(f, areaio.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return areas
+}
+
+// comparable strips what a store adds (ids, validity) so files compare.
+func comparable(areas []civicgrid.Area) []civicgrid.Area {
+	out := make([]civicgrid.Area, len(areas))
+	for i, a := range areas {
+		a.ID, a.ValidFrom, a.ValidTo = 0, time.Time{}, time.Time{}
+		for j := range a.Workers {
+			a.Workers[j].UserID = 0
+		}
+		if len(a.Workers) == 0 {
+			a.Workers = nil
+		}
+		out[i] = a
+	}
+	return out
+}
+
+// TestImportExportRoundTrip: generate → import → export gives back the same
+// areas, through the real SQLite store.
+func TestImportExportRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	city := filepath.Join(dir, "city.geojson")
+	back := filepath.Join(dir, "back.geojson")
+	if out, err := runCmd(t, "generate", "--grids", "400", "--out", city); err != nil {
+		t.Fatal(out, err)
+	}
+	out, err := runCmd(t, "import", "areas", "--data", data, city)
+	if err != nil {
+		t.Fatal(out, err)
+	}
+	if !strings.Contains(out, "unchanged") || strings.Contains(out, " 0 created") {
+		t.Fatalf("import said %q", out)
+	}
+	if out, err := runCmd(t, "export", "areas", "--data", data, "--with-personal-data", "--out", back); err != nil {
+		t.Fatal(out, err)
+	}
+	want, got := comparable(decodeFile(t, city)), comparable(decodeFile(t, back))
+	if len(got) != len(want) {
+		t.Fatalf("exported %d areas, imported %d", len(got), len(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Fatalf("area %d differs after the round trip:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+	// Importing the same file again changes nothing.
+	out, err = runCmd(t, "import", "areas", "--data", data, city)
+	if err != nil || !strings.Contains(out, "0 created, 0 redrawn") {
+		t.Fatalf("re-import: %q %v", out, err)
+	}
+	// The default export masks phones.
+	masked := filepath.Join(dir, "masked.geojson")
+	if out, err := runCmd(t, "export", "areas", "--data", data, "--within", "420102", "--out", masked); err != nil {
+		t.Fatal(out, err)
+	}
+	for _, a := range decodeFile(t, masked) {
+		if !strings.HasPrefix(a.Code, "420102") {
+			t.Fatalf("--within 420102 exported %s", a.Code)
+		}
+		for _, w := range a.Workers {
+			if !strings.Contains(w.Phone, "****") {
+				t.Fatalf("unmasked phone in a default export: grid %s", a.Code)
+			}
+		}
+	}
+}
+
+func TestImportBadFileChangesNothing(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	bad := filepath.Join(dir, "bad.geojson")
+	os.WriteFile(bad, []byte(`{"type":"FeatureCollection","features":[
+		{"type":"Feature","properties":{"level":"district","code":"420102","name":"江岸区"},"geometry":null},
+		{"type":"Feature","properties":{"level":"street","code":"420103001","name":"错","parent":"420102"},
+		 "geometry":{"type":"Polygon","coordinates":[[[114.3,30.6],[114.31,30.6],[114.31,30.61],[114.3,30.61],[114.3,30.6]]]}}]}`), 0o644)
+	out, err := runCmd(t, "import", "areas", "--data", data, bad)
+	if err == nil || !strings.Contains(err.Error(), "nothing imported") || !strings.Contains(err.Error(), "420103001") {
+		t.Fatalf("want a clear error naming the code, got %q %v", out, err)
+	}
+	export := filepath.Join(dir, "export.geojson")
+	if out, err := runCmd(t, "export", "areas", "--data", data, "--out", export); err != nil {
+		t.Fatal(out, err)
+	}
+	if areas := decodeFile(t, export); len(areas) != 0 {
+		t.Fatalf("a rejected import left %d areas", len(areas))
+	}
+}
+
+func TestMigrateAndVersion(t *testing.T) {
+	data := t.TempDir()
+	out, err := runCmd(t, "migrate", "--data", data)
+	if err != nil || !regexp.MustCompile(`0001 .* applied`).MatchString(out) {
+		t.Fatalf("migrate: %q %v", out, err)
+	}
+	out, err = runCmd(t, "migrate", "status", "--data", data)
+	if err != nil || strings.Contains(out, "pending") {
+		t.Fatalf("migrate status: %q %v", out, err)
+	}
+	if _, err := runCmd(t, "migrate", "sideways", "--data", data); err == nil {
+		t.Fatal("unknown migrate action accepted")
+	}
+	if out, err := runCmd(t, "version"); err != nil || !strings.HasPrefix(out, "civicgrid ") {
+		t.Fatalf("version: %q %v", out, err)
+	}
+	if _, err := runCmd(t, "frobnicate"); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+}
+
+// TestDemoServes starts `demo` on a free port and asks it where a point is.
+func TestDemoServes(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw, _ := os.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, pw, os.Stderr)
+		pw.Close()
+	}()
+	var base, token string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := sc.Text()
+		if m := regexp.MustCompile(`at (http://\S+/)`).FindStringSubmatch(line); m != nil {
+			base = m[1]
+		}
+		if strings.HasPrefix(strings.TrimSpace(line), "cgt_") {
+			token = strings.TrimSpace(line)
+			break
+		}
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	if base == "" || token == "" {
+		t.Fatalf("demo did not print its URL and token (url %q)", base)
+	}
+	resp, err := http.Get(base + "api/v1/locate?lat=30.5928&lng=114.2986")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var loc struct{ Grid struct{ Code string } }
+	json.NewDecoder(resp.Body).Decode(&loc)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(loc.Grid.Code) != 15 {
+		t.Fatalf("demo locate: %d %+v", resp.StatusCode, loc)
+	}
+	req, _ := http.NewRequest("GET", base+"api/v1/admin/areas/export?within=420102", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("demo token rejected: %d", resp.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("demo did not stop cleanly: %v", err)
+	}
+}

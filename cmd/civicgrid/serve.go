@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+
+	"os"
+	"time"
+
+	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/areaio"
+	"github.com/civicgrid/civicgrid/democity"
+	"github.com/civicgrid/civicgrid/locate"
+	"github.com/civicgrid/civicgrid/server"
+	"github.com/civicgrid/civicgrid/sqlstore"
+	"github.com/civicgrid/civicgrid/web"
+)
+
+// cmdServe runs `serve`, or `demo` when demo is set: the same server, after
+// seeding the demo city into an empty store.
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo bool) error {
+	name := "serve"
+	if demo {
+		name = "demo"
+	}
+	fs := newFlags(name, name+" [flags]", stderr)
+	data := dataFlag(fs)
+	addr := fs.String("addr", envOr("CIVICGRID_ADDR", "127.0.0.1:8080"), "listen address HOST:PORT (env CIVICGRID_ADDR)")
+	tileURL := fs.String("tile-url", os.Getenv("CIVICGRID_TILE_URL"), "map tile URL template, e.g. https://tile.example.org/{z}/{x}/{y}.png (env CIVICGRID_TILE_URL); empty draws grids without a base map. Chinese providers serve GCJ-02 tiles: civicgrid's WGS-84 grids will look offset on them")
+	tileAttribution := fs.String("tile-attribution", os.Getenv("CIVICGRID_TILE_ATTRIBUTION"), "attribution text for the tile layer")
+	nearest := fs.Float64("nearest-max-m", locate.DefaultOptions.NearestMaxMeters, "a point outside every grid but within this many metres of one is given to the nearest grid (0: never)")
+	maxImport := fs.Int64("max-import-bytes", 64<<20, "largest area import accepted over the API")
+	seed := fs.Int64("seed", 1, "demo only: seed of the generated city")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	start := time.Now()
+	db, err := sqlstore.OpenSQLite(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	var demoToken string
+	if demo {
+		if demoToken, err = seedDemo(ctx, db, *seed, stdout); err != nil {
+			return err
+		}
+	}
+	locator, err := locate.New(ctx, db, locate.Options{NearestMaxMeters: *nearest})
+	if err != nil {
+		return err
+	}
+	ui, err := web.New(web.Config{TileURL: *tileURL, TileAttribution: *tileAttribution, Center: [2]float64{114.30, 30.58}, Zoom: 13}, db)
+	if err != nil {
+		return err
+	}
+	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}}, db, locator, ui.Register)
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	url := "http://" + ln.Addr().String() + "/"
+	fmt.Fprintf(stdout, "civicgrid %s serving %d grids from %s at %s (ready in %s)\n",
+		version, locator.Grids(), *data, url, time.Since(start).Round(time.Millisecond))
+	if demo {
+		fmt.Fprintf(stdout, "\nDemo admin API token (valid 24 h, scope 4201 武汉市):\n  %s\n", demoToken)
+		fmt.Fprintf(stdout, "Try:\n  curl '%sapi/v1/locate?lat=30.5928&lng=114.2986'\n", url)
+		fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%sapi/v1/admin/areas/export?within=420102' -o jiangan.geojson\n", demoToken, url)
+	}
+	slog.Info("listening", "addr", ln.Addr().String())
+	go refreshLoop(ctx, locator)
+	return srv.Serve(ctx, ln)
+}
+
+// refreshLoop picks up area imports made by other processes (the CLI, other
+// instances) by watching the area generation.
+func refreshLoop(ctx context.Context, locator *locate.Service) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if changed, err := locator.Refresh(ctx); err != nil {
+				slog.Error("refresh grid index", "err", err)
+			} else if changed {
+				slog.Info("grid index rebuilt", "grids", locator.Grids(), "generation", locator.Generation())
+			}
+		}
+	}
+}
+
+// seedDemo fills an empty store with the demo city and its people, and
+// returns a fresh demo admin token.
+func seedDemo(ctx context.Context, db *sqlstore.DB, seed int64, stdout io.Writer) (string, error) {
+	existing, err := db.CurrentAreas(ctx, civicgrid.AreaFilter{Level: civicgrid.LevelGrid, Limit: 1})
+	if err != nil {
+		return "", err
+	}
+	if len(existing) == 0 {
+		city, err := democity.Generate(democity.Options{Seed: seed})
+		if err != nil {
+			return "", err
+		}
+		res, err := areaio.ImportAreas(ctx, db, city.Areas, areaio.Options{})
+		if err != nil {
+			return "", fmt.Errorf("seed demo city: %w", describe(err))
+		}
+		grants := make([]civicgrid.Grant, 0, len(city.People))
+		for _, p := range city.People {
+			grants = append(grants, civicgrid.Grant{Name: p.Name, Phone: p.Phone, Role: p.Role, AreaCode: p.AreaCode})
+		}
+		if err := db.GrantRoles(ctx, grants); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(stdout, "Seeded the demo city: %s areas, %d people.\n", res, len(grants))
+	}
+	secret, _, err := db.CreateAPIToken(ctx, civicgrid.APIToken{
+		Name: "demo-admin", Role: civicgrid.RoleCityAdmin, AreaCode: "4201", ExpiresAt: time.Now().Add(24 * time.Hour)})
+	return secret, err
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/sqlstore"
+)
+
+func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "add" && args[0] != "revoke") {
+		return fmt.Errorf("token: want 'token add --name N --role R --area CODE [--ttl D]' or 'token revoke ID'")
+	}
+	fs := newFlags("token", "token add|revoke [flags]", stderr)
+	data := dataFlag(fs)
+	name := fs.String("name", "", "what the token is for (add)")
+	role := fs.String("role", "", "role the token acts with: city_admin or district_admin (add)")
+	area := fs.String("area", "", "area code whose subtree the token may act on (add)")
+	ttl := fs.Duration("ttl", 90*24*time.Hour, "lifetime of the token (add); 0 for no expiry")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	db, err := sqlstore.OpenSQLite(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if args[0] == "revoke" {
+		id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+		if err != nil {
+			return fmt.Errorf("token revoke: %q is not a token id", fs.Arg(0))
+		}
+		if err := db.RevokeAPIToken(ctx, id); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "token %d revoked\n", id)
+		return nil
+	}
+	if *role != civicgrid.RoleCityAdmin && *role != civicgrid.RoleDistrictAdmin {
+		return fmt.Errorf("token add: --role must be %s or %s", civicgrid.RoleCityAdmin, civicgrid.RoleDistrictAdmin)
+	}
+	if *area == "" {
+		return fmt.Errorf("token add: --area CODE is required (the token acts on that area's subtree)")
+	}
+	t := civicgrid.APIToken{Name: *name, Role: *role, AreaCode: *area}
+	if *ttl > 0 {
+		t.ExpiresAt = time.Now().Add(*ttl)
+	}
+	secret, id, err := db.CreateAPIToken(ctx, t)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "token %d created; it is shown only now:\n%s\n", id, secret)
+	return nil
+}

@@ -1,0 +1,91 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/areaio"
+)
+
+// authenticate returns the API token of the request's bearer credential.
+func (s *Server) authenticate(r *http.Request) (civicgrid.APIToken, error) {
+	h := r.Header.Get("Authorization")
+	secret, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || secret == "" {
+		return civicgrid.APIToken{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "this endpoint needs an API token: Authorization: Bearer <token>")
+	}
+	return s.store.AuthenticateAPIToken(r.Context(), secret)
+}
+
+// handleImport: POST /api/v1/admin/areas/import — a GeoJSON FeatureCollection
+// of areas (docs/area-format.md). All or nothing: any problem rejects the
+// whole file with every problem listed.
+func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
+	tok, err := s.authenticate(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	// Refuse early a token that could import nothing at all.
+	if err := civicgrid.Authorize(tok, civicgrid.ActionImportAreas, tok.AreaCode); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	opts := s.cfg.Import
+	opts.MaxBytes = s.cfg.MaxImportBytes
+	areas, err := areaio.Decode(http.MaxBytesReader(w, r.Body, s.cfg.MaxImportBytes+1), opts)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	for _, a := range areas {
+		if err := civicgrid.Authorize(tok, civicgrid.ActionImportAreas, a.Code); err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
+	res, err := areaio.ImportAreas(r.Context(), s.store, areas, opts)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if _, err := s.locator.Refresh(r.Context()); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// handleExport: GET /api/v1/admin/areas/export?within=CODE — the current
+// areas as GeoJSON, grid workers' phones masked.
+func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
+	tok, err := s.authenticate(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	within := r.URL.Query().Get("within")
+	if within == "" {
+		within = tok.AreaCode
+	}
+	if err := civicgrid.Authorize(tok, civicgrid.ActionExportAreas, within); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	areas, err := s.store.CurrentAreas(r.Context(), civicgrid.AreaFilter{Within: within})
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	for i := range areas {
+		for j := range areas[i].Workers {
+			areas[i].Workers[j].Phone = civicgrid.MaskPhone(areas[i].Workers[j].Phone)
+		}
+	}
+	w.Header().Set("Content-Type", "application/geo+json; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="areas-`+within+`.geojson"`)
+	if err := areaio.Encode(w, areas); err != nil {
+		writeError(w, r, err)
+	}
+}

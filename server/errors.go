@@ -1,0 +1,58 @@
+package server
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"github.com/civicgrid/civicgrid"
+)
+
+// statusOf maps application error codes to HTTP status codes, in one table.
+var statusOf = map[string]int{
+	civicgrid.ECONFLICT:     http.StatusConflict,
+	civicgrid.EINVALID:      http.StatusBadRequest,
+	civicgrid.ENOTFOUND:     http.StatusNotFound,
+	civicgrid.EOUTSIDE:      http.StatusUnprocessableEntity,
+	civicgrid.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	civicgrid.EUNAUTHORIZED: http.StatusUnauthorized,
+	civicgrid.EFORBIDDEN:    http.StatusForbidden,
+	civicgrid.EINTERNAL:     http.StatusInternalServerError,
+}
+
+type errorBody struct {
+	Error struct {
+		Code     string              `json:"code"`
+		Message  string              `json:"message"`
+		Problems []civicgrid.Problem `json:"problems,omitempty"`
+	} `json:"error"`
+}
+
+// writeError answers with the error's status and a JSON body; internal errors
+// are logged and shown to the client only as "internal error".
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := civicgrid.ErrorCode(err)
+	if code == civicgrid.EINTERNAL {
+		slog.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	var body errorBody
+	body.Error.Code = code
+	body.Error.Message = civicgrid.ErrorMessage(err)
+	if e, ok := err.(*civicgrid.Error); ok {
+		body.Error.Problems = e.Problems
+	}
+	if code == civicgrid.EUNAUTHORIZED {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="civicgrid"`)
+	}
+	writeJSON(w, statusOf[code], body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		slog.Debug("write response", "err", err)
+	}
+}

@@ -1,0 +1,304 @@
+// Browser tests of the map page: a real civicgrid demo server, Debian's
+// chromium driven by playwright-core. Run with `node --test tests/browser/`
+// after `make build` and scripts/install-browser-deps.sh. Screenshots go to
+// test-artifacts/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = path.resolve(root, process.env.CIVICGRID_BIN || 'bin/civicgrid');
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+const artifacts = path.join(root, 'test-artifacts');
+const require = createRequire(import.meta.url);
+
+const T = 60_000; // per-test limit: generous for a 2-core machine
+
+let server; // the demo server's child process
+let serverLog = '';
+let base; // http://127.0.0.1:PORT
+let context; // the browser (one persistent context on a fresh profile)
+const tmpDirs = [];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHealth(url, proc, deadlineMs) {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`civicgrid exited (${proc.exitCode ?? proc.signalCode}) before it was healthy:\n${serverLog}`);
+    }
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`civicgrid not healthy after ${deadlineMs} ms:\n${serverLog}`);
+    await new Promise((r) => setTimeout(r, 100)); // poll interval, not a wait for the page
+  }
+}
+
+function stopServer() {
+  if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+}
+// Kill the server however the run ends.
+process.on('exit', stopServer);
+
+before(async () => {
+  await mkdir(artifacts, { recursive: true });
+  const data = await mkdtemp(path.join(os.tmpdir(), 'civicgrid-data-'));
+  const profile = await mkdtemp(path.join(os.tmpdir(), 'civicgrid-chromium-'));
+  tmpDirs.push(data, profile);
+
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(bin, ['demo', '--addr', `127.0.0.1:${port}`, '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server.on('error', (err) => { serverLog += `spawn ${bin}: ${err.message}\n`; });
+  server.stdout.on('data', (b) => { serverLog += b; });
+  server.stderr.on('data', (b) => { serverLog += b; });
+  await waitForHealth(`${base}/healthz`, server, 60_000);
+
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+    viewport: { width: 1280, height: 800 },
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+  });
+});
+
+after(async () => {
+  try {
+    if (context) await context.close();
+  } finally {
+    if (server && server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGTERM');
+      const timer = setTimeout(stopServer, 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    for (const d of tmpDirs) await rm(d, { recursive: true, force: true });
+  }
+});
+
+// withPage opens a page at the given size, runs fn, screenshots the page as
+// NAME.png (NAME-failed.png when fn throws) and closes it.
+async function withPage(name, viewport, fn) {
+  await context.clearCookies();
+  const page = await context.newPage();
+  await page.setViewportSize(viewport);
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => {
+    // 404 and 422 are expected answers (unknown codes, places outside every grid).
+    if (msg.type() === 'error' && !/status of (404|422)/.test(msg.text())) errors.push(msg.text());
+  });
+  try {
+    await fn(page);
+    assert.deepEqual(errors, [], 'errors in the page');
+    await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+  } catch (err) {
+    await page.screenshot({ path: path.join(artifacts, `${name}-failed.png`), fullPage: true }).catch(() => {});
+    if (errors.length) err.message += `\npage errors:\n  ${errors.join('\n  ')}`;
+    throw err;
+  } finally {
+    await page.close();
+  }
+}
+
+// openMap loads the map page and waits until every grid is drawn.
+async function openMap(page, query = '') {
+  await page.goto(`${base}/${query}`, { waitUntil: 'networkidle' });
+  await page.waitForSelector('#map[data-state="ready"]');
+  await page.waitForFunction(() => document.querySelectorAll('#map svg path[data-code]').length >= 400);
+}
+
+// gridOnScreen finds a point of the map, near its centre, where a grid is
+// the topmost thing, and returns the point and that grid's code.
+async function gridOnScreen(page) {
+  const hit = await page.evaluate(() => {
+    const r = document.getElementById('map').getBoundingClientRect();
+    const cx = r.left + r.width / 2, cy = r.top + r.height / 2;
+    for (let d = 0; d < Math.min(r.width, r.height) / 2; d += 7) {
+      for (const [dx, dy] of [[0, 0], [d, 0], [-d, 0], [0, d], [0, -d], [d, d], [-d, -d]]) {
+        const x = cx + dx, y = cy + dy;
+        const el = document.elementFromPoint(x, y);
+        const code = el && el.closest('path[data-code]') && el.getAttribute('data-code');
+        if (code) return { x, y, code };
+      }
+    }
+    return null;
+  });
+  assert.ok(hit, 'no grid found on screen');
+  return hit;
+}
+
+async function getJSON(url) {
+  const res = await fetch(base + url);
+  assert.equal(res.status, 200, `GET ${url}`);
+  return res.json();
+}
+
+const codeRE = /^\d{15}$/;
+
+test('the map draws every grid and a clicked grid opens its panel (1280×800, zh-CN)', { timeout: T }, async () => {
+  await withPage('map-1280-zh', { width: 1280, height: 800 }, async (page) => {
+    await openMap(page);
+    assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+    assert.ok(await page.locator('#map svg path').count() >= 400, 'fewer than 400 paths');
+    assert.match(await page.locator('h1').innerText(), /网格地图/);
+    await page.locator('[data-testid="grid-panel"]').waitFor({ state: 'visible' });
+
+    const { x, y, code } = await gridOnScreen(page);
+    assert.match(code, codeRE);
+    await page.mouse.click(x, y);
+    const shown = page.locator('[data-testid="grid-panel"] [data-testid="grid-code"]');
+    await shown.waitFor();
+    assert.equal((await shown.innerText()).trim(), code);
+
+    // Ancestors come from the API; the panel shows the grid's community.
+    const area = await getJSON(`/api/v1/areas/${code}`);
+    const community = area.ancestors.find((a) => a.level === 'community');
+    assert.ok(community, 'grid without community');
+    await page.locator('[data-testid="grid-panel"]', { hasText: community.name }).waitFor();
+    const panelText = await page.locator('[data-testid="grid-panel"]').innerText();
+    for (const w of area.workers || []) {
+      assert.match(w.phone, /^\d{3}\*{4}\d{4}$/, 'API phone not masked');
+      assert.ok(panelText.includes(w.phone), `panel lacks worker phone ${w.phone}`);
+    }
+    assert.ok(!/(?<!\d)1\d{10}(?!\d)/.test(panelText), 'an unmasked phone number is shown');
+    const details = page.locator('[data-testid="grid-panel"] a[href="/grids/' + code + '"]');
+    assert.equal(await details.count(), 1, 'no link to the grid page');
+  });
+});
+
+test('switching to English shows English text and is remembered', { timeout: T }, async () => {
+  await withPage('map-1280-en', { width: 1280, height: 800 }, async (page) => {
+    await openMap(page);
+    await Promise.all([page.waitForURL(/lang=en/), page.locator('a[data-lang-switch][lang="en"]').click()]);
+    await page.waitForSelector('#map[data-state="ready"]');
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    assert.match(await page.locator('h1').innerText(), /grid map/);
+    await page.getByRole('heading', { name: 'Find a grid by code' }).waitFor();
+    await page.getByText('Browse by district').waitFor();
+
+    // The cookie keeps English without ?lang=.
+    await openMap(page);
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    const { x, y, code } = await gridOnScreen(page);
+    await page.mouse.click(x, y);
+    await page.locator('[data-testid="grid-panel"]', { hasText: 'Grid code' }).waitFor();
+    assert.equal((await page.locator('[data-testid="grid-code"]').innerText()).trim(), code);
+  });
+});
+
+test('find a grid by code: with the script, and through the form target', { timeout: T }, async () => {
+  const fc = await getJSON('/api/v1/areas.geojson?level=grid');
+  assert.ok(fc.features.length >= 400, `only ${fc.features.length} grids`);
+  const target = fc.features[Math.floor(fc.features.length * 0.37)].properties.code;
+  assert.match(target, codeRE);
+
+  await withPage('find-1280-zh', { width: 1280, height: 800 }, async (page) => {
+    await openMap(page);
+    const input = page.getByLabel('网格编码');
+    await input.fill(target.slice(0, 6) + ' ' + target.slice(6)); // spaces are forgiven
+    await input.press('Enter');
+    await page.locator('[data-testid="grid-code"]', { hasText: target }).waitFor();
+    assert.equal(await page.locator(`#map path[data-code="${target}"]`).count(), 1);
+    assert.match(page.url(), new RegExp(`#code=${target}$`));
+
+    await input.fill('420102999999999');
+    await input.press('Enter');
+    await page.locator('#find-error', { hasText: '420102999999999' }).waitFor();
+    assert.equal(await input.getAttribute('aria-invalid'), 'true');
+
+    await input.fill('12ab');
+    await input.press('Enter');
+    await page.locator('#find-error', { hasText: '不是有效的编码' }).waitFor();
+  });
+
+  await withPage('grid-page-zh', { width: 1280, height: 800 }, async (page) => {
+    // Without the script the form goes to /find, which redirects.
+    await page.goto(`${base}/find?code=${target}`, { waitUntil: 'networkidle' });
+    assert.ok(page.url().endsWith(`/grids/${target}`), page.url());
+    assert.equal((await page.locator('[data-testid="area-code"]').innerText()).trim(), target);
+    const text = await page.locator('main').innerText();
+    assert.ok(!/(?<!\d)1\d{10}(?!\d)/.test(text), 'an unmasked phone number is shown');
+    const res = await page.goto(`${base}/find?code=420102999999999`);
+    assert.equal(res.status(), 404);
+    await page.locator('#find-error', { hasText: '420102999999999' }).waitFor();
+  });
+});
+
+test('the map works on a 360×740 phone screen', { timeout: T }, async () => {
+  await withPage('map-360-zh', { width: 360, height: 740 }, async (page) => {
+    await openMap(page);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
+    await page.locator('#find-code').waitFor({ state: 'visible' });
+    const { x, y, code } = await gridOnScreen(page);
+    await page.mouse.click(x, y);
+    const shown = page.locator('[data-testid="grid-code"]');
+    await shown.waitFor({ state: 'visible' });
+    assert.equal((await shown.innerText()).trim(), code);
+    assert.ok(await shown.isVisible());
+  });
+});
+
+async function axeViolations(page) {
+  const source = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(source); // evaluate is not subject to the page's CSP
+  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+function describeViolations(vs) {
+  return vs.map((v) => `${v.impact} ${v.id}: ${v.help}\n    ${v.nodes.slice(0, 5).map((n) => n.target.join(' ')).join('\n    ')}`).join('\n');
+}
+
+for (const lang of ['zh-CN', 'en']) {
+  test(`no serious accessibility violations on the map page (${lang})`, { timeout: T }, async () => {
+    await withPage(`axe-map-${lang}`, { width: 1280, height: 800 }, async (page) => {
+      await openMap(page, `?lang=${lang}`);
+      const { x, y } = await gridOnScreen(page);
+      await page.mouse.click(x, y); // check the panel too
+      await page.locator('[data-testid="grid-code"]').waitFor();
+      await page.waitForLoadState('networkidle');
+      const vs = await axeViolations(page);
+      assert.equal(vs.length, 0, describeViolations(vs));
+    });
+  });
+}
+
+test('no serious accessibility violations on a grid page', { timeout: T }, async () => {
+  const fc = await getJSON('/api/v1/areas.geojson?level=grid');
+  const code = fc.features[0].properties.code;
+  await withPage('axe-grid-page', { width: 360, height: 740 }, async (page) => {
+    await page.goto(`${base}/grids/${code}`, { waitUntil: 'networkidle' });
+    const vs = await axeViolations(page);
+    assert.equal(vs.length, 0, describeViolations(vs));
+  });
+});

@@ -1,0 +1,487 @@
+// Package web is civicgrid's browser UI: the map of the city's grids, one
+// server-rendered page per area and find-by-code, in zh-CN and English.
+//
+// Every page is complete HTML before any script runs (find-by-code and the
+// district → street → community → grid links work without JavaScript); the
+// map script then draws the grids with Leaflet from the JSON API. Templates,
+// message catalogues and static files are embedded in the binary.
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"github.com/civicgrid/civicgrid"
+)
+
+// The parent static folder is embedded, not static/vendor itself, so the
+// package compiles before scripts/vendor-assets.sh has copied Leaflet there.
+//
+//go:embed templates i18n static
+var files embed.FS
+
+// leafletJS is the vendored file whose presence means the map can be drawn.
+const leafletJS = "vendor/leaflet/leaflet.js"
+
+// Config sets up the map.
+type Config struct {
+	// TileURL is a Leaflet tile URL template for a base map, such as
+	// https://tiles.example.org/{z}/{x}/{y}.png. Empty (the default) draws the
+	// grids on a plain background: no tile server is needed or contacted.
+	//
+	// civicgrid stores WGS-84 coordinates (what GPS reports). Tiles from
+	// Chinese map providers are drawn in GCJ-02, the shifted datum required
+	// for maps published in China, so WGS-84 grids laid on them appear offset
+	// by a few hundred metres unless the coordinates are converted first.
+	TileURL string
+	// TileAttribution is shown in the map's corner when TileURL is set
+	// (plain text).
+	TileAttribution string
+	// Center (longitude, latitude) and Zoom give the first view while the
+	// grids load, and the view of a city too large to show whole. A city
+	// that fits is shown whole once loaded. Zero values mean China at zoom 4.
+	Center [2]float64
+	Zoom   int
+}
+
+// UI serves the web pages. Create it with New and add its routes to a mux
+// with Register.
+type UI struct {
+	cfg    Config
+	areas  civicgrid.AreaStore
+	static fs.FS
+	hashes map[string]string // static file → short content hash, for cache busting
+	hasMap bool              // Leaflet is vendored
+	cats   map[string]catalogue
+	pages  map[string]*template.Template
+}
+
+// New returns the UI over areas. It fails only if the embedded files are
+// broken, which is a build error.
+func New(cfg Config, areas civicgrid.AreaStore) (*UI, error) {
+	static, err := fs.Sub(files, "static")
+	if err != nil {
+		return nil, err
+	}
+	ui := &UI{cfg: cfg, areas: areas, static: static, hashes: map[string]string{}}
+	err = fs.WalkDir(static, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(static, p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		ui.hashes[p] = hex.EncodeToString(sum[:6])
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	_, ui.hasMap = ui.hashes[leafletJS]
+	if ui.cats, err = loadCatalogues(files); err != nil {
+		return nil, err
+	}
+	if ui.pages, err = ui.parseTemplates(); err != nil {
+		return nil, err
+	}
+	return ui, nil
+}
+
+// Register adds the UI's routes to mux (Go 1.22 patterns).
+func (ui *UI) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", ui.handleMap)
+	mux.HandleFunc("GET /static/", ui.handleStatic)
+	mux.HandleFunc("GET /grids/{code}", ui.handleArea)
+	mux.HandleFunc("GET /find", ui.handleFind)
+}
+
+func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
+	funcs := template.FuncMap{
+		// asset gives the URL of a static file with its content hash, so the
+		// file can be cached for a year and still change with each release.
+		"asset": func(name string) string {
+			if h, ok := ui.hashes[name]; ok {
+				return "/static/" + name + "?v=" + h
+			}
+			return "/static/" + name
+		},
+	}
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/partials.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*template.Template{}
+	for _, name := range []string{"map", "area", "find"} {
+		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
+		if err != nil {
+			return nil, err
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// page is what every template gets. The catalogue's T method gives the
+// messages of the page's language: {{.T "key"}}, {{$.T "key" "name" value}}.
+type page struct {
+	catalogue
+	Lang     string
+	Title    string
+	LangNav  []langLink
+	HasMap   bool
+	Message  string // an error or notice shown above the find form
+	FindCode string // the code to show in the find form
+	// the map page
+	City      string
+	Directory []dirEntry
+	Config    *jsConfig
+	// the area page
+	Area *areaView
+}
+
+type langLink struct {
+	Lang, Label, URL string
+	Current          bool
+}
+
+type dirEntry struct {
+	Code, Name string
+	Children   []dirEntry
+}
+
+// jsConfig is handed to the map script in a JSON block, with the messages it
+// shows, so no text is written in the script itself.
+type jsConfig struct {
+	Lang            string            `json:"lang"`
+	TileURL         string            `json:"tileURL,omitempty"`
+	TileAttribution string            `json:"tileAttribution,omitempty"`
+	Center          *[2]float64       `json:"center,omitempty"` // lng, lat
+	Zoom            int               `json:"zoom,omitempty"`
+	Messages        map[string]string `json:"messages"`
+}
+
+type areaLink struct {
+	Code, Name string
+	Level      civicgrid.Level
+}
+
+type areaView struct {
+	areaLink
+	Ancestors    []areaLink // the city first
+	ValidFrom    time.Time
+	Workers      []civicgrid.Worker // phones masked
+	Children     []areaLink
+	ChildLevel   civicgrid.Level
+	MoreChildren bool
+	Outline      *outline
+}
+
+// maxChildren bounds the list of sub-areas on an area page.
+const maxChildren = 500
+
+func (ui *UI) newPage(w http.ResponseWriter, r *http.Request) *page {
+	lang := pickLang(w, r)
+	p := &page{catalogue: ui.cats[lang], Lang: lang, HasMap: ui.hasMap}
+	labels := map[string]string{"zh-CN": "中文", "en": "English"}
+	for _, l := range languages {
+		q := r.URL.Query()
+		q.Set("lang", l)
+		p.LangNav = append(p.LangNav, langLink{Lang: l, Label: labels[l], URL: r.URL.Path + "?" + q.Encode(), Current: l == lang})
+	}
+	return p
+}
+
+// render writes a page, rendered first to a buffer so that a template error
+// becomes a clean 500 rather than half a page.
+func (ui *UI) render(w http.ResponseWriter, status int, name string, p *page) {
+	var buf bytes.Buffer
+	if err := ui.pages[name].ExecuteTemplate(&buf, "layout.html", p); err != nil {
+		slog.Error("render page", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Vary", "Cookie, Accept-Language")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func (ui *UI) renderError(w http.ResponseWriter, r *http.Request, p *page, err error) {
+	slog.Error("web page", "path", r.URL.Path, "err", err)
+	p.Title = p.catalogue["site.error_title"]
+	p.Message = p.catalogue["site.error_body"]
+	ui.render(w, http.StatusInternalServerError, "find", p)
+}
+
+// handleMap serves the map page: the find form, the map and a directory of
+// districts and streets.
+func (ui *UI) handleMap(w http.ResponseWriter, r *http.Request) {
+	p := ui.newPage(w, r)
+	ctx := r.Context()
+	if cities, err := ui.areas.CurrentAreas(ctx, civicgrid.AreaFilter{Level: civicgrid.LevelCity, Limit: 1}); err == nil && len(cities) > 0 {
+		p.City = cities[0].Name
+	}
+	if p.City != "" {
+		p.Title, _ = p.T("map.title", "city", p.City)
+	} else {
+		p.Title = p.catalogue["map.title_generic"]
+	}
+	dir, err := ui.directory(ctx)
+	if err != nil {
+		// The map still works from the API; the list is a convenience.
+		slog.Error("map page directory", "err", err)
+	}
+	p.Directory = dir
+
+	msgs := map[string]string{}
+	for k, v := range p.catalogue {
+		if strings.HasPrefix(k, "map.") || strings.HasPrefix(k, "panel.") || strings.HasPrefix(k, "find.") || strings.HasPrefix(k, "level.") {
+			msgs[k] = v
+		}
+	}
+	p.Config = &jsConfig{Lang: p.Lang, TileURL: ui.cfg.TileURL, TileAttribution: ui.cfg.TileAttribution, Zoom: ui.cfg.Zoom, Messages: msgs}
+	if ui.cfg.Center != [2]float64{} {
+		c := ui.cfg.Center
+		p.Config.Center = &c
+	}
+	ui.render(w, http.StatusOK, "map", p)
+}
+
+// directory lists districts with their streets (or, in a city without
+// districts, streets alone).
+func (ui *UI) directory(ctx context.Context) ([]dirEntry, error) {
+	districts, err := ui.areas.CurrentAreas(ctx, civicgrid.AreaFilter{Level: civicgrid.LevelDistrict, Limit: maxChildren})
+	if err != nil {
+		return nil, err
+	}
+	streets, err := ui.areas.CurrentAreas(ctx, civicgrid.AreaFilter{Level: civicgrid.LevelStreet, Limit: 4 * maxChildren})
+	if err != nil {
+		return nil, err
+	}
+	var out []dirEntry
+	index := map[string]int{}
+	for _, d := range districts {
+		index[d.Code] = len(out)
+		out = append(out, dirEntry{Code: d.Code, Name: d.Name})
+	}
+	for _, s := range streets {
+		if i, ok := index[s.ParentCode]; ok {
+			out[i].Children = append(out[i].Children, dirEntry{Code: s.Code, Name: s.Name})
+		} else if len(districts) == 0 {
+			out = append(out, dirEntry{Code: s.Code, Name: s.Name})
+		}
+	}
+	return out, nil
+}
+
+// handleArea serves /grids/{code}: one area (of any level) with its
+// ancestors, grid workers and sub-areas.
+func (ui *UI) handleArea(w http.ResponseWriter, r *http.Request) {
+	p := ui.newPage(w, r)
+	code := r.PathValue("code")
+	ctx := r.Context()
+	if !wellFormed(code) {
+		ui.notFound(w, p, "find.err_malformed", code)
+		return
+	}
+	a, err := ui.areas.AreaByCode(ctx, code)
+	if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
+		ui.notFound(w, p, "find.err_unknown", code)
+		return
+	}
+	if err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
+	v := &areaView{areaLink: areaLink{Code: a.Code, Name: a.Name, Level: a.Level}, ValidFrom: a.ValidFrom}
+	// Walk up the parents; a missing one ends the trail rather than the page.
+	for pc, n := a.ParentCode, 0; pc != "" && n < len(civicgrid.Levels); n++ {
+		parent, err := ui.areas.AreaByCode(ctx, pc)
+		if err != nil {
+			break
+		}
+		v.Ancestors = append([]areaLink{{Code: parent.Code, Name: parent.Name, Level: parent.Level}}, v.Ancestors...)
+		pc = parent.ParentCode
+	}
+	for _, wk := range a.Workers {
+		v.Workers = append(v.Workers, civicgrid.Worker{Name: wk.Name, Phone: civicgrid.MaskPhone(wk.Phone)})
+	}
+	if child := childLevel(a.Level); child != "" {
+		kids, err := ui.areas.CurrentAreas(ctx, civicgrid.AreaFilter{Level: child, Within: childPrefix(a), Limit: maxChildren + 1})
+		if err != nil {
+			ui.renderError(w, r, p, err)
+			return
+		}
+		if len(kids) > maxChildren {
+			kids, v.MoreChildren = kids[:maxChildren], true
+		}
+		var shapes []orb.Geometry
+		for _, k := range kids {
+			if k.ParentCode == a.Code {
+				v.Children = append(v.Children, areaLink{Code: k.Code, Name: k.Name, Level: k.Level})
+				shapes = append(shapes, k.Geometry)
+			}
+		}
+		v.ChildLevel = child
+		v.Outline = newOutline(a.Geometry, shapes)
+	}
+	if a.Level == civicgrid.LevelGrid && a.ParentCode != "" {
+		// A grid is drawn among the other grids of its community.
+		sibs, err := ui.areas.CurrentAreas(ctx, civicgrid.AreaFilter{Level: a.Level, Within: a.ParentCode, Limit: maxChildren})
+		if err != nil {
+			ui.renderError(w, r, p, err)
+			return
+		}
+		var shapes []orb.Geometry
+		for _, s := range sibs {
+			if s.Code != a.Code && s.ParentCode == a.ParentCode {
+				shapes = append(shapes, s.Geometry)
+			}
+		}
+		v.Outline = newOutline(a.Geometry, shapes)
+	}
+	p.Area = v
+	name := a.Name
+	if name == "" {
+		name = a.Code
+	}
+	p.Title = name + " · " + p.catalogue["level."+string(a.Level)]
+	ui.render(w, http.StatusOK, "area", p)
+}
+
+// childLevel is the level listed under an area: districts under a city, …,
+// buildings under a grid.
+func childLevel(l civicgrid.Level) civicgrid.Level {
+	for i, x := range civicgrid.Levels {
+		if x == l && i+1 < len(civicgrid.Levels) {
+			return civicgrid.Levels[i+1]
+		}
+	}
+	return ""
+}
+
+// childPrefix is the code prefix shared by an area's children: a city's
+// districts share its first 4 digits, other children extend the code.
+func childPrefix(a civicgrid.Area) string {
+	if a.Level == civicgrid.LevelCity && len(a.Code) >= 4 {
+		return a.Code[:4]
+	}
+	return a.Code
+}
+
+func (ui *UI) notFound(w http.ResponseWriter, p *page, key, code string) {
+	p.Title = p.catalogue["area.not_found_title"]
+	p.Message, _ = p.T(key, "code", code)
+	p.FindCode = code
+	ui.render(w, http.StatusNotFound, "find", p)
+}
+
+// handleFind is the target of the find-by-code form: it sends a known code on
+// to its page and explains anything else.
+func (ui *UI) handleFind(w http.ResponseWriter, r *http.Request) {
+	p := ui.newPage(w, r)
+	raw := strings.TrimSpace(r.URL.Query().Get("code"))
+	code := normalizeCode(raw)
+	p.FindCode = raw
+	p.Title = p.catalogue["find.heading"]
+	switch {
+	case code == "":
+		p.Message = p.catalogue["find.err_empty"]
+		ui.render(w, http.StatusBadRequest, "find", p)
+		return
+	case !wellFormed(code):
+		p.Message, _ = p.T("find.err_malformed", "code", raw)
+		ui.render(w, http.StatusBadRequest, "find", p)
+		return
+	}
+	_, err := ui.areas.AreaByCode(r.Context(), code)
+	switch {
+	case civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND:
+		ui.notFound(w, p, "find.err_unknown", code)
+	case err != nil:
+		slog.Error("find", "code", code, "err", err)
+		p.Message = p.catalogue["find.err_failed"]
+		ui.render(w, http.StatusInternalServerError, "find", p)
+	default:
+		http.Redirect(w, r, "/grids/"+url.PathEscape(code), http.StatusSeeOther)
+	}
+}
+
+// normalizeCode drops the spaces and dashes people type or paste into codes
+// and turns full-width digits (from Chinese input methods) into ASCII.
+func normalizeCode(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		switch {
+		case c >= '０' && c <= '９':
+			b.WriteRune('0' + c - '０')
+		case c == ' ' || c == '\u3000' || c == '-' || c == '\t':
+		default:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+// wellFormed reports whether code has the digits of some level's code.
+func wellFormed(code string) bool {
+	for _, c := range code {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	for _, l := range civicgrid.Levels[1:] { // city codes have a district's length
+		if len(code) == l.CodeLen() {
+			return true
+		}
+	}
+	return false
+}
+
+// handleStatic serves the embedded static files. A request carrying the
+// file's current hash (?v=, as written by the asset template function) may be
+// cached for a year; any other gets revalidated by ETag.
+func (ui *UI) handleStatic(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(r.URL.Path, "/static/")
+	hash, ok := ui.hashes[name]
+	if !ok || name != path.Clean(name) {
+		http.NotFound(w, r)
+		return
+	}
+	f, err := ui.static.Open(name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	if v := r.URL.Query().Get("v"); v == hash {
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		w.Header().Set("Cache-Control", "no-cache")
+	}
+	w.Header().Set("ETag", `"`+hash+`"`)
+	rs, ok := f.(io.ReadSeeker)
+	if !ok {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	http.ServeContent(w, r, name, time.Time{}, rs)
+}
