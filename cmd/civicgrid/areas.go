@@ -17,12 +17,16 @@ import (
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("migrate", "migrate [up|status] [flags]", stderr)
 	data := dataFlag(fs)
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
 	action := "up"
-	if fs.NArg() > 0 {
-		action = fs.Arg(0)
+	if len(pos) > 0 {
+		action = pos[0]
+	}
+	if len(pos) > 1 {
+		return fmt.Errorf("migrate: unexpected argument %q", pos[1])
 	}
 	if action != "up" && action != "status" {
 		return fmt.Errorf("migrate: unknown action %q (want up or status)", action)
@@ -55,13 +59,15 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return fmt.Errorf("import: say what to import: civicgrid import areas FILE.geojson")
 	}
-	if err := fs.Parse(args[1:]); err != nil {
+	pos, err := parseArgs(fs, args[1:])
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		return fmt.Errorf("import areas: give exactly one FILE (or - for standard input)")
 	}
-	in, closeIn, err := openInput(fs.Arg(0))
+	file := pos[0]
+	in, closeIn, err := openInput(file)
 	if err != nil {
 		return err
 	}
@@ -73,9 +79,9 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer db.Close()
 	res, err := areaio.Import(ctx, db, in, *opts)
 	if err != nil {
-		return fmt.Errorf("import areas from %s: nothing imported: %w", fs.Arg(0), describe(err))
+		return fmt.Errorf("import areas from %s: nothing imported: %w", file, describe(err))
 	}
-	fmt.Fprintf(stdout, "imported areas from %s: %s\n", fs.Arg(0), res)
+	fmt.Fprintf(stdout, "imported areas from %s: %s\n", file, res)
 	return nil
 }
 
@@ -102,8 +108,10 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return fmt.Errorf("export: say what to export: civicgrid export areas")
 	}
-	if err := fs.Parse(args[1:]); err != nil {
+	if pos, err := parseArgs(fs, args[1:]); err != nil {
 		return err
+	} else if len(pos) > 0 {
+		return fmt.Errorf("export areas: unexpected argument %q", pos[0])
 	}
 	db, err := sqlstore.OpenSQLite(ctx, *data)
 	if err != nil {

@@ -111,3 +111,20 @@ func describe(err error) error {
 	}
 	return err
 }
+
+// parseArgs parses flags that may stand before, between or after the
+// positional arguments (the standard flag package stops at the first
+// positional one), and returns the positional arguments.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}

@@ -202,3 +202,24 @@ func TestDemoServes(t *testing.T) {
 		t.Fatalf("demo did not stop cleanly: %v", err)
 	}
 }
+
+func TestTokenCommands(t *testing.T) {
+	data := t.TempDir()
+	if _, err := runCmd(t, "token", "add", "--data", data, "--name", "x", "--role", "grid_worker", "--area", "4201"); err == nil {
+		t.Fatal("a token with a role that cannot use the admin API was created")
+	}
+	if _, err := runCmd(t, "token", "add", "--data", data, "--name", "x", "--role", "city_admin"); err == nil {
+		t.Fatal("a token without an area was created")
+	}
+	out, err := runCmd(t, "token", "add", "--data", data, "--name", "gis", "--role", "district_admin", "--area", "420102")
+	m := regexp.MustCompile(`token (\d+) created.*\n(cgt_\S+)`).FindStringSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("token add: %q %v", out, err)
+	}
+	if out, err := runCmd(t, "token", "revoke", m[1], "--data", data); err != nil || !strings.Contains(out, "revoked") {
+		t.Fatalf("token revoke: %q %v", out, err)
+	}
+	if _, err := runCmd(t, "token", "revoke", "--data", data, m[1]); err == nil {
+		t.Fatal("revoking twice succeeded")
+	}
+}

@@ -21,7 +21,8 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	role := fs.String("role", "", "role the token acts with: city_admin or district_admin (add)")
 	area := fs.String("area", "", "area code whose subtree the token may act on (add)")
 	ttl := fs.Duration("ttl", 90*24*time.Hour, "lifetime of the token (add); 0 for no expiry")
-	if err := fs.Parse(args[1:]); err != nil {
+	pos, err := parseArgs(fs, args[1:])
+	if err != nil {
 		return err
 	}
 	db, err := sqlstore.OpenSQLite(ctx, *data)
@@ -30,15 +31,21 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer db.Close()
 	if args[0] == "revoke" {
-		id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+		if len(pos) != 1 {
+			return fmt.Errorf("token revoke: give exactly one token id")
+		}
+		id, err := strconv.ParseInt(pos[0], 10, 64)
 		if err != nil {
-			return fmt.Errorf("token revoke: %q is not a token id", fs.Arg(0))
+			return fmt.Errorf("token revoke: %q is not a token id", pos[0])
 		}
 		if err := db.RevokeAPIToken(ctx, id); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "token %d revoked\n", id)
 		return nil
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("token add: unexpected argument %q", pos[0])
 	}
 	if *role != civicgrid.RoleCityAdmin && *role != civicgrid.RoleDistrictAdmin {
 		return fmt.Errorf("token add: --role must be %s or %s", civicgrid.RoleCityAdmin, civicgrid.RoleDistrictAdmin)
