@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
+
+	"github.com/civicgrid/civicgrid"
 )
 
 // Figures for docs: go test -run '^$' -bench . -benchmem -cpu 1 ./areaio/
@@ -35,6 +38,25 @@ func BenchmarkValidate(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// BenchmarkValidateOneCommunity: one community's 25 grids redrawn in a
+// stored city of 10⁵ grids, given the whole city as existing areas (Import
+// loads far less).
+func BenchmarkValidateOneCommunity(b *testing.B) {
+	city := syntheticCity(100_000, meshExact)
+	var community []civicgrid.Area
+	for _, a := range city {
+		if strings.HasPrefix(a.Code, "420106100007") {
+			community = append(community, a)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if problems := Validate(city, community, Options{}); len(problems) > 0 {
+			b.Fatal(problems[0])
 		}
 	}
 }

@@ -54,8 +54,13 @@ func checkCode(p *problemList, index int, a *civicgrid.Area) {
 		}
 	case a.ParentCode == "" && a.Level != civicgrid.LevelCity && a.Level != civicgrid.LevelDistrict:
 		p.add(index, a.Code, KindMissingProperty, "a %s needs \"parent\": the code of its %s", a.Level, a.Level.Parent())
-		// Still check the shape of the code, so both mistakes show at once.
-		if err := civicgrid.ValidateCode(a.Level, a.Code, ""); err != nil && !strings.Contains(err.Error(), "needs a parent") {
+		// Still check the shape of the code, so both mistakes show at once:
+		// against the code's own prefix the parent rule holds trivially.
+		ownPrefix := ""
+		if n := a.Level.Parent().CodeLen(); len(a.Code) > n {
+			ownPrefix = a.Code[:n]
+		}
+		if err := civicgrid.ValidateCode(a.Level, a.Code, ownPrefix); err != nil {
 			p.add(index, a.Code, KindBadCode, "%s", civicgrid.ErrorMessage(err))
 		}
 	default:
@@ -76,6 +81,11 @@ func checkLevelFields(p *problemList, index int, a *civicgrid.Area) {
 	for j, w := range a.Workers {
 		if strings.TrimSpace(w.Name) == "" {
 			p.add(index, a.Code, KindBadProperty, "worker %d has no name", j)
+		}
+		// A masked phone comes from an export meant for reading; storing it
+		// would lose the real number.
+		if strings.Contains(w.Phone, "*") {
+			p.add(index, a.Code, KindBadProperty, "worker %d's phone %q is masked; use an export with personal data, or leave \"workers\" out to keep the stored ones", j, w.Phone)
 		}
 	}
 }
@@ -136,6 +146,13 @@ func checkGeometryType(p *problemList, index int, code string, level civicgrid.L
 // them to the stored precision, then checks the rings and the validity of the
 // whole. It returns the rounded geometry.
 func checkGeometry(p *problemList, index int, code string, level civicgrid.Level, g orb.Geometry) orb.Geometry {
+	// orb's other polygon forms, from code, are stored as the Polygon they are.
+	switch t := g.(type) {
+	case orb.Ring:
+		g = orb.Polygon{t}
+	case orb.Bound:
+		g = t.ToPolygon()
+	}
 	typ := ""
 	if g != nil {
 		typ = g.GeoJSONType()

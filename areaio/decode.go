@@ -167,8 +167,28 @@ func decodeFeature(index int, raw json.RawMessage, opts Options, p *problemList)
 			return civicgrid.Area{}, false
 		}
 	}
+	a, levelOK := decodeProperties(index, props, opts, p)
+	if !geometryOK {
+		p.add(index, a.Code, KindBadGeometry, "\"geometry\" must be a GeoJSON geometry object or null")
+		return a, true
+	}
+	g, typ, ok := decodeGeometry(index, a.Code, f.Geometry, p)
+	if ok {
+		level := civicgrid.Level("")
+		if levelOK {
+			level = a.Level
+		}
+		if checkGeometryType(p, index, a.Code, level, typ) && g != nil {
+			a.Geometry = checkGeometry(p, index, a.Code, level, g)
+		}
+	}
+	return a, true
+}
+
+// decodeProperties reads the properties of a feature into an area and runs
+// the checks that need no geometry. levelOK reports a known level.
+func decodeProperties(index int, props map[string]json.RawMessage, opts Options, p *problemList) (a civicgrid.Area, levelOK bool) {
 	fr := propertyReader{props: props, index: index, p: p}
-	var a civicgrid.Area
 	// The code first, so the problems below can name it.
 	codeOK := false
 	switch code, present, isString := fr.str("code"); {
@@ -180,7 +200,6 @@ func decodeFeature(index int, raw json.RawMessage, opts Options, p *problemList)
 		a.Code, fr.code, codeOK = code, code, true
 	}
 
-	levelOK := false
 	switch level, present, isString := fr.str("level"); {
 	case !present:
 		p.add(index, a.Code, KindMissingProperty, "the feature has no \"level\" property (city, district, street, community, grid or building)")
@@ -223,22 +242,7 @@ func decodeFeature(index int, raw json.RawMessage, opts Options, p *problemList)
 	if levelOK {
 		checkLevelFields(p, index, &a)
 	}
-
-	if !geometryOK {
-		p.add(index, a.Code, KindBadGeometry, "\"geometry\" must be a GeoJSON geometry object or null")
-		return a, true
-	}
-	g, typ, ok := decodeGeometry(index, a.Code, f.Geometry, p)
-	if ok {
-		level := civicgrid.Level("")
-		if levelOK {
-			level = a.Level
-		}
-		if checkGeometryType(p, index, a.Code, level, typ) && g != nil {
-			a.Geometry = checkGeometry(p, index, a.Code, level, g)
-		}
-	}
-	return a, true
+	return a, levelOK
 }
 
 // decodeGeometry reads a geometry member (nil for null or absent). It

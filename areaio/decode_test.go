@@ -255,3 +255,14 @@ func equalWorkers(a, b []civicgrid.Worker) bool {
 	}
 	return true
 }
+
+func TestMaskedPhoneRefused(t *testing.T) {
+	data := `{"type": "FeatureCollection", "features": [{"type": "Feature",
+	 "properties": {"level": "grid", "code": "420106002001001", "name": "第一网格", "parent": "420106002001",
+	  "workers": [{"name": "张三", "phone": "138****8000"}]},
+	 "geometry": {"type": "Polygon", "coordinates": [[[114.3, 30.55], [114.302, 30.55], [114.302, 30.553], [114.3, 30.55]]]}}]}`
+	_, err := Decode(strings.NewReader(data), Options{})
+	if problems := problemsOf(t, err); len(problems) != 1 || problems[0].Kind != KindBadProperty || !strings.Contains(problems[0].Detail, "masked") {
+		t.Errorf("got %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -56,7 +57,7 @@ func importChecked(ctx context.Context, store civicgrid.AreaStore, areas []civic
 		if d := a.Level.Rank() - b.Level.Rank(); d != 0 {
 			return d
 		}
-		return cmpString(a.Code, b.Code)
+		return strings.Compare(a.Code, b.Code)
 	})
 	return store.ApplyAreas(ctx, ordered, time.Now())
 }
@@ -131,6 +132,8 @@ func loadAffected(ctx context.Context, store civicgrid.AreaStore, incoming []civ
 	for _, a := range byCode {
 		existing = append(existing, a)
 	}
+	// In code order, so the same import reports the same way every time.
+	slices.SortFunc(existing, func(a, b civicgrid.Area) int { return strings.Compare(a.Code, b.Code) })
 	return existing, nil
 }
 

@@ -7,35 +7,36 @@
 // real districts: 江汉区 (420103) to the west, 江岸区 (420102) to the
 // north-east and 武昌区 (420106) to the south-east, across the Yangtze from
 // the other two (the river itself is not drawn). Together they cover about
-// 5 km × 5 km around lng 114.30, lat 30.58. Street names are real names of
+// 5.5 km × 5.3 km around lng 114.30, lat 30.58. Street names are real names of
 // streets of those districts, but their 9-digit codes are ours: the official
 // statistical codes are not public, so streets are numbered 001, 002, … in
 // reading order (north→south, then west→east) within their district, as are
 // communities within their street. Community names are plausible ones built
 // from a fixed list of stems; people's names and phone numbers are fake.
 //
-// The same generator scales to 10⁶ grids for benchmarks. The city then grows
-// beyond Wuhan's real area, uses Wuhan's other real districts and then
-// synthetic districts on the unused codes 4201xx (with generated names), and
-// streets hold more communities so that no code overflows (at most 99
-// districts, 99 streets per district, 999 communities per street and 999
-// grids per community).
+// The same generator scales to 10⁶ grids for benchmarks (about 5 s and a
+// 2.4 GB peak with buildings, 2 s and 1.5 GB without, on two cores). The
+// city then grows beyond Wuhan's real area, uses Wuhan's other real
+// districts and then synthetic districts on the unused codes 4201xx (with
+// generated names), and streets hold more communities so that no code
+// overflows (at most 99 districts, 99 streets per district, 999 communities
+// per street and 999 grids per community).
 //
 // # Geometry
 //
-// The city is a lattice of cells of about 250 m; each grid is one cell.
-// Column widths and row heights vary, lattice corners are jittered and every
-// cell side is a wavy polyline of 5–7 interior points, stored once and copied
-// into both cells it separates, so each grid is an irregular polygon of 24–32
-// vertices and neighbours share their edges exactly (no gaps, no overlaps).
-// Districts, streets and communities are rectangular blocks of cells of
-// varying sizes (a binary treemap with random weights); their boundaries are
-// traced from the same side polylines, so the grids of a community tile it
-// exactly, communities tile their street, and so on up to the city outline.
-// When the number of grids is not a product of the lattice's width and
-// height, the last cells of the bottom row are left out, which cuts an L
-// into the blocks there. Coordinates are rounded to 1e-7 degree (what the
-// store keeps) and rings are closed and counter-clockwise (RFC 7946).
+// The city is a lattice of cells of about 250 m. Column widths and row
+// heights vary, a smooth warp bends the north–south lattice lines, corners
+// are jittered and every cell side is a wavy polyline of 4–7 interior points,
+// stored once and copied into both grids it separates, so neighbours share
+// their edges exactly (no gaps, no overlaps). Most grids are one cell (20–32
+// vertices); about one in nine is two cells side by side (30–36 vertices),
+// which also makes the grid count exact. Districts, streets and communities
+// are rectangular blocks of cells of varying sizes (a binary treemap with
+// random weights); their boundaries are traced from the same side
+// polylines, so the grids of a community tile it exactly, communities tile
+// their street, and so on up to the city outline. Coordinates are rounded to
+// 1e-7 degree (what the store keeps) and rings are closed and
+// counter-clockwise (RFC 7946). Buildings are points well inside their grid.
 //
 // Randomness comes from streams keyed by (seed, what, index), so the output
 // depends only on Options, however the work is spread over goroutines.
@@ -45,7 +46,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/paulmach/orb"
 
@@ -56,7 +56,7 @@ import (
 const (
 	DefaultGrids = 400
 	MinGrids     = 100        // enough for 3 districts of at least one street each
-	MaxGrids     = 10_000_000 // codes would allow more; memory would not
+	MaxGrids     = 10_000_000 // codes would allow more; memory (about 2 GB per 10⁶ grids) would not
 )
 
 // Roles of the people of the demo city (Person.Role).
@@ -150,15 +150,19 @@ type generator struct {
 	people      int // total number of people
 }
 
+// Placed blocks, in code order. Each district's streets follow its
+// predecessors' in generator.streets, each street's communities likewise.
 type placedDistrict struct {
 	district
-	block  rect
-	areaAt int
+	block    rect
+	nStreets int
+	areaAt   int
 }
 
 type placedStreet struct {
 	code, name, parent string
 	block              rect
+	nCommunities       int
 	areaAt, personAt   int
 }
 
@@ -185,9 +189,10 @@ func (g *generator) place(tree []*node) {
 	for _, di := range order {
 		d := g.districts[di]
 		streets := tree[di].children
+		d.nStreets = len(streets)
 		readingOrder(streets)
 		for si, sn := range streets {
-			s := placedStreet{code: d.code + pad(si+1, 3), name: streetName(d.district, si), parent: d.code, block: sn.rect}
+			s := placedStreet{code: d.code + pad(si+1, 3), name: streetName(d.district, si), parent: d.code, block: sn.rect, nCommunities: len(sn.children)}
 			g.streets = append(g.streets, s)
 			readingOrder(sn.children)
 			for ci, cn := range sn.children {
@@ -204,31 +209,32 @@ func (g *generator) place(tree []*node) {
 // code order, so that the communities can then be filled in parallel.
 func (g *generator) reserve() {
 	areaAt, personAt := 1, 0 // the city comes first
-	d, s := 0, 0
-	for i := range g.communities {
-		c := &g.communities[i]
-		for s < len(g.streets) && g.streets[s].code <= c.parent { // streets (and their districts) before their communities
-			for d < len(g.districts) && g.districts[d].code <= g.streets[s].parent {
-				g.districts[d].areaAt = areaAt
-				areaAt++
-				d++
-			}
-			g.streets[s].areaAt, g.streets[s].personAt = areaAt, personAt
+	streets, communities := g.streets, g.communities
+	for d := range g.districts {
+		g.districts[d].areaAt = areaAt
+		areaAt++
+		for range g.districts[d].nStreets {
+			s := &streets[0]
+			streets = streets[1:]
+			s.areaAt, s.personAt = areaAt, personAt // the street and its dispatcher
 			areaAt++
 			personAt++
-			s++
-		}
-		c.areaAt, c.personAt = areaAt, personAt
-		g.forGrids(c.block, func(col, row, width int) {
-			c.grids++
-			for i := range width {
-				c.buildings += g.buildingCount(col+i, row, width)
+			for range s.nCommunities {
+				c := &communities[0]
+				communities = communities[1:]
+				c.areaAt, c.personAt = areaAt, personAt // the community and its staff
+				g.forGrids(c.block, func(col, row, width int) {
+					c.grids++
+					for i := range width {
+						c.buildings += g.buildingCount(col+i, row, width)
+					}
+				})
+				areaAt += 1 + c.grids + c.buildings
+				personAt += 1 + c.grids // a grid worker per grid
+				if !g.opts.NoBuildings {
+					personAt += c.grids // and a resident
+				}
 			}
-		})
-		areaAt += 1 + c.grids + c.buildings
-		personAt += 1 + c.grids
-		if !g.opts.NoBuildings {
-			personAt += c.grids // a resident per grid
 		}
 	}
 	g.areas, g.people = areaAt, personAt
@@ -287,7 +293,7 @@ func (g *generator) build() (*City, error) {
 			}
 			city.Areas[j.areaAt] = civicgrid.Area{Code: j.code, Level: j.level, Name: j.name, ParentCode: j.parent, Geometry: orb.Polygon{ring}}
 			if j.personAt >= 0 {
-				city.People[j.personAt] = g.person(j.personAt, RoleStreetDispatcher, j.code)
+				city.People[j.personAt] = g.person(j.personAt, RoleStreetDispatcher, j.code, newText(32))
 			}
 		}
 	})
@@ -311,99 +317,94 @@ func (g *generator) fillCommunity(city *City, c *placedCommunity) error {
 	if err != nil {
 		return err
 	}
-	city.Areas[c.areaAt] = civicgrid.Area{Code: c.code, Level: civicgrid.LevelCommunity, Name: c.name, ParentCode: c.parent, Geometry: orb.Polygon{ring}}
-	city.People[c.personAt] = g.person(c.personAt, RoleCommunityStaff, c.code)
-
-	// One allocation per community for each of codes, grid rings, polygons,
-	// workers and building points: fewer, larger objects are much cheaper
-	// for the garbage collector at 10⁶ grids. Full slice expressions cap each
-	// piece so that an append by a caller cannot run into its neighbour.
-	const gridCodeLen, buildingCodeLen = 15, 19
+	// One allocation per community for each of the strings, grid rings,
+	// polygons, workers and building points: fewer, larger objects are much
+	// cheaper for the garbage collector at 10⁶ grids. Full slice expressions
+	// cap each piece so that an append by a caller cannot run into its
+	// neighbour.
+	const gridCodeLen, buildingCodeLen, personLen = 15, 19, 9 + 11
+	nameLen := len(c.name)
+	t := newText(personLen + c.grids*(gridCodeLen+nameLen+12+2*personLen) + c.buildings*(buildingCodeLen+nameLen+2*8))
 	ringLen := 0
 	g.forGrids(c.block, func(col, row, width int) { ringLen += g.lat.gridRingLen(col, row, width) })
-	codes := make([]byte, 0, c.grids*gridCodeLen+c.buildings*buildingCodeLen)
 	points := make([]orb.Point, 0, ringLen)
-	rings := make([]orb.Ring, c.grids)
-	workers := make([]civicgrid.Worker, c.grids)
+	rings := make([]orb.Ring, 0, c.grids)
+	workers := make([]civicgrid.Worker, 0, c.grids)
 	buildingPoints := make([]orb.Point, 0, c.buildings)
-	buildings := make([]int, 0, c.grids) // per grid
 
-	// First pass: codes and geometry, grids in the order they are numbered.
+	city.Areas[c.areaAt] = civicgrid.Area{Code: c.code, Level: civicgrid.LevelCommunity, Name: c.name, ParentCode: c.parent, Geometry: orb.Polygon{ring}}
+	city.People[c.personAt] = g.person(c.personAt, RoleCommunityStaff, c.code, t)
+	at, person, buildingNo := c.areaAt+1, c.personAt+1, 0
 	g.forGrids(c.block, func(col, row, width int) {
-		seq := len(buildings) + 1
-		codes = append(codes, c.code...)
-		codes = appendPadded(codes, seq, 3)
+		seq := len(rings) + 1
+		mark := t.mark()
+		t.str(c.code).num(seq, 3)
+		gridCode := t.since(mark)
+		mark = t.mark()
+		t.str(c.name).str("第").num(seq, 0).str("网格")
+		gridName := t.since(mark)
+
 		start := len(points)
 		points = g.lat.appendGridRing(points, col, row, width)
-		rings[seq-1] = orb.Ring(points[start:len(points):len(points)])
-		n := 0
+		rings = append(rings, orb.Ring(points[start:len(points):len(points)]))
+		worker := g.person(person, RoleGridWorker, gridCode, t)
+		city.People[person] = worker
+		person++
+		workers = append(workers, civicgrid.Worker{Name: worker.Name, Phone: worker.Phone})
+		city.Areas[at] = civicgrid.Area{
+			Code:       gridCode,
+			Level:      civicgrid.LevelGrid,
+			Name:       gridName,
+			ParentCode: c.code,
+			Geometry:   orb.Polygon(rings[seq-1 : seq : seq]),
+			Workers:    workers[seq-1 : seq : seq],
+		}
+		at++
+		if g.opts.NoBuildings {
+			return
+		}
+
+		first, n := at, 0
 		for i := range width {
 			n += g.buildingCount(col+i, row, width)
 			buildingPoints = g.appendBuildingPoints(buildingPoints, col+i, row, width)
 		}
-		gridCode := codes[len(codes)-gridCodeLen:]
 		for b := 1; b <= n; b++ {
-			codes = append(codes, gridCode...)
-			codes = appendPadded(codes, b, 4)
-		}
-		buildings = append(buildings, n)
-	})
-	allCodes := string(codes)
-
-	// Second pass: the areas and people, in code order.
-	at, person, codeAt, buildingNo := c.areaAt+1, c.personAt+1, 0, 0
-	for i, n := range buildings {
-		gridCode := allCodes[codeAt : codeAt+gridCodeLen]
-		codeAt += gridCodeLen
-		worker := g.person(person, RoleGridWorker, gridCode)
-		city.People[person] = worker
-		person++
-		workers[i] = civicgrid.Worker{Name: worker.Name, Phone: worker.Phone}
-		city.Areas[at] = civicgrid.Area{
-			Code:       gridCode,
-			Level:      civicgrid.LevelGrid,
-			Name:       c.name + "第" + strconv.Itoa(i+1) + "网格",
-			ParentCode: c.code,
-			Geometry:   orb.Polygon(rings[i : i+1 : i+1]),
-			Workers:    workers[i : i+1 : i+1],
-		}
-		at++
-		if n == 0 {
-			continue
-		}
-		first := at
-		for range n {
-			buildingNo++
-			number := strconv.Itoa(buildingNo) + "栋" // numbered through the community, as in a 小区
+			buildingNo++ // numbered through the community, as buildings of a 小区 are
+			mark := t.mark()
+			t.str(gridCode).num(b, 4)
+			code := t.since(mark)
+			mark = t.mark()
+			t.str(c.name).num(buildingNo, 0).str("栋")
+			name := t.since(mark)
 			city.Areas[at] = civicgrid.Area{
-				Code:       allCodes[codeAt : codeAt+buildingCodeLen],
+				Code:       code,
 				Level:      civicgrid.LevelBuilding,
-				Name:       c.name + number,
+				Name:       name,
 				ParentCode: gridCode,
-				Geometry:   buildingPoints[0],
-				Number:     number,
+				Geometry:   buildingPoints[len(buildingPoints)-n+b-1],
+				Number:     name[len(c.name):],
 			}
-			buildingPoints = buildingPoints[1:]
 			at++
-			codeAt += buildingCodeLen
 		}
 		// One resident per grid, living in one of its buildings.
 		pr := newStream(g.opts.Seed, kindPerson, uint64(person))
-		city.People[person] = g.person(person, RoleResident, city.Areas[first+pr.intn(n)].Code)
+		city.People[person] = g.person(person, RoleResident, city.Areas[first+pr.intn(n)].Code, t)
 		person++
-	}
-	if at != c.areaAt+1+c.grids+c.buildings || len(buildingPoints) != 0 {
+	})
+	if at != c.areaAt+1+c.grids+c.buildings {
 		return fmt.Errorf("democity: community %s filled %d areas, reserved %d", c.code, at-c.areaAt, 1+c.grids+c.buildings)
 	}
 	return nil
 }
 
-// person makes the person with this index (their place in City.People).
-func (g *generator) person(index int, role, areaCode string) Person {
+// person makes the person with this index (their place in City.People),
+// writing their name and phone number to t.
+func (g *generator) person(index int, role, areaCode string, t *text) Person {
 	r := newStream(g.opts.Seed, kindPerson, uint64(index))
 	r.next() // the first draw of a resident's stream picks their building
-	name := personName(&r)
-	return Person{Name: name, Phone: g.phones.phone(index, &r), Role: role, AreaCode: areaCode}
+	name := personName(&r, t)
+	return Person{Name: name, Phone: g.phones.phone(index, &r, t), Role: role, AreaCode: areaCode}
 }
 
 func (g *generator) buildingStream(col, row int) stream {
@@ -458,14 +459,4 @@ func (g *generator) appendBuildingPoints(dst []orb.Point, col, row, width int) [
 		dst = append(dst, l.proj.point(bilinear(l.cornerX), bilinear(l.cornerY)))
 	}
 	return dst
-}
-
-// appendPadded appends n in decimal, zero-padded to width digits.
-func appendPadded(dst []byte, n, width int) []byte {
-	var buf [20]byte
-	s := strconv.AppendInt(buf[:0], int64(n), 10)
-	for range width - len(s) {
-		dst = append(dst, '0')
-	}
-	return append(dst, s...)
 }

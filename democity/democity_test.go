@@ -518,8 +518,8 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// TestSizes runs every check on grid counts that do not fill a rectangle
-// (so cells are dropped from the bottom row) and on the smallest city.
+// TestSizes runs every check on the smallest city and on sizes whose lattices
+// need different numbers of double grids to reach the exact grid count.
 func TestSizes(t *testing.T) {
 	for _, grids := range []int{democity.MinGrids, 137, 1001, 2345} {
 		t.Run(fmt.Sprint(grids), func(t *testing.T) {

@@ -1,9 +1,6 @@
 package democity
 
-import (
-	"strconv"
-	"strings"
-)
+import "strconv"
 
 // district is a county-level division the generator can place.
 type district struct {
@@ -118,18 +115,17 @@ var surnames = []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林
 // givenChars are common characters of given names.
 var givenChars = []rune("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红鹏辉建文斌宇浩凯婷雪琳晨欣怡佳子梓涵轩博俊嘉雨思晓海林云峰波丹倩颖慧琴兰燕志国立新春金荣家德")
 
-// personName returns a fake but realistic Chinese name: a surname and one or
-// (more often) two given-name characters.
-func personName(r *stream) string {
+// personName writes a fake but realistic Chinese name to t: a surname and
+// one or (more often) two given-name characters.
+func personName(r *stream, t *text) string {
+	start := t.mark()
 	u := r.float()
-	var b strings.Builder
-	b.Grow(9)
-	b.WriteRune(surnames[int(u*u*float64(len(surnames)))]) // u² favours frequent surnames
-	b.WriteRune(givenChars[r.intn(len(givenChars))])
+	t.char(surnames[int(u*u*float64(len(surnames)))]) // u² favours frequent surnames
+	t.char(givenChars[r.intn(len(givenChars))])
 	if r.intn(10) < 7 {
-		b.WriteRune(givenChars[r.intn(len(givenChars))])
+		t.char(givenChars[r.intn(len(givenChars))])
 	}
-	return b.String()
+	return t.since(start)
 }
 
 // mobilePrefixes are the first three digits of Chinese mobile numbers.
@@ -151,8 +147,8 @@ func newPhoneNumbers(seed int64) phoneNumbers {
 	return phoneNumbers{key1: r.next(), key2: r.next()}
 }
 
-// phone returns the number of the person with this index (< 10⁸).
-func (p phoneNumbers) phone(index int, r *stream) string {
+// phone writes the number of the person with this index (< 10⁸) to t.
+func (p phoneNumbers) phone(index int, r *stream, t *text) string {
 	// Cycle-walk a bijection of [0, 2²⁷) until the value falls below 10⁸:
 	// the result is a bijection of [0, 10⁸), so distinct indices get
 	// distinct suffixes.
@@ -169,14 +165,9 @@ func (p phoneNumbers) phone(index int, r *stream) string {
 			break
 		}
 	}
-	buf := make([]byte, 0, 11)
-	buf = append(buf, mobilePrefixes[r.intn(len(mobilePrefixes))]...)
-	s := strconv.FormatUint(x, 10)
-	for range 8 - len(s) {
-		buf = append(buf, '0')
-	}
-	buf = append(buf, s...)
-	return string(buf)
+	start := t.mark()
+	t.str(mobilePrefixes[r.intn(len(mobilePrefixes))]).num(int(x), 8)
+	return t.since(start)
 }
 
 // pad formats n with at least width digits, zero-padded.

@@ -220,8 +220,8 @@ func (m *mesh) inHole(p [2]int64) bool {
 }
 
 // TestLocateMatchesBruteForce compares Locate with the reference on random
-// points and on points placed exactly on, or one unit beside, edges and
-// vertices.
+// points, on every vertex, on lattice points exactly on edges, and on points
+// within a unit or so of edges, on and off the lattice.
 func TestLocateMatchesBruteForce(t *testing.T) {
 	m := newMesh(32, 32, 3, true, true)
 	ix := mustBuild(t, m.entries)
@@ -355,6 +355,18 @@ func TestNearest(t *testing.T) {
 		if _, _, ok := ix.Nearest(lng, lat, want*0.9999); ok && want > 0.01 {
 			t.Errorf("Nearest(%.7f, %.7f, %.3f) found a grid at %.3f m", lng, lat, want*0.9999, want)
 		}
+	}
+}
+
+// TestNearestFarAway measures across the whole longitude range, where a
+// difference in fixed-point units no longer fits an int32. The projection
+// does not wrap around the antimeridian.
+func TestNearestFarAway(t *testing.T) {
+	ix := mustBuild(t, []Entry{{Key: 1, Shape: toOrb(square(1_799_000_000, 0, 10_000))}})
+	_, d, ok := ix.Nearest(-179.9, 0.0005, math.Inf(1))
+	want := 359.8 * 6371008.8 * math.Pi / 180
+	if !ok || math.Abs(d-want) > 1e-6*want {
+		t.Errorf("Nearest = %.1f m, %v; want %.1f m", d, ok, want)
 	}
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -86,6 +87,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/geo+json; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="areas-`+within+`.geojson"`)
 	if err := areaio.Encode(w, areas); err != nil {
-		writeError(w, r, err)
+		// The status line is already sent; all that is left is to log it.
+		slog.Warn("export interrupted", "err", err)
 	}
 }

@@ -399,9 +399,26 @@ func TestExportAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	areas, err := areaio.Decode(resp.Body, areaio.DefaultOptions())
-	if err != nil {
+	// A masked export is for reading: the importer refuses its masked phones,
+	// so it is read here as plain GeoJSON.
+	var fc struct {
+		Features []struct {
+			Properties struct {
+				Code    string
+				Workers []struct{ Phone string }
+			}
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&fc); err != nil {
 		t.Fatal(err)
+	}
+	var areas []civicgrid.Area
+	for _, ft := range fc.Features {
+		a := civicgrid.Area{Code: ft.Properties.Code}
+		for _, w := range ft.Properties.Workers {
+			a.Workers = append(a.Workers, civicgrid.Worker{Phone: w.Phone})
+		}
+		areas = append(areas, a)
 	}
 	want := 0
 	for _, a := range f.city.Areas {
