@@ -66,14 +66,7 @@ func orientedRings(g orb.Geometry, origin ipt) [][]ipt {
 			rings = append(rings, pts)
 		}
 	}
-	switch g := g.(type) {
-	case orb.Polygon:
-		addPolygon(g)
-	case orb.MultiPolygon:
-		for _, p := range g {
-			addPolygon(p)
-		}
-	}
+	eachPolygon(g, addPolygon)
 	return rings
 }
 

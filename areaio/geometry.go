@@ -415,3 +415,15 @@ func ringSelfIntersection(r orb.Ring) (at orb.Point, doublesBack, found bool) {
 	}
 	return orb.Point{}, false, false
 }
+
+// eachPolygon calls fn for every polygon of a Polygon or MultiPolygon.
+func eachPolygon(g orb.Geometry, fn func(orb.Polygon)) {
+	switch g := g.(type) {
+	case orb.Polygon:
+		fn(g)
+	case orb.MultiPolygon:
+		for _, p := range g {
+			fn(p)
+		}
+	}
+}

@@ -107,12 +107,5 @@ func addEdges(count map[edge]int, g orb.Geometry, weight int) {
 			}
 		}
 	}
-	switch g := g.(type) {
-	case orb.Polygon:
-		addPolygon(g)
-	case orb.MultiPolygon:
-		for _, p := range g {
-			addPolygon(p)
-		}
-	}
+	eachPolygon(g, addPolygon)
 }

@@ -158,21 +158,29 @@ func summarize(a civicgrid.Area) areaSummary {
 	return v
 }
 
-// handleAreas: GET /api/v1/areas?level=&within=&bbox=&limit= (no geometry).
-func (s *Server) handleAreas(w http.ResponseWriter, r *http.Request) {
+// selectAreas runs the query string's area filter, capped at MaxFeatures,
+// and reports whether more areas matched than it returns.
+func (s *Server) selectAreas(r *http.Request) ([]civicgrid.Area, bool, error) {
 	f, err := areaFilter(r, s.cfg.MaxFeatures)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return nil, false, err
 	}
 	areas, err := s.store.CurrentAreas(r.Context(), f)
 	if err != nil {
+		return nil, false, err
+	}
+	if len(areas) == f.Limit {
+		return areas[:f.Limit-1], true, nil
+	}
+	return areas, false, nil
+}
+
+// handleAreas: GET /api/v1/areas?level=&within=&bbox=&limit= (no geometry).
+func (s *Server) handleAreas(w http.ResponseWriter, r *http.Request) {
+	areas, truncated, err := s.selectAreas(r)
+	if err != nil {
 		writeError(w, r, err)
 		return
-	}
-	truncated := len(areas) == f.Limit
-	if truncated {
-		areas = areas[:f.Limit-1]
 	}
 	out := make([]areaSummary, len(areas))
 	for i, a := range areas {
@@ -184,19 +192,10 @@ func (s *Server) handleAreas(w http.ResponseWriter, r *http.Request) {
 // handleAreasGeoJSON: GET /api/v1/areas.geojson — the same selection as a
 // FeatureCollection, streamed feature by feature.
 func (s *Server) handleAreasGeoJSON(w http.ResponseWriter, r *http.Request) {
-	f, err := areaFilter(r, s.cfg.MaxFeatures)
+	areas, truncated, err := s.selectAreas(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
-	}
-	areas, err := s.store.CurrentAreas(r.Context(), f)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	truncated := len(areas) == f.Limit
-	if truncated {
-		areas = areas[:f.Limit-1]
 	}
 	w.Header().Set("Content-Type", "application/geo+json; charset=utf-8")
 	w.Write([]byte(`{"type":"FeatureCollection","features":[`))
