@@ -167,17 +167,6 @@ func TestLocateBadInput(t *testing.T) {
 
 func TestLocateNearestAtTheEdge(t *testing.T) {
 	f := newFixture(t)
-	var city civicgrid.Area
-	bound := orb.Bound{Min: orb.Point{180, 90}, Max: orb.Point{-180, -90}}
-	for _, a := range f.city.Areas {
-		if a.Level == civicgrid.LevelGrid {
-			bound = bound.Union(a.Geometry.Bound())
-		}
-		if a.Level == civicgrid.LevelCity {
-			city = a
-		}
-	}
-	_ = city
 	// Just west of the westernmost grid, at the height of its westernmost vertex.
 	var west orb.Point
 	west[0] = 180
