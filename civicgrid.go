@@ -19,6 +19,8 @@ const (
 	ETOOLARGE     = "too_large"    // a body or file over its configured limit
 	EUNAUTHORIZED = "unauthorized" // who is asking is unknown
 	EFORBIDDEN    = "forbidden"    // who is asking may not do this
+	ETHROTTLED    = "throttled"    // too many attempts; try again later
+	ELOCKED       = "locked"       // the account is locked after failed logins
 )
 
 // Problem is one finding about bad input: where it is and what is wrong.

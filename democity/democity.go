@@ -98,7 +98,7 @@ type Person struct {
 
 // The city's code and where its centre is placed.
 const (
-	cityCode = "420100"
+	CityCode = "420100" // the demo city (武汉市)
 	cityName = "武汉市"
 	// Centre of the lattice: between 汉口's old town and 武昌, so that the
 	// default city's three districts sit roughly where the real ones do.
@@ -264,7 +264,7 @@ func (g *generator) build() (*City, error) {
 	if err != nil {
 		return nil, err
 	}
-	city.Areas[0] = civicgrid.Area{Code: cityCode, Level: civicgrid.LevelCity, Name: cityName, Geometry: orb.Polygon{cityRing}}
+	city.Areas[0] = civicgrid.Area{Code: CityCode, Level: civicgrid.LevelCity, Name: cityName, Geometry: orb.Polygon{cityRing}}
 
 	// Blocks above the communities: few, but the districts' outlines are long.
 	type job struct {
@@ -277,7 +277,7 @@ func (g *generator) build() (*City, error) {
 	}
 	jobs := make([]job, 0, len(g.districts)+len(g.streets))
 	for _, d := range g.districts {
-		jobs = append(jobs, job{level: civicgrid.LevelDistrict, code: d.code, name: d.name, parent: cityCode, block: d.block, areaAt: d.areaAt, personAt: -1})
+		jobs = append(jobs, job{level: civicgrid.LevelDistrict, code: d.code, name: d.name, parent: CityCode, block: d.block, areaAt: d.areaAt, personAt: -1})
 	}
 	for _, s := range g.streets {
 		jobs = append(jobs, job{level: civicgrid.LevelStreet, code: s.code, name: s.name, parent: s.parent, block: s.block, areaAt: s.areaAt, personAt: s.personAt})

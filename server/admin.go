@@ -3,34 +3,19 @@ package server
 import (
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/areaio"
 )
 
-// authenticate returns the API token of the request's bearer credential.
-func (s *Server) authenticate(r *http.Request) (civicgrid.APIToken, error) {
-	h := r.Header.Get("Authorization")
-	secret, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || secret == "" {
-		return civicgrid.APIToken{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "this endpoint needs an API token: Authorization: Bearer <token>")
-	}
-	return s.store.AuthenticateAPIToken(r.Context(), secret)
-}
-
 // handleImport: POST /api/v1/admin/areas/import — a GeoJSON FeatureCollection
 // of areas (docs/area-format.md). All or nothing: any problem rejects the
 // whole file with every problem listed.
 func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
-	tok, err := s.authenticate(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	// Refuse early a token that could import nothing at all.
-	if err := civicgrid.Authorize(tok, civicgrid.ActionImportAreas, tok.AreaCode); err != nil {
-		writeError(w, r, err)
+	actor := actorFrom(r)
+	// Refuse early an actor who could import nothing at all.
+	if len(actor.Scopes(civicgrid.ActionImportAreas)) == 0 {
+		writeError(w, r, civicgrid.Authorize(actor, civicgrid.ActionImportAreas, civicgrid.Object{Areas: []string{"-"}}))
 		return
 	}
 	opts := s.cfg.Import
@@ -41,7 +26,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, a := range areas {
-		if err := civicgrid.Authorize(tok, civicgrid.ActionImportAreas, a.Code); err != nil {
+		if err := civicgrid.Authorize(actor, civicgrid.ActionImportAreas, civicgrid.In(a.Code)); err != nil {
 			writeError(w, r, err)
 			return
 		}
@@ -61,20 +46,18 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 // handleExport: GET /api/v1/admin/areas/export?within=CODE — the current
 // areas as GeoJSON, grid workers' phones masked.
 func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
-	tok, err := s.authenticate(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
+	actor := actorFrom(r)
 	within := r.URL.Query().Get("within")
 	if within == "" {
-		within = tok.AreaCode
+		if scopes := actor.Scopes(civicgrid.ActionExportAreas); len(scopes) > 0 {
+			within = civicgrid.SubtreePrefix(scopes[0])
+		}
 	}
-	if err := civicgrid.Authorize(tok, civicgrid.ActionExportAreas, within); err != nil {
+	if err := civicgrid.Authorize(actor, civicgrid.ActionExportAreas, civicgrid.In(within)); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	areas, err := s.store.CurrentAreas(r.Context(), civicgrid.AreaFilter{Within: within})
+	areas, err := s.store.CurrentAreas(r.Context(), civicgrid.AreaFilter{Within: civicgrid.SubtreePrefix(within)})
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -17,6 +17,8 @@ var statusOf = map[string]int{
 	civicgrid.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	civicgrid.EUNAUTHORIZED: http.StatusUnauthorized,
 	civicgrid.EFORBIDDEN:    http.StatusForbidden,
+	civicgrid.ETHROTTLED:    http.StatusTooManyRequests,
+	civicgrid.ELOCKED:       http.StatusLocked,
 	civicgrid.EINTERNAL:     http.StatusInternalServerError,
 }
 

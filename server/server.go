@@ -14,12 +14,19 @@ import (
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/areaio"
 	"github.com/civicgrid/civicgrid/locate"
+	"github.com/civicgrid/civicgrid/oidclogin"
 )
 
 // Store is what the server needs from storage.
 type Store interface {
 	civicgrid.AreaStore
 	civicgrid.TokenStore
+	civicgrid.IdentityStore
+}
+
+// SMSSender sends text messages (one-time codes).
+type SMSSender interface {
+	Send(ctx context.Context, phone, message string) error
 }
 
 // Config holds the server's settings.
@@ -28,6 +35,11 @@ type Config struct {
 	MaxImportBytes int64          // largest accepted area import body
 	Import         areaio.Options // validation tolerances for imports
 	MaxFeatures    int            // cap on features per GeoJSON response
+	Auth           AuthConfig
+	SMS            SMSSender
+	OIDC           *oidclogin.Provider // nil: no external staff login
+	// Now is the clock (tests move it); time.Now when nil.
+	Now func() time.Time
 }
 
 // Server serves civicgrid over HTTP.
@@ -36,6 +48,9 @@ type Server struct {
 	store   Store
 	locator *locate.Service
 	mux     *http.ServeMux
+	table   []Route
+	ipLimit *ipLimiter
+	now     func() time.Time
 }
 
 // New returns a server; extra registers more routes (the web UI) on its mux.
@@ -46,7 +61,12 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 	if cfg.MaxFeatures <= 0 {
 		cfg.MaxFeatures = 5000
 	}
-	s := &Server{cfg: cfg, store: store, locator: locator, mux: http.NewServeMux()}
+	cfg.Auth.defaults()
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{cfg: cfg, store: store, locator: locator, mux: http.NewServeMux(),
+		ipLimit: newIPLimiter(cfg.Auth.IPAttempts, cfg.Auth.IPWindow), now: cfg.Now}
 	s.routes()
 	for _, register := range extra {
 		register(s.mux)
@@ -54,20 +74,11 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 	return s
 }
 
-func (s *Server) routes() {
-	s.mux.HandleFunc("GET /healthz", s.handleHealth)
-	s.mux.HandleFunc("GET /api/v1/locate", s.handleLocate)
-	s.mux.HandleFunc("GET /api/v1/areas", s.handleAreas)
-	s.mux.HandleFunc("GET /api/v1/areas.geojson", s.handleAreasGeoJSON)
-	s.mux.HandleFunc("GET /api/v1/areas/{code}", s.handleArea)
-	s.mux.HandleFunc("GET /api/v1/areas/{code}/versions", s.handleAreaVersions)
-	s.mux.HandleFunc("POST /api/v1/admin/areas/import", s.handleImport)
-	s.mux.HandleFunc("GET /api/v1/admin/areas/export", s.handleExport)
-}
-
 // Handler returns the server's handler with its middleware.
 func (s *Server) Handler() http.Handler {
-	return recoverPanics(securityHeaders(s.mux))
+	// Cross-origin browser writes are refused outright (Sec-Fetch-Site and
+	// Origin); cookie-authenticated writes must also echo the CSRF token.
+	return recoverPanics(securityHeaders(s.crossOrigin(s.identify(s.mux))))
 }
 
 // Serve answers on ln until ctx ends, then drains requests for up to 10 s.
@@ -97,6 +108,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "grids": s.locator.Grids(), "area_generation": s.locator.Generation()})
+}
+
+func (s *Server) crossOrigin(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, civicgrid.Errorf(civicgrid.EFORBIDDEN, "cross-origin request refused"))
+	}))
+	return cop.Handler(next)
 }
 
 func securityHeaders(next http.Handler) http.Handler {

@@ -283,9 +283,9 @@ func gridsJSON(t testing.TB, areas []civicgrid.Area) string {
 func TestImportAPI(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	cityToken, _, _ := f.db.CreateAPIToken(ctx, civicgrid.APIToken{Name: "t", Role: civicgrid.RoleCityAdmin, AreaCode: "4201"})
-	jiangan, _, _ := f.db.CreateAPIToken(ctx, civicgrid.APIToken{Name: "t", Role: civicgrid.RoleDistrictAdmin, AreaCode: "420102"})
-	wrongRole, _, _ := f.db.CreateAPIToken(ctx, civicgrid.APIToken{Name: "t", Role: civicgrid.RoleGridWorker, AreaCode: "4201"})
+	cityToken, _, _ := f.db.CreateAPIToken(ctx, civicgrid.APIToken{Name: "t", Role: civicgrid.RoleCityAdmin, AreaCode: "4201"}, civicgrid.SecurityEvent{})
+	jiangan, _, _ := f.db.CreateAPIToken(ctx, civicgrid.APIToken{Name: "t", Role: civicgrid.RoleDistrictAdmin, AreaCode: "420102"}, civicgrid.SecurityEvent{})
+	wrongRole, _, _ := f.db.CreateAPIToken(ctx, civicgrid.APIToken{Name: "t", Role: civicgrid.RoleGridWorker, AreaCode: "4201"}, civicgrid.SecurityEvent{})
 
 	var grids []civicgrid.Area
 	for _, a := range f.city.Areas {
@@ -368,7 +368,7 @@ func TestImportAPI(t *testing.T) {
 func TestExportAPI(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	jiangan, _, _ := f.db.CreateAPIToken(ctx, civicgrid.APIToken{Name: "t", Role: civicgrid.RoleDistrictAdmin, AreaCode: "420102"})
+	jiangan, _, _ := f.db.CreateAPIToken(ctx, civicgrid.APIToken{Name: "t", Role: civicgrid.RoleDistrictAdmin, AreaCode: "420102"}, civicgrid.SecurityEvent{})
 	var e apiError
 	if st := f.do(t, "GET", "/api/v1/admin/areas/export?within=420103", jiangan, nil, &e); st != 403 {
 		t.Fatalf("out of scope export: %d", st)

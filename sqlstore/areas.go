@@ -278,8 +278,8 @@ func (db *DB) GrantRoles(ctx context.Context, grants []civicgrid.Grant) error {
 			if err != nil {
 				return err
 			}
-			if _, err = tx.ExecContext(ctx, `INSERT INTO role_grants (user_id, role, area_code, created_at)
-				VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, id, g.Role, g.AreaCode, ms); err != nil {
+			if _, err = tx.ExecContext(ctx, `INSERT INTO role_grants (user_id, role, area_code, detail, created_at)
+				VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, id, g.Role, g.AreaCode, g.Detail, ms); err != nil {
 				return err
 			}
 		}

@@ -186,12 +186,13 @@ func TestAPITokens(t *testing.T) {
 	now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	db.now = func() time.Time { return now }
 
-	secret, id, err := db.CreateAPIToken(ctx, civicgrid.APIToken{Name: "import", Role: civicgrid.RoleDistrictAdmin, AreaCode: "420102", ExpiresAt: now.Add(time.Hour)})
+	secret, tok, err := db.CreateAPIToken(ctx, civicgrid.APIToken{Name: "import", Role: civicgrid.RoleDistrictAdmin, AreaCode: "420102", ExpiresAt: now.Add(time.Hour)}, civicgrid.SecurityEvent{})
+	id := tok.ID
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := db.AuthenticateAPIToken(ctx, secret)
-	if err != nil || tok.ID != id || tok.Role != civicgrid.RoleDistrictAdmin || !tok.Covers("420102001") || tok.Covers("420103") {
+	tok, err = db.AuthenticateAPIToken(ctx, secret)
+	if err != nil || tok.ID != id || tok.Role != civicgrid.RoleDistrictAdmin || !tok.Grant().Covers("420102001") || tok.Grant().Covers("420103") {
 		t.Fatalf("authenticate: %+v %v", tok, err)
 	}
 	var stored string
@@ -206,14 +207,15 @@ func TestAPITokens(t *testing.T) {
 	if _, err := db.AuthenticateAPIToken(ctx, secret); civicgrid.ErrorCode(err) != civicgrid.EUNAUTHORIZED {
 		t.Fatalf("expired: %v", err)
 	}
-	secret2, id2, _ := db.CreateAPIToken(ctx, civicgrid.APIToken{Name: "x", Role: civicgrid.RoleCityAdmin, AreaCode: "4201"})
-	if err := db.RevokeAPIToken(ctx, id2); err != nil {
+	secret2, tok2, _ := db.CreateAPIToken(ctx, civicgrid.APIToken{Name: "x", Role: civicgrid.RoleCityAdmin, AreaCode: "4201"}, civicgrid.SecurityEvent{})
+	id2 := tok2.ID
+	if err := db.RevokeAPIToken(ctx, id2, civicgrid.SecurityEvent{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.AuthenticateAPIToken(ctx, secret2); civicgrid.ErrorCode(err) != civicgrid.EUNAUTHORIZED {
 		t.Fatalf("revoked: %v", err)
 	}
-	if err := db.RevokeAPIToken(ctx, id2); civicgrid.ErrorCode(err) != civicgrid.ENOTFOUND {
+	if err := db.RevokeAPIToken(ctx, id2, civicgrid.SecurityEvent{}); civicgrid.ErrorCode(err) != civicgrid.ENOTFOUND {
 		t.Fatalf("second revoke: %v", err)
 	}
 }

@@ -2,12 +2,10 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
@@ -18,66 +16,110 @@ var _ civicgrid.TokenStore = (*DB)(nil)
 // tokenPrefix makes leaked tokens easy to recognise in logs and by scanners.
 const tokenPrefix = "cgt_"
 
-// hashToken returns the stored form of a secret. Secrets are 256 random bits,
-// so a fast hash is enough here (passwords, being guessable, get argon2id).
-func hashToken(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
+// CreateAPIToken stores a new token and returns its secret, shown only now.
+func (db *DB) CreateAPIToken(ctx context.Context, t civicgrid.APIToken, ev civicgrid.SecurityEvent) (string, civicgrid.APIToken, error) {
+	if t.Name == "" || t.Role == "" {
+		return "", t, civicgrid.Errorf(civicgrid.EINVALID, "a token needs a name and a role")
+	}
+	secret, err := randomSecret(tokenPrefix)
+	if err != nil {
+		return "", t, err
+	}
+	t.CreatedAt = time.UnixMilli(db.now().UnixMilli())
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (name, token_hash, role, area_code, detail, categories, created_by, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			t.Name, hashSecret(secret), t.Role, t.AreaCode, t.Detail, strings.Join(t.Categories, ","), nullID(t.CreatedBy),
+			t.CreatedAt.UnixMilli(), msOrNull(t.ExpiresAt)).Scan(&t.ID); err != nil {
+			return err
+		}
+		if ev.Detail == "" {
+			ev.Detail = "token " + t.Name + " (" + t.Role + "@" + t.AreaCode + ")"
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+	return secret, t, err
 }
 
-// CreateAPIToken stores a new token and returns its secret, shown only now.
-func (db *DB) CreateAPIToken(ctx context.Context, t civicgrid.APIToken) (string, int64, error) {
-	if t.Name == "" || t.Role == "" {
-		return "", 0, civicgrid.Errorf(civicgrid.EINVALID, "a token needs a name and a role")
+const tokenColumns = `id, name, role, area_code, detail, categories, created_by, created_at, expires_at, revoked_at, last_used_at`
+
+func scanToken(sc interface{ Scan(...any) error }) (civicgrid.APIToken, error) {
+	var (
+		t                          civicgrid.APIToken
+		cats                       string
+		by                         sql.NullInt64
+		created                    int64
+		expires, revoked, lastUsed sql.NullInt64
+	)
+	err := sc.Scan(&t.ID, &t.Name, &t.Role, &t.AreaCode, &t.Detail, &cats, &by, &created, &expires, &revoked, &lastUsed)
+	if cats != "" {
+		t.Categories = strings.Split(cats, ",")
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", 0, err
-	}
-	secret := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
-	var expires sql.NullInt64
-	if !t.ExpiresAt.IsZero() {
-		expires = sql.NullInt64{Int64: t.ExpiresAt.UnixMilli(), Valid: true}
-	}
-	var id int64
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO api_tokens (name, token_hash, role, area_code, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-			t.Name, hashToken(secret), t.Role, t.AreaCode, db.now().UnixMilli(), expires).Scan(&id)
-	})
-	return secret, id, err
+	t.CreatedBy, t.CreatedAt = by.Int64, time.UnixMilli(created)
+	t.ExpiresAt, t.RevokedAt, t.LastUsedAt = timeOrZero(expires), timeOrZero(revoked), timeOrZero(lastUsed)
+	return t, err
 }
 
 // AuthenticateAPIToken looks a secret up by its hash.
 func (db *DB) AuthenticateAPIToken(ctx context.Context, secret string) (civicgrid.APIToken, error) {
-	var (
-		t                civicgrid.APIToken
-		created          int64
-		expires, revoked sql.NullInt64
-	)
-	err := db.read.QueryRowContext(ctx, `SELECT id, name, role, area_code, created_at, expires_at, revoked_at
-		FROM api_tokens WHERE token_hash = $1`, hashToken(secret)).
-		Scan(&t.ID, &t.Name, &t.Role, &t.AreaCode, &created, &expires, &revoked)
+	t, err := scanToken(db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE token_hash = $1`, hashSecret(secret)))
 	if errors.Is(err, sql.ErrNoRows) {
-		return t, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "unknown API token")
+		return civicgrid.APIToken{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "unknown API token")
 	} else if err != nil {
-		return t, err
+		return civicgrid.APIToken{}, err
 	}
-	t.CreatedAt = time.UnixMilli(created)
-	if expires.Valid {
-		t.ExpiresAt = time.UnixMilli(expires.Int64)
-		if !db.now().Before(t.ExpiresAt) {
-			return civicgrid.APIToken{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "API token expired")
-		}
+	now := db.now()
+	if !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
+		return civicgrid.APIToken{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "API token expired")
 	}
-	if revoked.Valid {
+	if !t.RevokedAt.IsZero() {
 		return civicgrid.APIToken{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "API token revoked")
+	}
+	// Last use is kept to the hour: enough to find unused tokens, few writes.
+	if now.Sub(t.LastUsedAt) > time.Hour {
+		if _, err := db.write.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, now.UnixMilli(), t.ID); err != nil {
+			return civicgrid.APIToken{}, err
+		}
 	}
 	return t, nil
 }
 
+// APITokenByID returns a token's record (never its secret).
+func (db *DB) APITokenByID(ctx context.Context, id int64) (civicgrid.APIToken, error) {
+	t, err := scanToken(db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, civicgrid.Errorf(civicgrid.ENOTFOUND, "no token with id %d", id)
+	}
+	return t, err
+}
+
+// ListAPITokens returns tokens made by createdBy, or lying in the given area
+// subtrees; newest first.
+func (db *DB) ListAPITokens(ctx context.Context, createdBy int64, within []string) ([]civicgrid.APIToken, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + itoa(len(args)) }
+	conds := []string{"created_by = " + arg(createdBy)}
+	if len(within) > 0 {
+		conds = append(conds, scopeClause("area_code", within, arg))
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE `+strings.Join(conds, " OR ")+` ORDER BY id DESC LIMIT 1000`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []civicgrid.APIToken
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
 // RevokeAPIToken ends a token at once.
-func (db *DB) RevokeAPIToken(ctx context.Context, id int64) error {
+func (db *DB) RevokeAPIToken(ctx context.Context, id int64, ev civicgrid.SecurityEvent) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`,
 			db.now().UnixMilli(), id)
@@ -87,6 +129,8 @@ func (db *DB) RevokeAPIToken(ctx context.Context, id int64) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return civicgrid.Errorf(civicgrid.ENOTFOUND, "no active token with id %d", id)
 		}
-		return nil
+		return db.insertEvent(ctx, tx, ev)
 	})
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -31,6 +31,7 @@ Commands:
   export     export areas: civicgrid export areas [--within CODE] [--out FILE]
   generate   write a generated city as GeoJSON (--grids N scales to 10⁶)
   token      API tokens: token add --name N --role R --area CODE | token revoke ID
+  user       staff accounts: user add | grant | reset | unlock | link-oidc (see 'civicgrid user')
   version    print the version
 
 Run 'civicgrid <command> -h' for the flags of a command.
@@ -71,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdGenerate(ctx, rest, stdout, stderr)
 	case "token":
 		return cmdToken(ctx, rest, stdout, stderr)
+	case "user":
+		return cmdUser(ctx, rest, os.Stdin, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "civicgrid", version)
 		return nil

@@ -34,8 +34,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	nearest := fs.Float64("nearest-max-m", locate.DefaultOptions.NearestMaxMeters, "a point outside every grid but within this many metres of one is given to the nearest grid (0: never)")
 	maxImport := fs.Int64("max-import-bytes", 64<<20, "largest area import accepted over the API")
 	seed := fs.Int64("seed", 1, "demo only: seed of the generated city")
+	auth := authFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if demo && auth.production {
+		return fmt.Errorf("demo: --production makes no sense for the demo city (its accounts share a published password)")
 	}
 	start := time.Now()
 	db, err := sqlstore.OpenSQLite(ctx, *data)
@@ -44,6 +48,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	defer db.Close()
 
+	authCfg, sender, provider, err := auth.build(ctx)
+	if err != nil {
+		return err
+	}
 	var demoToken string
 	if demo {
 		if demoToken, err = seedDemo(ctx, db, *seed, stdout); err != nil {
@@ -58,7 +66,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err != nil {
 		return err
 	}
-	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}}, db, locator, ui.Register)
+	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider}, db, locator, ui.Register)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -67,12 +75,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	fmt.Fprintf(stdout, "civicgrid %s serving %d grids from %s at %s (ready in %s)\n",
 		version, locator.Grids(), *data, url, time.Since(start).Round(time.Millisecond))
 	if demo {
-		fmt.Fprintf(stdout, "\nDemo admin API token (valid 24 h, scope 4201 武汉市):\n  %s\n", demoToken)
+		printDemoAccounts(stdout, url)
+		fmt.Fprintf(stdout, "\nDemo city-admin API token (valid 24 h, scope 420100 武汉市):\n  %s\n", demoToken)
 		fmt.Fprintf(stdout, "Try:\n  curl '%sapi/v1/locate?lat=30.5928&lng=114.2986'\n", url)
 		fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%sapi/v1/admin/areas/export?within=420102' -o jiangan.geojson\n", demoToken, url)
 	}
 	slog.Info("listening", "addr", ln.Addr().String())
 	go refreshLoop(ctx, locator)
+	go purgeLoop(ctx, db, auth.retention)
 	return srv.Serve(ctx, ln)
 }
 
@@ -121,8 +131,12 @@ func seedDemo(ctx context.Context, db *sqlstore.DB, seed int64, stdout io.Writer
 		fmt.Fprintf(stdout, "Seeded the demo city: %s areas, %d people.\n", res, len(grants))
 	}
 	secret, _, err := db.CreateAPIToken(ctx, civicgrid.APIToken{
-		Name: "demo-admin", Role: civicgrid.RoleCityAdmin, AreaCode: "4201", ExpiresAt: time.Now().Add(24 * time.Hour)})
-	return secret, err
+		Name: "demo-admin", Role: civicgrid.RoleCityAdmin, AreaCode: democity.CityCode, ExpiresAt: time.Now().Add(24 * time.Hour)},
+		civicgrid.SecurityEvent{Kind: civicgrid.EventTokenCreated, Actor: "cli", AreaCode: democity.CityCode, Detail: "demo city-admin token"})
+	if err != nil {
+		return "", err
+	}
+	return secret, seedDemoAccounts(ctx, db)
 }
 
 func envOr(key, def string) string {

@@ -38,7 +38,7 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return fmt.Errorf("token revoke: %q is not a token id", pos[0])
 		}
-		if err := db.RevokeAPIToken(ctx, id); err != nil {
+		if err := db.RevokeAPIToken(ctx, id, cliEvent(civicgrid.EventTokenRevoked, "", "token revoked on the command line")); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "token %d revoked\n", id)
@@ -57,10 +57,13 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *ttl > 0 {
 		t.ExpiresAt = time.Now().Add(*ttl)
 	}
-	secret, id, err := db.CreateAPIToken(ctx, t)
+	if err := t.Grant().CheckShape(); err != nil {
+		return fmt.Errorf("token add: %w", err)
+	}
+	secret, stored, err := db.CreateAPIToken(ctx, t, cliEvent(civicgrid.EventTokenCreated, t.AreaCode, ""))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "token %d created; it is shown only now:\n%s\n", id, secret)
+	fmt.Fprintf(stdout, "token %d created; it is shown only now:\n%s\n", stored.ID, secret)
 	return nil
 }

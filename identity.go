@@ -1,0 +1,216 @@
+package civicgrid
+
+import (
+	"context"
+	"time"
+)
+
+// Account kinds: staff accounts are made by admins (or come from area imports),
+// residents sign up themselves with a phone number.
+const (
+	KindStaff    = "staff"
+	KindResident = "resident"
+)
+
+// User is a person with (possibly) an account.
+type User struct {
+	ID                 int64       `json:"id"`
+	Name               string      `json:"name"`
+	Phone              string      `json:"phone"`
+	Kind               string      `json:"kind"`
+	HasPassword        bool        `json:"has_password"`
+	MustChangePassword bool        `json:"must_change_password"`
+	FailedLogins       int         `json:"failed_logins"`
+	LockedUntil        time.Time   `json:"locked_until,omitzero"`
+	CreatedAt          time.Time   `json:"created_at"`
+	Grants             []RoleGrant `json:"grants"`
+}
+
+// Areas are the area codes of the user's grants: where the person "lies" for
+// scope tests.
+func (u User) Areas() []string {
+	out := make([]string, 0, len(u.Grants))
+	for _, g := range u.Grants {
+		out = append(out, g.AreaCode)
+	}
+	return out
+}
+
+// Object is the user as the target of an access decision.
+func (u User) Object() Object { return Object{Areas: u.Areas(), Owner: u.ID, Grants: u.Grants} }
+
+// Actor is the user acting through a session.
+func (u User) Actor() Actor {
+	return Actor{UserID: u.ID, Name: u.Name, Phone: u.Phone, Grants: u.Grants, Via: "session", MustChangePassword: u.MustChangePassword}
+}
+
+// Masked returns a copy with name and phone masked, as every view shows them
+// unless a role unmasks them with a logged action.
+func (u User) Masked() User {
+	u.Name = MaskName(u.Name)
+	u.Phone = MaskPhone(u.Phone)
+	return u
+}
+
+// Grant says, for bulk seeding, that the person with this phone holds a role.
+type Grant struct {
+	Name     string
+	Phone    string
+	Role     string
+	AreaCode string
+	Detail   string
+}
+
+// UserFilter selects users for staff lists.
+type UserFilter struct {
+	Within []string // users holding a grant in any of these subtrees; nil = all
+	Role   string   // only holders of this role
+	Limit  int
+	After  int64 // keyset pagination: ids above this
+}
+
+// Session is a logged-in browser. Its secret lives only in the cookie; the
+// store keeps a hash.
+type Session struct {
+	ID         int64
+	UserID     int64
+	CSRFToken  string
+	Via        string // how the user logged in: password, oidc
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+	IP         string
+	UserAgent  string
+}
+
+// SecurityEvent is an entry of the security audit log. Entries are only ever
+// appended.
+type SecurityEvent struct {
+	ID           int64     `json:"id"`
+	At           time.Time `json:"at"`
+	Kind         string    `json:"kind"`    // e.g. login.failed, role.granted
+	Outcome      string    `json:"outcome"` // ok, denied, failed
+	ActorID      int64     `json:"actor_id,omitempty"`
+	Actor        string    `json:"actor"` // masked label
+	TargetUserID int64     `json:"target_user_id,omitempty"`
+	AreaCode     string    `json:"area_code,omitempty"` // where the event belongs, for auditors' scope
+	IP           string    `json:"ip,omitempty"`
+	Detail       string    `json:"detail,omitempty"`
+}
+
+// Security event kinds.
+const (
+	EventLoginOK         = "login.ok"
+	EventLoginFailed     = "login.failed"
+	EventLoginLocked     = "login.locked" // the failure that locked the account
+	EventLoginThrottled  = "login.throttled"
+	EventLogout          = "logout"
+	EventSignup          = "account.signup"
+	EventUserCreated     = "account.created"
+	EventPasswordChanged = "password.changed"
+	EventPasswordReset   = "password.reset"
+	EventAccountUnlocked = "account.unlocked"
+	EventRoleGranted     = "role.granted"
+	EventRoleRevoked     = "role.revoked"
+	EventRoleDenied      = "role.denied"
+	EventTokenCreated    = "token.created"
+	EventTokenRevoked    = "token.revoked"
+	EventUnmask          = "personal_data.unmasked"
+	EventCSRFRejected    = "csrf.rejected"
+	EventOIDCLogin       = "oidc.login"
+	EventAccessDenied    = "access.denied"
+)
+
+// Outcomes of security events.
+const (
+	OutcomeOK     = "ok"
+	OutcomeDenied = "denied"
+	OutcomeFailed = "failed"
+)
+
+// EventFilter selects security events for auditors.
+type EventFilter struct {
+	Within   []string // area subtrees; an auditor of a city also sees events tied to no area
+	Kind     string
+	Since    time.Time
+	Until    time.Time
+	BeforeID int64 // keyset pagination, newest first
+	Limit    int
+}
+
+// BuildingRoleKind is one of the configurable building roles (两长四员).
+type BuildingRoleKind struct {
+	Key    string `json:"key"`
+	NameZH string `json:"name_zh"`
+	NameEN string `json:"name_en"`
+}
+
+// LoginRecord is what a login needs to know about an account.
+type LoginRecord struct {
+	User         User
+	PasswordHash string // PHC string; "" when no password is set
+}
+
+// IdentityStore keeps accounts, grants, sessions, one-time codes and the
+// security log. Methods that change something take the security event that
+// records it and write both in one transaction.
+type IdentityStore interface {
+	CreateUser(ctx context.Context, u User, passwordHash string, grants []RoleGrant, ev SecurityEvent) (User, error)
+	UserByID(ctx context.Context, id int64) (User, error)
+	LoginRecordByPhone(ctx context.Context, phone string) (LoginRecord, error)
+	ListUsers(ctx context.Context, f UserFilter) ([]User, error)
+	SetPassword(ctx context.Context, userID int64, hash string, mustChange bool, ev SecurityEvent) error
+	// RecordLoginFailure counts a failed password; at maxFailures in a row it
+	// locks the account for lockFor and returns the lock's end.
+	RecordLoginFailure(ctx context.Context, userID int64, maxFailures int, lockFor time.Duration, ev SecurityEvent) (failures int, lockedUntil time.Time, err error)
+	Unlock(ctx context.Context, userID int64, ev SecurityEvent) error
+	AddGrant(ctx context.Context, g RoleGrant, ev SecurityEvent) (RoleGrant, error)
+	RevokeGrant(ctx context.Context, userID, grantID int64, ev SecurityEvent) error
+
+	// CreateSession stores a new session (the old one, if any, is the
+	// caller's to delete) and returns the cookie secret.
+	CreateSession(ctx context.Context, s Session, ev SecurityEvent) (secret string, stored Session, err error)
+	// SessionBySecret returns a live session; unknown, expired and idle ones
+	// are EUNAUTHORIZED alike. Seen-time is refreshed at most once a minute.
+	SessionBySecret(ctx context.Context, secret string, idle time.Duration) (Session, error)
+	DeleteSession(ctx context.Context, secret string, ev *SecurityEvent) error
+
+	// CreateOneTimeCode stores a code for a phone and purpose, refusing (ETHROTTLED)
+	// when one was made less than minGap ago.
+	CreateOneTimeCode(ctx context.Context, phone, purpose, code string, ttl, minGap time.Duration) error
+	// ConsumeOneTimeCode checks a code; a match uses it up; wrong guesses count
+	// and the code dies after maxAttempts.
+	ConsumeOneTimeCode(ctx context.Context, phone, purpose, code string, maxAttempts int) error
+
+	AppendSecurityEvent(ctx context.Context, ev SecurityEvent) error
+	ListSecurityEvents(ctx context.Context, f EventFilter) ([]SecurityEvent, error)
+
+	BuildingRoleKinds(ctx context.Context) ([]BuildingRoleKind, error)
+	AddBuildingRoleKind(ctx context.Context, k BuildingRoleKind, ev SecurityEvent) error
+
+	// LinkIdentity ties an external login (OIDC issuer and subject) to a user.
+	LinkIdentity(ctx context.Context, issuer, subject string, userID int64) error
+	UserByIdentity(ctx context.Context, issuer, subject string) (User, error)
+
+	// PurgePersonalData removes personal data past its retention: expired
+	// sessions and codes, and IP addresses in security events before cutoff.
+	PurgePersonalData(ctx context.Context, cutoff time.Time) (PurgeResult, error)
+}
+
+// PurgeResult counts what a purge removed.
+type PurgeResult struct {
+	Sessions int64 `json:"sessions"`
+	Codes    int64 `json:"one_time_codes"`
+	EventIPs int64 `json:"security_event_ips"`
+}
+
+// TokenStore keeps API tokens.
+type TokenStore interface {
+	CreateAPIToken(ctx context.Context, t APIToken, ev SecurityEvent) (secret string, stored APIToken, err error)
+	// AuthenticateAPIToken returns the active token with this secret, or an
+	// EUNAUTHORIZED error for unknown, expired and revoked ones alike.
+	AuthenticateAPIToken(ctx context.Context, secret string) (APIToken, error)
+	APITokenByID(ctx context.Context, id int64) (APIToken, error)
+	ListAPITokens(ctx context.Context, createdBy int64, within []string) ([]APIToken, error)
+	RevokeAPIToken(ctx context.Context, id int64, ev SecurityEvent) error
+}
