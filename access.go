@@ -225,7 +225,7 @@ func (a Actor) Scopes(action Action) []string {
 	var out []string
 	for _, g := range a.Grants {
 		for _, r := range policy[action] {
-			if r.role == g.Role && (r.scope == scopeSubtree || r.scope == scopeCategory) {
+			if r.role == g.Role && (r.scope == scopeSubtree || r.scope == scopeCategory || r.scope == scopeDept) {
 				out = append(out, g.AreaCode)
 			}
 		}
@@ -255,6 +255,21 @@ const (
 	ActionReadAudit           Action = "audit.read"
 	ActionExportAudit         Action = "audit.export"
 	ActionManageBuildingRoles Action = "building_roles.manage"
+
+	// Cases. Which case action needs which of these is in CaseTransitions.
+	ActionReportCase       Action = "cases.report"      // report a problem (and "me too")
+	ActionReadCase         Action = "cases.read"        // read a case and its history
+	ActionUnmaskCase       Action = "cases.unmask"      // see the reporter's name and phone, logged
+	ActionTriageCase       Action = "cases.triage"      // register, reject, merge, ask to cancel
+	ActionDispatchCase     Action = "cases.dispatch"    // send to a grid worker or a department
+	ActionWorkCase         Action = "cases.work"        // accept, return, handle, ask for time
+	ActionSelfHandleCase   Action = "cases.self_handle" // 自处置 on patrol
+	ActionVerifyCase       Action = "cases.verify"      // verify or send back for rework
+	ActionCloseCase        Action = "cases.close"
+	ActionRateCase         Action = "cases.rate"    // rate or reopen one's own report
+	ActionApproveCase      Action = "cases.approve" // decide extensions, suspensions, cancellations
+	ActionManageCategories Action = "categories.manage"
+	ActionReadIndicators   Action = "indicators.read"
 )
 
 // Object is what an action is taken on, as far as access is concerned.
@@ -270,6 +285,9 @@ type Object struct {
 	// Grants are, for account administration, the roles the target person
 	// holds or is to receive: the actor must be able to grant each of them.
 	Grants []RoleGrant
+	// Assignee is the user a case is dispatched to; Dept the department.
+	Assignee int64
+	Dept     string
 }
 
 // In is a shorthand for an object in one area.
@@ -282,6 +300,9 @@ const (
 	scopeSubtree               // the object lies in the grant's area subtree
 	scopeCategory              // subtree, and the object's category is one of the grant's
 	scopeGrantor               // subtree, and the actor may grant every role in Object.Grants
+	scopeAssignee              // the object is assigned to the actor
+	scopeDept                  // category scope, and the object is assigned to a department
+	scopeAnyone                // any logged-in actor, anywhere
 )
 
 type rule struct {
@@ -291,6 +312,12 @@ type rule struct {
 
 // staffReaders may read people's records (masked) in their area.
 var staffReaders = []string{RoleGridWorker, RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin, RoleCityAdmin, RoleAuditor}
+
+// caseStaff run the case loop in their area: triage, dispatch, close.
+var caseStaff = []string{RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin}
+
+// caseReaders see every case in their area (reporters masked).
+var caseReaders = []string{RoleGridWorker, RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin, RoleCityAdmin, RoleAuditor}
 
 // accountAdmins may administer accounts in their area, within what they may grant.
 var accountAdmins = []string{RoleCommunitySecretary, RoleDistrictAdmin, RoleCityAdmin}
@@ -325,6 +352,29 @@ var policy = map[Action][]rule{
 	ActionReadAudit:           rules(scopeSubtree, RoleAuditor),
 	ActionExportAudit:         rules(scopeSubtree, RoleAuditor),
 	ActionManageBuildingRoles: rules(scopeSubtree, RoleCityAdmin),
+
+	ActionReportCase: rules(scopeAnyone, "*"),
+	ActionReadCase: join(rules(scopeOwn, "*"), rules(scopeAssignee, "*"), rules(scopeSubtree, caseReaders...),
+		rules(scopeDept, RoleDepartmentHandler)),
+	ActionUnmaskCase:       rules(scopeSubtree, RoleGridWorker, RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin, RoleCityAdmin),
+	ActionTriageCase:       rules(scopeSubtree, caseStaff...),
+	ActionDispatchCase:     rules(scopeSubtree, caseStaff...),
+	ActionWorkCase:         join(rules(scopeAssignee, "*"), rules(scopeDept, RoleDepartmentHandler)),
+	ActionSelfHandleCase:   rules(scopeSubtree, RoleGridWorker),
+	ActionVerifyCase:       join(rules(scopeOwn, "*"), rules(scopeSubtree, RoleGridWorker), rules(scopeSubtree, caseStaff...)),
+	ActionCloseCase:        rules(scopeSubtree, caseStaff...),
+	ActionRateCase:         rules(scopeOwn, "*"),
+	ActionApproveCase:      rules(scopeSubtree, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin),
+	ActionManageCategories: rules(scopeSubtree, RoleCityAdmin),
+	ActionReadIndicators:   rules(scopeSubtree, caseReaders...),
+}
+
+func join(rs ...[]rule) []rule {
+	var out []rule
+	for _, r := range rs {
+		out = append(out, r...)
+	}
+	return out
 }
 
 // Actions lists every action the policy knows, for tests and documents.
@@ -369,9 +419,9 @@ func Authorize(actor Actor, action Action, obj Object) error {
 	}
 	roleAllowed := false
 	for _, r := range rs {
-		if r.role == "*" && r.scope == scopeOwn {
+		if r.role == "*" {
 			roleAllowed = true
-			if obj.Owner != 0 && obj.Owner == actor.UserID {
+			if allows(actor, RoleGrant{}, r.scope, obj) {
 				return nil
 			}
 			continue
@@ -403,6 +453,12 @@ func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
 		return coversAny(g, obj.Areas)
 	case scopeCategory:
 		return coversAny(g, obj.Areas) && slices.Contains(g.Categories, obj.Category)
+	case scopeAssignee:
+		return obj.Assignee != 0 && obj.Assignee == actor.UserID
+	case scopeDept:
+		return obj.Dept != "" && coversAny(g, obj.Areas) && slices.Contains(g.Categories, obj.Category)
+	case scopeAnyone:
+		return true
 	case scopeGrantor:
 		if !coversAny(g, obj.Areas) {
 			return false

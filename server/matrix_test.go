@@ -16,7 +16,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -24,7 +23,9 @@ import (
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/areaio"
-	"github.com/civicgrid/civicgrid/locate"
+	"github.com/civicgrid/civicgrid/casework"
+	"github.com/civicgrid/civicgrid/democity"
+	"github.com/civicgrid/civicgrid/internal/gendoc"
 	"github.com/civicgrid/civicgrid/password"
 	"github.com/civicgrid/civicgrid/server"
 	"github.com/civicgrid/civicgrid/sqlstore"
@@ -45,7 +46,7 @@ const mxPassword = "matrix-Pass-2026"
 // one in another district. Y allowed, N denied, - not applicable (the route
 // only ever acts on the caller's own account).
 var mxExpected = map[string]string{
-	//                                                 res rep vol gw  bld cs  sec sd  dh  da  ca  aud
+	//                                           res rep vol gw  bld cs  sec sd  dh  da  ca  aud
 	"GET /api/v1/me":                           "Y- Y- Y- Y- Y- Y- Y- Y- Y- Y- Y- Y-",
 	"POST /api/v1/me/password":                 "Y- Y- Y- Y- Y- Y- Y- Y- Y- Y- Y- Y-",
 	"GET /api/v1/users":                        "NN NN NN YN NN YN YN YN NN YN YY YN",
@@ -70,7 +71,7 @@ var mxExpected = map[string]string{
 // here on purpose.
 var mxPublic = []string{
 	"GET /healthz", "GET /api/v1/locate", "GET /api/v1/areas", "GET /api/v1/areas.geojson",
-	"GET /api/v1/areas/{code}", "GET /api/v1/areas/{code}/versions", "GET /api/v1/roles", "GET /api/v1/building-roles",
+	"GET /api/v1/areas/{code}", "GET /api/v1/areas/{code}/versions", "GET /api/v1/roles", "GET /api/v1/building-roles", "GET /api/v1/categories",
 	"POST /api/v1/auth/login", "POST /api/v1/auth/logout", "POST /api/v1/auth/signup/code", "POST /api/v1/auth/signup",
 	"POST /api/v1/auth/reset/code", "POST /api/v1/auth/reset", "GET /auth/oidc/login", "GET /auth/oidc/callback",
 }
@@ -106,6 +107,7 @@ type mxEnv struct {
 	away   mxChain // another district
 	hash   string
 	phones int
+	cases  *casework.Service
 }
 
 // mxActor is a logged-in person holding one role.
@@ -244,7 +246,7 @@ func (e *mxEnv) actor(info civicgrid.RoleInfo) mxActor {
 	case civicgrid.RoleBuilding:
 		g.Detail = "building_head"
 	case civicgrid.RoleDepartmentHandler:
-		g.Categories = []string{"water"}
+		g.Categories = []string{mxCategory}
 	}
 	u := e.newUser(g)
 	secret, sess, err := e.db.CreateSession(context.Background(), civicgrid.Session{UserID: u.ID, Via: "password",
@@ -292,28 +294,28 @@ func (e *mxEnv) send(a *mxActor, req mxRequest) (int, string) {
 
 func newMatrixEnv(t *testing.T) *mxEnv {
 	ctx := context.Background()
-	db, err := sqlstore.OpenSQLite(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db, loc, _ := openDemoStore(t)
 	c := demoCity(t)
-	if _, err := areaio.ImportAreas(ctx, db, c.Areas, areaio.DefaultOptions()); err != nil {
+	cases := casework.New(casework.Config{}, db, db, loc, testCalendar(t), nil)
+	if err := cases.SeedCatalogue(ctx); err != nil {
 		t.Fatal(err)
 	}
-	loc, err := locate.New(ctx, db, locate.DefaultOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := server.New(server.Config{MaxImportBytes: 1 << 20, Auth: server.AuthConfig{Password: mxPasswordParams}}, db, loc)
+	s := server.New(server.Config{MaxImportBytes: 1 << 20, Auth: server.AuthConfig{Password: mxPasswordParams}, Cases: cases}, db, loc)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	hash, err := password.Hash(mxPassword, mxPasswordParams)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &mxEnv{t: t, db: db, srv: srv, hash: hash}
-	// The first building of the first district, and of the second.
+	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases}
+	chains := newMatrixChains(t, c)
+	e.home, e.away = chains[0], chains[1]
+	return e
+}
+
+// newMatrixChains returns the first building of the first district and of
+// the second, with their ancestors.
+func newMatrixChains(t testing.TB, c *democity.City) []mxChain {
 	var chains []mxChain
 	for _, a := range c.Areas {
 		if a.Level != civicgrid.LevelBuilding || (len(chains) > 0 && chains[len(chains)-1].district == a.Code[:6]) {
@@ -334,17 +336,20 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 			}
 		}
 	}
-	e.home, e.away = chains[0], chains[1]
-	return e
+	return chains
 }
 
-// mxCell classifies an answer: Y for success, N for 403; anything else means
-// the fixture is broken and fails the test.
-func mxCell(status int) (string, bool) {
+// mxCell classifies an answer: Y for success, N for 403 (or 404 for a case
+// outside the actor's sight, which is answered as not found so that case
+// ids reveal nothing); anything else means the fixture is broken and fails
+// the test.
+func mxCell(key string, status int) (string, bool) {
 	switch {
 	case status >= 200 && status < 300:
 		return "Y", true
 	case status == http.StatusForbidden:
+		return "N", true
+	case status == http.StatusNotFound && strings.Contains(key, "/cases/{id}"):
 		return "N", true
 	}
 	return "?", false
@@ -352,8 +357,7 @@ func mxCell(status int) (string, bool) {
 
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newMatrixEnv(t)
-	s := server.New(server.Config{}, e.db, nil)
-	routes := s.Routes()
+	routes := server.New(server.Config{Cases: e.cases}, e.db, nil).Routes()
 	known := civicgrid.Actions()
 
 	observed := map[string][]string{}
@@ -395,7 +399,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				a := e.actor(info)
 				st, body := e.send(&a, fixture(e, a, away))
-				got, ok := mxCell(st)
+				got, ok := mxCell(key, st)
 				if !ok {
 					t.Errorf("%s as %s (away=%v): status %d is neither success nor 403 — the fixture is broken: %s", key, info.Name, away, st, body)
 				}
@@ -415,13 +419,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	checkSecurityDoc(t, renderMatrix(routes, order, observed))
+	gendoc.Check(t, "../docs/security.md", "access-matrix", renderMatrix(routes, order, observed), *updateDocs, "go test ./server -run Matrix -update")
 }
-
-const (
-	matrixBegin = "<!-- access-matrix:begin (generated by go test ./server -run Matrix -update) -->"
-	matrixEnd   = "<!-- access-matrix:end -->"
-)
 
 // renderMatrix writes the observed matrix as Markdown.
 func renderMatrix(routes []server.Route, order []string, observed map[string][]string) string {
@@ -451,30 +450,4 @@ func renderMatrix(routes []server.Route, order []string, observed map[string][]s
 	}
 	b.WriteString(strings.Join(pub, ", ") + ".\n")
 	return b.String()
-}
-
-// checkSecurityDoc compares the matrix section of docs/security.md with the
-// observed one, or rewrites it under -update.
-func checkSecurityDoc(t *testing.T, matrix string) {
-	const path = "../docs/security.md"
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before, rest, ok1 := strings.Cut(string(doc), matrixBegin)
-	_, after, ok2 := strings.Cut(rest, matrixEnd)
-	if !ok1 || !ok2 {
-		t.Fatalf("%s lacks the matrix markers %q … %q", path, matrixBegin, matrixEnd)
-	}
-	want := before + matrixBegin + "\n" + matrix + matrixEnd + after
-	if want == string(doc) {
-		return
-	}
-	if *updateDocs {
-		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	t.Errorf("docs/security.md's access matrix is out of date; run go test ./server -run Matrix -update")
 }

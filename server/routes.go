@@ -71,6 +71,10 @@ func (s *Server) routes() {
 	guarded("POST", "/api/v1/admin/areas/import", civicgrid.ActionImportAreas, s.handleImport)
 	guarded("GET", "/api/v1/admin/areas/export", civicgrid.ActionExportAreas, s.handleExport)
 
+	if s.cases != nil {
+		s.caseRoutes(public, guarded)
+	}
+
 	for _, rt := range s.table {
 		s.mux.HandleFunc(rt.Method+" "+rt.Pattern, rt.handler)
 	}

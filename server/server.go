@@ -13,6 +13,7 @@ import (
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/areaio"
+	"github.com/civicgrid/civicgrid/casework"
 	"github.com/civicgrid/civicgrid/locate"
 	"github.com/civicgrid/civicgrid/oidclogin"
 )
@@ -38,6 +39,8 @@ type Config struct {
 	Auth           AuthConfig
 	SMS            SMSSender
 	OIDC           *oidclogin.Provider // nil: no external staff login
+	// Cases runs the case loop; nil serves no case routes.
+	Cases *casework.Service
 	// Now is the clock (tests move it); time.Now when nil.
 	Now func() time.Time
 }
@@ -50,6 +53,7 @@ type Server struct {
 	mux     *http.ServeMux
 	table   []Route
 	ipLimit *ipLimiter
+	cases   *casework.Service
 	now     func() time.Time
 }
 
@@ -66,7 +70,7 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 		cfg.Now = time.Now
 	}
 	s := &Server{cfg: cfg, store: store, locator: locator, mux: http.NewServeMux(),
-		ipLimit: newIPLimiter(cfg.Auth.IPAttempts, cfg.Auth.IPWindow), now: cfg.Now}
+		ipLimit: newIPLimiter(cfg.Auth.IPAttempts, cfg.Auth.IPWindow), cases: cfg.Cases, now: cfg.Now}
 	s.routes()
 	for _, register := range extra {
 		register(s.mux)

@@ -43,22 +43,30 @@ type fixture struct {
 	city    *democity.City
 }
 
-func newFixture(t testing.TB) *fixture {
+// openDemoStore opens a store in a temporary directory with the demo city's
+// areas, and its grid index.
+func openDemoStore(t testing.TB) (db *sqlstore.DB, loc *locate.Service, dir string) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.OpenSQLite(ctx, t.TempDir())
+	dir = t.TempDir()
+	db, err := sqlstore.OpenSQLite(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	if _, err := areaio.ImportAreas(ctx, db, demoCity(t).Areas, areaio.DefaultOptions()); err != nil {
+		t.Fatal(err)
+	}
+	if loc, err = locate.New(ctx, db, locate.DefaultOptions); err != nil {
+		t.Fatal(err)
+	}
+	return db, loc, dir
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	db, loc, _ := openDemoStore(t)
 	c := demoCity(t)
-	if _, err := areaio.ImportAreas(ctx, db, c.Areas, areaio.DefaultOptions()); err != nil {
-		t.Fatal(err)
-	}
-	loc, err := locate.New(ctx, db, locate.DefaultOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := server.New(server.Config{MaxImportBytes: 1 << 20}, db, loc)
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)

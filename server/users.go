@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -91,6 +92,25 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
+// page reads the limit (1 to 1000, default def) and after (an id) of a
+// paged list.
+func page(q url.Values, def int, what string) (limit int, after int64, err error) {
+	limit = def
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return 0, 0, civicgrid.Errorf(civicgrid.EINVALID, "limit must be 1 to 1000")
+		}
+		limit = n
+	}
+	if v := q.Get("after"); v != "" {
+		if after, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return 0, 0, civicgrid.Errorf(civicgrid.EINVALID, "after must be a %s id", what)
+		}
+	}
+	return limit, after, nil
+}
+
 // pathID reads a numeric path parameter.
 func pathID(r *http.Request, name string) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
@@ -128,21 +148,10 @@ func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "limit must be 1 to 1000"))
-			return
-		}
-		f.Limit = n
-	}
-	if v := q.Get("after"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "after must be a user id"))
-			return
-		}
-		f.After = n
+	var err error
+	if f.Limit, f.After, err = page(q, f.Limit, "user"); err != nil {
+		writeError(w, r, err)
+		return
 	}
 	users, err := s.store.ListUsers(r.Context(), f)
 	if err != nil {

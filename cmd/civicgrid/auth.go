@@ -112,7 +112,7 @@ var demoAccounts = []demoAccount{
 	{"19900000006", "演示社区工作者", civicgrid.RoleCommunityStaff, "", nil, func(d demoAreas) string { return d.community }},
 	{"19900000007", "演示社区书记", civicgrid.RoleCommunitySecretary, "", nil, func(d demoAreas) string { return d.community }},
 	{"19900000008", "演示街道派遣员", civicgrid.RoleStreetDispatcher, "", nil, func(d demoAreas) string { return d.street }},
-	{"19900000009", "演示水务处置员", civicgrid.RoleDepartmentHandler, "", []string{"water", "drainage"}, func(d demoAreas) string { return d.district }},
+	{"19900000009", "演示水务处置员", civicgrid.RoleDepartmentHandler, "", []string{"C0005", "01001"}, func(d demoAreas) string { return d.district }},
 	{"19900000010", "演示区管理员", civicgrid.RoleDistrictAdmin, "", nil, func(d demoAreas) string { return d.district }},
 	{"19900000011", "演示市管理员", civicgrid.RoleCityAdmin, "", nil, func(d demoAreas) string { return d.city }},
 	{"19900000012", "演示审计员", civicgrid.RoleAuditor, "", nil, func(d demoAreas) string { return d.city }},

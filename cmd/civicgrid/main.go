@@ -32,6 +32,8 @@ Commands:
   generate   write a generated city as GeoJSON (--grids N scales to 10⁶)
   token      API tokens: token add --name N --role R --area CODE | token revoke ID
   user       staff accounts: user add | grant | reset | unlock | link-oidc (see 'civicgrid user')
+  indicators check | rebuild: recompute indicator counters from the event log
+  verify     check the hash chain of every case's history; non-zero exit if one was tampered with
   version    print the version
 
 Run 'civicgrid <command> -h' for the flags of a command.
@@ -74,6 +76,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdToken(ctx, rest, stdout, stderr)
 	case "user":
 		return cmdUser(ctx, rest, os.Stdin, stdout, stderr)
+	case "indicators":
+		return cmdIndicators(ctx, rest, stdout, stderr)
+	case "verify":
+		return cmdVerify(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "civicgrid", version)
 		return nil

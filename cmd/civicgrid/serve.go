@@ -12,11 +12,13 @@ import (
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/areaio"
+	"github.com/civicgrid/civicgrid/casework"
 	"github.com/civicgrid/civicgrid/democity"
 	"github.com/civicgrid/civicgrid/locate"
 	"github.com/civicgrid/civicgrid/server"
 	"github.com/civicgrid/civicgrid/sqlstore"
 	"github.com/civicgrid/civicgrid/web"
+	"github.com/civicgrid/civicgrid/workcal"
 )
 
 // cmdServe runs `serve`, or `demo` when demo is set: the same server, after
@@ -34,6 +36,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	nearest := fs.Float64("nearest-max-m", locate.DefaultOptions.NearestMaxMeters, "a point outside every grid but within this many metres of one is given to the nearest grid (0: never)")
 	maxImport := fs.Int64("max-import-bytes", 64<<20, "largest area import accepted over the API")
 	seed := fs.Int64("seed", 1, "demo only: seed of the generated city")
+	reopenWindow := fs.Duration("reopen-window", 7*24*time.Hour, "how long after closing a reporter may reopen a case")
 	auth := authFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -66,7 +69,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err != nil {
 		return err
 	}
-	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider}, db, locator, ui.Register)
+	calendar, err := workcal.Default()
+	if err != nil {
+		return err
+	}
+	cases := casework.New(casework.Config{ReopenWindow: *reopenWindow}, db, db, locator, calendar, nil)
+	if err := cases.SeedCatalogue(ctx); err != nil {
+		return fmt.Errorf("case catalogue: %w", err)
+	}
+	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
+		Cases: cases}, db, locator, ui.Register)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -83,6 +95,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	slog.Info("listening", "addr", ln.Addr().String())
 	go refreshLoop(ctx, locator)
 	go purgeLoop(ctx, db, auth.retention)
+	go cases.RunScheduler(ctx)
 	return srv.Serve(ctx, ln)
 }
 

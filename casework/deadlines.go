@@ -1,0 +1,157 @@
+package casework
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/workcal"
+)
+
+// MaxEscalation is the highest level a case is raised to: 1 community,
+// 2 street, 3 district.
+const MaxEscalation = 3
+
+// EscalationLevels names the levels a case is raised to.
+var EscalationLevels = []civicgrid.Level{"", civicgrid.LevelCommunity, civicgrid.LevelStreet, civicgrid.LevelDistrict}
+
+// nextDeadline is when the scheduler must next look at the case. A case
+// waiting to be registered escalates when its response limit passes; a
+// dispatched case when its resolution limit passes. Each further span as
+// long as the original limit raises it one more level, up to the district.
+// Suspended, handled and finished cases run no clock.
+func (s *Service) nextDeadline(c civicgrid.Case) time.Time {
+	if c.Escalation >= MaxEscalation || c.Pending == civicgrid.PendingCancel {
+		return time.Time{}
+	}
+	var due, start time.Time
+	switch c.Status {
+	case civicgrid.StatusReported:
+		due, start = c.RespondBy, c.CreatedAt
+	case civicgrid.StatusDispatched, civicgrid.StatusInProgress:
+		due, start = c.ResolveBy, c.DispatchedAt
+	case civicgrid.StatusRegistered:
+		// Returned by its assignee: the resolution clock keeps running.
+		if c.ResolveBy.IsZero() {
+			return time.Time{}
+		}
+		due, start = c.ResolveBy, c.DispatchedAt
+	default:
+		return time.Time{}
+	}
+	if due.IsZero() {
+		return time.Time{}
+	}
+	span := due.Sub(start)
+	if span < time.Minute {
+		span = time.Minute
+	}
+	return due.Add(time.Duration(c.Escalation) * span)
+}
+
+// EscalateDue raises every case whose deadline has passed by one level and
+// returns how many were raised. Instances racing for the same case are
+// serialised by the case version: one wins, the others skip it.
+func (s *Service) EscalateDue(ctx context.Context) (int, error) {
+	raised := 0
+	for {
+		now := s.now()
+		due, err := s.store.DueCases(ctx, now, 200)
+		if err != nil {
+			return raised, err
+		}
+		progress := 0
+		for _, c := range due {
+			ok, err := s.escalate(ctx, c, now)
+			if err != nil {
+				return raised, err
+			}
+			if ok {
+				raised++
+				progress++
+			}
+		}
+		if len(due) < 200 || progress == 0 {
+			return raised, nil
+		}
+	}
+}
+
+func (s *Service) escalate(ctx context.Context, c civicgrid.Case, now time.Time) (bool, error) {
+	missed := c.NextDeadline
+	c.Escalation++
+	c.UpdatedAt = now
+	c.NextDeadline = s.nextDeadline(c)
+	kind := "resolve"
+	if c.Status == civicgrid.StatusReported {
+		kind = "respond"
+	}
+	ev := civicgrid.CaseEvent{At: now, Actor: "system", Action: civicgrid.CaseEscalate, From: c.Status, To: c.Status,
+		Data: map[string]string{"level": string(EscalationLevels[c.Escalation]), "escalation": strconv.Itoa(c.Escalation),
+			"missed": kind, "deadline": missed.UTC().Format(time.RFC3339)}}
+	stored, err := s.store.UpdateCases(ctx, []civicgrid.Case{c}, []civicgrid.CaseEvent{ev})
+	if civicgrid.ErrorCode(err) == civicgrid.ECONFLICT {
+		return false, nil // changed meanwhile (or another instance escalated it)
+	}
+	if err != nil {
+		return false, err
+	}
+	s.publish(stored[0], ev)
+	return true, nil
+}
+
+// RunScheduler escalates cases as their deadlines pass until ctx ends. It
+// sleeps until the earliest deadline in the store's due-time index (or
+// until a change brings one nearer), so it costs nothing between
+// deadlines, and it starts from the store, so restarts lose nothing.
+func (s *Service) RunScheduler(ctx context.Context) {
+	const idle = time.Hour // re-read the index now and then (other instances write too)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	s.scheduled.Store(0)
+	defer s.scheduled.Store(math.MaxInt64)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		case <-s.wake:
+		}
+		if n, err := s.EscalateDue(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			slog.Error("escalation", "err", err)
+		} else if n > 0 {
+			slog.Info("cases escalated", "count", n)
+		}
+		wait := idle
+		next, err := s.store.NextDeadline(ctx)
+		if err != nil {
+			logErr("next deadline", err)
+			wait = time.Minute
+		} else if !next.IsZero() {
+			wait = min(max(next.Sub(s.now()), 0), idle)
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		s.scheduled.Store(s.now().Add(wait).UnixMilli())
+		timer.Reset(wait)
+	}
+}
+
+// Light is the traffic light of a clock counted in wall time: green below
+// 80 % of the limit used, yellow from 80 % to 100 %, red past the deadline.
+func Light(start, due, now time.Time) string {
+	if due.IsZero() || !due.After(start) {
+		return ""
+	}
+	return workcal.Light(float64(now.Sub(start)) / float64(due.Sub(start)))
+}

@@ -1,0 +1,169 @@
+package casework
+
+import (
+	"context"
+	"time"
+
+	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/workcal"
+)
+
+// View is a case as one actor may see it, with what they may do next.
+type View struct {
+	civicgrid.Case
+	// Light is the traffic light of the running clock ("" when none runs).
+	Light string `json:"light,omitempty"`
+	// Actions are the steps the state machine allows now and the actor
+	// may take.
+	Actions []civicgrid.CaseAction `json:"actions"`
+}
+
+// light is the traffic light of the case's running clock ("" if none).
+func (s *Service) light(ctx context.Context, c civicgrid.Case) string {
+	var start, due time.Time
+	var limit string
+	cat, err := s.category(ctx, c.Category)
+	if err != nil && civicgrid.ErrorCode(err) != civicgrid.EINVALID {
+		return ""
+	}
+	switch c.Status {
+	case civicgrid.StatusReported:
+		start, due, limit = c.CreatedAt, c.RespondBy, cat.RespondWithin
+	case civicgrid.StatusDispatched, civicgrid.StatusInProgress:
+		start, due, limit = c.DispatchedAt, c.ResolveBy, cat.ResolveWithin
+		if c.Extensions > 0 {
+			limit = "" // extended: the share is counted in wall time
+		}
+	default:
+		return ""
+	}
+	if due.IsZero() {
+		return ""
+	}
+	if limit == "" {
+		return Light(start, due, s.now())
+	}
+	return workcal.Light(s.calendar.Share(start, due, s.now(), limit))
+}
+
+// view masks the case for the actor: reporters see their own report in
+// full; staff see the reporter masked (unmasking is a separate, logged
+// action); everyone else sees the public view.
+func (s *Service) view(ctx context.Context, actor civicgrid.Actor, c civicgrid.Case) View {
+	v := View{Case: c, Actions: []civicgrid.CaseAction{}}
+	switch {
+	case actor.UserID != 0 && c.ReporterID == actor.UserID:
+	case civicgrid.Authorize(actor, civicgrid.ActionReadCase, c.Object()) == nil:
+		v.Case = c.Masked()
+		v.ReporterID = 0
+	default:
+		v.Case = c.Public()
+	}
+	v.Light = s.light(ctx, c)
+	for _, a := range civicgrid.AllowedCaseActions(c.Status, c.Pending) {
+		t, _ := civicgrid.LookupTransition(a)
+		if civicgrid.Authorize(actor, t.Permission, c.Object()) == nil {
+			v.Actions = append(v.Actions, a)
+		}
+	}
+	return v
+}
+
+// Get returns one case as the actor may see it. A case outside the actor's
+// scope is "not found", so ids reveal nothing.
+func (s *Service) Get(ctx context.Context, actor civicgrid.Actor, id int64) (View, error) {
+	c, err := s.store.CaseByID(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionReadCase, c.Object()); err != nil {
+		if civicgrid.ErrorCode(err) == civicgrid.EFORBIDDEN {
+			return View{}, civicgrid.Errorf(civicgrid.ENOTFOUND, "no case %d in your scope", id)
+		}
+		return View{}, err
+	}
+	return s.view(ctx, actor, c), nil
+}
+
+// History returns a case's events for an actor who may read the case. Actor
+// labels are already masked; notes are shown to those who may read.
+func (s *Service) History(ctx context.Context, actor civicgrid.Actor, id int64) ([]civicgrid.CaseEvent, error) {
+	if _, err := s.Get(ctx, actor, id); err != nil {
+		return nil, err
+	}
+	evs, err := s.store.CaseEvents(ctx, id)
+	if evs == nil {
+		evs = []civicgrid.CaseEvent{}
+	}
+	return evs, err
+}
+
+// Unmask returns the case with the reporter's identity for staff who may
+// unmask; the caller logs the look before showing it.
+func (s *Service) Unmask(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.Case, error) {
+	c, err := s.store.CaseByID(ctx, id)
+	if err != nil {
+		return c, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionUnmaskCase, c.Object()); err != nil {
+		return civicgrid.Case{}, err
+	}
+	return c, nil
+}
+
+// ListQuery selects the cases of a list.
+type ListQuery struct {
+	Mine     string // "reported" or "assigned": the actor's own
+	Within   string // an area code inside the actor's scope
+	Status   []civicgrid.CaseStatus
+	Category []string
+	Overdue  bool
+	Since    time.Time
+	Until    time.Time
+	After    int64
+	Limit    int
+}
+
+// List returns the cases the actor may see that match q, newest first.
+func (s *Service) List(ctx context.Context, actor civicgrid.Actor, q ListQuery) ([]View, error) {
+	f := civicgrid.CaseFilter{Status: q.Status, Category: q.Category, Overdue: q.Overdue, Since: q.Since, Until: q.Until,
+		After: q.After, Limit: q.Limit}
+	switch q.Mine {
+	case "reported":
+		f.ReporterID = actor.UserID
+	case "assigned":
+		f.AssigneeID = actor.UserID
+	case "":
+		if q.Within != "" {
+			if err := civicgrid.Authorize(actor, civicgrid.ActionReadCase, civicgrid.In(q.Within)); err != nil {
+				return nil, err
+			}
+			f.Within = []string{q.Within}
+		} else {
+			f.Within = actor.Scopes(civicgrid.ActionReadCase)
+			if len(f.Within) == 0 {
+				// People without an area role see their own reports.
+				f.ReporterID = actor.UserID
+			}
+		}
+	default:
+		return nil, civicgrid.Errorf(civicgrid.EINVALID, "mine: reported or assigned")
+	}
+	if actor.UserID == 0 && len(f.Within) == 0 {
+		return []View{}, nil
+	}
+	cs, err := s.store.ListCases(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]View, 0, len(cs))
+	for _, c := range cs {
+		// Department handlers' scope is by category: the store filtered by
+		// area only.
+		if civicgrid.Authorize(actor, civicgrid.ActionReadCase, c.Object()) != nil {
+			continue
+		}
+		out = append(out, s.view(ctx, actor, c))
+	}
+	return out, nil
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/civicgrid/civicgrid/sqlstore"
+)
+
+// cmdIndicators recomputes the indicator counters from the event log:
+// "check" reports differences from the stored rollups (non-zero exit if
+// any), "rebuild" replaces the stored ones.
+func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "check" && args[0] != "rebuild") {
+		return fmt.Errorf("indicators: want 'indicators check' or 'indicators rebuild'")
+	}
+	sub := args[0]
+	fs := newFlags("indicators", "indicators check|rebuild [--data DIR]", stderr)
+	data := dataFlag(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	db, err := sqlstore.OpenSQLite(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	diffs, err := db.RebuildRollups(ctx, sub == "rebuild")
+	if err != nil {
+		return err
+	}
+	for _, d := range diffs {
+		fmt.Fprintln(stdout, d)
+	}
+	switch {
+	case len(diffs) == 0:
+		fmt.Fprintln(stdout, "indicator counters match the event log")
+	case sub == "rebuild":
+		fmt.Fprintf(stdout, "rebuilt: %d differences corrected\n", len(diffs))
+	default:
+		return fmt.Errorf("indicators: %d differences between the counters and the event log (run 'indicators rebuild')", len(diffs))
+	}
+	return nil
+}

@@ -1,0 +1,461 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/civicgrid/civicgrid"
+)
+
+// Categories returns the catalogue in code order.
+func (db *DB) Categories(ctx context.Context) ([]civicgrid.Category, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT code, name_zh, name_en, grp, icon, keywords, respond_within, resolve_within,
+		default_dept, duplicate_radius_m, duplicate_hours, active FROM case_categories ORDER BY code`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []civicgrid.Category
+	for rows.Next() {
+		var c civicgrid.Category
+		if err := rows.Scan(&c.Code, &c.NameZH, &c.NameEN, &c.Group, &c.Icon, &c.Keyword, &c.RespondWithin, &c.ResolveWithin,
+			&c.DefaultDept, &c.DuplicateRadiusM, &c.DuplicateHours, &c.Active); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// PutCategory adds a category or replaces one with the same code.
+func (db *DB) PutCategory(ctx context.Context, c civicgrid.Category) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO case_categories (code, name_zh, name_en, grp, icon, keywords, respond_within,
+			resolve_within, default_dept, duplicate_radius_m, duplicate_hours, active, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+			ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en, grp = excluded.grp,
+				icon = excluded.icon, keywords = excluded.keywords, respond_within = excluded.respond_within,
+				resolve_within = excluded.resolve_within, default_dept = excluded.default_dept,
+				duplicate_radius_m = excluded.duplicate_radius_m, duplicate_hours = excluded.duplicate_hours,
+				active = excluded.active, updated_at = excluded.updated_at`,
+			c.Code, c.NameZH, c.NameEN, c.Group, c.Icon, c.Keyword, c.RespondWithin, c.ResolveWithin, c.DefaultDept,
+			c.DuplicateRadiusM, c.DuplicateHours, c.Active, db.now().UnixMilli())
+		return err
+	})
+}
+
+const caseColumns = `id, category, status, pending, pending_detail, prev_status, channel, description, lat, lng, address, grid_code, building_code,
+	reporter_id, reporter_name, reporter_phone, assignee_id, assignee_dept, merged_into, me_too, rating, rating_note,
+	reworks, reopens, extensions, self_handled, escalation, photos, respond_by, resolve_by, next_deadline, created_at,
+	updated_at, responded_at, dispatched_at, handled_at, closed_at, suspended_at, version`
+
+func scanCase(sc interface{ Scan(...any) error }) (civicgrid.Case, error) {
+	var (
+		c                                            civicgrid.Case
+		status, prev, photos                         string
+		reporter, assignee, merged                   sql.NullInt64
+		respondBy, resolveBy, next                   sql.NullInt64
+		created, updated                             int64
+		responded, dispatched, handled, closed, susp sql.NullInt64
+	)
+	err := sc.Scan(&c.ID, &c.Category, &status, &c.Pending, &c.PendingDetail, &prev, &c.Channel, &c.Description, &c.Lat, &c.Lng, &c.Address,
+		&c.GridCode, &c.BuildingCode, &reporter, &c.ReporterName, &c.ReporterPhone, &assignee, &c.AssigneeDept, &merged,
+		&c.MeToo, &c.Rating, &c.RatingNote, &c.Reworks, &c.Reopens, &c.Extensions, &c.SelfHandled, &c.Escalation, &photos,
+		&respondBy, &resolveBy, &next, &created, &updated, &responded, &dispatched, &handled, &closed, &susp, &c.Version)
+	if err != nil {
+		return c, err
+	}
+	c.Status, c.PrevStatus = civicgrid.CaseStatus(status), civicgrid.CaseStatus(prev)
+	c.ReporterID, c.AssigneeID, c.MergedInto = reporter.Int64, assignee.Int64, merged.Int64
+	c.Photos = splitList(photos)
+	c.RespondBy, c.ResolveBy, c.NextDeadline = timeOrZero(respondBy), timeOrZero(resolveBy), timeOrZero(next)
+	c.CreatedAt, c.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
+	c.RespondedAt, c.DispatchedAt, c.HandledAt = timeOrZero(responded), timeOrZero(dispatched), timeOrZero(handled)
+	c.ClosedAt, c.SuspendedAt = timeOrZero(closed), timeOrZero(susp)
+	return c, nil
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// caseArgs are the values of every column but id, in caseColumns order.
+func caseArgs(c civicgrid.Case) []any {
+	return []any{c.Category, string(c.Status), c.Pending, c.PendingDetail, string(c.PrevStatus), c.Channel, c.Description, c.Lat, c.Lng, c.Address,
+		c.GridCode, c.BuildingCode, nullID(c.ReporterID), c.ReporterName, c.ReporterPhone, nullID(c.AssigneeID), c.AssigneeDept,
+		nullID(c.MergedInto), c.MeToo, c.Rating, c.RatingNote, c.Reworks, c.Reopens, c.Extensions, c.SelfHandled, c.Escalation,
+		strings.Join(c.Photos, ","), msOrNull(c.RespondBy), msOrNull(c.ResolveBy), msOrNull(c.NextDeadline),
+		c.CreatedAt.UnixMilli(), c.UpdatedAt.UnixMilli(), msOrNull(c.RespondedAt), msOrNull(c.DispatchedAt),
+		msOrNull(c.HandledAt), msOrNull(c.ClosedAt), msOrNull(c.SuspendedAt), c.Version}
+}
+
+func placeholders(from, n int) string {
+	p := make([]string, n)
+	for i := range p {
+		p[i] = fmt.Sprintf("$%d", from+i)
+	}
+	return strings.Join(p, ", ")
+}
+
+// CreateCase stores a new case with its first event (and its idempotency
+// key), in one transaction.
+func (db *DB) CreateCase(ctx context.Context, c civicgrid.Case, ev civicgrid.CaseEvent, idem *civicgrid.Idempotency) (civicgrid.Case, bool, error) {
+	if idem != nil {
+		if id, err := db.idempotentCase(ctx, db.read, idem); err != nil || id != 0 {
+			if err != nil {
+				return civicgrid.Case{}, false, err
+			}
+			stored, err := db.CaseByID(ctx, id)
+			return stored, true, err
+		}
+	}
+	c.Version = 1
+	existingID := int64(0)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if idem != nil {
+			// Checked again under the write lock: a concurrent retry may
+			// have won.
+			id, err := db.idempotentCase(ctx, tx, idem)
+			if err != nil || id != 0 {
+				existingID = id
+				return err
+			}
+		}
+		cols := strings.SplitN(caseColumns, ",", 2)[1]
+		args := caseArgs(c)
+		if err := tx.QueryRowContext(ctx, `INSERT INTO cases (`+cols+`) VALUES (`+placeholders(1, len(args))+`) RETURNING id`,
+			args...).Scan(&c.ID); err != nil {
+			return err
+		}
+		ev.CaseID = c.ID
+		if _, err := db.appendCaseEvent(ctx, tx, c, ev); err != nil {
+			return err
+		}
+		if c.ReporterID != 0 {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO case_supporters (case_id, user_id, at) VALUES ($1, $2, $3)`,
+				c.ID, c.ReporterID, c.CreatedAt.UnixMilli()); err != nil {
+				return err
+			}
+		}
+		if idem != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, idem_key, request_hash, case_id, created_at)
+				VALUES ($1, $2, $3, $4, $5)`, idem.Scope, idem.Key, idem.RequestHash, c.ID, c.CreatedAt.UnixMilli()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return civicgrid.Case{}, false, err
+	}
+	if existingID != 0 {
+		stored, err := db.CaseByID(ctx, existingID)
+		return stored, true, err
+	}
+	return c, false, nil
+}
+
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// idempotentCase returns the case made under the key (0 if none), or
+// ECONFLICT when the key was used for another request.
+func (db *DB) idempotentCase(ctx context.Context, q queryRower, idem *civicgrid.Idempotency) (int64, error) {
+	var id int64
+	var hash string
+	err := q.QueryRowContext(ctx, `SELECT case_id, request_hash FROM idempotency_keys WHERE scope = $1 AND idem_key = $2`,
+		idem.Scope, idem.Key).Scan(&id, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if hash != idem.RequestHash {
+		return 0, civicgrid.Errorf(civicgrid.ECONFLICT, "Idempotency-Key %q was used for a different request; use a new key for a new report", idem.Key)
+	}
+	return id, nil
+}
+
+// appendCaseEvent links ev to the case's chain, inserts it and adds it to the
+// indicator rollups of the case's cohort.
+func (db *DB) appendCaseEvent(ctx context.Context, tx *sql.Tx, c civicgrid.Case, ev civicgrid.CaseEvent) (civicgrid.CaseEvent, error) {
+	ev.Seq, ev.PrevHash = 1, civicgrid.GenesisHash
+	var seq int
+	var hash string
+	err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM case_events WHERE case_id = $1 ORDER BY seq DESC LIMIT 1`, ev.CaseID).Scan(&seq, &hash)
+	switch {
+	case err == nil:
+		ev.Seq, ev.PrevHash = seq+1, hash
+	case !errors.Is(err, sql.ErrNoRows):
+		return ev, err
+	}
+	ev.At = time.UnixMilli(ev.At.UnixMilli())
+	ev.Hash = ev.ChainHash()
+	data := ""
+	if len(ev.Data) > 0 {
+		b, _ := json.Marshal(ev.Data)
+		data = string(b)
+	}
+	err = tx.QueryRowContext(ctx, `INSERT INTO case_events (case_id, seq, at, actor_id, actor, action, from_status, to_status, note,
+		data, attachments, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+		ev.CaseID, ev.Seq, ev.At.UnixMilli(), nullID(ev.ActorID), ev.Actor, string(ev.Action), string(ev.From), string(ev.To),
+		ev.Note, data, strings.Join(ev.Attachments, ","), ev.PrevHash, ev.Hash).Scan(&ev.ID)
+	if err != nil {
+		return ev, err
+	}
+	d, bucket := civicgrid.RollupDelta(ev)
+	return ev, addRollup(ctx, tx, civicgrid.CohortOf(c.CreatedAt, c.Category, c.GridCode), d, bucket)
+}
+
+// CaseByID returns one case.
+func (db *DB) CaseByID(ctx context.Context, id int64) (civicgrid.Case, error) {
+	c, err := scanCase(db.read.QueryRowContext(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, civicgrid.Errorf(civicgrid.ENOTFOUND, "no case %d", id)
+	}
+	return c, err
+}
+
+// UpdateCases stores each case if it is still at its version, with its
+// event, in one transaction.
+func (db *DB) UpdateCases(ctx context.Context, cs []civicgrid.Case, evs []civicgrid.CaseEvent) ([]civicgrid.Case, error) {
+	if len(cs) != len(evs) {
+		return nil, fmt.Errorf("UpdateCases: %d cases but %d events", len(cs), len(evs))
+	}
+	out := slices.Clone(cs)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		for i := range out {
+			if err := db.updateCaseTx(ctx, tx, &out[i], evs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (db *DB) updateCaseTx(ctx context.Context, tx *sql.Tx, c *civicgrid.Case, ev civicgrid.CaseEvent) error {
+	old := c.Version
+	c.Version++
+	args := caseArgs(*c)
+	cols := strings.Split(strings.SplitN(caseColumns, ",", 2)[1], ",")
+	sets := make([]string, len(cols))
+	for i, col := range cols {
+		sets[i] = fmt.Sprintf("%s = $%d", strings.TrimSpace(col), i+1)
+	}
+	args = append(args, c.ID, old)
+	res, err := tx.ExecContext(ctx, `UPDATE cases SET `+strings.Join(sets, ", ")+
+		fmt.Sprintf(` WHERE id = $%d AND version = $%d`, len(args)-1, len(args)), args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return civicgrid.Errorf(civicgrid.ECONFLICT, "case %d was changed by someone else meanwhile; reload it and try again", c.ID)
+	}
+	ev.CaseID = c.ID
+	_, err = db.appendCaseEvent(ctx, tx, *c, ev)
+	return err
+}
+
+// AddSupporter records a "me too" once per person.
+func (db *DB) AddSupporter(ctx context.Context, c civicgrid.Case, userID int64, ev civicgrid.CaseEvent) (civicgrid.Case, bool, error) {
+	added := false
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO case_supporters (case_id, user_id, at) VALUES ($1, $2, $3)
+			ON CONFLICT (case_id, user_id) DO NOTHING`, c.ID, userID, ev.At.UnixMilli())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		added = true
+		c.MeToo++
+		return db.updateCaseTx(ctx, tx, &c, ev)
+	})
+	return c, added, err
+}
+
+// CaseEvents returns a case's history in order.
+func (db *DB) CaseEvents(ctx context.Context, caseID int64) ([]civicgrid.CaseEvent, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+eventColumns+` FROM case_events WHERE case_id = $1 ORDER BY seq`, caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []civicgrid.CaseEvent
+	for rows.Next() {
+		ev, err := scanCaseEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}
+
+const eventColumns = `id, case_id, seq, at, actor_id, actor, action, from_status, to_status, note, data, attachments, prev_hash, hash`
+
+func scanCaseEvent(sc interface{ Scan(...any) error }) (civicgrid.CaseEvent, error) {
+	var (
+		ev                             civicgrid.CaseEvent
+		at                             int64
+		actorID                        sql.NullInt64
+		action, from, to, data, attach string
+	)
+	if err := sc.Scan(&ev.ID, &ev.CaseID, &ev.Seq, &at, &actorID, &ev.Actor, &action, &from, &to, &ev.Note, &data, &attach,
+		&ev.PrevHash, &ev.Hash); err != nil {
+		return ev, err
+	}
+	ev.At, ev.ActorID = time.UnixMilli(at), actorID.Int64
+	ev.Action, ev.From, ev.To = civicgrid.CaseAction(action), civicgrid.CaseStatus(from), civicgrid.CaseStatus(to)
+	ev.Attachments = splitList(attach)
+	if data != "" {
+		if err := json.Unmarshal([]byte(data), &ev.Data); err != nil {
+			return ev, fmt.Errorf("case %d event %d: data: %w", ev.CaseID, ev.Seq, err)
+		}
+	}
+	return ev, nil
+}
+
+// ListCases returns cases matching f, newest first.
+func (db *DB) ListCases(ctx context.Context, f civicgrid.CaseFilter) ([]civicgrid.Case, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if !f.All {
+		if len(f.Within) == 0 && f.ReporterID == 0 && f.AssigneeID == 0 {
+			return nil, nil
+		}
+		var scope []string
+		for _, w := range f.Within {
+			scope = append(scope, "grid_code LIKE "+arg(civicgrid.SubtreePrefix(w)+"%"))
+		}
+		if f.ReporterID != 0 {
+			scope = append(scope, "reporter_id = "+arg(f.ReporterID))
+		}
+		if f.AssigneeID != 0 {
+			scope = append(scope, "assignee_id = "+arg(f.AssigneeID))
+		}
+		where = append(where, "("+strings.Join(scope, " OR ")+")")
+	}
+	if len(f.Status) > 0 {
+		ps := make([]string, len(f.Status))
+		for i, s := range f.Status {
+			ps[i] = arg(string(s))
+		}
+		where = append(where, "status IN ("+strings.Join(ps, ", ")+")")
+	}
+	if len(f.Category) > 0 {
+		ps := make([]string, len(f.Category))
+		for i, s := range f.Category {
+			ps[i] = arg(s)
+		}
+		where = append(where, "category IN ("+strings.Join(ps, ", ")+")")
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "created_at >= "+arg(f.Since.UnixMilli()))
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "created_at < "+arg(f.Until.UnixMilli()))
+	}
+	if f.Overdue {
+		where = append(where, "resolve_by IS NOT NULL AND resolve_by < "+arg(db.now().UnixMilli())+
+			" AND status IN ('dispatched', 'in_progress')")
+	}
+	if f.BBox != nil {
+		where = append(where, "lng >= "+arg(f.BBox[0])+" AND lat >= "+arg(f.BBox[1])+" AND lng <= "+arg(f.BBox[2])+" AND lat <= "+arg(f.BBox[3]))
+	}
+	if f.After > 0 {
+		where = append(where, "id < "+arg(f.After))
+	}
+	q := `SELECT ` + caseColumns + ` FROM cases`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	q += " ORDER BY id DESC LIMIT " + arg(limit)
+	return db.queryCases(ctx, q, args...)
+}
+
+// queryCases runs a SELECT of caseColumns.
+func (db *DB) queryCases(ctx context.Context, q string, args ...any) ([]civicgrid.Case, error) {
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []civicgrid.Case
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// NextDeadline returns the earliest pending deadline, zero if none.
+func (db *DB) NextDeadline(ctx context.Context) (time.Time, error) {
+	var next sql.NullInt64
+	err := db.read.QueryRowContext(ctx, `SELECT MIN(next_deadline) FROM cases WHERE next_deadline IS NOT NULL`).Scan(&next)
+	return timeOrZero(next), err
+}
+
+// DueCases returns open cases whose next deadline is not after now, earliest
+// first.
+func (db *DB) DueCases(ctx context.Context, now time.Time, limit int) ([]civicgrid.Case, error) {
+	return db.queryCases(ctx, `SELECT `+caseColumns+` FROM cases WHERE next_deadline IS NOT NULL AND next_deadline <= $1
+		ORDER BY next_deadline LIMIT $2`, now.UnixMilli(), limit)
+}
+
+// ForEachCaseChain calls fn with each case's events in order.
+func (db *DB) ForEachCaseChain(ctx context.Context, fn func(caseID int64, events []civicgrid.CaseEvent) error) error {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+eventColumns+` FROM case_events ORDER BY case_id, seq`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var cur []civicgrid.CaseEvent
+	for rows.Next() {
+		ev, err := scanCaseEvent(rows)
+		if err != nil {
+			return err
+		}
+		if len(cur) > 0 && cur[0].CaseID != ev.CaseID {
+			if err := fn(cur[0].CaseID, cur); err != nil {
+				return err
+			}
+			cur = nil
+		}
+		cur = append(cur, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(cur) > 0 {
+		return fn(cur[0].CaseID, cur)
+	}
+	return nil
+}
