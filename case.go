@@ -423,6 +423,7 @@ type Category struct {
 
 // CaseFilter selects cases for lists.
 type CaseFilter struct {
+	IDs        []int64  // only these cases (still within the scope)
 	Within     []string // grid code prefixes; nil means none (not "all")
 	All        bool     // the city-wide scope
 	Status     []CaseStatus
@@ -433,9 +434,10 @@ type CaseFilter struct {
 	Until      time.Time
 	Overdue    bool // open cases past their deadline
 	// BBox limits to cases inside [minLng, minLat, maxLng, maxLat].
-	BBox  *[4]float64
-	After int64
-	Limit int
+	BBox   *[4]float64
+	After  int64 // ids below this (cursor paging)
+	Offset int   // skip this many (page-number paging)
+	Limit  int
 }
 
 // CaseStore keeps cases, their events and the category catalogue.

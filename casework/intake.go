@@ -118,6 +118,10 @@ func (s *Service) Report(ctx context.Context, actor civicgrid.Actor, r Report, i
 		if actor.Via != "open311" {
 			return Intake{}, civicgrid.Errorf(civicgrid.EINVALID, "channel open311 is set by the Open311 endpoint")
 		}
+		c.ReporterName, c.ReporterPhone = strings.TrimSpace(r.CallerName), strings.TrimSpace(r.CallerPhone)
+	}
+	if actor.Via == "open311" && r.Channel != civicgrid.ChannelOpen311 {
+		return Intake{}, civicgrid.Errorf(civicgrid.EINVALID, "Open311 clients report on channel open311")
 	}
 	if r.Channel != civicgrid.ChannelHotline && actor.Via != "open311" {
 		c.ReporterID = actor.UserID

@@ -74,6 +74,10 @@ var mxPublic = []string{
 	"GET /api/v1/areas/{code}", "GET /api/v1/areas/{code}/versions", "GET /api/v1/roles", "GET /api/v1/building-roles", "GET /api/v1/categories",
 	"POST /api/v1/auth/login", "POST /api/v1/auth/logout", "POST /api/v1/auth/signup/code", "POST /api/v1/auth/signup",
 	"POST /api/v1/auth/reset/code", "POST /api/v1/auth/reset", "GET /auth/oidc/login", "GET /auth/oidc/callback",
+	// Open311: reads are public (requests in their public form); POST takes an api_key.
+	"GET /open311/discovery.xml", "GET /open311/v2/services.xml", "POST /open311/v2/requests.xml", "GET /open311/v2/requests.xml",
+	"GET /open311/discovery.json", "GET /open311/v2/services.json", "POST /open311/v2/requests.json", "GET /open311/v2/requests.json",
+	"GET /open311/v2/services/{file}", "GET /open311/v2/requests/{file}", "GET /open311/v2/tokens/{file}",
 }
 
 // mxChain is one line of descent from a district down to a building.
@@ -357,7 +361,7 @@ func mxCell(key string, status int) (string, bool) {
 
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newMatrixEnv(t)
-	routes := server.New(server.Config{Cases: e.cases}, e.db, nil).Routes()
+	routes := server.New(server.Config{Cases: e.cases, Open311: e.db}, e.db, nil).Routes()
 	known := civicgrid.Actions()
 
 	observed := map[string][]string{}

@@ -73,6 +73,9 @@ func (s *Server) routes() {
 
 	if s.cases != nil {
 		s.caseRoutes(public, guarded)
+		if s.open311 != nil {
+			s.open311Routes(public)
+		}
 	}
 
 	for _, rt := range s.table {

@@ -41,6 +41,10 @@ type Config struct {
 	OIDC           *oidclogin.Provider // nil: no external staff login
 	// Cases runs the case loop; nil serves no case routes.
 	Cases *casework.Service
+	// Open311 serves GeoReport v2 (with Cases); nil serves none.
+	Open311 Open311Store
+	// Jurisdiction is the Open311 jurisdiction_id (default 420100).
+	Jurisdiction string
 	// Now is the clock (tests move it); time.Now when nil.
 	Now func() time.Time
 }
@@ -54,6 +58,7 @@ type Server struct {
 	table   []Route
 	ipLimit *ipLimiter
 	cases   *casework.Service
+	open311 Open311Store
 	now     func() time.Time
 }
 
@@ -69,8 +74,11 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Jurisdiction == "" {
+		cfg.Jurisdiction = "420100"
+	}
 	s := &Server{cfg: cfg, store: store, locator: locator, mux: http.NewServeMux(),
-		ipLimit: newIPLimiter(cfg.Auth.IPAttempts, cfg.Auth.IPWindow), cases: cfg.Cases, now: cfg.Now}
+		ipLimit: newIPLimiter(cfg.Auth.IPAttempts, cfg.Auth.IPWindow), cases: cfg.Cases, open311: cfg.Open311, now: cfg.Now}
 	s.routes()
 	for _, register := range extra {
 		register(s.mux)

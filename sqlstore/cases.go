@@ -356,6 +356,13 @@ func (db *DB) ListCases(ctx context.Context, f civicgrid.CaseFilter) ([]civicgri
 		}
 		where = append(where, "("+strings.Join(scope, " OR ")+")")
 	}
+	if len(f.IDs) > 0 {
+		ps := make([]string, len(f.IDs))
+		for i, id := range f.IDs {
+			ps[i] = arg(id)
+		}
+		where = append(where, "id IN ("+strings.Join(ps, ", ")+")")
+	}
 	if len(f.Status) > 0 {
 		ps := make([]string, len(f.Status))
 		for i, s := range f.Status {
@@ -395,6 +402,9 @@ func (db *DB) ListCases(ctx context.Context, f civicgrid.CaseFilter) ([]civicgri
 		limit = 100
 	}
 	q += " ORDER BY id DESC LIMIT " + arg(limit)
+	if f.Offset > 0 {
+		q += " OFFSET " + arg(f.Offset)
+	}
 	return db.queryCases(ctx, q, args...)
 }
 

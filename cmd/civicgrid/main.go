@@ -32,6 +32,7 @@ Commands:
   generate   write a generated city as GeoJSON (--grids N scales to 10⁶)
   token      API tokens: token add --name N --role R --area CODE | token revoke ID
   user       staff accounts: user add | grant | reset | unlock | link-oidc (see 'civicgrid user')
+  open311    Open311 api_keys: open311 key add NAME | open311 key revoke ID
   indicators check | rebuild: recompute indicator counters from the event log
   verify     check the hash chain of every case's history; non-zero exit if one was tampered with
   version    print the version
@@ -76,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdToken(ctx, rest, stdout, stderr)
 	case "user":
 		return cmdUser(ctx, rest, os.Stdin, stdout, stderr)
+	case "open311":
+		return cmdOpen311(ctx, rest, stdout, stderr)
 	case "indicators":
 		return cmdIndicators(ctx, rest, stdout, stderr)
 	case "verify":

@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,6 +19,7 @@ import (
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/areaio"
+	"github.com/civicgrid/civicgrid/sqlstore"
 )
 
 func runCmd(t *testing.T, args ...string) (string, error) {
@@ -181,15 +185,18 @@ func TestDemoServes(t *testing.T) {
 		done <- run(ctx, []string{"demo", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, pw, os.Stderr)
 		pw.Close()
 	}()
-	var base, token string
+	var base, token, key string
 	sc := bufio.NewScanner(pr)
 	for sc.Scan() {
 		line := sc.Text()
-		if m := regexp.MustCompile(`at (http://\S+/)`).FindStringSubmatch(line); m != nil {
+		if m := regexp.MustCompile(`at (http://\S+/)`).FindStringSubmatch(line); m != nil && base == "" {
 			base = m[1]
 		}
 		if strings.HasPrefix(strings.TrimSpace(line), "cgt_") {
 			token = strings.TrimSpace(line)
+		}
+		if strings.HasPrefix(strings.TrimSpace(line), "o311_") {
+			key = strings.TrimSpace(line)
 			break
 		}
 	}
@@ -197,8 +204,8 @@ func TestDemoServes(t *testing.T) {
 		for sc.Scan() {
 		}
 	}()
-	if base == "" || token == "" {
-		t.Fatalf("demo did not print its URL and token (url %q)", base)
+	if base == "" || token == "" || key == "" {
+		t.Fatalf("demo did not print its URL, token and Open311 key (url %q)", base)
 	}
 	resp, err := http.Get(base + "api/v1/locate?lat=30.5928&lng=114.2986")
 	if err != nil {
@@ -219,6 +226,17 @@ func TestDemoServes(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("demo token rejected: %d", resp.StatusCode)
+	}
+	// The printed Open311 api_key files a request into the demo city.
+	resp, err = http.PostForm(base+"open311/v2/requests.json", url.Values{"api_key": {key}, "service_code": {"C0005"},
+		"lat": {"30.5928"}, "long": {"114.2986"}, "description": {"水管破裂"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(string(body), "service_request_id") {
+		t.Fatalf("demo Open311 key: %d %s", resp.StatusCode, body)
 	}
 	cancel()
 	if err := <-done; err != nil {
@@ -244,5 +262,72 @@ func TestTokenCommands(t *testing.T) {
 	}
 	if _, err := runCmd(t, "token", "revoke", "--data", data, m[1]); err == nil {
 		t.Fatal("revoking twice succeeded")
+	}
+}
+
+func TestOpen311KeyCommands(t *testing.T) {
+	data := t.TempDir()
+	if _, err := runCmd(t, "open311", "key", "add", "--data", data); err == nil {
+		t.Fatal("a key without a name was made")
+	}
+	out, err := runCmd(t, "open311", "key", "add", "--data", data, "城管通 app")
+	m := regexp.MustCompile(`api_key (\d+) .*\n(o311_\S+)`).FindStringSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("open311 key add: %q %v", out, err)
+	}
+	if out, err := runCmd(t, "open311", "key", "revoke", "--data", data, m[1]); err != nil || !strings.Contains(out, "revoked") {
+		t.Fatalf("revoke: %q %v", out, err)
+	}
+	if _, err := runCmd(t, "open311", "key", "revoke", "--data", data, m[1]); err == nil {
+		t.Fatal("revoking twice succeeded")
+	}
+}
+
+func TestVerifyAndIndicatorsOnAnEmptyStore(t *testing.T) {
+	data := t.TempDir()
+	if out, err := runCmd(t, "verify", "--data", data); err != nil || !strings.Contains(out, "0 broken") {
+		t.Fatalf("verify: %q %v", out, err)
+	}
+	if out, err := runCmd(t, "indicators", "check", "--data", data); err != nil || !strings.Contains(out, "match") {
+		t.Fatalf("indicators check: %q %v", out, err)
+	}
+	if _, err := runCmd(t, "indicators", "--data", data); err == nil {
+		t.Fatal("indicators without check or rebuild succeeded")
+	}
+}
+
+func TestVerifyFindsATamperedChain(t *testing.T) {
+	data := t.TempDir()
+	ctx := context.Background()
+	db, err := sqlstore.OpenSQLite(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutCategory(ctx, civicgrid.Category{Code: "C0005", NameZH: "水管破裂", NameEN: "Burst pipe", RespondWithin: "1h", ResolveWithin: "8h", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for range 3 {
+		c := civicgrid.Case{Category: "C0005", Status: civicgrid.StatusReported, Channel: "app", Lat: 30.6, Lng: 114.3, GridCode: "420102001001001", CreatedAt: now, UpdatedAt: now}
+		if _, _, err := db.CreateCase(ctx, c, civicgrid.CaseEvent{At: now, Actor: "t", Action: civicgrid.CaseReport, To: c.Status,
+			Data: map[string]string{civicgrid.DataCategory: "C0005", civicgrid.DataGrid: c.GridCode}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	if out, err := runCmd(t, "verify", "--data", data); err != nil || !strings.Contains(out, "3 cases, 3 events checked; 0 broken") {
+		t.Fatalf("verify: %q %v", out, err)
+	}
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(data, "civicgrid.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`UPDATE case_events SET actor = 'someone else' WHERE case_id = 2`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	out, err := runCmd(t, "verify", "--data", data)
+	if err == nil || !strings.Contains(out, "BROKEN case 2") || !strings.Contains(out, "1 broken") {
+		t.Fatalf("verify after tampering: %q %v", out, err)
 	}
 }

@@ -36,6 +36,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	nearest := fs.Float64("nearest-max-m", locate.DefaultOptions.NearestMaxMeters, "a point outside every grid but within this many metres of one is given to the nearest grid (0: never)")
 	maxImport := fs.Int64("max-import-bytes", 64<<20, "largest area import accepted over the API")
 	seed := fs.Int64("seed", 1, "demo only: seed of the generated city")
+	jurisdiction := fs.String("jurisdiction", envOr("CIVICGRID_JURISDICTION", "420100"), "Open311 jurisdiction_id of this deployment")
 	reopenWindow := fs.Duration("reopen-window", 7*24*time.Hour, "how long after closing a reporter may reopen a case")
 	auth := authFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -55,9 +56,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err != nil {
 		return err
 	}
-	var demoToken string
+	var demoToken, demoKey string
 	if demo {
 		if demoToken, err = seedDemo(ctx, db, *seed, stdout); err != nil {
+			return err
+		}
+		if demoKey, _, err = db.CreateOpen311Key(ctx, "demo"); err != nil {
 			return err
 		}
 	}
@@ -78,7 +82,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		return fmt.Errorf("case catalogue: %w", err)
 	}
 	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
-		Cases: cases}, db, locator, ui.Register)
+		Cases: cases, Open311: db, Jurisdiction: *jurisdiction}, db, locator, ui.Register)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -91,6 +95,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		fmt.Fprintf(stdout, "\nDemo city-admin API token (valid 24 h, scope 420100 武汉市):\n  %s\n", demoToken)
 		fmt.Fprintf(stdout, "Try:\n  curl '%sapi/v1/locate?lat=30.5928&lng=114.2986'\n", url)
 		fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%sapi/v1/admin/areas/export?within=420102' -o jiangan.geojson\n", demoToken, url)
+		fmt.Fprintf(stdout, "\nOpen311 GeoReport v2 at %sopen311/v2/ (discovery: %sopen311/discovery.json), demo api_key:\n  %s\n", url, url, demoKey)
+		fmt.Fprintf(stdout, "  curl '%sopen311/v2/services.json'\n", url)
+		fmt.Fprintf(stdout, "  curl -d api_key=%s -d service_code=C0005 -d lat=30.5928 -d long=114.2986 -d description=水管破裂 '%sopen311/v2/requests.json'\n", demoKey, url)
 	}
 	slog.Info("listening", "addr", ln.Addr().String())
 	go refreshLoop(ctx, locator)

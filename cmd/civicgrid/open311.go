@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/civicgrid/civicgrid/sqlstore"
+)
+
+const open311Usage = "open311 key add NAME | open311 key revoke ID"
+
+// cmdOpen311 manages the api_keys of Open311 client applications.
+func cmdOpen311(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) < 2 || args[0] != "key" || (args[1] != "add" && args[1] != "revoke") {
+		return fmt.Errorf("open311: want '%s'", open311Usage)
+	}
+	sub := args[1]
+	fs := newFlags("open311", open311Usage+" [--data DIR]", stderr)
+	data := dataFlag(fs)
+	if err := fs.Parse(args[2:]); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("open311 key %s: want one argument (%s)", sub, open311Usage)
+	}
+	arg := strings.TrimSpace(fs.Arg(0))
+	db, err := sqlstore.OpenSQLite(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if sub == "revoke" {
+		id, err := strconv.ParseInt(arg, 10, 64)
+		if err != nil {
+			return fmt.Errorf("open311 key revoke: %q is not a key id", arg)
+		}
+		if err := db.RevokeOpen311Key(ctx, id); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Open311 key %d revoked\n", id)
+		return nil
+	}
+	if n := len([]rune(arg)); n == 0 || n > 80 {
+		return fmt.Errorf("open311 key add: NAME names the client application, 1 to 80 characters")
+	}
+	key, id, err := db.CreateOpen311Key(ctx, arg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Open311 api_key %d for %q (shown only now, stored hashed):\n%s\n", id, arg, key)
+	return nil
+}
