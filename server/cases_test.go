@@ -81,11 +81,14 @@ func newCaseEnv(t *testing.T) *caseEnv {
 	c := demoCity(t)
 	// Monday 2026-11-23 09:30 Beijing time: inside working hours.
 	clock := &testClock{now: time.Date(2026, 11, 23, 9, 30, 0, 0, time.FixedZone("CST", 8*3600))}
+	db.SetClock(clock.Now)
 	svc := casework.New(casework.Config{}, db, db, loc, testCalendar(t), clock.Now)
 	if err := svc.SeedCatalogue(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s := server.New(server.Config{Auth: server.AuthConfig{Password: mxPasswordParams}, Cases: svc, Now: clock.Now}, db, loc)
+	// Sessions outlive the days the tests move the clock by.
+	auth := server.AuthConfig{Password: mxPasswordParams, SessionTTL: 1000 * time.Hour, SessionIdle: 1000 * time.Hour}
+	s := server.New(server.Config{Auth: auth, Cases: svc, Now: clock.Now}, db, loc)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	hash, err := password.Hash(mxPassword, mxPasswordParams)
@@ -112,7 +115,7 @@ func (e *caseEnv) login(role, area string, categories ...string) person {
 		e.t.Fatal(err)
 	}
 	secret, sess, err := e.db.CreateSession(context.Background(), civicgrid.Session{UserID: u.ID, Via: "password",
-		ExpiresAt: time.Now().Add(240 * time.Hour)}, civicgrid.SecurityEvent{})
+		ExpiresAt: e.clock.Now().Add(1000 * time.Hour)}, civicgrid.SecurityEvent{})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -71,6 +71,10 @@ func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
 	return db, nil
 }
 
+// SetClock makes the store read time from now (tests move it; the server and
+// the store must share one clock). Call it before use.
+func (db *DB) SetClock(now func() time.Time) { db.now = now }
+
 // Close releases both pools.
 func (db *DB) Close() error {
 	err1 := db.write.Close()
