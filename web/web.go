@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -109,6 +110,7 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /static/", ui.handleStatic)
 	mux.HandleFunc("GET /grids/{code}", ui.handleArea)
 	mux.HandleFunc("GET /find", ui.handleFind)
+	mux.HandleFunc("GET /login", ui.handleLogin)
 }
 
 func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
@@ -127,7 +129,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find"} {
+	for _, name := range []string{"map", "area", "find", "login"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -153,6 +155,19 @@ type page struct {
 	Config    *jsConfig
 	// the area page
 	Area *areaView
+	// Account is who is logged in (nil: nobody); Here is the page's path,
+	// where logging in returns to.
+	Account *accountView
+	Here    string
+	// the login page
+	Login *loginView
+}
+
+// accountView is the logged-in person as the header shows them.
+type accountView struct {
+	Name  string // masked
+	Roles []string
+	CSRF  string // for the logout form
 }
 
 type langLink struct {
@@ -197,7 +212,20 @@ const maxChildren = 500
 
 func (ui *UI) newPage(w http.ResponseWriter, r *http.Request) *page {
 	lang := pickLang(w, r)
-	p := &page{catalogue: ui.cats[lang], Lang: lang, HasMap: ui.hasMap}
+	p := &page{catalogue: ui.cats[lang], Lang: lang, HasMap: ui.hasMap, Here: r.URL.RequestURI()}
+	if a := civicgrid.ActorFromContext(r.Context()); a.Via == "session" && a.UserID != 0 {
+		p.Account = &accountView{Name: civicgrid.MaskName(a.Name), CSRF: a.CSRFToken}
+		for _, g := range a.Grants {
+			info, _ := civicgrid.LookupRole(g.Role)
+			name := info.NameZH
+			if lang == "en" {
+				name = info.NameEN
+			}
+			if !slices.Contains(p.Account.Roles, name) {
+				p.Account.Roles = append(p.Account.Roles, name)
+			}
+		}
+	}
 	labels := map[string]string{"zh-CN": "中文", "en": "English"}
 	for _, l := range languages {
 		q := r.URL.Query()

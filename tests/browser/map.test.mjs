@@ -2,136 +2,15 @@
 // chromium driven by playwright-core. Run with `node --test tests/browser/`
 // after `make build` and scripts/install-browser-deps.sh. Screenshots go to
 // test-artifacts/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { T, env, setup, withPage, axeViolations, describeViolations } from './harness.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const bin = path.resolve(root, process.env.CIVICGRID_BIN || 'bin/civicgrid');
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-const artifacts = path.join(root, 'test-artifacts');
-const require = createRequire(import.meta.url);
-
-const T = 60_000; // per-test limit: generous for a 2-core machine
-
-let server; // the demo server's child process
-let serverLog = '';
-let base; // http://127.0.0.1:PORT
-let context; // the browser (one persistent context on a fresh profile)
-const tmpDirs = [];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHealth(url, proc, deadlineMs) {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    if (proc.exitCode !== null || proc.signalCode !== null) {
-      throw new Error(`civicgrid exited (${proc.exitCode ?? proc.signalCode}) before it was healthy:\n${serverLog}`);
-    }
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`civicgrid not healthy after ${deadlineMs} ms:\n${serverLog}`);
-    await new Promise((r) => setTimeout(r, 100)); // poll interval, not a wait for the page
-  }
-}
-
-function stopServer() {
-  if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
-}
-// Kill the server however the run ends.
-process.on('exit', stopServer);
-
-before(async () => {
-  await mkdir(artifacts, { recursive: true });
-  const data = await mkdtemp(path.join(os.tmpdir(), 'civicgrid-data-'));
-  const profile = await mkdtemp(path.join(os.tmpdir(), 'civicgrid-chromium-'));
-  tmpDirs.push(data, profile);
-
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(bin, ['demo', '--addr', `127.0.0.1:${port}`, '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
-  server.on('error', (err) => { serverLog += `spawn ${bin}: ${err.message}\n`; });
-  server.stdout.on('data', (b) => { serverLog += b; });
-  server.stderr.on('data', (b) => { serverLog += b; });
-  await waitForHealth(`${base}/healthz`, server, 60_000);
-
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 800 },
-    locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai',
-  });
-});
-
-after(async () => {
-  try {
-    if (context) await context.close();
-  } finally {
-    if (server && server.exitCode === null && server.signalCode === null) {
-      const exited = new Promise((r) => server.once('exit', r));
-      server.kill('SIGTERM');
-      const timer = setTimeout(stopServer, 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    for (const d of tmpDirs) await rm(d, { recursive: true, force: true });
-  }
-});
-
-// withPage opens a page at the given size, runs fn, screenshots the page as
-// NAME.png (NAME-failed.png when fn throws) and closes it.
-async function withPage(name, viewport, fn) {
-  await context.clearCookies();
-  const page = await context.newPage();
-  await page.setViewportSize(viewport);
-  const errors = [];
-  page.on('pageerror', (err) => errors.push(err.message));
-  page.on('console', (msg) => {
-    // 404 and 422 are expected answers (unknown codes, places outside every grid).
-    if (msg.type() === 'error' && !/status of (404|422)/.test(msg.text())) errors.push(msg.text());
-  });
-  try {
-    await fn(page);
-    assert.deepEqual(errors, [], 'errors in the page');
-    await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
-  } catch (err) {
-    await page.screenshot({ path: path.join(artifacts, `${name}-failed.png`), fullPage: true }).catch(() => {});
-    if (errors.length) err.message += `\npage errors:\n  ${errors.join('\n  ')}`;
-    throw err;
-  } finally {
-    await page.close();
-  }
-}
+setup();
 
 // openMap loads the map page and waits until every grid is drawn.
 async function openMap(page, query = '') {
-  await page.goto(`${base}/${query}`, { waitUntil: 'networkidle' });
+  await page.goto(`${env.base}/${query}`, { waitUntil: 'networkidle' });
   await page.waitForSelector('#map[data-state="ready"]');
   await page.waitForFunction(() => document.querySelectorAll('#map svg path[data-code]').length >= 400);
 }
@@ -157,7 +36,7 @@ async function gridOnScreen(page) {
 }
 
 async function getJSON(url) {
-  const res = await fetch(base + url);
+  const res = await fetch(env.base + url);
   assert.equal(res.status, 200, `GET ${url}`);
   return res.json();
 }
@@ -242,12 +121,12 @@ test('find a grid by code: with the script, and through the form target', { time
 
   await withPage('grid-page-zh', { width: 1280, height: 800 }, async (page) => {
     // Without the script the form goes to /find, which redirects.
-    await page.goto(`${base}/find?code=${target}`, { waitUntil: 'networkidle' });
+    await page.goto(`${env.base}/find?code=${target}`, { waitUntil: 'networkidle' });
     assert.ok(page.url().endsWith(`/grids/${target}`), page.url());
     assert.equal((await page.locator('[data-testid="area-code"]').innerText()).trim(), target);
     const text = await page.locator('main').innerText();
     assert.ok(!/(?<!\d)1\d{10}(?!\d)/.test(text), 'an unmasked phone number is shown');
-    const res = await page.goto(`${base}/find?code=420102999999999`);
+    const res = await page.goto(`${env.base}/find?code=420102999999999`);
     assert.equal(res.status(), 404);
     await page.locator('#find-error', { hasText: '420102999999999' }).waitFor();
   });
@@ -268,17 +147,6 @@ test('the map works on a 360×740 phone screen', { timeout: T }, async () => {
   });
 });
 
-async function axeViolations(page) {
-  const source = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
-  await page.evaluate(source); // evaluate is not subject to the page's CSP
-  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-}
-
-function describeViolations(vs) {
-  return vs.map((v) => `${v.impact} ${v.id}: ${v.help}\n    ${v.nodes.slice(0, 5).map((n) => n.target.join(' ')).join('\n    ')}`).join('\n');
-}
-
 for (const lang of ['zh-CN', 'en']) {
   test(`no serious accessibility violations on the map page (${lang})`, { timeout: T }, async () => {
     await withPage(`axe-map-${lang}`, { width: 1280, height: 800 }, async (page) => {
@@ -297,7 +165,7 @@ test('no serious accessibility violations on a grid page', { timeout: T }, async
   const fc = await getJSON('/api/v1/areas.geojson?level=grid');
   const code = fc.features[0].properties.code;
   await withPage('axe-grid-page', { width: 360, height: 740 }, async (page) => {
-    await page.goto(`${base}/grids/${code}`, { waitUntil: 'networkidle' });
+    await page.goto(`${env.base}/grids/${code}`, { waitUntil: 'networkidle' });
     const vs = await axeViolations(page);
     assert.equal(vs.length, 0, describeViolations(vs));
   });

@@ -1,0 +1,149 @@
+// Shared harness of the browser tests: a real civicgrid demo server (the
+// built binary on a free port with a fresh data directory) and Debian's
+// chromium driven by playwright-core. Each test file calls setup() once.
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = path.resolve(root, process.env.CIVICGRID_BIN || 'bin/civicgrid');
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+const artifacts = path.join(root, 'test-artifacts');
+const require = createRequire(import.meta.url);
+
+export const T = 60_000; // per-test limit: generous for a 2-core machine
+
+let server; // the demo server's child process
+let serverLog = '';
+const tmpDirs = [];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHealth(url, proc, deadlineMs) {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`civicgrid exited (${proc.exitCode ?? proc.signalCode}) before it was healthy:\n${serverLog}`);
+    }
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`civicgrid not healthy after ${deadlineMs} ms:\n${serverLog}`);
+    await new Promise((r) => setTimeout(r, 100)); // poll interval, not a wait for the page
+  }
+}
+
+function stopServer() {
+  if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+}
+// Kill the server however the run ends.
+process.on('exit', stopServer);
+
+// env is filled in before the tests run: base (http://127.0.0.1:PORT),
+// context (the browser: one persistent context on a fresh profile) and
+// serverLog (what the demo printed).
+export const env = { base: '', context: null, serverLog: '' };
+
+export function setup() {
+before(async () => {
+  await mkdir(artifacts, { recursive: true });
+  const data = await mkdtemp(path.join(os.tmpdir(), 'civicgrid-data-'));
+  const profile = await mkdtemp(path.join(os.tmpdir(), 'civicgrid-chromium-'));
+  tmpDirs.push(data, profile);
+
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  env.base = base;
+  server = spawn(bin, ['demo', '--addr', `127.0.0.1:${port}`, '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server.on('error', (err) => { serverLog += `spawn ${bin}: ${err.message}\n`; });
+  server.stdout.on('data', (b) => { serverLog += b; env.serverLog = serverLog; });
+  server.stderr.on('data', (b) => { serverLog += b; });
+  await waitForHealth(`${base}/healthz`, server, 60_000);
+
+  env.context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+    viewport: { width: 1280, height: 800 },
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+  });
+});
+
+after(async () => {
+  try {
+    if (env.context) await env.context.close();
+  } finally {
+    if (server && server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGTERM');
+      const timer = setTimeout(stopServer, 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    for (const d of tmpDirs) await rm(d, { recursive: true, force: true });
+  }
+});
+}
+
+// withPage opens a page at the given size, runs fn, screenshots the page as
+// NAME.png (NAME-failed.png when fn throws) and closes it.
+export async function withPage(name, viewport, fn, { keepCookies = false } = {}) {
+  if (!keepCookies) await env.context.clearCookies();
+  const page = await env.context.newPage();
+  await page.setViewportSize(viewport);
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => {
+    // 404 and 422 are expected answers (unknown codes, places outside every
+    // grid), and 401 to an API call made after logging out.
+    if (msg.type() === 'error' && !/status of (401|404|422)/.test(msg.text())) errors.push(msg.text());
+  });
+  try {
+    await fn(page);
+    assert.deepEqual(errors, [], 'errors in the page');
+    await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+  } catch (err) {
+    await page.screenshot({ path: path.join(artifacts, `${name}-failed.png`), fullPage: true }).catch(() => {});
+    if (errors.length) err.message += `\npage errors:\n  ${errors.join('\n  ')}`;
+    throw err;
+  } finally {
+    await page.close();
+  }
+}
+
+
+export async function axeViolations(page) {
+  const source = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(source); // evaluate is not subject to the page's CSP
+  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+export function describeViolations(vs) {
+  return vs.map((v) => `${v.impact} ${v.id}: ${v.help}\n    ${v.nodes.slice(0, 5).map((n) => n.target.join(' ')).join('\n    ')}`).join('\n');
+}
+

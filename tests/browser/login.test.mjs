@@ -1,0 +1,81 @@
+// Browser tests of logging in and out with the demo accounts: the form works
+// without JavaScript, a wrong password says so, the header shows who is
+// logged in, and the pages pass axe in both languages.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { T, env, setup, withPage, axeViolations, describeViolations } from './harness.mjs';
+
+setup();
+
+const gridWorker = { phone: '19900000004', password: 'civicgrid-demo' };
+
+async function fillLogin(page, { phone, password }) {
+  await page.getByLabel(/手机号|Mobile number/).fill(phone);
+  await page.getByLabel(/^密码$|^Password$/).fill(password);
+  await page.getByRole('button', { name: /^登录$|^Log in$/ }).click();
+  await page.waitForLoadState('networkidle');
+}
+
+for (const [width, height] of [[360, 740], [1280, 800]]) {
+  test(`a grid worker logs in and out (${width} px)`, { timeout: T }, async () => {
+    await withPage(`login-${width}`, { width, height }, async (page) => {
+      await page.goto(`${env.base}/grids/420102001001001`, { waitUntil: 'networkidle' });
+      // Anonymous: the header offers a login that comes back here.
+      await page.getByRole('link', { name: '登录' }).click();
+      await page.waitForURL(/\/login\?next=/);
+      await fillLogin(page, gridWorker);
+      assert.match(page.url(), /\/grids\/420102001001001$/, 'login did not return to the page');
+      const who = await page.locator('.account-who').innerText();
+      assert.match(who, /演\*+/, 'masked name missing');
+      assert.match(who, /网格员/, 'role missing');
+      assert.doesNotMatch(who, /19900000004|演示网格员/, 'unmasked identity in the header');
+      // The API knows the session too.
+      const me = await page.evaluate(async () => (await fetch('/api/v1/me')).json());
+      assert.equal(me.user.phone, '19900000004');
+      await page.screenshot({ path: `test-artifacts/logged-in-${width}.png`, fullPage: true });
+      await page.getByRole('button', { name: '退出登录' }).click();
+      await page.waitForLoadState('networkidle');
+      assert.ok(await page.getByRole('link', { name: '登录' }).isVisible(), 'no login link after logout');
+      const after = await page.evaluate(async () => (await fetch('/api/v1/me')).status);
+      assert.equal(after, 401);
+    });
+  });
+}
+
+test('a wrong password is explained and logs nobody in', { timeout: T }, async () => {
+  await withPage('login-wrong', { width: 360, height: 740 }, async (page) => {
+    await page.goto(`${env.base}/login`, { waitUntil: 'networkidle' });
+    await fillLogin(page, { phone: gridWorker.phone, password: 'not-the-password' });
+    const alert = page.getByRole('alert');
+    assert.match(await alert.innerText(), /手机号或密码不正确/);
+    assert.equal(await page.locator('#login-password').getAttribute('aria-invalid'), 'true');
+    assert.ok(await page.getByRole('link', { name: '登录' }).isVisible());
+  });
+});
+
+test('the login form works without JavaScript', { timeout: T }, async () => {
+  const page = await env.context.newPage();
+  try {
+    await env.context.clearCookies();
+    await page.route('**/*.js', (route) => route.abort());
+    await page.goto(`${env.base}/login?lang=en`, { waitUntil: 'load' });
+    await fillLogin(page, { phone: '19900000007', password: 'civicgrid-demo' });
+    assert.match(await page.locator('.account-who').innerText(), /Community secretary/);
+  } finally {
+    await page.close();
+  }
+});
+
+for (const lang of ['zh-CN', 'en']) {
+  test(`no serious accessibility violations on the login page (${lang})`, { timeout: T }, async () => {
+    await withPage(`axe-login-${lang}`, { width: 360, height: 740 }, async (page) => {
+      await page.goto(`${env.base}/login?lang=${lang}&error=unauthorized&message=wrong+phone+number+or+password`, { waitUntil: 'networkidle' });
+      let vs = await axeViolations(page);
+      assert.equal(vs.length, 0, describeViolations(vs));
+      await page.goto(`${env.base}/login?lang=${lang}`, { waitUntil: 'networkidle' });
+      await fillLogin(page, gridWorker);
+      vs = await axeViolations(page); // the header with an account
+      assert.equal(vs.length, 0, describeViolations(vs));
+    });
+  });
+}
