@@ -63,8 +63,11 @@ type Grant struct {
 
 // UserFilter selects users for staff lists.
 type UserFilter struct {
-	Within []string // users holding a grant in any of these subtrees; nil = all
-	Role   string   // only holders of this role
+	// Within lists the subtrees: users holding a grant in any of them. No
+	// subtree means no users (a forgotten scope shows nobody), unless All.
+	Within []string
+	All    bool   // every user (operators' tools only)
+	Role   string // only holders of this role
 	Limit  int
 	After  int64 // keyset pagination: ids above this
 }

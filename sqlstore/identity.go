@@ -238,6 +238,12 @@ func (db *DB) ListUsers(ctx context.Context, f civicgrid.UserFilter) ([]civicgri
 		args  []any
 	)
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if len(f.Within) == 0 && !f.All {
+		return nil, nil
+	}
+	if f.All {
+		f.Within = nil
+	}
 	if f.Within != nil || f.Role != "" {
 		cond := "g.user_id = u.id"
 		if f.Within != nil {

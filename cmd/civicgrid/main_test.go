@@ -227,6 +227,26 @@ func TestDemoServes(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("demo token rejected: %d", resp.StatusCode)
 	}
+	// Every demo account logs in with the published password and holds
+	// exactly its role.
+	for _, d := range demoAccounts {
+		resp, err := http.Post(base+"api/v1/auth/login", "application/json",
+			strings.NewReader(`{"phone":"`+d.phone+`","password":"`+DemoPassword+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s struct {
+			User civicgrid.User `json:"user"`
+		}
+		json.NewDecoder(resp.Body).Decode(&s)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || len(s.User.Grants) != 1 || s.User.Grants[0].Role != d.role {
+			t.Errorf("demo account %s (%s): %d %+v", d.phone, d.role, resp.StatusCode, s.User.Grants)
+		}
+	}
+	if len(demoAccounts) != len(civicgrid.Roles) {
+		t.Errorf("%d demo accounts for %d roles", len(demoAccounts), len(civicgrid.Roles))
+	}
 	// The printed Open311 api_key files a request into the demo city.
 	resp, err = http.PostForm(base+"open311/v2/requests.json", url.Values{"api_key": {key}, "service_code": {"C0005"},
 		"lat": {"30.5928"}, "long": {"114.2986"}, "description": {"水管破裂"}})

@@ -1,0 +1,148 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/civicgrid/civicgrid"
+)
+
+func TestCreateUserIsAllOrNothing(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	grant := civicgrid.RoleGrant{Role: civicgrid.RoleGridWorker, AreaCode: "420102001001001"}
+	if _, err := db.CreateUser(ctx, civicgrid.User{Name: "张三", Phone: "13800000001"}, "h", []civicgrid.RoleGrant{grant},
+		civicgrid.SecurityEvent{Kind: civicgrid.EventUserCreated}); err != nil {
+		t.Fatal(err)
+	}
+	// The same phone again, and a user whose second grant repeats the first:
+	// no user, no grant, no event is left behind.
+	_, err1 := db.CreateUser(ctx, civicgrid.User{Name: "李四", Phone: "13800000001"}, "h", nil, civicgrid.SecurityEvent{Kind: civicgrid.EventUserCreated})
+	_, err2 := db.CreateUser(ctx, civicgrid.User{Name: "王五", Phone: "13800000002"}, "h", []civicgrid.RoleGrant{grant, grant},
+		civicgrid.SecurityEvent{Kind: civicgrid.EventUserCreated})
+	if civicgrid.ErrorCode(err1) != civicgrid.ECONFLICT || civicgrid.ErrorCode(err2) != civicgrid.ECONFLICT {
+		t.Fatalf("errors %v, %v; want conflicts", err1, err2)
+	}
+	users, _ := db.ListUsers(ctx, civicgrid.UserFilter{Within: []string{"420100"}, Limit: 10})
+	evs, _ := db.ListSecurityEvents(ctx, civicgrid.EventFilter{Within: []string{"420100"}, Limit: 10})
+	var n int
+	db.read.QueryRow(`SELECT COUNT(*) FROM users`).Scan(&n)
+	if n != 1 || len(users) != 1 || len(evs) != 0 && len(evs) != 1 {
+		t.Errorf("after refused creations: %d users (%d listed), %d events", n, len(users), len(evs))
+	}
+}
+
+func TestListUsersIsScoped(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	for i, area := range []string{"420102001001001", "420102001002001", "420103001001001"} {
+		if _, err := db.CreateUser(ctx, civicgrid.User{Name: "人", Phone: "1380000000" + string(rune('1'+i))}, "",
+			[]civicgrid.RoleGrant{{Role: civicgrid.RoleGridWorker, AreaCode: area}}, civicgrid.SecurityEvent{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		within string
+		want   int
+	}{{"420102001001", 1}, {"420102001", 2}, {"420102", 2}, {"420103", 1}, {"420100", 3}} {
+		us, err := db.ListUsers(ctx, civicgrid.UserFilter{Within: []string{tt.within}, Limit: 10})
+		if err != nil || len(us) != tt.want {
+			t.Errorf("within %s: %d users (%v), want %d", tt.within, len(us), err, tt.want)
+		}
+	}
+	if us, _ := db.ListUsers(ctx, civicgrid.UserFilter{Limit: 10}); len(us) != 0 {
+		t.Errorf("no scope listed %d users", len(us))
+	}
+}
+
+func TestSessionsAreHashedAndExpire(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	db.SetClock(func() time.Time { return now })
+	u, err := db.CreateUser(ctx, civicgrid.User{Name: "张三", Phone: "13800000001"}, "", nil, civicgrid.SecurityEvent{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := db.CreateSession(ctx, civicgrid.Session{UserID: u.ID, Via: "password", ExpiresAt: now.Add(12 * time.Hour)}, civicgrid.SecurityEvent{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored string
+	db.read.QueryRow(`SELECT secret_hash FROM sessions`).Scan(&stored)
+	if stored == "" || strings.Contains(stored, secret) || stored == secret {
+		t.Fatalf("the session secret is stored as is: %q", stored)
+	}
+	if _, err := db.SessionBySecret(ctx, secret, 2*time.Hour); err != nil {
+		t.Fatalf("fresh session: %v", err)
+	}
+	now = now.Add(90 * time.Minute) // used within the idle time: still alive
+	if _, err := db.SessionBySecret(ctx, secret, 2*time.Hour); err != nil {
+		t.Fatalf("active session: %v", err)
+	}
+	now = now.Add(2*time.Hour + time.Minute) // idle too long
+	if _, err := db.SessionBySecret(ctx, secret, 2*time.Hour); civicgrid.ErrorCode(err) != civicgrid.EUNAUTHORIZED {
+		t.Fatalf("idle session: %v", err)
+	}
+	// Absolute expiry, however busy the session is.
+	secret, _, _ = db.CreateSession(ctx, civicgrid.Session{UserID: u.ID, Via: "password", ExpiresAt: now.Add(time.Hour)}, civicgrid.SecurityEvent{})
+	now = now.Add(61 * time.Minute)
+	if _, err := db.SessionBySecret(ctx, secret, 24*time.Hour); civicgrid.ErrorCode(err) != civicgrid.EUNAUTHORIZED {
+		t.Fatalf("expired session: %v", err)
+	}
+	// The purge removes dead sessions and blanks old addresses.
+	db.AppendSecurityEvent(ctx, civicgrid.SecurityEvent{Kind: civicgrid.EventLoginOK, IP: "203.0.113.9"})
+	now = now.Add(24 * time.Hour)
+	res, err := db.PurgePersonalData(ctx, now.Add(-time.Hour))
+	if err != nil || res.Sessions != 2 || res.EventIPs != 1 {
+		t.Errorf("purge: %+v %v", res, err)
+	}
+}
+
+func TestOneTimeCodes(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	db.SetClock(func() time.Time { return now })
+	const phone = "13800000001"
+	if err := db.CreateOneTimeCode(ctx, phone, "signup", "123456", 10*time.Minute, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateOneTimeCode(ctx, phone, "signup", "654321", 10*time.Minute, time.Minute); civicgrid.ErrorCode(err) != civicgrid.ETHROTTLED {
+		t.Fatalf("second code within a minute: %v", err)
+	}
+	var stored string
+	db.read.QueryRow(`SELECT code_hash FROM one_time_codes`).Scan(&stored)
+	if strings.Contains(stored, "123456") {
+		t.Fatal("the code is stored as is")
+	}
+	if err := db.ConsumeOneTimeCode(ctx, phone, "reset", "123456", 5); err == nil {
+		t.Fatal("a signup code was accepted for a reset")
+	}
+	for range 5 {
+		if err := db.ConsumeOneTimeCode(ctx, phone, "signup", "000000", 5); err == nil {
+			t.Fatal("a wrong code was accepted")
+		}
+	}
+	if err := db.ConsumeOneTimeCode(ctx, phone, "signup", "123456", 5); err == nil {
+		t.Fatal("the right code still works after five wrong guesses")
+	}
+	now = now.Add(2 * time.Minute)
+	if err := db.CreateOneTimeCode(ctx, phone, "signup", "222222", 10*time.Minute, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(11 * time.Minute)
+	if err := db.ConsumeOneTimeCode(ctx, phone, "signup", "222222", 5); err == nil {
+		t.Fatal("an expired code was accepted")
+	}
+	now = now.Add(time.Minute)
+	db.CreateOneTimeCode(ctx, phone, "signup", "333333", 10*time.Minute, time.Minute)
+	if err := db.ConsumeOneTimeCode(ctx, phone, "signup", "333333", 5); err != nil {
+		t.Fatalf("a fresh code: %v", err)
+	}
+	if err := db.ConsumeOneTimeCode(ctx, phone, "signup", "333333", 5); err == nil {
+		t.Fatal("a code was used twice")
+	}
+}
