@@ -3,12 +3,16 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/casework"
 	"github.com/civicgrid/civicgrid/password"
 	"github.com/civicgrid/civicgrid/server"
 )
@@ -71,4 +75,65 @@ func BenchmarkSessionRequest(b *testing.B) {
 			b.Fatalf("me: %d", resp.StatusCode)
 		}
 	}
+}
+
+// BenchmarkCaseIntake reports cases over HTTP on loopback without photos,
+// from parallel clients, each answered only after its transaction (case,
+// first event, supporter row, rollups) is committed with synchronous=FULL.
+func BenchmarkCaseIntake(b *testing.B) {
+	db, loc, _ := openDemoStore(b)
+	cases := casework.New(casework.Config{}, db, db, loc, testCalendar(b), nil)
+	if err := cases.SeedCatalogue(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	s := server.New(server.Config{Cases: cases}, db, loc)
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	u, err := db.CreateUser(context.Background(), civicgrid.User{Name: "压测", Phone: "13700000001", Kind: civicgrid.KindResident}, "",
+		[]civicgrid.RoleGrant{{Role: civicgrid.RoleResident, AreaCode: newMatrixChains(b, demoCity(b))[0].building}}, civicgrid.SecurityEvent{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	secret, sess, err := db.CreateSession(context.Background(), civicgrid.Session{UserID: u.ID, Via: "password",
+		ExpiresAt: time.Now().Add(time.Hour)}, civicgrid.SecurityEvent{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Reports spread over the city's grids and the catalogue's categories,
+	// as a day of reports is.
+	cats, _ := cases.Categories(context.Background())
+	var bodies []string
+	for i, a := range demoCity(b).Areas {
+		if a.Level != civicgrid.LevelGrid {
+			continue
+		}
+		p := a.Geometry.Bound().Center()
+		bodies = append(bodies, fmt.Sprintf(`{"category":%q,"lat":%v,"lng":%v,"description":"楼道堆放杂物，影响通行"}`,
+			cats[i%len(cats)].Code, p.Lat(), p.Lon()))
+	}
+	var next atomic.Int64
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			body := bodies[int(next.Add(1))%len(bodies)]
+			req, _ := http.NewRequest("POST", srv.URL+"/api/v1/cases", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-CSRF-Token", sess.CSRFToken)
+			req.AddCookie(&http.Cookie{Name: "cg_session", Value: secret})
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusCreated {
+				b.Errorf("intake: %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "cases/s")
 }

@@ -24,7 +24,7 @@ const areaColumns = `id, code, level, name, COALESCE(parent_code, ''), number, g
 func (db *DB) ApplyAreas(ctx context.Context, areas []civicgrid.Area, at time.Time) (civicgrid.ImportResult, error) {
 	var res civicgrid.ImportResult
 	ms := at.UnixMilli()
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		res = civicgrid.ImportResult{}
 		for i := range areas {
 			a := &areas[i]
@@ -83,7 +83,7 @@ func (db *DB) ApplyAreas(ctx context.Context, areas []civicgrid.Area, at time.Ti
 }
 
 // setWorkers replaces the grid-worker grants of a grid when a.Workers is set.
-func setWorkers(ctx context.Context, tx *sql.Tx, a *civicgrid.Area, ms int64) error {
+func setWorkers(ctx context.Context, tx *Tx, a *civicgrid.Area, ms int64) error {
 	if a.Workers == nil {
 		return nil
 	}
@@ -105,7 +105,7 @@ func setWorkers(ctx context.Context, tx *sql.Tx, a *civicgrid.Area, ms int64) er
 
 // upsertUser finds a person by phone, creating them if new; the name given
 // last wins.
-func upsertUser(ctx context.Context, tx *sql.Tx, name, phone string, ms int64) (int64, error) {
+func upsertUser(ctx context.Context, tx *Tx, name, phone string, ms int64) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO users (name, phone, created_at) VALUES ($1, $2, $3)
 		ON CONFLICT (phone) DO UPDATE SET name = excluded.name RETURNING id`, name, phone, ms).Scan(&id)
@@ -175,12 +175,12 @@ func (db *DB) AreaVersions(ctx context.Context, code string) ([]civicgrid.Area, 
 // AreaGeneration is bumped by every import that creates or redraws an area.
 func (db *DB) AreaGeneration(ctx context.Context) (int64, error) {
 	var g int64
-	err := db.read.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'area_generation'`).Scan(&g)
+	err := db.rd.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'area_generation'`).Scan(&g)
 	return g, err
 }
 
 func (db *DB) queryAreas(ctx context.Context, q string, args ...any) ([]civicgrid.Area, error) {
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	rows, err := db.rd.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +227,7 @@ func (db *DB) attachWorkers(ctx context.Context, areas []civicgrid.Area, prefix 
 	if len(byCode) == 0 {
 		return nil
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT g.area_code, u.id, u.name, u.phone
+	rows, err := db.rd.QueryContext(ctx, `SELECT g.area_code, u.id, u.name, u.phone
 		FROM role_grants g JOIN users u ON u.id = g.user_id
 		WHERE g.role = $1 AND g.area_code >= $2 AND g.area_code < $3
 		ORDER BY g.area_code, u.id`, civicgrid.RoleGridWorker, prefix, prefix+":")
@@ -272,7 +272,7 @@ func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Val
 // grant again is a no-op.
 func (db *DB) GrantRoles(ctx context.Context, grants []civicgrid.Grant) error {
 	ms := db.now().UnixMilli()
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		for _, g := range grants {
 			id, err := upsertUser(ctx, tx, g.Name, g.Phone, ms)
 			if err != nil {
@@ -290,6 +290,6 @@ func (db *DB) GrantRoles(ctx context.Context, grants []civicgrid.Grant) error {
 // CountGrants counts grants of a role (all roles when role is "").
 func (db *DB) CountGrants(ctx context.Context, role string) (int, error) {
 	var n int
-	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM role_grants WHERE role = $1 OR $1 = ''`, role).Scan(&n)
+	err := db.rd.QueryRowContext(ctx, `SELECT COUNT(*) FROM role_grants WHERE role = $1 OR $1 = ''`, role).Scan(&n)
 	return n, err
 }

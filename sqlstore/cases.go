@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 
 // Categories returns the catalogue in code order.
 func (db *DB) Categories(ctx context.Context) ([]civicgrid.Category, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT code, name_zh, name_en, grp, icon, keywords, respond_within, resolve_within,
+	rows, err := db.rd.QueryContext(ctx, `SELECT code, name_zh, name_en, grp, icon, keywords, respond_within, resolve_within,
 		default_dept, duplicate_radius_m, duplicate_hours, active FROM case_categories ORDER BY code`)
 	if err != nil {
 		return nil, err
@@ -35,7 +36,7 @@ func (db *DB) Categories(ctx context.Context) ([]civicgrid.Category, error) {
 
 // PutCategory adds a category or replaces one with the same code.
 func (db *DB) PutCategory(ctx context.Context, c civicgrid.Category) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO case_categories (code, name_zh, name_en, grp, icon, keywords, respond_within,
 			resolve_within, default_dept, duplicate_radius_m, duplicate_hours, active, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
@@ -119,49 +120,53 @@ func (db *DB) CreateCase(ctx context.Context, c civicgrid.Case, ev civicgrid.Cas
 		}
 	}
 	c.Version = 1
-	existingID := int64(0)
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		if idem != nil {
-			// Checked again under the write lock: a concurrent retry may
-			// have won.
-			id, err := db.idempotentCase(ctx, tx, idem)
-			if err != nil || id != 0 {
-				existingID = id
-				return err
-			}
-		}
-		cols := strings.SplitN(caseColumns, ",", 2)[1]
-		args := caseArgs(c)
-		if err := tx.QueryRowContext(ctx, `INSERT INTO cases (`+cols+`) VALUES (`+placeholders(1, len(args))+`) RETURNING id`,
-			args...).Scan(&c.ID); err != nil {
-			return err
-		}
-		ev.CaseID = c.ID
-		if _, err := db.appendCaseEvent(ctx, tx, c, ev); err != nil {
-			return err
-		}
-		if c.ReporterID != 0 {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO case_supporters (case_id, user_id, at) VALUES ($1, $2, $3)`,
-				c.ID, c.ReporterID, c.CreatedAt.UnixMilli()); err != nil {
-				return err
-			}
-		}
-		if idem != nil {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, idem_key, request_hash, case_id, created_at)
-				VALUES ($1, $2, $3, $4, $5)`, idem.Scope, idem.Key, idem.RequestHash, c.ID, c.CreatedAt.UnixMilli()); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return civicgrid.Case{}, false, err
+	res := db.intake.submit(ctx, db, createRequest{c: c, ev: ev, idem: idem})
+	if res.err != nil {
+		return civicgrid.Case{}, false, res.err
 	}
-	if existingID != 0 {
-		stored, err := db.CaseByID(ctx, existingID)
+	if res.existingID != 0 {
+		stored, err := db.CaseByID(ctx, res.existingID)
 		return stored, true, err
 	}
-	return c, false, nil
+	return res.c, false, nil
+}
+
+// createInTx inserts one new case with its first event, supporter and
+// idempotency key (or finds the case an earlier request with the same key
+// made).
+func (db *DB) createInTx(ctx context.Context, tx *Tx, req createRequest) createResult {
+	c, ev, idem := req.c, req.ev, req.idem
+	if idem != nil {
+		// Checked again under the write lock: a concurrent retry may have
+		// won.
+		id, err := db.idempotentCase(ctx, tx, idem)
+		if err != nil || id != 0 {
+			return createResult{existingID: id, err: err}
+		}
+	}
+	cols := strings.SplitN(caseColumns, ",", 2)[1]
+	args := caseArgs(c)
+	if err := tx.QueryRowContext(ctx, `INSERT INTO cases (`+cols+`) VALUES (`+placeholders(1, len(args))+`) RETURNING id`,
+		args...).Scan(&c.ID); err != nil {
+		return createResult{err: err}
+	}
+	ev.CaseID = c.ID
+	if _, err := db.appendCaseEvent(ctx, tx, c, ev); err != nil {
+		return createResult{err: err}
+	}
+	if c.ReporterID != 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO case_supporters (case_id, user_id, at) VALUES ($1, $2, $3)`,
+			c.ID, c.ReporterID, c.CreatedAt.UnixMilli()); err != nil {
+			return createResult{err: err}
+		}
+	}
+	if idem != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, idem_key, request_hash, case_id, created_at)
+			VALUES ($1, $2, $3, $4, $5)`, idem.Scope, idem.Key, idem.RequestHash, c.ID, c.CreatedAt.UnixMilli()); err != nil {
+			return createResult{err: err}
+		}
+	}
+	return createResult{c: c}
 }
 
 type queryRower interface {
@@ -189,7 +194,7 @@ func (db *DB) idempotentCase(ctx context.Context, q queryRower, idem *civicgrid.
 
 // appendCaseEvent links ev to the case's chain, inserts it and adds it to the
 // indicator rollups of the case's cohort.
-func (db *DB) appendCaseEvent(ctx context.Context, tx *sql.Tx, c civicgrid.Case, ev civicgrid.CaseEvent) (civicgrid.CaseEvent, error) {
+func (db *DB) appendCaseEvent(ctx context.Context, tx *Tx, c civicgrid.Case, ev civicgrid.CaseEvent) (civicgrid.CaseEvent, error) {
 	ev.Seq, ev.PrevHash = 1, civicgrid.GenesisHash
 	var seq int
 	var hash string
@@ -220,7 +225,7 @@ func (db *DB) appendCaseEvent(ctx context.Context, tx *sql.Tx, c civicgrid.Case,
 
 // CaseByID returns one case.
 func (db *DB) CaseByID(ctx context.Context, id int64) (civicgrid.Case, error) {
-	c, err := scanCase(db.read.QueryRowContext(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = $1`, id))
+	c, err := scanCase(db.rd.QueryRowContext(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, civicgrid.Errorf(civicgrid.ENOTFOUND, "no case %d", id)
 	}
@@ -234,7 +239,7 @@ func (db *DB) UpdateCases(ctx context.Context, cs []civicgrid.Case, evs []civicg
 		return nil, fmt.Errorf("UpdateCases: %d cases but %d events", len(cs), len(evs))
 	}
 	out := slices.Clone(cs)
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		for i := range out {
 			if err := db.updateCaseTx(ctx, tx, &out[i], evs[i]); err != nil {
 				return err
@@ -248,7 +253,7 @@ func (db *DB) UpdateCases(ctx context.Context, cs []civicgrid.Case, evs []civicg
 	return out, nil
 }
 
-func (db *DB) updateCaseTx(ctx context.Context, tx *sql.Tx, c *civicgrid.Case, ev civicgrid.CaseEvent) error {
+func (db *DB) updateCaseTx(ctx context.Context, tx *Tx, c *civicgrid.Case, ev civicgrid.CaseEvent) error {
 	old := c.Version
 	c.Version++
 	args := caseArgs(*c)
@@ -274,7 +279,7 @@ func (db *DB) updateCaseTx(ctx context.Context, tx *sql.Tx, c *civicgrid.Case, e
 // AddSupporter records a "me too" once per person.
 func (db *DB) AddSupporter(ctx context.Context, c civicgrid.Case, userID int64, ev civicgrid.CaseEvent) (civicgrid.Case, bool, error) {
 	added := false
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO case_supporters (case_id, user_id, at) VALUES ($1, $2, $3)
 			ON CONFLICT (case_id, user_id) DO NOTHING`, c.ID, userID, ev.At.UnixMilli())
 		if err != nil {
@@ -292,7 +297,7 @@ func (db *DB) AddSupporter(ctx context.Context, c civicgrid.Case, userID int64, 
 
 // CaseEvents returns a case's history in order.
 func (db *DB) CaseEvents(ctx context.Context, caseID int64) ([]civicgrid.CaseEvent, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+eventColumns+` FROM case_events WHERE case_id = $1 ORDER BY seq`, caseID)
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+eventColumns+` FROM case_events WHERE case_id = $1 ORDER BY seq`, caseID)
 	if err != nil {
 		return nil, err
 	}
@@ -401,7 +406,7 @@ func (db *DB) ListCases(ctx context.Context, f civicgrid.CaseFilter) ([]civicgri
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	q += " ORDER BY id DESC LIMIT " + arg(limit)
+	q += " ORDER BY id DESC LIMIT " + strconv.Itoa(limit) // a literal: a bound LIMIT makes SQLite re-prepare the statement on every run
 	if f.Offset > 0 {
 		q += " OFFSET " + arg(f.Offset)
 	}
@@ -410,7 +415,7 @@ func (db *DB) ListCases(ctx context.Context, f civicgrid.CaseFilter) ([]civicgri
 
 // queryCases runs a SELECT of caseColumns.
 func (db *DB) queryCases(ctx context.Context, q string, args ...any) ([]civicgrid.Case, error) {
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	rows, err := db.rd.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -429,7 +434,7 @@ func (db *DB) queryCases(ctx context.Context, q string, args ...any) ([]civicgri
 // NextDeadline returns the earliest pending deadline, zero if none.
 func (db *DB) NextDeadline(ctx context.Context) (time.Time, error) {
 	var next sql.NullInt64
-	err := db.read.QueryRowContext(ctx, `SELECT MIN(next_deadline) FROM cases WHERE next_deadline IS NOT NULL`).Scan(&next)
+	err := db.rd.QueryRowContext(ctx, `SELECT MIN(next_deadline) FROM cases WHERE next_deadline IS NOT NULL`).Scan(&next)
 	return timeOrZero(next), err
 }
 
@@ -442,7 +447,7 @@ func (db *DB) DueCases(ctx context.Context, now time.Time, limit int) ([]civicgr
 
 // ForEachCaseChain calls fn with each case's events in order.
 func (db *DB) ForEachCaseChain(ctx context.Context, fn func(caseID int64, events []civicgrid.CaseEvent) error) error {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+eventColumns+` FROM case_events ORDER BY case_id, seq`)
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+eventColumns+` FROM case_events ORDER BY case_id, seq`)
 	if err != nil {
 		return err
 	}

@@ -38,6 +38,8 @@ type DB struct {
 	write   *sql.DB
 	read    *sql.DB
 	now     func() time.Time
+	intake  intakeBatcher // group commit of new cases
+	rd, wr  *pool         // the pools with their prepared statements
 }
 
 // OpenSQLite opens (creating if needed) the store in dataDir and applies
@@ -63,7 +65,10 @@ func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
 		return nil, err
 	}
 	read.SetMaxOpenConns(8)
-	db := &DB{dialect: SQLite, write: write, read: read, now: time.Now}
+	// Keep the connections: a new one runs the pragmas, reads the schema
+	// and prepares its statements again.
+	read.SetMaxIdleConns(8)
+	db := &DB{dialect: SQLite, write: write, read: read, now: time.Now, rd: newPool(read), wr: newPool(write)}
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -77,6 +82,9 @@ func (db *DB) SetClock(now func() time.Time) { db.now = now }
 
 // Close releases both pools.
 func (db *DB) Close() error {
+	db.intake.stop()
+	db.rd.close()
+	db.wr.close()
 	err1 := db.write.Close()
 	err2 := db.read.Close()
 	if err1 != nil {
@@ -128,7 +136,7 @@ type MigrationStatus struct {
 
 // Migrate applies pending migrations, each in its own transaction.
 func (db *DB) Migrate(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if _, err := db.wr.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
@@ -144,8 +152,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 		if !status[i].AppliedAt.IsZero() {
 			continue
 		}
-		err := db.inTx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		err := db.inTx(ctx, func(tx *Tx) error {
+			// A migration holds several statements: run it as text.
+			if _, err := tx.tx.ExecContext(ctx, m.sql); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
@@ -193,12 +202,12 @@ func (db *DB) MigrationStatus(ctx context.Context) ([]MigrationStatus, error) {
 }
 
 // inTx runs fn in a write transaction, committing if it returns nil.
-func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (db *DB) inTx(ctx context.Context, fn func(*Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(&Tx{tx: tx, p: db.wr}); err != nil {
 		tx.Rollback()
 		return err
 	}

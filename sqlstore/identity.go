@@ -50,7 +50,7 @@ func timeOrZero(v sql.NullInt64) time.Time {
 }
 
 // insertEvent appends a security event inside tx.
-func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, ev civicgrid.SecurityEvent) error {
+func (db *DB) insertEvent(ctx context.Context, tx *Tx, ev civicgrid.SecurityEvent) error {
 	if ev.Kind == "" {
 		return nil // the caller has nothing to record
 	}
@@ -70,7 +70,7 @@ func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id 
 
 // AppendSecurityEvent records an event on its own.
 func (db *DB) AppendSecurityEvent(ctx context.Context, ev civicgrid.SecurityEvent) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error { return db.insertEvent(ctx, tx, ev) })
+	return db.inTx(ctx, func(tx *Tx) error { return db.insertEvent(ctx, tx, ev) })
 }
 
 // ListSecurityEvents returns events newest first.
@@ -103,7 +103,7 @@ func (db *DB) ListSecurityEvents(ctx context.Context, f civicgrid.EventFilter) (
 	if f.Limit > 0 {
 		q += " LIMIT " + arg(f.Limit)
 	}
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	rows, err := db.rd.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +162,7 @@ func (db *DB) CreateUser(ctx context.Context, u civicgrid.User, passwordHash str
 		u.Kind = civicgrid.KindStaff
 	}
 	ms := db.now().UnixMilli()
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		var exists int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE phone = $1`, u.Phone).Scan(&exists); err != nil {
 			return err
@@ -190,7 +190,7 @@ func (db *DB) CreateUser(ctx context.Context, u civicgrid.User, passwordHash str
 	return db.UserByID(ctx, u.ID)
 }
 
-func insertGrant(ctx context.Context, tx *sql.Tx, g civicgrid.RoleGrant, ms int64) (int64, error) {
+func insertGrant(ctx context.Context, tx *Tx, g civicgrid.RoleGrant, ms int64) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO role_grants (user_id, role, area_code, detail, categories, granted_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, role, area_code, detail) DO NOTHING RETURNING id`,
@@ -203,7 +203,7 @@ func insertGrant(ctx context.Context, tx *sql.Tx, g civicgrid.RoleGrant, ms int6
 
 // UserByID returns a user with their grants.
 func (db *DB) UserByID(ctx context.Context, id int64) (civicgrid.User, error) {
-	u, _, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, id))
+	u, _, err := scanUser(db.rd.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, civicgrid.Errorf(civicgrid.ENOTFOUND, "no user with id %d", id)
 	} else if err != nil {
@@ -218,7 +218,7 @@ func (db *DB) UserByID(ctx context.Context, id int64) (civicgrid.User, error) {
 
 // LoginRecordByPhone returns an account and its password hash.
 func (db *DB) LoginRecordByPhone(ctx context.Context, phone string) (civicgrid.LoginRecord, error) {
-	u, hash, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.phone = $1`, phone))
+	u, hash, err := scanUser(db.rd.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.phone = $1`, phone))
 	if errors.Is(err, sql.ErrNoRows) {
 		return civicgrid.LoginRecord{}, civicgrid.Errorf(civicgrid.ENOTFOUND, "no account with this phone")
 	} else if err != nil {
@@ -265,7 +265,7 @@ func (db *DB) ListUsers(ctx context.Context, f civicgrid.UserFilter) ([]civicgri
 	if f.Limit > 0 {
 		q += " LIMIT " + arg(f.Limit)
 	}
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	rows, err := db.rd.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +299,7 @@ func (db *DB) attachGrants(ctx context.Context, users []civicgrid.User) error {
 		args[i] = u.ID
 		users[i].Grants = []civicgrid.RoleGrant{}
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT id, user_id, role, area_code, detail, categories, granted_by, created_at
+	rows, err := db.rd.QueryContext(ctx, `SELECT id, user_id, role, area_code, detail, categories, granted_by, created_at
 		FROM role_grants WHERE user_id IN (`+strings.Join(ph, ",")+`) ORDER BY id`, args...)
 	if err != nil {
 		return err
@@ -328,7 +328,7 @@ func (db *DB) attachGrants(ctx context.Context, users []civicgrid.User) error {
 // SetPassword stores a new password hash, clears failures and locks, and ends
 // the user's sessions (a reset must log out whoever held the old password).
 func (db *DB) SetPassword(ctx context.Context, userID int64, hash string, mustChange bool, ev civicgrid.SecurityEvent) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, must_change_password = $2, failed_logins = 0, locked_until = NULL
 			WHERE id = $3`, hash, mustChange, userID)
 		if err != nil {
@@ -353,7 +353,7 @@ func (db *DB) RecordLoginFailure(ctx context.Context, userID int64, maxFailures 
 		until    time.Time
 	)
 	now := db.now()
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.QueryRowContext(ctx, `UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins`,
 			userID).Scan(&failures); err != nil {
 			return err
@@ -375,7 +375,7 @@ func (db *DB) RecordLoginFailure(ctx context.Context, userID int64, maxFailures 
 
 // Unlock ends a lockout and clears the failure count.
 func (db *DB) Unlock(ctx context.Context, userID int64, ev civicgrid.SecurityEvent) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1`, userID)
 		if err != nil {
 			return err
@@ -391,7 +391,7 @@ func (db *DB) Unlock(ctx context.Context, userID int64, ev civicgrid.SecurityEve
 // AddGrant gives a user a role.
 func (db *DB) AddGrant(ctx context.Context, g civicgrid.RoleGrant, ev civicgrid.SecurityEvent) (civicgrid.RoleGrant, error) {
 	ms := db.now().UnixMilli()
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE id = $1`, g.UserID).Scan(&n); err != nil {
 			return err
@@ -412,7 +412,7 @@ func (db *DB) AddGrant(ctx context.Context, g civicgrid.RoleGrant, ev civicgrid.
 
 // RevokeGrant removes one grant of a user.
 func (db *DB) RevokeGrant(ctx context.Context, userID, grantID int64, ev civicgrid.SecurityEvent) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM role_grants WHERE id = $1 AND user_id = $2`, grantID, userID)
 		if err != nil {
 			return err
@@ -445,7 +445,7 @@ func (db *DB) CreateSession(ctx context.Context, s civicgrid.Session, ev civicgr
 	if len(s.UserAgent) > 300 {
 		s.UserAgent = s.UserAgent[:300]
 	}
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO sessions (secret_hash, user_id, csrf_token, via, created_at, last_seen_at, expires_at, ip, user_agent)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
 			hashSecret(secret), s.UserID, s.CSRFToken, s.Via, now.UnixMilli(), now.UnixMilli(), s.ExpiresAt.UnixMilli(), s.IP, s.UserAgent).Scan(&s.ID); err != nil {
@@ -469,7 +469,7 @@ func (db *DB) SessionBySecret(ctx context.Context, secret string, idle time.Dura
 	if !strings.HasPrefix(secret, sessionPrefix) {
 		return s, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "not a session")
 	}
-	err := db.read.QueryRowContext(ctx, `SELECT id, user_id, csrf_token, via, created_at, last_seen_at, expires_at, ip, user_agent
+	err := db.rd.QueryRowContext(ctx, `SELECT id, user_id, csrf_token, via, created_at, last_seen_at, expires_at, ip, user_agent
 		FROM sessions WHERE secret_hash = $1`, hashSecret(secret)).
 		Scan(&s.ID, &s.UserID, &s.CSRFToken, &s.Via, &created, &seen, &expires, &s.IP, &s.UserAgent)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -484,7 +484,7 @@ func (db *DB) SessionBySecret(ctx context.Context, secret string, idle time.Dura
 	}
 	// Refreshing the seen-time on every request would make every read a write.
 	if now.Sub(s.LastSeenAt) > time.Minute {
-		if _, err := db.write.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id = $2`, now.UnixMilli(), s.ID); err != nil {
+		if _, err := db.wr.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id = $2`, now.UnixMilli(), s.ID); err != nil {
 			return civicgrid.Session{}, err
 		}
 		s.LastSeenAt = now
@@ -494,7 +494,7 @@ func (db *DB) SessionBySecret(ctx context.Context, secret string, idle time.Dura
 
 // DeleteSession ends a session (logout); unknown secrets are ignored.
 func (db *DB) DeleteSession(ctx context.Context, secret string, ev *civicgrid.SecurityEvent) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE secret_hash = $1`, hashSecret(secret))
 		if err != nil {
 			return err
@@ -513,7 +513,7 @@ func hashCode(phone, purpose, code string) string {
 // CreateOneTimeCode stores a code, at most one per phone and purpose per minGap.
 func (db *DB) CreateOneTimeCode(ctx context.Context, phone, purpose, code string, ttl, minGap time.Duration) error {
 	now := db.now()
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		var recent int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM one_time_codes WHERE phone = $1 AND purpose = $2 AND created_at > $3`,
 			phone, purpose, now.Add(-minGap).UnixMilli()).Scan(&recent); err != nil {
@@ -537,7 +537,7 @@ func (db *DB) CreateOneTimeCode(ctx context.Context, phone, purpose, code string
 func (db *DB) ConsumeOneTimeCode(ctx context.Context, phone, purpose, code string, maxAttempts int) error {
 	now := db.now()
 	var wrong bool
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		var (
 			id, expires int64
 			stored      string
@@ -570,7 +570,7 @@ func (db *DB) ConsumeOneTimeCode(ctx context.Context, phone, purpose, code strin
 
 // BuildingRoleKinds lists the configured building roles.
 func (db *DB) BuildingRoleKinds(ctx context.Context) ([]civicgrid.BuildingRoleKind, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT key, name_zh, name_en FROM building_role_kinds ORDER BY created_at, key`)
+	rows, err := db.rd.QueryContext(ctx, `SELECT key, name_zh, name_en FROM building_role_kinds ORDER BY created_at, key`)
 	if err != nil {
 		return nil, err
 	}
@@ -588,7 +588,7 @@ func (db *DB) BuildingRoleKinds(ctx context.Context) ([]civicgrid.BuildingRoleKi
 
 // AddBuildingRoleKind adds a building role.
 func (db *DB) AddBuildingRoleKind(ctx context.Context, k civicgrid.BuildingRoleKind, ev civicgrid.SecurityEvent) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO building_role_kinds (key, name_zh, name_en, created_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (key) DO NOTHING`, k.Key, k.NameZH, k.NameEN, db.now().UnixMilli())
 		if err != nil {
@@ -603,7 +603,7 @@ func (db *DB) AddBuildingRoleKind(ctx context.Context, k civicgrid.BuildingRoleK
 
 // LinkIdentity ties an external login to a user.
 func (db *DB) LinkIdentity(ctx context.Context, issuer, subject string, userID int64) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO user_identities (issuer, subject, user_id, created_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (issuer, subject) DO UPDATE SET user_id = excluded.user_id`, issuer, subject, userID, db.now().UnixMilli())
 		return err
@@ -613,7 +613,7 @@ func (db *DB) LinkIdentity(ctx context.Context, issuer, subject string, userID i
 // UserByIdentity finds the user an external login is tied to.
 func (db *DB) UserByIdentity(ctx context.Context, issuer, subject string) (civicgrid.User, error) {
 	var id int64
-	err := db.read.QueryRowContext(ctx, `SELECT user_id FROM user_identities WHERE issuer = $1 AND subject = $2`, issuer, subject).Scan(&id)
+	err := db.rd.QueryRowContext(ctx, `SELECT user_id FROM user_identities WHERE issuer = $1 AND subject = $2`, issuer, subject).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return civicgrid.User{}, civicgrid.Errorf(civicgrid.ENOTFOUND, "this external account is not linked to a civicgrid user")
 	} else if err != nil {
@@ -627,7 +627,7 @@ func (db *DB) UserByIdentity(ctx context.Context, issuer, subject string) (civic
 func (db *DB) PurgePersonalData(ctx context.Context, cutoff time.Time) (civicgrid.PurgeResult, error) {
 	var r civicgrid.PurgeResult
 	now := db.now().UnixMilli()
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, now)
 		if err != nil {
 			return err

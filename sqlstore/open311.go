@@ -17,7 +17,7 @@ func (db *DB) CreateOpen311Key(ctx context.Context, name string) (key string, id
 	if key, err = randomSecret(open311KeyPrefix); err != nil {
 		return "", 0, err
 	}
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inTx(ctx, func(tx *Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO open311_keys (name, key_hash, created_at) VALUES ($1, $2, $3) RETURNING id`,
 			name, hashSecret(key), db.now().UnixMilli()).Scan(&id)
 	})
@@ -29,7 +29,7 @@ func (db *DB) AuthenticateOpen311Key(ctx context.Context, key string) (int64, st
 	var id int64
 	var name string
 	var revoked sql.NullInt64
-	err := db.read.QueryRowContext(ctx, `SELECT id, name, revoked_at FROM open311_keys WHERE key_hash = $1`, hashSecret(key)).
+	err := db.rd.QueryRowContext(ctx, `SELECT id, name, revoked_at FROM open311_keys WHERE key_hash = $1`, hashSecret(key)).
 		Scan(&id, &name, &revoked)
 	if errors.Is(err, sql.ErrNoRows) || revoked.Valid {
 		return 0, "", civicgrid.Errorf(civicgrid.EFORBIDDEN, "api_key is missing, unknown or revoked")
@@ -39,7 +39,7 @@ func (db *DB) AuthenticateOpen311Key(ctx context.Context, key string) (int64, st
 
 // RevokeOpen311Key ends a key.
 func (db *DB) RevokeOpen311Key(ctx context.Context, id int64) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE open311_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, db.now().UnixMilli(), id)
 		if err != nil {
 			return err
@@ -55,7 +55,7 @@ func (db *DB) RevokeOpen311Key(ctx context.Context, id int64) error {
 // none); Open311 request tokens are such keys.
 func (db *DB) IdempotentCaseID(ctx context.Context, scope, key string) (int64, error) {
 	var id int64
-	err := db.read.QueryRowContext(ctx, `SELECT case_id FROM idempotency_keys WHERE scope = $1 AND idem_key = $2`, scope, key).Scan(&id)
+	err := db.rd.QueryRowContext(ctx, `SELECT case_id FROM idempotency_keys WHERE scope = $1 AND idem_key = $2`, scope, key).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}

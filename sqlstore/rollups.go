@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
@@ -35,7 +34,7 @@ var upsertRollupSQL = func() string {
 
 // addRollup applies an event's counters to its cohort, inside the event's
 // transaction.
-func addRollup(ctx context.Context, tx *sql.Tx, cohort civicgrid.Cohort, d civicgrid.Counters, bucket int) error {
+func addRollup(ctx context.Context, tx *Tx, cohort civicgrid.Cohort, d civicgrid.Counters, bucket int) error {
 	if d.Zero() {
 		return nil
 	}
@@ -74,12 +73,12 @@ func (db *DB) SumRollups(ctx context.Context, q civicgrid.RollupQuery) (civicgri
 	for i, col := range rollupColumns {
 		sums[i] = "COALESCE(SUM(" + col + "), 0)"
 	}
-	if err := db.read.QueryRowContext(ctx, `SELECT `+strings.Join(sums, ", ")+` FROM case_rollups WHERE `+where, args...).
+	if err := db.rd.QueryRowContext(ctx, `SELECT `+strings.Join(sums, ", ")+` FROM case_rollups WHERE `+where, args...).
 		Scan(counterTargets(&c)...); err != nil {
 		return c, nil, err
 	}
 	hist := make([]int64, civicgrid.CloseBuckets)
-	rows, err := db.read.QueryContext(ctx, `SELECT bucket, SUM(n) FROM case_rollup_hist WHERE `+where+` GROUP BY bucket`, args...)
+	rows, err := db.rd.QueryContext(ctx, `SELECT bucket, SUM(n) FROM case_rollup_hist WHERE `+where+` GROUP BY bucket`, args...)
 	if err != nil {
 		return c, nil, err
 	}
@@ -105,7 +104,7 @@ func (db *DB) SumRollupsByCategory(ctx context.Context, q civicgrid.RollupQuery)
 	for i, col := range rollupColumns {
 		sums[i] = "SUM(" + col + ")"
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT category, `+strings.Join(sums, ", ")+` FROM case_rollups WHERE `+where+
+	rows, err := db.rd.QueryContext(ctx, `SELECT category, `+strings.Join(sums, ", ")+` FROM case_rollups WHERE `+where+
 		` GROUP BY category`, args...)
 	if err != nil {
 		return nil, err
@@ -163,7 +162,7 @@ func (db *DB) RebuildRollups(ctx context.Context, apply bool) ([]string, error) 
 		return nil, err
 	}
 	have := map[rollupKey]civicgrid.Counters{}
-	rows, err := db.read.QueryContext(ctx, `SELECT area_code, day, category, `+strings.Join(rollupColumns, ", ")+` FROM case_rollups`)
+	rows, err := db.rd.QueryContext(ctx, `SELECT area_code, day, category, `+strings.Join(rollupColumns, ", ")+` FROM case_rollups`)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +177,7 @@ func (db *DB) RebuildRollups(ctx context.Context, apply bool) ([]string, error) 
 	}
 	rows.Close()
 	haveHist := map[rollupKey]map[int]int64{}
-	rows, err = db.read.QueryContext(ctx, `SELECT area_code, day, category, bucket, n FROM case_rollup_hist`)
+	rows, err = db.rd.QueryContext(ctx, `SELECT area_code, day, category, bucket, n FROM case_rollup_hist`)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +214,7 @@ func (db *DB) RebuildRollups(ctx context.Context, apply bool) ([]string, error) 
 	if !apply || len(diffs) == 0 {
 		return diffs, nil
 	}
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM case_rollups`); err != nil {
 			return err
 		}

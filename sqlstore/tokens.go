@@ -26,7 +26,7 @@ func (db *DB) CreateAPIToken(ctx context.Context, t civicgrid.APIToken, ev civic
 		return "", t, err
 	}
 	t.CreatedAt = time.UnixMilli(db.now().UnixMilli())
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (name, token_hash, role, area_code, detail, categories, created_by, created_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
 			t.Name, hashSecret(secret), t.Role, t.AreaCode, t.Detail, strings.Join(t.Categories, ","), nullID(t.CreatedBy),
@@ -62,7 +62,7 @@ func scanToken(sc interface{ Scan(...any) error }) (civicgrid.APIToken, error) {
 
 // AuthenticateAPIToken looks a secret up by its hash.
 func (db *DB) AuthenticateAPIToken(ctx context.Context, secret string) (civicgrid.APIToken, error) {
-	t, err := scanToken(db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE token_hash = $1`, hashSecret(secret)))
+	t, err := scanToken(db.rd.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE token_hash = $1`, hashSecret(secret)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return civicgrid.APIToken{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "unknown API token")
 	} else if err != nil {
@@ -77,7 +77,7 @@ func (db *DB) AuthenticateAPIToken(ctx context.Context, secret string) (civicgri
 	}
 	// Last use is kept to the hour: enough to find unused tokens, few writes.
 	if now.Sub(t.LastUsedAt) > time.Hour {
-		if _, err := db.write.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, now.UnixMilli(), t.ID); err != nil {
+		if _, err := db.wr.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, now.UnixMilli(), t.ID); err != nil {
 			return civicgrid.APIToken{}, err
 		}
 	}
@@ -86,7 +86,7 @@ func (db *DB) AuthenticateAPIToken(ctx context.Context, secret string) (civicgri
 
 // APITokenByID returns a token's record (never its secret).
 func (db *DB) APITokenByID(ctx context.Context, id int64) (civicgrid.APIToken, error) {
-	t, err := scanToken(db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE id = $1`, id))
+	t, err := scanToken(db.rd.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, civicgrid.Errorf(civicgrid.ENOTFOUND, "no token with id %d", id)
 	}
@@ -102,7 +102,7 @@ func (db *DB) ListAPITokens(ctx context.Context, createdBy int64, within []strin
 	if len(within) > 0 {
 		conds = append(conds, scopeClause("area_code", within, arg))
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE `+strings.Join(conds, " OR ")+` ORDER BY id DESC LIMIT 1000`, args...)
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE `+strings.Join(conds, " OR ")+` ORDER BY id DESC LIMIT 1000`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func (db *DB) ListAPITokens(ctx context.Context, createdBy int64, within []strin
 
 // RevokeAPIToken ends a token at once.
 func (db *DB) RevokeAPIToken(ctx context.Context, id int64, ev civicgrid.SecurityEvent) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`,
 			db.now().UnixMilli(), id)
 		if err != nil {
