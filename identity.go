@@ -205,6 +205,10 @@ type PurgeResult struct {
 	Sessions int64 `json:"sessions"`
 	Codes    int64 `json:"one_time_codes"`
 	EventIPs int64 `json:"security_event_ips"`
+	// Cases are finished cases, older than the cutoff, whose reporter name,
+	// phone and address were erased (the reporter's account link stays, so
+	// they still see their own history).
+	Cases int64 `json:"cases"`
 }
 
 // TokenStore keeps API tokens.

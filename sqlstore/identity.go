@@ -622,8 +622,9 @@ func (db *DB) UserByIdentity(ctx context.Context, issuer, subject string) (civic
 	return db.UserByID(ctx, id)
 }
 
-// PurgePersonalData deletes expired sessions and old codes, and blanks the IP
-// addresses of security events before cutoff.
+// PurgePersonalData deletes expired sessions and old codes, blanks the IP
+// addresses of security events before cutoff, and erases the reporter names,
+// phones and addresses of cases finished before cutoff.
 func (db *DB) PurgePersonalData(ctx context.Context, cutoff time.Time) (civicgrid.PurgeResult, error) {
 	var r civicgrid.PurgeResult
 	now := db.now().UnixMilli()
@@ -642,6 +643,14 @@ func (db *DB) PurgePersonalData(ctx context.Context, cutoff time.Time) (civicgri
 			return err
 		}
 		r.EventIPs, _ = res.RowsAffected()
+		// Finished cases keep no caller names, phones or addresses past the
+		// retention period; the case and its history stay for the record.
+		if res, err = tx.ExecContext(ctx, `UPDATE cases SET reporter_name = '', reporter_phone = '', address = ''
+			WHERE status IN ('closed', 'rated', 'rejected', 'merged', 'cancelled') AND updated_at < $1
+			AND (reporter_name <> '' OR reporter_phone <> '' OR address <> '')`, cutoff.UnixMilli()); err != nil {
+			return err
+		}
+		r.Cases, _ = res.RowsAffected()
 		return nil
 	})
 	return r, err

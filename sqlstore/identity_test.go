@@ -146,3 +146,38 @@ func TestOneTimeCodes(t *testing.T) {
 		t.Fatal("a code was used twice")
 	}
 }
+
+func TestPurgeErasesReportersOfOldFinishedCases(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	db.SetClock(func() time.Time { return now })
+	if err := db.PutCategory(ctx, civicgrid.Category{Code: "C0005", NameZH: "水管破裂", NameEN: "Burst pipe", RespondWithin: "1h", ResolveWithin: "8h", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(status civicgrid.CaseStatus, at time.Time) int64 {
+		c := civicgrid.Case{Category: "C0005", Status: status, Channel: civicgrid.ChannelHotline, Lat: 30.6, Lng: 114.3, GridCode: "420102001001001",
+			ReporterName: "王晓明", ReporterPhone: "13812345678", Address: "三阳路 1 号", CreatedAt: at, UpdatedAt: at}
+		stored, _, err := db.CreateCase(ctx, c, civicgrid.CaseEvent{At: at, Actor: "t", Action: civicgrid.CaseReport, To: status}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stored.ID
+	}
+	oldClosed := mk(civicgrid.StatusClosed, now.Add(-200*24*time.Hour))
+	oldOpen := mk(civicgrid.StatusInProgress, now.Add(-200*24*time.Hour))
+	newClosed := mk(civicgrid.StatusClosed, now.Add(-24*time.Hour))
+	res, err := db.PurgePersonalData(ctx, now.Add(-180*24*time.Hour))
+	if err != nil || res.Cases != 1 {
+		t.Fatalf("purge: %+v %v", res, err)
+	}
+	for id, wantErased := range map[int64]bool{oldClosed: true, oldOpen: false, newClosed: false} {
+		c, _ := db.CaseByID(ctx, id)
+		if erased := c.ReporterName == "" && c.ReporterPhone == "" && c.Address == ""; erased != wantErased {
+			t.Errorf("case %d (%s, %s): erased %v, want %v", id, c.Status, c.UpdatedAt.Format(time.DateOnly), erased, wantErased)
+		}
+	}
+	if evs, _ := db.CaseEvents(ctx, oldClosed); len(evs) != 1 || civicgrid.VerifyChain(evs) != nil {
+		t.Error("the purge touched the case history")
+	}
+}

@@ -43,7 +43,7 @@ func authFlags(fs *flag.FlagSet) *authSettings {
 	fs.DurationVar(&a.sessionIdle, "session-idle", 2*time.Hour, "a session unused this long ends")
 	fs.IntVar(&a.maxFailures, "lockout-failures", 5, "failed passwords in a row that lock an account")
 	fs.DurationVar(&a.lockFor, "lockout-duration", 15*time.Minute, "how long a lockout lasts")
-	fs.DurationVar(&a.retention, "personal-data-retention", 180*24*time.Hour, "after this long, IP addresses in the security log are blanked; expired sessions and codes are deleted hourly")
+	fs.DurationVar(&a.retention, "personal-data-retention", 180*24*time.Hour, "after this long, IP addresses in the security log are blanked and finished cases lose their reporter names, phones and addresses; expired sessions and codes are deleted hourly")
 	return a
 }
 
@@ -78,8 +78,8 @@ func purgeLoop(ctx context.Context, db *sqlstore.DB, retention time.Duration) {
 		res, err := db.PurgePersonalData(ctx, time.Now().Add(-retention))
 		if err != nil && ctx.Err() == nil {
 			slog.Error("personal data purge", "err", err)
-		} else if res.Sessions+res.Codes+res.EventIPs > 0 {
-			slog.Info("personal data purged", "sessions", res.Sessions, "codes", res.Codes, "event_ips", res.EventIPs)
+		} else if res.Sessions+res.Codes+res.EventIPs+res.Cases > 0 {
+			slog.Info("personal data purged", "sessions", res.Sessions, "codes", res.Codes, "event_ips", res.EventIPs, "cases", res.Cases)
 		}
 		select {
 		case <-ctx.Done():
