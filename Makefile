@@ -46,6 +46,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLocate -fuzztime $(FUZZTIME) ./gridindex/
 	$(GO) test -run '^$$' -fuzz FuzzCaseIntake -fuzztime $(FUZZTIME) ./server/
 	$(GO) test -run '^$$' -fuzz FuzzParseLimit -fuzztime $(FUZZTIME) ./workcal/
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./photo/
 	$(GO) test -run '^$$' -fuzz FuzzLocateHandler -fuzztime $(FUZZTIME) ./server/
 
 clean:

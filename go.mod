@@ -10,6 +10,7 @@ require (
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2
 	github.com/tidwall/rtree v1.10.0
 	golang.org/x/crypto v0.58.0
+	golang.org/x/image v0.33.0
 	golang.org/x/oauth2 v0.36.0
 	golang.org/x/time v0.16.0
 	modernc.org/sqlite v1.60.1

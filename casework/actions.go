@@ -120,8 +120,8 @@ func (s *Service) checkStep(st Step) error {
 		return civicgrid.Errorf(civicgrid.EINVALID, "photos: at most 9")
 	}
 	for _, p := range st.Photos {
-		if !photoRef.MatchString(p) {
-			return civicgrid.Errorf(civicgrid.EINVALID, "photos: %s is not a photo reference (upload with POST /api/v1/photos first)", quote(p))
+		if msg := s.photoProblem(p); msg != "" {
+			return civicgrid.Errorf(civicgrid.EINVALID, "photos: %s", msg)
 		}
 	}
 	return nil

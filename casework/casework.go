@@ -56,6 +56,8 @@ type Config struct {
 	RejectReasons []string
 	// MaxNote bounds notes and reasons.
 	MaxNote int
+	// Photos, when set, must hold every photo a report or step names.
+	Photos interface{ Has(ref string) bool }
 }
 
 // DefaultRejectReasons are the reasons a public report may be refused, after

@@ -39,7 +39,18 @@ type Intake struct {
 	Duplicates []civicgrid.Case `json:"likely_duplicates"`
 }
 
-var photoRef = regexp.MustCompile(`^[0-9a-f]{64}\.(jpg|png|webp)$`)
+var photoRef = regexp.MustCompile(`^[0-9a-f]{64}\.jpg$`)
+
+// photoProblem says what is wrong with a photo ref ("" if nothing).
+func (s *Service) photoProblem(ref string) string {
+	if !photoRef.MatchString(ref) {
+		return "photo " + quote(ref) + " is not a photo reference (upload with POST /api/v1/photos first)"
+	}
+	if s.cfg.Photos != nil && !s.cfg.Photos.Has(ref) {
+		return "photo " + ref + " was never uploaded (POST /api/v1/photos first)"
+	}
+	return ""
+}
 
 // Report validates and stores a new case. Nothing is written unless every
 // check passes.
@@ -68,8 +79,8 @@ func (s *Service) Report(ctx context.Context, actor civicgrid.Actor, r Report, i
 		bad("photos", "at most 9 photos")
 	}
 	for _, p := range r.Photos {
-		if !photoRef.MatchString(p) {
-			bad("photos", "photo "+quote(p)+" is not a photo reference (upload with POST /api/v1/photos first)")
+		if msg := s.photoProblem(p); msg != "" {
+			bad("photos", msg)
 		}
 	}
 	if n := utf8.RuneCountInString(r.Address); n > 200 {

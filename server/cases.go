@@ -5,14 +5,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/casework"
+	"github.com/civicgrid/civicgrid/photo"
 )
 
 // maxCaseBody bounds JSON bodies of case requests (4,000 characters of
@@ -25,6 +28,10 @@ func (s *Server) caseRoutes(public func(string, string, http.HandlerFunc), guard
 	public("GET", "/api/v1/categories", s.handleCategories)
 	guarded("PUT", "/api/v1/categories/{code}", civicgrid.ActionManageCategories, s.handlePutCategory)
 	guarded("POST", "/api/v1/cases", civicgrid.ActionReportCase, s.handleReport)
+	if s.cfg.Photos != nil {
+		guarded("POST", "/api/v1/photos", civicgrid.ActionReportCase, s.handleUploadPhoto)
+		public("GET", "/photos/{ref}", s.handlePhoto)
+	}
 	guarded("GET", "/api/v1/cases", civicgrid.ActionReadCase, s.handleListCases)
 	guarded("GET", "/api/v1/cases/nearby", civicgrid.ActionReportCase, s.handleNearby)
 	guarded("GET", "/api/v1/cases/{id}", civicgrid.ActionReadCase, s.handleCase)
@@ -326,4 +333,59 @@ func (s *Server) handleIndicators(byCategory bool) http.HandlerFunc {
 		}
 		writeJSON(w, http.StatusOK, in)
 	}
+}
+
+// handleUploadPhoto: POST /api/v1/photos takes one image (the body itself,
+// or the "photo" field of a multipart form) and answers with the refs to
+// put in a report or a step. Only the re-encoded, metadata-free version is
+// kept.
+func (s *Server) handleUploadPhoto(w http.ResponseWriter, r *http.Request) {
+	body := http.MaxBytesReader(w, r.Body, photo.DefaultLimits.MaxBytes+64<<10)
+	var src io.Reader = body
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			writeError(w, r, bodyError(err))
+			return
+		}
+		f, _, err := r.FormFile("photo")
+		if err != nil {
+			writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "send the image in the form field \"photo\""))
+			return
+		}
+		defer f.Close()
+		src = f
+	}
+	saved, err := s.cfg.Photos.Save(r.Context(), src)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig) || errors.Is(err, photo.ErrTooLarge):
+		writeError(w, r, civicgrid.Errorf(civicgrid.ETOOLARGE, "photo: at most %d MiB", photo.DefaultLimits.MaxBytes>>20))
+		return
+	case errors.Is(err, photo.ErrNotAnImage), errors.Is(err, photo.ErrTooManyPixel), errors.Is(err, photo.ErrCorrupt):
+		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "photo: %v", err))
+		return
+	case err != nil:
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, saved)
+}
+
+// handlePhoto: GET /photos/{ref} serves a stored photo. Refs are content
+// hashes, so a photo never changes and may be cached for good.
+func (s *Server) handlePhoto(w http.ResponseWriter, r *http.Request) {
+	p, err := s.cfg.Photos.Path(r.PathValue("ref"))
+	if err != nil {
+		writeError(w, r, civicgrid.Errorf(civicgrid.ENOTFOUND, "no photo %q", r.PathValue("ref")))
+		return
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		writeError(w, r, civicgrid.Errorf(civicgrid.ENOTFOUND, "no photo %q", r.PathValue("ref")))
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", "image/jpeg")
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	http.ServeContent(w, r, "", time.Time{}, f)
 }

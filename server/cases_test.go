@@ -10,7 +10,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -23,6 +26,7 @@ import (
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/casework"
 	"github.com/civicgrid/civicgrid/password"
+	"github.com/civicgrid/civicgrid/photo"
 	"github.com/civicgrid/civicgrid/server"
 	"github.com/civicgrid/civicgrid/sqlstore"
 	"github.com/civicgrid/civicgrid/workcal"
@@ -58,6 +62,7 @@ func (c *testClock) Advance(d time.Duration) {
 type caseEnv struct {
 	t     *testing.T
 	dir   string
+	photo string // the ref of an uploaded photo
 	db    *sqlstore.DB
 	srv   *httptest.Server
 	cases *casework.Service
@@ -82,20 +87,28 @@ func newCaseEnv(t *testing.T) *caseEnv {
 	// Monday 2026-11-23 09:30 Beijing time: inside working hours.
 	clock := &testClock{now: time.Date(2026, 11, 23, 9, 30, 0, 0, time.FixedZone("CST", 8*3600))}
 	db.SetClock(clock.Now)
-	svc := casework.New(casework.Config{}, db, db, loc, testCalendar(t), clock.Now)
+	photos, err := photo.NewStore(filepath.Join(dir, "photos"), photo.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := photos.Save(ctx, bytes.NewReader(testJPEGBytes(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := casework.New(casework.Config{Photos: photos}, db, db, loc, testCalendar(t), clock.Now)
 	if err := svc.SeedCatalogue(ctx); err != nil {
 		t.Fatal(err)
 	}
 	// Sessions outlive the days the tests move the clock by.
 	auth := server.AuthConfig{Password: mxPasswordParams, SessionTTL: 1000 * time.Hour, SessionIdle: 1000 * time.Hour}
-	s := server.New(server.Config{Auth: auth, Cases: svc, Now: clock.Now}, db, loc)
+	s := server.New(server.Config{Auth: auth, Cases: svc, Photos: photos, Now: clock.Now}, db, loc)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	hash, err := password.Hash(mxPassword, mxPasswordParams)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &caseEnv{t: t, dir: dir, db: db, srv: srv, cases: svc, clock: clock, hash: hash}
+	e := &caseEnv{t: t, dir: dir, photo: saved.Ref, db: db, srv: srv, cases: svc, clock: clock, hash: hash}
 	m := newMatrixChains(t, c)
 	e.chain, e.other = m[0], m[1]
 	return e
@@ -157,6 +170,24 @@ func (e *caseEnv) call(p person, method, path string, body any, out any) (int, s
 	return resp.StatusCode, string(b)
 }
 
+// raw sends body as p with the given header pairs.
+func (e *caseEnv) raw(p person, method, path string, body []byte, header ...string) (int, string) {
+	e.t.Helper()
+	req, _ := http.NewRequest(method, e.srv.URL+path, bytes.NewReader(body))
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	req.AddCookie(&http.Cookie{Name: "cg_session", Value: p.cookie})
+	req.Header.Set("X-CSRF-Token", p.csrf)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 type caseView struct {
 	civicgrid.Case
 	Light   string                 `json:"light"`
@@ -178,7 +209,7 @@ func (e *caseEnv) report(p person, category string, ch mxChain) civicgrid.Case {
 		Case civicgrid.Case `json:"case"`
 	}
 	if st, body := e.call(p, "POST", "/api/v1/cases", map[string]any{"category": category, "description": "楼下水管破裂，水流到路上",
-		"lat": lat, "lng": lng, "photos": []string{testPhoto}}, &in); st != http.StatusCreated {
+		"lat": lat, "lng": lng, "photos": []string{e.photo}}, &in); st != http.StatusCreated {
 		e.t.Fatalf("report: %d %s", st, body)
 	}
 	return in.Case
@@ -227,9 +258,10 @@ func actionsOf(evs []civicgrid.CaseEvent) string {
 	return strings.Join(s, " ")
 }
 
-const testPhoto = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.jpg"
-
-var evidence = map[string]any{"note": "已更换破裂管段，恢复供水", "photos": []string{testPhoto}}
+// evidence is what a handled step carries: a note and an uploaded photo.
+func (e *caseEnv) evidence() map[string]any {
+	return map[string]any{"note": "已更换破裂管段，恢复供水", "photos": []string{e.photo}}
+}
 
 // loopCast are the people of one community's case loop.
 type loopCast struct {
@@ -281,7 +313,7 @@ func TestCaseMainPath(t *testing.T) {
 	e.refuse(p.staff, c.ID, civicgrid.CaseAccept, nil, http.StatusForbidden) // not the assignee
 	e.step(p.worker, c.ID, civicgrid.CaseAccept, nil)
 	e.refuse(p.worker, c.ID, civicgrid.CaseHandle, map[string]any{"note": "修好了"}, http.StatusBadRequest) // no photo
-	e.step(p.worker, c.ID, civicgrid.CaseHandle, evidence)
+	e.step(p.worker, c.ID, civicgrid.CaseHandle, e.evidence())
 	e.refuse(p.worker, c.ID, civicgrid.CaseVerify, nil, http.StatusForbidden) // the handler cannot verify
 	e.step(p.staff, c.ID, civicgrid.CaseVerify, nil)
 	e.step(p.staff, c.ID, civicgrid.CaseClose, nil)
@@ -295,7 +327,7 @@ func TestCaseMainPath(t *testing.T) {
 	if got, want := actionsOf(evs), "report register dispatch accept handle verify close rate"; got != want {
 		t.Errorf("history %q, want %q", got, want)
 	}
-	if evs[4].Attachments[0] != testPhoto || evs[4].Note == "" {
+	if evs[4].Attachments[0] != e.photo || evs[4].Note == "" {
 		t.Errorf("handle event lacks its evidence: %+v", evs[4])
 	}
 }
@@ -356,13 +388,13 @@ func TestCaseSidePaths(t *testing.T) {
 
 	t.Run("rework", func(t *testing.T) {
 		c := dispatched()
-		e.step(p.worker, c.ID, civicgrid.CaseHandle, evidence)
+		e.step(p.worker, c.ID, civicgrid.CaseHandle, e.evidence())
 		e.refuse(p.staff, c.ID, civicgrid.CaseRework, nil, http.StatusBadRequest)
 		v := e.step(p.staff, c.ID, civicgrid.CaseRework, map[string]any{"reason": "仍在漏水"})
 		if v.Status != civicgrid.StatusInProgress || v.Reworks != 1 {
 			t.Fatalf("rework: %+v", v.Case)
 		}
-		e.step(p.worker, c.ID, civicgrid.CaseHandle, evidence)
+		e.step(p.worker, c.ID, civicgrid.CaseHandle, e.evidence())
 		// The reporter may verify their own case.
 		e.step(p.resident, c.ID, civicgrid.CaseVerify, nil)
 	})
@@ -392,7 +424,7 @@ func TestCaseSidePaths(t *testing.T) {
 		e.call(p.staff, "GET", fmt.Sprintf("/api/v1/cases/%d", c.ID), nil, &before)
 		e.step(p.worker, c.ID, civicgrid.CaseRequestSuspend, map[string]any{"reason": "需等待管网改造"})
 		e.step(p.dispatcher, c.ID, civicgrid.CaseApproveSuspend, nil)
-		e.refuse(p.worker, c.ID, civicgrid.CaseHandle, evidence, http.StatusConflict)
+		e.refuse(p.worker, c.ID, civicgrid.CaseHandle, e.evidence(), http.StatusConflict)
 		e.clock.Advance(48 * time.Hour)
 		v := e.step(p.dispatcher, c.ID, civicgrid.CaseResume, nil)
 		if v.Status != civicgrid.StatusInProgress || v.ResolveBy.Sub(before.ResolveBy) != 48*time.Hour {
@@ -403,7 +435,7 @@ func TestCaseSidePaths(t *testing.T) {
 	t.Run("cancel", func(t *testing.T) {
 		c := dispatched()
 		e.step(p.staff, c.ID, civicgrid.CaseRequestCancel, map[string]any{"reason": "重复录入"})
-		e.refuse(p.worker, c.ID, civicgrid.CaseHandle, evidence, http.StatusConflict) // nothing moves while cancelling
+		e.refuse(p.worker, c.ID, civicgrid.CaseHandle, e.evidence(), http.StatusConflict) // nothing moves while cancelling
 		e.refuse(p.staff, c.ID, civicgrid.CaseApproveCancel, nil, http.StatusForbidden)
 		v := e.step(p.secretary, c.ID, civicgrid.CaseApproveCancel, nil)
 		if v.Status != civicgrid.StatusCancelled {
@@ -413,7 +445,7 @@ func TestCaseSidePaths(t *testing.T) {
 
 	t.Run("reopen", func(t *testing.T) {
 		c := dispatched()
-		e.step(p.worker, c.ID, civicgrid.CaseHandle, evidence)
+		e.step(p.worker, c.ID, civicgrid.CaseHandle, e.evidence())
 		e.step(p.staff, c.ID, civicgrid.CaseVerify, nil)
 		e.step(p.staff, c.ID, civicgrid.CaseClose, nil)
 		e.refuse(p.staff, c.ID, civicgrid.CaseReopen, map[string]any{"reason": "x"}, http.StatusForbidden) // only the reporter
@@ -423,7 +455,7 @@ func TestCaseSidePaths(t *testing.T) {
 		}
 		e.step(p.staff, c.ID, civicgrid.CaseDispatch, map[string]any{"assignee_id": p.worker.user.ID})
 		e.step(p.worker, c.ID, civicgrid.CaseAccept, nil)
-		e.step(p.worker, c.ID, civicgrid.CaseHandle, evidence)
+		e.step(p.worker, c.ID, civicgrid.CaseHandle, e.evidence())
 		e.step(p.staff, c.ID, civicgrid.CaseVerify, nil)
 		e.step(p.staff, c.ID, civicgrid.CaseClose, nil)
 		e.clock.Advance(8 * 24 * time.Hour)
@@ -445,7 +477,7 @@ func TestCaseSidePaths(t *testing.T) {
 			"channel": "patrol"}, nil); st != http.StatusForbidden {
 			t.Errorf("resident patrol report: %d", st)
 		}
-		v := e.step(p.worker, in.Case.ID, civicgrid.CaseSelfHandle, map[string]any{"note": "已清理", "photos": []string{testPhoto}})
+		v := e.step(p.worker, in.Case.ID, civicgrid.CaseSelfHandle, map[string]any{"note": "已清理", "photos": []string{e.photo}})
 		if v.Status != civicgrid.StatusHandled || !v.SelfHandled {
 			t.Fatalf("self-handled: %+v", v.Case)
 		}
@@ -514,18 +546,7 @@ func TestCaseIdempotency(t *testing.T) {
 	lat, lng := e.point(e.chain)
 	send := func(key, desc string) (int, string) {
 		b, _ := json.Marshal(map[string]any{"category": "C0005", "lat": lat, "lng": lng, "description": desc})
-		req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/cases", bytes.NewReader(b))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", key)
-		req.AddCookie(&http.Cookie{Name: "cg_session", Value: p.resident.cookie})
-		req.Header.Set("X-CSRF-Token", p.resident.csrf)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
+		return e.raw(p.resident, "POST", "/api/v1/cases", b, "Content-Type", "application/json", "Idempotency-Key", key)
 	}
 	st1, b1 := send("k-1", "水管破裂")
 	st2, b2 := send("k-1", "水管破裂")
@@ -629,14 +650,14 @@ func TestCaseIndicators(t *testing.T) {
 	}
 	e.step(p.staff, rejected.ID, civicgrid.CaseReject, map[string]any{"reason": "untrue"})
 	e.clock.Advance(2 * time.Hour)
-	e.step(p.worker, fast.ID, civicgrid.CaseHandle, evidence)
+	e.step(p.worker, fast.ID, civicgrid.CaseHandle, e.evidence())
 	e.step(p.staff, fast.ID, civicgrid.CaseVerify, nil)
 	e.step(p.staff, fast.ID, civicgrid.CaseClose, nil)
 	e.step(p.resident, fast.ID, civicgrid.CaseRate, map[string]any{"rating": 5})
-	e.step(p.worker, slow.ID, civicgrid.CaseHandle, evidence)
+	e.step(p.worker, slow.ID, civicgrid.CaseHandle, e.evidence())
 	e.step(p.staff, slow.ID, civicgrid.CaseRework, map[string]any{"reason": "还在漏"})
 	e.clock.Advance(10 * time.Hour) // past the 8 h resolution limit
-	e.step(p.worker, slow.ID, civicgrid.CaseHandle, evidence)
+	e.step(p.worker, slow.ID, civicgrid.CaseHandle, e.evidence())
 	e.step(p.staff, slow.ID, civicgrid.CaseVerify, nil)
 	e.step(p.staff, slow.ID, civicgrid.CaseClose, nil)
 	e.step(p.resident, slow.ID, civicgrid.CaseRate, map[string]any{"rating": 2})
@@ -698,5 +719,64 @@ func TestCaseIndicators(t *testing.T) {
 	}
 	if diffs, _ := e.db.RebuildRollups(context.Background(), false); len(diffs) != 0 {
 		t.Errorf("after rebuild: %v", diffs)
+	}
+}
+
+// testJPEGBytes is a small photo as a phone sends it.
+func testJPEGBytes(t testing.TB) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestPhotoUploadAndUse(t *testing.T) {
+	e := newCaseEnv(t)
+	p := e.cast()
+	upload := func(ct string, body []byte) (int, string) {
+		return e.raw(p.resident, "POST", "/api/v1/photos", body, "Content-Type", ct)
+	}
+	// Raw body and multipart form.
+	st, b := upload("image/jpeg", testJPEGBytes(t))
+	if st != http.StatusCreated || !strings.Contains(b, e.photo) {
+		t.Fatalf("raw upload: %d %s", st, b)
+	}
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	fw, _ := mw.CreateFormFile("photo", "IMG_0001.jpg")
+	fw.Write(testJPEGBytes(t))
+	mw.Close()
+	if st, b := upload(mw.FormDataContentType(), form.Bytes()); st != http.StatusCreated || !strings.Contains(b, e.photo) {
+		t.Fatalf("multipart upload: %d %s", st, b)
+	}
+	// Not an image; too large.
+	if st, b := upload("image/jpeg", []byte("#!/bin/sh\nrm -rf /")); st != http.StatusBadRequest || !strings.Contains(b, "not a JPEG") {
+		t.Errorf("script as photo: %d %s", st, b)
+	}
+	if st, _ := upload("image/jpeg", make([]byte, 11<<20)); st != http.StatusRequestEntityTooLarge {
+		t.Errorf("11 MiB upload: %d", st)
+	}
+	// Served to anyone, cacheable for good.
+	resp, err := http.Get(e.srv.URL + "/photos/" + e.photo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/jpeg" || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
+		t.Errorf("GET photo: %d %v", resp.StatusCode, resp.Header)
+	}
+	if resp, _ := http.Get(e.srv.URL + "/photos/..%2F..%2Fcivicgrid.db"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("path traversal: %d", resp.StatusCode)
+	}
+	// A report may only name uploaded photos.
+	lat, lng := e.point(e.chain)
+	never := strings.Repeat("ab", 32) + ".jpg"
+	if st, b := e.call(p.resident, "POST", "/api/v1/cases", map[string]any{"category": "C0005", "lat": lat, "lng": lng, "photos": []string{never}}, nil); st != http.StatusBadRequest || !strings.Contains(b, "never uploaded") {
+		t.Errorf("report with a photo never uploaded: %d %s", st, b)
 	}
 }

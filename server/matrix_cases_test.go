@@ -19,9 +19,18 @@ import (
 // mxCategory is the category of matrix cases; department handlers hold it.
 const mxCategory = "C0005"
 
+// testPhoto is a well-formed photo ref, for servers that keep no photos
+// (refs are then checked for their form only).
+const testPhoto = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.jpg"
+
+// mxPhotos are the photos evidence carries: newMatrixEnv puts the ref of a
+// photo it uploaded in it.
+var mxPhotos = []string{testPhoto}
+
 func init() {
 	//                                                   res rep vol gw  bld cs  sec sd  dh  da  ca  aud
 	rows := map[string]string{
+		"POST /api/v1/photos":                        "YY YY YY YY YY YY YY YY YY YY YY YY",
 		"PUT /api/v1/categories/{code}":              "N- N- N- N- N- N- N- N- N- N- Y- N-",
 		"POST /api/v1/cases":                         "YY YY YY YY YY YY YY YY YY YY YY YY",
 		"GET /api/v1/cases":                          "NN NN NN YN NN YN YN YN NN YN YY YN",
@@ -79,8 +88,11 @@ func init() {
 		}
 	}
 	reason := map[string]any{"reason": "需要说明的原因"}
-	evidence := map[string]any{"note": "已处理", "photos": []string{testPhoto}}
+	evidence := map[string]any{"note": "已处理", "photos": mxPhotos}
 	fixtures := map[string]mxFixture{
+		"POST /api/v1/photos": func(e *mxEnv, a mxActor, away bool) mxRequest {
+			return mxRequest{"POST", "/api/v1/photos", string(testJPEGBytes(e.t))}
+		},
 		"PUT /api/v1/categories/{code}": func(e *mxEnv, a mxActor, away bool) mxRequest {
 			return mxRequest{"PUT", "/api/v1/categories/C0099", map[string]any{"code": "C0099", "name_zh": "测试", "name_en": "Test",
 				"respond_within": "2h", "resolve_within": "1wd", "active": true}}

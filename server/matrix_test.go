@@ -27,6 +27,7 @@ import (
 	"github.com/civicgrid/civicgrid/democity"
 	"github.com/civicgrid/civicgrid/internal/gendoc"
 	"github.com/civicgrid/civicgrid/password"
+	"github.com/civicgrid/civicgrid/photo"
 	"github.com/civicgrid/civicgrid/server"
 	"github.com/civicgrid/civicgrid/sqlstore"
 )
@@ -72,6 +73,7 @@ var mxExpected = map[string]string{
 var mxPublic = []string{
 	"GET /healthz", "GET /api/v1/locate", "GET /api/v1/areas", "GET /api/v1/areas.geojson",
 	"GET /api/v1/areas/{code}", "GET /api/v1/areas/{code}/versions", "GET /api/v1/roles", "GET /api/v1/building-roles", "GET /api/v1/categories",
+	"GET /photos/{ref}", // content-addressed, metadata-free copies
 	"POST /api/v1/auth/login", "POST /api/v1/auth/logout", "POST /api/v1/auth/signup/code", "POST /api/v1/auth/signup",
 	"POST /api/v1/auth/reset/code", "POST /api/v1/auth/reset", "GET /auth/oidc/login", "GET /auth/oidc/callback",
 	// Open311: reads are public (requests in their public form); POST takes an api_key.
@@ -112,6 +114,7 @@ type mxEnv struct {
 	hash   string
 	phones int
 	cases  *casework.Service
+	photos *photo.Store
 }
 
 // mxActor is a logged-in person holding one role.
@@ -300,18 +303,27 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 	ctx := context.Background()
 	db, loc, _ := openDemoStore(t)
 	c := demoCity(t)
-	cases := casework.New(casework.Config{}, db, db, loc, testCalendar(t), nil)
+	photos, err := photo.NewStore(t.TempDir(), photo.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := photos.Save(ctx, bytes.NewReader(testJPEGBytes(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mxPhotos[0] = saved.Ref
+	cases := casework.New(casework.Config{Photos: photos}, db, db, loc, testCalendar(t), nil)
 	if err := cases.SeedCatalogue(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s := server.New(server.Config{MaxImportBytes: 1 << 20, Auth: server.AuthConfig{Password: mxPasswordParams}, Cases: cases}, db, loc)
+	s := server.New(server.Config{MaxImportBytes: 1 << 20, Auth: server.AuthConfig{Password: mxPasswordParams}, Cases: cases, Photos: photos}, db, loc)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	hash, err := password.Hash(mxPassword, mxPasswordParams)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases}
+	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases, photos: photos}
 	chains := newMatrixChains(t, c)
 	e.home, e.away = chains[0], chains[1]
 	return e
@@ -361,7 +373,7 @@ func mxCell(key string, status int) (string, bool) {
 
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newMatrixEnv(t)
-	routes := server.New(server.Config{Cases: e.cases, Open311: e.db}, e.db, nil).Routes()
+	routes := server.New(server.Config{Cases: e.cases, Open311: e.db, Photos: e.photos}, e.db, nil).Routes()
 	known := civicgrid.Actions()
 
 	observed := map[string][]string{}

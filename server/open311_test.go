@@ -289,7 +289,7 @@ func TestOpen311ClientFlow(t *testing.T) {
 	e.step(staff, id, civicgrid.CaseRegister, nil)
 	e.step(staff, id, civicgrid.CaseDispatch, map[string]any{"assignee_id": worker.user.ID})
 	e.step(worker, id, civicgrid.CaseAccept, nil)
-	e.step(worker, id, civicgrid.CaseHandle, evidence)
+	e.step(worker, id, civicgrid.CaseHandle, e.evidence())
 	e.step(staff, id, civicgrid.CaseVerify, nil)
 	e.step(staff, id, civicgrid.CaseClose, nil)
 	c.t = t

@@ -16,6 +16,7 @@ import (
 	"github.com/civicgrid/civicgrid/casework"
 	"github.com/civicgrid/civicgrid/locate"
 	"github.com/civicgrid/civicgrid/oidclogin"
+	"github.com/civicgrid/civicgrid/photo"
 )
 
 // Store is what the server needs from storage.
@@ -41,6 +42,8 @@ type Config struct {
 	OIDC           *oidclogin.Provider // nil: no external staff login
 	// Cases runs the case loop; nil serves no case routes.
 	Cases *casework.Service
+	// Photos keeps case photos; nil accepts no uploads.
+	Photos *photo.Store
 	// Open311 serves GeoReport v2 (with Cases); nil serves none.
 	Open311 Open311Store
 	// Jurisdiction is the Open311 jurisdiction_id (default 420100).

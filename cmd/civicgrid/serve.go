@@ -8,6 +8,7 @@ import (
 	"net"
 
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
@@ -15,6 +16,7 @@ import (
 	"github.com/civicgrid/civicgrid/casework"
 	"github.com/civicgrid/civicgrid/democity"
 	"github.com/civicgrid/civicgrid/locate"
+	"github.com/civicgrid/civicgrid/photo"
 	"github.com/civicgrid/civicgrid/server"
 	"github.com/civicgrid/civicgrid/sqlstore"
 	"github.com/civicgrid/civicgrid/web"
@@ -77,12 +79,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err != nil {
 		return err
 	}
-	cases := casework.New(casework.Config{ReopenWindow: *reopenWindow}, db, db, locator, calendar, nil)
+	photos, err := photo.NewStore(filepath.Join(*data, "photos"), photo.DefaultLimits)
+	if err != nil {
+		return err
+	}
+	cases := casework.New(casework.Config{ReopenWindow: *reopenWindow, Photos: photos}, db, db, locator, calendar, nil)
 	if err := cases.SeedCatalogue(ctx); err != nil {
 		return fmt.Errorf("case catalogue: %w", err)
 	}
 	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
-		Cases: cases, Open311: db, Jurisdiction: *jurisdiction}, db, locator, ui.Register)
+		Cases: cases, Photos: photos, Open311: db, Jurisdiction: *jurisdiction}, db, locator, ui.Register)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

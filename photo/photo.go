@@ -1,0 +1,234 @@
+// Package photo takes in case photos from the public internet safely and
+// privately: it accepts only JPEG, PNG and WebP, reads the header first and
+// refuses decompression bombs before decoding, decodes the whole image to
+// prove it is one, and stores a re-encoded JPEG — upright per the EXIF
+// orientation, with no metadata at all, so no GPS position or camera serial
+// reaches the public (PIPL) — plus a thumbnail, content-addressed on disk.
+package photo
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	_ "image/png" // registers the PNG decoder
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"golang.org/x/image/draw"
+	_ "golang.org/x/image/webp" // registers the WebP decoder
+)
+
+// Limits bound what is accepted.
+type Limits struct {
+	MaxBytes  int64 // the upload (default 10 MiB)
+	MaxPixels int64 // width × height (default 40 megapixels)
+	MaxSide   int   // either side (default 12,000 px)
+}
+
+// DefaultLimits suit phone photos.
+var DefaultLimits = Limits{MaxBytes: 10 << 20, MaxPixels: 40_000_000, MaxSide: 12_000}
+
+// Reasons a photo is refused.
+var (
+	ErrTooLarge     = errors.New("the file is too large")
+	ErrNotAnImage   = errors.New("the file is not a JPEG, PNG or WebP image")
+	ErrTooManyPixel = errors.New("the image has too many pixels")
+	ErrCorrupt      = errors.New("the image is damaged or incomplete")
+)
+
+// Sizes of the stored versions: the long side in pixels.
+const (
+	FullSide  = 1600 // enough to see a crack in a pipe, small for slow phones
+	ThumbSide = 320
+)
+
+// Saved describes a stored photo.
+type Saved struct {
+	Ref    string `json:"ref"`   // "<sha256>.jpg" of the full version
+	Thumb  string `json:"thumb"` // the thumbnail's ref
+	Width  int    `json:"width"` // of the full version
+	Height int    `json:"height"`
+	Format string `json:"format"` // of the upload: jpeg, png, webp
+	Bytes  int64  `json:"bytes"`  // of the full version
+}
+
+// Store keeps photos under a directory, named by their content's SHA-256.
+type Store struct {
+	dir string
+	lim Limits
+}
+
+// NewStore returns a store rooted at dir (created if needed).
+func NewStore(dir string, lim Limits) (*Store, error) {
+	if lim.MaxBytes <= 0 {
+		lim = DefaultLimits
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	return &Store{dir: dir, lim: lim}, nil
+}
+
+var refPattern = regexp.MustCompile(`^[0-9a-f]{64}\.jpg$`)
+
+// ValidRef reports whether ref names a stored photo's file (and nothing
+// else: no path can be smuggled in).
+func ValidRef(ref string) bool { return refPattern.MatchString(ref) }
+
+// Path returns the file of a ref.
+func (s *Store) Path(ref string) (string, error) {
+	if !ValidRef(ref) {
+		return "", fmt.Errorf("%q is not a photo reference", ref)
+	}
+	return filepath.Join(s.dir, ref[:2], ref[2:4], ref), nil
+}
+
+// Has reports whether a ref is stored.
+func (s *Store) Has(ref string) bool {
+	p, err := s.Path(ref)
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(p)
+	return err == nil
+}
+
+// Save checks an upload and stores its public versions.
+func (s *Store) Save(ctx context.Context, r io.Reader) (Saved, error) {
+	data, err := io.ReadAll(io.LimitReader(r, s.lim.MaxBytes+1))
+	if err != nil {
+		return Saved{}, err
+	}
+	if int64(len(data)) > s.lim.MaxBytes {
+		return Saved{}, fmt.Errorf("%w: more than %d MiB", ErrTooLarge, s.lim.MaxBytes>>20)
+	}
+	img, format, err := Decode(data, s.lim)
+	if err != nil {
+		return Saved{}, err
+	}
+	// Scaled first, then turned upright: the turn walks pixel by pixel.
+	full := fit(img, FullSide)
+	if format == "jpeg" {
+		full = orient(full, exifOrientation(data))
+	}
+	var fb, tb bytes.Buffer
+	if err := jpeg.Encode(&fb, full, &jpeg.Options{Quality: 85}); err != nil {
+		return Saved{}, err
+	}
+	if err := jpeg.Encode(&tb, fit(full, ThumbSide), &jpeg.Options{Quality: 75}); err != nil {
+		return Saved{}, err
+	}
+	ref, err := s.put(fb.Bytes())
+	if err != nil {
+		return Saved{}, err
+	}
+	thumb, err := s.put(tb.Bytes())
+	if err != nil {
+		return Saved{}, err
+	}
+	b := full.Bounds()
+	return Saved{Ref: ref, Thumb: thumb, Width: b.Dx(), Height: b.Dy(), Format: format, Bytes: int64(fb.Len())}, nil
+}
+
+// Decode sniffs, checks the size from the header and decodes.
+func Decode(data []byte, lim Limits) (image.Image, string, error) {
+	format := sniff(data)
+	if format == "" {
+		return nil, "", ErrNotAnImage
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > lim.MaxSide || cfg.Height > lim.MaxSide ||
+		int64(cfg.Width)*int64(cfg.Height) > lim.MaxPixels {
+		return nil, "", fmt.Errorf("%w: %d×%d (at most %d px a side and %d megapixels)", ErrTooManyPixel,
+			cfg.Width, cfg.Height, lim.MaxSide, lim.MaxPixels/1_000_000)
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return img, format, nil
+}
+
+// sniff names the format by its magic bytes ("" if none of ours).
+func sniff(b []byte) string {
+	switch {
+	case len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF:
+		return "jpeg"
+	case len(b) >= 8 && string(b[:8]) == "\x89PNG\r\n\x1a\n":
+		return "png"
+	case len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP":
+		return "webp"
+	}
+	return ""
+}
+
+// fit scales img down so that its long side is at most side.
+func fit(img image.Image, side int) image.Image {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w <= side && h <= side {
+		if _, ok := img.(*image.RGBA); ok {
+			return img
+		}
+		dst := image.NewRGBA(image.Rect(0, 0, w, h))
+		draw.Draw(dst, dst.Bounds(), img, b.Min, draw.Src)
+		return dst
+	}
+	if w >= h {
+		h, w = max(1, h*side/w), side
+	} else {
+		w, h = max(1, w*side/h), side
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+	return dst
+}
+
+// put writes data under its hash: to a temporary file in the same directory,
+// synced, then renamed, so a crash leaves either the whole file or none.
+func (s *Store) put(data []byte) (string, error) {
+	sum := sha256.Sum256(data)
+	ref := hex.EncodeToString(sum[:]) + ".jpg"
+	p, _ := s.Path(ref)
+	if _, err := os.Stat(p); err == nil {
+		return ref, nil // same content, already stored
+	}
+	dir := filepath.Dir(p)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(dir, ".upload-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return "", err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	if err := os.Rename(f.Name(), p); err != nil {
+		return "", err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return ref, nil
+}
