@@ -69,6 +69,15 @@ func (s *Service) view(ctx context.Context, actor civicgrid.Actor, c civicgrid.C
 	return v
 }
 
+// View returns a case the caller already holds as the actor may see it
+// (live streams), or ENOTFOUND if the actor may not read it.
+func (s *Service) View(ctx context.Context, actor civicgrid.Actor, c civicgrid.Case) (View, error) {
+	if err := civicgrid.Authorize(actor, civicgrid.ActionReadCase, c.Object()); err != nil {
+		return View{}, civicgrid.Errorf(civicgrid.ENOTFOUND, "no case %d in your scope", c.ID)
+	}
+	return s.view(ctx, actor, c), nil
+}
+
 // Get returns one case as the actor may see it. A case outside the actor's
 // scope is "not found", so ids reveal nothing.
 func (s *Service) Get(ctx context.Context, actor civicgrid.Actor, id int64) (View, error) {

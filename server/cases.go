@@ -34,6 +34,7 @@ func (s *Server) caseRoutes(public func(string, string, http.HandlerFunc), guard
 	}
 	guarded("GET", "/api/v1/cases", civicgrid.ActionReadCase, s.handleListCases)
 	guarded("GET", "/api/v1/cases/nearby", civicgrid.ActionReportCase, s.handleNearby)
+	guarded("GET", "/api/v1/cases/stream", civicgrid.ActionReadCase, s.handleCaseStream)
 	guarded("GET", "/api/v1/cases/{id}", civicgrid.ActionReadCase, s.handleCase)
 	guarded("GET", "/api/v1/cases/{id}/events", civicgrid.ActionReadCase, s.handleCaseEvents)
 	guarded("POST", "/api/v1/cases/{id}/unmask", civicgrid.ActionUnmaskCase, s.handleUnmaskCase)

@@ -35,6 +35,7 @@ func init() {
 		"POST /api/v1/cases":                         "YY YY YY YY YY YY YY YY YY YY YY YY",
 		"GET /api/v1/cases":                          "NN NN NN YN NN YN YN YN NN YN YY YN",
 		"GET /api/v1/cases/nearby":                   "YY YY YY YY YY YY YY YY YY YY YY YY",
+		"GET /api/v1/cases/stream":                   "NN NN NN YN NN YN YN YN NN YN YY YN",
 		"GET /api/v1/cases/{id}":                     "NN NN NN YN NN YN YN YN NN YN YY YN",
 		"GET /api/v1/cases/{id}/events":              "NN NN NN YN NN YN YN YN NN YN YY YN",
 		"POST /api/v1/cases/{id}/unmask":             "NN NN NN YN NN YN YN YN NN YN YY NN",
@@ -107,6 +108,9 @@ func init() {
 		"GET /api/v1/cases/nearby": func(e *mxEnv, a mxActor, away bool) mxRequest {
 			lat, lng := e.chain(away).point()
 			return mxRequest{method: "GET", path: fmt.Sprintf("/api/v1/cases/nearby?category=%s&lat=%v&lng=%v", mxCategory, lat, lng)}
+		},
+		"GET /api/v1/cases/stream": func(e *mxEnv, a mxActor, away bool) mxRequest {
+			return mxRequest{method: "GET", path: "/api/v1/cases/stream?within=" + e.chain(away).grid}
 		},
 		"GET /api/v1/cases/{id}": func(e *mxEnv, a mxActor, away bool) mxRequest {
 			return mxRequest{method: "GET", path: fmt.Sprintf("/api/v1/cases/%d", e.newCase(away, nil).ID)}

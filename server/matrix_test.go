@@ -295,6 +295,9 @@ func (e *mxEnv) send(a *mxActor, req mxRequest) (int, string) {
 		e.t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		return resp.StatusCode, "(a stream)" // it never ends: the status is the answer
+	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 2000))
 	return resp.StatusCode, string(b)
 }

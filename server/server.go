@@ -62,6 +62,7 @@ type Server struct {
 	ipLimit *ipLimiter
 	cases   *casework.Service
 	open311 Open311Store
+	hub     *hub // live case streams
 	now     func() time.Time
 }
 
@@ -82,6 +83,10 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 	}
 	s := &Server{cfg: cfg, store: store, locator: locator, mux: http.NewServeMux(),
 		ipLimit: newIPLimiter(cfg.Auth.IPAttempts, cfg.Auth.IPWindow), cases: cfg.Cases, open311: cfg.Open311, now: cfg.Now}
+	s.hub = newHub()
+	if s.cases != nil {
+		s.cases.OnEvent(s.hub.publish)
+	}
 	s.routes()
 	for _, register := range extra {
 		register(s.mux)
