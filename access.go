@@ -270,6 +270,7 @@ const (
 	ActionApproveCase      Action = "cases.approve" // decide extensions, suspensions, cancellations
 	ActionManageCategories Action = "categories.manage"
 	ActionReadIndicators   Action = "indicators.read"
+	ActionManageWebhooks   Action = "webhooks.manage" // subscribe integrations to an area's case events
 )
 
 // Object is what an action is taken on, as far as access is concerned.
@@ -367,6 +368,7 @@ var policy = map[Action][]rule{
 	ActionApproveCase:      rules(scopeSubtree, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin),
 	ActionManageCategories: rules(scopeSubtree, RoleCityAdmin),
 	ActionReadIndicators:   rules(scopeSubtree, caseReaders...),
+	ActionManageWebhooks:   rules(scopeSubtree, RoleDistrictAdmin, RoleCityAdmin),
 }
 
 func join(rs ...[]rule) []rule {

@@ -30,6 +30,7 @@ import (
 	"github.com/civicgrid/civicgrid/photo"
 	"github.com/civicgrid/civicgrid/server"
 	"github.com/civicgrid/civicgrid/sqlstore"
+	"github.com/civicgrid/civicgrid/webhook"
 )
 
 var updateDocs = flag.Bool("update", false, "rewrite the access matrix in docs/security.md")
@@ -115,6 +116,7 @@ type mxEnv struct {
 	phones int
 	cases  *casework.Service
 	photos *photo.Store
+	hooks  *webhook.Service
 }
 
 // mxActor is a logged-in person holding one role.
@@ -319,14 +321,19 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 	if err := cases.SeedCatalogue(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s := server.New(server.Config{MaxImportBytes: 1 << 20, Auth: server.AuthConfig{Password: mxPasswordParams}, Cases: cases, Photos: photos}, db, loc)
+	hooks, err := webhook.New(webhook.Config{Key: bytes.Repeat([]byte{7}, 32)}, db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := server.New(server.Config{MaxImportBytes: 1 << 20, Auth: server.AuthConfig{Password: mxPasswordParams}, Cases: cases, Photos: photos,
+		Webhooks: hooks}, db, loc)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	hash, err := password.Hash(mxPassword, mxPasswordParams)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases, photos: photos}
+	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases, photos: photos, hooks: hooks}
 	chains := newMatrixChains(t, c)
 	e.home, e.away = chains[0], chains[1]
 	return e
@@ -368,7 +375,7 @@ func mxCell(key string, status int) (string, bool) {
 		return "Y", true
 	case status == http.StatusForbidden:
 		return "N", true
-	case status == http.StatusNotFound && strings.Contains(key, "/cases/{id}"):
+	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/webhooks/{id}")):
 		return "N", true
 	}
 	return "?", false
@@ -376,7 +383,7 @@ func mxCell(key string, status int) (string, bool) {
 
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newMatrixEnv(t)
-	routes := server.New(server.Config{Cases: e.cases, Open311: e.db, Photos: e.photos}, e.db, nil).Routes()
+	routes := server.New(server.Config{Cases: e.cases, Open311: e.db, Photos: e.photos, Webhooks: e.hooks}, e.db, nil).Routes()
 	known := civicgrid.Actions()
 
 	observed := map[string][]string{}

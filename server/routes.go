@@ -73,6 +73,7 @@ func (s *Server) routes() {
 
 	if s.cases != nil {
 		s.caseRoutes(public, guarded)
+		s.webhookRoutes(guarded)
 		if s.open311 != nil {
 			s.open311Routes(public)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/civicgrid/civicgrid/locate"
 	"github.com/civicgrid/civicgrid/oidclogin"
 	"github.com/civicgrid/civicgrid/photo"
+	"github.com/civicgrid/civicgrid/webhook"
 )
 
 // Store is what the server needs from storage.
@@ -46,6 +47,9 @@ type Config struct {
 	Photos *photo.Store
 	// Open311 serves GeoReport v2 (with Cases); nil serves none.
 	Open311 Open311Store
+	// Webhooks sends case events to integrations (with Cases); nil serves
+	// no webhook routes.
+	Webhooks *webhook.Service
 	// Jurisdiction is the Open311 jurisdiction_id (default 420100).
 	Jurisdiction string
 	// Now is the clock (tests move it); time.Now when nil.
@@ -86,6 +90,9 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 	s.hub = newHub()
 	if s.cases != nil {
 		s.cases.OnEvent(s.hub.publish)
+		if cfg.Webhooks != nil {
+			s.cases.OnEvent(func(civicgrid.Case, civicgrid.CaseEvent) { cfg.Webhooks.Nudge() })
+		}
 	}
 	s.routes()
 	for _, register := range extra {

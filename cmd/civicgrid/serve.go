@@ -20,6 +20,7 @@ import (
 	"github.com/civicgrid/civicgrid/server"
 	"github.com/civicgrid/civicgrid/sqlstore"
 	"github.com/civicgrid/civicgrid/web"
+	"github.com/civicgrid/civicgrid/webhook"
 	"github.com/civicgrid/civicgrid/workcal"
 )
 
@@ -40,6 +41,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	seed := fs.Int64("seed", 1, "demo only: seed of the generated city")
 	jurisdiction := fs.String("jurisdiction", envOr("CIVICGRID_JURISDICTION", "420100"), "Open311 jurisdiction_id of this deployment")
 	reopenWindow := fs.Duration("reopen-window", 7*24*time.Hour, "how long after closing a reporter may reopen a case")
+	hookPrivate := fs.Bool("webhook-allow-private", false, "let webhooks reach loopback and private addresses (off: a hook cannot probe the server's own network)")
+	hookAttempts := fs.Int("webhook-max-attempts", 8, "failed webhook attempts before a delivery is dead-lettered (retries back off from 10 s, doubling, up to 1 h)")
 	auth := authFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -87,8 +90,18 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err := cases.SeedCatalogue(ctx); err != nil {
 		return fmt.Errorf("case catalogue: %w", err)
 	}
+	// The webhook key derives every hook's signing secret; it stays out of
+	// the database so a copy of the database alone cannot forge deliveries.
+	hookKey, err := webhook.LoadKey(filepath.Join(*data, "webhook.key"))
+	if err != nil {
+		return err
+	}
+	hooks, err := webhook.New(webhook.Config{Key: hookKey, MaxAttempts: *hookAttempts, AllowPrivate: *hookPrivate}, db, nil)
+	if err != nil {
+		return err
+	}
 	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
-		Cases: cases, Photos: photos, Open311: db, Jurisdiction: *jurisdiction}, db, locator, ui.Register)
+		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Jurisdiction: *jurisdiction}, db, locator, ui.Register)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -109,6 +122,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	go refreshLoop(ctx, locator)
 	go purgeLoop(ctx, db, auth.retention)
 	go cases.RunScheduler(ctx)
+	go hooks.Run(ctx)
 	return srv.Serve(ctx, ln)
 }
 

@@ -1,0 +1,505 @@
+// Package webhook sends case events to subscribed integrations: each event
+// a hook wants becomes a delivery, POSTed as JSON with an HMAC-SHA256
+// signature, retried with exponential backoff, dead-lettered when attempts
+// run out, and replayable.
+//
+// Delivery is at least once: a receiver should ignore a delivery id (or
+// event id) it has seen.
+package webhook
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	mathrand "math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/civicgrid/civicgrid"
+)
+
+// Config tunes delivery.
+type Config struct {
+	// Key derives every hook's signing secret (32 random bytes, kept out of
+	// the database; see LoadKey).
+	Key []byte
+	// MaxAttempts before a delivery is dead-lettered (default 8).
+	MaxAttempts int
+	// Backoff is the wait after the first failed attempt; it doubles with
+	// each further one (±20 % jitter) up to MaxBackoff. Defaults 10 s, 1 h.
+	Backoff, MaxBackoff time.Duration
+	// Timeout bounds one attempt (default 10 s).
+	Timeout time.Duration
+	// Poll is how often the log is read for events of other instances
+	// (default 2 s); this instance's events nudge at once.
+	Poll time.Duration
+	// AllowPrivate lets hooks reach loopback and private addresses. Off by
+	// default so a hook cannot probe the server's own network.
+	AllowPrivate bool
+	// Workers send in parallel (default 4).
+	Workers int
+	Log     *slog.Logger
+}
+
+func (c *Config) defaults() {
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 8
+	}
+	if c.Backoff <= 0 {
+		c.Backoff = 10 * time.Second
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = time.Hour
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 10 * time.Second
+	}
+	if c.Poll <= 0 {
+		c.Poll = 2 * time.Second
+	}
+	if c.Workers <= 0 {
+		c.Workers = 4
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+}
+
+// Service manages hooks and runs the delivery loop.
+type Service struct {
+	cfg    Config
+	store  civicgrid.WebhookStore
+	client *http.Client
+	now    func() time.Time
+	wake   chan struct{}
+}
+
+// New returns a service; now may be nil (time.Now).
+func New(cfg Config, store civicgrid.WebhookStore, now func() time.Time) (*Service, error) {
+	cfg.defaults()
+	if len(cfg.Key) < 32 {
+		return nil, errors.New("webhook: the key must be at least 32 bytes")
+	}
+	if now == nil {
+		now = time.Now
+	}
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	if !cfg.AllowPrivate {
+		dialer.Control = refusePrivate
+	}
+	transport := &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: 5 * time.Second, MaxIdleConnsPerHost: 4,
+		IdleConnTimeout: time.Minute, Proxy: nil}
+	client := &http.Client{Transport: transport, Timeout: cfg.Timeout,
+		// A redirect is an answer, not a delivery: it counts as a failure.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &Service{cfg: cfg, store: store, client: client, now: now, wake: make(chan struct{}, 1)}, nil
+}
+
+// refusePrivate stops connections to loopback, private, link-local and
+// unspecified addresses, checked after name resolution.
+func refusePrivate(network, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() {
+		return fmt.Errorf("webhook: %s is a private or local address", host)
+	}
+	return nil
+}
+
+// LoadKey reads the webhook key from path, making it (0600) if missing.
+func LoadKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		key, derr := hex.DecodeString(strings.TrimSpace(string(b)))
+		if derr != nil || len(key) < 32 {
+			return nil, fmt.Errorf("webhook key %s: want 64 hex digits", path)
+		}
+		return key, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		if errors.Is(err, os.ErrExist) { // made meanwhile by another process
+			return LoadKey(path)
+		}
+		return nil, err
+	}
+	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return key, f.Close()
+}
+
+// secret is a hook's signing secret: HMAC(key, salt). Shown once at
+// creation; the receiver keeps it.
+func (s *Service) secret(salt string) []byte {
+	m := hmac.New(sha256.New, s.cfg.Key)
+	m.Write([]byte("civicgrid webhook secret\x00" + salt))
+	return []byte("whsec_" + base64.RawURLEncoding.EncodeToString(m.Sum(nil)))
+}
+
+// SignatureHeader is the header carrying "t=<unix seconds>,v1=<hex>".
+const SignatureHeader = "X-Civicgrid-Signature"
+
+// Sign returns the signature header value for body sent at t: HMAC-SHA256
+// with the secret over "<t>.<body>".
+func Sign(secret []byte, t time.Time, body []byte) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(ts + "."))
+	m.Write(body)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Verify checks a signature header as a receiver would: the HMAC must
+// match and the time be within tolerance of now (replays of old requests
+// fail).
+func Verify(secret []byte, header string, body []byte, now time.Time, tolerance time.Duration) error {
+	var ts string
+	var sigs []string
+	for _, part := range strings.Split(header, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch k {
+		case "t":
+			ts = v
+		case "v1":
+			sigs = append(sigs, v)
+		}
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || len(sigs) == 0 {
+		return errors.New("webhook signature: malformed header")
+	}
+	t := time.Unix(sec, 0)
+	if d := now.Sub(t); d > tolerance || d < -tolerance {
+		return fmt.Errorf("webhook signature: timestamp %s is outside the tolerance", t.UTC().Format(time.RFC3339))
+	}
+	want := Sign(secret, t, body)
+	for _, sig := range sigs {
+		if hmac.Equal([]byte("t="+ts+",v1="+sig), []byte(want)) {
+			return nil
+		}
+	}
+	return errors.New("webhook signature: no signature matches")
+}
+
+// Create validates and stores a hook; it returns the hook and its secret,
+// which is shown only here.
+func (s *Service) Create(ctx context.Context, h civicgrid.Webhook) (civicgrid.Webhook, string, error) {
+	var problems []civicgrid.Problem
+	h.Name = strings.TrimSpace(h.Name)
+	if h.Name == "" || len([]rune(h.Name)) > 100 {
+		problems = append(problems, civicgrid.Problem{Index: -1, Kind: "name", Detail: "name: 1 to 100 characters"})
+	}
+	u, err := url.Parse(h.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || len(h.URL) > 2000 {
+		problems = append(problems, civicgrid.Problem{Index: -1, Kind: "url", Detail: "url: an absolute http(s) URL without credentials, at most 2,000 characters"})
+	} else if !s.cfg.AllowPrivate {
+		if ip := net.ParseIP(u.Hostname()); (ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified())) ||
+			u.Hostname() == "localhost" {
+			problems = append(problems, civicgrid.Problem{Index: -1, Kind: "url", Detail: "url: private and loopback addresses are not allowed"})
+		}
+	}
+	if civicgrid.LevelOfCode(h.Within) == "" {
+		problems = append(problems, civicgrid.Problem{Index: -1, Kind: "within", Detail: fmt.Sprintf("within: %q is not an area code", h.Within)})
+	}
+	known := map[civicgrid.CaseAction]bool{civicgrid.CaseReport: true, civicgrid.CaseMergedIn: true, civicgrid.CaseEscalate: true}
+	for _, t := range civicgrid.CaseTransitions {
+		known[t.Action] = true
+	}
+	for _, a := range h.Actions {
+		if !known[a] {
+			problems = append(problems, civicgrid.Problem{Index: -1, Kind: "actions", Detail: fmt.Sprintf("actions: unknown case action %q", a)})
+		}
+	}
+	if len(problems) > 0 {
+		return h, "", &civicgrid.Error{Code: civicgrid.EINVALID, Message: "the webhook is not valid", Problems: problems}
+	}
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return h, "", err
+	}
+	h.SecretSalt = hex.EncodeToString(salt)
+	h, err = s.store.CreateWebhook(ctx, h)
+	if err != nil {
+		return h, "", err
+	}
+	return h, string(s.secret(h.SecretSalt)), nil
+}
+
+// Nudge wakes the loop (a case event was stored); it never blocks.
+func (s *Service) Nudge() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Payload is what a receiver gets.
+type Payload struct {
+	// ID is the delivery id: the same on every retry and replay.
+	ID    int64               `json:"id"`
+	Type  string              `json:"type"` // "case." + action
+	Event civicgrid.CaseEvent `json:"event"`
+	// Case is the case as it stood when the event was queued, reporter
+	// masked.
+	Case civicgrid.Case `json:"case"`
+}
+
+// enqueueBatch is how many log events one pass reads per hook.
+const enqueueBatch = 500
+
+// Enqueue turns the case events each hook has not seen into deliveries; it
+// returns how many it queued.
+func (s *Service) Enqueue(ctx context.Context) (int, error) {
+	hooks, err := s.store.Webhooks(ctx, false)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, h := range hooks {
+		for {
+			evs, err := s.store.EventsAfter(ctx, h.Cursor, enqueueBatch)
+			if err != nil || len(evs) == 0 {
+				if err != nil {
+					return total, err
+				}
+				break
+			}
+			now := s.now()
+			var ds []civicgrid.WebhookDelivery
+			for _, he := range evs {
+				if !h.Wants(he.Case.GridCode, he.Event.Action) {
+					continue
+				}
+				c := he.Case.Masked()
+				c.ReporterID = 0
+				ev := he.Event
+				ev.ActorID = 0
+				body, err := json.Marshal(Payload{Type: "case." + string(ev.Action), Event: ev, Case: c})
+				if err != nil {
+					return total, err
+				}
+				ds = append(ds, civicgrid.WebhookDelivery{EventID: ev.ID, CaseID: ev.CaseID, Type: "case." + string(ev.Action),
+					Payload: body, NextAttempt: now, CreatedAt: now})
+			}
+			to := evs[len(evs)-1].Event.ID
+			moved, err := s.store.EnqueueDeliveries(ctx, h.ID, h.Cursor, to, ds)
+			if err != nil {
+				return total, err
+			}
+			if !moved {
+				break // another instance took this stretch
+			}
+			total += len(ds)
+			h.Cursor = to
+			if len(evs) < enqueueBatch {
+				break
+			}
+		}
+	}
+	return total, nil
+}
+
+// lease is how long a claimed delivery is kept from other workers.
+func (s *Service) lease() time.Duration { return 2*s.cfg.Timeout + 10*time.Second }
+
+// DeliverDue sends every due delivery once; it returns how many it sent.
+func (s *Service) DeliverDue(ctx context.Context) (int, error) {
+	sent := 0
+	for {
+		now := s.now()
+		ds, err := s.store.ClaimDueDeliveries(ctx, now, now.Add(s.lease()), 64)
+		if err != nil || len(ds) == 0 {
+			return sent, err
+		}
+		var wg sync.WaitGroup
+		work := make(chan civicgrid.WebhookDelivery)
+		var firstErr error
+		var mu sync.Mutex
+		for range min(s.cfg.Workers, len(ds)) {
+			wg.Go(func() {
+				for d := range work {
+					if err := s.deliver(ctx, d); err != nil {
+						mu.Lock()
+						if firstErr == nil {
+							firstErr = err
+						}
+						mu.Unlock()
+					}
+				}
+			})
+		}
+		for _, d := range ds {
+			work <- d
+		}
+		close(work)
+		wg.Wait()
+		sent += len(ds)
+		if firstErr != nil {
+			return sent, firstErr
+		}
+	}
+}
+
+// deliver makes one attempt and records it; the error is the store's only.
+func (s *Service) deliver(ctx context.Context, d civicgrid.WebhookDelivery) error {
+	body := withID(d.Payload, d.ID)
+	at := s.now()
+	status, errText := s.send(ctx, d, body, at)
+	a := civicgrid.DeliveryAttempt{Attempts: d.Attempts + 1, Status: status, Error: errText, At: at}
+	switch {
+	case errText == "":
+		a.State, a.NextAttempt = civicgrid.DeliveryDelivered, at
+	case a.Attempts >= s.cfg.MaxAttempts:
+		a.State, a.NextAttempt = civicgrid.DeliveryDead, at
+		s.cfg.Log.Warn("webhook delivery dead-lettered", "delivery", d.ID, "webhook", d.WebhookID, "attempts", a.Attempts, "error", errText)
+	default:
+		a.State, a.NextAttempt = civicgrid.DeliveryPending, at.Add(s.backoff(a.Attempts))
+	}
+	return s.store.RecordDeliveryAttempt(ctx, d.ID, a)
+}
+
+// withID sets the delivery id in a stored payload (stored before the id
+// was known).
+func withID(payload []byte, id int64) []byte {
+	var p map[string]json.RawMessage
+	if json.Unmarshal(payload, &p) != nil {
+		return payload
+	}
+	p["id"] = json.RawMessage(strconv.FormatInt(id, 10))
+	b, _ := json.Marshal(p)
+	return b
+}
+
+// send POSTs once; it returns the status and "" on a 2xx answer, or a
+// description of the failure.
+func (s *Service) send(ctx context.Context, d civicgrid.WebhookDelivery, body []byte, at time.Time) (int, string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, strings.NewReader(string(body)))
+	if err != nil {
+		return 0, err.Error()
+	}
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	req.Header.Set("User-Agent", "civicgrid-webhook/1")
+	req.Header.Set("X-Civicgrid-Event", d.Type)
+	req.Header.Set("X-Civicgrid-Delivery", strconv.FormatInt(d.ID, 10))
+	req.Header.Set(SignatureHeader, Sign(s.secret(d.SecretSalt), at, body))
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return 0, truncate(err.Error(), 500)
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // let the connection be reused
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return resp.StatusCode, ""
+	}
+	return resp.StatusCode, truncate(fmt.Sprintf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(snippet))), 500)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	r := []rune(s[:n])
+	return string(r[:len(r)-1]) + "…"
+}
+
+// backoff is the wait after the nth failed attempt.
+func (s *Service) backoff(n int) time.Duration {
+	d := s.cfg.Backoff << min(n-1, 30)
+	if d <= 0 || d > s.cfg.MaxBackoff {
+		d = s.cfg.MaxBackoff
+	}
+	jitter := 0.8 + 0.4*mathrand.Float64()
+	return time.Duration(float64(d) * jitter)
+}
+
+// Run enqueues and delivers until ctx ends, sleeping until the next retry
+// is due, a nudge, or the poll interval.
+func (s *Service) Run(ctx context.Context) {
+	for {
+		if _, err := s.Enqueue(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Log.Error("webhook enqueue", "error", err)
+		}
+		if _, err := s.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Log.Error("webhook delivery", "error", err)
+		}
+		wait := s.cfg.Poll
+		if next, err := s.store.NextDeliveryDue(ctx); err == nil && !next.IsZero() {
+			wait = min(wait, max(next.Sub(s.now()), 10*time.Millisecond))
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-s.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// List returns the hooks (disabled ones too).
+func (s *Service) List(ctx context.Context) ([]civicgrid.Webhook, error) {
+	return s.store.Webhooks(ctx, true)
+}
+
+// Get returns one hook.
+func (s *Service) Get(ctx context.Context, id int64) (civicgrid.Webhook, error) {
+	return s.store.Webhook(ctx, id)
+}
+
+// Disable stops a hook.
+func (s *Service) Disable(ctx context.Context, id int64) error {
+	return s.store.DisableWebhook(ctx, id)
+}
+
+// Deliveries lists a hook's deliveries, newest first.
+func (s *Service) Deliveries(ctx context.Context, id int64, state civicgrid.DeliveryState) ([]civicgrid.WebhookDelivery, error) {
+	switch state {
+	case "", civicgrid.DeliveryPending, civicgrid.DeliveryDelivered, civicgrid.DeliveryDead:
+	default:
+		return nil, civicgrid.Errorf(civicgrid.EINVALID, "state: %q is not pending, delivered or dead", state)
+	}
+	return s.store.Deliveries(ctx, id, state, 200)
+}
+
+// Replay requeues one delivery, or with deliveryID 0 every dead one.
+func (s *Service) Replay(ctx context.Context, hookID, deliveryID int64) (int, error) {
+	n, err := s.store.ReplayDeliveries(ctx, hookID, deliveryID, s.now())
+	if err == nil && n > 0 {
+		s.Nudge()
+	}
+	return n, err
+}
