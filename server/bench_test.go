@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -77,10 +80,16 @@ func BenchmarkSessionRequest(b *testing.B) {
 	}
 }
 
-// BenchmarkCaseIntake reports cases over HTTP on loopback without photos,
-// from parallel clients, each answered only after its transaction (case,
-// first event, supporter row, rollups) is committed with synchronous=FULL.
-func BenchmarkCaseIntake(b *testing.B) {
+// intakeLoad is a server over the demo city with one logged-in resident and
+// a day's worth of report bodies.
+type intakeLoad struct {
+	url, secret, csrf string
+	bodies            []string
+	next              atomic.Int64
+	client            *http.Client
+}
+
+func newIntakeLoad(b *testing.B) *intakeLoad {
 	db, loc, _ := openDemoStore(b)
 	cases := casework.New(casework.Config{}, db, db, loc, testCalendar(b), nil)
 	if err := cases.SeedCatalogue(context.Background()); err != nil {
@@ -88,7 +97,7 @@ func BenchmarkCaseIntake(b *testing.B) {
 	}
 	s := server.New(server.Config{Cases: cases}, db, loc)
 	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
+	b.Cleanup(srv.Close)
 	u, err := db.CreateUser(context.Background(), civicgrid.User{Name: "压测", Phone: "13700000001", Kind: civicgrid.KindResident}, "",
 		[]civicgrid.RoleGrant{{Role: civicgrid.RoleResident, AreaCode: newMatrixChains(b, demoCity(b))[0].building}}, civicgrid.SecurityEvent{})
 	if err != nil {
@@ -100,40 +109,105 @@ func BenchmarkCaseIntake(b *testing.B) {
 		b.Fatal(err)
 	}
 	// Reports spread over the city's grids and the catalogue's categories,
-	// as a day of reports is.
+	// as a day of reports is: a random point in the middle half of a grid's
+	// box, a random category (fixed seed, so runs compare).
 	cats, _ := cases.Categories(context.Background())
-	var bodies []string
-	for i, a := range demoCity(b).Areas {
-		if a.Level != civicgrid.LevelGrid {
-			continue
+	var grids []civicgrid.Area
+	for _, a := range demoCity(b).Areas {
+		if a.Level == civicgrid.LevelGrid {
+			grids = append(grids, a)
 		}
-		p := a.Geometry.Bound().Center()
-		bodies = append(bodies, fmt.Sprintf(`{"category":%q,"lat":%v,"lng":%v,"description":"楼道堆放杂物，影响通行"}`,
-			cats[i%len(cats)].Code, p.Lat(), p.Lon()))
 	}
-	var next atomic.Int64
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	bodies := make([]string, 50_000)
+	for i := range bodies {
+		box := grids[rnd.IntN(len(grids))].Geometry.Bound()
+		lat := box.Min.Lat() + (0.25+0.5*rnd.Float64())*(box.Max.Lat()-box.Min.Lat())
+		lng := box.Min.Lon() + (0.25+0.5*rnd.Float64())*(box.Max.Lon()-box.Min.Lon())
+		bodies[i] = fmt.Sprintf(`{"category":%q,"lat":%.6f,"lng":%.6f,"description":"楼道堆放杂物，影响通行"}`,
+			cats[rnd.IntN(len(cats))].Code, lat, lng)
+	}
+	return &intakeLoad{url: srv.URL + "/api/v1/cases", secret: secret, csrf: sess.CSRFToken, bodies: bodies,
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxIdleConns: 1024}}}
+}
+
+// report posts the next body and fails b unless the case was created.
+func (l *intakeLoad) report(b *testing.B) bool {
+	body := l.bodies[int(l.next.Add(1))%len(l.bodies)]
+	req, _ := http.NewRequest("POST", l.url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", l.csrf)
+	req.AddCookie(&http.Cookie{Name: "cg_session", Value: l.secret})
+	resp, err := l.client.Do(req)
+	if err != nil {
+		b.Error(err)
+		return false
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		b.Errorf("intake: %d", resp.StatusCode)
+		return false
+	}
+	return true
+}
+
+// BenchmarkCaseIntake reports cases over HTTP on loopback without photos,
+// from parallel clients, each answered only after its transaction (case,
+// first event, supporter row, rollups) is committed with synchronous=FULL:
+// the throughput.
+func BenchmarkCaseIntake(b *testing.B) {
+	l := newIntakeLoad(b)
 	b.SetParallelism(16)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			body := bodies[int(next.Add(1))%len(bodies)]
-			req, _ := http.NewRequest("POST", srv.URL+"/api/v1/cases", strings.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("X-CSRF-Token", sess.CSRFToken)
-			req.AddCookie(&http.Cookie{Name: "cg_session", Value: secret})
-			resp, err := client.Do(req)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusCreated {
-				b.Errorf("intake: %d", resp.StatusCode)
+			if !l.report(b) {
 				return
 			}
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "cases/s")
+}
+
+// BenchmarkCaseIntakeSteady sends reports at a fixed 1,000 a second (open
+// loop: a request is sent at its scheduled time whether or not earlier ones
+// have been answered) and reports latency percentiles measured from the
+// scheduled time, so that a stall counts for every request it delays. Run
+// it with a fixed count, e.g. -benchtime=20000x for 20 s.
+func BenchmarkCaseIntakeSteady(b *testing.B) {
+	const rate = 1000 // reports a second
+	l := newIntakeLoad(b)
+	// Warm up connections and caches for a second, unmeasured.
+	for range 200 {
+		l.report(b)
+	}
+	lat := make([]time.Duration, b.N)
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for i := range b.N {
+		at := start.Add(time.Duration(i) * time.Second / rate)
+		time.Sleep(time.Until(at))
+		wg.Go(func() {
+			if l.report(b) {
+				lat[i] = time.Since(at)
+			} else {
+				lat[i] = -1
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	slices.Sort(lat)
+	if lat[0] < 0 {
+		return // errors were reported
+	}
+	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / 1e6 }
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "cases/s")
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(pct(0.999), "p99.9-ms")
+	b.ReportMetric(float64(lat[len(lat)-1])/1e6, "max-ms")
 }

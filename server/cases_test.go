@@ -780,3 +780,94 @@ func TestPhotoUploadAndUse(t *testing.T) {
 		t.Errorf("report with a photo never uploaded: %d %s", st, b)
 	}
 }
+
+// TestCaseIntakeConcurrentBatches sends many reports at once so that the
+// store commits them in shared batches, with retries and conflicting reuses
+// of idempotency keys inside the same batches: every accepted report is
+// stored once, every refused one leaves nothing, and the indicator rollups
+// (summed per batch) equal a recomputation from the event log.
+func TestCaseIntakeConcurrentBatches(t *testing.T) {
+	e := newCaseEnv(t)
+	p := e.cast()
+	away := e.login(civicgrid.RoleResident, e.other.building)
+	const n = 96
+	type answer struct {
+		status int
+		id     int64
+	}
+	answers := make([]answer, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			who, ch := p.resident, e.chain
+			if i%3 == 0 {
+				who, ch = away, e.other
+			}
+			lat, lng := e.point(ch)
+			cat := []string{"C0005", "C0001", "C0004"}[i%3]
+			desc := "并发上报"
+			// Keys come in groups of four: two identical requests (a retry),
+			// one with another body (refused), one alone.
+			key := fmt.Sprintf("k-%d", i/4)
+			if i%4 == 2 {
+				desc = "另一个问题"
+			}
+			if i%4 == 3 {
+				key = fmt.Sprintf("solo-%d", i)
+			}
+			b, _ := json.Marshal(map[string]any{"category": cat, "lat": lat, "lng": lng, "description": desc})
+			if i%4 != 3 {
+				// The group shares the first member's category, place and reporter.
+				first := i - i%4
+				who, ch = p.resident, e.chain
+				if first%3 == 0 {
+					who, ch = away, e.other
+				}
+				lat, lng = e.point(ch)
+				b, _ = json.Marshal(map[string]any{"category": []string{"C0005", "C0001", "C0004"}[first%3], "lat": lat, "lng": lng, "description": desc})
+			}
+			st, body := e.raw(who, "POST", "/api/v1/cases", b, "Content-Type", "application/json", "Idempotency-Key", key)
+			var out struct{ Case civicgrid.Case }
+			json.Unmarshal([]byte(body), &out)
+			answers[i] = answer{st, out.Case.ID}
+		})
+	}
+	wg.Wait()
+	created, conflicts := map[int64]bool{}, 0
+	for i, a := range answers {
+		switch a.status {
+		case http.StatusCreated:
+			created[a.id] = true
+		case http.StatusOK:
+			if a.id == 0 {
+				t.Errorf("request %d: 200 without a case", i)
+			}
+		case http.StatusConflict:
+			conflicts++
+		default:
+			t.Errorf("request %d: status %d", i, a.status)
+		}
+	}
+	// Each group of four makes two cases (its shared key's and the solo
+	// one); within a group the refused body may win the key instead of the
+	// other two, so conflicts are one or two per group.
+	groups := n / 4
+	if len(created) != 2*groups {
+		t.Errorf("%d cases created, want %d", len(created), 2*groups)
+	}
+	if conflicts < groups || conflicts > 2*groups {
+		t.Errorf("%d conflicts, want %d to %d", conflicts, groups, 2*groups)
+	}
+	cs, _ := e.db.ListCases(context.Background(), civicgrid.CaseFilter{All: true, Limit: 1000})
+	if len(cs) != len(created) {
+		t.Errorf("%d cases stored, %d acknowledged", len(cs), len(created))
+	}
+	for _, c := range cs {
+		if !created[c.ID] {
+			t.Errorf("case %d stored but never acknowledged as created", c.ID)
+		}
+	}
+	if diffs, err := e.db.RebuildRollups(context.Background(), false); err != nil || len(diffs) != 0 {
+		t.Errorf("rollups differ from the event log after batched intake: %v %v", diffs, err)
+	}
+}

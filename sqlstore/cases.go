@@ -151,7 +151,8 @@ func (db *DB) createInTx(ctx context.Context, tx *Tx, req createRequest) createR
 		return createResult{err: err}
 	}
 	ev.CaseID = c.ID
-	if _, err := db.appendCaseEvent(ctx, tx, c, ev); err != nil {
+	ev, err := db.insertCaseEvent(ctx, tx, ev, true)
+	if err != nil {
 		return createResult{err: err}
 	}
 	if c.ReporterID != 0 {
@@ -166,7 +167,9 @@ func (db *DB) createInTx(ctx context.Context, tx *Tx, req createRequest) createR
 			return createResult{err: err}
 		}
 	}
-	return createResult{c: c}
+	res := createResult{c: c, cohort: civicgrid.CohortOf(c.CreatedAt, c.Category, c.GridCode)}
+	res.delta, res.bucket = civicgrid.RollupDelta(ev)
+	return res
 }
 
 type queryRower interface {
@@ -195,15 +198,28 @@ func (db *DB) idempotentCase(ctx context.Context, q queryRower, idem *civicgrid.
 // appendCaseEvent links ev to the case's chain, inserts it and adds it to the
 // indicator rollups of the case's cohort.
 func (db *DB) appendCaseEvent(ctx context.Context, tx *Tx, c civicgrid.Case, ev civicgrid.CaseEvent) (civicgrid.CaseEvent, error) {
-	ev.Seq, ev.PrevHash = 1, civicgrid.GenesisHash
-	var seq int
-	var hash string
-	err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM case_events WHERE case_id = $1 ORDER BY seq DESC LIMIT 1`, ev.CaseID).Scan(&seq, &hash)
-	switch {
-	case err == nil:
-		ev.Seq, ev.PrevHash = seq+1, hash
-	case !errors.Is(err, sql.ErrNoRows):
+	ev, err := db.insertCaseEvent(ctx, tx, ev, false)
+	if err != nil {
 		return ev, err
+	}
+	d, bucket := civicgrid.RollupDelta(ev)
+	return ev, addRollup(ctx, tx, civicgrid.CohortOf(c.CreatedAt, c.Category, c.GridCode), d, bucket)
+}
+
+// insertCaseEvent links ev to the case's chain (first: it starts a new
+// case's chain) and inserts it.
+func (db *DB) insertCaseEvent(ctx context.Context, tx *Tx, ev civicgrid.CaseEvent, first bool) (civicgrid.CaseEvent, error) {
+	ev.Seq, ev.PrevHash = 1, civicgrid.GenesisHash
+	if !first {
+		var seq int
+		var hash string
+		err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM case_events WHERE case_id = $1 ORDER BY seq DESC LIMIT 1`, ev.CaseID).Scan(&seq, &hash)
+		switch {
+		case err == nil:
+			ev.Seq, ev.PrevHash = seq+1, hash
+		case !errors.Is(err, sql.ErrNoRows):
+			return ev, err
+		}
 	}
 	ev.At = time.UnixMilli(ev.At.UnixMilli())
 	ev.Hash = ev.ChainHash()
@@ -212,15 +228,11 @@ func (db *DB) appendCaseEvent(ctx context.Context, tx *Tx, c civicgrid.Case, ev 
 		b, _ := json.Marshal(ev.Data)
 		data = string(b)
 	}
-	err = tx.QueryRowContext(ctx, `INSERT INTO case_events (case_id, seq, at, actor_id, actor, action, from_status, to_status, note,
+	err := tx.QueryRowContext(ctx, `INSERT INTO case_events (case_id, seq, at, actor_id, actor, action, from_status, to_status, note,
 		data, attachments, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 		ev.CaseID, ev.Seq, ev.At.UnixMilli(), nullID(ev.ActorID), ev.Actor, string(ev.Action), string(ev.From), string(ev.To),
 		ev.Note, data, strings.Join(ev.Attachments, ","), ev.PrevHash, ev.Hash).Scan(&ev.ID)
-	if err != nil {
-		return ev, err
-	}
-	d, bucket := civicgrid.RollupDelta(ev)
-	return ev, addRollup(ctx, tx, civicgrid.CohortOf(c.CreatedAt, c.Category, c.GridCode), d, bucket)
+	return ev, err
 }
 
 // CaseByID returns one case.

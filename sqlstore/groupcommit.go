@@ -30,6 +30,11 @@ type createResult struct {
 	c          civicgrid.Case
 	existingID int64
 	err        error
+	// What the new case adds to the indicator rollups, applied once per
+	// batch (see rollupBatch).
+	cohort civicgrid.Cohort
+	delta  civicgrid.Counters
+	bucket int
 }
 
 type pendingCreate struct {
@@ -113,6 +118,7 @@ func (b *intakeBatcher) loop(db *DB) {
 func (db *DB) commitBatch(batch []*pendingCreate) {
 	results := make([]createResult, len(batch))
 	ctx := context.Background() // the batch outlives any one caller's context
+	rollups := &rollupBatch{}
 	err := db.inTx(ctx, func(tx *Tx) error {
 		for i, p := range batch {
 			if p.ctx.Err() != nil {
@@ -121,7 +127,11 @@ func (db *DB) commitBatch(batch []*pendingCreate) {
 			}
 			if len(batch) == 1 {
 				results[i] = db.createInTx(ctx, tx, p.req)
-				return results[i].err
+				if results[i].err != nil {
+					return results[i].err
+				}
+				rollups.add(results[i])
+				return rollups.apply(ctx, tx)
 			}
 			if _, err := tx.ExecContext(ctx, `SAVEPOINT intake`); err != nil {
 				return err
@@ -138,9 +148,11 @@ func (db *DB) commitBatch(batch []*pendingCreate) {
 				if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT intake`); err != nil {
 					return err
 				}
+			} else {
+				rollups.add(results[i])
 			}
 		}
-		return nil
+		return rollups.apply(ctx, tx)
 	})
 	for i, p := range batch {
 		r := results[i]
@@ -150,4 +162,50 @@ func (db *DB) commitBatch(batch []*pendingCreate) {
 		}
 		p.done <- r
 	}
+}
+
+// rollupBatch sums the rollup deltas of a batch's new cases per area, day
+// and category, so that a batch upserts each counter row once rather than
+// five times per case (grid, community, street, district, city).
+type rollupBatch struct {
+	counters map[rollupKey]civicgrid.Counters
+	hist     map[histKey]int64
+}
+
+type histKey struct {
+	rollupKey
+	bucket int
+}
+
+func (b *rollupBatch) add(r createResult) {
+	if r.delta.Zero() {
+		return
+	}
+	if b.counters == nil {
+		b.counters, b.hist = map[rollupKey]civicgrid.Counters{}, map[histKey]int64{}
+	}
+	for _, area := range civicgrid.RollupAreas(r.cohort.Grid) {
+		k := rollupKey{area, r.cohort.Day, r.cohort.Category}
+		c := b.counters[k]
+		c.Add(r.delta)
+		b.counters[k] = c
+		if r.bucket >= 0 {
+			b.hist[histKey{k, r.bucket}]++
+		}
+	}
+}
+
+func (b *rollupBatch) apply(ctx context.Context, tx *Tx) error {
+	for k, c := range b.counters {
+		args := append([]any{k.area, k.day, k.category}, counterValues(c)...)
+		if _, err := tx.ExecContext(ctx, upsertRollupSQL, args...); err != nil {
+			return err
+		}
+	}
+	for k, n := range b.hist {
+		if _, err := tx.ExecContext(ctx, upsertHistSQL, k.area, k.day, k.category, k.bucket, n); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -32,6 +32,9 @@ var upsertRollupSQL = func() string {
 		placeholders(1, 3+len(rollupColumns)) + `) ON CONFLICT (area_code, day, category) DO UPDATE SET ` + strings.Join(sets, ", ")
 }()
 
+const upsertHistSQL = `INSERT INTO case_rollup_hist (area_code, day, category, bucket, n) VALUES ($1, $2, $3, $4, $5)
+	ON CONFLICT (area_code, day, category, bucket) DO UPDATE SET n = case_rollup_hist.n + excluded.n`
+
 // addRollup applies an event's counters to its cohort, inside the event's
 // transaction.
 func addRollup(ctx context.Context, tx *Tx, cohort civicgrid.Cohort, d civicgrid.Counters, bucket int) error {
@@ -44,9 +47,7 @@ func addRollup(ctx context.Context, tx *Tx, cohort civicgrid.Cohort, d civicgrid
 			return err
 		}
 		if bucket >= 0 {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO case_rollup_hist (area_code, day, category, bucket, n) VALUES ($1, $2, $3, $4, 1)
-				ON CONFLICT (area_code, day, category, bucket) DO UPDATE SET n = case_rollup_hist.n + 1`,
-				area, cohort.Day, cohort.Category, bucket); err != nil {
+			if _, err := tx.ExecContext(ctx, upsertHistSQL, area, cohort.Day, cohort.Category, bucket, 1); err != nil {
 				return err
 			}
 		}
