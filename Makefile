@@ -4,7 +4,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 ADDR    ?= 127.0.0.1:8080
 DATA    ?= ./civicgrid-data
 
-.PHONY: all build assets demo test test-go test-browser bench bench-large fuzz clean
+.PHONY: all build assets demo test test-postgres test-go test-browser bench bench-large fuzz clean
 
 all: build
 
@@ -24,12 +24,17 @@ node_modules/.package-lock.json: package.json package-lock.json
 demo: build
 	bin/civicgrid demo --data $(DATA) --addr $(ADDR)
 
-## test: install what the tests need, then vet, unit/integration tests and browser tests
+## test: install what the tests need, then vet, the Go tests on SQLite and again on a throw-away PostgreSQL 15, and the browser tests
 test: build
 	bash scripts/install-browser-deps.sh
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	bash scripts/with-postgres.sh $(GO) test -count=1 ./...
 	CIVICGRID_BIN=bin/civicgrid node --test --test-concurrency=1 tests/browser/
+
+## test-postgres: the Go tests on a throw-away PostgreSQL 15 only
+test-postgres:
+	bash scripts/with-postgres.sh $(GO) test -count=1 ./...
 
 ## bench: benchmarks up to 10⁵ grids (figures go to docs/benchmarks.md)
 bench:

@@ -7,7 +7,6 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -614,12 +613,7 @@ func TestCaseEscalationAndChains(t *testing.T) {
 
 	// Tampering with a stored event breaks the chain.
 	var bad error
-	raw, err := sql.Open("sqlite", "file:"+filepath.Join(e.dir, "civicgrid.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	if _, err := raw.Exec(`UPDATE case_events SET note = 'edited' WHERE case_id = $1 AND seq = 1`, c.ID); err != nil {
+	if _, err := e.db.SQL().Exec(`UPDATE case_events SET note = 'edited' WHERE case_id = $1 AND seq = 1`, c.ID); err != nil {
 		t.Fatal(err)
 	}
 	e.db.ForEachCaseChain(context.Background(), func(id int64, evs []civicgrid.CaseEvent) error {
@@ -706,12 +700,7 @@ func TestCaseIndicators(t *testing.T) {
 		t.Errorf("rollups differ from the event log: %v %v", diffs, err)
 	}
 	// A counter changed behind the log's back is found and rebuilt.
-	raw, err := sql.Open("sqlite", "file:"+filepath.Join(e.dir, "civicgrid.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	if _, err := raw.Exec(`UPDATE case_rollups SET closed = closed + 5 WHERE area_code = $1`, e.chain.street); err != nil {
+	if _, err := e.db.SQL().Exec(`UPDATE case_rollups SET closed = closed + 5 WHERE area_code = $1`, e.chain.street); err != nil {
 		t.Fatal(err)
 	}
 	if diffs, _ := e.db.RebuildRollups(context.Background(), true); len(diffs) != 2 || !strings.Contains(diffs[0], e.chain.street) {

@@ -18,6 +18,7 @@ import (
 	"github.com/civicgrid/civicgrid/democity"
 	"github.com/civicgrid/civicgrid/locate"
 	"github.com/civicgrid/civicgrid/server"
+	"github.com/civicgrid/civicgrid/internal/testdb"
 	"github.com/civicgrid/civicgrid/sqlstore"
 )
 
@@ -49,12 +50,9 @@ func openDemoStore(t testing.TB) (db *sqlstore.DB, loc *locate.Service, dir stri
 	t.Helper()
 	ctx := context.Background()
 	dir = t.TempDir()
-	db, err := sqlstore.OpenSQLite(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := areaio.ImportAreas(ctx, db, demoCity(t).Areas, areaio.DefaultOptions()); err != nil {
+	db = testdb.Open(t, dir)
+	var err error
+	if _, err = areaio.ImportAreas(ctx, db, demoCity(t).Areas, areaio.DefaultOptions()); err != nil {
 		t.Fatal(err)
 	}
 	if loc, err = locate.New(ctx, db, locate.DefaultOptions); err != nil {

@@ -1,7 +1,7 @@
 // Package sqlstore keeps civicgrid's data in SQL through database/sql. The
 // queries are written once, with $N parameters and portable types, so the same
-// text runs on the embedded SQLite store and (later) on PostgreSQL; only the
-// id column type differs per dialect and is filled into the migrations.
+// text runs on the embedded SQLite store and on PostgreSQL; only the id column
+// type differs per dialect and is filled into the migrations.
 package sqlstore
 
 import (
@@ -40,6 +40,7 @@ type DB struct {
 	now     func() time.Time
 	intake  intakeBatcher // group commit of new cases
 	rd, wr  *pool         // the pools with their prepared statements
+	url     string        // PostgreSQL: the connection URL (for LISTEN)
 }
 
 // OpenSQLite opens (creating if needed) the store in dataDir and applies
@@ -86,7 +87,10 @@ func (db *DB) Close() error {
 	db.rd.close()
 	db.wr.close()
 	err1 := db.write.Close()
-	err2 := db.read.Close()
+	var err2 error
+	if db.read != db.write {
+		err2 = db.read.Close()
+	}
 	if err1 != nil {
 		return err1
 	}
@@ -136,6 +140,18 @@ type MigrationStatus struct {
 
 // Migrate applies pending migrations, each in its own transaction.
 func (db *DB) Migrate(ctx context.Context) error {
+	if db.dialect == Postgres {
+		// Instances starting together migrate one after the other.
+		conn, err := db.write.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(727274)`); err != nil {
+			return fmt.Errorf("migration lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(727274)`)
+	}
 	if _, err := db.wr.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
@@ -213,3 +229,8 @@ func (db *DB) inTx(ctx context.Context, fn func(*Tx) error) error {
 	}
 	return tx.Commit()
 }
+
+// SQL returns the connection pool that writes, bypassing the store: for
+// tests that must change rows behind its back (simulated tampering) and for
+// one-off maintenance.
+func (db *DB) SQL() *sql.DB { return db.write }

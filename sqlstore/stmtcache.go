@@ -17,6 +17,7 @@ const maxCachedStmts = 2000
 
 type pool struct {
 	db      *sql.DB
+	direct  bool     // never prepare here (the driver caches statements itself)
 	stmts   sync.Map // SQL text → *sql.Stmt
 	pending sync.Map // SQL text → struct{}: being prepared in the background
 	n       atomic.Int64
@@ -28,6 +29,9 @@ func newPool(db *sql.DB) *pool { return &pool{db: db} }
 // full or preparing failed (the caller then runs the text directly, which
 // reports any error).
 func (p *pool) stmt(ctx context.Context, query string) *sql.Stmt {
+	if p.direct {
+		return nil
+	}
 	if s, ok := p.stmts.Load(query); ok {
 		return s.(*sql.Stmt)
 	}
@@ -80,6 +84,9 @@ func (p *pool) close() {
 // one would wait for itself: the background preparation waits for the
 // connection instead, and later transactions find the statement.
 func (p *pool) cached(query string) *sql.Stmt {
+	if p.direct {
+		return nil
+	}
 	if s, ok := p.stmts.Load(query); ok {
 		return s.(*sql.Stmt)
 	}

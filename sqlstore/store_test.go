@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"math"
+	"os"
 	"testing"
 	"time"
 
@@ -11,9 +12,26 @@ import (
 	"github.com/civicgrid/civicgrid"
 )
 
+// testURL is a fresh PostgreSQL database when CIVICGRID_TEST_POSTGRES names
+// a server (see internal/testdb, which this package's tests cannot import),
+// or "" for SQLite.
+func testURL(t *testing.T) string {
+	t.Helper()
+	server := os.Getenv("CIVICGRID_TEST_POSTGRES")
+	if server == "" {
+		return ""
+	}
+	u, drop, err := NewScratchDatabase(context.Background(), server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { drop() })
+	return u
+}
+
 func openTest(t *testing.T) *DB {
 	t.Helper()
-	db, err := OpenSQLite(context.Background(), t.TempDir())
+	db, err := Open(context.Background(), testURL(t), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,8 +170,8 @@ func TestApplyAreasAllOrNothing(t *testing.T) {
 
 func TestMigrateIsIdempotentAndDurable(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := OpenSQLite(ctx, dir)
+	dir, u := t.TempDir(), testURL(t)
+	db, err := Open(ctx, u, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +179,7 @@ func TestMigrateIsIdempotentAndDurable(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	db, err = OpenSQLite(ctx, dir)
+	db, err = Open(ctx, u, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,5 +235,22 @@ func TestAPITokens(t *testing.T) {
 	}
 	if err := db.RevokeAPIToken(ctx, id2, civicgrid.SecurityEvent{}); civicgrid.ErrorCode(err) != civicgrid.ENOTFOUND {
 		t.Fatalf("second revoke: %v", err)
+	}
+}
+
+// TestDialectFollowsTheEnvironment guards the two-store suite: with a
+// PostgreSQL server configured the tests must really run on it.
+func TestDialectFollowsTheEnvironment(t *testing.T) {
+	db := openTest(t)
+	want := SQLite
+	if os.Getenv("CIVICGRID_TEST_POSTGRES") != "" {
+		want = Postgres
+	}
+	if db.Dialect() != want {
+		t.Fatalf("tests run on %s, want %s", db.Dialect(), want)
+	}
+	var one int
+	if err := db.SQL().QueryRow(`SELECT 1`).Scan(&one); err != nil || one != 1 {
+		t.Fatalf("store does not answer: %v", err)
 	}
 }

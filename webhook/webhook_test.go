@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/civicgrid/civicgrid"
-	"github.com/civicgrid/civicgrid/sqlstore"
+	"github.com/civicgrid/civicgrid/internal/testdb"
 	"github.com/civicgrid/civicgrid/webhook"
 )
 
@@ -70,11 +70,7 @@ func TestLoadKey(t *testing.T) {
 // and the attempt is recorded as failed.
 func TestPrivateAddressRefused(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlstore.OpenSQLite(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testdb.Open(t, t.TempDir())
 	hit := false
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hit = true }))
 	t.Cleanup(srv.Close)

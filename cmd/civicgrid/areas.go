@@ -11,7 +11,6 @@ import (
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/areaio"
 	"github.com/civicgrid/civicgrid/democity"
-	"github.com/civicgrid/civicgrid/sqlstore"
 )
 
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -32,7 +31,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("migrate: unknown action %q (want up or status)", action)
 	}
 	// Opening the store applies pending migrations.
-	db, err := sqlstore.OpenSQLite(ctx, *data)
+	db, err := data.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -72,7 +71,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer closeIn()
-	db, err := sqlstore.OpenSQLite(ctx, *data)
+	db, err := data.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -113,7 +112,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	} else if len(pos) > 0 {
 		return fmt.Errorf("export areas: unexpected argument %q", pos[0])
 	}
-	db, err := sqlstore.OpenSQLite(ctx, *data)
+	db, err := data.open(ctx)
 	if err != nil {
 		return err
 	}

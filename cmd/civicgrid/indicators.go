@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-
-	"github.com/civicgrid/civicgrid/sqlstore"
 )
 
 // cmdIndicators recomputes the indicator counters from the event log:
@@ -21,7 +19,7 @@ func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	db, err := sqlstore.OpenSQLite(ctx, *data)
+	db, err := data.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/sqlstore"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -107,12 +108,29 @@ func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 }
 
 // dataFlag adds --data with its default from CIVICGRID_DATA.
-func dataFlag(fs *flag.FlagSet) *string {
+// storeFlags name the store: the embedded SQLite store in a data directory
+// (which also keeps photos and keys), or a PostgreSQL database.
+type storeFlags struct {
+	data, db *string
+}
+
+func dataFlag(fs *flag.FlagSet) *storeFlags {
 	def := os.Getenv("CIVICGRID_DATA")
 	if def == "" {
 		def = "./civicgrid-data"
 	}
-	return fs.String("data", def, "data directory of the embedded store (env CIVICGRID_DATA)")
+	return &storeFlags{
+		data: fs.String("data", def, "data directory: the embedded store, photos and keys (env CIVICGRID_DATA)"),
+		db:   fs.String("db", os.Getenv("CIVICGRID_DB"), "a postgres://user@host/db URL to keep the data in PostgreSQL instead of the embedded store (env CIVICGRID_DB)"),
+	}
+}
+
+// dir is the data directory.
+func (f *storeFlags) dir() string { return *f.data }
+
+// open opens the store and applies pending migrations.
+func (f *storeFlags) open(ctx context.Context) (*sqlstore.DB, error) {
+	return sqlstore.Open(ctx, *f.db, *f.data)
 }
 
 // describe formats an error with its itemised problems for a terminal.

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -19,8 +18,23 @@ import (
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/areaio"
+	"github.com/civicgrid/civicgrid/internal/testdb"
 	"github.com/civicgrid/civicgrid/sqlstore"
 )
+
+// useTestStore points the commands this test runs at a database of its
+// own when the suite runs on PostgreSQL (CIVICGRID_TEST_POSTGRES); on SQLite
+// each test's data directory is its store.
+func useTestStore(t *testing.T) {
+	if u := testdb.URL(t); u != "" {
+		t.Setenv("CIVICGRID_DB", u)
+	}
+}
+
+// openTestStore opens the store the test's commands use.
+func openTestStore(ctx context.Context, data string) (*sqlstore.DB, error) {
+	return sqlstore.Open(ctx, os.Getenv("CIVICGRID_DB"), data)
+}
 
 func runCmd(t *testing.T, args ...string) (string, error) {
 	t.Helper()
@@ -62,6 +76,7 @@ func comparable(areas []civicgrid.Area) []civicgrid.Area {
 // TestImportExportRoundTrip: generate → import → export gives back the same
 // areas, through the real SQLite store.
 func TestImportExportRoundTrip(t *testing.T) {
+	useTestStore(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	city := filepath.Join(dir, "city.geojson")
@@ -134,6 +149,7 @@ func TestImportExportRoundTrip(t *testing.T) {
 }
 
 func TestImportBadFileChangesNothing(t *testing.T) {
+	useTestStore(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	bad := filepath.Join(dir, "bad.geojson")
@@ -155,6 +171,7 @@ func TestImportBadFileChangesNothing(t *testing.T) {
 }
 
 func TestMigrateAndVersion(t *testing.T) {
+	useTestStore(t)
 	data := t.TempDir()
 	out, err := runCmd(t, "migrate", "--data", data)
 	if err != nil || !regexp.MustCompile(`0001 .* applied`).MatchString(out) {
@@ -177,6 +194,7 @@ func TestMigrateAndVersion(t *testing.T) {
 
 // TestDemoServes starts `demo` on a free port and asks it where a point is.
 func TestDemoServes(t *testing.T) {
+	useTestStore(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pr, pw, _ := os.Pipe()
@@ -265,6 +283,7 @@ func TestDemoServes(t *testing.T) {
 }
 
 func TestTokenCommands(t *testing.T) {
+	useTestStore(t)
 	data := t.TempDir()
 	if _, err := runCmd(t, "token", "add", "--data", data, "--name", "x", "--role", "grid_worker", "--area", "4201"); err == nil {
 		t.Fatal("a token with a role that cannot use the admin API was created")
@@ -286,6 +305,7 @@ func TestTokenCommands(t *testing.T) {
 }
 
 func TestOpen311KeyCommands(t *testing.T) {
+	useTestStore(t)
 	data := t.TempDir()
 	if _, err := runCmd(t, "open311", "key", "add", "--data", data); err == nil {
 		t.Fatal("a key without a name was made")
@@ -304,6 +324,7 @@ func TestOpen311KeyCommands(t *testing.T) {
 }
 
 func TestVerifyAndIndicatorsOnAnEmptyStore(t *testing.T) {
+	useTestStore(t)
 	data := t.TempDir()
 	if out, err := runCmd(t, "verify", "--data", data); err != nil || !strings.Contains(out, "0 broken") {
 		t.Fatalf("verify: %q %v", out, err)
@@ -317,9 +338,10 @@ func TestVerifyAndIndicatorsOnAnEmptyStore(t *testing.T) {
 }
 
 func TestVerifyFindsATamperedChain(t *testing.T) {
+	useTestStore(t)
 	data := t.TempDir()
 	ctx := context.Background()
-	db, err := sqlstore.OpenSQLite(ctx, data)
+	db, err := openTestStore(ctx, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,14 +360,13 @@ func TestVerifyFindsATamperedChain(t *testing.T) {
 	if out, err := runCmd(t, "verify", "--data", data); err != nil || !strings.Contains(out, "3 cases, 3 events checked; 0 broken") {
 		t.Fatalf("verify: %q %v", out, err)
 	}
-	raw, err := sql.Open("sqlite", "file:"+filepath.Join(data, "civicgrid.db"))
-	if err != nil {
+	if db, err = openTestStore(ctx, data); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := raw.Exec(`UPDATE case_events SET actor = 'someone else' WHERE case_id = 2`); err != nil {
+	if _, err := db.SQL().Exec(`UPDATE case_events SET actor = 'someone else' WHERE case_id = 2`); err != nil {
 		t.Fatal(err)
 	}
-	raw.Close()
+	db.Close()
 	out, err := runCmd(t, "verify", "--data", data)
 	if err == nil || !strings.Contains(out, "BROKEN case 2") || !strings.Contains(out, "1 broken") {
 		t.Fatalf("verify after tampering: %q %v", out, err)

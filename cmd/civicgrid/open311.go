@@ -6,8 +6,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-
-	"github.com/civicgrid/civicgrid/sqlstore"
 )
 
 const open311Usage = "open311 key add NAME | open311 key revoke ID"
@@ -27,7 +25,7 @@ func cmdOpen311(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("open311 key %s: want one argument (%s)", sub, open311Usage)
 	}
 	arg := strings.TrimSpace(fs.Arg(0))
-	db, err := sqlstore.OpenSQLite(ctx, *data)
+	db, err := data.open(ctx)
 	if err != nil {
 		return err
 	}

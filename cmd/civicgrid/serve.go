@@ -51,7 +51,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		return fmt.Errorf("demo: --production makes no sense for the demo city (its accounts share a published password)")
 	}
 	start := time.Now()
-	db, err := sqlstore.OpenSQLite(ctx, *data)
+	db, err := data.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err != nil {
 		return err
 	}
-	photos, err := photo.NewStore(filepath.Join(*data, "photos"), photo.DefaultLimits)
+	photos, err := photo.NewStore(filepath.Join(data.dir(), "photos"), photo.DefaultLimits)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	// The webhook key derives every hook's signing secret; it stays out of
 	// the database so a copy of the database alone cannot forge deliveries.
-	hookKey, err := webhook.LoadKey(filepath.Join(*data, "webhook.key"))
+	hookKey, err := webhook.LoadKey(filepath.Join(data.dir(), "webhook.key"))
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	url := "http://" + ln.Addr().String() + "/"
 	fmt.Fprintf(stdout, "civicgrid %s serving %d grids from %s at %s (ready in %s)\n",
-		version, locator.Grids(), *data, url, time.Since(start).Round(time.Millisecond))
+		version, locator.Grids(), data.dir(), url, time.Since(start).Round(time.Millisecond))
 	if demo {
 		printDemoAccounts(stdout, url)
 		fmt.Fprintf(stdout, "\nDemo city-admin API token (valid 24 h, scope 420100 武汉市):\n  %s\n", demoToken)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/civicgrid/civicgrid"
-	"github.com/civicgrid/civicgrid/sqlstore"
 )
 
 func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -25,7 +24,7 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	db, err := sqlstore.OpenSQLite(ctx, *data)
+	db, err := data.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/password"
 	"github.com/civicgrid/civicgrid/sms"
-	"github.com/civicgrid/civicgrid/sqlstore"
 )
 
 // cliEvent records an action taken on the command line (by whoever runs the
@@ -47,7 +46,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	db, err := sqlstore.OpenSQLite(ctx, *data)
+	db, err := data.open(ctx)
 	if err != nil {
 		return err
 	}

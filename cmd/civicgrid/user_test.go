@@ -8,7 +8,6 @@ import (
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/password"
-	"github.com/civicgrid/civicgrid/sqlstore"
 )
 
 // withDemoAreas makes a data directory holding a small generated city.
@@ -22,7 +21,7 @@ func withDemoAreas(t *testing.T) (data, district, grid string) {
 	if _, err := runCmd(t, "import", "areas", "--data", data, out); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlstore.OpenSQLite(context.Background(), data)
+	db, err := openTestStore(context.Background(), data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,6 +34,7 @@ func withDemoAreas(t *testing.T) (data, district, grid string) {
 }
 
 func TestUserCommands(t *testing.T) {
+	useTestStore(t)
 	data, district, grid := withDemoAreas(t)
 	// Bad input: nothing is written.
 	for _, args := range [][]string{
@@ -71,7 +71,7 @@ func TestUserCommands(t *testing.T) {
 		t.Error("unlocking an unknown phone succeeded")
 	}
 
-	db, err := sqlstore.OpenSQLite(context.Background(), data)
+	db, err := openTestStore(context.Background(), data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,9 +105,10 @@ func TestUserCommands(t *testing.T) {
 }
 
 func TestDemoAccountsSeedOnce(t *testing.T) {
+	useTestStore(t)
 	data, _, _ := withDemoAreas(t)
 	ctx := context.Background()
-	db, err := sqlstore.OpenSQLite(ctx, data)
+	db, err := openTestStore(ctx, data)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/civicgrid/civicgrid"
-	"github.com/civicgrid/civicgrid/sqlstore"
 )
 
 // cmdVerify checks every case's hash-chained history and reports the cases
@@ -17,7 +16,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	db, err := sqlstore.OpenSQLite(ctx, *data)
+	db, err := data.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,48 @@
+// Package testdb gives each test the store it runs on: the embedded SQLite
+// store in a directory, or, when CIVICGRID_TEST_POSTGRES holds the URL of
+// a PostgreSQL server, a database of its own on that server, dropped after
+// the test. `make test` runs the suite both ways.
+package testdb
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/civicgrid/civicgrid/sqlstore"
+)
+
+// EnvPostgres names the variable holding the PostgreSQL server URL.
+const EnvPostgres = "CIVICGRID_TEST_POSTGRES"
+
+// URL returns a fresh PostgreSQL database URL for the test, or "" when the
+// tests run on SQLite.
+func URL(t testing.TB) string {
+	t.Helper()
+	server := os.Getenv(EnvPostgres)
+	if server == "" {
+		return ""
+	}
+	u, drop, err := sqlstore.NewScratchDatabase(context.Background(), server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := drop(); err != nil {
+			t.Errorf("drop test database: %v", err)
+		}
+	})
+	return u
+}
+
+// Open opens the test's store: on PostgreSQL when configured, else SQLite
+// in dir. It is closed after the test.
+func Open(t testing.TB, dir string) *sqlstore.DB {
+	t.Helper()
+	db, err := sqlstore.Open(context.Background(), URL(t), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() }) // runs before the drop: cleanups go last-in first-out
+	return db
+}
