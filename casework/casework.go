@@ -131,6 +131,10 @@ func (s *Service) OnEvent(fn func(civicgrid.Case, civicgrid.CaseEvent)) {
 	s.listeners = append(s.listeners, fn)
 }
 
+// Relay hands a change stored by another instance to this one's listeners
+// (live queues, webhooks, the deadline scheduler).
+func (s *Service) Relay(c civicgrid.Case, ev civicgrid.CaseEvent) { s.publish(c, ev) }
+
 func (s *Service) publish(c civicgrid.Case, ev civicgrid.CaseEvent) {
 	s.mu.Lock()
 	ls := slices.Clone(s.listeners)

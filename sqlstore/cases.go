@@ -232,6 +232,10 @@ func (db *DB) insertCaseEvent(ctx context.Context, tx *Tx, ev civicgrid.CaseEven
 		data, attachments, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 		ev.CaseID, ev.Seq, ev.At.UnixMilli(), nullID(ev.ActorID), ev.Actor, string(ev.Action), string(ev.From), string(ev.To),
 		ev.Note, data, strings.Join(ev.Attachments, ","), ev.PrevHash, ev.Hash).Scan(&ev.ID)
+	if err == nil && db.dialect == Postgres {
+		// Delivered to the other instances' listeners when this commits.
+		_, err = tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, caseEventsChannel, fmt.Sprintf("%s:%d:%d", db.instance, ev.CaseID, ev.ID))
+	}
 	return ev, err
 }
 
@@ -252,6 +256,9 @@ func (db *DB) UpdateCases(ctx context.Context, cs []civicgrid.Case, evs []civicg
 	}
 	out := slices.Clone(cs)
 	err := db.inTx(ctx, func(tx *Tx) error {
+		if err := db.lockCaseLog(ctx, tx); err != nil {
+			return err
+		}
 		for i := range out {
 			if err := db.updateCaseTx(ctx, tx, &out[i], evs[i]); err != nil {
 				return err
@@ -292,6 +299,9 @@ func (db *DB) updateCaseTx(ctx context.Context, tx *Tx, c *civicgrid.Case, ev ci
 func (db *DB) AddSupporter(ctx context.Context, c civicgrid.Case, userID int64, ev civicgrid.CaseEvent) (civicgrid.Case, bool, error) {
 	added := false
 	err := db.inTx(ctx, func(tx *Tx) error {
+		if err := db.lockCaseLog(ctx, tx); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO case_supporters (case_id, user_id, at) VALUES ($1, $2, $3)
 			ON CONFLICT (case_id, user_id) DO NOTHING`, c.ID, userID, ev.At.UnixMilli())
 		if err != nil {

@@ -41,6 +41,8 @@ type DB struct {
 	intake  intakeBatcher // group commit of new cases
 	rd, wr  *pool         // the pools with their prepared statements
 	url     string        // PostgreSQL: the connection URL (for LISTEN)
+	// instance tells this process's notifications from other instances'.
+	instance string
 }
 
 // OpenSQLite opens (creating if needed) the store in dataDir and applies

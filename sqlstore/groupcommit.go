@@ -120,6 +120,9 @@ func (db *DB) commitBatch(batch []*pendingCreate) {
 	ctx := context.Background() // the batch outlives any one caller's context
 	rollups := &rollupBatch{}
 	err := db.inTx(ctx, func(tx *Tx) error {
+		if err := db.lockCaseLog(ctx, tx); err != nil {
+			return err
+		}
 		for i, p := range batch {
 			if p.ctx.Err() != nil {
 				results[i] = createResult{err: p.ctx.Err()}

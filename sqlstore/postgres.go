@@ -2,13 +2,19 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/civicgrid/civicgrid"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 )
 
@@ -50,7 +56,7 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 	}
 	// pgx keeps prepared statements per connection itself: no second cache.
 	db := &DB{dialect: Postgres, write: conn, read: conn, now: time.Now,
-		rd: &pool{db: conn, direct: true}, wr: &pool{db: conn, direct: true}, url: url}
+		rd: &pool{db: conn, direct: true}, wr: &pool{db: conn, direct: true}, url: url, instance: newInstanceID()}
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -58,11 +64,93 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 	return db, nil
 }
 
-// isUniqueViolation reports a unique constraint failure on either engine.
-func isUniqueViolation(err error) bool {
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		return pg.Code == "23505"
+// caseEventsChannel is the PostgreSQL notification channel of case events.
+const caseEventsChannel = "civicgrid_case_events"
+
+// caseLogLock is the advisory lock that orders writes to the case log.
+const caseLogLock = 727275
+
+// lockCaseLog serialises transactions that write case events on
+// PostgreSQL, from before their first read until their commit. Event ids
+// then commit in increasing order, which the webhook cursors rely on (with
+// concurrent writers a smaller id could commit after a larger one had been
+// read, and be skipped), and an idempotency key is checked and stored
+// without a race between instances. SQLite has one writer already. Intake
+// still commits many reports per transaction (group commit).
+func (db *DB) lockCaseLog(ctx context.Context, tx *Tx) error {
+	if db.dialect != Postgres {
+		return nil
 	}
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, caseLogLock)
+	return err
+}
+
+// ListenCaseEvents calls fn for every case event committed by another
+// instance on the same PostgreSQL database, until ctx ends; it reconnects
+// after a lost connection (events in the gap are not replayed: live
+// clients reload on reconnecting). On SQLite there are no other instances
+// and it returns at once.
+func (db *DB) ListenCaseEvents(ctx context.Context, fn func(caseID, eventID int64)) error {
+	if db.dialect != Postgres {
+		return nil
+	}
+	backoff := time.Second
+	for ctx.Err() == nil {
+		err := db.listenOnce(ctx, fn)
+		if ctx.Err() != nil {
+			return nil
+		}
+		slog.Warn("case event listener lost its connection; reconnecting", "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+	return nil
+}
+
+func (db *DB) listenOnce(ctx context.Context, fn func(caseID, eventID int64)) error {
+	conn, err := pgx.Connect(ctx, db.url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, `LISTEN `+caseEventsChannel); err != nil {
+		return err
+	}
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		var from string
+		var caseID, eventID int64
+		parts := strings.Split(n.Payload, ":")
+		if len(parts) != 3 {
+			continue
+		}
+		from = parts[0]
+		caseID, _ = strconv.ParseInt(parts[1], 10, 64)
+		eventID, _ = strconv.ParseInt(parts[2], 10, 64)
+		if from == db.instance || caseID == 0 {
+			continue
+		}
+		fn(caseID, eventID)
+	}
+}
+
+// CaseEventByID returns one event.
+func (db *DB) CaseEventByID(ctx context.Context, id int64) (civicgrid.CaseEvent, error) {
+	ev, err := scanCaseEvent(db.rd.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM case_events WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return ev, civicgrid.Errorf(civicgrid.ENOTFOUND, "no case event %d", id)
+	}
+	return ev, err
+}
+
+func newInstanceID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }

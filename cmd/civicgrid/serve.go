@@ -122,6 +122,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	go refreshLoop(ctx, locator)
 	go purgeLoop(ctx, db, auth.retention)
 	go cases.RunScheduler(ctx)
+	go db.ListenCaseEvents(ctx, func(caseID, eventID int64) { relayCaseEvent(ctx, db, cases, caseID, eventID) })
 	go hooks.Run(ctx)
 	return srv.Serve(ctx, ln)
 }
@@ -184,4 +185,20 @@ func envOr(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// relayCaseEvent passes a change another instance stored (PostgreSQL) to
+// this instance's live queues, webhooks and scheduler.
+func relayCaseEvent(ctx context.Context, db *sqlstore.DB, cases *casework.Service, caseID, eventID int64) {
+	c, err := db.CaseByID(ctx, caseID)
+	if err != nil {
+		slog.Warn("relay case event", "case", caseID, "err", err)
+		return
+	}
+	ev, err := db.CaseEventByID(ctx, eventID)
+	if err != nil {
+		slog.Warn("relay case event", "event", eventID, "err", err)
+		return
+	}
+	cases.Relay(c, ev)
 }
