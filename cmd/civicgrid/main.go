@@ -25,7 +25,7 @@ Usage:
   civicgrid <command> [flags]
 
 Commands:
-  serve      serve the API and web UI from a data directory
+  serve      serve the API and web UI from a data directory (or --db postgres://…)
   demo       seed a demo city (Wuhan, 400 grids) if the store is empty, then serve it
   migrate    apply pending schema migrations (migrate status: list them)
   import     import areas: civicgrid import areas FILE.geojson
@@ -35,6 +35,7 @@ Commands:
   user       staff accounts: user add | grant | reset | unlock | link-oidc (see 'civicgrid user')
   open311    Open311 api_keys: open311 key add NAME | open311 key revoke ID
   indicators check | rebuild: recompute indicator counters from the event log
+  copy       copy a deployment into an empty store: copy --from DIR --to postgres://…, verified
   verify     check the hash chain of every case's history; non-zero exit if one was tampered with
   version    print the version
 
@@ -84,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdIndicators(ctx, rest, stdout, stderr)
 	case "verify":
 		return cmdVerify(ctx, rest, stdout, stderr)
+	case "copy":
+		return cmdCopy(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "civicgrid", version)
 		return nil
