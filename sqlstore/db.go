@@ -236,3 +236,7 @@ func (db *DB) inTx(ctx context.Context, fn func(*Tx) error) error {
 // tests that must change rows behind its back (simulated tampering) and for
 // one-off maintenance.
 func (db *DB) SQL() *sql.DB { return db.write }
+
+// URL is the PostgreSQL connection URL ("" for the embedded store, which
+// is named by its data directory).
+func (db *DB) URL() string { return db.url }
