@@ -23,6 +23,7 @@ import (
 // instance is one civicgrid process of several sharing a database.
 type instance struct {
 	db    *sqlstore.DB
+	loc   *locate.Service
 	cases *casework.Service
 	srv   *httptest.Server
 }
@@ -63,7 +64,7 @@ func TestThreeInstances(t *testing.T) {
 		auth := server.AuthConfig{Password: mxPasswordParams, SessionTTL: 1000 * time.Hour, SessionIdle: 1000 * time.Hour}
 		srv := httptest.NewServer(server.New(server.Config{Auth: auth, Cases: svc, Now: clock.Now}, db, loc).Handler())
 		t.Cleanup(srv.Close)
-		in := &instance{db: db, cases: svc, srv: srv}
+		in := &instance{db: db, loc: loc, cases: svc, srv: srv}
 		go db.ListenCaseEvents(ctx, func(caseID, eventID int64) {
 			c, err1 := db.CaseByID(ctx, caseID)
 			ev, err2 := db.CaseEventByID(ctx, eventID)
@@ -195,5 +196,21 @@ func TestThreeInstances(t *testing.T) {
 	}
 	if diffs, err := inst[2].db.RebuildRollups(ctx, false); err != nil || len(diffs) != 0 {
 		t.Errorf("rollups differ from the log: %v %v", diffs, err)
+	}
+
+	// An area import through one instance reaches the others' grid index
+	// at their next poll of the area generation.
+	g := e.chain.gridArea
+	g.Name += "（重划）"
+	if _, err := areaio.ImportAreas(ctx, inst[0].db, []civicgrid.Area{g}, areaio.DefaultOptions()); err != nil {
+		t.Fatal(err)
+	}
+	for i, in := range inst[1:] {
+		if changed, err := in.loc.Refresh(ctx); err != nil || !changed {
+			t.Errorf("instance %d did not see the import: %v %v", i+1, changed, err)
+		}
+		if changed, _ := in.loc.Refresh(ctx); changed {
+			t.Errorf("instance %d rebuilt its index twice for one import", i+1)
+		}
 	}
 }
