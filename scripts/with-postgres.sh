@@ -26,15 +26,28 @@ if [ "$(id -u)" -eq 0 ]; then
 	chown postgres: "$dir"
 	as=(runuser -u postgres --)
 fi
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-"${as[@]}" "$PGBIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
-"${as[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o "-h 127.0.0.1 -p $port -k $dir -c fsync=on -c max_connections=300 -c shared_buffers=256MB" start >/dev/null
-
 cleanup() {
 	"${as[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 	rm -rf "$dir"
 }
 trap cleanup EXIT
+
+"${as[@]}" "$PGBIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+# A random high port; another one if it is taken.
+started=""
+for _ in 1 2 3 4 5 6 7 8; do
+	port=$((20000 + RANDOM % 40000))
+	if "${as[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
+		-o "-h 127.0.0.1 -p $port -k $dir -c fsync=on -c max_connections=300 -c shared_buffers=256MB" start >/dev/null 2>&1; then
+		started=1
+		break
+	fi
+done
+if [ -z "$started" ]; then
+	echo "with-postgres: PostgreSQL did not start:" >&2
+	cat "$dir/log" >&2
+	exit 1
+fi
 
 export CIVICGRID_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 echo "PostgreSQL 15 on 127.0.0.1:$port (throw-away cluster)" >&2
