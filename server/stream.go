@@ -13,9 +13,8 @@ import (
 // Live queues: GET /api/v1/cases/stream sends server-sent events for every
 // change to a case the caller may read, in the area asked for, so a grid
 // worker's list updates without reloading. Events are the case as the
-// caller sees it (masked) with the action that changed it. This instance's
-// changes only; across instances it needs a shared channel (the
-// PostgreSQL issue).
+// caller sees it (masked) with the action that changed it. Changes stored
+// by other instances arrive through casework's Relay (PostgreSQL NOTIFY).
 
 // hub fans case changes out to the open streams.
 type hub struct {
