@@ -122,12 +122,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		// asset gives the URL of a static file with its content hash, so the
 		// file can be cached for a year and still change with each release.
-		"asset": func(name string) string {
-			if h, ok := ui.hashes[name]; ok {
-				return "/static/" + name + "?v=" + h
-			}
-			return "/static/" + name
-		},
+		"asset": ui.assetURL,
 		// when shows a time in Beijing time, to the minute.
 		"when": func(t time.Time) string {
 			if t.IsZero() {
@@ -150,6 +145,15 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		pages[name] = t
 	}
 	return pages, nil
+}
+
+// assetURL gives the URL of a static file with its content hash, so the
+// file can be cached for a year and still change with each release.
+func (ui *UI) assetURL(name string) string {
+	if h, ok := ui.hashes[name]; ok {
+		return "/static/" + name + "?v=" + h
+	}
+	return "/static/" + name
 }
 
 // page is what every template gets. The catalogue's T method gives the
@@ -225,6 +229,8 @@ type jsConfig struct {
 	Messages        map[string]string `json:"messages"`
 	// CSRF is the session's token for the script's API writes.
 	CSRF string `json:"csrf,omitempty"`
+	// Assets are files a script loads later (Leaflet on the report page).
+	Assets map[string]string `json:"assets,omitempty"`
 }
 
 type areaLink struct {

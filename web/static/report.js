@@ -77,9 +77,13 @@
     }
   });
 
-  // Place: the map, GPS, a tap, or the map's centre (keyboard).
+  // Place: the map, GPS, a tap, or the map's centre (keyboard). The map
+  // (Leaflet, the largest download of the page) is fetched after the form
+  // is usable: GPS, the categories and the photo do not wait for it.
   var map = null, marker = null, gridLayer = null, nearLayer = null, loadedBox = null;
-  if (window.L) {
+  var pinCenter = document.getElementById('pin-center');
+  pinCenter.hidden = true;
+  function initMap() {
     var el = document.getElementById('report-map');
     var c = cfg.center || [114.30, 30.58];
     map = L.map(el, { zoomControl: true, keyboard: true }).setView([c[1], c[0]], cfg.zoom || 13);
@@ -87,6 +91,28 @@
     nearLayer = L.layerGroup().addTo(map);
     map.on('click', function (e) { setPin(e.latlng.lat, e.latlng.lng, 'tap'); });
     map.on('moveend', loadNearbyGrids);
+    pinCenter.hidden = false;
+    if (draft.grid) {
+      placeMarker();
+      map.setView([draft.lat, draft.lng], 17);
+      drawGrid(draft.grid);
+    }
+    el.setAttribute('data-state', 'ready');
+  }
+  function loadMap() {
+    var a = cfg.assets || {};
+    if (!a.leafletJS) return;
+    var css = document.createElement('link');
+    css.rel = 'stylesheet'; css.href = a.leafletCSS;
+    document.head.appendChild(css);
+    var js = document.createElement('script');
+    js.src = a.leafletJS;
+    js.onload = function () { if (window.L) initMap(); };
+    document.head.appendChild(js);
+  }
+  function placeMarker() {
+    if (!marker) marker = L.circleMarker([draft.lat, draft.lng], { radius: 10, color: '#b3261e', weight: 3, fillColor: '#f5a524', fillOpacity: 0.9 }).addTo(map);
+    else marker.setLatLng([draft.lat, draft.lng]);
   }
   // Grids around the view, once close enough to tell them apart.
   function loadNearbyGrids() {
@@ -108,8 +134,7 @@
     draft.grid = '';
     save();
     if (map) {
-      if (!marker) marker = L.circleMarker([lat, lng], { radius: 10, color: '#b3261e', weight: 3, fillColor: '#f5a524', fillOpacity: 0.9 }).addTo(map);
-      else marker.setLatLng([lat, lng]);
+      placeMarker();
       if (how === 'gps') map.setView([lat, lng], 17);
     }
     placeStatus.textContent = t('report.locating_grid');
@@ -148,12 +173,7 @@
       setPin(pos.coords.latitude, pos.coords.longitude, 'gps');
     }, function () { placeStatus.textContent = t('report.gps_failed'); }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   });
-  var pinCenter = document.getElementById('pin-center');
-  if (map) {
-    pinCenter.addEventListener('click', function () { var c = map.getCenter(); setPin(c.lat, c.lng, 'center'); });
-  } else {
-    pinCenter.hidden = true;
-  }
+  pinCenter.addEventListener('click', function () { if (map) { var c = map.getCenter(); setPin(c.lat, c.lng, 'center'); } });
 
   // Category.
   form.addEventListener('change', function (e) {
@@ -313,16 +333,10 @@
   }
   if (draft.description) document.getElementById('report-description').value = draft.description;
   if (draft.address) document.getElementById('report-address').value = draft.address;
-  if (draft.grid) {
-    showPlace();
-    if (map) {
-      marker = L.circleMarker([draft.lat, draft.lng], { radius: 10, color: '#b3261e', weight: 3, fillColor: '#f5a524', fillOpacity: 0.9 }).addTo(map);
-      map.setView([draft.lat, draft.lng], 17);
-      drawGrid(draft.grid);
-    }
-  }
+  if (draft.grid) showPlace();
   if (draft.body) submitBtn.textContent = t('report.retry');
   renderPhotos();
   go(1, false);
   form.setAttribute('data-state', 'ready');
+  loadMap();
 })();
