@@ -252,10 +252,17 @@ func (p *page) events(evs []civicgrid.CaseEvent) []eventItem {
 			if !ok {
 				continue // internal markers (indicator flags)
 			}
-			if k == "reason" {
+			switch k {
+			case "reason":
 				if r, ok := p.catalogue["reason."+v]; ok {
 					v = r
 				}
+			case "resolve_by":
+				if t, err := time.Parse(time.RFC3339, v); err == nil {
+					v = t.In(civicgrid.Beijing).Format("2006-01-02 15:04")
+				}
+			case "extend_by":
+				v = p.humanLimit(v)
 			}
 			it.Details = append(it.Details, label+": "+v)
 		}

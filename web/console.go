@@ -474,6 +474,8 @@ func (ui *UI) gridMap(r *http.Request, p *page, actor civicgrid.Actor, dv *dashV
 	rate := dv.Metric != "received"
 	if rate {
 		hi = 1
+	} else {
+		hi = math.Max(5, math.Ceil(hi/5)*5) // whole numbers in the legend
 	}
 	var shapes []orb.Geometry
 	for _, g := range grids {

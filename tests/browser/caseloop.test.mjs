@@ -180,24 +180,26 @@ test('a resident reports with a photo; a lost answer is retried without a second
     await page.screenshot({ path: path.join(artifacts, 'report-step3-360.png'), fullPage: true });
 
     // The first submission reaches the server, but its answer is lost.
-    let first = true;
+    const attempts = [];
     await page.route('**/api/v1/cases', async (route) => {
-      if (route.request().method() !== 'POST' || !first) return route.continue();
-      first = false;
+      if (route.request().method() !== 'POST') return route.continue();
       const res = await route.fetch();
-      assert.equal(res.status(), 201, 'the first attempt did not create the case');
-      await route.abort('connectionreset');
+      attempts.push({ status: res.status(), key: route.request().headers()['idempotency-key'], body: await res.json() });
+      if (attempts.length === 1) return route.abort('connectionreset');
+      return route.fulfill({ response: res });
     });
     await page.getByRole('button', { name: '提交上报' }).click();
     await page.locator('#report-alert', { hasText: '网络中断' }).waitFor();
+    assert.equal(attempts[0].status, 201, 'the first attempt did not create the case');
     // The retry sends the same Idempotency-Key: the first case comes back.
-    const retried = page.waitForResponse((r) => r.url().endsWith('/api/v1/cases') && r.request().method() === 'POST');
     await page.getByRole('button', { name: '重新提交' }).click();
-    const again = await retried;
-    assert.equal(again.status(), 200, 'the retry was not answered with the existing case');
-    assert.equal((await again.json()).existing, true);
     await page.waitForURL(/\/cases\/\d+\?receipt=1$/);
     state.caseId = Number(new URL(page.url()).pathname.split('/').pop());
+    assert.equal(attempts.length, 2);
+    assert.equal(attempts[1].status, 200, 'the retry was not answered with the existing case');
+    assert.equal(attempts[1].body.existing, true);
+    assert.equal(attempts[1].key, attempts[0].key, 'the retry used another Idempotency-Key');
+    assert.equal(attempts[1].body.case.id, state.caseId);
 
     // The receipt: the case number and the deadline.
     const receipt = page.locator('[data-testid="receipt"]');

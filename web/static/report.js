@@ -102,12 +102,16 @@
   function loadMap() {
     var a = cfg.assets || {};
     if (!a.leafletJS) return;
+    // Both the styles and the script must be in before the map is drawn.
+    var waiting = 2;
+    var done = function () { if (--waiting === 0 && window.L) initMap(); };
     var css = document.createElement('link');
     css.rel = 'stylesheet'; css.href = a.leafletCSS;
+    css.onload = done;
     document.head.appendChild(css);
     var js = document.createElement('script');
     js.src = a.leafletJS;
-    js.onload = function () { if (window.L) initMap(); };
+    js.onload = done;
     document.head.appendChild(js);
   }
   function placeMarker() {
