@@ -47,8 +47,14 @@
       }).catch(function () {}).then(function () { busy = false; });
     };
     var es = new EventSource('/api/v1/cases/stream');
-    es.addEventListener('open', function () { live.textContent = t('queue.live'); list.setAttribute('data-live', 'open'); });
+    var lost = false;
+    es.addEventListener('open', function () {
+      live.textContent = t('queue.live');
+      list.setAttribute('data-live', 'open');
+      // Changes made while the stream was down were missed: reload once.
+      if (lost) { lost = false; refresh(); }
+    });
     es.addEventListener('case', function () { clearTimeout(timer); timer = setTimeout(refresh, 250); });
-    es.addEventListener('error', function () { live.textContent = t('queue.reconnecting'); });
+    es.addEventListener('error', function () { lost = true; live.textContent = t('queue.reconnecting'); });
   }
 })();
