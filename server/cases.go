@@ -33,6 +33,7 @@ func (s *Server) caseRoutes(public func(string, string, http.HandlerFunc), guard
 		public("GET", "/photos/{ref}", s.handlePhoto)
 	}
 	guarded("GET", "/api/v1/cases", civicgrid.ActionReadCase, s.handleListCases)
+	guarded("GET", "/api/v1/cases.csv", civicgrid.ActionReadCase, s.handleCasesCSV)
 	guarded("GET", "/api/v1/cases/nearby", civicgrid.ActionReportCase, s.handleNearby)
 	guarded("GET", "/api/v1/cases/stream", civicgrid.ActionReadCase, s.handleCaseStream)
 	guarded("GET", "/api/v1/cases/{id}", civicgrid.ActionReadCase, s.handleCase)

@@ -34,6 +34,7 @@ func init() {
 		"PUT /api/v1/categories/{code}":              "N- N- N- N- N- N- N- N- N- N- Y- N-",
 		"POST /api/v1/cases":                         "YY YY YY YY YY YY YY YY YY YY YY YY",
 		"GET /api/v1/cases":                          "NN NN NN YN NN YN YN YN NN YN YY YN",
+		"GET /api/v1/cases.csv":                      "NN NN NN YN NN YN YN YN NN YN YY YN",
 		"GET /api/v1/cases/nearby":                   "YY YY YY YY YY YY YY YY YY YY YY YY",
 		"GET /api/v1/cases/stream":                   "NN NN NN YN NN YN YN YN NN YN YY YN",
 		"GET /api/v1/cases/{id}":                     "NN NN NN YN NN YN YN YN NN YN YY YN",
@@ -104,6 +105,9 @@ func init() {
 		},
 		"GET /api/v1/cases": func(e *mxEnv, a mxActor, away bool) mxRequest {
 			return mxRequest{method: "GET", path: "/api/v1/cases?within=" + e.chain(away).grid}
+		},
+		"GET /api/v1/cases.csv": func(e *mxEnv, a mxActor, away bool) mxRequest {
+			return mxRequest{method: "GET", path: "/api/v1/cases.csv?within=" + e.chain(away).grid}
 		},
 		"GET /api/v1/cases/nearby": func(e *mxEnv, a mxActor, away bool) mxRequest {
 			lat, lng := e.chain(away).point()

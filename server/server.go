@@ -103,9 +103,10 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 
 // Handler returns the server's handler with its middleware.
 func (s *Server) Handler() http.Handler {
-	// Cross-origin browser writes are refused outright (Sec-Fetch-Site and
+	// Text answers are gzipped for clients that accept it. Cross-origin
+	// browser writes are refused outright (Sec-Fetch-Site and
 	// Origin); cookie-authenticated writes must also echo the CSRF token.
-	return recoverPanics(securityHeaders(s.crossOrigin(s.identify(s.mux))))
+	return recoverPanics(securityHeaders(gzipResponses(s.crossOrigin(s.identify(s.mux)))))
 }
 
 // Serve answers on ln until ctx ends, then drains requests for up to 10 s.

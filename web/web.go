@@ -57,6 +57,10 @@ type Config struct {
 	// that fits is shown whole once loaded. Zero values mean China at zoom 4.
 	Center [2]float64
 	Zoom   int
+	// Cases runs the case loop (casework.Service); nil serves no case
+	// pages. People lists the grid workers a case may be dispatched to.
+	Cases  Cases
+	People People
 }
 
 // UI serves the web pages. Create it with New and add its routes to a mux
@@ -111,25 +115,29 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /grids/{code}", ui.handleArea)
 	mux.HandleFunc("GET /find", ui.handleFind)
 	mux.HandleFunc("GET /login", ui.handleLogin)
+	ui.registerCases(mux)
 }
 
 func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		// asset gives the URL of a static file with its content hash, so the
 		// file can be cached for a year and still change with each release.
-		"asset": func(name string) string {
-			if h, ok := ui.hashes[name]; ok {
-				return "/static/" + name + "?v=" + h
+		"asset": ui.assetURL,
+		// when shows a time in Beijing time, to the minute.
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
 			}
-			return "/static/" + name
+			return t.In(civicgrid.Beijing).Format("2006-01-02 15:04")
 		},
+		"iso": func(t time.Time) string { return t.Format(time.RFC3339) },
 	}
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/partials.html")
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/partials.html", "templates/casekit.html")
 	if err != nil {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "my", "queue", "case", "console", "dashboard"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -137,6 +145,15 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		pages[name] = t
 	}
 	return pages, nil
+}
+
+// assetURL gives the URL of a static file with its content hash, so the
+// file can be cached for a year and still change with each release.
+func (ui *UI) assetURL(name string) string {
+	if h, ok := ui.hashes[name]; ok {
+		return "/static/" + name + "?v=" + h
+	}
+	return "/static/" + name
 }
 
 // page is what every template gets. The catalogue's T method gives the
@@ -161,6 +178,27 @@ type page struct {
 	Here    string
 	// the login page
 	Login *loginView
+	// Elder is the elderly mode (长者模式): larger text and targets, higher
+	// contrast; ElderURL switches it. NeedsMap loads Leaflet's styles.
+	Elder    bool
+	ElderURL string
+	NeedsMap bool
+	Nav      []navLink
+	// case pages
+	Flash, FlashError, FlashDetail string
+	Report                         *reportView
+	Cases                          []caseItem
+	Case                           *caseItem
+	Console                        *consoleView
+	Dash                           *dashView
+	Receipt                        bool     // the case page right after reporting
+	MyGrids                        []string // a grid worker's grids
+}
+
+// navLink is an entry of the page menu.
+type navLink struct {
+	URL, Label string
+	Current    bool
 }
 
 // accountView is the logged-in person as the header shows them.
@@ -189,6 +227,10 @@ type jsConfig struct {
 	Center          *[2]float64       `json:"center,omitempty"` // lng, lat
 	Zoom            int               `json:"zoom,omitempty"`
 	Messages        map[string]string `json:"messages"`
+	// CSRF is the session's token for the script's API writes.
+	CSRF string `json:"csrf,omitempty"`
+	// Assets are files a script loads later (Leaflet on the report page).
+	Assets map[string]string `json:"assets,omitempty"`
 }
 
 type areaLink struct {
@@ -226,9 +268,16 @@ func (ui *UI) newPage(w http.ResponseWriter, r *http.Request) *page {
 			}
 		}
 	}
+	p.Elder = pickElder(w, r)
+	eq := r.URL.Query()
+	eq.Del("lang")
+	eq.Set("elder", map[bool]string{true: "0", false: "1"}[p.Elder])
+	p.ElderURL = r.URL.Path + "?" + eq.Encode()
+	p.Nav = ui.nav(r, p)
 	labels := map[string]string{"zh-CN": "中文", "en": "English"}
 	for _, l := range languages {
 		q := r.URL.Query()
+		q.Del("elder")
 		q.Set("lang", l)
 		p.LangNav = append(p.LangNav, langLink{Lang: l, Label: labels[l], URL: r.URL.Path + "?" + q.Encode(), Current: l == lang})
 	}
@@ -249,6 +298,21 @@ func (ui *UI) render(w http.ResponseWriter, status int, name string, p *page) {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("Vary", "Cookie, Accept-Language")
 	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// renderPartial writes one template of a page alone (a list the page's
+// script swaps in).
+func (ui *UI) renderPartial(w http.ResponseWriter, name, block string, p *page) {
+	var buf bytes.Buffer
+	if err := ui.pages[name].ExecuteTemplate(&buf, block, p); err != nil {
+		slog.Error("render partial", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
 	w.Write(buf.Bytes())
 }
 
@@ -285,6 +349,7 @@ func (ui *UI) handleMap(w http.ResponseWriter, r *http.Request) {
 			msgs[k] = v
 		}
 	}
+	p.NeedsMap = ui.hasMap
 	p.Config = &jsConfig{Lang: p.Lang, TileURL: ui.cfg.TileURL, TileAttribution: ui.cfg.TileAttribution, Zoom: ui.cfg.Zoom, Messages: msgs}
 	if ui.cfg.Center != [2]float64{} {
 		c := ui.cfg.Center

@@ -74,10 +74,6 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err != nil {
 		return err
 	}
-	ui, err := web.New(web.Config{TileURL: *tileURL, TileAttribution: *tileAttribution, Center: [2]float64{114.30, 30.58}, Zoom: 13}, db)
-	if err != nil {
-		return err
-	}
 	calendar, err := workcal.Default()
 	if err != nil {
 		return err
@@ -89,6 +85,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	cases := casework.New(casework.Config{ReopenWindow: *reopenWindow, Photos: photos}, db, db, locator, calendar, nil)
 	if err := cases.SeedCatalogue(ctx); err != nil {
 		return fmt.Errorf("case catalogue: %w", err)
+	}
+	ui, err := web.New(web.Config{TileURL: *tileURL, TileAttribution: *tileAttribution, Center: [2]float64{114.30, 30.58}, Zoom: 13,
+		Cases: cases, People: db}, db)
+	if err != nil {
+		return err
 	}
 	// The webhook key derives every hook's signing secret; it stays out of
 	// the database so a copy of the database alone cannot forge deliveries.

@@ -1,0 +1,569 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/casework"
+)
+
+// Cases is what the case pages need from the case loop; casework.Service
+// has it. The pages read and act through it, so every decision is the one
+// the JSON API would make (civicgrid.Authorize inside the service).
+type Cases interface {
+	Categories(ctx context.Context) ([]civicgrid.Category, error)
+	Get(ctx context.Context, actor civicgrid.Actor, id int64) (casework.View, error)
+	History(ctx context.Context, actor civicgrid.Actor, id int64) ([]civicgrid.CaseEvent, error)
+	List(ctx context.Context, actor civicgrid.Actor, q casework.ListQuery) ([]casework.View, error)
+	Nearby(ctx context.Context, category string, lat, lng float64) ([]civicgrid.Case, error)
+	Act(ctx context.Context, actor civicgrid.Actor, id int64, action civicgrid.CaseAction, st casework.Step) (civicgrid.Case, error)
+	Indicators(ctx context.Context, actor civicgrid.Actor, q casework.IndicatorQuery) (civicgrid.Indicators, error)
+	IndicatorsByCategory(ctx context.Context, actor civicgrid.Actor, q casework.IndicatorQuery) ([]civicgrid.Indicators, error)
+	Config() casework.Config
+}
+
+// People lists accounts: the grid workers a case may be dispatched to.
+type People interface {
+	ListUsers(ctx context.Context, f civicgrid.UserFilter) ([]civicgrid.User, error)
+}
+
+// registerCases adds the case pages when the UI has a case loop.
+func (ui *UI) registerCases(mux *http.ServeMux) {
+	if ui.cfg.Cases == nil {
+		return
+	}
+	mux.HandleFunc("GET /report", ui.handleReport)
+	mux.HandleFunc("GET /my", ui.handleMy)
+	mux.HandleFunc("GET /queue", ui.handleQueue)
+	mux.HandleFunc("GET /cases/{id}", ui.handleCase)
+	mux.HandleFunc("POST /cases/{id}/{action}", ui.handleAct)
+	mux.HandleFunc("GET /console", ui.handleConsole)
+	mux.HandleFunc("GET /dashboard", ui.handleDashboard)
+}
+
+// caseItem is a case as the lists and the case page show it.
+type caseItem struct {
+	catalogue // the page's messages, for the shared templates
+	casework.View
+	CatName string
+	CatIcon string
+	// Due is the deadline of the running clock (zero when none runs).
+	Due     time.Time
+	Overdue bool
+	Forms   []actionForm
+	Events  []eventItem
+}
+
+type eventItem struct {
+	civicgrid.CaseEvent
+	Details []string // reason, rating, assignee, … in the page's language
+}
+
+// actionForm is one step the viewer may take, as a form posting to
+// /cases/{id}/{action}.
+type actionForm struct {
+	catalogue
+	CaseID  int64
+	Version int
+	Action  civicgrid.CaseAction
+	Label   string
+	Kind    string // plain, reason, reject, merge, dispatch, evidence, rate, extend, note
+	Back    string
+	CSRF    string
+	Options []option // reject reasons, dispatch targets, merge targets, extension limits
+	Danger  bool
+}
+
+type option struct{ Value, Label string }
+
+// formKinds says which inputs each action's form has.
+var formKinds = map[civicgrid.CaseAction]string{
+	civicgrid.CaseReject:           "reject",
+	civicgrid.CaseMerge:            "merge",
+	civicgrid.CaseDispatch:         "dispatch",
+	civicgrid.CaseReturn:           "reason",
+	civicgrid.CaseRework:           "reason",
+	civicgrid.CaseRequestSuspend:   "reason",
+	civicgrid.CaseRequestCancel:    "reason",
+	civicgrid.CaseHandle:           "evidence",
+	civicgrid.CaseSelfHandle:       "evidence",
+	civicgrid.CaseRate:             "rate",
+	civicgrid.CaseRequestExtension: "extend",
+	civicgrid.CaseComment:          "note",
+}
+
+// dangerous actions are drawn as secondary buttons.
+var dangerous = map[civicgrid.CaseAction]bool{civicgrid.CaseReject: true, civicgrid.CaseReturn: true, civicgrid.CaseRework: true,
+	civicgrid.CaseRequestCancel: true, civicgrid.CaseApproveCancel: true, civicgrid.CaseReopen: true, civicgrid.CaseMerge: true}
+
+// openStatuses are the statuses of cases that still wait for someone.
+var openStatuses = []civicgrid.CaseStatus{civicgrid.StatusReported, civicgrid.StatusRegistered, civicgrid.StatusDispatched,
+	civicgrid.StatusInProgress, civicgrid.StatusHandled, civicgrid.StatusVerified, civicgrid.StatusSuspended}
+
+// requireLogin sends anonymous visitors to the login page, coming back here
+// afterwards. It reports whether the page may go on.
+func requireLogin(w http.ResponseWriter, r *http.Request) (civicgrid.Actor, bool) {
+	a := civicgrid.ActorFromContext(r.Context())
+	if a.Anonymous() {
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return a, false
+	}
+	return a, true
+}
+
+// categories returns the catalogue by code.
+func (ui *UI) categories(ctx context.Context) (map[string]civicgrid.Category, []civicgrid.Category, error) {
+	cats, err := ui.cfg.Cases.Categories(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := make(map[string]civicgrid.Category, len(cats))
+	for _, c := range cats {
+		m[c.Code] = c
+	}
+	return m, cats, nil
+}
+
+func (p *page) catName(c civicgrid.Category) string {
+	if p.Lang == "en" && c.NameEN != "" {
+		return c.NameEN
+	}
+	if c.NameZH != "" {
+		return c.NameZH
+	}
+	return c.Code
+}
+
+// item dresses a view for the page.
+func (p *page) item(v casework.View, cats map[string]civicgrid.Category) caseItem {
+	it := caseItem{catalogue: p.catalogue, View: v, CatName: v.Category}
+	if c, ok := cats[v.Category]; ok {
+		it.CatName, it.CatIcon = p.catName(c), c.Icon
+	}
+	switch v.Status {
+	case civicgrid.StatusReported:
+		it.Due = v.RespondBy
+	case civicgrid.StatusDispatched, civicgrid.StatusInProgress:
+		it.Due = v.ResolveBy
+	}
+	it.Overdue = v.Light == "red"
+	return it
+}
+
+// forms lists the action forms of the view's allowed actions, in the order
+// of the state machine's table, main steps first.
+func (ui *UI) forms(ctx context.Context, p *page, it caseItem, back string, skip ...civicgrid.CaseAction) []actionForm {
+	var out []actionForm
+	csrf := ""
+	if p.Account != nil {
+		csrf = p.Account.CSRF
+	}
+	for _, a := range it.Actions {
+		if a == civicgrid.CaseMeToo || slices.Contains(skip, a) {
+			continue
+		}
+		f := actionForm{catalogue: p.catalogue, CaseID: it.ID, Version: it.Version, Action: a, Label: p.catalogue["action."+string(a)], Kind: formKinds[a],
+			Back: back, CSRF: csrf, Danger: dangerous[a]}
+		if f.Label == "" {
+			f.Label = string(a)
+		}
+		if f.Kind == "" {
+			f.Kind = "plain"
+		}
+		switch f.Kind {
+		case "reject":
+			for _, r := range ui.cfg.Cases.Config().RejectReasons {
+				label := p.catalogue["reason."+r]
+				if label == "" {
+					label = r
+				}
+				f.Options = append(f.Options, option{r, label})
+			}
+		case "dispatch":
+			f.Options = ui.dispatchTargets(ctx, p, it)
+		case "merge":
+			if dups, err := ui.cfg.Cases.Nearby(ctx, it.Category, it.Lat, it.Lng); err == nil {
+				for _, d := range dups {
+					if d.ID != it.ID {
+						label, _ := p.T("case.number", "id", d.ID)
+						f.Options = append(f.Options, option{strconv.FormatInt(d.ID, 10), label + " · " + p.statusName(d.Status)})
+					}
+				}
+			}
+		case "extend":
+			for _, l := range []string{"1wd", "2wd", "3wd", "5wd"} {
+				f.Options = append(f.Options, option{l, p.catalogue["extend."+l]})
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// dispatchTargets are the grid workers of the case's grid, masked, after the
+// default (the category's department or else the grid's worker).
+func (ui *UI) dispatchTargets(ctx context.Context, p *page, it caseItem) []option {
+	opts := []option{{"", p.catalogue["dispatch.default"]}}
+	if ui.cfg.People == nil {
+		return opts
+	}
+	us, err := ui.cfg.People.ListUsers(ctx, civicgrid.UserFilter{Within: []string{it.GridCode}, Role: civicgrid.RoleGridWorker, Limit: 20})
+	if err != nil {
+		slog.Error("dispatch targets", "err", err)
+		return opts
+	}
+	for _, u := range us {
+		m := u.Masked()
+		label, _ := p.T("dispatch.worker", "name", m.Name, "phone", m.Phone)
+		opts = append(opts, option{strconv.FormatInt(u.ID, 10), label})
+	}
+	return opts
+}
+
+func (p *page) statusName(s civicgrid.CaseStatus) string {
+	if v, ok := p.catalogue["status."+string(s)]; ok {
+		return v
+	}
+	return string(s)
+}
+
+// events dresses a case's history.
+func (p *page) events(evs []civicgrid.CaseEvent) []eventItem {
+	out := make([]eventItem, 0, len(evs))
+	for _, e := range evs {
+		it := eventItem{CaseEvent: e}
+		keys := make([]string, 0, len(e.Data))
+		for k := range e.Data {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			v := e.Data[k]
+			label, ok := p.catalogue["data."+k]
+			if !ok {
+				continue // internal markers (indicator flags)
+			}
+			switch k {
+			case "reason":
+				if r, ok := p.catalogue["reason."+v]; ok {
+					v = r
+				}
+			case "resolve_by":
+				if t, err := time.Parse(time.RFC3339, v); err == nil {
+					v = t.In(civicgrid.Beijing).Format("2006-01-02 15:04")
+				}
+			case "extend_by":
+				v = p.humanLimit(v)
+			}
+			it.Details = append(it.Details, label+": "+v)
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// urgency orders a queue: red, yellow, green, no clock; then the nearest
+// deadline; then the oldest case.
+func urgency(items []caseItem) {
+	rank := map[string]int{"red": 0, "yellow": 1, "green": 2}
+	r := func(it caseItem) int {
+		if v, ok := rank[it.Light]; ok {
+			return v
+		}
+		return 3
+	}
+	sort.SliceStable(items, func(i, j int) bool {
+		a, b := items[i], items[j]
+		if r(a) != r(b) {
+			return r(a) < r(b)
+		}
+		da, db := a.NextDeadline, b.NextDeadline
+		if da.IsZero() != db.IsZero() {
+			return !da.IsZero()
+		}
+		if !da.Equal(db) {
+			return da.Before(db)
+		}
+		return a.ID < b.ID
+	})
+}
+
+// flash reads the outcome of the last step from the query (?done=ACTION or
+// ?failed=CODE&detail=…) into the page.
+func (p *page) flash(r *http.Request) {
+	q := r.URL.Query()
+	if a := q.Get("done"); a != "" {
+		if name, ok := p.catalogue["action."+a]; ok {
+			p.Flash, _ = p.T("flash.done", "action", name)
+		}
+	}
+	if code := q.Get("failed"); code != "" {
+		key := "flash.failed_" + code
+		if _, ok := p.catalogue[key]; !ok {
+			key = "flash.failed_other"
+		}
+		p.FlashError = p.catalogue[key]
+		if d := q.Get("detail"); len(d) <= 300 {
+			p.FlashDetail = d
+		}
+	}
+}
+
+// handleAct takes a step from a form: POST /cases/{id}/{action}, with the
+// session's CSRF token (checked before the handler runs), then back to the
+// page it came from with the outcome.
+func (ui *UI) handleAct(w http.ResponseWriter, r *http.Request) {
+	actor, ok := requireLogin(w, r)
+	if !ok {
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		http.NotFound(w, r)
+		return
+	}
+	action := civicgrid.CaseAction(r.PathValue("action"))
+	if _, ok := civicgrid.LookupTransition(action); !ok {
+		http.NotFound(w, r)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	f := r.PostForm
+	st := casework.Step{Note: strings.TrimSpace(f.Get("note")), Reason: strings.TrimSpace(f.Get("reason")), Dept: strings.TrimSpace(f.Get("dept")),
+		ExtendBy: f.Get("extend_by")}
+	for _, p := range f["photos"] {
+		if p = strings.TrimSpace(p); p != "" {
+			st.Photos = append(st.Photos, p)
+		}
+	}
+	st.AssigneeID, _ = strconv.ParseInt(f.Get("assignee_id"), 10, 64)
+	st.Into, _ = strconv.ParseInt(strings.TrimSpace(f.Get("into")), 10, 64)
+	st.Rating, _ = strconv.Atoi(f.Get("rating"))
+	st.Version, _ = strconv.Atoi(f.Get("version"))
+	if action == civicgrid.CaseRate {
+		st.Note = strings.TrimSpace(f.Get("comment"))
+	}
+	back := localPath(f.Get("back"))
+	if back == "/" {
+		back = "/cases/" + strconv.FormatInt(id, 10)
+	}
+	_, err = ui.cfg.Cases.Act(r.Context(), actor, id, action, st)
+	q := url.Values{}
+	if err != nil {
+		code := civicgrid.ErrorCode(err)
+		if code == "" {
+			code = civicgrid.EINTERNAL
+		}
+		q.Set("failed", code)
+		var ce *civicgrid.Error
+		if errors.As(err, &ce) && code != civicgrid.EINTERNAL {
+			q.Set("detail", ce.Message)
+		} else {
+			slog.Error("case step", "case", id, "action", action, "err", err)
+		}
+	} else {
+		q.Set("done", string(action))
+	}
+	http.Redirect(w, r, withQuery(back, q)+"#flash", http.StatusSeeOther)
+}
+
+// withQuery replaces the flash parameters of a local path.
+func withQuery(path string, add url.Values) string {
+	u, err := url.Parse(path)
+	if err != nil {
+		return "/"
+	}
+	q := u.Query()
+	for _, k := range []string{"done", "failed", "detail"} {
+		q.Del(k)
+	}
+	for k, vs := range add {
+		q[k] = vs
+	}
+	u.RawQuery = q.Encode()
+	u.Fragment = ""
+	return u.String()
+}
+
+// handleCase serves /cases/{id}: the case, its map, photos and history, and
+// a form for each step the viewer may take.
+func (ui *UI) handleCase(w http.ResponseWriter, r *http.Request) {
+	actor, ok := requireLogin(w, r)
+	if !ok {
+		return
+	}
+	p := ui.newPage(w, r)
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	ctx := r.Context()
+	var v casework.View
+	if err == nil {
+		v, err = ui.cfg.Cases.Get(ctx, actor, id)
+	}
+	if err != nil {
+		if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND || civicgrid.ErrorCode(err) == "" {
+			p.Title = p.catalogue["case.not_found"]
+			p.Message = p.catalogue["case.not_found_body"]
+			ui.render(w, http.StatusNotFound, "find", p)
+			return
+		}
+		ui.renderError(w, r, p, err)
+		return
+	}
+	cats, _, err := ui.categories(ctx)
+	if err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
+	it := p.item(v, cats)
+	evs, err := ui.cfg.Cases.History(ctx, actor, id)
+	if err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
+	it.Events = p.events(evs)
+	it.Forms = ui.forms(ctx, p, it, r.URL.Path)
+	p.Case = &it
+	p.Title, _ = p.T("case.number", "id", it.ID)
+	p.NeedsMap = ui.hasMap
+	p.flash(r)
+	p.Receipt = r.URL.Query().Get("receipt") == "1"
+	p.Config = &jsConfig{Lang: p.Lang, TileURL: ui.cfg.TileURL, TileAttribution: ui.cfg.TileAttribution, Messages: p.messages("case.", "upload."), CSRF: actor.CSRFToken}
+	ui.render(w, http.StatusOK, "case", p)
+}
+
+// messages picks the catalogue entries a script needs.
+func (p *page) messages(prefixes ...string) map[string]string {
+	out := map[string]string{}
+	for k, v := range p.catalogue {
+		for _, pre := range prefixes {
+			if strings.HasPrefix(k, pre) {
+				out[k] = v
+			}
+		}
+	}
+	return out
+}
+
+// handleMy serves /my: the viewer's own reports with their history, and
+// rating and reopening where allowed.
+func (ui *UI) handleMy(w http.ResponseWriter, r *http.Request) {
+	actor, ok := requireLogin(w, r)
+	if !ok {
+		return
+	}
+	p := ui.newPage(w, r)
+	ctx := r.Context()
+	cats, _, err := ui.categories(ctx)
+	if err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
+	views, err := ui.cfg.Cases.List(ctx, actor, casework.ListQuery{Mine: "reported", Limit: 100})
+	if err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
+	for _, v := range views {
+		it := p.item(v, cats)
+		if evs, err := ui.cfg.Cases.History(ctx, actor, v.ID); err == nil {
+			it.Events = p.events(evs)
+		}
+		// A reporter rates and reopens here; other steps are on the case page.
+		var own []civicgrid.CaseAction
+		for _, a := range v.Actions {
+			if a == civicgrid.CaseRate || a == civicgrid.CaseReopen {
+				own = append(own, a)
+			}
+		}
+		it.View.Actions = own
+		it.Forms = ui.forms(ctx, p, it, "/my")
+		p.Cases = append(p.Cases, it)
+	}
+	p.Title = p.catalogue["my.title"]
+	p.flash(r)
+	p.Config = &jsConfig{Lang: p.Lang, Messages: p.messages("upload."), CSRF: actor.CSRFToken}
+	ui.render(w, http.StatusOK, "my", p)
+}
+
+// handleQueue serves /queue: the open cases of the viewer's areas and those
+// assigned to them, most urgent first. ?partial=1 gives the list alone, for
+// the live update.
+func (ui *UI) handleQueue(w http.ResponseWriter, r *http.Request) {
+	actor, ok := requireLogin(w, r)
+	if !ok {
+		return
+	}
+	p := ui.newPage(w, r)
+	ctx := r.Context()
+	cats, _, err := ui.categories(ctx)
+	if err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
+	seen := map[int64]bool{}
+	var items []caseItem
+	add := func(vs []casework.View) {
+		for _, v := range vs {
+			if !seen[v.ID] && v.Status.Open() {
+				seen[v.ID] = true
+				items = append(items, p.item(v, cats))
+			}
+		}
+	}
+	if len(actor.Scopes(civicgrid.ActionReadCase)) > 0 {
+		vs, err := ui.cfg.Cases.List(ctx, actor, casework.ListQuery{Status: openStatuses, Limit: 500})
+		if err != nil {
+			ui.renderError(w, r, p, err)
+			return
+		}
+		add(vs)
+	}
+	vs, err := ui.cfg.Cases.List(ctx, actor, casework.ListQuery{Mine: "assigned", Status: openStatuses, Limit: 500})
+	if err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
+	add(vs)
+	urgency(items)
+	for i := range items {
+		items[i].Forms = ui.forms(ctx, p, items[i], "/queue", civicgrid.CaseComment, civicgrid.CaseMerge, civicgrid.CaseDispatch,
+			civicgrid.CaseReject, civicgrid.CaseHandle, civicgrid.CaseSelfHandle, civicgrid.CaseReturn, civicgrid.CaseRework,
+			civicgrid.CaseRequestExtension, civicgrid.CaseRequestSuspend, civicgrid.CaseRequestCancel)
+	}
+	p.Cases = items
+	p.Title = p.catalogue["queue.title"]
+	p.flash(r)
+	p.Config = &jsConfig{Lang: p.Lang, Messages: p.messages("queue.", "upload."), CSRF: actor.CSRFToken}
+	for _, g := range actor.Grants {
+		if g.Role == civicgrid.RoleGridWorker {
+			p.MyGrids = append(p.MyGrids, g.AreaCode)
+		}
+	}
+	if r.URL.Query().Get("partial") == "1" {
+		ui.renderPartial(w, "queue", "queuelist", p)
+		return
+	}
+	ui.render(w, http.StatusOK, "queue", p)
+}
+
+// gridOf returns a grid's area (for names on the pages), or a bare one.
+func (ui *UI) areaName(ctx context.Context, code string) string {
+	a, err := ui.areas.AreaByCode(ctx, code)
+	if err != nil || a.Name == "" {
+		return code
+	}
+	return a.Name
+}

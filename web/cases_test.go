@@ -1,0 +1,119 @@
+package web
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/casework"
+)
+
+func TestUrgencyOrder(t *testing.T) {
+	at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	mk := func(id int64, light string, next time.Duration) caseItem {
+		v := casework.View{Case: civicgrid.Case{ID: id}, Light: light}
+		if next != 0 {
+			v.NextDeadline = at.Add(next)
+		}
+		return caseItem{View: v}
+	}
+	items := []caseItem{mk(1, "", 0), mk(2, "green", time.Hour), mk(3, "red", 3*time.Hour), mk(4, "yellow", 2*time.Hour),
+		mk(5, "red", time.Hour), mk(6, "green", 0), mk(7, "green", 30*time.Minute)}
+	urgency(items)
+	var got []int64
+	for _, it := range items {
+		got = append(got, it.ID)
+	}
+	want := []int64{5, 3, 4, 7, 2, 6, 1}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("order %v, want %v", got, want)
+		}
+	}
+}
+
+func TestHumanLimit(t *testing.T) {
+	ui, err := New(Config{}, newMemStore())
+	if err != nil {
+		t.Fatal(err)
+	}
+	zh := &page{catalogue: ui.cats["zh-CN"], Lang: "zh-CN"}
+	en := &page{catalogue: ui.cats["en"], Lang: "en"}
+	for _, tc := range []struct{ in, zh, en string }{
+		{"2h", "2 小时", "2 hours"}, {"1wd", "1 个工作日", "1 working days"}, {"5wh", "5 个工作小时", "5 working hours"},
+		{"3d", "3 天", "3 days"}, {"soon", "soon", "soon"},
+	} {
+		if got := zh.humanLimit(tc.in); got != tc.zh {
+			t.Errorf("zh %s: %q, want %q", tc.in, got, tc.zh)
+		}
+		if got := en.humanLimit(tc.in); got != tc.en {
+			t.Errorf("en %s: %q, want %q", tc.in, got, tc.en)
+		}
+	}
+}
+
+// Elderly mode: ?elder=1 switches it on and a cookie keeps it; the header
+// offers the way back; every page has the switch.
+func TestElderMode(t *testing.T) {
+	mux := newTestMux(t, newMemStore())
+	res := get(t, mux, "/?elder=1")
+	b := body(t, res)
+	if !contains(b, `<html lang="zh-CN" class="elder">`) || !contains(b, "退出长者模式") {
+		t.Fatalf("elderly mode not on: %.300s", b)
+	}
+	var cookie string
+	for _, c := range res.Cookies() {
+		if c.Name == elderCookie {
+			cookie = c.Name + "=" + c.Value
+		}
+	}
+	if cookie != "elder=1" {
+		t.Fatalf("cookie %q", cookie)
+	}
+	b = body(t, get(t, mux, "/login", "Cookie", cookie))
+	if !contains(b, `class="elder"`) || !contains(b, `href="/login?elder=0"`) {
+		t.Errorf("not remembered on another page")
+	}
+	b = body(t, get(t, mux, "/find?code=12ab"))
+	if contains(b, `class="elder"`) || !contains(b, "elder=1") {
+		t.Errorf("a page without the cookie: no switch or already on")
+	}
+}
+
+// Case pages need a login: anonymous visitors go to the login page and come
+// back.
+func TestCasePagesNeedLogin(t *testing.T) {
+	ui, err := New(Config{Cases: fakeCases{}}, newMemStore())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := httptestMux(ui)
+	for _, path := range []string{"/report", "/my", "/queue", "/cases/1", "/console", "/dashboard"} {
+		res := get(t, mux, path)
+		if res.StatusCode != 303 || res.Header.Get("Location") != "/login?next="+urlEscape(path) {
+			t.Errorf("%s: %d %s", path, res.StatusCode, res.Header.Get("Location"))
+		}
+	}
+	req := httptest.NewRequest("POST", "/cases/1/register", nil)
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	if rec.Code != 303 {
+		t.Errorf("anonymous step: %d", rec.Code)
+	}
+}
+
+type fakeCases struct{ Cases }
+
+func httptestMux(ui *UI) *http.ServeMux {
+	mux := http.NewServeMux()
+	ui.Register(mux)
+	return mux
+}
+
+func urlEscape(s string) string { return url.QueryEscape(s) }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -1,0 +1,51 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/civicgrid/civicgrid"
+)
+
+const elderCookie = "elder"
+
+// pickElder says whether the page is in elderly mode (长者模式): ?elder=1 or
+// ?elder=0 switches it and a cookie remembers the choice for a year, like
+// the language.
+func pickElder(w http.ResponseWriter, r *http.Request) bool {
+	if v := r.URL.Query().Get("elder"); v == "1" || v == "0" {
+		http.SetCookie(w, &http.Cookie{
+			Name: elderCookie, Value: v, Path: "/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
+		})
+		return v == "1"
+	}
+	c, err := r.Cookie(elderCookie)
+	return err == nil && c.Value == "1"
+}
+
+// nav is the page menu: the case pages the visitor may use.
+func (ui *UI) nav(r *http.Request, p *page) []navLink {
+	links := []navLink{{URL: "/", Label: p.catalogue["nav.map"]}}
+	if ui.cfg.Cases != nil {
+		a := civicgrid.ActorFromContext(r.Context())
+		links = append(links, navLink{URL: "/report", Label: p.catalogue["nav.report"]})
+		if !a.Anonymous() {
+			links = append(links, navLink{URL: "/my", Label: p.catalogue["nav.my"]})
+			if len(a.Scopes(civicgrid.ActionReadCase)) > 0 || a.Holds(civicgrid.RoleDepartmentHandler) {
+				links = append(links, navLink{URL: "/queue", Label: p.catalogue["nav.queue"]})
+			}
+			if len(a.Scopes(civicgrid.ActionTriageCase)) > 0 {
+				links = append(links, navLink{URL: "/console", Label: p.catalogue["nav.console"]})
+			}
+			if len(a.Scopes(civicgrid.ActionReadIndicators)) > 0 {
+				links = append(links, navLink{URL: "/dashboard", Label: p.catalogue["nav.dashboard"]})
+			}
+		}
+	}
+	for i := range links {
+		u := links[i].URL
+		links[i].Current = r.URL.Path == u || (u != "/" && strings.HasPrefix(r.URL.Path, u+"/"))
+	}
+	return links
+}

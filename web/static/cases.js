@@ -1,0 +1,60 @@
+// civicgrid case pages: the small map of a case, and the live queue. The
+// pages are complete without this script; it adds the map and keeps the
+// queue current from the server-sent event stream.
+(function () {
+  'use strict';
+  var cfgEl = document.getElementById('cg-config');
+  var cfg = cfgEl ? JSON.parse(cfgEl.textContent) : { messages: {} };
+  var msgs = cfg.messages || {};
+  function t(key) { return msgs[key] || key; }
+
+  // The case's place and grid.
+  var el = document.getElementById('case-map');
+  if (el && window.L) {
+    var lat = Number(el.getAttribute('data-lat')), lng = Number(el.getAttribute('data-lng'));
+    el.textContent = '';
+    var map = L.map(el, { scrollWheelZoom: false }).setView([lat, lng], 17);
+    if (cfg.tileURL) L.tileLayer(cfg.tileURL, { attribution: cfg.tileAttribution || '' }).addTo(map);
+    var code = el.getAttribute('data-grid');
+    fetch('/api/v1/areas/' + encodeURIComponent(code)).then(function (r) { return r.ok ? r.json() : null; }).then(function (a) {
+      if (a && a.geometry) {
+        var g = L.geoJSON(a.geometry, { interactive: false, style: { color: '#0b4a8b', weight: 3, fillColor: '#e8f0fa', fillOpacity: 0.35 } }).addTo(map);
+        map.fitBounds(g.getBounds(), { maxZoom: 18, padding: [12, 12] });
+      }
+      L.circleMarker([lat, lng], { radius: 9, color: '#b3261e', weight: 3, fillColor: '#f5a524', fillOpacity: 0.9 }).addTo(map);
+      el.setAttribute('data-state', 'ready');
+    }).catch(function () {});
+  }
+
+  // The live queue: every change to a case one may read reloads the list
+  // (rendered by the server, in urgency order).
+  var list = document.getElementById('queue-list');
+  var live = document.getElementById('queue-live');
+  if (list && window.EventSource) {
+    var timer = null, busy = false;
+    var refresh = function () {
+      if (busy) { timer = setTimeout(refresh, 300); return; }
+      // Keep what someone is typing: do not swap the list under a focused field.
+      var active = document.activeElement;
+      if (active && list.contains(active) && /INPUT|TEXTAREA|SELECT/.test(active.tagName)) { timer = setTimeout(refresh, 2000); return; }
+      busy = true;
+      fetch(location.pathname + '?partial=1', { credentials: 'same-origin' }).then(function (r) { return r.ok ? r.text() : null; }).then(function (html) {
+        if (html !== null) {
+          list.innerHTML = html;
+          live.textContent = t('queue.updated');
+          list.setAttribute('data-updated', String(Date.now()));
+        }
+      }).catch(function () {}).then(function () { busy = false; });
+    };
+    var es = new EventSource('/api/v1/cases/stream');
+    var lost = false;
+    es.addEventListener('open', function () {
+      live.textContent = t('queue.live');
+      list.setAttribute('data-live', 'open');
+      // Changes made while the stream was down were missed: reload once.
+      if (lost) { lost = false; refresh(); }
+    });
+    es.addEventListener('case', function () { clearTimeout(timer); timer = setTimeout(refresh, 250); });
+    es.addEventListener('error', function () { lost = true; live.textContent = t('queue.reconnecting'); });
+  }
+})();
