@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -117,3 +118,36 @@ func httptestMux(ui *UI) *http.ServeMux {
 func urlEscape(s string) string { return url.QueryEscape(s) }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// catalogueCases answers the catalogue, as the report page needs.
+type catalogueCases struct{ Cases }
+
+func (catalogueCases) Categories(context.Context) ([]civicgrid.Category, error) {
+	return []civicgrid.Category{{Code: "C0005", NameZH: "水管破裂", NameEN: "Burst water pipe", Group: "社区", Icon: "💧",
+		RespondWithin: "1h", ResolveWithin: "8h", Active: true}}, nil
+}
+
+// TestReportPagePatrol: a grid worker may mark a report as found on patrol;
+// a resident is not offered it.
+func TestReportPagePatrol(t *testing.T) {
+	ui, err := New(Config{Cases: catalogueCases{}}, newMemStore())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := httptestMux(ui)
+	for role, want := range map[string]bool{civicgrid.RoleGridWorker: true, civicgrid.RoleResident: false} {
+		actor := civicgrid.Actor{UserID: 7, Name: "王小明", Via: "session", CSRFToken: "tok",
+			Grants: []civicgrid.RoleGrant{{Role: role, AreaCode: "420102001001001"}}}
+		req := httptest.NewRequest("GET", "/report", nil)
+		req = req.WithContext(civicgrid.NewContextWithActor(req.Context(), actor))
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		b := rec.Body.String()
+		if rec.Code != 200 || !strings.Contains(b, "水管破裂") {
+			t.Fatalf("%s: %d, catalogue missing", role, rec.Code)
+		}
+		if got := strings.Contains(b, `id="report-patrol"`); got != want {
+			t.Errorf("%s: patrol choice shown %v, want %v", role, got, want)
+		}
+	}
+}

@@ -18,6 +18,9 @@ import (
 // reportView is what the report page offers: the catalogue by group.
 type reportView struct {
 	Groups []catGroup
+	// Patrol: the reporter is a grid worker, who may file what they find on
+	// patrol (and then handle it on the spot, 自处置).
+	Patrol bool
 }
 
 type catGroup struct {
@@ -62,6 +65,11 @@ func (ui *UI) handleReport(w http.ResponseWriter, r *http.Request) {
 		}
 		rv.Groups[i].Items = append(rv.Groups[i].Items, catOption{Code: c.Code, Name: p.catName(c), Icon: c.Icon,
 			Limit: p.humanLimit(c.ResolveWithin)})
+	}
+	for _, g := range actor.Grants {
+		if g.Role == civicgrid.RoleGridWorker {
+			rv.Patrol = true
+		}
 	}
 	p.Report = rv
 	p.Title = p.catalogue["report.title"]
