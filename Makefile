@@ -36,11 +36,11 @@ test: build
 test-postgres:
 	bash scripts/with-postgres.sh $(GO) test -count=1 ./...
 
-## bench: benchmarks up to 10⁵ grids (figures go to docs/benchmarks.md)
+## bench: benchmarks up to 10⁵ grids, 10⁶ cases and 10⁵ open deadlines (figures go to docs/benchmarks.md)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./...
 
-## bench-large: the same including 10⁶ grids (several GB of memory, minutes)
+## bench-large: the same with 10⁶ grids, 10⁷ cases and 10⁶ open deadlines (several GB of memory and disk, about 20 minutes)
 bench-large:
 	CIVICGRID_BENCH_LARGE=1 $(GO) test -run '^$$' -bench . -benchmem -cpu 1 -timeout 60m ./...
 

@@ -681,6 +681,7 @@ func TestCaseIndicators(t *testing.T) {
 	if in.ExtensionRate == nil || *in.ExtensionRate != 0 || in.MeanCloseHours == nil || in.P90CloseHours == nil || *in.P90CloseHours < 12.5 {
 		t.Errorf("extension %v mean %v p90 %v", in.ExtensionRate, in.MeanCloseHours, in.P90CloseHours)
 	}
+	day := in
 	// Another day has nothing; another district's staff may not look.
 	e.call(p.staff, "GET", "/api/v1/indicators?scope="+e.chain.community+"&from=2026-11-24&to=2026-11-30", nil, &in)
 	if in.Counters.Received != 0 || in.ClosureRate != nil {
@@ -708,6 +709,25 @@ func TestCaseIndicators(t *testing.T) {
 	}
 	if diffs, _ := e.db.RebuildRollups(context.Background(), false); len(diffs) != 0 {
 		t.Errorf("after rebuild: %v", diffs)
+	}
+	// So are the monthly counters and the histograms of all categories.
+	if _, err := e.db.SQL().Exec(`UPDATE case_rollups_monthly SET received = received + 1 WHERE area_code = $1`, e.chain.district); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.SQL().Exec(`DELETE FROM case_rollup_hist_monthly WHERE category = '' AND area_code = $1`, e.chain.grid); err != nil {
+		t.Fatal(err)
+	}
+	if diffs, _ := e.db.RebuildRollups(context.Background(), true); len(diffs) != 3 ||
+		!strings.Contains(strings.Join(diffs, "\n"), e.chain.grid+" month 202611 (all categories): close-time histogram") {
+		t.Errorf("tampered monthly rows: diffs %v", diffs)
+	}
+	if diffs, _ := e.db.RebuildRollups(context.Background(), false); len(diffs) != 0 {
+		t.Errorf("after rebuild: %v", diffs)
+	}
+	var month civicgrid.Indicators
+	e.call(p.staff, "GET", "/api/v1/indicators?scope="+e.chain.community+"&from=2026-11-01&to=2026-11-30", nil, &month)
+	if month.Counters != c || month.P90CloseHours == nil || day.P90CloseHours == nil || *month.P90CloseHours != *day.P90CloseHours {
+		t.Errorf("November from the monthly rollups: %+v, want the figures of 2026-11-23 %+v", month, day)
 	}
 }
 

@@ -167,12 +167,14 @@ func (db *DB) commitBatch(batch []*pendingCreate) {
 	}
 }
 
-// rollupBatch sums the rollup deltas of a batch's new cases per area, day
+// rollupBatch sums the rollup deltas of a batch's new cases per area, period
 // and category, so that a batch upserts each counter row once rather than
-// five times per case (grid, community, street, district, city).
+// once per case for each of the five areas (grid, community, street,
+// district, city) and both periods (day, month). It writes what addRollup
+// writes, summed.
 type rollupBatch struct {
-	counters map[rollupKey]civicgrid.Counters
-	hist     map[histKey]int64
+	daily, monthly map[rollupKey]civicgrid.Counters
+	hist           map[histKey]int64 // day and category "" included
 }
 
 type histKey struct {
@@ -184,29 +186,41 @@ func (b *rollupBatch) add(r createResult) {
 	if r.delta.Zero() {
 		return
 	}
-	if b.counters == nil {
-		b.counters, b.hist = map[rollupKey]civicgrid.Counters{}, map[histKey]int64{}
+	if b.daily == nil {
+		b.daily, b.monthly, b.hist = map[rollupKey]civicgrid.Counters{}, map[rollupKey]civicgrid.Counters{}, map[histKey]int64{}
 	}
 	for _, area := range civicgrid.RollupAreas(r.cohort.Grid) {
-		k := rollupKey{area, r.cohort.Day, r.cohort.Category}
-		c := b.counters[k]
-		c.Add(r.delta)
-		b.counters[k] = c
+		for _, k := range []rollupKey{{area, r.cohort.Day, r.cohort.Category}, {area, r.cohort.Day / 100, r.cohort.Category}} {
+			m := b.daily
+			if k.day < 1_000_000 { // yyyymm
+				m = b.monthly
+			}
+			c := m[k]
+			c.Add(r.delta)
+			m[k] = c
+		}
 		if r.bucket >= 0 {
-			b.hist[histKey{k, r.bucket}]++
+			for _, cat := range []string{r.cohort.Category, ""} {
+				b.hist[histKey{rollupKey{area, r.cohort.Day, cat}, r.bucket}]++
+			}
 		}
 	}
 }
 
 func (b *rollupBatch) apply(ctx context.Context, tx *Tx) error {
-	for k, c := range b.counters {
-		args := append([]any{k.area, k.day, k.category}, counterValues(c)...)
-		if _, err := tx.ExecContext(ctx, upsertRollupSQL, args...); err != nil {
-			return err
+	for sqlText, m := range map[string]map[rollupKey]civicgrid.Counters{upsertRollupSQL: b.daily, upsertRollupMonthlySQL: b.monthly} {
+		for k, c := range m {
+			args := append([]any{k.area, k.day, k.category}, counterValues(c)...)
+			if _, err := tx.ExecContext(ctx, sqlText, args...); err != nil {
+				return err
+			}
 		}
 	}
 	for k, n := range b.hist {
-		if _, err := tx.ExecContext(ctx, upsertHistSQL, k.area, k.day, k.category, k.bucket, n); err != nil {
+		if _, err := tx.ExecContext(ctx, addHistSQL, k.area, k.day, k.category, k.bucket, n); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, addHistMonthlySQL, k.area, k.day/100, k.category, k.bucket, n); err != nil {
 			return err
 		}
 	}

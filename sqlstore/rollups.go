@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/civicgrid/civicgrid"
 )
@@ -23,17 +24,32 @@ func counterTargets(c *civicgrid.Counters) []any {
 		&c.Extended, &c.Closed, &c.ClosedOnTime, &c.Reopened, &c.Rated, &c.Satisfied, &c.CloseMillis}
 }
 
-var upsertRollupSQL = func() string {
+// Every cohort's counters are kept twice: per report day and per calendar
+// month (migration 0007), so that a long period sums whole months. The
+// close-time histogram is kept per category and, under category "", for
+// all categories together, so that the histogram of a scope reads one row
+// per bucket and period rather than one per category too.
+var (
+	upsertRollupSQL        = upsertRollupSQLFor("case_rollups", "day")
+	upsertRollupMonthlySQL = upsertRollupSQLFor("case_rollups_monthly", "month")
+)
+
+func upsertRollupSQLFor(table, period string) string {
 	sets := make([]string, len(rollupColumns))
 	for i, c := range rollupColumns {
-		sets[i] = fmt.Sprintf("%s = case_rollups.%s + excluded.%s", c, c, c)
+		sets[i] = fmt.Sprintf("%s = %s.%s + excluded.%s", c, table, c, c)
 	}
-	return `INSERT INTO case_rollups (area_code, day, category, ` + strings.Join(rollupColumns, ", ") + `) VALUES (` +
-		placeholders(1, 3+len(rollupColumns)) + `) ON CONFLICT (area_code, day, category) DO UPDATE SET ` + strings.Join(sets, ", ")
-}()
+	return `INSERT INTO ` + table + ` (area_code, ` + period + `, category, ` + strings.Join(rollupColumns, ", ") + `) VALUES (` +
+		placeholders(1, 3+len(rollupColumns)) + `) ON CONFLICT (area_code, ` + period + `, category) DO UPDATE SET ` + strings.Join(sets, ", ")
+}
 
-const upsertHistSQL = `INSERT INTO case_rollup_hist (area_code, day, category, bucket, n) VALUES ($1, $2, $3, $4, $5)
-	ON CONFLICT (area_code, day, category, bucket) DO UPDATE SET n = case_rollup_hist.n + excluded.n`
+// The histogram upserts add $5 cases to a bucket.
+const (
+	addHistSQL = `INSERT INTO case_rollup_hist (area_code, day, category, bucket, n) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (area_code, category, day, bucket) DO UPDATE SET n = case_rollup_hist.n + excluded.n`
+	addHistMonthlySQL = `INSERT INTO case_rollup_hist_monthly (area_code, month, category, bucket, n) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (area_code, category, month, bucket) DO UPDATE SET n = case_rollup_hist_monthly.n + excluded.n`
+)
 
 // addRollup applies an event's counters to its cohort, inside the event's
 // transaction.
@@ -41,13 +57,24 @@ func addRollup(ctx context.Context, tx *Tx, cohort civicgrid.Cohort, d civicgrid
 	if d.Zero() {
 		return nil
 	}
+	month := cohort.Day / 100
 	for _, area := range civicgrid.RollupAreas(cohort.Grid) {
 		args := append([]any{area, cohort.Day, cohort.Category}, counterValues(d)...)
 		if _, err := tx.ExecContext(ctx, upsertRollupSQL, args...); err != nil {
 			return err
 		}
-		if bucket >= 0 {
-			if _, err := tx.ExecContext(ctx, upsertHistSQL, area, cohort.Day, cohort.Category, bucket, 1); err != nil {
+		args[1] = month
+		if _, err := tx.ExecContext(ctx, upsertRollupMonthlySQL, args...); err != nil {
+			return err
+		}
+		if bucket < 0 {
+			continue
+		}
+		for _, cat := range []string{cohort.Category, ""} {
+			if _, err := tx.ExecContext(ctx, addHistSQL, area, cohort.Day, cat, bucket, 1); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, addHistMonthlySQL, area, month, cat, bucket, 1); err != nil {
 				return err
 			}
 		}
@@ -55,31 +82,83 @@ func addRollup(ctx context.Context, tx *Tx, cohort civicgrid.Cohort, d civicgrid
 	return nil
 }
 
-func rollupWhere(q civicgrid.RollupQuery) (string, []any) {
-	where := "area_code = $1 AND day >= $2 AND day <= $3"
-	args := []any{q.Scope, q.FromDay, q.ToDay}
-	if q.Category != "" {
-		where += " AND category = $4"
+// periodParts splits the days from..to (yyyymmdd) into the whole calendar
+// months in them (yyyymm, served by the monthly rollups) and the days
+// before and after those months (served by the daily ones). An empty part
+// is the range 1..0.
+type periodParts struct {
+	headFrom, headTo   int // days
+	monthFrom, monthTo int // months
+	tailFrom, tailTo   int // days
+}
+
+func splitPeriod(from, to int) periodParts {
+	all := periodParts{headFrom: from, headTo: to, monthFrom: 1, tailFrom: 1}
+	parse := func(d int) (time.Time, bool) {
+		t := time.Date(d/10000, time.Month(d/100%100), d%100, 0, 0, 0, 0, time.UTC)
+		return t, dayOf(t) == d
+	}
+	f, ok1 := parse(from)
+	t, ok2 := parse(to)
+	if !ok1 || !ok2 || from > to {
+		return all // not real days: the daily rows answer alone
+	}
+	first := f // first day of the first whole month
+	if f.Day() != 1 {
+		first = time.Date(f.Year(), f.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	end := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC) // day after the last whole month
+	if t.AddDate(0, 0, 1).Day() == 1 {
+		end = t.AddDate(0, 0, 1)
+	}
+	if !first.Before(end) {
+		return all // no whole month
+	}
+	p := periodParts{headFrom: 1, monthFrom: dayOf(first) / 100, monthTo: dayOf(end.AddDate(0, 0, -1)) / 100, tailFrom: 1}
+	if f.Before(first) {
+		p.headFrom, p.headTo = from, dayOf(first.AddDate(0, 0, -1))
+	}
+	if !end.After(t) {
+		p.tailFrom, p.tailTo = dayOf(end), to
+	}
+	return p
+}
+
+func dayOf(t time.Time) int { return t.Year()*10000 + int(t.Month())*100 + t.Day() }
+
+// rollupSource is the rows of the period's parts, from the daily and the
+// monthly table of one kind, as a subquery yielding cols. With byCategory,
+// the rows of q.Category only ("" for all: the histogram's rows for all
+// categories).
+func rollupSource(q civicgrid.RollupQuery, daily, monthly, cols string, byCategory bool) (string, []any) {
+	p := splitPeriod(q.FromDay, q.ToDay)
+	args := []any{q.Scope, p.headFrom, p.headTo, p.tailFrom, p.tailTo, p.monthFrom, p.monthTo}
+	cat := ""
+	if byCategory {
+		cat = " AND category = $8"
 		args = append(args, q.Category)
 	}
-	return where, args
+	return `(SELECT ` + cols + ` FROM ` + daily + ` WHERE area_code = $1 AND day >= $2 AND day <= $3` + cat +
+		` UNION ALL SELECT ` + cols + ` FROM ` + daily + ` WHERE area_code = $1 AND day >= $4 AND day <= $5` + cat +
+		` UNION ALL SELECT ` + cols + ` FROM ` + monthly + ` WHERE area_code = $1 AND month >= $6 AND month <= $7` + cat + `) AS r`, args
 }
 
 // SumRollups sums the counters and the close-time histogram of a scope and
 // period.
 func (db *DB) SumRollups(ctx context.Context, q civicgrid.RollupQuery) (civicgrid.Counters, []int64, error) {
 	var c civicgrid.Counters
-	where, args := rollupWhere(q)
+	from, args := rollupSource(q, "case_rollups", "case_rollups_monthly", strings.Join(rollupColumns, ", "), q.Category != "")
 	sums := make([]string, len(rollupColumns))
 	for i, col := range rollupColumns {
 		sums[i] = "COALESCE(SUM(" + col + "), 0)"
 	}
-	if err := db.rd.QueryRowContext(ctx, `SELECT `+strings.Join(sums, ", ")+` FROM case_rollups WHERE `+where, args...).
+	if err := db.rd.QueryRowContext(ctx, `SELECT `+strings.Join(sums, ", ")+` FROM `+from, args...).
 		Scan(counterTargets(&c)...); err != nil {
 		return c, nil, err
 	}
 	hist := make([]int64, civicgrid.CloseBuckets)
-	rows, err := db.rd.QueryContext(ctx, `SELECT bucket, SUM(n) FROM case_rollup_hist WHERE `+where+` GROUP BY bucket`, args...)
+	from, args = rollupSource(q, "case_rollup_hist", "case_rollup_hist_monthly", "bucket, n", true)
+	rows, err := db.rd.QueryContext(ctx, `SELECT bucket, SUM(n) FROM `+from+` GROUP BY bucket`, args...)
 	if err != nil {
 		return c, nil, err
 	}
@@ -100,13 +179,12 @@ func (db *DB) SumRollups(ctx context.Context, q civicgrid.RollupQuery) (civicgri
 // SumRollupsByCategory sums a scope and period per category.
 func (db *DB) SumRollupsByCategory(ctx context.Context, q civicgrid.RollupQuery) (map[string]civicgrid.Counters, error) {
 	q.Category = ""
-	where, args := rollupWhere(q)
+	from, args := rollupSource(q, "case_rollups", "case_rollups_monthly", "category, "+strings.Join(rollupColumns, ", "), false)
 	sums := make([]string, len(rollupColumns))
 	for i, col := range rollupColumns {
 		sums[i] = "SUM(" + col + ")"
 	}
-	rows, err := db.rd.QueryContext(ctx, `SELECT category, `+strings.Join(sums, ", ")+` FROM case_rollups WHERE `+where+
-		` GROUP BY category`, args...)
+	rows, err := db.rd.QueryContext(ctx, `SELECT category, `+strings.Join(sums, ", ")+` FROM `+from+` GROUP BY category`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -125,15 +203,25 @@ func (db *DB) SumRollupsByCategory(ctx context.Context, q civicgrid.RollupQuery)
 
 type rollupKey struct {
 	area     string
-	day      int
+	day      int // yyyymmdd, or yyyymm in the monthly tables
 	category string
 }
 
+// rollupTables are the daily and the monthly tables, each with its
+// histogram.
+var rollupTables = []struct {
+	counters, hist, period, label string
+}{
+	{"case_rollups", "case_rollup_hist", "day", ""},
+	{"case_rollups_monthly", "case_rollup_hist_monthly", "month", "month "},
+}
+
 // RebuildRollups recomputes every counter from the event log and compares
-// it with the stored rollups; with apply, the stored ones are replaced.
+// it with the stored rollups, daily and monthly; with apply, the stored
+// ones are replaced.
 func (db *DB) RebuildRollups(ctx context.Context, apply bool) ([]string, error) {
-	want := map[rollupKey]civicgrid.Counters{}
-	wantHist := map[rollupKey]map[int]int64{}
+	want := [2]map[rollupKey]civicgrid.Counters{{}, {}} // daily, monthly
+	wantHist := [2]map[rollupKey]map[int]int64{{}, {}}
 	err := db.ForEachCaseChain(ctx, func(id int64, evs []civicgrid.CaseEvent) error {
 		if len(evs) == 0 || evs[0].Action != civicgrid.CaseReport {
 			return fmt.Errorf("case %d: history does not start with a report", id)
@@ -145,15 +233,20 @@ func (db *DB) RebuildRollups(ctx context.Context, apply bool) ([]string, error) 
 				continue
 			}
 			for _, area := range civicgrid.RollupAreas(cohort.Grid) {
-				k := rollupKey{area, cohort.Day, cohort.Category}
-				c := want[k]
-				c.Add(d)
-				want[k] = c
-				if bucket >= 0 {
-					if wantHist[k] == nil {
-						wantHist[k] = map[int]int64{}
+				for t, period := range []int{cohort.Day, cohort.Day / 100} {
+					k := rollupKey{area, period, cohort.Category}
+					c := want[t][k]
+					c.Add(d)
+					want[t][k] = c
+					if bucket < 0 {
+						continue
 					}
-					wantHist[k][bucket]++
+					for _, hk := range []rollupKey{k, {area, period, ""}} {
+						if wantHist[t][hk] == nil {
+							wantHist[t][hk] = map[int]int64{}
+						}
+						wantHist[t][hk][bucket]++
+					}
 				}
 			}
 		}
@@ -162,53 +255,37 @@ func (db *DB) RebuildRollups(ctx context.Context, apply bool) ([]string, error) 
 	if err != nil {
 		return nil, err
 	}
-	have := map[rollupKey]civicgrid.Counters{}
-	rows, err := db.rd.QueryContext(ctx, `SELECT area_code, day, category, `+strings.Join(rollupColumns, ", ")+` FROM case_rollups`)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var k rollupKey
-		var c civicgrid.Counters
-		if err := rows.Scan(append([]any{&k.area, &k.day, &k.category}, counterTargets(&c)...)...); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		have[k] = c
-	}
-	rows.Close()
-	haveHist := map[rollupKey]map[int]int64{}
-	rows, err = db.rd.QueryContext(ctx, `SELECT area_code, day, category, bucket, n FROM case_rollup_hist`)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var k rollupKey
-		var b int
-		var n int64
-		if err := rows.Scan(&k.area, &k.day, &k.category, &b, &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if haveHist[k] == nil {
-			haveHist[k] = map[int]int64{}
-		}
-		haveHist[k][b] = n
-	}
-	rows.Close()
-
 	var diffs []string
-	for k, w := range want {
-		if have[k] != w {
-			diffs = append(diffs, fmt.Sprintf("%s %d %s: stored %+v, recomputed %+v", k.area, k.day, k.category, have[k], w))
+	for t, tab := range rollupTables {
+		have, haveHist, err := db.storedRollups(ctx, tab.counters, tab.hist, tab.period)
+		if err != nil {
+			return nil, err
 		}
-		if fmt.Sprint(haveHist[k]) != fmt.Sprint(wantHist[k]) {
-			diffs = append(diffs, fmt.Sprintf("%s %d %s: close-time histogram stored %v, recomputed %v", k.area, k.day, k.category, haveHist[k], wantHist[k]))
+		for k, w := range want[t] {
+			if have[k] != w {
+				diffs = append(diffs, fmt.Sprintf("%s %s%d %s: stored %+v, recomputed %+v", k.area, tab.label, k.day, k.category, have[k], w))
+			}
 		}
-	}
-	for k, h := range have {
-		if _, ok := want[k]; !ok && !h.Zero() {
-			diffs = append(diffs, fmt.Sprintf("%s %d %s: stored %+v, but no events count there", k.area, k.day, k.category, h))
+		for k, h := range have {
+			if _, ok := want[t][k]; !ok && !h.Zero() {
+				diffs = append(diffs, fmt.Sprintf("%s %s%d %s: stored %+v, but no events count there", k.area, tab.label, k.day, k.category, h))
+			}
+		}
+		keys := map[rollupKey]bool{}
+		for k := range wantHist[t] {
+			keys[k] = true
+		}
+		for k := range haveHist {
+			keys[k] = true
+		}
+		for k := range keys {
+			if w, h := fmt.Sprint(wantHist[t][k]), fmt.Sprint(haveHist[k]); w != h {
+				cat := k.category
+				if cat == "" {
+					cat = "(all categories)"
+				}
+				diffs = append(diffs, fmt.Sprintf("%s %s%d %s: close-time histogram stored %v, recomputed %v", k.area, tab.label, k.day, cat, h, w))
+			}
 		}
 	}
 	sort.Strings(diffs)
@@ -216,25 +293,71 @@ func (db *DB) RebuildRollups(ctx context.Context, apply bool) ([]string, error) 
 		return diffs, nil
 	}
 	err = db.inTx(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM case_rollups`); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM case_rollup_hist`); err != nil {
-			return err
-		}
-		for k, c := range want {
-			args := append([]any{k.area, k.day, k.category}, counterValues(c)...)
-			if _, err := tx.ExecContext(ctx, upsertRollupSQL, args...); err != nil {
+		for t, tab := range rollupTables {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+tab.counters); err != nil {
 				return err
 			}
-			for b, n := range wantHist[k] {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO case_rollup_hist (area_code, day, category, bucket, n) VALUES ($1, $2, $3, $4, $5)`,
-					k.area, k.day, k.category, b, n); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+tab.hist); err != nil {
+				return err
+			}
+			upsert := upsertRollupSQLFor(tab.counters, tab.period)
+			insertHist := `INSERT INTO ` + tab.hist + ` (area_code, ` + tab.period + `, category, bucket, n) VALUES ($1, $2, $3, $4, $5)`
+			for k, c := range want[t] {
+				args := append([]any{k.area, k.day, k.category}, counterValues(c)...)
+				if _, err := tx.ExecContext(ctx, upsert, args...); err != nil {
 					return err
+				}
+			}
+			for k, h := range wantHist[t] {
+				for b, n := range h {
+					if _, err := tx.ExecContext(ctx, insertHist, k.area, k.day, k.category, b, n); err != nil {
+						return err
+					}
 				}
 			}
 		}
 		return nil
 	})
 	return diffs, err
+}
+
+// storedRollups reads a rollup table and its histogram whole.
+func (db *DB) storedRollups(ctx context.Context, counters, hist, period string) (map[rollupKey]civicgrid.Counters, map[rollupKey]map[int]int64, error) {
+	have := map[rollupKey]civicgrid.Counters{}
+	rows, err := db.rd.QueryContext(ctx, `SELECT area_code, `+period+`, category, `+strings.Join(rollupColumns, ", ")+` FROM `+counters)
+	if err != nil {
+		return nil, nil, err
+	}
+	for rows.Next() {
+		var k rollupKey
+		var c civicgrid.Counters
+		if err := rows.Scan(append([]any{&k.area, &k.day, &k.category}, counterTargets(&c)...)...); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		have[k] = c
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	haveHist := map[rollupKey]map[int]int64{}
+	rows, err = db.rd.QueryContext(ctx, `SELECT area_code, `+period+`, category, bucket, n FROM `+hist)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k rollupKey
+		var b int
+		var n int64
+		if err := rows.Scan(&k.area, &k.day, &k.category, &b, &n); err != nil {
+			return nil, nil, err
+		}
+		if haveHist[k] == nil {
+			haveHist[k] = map[int]int64{}
+		}
+		haveHist[k][b] = n
+	}
+	return have, haveHist, rows.Err()
 }
