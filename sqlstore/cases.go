@@ -167,7 +167,7 @@ func (db *DB) createInTx(ctx context.Context, tx *Tx, req createRequest) createR
 			return createResult{err: err}
 		}
 	}
-	res := createResult{c: c, cohort: civicgrid.CohortOf(c.CreatedAt, c.Category, c.GridCode)}
+	res := createResult{c: c, cohort: civicgrid.CohortOf(c.CreatedAt, c.Category, c.GridCode), eventID: ev.ID}
 	res.delta, res.bucket = civicgrid.RollupDelta(ev)
 	return res
 }
@@ -202,6 +202,9 @@ func (db *DB) appendCaseEvent(ctx context.Context, tx *Tx, c civicgrid.Case, ev 
 	if err != nil {
 		return ev, err
 	}
+	if err := db.notifyCaseEvents(ctx, tx, []caseEventRef{{ev.CaseID, ev.ID}}); err != nil {
+		return ev, err
+	}
 	d, bucket := civicgrid.RollupDelta(ev)
 	return ev, addRollup(ctx, tx, civicgrid.CohortOf(c.CreatedAt, c.Category, c.GridCode), d, bucket)
 }
@@ -232,10 +235,6 @@ func (db *DB) insertCaseEvent(ctx context.Context, tx *Tx, ev civicgrid.CaseEven
 		data, attachments, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 		ev.CaseID, ev.Seq, ev.At.UnixMilli(), nullID(ev.ActorID), ev.Actor, string(ev.Action), string(ev.From), string(ev.To),
 		ev.Note, data, strings.Join(ev.Attachments, ","), ev.PrevHash, ev.Hash).Scan(&ev.ID)
-	if err == nil && db.dialect == Postgres {
-		// Delivered to the other instances' listeners when this commits.
-		_, err = tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, caseEventsChannel, fmt.Sprintf("%s:%d:%d", db.instance, ev.CaseID, ev.ID))
-	}
 	return ev, err
 }
 

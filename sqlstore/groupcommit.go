@@ -32,9 +32,10 @@ type createResult struct {
 	err        error
 	// What the new case adds to the indicator rollups, applied once per
 	// batch (see rollupBatch).
-	cohort civicgrid.Cohort
-	delta  civicgrid.Counters
-	bucket int
+	cohort  civicgrid.Cohort
+	delta   civicgrid.Counters
+	bucket  int
+	eventID int64
 }
 
 type pendingCreate struct {
@@ -114,57 +115,69 @@ func (b *intakeBatcher) loop(db *DB) {
 	}
 }
 
-// commitBatch writes a batch in one transaction, one savepoint per report.
+// commitBatch writes a batch in one transaction. A report that fails (an
+// Idempotency-Key reused for another body, say) fails the transaction; the
+// batch is then written again one report per transaction, so that each is
+// answered on its own. Failures are rare, and this costs less than a
+// savepoint around every report.
 func (db *DB) commitBatch(batch []*pendingCreate) {
-	results := make([]createResult, len(batch))
 	ctx := context.Background() // the batch outlives any one caller's context
+	var live []*pendingCreate
+	for _, p := range batch {
+		if err := p.ctx.Err(); err != nil {
+			p.done <- createResult{err: err}
+			continue
+		}
+		live = append(live, p)
+	}
+	if len(live) == 0 {
+		return
+	}
+	results, err := db.writeBatch(ctx, live)
+	if err != nil && len(live) > 1 {
+		for i, p := range live {
+			one, _ := db.writeBatch(ctx, []*pendingCreate{p})
+			results[i] = one[0]
+		}
+	}
+	for i, p := range live {
+		p.done <- results[i]
+	}
+}
+
+// writeBatch writes reports in one transaction; on failure every result
+// carries the error (the first report's own error when it is alone).
+func (db *DB) writeBatch(ctx context.Context, batch []*pendingCreate) ([]createResult, error) {
+	results := make([]createResult, len(batch))
 	rollups := &rollupBatch{}
 	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := db.lockCaseLog(ctx, tx); err != nil {
 			return err
 		}
+		var written []caseEventRef
 		for i, p := range batch {
-			if p.ctx.Err() != nil {
-				results[i] = createResult{err: p.ctx.Err()}
-				continue
-			}
-			if len(batch) == 1 {
-				results[i] = db.createInTx(ctx, tx, p.req)
-				if results[i].err != nil {
-					return results[i].err
-				}
-				rollups.add(results[i])
-				return rollups.apply(ctx, tx)
-			}
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT intake`); err != nil {
-				return err
-			}
 			results[i] = db.createInTx(ctx, tx, p.req)
-			release := `RELEASE SAVEPOINT intake`
-			if results[i].err != nil {
-				release = `ROLLBACK TO SAVEPOINT intake`
-			}
-			if _, err := tx.ExecContext(ctx, release); err != nil {
+			if err := results[i].err; err != nil {
 				return err
 			}
-			if results[i].err != nil {
-				if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT intake`); err != nil {
-					return err
-				}
-			} else {
+			if results[i].existingID == 0 {
 				rollups.add(results[i])
+				written = append(written, caseEventRef{results[i].c.ID, results[i].eventID})
 			}
 		}
-		return rollups.apply(ctx, tx)
-	})
-	for i, p := range batch {
-		r := results[i]
-		if err != nil && r.err == nil {
-			// The commit failed: nothing of the batch was kept.
-			r = createResult{err: err}
+		if err := rollups.apply(ctx, tx); err != nil {
+			return err
 		}
-		p.done <- r
+		return db.notifyCaseEvents(ctx, tx, written)
+	})
+	if err != nil {
+		for i := range results {
+			if results[i].err == nil || len(batch) > 1 {
+				results[i] = createResult{err: err}
+			}
+		}
 	}
+	return results, err
 }
 
 // rollupBatch sums the rollup deltas of a batch's new cases per area, period

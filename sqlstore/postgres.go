@@ -85,6 +85,35 @@ func (db *DB) lockCaseLog(ctx context.Context, tx *Tx) error {
 	return err
 }
 
+// caseEventRef names a stored case event.
+type caseEventRef struct{ caseID, eventID int64 }
+
+// maxNotifyRefs keeps a notification's payload under PostgreSQL's 8,000
+// bytes.
+const maxNotifyRefs = 250
+
+// notifyCaseEvents tells the other instances of events written in tx; the
+// notification is delivered when tx commits. Payload: "<instance>
+// <case>:<event> …".
+func (db *DB) notifyCaseEvents(ctx context.Context, tx *Tx, refs []caseEventRef) error {
+	if db.dialect != Postgres {
+		return nil
+	}
+	for len(refs) > 0 {
+		n := min(len(refs), maxNotifyRefs)
+		var b strings.Builder
+		b.WriteString(db.instance)
+		for _, r := range refs[:n] {
+			fmt.Fprintf(&b, " %d:%d", r.caseID, r.eventID)
+		}
+		if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, caseEventsChannel, b.String()); err != nil {
+			return err
+		}
+		refs = refs[n:]
+	}
+	return nil
+}
+
 // ListenCaseEvents calls fn for every case event committed by another
 // instance on the same PostgreSQL database, until ctx ends; it reconnects
 // after a lost connection (events in the gap are not replayed: live
@@ -124,19 +153,18 @@ func (db *DB) listenOnce(ctx context.Context, fn func(caseID, eventID int64)) er
 		if err != nil {
 			return err
 		}
-		var from string
-		var caseID, eventID int64
-		parts := strings.Split(n.Payload, ":")
-		if len(parts) != 3 {
+		fields := strings.Fields(n.Payload)
+		if len(fields) < 2 || fields[0] == db.instance {
 			continue
 		}
-		from = parts[0]
-		caseID, _ = strconv.ParseInt(parts[1], 10, 64)
-		eventID, _ = strconv.ParseInt(parts[2], 10, 64)
-		if from == db.instance || caseID == 0 {
-			continue
+		for _, f := range fields[1:] {
+			c, e, _ := strings.Cut(f, ":")
+			caseID, err1 := strconv.ParseInt(c, 10, 64)
+			eventID, err2 := strconv.ParseInt(e, 10, 64)
+			if err1 == nil && err2 == nil {
+				fn(caseID, eventID)
+			}
 		}
-		fn(caseID, eventID)
 	}
 }
 
