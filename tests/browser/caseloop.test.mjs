@@ -324,6 +324,44 @@ test('the community secretary verifies and closes; the resident rates', { timeou
 });
 
 // The main pages and who sees them.
+test('community staff reject a report with a reason and merge a duplicate from the console', { timeout: LONG }, async () => {
+  // Three fresh reports by the resident, over the API, a little away from
+  // the main case: one to reject, two alike to merge.
+  const api = await apiSession(resident);
+  const p = await gridPoint();
+  const ids = [];
+  for (const [i, desc] of ['楼道里有人乱贴小广告', '路边井盖松动（一）', '路边井盖松动（二）'].entries()) {
+    const res = await api('POST', '/api/v1/cases', {
+      category: i === 0 ? 'C0004' : 'C0001', lat: p.latitude + 0.0003, lng: p.longitude + 0.0003, description: desc,
+    });
+    assert.equal(res.status, 201, `report ${i}: ${res.status}`);
+    ids.push((await res.json()).case.id);
+  }
+  const [rejectId, keepId, dupId] = ids;
+  await asUser(staff, 'console-triage-1280', 1280, async (page) => {
+    await page.goto(`${env.base}/console`, { waitUntil: 'domcontentloaded' });
+    const rejectCard = page.locator(`#triage-heading ~ ul [data-case="${rejectId}"]`);
+    await step(page, rejectCard, 'reject', async (form) => {
+      const value = await form.locator('select[name="reason"] option').nth(0).getAttribute('value');
+      await form.locator('select[name="reason"]').selectOption(value);
+    });
+    const dupCard = page.locator(`#triage-heading ~ ul [data-case="${dupId}"]`);
+    await step(page, dupCard, 'merge', async (form) => {
+      const into = form.locator('[name="into"]');
+      if (await into.evaluate((el) => el.tagName) === 'SELECT') await into.selectOption(String(keepId));
+      else await into.fill(String(keepId));
+    });
+  });
+  const staffApi = await apiSession(staff);
+  const rejected = await (await staffApi('GET', `/api/v1/cases/${rejectId}`)).json();
+  assert.equal(rejected.status, 'rejected');
+  const merged = await (await staffApi('GET', `/api/v1/cases/${dupId}`)).json();
+  assert.equal(merged.status, 'merged');
+  assert.equal(merged.merged_into, keepId);
+  const kept = await (await staffApi('GET', `/api/v1/cases/${keepId}/events`)).json();
+  assert.ok(kept.events.some((e) => e.action === 'merged_in'), 'the kept case records the merge');
+});
+
 const pages = [
   { name: 'report', user: resident, url: '/report', ready: '#report-form[data-state="ready"]' },
   { name: 'my', user: resident, url: '/my' },
@@ -367,6 +405,7 @@ for (const lang of ['zh-CN', 'en']) {
             if (elder) {
               const px = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
               assert.ok(px >= 18, `${p.name}: base text ${px}px in elderly mode`);
+              await page.screenshot({ path: path.join(artifacts, `elder-${p.name}-${lang}-1280.png`), fullPage: true });
             }
             const vs = await axeViolations(page);
             if (vs.length) found.push(`${p.name}:\n${describeViolations(vs)}`);
