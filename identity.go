@@ -176,6 +176,8 @@ type IdentityStore interface {
 	// SessionBySecret returns a live session; unknown, expired and idle ones
 	// are EUNAUTHORIZED alike. Seen-time is refreshed at most once a minute.
 	SessionBySecret(ctx context.Context, secret string, idle time.Duration) (Session, error)
+	// SessionUser is SessionBySecret with the session's user and grants.
+	SessionUser(ctx context.Context, secret string, idle time.Duration) (Session, User, error)
 	DeleteSession(ctx context.Context, secret string, ev *SecurityEvent) error
 
 	// CreateOneTimeCode stores a code for a phone and purpose, refusing (ETHROTTLED)

@@ -159,11 +159,7 @@ func (s *Server) csrfOK(r *http.Request, want string) bool {
 }
 
 func (s *Server) sessionActor(ctx context.Context, secret string) (civicgrid.Actor, error) {
-	sess, err := s.store.SessionBySecret(ctx, secret, s.cfg.Auth.SessionIdle)
-	if err != nil {
-		return civicgrid.Actor{}, err
-	}
-	u, err := s.store.UserByID(ctx, sess.UserID)
+	sess, u, err := s.store.SessionUser(ctx, secret, s.cfg.Auth.SessionIdle)
 	if err != nil {
 		return civicgrid.Actor{}, err
 	}

@@ -478,6 +478,12 @@ func (db *DB) SessionBySecret(ctx context.Context, secret string, idle time.Dura
 		return civicgrid.Session{}, err
 	}
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = time.UnixMilli(created), time.UnixMilli(seen), time.UnixMilli(expires)
+	return db.liveSession(ctx, s, idle)
+}
+
+// liveSession refuses an expired or idle session and refreshes its
+// seen-time now and then.
+func (db *DB) liveSession(ctx context.Context, s civicgrid.Session, idle time.Duration) (civicgrid.Session, error) {
 	now := db.now()
 	if !now.Before(s.ExpiresAt) || (idle > 0 && now.Sub(s.LastSeenAt) > idle) {
 		return civicgrid.Session{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "session expired; log in again")
@@ -490,6 +496,69 @@ func (db *DB) SessionBySecret(ctx context.Context, secret string, idle time.Dura
 		s.LastSeenAt = now
 	}
 	return s, nil
+}
+
+// SessionUser returns a live session with its user and the user's grants,
+// in one query: every logged-in request pays it.
+func (db *DB) SessionUser(ctx context.Context, secret string, idle time.Duration) (civicgrid.Session, civicgrid.User, error) {
+	if !strings.HasPrefix(secret, sessionPrefix) {
+		return civicgrid.Session{}, civicgrid.User{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "not a session")
+	}
+	rows, err := db.rd.QueryContext(ctx, `SELECT s.id, s.user_id, s.csrf_token, s.via, s.created_at, s.last_seen_at, s.expires_at, s.ip,
+		s.user_agent, `+userColumns+`, g.id, g.role, g.area_code, g.detail, g.categories, g.granted_by, g.created_at
+		FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN role_grants g ON g.user_id = u.id
+		WHERE s.secret_hash = $1 ORDER BY g.id`, hashSecret(secret))
+	if err != nil {
+		return civicgrid.Session{}, civicgrid.User{}, err
+	}
+	defer rows.Close()
+	var (
+		s     civicgrid.Session
+		u     civicgrid.User
+		found bool
+	)
+	for rows.Next() {
+		var (
+			created, seen, expires int64
+			hash                   sql.NullString
+			locked                 sql.NullInt64
+			userCreated            int64
+			gID, gBy, gCreated     sql.NullInt64
+			gRole, gArea, gDetail  sql.NullString
+			gCats                  sql.NullString
+		)
+		if err := rows.Scan(&s.ID, &s.UserID, &s.CSRFToken, &s.Via, &created, &seen, &expires, &s.IP, &s.UserAgent,
+			&u.ID, &u.Name, &u.Phone, &u.Kind, &hash, &u.MustChangePassword, &u.FailedLogins, &locked, &userCreated,
+			&gID, &gRole, &gArea, &gDetail, &gCats, &gBy, &gCreated); err != nil {
+			return civicgrid.Session{}, civicgrid.User{}, err
+		}
+		if !found {
+			found = true
+			s.CreatedAt, s.LastSeenAt, s.ExpiresAt = time.UnixMilli(created), time.UnixMilli(seen), time.UnixMilli(expires)
+			u.HasPassword = hash.Valid && hash.String != ""
+			u.LockedUntil, u.CreatedAt = timeOrZero(locked), time.UnixMilli(userCreated)
+			u.Grants = []civicgrid.RoleGrant{}
+		}
+		if gID.Valid {
+			g := civicgrid.RoleGrant{ID: gID.Int64, UserID: u.ID, Role: gRole.String, AreaCode: gArea.String, Detail: gDetail.String,
+				GrantedBy: gBy.Int64, CreatedAt: time.UnixMilli(gCreated.Int64)}
+			if gCats.String != "" {
+				g.Categories = strings.Split(gCats.String, ",")
+			}
+			u.Grants = append(u.Grants, g)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return civicgrid.Session{}, civicgrid.User{}, err
+	}
+	if !found {
+		return civicgrid.Session{}, civicgrid.User{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "session unknown or ended; log in again")
+	}
+	s, err = db.liveSession(ctx, s, idle)
+	if err != nil {
+		return civicgrid.Session{}, civicgrid.User{}, err
+	}
+	return s, u, nil
 }
 
 // DeleteSession ends a session (logout); unknown secrets are ignored.

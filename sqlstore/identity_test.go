@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -179,5 +181,50 @@ func TestPurgeErasesReportersOfOldFinishedCases(t *testing.T) {
 	}
 	if evs, _ := db.CaseEvents(ctx, oldClosed); len(evs) != 1 || civicgrid.VerifyChain(evs) != nil {
 		t.Error("the purge touched the case history")
+	}
+}
+
+// TestSessionUserMatchesTheSeparateReads: the one-query read of a session,
+// its user and grants gives what the three separate reads give, and
+// refuses what they refuse.
+func TestSessionUserMatchesTheSeparateReads(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	db.SetClock(func() time.Time { return now })
+	grants := []civicgrid.RoleGrant{{Role: civicgrid.RoleGridWorker, AreaCode: "420102001001001"},
+		{Role: civicgrid.RoleDepartmentHandler, AreaCode: "420102", Categories: []string{"C0005", "01001"}}}
+	for _, gs := range [][]civicgrid.RoleGrant{grants, nil} {
+		u, err := db.CreateUser(ctx, civicgrid.User{Name: "李四", Phone: fmt.Sprintf("1380000%04d", len(gs))}, "", gs, civicgrid.SecurityEvent{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret, _, err := db.CreateSession(ctx, civicgrid.Session{UserID: u.ID, Via: "password", ExpiresAt: now.Add(time.Hour)}, civicgrid.SecurityEvent{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s1, err := db.SessionBySecret(ctx, secret, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u1, err := db.UserByID(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2, u2, err := db.SessionUser(ctx, secret, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(s1, s2) || !reflect.DeepEqual(u1, u2) {
+			t.Errorf("%d grants:\n separate %+v %+v\n joined   %+v %+v", len(gs), s1, u1, s2, u2)
+		}
+		if _, _, err := db.SessionUser(ctx, secret+"x", time.Hour); civicgrid.ErrorCode(err) != civicgrid.EUNAUTHORIZED {
+			t.Errorf("unknown secret: %v", err)
+		}
+	}
+	now = now.Add(2 * time.Hour)
+	secret, _, _ := db.CreateSession(ctx, civicgrid.Session{UserID: 1, Via: "password", ExpiresAt: now.Add(-time.Minute)}, civicgrid.SecurityEvent{})
+	if _, _, err := db.SessionUser(ctx, secret, time.Hour); civicgrid.ErrorCode(err) != civicgrid.EUNAUTHORIZED {
+		t.Errorf("expired session: %v", err)
 	}
 }
