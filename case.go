@@ -436,6 +436,7 @@ type CaseFilter struct {
 	// BBox limits to cases inside [minLng, minLat, maxLng, maxLat].
 	BBox   *[4]float64
 	After  int64 // ids below this (cursor paging)
+	Above  int64 // ids above this (what was stored since an id was seen)
 	Offset int   // skip this many (page-number paging)
 	Limit  int
 }

@@ -99,6 +99,7 @@ type Service struct {
 	now      func() time.Time
 
 	mu        sync.Mutex
+	recent    recentCases // where the open cases of each category lie, for duplicates
 	listeners []func(civicgrid.Case, civicgrid.CaseEvent)
 	cats      []civicgrid.Category // cached catalogue
 	catsAt    time.Time
@@ -136,6 +137,9 @@ func (s *Service) OnEvent(fn func(civicgrid.Case, civicgrid.CaseEvent)) {
 func (s *Service) Relay(c civicgrid.Case, ev civicgrid.CaseEvent) { s.publish(c, ev) }
 
 func (s *Service) publish(c civicgrid.Case, ev civicgrid.CaseEvent) {
+	if ev.Action == civicgrid.CaseReport {
+		s.recent.added(c)
+	}
 	s.mu.Lock()
 	ls := slices.Clone(s.listeners)
 	s.mu.Unlock()

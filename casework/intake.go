@@ -178,17 +178,13 @@ func (s *Service) duplicates(ctx context.Context, cat civicgrid.Category, lat, l
 	if cat.DuplicateRadiusM <= 0 || cat.DuplicateHours <= 0 {
 		return []civicgrid.Case{}, nil
 	}
-	dLat := cat.DuplicateRadiusM / 111_320
-	dLng := dLat / math.Max(math.Cos(lat*math.Pi/180), 0.01)
-	open := []civicgrid.CaseStatus{}
-	for _, st := range civicgrid.CaseStatuses {
-		if st.Open() {
-			open = append(open, st)
-		}
+	ids, err := s.recent.near(ctx, s.store, cat, lat, lng, now)
+	if err != nil || len(ids) == 0 {
+		return []civicgrid.Case{}, err
 	}
-	cs, err := s.store.ListCases(ctx, civicgrid.CaseFilter{All: true, Category: []string{cat.Code}, Status: open,
-		Since: now.Add(-time.Duration(cat.DuplicateHours) * time.Hour), BBox: &[4]float64{lng - dLng, lat - dLat, lng + dLng, lat + dLat},
-		Limit: 20})
+	// The store has the last word: the case may have been closed meanwhile.
+	cs, err := s.store.ListCases(ctx, civicgrid.CaseFilter{All: true, IDs: ids, Category: []string{cat.Code}, Status: openStatuses,
+		Since: now.Add(-time.Duration(cat.DuplicateHours) * time.Hour), Limit: 20})
 	if err != nil {
 		return nil, err
 	}

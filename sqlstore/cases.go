@@ -416,6 +416,9 @@ func (db *DB) ListCases(ctx context.Context, f civicgrid.CaseFilter) ([]civicgri
 	if f.BBox != nil {
 		where = append(where, "lng >= "+arg(f.BBox[0])+" AND lat >= "+arg(f.BBox[1])+" AND lng <= "+arg(f.BBox[2])+" AND lat <= "+arg(f.BBox[3]))
 	}
+	if f.Above > 0 {
+		where = append(where, "id > "+arg(f.Above))
+	}
 	if f.After > 0 {
 		where = append(where, "id < "+arg(f.After))
 	}
