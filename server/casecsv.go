@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/civicgrid/civicgrid"
-	"github.com/civicgrid/civicgrid/casework"
 )
 
 // maxCSVCases bounds one export; a larger one should be narrowed by area,
@@ -32,20 +31,10 @@ var lightNamesZH = map[string]string{"red": "已超时", "yellow": "即将超时
 // English headings and status names.
 func (s *Server) handleCasesCSV(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	lq := casework.ListQuery{Mine: q.Get("mine"), Within: q.Get("within"), Overdue: q.Get("overdue") == "true"}
-	for _, st := range splitParam(q.Get("status")) {
-		lq.Status = append(lq.Status, civicgrid.CaseStatus(st))
-	}
-	lq.Category = splitParam(q.Get("category"))
-	for name, dst := range map[string]*time.Time{"since": &lq.Since, "until": &lq.Until} {
-		if v := q.Get(name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "%s: want an RFC 3339 time", name))
-				return
-			}
-			*dst = t
-		}
+	lq, err := listQuery(q)
+	if err != nil {
+		writeError(w, r, err)
+		return
 	}
 	en := q.Get("lang") == "en"
 	ctx := r.Context()

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -159,8 +160,10 @@ func (s *Server) handleNearby(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"cases": cs})
 }
 
-func (s *Server) handleListCases(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+// listQuery reads the filters of a case list (mine, within, status,
+// category, since, until, overdue), shared by the JSON list and the CSV
+// export.
+func listQuery(q url.Values) (casework.ListQuery, error) {
 	lq := casework.ListQuery{Mine: q.Get("mine"), Within: q.Get("within"), Overdue: q.Get("overdue") == "true"}
 	for _, st := range splitParam(q.Get("status")) {
 		lq.Status = append(lq.Status, civicgrid.CaseStatus(st))
@@ -170,13 +173,21 @@ func (s *Server) handleListCases(w http.ResponseWriter, r *http.Request) {
 		if v := q.Get(name); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "%s: want an RFC 3339 time", name))
-				return
+				return lq, civicgrid.Errorf(civicgrid.EINVALID, "%s: want an RFC 3339 time", name)
 			}
 			*dst = t
 		}
 	}
-	var err error
+	return lq, nil
+}
+
+func (s *Server) handleListCases(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	lq, err := listQuery(q)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	if lq.Limit, lq.After, err = page(q, 100, "case"); err != nil {
 		writeError(w, r, err)
 		return

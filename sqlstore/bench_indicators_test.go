@@ -310,9 +310,9 @@ func fillRollups(ctx context.Context, b *testing.B, db *DB, n int) (*rollupFixtu
 	for d := range int(days) {
 		date := first.AddDate(0, 0, d)
 		day := civicgrid.CohortOf(date, "", "").Day
-		todo := n/int(days) + boolInt(d < n%int(days))
+		casesToday := n/int(days) + boolInt(d < n%int(days))
 		age := end.Sub(date).Hours() / 24
-		for range todo {
+		for range casesToday {
 			g, c := pick(gridCum), pick(catCum)
 			delta, bucket := simulateCase(r, age)
 			for l := range nLevels {

@@ -161,7 +161,7 @@ func (db *DB) writeBatch(ctx context.Context, batch []*pendingCreate) ([]createR
 				return err
 			}
 			if results[i].existingID == 0 {
-				rollups.add(results[i])
+				rollups.add(results[i].cohort, results[i].delta, results[i].bucket)
 				written = append(written, caseEventRef{results[i].c.ID, results[i].eventID})
 			}
 		}
@@ -180,11 +180,11 @@ func (db *DB) writeBatch(ctx context.Context, batch []*pendingCreate) ([]createR
 	return results, err
 }
 
-// rollupBatch sums the rollup deltas of a batch's new cases per area, period
-// and category, so that a batch upserts each counter row once rather than
-// once per case for each of the five areas (grid, community, street,
-// district, city) and both periods (day, month). It writes what addRollup
-// writes, summed.
+// rollupBatch sums rollup deltas per area, period and category, so that a
+// batch of new cases upserts each counter row once rather than once per
+// case for each of the five areas (grid, community, street, district, city)
+// and both periods (day, month). A single event is a batch of one
+// (addRollup).
 type rollupBatch struct {
 	daily, monthly map[rollupKey]civicgrid.Counters
 	hist           map[histKey]int64 // day and category "" included
@@ -195,26 +195,26 @@ type histKey struct {
 	bucket int
 }
 
-func (b *rollupBatch) add(r createResult) {
-	if r.delta.Zero() {
+func (b *rollupBatch) add(cohort civicgrid.Cohort, delta civicgrid.Counters, bucket int) {
+	if delta.Zero() {
 		return
 	}
 	if b.daily == nil {
 		b.daily, b.monthly, b.hist = map[rollupKey]civicgrid.Counters{}, map[rollupKey]civicgrid.Counters{}, map[histKey]int64{}
 	}
-	for _, area := range civicgrid.RollupAreas(r.cohort.Grid) {
-		for _, k := range []rollupKey{{area, r.cohort.Day, r.cohort.Category}, {area, r.cohort.Day / 100, r.cohort.Category}} {
+	for _, area := range civicgrid.RollupAreas(cohort.Grid) {
+		for _, k := range []rollupKey{{area, cohort.Day, cohort.Category}, {area, cohort.Day / 100, cohort.Category}} {
 			m := b.daily
 			if k.day < 1_000_000 { // yyyymm
 				m = b.monthly
 			}
 			c := m[k]
-			c.Add(r.delta)
+			c.Add(delta)
 			m[k] = c
 		}
-		if r.bucket >= 0 {
-			for _, cat := range []string{r.cohort.Category, ""} {
-				b.hist[histKey{rollupKey{area, r.cohort.Day, cat}, r.bucket}]++
+		if bucket >= 0 {
+			for _, cat := range []string{cohort.Category, ""} {
+				b.hist[histKey{rollupKey{area, cohort.Day, cat}, bucket}]++
 			}
 		}
 	}

@@ -52,34 +52,12 @@ const (
 )
 
 // addRollup applies an event's counters to its cohort, inside the event's
-// transaction.
+// transaction. It writes what a batch of one writes: rollupBatch is the one
+// place that knows which rows an event touches.
 func addRollup(ctx context.Context, tx *Tx, cohort civicgrid.Cohort, d civicgrid.Counters, bucket int) error {
-	if d.Zero() {
-		return nil
-	}
-	month := cohort.Day / 100
-	for _, area := range civicgrid.RollupAreas(cohort.Grid) {
-		args := append([]any{area, cohort.Day, cohort.Category}, counterValues(d)...)
-		if _, err := tx.ExecContext(ctx, upsertRollupSQL, args...); err != nil {
-			return err
-		}
-		args[1] = month
-		if _, err := tx.ExecContext(ctx, upsertRollupMonthlySQL, args...); err != nil {
-			return err
-		}
-		if bucket < 0 {
-			continue
-		}
-		for _, cat := range []string{cohort.Category, ""} {
-			if _, err := tx.ExecContext(ctx, addHistSQL, area, cohort.Day, cat, bucket, 1); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, addHistMonthlySQL, area, month, cat, bucket, 1); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	b := &rollupBatch{}
+	b.add(cohort, d, bucket)
+	return b.apply(ctx, tx)
 }
 
 // periodParts splits the days from..to (yyyymmdd) into the whole calendar

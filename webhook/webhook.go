@@ -118,11 +118,16 @@ func refusePrivate(network, address string, _ syscall.RawConn) error {
 	if err != nil {
 		return err
 	}
-	ip := net.ParseIP(host)
-	if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() {
+	if ip := net.ParseIP(host); ip == nil || privateIP(ip) {
 		return fmt.Errorf("webhook: %s is a private or local address", host)
 	}
 	return nil
+}
+
+// privateIP reports an address a hook may not reach: loopback, private,
+// link-local, unspecified or multicast.
+func privateIP(ip net.IP) bool {
+	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast()
 }
 
 // LoadKey reads the webhook key from path, making it (0600) if missing.
@@ -224,8 +229,7 @@ func (s *Service) Create(ctx context.Context, h civicgrid.Webhook) (civicgrid.We
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || len(h.URL) > 2000 {
 		problems = append(problems, civicgrid.Problem{Index: -1, Kind: "url", Detail: "url: an absolute http(s) URL without credentials, at most 2,000 characters"})
 	} else if !s.cfg.AllowPrivate {
-		if ip := net.ParseIP(u.Hostname()); (ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified())) ||
-			u.Hostname() == "localhost" {
+		if ip := net.ParseIP(u.Hostname()); (ip != nil && privateIP(ip)) || u.Hostname() == "localhost" {
 			problems = append(problems, civicgrid.Problem{Index: -1, Kind: "url", Detail: "url: private and loopback addresses are not allowed"})
 		}
 	}
