@@ -330,3 +330,47 @@ func TestWebhookRunLoop(t *testing.T) {
 		t.Fatalf("the loop delivered %+v, want case %d's report", got, c.ID)
 	}
 }
+
+// TestWebhooksAtDifferentCursors: hooks made at different times read the
+// log together; each gets the events from its creation on that it wants,
+// once.
+func TestWebhooksAtDifferentCursors(t *testing.T) {
+	e, hooks := hookEnv(t, webhook.Config{})
+	p := e.cast()
+	early, late := newReceiver(t, e.clock.Now), newReceiver(t, e.clock.Now)
+	ctx := context.Background()
+	_, s1, err := hooks.Create(ctx, civicgrid.Webhook{Name: "early", URL: early.srv.URL, Within: e.chain.district})
+	if err != nil {
+		t.Fatal(err)
+	}
+	early.secret = []byte(s1)
+	first := e.report(p.resident, "C0005", e.chain)
+	_, s2, err := hooks.Create(ctx, civicgrid.Webhook{Name: "late", URL: late.srv.URL, Within: e.chain.district,
+		Actions: []civicgrid.CaseAction{civicgrid.CaseRegister, civicgrid.CaseReport}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	late.secret = []byte(s2)
+	e.step(p.staff, first.ID, civicgrid.CaseRegister, nil)
+	second := e.report(p.resident, "C0001", e.chain)
+	pump(t, hooks)
+	pump(t, hooks)
+	got := func(rc *receiver) string {
+		var out []string
+		for _, pl := range rc.received() {
+			out = append(out, fmt.Sprintf("%d:%s", pl.Case.ID, pl.Type))
+		}
+		slices.Sort(out)
+		return strings.Join(out, " ")
+	}
+	wantEarly := []string{fmt.Sprintf("%d:case.register", first.ID), fmt.Sprintf("%d:case.report", first.ID), fmt.Sprintf("%d:case.report", second.ID)}
+	slices.Sort(wantEarly)
+	if g := got(early); g != strings.Join(wantEarly, " ") {
+		t.Errorf("early hook got %q, want %q", g, strings.Join(wantEarly, " "))
+	}
+	wantLate := []string{fmt.Sprintf("%d:case.register", first.ID), fmt.Sprintf("%d:case.report", second.ID)}
+	slices.Sort(wantLate)
+	if g, want := got(late), strings.Join(wantLate, " "); g != want {
+		t.Errorf("late hook got %q, want %q", g, want)
+	}
+}

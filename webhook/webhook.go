@@ -283,55 +283,79 @@ type Payload struct {
 const enqueueBatch = 500
 
 // Enqueue turns the case events each hook has not seen into deliveries; it
-// returns how many it queued.
+// returns how many it queued. The log is read once per stretch for all
+// hooks, from the cursor furthest behind.
 func (s *Service) Enqueue(ctx context.Context) (int, error) {
 	hooks, err := s.store.Webhooks(ctx, false)
 	if err != nil {
 		return 0, err
 	}
 	total := 0
-	for _, h := range hooks {
-		for {
-			evs, err := s.store.EventsAfter(ctx, h.Cursor, enqueueBatch)
-			if err != nil || len(evs) == 0 {
-				if err != nil {
-					return total, err
-				}
-				break
+	for len(hooks) > 0 {
+		from := hooks[0].Cursor
+		for _, h := range hooks {
+			from = min(from, h.Cursor)
+		}
+		evs, err := s.store.EventsAfter(ctx, from, enqueueBatch)
+		if err != nil || len(evs) == 0 {
+			return total, err
+		}
+		to := evs[len(evs)-1].Event.ID
+		bodies := map[int64][]byte{} // payloads, made once per event
+		var next []civicgrid.Webhook
+		for _, h := range hooks {
+			if h.Cursor >= to {
+				next = append(next, h)
+				continue
 			}
-			now := s.now()
-			var ds []civicgrid.WebhookDelivery
-			for _, he := range evs {
-				if !h.Wants(he.Case.GridCode, he.Event.Action) {
-					continue
-				}
-				c := he.Case.Masked()
-				c.ReporterID = 0
-				ev := he.Event
-				ev.ActorID = 0
-				body, err := json.Marshal(Payload{Type: "case." + string(ev.Action), Event: ev, Case: c})
-				if err != nil {
-					return total, err
-				}
-				ds = append(ds, civicgrid.WebhookDelivery{EventID: ev.ID, CaseID: ev.CaseID, Type: "case." + string(ev.Action),
-					Payload: body, NextAttempt: now, CreatedAt: now})
+			ds, err := s.deliveriesFor(h, evs, bodies)
+			if err != nil {
+				return total, err
 			}
-			to := evs[len(evs)-1].Event.ID
 			moved, err := s.store.EnqueueDeliveries(ctx, h.ID, h.Cursor, to, ds)
 			if err != nil {
 				return total, err
 			}
 			if !moved {
-				break // another instance took this stretch
+				continue // another instance took this stretch: leave the hook to it
 			}
 			total += len(ds)
 			h.Cursor = to
-			if len(evs) < enqueueBatch {
-				break
-			}
+			next = append(next, h)
 		}
+		if len(evs) < enqueueBatch {
+			return total, nil
+		}
+		hooks = next
 	}
 	return total, nil
+}
+
+// deliveriesFor makes the deliveries of the events after the hook's cursor
+// that it wants.
+func (s *Service) deliveriesFor(h civicgrid.Webhook, evs []civicgrid.HookedEvent, bodies map[int64][]byte) ([]civicgrid.WebhookDelivery, error) {
+	now := s.now()
+	var ds []civicgrid.WebhookDelivery
+	for _, he := range evs {
+		ev := he.Event
+		if ev.ID <= h.Cursor || !h.Wants(he.Case.GridCode, ev.Action) {
+			continue
+		}
+		body, ok := bodies[ev.ID]
+		if !ok {
+			c := he.Case.Masked()
+			c.ReporterID = 0
+			ev.ActorID = 0
+			var err error
+			if body, err = json.Marshal(Payload{Type: "case." + string(ev.Action), Event: ev, Case: c}); err != nil {
+				return nil, err
+			}
+			bodies[ev.ID] = body
+		}
+		ds = append(ds, civicgrid.WebhookDelivery{EventID: ev.ID, CaseID: ev.CaseID, Type: "case." + string(ev.Action),
+			Payload: body, NextAttempt: now, CreatedAt: now})
+	}
+	return ds, nil
 }
 
 // lease is how long a claimed delivery is kept from other workers.
