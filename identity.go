@@ -173,10 +173,9 @@ type IdentityStore interface {
 	// CreateSession stores a new session (the old one, if any, is the
 	// caller's to delete) and returns the cookie secret.
 	CreateSession(ctx context.Context, s Session, ev SecurityEvent) (secret string, stored Session, err error)
-	// SessionBySecret returns a live session; unknown, expired and idle ones
-	// are EUNAUTHORIZED alike. Seen-time is refreshed at most once a minute.
-	SessionBySecret(ctx context.Context, secret string, idle time.Duration) (Session, error)
-	// SessionUser is SessionBySecret with the session's user and grants.
+	// SessionUser returns a live session with its user and the user's grants;
+	// unknown, expired and idle sessions are EUNAUTHORIZED alike. Seen-time
+	// is refreshed at most once a minute.
 	SessionUser(ctx context.Context, secret string, idle time.Duration) (Session, User, error)
 	DeleteSession(ctx context.Context, secret string, ev *SecurityEvent) error
 
