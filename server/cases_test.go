@@ -84,7 +84,7 @@ func newCaseEnv(t *testing.T) *caseEnv { return newCaseEnvWith(t, openDemoStore,
 
 // newCaseEnvWith is newCaseEnv on the store open gives, with the server's
 // settings changed by configure (when not nil).
-func newCaseEnvWith(t *testing.T, open func(testing.TB) (*sqlstore.DB, *locate.Service, string), configure func(*server.Config)) *caseEnv {
+func newCaseEnvWith(t *testing.T, open func(testing.TB) (*sqlstore.DB, *locate.Service, string), configure func(*server.Config, *sqlstore.DB)) *caseEnv {
 	ctx := context.Background()
 	db, loc, dir := open(t)
 	c := demoCity(t)
@@ -107,7 +107,7 @@ func newCaseEnvWith(t *testing.T, open func(testing.TB) (*sqlstore.DB, *locate.S
 	auth := server.AuthConfig{Password: mxPasswordParams, SessionTTL: 1000 * time.Hour, SessionIdle: 1000 * time.Hour}
 	cfg := server.Config{Auth: auth, Cases: svc, Photos: photos, Now: clock.Now}
 	if configure != nil {
-		configure(&cfg)
+		configure(&cfg, db)
 	}
 	s := server.New(cfg, db, loc)
 	srv := httptest.NewServer(s.Handler())

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -79,7 +80,7 @@ func holdWriter(t *testing.T, e *caseEnv) (release func()) {
 // the report is not committed afterwards — a retry with the same
 // Idempotency-Key makes the one and only case.
 func TestFrozenDatabaseAnswers503(t *testing.T) {
-	e := newCaseEnvWith(t, openDemoStore, func(c *server.Config) { c.RequestTimeout = 300 * time.Millisecond })
+	e := newCaseEnvWith(t, openDemoStore, func(c *server.Config, _ *sqlstore.DB) { c.RequestTimeout = 300 * time.Millisecond })
 	resident := e.login(civicgrid.RoleResident, e.chain.building)
 	body := e.reportBody("井盖缺失，夜里有人差点掉进去")
 	release := holdWriter(t, e)
@@ -134,10 +135,10 @@ func fillDisk(t *testing.T, e *caseEnv) {
 
 // TestFullDiskAnswers507 fills the disk under a running server: a report
 // is answered 507 with a message in both languages saying what to do,
-// /healthz says degraded, and a logged-in person can still read (the
+// /healthz says degraded, an Open311 report gets the same 507, and a logged-in person can still read (the
 // session's seen-time refresh is best effort).
 func TestFullDiskAnswers507(t *testing.T) {
-	e := newCaseEnvWith(t, openDemoSQLite, nil)
+	e := newCaseEnvWith(t, openDemoSQLite, func(c *server.Config, db *sqlstore.DB) { c.Open311 = db })
 	resident := e.login(civicgrid.RoleResident, e.chain.building)
 	if st, body := e.call(resident, "GET", "/healthz", nil, nil); st != http.StatusOK {
 		t.Fatalf("healthz before: %d %s", st, body)
@@ -151,6 +152,22 @@ func TestFullDiskAnswers507(t *testing.T) {
 	}
 	if msg := decodeError(t, answer).Error.Message; !strings.Contains(msg, "存储空间已满") || !strings.Contains(msg, "disk is full") {
 		t.Errorf("the message: %s", msg)
+	}
+	// Open311 clients report too: the same 507.
+	key, _, err := e.db.CreateOpen311Key(context.Background(), "test client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lat, lng := e.point(e.chain)
+	resp, err := http.PostForm(e.srv.URL+"/open311/v2/requests.json", url.Values{"api_key": {key}, "service_code": {"C0005"},
+		"lat": {strconv.FormatFloat(lat, 'f', -1, 64)}, "long": {strconv.FormatFloat(lng, 'f', -1, 64)}, "description": {strings.Repeat("水", 3000)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInsufficientStorage || !strings.Contains(string(b), "disk is full") {
+		t.Errorf("Open311 report on a full disk: %d %s", resp.StatusCode, b)
 	}
 	var health struct {
 		Status   string   `json:"status"`
@@ -168,11 +185,11 @@ func TestFullDiskAnswers507(t *testing.T) {
 	// does not the answer is the same 507, never an internal error.
 	req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/auth/login", bytes.NewReader([]byte(`{"phone":"`+resident.user.Phone+`","password":"`+mxPassword+`"}`)))
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := io.ReadAll(resp.Body)
+	b, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK && (resp.StatusCode != http.StatusInsufficientStorage || !strings.Contains(string(b), "disk is full")) {
 		t.Errorf("a new login on a full disk: %d %s", resp.StatusCode, b)
