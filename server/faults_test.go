@@ -83,12 +83,21 @@ func TestFrozenDatabaseAnswers503(t *testing.T) {
 	e := newCaseEnvWith(t, openDemoStore, func(c *server.Config, _ *sqlstore.DB) { c.RequestTimeout = 300 * time.Millisecond })
 	resident := e.login(civicgrid.RoleResident, e.chain.building)
 	body := e.reportBody("井盖缺失，夜里有人差点掉进去")
+	token, _, err := e.db.CreateAPIToken(context.Background(), civicgrid.APIToken{Name: "t", Role: civicgrid.RoleCityAdmin,
+		AreaCode: "4201"}, civicgrid.SecurityEvent{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	release := holdWriter(t, e)
 	// Reading needs no write: it works while writes cannot (the session's
-	// seen-time, due for a refresh, is refreshed on a later request).
-	e.clock.Advance(2 * time.Minute)
+	// seen-time and the token's last use, due for a refresh, are refreshed
+	// on a later request).
+	e.clock.Advance(2 * time.Hour)
 	if st, body := e.call(resident, "GET", "/api/v1/me", nil, nil); st != http.StatusOK {
-		t.Errorf("reading while the database cannot write: %d %s", st, body)
+		t.Errorf("reading with a session while the database cannot write: %d %s", st, body)
+	}
+	if st, body := e.raw(person{}, "GET", "/api/v1/cases?within=4201", nil, "Authorization", "Bearer "+token); st != http.StatusOK {
+		t.Errorf("reading with an API token while the database cannot write: %d %s", st, body)
 	}
 	st, answer := e.raw(resident, "POST", "/api/v1/cases", body, "Content-Type", "application/json", "Idempotency-Key", "frozen-1")
 	release()
