@@ -271,40 +271,40 @@ func (d *tableDigest) add(cols []string, vals []any) {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(cols[a], cols[b]) })
-	h := sha256.New()
+	var row, val []byte
 	for _, i := range order {
-		fmt.Fprintf(h, "%s=", cols[i])
-		var s string
+		val = val[:0]
 		switch v := vals[i].(type) {
 		case nil:
-			s = "null"
+			val = append(val, "null"...)
 		case bool:
-			s = "n0"
+			val = append(val, 'n', '0')
 			if v {
-				s = "n1"
+				val[1] = '1'
 			}
 		case int64:
-			s = "n" + strconv.FormatInt(v, 10)
+			val = strconv.AppendInt(append(val, 'n'), v, 10)
 		case int32:
-			s = "n" + strconv.FormatInt(int64(v), 10)
+			val = strconv.AppendInt(append(val, 'n'), int64(v), 10)
 		case float64:
 			if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
-				s = "n" + strconv.FormatInt(int64(v), 10)
+				val = strconv.AppendInt(append(val, 'n'), int64(v), 10)
 			} else {
-				s = "n" + strconv.FormatFloat(v, 'g', -1, 64)
+				val = strconv.AppendFloat(append(val, 'n'), v, 'g', -1, 64)
 			}
 		case string:
-			s = "s" + v
+			val = append(append(val, 's'), v...)
 		case []byte:
-			s = "s" + string(v)
+			val = append(append(val, 's'), v...)
 		case time.Time:
-			s = "t" + strconv.FormatInt(v.UnixNano(), 10)
+			val = strconv.AppendInt(append(val, 't'), v.UnixNano(), 10)
 		default:
-			s = fmt.Sprintf("?%v", v)
+			val = fmt.Appendf(val, "?%v", v)
 		}
-		fmt.Fprintf(h, "%d:%s;", len(s), s)
+		row = append(append(row, cols[i]...), '=')
+		row = append(append(strconv.AppendInt(row, int64(len(val)), 10), ':'), val...)
 	}
-	sum := h.Sum(nil)
+	sum := sha256.Sum256(row)
 	d.rows++
 	d.sum[0] += binary.BigEndian.Uint64(sum[0:8])
 	d.sum[1] += binary.BigEndian.Uint64(sum[8:16])
