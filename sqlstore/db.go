@@ -19,10 +19,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/civicgrid/civicgrid"
 	"modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/civicgrid/civicgrid"
 )
 
 //go:embed migrations/*.sql
@@ -65,15 +65,15 @@ func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	path := filepath.Join(dataDir, "civicgrid.db")
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 	// The writer's busy wait is short: beginWrite waits for another
 	// process's write lock in steps that heed the request's deadline.
-	write, err := sql.Open("sqlite", "file:"+path+"?"+strings.Replace(pragmas, "busy_timeout(10000)", "busy_timeout(100)", 1)+"&_txlock=immediate")
+	write, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(100)&"+pragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
 	write.SetMaxOpenConns(1)
-	read, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	read, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&"+pragmas+"&_pragma=query_only(1)")
 	if err != nil {
 		write.Close()
 		return nil, err
