@@ -1,8 +1,11 @@
 package sqlstore
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"net"
 	"syscall"
 	"testing"
 	"time"
@@ -40,5 +43,26 @@ func TestReconnectBackoff(t *testing.T) {
 		if got[i] != want[i]*time.Second {
 			t.Fatalf("waits %v, want %v seconds", got, want)
 		}
+	}
+}
+
+// TestDatabaseDownIsUnavailable: a PostgreSQL that refuses connections (it
+// is stopped) is "unavailable", a 503, not an internal error.
+func TestDatabaseDownIsUnavailable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	db, err := sql.Open("pgx", "postgres://civicgrid@"+addr+"/civicgrid?sslmode=disable&connect_timeout=5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRowContext(context.Background(), `SELECT 1`).Scan(&n)
+	if code := civicgrid.ErrorCode(err); code != civicgrid.EUNAVAILABLE {
+		t.Errorf("a database that is down: %v, code %s", err, code)
 	}
 }
