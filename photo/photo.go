@@ -20,6 +20,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync/atomic"
+	"syscall"
+	"time"
 
 	"golang.org/x/image/draw"
 	_ "golang.org/x/image/webp" // registers the WebP decoder
@@ -63,6 +66,17 @@ type Saved struct {
 type Store struct {
 	dir string
 	lim Limits
+	// lastNoSpace is when a write last failed on a full disk (Unix ms).
+	lastNoSpace atomic.Int64
+	// create makes the temporary file of a write (tests put faults in).
+	create func(dir, pattern string) (file, error)
+}
+
+// file is what put writes through.
+type file interface {
+	io.WriteCloser
+	Name() string
+	Sync() error
 }
 
 // NewStore returns a store rooted at dir (created if needed).
@@ -73,7 +87,15 @@ func NewStore(dir string, lim Limits) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
-	return &Store{dir: dir, lim: lim}, nil
+	return &Store{dir: dir, lim: lim, create: func(dir, pattern string) (file, error) { return os.CreateTemp(dir, pattern) }}, nil
+}
+
+// Health reports writes refused on a full disk within the last minute.
+func (s *Store) Health() error {
+	if at := s.lastNoSpace.Load(); at != 0 && time.Since(time.UnixMilli(at)) < time.Minute {
+		return fmt.Errorf("photos: disk full (a write was refused at %s)", time.UnixMilli(at).Format(time.RFC3339))
+	}
+	return nil
 }
 
 var refPattern = regexp.MustCompile(`^[0-9a-f]{64}\.jpg$`)
@@ -127,11 +149,11 @@ func (s *Store) Save(ctx context.Context, r io.Reader) (Saved, error) {
 	}
 	ref, err := s.put(fb.Bytes())
 	if err != nil {
-		return Saved{}, err
+		return Saved{}, s.noted(err)
 	}
 	thumb, err := s.put(tb.Bytes())
 	if err != nil {
-		return Saved{}, err
+		return Saved{}, s.noted(err)
 	}
 	b := full.Bounds()
 	return Saved{Ref: ref, Thumb: thumb, Width: b.Dx(), Height: b.Dy(), Format: format, Bytes: int64(fb.Len())}, nil
@@ -194,6 +216,14 @@ func fit(img image.Image, side int) image.Image {
 	return dst
 }
 
+// noted remembers a write refused on a full disk, for Health.
+func (s *Store) noted(err error) error {
+	if errors.Is(err, syscall.ENOSPC) {
+		s.lastNoSpace.Store(time.Now().UnixMilli())
+	}
+	return err
+}
+
 // put writes data under its hash: to a temporary file in the same directory,
 // synced, then renamed, so a crash leaves either the whole file or none.
 func (s *Store) put(data []byte) (string, error) {
@@ -207,7 +237,7 @@ func (s *Store) put(data []byte) (string, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", err
 	}
-	f, err := os.CreateTemp(dir, ".upload-*")
+	f, err := s.create(dir, ".upload-*")
 	if err != nil {
 		return "", err
 	}

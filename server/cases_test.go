@@ -24,6 +24,7 @@ import (
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/casework"
+	"github.com/civicgrid/civicgrid/locate"
 	"github.com/civicgrid/civicgrid/password"
 	"github.com/civicgrid/civicgrid/photo"
 	"github.com/civicgrid/civicgrid/server"
@@ -79,9 +80,13 @@ type person struct {
 	csrf   string
 }
 
-func newCaseEnv(t *testing.T) *caseEnv {
+func newCaseEnv(t *testing.T) *caseEnv { return newCaseEnvWith(t, openDemoStore, nil) }
+
+// newCaseEnvWith is newCaseEnv on the store open gives, with the server's
+// settings changed by configure (when not nil).
+func newCaseEnvWith(t *testing.T, open func(testing.TB) (*sqlstore.DB, *locate.Service, string), configure func(*server.Config, *sqlstore.DB)) *caseEnv {
 	ctx := context.Background()
-	db, loc, dir := openDemoStore(t)
+	db, loc, dir := open(t)
 	c := demoCity(t)
 	// Monday 2026-11-23 09:30 Beijing time: inside working hours.
 	clock := &testClock{now: time.Date(2026, 11, 23, 9, 30, 0, 0, time.FixedZone("CST", 8*3600))}
@@ -100,7 +105,11 @@ func newCaseEnv(t *testing.T) *caseEnv {
 	}
 	// Sessions outlive the days the tests move the clock by.
 	auth := server.AuthConfig{Password: mxPasswordParams, SessionTTL: 1000 * time.Hour, SessionIdle: 1000 * time.Hour}
-	s := server.New(server.Config{Auth: auth, Cases: svc, Photos: photos, Now: clock.Now}, db, loc)
+	cfg := server.Config{Auth: auth, Cases: svc, Photos: photos, Now: clock.Now}
+	if configure != nil {
+		configure(&cfg, db)
+	}
+	s := server.New(cfg, db, loc)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	hash, err := password.Hash(mxPassword, mxPasswordParams)

@@ -101,6 +101,8 @@ func (s *Server) o311Serve(w http.ResponseWriter, r *http.Request, format, id st
 			status = http.StatusForbidden
 		case civicgrid.EINTERNAL:
 			status = http.StatusInternalServerError
+		case civicgrid.ENOSPACE, civicgrid.EUNAVAILABLE:
+			status = statusOf[civicgrid.ErrorCode(err)]
 		}
 		var list []o311Error
 		if e, ok := err.(*civicgrid.Error); ok && len(e.Problems) > 0 {

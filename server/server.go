@@ -54,6 +54,15 @@ type Config struct {
 	Jurisdiction string
 	// Now is the clock (tests move it); time.Now when nil.
 	Now func() time.Time
+	// RequestTimeout bounds each request's work (its database work above
+	// all): past it the request is answered 503 and its transaction rolled
+	// back. Default 10 s; live streams and exports are not bounded.
+	RequestTimeout time.Duration
+}
+
+// healthChecker is a store that can tell whether it is able to serve.
+type healthChecker interface {
+	Health(ctx context.Context) error
 }
 
 // Server serves civicgrid over HTTP.
@@ -85,6 +94,9 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 	if cfg.Jurisdiction == "" {
 		cfg.Jurisdiction = "420100"
 	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 10 * time.Second
+	}
 	s := &Server{cfg: cfg, store: store, locator: locator, mux: http.NewServeMux(),
 		ipLimit: newIPLimiter(cfg.Auth.IPAttempts, cfg.Auth.IPWindow), cases: cfg.Cases, open311: cfg.Open311, now: cfg.Now}
 	s.hub = newHub()
@@ -106,7 +118,31 @@ func (s *Server) Handler() http.Handler {
 	// Text answers are gzipped for clients that accept it. Cross-origin
 	// browser writes are refused outright (Sec-Fetch-Site and
 	// Origin); cookie-authenticated writes must also echo the CSRF token.
-	return recoverPanics(securityHeaders(gzipResponses(s.crossOrigin(s.identify(s.mux)))))
+	return recoverPanics(securityHeaders(gzipResponses(s.withDeadline(s.crossOrigin(s.identify(s.mux))))))
+}
+
+// unbounded are the routes that may rightly take long: the live stream,
+// exports written while they are read, and area imports (a whole city is
+// validated and written in one transaction).
+var unbounded = map[string]bool{
+	"/api/v1/cases/stream": true, "/api/v1/cases.csv": true, "/api/v1/audit/security.csv": true,
+	"/api/v1/admin/areas/export": true, "/api/v1/admin/areas/import": true,
+}
+
+// withDeadline puts the request timeout on the request's context, which
+// every database call and transaction of the request carries: a database
+// that does not answer makes a 503, and a transaction cancelled by the
+// deadline rolls back rather than committing after the answer.
+func (s *Server) withDeadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if unbounded[r.URL.Path] {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // Serve answers on ln until ctx ends, then drains requests for up to 10 s.
@@ -134,8 +170,28 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// handleHealth answers 200 "ok", or 503 "degraded" with the problems: a
+// full disk (writes refused in the last minute) or a database that does
+// not answer.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "grids": s.locator.Grids(), "area_generation": s.locator.Generation()})
+	var problems []string
+	if h, ok := s.store.(healthChecker); ok {
+		if err := h.Health(r.Context()); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	if s.cfg.Photos != nil {
+		if err := s.cfg.Photos.Health(); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	body := map[string]any{"status": "ok", "grids": s.locator.Grids(), "area_generation": s.locator.Generation()}
+	status := http.StatusOK
+	if len(problems) > 0 {
+		body["status"], body["problems"] = "degraded", problems
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, body)
 }
 
 func (s *Server) crossOrigin(next http.Handler) http.Handler {

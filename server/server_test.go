@@ -48,9 +48,28 @@ type fixture struct {
 // areas, and its grid index.
 func openDemoStore(t testing.TB) (db *sqlstore.DB, loc *locate.Service, dir string) {
 	t.Helper()
-	ctx := context.Background()
 	dir = t.TempDir()
 	db = testdb.Open(t, dir)
+	return withDemoCity(t, db, dir)
+}
+
+// openDemoSQLite is openDemoStore on the embedded store whatever the
+// suite's store, for faults only SQLite can be made to show.
+func openDemoSQLite(t testing.TB) (db *sqlstore.DB, loc *locate.Service, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	db, err := sqlstore.OpenSQLite(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return withDemoCity(t, db, dir)
+}
+
+func withDemoCity(t testing.TB, db *sqlstore.DB, dir string) (*sqlstore.DB, *locate.Service, string) {
+	t.Helper()
+	ctx := context.Background()
+	var loc *locate.Service
 	var err error
 	if _, err = areaio.ImportAreas(ctx, db, demoCity(t).Areas, areaio.DefaultOptions()); err != nil {
 		t.Fatal(err)

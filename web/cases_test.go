@@ -193,3 +193,22 @@ func TestMyReopenAsksReason(t *testing.T) {
 		t.Error("a rating is preselected")
 	}
 }
+
+// TestFlashOfAFullDiskOrAFrozenDatabase: a step that failed on a full disk
+// or a database that did not answer says so, and what to do, in both
+// languages, rather than "try again later" for a disk that stays full.
+func TestFlashOfAFullDiskOrAFrozenDatabase(t *testing.T) {
+	cats, err := loadCatalogues(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lang, want := range map[string][2]string{"zh-CN": {"存储空间已满", "稍后重试"}, "en": {"disk is full", "Try again"}} {
+		for i, code := range []string{civicgrid.ENOSPACE, civicgrid.EUNAVAILABLE} {
+			p := &page{catalogue: cats[lang]}
+			p.flash(httptest.NewRequest("GET", "/cases/1?failed="+code, nil))
+			if !strings.Contains(p.FlashError, want[i]) {
+				t.Errorf("%s, failed=%s: %q", lang, code, p.FlashError)
+			}
+		}
+	}
+}
