@@ -64,6 +64,7 @@ type caseEnv struct {
 	photo string // the ref of an uploaded photo
 	db    *sqlstore.DB
 	srv   *httptest.Server
+	api   *server.Server
 	cases *casework.Service
 	clock *testClock
 	chain mxChain // the first district's first building and its ancestors
@@ -107,7 +108,7 @@ func newCaseEnv(t *testing.T) *caseEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &caseEnv{t: t, dir: dir, photo: saved.Ref, db: db, srv: srv, cases: svc, clock: clock, hash: hash}
+	e := &caseEnv{t: t, dir: dir, photo: saved.Ref, db: db, srv: srv, api: s, cases: svc, clock: clock, hash: hash}
 	m := newMatrixChains(t, c)
 	e.chain, e.other = m[0], m[1]
 	return e

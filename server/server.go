@@ -52,6 +52,9 @@ type Config struct {
 	Webhooks *webhook.Service
 	// Jurisdiction is the Open311 jurisdiction_id (default 420100).
 	Jurisdiction string
+	// ReadTimeout is how long a request, headers and body, may take to
+	// arrive (default 1 min): a client dribbling a body is cut off.
+	ReadTimeout time.Duration
 	// Now is the clock (tests move it); time.Now when nil.
 	Now func() time.Time
 }
@@ -77,6 +80,9 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 	}
 	if cfg.MaxFeatures <= 0 {
 		cfg.MaxFeatures = 5000
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = time.Minute
 	}
 	cfg.Auth.defaults()
 	if cfg.Now == nil {
@@ -109,13 +115,23 @@ func (s *Server) Handler() http.Handler {
 	return recoverPanics(securityHeaders(gzipResponses(s.crossOrigin(s.identify(s.mux)))))
 }
 
-// Serve answers on ln until ctx ends, then drains requests for up to 10 s.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
+// HTTPServer is the http.Server that Serve runs: the handler and the
+// timeouts. ReadTimeout bounds reading a request up to the end of its body;
+// net/http lifts it once the body is read, so long answers (exports) and
+// event streams, which have no body, are not cut. Answers get no write
+// timeout for the same reason.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       s.cfg.ReadTimeout,
 		IdleTimeout:       2 * time.Minute,
 	}
+}
+
+// Serve answers on ln until ctx ends, then drains requests for up to 10 s.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := s.HTTPServer()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
