@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"runtime/debug"
@@ -160,6 +161,12 @@ func (s *Server) crossOrigin(next http.Handler) http.Handler {
 		writeError(w, r, civicgrid.Errorf(civicgrid.EFORBIDDEN, "cross-origin request refused"))
 	}))
 	return cop.Handler(next)
+}
+
+// setAttachment names a download. mime quotes (or RFC 2231-encodes) the
+// name, so nothing in it can end the parameter or the header.
+func setAttachment(w http.ResponseWriter, filename string) {
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
 }
 
 func securityHeaders(next http.Handler) http.Handler {
