@@ -88,7 +88,7 @@ func NewStore(dir string, lim Limits) (*Store, error) {
 	if lim.DecodeMemory < lim.MaxDecodeBytes {
 		lim.DecodeMemory = max(DefaultLimits.DecodeMemory, lim.MaxDecodeBytes)
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
 	return &Store{dir: dir, lim: lim, decoding: semaphore.NewWeighted(lim.DecodeMemory)}, nil
@@ -267,7 +267,7 @@ func (s *Store) put(data []byte) (string, error) {
 		return ref, nil // same content, already stored
 	}
 	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
 	f, err := os.CreateTemp(dir, ".upload-*")
