@@ -53,6 +53,9 @@ type Config struct {
 	Webhooks *webhook.Service
 	// Jurisdiction is the Open311 jurisdiction_id (default 420100).
 	Jurisdiction string
+	// Open311PerMinute is how many requests one Open311 api_key may file a
+	// minute (default 60).
+	Open311PerMinute int
 	// ReadTimeout is how long a request, headers and body, may take to
 	// arrive (default 1 min): a client dribbling a body is cut off.
 	ReadTimeout time.Duration
@@ -68,10 +71,12 @@ type Server struct {
 	mux     *http.ServeMux
 	table   []Route
 	ipLimit *ipLimiter
-	cases   *casework.Service
-	open311 Open311Store
-	hub     *hub // live case streams
-	now     func() time.Time
+	// o311Limit throttles Open311 POSTs per api_key.
+	o311Limit *ipLimiter
+	cases     *casework.Service
+	open311   Open311Store
+	hub       *hub // live case streams
+	now       func() time.Time
 }
 
 // New returns a server; extra registers more routes (the web UI) on its mux.
@@ -81,6 +86,9 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 	}
 	if cfg.MaxFeatures <= 0 {
 		cfg.MaxFeatures = 5000
+	}
+	if cfg.Open311PerMinute <= 0 {
+		cfg.Open311PerMinute = 60
 	}
 	if cfg.ReadTimeout <= 0 {
 		cfg.ReadTimeout = time.Minute
@@ -93,7 +101,8 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 		cfg.Jurisdiction = "420100"
 	}
 	s := &Server{cfg: cfg, store: store, locator: locator, mux: http.NewServeMux(),
-		ipLimit: newIPLimiter(cfg.Auth.IPAttempts, cfg.Auth.IPWindow), cases: cfg.Cases, open311: cfg.Open311, now: cfg.Now}
+		ipLimit: newIPLimiter(cfg.Auth.IPAttempts, cfg.Auth.IPWindow), cases: cfg.Cases, open311: cfg.Open311, now: cfg.Now,
+		o311Limit: newIPLimiter(cfg.Open311PerMinute, time.Minute)}
 	s.hub = newHub()
 	if s.cases != nil {
 		s.cases.OnEvent(s.hub.publish)

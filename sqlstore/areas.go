@@ -160,6 +160,22 @@ func (db *DB) AreaByCode(ctx context.Context, code string) (civicgrid.Area, erro
 	return areas[0], nil
 }
 
+// BuildingsNamed returns the current buildings whose name is one of names
+// (at most 500), ordered by code.
+func (db *DB) BuildingsNamed(ctx context.Context, names []string) ([]civicgrid.Area, error) {
+	if len(names) == 0 || len(names) > 500 {
+		return nil, civicgrid.Errorf(civicgrid.EINVALID, "look up 1 to 500 building names, not %d", len(names))
+	}
+	args := []any{string(civicgrid.LevelBuilding)}
+	marks := make([]string, len(names))
+	for i, n := range names {
+		args = append(args, n)
+		marks[i] = fmt.Sprintf("$%d", i+2)
+	}
+	return db.queryAreas(ctx, "SELECT "+areaColumns+" FROM areas WHERE valid_to IS NULL AND level = $1 AND name IN ("+
+		strings.Join(marks, ", ")+") ORDER BY code", args...)
+}
+
 // AreaVersions returns every version of an area, oldest first.
 func (db *DB) AreaVersions(ctx context.Context, code string) ([]civicgrid.Area, error) {
 	areas, err := db.queryAreas(ctx, "SELECT "+areaColumns+" FROM areas WHERE code = $1 ORDER BY valid_from, id", code)
