@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -166,14 +167,19 @@ func (db *DB) BuildingsNamed(ctx context.Context, names []string) ([]civicgrid.A
 	if len(names) == 0 || len(names) > 500 {
 		return nil, civicgrid.Errorf(civicgrid.EINVALID, "look up 1 to 500 building names, not %d", len(names))
 	}
-	args := []any{string(civicgrid.LevelBuilding)}
+	args := make([]any, len(names))
 	marks := make([]string, len(names))
 	for i, n := range names {
-		args = append(args, n)
-		marks[i] = fmt.Sprintf("$%d", i+2)
+		args[i] = n
+		marks[i] = fmt.Sprintf("$%d", i+1)
 	}
-	return db.queryAreas(ctx, "SELECT "+areaColumns+" FROM areas WHERE valid_to IS NULL AND level = $1 AND name IN ("+
-		strings.Join(marks, ", ")+") ORDER BY code", args...)
+	// Both columns of areas_current_name are tested, and the rows are sorted
+	// here: with ORDER BY code the planner would walk every building in
+	// code order instead.
+	areas, err := db.queryAreas(ctx, "SELECT "+areaColumns+" FROM areas WHERE valid_to IS NULL AND level = 'building' AND name IN ("+
+		strings.Join(marks, ", ")+")", args...)
+	slices.SortFunc(areas, func(a, b civicgrid.Area) int { return strings.Compare(a.Code, b.Code) })
+	return areas, err
 }
 
 // AreaVersions returns every version of an area, oldest first.
