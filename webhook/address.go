@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Resolver looks names up; *net.Resolver is one. Tests pass a fake so that
@@ -167,6 +168,13 @@ func refuseNonPublic(network, address string, _ syscall.RawConn) error {
 		return fmt.Errorf("webhook: %w", err)
 	}
 	return nil
+}
+
+// checkHost judges a new hook's host, giving name resolution 5 s.
+func (s *Service) checkHost(ctx context.Context, host string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return checkHost(ctx, s.cfg.Resolver, host, s.cfg.AllowPrivate)
 }
 
 // checkHost judges a hook URL's host when the hook is made. Numbers in

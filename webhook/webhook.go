@@ -215,7 +215,7 @@ func (s *Service) Create(ctx context.Context, h civicgrid.Webhook) (civicgrid.We
 	u, err := url.Parse(h.URL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || len(h.URL) > 2000 {
 		problems = append(problems, civicgrid.Problem{Index: -1, Kind: "url", Detail: "url: an absolute http(s) URL without credentials, at most 2,000 characters"})
-	} else if err := checkHost(ctx, s.cfg.Resolver, u.Hostname(), s.cfg.AllowPrivate); err != nil {
+	} else if err := s.checkHost(ctx, u.Hostname()); err != nil {
 		problems = append(problems, civicgrid.Problem{Index: -1, Kind: "url",
 			Detail: "url: only public addresses are allowed, not private, loopback or special-purpose ones: " + err.Error()})
 	}
