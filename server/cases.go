@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -383,6 +384,9 @@ func (s *Server) handleUploadPhoto(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, photo.ErrNotAnImage), errors.Is(err, photo.ErrTooManyPixel), errors.Is(err, photo.ErrCorrupt):
 		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "photo: %v", err))
+		return
+	case errors.As(err, new(net.Error)): // the upload stalled past the read timeout
+		writeError(w, r, bodyError(err))
 		return
 	case err != nil:
 		writeError(w, r, err)
