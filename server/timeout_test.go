@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/internal/testdb"
 	"github.com/civicgrid/civicgrid/locate"
 	"github.com/civicgrid/civicgrid/server"
@@ -55,6 +56,34 @@ func TestDribbledBodyIsCutOff(t *testing.T) {
 		t.Errorf("the connection stays open after a stalled body (read %q)", n)
 	}
 
+}
+
+// TestStalledPhotoUpload: a photo upload cut off by the read timeout is a
+// clear 400, not a server error.
+func TestStalledPhotoUpload(t *testing.T) {
+	e := newCaseEnv(t)
+	ts := httptest.NewUnstartedServer(nil)
+	ts.Config = e.api.HTTPServer()
+	ts.Config.ReadTimeout = 100 * time.Millisecond
+	ts.Start()
+	t.Cleanup(ts.Close)
+	p := e.login(civicgrid.RoleResident, e.chain.building)
+	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second)) // a guard against hanging
+	io.WriteString(conn, "POST /api/v1/photos HTTP/1.1\r\nHost: civicgrid.test\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\n"+
+		"Cookie: cg_session="+p.cookie+"\r\nX-CSRF-Token: "+p.csrf+"\r\n\r\n\xff\xd8\xff")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("the server still waits for the photo: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "did not arrive in time") {
+		t.Errorf("a stalled upload: %d %s", resp.StatusCode, b)
+	}
 }
 
 // TestStreamOutlivesReadTimeout: the read timeout ends with the request's
