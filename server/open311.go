@@ -180,9 +180,11 @@ func o311Param(r *http.Request, name string) string {
 // both; duplicates and empty items are dropped.
 func o311Values(r *http.Request, name string) []string {
 	var out []string
-	for _, v := range append(r.PostForm[name], r.URL.Query()[name]...) {
+	seen := map[string]bool{}
+	for _, v := range slices.Concat(r.PostForm[name], r.URL.Query()[name]) {
 		for item := range strings.SplitSeq(v, ",") {
-			if item = strings.TrimSpace(item); item != "" && !slices.Contains(out, item) {
+			if item = strings.TrimSpace(item); item != "" && !seen[item] {
+				seen[item] = true
 				out = append(out, item)
 			}
 		}
