@@ -245,6 +245,9 @@ func bodyError(err error) error {
 	if errors.As(err, &tooBig) {
 		return civicgrid.Errorf(civicgrid.ETOOLARGE, "request body over %d bytes", tooBig.Limit)
 	}
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		return civicgrid.Errorf(civicgrid.EINVALID, "the request body did not arrive in time")
+	}
 	var syn *json.SyntaxError
 	if errors.As(err, &syn) {
 		return civicgrid.Errorf(civicgrid.EINVALID, "malformed JSON at byte %d: %v", syn.Offset, err)

@@ -65,6 +65,7 @@ type caseEnv struct {
 	photo string // the ref of an uploaded photo
 	db    *sqlstore.DB
 	srv   *httptest.Server
+	api   *server.Server
 	cases *casework.Service
 	clock *testClock
 	chain mxChain // the first district's first building and its ancestors
@@ -116,7 +117,7 @@ func newCaseEnvWith(t *testing.T, open func(testing.TB) (*sqlstore.DB, *locate.S
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &caseEnv{t: t, dir: dir, photo: saved.Ref, db: db, srv: srv, cases: svc, clock: clock, hash: hash}
+	e := &caseEnv{t: t, dir: dir, photo: saved.Ref, db: db, srv: srv, api: s, cases: svc, clock: clock, hash: hash}
 	m := newMatrixChains(t, c)
 	e.chain, e.other = m[0], m[1]
 	return e

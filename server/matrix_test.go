@@ -321,7 +321,7 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 	if err := cases.SeedCatalogue(ctx); err != nil {
 		t.Fatal(err)
 	}
-	hooks, err := webhook.New(webhook.Config{Key: bytes.Repeat([]byte{7}, 32)}, db, nil)
+	hooks, err := webhook.New(webhook.Config{Key: bytes.Repeat([]byte{7}, 32), Resolver: testResolver}, db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
