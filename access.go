@@ -450,13 +450,13 @@ func Authorize(actor Actor, action Action, obj Object) error {
 func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
 	switch s {
 	case scopeOwn:
-		return obj.Owner != 0 && obj.Owner == actor.UserID
+		return obj.Owner != 0 && obj.Owner == actor.UserID && actor.reaches(obj)
 	case scopeSubtree:
 		return coversAny(g, obj.Areas)
 	case scopeCategory:
 		return coversAny(g, obj.Areas) && slices.Contains(g.Categories, obj.Category)
 	case scopeAssignee:
-		return obj.Assignee != 0 && obj.Assignee == actor.UserID
+		return obj.Assignee != 0 && obj.Assignee == actor.UserID && actor.reaches(obj)
 	case scopeDept:
 		return obj.Dept != "" && coversAny(g, obj.Areas) && slices.Contains(g.Categories, obj.Category)
 	case scopeAnyone:
@@ -471,6 +471,23 @@ func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
 			}
 		}
 		return true
+	}
+	return false
+}
+
+// reaches reports whether an object the actor gets at as a person (their
+// own report, a case assigned to them) lies within what the actor acts with.
+// A session acts as the whole person; a token is limited to its grant's area
+// (and categories), so it does not reach its creator's objects elsewhere.
+// Objects tied to no area (one's own account, one's tokens) are reached.
+func (a Actor) reaches(obj Object) bool {
+	if a.Via != "token" || len(obj.Areas) == 0 {
+		return true
+	}
+	for _, g := range a.Grants {
+		if coversAny(g, obj.Areas) && (len(g.Categories) == 0 || obj.Category == "" || slices.Contains(g.Categories, obj.Category)) {
+			return true
+		}
 	}
 	return false
 }
@@ -601,7 +618,22 @@ func (t APIToken) Grant() RoleGrant {
 	return RoleGrant{Role: t.Role, AreaCode: t.AreaCode, Detail: t.Detail, Categories: t.Categories}
 }
 
-// Actor returns who the token acts as.
-func (t APIToken) Actor() Actor {
-	return Actor{UserID: t.CreatedBy, Name: t.Name, Grants: []RoleGrant{t.Grant()}, Via: "token", TokenID: t.ID}
+// ActorFor returns who the token acts as, given its creator as they are now.
+// A token never does more than its creator may do now: it works only while
+// the creator could still cut its grant from one they hold and may act at
+// all (no temporary password waiting to be changed). Tokens made on the
+// command line have no creator and act with their grant.
+func (t APIToken) ActorFor(creator User) (Actor, error) {
+	if t.CreatedBy != 0 {
+		if creator.ID != t.CreatedBy {
+			return Actor{}, Errorf(EUNAUTHORIZED, "this token's creator no longer has an account")
+		}
+		if creator.MustChangePassword {
+			return Actor{}, Errorf(EUNAUTHORIZED, "this token's creator must set a new password before the token works again")
+		}
+		if !CanDeriveToken(creator.Actor(), t.Grant()) {
+			return Actor{}, Errorf(EUNAUTHORIZED, "this token's creator no longer holds the role it carries (%s@%s)", t.Role, t.AreaCode)
+		}
+	}
+	return Actor{UserID: t.CreatedBy, Name: t.Name, Grants: []RoleGrant{t.Grant()}, Via: "token", TokenID: t.ID}, nil
 }

@@ -79,6 +79,7 @@ type principalKey struct{}
 type principal struct {
 	actor   civicgrid.Actor
 	secret  string // session cookie secret, for logout and rotation
+	token   string // bearer token secret, for streams to check again
 	authErr error  // why a credential that was sent did not work
 }
 
@@ -104,13 +105,13 @@ func (s *Server) identify(next http.Handler) http.Handler {
 				writeError(w, r, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "Authorization header must be 'Bearer <token>'"))
 				return
 			}
-			tok, err := s.store.AuthenticateAPIToken(ctx, secret)
+			actor, err := s.tokenActor(ctx, secret)
 			if err != nil {
 				// A bad token is never silently downgraded to anonymous.
 				writeError(w, r, err)
 				return
 			}
-			p.actor = tok.Actor()
+			p.actor, p.token = actor, secret
 		} else if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 			p.secret = c.Value
 			actor, err := s.sessionActor(ctx, c.Value)
@@ -156,6 +157,24 @@ func (s *Server) csrfOK(r *http.Request, want string) bool {
 		}
 	}
 	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// tokenActor authenticates a bearer token and checks it against its
+// creator as they are now, at every use: a revoked grant or an admin's
+// password reset ends what the creator's tokens may do at once.
+func (s *Server) tokenActor(ctx context.Context, secret string) (civicgrid.Actor, error) {
+	tok, err := s.store.AuthenticateAPIToken(ctx, secret)
+	if err != nil {
+		return civicgrid.Actor{}, err
+	}
+	var creator civicgrid.User
+	if tok.CreatedBy != 0 {
+		creator, err = s.store.UserByID(ctx, tok.CreatedBy)
+		if err != nil && civicgrid.ErrorCode(err) != civicgrid.ENOTFOUND {
+			return civicgrid.Actor{}, err
+		}
+	}
+	return tok.ActorFor(creator)
 }
 
 func (s *Server) sessionActor(ctx context.Context, secret string) (civicgrid.Actor, error) {

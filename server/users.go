@@ -254,18 +254,16 @@ func (s *Server) checkGrant(r *http.Request, g civicgrid.RoleGrant) error {
 	return nil
 }
 
-// authorizeGrant asks the policy and records a refusal in the security log.
-func (s *Server) authorizeGrant(r *http.Request, action civicgrid.Action, target int64, grants []civicgrid.RoleGrant) error {
+// authorizeGrant asks the policy whether the actor may administer a person
+// holding (or to hold) grants, and records a refusal in the security log.
+// The refusal is filed under area, the grant's own.
+func (s *Server) authorizeGrant(r *http.Request, action civicgrid.Action, target int64, area string, grants []civicgrid.RoleGrant) error {
 	areas := make([]string, len(grants))
 	for i, g := range grants {
 		areas[i] = g.AreaCode
 	}
 	err := civicgrid.Authorize(actorFrom(r), action, civicgrid.Object{Areas: areas, Grants: grants})
 	if err != nil && civicgrid.ErrorCode(err) == civicgrid.EFORBIDDEN {
-		area := ""
-		if len(areas) > 0 {
-			area = areas[0]
-		}
 		s.audit(r, civicgrid.SecurityEvent{Kind: civicgrid.EventRoleDenied, Outcome: civicgrid.OutcomeDenied,
 			TargetUserID: target, AreaCode: area, Detail: civicgrid.ErrorMessage(err)})
 	}
@@ -311,7 +309,7 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if err := s.authorizeGrant(r, civicgrid.ActionCreateUser, 0, grants); err != nil {
+	if err := s.authorizeGrant(r, civicgrid.ActionCreateUser, 0, grants[0].AreaCode, grants); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -431,7 +429,10 @@ func (s *Server) handleGrant(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if err := s.authorizeGrant(r, civicgrid.ActionGrantRole, u.ID, []civicgrid.RoleGrant{g}); err != nil {
+	// The granter must cover the whole person, not only the new grant: else
+	// a grant in one's own area would bring anyone into it (and so into
+	// reach of reading and unmasking them).
+	if err := s.authorizeGrant(r, civicgrid.ActionGrantRole, u.ID, g.AreaCode, append(slices.Clone(u.Grants), g)); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -462,7 +463,7 @@ func (s *Server) handleRevokeGrant(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g := u.Grants[i]
-	if err := s.authorizeGrant(r, civicgrid.ActionRevokeRole, u.ID, []civicgrid.RoleGrant{g}); err != nil {
+	if err := s.authorizeGrant(r, civicgrid.ActionRevokeRole, u.ID, g.AreaCode, u.Grants); err != nil {
 		writeError(w, r, err)
 		return
 	}

@@ -1,0 +1,180 @@
+package server_test
+
+// Regression tests for the reach of tokens, grants and sessions: a token
+// never does more than its creator may do now, a granter must cover the
+// whole person, and a token limited to an area stays there.
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/civicgrid/civicgrid"
+)
+
+// bearer sends a JSON request with an API token.
+func (e *caseEnv) bearer(secret, method, path string, body any) (int, string) {
+	e.t.Helper()
+	var b []byte
+	if body != nil {
+		b, _ = json.Marshal(body)
+	}
+	return e.raw(person{}, method, path, b, "Authorization", "Bearer "+secret, "Content-Type", "application/json")
+}
+
+// token makes an API token as p carrying p's first grant (over area, if
+// given) and returns its secret.
+func (e *caseEnv) token(p person, area string) string {
+	e.t.Helper()
+	g := p.user.Grants[0]
+	if area == "" {
+		area = g.AreaCode
+	}
+	var out struct {
+		Secret string `json:"secret"`
+	}
+	if st, b := e.call(p, "POST", "/api/v1/tokens", map[string]any{"name": "对接", "role": g.Role, "area_code": area,
+		"detail": g.Detail, "categories": g.Categories}, &out); st != http.StatusCreated {
+		e.t.Fatalf("token: %d %s", st, b)
+	}
+	return out.Secret
+}
+
+// Item: a district admin's token outlived the revocation of the admin's
+// grant and a password reset: it still listed cases, made staff accounts and
+// unmasked reporters.
+func TestTokenEndsWithItsCreatorsGrant(t *testing.T) {
+	e := newCaseEnv(t)
+	admin := e.login(civicgrid.RoleDistrictAdmin, e.chain.district)
+	city := e.login(civicgrid.RoleCityAdmin, "420100")
+	resident := e.login(civicgrid.RoleResident, e.chain.building)
+	c := e.report(resident, "C0005", e.chain)
+	secret := e.token(admin, "")
+
+	uses := []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "/api/v1/cases?within=" + e.chain.district, nil},
+		{"POST", fmt.Sprintf("/api/v1/cases/%d/unmask", c.ID), map[string]any{"reason": "回访报事人"}},
+		{"POST", "/api/v1/users", map[string]any{"name": "新同事", "phone": "13600000001",
+			"grants": []map[string]string{{"role": civicgrid.RoleCommunityStaff, "area_code": e.chain.community}}}},
+	}
+	for _, u := range uses {
+		if st, b := e.bearer(secret, u.method, u.path, u.body); st >= 300 {
+			t.Fatalf("before revocation %s %s: %d %s", u.method, u.path, st, b)
+		}
+	}
+	// The city admin revokes the admin's grant: the token is dead at once.
+	if st, b := e.call(city, "DELETE", fmt.Sprintf("/api/v1/users/%d/grants/%d", admin.user.ID, admin.user.Grants[0].ID), nil, nil); st != http.StatusNoContent {
+		t.Fatalf("revoke grant: %d %s", st, b)
+	}
+	for i, u := range uses {
+		if i == 2 {
+			u.body = map[string]any{"name": "新同事", "phone": "13600000002",
+				"grants": []map[string]string{{"role": civicgrid.RoleCommunityStaff, "area_code": e.chain.community}}}
+		}
+		if st, b := e.bearer(secret, u.method, u.path, u.body); st != http.StatusUnauthorized {
+			t.Errorf("after revocation %s %s: %d, want 401: %s", u.method, u.path, st, b)
+		}
+	}
+
+	// A password reset by an admin stops the tokens until the person has
+	// chosen a new password (until then they may do nothing else either).
+	admin2 := e.login(civicgrid.RoleDistrictAdmin, e.chain.district)
+	secret2 := e.token(admin2, "")
+	if st, b := e.call(city, "POST", fmt.Sprintf("/api/v1/users/%d/password-reset", admin2.user.ID), nil, nil); st != http.StatusOK {
+		t.Fatalf("reset: %d %s", st, b)
+	}
+	if st, b := e.bearer(secret2, "GET", "/api/v1/cases?within="+e.chain.district, nil); st != http.StatusUnauthorized {
+		t.Errorf("token after its creator's password reset: %d, want 401: %s", st, b)
+	}
+}
+
+// Item: a department handler's token limited to one district and category
+// read its creator's own reports elsewhere.
+func TestTokenReachStaysInItsArea(t *testing.T) {
+	e := newCaseEnv(t)
+	h := e.login(civicgrid.RoleDepartmentHandler, "420100", "C0005")
+	secret := e.token(h, e.chain.district)
+	elsewhere := e.report(h, "C0005", e.other) // the handler's own report in another district
+	otherCat := e.report(h, "C0001", e.chain)  // … and of another category in the token's district
+	inReach := e.report(h, "C0005", e.chain)
+	for _, c := range []civicgrid.Case{elsewhere, otherCat} {
+		if st, b := e.bearer(secret, "GET", fmt.Sprintf("/api/v1/cases/%d", c.ID), nil); st != http.StatusNotFound {
+			t.Errorf("token reads its creator's report %d out of its reach: %d, want 404: %s", c.ID, st, b)
+		}
+		if st, b := e.bearer(secret, "GET", fmt.Sprintf("/api/v1/cases/%d/events", c.ID), nil); st != http.StatusNotFound {
+			t.Errorf("token reads the history of report %d out of its reach: %d, want 404: %s", c.ID, st, b)
+		}
+	}
+	var list struct {
+		Cases []civicgrid.Case `json:"cases"`
+	}
+	st, b := e.bearer(secret, "GET", "/api/v1/cases?mine=reported", nil)
+	if st != http.StatusOK || json.Unmarshal([]byte(b), &list) != nil {
+		t.Fatalf("list: %d %s", st, b)
+	}
+	if len(list.Cases) != 1 || list.Cases[0].ID != inReach.ID {
+		t.Errorf("token lists %d of its creator's reports, want only case %d", len(list.Cases), inReach.ID)
+	}
+	// The person's own session still sees all three.
+	if st, _ := e.call(h, "GET", fmt.Sprintf("/api/v1/cases/%d", elsewhere.ID), nil, nil); st != http.StatusOK {
+		t.Errorf("the creator's session reads their own report: %d", st)
+	}
+}
+
+// Item: a community secretary granted a role in her community to a person of
+// another district (even to the city admin) and then unmasked them; a district
+// admin granted a role in his district to another district's grid worker. The
+// granter must cover the whole person: every grant they hold and the new one.
+func TestGrantingCoversThePerson(t *testing.T) {
+	e := newCaseEnv(t)
+	secretary := e.login(civicgrid.RoleCommunitySecretary, e.chain.community)
+	districtAdmin := e.login(civicgrid.RoleDistrictAdmin, e.chain.district)
+	stranger := e.login(civicgrid.RoleResident, e.other.building)
+	city := e.login(civicgrid.RoleCityAdmin, "420100")
+	otherWorker := e.login(civicgrid.RoleGridWorker, e.other.grid)
+	neighbour := e.login(civicgrid.RoleResident, e.chain.building)
+
+	grant := func(by person, to civicgrid.User, role, area string) (int, string) {
+		return e.call(by, "POST", fmt.Sprintf("/api/v1/users/%d/grants", to.ID), map[string]string{"role": role, "area_code": area}, nil)
+	}
+	for _, to := range []civicgrid.User{stranger.user, city.user} {
+		if st, b := grant(secretary, to, civicgrid.RoleVolunteer, e.chain.community); st != http.StatusForbidden {
+			t.Errorf("secretary grants a volunteer role to user %d of elsewhere: %d, want 403: %s", to.ID, st, b)
+		}
+		if st, b := e.call(secretary, "POST", fmt.Sprintf("/api/v1/users/%d/unmask", to.ID), map[string]string{"reason": "回访"}, nil); st != http.StatusForbidden {
+			t.Errorf("secretary unmasks user %d after the refused grant: %d, want 403: %s", to.ID, st, b)
+		}
+	}
+	if st, b := grant(districtAdmin, otherWorker.user, civicgrid.RoleCommunityStaff, e.chain.community); st != http.StatusForbidden {
+		t.Errorf("district admin grants a role to another district's grid worker: %d, want 403: %s", st, b)
+	}
+	// Nothing was written but the refusals.
+	for _, p := range []person{stranger, city, otherWorker} {
+		u, err := e.db.UserByID(t.Context(), p.user.ID)
+		if err != nil || len(u.Grants) != 1 {
+			t.Errorf("user %d holds %d grants after refused grants (%v)", p.user.ID, len(u.Grants), err)
+		}
+	}
+	// Within the granter's reach it works, and so does taking it back.
+	var g civicgrid.RoleGrant
+	if st, b := e.call(secretary, "POST", fmt.Sprintf("/api/v1/users/%d/grants", neighbour.user.ID),
+		map[string]string{"role": civicgrid.RoleVolunteer, "area_code": e.chain.community}, &g); st != http.StatusCreated {
+		t.Fatalf("secretary grants a volunteer role to a resident of her community: %d %s", st, b)
+	}
+	// A person who also holds a role elsewhere is out of the granter's hands,
+	// for revoking too.
+	if _, err := e.db.AddGrant(t.Context(), civicgrid.RoleGrant{UserID: neighbour.user.ID, Role: civicgrid.RoleVolunteer, AreaCode: e.other.community},
+		civicgrid.SecurityEvent{}); err != nil {
+		t.Fatal(err)
+	}
+	if st, b := e.call(secretary, "DELETE", fmt.Sprintf("/api/v1/users/%d/grants/%d", neighbour.user.ID, g.ID), nil, nil); st != http.StatusForbidden {
+		t.Errorf("secretary revokes a grant of a person who holds one elsewhere: %d, want 403: %s", st, b)
+	}
+	if st, b := e.call(city, "DELETE", fmt.Sprintf("/api/v1/users/%d/grants/%d", neighbour.user.ID, g.ID), nil, nil); st != http.StatusNoContent {
+		t.Errorf("city admin revokes: %d %s", st, b)
+	}
+}
