@@ -289,6 +289,24 @@ type Object struct {
 	// Assignee is the user a case is dispatched to; Dept the department.
 	Assignee int64
 	Dept     string
+	// Done are the steps already taken on the object (a case's history),
+	// oldest first: the separation of duties decides by them.
+	Done []Done
+}
+
+// Done is a step a person already took on an object.
+type Done struct {
+	Action  CaseAction
+	ActorID int64
+}
+
+// StepsDone lists a case's history as the steps its people took.
+func StepsDone(evs []CaseEvent) []Done {
+	out := make([]Done, len(evs))
+	for i, ev := range evs {
+		out[i] = Done{ev.Action, ev.ActorID}
+	}
+	return out
 }
 
 // In is a shorthand for an object in one area.
@@ -404,10 +422,72 @@ func canGrant(g, t RoleGrant) bool {
 	return slices.Contains(grantable[g.Role], t.Role) && g.Covers(t.AreaCode)
 }
 
+// duty is a rule of the separation of duties: whoever took one of the
+// barred steps on an object may not take the action on it. The rule is per
+// person, whatever role or credential they act with. With latest, only the
+// most recent of the barred steps counts (the request now being decided).
+type duty struct {
+	action Action
+	barred []CaseAction
+	latest bool
+	why    string
+}
+
+// worked are the steps of the person who did the work on a case.
+var worked = []CaseAction{CaseAccept, CaseHandle, CaseSelfHandle}
+
+// separationOfDuties is the whole table: no one checks, closes or approves
+// their own work. docs/cases.md states it.
+var separationOfDuties = []duty{
+	{ActionVerifyCase, worked, false, "whoever accepted, handled or self-handled a case cannot verify it or send it back; someone else checks the fix"},
+	{ActionCloseCase, worked, false, "whoever accepted, handled or self-handled a case cannot close it"},
+	{ActionApproveCase, []CaseAction{CaseRequestExtension, CaseRequestSuspend, CaseRequestCancel}, true,
+		"whoever asked for an extension, suspension or cancellation cannot decide it (nor resume a suspension they asked for)"},
+}
+
+// NeedsHistory reports whether deciding the action needs Object.Done.
+func NeedsHistory(action Action) bool {
+	return slices.ContainsFunc(separationOfDuties, func(d duty) bool { return d.action == action })
+}
+
 // Authorize is the one place that decides whether actor may take action on
 // obj. It returns nil, or an EUNAUTHORIZED (nobody logged in) or EFORBIDDEN
 // error that says why.
 func Authorize(actor Actor, action Action, obj Object) error {
+	if err := authorizeScope(actor, action, obj); err != nil {
+		return err
+	}
+	return separateDuties(actor, action, obj)
+}
+
+// separateDuties applies the separation of duties to a person's action.
+// Without the object's history it refuses: a forgotten history must not
+// mean "nobody did anything".
+func separateDuties(actor Actor, action Action, obj Object) error {
+	for _, d := range separationOfDuties {
+		if d.action != action || actor.UserID == 0 {
+			continue
+		}
+		if obj.Done == nil {
+			return Errorf(EFORBIDDEN, "%s: the object's history is needed to check the separation of duties", action)
+		}
+		for i := len(obj.Done) - 1; i >= 0; i-- {
+			step := obj.Done[i]
+			if !slices.Contains(d.barred, step.Action) {
+				continue
+			}
+			if step.ActorID == actor.UserID {
+				return Errorf(EFORBIDDEN, "%s: %s", action, d.why)
+			}
+			if d.latest {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+func authorizeScope(actor Actor, action Action, obj Object) error {
 	rs, ok := policy[action]
 	if !ok {
 		return Errorf(EFORBIDDEN, "%s: no policy for this action", action)

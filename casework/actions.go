@@ -48,7 +48,11 @@ func (s *Service) Act(ctx context.Context, actor civicgrid.Actor, id int64, acti
 	if err != nil {
 		return c, err
 	}
-	if err := civicgrid.Authorize(actor, t.Permission, c.Object()); err != nil {
+	obj, err := s.objectFor(ctx, c, t.Permission)
+	if err != nil {
+		return c, err
+	}
+	if err := civicgrid.Authorize(actor, t.Permission, obj); err != nil {
 		return c, err
 	}
 	if err := s.checkStep(st); err != nil {
@@ -108,6 +112,21 @@ func markForIndicators(before, after civicgrid.Case, ev *civicgrid.CaseEvent) {
 		ev.Data[civicgrid.DataOnTime] = map[bool]string{true: "1", false: "0"}[onTime]
 		ev.Data[civicgrid.DataCloseMillis] = strconv.FormatInt(after.ClosedAt.Sub(after.CreatedAt).Milliseconds(), 10)
 	}
+}
+
+// objectFor is the case as the target of an action, with its history when
+// the separation of duties needs it.
+func (s *Service) objectFor(ctx context.Context, c civicgrid.Case, action civicgrid.Action) (civicgrid.Object, error) {
+	obj := c.Object()
+	if !civicgrid.NeedsHistory(action) {
+		return obj, nil
+	}
+	evs, err := s.store.CaseEvents(ctx, c.ID)
+	if err != nil {
+		return obj, err
+	}
+	obj.Done = civicgrid.StepsDone(evs)
+	return obj, nil
 }
 
 func (s *Service) checkStep(st Step) error {
@@ -217,18 +236,13 @@ func (s *Service) apply(ctx context.Context, actor civicgrid.Actor, c *civicgrid
 		if c.Pending == civicgrid.PendingExtension || c.Pending == civicgrid.PendingSuspension {
 			c.Pending, c.PendingDetail = civicgrid.PendingNone, ""
 		}
-	case civicgrid.CaseVerify, civicgrid.CaseRework:
-		if c.AssigneeID != 0 && c.AssigneeID == actor.UserID {
-			return civicgrid.Errorf(civicgrid.EFORBIDDEN, "the person who handled the case cannot verify it; someone else checks the fix")
+	case civicgrid.CaseRework:
+		if reason == "" {
+			return civicgrid.Errorf(civicgrid.EINVALID, "reason: say what is still wrong")
 		}
-		if ev.Action == civicgrid.CaseRework {
-			if reason == "" {
-				return civicgrid.Errorf(civicgrid.EINVALID, "reason: say what is still wrong")
-			}
-			ev.Data["reason"] = reason
-			c.Reworks++
-			c.HandledAt = time.Time{}
-		}
+		ev.Data["reason"] = reason
+		c.Reworks++
+		c.HandledAt = time.Time{}
 	case civicgrid.CaseClose:
 		c.ClosedAt = now
 	case civicgrid.CaseRate:

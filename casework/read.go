@@ -60,9 +60,22 @@ func (s *Service) view(ctx context.Context, actor civicgrid.Actor, c civicgrid.C
 		v.Case = c.Public()
 	}
 	v.Light = s.light(ctx, c)
+	obj, withHistory := c.Object(), false
 	for _, a := range civicgrid.AllowedCaseActions(c.Status, c.Pending) {
 		t, _ := civicgrid.LookupTransition(a)
-		if civicgrid.Authorize(actor, t.Permission, c.Object()) == nil {
+		if civicgrid.NeedsHistory(t.Permission) && !withHistory {
+			// The history is read once, and only when the actor's role
+			// allows the step at all; unread, the step is not offered.
+			noHistory := obj
+			noHistory.Done = []civicgrid.Done{}
+			if civicgrid.Authorize(actor, t.Permission, noHistory) != nil {
+				continue
+			}
+			if evs, err := s.store.CaseEvents(ctx, c.ID); err == nil {
+				obj.Done, withHistory = civicgrid.StepsDone(evs), true
+			}
+		}
+		if civicgrid.Authorize(actor, t.Permission, obj) == nil {
 			v.Actions = append(v.Actions, a)
 		}
 	}

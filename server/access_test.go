@@ -5,10 +5,14 @@ package server_test
 // whole person, and a token limited to an area stays there.
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/civicgrid/civicgrid"
 )
@@ -176,5 +180,99 @@ func TestGrantingCoversThePerson(t *testing.T) {
 	}
 	if st, b := e.call(city, "DELETE", fmt.Sprintf("/api/v1/users/%d/grants/%d", neighbour.user.ID, g.ID), nil, nil); st != http.StatusNoContent {
 		t.Errorf("city admin revokes: %d %s", st, b)
+	}
+}
+
+// loginWith makes an account holding several grants and logs it in.
+func (e *caseEnv) loginWith(grants ...civicgrid.RoleGrant) person {
+	e.t.Helper()
+	e.n++
+	u, err := e.db.CreateUser(t0(), civicgrid.User{Name: fmt.Sprintf("测试%d", e.n), Phone: fmt.Sprintf("138%08d", e.n)},
+		e.hash, grants, civicgrid.SecurityEvent{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	secret, sess, err := e.db.CreateSession(t0(), civicgrid.Session{UserID: u.ID, Via: "password",
+		ExpiresAt: e.clock.Now().Add(1000 * time.Hour)}, civicgrid.SecurityEvent{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return person{user: u, cookie: secret, csrf: sess.CSRFToken}
+}
+
+func t0() context.Context { return context.Background() }
+
+// Item: "the handler cannot verify" compared only the assignee, which is
+// empty for a case dispatched to a department, so one person holding a
+// department handler's and community staff's roles ran a case from register
+// to close alone. Every path to verify, close and the approvals is walked by
+// one person holding every role of the community, who reported the case as
+// well: at each step the separation of duties bars, they are refused and
+// not offered the step, and someone else may take it.
+func TestSeparationOfDutiesOnEveryPath(t *testing.T) {
+	e := newCaseEnv(t)
+	all := e.loginWith(
+		civicgrid.RoleGrant{Role: civicgrid.RoleGridWorker, AreaCode: e.chain.grid},
+		civicgrid.RoleGrant{Role: civicgrid.RoleCommunityStaff, AreaCode: e.chain.community},
+		civicgrid.RoleGrant{Role: civicgrid.RoleCommunitySecretary, AreaCode: e.chain.community},
+		civicgrid.RoleGrant{Role: civicgrid.RoleDepartmentHandler, AreaCode: e.chain.district, Categories: []string{"C0005"}},
+	)
+	colleague := e.login(civicgrid.RoleCommunitySecretary, e.chain.community)
+	handler := e.login(civicgrid.RoleDepartmentHandler, e.chain.district, "C0005")
+	type move struct {
+		by     *person
+		action civicgrid.CaseAction
+		body   map[string]any
+		barred bool // all may not take it; colleague then does
+	}
+	reason := map[string]any{"reason": "需要说明的原因"}
+	ev := e.evidence()
+	me := func(a civicgrid.CaseAction, body map[string]any) move { return move{&all, a, body, false} }
+	barred := func(a civicgrid.CaseAction, body map[string]any) move { return move{&all, a, body, true} }
+	byColleague := func(a civicgrid.CaseAction, body map[string]any) move { return move{&colleague, a, body, false} }
+	toDept := map[string]any{"dept": "水务"}
+	toMe := map[string]any{"assignee_id": all.user.ID}
+	paths := map[string][]move{
+		"department": {me(civicgrid.CaseRegister, nil), me(civicgrid.CaseDispatch, toDept), me(civicgrid.CaseAccept, nil),
+			me(civicgrid.CaseHandle, ev), barred(civicgrid.CaseVerify, nil), barred(civicgrid.CaseClose, nil)},
+		"dispatched to oneself": {me(civicgrid.CaseRegister, nil), me(civicgrid.CaseDispatch, toMe), me(civicgrid.CaseAccept, nil),
+			me(civicgrid.CaseHandle, ev), barred(civicgrid.CaseVerify, nil), barred(civicgrid.CaseClose, nil)},
+		"self-handled on patrol": {me(civicgrid.CaseSelfHandle, ev), barred(civicgrid.CaseVerify, nil), barred(civicgrid.CaseClose, nil)},
+		"registered, then self-handled": {me(civicgrid.CaseRegister, nil), me(civicgrid.CaseSelfHandle, ev),
+			barred(civicgrid.CaseRework, reason), me(civicgrid.CaseHandle, ev), barred(civicgrid.CaseVerify, nil), barred(civicgrid.CaseClose, nil)},
+		"accepted by oneself, handled by another": {me(civicgrid.CaseRegister, nil), me(civicgrid.CaseDispatch, toDept), me(civicgrid.CaseAccept, nil),
+			{&handler, civicgrid.CaseHandle, ev, false}, barred(civicgrid.CaseVerify, nil)},
+		"rework and again": {me(civicgrid.CaseRegister, nil), me(civicgrid.CaseDispatch, toDept), me(civicgrid.CaseAccept, nil),
+			me(civicgrid.CaseHandle, ev), byColleague(civicgrid.CaseRework, reason), me(civicgrid.CaseHandle, ev),
+			barred(civicgrid.CaseRework, reason), me(civicgrid.CaseHandle, ev), barred(civicgrid.CaseVerify, nil), barred(civicgrid.CaseClose, nil)},
+		"extension": {me(civicgrid.CaseRegister, nil), me(civicgrid.CaseDispatch, toDept), me(civicgrid.CaseAccept, nil),
+			me(civicgrid.CaseRequestExtension, map[string]any{"extend_by": "1wd", "reason": "等配件"}),
+			barred(civicgrid.CaseApproveExtension, nil)},
+		"extension denied": {me(civicgrid.CaseRegister, nil), me(civicgrid.CaseDispatch, toDept), me(civicgrid.CaseAccept, nil),
+			me(civicgrid.CaseRequestExtension, map[string]any{"extend_by": "1wd", "reason": "等配件"}), barred(civicgrid.CaseDenyExtension, nil)},
+		"suspension": {me(civicgrid.CaseRegister, nil), me(civicgrid.CaseDispatch, toDept), me(civicgrid.CaseAccept, nil),
+			me(civicgrid.CaseRequestSuspend, reason), barred(civicgrid.CaseApproveSuspend, nil), barred(civicgrid.CaseResume, nil)},
+		"suspension denied": {me(civicgrid.CaseRegister, nil), me(civicgrid.CaseDispatch, toDept),
+			me(civicgrid.CaseRequestSuspend, reason), barred(civicgrid.CaseDenySuspend, nil)},
+		"cancellation":        {me(civicgrid.CaseRequestCancel, reason), barred(civicgrid.CaseApproveCancel, nil)},
+		"cancellation denied": {me(civicgrid.CaseRegister, nil), me(civicgrid.CaseRequestCancel, reason), barred(civicgrid.CaseDenyCancel, nil)},
+	}
+	for name, moves := range paths {
+		c := e.report(all, "C0005", e.chain)
+		for _, m := range moves {
+			if m.barred {
+				var v caseView
+				e.call(all, "GET", fmt.Sprintf("/api/v1/cases/%d", c.ID), nil, &v)
+				if slices.Contains(v.Actions, m.action) {
+					t.Errorf("%s: %s is offered to the person who may not take it (%v)", name, m.action, v.Actions)
+				}
+				b := e.refuse(all, c.ID, m.action, m.body, http.StatusForbidden)
+				if !strings.Contains(b, "cannot") {
+					t.Errorf("%s: the refusal of %s does not say why: %s", name, m.action, b)
+				}
+				m.by = &colleague
+			}
+			e.step(*m.by, c.ID, m.action, m.body)
+		}
 	}
 }
