@@ -5,16 +5,20 @@ package server_test
 // whole person, and a token limited to an area stays there.
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/server"
 )
 
 // bearer sends a JSON request with an API token.
@@ -275,4 +279,105 @@ func TestSeparationOfDutiesOnEveryPath(t *testing.T) {
 			e.step(*m.by, c.ID, m.action, m.body)
 		}
 	}
+}
+
+// streamAt opens the live stream at base as p (or with the bearer token),
+// waits until it is subscribed and returns the rest of it.
+func (e *caseEnv) streamAt(base string, p person, bearer string) *bufio.Reader {
+	e.t.Helper()
+	req, _ := http.NewRequest("GET", base+"/api/v1/cases/stream?within="+e.chain.community, nil)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	} else {
+		req.AddCookie(&http.Cookie{Name: "cg_session", Value: p.cookie})
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != http.StatusOK {
+		e.t.Fatalf("stream: %d", resp.StatusCode)
+	}
+	rd := bufio.NewReader(resp.Body)
+	for {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			e.t.Fatalf("stream greeting: %v", err)
+		}
+		if line == ": connected\n" {
+			return rd
+		}
+	}
+}
+
+// streamEnds reads the stream to its end and returns what came; a stream
+// still open after 10 s fails the test (the bound only keeps a failing test
+// from hanging).
+func streamEnds(t *testing.T, what string, rd *bufio.Reader) string {
+	t.Helper()
+	done := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(rd)
+		done <- string(b)
+	}()
+	select {
+	case rest := <-done:
+		return rest
+	case <-time.After(10 * time.Second):
+		t.Errorf("%s: the live stream is still open", what)
+		return ""
+	}
+}
+
+// Item: an open /api/v1/cases/stream kept delivering after logout, the
+// revocation of the grant and a password reset.
+func TestStreamEndsWithItsCredential(t *testing.T) {
+	e := newCaseEnv(t)
+	city := e.login(civicgrid.RoleCityAdmin, "420100")
+	base := e.srv.URL
+
+	staff := e.login(civicgrid.RoleCommunityStaff, e.chain.community)
+	s := e.streamAt(base, staff, "")
+	if st, b := e.call(staff, "POST", "/api/v1/auth/logout", nil, nil); st != http.StatusNoContent {
+		t.Fatalf("logout: %d %s", st, b)
+	}
+	if rest := streamEnds(t, "logout", s); !strings.Contains(rest, "event: end") {
+		t.Errorf("logout: the stream ended without saying so: %q", rest)
+	}
+
+	staff = e.login(civicgrid.RoleCommunityStaff, e.chain.community)
+	s = e.streamAt(base, staff, "")
+	if st, b := e.call(city, "DELETE", fmt.Sprintf("/api/v1/users/%d/grants/%d", staff.user.ID, staff.user.Grants[0].ID), nil, nil); st != http.StatusNoContent {
+		t.Fatalf("revoke: %d %s", st, b)
+	}
+	streamEnds(t, "grant revoked", s)
+
+	staff = e.login(civicgrid.RoleCommunityStaff, e.chain.community)
+	s = e.streamAt(base, staff, "")
+	if st, b := e.call(city, "POST", fmt.Sprintf("/api/v1/users/%d/password-reset", staff.user.ID), nil, nil); st != http.StatusOK {
+		t.Fatalf("reset: %d %s", st, b)
+	}
+	streamEnds(t, "password reset", s)
+
+	secretary := e.login(civicgrid.RoleCommunitySecretary, e.chain.community)
+	secret := e.token(secretary, "")
+	s = e.streamAt(base, person{}, secret)
+	if st, b := e.call(city, "DELETE", fmt.Sprintf("/api/v1/users/%d/grants/%d", secretary.user.ID, secretary.user.Grants[0].ID), nil, nil); st != http.StatusNoContent {
+		t.Fatalf("revoke: %d %s", st, b)
+	}
+	streamEnds(t, "token after its creator's grant was revoked", s)
+
+	// A session ended elsewhere (another instance, the command line) is
+	// found by the periodic check.
+	other := server.New(server.Config{Auth: server.AuthConfig{Password: mxPasswordParams, SessionTTL: 1000 * time.Hour,
+		SessionIdle: 1000 * time.Hour, StreamRecheck: 50 * time.Millisecond}, Cases: e.cases, Now: e.clock.Now}, e.db, nil)
+	srv2 := httptest.NewServer(other.Handler())
+	t.Cleanup(srv2.Close)
+	staff = e.login(civicgrid.RoleCommunityStaff, e.chain.community)
+	s = e.streamAt(srv2.URL, staff, "")
+	if err := e.db.DeleteSession(t0(), staff.cookie, nil); err != nil {
+		t.Fatal(err)
+	}
+	streamEnds(t, "session deleted elsewhere", s)
 }

@@ -35,6 +35,9 @@ type AuthConfig struct {
 	CodeTTL      time.Duration // life of an SMS one-time code
 	CodeGap      time.Duration // minimum time between two codes to one phone
 	CodeAttempts int           // wrong guesses that kill a code
+	// StreamRecheck is how often an open live stream checks its session or
+	// token again (changes made on this instance are seen at once).
+	StreamRecheck time.Duration
 }
 
 func (c *AuthConfig) defaults() {
@@ -49,6 +52,7 @@ func (c *AuthConfig) defaults() {
 	set(&c.IPWindow, time.Minute)
 	set(&c.CodeTTL, 10*time.Minute)
 	set(&c.CodeGap, time.Minute)
+	set(&c.StreamRecheck, 15*time.Second)
 	if c.MaxFailures <= 0 {
 		c.MaxFailures = 5
 	}
@@ -381,6 +385,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u civicgri
 		if err := s.store.DeleteSession(r.Context(), old, nil); err != nil {
 			return sessionResponse{}, err
 		}
+		s.hub.credentialsChanged()
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 		// A cookie that failed to authenticate is discarded all the same.
@@ -445,6 +450,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, err)
 			return
 		}
+		s.hub.credentialsChanged()
 	}
 	s.clearCookie(w, r, sessionCookie)
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -617,5 +623,6 @@ func (s *Server) handleResetBySMS(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	s.hub.credentialsChanged()
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -83,6 +83,7 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	s.hub.credentialsChanged()
 	rec.User.MustChangePassword = false
 	resp, err := s.startSession(w, r, rec.User, "password", civicgrid.EventLoginOK)
 	if err != nil {
@@ -381,6 +382,7 @@ func (s *Server) handleResetPassword(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	s.hub.credentialsChanged()
 	writeJSON(w, http.StatusOK, map[string]any{"user_id": u.ID, "temporary_password": temporary, "must_change_password": true})
 }
 
@@ -472,5 +474,6 @@ func (s *Server) handleRevokeGrant(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	s.hub.credentialsChanged()
 	w.WriteHeader(http.StatusNoContent)
 }
