@@ -435,10 +435,10 @@ func (s *Server) loginError(w http.ResponseWriter, r *http.Request, form bool, n
 
 // localPath keeps redirects on this site.
 func localPath(p, fallback string) string {
-	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
-		return fallback
+	if local, ok := civicgrid.LocalRedirect(p); ok {
+		return local
 	}
-	return p
+	return fallback
 }
 
 // handleLogout: POST /api/v1/auth/logout ends the session.
