@@ -521,10 +521,22 @@ func authorizeScope(actor Actor, action Action, obj Object) error {
 	if !roleAllowed {
 		return Errorf(EFORBIDDEN, "%s: not allowed for %s", action, roleNames(actor))
 	}
+	// A refusal names only what the caller asked about or holds: never the
+	// areas or roles of a person, case or token it may not see.
 	if len(obj.Grants) > 0 && (action == ActionGrantRole || action == ActionRevokeRole || action == ActionCreateUser || action == ActionResetPassword || action == ActionUnlockUser) {
-		return Errorf(EFORBIDDEN, "%s: %s cannot administer %s", action, roleNames(actor), describeGrants(obj.Grants))
+		return Errorf(EFORBIDDEN, "%s: %s may administer only people whose every role it may grant, within its area (%s)", action, roleNames(actor), scopeNames(actor))
 	}
-	return Errorf(EFORBIDDEN, "%s: %s lies outside your scope (%s)", action, describeObject(obj), scopeNames(actor))
+	what := "this object"
+	if obj.bareArea() {
+		what = describeObject(obj)
+	}
+	return Errorf(EFORBIDDEN, "%s: %s lies outside your scope (%s)", action, what, scopeNames(actor))
+}
+
+// bareArea reports whether the object is only an area the caller named (a
+// list's filter), which a refusal may repeat.
+func (o Object) bareArea() bool {
+	return o.Owner == 0 && o.Grants == nil && o.Assignee == 0 && o.Dept == "" && o.Category == "" && o.Done == nil
 }
 
 func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
@@ -644,14 +656,6 @@ func describeObject(o Object) string {
 		return "area " + o.Areas[0]
 	}
 	return "areas " + strings.Join(o.Areas, ", ")
-}
-
-func describeGrants(gs []RoleGrant) string {
-	s := make([]string, len(gs))
-	for i, g := range gs {
-		s[i] = g.Role + "@" + g.AreaCode
-	}
-	return strings.Join(s, ", ")
 }
 
 func itoa(n int64) string {

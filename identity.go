@@ -40,7 +40,10 @@ func (u User) Areas() []string {
 }
 
 // Object is the user as the target of an access decision.
-func (u User) Object() Object { return Object{Areas: u.Areas(), Owner: u.ID, Grants: u.Grants} }
+// Grants is never nil, so a refusal never describes the person.
+func (u User) Object() Object {
+	return Object{Areas: u.Areas(), Owner: u.ID, Grants: append([]RoleGrant{}, u.Grants...)}
+}
 
 // Actor is the user acting through a session.
 func (u User) Actor() Actor {

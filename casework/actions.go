@@ -30,15 +30,18 @@ type Step struct {
 // Act takes an action on a case for actor. The state machine, the policy and
 // the action's own rules are checked before anything is written.
 func (s *Service) Act(ctx context.Context, actor civicgrid.Actor, id int64, action civicgrid.CaseAction, st Step) (civicgrid.Case, error) {
-	c, err := s.store.CaseByID(ctx, id)
-	if err != nil {
-		return c, err
-	}
-	// Whoever may not even read the case learns nothing about it.
-	if err := civicgrid.Authorize(actor, civicgrid.ActionReadCase, c.Object()); err != nil && action != civicgrid.CaseMeToo {
-		if civicgrid.ErrorCode(err) == civicgrid.EFORBIDDEN {
-			return civicgrid.Case{}, civicgrid.Errorf(civicgrid.ENOTFOUND, "no case %d in your scope", id)
+	// Whoever may not even read the case learns nothing about it; "me too"
+	// is open to anyone who was offered the case as a likely duplicate.
+	var c civicgrid.Case
+	var err error
+	if action == civicgrid.CaseMeToo {
+		if c, err = s.store.CaseByID(ctx, id); civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
+			err = notInSight(id)
 		}
+	} else {
+		c, err = s.visibleCase(ctx, actor, id)
+	}
+	if err != nil {
 		return civicgrid.Case{}, err
 	}
 	if st.Version != 0 && st.Version != c.Version {
@@ -171,7 +174,7 @@ func (s *Service) apply(ctx context.Context, actor civicgrid.Actor, c *civicgrid
 		if st.Into == 0 || st.Into == c.ID {
 			return civicgrid.Errorf(civicgrid.EINVALID, "into: the id of the case to keep (not this one)")
 		}
-		kept, err := s.store.CaseByID(ctx, st.Into)
+		kept, err := s.visibleCase(ctx, actor, st.Into)
 		if err != nil {
 			return err
 		}

@@ -381,3 +381,62 @@ func TestStreamEndsWithItsCredential(t *testing.T) {
 	}
 	streamEnds(t, "session deleted elsewhere", s)
 }
+
+// Item: refusals leaked. A refused user read named every area the person
+// holds roles in; 404 wording told whether a case id exists; the case
+// history showed staff the reporter's account id the case view hides.
+func TestRefusalsSayNothing(t *testing.T) {
+	e := newCaseEnv(t)
+	resident := e.login(civicgrid.RoleResident, e.chain.building)
+	outsider := e.login(civicgrid.RoleGridWorker, e.other.grid)
+	staff := e.login(civicgrid.RoleCommunityStaff, e.chain.community)
+
+	for _, p := range []person{outsider, e.login(civicgrid.RoleResident, e.other.building)} {
+		st, b := e.call(p, "GET", fmt.Sprintf("/api/v1/users/%d", resident.user.ID), nil, nil)
+		if st != http.StatusForbidden || strings.Contains(b, e.chain.building) || strings.Contains(b, e.chain.district) {
+			t.Errorf("refused user read: %d %s (names the person's areas)", st, b)
+		}
+	}
+	secretary := e.login(civicgrid.RoleCommunitySecretary, e.other.community)
+	st, b := e.call(secretary, "POST", fmt.Sprintf("/api/v1/users/%d/grants", resident.user.ID),
+		map[string]string{"role": civicgrid.RoleVolunteer, "area_code": e.other.community}, nil)
+	if st != http.StatusForbidden || strings.Contains(b, e.chain.building) || strings.Contains(b, civicgrid.RoleResident+"@") {
+		t.Errorf("refused grant: %d %s (names the person's roles)", st, b)
+	}
+
+	// A case out of sight and a case that does not exist answer alike.
+	c := e.report(resident, "C0005", e.chain)
+	missing := c.ID + 1000
+	for _, r := range []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "/api/v1/cases/%d", nil}, {"GET", "/api/v1/cases/%d/events", nil}, {"POST", "/api/v1/cases/%d/register", nil},
+		{"POST", "/api/v1/cases/%d/unmask", map[string]any{"reason": "回访报事人"}}, {"POST", "/api/v1/cases/%d/comment", map[string]any{"note": "看看"}},
+	} {
+		st1, b1 := e.call(outsider, r.method, fmt.Sprintf(r.path, c.ID), r.body, nil)
+		st2, b2 := e.call(outsider, r.method, fmt.Sprintf(r.path, missing), r.body, nil)
+		if st1 != http.StatusNotFound || st1 != st2 || strings.ReplaceAll(b1, fmt.Sprint(c.ID), "N") != strings.ReplaceAll(b2, fmt.Sprint(missing), "N") {
+			t.Errorf("%s %s: out of sight %d %s, missing %d %s", r.method, r.path, st1, b1, st2, b2)
+		}
+	}
+	// Merging into a case out of sight says as much as into none.
+	own := e.report(resident, "C0005", e.chain)
+	away := e.report(e.login(civicgrid.RoleResident, e.other.building), "C0005", e.other)
+	_, b1 := e.call(staff, "POST", fmt.Sprintf("/api/v1/cases/%d/merge", own.ID), map[string]any{"into": away.ID}, nil)
+	_, b2 := e.call(staff, "POST", fmt.Sprintf("/api/v1/cases/%d/merge", own.ID), map[string]any{"into": missing}, nil)
+	if strings.ReplaceAll(b1, fmt.Sprint(away.ID), "N") != strings.ReplaceAll(b2, fmt.Sprint(missing), "N") {
+		t.Errorf("merge into a case out of sight: %s; into none: %s", b1, b2)
+	}
+
+	// The history hides the reporter's account from staff, as the view does.
+	e.step(staff, c.ID, civicgrid.CaseComment, map[string]any{"note": "已联系"})
+	for _, ev := range e.events(staff, c.ID) {
+		if ev.ActorID == resident.user.ID {
+			t.Errorf("staff read the reporter's account id in the %s event", ev.Action)
+		}
+	}
+	if evs := e.events(resident, c.ID); evs[0].ActorID != resident.user.ID {
+		t.Errorf("the reporter's own history lacks their id: %+v", evs[0])
+	}
+}

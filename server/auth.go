@@ -311,7 +311,11 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.loginError(w, r, form, req.Next, civicgrid.Errorf(civicgrid.EINVALID, "give a mobile phone number (11 digits) and a password"))
 		return
 	}
-	wrong := civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "wrong phone number or password")
+	// Unknown phones, wrong passwords and locked accounts get one answer,
+	// in the same time, so that a login says nothing about who has an
+	// account; the lockout rule is part of it.
+	wrong := civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "wrong phone number or password; after %d wrong passwords in a row an account is locked for %s (your community office or an admin can unlock it sooner)",
+		s.cfg.Auth.MaxFailures, lockoutWords(s.cfg.Auth.LockFor))
 	rec, err := s.store.LoginRecordByPhone(r.Context(), phone)
 	if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
 		password.DummyVerify(req.Password) // the same time as a real check
@@ -327,9 +331,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	label := civicgrid.MaskName(u.Name) + " " + civicgrid.MaskPhone(u.Phone)
 	area := firstArea(u)
 	if until := u.LockedUntil; !until.IsZero() && s.now().Before(until) {
+		password.DummyVerify(req.Password)
 		s.audit(r, civicgrid.SecurityEvent{Kind: civicgrid.EventLoginFailed, Outcome: civicgrid.OutcomeDenied,
 			ActorID: u.ID, Actor: label, TargetUserID: u.ID, AreaCode: area, Detail: "account locked"})
-		s.loginError(w, r, form, req.Next, lockedError(until))
+		s.loginError(w, r, form, req.Next, wrong)
 		return
 	}
 	ok := false
@@ -346,13 +351,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		ev := s.event(r, civicgrid.SecurityEvent{Kind: civicgrid.EventLoginFailed, Outcome: civicgrid.OutcomeFailed,
 			ActorID: u.ID, Actor: label, AreaCode: area, Detail: "wrong password"})
-		_, until, err := s.store.RecordLoginFailure(r.Context(), u.ID, s.cfg.Auth.MaxFailures, s.cfg.Auth.LockFor, ev)
-		if err != nil {
+		if _, _, err := s.store.RecordLoginFailure(r.Context(), u.ID, s.cfg.Auth.MaxFailures, s.cfg.Auth.LockFor, ev); err != nil {
 			s.loginError(w, r, form, req.Next, err)
-			return
-		}
-		if !until.IsZero() {
-			s.loginError(w, r, form, req.Next, lockedError(until))
 			return
 		}
 		s.loginError(w, r, form, req.Next, wrong)
@@ -404,12 +404,15 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u civicgri
 	return sessionResponse{User: u.Masked(), CSRFToken: sess.CSRFToken, MustChangePassword: u.MustChangePassword, ExpiresAt: sess.ExpiresAt}, nil
 }
 
-func lockedError(until time.Time) error {
-	return civicgrid.Errorf(civicgrid.ELOCKED, "account locked after too many failed logins until %s (Beijing time); try again then, or ask your community office or an admin to unlock it",
-		until.In(beijing).Format("2006-01-02 15:04"))
-}
-
 var beijing = time.FixedZone("UTC+8", 8*3600)
+
+// lockoutWords says how long a lockout lasts, in minutes or hours.
+func lockoutWords(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%d h", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%d min", int((d+time.Minute-1)/time.Minute))
+}
 
 // firstArea is where a person's security events are filed for auditors.
 func firstArea(u civicgrid.User) string {

@@ -266,7 +266,7 @@ func (s *Server) authorizeGrant(r *http.Request, action civicgrid.Action, target
 	err := civicgrid.Authorize(actorFrom(r), action, civicgrid.Object{Areas: areas, Grants: grants})
 	if err != nil && civicgrid.ErrorCode(err) == civicgrid.EFORBIDDEN {
 		s.audit(r, civicgrid.SecurityEvent{Kind: civicgrid.EventRoleDenied, Outcome: civicgrid.OutcomeDenied,
-			TargetUserID: target, AreaCode: area, Detail: civicgrid.ErrorMessage(err)})
+			TargetUserID: target, AreaCode: area, Detail: civicgrid.ErrorMessage(err) + "; person's roles: " + describeGrantList(grants)})
 	}
 	return err
 }
