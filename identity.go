@@ -117,17 +117,20 @@ const (
 	EventSignup          = "account.signup"
 	EventUserCreated     = "account.created"
 	EventPasswordChanged = "password.changed"
-	EventPasswordReset   = "password.reset"
-	EventAccountUnlocked = "account.unlocked"
-	EventRoleGranted     = "role.granted"
-	EventRoleRevoked     = "role.revoked"
-	EventRoleDenied      = "role.denied"
-	EventTokenCreated    = "token.created"
-	EventTokenRevoked    = "token.revoked"
-	EventUnmask          = "personal_data.unmasked"
-	EventCSRFRejected    = "csrf.rejected"
-	EventOIDCLogin       = "oidc.login"
-	EventAccessDenied    = "access.denied"
+	// EventPasswordChangeFailed is a wrong current password given to change
+	// it; it counts toward the lockout like a failed login.
+	EventPasswordChangeFailed = "password.change_failed"
+	EventPasswordReset        = "password.reset"
+	EventAccountUnlocked      = "account.unlocked"
+	EventRoleGranted          = "role.granted"
+	EventRoleRevoked          = "role.revoked"
+	EventRoleDenied           = "role.denied"
+	EventTokenCreated         = "token.created"
+	EventTokenRevoked         = "token.revoked"
+	EventUnmask               = "personal_data.unmasked"
+	EventCSRFRejected         = "csrf.rejected"
+	EventOIDCLogin            = "oidc.login"
+	EventAccessDenied         = "access.denied"
 )
 
 // Outcomes of security events.

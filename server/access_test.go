@@ -440,3 +440,34 @@ func TestRefusalsSayNothing(t *testing.T) {
 		t.Errorf("the reporter's own history lacks their id: %+v", evs[0])
 	}
 }
+
+// Item: wrong current passwords on /api/v1/me/password were neither
+// throttled nor logged.
+func TestPasswordChangeGuessesAreThrottledAndLogged(t *testing.T) {
+	e := newAuthEnv(t, server.AuthConfig{MaxFailures: 3, LockFor: 15 * time.Minute, IPAttempts: 100})
+	u := e.account(civicgrid.RoleCommunityStaff, e.chain.community)
+	cookie, csrf, _ := e.login(u.Phone, mxPassword)
+	change := func(current string) answer {
+		return e.do("POST", "/api/v1/me/password", map[string]string{"current_password": current, "new_password": "another-Pass-2027"}, cookie, csrf)
+	}
+	for i := range 3 {
+		if a := change(fmt.Sprintf("guess-%d-Pass", i)); a.status != http.StatusBadRequest {
+			t.Fatalf("guess %d: %d %s", i+1, a.status, a.body)
+		}
+	}
+	if failed, locked := len(e.events(civicgrid.EventPasswordChangeFailed)), len(e.events(civicgrid.EventLoginLocked)); failed != 2 || locked != 1 {
+		t.Errorf("%d password.change_failed and %d login.locked events, want 2 and 1", failed, locked)
+	}
+	// Locked: the right password changes nothing, and logging in is
+	// refused as after failed logins.
+	if a := change(mxPassword); a.status != http.StatusTooManyRequests || a.header.Get("Retry-After") == "" {
+		t.Errorf("change while locked: %d %s", a.status, a.body)
+	}
+	if _, _, a := e.login(u.Phone, mxPassword); a.status != http.StatusUnauthorized {
+		t.Errorf("login while locked: %d", a.status)
+	}
+	e.clock.Advance(16 * time.Minute)
+	if a := change(mxPassword); a.status != http.StatusOK {
+		t.Errorf("change after the lock ended: %d %s", a.status, a.body)
+	}
+}

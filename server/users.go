@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -61,8 +62,24 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	// Wrong current passwords count as failed logins: a session left open
+	// is no way around the lockout, and each one is in the security log.
+	if until := rec.User.LockedUntil; !until.IsZero() && s.now().Before(until) {
+		password.DummyVerify(req.Current)
+		w.Header().Set("Retry-After", fmt.Sprint(int(until.Sub(s.now()).Seconds())+1))
+		writeError(w, r, civicgrid.Errorf(civicgrid.ETHROTTLED, "too many wrong passwords: the account is locked until %s (Beijing time); your community office or an admin can unlock it",
+			until.In(beijing).Format("2006-01-02 15:04")))
+		return
+	}
 	if ok, _, _ := password.Verify(req.Current, rec.PasswordHash, s.cfg.Auth.Password); !ok {
-		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "current_password is wrong"))
+		ev := s.event(r, civicgrid.SecurityEvent{Kind: civicgrid.EventPasswordChangeFailed, Outcome: civicgrid.OutcomeFailed,
+			AreaCode: firstArea(rec.User), Detail: "wrong current password"})
+		if _, _, err := s.store.RecordLoginFailure(r.Context(), a.UserID, s.cfg.Auth.MaxFailures, s.cfg.Auth.LockFor, ev); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "current_password is wrong; after %d wrong passwords in a row the account is locked for %s",
+			s.cfg.Auth.MaxFailures, lockoutWords(s.cfg.Auth.LockFor)))
 		return
 	}
 	if req.New == req.Current {
