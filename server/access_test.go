@@ -471,3 +471,63 @@ func TestPasswordChangeGuessesAreThrottledAndLogged(t *testing.T) {
 		t.Errorf("change after the lock ended: %d %s", a.status, a.body)
 	}
 }
+
+// Item: grid workers' names appeared in full on the public locate answer,
+// grid pages and exports while docs/security.md said they were masked. One
+// rule (Worker.Public, stated in docs/security.md): full name, masked phone,
+// on every surface.
+func TestGridWorkersOneRuleInPublic(t *testing.T) {
+	f := newFixture(t)
+	var grid civicgrid.Area
+	for _, a := range f.city.Areas {
+		if a.Level == civicgrid.LevelGrid && len(a.Workers) > 0 {
+			grid = a
+			break
+		}
+	}
+	want := grid.Workers[0]
+	check := func(surface string, ws []struct{ Name, Phone string }) {
+		t.Helper()
+		if len(ws) == 0 || ws[0].Name != want.Name || ws[0].Phone != civicgrid.MaskPhone(want.Phone) || ws[0].Phone == want.Phone {
+			t.Errorf("%s lists the grid worker as %+v, want %s %s", surface, ws, want.Name, civicgrid.MaskPhone(want.Phone))
+		}
+	}
+	c := grid.Geometry.Bound().Center()
+	var loc locateResp
+	if st := f.do(t, "GET", locatePath(c.Lat(), c.Lon()), "", nil, &loc); st != 200 || loc.Grid.Code != grid.Code {
+		t.Fatalf("locate: %d %+v", st, loc.Grid)
+	}
+	check("the locate answer", loc.Workers)
+	var detail struct {
+		Workers []struct{ Name, Phone string }
+	}
+	f.do(t, "GET", "/api/v1/areas/"+grid.Code, "", nil, &detail)
+	check("the area detail", detail.Workers)
+	type feature struct {
+		Properties struct {
+			Code    string
+			Workers []struct{ Name, Phone string }
+		}
+	}
+	type features struct{ Features []feature }
+	var fc features
+	f.do(t, "GET", "/api/v1/areas.geojson?level=grid&within="+grid.Code, "", nil, &fc)
+	if len(fc.Features) != 1 {
+		t.Fatalf("geojson: %d features", len(fc.Features))
+	}
+	check("the map's GeoJSON", fc.Features[0].Properties.Workers)
+	secret, _, err := f.db.CreateAPIToken(t0(), civicgrid.APIToken{Name: "导出", Role: civicgrid.RoleCityAdmin, AreaCode: "420100",
+		ExpiresAt: time.Now().Add(time.Hour)}, civicgrid.SecurityEvent{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var export features
+	if st := f.do(t, "GET", "/api/v1/admin/areas/export?within="+grid.Code, secret, nil, &export); st != 200 {
+		t.Fatalf("export: %d", st)
+	}
+	i := slices.IndexFunc(export.Features, func(ft feature) bool { return ft.Properties.Code == grid.Code })
+	if i < 0 {
+		t.Fatalf("export lacks grid %s", grid.Code)
+	}
+	check("the area export", export.Features[i].Properties.Workers)
+}
