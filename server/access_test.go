@@ -285,25 +285,32 @@ func TestSeparationOfDutiesOnEveryPath(t *testing.T) {
 // waits until it is subscribed and returns the rest of it.
 func (e *caseEnv) streamAt(base string, p person, bearer string) *bufio.Reader {
 	e.t.Helper()
-	req, _ := http.NewRequest("GET", base+"/api/v1/cases/stream?within="+e.chain.community, nil)
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
+	return openEventStream(e.t, base+"/api/v1/cases/stream?within="+e.chain.community, mxActor{cookie: p.cookie, bearer: bearer})
+}
+
+// openEventStream opens a live stream as a (session or token), waits until
+// it is subscribed and returns the rest of it; it closes with the test.
+func openEventStream(t *testing.T, url string, a mxActor) *bufio.Reader {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if a.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+a.bearer)
 	} else {
-		req.AddCookie(&http.Cookie{Name: "cg_session", Value: p.cookie})
+		req.AddCookie(&http.Cookie{Name: "cg_session", Value: a.cookie})
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
-	e.t.Cleanup(func() { resp.Body.Close() })
+	t.Cleanup(func() { resp.Body.Close() })
 	if resp.StatusCode != http.StatusOK {
-		e.t.Fatalf("stream: %d", resp.StatusCode)
+		t.Fatalf("stream %s: %d", url, resp.StatusCode)
 	}
 	rd := bufio.NewReader(resp.Body)
 	for {
 		line, err := rd.ReadString('\n')
 		if err != nil {
-			e.t.Fatalf("stream greeting: %v", err)
+			t.Fatalf("stream greeting: %v", err)
 		}
 		if line == ": connected\n" {
 			return rd
