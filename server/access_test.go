@@ -360,6 +360,14 @@ func TestStreamEndsWithItsCredential(t *testing.T) {
 	}
 	streamEnds(t, "grant revoked", s)
 
+	// Also a stream not limited to an area.
+	staff = e.login(civicgrid.RoleCommunityStaff, e.chain.community)
+	s = openEventStream(t, base+"/api/v1/cases/stream", mxActor{cookie: staff.cookie})
+	if st, b := e.call(city, "DELETE", fmt.Sprintf("/api/v1/users/%d/grants/%d", staff.user.ID, staff.user.Grants[0].ID), nil, nil); st != http.StatusNoContent {
+		t.Fatalf("revoke: %d %s", st, b)
+	}
+	streamEnds(t, "grant revoked, stream of all one's areas", s)
+
 	staff = e.login(civicgrid.RoleCommunityStaff, e.chain.community)
 	s = e.streamAt(base, staff, "")
 	if st, b := e.call(city, "POST", fmt.Sprintf("/api/v1/users/%d/password-reset", staff.user.ID), nil, nil); st != http.StatusOK {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -91,8 +92,7 @@ const streamHeartbeat = 25 * time.Second
 // caller's own areas). The stream lives no longer than the credential it
 // was opened with: it is checked again every StreamRecheck and at once when
 // a session, grant or token ends on this instance; a logout, a revoked
-// grant or token, or a password reset closes the stream, and a narrowed
-// grant narrows what it sends.
+// grant or token, or a password reset closes the stream.
 func (s *Server) handleCaseStream(w http.ResponseWriter, r *http.Request) {
 	a := actorFrom(r)
 	within := r.URL.Query().Get("within")
@@ -122,6 +122,11 @@ func (s *Server) handleCaseStream(w http.ResponseWriter, r *http.Request) {
 		next, err := s.recheckCredential(r)
 		if err == nil {
 			err = streamAllowed(next, within)
+		}
+		if err == nil && lostGrant(a, next) {
+			// Whatever the stream was opened for may rest on the lost
+			// grant: the client reconnects under what it holds now.
+			err = civicgrid.Errorf(civicgrid.EFORBIDDEN, "your roles changed; reconnect")
 		}
 		if err != nil {
 			// The client's EventSource reconnects and is refused.
@@ -178,6 +183,19 @@ func streamAllowed(a civicgrid.Actor, within string) error {
 		return civicgrid.Authorize(a, civicgrid.ActionReadCase, civicgrid.In(within))
 	}
 	return nil
+}
+
+// lostGrant reports whether the actor held a grant before that it no longer
+// holds.
+func lostGrant(before, now civicgrid.Actor) bool {
+	for _, g := range before.Grants {
+		if !slices.ContainsFunc(now.Grants, func(h civicgrid.RoleGrant) bool {
+			return h.ID == g.ID && h.Role == g.Role && h.AreaCode == g.AreaCode && slices.Equal(h.Categories, g.Categories)
+		}) {
+			return true
+		}
+	}
+	return false
 }
 
 // recheckCredential authenticates the request's credential again, as it is
