@@ -67,7 +67,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	}
 	for i := range areas {
 		for j := range areas[i].Workers {
-			areas[i].Workers[j].Phone = civicgrid.MaskPhone(areas[i].Workers[j].Phone)
+			areas[i].Workers[j] = areas[i].Workers[j].Public()
 		}
 	}
 	w.Header().Set("Content-Type", "application/geo+json; charset=utf-8")

@@ -124,7 +124,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if !*personal {
 		for i := range areas {
 			for j := range areas[i].Workers {
-				areas[i].Workers[j].Phone = civicgrid.MaskPhone(areas[i].Workers[j].Phone)
+				areas[i].Workers[j] = areas[i].Workers[j].Public()
 			}
 		}
 	}
