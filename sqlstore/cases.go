@@ -360,15 +360,24 @@ func scanCaseEvent(sc interface{ Scan(...any) error }) (civicgrid.CaseEvent, err
 
 // ListCases returns cases matching f, newest first.
 func (db *DB) ListCases(ctx context.Context, f civicgrid.CaseFilter) ([]civicgrid.Case, error) {
+	q, args, ok := db.caseListQuery(f)
+	if !ok {
+		return nil, nil
+	}
+	return db.queryCases(ctx, q, args...)
+}
+
+// caseListQuery is the SELECT of ListCases (ok false when the filter
+// selects nothing).
+func (db *DB) caseListQuery(f civicgrid.CaseFilter) (q string, args []any, ok bool) {
 	var where []string
-	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
 	if !f.All {
 		if len(f.Within) == 0 && f.ReporterID == 0 && f.AssigneeID == 0 {
-			return nil, nil
+			return "", nil, false
 		}
 		var scope []string
 		for _, w := range f.Within {
@@ -382,12 +391,18 @@ func (db *DB) ListCases(ctx context.Context, f civicgrid.CaseFilter) ([]civicgri
 		}
 		where = append(where, "("+strings.Join(scope, " OR ")+")")
 	}
+	from := "cases"
 	if len(f.IDs) > 0 {
+		// The ids are looked up by primary key first and the other
+		// conditions only sift what it found: left to itself, the planner
+		// (SQLite's and PostgreSQL's alike) may take the category index
+		// and read every case of the category in the window instead.
 		ps := make([]string, len(f.IDs))
 		for i, id := range f.IDs {
 			ps[i] = arg(id)
 		}
-		where = append(where, "id IN ("+strings.Join(ps, ", ")+")")
+		q = `WITH picked AS MATERIALIZED (SELECT * FROM cases WHERE id IN (` + strings.Join(ps, ", ") + `)) `
+		from = "picked"
 	}
 	if len(f.Status) > 0 {
 		ps := make([]string, len(f.Status))
@@ -422,7 +437,7 @@ func (db *DB) ListCases(ctx context.Context, f civicgrid.CaseFilter) ([]civicgri
 	if f.After > 0 {
 		where = append(where, "id < "+arg(f.After))
 	}
-	q := `SELECT ` + caseColumns + ` FROM cases`
+	q += `SELECT ` + caseColumns + ` FROM ` + from
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -434,7 +449,42 @@ func (db *DB) ListCases(ctx context.Context, f civicgrid.CaseFilter) ([]civicgri
 	if f.Offset > 0 {
 		q += " OFFSET " + arg(f.Offset)
 	}
-	return db.queryCases(ctx, q, args...)
+	return q, args, true
+}
+
+// finishedStatuses is the SQL list of the statuses that are not open.
+var finishedStatuses = func() string {
+	var out []string
+	for _, st := range civicgrid.CaseStatuses {
+		if !st.Open() {
+			out = append(out, "'"+string(st)+"'")
+		}
+	}
+	return strings.Join(out, ", ")
+}()
+
+// OpenCaseSpots reads the id, place and time of the open cases of a
+// category since a time, unsorted and unpaged: paged newest first, each
+// page sorted the whole window again.
+func (db *DB) OpenCaseSpots(ctx context.Context, category string, since time.Time, above int64) ([]civicgrid.CaseSpot, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT id, lat, lng, created_at FROM cases
+		WHERE category = $1 AND created_at >= $2 AND id > $3 AND status NOT IN (`+finishedStatuses+`)`,
+		category, since.UnixMilli(), above)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []civicgrid.CaseSpot
+	for rows.Next() {
+		var sp civicgrid.CaseSpot
+		var at int64
+		if err := rows.Scan(&sp.ID, &sp.Lat, &sp.Lng, &at); err != nil {
+			return nil, err
+		}
+		sp.CreatedAt = time.UnixMilli(at)
+		out = append(out, sp)
+	}
+	return out, rows.Err()
 }
 
 // queryCases runs a SELECT of caseColumns.
