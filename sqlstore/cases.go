@@ -425,8 +425,7 @@ func (db *DB) caseListQuery(f civicgrid.CaseFilter) (q string, args []any, ok bo
 		where = append(where, "created_at < "+arg(f.Until.UnixMilli()))
 	}
 	if f.Overdue {
-		where = append(where, "resolve_by IS NOT NULL AND resolve_by < "+arg(db.now().UnixMilli())+
-			" AND status IN ('dispatched', 'in_progress')")
+		where = append(where, overdueCondition(arg(db.now().UnixMilli())))
 	}
 	if f.BBox != nil {
 		where = append(where, "lng >= "+arg(f.BBox[0])+" AND lat >= "+arg(f.BBox[1])+" AND lng <= "+arg(f.BBox[2])+" AND lat <= "+arg(f.BBox[3]))
@@ -450,6 +449,17 @@ func (db *DB) caseListQuery(f civicgrid.CaseFilter) (q string, args []any, ok bo
 		q += " OFFSET " + arg(f.Offset)
 	}
 	return q, args, true
+}
+
+// overdueCondition selects the open cases past the deadline of their
+// running clock — the response limit of a case waiting to be registered,
+// the resolution limit of a registered, dispatched or accepted one — and
+// every open case escalated by a missed deadline, even when an extension
+// has since moved the limit. now is the placeholder of the current time.
+func overdueCondition(now string) string {
+	return `status IN ('reported', 'registered', 'dispatched', 'in_progress') AND (escalation > 0
+		OR (status = 'reported' AND respond_by < ` + now + `)
+		OR (status <> 'reported' AND resolve_by < ` + now + `))`
 }
 
 // finishedStatuses is the SQL list of the statuses that are not open.
