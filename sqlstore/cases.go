@@ -404,13 +404,6 @@ func (db *DB) caseListQuery(f civicgrid.CaseFilter) (q string, args []any, ok bo
 		q = `WITH picked AS MATERIALIZED (SELECT * FROM cases WHERE id IN (` + strings.Join(ps, ", ") + `)) `
 		from = "picked"
 	}
-	if len(f.Status) > 0 {
-		ps := make([]string, len(f.Status))
-		for i, s := range f.Status {
-			ps[i] = arg(string(s))
-		}
-		where = append(where, "status IN ("+strings.Join(ps, ", ")+")")
-	}
 	if len(f.Category) > 0 {
 		ps := make([]string, len(f.Category))
 		for i, s := range f.Category {
@@ -436,15 +429,41 @@ func (db *DB) caseListQuery(f civicgrid.CaseFilter) (q string, args []any, ok bo
 	if f.After > 0 {
 		where = append(where, "id < "+arg(f.After))
 	}
-	q += `SELECT ` + caseColumns + ` FROM ` + from
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
 	limit := f.Limit
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	q += " ORDER BY id DESC LIMIT " + strconv.Itoa(limit) // a literal: a bound LIMIT makes SQLite re-prepare the statement on every run
+	// Limits are literals: a bound LIMIT makes SQLite re-prepare the
+	// statement on every run.
+	page := " ORDER BY id DESC LIMIT " + strconv.Itoa(limit)
+	selectWhere := func(conds []string) string {
+		q := `SELECT ` + caseColumns + ` FROM ` + from
+		if len(conds) > 0 {
+			q += " WHERE " + strings.Join(conds, " AND ")
+		}
+		return q
+	}
+	switch {
+	case len(f.Status) == 1 || len(f.Status) > 1 && len(f.IDs) > 0:
+		ps := make([]string, len(f.Status))
+		for i, s := range f.Status {
+			ps[i] = arg(string(s))
+		}
+		q += selectWhere(append(where, "status IN ("+strings.Join(ps, ", ")+")")) + page
+	case len(f.Status) > 1:
+		// One status at a time, each read in id order on its index and
+		// cut at the page's end, then merged: on an IN list both engines
+		// would read every case of those statuses and sort them.
+		branchLimit := strconv.Itoa(limit + max(f.Offset, 0))
+		branches := make([]string, len(f.Status))
+		for i, s := range f.Status {
+			branches[i] = `SELECT * FROM (` + selectWhere(append(slices.Clip(where), "status = "+arg(string(s)))) +
+				` ORDER BY id DESC LIMIT ` + branchLimit + `) AS s` + strconv.Itoa(i)
+		}
+		q += strings.Join(branches, " UNION ALL ") + page
+	default:
+		q += selectWhere(where) + page
+	}
 	if f.Offset > 0 {
 		q += " OFFSET " + arg(f.Offset)
 	}
