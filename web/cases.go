@@ -212,6 +212,9 @@ func (ui *UI) forms(ctx context.Context, p *page, it caseItem, back string, skip
 // dispatchTargets are the grid workers of the case's grid, masked, after the
 // default (the category's department or else the grid's worker).
 func (ui *UI) dispatchTargets(ctx context.Context, p *page, it caseItem) []option {
+	if opts, ok := p.dispatchTargets[it.GridCode]; ok {
+		return opts
+	}
 	opts := []option{{"", p.catalogue["dispatch.default"]}}
 	if ui.cfg.People == nil {
 		return opts
@@ -226,6 +229,10 @@ func (ui *UI) dispatchTargets(ctx context.Context, p *page, it caseItem) []optio
 		label, _ := p.T("dispatch.worker", "name", m.Name, "phone", m.Phone)
 		opts = append(opts, option{strconv.FormatInt(u.ID, 10), label})
 	}
+	if p.dispatchTargets == nil {
+		p.dispatchTargets = map[string][]option{}
+	}
+	p.dispatchTargets[it.GridCode] = opts
 	return opts
 }
 
