@@ -109,6 +109,19 @@ func load(ctx context.Context, args []string) error {
 		rec.do(name, admin, "GET", p, nil, http.StatusOK)
 	}
 
+	// Each page and list alone, before the load: what one user waits.
+	fmt.Printf("%s unloaded | page | median of 5 | slowest\n", *label)
+	for _, p := range append([]string{"/api/v1/cases.csv?status=reported"}, pages...) {
+		var ds []time.Duration
+		for range 5 {
+			start := time.Now()
+			rec.do("unloaded "+p, admin, "GET", p, nil, http.StatusOK)
+			ds = append(ds, time.Since(start))
+		}
+		fmt.Printf("%s unloaded | %s | %s | %s\n", *label, p, pct(ds, 50), pct(ds, 100))
+	}
+	rec = newRecorder()
+
 	ctx, cancel := context.WithTimeout(ctx, *duration)
 	defer cancel()
 	var wg sync.WaitGroup
