@@ -445,6 +445,13 @@ type CaseFilter struct {
 	Limit  int
 }
 
+// CaseSpot is where and when a case was reported.
+type CaseSpot struct {
+	ID        int64
+	Lat, Lng  float64
+	CreatedAt time.Time
+}
+
 // CaseStore keeps cases, their events and the category catalogue.
 type CaseStore interface {
 	Categories(ctx context.Context) ([]Category, error)
@@ -455,6 +462,10 @@ type CaseStore interface {
 	CreateCase(ctx context.Context, c Case, ev CaseEvent, idem *Idempotency) (stored Case, existing bool, err error)
 	CaseByID(ctx context.Context, id int64) (Case, error)
 	ListCases(ctx context.Context, f CaseFilter) ([]Case, error)
+	// OpenCaseSpots returns where the open cases of a category reported
+	// since a time with ids above a given one lie, in one read: what the
+	// duplicate check keeps in memory.
+	OpenCaseSpots(ctx context.Context, category string, since time.Time, above int64) ([]CaseSpot, error)
 	// UpdateCases stores each case (which must still be at its Version) and
 	// appends its event to its chain, all in one transaction; ECONFLICT if
 	// a case changed meanwhile. It returns the stored cases.

@@ -30,50 +30,120 @@ type Step struct {
 // Act takes an action on a case for actor. The state machine, the policy and
 // the action's own rules are checked before anything is written.
 func (s *Service) Act(ctx context.Context, actor civicgrid.Actor, id int64, action civicgrid.CaseAction, st Step) (civicgrid.Case, error) {
-	// Whoever may not even read the case learns nothing about it; "me too"
-	// is open to anyone who was offered the case as a likely duplicate.
-	var c civicgrid.Case
-	var err error
-	if action == civicgrid.CaseMeToo {
-		if c, err = s.store.CaseByID(ctx, id); civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
-			err = notInSight(id)
-		}
-	} else {
-		c, err = s.visibleCase(ctx, actor, id)
+	c, err := s.store.CaseByID(ctx, id)
+	if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
+		err = notInSight(id)
 	}
 	if err != nil {
 		return civicgrid.Case{}, err
 	}
+	if action == civicgrid.CaseMeToo {
+		// "Me too" is open to anyone who was offered the case as a likely
+		// duplicate, though they may not read it.
+		ev, err := s.checkAction(ctx, actor, c, action, st)
+		if err != nil {
+			return c, err
+		}
+		return s.meToo(ctx, actor, c, ev)
+	}
+	cs, evs, err := s.prepare(ctx, actor, c, action, st)
+	if err != nil {
+		return civicgrid.Case{}, err
+	}
+	stored, err := s.store.UpdateCases(ctx, cs, evs)
+	if err != nil {
+		return c, err
+	}
+	for i := range stored {
+		s.publish(stored[i], evs[i])
+	}
+	return stored[0], nil
+}
+
+// ActMany takes the same action on several cases for actor, each checked as
+// Act checks it, and stores them all in one transaction (nothing is written
+// if one is refused): bulk work such as rejecting a batch of reports.
+func (s *Service) ActMany(ctx context.Context, actor civicgrid.Actor, ids []int64, action civicgrid.CaseAction, st Step) ([]civicgrid.Case, error) {
+	if action == civicgrid.CaseMeToo || st.Version != 0 || action == civicgrid.CaseMerge {
+		return nil, civicgrid.Errorf(civicgrid.EINVALID, "%s is taken one case at a time", action)
+	}
+	if len(ids) > 1000 {
+		return nil, civicgrid.Errorf(civicgrid.EINVALID, "ids: at most 1,000 cases at once")
+	}
+	found, err := s.store.ListCases(ctx, civicgrid.CaseFilter{All: true, IDs: ids, Limit: len(ids)})
+	if err != nil {
+		return nil, err
+	}
+	if len(found) != len(ids) {
+		// Worded as for a case out of sight: ids reveal nothing.
+		return nil, civicgrid.Errorf(civicgrid.ENOTFOUND, "ids: %d of the %d cases are not in your scope or are named twice", len(ids)-len(found), len(ids))
+	}
+	var cs []civicgrid.Case
+	var evs []civicgrid.CaseEvent
+	for _, c := range found {
+		more, moreEvs, err := s.prepare(ctx, actor, c, action, st)
+		if err != nil {
+			return nil, err
+		}
+		cs, evs = append(cs, more...), append(evs, moreEvs...)
+	}
+	stored, err := s.store.UpdateCases(ctx, cs, evs)
+	if err != nil {
+		return nil, err
+	}
+	for i := range stored {
+		s.publish(stored[i], evs[i])
+	}
+	return stored, nil
+}
+
+// checkAction checks that actor may take action on c now and returns its
+// event.
+func (s *Service) checkAction(ctx context.Context, actor civicgrid.Actor, c civicgrid.Case, action civicgrid.CaseAction, st Step) (civicgrid.CaseEvent, error) {
+	// Whoever may not even read the case learns nothing about it.
+	if err := civicgrid.Authorize(actor, civicgrid.ActionReadCase, c.Object()); err != nil && action != civicgrid.CaseMeToo {
+		if civicgrid.ErrorCode(err) == civicgrid.EFORBIDDEN {
+			return civicgrid.CaseEvent{}, notInSight(c.ID)
+		}
+		return civicgrid.CaseEvent{}, err
+	}
 	if st.Version != 0 && st.Version != c.Version {
-		return c, civicgrid.Errorf(civicgrid.ECONFLICT, "case %d is at version %d, not %d: someone changed it; reload", id, c.Version, st.Version)
+		return civicgrid.CaseEvent{}, civicgrid.Errorf(civicgrid.ECONFLICT, "case %d is at version %d, not %d: someone changed it; reload", c.ID, c.Version, st.Version)
 	}
 	t, to, err := civicgrid.Step(c.Status, c.Pending, c.PrevStatus, action)
 	if err != nil {
-		return c, err
+		return civicgrid.CaseEvent{}, err
 	}
 	obj, err := s.objectFor(ctx, c, t.Permission)
 	if err != nil {
-		return c, err
+		return civicgrid.CaseEvent{}, err
 	}
 	if err := civicgrid.Authorize(actor, t.Permission, obj); err != nil {
-		return c, err
+		return civicgrid.CaseEvent{}, err
 	}
 	if err := s.checkStep(st); err != nil {
-		return c, err
+		return civicgrid.CaseEvent{}, err
 	}
-	now := s.now()
-	ev := civicgrid.CaseEvent{At: now, ActorID: actor.UserID, Actor: actorLabel(actor), Action: action, From: c.Status, To: to,
-		Note: strings.TrimSpace(st.Note), Attachments: st.Photos, Data: map[string]string{}}
-	if action == civicgrid.CaseMeToo {
-		return s.meToo(ctx, actor, c, ev)
+	return civicgrid.CaseEvent{At: s.now(), ActorID: actor.UserID, Actor: actorLabel(actor), Action: action, From: c.Status, To: to,
+		Note: strings.TrimSpace(st.Note), Attachments: st.Photos, Data: map[string]string{}}, nil
+}
+
+// prepare checks an action on c and returns the cases it changes (c first)
+// with their events, ready to store.
+func (s *Service) prepare(ctx context.Context, actor civicgrid.Actor, c civicgrid.Case, action civicgrid.CaseAction, st Step) ([]civicgrid.Case, []civicgrid.CaseEvent, error) {
+	ev, err := s.checkAction(ctx, actor, c, action, st)
+	if err != nil {
+		return nil, nil, err
 	}
+	t, _ := civicgrid.LookupTransition(action)
+	now := ev.At
 	next := c
-	next.Status = to
+	next.Status = ev.To
 	next.UpdatedAt = now
 	extra := []civicgrid.Case{}
 	extraEv := []civicgrid.CaseEvent{}
 	if err := s.apply(ctx, actor, &next, &ev, st, now, &extra, &extraEv); err != nil {
-		return c, err
+		return nil, nil, err
 	}
 	if t.Opens != "" {
 		next.Pending = t.Opens
@@ -82,18 +152,7 @@ func (s *Service) Act(ctx context.Context, actor civicgrid.Actor, id int64, acti
 	}
 	next.NextDeadline = s.nextDeadline(next)
 	markForIndicators(c, next, &ev)
-	stored, err := s.store.UpdateCases(ctx, append([]civicgrid.Case{next}, extra...), append([]civicgrid.CaseEvent{ev}, extraEv...))
-	if err != nil {
-		return c, err
-	}
-	for i := range stored {
-		evi := ev
-		if i > 0 {
-			evi = extraEv[i-1]
-		}
-		s.publish(stored[i], evi)
-	}
-	return stored[0], nil
+	return append([]civicgrid.Case{next}, extra...), append([]civicgrid.CaseEvent{ev}, extraEv...), nil
 }
 
 // markForIndicators records in the event what the indicators count: a first

@@ -176,7 +176,47 @@ type ListQuery struct {
 
 // List returns the cases the actor may see that match q, newest first.
 func (s *Service) List(ctx context.Context, actor civicgrid.Actor, q ListQuery) ([]View, error) {
-	f := civicgrid.CaseFilter{Status: q.Status, Category: q.Category, Overdue: q.Overdue, Since: q.Since, Until: q.Until,
+	f, ok, err := s.listFilter(actor, q)
+	if err != nil || !ok {
+		return []View{}, err
+	}
+	cs, err := s.store.ListCases(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return s.readable(ctx, actor, cs), nil
+}
+
+// Each calls fn with every case the actor may see that matches q, newest
+// first, however many there are: the store is read a page at a time from
+// where the last page ended (q.Limit and q.After are ignored).
+func (s *Service) Each(ctx context.Context, actor civicgrid.Actor, q ListQuery, fn func(View) error) error {
+	f, ok, err := s.listFilter(actor, q)
+	if err != nil || !ok {
+		return err
+	}
+	f.Limit, f.After = 1000, 0
+	for {
+		cs, err := s.store.ListCases(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, v := range s.readable(ctx, actor, cs) {
+			if err := fn(v); err != nil {
+				return err
+			}
+		}
+		if len(cs) < f.Limit {
+			return nil
+		}
+		f.After = cs[len(cs)-1].ID
+	}
+}
+
+// listFilter is the store filter of a list query for the actor (ok false
+// when the actor may see nothing).
+func (s *Service) listFilter(actor civicgrid.Actor, q ListQuery) (f civicgrid.CaseFilter, ok bool, err error) {
+	f = civicgrid.CaseFilter{Status: q.Status, Category: q.Category, Overdue: q.Overdue, Since: q.Since, Until: q.Until,
 		After: q.After, Limit: q.Limit}
 	switch q.Mine {
 	case "reported":
@@ -186,7 +226,7 @@ func (s *Service) List(ctx context.Context, actor civicgrid.Actor, q ListQuery) 
 	case "":
 		if q.Within != "" {
 			if err := civicgrid.Authorize(actor, civicgrid.ActionReadCase, civicgrid.In(q.Within)); err != nil {
-				return nil, err
+				return f, false, err
 			}
 			f.Within = []string{q.Within}
 		} else {
@@ -197,15 +237,13 @@ func (s *Service) List(ctx context.Context, actor civicgrid.Actor, q ListQuery) 
 			}
 		}
 	default:
-		return nil, civicgrid.Errorf(civicgrid.EINVALID, "mine: reported or assigned")
+		return f, false, civicgrid.Errorf(civicgrid.EINVALID, "mine: reported or assigned")
 	}
-	if actor.UserID == 0 && len(f.Within) == 0 {
-		return []View{}, nil
-	}
-	cs, err := s.store.ListCases(ctx, f)
-	if err != nil {
-		return nil, err
-	}
+	return f, actor.UserID != 0 || len(f.Within) > 0, nil
+}
+
+// readable are the cases the actor may read, as they may see them.
+func (s *Service) readable(ctx context.Context, actor civicgrid.Actor, cs []civicgrid.Case) []View {
 	out := make([]View, 0, len(cs))
 	for _, c := range cs {
 		// Department handlers' scope is by category: the store filtered by
@@ -215,5 +253,5 @@ func (s *Service) List(ctx context.Context, actor civicgrid.Actor, q ListQuery) 
 		}
 		out = append(out, s.view(ctx, actor, c))
 	}
-	return out, nil
+	return out
 }

@@ -18,17 +18,25 @@ import (
 // the newest id seen, which covers other processes that cannot notify. Closed cases
 // are filtered when the candidates are fetched; entries past the window are
 // dropped as their cells are visited.
+//
+// Each category has its own lock, held while it is read from the store: the
+// first report of a category after a restart waits for its own window only,
+// never for another category's.
 type recentCases struct {
-	mu   sync.Mutex
+	mu   sync.Mutex // guards cats and their pending reports, never held across a store read
 	cats map[string]*recentCategory
 }
 
 type recentCategory struct {
-	window time.Duration // the window it was read for
+	mu     sync.Mutex    // guards the fields below; held while the category is read
+	window time.Duration // the window it was read for (0: not read yet)
 	maxID  int64         // the newest case seen: case ids are stored in increasing order
 	synced time.Time     // wall time of the last read
 	ids    map[int64]struct{}
 	cells  map[[2]int32][]recentEntry
+	// pending are reports published since the last lookup, guarded by
+	// recentCases.mu so that publishing never waits for a store read.
+	pending []civicgrid.CaseSpot
 }
 
 type recentEntry struct {
@@ -48,14 +56,29 @@ func cellOf(lat, lng float64) [2]int32 {
 	return [2]int32{int32(math.Floor(lat / recentCell)), int32(math.Floor(lng / recentCell))}
 }
 
-func (rc *recentCategory) add(c civicgrid.Case) {
-	if _, ok := rc.ids[c.ID]; ok {
+func (rc *recentCategory) add(sp civicgrid.CaseSpot) {
+	if _, ok := rc.ids[sp.ID]; ok {
 		return
 	}
-	rc.ids[c.ID] = struct{}{}
-	rc.maxID = max(rc.maxID, c.ID)
-	k := cellOf(c.Lat, c.Lng)
-	rc.cells[k] = append(rc.cells[k], recentEntry{id: c.ID, lat: c.Lat, lng: c.Lng, at: c.CreatedAt})
+	rc.ids[sp.ID] = struct{}{}
+	rc.maxID = max(rc.maxID, sp.ID)
+	k := cellOf(sp.Lat, sp.Lng)
+	rc.cells[k] = append(rc.cells[k], recentEntry{id: sp.ID, lat: sp.Lat, lng: sp.Lng, at: sp.CreatedAt})
+}
+
+// category returns the entry of a category, made empty on first use.
+func (r *recentCases) category(code string) *recentCategory {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cats == nil {
+		r.cats = map[string]*recentCategory{}
+	}
+	rc := r.cats[code]
+	if rc == nil {
+		rc = &recentCategory{}
+		r.cats[code] = rc
+	}
+	return rc
 }
 
 // openStatuses are the statuses a duplicate may be in.
@@ -70,37 +93,49 @@ var openStatuses = func() []civicgrid.CaseStatus {
 }()
 
 // near returns the ids of cases of the category reported within its window
-// and radius of the point, newest first.
+// and radius of the point.
 func (r *recentCases) near(ctx context.Context, store Store, cat civicgrid.Category, lat, lng float64, now time.Time) ([]int64, error) {
 	window := time.Duration(cat.DuplicateHours) * time.Hour
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.cats == nil {
-		r.cats = map[string]*recentCategory{}
-	}
-	rc := r.cats[cat.Code]
+	rc := r.category(cat.Code)
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
 	switch {
-	case rc == nil || rc.window < window:
-		fresh := &recentCategory{window: window, synced: time.Now(), ids: map[int64]struct{}{}, cells: map[[2]int32][]recentEntry{}}
-		if err := readOpenCases(ctx, store, cat.Code, now.Add(-window), 0, fresh); err != nil {
+	case rc.window < window:
+		spots, err := store.OpenCaseSpots(ctx, cat.Code, now.Add(-window), 0)
+		if err != nil {
 			return nil, err
 		}
-		rc = fresh
-		r.cats[cat.Code] = rc
+		// Cases added meanwhile are in the store too: start afresh.
+		rc.window, rc.synced, rc.maxID = window, time.Now(), 0
+		rc.ids, rc.cells = map[int64]struct{}{}, map[[2]int32][]recentEntry{}
+		for _, sp := range spots {
+			rc.add(sp)
+		}
 	case time.Since(rc.synced) > recentResync:
 		// Case ids are stored in increasing order (one writer on SQLite,
 		// the case-log lock on PostgreSQL): what is new lies above the
 		// newest seen.
-		if err := readOpenCases(ctx, store, cat.Code, now.Add(-window), rc.maxID, rc); err != nil {
+		spots, err := store.OpenCaseSpots(ctx, cat.Code, now.Add(-window), rc.maxID)
+		if err != nil {
 			return nil, err
 		}
+		for _, sp := range spots {
+			rc.add(sp)
+		}
 		rc.synced = time.Now()
+	}
+	r.mu.Lock()
+	pending := rc.pending
+	rc.pending = nil
+	r.mu.Unlock()
+	for _, sp := range pending {
+		rc.add(sp)
 	}
 	dLat := cat.DuplicateRadiusM / 111_320
 	dLng := dLat / math.Max(math.Cos(lat*math.Pi/180), 0.01)
 	lo, hi := cellOf(lat-dLat, lng-dLng), cellOf(lat+dLat, lng+dLng)
 	oldest := now.Add(-window)
-	var found []recentEntry
+	var ids []int64
 	for y := lo[0]; y <= hi[0]; y++ {
 		for x := lo[1]; x <= hi[1]; x++ {
 			k := [2]int32{y, x}
@@ -112,7 +147,7 @@ func (r *recentCases) near(ctx context.Context, store Store, cat civicgrid.Categ
 				}
 				kept = append(kept, e)
 				if distanceM(lat, lng, e.lat, e.lng) <= cat.DuplicateRadiusM {
-					found = append(found, e)
+					ids = append(ids, e.id)
 				}
 			}
 			if len(kept) == 0 {
@@ -122,39 +157,15 @@ func (r *recentCases) near(ctx context.Context, store Store, cat civicgrid.Categ
 			}
 		}
 	}
-	ids := make([]int64, len(found))
-	for i, e := range found {
-		ids[i] = e.id
-	}
 	return ids, nil
 }
 
-// readOpenCases adds the open cases of a category reported since a time
-// with ids above a given one, a page at a time.
-func readOpenCases(ctx context.Context, store Store, category string, since time.Time, above int64, rc *recentCategory) error {
-	const page = 1000
-	var after int64
-	for {
-		cs, err := store.ListCases(ctx, civicgrid.CaseFilter{All: true, Category: []string{category}, Status: openStatuses,
-			Since: since, Above: above, After: after, Limit: page})
-		if err != nil {
-			return err
-		}
-		for _, c := range cs {
-			rc.add(c)
-		}
-		if len(cs) < page {
-			return nil
-		}
-		after = cs[len(cs)-1].ID
-	}
-}
-
-// added records a newly reported case if its category is kept.
+// added records a newly reported case for the next lookup of its
+// category.
 func (r *recentCases) added(c civicgrid.Case) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if rc := r.cats[c.Category]; rc != nil {
-		rc.add(c)
+		rc.pending = append(rc.pending, civicgrid.CaseSpot{ID: c.ID, Lat: c.Lat, Lng: c.Lng, CreatedAt: c.CreatedAt})
 	}
 }

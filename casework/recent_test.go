@@ -84,3 +84,86 @@ func TestDuplicatesFromMemory(t *testing.T) {
 		t.Error("an expired position was kept")
 	}
 }
+
+// slowSpots holds the store read of one category's positions until
+// released.
+type slowSpots struct {
+	Store
+	category string
+	reading  chan struct{} // closed when the held read has begun
+	release  chan struct{}
+}
+
+func (s *slowSpots) OpenCaseSpots(ctx context.Context, category string, since time.Time, above int64) ([]civicgrid.CaseSpot, error) {
+	if category == s.category {
+		close(s.reading)
+		<-s.release
+	}
+	return s.Store.OpenCaseSpots(ctx, category, since, above)
+}
+
+// TestSlowCategoryReadBlocksNoOther: while one category's window is read
+// from the store (slow on a large store after a restart), reports of other
+// categories find their duplicates and are stored.
+func TestSlowCategoryReadBlocksNoOther(t *testing.T) {
+	ctx := context.Background()
+	db := testdb.Open(t, t.TempDir())
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	db.SetClock(clock)
+	slow := civicgrid.Category{Code: "C0005", NameZH: "水管破裂", NameEN: "Burst pipe", RespondWithin: "1h", ResolveWithin: "8h",
+		Active: true, DuplicateRadiusM: 50, DuplicateHours: 24}
+	other := slow
+	other.Code, other.NameZH, other.NameEN = "01001", "上水井盖", "Water manhole cover"
+	for _, c := range []civicgrid.Category{slow, other} {
+		if err := db.PutCategory(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := civicgrid.Case{Category: other.Code, Status: civicgrid.StatusReported, Channel: "app", Lat: 30.6, Lng: 114.3,
+		GridCode: "420102001001001", CreatedAt: now, UpdatedAt: now}
+	known, _, err := db.CreateCase(ctx, c, civicgrid.CaseEvent{At: now, Actor: "t", Action: civicgrid.CaseReport, To: c.Status,
+		Data: map[string]string{civicgrid.DataCategory: c.Category, civicgrid.DataGrid: c.GridCode}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &slowSpots{Store: db, category: slow.Code, reading: make(chan struct{}), release: make(chan struct{})}
+	s := New(Config{}, store, db, nil, nil, clock)
+	slowDone := make(chan error, 1)
+	go func() {
+		_, err := s.duplicates(ctx, slow, 30.6, 114.3, now)
+		slowDone <- err
+	}()
+	<-store.reading
+	otherDone := make(chan []civicgrid.Case, 1)
+	go func() {
+		cs, err := s.duplicates(ctx, other, 30.6, 114.3, now)
+		if err != nil {
+			t.Error(err)
+		}
+		otherDone <- cs
+	}()
+	select {
+	case cs := <-otherDone:
+		if len(cs) != 1 || cs[0].ID != known.ID {
+			t.Errorf("duplicates of the other category: %v, want case %d", cs, known.ID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("a lookup of another category waited for the slow category's read")
+	}
+	// A report published meanwhile waits for no read either.
+	published := make(chan struct{})
+	go func() {
+		s.recent.added(civicgrid.Case{ID: known.ID + 1, Category: slow.Code, Lat: 30.6, Lng: 114.3, CreatedAt: now})
+		close(published)
+	}()
+	select {
+	case <-published:
+	case <-time.After(10 * time.Second):
+		t.Error("publishing a report waited for the slow category's read")
+	}
+	close(store.release)
+	if err := <-slowDone; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"github.com/civicgrid/civicgrid/photo"
 	"github.com/civicgrid/civicgrid/server"
 	"github.com/civicgrid/civicgrid/sqlstore"
+	"github.com/civicgrid/civicgrid/web"
 	"github.com/civicgrid/civicgrid/workcal"
 )
 
@@ -106,11 +107,15 @@ func newCaseEnvWith(t *testing.T, open func(testing.TB) (*sqlstore.DB, *locate.S
 	}
 	// Sessions outlive the days the tests move the clock by.
 	auth := server.AuthConfig{Password: mxPasswordParams, SessionTTL: 1000 * time.Hour, SessionIdle: 1000 * time.Hour}
+	ui, err := web.New(web.Config{Cases: svc, People: db}, db)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := server.Config{Auth: auth, Cases: svc, Photos: photos, Now: clock.Now}
 	if configure != nil {
 		configure(&cfg, db)
 	}
-	s := server.New(cfg, db, loc)
+	s := server.New(cfg, db, loc, ui.Register)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	hash, err := password.Hash(mxPassword, mxPasswordParams)
@@ -643,6 +648,65 @@ func TestCaseEscalationAndChains(t *testing.T) {
 	})
 	if bad == nil || !strings.Contains(bad.Error(), "altered") {
 		t.Errorf("tampered chain not detected: %v", bad)
+	}
+}
+
+// TestOverdueCasesComeFirst: cases escalated to the district for a missed
+// response stay in the district admin's view, first, behind more than 500
+// newer open cases: in the queue, the console and the overdue lists.
+func TestOverdueCasesComeFirst(t *testing.T) {
+	e := newCaseEnv(t)
+	p := e.cast()
+	admin := e.login(civicgrid.RoleDistrictAdmin, e.chain.district)
+	var late []int64
+	for range 10 {
+		late = append(late, e.report(p.resident, "C0005", e.chain).ID) // respond within 1 h
+	}
+	for range casework.MaxEscalation {
+		e.clock.Advance(61 * time.Minute)
+		if _, err := e.cases.EscalateDue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 510 {
+		e.report(p.neighbour, "C0005", e.chain)
+	}
+	var list struct {
+		Cases []caseView `json:"cases"`
+	}
+	if st, body := e.call(admin, "GET", "/api/v1/cases?overdue=true", nil, &list); st != http.StatusOK {
+		t.Fatalf("overdue list: %d %s", st, body)
+	}
+	var got []int64
+	for _, v := range list.Cases {
+		if v.Escalation != casework.MaxEscalation {
+			t.Errorf("case %d escalation %d in the overdue list", v.ID, v.Escalation)
+		}
+		got = append(got, v.ID)
+	}
+	if len(got) != len(late) {
+		t.Errorf("overdue list %v, want the %d escalated cases %v", got, len(late), late)
+	}
+	for _, page := range []struct{ path, mark string }{
+		{"/queue", `href="/cases/%d"`}, {"/console", `data-case="%d"`}, {"/console?overdue=1", `data-case="%d"`},
+	} {
+		st, body := e.call(admin, "GET", page.path, nil, nil)
+		if st != http.StatusOK {
+			t.Fatalf("%s: %d", page.path, st)
+		}
+		last := -1
+		for _, id := range late {
+			at := strings.Index(body, fmt.Sprintf(page.mark, id))
+			if at < 0 {
+				t.Errorf("%s: escalated case %d not shown", page.path, id)
+				continue
+			}
+			last = max(last, at)
+		}
+		// Nothing newer comes before them.
+		if newer := strings.Index(body, fmt.Sprintf(page.mark, late[len(late)-1]+1)); newer >= 0 && newer < last {
+			t.Errorf("%s: a newer case is listed before the escalated ones", page.path)
+		}
 	}
 }
 

@@ -360,15 +360,24 @@ func scanCaseEvent(sc interface{ Scan(...any) error }) (civicgrid.CaseEvent, err
 
 // ListCases returns cases matching f, newest first.
 func (db *DB) ListCases(ctx context.Context, f civicgrid.CaseFilter) ([]civicgrid.Case, error) {
+	q, args, ok := db.caseListQuery(f)
+	if !ok {
+		return nil, nil
+	}
+	return db.queryCases(ctx, q, args...)
+}
+
+// caseListQuery is the SELECT of ListCases (ok false when the filter
+// selects nothing).
+func (db *DB) caseListQuery(f civicgrid.CaseFilter) (q string, args []any, ok bool) {
 	var where []string
-	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
 	if !f.All {
 		if len(f.Within) == 0 && f.ReporterID == 0 && f.AssigneeID == 0 {
-			return nil, nil
+			return "", nil, false
 		}
 		var scope []string
 		for _, w := range f.Within {
@@ -382,19 +391,18 @@ func (db *DB) ListCases(ctx context.Context, f civicgrid.CaseFilter) ([]civicgri
 		}
 		where = append(where, "("+strings.Join(scope, " OR ")+")")
 	}
+	from := "cases"
 	if len(f.IDs) > 0 {
+		// The ids are looked up by primary key first and the other
+		// conditions only sift what it found: left to itself, the planner
+		// (SQLite's and PostgreSQL's alike) may take the category index
+		// and read every case of the category in the window instead.
 		ps := make([]string, len(f.IDs))
 		for i, id := range f.IDs {
 			ps[i] = arg(id)
 		}
-		where = append(where, "id IN ("+strings.Join(ps, ", ")+")")
-	}
-	if len(f.Status) > 0 {
-		ps := make([]string, len(f.Status))
-		for i, s := range f.Status {
-			ps[i] = arg(string(s))
-		}
-		where = append(where, "status IN ("+strings.Join(ps, ", ")+")")
+		q = `WITH picked AS MATERIALIZED (SELECT * FROM cases WHERE id IN (` + strings.Join(ps, ", ") + `)) `
+		from = "picked"
 	}
 	if len(f.Category) > 0 {
 		ps := make([]string, len(f.Category))
@@ -410,8 +418,7 @@ func (db *DB) ListCases(ctx context.Context, f civicgrid.CaseFilter) ([]civicgri
 		where = append(where, "created_at < "+arg(f.Until.UnixMilli()))
 	}
 	if f.Overdue {
-		where = append(where, "resolve_by IS NOT NULL AND resolve_by < "+arg(db.now().UnixMilli())+
-			" AND status IN ('dispatched', 'in_progress')")
+		where = append(where, overdueCondition(arg(db.now().UnixMilli())))
 	}
 	if f.BBox != nil {
 		where = append(where, "lng >= "+arg(f.BBox[0])+" AND lat >= "+arg(f.BBox[1])+" AND lng <= "+arg(f.BBox[2])+" AND lat <= "+arg(f.BBox[3]))
@@ -422,19 +429,91 @@ func (db *DB) ListCases(ctx context.Context, f civicgrid.CaseFilter) ([]civicgri
 	if f.After > 0 {
 		where = append(where, "id < "+arg(f.After))
 	}
-	q := `SELECT ` + caseColumns + ` FROM cases`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
 	limit := f.Limit
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	q += " ORDER BY id DESC LIMIT " + strconv.Itoa(limit) // a literal: a bound LIMIT makes SQLite re-prepare the statement on every run
+	// Limits are literals: a bound LIMIT makes SQLite re-prepare the
+	// statement on every run.
+	page := " ORDER BY id DESC LIMIT " + strconv.Itoa(limit)
+	selectWhere := func(conds []string) string {
+		q := `SELECT ` + caseColumns + ` FROM ` + from
+		if len(conds) > 0 {
+			q += " WHERE " + strings.Join(conds, " AND ")
+		}
+		return q
+	}
+	switch {
+	case len(f.Status) == 1 || len(f.Status) > 1 && len(f.IDs) > 0:
+		ps := make([]string, len(f.Status))
+		for i, s := range f.Status {
+			ps[i] = arg(string(s))
+		}
+		q += selectWhere(append(where, "status IN ("+strings.Join(ps, ", ")+")")) + page
+	case len(f.Status) > 1:
+		// One status at a time, each read in id order on its index and
+		// cut at the page's end, then merged: on an IN list both engines
+		// would read every case of those statuses and sort them.
+		branchLimit := strconv.Itoa(limit + max(f.Offset, 0))
+		branches := make([]string, len(f.Status))
+		for i, s := range f.Status {
+			branches[i] = `SELECT * FROM (` + selectWhere(append(slices.Clip(where), "status = "+arg(string(s)))) +
+				` ORDER BY id DESC LIMIT ` + branchLimit + `) AS s` + strconv.Itoa(i)
+		}
+		q += strings.Join(branches, " UNION ALL ") + page
+	default:
+		q += selectWhere(where) + page
+	}
 	if f.Offset > 0 {
 		q += " OFFSET " + arg(f.Offset)
 	}
-	return db.queryCases(ctx, q, args...)
+	return q, args, true
+}
+
+// overdueCondition selects the open cases past the deadline of their
+// running clock — the response limit of a case waiting to be registered,
+// the resolution limit of a registered, dispatched or accepted one — and
+// every open case escalated by a missed deadline, even when an extension
+// has since moved the limit. now is the placeholder of the current time.
+func overdueCondition(now string) string {
+	return `status IN ('reported', 'registered', 'dispatched', 'in_progress') AND (escalation > 0
+		OR (status = 'reported' AND respond_by < ` + now + `)
+		OR (status <> 'reported' AND resolve_by < ` + now + `))`
+}
+
+// finishedStatuses is the SQL list of the statuses that are not open.
+var finishedStatuses = func() string {
+	var out []string
+	for _, st := range civicgrid.CaseStatuses {
+		if !st.Open() {
+			out = append(out, "'"+string(st)+"'")
+		}
+	}
+	return strings.Join(out, ", ")
+}()
+
+// OpenCaseSpots reads the id, place and time of the open cases of a
+// category since a time, unsorted and unpaged: paged newest first, each
+// page sorted the whole window again.
+func (db *DB) OpenCaseSpots(ctx context.Context, category string, since time.Time, above int64) ([]civicgrid.CaseSpot, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT id, lat, lng, created_at FROM cases
+		WHERE category = $1 AND created_at >= $2 AND id > $3 AND status NOT IN (`+finishedStatuses+`)`,
+		category, since.UnixMilli(), above)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []civicgrid.CaseSpot
+	for rows.Next() {
+		var sp civicgrid.CaseSpot
+		var at int64
+		if err := rows.Scan(&sp.ID, &sp.Lat, &sp.Lng, &at); err != nil {
+			return nil, err
+		}
+		sp.CreatedAt = time.UnixMilli(at)
+		out = append(out, sp)
+	}
+	return out, rows.Err()
 }
 
 // queryCases runs a SELECT of caseColumns.

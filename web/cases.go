@@ -213,6 +213,9 @@ func (ui *UI) forms(ctx context.Context, p *page, it caseItem, back string, skip
 // dispatchTargets are the grid workers of the case's grid, masked, after the
 // default (the category's department or else the grid's worker).
 func (ui *UI) dispatchTargets(ctx context.Context, p *page, it caseItem) []option {
+	if opts, ok := p.dispatchTargets[it.GridCode]; ok {
+		return opts
+	}
 	opts := []option{{"", p.catalogue["dispatch.default"]}}
 	if ui.cfg.People == nil {
 		return opts
@@ -227,6 +230,10 @@ func (ui *UI) dispatchTargets(ctx context.Context, p *page, it caseItem) []optio
 		label, _ := p.T("dispatch.worker", "name", m.Name, "phone", m.Phone)
 		opts = append(opts, option{strconv.FormatInt(u.ID, 10), label})
 	}
+	if p.dispatchTargets == nil {
+		p.dispatchTargets = map[string][]option{}
+	}
+	p.dispatchTargets[it.GridCode] = opts
 	return opts
 }
 
@@ -270,6 +277,39 @@ func (p *page) events(evs []civicgrid.CaseEvent) []eventItem {
 		out = append(out, it)
 	}
 	return out
+}
+
+// queueLimit bounds each list of the queue.
+const queueLimit = 500
+
+// urgentFirst lists the cases of lq, at most lq.Limit, overdue ones
+// (escalated or past their deadline) first and then the newest: a list of
+// the newest alone hides an escalated case behind enough newer ones. more
+// says whether cases were left out.
+func (ui *UI) urgentFirst(ctx context.Context, actor civicgrid.Actor, lq casework.ListQuery) (vs []casework.View, more bool, err error) {
+	limit := lq.Limit
+	lq.Limit = limit + 1
+	overdue := lq
+	overdue.Overdue = true
+	if vs, err = ui.cfg.Cases.List(ctx, actor, overdue); err != nil || lq.Overdue || len(vs) > limit {
+		more = len(vs) > limit
+		return vs[:min(len(vs), limit)], more, err
+	}
+	newest, err := ui.cfg.Cases.List(ctx, actor, lq)
+	if err != nil {
+		return nil, false, err
+	}
+	seen := make(map[int64]bool, len(vs))
+	for _, v := range vs {
+		seen[v.ID] = true
+	}
+	for _, v := range newest {
+		if !seen[v.ID] {
+			vs = append(vs, v)
+		}
+	}
+	more = len(vs) > limit
+	return vs[:min(len(vs), limit)], more, nil
 }
 
 // urgency orders a queue: red, yellow, green, no clock; then the nearest
@@ -525,14 +565,14 @@ func (ui *UI) handleQueue(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(actor.Scopes(civicgrid.ActionReadCase)) > 0 {
-		vs, err := ui.cfg.Cases.List(ctx, actor, casework.ListQuery{Status: openStatuses, Limit: 500})
+		vs, _, err := ui.urgentFirst(ctx, actor, casework.ListQuery{Status: openStatuses, Limit: queueLimit})
 		if err != nil {
 			ui.renderError(w, r, p, err)
 			return
 		}
 		add(vs)
 	}
-	vs, err := ui.cfg.Cases.List(ctx, actor, casework.ListQuery{Mine: "assigned", Status: openStatuses, Limit: 500})
+	vs, _, err := ui.urgentFirst(ctx, actor, casework.ListQuery{Mine: "assigned", Status: openStatuses, Limit: queueLimit})
 	if err != nil {
 		ui.renderError(w, r, p, err)
 		return

@@ -212,3 +212,32 @@ func TestFlashOfAFullDiskOrAFrozenDatabase(t *testing.T) {
 		}
 	}
 }
+
+// countingPeople counts the reads of grid workers.
+type countingPeople struct{ reads int }
+
+func (c *countingPeople) ListUsers(ctx context.Context, f civicgrid.UserFilter) ([]civicgrid.User, error) {
+	c.reads++
+	return []civicgrid.User{{ID: 7, Name: "张三", Phone: "13800000007"}}, nil
+}
+
+// TestDispatchTargetsReadOncePerGrid: a page of many cases to dispatch
+// reads each grid's workers once (the console read them for every case,
+// a query each).
+func TestDispatchTargetsReadOncePerGrid(t *testing.T) {
+	people := &countingPeople{}
+	ui, err := New(Config{People: people}, newMemStore())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &page{catalogue: ui.cats["zh-CN"], Lang: "zh-CN"}
+	for _, grid := range []string{"420102001001001", "420102001001001", "420102001001002", "420102001001001"} {
+		it := caseItem{View: casework.View{Case: civicgrid.Case{GridCode: grid}}}
+		if opts := ui.dispatchTargets(context.Background(), p, it); len(opts) != 2 || opts[1].Value != "7" {
+			t.Fatalf("targets %v", opts)
+		}
+	}
+	if people.reads != 2 {
+		t.Errorf("%d reads of grid workers for 2 grids", people.reads)
+	}
+}

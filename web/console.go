@@ -155,19 +155,16 @@ func (ui *UI) handleConsole(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	list := func(lq casework.ListQuery) ([]caseItem, bool, error) {
-		lq.Limit = consoleLimit + 1
-		vs, err := ui.cfg.Cases.List(ctx, actor, lq)
+		lq.Limit = consoleLimit
+		vs, more, err := ui.urgentFirst(ctx, actor, lq)
 		if err != nil {
 			return nil, false, err
-		}
-		more := len(vs) > consoleLimit
-		if more {
-			vs = vs[:consoleLimit]
 		}
 		out := make([]caseItem, 0, len(vs))
 		for _, v := range vs {
 			out = append(out, p.item(v, byCode))
 		}
+		urgency(out)
 		return out, more, nil
 	}
 	back := r.URL.RequestURI()
@@ -223,9 +220,6 @@ func (ui *UI) handleConsole(w http.ResponseWriter, r *http.Request) {
 	if cv.Results, cv.More, err = list(lq); err != nil {
 		ui.consoleError(w, r, p, cv, err)
 		return
-	}
-	if cv.Filter.Overdue {
-		urgency(cv.Results)
 	}
 
 	cv.Statuses = []option{{"open", p.catalogue["console.status_open"]}, {"all", p.catalogue["console.status_all"]}}

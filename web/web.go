@@ -194,6 +194,9 @@ type page struct {
 	Dash                           *dashView
 	Receipt                        bool     // the case page right after reporting
 	MyGrids                        []string // a grid worker's grids
+	// dispatchTargets by grid, read once per page however many of its
+	// cases the page offers to dispatch
+	dispatchTargets map[string][]option
 }
 
 // navLink is an entry of the page menu.

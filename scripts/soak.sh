@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The scale suite (make soak): a store of SOAK_CASES cases (default 10⁶)
+# built through the case service, then SOAK_DURATION (default 10m) of
+# steady load — SOAK_REPORTS reports/s and SOAK_READS reads/s — from a
+# load generator in its own process; the same load on an empty store first,
+# as the baseline. Prints p50/p99 per minute, the server's RSS, the first
+# report after a restart and every page and list, slowest first. Stores are
+# kept in SOAK_DIR (default a temporary directory); an existing
+# $SOAK_DIR/large is reused rather than built again.
+set -euo pipefail
+
+cases=${SOAK_CASES:-1000000}
+duration=${SOAK_DURATION:-10m}
+reports=${SOAK_REPORTS:-300}
+reads=${SOAK_READS:-150}
+dir=${SOAK_DIR:-$(mktemp -d /tmp/civicgrid-soak.XXXXXX)}
+port=${SOAK_PORT:-18090}
+url=http://127.0.0.1:$port
+
+go build -o bin/civicgrid-soak ./cmd/civicgrid-soak
+server=""
+stop() {
+	if [ -n "$server" ]; then
+		kill "$server" 2>/dev/null || true
+		wait "$server" 2>/dev/null || true
+		server=""
+	fi
+}
+trap stop EXIT
+serve() { # serve DATA-DIR [demo]
+	bin/civicgrid "${2:-serve}" --data "$1" --addr "127.0.0.1:$port" >"$1.log" 2>&1 &
+	server=$!
+	for _ in $(seq 600); do
+		curl -sf "$url/healthz" >/dev/null && return 0
+		sleep 0.5
+	done
+	echo "the server did not start: see $1.log" >&2
+	return 1
+}
+seed_city() { # a demo city and its accounts, no cases
+	[ -e "$1/civicgrid.db" ] && return 0
+	serve "$1" demo
+	stop
+}
+run() { # run LABEL DATA-DIR
+	local t0 t1
+	t0=$(date +%s.%N)
+	serve "$2"
+	t1=$(date +%s.%N)
+	echo "$1 server ready in $(echo "$t1 - $t0" | bc) s (migrations included)"
+	bin/civicgrid-soak load --url "$url" --duration "$duration" --reports "$reports" --reads "$reads" --pid "$server" --label "$1"
+	stop
+}
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB; $(date -u '+%Y-%m-%d %H:%M UTC'); $(git describe --always --dirty)"
+seed_city "$dir/empty"
+run empty "$dir/empty"
+if [ ! -e "$dir/large/civicgrid.db" ]; then
+	seed_city "$dir/large"
+	bin/civicgrid-soak seed --data "$dir/large" --cases "$cases"
+fi
+run large "$dir/large"

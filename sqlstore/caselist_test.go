@@ -1,0 +1,83 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/civicgrid/civicgrid"
+)
+
+// queryPlan returns the plan the store's engine makes for q, one line per
+// step. On PostgreSQL sequential scans are switched off for the look, so a
+// small test table shows the index the planner would take on a large one.
+func queryPlan(t *testing.T, db *DB, q string, args ...any) string {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	explain := "EXPLAIN QUERY PLAN "
+	if db.dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+			t.Fatal(err)
+		}
+		explain = "EXPLAIN "
+	}
+	rows, err := tx.QueryContext(ctx, explain+q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var lines []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, fmt.Sprint(vals[len(vals)-1]))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestDuplicateCheckLooksCasesUpByPrimaryKey: the duplicate check asks for
+// a few ids of one category, open, within the window. The cases must be
+// found by primary key: planned on the category index, every report read
+// every case of its category in the window.
+func TestDuplicateCheckLooksCasesUpByPrimaryKey(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	if err := db.PutCategory(ctx, civicgrid.Category{Code: "C0005", NameZH: "水管破裂", NameEN: "Burst pipe", RespondWithin: "1h",
+		ResolveWithin: "8h", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	f := civicgrid.CaseFilter{All: true, IDs: []int64{7, 3, 1}, Category: []string{"C0005"},
+		Status: []civicgrid.CaseStatus{civicgrid.StatusReported, civicgrid.StatusRegistered}, Since: now.Add(-72 * time.Hour), Limit: 20}
+	q, args, _ := db.caseListQuery(f)
+	plan := queryPlan(t, db, q, args...)
+	byKey := "USING INTEGER PRIMARY KEY"
+	if db.dialect == Postgres {
+		byKey = "cases_pkey"
+	}
+	if !strings.Contains(plan, byKey) {
+		t.Errorf("the cases are not looked up by primary key:\n%s", plan)
+	}
+	for _, index := range []string{"cases_category_created", "cases_duplicates", "cases_grid_status"} {
+		if strings.Contains(plan, index) {
+			t.Errorf("the lookup by id uses %s:\n%s", index, plan)
+		}
+	}
+}
