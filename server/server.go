@@ -52,6 +52,10 @@ type Config struct {
 	Webhooks *webhook.Service
 	// Jurisdiction is the Open311 jurisdiction_id (default 420100).
 	Jurisdiction string
+	// ImageOrigins are http origins the pages may load images from (a
+	// map provider's tiles served over plain http, such as a local mirror);
+	// https images are allowed anyway.
+	ImageOrigins []string
 	// Now is the clock (tests move it); time.Now when nil.
 	Now func() time.Time
 }
@@ -67,6 +71,7 @@ type Server struct {
 	cases   *casework.Service
 	open311 Open311Store
 	hub     *hub // live case streams
+	places  placeIndex
 	now     func() time.Time
 }
 
@@ -106,7 +111,7 @@ func (s *Server) Handler() http.Handler {
 	// Text answers are gzipped for clients that accept it. Cross-origin
 	// browser writes are refused outright (Sec-Fetch-Site and
 	// Origin); cookie-authenticated writes must also echo the CSRF token.
-	return recoverPanics(securityHeaders(gzipResponses(s.crossOrigin(s.identify(s.mux)))))
+	return recoverPanics(securityHeaders(s.cfg.ImageOrigins, gzipResponses(s.crossOrigin(s.identify(s.mux)))))
 }
 
 // Serve answers on ln until ctx ends, then drains requests for up to 10 s.
@@ -146,13 +151,18 @@ func (s *Server) crossOrigin(next http.Handler) http.Handler {
 	return cop.Handler(next)
 }
 
-func securityHeaders(next http.Handler) http.Handler {
+func securityHeaders(imageOrigins []string, next http.Handler) http.Handler {
+	csp := "default-src 'self'; img-src 'self' data: https:"
+	for _, o := range imageOrigins {
+		csp += " " + o
+	}
+	csp += "; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", csp)
 		next.ServeHTTP(w, r)
 	})
 }
