@@ -11,6 +11,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/simplify"
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/places"
@@ -84,15 +85,21 @@ func (s *Server) handlePlaces(w http.ResponseWriter, r *http.Request) {
 // Base layer zooms: which features a view at a zoom level gets.
 const (
 	basemapCommunityZoom = 13 // community outlines as minor streets
+	basemapGridZoom      = 12 // grid outlines (layers=grids)
 	basemapBuildingZoom  = 16 // building footprints
 	basemapBuildingLabel = 17 // building numbers
 )
 
-// handleBasemap: GET /api/v1/basemap.geojson?bbox=&zoom= — the city's own
-// base layer for maps without a tile provider: streets (the outlines of
-// streets as major and of communities as minor roads, each shared edge
-// once), building footprints (a footprint symbol where only a point is
-// stored) and the names of districts, streets and communities for the zoom.
+// basemapLayers are the parts of the base layer a client may ask for.
+var basemapLayers = []string{"streets", "buildings", "labels", "grids"}
+
+// handleBasemap: GET /api/v1/basemap.geojson?bbox=&zoom=&layers= — the
+// city's own base layer for maps without a tile provider: streets (the
+// outlines of streets as major and of communities as minor roads), building
+// footprints (a footprint symbol where only a point is stored), the names of
+// districts, streets and communities for the zoom, and on request grid
+// outlines. Each shared edge is drawn once and lines are simplified to half
+// a pixel at the zoom, so a whole city's grids stay small to send.
 func (s *Server) handleBasemap(w http.ResponseWriter, r *http.Request) {
 	f, err := areaFilter(r, s.cfg.MaxFeatures)
 	if err != nil {
@@ -110,12 +117,25 @@ func (s *Server) handleBasemap(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	want := map[string]bool{"streets": true, "buildings": true, "labels": true}
+	if v := r.URL.Query().Get("layers"); v != "" {
+		want = map[string]bool{}
+		for _, l := range strings.Split(v, ",") {
+			if !slices.Contains(basemapLayers, l) {
+				writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "layers=%q: want some of %s", v, strings.Join(basemapLayers, ",")))
+				return
+			}
+			want[l] = true
+		}
+	}
 	ctx := r.Context()
 	load := func(l civicgrid.Level) ([]civicgrid.Area, error) {
 		return s.store.CurrentAreas(ctx, civicgrid.AreaFilter{Level: l, BBox: f.BBox, Limit: s.cfg.MaxFeatures})
 	}
 	fc := geojson.NewFeatureCollection()
-	roads := newRoadTracer()
+	// Half a pixel at this zoom, in degrees of latitude.
+	halfPixel := 0.5 * 360 / (256 * math.Exp2(float64(zoom))) * math.Cos(f.BBox.Center()[1]*math.Pi/180)
+	lines := newLineTracer(halfPixel)
 	labelLevel := civicgrid.LevelDistrict
 	switch {
 	case zoom >= 14:
@@ -123,8 +143,15 @@ func (s *Server) handleBasemap(w http.ResponseWriter, r *http.Request) {
 	case zoom >= 12:
 		labelLevel = civicgrid.LevelStreet
 	}
-	for _, l := range []civicgrid.Level{civicgrid.LevelDistrict, civicgrid.LevelStreet, civicgrid.LevelCommunity} {
-		if l == civicgrid.LevelCommunity && zoom < basemapCommunityZoom && labelLevel != l {
+	levels := []civicgrid.Level{civicgrid.LevelDistrict, civicgrid.LevelStreet, civicgrid.LevelCommunity}
+	if want["grids"] && zoom >= basemapGridZoom {
+		levels = append(levels, civicgrid.LevelGrid)
+	}
+	for _, l := range levels {
+		roads := want["streets"] && (l == civicgrid.LevelStreet || l == civicgrid.LevelCommunity && zoom >= basemapCommunityZoom)
+		labels := want["labels"] && l == labelLevel
+		grids := l == civicgrid.LevelGrid
+		if !roads && !labels && !grids {
 			continue
 		}
 		areas, err := load(l)
@@ -133,20 +160,24 @@ func (s *Server) handleBasemap(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, a := range areas {
+			// Streets come before grids, so an edge both share is drawn
+			// once, as the street.
 			switch {
-			case l == civicgrid.LevelStreet:
-				roads.add(a.Geometry, "major", fc)
-			case l == civicgrid.LevelCommunity && zoom >= basemapCommunityZoom:
-				roads.add(a.Geometry, "minor", fc)
+			case grids:
+				lines.add(a.Geometry, geojson.Properties{"kind": "grid"}, fc)
+			case roads && l == civicgrid.LevelStreet:
+				lines.add(a.Geometry, geojson.Properties{"kind": "road", "class": "major"}, fc)
+			case roads:
+				lines.add(a.Geometry, geojson.Properties{"kind": "road", "class": "minor"}, fc)
 			}
-			if l == labelLevel && a.Geometry != nil && a.Name != "" {
+			if labels && a.Geometry != nil && a.Name != "" {
 				ft := geojson.NewFeature(places.Anchor(a.Geometry))
 				ft.Properties = geojson.Properties{"kind": "label", "level": a.Level, "code": a.Code, "label": a.Name}
 				fc.Append(ft)
 			}
 		}
 	}
-	if zoom >= basemapBuildingZoom {
+	if want["buildings"] && zoom >= basemapBuildingZoom {
 		buildings, err := load(civicgrid.LevelBuilding)
 		if err != nil {
 			writeError(w, r, err)
@@ -159,7 +190,7 @@ func (s *Server) handleBasemap(w http.ResponseWriter, r *http.Request) {
 			}
 			ft := geojson.NewFeature(shape)
 			ft.Properties = geojson.Properties{"kind": "building", "code": b.Code, "name": b.Name}
-			if zoom >= basemapBuildingLabel {
+			if want["labels"] && zoom >= basemapBuildingLabel {
 				ft.Properties["level"] = "building"
 				ft.Properties["label"] = cmpOr(b.Number, b.Name)
 			}
@@ -201,16 +232,20 @@ func footprint(g orb.Geometry) orb.Geometry {
 	return nil
 }
 
-// roadTracer turns area outlines into road lines, drawing each edge shared
-// by two areas (or by a street and its communities) once: the first outline
-// to reach an edge draws it.
-type roadTracer struct {
-	seen map[[4]float64]bool
+// lineTracer turns area outlines into lines, drawing each edge shared by
+// two areas (or by a street and its communities) once: the first outline to
+// reach an edge draws it. Lines are simplified to the tolerance.
+type lineTracer struct {
+	seen     map[[4]float64]bool
+	simplify *simplify.DouglasPeuckerSimplifier
 }
 
-func newRoadTracer() *roadTracer { return &roadTracer{seen: map[[4]float64]bool{}} }
+func newLineTracer(tolerance float64) *lineTracer {
+	return &lineTracer{seen: map[[4]float64]bool{}, simplify: simplify.DouglasPeucker(tolerance)}
+}
 
-func (rt *roadTracer) add(g orb.Geometry, class string, fc *geojson.FeatureCollection) {
+// add appends g's edges not drawn yet as one feature with props.
+func (lt *lineTracer) add(g orb.Geometry, props geojson.Properties, fc *geojson.FeatureCollection) {
 	var rings []orb.Ring
 	switch g := g.(type) {
 	case orb.Polygon:
@@ -221,6 +256,11 @@ func (rt *roadTracer) add(g orb.Geometry, class string, fc *geojson.FeatureColle
 		}
 	}
 	var lines orb.MultiLineString
+	flush := func(run orb.LineString) {
+		if len(run) > 1 {
+			lines = append(lines, lt.simplify.LineString(run))
+		}
+	}
 	for _, ring := range rings {
 		var run orb.LineString
 		for i := 1; i < len(ring); i++ {
@@ -229,27 +269,23 @@ func (rt *roadTracer) add(g orb.Geometry, class string, fc *geojson.FeatureColle
 			if b[0] < a[0] || (b[0] == a[0] && b[1] < a[1]) {
 				key = [4]float64{b[0], b[1], a[0], a[1]}
 			}
-			if rt.seen[key] {
-				if len(run) > 1 {
-					lines = append(lines, run)
-				}
+			if lt.seen[key] {
+				flush(run)
 				run = nil
 				continue
 			}
-			rt.seen[key] = true
+			lt.seen[key] = true
 			if len(run) == 0 {
 				run = orb.LineString{a}
 			}
 			run = append(run, b)
 		}
-		if len(run) > 1 {
-			lines = append(lines, run)
-		}
+		flush(run)
 	}
 	if len(lines) == 0 {
 		return
 	}
 	ft := geojson.NewFeature(lines)
-	ft.Properties = geojson.Properties{"kind": "road", "class": class}
+	ft.Properties = props
 	fc.Append(ft)
 }

@@ -245,6 +245,12 @@ func TestBasemap(t *testing.T) {
 	if n["building"] != 0 || n["label:street"] == 0 || n["road"] == 0 || n["label:community"] != 0 {
 		t.Errorf("zoom 12: %v, want streets and their names only", n)
 	}
+	// Grid outlines only when asked for (pages that do not draw grids
+	// themselves), alone over a provider's tiles: every grid edge once.
+	n = kinds(basemap(t, f, city+"&zoom=13&layers=grids"))
+	if n["grid"] == 0 || n["road"] != 0 || n["label:community"] != 0 {
+		t.Errorf("zoom 13, layers=grids: %v, want grid lines only", n)
+	}
 	n = kinds(basemap(t, f, city+"&zoom=10"))
 	if n["label:district"] != 3 {
 		t.Errorf("zoom 10: %v, want the 3 district names", n)
@@ -253,7 +259,7 @@ func TestBasemap(t *testing.T) {
 	if fc := basemap(t, f, "bbox=100,20,100.1,20.1&zoom=17"); len(fc.Features) != 0 {
 		t.Errorf("outside the city: %d features", len(fc.Features))
 	}
-	for _, bad := range []string{"zoom=17", near + "&zoom=x", near + "&zoom=30", "bbox=1,2,3&zoom=3"} {
+	for _, bad := range []string{"zoom=17", near + "&zoom=x", near + "&zoom=30", "bbox=1,2,3&zoom=3", near + "&layers=roads"} {
 		var e apiError
 		if st := f.do(t, "GET", "/api/v1/basemap.geojson?"+bad, "", nil, &e); st != http.StatusBadRequest || e.Error.Code != civicgrid.EINVALID {
 			t.Errorf("basemap?%s: status %d %+v, want 400 invalid", bad, st, e)

@@ -64,7 +64,9 @@ process.on('exit', stopServer);
 // serverLog (what the demo printed).
 export const env = { base: '', context: null, serverLog: '' };
 
-export function setup() {
+// setup starts the demo server (with extra command-line args, such as a
+// map provider) and the browser before the file's tests.
+export function setup({ args = [] } = {}) {
 before(async () => {
   await mkdir(artifacts, { recursive: true });
   const data = await mkdtemp(path.join(os.tmpdir(), 'civicgrid-data-'));
@@ -74,7 +76,7 @@ before(async () => {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   env.base = base;
-  server = spawn(bin, ['demo', '--addr', `127.0.0.1:${port}`, '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server = spawn(bin, ['demo', '--addr', `127.0.0.1:${port}`, '--data', data, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   server.on('error', (err) => { serverLog += `spawn ${bin}: ${err.message}\n`; });
   server.stdout.on('data', (b) => { serverLog += b; env.serverLog = serverLog; });
   server.stderr.on('data', (b) => { serverLog += b; });

@@ -7,7 +7,8 @@
 // shifts back when turning a pixel into a place, so GeoJSON, markers, taps,
 // bounds and the map's centre all stay WGS-84 and still line up with the
 // tiles. Without a provider the city's own base layer (streets, buildings,
-// names from the area registry) is drawn from /api/v1/basemap.geojson.
+// names from the area registry) is drawn from /api/v1/basemap.geojson, which
+// also gives the grid outlines of pages that do not draw grids themselves.
 (function () {
   'use strict';
 
@@ -42,8 +43,9 @@
 
   // The city's own base layer: streets (the outlines of streets and
   // communities), building footprints and names, reloaded for the view.
-  function ownLayer(map, cfg, opts) {
-    map.getContainer().classList.add('basemap-own');
+  // layers: what /api/v1/basemap.geojson draws (streets, buildings, labels,
+  // grids).
+  function vectorLayer(map, layers, opts) {
     map.createPane('basemap');
     var pane = map.getPane('basemap');
     pane.style.zIndex = 410; // over grid fills, under outlines that matter
@@ -55,15 +57,19 @@
     var roadStyle = function (casing) {
       return function (f) {
         var major = f.properties.class === 'major';
-        return { color: casing ? '#b9b1a5' : '#ffffff', weight: (major ? 7 : 4) + (casing ? 2.5 : 0), opacity: 1, lineCap: 'round', lineJoin: 'round' };
+        return { color: casing ? '#b9b1a5' : '#ffffff', weight: (major ? 7 : 4) + (casing ? 2.5 : 0), opacity: 1, lineCap: 'round', lineJoin: 'round', className: casing ? 'basemap-casing' : 'basemap-road' };
       };
     };
     var only = function (kind) { return function (f) { return f.properties.kind === kind; }; };
     var casing = L.geoJSON(null, { renderer: renderer, interactive: false, filter: only('road'), style: roadStyle(true) }).addTo(map);
     var roads = L.geoJSON(null, { renderer: renderer, interactive: false, filter: only('road'), style: roadStyle(false) }).addTo(map);
+    var grids = L.geoJSON(null, {
+      renderer: renderer, interactive: false, filter: only('grid'),
+      style: { color: '#5b6b7f', weight: 1.5, opacity: 0.85, dashArray: '5 4', lineCap: 'butt', className: 'basemap-grid' }
+    }).addTo(map);
     var buildings = L.geoJSON(null, {
       renderer: renderer, interactive: false, filter: only('building'),
-      style: { color: '#a89c8f', weight: 1, fillColor: '#ddd3c8', fillOpacity: 1 }
+      style: { color: '#a89c8f', weight: 1, fillColor: '#ddd3c8', fillOpacity: 1, className: 'basemap-building' }
     }).addTo(map);
     var labels = L.layerGroup().addTo(map);
     var ctl = null, timer = null;
@@ -84,12 +90,12 @@
       var b = map.getBounds().pad(0.2), z = Math.round(map.getZoom());
       var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(',');
       map.getContainer().setAttribute('data-basemap', 'loading');
-      fetch('/api/v1/basemap.geojson?zoom=' + z + '&bbox=' + bbox, { signal: ctl && ctl.signal })
+      fetch('/api/v1/basemap.geojson?zoom=' + z + '&layers=' + layers.join(',') + '&bbox=' + bbox, { signal: ctl && ctl.signal })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (fc) {
           if (!fc) { map.getContainer().setAttribute('data-basemap', 'error'); return; }
-          [casing, roads, buildings, labels].forEach(function (l) { l.clearLayers(); });
-          casing.addData(fc); roads.addData(fc); buildings.addData(fc);
+          [casing, roads, grids, buildings, labels].forEach(function (l) { l.clearLayers(); });
+          casing.addData(fc); roads.addData(fc); grids.addData(fc); buildings.addData(fc);
           var placed = [];
           fc.features.forEach(function (f) {
             var p = f.properties;
@@ -114,8 +120,11 @@
   }
 
   // add draws the configured base map on map: the provider's tiles, or
-  // else the city's own base layer.
+  // else the city's own base layer. opts.grids adds the grid outlines (for
+  // pages that do not draw the grids themselves); opts.skipLabels leaves out
+  // names of those levels.
   function add(map, cfg, opts) {
+    opts = opts || {};
     var m = mapCfg(cfg);
     if (m.tiles && m.tiles.length) {
       var attribution = document.createElement('span');
@@ -126,9 +135,11 @@
           attribution: i === 0 ? attribution.innerHTML : '', className: 'basemap-tiles'
         }).addTo(map);
       });
+      if (opts.grids) vectorLayer(map, ['grids'], opts);
       return;
     }
-    ownLayer(map, cfg, opts);
+    map.getContainer().classList.add('basemap-own');
+    vectorLayer(map, ['streets', 'buildings', 'labels'].concat(opts.grids ? ['grids'] : []), opts);
   }
 
   // search wires a place search box (the "placesearch" partial) to

@@ -15,7 +15,7 @@
     el.textContent = '';
     var B = window.cgBasemap;
     var map = L.map(el, { crs: B.crs(cfg), scrollWheelZoom: false }).setView([lat, lng], 17);
-    B.add(map, cfg);
+    B.add(map, cfg, { grids: true });
     var code = el.getAttribute('data-grid');
     fetch('/api/v1/areas/' + encodeURIComponent(code)).then(function (r) { return r.ok ? r.json() : null; }).then(function (a) {
       if (a && a.geometry) {

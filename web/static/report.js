@@ -80,7 +80,7 @@
   // Place: the map, GPS, a tap, or the map's centre (keyboard). The map
   // (Leaflet, the largest download of the page) is fetched after the form
   // is usable: GPS, the categories and the photo do not wait for it.
-  var map = null, marker = null, gridLayer = null, nearLayer = null, loadedBox = null;
+  var map = null, marker = null, gridLayer = null;
   var pinCenter = document.getElementById('pin-center');
   pinCenter.hidden = true;
   function initMap() {
@@ -89,10 +89,9 @@
     var B = window.cgBasemap;
     // WGS-84 throughout: on a GCJ-02 provider the CRS shifts drawing and taps.
     map = L.map(el, { crs: B.crs(cfg), zoomControl: true, keyboard: true }).setView([c[1], c[0]], cfg.zoom || 13);
-    B.add(map, cfg);
-    nearLayer = L.layerGroup().addTo(map);
+    // The grid outlines at every zoom: a place is always seen in its grid.
+    B.add(map, cfg, { grids: true });
     map.on('click', function (e) { setPin(e.latlng.lat, e.latlng.lng, 'tap'); });
-    map.on('moveend', loadNearbyGrids);
     pinCenter.hidden = false;
     if (draft.grid) {
       placeMarker();
@@ -103,7 +102,6 @@
       // the middle is a place near them; else the city.
       B.startView(map, 17);
     }
-    loadNearbyGrids();
     B.search(document.getElementById('place-search'), t, function (p) {
       map.setView([p.lat, p.lng], p.level === 'building' || p.level === 'grid' ? 18 : 16);
       if (p.level === 'building' && !(draft.address || '').trim()) {
@@ -140,21 +138,6 @@
     if (!marker) marker = L.circleMarker([draft.lat, draft.lng], { radius: 10, color: '#b3261e', weight: 3, fillColor: '#f5a524', fillOpacity: 0.9 }).addTo(map);
     else marker.setLatLng([draft.lat, draft.lng]);
   }
-  // The grids in view, at every zoom: a place is always seen in its grid.
-  function loadNearbyGrids() {
-    if (!map) return;
-    if (loadedBox && loadedBox.contains(map.getBounds())) return;
-    var b = map.getBounds().pad(0.2);
-    loadedBox = b;
-    var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(',');
-    fetch('/api/v1/areas.geojson?level=grid&limit=600&bbox=' + bbox).then(function (r) { return r.ok ? r.json() : null; }).then(function (fc) {
-      if (!fc) return;
-      nearLayer.clearLayers();
-      L.geoJSON(fc, { interactive: false, style: { color: '#4a5866', weight: 1.5, opacity: 0.8, fill: false } }).addTo(nearLayer);
-      document.getElementById('report-map').setAttribute('data-grids', String(fc.features.length));
-    }).catch(function () { loadedBox = null; });
-  }
-
   function setPin(lat, lng, how) {
     draft.lat = Math.round(lat * 1e7) / 1e7;
     draft.lng = Math.round(lng * 1e7) / 1e7;
