@@ -84,13 +84,16 @@ func NewProvider(name, key, tileURL, attribution string) (Provider, error) {
 		if name == "none" {
 			return Provider{}, fmt.Errorf("map provider none draws no tiles: drop the tile URL or choose a provider")
 		}
-		u, err := url.Parse(tileURL)
+		u, err := url.Parse(strings.ReplaceAll(tileURL, "{s}", "a")) // {s} may stand in the host
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return Provider{}, fmt.Errorf("tile URL %q: want an http(s) URL template such as https://tiles.example.org/{z}/{x}/{y}.png", tileURL)
 		}
 		p.Layers = []string{tileURL}
-		if !strings.Contains(tileURL, "{s}") {
+		switch {
+		case !strings.Contains(tileURL, "{s}"):
 			p.Subdomains = ""
+		case p.Subdomains == "":
+			p.Subdomains = "abc" // Leaflet's usual subdomains
 		}
 	}
 	if name == "custom" && len(p.Layers) == 0 {

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import zlib from 'node:zlib';
 import gcoord from 'gcoord';
-import { env, setup, withPage, axeViolations, describeViolations } from './harness.mjs';
+import { env, setup, withPage, reportOverAPI, axeViolations, describeViolations } from './harness.mjs';
 
 const LONG = 120_000;
 const password = 'civicgrid-demo';
@@ -184,19 +184,7 @@ test('tiles of a configured GCJ-02 provider load, and a tap at a GCJ-02 position
 test('a case stored in WGS-84 is drawn at its GCJ-02 position, and "navigate" opens AMap with GCJ-02 coordinates', { timeout: LONG }, async () => {
   const wgs = await gridPoint();
   const [gLng, gLat] = gcoord.transform([wgs.lng, wgs.lat], gcoord.WGS84, gcoord.GCJ02);
-  // The resident reports over the API.
-  const login = await fetch(`${env.base}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ phone: resident, password }),
-  });
-  const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const { csrf_token: csrf } = await login.json();
-  const cats = (await (await fetch(`${env.base}/api/v1/categories`)).json()).categories;
-  const res = await fetch(`${env.base}/api/v1/cases`, {
-    method: 'POST', headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'application/json', 'Idempotency-Key': 'tiles-test-1' },
-    body: JSON.stringify({ category: cats[0].code, lat: wgs.lat, lng: wgs.lng, description: '路灯不亮' }),
-  });
-  assert.equal(res.status, 201, await res.clone().text());
-  const id = (await res.json()).case.id;
+  const { id } = await reportOverAPI(resident, { lat: wgs.lat, lng: wgs.lng, description: '路灯不亮' });
 
   await withPage('tiles-case-360-zh', { width: 360, height: 740 }, async (page) => {
     await logIn(page, `/cases/${id}`);

@@ -206,5 +206,16 @@
     }, function () {});
   }
 
-  window.cgBasemap = { crs: crs, add: add, toProvider: toProvider, search: search, startView: startView };
+  // selectionPane is the pane for what a page marks on the base map (the
+  // chosen grid): above streets and buildings, below names and pins.
+  function selectionPane(map) {
+    if (!map.getPane('selection')) {
+      map.createPane('selection');
+      map.getPane('selection').style.zIndex = 420;
+      map.getPane('selection').style.pointerEvents = 'none';
+    }
+    return 'selection';
+  }
+
+  window.cgBasemap = { crs: crs, add: add, toProvider: toProvider, search: search, startView: startView, selectionPane: selectionPane };
 })();

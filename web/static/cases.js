@@ -19,10 +19,10 @@
     var code = el.getAttribute('data-grid');
     fetch('/api/v1/areas/' + encodeURIComponent(code)).then(function (r) { return r.ok ? r.json() : null; }).then(function (a) {
       if (a && a.geometry) {
-        var g = L.geoJSON(a.geometry, { interactive: false, style: { color: '#0b4a8b', weight: 3, fillColor: '#e8f0fa', fillOpacity: 0.35 } }).addTo(map);
+        var g = L.geoJSON(a.geometry, { pane: window.cgBasemap.selectionPane(map), interactive: false, style: { color: '#0b4a8b', weight: 3, fillColor: '#5b8fd0', fillOpacity: 0.12 } }).addTo(map);
         map.fitBounds(g.getBounds(), { maxZoom: 18, padding: [12, 12] });
       }
-      L.circleMarker([lat, lng], { radius: 9, color: '#b3261e', weight: 3, fillColor: '#f5a524', fillOpacity: 0.9, className: 'case-marker' }).addTo(map);
+      L.circleMarker([lat, lng], { pane: 'markerPane', radius: 9, color: '#b3261e', weight: 3, fillColor: '#f5a524', fillOpacity: 0.9, className: 'case-marker' }).addTo(map);
       el.setAttribute('data-state', 'ready');
     }).catch(function () {});
   }

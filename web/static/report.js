@@ -103,7 +103,7 @@
       B.startView(map, 17);
     }
     B.search(document.getElementById('place-search'), t, function (p) {
-      map.setView([p.lat, p.lng], p.level === 'building' || p.level === 'grid' ? 18 : 16);
+      map.setView([p.lat, p.lng], p.level === 'building' || p.level === 'grid' ? 17 : 16);
       if (p.level === 'building' && !(draft.address || '').trim()) {
         var addr = document.getElementById('report-address');
         addr.value = p.name;
@@ -135,7 +135,7 @@
     next(0);
   }
   function placeMarker() {
-    if (!marker) marker = L.circleMarker([draft.lat, draft.lng], { radius: 10, color: '#b3261e', weight: 3, fillColor: '#f5a524', fillOpacity: 0.9 }).addTo(map);
+    if (!marker) marker = L.circleMarker([draft.lat, draft.lng], { pane: 'markerPane', radius: 10, color: '#b3261e', weight: 3, fillColor: '#f5a524', fillOpacity: 0.9 }).addTo(map);
     else marker.setLatLng([draft.lat, draft.lng]);
   }
   function setPin(lat, lng, how) {
@@ -172,7 +172,7 @@
     fetch('/api/v1/areas/' + encodeURIComponent(code)).then(function (r) { return r.ok ? r.json() : null; }).then(function (a) {
       if (!a || !a.geometry) return;
       if (gridLayer) map.removeLayer(gridLayer);
-      gridLayer = L.geoJSON(a.geometry, { interactive: false, style: { color: '#0b4a8b', weight: 3, fillColor: '#e8f0fa', fillOpacity: 0.35 } }).addTo(map);
+      gridLayer = L.geoJSON(a.geometry, { pane: window.cgBasemap.selectionPane(map), interactive: false, style: { color: '#0b4a8b', weight: 3, fillColor: '#5b8fd0', fillOpacity: 0.12 } }).addTo(map);
     }).catch(function () {});
   }
 
