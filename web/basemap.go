@@ -35,9 +35,9 @@ type Provider struct {
 	Key      string
 }
 
-// Providers are the built-in base maps. "none" draws the city's own base
+// providers are the built-in base maps. "none" draws the city's own base
 // layer from the area registry (served by /api/v1/basemap.geojson).
-var Providers = map[string]Provider{
+var providers = map[string]Provider{
 	"none": {Name: "none", Datum: WGS84},
 	"tianditu": {Name: "tianditu", Datum: WGS84, NeedsKey: true, Subdomains: "01234567",
 		Layers: []string{
@@ -56,8 +56,8 @@ var Providers = map[string]Provider{
 
 // ProviderNames lists the built-in providers for flags and errors.
 func ProviderNames() []string {
-	names := make([]string, 0, len(Providers))
-	for n := range Providers {
+	names := make([]string, 0, len(providers))
+	for n := range providers {
 		names = append(names, n)
 	}
 	slices.Sort(names)
@@ -76,7 +76,7 @@ func NewProvider(name, key, tileURL, attribution string) (Provider, error) {
 			name = "custom"
 		}
 	}
-	p, ok := Providers[name]
+	p, ok := providers[name]
 	if !ok {
 		return Provider{}, fmt.Errorf("map provider %q: want one of %s", name, strings.Join(ProviderNames(), ", "))
 	}
@@ -151,7 +151,7 @@ type mapConfig struct {
 
 func (p Provider) config() *mapConfig {
 	if p.Name == "" {
-		p = Providers["none"]
+		p = providers["none"]
 	}
 	return &mapConfig{Provider: p.Name, Datum: p.Datum, Tiles: p.tiles(), Subdomains: p.Subdomains, Attribution: p.Attribution}
 }
