@@ -11,9 +11,10 @@
 package places
 
 import (
-	"cmp"
+	"math"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/paulmach/orb"
@@ -40,7 +41,7 @@ type Place struct {
 var Levels = []civicgrid.Level{civicgrid.LevelDistrict, civicgrid.LevelStreet, civicgrid.LevelCommunity, civicgrid.LevelGrid, civicgrid.LevelBuilding}
 
 type entry struct {
-	place  Place
+	place  Place // without Context, made for results only
 	parent int32 // index of the parent entry, -1 for none
 	units  int   // bigrams of its own name, for ranking exact names first
 }
@@ -48,13 +49,15 @@ type entry struct {
 // Index is an immutable search index over current areas.
 type Index struct {
 	entries  []entry
-	postings map[string][]int32 // bigram → entries whose own name holds it
+	vocab    map[string]uint32  // unit → id
+	postings map[uint64][]int32 // bigram of unit ids → entries whose own name holds it
+	scratch  sync.Pool          // []uint64 masks, one per entry, zero between searches
 }
 
 // NewIndex indexes areas (of any levels; those not in Levels are skipped).
 // Parents must come before their children, as CurrentAreas orders them.
 func NewIndex(areas []civicgrid.Area) *Index {
-	ix := &Index{postings: map[string][]int32{}}
+	ix := &Index{vocab: map[string]uint32{}, postings: map[uint64][]int32{}}
 	byCode := make(map[string]int32, len(areas))
 	for _, a := range areas {
 		if !slices.Contains(Levels, a.Level) || a.Name == "" {
@@ -63,11 +66,6 @@ func NewIndex(areas []civicgrid.Area) *Index {
 		e := entry{place: Place{Code: a.Code, Level: a.Level, Name: a.Name}, parent: -1}
 		if p, ok := byCode[a.ParentCode]; ok {
 			e.parent = p
-			var names []string
-			for q := p; q >= 0; q = ix.entries[q].parent {
-				names = append(names, ix.entries[q].place.Name)
-			}
-			e.place.Context = strings.Join(names, " · ")
 		}
 		if a.Geometry != nil {
 			pt, b := anchor(a.Geometry)
@@ -77,15 +75,51 @@ func NewIndex(areas []civicgrid.Area) *Index {
 			}
 		}
 		i := int32(len(ix.entries))
-		grams := Bigrams(a.Name)
-		e.units = len(grams)
-		for _, g := range uniq(grams) {
-			ix.postings[g] = append(ix.postings[g], i)
+		keys := ix.keys(a.Name, true)
+		e.units = len(keys)
+		for _, k := range uniq(keys) {
+			ix.postings[k] = append(ix.postings[k], i)
 		}
 		ix.entries = append(ix.entries, e)
 		byCode[a.Code] = i
 	}
+	n := len(ix.entries)
+	ix.scratch.New = func() any { return make([]uint64, n) }
 	return ix
+}
+
+// noUnit stands for the missing second unit of a one-unit name.
+const noUnit = math.MaxUint32
+
+// keys are the bigrams of s as pairs of unit ids. Indexing (add) gives new
+// units ids; a query's unknown units get ids of their own counting down
+// from noUnit, so their bigrams match nothing but still count.
+func (ix *Index) keys(s string, add bool) []uint64 {
+	us := units(s)
+	ids := make([]uint64, len(us))
+	unknown := uint64(noUnit)
+	for i, u := range us {
+		id, ok := ix.vocab[u]
+		switch {
+		case ok:
+			ids[i] = uint64(id)
+		case add:
+			id = uint32(len(ix.vocab))
+			ix.vocab[u] = id
+			ids[i] = uint64(id)
+		default:
+			unknown--
+			ids[i] = unknown
+		}
+	}
+	if len(ids) == 1 {
+		return []uint64{ids[0]<<32 | noUnit}
+	}
+	out := make([]uint64, 0, len(ids))
+	for i := 1; i < len(ids); i++ {
+		out = append(out, ids[i-1]<<32|ids[i])
+	}
+	return out
 }
 
 // Len is the number of places indexed.
@@ -94,57 +128,89 @@ func (ix *Index) Len() int { return len(ix.entries) }
 // MinCoverage is the share of a query's bigrams a place must hold.
 const MinCoverage = 0.5
 
+type candidate struct {
+	entry int32
+	score float64
+}
+
 // Search returns up to limit places for query, best first.
 func (ix *Index) Search(query string, limit int) []Place {
-	q := uniq(Bigrams(query))
-	if len(q) == 0 || limit <= 0 {
+	q := uniq(ix.keys(query, false))
+	if len(q) == 0 || limit <= 0 || len(ix.entries) == 0 {
 		return nil
 	}
 	if len(q) > 64 {
 		q = q[:64] // a mask bit per bigram; longer queries are not names
 	}
 	// own[e]: which of the query's bigrams entry e's own name holds.
-	own := map[int32]uint64{}
-	for bit, g := range q {
-		for _, e := range ix.postings[g] {
+	own := ix.scratch.Get().([]uint64)
+	var touched []int32
+	for bit, k := range q {
+		for _, e := range ix.postings[k] {
+			if own[e] == 0 {
+				touched = append(touched, e)
+			}
 			own[e] |= 1 << bit
 		}
 	}
 	// A place's match is its own bigrams and its ancestors' (the query may
 	// name the community or street too), but only places whose own name
-	// matches are candidates, so "社区" does not list every building.
-	var out []Place
-	for e, mask := range own {
-		all := mask
+	// matches are candidates, so "社区" does not list every building. The
+	// best limit are kept as they come.
+	best := make([]candidate, 0, limit+1)
+	for _, e := range touched {
+		all := own[e]
 		for p := ix.entries[e].parent; p >= 0; p = ix.entries[p].parent {
 			all |= own[p]
 		}
-		hit := popcount(all)
-		coverage := float64(hit) / float64(len(q))
+		coverage := float64(popcount(all)) / float64(len(q))
 		if coverage < MinCoverage {
 			continue
 		}
-		en := ix.entries[e]
 		// Ties go to the place whose own name the query covers best: the
 		// community 三阳社区 before its grids and buildings.
-		precision := float64(popcount(mask)) / float64(max(en.units, 1))
-		pl := en.place
-		pl.Score = coverage + 0.1*min(precision, 1)
-		out = append(out, pl)
+		precision := float64(popcount(own[e])) / float64(max(ix.entries[e].units, 1))
+		c := candidate{e, coverage + 0.1*min(precision, 1)}
+		at := len(best)
+		for at > 0 && ix.before(c, best[at-1]) {
+			at--
+		}
+		if at < limit {
+			best = slices.Insert(best, at, c)
+			if len(best) > limit {
+				best = best[:limit]
+			}
+		}
 	}
-	slices.SortFunc(out, func(a, b Place) int {
-		if c := cmp.Compare(b.Score, a.Score); c != 0 {
-			return c
+	for _, e := range touched {
+		own[e] = 0
+	}
+	ix.scratch.Put(own)
+
+	out := make([]Place, len(best))
+	for i, c := range best {
+		en := ix.entries[c.entry]
+		out[i] = en.place
+		out[i].Score = math.Round(c.score*1000) / 1000
+		var names []string
+		for p := en.parent; p >= 0; p = ix.entries[p].parent {
+			names = append(names, ix.entries[p].place.Name)
 		}
-		if c := cmp.Compare(levelRank(a.Level), levelRank(b.Level)); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Code, b.Code)
-	})
-	if len(out) > limit {
-		out = out[:limit]
+		out[i].Context = strings.Join(names, " · ")
 	}
 	return out
+}
+
+// before orders results: higher score, then higher level, then code.
+func (ix *Index) before(a, b candidate) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	pa, pb := ix.entries[a.entry].place, ix.entries[b.entry].place
+	if ra, rb := levelRank(pa.Level), levelRank(pb.Level); ra != rb {
+		return ra < rb
+	}
+	return pa.Code < pb.Code
 }
 
 // Score rates how well query matches text: the share of the query's unit
@@ -174,11 +240,23 @@ func Score(query, text string) float64 {
 // punctuation separate runs but do not break pairs, so "三阳 社区" and
 // "三阳社区" give the same bigrams.
 func Bigrams(s string) []string {
-	var units []string
+	us := units(s)
+	if len(us) == 1 {
+		return us
+	}
+	out := make([]string, 0, len(us))
+	for i := 1; i < len(us); i++ {
+		out = append(out, us[i-1]+"\x00"+us[i])
+	}
+	return out
+}
+
+func units(s string) []string {
+	var us []string
 	var run []rune
 	flush := func() {
 		if len(run) > 0 {
-			units = append(units, string(run))
+			us = append(us, string(run))
 			run = run[:0]
 		}
 	}
@@ -191,24 +269,17 @@ func Bigrams(s string) []string {
 			run = append(run, unicode.ToLower(c))
 		case unicode.Is(unicode.Han, c):
 			flush()
-			units = append(units, string(c))
+			us = append(us, string(c))
 		default:
 			flush()
 		}
 	}
 	flush()
-	if len(units) == 1 {
-		return units
-	}
-	out := make([]string, 0, len(units))
-	for i := 1; i < len(units); i++ {
-		out = append(out, units[i-1]+"\x00"+units[i])
-	}
-	return out
+	return us
 }
 
-func uniq(gs []string) []string {
-	seen := make(map[string]bool, len(gs))
+func uniq[T comparable](gs []T) []T {
+	seen := make(map[T]bool, len(gs))
 	out := gs[:0:0]
 	for _, g := range gs {
 		if !seen[g] {
