@@ -266,3 +266,26 @@ func TestBasemap(t *testing.T) {
 		}
 	}
 }
+
+// A map provider's tiles over plain http (a local mirror) are allowed by
+// the Content-Security-Policy, and only those.
+func TestImageOriginsInCSP(t *testing.T) {
+	db, loc, _ := openDemoStore(t)
+	for _, tc := range []struct {
+		origins []string
+		want    string
+	}{
+		{nil, "img-src 'self' data: https:;"},
+		{[]string{"http://127.0.0.1:9000"}, "img-src 'self' data: https: http://127.0.0.1:9000;"},
+	} {
+		ts := newServer(t, server.New(server.Config{ImageOrigins: tc.origins}, db, loc))
+		resp, err := http.Get(ts + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, tc.want) {
+			t.Errorf("origins %q: CSP %q, want %q", tc.origins, csp, tc.want)
+		}
+	}
+}
