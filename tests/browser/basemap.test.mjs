@@ -126,6 +126,18 @@ test('the report page shows streets and grid outlines at its start zoom; search 
       const m = Math.hypot((d.lat - here.latitude) * 111_320, (d.lng - here.longitude) * 111_320 * Math.cos((here.latitude * Math.PI) / 180));
       assert.ok(m < 30, `a tap in the middle picked a place ${m.toFixed(0)} m from the user`);
     });
+    // The map page too: the grid in the middle is the user's.
+    await withPage('basemap-map-start-near-user', { width: 1280, height: 800 }, async (page) => {
+      const moved = page.waitForResponse((r) => /basemap\.geojson\?zoom=16/.test(r.url()));
+      await page.goto(`${env.base}/?lang=zh-CN&elder=0`, { waitUntil: 'networkidle' });
+      await page.waitForSelector('#map[data-state="ready"]');
+      await moved;
+      await page.waitForSelector('#map[data-basemap="ready"]');
+      const want = await (await fetch(`${env.base}/api/v1/locate?lat=${here.latitude}&lng=${here.longitude}`)).json();
+      const box = await page.locator('#map').boundingBox();
+      await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+      await page.locator('[data-testid="grid-code"]', { hasText: want.grid.code }).waitFor();
+    });
   } finally {
     await env.context.clearPermissions();
   }

@@ -521,7 +521,11 @@
 
   loadAreas(true).then(function () {
     var m = /^#code=(\d+)$/.exec(location.hash);
-    if (!m) return;
+    if (!m) {
+      // Near the user when they have allowed location before; else the city.
+      B.startView(map, 16);
+      return;
+    }
     if (m[1].length === 15) {
       selectGrid(m[1], { fly: true });
     } else {
