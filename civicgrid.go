@@ -4,8 +4,11 @@
 package civicgrid
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
+	"syscall"
 )
 
 // Application error codes. Transport packages map them to status codes in one
@@ -21,7 +24,30 @@ const (
 	EFORBIDDEN    = "forbidden"    // who is asking may not do this
 	ETHROTTLED    = "throttled"    // too many attempts; try again later
 	ELOCKED       = "locked"       // the account is locked after failed logins
+	ENOSPACE      = "no_space"     // the disk holding the data is full: nothing was saved
+	EUNAVAILABLE  = "unavailable"  // the database (or another dependency) did not answer in time, or not at all: nothing was done
 )
+
+// Messages of the conditions a person can act on, in both languages of the
+// interface (the API's other messages are English, but these reach
+// residents through the report page and staff through the console).
+const (
+	msgNoSpace     = "存储空间已满，本次提交未保存。请联系系统管理员清理磁盘后重试。 The server's disk is full; nothing was saved. Ask the administrator to free space, then try again."
+	msgUnavailable = "服务所依赖的系统（如数据库）暂时无响应，本次操作未完成。请稍后重试。 A system the service depends on (the database, say) is not answering; nothing was done. Try again in a minute."
+)
+
+// NoSpace reports whether err says the disk is full: ENOSPC from a file
+// write, or a database's own report of it, which the store wraps to match
+// ENOSPC (sqlstore).
+func NoSpace(err error) bool { return errors.Is(err, syscall.ENOSPC) }
+
+// unavailable reports whether err says a dependency did not answer: the
+// deadline passed, or the network refused or dropped the connection (a
+// database that is down).
+func unavailable(err error) bool {
+	var netErr *net.OpError
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr)
+}
 
 // Problem is one finding about bad input: where it is and what is wrong.
 type Problem struct {
@@ -84,6 +110,10 @@ func ErrorCode(err error) string {
 		return ""
 	case errors.As(err, &e):
 		return e.Code
+	case NoSpace(err):
+		return ENOSPACE
+	case unavailable(err):
+		return EUNAVAILABLE
 	default:
 		return EINTERNAL
 	}
@@ -93,8 +123,13 @@ func ErrorCode(err error) string {
 // generic text so internals do not leak to clients.
 func ErrorMessage(err error) string {
 	var e *Error
-	if errors.As(err, &e) {
+	switch {
+	case errors.As(err, &e):
 		return e.Message
+	case NoSpace(err):
+		return msgNoSpace
+	case unavailable(err):
+		return msgUnavailable
 	}
 	return "internal error"
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/casework"
+	"github.com/civicgrid/civicgrid/locate"
 	"github.com/civicgrid/civicgrid/password"
 	"github.com/civicgrid/civicgrid/photo"
 	"github.com/civicgrid/civicgrid/server"
@@ -64,6 +65,7 @@ type caseEnv struct {
 	photo string // the ref of an uploaded photo
 	db    *sqlstore.DB
 	srv   *httptest.Server
+	api   *server.Server
 	cases *casework.Service
 	clock *testClock
 	chain mxChain // the first district's first building and its ancestors
@@ -79,9 +81,13 @@ type person struct {
 	csrf   string
 }
 
-func newCaseEnv(t *testing.T) *caseEnv {
+func newCaseEnv(t *testing.T) *caseEnv { return newCaseEnvWith(t, openDemoStore, nil) }
+
+// newCaseEnvWith is newCaseEnv on the store open gives, with the server's
+// settings changed by configure (when not nil).
+func newCaseEnvWith(t *testing.T, open func(testing.TB) (*sqlstore.DB, *locate.Service, string), configure func(*server.Config, *sqlstore.DB)) *caseEnv {
 	ctx := context.Background()
-	db, loc, dir := openDemoStore(t)
+	db, loc, dir := open(t)
 	c := demoCity(t)
 	// Monday 2026-11-23 09:30 Beijing time: inside working hours.
 	clock := &testClock{now: time.Date(2026, 11, 23, 9, 30, 0, 0, time.FixedZone("CST", 8*3600))}
@@ -100,14 +106,18 @@ func newCaseEnv(t *testing.T) *caseEnv {
 	}
 	// Sessions outlive the days the tests move the clock by.
 	auth := server.AuthConfig{Password: mxPasswordParams, SessionTTL: 1000 * time.Hour, SessionIdle: 1000 * time.Hour}
-	s := server.New(server.Config{Auth: auth, Cases: svc, Photos: photos, Now: clock.Now}, db, loc)
+	cfg := server.Config{Auth: auth, Cases: svc, Photos: photos, Now: clock.Now}
+	if configure != nil {
+		configure(&cfg, db)
+	}
+	s := server.New(cfg, db, loc)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	hash, err := password.Hash(mxPassword, mxPasswordParams)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &caseEnv{t: t, dir: dir, photo: saved.Ref, db: db, srv: srv, cases: svc, clock: clock, hash: hash}
+	e := &caseEnv{t: t, dir: dir, photo: saved.Ref, db: db, srv: srv, api: s, cases: svc, clock: clock, hash: hash}
 	m := newMatrixChains(t, c)
 	e.chain, e.other = m[0], m[1]
 	return e
@@ -242,8 +252,17 @@ func (e *caseEnv) events(p person, id int64) []civicgrid.CaseEvent {
 	if st, b := e.call(p, "GET", fmt.Sprintf("/api/v1/cases/%d/events", id), nil, &h); st != 200 {
 		e.t.Fatalf("events of %d: %d %s", id, st, b)
 	}
-	if err := civicgrid.VerifyChain(h.Events); err != nil {
+	// The served history may leave the reporter's account id out; the
+	// chain is checked on the stored events.
+	stored, err := e.db.CaseEvents(context.Background(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := civicgrid.VerifyChain(stored); err != nil {
 		e.t.Fatalf("chain of case %d: %v", id, err)
+	}
+	if len(stored) != len(h.Events) {
+		e.t.Fatalf("case %d: %d events served, %d stored", id, len(h.Events), len(stored))
 	}
 	return h.Events
 }

@@ -2,7 +2,10 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -22,6 +25,8 @@ var statusOf = map[string]int{
 	civicgrid.ETHROTTLED:    http.StatusTooManyRequests,
 	civicgrid.ELOCKED:       http.StatusLocked,
 	civicgrid.EINTERNAL:     http.StatusInternalServerError,
+	civicgrid.ENOSPACE:      http.StatusInsufficientStorage,
+	civicgrid.EUNAVAILABLE:  http.StatusServiceUnavailable,
 }
 
 type errorBody struct {
@@ -36,8 +41,18 @@ type errorBody struct {
 // are logged and shown to the client only as "internal error".
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := civicgrid.ErrorCode(err)
-	if code == civicgrid.EINTERNAL {
-		slog.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	if code == civicgrid.EINTERNAL && errors.Is(r.Context().Err(), context.DeadlineExceeded) {
+		// The request's deadline passed: whatever the driver made of the
+		// cancellation, the database did not answer in time.
+		err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+		code = civicgrid.EUNAVAILABLE
+	}
+	switch code {
+	case civicgrid.EINTERNAL, civicgrid.ENOSPACE, civicgrid.EUNAVAILABLE:
+		slog.Error("request failed", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
+	}
+	if code == civicgrid.EUNAVAILABLE {
+		w.Header().Set("Retry-After", "10")
 	}
 	var body errorBody
 	body.Error.Code = code

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"runtime/debug"
@@ -56,8 +57,23 @@ type Config struct {
 	// map provider's tiles served over plain http, such as a local mirror);
 	// https images are allowed anyway.
 	ImageOrigins []string
+	// Open311PerMinute is how many requests one Open311 api_key may file a
+	// minute (default 60).
+	Open311PerMinute int
+	// ReadTimeout is how long a request, headers and body, may take to
+	// arrive (default 1 min): a client dribbling a body is cut off.
+	ReadTimeout time.Duration
 	// Now is the clock (tests move it); time.Now when nil.
 	Now func() time.Time
+	// RequestTimeout bounds each request's work (its database work above
+	// all): past it the request is answered 503 and its transaction rolled
+	// back. Default 10 s; live streams and exports are not bounded.
+	RequestTimeout time.Duration
+}
+
+// healthChecker is a store that can tell whether it is able to serve.
+type healthChecker interface {
+	Health(ctx context.Context) error
 }
 
 // Server serves civicgrid over HTTP.
@@ -68,11 +84,13 @@ type Server struct {
 	mux     *http.ServeMux
 	table   []Route
 	ipLimit *ipLimiter
-	cases   *casework.Service
-	open311 Open311Store
-	hub     *hub // live case streams
-	places  placeIndex
-	now     func() time.Time
+	// o311Limit throttles Open311 POSTs per api_key.
+	o311Limit *ipLimiter
+	cases     *casework.Service
+	open311   Open311Store
+	hub       *hub // live case streams
+	places    placeIndex
+	now       func() time.Time
 }
 
 // New returns a server; extra registers more routes (the web UI) on its mux.
@@ -83,6 +101,12 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 	if cfg.MaxFeatures <= 0 {
 		cfg.MaxFeatures = 5000
 	}
+	if cfg.Open311PerMinute <= 0 {
+		cfg.Open311PerMinute = 60
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = time.Minute
+	}
 	cfg.Auth.defaults()
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -90,8 +114,12 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 	if cfg.Jurisdiction == "" {
 		cfg.Jurisdiction = "420100"
 	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 10 * time.Second
+	}
 	s := &Server{cfg: cfg, store: store, locator: locator, mux: http.NewServeMux(),
-		ipLimit: newIPLimiter(cfg.Auth.IPAttempts, cfg.Auth.IPWindow), cases: cfg.Cases, open311: cfg.Open311, now: cfg.Now}
+		ipLimit: newIPLimiter(cfg.Auth.IPAttempts, cfg.Auth.IPWindow), cases: cfg.Cases, open311: cfg.Open311, now: cfg.Now,
+		o311Limit: newIPLimiter(cfg.Open311PerMinute, time.Minute)}
 	s.hub = newHub()
 	if s.cases != nil {
 		s.cases.OnEvent(s.hub.publish)
@@ -111,16 +139,50 @@ func (s *Server) Handler() http.Handler {
 	// Text answers are gzipped for clients that accept it. Cross-origin
 	// browser writes are refused outright (Sec-Fetch-Site and
 	// Origin); cookie-authenticated writes must also echo the CSRF token.
-	return recoverPanics(securityHeaders(s.cfg.ImageOrigins, gzipResponses(s.crossOrigin(s.identify(s.mux)))))
+	return recoverPanics(securityHeaders(s.cfg.ImageOrigins, gzipResponses(s.withDeadline(s.crossOrigin(s.identify(s.mux))))))
+}
+
+// unbounded are the routes that may rightly take long: the live stream,
+// exports written while they are read, and area imports (a whole city is
+// validated and written in one transaction).
+var unbounded = map[string]bool{
+	"/api/v1/cases/stream": true, "/api/v1/cases.csv": true, "/api/v1/audit/security.csv": true,
+	"/api/v1/admin/areas/export": true, "/api/v1/admin/areas/import": true,
+}
+
+// withDeadline puts the request timeout on the request's context, which
+// every database call and transaction of the request carries: a database
+// that does not answer makes a 503, and a transaction cancelled by the
+// deadline rolls back rather than committing after the answer.
+func (s *Server) withDeadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if unbounded[r.URL.Path] {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// HTTPServer is the http.Server that Serve runs: the handler and the
+// timeouts. ReadTimeout bounds reading a request up to the end of its body;
+// net/http lifts it once the body is read, so long answers (exports) and
+// event streams, which have no body, are not cut. Answers get no write
+// timeout for the same reason.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		IdleTimeout:       2 * time.Minute,
+	}
 }
 
 // Serve answers on ln until ctx ends, then drains requests for up to 10 s.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := s.HTTPServer()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -139,8 +201,28 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// handleHealth answers 200 "ok", or 503 "degraded" with the problems: a
+// full disk (writes refused in the last minute) or a database that does
+// not answer.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "grids": s.locator.Grids(), "area_generation": s.locator.Generation()})
+	var problems []string
+	if h, ok := s.store.(healthChecker); ok {
+		if err := h.Health(r.Context()); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	if s.cfg.Photos != nil {
+		if err := s.cfg.Photos.Health(); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	body := map[string]any{"status": "ok", "grids": s.locator.Grids(), "area_generation": s.locator.Generation()}
+	status := http.StatusOK
+	if len(problems) > 0 {
+		body["status"], body["problems"] = "degraded", problems
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, body)
 }
 
 func (s *Server) crossOrigin(next http.Handler) http.Handler {
@@ -149,6 +231,12 @@ func (s *Server) crossOrigin(next http.Handler) http.Handler {
 		writeError(w, r, civicgrid.Errorf(civicgrid.EFORBIDDEN, "cross-origin request refused"))
 	}))
 	return cop.Handler(next)
+}
+
+// setAttachment names a download. mime quotes (or RFC 2231-encodes) the
+// name, so nothing in it can end the parameter or the header.
+func setAttachment(w http.ResponseWriter, filename string) {
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
 }
 
 func securityHeaders(imageOrigins []string, next http.Handler) http.Handler {

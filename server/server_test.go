@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -48,9 +50,28 @@ type fixture struct {
 // areas, and its grid index.
 func openDemoStore(t testing.TB) (db *sqlstore.DB, loc *locate.Service, dir string) {
 	t.Helper()
-	ctx := context.Background()
 	dir = t.TempDir()
 	db = testdb.Open(t, dir)
+	return withDemoCity(t, db, dir)
+}
+
+// openDemoSQLite is openDemoStore on the embedded store whatever the
+// suite's store, for faults only SQLite can be made to show.
+func openDemoSQLite(t testing.TB) (db *sqlstore.DB, loc *locate.Service, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	db, err := sqlstore.OpenSQLite(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return withDemoCity(t, db, dir)
+}
+
+func withDemoCity(t testing.TB, db *sqlstore.DB, dir string) (*sqlstore.DB, *locate.Service, string) {
+	t.Helper()
+	ctx := context.Background()
+	var loc *locate.Service
 	var err error
 	if _, err = areaio.ImportAreas(ctx, db, demoCity(t).Areas, areaio.DefaultOptions()); err != nil {
 		t.Fatal(err)
@@ -379,6 +400,10 @@ func TestExportAPI(t *testing.T) {
 	if st := f.do(t, "GET", "/api/v1/admin/areas/export?within=420103", jiangan, nil, &e); st != 403 {
 		t.Fatalf("out of scope export: %d", st)
 	}
+	// A quote in within must not reach the Content-Disposition header.
+	if st := f.do(t, "GET", "/api/v1/admin/areas/export?within="+url.QueryEscape(`420102"; filename="evil.exe`), jiangan, nil, &e); st != 400 || !strings.Contains(e.Error.Message, "not an area code") {
+		t.Fatalf("a quote in within: %d %+v", st, e)
+	}
 	resp, err := http.Get(f.srv.URL + "/api/v1/admin/areas/export")
 	if err != nil {
 		t.Fatal(err)
@@ -394,6 +419,9 @@ func TestExportAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err != nil || params["filename"] != "areas-420102.geojson" {
+		t.Errorf("Content-Disposition %q: %v", resp.Header.Get("Content-Disposition"), err)
+	}
 	// A masked export is for reading: the importer refuses its masked phones,
 	// so it is read here as plain GeoJSON.
 	var fc struct {

@@ -471,7 +471,11 @@ func (db *DB) DueCases(ctx context.Context, now time.Time, limit int) ([]civicgr
 
 // ForEachCaseChain calls fn with each case's events in order.
 func (db *DB) ForEachCaseChain(ctx context.Context, fn func(caseID int64, events []civicgrid.CaseEvent) error) error {
-	rows, err := db.rd.QueryContext(ctx, `SELECT `+eventColumns+` FROM case_events ORDER BY case_id, seq`)
+	return forEachCaseChain(ctx, db.rd, fn)
+}
+
+func forEachCaseChain(ctx context.Context, q querier, fn func(caseID int64, events []civicgrid.CaseEvent) error) error {
+	rows, err := q.QueryContext(ctx, `SELECT `+eventColumns+` FROM case_events ORDER BY case_id, seq`)
 	if err != nil {
 		return err
 	}

@@ -2,9 +2,16 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
 	"fmt"
+	"maps"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/civicgrid/civicgrid"
 )
@@ -24,11 +31,20 @@ type CopyReport struct {
 	Chains int              // case histories whose hash chains verified in the target
 }
 
+// copyTableHook, when set (by tests), runs after each table is written to
+// the target, inside the copy: to change the source mid-copy or to fail.
+var copyTableHook func(table string) error
+
 // Copy moves every row of src into dst, which must hold no areas, people or
-// cases yet (its own seeded defaults are replaced), in one transaction on
-// dst, keeping ids. It then checks that every table has the same number of
-// rows in both, and that every case's hash chain verifies in dst and ends
-// at the same hash as in src. Both stores must be at the same migration.
+// cases yet (its own seeded defaults are replaced), keeping ids. Both stores
+// must be at the same migration.
+//
+// The source may be serving meanwhile: every table is read in one read-only
+// transaction, one snapshot, so a case and its history are copied as they
+// stood at one moment. The target is written in one transaction, and
+// checked inside it — every row of every table equal to the snapshot's,
+// every case's hash chain intact — before it commits: on any failure the
+// target is left as it was and the copy can be run again.
 func Copy(ctx context.Context, src, dst *DB) (CopyReport, error) {
 	rep := CopyReport{Rows: map[string]int64{}}
 	srcTables, err := src.tables(ctx)
@@ -60,6 +76,13 @@ func Copy(ctx context.Context, src, dst *DB) (CopyReport, error) {
 	if err != nil {
 		return rep, err
 	}
+	// SQLite in WAL mode gives a read transaction one snapshot from its
+	// first read; PostgreSQL needs REPEATABLE READ for that.
+	snap, err := src.read.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return rep, fmt.Errorf("copy: open a snapshot of the source: %w", err)
+	}
+	defer snap.Rollback()
 	err = dst.inTx(ctx, func(tx *Tx) error {
 		for i := len(copyOrder) - 1; i >= 0; i-- {
 			if slices.Contains(srcTables, copyOrder[i]) {
@@ -68,51 +91,48 @@ func Copy(ctx context.Context, src, dst *DB) (CopyReport, error) {
 				}
 			}
 		}
+		want := map[string]tableDigest{}
 		for _, t := range copyOrder {
 			if !slices.Contains(srcTables, t) {
 				continue
 			}
-			n, err := copyTable(ctx, src, tx, t, boolCols[t])
+			d, err := copyTable(ctx, snap, tx, t, boolCols[t])
 			if err != nil {
 				return fmt.Errorf("copy %s: %w", t, err)
 			}
-			rep.Rows[t] = n
+			want[t] = d
+			rep.Rows[t] = d.rows
+			if copyTableHook != nil {
+				if err := copyTableHook(t); err != nil {
+					return err
+				}
+			}
 		}
-		return dst.resetIdentities(ctx, tx, srcTables)
+		if err := dst.resetIdentities(ctx, tx, srcTables); err != nil {
+			return err
+		}
+		return checkCopy(ctx, tx.tx, want, &rep)
 	})
 	if err != nil {
-		return rep, err
+		return rep, fmt.Errorf("%w (the target is left as it was)", err)
 	}
-	return rep, verifyCopy(ctx, src, dst, &rep)
+	return rep, nil
 }
 
-// copyTable streams one table's rows into the target transaction. A case
-// merged into a later case points forward, so merged_into is set after all
-// cases are in.
-func copyTable(ctx context.Context, src *DB, tx *Tx, table string, boolCols []string) (int64, error) {
-	rows, err := src.read.QueryContext(ctx, `SELECT * FROM `+table)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return 0, err
-	}
-	insert := `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES (` + placeholders(1, len(cols)) + `)`
-	mergedAt := slices.Index(cols, "merged_into")
-	idAt := slices.Index(cols, "id")
+// copyTable streams one table's rows from the snapshot into the target
+// transaction and returns the digest of what it read. A case merged into a
+// later case points forward, so merged_into is set after all cases are in.
+func copyTable(ctx context.Context, snap querier, tx *Tx, table string, boolCols []string) (tableDigest, error) {
+	var d tableDigest
+	var insert string
+	var mergedAt, idAt int
 	var merges [][2]any
-	var n int64
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return n, err
+	err := eachRow(ctx, snap, table, func(cols []string, vals []any) error {
+		if insert == "" {
+			insert = `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES (` + placeholders(1, len(cols)) + `)`
+			mergedAt, idAt = slices.Index(cols, "merged_into"), slices.Index(cols, "id")
 		}
+		d.add(cols, vals)
 		for i, c := range cols {
 			if slices.Contains(boolCols, c) {
 				vals[i] = asBool(vals[i])
@@ -123,19 +143,19 @@ func copyTable(ctx context.Context, src *DB, tx *Tx, table string, boolCols []st
 			vals[mergedAt] = nil
 		}
 		if _, err := tx.ExecContext(ctx, insert, vals...); err != nil {
-			return n, fmt.Errorf("row %d: %w", n+1, err)
+			return fmt.Errorf("row %d: %w", d.rows, err)
 		}
-		n++
-	}
-	if err := rows.Err(); err != nil {
-		return n, err
+		return nil
+	})
+	if err != nil {
+		return d, err
 	}
 	for _, m := range merges {
 		if _, err := tx.ExecContext(ctx, `UPDATE cases SET merged_into = $1 WHERE id = $2`, m[1], m[0]); err != nil {
-			return n, err
+			return d, err
 		}
 	}
-	return n, nil
+	return d, nil
 }
 
 // asBool turns SQLite's stored 0/1 into a boolean for PostgreSQL.
@@ -235,40 +255,125 @@ func countRows(ctx context.Context, db *DB, table string) (int64, error) {
 	return n, err
 }
 
-// verifyCopy compares row counts and case chain heads.
-func verifyCopy(ctx context.Context, src, dst *DB, rep *CopyReport) error {
-	for t, want := range rep.Rows {
-		s, err := countRows(ctx, src, t)
-		if err != nil {
-			return err
-		}
-		d, err := countRows(ctx, dst, t)
-		if err != nil {
-			return err
-		}
-		if s != want || d != want {
-			return fmt.Errorf("copy check: %s has %d rows in the source and %d in the target, %d copied", t, s, d, want)
-		}
+// tableDigest sums a hash of every row, so two tables compare equal, row
+// for row, whatever order the rows come in and whichever engine holds them.
+type tableDigest struct {
+	rows int64
+	sum  [2]uint64
+}
+
+// add counts one row. Values are written by kind, not by driver type:
+// SQLite returns 0/1 where PostgreSQL returns booleans, and integral
+// REAL values as either; columns are taken in name order.
+func (d *tableDigest) add(cols []string, vals []any) {
+	order := make([]int, len(cols))
+	for i := range order {
+		order[i] = i
 	}
-	heads := map[int64]string{}
-	if err := src.ForEachCaseChain(ctx, func(id int64, evs []civicgrid.CaseEvent) error {
-		heads[id] = evs[len(evs)-1].Hash
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(cols[a], cols[b]) })
+	var row, val []byte
+	for _, i := range order {
+		val = val[:0]
+		switch v := vals[i].(type) {
+		case nil:
+			val = append(val, "null"...)
+		case bool:
+			val = append(val, 'n', '0')
+			if v {
+				val[1] = '1'
+			}
+		case int64:
+			val = strconv.AppendInt(append(val, 'n'), v, 10)
+		case int32:
+			val = strconv.AppendInt(append(val, 'n'), int64(v), 10)
+		case float64:
+			if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+				val = strconv.AppendInt(append(val, 'n'), int64(v), 10)
+			} else {
+				val = strconv.AppendFloat(append(val, 'n'), v, 'g', -1, 64)
+			}
+		case string:
+			val = append(append(val, 's'), v...)
+		case []byte:
+			val = append(append(val, 's'), v...)
+		case time.Time:
+			val = strconv.AppendInt(append(val, 't'), v.UnixNano(), 10)
+		default:
+			val = fmt.Appendf(val, "?%v", v)
+		}
+		row = append(append(row, cols[i]...), '=')
+		row = append(append(strconv.AppendInt(row, int64(len(val)), 10), ':'), val...)
+	}
+	sum := sha256.Sum256(row)
+	d.rows++
+	d.sum[0] += binary.BigEndian.Uint64(sum[0:8])
+	d.sum[1] += binary.BigEndian.Uint64(sum[8:16])
+}
+
+// digestTable reads a whole table through q.
+func digestTable(ctx context.Context, q querier, table string) (tableDigest, error) {
+	var d tableDigest
+	err := eachRow(ctx, q, table, func(cols []string, vals []any) error {
+		d.add(cols, vals)
 		return nil
-	}); err != nil {
+	})
+	return d, err
+}
+
+// eachRow reads a whole table through q, scanning every row into one
+// reused slice of values, and calls fn with each.
+func eachRow(ctx context.Context, q querier, table string, fn func(cols []string, vals []any) error) error {
+	rows, err := q.QueryContext(ctx, `SELECT * FROM `+table)
+	if err != nil {
 		return err
 	}
-	err := dst.ForEachCaseChain(ctx, func(id int64, evs []civicgrid.CaseEvent) error {
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		if err := fn(cols, vals); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// checkCopy reads the target back through q (the copy's own transaction,
+// before it commits): every table must hold exactly the rows read from the
+// source's snapshot, cases and their histories included, and every case's
+// hash chain must verify.
+func checkCopy(ctx context.Context, q querier, want map[string]tableDigest, rep *CopyReport) error {
+	for _, t := range slices.Sorted(maps.Keys(want)) {
+		got, err := digestTable(ctx, q, t)
+		if err != nil {
+			return err
+		}
+		if got.rows != want[t].rows {
+			return fmt.Errorf("copy check: %s has %d rows in the source and %d in the target", t, want[t].rows, got.rows)
+		}
+		if got != want[t] {
+			return fmt.Errorf("copy check: rows of %s differ between the source and the target", t)
+		}
+	}
+	return forEachCaseChain(ctx, q, func(id int64, evs []civicgrid.CaseEvent) error {
 		if err := civicgrid.VerifyChain(evs); err != nil {
 			return fmt.Errorf("copy check: case %d: %w", id, err)
-		}
-		if heads[id] != evs[len(evs)-1].Hash {
-			return fmt.Errorf("copy check: case %d's history ends differently in the target", id)
 		}
 		rep.Chains++
 		return nil
 	})
-	if err == nil && rep.Chains != len(heads) {
-		err = fmt.Errorf("copy check: %d case histories in the source, %d in the target", len(heads), rep.Chains)
-	}
-	return err
 }

@@ -8,14 +8,21 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/civicgrid/civicgrid"
 )
 
 //go:embed migrations/*.sql
@@ -43,6 +50,8 @@ type DB struct {
 	url     string        // PostgreSQL: the connection URL (for LISTEN)
 	// instance tells this process's notifications from other instances'.
 	instance string
+	// lastNoSpace is when a write last failed on a full disk (Unix ms).
+	lastNoSpace atomic.Int64
 }
 
 // OpenSQLite opens (creating if needed) the store in dataDir and applies
@@ -52,17 +61,22 @@ type DB struct {
 // process crash and a power loss. NORMAL would be faster but may lose the last
 // commits on power loss, which breaks "acknowledged means kept".
 func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	path := filepath.Join(dataDir, "civicgrid.db")
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
-	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err := ownerOnly(path); err != nil {
+		return nil, err
+	}
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	// The writer's busy wait is short: beginWrite waits for another
+	// process's write lock in steps that heed the request's deadline.
+	write, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(100)&"+pragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
 	write.SetMaxOpenConns(1)
-	read, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	read, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&"+pragmas+"&_pragma=query_only(1)")
 	if err != nil {
 		write.Close()
 		return nil, err
@@ -77,6 +91,27 @@ func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// ownerOnly makes the database file readable by its owner only: created
+// 0600 when missing (SQLite gives the -wal and -shm files the database's
+// mode), and an existing one, with its -wal and -shm, tightened to 0600.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("create database file: %w", err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(p, fi.Mode().Perm()&0o600); err != nil {
+			return fmt.Errorf("make %s readable by its owner only: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // SetClock makes the store read time from now (tests move it; the server and
@@ -154,8 +189,11 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(727274)`)
 	}
-	if _, err := db.wr.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+	if err := db.inTx(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`)
+		return err
+	}); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	status, err := db.MigrationStatus(ctx)
@@ -219,18 +257,78 @@ func (db *DB) MigrationStatus(ctx context.Context) ([]MigrationStatus, error) {
 	return out, nil
 }
 
-// inTx runs fn in a write transaction, committing if it returns nil.
+// inTx runs fn in a write transaction, committing if it returns nil. The
+// transaction is rolled back when ctx ends first, so a write never commits
+// after its request was answered.
 func (db *DB) inTx(ctx context.Context, fn func(*Tx) error) error {
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
+	tx, err := db.beginWrite(ctx)
+	if err == nil {
+		if err = fn(&Tx{tx: tx, p: db.wr}); err != nil {
+			tx.Rollback()
+		} else {
+			err = tx.Commit()
+		}
 	}
-	if err := fn(&Tx{tx: tx, p: db.wr}); err != nil {
-		tx.Rollback()
-		return err
+	if err = diskFull(err); civicgrid.NoSpace(err) {
+		db.lastNoSpace.Store(db.now().UnixMilli())
 	}
-	return tx.Commit()
+	return err
 }
+
+// Health reports a condition that keeps the store from serving: writes
+// refused on a full disk within the last minute, or a database that does
+// not answer a ping within two seconds.
+func (db *DB) Health(ctx context.Context) error {
+	if at := db.lastNoSpace.Load(); at != 0 && db.now().Sub(time.UnixMilli(at)) < time.Minute {
+		return fmt.Errorf("database: disk full (a write was refused at %s)", time.UnixMilli(at).Format(time.RFC3339))
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := db.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("database: not answering: %v", err)
+	}
+	return nil
+}
+
+// maxWriteWait bounds the wait for another process's SQLite write lock
+// when ctx has no deadline (command-line tools).
+const maxWriteWait = 10 * time.Second
+
+// beginWrite starts a write transaction. SQLite's busy handler sleeps
+// without heeding ctx, so while another process (a command-line tool)
+// holds the write lock the wait is made here, in short busy waits, until
+// ctx ends.
+func (db *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
+	giveUp := time.Now().Add(maxWriteWait)
+	for {
+		tx, err := db.write.BeginTx(ctx, nil)
+		var lite *sqlite.Error
+		if err == nil || !errors.As(err, &lite) || lite.Code()&0xff != sqlite3.SQLITE_BUSY || ctx.Err() != nil || time.Now().After(giveUp) {
+			return tx, err
+		}
+	}
+}
+
+// diskFull makes the engines' own reports of a full disk — SQLite's
+// SQLITE_FULL (which is also what it makes of ENOSPC), PostgreSQL's
+// disk_full (SQLSTATE 53100) — match syscall.ENOSPC, which
+// civicgrid.ErrorCode turns into ENOSPACE. Every write passes here.
+func diskFull(err error) error {
+	var lite *sqlite.Error
+	if errors.As(err, &lite) && lite.Code()&0xff == sqlite3.SQLITE_FULL {
+		return noSpaceError{err}
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && pg.Code == "53100" {
+		return noSpaceError{err}
+	}
+	return err
+}
+
+type noSpaceError struct{ error }
+
+func (e noSpaceError) Is(target error) bool { return target == syscall.ENOSPC }
+func (e noSpaceError) Unwrap() error        { return e.error }
 
 // SQL returns the connection pool that writes, bypassing the store: for
 // tests that must change rows behind its back (simulated tampering) and for

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/civicgrid/civicgrid"
 )
@@ -120,8 +121,11 @@ func (b *intakeBatcher) loop(db *DB) {
 // batch is then written again one report per transaction, so that each is
 // answered on its own. Failures are rare, and this costs less than a
 // savepoint around every report.
+//
+// The batch outlives any one caller's cancellation (a client gone away),
+// but not the earliest caller's deadline: a report is never committed
+// after its request was answered 503.
 func (db *DB) commitBatch(batch []*pendingCreate) {
-	ctx := context.Background() // the batch outlives any one caller's context
 	var live []*pendingCreate
 	for _, p := range batch {
 		if err := p.ctx.Err(); err != nil {
@@ -133,16 +137,33 @@ func (db *DB) commitBatch(batch []*pendingCreate) {
 	if len(live) == 0 {
 		return
 	}
-	results, err := db.writeBatch(ctx, live)
+	results, err := db.writeBatchBefore(live)
 	if err != nil && len(live) > 1 {
-		for i, p := range live {
-			one, _ := db.writeBatch(ctx, []*pendingCreate{p})
+		for i := range live {
+			one, _ := db.writeBatchBefore(live[i : i+1])
 			results[i] = one[0]
 		}
 	}
 	for i, p := range live {
 		p.done <- results[i]
 	}
+}
+
+// writeBatchBefore writes a batch by the earliest deadline of its callers.
+func (db *DB) writeBatchBefore(batch []*pendingCreate) ([]createResult, error) {
+	ctx := context.Background()
+	var earliest time.Time
+	for _, p := range batch {
+		if d, ok := p.ctx.Deadline(); ok && (earliest.IsZero() || d.Before(earliest)) {
+			earliest = d
+		}
+	}
+	if !earliest.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, earliest)
+		defer cancel()
+	}
+	return db.writeBatch(ctx, batch)
 }
 
 // writeBatch writes reports in one transaction; on failure every result
@@ -174,6 +195,8 @@ func (db *DB) writeBatch(ctx context.Context, batch []*pendingCreate) ([]createR
 		for i := range results {
 			if results[i].err == nil || len(batch) > 1 {
 				results[i] = createResult{err: err}
+			} else {
+				results[i].err = diskFull(results[i].err)
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -489,11 +490,13 @@ func (db *DB) liveSession(ctx context.Context, s civicgrid.Session, idle time.Du
 		return civicgrid.Session{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "session expired; log in again")
 	}
 	// Refreshing the seen-time on every request would make every read a write.
+	// It is best effort: a full disk must not log everyone out of reading.
 	if now.Sub(s.LastSeenAt) > time.Minute {
 		if _, err := db.wr.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id = $2`, now.UnixMilli(), s.ID); err != nil {
-			return civicgrid.Session{}, err
+			slog.Warn("session seen-time not refreshed", "session", s.ID, "err", err)
+		} else {
+			s.LastSeenAt = now
 		}
-		s.LastSeenAt = now
 	}
 	return s, nil
 }

@@ -123,35 +123,51 @@ func (db *DB) ListenCaseEvents(ctx context.Context, fn func(caseID, eventID int6
 	if db.dialect != Postgres {
 		return nil
 	}
-	backoff := time.Second
+	var backoff reconnectBackoff
 	for ctx.Err() == nil {
-		err := db.listenOnce(ctx, fn)
+		listened, err := db.listenOnce(ctx, fn)
 		if ctx.Err() != nil {
 			return nil
 		}
-		slog.Warn("case event listener lost its connection; reconnecting", "err", err, "in", backoff)
+		wait := backoff.next(listened)
+		slog.Warn("case event listener lost its connection; reconnecting", "err", err, "in", wait)
 		select {
 		case <-ctx.Done():
-		case <-time.After(backoff):
+		case <-time.After(wait):
 		}
-		backoff = min(2*backoff, 30*time.Second)
 	}
 	return nil
 }
 
-func (db *DB) listenOnce(ctx context.Context, fn func(caseID, eventID int64)) error {
+// reconnectBackoff is the wait before reconnecting: one second after a
+// connection that worked, doubling after each attempt that did not, up to
+// 30 s.
+type reconnectBackoff struct{ wait time.Duration }
+
+func (b *reconnectBackoff) next(connected bool) time.Duration {
+	if connected || b.wait == 0 {
+		b.wait = time.Second
+	} else {
+		b.wait = min(2*b.wait, 30*time.Second)
+	}
+	return b.wait
+}
+
+// listenOnce listens on one connection until it fails; listened says
+// whether it got as far as listening.
+func (db *DB) listenOnce(ctx context.Context, fn func(caseID, eventID int64)) (listened bool, err error) {
 	conn, err := pgx.Connect(ctx, db.url)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, `LISTEN `+caseEventsChannel); err != nil {
-		return err
+		return false, err
 	}
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
-			return err
+			return true, err
 		}
 		fields := strings.Fields(n.Payload)
 		if len(fields) < 2 || fields[0] == db.instance {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -76,9 +77,11 @@ func (db *DB) AuthenticateAPIToken(ctx context.Context, secret string) (civicgri
 		return civicgrid.APIToken{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "API token revoked")
 	}
 	// Last use is kept to the hour: enough to find unused tokens, few writes.
+	// Best effort, like a session's seen-time: a full disk or a busy writer
+	// must not shut integrations out of reading.
 	if now.Sub(t.LastUsedAt) > time.Hour {
 		if _, err := db.wr.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, now.UnixMilli(), t.ID); err != nil {
-			return civicgrid.APIToken{}, err
+			slog.Warn("API token last use not recorded", "token", t.ID, "err", err)
 		}
 	}
 	return t, nil

@@ -94,6 +94,7 @@ var formKinds = map[civicgrid.CaseAction]string{
 	civicgrid.CaseRework:           "reason",
 	civicgrid.CaseRequestSuspend:   "reason",
 	civicgrid.CaseRequestCancel:    "reason",
+	civicgrid.CaseReopen:           "reason",
 	civicgrid.CaseHandle:           "evidence",
 	civicgrid.CaseSelfHandle:       "evidence",
 	civicgrid.CaseRate:             "rate",

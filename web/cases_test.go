@@ -151,3 +151,64 @@ func TestReportPagePatrol(t *testing.T) {
 		}
 	}
 }
+
+// closedCases answers one closed case of the viewer's, which may be rated
+// or reopened.
+type closedCases struct{ catalogueCases }
+
+func (closedCases) List(context.Context, civicgrid.Actor, casework.ListQuery) ([]casework.View, error) {
+	c := civicgrid.Case{ID: 41, Category: "C0005", Status: civicgrid.StatusClosed, Version: 6, GridCode: "420102001001001"}
+	return []casework.View{{Case: c, Actions: []civicgrid.CaseAction{civicgrid.CaseRate, civicgrid.CaseReopen}}}, nil
+}
+
+func (closedCases) History(context.Context, civicgrid.Actor, int64) ([]civicgrid.CaseEvent, error) {
+	return nil, nil
+}
+
+func (closedCases) Config() casework.Config { return casework.Config{} }
+
+// TestMyReopenAsksReason: reopening from /my sends the reason the server
+// requires, and a rating is chosen, never preset.
+func TestMyReopenAsksReason(t *testing.T) {
+	ui, err := New(Config{Cases: closedCases{}}, newMemStore())
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := civicgrid.Actor{UserID: 7, Name: "王小明", Via: "session", CSRFToken: "tok",
+		Grants: []civicgrid.RoleGrant{{Role: civicgrid.RoleResident, AreaCode: "420102001001001001"}}}
+	req := httptest.NewRequest("GET", "/my", nil)
+	req = req.WithContext(civicgrid.NewContextWithActor(req.Context(), actor))
+	rec := httptest.NewRecorder()
+	httptestMux(ui).ServeHTTP(rec, req)
+	b := rec.Body.String()
+	if rec.Code != 200 {
+		t.Fatalf("/my: %d", rec.Code)
+	}
+	reopen := b[strings.Index(b, `data-action="reopen"`):]
+	reopen = reopen[:strings.Index(reopen, "</form>")]
+	if !strings.Contains(reopen, `name="reason"`) || !strings.Contains(reopen, "required") {
+		t.Errorf("the reopen form asks no reason:\n%s", reopen)
+	}
+	if strings.Contains(b, `name="rating" value="5" required checked`) || strings.Contains(b, "checked") {
+		t.Error("a rating is preselected")
+	}
+}
+
+// TestFlashOfAFullDiskOrAFrozenDatabase: a step that failed on a full disk
+// or a database that did not answer says so, and what to do, in both
+// languages, rather than "try again later" for a disk that stays full.
+func TestFlashOfAFullDiskOrAFrozenDatabase(t *testing.T) {
+	cats, err := loadCatalogues(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lang, want := range map[string][2]string{"zh-CN": {"存储空间已满", "稍后重试"}, "en": {"disk is full", "Try again"}} {
+		for i, code := range []string{civicgrid.ENOSPACE, civicgrid.EUNAVAILABLE} {
+			p := &page{catalogue: cats[lang]}
+			p.flash(httptest.NewRequest("GET", "/cases/1?failed="+code, nil))
+			if !strings.Contains(p.FlashError, want[i]) {
+				t.Errorf("%s, failed=%s: %q", lang, code, p.FlashError)
+			}
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"html/template"
 	"io"
 	"io/fs"
@@ -336,7 +337,17 @@ func (ui *UI) renderError(w http.ResponseWriter, r *http.Request, p *page, err e
 	slog.Error("web page", "path", r.URL.Path, "err", err)
 	p.Title = p.catalogue["site.error_title"]
 	p.Message = p.catalogue["site.error_body"]
-	ui.render(w, http.StatusInternalServerError, "find", p)
+	ui.render(w, failureStatus(r, err), "find", p)
+}
+
+// failureStatus is the status of a page the store failed: 503 when the
+// database did not answer within the request's deadline (the server's
+// table says the same for the API), 500 otherwise.
+func failureStatus(r *http.Request, err error) int {
+	if civicgrid.ErrorCode(err) == civicgrid.EUNAVAILABLE || errors.Is(r.Context().Err(), context.DeadlineExceeded) {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
 }
 
 // handleMap serves the map page: the find form, the map and a directory of
@@ -432,7 +443,7 @@ func (ui *UI) handleArea(w http.ResponseWriter, r *http.Request) {
 		pc = parent.ParentCode
 	}
 	for _, wk := range a.Workers {
-		v.Workers = append(v.Workers, civicgrid.Worker{Name: wk.Name, Phone: civicgrid.MaskPhone(wk.Phone)})
+		v.Workers = append(v.Workers, wk.Public())
 	}
 	if child := childLevel(a.Level); child != "" {
 		kids, err := ui.areas.CurrentAreas(ctx, civicgrid.AreaFilter{Level: child, Within: childPrefix(a), Limit: maxChildren + 1})
@@ -529,7 +540,7 @@ func (ui *UI) handleFind(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		slog.Error("find", "code", code, "err", err)
 		p.Message = p.catalogue["find.err_failed"]
-		ui.render(w, http.StatusInternalServerError, "find", p)
+		ui.render(w, failureStatus(r, err), "find", p)
 	default:
 		http.Redirect(w, r, "/grids/"+url.PathEscape(code), http.StatusSeeOther)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -327,6 +328,12 @@ func TestFind(t *testing.T) {
 	res := get(t, mux, "/find?code=420102001001001")
 	if b := body(t, res); res.StatusCode != http.StatusInternalServerError || !strings.Contains(b, "查询失败") || strings.Contains(b, "disk on fire") {
 		t.Errorf("store failure: status %d, body %.300s", res.StatusCode, b)
+	}
+	// A database that did not answer in time is a 503, as in the API.
+	store.fail = fmt.Errorf("find area: %w", context.DeadlineExceeded)
+	res = get(t, mux, "/find?code=420102001001001")
+	if b := body(t, res); res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(b, "查询失败") {
+		t.Errorf("store timeout: status %d, body %.300s", res.StatusCode, b)
 	}
 }
 

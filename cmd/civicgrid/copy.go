@@ -12,15 +12,16 @@ import (
 )
 
 // cmdCopy moves a deployment between stores, typically from the embedded
-// store to PostgreSQL when one district becomes a city.
+// store to PostgreSQL when one district becomes a city. The source may keep
+// serving: the copy is of one snapshot of it.
 func cmdCopy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("copy", "copy --from DIR|postgres://… --to postgres://…|DIR", stderr)
 	from := fs.String("from", "", "the store to copy: a data directory (embedded store) or a postgres:// URL")
 	to := fs.String("to", "", "the empty store to copy into: a postgres:// URL or a data directory")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *from == "" || *to == "" || fs.NArg() > 0 {
+	if *from == "" || *to == "" {
 		fs.Usage()
 		return errors.New("copy: give --from and --to")
 	}
@@ -48,7 +49,7 @@ func cmdCopy(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		total += n
 	}
 	slices.Sort(tables)
-	fmt.Fprintf(stdout, "copied %d rows (%s)\nverified: row counts equal in every table; %d case histories' hash chains intact and identical\n",
+	fmt.Fprintf(stdout, "copied %d rows (%s) from one snapshot of the source\nverified before committing: every row of every table equal to the snapshot's; %d case histories' hash chains intact\n",
 		total, strings.Join(tables, ", "), rep.Chains)
 	return nil
 }

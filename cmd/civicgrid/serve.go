@@ -44,9 +44,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	jurisdiction := fs.String("jurisdiction", envOr("CIVICGRID_JURISDICTION", "420100"), "Open311 jurisdiction_id of this deployment")
 	reopenWindow := fs.Duration("reopen-window", 7*24*time.Hour, "how long after closing a reporter may reopen a case")
 	hookPrivate := fs.Bool("webhook-allow-private", false, "let webhooks reach loopback and private addresses (off: a hook cannot probe the server's own network)")
+	requestTimeout := fs.Duration("request-timeout", 10*time.Second, "deadline of each request's work; a database that does not answer by then makes a 503 and the request's transaction is rolled back (live streams, exports and area imports are not bounded)")
+	readTimeout := fs.Duration("read-timeout", time.Minute, "how long a request, body included, may take to arrive; a slower one is cut off (raise it for large area imports over slow links)")
 	hookAttempts := fs.Int("webhook-max-attempts", 8, "failed webhook attempts before a delivery is dead-lettered (retries back off from 10 s, doubling, up to 1 h)")
 	auth := authFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	basemap, err := web.NewProvider(*mapProvider, *mapKey, *tileURL, *tileAttribution)
@@ -109,7 +111,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
 		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Jurisdiction: *jurisdiction,
-		ImageOrigins: basemap.ImageOrigins()}, db, locator, ui.Register)
+		RequestTimeout: *requestTimeout, ReadTimeout: *readTimeout, ImageOrigins: basemap.ImageOrigins()}, db, locator, ui.Register)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

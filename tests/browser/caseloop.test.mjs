@@ -323,6 +323,23 @@ test('the community secretary verifies and closes; the resident rates', { timeou
   assert.equal(c.rating, 4);
 });
 
+test('the resident reopens a rated case from /my with a reason', { timeout: LONG }, async () => {
+  await asUser(resident, 'my-reopen-360', 360, async (page) => {
+    await page.goto(`${env.base}/my`, { waitUntil: 'networkidle' });
+    const card = page.locator(`[data-case="${state.caseId}"]`);
+    const form = card.locator('form[data-action="reopen"]');
+    // The reason is asked for; the browser will not send the form without it.
+    assert.equal(await form.locator('textarea[name="reason"][required]').count(), 1);
+    await step(page, card, 'reopen', async (f) => {
+      await f.locator('textarea[name="reason"]').fill('垃圾又堆回来了');
+    });
+  });
+  const api = await apiSession(resident);
+  const c = await (await api('GET', `/api/v1/cases/${state.caseId}`)).json();
+  assert.equal(c.status, 'registered');
+  assert.equal(c.reopens, 1);
+});
+
 // The main pages and who sees them.
 test('community staff reject a report with a reason and merge a duplicate from the console', { timeout: LONG }, async () => {
   // Three fresh reports by the resident, over the API, a little away from
@@ -342,7 +359,7 @@ test('community staff reject a report with a reason and merge a duplicate from t
     await page.goto(`${env.base}/console`, { waitUntil: 'domcontentloaded' });
     const rejectCard = page.locator(`#triage-heading ~ ul [data-case="${rejectId}"]`);
     await step(page, rejectCard, 'reject', async (form) => {
-      const value = await form.locator('select[name="reason"] option').nth(0).getAttribute('value');
+      const value = await form.locator('select[name="reason"] option').nth(1).getAttribute('value');
       await form.locator('select[name="reason"]').selectOption(value);
     });
     const dupCard = page.locator(`#triage-heading ~ ul [data-case="${dupId}"]`);
