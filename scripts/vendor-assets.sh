@@ -6,18 +6,26 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 src="$root/node_modules/leaflet"
+gcoord="$root/node_modules/gcoord"
 dst="$root/web/static/vendor"
 
-if [ ! -f "$src/dist/leaflet.js" ]; then
-	echo "vendor-assets: $src is missing: run 'npm ci' first" >&2
-	exit 1
-fi
-want="$(node -p "require('$root/package.json').dependencies.leaflet")"
+# check NAME DIR FILE: the package is installed at the version package.json pins.
+check() {
+	if [ ! -f "$2/$3" ]; then
+		echo "vendor-assets: $2 is missing: run 'npm ci' first" >&2
+		exit 1
+	fi
+	local want have
+	want="$(node -p "require('$root/package.json').dependencies['$1']")"
+	have="$(node -p "require('$2/package.json').version")"
+	if [ "$want" != "$have" ]; then
+		echo "vendor-assets: node_modules has $1 $have, package.json wants $want: run 'npm ci'" >&2
+		exit 1
+	fi
+}
+check leaflet "$src" dist/leaflet.js
+check gcoord "$gcoord" dist/gcoord.global.prod.js
 have="$(node -p "require('$src/package.json').version")"
-if [ "$want" != "$have" ]; then
-	echo "vendor-assets: node_modules has leaflet $have, package.json wants $want: run 'npm ci'" >&2
-	exit 1
-fi
 
 # Build the new folder aside and swap it in, so a failed copy never leaves a
 # half-filled vendor folder to be embedded.
@@ -27,8 +35,11 @@ mkdir -p "$tmp/leaflet/images"
 cp "$src/dist/leaflet.js" "$src/dist/leaflet.css" "$tmp/leaflet/"
 cp "$src/dist/images/"*.png "$tmp/leaflet/images/"
 cp "$src/LICENSE" "$tmp/leaflet/LICENSE"
+# gcoord shifts WGS-84 ↔ GCJ-02 for the AMap and Tencent base maps.
+mkdir -p "$tmp/gcoord"
+cp "$gcoord/dist/gcoord.global.prod.js" "$gcoord/LICENSE" "$tmp/gcoord/"
 chmod -R a+rX "$tmp"
 rm -rf "$dst"
 mv "$tmp" "$dst"
 trap - EXIT
-echo "vendor-assets: leaflet $have → web/static/vendor/leaflet"
+echo "vendor-assets: leaflet $have, gcoord $(node -p "require('$gcoord/package.json').version") → web/static/vendor"

@@ -73,7 +73,9 @@ var mxExpected = map[string]string{
 // here on purpose.
 var mxPublic = []string{
 	"GET /healthz", "GET /api/v1/locate", "GET /api/v1/areas", "GET /api/v1/areas.geojson",
-	"GET /api/v1/areas/{code}", "GET /api/v1/areas/{code}/versions", "GET /api/v1/roles", "GET /api/v1/building-roles", "GET /api/v1/categories",
+	"GET /api/v1/areas/{code}", "GET /api/v1/areas/{code}/versions",
+	"GET /api/v1/basemap.geojson", "GET /api/v1/places", // names and shapes of areas, never people
+	"GET /api/v1/roles", "GET /api/v1/building-roles", "GET /api/v1/categories",
 	"GET /photos/{ref}", // content-addressed, metadata-free copies
 	"POST /api/v1/auth/login", "POST /api/v1/auth/logout", "POST /api/v1/auth/signup/code", "POST /api/v1/auth/signup",
 	"POST /api/v1/auth/reset/code", "POST /api/v1/auth/reset", "GET /auth/oidc/login", "GET /auth/oidc/callback",

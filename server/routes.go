@@ -36,6 +36,8 @@ func (s *Server) routes() {
 	public("GET", "/api/v1/areas.geojson", s.handleAreasGeoJSON)
 	public("GET", "/api/v1/areas/{code}", s.handleArea)
 	public("GET", "/api/v1/areas/{code}/versions", s.handleAreaVersions)
+	public("GET", "/api/v1/basemap.geojson", s.handleBasemap)
+	public("GET", "/api/v1/places", s.handlePlaces)
 	public("GET", "/api/v1/roles", s.handleRoles)
 	public("GET", "/api/v1/building-roles", s.handleBuildingRoles)
 

@@ -53,6 +53,10 @@ type Config struct {
 	Webhooks *webhook.Service
 	// Jurisdiction is the Open311 jurisdiction_id (default 420100).
 	Jurisdiction string
+	// ImageOrigins are http origins the pages may load images from (a
+	// map provider's tiles served over plain http, such as a local mirror);
+	// https images are allowed anyway.
+	ImageOrigins []string
 	// Open311PerMinute is how many requests one Open311 api_key may file a
 	// minute (default 60).
 	Open311PerMinute int
@@ -85,6 +89,7 @@ type Server struct {
 	cases     *casework.Service
 	open311   Open311Store
 	hub       *hub // live case streams
+	places    placeIndex
 	now       func() time.Time
 }
 
@@ -134,7 +139,7 @@ func (s *Server) Handler() http.Handler {
 	// Text answers are gzipped for clients that accept it. Cross-origin
 	// browser writes are refused outright (Sec-Fetch-Site and
 	// Origin); cookie-authenticated writes must also echo the CSRF token.
-	return recoverPanics(securityHeaders(gzipResponses(s.withDeadline(s.crossOrigin(s.identify(s.mux))))))
+	return recoverPanics(securityHeaders(s.cfg.ImageOrigins, gzipResponses(s.withDeadline(s.crossOrigin(s.identify(s.mux))))))
 }
 
 // unbounded are the routes that may rightly take long: the live stream,
@@ -234,13 +239,18 @@ func setAttachment(w http.ResponseWriter, filename string) {
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
 }
 
-func securityHeaders(next http.Handler) http.Handler {
+func securityHeaders(imageOrigins []string, next http.Handler) http.Handler {
+	csp := "default-src 'self'; img-src 'self' data: https:"
+	for _, o := range imageOrigins {
+		csp += " " + o
+	}
+	csp += "; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", csp)
 		next.ServeHTTP(w, r)
 	})
 }

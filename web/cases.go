@@ -479,9 +479,10 @@ func (ui *UI) handleCase(w http.ResponseWriter, r *http.Request) {
 	p.Case = &it
 	p.Title, _ = p.T("case.number", "id", it.ID)
 	p.NeedsMap = ui.hasMap
+	p.MapScripts = ui.mapScripts(true)
 	p.flash(r)
 	p.Receipt = r.URL.Query().Get("receipt") == "1"
-	p.Config = &jsConfig{Lang: p.Lang, TileURL: ui.cfg.TileURL, TileAttribution: ui.cfg.TileAttribution, Messages: p.messages("case.", "upload."), CSRF: actor.CSRFToken}
+	p.Config = &jsConfig{Lang: p.Lang, Map: ui.cfg.Map.config(), Messages: p.messages("case.", "upload.", "map."), CSRF: actor.CSRFToken}
 	ui.render(w, http.StatusOK, "case", p)
 }
 

@@ -73,10 +73,11 @@ func (ui *UI) handleReport(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Report = rv
 	p.Title = p.catalogue["report.title"]
-	p.Config = &jsConfig{Lang: p.Lang, TileURL: ui.cfg.TileURL, TileAttribution: ui.cfg.TileAttribution, Zoom: ui.cfg.Zoom,
-		Messages: p.messages("report.", "upload.", "status."), CSRF: actor.CSRFToken}
+	p.Config = &jsConfig{Lang: p.Lang, Map: ui.cfg.Map.config(), Zoom: ui.cfg.Zoom,
+		Messages: p.messages("report.", "upload.", "status.", "map.", "places.", "level."), CSRF: actor.CSRFToken}
 	if ui.hasMap {
 		p.Config.Assets = map[string]string{"leafletJS": ui.assetURL(leafletJS), "leafletCSS": ui.assetURL("vendor/leaflet/leaflet.css")}
+		p.Config.Scripts = ui.mapScripts(false)
 	}
 	if ui.cfg.Center != [2]float64{} {
 		c := ui.cfg.Center

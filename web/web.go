@@ -41,18 +41,11 @@ const leafletJS = "vendor/leaflet/leaflet.js"
 
 // Config sets up the map.
 type Config struct {
-	// TileURL is a Leaflet tile URL template for a base map, such as
-	// https://tiles.example.org/{z}/{x}/{y}.png. Empty (the default) draws the
-	// grids on a plain background: no tile server is needed or contacted.
-	//
-	// civicgrid stores WGS-84 coordinates (what GPS reports). Tiles from
-	// Chinese map providers are drawn in GCJ-02, the shifted datum required
-	// for maps published in China, so WGS-84 grids laid on them appear offset
-	// by a few hundred metres unless the coordinates are converted first.
-	TileURL string
-	// TileAttribution is shown in the map's corner when TileURL is set
-	// (plain text).
-	TileAttribution string
+	// Map is the base map under the grids (NewProvider). The zero value,
+	// like "none", draws the city's own base layer from the area registry:
+	// no tile server is needed or contacted. civicgrid stores WGS-84; a
+	// GCJ-02 provider's tiles are matched by shifting in the browser.
+	Map Provider
 	// Center (longitude, latitude) and Zoom give the first view while the
 	// grids load, and the view of a city too large to show whole. A city
 	// that fits is shown whole once loaded. Zero values mean China at zoom 4.
@@ -148,6 +141,25 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 	return pages, nil
 }
 
+// gcoordJS shifts coordinates between WGS-84 and GCJ-02 in the browser.
+const gcoordJS = "vendor/gcoord/gcoord.global.prod.js"
+
+// mapScripts lists the URLs of the map's scripts in load order: Leaflet
+// (withLeaflet), gcoord when the provider draws in GCJ-02, and basemap.js.
+func (ui *UI) mapScripts(withLeaflet bool) []string {
+	if !ui.hasMap {
+		return nil
+	}
+	var out []string
+	if withLeaflet {
+		out = append(out, ui.assetURL(leafletJS))
+	}
+	if ui.cfg.Map.Datum == GCJ02 {
+		out = append(out, ui.assetURL(gcoordJS))
+	}
+	return append(out, ui.assetURL("basemap.js"))
+}
+
 // assetURL gives the URL of a static file with its content hash, so the
 // file can be cached for a year and still change with each release.
 func (ui *UI) assetURL(name string) string {
@@ -197,6 +209,9 @@ type page struct {
 	// dispatchTargets by grid, read once per page however many of its
 	// cases the page offers to dispatch
 	dispatchTargets map[string][]option
+	// MapScripts are the map's scripts in load order (Leaflet, gcoord for a
+	// GCJ-02 provider, basemap.js), empty when Leaflet is not vendored.
+	MapScripts []string
 }
 
 // navLink is an entry of the page menu.
@@ -225,16 +240,17 @@ type dirEntry struct {
 // jsConfig is handed to the map script in a JSON block, with the messages it
 // shows, so no text is written in the script itself.
 type jsConfig struct {
-	Lang            string            `json:"lang"`
-	TileURL         string            `json:"tileURL,omitempty"`
-	TileAttribution string            `json:"tileAttribution,omitempty"`
-	Center          *[2]float64       `json:"center,omitempty"` // lng, lat
-	Zoom            int               `json:"zoom,omitempty"`
-	Messages        map[string]string `json:"messages"`
+	Lang     string            `json:"lang"`
+	Map      *mapConfig        `json:"map,omitempty"`
+	Center   *[2]float64       `json:"center,omitempty"` // lng, lat
+	Zoom     int               `json:"zoom,omitempty"`
+	Messages map[string]string `json:"messages"`
 	// CSRF is the session's token for the script's API writes.
 	CSRF string `json:"csrf,omitempty"`
-	// Assets are files a script loads later (Leaflet on the report page).
-	Assets map[string]string `json:"assets,omitempty"`
+	// Assets are files a script loads later (Leaflet on the report page),
+	// and Scripts the map's scripts to load after Leaflet, in order.
+	Assets  map[string]string `json:"assets,omitempty"`
+	Scripts []string          `json:"scripts,omitempty"`
 }
 
 type areaLink struct {
@@ -359,12 +375,13 @@ func (ui *UI) handleMap(w http.ResponseWriter, r *http.Request) {
 
 	msgs := map[string]string{}
 	for k, v := range p.catalogue {
-		if strings.HasPrefix(k, "map.") || strings.HasPrefix(k, "panel.") || strings.HasPrefix(k, "find.") || strings.HasPrefix(k, "level.") {
+		if strings.HasPrefix(k, "map.") || strings.HasPrefix(k, "places.") || strings.HasPrefix(k, "panel.") || strings.HasPrefix(k, "find.") || strings.HasPrefix(k, "level.") {
 			msgs[k] = v
 		}
 	}
 	p.NeedsMap = ui.hasMap
-	p.Config = &jsConfig{Lang: p.Lang, TileURL: ui.cfg.TileURL, TileAttribution: ui.cfg.TileAttribution, Zoom: ui.cfg.Zoom, Messages: msgs}
+	p.MapScripts = ui.mapScripts(true)
+	p.Config = &jsConfig{Lang: p.Lang, Map: ui.cfg.Map.config(), Zoom: ui.cfg.Zoom, Messages: msgs}
 	if ui.cfg.Center != [2]float64{} {
 		c := ui.cfg.Center
 		p.Config.Center = &c

@@ -34,8 +34,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	fs := newFlags(name, name+" [flags]", stderr)
 	data := dataFlag(fs)
 	addr := fs.String("addr", envOr("CIVICGRID_ADDR", "127.0.0.1:8080"), "listen address HOST:PORT (env CIVICGRID_ADDR)")
-	tileURL := fs.String("tile-url", os.Getenv("CIVICGRID_TILE_URL"), "map tile URL template, e.g. https://tile.example.org/{z}/{x}/{y}.png (env CIVICGRID_TILE_URL); empty draws grids without a base map. Chinese providers serve GCJ-02 tiles: civicgrid's WGS-84 grids will look offset on them")
-	tileAttribution := fs.String("tile-attribution", os.Getenv("CIVICGRID_TILE_ATTRIBUTION"), "attribution text for the tile layer")
+	mapProvider := fs.String("map-provider", os.Getenv("CIVICGRID_MAP_PROVIDER"), "base map: none (the city's own base layer drawn from the area registry), tianditu (天地图, WGS-84, needs --map-key), amap or tencent (GCJ-02: shifted in the browser), custom (WGS-84 tiles from --tile-url) (env CIVICGRID_MAP_PROVIDER; default none, or custom with --tile-url)")
+	mapKey := fs.String("map-key", os.Getenv("CIVICGRID_MAP_KEY"), "the map provider's key (Tianditu tk) (env CIVICGRID_MAP_KEY)")
+	tileURL := fs.String("tile-url", os.Getenv("CIVICGRID_TILE_URL"), "tile URL template, e.g. https://tile.example.org/{z}/{x}/{y}.png (env CIVICGRID_TILE_URL): the tiles of --map-provider custom, or a mirror of a built-in provider's tiles (its datum and directions link are kept)")
+	tileAttribution := fs.String("tile-attribution", os.Getenv("CIVICGRID_TILE_ATTRIBUTION"), "attribution text for the tile layer (default: the provider's)")
 	nearest := fs.Float64("nearest-max-m", locate.DefaultOptions.NearestMaxMeters, "a point outside every grid but within this many metres of one is given to the nearest grid (0: never)")
 	maxImport := fs.Int64("max-import-bytes", 64<<20, "largest area import accepted over the API")
 	seed := fs.Int64("seed", 1, "demo only: seed of the generated city")
@@ -47,6 +49,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	hookAttempts := fs.Int("webhook-max-attempts", 8, "failed webhook attempts before a delivery is dead-lettered (retries back off from 10 s, doubling, up to 1 h)")
 	auth := authFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	basemap, err := web.NewProvider(*mapProvider, *mapKey, *tileURL, *tileAttribution)
+	if err != nil {
 		return err
 	}
 	if demo && auth.production {
@@ -88,7 +94,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err := cases.SeedCatalogue(ctx); err != nil {
 		return fmt.Errorf("case catalogue: %w", err)
 	}
-	ui, err := web.New(web.Config{TileURL: *tileURL, TileAttribution: *tileAttribution, Center: [2]float64{114.30, 30.58}, Zoom: 13,
+	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
 		Cases: cases, People: db}, db)
 	if err != nil {
 		return err
@@ -105,7 +111,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
 		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Jurisdiction: *jurisdiction,
-		RequestTimeout: *requestTimeout, ReadTimeout: *readTimeout}, db, locator, ui.Register)
+		RequestTimeout: *requestTimeout, ReadTimeout: *readTimeout, ImageOrigins: basemap.ImageOrigins()}, db, locator, ui.Register)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

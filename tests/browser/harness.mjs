@@ -64,7 +64,9 @@ process.on('exit', stopServer);
 // serverLog (what the demo printed).
 export const env = { base: '', context: null, serverLog: '' };
 
-export function setup() {
+// setup starts the demo server (with extra command-line args, such as a
+// map provider) and the browser before the file's tests.
+export function setup({ args = [] } = {}) {
 before(async () => {
   await mkdir(artifacts, { recursive: true });
   const data = await mkdtemp(path.join(os.tmpdir(), 'civicgrid-data-'));
@@ -74,7 +76,7 @@ before(async () => {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   env.base = base;
-  server = spawn(bin, ['demo', '--addr', `127.0.0.1:${port}`, '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server = spawn(bin, ['demo', '--addr', `127.0.0.1:${port}`, '--data', data, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   server.on('error', (err) => { serverLog += `spawn ${bin}: ${err.message}\n`; });
   server.stdout.on('data', (b) => { serverLog += b; env.serverLog = serverLog; });
   server.stderr.on('data', (b) => { serverLog += b; });
@@ -147,3 +149,22 @@ export function describeViolations(vs) {
   return vs.map((v) => `${v.impact} ${v.id}: ${v.help}\n    ${v.nodes.slice(0, 5).map((n) => n.target.join(' ')).join('\n    ')}`).join('\n');
 }
 
+
+// reportOverAPI files a case as a demo user over the JSON API (not through
+// the pages) and returns it.
+export async function reportOverAPI(phone, { lat, lng, description }) {
+  const login = await fetch(`${env.base}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ phone, password: 'civicgrid-demo' }),
+  });
+  assert.equal(login.status, 200, 'demo login');
+  const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const { csrf_token: csrf } = await login.json();
+  const cats = (await (await fetch(`${env.base}/api/v1/categories`)).json()).categories;
+  const res = await fetch(`${env.base}/api/v1/cases`, {
+    method: 'POST',
+    headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'application/json', 'Idempotency-Key': `${phone}-${lat}-${lng}` },
+    body: JSON.stringify({ category: cats[0].code, lat, lng, description }),
+  });
+  assert.equal(res.status, 201, await res.clone().text());
+  return (await res.json()).case;
+}

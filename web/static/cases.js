@@ -13,17 +13,41 @@
   if (el && window.L) {
     var lat = Number(el.getAttribute('data-lat')), lng = Number(el.getAttribute('data-lng'));
     el.textContent = '';
-    var map = L.map(el, { scrollWheelZoom: false }).setView([lat, lng], 17);
-    if (cfg.tileURL) L.tileLayer(cfg.tileURL, { attribution: cfg.tileAttribution || '' }).addTo(map);
+    var B = window.cgBasemap;
+    var map = L.map(el, { crs: B.crs(cfg), scrollWheelZoom: false }).setView([lat, lng], 17);
+    B.add(map, cfg, { grids: true });
     var code = el.getAttribute('data-grid');
     fetch('/api/v1/areas/' + encodeURIComponent(code)).then(function (r) { return r.ok ? r.json() : null; }).then(function (a) {
       if (a && a.geometry) {
-        var g = L.geoJSON(a.geometry, { interactive: false, style: { color: '#0b4a8b', weight: 3, fillColor: '#e8f0fa', fillOpacity: 0.35 } }).addTo(map);
+        var g = L.geoJSON(a.geometry, { pane: window.cgBasemap.selectionPane(map), interactive: false, style: { color: '#0b4a8b', weight: 3, fillColor: '#5b8fd0', fillOpacity: 0.12 } }).addTo(map);
         map.fitBounds(g.getBounds(), { maxZoom: 18, padding: [12, 12] });
       }
-      L.circleMarker([lat, lng], { radius: 9, color: '#b3261e', weight: 3, fillColor: '#f5a524', fillOpacity: 0.9 }).addTo(map);
+      L.circleMarker([lat, lng], { pane: 'markerPane', radius: 9, color: '#b3261e', weight: 3, fillColor: '#f5a524', fillOpacity: 0.9, className: 'case-marker' }).addTo(map);
       el.setAttribute('data-state', 'ready');
     }).catch(function () {});
+  }
+
+  // "Navigate there" in the provider's app, with the point in its datum
+  // (the geo: link beside it, in WGS-84, works without this script).
+  var nav = document.getElementById('navigate');
+  var mc = cfg.map || {};
+  if (nav && el && window.cgBasemap && (mc.provider === 'amap' || mc.provider === 'tencent')) {
+    var p = window.cgBasemap.toProvider(cfg, Number(el.getAttribute('data-lat')), Number(el.getAttribute('data-lng')));
+    var name = encodeURIComponent(nav.getAttribute('data-name') || '');
+    var ll = p[0].toFixed(6) + ',' + p[1].toFixed(6), lngLat = p[1].toFixed(6) + ',' + p[0].toFixed(6);
+    var a = document.createElement('a');
+    a.className = 'button secondary';
+    a.setAttribute('data-testid', 'nav-provider');
+    a.rel = 'noopener';
+    if (mc.provider === 'amap') {
+      a.href = 'https://uri.amap.com/marker?position=' + lngLat + '&name=' + name + '&coordinate=gaode&callnative=1&src=civicgrid';
+      a.textContent = t('case.navigate_amap');
+    } else {
+      a.href = 'https://apis.map.qq.com/uri/v1/marker?marker=coord:' + ll + ';title:' + name + '&referer=civicgrid';
+      a.textContent = t('case.navigate_tencent');
+    }
+    nav.appendChild(document.createTextNode(' '));
+    nav.appendChild(a);
   }
 
   // The live queue: every change to a case one may read reloads the list

@@ -107,15 +107,16 @@
 
   var center = cfg.center ? [cfg.center[1], cfg.center[0]] : [35, 105];
   // zoomSnap 0.25 lets a whole city fill the screen rather than the next whole zoom level down.
-  var map = L.map(mapEl, { zoomControl: false, minZoom: 3, maxZoom: 19, zoomSnap: 0.25 });
+  var B = window.cgBasemap;
+  // The map's CRS shifts WGS-84 onto a GCJ-02 provider's tiles: everything
+  // below stays WGS-84 (GeoJSON, clicks, bounds).
+  var map = L.map(mapEl, { crs: B.crs(cfg), zoomControl: false, minZoom: 3, maxZoom: 19, zoomSnap: 0.25 });
   map.setView(center, cfg.center ? cfg.zoom || 12 : 4);
   L.control.zoom({ position: 'topright', zoomInTitle: t('map.zoom_in'), zoomOutTitle: t('map.zoom_out') }).addTo(map);
   map.attributionControl.setPrefix('<a href="https://leafletjs.com/">Leaflet</a>');
-  if (cfg.tileURL) {
-    var attribution = document.createElement('span');
-    attribution.textContent = cfg.tileAttribution || '';
-    L.tileLayer(cfg.tileURL, { maxZoom: 19, attribution: attribution.innerHTML }).addTo(map);
-  }
+  B.add(map, cfg);
+  // Over tiles the grids are see-through, so the streets under them show.
+  var hasTiles = !!(cfg.map && cfg.map.tiles && cfg.map.tiles.length);
 
   // Community boundaries sit above the grids but let clicks through to them.
   map.createPane('communities');
@@ -129,10 +130,10 @@
     return fills[(isNaN(n) ? 0 : n) % fills.length];
   }
   function gridStyle(feature) {
-    return { color: '#5b6b7f', weight: 1, opacity: 0.9, fillColor: fillFor(feature.properties.parent), fillOpacity: 0.9 };
+    return { color: '#5b6b7f', weight: 1, opacity: 0.9, fillColor: fillFor(feature.properties.parent), fillOpacity: hasTiles ? 0.3 : 0.75 };
   }
   var hoverStyle = { color: '#1d4ed8', weight: 2.5 };
-  var selectedStyle = { color: '#b45309', weight: 3.5, fillColor: '#fbbf24', fillOpacity: 0.8 };
+  var selectedStyle = { color: '#b45309', weight: 3.5, fillColor: '#fbbf24', fillOpacity: hasTiles ? 0.45 : 0.8 };
 
   var gridLayer = L.geoJSON(null, {
     style: gridStyle,
@@ -464,6 +465,22 @@
     });
   }
 
+  // ---- find a place by name ----
+
+  B.search(document.getElementById('place-search'), t, function (p) {
+    if (p.level === 'grid' || p.level === 'building') {
+      locateAt(p.lat, p.lng, { fly: true, focus: true }).then(function () {
+        if (p.level !== 'building') return;
+        if (hereMarker) map.removeLayer(hereMarker);
+        hereMarker = L.circleMarker([p.lat, p.lng], {
+          pane: 'markerPane', radius: 8, color: '#fff', weight: 3, fillColor: '#b45309', fillOpacity: 1
+        }).bindTooltip(p.name).addTo(map);
+      });
+    } else if (p.bbox) {
+      showBounds(L.latLngBounds([p.bbox[1], p.bbox[0]], [p.bbox[3], p.bbox[2]]));
+    }
+  });
+
   // ---- find by code ----
 
   function showFindError(msg) {
@@ -504,7 +521,11 @@
 
   loadAreas(true).then(function () {
     var m = /^#code=(\d+)$/.exec(location.hash);
-    if (!m) return;
+    if (!m) {
+      // Near the user when they have allowed location before; else the city.
+      B.startView(map, 16);
+      return;
+    }
     if (m[1].length === 15) {
       selectGrid(m[1], { fly: true });
     } else {

@@ -80,58 +80,64 @@
   // Place: the map, GPS, a tap, or the map's centre (keyboard). The map
   // (Leaflet, the largest download of the page) is fetched after the form
   // is usable: GPS, the categories and the photo do not wait for it.
-  var map = null, marker = null, gridLayer = null, nearLayer = null, loadedBox = null;
+  var map = null, marker = null, gridLayer = null;
   var pinCenter = document.getElementById('pin-center');
   pinCenter.hidden = true;
   function initMap() {
     var el = document.getElementById('report-map');
     var c = cfg.center || [114.30, 30.58];
-    map = L.map(el, { zoomControl: true, keyboard: true }).setView([c[1], c[0]], cfg.zoom || 13);
-    if (cfg.tileURL) L.tileLayer(cfg.tileURL, { attribution: cfg.tileAttribution || '' }).addTo(map);
-    nearLayer = L.layerGroup().addTo(map);
+    var B = window.cgBasemap;
+    // WGS-84 throughout: on a GCJ-02 provider the CRS shifts drawing and taps.
+    map = L.map(el, { crs: B.crs(cfg), zoomControl: true, keyboard: true }).setView([c[1], c[0]], cfg.zoom || 13);
+    // The grid outlines at every zoom: a place is always seen in its grid.
+    B.add(map, cfg, { grids: true });
     map.on('click', function (e) { setPin(e.latlng.lat, e.latlng.lng, 'tap'); });
-    map.on('moveend', loadNearbyGrids);
     pinCenter.hidden = false;
     if (draft.grid) {
       placeMarker();
       map.setView([draft.lat, draft.lng], 17);
       drawGrid(draft.grid);
+    } else {
+      // Near the user when they have allowed location before, so a tap in
+      // the middle is a place near them; else the city.
+      B.startView(map, 17);
     }
+    B.search(document.getElementById('place-search'), t, function (p) {
+      map.setView([p.lat, p.lng], p.level === 'building' || p.level === 'grid' ? 17 : 16);
+      if (p.level === 'building' && !(draft.address || '').trim()) {
+        var addr = document.getElementById('report-address');
+        addr.value = p.name;
+        draft.address = p.name;
+      }
+      setPin(p.lat, p.lng, 'search');
+    });
     el.setAttribute('data-state', 'ready');
   }
   function loadMap() {
     var a = cfg.assets || {};
     if (!a.leafletJS) return;
-    // Both the styles and the script must be in before the map is drawn.
-    var waiting = 2;
-    var done = function () { if (--waiting === 0 && window.L) initMap(); };
+    // The styles and the scripts (Leaflet first, then what builds on it)
+    // must be in before the map is drawn.
+    var scripts = [a.leafletJS].concat(cfg.scripts || []);
+    var cssReady = false, jsReady = false;
+    var done = function () { if (cssReady && jsReady && window.L) initMap(); };
     var css = document.createElement('link');
     css.rel = 'stylesheet'; css.href = a.leafletCSS;
-    css.onload = done;
+    css.onload = function () { cssReady = true; done(); };
     document.head.appendChild(css);
-    var js = document.createElement('script');
-    js.src = a.leafletJS;
-    js.onload = done;
-    document.head.appendChild(js);
+    var next = function (i) {
+      if (i === scripts.length) { jsReady = true; done(); return; }
+      var js = document.createElement('script');
+      js.src = scripts[i];
+      js.onload = function () { next(i + 1); };
+      document.head.appendChild(js);
+    };
+    next(0);
   }
   function placeMarker() {
-    if (!marker) marker = L.circleMarker([draft.lat, draft.lng], { radius: 10, color: '#b3261e', weight: 3, fillColor: '#f5a524', fillOpacity: 0.9 }).addTo(map);
+    if (!marker) marker = L.circleMarker([draft.lat, draft.lng], { pane: 'markerPane', radius: 10, color: '#b3261e', weight: 3, fillColor: '#f5a524', fillOpacity: 0.9 }).addTo(map);
     else marker.setLatLng([draft.lat, draft.lng]);
   }
-  // Grids around the view, once close enough to tell them apart.
-  function loadNearbyGrids() {
-    if (!map || map.getZoom() < 15) return;
-    var b = map.getBounds().pad(0.2);
-    if (loadedBox && loadedBox.contains(map.getBounds())) return;
-    loadedBox = b;
-    var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(',');
-    fetch('/api/v1/areas.geojson?level=grid&limit=200&bbox=' + bbox).then(function (r) { return r.ok ? r.json() : null; }).then(function (fc) {
-      if (!fc) return;
-      nearLayer.clearLayers();
-      L.geoJSON(fc, { interactive: false, style: { color: '#4a5866', weight: 1, fill: false } }).addTo(nearLayer);
-    }).catch(function () {});
-  }
-
   function setPin(lat, lng, how) {
     draft.lat = Math.round(lat * 1e7) / 1e7;
     draft.lng = Math.round(lng * 1e7) / 1e7;
@@ -166,7 +172,7 @@
     fetch('/api/v1/areas/' + encodeURIComponent(code)).then(function (r) { return r.ok ? r.json() : null; }).then(function (a) {
       if (!a || !a.geometry) return;
       if (gridLayer) map.removeLayer(gridLayer);
-      gridLayer = L.geoJSON(a.geometry, { interactive: false, style: { color: '#0b4a8b', weight: 3, fillColor: '#e8f0fa', fillOpacity: 0.35 } }).addTo(map);
+      gridLayer = L.geoJSON(a.geometry, { pane: window.cgBasemap.selectionPane(map), interactive: false, style: { color: '#0b4a8b', weight: 3, fillColor: '#5b8fd0', fillOpacity: 0.12 } }).addTo(map);
     }).catch(function () {});
   }
 
