@@ -67,6 +67,7 @@ type adminView struct {
 	// one user, and the forms that change accounts
 	User          *userRow
 	BuildingRoles []option
+	Categories    []option // case categories, for a department handler
 	Areas         []option // area codes in the actor's scope, offered as the form's list
 	Form          adminForm
 	FormError     string
@@ -390,6 +391,13 @@ func (ui *UI) prepareUserForm(r *http.Request, p *page, a civicgrid.Actor) {
 	p.Admin.Roles = roleOptions(p, roles)
 	p.Admin.BuildingRoles = ui.buildingRoleOptions(r, p)
 	p.Admin.Areas = ui.scopeAreas(r, areas)
+	if ui.cfg.Cases != nil {
+		if cats, err := ui.cfg.Cases.Categories(r.Context()); err == nil {
+			for _, c := range cats {
+				p.Admin.Categories = append(p.Admin.Categories, option{c.Code, p.catName(c)})
+			}
+		}
+	}
 }
 
 // handleAdminNewUser shows the form for a staff account.
@@ -409,8 +417,11 @@ func (ui *UI) handleAdminNewUser(w http.ResponseWriter, r *http.Request) {
 // formGrant reads the role fields of a form.
 func formGrant(f url.Values) civicgrid.RoleGrant {
 	g := civicgrid.RoleGrant{Role: f.Get("role"), AreaCode: normalizeCode(f.Get("area_code")), Detail: strings.TrimSpace(f.Get("detail"))}
-	if g.Role == civicgrid.RoleBuilding {
+	switch g.Role {
+	case civicgrid.RoleBuilding:
 		g.Detail = f.Get("building_role")
+	case civicgrid.RoleDepartmentHandler:
+		g.Categories = f["categories"]
 	}
 	return g
 }
