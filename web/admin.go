@@ -690,7 +690,7 @@ var auditKinds = []string{civicgrid.EventLoginOK, civicgrid.EventLoginFailed, ci
 	civicgrid.EventLogout, civicgrid.EventSignup, civicgrid.EventUserCreated, civicgrid.EventPasswordChanged, civicgrid.EventPasswordReset,
 	civicgrid.EventAccountUnlocked, civicgrid.EventRoleGranted, civicgrid.EventRoleRevoked, civicgrid.EventRoleDenied,
 	civicgrid.EventTokenCreated, civicgrid.EventTokenRevoked, civicgrid.EventUnmask, civicgrid.EventCSRFRejected,
-	civicgrid.EventOIDCLogin, civicgrid.EventAccessDenied}
+	civicgrid.EventOIDCLogin, civicgrid.EventAccessDenied, "audit.exported", "building_role.added", "webhook.created", "webhook.disabled"}
 
 // auditPageSize is the number of events a page of the log shows.
 const auditPageSize = 100
