@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -52,11 +53,16 @@ func (ui *UI) registerAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/tokens", ui.handleAdminCreateToken)
 	mux.HandleFunc("POST /admin/tokens/{id}/revoke", ui.handleAdminRevokeToken)
 	mux.HandleFunc("GET /admin/audit", ui.handleAdminAudit)
+	if ui.cfg.Catalogue != nil {
+		mux.HandleFunc("GET /admin/categories", ui.handleAdminCategories)
+		mux.HandleFunc("GET /admin/categories/{code}", ui.handleAdminCategory)
+		mux.HandleFunc("POST /admin/categories/{code}", ui.handleAdminSaveCategory)
+	}
 }
 
 // adminView is what the admin templates show; View picks the page.
 type adminView struct {
-	View string // users, user, new_user, secret, tokens, audit, denied
+	View string // users, user, new_user, secret, tokens, audit, categories, category, denied
 	Tabs []navLink
 	CSRF string
 	// the user list
@@ -81,12 +87,14 @@ type adminView struct {
 	Tokens    []tokenRow
 	OwnGrants []option
 	// the security log
-	Events    []auditRow
-	Audit     auditFilter
-	Kinds     []option
-	CSVURL    string
-	OlderURL  string
-	CanRevoke bool
+	Events   []auditRow
+	Audit    auditFilter
+	Kinds    []option
+	CSVURL   string
+	OlderURL string
+	// the case categories
+	CategoryRows []categoryRow
+	Category     *civicgrid.Category
 }
 
 type userFilter struct{ Within, Role string }
@@ -155,6 +163,9 @@ func (ui *UI) adminTabs(r *http.Request, p *page, a civicgrid.Actor) []navLink {
 	}
 	if len(a.Scopes(civicgrid.ActionReadAudit)) > 0 {
 		tabs = append(tabs, navLink{URL: "/admin/audit", Label: p.catalogue["admin.tab_audit"]})
+	}
+	if ui.cfg.Catalogue != nil && mayEditCategories(a) == nil {
+		tabs = append(tabs, navLink{URL: "/admin/categories", Label: p.catalogue["admin.tab_categories"]})
 	}
 	for i := range tabs {
 		tabs[i].Current = r.URL.Path == tabs[i].URL || strings.HasPrefix(r.URL.Path, tabs[i].URL+"/")
@@ -774,4 +785,99 @@ func (ui *UI) handleAdminAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	slices.SortStableFunc(av.Kinds, func(a, b option) int { return strings.Compare(a.Value, b.Value) })
 	ui.render(w, http.StatusOK, "admin", p)
+}
+
+// Catalogue edits the case categories; casework.Service has it, and asks
+// civicgrid.Authorize and checks the category itself.
+type Catalogue interface {
+	Categories(ctx context.Context) ([]civicgrid.Category, error)
+	PutCategory(ctx context.Context, actor civicgrid.Actor, c civicgrid.Category) error
+}
+
+// mayEditCategories is the policy's answer for the categories tab and page.
+func mayEditCategories(a civicgrid.Actor) error {
+	return civicgrid.Authorize(a, civicgrid.ActionManageCategories, civicgrid.Object{})
+}
+
+type categoryRow struct {
+	civicgrid.Category
+	Name, Respond, Resolve string
+}
+
+// handleAdminCategories lists the categories with their deadlines and
+// default handlers.
+func (ui *UI) handleAdminCategories(w http.ResponseWriter, r *http.Request) {
+	p, actor, ok := ui.adminPage(w, r, "categories", "admin.categories_title")
+	if !ok {
+		return
+	}
+	if err := mayEditCategories(actor); err != nil {
+		ui.adminFailed(w, r, p, err)
+		return
+	}
+	cats, err := ui.cfg.Catalogue.Categories(r.Context())
+	if err != nil {
+		ui.adminFailed(w, r, p, err)
+		return
+	}
+	for _, c := range cats {
+		p.Admin.CategoryRows = append(p.Admin.CategoryRows, categoryRow{Category: c, Name: p.catName(c), Respond: p.humanLimit(c.RespondWithin), Resolve: p.humanLimit(c.ResolveWithin)})
+	}
+	ui.render(w, http.StatusOK, "admin", p)
+}
+
+// handleAdminCategory shows the edit form of one category.
+func (ui *UI) handleAdminCategory(w http.ResponseWriter, r *http.Request) {
+	p, actor, ok := ui.adminPage(w, r, "category", "admin.category_title")
+	if !ok {
+		return
+	}
+	if err := mayEditCategories(actor); err != nil {
+		ui.adminFailed(w, r, p, err)
+		return
+	}
+	cats, err := ui.cfg.Catalogue.Categories(r.Context())
+	if err != nil {
+		ui.adminFailed(w, r, p, err)
+		return
+	}
+	i := slices.IndexFunc(cats, func(c civicgrid.Category) bool { return c.Code == r.PathValue("code") })
+	if i < 0 {
+		ui.adminFailed(w, r, p, civicgrid.Errorf(civicgrid.ENOTFOUND, "no category %q", r.PathValue("code")))
+		return
+	}
+	p.Admin.Category = &cats[i]
+	p.Title, _ = p.T("admin.category_title_named", "name", p.catName(cats[i]))
+	ui.render(w, http.StatusOK, "admin", p)
+}
+
+// handleAdminSaveCategory saves a category through the case service.
+func (ui *UI) handleAdminSaveCategory(w http.ResponseWriter, r *http.Request) {
+	p, actor, ok := ui.adminPage(w, r, "category", "admin.category_title")
+	if !ok {
+		return
+	}
+	f, ok := parseAdminForm(w, r)
+	if !ok {
+		return
+	}
+	c := civicgrid.Category{Code: r.PathValue("code"), NameZH: strings.TrimSpace(f.Get("name_zh")), NameEN: strings.TrimSpace(f.Get("name_en")),
+		Group: strings.TrimSpace(f.Get("group")), Icon: strings.TrimSpace(f.Get("icon")), Keyword: strings.TrimSpace(f.Get("keywords")),
+		RespondWithin: strings.TrimSpace(f.Get("respond_within")), ResolveWithin: strings.TrimSpace(f.Get("resolve_within")),
+		DefaultDept: strings.TrimSpace(f.Get("default_dept")), Active: f.Get("active") == "1"}
+	var err error
+	if c.DuplicateRadiusM, err = strconv.ParseFloat(strings.TrimSpace(f.Get("duplicate_radius_m")), 64); err != nil {
+		err = civicgrid.Errorf(civicgrid.EINVALID, "duplicate_radius_m: give a number of metres")
+	} else if c.DuplicateHours, err = strconv.Atoi(strings.TrimSpace(f.Get("duplicate_hours"))); err != nil {
+		err = civicgrid.Errorf(civicgrid.EINVALID, "duplicate_hours: give a whole number of hours")
+	} else {
+		err = ui.cfg.Catalogue.PutCategory(r.Context(), actor, c)
+	}
+	if err != nil {
+		p.Admin.Category = &c
+		p.Admin.FormError, p.Admin.FormDetail = ui.errorText(p, err)
+		ui.render(w, statusOf(err), "admin", p)
+		return
+	}
+	redirectOutcome(w, r, "/admin/categories", "admin.category_saved", nil)
 }

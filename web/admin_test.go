@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -332,5 +333,74 @@ func TestAdminMenus(t *testing.T) {
 				t.Errorf("%s: menu has %s", tc.who, s)
 			}
 		}
+	}
+}
+
+// fakeCatalogue keeps the categories the page saves, refusing with err.
+type fakeCatalogue struct {
+	err   error
+	saved []civicgrid.Category
+	actor civicgrid.Actor
+}
+
+func (f *fakeCatalogue) Categories(ctx context.Context) ([]civicgrid.Category, error) {
+	return catalogueCases{}.Categories(ctx)
+}
+
+func (f *fakeCatalogue) PutCategory(ctx context.Context, actor civicgrid.Actor, c civicgrid.Category) error {
+	if f.err != nil {
+		return f.err
+	}
+	f.actor = actor
+	f.saved = append(f.saved, c)
+	return nil
+}
+
+// Categories: the city admin sees the deadlines and default handler, and
+// the edit form sends every field to the case service; a district admin,
+// whom the policy does not let edit them, gets a 403 page.
+func TestAdminCategories(t *testing.T) {
+	cat := &fakeCatalogue{}
+	ui, err := New(Config{Cases: catalogueCases{}, Admin: &fakeAdmin{}, Catalogue: cat}, newMemStore())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := httptestMux(ui)
+	b := as(h, cityAdmin, "GET", "/admin/categories", nil).Body.String()
+	for _, s := range []string{`href="/admin/categories/C0005"`, "水管破裂", "1 小时内响应，8 小时内办结", "由所在网格的网格员处置", `href="/admin/categories" aria-current="page"`} {
+		if !strings.Contains(b, s) {
+			t.Errorf("list lacks %s", s)
+		}
+	}
+	b = as(h, cityAdmin, "GET", "/admin/categories/C0005?lang=en", nil).Body.String()
+	for _, s := range []string{`action="/admin/categories/C0005"`, `value="Burst water pipe"`, `name="respond_within" type="text" required value="1h"`, `<label for="c-dept">Default department</label>`} {
+		if !strings.Contains(b, s) {
+			t.Errorf("form lacks %s", s)
+		}
+	}
+	form := url.Values{"name_zh": {"水管破裂"}, "name_en": {"Burst pipe"}, "group": {"社区"}, "icon": {"💧"}, "respond_within": {"2wh"},
+		"resolve_within": {"1wd"}, "default_dept": {"区水务局"}, "duplicate_radius_m": {"50"}, "duplicate_hours": {"24"}, "active": {"1"}}
+	rec := as(h, cityAdmin, "POST", "/admin/categories/C0005", form)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/admin/categories?done=admin.category_saved#flash" {
+		t.Fatalf("save: %d %s", rec.Code, rec.Header().Get("Location"))
+	}
+	want := civicgrid.Category{Code: "C0005", NameZH: "水管破裂", NameEN: "Burst pipe", Group: "社区", Icon: "💧", RespondWithin: "2wh",
+		ResolveWithin: "1wd", DefaultDept: "区水务局", DuplicateRadiusM: 50, DuplicateHours: 24, Active: true}
+	if len(cat.saved) != 1 || cat.saved[0] != want || cat.actor.UserID != cityAdmin.UserID {
+		t.Errorf("saved %+v by %d", cat.saved, cat.actor.UserID)
+	}
+	cat.err = civicgrid.Errorf(civicgrid.EINVALID, "respond_within: \"soon\" is not a limit")
+	form.Set("respond_within", "soon")
+	rec = as(h, cityAdmin, "POST", "/admin/categories/C0005", form)
+	if b := rec.Body.String(); rec.Code != http.StatusBadRequest || !strings.Contains(b, "is not a limit") || !strings.Contains(b, `value="soon"`) {
+		t.Errorf("refusal: %d", rec.Code)
+	}
+	for _, path := range []string{"/admin/categories", "/admin/categories/C0005"} {
+		if rec := as(h, districtAdmin, "GET", path, nil); rec.Code != http.StatusForbidden {
+			t.Errorf("%s for a district admin: %d", path, rec.Code)
+		}
+	}
+	if b := as(h, districtAdmin, "GET", "/admin/users", nil).Body.String(); strings.Contains(b, `href="/admin/categories"`) {
+		t.Errorf("categories tab offered to a district admin")
 	}
 }

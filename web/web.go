@@ -63,8 +63,10 @@ type Config struct {
 	Cases  Cases
 	People People
 	// Admin is the account administration API (server.LocalAPI); nil
-	// serves no admin pages.
-	Admin Admin
+	// serves no admin pages. Catalogue (casework.Service) adds the
+	// category pages.
+	Admin     Admin
+	Catalogue Catalogue
 }
 
 // UI serves the web pages. Create it with New and add its routes to a mux
