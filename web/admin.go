@@ -804,20 +804,30 @@ type categoryRow struct {
 	Name, Respond, Resolve string
 }
 
+// categoriesPage starts a category page for an actor the policy lets edit
+// categories, with the catalogue.
+func (ui *UI) categoriesPage(w http.ResponseWriter, r *http.Request, view, titleKey string) (*page, []civicgrid.Category, bool) {
+	p, actor, ok := ui.adminPage(w, r, view, titleKey)
+	if !ok {
+		return nil, nil, false
+	}
+	err := mayEditCategories(actor)
+	var cats []civicgrid.Category
+	if err == nil {
+		cats, err = ui.cfg.Catalogue.Categories(r.Context())
+	}
+	if err != nil {
+		ui.adminFailed(w, r, p, err)
+		return nil, nil, false
+	}
+	return p, cats, true
+}
+
 // handleAdminCategories lists the categories with their deadlines and
 // default handlers.
 func (ui *UI) handleAdminCategories(w http.ResponseWriter, r *http.Request) {
-	p, actor, ok := ui.adminPage(w, r, "categories", "admin.categories_title")
+	p, cats, ok := ui.categoriesPage(w, r, "categories", "admin.categories_title")
 	if !ok {
-		return
-	}
-	if err := mayEditCategories(actor); err != nil {
-		ui.adminFailed(w, r, p, err)
-		return
-	}
-	cats, err := ui.cfg.Catalogue.Categories(r.Context())
-	if err != nil {
-		ui.adminFailed(w, r, p, err)
 		return
 	}
 	for _, c := range cats {
@@ -828,17 +838,8 @@ func (ui *UI) handleAdminCategories(w http.ResponseWriter, r *http.Request) {
 
 // handleAdminCategory shows the edit form of one category.
 func (ui *UI) handleAdminCategory(w http.ResponseWriter, r *http.Request) {
-	p, actor, ok := ui.adminPage(w, r, "category", "admin.category_title")
+	p, cats, ok := ui.categoriesPage(w, r, "category", "admin.category_title")
 	if !ok {
-		return
-	}
-	if err := mayEditCategories(actor); err != nil {
-		ui.adminFailed(w, r, p, err)
-		return
-	}
-	cats, err := ui.cfg.Catalogue.Categories(r.Context())
-	if err != nil {
-		ui.adminFailed(w, r, p, err)
 		return
 	}
 	i := slices.IndexFunc(cats, func(c civicgrid.Category) bool { return c.Code == r.PathValue("code") })
