@@ -199,3 +199,57 @@ func (l *LocalAPI) BuildingRoles(r *http.Request) ([]civicgrid.BuildingRoleKind,
 	err := l.call(r, "GET", "/api/v1/building-roles", nil, &out)
 	return out.Kinds, err
 }
+
+// Webhooks: GET /api/v1/webhooks (those in the caller's scope).
+func (l *LocalAPI) Webhooks(r *http.Request) ([]civicgrid.Webhook, error) {
+	var out struct {
+		Hooks []civicgrid.Webhook `json:"webhooks"`
+	}
+	err := l.call(r, "GET", "/api/v1/webhooks", nil, &out)
+	return out.Hooks, err
+}
+
+// CreateWebhook: POST /api/v1/webhooks; the signing secret is returned to
+// be shown once.
+func (l *LocalAPI) CreateWebhook(r *http.Request, h civicgrid.Webhook) (civicgrid.Webhook, string, error) {
+	req := struct {
+		Name    string                 `json:"name"`
+		URL     string                 `json:"url"`
+		Within  string                 `json:"within"`
+		Actions []civicgrid.CaseAction `json:"actions"`
+	}{h.Name, h.URL, h.Within, h.Actions}
+	var out struct {
+		Hook   civicgrid.Webhook `json:"webhook"`
+		Secret string            `json:"secret"`
+	}
+	err := l.call(r, "POST", "/api/v1/webhooks", req, &out)
+	return out.Hook, out.Secret, err
+}
+
+// DisableWebhook: DELETE /api/v1/webhooks/{id}.
+func (l *LocalAPI) DisableWebhook(r *http.Request, id int64) error {
+	return l.call(r, "DELETE", idPath("/api/v1/webhooks/", id, ""), nil, nil)
+}
+
+// WebhookDeliveries: GET /api/v1/webhooks/{id}/deliveries?state=S.
+func (l *LocalAPI) WebhookDeliveries(r *http.Request, id int64, state string) ([]civicgrid.WebhookDelivery, error) {
+	var out struct {
+		Deliveries []civicgrid.WebhookDelivery `json:"deliveries"`
+	}
+	err := l.call(r, "GET", idPath("/api/v1/webhooks/", id, "/deliveries?"+url.Values{"state": {state}}.Encode()), nil, &out)
+	return out.Deliveries, err
+}
+
+// ReplayWebhook: POST /api/v1/webhooks/{id}/replay (every dead delivery)
+// or …/deliveries/{delivery}/replay (one); it returns how many were requeued.
+func (l *LocalAPI) ReplayWebhook(r *http.Request, id, deliveryID int64) (int, error) {
+	path := idPath("/api/v1/webhooks/", id, "/replay")
+	if deliveryID != 0 {
+		path = idPath("/api/v1/webhooks/", id, "/deliveries/"+strconv.FormatInt(deliveryID, 10)+"/replay")
+	}
+	var out struct {
+		Requeued int `json:"requeued"`
+	}
+	err := l.call(r, "POST", path, struct{}{}, &out)
+	return out.Requeued, err
+}

@@ -53,6 +53,13 @@ func (ui *UI) registerAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/tokens", ui.handleAdminCreateToken)
 	mux.HandleFunc("POST /admin/tokens/{id}/revoke", ui.handleAdminRevokeToken)
 	mux.HandleFunc("GET /admin/audit", ui.handleAdminAudit)
+	if ui.cfg.Webhooks != nil {
+		mux.HandleFunc("GET /admin/webhooks", ui.handleAdminWebhooks)
+		mux.HandleFunc("POST /admin/webhooks", ui.handleAdminCreateWebhook)
+		mux.HandleFunc("GET /admin/webhooks/{id}", ui.handleAdminWebhook)
+		mux.HandleFunc("POST /admin/webhooks/{id}/disable", ui.handleAdminDisableWebhook)
+		mux.HandleFunc("POST /admin/webhooks/{id}/replay", ui.handleAdminReplayWebhook)
+	}
 	if ui.cfg.Catalogue != nil {
 		mux.HandleFunc("GET /admin/categories", ui.handleAdminCategories)
 		mux.HandleFunc("GET /admin/categories/{code}", ui.handleAdminCategory)
@@ -62,7 +69,7 @@ func (ui *UI) registerAdmin(mux *http.ServeMux) {
 
 // adminView is what the admin templates show; View picks the page.
 type adminView struct {
-	View string // users, user, new_user, secret, tokens, audit, categories, category, denied
+	View string // users, user, new_user, secret, tokens, audit, categories, category, webhooks, webhook, denied
 	Tabs []navLink
 	CSRF string
 	// the user list
@@ -95,6 +102,12 @@ type adminView struct {
 	// the case categories
 	CategoryRows []categoryRow
 	Category     *civicgrid.Category
+	// webhooks
+	Hooks         []webhookRow
+	Hook          *webhookRow
+	Deliveries    []civicgrid.WebhookDelivery
+	DeliveryState string
+	DeliveryTabs  []navLink
 }
 
 type userFilter struct{ Within, Role string }
@@ -163,6 +176,9 @@ func (ui *UI) adminTabs(r *http.Request, p *page, a civicgrid.Actor) []navLink {
 	}
 	if len(a.Scopes(civicgrid.ActionReadAudit)) > 0 {
 		tabs = append(tabs, navLink{URL: "/admin/audit", Label: p.catalogue["admin.tab_audit"]})
+	}
+	if ui.cfg.Webhooks != nil && len(a.Scopes(civicgrid.ActionManageWebhooks)) > 0 {
+		tabs = append(tabs, navLink{URL: "/admin/webhooks", Label: p.catalogue["admin.tab_webhooks"]})
 	}
 	if ui.cfg.Catalogue != nil && mayEditCategories(a) == nil {
 		tabs = append(tabs, navLink{URL: "/admin/categories", Label: p.catalogue["admin.tab_categories"]})
@@ -881,4 +897,142 @@ func (ui *UI) handleAdminSaveCategory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirectOutcome(w, r, "/admin/categories", "admin.category_saved", nil)
+}
+
+// Webhooks manages outbound webhooks through the API (server.LocalAPI has
+// it): the routes check the area scope and log the changes.
+type Webhooks interface {
+	Webhooks(r *http.Request) ([]civicgrid.Webhook, error)
+	CreateWebhook(r *http.Request, h civicgrid.Webhook) (civicgrid.Webhook, string, error)
+	DisableWebhook(r *http.Request, id int64) error
+	WebhookDeliveries(r *http.Request, id int64, state string) ([]civicgrid.WebhookDelivery, error)
+	ReplayWebhook(r *http.Request, id, deliveryID int64) (int, error)
+}
+
+type webhookRow struct {
+	civicgrid.Webhook
+	AreaName string
+}
+
+// handleAdminWebhooks lists the webhooks of the actor's area with the form
+// for a new one.
+func (ui *UI) handleAdminWebhooks(w http.ResponseWriter, r *http.Request) {
+	p, actor, ok := ui.adminPage(w, r, "webhooks", "admin.webhooks_title")
+	if !ok {
+		return
+	}
+	ui.webhooksPage(w, r, p, actor, http.StatusOK)
+}
+
+func (ui *UI) webhooksPage(w http.ResponseWriter, r *http.Request, p *page, actor civicgrid.Actor, status int) {
+	hooks, err := ui.cfg.Webhooks.Webhooks(r)
+	if err != nil {
+		ui.adminFailed(w, r, p, err)
+		return
+	}
+	names := ui.areaNames(r)
+	for _, h := range hooks {
+		p.Admin.Hooks = append(p.Admin.Hooks, webhookRow{Webhook: h, AreaName: names(h.Within)})
+	}
+	p.Admin.Areas = ui.scopeAreas(r, actor.Scopes(civicgrid.ActionManageWebhooks))
+	ui.render(w, status, "admin", p)
+}
+
+// handleAdminCreateWebhook subscribes an integration through the API and
+// shows its signing secret once.
+func (ui *UI) handleAdminCreateWebhook(w http.ResponseWriter, r *http.Request) {
+	p, actor, ok := ui.adminPage(w, r, "webhooks", "admin.webhooks_title")
+	if !ok {
+		return
+	}
+	f, ok := parseAdminForm(w, r)
+	if !ok {
+		return
+	}
+	in := civicgrid.Webhook{Name: strings.TrimSpace(f.Get("name")), URL: strings.TrimSpace(f.Get("url")), Within: normalizeCode(f.Get("within"))}
+	h, secret, err := ui.cfg.Webhooks.CreateWebhook(r, in)
+	if err != nil {
+		p.Admin.Form = adminForm{Name: in.Name, Detail: in.URL, Area: in.Within}
+		p.Admin.FormError, p.Admin.FormDetail = ui.errorText(p, err)
+		ui.webhooksPage(w, r, p, actor, statusOf(err))
+		return
+	}
+	ui.showSecret(w, p, "webhook", h.Name, secret, "/admin/webhooks/"+strconv.FormatInt(h.ID, 10))
+}
+
+// handleAdminDisableWebhook stops a webhook through the API.
+func (ui *UI) handleAdminDisableWebhook(w http.ResponseWriter, r *http.Request) {
+	if _, ok := requireLogin(w, r); !ok {
+		return
+	}
+	id, ok := pathInt(r, "id")
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	redirectOutcome(w, r, "/admin/webhooks", "admin.webhook_disabled", ui.cfg.Webhooks.DisableWebhook(r, id))
+}
+
+// deliveryStates are the states the deliveries page filters by.
+var deliveryStates = []civicgrid.DeliveryState{civicgrid.DeliveryDead, civicgrid.DeliveryPending, civicgrid.DeliveryDelivered}
+
+// handleAdminWebhook shows a webhook's deliveries, dead ones first by
+// default, with replay.
+func (ui *UI) handleAdminWebhook(w http.ResponseWriter, r *http.Request) {
+	p, _, ok := ui.adminPage(w, r, "webhook", "admin.webhook_title")
+	if !ok {
+		return
+	}
+	id, ok := pathInt(r, "id")
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	hooks, err := ui.cfg.Webhooks.Webhooks(r)
+	if err != nil {
+		ui.adminFailed(w, r, p, err)
+		return
+	}
+	i := slices.IndexFunc(hooks, func(h civicgrid.Webhook) bool { return h.ID == id })
+	if i < 0 {
+		ui.adminFailed(w, r, p, civicgrid.Errorf(civicgrid.ENOTFOUND, "no webhook %d in your scope", id))
+		return
+	}
+	state := r.URL.Query().Get("state")
+	if !slices.Contains(deliveryStates, civicgrid.DeliveryState(state)) {
+		state = string(civicgrid.DeliveryDead)
+	}
+	ds, err := ui.cfg.Webhooks.WebhookDeliveries(r, id, state)
+	if err != nil {
+		ui.adminFailed(w, r, p, err)
+		return
+	}
+	p.Admin.Hook = &webhookRow{Webhook: hooks[i], AreaName: ui.areaNames(r)(hooks[i].Within)}
+	p.Admin.Deliveries, p.Admin.DeliveryState = ds, state
+	for _, s := range deliveryStates {
+		p.Admin.DeliveryTabs = append(p.Admin.DeliveryTabs, navLink{URL: "/admin/webhooks/" + strconv.FormatInt(id, 10) + "?state=" + string(s),
+			Label: p.catalogue["admin.delivery_"+string(s)], Current: string(s) == state})
+	}
+	p.Title, _ = p.T("admin.webhook_title_named", "name", hooks[i].Name)
+	ui.render(w, http.StatusOK, "admin", p)
+}
+
+// handleAdminReplayWebhook requeues one dead delivery, or all of a hook's,
+// through the API.
+func (ui *UI) handleAdminReplayWebhook(w http.ResponseWriter, r *http.Request) {
+	if _, ok := requireLogin(w, r); !ok {
+		return
+	}
+	id, ok := pathInt(r, "id")
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	f, ok := parseAdminForm(w, r)
+	if !ok {
+		return
+	}
+	delivery, _ := strconv.ParseInt(f.Get("delivery"), 10, 64)
+	_, err := ui.cfg.Webhooks.ReplayWebhook(r, id, delivery)
+	redirectOutcome(w, r, "/admin/webhooks/"+strconv.FormatInt(id, 10), "admin.webhook_replayed", err)
 }

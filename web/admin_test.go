@@ -404,3 +404,76 @@ func TestAdminCategories(t *testing.T) {
 		t.Errorf("categories tab offered to a district admin")
 	}
 }
+
+// fakeWebhooks records the webhook calls.
+type fakeWebhooks struct {
+	err     error
+	created civicgrid.Webhook
+	calls   []string
+}
+
+func (f *fakeWebhooks) Webhooks(r *http.Request) ([]civicgrid.Webhook, error) {
+	return []civicgrid.Webhook{{ID: 4, Name: "区热线", URL: "https://hotline.example/hook", Within: "420102"}}, nil
+}
+func (f *fakeWebhooks) CreateWebhook(r *http.Request, h civicgrid.Webhook) (civicgrid.Webhook, string, error) {
+	f.created = h
+	h.ID = 5
+	return h, "whsec_once", f.err
+}
+func (f *fakeWebhooks) DisableWebhook(r *http.Request, id int64) error {
+	f.calls = append(f.calls, "disable "+itoa(id))
+	return f.err
+}
+func (f *fakeWebhooks) WebhookDeliveries(r *http.Request, id int64, state string) ([]civicgrid.WebhookDelivery, error) {
+	f.calls = append(f.calls, "deliveries "+itoa(id)+" "+state)
+	return []civicgrid.WebhookDelivery{{ID: 70, WebhookID: id, CaseID: 12, Type: "case.register", State: civicgrid.DeliveryState(state), Attempts: 8,
+		LastStatus: 502, LastError: "bad gateway", CreatedAt: time.Now()}}, nil
+}
+func (f *fakeWebhooks) ReplayWebhook(r *http.Request, id, deliveryID int64) (int, error) {
+	f.calls = append(f.calls, "replay "+itoa(id)+" "+itoa(deliveryID))
+	return 1, f.err
+}
+
+// Webhooks: the list and form, the secret once, the deliveries (dead ones
+// first) with replay of one or all, and stop.
+func TestAdminWebhooks(t *testing.T) {
+	hooks := &fakeWebhooks{}
+	ui, err := New(Config{Cases: catalogueCases{}, Admin: &fakeAdmin{}, Webhooks: hooks}, newMemStore())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := httptestMux(ui)
+	b := as(h, districtAdmin, "GET", "/admin/webhooks", nil).Body.String()
+	for _, s := range []string{`href="/admin/webhooks/4"`, "https://hotline.example/hook", "江岸区", `action="/admin/webhooks/4/disable"`, `action="/admin/webhooks"`, "全部环节"} {
+		if !strings.Contains(b, s) {
+			t.Errorf("list lacks %s", s)
+		}
+	}
+	rec := as(h, districtAdmin, "POST", "/admin/webhooks", url.Values{"name": {" 区热线 "}, "url": {"https://hotline.example/hook"}, "within": {"420102"}})
+	if !strings.Contains(rec.Body.String(), `value="whsec_once"`) || rec.Header().Get("Cache-Control") != "no-store" {
+		t.Fatalf("create: %d", rec.Code)
+	}
+	if c := hooks.created; c.Name != "区热线" || c.URL != "https://hotline.example/hook" || c.Within != "420102" {
+		t.Errorf("sent %+v", c)
+	}
+	b = as(h, districtAdmin, "GET", "/admin/webhooks/4", nil).Body.String()
+	for _, s := range []string{"case.register", "bad gateway", "HTTP 502", `name="delivery" value="70"`, `href="/cases/12"`, `href="/admin/webhooks/4?state=dead" aria-current="page"`} {
+		if !strings.Contains(b, s) {
+			t.Errorf("deliveries lack %s", s)
+		}
+	}
+	as(h, districtAdmin, "POST", "/admin/webhooks/4/replay", url.Values{"delivery": {"70"}})
+	as(h, districtAdmin, "POST", "/admin/webhooks/4/replay", url.Values{})
+	as(h, districtAdmin, "POST", "/admin/webhooks/4/disable", url.Values{})
+	if got := strings.Join(hooks.calls, "; "); got != "deliveries 4 dead; replay 4 70; replay 4 0; disable 4" {
+		t.Errorf("calls: %s", got)
+	}
+	if rec := as(h, districtAdmin, "GET", "/admin/webhooks/9", nil); rec.Code != http.StatusNotFound {
+		t.Errorf("a hook out of scope: %d", rec.Code)
+	}
+	hooks.err = civicgrid.Errorf(civicgrid.EINVALID, "url: private address refused")
+	rec = as(h, districtAdmin, "POST", "/admin/webhooks", url.Values{"name": {"x"}, "url": {"http://10.0.0.1/"}, "within": {"420102"}})
+	if b := rec.Body.String(); rec.Code != http.StatusBadRequest || !strings.Contains(b, "private address refused") || !strings.Contains(b, `value="http://10.0.0.1/"`) {
+		t.Errorf("refused hook: %d", rec.Code)
+	}
+}

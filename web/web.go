@@ -65,8 +65,10 @@ type Config struct {
 	// Admin is the account administration API (server.LocalAPI); nil
 	// serves no admin pages. Catalogue (casework.Service) adds the
 	// category pages.
+	// Webhooks (server.LocalAPI) adds the webhook pages.
 	Admin     Admin
 	Catalogue Catalogue
+	Webhooks  Webhooks
 }
 
 // UI serves the web pages. Create it with New and add its routes to a mux

@@ -91,7 +91,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	// set once it exists.
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{TileURL: *tileURL, TileAttribution: *tileAttribution, Center: [2]float64{114.30, 30.58}, Zoom: 13,
-		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases}, db)
+		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI}, db)
 	if err != nil {
 		return err
 	}
