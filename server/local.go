@@ -253,3 +253,8 @@ func (l *LocalAPI) ReplayWebhook(r *http.Request, id, deliveryID int64) (int, er
 	err := l.call(r, "POST", path, struct{}{}, &out)
 	return out.Requeued, err
 }
+
+// AddBuildingRole: POST /api/v1/building-roles.
+func (l *LocalAPI) AddBuildingRole(r *http.Request, k civicgrid.BuildingRoleKind) error {
+	return l.call(r, "POST", "/api/v1/building-roles", k, nil)
+}

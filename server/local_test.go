@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -146,6 +147,24 @@ func TestAdminPagesUseTheAPIRules(t *testing.T) {
 	if a.status != 200 || !strings.Contains(a.body, `data-kind="role.denied"`) || strings.Contains(a.body, `data-kind="account.created"`) {
 		t.Errorf("auditor's log: %d\n%s", a.status, a.body)
 	}
+	// Building roles: the city admin adds one through the page; a district
+	// admin is refused by the API's rule and nothing is added.
+	city := e.account(civicgrid.RoleCityAdmin, "420100")
+	ccookie, ccsrf, _ := e.login(city.Phone, mxPassword)
+	a = e.do("POST", "/admin/building-roles", url.Values{"csrf_token": {ccsrf}, "key": {"floor_head"}, "name_zh": {"层长"}, "name_en": {"Floor head"}}, ccookie, "")
+	if !strings.Contains(a.header.Get("Location"), "done=admin.building_role_added") {
+		t.Errorf("add building role: %d %s", a.status, a.header.Get("Location"))
+	}
+	a = e.do("POST", "/admin/building-roles", form(url.Values{"key": {"stair_head"}, "name_zh": {"梯长"}, "name_en": {"Stair head"}}), cookie, "")
+	kinds, _ := e.db.BuildingRoleKinds(ctx)
+	var keys []string
+	for _, k := range kinds {
+		keys = append(keys, k.Key)
+	}
+	if a.status != http.StatusForbidden || !slices.Contains(keys, "floor_head") || slices.Contains(keys, "stair_head") {
+		t.Errorf("building roles: %d %v", a.status, keys)
+	}
+
 	// An auditor administers no accounts.
 	if a = e.do("GET", "/admin/users/new", nil, acookie, ""); a.status != http.StatusForbidden {
 		t.Errorf("new account form for an auditor: %d", a.status)

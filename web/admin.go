@@ -33,6 +33,7 @@ type Admin interface {
 	RevokeToken(r *http.Request, id int64) error
 	SecurityEvents(r *http.Request, q url.Values) ([]civicgrid.SecurityEvent, error)
 	BuildingRoles(r *http.Request) ([]civicgrid.BuildingRoleKind, error)
+	AddBuildingRole(r *http.Request, k civicgrid.BuildingRoleKind) error
 }
 
 // registerAdmin adds the admin pages when the UI has the admin API.
@@ -53,6 +54,8 @@ func (ui *UI) registerAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/tokens", ui.handleAdminCreateToken)
 	mux.HandleFunc("POST /admin/tokens/{id}/revoke", ui.handleAdminRevokeToken)
 	mux.HandleFunc("GET /admin/audit", ui.handleAdminAudit)
+	mux.HandleFunc("GET /admin/building-roles", ui.handleAdminBuildingRoles)
+	mux.HandleFunc("POST /admin/building-roles", ui.handleAdminAddBuildingRole)
 	if ui.cfg.Webhooks != nil {
 		mux.HandleFunc("GET /admin/webhooks", ui.handleAdminWebhooks)
 		mux.HandleFunc("POST /admin/webhooks", ui.handleAdminCreateWebhook)
@@ -69,7 +72,7 @@ func (ui *UI) registerAdmin(mux *http.ServeMux) {
 
 // adminView is what the admin templates show; View picks the page.
 type adminView struct {
-	View string // users, user, new_user, secret, tokens, audit, categories, category, webhooks, webhook, denied
+	View string // users, user, new_user, secret, tokens, audit, categories, category, webhooks, webhook, building_roles, denied
 	Tabs []navLink
 	CSRF string
 	// the user list
@@ -108,6 +111,9 @@ type adminView struct {
 	Deliveries    []civicgrid.WebhookDelivery
 	DeliveryState string
 	DeliveryTabs  []navLink
+	// building roles
+	BuildingRoleKinds []civicgrid.BuildingRoleKind
+	NewKind           civicgrid.BuildingRoleKind
 }
 
 type userFilter struct{ Within, Role string }
@@ -182,6 +188,9 @@ func (ui *UI) adminTabs(r *http.Request, p *page, a civicgrid.Actor) []navLink {
 	}
 	if ui.cfg.Catalogue != nil && mayEditCategories(a) == nil {
 		tabs = append(tabs, navLink{URL: "/admin/categories", Label: p.catalogue["admin.tab_categories"]})
+	}
+	if mayManageBuildingRoles(a) == nil {
+		tabs = append(tabs, navLink{URL: "/admin/building-roles", Label: p.catalogue["admin.tab_building_roles"]})
 	}
 	for i := range tabs {
 		tabs[i].Current = r.URL.Path == tabs[i].URL || strings.HasPrefix(r.URL.Path, tabs[i].URL+"/")
@@ -1035,4 +1044,54 @@ func (ui *UI) handleAdminReplayWebhook(w http.ResponseWriter, r *http.Request) {
 	delivery, _ := strconv.ParseInt(f.Get("delivery"), 10, 64)
 	_, err := ui.cfg.Webhooks.ReplayWebhook(r, id, delivery)
 	redirectOutcome(w, r, "/admin/webhooks/"+strconv.FormatInt(id, 10), "admin.webhook_replayed", err)
+}
+
+// mayManageBuildingRoles is the policy's answer for the building roles tab
+// and page (the route asks the same).
+func mayManageBuildingRoles(a civicgrid.Actor) error {
+	return civicgrid.Authorize(a, civicgrid.ActionManageBuildingRoles, civicgrid.Object{})
+}
+
+// handleAdminBuildingRoles lists the building roles (两长四员) with the
+// form for a local one.
+func (ui *UI) handleAdminBuildingRoles(w http.ResponseWriter, r *http.Request) {
+	p, actor, ok := ui.adminPage(w, r, "building_roles", "admin.building_roles_title")
+	if !ok {
+		return
+	}
+	ui.buildingRolesPage(w, r, p, actor, http.StatusOK)
+}
+
+func (ui *UI) buildingRolesPage(w http.ResponseWriter, r *http.Request, p *page, actor civicgrid.Actor, status int) {
+	if err := mayManageBuildingRoles(actor); err != nil {
+		ui.adminFailed(w, r, p, err)
+		return
+	}
+	kinds, err := ui.cfg.Admin.BuildingRoles(r)
+	if err != nil {
+		ui.adminFailed(w, r, p, err)
+		return
+	}
+	p.Admin.BuildingRoleKinds = kinds
+	ui.render(w, status, "admin", p)
+}
+
+// handleAdminAddBuildingRole adds a building role through the API.
+func (ui *UI) handleAdminAddBuildingRole(w http.ResponseWriter, r *http.Request) {
+	p, actor, ok := ui.adminPage(w, r, "building_roles", "admin.building_roles_title")
+	if !ok {
+		return
+	}
+	f, ok := parseAdminForm(w, r)
+	if !ok {
+		return
+	}
+	k := civicgrid.BuildingRoleKind{Key: strings.TrimSpace(f.Get("key")), NameZH: strings.TrimSpace(f.Get("name_zh")), NameEN: strings.TrimSpace(f.Get("name_en"))}
+	if err := ui.cfg.Admin.AddBuildingRole(r, k); err != nil {
+		p.Admin.NewKind = k
+		p.Admin.FormError, p.Admin.FormDetail = ui.errorText(p, err)
+		ui.buildingRolesPage(w, r, p, actor, statusOf(err))
+		return
+	}
+	redirectOutcome(w, r, "/admin/building-roles", "admin.building_role_added", nil)
 }

@@ -73,6 +73,10 @@ func (f *fakeAdmin) SecurityEvents(r *http.Request, q url.Values) ([]civicgrid.S
 	return []civicgrid.SecurityEvent{{ID: 9, At: time.Now(), Kind: civicgrid.EventRoleGranted, Outcome: civicgrid.OutcomeOK,
 		Actor: "区**", AreaCode: "420102", IP: "127.0.0.1", Detail: "grid_worker@420102001001001"}}, f.read("SecurityEvents")
 }
+func (f *fakeAdmin) AddBuildingRole(r *http.Request, k civicgrid.BuildingRoleKind) error {
+	f.name = k.Key + "|" + k.NameZH + "|" + k.NameEN
+	return f.record("AddBuildingRole")
+}
 func (f *fakeAdmin) BuildingRoles(r *http.Request) ([]civicgrid.BuildingRoleKind, error) {
 	return []civicgrid.BuildingRoleKind{{Key: "building_head", NameZH: "楼栋长", NameEN: "Building head"}}, nil
 }
@@ -475,5 +479,30 @@ func TestAdminWebhooks(t *testing.T) {
 	rec = as(h, districtAdmin, "POST", "/admin/webhooks", url.Values{"name": {"x"}, "url": {"http://10.0.0.1/"}, "within": {"420102"}})
 	if b := rec.Body.String(); rec.Code != http.StatusBadRequest || !strings.Contains(b, "private address refused") || !strings.Contains(b, `value="http://10.0.0.1/"`) {
 		t.Errorf("refused hook: %d", rec.Code)
+	}
+}
+
+// Building roles: the city admin sees the list and the form posts the new
+// role's fields; others get a 403 page and no tab.
+func TestAdminBuildingRoles(t *testing.T) {
+	admin := &fakeAdmin{}
+	h := newAdminUI(t, admin)
+	b := as(h, cityAdmin, "GET", "/admin/building-roles", nil).Body.String()
+	for _, s := range []string{"楼栋长", `data-kind="building_head"`, `action="/admin/building-roles"`, `href="/admin/building-roles" aria-current="page"`} {
+		if !strings.Contains(b, s) {
+			t.Errorf("page lacks %s", s)
+		}
+	}
+	rec := as(h, cityAdmin, "POST", "/admin/building-roles", url.Values{"key": {" floor_head "}, "name_zh": {"层长"}, "name_en": {"Floor head"}})
+	if rec.Header().Get("Location") != "/admin/building-roles?done=admin.building_role_added#flash" || admin.name != "floor_head|层长|Floor head" {
+		t.Errorf("add: %d %s %q", rec.Code, rec.Header().Get("Location"), admin.name)
+	}
+	admin.err = civicgrid.Errorf(civicgrid.EINVALID, "key: 2 to 40 lower-case letters")
+	rec = as(h, cityAdmin, "POST", "/admin/building-roles", url.Values{"key": {"Floor"}, "name_zh": {"层长"}, "name_en": {"Floor head"}})
+	if b := rec.Body.String(); rec.Code != http.StatusBadRequest || !strings.Contains(b, "lower-case letters") || !strings.Contains(b, `value="Floor"`) {
+		t.Errorf("refusal: %d", rec.Code)
+	}
+	if rec := as(h, districtAdmin, "GET", "/admin/building-roles", nil); rec.Code != http.StatusForbidden || strings.Contains(rec.Body.String(), `href="/admin/building-roles"`) {
+		t.Errorf("district admin: %d", rec.Code)
 	}
 }
