@@ -13,6 +13,7 @@ setup();
 const password = 'civicgrid-demo';
 const districtAdmin = '19900000010'; // district 420102
 const auditor = '19900000012'; // the city
+const cityAdmin = '19900000011';
 const GRID = '420102001001001';
 const COMMUNITY = '420102001001';
 
@@ -116,6 +117,29 @@ test('the auditor reads the security log', { timeout: T }, async () => {
   });
 });
 
+test('the city admin edits a category deadline', { timeout: T }, async () => {
+  await withPage('admin-category-flow-1280', { width: 1280, height: 800 }, async (page) => {
+    await login(page, cityAdmin, '/?lang=zh-CN&elder=0');
+    const nav = page.getByRole('navigation', { name: '页面导航' });
+    assert.ok(await nav.getByRole('link', { name: '工作台' }).isVisible(), 'no console in the city admin menu');
+    await nav.getByRole('link', { name: '管理' }).click();
+    await page.getByRole('link', { name: '案件类别' }).click();
+    await page.waitForURL(/\/admin\/categories$/);
+    const first = page.getByTestId('categories').locator('li').first();
+    const code = await first.getAttribute('data-category');
+    await first.getByRole('link').click();
+    await page.waitForURL(new RegExp(`/admin/categories/${code}$`));
+    await page.getByLabel('响应时限').fill('3wh');
+    await page.getByRole('button', { name: '保存' }).click();
+    await page.waitForURL(/\/admin\/categories\?done=/);
+    assert.match(await page.getByTestId('flash').innerText(), /类别已保存/);
+    assert.match(await page.locator(`[data-category="${code}"]`).innerText(), /3 个工作小时内响应/);
+    // The case service stored it (a refused form is checked in the Go tests).
+    const cats = await page.evaluate(async () => (await fetch('/api/v1/categories')).json());
+    assert.equal(cats.categories.find((c) => c.code === code).respond_within, '3wh');
+  });
+});
+
 // Every admin page, as the account that uses it.
 const pages = [
   { name: 'users', who: districtAdmin, path: () => `/admin/users?within=${COMMUNITY}` },
@@ -123,6 +147,10 @@ const pages = [
   { name: 'new-user', who: districtAdmin, path: () => '/admin/users/new' },
   { name: 'tokens', who: districtAdmin, path: () => '/admin/tokens' },
   { name: 'audit', who: auditor, path: () => '/admin/audit' },
+  { name: 'webhooks', who: districtAdmin, path: () => '/admin/webhooks' },
+  { name: 'categories', who: cityAdmin, path: () => '/admin/categories' },
+  { name: 'category', who: cityAdmin, path: () => '/admin/categories/C0005' },
+  { name: 'building-roles', who: cityAdmin, path: () => '/admin/building-roles' },
 ];
 
 for (const [width, height] of [[360, 740], [1280, 800]]) {
