@@ -146,26 +146,35 @@ const pages = [
   { name: 'user', who: districtAdmin, path: () => state.userPage },
   { name: 'new-user', who: districtAdmin, path: () => '/admin/users/new' },
   { name: 'tokens', who: districtAdmin, path: () => '/admin/tokens' },
-  { name: 'audit', who: auditor, path: () => '/admin/audit' },
   { name: 'webhooks', who: districtAdmin, path: () => '/admin/webhooks' },
+  { name: 'audit', who: auditor, path: () => '/admin/audit' },
   { name: 'categories', who: cityAdmin, path: () => '/admin/categories' },
   { name: 'category', who: cityAdmin, path: () => '/admin/categories/C0005' },
   { name: 'building-roles', who: cityAdmin, path: () => '/admin/building-roles' },
 ];
 
+// Many pages per test on a shared 2-core machine: a longer limit.
+const LONG = 240_000;
+
 for (const [width, height] of [[360, 740], [1280, 800]]) {
   for (const lang of ['zh-CN', 'en']) {
     for (const elder of [0, 1]) {
-      test(`admin pages at ${width} px, ${lang}${elder ? ', elderly mode' : ''}`, { timeout: T }, async () => {
+      test(`admin pages at ${width} px, ${lang}${elder ? ', elderly mode' : ''}`, { timeout: LONG }, async () => {
+        let loggedIn = '';
         for (const p of pages) {
           assert.ok(p.path(), 'the flow test made no account');
+          const target = `${p.path()}${p.path().includes('?') ? '&' : '?'}lang=${lang}&elder=${elder}`;
+          // Each account logs in once; its next pages keep the session.
+          const keepCookies = loggedIn === p.who;
           await withPage(`admin-${p.name}-${width}-${lang}${elder ? '-elder' : ''}`, { width, height }, async (page) => {
-            await login(page, p.who, `${p.path()}${p.path().includes('?') ? '&' : '?'}lang=${lang}&elder=${elder}`);
+            if (keepCookies) await page.goto(`${env.base}${target}`, { waitUntil: 'networkidle' });
+            else await login(page, p.who, target);
+            loggedIn = p.who;
             assert.equal(await page.locator('h1').count(), 1);
             await noSidewaysScroll(page, `${p.name} at ${width} px`);
             const vs = await axeViolations(page);
             assert.equal(vs.length, 0, describeViolations(vs));
-          });
+          }, { keepCookies });
         }
       });
     }
