@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/civicgrid/civicgrid"
@@ -35,7 +36,9 @@ func (ui *UI) nav(r *http.Request, p *page) []navLink {
 			if len(a.Scopes(civicgrid.ActionReadCase)) > 0 || a.Holds(civicgrid.RoleDepartmentHandler) {
 				links = append(links, navLink{URL: "/queue", Label: p.catalogue["nav.queue"]})
 			}
-			if len(a.Scopes(civicgrid.ActionTriageCase)) > 0 {
+			// The console also serves admins who oversee without triaging
+			// (a city admin reads every case of the city).
+			if len(a.Scopes(civicgrid.ActionTriageCase)) > 0 || (len(a.Scopes(civicgrid.ActionReadCase)) > 0 && administersAccounts(a)) {
 				links = append(links, navLink{URL: "/console", Label: p.catalogue["nav.console"]})
 			}
 			if len(a.Scopes(civicgrid.ActionReadIndicators)) > 0 {
@@ -43,9 +46,24 @@ func (ui *UI) nav(r *http.Request, p *page) []navLink {
 			}
 		}
 	}
+	if ui.cfg.Admin != nil {
+		a := civicgrid.ActorFromContext(r.Context())
+		if administersAccounts(a) {
+			links = append(links, navLink{URL: "/admin", Label: p.catalogue["nav.admin"]})
+		}
+		if len(a.Scopes(civicgrid.ActionReadAudit)) > 0 {
+			links = append(links, navLink{URL: "/admin/audit", Label: p.catalogue["nav.audit"]})
+		}
+	}
 	for i := range links {
 		u := links[i].URL
 		links[i].Current = r.URL.Path == u || (u != "/" && strings.HasPrefix(r.URL.Path, u+"/"))
+	}
+	// The audit log is its own entry: only one entry is the current one.
+	if i := slices.IndexFunc(links, func(l navLink) bool { return l.URL == "/admin/audit" && l.Current }); i >= 0 {
+		for j := range links {
+			links[j].Current = j == i
+		}
 	}
 	return links
 }

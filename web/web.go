@@ -55,6 +55,13 @@ type Config struct {
 	// pages. People lists the grid workers a case may be dispatched to.
 	Cases  Cases
 	People People
+	// Admin is the account administration API (server.LocalAPI); nil
+	// serves no admin pages. Catalogue (casework.Service) adds the
+	// category pages.
+	// Webhooks (server.LocalAPI) adds the webhook pages.
+	Admin     Admin
+	Catalogue Catalogue
+	Webhooks  Webhooks
 }
 
 // UI serves the web pages. Create it with New and add its routes to a mux
@@ -110,6 +117,7 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /find", ui.handleFind)
 	mux.HandleFunc("GET /login", ui.handleLogin)
 	ui.registerCases(mux)
+	ui.registerAdmin(mux)
 }
 
 func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
@@ -125,13 +133,28 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 			return t.In(civicgrid.Beijing).Format("2006-01-02 15:04")
 		},
 		"iso": func(t time.Time) string { return t.Format(time.RFC3339) },
+		// dict hands a shared template several values: (dict "P" "n" "Page" .).
+		"dict": func(kv ...any) (map[string]any, error) {
+			if len(kv)%2 != 0 {
+				return nil, errors.New("dict wants key and value pairs")
+			}
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i < len(kv); i += 2 {
+				k, ok := kv[i].(string)
+				if !ok {
+					return nil, errors.New("dict keys are strings")
+				}
+				m[k] = kv[i+1]
+			}
+			return m, nil
+		},
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/partials.html", "templates/casekit.html")
 	if err != nil {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "my", "queue", "case", "console", "dashboard"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "my", "queue", "case", "console", "dashboard", "admin"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -212,6 +235,9 @@ type page struct {
 	// MapScripts are the map's scripts in load order (Leaflet, gcoord for a
 	// GCJ-02 provider, basemap.js), empty when Leaflet is not vendored.
 	MapScripts []string
+	Admin      *adminView
+	// NoStore keeps the page out of every cache (a secret shown once).
+	NoStore bool
 }
 
 // navLink is an entry of the page menu.
@@ -315,7 +341,11 @@ func (ui *UI) render(w http.ResponseWriter, status int, name string, p *page) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-cache")
+	if p.NoStore {
+		h.Set("Cache-Control", "no-store")
+	} else {
+		h.Set("Cache-Control", "no-cache")
+	}
 	h.Set("Vary", "Cookie, Accept-Language")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())

@@ -94,8 +94,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err := cases.SeedCatalogue(ctx); err != nil {
 		return fmt.Errorf("case catalogue: %w", err)
 	}
+	// The admin pages call the API's own routes in process; the server is
+	// set once it exists.
+	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
-		Cases: cases, People: db}, db)
+		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI}, db)
 	if err != nil {
 		return err
 	}
@@ -112,6 +115,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
 		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Jurisdiction: *jurisdiction,
 		RequestTimeout: *requestTimeout, ReadTimeout: *readTimeout, ImageOrigins: basemap.ImageOrigins()}, db, locator, ui.Register)
+	adminAPI.Server = srv
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
