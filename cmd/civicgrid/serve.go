@@ -16,6 +16,7 @@ import (
 	"github.com/civicgrid/civicgrid/casework"
 	"github.com/civicgrid/civicgrid/democity"
 	"github.com/civicgrid/civicgrid/locate"
+	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/photo"
 	"github.com/civicgrid/civicgrid/server"
 	"github.com/civicgrid/civicgrid/sqlstore"
@@ -44,6 +45,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	hookPrivate := fs.Bool("webhook-allow-private", false, "let webhooks reach loopback and private addresses (off: a hook cannot probe the server's own network)")
 	requestTimeout := fs.Duration("request-timeout", 10*time.Second, "deadline of each request's work; a database that does not answer by then makes a 503 and the request's transaction is rolled back (live streams, exports and area imports are not bounded)")
 	hookAttempts := fs.Int("webhook-max-attempts", 8, "failed webhook attempts before a delivery is dead-lettered (retries back off from 10 s, doubling, up to 1 h)")
+	smsPerHour := fs.Int("notify-sms-per-hour", 5, "text messages one person gets from notifications in any hour; the rest stay in their inbox only")
+	publicURL := fs.String("public-url", os.Getenv("CIVICGRID_PUBLIC_URL"), "the site's address as people reach it, e.g. https://grid.example.gov.cn (env CIVICGRID_PUBLIC_URL); notification text messages link to it, and carry no link without it")
 	auth := authFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -87,8 +90,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err := cases.SeedCatalogue(ctx); err != nil {
 		return fmt.Errorf("case catalogue: %w", err)
 	}
+	// Notifications are written in the UI's words.
+	texts, err := web.LoadCatalogues()
+	if err != nil {
+		return err
+	}
+	notes := notify.New(notify.Config{Texts: texts, SMS: sender, SMSPerHour: *smsPerHour, BaseURL: *publicURL}, db, nil)
 	ui, err := web.New(web.Config{TileURL: *tileURL, TileAttribution: *tileAttribution, Center: [2]float64{114.30, 30.58}, Zoom: 13,
-		Cases: cases, People: db}, db)
+		Cases: cases, People: db, Inbox: notes}, db)
 	if err != nil {
 		return err
 	}
@@ -103,7 +112,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		return err
 	}
 	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
-		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Jurisdiction: *jurisdiction, RequestTimeout: *requestTimeout}, db, locator, ui.Register)
+		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *jurisdiction, RequestTimeout: *requestTimeout}, db, locator, ui.Register)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -126,6 +135,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	go cases.RunScheduler(ctx)
 	go db.ListenCaseEvents(ctx, func(caseID, eventID int64) { relayCaseEvent(ctx, db, cases, caseID, eventID) })
 	go hooks.Run(ctx)
+	go notes.Run(ctx)
 	return srv.Serve(ctx, ln)
 }
 
