@@ -7,6 +7,9 @@ CREATE TABLE notification_cursors (
     name     TEXT PRIMARY KEY,
     event_id BIGINT NOT NULL
 );
+-- A site that already has a history starts telling from now on: nobody
+-- gets a text message about last year's case on the day of the upgrade.
+INSERT INTO notification_cursors (name, event_id) SELECT 'cases', COALESCE(MAX(id), 0) FROM case_events;
 
 CREATE TABLE notifications (
     id              @ID_PK@,
