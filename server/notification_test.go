@@ -421,3 +421,45 @@ func TestInboxPage(t *testing.T) {
 		}
 	}
 }
+
+// TestNotificationsOfTwoInstances: two services (two server instances) on
+// one store read the same log at once; each message is made once.
+func TestNotificationsOfTwoInstances(t *testing.T) {
+	ne := newNotifyEnv(t, 100)
+	p := ne.cast()
+	var ids []int64
+	for range 5 {
+		c := ne.report(p.resident, "C0005", ne.chain)
+		ne.step(p.staff, c.ID, civicgrid.CaseRegister, nil)
+		ne.step(p.staff, c.ID, civicgrid.CaseDispatch, map[string]any{"assignee_id": p.worker.user.ID})
+		ids = append(ids, c.ID)
+	}
+	var wg sync.WaitGroup
+	made := make([]int, 2)
+	for i := range made {
+		svc := ne.newSvc()
+		wg.Go(func() {
+			n, err := svc.Produce(context.Background())
+			if err != nil {
+				t.Error(err)
+			}
+			made[i] = n
+			if _, err := svc.SendDue(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if made[0]+made[1] != 15 {
+		t.Errorf("the instances made %d and %d messages, want 15 in all", made[0], made[1])
+	}
+	if got, _ := ne.inbox(p.resident); len(got) != 10 {
+		t.Errorf("resident: %d messages, want 10", len(got))
+	}
+	if got, _ := ne.inbox(p.worker); len(got) != 5 {
+		t.Errorf("worker: %d messages, want 5", len(got))
+	}
+	if n := len(ne.gateway.to(p.resident.user.Phone)); n != 10 {
+		t.Errorf("resident: %d SMS, want 10", n)
+	}
+}

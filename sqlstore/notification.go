@@ -196,7 +196,7 @@ func (db *DB) ClaimSMS(ctx context.Context, now, lease time.Time, perHour, limit
 	err := db.inTx(ctx, func(tx *Tx) error {
 		out = out[:0]
 		rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT n.id, n.user_id, n.kind, n.source, n.title, n.body, n.link, n.created_at, n.read_at,
-			n.sms_state, n.sms_attempts, COALESCE(p.sms_off, FALSE)
+			n.sms_state, n.sms_attempts, n.sms_next_at, COALESCE(p.sms_off, FALSE)
 			FROM notifications n LEFT JOIN notification_prefs p ON p.user_id = n.user_id
 			WHERE (n.sms_state = 'pending' OR n.sms_state = 'sending') AND n.sms_next_at <= $1 ORDER BY n.sms_next_at, n.id LIMIT %d`, limit),
 			now.UnixMilli())
@@ -205,7 +205,8 @@ func (db *DB) ClaimSMS(ctx context.Context, now, lease time.Time, perHour, limit
 		}
 		type due struct {
 			civicgrid.OutgoingSMS
-			off bool
+			next int64
+			off  bool
 		}
 		var ds []due
 		for rows.Next() {
@@ -215,7 +216,7 @@ func (db *DB) ClaimSMS(ctx context.Context, now, lease time.Time, perHour, limit
 				read    sql.NullInt64
 				sms     string
 			)
-			if err := rows.Scan(&d.ID, &d.UserID, &d.Kind, &d.Source, &d.Title, &d.Body, &d.Link, &created, &read, &sms, &d.Attempts, &d.off); err != nil {
+			if err := rows.Scan(&d.ID, &d.UserID, &d.Kind, &d.Source, &d.Title, &d.Body, &d.Link, &created, &read, &sms, &d.Attempts, &d.next, &d.off); err != nil {
 				rows.Close()
 				return err
 			}
@@ -243,11 +244,16 @@ func (db *DB) ClaimSMS(ctx context.Context, now, lease time.Time, perHour, limit
 					state = civicgrid.SMSLimited
 				}
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE notifications SET sms_state = $1, sms_next_at = $2, sms_at = $3 WHERE id = $4`,
-				string(state), lease.UnixMilli(), now.UnixMilli(), d.ID); err != nil {
+			// Only if no other sender claimed it meanwhile (on PostgreSQL
+			// the update waits for the other claim and then finds the row
+			// changed).
+			res, err := tx.ExecContext(ctx, `UPDATE notifications SET sms_state = $1, sms_next_at = $2, sms_at = $3
+				WHERE id = $4 AND sms_state = $5 AND sms_next_at = $6`,
+				string(state), lease.UnixMilli(), now.UnixMilli(), d.ID, string(d.SMS), d.next)
+			if err != nil {
 				return err
 			}
-			if state == civicgrid.SMSSending {
+			if n, _ := res.RowsAffected(); n == 1 && state == civicgrid.SMSSending {
 				d.SMS = state
 				out = append(out, d.OutgoingSMS)
 			}
