@@ -44,15 +44,17 @@ bench:
 bench-large:
 	CIVICGRID_BENCH_LARGE=1 $(GO) test -run '^$$' -bench . -benchmem -cpu 1 -timeout 60m ./...
 
-## fuzz: fuzz the GeoJSON import, the point lookup, case intake and deadline limits for FUZZTIME each (default 30s)
+## fuzz: fuzz the GeoJSON import, the point lookup, case intake, the Open311 form, deadline limits and the login's next for FUZZTIME each (default 30s)
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./areaio/
 	$(GO) test -run '^$$' -fuzz FuzzLocate -fuzztime $(FUZZTIME) ./gridindex/
 	$(GO) test -run '^$$' -fuzz FuzzCaseIntake -fuzztime $(FUZZTIME) ./server/
+	$(GO) test -run '^$$' -fuzz FuzzOpen311Form -fuzztime $(FUZZTIME) ./server/
 	$(GO) test -run '^$$' -fuzz FuzzParseLimit -fuzztime $(FUZZTIME) ./workcal/
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./photo/
 	$(GO) test -run '^$$' -fuzz FuzzLocateHandler -fuzztime $(FUZZTIME) ./server/
+	$(GO) test -run '^$$' -fuzz FuzzLoginNext -fuzztime $(FUZZTIME) ./server/
 
 clean:
 	rm -rf bin web/static/vendor test-artifacts

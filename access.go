@@ -294,6 +294,24 @@ type Object struct {
 	// Assignee is the user a case is dispatched to; Dept the department.
 	Assignee int64
 	Dept     string
+	// Done are the steps already taken on the object (a case's history),
+	// oldest first: the separation of duties decides by them.
+	Done []Done
+}
+
+// Done is a step a person already took on an object.
+type Done struct {
+	Action  CaseAction
+	ActorID int64
+}
+
+// StepsDone lists a case's history as the steps its people took.
+func StepsDone(evs []CaseEvent) []Done {
+	out := make([]Done, len(evs))
+	for i, ev := range evs {
+		out[i] = Done{ev.Action, ev.ActorID}
+	}
+	return out
 }
 
 // In is a shorthand for an object in one area.
@@ -413,10 +431,72 @@ func canGrant(g, t RoleGrant) bool {
 	return slices.Contains(grantable[g.Role], t.Role) && g.Covers(t.AreaCode)
 }
 
+// duty is a rule of the separation of duties: whoever took one of the
+// barred steps on an object may not take the action on it. The rule is per
+// person, whatever role or credential they act with. With latest, only the
+// most recent of the barred steps counts (the request now being decided).
+type duty struct {
+	action Action
+	barred []CaseAction
+	latest bool
+	why    string
+}
+
+// worked are the steps of the person who did the work on a case.
+var worked = []CaseAction{CaseAccept, CaseHandle, CaseSelfHandle}
+
+// separationOfDuties is the whole table: no one checks, closes or approves
+// their own work. docs/cases.md states it.
+var separationOfDuties = []duty{
+	{ActionVerifyCase, worked, false, "whoever accepted, handled or self-handled a case cannot verify it or send it back; someone else checks the fix"},
+	{ActionCloseCase, worked, false, "whoever accepted, handled or self-handled a case cannot close it"},
+	{ActionApproveCase, []CaseAction{CaseRequestExtension, CaseRequestSuspend, CaseRequestCancel}, true,
+		"whoever asked for an extension, suspension or cancellation cannot decide it (nor resume a suspension they asked for)"},
+}
+
+// NeedsHistory reports whether deciding the action needs Object.Done.
+func NeedsHistory(action Action) bool {
+	return slices.ContainsFunc(separationOfDuties, func(d duty) bool { return d.action == action })
+}
+
 // Authorize is the one place that decides whether actor may take action on
 // obj. It returns nil, or an EUNAUTHORIZED (nobody logged in) or EFORBIDDEN
 // error that says why.
 func Authorize(actor Actor, action Action, obj Object) error {
+	if err := authorizeScope(actor, action, obj); err != nil {
+		return err
+	}
+	return separateDuties(actor, action, obj)
+}
+
+// separateDuties applies the separation of duties to a person's action.
+// Without the object's history it refuses: a forgotten history must not
+// mean "nobody did anything".
+func separateDuties(actor Actor, action Action, obj Object) error {
+	for _, d := range separationOfDuties {
+		if d.action != action || actor.UserID == 0 {
+			continue
+		}
+		if obj.Done == nil {
+			return Errorf(EFORBIDDEN, "%s: the object's history is needed to check the separation of duties", action)
+		}
+		for i := len(obj.Done) - 1; i >= 0; i-- {
+			step := obj.Done[i]
+			if !slices.Contains(d.barred, step.Action) {
+				continue
+			}
+			if step.ActorID == actor.UserID {
+				return Errorf(EFORBIDDEN, "%s: %s", action, d.why)
+			}
+			if d.latest {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+func authorizeScope(actor Actor, action Action, obj Object) error {
 	rs, ok := policy[action]
 	if !ok {
 		return Errorf(EFORBIDDEN, "%s: no policy for this action", action)
@@ -450,22 +530,34 @@ func Authorize(actor Actor, action Action, obj Object) error {
 	if !roleAllowed {
 		return Errorf(EFORBIDDEN, "%s: not allowed for %s", action, roleNames(actor))
 	}
+	// A refusal names only what the caller asked about or holds: never the
+	// areas or roles of a person, case or token it may not see.
 	if len(obj.Grants) > 0 && (action == ActionGrantRole || action == ActionRevokeRole || action == ActionCreateUser || action == ActionResetPassword || action == ActionUnlockUser) {
-		return Errorf(EFORBIDDEN, "%s: %s cannot administer %s", action, roleNames(actor), describeGrants(obj.Grants))
+		return Errorf(EFORBIDDEN, "%s: %s may administer only people whose every role it may grant, within its area (%s)", action, roleNames(actor), scopeNames(actor))
 	}
-	return Errorf(EFORBIDDEN, "%s: %s lies outside your scope (%s)", action, describeObject(obj), scopeNames(actor))
+	what := "this object"
+	if obj.bareArea() {
+		what = describeObject(obj)
+	}
+	return Errorf(EFORBIDDEN, "%s: %s lies outside your scope (%s)", action, what, scopeNames(actor))
+}
+
+// bareArea reports whether the object is only an area the caller named (a
+// list's filter), which a refusal may repeat.
+func (o Object) bareArea() bool {
+	return o.Owner == 0 && o.Grants == nil && o.Assignee == 0 && o.Dept == "" && o.Category == "" && o.Done == nil
 }
 
 func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
 	switch s {
 	case scopeOwn:
-		return obj.Owner != 0 && obj.Owner == actor.UserID
+		return obj.Owner != 0 && obj.Owner == actor.UserID && actor.reaches(obj)
 	case scopeSubtree:
 		return coversAny(g, obj.Areas)
 	case scopeCategory:
 		return coversAny(g, obj.Areas) && slices.Contains(g.Categories, obj.Category)
 	case scopeAssignee:
-		return obj.Assignee != 0 && obj.Assignee == actor.UserID
+		return obj.Assignee != 0 && obj.Assignee == actor.UserID && actor.reaches(obj)
 	case scopeDept:
 		return obj.Dept != "" && coversAny(g, obj.Areas) && slices.Contains(g.Categories, obj.Category)
 	case scopeAnyone:
@@ -480,6 +572,23 @@ func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
 			}
 		}
 		return true
+	}
+	return false
+}
+
+// reaches reports whether an object the actor gets at as a person (their
+// own report, a case assigned to them) lies within what the actor acts with.
+// A session acts as the whole person; a token is limited to its grant's area
+// (and categories), so it does not reach its creator's objects elsewhere.
+// Objects tied to no area (one's own account, one's tokens) are reached.
+func (a Actor) reaches(obj Object) bool {
+	if a.Via != "token" || len(obj.Areas) == 0 {
+		return true
+	}
+	for _, g := range a.Grants {
+		if coversAny(g, obj.Areas) && (len(g.Categories) == 0 || obj.Category == "" || slices.Contains(g.Categories, obj.Category)) {
+			return true
+		}
 	}
 	return false
 }
@@ -558,14 +667,6 @@ func describeObject(o Object) string {
 	return "areas " + strings.Join(o.Areas, ", ")
 }
 
-func describeGrants(gs []RoleGrant) string {
-	s := make([]string, len(gs))
-	for i, g := range gs {
-		s[i] = g.Role + "@" + g.AreaCode
-	}
-	return strings.Join(s, ", ")
-}
-
 func itoa(n int64) string {
 	if n == 0 {
 		return "0"
@@ -610,7 +711,22 @@ func (t APIToken) Grant() RoleGrant {
 	return RoleGrant{Role: t.Role, AreaCode: t.AreaCode, Detail: t.Detail, Categories: t.Categories}
 }
 
-// Actor returns who the token acts as.
-func (t APIToken) Actor() Actor {
-	return Actor{UserID: t.CreatedBy, Name: t.Name, Grants: []RoleGrant{t.Grant()}, Via: "token", TokenID: t.ID}
+// ActorFor returns who the token acts as, given its creator as they are now.
+// A token never does more than its creator may do now: it works only while
+// the creator could still cut its grant from one they hold and may act at
+// all (no temporary password waiting to be changed). Tokens made on the
+// command line have no creator and act with their grant.
+func (t APIToken) ActorFor(creator User) (Actor, error) {
+	if t.CreatedBy != 0 {
+		if creator.ID != t.CreatedBy {
+			return Actor{}, Errorf(EUNAUTHORIZED, "this token's creator no longer has an account")
+		}
+		if creator.MustChangePassword {
+			return Actor{}, Errorf(EUNAUTHORIZED, "this token's creator must set a new password before the token works again")
+		}
+		if !CanDeriveToken(creator.Actor(), t.Grant()) {
+			return Actor{}, Errorf(EUNAUTHORIZED, "this token's creator no longer holds the role it carries (%s@%s)", t.Role, t.AreaCode)
+		}
+	}
+	return Actor{UserID: t.CreatedBy, Name: t.Name, Grants: []RoleGrant{t.Grant()}, Via: "token", TokenID: t.ID}, nil
 }

@@ -153,6 +153,19 @@ type Worker struct {
 	Phone  string `json:"phone"`
 }
 
+// Public returns the worker as listed for anyone (the map, the locate
+// answer, grid pages) and in area exports: the full name, the phone masked.
+// The name is public on purpose: a grid worker is an official the grid's
+// residents must know by name (it is on the grid's public notice board,
+// 网格公示牌), listed in that role only, never with a home. The phone is
+// private contact data the public API would let anyone collect for the whole
+// city at once, so it stays masked; residents reach the worker through a
+// case or the community office.
+func (w Worker) Public() Worker {
+	w.Phone = MaskPhone(w.Phone)
+	return w
+}
+
 // MaskPhone hides the middle digits of a phone number (138****1234), the form
 // in which personal data is shown unless a role with a logged reason unmasks it.
 func MaskPhone(p string) string {

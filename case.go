@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -314,19 +315,22 @@ func (c Case) Masked() Case {
 // no address, the location rounded to about 100 m.
 func (c Case) Public() Case {
 	c.ReporterID, c.ReporterName, c.ReporterPhone, c.Address, c.BuildingCode = 0, "", "", "", ""
-	c.Lat = roundTo(c.Lat, 1e-3)
-	c.Lng = roundTo(c.Lng, 1e-3)
+	c.Lat = roundTo(c.Lat, 1e3)
+	c.Lng = roundTo(c.Lng, 1e3)
 	c.RatingNote = ""
 	return c
 }
 
-func roundTo(v, step float64) float64 {
-	n := v / step
-	if n < 0 {
-		return float64(int64(n-0.5)) * step
-	}
-	return float64(int64(n+0.5)) * step
+// roundTo rounds v to 1/per (per 1e3: three decimals). Dividing by per,
+// not multiplying by a step like 1e-3, gives the double nearest the decimal
+// (30.58, not 30.580000000000002).
+func roundTo(v, per float64) float64 {
+	return math.Round(v*per) / per
 }
+
+// DataMediaURL is the report event's key for a picture kept elsewhere
+// (Open311's media_url).
+const DataMediaURL = "media_url"
 
 // CaseEvent is one immutable entry in a case's history. Events are chained
 // per case: Hash covers the previous event's hash and this event's fields,

@@ -165,3 +165,16 @@ func TestCasesDoc(t *testing.T) {
 	}
 	gendoc.Check(t, "docs/cases.md", "state-machine", b.String(), *update, "go test -run Doc -update")
 }
+
+// TestPublicLocationWithoutFloatNoise: the public location is rounded to
+// three decimals and prints as such (30.58, not 30.580000000000002).
+func TestPublicLocationWithoutFloatNoise(t *testing.T) {
+	for _, tc := range []struct{ in, want float64 }{
+		{30.58012, 30.58}, {114.29865, 114.299}, {30.5928, 30.593}, {-33.8688, -33.869}, {0.0004, 0},
+	} {
+		got := civicgrid.Case{Lat: tc.in, Lng: tc.in}.Public()
+		if got.Lat != tc.want || got.Lng != tc.want || len(fmt.Sprint(got.Lat)) > len(fmt.Sprint(tc.want)) {
+			t.Errorf("%v rounds to %v, want %v", tc.in, got.Lat, tc.want)
+		}
+	}
+}

@@ -2,6 +2,9 @@ package civicgrid
 
 import (
 	"context"
+	"net/url"
+	"path"
+	"strings"
 	"time"
 )
 
@@ -37,7 +40,10 @@ func (u User) Areas() []string {
 }
 
 // Object is the user as the target of an access decision.
-func (u User) Object() Object { return Object{Areas: u.Areas(), Owner: u.ID, Grants: u.Grants} }
+// Grants is never nil, so a refusal never describes the person.
+func (u User) Object() Object {
+	return Object{Areas: u.Areas(), Owner: u.ID, Grants: append([]RoleGrant{}, u.Grants...)}
+}
 
 // Actor is the user acting through a session.
 func (u User) Actor() Actor {
@@ -111,17 +117,20 @@ const (
 	EventSignup          = "account.signup"
 	EventUserCreated     = "account.created"
 	EventPasswordChanged = "password.changed"
-	EventPasswordReset   = "password.reset"
-	EventAccountUnlocked = "account.unlocked"
-	EventRoleGranted     = "role.granted"
-	EventRoleRevoked     = "role.revoked"
-	EventRoleDenied      = "role.denied"
-	EventTokenCreated    = "token.created"
-	EventTokenRevoked    = "token.revoked"
-	EventUnmask          = "personal_data.unmasked"
-	EventCSRFRejected    = "csrf.rejected"
-	EventOIDCLogin       = "oidc.login"
-	EventAccessDenied    = "access.denied"
+	// EventPasswordChangeFailed is a wrong current password given to change
+	// it; it counts toward the lockout like a failed login.
+	EventPasswordChangeFailed = "password.change_failed"
+	EventPasswordReset        = "password.reset"
+	EventAccountUnlocked      = "account.unlocked"
+	EventRoleGranted          = "role.granted"
+	EventRoleRevoked          = "role.revoked"
+	EventRoleDenied           = "role.denied"
+	EventTokenCreated         = "token.created"
+	EventTokenRevoked         = "token.revoked"
+	EventUnmask               = "personal_data.unmasked"
+	EventCSRFRejected         = "csrf.rejected"
+	EventOIDCLogin            = "oidc.login"
+	EventAccessDenied         = "access.denied"
 )
 
 // Outcomes of security events.
@@ -221,4 +230,36 @@ type TokenStore interface {
 	APITokenByID(ctx context.Context, id int64) (APIToken, error)
 	ListAPITokens(ctx context.Context, createdBy int64, within []string) ([]APIToken, error)
 	RevokeAPIToken(ctx context.Context, id int64, ev SecurityEvent) error
+}
+
+// LocalRedirect returns p as a path on this site to send a browser to (after
+// a login, or back from a form), or false when p could lead elsewhere.
+// Browsers drop tabs and newlines from an address, read a backslash as a
+// slash and take "//host" for another site, so only a plain absolute path
+// with an optional query survives, with its dot segments resolved:
+// "/./\evil.example/" and "/\t/evil.example/" are refused.
+func LocalRedirect(p string) (string, bool) {
+	if !strings.HasPrefix(p, "/") || len(p) > 2048 {
+		return "", false
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c <= ' ' || c == 0x7f || c == '\\' {
+			return "", false
+		}
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || u.Fragment != "" {
+		return "", false
+	}
+	clean := path.Clean(u.EscapedPath())
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	if !strings.HasPrefix(clean, "/") || strings.HasPrefix(clean, "//") {
+		return "", false
+	}
+	if u.RawQuery != "" {
+		clean += "?" + u.RawQuery
+	}
+	return clean, true
 }

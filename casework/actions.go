@@ -30,15 +30,18 @@ type Step struct {
 // Act takes an action on a case for actor. The state machine, the policy and
 // the action's own rules are checked before anything is written.
 func (s *Service) Act(ctx context.Context, actor civicgrid.Actor, id int64, action civicgrid.CaseAction, st Step) (civicgrid.Case, error) {
-	c, err := s.store.CaseByID(ctx, id)
-	if err != nil {
-		return c, err
-	}
-	// Whoever may not even read the case learns nothing about it.
-	if err := civicgrid.Authorize(actor, civicgrid.ActionReadCase, c.Object()); err != nil && action != civicgrid.CaseMeToo {
-		if civicgrid.ErrorCode(err) == civicgrid.EFORBIDDEN {
-			return civicgrid.Case{}, civicgrid.Errorf(civicgrid.ENOTFOUND, "no case %d in your scope", id)
+	// Whoever may not even read the case learns nothing about it; "me too"
+	// is open to anyone who was offered the case as a likely duplicate.
+	var c civicgrid.Case
+	var err error
+	if action == civicgrid.CaseMeToo {
+		if c, err = s.store.CaseByID(ctx, id); civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
+			err = notInSight(id)
 		}
+	} else {
+		c, err = s.visibleCase(ctx, actor, id)
+	}
+	if err != nil {
 		return civicgrid.Case{}, err
 	}
 	if st.Version != 0 && st.Version != c.Version {
@@ -48,7 +51,11 @@ func (s *Service) Act(ctx context.Context, actor civicgrid.Actor, id int64, acti
 	if err != nil {
 		return c, err
 	}
-	if err := civicgrid.Authorize(actor, t.Permission, c.Object()); err != nil {
+	obj, err := s.objectFor(ctx, c, t.Permission)
+	if err != nil {
+		return c, err
+	}
+	if err := civicgrid.Authorize(actor, t.Permission, obj); err != nil {
 		return c, err
 	}
 	if err := s.checkStep(st); err != nil {
@@ -110,6 +117,21 @@ func markForIndicators(before, after civicgrid.Case, ev *civicgrid.CaseEvent) {
 	}
 }
 
+// objectFor is the case as the target of an action, with its history when
+// the separation of duties needs it.
+func (s *Service) objectFor(ctx context.Context, c civicgrid.Case, action civicgrid.Action) (civicgrid.Object, error) {
+	obj := c.Object()
+	if !civicgrid.NeedsHistory(action) {
+		return obj, nil
+	}
+	evs, err := s.store.CaseEvents(ctx, c.ID)
+	if err != nil {
+		return obj, err
+	}
+	obj.Done = civicgrid.StepsDone(evs)
+	return obj, nil
+}
+
 func (s *Service) checkStep(st Step) error {
 	for name, v := range map[string]string{"note": st.Note, "reason": st.Reason} {
 		if !utf8.ValidString(v) || utf8.RuneCountInString(v) > s.cfg.MaxNote {
@@ -152,7 +174,7 @@ func (s *Service) apply(ctx context.Context, actor civicgrid.Actor, c *civicgrid
 		if st.Into == 0 || st.Into == c.ID {
 			return civicgrid.Errorf(civicgrid.EINVALID, "into: the id of the case to keep (not this one)")
 		}
-		kept, err := s.store.CaseByID(ctx, st.Into)
+		kept, err := s.visibleCase(ctx, actor, st.Into)
 		if err != nil {
 			return err
 		}
@@ -217,18 +239,13 @@ func (s *Service) apply(ctx context.Context, actor civicgrid.Actor, c *civicgrid
 		if c.Pending == civicgrid.PendingExtension || c.Pending == civicgrid.PendingSuspension {
 			c.Pending, c.PendingDetail = civicgrid.PendingNone, ""
 		}
-	case civicgrid.CaseVerify, civicgrid.CaseRework:
-		if c.AssigneeID != 0 && c.AssigneeID == actor.UserID {
-			return civicgrid.Errorf(civicgrid.EFORBIDDEN, "the person who handled the case cannot verify it; someone else checks the fix")
+	case civicgrid.CaseRework:
+		if reason == "" {
+			return civicgrid.Errorf(civicgrid.EINVALID, "reason: say what is still wrong")
 		}
-		if ev.Action == civicgrid.CaseRework {
-			if reason == "" {
-				return civicgrid.Errorf(civicgrid.EINVALID, "reason: say what is still wrong")
-			}
-			ev.Data["reason"] = reason
-			c.Reworks++
-			c.HandledAt = time.Time{}
-		}
+		ev.Data["reason"] = reason
+		c.Reworks++
+		c.HandledAt = time.Time{}
 	case civicgrid.CaseClose:
 		c.ClosedAt = now
 	case civicgrid.CaseRate:

@@ -21,6 +21,8 @@ import (
 type Store interface {
 	civicgrid.CaseStore
 	civicgrid.RollupStore
+	// AreaByCode finds the building a report names.
+	AreaByCode(ctx context.Context, code string) (civicgrid.Area, error)
 }
 
 // Locator finds the grid of a point.

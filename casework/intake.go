@@ -3,6 +3,7 @@ package casework
 import (
 	"context"
 	"math"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -26,6 +27,9 @@ type Report struct {
 	// A caller's name and phone, for hotline entries by staff.
 	CallerName  string `json:"caller_name"`
 	CallerPhone string `json:"caller_phone"`
+	// MediaURL is an https link to a picture kept elsewhere (Open311's
+	// media_url); it is recorded with the report, never fetched.
+	MediaURL string `json:"-"`
 }
 
 // Intake is the answer to a report.
@@ -85,6 +89,20 @@ func (s *Service) Report(ctx context.Context, actor civicgrid.Actor, r Report, i
 	}
 	if n := utf8.RuneCountInString(r.Address); n > 200 {
 		bad("address", "address: at most 200 characters")
+	}
+	if r.MediaURL != "" {
+		if u, err := url.Parse(r.MediaURL); err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(r.MediaURL) > 2000 {
+			bad("media_url", "media_url: an https:// URL without credentials, at most 2,000 characters")
+		}
+	}
+	if r.BuildingCode != "" {
+		if civicgrid.LevelOfCode(r.BuildingCode) != civicgrid.LevelBuilding {
+			bad("building_code", "building_code "+quote(r.BuildingCode)+" is not a building code (19 digits)")
+		} else if b, err := s.store.AreaByCode(ctx, r.BuildingCode); civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND || err == nil && b.Level != civicgrid.LevelBuilding {
+			bad("building_code", "no building has the code "+r.BuildingCode)
+		} else if err != nil {
+			return Intake{}, err
+		}
 	}
 	cat, err := s.category(ctx, r.Category)
 	if err != nil {
@@ -146,6 +164,9 @@ func (s *Service) Report(ctx context.Context, actor civicgrid.Actor, r Report, i
 	ev := civicgrid.CaseEvent{At: now, ActorID: actor.UserID, Actor: actorLabel(actor), Action: civicgrid.CaseReport,
 		To: civicgrid.StatusReported, Note: "", Attachments: r.Photos, Data: map[string]string{"channel": r.Channel,
 			civicgrid.DataCategory: cat.Code, civicgrid.DataGrid: c.GridCode}}
+	if r.MediaURL != "" {
+		ev.Data[civicgrid.DataMediaURL] = r.MediaURL
+	}
 	// The duplicates are looked up before the new case exists.
 	dups, err := s.duplicates(ctx, cat, r.Lat, r.Lng, now)
 	if err != nil {

@@ -60,9 +60,22 @@ func (s *Service) view(ctx context.Context, actor civicgrid.Actor, c civicgrid.C
 		v.Case = c.Public()
 	}
 	v.Light = s.light(ctx, c)
+	obj, withHistory := c.Object(), false
 	for _, a := range civicgrid.AllowedCaseActions(c.Status, c.Pending) {
 		t, _ := civicgrid.LookupTransition(a)
-		if civicgrid.Authorize(actor, t.Permission, c.Object()) == nil {
+		if civicgrid.NeedsHistory(t.Permission) && !withHistory {
+			// The history is read once, and only when the actor's role
+			// allows the step at all; unread, the step is not offered.
+			noHistory := obj
+			noHistory.Done = []civicgrid.Done{}
+			if civicgrid.Authorize(actor, t.Permission, noHistory) != nil {
+				continue
+			}
+			if evs, err := s.store.CaseEvents(ctx, c.ID); err == nil {
+				obj.Done, withHistory = civicgrid.StepsDone(evs), true
+			}
+		}
+		if civicgrid.Authorize(actor, t.Permission, obj) == nil {
 			v.Actions = append(v.Actions, a)
 		}
 	}
@@ -73,36 +86,64 @@ func (s *Service) view(ctx context.Context, actor civicgrid.Actor, c civicgrid.C
 // (live streams), or ENOTFOUND if the actor may not read it.
 func (s *Service) View(ctx context.Context, actor civicgrid.Actor, c civicgrid.Case) (View, error) {
 	if err := civicgrid.Authorize(actor, civicgrid.ActionReadCase, c.Object()); err != nil {
-		return View{}, civicgrid.Errorf(civicgrid.ENOTFOUND, "no case %d in your scope", c.ID)
+		return View{}, notInSight(c.ID)
 	}
 	return s.view(ctx, actor, c), nil
+}
+
+// notInSight is the answer for a case that does not exist and for one the
+// actor may not read alike, so that ids reveal nothing.
+func notInSight(id int64) error {
+	return civicgrid.Errorf(civicgrid.ENOTFOUND, "no case %d in your scope", id)
+}
+
+// visibleCase loads a case the actor may read.
+func (s *Service) visibleCase(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.Case, error) {
+	c, err := s.store.CaseByID(ctx, id)
+	if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
+		return civicgrid.Case{}, notInSight(id)
+	} else if err != nil {
+		return civicgrid.Case{}, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionReadCase, c.Object()); err != nil {
+		if civicgrid.ErrorCode(err) == civicgrid.EFORBIDDEN {
+			return civicgrid.Case{}, notInSight(id)
+		}
+		return civicgrid.Case{}, err
+	}
+	return c, nil
 }
 
 // Get returns one case as the actor may see it. A case outside the actor's
 // scope is "not found", so ids reveal nothing.
 func (s *Service) Get(ctx context.Context, actor civicgrid.Actor, id int64) (View, error) {
-	c, err := s.store.CaseByID(ctx, id)
+	c, err := s.visibleCase(ctx, actor, id)
 	if err != nil {
-		return View{}, err
-	}
-	if err := civicgrid.Authorize(actor, civicgrid.ActionReadCase, c.Object()); err != nil {
-		if civicgrid.ErrorCode(err) == civicgrid.EFORBIDDEN {
-			return View{}, civicgrid.Errorf(civicgrid.ENOTFOUND, "no case %d in your scope", id)
-		}
 		return View{}, err
 	}
 	return s.view(ctx, actor, c), nil
 }
 
 // History returns a case's events for an actor who may read the case. Actor
-// labels are already masked; notes are shown to those who may read.
+// labels are already masked; notes are shown to those who may read. The
+// reporter's account id is left out of their own steps for everyone but
+// the reporter, as the case view leaves it out: the chain of such a history
+// is checked where the full events are (civicgrid verify).
 func (s *Service) History(ctx context.Context, actor civicgrid.Actor, id int64) ([]civicgrid.CaseEvent, error) {
-	if _, err := s.Get(ctx, actor, id); err != nil {
+	c, err := s.visibleCase(ctx, actor, id)
+	if err != nil {
 		return nil, err
 	}
 	evs, err := s.store.CaseEvents(ctx, id)
 	if evs == nil {
 		evs = []civicgrid.CaseEvent{}
+	}
+	if c.ReporterID != 0 && c.ReporterID != actor.UserID {
+		for i := range evs {
+			if evs[i].ActorID == c.ReporterID {
+				evs[i].ActorID = 0
+			}
+		}
 	}
 	return evs, err
 }
@@ -110,7 +151,7 @@ func (s *Service) History(ctx context.Context, actor civicgrid.Actor, id int64) 
 // Unmask returns the case with the reporter's identity for staff who may
 // unmask; the caller logs the look before showing it.
 func (s *Service) Unmask(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.Case, error) {
-	c, err := s.store.CaseByID(ctx, id)
+	c, err := s.visibleCase(ctx, actor, id)
 	if err != nil {
 		return c, err
 	}

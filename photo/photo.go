@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	_ "image/png" // registers the PNG decoder
 	"io"
@@ -26,17 +27,26 @@ import (
 
 	"golang.org/x/image/draw"
 	_ "golang.org/x/image/webp" // registers the WebP decoder
+	"golang.org/x/sync/semaphore"
 )
 
-// Limits bound what is accepted.
+// Limits bound what is accepted and the memory decoding takes.
 type Limits struct {
 	MaxBytes  int64 // the upload (default 10 MiB)
-	MaxPixels int64 // width × height (default 40 megapixels)
+	MaxPixels int64 // width × height (default 24 megapixels)
 	MaxSide   int   // either side (default 12,000 px)
+	// MaxDecodeBytes bounds the memory one image takes decoded, judged from
+	// its header before decoding (default 100 MiB: 24 megapixels at 4
+	// bytes each; 16-bit images count 8).
+	MaxDecodeBytes int64
+	// DecodeMemory bounds the memory of all decodes running at once; a
+	// decode waits until its share is free (default 256 MiB).
+	DecodeMemory int64
 }
 
-// DefaultLimits suit phone photos.
-var DefaultLimits = Limits{MaxBytes: 10 << 20, MaxPixels: 40_000_000, MaxSide: 12_000}
+// DefaultLimits suit phone photos (the report page scales them to 1,600 px
+// before upload; 24 megapixels is a full-size 6,000 × 4,000 camera photo).
+var DefaultLimits = Limits{MaxBytes: 10 << 20, MaxPixels: 24_000_000, MaxSide: 12_000, MaxDecodeBytes: 100 << 20, DecodeMemory: 256 << 20}
 
 // Reasons a photo is refused.
 var (
@@ -66,6 +76,8 @@ type Saved struct {
 type Store struct {
 	dir string
 	lim Limits
+	// decoding holds the memory of the decodes under way (bytes).
+	decoding *semaphore.Weighted
 	// lastNoSpace is when a write last failed on a full disk (Unix ms).
 	lastNoSpace atomic.Int64
 	// create makes the temporary file of a write (tests put faults in).
@@ -84,10 +96,17 @@ func NewStore(dir string, lim Limits) (*Store, error) {
 	if lim.MaxBytes <= 0 {
 		lim = DefaultLimits
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if lim.MaxDecodeBytes <= 0 {
+		lim.MaxDecodeBytes = DefaultLimits.MaxDecodeBytes
+	}
+	if lim.DecodeMemory < lim.MaxDecodeBytes {
+		lim.DecodeMemory = max(DefaultLimits.DecodeMemory, lim.MaxDecodeBytes)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	return &Store{dir: dir, lim: lim, create: func(dir, pattern string) (file, error) { return os.CreateTemp(dir, pattern) }}, nil
+	return &Store{dir: dir, lim: lim, decoding: semaphore.NewWeighted(lim.DecodeMemory),
+		create: func(dir, pattern string) (file, error) { return os.CreateTemp(dir, pattern) }}, nil
 }
 
 // Health reports writes refused on a full disk within the last minute.
@@ -131,9 +150,19 @@ func (s *Store) Save(ctx context.Context, r io.Reader) (Saved, error) {
 	if int64(len(data)) > s.lim.MaxBytes {
 		return Saved{}, fmt.Errorf("%w: more than %d MiB", ErrTooLarge, s.lim.MaxBytes>>20)
 	}
-	img, format, err := Decode(data, s.lim)
+	format, need, err := inspect(data, s.lim)
 	if err != nil {
 		return Saved{}, err
+	}
+	// The decoded image and its scaled copies live until the files are
+	// written: hold their memory till then.
+	if err := s.decoding.Acquire(ctx, need); err != nil {
+		return Saved{}, err
+	}
+	defer s.decoding.Release(need)
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return Saved{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	// Scaled first, then turned upright: the turn walks pixel by pixel.
 	full := fit(img, FullSide)
@@ -161,24 +190,59 @@ func (s *Store) Save(ctx context.Context, r io.Reader) (Saved, error) {
 
 // Decode sniffs, checks the size from the header and decodes.
 func Decode(data []byte, lim Limits) (image.Image, string, error) {
-	format := sniff(data)
-	if format == "" {
-		return nil, "", ErrNotAnImage
-	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	format, _, err := inspect(data, lim)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %v", ErrCorrupt, err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > lim.MaxSide || cfg.Height > lim.MaxSide ||
-		int64(cfg.Width)*int64(cfg.Height) > lim.MaxPixels {
-		return nil, "", fmt.Errorf("%w: %d×%d (at most %d px a side and %d megapixels)", ErrTooManyPixel,
-			cfg.Width, cfg.Height, lim.MaxSide, lim.MaxPixels/1_000_000)
+		return nil, "", err
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	return img, format, nil
+}
+
+// inspect sniffs the format and reads the header only: it refuses images
+// too large to decode and returns the memory a decode and the scaled
+// copies will take.
+func inspect(data []byte, lim Limits) (format string, need int64, err error) {
+	format = sniff(data)
+	if format == "" {
+		return "", 0, ErrNotAnImage
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return "", 0, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	pixels := int64(cfg.Width) * int64(cfg.Height)
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > lim.MaxSide || cfg.Height > lim.MaxSide || pixels > lim.MaxPixels {
+		return "", 0, fmt.Errorf("%w: %d×%d (at most %d px a side and %d megapixels)", ErrTooManyPixel,
+			cfg.Width, cfg.Height, lim.MaxSide, lim.MaxPixels/1_000_000)
+	}
+	need = pixels*bytesPerPixel(cfg.ColorModel) + 2*FullSide*FullSide*4
+	if lim.MaxDecodeBytes > 0 && need > lim.MaxDecodeBytes {
+		return "", 0, fmt.Errorf("%w: %d×%d would take %d MiB to decode (at most %d MiB)", ErrTooManyPixel,
+			cfg.Width, cfg.Height, need>>20, lim.MaxDecodeBytes>>20)
+	}
+	return format, need, nil
+}
+
+// bytesPerPixel is what the decoders allocate per pixel for a colour model
+// (JPEG's chroma is counted unsubsampled: the worst case).
+func bytesPerPixel(m color.Model) int64 {
+	switch m {
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	case color.Gray16Model, color.Alpha16Model:
+		return 2
+	case color.YCbCrModel:
+		return 3
+	case color.RGBA64Model, color.NRGBA64Model:
+		return 8
+	}
+	if _, ok := m.(color.Palette); ok {
+		return 1
+	}
+	return 4 // RGBA, NRGBA, CMYK, NYCbCrA and the rest
 }
 
 // sniff names the format by its magic bytes ("" if none of ours).
@@ -234,7 +298,7 @@ func (s *Store) put(data []byte) (string, error) {
 		return ref, nil // same content, already stored
 	}
 	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
 	f, err := s.create(dir, ".upload-*")

@@ -11,6 +11,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -228,5 +229,53 @@ func BenchmarkSave(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestLargeDimensionsRefusedBeforeDecoding: a small file claiming a huge
+// image (6,300 × 6,300: 159 MB decoded) is refused from its header, with
+// the reason, and so is one whose deep colour would take too much memory.
+func TestLargeDimensionsRefusedBeforeDecoding(t *testing.T) {
+	s := newStore(t)
+	deep := bombPNG(5000, 4000)
+	deep[8+8+8] = 16 // 16 bits a sample: 8 bytes a pixel decoded
+	binary.BigEndian.PutUint32(deep[8+8+13:], crc32.ChecksumIEEE(deep[8+4:8+8+13]))
+	for name, tc := range map[string]struct {
+		data []byte
+		want string
+	}{
+		"6300×6300":        {bombPNG(6300, 6300), "6300×6300 (at most 12000 px a side and 24 megapixels)"},
+		"16-bit 5000×4000": {deep, "5000×4000 would take 172 MiB to decode (at most 100 MiB)"},
+	} {
+		_, err := s.Save(context.Background(), bytes.NewReader(tc.data))
+		if !errors.Is(err, ErrTooManyPixel) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", name, err, tc.want)
+		}
+	}
+	if _, err := s.Save(context.Background(), bytes.NewReader(testJPEG(t, 4000, 3000, 1))); err != nil {
+		t.Errorf("a 12-megapixel photo: %v", err)
+	}
+}
+
+// TestDecodesShareAMemoryBudget: a decode waits while the budget is taken
+// by others and gives up when its request ends.
+func TestDecodesShareAMemoryBudget(t *testing.T) {
+	s := newStore(t)
+	if !s.decoding.TryAcquire(s.lim.DecodeMemory) {
+		t.Fatal("the budget is not free")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() {
+		_, err := s.Save(ctx, bytes.NewReader(testJPEG(t, 64, 64, 1)))
+		done <- err
+	}()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("a decode over budget: %v, want it to wait and give up", err)
+	}
+	s.decoding.Release(s.lim.DecodeMemory)
+	if _, err := s.Save(context.Background(), bytes.NewReader(testJPEG(t, 64, 64, 1))); err != nil {
+		t.Errorf("after the budget is free: %v", err)
 	}
 }

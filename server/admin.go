@@ -52,6 +52,9 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		if scopes := actor.Scopes(civicgrid.ActionExportAreas); len(scopes) > 0 {
 			within = civicgrid.SubtreePrefix(scopes[0])
 		}
+	} else if civicgrid.LevelOfCode(within) == "" {
+		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "within: %q is not an area code", within))
+		return
 	}
 	if err := civicgrid.Authorize(actor, civicgrid.ActionExportAreas, civicgrid.In(within)); err != nil {
 		writeError(w, r, err)
@@ -64,11 +67,11 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	}
 	for i := range areas {
 		for j := range areas[i].Workers {
-			areas[i].Workers[j].Phone = civicgrid.MaskPhone(areas[i].Workers[j].Phone)
+			areas[i].Workers[j] = areas[i].Workers[j].Public()
 		}
 	}
 	w.Header().Set("Content-Type", "application/geo+json; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="areas-`+within+`.geojson"`)
+	setAttachment(w, "areas-"+within+".geojson")
 	if err := areaio.Encode(w, areas); err != nil {
 		// The status line is already sent; all that is left is to log it.
 		slog.Warn("export interrupted", "err", err)

@@ -13,7 +13,7 @@ import (
 	"github.com/civicgrid/civicgrid"
 )
 
-// workerView is a grid worker as the public sees them: the phone masked.
+// workerView is a grid worker as the public sees them (Worker.Public).
 type workerView struct {
 	Name  string `json:"name"`
 	Phone string `json:"phone"`
@@ -22,7 +22,8 @@ type workerView struct {
 func maskWorkers(ws []civicgrid.Worker) []workerView {
 	out := make([]workerView, len(ws))
 	for i, w := range ws {
-		out[i] = workerView{Name: w.Name, Phone: civicgrid.MaskPhone(w.Phone)}
+		p := w.Public()
+		out[i] = workerView{Name: p.Name, Phone: p.Phone}
 	}
 	return out
 }

@@ -91,7 +91,7 @@ func (s *Server) handleAuditExport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="security-events.csv"`)
+	setAttachment(w, "security-events.csv")
 	w.Write([]byte("\xef\xbb\xbf"))
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"id", "at", "kind", "outcome", "actor_id", "actor", "target_user_id", "area_code", "ip", "detail"})

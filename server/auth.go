@@ -35,6 +35,9 @@ type AuthConfig struct {
 	CodeTTL      time.Duration // life of an SMS one-time code
 	CodeGap      time.Duration // minimum time between two codes to one phone
 	CodeAttempts int           // wrong guesses that kill a code
+	// StreamRecheck is how often an open live stream checks its session or
+	// token again (changes made on this instance are seen at once).
+	StreamRecheck time.Duration
 }
 
 func (c *AuthConfig) defaults() {
@@ -49,6 +52,7 @@ func (c *AuthConfig) defaults() {
 	set(&c.IPWindow, time.Minute)
 	set(&c.CodeTTL, 10*time.Minute)
 	set(&c.CodeGap, time.Minute)
+	set(&c.StreamRecheck, 15*time.Second)
 	if c.MaxFailures <= 0 {
 		c.MaxFailures = 5
 	}
@@ -79,6 +83,7 @@ type principalKey struct{}
 type principal struct {
 	actor   civicgrid.Actor
 	secret  string // session cookie secret, for logout and rotation
+	token   string // bearer token secret, for streams to check again
 	authErr error  // why a credential that was sent did not work
 }
 
@@ -104,13 +109,13 @@ func (s *Server) identify(next http.Handler) http.Handler {
 				writeError(w, r, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "Authorization header must be 'Bearer <token>'"))
 				return
 			}
-			tok, err := s.store.AuthenticateAPIToken(ctx, secret)
+			actor, err := s.tokenActor(ctx, secret)
 			if err != nil {
 				// A bad token is never silently downgraded to anonymous.
 				writeError(w, r, err)
 				return
 			}
-			p.actor = tok.Actor()
+			p.actor, p.token = actor, secret
 		} else if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 			p.secret = c.Value
 			actor, err := s.sessionActor(ctx, c.Value)
@@ -156,6 +161,24 @@ func (s *Server) csrfOK(r *http.Request, want string) bool {
 		}
 	}
 	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// tokenActor authenticates a bearer token and checks it against its
+// creator as they are now, at every use: a revoked grant or an admin's
+// password reset ends what the creator's tokens may do at once.
+func (s *Server) tokenActor(ctx context.Context, secret string) (civicgrid.Actor, error) {
+	tok, err := s.store.AuthenticateAPIToken(ctx, secret)
+	if err != nil {
+		return civicgrid.Actor{}, err
+	}
+	var creator civicgrid.User
+	if tok.CreatedBy != 0 {
+		creator, err = s.store.UserByID(ctx, tok.CreatedBy)
+		if err != nil && civicgrid.ErrorCode(err) != civicgrid.ENOTFOUND {
+			return civicgrid.Actor{}, err
+		}
+	}
+	return tok.ActorFor(creator)
 }
 
 func (s *Server) sessionActor(ctx context.Context, secret string) (civicgrid.Actor, error) {
@@ -245,6 +268,9 @@ func bodyError(err error) error {
 	if errors.As(err, &tooBig) {
 		return civicgrid.Errorf(civicgrid.ETOOLARGE, "request body over %d bytes", tooBig.Limit)
 	}
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		return civicgrid.Errorf(civicgrid.EINVALID, "the request body did not arrive in time")
+	}
 	var syn *json.SyntaxError
 	if errors.As(err, &syn) {
 		return civicgrid.Errorf(civicgrid.EINVALID, "malformed JSON at byte %d: %v", syn.Offset, err)
@@ -288,7 +314,11 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.loginError(w, r, form, req.Next, civicgrid.Errorf(civicgrid.EINVALID, "give a mobile phone number (11 digits) and a password"))
 		return
 	}
-	wrong := civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "wrong phone number or password")
+	// Unknown phones, wrong passwords and locked accounts get one answer,
+	// in the same time, so that a login says nothing about who has an
+	// account; the lockout rule is part of it.
+	wrong := civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "wrong phone number or password; after %d wrong passwords in a row an account is locked for %s (your community office or an admin can unlock it sooner)",
+		s.cfg.Auth.MaxFailures, lockoutWords(s.cfg.Auth.LockFor))
 	rec, err := s.store.LoginRecordByPhone(r.Context(), phone)
 	if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
 		password.DummyVerify(req.Password) // the same time as a real check
@@ -304,9 +334,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	label := civicgrid.MaskName(u.Name) + " " + civicgrid.MaskPhone(u.Phone)
 	area := firstArea(u)
 	if until := u.LockedUntil; !until.IsZero() && s.now().Before(until) {
+		password.DummyVerify(req.Password)
 		s.audit(r, civicgrid.SecurityEvent{Kind: civicgrid.EventLoginFailed, Outcome: civicgrid.OutcomeDenied,
 			ActorID: u.ID, Actor: label, TargetUserID: u.ID, AreaCode: area, Detail: "account locked"})
-		s.loginError(w, r, form, req.Next, lockedError(until))
+		s.loginError(w, r, form, req.Next, wrong)
 		return
 	}
 	ok := false
@@ -323,13 +354,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		ev := s.event(r, civicgrid.SecurityEvent{Kind: civicgrid.EventLoginFailed, Outcome: civicgrid.OutcomeFailed,
 			ActorID: u.ID, Actor: label, AreaCode: area, Detail: "wrong password"})
-		_, until, err := s.store.RecordLoginFailure(r.Context(), u.ID, s.cfg.Auth.MaxFailures, s.cfg.Auth.LockFor, ev)
-		if err != nil {
+		if _, _, err := s.store.RecordLoginFailure(r.Context(), u.ID, s.cfg.Auth.MaxFailures, s.cfg.Auth.LockFor, ev); err != nil {
 			s.loginError(w, r, form, req.Next, err)
-			return
-		}
-		if !until.IsZero() {
-			s.loginError(w, r, form, req.Next, lockedError(until))
 			return
 		}
 		s.loginError(w, r, form, req.Next, wrong)
@@ -362,6 +388,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u civicgri
 		if err := s.store.DeleteSession(r.Context(), old, nil); err != nil {
 			return sessionResponse{}, err
 		}
+		s.hub.credentialsChanged()
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 		// A cookie that failed to authenticate is discarded all the same.
@@ -380,12 +407,15 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u civicgri
 	return sessionResponse{User: u.Masked(), CSRFToken: sess.CSRFToken, MustChangePassword: u.MustChangePassword, ExpiresAt: sess.ExpiresAt}, nil
 }
 
-func lockedError(until time.Time) error {
-	return civicgrid.Errorf(civicgrid.ELOCKED, "account locked after too many failed logins until %s (Beijing time); try again then, or ask your community office or an admin to unlock it",
-		until.In(beijing).Format("2006-01-02 15:04"))
-}
-
 var beijing = time.FixedZone("UTC+8", 8*3600)
+
+// lockoutWords says how long a lockout lasts, in minutes or hours.
+func lockoutWords(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%d h", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%d min", int((d+time.Minute-1)/time.Minute))
+}
 
 // firstArea is where a person's security events are filed for auditors.
 func firstArea(u civicgrid.User) string {
@@ -411,10 +441,10 @@ func (s *Server) loginError(w http.ResponseWriter, r *http.Request, form bool, n
 
 // localPath keeps redirects on this site.
 func localPath(p, fallback string) string {
-	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
-		return fallback
+	if local, ok := civicgrid.LocalRedirect(p); ok {
+		return local
 	}
-	return p
+	return fallback
 }
 
 // handleLogout: POST /api/v1/auth/logout ends the session.
@@ -426,6 +456,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, err)
 			return
 		}
+		s.hub.credentialsChanged()
 	}
 	s.clearCookie(w, r, sessionCookie)
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -598,5 +629,6 @@ func (s *Server) handleResetBySMS(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	s.hub.credentialsChanged()
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -169,15 +169,25 @@ func TestLockoutAndUnlock(t *testing.T) {
 			t.Fatalf("failure %d: %d", i+1, a.status)
 		}
 	}
+	// Locking answers as an unknown phone does (it used to be 423 for real
+	// phones and 401 for unknown ones): the answer says what the rule is,
+	// not whether this phone has an account or is locked.
+	var unknown answer
+	for range 4 {
+		_, _, unknown = e.login("13999999999", "wrong-password")
+	}
+	if unknown.status != http.StatusUnauthorized || !strings.Contains(unknown.body, "locked for 15 min") {
+		t.Fatalf("unknown phone: %d %s", unknown.status, unknown.body)
+	}
 	_, _, a := e.login(u.Phone, "wrong-password")
-	if a.status != http.StatusLocked || !strings.Contains(a.body, "locked") || !strings.Contains(a.body, "until") {
-		t.Fatalf("3rd failure: %d %s", a.status, a.body)
+	if a.status != unknown.status || a.body != unknown.body {
+		t.Fatalf("3rd failure: %d %s, want the unknown phone's answer", a.status, a.body)
 	}
-	if _, _, a := e.login(u.Phone, mxPassword); a.status != http.StatusLocked {
-		t.Fatalf("right password while locked: %d %s", a.status, a.body)
+	if _, _, a := e.login(u.Phone, mxPassword); a.status != unknown.status || a.body != unknown.body {
+		t.Fatalf("right password while locked: %d %s, want the unknown phone's answer", a.status, a.body)
 	}
-	if failed, locked := len(e.events(civicgrid.EventLoginFailed)), len(e.events(civicgrid.EventLoginLocked)); failed != 3 || locked != 1 {
-		t.Errorf("%d login.failed and %d login.locked events, want 3 (two wrong, one while locked) and 1", failed, locked)
+	if failed, locked := len(e.events(civicgrid.EventLoginFailed)), len(e.events(civicgrid.EventLoginLocked)); failed != 7 || locked != 1 {
+		t.Errorf("%d login.failed and %d login.locked events, want 7 (four of an unknown phone, two wrong, one while locked) and 1", failed, locked)
 	}
 	// A community secretary of another community may not unlock; the
 	// user's own secretary may.

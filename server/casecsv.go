@@ -60,7 +60,7 @@ func (s *Server) handleCasesCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", `attachment; filename="cases-`+s.now().In(civicgrid.Beijing).Format("20060102-1504")+`.csv"`)
+	setAttachment(w, "cases-"+s.now().In(civicgrid.Beijing).Format("20060102-1504")+".csv")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	w.Write([]byte("\ufeff"))

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -93,19 +94,26 @@ func (s *Server) handlePutCategory(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, c)
 }
 
-// idempotency reads the Idempotency-Key header of a create request.
+// idempotency reads the Idempotency-Key header of a create request; keys
+// are the caller's own.
 func idempotency(r *http.Request, body []byte) (*civicgrid.Idempotency, error) {
+	a := actorFrom(r)
+	scope := "user:" + strconv.FormatInt(a.UserID, 10)
+	if a.Via == "token" {
+		scope = "token:" + strconv.FormatInt(a.TokenID, 10)
+	}
+	return idempotencyKey(r, scope, body)
+}
+
+// idempotencyKey reads the Idempotency-Key header of a create request made
+// under scope, with the body that a retry must repeat.
+func idempotencyKey(r *http.Request, scope string, body []byte) (*civicgrid.Idempotency, error) {
 	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
 	if key == "" {
 		return nil, nil
 	}
 	if len(key) > 200 {
 		return nil, civicgrid.Errorf(civicgrid.EINVALID, "Idempotency-Key: at most 200 characters")
-	}
-	a := actorFrom(r)
-	scope := "user:" + strconv.FormatInt(a.UserID, 10)
-	if a.Via == "token" {
-		scope = "token:" + strconv.FormatInt(a.TokenID, 10)
 	}
 	sum := sha256.Sum256(body)
 	return &civicgrid.Idempotency{Scope: scope, Key: key, RequestHash: hex.EncodeToString(sum[:])}, nil
@@ -376,6 +384,9 @@ func (s *Server) handleUploadPhoto(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, photo.ErrNotAnImage), errors.Is(err, photo.ErrTooManyPixel), errors.Is(err, photo.ErrCorrupt):
 		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "photo: %v", err))
+		return
+	case errors.As(err, new(net.Error)): // the upload stalled past the read timeout
+		writeError(w, r, bodyError(err))
 		return
 	case err != nil:
 		writeError(w, r, err)

@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -45,17 +47,7 @@ func FuzzCaseIntake(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	// latest is the highest case id (ids only grow).
-	latest := func() int64 {
-		cs, err := db.ListCases(context.Background(), civicgrid.CaseFilter{All: true, Limit: 1})
-		if err != nil {
-			f.Fatal(err)
-		}
-		if len(cs) == 0 {
-			return 0
-		}
-		return cs[0].ID
-	}
+	latest := func() int64 { return latestCaseID(f, db) }
 	f.Fuzz(func(t *testing.T, body string) {
 		before := latest()
 		req := httptest.NewRequest("POST", "/api/v1/cases", strings.NewReader(body))
@@ -82,3 +74,76 @@ func FuzzCaseIntake(f *testing.F) {
 func ftoa(v float64) string { return strings.TrimRight(strings.TrimRight(fmtFloat(v), "0"), ".") }
 
 func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'f', 7, 64) }
+
+// latestCaseID is the highest case id (ids only grow).
+func latestCaseID(f *testing.F, db civicgrid.CaseStore) int64 {
+	cs, err := db.ListCases(context.Background(), civicgrid.CaseFilter{All: true, Limit: 1})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if len(cs) == 0 {
+		return 0
+	}
+	return cs[0].ID
+}
+
+// FuzzOpen311Form sends arbitrary form bodies (and query strings) to POST
+// /open311/v2/requests.json: the answer is never a server error and always
+// a JSON list, a refusal stores nothing, and an acceptance stores exactly
+// one case with the description that was sent.
+func FuzzOpen311Form(f *testing.F) {
+	db, loc, _ := openDemoStore(f)
+	cases := casework.New(casework.Config{}, db, db, loc, testCalendar(f), nil)
+	if err := cases.SeedCatalogue(context.Background()); err != nil {
+		f.Fatal(err)
+	}
+	h := server.New(server.Config{Cases: cases, Open311: db, Open311PerMinute: 1 << 30}, db, loc).Handler()
+	key, _, err := db.CreateOpen311Key(context.Background(), "fuzz")
+	if err != nil {
+		f.Fatal(err)
+	}
+	chain := newMatrixChains(f, demoCity(f))[0]
+	building, err := db.AreaByCode(context.Background(), chain.building)
+	if err != nil {
+		f.Fatal(err)
+	}
+	lat, lng := chain.point()
+	k := "api_key=" + url.QueryEscape(key) + "&"
+	for _, seed := range [][2]string{
+		{k + "service_code=C0005&lat=" + ftoa(lat) + "&long=" + ftoa(lng) + "&description=%E6%B0%B4%E7%AE%A1", ""},
+		{k + "service_code=C0005&address_id=" + building.Code + "&media_url=https%3A%2F%2Fexample.org%2F1.jpg", "jurisdiction_id=420100"},
+		{k + "service_code=C0005&address_string=" + url.QueryEscape("武汉市"+building.Name), ""},
+		{k + "service_code=C0005&lat=" + ftoa(lat) + "&long=" + ftoa(lng) + "&attribute%5Bbuilding_code%5D=" + building.Code, ""},
+		{k + "service_code=C0005&lat=1e400&long=NaN", ""}, {k + "service_code=C0005&address_id=%zz", ""},
+		{k + "service_code=C0005;lat=30", ""}, {k + "service_code=C0005&media_url=javascript:alert(1)&lat=30.6&long=114.3", ""},
+		{k + "service_code=C0005&service_code=C0007&lat=30.6&long=114.3&description=%ED%A0%80", "jurisdiction_id=x"},
+		{"", ""}, {"api_key=", "api_key=" + key},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	latest := func() int64 { return latestCaseID(f, db) }
+	f.Fuzz(func(t *testing.T, body, query string) {
+		before := latest()
+		req := httptest.NewRequest("POST", "/open311/v2/requests.json", strings.NewReader(body))
+		req.URL.RawQuery = query
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		after := latest()
+		if rec.Code >= 500 || !json.Valid(rec.Body.Bytes()) || !strings.HasPrefix(rec.Body.String(), "[") {
+			t.Fatalf("%q ? %q: %d %s", body, query, rec.Code, rec.Body)
+		}
+		if rec.Code != http.StatusCreated {
+			if after != before {
+				t.Fatalf("%q refused (%d) but case %d was stored", body, rec.Code, after)
+			}
+			return
+		}
+		c, err := db.CaseByID(context.Background(), after)
+		form, _ := url.ParseQuery(body)
+		if after != before+1 || err != nil || !strings.Contains(rec.Body.String(), `"service_request_id":"`+strconv.FormatInt(after, 10)+`"`) ||
+			c.Description != strings.TrimSpace(form.Get("description")) {
+			t.Fatalf("%q accepted as %s, but the newest case is %d (was %d): %+v %v", body, rec.Body, after, before, c, err)
+		}
+	})
+}

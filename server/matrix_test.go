@@ -122,11 +122,13 @@ type mxEnv struct {
 	notes  *notify.Service
 }
 
-// mxActor is a logged-in person holding one role.
+// mxActor is a logged-in person holding one role, or (bearer set) an API
+// token of that person.
 type mxActor struct {
 	user   civicgrid.User
 	cookie string
 	csrf   string
+	bearer string
 }
 
 // mxRequest is one request a fixture makes.
@@ -291,7 +293,10 @@ func (e *mxEnv) send(a *mxActor, req mxRequest) (int, string) {
 	if body != nil {
 		r.Header.Set("Content-Type", "application/json")
 	}
-	if a != nil {
+	switch {
+	case a != nil && a.bearer != "":
+		r.Header.Set("Authorization", "Bearer "+a.bearer)
+	case a != nil:
 		r.AddCookie(&http.Cookie{Name: "cg_session", Value: a.cookie})
 		r.Header.Set("X-CSRF-Token", a.csrf)
 	}
@@ -329,7 +334,7 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 		t.Fatal(err)
 	}
 	notes := notify.New(notify.Config{Texts: texts}, db, nil)
-	hooks, err := webhook.New(webhook.Config{Key: bytes.Repeat([]byte{7}, 32)}, db, nil)
+	hooks, err := webhook.New(webhook.Config{Key: bytes.Repeat([]byte{7}, 32), Resolver: testResolver}, db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,14 +9,16 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"encoding/xml"
 	"fmt"
+	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/paulmach/orb/planar"
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/casework"
@@ -29,6 +31,7 @@ type Open311Store interface {
 	ListCases(ctx context.Context, f civicgrid.CaseFilter) ([]civicgrid.Case, error)
 	CaseByID(ctx context.Context, id int64) (civicgrid.Case, error)
 	CaseEvents(ctx context.Context, caseID int64) ([]civicgrid.CaseEvent, error)
+	BuildingsNamed(ctx context.Context, names []string) ([]civicgrid.Area, error)
 }
 
 const (
@@ -87,23 +90,19 @@ func (s *Server) o311Serve(w http.ResponseWriter, r *http.Request, format, id st
 		s.o311Write(w, format, http.StatusNotFound, o311Errors(404, "Open311 is not served here"))
 		return
 	}
-	if j := strings.TrimSpace(o311Param(r, "jurisdiction_id")); j != "" && j != s.cfg.Jurisdiction {
+	if r.Method == http.MethodPost {
+		if err := o311ParseForm(w, r); err != nil {
+			s.o311Write(w, format, o311Status(err), o311Errors(o311Status(err), civicgrid.ErrorMessage(err)))
+			return
+		}
+	}
+	if j := o311Param(r, "jurisdiction_id"); j != "" && j != s.cfg.Jurisdiction {
 		s.o311Write(w, format, http.StatusNotFound, o311Errors(404, "unknown jurisdiction_id "+strconv.Quote(j)+"; this endpoint serves "+s.cfg.Jurisdiction))
 		return
 	}
 	v, err := h(w, r, format, id)
 	if err != nil {
-		status := http.StatusBadRequest
-		switch civicgrid.ErrorCode(err) {
-		case civicgrid.ENOTFOUND:
-			status = http.StatusNotFound
-		case civicgrid.EFORBIDDEN, civicgrid.EUNAUTHORIZED:
-			status = http.StatusForbidden
-		case civicgrid.EINTERNAL:
-			status = http.StatusInternalServerError
-		case civicgrid.ENOSPACE, civicgrid.EUNAVAILABLE:
-			status = statusOf[civicgrid.ErrorCode(err)]
-		}
+		status := o311Status(err)
 		var list []o311Error
 		if e, ok := err.(*civicgrid.Error); ok && len(e.Problems) > 0 {
 			for _, p := range e.Problems {
@@ -126,16 +125,100 @@ func (s *Server) o311Serve(w http.ResponseWriter, r *http.Request, format, id st
 	s.o311Write(w, format, status, v)
 }
 
+// o311Status is the HTTP status of an error: the spec's 404, 403 and 400,
+// and what a strict client must tell apart from a 400 (a body too large, a
+// reused Idempotency-Key, too many requests).
+func o311Status(err error) int {
+	switch civicgrid.ErrorCode(err) {
+	case civicgrid.ENOTFOUND:
+		return http.StatusNotFound
+	case civicgrid.EFORBIDDEN, civicgrid.EUNAUTHORIZED:
+		return http.StatusForbidden
+	case civicgrid.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case civicgrid.ECONFLICT:
+		return http.StatusConflict
+	case civicgrid.ETHROTTLED:
+		return http.StatusTooManyRequests
+	case civicgrid.EINTERNAL:
+		return http.StatusInternalServerError
+	case civicgrid.ENOSPACE, civicgrid.EUNAVAILABLE:
+		return statusOf[civicgrid.ErrorCode(err)]
+	}
+	return http.StatusBadRequest
+}
+
 func o311Errors(code int, desc string) []o311Error {
 	return []o311Error{{Code: code, Description: desc}}
 }
 
-// o311Param reads a query or form parameter; an empty one counts as absent.
+// maxO311Body bounds a POST (a 4,000-character description and the rest).
+const maxO311Body = 64 << 10
+
+// o311ParseForm reads a POST's form body within its limit, before anything
+// else looks at the request's parameters.
+func o311ParseForm(w http.ResponseWriter, r *http.Request) error {
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/x-www-form-urlencoded" {
+		return civicgrid.Errorf(civicgrid.EINVALID, "send the parameters as application/x-www-form-urlencoded, not %q", ct)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxO311Body)
+	if err := r.ParseForm(); err != nil {
+		return bodyError(err)
+	}
+	return nil
+}
+
+// o311Param reads a parameter: from a POST's form body, else from the query
+// string (where clients put jurisdiction_id even on a POST); an empty one
+// counts as absent.
 func o311Param(r *http.Request, name string) string {
-	if r.Method == http.MethodPost {
-		return strings.TrimSpace(r.PostFormValue(name))
+	if v := strings.TrimSpace(r.PostForm.Get(name)); v != "" {
+		return v
 	}
 	return strings.TrimSpace(r.URL.Query().Get(name))
+}
+
+// o311Values reads a list parameter, given as a comma list, repeated, or
+// both; duplicates and empty items are dropped.
+func o311Values(r *http.Request, name string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range slices.Concat(r.PostForm[name], r.URL.Query()[name]) {
+		for item := range strings.SplitSeq(v, ",") {
+			if item = strings.TrimSpace(item); item != "" && !seen[item] {
+				seen[item] = true
+				out = append(out, item)
+			}
+		}
+	}
+	return out
+}
+
+// o311ParseTime reads a date or date-time in the W3C profile of ISO 8601
+// the spec names: 2026-12-01T08:00:00+08:00 (seconds and their fractions
+// optional), or a date alone (2026-12-01, 2026-12, 2026) taken in Beijing
+// time — its start, or with end, the start of the next day, month or year,
+// so that an end date includes the whole of it. A "+" sent unescaped in a
+// query string arrives as a space and is read as "+".
+func o311ParseTime(v string, end bool) (time.Time, bool) {
+	v = strings.Replace(v, " ", "+", 1)
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04Z07:00"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, true
+		}
+	}
+	for _, d := range []struct {
+		layout  string
+		y, m, d int
+	}{{"2006-01-02", 0, 0, 1}, {"2006-01", 0, 1, 0}, {"2006", 1, 0, 0}} {
+		if t, err := time.ParseInLocation(d.layout, v, civicgrid.Beijing); err == nil {
+			if end {
+				t = t.AddDate(d.y, d.m, d.d)
+			}
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // xmlList wraps a list for XML: <services><service>…</service></services>.
@@ -325,7 +408,15 @@ type o311Request struct {
 	Long               float64       `json:"long" xml:"long"`
 	MediaURL           string        `json:"media_url" xml:"media_url"`
 	ExtendedAttributes *o311Extended `json:"extended_attributes,omitempty" xml:"extended_attributes,omitempty"`
-	Notes              []o311Note    `json:"notes,omitempty" xml:"notes>note,omitempty"`
+	// Notes come with extensions=true only. XML gets its own field: a nil
+	// pointer leaves out the <notes> element, where "notes>note" would
+	// write an empty one.
+	Notes    []o311Note    `json:"notes,omitempty" xml:"-"`
+	XMLNotes *o311NoteList `json:"-" xml:"notes,omitempty"`
+}
+
+type o311NoteList struct {
+	Notes []o311Note `xml:"note"`
 }
 
 func o311Time(t time.Time) string { return t.In(civicgrid.Beijing).Format(time.RFC3339) }
@@ -367,17 +458,26 @@ func (s *Server) o311Request(r *http.Request, c civicgrid.Case, cats map[string]
 	if len(c.Photos) > 0 {
 		out.MediaURL = s.baseURL(r) + "/photos/" + c.Photos[0]
 	}
+	// A media_url posted with the request is kept in its report event.
+	if !extensions && (out.MediaURL != "" || c.Channel != civicgrid.ChannelOpen311) {
+		return out, nil
+	}
+	evs, err := s.open311.CaseEvents(r.Context(), c.ID)
+	if err != nil {
+		return out, err
+	}
+	if out.MediaURL == "" && len(evs) > 0 && evs[0].Action == civicgrid.CaseReport {
+		out.MediaURL = evs[0].Data[civicgrid.DataMediaURL]
+	}
 	if extensions {
 		out.ExtendedAttributes = &o311Extended{Channel: c.Channel, GridCode: c.GridCode, Status: string(c.Status), Photos: c.Photos}
-		evs, err := s.open311.CaseEvents(r.Context(), c.ID)
-		if err != nil {
-			return out, err
-		}
+		out.Notes = []o311Note{}
 		for _, ev := range evs {
 			// Notes of the history, without who wrote them (staff names
 			// are not for the public) and without internal notes.
 			out.Notes = append(out.Notes, o311Note{Datetime: o311Time(ev.At), Type: string(ev.Action), Description: statusNotes[ev.To]})
 		}
+		out.XMLNotes = &o311NoteList{Notes: out.Notes}
 	}
 	return out, nil
 }
@@ -397,10 +497,10 @@ func (s *Server) catalogueMap(ctx context.Context) (map[string]civicgrid.Categor
 func (s *Server) handleO311List(w http.ResponseWriter, r *http.Request, format, _ string) (any, error) {
 	f := civicgrid.CaseFilter{All: true, Limit: open311MaxList}
 	extensions := o311Param(r, "extensions") == "true"
-	if ids := o311Param(r, "service_request_id"); ids != "" {
+	if ids := o311Values(r, "service_request_id"); len(ids) > 0 {
 		// A list of ids overrides every other filter.
-		for _, v := range strings.Split(ids, ",") {
-			id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		for _, v := range ids {
+			id, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || id <= 0 {
 				return nil, civicgrid.Errorf(civicgrid.EINVALID, "service_request_id: %q is not a request id", v)
 			}
@@ -410,16 +510,14 @@ func (s *Server) handleO311List(w http.ResponseWriter, r *http.Request, format, 
 			return nil, civicgrid.Errorf(civicgrid.EINVALID, "service_request_id: at most %d ids", open311MaxList)
 		}
 	} else {
-		if codes := o311Param(r, "service_code"); codes != "" {
-			f.Category = strings.Split(codes, ",")
-		}
+		f.Category = o311Values(r, "service_code")
 		f.Until = s.now().Add(time.Second)
 		f.Since = f.Until.Add(-open311Span)
 		for name, dst := range map[string]*time.Time{"start_date": &f.Since, "end_date": &f.Until} {
 			if v := o311Param(r, name); v != "" {
-				t, err := time.Parse(time.RFC3339, v)
-				if err != nil {
-					return nil, civicgrid.Errorf(civicgrid.EINVALID, "%s: want an ISO 8601 date-time with offset, e.g. 2026-11-01T00:00:00+08:00", name)
+				t, ok := o311ParseTime(v, name == "end_date")
+				if !ok {
+					return nil, civicgrid.Errorf(civicgrid.EINVALID, "%s: want an ISO 8601 (W3C) date or date-time, e.g. 2026-11-01 or 2026-11-01T00:00:00+08:00", name)
 				}
 				*dst = t
 			}
@@ -436,16 +534,18 @@ func (s *Server) handleO311List(w http.ResponseWriter, r *http.Request, format, 
 		if f.Until.Sub(f.Since) > open311Span {
 			return nil, civicgrid.Errorf(civicgrid.EINVALID, "start_date to end_date spans at most 90 days")
 		}
-		switch st := o311Param(r, "status"); st {
-		case "":
-		case "open", "closed":
+		statuses := o311Values(r, "status")
+		for _, st := range statuses {
+			if st != "open" && st != "closed" {
+				return nil, civicgrid.Errorf(civicgrid.EINVALID, "status: open, closed or both (open,closed), not %q", st)
+			}
+		}
+		if len(statuses) == 1 { // both is every status: no filter
 			for _, cs := range civicgrid.CaseStatuses {
-				if cs.Open() == (st == "open") {
+				if cs.Open() == (statuses[0] == "open") {
 					f.Status = append(f.Status, cs)
 				}
 			}
-		default:
-			return nil, civicgrid.Errorf(civicgrid.EINVALID, "status: open or closed, not %q", st)
 		}
 		if p, ps := o311Param(r, "page"), o311Param(r, "page_size"); p != "" || ps != "" {
 			page, size := 1, 50
@@ -516,23 +616,27 @@ func (s *Server) handleO311Token(w http.ResponseWriter, r *http.Request, format,
 	return []o311Token{{ServiceRequestID: strconv.FormatInt(id, 10), Token: token}}, nil
 }
 
+// o311Created answers a POST. All services are realtime, so the answer
+// carries the service_request_id and, as the spec asks, no token.
 type o311Created struct {
 	XMLName          xml.Name `json:"-" xml:"request"`
 	ServiceRequestID string   `json:"service_request_id" xml:"service_request_id"`
-	Token            string   `json:"token" xml:"token"`
 	ServiceNotice    string   `json:"service_notice" xml:"service_notice"`
 	AccountID        string   `json:"account_id" xml:"account_id"`
 }
 
-// maxO311Body bounds a POST (a 4,000-character description and the rest).
-const maxO311Body = 64 << 10
-
 func (s *Server) handleO311Create(w http.ResponseWriter, r *http.Request, format, _ string) (any, error) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxO311Body)
-	if err := r.ParseForm(); err != nil {
-		return nil, bodyError(err)
+	keyID, keyName, err := s.open311.AuthenticateOpen311Key(r.Context(), o311Param(r, "api_key"))
+	if err != nil {
+		return nil, err
 	}
-	keyID, keyName, err := s.open311.AuthenticateOpen311Key(r.Context(), r.PostFormValue("api_key"))
+	if wait, ok := s.o311Limit.allow("api_key:"+strconv.FormatInt(keyID, 10), s.now()); !ok {
+		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+		return nil, civicgrid.Errorf(civicgrid.ETHROTTLED, "this api_key filed more than %d requests a minute; retry in %d s", s.cfg.Open311PerMinute, int(wait.Seconds())+1)
+	}
+	// A retry with the same key and the same parameters answers the first
+	// request again; the same key with other parameters is refused.
+	idem, err := idempotencyKey(r, "open311:"+strconv.FormatInt(keyID, 10), []byte(r.PostForm.Encode()))
 	if err != nil {
 		return nil, err
 	}
@@ -547,36 +651,103 @@ func (s *Server) handleO311Create(w http.ResponseWriter, r *http.Request, format
 	if c, ok := cats[code]; !ok || !c.Active {
 		return nil, civicgrid.Errorf(civicgrid.ENOTFOUND, "service_code %s not found", code)
 	}
-	latS, lngS := o311Param(r, "lat"), o311Param(r, "long")
-	if latS == "" || lngS == "" {
-		if o311Param(r, "address_string") != "" || o311Param(r, "address_id") != "" {
-			return nil, civicgrid.Errorf(civicgrid.EINVALID, "this endpoint places requests by lat and long only; address_string and address_id cannot be geocoded here")
-		}
-		return nil, civicgrid.Errorf(civicgrid.EINVALID, "a location is required: lat and long")
+	lat, lng, building, err := s.o311Location(r)
+	if err != nil {
+		return nil, err
 	}
-	lat, err1 := strconv.ParseFloat(latS, 64)
-	lng, err2 := strconv.ParseFloat(lngS, 64)
-	if err1 != nil || err2 != nil {
-		return nil, civicgrid.Errorf(civicgrid.EINVALID, "lat and long must be decimal degrees (WGS-84)")
+	if b := o311Param(r, "attribute[building_code]"); b != "" {
+		if building != "" && b != building {
+			return nil, civicgrid.Errorf(civicgrid.EINVALID, "attribute[building_code] %s is not the building %s that address_id or address_string names", b, building)
+		}
+		building = b
 	}
 	name := personName(o311Param(r, "first_name"), o311Param(r, "last_name"))
-	desc := r.PostFormValue("description")
-	if media := o311Param(r, "media_url"); media != "" {
-		desc = strings.TrimSpace(desc + "\n" + media)
-	}
-	rep := casework.Report{Category: code, Description: desc, Lat: lat, Lng: lng, Channel: civicgrid.ChannelOpen311,
-		BuildingCode: o311Param(r, "attribute[building_code]"), CallerName: name, CallerPhone: o311Param(r, "phone")}
-	token, err := o311NewToken()
-	if err != nil {
-		return nil, err
-	}
+	rep := casework.Report{Category: code, Description: r.PostForm.Get("description"), Lat: lat, Lng: lng, Channel: civicgrid.ChannelOpen311,
+		BuildingCode: building, CallerName: name, CallerPhone: o311Param(r, "phone"), MediaURL: o311Param(r, "media_url")}
 	actor := civicgrid.Actor{Via: "open311", TokenID: keyID, Name: "open311 " + keyName}
-	in, err := s.cases.Report(r.Context(), actor, rep, &civicgrid.Idempotency{Scope: open311TokenScope, Key: token, RequestHash: token})
+	in, err := s.cases.Report(r.Context(), actor, rep, idem)
 	if err != nil {
 		return nil, err
 	}
-	return []o311Created{{ServiceRequestID: strconv.FormatInt(in.Case.ID, 10), Token: token,
+	return []o311Created{{ServiceRequestID: strconv.FormatInt(in.Case.ID, 10),
 		ServiceNotice: "expected response by " + o311Time(in.Case.RespondBy)}}, nil
+}
+
+// o311Location reads where a request is: lat and long, or a building of
+// the registry named by address_id (its code) or address_string (its name,
+// possibly after the names of the areas above it). It returns the point and
+// the building's code when one was named.
+func (s *Server) o311Location(r *http.Request) (lat, lng float64, building string, err error) {
+	latS, lngS := o311Param(r, "lat"), o311Param(r, "long")
+	addrID, addr := o311Param(r, "address_id"), o311Param(r, "address_string")
+	var b civicgrid.Area
+	switch {
+	case latS != "" || lngS != "":
+		lat, err1 := strconv.ParseFloat(latS, 64)
+		lng, err2 := strconv.ParseFloat(lngS, 64)
+		if err1 != nil || err2 != nil {
+			return 0, 0, "", civicgrid.Errorf(civicgrid.EINVALID, "lat and long must both be decimal degrees (WGS-84)")
+		}
+		return lat, lng, "", nil
+	case addrID != "":
+		if civicgrid.LevelOfCode(addrID) != civicgrid.LevelBuilding {
+			return 0, 0, "", civicgrid.Errorf(civicgrid.EINVALID, "address_id %q is not a building code (19 digits)", addrID)
+		}
+		if b, err = s.store.AreaByCode(r.Context(), addrID); civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND || err == nil && b.Level != civicgrid.LevelBuilding {
+			return 0, 0, "", civicgrid.Errorf(civicgrid.EINVALID, "address_id: no building has the code %s", addrID)
+		} else if err != nil {
+			return 0, 0, "", err
+		}
+	case addr != "":
+		if b, err = s.o311Address(r.Context(), addr); err != nil {
+			return 0, 0, "", err
+		}
+	default:
+		return 0, 0, "", civicgrid.Errorf(civicgrid.EINVALID, "a location is required: lat and long, address_string or address_id")
+	}
+	if b.Geometry == nil {
+		return 0, 0, "", civicgrid.Errorf(civicgrid.EINVALID, "building %s has no location in the registry; send lat and long", b.Code)
+	}
+	p, _ := planar.CentroidArea(b.Geometry)
+	return p.Lat(), p.Lon(), b.Code, nil
+}
+
+// o311Address finds the building an address names: the one whose registry
+// name is the longest ending of the address ("武汉市江岸区…社区12栋" ends
+// with the building "…社区12栋"). No match, or several buildings of that
+// name, is a clear refusal.
+func (s *Server) o311Address(ctx context.Context, addr string) (civicgrid.Area, error) {
+	runes := []rune(addr)
+	if len(runes) > 200 {
+		return civicgrid.Area{}, civicgrid.Errorf(civicgrid.EINVALID, "address_string: at most 200 characters")
+	}
+	var endings []string
+	for i := range runes {
+		if e := strings.TrimSpace(string(runes[i:])); e != "" && !slices.Contains(endings, e) {
+			endings = append(endings, e)
+		}
+	}
+	found, err := s.open311.BuildingsNamed(ctx, endings)
+	if err != nil {
+		return civicgrid.Area{}, err
+	}
+	var best []civicgrid.Area
+	for _, b := range found {
+		switch {
+		case len(best) == 0 || len(b.Name) > len(best[0].Name):
+			best = []civicgrid.Area{b}
+		case len(b.Name) == len(best[0].Name):
+			best = append(best, b)
+		}
+	}
+	switch len(best) {
+	case 0:
+		return civicgrid.Area{}, civicgrid.Errorf(civicgrid.EINVALID, "address_string %q names no building in the registry; send lat and long, or address_id (a building code)", addr)
+	case 1:
+		return best[0], nil
+	}
+	return civicgrid.Area{}, civicgrid.Errorf(civicgrid.EINVALID, "address_string %q names %d buildings called %s (%s, %s, …); send address_id (a building code) or lat and long",
+		addr, len(best), best[0].Name, best[0].Code, best[1].Code)
 }
 
 // personName joins a first and last name: family name first for Chinese
@@ -588,12 +759,4 @@ func personName(first, last string) string {
 		}
 	}
 	return strings.TrimSpace(first + " " + last)
-}
-
-func o311NewToken() (string, error) {
-	b := make([]byte, 15)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return strings.ToLower(base32.StdEncoding.EncodeToString(b)), nil
 }

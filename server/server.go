@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"runtime/debug"
@@ -56,6 +57,12 @@ type Config struct {
 	Notify *notify.Service
 	// Jurisdiction is the Open311 jurisdiction_id (default 420100).
 	Jurisdiction string
+	// Open311PerMinute is how many requests one Open311 api_key may file a
+	// minute (default 60).
+	Open311PerMinute int
+	// ReadTimeout is how long a request, headers and body, may take to
+	// arrive (default 1 min): a client dribbling a body is cut off.
+	ReadTimeout time.Duration
 	// Now is the clock (tests move it); time.Now when nil.
 	Now func() time.Time
 	// RequestTimeout bounds each request's work (its database work above
@@ -77,10 +84,12 @@ type Server struct {
 	mux     *http.ServeMux
 	table   []Route
 	ipLimit *ipLimiter
-	cases   *casework.Service
-	open311 Open311Store
-	hub     *hub // live case streams
-	now     func() time.Time
+	// o311Limit throttles Open311 POSTs per api_key.
+	o311Limit *ipLimiter
+	cases     *casework.Service
+	open311   Open311Store
+	hub       *hub // live case streams
+	now       func() time.Time
 }
 
 // New returns a server; extra registers more routes (the web UI) on its mux.
@@ -90,6 +99,12 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 	}
 	if cfg.MaxFeatures <= 0 {
 		cfg.MaxFeatures = 5000
+	}
+	if cfg.Open311PerMinute <= 0 {
+		cfg.Open311PerMinute = 60
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = time.Minute
 	}
 	cfg.Auth.defaults()
 	if cfg.Now == nil {
@@ -102,7 +117,8 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 		cfg.RequestTimeout = 10 * time.Second
 	}
 	s := &Server{cfg: cfg, store: store, locator: locator, mux: http.NewServeMux(),
-		ipLimit: newIPLimiter(cfg.Auth.IPAttempts, cfg.Auth.IPWindow), cases: cfg.Cases, open311: cfg.Open311, now: cfg.Now}
+		ipLimit: newIPLimiter(cfg.Auth.IPAttempts, cfg.Auth.IPWindow), cases: cfg.Cases, open311: cfg.Open311, now: cfg.Now,
+		o311Limit: newIPLimiter(cfg.Open311PerMinute, time.Minute)}
 	s.hub = newHub()
 	if s.cases != nil {
 		s.cases.OnEvent(s.hub.publish)
@@ -152,13 +168,23 @@ func (s *Server) withDeadline(next http.Handler) http.Handler {
 	})
 }
 
-// Serve answers on ln until ctx ends, then drains requests for up to 10 s.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
+// HTTPServer is the http.Server that Serve runs: the handler and the
+// timeouts. ReadTimeout bounds reading a request up to the end of its body;
+// net/http lifts it once the body is read, so long answers (exports) and
+// event streams, which have no body, are not cut. Answers get no write
+// timeout for the same reason.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       s.cfg.ReadTimeout,
 		IdleTimeout:       2 * time.Minute,
 	}
+}
+
+// Serve answers on ln until ctx ends, then drains requests for up to 10 s.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := s.HTTPServer()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -207,6 +233,12 @@ func (s *Server) crossOrigin(next http.Handler) http.Handler {
 		writeError(w, r, civicgrid.Errorf(civicgrid.EFORBIDDEN, "cross-origin request refused"))
 	}))
 	return cop.Handler(next)
+}
+
+// setAttachment names a download. mime quotes (or RFC 2231-encodes) the
+// name, so nothing in it can end the parameter or the header.
+func setAttachment(w http.ResponseWriter, filename string) {
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
 }
 
 func securityHeaders(next http.Handler) http.Handler {

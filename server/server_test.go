@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -398,6 +400,10 @@ func TestExportAPI(t *testing.T) {
 	if st := f.do(t, "GET", "/api/v1/admin/areas/export?within=420103", jiangan, nil, &e); st != 403 {
 		t.Fatalf("out of scope export: %d", st)
 	}
+	// A quote in within must not reach the Content-Disposition header.
+	if st := f.do(t, "GET", "/api/v1/admin/areas/export?within="+url.QueryEscape(`420102"; filename="evil.exe`), jiangan, nil, &e); st != 400 || !strings.Contains(e.Error.Message, "not an area code") {
+		t.Fatalf("a quote in within: %d %+v", st, e)
+	}
 	resp, err := http.Get(f.srv.URL + "/api/v1/admin/areas/export")
 	if err != nil {
 		t.Fatal(err)
@@ -413,6 +419,9 @@ func TestExportAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err != nil || params["filename"] != "areas-420102.geojson" {
+		t.Errorf("Content-Disposition %q: %v", resp.Header.Get("Content-Disposition"), err)
+	}
 	// A masked export is for reading: the importer refuses its masked phones,
 	// so it is read here as plain GeoJSON.
 	var fc struct {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -29,6 +30,9 @@ type caseChange struct {
 
 type subscriber struct {
 	ch chan caseChange
+	// recheck asks the stream to check its credential again: a session,
+	// grant or token ended on this instance.
+	recheck chan struct{}
 }
 
 // subscriberBuffer is how many changes a slow client may lag behind before
@@ -52,11 +56,24 @@ func (h *hub) publish(c civicgrid.Case, ev civicgrid.CaseEvent) {
 }
 
 func (h *hub) subscribe() *subscriber {
-	s := &subscriber{ch: make(chan caseChange, subscriberBuffer)}
+	s := &subscriber{ch: make(chan caseChange, subscriberBuffer), recheck: make(chan struct{}, 1)}
 	h.mu.Lock()
 	h.subs[s] = struct{}{}
 	h.mu.Unlock()
 	return s
+}
+
+// credentialsChanged tells every open stream to check its credential again
+// now rather than at its next periodic check.
+func (h *hub) credentialsChanged() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		select {
+		case s.recheck <- struct{}{}:
+		default: // a check is due already
+		}
+	}
 }
 
 func (h *hub) unsubscribe(s *subscriber) {
@@ -72,15 +89,16 @@ func (h *hub) unsubscribe(s *subscriber) {
 const streamHeartbeat = 25 * time.Second
 
 // handleCaseStream: GET /api/v1/cases/stream?within=CODE (default: the
-// caller's own areas).
+// caller's own areas). The stream lives no longer than the credential it
+// was opened with: it is checked again every StreamRecheck and at once when
+// a session, grant or token ends on this instance; a logout, a revoked
+// grant or token, or a password reset closes the stream.
 func (s *Server) handleCaseStream(w http.ResponseWriter, r *http.Request) {
 	a := actorFrom(r)
 	within := r.URL.Query().Get("within")
-	if within != "" {
-		if err := civicgrid.Authorize(a, civicgrid.ActionReadCase, civicgrid.In(within)); err != nil {
-			writeError(w, r, err)
-			return
-		}
+	if err := streamAllowed(a, within); err != nil {
+		writeError(w, r, err)
+		return
 	}
 	flusher, ok := w.(http.Flusher)
 	if !ok {
@@ -98,6 +116,28 @@ func (s *Server) handleCaseStream(w http.ResponseWriter, r *http.Request) {
 	flusher.Flush()
 	beat := time.NewTicker(streamHeartbeat)
 	defer beat.Stop()
+	recheck := time.NewTicker(s.cfg.Auth.StreamRecheck)
+	defer recheck.Stop()
+	checkAgain := func() bool {
+		next, err := s.recheckCredential(r)
+		if err == nil {
+			err = streamAllowed(next, within)
+		}
+		if err == nil && lostGrant(a, next) {
+			// Whatever the stream was opened for may rest on the lost
+			// grant: the client reconnects under what it holds now.
+			err = civicgrid.Errorf(civicgrid.EFORBIDDEN, "your roles changed; reconnect")
+		}
+		if err != nil {
+			// The client's EventSource reconnects and is refused.
+			data, _ := json.Marshal(map[string]string{"reason": civicgrid.ErrorMessage(err)})
+			fmt.Fprintf(w, "event: end\ndata: %s\n\n", data)
+			flusher.Flush()
+			return false
+		}
+		a = next
+		return true
+	}
 	for {
 		select {
 		case <-r.Context().Done():
@@ -105,6 +145,14 @@ func (s *Server) handleCaseStream(w http.ResponseWriter, r *http.Request) {
 		case <-beat.C:
 			fmt.Fprint(w, ": keep-alive\n\n")
 			flusher.Flush()
+		case <-recheck.C:
+			if !checkAgain() {
+				return
+			}
+		case <-sub.recheck:
+			if !checkAgain() {
+				return
+			}
 		case ch, ok := <-sub.ch:
 			if !ok {
 				return // dropped as too slow
@@ -121,4 +169,44 @@ func (s *Server) handleCaseStream(w http.ResponseWriter, r *http.Request) {
 			flusher.Flush()
 		}
 	}
+}
+
+// streamAllowed decides whether the actor may hold a stream open.
+func streamAllowed(a civicgrid.Actor, within string) error {
+	if a.Anonymous() {
+		return civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "log in first")
+	}
+	if a.MustChangePassword {
+		return civicgrid.Errorf(civicgrid.EFORBIDDEN, "change your temporary password first")
+	}
+	if within != "" {
+		return civicgrid.Authorize(a, civicgrid.ActionReadCase, civicgrid.In(within))
+	}
+	return nil
+}
+
+// lostGrant reports whether the actor held a grant before that it no longer
+// holds.
+func lostGrant(before, now civicgrid.Actor) bool {
+	for _, g := range before.Grants {
+		if !slices.ContainsFunc(now.Grants, func(h civicgrid.RoleGrant) bool {
+			return h.ID == g.ID && h.Role == g.Role && h.AreaCode == g.AreaCode && slices.Equal(h.Categories, g.Categories)
+		}) {
+			return true
+		}
+	}
+	return false
+}
+
+// recheckCredential authenticates the request's credential again, as it is
+// now.
+func (s *Server) recheckCredential(r *http.Request) (civicgrid.Actor, error) {
+	p := principalFrom(r)
+	switch {
+	case p.token != "":
+		return s.tokenActor(r.Context(), p.token)
+	case p.secret != "":
+		return s.sessionActor(r.Context(), p.secret)
+	}
+	return civicgrid.Actor{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "log in first")
 }

@@ -104,5 +104,6 @@ func (s *Server) handleRevokeToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	s.hub.credentialsChanged()
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -61,8 +62,24 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	// Wrong current passwords count as failed logins: a session left open
+	// is no way around the lockout, and each one is in the security log.
+	if until := rec.User.LockedUntil; !until.IsZero() && s.now().Before(until) {
+		password.DummyVerify(req.Current)
+		w.Header().Set("Retry-After", fmt.Sprint(int(until.Sub(s.now()).Seconds())+1))
+		writeError(w, r, civicgrid.Errorf(civicgrid.ETHROTTLED, "too many wrong passwords: the account is locked until %s (Beijing time); your community office or an admin can unlock it",
+			until.In(beijing).Format("2006-01-02 15:04")))
+		return
+	}
 	if ok, _, _ := password.Verify(req.Current, rec.PasswordHash, s.cfg.Auth.Password); !ok {
-		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "current_password is wrong"))
+		ev := s.event(r, civicgrid.SecurityEvent{Kind: civicgrid.EventPasswordChangeFailed, Outcome: civicgrid.OutcomeFailed,
+			AreaCode: firstArea(rec.User), Detail: "wrong current password"})
+		if _, _, err := s.store.RecordLoginFailure(r.Context(), a.UserID, s.cfg.Auth.MaxFailures, s.cfg.Auth.LockFor, ev); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "current_password is wrong; after %d wrong passwords in a row the account is locked for %s",
+			s.cfg.Auth.MaxFailures, lockoutWords(s.cfg.Auth.LockFor)))
 		return
 	}
 	if req.New == req.Current {
@@ -83,6 +100,7 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	s.hub.credentialsChanged()
 	rec.User.MustChangePassword = false
 	resp, err := s.startSession(w, r, rec.User, "password", civicgrid.EventLoginOK)
 	if err != nil {
@@ -254,20 +272,18 @@ func (s *Server) checkGrant(r *http.Request, g civicgrid.RoleGrant) error {
 	return nil
 }
 
-// authorizeGrant asks the policy and records a refusal in the security log.
-func (s *Server) authorizeGrant(r *http.Request, action civicgrid.Action, target int64, grants []civicgrid.RoleGrant) error {
+// authorizeGrant asks the policy whether the actor may administer a person
+// holding (or to hold) grants, and records a refusal in the security log.
+// The refusal is filed under area, the grant's own.
+func (s *Server) authorizeGrant(r *http.Request, action civicgrid.Action, target int64, area string, grants []civicgrid.RoleGrant) error {
 	areas := make([]string, len(grants))
 	for i, g := range grants {
 		areas[i] = g.AreaCode
 	}
 	err := civicgrid.Authorize(actorFrom(r), action, civicgrid.Object{Areas: areas, Grants: grants})
 	if err != nil && civicgrid.ErrorCode(err) == civicgrid.EFORBIDDEN {
-		area := ""
-		if len(areas) > 0 {
-			area = areas[0]
-		}
 		s.audit(r, civicgrid.SecurityEvent{Kind: civicgrid.EventRoleDenied, Outcome: civicgrid.OutcomeDenied,
-			TargetUserID: target, AreaCode: area, Detail: civicgrid.ErrorMessage(err)})
+			TargetUserID: target, AreaCode: area, Detail: civicgrid.ErrorMessage(err) + "; person's roles: " + describeGrantList(grants)})
 	}
 	return err
 }
@@ -311,7 +327,7 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if err := s.authorizeGrant(r, civicgrid.ActionCreateUser, 0, grants); err != nil {
+	if err := s.authorizeGrant(r, civicgrid.ActionCreateUser, 0, grants[0].AreaCode, grants); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -383,6 +399,7 @@ func (s *Server) handleResetPassword(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	s.hub.credentialsChanged()
 	writeJSON(w, http.StatusOK, map[string]any{"user_id": u.ID, "temporary_password": temporary, "must_change_password": true})
 }
 
@@ -431,7 +448,10 @@ func (s *Server) handleGrant(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if err := s.authorizeGrant(r, civicgrid.ActionGrantRole, u.ID, []civicgrid.RoleGrant{g}); err != nil {
+	// The granter must cover the whole person, not only the new grant: else
+	// a grant in one's own area would bring anyone into it (and so into
+	// reach of reading and unmasking them).
+	if err := s.authorizeGrant(r, civicgrid.ActionGrantRole, u.ID, g.AreaCode, append(slices.Clone(u.Grants), g)); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -462,7 +482,7 @@ func (s *Server) handleRevokeGrant(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g := u.Grants[i]
-	if err := s.authorizeGrant(r, civicgrid.ActionRevokeRole, u.ID, []civicgrid.RoleGrant{g}); err != nil {
+	if err := s.authorizeGrant(r, civicgrid.ActionRevokeRole, u.ID, g.AreaCode, u.Grants); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -471,5 +491,6 @@ func (s *Server) handleRevokeGrant(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	s.hub.credentialsChanged()
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -270,7 +271,7 @@ func TestWebhookRetryDeadLetterReplay(t *testing.T) {
 
 func TestWebhookBadInput(t *testing.T) {
 	e := newCaseEnv(t)
-	hooks, err := webhook.New(webhook.Config{Key: bytes.Repeat([]byte{1}, 32)}, e.db, e.clock.Now)
+	hooks, err := webhook.New(webhook.Config{Key: bytes.Repeat([]byte{1}, 32), Resolver: testResolver}, e.db, e.clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,6 +289,17 @@ func TestWebhookBadInput(t *testing.T) {
 		{"credentials in url", map[string]any{"name": "x", "url": "https://u:p@example.org/", "within": e.chain.district}, "url"},
 		{"loopback", map[string]any{"name": "x", "url": "http://127.0.0.1:9/", "within": e.chain.district}, "private"},
 		{"private", map[string]any{"name": "x", "url": "http://10.1.2.3/", "within": e.chain.district}, "private"},
+		{"LOCALHOST", map[string]any{"name": "x", "url": "http://LOCALHOST:9/", "within": e.chain.district}, "loopback"},
+		{"localhost.", map[string]any{"name": "x", "url": "http://localhost.:9/", "within": e.chain.district}, "loopback"},
+		{"0", map[string]any{"name": "x", "url": "http://0:9/", "within": e.chain.district}, "four decimal numbers"},
+		{"hex", map[string]any{"name": "x", "url": "http://0x7f000001/", "within": e.chain.district}, "four decimal numbers"},
+		{"short", map[string]any{"name": "x", "url": "http://127.1/", "within": e.chain.district}, "four decimal numbers"},
+		{"IPv4-compatible", map[string]any{"name": "x", "url": "http://[::127.0.0.1]/", "within": e.chain.district}, "not a public address"},
+		{"NAT64", map[string]any{"name": "x", "url": "http://[64:ff9b::7f00:1]/", "within": e.chain.district}, "NAT64"},
+		{"carrier-grade NAT", map[string]any{"name": "x", "url": "http://100.64.0.1/", "within": e.chain.district}, "carrier-grade NAT"},
+		{"benchmarking", map[string]any{"name": "x", "url": "http://198.18.0.1/", "within": e.chain.district}, "benchmarking"},
+		{"name resolving to a private address", map[string]any{"name": "x", "url": "https://intranet.example.org/", "within": e.chain.district}, "10.0.0.8"},
+		{"name that does not resolve", map[string]any{"name": "x", "url": "https://nowhere.example.org/", "within": e.chain.district}, "does not resolve"},
 		{"no name", map[string]any{"name": " ", "url": "https://example.org/", "within": e.chain.district}, "name"},
 		{"unknown action", map[string]any{"name": "x", "url": "https://example.org/", "within": e.chain.district, "actions": []string{"explode"}}, "explode"},
 		{"unknown field", map[string]any{"name": "x", "url": "https://example.org/", "within": e.chain.district, "secret": "mine"}, "secret"},
@@ -373,4 +385,12 @@ func TestWebhooksAtDifferentCursors(t *testing.T) {
 	if g, want := got(late), strings.Join(wantLate, " "); g != want {
 		t.Errorf("late hook got %q, want %q", g, want)
 	}
+}
+
+// testResolver answers for the names webhook tests use, so that creating a
+// hook never asks a real DNS server. The public addresses are never dialled.
+var testResolver = webhook.StaticResolver{
+	"example.org":          {netip.MustParseAddr("93.184.215.14")},
+	"hooks.example.org":    {netip.MustParseAddr("93.184.215.14")},
+	"intranet.example.org": {netip.MustParseAddr("93.184.215.14"), netip.MustParseAddr("10.0.0.8")},
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -158,6 +159,27 @@ func (db *DB) AreaByCode(ctx context.Context, code string) (civicgrid.Area, erro
 		return civicgrid.Area{}, err
 	}
 	return areas[0], nil
+}
+
+// BuildingsNamed returns the current buildings whose name is one of names
+// (at most 500), ordered by code.
+func (db *DB) BuildingsNamed(ctx context.Context, names []string) ([]civicgrid.Area, error) {
+	if len(names) == 0 || len(names) > 500 {
+		return nil, civicgrid.Errorf(civicgrid.EINVALID, "look up 1 to 500 building names, not %d", len(names))
+	}
+	args := make([]any, len(names))
+	marks := make([]string, len(names))
+	for i, n := range names {
+		args[i] = n
+		marks[i] = fmt.Sprintf("$%d", i+1)
+	}
+	// Both columns of areas_current_name are tested, and the rows are sorted
+	// here: with ORDER BY code the planner would walk every building in
+	// code order instead.
+	areas, err := db.queryAreas(ctx, "SELECT "+areaColumns+" FROM areas WHERE valid_to IS NULL AND level = 'building' AND name IN ("+
+		strings.Join(marks, ", ")+")", args...)
+	slices.SortFunc(areas, func(a, b civicgrid.Area) int { return strings.Compare(a.Code, b.Code) })
+	return areas, err
 }
 
 // AreaVersions returns every version of an area, oldest first.

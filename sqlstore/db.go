@@ -61,10 +61,13 @@ type DB struct {
 // process crash and a power loss. NORMAL would be faster but may lose the last
 // commits on power loss, which breaks "acknowledged means kept".
 func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	path := filepath.Join(dataDir, "civicgrid.db")
+	if err := ownerOnly(path); err != nil {
+		return nil, err
+	}
 	pragmas := "_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 	// The writer's busy wait is short: beginWrite waits for another
 	// process's write lock in steps that heed the request's deadline.
@@ -88,6 +91,27 @@ func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// ownerOnly makes the database file readable by its owner only: created
+// 0600 when missing (SQLite gives the -wal and -shm files the database's
+// mode), and an existing one, with its -wal and -shm, tightened to 0600.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("create database file: %w", err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(p, fi.Mode().Perm()&0o600); err != nil {
+			return fmt.Errorf("make %s readable by its owner only: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // SetClock makes the store read time from now (tests move it; the server and

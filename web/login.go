@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 	"strings"
+
+	"github.com/civicgrid/civicgrid"
 )
 
 // loginView is what the login page shows.
@@ -25,10 +27,11 @@ var loginErrors = map[string]string{
 
 // localPath keeps the return address on this site.
 func localPath(p string) string {
-	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.HasPrefix(p, "/login") {
+	local, ok := civicgrid.LocalRedirect(p)
+	if !ok || strings.HasPrefix(local, "/login") {
 		return "/"
 	}
-	return p
+	return local
 }
 
 // handleLogin serves the login form. The form posts to the login API, which

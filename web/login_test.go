@@ -23,7 +23,7 @@ func TestLoginPage(t *testing.T) {
 		t.Errorf("clean login page: %d", res.StatusCode)
 	}
 	// Only local return paths.
-	for _, next := range []string{"https://evil.example/", "//evil.example/x", "/\\evil", "/login"} {
+	for _, next := range []string{"https://evil.example/", "//evil.example/x", "/\\evil", "/login", "/./%5Cevil.example/", "/%09/evil.example/"} {
 		b := body(t, get(t, mux, "/login?next="+next))
 		if !strings.Contains(b, `name="next" value="/"`) {
 			t.Errorf("next=%s was not replaced by /", next)

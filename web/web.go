@@ -431,7 +431,7 @@ func (ui *UI) handleArea(w http.ResponseWriter, r *http.Request) {
 		pc = parent.ParentCode
 	}
 	for _, wk := range a.Workers {
-		v.Workers = append(v.Workers, civicgrid.Worker{Name: wk.Name, Phone: civicgrid.MaskPhone(wk.Phone)})
+		v.Workers = append(v.Workers, wk.Public())
 	}
 	if child := childLevel(a.Level); child != "" {
 		kids, err := ui.areas.CurrentAreas(ctx, civicgrid.AreaFilter{Level: child, Within: childPrefix(a), Limit: maxChildren + 1})

@@ -28,7 +28,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
@@ -49,9 +48,13 @@ type Config struct {
 	// Poll is how often the log is read for events of other instances
 	// (default 2 s); this instance's events nudge at once.
 	Poll time.Duration
-	// AllowPrivate lets hooks reach loopback and private addresses. Off by
-	// default so a hook cannot probe the server's own network.
+	// AllowPrivate lets hooks reach loopback, private and other
+	// non-public addresses. Off by default so a hook cannot probe the
+	// server's own network.
 	AllowPrivate bool
+	// Resolver checks a hook's host name when it is made (default
+	// net.DefaultResolver).
+	Resolver Resolver
 	// Workers send in parallel (default 4).
 	Workers int
 	Log     *slog.Logger
@@ -79,6 +82,9 @@ func (c *Config) defaults() {
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
+	if c.Resolver == nil {
+		c.Resolver = net.DefaultResolver
+	}
 }
 
 // Service manages hooks and runs the delivery loop.
@@ -101,7 +107,7 @@ func New(cfg Config, store civicgrid.WebhookStore, now func() time.Time) (*Servi
 	}
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
 	if !cfg.AllowPrivate {
-		dialer.Control = refusePrivate
+		dialer.Control = refuseNonPublic
 	}
 	transport := &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: 5 * time.Second, MaxIdleConnsPerHost: 4,
 		IdleConnTimeout: time.Minute, Proxy: nil}
@@ -109,25 +115,6 @@ func New(cfg Config, store civicgrid.WebhookStore, now func() time.Time) (*Servi
 		// A redirect is an answer, not a delivery: it counts as a failure.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return &Service{cfg: cfg, store: store, client: client, now: now, wake: make(chan struct{}, 1)}, nil
-}
-
-// refusePrivate stops connections to loopback, private, link-local and
-// unspecified addresses, checked after name resolution.
-func refusePrivate(network, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return err
-	}
-	if ip := net.ParseIP(host); ip == nil || privateIP(ip) {
-		return fmt.Errorf("webhook: %s is a private or local address", host)
-	}
-	return nil
-}
-
-// privateIP reports an address a hook may not reach: loopback, private,
-// link-local, unspecified or multicast.
-func privateIP(ip net.IP) bool {
-	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast()
 }
 
 // LoadKey reads the webhook key from path, making it (0600) if missing.
@@ -228,10 +215,9 @@ func (s *Service) Create(ctx context.Context, h civicgrid.Webhook) (civicgrid.We
 	u, err := url.Parse(h.URL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || len(h.URL) > 2000 {
 		problems = append(problems, civicgrid.Problem{Index: -1, Kind: "url", Detail: "url: an absolute http(s) URL without credentials, at most 2,000 characters"})
-	} else if !s.cfg.AllowPrivate {
-		if ip := net.ParseIP(u.Hostname()); (ip != nil && privateIP(ip)) || u.Hostname() == "localhost" {
-			problems = append(problems, civicgrid.Problem{Index: -1, Kind: "url", Detail: "url: private and loopback addresses are not allowed"})
-		}
+	} else if err := s.checkHost(ctx, u.Hostname()); err != nil {
+		problems = append(problems, civicgrid.Problem{Index: -1, Kind: "url",
+			Detail: "url: only public addresses are allowed, not private, loopback or special-purpose ones: " + err.Error()})
 	}
 	if civicgrid.LevelOfCode(h.Within) == "" {
 		problems = append(problems, civicgrid.Problem{Index: -1, Kind: "within", Detail: fmt.Sprintf("within: %q is not an area code", h.Within)})

@@ -93,7 +93,7 @@ func TestPrivateAddressRefused(t *testing.T) {
 		t.Fatalf("deliver: %d %v", n, err)
 	}
 	ds, _ := db.Deliveries(ctx, h.ID, "", 10)
-	if hit || len(ds) != 1 || ds[0].State != civicgrid.DeliveryPending || !strings.Contains(ds[0].LastError, "private or local") {
+	if hit || len(ds) != 1 || ds[0].State != civicgrid.DeliveryPending || !strings.Contains(ds[0].LastError, "not a public address (loopback)") {
 		t.Fatalf("hit %v, deliveries %+v", hit, ds)
 	}
 }

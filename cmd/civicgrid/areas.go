@@ -124,7 +124,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if !*personal {
 		for i := range areas {
 			for j := range areas[i].Workers {
-				areas[i].Workers[j].Phone = civicgrid.MaskPhone(areas[i].Workers[j].Phone)
+				areas[i].Workers[j] = areas[i].Workers[j].Public()
 			}
 		}
 	}
@@ -136,7 +136,7 @@ func cmdGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	grids := fs.Int("grids", 400, "number of grids")
 	seed := fs.Int64("seed", 1, "seed: the same seed and size give the same city")
 	out := fs.String("out", "-", "output GeoJSON file (- for standard output)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	start := time.Now()

@@ -18,10 +18,10 @@ func cmdCopy(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlags("copy", "copy --from DIR|postgres://… --to postgres://…|DIR", stderr)
 	from := fs.String("from", "", "the store to copy: a data directory (embedded store) or a postgres:// URL")
 	to := fs.String("to", "", "the empty store to copy into: a postgres:// URL or a data directory")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *from == "" || *to == "" || fs.NArg() > 0 {
+	if *from == "" || *to == "" {
 		fs.Usage()
 		return errors.New("copy: give --from and --to")
 	}

@@ -10,15 +10,16 @@ import (
 // "check" reports differences from the stored rollups (non-zero exit if
 // any), "rebuild" replaces the stored ones.
 func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "check" && args[0] != "rebuild") {
-		return fmt.Errorf("indicators: want 'indicators check' or 'indicators rebuild'")
-	}
-	sub := args[0]
 	fs := newFlags("indicators", "indicators check|rebuild [--data DIR]", stderr)
 	data := dataFlag(fs)
-	if err := fs.Parse(args[1:]); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
+	if len(pos) != 1 || (pos[0] != "check" && pos[0] != "rebuild") {
+		return fmt.Errorf("indicators: want 'indicators check' or 'indicators rebuild'")
+	}
+	sub := pos[0]
 	db, err := data.open(ctx)
 	if err != nil {
 		return err

@@ -147,17 +147,33 @@ func describe(err error) error {
 
 // parseArgs parses flags that may stand before, between or after the
 // positional arguments (the standard flag package stops at the first
-// positional one), and returns the positional arguments.
+// positional one), and returns the positional arguments. After "--"
+// everything is positional.
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			return nil, err
 		}
-		if fs.NArg() == 0 {
+		rest := fs.Args()
+		if len(rest) == 0 {
 			return positional, nil
 		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
+}
+
+// parseFlags parses a command that takes flags only: a stray argument is an
+// error rather than the silent end of the flags.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	pos, err := parseArgs(fs, args)
+	if err == nil && len(pos) > 0 {
+		fs.Usage()
+		err = fmt.Errorf("%s: unexpected argument %q", fs.Name(), pos[0])
+	}
+	return err
 }

@@ -323,6 +323,42 @@ func TestOpen311KeyCommands(t *testing.T) {
 	}
 }
 
+// TestFlagsAfterArguments: every command takes its flags after its
+// positional arguments too, and a command of flags only refuses a stray
+// argument instead of ignoring the flags after it.
+func TestFlagsAfterArguments(t *testing.T) {
+	useTestStore(t)
+	data := t.TempDir()
+	out, err := runCmd(t, "open311", "key", "add", "城管通 app", "--data", data)
+	m := regexp.MustCompile(`api_key (\d+) `).FindStringSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("open311 key add NAME --data DIR: %q %v", out, err)
+	}
+	if out, err := runCmd(t, "open311", "key", "revoke", m[1], "--data", data); err != nil || !strings.Contains(out, "revoked") {
+		t.Fatalf("open311 key revoke ID --data DIR: %q %v", out, err)
+	}
+	if out, err := runCmd(t, "indicators", "check", "--data", data); err != nil || !strings.Contains(out, "match") {
+		t.Fatalf("indicators check --data DIR: %q %v", out, err)
+	}
+	if out, err := runCmd(t, "migrate", "status", "--data", data); err != nil {
+		t.Fatalf("migrate status --data DIR: %q %v", out, err)
+	}
+	for _, args := range [][]string{
+		{"verify", "stray", "--data", data},
+		{"serve", "stray", "--addr", "127.0.0.1:0", "--data", data},
+		{"generate", "stray", "--grids", "4"},
+		{"copy", "stray", "--from", data, "--to", t.TempDir()},
+	} {
+		if _, err := runCmd(t, args...); err == nil || !strings.Contains(err.Error(), `unexpected argument "stray"`) {
+			t.Errorf("%v: %v, want the stray argument refused", args, err)
+		}
+	}
+	// After "--" a name may start with a dash.
+	if out, err := runCmd(t, "open311", "key", "add", "--data", data, "--", "-dash app"); err != nil || !strings.Contains(out, "api_key") {
+		t.Errorf("open311 key add -- NAME: %q %v", out, err)
+	}
+}
+
 func TestVerifyAndIndicatorsOnAnEmptyStore(t *testing.T) {
 	useTestStore(t)
 	data := t.TempDir()

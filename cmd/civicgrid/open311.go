@@ -12,19 +12,20 @@ const open311Usage = "open311 key add NAME | open311 key revoke ID"
 
 // cmdOpen311 manages the api_keys of Open311 client applications.
 func cmdOpen311(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) < 2 || args[0] != "key" || (args[1] != "add" && args[1] != "revoke") {
-		return fmt.Errorf("open311: want '%s'", open311Usage)
-	}
-	sub := args[1]
 	fs := newFlags("open311", open311Usage+" [--data DIR]", stderr)
 	data := dataFlag(fs)
-	if err := fs.Parse(args[2:]); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) < 2 || pos[0] != "key" || (pos[1] != "add" && pos[1] != "revoke") {
+		return fmt.Errorf("open311: want '%s'", open311Usage)
+	}
+	sub := pos[1]
+	if len(pos) != 3 {
 		return fmt.Errorf("open311 key %s: want one argument (%s)", sub, open311Usage)
 	}
-	arg := strings.TrimSpace(fs.Arg(0))
+	arg := strings.TrimSpace(pos[2])
 	db, err := data.open(ctx)
 	if err != nil {
 		return err

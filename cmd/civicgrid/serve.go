@@ -44,11 +44,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	reopenWindow := fs.Duration("reopen-window", 7*24*time.Hour, "how long after closing a reporter may reopen a case")
 	hookPrivate := fs.Bool("webhook-allow-private", false, "let webhooks reach loopback and private addresses (off: a hook cannot probe the server's own network)")
 	requestTimeout := fs.Duration("request-timeout", 10*time.Second, "deadline of each request's work; a database that does not answer by then makes a 503 and the request's transaction is rolled back (live streams, exports and area imports are not bounded)")
+	readTimeout := fs.Duration("read-timeout", time.Minute, "how long a request, body included, may take to arrive; a slower one is cut off (raise it for large area imports over slow links)")
 	hookAttempts := fs.Int("webhook-max-attempts", 8, "failed webhook attempts before a delivery is dead-lettered (retries back off from 10 s, doubling, up to 1 h)")
 	smsPerHour := fs.Int("notify-sms-per-hour", 5, "text messages one person gets from notifications in any hour; the rest stay in their inbox only")
 	publicURL := fs.String("public-url", os.Getenv("CIVICGRID_PUBLIC_URL"), "the site's address as people reach it, e.g. https://grid.example.gov.cn (env CIVICGRID_PUBLIC_URL); notification text messages link to it, and carry no link without it")
 	auth := authFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if demo && auth.production {
@@ -112,7 +113,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		return err
 	}
 	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
-		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *jurisdiction, RequestTimeout: *requestTimeout}, db, locator, ui.Register)
+		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *jurisdiction,
+		RequestTimeout: *requestTimeout, ReadTimeout: *readTimeout}, db, locator, ui.Register)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

@@ -1,0 +1,46 @@
+package civicgrid
+
+import (
+	"testing"
+)
+
+// The separation of duties, rule by rule: each barred step by the actor
+// refuses the action, the same step by someone else does not, and a missing
+// history refuses.
+func TestSeparationOfDuties(t *testing.T) {
+	const me, other = 7, 8
+	staff := Actor{UserID: me, Via: "session", Grants: []RoleGrant{
+		{Role: RoleCommunitySecretary, AreaCode: "420102001001"},
+		{Role: RoleCommunityStaff, AreaCode: "420102001001"},
+	}}
+	base := Object{Areas: []string{"420102001001001"}, Category: "C0005", Dept: "水务"}
+	for _, d := range separationOfDuties {
+		if err := Authorize(staff, d.action, base); err == nil {
+			t.Errorf("%s without the case's history: allowed, want refused", d.action)
+		}
+		for _, step := range d.barred {
+			obj := base
+			obj.Done = []Done{{CaseReport, other}, {step, me}}
+			if err := Authorize(staff, d.action, obj); ErrorCode(err) != EFORBIDDEN {
+				t.Errorf("%s after %s by the same person: %v, want refused", d.action, step, err)
+			}
+			obj.Done = []Done{{CaseReport, me}, {step, other}}
+			if err := Authorize(staff, d.action, obj); err != nil {
+				t.Errorf("%s after %s by someone else: %v", d.action, step, err)
+			}
+			// A token acts for its creator: the same person.
+			tok := staff
+			tok.Via, tok.TokenID = "token", 3
+			obj.Done = []Done{{step, me}}
+			if err := Authorize(tok, d.action, obj); ErrorCode(err) != EFORBIDDEN {
+				t.Errorf("%s after %s, through the person's token: %v, want refused", d.action, step, err)
+			}
+		}
+	}
+	// Requests: only the request being decided counts.
+	obj := base
+	obj.Done = []Done{{CaseRequestExtension, me}, {CaseApproveExtension, other}, {CaseRequestSuspend, other}}
+	if err := Authorize(staff, ActionApproveCase, obj); err != nil {
+		t.Errorf("deciding someone else's request after one's own earlier one was decided: %v", err)
+	}
+}
