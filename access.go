@@ -271,6 +271,11 @@ const (
 	ActionManageCategories Action = "categories.manage"
 	ActionReadIndicators   Action = "indicators.read"
 	ActionManageWebhooks   Action = "webhooks.manage" // subscribe integrations to an area's case events
+
+	// Notifications: everyone reads, marks and sets up their own inbox only.
+	ActionReadNotifications    Action = "notifications.read"
+	ActionMarkNotifications    Action = "notifications.mark"
+	ActionNotificationSettings Action = "notifications.settings" // SMS on or off, language
 )
 
 // Object is what an action is taken on, as far as access is concerned.
@@ -387,6 +392,10 @@ var policy = map[Action][]rule{
 	ActionManageCategories: rules(scopeSubtree, RoleCityAdmin),
 	ActionReadIndicators:   rules(scopeSubtree, caseReaders...),
 	ActionManageWebhooks:   rules(scopeSubtree, RoleDistrictAdmin, RoleCityAdmin),
+
+	ActionReadNotifications:    rules(scopeOwn, "*"),
+	ActionMarkNotifications:    rules(scopeOwn, "*"),
+	ActionNotificationSettings: rules(scopeOwn, "*"),
 }
 
 func join(rs ...[]rule) []rule {

@@ -481,3 +481,20 @@ type CaseStore interface {
 	// ForEachCaseChain streams every case's events, for verification.
 	ForEachCaseChain(ctx context.Context, fn func(caseID int64, events []CaseEvent) error) error
 }
+
+// LoggedCaseEvent is a case event read from the log with the case as it
+// stands now.
+type LoggedCaseEvent struct {
+	Event CaseEvent
+	Case  Case
+}
+
+// CaseEventLog reads the case event log in order. Services that act on
+// every event (webhooks, notifications) walk it with a cursor of their own
+// that they move in the same transaction as what they make of the events,
+// so nothing is lost or made twice across restarts.
+type CaseEventLog interface {
+	// EventsAfter returns up to limit case events after the cursor, oldest
+	// first, each with its case.
+	EventsAfter(ctx context.Context, cursor int64, limit int) ([]LoggedCaseEvent, error)
+}

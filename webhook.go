@@ -74,13 +74,6 @@ type WebhookDelivery struct {
 	SecretSalt string `json:"-"`
 }
 
-// HookedEvent is a case event with the case as it stands, for building
-// deliveries.
-type HookedEvent struct {
-	Event CaseEvent
-	Case  Case
-}
-
 // DeliveryAttempt is the outcome of sending a delivery once.
 type DeliveryAttempt struct {
 	State       DeliveryState
@@ -95,13 +88,11 @@ type DeliveryAttempt struct {
 // from the case event log by a cursor per hook, so an event stored is an
 // event delivered, even across a crash.
 type WebhookStore interface {
+	CaseEventLog
 	CreateWebhook(ctx context.Context, h Webhook) (Webhook, error)
 	Webhooks(ctx context.Context, includeDisabled bool) ([]Webhook, error)
 	Webhook(ctx context.Context, id int64) (Webhook, error)
 	DisableWebhook(ctx context.Context, id int64) error
-	// EventsAfter returns up to limit case events after the cursor, oldest
-	// first, each with its case.
-	EventsAfter(ctx context.Context, cursor int64, limit int) ([]HookedEvent, error)
 	// EnqueueDeliveries adds deliveries and moves the hook's cursor from
 	// `from` to `to` in one transaction; it adds nothing and returns false
 	// if the cursor was no longer at `from` (another instance moved it).

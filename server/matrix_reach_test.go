@@ -50,7 +50,7 @@ func (e *mxEnv) revoke(a mxActor) {
 
 func TestAuthorizationMatrixAfterRevocation(t *testing.T) {
 	e := newMatrixEnv(t)
-	routes := server.New(server.Config{Cases: e.cases, Open311: e.db, Photos: e.photos, Webhooks: e.hooks}, e.db, nil).Routes()
+	routes := server.New(server.Config{Cases: e.cases, Open311: e.db, Photos: e.photos, Webhooks: e.hooks, Notify: e.notes}, e.db, nil).Routes()
 	// Only the roles that may make tokens have any.
 	mayMakeTokens := make([]bool, len(civicgrid.Roles))
 	for i, c := range strings.Fields(mxExpected["POST /api/v1/tokens"]) {

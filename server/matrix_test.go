@@ -26,10 +26,12 @@ import (
 	"github.com/civicgrid/civicgrid/casework"
 	"github.com/civicgrid/civicgrid/democity"
 	"github.com/civicgrid/civicgrid/internal/gendoc"
+	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/password"
 	"github.com/civicgrid/civicgrid/photo"
 	"github.com/civicgrid/civicgrid/server"
 	"github.com/civicgrid/civicgrid/sqlstore"
+	"github.com/civicgrid/civicgrid/web"
 	"github.com/civicgrid/civicgrid/webhook"
 )
 
@@ -119,6 +121,7 @@ type mxEnv struct {
 	cases  *casework.Service
 	photos *photo.Store
 	hooks  *webhook.Service
+	notes  *notify.Service
 }
 
 // mxActor is a logged-in person holding one role, or (bearer set) an API
@@ -328,19 +331,24 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 	if err := cases.SeedCatalogue(ctx); err != nil {
 		t.Fatal(err)
 	}
+	texts, err := web.LoadCatalogues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := notify.New(notify.Config{Texts: texts}, db, nil)
 	hooks, err := webhook.New(webhook.Config{Key: bytes.Repeat([]byte{7}, 32), Resolver: testResolver}, db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := server.New(server.Config{MaxImportBytes: 1 << 20, Auth: server.AuthConfig{Password: mxPasswordParams}, Cases: cases, Photos: photos,
-		Webhooks: hooks}, db, loc)
+		Webhooks: hooks, Notify: notes}, db, loc)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	hash, err := password.Hash(mxPassword, mxPasswordParams)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases, photos: photos, hooks: hooks}
+	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases, photos: photos, hooks: hooks, notes: notes}
 	chains := newMatrixChains(t, c)
 	e.home, e.away = chains[0], chains[1]
 	return e
@@ -382,7 +390,7 @@ func mxCell(key string, status int) (string, bool) {
 		return "Y", true
 	case status == http.StatusForbidden:
 		return "N", true
-	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/webhooks/{id}")):
+	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}")):
 		return "N", true
 	}
 	return "?", false
@@ -390,7 +398,7 @@ func mxCell(key string, status int) (string, bool) {
 
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newMatrixEnv(t)
-	routes := server.New(server.Config{Cases: e.cases, Open311: e.db, Photos: e.photos, Webhooks: e.hooks}, e.db, nil).Routes()
+	routes := server.New(server.Config{Cases: e.cases, Open311: e.db, Photos: e.photos, Webhooks: e.hooks, Notify: e.notes}, e.db, nil).Routes()
 	known := civicgrid.Actions()
 
 	observed := map[string][]string{}

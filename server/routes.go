@@ -76,6 +76,7 @@ func (s *Server) routes() {
 	if s.cases != nil {
 		s.caseRoutes(public, guarded)
 		s.webhookRoutes(guarded)
+		s.notificationRoutes(guarded)
 		if s.open311 != nil {
 			s.open311Routes(public)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/civicgrid/civicgrid/areaio"
 	"github.com/civicgrid/civicgrid/casework"
 	"github.com/civicgrid/civicgrid/locate"
+	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/oidclogin"
 	"github.com/civicgrid/civicgrid/photo"
 	"github.com/civicgrid/civicgrid/webhook"
@@ -51,6 +52,9 @@ type Config struct {
 	// Webhooks sends case events to integrations (with Cases); nil serves
 	// no webhook routes.
 	Webhooks *webhook.Service
+	// Notify tells people what happened and serves their inboxes (with
+	// Cases); nil serves no notification routes.
+	Notify *notify.Service
 	// Jurisdiction is the Open311 jurisdiction_id (default 420100).
 	Jurisdiction string
 	// ImageOrigins are http origins the pages may load images from (a
@@ -125,6 +129,9 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 		s.cases.OnEvent(s.hub.publish)
 		if cfg.Webhooks != nil {
 			s.cases.OnEvent(func(civicgrid.Case, civicgrid.CaseEvent) { cfg.Webhooks.Nudge() })
+		}
+		if cfg.Notify != nil {
+			s.cases.OnEvent(func(civicgrid.Case, civicgrid.CaseEvent) { cfg.Notify.Nudge() })
 		}
 	}
 	s.routes()

@@ -581,3 +581,48 @@ func forEachCaseChain(ctx context.Context, q querier, fn func(caseID int64, even
 	}
 	return nil
 }
+
+// EventsAfter returns up to limit case events after cursor with their
+// cases: the log that webhooks and notifications walk by their cursors.
+func (db *DB) EventsAfter(ctx context.Context, cursor int64, limit int) ([]civicgrid.LoggedCaseEvent, error) {
+	rows, err := db.rd.QueryContext(ctx, fmt.Sprintf(`SELECT `+eventColumns+` FROM case_events WHERE id > $1 ORDER BY id LIMIT %d`, limit), cursor)
+	if err != nil {
+		return nil, err
+	}
+	var out []civicgrid.LoggedCaseEvent
+	ids := map[int64]bool{}
+	for rows.Next() {
+		ev, err := scanCaseEvent(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, civicgrid.LoggedCaseEvent{Event: ev})
+		ids[ev.CaseID] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, err
+	}
+	args := make([]any, 0, len(ids))
+	for id := range ids {
+		args = append(args, id)
+	}
+	crows, err := db.rd.QueryContext(ctx, `SELECT `+caseColumns+` FROM cases WHERE id IN (`+placeholders(1, len(args))+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer crows.Close()
+	cases := make(map[int64]civicgrid.Case, len(ids))
+	for crows.Next() {
+		c, err := scanCase(crows)
+		if err != nil {
+			return nil, err
+		}
+		cases[c.ID] = c
+	}
+	for i := range out {
+		out[i].Case = cases[out[i].Event.CaseID]
+	}
+	return out, crows.Err()
+}

@@ -98,50 +98,6 @@ func (db *DB) DisableWebhook(ctx context.Context, id int64) error {
 	})
 }
 
-// EventsAfter returns up to limit case events after cursor with their cases.
-func (db *DB) EventsAfter(ctx context.Context, cursor int64, limit int) ([]civicgrid.HookedEvent, error) {
-	rows, err := db.rd.QueryContext(ctx, fmt.Sprintf(`SELECT `+eventColumns+` FROM case_events WHERE id > $1 ORDER BY id LIMIT %d`, limit), cursor)
-	if err != nil {
-		return nil, err
-	}
-	var out []civicgrid.HookedEvent
-	ids := map[int64]bool{}
-	for rows.Next() {
-		ev, err := scanCaseEvent(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, civicgrid.HookedEvent{Event: ev})
-		ids[ev.CaseID] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(out) == 0 {
-		return out, err
-	}
-	args := make([]any, 0, len(ids))
-	for id := range ids {
-		args = append(args, id)
-	}
-	crows, err := db.rd.QueryContext(ctx, `SELECT `+caseColumns+` FROM cases WHERE id IN (`+placeholders(1, len(args))+`)`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer crows.Close()
-	cases := make(map[int64]civicgrid.Case, len(ids))
-	for crows.Next() {
-		c, err := scanCase(crows)
-		if err != nil {
-			return nil, err
-		}
-		cases[c.ID] = c
-	}
-	for i := range out {
-		out[i].Case = cases[out[i].Event.CaseID]
-	}
-	return out, crows.Err()
-}
-
 // EnqueueDeliveries adds deliveries and moves the hook's cursor, if it is
 // still where the caller read it.
 func (db *DB) EnqueueDeliveries(ctx context.Context, hookID, from, to int64, ds []civicgrid.WebhookDelivery) (bool, error) {

@@ -18,7 +18,7 @@ const langCookie = "lang"
 // named placeholders such as {code}, filled by T (and by the page's script).
 type catalogue map[string]string
 
-func loadCatalogues(fsys fs.FS) (map[string]catalogue, error) {
+func loadCatalogues(fsys fs.FS) (Catalogues, error) {
 	cats := make(map[string]catalogue, len(languages))
 	for _, lang := range languages {
 		b, err := fs.ReadFile(fsys, "i18n/"+lang+".json")
@@ -102,4 +102,22 @@ func fromAcceptLanguage(header string) string {
 		}
 	}
 	return best
+}
+
+// Catalogues are the UI's messages in every language it speaks, for text
+// written outside a page (notifications), so every word lives in the one
+// catalogue.
+type Catalogues map[string]catalogue
+
+// LoadCatalogues reads the embedded catalogues.
+func LoadCatalogues() (Catalogues, error) { return loadCatalogues(files) }
+
+// Text returns message key in lang (zh-CN for a language the UI does not
+// speak) with placeholders filled from name, value pairs.
+func (cs Catalogues) Text(lang, key string, args ...any) (string, error) {
+	c, ok := cs[lang]
+	if !ok {
+		c = cs[languages[0]]
+	}
+	return c.T(key, args...)
 }

@@ -55,6 +55,13 @@ func (ui *UI) nav(r *http.Request, p *page) []navLink {
 			links = append(links, navLink{URL: "/admin/audit", Label: p.catalogue["nav.audit"]})
 		}
 	}
+	if a := civicgrid.ActorFromContext(r.Context()); ui.cfg.Inbox != nil && a.Via == "session" && a.UserID != 0 {
+		label := p.catalogue["nav.inbox"]
+		if n := ui.unreadCount(r, a); n > 0 {
+			label, _ = p.T("nav.inbox_unread", "n", n)
+		}
+		links = append(links, navLink{URL: "/inbox", Label: label})
+	}
 	for i := range links {
 		u := links[i].URL
 		links[i].Current = r.URL.Path == u || (u != "/" && strings.HasPrefix(r.URL.Path, u+"/"))

@@ -62,6 +62,8 @@ type Config struct {
 	Admin     Admin
 	Catalogue Catalogue
 	Webhooks  Webhooks
+	// Inbox is the notification service; nil serves no inbox page.
+	Inbox Inbox
 }
 
 // UI serves the web pages. Create it with New and add its routes to a mux
@@ -72,7 +74,7 @@ type UI struct {
 	static fs.FS
 	hashes map[string]string // static file → short content hash, for cache busting
 	hasMap bool              // Leaflet is vendored
-	cats   map[string]catalogue
+	cats   Catalogues
 	pages  map[string]*template.Template
 }
 
@@ -116,8 +118,10 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /grids/{code}", ui.handleArea)
 	mux.HandleFunc("GET /find", ui.handleFind)
 	mux.HandleFunc("GET /login", ui.handleLogin)
+	mux.HandleFunc("GET /manifest.webmanifest", ui.handleManifest)
 	ui.registerCases(mux)
 	ui.registerAdmin(mux)
+	ui.registerInbox(mux)
 }
 
 func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
@@ -154,7 +158,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "my", "queue", "case", "console", "dashboard", "admin"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "my", "queue", "case", "console", "dashboard", "admin", "inbox"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -238,6 +242,7 @@ type page struct {
 	Admin      *adminView
 	// NoStore keeps the page out of every cache (a secret shown once).
 	NoStore bool
+	Inbox   *inboxView
 }
 
 // navLink is an entry of the page menu.

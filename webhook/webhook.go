@@ -319,7 +319,7 @@ func (s *Service) Enqueue(ctx context.Context) (int, error) {
 
 // deliveriesFor makes the deliveries of the events after the hook's cursor
 // that it wants.
-func (s *Service) deliveriesFor(h civicgrid.Webhook, evs []civicgrid.HookedEvent, bodies map[int64][]byte) ([]civicgrid.WebhookDelivery, error) {
+func (s *Service) deliveriesFor(h civicgrid.Webhook, evs []civicgrid.LoggedCaseEvent, bodies map[int64][]byte) ([]civicgrid.WebhookDelivery, error) {
 	now := s.now()
 	var ds []civicgrid.WebhookDelivery
 	for _, he := range evs {

@@ -1,0 +1,114 @@
+package civicgrid
+
+import (
+	"context"
+	"time"
+)
+
+// Notifications tell people what happened without their opening the site:
+// a resident hears that a report was registered, dispatched, handled or
+// rejected, a grid worker that a case was dispatched to them or escalated
+// in their grid. Every message lands in the recipient's in-app inbox and,
+// unless they opted out or hit the hourly limit, goes out by SMS too.
+//
+// A notification comes from a source (a case event today; volunteer
+// requests, notices and care visits later) and is made once per source and
+// recipient: Source and Recipient together are unique.
+
+// Notification is one message to one person.
+type Notification struct {
+	ID     int64 `json:"id"`
+	UserID int64 `json:"-"` // the recipient
+	// Kind says what happened, e.g. "case.registered"; Source is what it
+	// came from, unique with the recipient, e.g. "case_event:812".
+	Kind   string `json:"kind"`
+	Source string `json:"-"`
+	// Title and Body are in the recipient's language, written when made.
+	Title string `json:"title"`
+	Body  string `json:"body"`
+	// Link is a local path to act on (the case page, the inbox).
+	Link      string    `json:"link,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	ReadAt    time.Time `json:"read_at,omitzero"`
+	// SMS is where the text message stands.
+	SMS SMSState `json:"sms"`
+}
+
+// Read reports whether the recipient has marked it read.
+func (n Notification) Read() bool { return !n.ReadAt.IsZero() }
+
+// Object is the notification as the target of an access decision: it
+// belongs to its recipient alone.
+func (n Notification) Object() Object { return Object{Owner: n.UserID} }
+
+// SMSState is where a notification's text message stands.
+type SMSState string
+
+const (
+	SMSNone     SMSState = "none"      // inbox only: the kind is not sent by SMS, or no phone
+	SMSPending  SMSState = "pending"   // waiting to be sent
+	SMSSending  SMSState = "sending"   // claimed by a sender until its lease ends
+	SMSSent     SMSState = "sent"      // the gateway took it
+	SMSOptedOut SMSState = "opted_out" // the recipient turned SMS off
+	SMSLimited  SMSState = "limited"   // over the recipient's hourly limit: inbox only
+	SMSFailed   SMSState = "failed"    // the gateway refused it (or kept failing)
+)
+
+// NotificationPrefs are a person's choices about messages.
+type NotificationPrefs struct {
+	UserID int64 `json:"-"`
+	// SMSOff stops text messages; the inbox still gets everything.
+	SMSOff bool `json:"sms_off"`
+	// Lang is the language messages are written in ("" means zh-CN).
+	Lang string `json:"lang,omitempty"`
+}
+
+// NotificationFilter selects one person's notifications, newest first.
+type NotificationFilter struct {
+	UserID     int64
+	UnreadOnly bool
+	Before     int64 // ids below this (keyset paging)
+	Limit      int
+}
+
+// OutgoingSMS is a notification whose text message is due, with what
+// sending needs to know about its recipient.
+type OutgoingSMS struct {
+	Notification
+	Attempts int
+}
+
+// NotificationStore keeps inboxes, preferences and the SMS queue. Producers
+// walk an event log by a named cursor: AddNotifications moves the cursor
+// and stores what the stretch of the log made in one transaction.
+type NotificationStore interface {
+	// NotificationCursor is where the named producer stands in its log (0
+	// when it has not started).
+	NotificationCursor(ctx context.Context, name string) (int64, error)
+	// AddNotifications stores ns and moves the producer's cursor from
+	// `from` to `to`; it stores nothing and returns false if the cursor
+	// was no longer at `from` (another instance took the stretch). A
+	// notification whose source and recipient are already stored is
+	// skipped.
+	AddNotifications(ctx context.Context, name string, from, to int64, ns []Notification) (bool, error)
+	Notifications(ctx context.Context, f NotificationFilter) ([]Notification, error)
+	Notification(ctx context.Context, id int64) (Notification, error)
+	UnreadNotifications(ctx context.Context, userID int64) (int, error)
+	// MarkNotificationsRead marks the user's notifications read: the given
+	// ones, or every unread one when ids is empty. It returns how many
+	// changed.
+	MarkNotificationsRead(ctx context.Context, userID int64, ids []int64, at time.Time) (int, error)
+	NotificationPrefs(ctx context.Context, userID int64) (NotificationPrefs, error)
+	// NotificationLangs returns the language preferences of users (those
+	// without one are left out).
+	NotificationLangs(ctx context.Context, userIDs []int64) (map[int64]string, error)
+	SetNotificationPrefs(ctx context.Context, p NotificationPrefs) error
+	// ClaimSMS takes up to limit pending text messages and decides each in
+	// one transaction: opted out, over perHour messages sent to the
+	// recipient in the hour before now (limited), or leased until lease
+	// for the caller to send.
+	ClaimSMS(ctx context.Context, now, lease time.Time, perHour, limit int) ([]OutgoingSMS, error)
+	// RecordSMS stores the outcome of sending (sent, failed, or pending
+	// again with the next attempt at retryAt).
+	RecordSMS(ctx context.Context, id int64, state SMSState, attempts int, at, retryAt time.Time) error
+}
