@@ -84,7 +84,26 @@ function worldPixel(lng, lat, z) {
 // screenPoint finds where a GCJ-02 point is on screen, from a loaded tile
 // image of the map in container: its z/x/y (from its URL) and its place.
 async function screenPoint(page, container, lng, lat) {
-  const tile = await page.evaluate((sel) => {
+  // The map may still be settling (a fit to the grid after the first tiles
+  // came): look again until a tile of the current zoom is at rest in view.
+  let tile = null;
+  for (let tries = 0; !tile && tries < 40; tries++) {
+    if (tries) {
+      await page.waitForTimeout(250);
+      await waitForTiles(page, container);
+    }
+    tile = await findTile(page, container);
+  }
+  assert.ok(tile, 'no loaded tile in view');
+  const [z, x, y] = /\/tiles\/(\d+)\/(\d+)\/(\d+)\.png/.exec(tile.src).slice(1).map(Number);
+  const p = worldPixel(lng, lat, z);
+  return { x: tile.left + (p.x - x * 256), y: tile.top + (p.y - y * 256), z };
+}
+
+// findTile is a loaded tile of the map in container whose centre is in view
+// and which is drawn at its own size, or null.
+function findTile(page, container) {
+  return page.evaluate((sel) => {
     const imgs = [...document.querySelectorAll(`${sel} img.leaflet-tile-loaded`)];
     const r = document.querySelector(sel).getBoundingClientRect();
     // A tile whose centre is in view (its place is certain).
@@ -98,10 +117,6 @@ async function screenPoint(page, container, lng, lat) {
     }
     return null;
   }, container);
-  assert.ok(tile, 'no loaded tile in view');
-  const [z, x, y] = /\/tiles\/(\d+)\/(\d+)\/(\d+)\.png/.exec(tile.src).slice(1).map(Number);
-  const p = worldPixel(lng, lat, z);
-  return { x: tile.left + (p.x - x * 256), y: tile.top + (p.y - y * 256), z };
 }
 
 function metres(a, b) {
@@ -190,9 +205,10 @@ test('a case stored in WGS-84 is drawn at its GCJ-02 position, and "navigate" op
     await logIn(page, `/cases/${id}`);
     await page.locator('#case-map[data-state="ready"]').waitFor();
     await waitForTiles(page, '#case-map');
+    // The tile first: it waits until the map is at rest, then the marker.
+    const want = await screenPoint(page, '#case-map', gLng, gLat);
     const marker = await page.locator('#case-map path.case-marker').boundingBox();
     const drawn = { x: marker.x + marker.width / 2, y: marker.y + marker.height / 2 };
-    const want = await screenPoint(page, '#case-map', gLng, gLat);
     const px = Math.hypot(drawn.x - want.x, drawn.y - want.y);
     assert.ok(px <= 1.5, `the case is drawn ${px.toFixed(2)} px from its GCJ-02 position on the tiles`);
 
