@@ -81,3 +81,30 @@ func TestDuplicateCheckLooksCasesUpByPrimaryKey(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenCaseSpotsReadOnlyOpenCases: the duplicate window of a category is
+// read whole without visiting every case the category ever had (planned on
+// (category, id), a store with years of closed cases read them all from the
+// table), and what is new since is read from the newest id seen.
+func TestOpenCaseSpotsReadOnlyOpenCases(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	since := time.Now().Add(-72 * time.Hour)
+	whole := queryPlan(t, db, openCaseSpotsQuery, "C0005", since.UnixMilli(), int64(0))
+	fresh := queryPlan(t, db, newCaseSpotsQuery, "C0005", since.UnixMilli(), int64(1000))
+	if db.dialect == SQLite {
+		if !strings.Contains(whole, "COVERING INDEX cases_duplicates") && !strings.Contains(whole, "cases_category_status_id") {
+			t.Errorf("the whole window is not read from the open cases' index:\n%s", whole)
+		}
+		if !strings.Contains(fresh, "cases_category_id (category=? AND id>?)") {
+			t.Errorf("what is new is not read from the newest id seen:\n%s", fresh)
+		}
+	}
+	// Both forms answer alike on either store.
+	if _, err := db.OpenCaseSpots(ctx, "C0005", since, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.OpenCaseSpots(ctx, "C0005", since, 1000); err != nil {
+		t.Fatal(err)
+	}
+}
