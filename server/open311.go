@@ -129,21 +129,13 @@ func (s *Server) o311Serve(w http.ResponseWriter, r *http.Request, format, id st
 // and what a strict client must tell apart from a 400 (a body too large, a
 // reused Idempotency-Key, too many requests).
 func o311Status(err error) int {
-	switch civicgrid.ErrorCode(err) {
-	case civicgrid.ENOTFOUND:
-		return http.StatusNotFound
-	case civicgrid.EFORBIDDEN, civicgrid.EUNAUTHORIZED:
+	switch code := civicgrid.ErrorCode(err); code {
+	case civicgrid.EUNAUTHORIZED:
+		// Open311 answers a missing or bad api_key with 403.
 		return http.StatusForbidden
-	case civicgrid.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case civicgrid.ECONFLICT:
-		return http.StatusConflict
-	case civicgrid.ETHROTTLED:
-		return http.StatusTooManyRequests
-	case civicgrid.EINTERNAL:
-		return http.StatusInternalServerError
-	case civicgrid.ENOSPACE, civicgrid.EUNAVAILABLE:
-		return statusOf[civicgrid.ErrorCode(err)]
+	case civicgrid.ENOTFOUND, civicgrid.EFORBIDDEN, civicgrid.ETOOLARGE, civicgrid.ECONFLICT, civicgrid.ETHROTTLED,
+		civicgrid.EINTERNAL, civicgrid.ENOSPACE, civicgrid.EUNAVAILABLE:
+		return statusOf[code] // the server's one table
 	}
 	return http.StatusBadRequest
 }
