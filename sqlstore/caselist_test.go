@@ -108,3 +108,57 @@ func TestOpenCaseSpotsReadOnlyOpenCases(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestGridListUsesTheGridIndex: a list within one grid is read from the
+// grid's index (a prefix LIKE could use none and walked the id order until
+// the page filled: 104 ms for a quiet grid at 10⁶ cases), and answers the
+// same as a list within the community, sifted.
+func TestGridListUsesTheGridIndex(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	if err := db.PutCategory(ctx, civicgrid.Category{Code: "C0005", NameZH: "水管破裂", NameEN: "Burst pipe", RespondWithin: "1h",
+		ResolveWithin: "8h", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	grids := []string{"420102001001001", "420102001001002", "420102001001001", "420102001001010", "420102001001001"}
+	var inFirst []int64
+	for _, g := range grids {
+		now := time.Now()
+		c := civicgrid.Case{Category: "C0005", Status: civicgrid.StatusReported, Channel: "app", Lat: 30.605, Lng: 114.305,
+			GridCode: g, CreatedAt: now, UpdatedAt: now}
+		c, _, err := db.CreateCase(ctx, c, civicgrid.CaseEvent{At: now, Actor: "t", Action: civicgrid.CaseReport, To: c.Status}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g == grids[0] {
+			inFirst = append([]int64{c.ID}, inFirst...)
+		}
+	}
+	list := func(f civicgrid.CaseFilter) []int64 {
+		cs, err := db.ListCases(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for _, c := range cs {
+			ids = append(ids, c.ID)
+		}
+		return ids
+	}
+	if got := list(civicgrid.CaseFilter{Within: []string{grids[0]}}); fmt.Sprint(got) != fmt.Sprint(inFirst) {
+		t.Errorf("within grid %s: %v, want %v (newest first)", grids[0], got, inFirst)
+	}
+	if got := list(civicgrid.CaseFilter{Within: []string{"420102001001"}}); len(got) != len(grids) {
+		t.Errorf("within the community: %d cases, want %d", len(got), len(grids))
+	}
+	if got := list(civicgrid.CaseFilter{Within: []string{"420102001001000"}}); len(got) != 0 {
+		t.Errorf("within a grid with no cases: %v", got)
+	}
+	if db.dialect != SQLite {
+		return // PostgreSQL plans a tiny table by its own costs; the answers above are what matter there
+	}
+	q, args, _ := db.caseListQuery(civicgrid.CaseFilter{Within: []string{grids[0]}, Status: []civicgrid.CaseStatus{civicgrid.StatusReported}})
+	if plan := queryPlan(t, db, q, args...); !strings.Contains(plan, "cases_grid_status") {
+		t.Errorf("a grid's list does not use the grid index:\n%s", plan)
+	}
+}

@@ -381,6 +381,14 @@ func (db *DB) caseListQuery(f civicgrid.CaseFilter) (q string, args []any, ok bo
 		}
 		var scope []string
 		for _, w := range f.Within {
+			if len(w) == civicgrid.LevelGrid.CodeLen() {
+				// A case lies in a grid, never below one: equality reads
+				// the grid's index, where a prefix LIKE (no index for
+				// either engine) walked the id order until the page
+				// filled, which for a quiet grid was most of the table.
+				scope = append(scope, "grid_code = "+arg(w))
+				continue
+			}
 			scope = append(scope, "grid_code LIKE "+arg(civicgrid.SubtreePrefix(w)+"%"))
 		}
 		if f.ReporterID != 0 {
