@@ -78,20 +78,7 @@ func benchDeadlines(b *testing.B, n int) {
 	if err := svc.SeedCatalogue(ctx); err != nil {
 		b.Fatal(err)
 	}
-	city, err := democity.Generate(democity.Options{Seed: 1, NoBuildings: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	var grids []civicgrid.Area
-	for _, a := range city.Areas {
-		if a.Level == civicgrid.LevelGrid {
-			grids = append(grids, a)
-		}
-	}
-	cats, err := casework.DefaultCatalogue()
-	if err != nil {
-		b.Fatal(err)
-	}
+	grids, cats := demoGridsAndCategories(b)
 
 	// The open cases whose deadlines are far off.
 	start := time.Now()
@@ -332,4 +319,83 @@ func insertOpenCases(ctx context.Context, db *sql.DB, n int, gen func(i int) ope
 		return err
 	}
 	return tx.Commit()
+}
+
+// BenchmarkEscalationBurst times one EscalateDue over a burst of 5,000
+// cases already past their deadline (the deadlines missed while a server
+// was down, or a whole day's limits passing at once) beside 10⁴ far ones;
+// each round loads a fresh store. It reports escalations per second.
+func BenchmarkEscalationBurst(b *testing.B) {
+	const far, burst = 10_000, 5_000
+	ctx := context.Background()
+	grids, cats := demoGridsAndCategories(b)
+	cal, err := workcal.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	defer slog.SetDefault(prev)
+	var took time.Duration
+	for range b.N {
+		b.StopTimer()
+		dir := b.TempDir()
+		db, err := sqlstore.OpenSQLite(ctx, dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		svc := casework.New(casework.Config{}, db, db, nil, cal, nil)
+		if err := svc.SeedCatalogue(ctx); err != nil {
+			b.Fatal(err)
+		}
+		raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "civicgrid.db")+"?_pragma=busy_timeout(10000)")
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw.SetMaxOpenConns(1)
+		r := rand.New(rand.NewPCG(5, 6))
+		now := time.Now()
+		at := func(due time.Time) func(int) openCase {
+			return func(i int) openCase {
+				return newOpenCase(i, due, grids[r.IntN(len(grids))], cats[r.IntN(len(cats))].Code, r)
+			}
+		}
+		if err := insertOpenCases(ctx, raw, far, at(now.Add(24*time.Hour))); err != nil {
+			b.Fatal(err)
+		}
+		if err := insertOpenCases(ctx, raw, burst, at(now.Add(-time.Minute))); err != nil {
+			b.Fatal(err)
+		}
+		raw.Close()
+		b.StartTimer()
+		t0 := time.Now()
+		n, err := svc.EscalateDue(ctx)
+		took += time.Since(t0)
+		b.StopTimer()
+		if err != nil || n != burst {
+			b.Fatalf("escalated %d (%v), want %d", n, err, burst)
+		}
+		db.Close()
+	}
+	b.ReportMetric(float64(burst*b.N)/took.Seconds(), "escalations/s")
+}
+
+// demoGridsAndCategories are the demo city's grids and the default catalogue,
+// where the benchmarks' open cases lie.
+func demoGridsAndCategories(b *testing.B) ([]civicgrid.Area, []civicgrid.Category) {
+	city, err := democity.Generate(democity.Options{Seed: 1, NoBuildings: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var grids []civicgrid.Area
+	for _, a := range city.Areas {
+		if a.Level == civicgrid.LevelGrid {
+			grids = append(grids, a)
+		}
+	}
+	cats, err := casework.DefaultCatalogue()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return grids, cats
 }

@@ -252,3 +252,15 @@ func quote(s string) string {
 	}
 	return `"` + s + `"`
 }
+
+// WarmDuplicates reads every active category's duplicate window into
+// memory, one category after another. A server calls it in the background at
+// start: reports of a category read meanwhile wait for that category only,
+// as they would without it.
+func (s *Service) WarmDuplicates(ctx context.Context) error {
+	cats, err := s.store.Categories(ctx)
+	if err != nil {
+		return err
+	}
+	return s.recent.warm(ctx, s.store, cats, s.now())
+}

@@ -2,6 +2,7 @@ package casework
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -165,5 +166,53 @@ func TestSlowCategoryReadBlocksNoOther(t *testing.T) {
 	close(store.release)
 	if err := <-slowDone; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// spotReads records the whole-window reads of the store.
+type spotReads struct {
+	Store
+	whole []string
+}
+
+func (s *spotReads) OpenCaseSpots(ctx context.Context, category string, since time.Time, above int64) ([]civicgrid.CaseSpot, error) {
+	if above == 0 {
+		s.whole = append(s.whole, category)
+	}
+	return s.Store.OpenCaseSpots(ctx, category, since, above)
+}
+
+// TestWarmDuplicatesReadsAheadOnce: after the read-ahead at start, the
+// first report of a category finds its window in memory (no store read on
+// the report's path) and still finds the duplicate; categories without a
+// duplicate check, or inactive, are not read.
+func TestWarmDuplicatesReadsAheadOnce(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	checked := testCategory
+	unchecked := checked
+	unchecked.Code, unchecked.DuplicateRadiusM = "01001", 0
+	inactive := checked
+	inactive.Code, inactive.Active = "01002", false
+	db, clock := openTestStore(t, &now, checked, unchecked, inactive)
+	known := storeReport(t, db, civicgrid.Case{Category: checked.Code, Lat: 30.6, Lng: 114.3, CreatedAt: now, UpdatedAt: now})
+	store := &spotReads{Store: db}
+	s := New(Config{}, store, db, nil, nil, clock)
+	if err := s.WarmDuplicates(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(store.whole) != "[C0005]" {
+		t.Fatalf("read ahead %v, want [C0005]", store.whole)
+	}
+	cs, err := s.duplicates(ctx, checked, 30.6, 114.3, now)
+	if err != nil || len(cs) != 1 || cs[0].ID != known.ID {
+		t.Fatalf("duplicates after the read-ahead: %v %v, want case %d", cs, err, known.ID)
+	}
+	if len(store.whole) != 1 {
+		t.Errorf("the first report read its window again: %v", store.whole)
+	}
+	// A second read-ahead (another start of the loop) reads nothing again.
+	if err := s.WarmDuplicates(ctx); err != nil || len(store.whole) != 1 {
+		t.Errorf("a second read-ahead read %v (%v)", store.whole, err)
 	}
 }

@@ -145,6 +145,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	go refreshLoop(ctx, locator)
 	go purgeLoop(ctx, db, auth.retention)
 	go cases.RunScheduler(ctx)
+	go func() {
+		if err := cases.WarmDuplicates(ctx); err != nil && ctx.Err() == nil {
+			slog.Warn("duplicate windows not read ahead; each is read at its category's first report", "err", err)
+		}
+	}()
 	go db.ListenCaseEvents(ctx, func(caseID, eventID int64) { relayCaseEvent(ctx, db, cases, caseID, eventID) })
 	go hooks.Run(ctx)
 	go notes.Run(ctx)
