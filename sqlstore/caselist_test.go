@@ -162,3 +162,95 @@ func TestGridListUsesTheGridIndex(t *testing.T) {
 		t.Errorf("a grid's list does not use the grid index:\n%s", plan)
 	}
 }
+
+// TestOverdueListReadsOnlyCandidates: the overdue list answers exactly the
+// overdue condition — escalated open cases, cases past the deadline the
+// scheduler has not acted on yet, cases waiting for a cancellation (whose
+// clock is stopped) past their limit — read from the two indexes that hold
+// only such cases, never from the status index that holds every open case.
+func TestOverdueListReadsOnlyCandidates(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	db.SetClock(func() time.Time { return now })
+	if err := db.PutCategory(ctx, civicgrid.Category{Code: "C0005", NameZH: "水管破裂", NameEN: "Burst pipe", RespondWithin: "1h",
+		ResolveWithin: "8h", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	past, future := now.Add(-time.Minute), now.Add(time.Hour)
+	type spec struct {
+		name    string
+		c       civicgrid.Case
+		overdue bool
+	}
+	specs := []spec{
+		{"escalated, waiting", civicgrid.Case{Status: civicgrid.StatusReported, Escalation: 1, RespondBy: past, NextDeadline: future}, true},
+		{"past its response limit, not escalated yet", civicgrid.Case{Status: civicgrid.StatusReported, RespondBy: past, NextDeadline: past}, true},
+		{"reported, not due", civicgrid.Case{Status: civicgrid.StatusReported, RespondBy: future, NextDeadline: future}, false},
+		{"dispatched past its resolution limit", civicgrid.Case{Status: civicgrid.StatusDispatched, RespondBy: past, ResolveBy: past, NextDeadline: past}, true},
+		{"dispatched, not due", civicgrid.Case{Status: civicgrid.StatusDispatched, ResolveBy: future, NextDeadline: future}, false},
+		{"escalated at the top level (no next deadline)", civicgrid.Case{Status: civicgrid.StatusInProgress, Escalation: 3, ResolveBy: past}, true},
+		{"cancellation asked, past its limit", civicgrid.Case{Status: civicgrid.StatusDispatched, Pending: civicgrid.PendingCancel, ResolveBy: past}, true},
+		{"cancellation asked, not due", civicgrid.Case{Status: civicgrid.StatusDispatched, Pending: civicgrid.PendingCancel, ResolveBy: future}, false},
+		{"registered, no resolution clock", civicgrid.Case{Status: civicgrid.StatusRegistered, RespondBy: past}, false},
+		{"escalated, then closed", civicgrid.Case{Status: civicgrid.StatusClosed, Escalation: 2, ResolveBy: past}, false},
+		{"handled past its limit", civicgrid.Case{Status: civicgrid.StatusHandled, ResolveBy: past}, false},
+	}
+	var want []int64
+	for _, sp := range specs {
+		c := sp.c
+		c.Category, c.Channel, c.Lat, c.Lng, c.GridCode = "C0005", "app", 30.6, 114.3, "420102001001001"
+		c.CreatedAt, c.UpdatedAt = now.Add(-2*time.Hour), now.Add(-2*time.Hour)
+		stored, _, err := db.CreateCase(ctx, c, civicgrid.CaseEvent{At: c.CreatedAt, Actor: "t", Action: civicgrid.CaseReport, To: c.Status}, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", sp.name, err)
+		}
+		if sp.overdue {
+			want = append([]int64{stored.ID}, want...)
+		}
+	}
+	for _, f := range []civicgrid.CaseFilter{
+		{All: true, Overdue: true},
+		{Within: []string{"420102"}, Overdue: true},
+		{All: true, Overdue: true, Status: []civicgrid.CaseStatus{civicgrid.StatusReported, civicgrid.StatusDispatched, civicgrid.StatusInProgress}},
+	} {
+		cs, err := db.ListCases(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, c := range cs {
+			got = append(got, c.ID)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			for i, sp := range specs {
+				t.Logf("case %d: %s (overdue %v)", i+1, sp.name, sp.overdue)
+			}
+			t.Errorf("overdue %+v: %v, want %v", f, got, want)
+		}
+	}
+	// Paged: one at a time, newest first, nothing twice.
+	var paged []int64
+	for after := int64(0); ; {
+		cs, err := db.ListCases(ctx, civicgrid.CaseFilter{All: true, Overdue: true, Limit: 1, After: after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cs) == 0 {
+			break
+		}
+		paged = append(paged, cs[0].ID)
+		after = cs[0].ID
+	}
+	if fmt.Sprint(paged) != fmt.Sprint(want) {
+		t.Errorf("paged overdue list %v, want %v", paged, want)
+	}
+	if db.dialect != SQLite {
+		return
+	}
+	q, args, _ := db.caseListQuery(civicgrid.CaseFilter{Within: []string{"420102"}, Overdue: true})
+	plan := queryPlan(t, db, q, args...)
+	if !strings.Contains(plan, "cases_overdue") || !strings.Contains(plan, "cases_next_deadline") || strings.Contains(plan, "cases_status_id") {
+		t.Errorf("the overdue list is not read from the overdue and due-time indexes:\n%s", plan)
+	}
+}
