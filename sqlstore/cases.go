@@ -520,7 +520,7 @@ func overdueCondition(now string) string {
 
 // overdueIndexCondition is the condition of the partial index cases_overdue
 // (migration 0011), written alike so that both engines see that a query
-// implies it. The status is compared as an expression (status || ”) so
+// implies it. The status is compared as an expression (concatenated with an empty string) so
 // that neither planner takes the status index instead, which holds every
 // open case: without statistics both think an IN on it selective.
 const overdueIndexCondition = `status || '' IN ('reported', 'registered', 'dispatched', 'in_progress') AND (escalation > 0 OR pending = 'cancel')`
