@@ -33,7 +33,8 @@ func load(ctx context.Context, args []string) error {
 	base := fs.String("url", "http://127.0.0.1:8080", "the server (loopback only)")
 	duration := fs.Duration("duration", 10*time.Minute, "how long to load")
 	reports := fs.Float64("reports", 300, "reports per second")
-	reads := fs.Float64("reads", 150, "reads per second")
+	reads := fs.Float64("reads", 150, "reads per second (0: reports only)")
+	unloaded := fs.Bool("unloaded", true, "time each page and list alone before the load")
 	pid := fs.Int("pid", 0, "the server's process id, for its RSS")
 	label := fs.String("label", "", "a name for the run in the output")
 	if err := fs.Parse(args); err != nil {
@@ -112,6 +113,9 @@ func load(ctx context.Context, args []string) error {
 	// Each page and list alone, before the load: what one user waits.
 	fmt.Printf("%s unloaded | page | median of 5 | slowest\n", *label)
 	for _, p := range append([]string{"/api/v1/cases.csv?status=reported"}, pages...) {
+		if !*unloaded {
+			break
+		}
 		var ds []time.Duration
 		for range 5 {
 			start := time.Now()
@@ -128,6 +132,9 @@ func load(ctx context.Context, args []string) error {
 	var inflight atomic.Int64
 	run := func(rate float64, fn func(*rand.Rand), seed uint64) {
 		defer wg.Done()
+		if rate <= 0 {
+			return // none of this kind (a rate of 0 would schedule them all at once)
+		}
 		rng := rand.New(rand.NewPCG(seed, 7))
 		start := time.Now()
 		for i := 0; ; i++ {
