@@ -233,6 +233,7 @@ type page struct {
 	Dash                           *dashView
 	Receipt                        bool     // the case page right after reporting
 	MyGrids                        []string // a grid worker's grids
+	NextPage                       string   // a paged list's next page
 	// dispatchTargets by grid, read once per page however many of its
 	// cases the page offers to dispatch
 	dispatchTargets map[string][]option
