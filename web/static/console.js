@@ -98,7 +98,9 @@
   document.addEventListener('keydown', function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     var el = e.target;
-    if (el && (el.isContentEditable || /^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(el.tagName))) return;
+    // Letters type into fields; a checkbox or a button takes none.
+    if (el && (el.isContentEditable || /^(SELECT|TEXTAREA)$/.test(el.tagName) ||
+        (el.tagName === 'INPUT' && !/^(checkbox|radio)$/.test(el.type)))) return;
     var all = links();
     var at = all.indexOf(current());
     switch (e.key) {
