@@ -202,3 +202,19 @@ func TestWorkQueuePagesAcrossTies(t *testing.T) {
 		}
 	}
 }
+
+// TestNewestOfAStatusChecksTheGridOnTheIndex: a grid's newest open cases of
+// one status are read on (status, id) with the grid code in the index, so
+// the scope is checked without reading each case of the status.
+func TestNewestOfAStatusChecksTheGridOnTheIndex(t *testing.T) {
+	db := openTest(t)
+	f := civicgrid.CaseFilter{Within: []string{"420102001001001"}, Status: []civicgrid.CaseStatus{civicgrid.StatusReported}, Limit: 51}
+	if _, err := db.ListCases(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	// PostgreSQL plans by its statistics, which a test table lacks.
+	q, args, _ := db.caseListQuery(f)
+	if plan := queryPlan(t, db, q, args...); db.dialect == SQLite && !strings.Contains(plan, "cases_status_id_grid") {
+		t.Errorf("a grid's newest reported cases are not read on (status, id, grid_code):\n%s", plan)
+	}
+}

@@ -303,7 +303,7 @@ func (ui *UI) handleConsole(w http.ResponseWriter, r *http.Request) {
 	for _, c := range cats {
 		cv.Cats = append(cv.Cats, option{c.Code, c.Icon + " " + p.catName(c)})
 	}
-	cv.Areas = append([]option{{"", p.catalogue["console.area_all"]}}, ui.scopeAreas(r, actor.Scopes(civicgrid.ActionReadCase))...)
+	cv.Areas = append([]option{{"", p.catalogue["console.area_all"]}}, ui.areaPicker(r, actor.Scopes(civicgrid.ActionReadCase))...)
 	if cv.Filter.Within != "" && !slices.ContainsFunc(cv.Areas, func(o option) bool { return o.Value == cv.Filter.Within }) {
 		cv.Areas = append(cv.Areas, option{cv.Filter.Within, ui.areaName(ctx, cv.Filter.Within)})
 	}
@@ -328,6 +328,27 @@ func (ui *UI) handleConsole(w http.ResponseWriter, r *http.Request) {
 	cv.CSV = "/api/v1/cases.csv?" + csv.Encode()
 	p.Config = &jsConfig{Lang: p.Lang, Messages: p.messages("console.", "upload."), CSRF: actor.CSRFToken}
 	ui.render(w, http.StatusOK, "console", p)
+}
+
+type pickerEntry struct {
+	at   time.Time
+	opts []option
+}
+
+// pickerTTL is how long an area picker is kept: an area import shows in
+// the pickers within it.
+const pickerTTL = time.Minute
+
+// areaPicker lists the areas of scopes for the console's picker, read at
+// most once a pickerTTL for the same scopes.
+func (ui *UI) areaPicker(r *http.Request, scopes []string) []option {
+	key := strings.Join(scopes, ",")
+	if e, ok := ui.pickers.Load(key); ok && time.Since(e.(pickerEntry).at) < pickerTTL {
+		return e.(pickerEntry).opts
+	}
+	opts := ui.scopeAreas(r, scopes)
+	ui.pickers.Store(key, pickerEntry{at: time.Now(), opts: opts})
+	return opts
 }
 
 // decisions are the steps the approvals list is for.

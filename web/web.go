@@ -23,6 +23,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -76,6 +77,10 @@ type UI struct {
 	hasMap bool              // Leaflet is vendored
 	cats   Catalogues
 	pages  map[string]*template.Template
+	// pickers are the console's area pickers by the scopes they list, kept
+	// a minute: reading a city's areas (with their shapes) for every page
+	// cost more than the page's cases.
+	pickers sync.Map // scopes → pickerEntry
 }
 
 // New returns the UI over areas. It fails only if the embedded files are

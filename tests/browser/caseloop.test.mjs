@@ -247,7 +247,8 @@ test('community staff register and dispatch to the grid worker from the console'
       const opt = form.locator('option', { hasText: '0004' });
       await form.locator('select[name="assignee_id"]').selectOption(await opt.getAttribute('value'));
     });
-    // CSV export of the open cases opens in Excel: UTF-8 with a BOM.
+    // CSV export of the open cases (the search list's) opens in Excel: UTF-8 with a BOM.
+    await page.goto(`${env.base}/console?tab=search`, { waitUntil: 'networkidle' });
     const href = await page.locator('[data-testid="csv"]').getAttribute('href');
     const csv = await page.evaluate(async (u) => {
       const r = await fetch(u);
