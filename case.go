@@ -443,6 +443,40 @@ type CaseFilter struct {
 	Above  int64 // ids above this (what was stored since an id was seen)
 	Offset int   // skip this many (page-number paging)
 	Limit  int
+	// Order is newest first (id descending) unless it names a time of
+	// the case: then the oldest time first, ties by id, and only cases
+	// with that time set (a work queue, worked from its oldest deadline).
+	Order CaseOrder
+	// From continues an ordered list after the case it names (keyset
+	// paging: a case stored meanwhile neither repeats nor skips one).
+	From *CaseCursor
+}
+
+// CaseOrder is the order of a case list.
+type CaseOrder string
+
+const (
+	OrderNewest      CaseOrder = ""             // id descending
+	OrderRespondBy   CaseOrder = "respond_by"   // the response deadline: cases waiting to be registered
+	OrderRespondedAt CaseOrder = "responded_at" // registration time: cases waiting to be dispatched
+)
+
+// CaseCursor is where an ordered list stopped: the last case's time in the
+// list's order and its id.
+type CaseCursor struct {
+	At time.Time
+	ID int64
+}
+
+// Cursor is where a list in order o continues after c.
+func (c Case) Cursor(o CaseOrder) CaseCursor {
+	switch o {
+	case OrderRespondBy:
+		return CaseCursor{At: c.RespondBy, ID: c.ID}
+	case OrderRespondedAt:
+		return CaseCursor{At: c.RespondedAt, ID: c.ID}
+	}
+	return CaseCursor{ID: c.ID}
 }
 
 // CaseSpot is where and when a case was reported.

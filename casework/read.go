@@ -172,6 +172,8 @@ type ListQuery struct {
 	Until    time.Time
 	After    int64
 	Limit    int
+	Order    civicgrid.CaseOrder
+	From     *civicgrid.CaseCursor // an ordered list continues after this case
 }
 
 // List returns the cases the actor may see that match q, newest first.
@@ -217,7 +219,7 @@ func (s *Service) Each(ctx context.Context, actor civicgrid.Actor, q ListQuery, 
 // when the actor may see nothing).
 func (s *Service) listFilter(actor civicgrid.Actor, q ListQuery) (f civicgrid.CaseFilter, ok bool, err error) {
 	f = civicgrid.CaseFilter{Status: q.Status, Category: q.Category, Overdue: q.Overdue, Since: q.Since, Until: q.Until,
-		After: q.After, Limit: q.Limit}
+		After: q.After, Limit: q.Limit, Order: q.Order, From: q.From}
 	switch q.Mine {
 	case "reported":
 		f.ReporterID = actor.UserID

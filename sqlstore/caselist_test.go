@@ -1,8 +1,10 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -252,5 +254,114 @@ func TestOverdueListReadsOnlyCandidates(t *testing.T) {
 	plan := queryPlan(t, db, q, args...)
 	if !strings.Contains(plan, "cases_overdue") || !strings.Contains(plan, "cases_next_deadline") || strings.Contains(plan, "cases_status_id") {
 		t.Errorf("the overdue list is not read from the overdue and due-time indexes:\n%s", plan)
+	}
+}
+
+// TestWorkQueuePagesAcrossTies: a work queue is read oldest deadline
+// first, a page at a time from the last case seen. Many cases share a
+// deadline (a batch reported or registered in the same millisecond), so a
+// page may end inside a tie: the next page must go on with the rest of the
+// tie by id, none repeated and none skipped, and a case stored meanwhile
+// must not shift what follows. Both orders read their own index.
+func TestWorkQueuePagesAcrossTies(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	if err := db.PutCategory(ctx, civicgrid.Category{Code: "C0005", NameZH: "水管破裂", NameEN: "Burst pipe", RespondWithin: "1h",
+		ResolveWithin: "8h", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Now().Truncate(time.Millisecond)
+	// Deadlines 0, 0, 0, 0, 1, 1, 2, 2, 2, 3 minutes on: ties of four and three,
+	// stored out of deadline order; every other case in another grid.
+	offsets := []int{2, 0, 1, 0, 2, 3, 0, 1, 2, 0}
+	var mine []civicgrid.Case
+	for i, m := range offsets {
+		grid := "420102001001001"
+		if i%3 == 2 {
+			grid = "420102002001001"
+		}
+		c := civicgrid.Case{Category: "C0005", Status: civicgrid.StatusReported, Channel: "app", Lat: 30.605, Lng: 114.305,
+			GridCode: grid, CreatedAt: base, UpdatedAt: base, RespondBy: base.Add(time.Duration(m) * time.Minute)}
+		c.RespondedAt = c.RespondBy // the same ties for the dispatch queue's order
+		stored, _, err := db.CreateCase(ctx, c, civicgrid.CaseEvent{At: base, Actor: "t", Action: civicgrid.CaseReport, To: c.Status}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if grid == "420102001001001" {
+			mine = append(mine, stored)
+		}
+	}
+	for _, order := range []civicgrid.CaseOrder{civicgrid.OrderRespondBy, civicgrid.OrderRespondedAt} {
+		want := slices.Clone(mine)
+		slices.SortFunc(want, func(a, b civicgrid.Case) int {
+			at := func(c civicgrid.Case) time.Time { return c.Cursor(order).At }
+			if c := at(a).Compare(at(b)); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.ID, b.ID)
+		})
+		f := civicgrid.CaseFilter{Within: []string{"420102001"}, Status: []civicgrid.CaseStatus{civicgrid.StatusReported}, Order: order, Limit: 2}
+		var got []int64
+		var added civicgrid.Case
+		for page := 0; ; page++ {
+			cs, err := db.ListCases(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cs {
+				got = append(got, c.ID)
+			}
+			if len(cs) < f.Limit || page > len(offsets) {
+				break
+			}
+			last := cs[len(cs)-1].Cursor(order)
+			f.From = &last
+			if page == 0 {
+				// A case stored meanwhile with an earlier deadline belongs
+				// before the cursor: it must not appear later in this reading.
+				early := civicgrid.Case{Category: "C0005", Status: civicgrid.StatusReported, Channel: "app", Lat: 30.605, Lng: 114.305,
+					GridCode: "420102001001001", CreatedAt: base, UpdatedAt: base, RespondBy: base.Add(-time.Hour), RespondedAt: base.Add(-time.Hour)}
+				stored, _, err := db.CreateCase(ctx, early, civicgrid.CaseEvent{At: base, Actor: "t", Action: civicgrid.CaseReport, To: early.Status}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				added = stored // there from the next order's first page on
+			}
+		}
+		mine = append(mine, added)
+		var wantIDs []int64
+		for _, c := range want {
+			wantIDs = append(wantIDs, c.ID)
+		}
+		if !slices.Equal(got, wantIDs) {
+			t.Errorf("%s: pages read %v, want %v", order, got, wantIDs)
+		}
+		q, args, _ := db.caseListQuery(civicgrid.CaseFilter{Within: []string{"420102001"}, Status: []civicgrid.CaseStatus{civicgrid.StatusReported},
+			Order: order, From: &civicgrid.CaseCursor{At: base, ID: 3}, Limit: 50})
+		plan := queryPlan(t, db, q, args...)
+		index := map[civicgrid.CaseOrder]string{civicgrid.OrderRespondBy: "cases_status_respond_by", civicgrid.OrderRespondedAt: "cases_status_responded_at"}[order]
+		if !strings.Contains(plan, index) {
+			t.Errorf("%s: the page is not read from %s:\n%s", order, index, plan)
+		}
+		if strings.Contains(plan, "TEMP B-TREE") || strings.Contains(plan, "Sort") {
+			t.Errorf("%s: the page is sorted, not read in index order:\n%s", order, plan)
+		}
+	}
+}
+
+// TestNewestOfAStatusChecksTheGridOnTheIndex: a community's newest open
+// cases of one status are read on (status, id) with the grid code in the
+// index, so the scope is checked without reading each case of the status
+// (one grid's are read on the grid's own index: TestGridListUsesTheGridIndex).
+func TestNewestOfAStatusChecksTheGridOnTheIndex(t *testing.T) {
+	db := openTest(t)
+	f := civicgrid.CaseFilter{Within: []string{"420102001001"}, Status: []civicgrid.CaseStatus{civicgrid.StatusReported}, Limit: 51}
+	if _, err := db.ListCases(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	// PostgreSQL plans by its statistics, which a test table lacks.
+	q, args, _ := db.caseListQuery(f)
+	if plan := queryPlan(t, db, q, args...); db.dialect == SQLite && !strings.Contains(plan, "cases_status_id_grid") {
+		t.Errorf("a community's newest reported cases are not read on (status, id, grid_code):\n%s", plan)
 	}
 }

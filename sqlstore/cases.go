@@ -441,6 +441,30 @@ func (db *DB) caseListQuery(f civicgrid.CaseFilter) (q string, args []any, ok bo
 	// Limits are literals: a bound LIMIT makes SQLite re-prepare the
 	// statement on every run.
 	page := " ORDER BY id DESC LIMIT " + strconv.Itoa(limit)
+	switch f.Order {
+	case civicgrid.OrderNewest:
+	case civicgrid.OrderRespondBy, civicgrid.OrderRespondedAt:
+		// An index on (status, time, id) serves the order and the cursor:
+		// the range starts at the cursor's time, and its ties are cut by id.
+		col := string(f.Order)
+		where = append(where, col+" IS NOT NULL")
+		if f.From != nil {
+			at := arg(f.From.At.UnixMilli())
+			where = append(where, col+" >= "+at+" AND ("+col+" > "+at+" OR id > "+arg(f.From.ID)+")")
+		}
+		page = " ORDER BY " + col + ", id LIMIT " + strconv.Itoa(limit)
+		if len(f.Status) > 1 {
+			// The per-status merge below is for the newest-first order.
+			ps := make([]string, len(f.Status))
+			for i, s := range f.Status {
+				ps[i] = arg(string(s))
+			}
+			where = append(where, "status IN ("+strings.Join(ps, ", ")+")")
+			f.Status = nil
+		}
+	default:
+		return "", nil, false
+	}
 	selectWhere := func(conds []string) string {
 		q := `SELECT ` + caseColumns + ` FROM ` + from
 		if len(conds) > 0 {

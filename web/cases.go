@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -26,6 +27,7 @@ type Cases interface {
 	List(ctx context.Context, actor civicgrid.Actor, q casework.ListQuery) ([]casework.View, error)
 	Nearby(ctx context.Context, category string, lat, lng float64) ([]civicgrid.Case, error)
 	Act(ctx context.Context, actor civicgrid.Actor, id int64, action civicgrid.CaseAction, st casework.Step) (civicgrid.Case, error)
+	ActMany(ctx context.Context, actor civicgrid.Actor, ids []int64, action civicgrid.CaseAction, st casework.Step) ([]civicgrid.Case, error)
 	Indicators(ctx context.Context, actor civicgrid.Actor, q casework.IndicatorQuery) (civicgrid.Indicators, error)
 	IndicatorsByCategory(ctx context.Context, actor civicgrid.Actor, q casework.IndicatorQuery) ([]civicgrid.Indicators, error)
 	Config() casework.Config
@@ -47,6 +49,7 @@ func (ui *UI) registerCases(mux *http.ServeMux) {
 	mux.HandleFunc("GET /cases/{id}", ui.handleCase)
 	mux.HandleFunc("POST /cases/{id}/{action}", ui.handleAct)
 	mux.HandleFunc("GET /console", ui.handleConsole)
+	mux.HandleFunc("POST /console/batch", ui.handleConsoleBatch)
 	mux.HandleFunc("GET /dashboard", ui.handleDashboard)
 }
 
@@ -279,25 +282,30 @@ func (p *page) events(evs []civicgrid.CaseEvent) []eventItem {
 	return out
 }
 
-// queueLimit bounds each list of the queue.
-const queueLimit = 500
+// queuePage is how many cases a page of the queue lists.
+const queuePage = 50
 
 // urgentFirst lists the cases of lq, at most lq.Limit, overdue ones
 // (escalated or past their deadline) first and then the newest: a list of
 // the newest alone hides an escalated case behind enough newer ones. more
-// says whether cases were left out.
-func (ui *UI) urgentFirst(ctx context.Context, actor civicgrid.Actor, lq casework.ListQuery) (vs []casework.View, more bool, err error) {
+// says whether cases were left out; from is where the newest continue on
+// the next page (0: from the newest case, when only overdue ones fitted).
+func (ui *UI) urgentFirst(ctx context.Context, actor civicgrid.Actor, lq casework.ListQuery) (vs []casework.View, more bool, from int64, err error) {
 	limit := lq.Limit
 	lq.Limit = limit + 1
 	overdue := lq
 	overdue.Overdue = true
 	if vs, err = ui.cfg.Cases.List(ctx, actor, overdue); err != nil || lq.Overdue || len(vs) > limit {
 		more = len(vs) > limit
-		return vs[:min(len(vs), limit)], more, err
+		vs = vs[:min(len(vs), limit)]
+		if lq.Overdue && len(vs) > 0 {
+			from = vs[len(vs)-1].ID
+		}
+		return vs, more, from, err
 	}
 	newest, err := ui.cfg.Cases.List(ctx, actor, lq)
 	if err != nil {
-		return nil, false, err
+		return nil, false, 0, err
 	}
 	seen := make(map[int64]bool, len(vs))
 	for _, v := range vs {
@@ -309,7 +317,11 @@ func (ui *UI) urgentFirst(ctx context.Context, actor civicgrid.Actor, lq casewor
 		}
 	}
 	more = len(vs) > limit
-	return vs[:min(len(vs), limit)], more, nil
+	vs = vs[:min(len(vs), limit)]
+	if len(vs) > len(seen) {
+		from = vs[len(vs)-1].ID
+	}
+	return vs, more, from, nil
 }
 
 // urgency orders a queue: red, yellow, green, no clock; then the nearest
@@ -345,6 +357,9 @@ func (p *page) flash(r *http.Request) {
 	if a := q.Get("done"); a != "" {
 		if name, ok := p.catalogue["action."+a]; ok {
 			p.Flash, _ = p.T("flash.done", "action", name)
+			if n, err := strconv.Atoi(q.Get("count")); err == nil && n > 0 {
+				p.Flash, _ = p.T("flash.done_many", "action", name, "n", strconv.Itoa(n))
+			}
 		}
 	}
 	if code := q.Get("failed"); code != "" {
@@ -402,23 +417,30 @@ func (ui *UI) handleAct(w http.ResponseWriter, r *http.Request) {
 		back = "/cases/" + strconv.FormatInt(id, 10)
 	}
 	_, err = ui.cfg.Cases.Act(r.Context(), actor, id, action, st)
+	http.Redirect(w, r, withQuery(back, outcome(action, err, "case", id))+"#flash", http.StatusSeeOther)
+}
+
+// outcome is the flash of a step for the page it returns to (see flash):
+// what was done, or the error's code and its message for people. An
+// internal error is logged with what is about it, and its text not shown.
+func outcome(action civicgrid.CaseAction, err error, about ...any) url.Values {
 	q := url.Values{}
-	if err != nil {
-		code := civicgrid.ErrorCode(err)
-		if code == "" {
-			code = civicgrid.EINTERNAL
-		}
-		q.Set("failed", code)
-		var ce *civicgrid.Error
-		if errors.As(err, &ce) && code != civicgrid.EINTERNAL {
-			q.Set("detail", ce.Message)
-		} else {
-			slog.Error("case step", "case", id, "action", action, "err", err)
-		}
-	} else {
+	if err == nil {
 		q.Set("done", string(action))
+		return q
 	}
-	http.Redirect(w, r, withQuery(back, q)+"#flash", http.StatusSeeOther)
+	code := civicgrid.ErrorCode(err)
+	if code == "" {
+		code = civicgrid.EINTERNAL
+	}
+	q.Set("failed", code)
+	var ce *civicgrid.Error
+	if errors.As(err, &ce) && code != civicgrid.EINTERNAL {
+		q.Set("detail", ce.Message)
+	} else {
+		slog.Error("case step", append(about, "action", action, "err", err)...)
+	}
+	return q
 }
 
 // withQuery replaces the flash parameters of a local path.
@@ -428,7 +450,7 @@ func withQuery(path string, add url.Values) string {
 		return "/"
 	}
 	q := u.Query()
-	for _, k := range []string{"done", "failed", "detail"} {
+	for _, k := range []string{"done", "failed", "detail", "count"} {
 		q.Del(k)
 	}
 	for k, vs := range add {
@@ -565,20 +587,56 @@ func (ui *UI) handleQueue(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	// The first page is the overdue cases and then the newest; the next
+	// pages go on newest first from where the first one's newest ended
+	// (?from=ID), a page at a time.
+	from, _ := strconv.ParseInt(r.URL.Query().Get("from"), 10, 64)
+	list := func(lq casework.ListQuery) (bool, int64, error) {
+		lq.Status, lq.Limit = openStatuses, queuePage
+		if r.URL.Query().Has("from") {
+			lq.After, lq.Limit = from, queuePage+1
+			vs, err := ui.cfg.Cases.List(ctx, actor, lq)
+			if err != nil {
+				return false, 0, err
+			}
+			more := len(vs) > queuePage
+			vs = vs[:min(len(vs), queuePage)]
+			add(vs)
+			if len(vs) == 0 {
+				return false, 0, nil
+			}
+			return more, vs[len(vs)-1].ID, nil
+		}
+		vs, more, next, err := ui.urgentFirst(ctx, actor, lq)
+		add(vs)
+		if more && next == 0 {
+			next = math.MaxInt64 // only overdue cases fitted: the newest start at the top
+		}
+		return more, next, err
+	}
+	var more bool
+	var next int64
 	if len(actor.Scopes(civicgrid.ActionReadCase)) > 0 {
-		vs, _, err := ui.urgentFirst(ctx, actor, casework.ListQuery{Status: openStatuses, Limit: queueLimit})
+		m, n, err := list(casework.ListQuery{})
 		if err != nil {
 			ui.renderError(w, r, p, err)
 			return
 		}
-		add(vs)
+		more, next = m, n
 	}
-	vs, _, err := ui.urgentFirst(ctx, actor, casework.ListQuery{Mine: "assigned", Status: openStatuses, Limit: queueLimit})
+	m, n, err := list(casework.ListQuery{Mine: "assigned"})
 	if err != nil {
 		ui.renderError(w, r, p, err)
 		return
 	}
-	add(vs)
+	if m && (!more || n > next) {
+		// Both lists go on: the next page starts at the newer cursor, so
+		// neither skips a case (one may show again).
+		more, next = true, n
+	}
+	if more {
+		p.NextPage = "/queue?from=" + strconv.FormatInt(next, 10)
+	}
 	urgency(items)
 	for i := range items {
 		items[i].Forms = ui.forms(ctx, p, items[i], "/queue", civicgrid.CaseComment, civicgrid.CaseMerge, civicgrid.CaseDispatch,

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -99,30 +101,61 @@ func (p *page) humanLimit(limit string) string {
 	return limit
 }
 
-// consoleView is the staff console: triage, dispatch and a filtered list.
+// consoleView is the staff console: one work queue (or a search) at a
+// time as a compact list, a page at a time, with the chosen case's steps in
+// a pane beside it (below it on a phone).
 type consoleView struct {
-	Triage    []caseItem // reported
-	Dispatch  []caseItem // registered
-	Approvals []caseItem // waiting for an extension, suspension or cancellation decision
-	Results   []caseItem
-	Filter    consoleFilter
-	Statuses  []option
-	Cats      []option
-	CSV       string
-	More      bool
+	Tab      string
+	Tabs     []consoleTab
+	Rows     []consoleRow
+	Next     string // the next page ("" on the last)
+	First    string // the first page ("" on it)
+	Case     *caseItem
+	CaseArea string
+	CaseURL  string // the pane's own address, where its forms come back to
+	Close    string // the list without the pane
+	Batch    []option
+	Back     string
+	Filter   consoleFilter
+	Statuses []option
+	Cats     []option
+	Areas    []option
+	CSV      string
 }
 
 type consoleFilter struct {
-	Status, Category, Within, Q string
-	Overdue                     bool
+	Status, Category, Within string
+	Overdue                  bool
 }
 
-// consoleLimit bounds each list of the console.
-const consoleLimit = 100
+// consoleTab is one list of the console.
+type consoleTab struct {
+	Key, Label, URL string
+	Current         bool
+}
 
-// handleConsole serves /console for community and street staff: triage
-// (register, reject with a reason, merge), dispatch, pending approvals and
-// a case search with filters and a CSV export.
+// consoleRow is one line of the compact list.
+type consoleRow struct {
+	caseItem
+	AreaName string
+	URL      string // the list with this case in the pane
+	Selected bool
+}
+
+// consolePage is how many cases a page of the console lists.
+const consolePage = 50
+
+// consoleTabs are the console's lists: a work queue of one status worked
+// from its oldest deadline, the cases waiting for a decision, or a search.
+var consoleTabs = []string{"triage", "dispatch", "approvals", "search"}
+
+// batchActions are the steps the console takes on several checked cases.
+var batchActions = []civicgrid.CaseAction{civicgrid.CaseRegister, civicgrid.CaseDispatch}
+
+// handleConsole serves /console for community and street staff. The list
+// carries no forms: the chosen case (?case=ID) is read alone, with its
+// forms and its likely duplicates, so a page costs one list read however
+// many cases wait. ?partial=pane gives the pane alone, for the script.
 func (ui *UI) handleConsole(w http.ResponseWriter, r *http.Request) {
 	actor, ok := requireLogin(w, r)
 	if !ok {
@@ -142,85 +175,124 @@ func (ui *UI) handleConsole(w http.ResponseWriter, r *http.Request) {
 		ui.renderError(w, r, p, err)
 		return
 	}
-	cv := &consoleView{Filter: consoleFilter{Status: q.Get("status"), Category: q.Get("category"), Within: strings.TrimSpace(q.Get("within")),
-		Overdue: q.Get("overdue") == "1"}}
+	cv := &consoleView{Tab: q.Get("tab"), Filter: consoleFilter{Status: q.Get("status"), Category: q.Get("category"),
+		Within: strings.TrimSpace(q.Get("within")), Overdue: q.Get("overdue") == "1"}}
+	if !slices.Contains(consoleTabs, cv.Tab) {
+		cv.Tab = "triage"
+	}
 	if cv.Filter.Status == "" {
 		cv.Filter.Status = "open"
 	}
 	p.Title = p.catalogue["console.title"]
 	p.flash(r)
+	p.Console = cv
 	if len(actor.Scopes(civicgrid.ActionReadCase)) == 0 {
-		p.Console = cv
 		p.Message = p.catalogue["console.no_scope"]
 		ui.render(w, http.StatusForbidden, "console", p)
 		return
 	}
-	list := func(lq casework.ListQuery) ([]caseItem, bool, error) {
-		lq.Limit = consoleLimit
-		vs, more, err := ui.urgentFirst(ctx, actor, lq)
-		if err != nil {
-			return nil, false, err
+	// The list's address without its page and pane, for links to both.
+	base := url.Values{}
+	for _, k := range []string{"tab", "status", "category", "within", "overdue"} {
+		if v := q.Get(k); v != "" {
+			base.Set(k, v)
 		}
-		out := make([]caseItem, 0, len(vs))
-		for _, v := range vs {
-			out = append(out, p.item(v, byCode))
-		}
-		urgency(out)
-		return out, more, nil
 	}
-	back := r.URL.RequestURI()
-	only := func(it caseItem, keep ...civicgrid.CaseAction) []actionForm {
-		var skip []civicgrid.CaseAction
-		for _, a := range it.Actions {
-			if !containsAction(keep, a) {
-				skip = append(skip, a)
+	link := func(set ...string) string {
+		v := url.Values{}
+		for k, vs := range base {
+			v[k] = vs
+		}
+		for i := 0; i+1 < len(set); i += 2 {
+			if set[i+1] == "" {
+				v.Del(set[i])
+			} else {
+				v.Set(set[i], set[i+1])
 			}
 		}
-		return ui.forms(ctx, p, it, back, skip...)
+		if len(v) == 0 {
+			return "/console"
+		}
+		return "/console?" + v.Encode()
 	}
-	if cv.Triage, _, err = list(casework.ListQuery{Within: cv.Filter.Within, Status: []civicgrid.CaseStatus{civicgrid.StatusReported}}); err != nil {
+	for _, t := range consoleTabs {
+		cv.Tabs = append(cv.Tabs, consoleTab{Key: t, Label: p.catalogue["console.tab_"+t], URL: link("tab", t), Current: t == cv.Tab})
+	}
+	page := link("from", q.Get("from"))
+	cv.Back = page
+
+	if id, err := strconv.ParseInt(q.Get("case"), 10, 64); err == nil && id > 0 {
+		v, err := ui.cfg.Cases.Get(ctx, actor, id)
+		if err == nil {
+			it := p.item(v, byCode)
+			cv.CaseURL = link("from", q.Get("from"), "case", strconv.FormatInt(id, 10))
+			// Evidence with photos is handed in on the case page.
+			it.Forms = ui.forms(ctx, p, it, cv.CaseURL, civicgrid.CaseComment, civicgrid.CaseHandle, civicgrid.CaseSelfHandle)
+			cv.Case, cv.CaseArea = &it, ui.areaName(ctx, it.GridCode)
+			cv.Close = page
+		} else if code := civicgrid.ErrorCode(err); code != civicgrid.ENOTFOUND {
+			ui.renderError(w, r, p, err)
+			return
+		}
+	}
+	if q.Get("partial") == "pane" {
+		ui.renderPartial(w, "console", "consolepane", p)
+		return
+	}
+
+	lq := casework.ListQuery{Within: cv.Filter.Within, Overdue: cv.Filter.Overdue}
+	if cv.Filter.Category != "" {
+		lq.Category = []string{cv.Filter.Category}
+	}
+	keep := func(casework.View) bool { return true }
+	switch cv.Tab {
+	case "triage":
+		lq.Status, lq.Order = []civicgrid.CaseStatus{civicgrid.StatusReported}, civicgrid.OrderRespondBy
+	case "dispatch":
+		lq.Status, lq.Order = []civicgrid.CaseStatus{civicgrid.StatusRegistered}, civicgrid.OrderRespondedAt
+	case "approvals":
+		lq.Status = []civicgrid.CaseStatus{civicgrid.StatusDispatched, civicgrid.StatusInProgress, civicgrid.StatusHandled, civicgrid.StatusVerified}
+		keep = func(v casework.View) bool {
+			return slices.ContainsFunc(v.Actions, func(a civicgrid.CaseAction) bool { return slices.Contains(decisions, a) })
+		}
+	case "search":
+		switch cv.Filter.Status {
+		case "open":
+			lq.Status = openStatuses
+		case "all":
+		default:
+			lq.Status = []civicgrid.CaseStatus{civicgrid.CaseStatus(cv.Filter.Status)}
+		}
+	}
+	if lq.From, lq.After, err = parseCursor(q.Get("from")); err != nil {
 		ui.consoleError(w, r, p, cv, err)
 		return
 	}
-	for i := range cv.Triage {
-		cv.Triage[i].Forms = only(cv.Triage[i], civicgrid.CaseRegister, civicgrid.CaseReject, civicgrid.CaseMerge)
-	}
-	if cv.Dispatch, _, err = list(casework.ListQuery{Within: cv.Filter.Within, Status: []civicgrid.CaseStatus{civicgrid.StatusRegistered}}); err != nil {
-		ui.consoleError(w, r, p, cv, err)
-		return
-	}
-	for i := range cv.Dispatch {
-		cv.Dispatch[i].Forms = only(cv.Dispatch[i], civicgrid.CaseDispatch)
-	}
-	working, _, err := list(casework.ListQuery{Within: cv.Filter.Within, Status: []civicgrid.CaseStatus{civicgrid.StatusDispatched, civicgrid.StatusInProgress, civicgrid.StatusHandled, civicgrid.StatusVerified}})
+	vs, next, err := ui.consoleList(ctx, actor, lq, keep)
 	if err != nil {
 		ui.consoleError(w, r, p, cv, err)
 		return
 	}
-	for _, it := range working {
-		if it.Pending != "" || it.Status == civicgrid.StatusHandled || it.Status == civicgrid.StatusVerified {
-			it.Forms = only(it, civicgrid.CaseApproveExtension, civicgrid.CaseDenyExtension, civicgrid.CaseApproveSuspend,
-				civicgrid.CaseDenySuspend, civicgrid.CaseApproveCancel, civicgrid.CaseDenyCancel, civicgrid.CaseVerify, civicgrid.CaseClose)
-			if len(it.Forms) > 0 {
-				cv.Approvals = append(cv.Approvals, it)
-			}
+	names := ui.areaNames(r)
+	for _, v := range vs {
+		it := p.item(v, byCode)
+		row := consoleRow{caseItem: it, AreaName: names(v.GridCode), URL: link("from", q.Get("from"), "case", strconv.FormatInt(v.ID, 10))}
+		if row.AreaName == "" {
+			row.AreaName = v.GridCode
 		}
+		row.Selected = cv.Case != nil && cv.Case.ID == v.ID
+		cv.Rows = append(cv.Rows, row)
 	}
-
-	lq := casework.ListQuery{Within: cv.Filter.Within, Overdue: cv.Filter.Overdue}
-	switch cv.Filter.Status {
-	case "open":
-		lq.Status = openStatuses
-	case "all":
-	default:
-		lq.Status = []civicgrid.CaseStatus{civicgrid.CaseStatus(cv.Filter.Status)}
+	if next != "" {
+		cv.Next = link("from", next)
 	}
-	if cv.Filter.Category != "" {
-		lq.Category = []string{cv.Filter.Category}
+	if q.Get("from") != "" {
+		cv.First = link("from", "")
 	}
-	if cv.Results, cv.More, err = list(lq); err != nil {
-		ui.consoleError(w, r, p, cv, err)
-		return
+	for _, a := range batchActions {
+		if cv.Tab == "triage" && a == civicgrid.CaseRegister || cv.Tab == "dispatch" && a == civicgrid.CaseDispatch {
+			cv.Batch = append(cv.Batch, option{string(a), p.catalogue["console.batch_"+string(a)]})
+		}
 	}
 
 	cv.Statuses = []option{{"open", p.catalogue["console.status_open"]}, {"all", p.catalogue["console.status_all"]}}
@@ -230,6 +302,10 @@ func (ui *UI) handleConsole(w http.ResponseWriter, r *http.Request) {
 	cv.Cats = []option{{"", p.catalogue["console.category_all"]}}
 	for _, c := range cats {
 		cv.Cats = append(cv.Cats, option{c.Code, c.Icon + " " + p.catName(c)})
+	}
+	cv.Areas = append([]option{{"", p.catalogue["console.area_all"]}}, ui.areaPicker(r, actor.Scopes(civicgrid.ActionReadCase))...)
+	if cv.Filter.Within != "" && !slices.ContainsFunc(cv.Areas, func(o option) bool { return o.Value == cv.Filter.Within }) {
+		cv.Areas = append(cv.Areas, option{cv.Filter.Within, ui.areaName(ctx, cv.Filter.Within)})
 	}
 	csv := url.Values{}
 	if lq.Status != nil {
@@ -250,17 +326,150 @@ func (ui *UI) handleConsole(w http.ResponseWriter, r *http.Request) {
 	}
 	csv.Set("lang", p.Lang)
 	cv.CSV = "/api/v1/cases.csv?" + csv.Encode()
-	p.Console = cv
+	p.Config = &jsConfig{Lang: p.Lang, Messages: p.messages("console.", "upload."), CSRF: actor.CSRFToken}
 	ui.render(w, http.StatusOK, "console", p)
 }
 
-func containsAction(as []civicgrid.CaseAction, a civicgrid.CaseAction) bool {
-	for _, x := range as {
-		if x == a {
-			return true
+type pickerEntry struct {
+	at   time.Time
+	opts []option
+}
+
+// pickerTTL is how long an area picker is kept: an area import shows in
+// the pickers within it.
+const pickerTTL = time.Minute
+
+// areaPicker lists the areas of scopes for the console's picker, read at
+// most once a pickerTTL for the same scopes.
+func (ui *UI) areaPicker(r *http.Request, scopes []string) []option {
+	key := strings.Join(scopes, ",")
+	if e, ok := ui.pickers.Load(key); ok && time.Since(e.(pickerEntry).at) < pickerTTL {
+		return e.(pickerEntry).opts
+	}
+	opts := ui.scopeAreas(r, scopes)
+	ui.pickers.Store(key, pickerEntry{at: time.Now(), opts: opts})
+	return opts
+}
+
+// decisions are the steps the approvals list is for.
+var decisions = []civicgrid.CaseAction{civicgrid.CaseApproveExtension, civicgrid.CaseDenyExtension, civicgrid.CaseApproveSuspend,
+	civicgrid.CaseDenySuspend, civicgrid.CaseApproveCancel, civicgrid.CaseDenyCancel, civicgrid.CaseVerify, civicgrid.CaseClose}
+
+// consoleList reads one page of lq: the first consolePage cases that keep
+// accepts, read from the store a page at a time from the cursor, and the
+// cursor of the next page ("" when the list ends there). A list that keeps
+// few cases ends its page after a few reads, with a next page, so a page
+// never reads the whole store.
+func (ui *UI) consoleList(ctx context.Context, actor civicgrid.Actor, lq casework.ListQuery, keep func(casework.View) bool) ([]casework.View, string, error) {
+	lq.Limit = consolePage + 1
+	var out []casework.View
+	for range 4 {
+		vs, err := ui.cfg.Cases.List(ctx, actor, lq)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, v := range vs {
+			if keep(v) {
+				out = append(out, v)
+			}
+		}
+		if len(out) > consolePage {
+			return out[:consolePage], cursorOf(out[consolePage-1], lq.Order), nil
+		}
+		if len(vs) < lq.Limit {
+			return out, "", nil
+		}
+		last := vs[len(vs)-1]
+		if lq.Order == civicgrid.OrderNewest {
+			lq.After = last.ID
+		} else {
+			c := last.Cursor(lq.Order)
+			lq.From = &c
 		}
 	}
-	return false
+	if len(out) == 0 {
+		return nil, "", nil
+	}
+	return out, cursorOf(out[len(out)-1], lq.Order), nil
+}
+
+// cursorOf writes where a list in order o continues after v: "ms.id" for
+// an ordered list, the id for one newest first.
+func cursorOf(v casework.View, o civicgrid.CaseOrder) string {
+	c := v.Cursor(o)
+	if o == civicgrid.OrderNewest {
+		return strconv.FormatInt(c.ID, 10)
+	}
+	return strconv.FormatInt(c.At.UnixMilli(), 10) + "." + strconv.FormatInt(c.ID, 10)
+}
+
+// parseCursor reads a cursor written by cursorOf.
+func parseCursor(s string) (*civicgrid.CaseCursor, int64, error) {
+	if s == "" {
+		return nil, 0, nil
+	}
+	bad := civicgrid.Errorf(civicgrid.EINVALID, "from: not a page of this list")
+	ms, id, ordered := strings.Cut(s, ".")
+	if !ordered {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 {
+			return nil, 0, bad
+		}
+		return nil, n, nil
+	}
+	at, err1 := strconv.ParseInt(ms, 10, 64)
+	n, err2 := strconv.ParseInt(id, 10, 64)
+	if err1 != nil || err2 != nil || n <= 0 {
+		return nil, 0, bad
+	}
+	return &civicgrid.CaseCursor{At: time.UnixMilli(at), ID: n}, 0, nil
+}
+
+// handleConsoleBatch takes one step on the checked cases of the console:
+// POST /console/batch with action and id (repeated). All or nothing: each
+// case is checked as a single step would be, and one refused (out of
+// scope, in another state, …) refuses the batch with that case's reason
+// and nothing is written.
+func (ui *UI) handleConsoleBatch(w http.ResponseWriter, r *http.Request) {
+	actor, ok := requireLogin(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	f := r.PostForm
+	back := localPath(f.Get("back"))
+	if !strings.HasPrefix(back, "/console") {
+		back = "/console"
+	}
+	action := civicgrid.CaseAction(f.Get("action"))
+	var ids []int64
+	var err error
+	for _, s := range f["id"] {
+		id, perr := strconv.ParseInt(s, 10, 64)
+		if perr != nil || id <= 0 {
+			err = civicgrid.Errorf(civicgrid.EINVALID, "id: %q is not a case number", s)
+			break
+		}
+		ids = append(ids, id)
+	}
+	switch {
+	case err != nil:
+	case !slices.Contains(batchActions, action):
+		err = civicgrid.Errorf(civicgrid.EINVALID, "action: %q is not taken on several cases at once", action)
+	case len(ids) == 0:
+		err = civicgrid.Errorf(civicgrid.EINVALID, "id: no case checked")
+	default:
+		_, err = ui.cfg.Cases.ActMany(r.Context(), actor, ids, action, casework.Step{Note: strings.TrimSpace(f.Get("note"))})
+	}
+	q := outcome(action, err, "cases", ids)
+	if err == nil {
+		q.Set("count", strconv.Itoa(len(ids)))
+	}
+	http.Redirect(w, r, withQuery(back, q)+"#flash", http.StatusSeeOther)
 }
 
 // consoleError shows a refused filter (an area outside one's scope, a bad

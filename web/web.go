@@ -23,6 +23,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -76,6 +77,10 @@ type UI struct {
 	hasMap bool              // Leaflet is vendored
 	cats   Catalogues
 	pages  map[string]*template.Template
+	// pickers are the console's area pickers by the scopes they list, kept
+	// a minute: reading a city's areas (with their shapes) for every page
+	// cost more than the page's cases.
+	pickers sync.Map // scopes → pickerEntry
 }
 
 // New returns the UI over areas. It fails only if the embedded files are
@@ -233,6 +238,7 @@ type page struct {
 	Dash                           *dashView
 	Receipt                        bool     // the case page right after reporting
 	MyGrids                        []string // a grid worker's grids
+	NextPage                       string   // a paged list's next page
 	// dispatchTargets by grid, read once per page however many of its
 	// cases the page offers to dispatch
 	dispatchTargets map[string][]option

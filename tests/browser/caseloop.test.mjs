@@ -236,16 +236,19 @@ test('a rider at the same place is offered the case and says "me too"', { timeou
 test('community staff register and dispatch to the grid worker from the console', { timeout: LONG }, async () => {
   await asUser(staff, 'console-1280', 1280, async (page) => {
     await page.goto(`${env.base}/console`, { waitUntil: 'networkidle' });
-    const card = page.locator(`#triage-heading ~ ul [data-case="${state.caseId}"]`);
+    // The case is a line of the list; its steps open in the pane.
+    await page.locator(`#case-rows [data-case="${state.caseId}"] .row-link`).click();
+    const card = page.locator(`#pane [data-case="${state.caseId}"]`);
     await card.waitFor();
     assert.match(await card.innerText(), /我也遇到|同样反映/);
     await step(page, card, 'register');
-    const card2 = page.locator(`#dispatch-heading ~ ul [data-case="${state.caseId}"]`);
+    const card2 = page.locator(`#pane [data-case="${state.caseId}"]`);
     await step(page, card2, 'dispatch', async (form) => {
       const opt = form.locator('option', { hasText: '0004' });
       await form.locator('select[name="assignee_id"]').selectOption(await opt.getAttribute('value'));
     });
-    // CSV export of the open cases opens in Excel: UTF-8 with a BOM.
+    // CSV export of the open cases (the search list's) opens in Excel: UTF-8 with a BOM.
+    await page.goto(`${env.base}/console?tab=search`, { waitUntil: 'networkidle' });
     const href = await page.locator('[data-testid="csv"]').getAttribute('href');
     const csv = await page.evaluate(async (u) => {
       const r = await fetch(u);
@@ -294,8 +297,8 @@ test('the grid worker sees the queue update live, accepts and hands in evidence'
 
 test('the community secretary verifies and closes; the resident rates', { timeout: LONG }, async () => {
   await asUser(secretary, 'console-secretary-1280', 1280, async (page) => {
-    await page.goto(`${env.base}/console`, { waitUntil: 'networkidle' });
-    const card = () => page.locator(`#approvals-heading ~ ul [data-case="${state.caseId}"]`);
+    await page.goto(`${env.base}/console?tab=approvals&case=${state.caseId}`, { waitUntil: 'networkidle' });
+    const card = () => page.locator(`#pane [data-case="${state.caseId}"]`);
     await step(page, card(), 'verify');
     await step(page, card(), 'close');
   });
@@ -356,17 +359,20 @@ test('community staff reject a report with a reason and merge a duplicate from t
   }
   const [rejectId, keepId, dupId] = ids;
   await asUser(staff, 'console-triage-1280', 1280, async (page) => {
-    await page.goto(`${env.base}/console`, { waitUntil: 'domcontentloaded' });
-    const rejectCard = page.locator(`#triage-heading ~ ul [data-case="${rejectId}"]`);
+    await page.goto(`${env.base}/console?case=${rejectId}`, { waitUntil: 'domcontentloaded' });
+    const rejectCard = page.locator(`#pane [data-case="${rejectId}"]`);
     await step(page, rejectCard, 'reject', async (form) => {
       const value = await form.locator('select[name="reason"] option').nth(1).getAttribute('value');
       await form.locator('select[name="reason"]').selectOption(value);
+      await form.locator('input[name="confirm"]').check();
     });
-    const dupCard = page.locator(`#triage-heading ~ ul [data-case="${dupId}"]`);
+    await page.goto(`${env.base}/console?case=${dupId}`, { waitUntil: 'domcontentloaded' });
+    const dupCard = page.locator(`#pane [data-case="${dupId}"]`);
     await step(page, dupCard, 'merge', async (form) => {
       const into = form.locator('[name="into"]');
       if (await into.evaluate((el) => el.tagName) === 'SELECT') await into.selectOption(String(keepId));
       else await into.fill(String(keepId));
+      await form.locator('input[name="confirm"]').check();
     });
   });
   const staffApi = await apiSession(staff);

@@ -62,7 +62,7 @@
       var active = document.activeElement;
       if (active && list.contains(active) && /INPUT|TEXTAREA|SELECT/.test(active.tagName)) { timer = setTimeout(refresh, 2000); return; }
       busy = true;
-      fetch(location.pathname + '?partial=1', { credentials: 'same-origin' }).then(function (r) { return r.ok ? r.text() : null; }).then(function (html) {
+      fetch(location.pathname + (location.search ? location.search + '&' : '?') + 'partial=1', { credentials: 'same-origin' }).then(function (r) { return r.ok ? r.text() : null; }).then(function (html) {
         if (html !== null) {
           list.innerHTML = html;
           live.textContent = t('queue.updated');
