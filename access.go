@@ -255,6 +255,10 @@ const (
 	ActionReadAudit           Action = "audit.read"
 	ActionExportAudit         Action = "audit.export"
 	ActionManageBuildingRoles Action = "building_roles.manage"
+	// ActionNameColleague is seeing a colleague's full name in their work
+	// role (Colleague): staff must tell apart the people a case is with or
+	// may be sent to. Phones stay masked.
+	ActionNameColleague Action = "users.name_colleague"
 
 	// Cases. Which case action needs which of these is in CaseTransitions.
 	ActionReportCase       Action = "cases.report"      // report a problem (and "me too")
@@ -299,6 +303,20 @@ type Object struct {
 	Done []Done
 }
 
+// Colleague is a person as the object of ActionNameColleague: they lie
+// only in the areas of their staff roles, so being a resident somewhere
+// makes no one a colleague there. A person without a staff role lies
+// nowhere, and no one may name them.
+func Colleague(u User) Object {
+	areas := []string{}
+	for _, g := range u.Grants {
+		if info, ok := LookupRole(g.Role); ok && info.Staff && g.AreaCode != "" {
+			areas = append(areas, g.AreaCode)
+		}
+	}
+	return Object{Areas: areas, Grants: []RoleGrant{}}
+}
+
 // Done is a step a person already took on an object.
 type Done struct {
 	Action  CaseAction
@@ -327,6 +345,7 @@ const (
 	scopeAssignee              // the object is assigned to the actor
 	scopeDept                  // category scope, and the object is assigned to a department
 	scopeAnyone                // any logged-in actor, anywhere
+	scopeOverlap               // the grant's area and one of the object's lie one within the other
 )
 
 type rule struct {
@@ -376,6 +395,10 @@ var policy = map[Action][]rule{
 	ActionReadAudit:           rules(scopeSubtree, RoleAuditor),
 	ActionExportAudit:         rules(scopeSubtree, RoleAuditor),
 	ActionManageBuildingRoles: rules(scopeSubtree, RoleCityAdmin),
+	// Colleagues are staff on the same ground: one's area within the
+	// other's. Auditors read masked data and name no one.
+	ActionNameColleague: rules(scopeOverlap, RoleGridWorker, RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher,
+		RoleDepartmentHandler, RoleDistrictAdmin, RoleCityAdmin),
 
 	ActionReportCase: rules(scopeAnyone, "*"),
 	ActionReadCase: join(rules(scopeOwn, "*"), rules(scopeAssignee, "*"), rules(scopeSubtree, caseReaders...),
@@ -562,6 +585,13 @@ func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
 		return obj.Dept != "" && coversAny(g, obj.Areas) && slices.Contains(g.Categories, obj.Category)
 	case scopeAnyone:
 		return true
+	case scopeOverlap:
+		for _, a := range obj.Areas {
+			if a != "" && (g.Covers(a) || InSubtree(a, g.AreaCode)) {
+				return true
+			}
+		}
+		return false
 	case scopeGrantor:
 		if !coversAny(g, obj.Areas) {
 			return false

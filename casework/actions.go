@@ -414,19 +414,26 @@ func (s *Service) dispatchTarget(ctx context.Context, c *civicgrid.Case, st Step
 // canWork reports whether u holds a role that takes dispatched cases in the
 // case's grid.
 func canWork(u civicgrid.User, c civicgrid.Case) bool {
+	_, ok := workingGrant(u, c)
+	return ok
+}
+
+// workingGrant is the grant with which u takes dispatched cases in the
+// case's grid.
+func workingGrant(u civicgrid.User, c civicgrid.Case) (civicgrid.RoleGrant, bool) {
 	for _, g := range u.Grants {
 		switch g.Role {
 		case civicgrid.RoleGridWorker, civicgrid.RoleCommunityStaff, civicgrid.RoleStreetDispatcher:
 			if g.Covers(c.GridCode) {
-				return true
+				return g, true
 			}
 		case civicgrid.RoleDepartmentHandler:
 			if g.Covers(c.GridCode) && slices.Contains(g.Categories, c.Category) {
-				return true
+				return g, true
 			}
 		}
 	}
-	return false
+	return civicgrid.RoleGrant{}, false
 }
 
 // meToo counts another person reporting the same problem, once per person.

@@ -2,6 +2,7 @@ package casework
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
@@ -16,6 +17,58 @@ type View struct {
 	// Actions are the steps the state machine allows now and the actor
 	// may take.
 	Actions []civicgrid.CaseAction `json:"actions"`
+	// Assignee is who holds the case, as the actor may see them (single
+	// case reads only; nil when the case is with no one).
+	Assignee *Assignee `json:"assignee,omitempty"`
+}
+
+// Assignee names who holds a case. Staff see a colleague's full name
+// (civicgrid.ActionNameColleague) and masked phone; a reporter sees a grid
+// worker's name (public, as on the grid's notice board, civicgrid.Worker)
+// and the configured work phone, never a personal one.
+type Assignee struct {
+	Name     string `json:"name,omitempty"`
+	Role     string `json:"role,omitempty"`      // the role they work the case in
+	AreaCode string `json:"area_code,omitempty"` // the area they hold it over
+	AreaName string `json:"area_name,omitempty"`
+	Dept     string `json:"dept,omitempty"`  // a department the case is dispatched to
+	Phone    string `json:"phone,omitempty"` // masked
+	// WorkPhone is the number a reporter calls about the case (Config.WorkPhone).
+	WorkPhone string `json:"work_phone,omitempty"`
+}
+
+// assignee describes who holds c for the actor (nil if no one does).
+func (s *Service) assignee(ctx context.Context, actor civicgrid.Actor, c civicgrid.Case) *Assignee {
+	if c.AssigneeID == 0 && c.AssigneeDept == "" {
+		return nil
+	}
+	a := &Assignee{Dept: c.AssigneeDept}
+	staff := false
+	if c.AssigneeID != 0 {
+		u, err := s.people.UserByID(ctx, c.AssigneeID)
+		if err != nil {
+			slog.Warn("case assignee", "case", c.ID, "err", err)
+			return a
+		}
+		if g, ok := workingGrant(u, c); ok {
+			a.Role, a.AreaCode, a.AreaName = g.Role, g.AreaCode, g.AreaCode
+			if area, err := s.store.AreaByCode(ctx, g.AreaCode); err == nil && area.Name != "" {
+				a.AreaName = area.Name
+			}
+		}
+		switch {
+		case u.ID == actor.UserID:
+			a.Name, a.Phone, staff = u.Name, u.Phone, true
+		case civicgrid.Authorize(actor, civicgrid.ActionNameColleague, civicgrid.Colleague(u)) == nil:
+			a.Name, a.Phone, staff = u.Name, civicgrid.MaskPhone(u.Phone), true
+		case a.Role == civicgrid.RoleGridWorker:
+			a.Name = u.Name
+		}
+	}
+	if !staff && len(actor.Scopes(civicgrid.ActionReadCase)) == 0 {
+		a.WorkPhone = s.cfg.WorkPhone
+	}
+	return a
 }
 
 // light is the traffic light of the case's running clock ("" if none).
@@ -121,7 +174,9 @@ func (s *Service) Get(ctx context.Context, actor civicgrid.Actor, id int64) (Vie
 	if err != nil {
 		return View{}, err
 	}
-	return s.view(ctx, actor, c), nil
+	v := s.view(ctx, actor, c)
+	v.Assignee = s.assignee(ctx, actor, c)
+	return v, nil
 }
 
 // History returns a case's events for an actor who may read the case. Actor

@@ -61,6 +61,8 @@ type caseItem struct {
 	Overdue bool
 	Forms   []actionForm
 	Events  []eventItem
+	// AssigneeRole is the assignee's role in the page's language.
+	AssigneeRole string
 }
 
 type eventItem struct {
@@ -469,6 +471,9 @@ func (ui *UI) handleCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	it := p.item(v, cats)
+	if v.Assignee != nil && v.Assignee.Role != "" {
+		it.AssigneeRole = p.roleName(v.Assignee.Role)
+	}
 	evs, err := ui.cfg.Cases.History(ctx, actor, id)
 	if err != nil {
 		ui.renderError(w, r, p, err)

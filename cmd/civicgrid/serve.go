@@ -50,9 +50,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	hookAttempts := fs.Int("webhook-max-attempts", 8, "failed webhook attempts before a delivery is dead-lettered (retries back off from 10 s, doubling, up to 1 h)")
 	smsPerHour := fs.Int("notify-sms-per-hour", 5, "text messages one person gets from notifications in any hour; the rest stay in their inbox only")
 	publicURL := fs.String("public-url", os.Getenv("CIVICGRID_PUBLIC_URL"), "the site's address as people reach it, e.g. https://grid.example.gov.cn (env CIVICGRID_PUBLIC_URL); notification text messages link to it, and carry no link without it")
+	relayPhone := fs.String("relay-phone", os.Getenv("CIVICGRID_RELAY_PHONE"), "the work number residents call about their case (a relay or the community office), shown on the case page with the grid worker's name; personal phones stay private (env CIVICGRID_RELAY_PHONE; the demo's default is 027-12345000)")
 	auth := authFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if demo && *relayPhone == "" {
+		*relayPhone = demoRelayPhone
 	}
 	basemap, err := web.NewProvider(*mapProvider, *mapKey, *tileURL, *tileAttribution)
 	if err != nil {
@@ -93,7 +97,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err != nil {
 		return err
 	}
-	cases := casework.New(casework.Config{ReopenWindow: *reopenWindow, Photos: photos}, db, db, locator, calendar, nil)
+	cases := casework.New(casework.Config{ReopenWindow: *reopenWindow, Photos: photos, WorkPhone: *relayPhone}, db, db, locator, calendar, nil)
 	if err := cases.SeedCatalogue(ctx); err != nil {
 		return fmt.Errorf("case catalogue: %w", err)
 	}
@@ -203,6 +207,9 @@ func seedDemo(ctx context.Context, db *sqlstore.DB, seed int64, stdout io.Writer
 	}
 	return secret, seedDemoAccounts(ctx, db)
 }
+
+// demoRelayPhone is the demo city's made-up work number.
+const demoRelayPhone = "027-12345000"
 
 func envOr(key, def string) string {
 	if v := os.Getenv(key); v != "" {

@@ -1,0 +1,127 @@
+// Browser tests of case clarity (who holds a case, dispatch to colleagues
+// who can log in, merged and rejected reports, ratings without a default,
+// the printable dispatch sheet): each page as its users see it, at 360 and
+// 1280 px, in zh-CN and en, in elderly mode, axe-clean, with screenshots in
+// test-artifacts/.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { env, setup, axeViolations, describeViolations } from './harness.mjs';
+
+setup();
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const artifacts = path.join(root, 'test-artifacts');
+const LONG = 240_000;
+const password = 'civicgrid-demo';
+const resident = '19900000001';
+const gridWorker = '19900000004';
+const staff = '19900000006';
+const secretary = '19900000007';
+const GRID = '420102001001001';
+const RELAY = '027-12345000'; // the demo's work number (--relay-phone)
+
+// api logs a user in over the JSON API.
+async function apiSession(phone) {
+  const res = await fetch(`${env.base}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ phone, password }),
+  });
+  assert.equal(res.status, 200);
+  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const { csrf_token: csrf } = await res.json();
+  const call = async (method, url, body) => {
+    const r = await fetch(env.base + url, {
+      method, headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body),
+    });
+    const text = await r.text();
+    return { status: r.status, body: text ? JSON.parse(text) : null };
+  };
+  return call;
+}
+
+let spot = null;
+async function gridPoint() {
+  if (spot) return spot;
+  const a = await (await fetch(`${env.base}/api/v1/areas/${GRID}`)).json();
+  const ring = a.geometry.type === 'Polygon' ? a.geometry.coordinates[0] : a.geometry.coordinates[0][0];
+  const pts = ring.slice(0, -1);
+  spot = { lng: pts.reduce((s, p) => s + p[0], 0) / pts.length, lat: pts.reduce((s, p) => s + p[1], 0) / pts.length };
+  return spot;
+}
+
+// report files a case as the resident over the API.
+async function report(description, category = 'C0004', shift = 0) {
+  const api = await apiSession(resident);
+  const p = await gridPoint();
+  const res = await api('POST', '/api/v1/cases', { category, lat: p.lat + shift, lng: p.lng + shift, description });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body.case.id;
+}
+
+async function act(phone, id, action, body) {
+  const api = await apiSession(phone);
+  const res = await api('POST', `/api/v1/cases/${id}/${action}`, body);
+  assert.equal(res.status, 200, `${action}: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+async function myID(phone) {
+  return (await (await apiSession(phone))('GET', '/api/v1/me')).body.user.id;
+}
+
+// visit opens url as phone at a width, language and mode, checks axe and
+// sideways scroll, runs fn and keeps a screenshot as name.png.
+async function visit(phone, url, { name, width = 1280, lang = 'zh-CN', elder = false }, fn) {
+  await env.context.clearCookies();
+  const page = await env.context.newPage();
+  await page.setViewportSize({ width, height: width < 500 ? 740 : 800 });
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => { if (msg.type() === 'error' && !/status of (401|404|422)/.test(msg.text())) errors.push(msg.text()); });
+  try {
+    await page.goto(`${env.base}/login`, { waitUntil: 'domcontentloaded' });
+    await page.locator('#login-phone').fill(phone);
+    await page.locator('#login-password').fill(password);
+    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.locator('form.login button[type="submit"]').click()]);
+    const sep = url.includes('?') ? '&' : '?';
+    await page.goto(`${env.base}${url}${sep}lang=${lang}&elder=${elder ? 1 : 0}`, { waitUntil: 'networkidle' });
+    if (fn) await fn(page);
+    const vs = await axeViolations(page);
+    assert.equal(vs.length, 0, `${name}: ${describeViolations(vs)}`);
+    const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(sideways <= 0, `${name}: scrolls sideways by ${sideways}px`);
+    assert.deepEqual(errors, [], 'errors in the page');
+    await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+  } catch (err) {
+    await page.screenshot({ path: path.join(artifacts, `${name}-failed.png`), fullPage: true }).catch(() => {});
+    throw err;
+  } finally {
+    await page.close();
+  }
+}
+
+const state = {};
+
+test('the case page names who holds the case: staff see the colleague, the reporter the grid worker and the work number', { timeout: LONG }, async () => {
+  const id = await report('单元门口的灯坏了，晚上很黑');
+  state.held = id;
+  const workerID = await myID(gridWorker);
+  await act(staff, id, 'register');
+  await act(staff, id, 'dispatch', { assignee_id: workerID });
+  for (const [width, lang, elder] of [[360, 'zh-CN', true], [1280, 'en', false]]) {
+    await visit(resident, `/cases/${id}`, { name: `clarity-assignee-resident-${lang}-${width}${elder ? '-elder' : ''}`, width, lang, elder }, async (page) => {
+      const held = page.locator('[data-testid="assignee"]');
+      assert.match(await held.innerText(), /演示网格员/);
+      assert.equal(await held.locator('[data-testid="work-phone"]').getAttribute('href'), `tel:${RELAY}`);
+      assert.doesNotMatch(await held.innerText(), /199\*\*\*\*0004|19900000004/);
+    });
+  }
+  for (const [width, lang] of [[360, 'en'], [1280, 'zh-CN']]) {
+    await visit(staff, `/cases/${id}`, { name: `clarity-assignee-staff-${lang}-${width}`, width, lang }, async (page) => {
+      const text = await page.locator('[data-testid="assignee"]').innerText();
+      assert.match(text, /演示网格员/);
+      assert.match(text, /199\*\*\*\*0004/);
+    });
+  }
+});
