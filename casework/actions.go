@@ -368,7 +368,7 @@ func (s *Service) apply(ctx context.Context, actor civicgrid.Actor, c *civicgrid
 }
 
 // dispatchTarget sets the assignee: the person or department named, else
-// the category's department, else the grid's worker.
+// the category's department, else the grid's first worker who can log in.
 func (s *Service) dispatchTarget(ctx context.Context, c *civicgrid.Case, st Step) error {
 	switch {
 	case st.AssigneeID != 0 && st.Dept != "":
@@ -382,6 +382,9 @@ func (s *Service) dispatchTarget(ctx context.Context, c *civicgrid.Case, st Step
 		}
 		if !canWork(u, *c) {
 			return civicgrid.Errorf(civicgrid.EINVALID, "assignee_id: user %d holds no role that works cases in grid %s", u.ID, c.GridCode)
+		}
+		if !u.CanLogIn() {
+			return civicgrid.Errorf(civicgrid.EINVALID, "assignee_id: user %d cannot log in (no password or linked login), so could never accept the case; give them a login first or send it to someone else", u.ID)
 		}
 		c.AssigneeID, c.AssigneeDept = u.ID, ""
 		return nil
@@ -400,12 +403,14 @@ func (s *Service) dispatchTarget(ctx context.Context, c *civicgrid.Case, st Step
 		c.AssigneeID, c.AssigneeDept = 0, cat.DefaultDept
 		return nil
 	}
-	workers, err := s.people.ListUsers(ctx, civicgrid.UserFilter{Within: []string{c.GridCode}, Role: civicgrid.RoleGridWorker, Limit: 1})
+	// Only someone who can log in can accept the case: grid workers listed
+	// in an area import have no login until an admin gives them one.
+	workers, err := s.people.ListUsers(ctx, civicgrid.UserFilter{Within: []string{c.GridCode}, Role: civicgrid.RoleGridWorker, CanLogIn: true, Limit: 1})
 	if err != nil {
 		return err
 	}
 	if len(workers) == 0 {
-		return civicgrid.Errorf(civicgrid.EINVALID, "grid %s has no grid worker with an account; name an assignee_id or a dept", c.GridCode)
+		return civicgrid.Errorf(civicgrid.EINVALID, "grid %s has no grid worker who can log in; name an assignee_id or a dept", c.GridCode)
 	}
 	c.AssigneeID, c.AssigneeDept = workers[0].ID, ""
 	return nil

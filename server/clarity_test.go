@@ -97,3 +97,54 @@ func TestCaseNamesAssignee(t *testing.T) {
 		t.Errorf("outsider: %d, want 404", st)
 	}
 }
+
+// Dispatch goes only to people who can log in: the default skips a grid
+// worker without a login (listed by an area import), a named one is
+// refused, one with a linked OIDC login is taken; the page names
+// colleagues in full with masked phones and their grid, and shows who has
+// no login without letting them be chosen.
+func TestDispatchOnlyToPeopleWhoCanLogIn(t *testing.T) {
+	e := newClarityEnv(t)
+	ctx := t.Context()
+	grid := []civicgrid.RoleGrant{{Role: civicgrid.RoleGridWorker, AreaCode: e.chain.grid}}
+	// Made first, so the first of the grid's workers by id.
+	noLogin, err := e.db.CreateUser(ctx, civicgrid.User{Name: "王无号", Phone: "13900000001"}, "", grid, civicgrid.SecurityEvent{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := e.cast()
+	c := e.report(p.resident, "C0004", e.chain) // no default department
+	e.step(p.staff, c.ID, civicgrid.CaseRegister, nil)
+
+	st, page := e.raw(p.staff, "GET", fmt.Sprintf("/cases/%d", c.ID), nil)
+	if st != 200 {
+		t.Fatalf("case page: %d", st)
+	}
+	gridName := e.chain.gridArea.Name
+	for _, want := range []string{
+		fmt.Sprintf(`<option value="%d">%s · 网格员 · %s（%s）</option>`, p.worker.user.ID, p.worker.user.Name, gridName, civicgrid.MaskPhone(p.worker.user.Phone)),
+		fmt.Sprintf(`<option value="%d" disabled>%s · 网格员 · %s（%s）· 无登录账号，不能派遣</option>`, noLogin.ID, noLogin.Name, gridName, civicgrid.MaskPhone(noLogin.Phone)),
+		fmt.Sprintf(`<option value="%d">%s · 社区工作者`, p.staff.user.ID, p.staff.user.Name),
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("dispatch list lacks %s", want)
+		}
+	}
+	if strings.Contains(page, p.worker.user.Phone) {
+		t.Errorf("dispatch list shows a full phone")
+	}
+
+	e.refuse(p.staff, c.ID, civicgrid.CaseDispatch, map[string]any{"assignee_id": noLogin.ID}, http.StatusBadRequest)
+	v := e.step(p.staff, c.ID, civicgrid.CaseDispatch, nil)
+	if v.AssigneeID != p.worker.user.ID {
+		t.Fatalf("default dispatch went to user %d, want the worker who can log in (%d), not %d", v.AssigneeID, p.worker.user.ID, noLogin.ID)
+	}
+	// A login through OIDC counts.
+	if err := e.db.LinkIdentity(ctx, "https://idp.example", "wang", noLogin.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.step(p.worker, c.ID, civicgrid.CaseReturn, map[string]any{"reason": "换人处理"})
+	if v := e.step(p.staff, c.ID, civicgrid.CaseDispatch, map[string]any{"assignee_id": noLogin.ID}); v.AssigneeID != noLogin.ID {
+		t.Errorf("dispatch to a linked login: %d", v.AssigneeID)
+	}
+}

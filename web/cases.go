@@ -82,6 +82,8 @@ type actionForm struct {
 	Back    string
 	CSRF    string
 	Options []option // reject reasons, dispatch targets, merge targets, extension limits
+	// Unavailable are dispatch targets shown but not to be chosen (no login).
+	Unavailable []option
 	Danger  bool
 }
 
@@ -192,7 +194,7 @@ func (ui *UI) forms(ctx context.Context, p *page, it caseItem, back string, skip
 				f.Options = append(f.Options, option{r, label})
 			}
 		case "dispatch":
-			f.Options = ui.dispatchTargets(ctx, p, it)
+			f.Options, f.Unavailable = ui.dispatchTargets(ctx, p, it)
 		case "merge":
 			if dups, err := ui.cfg.Cases.Nearby(ctx, it.Category, it.Lat, it.Lng); err == nil {
 				for _, d := range dups {
@@ -212,31 +214,78 @@ func (ui *UI) forms(ctx context.Context, p *page, it caseItem, back string, skip
 	return out
 }
 
-// dispatchTargets are the grid workers of the case's grid, masked, after the
-// default (the category's department or else the grid's worker).
-func (ui *UI) dispatchTargets(ctx context.Context, p *page, it caseItem) []option {
-	if opts, ok := p.dispatchTargets[it.GridCode]; ok {
-		return opts
+// dispatchTargets are the people a case may be sent to — the grid's
+// workers and the community's staff — after the default (the category's
+// department or else the grid's first worker who can log in). Colleagues
+// are named in full (civicgrid.ActionNameColleague), others masked; phones
+// are masked; each comes with their area's name, so two 王s can be told
+// apart. Those who cannot log in are shown but cannot be chosen: they could
+// never accept the case.
+func (ui *UI) dispatchTargets(ctx context.Context, p *page, it caseItem) (opts, unavailable []option) {
+	if l, ok := p.dispatchTargets[it.GridCode]; ok {
+		return l.targets, l.unavailable
 	}
-	opts := []option{{"", p.catalogue["dispatch.default"]}}
+	opts = []option{{"", p.catalogue["dispatch.default"]}}
 	if ui.cfg.People == nil {
-		return opts
+		return opts, nil
 	}
-	us, err := ui.cfg.People.ListUsers(ctx, civicgrid.UserFilter{Within: []string{it.GridCode}, Role: civicgrid.RoleGridWorker, Limit: 20})
-	if err != nil {
-		slog.Error("dispatch targets", "err", err)
-		return opts
-	}
-	for _, u := range us {
-		m := u.Masked()
-		label, _ := p.T("dispatch.worker", "name", m.Name, "phone", m.Phone)
-		opts = append(opts, option{strconv.FormatInt(u.ID, 10), label})
+	actor := civicgrid.ActorFromContext(ctx)
+	seen := map[int64]bool{}
+	for _, pick := range []struct {
+		role string
+		area string
+	}{{civicgrid.RoleGridWorker, it.GridCode}, {civicgrid.RoleCommunityStaff, communityOf(it.GridCode)}} {
+		us, err := ui.cfg.People.ListUsers(ctx, civicgrid.UserFilter{Within: []string{pick.area}, Role: pick.role, Limit: 20})
+		if err != nil {
+			slog.Error("dispatch targets", "err", err)
+			return opts, nil
+		}
+		for _, u := range us {
+			if seen[u.ID] {
+				continue
+			}
+			seen[u.ID] = true
+			name := civicgrid.MaskName(u.Name)
+			if civicgrid.Authorize(actor, civicgrid.ActionNameColleague, civicgrid.Colleague(u)) == nil {
+				name = u.Name
+			}
+			area := pick.area
+			for _, g := range u.Grants {
+				if g.Role == pick.role && civicgrid.InSubtree(pick.area, g.AreaCode) {
+					area = g.AreaCode
+					break
+				}
+			}
+			key := "dispatch.person"
+			if !u.CanLogIn() {
+				key = "dispatch.no_login"
+			}
+			label, _ := p.T(key, "name", name, "role", p.roleName(pick.role), "area", ui.areaName(ctx, area), "phone", civicgrid.MaskPhone(u.Phone))
+			o := option{strconv.FormatInt(u.ID, 10), label}
+			if u.CanLogIn() {
+				opts = append(opts, o)
+			} else {
+				unavailable = append(unavailable, o)
+			}
+		}
 	}
 	if p.dispatchTargets == nil {
-		p.dispatchTargets = map[string][]option{}
+		p.dispatchTargets = map[string]dispatchList{}
 	}
-	p.dispatchTargets[it.GridCode] = opts
-	return opts
+	p.dispatchTargets[it.GridCode] = dispatchList{opts, unavailable}
+	return opts, unavailable
+}
+
+// dispatchList are the people a case of a grid may be sent to, and those
+// listed there who cannot log in.
+type dispatchList struct{ targets, unavailable []option }
+
+// communityOf is the community code of a grid code ("" if it is none).
+func communityOf(grid string) string {
+	if len(grid) != civicgrid.LevelGrid.CodeLen() {
+		return ""
+	}
+	return grid[:civicgrid.LevelCommunity.CodeLen()]
 }
 
 func (p *page) statusName(s civicgrid.CaseStatus) string {

@@ -235,7 +235,7 @@ type page struct {
 	MyGrids                        []string // a grid worker's grids
 	// dispatchTargets by grid, read once per page however many of its
 	// cases the page offers to dispatch
-	dispatchTargets map[string][]option
+	dispatchTargets map[string]dispatchList
 	// MapScripts are the map's scripts in load order (Leaflet, gcoord for a
 	// GCJ-02 provider, basemap.js), empty when Leaflet is not vendored.
 	MapScripts []string

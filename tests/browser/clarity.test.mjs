@@ -125,3 +125,26 @@ test('the case page names who holds the case: staff see the colleague, the repor
     });
   }
 });
+
+test('dispatch lists colleagues by name and area; the default goes to someone who can log in', { timeout: LONG }, async () => {
+  const id = await report('小区门口的路灯不亮', 'C0004', 0.0001);
+  await act(staff, id, 'register');
+  for (const [width, lang, elder] of [[1280, 'en', false], [360, 'zh-CN', true]]) {
+    await visit(staff, `/cases/${id}`, { name: `clarity-dispatch-${lang}-${width}${elder ? '-elder' : ''}`, width, lang, elder }, async (page) => {
+      const select = page.locator('form[data-action="dispatch"] select[name="assignee_id"]');
+      const options = await select.locator('option').evaluateAll((os) => os.map((o) => ({ text: o.textContent, disabled: o.disabled })));
+      const worker = options.find((o) => o.text.includes('演示网格员'));
+      assert.ok(worker && !worker.disabled && /199\*\*\*\*0004/.test(worker.text), JSON.stringify(options));
+      assert.ok(options.some((o) => o.text.includes('演示社区工作者')), 'community staff listed by name');
+      // Workers the area import listed without a login are shown, not offered.
+      for (const o of options.filter((o) => /no login|无登录/.test(o.text))) assert.ok(o.disabled, o.text);
+    });
+  }
+  // The default dispatch, from the page.
+  await visit(staff, `/cases/${id}`, { name: 'clarity-dispatched-zh-CN-1280' }, async (page) => {
+    const form = page.locator('form[data-action="dispatch"]');
+    await Promise.all([page.waitForURL(/[?&](done|failed)=/), form.locator('button[type="submit"]').click()]);
+    assert.equal(await page.locator('[data-testid="flash-error"]').count(), 0);
+    assert.match(await page.locator('[data-testid="assignee"]').innerText(), /演示网格员/);
+  });
+});
