@@ -301,6 +301,10 @@ type Object struct {
 	// Done are the steps already taken on the object (a case's history),
 	// oldest first: the separation of duties decides by them.
 	Done []Done
+	// MergedReporters are reporters of cases merged into this one (as far
+	// as the asker needs: the asker's own id or none). They may read the
+	// case their report was merged into, to learn its outcome.
+	MergedReporters []int64
 }
 
 // Colleague is a person as the object of ActionNameColleague: they lie
@@ -346,6 +350,7 @@ const (
 	scopeDept                  // category scope, and the object is assigned to a department
 	scopeAnyone                // any logged-in actor, anywhere
 	scopeOverlap               // the grant's area and one of the object's lie one within the other
+	scopeMergedIn              // the actor reported a case merged into the object
 )
 
 type rule struct {
@@ -402,7 +407,7 @@ var policy = map[Action][]rule{
 
 	ActionReportCase: rules(scopeAnyone, "*"),
 	ActionReadCase: join(rules(scopeOwn, "*"), rules(scopeAssignee, "*"), rules(scopeSubtree, caseReaders...),
-		rules(scopeDept, RoleDepartmentHandler)),
+		rules(scopeDept, RoleDepartmentHandler), rules(scopeMergedIn, "*")),
 	ActionUnmaskCase:       rules(scopeSubtree, RoleGridWorker, RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin, RoleCityAdmin),
 	ActionTriageCase:       rules(scopeSubtree, caseStaff...),
 	ActionDispatchCase:     rules(scopeSubtree, caseStaff...),
@@ -568,7 +573,8 @@ func authorizeScope(actor Actor, action Action, obj Object) error {
 // bareArea reports whether the object is only an area the caller named (a
 // list's filter), which a refusal may repeat.
 func (o Object) bareArea() bool {
-	return o.Owner == 0 && o.Grants == nil && o.Assignee == 0 && o.Dept == "" && o.Category == "" && o.Done == nil
+	return o.Owner == 0 && o.Grants == nil && o.Assignee == 0 && o.Dept == "" && o.Category == "" && o.Done == nil &&
+		o.MergedReporters == nil
 }
 
 func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
@@ -592,6 +598,8 @@ func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
 			}
 		}
 		return false
+	case scopeMergedIn:
+		return actor.UserID != 0 && slices.Contains(obj.MergedReporters, actor.UserID) && actor.reaches(obj)
 	case scopeGrantor:
 		if !coversAny(g, obj.Areas) {
 			return false

@@ -75,3 +75,29 @@ func TestColleague(t *testing.T) {
 		}
 	}
 }
+
+// The reporter of a case merged into another may read the kept one; no one
+// else gains anything from the list, and a token reaches only its area.
+func TestMergedReporterReads(t *testing.T) {
+	kept := Object{Areas: []string{"420102001001001"}, Owner: 9, Category: "C0005", MergedReporters: []int64{7}}
+	merged := Actor{UserID: 7, Via: "session", Grants: []RoleGrant{{Role: RoleResident, AreaCode: "4201020010010010001"}}}
+	if err := Authorize(merged, ActionReadCase, kept); err != nil {
+		t.Errorf("merged reporter: %v", err)
+	}
+	other := merged
+	other.UserID = 8
+	if err := Authorize(other, ActionReadCase, kept); ErrorCode(err) != EFORBIDDEN {
+		t.Errorf("another resident: %v, want refused", err)
+	}
+	for _, a := range []Action{ActionRateCase, ActionVerifyCase, ActionUnmaskCase} {
+		obj := kept
+		obj.Done = []Done{}
+		if err := Authorize(merged, a, obj); err == nil {
+			t.Errorf("merged reporter may %s the kept case", a)
+		}
+	}
+	tok := Actor{UserID: 7, Via: "token", TokenID: 1, Grants: []RoleGrant{{Role: RoleCommunitySecretary, AreaCode: "420103001001"}}}
+	if err := Authorize(tok, ActionReadCase, kept); err == nil {
+		t.Errorf("a token outside the case's area reads it through its creator's merged report")
+	}
+}

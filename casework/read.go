@@ -20,6 +20,10 @@ type View struct {
 	// Assignee is who holds the case, as the actor may see them (single
 	// case reads only; nil when the case is with no one).
 	Assignee *Assignee `json:"assignee,omitempty"`
+	// MergedReport is set when the actor reads this case only because
+	// their own report (this id) was merged into it: they see the case
+	// in its public form, without anyone else's personal data.
+	MergedReport int64 `json:"merged_report,omitempty"`
 }
 
 // Assignee names who holds a case. Staff see a colleague's full name
@@ -159,12 +163,56 @@ func (s *Service) visibleCase(ctx context.Context, actor civicgrid.Actor, id int
 		return civicgrid.Case{}, err
 	}
 	if err := civicgrid.Authorize(actor, civicgrid.ActionReadCase, c.Object()); err != nil {
-		if civicgrid.ErrorCode(err) == civicgrid.EFORBIDDEN {
+		if civicgrid.ErrorCode(err) != civicgrid.EFORBIDDEN {
+			return civicgrid.Case{}, err
+		}
+		// The reporter of a report merged into this case may read it.
+		obj := c.Object()
+		if obj.MergedReporters, err = s.mergedReporters(ctx, actor, c.ID); err != nil {
+			return civicgrid.Case{}, err
+		}
+		if civicgrid.Authorize(actor, civicgrid.ActionReadCase, obj) != nil {
 			return civicgrid.Case{}, notInSight(id)
 		}
-		return civicgrid.Case{}, err
 	}
 	return c, nil
+}
+
+// mergedReporters returns the actor's id if a report of theirs was merged
+// into the case, directly or through a case merged in turn (none
+// otherwise): Object.MergedReporters as far as the actor needs it.
+func (s *Service) mergedReporters(ctx context.Context, actor civicgrid.Actor, id int64) ([]int64, error) {
+	report, err := s.mergedReport(ctx, actor, id)
+	if err != nil || report == 0 {
+		return nil, err
+	}
+	return []int64{actor.UserID}, nil
+}
+
+// mergedReport is the actor's report merged into case id (0 if none).
+// Merges chain at most a few deep (a kept case may itself be merged).
+func (s *Service) mergedReport(ctx context.Context, actor civicgrid.Actor, id int64) (int64, error) {
+	if actor.UserID == 0 {
+		return 0, nil
+	}
+	mine, err := s.store.ListCases(ctx, civicgrid.CaseFilter{ReporterID: actor.UserID, Status: []civicgrid.CaseStatus{civicgrid.StatusMerged}, Limit: 500})
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range mine {
+		into := m.MergedInto
+		for hops := 0; into != 0 && hops < 5; hops++ {
+			if into == id {
+				return m.ID, nil
+			}
+			next, err := s.store.CaseByID(ctx, into)
+			if err != nil {
+				break
+			}
+			into = next.MergedInto
+		}
+	}
+	return 0, nil
 }
 
 // Get returns one case as the actor may see it. A case outside the actor's
@@ -175,6 +223,15 @@ func (s *Service) Get(ctx context.Context, actor civicgrid.Actor, id int64) (Vie
 		return View{}, err
 	}
 	v := s.view(ctx, actor, c)
+	if civicgrid.Authorize(actor, civicgrid.ActionReadCase, c.Object()) != nil {
+		// Read through a merged report: the public view, no one named,
+		// nothing to do (the merge counted the reporter already).
+		if v.MergedReport, err = s.mergedReport(ctx, actor, c.ID); err != nil {
+			return View{}, err
+		}
+		v.Actions = []civicgrid.CaseAction{}
+		return v, nil
+	}
 	v.Assignee = s.assignee(ctx, actor, c)
 	return v, nil
 }
@@ -192,6 +249,17 @@ func (s *Service) History(ctx context.Context, actor civicgrid.Actor, id int64) 
 	evs, err := s.store.CaseEvents(ctx, id)
 	if evs == nil {
 		evs = []civicgrid.CaseEvent{}
+	}
+	if civicgrid.Authorize(actor, civicgrid.ActionReadCase, c.Object()) != nil {
+		// A merged report's reporter reads the steps and the fix, not who
+		// took them nor what other reporters wrote.
+		for i := range evs {
+			evs[i].ActorID, evs[i].Actor = 0, ""
+			if evs[i].Action != civicgrid.CaseHandle && evs[i].Action != civicgrid.CaseSelfHandle {
+				evs[i].Note = ""
+			}
+		}
+		return evs, err
 	}
 	if c.ReporterID != 0 && c.ReporterID != actor.UserID {
 		for i := range evs {

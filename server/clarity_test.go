@@ -6,6 +6,7 @@ package server_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -17,12 +18,14 @@ import (
 const testWorkPhone = "027-12345000"
 
 func newClarityEnv(t *testing.T) *caseEnv {
-	return newCaseEnvConfig(t, openDemoStore, nil, casework.Config{WorkPhone: testWorkPhone}, web.Config{})
+	return newCaseEnvConfig(t, openDemoStore, nil, casework.Config{WorkPhone: testWorkPhone},
+		web.Config{Hotline: "12345", OfficeAddress: "三阳社区服务中心"})
 }
 
 type assigneeView struct {
 	caseView
-	Assignee *casework.Assignee `json:"assignee"`
+	Assignee     *casework.Assignee `json:"assignee"`
+	MergedReport int64              `json:"merged_report"`
 }
 
 func (e *caseEnv) read(p person, id int64) (assigneeView, int) {
@@ -146,5 +149,117 @@ func TestDispatchOnlyToPeopleWhoCanLogIn(t *testing.T) {
 	e.step(p.worker, c.ID, civicgrid.CaseReturn, map[string]any{"reason": "换人处理"})
 	if v := e.step(p.staff, c.ID, civicgrid.CaseDispatch, map[string]any{"assignee_id": noLogin.ID}); v.AssigneeID != noLogin.ID {
 		t.Errorf("dispatch to a linked login: %d", v.AssigneeID)
+	}
+}
+
+// The reporter of a report merged into another case reads the kept case —
+// its public form, the steps and the fix, no other reporter's data — and
+// no one else gains anything; the merged report's page links to it and
+// shows its outcome.
+func TestMergedReporterReadsTheKeptCase(t *testing.T) {
+	e := newClarityEnv(t)
+	p := e.cast()
+	stranger := e.login(civicgrid.RoleResident, e.chain.building)
+	kept := e.report(p.resident, "C0006", e.chain)
+	dup := e.report(p.neighbour, "C0006", e.chain)
+	e.refuse(p.neighbour, kept.ID, civicgrid.CaseComment, map[string]any{"note": "我也是"}, http.StatusNotFound)
+	if _, st := e.read(p.neighbour, kept.ID); st != http.StatusNotFound {
+		t.Fatalf("before the merge the neighbour reads the case: %d", st)
+	}
+	e.step(p.staff, dup.ID, civicgrid.CaseMerge, map[string]any{"into": kept.ID})
+	e.step(p.staff, kept.ID, civicgrid.CaseRegister, nil)
+	e.step(p.staff, kept.ID, civicgrid.CaseDispatch, map[string]any{"assignee_id": p.worker.user.ID})
+	e.step(p.worker, kept.ID, civicgrid.CaseAccept, nil)
+	e.step(p.worker, kept.ID, civicgrid.CaseHandle, e.evidence())
+	e.step(p.resident, kept.ID, civicgrid.CaseComment, map[string]any{"note": "我家电话 13812345678，随时联系"})
+
+	v, st := e.read(p.neighbour, kept.ID)
+	if st != 200 || v.MergedReport != dup.ID || v.Status != civicgrid.StatusHandled || v.Assignee != nil {
+		t.Fatalf("merged reporter's read: %d %+v", st, v)
+	}
+	_, raw := e.call(p.neighbour, "GET", fmt.Sprintf("/api/v1/cases/%d", kept.ID), nil, nil)
+	_, hist := e.call(p.neighbour, "GET", fmt.Sprintf("/api/v1/cases/%d/events", kept.ID), nil, nil)
+	for _, secret := range []string{p.resident.user.Phone, civicgrid.MaskPhone(p.resident.user.Phone), p.resident.user.Name,
+		civicgrid.MaskName(p.resident.user.Name), "13812345678", p.worker.user.Phone, civicgrid.MaskPhone(p.worker.user.Phone)} {
+		if strings.Contains(raw, secret) || strings.Contains(hist, secret) {
+			t.Errorf("the merged reporter sees %q", secret)
+		}
+	}
+	if !strings.Contains(hist, "已更换破裂管段") || !strings.Contains(hist, `"action":"handle"`) {
+		t.Errorf("the merged reporter does not see the fix: %s", hist)
+	}
+	if strings.Contains(raw, `"reporter_id"`) || strings.Contains(raw, `"address"`) {
+		t.Errorf("not the public form: %s", raw)
+	}
+	// Reading is all: no steps, no comments.
+	e.refuse(p.neighbour, kept.ID, civicgrid.CaseComment, map[string]any{"note": "谢谢"}, http.StatusNotFound)
+	if len(v.Actions) != 0 {
+		t.Errorf("merged reporter is offered %v", v.Actions)
+	}
+	// No one else: another resident of the building, staff elsewhere.
+	if _, st := e.read(stranger, kept.ID); st != http.StatusNotFound {
+		t.Errorf("a stranger reads the kept case: %d", st)
+	}
+	if _, st := e.read(p.outsider, kept.ID); st != http.StatusNotFound {
+		t.Errorf("an outsider reads the kept case: %d", st)
+	}
+	// The merged report's page links to the kept case and says how it stands.
+	st, page := e.raw(p.neighbour, "GET", fmt.Sprintf("/cases/%d", dup.ID), nil)
+	if st != 200 || !strings.Contains(page, fmt.Sprintf(`href="/cases/%d" data-testid="kept-link"`, kept.ID)) ||
+		!strings.Contains(page, `data-status="handled"`) {
+		t.Errorf("merged report's page: %d, no link or outcome", st)
+	}
+	st, page = e.raw(p.neighbour, "GET", fmt.Sprintf("/cases/%d", kept.ID), nil)
+	if st != 200 || !strings.Contains(page, `data-testid="merged-view"`) || strings.Contains(page, "13812345678") {
+		t.Errorf("kept case's page for the merged reporter: %d", st)
+	}
+	// A merge of the kept case in turn: the first reporter still follows.
+	first := e.report(p.dispatcher, "C0001", e.chain)
+	second := e.report(stranger, "C0001", e.chain)
+	last := e.report(p.secretary, "C0001", e.chain)
+	e.step(p.staff, second.ID, civicgrid.CaseMerge, map[string]any{"into": first.ID})
+	e.step(p.staff, first.ID, civicgrid.CaseMerge, map[string]any{"into": last.ID})
+	if v, st := e.read(stranger, last.ID); st != 200 || v.MergedReport != second.ID {
+		t.Errorf("through two merges: %d, merged report %d", st, v.MergedReport)
+	}
+}
+
+// A rejected report shows the reason at the top and where else to turn.
+func TestRejectedReportSaysWhereToTurn(t *testing.T) {
+	e := newClarityEnv(t)
+	p := e.cast()
+	c := e.report(p.resident, "C0004", e.chain)
+	e.step(p.staff, c.ID, civicgrid.CaseReject, map[string]any{"reason": "out_of_scope", "note": "属物业管理范围，请联系物业"})
+	st, page := e.raw(p.resident, "GET", fmt.Sprintf("/cases/%d", c.ID), nil)
+	banner := strings.Index(page, `data-testid="rejected"`)
+	if st != 200 || banner < 0 || banner > strings.Index(page, "<h1>") {
+		t.Fatalf("rejected page: %d, banner at %d, heading at %d", st, banner, strings.Index(page, "<h1>"))
+	}
+	for _, want := range []string{"不属于受理范围", "属物业管理范围，请联系物业", `href="tel:12345"`, "三阳社区服务中心"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("rejected page lacks %s", want)
+		}
+	}
+}
+
+// Reopening from /my: the form carries the reason, and the step works.
+func TestReopenFromMyPage(t *testing.T) {
+	e := newClarityEnv(t)
+	p := e.cast()
+	c := e.report(p.resident, "C0004", e.chain)
+	e.step(p.staff, c.ID, civicgrid.CaseRegister, nil)
+	e.step(p.staff, c.ID, civicgrid.CaseDispatch, map[string]any{"assignee_id": p.worker.user.ID})
+	e.step(p.worker, c.ID, civicgrid.CaseAccept, nil)
+	e.step(p.worker, c.ID, civicgrid.CaseHandle, e.evidence())
+	e.step(p.staff, c.ID, civicgrid.CaseVerify, nil)
+	e.step(p.staff, c.ID, civicgrid.CaseClose, nil)
+	_, my := e.raw(p.resident, "GET", "/my", nil)
+	if !strings.Contains(my, fmt.Sprintf(`action="/cases/%d/reopen"`, c.ID)) || !strings.Contains(my, `name="reason" rows="2" maxlength="500" required`) {
+		t.Fatalf("/my offers no reopen form with a reason")
+	}
+	form := url.Values{"csrf_token": {p.resident.csrf}, "back": {"/my"}, "reason": {"垃圾又堆回来了"}}
+	st, _ := e.raw(p.resident, "POST", fmt.Sprintf("/cases/%d/reopen", c.ID), []byte(form.Encode()), "Content-Type", "application/x-www-form-urlencoded")
+	if v, _ := e.read(p.resident, c.ID); v.Status != civicgrid.StatusRegistered || v.Reopens != 1 {
+		t.Errorf("reopen from /my: %d, case %s with %d reopens", st, v.Status, v.Reopens)
 	}
 }

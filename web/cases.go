@@ -63,6 +63,29 @@ type caseItem struct {
 	Events  []eventItem
 	// AssigneeRole is the assignee's role in the page's language.
 	AssigneeRole string
+	// Kept is, on a merged report's page, the case it was merged into as
+	// the reporter may see it (nil if unreadable).
+	Kept *caseItem
+	// Rejection is, on a rejected report's page, the reason and the note.
+	Rejection *rejection
+}
+
+// rejection says why a report was not accepted.
+type rejection struct{ Reason, Note string }
+
+// rejectionOf finds the reject step in a case's history.
+func (p *page) rejectionOf(evs []civicgrid.CaseEvent) *rejection {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Action != civicgrid.CaseReject {
+			continue
+		}
+		r := &rejection{Reason: evs[i].Data["reason"], Note: evs[i].Note}
+		if label, ok := p.catalogue["reason."+r.Reason]; ok {
+			r.Reason = label
+		}
+		return r
+	}
+	return nil
 }
 
 type eventItem struct {
@@ -84,7 +107,7 @@ type actionForm struct {
 	Options []option // reject reasons, dispatch targets, merge targets, extension limits
 	// Unavailable are dispatch targets shown but not to be chosen (no login).
 	Unavailable []option
-	Danger  bool
+	Danger      bool
 }
 
 type option struct{ Value, Label string }
@@ -530,7 +553,18 @@ func (ui *UI) handleCase(w http.ResponseWriter, r *http.Request) {
 	}
 	it.Events = p.events(evs)
 	it.Forms = ui.forms(ctx, p, it, r.URL.Path)
+	switch {
+	case v.Status == civicgrid.StatusMerged && v.MergedInto != 0:
+		// The reporter learns the outcome where it happens.
+		if kv, err := ui.cfg.Cases.Get(ctx, actor, v.MergedInto); err == nil {
+			kept := p.item(kv, cats)
+			it.Kept = &kept
+		}
+	case v.Status == civicgrid.StatusRejected:
+		it.Rejection = p.rejectionOf(evs)
+	}
 	p.Case = &it
+	p.Hotline, p.OfficeAddress = ui.cfg.Hotline, ui.cfg.OfficeAddress
 	p.Title, _ = p.T("case.number", "id", it.ID)
 	p.NeedsMap = ui.hasMap
 	p.MapScripts = ui.mapScripts(true)

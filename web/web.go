@@ -64,6 +64,11 @@ type Config struct {
 	Webhooks  Webhooks
 	// Inbox is the notification service; nil serves no inbox page.
 	Inbox Inbox
+	// Hotline and OfficeAddress are where a resident turns when a report
+	// is rejected (the city hotline, the community office); "" leaves
+	// one out.
+	Hotline       string
+	OfficeAddress string
 }
 
 // UI serves the web pages. Create it with New and add its routes to a mux
@@ -236,6 +241,8 @@ type page struct {
 	// dispatchTargets by grid, read once per page however many of its
 	// cases the page offers to dispatch
 	dispatchTargets map[string]dispatchList
+	// Where a resident turns about a rejected report (Config).
+	Hotline, OfficeAddress string
 	// MapScripts are the map's scripts in load order (Leaflet, gcoord for a
 	// GCJ-02 provider, basemap.js), empty when Leaflet is not vendored.
 	MapScripts []string

@@ -148,3 +148,39 @@ test('dispatch lists colleagues by name and area; the default goes to someone wh
     assert.match(await page.locator('[data-testid="assignee"]').innerText(), /演示网格员/);
   });
 });
+
+test('a merged report leads to the kept case and its outcome; a rejected one says why and where to turn', { timeout: LONG }, async () => {
+  // The resident's report is merged into one by the building head.
+  const api = await apiSession('19900000005');
+  const p = await gridPoint();
+  const keptRes = await api('POST', '/api/v1/cases', { category: 'C0001', lat: p.lat - 0.0001, lng: p.lng - 0.0001, description: '楼下井盖松动，有人差点绊倒' });
+  assert.equal(keptRes.status, 201);
+  const kept = keptRes.body.case.id;
+  const dup = await report('井盖松动', 'C0001', -0.0001);
+  await act(staff, dup, 'merge', { into: kept });
+  await act(staff, kept, 'register');
+  const rejected = await report('楼上邻居装修太吵', 'C0004', 0.0002);
+  await act(staff, rejected, 'reject', { reason: 'out_of_scope', note: '装修噪音请联系物业或拨打 12345' });
+  for (const [width, lang, elder] of [[360, 'zh-CN', true], [1280, 'en', false]]) {
+    const tag = `${lang}-${width}${elder ? '-elder' : ''}`;
+    await visit(resident, `/cases/${dup}`, { name: `clarity-merged-${tag}`, width, lang, elder }, async (page) => {
+      const banner = page.locator('[data-testid="merged"]');
+      assert.match(await banner.innerText(), lang === 'en' ? /Registered/ : /已立案/);
+      assert.equal(await banner.locator('[data-testid="kept-link"]').getAttribute('href'), `/cases/${kept}`);
+    });
+    await visit(resident, `/cases/${kept}`, { name: `clarity-kept-${tag}`, width, lang, elder }, async (page) => {
+      await page.locator('[data-testid="merged-view"]').waitFor();
+      const text = await page.locator('main').innerText();
+      assert.doesNotMatch(text, /199\*\*\*\*0005|演\*\*\*\*\*/, 'the other reporter is named');
+    });
+    await visit(resident, `/cases/${rejected}`, { name: `clarity-rejected-${tag}`, width, lang, elder }, async (page) => {
+      const banner = page.locator('[data-testid="rejected"]');
+      assert.match(await banner.innerText(), lang === 'en' ? /Not within our remit/ : /不属于受理范围/);
+      assert.equal(await banner.locator('[data-testid="hotline"]').getAttribute('href'), 'tel:12345');
+      assert.match(await banner.locator('[data-testid="office"]').innerText(), /演示/);
+      // The banner comes before the case's heading.
+      const [b, h] = await Promise.all([banner.boundingBox(), page.locator('h1').boundingBox()]);
+      assert.ok(b.y < h.y, 'the reason is at the top');
+    });
+  }
+});
