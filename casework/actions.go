@@ -308,8 +308,13 @@ func (s *Service) apply(ctx context.Context, actor civicgrid.Actor, c *civicgrid
 	case civicgrid.CaseClose:
 		c.ClosedAt = now
 	case civicgrid.CaseRate:
+		// There is no default: a rating nobody chose would count as the
+		// reporter's opinion in the satisfaction rate.
+		if st.Rating == 0 {
+			return civicgrid.Errorf(civicgrid.EINVALID, "rating: choose how satisfied you are, from 1 (very dissatisfied) to 5 (very satisfied); none was given")
+		}
 		if st.Rating < 1 || st.Rating > 5 {
-			return civicgrid.Errorf(civicgrid.EINVALID, "rating: 1 (very dissatisfied) to 5 (very satisfied)")
+			return civicgrid.Errorf(civicgrid.EINVALID, "rating: %d is not a rating; choose from 1 (very dissatisfied) to 5 (very satisfied)", st.Rating)
 		}
 		c.Rating, c.RatingNote = st.Rating, ev.Note
 		ev.Data["rating"] = strconv.Itoa(st.Rating)

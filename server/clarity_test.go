@@ -246,13 +246,7 @@ func TestRejectedReportSaysWhereToTurn(t *testing.T) {
 func TestReopenFromMyPage(t *testing.T) {
 	e := newClarityEnv(t)
 	p := e.cast()
-	c := e.report(p.resident, "C0004", e.chain)
-	e.step(p.staff, c.ID, civicgrid.CaseRegister, nil)
-	e.step(p.staff, c.ID, civicgrid.CaseDispatch, map[string]any{"assignee_id": p.worker.user.ID})
-	e.step(p.worker, c.ID, civicgrid.CaseAccept, nil)
-	e.step(p.worker, c.ID, civicgrid.CaseHandle, e.evidence())
-	e.step(p.staff, c.ID, civicgrid.CaseVerify, nil)
-	e.step(p.staff, c.ID, civicgrid.CaseClose, nil)
+	c := e.closedCase(p)
 	_, my := e.raw(p.resident, "GET", "/my", nil)
 	if !strings.Contains(my, fmt.Sprintf(`action="/cases/%d/reopen"`, c.ID)) || !strings.Contains(my, `name="reason" rows="2" maxlength="500" required`) {
 		t.Fatalf("/my offers no reopen form with a reason")
@@ -262,4 +256,74 @@ func TestReopenFromMyPage(t *testing.T) {
 	if v, _ := e.read(p.resident, c.ID); v.Status != civicgrid.StatusRegistered || v.Reopens != 1 {
 		t.Errorf("reopen from /my: %d, case %s with %d reopens", st, v.Status, v.Reopens)
 	}
+}
+
+// A rating has no default: the form preselects none, and a rating left out
+// is refused, saying so, with nothing written.
+func TestRatingHasNoDefault(t *testing.T) {
+	e := newClarityEnv(t)
+	p := e.cast()
+	c := e.closedCase(p)
+	_, my := e.raw(p.resident, "GET", "/my", nil)
+	form := my[strings.Index(my, fmt.Sprintf(`action="/cases/%d/rate"`, c.ID)):]
+	form = form[:strings.Index(form, "</form>")]
+	if !strings.Contains(form, `name="rating"`) || strings.Contains(form, "checked") {
+		t.Errorf("the rate form preselects a rating or has none: %s", form)
+	}
+	before := len(e.events(p.resident, c.ID))
+	if b := e.refuse(p.resident, c.ID, civicgrid.CaseRate, map[string]any{"note": "还行"}, http.StatusBadRequest); !strings.Contains(b, "none was given") {
+		t.Errorf("missing rating: %s", b)
+	}
+	// The form's answer (followed to /my) says what is missing.
+	st, back := e.raw(p.resident, "POST", fmt.Sprintf("/cases/%d/rate", c.ID),
+		[]byte(url.Values{"csrf_token": {p.resident.csrf}, "back": {"/my"}, "comment": {"还行"}}.Encode()), "Content-Type", "application/x-www-form-urlencoded")
+	if st != 200 || !strings.Contains(back, `data-testid="flash-error"`) || !strings.Contains(back, "none was given") {
+		t.Errorf("form without a rating: %d, no error shown", st)
+	}
+	if v, _ := e.read(p.resident, c.ID); v.Status != civicgrid.StatusClosed || v.Rating != 0 || len(e.events(p.resident, c.ID)) != before {
+		t.Errorf("a refused rating changed the case: %s rating %d", v.Status, v.Rating)
+	}
+}
+
+// The dispatch sheet: everything a paper copy needs, for staff who may
+// read the case; print CSS leaves the site's navigation out.
+func TestDispatchSheet(t *testing.T) {
+	e := newClarityEnv(t)
+	p := e.cast()
+	c := e.report(p.resident, "C0005", e.chain)
+	e.step(p.staff, c.ID, civicgrid.CaseRegister, nil)
+	v := e.step(p.staff, c.ID, civicgrid.CaseDispatch, map[string]any{"assignee_id": p.worker.user.ID})
+	st, page := e.raw(p.staff, "GET", fmt.Sprintf("/cases/%d/print", c.ID), nil)
+	if st != 200 {
+		t.Fatalf("sheet: %d", st)
+	}
+	for _, want := range []string{"派遣单", fmt.Sprintf(`data-testid="sheet-id">%d<`, c.ID), "水管破裂", e.chain.gridArea.Name, e.chain.grid,
+		v.ResolveBy.In(civicgrid.Beijing).Format("2006-01-02 15:04"), p.worker.user.Name, "楼下水管破裂，水流到路上",
+		`src="/photos/` + e.photo + `"`, fmt.Sprintf("%s/cases/%d", e.srv.URL, c.ID)} {
+		if !strings.Contains(page, want) {
+			t.Errorf("sheet lacks %q", want)
+		}
+	}
+	if _, casePage := e.raw(p.staff, "GET", fmt.Sprintf("/cases/%d", c.ID), nil); !strings.Contains(casePage, fmt.Sprintf(`href="/cases/%d/print"`, c.ID)) {
+		t.Errorf("the case page does not link to the sheet")
+	}
+	if _, casePage := e.raw(p.resident, "GET", fmt.Sprintf("/cases/%d", c.ID), nil); strings.Contains(casePage, "/print") {
+		t.Errorf("the reporter is offered the dispatch sheet")
+	}
+	if st, _ := e.raw(p.outsider, "GET", fmt.Sprintf("/cases/%d/print", c.ID), nil); st != http.StatusNotFound {
+		t.Errorf("outsider: %d, want 404", st)
+	}
+}
+
+// closedCase runs a resident's report through the loop to closed.
+func (e *caseEnv) closedCase(p loopCast) civicgrid.Case {
+	e.t.Helper()
+	c := e.report(p.resident, "C0004", e.chain)
+	e.step(p.staff, c.ID, civicgrid.CaseRegister, nil)
+	e.step(p.staff, c.ID, civicgrid.CaseDispatch, map[string]any{"assignee_id": p.worker.user.ID})
+	e.step(p.worker, c.ID, civicgrid.CaseAccept, nil)
+	e.step(p.worker, c.ID, civicgrid.CaseHandle, e.evidence())
+	e.step(p.staff, c.ID, civicgrid.CaseVerify, nil)
+	e.step(p.staff, c.ID, civicgrid.CaseClose, nil)
+	return c
 }

@@ -45,6 +45,7 @@ func (ui *UI) registerCases(mux *http.ServeMux) {
 	mux.HandleFunc("GET /my", ui.handleMy)
 	mux.HandleFunc("GET /queue", ui.handleQueue)
 	mux.HandleFunc("GET /cases/{id}", ui.handleCase)
+	mux.HandleFunc("GET /cases/{id}/print", ui.handlePrint)
 	mux.HandleFunc("POST /cases/{id}/{action}", ui.handleAct)
 	mux.HandleFunc("GET /console", ui.handleConsole)
 	mux.HandleFunc("GET /dashboard", ui.handleDashboard)
@@ -513,16 +514,12 @@ func withQuery(path string, add url.Values) string {
 	return u.String()
 }
 
-// handleCase serves /cases/{id}: the case, its map, photos and history, and
-// a form for each step the viewer may take.
-func (ui *UI) handleCase(w http.ResponseWriter, r *http.Request) {
-	actor, ok := requireLogin(w, r)
-	if !ok {
-		return
-	}
-	p := ui.newPage(w, r)
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+// pageCase reads the case of /cases/{id}… as the actor may see it, dressed
+// for the page, with the catalogue; on failure it has answered (404 for a
+// case out of sight, as for none) and ok is false.
+func (ui *UI) pageCase(w http.ResponseWriter, r *http.Request, p *page, actor civicgrid.Actor) (it caseItem, cats map[string]civicgrid.Category, ok bool) {
 	ctx := r.Context()
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	var v casework.View
 	if err == nil {
 		v, err = ui.cfg.Cases.Get(ctx, actor, id)
@@ -532,20 +529,36 @@ func (ui *UI) handleCase(w http.ResponseWriter, r *http.Request) {
 			p.Title = p.catalogue["case.not_found"]
 			p.Message = p.catalogue["case.not_found_body"]
 			ui.render(w, http.StatusNotFound, "find", p)
-			return
+			return it, nil, false
 		}
 		ui.renderError(w, r, p, err)
-		return
+		return it, nil, false
 	}
-	cats, _, err := ui.categories(ctx)
-	if err != nil {
+	if cats, _, err = ui.categories(ctx); err != nil {
 		ui.renderError(w, r, p, err)
-		return
+		return it, nil, false
 	}
-	it := p.item(v, cats)
+	it = p.item(v, cats)
 	if v.Assignee != nil && v.Assignee.Role != "" {
 		it.AssigneeRole = p.roleName(v.Assignee.Role)
 	}
+	return it, cats, true
+}
+
+// handleCase serves /cases/{id}: the case, its map, photos and history, and
+// a form for each step the viewer may take.
+func (ui *UI) handleCase(w http.ResponseWriter, r *http.Request) {
+	actor, ok := requireLogin(w, r)
+	if !ok {
+		return
+	}
+	p := ui.newPage(w, r)
+	ctx := r.Context()
+	it, cats, ok := ui.pageCase(w, r, p, actor)
+	if !ok {
+		return
+	}
+	v, id := it.View, it.ID
 	evs, err := ui.cfg.Cases.History(ctx, actor, id)
 	if err != nil {
 		ui.renderError(w, r, p, err)
@@ -565,6 +578,8 @@ func (ui *UI) handleCase(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Case = &it
 	p.Hotline, p.OfficeAddress = ui.cfg.Hotline, ui.cfg.OfficeAddress
+	// Staff hand out dispatch sheets; reporters have the page itself.
+	p.CanPrint = len(actor.Scopes(civicgrid.ActionReadCase)) > 0
 	p.Title, _ = p.T("case.number", "id", it.ID)
 	p.NeedsMap = ui.hasMap
 	p.MapScripts = ui.mapScripts(true)
@@ -572,6 +587,39 @@ func (ui *UI) handleCase(w http.ResponseWriter, r *http.Request) {
 	p.Receipt = r.URL.Query().Get("receipt") == "1"
 	p.Config = &jsConfig{Lang: p.Lang, Map: ui.cfg.Map.config(), Messages: p.messages("case.", "upload.", "map."), CSRF: actor.CSRFToken}
 	ui.render(w, http.StatusOK, "case", p)
+}
+
+// dispatchSheet is what the printed dispatch sheet (派遣单) shows beside
+// the case: the grid's name, the case page's address, when it was printed.
+type dispatchSheet struct {
+	GridName string
+	URL      string
+	At       time.Time
+}
+
+// handlePrint serves /cases/{id}/print: the dispatch sheet (派遣单) of a
+// case for staff to print on A4 and hand out — the case as the viewer may
+// read it, without the site's navigation when printed.
+func (ui *UI) handlePrint(w http.ResponseWriter, r *http.Request) {
+	actor, ok := requireLogin(w, r)
+	if !ok {
+		return
+	}
+	p := ui.newPage(w, r)
+	it, _, ok := ui.pageCase(w, r, p, actor)
+	if !ok {
+		return
+	}
+	v := it.View
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	p.Case = &it
+	p.Sheet = &dispatchSheet{GridName: ui.areaName(r.Context(), v.GridCode), URL: scheme + "://" + r.Host + "/cases/" + strconv.FormatInt(v.ID, 10), At: time.Now()}
+	p.Title, _ = p.T("sheet.heading", "id", v.ID)
+	p.Config = &jsConfig{Lang: p.Lang, Messages: map[string]string{}, CSRF: actor.CSRFToken}
+	ui.render(w, http.StatusOK, "print", p)
 }
 
 // messages picks the catalogue entries a script needs.

@@ -163,7 +163,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "my", "queue", "case", "console", "dashboard", "admin", "inbox"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -243,6 +243,9 @@ type page struct {
 	dispatchTargets map[string]dispatchList
 	// Where a resident turns about a rejected report (Config).
 	Hotline, OfficeAddress string
+	// Sheet is what the printable dispatch sheet adds to the case.
+	Sheet    *dispatchSheet
+	CanPrint bool // the case page links to the dispatch sheet
 	// MapScripts are the map's scripts in load order (Leaflet, gcoord for a
 	// GCJ-02 provider, basemap.js), empty when Leaflet is not vendored.
 	MapScripts []string

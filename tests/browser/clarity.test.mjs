@@ -37,6 +37,7 @@ async function apiSession(phone) {
     const text = await r.text();
     return { status: r.status, body: text ? JSON.parse(text) : null };
   };
+  call.headers = { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'image/jpeg' };
   return call;
 }
 
@@ -184,3 +185,68 @@ test('a merged report leads to the kept case and its outcome; a rejected one say
     });
   }
 });
+
+test('ratings have no default; the dispatch sheet prints on A4 without the site around it', { timeout: LONG }, async () => {
+  const id = state.held;
+  const api = await apiSession(gridWorker);
+  assert.equal((await api('POST', `/api/v1/cases/${id}/accept`)).status, 200);
+  for (const [width, lang, elder] of [[1280, 'zh-CN', false], [360, 'en', true]]) {
+    await visit(staff, `/cases/${id}/print`, { name: `clarity-sheet-${lang}-${width}${elder ? '-elder' : ''}`, width, lang, elder }, async (page) => {
+      const sheet = page.locator('[data-testid="dispatch-sheet"]');
+      assert.equal(await sheet.locator('[data-testid="sheet-id"]').innerText(), String(id));
+      assert.match(await sheet.locator('[data-testid="sheet-assignee"]').innerText(), /演示网格员/);
+      assert.match(await sheet.locator('[data-testid="sheet-url"]').innerText(), new RegExp(`/cases/${id}$`));
+      assert.ok(await page.locator('[data-print]').isVisible(), 'the print button shows with JavaScript');
+    });
+  }
+  // As printed: A4, no header, navigation or footer.
+  await visit(staff, `/cases/${id}/print`, { name: 'clarity-sheet-print-preview' }, async (page) => {
+    await page.emulateMedia({ media: 'print' });
+    for (const sel of ['.site-header', '.site-footer', '.no-print']) {
+      assert.equal(await page.locator(sel).first().isVisible(), false, `${sel} printed`);
+    }
+    const pdf = await page.pdf({ preferCSSPageSize: true });
+    // An A4 page is 595×842 points.
+    const box = pdf.toString('latin1').match(/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/);
+    assert.ok(box, 'no page size in the PDF');
+    assert.deepEqual([Math.round(Number(box[1])), Math.round(Number(box[2]))], [595, 842], 'not A4');
+    await page.emulateMedia({ media: 'screen' });
+  });
+  // The case goes on to be rated: the form has no default, and the browser
+  // will not send it without a choice (the server refuses one left out too).
+  const jpeg = await jpegBytes();
+  const up = await fetch(`${env.base}/api/v1/photos`, { method: 'POST', headers: api.headers, body: jpeg });
+  assert.equal(up.status, 201, await up.clone().text());
+  const { ref } = await up.json();
+  assert.equal((await api('POST', `/api/v1/cases/${id}/handle`, { note: '已更换灯泡', photos: [ref] })).status, 200);
+  await act(secretary, id, 'verify');
+  await act(secretary, id, 'close');
+  const refused = await (await apiSession(resident))('POST', `/api/v1/cases/${id}/rate`, { note: '还行' });
+  assert.equal(refused.status, 400);
+  assert.match(refused.body.error.message, /none was given/);
+  for (const [width, lang, elder] of [[360, 'zh-CN', true], [1280, 'en', false]]) {
+    await visit(resident, '/my', { name: `clarity-rate-${lang}-${width}${elder ? '-elder' : ''}`, width, lang, elder }, async (page) => {
+      const form = page.locator(`[data-case="${id}"] form[data-action="rate"]`);
+      assert.equal(await form.locator('input[name="rating"]:checked').count(), 0, 'a rating is preselected');
+      assert.equal(await form.evaluate((f) => f.checkValidity()), false, 'the form would send without a rating');
+    });
+  }
+});
+
+// jpegBytes draws a small photo in the browser.
+async function jpegBytes() {
+  const page = await env.context.newPage();
+  try {
+    await page.goto(`${env.base}/healthz`);
+    const b64 = await page.evaluate(() => {
+      const c = document.createElement('canvas');
+      c.width = 64; c.height = 48;
+      const x = c.getContext('2d');
+      x.fillStyle = '#2e7d32'; x.fillRect(0, 0, 64, 48);
+      return c.toDataURL('image/jpeg', 0.9).split(',')[1];
+    });
+    return Buffer.from(b64, 'base64');
+  } finally {
+    await page.close();
+  }
+}
