@@ -255,6 +255,10 @@ const (
 	ActionReadAudit           Action = "audit.read"
 	ActionExportAudit         Action = "audit.export"
 	ActionManageBuildingRoles Action = "building_roles.manage"
+	// ActionNameColleague is seeing a colleague's full name in their work
+	// role (Colleague): staff must tell apart the people a case is with or
+	// may be sent to. Phones stay masked.
+	ActionNameColleague Action = "users.name_colleague"
 
 	// Cases. Which case action needs which of these is in CaseTransitions.
 	ActionReportCase       Action = "cases.report"      // report a problem (and "me too")
@@ -297,6 +301,24 @@ type Object struct {
 	// Done are the steps already taken on the object (a case's history),
 	// oldest first: the separation of duties decides by them.
 	Done []Done
+	// MergedReporters are reporters of cases merged into this one (as far
+	// as the asker needs: the asker's own id or none). They may read the
+	// case their report was merged into, to learn its outcome.
+	MergedReporters []int64
+}
+
+// Colleague is a person as the object of ActionNameColleague: they lie
+// only in the areas of their staff roles, so being a resident somewhere
+// makes no one a colleague there. A person without a staff role lies
+// nowhere, and no one may name them.
+func Colleague(u User) Object {
+	areas := []string{}
+	for _, g := range u.Grants {
+		if info, ok := LookupRole(g.Role); ok && info.Staff && g.AreaCode != "" {
+			areas = append(areas, g.AreaCode)
+		}
+	}
+	return Object{Areas: areas, Grants: []RoleGrant{}}
 }
 
 // Done is a step a person already took on an object.
@@ -327,6 +349,8 @@ const (
 	scopeAssignee              // the object is assigned to the actor
 	scopeDept                  // category scope, and the object is assigned to a department
 	scopeAnyone                // any logged-in actor, anywhere
+	scopeOverlap               // the grant's area and one of the object's lie one within the other
+	scopeMergedIn              // the actor reported a case merged into the object
 )
 
 type rule struct {
@@ -376,10 +400,14 @@ var policy = map[Action][]rule{
 	ActionReadAudit:           rules(scopeSubtree, RoleAuditor),
 	ActionExportAudit:         rules(scopeSubtree, RoleAuditor),
 	ActionManageBuildingRoles: rules(scopeSubtree, RoleCityAdmin),
+	// Colleagues are staff on the same ground: one's area within the
+	// other's. Auditors read masked data and name no one.
+	ActionNameColleague: rules(scopeOverlap, RoleGridWorker, RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher,
+		RoleDepartmentHandler, RoleDistrictAdmin, RoleCityAdmin),
 
 	ActionReportCase: rules(scopeAnyone, "*"),
 	ActionReadCase: join(rules(scopeOwn, "*"), rules(scopeAssignee, "*"), rules(scopeSubtree, caseReaders...),
-		rules(scopeDept, RoleDepartmentHandler)),
+		rules(scopeDept, RoleDepartmentHandler), rules(scopeMergedIn, "*")),
 	ActionUnmaskCase:       rules(scopeSubtree, RoleGridWorker, RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin, RoleCityAdmin),
 	ActionTriageCase:       rules(scopeSubtree, caseStaff...),
 	ActionDispatchCase:     rules(scopeSubtree, caseStaff...),
@@ -545,7 +573,8 @@ func authorizeScope(actor Actor, action Action, obj Object) error {
 // bareArea reports whether the object is only an area the caller named (a
 // list's filter), which a refusal may repeat.
 func (o Object) bareArea() bool {
-	return o.Owner == 0 && o.Grants == nil && o.Assignee == 0 && o.Dept == "" && o.Category == "" && o.Done == nil
+	return o.Owner == 0 && o.Grants == nil && o.Assignee == 0 && o.Dept == "" && o.Category == "" && o.Done == nil &&
+		o.MergedReporters == nil
 }
 
 func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
@@ -562,6 +591,15 @@ func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
 		return obj.Dept != "" && coversAny(g, obj.Areas) && slices.Contains(g.Categories, obj.Category)
 	case scopeAnyone:
 		return true
+	case scopeOverlap:
+		for _, a := range obj.Areas {
+			if a != "" && (g.Covers(a) || InSubtree(a, g.AreaCode)) {
+				return true
+			}
+		}
+		return false
+	case scopeMergedIn:
+		return actor.UserID != 0 && slices.Contains(obj.MergedReporters, actor.UserID) && actor.reaches(obj)
 	case scopeGrantor:
 		if !coversAny(g, obj.Areas) {
 			return false

@@ -44,3 +44,60 @@ func TestSeparationOfDuties(t *testing.T) {
 		t.Errorf("deciding someone else's request after one's own earlier one was decided: %v", err)
 	}
 }
+
+// Colleagues are staff whose areas lie one within the other; a resident
+// grant makes no one a colleague, and auditors name no one.
+func TestColleague(t *testing.T) {
+	const grid, community, otherCommunity = "420102001001001", "420102001001", "420102001002"
+	worker := User{ID: 2, Grants: []RoleGrant{{Role: RoleGridWorker, AreaCode: grid}}}
+	dispatcher := User{ID: 3, Grants: []RoleGrant{{Role: RoleStreetDispatcher, AreaCode: "420102001"}}}
+	resident := User{ID: 4, Grants: []RoleGrant{{Role: RoleResident, AreaCode: grid + "0001"}}}
+	// A grid worker elsewhere who lives here is no colleague here.
+	away := User{ID: 5, Grants: []RoleGrant{{Role: RoleGridWorker, AreaCode: "420103001001001"}, {Role: RoleResident, AreaCode: grid + "0001"}}}
+	staff := Actor{UserID: 1, Via: "session", Grants: []RoleGrant{{Role: RoleCommunityStaff, AreaCode: community}}}
+	for _, tc := range []struct {
+		actor Actor
+		u     User
+		want  bool
+	}{
+		{staff, worker, true},     // below
+		{staff, dispatcher, true}, // above
+		{staff, resident, false},
+		{staff, away, false},
+		{Actor{UserID: 1, Via: "session", Grants: []RoleGrant{{Role: RoleCommunityStaff, AreaCode: otherCommunity}}}, worker, false},
+		{Actor{UserID: 1, Via: "session", Grants: []RoleGrant{{Role: RoleAuditor, AreaCode: "420100"}}}, worker, false},
+		{Actor{UserID: 1, Via: "session", Grants: []RoleGrant{{Role: RoleResident, AreaCode: grid + "0001"}}}, worker, false},
+		{Actor{UserID: 1, Via: "session", Grants: []RoleGrant{{Role: RoleCityAdmin, AreaCode: "420100"}}}, resident, false},
+	} {
+		err := Authorize(tc.actor, ActionNameColleague, Colleague(tc.u))
+		if (err == nil) != tc.want {
+			t.Errorf("%s naming user %d: %v, want allowed %v", roleNames(tc.actor), tc.u.ID, err, tc.want)
+		}
+	}
+}
+
+// The reporter of a case merged into another may read the kept one; no one
+// else gains anything from the list, and a token reaches only its area.
+func TestMergedReporterReads(t *testing.T) {
+	kept := Object{Areas: []string{"420102001001001"}, Owner: 9, Category: "C0005", MergedReporters: []int64{7}}
+	merged := Actor{UserID: 7, Via: "session", Grants: []RoleGrant{{Role: RoleResident, AreaCode: "4201020010010010001"}}}
+	if err := Authorize(merged, ActionReadCase, kept); err != nil {
+		t.Errorf("merged reporter: %v", err)
+	}
+	other := merged
+	other.UserID = 8
+	if err := Authorize(other, ActionReadCase, kept); ErrorCode(err) != EFORBIDDEN {
+		t.Errorf("another resident: %v, want refused", err)
+	}
+	for _, a := range []Action{ActionRateCase, ActionVerifyCase, ActionUnmaskCase} {
+		obj := kept
+		obj.Done = []Done{}
+		if err := Authorize(merged, a, obj); err == nil {
+			t.Errorf("merged reporter may %s the kept case", a)
+		}
+	}
+	tok := Actor{UserID: 7, Via: "token", TokenID: 1, Grants: []RoleGrant{{Role: RoleCommunitySecretary, AreaCode: "420103001001"}}}
+	if err := Authorize(tok, ActionReadCase, kept); err == nil {
+		t.Errorf("a token outside the case's area reads it through its creator's merged report")
+	}
+}

@@ -22,6 +22,7 @@ type User struct {
 	Phone              string      `json:"phone"`
 	Kind               string      `json:"kind"`
 	HasPassword        bool        `json:"has_password"`
+	ExternalLogin      bool        `json:"external_login"` // an OIDC identity is linked
 	MustChangePassword bool        `json:"must_change_password"`
 	FailedLogins       int         `json:"failed_logins"`
 	LockedUntil        time.Time   `json:"locked_until,omitzero"`
@@ -38,6 +39,11 @@ func (u User) Areas() []string {
 	}
 	return out
 }
+
+// CanLogIn reports whether the person can log in at all (a password or a
+// linked OIDC identity): only they can take a case on. Grid workers listed
+// in an area import have no login until an admin gives them one.
+func (u User) CanLogIn() bool { return u.HasPassword || u.ExternalLogin }
 
 // Object is the user as the target of an access decision.
 // Grants is never nil, so a refusal never describes the person.
@@ -74,8 +80,10 @@ type UserFilter struct {
 	Within []string
 	All    bool   // every user (operators' tools only)
 	Role   string // only holders of this role
-	Limit  int
-	After  int64 // keyset pagination: ids above this
+	// CanLogIn keeps only people with a password or a linked identity.
+	CanLogIn bool
+	Limit    int
+	After    int64 // keyset pagination: ids above this
 }
 
 // Session is a logged-in browser. Its secret lives only in the cookie; the

@@ -308,8 +308,13 @@ func (s *Service) apply(ctx context.Context, actor civicgrid.Actor, c *civicgrid
 	case civicgrid.CaseClose:
 		c.ClosedAt = now
 	case civicgrid.CaseRate:
+		// There is no default: a rating nobody chose would count as the
+		// reporter's opinion in the satisfaction rate.
+		if st.Rating == 0 {
+			return civicgrid.Errorf(civicgrid.EINVALID, "rating: choose how satisfied you are, from 1 (very dissatisfied) to 5 (very satisfied); none was given")
+		}
 		if st.Rating < 1 || st.Rating > 5 {
-			return civicgrid.Errorf(civicgrid.EINVALID, "rating: 1 (very dissatisfied) to 5 (very satisfied)")
+			return civicgrid.Errorf(civicgrid.EINVALID, "rating: %d is not a rating; choose from 1 (very dissatisfied) to 5 (very satisfied)", st.Rating)
 		}
 		c.Rating, c.RatingNote = st.Rating, ev.Note
 		ev.Data["rating"] = strconv.Itoa(st.Rating)
@@ -368,7 +373,7 @@ func (s *Service) apply(ctx context.Context, actor civicgrid.Actor, c *civicgrid
 }
 
 // dispatchTarget sets the assignee: the person or department named, else
-// the category's department, else the grid's worker.
+// the category's department, else the grid's first worker who can log in.
 func (s *Service) dispatchTarget(ctx context.Context, c *civicgrid.Case, st Step) error {
 	switch {
 	case st.AssigneeID != 0 && st.Dept != "":
@@ -382,6 +387,9 @@ func (s *Service) dispatchTarget(ctx context.Context, c *civicgrid.Case, st Step
 		}
 		if !canWork(u, *c) {
 			return civicgrid.Errorf(civicgrid.EINVALID, "assignee_id: user %d holds no role that works cases in grid %s", u.ID, c.GridCode)
+		}
+		if !u.CanLogIn() {
+			return civicgrid.Errorf(civicgrid.EINVALID, "assignee_id: user %d cannot log in (no password or linked login), so could never accept the case; give them a login first or send it to someone else", u.ID)
 		}
 		c.AssigneeID, c.AssigneeDept = u.ID, ""
 		return nil
@@ -400,12 +408,14 @@ func (s *Service) dispatchTarget(ctx context.Context, c *civicgrid.Case, st Step
 		c.AssigneeID, c.AssigneeDept = 0, cat.DefaultDept
 		return nil
 	}
-	workers, err := s.people.ListUsers(ctx, civicgrid.UserFilter{Within: []string{c.GridCode}, Role: civicgrid.RoleGridWorker, Limit: 1})
+	// Only someone who can log in can accept the case: grid workers listed
+	// in an area import have no login until an admin gives them one.
+	workers, err := s.people.ListUsers(ctx, civicgrid.UserFilter{Within: []string{c.GridCode}, Role: civicgrid.RoleGridWorker, CanLogIn: true, Limit: 1})
 	if err != nil {
 		return err
 	}
 	if len(workers) == 0 {
-		return civicgrid.Errorf(civicgrid.EINVALID, "grid %s has no grid worker with an account; name an assignee_id or a dept", c.GridCode)
+		return civicgrid.Errorf(civicgrid.EINVALID, "grid %s has no grid worker who can log in; name an assignee_id or a dept", c.GridCode)
 	}
 	c.AssigneeID, c.AssigneeDept = workers[0].ID, ""
 	return nil
@@ -414,19 +424,26 @@ func (s *Service) dispatchTarget(ctx context.Context, c *civicgrid.Case, st Step
 // canWork reports whether u holds a role that takes dispatched cases in the
 // case's grid.
 func canWork(u civicgrid.User, c civicgrid.Case) bool {
+	_, ok := workingGrant(u, c)
+	return ok
+}
+
+// workingGrant is the grant with which u takes dispatched cases in the
+// case's grid.
+func workingGrant(u civicgrid.User, c civicgrid.Case) (civicgrid.RoleGrant, bool) {
 	for _, g := range u.Grants {
 		switch g.Role {
 		case civicgrid.RoleGridWorker, civicgrid.RoleCommunityStaff, civicgrid.RoleStreetDispatcher:
 			if g.Covers(c.GridCode) {
-				return true
+				return g, true
 			}
 		case civicgrid.RoleDepartmentHandler:
 			if g.Covers(c.GridCode) && slices.Contains(g.Categories, c.Category) {
-				return true
+				return g, true
 			}
 		}
 	}
-	return false
+	return civicgrid.RoleGrant{}, false
 }
 
 // meToo counts another person reporting the same problem, once per person.

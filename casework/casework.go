@@ -60,6 +60,10 @@ type Config struct {
 	MaxNote int
 	// Photos, when set, must hold every photo a report or step names.
 	Photos interface{ Has(ref string) bool }
+	// WorkPhone is the number a reporter calls about their case (a relay
+	// or the community office): case views give it to reporters with the
+	// assignee, whose own phone stays private. "" gives none.
+	WorkPhone string
 }
 
 // DefaultRejectReasons are the reasons a public report may be refused, after

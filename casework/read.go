@@ -2,6 +2,7 @@ package casework
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
@@ -16,6 +17,62 @@ type View struct {
 	// Actions are the steps the state machine allows now and the actor
 	// may take.
 	Actions []civicgrid.CaseAction `json:"actions"`
+	// Assignee is who holds the case, as the actor may see them (single
+	// case reads only; nil when the case is with no one).
+	Assignee *Assignee `json:"assignee,omitempty"`
+	// MergedReport is set when the actor reads this case only because
+	// their own report (this id) was merged into it: they see the case
+	// in its public form, without anyone else's personal data.
+	MergedReport int64 `json:"merged_report,omitempty"`
+}
+
+// Assignee names who holds a case. Staff see a colleague's full name
+// (civicgrid.ActionNameColleague) and masked phone; a reporter sees a grid
+// worker's name (public, as on the grid's notice board, civicgrid.Worker)
+// and the configured work phone, never a personal one.
+type Assignee struct {
+	Name     string `json:"name,omitempty"`
+	Role     string `json:"role,omitempty"`      // the role they work the case in
+	AreaCode string `json:"area_code,omitempty"` // the area they hold it over
+	AreaName string `json:"area_name,omitempty"`
+	Dept     string `json:"dept,omitempty"`  // a department the case is dispatched to
+	Phone    string `json:"phone,omitempty"` // masked
+	// WorkPhone is the number a reporter calls about the case (Config.WorkPhone).
+	WorkPhone string `json:"work_phone,omitempty"`
+}
+
+// assignee describes who holds c for the actor (nil if no one does).
+func (s *Service) assignee(ctx context.Context, actor civicgrid.Actor, c civicgrid.Case) *Assignee {
+	if c.AssigneeID == 0 && c.AssigneeDept == "" {
+		return nil
+	}
+	a := &Assignee{Dept: c.AssigneeDept}
+	staff := false
+	if c.AssigneeID != 0 {
+		u, err := s.people.UserByID(ctx, c.AssigneeID)
+		if err != nil {
+			slog.Warn("case assignee", "case", c.ID, "err", err)
+			return a
+		}
+		if g, ok := workingGrant(u, c); ok {
+			a.Role, a.AreaCode, a.AreaName = g.Role, g.AreaCode, g.AreaCode
+			if area, err := s.store.AreaByCode(ctx, g.AreaCode); err == nil && area.Name != "" {
+				a.AreaName = area.Name
+			}
+		}
+		switch {
+		case u.ID == actor.UserID:
+			a.Name, a.Phone, staff = u.Name, u.Phone, true
+		case civicgrid.Authorize(actor, civicgrid.ActionNameColleague, civicgrid.Colleague(u)) == nil:
+			a.Name, a.Phone, staff = u.Name, civicgrid.MaskPhone(u.Phone), true
+		case a.Role == civicgrid.RoleGridWorker:
+			a.Name = u.Name
+		}
+	}
+	if !staff && len(actor.Scopes(civicgrid.ActionReadCase)) == 0 {
+		a.WorkPhone = s.cfg.WorkPhone
+	}
+	return a
 }
 
 // light is the traffic light of the case's running clock ("" if none).
@@ -106,12 +163,56 @@ func (s *Service) visibleCase(ctx context.Context, actor civicgrid.Actor, id int
 		return civicgrid.Case{}, err
 	}
 	if err := civicgrid.Authorize(actor, civicgrid.ActionReadCase, c.Object()); err != nil {
-		if civicgrid.ErrorCode(err) == civicgrid.EFORBIDDEN {
+		if civicgrid.ErrorCode(err) != civicgrid.EFORBIDDEN {
+			return civicgrid.Case{}, err
+		}
+		// The reporter of a report merged into this case may read it.
+		obj := c.Object()
+		if obj.MergedReporters, err = s.mergedReporters(ctx, actor, c.ID); err != nil {
+			return civicgrid.Case{}, err
+		}
+		if civicgrid.Authorize(actor, civicgrid.ActionReadCase, obj) != nil {
 			return civicgrid.Case{}, notInSight(id)
 		}
-		return civicgrid.Case{}, err
 	}
 	return c, nil
+}
+
+// mergedReporters returns the actor's id if a report of theirs was merged
+// into the case, directly or through a case merged in turn (none
+// otherwise): Object.MergedReporters as far as the actor needs it.
+func (s *Service) mergedReporters(ctx context.Context, actor civicgrid.Actor, id int64) ([]int64, error) {
+	report, err := s.mergedReport(ctx, actor, id)
+	if err != nil || report == 0 {
+		return nil, err
+	}
+	return []int64{actor.UserID}, nil
+}
+
+// mergedReport is the actor's report merged into case id (0 if none).
+// Merges chain at most a few deep (a kept case may itself be merged).
+func (s *Service) mergedReport(ctx context.Context, actor civicgrid.Actor, id int64) (int64, error) {
+	if actor.UserID == 0 {
+		return 0, nil
+	}
+	mine, err := s.store.ListCases(ctx, civicgrid.CaseFilter{ReporterID: actor.UserID, Status: []civicgrid.CaseStatus{civicgrid.StatusMerged}, Limit: 500})
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range mine {
+		into := m.MergedInto
+		for hops := 0; into != 0 && hops < 5; hops++ {
+			if into == id {
+				return m.ID, nil
+			}
+			next, err := s.store.CaseByID(ctx, into)
+			if err != nil {
+				break
+			}
+			into = next.MergedInto
+		}
+	}
+	return 0, nil
 }
 
 // Get returns one case as the actor may see it. A case outside the actor's
@@ -121,7 +222,18 @@ func (s *Service) Get(ctx context.Context, actor civicgrid.Actor, id int64) (Vie
 	if err != nil {
 		return View{}, err
 	}
-	return s.view(ctx, actor, c), nil
+	v := s.view(ctx, actor, c)
+	if civicgrid.Authorize(actor, civicgrid.ActionReadCase, c.Object()) != nil {
+		// Read through a merged report: the public view, no one named,
+		// nothing to do (the merge counted the reporter already).
+		if v.MergedReport, err = s.mergedReport(ctx, actor, c.ID); err != nil {
+			return View{}, err
+		}
+		v.Actions = []civicgrid.CaseAction{}
+		return v, nil
+	}
+	v.Assignee = s.assignee(ctx, actor, c)
+	return v, nil
 }
 
 // History returns a case's events for an actor who may read the case. Actor
@@ -137,6 +249,17 @@ func (s *Service) History(ctx context.Context, actor civicgrid.Actor, id int64) 
 	evs, err := s.store.CaseEvents(ctx, id)
 	if evs == nil {
 		evs = []civicgrid.CaseEvent{}
+	}
+	if civicgrid.Authorize(actor, civicgrid.ActionReadCase, c.Object()) != nil {
+		// A merged report's reporter reads the steps and the fix, not who
+		// took them nor what other reporters wrote.
+		for i := range evs {
+			evs[i].ActorID, evs[i].Actor = 0, ""
+			if evs[i].Action != civicgrid.CaseHandle && evs[i].Action != civicgrid.CaseSelfHandle {
+				evs[i].Note = ""
+			}
+		}
+		return evs, err
 	}
 	if c.ReporterID != 0 && c.ReporterID != actor.UserID {
 		for i := range evs {

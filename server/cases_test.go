@@ -87,6 +87,13 @@ func newCaseEnv(t *testing.T) *caseEnv { return newCaseEnvWith(t, openDemoStore,
 // newCaseEnvWith is newCaseEnv on the store open gives, with the server's
 // settings changed by configure (when not nil).
 func newCaseEnvWith(t *testing.T, open func(testing.TB) (*sqlstore.DB, *locate.Service, string), configure func(*server.Config, *sqlstore.DB)) *caseEnv {
+	return newCaseEnvConfig(t, open, configure, casework.Config{}, web.Config{})
+}
+
+// newCaseEnvConfig is newCaseEnvWith with the case loop's and the pages'
+// settings (their stores and services are filled in).
+func newCaseEnvConfig(t *testing.T, open func(testing.TB) (*sqlstore.DB, *locate.Service, string), configure func(*server.Config, *sqlstore.DB),
+	caseCfg casework.Config, webCfg web.Config) *caseEnv {
 	ctx := context.Background()
 	db, loc, dir := open(t)
 	c := demoCity(t)
@@ -101,13 +108,15 @@ func newCaseEnvWith(t *testing.T, open func(testing.TB) (*sqlstore.DB, *locate.S
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := casework.New(casework.Config{Photos: photos}, db, db, loc, testCalendar(t), clock.Now)
+	caseCfg.Photos = photos
+	svc := casework.New(caseCfg, db, db, loc, testCalendar(t), clock.Now)
 	if err := svc.SeedCatalogue(ctx); err != nil {
 		t.Fatal(err)
 	}
 	// Sessions outlive the days the tests move the clock by.
 	auth := server.AuthConfig{Password: mxPasswordParams, SessionTTL: 1000 * time.Hour, SessionIdle: 1000 * time.Hour}
-	ui, err := web.New(web.Config{Cases: svc, People: db}, db)
+	webCfg.Cases, webCfg.People = svc, db
+	ui, err := web.New(webCfg, db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -141,7 +141,11 @@ func scopeClause(column string, roots []string, arg func(any) string) string {
 	return "(" + strings.Join(ors, " OR ") + ")"
 }
 
-const userColumns = `u.id, u.name, u.phone, u.kind, u.password_hash, u.must_change_password, u.failed_logins, u.locked_until, u.created_at`
+const userColumns = `u.id, u.name, u.phone, u.kind, u.password_hash, u.must_change_password, u.failed_logins, u.locked_until, u.created_at,
+	` + linkedLogin
+
+// linkedLogin says whether an external (OIDC) identity is tied to user u.
+const linkedLogin = `EXISTS (SELECT 1 FROM user_identities i WHERE i.user_id = u.id)`
 
 func scanUser(sc interface{ Scan(...any) error }) (civicgrid.User, string, error) {
 	var (
@@ -150,7 +154,7 @@ func scanUser(sc interface{ Scan(...any) error }) (civicgrid.User, string, error
 		locked  sql.NullInt64
 		created int64
 	)
-	err := sc.Scan(&u.ID, &u.Name, &u.Phone, &u.Kind, &hash, &u.MustChangePassword, &u.FailedLogins, &locked, &created)
+	err := sc.Scan(&u.ID, &u.Name, &u.Phone, &u.Kind, &hash, &u.MustChangePassword, &u.FailedLogins, &locked, &created, &u.ExternalLogin)
 	u.HasPassword = hash.Valid && hash.String != ""
 	u.LockedUntil = timeOrZero(locked)
 	u.CreatedAt = time.UnixMilli(created)
@@ -257,6 +261,9 @@ func (db *DB) ListUsers(ctx context.Context, f civicgrid.UserFilter) ([]civicgri
 	}
 	if f.After > 0 {
 		where = append(where, "u.id > "+arg(f.After))
+	}
+	if f.CanLogIn {
+		where = append(where, "(COALESCE(u.password_hash, '') <> '' OR "+linkedLogin+")")
 	}
 	q := `SELECT ` + userColumns + ` FROM users u`
 	if len(where) > 0 {
@@ -531,7 +538,7 @@ func (db *DB) SessionUser(ctx context.Context, secret string, idle time.Duration
 			gCats                  sql.NullString
 		)
 		if err := rows.Scan(&s.ID, &s.UserID, &s.CSRFToken, &s.Via, &created, &seen, &expires, &s.IP, &s.UserAgent,
-			&u.ID, &u.Name, &u.Phone, &u.Kind, &hash, &u.MustChangePassword, &u.FailedLogins, &locked, &userCreated,
+			&u.ID, &u.Name, &u.Phone, &u.Kind, &hash, &u.MustChangePassword, &u.FailedLogins, &locked, &userCreated, &u.ExternalLogin,
 			&gID, &gRole, &gArea, &gDetail, &gCats, &gBy, &gCreated); err != nil {
 			return civicgrid.Session{}, civicgrid.User{}, err
 		}

@@ -228,3 +228,35 @@ func TestSessionUserMatchesTheSeparateReads(t *testing.T) {
 		t.Errorf("expired session: %v", err)
 	}
 }
+
+// Who can log in: a password or a linked OIDC identity; a worker listed by
+// an area import has neither until given one.
+func TestListUsersWhoCanLogIn(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	grid := []civicgrid.RoleGrant{{Role: civicgrid.RoleGridWorker, AreaCode: "420102001001001"}}
+	mk := func(phone, hash string) civicgrid.User {
+		u, err := db.CreateUser(ctx, civicgrid.User{Name: "人", Phone: phone}, hash, grid, civicgrid.SecurityEvent{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	none := mk("13800000001", "")
+	withPassword := mk("13800000002", "$argon2id$v=19$m=1024,t=1,p=1$c2FsdA$aGFzaA")
+	linked := mk("13800000003", "")
+	if err := db.LinkIdentity(ctx, "https://idp.example", "subject-3", linked.ID); err != nil {
+		t.Fatal(err)
+	}
+	us, err := db.ListUsers(ctx, civicgrid.UserFilter{Within: []string{"420102"}, Role: civicgrid.RoleGridWorker, CanLogIn: true, Limit: 10})
+	if err != nil || len(us) != 2 || us[0].ID != withPassword.ID || us[1].ID != linked.ID {
+		t.Fatalf("who can log in: %v %+v", err, us)
+	}
+	if !us[0].CanLogIn() || !us[1].CanLogIn() || !us[1].ExternalLogin || us[1].HasPassword {
+		t.Errorf("flags: %+v", us)
+	}
+	u, err := db.UserByID(ctx, none.ID)
+	if err != nil || u.CanLogIn() {
+		t.Errorf("a worker without a login: %v %+v", err, u)
+	}
+}

@@ -47,6 +47,7 @@ func (ui *UI) registerCases(mux *http.ServeMux) {
 	mux.HandleFunc("GET /my", ui.handleMy)
 	mux.HandleFunc("GET /queue", ui.handleQueue)
 	mux.HandleFunc("GET /cases/{id}", ui.handleCase)
+	mux.HandleFunc("GET /cases/{id}/print", ui.handlePrint)
 	mux.HandleFunc("POST /cases/{id}/{action}", ui.handleAct)
 	mux.HandleFunc("GET /console", ui.handleConsole)
 	mux.HandleFunc("POST /console/batch", ui.handleConsoleBatch)
@@ -64,6 +65,31 @@ type caseItem struct {
 	Overdue bool
 	Forms   []actionForm
 	Events  []eventItem
+	// AssigneeRole is the assignee's role in the page's language.
+	AssigneeRole string
+	// Kept is, on a merged report's page, the case it was merged into as
+	// the reporter may see it (nil if unreadable).
+	Kept *caseItem
+	// Rejection is, on a rejected report's page, the reason and the note.
+	Rejection *rejection
+}
+
+// rejection says why a report was not accepted.
+type rejection struct{ Reason, Note string }
+
+// rejectionOf finds the reject step in a case's history.
+func (p *page) rejectionOf(evs []civicgrid.CaseEvent) *rejection {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Action != civicgrid.CaseReject {
+			continue
+		}
+		r := &rejection{Reason: evs[i].Data["reason"], Note: evs[i].Note}
+		if label, ok := p.catalogue["reason."+r.Reason]; ok {
+			r.Reason = label
+		}
+		return r
+	}
+	return nil
 }
 
 type eventItem struct {
@@ -83,7 +109,9 @@ type actionForm struct {
 	Back    string
 	CSRF    string
 	Options []option // reject reasons, dispatch targets, merge targets, extension limits
-	Danger  bool
+	// Unavailable are dispatch targets shown but not to be chosen (no login).
+	Unavailable []option
+	Danger      bool
 }
 
 type option struct{ Value, Label string }
@@ -193,7 +221,7 @@ func (ui *UI) forms(ctx context.Context, p *page, it caseItem, back string, skip
 				f.Options = append(f.Options, option{r, label})
 			}
 		case "dispatch":
-			f.Options = ui.dispatchTargets(ctx, p, it)
+			f.Options, f.Unavailable = ui.dispatchTargets(ctx, p, it)
 		case "merge":
 			if dups, err := ui.cfg.Cases.Nearby(ctx, it.Category, it.Lat, it.Lng); err == nil {
 				for _, d := range dups {
@@ -213,31 +241,78 @@ func (ui *UI) forms(ctx context.Context, p *page, it caseItem, back string, skip
 	return out
 }
 
-// dispatchTargets are the grid workers of the case's grid, masked, after the
-// default (the category's department or else the grid's worker).
-func (ui *UI) dispatchTargets(ctx context.Context, p *page, it caseItem) []option {
-	if opts, ok := p.dispatchTargets[it.GridCode]; ok {
-		return opts
+// dispatchTargets are the people a case may be sent to — the grid's
+// workers and the community's staff — after the default (the category's
+// department or else the grid's first worker who can log in). Colleagues
+// are named in full (civicgrid.ActionNameColleague), others masked; phones
+// are masked; each comes with their area's name, so two 王s can be told
+// apart. Those who cannot log in are shown but cannot be chosen: they could
+// never accept the case.
+func (ui *UI) dispatchTargets(ctx context.Context, p *page, it caseItem) (opts, unavailable []option) {
+	if l, ok := p.dispatchTargets[it.GridCode]; ok {
+		return l.targets, l.unavailable
 	}
-	opts := []option{{"", p.catalogue["dispatch.default"]}}
+	opts = []option{{"", p.catalogue["dispatch.default"]}}
 	if ui.cfg.People == nil {
-		return opts
+		return opts, nil
 	}
-	us, err := ui.cfg.People.ListUsers(ctx, civicgrid.UserFilter{Within: []string{it.GridCode}, Role: civicgrid.RoleGridWorker, Limit: 20})
-	if err != nil {
-		slog.Error("dispatch targets", "err", err)
-		return opts
-	}
-	for _, u := range us {
-		m := u.Masked()
-		label, _ := p.T("dispatch.worker", "name", m.Name, "phone", m.Phone)
-		opts = append(opts, option{strconv.FormatInt(u.ID, 10), label})
+	actor := civicgrid.ActorFromContext(ctx)
+	seen := map[int64]bool{}
+	for _, pick := range []struct {
+		role string
+		area string
+	}{{civicgrid.RoleGridWorker, it.GridCode}, {civicgrid.RoleCommunityStaff, communityOf(it.GridCode)}} {
+		us, err := ui.cfg.People.ListUsers(ctx, civicgrid.UserFilter{Within: []string{pick.area}, Role: pick.role, Limit: 20})
+		if err != nil {
+			slog.Error("dispatch targets", "err", err)
+			return opts, nil
+		}
+		for _, u := range us {
+			if seen[u.ID] {
+				continue
+			}
+			seen[u.ID] = true
+			name := civicgrid.MaskName(u.Name)
+			if civicgrid.Authorize(actor, civicgrid.ActionNameColleague, civicgrid.Colleague(u)) == nil {
+				name = u.Name
+			}
+			area := pick.area
+			for _, g := range u.Grants {
+				if g.Role == pick.role && civicgrid.InSubtree(pick.area, g.AreaCode) {
+					area = g.AreaCode
+					break
+				}
+			}
+			key := "dispatch.person"
+			if !u.CanLogIn() {
+				key = "dispatch.no_login"
+			}
+			label, _ := p.T(key, "name", name, "role", p.roleName(pick.role), "area", ui.areaName(ctx, area), "phone", civicgrid.MaskPhone(u.Phone))
+			o := option{strconv.FormatInt(u.ID, 10), label}
+			if u.CanLogIn() {
+				opts = append(opts, o)
+			} else {
+				unavailable = append(unavailable, o)
+			}
+		}
 	}
 	if p.dispatchTargets == nil {
-		p.dispatchTargets = map[string][]option{}
+		p.dispatchTargets = map[string]dispatchList{}
 	}
-	p.dispatchTargets[it.GridCode] = opts
-	return opts
+	p.dispatchTargets[it.GridCode] = dispatchList{opts, unavailable}
+	return opts, unavailable
+}
+
+// dispatchList are the people a case of a grid may be sent to, and those
+// listed there who cannot log in.
+type dispatchList struct{ targets, unavailable []option }
+
+// communityOf is the community code of a grid code ("" if it is none).
+func communityOf(grid string) string {
+	if len(grid) != civicgrid.LevelGrid.CodeLen() {
+		return ""
+	}
+	return grid[:civicgrid.LevelCommunity.CodeLen()]
 }
 
 func (p *page) statusName(s civicgrid.CaseStatus) string {
@@ -461,16 +536,12 @@ func withQuery(path string, add url.Values) string {
 	return u.String()
 }
 
-// handleCase serves /cases/{id}: the case, its map, photos and history, and
-// a form for each step the viewer may take.
-func (ui *UI) handleCase(w http.ResponseWriter, r *http.Request) {
-	actor, ok := requireLogin(w, r)
-	if !ok {
-		return
-	}
-	p := ui.newPage(w, r)
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+// pageCase reads the case of /cases/{id}… as the actor may see it, dressed
+// for the page, with the catalogue; on failure it has answered (404 for a
+// case out of sight, as for none) and ok is false.
+func (ui *UI) pageCase(w http.ResponseWriter, r *http.Request, p *page, actor civicgrid.Actor) (it caseItem, cats map[string]civicgrid.Category, ok bool) {
 	ctx := r.Context()
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	var v casework.View
 	if err == nil {
 		v, err = ui.cfg.Cases.Get(ctx, actor, id)
@@ -480,17 +551,36 @@ func (ui *UI) handleCase(w http.ResponseWriter, r *http.Request) {
 			p.Title = p.catalogue["case.not_found"]
 			p.Message = p.catalogue["case.not_found_body"]
 			ui.render(w, http.StatusNotFound, "find", p)
-			return
+			return it, nil, false
 		}
 		ui.renderError(w, r, p, err)
-		return
+		return it, nil, false
 	}
-	cats, _, err := ui.categories(ctx)
-	if err != nil {
+	if cats, _, err = ui.categories(ctx); err != nil {
 		ui.renderError(w, r, p, err)
+		return it, nil, false
+	}
+	it = p.item(v, cats)
+	if v.Assignee != nil && v.Assignee.Role != "" {
+		it.AssigneeRole = p.roleName(v.Assignee.Role)
+	}
+	return it, cats, true
+}
+
+// handleCase serves /cases/{id}: the case, its map, photos and history, and
+// a form for each step the viewer may take.
+func (ui *UI) handleCase(w http.ResponseWriter, r *http.Request) {
+	actor, ok := requireLogin(w, r)
+	if !ok {
 		return
 	}
-	it := p.item(v, cats)
+	p := ui.newPage(w, r)
+	ctx := r.Context()
+	it, cats, ok := ui.pageCase(w, r, p, actor)
+	if !ok {
+		return
+	}
+	v, id := it.View, it.ID
 	evs, err := ui.cfg.Cases.History(ctx, actor, id)
 	if err != nil {
 		ui.renderError(w, r, p, err)
@@ -498,7 +588,20 @@ func (ui *UI) handleCase(w http.ResponseWriter, r *http.Request) {
 	}
 	it.Events = p.events(evs)
 	it.Forms = ui.forms(ctx, p, it, r.URL.Path)
+	switch {
+	case v.Status == civicgrid.StatusMerged && v.MergedInto != 0:
+		// The reporter learns the outcome where it happens.
+		if kv, err := ui.cfg.Cases.Get(ctx, actor, v.MergedInto); err == nil {
+			kept := p.item(kv, cats)
+			it.Kept = &kept
+		}
+	case v.Status == civicgrid.StatusRejected:
+		it.Rejection = p.rejectionOf(evs)
+	}
 	p.Case = &it
+	p.Hotline, p.OfficeAddress = ui.cfg.Hotline, ui.cfg.OfficeAddress
+	// Staff hand out dispatch sheets; reporters have the page itself.
+	p.CanPrint = len(actor.Scopes(civicgrid.ActionReadCase)) > 0
 	p.Title, _ = p.T("case.number", "id", it.ID)
 	p.NeedsMap = ui.hasMap
 	p.MapScripts = ui.mapScripts(true)
@@ -506,6 +609,39 @@ func (ui *UI) handleCase(w http.ResponseWriter, r *http.Request) {
 	p.Receipt = r.URL.Query().Get("receipt") == "1"
 	p.Config = &jsConfig{Lang: p.Lang, Map: ui.cfg.Map.config(), Messages: p.messages("case.", "upload.", "map."), CSRF: actor.CSRFToken}
 	ui.render(w, http.StatusOK, "case", p)
+}
+
+// dispatchSheet is what the printed dispatch sheet (派遣单) shows beside
+// the case: the grid's name, the case page's address, when it was printed.
+type dispatchSheet struct {
+	GridName string
+	URL      string
+	At       time.Time
+}
+
+// handlePrint serves /cases/{id}/print: the dispatch sheet (派遣单) of a
+// case for staff to print on A4 and hand out — the case as the viewer may
+// read it, without the site's navigation when printed.
+func (ui *UI) handlePrint(w http.ResponseWriter, r *http.Request) {
+	actor, ok := requireLogin(w, r)
+	if !ok {
+		return
+	}
+	p := ui.newPage(w, r)
+	it, _, ok := ui.pageCase(w, r, p, actor)
+	if !ok {
+		return
+	}
+	v := it.View
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	p.Case = &it
+	p.Sheet = &dispatchSheet{GridName: ui.areaName(r.Context(), v.GridCode), URL: scheme + "://" + r.Host + "/cases/" + strconv.FormatInt(v.ID, 10), At: time.Now()}
+	p.Title, _ = p.T("sheet.heading", "id", v.ID)
+	p.Config = &jsConfig{Lang: p.Lang, Messages: map[string]string{}, CSRF: actor.CSRFToken}
+	ui.render(w, http.StatusOK, "print", p)
 }
 
 // messages picks the catalogue entries a script needs.

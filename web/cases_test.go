@@ -218,7 +218,7 @@ type countingPeople struct{ reads int }
 
 func (c *countingPeople) ListUsers(ctx context.Context, f civicgrid.UserFilter) ([]civicgrid.User, error) {
 	c.reads++
-	return []civicgrid.User{{ID: 7, Name: "张三", Phone: "13800000007"}}, nil
+	return []civicgrid.User{{ID: 7, Name: "张三", Phone: "13800000007", HasPassword: true}, {ID: 8, Name: "李四", Phone: "13800000008"}}, nil
 }
 
 // TestDispatchTargetsReadOncePerGrid: a page of many cases to dispatch
@@ -233,11 +233,13 @@ func TestDispatchTargetsReadOncePerGrid(t *testing.T) {
 	p := &page{catalogue: ui.cats["zh-CN"], Lang: "zh-CN"}
 	for _, grid := range []string{"420102001001001", "420102001001001", "420102001001002", "420102001001001"} {
 		it := caseItem{View: casework.View{Case: civicgrid.Case{GridCode: grid}}}
-		if opts := ui.dispatchTargets(context.Background(), p, it); len(opts) != 2 || opts[1].Value != "7" {
-			t.Fatalf("targets %v", opts)
+		opts, off := ui.dispatchTargets(context.Background(), p, it)
+		if len(opts) != 2 || opts[1].Value != "7" || len(off) != 1 || off[0].Value != "8" {
+			t.Fatalf("targets %v, unavailable %v", opts, off)
 		}
 	}
-	if people.reads != 2 {
-		t.Errorf("%d reads of grid workers for 2 grids", people.reads)
+	// Workers and community staff: two reads a grid.
+	if people.reads != 4 {
+		t.Errorf("%d reads of dispatch targets for 2 grids", people.reads)
 	}
 }

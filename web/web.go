@@ -65,6 +65,11 @@ type Config struct {
 	Webhooks  Webhooks
 	// Inbox is the notification service; nil serves no inbox page.
 	Inbox Inbox
+	// Hotline and OfficeAddress are where a resident turns when a report
+	// is rejected (the city hotline, the community office); "" leaves
+	// one out.
+	Hotline       string
+	OfficeAddress string
 }
 
 // UI serves the web pages. Create it with New and add its routes to a mux
@@ -163,7 +168,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "my", "queue", "case", "console", "dashboard", "admin", "inbox"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -241,7 +246,12 @@ type page struct {
 	NextPage                       string   // a paged list's next page
 	// dispatchTargets by grid, read once per page however many of its
 	// cases the page offers to dispatch
-	dispatchTargets map[string][]option
+	dispatchTargets map[string]dispatchList
+	// Where a resident turns about a rejected report (Config).
+	Hotline, OfficeAddress string
+	// Sheet is what the printable dispatch sheet adds to the case.
+	Sheet    *dispatchSheet
+	CanPrint bool // the case page links to the dispatch sheet
 	// MapScripts are the map's scripts in load order (Leaflet, gcoord for a
 	// GCJ-02 provider, basemap.js), empty when Leaflet is not vendored.
 	MapScripts []string

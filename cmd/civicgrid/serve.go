@@ -50,9 +50,18 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	hookAttempts := fs.Int("webhook-max-attempts", 8, "failed webhook attempts before a delivery is dead-lettered (retries back off from 10 s, doubling, up to 1 h)")
 	smsPerHour := fs.Int("notify-sms-per-hour", 5, "text messages one person gets from notifications in any hour; the rest stay in their inbox only")
 	publicURL := fs.String("public-url", os.Getenv("CIVICGRID_PUBLIC_URL"), "the site's address as people reach it, e.g. https://grid.example.gov.cn (env CIVICGRID_PUBLIC_URL); notification text messages link to it, and carry no link without it")
+	relayPhone := fs.String("relay-phone", os.Getenv("CIVICGRID_RELAY_PHONE"), "the work number residents call about their case (a relay or the community office), shown on the case page with the grid worker's name; personal phones stay private (env CIVICGRID_RELAY_PHONE; the demo's default is 027-12345000)")
+	hotline := fs.String("hotline", envOr("CIVICGRID_HOTLINE", "12345"), "the hotline a resident may call when a report is rejected, shown on the case page (env CIVICGRID_HOTLINE; \"\" shows none)")
+	officeAddress := fs.String("office-address", os.Getenv("CIVICGRID_OFFICE_ADDRESS"), "the office a resident may visit when a report is rejected, shown on the case page (env CIVICGRID_OFFICE_ADDRESS; the demo shows a made-up one)")
 	auth := authFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if demo && *relayPhone == "" {
+		*relayPhone = demoRelayPhone
+	}
+	if demo && *officeAddress == "" {
+		*officeAddress = demoOfficeAddress
 	}
 	basemap, err := web.NewProvider(*mapProvider, *mapKey, *tileURL, *tileAttribution)
 	if err != nil {
@@ -93,7 +102,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err != nil {
 		return err
 	}
-	cases := casework.New(casework.Config{ReopenWindow: *reopenWindow, Photos: photos}, db, db, locator, calendar, nil)
+	cases := casework.New(casework.Config{ReopenWindow: *reopenWindow, Photos: photos, WorkPhone: *relayPhone}, db, db, locator, calendar, nil)
 	if err := cases.SeedCatalogue(ctx); err != nil {
 		return fmt.Errorf("case catalogue: %w", err)
 	}
@@ -107,7 +116,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	// set once it exists.
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
-		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Inbox: notes}, db)
+		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Inbox: notes,
+		Hotline: *hotline, OfficeAddress: *officeAddress}, db)
 	if err != nil {
 		return err
 	}
@@ -208,6 +218,12 @@ func seedDemo(ctx context.Context, db *sqlstore.DB, seed int64, stdout io.Writer
 	}
 	return secret, seedDemoAccounts(ctx, db)
 }
+
+// The demo city's made-up work number and office.
+const (
+	demoRelayPhone    = "027-12345000"
+	demoOfficeAddress = "演示社区服务中心（演示地址，非真实）"
+)
 
 func envOr(key, def string) string {
 	if v := os.Getenv(key); v != "" {
