@@ -157,6 +157,13 @@ type BuildingRoleKind struct {
 	NameEN string `json:"name_en"`
 }
 
+// Signup is what a resident gives to open an account: the phone, the
+// one-time code sent to it, a name, a password and, optionally, the code of
+// the building they live in.
+type Signup struct {
+	Phone, Code, Name, Password, BuildingCode string
+}
+
 // LoginRecord is what a login needs to know about an account.
 type LoginRecord struct {
 	User         User

@@ -300,13 +300,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.loginError(w, r, form, req.Next, err)
 		return
 	}
-	ip := s.clientIP(r)
-	if wait, ok := s.ipLimit.allow(ip, s.now()); !ok {
-		if s.ipLimit.shouldAudit(ip, s.now()) {
-			s.audit(r, civicgrid.SecurityEvent{Kind: civicgrid.EventLoginThrottled, Outcome: civicgrid.OutcomeDenied, Actor: "ip " + ip})
-		}
-		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
-		s.loginError(w, r, form, req.Next, civicgrid.Errorf(civicgrid.ETHROTTLED, "too many login attempts from this address; try again in %d s", int(wait.Seconds())+1))
+	if err := s.throttle(w, r, true); err != nil {
+		s.loginError(w, r, form, req.Next, err)
 		return
 	}
 	phone, perr := sms.Normalize(req.Phone)
@@ -480,14 +475,13 @@ func (s *Server) handleSendCode(purpose string) http.HandlerFunc {
 			writeError(w, r, err)
 			return
 		}
-		if wait, ok := s.ipLimit.allow(s.clientIP(r), s.now()); !ok {
-			w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
-			writeError(w, r, civicgrid.Errorf(civicgrid.ETHROTTLED, "too many requests from this address; try again in %d s", int(wait.Seconds())+1))
+		if err := s.throttle(w, r, false); err != nil {
+			writeError(w, r, err)
 			return
 		}
 		phone, err := sms.Normalize(req.Phone)
 		if err != nil {
-			writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "phone: %v", err))
+			writeError(w, r, authProblem(problemPhone, "phone: %v", err))
 			return
 		}
 		code, err := sixDigits()
@@ -496,6 +490,9 @@ func (s *Server) handleSendCode(purpose string) http.HandlerFunc {
 			return
 		}
 		if err := s.store.CreateOneTimeCode(r.Context(), phone, purpose, code, s.cfg.Auth.CodeTTL, s.cfg.Auth.CodeGap); err != nil {
+			if civicgrid.ErrorCode(err) == civicgrid.ETHROTTLED {
+				w.Header().Set("Retry-After", fmt.Sprint(int(s.cfg.Auth.CodeGap.Seconds())))
+			}
 			writeError(w, r, err)
 			return
 		}
@@ -536,31 +533,35 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	if err := s.throttle(w, r, false); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	phone, err := sms.Normalize(req.Phone)
 	if err != nil {
-		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "phone: %v", err))
+		writeError(w, r, authProblem(problemPhone, "phone: %v", err))
 		return
 	}
 	name := strings.TrimSpace(req.Name)
 	if n := len([]rune(name)); n == 0 || n > 40 {
-		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "name: give 1 to 40 characters"))
+		writeError(w, r, authProblem(problemName, "name: give 1 to 40 characters"))
 		return
 	}
 	if err := password.Validate(req.Password, phone); err != nil {
-		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "password: %v", err))
+		writeError(w, r, passwordProblem(err))
 		return
 	}
 	var grants []civicgrid.RoleGrant
 	if req.BuildingCode != "" {
 		a, err := s.store.AreaByCode(r.Context(), req.BuildingCode)
 		if err != nil || a.Level != civicgrid.LevelBuilding {
-			writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "building_code: %q is not a building", req.BuildingCode))
+			writeError(w, r, authProblem(problemBuilding, "building_code: %q is not a building", req.BuildingCode))
 			return
 		}
 		grants = append(grants, civicgrid.RoleGrant{Role: civicgrid.RoleResident, AreaCode: a.Code})
 	}
 	if err := s.store.ConsumeOneTimeCode(r.Context(), phone, purposeSignup, req.Code, s.cfg.Auth.CodeAttempts); err != nil {
-		writeError(w, r, err)
+		writeError(w, r, codeProblem(err))
 		return
 	}
 	hash, err := password.Hash(req.Password, s.cfg.Auth.Password)
@@ -574,7 +575,12 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) {
 	}
 	ev := s.event(r, civicgrid.SecurityEvent{Kind: civicgrid.EventSignup, Actor: civicgrid.MaskName(name) + " " + civicgrid.MaskPhone(phone), AreaCode: area})
 	u, err := s.store.CreateUser(r.Context(), civicgrid.User{Name: name, Phone: phone, Kind: civicgrid.KindResident}, hash, grants, ev)
-	if err != nil {
+	if civicgrid.ErrorCode(err) == civicgrid.ECONFLICT {
+		// Said only after the code proved the phone is the caller's.
+		writeError(w, r, &civicgrid.Error{Code: civicgrid.ECONFLICT, Message: civicgrid.ErrorMessage(err),
+			Problems: []civicgrid.Problem{{Index: -1, Kind: problemPhoneTaken, Detail: civicgrid.ErrorMessage(err)}}})
+		return
+	} else if err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -600,22 +606,30 @@ func (s *Server) handleResetBySMS(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	phone, err := sms.Normalize(req.Phone)
-	if err != nil {
-		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "phone: %v", err))
-		return
-	}
-	if err := password.Validate(req.Password, phone); err != nil {
-		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "password: %v", err))
-		return
-	}
-	if err := s.store.ConsumeOneTimeCode(r.Context(), phone, purposeReset, req.Code, s.cfg.Auth.CodeAttempts); err != nil {
+	if err := s.throttle(w, r, false); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	rec, err := s.store.LoginRecordByPhone(r.Context(), phone)
+	phone, err := sms.Normalize(req.Phone)
 	if err != nil {
-		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "no account with this phone"))
+		writeError(w, r, authProblem(problemPhone, "phone: %v", err))
+		return
+	}
+	if err := password.Validate(req.Password, phone); err != nil {
+		writeError(w, r, passwordProblem(err))
+		return
+	}
+	if err := s.store.ConsumeOneTimeCode(r.Context(), phone, purposeReset, req.Code, s.cfg.Auth.CodeAttempts); err != nil {
+		writeError(w, r, codeProblem(err))
+		return
+	}
+	rec, err := s.store.LoginRecordByPhone(r.Context(), phone)
+	if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
+		// Said only after the code proved the phone is the caller's.
+		writeError(w, r, authProblem(problemNoAccount, "no account with this phone"))
+		return
+	} else if err != nil {
+		writeError(w, r, err)
 		return
 	}
 	hash, err := password.Hash(req.Password, s.cfg.Auth.Password)
@@ -631,4 +645,59 @@ func (s *Server) handleResetBySMS(w http.ResponseWriter, r *http.Request) {
 	}
 	s.hub.credentialsChanged()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// throttle takes one attempt from the client address's bucket, shared by
+// logging in, asking for a code, signing up and resetting a password. When
+// the bucket is empty it sets Retry-After and returns the refusal; a
+// refused login is also logged (once a minute per address).
+func (s *Server) throttle(w http.ResponseWriter, r *http.Request, login bool) error {
+	ip := s.clientIP(r)
+	wait, ok := s.ipLimit.allow(ip, s.now())
+	if ok {
+		return nil
+	}
+	if login && s.ipLimit.shouldAudit(ip, s.now()) {
+		s.audit(r, civicgrid.SecurityEvent{Kind: civicgrid.EventLoginThrottled, Outcome: civicgrid.OutcomeDenied, Actor: "ip " + ip})
+	}
+	secs := int(wait.Seconds()) + 1
+	w.Header().Set("Retry-After", fmt.Sprint(secs))
+	what := "requests"
+	if login {
+		what = "login attempts"
+	}
+	return civicgrid.Errorf(civicgrid.ETHROTTLED, "too many %s from this address; try again in %d s", what, secs)
+}
+
+// Problem kinds of the sign-up and reset routes, stable so that a page can
+// say them in its own language (the messages are English).
+const (
+	problemPhone      = "phone"       // not a mobile number
+	problemName       = "name"        // empty or too long
+	problemBuilding   = "building"    // not a building's code
+	problemCode       = "code"        // wrong, expired or used up one-time code
+	problemPhoneTaken = "phone_taken" // sign-up: the phone has an account
+	problemNoAccount  = "no_account"  // reset: the phone has no account
+	// password problems are "password_" and password.PolicyError's reason
+)
+
+func authProblem(kind, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	return &civicgrid.Error{Code: civicgrid.EINVALID, Message: msg, Problems: []civicgrid.Problem{{Index: -1, Kind: kind, Detail: msg}}}
+}
+
+func passwordProblem(err error) error {
+	reason := password.ReasonTooShort
+	if pe, ok := errors.AsType[*password.PolicyError](err); ok {
+		reason = pe.Reason
+	}
+	return authProblem("password_"+reason, "password: %v", err)
+}
+
+// codeProblem marks the store's refusal of a one-time code as such.
+func codeProblem(err error) error {
+	if civicgrid.ErrorCode(err) != civicgrid.EINVALID {
+		return err
+	}
+	return authProblem(problemCode, "%s", civicgrid.ErrorMessage(err))
 }

@@ -14,6 +14,7 @@ type loginView struct {
 	Detail  string // the server's reason (it names a lockout's end)
 	Locked  bool
 	Problem bool
+	Notice  string // a password was just reset
 }
 
 // loginErrors maps the login API's error codes to message keys.
@@ -42,6 +43,9 @@ func (ui *UI) handleLogin(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	p.Title = p.catalogue["login.title"]
 	lv := &loginView{Next: localPath(q.Get("next"))}
+	if q.Get("reset") == "1" {
+		lv.Notice = p.catalogue["login.reset_done"]
+	}
 	if code := q.Get("error"); code != "" {
 		key, ok := loginErrors[code]
 		if !ok {

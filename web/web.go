@@ -64,6 +64,11 @@ type Config struct {
 	Webhooks  Webhooks
 	// Inbox is the notification service; nil serves no inbox page.
 	Inbox Inbox
+	// Auth is the public account API (server.LocalAPI); nil serves no
+	// sign-up or password reset pages. DevSMS says codes are only written
+	// to the server's log (the development sender), which the pages tell.
+	Auth   Auth
+	DevSMS bool
 }
 
 // UI serves the web pages. Create it with New and add its routes to a mux
@@ -122,6 +127,7 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	ui.registerCases(mux)
 	ui.registerAdmin(mux)
 	ui.registerInbox(mux)
+	ui.registerAccount(mux)
 }
 
 func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
@@ -158,7 +164,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "my", "queue", "case", "console", "dashboard", "admin", "inbox"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "account"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -243,6 +249,8 @@ type page struct {
 	// NoStore keeps the page out of every cache (a secret shown once).
 	NoStore bool
 	Inbox   *inboxView
+	// the sign-up and password reset pages
+	Code *codeView
 }
 
 // navLink is an entry of the page menu.
