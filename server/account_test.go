@@ -162,3 +162,68 @@ func TestSignupAndResetThrottledPerIP(t *testing.T) {
 		t.Errorf("throttled page: %d %q\n%s", a.status, a.header.Get("Retry-After"), a.body)
 	}
 }
+
+// The login page keeps the phone after a refusal, tells the attempts left
+// and then the end of the lock in the page's language and Beijing time —
+// the very same page for a phone with an account and one without, so it
+// reveals nothing about who has an account (docs/security.md).
+func TestLoginPageAttemptsLeftRevealNothing(t *testing.T) {
+	e := newAccountPagesEnv(t, server.AuthConfig{MaxFailures: 3, LockFor: 15 * time.Minute, IPAttempts: 100, TrustProxy: true})
+	known := e.account(civicgrid.RoleResident, e.chain.building)
+	const unknown = "13700009999"
+	login := func(phone, pw, lang, ip string) answer {
+		return e.do("POST", "/login", url.Values{"phone": {phone}, "password": {pw}, "next": {"/my"}}, "", "",
+			"Cookie", "lang="+lang, "X-Forwarded-For", ip)
+	}
+	same := func(a, b answer, pa, pb string) bool {
+		return a.status == b.status && strings.ReplaceAll(a.body, pa, "PHONE") == strings.ReplaceAll(b.body, pb, "PHONE")
+	}
+	for i, want := range []string{"还可再试 2 次", "还可再试 1 次", "2026年11月23日 17:45（北京时间）前无法登录"} {
+		a := login(known.Phone, "wrong-password", "zh-CN", "10.0.0.1")
+		b := login(unknown, "wrong-password", "zh-CN", "10.0.0.1")
+		if a.status != 401 || !strings.Contains(a.body, want) || !strings.Contains(a.body, `value="`+known.Phone+`"`) ||
+			!strings.Contains(a.body, "手机号或密码不正确") {
+			t.Fatalf("attempt %d: %d, want %q with the phone kept\n%s", i+1, a.status, want, a.body)
+		}
+		if !same(a, b, known.Phone, unknown) {
+			t.Fatalf("attempt %d: the page differs for a phone without an account:\n%s\n---\n%s", i+1, a.body, b.body)
+		}
+		for _, english := range []string{"wrong phone number", "locked for", "password"} {
+			if strings.Contains(a.body, english) && !strings.Contains(a.body, `name="password"`) {
+				t.Errorf("attempt %d: server English %q under Chinese", i+1, english)
+			}
+		}
+	}
+	// Locked: the right password is refused as a wrong one, on the same page.
+	a := login(known.Phone, mxPassword, "en", "10.0.0.1")
+	b := login(unknown, mxPassword, "en", "10.0.0.1")
+	if a.status != 401 || !strings.Contains(a.body, "no login until 17:45 on 23 Nov 2026 (Beijing time, UTC") || !same(a, b, known.Phone, unknown) {
+		t.Fatalf("locked: %d\n%s\n---\n%s", a.status, a.body, b.body)
+	}
+	// The API tells the same figures, the same for both phones.
+	for _, phone := range []string{known.Phone, unknown} {
+		j := e.do("POST", "/api/v1/auth/login", map[string]string{"phone": phone, "password": "wrong-password"}, "", "", "X-Forwarded-For", "10.0.0.1")
+		if j.status != 401 || j.json["attempts_left"] != float64(0) || j.json["locked_until"] != "2026-11-23T09:45:00Z" || j.json["max_failures"] != float64(3) {
+			t.Errorf("API refusal for %s: %d %s", phone, j.status, j.body)
+		}
+	}
+	// Another client address counts on its own.
+	if c := login(unknown, "wrong-password", "zh-CN", "10.0.0.2"); !strings.Contains(c.body, "还可再试 2 次") {
+		t.Errorf("another address shares the count:\n%s", c.body)
+	}
+	// After the lock the right password logs in and the count starts over.
+	e.clock.Advance(16 * time.Minute)
+	if a := login(known.Phone, mxPassword, "zh-CN", "10.0.0.1"); a.status != http.StatusSeeOther || a.header.Get("Location") != "/my" {
+		t.Fatalf("after the lock: %d %q\n%s", a.status, a.header.Get("Location"), a.body)
+	}
+	if a := login(known.Phone, "wrong-password", "zh-CN", "10.0.0.1"); !strings.Contains(a.body, "还可再试 2 次") {
+		t.Errorf("the count did not start over after a good login:\n%s", a.body)
+	}
+	// Throttled: the wait, in the page's words.
+	e2 := newAccountPagesEnv(t, server.AuthConfig{IPAttempts: 1, IPWindow: time.Minute})
+	e2.do("POST", "/login", url.Values{"phone": {unknown}, "password": {"x-wrong-password"}}, "", "")
+	if a := e2.do("POST", "/login", url.Values{"phone": {unknown}, "password": {"x-wrong-password"}}, "", "", "Cookie", "lang=zh-CN"); a.status != 429 ||
+		!strings.Contains(a.body, "尝试次数过多") || !strings.Contains(a.body, "秒后再试") || !strings.Contains(a.body, `value="`+unknown+`"`) {
+		t.Errorf("throttled login page: %d\n%s", a.status, a.body)
+	}
+}

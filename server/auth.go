@@ -314,12 +314,19 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	// account; the lockout rule is part of it.
 	wrong := civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "wrong phone number or password; after %d wrong passwords in a row an account is locked for %s (your community office or an admin can unlock it sooner)",
 		s.cfg.Auth.MaxFailures, lockoutWords(s.cfg.Auth.LockFor))
+	// Attempts left are counted per phone and client address, the same for
+	// every phone, so telling them reveals nothing about accounts.
+	pair := phone + " " + s.clientIP(r)
+	refuse := func() {
+		left, until := s.loginFails.fail(pair, s.now())
+		s.loginRefused(w, r, form, req.Next, wrong, left, until)
+	}
 	rec, err := s.store.LoginRecordByPhone(r.Context(), phone)
 	if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
 		password.DummyVerify(req.Password) // the same time as a real check
 		s.audit(r, civicgrid.SecurityEvent{Kind: civicgrid.EventLoginFailed, Outcome: civicgrid.OutcomeFailed,
 			Actor: civicgrid.MaskPhone(phone), Detail: "unknown phone"})
-		s.loginError(w, r, form, req.Next, wrong)
+		refuse()
 		return
 	} else if err != nil {
 		s.loginError(w, r, form, req.Next, err)
@@ -332,7 +339,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		password.DummyVerify(req.Password)
 		s.audit(r, civicgrid.SecurityEvent{Kind: civicgrid.EventLoginFailed, Outcome: civicgrid.OutcomeDenied,
 			ActorID: u.ID, Actor: label, TargetUserID: u.ID, AreaCode: area, Detail: "account locked"})
-		s.loginError(w, r, form, req.Next, wrong)
+		refuse()
 		return
 	}
 	ok := false
@@ -353,7 +360,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 			s.loginError(w, r, form, req.Next, err)
 			return
 		}
-		s.loginError(w, r, form, req.Next, wrong)
+		refuse()
 		return
 	}
 	if rehash {
@@ -369,6 +376,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.loginError(w, r, form, req.Next, err)
 		return
 	}
+	s.loginFails.forget(pair)
 	if form {
 		http.Redirect(w, r, localPath(req.Next, "/"), http.StatusSeeOther)
 		return
@@ -432,6 +440,38 @@ func (s *Server) loginError(w http.ResponseWriter, r *http.Request, form bool, n
 		q.Set("next", localPath(next, "/"))
 	}
 	http.Redirect(w, r, "/login?"+q.Encode(), http.StatusSeeOther)
+}
+
+// LoginRefusal is the answer to a wrong login: the error, and how many
+// wrong passwords in a row this client may still give for this phone
+// before it is locked (and, once it is, until when). Counted per phone and
+// client address, whether or not the phone has an account.
+type LoginRefusal struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+	AttemptsLeft int        `json:"attempts_left"`
+	MaxFailures  int        `json:"max_failures"`
+	LockSeconds  int        `json:"lock_seconds"`
+	LockedUntil  *time.Time `json:"locked_until,omitempty"`
+}
+
+// loginRefused answers a wrong login (401) with the attempts left.
+func (s *Server) loginRefused(w http.ResponseWriter, r *http.Request, form bool, next string, err error, left int, until time.Time) {
+	if form {
+		s.loginError(w, r, form, next, err)
+		return
+	}
+	var body LoginRefusal
+	body.Error.Code, body.Error.Message = civicgrid.ErrorCode(err), civicgrid.ErrorMessage(err)
+	body.AttemptsLeft, body.MaxFailures, body.LockSeconds = max(left, 0), s.cfg.Auth.MaxFailures, int(s.cfg.Auth.LockFor.Seconds())
+	if !until.IsZero() {
+		u := until.UTC()
+		body.LockedUntil = &u
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="civicgrid"`)
+	writeJSON(w, http.StatusUnauthorized, body)
 }
 
 // localPath keeps redirects on this site.

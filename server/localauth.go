@@ -1,7 +1,9 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/civicgrid/civicgrid"
 )
@@ -38,11 +40,38 @@ func (l *LocalAPI) callPassing(w http.ResponseWriter, from *http.Request, method
 	if err != nil {
 		return err
 	}
+	rec.pass(w)
+	return rec.decode(method, path, out)
+}
+
+// pass sets the route's cookies and Retry-After on the page's answer.
+func (rec *recorder) pass(w http.ResponseWriter) {
 	for _, c := range rec.header.Values("Set-Cookie") {
 		w.Header().Add("Set-Cookie", c)
 	}
 	if ra := rec.header.Get("Retry-After"); ra != "" {
 		w.Header().Set("Retry-After", ra)
 	}
-	return rec.decode(method, path, out)
+}
+
+// Login: POST /api/v1/auth/login; on success the session cookie is set on
+// w. A wrong login comes back as the error with what the route said about
+// the attempts left.
+func (l *LocalAPI) Login(w http.ResponseWriter, r *http.Request, phone, password string) (civicgrid.LoginAttempts, error) {
+	rec, err := l.run(r, "POST", "/api/v1/auth/login", loginRequest{Phone: phone, Password: password})
+	if err != nil {
+		return civicgrid.LoginAttempts{}, err
+	}
+	rec.pass(w)
+	var att civicgrid.LoginAttempts
+	if rec.status == http.StatusUnauthorized {
+		var ref LoginRefusal
+		if json.Unmarshal(rec.body.Bytes(), &ref) == nil && ref.MaxFailures > 0 {
+			att = civicgrid.LoginAttempts{Left: ref.AttemptsLeft, Max: ref.MaxFailures, LockFor: time.Duration(ref.LockSeconds) * time.Second}
+			if ref.LockedUntil != nil {
+				att.LockedUntil = *ref.LockedUntil
+			}
+		}
+	}
+	return att, rec.decode("POST", "/api/v1/auth/login", nil)
 }

@@ -17,15 +17,17 @@ type Auth interface {
 	SendCode(w http.ResponseWriter, r *http.Request, purpose, phone string) error
 	Signup(w http.ResponseWriter, r *http.Request, s civicgrid.Signup) error
 	ResetBySMS(w http.ResponseWriter, r *http.Request, phone, code, newPassword string) error
+	Login(w http.ResponseWriter, r *http.Request, phone, password string) (civicgrid.LoginAttempts, error)
 }
 
-// registerAccount adds the sign-up and password reset pages when the UI
-// has the account API. Both work without JavaScript: plain forms, and
+// registerAccount adds the login form's handler and the sign-up and
+// password reset pages when the UI has the account API. Both work without JavaScript: plain forms, and
 // every answer a whole page.
 func (ui *UI) registerAccount(mux *http.ServeMux) {
 	if ui.cfg.Auth == nil {
 		return
 	}
+	mux.HandleFunc("POST /login", ui.handleLoginPost)
 	mux.HandleFunc("GET /signup", ui.handleAccountForm("signup"))
 	mux.HandleFunc("POST /signup/code", ui.handleSendCode("signup"))
 	mux.HandleFunc("POST /signup", ui.handleSignup)
