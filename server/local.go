@@ -69,7 +69,7 @@ func (l *LocalAPI) run(from *http.Request, method, path string, body any) (*reco
 	if err != nil {
 		return nil, err
 	}
-	req.RemoteAddr = from.RemoteAddr
+	req.RemoteAddr, req.TLS, req.Host = from.RemoteAddr, from.TLS, from.Host
 	if xff := from.Header.Get("X-Forwarded-For"); xff != "" {
 		req.Header.Set("X-Forwarded-For", xff)
 	}
