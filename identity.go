@@ -165,6 +165,24 @@ type BuildingRoleKind struct {
 	NameEN string `json:"name_en"`
 }
 
+// Signup is what a resident gives to open an account: the phone, the
+// one-time code sent to it, a name, a password and, optionally, the code of
+// the building they live in.
+type Signup struct {
+	Phone, Code, Name, Password, BuildingCode string
+}
+
+// LoginAttempts is what a refused login tells about the lockout: the wrong
+// passwords this client may still give for the phone before it is locked
+// for LockFor (after Max in a row), and while it is, until when. It is
+// counted per phone and client, never from the account, so it says nothing
+// about whether the phone has an account.
+type LoginAttempts struct {
+	Left, Max   int
+	LockFor     time.Duration
+	LockedUntil time.Time
+}
+
 // LoginRecord is what a login needs to know about an account.
 type LoginRecord struct {
 	User         User

@@ -300,13 +300,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.loginError(w, r, form, req.Next, err)
 		return
 	}
-	ip := s.clientIP(r)
-	if wait, ok := s.ipLimit.allow(ip, s.now()); !ok {
-		if s.ipLimit.shouldAudit(ip, s.now()) {
-			s.audit(r, civicgrid.SecurityEvent{Kind: civicgrid.EventLoginThrottled, Outcome: civicgrid.OutcomeDenied, Actor: "ip " + ip})
-		}
-		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
-		s.loginError(w, r, form, req.Next, civicgrid.Errorf(civicgrid.ETHROTTLED, "too many login attempts from this address; try again in %d s", int(wait.Seconds())+1))
+	if err := s.throttle(w, r, true); err != nil {
+		s.loginError(w, r, form, req.Next, err)
 		return
 	}
 	phone, perr := sms.Normalize(req.Phone)
@@ -319,12 +314,19 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	// account; the lockout rule is part of it.
 	wrong := civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "wrong phone number or password; after %d wrong passwords in a row an account is locked for %s (your community office or an admin can unlock it sooner)",
 		s.cfg.Auth.MaxFailures, lockoutWords(s.cfg.Auth.LockFor))
+	// Attempts left are counted per phone and client address, the same for
+	// every phone, so telling them reveals nothing about accounts.
+	pair := phone + " " + s.clientIP(r)
+	refuse := func() {
+		left, until := s.loginFails.fail(pair, s.now())
+		s.loginRefused(w, r, form, req.Next, wrong, left, until)
+	}
 	rec, err := s.store.LoginRecordByPhone(r.Context(), phone)
 	if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
 		password.DummyVerify(req.Password) // the same time as a real check
 		s.audit(r, civicgrid.SecurityEvent{Kind: civicgrid.EventLoginFailed, Outcome: civicgrid.OutcomeFailed,
 			Actor: civicgrid.MaskPhone(phone), Detail: "unknown phone"})
-		s.loginError(w, r, form, req.Next, wrong)
+		refuse()
 		return
 	} else if err != nil {
 		s.loginError(w, r, form, req.Next, err)
@@ -337,7 +339,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		password.DummyVerify(req.Password)
 		s.audit(r, civicgrid.SecurityEvent{Kind: civicgrid.EventLoginFailed, Outcome: civicgrid.OutcomeDenied,
 			ActorID: u.ID, Actor: label, TargetUserID: u.ID, AreaCode: area, Detail: "account locked"})
-		s.loginError(w, r, form, req.Next, wrong)
+		refuse()
 		return
 	}
 	ok := false
@@ -358,7 +360,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 			s.loginError(w, r, form, req.Next, err)
 			return
 		}
-		s.loginError(w, r, form, req.Next, wrong)
+		refuse()
 		return
 	}
 	if rehash {
@@ -374,6 +376,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.loginError(w, r, form, req.Next, err)
 		return
 	}
+	s.loginFails.forget(pair)
 	if form {
 		http.Redirect(w, r, localPath(req.Next, "/"), http.StatusSeeOther)
 		return
@@ -439,6 +442,38 @@ func (s *Server) loginError(w http.ResponseWriter, r *http.Request, form bool, n
 	http.Redirect(w, r, "/login?"+q.Encode(), http.StatusSeeOther)
 }
 
+// LoginRefusal is the answer to a wrong login: the error, and how many
+// wrong passwords in a row this client may still give for this phone
+// before it is locked (and, once it is, until when). Counted per phone and
+// client address, whether or not the phone has an account.
+type LoginRefusal struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+	AttemptsLeft int        `json:"attempts_left"`
+	MaxFailures  int        `json:"max_failures"`
+	LockSeconds  int        `json:"lock_seconds"`
+	LockedUntil  *time.Time `json:"locked_until,omitempty"`
+}
+
+// loginRefused answers a wrong login (401) with the attempts left.
+func (s *Server) loginRefused(w http.ResponseWriter, r *http.Request, form bool, next string, err error, left int, until time.Time) {
+	if form {
+		s.loginError(w, r, form, next, err)
+		return
+	}
+	var body LoginRefusal
+	body.Error.Code, body.Error.Message = civicgrid.ErrorCode(err), civicgrid.ErrorMessage(err)
+	body.AttemptsLeft, body.MaxFailures, body.LockSeconds = max(left, 0), s.cfg.Auth.MaxFailures, int(s.cfg.Auth.LockFor.Seconds())
+	if !until.IsZero() {
+		u := until.UTC()
+		body.LockedUntil = &u
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="civicgrid"`)
+	writeJSON(w, http.StatusUnauthorized, body)
+}
+
 // localPath keeps redirects on this site.
 func localPath(p, fallback string) string {
 	if local, ok := civicgrid.LocalRedirect(p); ok {
@@ -480,14 +515,13 @@ func (s *Server) handleSendCode(purpose string) http.HandlerFunc {
 			writeError(w, r, err)
 			return
 		}
-		if wait, ok := s.ipLimit.allow(s.clientIP(r), s.now()); !ok {
-			w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
-			writeError(w, r, civicgrid.Errorf(civicgrid.ETHROTTLED, "too many requests from this address; try again in %d s", int(wait.Seconds())+1))
+		if err := s.throttle(w, r, false); err != nil {
+			writeError(w, r, err)
 			return
 		}
 		phone, err := sms.Normalize(req.Phone)
 		if err != nil {
-			writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "phone: %v", err))
+			writeError(w, r, authProblem(problemPhone, "phone: %v", err))
 			return
 		}
 		code, err := sixDigits()
@@ -496,6 +530,9 @@ func (s *Server) handleSendCode(purpose string) http.HandlerFunc {
 			return
 		}
 		if err := s.store.CreateOneTimeCode(r.Context(), phone, purpose, code, s.cfg.Auth.CodeTTL, s.cfg.Auth.CodeGap); err != nil {
+			if civicgrid.ErrorCode(err) == civicgrid.ETHROTTLED {
+				w.Header().Set("Retry-After", fmt.Sprint(int(s.cfg.Auth.CodeGap.Seconds())))
+			}
 			writeError(w, r, err)
 			return
 		}
@@ -536,31 +573,35 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	if err := s.throttle(w, r, false); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	phone, err := sms.Normalize(req.Phone)
 	if err != nil {
-		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "phone: %v", err))
+		writeError(w, r, authProblem(problemPhone, "phone: %v", err))
 		return
 	}
 	name := strings.TrimSpace(req.Name)
 	if n := len([]rune(name)); n == 0 || n > 40 {
-		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "name: give 1 to 40 characters"))
+		writeError(w, r, authProblem(problemName, "name: give 1 to 40 characters"))
 		return
 	}
 	if err := password.Validate(req.Password, phone); err != nil {
-		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "password: %v", err))
+		writeError(w, r, passwordProblem(err))
 		return
 	}
 	var grants []civicgrid.RoleGrant
 	if req.BuildingCode != "" {
 		a, err := s.store.AreaByCode(r.Context(), req.BuildingCode)
 		if err != nil || a.Level != civicgrid.LevelBuilding {
-			writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "building_code: %q is not a building", req.BuildingCode))
+			writeError(w, r, authProblem(problemBuilding, "building_code: %q is not a building", req.BuildingCode))
 			return
 		}
 		grants = append(grants, civicgrid.RoleGrant{Role: civicgrid.RoleResident, AreaCode: a.Code})
 	}
 	if err := s.store.ConsumeOneTimeCode(r.Context(), phone, purposeSignup, req.Code, s.cfg.Auth.CodeAttempts); err != nil {
-		writeError(w, r, err)
+		writeError(w, r, codeProblem(err))
 		return
 	}
 	hash, err := password.Hash(req.Password, s.cfg.Auth.Password)
@@ -574,7 +615,12 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) {
 	}
 	ev := s.event(r, civicgrid.SecurityEvent{Kind: civicgrid.EventSignup, Actor: civicgrid.MaskName(name) + " " + civicgrid.MaskPhone(phone), AreaCode: area})
 	u, err := s.store.CreateUser(r.Context(), civicgrid.User{Name: name, Phone: phone, Kind: civicgrid.KindResident}, hash, grants, ev)
-	if err != nil {
+	if civicgrid.ErrorCode(err) == civicgrid.ECONFLICT {
+		// Said only after the code proved the phone is the caller's.
+		writeError(w, r, &civicgrid.Error{Code: civicgrid.ECONFLICT, Message: civicgrid.ErrorMessage(err),
+			Problems: []civicgrid.Problem{{Index: -1, Kind: problemPhoneTaken, Detail: civicgrid.ErrorMessage(err)}}})
+		return
+	} else if err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -600,22 +646,30 @@ func (s *Server) handleResetBySMS(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	phone, err := sms.Normalize(req.Phone)
-	if err != nil {
-		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "phone: %v", err))
-		return
-	}
-	if err := password.Validate(req.Password, phone); err != nil {
-		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "password: %v", err))
-		return
-	}
-	if err := s.store.ConsumeOneTimeCode(r.Context(), phone, purposeReset, req.Code, s.cfg.Auth.CodeAttempts); err != nil {
+	if err := s.throttle(w, r, false); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	rec, err := s.store.LoginRecordByPhone(r.Context(), phone)
+	phone, err := sms.Normalize(req.Phone)
 	if err != nil {
-		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "no account with this phone"))
+		writeError(w, r, authProblem(problemPhone, "phone: %v", err))
+		return
+	}
+	if err := password.Validate(req.Password, phone); err != nil {
+		writeError(w, r, passwordProblem(err))
+		return
+	}
+	if err := s.store.ConsumeOneTimeCode(r.Context(), phone, purposeReset, req.Code, s.cfg.Auth.CodeAttempts); err != nil {
+		writeError(w, r, codeProblem(err))
+		return
+	}
+	rec, err := s.store.LoginRecordByPhone(r.Context(), phone)
+	if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
+		// Said only after the code proved the phone is the caller's.
+		writeError(w, r, authProblem(problemNoAccount, "no account with this phone"))
+		return
+	} else if err != nil {
+		writeError(w, r, err)
 		return
 	}
 	hash, err := password.Hash(req.Password, s.cfg.Auth.Password)
@@ -631,4 +685,59 @@ func (s *Server) handleResetBySMS(w http.ResponseWriter, r *http.Request) {
 	}
 	s.hub.credentialsChanged()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// throttle takes one attempt from the client address's bucket, shared by
+// logging in, asking for a code, signing up and resetting a password. When
+// the bucket is empty it sets Retry-After and returns the refusal; a
+// refused login is also logged (once a minute per address).
+func (s *Server) throttle(w http.ResponseWriter, r *http.Request, login bool) error {
+	ip := s.clientIP(r)
+	wait, ok := s.ipLimit.allow(ip, s.now())
+	if ok {
+		return nil
+	}
+	if login && s.ipLimit.shouldAudit(ip, s.now()) {
+		s.audit(r, civicgrid.SecurityEvent{Kind: civicgrid.EventLoginThrottled, Outcome: civicgrid.OutcomeDenied, Actor: "ip " + ip})
+	}
+	secs := int(wait.Seconds()) + 1
+	w.Header().Set("Retry-After", fmt.Sprint(secs))
+	what := "requests"
+	if login {
+		what = "login attempts"
+	}
+	return civicgrid.Errorf(civicgrid.ETHROTTLED, "too many %s from this address; try again in %d s", what, secs)
+}
+
+// Problem kinds of the sign-up and reset routes, stable so that a page can
+// say them in its own language (the messages are English).
+const (
+	problemPhone      = "phone"       // not a mobile number
+	problemName       = "name"        // empty or too long
+	problemBuilding   = "building"    // not a building's code
+	problemCode       = "code"        // wrong, expired or used up one-time code
+	problemPhoneTaken = "phone_taken" // sign-up: the phone has an account
+	problemNoAccount  = "no_account"  // reset: the phone has no account
+	// password problems are "password_" and password.PolicyError's reason
+)
+
+func authProblem(kind, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	return &civicgrid.Error{Code: civicgrid.EINVALID, Message: msg, Problems: []civicgrid.Problem{{Index: -1, Kind: kind, Detail: msg}}}
+}
+
+func passwordProblem(err error) error {
+	reason := password.ReasonTooShort
+	if pe, ok := errors.AsType[*password.PolicyError](err); ok {
+		reason = pe.Reason
+	}
+	return authProblem("password_"+reason, "password: %v", err)
+}
+
+// codeProblem marks the store's refusal of a one-time code as such.
+func codeProblem(err error) error {
+	if civicgrid.ErrorCode(err) != civicgrid.EINVALID {
+		return err
+	}
+	return authProblem(problemCode, "%s", civicgrid.ErrorMessage(err))
 }

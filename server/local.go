@@ -48,27 +48,45 @@ func (r *recorder) WriteHeader(status int) {
 // as JSON, and decodes the answer into out (when not nil). An error answer
 // comes back as the *civicgrid.Error the route wrote.
 func (l *LocalAPI) call(from *http.Request, method, path string, body, out any) error {
+	rec, err := l.run(from, method, path, body)
+	if err != nil {
+		return err
+	}
+	return rec.decode(method, path, out)
+}
+
+// run runs the route and keeps its answer.
+func (l *LocalAPI) run(from *http.Request, method, path string, body any) (*recorder, error) {
 	var rd bytes.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rd.Reset(b)
 	}
 	req, err := http.NewRequestWithContext(from.Context(), method, path, &rd)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	req.RemoteAddr = from.RemoteAddr
+	req.RemoteAddr, req.TLS, req.Host = from.RemoteAddr, from.TLS, from.Host
 	if xff := from.Header.Get("X-Forwarded-For"); xff != "" {
 		req.Header.Set("X-Forwarded-For", xff)
+	}
+	if ua := from.UserAgent(); ua != "" {
+		req.Header.Set("User-Agent", ua)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	rec := &recorder{header: http.Header{}}
 	l.Server.mux.ServeHTTP(rec, req)
+	return rec, nil
+}
+
+// decode turns an error answer into the *civicgrid.Error the route wrote
+// and a good one into out.
+func (rec *recorder) decode(method, path string, out any) error {
 	if rec.status >= 400 {
 		var eb errorBody
 		if err := json.Unmarshal(rec.body.Bytes(), &eb); err != nil || eb.Error.Code == "" {

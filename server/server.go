@@ -88,6 +88,8 @@ type Server struct {
 	mux     *http.ServeMux
 	table   []Route
 	ipLimit *ipLimiter
+	// loginFails counts wrong logins per phone and client address.
+	loginFails *loginFailures
 	// o311Limit throttles Open311 POSTs per api_key.
 	o311Limit *ipLimiter
 	cases     *casework.Service
@@ -123,7 +125,7 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 	}
 	s := &Server{cfg: cfg, store: store, locator: locator, mux: http.NewServeMux(),
 		ipLimit: newIPLimiter(cfg.Auth.IPAttempts, cfg.Auth.IPWindow), cases: cfg.Cases, open311: cfg.Open311, now: cfg.Now,
-		o311Limit: newIPLimiter(cfg.Open311PerMinute, time.Minute)}
+		o311Limit: newIPLimiter(cfg.Open311PerMinute, time.Minute), loginFails: newLoginFailures(cfg.Auth.MaxFailures, cfg.Auth.LockFor)}
 	s.hub = newHub()
 	if s.cases != nil {
 		s.cases.OnEvent(s.hub.publish)

@@ -508,6 +508,10 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case civicgrid.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
+	case civicgrid.ETHROTTLED:
+		return http.StatusTooManyRequests
+	case civicgrid.ENOSPACE:
+		return http.StatusInsufficientStorage
 	}
 	return http.StatusInternalServerError
 }

@@ -70,6 +70,11 @@ type Config struct {
 	// one out.
 	Hotline       string
 	OfficeAddress string
+	// Auth is the public account API (server.LocalAPI); nil serves no
+	// sign-up or password reset pages. DevSMS says codes are only written
+	// to the server's log (the development sender), which the pages tell.
+	Auth   Auth
+	DevSMS bool
 }
 
 // UI serves the web pages. Create it with New and add its routes to a mux
@@ -132,6 +137,7 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	ui.registerCases(mux)
 	ui.registerAdmin(mux)
 	ui.registerInbox(mux)
+	ui.registerAccount(mux)
 }
 
 func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
@@ -168,7 +174,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -259,6 +265,8 @@ type page struct {
 	// NoStore keeps the page out of every cache (a secret shown once).
 	NoStore bool
 	Inbox   *inboxView
+	// the sign-up and password reset pages
+	Code *codeView
 }
 
 // navLink is an entry of the page menu.

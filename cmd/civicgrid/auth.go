@@ -24,7 +24,7 @@ type authSettings struct {
 	oidcIssuer, oidcClient, oidcRedirect string
 	secureCookies, trustProxy            bool
 	sessionTTL, sessionIdle, lockFor     time.Duration
-	maxFailures                          int
+	maxFailures, perMinute               int
 	retention                            time.Duration
 }
 
@@ -43,6 +43,7 @@ func authFlags(fs *flag.FlagSet) *authSettings {
 	fs.DurationVar(&a.sessionIdle, "session-idle", 2*time.Hour, "a session unused this long ends")
 	fs.IntVar(&a.maxFailures, "lockout-failures", 5, "failed passwords in a row that lock an account")
 	fs.DurationVar(&a.lockFor, "lockout-duration", 15*time.Minute, "how long a lockout lasts")
+	fs.IntVar(&a.perMinute, "login-attempts-per-minute", 20, "logins, code requests, sign-ups and password resets one client address may make a minute before 429 (raise it where many people share one address)")
 	fs.DurationVar(&a.retention, "personal-data-retention", 180*24*time.Hour, "after this long, IP addresses in the security log are blanked and finished cases lose their reporter names, phones and addresses; expired sessions and codes are deleted hourly")
 	return a
 }
@@ -50,6 +51,7 @@ func authFlags(fs *flag.FlagSet) *authSettings {
 // build turns the flags into the server's settings and its SMS and OIDC parts.
 func (a *authSettings) build(ctx context.Context) (server.AuthConfig, sms.Sender, *oidclogin.Provider, error) {
 	cfg := server.AuthConfig{SessionTTL: a.sessionTTL, SessionIdle: a.sessionIdle, MaxFailures: a.maxFailures, LockFor: a.lockFor,
+		IPAttempts: a.perMinute, IPWindow: time.Minute,
 		SecureCookie: a.secureCookies, TrustProxy: a.trustProxy, Password: password.Default}
 	smsCfg := sms.Config{Kind: "dev", Production: a.production, Signature: a.smsSignature}
 	if a.smsURL != "" {
@@ -167,4 +169,6 @@ func printDemoAccounts(w io.Writer, url string) {
 	for _, d := range demoAccounts {
 		fmt.Fprintf(w, "  %s  %s\n", d.phone, d.role)
 	}
+	fmt.Fprintf(w, "Sign up at %ssignup, reset a password at %sreset: text messages are not sent in the demo;\n"+
+		"their codes appear in this log on a \"DEVELOPMENT SMS SENDER\" line.\n", url, url)
 }

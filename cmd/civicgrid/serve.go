@@ -117,7 +117,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
 		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Inbox: notes,
-		Hotline: *hotline, OfficeAddress: *officeAddress}, db)
+		Hotline: *hotline, OfficeAddress: *officeAddress, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
 	if err != nil {
 		return err
 	}

@@ -79,7 +79,7 @@ before(async () => {
   server = spawn(bin, ['demo', '--addr', `127.0.0.1:${port}`, '--data', data, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   server.on('error', (err) => { serverLog += `spawn ${bin}: ${err.message}\n`; });
   server.stdout.on('data', (b) => { serverLog += b; env.serverLog = serverLog; });
-  server.stderr.on('data', (b) => { serverLog += b; });
+  server.stderr.on('data', (b) => { serverLog += b; env.serverLog = serverLog; });
   await waitForHealth(`${base}/healthz`, server, 60_000);
 
   env.context = await chromium.launchPersistentContext(profile, {

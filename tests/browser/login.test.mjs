@@ -79,3 +79,57 @@ for (const lang of ['zh-CN', 'en']) {
     });
   });
 }
+
+// After a wrong password the phone stays, the page tells the attempts left
+// for this number from this device (counted the same whether or not the
+// number has an account), and once locked, until when — in the page's
+// language and Beijing time, never in the server's English.
+test('a wrong password keeps the phone and tells the attempts left (360 px, zh-CN, no JavaScript)', { timeout: T }, async () => {
+  await withPage('login-attempts-360-zh-CN', { width: 360, height: 740 }, async (page) => {
+    await page.route('**/*.js', (route) => route.abort());
+    await page.goto(`${env.base}/login?lang=zh-CN&elder=0`, { waitUntil: 'load' });
+    await fillLogin(page, { phone: '19900000005', password: 'not-the-password' });
+    const alert = await page.getByRole('alert').innerText();
+    assert.match(alert, /手机号或密码不正确/);
+    assert.match(alert, /还可再试 4 次；连续输错 5 次将锁定 15 分钟/);
+    assert.doesNotMatch(alert, /[A-Za-z]{3,}/, 'English under Chinese');
+    assert.equal(await page.locator('#login-phone').inputValue(), '19900000005', 'the phone was cleared');
+    // Only the password needs typing again.
+    await page.getByLabel(/^密码$/).fill('civicgrid-demo');
+    await page.getByRole('button', { name: /^登录$/ }).click();
+    await page.waitForLoadState('load');
+    assert.match(await page.locator('.account-who').innerText(), /两长四员/);
+  });
+});
+
+test('a locked number shows when it unlocks, in the page language and Beijing time (1280 px, en and zh-CN, elderly mode)', { timeout: T }, async () => {
+  await withPage('login-locked-1280-elder', { width: 1280, height: 800 }, async (page) => {
+    const phone = '13700000000'; // no account: the page is the same as for one
+    await page.goto(`${env.base}/login?lang=en&elder=1`, { waitUntil: 'networkidle' });
+    const started = Date.now();
+    for (let left = 4; left >= 1; left--) {
+      await fillLogin(page, { phone, password: 'not-the-password' });
+      assert.match(await page.getByTestId('login-detail').innerText(), new RegExp(`^${left} more tries for this number`));
+    }
+    await fillLogin(page, { phone, password: 'not-the-password' });
+    const detail = await page.getByTestId('login-detail').innerText();
+    const m = detail.match(/no login until (\d\d:\d\d) on (\d+ \w{3} \d{4}) \(Beijing time, UTC\+8\)/);
+    assert.ok(m, detail);
+    const fmt = (t) => new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(t);
+    const expect = [fmt(started + 15 * 60e3), fmt(Date.now() + 15 * 60e3)];
+    assert.ok(expect.includes(m[1]), `unlock time ${m[1]}, want one of ${expect}`);
+    assert.equal(await page.locator('#login-phone').inputValue(), phone);
+    let vs = await axeViolations(page);
+    assert.equal(vs.length, 0, describeViolations(vs));
+    await page.screenshot({ path: 'test-artifacts/login-locked-1280-en-elder.png', fullPage: true });
+    // The same in Chinese.
+    await page.goto(`${env.base}/login?lang=zh-CN`, { waitUntil: 'networkidle' });
+    await fillLogin(page, { phone, password: 'not-the-password' });
+    const zh = await page.getByRole('alert').innerText();
+    assert.match(zh, new RegExp(`已连续输错 5 次，\\d{4}年\\d+月\\d+日 ${m[1]}（北京时间）前无法登录`));
+    assert.doesNotMatch(zh, /[A-Za-z]{3,}/, 'English under Chinese');
+    vs = await axeViolations(page);
+    assert.equal(vs.length, 0, describeViolations(vs));
+    await page.screenshot({ path: 'test-artifacts/login-locked-1280-zh-CN-elder.png', fullPage: true });
+  });
+});
