@@ -255,6 +255,7 @@ const (
 	ActionReadAudit           Action = "audit.read"
 	ActionExportAudit         Action = "audit.export"
 	ActionManageBuildingRoles Action = "building_roles.manage"
+	ActionManageCalendar      Action = "calendar.manage" // the city's holidays and make-up working days
 
 	// Cases. Which case action needs which of these is in CaseTransitions.
 	ActionReportCase       Action = "cases.report"      // report a problem (and "me too")
@@ -376,6 +377,8 @@ var policy = map[Action][]rule{
 	ActionReadAudit:           rules(scopeSubtree, RoleAuditor),
 	ActionExportAudit:         rules(scopeSubtree, RoleAuditor),
 	ActionManageBuildingRoles: rules(scopeSubtree, RoleCityAdmin),
+	// The calendar is the city's: one schedule sets every deadline.
+	ActionManageCalendar: rules(scopeSubtree, RoleCityAdmin),
 
 	ActionReportCase: rules(scopeAnyone, "*"),
 	ActionReadCase: join(rules(scopeOwn, "*"), rules(scopeAssignee, "*"), rules(scopeSubtree, caseReaders...),

@@ -258,3 +258,27 @@ func (l *LocalAPI) ReplayWebhook(r *http.Request, id, deliveryID int64) (int, er
 func (l *LocalAPI) AddBuildingRole(r *http.Request, k civicgrid.BuildingRoleKind) error {
 	return l.call(r, "POST", "/api/v1/building-roles", k, nil)
 }
+
+// CalendarDays: GET /api/v1/calendar/days?year=Y.
+func (l *LocalAPI) CalendarDays(r *http.Request, year int) ([]civicgrid.CalendarDay, error) {
+	var out struct {
+		Days []civicgrid.CalendarDay `json:"days"`
+	}
+	err := l.call(r, "GET", "/api/v1/calendar/days?year="+strconv.Itoa(year), nil, &out)
+	return out.Days, err
+}
+
+// AddCalendarDay: POST /api/v1/calendar/days.
+func (l *LocalAPI) AddCalendarDay(r *http.Request, d civicgrid.CalendarDay) error {
+	req := struct {
+		Date string `json:"date"`
+		Kind string `json:"kind"`
+		Note string `json:"note,omitempty"`
+	}{d.Date, d.Kind, d.Note}
+	return l.call(r, "POST", "/api/v1/calendar/days", req, nil)
+}
+
+// RemoveCalendarDay: DELETE /api/v1/calendar/days/{date}.
+func (l *LocalAPI) RemoveCalendarDay(r *http.Request, date string) error {
+	return l.call(r, "DELETE", "/api/v1/calendar/days/"+url.PathEscape(date), nil, nil)
+}

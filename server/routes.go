@@ -73,6 +73,9 @@ func (s *Server) routes() {
 	guarded("POST", "/api/v1/admin/areas/import", civicgrid.ActionImportAreas, s.handleImport)
 	guarded("GET", "/api/v1/admin/areas/export", civicgrid.ActionExportAreas, s.handleExport)
 
+	if s.cfg.Calendar != nil {
+		s.calendarRoutes(public, guarded)
+	}
 	if s.cases != nil {
 		s.caseRoutes(public, guarded)
 		s.webhookRoutes(guarded)

@@ -63,6 +63,12 @@ func (ui *UI) registerAdmin(mux *http.ServeMux) {
 		mux.HandleFunc("POST /admin/webhooks/{id}/disable", ui.handleAdminDisableWebhook)
 		mux.HandleFunc("POST /admin/webhooks/{id}/replay", ui.handleAdminReplayWebhook)
 	}
+	if ui.cfg.Calendar != nil {
+		mux.HandleFunc("GET /admin/calendar", ui.handleAdminCalendar)
+		mux.HandleFunc("POST /admin/calendar", ui.handleAdminAddCalendarDay)
+		mux.HandleFunc("GET /admin/calendar/{date}/remove", ui.handleAdminConfirmRemoveCalendarDay)
+		mux.HandleFunc("POST /admin/calendar/{date}/remove", ui.handleAdminRemoveCalendarDay)
+	}
 	if ui.cfg.Catalogue != nil {
 		mux.HandleFunc("GET /admin/categories", ui.handleAdminCategories)
 		mux.HandleFunc("GET /admin/categories/{code}", ui.handleAdminCategory)
@@ -114,6 +120,8 @@ type adminView struct {
 	// building roles
 	BuildingRoleKinds []civicgrid.BuildingRoleKind
 	NewKind           civicgrid.BuildingRoleKind
+	// the working calendar
+	Calendar *calendarView
 }
 
 type userFilter struct{ Within, Role string }
@@ -191,6 +199,9 @@ func (ui *UI) adminTabs(r *http.Request, p *page, a civicgrid.Actor) []navLink {
 	}
 	if mayManageBuildingRoles(a) == nil {
 		tabs = append(tabs, navLink{URL: "/admin/building-roles", Label: p.catalogue["admin.tab_building_roles"]})
+	}
+	if ui.cfg.Calendar != nil && mayManageCalendar(a) == nil {
+		tabs = append(tabs, navLink{URL: "/admin/calendar", Label: p.catalogue["admin.tab_calendar"]})
 	}
 	for i := range tabs {
 		tabs[i].Current = r.URL.Path == tabs[i].URL || strings.HasPrefix(r.URL.Path, tabs[i].URL+"/")
@@ -566,7 +577,11 @@ func redirectOutcome(w http.ResponseWriter, r *http.Request, path, done string, 
 	} else {
 		q.Set("done", done)
 	}
-	http.Redirect(w, r, path+"?"+q.Encode()+"#flash", http.StatusSeeOther)
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	http.Redirect(w, r, path+sep+q.Encode()+"#flash", http.StatusSeeOther)
 }
 
 func backToUser(w http.ResponseWriter, r *http.Request, id int64, done string, err error) {
@@ -726,7 +741,8 @@ var auditKinds = []string{civicgrid.EventLoginOK, civicgrid.EventLoginFailed, ci
 	civicgrid.EventLogout, civicgrid.EventSignup, civicgrid.EventUserCreated, civicgrid.EventPasswordChanged, civicgrid.EventPasswordReset,
 	civicgrid.EventAccountUnlocked, civicgrid.EventRoleGranted, civicgrid.EventRoleRevoked, civicgrid.EventRoleDenied,
 	civicgrid.EventTokenCreated, civicgrid.EventTokenRevoked, civicgrid.EventUnmask, civicgrid.EventCSRFRejected,
-	civicgrid.EventOIDCLogin, civicgrid.EventAccessDenied, "audit.exported", "building_role.added", "webhook.created", "webhook.disabled"}
+	civicgrid.EventOIDCLogin, civicgrid.EventAccessDenied, "audit.exported", "building_role.added", "webhook.created", "webhook.disabled",
+	"calendar.day_added", "calendar.day_removed"}
 
 // auditPageSize is the number of events a page of the log shows.
 const auditPageSize = 100

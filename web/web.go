@@ -62,6 +62,8 @@ type Config struct {
 	Admin     Admin
 	Catalogue Catalogue
 	Webhooks  Webhooks
+	// Calendar (server.LocalAPI) adds the working calendar's page.
+	Calendar CalendarAdmin
 	// Inbox is the notification service; nil serves no inbox page.
 	Inbox Inbox
 }
