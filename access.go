@@ -255,7 +255,8 @@ const (
 	ActionReadAudit           Action = "audit.read"
 	ActionExportAudit         Action = "audit.export"
 	ActionManageBuildingRoles Action = "building_roles.manage"
-	ActionManageCalendar      Action = "calendar.manage" // the city's holidays and make-up working days
+	ActionManageCalendar      Action = "calendar.manage"     // the city's holidays and make-up working days
+	ActionManageOpen311Keys   Action = "open311_keys.manage" // api_keys of Open311 client applications
 
 	// Cases. Which case action needs which of these is in CaseTransitions.
 	ActionReportCase       Action = "cases.report"      // report a problem (and "me too")
@@ -379,6 +380,8 @@ var policy = map[Action][]rule{
 	ActionManageBuildingRoles: rules(scopeSubtree, RoleCityAdmin),
 	// The calendar is the city's: one schedule sets every deadline.
 	ActionManageCalendar: rules(scopeSubtree, RoleCityAdmin),
+	// Open311 keys file cases anywhere in the jurisdiction: the city's.
+	ActionManageOpen311Keys: rules(scopeSubtree, RoleCityAdmin),
 
 	ActionReportCase: rules(scopeAnyone, "*"),
 	ActionReadCase: join(rules(scopeOwn, "*"), rules(scopeAssignee, "*"), rules(scopeSubtree, caseReaders...),

@@ -282,3 +282,28 @@ func (l *LocalAPI) AddCalendarDay(r *http.Request, d civicgrid.CalendarDay) erro
 func (l *LocalAPI) RemoveCalendarDay(r *http.Request, date string) error {
 	return l.call(r, "DELETE", "/api/v1/calendar/days/"+url.PathEscape(date), nil, nil)
 }
+
+// Open311Keys: GET /api/v1/open311/keys.
+func (l *LocalAPI) Open311Keys(r *http.Request) ([]civicgrid.Open311Key, error) {
+	var out struct {
+		Keys []civicgrid.Open311Key `json:"keys"`
+	}
+	err := l.call(r, "GET", "/api/v1/open311/keys", nil, &out)
+	return out.Keys, err
+}
+
+// CreateOpen311Key: POST /api/v1/open311/keys; the key is returned to be
+// shown once.
+func (l *LocalAPI) CreateOpen311Key(r *http.Request, name string) (civicgrid.Open311Key, string, error) {
+	var out struct {
+		Key    civicgrid.Open311Key `json:"key"`
+		Secret string               `json:"secret"`
+	}
+	err := l.call(r, "POST", "/api/v1/open311/keys", map[string]string{"name": name}, &out)
+	return out.Key, out.Secret, err
+}
+
+// RevokeOpen311Key: DELETE /api/v1/open311/keys/{id}.
+func (l *LocalAPI) RevokeOpen311Key(r *http.Request, id int64) error {
+	return l.call(r, "DELETE", idPath("/api/v1/open311/keys/", id, ""), nil, nil)
+}

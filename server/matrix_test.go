@@ -71,6 +71,9 @@ var mxExpected = map[string]string{
 	"POST /api/v1/admin/areas/import":          "NN NN NN NN NN NN NN NN NN YN YY NN",
 	"POST /api/v1/calendar/days":               "N- N- N- N- N- N- N- N- N- N- Y- N-",
 	"DELETE /api/v1/calendar/days/{date}":      "N- N- N- N- N- N- N- N- N- N- Y- N-",
+	"GET /api/v1/open311/keys":                 "N- N- N- N- N- N- N- N- N- N- Y- N-",
+	"POST /api/v1/open311/keys":                "N- N- N- N- N- N- N- N- N- N- Y- N-",
+	"DELETE /api/v1/open311/keys/{id}":         "N- N- N- N- N- N- N- N- N- N- Y- N-",
 	"GET /api/v1/admin/areas/export":           "NN NN NN NN NN NN NN NN NN YN YY NN",
 }
 
@@ -234,6 +237,19 @@ var mxFixtures = map[string]mxFixture{
 			e.t.Fatal(err)
 		}
 		return mxRequest{method: "DELETE", path: "/api/v1/calendar/days/" + date}
+	},
+	"GET /api/v1/open311/keys": func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{method: "GET", path: "/api/v1/open311/keys"}
+	},
+	"POST /api/v1/open311/keys": func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{"POST", "/api/v1/open311/keys", map[string]string{"name": "市民热线"}}
+	},
+	"DELETE /api/v1/open311/keys/{id}": func(e *mxEnv, a mxActor, away bool) mxRequest {
+		_, id, err := e.db.CreateOpen311Key(context.Background(), "区级应用", civicgrid.SecurityEvent{})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		return mxRequest{method: "DELETE", path: fmt.Sprintf("/api/v1/open311/keys/%d", id)}
 	},
 	"GET /api/v1/admin/areas/export": func(e *mxEnv, a mxActor, away bool) mxRequest {
 		return mxRequest{method: "GET", path: "/api/v1/admin/areas/export?within=" + e.chain(away).community}

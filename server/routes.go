@@ -73,6 +73,7 @@ func (s *Server) routes() {
 	guarded("POST", "/api/v1/admin/areas/import", civicgrid.ActionImportAreas, s.handleImport)
 	guarded("GET", "/api/v1/admin/areas/export", civicgrid.ActionExportAreas, s.handleExport)
 
+	s.open311KeyRoutes(guarded)
 	if s.cfg.Calendar != nil {
 		s.calendarRoutes(public, guarded)
 	}

@@ -29,6 +29,7 @@ type Store interface {
 	civicgrid.TokenStore
 	civicgrid.IdentityStore
 	civicgrid.CalendarStore
+	civicgrid.Open311KeyStore
 }
 
 // SMSSender sends text messages (one-time codes).

@@ -69,6 +69,11 @@ func (ui *UI) registerAdmin(mux *http.ServeMux) {
 		mux.HandleFunc("GET /admin/calendar/{date}/remove", ui.handleAdminConfirmRemoveCalendarDay)
 		mux.HandleFunc("POST /admin/calendar/{date}/remove", ui.handleAdminRemoveCalendarDay)
 	}
+	if ui.cfg.Open311Keys != nil {
+		mux.HandleFunc("GET /admin/open311-keys", ui.handleAdminOpen311Keys)
+		mux.HandleFunc("POST /admin/open311-keys", ui.handleAdminCreateOpen311Key)
+		mux.HandleFunc("POST /admin/open311-keys/{id}/revoke", ui.handleAdminRevokeOpen311Key)
+	}
 	if ui.cfg.Catalogue != nil {
 		mux.HandleFunc("GET /admin/categories", ui.handleAdminCategories)
 		mux.HandleFunc("GET /admin/categories/{code}", ui.handleAdminCategory)
@@ -122,6 +127,8 @@ type adminView struct {
 	NewKind           civicgrid.BuildingRoleKind
 	// the working calendar
 	Calendar *calendarView
+	// Open311 client keys
+	Open311Keys []civicgrid.Open311Key
 }
 
 type userFilter struct{ Within, Role string }
@@ -199,6 +206,9 @@ func (ui *UI) adminTabs(r *http.Request, p *page, a civicgrid.Actor) []navLink {
 	}
 	if mayManageBuildingRoles(a) == nil {
 		tabs = append(tabs, navLink{URL: "/admin/building-roles", Label: p.catalogue["admin.tab_building_roles"]})
+	}
+	if ui.cfg.Open311Keys != nil && mayManageOpen311Keys(a) == nil {
+		tabs = append(tabs, navLink{URL: "/admin/open311-keys", Label: p.catalogue["admin.tab_open311"]})
 	}
 	if ui.cfg.Calendar != nil && mayManageCalendar(a) == nil {
 		tabs = append(tabs, navLink{URL: "/admin/calendar", Label: p.catalogue["admin.tab_calendar"]})
@@ -742,7 +752,7 @@ var auditKinds = []string{civicgrid.EventLoginOK, civicgrid.EventLoginFailed, ci
 	civicgrid.EventAccountUnlocked, civicgrid.EventRoleGranted, civicgrid.EventRoleRevoked, civicgrid.EventRoleDenied,
 	civicgrid.EventTokenCreated, civicgrid.EventTokenRevoked, civicgrid.EventUnmask, civicgrid.EventCSRFRejected,
 	civicgrid.EventOIDCLogin, civicgrid.EventAccessDenied, "audit.exported", "building_role.added", "webhook.created", "webhook.disabled",
-	"calendar.day_added", "calendar.day_removed"}
+	"calendar.day_added", "calendar.day_removed", civicgrid.EventOpen311KeyCreated, civicgrid.EventOpen311KeyRevoked}
 
 // auditPageSize is the number of events a page of the log shows.
 const auditPageSize = 100

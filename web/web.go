@@ -64,6 +64,8 @@ type Config struct {
 	Webhooks  Webhooks
 	// Calendar (server.LocalAPI) adds the working calendar's page.
 	Calendar CalendarAdmin
+	// Open311Keys (server.LocalAPI) adds the Open311 client keys' page.
+	Open311Keys Open311Keys
 	// Inbox is the notification service; nil serves no inbox page.
 	Inbox Inbox
 }

@@ -77,7 +77,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		if demoToken, err = seedDemo(ctx, db, *seed, stdout); err != nil {
 			return err
 		}
-		if demoKey, _, err = db.CreateOpen311Key(ctx, "demo"); err != nil {
+		if demoKey, _, err = db.CreateOpen311Key(ctx, "demo", civicgrid.SecurityEvent{Kind: civicgrid.EventOpen311KeyCreated, Actor: "cli"}); err != nil {
 			return err
 		}
 	}
@@ -115,7 +115,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	// set once it exists.
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
-		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Inbox: notes}, db)
+		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes}, db)
 	if err != nil {
 		return err
 	}

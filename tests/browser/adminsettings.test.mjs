@@ -1,6 +1,7 @@
 // Browser tests of the city's settings pages with the demo city admin: the
 // working calendar (a holiday added and removed, each after a confirmation;
-// a bad day refused with nothing written). Then each page at 360 and 1280
+// a bad day refused with nothing written); Open311 client keys (shown once,
+// then by prefix; revoked after a confirmation, and refused after). Then each page at 360 and 1280
 // px, zh-CN and en, normal and elderly mode: screenshots, axe, and no
 // sideways scrolling.
 import { test } from 'node:test';
@@ -125,7 +126,47 @@ test('a district admin has no calendar page', { timeout: T }, async () => {
   });
 });
 
+// fileOpen311 files a request with an api_key, as a client application
+// would, and returns the status.
+async function fileOpen311(key) {
+  const body = new URLSearchParams({ api_key: key, service_code: 'C0005', lat: '30.5928', long: '114.2986', description: '水管破裂' });
+  const res = await fetch(`${env.base}/open311/v2/requests.json`, { method: 'POST', body });
+  return res.status;
+}
+
+test('the city admin makes an Open311 key, sees it once, and revokes it', { timeout: T }, async () => {
+  await withPage('admin-open311-flow-1280', { width: 1280, height: 800 }, async (page) => {
+    await login(page, cityAdmin, '/admin?lang=zh-CN&elder=0');
+    await page.getByRole('link', { name: 'Open311 密钥' }).click();
+    await page.waitForURL(/\/admin\/open311-keys$/);
+    await page.getByLabel('客户端名称').fill('12345 市民热线');
+    await page.getByRole('button', { name: '生成密钥' }).click();
+    await page.waitForLoadState('networkidle');
+    const secret = await page.getByTestId('secret').inputValue();
+    assert.match(secret, /^o311_/);
+    await page.screenshot({ path: 'test-artifacts/admin-open311-secret-1280.png', fullPage: true });
+    assert.notEqual(await fileOpen311(secret), 403, 'the new key is refused');
+    await page.getByRole('link', { name: '我已记下，继续' }).click();
+    await page.waitForURL(/\/admin\/open311-keys$/);
+    const list = page.getByTestId('open311-keys');
+    const item = list.locator('li', { hasText: '12345 市民热线' });
+    assert.ok((await item.innerText()).includes(secret.slice(0, 12)), 'the prefix is not listed');
+    assert.ok(!(await list.innerText()).includes(secret), 'the key is shown again');
+
+    await item.getByRole('button', { name: /吊销/ }).click();
+    await page.waitForLoadState('networkidle');
+    assert.notEqual(await fileOpen311(secret), 403, 'revoked before the confirmation');
+    await page.screenshot({ path: 'test-artifacts/admin-open311-revoke-confirm-1280.png', fullPage: true });
+    await page.getByRole('button', { name: '确认吊销' }).click();
+    await page.waitForURL(/\/admin\/open311-keys\?done=/);
+    assert.match(await page.getByTestId('flash').innerText(), /已吊销/);
+    assert.match(await list.locator('li', { hasText: '12345 市民热线' }).innerText(), /已吊销/);
+    assert.equal(await fileOpen311(secret), 403, 'the revoked key still files');
+  });
+});
+
 const pages = [
+  { name: 'open311-keys', who: cityAdmin, path: () => '/admin/open311-keys' },
   { name: 'calendar', who: cityAdmin, path: () => `/admin/calendar?year=${YEAR}` },
   { name: 'calendar-shipped', who: cityAdmin, path: () => '/admin/calendar?year=2026' },
 ];
