@@ -192,7 +192,7 @@ func (ui *UI) adminTabs(r *http.Request, p *page, a civicgrid.Actor) []navLink {
 	if len(a.Scopes(civicgrid.ActionListUsers)) > 0 {
 		tabs = append(tabs, navLink{URL: "/admin/users", Label: p.catalogue["admin.tab_users"]})
 	}
-	if civicgrid.Authorize(a, civicgrid.ActionListTokens, civicgrid.Object{Owner: a.UserID}) == nil {
+	if makesTokens(a) || len(a.Scopes(civicgrid.ActionListTokens)) > 0 {
 		tabs = append(tabs, navLink{URL: "/admin/tokens", Label: p.catalogue["admin.tab_tokens"]})
 	}
 	if len(a.Scopes(civicgrid.ActionReadAudit)) > 0 {
@@ -843,6 +843,23 @@ func (ui *UI) handleAdminAudit(w http.ResponseWriter, r *http.Request) {
 type Catalogue interface {
 	Categories(ctx context.Context) ([]civicgrid.Category, error)
 	PutCategory(ctx context.Context, actor civicgrid.Actor, c civicgrid.Category) error
+}
+
+// makesTokens reports whether the policy lets the actor make API tokens
+// for integrations from their own roles.
+func makesTokens(a civicgrid.Actor) bool {
+	return civicgrid.Authorize(a, civicgrid.ActionCreateToken, civicgrid.Object{Owner: a.UserID}) == nil
+}
+
+// offersAdmin decides the menu's Admin entry: for those who administer
+// accounts or the city's settings, or make API tokens for their
+// integrations (street dispatchers, department handlers). Auditors have
+// their own entry, the audit log, whose page shows their other tabs.
+func offersAdmin(a civicgrid.Actor) bool {
+	if len(a.Scopes(civicgrid.ActionReadAudit)) > 0 {
+		return false
+	}
+	return administersAccounts(a) || makesTokens(a)
 }
 
 // mayEditCategories is the policy's answer for the categories tab and page.

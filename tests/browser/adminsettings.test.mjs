@@ -196,3 +196,20 @@ for (const [width, height] of [[360, 740], [1280, 800]]) {
     }
   }
 }
+
+test('a street dispatcher reaches the tokens page from the menu at 360 px', { timeout: T }, async () => {
+  await withPage('menu-street-dispatcher-360-zh-CN-elder', { width: 360, height: 740 }, async (page) => {
+    await login(page, '19900000008', '/?lang=zh-CN&elder=1');
+    const nav = page.getByRole('navigation', { name: '页面导航' });
+    assert.ok(await nav.getByRole('link', { name: '工作台' }).isVisible(), 'no console in the dispatcher menu');
+    await nav.getByRole('link', { name: '管理' }).click();
+    await page.waitForURL(/\/admin\/users$/); // people of the street, masked: the first tab
+    await page.getByRole('link', { name: 'API 令牌' }).click();
+    await page.waitForURL(/\/admin\/tokens$/);
+    assert.equal(await page.getByTestId('token-form').count(), 1, 'no form for a token');
+    const { scroll, w } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, w: window.innerWidth }));
+    assert.ok(scroll <= w, `tokens page scrolls sideways: ${scroll} > ${w}`);
+    const vs = await axeViolations(page);
+    assert.equal(vs.length, 0, describeViolations(vs));
+  });
+});
