@@ -68,6 +68,7 @@ var mxExpected = map[string]string{
 	"GET /api/v1/audit/security":               "NN NN NN NN NN NN NN NN NN NN NN YN",
 	"GET /api/v1/audit/security.csv":           "NN NN NN NN NN NN NN NN NN NN NN YN",
 	"POST /api/v1/building-roles":              "N- N- N- N- N- N- N- N- N- N- Y- N-",
+	"POST /api/v1/admin/areas/check":           "NN NN NN NN NN NN NN NN NN YN YY NN",
 	"POST /api/v1/admin/areas/import":          "NN NN NN NN NN NN NN NN NN YN YY NN",
 	"POST /api/v1/calendar/days":               "N- N- N- N- N- N- N- N- N- N- Y- N-",
 	"DELETE /api/v1/calendar/days/{date}":      "N- N- N- N- N- N- N- N- N- N- Y- N-",
@@ -217,6 +218,13 @@ var mxFixtures = map[string]mxFixture{
 	"POST /api/v1/building-roles": func(e *mxEnv, a mxActor, away bool) mxRequest {
 		e.phones++
 		return mxRequest{"POST", "/api/v1/building-roles", map[string]string{"key": fmt.Sprintf("role_%d", e.phones), "name_zh": "垃圾分类督导员", "name_en": "Waste sorting guide"}}
+	},
+	"POST /api/v1/admin/areas/check": func(e *mxEnv, a mxActor, away bool) mxRequest {
+		var b strings.Builder
+		if err := areaio.Encode(&b, []civicgrid.Area{e.chain(away).gridArea}); err != nil {
+			e.t.Fatal(err)
+		}
+		return mxRequest{"POST", "/api/v1/admin/areas/check", b.String()}
 	},
 	"POST /api/v1/admin/areas/import": func(e *mxEnv, a mxActor, away bool) mxRequest {
 		g := e.chain(away).gridArea
