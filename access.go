@@ -258,7 +258,9 @@ const (
 	// ActionNameColleague is seeing a colleague's full name in their work
 	// role (Colleague): staff must tell apart the people a case is with or
 	// may be sent to. Phones stay masked.
-	ActionNameColleague Action = "users.name_colleague"
+	ActionNameColleague     Action = "users.name_colleague"
+	ActionManageCalendar    Action = "calendar.manage"     // the city's holidays and make-up working days
+	ActionManageOpen311Keys Action = "open311_keys.manage" // api_keys of Open311 client applications
 
 	// Cases. Which case action needs which of these is in CaseTransitions.
 	ActionReportCase       Action = "cases.report"      // report a problem (and "me too")
@@ -404,6 +406,10 @@ var policy = map[Action][]rule{
 	// other's. Auditors read masked data and name no one.
 	ActionNameColleague: rules(scopeOverlap, RoleGridWorker, RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher,
 		RoleDepartmentHandler, RoleDistrictAdmin, RoleCityAdmin),
+	// The calendar is the city's: one schedule sets every deadline.
+	ActionManageCalendar: rules(scopeSubtree, RoleCityAdmin),
+	// Open311 keys file cases anywhere in the jurisdiction: the city's.
+	ActionManageOpen311Keys: rules(scopeSubtree, RoleCityAdmin),
 
 	ActionReportCase: rules(scopeAnyone, "*"),
 	ActionReadCase: join(rules(scopeOwn, "*"), rules(scopeAssignee, "*"), rules(scopeSubtree, caseReaders...),

@@ -2,6 +2,7 @@ package areaio
 
 import (
 	"context"
+	"errors"
 	"io"
 	"slices"
 	"strings"
@@ -185,4 +186,24 @@ func scopeOf(scopes []string, code string) string {
 		}
 	}
 	return ""
+}
+
+// Check runs every check Import runs, against the store, and writes
+// nothing: it returns the areas the file holds and every problem (none when
+// the file would import). A file that does not decode has its problems and
+// no areas. Import refuses whatever Check finds.
+func Check(ctx context.Context, store civicgrid.AreaStore, r io.Reader, opts Options) ([]civicgrid.Area, []civicgrid.Problem, error) {
+	areas, err := Decode(r, opts)
+	var ce *civicgrid.Error
+	if errors.As(err, &ce) && len(ce.Problems) > 0 {
+		return nil, ce.Problems, nil
+	}
+	if err != nil || len(areas) == 0 {
+		return areas, nil, err
+	}
+	existing, err := loadAffected(ctx, store, areas)
+	if err != nil {
+		return nil, nil, err
+	}
+	return areas, Validate(existing, areas, opts), nil
 }

@@ -1,8 +1,12 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
 	"log/slog"
 	"net/http"
+
+	"github.com/paulmach/orb/geojson"
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/areaio"
@@ -12,14 +16,10 @@ import (
 // of areas (docs/area-format.md). All or nothing: any problem rejects the
 // whole file with every problem listed.
 func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
-	actor := actorFrom(r)
-	// Refuse early an actor who could import nothing at all.
-	if len(actor.Scopes(civicgrid.ActionImportAreas)) == 0 {
-		writeError(w, r, civicgrid.Authorize(actor, civicgrid.ActionImportAreas, civicgrid.Object{Areas: []string{"-"}}))
+	actor, opts, ok := s.importer(w, r)
+	if !ok {
 		return
 	}
-	opts := s.cfg.Import
-	opts.MaxBytes = s.cfg.MaxImportBytes
 	areas, err := areaio.Decode(http.MaxBytesReader(w, r.Body, s.cfg.MaxImportBytes+1), opts)
 	if err != nil {
 		writeError(w, r, err)
@@ -41,6 +41,19 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+// importer starts an import or its check: it refuses early an actor who
+// could import nothing at all, and gives the import's options.
+func (s *Server) importer(w http.ResponseWriter, r *http.Request) (civicgrid.Actor, areaio.Options, bool) {
+	actor := actorFrom(r)
+	if len(actor.Scopes(civicgrid.ActionImportAreas)) == 0 {
+		writeError(w, r, civicgrid.Authorize(actor, civicgrid.ActionImportAreas, civicgrid.Object{Areas: []string{"-"}}))
+		return actor, areaio.Options{}, false
+	}
+	opts := s.cfg.Import
+	opts.MaxBytes = s.cfg.MaxImportBytes
+	return actor, opts, true
 }
 
 // handleExport: GET /api/v1/admin/areas/export?within=CODE — the current
@@ -76,4 +89,54 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		// The status line is already sent; all that is left is to log it.
 		slog.Warn("export interrupted", "err", err)
 	}
+}
+
+// checkedProblem is a problem with the geometry of the area it concerns,
+// for drawing on a map.
+type checkedProblem struct {
+	civicgrid.Problem
+	Geometry *geojson.Geometry `json:"geometry,omitempty"`
+}
+
+// handleCheckImport: POST /api/v1/admin/areas/check — the import's dry run.
+// It answers the file's areas as GeoJSON and every problem an import would
+// refuse, each with the geometry of the area it concerns (the file's, else
+// the stored one), and writes nothing.
+func (s *Server) handleCheckImport(w http.ResponseWriter, r *http.Request) {
+	actor, opts, ok := s.importer(w, r)
+	if !ok {
+		return
+	}
+	areas, problems, err := areaio.Check(r.Context(), s.store, http.MaxBytesReader(w, r.Body, s.cfg.MaxImportBytes+1), opts)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	byCode := map[string]civicgrid.Area{}
+	for _, a := range areas {
+		if err := civicgrid.Authorize(actor, civicgrid.ActionImportAreas, civicgrid.In(a.Code)); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		byCode[a.Code] = a
+	}
+	out := make([]checkedProblem, len(problems))
+	for i, p := range problems {
+		out[i].Problem = p
+		a, ok := byCode[p.Code]
+		if !ok && p.Code != "" {
+			if stored, err := s.store.AreaByCode(r.Context(), p.Code); err == nil {
+				a, ok = stored, true
+			}
+		}
+		if ok && a.Geometry != nil {
+			out[i].Geometry = geojson.NewGeometry(a.Geometry)
+		}
+	}
+	var fc bytes.Buffer
+	if err := areaio.Encode(&fc, areas); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": len(problems) == 0, "areas": json.RawMessage(fc.Bytes()), "problems": out})
 }

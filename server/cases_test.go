@@ -34,8 +34,13 @@ import (
 )
 
 // testCalendar is the shipped working calendar.
-func testCalendar(t testing.TB) *workcal.Calendar {
-	c, err := workcal.Default()
+// testCalendar is the shipped calendar, live as the server runs it.
+func testCalendar(t testing.TB) *workcal.Live {
+	cfg, err := workcal.ChinaConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := workcal.NewLive(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +114,8 @@ func newCaseEnvConfig(t *testing.T, open func(testing.TB) (*sqlstore.DB, *locate
 		t.Fatal(err)
 	}
 	caseCfg.Photos = photos
-	svc := casework.New(caseCfg, db, db, loc, testCalendar(t), clock.Now)
+	calendar := testCalendar(t)
+	svc := casework.New(caseCfg, db, db, loc, calendar, clock.Now)
 	if err := svc.SeedCatalogue(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +126,7 @@ func newCaseEnvConfig(t *testing.T, open func(testing.TB) (*sqlstore.DB, *locate
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := server.Config{Auth: auth, Cases: svc, Photos: photos, Now: clock.Now}
+	cfg := server.Config{Auth: auth, Cases: svc, Photos: photos, Now: clock.Now, Calendar: calendar}
 	if configure != nil {
 		configure(&cfg, db)
 	}

@@ -163,7 +163,7 @@ func TestFullDiskAnswers507(t *testing.T) {
 		t.Errorf("the message: %s", msg)
 	}
 	// Open311 clients report too: the same 507.
-	key, _, err := e.db.CreateOpen311Key(context.Background(), "test client")
+	key, _, err := e.db.CreateOpen311Key(context.Background(), "test client", civicgrid.SecurityEvent{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,7 +98,7 @@ func FuzzOpen311Form(f *testing.F) {
 		f.Fatal(err)
 	}
 	h := server.New(server.Config{Cases: cases, Open311: db, Open311PerMinute: 1 << 30}, db, loc).Handler()
-	key, _, err := db.CreateOpen311Key(context.Background(), "fuzz")
+	key, _, err := db.CreateOpen311Key(context.Background(), "fuzz", civicgrid.SecurityEvent{})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -276,3 +276,52 @@ func (l *LocalAPI) ReplayWebhook(r *http.Request, id, deliveryID int64) (int, er
 func (l *LocalAPI) AddBuildingRole(r *http.Request, k civicgrid.BuildingRoleKind) error {
 	return l.call(r, "POST", "/api/v1/building-roles", k, nil)
 }
+
+// CalendarDays: GET /api/v1/calendar/days?year=Y.
+func (l *LocalAPI) CalendarDays(r *http.Request, year int) ([]civicgrid.CalendarDay, error) {
+	var out struct {
+		Days []civicgrid.CalendarDay `json:"days"`
+	}
+	err := l.call(r, "GET", "/api/v1/calendar/days?year="+strconv.Itoa(year), nil, &out)
+	return out.Days, err
+}
+
+// AddCalendarDay: POST /api/v1/calendar/days.
+func (l *LocalAPI) AddCalendarDay(r *http.Request, d civicgrid.CalendarDay) error {
+	req := struct {
+		Date string `json:"date"`
+		Kind string `json:"kind"`
+		Note string `json:"note,omitempty"`
+	}{d.Date, d.Kind, d.Note}
+	return l.call(r, "POST", "/api/v1/calendar/days", req, nil)
+}
+
+// RemoveCalendarDay: DELETE /api/v1/calendar/days/{date}.
+func (l *LocalAPI) RemoveCalendarDay(r *http.Request, date string) error {
+	return l.call(r, "DELETE", "/api/v1/calendar/days/"+url.PathEscape(date), nil, nil)
+}
+
+// Open311Keys: GET /api/v1/open311/keys.
+func (l *LocalAPI) Open311Keys(r *http.Request) ([]civicgrid.Open311Key, error) {
+	var out struct {
+		Keys []civicgrid.Open311Key `json:"keys"`
+	}
+	err := l.call(r, "GET", "/api/v1/open311/keys", nil, &out)
+	return out.Keys, err
+}
+
+// CreateOpen311Key: POST /api/v1/open311/keys; the key is returned to be
+// shown once.
+func (l *LocalAPI) CreateOpen311Key(r *http.Request, name string) (civicgrid.Open311Key, string, error) {
+	var out struct {
+		Key    civicgrid.Open311Key `json:"key"`
+		Secret string               `json:"secret"`
+	}
+	err := l.call(r, "POST", "/api/v1/open311/keys", map[string]string{"name": name}, &out)
+	return out.Key, out.Secret, err
+}
+
+// RevokeOpen311Key: DELETE /api/v1/open311/keys/{id}.
+func (l *LocalAPI) RevokeOpen311Key(r *http.Request, id int64) error {
+	return l.call(r, "DELETE", idPath("/api/v1/open311/keys/", id, ""), nil, nil)
+}

@@ -33,6 +33,7 @@ import (
 	"github.com/civicgrid/civicgrid/sqlstore"
 	"github.com/civicgrid/civicgrid/web"
 	"github.com/civicgrid/civicgrid/webhook"
+	"github.com/civicgrid/civicgrid/workcal"
 )
 
 var updateDocs = flag.Bool("update", false, "rewrite the access matrix in docs/security.md")
@@ -67,7 +68,13 @@ var mxExpected = map[string]string{
 	"GET /api/v1/audit/security":               "NN NN NN NN NN NN NN NN NN NN NN YN",
 	"GET /api/v1/audit/security.csv":           "NN NN NN NN NN NN NN NN NN NN NN YN",
 	"POST /api/v1/building-roles":              "N- N- N- N- N- N- N- N- N- N- Y- N-",
+	"POST /api/v1/admin/areas/check":           "NN NN NN NN NN NN NN NN NN YN YY NN",
 	"POST /api/v1/admin/areas/import":          "NN NN NN NN NN NN NN NN NN YN YY NN",
+	"POST /api/v1/calendar/days":               "N- N- N- N- N- N- N- N- N- N- Y- N-",
+	"DELETE /api/v1/calendar/days/{date}":      "N- N- N- N- N- N- N- N- N- N- Y- N-",
+	"GET /api/v1/open311/keys":                 "N- N- N- N- N- N- N- N- N- N- Y- N-",
+	"POST /api/v1/open311/keys":                "N- N- N- N- N- N- N- N- N- N- Y- N-",
+	"DELETE /api/v1/open311/keys/{id}":         "N- N- N- N- N- N- N- N- N- N- Y- N-",
 	"GET /api/v1/admin/areas/export":           "NN NN NN NN NN NN NN NN NN YN YY NN",
 }
 
@@ -78,7 +85,8 @@ var mxPublic = []string{
 	"GET /api/v1/areas/{code}", "GET /api/v1/areas/{code}/versions",
 	"GET /api/v1/basemap.geojson", "GET /api/v1/places", // names and shapes of areas, never people
 	"GET /api/v1/roles", "GET /api/v1/building-roles", "GET /api/v1/categories",
-	"GET /photos/{ref}", // content-addressed, metadata-free copies
+	"GET /api/v1/calendar/days", // the working calendar's holidays and make-up days are public schedules
+	"GET /photos/{ref}",         // content-addressed, metadata-free copies
 	"POST /api/v1/auth/login", "POST /api/v1/auth/logout", "POST /api/v1/auth/signup/code", "POST /api/v1/auth/signup",
 	"POST /api/v1/auth/reset/code", "POST /api/v1/auth/reset", "GET /auth/oidc/login", "GET /auth/oidc/callback",
 	// Open311: reads are public (requests in their public form); POST takes an api_key.
@@ -122,6 +130,10 @@ type mxEnv struct {
 	photos *photo.Store
 	hooks  *webhook.Service
 	notes  *notify.Service
+	// calendar is the working calendar; the fixtures' days are spread
+	// over weekdays so that none repeats.
+	calendar *workcal.Live
+	days     int
 }
 
 // mxActor is a logged-in person holding one role, or (bearer set) an API
@@ -207,6 +219,13 @@ var mxFixtures = map[string]mxFixture{
 		e.phones++
 		return mxRequest{"POST", "/api/v1/building-roles", map[string]string{"key": fmt.Sprintf("role_%d", e.phones), "name_zh": "垃圾分类督导员", "name_en": "Waste sorting guide"}}
 	},
+	"POST /api/v1/admin/areas/check": func(e *mxEnv, a mxActor, away bool) mxRequest {
+		var b strings.Builder
+		if err := areaio.Encode(&b, []civicgrid.Area{e.chain(away).gridArea}); err != nil {
+			e.t.Fatal(err)
+		}
+		return mxRequest{"POST", "/api/v1/admin/areas/check", b.String()}
+	},
 	"POST /api/v1/admin/areas/import": func(e *mxEnv, a mxActor, away bool) mxRequest {
 		g := e.chain(away).gridArea
 		e.phones++
@@ -216,6 +235,29 @@ var mxFixtures = map[string]mxFixture{
 			e.t.Fatal(err)
 		}
 		return mxRequest{"POST", "/api/v1/admin/areas/import", b.String()}
+	},
+	"POST /api/v1/calendar/days": func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{"POST", "/api/v1/calendar/days", map[string]string{"date": e.nextWeekday(), "kind": civicgrid.DayHoliday, "note": "防汛"}}
+	},
+	"DELETE /api/v1/calendar/days/{date}": func(e *mxEnv, a mxActor, away bool) mxRequest {
+		date := e.nextWeekday()
+		if err := e.db.AddCalendarDay(context.Background(), civicgrid.CalendarDay{Date: date, Kind: civicgrid.DayHoliday}, civicgrid.SecurityEvent{}); err != nil {
+			e.t.Fatal(err)
+		}
+		return mxRequest{method: "DELETE", path: "/api/v1/calendar/days/" + date}
+	},
+	"GET /api/v1/open311/keys": func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{method: "GET", path: "/api/v1/open311/keys"}
+	},
+	"POST /api/v1/open311/keys": func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{"POST", "/api/v1/open311/keys", map[string]string{"name": "市民热线"}}
+	},
+	"DELETE /api/v1/open311/keys/{id}": func(e *mxEnv, a mxActor, away bool) mxRequest {
+		_, id, err := e.db.CreateOpen311Key(context.Background(), "区级应用", civicgrid.SecurityEvent{})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		return mxRequest{method: "DELETE", path: fmt.Sprintf("/api/v1/open311/keys/%d", id)}
 	},
 	"GET /api/v1/admin/areas/export": func(e *mxEnv, a mxActor, away bool) mxRequest {
 		return mxRequest{method: "GET", path: "/api/v1/admin/areas/export?within=" + e.chain(away).community}
@@ -227,6 +269,17 @@ func (e *mxEnv) chain(away bool) mxChain {
 		return e.away
 	}
 	return e.home
+}
+
+// nextWeekday is a working day of next year not used before.
+func (e *mxEnv) nextWeekday() string {
+	for {
+		e.days++
+		d := time.Date(time.Now().Year()+1, 3, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, e.days)
+		if e.calendar.Current().IsWorkday(d) && e.calendar.CheckChange(workcal.Change{Date: d.Format(time.DateOnly)}, time.Now()) == nil {
+			return d.Format(time.DateOnly)
+		}
+	}
 }
 
 func (e *mxEnv) nextPhone() string {
@@ -327,7 +380,8 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 		t.Fatal(err)
 	}
 	mxPhotos[0] = saved.Ref
-	cases := casework.New(casework.Config{Photos: photos}, db, db, loc, testCalendar(t), nil)
+	calendar := testCalendar(t)
+	cases := casework.New(casework.Config{Photos: photos}, db, db, loc, calendar, nil)
 	if err := cases.SeedCatalogue(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -341,14 +395,14 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 		t.Fatal(err)
 	}
 	s := server.New(server.Config{MaxImportBytes: 1 << 20, Auth: server.AuthConfig{Password: mxPasswordParams}, Cases: cases, Photos: photos,
-		Webhooks: hooks, Notify: notes}, db, loc)
+		Webhooks: hooks, Notify: notes, Calendar: calendar}, db, loc)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	hash, err := password.Hash(mxPassword, mxPasswordParams)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases, photos: photos, hooks: hooks, notes: notes}
+	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases, photos: photos, hooks: hooks, notes: notes, calendar: calendar}
 	chains := newMatrixChains(t, c)
 	e.home, e.away = chains[0], chains[1]
 	return e
@@ -398,7 +452,7 @@ func mxCell(key string, status int) (string, bool) {
 
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newMatrixEnv(t)
-	routes := server.New(server.Config{Cases: e.cases, Open311: e.db, Photos: e.photos, Webhooks: e.hooks, Notify: e.notes}, e.db, nil).Routes()
+	routes := server.New(server.Config{Cases: e.cases, Open311: e.db, Photos: e.photos, Webhooks: e.hooks, Notify: e.notes, Calendar: e.calendar}, e.db, nil).Routes()
 	known := civicgrid.Actions()
 
 	observed := map[string][]string{}

@@ -240,7 +240,7 @@ func TestOpen311RateLimitPerKey(t *testing.T) {
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("attempt 61: %d (Retry-After %q), want 429 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
-	other, _, err := e.db.CreateOpen311Key(context.Background(), "another client")
+	other, _, err := e.db.CreateOpen311Key(context.Background(), "another client", civicgrid.SecurityEvent{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -149,7 +149,7 @@ type xmlErrors struct {
 // client of it and an api_key.
 func newO311Env(t *testing.T) (*caseEnv, *o311Client, string) {
 	e := newCaseEnv(t)
-	key, _, err := e.db.CreateOpen311Key(context.Background(), "test client")
+	key, _, err := e.db.CreateOpen311Key(context.Background(), "test client", civicgrid.SecurityEvent{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,9 +70,14 @@ func (s *Server) routes() {
 	guarded("GET", "/api/v1/audit/security.csv", civicgrid.ActionExportAudit, s.handleAuditExport)
 	guarded("POST", "/api/v1/building-roles", civicgrid.ActionManageBuildingRoles, s.handleAddBuildingRole)
 
+	guarded("POST", "/api/v1/admin/areas/check", civicgrid.ActionImportAreas, s.handleCheckImport)
 	guarded("POST", "/api/v1/admin/areas/import", civicgrid.ActionImportAreas, s.handleImport)
 	guarded("GET", "/api/v1/admin/areas/export", civicgrid.ActionExportAreas, s.handleExport)
 
+	s.open311KeyRoutes(guarded)
+	if s.cfg.Calendar != nil {
+		s.calendarRoutes(public, guarded)
+	}
 	if s.cases != nil {
 		s.caseRoutes(public, guarded)
 		s.webhookRoutes(guarded)

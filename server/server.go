@@ -20,6 +20,7 @@ import (
 	"github.com/civicgrid/civicgrid/oidclogin"
 	"github.com/civicgrid/civicgrid/photo"
 	"github.com/civicgrid/civicgrid/webhook"
+	"github.com/civicgrid/civicgrid/workcal"
 )
 
 // Store is what the server needs from storage.
@@ -27,6 +28,8 @@ type Store interface {
 	civicgrid.AreaStore
 	civicgrid.TokenStore
 	civicgrid.IdentityStore
+	civicgrid.CalendarStore
+	civicgrid.Open311KeyStore
 }
 
 // SMSSender sends text messages (one-time codes).
@@ -73,6 +76,10 @@ type Config struct {
 	// all): past it the request is answered 503 and its transaction rolled
 	// back. Default 10 s; live streams and exports are not bounded.
 	RequestTimeout time.Duration
+	// Calendar is the working calendar the case loop computes deadlines
+	// with; its local holidays and make-up days are managed through the
+	// API. nil serves no calendar routes.
+	Calendar *workcal.Live
 }
 
 // healthChecker is a store that can tell whether it is able to serve.
@@ -156,7 +163,7 @@ func (s *Server) Handler() http.Handler {
 // validated and written in one transaction).
 var unbounded = map[string]bool{
 	"/api/v1/cases/stream": true, "/api/v1/cases.csv": true, "/api/v1/audit/security.csv": true,
-	"/api/v1/admin/areas/export": true, "/api/v1/admin/areas/import": true,
+	"/api/v1/admin/areas/export": true, "/api/v1/admin/areas/import": true, "/api/v1/admin/areas/check": true,
 }
 
 // withDeadline puts the request timeout on the request's context, which

@@ -5,23 +5,54 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/civicgrid/civicgrid"
 )
 
 const open311KeyPrefix = "o311_"
 
-// CreateOpen311Key makes an api_key for an Open311 client; the key is
-// returned only here.
-func (db *DB) CreateOpen311Key(ctx context.Context, name string) (key string, id int64, err error) {
+// CreateOpen311Key makes an api_key for an Open311 client with its security
+// event; the key is returned only here.
+func (db *DB) CreateOpen311Key(ctx context.Context, name string, ev civicgrid.SecurityEvent) (key string, id int64, err error) {
 	if key, err = randomSecret(open311KeyPrefix); err != nil {
 		return "", 0, err
 	}
 	err = db.inTx(ctx, func(tx *Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO open311_keys (name, key_hash, created_at) VALUES ($1, $2, $3) RETURNING id`,
-			name, hashSecret(key), db.now().UnixMilli()).Scan(&id)
+		if err := tx.QueryRowContext(ctx, `INSERT INTO open311_keys (name, key_hash, key_prefix, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+			name, hashSecret(key), civicgrid.Open311KeyPrefix(key), db.now().UnixMilli()).Scan(&id); err != nil {
+			return err
+		}
+		if ev.Detail == "" {
+			ev.Detail = fmt.Sprintf("open311 key %d %s", id, name)
+		}
+		return db.insertEvent(ctx, tx, ev)
 	})
 	return key, id, err
+}
+
+// Open311Keys lists every key, newest first.
+func (db *DB) Open311Keys(ctx context.Context) ([]civicgrid.Open311Key, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT id, name, key_prefix, created_at, revoked_at FROM open311_keys ORDER BY id DESC`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []civicgrid.Open311Key
+	for rows.Next() {
+		var k civicgrid.Open311Key
+		var created int64
+		var revoked sql.NullInt64
+		if err := rows.Scan(&k.ID, &k.Name, &k.Prefix, &created, &revoked); err != nil {
+			return nil, err
+		}
+		k.CreatedAt = time.UnixMilli(created)
+		if revoked.Valid {
+			k.RevokedAt = time.UnixMilli(revoked.Int64)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
 }
 
 // AuthenticateOpen311Key returns the id and name of a live key.
@@ -37,8 +68,8 @@ func (db *DB) AuthenticateOpen311Key(ctx context.Context, key string) (int64, st
 	return id, name, err
 }
 
-// RevokeOpen311Key ends a key.
-func (db *DB) RevokeOpen311Key(ctx context.Context, id int64) error {
+// RevokeOpen311Key ends a live key with its security event.
+func (db *DB) RevokeOpen311Key(ctx context.Context, id int64, ev civicgrid.SecurityEvent) error {
 	return db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE open311_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, db.now().UnixMilli(), id)
 		if err != nil {
@@ -47,7 +78,7 @@ func (db *DB) RevokeOpen311Key(ctx context.Context, id int64) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return civicgrid.Errorf(civicgrid.ENOTFOUND, "no live Open311 key %d", id)
 		}
-		return nil
+		return db.insertEvent(ctx, tx, ev)
 	})
 }
 

@@ -63,6 +63,17 @@ func (ui *UI) registerAdmin(mux *http.ServeMux) {
 		mux.HandleFunc("POST /admin/webhooks/{id}/disable", ui.handleAdminDisableWebhook)
 		mux.HandleFunc("POST /admin/webhooks/{id}/replay", ui.handleAdminReplayWebhook)
 	}
+	if ui.cfg.Calendar != nil {
+		mux.HandleFunc("GET /admin/calendar", ui.handleAdminCalendar)
+		mux.HandleFunc("POST /admin/calendar", ui.handleAdminAddCalendarDay)
+		mux.HandleFunc("GET /admin/calendar/{date}/remove", ui.handleAdminConfirmRemoveCalendarDay)
+		mux.HandleFunc("POST /admin/calendar/{date}/remove", ui.handleAdminRemoveCalendarDay)
+	}
+	if ui.cfg.Open311Keys != nil {
+		mux.HandleFunc("GET /admin/open311-keys", ui.handleAdminOpen311Keys)
+		mux.HandleFunc("POST /admin/open311-keys", ui.handleAdminCreateOpen311Key)
+		mux.HandleFunc("POST /admin/open311-keys/{id}/revoke", ui.handleAdminRevokeOpen311Key)
+	}
 	if ui.cfg.Catalogue != nil {
 		mux.HandleFunc("GET /admin/categories", ui.handleAdminCategories)
 		mux.HandleFunc("GET /admin/categories/{code}", ui.handleAdminCategory)
@@ -114,6 +125,10 @@ type adminView struct {
 	// building roles
 	BuildingRoleKinds []civicgrid.BuildingRoleKind
 	NewKind           civicgrid.BuildingRoleKind
+	// the working calendar
+	Calendar *calendarView
+	// Open311 client keys
+	Open311Keys []civicgrid.Open311Key
 }
 
 type userFilter struct{ Within, Role string }
@@ -177,7 +192,7 @@ func (ui *UI) adminTabs(r *http.Request, p *page, a civicgrid.Actor) []navLink {
 	if len(a.Scopes(civicgrid.ActionListUsers)) > 0 {
 		tabs = append(tabs, navLink{URL: "/admin/users", Label: p.catalogue["admin.tab_users"]})
 	}
-	if civicgrid.Authorize(a, civicgrid.ActionListTokens, civicgrid.Object{Owner: a.UserID}) == nil {
+	if makesTokens(a) || len(a.Scopes(civicgrid.ActionListTokens)) > 0 {
 		tabs = append(tabs, navLink{URL: "/admin/tokens", Label: p.catalogue["admin.tab_tokens"]})
 	}
 	if len(a.Scopes(civicgrid.ActionReadAudit)) > 0 {
@@ -191,6 +206,12 @@ func (ui *UI) adminTabs(r *http.Request, p *page, a civicgrid.Actor) []navLink {
 	}
 	if mayManageBuildingRoles(a) == nil {
 		tabs = append(tabs, navLink{URL: "/admin/building-roles", Label: p.catalogue["admin.tab_building_roles"]})
+	}
+	if ui.cfg.Open311Keys != nil && mayManageOpen311Keys(a) == nil {
+		tabs = append(tabs, navLink{URL: "/admin/open311-keys", Label: p.catalogue["admin.tab_open311"]})
+	}
+	if ui.cfg.Calendar != nil && mayManageCalendar(a) == nil {
+		tabs = append(tabs, navLink{URL: "/admin/calendar", Label: p.catalogue["admin.tab_calendar"]})
 	}
 	for i := range tabs {
 		tabs[i].Current = r.URL.Path == tabs[i].URL || strings.HasPrefix(r.URL.Path, tabs[i].URL+"/")
@@ -570,7 +591,11 @@ func redirectOutcome(w http.ResponseWriter, r *http.Request, path, done string, 
 	} else {
 		q.Set("done", done)
 	}
-	http.Redirect(w, r, path+"?"+q.Encode()+"#flash", http.StatusSeeOther)
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	http.Redirect(w, r, path+sep+q.Encode()+"#flash", http.StatusSeeOther)
 }
 
 func backToUser(w http.ResponseWriter, r *http.Request, id int64, done string, err error) {
@@ -730,7 +755,8 @@ var auditKinds = []string{civicgrid.EventLoginOK, civicgrid.EventLoginFailed, ci
 	civicgrid.EventLogout, civicgrid.EventSignup, civicgrid.EventUserCreated, civicgrid.EventPasswordChanged, civicgrid.EventPasswordReset,
 	civicgrid.EventAccountUnlocked, civicgrid.EventRoleGranted, civicgrid.EventRoleRevoked, civicgrid.EventRoleDenied,
 	civicgrid.EventTokenCreated, civicgrid.EventTokenRevoked, civicgrid.EventUnmask, civicgrid.EventCSRFRejected,
-	civicgrid.EventOIDCLogin, civicgrid.EventAccessDenied, "audit.exported", "building_role.added", "webhook.created", "webhook.disabled"}
+	civicgrid.EventOIDCLogin, civicgrid.EventAccessDenied, "audit.exported", "building_role.added", "webhook.created", "webhook.disabled",
+	"calendar.day_added", "calendar.day_removed", civicgrid.EventOpen311KeyCreated, civicgrid.EventOpen311KeyRevoked}
 
 // auditPageSize is the number of events a page of the log shows.
 const auditPageSize = 100
@@ -821,6 +847,23 @@ func (ui *UI) handleAdminAudit(w http.ResponseWriter, r *http.Request) {
 type Catalogue interface {
 	Categories(ctx context.Context) ([]civicgrid.Category, error)
 	PutCategory(ctx context.Context, actor civicgrid.Actor, c civicgrid.Category) error
+}
+
+// makesTokens reports whether the policy lets the actor make API tokens
+// for integrations from their own roles.
+func makesTokens(a civicgrid.Actor) bool {
+	return civicgrid.Authorize(a, civicgrid.ActionCreateToken, civicgrid.Object{Owner: a.UserID}) == nil
+}
+
+// offersAdmin decides the menu's Admin entry: for those who administer
+// accounts or the city's settings, or make API tokens for their
+// integrations (street dispatchers, department handlers). Auditors have
+// their own entry, the audit log, whose page shows their other tabs.
+func offersAdmin(a civicgrid.Actor) bool {
+	if len(a.Scopes(civicgrid.ActionReadAudit)) > 0 {
+		return false
+	}
+	return administersAccounts(a) || makesTokens(a)
 }
 
 // mayEditCategories is the policy's answer for the categories tab and page.

@@ -310,33 +310,62 @@ func TestAdminAudit(t *testing.T) {
 	}
 }
 
-// Menus by role: admins who may give roles see Admin, the city admin also
-// the console, auditors the audit log; a grid worker neither.
+// Menus by role, for every role: each person is offered the pages the
+// policy lets them use and no other. Admin goes to whoever administers
+// accounts or makes API tokens (street dispatchers and department handlers
+// reached their tokens page by no menu before); auditors have the audit log
+// instead; the city admin, who oversees without triaging, has the console.
 func TestAdminMenus(t *testing.T) {
 	h := newAdminUI(t, &fakeAdmin{})
-	for _, tc := range []struct {
-		who      string
-		actor    civicgrid.Actor
-		has, not []string
-	}{
-		{"district admin", districtAdmin, []string{`href="/admin"`, `href="/console"`}, []string{`href="/admin/audit"`}},
-		{"city admin", cityAdmin, []string{`href="/admin"`, `href="/console"`}, []string{`href="/admin/audit"`}},
-		{"auditor", auditor, []string{`href="/admin/audit"`}, []string{`href="/admin"`}},
-		{"grid worker", gridWorker, nil, []string{`href="/admin"`, `href="/admin/audit"`, `href="/console"`}},
-	} {
-		b := as(h, tc.actor, "GET", "/", nil).Body.String()
+	entries := []string{"/queue", "/console", "/dashboard", "/admin", "/admin/audit"}
+	want := map[string]string{ // which of entries, in order, as 0/1
+		civicgrid.RoleResident:           "00000",
+		civicgrid.RoleReporter:           "00000",
+		civicgrid.RoleVolunteer:          "00000",
+		civicgrid.RoleGridWorker:         "10100",
+		civicgrid.RoleBuilding:           "00000",
+		civicgrid.RoleCommunityStaff:     "11100",
+		civicgrid.RoleCommunitySecretary: "11110",
+		civicgrid.RoleStreetDispatcher:   "11110",
+		civicgrid.RoleDepartmentHandler:  "10010",
+		civicgrid.RoleDistrictAdmin:      "11110",
+		civicgrid.RoleCityAdmin:          "11110",
+		civicgrid.RoleAuditor:            "10101",
+	}
+	chain := map[civicgrid.Level]string{civicgrid.LevelCity: "420100", civicgrid.LevelDistrict: "420102", civicgrid.LevelStreet: "420102001",
+		civicgrid.LevelCommunity: "420102001001", civicgrid.LevelGrid: "420102001001001", civicgrid.LevelBuilding: "4201020010010010001"}
+	for i, info := range civicgrid.Roles {
+		g := civicgrid.RoleGrant{Role: info.Name, AreaCode: chain[info.Levels[len(info.Levels)-1]], Detail: "d"}
+		if info.Name == civicgrid.RoleDepartmentHandler {
+			g.Categories = []string{"C0005"}
+		}
+		a := civicgrid.Actor{UserID: int64(100 + i), Name: "某人", Via: "session", CSRFToken: "tok", Grants: []civicgrid.RoleGrant{g}}
+		b := as(h, a, "GET", "/", nil).Body.String()
 		nav := b[strings.Index(b, `class="page-nav"`):]
 		nav = nav[:strings.Index(nav, "</nav>")]
-		for _, s := range tc.has {
-			if !strings.Contains(nav, s) {
-				t.Errorf("%s: menu lacks %s", tc.who, s)
+		got := ""
+		for _, e := range entries {
+			if strings.Contains(nav, `href="`+e+`"`) {
+				got += "1"
+			} else {
+				got += "0"
 			}
 		}
-		for _, s := range tc.not {
-			if strings.Contains(nav, s) {
-				t.Errorf("%s: menu has %s", tc.who, s)
+		if got != want[info.Name] {
+			t.Errorf("%s: menu %s, want %s (%v)", info.Name, got, want[info.Name], entries)
+		}
+		// Admin leads somewhere the person may use.
+		if got[3] == '1' {
+			if rec := as(h, a, "GET", "/admin", nil); rec.Code != http.StatusSeeOther {
+				t.Errorf("%s: /admin answered %d, want a redirect to their first tab", info.Name, rec.Code)
 			}
 		}
+	}
+	// Nobody without an admin tab is sent to one.
+	resident := civicgrid.Actor{UserID: 200, Name: "居民", Via: "session", CSRFToken: "tok",
+		Grants: []civicgrid.RoleGrant{{Role: civicgrid.RoleResident, AreaCode: chain[civicgrid.LevelBuilding]}}}
+	if rec := as(h, resident, "GET", "/admin", nil); rec.Code != http.StatusForbidden {
+		t.Errorf("a resident at /admin: %d, want 403", rec.Code)
 	}
 }
 

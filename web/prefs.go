@@ -48,7 +48,7 @@ func (ui *UI) nav(r *http.Request, p *page) []navLink {
 	}
 	if ui.cfg.Admin != nil {
 		a := civicgrid.ActorFromContext(r.Context())
-		if administersAccounts(a) {
+		if offersAdmin(a) {
 			links = append(links, navLink{URL: "/admin", Label: p.catalogue["nav.admin"]})
 		}
 		if len(a.Scopes(civicgrid.ActionReadAudit)) > 0 {

@@ -63,6 +63,10 @@ type Config struct {
 	Admin     Admin
 	Catalogue Catalogue
 	Webhooks  Webhooks
+	// Calendar (server.LocalAPI) adds the working calendar's page.
+	Calendar CalendarAdmin
+	// Open311Keys (server.LocalAPI) adds the Open311 client keys' page.
+	Open311Keys Open311Keys
 	// Inbox is the notification service; nil serves no inbox page.
 	Inbox Inbox
 	// Hotline and OfficeAddress are where a resident turns when a report

@@ -223,3 +223,49 @@ func BenchmarkDue(b *testing.B) {
 		})
 	}
 }
+
+func TestLiveChanges(t *testing.T) {
+	cfg, err := workcal.ChinaConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := workcal.NewLive(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := func(s string) time.Time {
+		d, _ := time.ParseInLocation(time.DateOnly, s, cst)
+		return d.Add(10 * time.Hour)
+	}
+	// 2026-11-23 is a Monday, 2026-10-01 a shipped holiday, 2026-10-10 a
+	// shipped make-up Saturday.
+	if err := l.Apply([]workcal.Change{{"2026-11-23", false}, {"2026-10-01", true}, {"2026-10-10", false}}); err != nil {
+		t.Fatal(err)
+	}
+	for date, want := range map[string]bool{"2026-11-23": false, "2026-10-01": true, "2026-10-10": false, "2026-10-02": false, "2026-11-24": true} {
+		if got := l.Current().IsWorkday(day(date)); got != want {
+			t.Errorf("%s workday %v, want %v", date, got, want)
+		}
+	}
+	// Checks are against the base: the change must change something.
+	now := day("2026-06-01")
+	for _, c := range []struct {
+		ch workcal.Change
+		ok bool
+	}{
+		{workcal.Change{"2026-11-23", false}, true}, {workcal.Change{"2026-11-28", false}, false}, {workcal.Change{"2026-11-28", true}, true},
+		{workcal.Change{"2026-10-01", false}, false}, {workcal.Change{"2026-11-24", true}, false}, {workcal.Change{"2026-13-01", false}, false},
+		{workcal.Change{"2040-01-02", false}, false},
+	} {
+		if err := l.CheckChange(c.ch, now); (err == nil) != c.ok {
+			t.Errorf("CheckChange(%+v) = %v, want ok %v", c.ch, err, c.ok)
+		}
+	}
+	// No changes: the base again.
+	if err := l.Apply(nil); err != nil {
+		t.Fatal(err)
+	}
+	if !l.Current().IsWorkday(day("2026-11-23")) || l.Current().IsWorkday(day("2026-10-01")) {
+		t.Error("Apply(nil) did not restore the base")
+	}
+}

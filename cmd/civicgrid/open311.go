@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/civicgrid/civicgrid"
 	"io"
 	"strconv"
 	"strings"
@@ -36,7 +37,7 @@ func cmdOpen311(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return fmt.Errorf("open311 key revoke: %q is not a key id", arg)
 		}
-		if err := db.RevokeOpen311Key(ctx, id); err != nil {
+		if err := db.RevokeOpen311Key(ctx, id, civicgrid.SecurityEvent{Kind: civicgrid.EventOpen311KeyRevoked, Actor: "cli", Detail: fmt.Sprintf("open311 key %d", id)}); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "Open311 key %d revoked\n", id)
@@ -45,7 +46,7 @@ func cmdOpen311(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if n := len([]rune(arg)); n == 0 || n > 80 {
 		return fmt.Errorf("open311 key add: NAME names the client application, 1 to 80 characters")
 	}
-	key, id, err := db.CreateOpen311Key(ctx, arg)
+	key, id, err := db.CreateOpen311Key(ctx, arg, civicgrid.SecurityEvent{Kind: civicgrid.EventOpen311KeyCreated, Actor: "cli"})
 	if err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		if demoToken, err = seedDemo(ctx, db, *seed, stdout); err != nil {
 			return err
 		}
-		if demoKey, _, err = db.CreateOpen311Key(ctx, "demo"); err != nil {
+		if demoKey, _, err = db.CreateOpen311Key(ctx, "demo", civicgrid.SecurityEvent{Kind: civicgrid.EventOpen311KeyCreated, Actor: "cli"}); err != nil {
 			return err
 		}
 	}
@@ -94,9 +94,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err != nil {
 		return err
 	}
-	calendar, err := workcal.Default()
+	// The shipped national schedule with the city's own days stored over it.
+	shipped, err := workcal.ChinaConfig()
 	if err != nil {
 		return err
+	}
+	calendar, err := workcal.NewLive(shipped)
+	if err != nil {
+		return err
+	}
+	if err := server.RefreshCalendar(ctx, db, calendar); err != nil {
+		return fmt.Errorf("working calendar: %w", err)
 	}
 	photos, err := photo.NewStore(filepath.Join(data.dir(), "photos"), photo.DefaultLimits)
 	if err != nil {
@@ -116,7 +124,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	// set once it exists.
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
-		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Inbox: notes,
+		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes,
 		Hotline: *hotline, OfficeAddress: *officeAddress, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
 	if err != nil {
 		return err
@@ -133,7 +141,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
 		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *jurisdiction,
-		RequestTimeout: *requestTimeout, ReadTimeout: *readTimeout, ImageOrigins: basemap.ImageOrigins()}, db, locator, ui.Register)
+		RequestTimeout: *requestTimeout, Calendar: calendar, ReadTimeout: *readTimeout, ImageOrigins: basemap.ImageOrigins()}, db, locator, ui.Register)
 	adminAPI.Server = srv
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -152,7 +160,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		fmt.Fprintf(stdout, "  curl -d api_key=%s -d service_code=C0005 -d lat=30.5928 -d long=114.2986 -d description=水管破裂 '%sopen311/v2/requests.json'\n", demoKey, url)
 	}
 	slog.Info("listening", "addr", ln.Addr().String())
-	go refreshLoop(ctx, locator)
+	go refreshLoop(ctx, locator, db, calendar)
 	go purgeLoop(ctx, db, auth.retention)
 	go cases.RunScheduler(ctx)
 	go func() {
@@ -166,9 +174,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	return srv.Serve(ctx, ln)
 }
 
-// refreshLoop picks up area imports made by other processes (the CLI, other
-// instances) by watching the area generation.
-func refreshLoop(ctx context.Context, locator *locate.Service) {
+// refreshLoop picks up what other processes (the CLI, other instances)
+// changed: area imports, by watching the area generation, and the working
+// calendar's stored days (a handful of rows, read whole).
+func refreshLoop(ctx context.Context, locator *locate.Service, db *sqlstore.DB, calendar *workcal.Live) {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	for {
@@ -180,6 +189,9 @@ func refreshLoop(ctx context.Context, locator *locate.Service) {
 				slog.Error("refresh grid index", "err", err)
 			} else if changed {
 				slog.Info("grid index rebuilt", "grids", locator.Grids(), "generation", locator.Generation())
+			}
+			if err := server.RefreshCalendar(ctx, db, calendar); err != nil {
+				slog.Error("refresh working calendar", "err", err)
 			}
 		}
 	}
