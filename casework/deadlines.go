@@ -92,6 +92,22 @@ func (s *Service) escalate(ctx context.Context, c civicgrid.Case, now time.Time)
 	ev := civicgrid.CaseEvent{At: now, Actor: "system", Action: civicgrid.CaseEscalate, From: c.Status, To: c.Status,
 		Data: map[string]string{"level": string(EscalationLevels[c.Escalation]), "escalation": strconv.Itoa(c.Escalation),
 			"missed": kind, "deadline": missed.UTC().Format(time.RFC3339)}}
+	// A missed limit makes the response or the fix due for the indicators,
+	// once: a case waiting for its response is escalated only for missing
+	// it, while a fix may be escalated again after a return or an extension
+	// (and only the first round counts, as for closing).
+	switch {
+	case kind == "respond" && c.Escalation == 1:
+		ev.Data[civicgrid.DataRespondDue] = "1"
+	case kind == "resolve" && c.Reopens == 0:
+		history, err := s.store.CaseEvents(ctx, c.ID)
+		if err != nil {
+			return false, err
+		}
+		if !civicgrid.ResolveDueCounted(history) {
+			ev.Data[civicgrid.DataResolveDue] = "1"
+		}
+	}
 	stored, err := s.store.UpdateCases(ctx, []civicgrid.Case{c}, []civicgrid.CaseEvent{ev})
 	if civicgrid.ErrorCode(err) == civicgrid.ECONFLICT {
 		return false, nil // changed meanwhile (or another instance escalated it)

@@ -17,6 +17,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -738,6 +739,10 @@ func TestCaseIndicators(t *testing.T) {
 	e.step(p.staff, slow.ID, civicgrid.CaseVerify, nil)
 	e.step(p.staff, slow.ID, civicgrid.CaseClose, nil)
 	e.step(p.resident, slow.ID, civicgrid.CaseRate, map[string]any{"rating": 2})
+	// The scheduler finds the waiting case past its response limit.
+	if _, err := e.cases.EscalateDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 
 	var in civicgrid.Indicators
 	for _, scope := range []string{e.chain.grid, e.chain.community, e.chain.street, e.chain.district, "420100"} {
@@ -750,7 +755,7 @@ func TestCaseIndicators(t *testing.T) {
 	}
 	c := in.Counters
 	if c.Received != 4 || c.Registered != 2 || c.Responded != 3 || c.RespondedOnTime != 3 || c.Closed != 2 || c.ClosedOnTime != 1 ||
-		c.Handled != 3 || c.Reworked != 1 || c.Rated != 2 || c.Satisfied != 1 {
+		c.Handled != 3 || c.Reworked != 1 || c.Rated != 2 || c.Satisfied != 1 || c.RespondDue != 4 || c.ResolveDue != 2 {
 		t.Errorf("counters %+v", c)
 	}
 	want := map[string]float64{"response": 0.75, "closure": 1, "on-time closure": 0.5, "rework": 0.3333, "satisfaction": 0.5}
@@ -812,6 +817,108 @@ func TestCaseIndicators(t *testing.T) {
 	if month.Counters != c || month.P90CloseHours == nil || day.P90CloseHours == nil || *month.P90CloseHours != *day.P90CloseHours {
 		t.Errorf("November from the monthly rollups: %+v, want the figures of 2026-11-23 %+v", month, day)
 	}
+}
+
+// TestDueCasesOnlyInResponseAndOnTimeRates: the response and on-time
+// closure rates judge a case once its limit has passed or it was answered
+// (closed): a case still inside its limit is out of the denominator, one
+// past its limit unanswered counts as late at once, one answered early
+// counts as on time, and none counts twice (an escalation, then a late
+// answer; a second escalation after a return).
+func TestDueCasesOnlyInResponseAndOnTimeRates(t *testing.T) {
+	e := newCaseEnv(t)
+	p := e.cast()
+	ctx := context.Background()
+	rates := func(when string) civicgrid.Indicators {
+		t.Helper()
+		if _, err := e.cases.EscalateDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var in civicgrid.Indicators
+		if st, b := e.call(p.staff, "GET", "/api/v1/indicators?scope="+e.chain.community+"&from=2026-11-23&to=2026-11-23", nil, &in); st != 200 {
+			t.Fatalf("%s: indicators %d %s", when, st, b)
+		}
+		return in
+	}
+	check := func(in civicgrid.Indicators, when string, respondDue, resolveDue int64, response, onTime *float64) {
+		t.Helper()
+		c := in.Counters
+		if c.RespondDue != respondDue || c.ResolveDue != resolveDue || !sameRate(in.ResponseRate, response) || !sameRate(in.OnTimeClosureRate, onTime) {
+			t.Errorf("%s: respond due %d (want %d), resolve due %d (want %d), response rate %v (want %v), on-time rate %v (want %v)",
+				when, c.RespondDue, respondDue, c.ResolveDue, resolveDue, show(in.ResponseRate), show(response), show(in.OnTimeClosureRate), show(onTime))
+		}
+	}
+	rate := func(v float64) *float64 { return &v }
+
+	// C0005: respond within 1 h, resolve within 8 h.
+	waiting := e.report(p.resident, "C0005", e.chain)
+	check(rates("just reported"), "just reported", 0, 0, nil, nil)
+	early := e.report(p.resident, "C0005", e.chain)
+	e.clock.Advance(20 * time.Minute)
+	e.step(p.staff, early.ID, civicgrid.CaseRegister, nil)
+	check(rates("one answered early, one not yet due"), "one answered early, one not yet due", 1, 0, rate(1), nil)
+
+	e.clock.Advance(45 * time.Minute) // past the first report's hour
+	check(rates("past the limit unanswered"), "past the limit unanswered", 2, 0, rate(0.5), nil)
+	e.step(p.staff, waiting.ID, civicgrid.CaseRegister, nil) // late, already counted
+	check(rates("answered late after the escalation"), "answered late after the escalation", 2, 0, rate(0.5), nil)
+	unseen := e.report(p.resident, "C0005", e.chain)
+	e.clock.Advance(2 * time.Hour)
+	e.step(p.staff, unseen.ID, civicgrid.CaseRegister, nil) // late, before the scheduler saw it
+	check(rates("answered late before any escalation"), "answered late before any escalation", 3, 0, rate(0.3333), nil)
+
+	// Resolution: the early case is fixed and closed in time; the waiting
+	// one misses its limit, is returned, redispatched (escalated again) and
+	// closed late; the third, dispatched an hour later, is not yet due.
+	dispatch := func(c civicgrid.Case) {
+		e.step(p.staff, c.ID, civicgrid.CaseDispatch, map[string]any{"assignee_id": p.worker.user.ID})
+		e.step(p.worker, c.ID, civicgrid.CaseAccept, nil)
+	}
+	dispatch(early)
+	dispatch(waiting)
+	e.clock.Advance(time.Hour)
+	dispatch(unseen)
+	e.step(p.worker, early.ID, civicgrid.CaseHandle, e.evidence())
+	e.step(p.staff, early.ID, civicgrid.CaseVerify, nil)
+	e.step(p.staff, early.ID, civicgrid.CaseClose, nil)
+	check(rates("closed early, two not yet due"), "closed early, two not yet due", 3, 1, rate(0.3333), rate(1))
+	e.clock.Advance(7*time.Hour + 30*time.Minute) // past the waiting case's 8 h, not the third's
+	check(rates("past the resolution limit while open"), "past the resolution limit while open", 3, 2, rate(0.3333), rate(0.5))
+	e.step(p.worker, waiting.ID, civicgrid.CaseReturn, map[string]any{"reason": "不归我管"})
+	e.step(p.staff, waiting.ID, civicgrid.CaseDispatch, map[string]any{"assignee_id": p.worker.user.ID})
+	in := rates("escalated again after a return")
+	var escalations int
+	evs, _ := e.db.CaseEvents(ctx, waiting.ID)
+	for _, ev := range evs {
+		if ev.Action == civicgrid.CaseEscalate && ev.Data["missed"] == "resolve" {
+			escalations++
+		}
+	}
+	if escalations < 2 {
+		t.Fatalf("the waiting case was escalated %d times for its fix, want 2 or more", escalations)
+	}
+	check(in, "escalated again after a return", 3, 2, rate(0.3333), rate(0.5))
+	e.step(p.worker, waiting.ID, civicgrid.CaseAccept, nil)
+	e.step(p.worker, waiting.ID, civicgrid.CaseHandle, e.evidence())
+	e.step(p.staff, waiting.ID, civicgrid.CaseVerify, nil)
+	e.step(p.staff, waiting.ID, civicgrid.CaseClose, nil)
+	check(rates("closed late after the escalations"), "closed late after the escalations", 3, 2, rate(0.3333), rate(0.5))
+	if in := rates("end"); in.Counters.Registered != 3 || in.Counters.Closed != 2 || in.Counters.ClosedOnTime != 1 {
+		t.Errorf("counters %+v", in.Counters)
+	}
+	// The check recomputes the same counters from the event log.
+	if diffs, err := e.db.RebuildRollups(ctx, false); err != nil || len(diffs) != 0 {
+		t.Errorf("rollups differ from the event log: %v %v", diffs, err)
+	}
+}
+
+func sameRate(a, b *float64) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
+
+func show(v *float64) string {
+	if v == nil {
+		return "null"
+	}
+	return strconv.FormatFloat(*v, 'f', -1, 64)
 }
 
 // testJPEGBytes is a small photo as a phone sends it.

@@ -435,10 +435,17 @@ func simulateCase(r *rand.Rand, age float64) (civicgrid.Counters, int) {
 			c.RespondedOnTime = 1
 		}
 	}
+	// Due: answered, or older than any response limit.
+	if c.Responded == 1 || age > 1 {
+		c.RespondDue = 1
+	}
 	if c.Responded == 0 || r.Float64() >= 0.86 {
 		return c, -1 // not yet answered, or rejected or merged
 	}
 	c.Registered = 1
+	if age > 7 { // past any resolution limit, closed or not
+		c.ResolveDue = 1
+	}
 	selfHandled := r.Float64() < 0.15
 	if !selfHandled {
 		c.Dispatched = 1
@@ -461,7 +468,7 @@ func simulateCase(r *rand.Rand, age float64) (civicgrid.Counters, int) {
 	if r.Float64() < 0.03 {
 		c.Reworked, c.Handled = 1, 2
 	}
-	c.Closed = 1
+	c.Closed, c.ResolveDue = 1, 1
 	if selfHandled || r.Float64() < 0.9 {
 		c.ClosedOnTime = 1
 	}

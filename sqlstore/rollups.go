@@ -10,18 +10,18 @@ import (
 	"github.com/civicgrid/civicgrid"
 )
 
-// The counter columns of case_rollups, in civicgrid.Counters order.
+// The counter columns of case_rollups (the due counts last: migration 0011).
 var rollupColumns = []string{"received", "responded", "responded_on_time", "registered", "dispatched", "handled", "reworked",
-	"extended", "closed", "closed_on_time", "reopened", "rated", "satisfied", "close_ms"}
+	"extended", "closed", "closed_on_time", "reopened", "rated", "satisfied", "close_ms", "respond_due", "resolve_due"}
 
 func counterValues(c civicgrid.Counters) []any {
 	return []any{c.Received, c.Responded, c.RespondedOnTime, c.Registered, c.Dispatched, c.Handled, c.Reworked, c.Extended,
-		c.Closed, c.ClosedOnTime, c.Reopened, c.Rated, c.Satisfied, c.CloseMillis}
+		c.Closed, c.ClosedOnTime, c.Reopened, c.Rated, c.Satisfied, c.CloseMillis, c.RespondDue, c.ResolveDue}
 }
 
 func counterTargets(c *civicgrid.Counters) []any {
 	return []any{&c.Received, &c.Responded, &c.RespondedOnTime, &c.Registered, &c.Dispatched, &c.Handled, &c.Reworked,
-		&c.Extended, &c.Closed, &c.ClosedOnTime, &c.Reopened, &c.Rated, &c.Satisfied, &c.CloseMillis}
+		&c.Extended, &c.Closed, &c.ClosedOnTime, &c.Reopened, &c.Rated, &c.Satisfied, &c.CloseMillis, &c.RespondDue, &c.ResolveDue}
 }
 
 // Every cohort's counters are kept twice: per report day and per calendar
