@@ -108,7 +108,7 @@ func newCaseEnvWith(t *testing.T, open func(testing.TB) (*sqlstore.DB, *locate.S
 	}
 	// Sessions outlive the days the tests move the clock by.
 	auth := server.AuthConfig{Password: mxPasswordParams, SessionTTL: 1000 * time.Hour, SessionIdle: 1000 * time.Hour}
-	ui, err := web.New(web.Config{Cases: svc, People: db}, db)
+	ui, err := web.New(web.Config{Cases: svc, People: db, Now: clock.Now}, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -768,6 +768,15 @@ func TestCaseIndicators(t *testing.T) {
 	}
 	if in.ExtensionRate == nil || *in.ExtensionRate != 0 || in.MeanCloseHours == nil || in.P90CloseHours == nil || *in.P90CloseHours < 12.5 {
 		t.Errorf("extension %v mean %v p90 %v", in.ExtensionRate, in.MeanCloseHours, in.P90CloseHours)
+	}
+	// The dashboard shows every rate with its fraction and formula, and
+	// marks the small samples.
+	st, page := e.call(p.staff, "GET", "/dashboard?scope="+e.chain.community+"&days=7&lang=en", nil, nil)
+	for _, want := range []string{"3 / 4", "Answered on time ÷ cases due for an answer (answered, or past the response limit unanswered) = 3 / 4",
+		"Ratings of 4 or 5 ÷ ratings = 1 / 2", `<span class="small-sample">small sample</span>`, "Only 2 cases (fewer than 20)"} {
+		if st != http.StatusOK || !strings.Contains(page, want) {
+			t.Errorf("dashboard (%d) lacks %q", st, want)
+		}
 	}
 	day := in
 	// Another day has nothing; another district's staff may not look.

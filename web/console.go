@@ -285,6 +285,8 @@ type dashView struct {
 	Total            civicgrid.Indicators
 	Rates            []rateCard
 	ByCategory       []catRow
+	SmallInTable     bool // a rate of ByCategory rests on few cases
+	SmallSample      int  // civicgrid.SmallSample
 	Trend            []trendDay
 	TrendMax         int64
 	Map              *choropleth
@@ -292,17 +294,58 @@ type dashView struct {
 	Metrics          []option
 }
 
+// rateCard is one figure; a rate also shows its numerator, denominator
+// and formula, and a mark when it rests on few cases.
 type rateCard struct {
 	Label, Value string
+	Fraction     string // "12 / 15"; "" for a count
+	Formula      string
+	Small        bool
+	SmallNote    string
 }
 
 type catRow struct {
 	Name, Icon   string
 	Received     int64
 	Closed       int64
-	Closure      string
-	Satisfaction string
+	Closure      rateCell
+	Satisfaction rateCell
 	Share        int // of the largest category's received, in %
+}
+
+// rateCell is a rate in a table: the value, its fraction and whether the
+// sample is small.
+type rateCell struct {
+	Value, Fraction string
+	Small           bool
+}
+
+// rateLabels are the dashboard's names of the rates (civicgrid.Rates).
+var rateLabels = map[string]string{"response_rate": "dash.response_rate", "closure_rate": "dash.closure_rate",
+	"on_time_closure_rate": "dash.on_time_rate", "rework_rate": "dash.rework_rate", "extension_rate": "dash.extension_rate",
+	"satisfaction_rate": "dash.satisfaction_rate"}
+
+// rateCardOf shows rate r of in with its counts, formula and, below
+// civicgrid.SmallSample cases, what a small sample means.
+func rateCardOf(p *page, in civicgrid.Indicators, r civicgrid.Rate) rateCard {
+	n, d := r.Of(in.Counters)
+	rc := rateCard{Label: p.catalogue[rateLabels[r.Name]], Value: pct(in.Value(r.Name)), Fraction: fmt.Sprintf("%d / %d", n, d),
+		Small: civicgrid.Small(d)}
+	rc.Formula, _ = p.T("dash.formula_"+r.Name, "n", n, "d", d)
+	if rc.Small {
+		rc.SmallNote, _ = p.T("dash.small_sample_note", "d", d, "min", civicgrid.SmallSample, "step", math.Round(100/float64(d)))
+	}
+	return rc
+}
+
+func rateCellOf(in civicgrid.Indicators, name string) rateCell {
+	for _, r := range civicgrid.Rates {
+		if r.Name == name {
+			n, d := r.Of(in.Counters)
+			return rateCell{Value: pct(in.Value(name)), Fraction: fmt.Sprintf("%d / %d", n, d), Small: civicgrid.Small(d)}
+		}
+	}
+	return rateCell{Value: "—"}
 }
 
 type trendDay struct {
@@ -347,7 +390,7 @@ func (ui *UI) handleDashboard(w http.ResponseWriter, r *http.Request) {
 		ui.render(w, http.StatusForbidden, "dashboard", p)
 		return
 	}
-	dv := &dashView{Scope: q.Get("scope"), Days: 30, Metric: q.Get("metric")}
+	dv := &dashView{Scope: q.Get("scope"), Days: 30, Metric: q.Get("metric"), SmallSample: civicgrid.SmallSample}
 	if dv.Scope == "" {
 		dv.Scope = scopes[0]
 	}
@@ -362,7 +405,11 @@ func (ui *UI) handleDashboard(w http.ResponseWriter, r *http.Request) {
 	for _, m := range []string{"received", "closure_rate", "satisfaction_rate"} {
 		dv.Metrics = append(dv.Metrics, option{m, p.catalogue["dash.metric_"+m]})
 	}
-	today := time.Now().In(civicgrid.Beijing)
+	now := time.Now
+	if ui.cfg.Now != nil {
+		now = ui.cfg.Now
+	}
+	today := now().In(civicgrid.Beijing)
 	to := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, civicgrid.Beijing)
 	from := to.AddDate(0, 0, -(dv.Days - 1))
 	iq := casework.IndicatorQuery{Scope: dv.Scope, From: from, To: to}
@@ -390,17 +437,11 @@ func (ui *UI) handleDashboard(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	c := total.Counters
-	dv.Rates = []rateCard{
-		{p.catalogue["dash.received"], strconv.FormatInt(c.Received, 10)},
-		{p.catalogue["dash.response_rate"], pct(total.ResponseRate)},
-		{p.catalogue["dash.closure_rate"], pct(total.ClosureRate)},
-		{p.catalogue["dash.on_time_rate"], pct(total.OnTimeClosureRate)},
-		{p.catalogue["dash.rework_rate"], pct(total.ReworkRate)},
-		{p.catalogue["dash.extension_rate"], pct(total.ExtensionRate)},
-		{p.catalogue["dash.satisfaction_rate"], pct(total.SatisfactionRate)},
-		{p.catalogue["dash.mean_close"], hours(p, total.MeanCloseHours)},
+	dv.Rates = []rateCard{{Label: p.catalogue["dash.received"], Value: strconv.FormatInt(total.Counters.Received, 10)}}
+	for _, r := range civicgrid.Rates {
+		dv.Rates = append(dv.Rates, rateCardOf(p, total, r))
 	}
+	dv.Rates = append(dv.Rates, rateCard{Label: p.catalogue["dash.mean_close"], Value: hours(p, total.MeanCloseHours)})
 	byCode, _, err := ui.categories(ctx)
 	if err != nil {
 		ui.renderError(w, r, p, err)
@@ -412,8 +453,9 @@ func (ui *UI) handleDashboard(w http.ResponseWriter, r *http.Request) {
 			top = max(top, row.Counters.Received)
 		}
 		for _, row := range rows {
-			cr := catRow{Name: row.Category, Received: row.Counters.Received, Closed: row.Counters.Closed, Closure: pct(row.ClosureRate),
-				Satisfaction: pct(row.SatisfactionRate), Share: int(row.Counters.Received * 100 / top)}
+			cr := catRow{Name: row.Category, Received: row.Counters.Received, Closed: row.Counters.Closed, Closure: rateCellOf(row, "closure_rate"),
+				Satisfaction: rateCellOf(row, "satisfaction_rate"), Share: int(row.Counters.Received * 100 / top)}
+			dv.SmallInTable = dv.SmallInTable || cr.Closure.Small || cr.Satisfaction.Small
 			if cat, ok := byCode[row.Category]; ok {
 				cr.Name, cr.Icon = p.catName(cat), cat.Icon
 			}

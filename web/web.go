@@ -64,6 +64,8 @@ type Config struct {
 	Webhooks  Webhooks
 	// Inbox is the notification service; nil serves no inbox page.
 	Inbox Inbox
+	// Now is the clock of the indicator pages' periods (time.Now if nil).
+	Now func() time.Time
 }
 
 // UI serves the web pages. Create it with New and add its routes to a mux
