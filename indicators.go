@@ -325,7 +325,83 @@ type RollupStore interface {
 	SumRollups(ctx context.Context, q RollupQuery) (Counters, []int64, error)
 	// SumRollupsByCategory returns one total per category.
 	SumRollupsByCategory(ctx context.Context, q RollupQuery) (map[string]Counters, error)
+	// SumRollupsByPeriod returns one total per report day (yyyymmdd) or,
+	// with wholeMonths, per calendar month (yyyymm) for the whole months of
+	// the period and per day for the days around them.
+	SumRollupsByPeriod(ctx context.Context, q RollupQuery, wholeMonths bool) (map[int]Counters, error)
 	// RebuildRollups replaces the counters with ones recomputed from the
 	// event log, returning the differences found (nil if none).
 	RebuildRollups(ctx context.Context, apply bool) ([]string, error)
+}
+
+// Trend buckets: a period's figures per day, per week (Monday to Sunday)
+// or per calendar month, the first and the last cut to the period.
+const (
+	BucketDay   = "day"
+	BucketWeek  = "week"
+	BucketMonth = "month"
+)
+
+// AutoBucket is the bucket a trend over days uses unless asked: days up to
+// a month, weeks up to half a year, months beyond, so that a chart holds
+// 7–31 points, never hundreds.
+func AutoBucket(days int) string {
+	switch {
+	case days <= 31:
+		return BucketDay
+	case days <= 182:
+		return BucketWeek
+	}
+	return BucketMonth
+}
+
+// TrendBuckets splits the days from..to (yyyymmdd, inclusive) into buckets
+// of size, each given by its first and last day.
+func TrendBuckets(from, to int, size string) ([][2]int, error) {
+	first, ok1 := dayTime(from)
+	last, ok2 := dayTime(to)
+	if !ok1 || !ok2 || to < from {
+		return nil, Errorf(EINVALID, "a trend needs a period of real days, from before to")
+	}
+	var out [][2]int
+	for start := first; !start.After(last); {
+		var next time.Time
+		switch size {
+		case BucketDay:
+			next = start.AddDate(0, 0, 1)
+		case BucketWeek:
+			next = start.AddDate(0, 0, 7-(int(start.Weekday())+6)%7) // the next Monday
+		case BucketMonth:
+			next = time.Date(start.Year(), start.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+		default:
+			return nil, Errorf(EINVALID, "bucket: day, week or month")
+		}
+		end := next.AddDate(0, 0, -1)
+		if end.After(last) {
+			end = last
+		}
+		out = append(out, [2]int{DayNumber(start), DayNumber(end)})
+		start = next
+	}
+	return out, nil
+}
+
+// DayNumber is t's date as yyyymmdd.
+func DayNumber(t time.Time) int { return t.Year()*10000 + int(t.Month())*100 + t.Day() }
+
+func dayTime(d int) (time.Time, bool) {
+	t := time.Date(d/10000, time.Month(d/100%100), d%100, 0, 0, 0, 0, time.UTC)
+	return t, DayNumber(t) == d
+}
+
+// Trend is a scope's indicators over a period, bucket by bucket.
+type Trend struct {
+	Scope    string `json:"scope"`
+	From     string `json:"from"`
+	To       string `json:"to"`
+	Category string `json:"category,omitempty"`
+	Bucket   string `json:"bucket"` // day, week or month
+	// Buckets hold each bucket's counters and rates, From and To its days
+	// (no close-time percentile: the histogram is not read per bucket).
+	Buckets []Indicators `json:"buckets"`
 }

@@ -51,3 +51,33 @@ func TestSmallSample(t *testing.T) {
 		t.Error("a rate without cases is not null")
 	}
 }
+
+func TestTrendBuckets(t *testing.T) {
+	for _, tc := range []struct {
+		from, to int
+		size     string
+		want     [][2]int
+	}{
+		{20261123, 20261125, BucketDay, [][2]int{{20261123, 20261123}, {20261124, 20261124}, {20261125, 20261125}}},
+		// Weeks run Monday to Sunday; the first and last are cut.
+		{20261104, 20261123, BucketWeek, [][2]int{{20261104, 20261108}, {20261109, 20261115}, {20261116, 20261122}, {20261123, 20261123}}},
+		{20261102, 20261108, BucketWeek, [][2]int{{20261102, 20261108}}},
+		{20251215, 20260205, BucketMonth, [][2]int{{20251215, 20251231}, {20260101, 20260131}, {20260201, 20260205}}},
+		{20240201, 20240229, BucketMonth, [][2]int{{20240201, 20240229}}},
+	} {
+		got, err := TrendBuckets(tc.from, tc.to, tc.size)
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("TrendBuckets(%d, %d, %s) = %v, %v; want %v", tc.from, tc.to, tc.size, got, err, tc.want)
+		}
+	}
+	for _, bad := range [][3]any{{20261123, 20261122, BucketDay}, {20250231, 20250301, BucketDay}, {20261101, 20261130, "year"}} {
+		if _, err := TrendBuckets(bad[0].(int), bad[1].(int), bad[2].(string)); ErrorCode(err) != EINVALID {
+			t.Errorf("TrendBuckets%v: %v, want EINVALID", bad, err)
+		}
+	}
+	for days, want := range map[int]string{1: BucketDay, 7: BucketDay, 31: BucketDay, 32: BucketWeek, 90: BucketWeek, 182: BucketWeek, 183: BucketMonth, 365: BucketMonth} {
+		if got := AutoBucket(days); got != want {
+			t.Errorf("AutoBucket(%d) = %s, want %s", days, got, want)
+		}
+	}
+}

@@ -773,10 +773,34 @@ func TestCaseIndicators(t *testing.T) {
 	// marks the small samples.
 	st, page := e.call(p.staff, "GET", "/dashboard?scope="+e.chain.community+"&days=7&lang=en", nil, nil)
 	for _, want := range []string{"3 / 4", "Answered on time ÷ cases due for an answer (answered, or past the response limit unanswered) = 3 / 4",
-		"Ratings of 4 or 5 ÷ ratings = 1 / 2", `<span class="small-sample">small sample</span>`, "Only 2 cases (fewer than 20)"} {
+		"Ratings of 4 or 5 ÷ ratings = 1 / 2", `<span class="small-sample">small sample</span>`, "Fewer than 20 cases (2)"} {
 		if st != http.StatusOK || !strings.Contains(page, want) {
 			t.Errorf("dashboard (%d) lacks %q", st, want)
 		}
+	}
+	// The trend: weekly over three months unless asked, monthly asked.
+	var trend civicgrid.Trend
+	if st, b := e.call(p.staff, "GET", "/api/v1/indicators/trend?scope="+e.chain.community+"&from=2026-09-01&to=2026-11-30", nil, &trend); st != 200 ||
+		trend.Bucket != civicgrid.BucketWeek || len(trend.Buckets) != 14 || trend.Buckets[0].From != "2026-09-01" || trend.Buckets[0].To != "2026-09-06" {
+		t.Fatalf("weekly trend: %d %s", st, b)
+	}
+	for _, b := range trend.Buckets {
+		if want := map[bool]int64{true: 4}[b.From == "2026-11-23"]; b.Counters.Received != want {
+			t.Errorf("week from %s: %d received, want %d", b.From, b.Counters.Received, want)
+		}
+	}
+	if last := trend.Buckets[13]; last.From != "2026-11-30" || last.To != "2026-11-30" {
+		t.Errorf("last week %s–%s, want cut to 2026-11-30", last.From, last.To)
+	}
+	e.call(p.staff, "GET", "/api/v1/indicators/trend?scope="+e.chain.community+"&from=2026-09-01&to=2026-11-30&bucket=month", nil, &trend)
+	if len(trend.Buckets) != 3 || trend.Buckets[2].From != "2026-11-01" || trend.Buckets[2].Counters != c {
+		t.Errorf("monthly trend: %+v", trend)
+	}
+	if st, _ := e.call(p.staff, "GET", "/api/v1/indicators/trend?scope="+e.chain.community+"&bucket=year", nil, nil); st != http.StatusBadRequest {
+		t.Errorf("bucket=year: %d", st)
+	}
+	if st, _ := e.call(p.outsider, "GET", "/api/v1/indicators/trend?scope="+e.chain.community, nil, nil); st != http.StatusForbidden {
+		t.Errorf("outsider's trend: %d", st)
 	}
 	day := in
 	// Another day has nothing; another district's staff may not look.

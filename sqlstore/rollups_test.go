@@ -106,6 +106,36 @@ func TestSumRollupsMonthly(t *testing.T) {
 		if got != want || !slices.Equal(hist, wantHist) {
 			t.Fatalf("%+v: got %+v %v, want %+v %v", q, got, hist, want, wantHist)
 		}
+		// By period: each day's (or whole month's) own events, adding up
+		// to the same sums.
+		wholeMonths := i%2 == 0
+		byPeriod, err := db.SumRollupsByPeriod(ctx, q, wholeMonths)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := splitPeriod(q.FromDay, q.ToDay)
+		wantByPeriod := map[int]civicgrid.Counters{}
+		for _, ev := range evs {
+			if !slices.Contains(civicgrid.RollupAreas(ev.cohort.Grid), q.Scope) || ev.cohort.Day < q.FromDay || ev.cohort.Day > q.ToDay ||
+				q.Category != "" && ev.cohort.Category != q.Category {
+				continue
+			}
+			k := ev.cohort.Day
+			if m := k / 100; wholeMonths && m >= parts.monthFrom && m <= parts.monthTo {
+				k = m
+			}
+			c := wantByPeriod[k]
+			c.Add(ev.d)
+			wantByPeriod[k] = c
+		}
+		if len(byPeriod) != len(wantByPeriod) {
+			t.Fatalf("%+v by period (whole months %v): %d periods, want %d", q, wholeMonths, len(byPeriod), len(wantByPeriod))
+		}
+		for k, w := range wantByPeriod {
+			if byPeriod[k] != w {
+				t.Fatalf("%+v period %d: got %+v, want %+v", q, k, byPeriod[k], w)
+			}
+		}
 		byCat, err := db.SumRollupsByCategory(ctx, q)
 		if err != nil {
 			t.Fatal(err)

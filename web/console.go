@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net/http"
@@ -287,8 +288,12 @@ type dashView struct {
 	ByCategory       []catRow
 	SmallInTable     bool // a rate of ByCategory rests on few cases
 	SmallSample      int  // civicgrid.SmallSample
-	Trend            []trendDay
+	Trend            []trendRow
 	TrendMax         int64
+	Bucket           string // asked for ("" automatic)
+	TrendBucket      string // used
+	Buckets          []option
+	TrendData        *trendData // for the chart script
 	Map              *choropleth
 	Metric           string
 	Metrics          []option
@@ -348,10 +353,21 @@ func rateCellOf(in civicgrid.Indicators, name string) rateCell {
 	return rateCell{Value: "—"}
 }
 
-type trendDay struct {
-	Day                string
+// trendRow is one bucket of the trend table.
+type trendRow struct {
+	Label, Title       string // "11-23", "11-17 – 11-23", "2026-11"; the full dates
 	Received, Closed   int64
 	RecvPct, ClosedPct int
+	Response           rateCell
+}
+
+// trendData is the trend handed to the chart script in a JSON block, with
+// its words, so the script holds no text.
+type trendData struct {
+	Labels   []string          `json:"labels"`
+	Received []int64           `json:"received"`
+	Closed   []int64           `json:"closed"`
+	Messages map[string]string `json:"messages"`
 }
 
 // choropleth is a server-drawn map of grids shaded by an indicator, with
@@ -396,6 +412,15 @@ func (ui *UI) handleDashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	if n, err := strconv.Atoi(q.Get("days")); err == nil && n >= 1 && n <= 366 {
 		dv.Days = n
+	}
+	dv.Bucket = q.Get("bucket")
+	switch dv.Bucket {
+	case civicgrid.BucketDay, civicgrid.BucketWeek, civicgrid.BucketMonth:
+	default:
+		dv.Bucket = ""
+	}
+	for _, b := range []string{"", civicgrid.BucketDay, civicgrid.BucketWeek, civicgrid.BucketMonth} {
+		dv.Buckets = append(dv.Buckets, option{b, p.catalogue["dash.bucket_"+cmp.Or(b, "auto")]})
 	}
 	switch dv.Metric {
 	case "closure_rate", "satisfaction_rate", "received":
@@ -462,16 +487,21 @@ func (ui *UI) handleDashboard(w http.ResponseWriter, r *http.Request) {
 			dv.ByCategory = append(dv.ByCategory, cr)
 		}
 	}
-	// The trend: one figure per day of the last 14 (or fewer) days.
-	trendDays := min(dv.Days, 14)
-	for d := trendDays - 1; d >= 0; d-- {
-		day := to.AddDate(0, 0, -d)
-		in, err := ui.cfg.Cases.Indicators(ctx, actor, casework.IndicatorQuery{Scope: dv.Scope, From: day, To: day})
-		if err != nil {
-			break
+	if trend, err := ui.cfg.Cases.IndicatorTrend(ctx, actor, iq, dv.Bucket); err == nil {
+		dv.TrendBucket = trend.Bucket
+		dv.TrendData = &trendData{Messages: map[string]string{"received": p.catalogue["dash.received"], "closed": p.catalogue["dash.closed"]}}
+		for _, b := range trend.Buckets {
+			row := trendRow{Label: bucketLabel(trend.Bucket, b.From, b.To), Title: b.From, Received: b.Counters.Received,
+				Closed: b.Counters.Closed, Response: rateCellOf(b, "response_rate")}
+			if b.To != b.From {
+				row.Title += " – " + b.To
+			}
+			dv.Trend = append(dv.Trend, row)
+			dv.TrendMax = max(dv.TrendMax, row.Received, row.Closed)
+			dv.TrendData.Labels = append(dv.TrendData.Labels, row.Label)
+			dv.TrendData.Received = append(dv.TrendData.Received, row.Received)
+			dv.TrendData.Closed = append(dv.TrendData.Closed, row.Closed)
 		}
-		dv.Trend = append(dv.Trend, trendDay{Day: day.Format("01-02"), Received: in.Counters.Received, Closed: in.Counters.Closed})
-		dv.TrendMax = max(dv.TrendMax, in.Counters.Received, in.Counters.Closed)
 	}
 	for i := range dv.Trend {
 		if dv.TrendMax > 0 {
@@ -479,9 +509,26 @@ func (ui *UI) handleDashboard(w http.ResponseWriter, r *http.Request) {
 			dv.Trend[i].ClosedPct = int(dv.Trend[i].Closed * 100 / dv.TrendMax)
 		}
 	}
+	if p.ChartCSS = ui.chartCSS(); p.ChartCSS != "" {
+		p.ChartScripts = []string{ui.assetURL(chartJS), ui.assetURL("trend.js")}
+	}
 	dv.Map = ui.gridMap(r, p, actor, dv, from, to)
 	p.Dash = dv
 	ui.render(w, http.StatusOK, "dashboard", p)
+}
+
+// bucketLabel names a trend bucket briefly: "11-23" (a day), "11-17–11-23"
+// (a week), "2026-11" (a month), from its first and last day (yyyy-mm-dd).
+func bucketLabel(size, from, to string) string {
+	switch size {
+	case civicgrid.BucketMonth:
+		return from[:7]
+	case civicgrid.BucketWeek:
+		if from != to {
+			return from[5:] + "–" + to[5:]
+		}
+	}
+	return from[5:]
 }
 
 // maxMapGrids bounds the grids of a choropleth (one indicator query each).
