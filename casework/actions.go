@@ -151,19 +151,31 @@ func (s *Service) prepare(ctx context.Context, actor civicgrid.Actor, c civicgri
 		next.Pending, next.PendingDetail = civicgrid.PendingNone, ""
 	}
 	next.NextDeadline = s.nextDeadline(next)
-	markForIndicators(c, next, &ev)
+	var history []civicgrid.CaseEvent
+	if action == civicgrid.CaseClose && next.Reopens == 0 {
+		// Whether an escalation already made the fix due.
+		if history, err = s.store.CaseEvents(ctx, c.ID); err != nil {
+			return nil, nil, err
+		}
+	}
+	markForIndicators(c, next, &ev, history)
 	return append([]civicgrid.Case{next}, extra...), append([]civicgrid.CaseEvent{ev}, extraEv...), nil
 }
 
 // markForIndicators records in the event what the indicators count: a first
 // response and whether it was in time, a first registration, a first close
-// and whether the fix came by the deadline.
-func markForIndicators(before, after civicgrid.Case, ev *civicgrid.CaseEvent) {
+// and whether the fix came by the deadline, and whether the event makes the
+// response or the fix due (unless an escalation for the missed limit did,
+// found in a waiting case's escalation level and in the history of a case
+// being closed).
+func markForIndicators(before, after civicgrid.Case, ev *civicgrid.CaseEvent, history []civicgrid.CaseEvent) {
 	if before.RespondedAt.IsZero() && !after.RespondedAt.IsZero() {
 		ev.Data[civicgrid.DataFirstResponse] = "late"
 		if !after.RespondedAt.After(after.RespondBy) {
 			ev.Data[civicgrid.DataFirstResponse] = "on_time"
 		}
+		// A case waiting for its response is escalated only for missing it.
+		ev.Data[civicgrid.DataRespondDue] = map[bool]string{true: "1", false: "0"}[before.Escalation == 0]
 	}
 	if before.Status == civicgrid.StatusReported && (ev.Action == civicgrid.CaseRegister || ev.Action == civicgrid.CaseSelfHandle) {
 		ev.Data[civicgrid.DataRegistered] = "1"
@@ -173,6 +185,7 @@ func markForIndicators(before, after civicgrid.Case, ev *civicgrid.CaseEvent) {
 		onTime := after.ResolveBy.IsZero() || !after.HandledAt.After(after.ResolveBy)
 		ev.Data[civicgrid.DataOnTime] = map[bool]string{true: "1", false: "0"}[onTime]
 		ev.Data[civicgrid.DataCloseMillis] = strconv.FormatInt(after.ClosedAt.Sub(after.CreatedAt).Milliseconds(), 10)
+		ev.Data[civicgrid.DataResolveDue] = map[bool]string{true: "0", false: "1"}[civicgrid.ResolveDueCounted(history)]
 	}
 }
 

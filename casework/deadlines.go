@@ -90,7 +90,10 @@ func (s *Service) escalateAll(ctx context.Context, due []civicgrid.Case, now tim
 	cs := make([]civicgrid.Case, len(due))
 	evs := make([]civicgrid.CaseEvent, len(due))
 	for i, c := range due {
-		cs[i], evs[i] = s.escalation(c, now)
+		var err error
+		if cs[i], evs[i], err = s.escalation(ctx, c, now); err != nil {
+			return 0, err
+		}
 	}
 	stored, err := s.store.UpdateCases(ctx, cs, evs)
 	if civicgrid.ErrorCode(err) == civicgrid.ECONFLICT && len(due) > 1 {
@@ -119,7 +122,10 @@ func (s *Service) escalateAll(ctx context.Context, due []civicgrid.Case, now tim
 }
 
 func (s *Service) escalate(ctx context.Context, c civicgrid.Case, now time.Time) (bool, error) {
-	c, ev := s.escalation(c, now)
+	c, ev, err := s.escalation(ctx, c, now)
+	if err != nil {
+		return false, err
+	}
 	stored, err := s.store.UpdateCases(ctx, []civicgrid.Case{c}, []civicgrid.CaseEvent{ev})
 	if civicgrid.ErrorCode(err) == civicgrid.ECONFLICT {
 		return false, nil // changed meanwhile (or another instance escalated it)
@@ -132,7 +138,7 @@ func (s *Service) escalate(ctx context.Context, c civicgrid.Case, now time.Time)
 }
 
 // escalation is case c raised one level at now, with the event saying so.
-func (s *Service) escalation(c civicgrid.Case, now time.Time) (civicgrid.Case, civicgrid.CaseEvent) {
+func (s *Service) escalation(ctx context.Context, c civicgrid.Case, now time.Time) (civicgrid.Case, civicgrid.CaseEvent, error) {
 	missed := c.NextDeadline
 	c.Escalation++
 	c.UpdatedAt = now
@@ -144,7 +150,23 @@ func (s *Service) escalation(c civicgrid.Case, now time.Time) (civicgrid.Case, c
 	ev := civicgrid.CaseEvent{At: now, Actor: "system", Action: civicgrid.CaseEscalate, From: c.Status, To: c.Status,
 		Data: map[string]string{"level": string(EscalationLevels[c.Escalation]), "escalation": strconv.Itoa(c.Escalation),
 			"missed": kind, "deadline": missed.UTC().Format(time.RFC3339)}}
-	return c, ev
+	// A missed limit makes the response or the fix due for the indicators,
+	// once: a case waiting for its response is escalated only for missing
+	// it, while a fix may be escalated again after a return or an extension
+	// (and only the first round counts, as for closing).
+	switch {
+	case kind == "respond" && c.Escalation == 1:
+		ev.Data[civicgrid.DataRespondDue] = "1"
+	case kind == "resolve" && c.Reopens == 0:
+		history, err := s.store.CaseEvents(ctx, c.ID)
+		if err != nil {
+			return c, ev, err
+		}
+		if !civicgrid.ResolveDueCounted(history) {
+			ev.Data[civicgrid.DataResolveDue] = "1"
+		}
+	}
+	return c, ev, nil
 }
 
 // escalationSlack is how long the scheduler waits past the next deadline, so

@@ -2,6 +2,7 @@ package casework
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"time"
 
@@ -79,3 +80,49 @@ func (s *Service) IndicatorsByCategory(ctx context.Context, actor civicgrid.Acto
 	})
 	return out, nil
 }
+
+// IndicatorTrend returns the indicators of a scope and period bucket by
+// bucket: per day, week or month (bucket; "" chooses by the period's
+// length, civicgrid.AutoBucket), from the rollups.
+func (s *Service) IndicatorTrend(ctx context.Context, actor civicgrid.Actor, q IndicatorQuery, bucket string) (civicgrid.Trend, error) {
+	if err := civicgrid.Authorize(actor, civicgrid.ActionReadIndicators, civicgrid.In(q.Scope)); err != nil {
+		return civicgrid.Trend{}, err
+	}
+	rq, err := q.rollup()
+	if err != nil {
+		return civicgrid.Trend{}, err
+	}
+	if bucket == "" {
+		bucket = civicgrid.AutoBucket(int(q.To.Sub(q.From).Hours()/24+0.5) + 1)
+	}
+	buckets, err := civicgrid.TrendBuckets(rq.FromDay, rq.ToDay, bucket)
+	if err != nil {
+		return civicgrid.Trend{}, err
+	}
+	// Monthly buckets are served from the monthly rows where whole.
+	sums, err := s.store.SumRollupsByPeriod(ctx, rq, bucket == civicgrid.BucketMonth)
+	if err != nil {
+		return civicgrid.Trend{}, err
+	}
+	counters := make([]civicgrid.Counters, len(buckets))
+	for period, c := range sums {
+		day := period
+		if period < 1_000_000 { // a whole month: its first day
+			day = period*100 + 1
+		}
+		i := sort.Search(len(buckets), func(i int) bool { return buckets[i][1] >= day })
+		if i < len(buckets) && buckets[i][0] <= day {
+			counters[i].Add(c)
+		}
+	}
+	t := civicgrid.Trend{Scope: q.Scope, From: q.From.In(civicgrid.Beijing).Format(time.DateOnly),
+		To: q.To.In(civicgrid.Beijing).Format(time.DateOnly), Category: q.Category, Bucket: bucket}
+	for i, b := range buckets {
+		in := civicgrid.Indicators{Scope: q.Scope, From: dayString(b[0]), To: dayString(b[1]), Category: q.Category}
+		in.Compute(counters[i], nil)
+		t.Buckets = append(t.Buckets, in)
+	}
+	return t, nil
+}
+
+func dayString(d int) string { return fmt.Sprintf("%04d-%02d-%02d", d/10000, d/100%100, d%100) }

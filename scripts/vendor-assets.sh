@@ -7,6 +7,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 src="$root/node_modules/leaflet"
 gcoord="$root/node_modules/gcoord"
+uplot="$root/node_modules/uplot"
 dst="$root/web/static/vendor"
 
 # check NAME DIR FILE: the package is installed at the version package.json pins.
@@ -25,6 +26,7 @@ check() {
 }
 check leaflet "$src" dist/leaflet.js
 check gcoord "$gcoord" dist/gcoord.global.prod.js
+check uplot "$uplot" dist/uPlot.iife.min.js
 have="$(node -p "require('$src/package.json').version")"
 
 # Build the new folder aside and swap it in, so a failed copy never leaves a
@@ -38,8 +40,11 @@ cp "$src/LICENSE" "$tmp/leaflet/LICENSE"
 # gcoord shifts WGS-84 ↔ GCJ-02 for the AMap and Tencent base maps.
 mkdir -p "$tmp/gcoord"
 cp "$gcoord/dist/gcoord.global.prod.js" "$gcoord/LICENSE" "$tmp/gcoord/"
+# uPlot draws the dashboard's trend chart.
+mkdir -p "$tmp/uplot"
+cp "$uplot/dist/uPlot.iife.min.js" "$uplot/dist/uPlot.min.css" "$uplot/LICENSE" "$tmp/uplot/"
 chmod -R a+rX "$tmp"
 rm -rf "$dst"
 mv "$tmp" "$dst"
 trap - EXIT
-echo "vendor-assets: leaflet $have, gcoord $(node -p "require('$gcoord/package.json').version") → web/static/vendor"
+echo "vendor-assets: leaflet $have, gcoord $(node -p "require('$gcoord/package.json').version"), uplot $(node -p "require('$uplot/package.json').version") → web/static/vendor"

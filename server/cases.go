@@ -43,6 +43,7 @@ func (s *Server) caseRoutes(public func(string, string, http.HandlerFunc), guard
 	guarded("POST", "/api/v1/cases/{id}/unmask", civicgrid.ActionUnmaskCase, s.handleUnmaskCase)
 	guarded("GET", "/api/v1/indicators", civicgrid.ActionReadIndicators, s.handleIndicators(false))
 	guarded("GET", "/api/v1/indicators/by-category", civicgrid.ActionReadIndicators, s.handleIndicators(true))
+	guarded("GET", "/api/v1/indicators/trend", civicgrid.ActionReadIndicators, s.handleIndicatorTrend)
 	for _, t := range civicgrid.CaseTransitions {
 		guarded("POST", "/api/v1/cases/{id}/"+string(t.Action), t.Permission, s.handleCaseStep(t.Action))
 	}
@@ -319,24 +320,10 @@ func (s *Server) handleCaseStep(action civicgrid.CaseAction) http.HandlerFunc {
 // last 30 days), from the rollups.
 func (s *Server) handleIndicators(byCategory bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		iq := casework.IndicatorQuery{Scope: q.Get("scope"), Category: q.Get("category")}
-		if iq.Scope == "" {
-			if scopes := actorFrom(r).Scopes(civicgrid.ActionReadIndicators); len(scopes) > 0 {
-				iq.Scope = scopes[0]
-			}
-		}
-		today := s.now().In(civicgrid.Beijing)
-		iq.To, iq.From = today, today.AddDate(0, 0, -29)
-		for name, dst := range map[string]*time.Time{"from": &iq.From, "to": &iq.To} {
-			if v := q.Get(name); v != "" {
-				t, err := time.ParseInLocation(time.DateOnly, v, civicgrid.Beijing)
-				if err != nil {
-					writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "%s: want a date such as 2026-11-01", name))
-					return
-				}
-				*dst = t
-			}
+		iq, err := s.indicatorQuery(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
 		}
 		if byCategory {
 			out, err := s.cases.IndicatorsByCategory(r.Context(), actorFrom(r), iq)
@@ -354,6 +341,47 @@ func (s *Server) handleIndicators(byCategory bool) http.HandlerFunc {
 		}
 		writeJSON(w, http.StatusOK, in)
 	}
+}
+
+// indicatorQuery reads scope (default: the actor's first), from and to
+// (default: the last 30 days) and category.
+func (s *Server) indicatorQuery(r *http.Request) (casework.IndicatorQuery, error) {
+	q := r.URL.Query()
+	iq := casework.IndicatorQuery{Scope: q.Get("scope"), Category: q.Get("category")}
+	if iq.Scope == "" {
+		if scopes := actorFrom(r).Scopes(civicgrid.ActionReadIndicators); len(scopes) > 0 {
+			iq.Scope = scopes[0]
+		}
+	}
+	today := s.now().In(civicgrid.Beijing)
+	iq.To, iq.From = today, today.AddDate(0, 0, -29)
+	for name, dst := range map[string]*time.Time{"from": &iq.From, "to": &iq.To} {
+		if v := q.Get(name); v != "" {
+			t, err := time.ParseInLocation(time.DateOnly, v, civicgrid.Beijing)
+			if err != nil {
+				return iq, civicgrid.Errorf(civicgrid.EINVALID, "%s: want a date such as 2026-11-01", name)
+			}
+			*dst = t
+		}
+	}
+	return iq, nil
+}
+
+// handleIndicatorTrend: GET /api/v1/indicators/trend?scope=&from=&to=
+// [&category=][&bucket=day|week|month] — the indicators bucket by bucket
+// (by default days up to a month, weeks up to half a year, else months).
+func (s *Server) handleIndicatorTrend(w http.ResponseWriter, r *http.Request) {
+	iq, err := s.indicatorQuery(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	t, err := s.cases.IndicatorTrend(r.Context(), actorFrom(r), iq, r.URL.Query().Get("bucket"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
 }
 
 // handleUploadPhoto: POST /api/v1/photos takes one image (the body itself,

@@ -17,6 +17,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -121,7 +122,7 @@ func newCaseEnvConfig(t *testing.T, open func(testing.TB) (*sqlstore.DB, *locate
 	}
 	// Sessions outlive the days the tests move the clock by.
 	auth := server.AuthConfig{Password: mxPasswordParams, SessionTTL: 1000 * time.Hour, SessionIdle: 1000 * time.Hour}
-	webCfg.Cases, webCfg.People = svc, db
+	webCfg.Cases, webCfg.People, webCfg.Now = svc, db, clock.Now
 	ui, err := web.New(webCfg, db)
 	if err != nil {
 		t.Fatal(err)
@@ -753,6 +754,10 @@ func TestCaseIndicators(t *testing.T) {
 	e.step(p.staff, slow.ID, civicgrid.CaseVerify, nil)
 	e.step(p.staff, slow.ID, civicgrid.CaseClose, nil)
 	e.step(p.resident, slow.ID, civicgrid.CaseRate, map[string]any{"rating": 2})
+	// The scheduler finds the waiting case past its response limit.
+	if _, err := e.cases.EscalateDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 
 	var in civicgrid.Indicators
 	for _, scope := range []string{e.chain.grid, e.chain.community, e.chain.street, e.chain.district, "420100"} {
@@ -765,7 +770,7 @@ func TestCaseIndicators(t *testing.T) {
 	}
 	c := in.Counters
 	if c.Received != 4 || c.Registered != 2 || c.Responded != 3 || c.RespondedOnTime != 3 || c.Closed != 2 || c.ClosedOnTime != 1 ||
-		c.Handled != 3 || c.Reworked != 1 || c.Rated != 2 || c.Satisfied != 1 {
+		c.Handled != 3 || c.Reworked != 1 || c.Rated != 2 || c.Satisfied != 1 || c.RespondDue != 4 || c.ResolveDue != 2 {
 		t.Errorf("counters %+v", c)
 	}
 	want := map[string]float64{"response": 0.75, "closure": 1, "on-time closure": 0.5, "rework": 0.3333, "satisfaction": 0.5}
@@ -778,6 +783,39 @@ func TestCaseIndicators(t *testing.T) {
 	}
 	if in.ExtensionRate == nil || *in.ExtensionRate != 0 || in.MeanCloseHours == nil || in.P90CloseHours == nil || *in.P90CloseHours < 12.5 {
 		t.Errorf("extension %v mean %v p90 %v", in.ExtensionRate, in.MeanCloseHours, in.P90CloseHours)
+	}
+	// The dashboard shows every rate with its fraction and formula, and
+	// marks the small samples.
+	st, page := e.call(p.staff, "GET", "/dashboard?scope="+e.chain.community+"&days=7&lang=en", nil, nil)
+	for _, want := range []string{"3 / 4", "Answered on time ÷ cases due for an answer (answered, or past the response limit unanswered) = 3 / 4",
+		"Ratings of 4 or 5 ÷ ratings = 1 / 2", `<span class="small-sample">small sample</span>`, "Fewer than 20 cases (2)"} {
+		if st != http.StatusOK || !strings.Contains(page, want) {
+			t.Errorf("dashboard (%d) lacks %q", st, want)
+		}
+	}
+	// The trend: weekly over three months unless asked, monthly asked.
+	var trend civicgrid.Trend
+	if st, b := e.call(p.staff, "GET", "/api/v1/indicators/trend?scope="+e.chain.community+"&from=2026-09-01&to=2026-11-30", nil, &trend); st != 200 ||
+		trend.Bucket != civicgrid.BucketWeek || len(trend.Buckets) != 14 || trend.Buckets[0].From != "2026-09-01" || trend.Buckets[0].To != "2026-09-06" {
+		t.Fatalf("weekly trend: %d %s", st, b)
+	}
+	for _, b := range trend.Buckets {
+		if want := map[bool]int64{true: 4}[b.From == "2026-11-23"]; b.Counters.Received != want {
+			t.Errorf("week from %s: %d received, want %d", b.From, b.Counters.Received, want)
+		}
+	}
+	if last := trend.Buckets[13]; last.From != "2026-11-30" || last.To != "2026-11-30" {
+		t.Errorf("last week %s–%s, want cut to 2026-11-30", last.From, last.To)
+	}
+	e.call(p.staff, "GET", "/api/v1/indicators/trend?scope="+e.chain.community+"&from=2026-09-01&to=2026-11-30&bucket=month", nil, &trend)
+	if len(trend.Buckets) != 3 || trend.Buckets[2].From != "2026-11-01" || trend.Buckets[2].Counters != c {
+		t.Errorf("monthly trend: %+v", trend)
+	}
+	if st, _ := e.call(p.staff, "GET", "/api/v1/indicators/trend?scope="+e.chain.community+"&bucket=year", nil, nil); st != http.StatusBadRequest {
+		t.Errorf("bucket=year: %d", st)
+	}
+	if st, _ := e.call(p.outsider, "GET", "/api/v1/indicators/trend?scope="+e.chain.community, nil, nil); st != http.StatusForbidden {
+		t.Errorf("outsider's trend: %d", st)
 	}
 	day := in
 	// Another day has nothing; another district's staff may not look.
@@ -827,6 +865,108 @@ func TestCaseIndicators(t *testing.T) {
 	if month.Counters != c || month.P90CloseHours == nil || day.P90CloseHours == nil || *month.P90CloseHours != *day.P90CloseHours {
 		t.Errorf("November from the monthly rollups: %+v, want the figures of 2026-11-23 %+v", month, day)
 	}
+}
+
+// TestDueCasesOnlyInResponseAndOnTimeRates: the response and on-time
+// closure rates judge a case once its limit has passed or it was answered
+// (closed): a case still inside its limit is out of the denominator, one
+// past its limit unanswered counts as late at once, one answered early
+// counts as on time, and none counts twice (an escalation, then a late
+// answer; a second escalation after a return).
+func TestDueCasesOnlyInResponseAndOnTimeRates(t *testing.T) {
+	e := newCaseEnv(t)
+	p := e.cast()
+	ctx := context.Background()
+	rates := func(when string) civicgrid.Indicators {
+		t.Helper()
+		if _, err := e.cases.EscalateDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var in civicgrid.Indicators
+		if st, b := e.call(p.staff, "GET", "/api/v1/indicators?scope="+e.chain.community+"&from=2026-11-23&to=2026-11-23", nil, &in); st != 200 {
+			t.Fatalf("%s: indicators %d %s", when, st, b)
+		}
+		return in
+	}
+	check := func(in civicgrid.Indicators, when string, respondDue, resolveDue int64, response, onTime *float64) {
+		t.Helper()
+		c := in.Counters
+		if c.RespondDue != respondDue || c.ResolveDue != resolveDue || !sameRate(in.ResponseRate, response) || !sameRate(in.OnTimeClosureRate, onTime) {
+			t.Errorf("%s: respond due %d (want %d), resolve due %d (want %d), response rate %v (want %v), on-time rate %v (want %v)",
+				when, c.RespondDue, respondDue, c.ResolveDue, resolveDue, show(in.ResponseRate), show(response), show(in.OnTimeClosureRate), show(onTime))
+		}
+	}
+	rate := func(v float64) *float64 { return &v }
+
+	// C0005: respond within 1 h, resolve within 8 h.
+	waiting := e.report(p.resident, "C0005", e.chain)
+	check(rates("just reported"), "just reported", 0, 0, nil, nil)
+	early := e.report(p.resident, "C0005", e.chain)
+	e.clock.Advance(20 * time.Minute)
+	e.step(p.staff, early.ID, civicgrid.CaseRegister, nil)
+	check(rates("one answered early, one not yet due"), "one answered early, one not yet due", 1, 0, rate(1), nil)
+
+	e.clock.Advance(45 * time.Minute) // past the first report's hour
+	check(rates("past the limit unanswered"), "past the limit unanswered", 2, 0, rate(0.5), nil)
+	e.step(p.staff, waiting.ID, civicgrid.CaseRegister, nil) // late, already counted
+	check(rates("answered late after the escalation"), "answered late after the escalation", 2, 0, rate(0.5), nil)
+	unseen := e.report(p.resident, "C0005", e.chain)
+	e.clock.Advance(2 * time.Hour)
+	e.step(p.staff, unseen.ID, civicgrid.CaseRegister, nil) // late, before the scheduler saw it
+	check(rates("answered late before any escalation"), "answered late before any escalation", 3, 0, rate(0.3333), nil)
+
+	// Resolution: the early case is fixed and closed in time; the waiting
+	// one misses its limit, is returned, redispatched (escalated again) and
+	// closed late; the third, dispatched an hour later, is not yet due.
+	dispatch := func(c civicgrid.Case) {
+		e.step(p.staff, c.ID, civicgrid.CaseDispatch, map[string]any{"assignee_id": p.worker.user.ID})
+		e.step(p.worker, c.ID, civicgrid.CaseAccept, nil)
+	}
+	dispatch(early)
+	dispatch(waiting)
+	e.clock.Advance(time.Hour)
+	dispatch(unseen)
+	e.step(p.worker, early.ID, civicgrid.CaseHandle, e.evidence())
+	e.step(p.staff, early.ID, civicgrid.CaseVerify, nil)
+	e.step(p.staff, early.ID, civicgrid.CaseClose, nil)
+	check(rates("closed early, two not yet due"), "closed early, two not yet due", 3, 1, rate(0.3333), rate(1))
+	e.clock.Advance(7*time.Hour + 30*time.Minute) // past the waiting case's 8 h, not the third's
+	check(rates("past the resolution limit while open"), "past the resolution limit while open", 3, 2, rate(0.3333), rate(0.5))
+	e.step(p.worker, waiting.ID, civicgrid.CaseReturn, map[string]any{"reason": "不归我管"})
+	e.step(p.staff, waiting.ID, civicgrid.CaseDispatch, map[string]any{"assignee_id": p.worker.user.ID})
+	in := rates("escalated again after a return")
+	var escalations int
+	evs, _ := e.db.CaseEvents(ctx, waiting.ID)
+	for _, ev := range evs {
+		if ev.Action == civicgrid.CaseEscalate && ev.Data["missed"] == "resolve" {
+			escalations++
+		}
+	}
+	if escalations < 2 {
+		t.Fatalf("the waiting case was escalated %d times for its fix, want 2 or more", escalations)
+	}
+	check(in, "escalated again after a return", 3, 2, rate(0.3333), rate(0.5))
+	e.step(p.worker, waiting.ID, civicgrid.CaseAccept, nil)
+	e.step(p.worker, waiting.ID, civicgrid.CaseHandle, e.evidence())
+	e.step(p.staff, waiting.ID, civicgrid.CaseVerify, nil)
+	e.step(p.staff, waiting.ID, civicgrid.CaseClose, nil)
+	check(rates("closed late after the escalations"), "closed late after the escalations", 3, 2, rate(0.3333), rate(0.5))
+	if in := rates("end"); in.Counters.Registered != 3 || in.Counters.Closed != 2 || in.Counters.ClosedOnTime != 1 {
+		t.Errorf("counters %+v", in.Counters)
+	}
+	// The check recomputes the same counters from the event log.
+	if diffs, err := e.db.RebuildRollups(ctx, false); err != nil || len(diffs) != 0 {
+		t.Errorf("rollups differ from the event log: %v %v", diffs, err)
+	}
+}
+
+func sameRate(a, b *float64) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
+
+func show(v *float64) string {
+	if v == nil {
+		return "null"
+	}
+	return strconv.FormatFloat(*v, 'f', -1, 64)
 }
 
 // testJPEGBytes is a small photo as a phone sends it.

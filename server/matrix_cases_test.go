@@ -42,6 +42,7 @@ func init() {
 		"POST /api/v1/cases/{id}/unmask":             "NN NN NN YN NN YN YN YN NN YN YY NN",
 		"GET /api/v1/indicators":                     "NN NN NN YN NN YN YN YN NN YN YY YN",
 		"GET /api/v1/indicators/by-category":         "NN NN NN YN NN YN YN YN NN YN YY YN",
+		"GET /api/v1/indicators/trend":               "NN NN NN YN NN YN YN YN NN YN YY YN",
 		"POST /api/v1/cases/{id}/register":           "NN NN NN NN NN YN YN YN NN YN NN NN",
 		"POST /api/v1/cases/{id}/reject":             "NN NN NN NN NN YN YN YN NN YN NN NN",
 		"POST /api/v1/cases/{id}/merge":              "NN NN NN NN NN YN YN YN NN YN NN NN",
@@ -127,6 +128,9 @@ func init() {
 		},
 		"GET /api/v1/indicators": func(e *mxEnv, a mxActor, away bool) mxRequest {
 			return mxRequest{method: "GET", path: "/api/v1/indicators?scope=" + e.chain(away).grid}
+		},
+		"GET /api/v1/indicators/trend": func(e *mxEnv, a mxActor, away bool) mxRequest {
+			return mxRequest{method: "GET", path: "/api/v1/indicators/trend?scope=" + e.chain(away).grid}
 		},
 		"GET /api/v1/indicators/by-category": func(e *mxEnv, a mxActor, away bool) mxRequest {
 			return mxRequest{method: "GET", path: "/api/v1/indicators/by-category?scope=" + e.chain(away).grid}

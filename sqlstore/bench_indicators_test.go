@@ -109,6 +109,32 @@ func BenchmarkIndicators(b *testing.B) {
 				})
 			}
 		}
+		// Trends: a year by month, 90 days by week and 30 days by day (the
+		// dashboard's automatic buckets), as one query each.
+		for _, lv := range []civicgrid.Level{civicgrid.LevelCommunity, civicgrid.LevelCity} {
+			areas := f.byLevel[lv]
+			for _, tc := range []struct {
+				name string
+				days int
+			}{{"year-by-month", 365}, {"90-days-by-week", 90}, {"30-days-by-day", 30}} {
+				b.Run(fmt.Sprintf("%s-trend/%s", lv, tc.name), func(b *testing.B) {
+					i := 0
+					for b.Loop() {
+						to := year[1].AddDate(0, 0, -(i%12)*7)
+						q := casework.IndicatorQuery{Scope: areas[i%len(areas)], From: to.AddDate(0, 0, 1-tc.days), To: to}
+						i++
+						t, err := svc.IndicatorTrend(ctx, actor, q, "")
+						if err != nil {
+							b.Fatal(err)
+						}
+						if len(t.Buckets) < 12 {
+							b.Fatalf("%d buckets", len(t.Buckets))
+						}
+					}
+					reportMillis(b)
+				})
+			}
+		}
 		for _, period := range []string{"year", "month", "30-days"} {
 			b.Run("city-by-category/"+period, func(b *testing.B) {
 				i := 0
@@ -435,10 +461,17 @@ func simulateCase(r *rand.Rand, age float64) (civicgrid.Counters, int) {
 			c.RespondedOnTime = 1
 		}
 	}
+	// Due: answered, or older than any response limit.
+	if c.Responded == 1 || age > 1 {
+		c.RespondDue = 1
+	}
 	if c.Responded == 0 || r.Float64() >= 0.86 {
 		return c, -1 // not yet answered, or rejected or merged
 	}
 	c.Registered = 1
+	if age > 7 { // past any resolution limit, closed or not
+		c.ResolveDue = 1
+	}
 	selfHandled := r.Float64() < 0.15
 	if !selfHandled {
 		c.Dispatched = 1
@@ -461,7 +494,7 @@ func simulateCase(r *rand.Rand, age float64) (civicgrid.Counters, int) {
 	if r.Float64() < 0.03 {
 		c.Reworked, c.Handled = 1, 2
 	}
-	c.Closed = 1
+	c.Closed, c.ResolveDue = 1, 1
 	if selfHandled || r.Float64() < 0.9 {
 		c.ClosedOnTime = 1
 	}

@@ -10,18 +10,18 @@ import (
 	"github.com/civicgrid/civicgrid"
 )
 
-// The counter columns of case_rollups, in civicgrid.Counters order.
+// The counter columns of case_rollups (the due counts last: migration 0015).
 var rollupColumns = []string{"received", "responded", "responded_on_time", "registered", "dispatched", "handled", "reworked",
-	"extended", "closed", "closed_on_time", "reopened", "rated", "satisfied", "close_ms"}
+	"extended", "closed", "closed_on_time", "reopened", "rated", "satisfied", "close_ms", "respond_due", "resolve_due"}
 
 func counterValues(c civicgrid.Counters) []any {
 	return []any{c.Received, c.Responded, c.RespondedOnTime, c.Registered, c.Dispatched, c.Handled, c.Reworked, c.Extended,
-		c.Closed, c.ClosedOnTime, c.Reopened, c.Rated, c.Satisfied, c.CloseMillis}
+		c.Closed, c.ClosedOnTime, c.Reopened, c.Rated, c.Satisfied, c.CloseMillis, c.RespondDue, c.ResolveDue}
 }
 
 func counterTargets(c *civicgrid.Counters) []any {
 	return []any{&c.Received, &c.Responded, &c.RespondedOnTime, &c.Registered, &c.Dispatched, &c.Handled, &c.Reworked,
-		&c.Extended, &c.Closed, &c.ClosedOnTime, &c.Reopened, &c.Rated, &c.Satisfied, &c.CloseMillis}
+		&c.Extended, &c.Closed, &c.ClosedOnTime, &c.Reopened, &c.Rated, &c.Satisfied, &c.CloseMillis, &c.RespondDue, &c.ResolveDue}
 }
 
 // Every cohort's counters are kept twice: per report day and per calendar
@@ -109,16 +109,21 @@ func dayOf(t time.Time) int { return t.Year()*10000 + int(t.Month())*100 + t.Day
 // the rows of q.Category only ("" for all: the histogram's rows for all
 // categories).
 func rollupSource(q civicgrid.RollupQuery, daily, monthly, cols string, byCategory bool) (string, []any) {
-	p := splitPeriod(q.FromDay, q.ToDay)
+	return rollupSourceOf(q, splitPeriod(q.FromDay, q.ToDay), daily, monthly, cols, cols, byCategory)
+}
+
+// rollupSourceOf is rollupSource over given parts of the period, with the
+// columns of the daily and of the monthly rows given apart.
+func rollupSourceOf(q civicgrid.RollupQuery, p periodParts, daily, monthly, dayCols, monthCols string, byCategory bool) (string, []any) {
 	args := []any{q.Scope, p.headFrom, p.headTo, p.tailFrom, p.tailTo, p.monthFrom, p.monthTo}
 	cat := ""
 	if byCategory {
 		cat = " AND category = $8"
 		args = append(args, q.Category)
 	}
-	return `(SELECT ` + cols + ` FROM ` + daily + ` WHERE area_code = $1 AND day >= $2 AND day <= $3` + cat +
-		` UNION ALL SELECT ` + cols + ` FROM ` + daily + ` WHERE area_code = $1 AND day >= $4 AND day <= $5` + cat +
-		` UNION ALL SELECT ` + cols + ` FROM ` + monthly + ` WHERE area_code = $1 AND month >= $6 AND month <= $7` + cat + `) AS r`, args
+	return `(SELECT ` + dayCols + ` FROM ` + daily + ` WHERE area_code = $1 AND day >= $2 AND day <= $3` + cat +
+		` UNION ALL SELECT ` + dayCols + ` FROM ` + daily + ` WHERE area_code = $1 AND day >= $4 AND day <= $5` + cat +
+		` UNION ALL SELECT ` + monthCols + ` FROM ` + monthly + ` WHERE area_code = $1 AND month >= $6 AND month <= $7` + cat + `) AS r`, args
 }
 
 // SumRollups sums the counters and the close-time histogram of a scope and
@@ -175,6 +180,37 @@ func (db *DB) SumRollupsByCategory(ctx context.Context, q civicgrid.RollupQuery)
 			return nil, err
 		}
 		out[cat] = c
+	}
+	return out, rows.Err()
+}
+
+// SumRollupsByPeriod sums a scope and period per report day (yyyymmdd),
+// or with wholeMonths per calendar month (yyyymm, from the monthly rows)
+// for the whole months in the period and per day for the days around them.
+func (db *DB) SumRollupsByPeriod(ctx context.Context, q civicgrid.RollupQuery, wholeMonths bool) (map[int]civicgrid.Counters, error) {
+	p := periodParts{headFrom: q.FromDay, headTo: q.ToDay, monthFrom: 1, tailFrom: 1}
+	if wholeMonths {
+		p = splitPeriod(q.FromDay, q.ToDay)
+	}
+	cols := strings.Join(rollupColumns, ", ")
+	from, args := rollupSourceOf(q, p, "case_rollups", "case_rollups_monthly", "day AS period, "+cols, "month AS period, "+cols, q.Category != "")
+	sums := make([]string, len(rollupColumns))
+	for i, col := range rollupColumns {
+		sums[i] = "SUM(" + col + ")"
+	}
+	rows, err := db.rd.QueryContext(ctx, `SELECT period, `+strings.Join(sums, ", ")+` FROM `+from+` GROUP BY period`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int]civicgrid.Counters{}
+	for rows.Next() {
+		var period int
+		var c civicgrid.Counters
+		if err := rows.Scan(append([]any{&period}, counterTargets(&c)...)...); err != nil {
+			return nil, err
+		}
+		out[period] = c
 	}
 	return out, rows.Err()
 }

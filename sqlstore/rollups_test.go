@@ -106,6 +106,36 @@ func TestSumRollupsMonthly(t *testing.T) {
 		if got != want || !slices.Equal(hist, wantHist) {
 			t.Fatalf("%+v: got %+v %v, want %+v %v", q, got, hist, want, wantHist)
 		}
+		// By period: each day's (or whole month's) own events, adding up
+		// to the same sums.
+		wholeMonths := i%2 == 0
+		byPeriod, err := db.SumRollupsByPeriod(ctx, q, wholeMonths)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := splitPeriod(q.FromDay, q.ToDay)
+		wantByPeriod := map[int]civicgrid.Counters{}
+		for _, ev := range evs {
+			if !slices.Contains(civicgrid.RollupAreas(ev.cohort.Grid), q.Scope) || ev.cohort.Day < q.FromDay || ev.cohort.Day > q.ToDay ||
+				q.Category != "" && ev.cohort.Category != q.Category {
+				continue
+			}
+			k := ev.cohort.Day
+			if m := k / 100; wholeMonths && m >= parts.monthFrom && m <= parts.monthTo {
+				k = m
+			}
+			c := wantByPeriod[k]
+			c.Add(ev.d)
+			wantByPeriod[k] = c
+		}
+		if len(byPeriod) != len(wantByPeriod) {
+			t.Fatalf("%+v by period (whole months %v): %d periods, want %d", q, wholeMonths, len(byPeriod), len(wantByPeriod))
+		}
+		for k, w := range wantByPeriod {
+			if byPeriod[k] != w {
+				t.Fatalf("%+v period %d: got %+v, want %+v", q, k, byPeriod[k], w)
+			}
+		}
 		byCat, err := db.SumRollupsByCategory(ctx, q)
 		if err != nil {
 			t.Fatal(err)
@@ -122,7 +152,8 @@ func TestSumRollupsMonthly(t *testing.T) {
 }
 
 // Migration 0007 fills the monthly rollups from the daily ones a store
-// already holds.
+// already holds, and migration 0015 their due counts from the responses and
+// closes counted before (what a recomputation from those events gives).
 func TestMonthlyRollupsMigration(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
@@ -130,7 +161,7 @@ func TestMonthlyRollupsMigration(t *testing.T) {
 		{Day: 20251130, Category: "C0005", Grid: "420102001001002"}, {Day: 20251201, Category: "06010", Grid: "420102001001001"}}
 	if err := db.inTx(ctx, func(tx *Tx) error {
 		for i, c := range cohorts {
-			if err := addRollup(ctx, tx, c, civicgrid.Counters{Received: 1, Closed: 1, CloseMillis: int64(i+1) * 3_600_000}, 20+i); err != nil {
+			if err := addRollup(ctx, tx, c, civicgrid.Counters{Received: 1, Responded: 1, Closed: 1, CloseMillis: int64(i+1) * 3_600_000}, 20+i); err != nil {
 				return err
 			}
 		}
@@ -141,7 +172,8 @@ func TestMonthlyRollupsMigration(t *testing.T) {
 				n BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (area_code, day, category, bucket));
 			INSERT INTO hist_0003 SELECT area_code, day, category, bucket, n FROM case_rollup_hist WHERE category <> '';
 			DROP TABLE case_rollup_hist; ALTER TABLE hist_0003 RENAME TO case_rollup_hist;
-			DELETE FROM schema_migrations WHERE version = 7`)
+			ALTER TABLE case_rollups DROP COLUMN respond_due; ALTER TABLE case_rollups DROP COLUMN resolve_due;
+			DELETE FROM schema_migrations WHERE version IN (7, 15)`)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -170,7 +202,7 @@ func TestMonthlyRollupsMigration(t *testing.T) {
 		for _, h := range hist {
 			n += h
 		}
-		if c.Received != tc.received || c.CloseMillis != tc.closeMs || n != tc.received {
+		if c.Received != tc.received || c.CloseMillis != tc.closeMs || n != tc.received || c.RespondDue != tc.received || c.ResolveDue != tc.received {
 			t.Errorf("%s %d–%d: %+v, histogram holds %d", tc.scope, tc.from, tc.to, c, n)
 		}
 	}

@@ -30,6 +30,7 @@ type Cases interface {
 	ActMany(ctx context.Context, actor civicgrid.Actor, ids []int64, action civicgrid.CaseAction, st casework.Step) ([]civicgrid.Case, error)
 	Indicators(ctx context.Context, actor civicgrid.Actor, q casework.IndicatorQuery) (civicgrid.Indicators, error)
 	IndicatorsByCategory(ctx context.Context, actor civicgrid.Actor, q casework.IndicatorQuery) ([]civicgrid.Indicators, error)
+	IndicatorTrend(ctx context.Context, actor civicgrid.Actor, q casework.IndicatorQuery, bucket string) (civicgrid.Trend, error)
 	Config() casework.Config
 }
 

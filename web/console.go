@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -494,30 +495,88 @@ type dashView struct {
 	Total            civicgrid.Indicators
 	Rates            []rateCard
 	ByCategory       []catRow
-	Trend            []trendDay
+	SmallInTable     bool // a rate of ByCategory rests on few cases
+	SmallSample      int  // civicgrid.SmallSample
+	Trend            []trendRow
 	TrendMax         int64
+	Bucket           string // asked for ("" automatic)
+	TrendBucket      string // used
+	Buckets          []option
+	TrendData        *trendData // for the chart script
 	Map              *choropleth
 	Metric           string
 	Metrics          []option
 }
 
+// rateCard is one figure; a rate also shows its numerator, denominator
+// and formula, and a mark when it rests on few cases.
 type rateCard struct {
 	Label, Value string
+	Fraction     string // "12 / 15"; "" for a count
+	Formula      string
+	Small        bool
+	SmallNote    string
 }
 
 type catRow struct {
 	Name, Icon   string
 	Received     int64
 	Closed       int64
-	Closure      string
-	Satisfaction string
+	Closure      rateCell
+	Satisfaction rateCell
 	Share        int // of the largest category's received, in %
 }
 
-type trendDay struct {
-	Day                string
+// rateCell is a rate in a table: the value, its fraction and whether the
+// sample is small.
+type rateCell struct {
+	Value, Fraction string
+	Small           bool
+}
+
+// rateLabels are the dashboard's names of the rates (civicgrid.Rates).
+var rateLabels = map[string]string{"response_rate": "dash.response_rate", "closure_rate": "dash.closure_rate",
+	"on_time_closure_rate": "dash.on_time_rate", "rework_rate": "dash.rework_rate", "extension_rate": "dash.extension_rate",
+	"satisfaction_rate": "dash.satisfaction_rate"}
+
+// rateCardOf shows rate r of in with its counts, formula and, below
+// civicgrid.SmallSample cases, what a small sample means.
+func rateCardOf(p *page, in civicgrid.Indicators, r civicgrid.Rate) rateCard {
+	n, d := r.Of(in.Counters)
+	rc := rateCard{Label: p.catalogue[rateLabels[r.Name]], Value: pct(in.Value(r.Name)), Fraction: fmt.Sprintf("%d / %d", n, d),
+		Small: civicgrid.Small(d)}
+	rc.Formula, _ = p.T("dash.formula_"+r.Name, "n", n, "d", d)
+	if rc.Small {
+		rc.SmallNote, _ = p.T("dash.small_sample_note", "d", d, "min", civicgrid.SmallSample, "step", math.Round(100/float64(d)))
+	}
+	return rc
+}
+
+func rateCellOf(in civicgrid.Indicators, name string) rateCell {
+	for _, r := range civicgrid.Rates {
+		if r.Name == name {
+			n, d := r.Of(in.Counters)
+			return rateCell{Value: pct(in.Value(name)), Fraction: fmt.Sprintf("%d / %d", n, d), Small: civicgrid.Small(d)}
+		}
+	}
+	return rateCell{Value: "—"}
+}
+
+// trendRow is one bucket of the trend table.
+type trendRow struct {
+	Label, Title       string // "11-23", "11-17 – 11-23", "2026-11"; the full dates
 	Received, Closed   int64
 	RecvPct, ClosedPct int
+	Response           rateCell
+}
+
+// trendData is the trend handed to the chart script in a JSON block, with
+// its words, so the script holds no text.
+type trendData struct {
+	Labels   []string          `json:"labels"`
+	Received []int64           `json:"received"`
+	Closed   []int64           `json:"closed"`
+	Messages map[string]string `json:"messages"`
 }
 
 // choropleth is a server-drawn map of grids shaded by an indicator, with
@@ -556,12 +615,21 @@ func (ui *UI) handleDashboard(w http.ResponseWriter, r *http.Request) {
 		ui.render(w, http.StatusForbidden, "dashboard", p)
 		return
 	}
-	dv := &dashView{Scope: q.Get("scope"), Days: 30, Metric: q.Get("metric")}
+	dv := &dashView{Scope: q.Get("scope"), Days: 30, Metric: q.Get("metric"), SmallSample: civicgrid.SmallSample}
 	if dv.Scope == "" {
 		dv.Scope = scopes[0]
 	}
 	if n, err := strconv.Atoi(q.Get("days")); err == nil && n >= 1 && n <= 366 {
 		dv.Days = n
+	}
+	dv.Bucket = q.Get("bucket")
+	switch dv.Bucket {
+	case civicgrid.BucketDay, civicgrid.BucketWeek, civicgrid.BucketMonth:
+	default:
+		dv.Bucket = ""
+	}
+	for _, b := range []string{"", civicgrid.BucketDay, civicgrid.BucketWeek, civicgrid.BucketMonth} {
+		dv.Buckets = append(dv.Buckets, option{b, p.catalogue["dash.bucket_"+cmp.Or(b, "auto")]})
 	}
 	switch dv.Metric {
 	case "closure_rate", "satisfaction_rate", "received":
@@ -571,7 +639,11 @@ func (ui *UI) handleDashboard(w http.ResponseWriter, r *http.Request) {
 	for _, m := range []string{"received", "closure_rate", "satisfaction_rate"} {
 		dv.Metrics = append(dv.Metrics, option{m, p.catalogue["dash.metric_"+m]})
 	}
-	today := time.Now().In(civicgrid.Beijing)
+	now := time.Now
+	if ui.cfg.Now != nil {
+		now = ui.cfg.Now
+	}
+	today := now().In(civicgrid.Beijing)
 	to := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, civicgrid.Beijing)
 	from := to.AddDate(0, 0, -(dv.Days - 1))
 	iq := casework.IndicatorQuery{Scope: dv.Scope, From: from, To: to}
@@ -599,17 +671,11 @@ func (ui *UI) handleDashboard(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	c := total.Counters
-	dv.Rates = []rateCard{
-		{p.catalogue["dash.received"], strconv.FormatInt(c.Received, 10)},
-		{p.catalogue["dash.response_rate"], pct(total.ResponseRate)},
-		{p.catalogue["dash.closure_rate"], pct(total.ClosureRate)},
-		{p.catalogue["dash.on_time_rate"], pct(total.OnTimeClosureRate)},
-		{p.catalogue["dash.rework_rate"], pct(total.ReworkRate)},
-		{p.catalogue["dash.extension_rate"], pct(total.ExtensionRate)},
-		{p.catalogue["dash.satisfaction_rate"], pct(total.SatisfactionRate)},
-		{p.catalogue["dash.mean_close"], hours(p, total.MeanCloseHours)},
+	dv.Rates = []rateCard{{Label: p.catalogue["dash.received"], Value: strconv.FormatInt(total.Counters.Received, 10)}}
+	for _, r := range civicgrid.Rates {
+		dv.Rates = append(dv.Rates, rateCardOf(p, total, r))
 	}
+	dv.Rates = append(dv.Rates, rateCard{Label: p.catalogue["dash.mean_close"], Value: hours(p, total.MeanCloseHours)})
 	byCode, _, err := ui.categories(ctx)
 	if err != nil {
 		ui.renderError(w, r, p, err)
@@ -621,24 +687,30 @@ func (ui *UI) handleDashboard(w http.ResponseWriter, r *http.Request) {
 			top = max(top, row.Counters.Received)
 		}
 		for _, row := range rows {
-			cr := catRow{Name: row.Category, Received: row.Counters.Received, Closed: row.Counters.Closed, Closure: pct(row.ClosureRate),
-				Satisfaction: pct(row.SatisfactionRate), Share: int(row.Counters.Received * 100 / top)}
+			cr := catRow{Name: row.Category, Received: row.Counters.Received, Closed: row.Counters.Closed, Closure: rateCellOf(row, "closure_rate"),
+				Satisfaction: rateCellOf(row, "satisfaction_rate"), Share: int(row.Counters.Received * 100 / top)}
+			dv.SmallInTable = dv.SmallInTable || cr.Closure.Small || cr.Satisfaction.Small
 			if cat, ok := byCode[row.Category]; ok {
 				cr.Name, cr.Icon = p.catName(cat), cat.Icon
 			}
 			dv.ByCategory = append(dv.ByCategory, cr)
 		}
 	}
-	// The trend: one figure per day of the last 14 (or fewer) days.
-	trendDays := min(dv.Days, 14)
-	for d := trendDays - 1; d >= 0; d-- {
-		day := to.AddDate(0, 0, -d)
-		in, err := ui.cfg.Cases.Indicators(ctx, actor, casework.IndicatorQuery{Scope: dv.Scope, From: day, To: day})
-		if err != nil {
-			break
+	if trend, err := ui.cfg.Cases.IndicatorTrend(ctx, actor, iq, dv.Bucket); err == nil {
+		dv.TrendBucket = trend.Bucket
+		dv.TrendData = &trendData{Messages: map[string]string{"received": p.catalogue["dash.received"], "closed": p.catalogue["dash.closed"]}}
+		for _, b := range trend.Buckets {
+			row := trendRow{Label: bucketLabel(trend.Bucket, b.From, b.To), Title: b.From, Received: b.Counters.Received,
+				Closed: b.Counters.Closed, Response: rateCellOf(b, "response_rate")}
+			if b.To != b.From {
+				row.Title += " – " + b.To
+			}
+			dv.Trend = append(dv.Trend, row)
+			dv.TrendMax = max(dv.TrendMax, row.Received, row.Closed)
+			dv.TrendData.Labels = append(dv.TrendData.Labels, row.Label)
+			dv.TrendData.Received = append(dv.TrendData.Received, row.Received)
+			dv.TrendData.Closed = append(dv.TrendData.Closed, row.Closed)
 		}
-		dv.Trend = append(dv.Trend, trendDay{Day: day.Format("01-02"), Received: in.Counters.Received, Closed: in.Counters.Closed})
-		dv.TrendMax = max(dv.TrendMax, in.Counters.Received, in.Counters.Closed)
 	}
 	for i := range dv.Trend {
 		if dv.TrendMax > 0 {
@@ -646,9 +718,26 @@ func (ui *UI) handleDashboard(w http.ResponseWriter, r *http.Request) {
 			dv.Trend[i].ClosedPct = int(dv.Trend[i].Closed * 100 / dv.TrendMax)
 		}
 	}
+	if p.ChartCSS = ui.chartCSS(); p.ChartCSS != "" {
+		p.ChartScripts = []string{ui.assetURL(chartJS), ui.assetURL("trend.js")}
+	}
 	dv.Map = ui.gridMap(r, p, actor, dv, from, to)
 	p.Dash = dv
 	ui.render(w, http.StatusOK, "dashboard", p)
+}
+
+// bucketLabel names a trend bucket briefly: "11-23" (a day), "11-17–11-23"
+// (a week), "2026-11" (a month), from its first and last day (yyyy-mm-dd).
+func bucketLabel(size, from, to string) string {
+	switch size {
+	case civicgrid.BucketMonth:
+		return from[:7]
+	case civicgrid.BucketWeek:
+		if from != to {
+			return from[5:] + "–" + to[5:]
+		}
+	}
+	return from[5:]
 }
 
 // maxMapGrids bounds the grids of a choropleth (one indicator query each).

@@ -79,6 +79,8 @@ type Config struct {
 	// to the server's log (the development sender), which the pages tell.
 	Auth   Auth
 	DevSMS bool
+	// Now is the clock of the indicator pages' periods (time.Now if nil).
+	Now func() time.Time
 }
 
 // UI serves the web pages. Create it with New and add its routes to a mux
@@ -188,6 +190,21 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 	return pages, nil
 }
 
+// The trend chart's library (uPlot), vendored like Leaflet; without it
+// the dashboard shows the trend as a table only.
+const (
+	chartJS  = "vendor/uplot/uPlot.iife.min.js"
+	chartCSS = "vendor/uplot/uPlot.min.css"
+)
+
+// chartCSS is the URL of the chart's style sheet, "" when not vendored.
+func (ui *UI) chartCSS() string {
+	if _, ok := ui.hashes[chartJS]; !ok {
+		return ""
+	}
+	return ui.assetURL(chartCSS)
+}
+
 // gcoordJS shifts coordinates between WGS-84 and GCJ-02 in the browser.
 const gcoordJS = "vendor/gcoord/gcoord.global.prod.js"
 
@@ -243,7 +260,11 @@ type page struct {
 	Elder    bool
 	ElderURL string
 	NeedsMap bool
-	Nav      []navLink
+	// ChartCSS is the chart library's style sheet ("" without a chart),
+	// ChartScripts the library and the page's chart script.
+	ChartCSS     string
+	ChartScripts []string
+	Nav          []navLink
 	// case pages
 	Flash, FlashError, FlashDetail string
 	Report                         *reportView
