@@ -53,6 +53,7 @@ const (
 	CaseRegister         CaseAction = "register"          // 立案
 	CaseReject           CaseAction = "reject"            // 不予受理 (reason from the list)
 	CaseMerge            CaseAction = "merge"             // close as a duplicate of another case
+	CaseReclassify       CaseAction = "reclassify"        // 改类: put the case in another category, with a reason
 	CaseDispatch         CaseAction = "dispatch"          // 派遣 to a grid worker or a department
 	CaseAccept           CaseAction = "accept"            // the assignee takes it on
 	CaseReturn           CaseAction = "return"            // 回退 to the dispatcher, with a reason
@@ -118,6 +119,7 @@ var CaseTransitions = []Transition{
 	{CaseRegister, []CaseStatus{StatusReported}, StatusRegistered, ActionTriageCase, "", "", "立案", "Register"},
 	{CaseReject, []CaseStatus{StatusReported}, StatusRejected, ActionTriageCase, "", "", "不予受理", "Reject"},
 	{CaseMerge, []CaseStatus{StatusReported, StatusRegistered}, StatusMerged, ActionTriageCase, "", "", "合并", "Merge as duplicate"},
+	{CaseReclassify, []CaseStatus{StatusReported, StatusRegistered}, "", ActionTriageCase, "", "", "改类", "Change category"},
 	{CaseDispatch, []CaseStatus{StatusRegistered}, StatusDispatched, ActionDispatchCase, "", "", "派遣", "Dispatch"},
 	{CaseAccept, []CaseStatus{StatusDispatched}, StatusInProgress, ActionWorkCase, "", "", "接单", "Accept"},
 	{CaseReturn, working, StatusRegistered, ActionWorkCase, "", "", "回退", "Return to dispatcher"},

@@ -205,8 +205,41 @@ func (db *DB) appendCaseEvent(ctx context.Context, tx *Tx, c civicgrid.Case, ev 
 	if err := db.notifyCaseEvents(ctx, tx, []caseEventRef{{ev.CaseID, ev.ID}}); err != nil {
 		return ev, err
 	}
+	if ev.Action == civicgrid.CaseReclassify {
+		return ev, db.moveRollups(ctx, tx, c, ev.Data[civicgrid.DataFromCategory])
+	}
 	d, bucket := civicgrid.RollupDelta(ev)
 	return ev, addRollup(ctx, tx, civicgrid.CohortOf(c.CreatedAt, c.Category, c.GridCode), d, bucket)
+}
+
+// moveRollups moves what a reclassified case has counted so far from its old
+// category's counters to its new one's, in the reclassify's transaction, so
+// that the counters stay what civicgrid.CaseCohort recomputes from the log.
+func (db *DB) moveRollups(ctx context.Context, tx *Tx, c civicgrid.Case, fromCategory string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT `+eventColumns+` FROM case_events WHERE case_id = $1 ORDER BY seq`, c.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var total civicgrid.Counters
+	var buckets []int
+	for rows.Next() {
+		ev, err := scanCaseEvent(rows)
+		if err != nil {
+			return err
+		}
+		d, bucket := civicgrid.RollupDelta(ev)
+		total.Add(d)
+		if bucket >= 0 {
+			buckets = append(buckets, bucket)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	b := &rollupBatch{}
+	b.move(civicgrid.CohortOf(c.CreatedAt, fromCategory, c.GridCode), civicgrid.CohortOf(c.CreatedAt, c.Category, c.GridCode), total, buckets)
+	return b.apply(ctx, tx)
 }
 
 // insertCaseEvent links ev to the case's chain (first: it starts a new

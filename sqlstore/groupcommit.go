@@ -243,6 +243,25 @@ func (b *rollupBatch) add(cohort civicgrid.Cohort, delta civicgrid.Counters, buc
 	}
 }
 
+// move shifts a case's counts (total, and a first close's histogram
+// buckets) from one cohort to another of the same day and grid: a
+// reclassified case. The histogram of all categories is unchanged.
+func (b *rollupBatch) move(from, to civicgrid.Cohort, total civicgrid.Counters, buckets []int) {
+	var neg civicgrid.Counters
+	neg.Sub(total)
+	b.add(from, neg, -1)
+	b.add(to, total, -1)
+	if b.hist == nil {
+		b.hist = map[histKey]int64{}
+	}
+	for _, area := range civicgrid.RollupAreas(to.Grid) {
+		for _, bucket := range buckets {
+			b.hist[histKey{rollupKey{area, from.Day, from.Category}, bucket}]--
+			b.hist[histKey{rollupKey{area, to.Day, to.Category}, bucket}]++
+		}
+	}
+}
+
 func (b *rollupBatch) apply(ctx context.Context, tx *Tx) error {
 	for sqlText, m := range map[string]map[rollupKey]civicgrid.Counters{upsertRollupSQL: b.daily, upsertRollupMonthlySQL: b.monthly} {
 		for k, c := range m {

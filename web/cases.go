@@ -76,10 +76,10 @@ type actionForm struct {
 	Version int
 	Action  civicgrid.CaseAction
 	Label   string
-	Kind    string // plain, reason, reject, merge, dispatch, evidence, rate, extend, note
+	Kind    string // plain, reason, reject, merge, reclassify, dispatch, evidence, rate, extend, note
 	Back    string
 	CSRF    string
-	Options []option // reject reasons, dispatch targets, merge targets, extension limits
+	Options []option // reject reasons, dispatch targets, merge targets, categories, extension limits
 	Danger  bool
 }
 
@@ -89,6 +89,7 @@ type option struct{ Value, Label string }
 var formKinds = map[civicgrid.CaseAction]string{
 	civicgrid.CaseReject:           "reject",
 	civicgrid.CaseMerge:            "merge",
+	civicgrid.CaseReclassify:       "reclassify",
 	civicgrid.CaseDispatch:         "dispatch",
 	civicgrid.CaseReturn:           "reason",
 	civicgrid.CaseRework:           "reason",
@@ -189,6 +190,14 @@ func (ui *UI) forms(ctx context.Context, p *page, it caseItem, back string, skip
 				}
 				f.Options = append(f.Options, option{r, label})
 			}
+		case "reclassify":
+			if _, cats, err := ui.categories(ctx); err == nil {
+				for _, c := range cats {
+					if c.Active && c.Code != it.Category {
+						f.Options = append(f.Options, option{c.Code, c.Icon + " " + p.catName(c)})
+					}
+				}
+			}
 		case "dispatch":
 			f.Options = ui.dispatchTargets(ctx, p, it)
 		case "merge":
@@ -245,7 +254,7 @@ func (p *page) statusName(s civicgrid.CaseStatus) string {
 }
 
 // events dresses a case's history.
-func (p *page) events(evs []civicgrid.CaseEvent) []eventItem {
+func (p *page) events(evs []civicgrid.CaseEvent, cats map[string]civicgrid.Category) []eventItem {
 	out := make([]eventItem, 0, len(evs))
 	for _, e := range evs {
 		it := eventItem{CaseEvent: e}
@@ -261,11 +270,18 @@ func (p *page) events(evs []civicgrid.CaseEvent) []eventItem {
 				continue // internal markers (indicator flags)
 			}
 			switch k {
+			case civicgrid.DataCategory, civicgrid.DataFromCategory:
+				if e.Action != civicgrid.CaseReclassify {
+					continue // the report's category is the case's own
+				}
+				if c, ok := cats[v]; ok {
+					v = p.catName(c)
+				}
 			case "reason":
 				if r, ok := p.catalogue["reason."+v]; ok {
 					v = r
 				}
-			case "resolve_by":
+			case "resolve_by", "respond_by":
 				if t, err := time.Parse(time.RFC3339, v); err == nil {
 					v = t.In(civicgrid.Beijing).Format("2006-01-02 15:04")
 				}
@@ -384,7 +400,7 @@ func (ui *UI) handleAct(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	st := casework.Step{Note: strings.TrimSpace(f.Get("note")), Reason: strings.TrimSpace(f.Get("reason")), Dept: strings.TrimSpace(f.Get("dept")),
-		ExtendBy: f.Get("extend_by")}
+		ExtendBy: f.Get("extend_by"), Category: f.Get("category")}
 	for _, p := range f["photos"] {
 		if p = strings.TrimSpace(p); p != "" {
 			st.Photos = append(st.Photos, p)
@@ -474,7 +490,7 @@ func (ui *UI) handleCase(w http.ResponseWriter, r *http.Request) {
 		ui.renderError(w, r, p, err)
 		return
 	}
-	it.Events = p.events(evs)
+	it.Events = p.events(evs, cats)
 	it.Forms = ui.forms(ctx, p, it, r.URL.Path)
 	p.Case = &it
 	p.Title, _ = p.T("case.number", "id", it.ID)
@@ -521,7 +537,7 @@ func (ui *UI) handleMy(w http.ResponseWriter, r *http.Request) {
 	for _, v := range views {
 		it := p.item(v, cats)
 		if evs, err := ui.cfg.Cases.History(ctx, actor, v.ID); err == nil {
-			it.Events = p.events(evs)
+			it.Events = p.events(evs, cats)
 		}
 		// A reporter rates and reopens here; other steps are on the case page.
 		var own []civicgrid.CaseAction
@@ -581,7 +597,7 @@ func (ui *UI) handleQueue(w http.ResponseWriter, r *http.Request) {
 	add(vs)
 	urgency(items)
 	for i := range items {
-		items[i].Forms = ui.forms(ctx, p, items[i], "/queue", civicgrid.CaseComment, civicgrid.CaseMerge, civicgrid.CaseDispatch,
+		items[i].Forms = ui.forms(ctx, p, items[i], "/queue", civicgrid.CaseComment, civicgrid.CaseMerge, civicgrid.CaseReclassify, civicgrid.CaseDispatch,
 			civicgrid.CaseReject, civicgrid.CaseHandle, civicgrid.CaseSelfHandle, civicgrid.CaseReturn, civicgrid.CaseRework,
 			civicgrid.CaseRequestExtension, civicgrid.CaseRequestSuspend, civicgrid.CaseRequestCancel)
 	}

@@ -183,7 +183,7 @@ func (ui *UI) handleConsole(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for i := range cv.Triage {
-		cv.Triage[i].Forms = only(cv.Triage[i], civicgrid.CaseRegister, civicgrid.CaseReject, civicgrid.CaseMerge)
+		cv.Triage[i].Forms = only(cv.Triage[i], civicgrid.CaseRegister, civicgrid.CaseReclassify, civicgrid.CaseReject, civicgrid.CaseMerge)
 	}
 	if cv.Dispatch, _, err = list(casework.ListQuery{Within: cv.Filter.Within, Status: []civicgrid.CaseStatus{civicgrid.StatusRegistered}}); err != nil {
 		ui.consoleError(w, r, p, cv, err)
