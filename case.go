@@ -458,10 +458,12 @@ type CaseSpot struct {
 type CaseStore interface {
 	Categories(ctx context.Context) ([]Category, error)
 	PutCategory(ctx context.Context, c Category) error
-	// CreateCase stores a new case with its first event. With idem set, a
-	// case made earlier under the same key is returned instead (existing
-	// true); the same key with another request hash is ECONFLICT.
-	CreateCase(ctx context.Context, c Case, ev CaseEvent, idem *Idempotency) (stored Case, existing bool, err error)
+	// CreateCase stores a new case with its first event, and the events of
+	// steps taken in the same request (then: a patrol report handled on the
+	// spot), c being the case after them. With idem set, a case made
+	// earlier under the same key is returned instead (existing true); the
+	// same key with another request hash is ECONFLICT.
+	CreateCase(ctx context.Context, c Case, ev CaseEvent, idem *Idempotency, then ...CaseEvent) (stored Case, existing bool, err error)
 	CaseByID(ctx context.Context, id int64) (Case, error)
 	ListCases(ctx context.Context, f CaseFilter) ([]Case, error)
 	// OpenCaseSpots returns where the open cases of a category reported

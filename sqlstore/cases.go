@@ -107,9 +107,9 @@ func placeholders(from, n int) string {
 	return strings.Join(p, ", ")
 }
 
-// CreateCase stores a new case with its first event (and its idempotency
-// key), in one transaction.
-func (db *DB) CreateCase(ctx context.Context, c civicgrid.Case, ev civicgrid.CaseEvent, idem *civicgrid.Idempotency) (civicgrid.Case, bool, error) {
+// CreateCase stores a new case with its first event, the events of the steps
+// then taken (and its idempotency key), in one transaction.
+func (db *DB) CreateCase(ctx context.Context, c civicgrid.Case, ev civicgrid.CaseEvent, idem *civicgrid.Idempotency, then ...civicgrid.CaseEvent) (civicgrid.Case, bool, error) {
 	if idem != nil {
 		if id, err := db.idempotentCase(ctx, db.read, idem); err != nil || id != 0 {
 			if err != nil {
@@ -119,8 +119,8 @@ func (db *DB) CreateCase(ctx context.Context, c civicgrid.Case, ev civicgrid.Cas
 			return stored, true, err
 		}
 	}
-	c.Version = 1
-	res := db.intake.submit(ctx, db, createRequest{c: c, ev: ev, idem: idem})
+	c.Version = 1 + len(then) // one per change, as UpdateCases counts
+	res := db.intake.submit(ctx, db, createRequest{c: c, ev: ev, idem: idem, then: then})
 	if res.err != nil {
 		return civicgrid.Case{}, false, res.err
 	}
@@ -155,6 +155,20 @@ func (db *DB) createInTx(ctx context.Context, tx *Tx, req createRequest) createR
 	if err != nil {
 		return createResult{err: err}
 	}
+	res := createResult{c: c, cohort: civicgrid.CohortOf(c.CreatedAt, c.Category, c.GridCode), eventIDs: []int64{ev.ID}}
+	res.delta, res.bucket = civicgrid.RollupDelta(ev)
+	for _, next := range req.then {
+		next.CaseID = c.ID
+		if next, err = db.insertCaseEvent(ctx, tx, next, false); err != nil {
+			return createResult{err: err}
+		}
+		d, bucket := civicgrid.RollupDelta(next)
+		if bucket >= 0 {
+			return createResult{err: fmt.Errorf("case %d: a %s in the request that makes the case", c.ID, next.Action)}
+		}
+		res.delta.Add(d)
+		res.eventIDs = append(res.eventIDs, next.ID)
+	}
 	if c.ReporterID != 0 {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO case_supporters (case_id, user_id, at) VALUES ($1, $2, $3)`,
 			c.ID, c.ReporterID, c.CreatedAt.UnixMilli()); err != nil {
@@ -167,8 +181,6 @@ func (db *DB) createInTx(ctx context.Context, tx *Tx, req createRequest) createR
 			return createResult{err: err}
 		}
 	}
-	res := createResult{c: c, cohort: civicgrid.CohortOf(c.CreatedAt, c.Category, c.GridCode), eventID: ev.ID}
-	res.delta, res.bucket = civicgrid.RollupDelta(ev)
 	return res
 }
 

@@ -42,6 +42,7 @@ func (ui *UI) registerCases(mux *http.ServeMux) {
 		return
 	}
 	mux.HandleFunc("GET /report", ui.handleReport)
+	mux.HandleFunc("GET /patrol", ui.handlePatrol)
 	mux.HandleFunc("GET /my", ui.handleMy)
 	mux.HandleFunc("GET /queue", ui.handleQueue)
 	mux.HandleFunc("GET /cases/{id}", ui.handleCase)

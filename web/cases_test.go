@@ -127,28 +127,40 @@ func (catalogueCases) Categories(context.Context) ([]civicgrid.Category, error) 
 		RespondWithin: "1h", ResolveWithin: "8h", Active: true}}, nil
 }
 
-// TestReportPagePatrol: a grid worker may mark a report as found on patrol;
-// a resident is not offered it.
-func TestReportPagePatrol(t *testing.T) {
+// TestPatrolPage: a grid worker is pointed from the report page to the
+// one-page patrol form, which offers their grid (with a point inside it)
+// and the catalogue; a resident is offered neither.
+func TestPatrolPage(t *testing.T) {
 	ui, err := New(Config{Cases: catalogueCases{}}, newMemStore())
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := httptestMux(ui)
-	for role, want := range map[string]bool{civicgrid.RoleGridWorker: true, civicgrid.RoleResident: false} {
+	get := func(role, path string) (int, string) {
 		actor := civicgrid.Actor{UserID: 7, Name: "王小明", Via: "session", CSRFToken: "tok",
 			Grants: []civicgrid.RoleGrant{{Role: role, AreaCode: "420102001001001"}}}
-		req := httptest.NewRequest("GET", "/report", nil)
+		req := httptest.NewRequest("GET", path, nil)
 		req = req.WithContext(civicgrid.NewContextWithActor(req.Context(), actor))
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, req)
-		b := rec.Body.String()
-		if rec.Code != 200 || !strings.Contains(b, "水管破裂") {
-			t.Fatalf("%s: %d, catalogue missing", role, rec.Code)
+		return rec.Code, rec.Body.String()
+	}
+	for role, want := range map[string]bool{civicgrid.RoleGridWorker: true, civicgrid.RoleResident: false} {
+		code, b := get(role, "/report")
+		if code != 200 || !strings.Contains(b, "水管破裂") {
+			t.Fatalf("%s: %d, catalogue missing", role, code)
 		}
-		if got := strings.Contains(b, `id="report-patrol"`); got != want {
-			t.Errorf("%s: patrol choice shown %v, want %v", role, got, want)
+		if got := strings.Contains(b, `href="/patrol"`); got != want {
+			t.Errorf("%s: patrol form offered %v, want %v", role, got, want)
 		}
+	}
+	code, b := get(civicgrid.RoleGridWorker, "/patrol")
+	if code != 200 || !strings.Contains(b, `<option value="420102001001001" data-lat="30.585000" data-lng="114.295000">三阳第一网格</option>`) ||
+		!strings.Contains(b, `<option value="C0005">💧 水管破裂</option>`) || !strings.Contains(b, `id="patrol-handled"`) {
+		t.Errorf("patrol form for a grid worker: %d %s", code, b)
+	}
+	if code, b := get(civicgrid.RoleResident, "/patrol"); code != http.StatusForbidden || strings.Contains(b, `id="patrol-form"`) {
+		t.Errorf("patrol form for a resident: %d", code)
 	}
 }
 

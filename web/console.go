@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -42,30 +43,12 @@ func (ui *UI) handleReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := ui.newPage(w, r)
-	_, cats, err := ui.categories(r.Context())
+	groups, err := ui.categoryGroups(r.Context(), p)
 	if err != nil {
 		ui.renderError(w, r, p, err)
 		return
 	}
-	rv := &reportView{}
-	index := map[string]int{}
-	for _, c := range cats {
-		if !c.Active {
-			continue
-		}
-		i, ok := index[c.Group]
-		if !ok {
-			i = len(rv.Groups)
-			index[c.Group] = i
-			name := c.Group
-			if v, ok := p.catalogue["group."+c.Group]; ok {
-				name = v
-			}
-			rv.Groups = append(rv.Groups, catGroup{Name: name})
-		}
-		rv.Groups[i].Items = append(rv.Groups[i].Items, catOption{Code: c.Code, Name: p.catName(c), Icon: c.Icon,
-			Limit: p.humanLimit(c.ResolveWithin)})
-	}
+	rv := &reportView{Groups: groups}
 	for _, g := range actor.Grants {
 		if g.Role == civicgrid.RoleGridWorker {
 			rv.Patrol = true
@@ -84,6 +67,35 @@ func (ui *UI) handleReport(w http.ResponseWriter, r *http.Request) {
 		p.Config.Center = &c
 	}
 	ui.render(w, http.StatusOK, "report", p)
+}
+
+// categoryGroups is the active catalogue by group, in the page's language,
+// as the report and patrol forms offer it.
+func (ui *UI) categoryGroups(ctx context.Context, p *page) ([]catGroup, error) {
+	_, cats, err := ui.categories(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var groups []catGroup
+	index := map[string]int{}
+	for _, c := range cats {
+		if !c.Active {
+			continue
+		}
+		i, ok := index[c.Group]
+		if !ok {
+			i = len(groups)
+			index[c.Group] = i
+			name := c.Group
+			if v, ok := p.catalogue["group."+c.Group]; ok {
+				name = v
+			}
+			groups = append(groups, catGroup{Name: name})
+		}
+		groups[i].Items = append(groups[i].Items, catOption{Code: c.Code, Name: p.catName(c), Icon: c.Icon,
+			Limit: p.humanLimit(c.ResolveWithin)})
+	}
+	return groups, nil
 }
 
 // humanLimit says a deadline limit ("2h", "3d", "5wh", "1wd") in words.

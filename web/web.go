@@ -158,7 +158,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "my", "queue", "case", "console", "dashboard", "admin", "inbox"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -227,6 +227,7 @@ type page struct {
 	// case pages
 	Flash, FlashError, FlashDetail string
 	Report                         *reportView
+	Patrol                         *patrolView
 	Cases                          []caseItem
 	Case                           *caseItem
 	Console                        *consoleView
