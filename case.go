@@ -427,6 +427,16 @@ type Category struct {
 	Active           bool    `json:"active"`
 }
 
+// CategoryGroup is a heading the report page lists categories under, in
+// residents' words (路面与设施, 环境卫生 …) rather than the standard's classes
+// (Category.Group). Groups are data kept with the default catalogue.
+type CategoryGroup struct {
+	Key        string   `json:"key"`
+	NameZH     string   `json:"name_zh"`
+	NameEN     string   `json:"name_en"`
+	Categories []string `json:"categories"` // codes, in the order shown
+}
+
 // CaseFilter selects cases for lists.
 type CaseFilter struct {
 	IDs        []int64  // only these cases (still within the scope)
