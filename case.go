@@ -53,6 +53,7 @@ const (
 	CaseRegister         CaseAction = "register"          // 立案
 	CaseReject           CaseAction = "reject"            // 不予受理 (reason from the list)
 	CaseMerge            CaseAction = "merge"             // close as a duplicate of another case
+	CaseReclassify       CaseAction = "reclassify"        // 改类: put the case in another category, with a reason
 	CaseDispatch         CaseAction = "dispatch"          // 派遣 to a grid worker or a department
 	CaseAccept           CaseAction = "accept"            // the assignee takes it on
 	CaseReturn           CaseAction = "return"            // 回退 to the dispatcher, with a reason
@@ -118,6 +119,7 @@ var CaseTransitions = []Transition{
 	{CaseRegister, []CaseStatus{StatusReported}, StatusRegistered, ActionTriageCase, "", "", "立案", "Register"},
 	{CaseReject, []CaseStatus{StatusReported}, StatusRejected, ActionTriageCase, "", "", "不予受理", "Reject"},
 	{CaseMerge, []CaseStatus{StatusReported, StatusRegistered}, StatusMerged, ActionTriageCase, "", "", "合并", "Merge as duplicate"},
+	{CaseReclassify, []CaseStatus{StatusReported, StatusRegistered}, "", ActionTriageCase, "", "", "改类", "Change category"},
 	{CaseDispatch, []CaseStatus{StatusRegistered}, StatusDispatched, ActionDispatchCase, "", "", "派遣", "Dispatch"},
 	{CaseAccept, []CaseStatus{StatusDispatched}, StatusInProgress, ActionWorkCase, "", "", "接单", "Accept"},
 	{CaseReturn, working, StatusRegistered, ActionWorkCase, "", "", "回退", "Return to dispatcher"},
@@ -425,6 +427,16 @@ type Category struct {
 	Active           bool    `json:"active"`
 }
 
+// CategoryGroup is a heading the report page lists categories under, in
+// residents' words (路面与设施, 环境卫生 …) rather than the standard's classes
+// (Category.Group). Groups are data kept with the default catalogue.
+type CategoryGroup struct {
+	Key        string   `json:"key"`
+	NameZH     string   `json:"name_zh"`
+	NameEN     string   `json:"name_en"`
+	Categories []string `json:"categories"` // codes, in the order shown
+}
+
 // CaseFilter selects cases for lists.
 type CaseFilter struct {
 	IDs        []int64  // only these cases (still within the scope)
@@ -490,10 +502,12 @@ type CaseSpot struct {
 type CaseStore interface {
 	Categories(ctx context.Context) ([]Category, error)
 	PutCategory(ctx context.Context, c Category) error
-	// CreateCase stores a new case with its first event. With idem set, a
-	// case made earlier under the same key is returned instead (existing
-	// true); the same key with another request hash is ECONFLICT.
-	CreateCase(ctx context.Context, c Case, ev CaseEvent, idem *Idempotency) (stored Case, existing bool, err error)
+	// CreateCase stores a new case with its first event, and the events of
+	// steps taken in the same request (then: a patrol report handled on the
+	// spot), c being the case after them. With idem set, a case made
+	// earlier under the same key is returned instead (existing true); the
+	// same key with another request hash is ECONFLICT.
+	CreateCase(ctx context.Context, c Case, ev CaseEvent, idem *Idempotency, then ...CaseEvent) (stored Case, existing bool, err error)
 	CaseByID(ctx context.Context, id int64) (Case, error)
 	ListCases(ctx context.Context, f CaseFilter) ([]Case, error)
 	// OpenCaseSpots returns where the open cases of a category reported

@@ -59,12 +59,21 @@ func (c *Counters) Add(o Counters) {
 	c.CloseMillis += o.CloseMillis
 }
 
+// Sub takes o from c.
+func (c *Counters) Sub(o Counters) {
+	c.Add(Counters{Received: -o.Received, Responded: -o.Responded, RespondedOnTime: -o.RespondedOnTime,
+		RespondDue: -o.RespondDue, Registered: -o.Registered, Dispatched: -o.Dispatched, Handled: -o.Handled,
+		Reworked: -o.Reworked, Extended: -o.Extended, Closed: -o.Closed, ClosedOnTime: -o.ClosedOnTime,
+		ResolveDue: -o.ResolveDue, Reopened: -o.Reopened, Rated: -o.Rated, Satisfied: -o.Satisfied, CloseMillis: -o.CloseMillis})
+}
+
 // Zero reports whether nothing is counted.
 func (c Counters) Zero() bool { return c == Counters{} }
 
 // Event data keys the case loop sets for the indicators.
 const (
-	DataCategory      = "category"
+	DataCategory      = "category"      // on a report, and the new category on a reclassify
+	DataFromCategory  = "from_category" // the category a reclassify moved the case out of
 	DataGrid          = "grid"
 	DataFirstResponse = "first_response" // "on_time" or "late"
 	DataRegistered    = "registered"     // "1": the case enters registration for the first time
@@ -98,6 +107,23 @@ var Beijing = time.FixedZone("CST", 8*3600)
 func CohortOf(reportedAt time.Time, category, grid string) Cohort {
 	y, m, d := reportedAt.In(Beijing).Date()
 	return Cohort{Day: y*10000 + int(m)*100 + d, Category: category, Grid: grid}
+}
+
+// CaseCohort returns the cohort a case's events count in, from its history:
+// the day and grid of its report and its current category (the last
+// reclassify's), so that a reclassified case counts wholly in its new
+// category.
+func CaseCohort(evs []CaseEvent) Cohort {
+	if len(evs) == 0 {
+		return Cohort{}
+	}
+	category := evs[0].Data[DataCategory]
+	for _, ev := range evs[1:] {
+		if ev.Action == CaseReclassify {
+			category = ev.Data[DataCategory]
+		}
+	}
+	return CohortOf(evs[0].At, category, evs[0].Data[DataGrid])
 }
 
 // RollupAreas are the areas whose counters a case in grid adds to: the grid,

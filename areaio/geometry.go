@@ -427,3 +427,13 @@ func eachPolygon(g orb.Geometry, fn func(orb.Polygon)) {
 		}
 	}
 }
+
+// PointInside returns a point inside an area's polygon (in its largest part
+// when it has several), where a form may place something in the area.
+func PointInside(g orb.Geometry) (orb.Point, bool) {
+	sf, err := toSF(g)
+	if err != nil {
+		return orb.Point{}, false
+	}
+	return largestPartPoint(sf)
+}

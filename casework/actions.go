@@ -19,6 +19,7 @@ type Step struct {
 	AssigneeID int64    `json:"assignee_id"` // dispatch to a person
 	Dept       string   `json:"dept"`        // dispatch to a department
 	Into       int64    `json:"into"`        // merge into this case
+	Category   string   `json:"category"`    // reclassify into this category
 	Rating     int      `json:"rating"`      // 1–5
 	ExtendBy   string   `json:"extend_by"`   // request_extension: a limit such as "2wd"
 	Photos     []string `json:"photos"`      // evidence
@@ -266,6 +267,10 @@ func (s *Service) apply(ctx context.Context, actor civicgrid.Actor, c *civicgrid
 		*extra = append(*extra, kept)
 		*extraEv = append(*extraEv, civicgrid.CaseEvent{At: now, ActorID: actor.UserID, Actor: ev.Actor, Action: civicgrid.CaseMergedIn,
 			From: kept.Status, To: kept.Status, Data: map[string]string{"merged": strconv.FormatInt(c.ID, 10)}})
+	case civicgrid.CaseReclassify:
+		if err := s.reclassify(ctx, c, ev, st.Category, reason); err != nil {
+			return err
+		}
 	case civicgrid.CaseDispatch:
 		if err := s.dispatchTarget(ctx, c, st); err != nil {
 			return err
@@ -382,6 +387,47 @@ func (s *Service) apply(ctx context.Context, actor civicgrid.Actor, c *civicgrid
 			return civicgrid.Errorf(civicgrid.EINVALID, "note: write the comment")
 		}
 	}
+	return nil
+}
+
+// reclassify puts c in another category. Its clocks follow the new
+// category's limits: the response deadline is counted again from the
+// report, and a resolution deadline already running (a case returned to the
+// dispatcher) moves by the difference between the two categories' limits,
+// so approved extensions and suspensions keep their time.
+func (s *Service) reclassify(ctx context.Context, c *civicgrid.Case, ev *civicgrid.CaseEvent, code, reason string) error {
+	code = strings.TrimSpace(code)
+	switch {
+	case code == "":
+		return civicgrid.Errorf(civicgrid.EINVALID, "category: the code of the new category")
+	case code == c.Category:
+		return civicgrid.Errorf(civicgrid.EINVALID, "category: case %d is already in %s; choose another category", c.ID, code)
+	case reason == "":
+		return civicgrid.Errorf(civicgrid.EINVALID, "reason: say why the category is changed")
+	}
+	from, _ := s.category(ctx, c.Category) // a category since retired still has its limits
+	to, err := s.category(ctx, code)
+	if err != nil {
+		return civicgrid.Errorf(civicgrid.EINVALID, "category: %s", civicgrid.ErrorMessage(err))
+	}
+	if c.RespondBy, err = s.calendar.Deadline(c.CreatedAt, to.RespondWithin); err != nil {
+		return err
+	}
+	ev.Data["respond_by"] = c.RespondBy.UTC().Format(time.RFC3339)
+	if !c.ResolveBy.IsZero() && !c.DispatchedAt.IsZero() {
+		was, err := s.calendar.Deadline(c.DispatchedAt, from.ResolveWithin)
+		if err != nil {
+			was = c.ResolveBy // no limit known for the old category: count from the new limit
+		}
+		now, err := s.calendar.Deadline(c.DispatchedAt, to.ResolveWithin)
+		if err != nil {
+			return err
+		}
+		c.ResolveBy = c.ResolveBy.Add(now.Sub(was))
+		ev.Data["resolve_by"] = c.ResolveBy.UTC().Format(time.RFC3339)
+	}
+	ev.Data[civicgrid.DataFromCategory], ev.Data[civicgrid.DataCategory], ev.Data["reason"] = c.Category, to.Code, reason
+	c.Category = to.Code
 	return nil
 }
 

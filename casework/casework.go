@@ -143,7 +143,7 @@ func (s *Service) OnEvent(fn func(civicgrid.Case, civicgrid.CaseEvent)) {
 func (s *Service) Relay(c civicgrid.Case, ev civicgrid.CaseEvent) { s.publish(c, ev) }
 
 func (s *Service) publish(c civicgrid.Case, ev civicgrid.CaseEvent) {
-	if ev.Action == civicgrid.CaseReport {
+	if ev.Action == civicgrid.CaseReport || ev.Action == civicgrid.CaseReclassify {
 		s.recent.added(c)
 	}
 	s.mu.Lock()

@@ -30,6 +30,12 @@ type Report struct {
 	// MediaURL is an https link to a picture kept elsewhere (Open311's
 	// media_url); it is recorded with the report, never fetched.
 	MediaURL string `json:"-"`
+	// SelfHandled: a grid worker's patrol report of a problem they fixed
+	// on the spot, with HandledNote saying what they did. The report and
+	// the self-handling are stored together; the report's photos are the
+	// evidence.
+	SelfHandled bool   `json:"self_handled"`
+	HandledNote string `json:"handled_note"`
 }
 
 // Intake is the answer to a report.
@@ -149,6 +155,9 @@ func (s *Service) Report(ctx context.Context, actor civicgrid.Actor, r Report, i
 		}
 		c.ReporterName, c.ReporterPhone = strings.TrimSpace(r.CallerName), strings.TrimSpace(r.CallerPhone)
 	}
+	if r.SelfHandled && r.Channel != civicgrid.ChannelPatrol {
+		return Intake{}, civicgrid.Errorf(civicgrid.EINVALID, "self_handled: only a patrol report (channel patrol) is handled on the spot as it is filed")
+	}
 	if actor.Via == "open311" && r.Channel != civicgrid.ChannelOpen311 {
 		return Intake{}, civicgrid.Errorf(civicgrid.EINVALID, "Open311 clients report on channel open311")
 	}
@@ -167,17 +176,29 @@ func (s *Service) Report(ctx context.Context, actor civicgrid.Actor, r Report, i
 	if r.MediaURL != "" {
 		ev.Data[civicgrid.DataMediaURL] = r.MediaURL
 	}
+	// Handled on the spot: the self-handle step is checked as Act checks
+	// it, on the case as it is about to be stored, and stored with it.
+	var then []civicgrid.CaseEvent
+	if r.SelfHandled {
+		cs, evs, err := s.prepare(ctx, actor, c, civicgrid.CaseSelfHandle, Step{Note: r.HandledNote, Photos: r.Photos})
+		if err != nil {
+			return Intake{}, err
+		}
+		c, then = cs[0], evs
+	}
 	// The duplicates are looked up before the new case exists.
 	dups, err := s.duplicates(ctx, cat, r.Lat, r.Lng, now)
 	if err != nil {
 		return Intake{}, err
 	}
-	stored, existing, err := s.store.CreateCase(ctx, c, ev, idem)
+	stored, existing, err := s.store.CreateCase(ctx, c, ev, idem, then...)
 	if err != nil {
 		return Intake{}, err
 	}
 	if !existing {
-		s.publish(stored, ev)
+		for _, e := range append([]civicgrid.CaseEvent{ev}, then...) {
+			s.publish(stored, e)
+		}
 	}
 	return Intake{Case: stored, Existing: existing, Duplicates: dups}, nil
 }

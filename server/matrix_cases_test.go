@@ -46,6 +46,7 @@ func init() {
 		"POST /api/v1/cases/{id}/register":           "NN NN NN NN NN YN YN YN NN YN NN NN",
 		"POST /api/v1/cases/{id}/reject":             "NN NN NN NN NN YN YN YN NN YN NN NN",
 		"POST /api/v1/cases/{id}/merge":              "NN NN NN NN NN YN YN YN NN YN NN NN",
+		"POST /api/v1/cases/{id}/reclassify":         "NN NN NN NN NN YN YN YN NN YN NN NN",
 		"POST /api/v1/cases/{id}/dispatch":           "NN NN NN NN NN YN YN YN NN YN NN NN",
 		"POST /api/v1/cases/{id}/accept":             "NN NN NN NN NN NN NN NN YN NN NN NN",
 		"POST /api/v1/cases/{id}/return":             "NN NN NN NN NN NN NN NN YN NN NN NN",
@@ -142,6 +143,7 @@ func init() {
 			dup := e.newCase(away, nil)
 			return mxRequest{"POST", fmt.Sprintf("/api/v1/cases/%d/merge", dup.ID), map[string]any{"into": kept.ID}}
 		},
+		"POST /api/v1/cases/{id}/reclassify":  step(civicgrid.CaseReclassify, map[string]any{"category": "C0099", "reason": "不是水管"}, nil),
 		"POST /api/v1/cases/{id}/dispatch":    step(civicgrid.CaseDispatch, map[string]any{"dept": "水务"}, status(civicgrid.StatusRegistered)),
 		"POST /api/v1/cases/{id}/accept":      step(civicgrid.CaseAccept, nil, working(civicgrid.StatusDispatched, "", "")),
 		"POST /api/v1/cases/{id}/return":      step(civicgrid.CaseReturn, reason, working(civicgrid.StatusInProgress, "", "")),

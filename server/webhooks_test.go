@@ -394,3 +394,52 @@ var testResolver = webhook.StaticResolver{
 	"hooks.example.org":    {netip.MustParseAddr("93.184.215.14")},
 	"intranet.example.org": {netip.MustParseAddr("93.184.215.14"), netip.MustParseAddr("10.0.0.8")},
 }
+
+// TestReclassifyOverHTTPAndWebhook: a reclassify is a case step like any
+// other: its route refuses bad input with a clear 400 and writes nothing, and
+// a hook subscribed to it receives it with its place in the chain.
+func TestReclassifyOverHTTPAndWebhook(t *testing.T) {
+	e, hooks := hookEnv(t, webhook.Config{})
+	p := e.cast()
+	admin := e.login(civicgrid.RoleDistrictAdmin, e.chain.district)
+	rc := newReceiver(t, e.clock.Now)
+	var created struct {
+		Secret string `json:"secret"`
+	}
+	if st, b := e.call(admin, "POST", "/api/v1/webhooks", map[string]any{"name": "区平台", "url": rc.srv.URL + "/in",
+		"within": e.chain.district, "actions": []string{"reclassify"}}, &created); st != http.StatusCreated {
+		t.Fatalf("create: %d %s", st, b)
+	}
+	rc.secret = []byte(created.Secret)
+	c := e.report(p.resident, "C0099", e.chain)
+	path := fmt.Sprintf("/api/v1/cases/%d/reclassify", c.ID)
+	for _, body := range []map[string]any{
+		{"category": "NOPE1", "reason": "r"},
+		{"category": "C0099", "reason": "r"},
+		{"category": "C0005"},
+	} {
+		if st, b := e.call(p.staff, "POST", path, body, nil); st != http.StatusBadRequest || !strings.Contains(b, "category") && !strings.Contains(b, "reason") {
+			t.Errorf("%v: %d %s", body, st, b)
+		}
+	}
+	if st, _ := e.call(p.worker, "POST", path, map[string]any{"category": "C0005", "reason": "r"}, nil); st != http.StatusForbidden {
+		t.Errorf("grid worker: %d, want 403", st)
+	}
+	var evs struct {
+		Events []civicgrid.CaseEvent `json:"events"`
+	}
+	e.call(p.staff, "GET", fmt.Sprintf("/api/v1/cases/%d/events", c.ID), nil, &evs)
+	if len(evs.Events) != 1 {
+		t.Fatalf("refused reclassifies wrote %d events", len(evs.Events)-1)
+	}
+	v := e.step(p.staff, c.ID, civicgrid.CaseReclassify, map[string]any{"category": "C0005", "reason": "照片是水管爆裂"})
+	if v.Category != "C0005" {
+		t.Fatalf("category after reclassify: %s", v.Category)
+	}
+	pump(t, hooks)
+	got := rc.received()
+	if len(got) != 1 || got[0].Type != "case.reclassify" || got[0].Case.Category != "C0005" ||
+		got[0].Event.Data[civicgrid.DataFromCategory] != "C0099" || got[0].Event.Seq != 2 {
+		t.Fatalf("deliveries: %+v", got)
+	}
+}

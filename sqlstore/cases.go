@@ -107,9 +107,9 @@ func placeholders(from, n int) string {
 	return strings.Join(p, ", ")
 }
 
-// CreateCase stores a new case with its first event (and its idempotency
-// key), in one transaction.
-func (db *DB) CreateCase(ctx context.Context, c civicgrid.Case, ev civicgrid.CaseEvent, idem *civicgrid.Idempotency) (civicgrid.Case, bool, error) {
+// CreateCase stores a new case with its first event, the events of the steps
+// then taken (and its idempotency key), in one transaction.
+func (db *DB) CreateCase(ctx context.Context, c civicgrid.Case, ev civicgrid.CaseEvent, idem *civicgrid.Idempotency, then ...civicgrid.CaseEvent) (civicgrid.Case, bool, error) {
 	if idem != nil {
 		if id, err := db.idempotentCase(ctx, db.read, idem); err != nil || id != 0 {
 			if err != nil {
@@ -119,8 +119,8 @@ func (db *DB) CreateCase(ctx context.Context, c civicgrid.Case, ev civicgrid.Cas
 			return stored, true, err
 		}
 	}
-	c.Version = 1
-	res := db.intake.submit(ctx, db, createRequest{c: c, ev: ev, idem: idem})
+	c.Version = 1 + len(then) // one per change, as UpdateCases counts
+	res := db.intake.submit(ctx, db, createRequest{c: c, ev: ev, idem: idem, then: then})
 	if res.err != nil {
 		return civicgrid.Case{}, false, res.err
 	}
@@ -155,6 +155,20 @@ func (db *DB) createInTx(ctx context.Context, tx *Tx, req createRequest) createR
 	if err != nil {
 		return createResult{err: err}
 	}
+	res := createResult{c: c, cohort: civicgrid.CohortOf(c.CreatedAt, c.Category, c.GridCode), eventIDs: []int64{ev.ID}}
+	res.delta, res.bucket = civicgrid.RollupDelta(ev)
+	for _, next := range req.then {
+		next.CaseID = c.ID
+		if next, err = db.insertCaseEvent(ctx, tx, next, false); err != nil {
+			return createResult{err: err}
+		}
+		d, bucket := civicgrid.RollupDelta(next)
+		if bucket >= 0 {
+			return createResult{err: fmt.Errorf("case %d: a %s in the request that makes the case", c.ID, next.Action)}
+		}
+		res.delta.Add(d)
+		res.eventIDs = append(res.eventIDs, next.ID)
+	}
 	if c.ReporterID != 0 {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO case_supporters (case_id, user_id, at) VALUES ($1, $2, $3)`,
 			c.ID, c.ReporterID, c.CreatedAt.UnixMilli()); err != nil {
@@ -167,8 +181,6 @@ func (db *DB) createInTx(ctx context.Context, tx *Tx, req createRequest) createR
 			return createResult{err: err}
 		}
 	}
-	res := createResult{c: c, cohort: civicgrid.CohortOf(c.CreatedAt, c.Category, c.GridCode), eventID: ev.ID}
-	res.delta, res.bucket = civicgrid.RollupDelta(ev)
 	return res
 }
 
@@ -205,8 +217,41 @@ func (db *DB) appendCaseEvent(ctx context.Context, tx *Tx, c civicgrid.Case, ev 
 	if err := db.notifyCaseEvents(ctx, tx, []caseEventRef{{ev.CaseID, ev.ID}}); err != nil {
 		return ev, err
 	}
+	if ev.Action == civicgrid.CaseReclassify {
+		return ev, db.moveRollups(ctx, tx, c, ev.Data[civicgrid.DataFromCategory])
+	}
 	d, bucket := civicgrid.RollupDelta(ev)
 	return ev, addRollup(ctx, tx, civicgrid.CohortOf(c.CreatedAt, c.Category, c.GridCode), d, bucket)
+}
+
+// moveRollups moves what a reclassified case has counted so far from its old
+// category's counters to its new one's, in the reclassify's transaction, so
+// that the counters stay what civicgrid.CaseCohort recomputes from the log.
+func (db *DB) moveRollups(ctx context.Context, tx *Tx, c civicgrid.Case, fromCategory string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT `+eventColumns+` FROM case_events WHERE case_id = $1 ORDER BY seq`, c.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var total civicgrid.Counters
+	var buckets []int
+	for rows.Next() {
+		ev, err := scanCaseEvent(rows)
+		if err != nil {
+			return err
+		}
+		d, bucket := civicgrid.RollupDelta(ev)
+		total.Add(d)
+		if bucket >= 0 {
+			buckets = append(buckets, bucket)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	b := &rollupBatch{}
+	b.move(civicgrid.CohortOf(c.CreatedAt, fromCategory, c.GridCode), civicgrid.CohortOf(c.CreatedAt, c.Category, c.GridCode), total, buckets)
+	return b.apply(ctx, tx)
 }
 
 // insertCaseEvent links ev to the case's chain (first: it starts a new

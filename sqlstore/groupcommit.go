@@ -25,6 +25,7 @@ type createRequest struct {
 	c    civicgrid.Case
 	ev   civicgrid.CaseEvent
 	idem *civicgrid.Idempotency
+	then []civicgrid.CaseEvent // steps taken in the same request
 }
 
 type createResult struct {
@@ -33,10 +34,10 @@ type createResult struct {
 	err        error
 	// What the new case adds to the indicator rollups, applied once per
 	// batch (see rollupBatch).
-	cohort  civicgrid.Cohort
-	delta   civicgrid.Counters
-	bucket  int
-	eventID int64
+	cohort   civicgrid.Cohort
+	delta    civicgrid.Counters
+	bucket   int
+	eventIDs []int64
 }
 
 type pendingCreate struct {
@@ -183,7 +184,9 @@ func (db *DB) writeBatch(ctx context.Context, batch []*pendingCreate) ([]createR
 			}
 			if results[i].existingID == 0 {
 				rollups.add(results[i].cohort, results[i].delta, results[i].bucket)
-				written = append(written, caseEventRef{results[i].c.ID, results[i].eventID})
+				for _, id := range results[i].eventIDs {
+					written = append(written, caseEventRef{results[i].c.ID, id})
+				}
 			}
 		}
 		if err := rollups.apply(ctx, tx); err != nil {
@@ -239,6 +242,25 @@ func (b *rollupBatch) add(cohort civicgrid.Cohort, delta civicgrid.Counters, buc
 			for _, cat := range []string{cohort.Category, ""} {
 				b.hist[histKey{rollupKey{area, cohort.Day, cat}, bucket}]++
 			}
+		}
+	}
+}
+
+// move shifts a case's counts (total, and a first close's histogram
+// buckets) from one cohort to another of the same day and grid: a
+// reclassified case. The histogram of all categories is unchanged.
+func (b *rollupBatch) move(from, to civicgrid.Cohort, total civicgrid.Counters, buckets []int) {
+	var neg civicgrid.Counters
+	neg.Sub(total)
+	b.add(from, neg, -1)
+	b.add(to, total, -1)
+	if b.hist == nil {
+		b.hist = map[histKey]int64{}
+	}
+	for _, area := range civicgrid.RollupAreas(to.Grid) {
+		for _, bucket := range buckets {
+			b.hist[histKey{rollupKey{area, from.Day, from.Category}, bucket}]--
+			b.hist[histKey{rollupKey{area, to.Day, to.Category}, bucket}]++
 		}
 	}
 }

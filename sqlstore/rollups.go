@@ -240,7 +240,7 @@ func (db *DB) RebuildRollups(ctx context.Context, apply bool) ([]string, error) 
 		if len(evs) == 0 || evs[0].Action != civicgrid.CaseReport {
 			return fmt.Errorf("case %d: history does not start with a report", id)
 		}
-		cohort := civicgrid.CohortOf(evs[0].At, evs[0].Data[civicgrid.DataCategory], evs[0].Data[civicgrid.DataGrid])
+		cohort := civicgrid.CaseCohort(evs)
 		for _, ev := range evs {
 			d, bucket := civicgrid.RollupDelta(ev)
 			if d.Zero() {
@@ -367,6 +367,9 @@ func (db *DB) storedRollups(ctx context.Context, counters, hist, period string) 
 		var n int64
 		if err := rows.Scan(&k.area, &k.day, &k.category, &b, &n); err != nil {
 			return nil, nil, err
+		}
+		if n == 0 {
+			continue // a bucket emptied by a reclassify
 		}
 		if haveHist[k] == nil {
 			haveHist[k] = map[int]int64{}

@@ -45,6 +45,7 @@ func (ui *UI) registerCases(mux *http.ServeMux) {
 		return
 	}
 	mux.HandleFunc("GET /report", ui.handleReport)
+	mux.HandleFunc("GET /patrol", ui.handlePatrol)
 	mux.HandleFunc("GET /my", ui.handleMy)
 	mux.HandleFunc("GET /queue", ui.handleQueue)
 	mux.HandleFunc("GET /cases/{id}", ui.handleCase)
@@ -106,10 +107,10 @@ type actionForm struct {
 	Version int
 	Action  civicgrid.CaseAction
 	Label   string
-	Kind    string // plain, reason, reject, merge, dispatch, evidence, rate, extend, note
+	Kind    string // plain, reason, reject, merge, reclassify, dispatch, evidence, rate, extend, note
 	Back    string
 	CSRF    string
-	Options []option // reject reasons, dispatch targets, merge targets, extension limits
+	Options []option // reject reasons, dispatch targets, merge targets, categories, extension limits
 	// Unavailable are dispatch targets shown but not to be chosen (no login).
 	Unavailable []option
 	Danger      bool
@@ -121,6 +122,7 @@ type option struct{ Value, Label string }
 var formKinds = map[civicgrid.CaseAction]string{
 	civicgrid.CaseReject:           "reject",
 	civicgrid.CaseMerge:            "merge",
+	civicgrid.CaseReclassify:       "reclassify",
 	civicgrid.CaseDispatch:         "dispatch",
 	civicgrid.CaseReturn:           "reason",
 	civicgrid.CaseRework:           "reason",
@@ -220,6 +222,14 @@ func (ui *UI) forms(ctx context.Context, p *page, it caseItem, back string, skip
 					label = r
 				}
 				f.Options = append(f.Options, option{r, label})
+			}
+		case "reclassify":
+			if _, cats, err := ui.categories(ctx); err == nil {
+				for _, c := range cats {
+					if c.Active && c.Code != it.Category {
+						f.Options = append(f.Options, option{c.Code, c.Icon + " " + p.catName(c)})
+					}
+				}
 			}
 		case "dispatch":
 			f.Options, f.Unavailable = ui.dispatchTargets(ctx, p, it)
@@ -324,7 +334,7 @@ func (p *page) statusName(s civicgrid.CaseStatus) string {
 }
 
 // events dresses a case's history.
-func (p *page) events(evs []civicgrid.CaseEvent) []eventItem {
+func (p *page) events(evs []civicgrid.CaseEvent, cats map[string]civicgrid.Category) []eventItem {
 	out := make([]eventItem, 0, len(evs))
 	for _, e := range evs {
 		it := eventItem{CaseEvent: e}
@@ -340,11 +350,18 @@ func (p *page) events(evs []civicgrid.CaseEvent) []eventItem {
 				continue // internal markers (indicator flags)
 			}
 			switch k {
+			case civicgrid.DataCategory, civicgrid.DataFromCategory:
+				if e.Action != civicgrid.CaseReclassify {
+					continue // the report's category is the case's own
+				}
+				if c, ok := cats[v]; ok {
+					v = p.catName(c)
+				}
 			case "reason":
 				if r, ok := p.catalogue["reason."+v]; ok {
 					v = r
 				}
-			case "resolve_by":
+			case "resolve_by", "respond_by":
 				if t, err := time.Parse(time.RFC3339, v); err == nil {
 					v = t.In(civicgrid.Beijing).Format("2006-01-02 15:04")
 				}
@@ -475,7 +492,7 @@ func (ui *UI) handleAct(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	st := casework.Step{Note: strings.TrimSpace(f.Get("note")), Reason: strings.TrimSpace(f.Get("reason")), Dept: strings.TrimSpace(f.Get("dept")),
-		ExtendBy: f.Get("extend_by")}
+		ExtendBy: f.Get("extend_by"), Category: f.Get("category")}
 	for _, p := range f["photos"] {
 		if p = strings.TrimSpace(p); p != "" {
 			st.Photos = append(st.Photos, p)
@@ -587,7 +604,7 @@ func (ui *UI) handleCase(w http.ResponseWriter, r *http.Request) {
 		ui.renderError(w, r, p, err)
 		return
 	}
-	it.Events = p.events(evs)
+	it.Events = p.events(evs, cats)
 	it.Forms = ui.forms(ctx, p, it, r.URL.Path)
 	switch {
 	case v.Status == civicgrid.StatusMerged && v.MergedInto != 0:
@@ -680,7 +697,7 @@ func (ui *UI) handleMy(w http.ResponseWriter, r *http.Request) {
 	for _, v := range views {
 		it := p.item(v, cats)
 		if evs, err := ui.cfg.Cases.History(ctx, actor, v.ID); err == nil {
-			it.Events = p.events(evs)
+			it.Events = p.events(evs, cats)
 		}
 		// A reporter rates and reopens here; other steps are on the case page.
 		var own []civicgrid.CaseAction
@@ -776,7 +793,7 @@ func (ui *UI) handleQueue(w http.ResponseWriter, r *http.Request) {
 	}
 	urgency(items)
 	for i := range items {
-		items[i].Forms = ui.forms(ctx, p, items[i], "/queue", civicgrid.CaseComment, civicgrid.CaseMerge, civicgrid.CaseDispatch,
+		items[i].Forms = ui.forms(ctx, p, items[i], "/queue", civicgrid.CaseComment, civicgrid.CaseMerge, civicgrid.CaseReclassify, civicgrid.CaseDispatch,
 			civicgrid.CaseReject, civicgrid.CaseHandle, civicgrid.CaseSelfHandle, civicgrid.CaseReturn, civicgrid.CaseRework,
 			civicgrid.CaseRequestExtension, civicgrid.CaseRequestSuspend, civicgrid.CaseRequestCancel)
 	}

@@ -127,28 +127,40 @@ func (catalogueCases) Categories(context.Context) ([]civicgrid.Category, error) 
 		RespondWithin: "1h", ResolveWithin: "8h", Active: true}}, nil
 }
 
-// TestReportPagePatrol: a grid worker may mark a report as found on patrol;
-// a resident is not offered it.
-func TestReportPagePatrol(t *testing.T) {
+// TestPatrolPage: a grid worker is pointed from the report page to the
+// one-page patrol form, which offers their grid (with a point inside it)
+// and the catalogue; a resident is offered neither.
+func TestPatrolPage(t *testing.T) {
 	ui, err := New(Config{Cases: catalogueCases{}}, newMemStore())
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := httptestMux(ui)
-	for role, want := range map[string]bool{civicgrid.RoleGridWorker: true, civicgrid.RoleResident: false} {
+	get := func(role, path string) (int, string) {
 		actor := civicgrid.Actor{UserID: 7, Name: "王小明", Via: "session", CSRFToken: "tok",
 			Grants: []civicgrid.RoleGrant{{Role: role, AreaCode: "420102001001001"}}}
-		req := httptest.NewRequest("GET", "/report", nil)
+		req := httptest.NewRequest("GET", path, nil)
 		req = req.WithContext(civicgrid.NewContextWithActor(req.Context(), actor))
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, req)
-		b := rec.Body.String()
-		if rec.Code != 200 || !strings.Contains(b, "水管破裂") {
-			t.Fatalf("%s: %d, catalogue missing", role, rec.Code)
+		return rec.Code, rec.Body.String()
+	}
+	for role, want := range map[string]bool{civicgrid.RoleGridWorker: true, civicgrid.RoleResident: false} {
+		code, b := get(role, "/report")
+		if code != 200 || !strings.Contains(b, "水管破裂") {
+			t.Fatalf("%s: %d, catalogue missing", role, code)
 		}
-		if got := strings.Contains(b, `id="report-patrol"`); got != want {
-			t.Errorf("%s: patrol choice shown %v, want %v", role, got, want)
+		if got := strings.Contains(b, `href="/patrol"`); got != want {
+			t.Errorf("%s: patrol form offered %v, want %v", role, got, want)
 		}
+	}
+	code, b := get(civicgrid.RoleGridWorker, "/patrol")
+	if code != 200 || !strings.Contains(b, `<option value="420102001001001" data-lat="30.585000" data-lng="114.295000">三阳第一网格</option>`) ||
+		!strings.Contains(b, `<option value="C0005">💧 水管破裂</option>`) || !strings.Contains(b, `id="patrol-handled"`) {
+		t.Errorf("patrol form for a grid worker: %d %s", code, b)
+	}
+	if code, b := get(civicgrid.RoleResident, "/patrol"); code != http.StatusForbidden || strings.Contains(b, `id="patrol-form"`) {
+		t.Errorf("patrol form for a resident: %d", code)
 	}
 }
 
@@ -241,5 +253,63 @@ func TestDispatchTargetsReadOncePerGrid(t *testing.T) {
 	// Workers and community staff: two reads a grid.
 	if people.reads != 4 {
 		t.Errorf("%d reads of dispatch targets for 2 grids", people.reads)
+	}
+}
+
+// defaultCatalogueCases answers the default catalogue.
+type defaultCatalogueCases struct{ Cases }
+
+func (defaultCatalogueCases) Categories(context.Context) ([]civicgrid.Category, error) {
+	return casework.DefaultCatalogue()
+}
+
+// TestReportCategoriesUnderResidentHeadings: without scripts the category
+// step is a plain grouped radio list — every heading in residents' words
+// open, every category a radio, "other" last — and the search box, which
+// needs the script, stays hidden.
+func TestReportCategoriesUnderResidentHeadings(t *testing.T) {
+	ui, err := New(Config{Cases: defaultCatalogueCases{}}, newMemStore())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := httptestMux(ui)
+	for lang, headings := range map[string][]string{
+		"zh-CN": {"路面与设施", "环境卫生", "安全隐患", "邻里与秩序", "其他"},
+		"en":    {"Roads and facilities", "Cleanliness", "Safety hazards", "Neighbours and order", "Other"},
+	} {
+		actor := civicgrid.Actor{UserID: 7, Name: "王小明", Via: "session", CSRFToken: "tok",
+			Grants: []civicgrid.RoleGrant{{Role: civicgrid.RoleResident, AreaCode: "4201020010010010001"}}}
+		req := httptest.NewRequest("GET", "/report?lang="+lang, nil)
+		req = req.WithContext(civicgrid.NewContextWithActor(req.Context(), actor))
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		b := rec.Body.String()
+		if rec.Code != 200 {
+			t.Fatalf("%s: %d", lang, rec.Code)
+		}
+		at := 0
+		for _, h := range headings {
+			i := strings.Index(b[at:], "<summary>"+h+" ")
+			if i < 0 {
+				t.Fatalf("%s: heading %q missing or out of order", lang, h)
+			}
+			at += i
+		}
+		cats, _ := casework.DefaultCatalogue()
+		if n := strings.Count(b, `<input type="radio" name="category"`); n != len(cats) {
+			t.Errorf("%s: %d radios, want %d", lang, n, len(cats))
+		}
+		if strings.Count(b, `<details class="cat-group"`) != strings.Count(b, `" open>`) {
+			t.Errorf("%s: a heading is folded without the script", lang)
+		}
+		if !strings.Contains(b, `id="cat-search-box" hidden`) {
+			t.Errorf("%s: the search box shows without its script", lang)
+		}
+		if i := strings.Index(b, `value="C0099"`); i < at {
+			t.Errorf("%s: \"other\" is not under the last heading", lang)
+		}
+		if !strings.Contains(b, `data-search="电梯故障 lift out of order 安全隐患 safety hazards 电梯 困人 停运 故障 升降梯 电梯坏了 困梯 elevator lift"`) {
+			t.Errorf("%s: the lift's search words are missing", lang)
+		}
 	}
 }

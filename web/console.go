@@ -27,12 +27,15 @@ type reportView struct {
 }
 
 type catGroup struct {
-	Name  string
-	Items []catOption
+	Key, Name string
+	Items     []catOption
 }
 
 type catOption struct {
 	Code, Name, Icon, Limit string
+	// Search is what the report page's search box matches: both names, the
+	// group's names, the keywords and the residents' synonyms.
+	Search string
 }
 
 // handleReport serves /report, the resident's three steps: place, category,
@@ -45,30 +48,12 @@ func (ui *UI) handleReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := ui.newPage(w, r)
-	_, cats, err := ui.categories(r.Context())
+	groups, err := ui.categoryGroups(r.Context(), p)
 	if err != nil {
 		ui.renderError(w, r, p, err)
 		return
 	}
-	rv := &reportView{}
-	index := map[string]int{}
-	for _, c := range cats {
-		if !c.Active {
-			continue
-		}
-		i, ok := index[c.Group]
-		if !ok {
-			i = len(rv.Groups)
-			index[c.Group] = i
-			name := c.Group
-			if v, ok := p.catalogue["group."+c.Group]; ok {
-				name = v
-			}
-			rv.Groups = append(rv.Groups, catGroup{Name: name})
-		}
-		rv.Groups[i].Items = append(rv.Groups[i].Items, catOption{Code: c.Code, Name: p.catName(c), Icon: c.Icon,
-			Limit: p.humanLimit(c.ResolveWithin)})
-	}
+	rv := &reportView{Groups: groups}
 	for _, g := range actor.Grants {
 		if g.Role == civicgrid.RoleGridWorker {
 			rv.Patrol = true
@@ -87,6 +72,34 @@ func (ui *UI) handleReport(w http.ResponseWriter, r *http.Request) {
 		p.Config.Center = &c
 	}
 	ui.render(w, http.StatusOK, "report", p)
+}
+
+// categoryGroups is the active catalogue under the headings in residents'
+// words (casework.GroupForResidents), in the page's language, as the report
+// and patrol forms offer it.
+func (ui *UI) categoryGroups(ctx context.Context, p *page) ([]catGroup, error) {
+	_, cats, err := ui.categories(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rgs, err := casework.GroupForResidents(cats)
+	if err != nil {
+		return nil, err
+	}
+	synonyms := casework.Synonyms()
+	groups := make([]catGroup, len(rgs))
+	for i, g := range rgs {
+		groups[i] = catGroup{Key: g.Key, Name: g.NameZH}
+		if p.Lang == "en" && g.NameEN != "" {
+			groups[i].Name = g.NameEN
+		}
+		for _, c := range g.Items {
+			search := strings.Join([]string{c.NameZH, c.NameEN, g.NameZH, g.NameEN, c.Keyword, synonyms[c.Code]}, " ")
+			groups[i].Items = append(groups[i].Items, catOption{Code: c.Code, Name: p.catName(c), Icon: c.Icon,
+				Limit: p.humanLimit(c.ResolveWithin), Search: strings.ToLower(search)})
+		}
+	}
+	return groups, nil
 }
 
 // humanLimit says a deadline limit ("2h", "3d", "5wh", "1wd") in words.

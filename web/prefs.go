@@ -32,6 +32,9 @@ func (ui *UI) nav(r *http.Request, p *page) []navLink {
 		a := civicgrid.ActorFromContext(r.Context())
 		links = append(links, navLink{URL: "/report", Label: p.catalogue["nav.report"]})
 		if !a.Anonymous() {
+			if a.Holds(civicgrid.RoleGridWorker) {
+				links = append(links, navLink{URL: "/patrol", Label: p.catalogue["nav.patrol"]})
+			}
 			links = append(links, navLink{URL: "/my", Label: p.catalogue["nav.my"]})
 			if len(a.Scopes(civicgrid.ActionReadCase)) > 0 || a.Holds(civicgrid.RoleDepartmentHandler) {
 				links = append(links, navLink{URL: "/queue", Label: p.catalogue["nav.queue"]})

@@ -180,7 +180,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -268,6 +268,7 @@ type page struct {
 	// case pages
 	Flash, FlashError, FlashDetail string
 	Report                         *reportView
+	Patrol                         *patrolView
 	Cases                          []caseItem
 	Case                           *caseItem
 	Console                        *consoleView

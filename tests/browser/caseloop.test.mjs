@@ -150,8 +150,9 @@ test('a resident reports with a photo; a lost answer is retried without a second
     await page.screenshot({ path: path.join(artifacts, 'report-step1-360.png'), fullPage: true });
     await page.getByRole('button', { name: '下一步' }).first().click();
 
-    // Step 2: the category, by its icon and name.
+    // Step 2: the category, by its icon and name, under its heading.
     await page.locator('#step-2').waitFor({ state: 'visible' });
+    await page.locator('details[data-group="cleanliness"] > summary').click();
     await page.locator('label.cat', { hasText: '暴露垃圾' }).click();
     await page.screenshot({ path: path.join(artifacts, 'report-step2-360.png'), fullPage: true });
     await page.locator('#step-2 [data-next="3"]').click();
@@ -222,6 +223,7 @@ test('a rider at the same place is offered the case and says "me too"', { timeou
     await page.getByRole('button', { name: '使用我的位置' }).click();
     await page.locator(`#place-status[data-grid="${GRID}"]`).waitFor();
     await page.locator('#step-1 [data-next="2"]').click();
+    await page.locator('#cat-search').fill('垃圾');
     await page.locator('label.cat', { hasText: '暴露垃圾' }).click();
     await page.locator('#step-2 [data-next="3"]').click();
     const dup = page.locator(`#dups [data-me-too="${state.caseId}"]`);

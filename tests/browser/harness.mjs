@@ -168,3 +168,19 @@ export async function reportOverAPI(phone, { lat, lng, description }) {
   assert.equal(res.status, 201, await res.clone().text());
   return (await res.json()).case;
 }
+
+// logInAs logs a demo account in through the login page and waits to arrive
+// at next.
+export async function logInAs(page, phone, next) {
+  await page.goto(`${env.base}/login?next=${encodeURIComponent(next)}`, { waitUntil: 'domcontentloaded' });
+  await page.locator('#login-phone').fill(phone);
+  await page.locator('#login-password').fill('civicgrid-demo');
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login') && !u.pathname.startsWith('/api/')),
+    page.locator('form.login button[type="submit"]').click()]);
+}
+
+// noSidewaysScroll fails when the page is wider than the window.
+export async function noSidewaysScroll(page, what) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `${what} is ${overflow}px wider than the window`);
+}

@@ -298,12 +298,6 @@
     });
   });
 
-  // A grid worker may file what they find on patrol as a patrol report.
-  function patrolChannel() {
-    var box = document.getElementById('report-patrol');
-    return box && box.checked ? 'patrol' : 'app';
-  }
-
   // Submit: the body is fixed at the first attempt and sent again unchanged
   // with the same key until the server answers.
   form.addEventListener('submit', function (e) {
@@ -314,7 +308,7 @@
     if (!draft.body) {
       draft.body = JSON.stringify({
         category: draft.category, lat: draft.lat, lng: draft.lng, description: (draft.description || '').trim(),
-        address: (draft.address || '').trim(), channel: patrolChannel(), photos: draft.photos.map(function (p) { return p.ref; })
+        address: (draft.address || '').trim(), channel: 'app', photos: draft.photos.map(function (p) { return p.ref; })
       });
       save();
     }
