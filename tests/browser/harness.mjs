@@ -168,3 +168,10 @@ export async function reportOverAPI(phone, { lat, lng, description }) {
   assert.equal(res.status, 201, await res.clone().text());
   return (await res.json()).case;
 }
+
+// openMenu opens the header's menu where it is folded behind the menu
+// button (phones); on wide screens the menu is always shown.
+export async function openMenu(page) {
+  const button = page.locator('summary.menu-button');
+  if (await button.isVisible() && !(await page.locator('details.site-menu').evaluate((d) => d.open))) await button.click();
+}
