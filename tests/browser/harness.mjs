@@ -175,3 +175,14 @@ export async function openMenu(page) {
   const button = page.locator('summary.menu-button');
   if (await button.isVisible() && !(await page.locator('details.site-menu').evaluate((d) => d.open))) await button.click();
 }
+
+// gridPoint is a point inside a grid (the mean of its outline's corners),
+// as { lat, lng } and as a geolocation { latitude, longitude }.
+export async function gridPoint(code) {
+  const a = await (await fetch(`${env.base}/api/v1/areas/${code}`)).json();
+  const ring = a.geometry.type === 'Polygon' ? a.geometry.coordinates[0] : a.geometry.coordinates[0][0];
+  const pts = ring.slice(0, -1);
+  const lng = pts.reduce((s, p) => s + p[0], 0) / pts.length;
+  const lat = pts.reduce((s, p) => s + p[1], 0) / pts.length;
+  return { lat, lng, latitude: lat, longitude: lng };
+}

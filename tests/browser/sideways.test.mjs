@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { env, setup, axeViolations, describeViolations, reportOverAPI } from './harness.mjs';
+import { env, setup, axeViolations, describeViolations, reportOverAPI, gridPoint } from './harness.mjs';
 
 setup();
 
@@ -38,13 +38,6 @@ const state = { caseId: 0 };
 
 // The public pages: the map, an area page of each level and find.
 const publicPages = ['/', '/login', '/grids/420102', '/grids/420102001', '/grids/420102001001', `/grids/${GRID}`, '/find?code=1'];
-
-async function gridPoint() {
-  const a = await (await fetch(`${env.base}/api/v1/areas/${GRID}`)).json();
-  const ring = a.geometry.type === 'Polygon' ? a.geometry.coordinates[0] : a.geometry.coordinates[0][0];
-  const pts = ring.slice(0, -1);
-  return { lng: pts.reduce((s, p) => s + p[0], 0) / pts.length, lat: pts.reduce((s, p) => s + p[1], 0) / pts.length };
-}
 
 async function logIn(page, phone) {
   await page.goto(`${env.base}/login`, { waitUntil: 'domcontentloaded' });
@@ -111,7 +104,7 @@ async function asRole(who, phone, fn) {
 }
 
 test('a case to look at', { timeout: LONG }, async () => {
-  const { lat, lng } = await gridPoint();
+  const { lat, lng } = await gridPoint(GRID);
   const c = await reportOverAPI(roles.resident, { lat, lng, description: '楼道灯坏了，晚上看不见台阶 The stairwell light is broken' });
   state.caseId = c.id;
 });
