@@ -119,6 +119,7 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /find", ui.handleFind)
 	mux.HandleFunc("GET /login", ui.handleLogin)
 	mux.HandleFunc("GET /manifest.webmanifest", ui.handleManifest)
+	mux.HandleFunc("GET /glossary", ui.handleGlossary)
 	ui.registerCases(mux)
 	ui.registerAdmin(mux)
 	ui.registerInbox(mux)
@@ -136,7 +137,8 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 			}
 			return t.In(civicgrid.Beijing).Format("2006-01-02 15:04")
 		},
-		"iso": func(t time.Time) string { return t.Format(time.RFC3339) },
+		"iso":  func(t time.Time) string { return t.Format(time.RFC3339) },
+		"term": glossaryTerm,
 		// dict hands a shared template several values: (dict "P" "n" "Page" .).
 		"dict": func(kv ...any) (map[string]any, error) {
 			if len(kv)%2 != 0 {
@@ -158,7 +160,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "my", "queue", "case", "console", "dashboard", "admin", "inbox"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "glossary"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -243,6 +245,8 @@ type page struct {
 	// NoStore keeps the page out of every cache (a secret shown once).
 	NoStore bool
 	Inbox   *inboxView
+	// the glossary of terms
+	Glossary []glossaryEntry
 }
 
 // navLink is an entry of the page menu.

@@ -186,3 +186,13 @@ export async function gridPoint(code) {
   const lat = pts.reduce((s, p) => s + p[1], 0) / pts.length;
   return { lat, lng, latitude: lat, longitude: lng };
 }
+
+// logIn logs a demo account in through the login page and waits for the
+// page it returns to (next).
+export async function logIn(page, phone, next = '/') {
+  await page.goto(`${env.base}/login?next=${encodeURIComponent(next)}`, { waitUntil: 'domcontentloaded' });
+  await page.locator('#login-phone').fill(phone);
+  await page.locator('#login-password').fill('civicgrid-demo');
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.locator('form.login button[type="submit"]').click()]);
+  await page.waitForLoadState('networkidle');
+}

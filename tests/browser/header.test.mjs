@@ -6,19 +6,11 @@
 // open.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { T, env, setup, withPage, axeViolations, describeViolations, openMenu } from './harness.mjs';
+import { T, env, setup, withPage, axeViolations, describeViolations, openMenu, logIn } from './harness.mjs';
 
 setup();
 
 const staff = '19900000006'; // community staff: the longest menu of a role on the street
-
-async function logIn(page, phone, next) {
-  await page.goto(`${env.base}/login?next=${encodeURIComponent(next)}`, { waitUntil: 'domcontentloaded' });
-  await page.locator('#login-phone').fill(phone);
-  await page.locator('#login-password').fill('civicgrid-demo');
-  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.locator('form.login button[type="submit"]').click()]);
-  await page.waitForLoadState('networkidle');
-}
 
 const headerHeight = (page) => page.locator('.site-header').evaluate((h) => h.getBoundingClientRect().height);
 

@@ -37,7 +37,7 @@ const GRID = '420102001001001';
 const state = { caseId: 0 };
 
 // The public pages: the map, an area page of each level and find.
-const publicPages = ['/', '/login', '/grids/420102', '/grids/420102001', '/grids/420102001001', `/grids/${GRID}`, '/find?code=1'];
+const publicPages = ['/', '/login', '/glossary', '/grids/420102', '/grids/420102001', '/grids/420102001001', `/grids/${GRID}`, '/find?code=1'];
 
 async function logIn(page, phone) {
   await page.goto(`${env.base}/login`, { waitUntil: 'domcontentloaded' });
