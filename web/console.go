@@ -21,6 +21,8 @@ type reportView struct {
 	// Patrol: the reporter is a grid worker, who may file what they find on
 	// patrol (and then handle it on the spot, 自处置).
 	Patrol bool
+	// Phone is the community's number for those who cannot report online.
+	Phone string
 }
 
 type catGroup struct {
@@ -47,7 +49,7 @@ func (ui *UI) handleReport(w http.ResponseWriter, r *http.Request) {
 		ui.renderError(w, r, p, err)
 		return
 	}
-	rv := &reportView{}
+	rv := &reportView{Phone: ui.cfg.CommunityPhone}
 	index := map[string]int{}
 	for _, c := range cats {
 		if !c.Active {

@@ -64,6 +64,10 @@ type Config struct {
 	Webhooks  Webhooks
 	// Inbox is the notification service; nil serves no inbox page.
 	Inbox Inbox
+	// CommunityPhone is the number the report page gives those who cannot
+	// report online (the area registry keeps no office phones); "" gives
+	// none.
+	CommunityPhone string
 }
 
 // UI serves the web pages. Create it with New and add its routes to a mux

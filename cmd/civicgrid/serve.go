@@ -27,6 +27,9 @@ import (
 
 // cmdServe runs `serve`, or `demo` when demo is set: the same server, after
 // seeding the demo city into an empty store.
+// demoCommunityPhone is the demo city's made-up community phone number.
+const demoCommunityPhone = "027-12345678"
+
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo bool) error {
 	name := "serve"
 	if demo {
@@ -50,9 +53,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	hookAttempts := fs.Int("webhook-max-attempts", 8, "failed webhook attempts before a delivery is dead-lettered (retries back off from 10 s, doubling, up to 1 h)")
 	smsPerHour := fs.Int("notify-sms-per-hour", 5, "text messages one person gets from notifications in any hour; the rest stay in their inbox only")
 	publicURL := fs.String("public-url", os.Getenv("CIVICGRID_PUBLIC_URL"), "the site's address as people reach it, e.g. https://grid.example.gov.cn (env CIVICGRID_PUBLIC_URL); notification text messages link to it, and carry no link without it")
+	communityPhone := fs.String("community-phone", os.Getenv("CIVICGRID_COMMUNITY_PHONE"), "the phone number the report page gives those who cannot report online, e.g. without JavaScript (env CIVICGRID_COMMUNITY_PHONE; the demo's is "+demoCommunityPhone+")")
 	auth := authFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if demo && *communityPhone == "" {
+		*communityPhone = demoCommunityPhone
 	}
 	basemap, err := web.NewProvider(*mapProvider, *mapKey, *tileURL, *tileAttribution)
 	if err != nil {
@@ -107,7 +114,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	// set once it exists.
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
-		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Inbox: notes}, db)
+		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Inbox: notes,
+		CommunityPhone: *communityPhone}, db)
 	if err != nil {
 		return err
 	}
