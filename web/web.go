@@ -251,6 +251,8 @@ type page struct {
 	Inbox   *inboxView
 	// the glossary of terms
 	Glossary []glossaryEntry
+	// Unread names the unread messages in the inbox ("" none).
+	Unread string
 }
 
 // navLink is an entry of the page menu.
