@@ -24,6 +24,8 @@ type reportView struct {
 	// Patrol: the reporter is a grid worker, who may file what they find on
 	// patrol (and then handle it on the spot, 自处置).
 	Patrol bool
+	// Phone is the community's number for those who cannot report online.
+	Phone string
 }
 
 type catGroup struct {
@@ -53,7 +55,7 @@ func (ui *UI) handleReport(w http.ResponseWriter, r *http.Request) {
 		ui.renderError(w, r, p, err)
 		return
 	}
-	rv := &reportView{Groups: groups}
+	rv := &reportView{Groups: groups, Phone: ui.cfg.CommunityPhone}
 	for _, g := range actor.Grants {
 		if g.Role == civicgrid.RoleGridWorker {
 			rv.Patrol = true

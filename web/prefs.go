@@ -62,6 +62,7 @@ func (ui *UI) nav(r *http.Request, p *page) []navLink {
 		label := p.catalogue["nav.inbox"]
 		if n := ui.unreadCount(r, a); n > 0 {
 			label, _ = p.T("nav.inbox_unread", "n", n)
+			p.Unread = label // the phone's menu button shows it too
 		}
 		links = append(links, navLink{URL: "/inbox", Label: label})
 	}

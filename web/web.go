@@ -81,6 +81,10 @@ type Config struct {
 	DevSMS bool
 	// Now is the clock of the indicator pages' periods (time.Now if nil).
 	Now func() time.Time
+	// CommunityPhone is the number the report page gives those who cannot
+	// report online (the area registry keeps no office phones); "" gives
+	// none.
+	CommunityPhone string
 }
 
 // UI serves the web pages. Create it with New and add its routes to a mux
@@ -140,6 +144,7 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /find", ui.handleFind)
 	mux.HandleFunc("GET /login", ui.handleLogin)
 	mux.HandleFunc("GET /manifest.webmanifest", ui.handleManifest)
+	mux.HandleFunc("GET /glossary", ui.handleGlossary)
 	ui.registerCases(mux)
 	ui.registerAdmin(mux)
 	ui.registerInbox(mux)
@@ -158,7 +163,8 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 			}
 			return t.In(civicgrid.Beijing).Format("2006-01-02 15:04")
 		},
-		"iso": func(t time.Time) string { return t.Format(time.RFC3339) },
+		"iso":  func(t time.Time) string { return t.Format(time.RFC3339) },
+		"term": glossaryTerm,
 		// dict hands a shared template several values: (dict "P" "n" "Page" .).
 		"dict": func(kv ...any) (map[string]any, error) {
 			if len(kv)%2 != 0 {
@@ -180,7 +186,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -293,6 +299,10 @@ type page struct {
 	Inbox   *inboxView
 	// the sign-up and password reset pages
 	Code *codeView
+	// the glossary of terms
+	Glossary []glossaryEntry
+	// Unread names the unread messages in the inbox ("" none).
+	Unread string
 }
 
 // navLink is an entry of the page menu.

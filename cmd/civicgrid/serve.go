@@ -27,6 +27,9 @@ import (
 
 // cmdServe runs `serve`, or `demo` when demo is set: the same server, after
 // seeding the demo city into an empty store.
+// demoCommunityPhone is the demo city's made-up community phone number.
+const demoCommunityPhone = "027-12345678"
+
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo bool) error {
 	name := "serve"
 	if demo {
@@ -53,6 +56,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	relayPhone := fs.String("relay-phone", os.Getenv("CIVICGRID_RELAY_PHONE"), "the work number residents call about their case (a relay or the community office), shown on the case page with the grid worker's name; personal phones stay private (env CIVICGRID_RELAY_PHONE; the demo's default is 027-12345000)")
 	hotline := fs.String("hotline", envOr("CIVICGRID_HOTLINE", "12345"), "the hotline a resident may call when a report is rejected, shown on the case page (env CIVICGRID_HOTLINE; \"\" shows none)")
 	officeAddress := fs.String("office-address", os.Getenv("CIVICGRID_OFFICE_ADDRESS"), "the office a resident may visit when a report is rejected, shown on the case page (env CIVICGRID_OFFICE_ADDRESS; the demo shows a made-up one)")
+	communityPhone := fs.String("community-phone", os.Getenv("CIVICGRID_COMMUNITY_PHONE"), "the phone number the report page gives those who cannot report online, e.g. without JavaScript (env CIVICGRID_COMMUNITY_PHONE; the demo's is "+demoCommunityPhone+")")
 	auth := authFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -62,6 +66,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	if demo && *officeAddress == "" {
 		*officeAddress = demoOfficeAddress
+	}
+	if demo && *communityPhone == "" {
+		*communityPhone = demoCommunityPhone
 	}
 	basemap, err := web.NewProvider(*mapProvider, *mapKey, *tileURL, *tileAttribution)
 	if err != nil {
@@ -125,7 +132,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
 		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes,
-		Hotline: *hotline, OfficeAddress: *officeAddress, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
+		Hotline: *hotline, OfficeAddress: *officeAddress, CommunityPhone: *communityPhone, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { env, setup, axeViolations, describeViolations } from './harness.mjs';
+import { env, setup, axeViolations, describeViolations, openMenu } from './harness.mjs';
 
 setup();
 
@@ -445,6 +445,7 @@ for (const lang of ['zh-CN', 'en']) {
 test('elderly mode is switched from the page and remembered', { timeout: LONG }, async () => {
   await asUser(resident, 'elder-my-360', 360, async (page) => {
     await page.goto(`${env.base}/my?lang=zh-CN&elder=0`, { waitUntil: 'networkidle' });
+    await openMenu(page);
     await page.locator('[data-elder-switch]').click();
     await page.waitForLoadState('networkidle');
     assert.ok(await page.evaluate(() => document.documentElement.classList.contains('elder')));

@@ -184,3 +184,28 @@ export async function noSidewaysScroll(page, what) {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `${what} is ${overflow}px wider than the window`);
 }
+
+// openMenu opens the header's menu where it is folded behind the menu
+// button (phones); on wide screens the menu is always shown.
+export async function openMenu(page) {
+  const button = page.locator('summary.menu-button');
+  if (await button.isVisible() && !(await page.locator('details.site-menu').evaluate((d) => d.open))) await button.click();
+}
+
+// gridPoint is a point inside a grid (the mean of its outline's corners),
+// as { lat, lng } and as a geolocation { latitude, longitude }.
+export async function gridPoint(code) {
+  const a = await (await fetch(`${env.base}/api/v1/areas/${code}`)).json();
+  const ring = a.geometry.type === 'Polygon' ? a.geometry.coordinates[0] : a.geometry.coordinates[0][0];
+  const pts = ring.slice(0, -1);
+  const lng = pts.reduce((s, p) => s + p[0], 0) / pts.length;
+  const lat = pts.reduce((s, p) => s + p[1], 0) / pts.length;
+  return { lat, lng, latitude: lat, longitude: lng };
+}
+
+// logIn logs a demo account in (logInAs) and waits for the page it returns
+// to (next) to settle.
+export async function logIn(page, phone, next = '/') {
+  await logInAs(page, phone, next);
+  await page.waitForLoadState('networkidle');
+}

@@ -6,7 +6,7 @@
 // scrolling at 360 px and without serious accessibility violations.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { env, setup, withPage, axeViolations, describeViolations, T } from './harness.mjs';
+import { env, setup, withPage, axeViolations, describeViolations, T, openMenu } from './harness.mjs';
 
 setup();
 
@@ -76,6 +76,11 @@ test('staff steps make messages in the resident\'s inbox', { timeout: T }, async
 test('the inbox on a phone: count in the menu, open a message, mark all read, SMS off', { timeout: T }, async () => {
   await withPage('inbox-360', { width: 360, height: 740 }, async (page) => {
     await logIn(page, '/inbox?lang=zh-CN&elder=0');
+    // On a phone the menu folds behind a button, which shows that there is
+    // something unread.
+    assert.ok(await page.getByTestId('menu-unread').isVisible(), 'the menu button does not show unread messages');
+    assert.equal(await page.getByTestId('menu-unread').textContent(), '消息（2条未读）');
+    await openMenu(page);
     const link = page.locator('.page-nav a[href="/inbox"]');
     assert.equal(await link.innerText(), '消息（2条未读）');
     assert.equal(await page.locator('script').count(), 0, 'the inbox needs no script');
@@ -88,11 +93,14 @@ test('the inbox on a phone: count in the menu, open a message, mark all read, SM
 
     // Opening the registration message marks it read and shows the case.
     await Promise.all([page.waitForURL(`**/cases/${state.registered}`), items.nth(1).locator('button', { hasText: '查看工单' }).click()]);
+    await openMenu(page);
     assert.equal(await page.locator('.page-nav a[href="/inbox"]').innerText(), '消息（1条未读）');
 
     await page.goto(`${env.base}/inbox`, { waitUntil: 'domcontentloaded' });
     await Promise.all([page.waitForURL(/done=read/), page.locator('button', { hasText: '全部标为已读' }).click()]);
     assert.equal(await page.locator('[data-testid="unread-count"]').innerText(), '0 条未读');
+    assert.equal(await page.getByTestId('menu-unread').count(), 0, 'the menu button shows unread messages when all are read');
+    await openMenu(page);
     assert.equal(await page.locator('.page-nav a[href="/inbox"]').innerText(), '消息');
 
     const sms = page.locator('input[name="sms"][type="checkbox"]');

@@ -3,7 +3,7 @@
 // logged in, and the pages pass axe in both languages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { T, env, setup, withPage, axeViolations, describeViolations } from './harness.mjs';
+import { T, env, setup, withPage, axeViolations, describeViolations, openMenu } from './harness.mjs';
 
 setup();
 
@@ -20,11 +20,14 @@ for (const [width, height] of [[360, 740], [1280, 800]]) {
   test(`a grid worker logs in and out (${width} px)`, { timeout: T }, async () => {
     await withPage(`login-${width}`, { width, height }, async (page) => {
       await page.goto(`${env.base}/grids/420102001001001`, { waitUntil: 'networkidle' });
-      // Anonymous: the header offers a login that comes back here.
+      // Anonymous: the header offers a login that comes back here (in the
+      // menu on a phone).
+      await openMenu(page);
       await page.getByRole('link', { name: '登录' }).click();
       await page.waitForURL(/\/login\?next=/);
       await fillLogin(page, gridWorker);
       assert.match(page.url(), /\/grids\/420102001001001$/, 'login did not return to the page');
+      await openMenu(page);
       const who = await page.locator('.account-who').innerText();
       assert.match(who, /演\*+/, 'masked name missing');
       assert.match(who, /网格员/, 'role missing');
@@ -35,6 +38,7 @@ for (const [width, height] of [[360, 740], [1280, 800]]) {
       await page.screenshot({ path: `test-artifacts/logged-in-${width}.png`, fullPage: true });
       await page.getByRole('button', { name: '退出登录' }).click();
       await page.waitForLoadState('networkidle');
+      await openMenu(page);
       assert.ok(await page.getByRole('link', { name: '登录' }).isVisible(), 'no login link after logout');
       const after = await page.evaluate(async () => (await fetch('/api/v1/me')).status);
       assert.equal(after, 401);
@@ -49,6 +53,7 @@ test('a wrong password is explained and logs nobody in', { timeout: T }, async (
     const alert = page.getByRole('alert');
     assert.match(await alert.innerText(), /手机号或密码不正确/);
     assert.equal(await page.locator('#login-password').getAttribute('aria-invalid'), 'true');
+    await openMenu(page);
     assert.ok(await page.getByRole('link', { name: '登录' }).isVisible());
   });
 });

@@ -298,20 +298,27 @@
     });
   });
 
-  // Submit: the body is fixed at the first attempt and sent again unchanged
-  // with the same key until the server answers.
+  // Submit sends what is on the screen now. The Idempotency-Key stays with
+  // the body it was first sent with: a retry of the same words, place,
+  // category and photos repeats the key, so an attempt whose answer was
+  // lost returns its case instead of making a second one. A draft edited
+  // after a failed attempt is a new report attempt and gets a new key
+  // (the server refuses a key sent with another body). Should the failed
+  // attempt have reached the server after all, the resident has two
+  // reports in "my reports", which staff merge as duplicates; that is
+  // better than silently sending the words they replaced.
   form.addEventListener('submit', function (e) {
     e.preventDefault();
     if (!draft.grid) { showAlert(t('report.need_place')); go(1); return; }
     if (!draft.category) { showAlert(t('report.need_category')); go(2); return; }
     if (!draft.photos.length && !(draft.description || '').trim()) { showAlert(t('report.need_photo_or_words')); return; }
-    if (!draft.body) {
-      draft.body = JSON.stringify({
-        category: draft.category, lat: draft.lat, lng: draft.lng, description: (draft.description || '').trim(),
-        address: (draft.address || '').trim(), channel: 'app', photos: draft.photos.map(function (p) { return p.ref; })
-      });
-      save();
-    }
+    var body = JSON.stringify({
+      category: draft.category, lat: draft.lat, lng: draft.lng, description: (draft.description || '').trim(),
+      address: (draft.address || '').trim(), channel: 'app', photos: draft.photos.map(function (p) { return p.ref; })
+    });
+    if (draft.body && draft.body !== body) draft.key = newKey();
+    draft.body = body;
+    save();
     submitBtn.disabled = true;
     submitStatus.textContent = t('report.sending');
     api('POST', '/api/v1/cases', draft.body, { 'Idempotency-Key': draft.key }).then(function (r) {
