@@ -10,7 +10,7 @@ import (
 // for residents in every catalogue ("glossary.<term>.name" and ".text");
 // the case and console pages link their statuses and steps to the entry.
 var glossaryTerms = []string{
-	"report", "register", "reject", "merge", "dispatch", "accept", "handle", "verify", "rework",
+	"report", "register", "reject", "merge", "reclassify", "dispatch", "accept", "handle", "verify", "rework",
 	"close", "rate", "reopen", "extension", "suspension", "cancel", "escalation", "supervise",
 	"light", "grid", "grid_worker", "me_too",
 }
@@ -23,7 +23,7 @@ var glossaryOf = map[string]string{
 	"handled": "handle", "verified": "verify", "closed": "close", "rated": "rate", "suspended": "suspension",
 	"rejected": "reject", "merged": "merge", "cancelled": "cancel",
 	// actions
-	"report": "report", "register": "register", "reject": "reject", "merge": "merge", "merged_in": "merge",
+	"report": "report", "register": "register", "reject": "reject", "merge": "merge", "merged_in": "merge", "reclassify": "reclassify",
 	"dispatch": "dispatch", "accept": "accept", "return": "dispatch", "handle": "handle", "self_handle": "handle",
 	"verify": "verify", "rework": "rework", "close": "close", "rate": "rate", "reopen": "reopen",
 	"request_extension": "extension", "approve_extension": "extension", "deny_extension": "extension",
