@@ -64,7 +64,7 @@ async function assertProblemsShown(page, body) {
   assert.equal(await list.locator('li').count(), problems.length, 'list entries');
   const placed = problems.filter((p) => p.at || p.geometry).length;
   assert.equal(placed, problems.length, 'every problem of this file has a place');
-  assert.equal(await page.locator('#area-map path.problem-shape').count(), placed, 'problem shapes on the map');
+  assert.equal(await page.locator('#area-map .problem-shape').count(), placed, 'problem shapes on the map');
   assert.equal(await list.locator('button').count(), placed, 'list entries that show their place');
   assert.equal(await page.locator('#area-map path.file-area').count(), body.areas.features.length, "the file's areas on the map");
   assert.ok(await page.getByTestId('area-import').isHidden(), 'import offered despite problems');
@@ -92,13 +92,13 @@ test('the city admin checks a file with problems: drawn, listed, nothing written
     const entry = list.locator('li[data-kind="self_intersection"] button');
     await entry.click();
     assert.equal(await entry.getAttribute('aria-current'), 'true');
-    const at = body.problems.find((p) => p.kind === 'self_intersection').at;
-    const inView = await page.evaluate(([lng, lat]) => {
-      const m = [...document.querySelectorAll('#area-map path.problem-marker')].find((p) => Number(p.getAttribute('stroke-width')) > 3);
-      if (!m) return false;
+    assert.ok(body.problems.find((p) => p.kind === 'self_intersection').at, 'the crossing has no place');
+    const inView = await page.evaluate(() => {
+      const m = document.querySelector('#area-map .problem-marker.chosen');
+      if (!m || m.textContent !== String(1 + [...document.querySelectorAll('#area-problem-list li')].findIndex((li) => li.dataset.kind === 'self_intersection'))) return false;
       const r = m.getBoundingClientRect(), box = document.getElementById('area-map').getBoundingClientRect();
       return r.left >= box.left && r.right <= box.right && r.top >= box.top && r.bottom <= box.bottom;
-    }, at);
+    });
     assert.ok(inView, 'the chosen problem is not marked in view');
     // Keyboard: the entries are buttons in the tab order.
     await entry.focus();
@@ -166,6 +166,12 @@ for (const [width, height] of [[360, 740], [1280, 800]]) {
             const map = await page.locator('#area-map').boundingBox();
             const list = await page.getByTestId('area-problems').boundingBox();
             assert.ok(list.y >= map.y + map.height, 'the list is not under the map');
+            // Choosing an entry far down the list brings the map back into view.
+            await page.screenshot({ path: `test-artifacts/admin-areas-problems-${width}-${lang}${elder ? '-elder' : ''}-top.png` });
+            await page.getByTestId('area-problems').locator('li[data-kind="gap"] button').click();
+            const top = await page.evaluate(() => document.getElementById('area-map').getBoundingClientRect().top);
+            assert.ok(top > -1 && top < 50, `the map is not in view after choosing a problem (top ${top})`);
+            await page.screenshot({ path: `test-artifacts/admin-areas-problems-${width}-${lang}${elder ? '-elder' : ''}-chosen.png` });
           } else {
             const map = await page.locator('#area-map').boundingBox();
             const list = await page.getByTestId('area-problems').boundingBox();

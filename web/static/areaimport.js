@@ -51,7 +51,6 @@
 
   var fileStyle = { color: '#0b4a8b', weight: 2, opacity: 0.9, fillColor: '#5b8fd0', fillOpacity: 0.1, className: 'file-area' };
   var problemStyle = { color: '#b3261e', weight: 3, opacity: 1, dashArray: '6 4', fillColor: '#d93025', fillOpacity: 0.22, className: 'problem-shape problem-area' };
-  var markerStyle = { radius: 10, color: '#8c1d18', weight: 3, fillColor: '#f28b82', fillOpacity: 0.95, className: 'problem-shape problem-marker' };
 
   if (window.L && window.cgBasemap && mapEl) {
     var B = window.cgBasemap;
@@ -90,21 +89,30 @@
     return m2 >= 10000 ? t('areas.size_ha', { n: (m2 / 10000).toFixed(2) }) : t('areas.size_m2', { n: Math.round(m2 * 10) / 10 });
   }
 
-  // shapeOf draws problem i on the map: a marker at its place, else the
-  // area it concerns highlighted; null when it is at no place.
+  // pin is a marker numbered as the problem's list entry. The list is the
+  // way to problems by keyboard, so the pins stay out of the tab order.
+  function pin(ll, i) {
+    return L.marker(ll, {
+      keyboard: false, riseOnHover: true,
+      icon: L.divIcon({ className: 'problem-shape problem-marker', html: '<span>' + (i + 1) + '</span>', iconSize: [28, 28], iconAnchor: [14, 14] })
+    });
+  }
+
+  // shapeOf draws problem i on the map: a numbered pin at its place, else
+  // the area it concerns highlighted; null when it is at no place.
   function shapeOf(p, i) {
     if (!map) return null;
     var layer = null;
     if (p.at && isFinite(p.at[0]) && isFinite(p.at[1])) {
-      layer = L.circleMarker([p.at[1], p.at[0]], L.extend({ pane: 'problems' }, markerStyle));
+      layer = pin([p.at[1], p.at[0]], i);
     } else if (p.geometry) {
       layer = L.geoJSON(p.geometry, {
         pane: 'problems', style: problemStyle,
-        pointToLayer: function (_, ll) { return L.circleMarker(ll, L.extend({ pane: 'problems' }, markerStyle)); }
+        pointToLayer: function (_, ll) { return pin(ll, i); }
       });
+      if (p.geometry.type !== 'Point') layer.bindTooltip(String(i + 1), { permanent: true, direction: 'center', className: 'problem-label', pane: 'problems' });
     }
     if (!layer) return null;
-    layer.bindTooltip(String(i + 1), { permanent: true, direction: 'center', className: 'problem-label', pane: 'problems' });
     layer.on('click', function () { choose(i, true); });
     layer.addTo(problemLayer);
     return layer;
@@ -123,9 +131,13 @@
       if (!s) return;
       var on = j === i;
       var restyle = function (l) {
+        if (l instanceof L.Marker) {
+          if (l.getElement()) l.getElement().classList.toggle('chosen', on);
+          l.setZIndexOffset(on ? 1000 : 0);
+          return;
+        }
         if (!l.setStyle) return;
-        var base = l instanceof L.CircleMarker ? markerStyle : problemStyle;
-        l.setStyle({ weight: on ? base.weight + 3 : base.weight, fillOpacity: on ? Math.min(1, base.fillOpacity + 0.25) : base.fillOpacity });
+        l.setStyle({ weight: on ? problemStyle.weight + 3 : problemStyle.weight, fillOpacity: on ? problemStyle.fillOpacity + 0.25 : problemStyle.fillOpacity });
         if (on && l.bringToFront) l.bringToFront();
       };
       if (s.eachLayer) s.eachLayer(restyle); else restyle(s);
