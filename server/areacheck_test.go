@@ -91,4 +91,11 @@ func TestCheckImportWritesNothing(t *testing.T) {
 	if want := (civicgrid.ImportResult{Redrawn: 1}); out.Preview != want {
 		t.Errorf("good file's preview %v, want %v", out.Preview, want)
 	}
+	// A stored grid sent back as it is: the preview compares as the store does.
+	if st := f.do(t, "POST", "/api/v1/admin/areas/check", token, strings.NewReader(gridsJSON(t, []civicgrid.Area{grids[3]})), &out); st != 200 || !out.OK {
+		t.Fatalf("unchanged grid: %d ok=%v problems=%+v", st, out.OK, out.Problems)
+	}
+	if want := (civicgrid.ImportResult{Unchanged: 1}); out.Preview != want {
+		t.Errorf("unchanged grid's preview %v, want %v", out.Preview, want)
+	}
 }
