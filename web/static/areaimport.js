@@ -58,10 +58,13 @@
     var center = cfg.center ? [cfg.center[1], cfg.center[0]] : [35, 105];
     map.setView(center, cfg.center ? cfg.zoom || 12 : 4);
     B.add(map, cfg, { grids: true });
-    var pane = B.selectionPane(map);
+    // The file's areas above the base layer (hovered for their names), the
+    // problems above them.
+    map.createPane('fileAreas');
+    map.getPane('fileAreas').style.zIndex = 430;
     map.createPane('problems');
     map.getPane('problems').style.zIndex = 450;
-    fileLayer = L.featureGroup([], { pane: pane }).addTo(map);
+    fileLayer = L.featureGroup().addTo(map);
     problemLayer = L.featureGroup().addTo(map);
     mapEl.setAttribute('data-state', 'ready');
   } else if (mapEl) {
@@ -75,6 +78,7 @@
     count.textContent = '';
     shapes = [];
     items = [];
+    pinsAt = {};
     checkedFile = null;
     preview = null;
     importBox.hidden = true;
@@ -91,10 +95,15 @@
 
   // pin is a marker numbered as the problem's list entry. The list is the
   // way to problems by keyboard, so the pins stay out of the tab order.
+  // Pins at one place (an area outside its parent where it overlaps a
+  // neighbour) stand side by side, so each number shows.
+  var pinsAt = {};
   function pin(ll, i) {
+    var key = L.latLng(ll).lat.toFixed(5) + ',' + L.latLng(ll).lng.toFixed(5);
+    var k = pinsAt[key] = (pinsAt[key] || 0) + 1;
     return L.marker(ll, {
       keyboard: false, riseOnHover: true,
-      icon: L.divIcon({ className: 'problem-shape problem-marker', html: '<span>' + (i + 1) + '</span>', iconSize: [28, 28], iconAnchor: [14, 14] })
+      icon: L.divIcon({ className: 'problem-shape problem-marker', html: '<span>' + (i + 1) + '</span>', iconSize: [28, 28], iconAnchor: [14 - 24 * (k - 1), 14] })
     });
   }
 
@@ -191,8 +200,13 @@
   function drawAreas(fc) {
     if (!map || !fc || !fc.features) return;
     L.geoJSON(fc, {
-      pane: 'selection', style: fileStyle,
-      pointToLayer: function (_, ll) { return L.circleMarker(ll, { pane: 'selection', radius: 5, color: '#0b4a8b', weight: 2, fillColor: '#5b8fd0', fillOpacity: 0.8, className: 'file-area' }); }
+      pane: 'fileAreas', style: fileStyle,
+      pointToLayer: function (_, ll) { return L.circleMarker(ll, { pane: 'fileAreas', radius: 8, color: '#0b4a8b', weight: 3, fillColor: '#5b8fd0', fillOpacity: 0.9, className: 'file-area' }); },
+      // The name and code on hover, to tell which feature a shape is.
+      onEachFeature: function (f, l) {
+        var pr = f.properties || {};
+        if (pr.name || pr.code) l.bindTooltip([pr.name, pr.code].filter(Boolean).join(' · '), { sticky: true });
+      }
     }).eachLayer(function (l) { fileLayer.addLayer(l); });
   }
 
