@@ -56,6 +56,10 @@ type Problem struct {
 	Kind   string  `json:"kind"`              // machine-readable reason, e.g. "ring_not_closed"
 	Detail string  `json:"detail"`            // human-readable reason
 	AreaM2 float64 `json:"area_m2,omitempty"` // size of an overlap, gap or protrusion
+	// At is where on the map the problem is, [longitude, latitude] in
+	// WGS-84, when it is at one place: a crossing, an unclosed ring's end,
+	// the largest piece of an overlap, a gap or a part outside the parent.
+	At *[2]float64 `json:"at,omitempty"`
 }
 
 func (p Problem) String() string {

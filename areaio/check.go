@@ -41,7 +41,7 @@ func checkAreas(areas []civicgrid.Area, p *problemList) {
 		checkLevelFields(p, i, a)
 		a.Geometry = checkGeometry(p, i, a.Code, a.Level, a.Geometry)
 	}
-	checkDuplicates(areas, p)
+	checkDuplicates(areas, nil, p)
 }
 
 // checkCode checks the code against its level and its parent's code.
@@ -90,7 +90,16 @@ func checkLevelFields(p *problemList, index int, a *civicgrid.Area) {
 	}
 }
 
-func checkDuplicates(areas []civicgrid.Area, p *problemList) {
+// checkDuplicates reports codes used twice. indices gives each area's
+// feature index (nil: its position), since features too broken to be an
+// area are left out of areas.
+func checkDuplicates(areas []civicgrid.Area, indices []int, p *problemList) {
+	feature := func(i int) int {
+		if indices == nil {
+			return i
+		}
+		return indices[i]
+	}
 	first := make(map[string]int, len(areas))
 	for i := range areas {
 		code := areas[i].Code
@@ -98,7 +107,7 @@ func checkDuplicates(areas []civicgrid.Area, p *problemList) {
 			continue
 		}
 		if j, ok := first[code]; ok {
-			p.add(i, code, KindDuplicateCode, "code %s is already used by feature %d; each area appears once", code, j)
+			p.add(feature(i), code, KindDuplicateCode, "code %s is already used by feature %d; each area appears once", code, feature(j))
 			continue
 		}
 		first[code] = i
@@ -284,16 +293,16 @@ func checkPolygonRings(p *problemList, index int, code string, poly orb.Polygon,
 		case len(r) < 4:
 			p.add(index, code, KindRingTooFewPoints, "%s has %d positions; a ring needs at least 4, the last repeating the first", name, len(r))
 		case r[0] != r[len(r)-1]:
-			p.add(index, code, KindRingNotClosed, "%s starts at %s but ends at %s; repeat the first position at the end", name, fmtPoint(r[0]), fmtPoint(r[len(r)-1]))
+			p.addAt(index, code, KindRingNotClosed, r[len(r)-1], "%s starts at %s but ends at %s; repeat the first position at the end", name, fmtPoint(r[0]), fmtPoint(r[len(r)-1]))
 		case collinear(r):
 			p.add(index, code, KindDegenerateRing, "%s encloses no area: its points lie on one line", name)
 		default:
 			// Crossings first: a bow-tie's two halves cancel to zero area.
 			if at, doublesBack, found := ringSelfIntersection(r); found {
 				if doublesBack {
-					p.add(index, code, KindSelfIntersection, "%s turns back along itself at %s", name, fmtPoint(at))
+					p.addAt(index, code, KindSelfIntersection, at, "%s turns back along itself at %s", name, fmtPoint(at))
 				} else {
-					p.add(index, code, KindSelfIntersection, "%s crosses or touches itself at %s", name, fmtPoint(at))
+					p.addAt(index, code, KindSelfIntersection, at, "%s crosses or touches itself at %s", name, fmtPoint(at))
 				}
 				break
 			}
@@ -322,11 +331,20 @@ func checkValidity(p *problemList, index int, code string, g orb.Geometry) {
 	}
 	msg := err.Error()
 	where := ""
+	var at *[2]float64
 	if m := nearXY.FindStringSubmatch(msg); m != nil {
 		x, _ := strconv.ParseFloat(m[1], 64)
 		y, _ := strconv.ParseFloat(m[2], 64)
-		where = " near " + fmtPoint(orb.Point{roundTo(x, 7), roundTo(y, 7)})
+		pt := orb.Point{roundTo(x, 7), roundTo(y, 7)}
+		where, at = " near "+fmtPoint(pt), pointAt(pt)
 	}
+	// Each rule below is found at one place, when the library names it.
+	n := len(p.list)
+	defer func() {
+		if len(p.list) > n {
+			p.list[n].At = at
+		}
+	}()
 	switch {
 	case strings.Contains(msg, "nested rings"):
 		p.add(index, code, KindBadHole, "a hole lies inside another hole%s", where)

@@ -35,7 +35,7 @@ func Decode(r io.Reader, opts Options) ([]civicgrid.Area, error) {
 			sizeText(opts.MaxBytes), opts.MaxBytes)
 	}
 	p := &problemList{max: opts.MaxProblems}
-	areas := decodeCollection(data, opts, p)
+	areas, _ := decodeCollection(data, opts, p)
 	if problems := p.result(); len(problems) > 0 {
 		return nil, asProblems("the area file has problems; nothing was imported", problems)
 	}
@@ -52,12 +52,14 @@ func sizeText(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// decodeCollection reads the FeatureCollection and each feature in it.
-func decodeCollection(data []byte, opts Options, p *problemList) []civicgrid.Area {
+// decodeCollection reads the FeatureCollection and each feature in it: the
+// areas read (leaving out features too broken to be one) and the index of
+// each one's feature.
+func decodeCollection(data []byte, opts Options, p *problemList) ([]civicgrid.Area, []int) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a byte-order mark some editors write
 	if len(bytes.TrimSpace(data)) == 0 {
 		p.add(-1, "", KindMalformedJSON, "the file is empty; it should hold a GeoJSON FeatureCollection")
-		return nil
+		return nil, nil
 	}
 	// One pass over the whole file checks the syntax and cuts it into
 	// features; each feature is then read on its own, so a broken one is
@@ -73,10 +75,10 @@ func decodeCollection(data []byte, opts Options, p *problemList) []civicgrid.Are
 	switch {
 	case errors.As(err, &syntax):
 		p.add(-1, "", KindMalformedJSON, "the file is not valid JSON: %s: %s", jsonPlace(data, syntax.Offset), syntax.Error())
-		return nil
+		return nil, nil
 	case errors.As(err, &typeErr) && typeErr.Field == "":
 		p.add(-1, "", KindNotFeatureCollection, "the file must be a JSON object, a GeoJSON FeatureCollection; found %s", jsonKind(bytes.TrimSpace(data)))
-		return nil
+		return nil, nil
 	}
 	typ, _ := stringValue(top.Type)
 	if typ != "FeatureCollection" {
@@ -85,26 +87,28 @@ func decodeCollection(data []byte, opts Options, p *problemList) []civicgrid.Are
 			hint = `; wrap it: {"type": "FeatureCollection", "features": [ ... ]}`
 		}
 		p.add(-1, "", KindNotFeatureCollection, "the file must be a GeoJSON FeatureCollection; its \"type\" is %s%s", describeValue(top.Type), hint)
-		return nil
+		return nil, nil
 	}
 	if err != nil || top.Features == nil {
 		p.add(-1, "", KindNotFeatureCollection, "the FeatureCollection needs \"features\": a list of features")
-		return nil
+		return nil, nil
 	}
 	features := top.Features
 	checkCRS(top.CRS, p)
 
 	areas := make([]civicgrid.Area, 0, len(features))
+	indices := make([]int, 0, len(features))
 	for i, raw := range features {
 		if p.full() {
 			break
 		}
 		if a, ok := decodeFeature(i, raw, opts, p); ok {
 			areas = append(areas, a)
+			indices = append(indices, i)
 		}
 	}
-	checkDuplicates(areas, p)
-	return areas
+	checkDuplicates(areas, indices, p)
+	return areas, indices
 }
 
 // checkCRS accepts the "crs" member of old (2008) GeoJSON only when it names

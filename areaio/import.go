@@ -1,9 +1,11 @@
 package areaio
 
 import (
+	"bytes"
 	"context"
-	"errors"
+	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -189,21 +191,120 @@ func scopeOf(scopes []string, code string) string {
 }
 
 // Check runs every check Import runs, against the store, and writes
-// nothing: it returns the areas the file holds and every problem (none when
-// the file would import). A file that does not decode has its problems and
-// no areas. Import refuses whatever Check finds.
-func Check(ctx context.Context, store civicgrid.AreaStore, r io.Reader, opts Options) ([]civicgrid.Area, []civicgrid.Problem, error) {
-	areas, err := Decode(r, opts)
-	var ce *civicgrid.Error
-	if errors.As(err, &ce) && len(ce.Problems) > 0 {
-		return nil, ce.Problems, nil
-	}
-	if err != nil || len(areas) == 0 {
-		return areas, nil, err
-	}
-	existing, err := loadAffected(ctx, store, areas)
+// nothing: it returns the areas of the file that can be drawn and every
+// problem (none when the file would import). How the areas fit together
+// (parents, overlaps, gaps) is checked among the features that are fine on
+// their own, leaving out the children of those that are not, so one check
+// shows nearly all that is wrong; fixing a feature may still reveal more.
+// Import refuses whatever Check finds.
+func Check(ctx context.Context, store civicgrid.AreaStore, r io.Reader, opts Options) (CheckResult, error) {
+	opts = opts.withDefaults()
+	data, err := io.ReadAll(io.LimitReader(r, opts.MaxBytes+1))
 	if err != nil {
-		return nil, nil, err
+		return CheckResult{}, fmt.Errorf("read area file: %w", err)
 	}
-	return areas, Validate(existing, areas, opts), nil
+	if int64(len(data)) > opts.MaxBytes {
+		_, err := Decode(bytes.NewReader(data), opts) // its size refusal
+		return CheckResult{}, err
+	}
+	p := &problemList{max: opts.MaxProblems}
+	areas, indices := decodeCollection(data, opts, p)
+	problems := p.result()
+	faulty := make(map[int]bool) // features with a problem of their own
+	for _, pr := range problems {
+		faulty[pr.Index] = true
+	}
+	faultyCodes := make(map[string]bool)
+	var sound []civicgrid.Area
+	var soundIndex []int
+	for i, a := range areas {
+		if faulty[indices[i]] {
+			faultyCodes[a.Code] = true
+			continue
+		}
+		sound = append(sound, a)
+		soundIndex = append(soundIndex, indices[i])
+	}
+	var res CheckResult
+	if len(sound) > 0 && !p.full() {
+		existing, err := loadAffected(ctx, store, sound)
+		if err != nil {
+			return CheckResult{}, err
+		}
+		res.Preview = preview(existing, sound)
+		parentOf := make(map[int]string, len(sound))
+		for i, a := range sound {
+			parentOf[soundIndex[i]] = a.ParentCode
+		}
+		for _, pr := range validateFeatures(existing, sound, soundIndex, opts) {
+			// A child of a faulty feature is measured against what the
+			// feature will be once fixed, not against it now.
+			if faultyCodes[parentOf[pr.Index]] {
+				continue
+			}
+			problems = append(problems, pr)
+		}
+		slices.SortStableFunc(problems, func(a, b civicgrid.Problem) int {
+			return problemOrder(a.Index) - problemOrder(b.Index)
+		})
+	}
+	for _, a := range areas {
+		if a.Geometry != nil && finite(a.Geometry) {
+			res.Areas = append(res.Areas, a)
+		}
+	}
+	res.Problems = problems
+	if len(problems) > 0 {
+		res.Preview = civicgrid.ImportResult{}
+	}
+	return res, nil
+}
+
+// CheckResult is what Check finds in a file.
+type CheckResult struct {
+	Areas    []civicgrid.Area    // the file's areas with a geometry that can be drawn
+	Problems []civicgrid.Problem // none when the file would import
+	// Preview counts what an import would do, as the store counts it
+	// (zero while there are problems).
+	Preview civicgrid.ImportResult
+}
+
+// preview counts the areas an import of incoming would add, redraw or leave
+// as they are, comparing what the stores compare.
+func preview(existing, incoming []civicgrid.Area) civicgrid.ImportResult {
+	current := make(map[string]*civicgrid.Area, len(existing))
+	for i := range existing {
+		current[existing[i].Code] = &existing[i]
+	}
+	var res civicgrid.ImportResult
+	for _, a := range incoming {
+		cur, ok := current[a.Code]
+		switch {
+		case !ok:
+			res.Created++
+		case cur.Name == a.Name && cur.ParentCode == a.ParentCode && cur.Number == a.Number && sameGeometry(cur.Geometry, a.Geometry):
+			res.Unchanged++
+		default:
+			res.Redrawn++
+		}
+	}
+	return res
+}
+
+func sameGeometry(a, b orb.Geometry) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return orb.Equal(a, b)
+}
+
+// finite reports whether every position of g is a longitude and latitude.
+func finite(g orb.Geometry) bool {
+	ok := true
+	walkPoints(g, func(_ func() string, pt orb.Point) {
+		if !(math.Abs(pt[0]) <= 180 && math.Abs(pt[1]) <= 90) {
+			ok = false
+		}
+	})
+	return ok
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"github.com/civicgrid/civicgrid"
 )
 
@@ -92,6 +94,17 @@ type problemList struct {
 
 func (p *problemList) add(index int, code, kind, format string, args ...any) {
 	p.addProblem(civicgrid.Problem{Index: index, Code: code, Kind: kind, Detail: fmt.Sprintf(format, args...)})
+}
+
+// addAt adds a problem at a place on the map.
+func (p *problemList) addAt(index int, code, kind string, at orb.Point, format string, args ...any) {
+	p.addProblem(civicgrid.Problem{Index: index, Code: code, Kind: kind, Detail: fmt.Sprintf(format, args...), At: pointAt(at)})
+}
+
+// pointAt is a place for civicgrid.Problem.At.
+func pointAt(pt orb.Point) *[2]float64 {
+	at := [2]float64(pt)
+	return &at
 }
 
 func (p *problemList) addProblem(pr civicgrid.Problem) {

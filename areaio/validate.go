@@ -37,7 +37,14 @@ import (
 // Problem.Index is the incoming index of the area concerned, or of the
 // incoming parent whose redrawing caused the problem, or -1.
 func Validate(existing, incoming []civicgrid.Area, opts Options) []civicgrid.Problem {
-	v := newValidator(existing, incoming, opts.withDefaults())
+	return validateFeatures(existing, incoming, nil, opts)
+}
+
+// validateFeatures is Validate for incoming areas that are some of a file's
+// features: features[i] is the index of incoming[i]'s feature (nil: i), and
+// problems name features by it.
+func validateFeatures(existing, incoming []civicgrid.Area, features []int, opts Options) []civicgrid.Problem {
+	v := newValidator(existing, incoming, features, opts.withDefaults())
 	v.checkParents()
 	v.checkGroups()
 	v.checkBuildings()
@@ -118,7 +125,7 @@ type validator struct {
 	bounds   map[[2]*node]float64 // overlapBound results
 }
 
-func newValidator(existing, incoming []civicgrid.Area, opts Options) *validator {
+func newValidator(existing, incoming []civicgrid.Area, features []int, opts Options) *validator {
 	v := &validator{
 		opts:     opts,
 		nodes:    make(map[string]*node, len(existing)+len(incoming)),
@@ -140,7 +147,11 @@ func newValidator(existing, incoming []civicgrid.Area, opts Options) *validator 
 		}
 	}
 	for i := range incoming {
-		v.incoming = append(v.incoming, add(&incoming[i], i))
+		index := i
+		if features != nil {
+			index = features[i] // increasing, as i is
+		}
+		v.incoming = append(v.incoming, add(&incoming[i], index))
 	}
 	// In input order, which makes results reproducible; an existing area
 	// replaced by an incoming one is left out.
@@ -339,12 +350,13 @@ func (v *validator) measureGroup(p *node, kids []*node) []civicgrid.Problem {
 	}
 	if p.area.Level == civicgrid.LevelCommunity && gapM2 > v.opts.GapToleranceM2 {
 		where := ""
+		var at *[2]float64
 		if gap, err := geom.Difference(p.sf, union); err == nil {
 			if pt, ok := largestPartPoint(gap); ok {
-				where = ", largest piece near " + fmtPoint(pt)
+				where, at = ", largest piece near "+fmtPoint(pt), pointAt(pt)
 			}
 		}
-		problems = append(problems, civicgrid.Problem{Index: p.index, Code: p.area.Code, Kind: KindGap, AreaM2: roundTo(gapM2, 1),
+		problems = append(problems, civicgrid.Problem{Index: p.index, Code: p.area.Code, Kind: KindGap, AreaM2: roundTo(gapM2, 1), At: at,
 			Detail: fmt.Sprintf("part of %s is covered by none of its %d grids%s; extend a grid over it or redraw the community", p.describe(), len(kids), where)})
 	}
 	return problems
@@ -413,10 +425,11 @@ func (v *validator) outsidePart(k, p *node) (civicgrid.Problem, bool) {
 		return civicgrid.Problem{}, false
 	}
 	where := ""
+	var at *[2]float64
 	if pt, ok := largestPartPoint(d); ok {
-		where = " near " + fmtPoint(pt)
+		where, at = " near "+fmtPoint(pt), pointAt(pt)
 	}
-	return civicgrid.Problem{Index: index, Code: k.area.Code, Kind: KindOutsideParent, AreaM2: roundTo(m2, 1),
+	return civicgrid.Problem{Index: index, Code: k.area.Code, Kind: KindOutsideParent, AreaM2: roundTo(m2, 1), At: at,
 		Detail: fmt.Sprintf("part of %s lies outside its %s%s", k.describe(), p.describe(), where)}, true
 }
 
@@ -445,7 +458,7 @@ func (v *validator) checkBuildings() {
 				if index < 0 {
 					index = g.index
 				}
-				v.problems.add(index, b.area.Code, KindOutsideParent, "%s at %s lies outside its %s", b.describe(), fmtPoint(pt), g.describe())
+				v.problems.addAt(index, b.area.Code, KindOutsideParent, pt, "%s at %s lies outside its %s", b.describe(), fmtPoint(pt), g.describe())
 			case orb.Polygon:
 				if pr, ok := v.outsidePart(b, g); ok {
 					v.problems.addProblem(pr)
@@ -522,10 +535,11 @@ func (v *validator) checkOverlaps() {
 			return
 		}
 		where := ""
+		var at *[2]float64
 		if pt, ok := largestPartPoint(inter); ok {
-			where = " near " + fmtPoint(pt)
+			where, at = " near "+fmtPoint(pt), pointAt(pt)
 		}
-		p.problem, p.found = civicgrid.Problem{Index: p.n.index, Code: p.n.area.Code, Kind: KindOverlap, AreaM2: roundTo(m2, 1),
+		p.problem, p.found = civicgrid.Problem{Index: p.n.index, Code: p.n.area.Code, Kind: KindOverlap, AreaM2: roundTo(m2, 1), At: at,
 			Detail: fmt.Sprintf("%s overlaps %s%s", p.n.describe(), p.m.describe(), where)}, true
 	})
 	for _, p := range pairs {

@@ -92,39 +92,46 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 }
 
 // checkedProblem is a problem with the geometry of the area it concerns,
-// for drawing on a map.
+// for drawing on a map (its place, when at one, is Problem.At).
 type checkedProblem struct {
 	civicgrid.Problem
 	Geometry *geojson.Geometry `json:"geometry,omitempty"`
 }
 
 // handleCheckImport: POST /api/v1/admin/areas/check — the import's dry run.
-// It answers the file's areas as GeoJSON and every problem an import would
-// refuse, each with the geometry of the area it concerns (the file's, else
-// the stored one), and writes nothing.
+// It answers the file's areas as GeoJSON (those that can be drawn), every
+// problem an import would refuse, each with the geometry of the area it
+// concerns (the file's, else the stored one) and its place when it is at
+// one, and what an import would add and change; it writes nothing.
 func (s *Server) handleCheckImport(w http.ResponseWriter, r *http.Request) {
 	actor, opts, ok := s.importer(w, r)
 	if !ok {
 		return
 	}
-	areas, problems, err := areaio.Check(r.Context(), s.store, http.MaxBytesReader(w, r.Body, s.cfg.MaxImportBytes+1), opts)
+	res, err := areaio.Check(r.Context(), s.store, http.MaxBytesReader(w, r.Body, s.cfg.MaxImportBytes+1), opts)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
 	byCode := map[string]civicgrid.Area{}
-	for _, a := range areas {
-		if err := civicgrid.Authorize(actor, civicgrid.ActionImportAreas, civicgrid.In(a.Code)); err != nil {
-			writeError(w, r, err)
-			return
+	for _, a := range res.Areas {
+		// A malformed code is one of the problems; a well-formed one must
+		// be in the actor's scope, as the import asks.
+		if civicgrid.LevelOfCode(a.Code) != "" {
+			if err := civicgrid.Authorize(actor, civicgrid.ActionImportAreas, civicgrid.In(a.Code)); err != nil {
+				writeError(w, r, err)
+				return
+			}
 		}
-		byCode[a.Code] = a
+		if _, dup := byCode[a.Code]; !dup {
+			byCode[a.Code] = a
+		}
 	}
-	out := make([]checkedProblem, len(problems))
-	for i, p := range problems {
+	out := make([]checkedProblem, len(res.Problems))
+	for i, p := range res.Problems {
 		out[i].Problem = p
 		a, ok := byCode[p.Code]
-		if !ok && p.Code != "" {
+		if !ok && civicgrid.LevelOfCode(p.Code) != "" {
 			if stored, err := s.store.AreaByCode(r.Context(), p.Code); err == nil {
 				a, ok = stored, true
 			}
@@ -134,9 +141,9 @@ func (s *Server) handleCheckImport(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var fc bytes.Buffer
-	if err := areaio.Encode(&fc, areas); err != nil {
+	if err := areaio.Encode(&fc, res.Areas); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": len(problems) == 0, "areas": json.RawMessage(fc.Bytes()), "problems": out})
+	writeJSON(w, http.StatusOK, map[string]any{"ok": len(res.Problems) == 0, "areas": json.RawMessage(fc.Bytes()), "problems": out, "preview": res.Preview})
 }

@@ -42,6 +42,7 @@ func TestCheckImportWritesNothing(t *testing.T) {
 				Type string `json:"type"`
 			} `json:"geometry"`
 		} `json:"problems"`
+		Preview civicgrid.ImportResult `json:"preview"`
 	}
 	if st := f.do(t, "POST", "/api/v1/admin/areas/check", token, strings.NewReader(body), &out); st != 200 {
 		t.Fatalf("check: %d", st)
@@ -54,6 +55,9 @@ func TestCheckImportWritesNothing(t *testing.T) {
 		kinds[p.Kind] = true
 		if p.Code != "" && (p.Geometry == nil || p.Geometry.Type == "") {
 			t.Errorf("problem %s of %s has no geometry", p.Kind, p.Code)
+		}
+		if p.Kind == "overlap" && p.At == nil {
+			t.Errorf("the overlap of %s has no place", p.Code)
 		}
 	}
 	var seen []string
@@ -83,5 +87,15 @@ func TestCheckImportWritesNothing(t *testing.T) {
 	out.Problems = nil
 	if st := f.do(t, "POST", "/api/v1/admin/areas/check", token, strings.NewReader(gridsJSON(t, []civicgrid.Area{good})), &out); st != 200 || !out.OK || len(out.Problems) != 0 {
 		t.Errorf("good file: %d ok=%v problems=%+v", st, out.OK, out.Problems)
+	}
+	if want := (civicgrid.ImportResult{Redrawn: 1}); out.Preview != want {
+		t.Errorf("good file's preview %v, want %v", out.Preview, want)
+	}
+	// A stored grid sent back as it is: the preview compares as the store does.
+	if st := f.do(t, "POST", "/api/v1/admin/areas/check", token, strings.NewReader(gridsJSON(t, []civicgrid.Area{grids[3]})), &out); st != 200 || !out.OK {
+		t.Fatalf("unchanged grid: %d ok=%v problems=%+v", st, out.OK, out.Problems)
+	}
+	if want := (civicgrid.ImportResult{Unchanged: 1}); out.Preview != want {
+		t.Errorf("unchanged grid's preview %v, want %v", out.Preview, want)
 	}
 }

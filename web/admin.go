@@ -56,6 +56,7 @@ func (ui *UI) registerAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/audit", ui.handleAdminAudit)
 	mux.HandleFunc("GET /admin/building-roles", ui.handleAdminBuildingRoles)
 	mux.HandleFunc("POST /admin/building-roles", ui.handleAdminAddBuildingRole)
+	mux.HandleFunc("GET /admin/areas", ui.handleAdminAreas)
 	if ui.cfg.Webhooks != nil {
 		mux.HandleFunc("GET /admin/webhooks", ui.handleAdminWebhooks)
 		mux.HandleFunc("POST /admin/webhooks", ui.handleAdminCreateWebhook)
@@ -83,7 +84,7 @@ func (ui *UI) registerAdmin(mux *http.ServeMux) {
 
 // adminView is what the admin templates show; View picks the page.
 type adminView struct {
-	View string // users, user, new_user, secret, tokens, audit, categories, category, webhooks, webhook, building_roles, denied
+	View string // users, user, new_user, secret, tokens, audit, categories, category, webhooks, webhook, building_roles, areas, denied
 	Tabs []navLink
 	CSRF string
 	// the user list
@@ -203,6 +204,9 @@ func (ui *UI) adminTabs(r *http.Request, p *page, a civicgrid.Actor) []navLink {
 	}
 	if ui.cfg.Catalogue != nil && mayEditCategories(a) == nil {
 		tabs = append(tabs, navLink{URL: "/admin/categories", Label: p.catalogue["admin.tab_categories"]})
+	}
+	if mayImportAreas(a) == nil {
+		tabs = append(tabs, navLink{URL: "/admin/areas", Label: p.catalogue["admin.tab_areas"]})
 	}
 	if mayManageBuildingRoles(a) == nil {
 		tabs = append(tabs, navLink{URL: "/admin/building-roles", Label: p.catalogue["admin.tab_building_roles"]})

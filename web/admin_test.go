@@ -535,3 +535,44 @@ func TestAdminBuildingRoles(t *testing.T) {
 		t.Errorf("district admin: %d", rec.Code)
 	}
 }
+
+// The area import page and its tab are for whom the policy lets import
+// areas in their own area, and nobody else; the page gives its script the
+// session's CSRF token for the check and the import.
+func TestAdminAreaImportPage(t *testing.T) {
+	h := newAdminUI(t, &fakeAdmin{})
+	chain := map[civicgrid.Level]string{civicgrid.LevelCity: "420100", civicgrid.LevelDistrict: "420102", civicgrid.LevelStreet: "420102001",
+		civicgrid.LevelCommunity: "420102001001", civicgrid.LevelGrid: "420102001001001", civicgrid.LevelBuilding: "4201020010010010001"}
+	allowed := 0
+	for i, info := range civicgrid.Roles {
+		g := civicgrid.RoleGrant{Role: info.Name, AreaCode: chain[info.Levels[len(info.Levels)-1]], Detail: "d"}
+		if info.Name == civicgrid.RoleDepartmentHandler {
+			g.Categories = []string{"C0005"}
+		}
+		a := civicgrid.Actor{UserID: int64(300 + i), Name: "某人", Via: "session", CSRFToken: "tok-areas", Grants: []civicgrid.RoleGrant{g}}
+		may := civicgrid.Authorize(a, civicgrid.ActionImportAreas, civicgrid.In(g.AreaCode)) == nil
+		rec := as(h, a, "GET", "/admin/areas?lang=en", nil)
+		b := rec.Body.String()
+		if !may {
+			if rec.Code != http.StatusForbidden || strings.Contains(b, `id="area-check-form"`) {
+				t.Errorf("%s: /admin/areas answered %d with the form %v, want 403 without", info.Name, rec.Code, strings.Contains(b, `id="area-check-form"`))
+			}
+			if strings.Contains(as(h, a, "GET", "/admin/tokens", nil).Body.String(), `href="/admin/areas"`) {
+				t.Errorf("%s: offered the area import tab", info.Name)
+			}
+			continue
+		}
+		allowed++
+		if rec.Code != 200 {
+			t.Fatalf("%s: %d\n%s", info.Name, rec.Code, b)
+		}
+		for _, s := range []string{`id="area-check-form"`, `type="file"`, `id="area-map"`, `"csrf":"tok-areas"`, "areaimport.js", `"areas.kind_overlap":"Overlaps another area"`, `href="/admin/areas" aria-current="page"`} {
+			if !strings.Contains(b, s) {
+				t.Errorf("%s: page lacks %s", info.Name, s)
+			}
+		}
+	}
+	if allowed == 0 {
+		t.Fatal("no role may import areas: nothing tested")
+	}
+}

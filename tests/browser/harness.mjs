@@ -112,8 +112,10 @@ after(async () => {
 }
 
 // withPage opens a page at the given size, runs fn, screenshots the page as
-// NAME.png (NAME-failed.png when fn throws) and closes it.
-export async function withPage(name, viewport, fn, { keepCookies = false } = {}) {
+// NAME.png (NAME-failed.png when fn throws) and closes it. expectStatuses
+// are further statuses the flow is answered on purpose (403 for a page the
+// role may not open), which the browser logs as errors.
+export async function withPage(name, viewport, fn, { keepCookies = false, expectStatuses = [] } = {}) {
   if (!keepCookies) await env.context.clearCookies();
   const page = await env.context.newPage();
   await page.setViewportSize(viewport);
@@ -122,7 +124,8 @@ export async function withPage(name, viewport, fn, { keepCookies = false } = {})
   page.on('console', (msg) => {
     // 404 and 422 are expected answers (unknown codes, places outside every
     // grid), and 401 to an API call made after logging out.
-    if (msg.type() === 'error' && !/status of (401|404|422)/.test(msg.text())) errors.push(msg.text());
+    const expected = new RegExp(`status of (${[401, 404, 422, ...expectStatuses].join('|')})`);
+    if (msg.type() === 'error' && !expected.test(msg.text())) errors.push(msg.text());
   });
   try {
     await fn(page);
