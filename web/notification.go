@@ -145,8 +145,12 @@ func (ui *UI) handleInboxSettings(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	err := ui.cfg.Inbox.SetPrefs(r.Context(), actor, civicgrid.NotificationPrefs{SMSOff: r.PostForm.Get("sms") != "on",
-		Lang: r.PostForm.Get("lang")})
+	// The form does not show the pause of browser push: keep it as it is.
+	prefs, err := ui.cfg.Inbox.Prefs(r.Context(), actor)
+	if err == nil {
+		prefs.SMSOff, prefs.Lang = r.PostForm.Get("sms") != "on", r.PostForm.Get("lang")
+		err = ui.cfg.Inbox.SetPrefs(r.Context(), actor, prefs)
+	}
 	ui.backToInbox(w, r, "settings", err)
 }
 

@@ -55,10 +55,12 @@ func (k *Key) PublicKey() string {
 	return base64.RawURLEncoding.EncodeToString(k.private.PublicKey().Bytes())
 }
 
-// ECDSA is the public key as a signature verifier (receivers check the
-// VAPID token with it).
-func (k *Key) ECDSA() (*ecdsa.PublicKey, error) {
-	return ecdsa.ParseUncompressedPublicKey(elliptic.P256(), k.private.PublicKey().Bytes())
+func ecdsaKey(uncompressed []byte) (*ecdsa.PublicKey, error) {
+	k, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), uncompressed)
+	if err != nil {
+		return nil, fmt.Errorf("vapid: not a P-256 public key: %v", err)
+	}
+	return k, nil
 }
 
 // LoadKey reads the VAPID key from a PEM file (PKCS#8, or SEC 1 as
