@@ -70,7 +70,11 @@ func (s *Service) Subscribe(ctx context.Context, actor civicgrid.Actor, sub civi
 		bad("auth", "keys.auth: want 16 bytes, base64url")
 	}
 	if len(problems) > 0 {
-		return sub, &civicgrid.Error{Code: civicgrid.EINVALID, Message: "the push subscription was refused", Problems: problems}
+		details := make([]string, len(problems))
+		for i, p := range problems {
+			details[i] = p.Detail
+		}
+		return sub, &civicgrid.Error{Code: civicgrid.EINVALID, Message: strings.Join(details, "; "), Problems: problems}
 	}
 	sub.UserID, sub.CreatedAt = actor.UserID, s.now()
 	return s.store.AddPushSubscription(ctx, sub)
