@@ -145,12 +145,18 @@ type OutgoingPush struct {
 	Subscriptions []PushSubscription
 }
 
+// MaxPushSubscriptions is how many browsers one person receives push in;
+// a new one beyond it replaces the oldest. It bounds the requests one
+// message makes (anyone with an account can name an endpoint).
+const MaxPushSubscriptions = 10
+
 // PushStore keeps push subscriptions and hands out the notifications due
 // for push.
 type PushStore interface {
 	// AddPushSubscription stores a subscription, or updates the keys of
 	// the same person's one with that endpoint; an endpoint already held
-	// by another person is a conflict and changes nothing.
+	// by another person is a conflict and changes nothing. The person's
+	// oldest subscriptions beyond MaxPushSubscriptions are deleted.
 	AddPushSubscription(ctx context.Context, p PushSubscription) (PushSubscription, error)
 	PushSubscriptions(ctx context.Context, userID int64) ([]PushSubscription, error)
 	PushSubscriptionByEndpoint(ctx context.Context, endpoint string) (PushSubscription, error)

@@ -22,14 +22,21 @@ func scanPushSubscription(sc interface{ Scan(...any) error }) (civicgrid.PushSub
 
 // AddPushSubscription stores a browser's subscription, or renews the keys
 // of the person's own one at that endpoint; another person's endpoint is a
-// conflict.
+// conflict. A person keeps their newest MaxPushSubscriptions.
 func (db *DB) AddPushSubscription(ctx context.Context, p civicgrid.PushSubscription) (civicgrid.PushSubscription, error) {
 	err := db.inTx(ctx, func(tx *Tx) error {
 		old, err := scanPushSubscription(tx.QueryRowContext(ctx, `SELECT `+pushColumns+` FROM push_subscriptions WHERE endpoint = $1`, p.Endpoint))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			return tx.QueryRowContext(ctx, `INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, created_at)
-				VALUES ($1, $2, $3, $4, $5) RETURNING id`, p.UserID, p.Endpoint, p.P256DH, p.Auth, p.CreatedAt.UnixMilli()).Scan(&p.ID)
+			if err := tx.QueryRowContext(ctx, `INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, created_at)
+				VALUES ($1, $2, $3, $4, $5) RETURNING id`, p.UserID, p.Endpoint, p.P256DH, p.Auth, p.CreatedAt.UnixMilli()).Scan(&p.ID); err != nil {
+				return err
+			}
+			// Beyond the limit the oldest browsers make room: each
+			// message is pushed to a bounded number of endpoints.
+			_, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM push_subscriptions WHERE user_id = $1 AND id NOT IN
+				(SELECT id FROM push_subscriptions WHERE user_id = $1 ORDER BY id DESC LIMIT %d)`, civicgrid.MaxPushSubscriptions), p.UserID)
+			return err
 		case err != nil:
 			return err
 		case old.UserID != p.UserID:
