@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/civicgrid/civicgrid"
 )
@@ -104,6 +105,11 @@ func (s *Service) Unsubscribe(ctx context.Context, actor civicgrid.Actor, endpoi
 	return s.store.DeletePushSubscription(ctx, sub.ID)
 }
 
+// pushWorkers is how many pushes are in flight at once, so that a slow or
+// silent push service holds up the loop (and the text messages after it)
+// for one timeout per batch rather than one per push.
+const pushWorkers = 8
+
 // PushDue pushes the new messages to their recipients' browsers; it
 // returns how many pushes the push services took.
 func (s *Service) PushDue(ctx context.Context) (int, error) {
@@ -116,28 +122,45 @@ func (s *Service) PushDue(ctx context.Context) (int, error) {
 		if err != nil || len(due) == 0 {
 			return sent, err
 		}
+		var (
+			mu   sync.Mutex
+			gone []int64
+			wg   sync.WaitGroup
+			sem  = make(chan struct{}, pushWorkers)
+		)
 		for _, m := range due {
 			payload, err := json.Marshal(PushPayload{Title: m.Title, Body: m.Body, URL: m.Link, Tag: "notification-" + strconv.FormatInt(m.ID, 10)})
 			if err != nil {
 				return sent, err
 			}
 			for _, sub := range m.Subscriptions {
-				err := s.cfg.Push.Push(ctx, sub, payload)
-				switch {
-				case err == nil:
-					sent++
-				case s.cfg.Push.IsGone(err):
-					s.cfg.Log.Info("push subscription gone, deleted", "subscription", sub.ID)
-					if err := s.store.DeletePushSubscription(ctx, sub.ID); err != nil {
-						return sent, err
+				sem <- struct{}{}
+				wg.Go(func() {
+					defer func() { <-sem }()
+					err := s.cfg.Push.Push(ctx, sub, payload)
+					mu.Lock()
+					defer mu.Unlock()
+					switch {
+					case err == nil:
+						sent++
+					case s.cfg.Push.IsGone(err):
+						gone = append(gone, sub.ID)
+					case ctx.Err() == nil:
+						// Endpoints are capability URLs: the log names the
+						// subscription, not its address.
+						s.cfg.Log.Warn("push failed, not retried", "notification", m.ID, "subscription", sub.ID, "error", err)
 					}
-				case ctx.Err() != nil:
-					return sent, ctx.Err()
-				default:
-					// Endpoints are capability URLs: the log names the
-					// subscription, not its address.
-					s.cfg.Log.Warn("push failed, not retried", "notification", m.ID, "subscription", sub.ID, "error", err)
-				}
+				})
+			}
+		}
+		wg.Wait()
+		if err := ctx.Err(); err != nil {
+			return sent, err
+		}
+		for _, id := range gone {
+			s.cfg.Log.Info("push subscription gone, deleted", "subscription", id)
+			if err := s.store.DeletePushSubscription(ctx, id); err != nil {
+				return sent, err
 			}
 		}
 	}
