@@ -282,6 +282,7 @@ const (
 	ActionReadNotifications    Action = "notifications.read"
 	ActionMarkNotifications    Action = "notifications.mark"
 	ActionNotificationSettings Action = "notifications.settings" // SMS on or off, language
+	ActionPushSubscriptions    Action = "notifications.push"     // turn browser push on or off in a browser
 )
 
 // Object is what an action is taken on, as far as access is concerned.
@@ -430,6 +431,7 @@ var policy = map[Action][]rule{
 	ActionReadNotifications:    rules(scopeOwn, "*"),
 	ActionMarkNotifications:    rules(scopeOwn, "*"),
 	ActionNotificationSettings: rules(scopeOwn, "*"),
+	ActionPushSubscriptions:    rules(scopeOwn, "*"),
 }
 
 func join(rs ...[]rule) []rule {

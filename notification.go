@@ -32,6 +32,9 @@ type Notification struct {
 	ReadAt    time.Time `json:"read_at,omitzero"`
 	// SMS is where the text message stands.
 	SMS SMSState `json:"sms"`
+	// PushPending marks a new message to be pushed to the recipient's
+	// browsers (set when made, cleared when taken for sending).
+	PushPending bool `json:"-"`
 }
 
 // Read reports whether the recipient has marked it read.
@@ -59,6 +62,10 @@ type NotificationPrefs struct {
 	UserID int64 `json:"-"`
 	// SMSOff stops text messages; the inbox still gets everything.
 	SMSOff bool `json:"sms_off"`
+	// PushOff stops browser push to every device of the person while
+	// keeping their subscriptions (turning one device off deletes its
+	// subscription instead).
+	PushOff bool `json:"push_off"`
 	// Lang is the language messages are written in ("" means zh-CN).
 	Lang string `json:"lang,omitempty"`
 }
@@ -111,4 +118,53 @@ type NotificationStore interface {
 	// RecordSMS stores the outcome of sending (sent, failed, or pending
 	// again with the next attempt at retryAt).
 	RecordSMS(ctx context.Context, id int64, state SMSState, attempts int, at, retryAt time.Time) error
+	PushStore
+}
+
+// PushSubscription is one browser's subscription to Web Push (RFC 8030):
+// the push service's endpoint URL and the keys the browser made to read
+// what is sent there (RFC 8291). An endpoint belongs to one person.
+type PushSubscription struct {
+	ID       int64  `json:"id"`
+	UserID   int64  `json:"-"`
+	Endpoint string `json:"endpoint"`
+	// P256DH is the browser's P-256 public key and Auth its 16-byte
+	// authentication secret, both base64url as the browser gives them.
+	P256DH    string    `json:"-"`
+	Auth      string    `json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Object is the subscription as the target of an access decision: it
+// belongs to its subscriber alone.
+func (p PushSubscription) Object() Object { return Object{Owner: p.UserID} }
+
+// OutgoingPush is a new notification to push to its recipient's devices.
+type OutgoingPush struct {
+	Notification
+	Subscriptions []PushSubscription
+}
+
+// MaxPushSubscriptions is how many browsers one person receives push in;
+// a new one beyond it replaces the oldest. It bounds the requests one
+// message makes (anyone with an account can name an endpoint).
+const MaxPushSubscriptions = 10
+
+// PushStore keeps push subscriptions and hands out the notifications due
+// for push.
+type PushStore interface {
+	// AddPushSubscription stores a subscription, or updates the keys of
+	// the same person's one with that endpoint; an endpoint already held
+	// by another person is a conflict and changes nothing. The person's
+	// oldest subscriptions beyond MaxPushSubscriptions are deleted.
+	AddPushSubscription(ctx context.Context, p PushSubscription) (PushSubscription, error)
+	PushSubscriptions(ctx context.Context, userID int64) ([]PushSubscription, error)
+	PushSubscriptionByEndpoint(ctx context.Context, endpoint string) (PushSubscription, error)
+	DeletePushSubscription(ctx context.Context, id int64) error
+	// TakePush takes up to limit notifications waiting for push, each with
+	// its recipient's subscriptions, and marks them taken in the same
+	// transaction: a push is sent at most once (the inbox keeps the
+	// message). Those of people who turned push off or have no
+	// subscription are marked without being returned.
+	TakePush(ctx context.Context, limit int) ([]OutgoingPush, error)
 }

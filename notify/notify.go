@@ -39,11 +39,26 @@ type SMSSender interface {
 	Send(ctx context.Context, phone, message string) error
 }
 
+// PushSender sends browser push messages (package webpush has it).
+type PushSender interface {
+	// PublicKey is the VAPID public key browsers subscribe with.
+	PublicKey() string
+	// CheckEndpoint judges a subscription's endpoint before it is stored.
+	CheckEndpoint(ctx context.Context, endpoint string) error
+	// Push sends payload to one browser; ErrGone-like errors are
+	// recognised by IsGone.
+	Push(ctx context.Context, sub civicgrid.PushSubscription, payload []byte) error
+	// IsGone reports an error saying the subscription no longer exists.
+	IsGone(err error) bool
+}
+
 // Config tunes the service.
 type Config struct {
 	Texts Texts
 	// SMS sends text messages; nil keeps every message in the inbox only.
 	SMS SMSSender
+	// Push sends browser push messages; nil turns browser push off.
+	Push PushSender
 	// SMSPerHour is how many text messages one person gets in any hour
 	// (default 5); the rest stay in the inbox only.
 	SMSPerHour int
@@ -204,6 +219,7 @@ func (s *Service) write(ctx context.Context, drafts []Draft) ([]civicgrid.Notifi
 	if s.cfg.SMS != nil {
 		sms = civicgrid.SMSPending
 	}
+	push := s.cfg.Push != nil
 	out := make([]civicgrid.Notification, 0, len(drafts))
 	for _, d := range drafts {
 		lang := langs[d.UserID]
@@ -226,7 +242,7 @@ func (s *Service) write(ctx context.Context, drafts []Draft) ([]civicgrid.Notifi
 			return nil, err
 		}
 		out = append(out, civicgrid.Notification{UserID: d.UserID, Kind: d.Kind, Source: d.Source, Title: title, Body: body,
-			Link: d.Link, CreatedAt: now, SMS: sms})
+			Link: d.Link, CreatedAt: now, SMS: sms, PushPending: push})
 	}
 	return out, nil
 }
@@ -242,6 +258,9 @@ func (s *Service) Run(ctx context.Context) {
 		}
 		if _, err := s.SendDue(ctx); err != nil && ctx.Err() == nil {
 			s.cfg.Log.Error("notifications: send text messages", "error", err)
+		}
+		if _, err := s.PushDue(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Log.Error("notifications: push to browsers", "error", err)
 		}
 		t := time.NewTimer(s.cfg.Poll)
 		select {

@@ -33,6 +33,7 @@ import (
 	"github.com/civicgrid/civicgrid/sqlstore"
 	"github.com/civicgrid/civicgrid/web"
 	"github.com/civicgrid/civicgrid/webhook"
+	"github.com/civicgrid/civicgrid/webpush"
 	"github.com/civicgrid/civicgrid/workcal"
 )
 
@@ -389,7 +390,11 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	notes := notify.New(notify.Config{Texts: texts}, db, nil)
+	pusher, err := webpush.New(webpush.Config{Key: mxVAPIDKey(t), Subject: "mailto:ops@example.org", Resolver: testResolver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := notify.New(notify.Config{Texts: texts, Push: pusher}, db, nil)
 	hooks, err := webhook.New(webhook.Config{Key: bytes.Repeat([]byte{7}, 32), Resolver: testResolver}, db, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -444,7 +449,8 @@ func mxCell(key string, status int) (string, bool) {
 		return "Y", true
 	case status == http.StatusForbidden:
 		return "N", true
-	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}")):
+	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}") ||
+		key == "DELETE /api/v1/notifications/push"):
 		return "N", true
 	}
 	return "?", false

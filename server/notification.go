@@ -20,6 +20,65 @@ func (s *Server) notificationRoutes(guarded func(string, string, civicgrid.Actio
 	guarded("POST", "/api/v1/notifications/{id}/read", civicgrid.ActionMarkNotifications, s.handleMarkNotification)
 	guarded("GET", "/api/v1/notifications/settings", civicgrid.ActionReadNotifications, s.handleNotificationSettings)
 	guarded("PUT", "/api/v1/notifications/settings", civicgrid.ActionNotificationSettings, s.handleSetNotificationSettings)
+	guarded("GET", "/api/v1/notifications/push", civicgrid.ActionReadNotifications, s.handlePushSubscriptions)
+	guarded("POST", "/api/v1/notifications/push", civicgrid.ActionPushSubscriptions, s.handleSubscribePush)
+	guarded("DELETE", "/api/v1/notifications/push", civicgrid.ActionPushSubscriptions, s.handleUnsubscribePush)
+}
+
+// handlePushSubscriptions: GET /api/v1/notifications/push gives the VAPID
+// public key to subscribe with ("" when push is off) and the caller's
+// subscriptions.
+func (s *Server) handlePushSubscriptions(w http.ResponseWriter, r *http.Request) {
+	subs, err := s.cfg.Notify.PushSubscriptions(r.Context(), actorFrom(r))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if subs == nil {
+		subs = []civicgrid.PushSubscription{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"public_key": s.cfg.Notify.PushKey(), "subscriptions": subs})
+}
+
+// pushSubscriptionJSON is a browser's PushSubscription.toJSON().
+type pushSubscriptionJSON struct {
+	Endpoint string `json:"endpoint"`
+	Keys     struct {
+		P256DH string `json:"p256dh"`
+		Auth   string `json:"auth"`
+	} `json:"keys"`
+}
+
+// handleSubscribePush: POST /api/v1/notifications/push with the browser's
+// subscription turns push on in that browser.
+func (s *Server) handleSubscribePush(w http.ResponseWriter, r *http.Request) {
+	var in pushSubscriptionJSON
+	if err := decodeJSON(w, r, 8<<10, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	sub, err := s.cfg.Notify.Subscribe(r.Context(), actorFrom(r),
+		civicgrid.PushSubscription{Endpoint: in.Endpoint, P256DH: in.Keys.P256DH, Auth: in.Keys.Auth})
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"subscription": sub})
+}
+
+// handleUnsubscribePush: DELETE /api/v1/notifications/push {"endpoint": …}
+// turns push off in that browser.
+func (s *Server) handleUnsubscribePush(w http.ResponseWriter, r *http.Request) {
+	var in pushSubscriptionJSON
+	if err := decodeJSON(w, r, 8<<10, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if err := s.cfg.Notify.Unsubscribe(r.Context(), actorFrom(r), in.Endpoint); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deleted": true})
 }
 
 // handleListNotifications: GET /api/v1/notifications?unread=1&before=ID&limit=N
@@ -98,7 +157,8 @@ func (s *Server) handleNotificationSettings(w http.ResponseWriter, r *http.Reque
 	writeJSON(w, http.StatusOK, map[string]any{"settings": p})
 }
 
-// handleSetNotificationSettings: PUT {"sms_off": bool, "lang": "zh-CN"|"en"|""}.
+// handleSetNotificationSettings: PUT {"sms_off": bool, "push_off": bool,
+// "lang": "zh-CN"|"en"|""}.
 func (s *Server) handleSetNotificationSettings(w http.ResponseWriter, r *http.Request) {
 	var in civicgrid.NotificationPrefs
 	if err := decodeJSON(w, r, 4<<10, &in); err != nil {

@@ -67,7 +67,11 @@ type notifyEnv struct {
 	cfg     *server.Config
 }
 
-func newNotifyEnv(t *testing.T, perHour int) *notifyEnv {
+func newNotifyEnv(t *testing.T, perHour int) *notifyEnv { return newNotifyEnvPush(t, perHour, nil) }
+
+// newNotifyEnvPush is newNotifyEnv with browser push through push (nil:
+// none).
+func newNotifyEnvPush(t *testing.T, perHour int, push notify.PushSender) *notifyEnv {
 	ne := &notifyEnv{gateway: newSMSGateway(t)}
 	texts, err := web.LoadCatalogues()
 	if err != nil {
@@ -79,7 +83,7 @@ func newNotifyEnv(t *testing.T, perHour int) *notifyEnv {
 	}
 	ne.caseEnv = newCaseEnvWith(t, openDemoStore, func(cfg *server.Config, db *sqlstore.DB) {
 		ne.newSvc = func() *notify.Service {
-			return notify.New(notify.Config{Texts: texts, SMS: sender, SMSPerHour: perHour, BaseURL: "https://grid.example.org"}, db, cfg.Now)
+			return notify.New(notify.Config{Texts: texts, SMS: sender, Push: push, SMSPerHour: perHour, BaseURL: "https://grid.example.org"}, db, cfg.Now)
 		}
 		ne.svc = ne.newSvc()
 		cfg.Notify = ne.svc
@@ -96,6 +100,9 @@ func (ne *notifyEnv) run(svc *notify.Service) int {
 		ne.t.Fatal(err)
 	}
 	if _, err := svc.SendDue(context.Background()); err != nil {
+		ne.t.Fatal(err)
+	}
+	if _, err := svc.PushDue(context.Background()); err != nil {
 		ne.t.Fatal(err)
 	}
 	return n

@@ -23,7 +23,7 @@ var copyOrder = []string{
 	"meta", "areas", "users", "role_grants", "api_tokens", "sessions", "one_time_codes", "security_events",
 	"building_role_kinds", "user_identities", "case_categories", "cases", "case_events", "case_supporters",
 	"idempotency_keys", "case_rollups", "case_rollup_hist", "case_rollups_monthly", "case_rollup_hist_monthly", "open311_keys", "webhooks", "webhook_deliveries",
-	"notification_cursors", "notifications", "notification_prefs", "calendar_days",
+	"notification_cursors", "notifications", "notification_prefs", "calendar_days", "push_subscriptions",
 }
 
 // CopyReport says what Copy moved and checked.

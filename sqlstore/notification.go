@@ -43,9 +43,9 @@ func (db *DB) AddNotifications(ctx context.Context, name string, from, to int64,
 		}
 		moved = true
 		for _, n := range ns {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (user_id, kind, source, title, body, link, created_at, sms_state, sms_next_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7) ON CONFLICT (source, user_id) DO NOTHING`,
-				n.UserID, n.Kind, n.Source, n.Title, n.Body, n.Link, n.CreatedAt.UnixMilli(), string(n.SMS)); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (user_id, kind, source, title, body, link, created_at, sms_state, sms_next_at, push_pending)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7, $9) ON CONFLICT (source, user_id) DO NOTHING`,
+				n.UserID, n.Kind, n.Source, n.Title, n.Body, n.Link, n.CreatedAt.UnixMilli(), string(n.SMS), n.PushPending); err != nil {
 				return err
 			}
 		}
@@ -144,7 +144,7 @@ func (db *DB) MarkNotificationsRead(ctx context.Context, userID int64, ids []int
 // NotificationPrefs returns a person's choices (the defaults if none).
 func (db *DB) NotificationPrefs(ctx context.Context, userID int64) (civicgrid.NotificationPrefs, error) {
 	p := civicgrid.NotificationPrefs{UserID: userID}
-	err := db.rd.QueryRowContext(ctx, `SELECT sms_off, lang FROM notification_prefs WHERE user_id = $1`, userID).Scan(&p.SMSOff, &p.Lang)
+	err := db.rd.QueryRowContext(ctx, `SELECT sms_off, push_off, lang FROM notification_prefs WHERE user_id = $1`, userID).Scan(&p.SMSOff, &p.PushOff, &p.Lang)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, nil
 	}
@@ -181,8 +181,9 @@ func (db *DB) NotificationLangs(ctx context.Context, userIDs []int64) (map[int64
 // SetNotificationPrefs stores a person's choices.
 func (db *DB) SetNotificationPrefs(ctx context.Context, p civicgrid.NotificationPrefs) error {
 	return db.inTx(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO notification_prefs (user_id, sms_off, lang) VALUES ($1, $2, $3)
-			ON CONFLICT (user_id) DO UPDATE SET sms_off = excluded.sms_off, lang = excluded.lang`, p.UserID, p.SMSOff, p.Lang)
+		_, err := tx.ExecContext(ctx, `INSERT INTO notification_prefs (user_id, sms_off, push_off, lang) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (user_id) DO UPDATE SET sms_off = excluded.sms_off, push_off = excluded.push_off, lang = excluded.lang`,
+			p.UserID, p.SMSOff, p.PushOff, p.Lang)
 		return err
 	})
 }

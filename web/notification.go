@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -24,6 +25,9 @@ type Inbox interface {
 	SetPrefs(ctx context.Context, actor civicgrid.Actor, p civicgrid.NotificationPrefs) error
 	// SMSPerHour is the hourly SMS limit; 0 when no SMS is sent at all.
 	SMSPerHour() int
+	// PushKey is the VAPID public key browsers subscribe with; "" when
+	// browser push is off.
+	PushKey() string
 }
 
 // inboxView is the inbox page.
@@ -36,6 +40,7 @@ type inboxView struct {
 	Lang       string
 	Langs      []langLink
 	CSRF       string
+	PushKey    string // browser push: the key to subscribe with, "" when off
 }
 
 type inboxItem struct {
@@ -53,6 +58,21 @@ func (ui *UI) registerInbox(mux *http.ServeMux) {
 	mux.HandleFunc("GET /inbox", ui.handleInbox)
 	mux.HandleFunc("POST /inbox/read", ui.handleInboxRead)
 	mux.HandleFunc("POST /inbox/settings", ui.handleInboxSettings)
+	mux.HandleFunc("GET /sw.js", ui.handleServiceWorker)
+}
+
+// handleServiceWorker serves the service worker that shows pushed
+// messages. It is served from the root, not /static/, so that its scope
+// is the whole site, and never cached for long, so a new one is taken up.
+func (ui *UI) handleServiceWorker(w http.ResponseWriter, r *http.Request) {
+	b, err := fs.ReadFile(ui.static, "sw.js")
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(b)
 }
 
 // unreadCount is the header's count; a failure shows no count rather than
@@ -85,7 +105,8 @@ func (ui *UI) handleInbox(w http.ResponseWriter, r *http.Request) {
 		ui.renderError(w, r, p, err)
 		return
 	}
-	v := &inboxView{SMSPerHour: ui.cfg.Inbox.SMSPerHour(), SMSOn: !prefs.SMSOff, Lang: prefs.Lang, CSRF: actor.CSRFToken}
+	v := &inboxView{SMSPerHour: ui.cfg.Inbox.SMSPerHour(), SMSOn: !prefs.SMSOff, Lang: prefs.Lang, CSRF: actor.CSRFToken,
+		PushKey: ui.cfg.Inbox.PushKey()}
 	if v.Lang == "" {
 		v.Lang = p.Lang
 	}
@@ -145,8 +166,12 @@ func (ui *UI) handleInboxSettings(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	err := ui.cfg.Inbox.SetPrefs(r.Context(), actor, civicgrid.NotificationPrefs{SMSOff: r.PostForm.Get("sms") != "on",
-		Lang: r.PostForm.Get("lang")})
+	// The form does not show the pause of browser push: keep it as it is.
+	prefs, err := ui.cfg.Inbox.Prefs(r.Context(), actor)
+	if err == nil {
+		prefs.SMSOff, prefs.Lang = r.PostForm.Get("sms") != "on", r.PostForm.Get("lang")
+		err = ui.cfg.Inbox.SetPrefs(r.Context(), actor, prefs)
+	}
 	ui.backToInbox(w, r, "settings", err)
 }
 

@@ -156,35 +156,34 @@ func special(a netip.Addr, globals, specials []block) string {
 	return ""
 }
 
-// refuseNonPublic is the dialer's Control hook: it runs after name
+// RefuseNonPublic is a dialer's Control hook: it runs after name
 // resolution and before connecting, so a name that resolves to a local
-// address (or is rebound to one after the hook was made) is stopped too.
-func refuseNonPublic(network, address string, _ syscall.RawConn) error {
+// address (or is rebound to one after the URL was checked) is stopped too.
+// Webhook deliveries and browser push (package webpush) dial through it.
+func RefuseNonPublic(network, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
-		return fmt.Errorf("webhook: cannot check address %q: %v", address, err)
+		return fmt.Errorf("cannot check address %q: %v", address, err)
 	}
-	if err := CheckAddr(ap.Addr()); err != nil {
-		return fmt.Errorf("webhook: %w", err)
-	}
-	return nil
+	return CheckAddr(ap.Addr())
 }
 
 // checkHost judges a new hook's host, giving name resolution 5 s.
 func (s *Service) checkHost(ctx context.Context, host string) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	return checkHost(ctx, s.cfg.Resolver, host, s.cfg.AllowPrivate)
+	return CheckHost(ctx, s.cfg.Resolver, host, s.cfg.AllowPrivate)
 }
 
-// checkHost judges a hook URL's host when the hook is made. Numbers in
+// CheckHost judges the host of a URL the server will send to (a hook's,
+// a push subscription's endpoint) when it is stored. Numbers in
 // forms other than a canonical dotted quad (0, 127.1, 0x7f000001, 0177.0.0.1)
 // are refused outright: resolvers and browsers read them differently, and
 // none is needed for a public receiver. With allowPrivate only that
 // spelling rule applies; otherwise literal addresses must be public,
 // localhost names are refused, and a name must resolve, to public
 // addresses only.
-func checkHost(ctx context.Context, resolver Resolver, host string, allowPrivate bool) error {
+func CheckHost(ctx context.Context, resolver Resolver, host string, allowPrivate bool) error {
 	if a, err := netip.ParseAddr(host); err == nil {
 		if a.Zone() != "" {
 			return fmt.Errorf("%s: an address with a zone is not allowed", host)

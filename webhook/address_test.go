@@ -47,12 +47,12 @@ func TestCheckAddr(t *testing.T) {
 func TestDialControl(t *testing.T) {
 	for _, addr := range []string{"127.0.0.1:443", "100.64.0.1:443", "198.18.0.1:80", "[64:ff9b::7f00:1]:443",
 		"[::ffff:10.0.0.1]:80", "[fe80::1%eth0]:80", "[2002:a00:1::]:80", "0.0.0.0:80", "not-an-address:80"} {
-		if err := refuseNonPublic("tcp", addr, nil); err == nil {
+		if err := RefuseNonPublic("tcp", addr, nil); err == nil {
 			t.Errorf("dial %s allowed", addr)
 		}
 	}
 	for _, addr := range []string{"8.8.8.8:443", "[2606:4700::1111]:443"} {
-		if err := refuseNonPublic("tcp", addr, nil); err != nil {
+		if err := RefuseNonPublic("tcp", addr, nil); err != nil {
 			t.Errorf("dial %s refused: %v", addr, err)
 		}
 	}
@@ -81,23 +81,23 @@ func TestCheckHost(t *testing.T) {
 		"rebind.example.org", "cgnat.example.org", "nat64.example.org", "unknown.example.org",
 	}
 	for _, h := range refused {
-		if err := checkHost(ctx, resolver, h, false); err == nil {
+		if err := CheckHost(ctx, resolver, h, false); err == nil {
 			t.Errorf("host %q was allowed", h)
 		}
 	}
 	for _, h := range []string{"hooks.example.org", "HOOKS.example.org.", "8.8.8.8", "2606:4700::1111"} {
-		if err := checkHost(ctx, resolver, h, false); err != nil {
+		if err := CheckHost(ctx, resolver, h, false); err != nil {
 			t.Errorf("host %q was refused: %v", h, err)
 		}
 	}
 	// The operator's switch lets local receivers in, but never odd spellings.
 	for _, h := range []string{"localhost", "127.0.0.1", "10.0.0.1", "::1"} {
-		if err := checkHost(ctx, resolver, h, true); err != nil {
+		if err := CheckHost(ctx, resolver, h, true); err != nil {
 			t.Errorf("allowPrivate: host %q was refused: %v", h, err)
 		}
 	}
 	for _, h := range []string{"0x7f000001", "127.1", "0"} {
-		if err := checkHost(ctx, resolver, h, true); err == nil {
+		if err := CheckHost(ctx, resolver, h, true); err == nil {
 			t.Errorf("allowPrivate: host %q was allowed", h)
 		}
 	}

@@ -107,7 +107,7 @@ func New(cfg Config, store civicgrid.WebhookStore, now func() time.Time) (*Servi
 	}
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
 	if !cfg.AllowPrivate {
-		dialer.Control = refuseNonPublic
+		dialer.Control = RefuseNonPublic
 	}
 	transport := &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: 5 * time.Second, MaxIdleConnsPerHost: 4,
 		IdleConnTimeout: time.Minute, Proxy: nil}

@@ -9,6 +9,7 @@ import (
 
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
@@ -22,6 +23,7 @@ import (
 	"github.com/civicgrid/civicgrid/sqlstore"
 	"github.com/civicgrid/civicgrid/web"
 	"github.com/civicgrid/civicgrid/webhook"
+	"github.com/civicgrid/civicgrid/webpush"
 	"github.com/civicgrid/civicgrid/workcal"
 )
 
@@ -51,6 +53,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	requestTimeout := fs.Duration("request-timeout", 10*time.Second, "deadline of each request's work; a database that does not answer by then makes a 503 and the request's transaction is rolled back (live streams, exports and area imports are not bounded)")
 	readTimeout := fs.Duration("read-timeout", time.Minute, "how long a request, body included, may take to arrive; a slower one is cut off (raise it for large area imports over slow links)")
 	hookAttempts := fs.Int("webhook-max-attempts", 8, "failed webhook attempts before a delivery is dead-lettered (retries back off from 10 s, doubling, up to 1 h)")
+	pushOn := fs.Bool("push", true, "browser push: send each notification to the browsers people turned it on in (Web Push with a VAPID key kept in DATA/vapid.key)")
+	pushSubject := fs.String("push-subject", os.Getenv("CIVICGRID_PUSH_SUBJECT"), "how push services can reach this site's operator: an https: URL or a mailto: address (env CIVICGRID_PUSH_SUBJECT; default --public-url, else mailto:webmaster@localhost)")
+	pushPrivate := fs.Bool("push-allow-private", false, "let push subscriptions point at loopback and private addresses (development; off: only public push services)")
 	smsPerHour := fs.Int("notify-sms-per-hour", 5, "text messages one person gets from notifications in any hour; the rest stay in their inbox only")
 	publicURL := fs.String("public-url", os.Getenv("CIVICGRID_PUBLIC_URL"), "the site's address as people reach it, e.g. https://grid.example.gov.cn (env CIVICGRID_PUBLIC_URL); notification text messages link to it, and carry no link without it")
 	relayPhone := fs.String("relay-phone", os.Getenv("CIVICGRID_RELAY_PHONE"), "the work number residents call about their case (a relay or the community office), shown on the case page with the grid worker's name; personal phones stay private (env CIVICGRID_RELAY_PHONE; the demo's default is 027-12345000)")
@@ -126,7 +131,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err != nil {
 		return err
 	}
-	notes := notify.New(notify.Config{Texts: texts, SMS: sender, SMSPerHour: *smsPerHour, BaseURL: *publicURL}, db, nil)
+	var pusher notify.PushSender
+	if *pushOn {
+		if pusher, err = newPushSender(filepath.Join(data.dir(), "vapid.key"), *pushSubject, *publicURL, *pushPrivate); err != nil {
+			return err
+		}
+	}
+	notes := notify.New(notify.Config{Texts: texts, SMS: sender, Push: pusher, SMSPerHour: *smsPerHour, BaseURL: *publicURL}, db, nil)
 	// The admin pages call the API's own routes in process; the server is
 	// set once it exists.
 	adminAPI := &server.LocalAPI{}
@@ -179,6 +190,23 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	go hooks.Run(ctx)
 	go notes.Run(ctx)
 	return srv.Serve(ctx, ln)
+}
+
+// newPushSender loads (or makes) the VAPID key and returns the push sender.
+// The key, like the webhook key, stays out of the database: a copy of the
+// database alone cannot push to people's browsers.
+func newPushSender(keyPath, subject, publicURL string, allowPrivate bool) (*webpush.Sender, error) {
+	key, err := webpush.LoadKey(keyPath)
+	if err != nil {
+		return nil, err
+	}
+	if subject == "" {
+		subject = "mailto:webmaster@localhost"
+		if strings.HasPrefix(publicURL, "https://") {
+			subject = publicURL
+		}
+	}
+	return webpush.New(webpush.Config{Key: key, Subject: subject, AllowPrivate: allowPrivate})
 }
 
 // refreshLoop picks up what other processes (the CLI, other instances)
