@@ -9,7 +9,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { env, setup, withPage, axeViolations, describeViolations, T } from './harness.mjs';
+import { env, setup, withPage, axeViolations, describeViolations, T, openMenu } from './harness.mjs';
 
 // Eight flows log in, ask for codes and sign up from one address within a
 // minute: more than the default bucket of 20.
@@ -105,6 +105,7 @@ async function signUp(page, { lang, width, phone, building, js = true }) {
   await page.getByLabel(w.password).fill('江边的风筝-2027');
   await page.getByRole('button', { name: w.signup }).click();
   await page.waitForLoadState('load');
+  await openMenu(page); // folded behind the menu button on a phone
   const who = await page.locator('.account-who').innerText();
   assert.match(who, /新\*+/, 'not logged in after signing up');
   if (building) assert.match(who, w.resident);
@@ -113,6 +114,7 @@ async function signUp(page, { lang, width, phone, building, js = true }) {
   await page.waitForLoadState('load');
   await page.goto(`${env.base}/login`, { waitUntil: 'load' });
   await logIn(page, w, phone, '江边的风筝-2027');
+  await openMenu(page);
   assert.match(await page.locator('.account-who').innerText(), /新\*+/, 'the new account does not log in');
 }
 
@@ -137,6 +139,7 @@ async function resetPassword(page, { lang, width, phone, js = true }) {
   await logIn(page, w, phone, 'civicgrid-demo');
   assert.equal(await page.locator('.account-who').count(), 0, 'the old password still works');
   await logIn(page, w, phone, '楼下的桂花树-2026');
+  await openMenu(page);
   assert.match(await page.locator('.account-who').innerText(), /演\*+/, 'the new password does not log in');
 }
 
