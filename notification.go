@@ -133,6 +133,9 @@ type PushSubscription struct {
 	P256DH    string    `json:"-"`
 	Auth      string    `json:"-"`
 	CreatedAt time.Time `json:"created_at"`
+	// Session is the secret of the login session it is made in (none with
+	// a bearer token): the subscription ends with that session.
+	Session string `json:"-"`
 }
 
 // Object is the subscription as the target of an access decision: it

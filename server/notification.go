@@ -58,7 +58,7 @@ func (s *Server) handleSubscribePush(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sub, err := s.cfg.Notify.Subscribe(r.Context(), actorFrom(r),
-		civicgrid.PushSubscription{Endpoint: in.Endpoint, P256DH: in.Keys.P256DH, Auth: in.Keys.Auth})
+		civicgrid.PushSubscription{Endpoint: in.Endpoint, P256DH: in.Keys.P256DH, Auth: in.Keys.Auth, Session: principalFrom(r).secret})
 	if err != nil {
 		writeError(w, r, err)
 		return

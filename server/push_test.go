@@ -253,6 +253,34 @@ func TestPushToBrowsers(t *testing.T) {
 	if subs := ne.pushList(p.resident).Subscriptions; len(subs) != 0 {
 		t.Errorf("after unsubscribing: %+v", subs)
 	}
+
+	// Logging out ends the subscriptions made in that session: a shared
+	// phone stops showing the last person's messages. Another live
+	// session keeps its browser.
+	shared, own := ps.newBrowser(), ps.newBrowser()
+	again := ne.login(civicgrid.RoleResident, ne.chain.building)
+	for _, s := range []struct {
+		who person
+		b   *browser
+	}{{english, shared}, {again, own}} {
+		if st, b := ne.call(s.who, "POST", "/api/v1/notifications/push", ps.subscription(s.b), nil); st != http.StatusCreated {
+			t.Fatalf("subscribe: %d %s", st, b)
+		}
+	}
+	e := ne.report(again, "C0005", ne.chain)
+	f := ne.report(english, "C0005", ne.chain)
+	if st, b := ne.call(english, "POST", "/api/v1/auth/logout", nil, nil); st != http.StatusNoContent {
+		t.Fatalf("logout: %d %s", st, b)
+	}
+	ne.step(p.staff, e.ID, civicgrid.CaseRegister, nil)
+	ne.step(p.staff, f.ID, civicgrid.CaseRegister, nil)
+	ne.run(ne.svc)
+	if got, _ := ps.received(shared); len(got) != 0 {
+		t.Errorf("the logged-out browser received %+v", got)
+	}
+	if got, _ := ps.received(own); len(got) != 1 {
+		t.Errorf("the browser of a live session received %d", len(got))
+	}
 }
 
 func TestPushSubscriptionsAreOwnersOnly(t *testing.T) {

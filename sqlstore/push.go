@@ -25,11 +25,23 @@ func scanPushSubscription(sc interface{ Scan(...any) error }) (civicgrid.PushSub
 // conflict. A person keeps their newest MaxPushSubscriptions.
 func (db *DB) AddPushSubscription(ctx context.Context, p civicgrid.PushSubscription) (civicgrid.PushSubscription, error) {
 	err := db.inTx(ctx, func(tx *Tx) error {
+		// The session's row, or none (NULL) for a bearer token or a
+		// session that has just ended.
+		var session any
+		if p.Session != "" {
+			var id int64
+			switch err := tx.QueryRowContext(ctx, `SELECT id FROM sessions WHERE secret_hash = $1`, hashSecret(p.Session)).Scan(&id); {
+			case err == nil:
+				session = id
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+		}
 		old, err := scanPushSubscription(tx.QueryRowContext(ctx, `SELECT `+pushColumns+` FROM push_subscriptions WHERE endpoint = $1`, p.Endpoint))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			if err := tx.QueryRowContext(ctx, `INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, created_at)
-				VALUES ($1, $2, $3, $4, $5) RETURNING id`, p.UserID, p.Endpoint, p.P256DH, p.Auth, p.CreatedAt.UnixMilli()).Scan(&p.ID); err != nil {
+			if err := tx.QueryRowContext(ctx, `INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, created_at, session_id)
+				VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, p.UserID, p.Endpoint, p.P256DH, p.Auth, p.CreatedAt.UnixMilli(), session).Scan(&p.ID); err != nil {
 				return err
 			}
 			// Beyond the limit the oldest browsers make room: each
@@ -43,7 +55,7 @@ func (db *DB) AddPushSubscription(ctx context.Context, p civicgrid.PushSubscript
 			return civicgrid.Errorf(civicgrid.ECONFLICT, "endpoint: this browser's subscription belongs to another account; subscribe afresh")
 		}
 		p.ID, p.CreatedAt = old.ID, old.CreatedAt
-		_, err = tx.ExecContext(ctx, `UPDATE push_subscriptions SET p256dh = $1, auth = $2 WHERE id = $3`, p.P256DH, p.Auth, p.ID)
+		_, err = tx.ExecContext(ctx, `UPDATE push_subscriptions SET p256dh = $1, auth = $2, session_id = $3 WHERE id = $4`, p.P256DH, p.Auth, session, p.ID)
 		return err
 	})
 	return p, err
@@ -51,7 +63,7 @@ func (db *DB) AddPushSubscription(ctx context.Context, p civicgrid.PushSubscript
 
 // PushSubscriptions lists a person's subscriptions, oldest first.
 func (db *DB) PushSubscriptions(ctx context.Context, userID int64) ([]civicgrid.PushSubscription, error) {
-	return pushSubscriptions(ctx, db.rd, userID)
+	return pushSubscriptions(ctx, db.rd, userID, 0)
 }
 
 // PushSubscriptionByEndpoint returns the subscription at an endpoint.
@@ -117,7 +129,7 @@ func (db *DB) TakePush(ctx context.Context, limit int) ([]civicgrid.OutgoingPush
 			}
 			ss, ok := subs[d.UserID]
 			if !ok {
-				if ss, err = pushSubscriptions(ctx, tx, d.UserID); err != nil {
+				if ss, err = pushSubscriptions(ctx, tx, d.UserID, db.now().UnixMilli()); err != nil {
 					return err
 				}
 				subs[d.UserID] = ss
@@ -136,8 +148,15 @@ func (db *DB) TakePush(ctx context.Context, limit int) ([]civicgrid.OutgoingPush
 
 func pushSubscriptions(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, userID int64) ([]civicgrid.PushSubscription, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+pushColumns+` FROM push_subscriptions WHERE user_id = $1 ORDER BY id`, userID)
+}, userID int64, liveAt int64) ([]civicgrid.PushSubscription, error) {
+	// liveAt (when not 0) leaves out subscriptions whose session has
+	// expired but is not yet purged: those go to nobody logged in.
+	query, args := `SELECT `+pushColumns+` FROM push_subscriptions s WHERE user_id = $1`, []any{userID}
+	if liveAt != 0 {
+		query += ` AND (s.session_id IS NULL OR EXISTS (SELECT 1 FROM sessions WHERE id = s.session_id AND expires_at > $2))`
+		args = append(args, liveAt)
+	}
+	rows, err := q.QueryContext(ctx, query+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, err
 	}

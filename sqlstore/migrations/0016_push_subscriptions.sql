@@ -8,7 +8,11 @@ CREATE TABLE push_subscriptions (
     endpoint   TEXT NOT NULL UNIQUE,
     p256dh     TEXT NOT NULL,
     auth       TEXT NOT NULL,
-    created_at BIGINT NOT NULL
+    created_at BIGINT NOT NULL,
+    -- The login session the browser subscribed in: logging out there (or
+    -- the session's end, a password change) ends the subscription, so a
+    -- shared phone stops showing the last person's messages.
+    session_id BIGINT REFERENCES sessions (id) ON DELETE CASCADE
 );
 CREATE INDEX push_subscriptions_user ON push_subscriptions (user_id);
 
