@@ -6,7 +6,7 @@
 // sideways scrolling.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { T, env, setup, withPage, axeViolations, describeViolations } from './harness.mjs';
+import { T, env, setup, withPage, axeViolations, describeViolations, openMenu } from './harness.mjs';
 
 setup();
 
@@ -200,6 +200,7 @@ for (const [width, height] of [[360, 740], [1280, 800]]) {
 test('a street dispatcher reaches the tokens page from the menu at 360 px', { timeout: T }, async () => {
   await withPage('menu-street-dispatcher-360-zh-CN-elder', { width: 360, height: 740 }, async (page) => {
     await login(page, '19900000008', '/?lang=zh-CN&elder=1');
+    await openMenu(page); // folded behind the menu button on a phone
     const nav = page.getByRole('navigation', { name: '页面导航' });
     assert.ok(await nav.getByRole('link', { name: '工作台' }).isVisible(), 'no console in the dispatcher menu');
     await nav.getByRole('link', { name: '管理' }).click();
