@@ -43,8 +43,9 @@ for (const [width, height] of [[360, 740], [1280, 800]]) {
 for (const [width, height] of [[360, 740], [1280, 800]]) {
   test(`a tap on a term of the console and the case page explains it (${width} px)`, { timeout: T }, async () => {
     await withPage(`glossary-from-case-${width}`, { width, height }, async (page) => {
-      await logIn(page, staff, '/console?lang=zh-CN&elder=1');
-      const card = page.locator(`.case-card[data-case="${state.caseId}"]`).first();
+      // The console's pane shows the chosen case with its steps.
+      await logIn(page, staff, `/console?case=${state.caseId}&lang=zh-CN&elder=1`);
+      const card = page.locator(`.pane-case[data-case="${state.caseId}"]`);
       // The register button has a "?" beside it that says what 立案 is.
       const help = card.locator('form[data-action="register"] a.term-help');
       assert.equal(await help.getAttribute('aria-label'), '“立案”是什么意思');
