@@ -14,7 +14,7 @@ const resident = '19900000001';
 const GRID = '420102001001001';
 
 // draftReport logs the resident in and fills the report page up to the
-// words (the place by GPS, the first category).
+// words (the place by GPS, the first category the search for rubbish finds).
 async function draftReport(page, words) {
   await page.goto(`${env.base}/login?next=${encodeURIComponent('/report?lang=en')}`, { waitUntil: 'domcontentloaded' });
   await page.locator('#login-phone').fill(resident);
@@ -24,7 +24,8 @@ async function draftReport(page, words) {
   await page.locator('#use-location').click();
   await page.locator(`#place-status[data-grid="${GRID}"]`).waitFor();
   await page.locator('#step-1 [data-next="2"]').click();
-  await page.locator('label.cat').first().click();
+  await page.locator('#cat-search').fill('rubbish'); // categories are folded under headings
+  await page.locator('label.cat:visible').first().click();
   await page.locator('#step-2 [data-next="3"]').click();
   await page.locator('#report-description').fill(words);
 }
