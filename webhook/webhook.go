@@ -23,14 +23,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/internal/keyfile"
 )
 
 // Config tunes delivery.
@@ -119,36 +118,21 @@ func New(cfg Config, store civicgrid.WebhookStore, now func() time.Time) (*Servi
 
 // LoadKey reads the webhook key from path, making it (0600) if missing.
 func LoadKey(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		key, derr := hex.DecodeString(strings.TrimSpace(string(b)))
-		if derr != nil || len(key) < 32 {
-			return nil, fmt.Errorf("webhook key %s: want 64 hex digits", path)
+	b, err := keyfile.ReadOrCreate(path, func() ([]byte, error) {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
 		}
-		return key, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		return []byte(hex.EncodeToString(key) + "\n"), nil
+	})
 	if err != nil {
-		if errors.Is(err, os.ErrExist) { // made meanwhile by another process
-			return LoadKey(path)
-		}
 		return nil, err
 	}
-	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
-		f.Close()
-		return nil, err
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) < 32 {
+		return nil, fmt.Errorf("webhook key %s: want 64 hex digits", path)
 	}
-	return key, f.Close()
+	return key, nil
 }
 
 // secret is a hook's signing secret: HMAC(key, salt). Shown once at

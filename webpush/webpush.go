@@ -22,14 +22,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	webpushgo "github.com/SherClockHolmes/webpush-go"
 
 	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/internal/keyfile"
 	"github.com/civicgrid/civicgrid/webhook"
 )
 
@@ -67,36 +66,21 @@ func ecdsaKey(uncompressed []byte) (*ecdsa.PublicKey, error) {
 // `openssl ecparam -name prime256v1 -genkey` writes it), making the file
 // (0600) with a new key if it is missing.
 func LoadKey(path string) (*Key, error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		return parseKey(path, b)
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	k, err := NewKey()
-	if err != nil {
-		return nil, err
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(k.private)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		if errors.Is(err, os.ErrExist) { // made meanwhile by another process
-			return LoadKey(path)
+	b, err := keyfile.ReadOrCreate(path, func() ([]byte, error) {
+		k, err := NewKey()
+		if err != nil {
+			return nil, err
 		}
+		der, err := x509.MarshalPKCS8PrivateKey(k.private)
+		if err != nil {
+			return nil, err
+		}
+		return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return k, f.Close()
+	return parseKey(path, b)
 }
 
 func parseKey(path string, b []byte) (*Key, error) {
