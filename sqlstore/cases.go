@@ -367,16 +367,7 @@ func (db *DB) CaseEvents(ctx context.Context, caseID int64) ([]civicgrid.CaseEve
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []civicgrid.CaseEvent
-	for rows.Next() {
-		ev, err := scanCaseEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ev)
-	}
-	return out, rows.Err()
+	return collect(rows, scanCaseEvent)
 }
 
 const eventColumns = `id, case_id, seq, at, actor_id, actor, action, from_status, to_status, note, data, attachments, prev_hash, hash`
@@ -659,16 +650,7 @@ func (db *DB) queryCases(ctx context.Context, q string, args ...any) ([]civicgri
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []civicgrid.Case
-	for rows.Next() {
-		c, err := scanCase(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return collect(rows, scanCase)
 }
 
 // NextDeadline returns the earliest pending deadline, zero if none.

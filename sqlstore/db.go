@@ -338,3 +338,21 @@ func (db *DB) SQL() *sql.DB { return db.write }
 // URL is the PostgreSQL connection URL ("" for the embedded store, which
 // is named by its data directory).
 func (db *DB) URL() string { return db.url }
+
+// rowScanner is a *sql.Row or *sql.Rows, as the scan functions take them.
+type rowScanner = interface{ Scan(...any) error }
+
+// collect scans every row of rows with scan and closes them: the one loop
+// of the list reads.
+func collect[T any](rows *sql.Rows, scan func(rowScanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -89,16 +89,7 @@ func (db *DB) Notifications(ctx context.Context, f civicgrid.NotificationFilter)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []civicgrid.Notification
-	for rows.Next() {
-		n, err := scanNotification(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return collect(rows, scanNotification)
 }
 
 // Notification returns one notification.

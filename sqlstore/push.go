@@ -160,14 +160,5 @@ func pushSubscriptions(ctx context.Context, q interface {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []civicgrid.PushSubscription
-	for rows.Next() {
-		p, err := scanPushSubscription(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return collect(rows, scanPushSubscription)
 }

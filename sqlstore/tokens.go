@@ -109,16 +109,7 @@ func (db *DB) ListAPITokens(ctx context.Context, createdBy int64, within []strin
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []civicgrid.APIToken
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return collect(rows, scanToken)
 }
 
 // RevokeAPIToken ends a token at once.

@@ -60,16 +60,7 @@ func (db *DB) Webhooks(ctx context.Context, includeDisabled bool) ([]civicgrid.W
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []civicgrid.Webhook
-	for rows.Next() {
-		h, err := scanWebhook(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
+	return collect(rows, scanWebhook)
 }
 
 // Webhook returns one hook.
@@ -212,16 +203,7 @@ func (db *DB) Deliveries(ctx context.Context, hookID int64, state civicgrid.Deli
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []civicgrid.WebhookDelivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return collect(rows, scanDelivery)
 }
 
 // ReplayDeliveries requeues one delivery of a hook (any state but pending),
