@@ -6,7 +6,7 @@
 // scrolling.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { T, env, setup, withPage, axeViolations, describeViolations } from './harness.mjs';
+import { T, env, setup, withPage, axeViolations, describeViolations, logIn } from './harness.mjs';
 
 setup();
 
@@ -20,14 +20,6 @@ const COMMUNITY = '420102001001';
 // Shared between the tests of this file, which run in order.
 const state = { userPage: '' };
 
-async function login(page, phone, next) {
-  await page.goto(`${env.base}/login?next=${encodeURIComponent(next)}`, { waitUntil: 'networkidle' });
-  await page.getByLabel(/手机号|Mobile number/).fill(phone);
-  await page.getByLabel(/^密码$|^Password$/).fill(password);
-  await page.getByRole('button', { name: /^登录$|^Log in$/ }).click();
-  await page.waitForLoadState('networkidle');
-}
-
 async function noSidewaysScroll(page, what) {
   const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
   assert.ok(scroll <= width, `${what} scrolls sideways: ${scroll} > ${width} px`);
@@ -35,7 +27,7 @@ async function noSidewaysScroll(page, what) {
 
 test('a district admin makes a staff account, gives a role and makes a token', { timeout: T }, async () => {
   await withPage('admin-flow-1280', { width: 1280, height: 800 }, async (page) => {
-    await login(page, districtAdmin, '/?lang=zh-CN&elder=0');
+    await logIn(page, districtAdmin, '/?lang=zh-CN&elder=0');
     // The menu has an Admin entry and the console.
     const nav = page.getByRole('navigation', { name: '页面导航' });
     assert.ok(await nav.getByRole('link', { name: '工作台' }).isVisible(), 'no console in the menu');
@@ -97,7 +89,7 @@ test('a district admin makes a staff account, gives a role and makes a token', {
 
 test('the auditor reads the security log', { timeout: T }, async () => {
   await withPage('admin-audit-flow-1280', { width: 1280, height: 800 }, async (page) => {
-    await login(page, auditor, '/?lang=zh-CN&elder=0');
+    await logIn(page, auditor, '/?lang=zh-CN&elder=0');
     const nav = page.getByRole('navigation', { name: '页面导航' });
     assert.equal(await nav.getByRole('link', { name: '管理' }).count(), 0, 'an auditor offered account admin');
     await nav.getByRole('link', { name: '审计日志' }).click();
@@ -119,7 +111,7 @@ test('the auditor reads the security log', { timeout: T }, async () => {
 
 test('the city admin edits a category deadline', { timeout: T }, async () => {
   await withPage('admin-category-flow-1280', { width: 1280, height: 800 }, async (page) => {
-    await login(page, cityAdmin, '/?lang=zh-CN&elder=0');
+    await logIn(page, cityAdmin, '/?lang=zh-CN&elder=0');
     const nav = page.getByRole('navigation', { name: '页面导航' });
     assert.ok(await nav.getByRole('link', { name: '工作台' }).isVisible(), 'no console in the city admin menu');
     await nav.getByRole('link', { name: '管理' }).click();
@@ -168,7 +160,7 @@ for (const [width, height] of [[360, 740], [1280, 800]]) {
           const keepCookies = loggedIn === p.who;
           await withPage(`admin-${p.name}-${width}-${lang}${elder ? '-elder' : ''}`, { width, height }, async (page) => {
             if (keepCookies) await page.goto(`${env.base}${target}`, { waitUntil: 'networkidle' });
-            else await login(page, p.who, target);
+            else await logIn(page, p.who, target);
             loggedIn = p.who;
             assert.equal(await page.locator('h1').count(), 1);
             await noSidewaysScroll(page, `${p.name} at ${width} px`);
@@ -186,7 +178,7 @@ test('the admin pages work without JavaScript', { timeout: T }, async () => {
   try {
     await env.context.clearCookies();
     await page.route('**/*.js', (route) => route.abort());
-    await login(page, districtAdmin, '/admin/tokens?lang=en&elder=0');
+    await logIn(page, districtAdmin, '/admin/tokens?lang=en&elder=0');
     await page.getByLabel('What is it for?').fill('no-script integration');
     await page.getByRole('button', { name: 'Make token' }).click();
     await page.waitForLoadState('load');

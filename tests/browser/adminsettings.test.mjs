@@ -6,11 +6,10 @@
 // sideways scrolling.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { T, env, setup, withPage, axeViolations, describeViolations, openMenu } from './harness.mjs';
+import { T, env, setup, withPage, axeViolations, describeViolations, openMenu, logIn } from './harness.mjs';
 
 setup();
 
-const password = 'civicgrid-demo';
 const cityAdmin = '19900000011';
 const districtAdmin = '19900000010';
 const YEAR = new Date().getFullYear() + 1;
@@ -39,14 +38,6 @@ async function refusedPage(name, viewport, fn) {
   }
 }
 
-async function login(page, phone, next) {
-  await page.goto(`${env.base}/login?next=${encodeURIComponent(next)}`, { waitUntil: 'networkidle' });
-  await page.getByLabel(/手机号|Mobile number/).fill(phone);
-  await page.getByLabel(/^密码$|^Password$/).fill(password);
-  await page.getByRole('button', { name: /^登录$|^Log in$/ }).click();
-  await page.waitForLoadState('networkidle');
-}
-
 // firstWeekday is the first Monday to Friday of March next year that the
 // shipped schedule leaves a working day (March has no national holiday).
 function firstWeekday() {
@@ -64,7 +55,7 @@ function firstSaturday() {
 
 test('the city admin adds and removes a holiday, each after confirming', { timeout: T }, async () => {
   await refusedPage('admin-calendar-flow-1280', { width: 1280, height: 800 }, async (page) => {
-    await login(page, cityAdmin, '/?lang=zh-CN&elder=0');
+    await logIn(page, cityAdmin, '/?lang=zh-CN&elder=0');
     await page.getByRole('navigation', { name: '页面导航' }).getByRole('link', { name: '管理' }).click();
     await page.getByRole('link', { name: '工作日历' }).click();
     await page.waitForURL(/\/admin\/calendar$/);
@@ -119,7 +110,7 @@ test('the city admin adds and removes a holiday, each after confirming', { timeo
 
 test('a district admin has no calendar page', { timeout: T }, async () => {
   await refusedPage('admin-calendar-denied-360', { width: 360, height: 740 }, async (page) => {
-    await login(page, districtAdmin, '/admin/users?lang=en&elder=0');
+    await logIn(page, districtAdmin, '/admin/users?lang=en&elder=0');
     assert.equal(await page.getByRole('link', { name: 'Working calendar' }).count(), 0);
     const res = await page.goto(`${env.base}/admin/calendar`, { waitUntil: 'networkidle' });
     assert.equal(res.status(), 403);
@@ -136,7 +127,7 @@ async function fileOpen311(key) {
 
 test('the city admin makes an Open311 key, sees it once, and revokes it', { timeout: T }, async () => {
   await withPage('admin-open311-flow-1280', { width: 1280, height: 800 }, async (page) => {
-    await login(page, cityAdmin, '/admin?lang=zh-CN&elder=0');
+    await logIn(page, cityAdmin, '/admin?lang=zh-CN&elder=0');
     await page.getByRole('link', { name: 'Open311 密钥' }).click();
     await page.waitForURL(/\/admin\/open311-keys$/);
     await page.getByLabel('客户端名称').fill('12345 市民热线');
@@ -183,7 +174,7 @@ for (const [width, height] of [[360, 740], [1280, 800]]) {
           const keepCookies = loggedIn === p.who;
           await withPage(`admin-${p.name}-${width}-${lang}${elder ? '-elder' : ''}`, { width, height }, async (page) => {
             if (keepCookies) await page.goto(`${env.base}${target}`, { waitUntil: 'networkidle' });
-            else await login(page, p.who, target);
+            else await logIn(page, p.who, target);
             loggedIn = p.who;
             assert.equal(await page.locator('h1').count(), 1);
             const { scroll, w } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, w: window.innerWidth }));
@@ -199,7 +190,7 @@ for (const [width, height] of [[360, 740], [1280, 800]]) {
 
 test('a street dispatcher reaches the tokens page from the menu at 360 px', { timeout: T }, async () => {
   await withPage('menu-street-dispatcher-360-zh-CN-elder', { width: 360, height: 740 }, async (page) => {
-    await login(page, '19900000008', '/?lang=zh-CN&elder=1');
+    await logIn(page, '19900000008', '/?lang=zh-CN&elder=1');
     await openMenu(page); // folded behind the menu button on a phone
     const nav = page.getByRole('navigation', { name: '页面导航' });
     assert.ok(await nav.getByRole('link', { name: '工作台' }).isVisible(), 'no console in the dispatcher menu');

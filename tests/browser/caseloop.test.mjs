@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { env, setup, axeViolations, describeViolations, openMenu } from './harness.mjs';
+import { env, setup, axeViolations, describeViolations, openMenu, apiSession } from './harness.mjs';
 
 setup();
 
@@ -117,19 +117,6 @@ async function step(page, scope, action, fill) {
   const failed = await page.locator('[data-testid="flash-error"]').count();
   if (failed) assert.fail(`${action} failed: ${await page.locator('[data-testid="flash-error"]').innerText()}`);
   await page.locator('[data-testid="flash"]').waitFor();
-}
-
-// api logs a user in over the JSON API (a script, not the browser).
-async function apiSession(phone) {
-  const res = await fetch(`${env.base}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ phone, password }),
-  });
-  assert.equal(res.status, 200);
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const { csrf_token: csrf } = await res.json();
-  return (method, url, body) => fetch(env.base + url, {
-    method, headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body),
-  });
 }
 
 test('a resident reports with a photo; a lost answer is retried without a second case', { timeout: LONG }, async () => {

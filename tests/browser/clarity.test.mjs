@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { env, setup, axeViolations, describeViolations } from './harness.mjs';
+import { env, setup, axeViolations, describeViolations, apiSession } from './harness.mjs';
 
 setup();
 
@@ -23,22 +23,16 @@ const GRID = '420102001001001';
 const RELAY = '027-12345000'; // the demo's work number (--relay-phone)
 
 // api logs a user in over the JSON API.
-async function apiSession(phone) {
-  const res = await fetch(`${env.base}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ phone, password }),
-  });
-  assert.equal(res.status, 200);
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const { csrf_token: csrf } = await res.json();
-  const call = async (method, url, body) => {
-    const r = await fetch(env.base + url, {
-      method, headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body),
-    });
+// session is apiSession whose answers come as { status, body }.
+async function session(phone) {
+  const call = await apiSession(phone);
+  const api = async (method, url, body) => {
+    const r = await call(method, url, body);
     const text = await r.text();
     return { status: r.status, body: text ? JSON.parse(text) : null };
   };
-  call.headers = { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'image/jpeg' };
-  return call;
+  api.headers = call.headers;
+  return api;
 }
 
 let spot = null;
@@ -53,7 +47,7 @@ async function gridPoint() {
 
 // report files a case as the resident over the API.
 async function report(description, category = 'C0004', shift = 0) {
-  const api = await apiSession(resident);
+  const api = await session(resident);
   const p = await gridPoint();
   const res = await api('POST', '/api/v1/cases', { category, lat: p.lat + shift, lng: p.lng + shift, description });
   assert.equal(res.status, 201, JSON.stringify(res.body));
@@ -61,14 +55,14 @@ async function report(description, category = 'C0004', shift = 0) {
 }
 
 async function act(phone, id, action, body) {
-  const api = await apiSession(phone);
+  const api = await session(phone);
   const res = await api('POST', `/api/v1/cases/${id}/${action}`, body);
   assert.equal(res.status, 200, `${action}: ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
 async function myID(phone) {
-  return (await (await apiSession(phone))('GET', '/api/v1/me')).body.user.id;
+  return (await (await session(phone))('GET', '/api/v1/me')).body.user.id;
 }
 
 // visit opens url as phone at a width, language and mode, checks axe and
@@ -152,7 +146,7 @@ test('dispatch lists colleagues by name and area; the default goes to someone wh
 
 test('a merged report leads to the kept case and its outcome; a rejected one says why and where to turn', { timeout: LONG }, async () => {
   // The resident's report is merged into one by the building head.
-  const api = await apiSession('19900000005');
+  const api = await session('19900000005');
   const p = await gridPoint();
   const keptRes = await api('POST', '/api/v1/cases', { category: 'C0001', lat: p.lat - 0.0001, lng: p.lng - 0.0001, description: '楼下井盖松动，有人差点绊倒' });
   assert.equal(keptRes.status, 201);
@@ -188,7 +182,7 @@ test('a merged report leads to the kept case and its outcome; a rejected one say
 
 test('ratings have no default; the dispatch sheet prints on A4 without the site around it', { timeout: LONG }, async () => {
   const id = state.held;
-  const api = await apiSession(gridWorker);
+  const api = await session(gridWorker);
   assert.equal((await api('POST', `/api/v1/cases/${id}/accept`)).status, 200);
   for (const [width, lang, elder] of [[1280, 'zh-CN', false], [360, 'en', true]]) {
     await visit(staff, `/cases/${id}/print`, { name: `clarity-sheet-${lang}-${width}${elder ? '-elder' : ''}`, width, lang, elder }, async (page) => {
@@ -221,7 +215,7 @@ test('ratings have no default; the dispatch sheet prints on A4 without the site 
   assert.equal((await api('POST', `/api/v1/cases/${id}/handle`, { note: '已更换灯泡', photos: [ref] })).status, 200);
   await act(secretary, id, 'verify');
   await act(secretary, id, 'close');
-  const refused = await (await apiSession(resident))('POST', `/api/v1/cases/${id}/rate`, { note: '还行' });
+  const refused = await (await session(resident))('POST', `/api/v1/cases/${id}/rate`, { note: '还行' });
   assert.equal(refused.status, 400);
   assert.match(refused.body.error.message, /none was given/);
   for (const [width, lang, elder] of [[360, 'zh-CN', true], [1280, 'en', false]]) {

@@ -6,7 +6,7 @@
 // screenshots, axe, and no sideways scrolling.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { T, env, setup, withPage, axeViolations, describeViolations, reportOverAPI } from './harness.mjs';
+import { T, env, setup, withPage, axeViolations, describeViolations, reportOverAPI, logIn } from './harness.mjs';
 
 setup();
 
@@ -17,14 +17,6 @@ const gridWorker = '19900000004';
 const GRID = '420102001001001';
 
 const state = { ids: [] };
-
-async function login(page, phone, next) {
-  await page.goto(`${env.base}/login?next=${encodeURIComponent(next)}`, { waitUntil: 'networkidle' });
-  await page.getByLabel(/手机号|Mobile number/).fill(phone);
-  await page.getByLabel(/^密码$|^Password$/).fill(password);
-  await page.getByRole('button', { name: /^登录$|^Log in$/ }).click();
-  await page.waitForLoadState('networkidle');
-}
 
 async function noSidewaysScroll(page, what) {
   const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
@@ -46,7 +38,7 @@ test('staff work the console with the pane, the keyboard and batches', { timeout
   }
   const [first, second, third, fourth, fifth] = state.ids;
   await withPage('console-keyboard-1280', { width: 1280, height: 800 }, async (page) => {
-    await login(page, staff, '/console?lang=zh-CN&elder=0');
+    await logIn(page, staff, '/console?lang=zh-CN&elder=0');
     const rows = page.locator('#case-rows .console-row');
     assert.ok(await rows.count() >= 5, 'the new reports are not listed');
     // One line per case: no forms in the list, and each row is short.
@@ -120,7 +112,7 @@ test('the console works without JavaScript: the pane is a page of its own', { ti
     await env.context.clearCookies();
     await page.route('**/*.js', (route) => route.abort());
     const id = state.ids[3];
-    await login(page, staff, '/console?lang=en&elder=0');
+    await logIn(page, staff, '/console?lang=en&elder=0');
     await page.locator(`[data-case="${id}"] .row-link`).click();
     await page.waitForURL(new RegExp(`case=${id}`));
     await page.locator(`#pane [data-case="${id}"] form[data-action="register"]`).waitFor();
@@ -144,7 +136,7 @@ for (const [width, height] of [[360, 740], [1280, 800]]) {
         ];
         for (const s of shots) {
           await withPage(s.name, { width, height }, async (page) => {
-            await login(page, s.who, s.path);
+            await logIn(page, s.who, s.path);
             assert.equal(await page.locator('h1').count(), 1);
             await noSidewaysScroll(page, `${s.path} at ${width} px`);
             const vs = await axeViolations(page);

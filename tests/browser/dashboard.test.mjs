@@ -7,7 +7,7 @@
 // JavaScript the table alone. Screenshots, axe, and no sideways scrolling.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { T, env, setup, withPage, axeViolations, describeViolations } from './harness.mjs';
+import { T, env, setup, withPage, axeViolations, describeViolations, apiJSON, gridPoint } from './harness.mjs';
 
 setup();
 
@@ -15,30 +15,6 @@ const password = 'civicgrid-demo';
 const resident = '19900000001';
 const staff = '19900000006'; // community staff of the demo's first community
 const GRID = '420102001001001';
-
-async function apiSession(phone) {
-  const res = await fetch(`${env.base}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ phone, password }),
-  });
-  assert.equal(res.status, 200);
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const { csrf_token: csrf } = await res.json();
-  return async (method, url, body, headers = {}) => {
-    const r = await fetch(env.base + url, {
-      method, headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'application/json', ...headers }, body: body && JSON.stringify(body),
-    });
-    const text = await r.text();
-    assert.ok(r.ok, `${method} ${url}: ${r.status} ${text}`);
-    return JSON.parse(text);
-  };
-}
-
-async function gridPoint() {
-  const a = await (await fetch(`${env.base}/api/v1/areas/${GRID}`)).json();
-  const ring = a.geometry.type === 'Polygon' ? a.geometry.coordinates[0] : a.geometry.coordinates[0][0];
-  const pts = ring.slice(0, -1);
-  return { lng: pts.reduce((s, p) => s + p[0], 0) / pts.length, lat: pts.reduce((s, p) => s + p[1], 0) / pts.length };
-}
 
 async function login(page, phone, next) {
   await page.goto(`${env.base}/login?next=${encodeURIComponent(next)}`, { waitUntil: 'networkidle' });
@@ -54,15 +30,15 @@ async function noSidewaysScroll(page, what) {
 }
 
 test('cases to count: three reports, one registered in time', { timeout: T }, async () => {
-  const p = await gridPoint();
-  const res = await apiSession(resident);
+  const p = await gridPoint(GRID);
+  const res = await apiJSON(resident);
   const ids = [];
   for (let i = 0; i < 3; i++) {
     const c = await res('POST', '/api/v1/cases', { category: 'C0005', lat: p.lat, lng: p.lng + i * 0.00005, description: `测试指标 ${i}` },
       { 'Idempotency-Key': `dash-${i}` });
     ids.push(c.case.id);
   }
-  const st = await apiSession(staff);
+  const st = await apiJSON(staff);
   await st('POST', `/api/v1/cases/${ids[0]}/register`, {});
   const trend = await st('GET', `/api/v1/indicators/trend?scope=${GRID.slice(0, 12)}&from=2026-01-01&to=2026-12-31`);
   assert.equal(trend.bucket, 'month');

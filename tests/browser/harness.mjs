@@ -212,3 +212,32 @@ export async function logIn(page, phone, next = '/') {
   await logInAs(page, phone, next);
   await page.waitForLoadState('networkidle');
 }
+
+// apiSession logs a demo account in over the JSON API and returns
+// call(method, url, body, headers), a fetch with the session's cookie and
+// CSRF token (JSON unless headers say otherwise); call.headers are those
+// headers for a photo upload.
+export async function apiSession(phone, password = 'civicgrid-demo') {
+  const res = await fetch(`${env.base}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ phone, password }),
+  });
+  assert.equal(res.status, 200);
+  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const { csrf_token: csrf } = await res.json();
+  const call = (method, url, body, headers = {}) => fetch(env.base + url, {
+    method, headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'application/json', ...headers }, body: body && JSON.stringify(body),
+  });
+  call.headers = { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'image/jpeg' };
+  return call;
+}
+
+// apiJSON is apiSession whose calls must succeed and answer JSON.
+export async function apiJSON(phone) {
+  const call = await apiSession(phone);
+  return async (method, url, body, headers) => {
+    const r = await call(method, url, body, headers);
+    const text = await r.text();
+    assert.ok(r.ok, `${method} ${url}: ${r.status} ${text}`);
+    return JSON.parse(text);
+  };
+}

@@ -6,7 +6,7 @@
 // scrolling at 360 px and without serious accessibility violations.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { env, setup, withPage, axeViolations, describeViolations, T, openMenu } from './harness.mjs';
+import { env, setup, withPage, axeViolations, describeViolations, T, openMenu, apiJSON } from './harness.mjs';
 
 setup();
 
@@ -14,23 +14,6 @@ const password = 'civicgrid-demo';
 const resident = '19900000001'; // a building of grid 420102001001001
 const staff = '19900000006'; // community staff of that grid's community
 const GRID = '420102001001001';
-
-async function apiSession(phone) {
-  const res = await fetch(`${env.base}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ phone, password }),
-  });
-  assert.equal(res.status, 200);
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const { csrf_token: csrf } = await res.json();
-  return async (method, url, body) => {
-    const r = await fetch(env.base + url, {
-      method, headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body),
-    });
-    const text = await r.text();
-    assert.ok(r.ok, `${method} ${url}: ${r.status} ${text}`);
-    return JSON.parse(text);
-  };
-}
 
 async function gridPoint() {
   const a = await (await fetch(`${env.base}/api/v1/areas/${GRID}`)).json();
@@ -55,8 +38,8 @@ async function noSidewaysScroll(page, what) {
 const state = { registered: 0, rejected: 0 };
 
 test('staff steps make messages in the resident\'s inbox', { timeout: T }, async () => {
-  const asResident = await apiSession(resident);
-  const asStaff = await apiSession(staff);
+  const asResident = await apiJSON(resident);
+  const asStaff = await apiJSON(staff);
   const { lat, lng } = await gridPoint();
   for (const key of ['registered', 'rejected']) {
     const { case: c } = await asResident('POST', '/api/v1/cases', { category: 'C0005', description: `路灯不亮（${key}）`, lat, lng });
