@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -406,5 +407,34 @@ func TestVerifyFindsATamperedChain(t *testing.T) {
 	out, err := runCmd(t, "verify", "--data", data)
 	if err == nil || !strings.Contains(out, "BROKEN case 2") || !strings.Contains(out, "1 broken") {
 		t.Fatalf("verify after tampering: %q %v", out, err)
+	}
+}
+
+// The profiler is refused anywhere but loopback, and serves profiles there.
+func TestDebugAddrLoopbackOnly(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, addr := range []string{"0.0.0.0:0", "192.0.2.1:0", ":0", "example.org:0"} {
+		if err := serveDebug(ctx, addr); err == nil || !strings.Contains(err.Error(), "loopback") {
+			t.Errorf("serveDebug(%q) = %v, want a refusal naming loopback", addr, err)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	if err := serveDebug(ctx, addr); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + addr + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "goroutine profile:") {
+		t.Fatalf("goroutine profile: %d %.200s", resp.StatusCode, body)
 	}
 }
