@@ -220,21 +220,52 @@ func (db *DB) ClaimSMS(ctx context.Context, now, lease time.Time, perHour, limit
 			return err
 		}
 		hourAgo := now.Add(-time.Hour).UnixMilli()
+		// Messages sent or being sent to each person in the last hour,
+		// counted once per person and batch: a backlog (an escalation storm
+		// makes thousands for a few grid workers) was a count per message.
+		spent := map[int64]int{}
+		settled := map[int64]bool{}
 		for _, d := range ds {
+			if settled[d.UserID] {
+				continue
+			}
 			state := civicgrid.SMSSending
 			if d.off {
 				state = civicgrid.SMSOptedOut
-			} else {
+			} else if d.SMS == civicgrid.SMSSending {
 				// A message being sent again after a lost lease was
 				// counted when first claimed.
-				var spent int
+				var n int
 				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND sms_at >= $2 AND id <> $3
-					AND (sms_state = 'sent' OR sms_state = 'sending')`, d.UserID, hourAgo, d.ID).Scan(&spent); err != nil {
+					AND (sms_state = 'sent' OR sms_state = 'sending')`, d.UserID, hourAgo, d.ID).Scan(&n); err != nil {
 					return err
 				}
-				if spent >= perHour {
+				if n >= perHour {
 					state = civicgrid.SMSLimited
 				}
+			} else {
+				n, ok := spent[d.UserID]
+				if !ok {
+					if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND sms_at >= $2
+						AND (sms_state = 'sent' OR sms_state = 'sending')`, d.UserID, hourAgo).Scan(&n); err != nil {
+						return err
+					}
+				}
+				if n >= perHour {
+					state = civicgrid.SMSLimited
+				}
+				spent[d.UserID] = n
+			}
+			if d.SMS == civicgrid.SMSPending && state != civicgrid.SMSSending {
+				// Every due message of this person ends alike (over the
+				// limit, or text messages turned off): settle them at once.
+				if _, err := tx.ExecContext(ctx, `UPDATE notifications SET sms_state = $1, sms_next_at = $2, sms_at = $3
+					WHERE user_id = $4 AND sms_state = 'pending' AND sms_next_at <= $5`,
+					string(state), lease.UnixMilli(), now.UnixMilli(), d.UserID, now.UnixMilli()); err != nil {
+					return err
+				}
+				settled[d.UserID] = true
+				continue
 			}
 			// Only if no other sender claimed it meanwhile (on PostgreSQL
 			// the update waits for the other claim and then finds the row
@@ -244,6 +275,9 @@ func (db *DB) ClaimSMS(ctx context.Context, now, lease time.Time, perHour, limit
 				string(state), lease.UnixMilli(), now.UnixMilli(), d.ID, string(d.SMS), d.next)
 			if err != nil {
 				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 && state == civicgrid.SMSSending && d.SMS == civicgrid.SMSPending {
+				spent[d.UserID]++
 			}
 			if n, _ := res.RowsAffected(); n == 1 && state == civicgrid.SMSSending {
 				d.SMS = state
