@@ -95,10 +95,10 @@ func TestOpenCaseSpotsReadOnlyOpenCases(t *testing.T) {
 	whole := queryPlan(t, db, openCaseSpotsQuery, "C0005", since.UnixMilli(), int64(0))
 	fresh := queryPlan(t, db, newCaseSpotsQuery, "C0005", since.UnixMilli(), int64(1000))
 	if db.dialect == SQLite {
-		if !strings.Contains(whole, "COVERING INDEX cases_duplicates") && !strings.Contains(whole, "cases_category_status_id") {
+		if !strings.Contains(whole, "COVERING INDEX cases_duplicates") && !strings.Contains(whole, "cases_category_status_cover") {
 			t.Errorf("the whole window is not read from the open cases' index:\n%s", whole)
 		}
-		if !strings.Contains(fresh, "cases_category_id (category=? AND id>?)") {
+		if !strings.Contains(fresh, "cases_category_cover (category=? AND id>?)") {
 			t.Errorf("what is new is not read from the newest id seen:\n%s", fresh)
 		}
 	}
@@ -339,7 +339,7 @@ func TestWorkQueuePagesAcrossTies(t *testing.T) {
 		q, args, _ := db.caseListQuery(civicgrid.CaseFilter{Within: []string{"420102001"}, Status: []civicgrid.CaseStatus{civicgrid.StatusReported},
 			Order: order, From: &civicgrid.CaseCursor{At: base, ID: 3}, Limit: 50})
 		plan := queryPlan(t, db, q, args...)
-		index := map[civicgrid.CaseOrder]string{civicgrid.OrderRespondBy: "cases_status_respond_by", civicgrid.OrderRespondedAt: "cases_status_responded_at"}[order]
+		index := map[civicgrid.CaseOrder]string{civicgrid.OrderRespondBy: "cases_status_respond_by_cover", civicgrid.OrderRespondedAt: "cases_status_responded_at_cover"}[order]
 		if !strings.Contains(plan, index) {
 			t.Errorf("%s: the page is not read from %s:\n%s", order, index, plan)
 		}
@@ -361,7 +361,72 @@ func TestNewestOfAStatusChecksTheGridOnTheIndex(t *testing.T) {
 	}
 	// PostgreSQL plans by its statistics, which a test table lacks.
 	q, args, _ := db.caseListQuery(f)
-	if plan := queryPlan(t, db, q, args...); db.dialect == SQLite && !strings.Contains(plan, "cases_status_id_grid") {
+	if plan := queryPlan(t, db, q, args...); db.dialect == SQLite && !strings.Contains(plan, "cases_status_cover") {
 		t.Errorf("a community's newest reported cases are not read on (status, id, grid_code):\n%s", plan)
+	}
+}
+
+// TestSeveralStatusesPickIdsFromCoveringIndexes: Open311's open list of a
+// category (nine statuses, a 90-day window, up to 1,000 rows) picks each
+// status's ids from an index that holds the window's and the scope's
+// columns, and reads only the page's rows: merging whole rows read every
+// status's page of rows to keep one. The answer is the newest first of the
+// cases that match, across the statuses, with the offset applied after the
+// merge.
+func TestSeveralStatusesPickIdsFromCoveringIndexes(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	if err := db.PutCategory(ctx, civicgrid.Category{Code: "C0005", NameZH: "水管破裂", NameEN: "Burst pipe", RespondWithin: "1h",
+		ResolveWithin: "8h", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	statuses := []civicgrid.CaseStatus{civicgrid.StatusReported, civicgrid.StatusRegistered, civicgrid.StatusDispatched, civicgrid.StatusClosed}
+	grids := []string{"420102001001001", "420103001001001"}
+	var all []civicgrid.Case
+	for i := range 24 {
+		at := now.Add(-time.Duration(24-i) * time.Hour)
+		if i < 4 {
+			at = now.Add(-100 * 24 * time.Hour) // outside the window
+		}
+		c := civicgrid.Case{Category: "C0005", Status: statuses[i%len(statuses)], Channel: "app", Lat: 30.605, Lng: 114.305,
+			GridCode: grids[i%3%2], CreatedAt: at, UpdatedAt: at}
+		added, _, err := db.CreateCase(ctx, c, civicgrid.CaseEvent{At: at, Actor: "t", Action: civicgrid.CaseReport, To: c.Status}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, added)
+	}
+	open := []civicgrid.CaseStatus{civicgrid.StatusReported, civicgrid.StatusRegistered, civicgrid.StatusDispatched, civicgrid.StatusInProgress}
+	f := civicgrid.CaseFilter{Within: []string{"420102"}, Category: []string{"C0005"}, Status: open,
+		Since: now.Add(-90 * 24 * time.Hour), Until: now.Add(time.Second), Limit: 3, Offset: 2}
+	var want []int64
+	for _, c := range slices.Backward(all) {
+		if slices.Contains(open, c.Status) && strings.HasPrefix(c.GridCode, "420102") && c.CreatedAt.After(f.Since) {
+			want = append(want, c.ID)
+		}
+	}
+	want = want[2:5]
+	got, err := db.ListCases(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotIDs []int64
+	for _, c := range got {
+		gotIDs = append(gotIDs, c.ID)
+	}
+	if !slices.Equal(gotIDs, want) {
+		t.Errorf("listed %v, want %v", gotIDs, want)
+	}
+	if db.dialect != SQLite {
+		return // PostgreSQL plans by its statistics, which a test table lacks.
+	}
+	q, args, _ := db.caseListQuery(f)
+	plan := queryPlan(t, db, q, args...)
+	if n := strings.Count(plan, "COVERING INDEX cases_category_status_cover"); n != len(open) {
+		t.Errorf("%d of %d statuses pick their ids from the covering index:\n%s", n, len(open), plan)
+	}
+	if !strings.Contains(plan, "INTEGER PRIMARY KEY") {
+		t.Errorf("the page's rows are not read by id:\n%s", plan)
 	}
 }

@@ -549,14 +549,18 @@ func (db *DB) caseListQuery(f civicgrid.CaseFilter) (q string, args []any, ok bo
 	case len(f.Status) > 1:
 		// One status at a time, each read in id order on its index and
 		// cut at the page's end, then merged: on an IN list both engines
-		// would read every case of those statuses and sort them.
+		// would read every case of those statuses and sort them. The
+		// branches pick ids only, from indexes that hold the filters'
+		// columns, and the page's rows are read last: merging whole rows
+		// read (and sorted) every branch's page of rows — nine pages for
+		// Open311's open list — to keep one.
 		branchLimit := strconv.Itoa(limit + max(f.Offset, 0))
 		branches := make([]string, len(f.Status))
 		for i, s := range f.Status {
-			branches[i] = `SELECT * FROM (` + selectWhere(append(slices.Clip(where), "status = "+arg(string(s)))) +
+			branches[i] = `SELECT id FROM (SELECT id FROM cases WHERE ` + strings.Join(append(slices.Clip(where), "status = "+arg(string(s))), " AND ") +
 				` ORDER BY id DESC LIMIT ` + branchLimit + `) AS s` + strconv.Itoa(i)
 		}
-		q += strings.Join(branches, " UNION ALL ") + page
+		q += selectWhere([]string{`id IN (SELECT id FROM (` + strings.Join(branches, " UNION ALL ") + ` ORDER BY id DESC LIMIT ` + branchLimit + `) AS picked)`}) + page
 	default:
 		q += selectWhere(where) + page
 	}
