@@ -430,3 +430,55 @@ func TestSeveralStatusesPickIdsFromCoveringIndexes(t *testing.T) {
 		t.Errorf("the page's rows are not read by id:\n%s", plan)
 	}
 }
+
+// TestOverdueWorkQueuePagesInDeadlineOrder: the console's triage tab with
+// its overdue filter lists the overdue cases oldest deadline first, a page
+// at a time from the cursor, and every one of them shows on some page (the
+// newest-first branches sorted by deadline skipped older overdue cases on
+// every next page); cases still on time stay out.
+func TestOverdueWorkQueuePagesInDeadlineOrder(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	if err := db.PutCategory(ctx, civicgrid.Category{Code: "C0005", NameZH: "水管破裂", NameEN: "Burst pipe", RespondWithin: "1h",
+		ResolveWithin: "8h", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Truncate(time.Millisecond)
+	// Newer cases have the older deadlines; the last three are on time.
+	var overdue []int64
+	for i, m := range []int{-10, -20, -30, -40, -50, -60, -70, 30, 40, 50} {
+		c := civicgrid.Case{Category: "C0005", Status: civicgrid.StatusReported, Channel: "app", Lat: 30.605, Lng: 114.305,
+			GridCode: "420102001001001", CreatedAt: now, UpdatedAt: now, RespondBy: now.Add(time.Duration(m) * time.Minute)}
+		if i == 6 {
+			c.Escalation = 1
+		}
+		stored, _, err := db.CreateCase(ctx, c, civicgrid.CaseEvent{At: now, Actor: "t", Action: civicgrid.CaseReport, To: c.Status}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m < 0 {
+			overdue = append(overdue, stored.ID)
+		}
+	}
+	slices.Reverse(overdue) // oldest deadline first
+	var got []int64
+	f := civicgrid.CaseFilter{Within: []string{"420102"}, Status: []civicgrid.CaseStatus{civicgrid.StatusReported}, Overdue: true,
+		Order: civicgrid.OrderRespondBy, Limit: 2}
+	for range 10 {
+		page, err := db.ListCases(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range page {
+			got = append(got, c.ID)
+		}
+		if len(page) < f.Limit {
+			break
+		}
+		c := page[len(page)-1].Cursor(civicgrid.OrderRespondBy)
+		f.From = &c
+	}
+	if !slices.Equal(got, overdue) {
+		t.Errorf("pages listed %v, want %v", got, overdue)
+	}
+}

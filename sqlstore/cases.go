@@ -509,6 +509,19 @@ func (db *DB) caseListQuery(f civicgrid.CaseFilter) (q string, args []any, ok bo
 		return q
 	}
 	switch {
+	case f.Overdue && f.Order != civicgrid.OrderNewest:
+		// A work queue's overdue cases, in the queue's order: read on the
+		// queue's index, which holds the clocks the condition checks (the
+		// branches below pick the newest ids, and a page of those sorted
+		// by deadline skipped older overdue cases on every next page).
+		ps := make([]string, len(f.Status))
+		for i, s := range f.Status {
+			ps[i] = arg(string(s))
+		}
+		if len(ps) > 0 {
+			where = append(where, "status IN ("+strings.Join(ps, ", ")+")")
+		}
+		q += selectWhere(append(where, overdueCondition(arg(db.now().UnixMilli())))) + page
 	case f.Overdue:
 		// An overdue case is either escalated (or waiting for a cancellation,
 		// which stops its clock) — the partial index cases_overdue holds

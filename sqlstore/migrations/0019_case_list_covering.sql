@@ -9,9 +9,9 @@ CREATE INDEX cases_category_cover ON cases (category, id, grid_code, created_at)
 DROP INDEX cases_category_id;
 CREATE INDEX cases_status_cover ON cases (status, id, grid_code, escalation, respond_by, resolve_by, created_at);
 DROP INDEX cases_status_id_grid;
--- The console's work queues filtered by category (the triage and dispatch
--- tabs) check the category in the index too.
-CREATE INDEX cases_status_respond_by_cover ON cases (status, respond_by, id, grid_code, category);
+-- The console's work queues (the triage and dispatch tabs) check the
+-- category and, for their overdue filter, the clocks in the index too.
+CREATE INDEX cases_status_respond_by_cover ON cases (status, respond_by, id, grid_code, category, escalation, resolve_by);
 DROP INDEX cases_status_respond_by;
-CREATE INDEX cases_status_responded_at_cover ON cases (status, responded_at, id, grid_code, category);
+CREATE INDEX cases_status_responded_at_cover ON cases (status, responded_at, id, grid_code, category, escalation, respond_by, resolve_by);
 DROP INDEX cases_status_responded_at;
