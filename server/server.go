@@ -15,6 +15,7 @@ import (
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/areaio"
 	"github.com/civicgrid/civicgrid/casework"
+	"github.com/civicgrid/civicgrid/internal/metrics"
 	"github.com/civicgrid/civicgrid/locate"
 	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/oidclogin"
@@ -80,6 +81,8 @@ type Config struct {
 	// with; its local holidays and make-up days are managed through the
 	// API. nil serves no calendar routes.
 	Calendar *workcal.Live
+	// Metrics records HTTP requests and SSE clients; nil records nothing.
+	Metrics *metrics.Set
 }
 
 // healthChecker is a store that can tell whether it is able to serve.
@@ -144,6 +147,7 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 		}
 	}
 	s.routes()
+	cfg.Metrics.Gauge("civicgrid_sse_clients", "Open live case streams (server-sent events).", func() float64 { return float64(s.hub.clients()) })
 	for _, register := range extra {
 		register(s.mux)
 	}
@@ -155,7 +159,7 @@ func (s *Server) Handler() http.Handler {
 	// Text answers are gzipped for clients that accept it. Cross-origin
 	// browser writes are refused outright (Sec-Fetch-Site and
 	// Origin); cookie-authenticated writes must also echo the CSRF token.
-	return recoverPanics(securityHeaders(s.cfg.ImageOrigins, gzipResponses(s.withDeadline(s.crossOrigin(s.identify(s.mux))))))
+	return s.observe(recoverPanics(securityHeaders(s.cfg.ImageOrigins, gzipResponses(s.withDeadline(s.crossOrigin(s.identify(s.noteRoute(s.mux))))))))
 }
 
 // unbounded are the routes that may rightly take long: the live stream,
@@ -278,7 +282,7 @@ func recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				slog.Error("panic", "path", r.URL.Path, "value", v, "stack", string(debug.Stack()))
+				slog.ErrorContext(r.Context(), "panic", "path", r.URL.Path, "value", v, "stack", string(debug.Stack()))
 				writeError(w, r, civicgrid.Errorf(civicgrid.EINTERNAL, "internal error"))
 			}
 		}()

@@ -52,6 +52,17 @@ type DB struct {
 	instance string
 	// lastNoSpace is when a write last failed on a full disk (Unix ms).
 	lastNoSpace atomic.Int64
+	// onBatch observes intake transactions (see ObserveIntake).
+	onBatch func(size int, d time.Duration)
+}
+
+// Pools returns the connection pools by name, for their statistics:
+// SQLite's single writer and its readers, or PostgreSQL's one pool.
+func (db *DB) Pools() map[string]*sql.DB {
+	if db.write == db.read {
+		return map[string]*sql.DB{"main": db.write}
+	}
+	return map[string]*sql.DB{"write": db.write, "read": db.read}
 }
 
 // OpenSQLite opens (creating if needed) the store in dataDir and applies
