@@ -75,7 +75,7 @@ func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	path := filepath.Join(dataDir, "civicgrid.db")
+	path := filepath.Join(dataDir, SQLiteFile)
 	if err := ownerOnly(path); err != nil {
 		return nil, err
 	}
