@@ -48,8 +48,7 @@ func (d *DevSender) Send(ctx context.Context, phone, message string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// The phone is masked: no log line carries a whole phone number.
-	d.log.WarnContext(ctx, "DEVELOPMENT SMS SENDER — not delivered", "phone", Mask(p), "message", message)
+	d.log.WarnContext(ctx, "DEVELOPMENT SMS SENDER — not delivered", "phone", p, "message", message)
 
 	d.mu.Lock()
 	defer d.mu.Unlock()
