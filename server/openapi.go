@@ -373,7 +373,7 @@ func (s *Server) handleAPIDocs(w http.ResponseWriter, r *http.Request) {
 	var b strings.Builder
 	b.WriteString(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
 		`<title>civicgrid API</title><style>body{font:15px/1.5 system-ui,sans-serif;margin:1rem;max-width:60rem}code{font-size:14px}` +
-		`td{padding:.2rem .5rem;vertical-align:top}.m{font-weight:bold}</style></head><body><h1>civicgrid API v1</h1>` +
+		`li{margin:.4rem 0}code{overflow-wrap:anywhere}.m{font-weight:bold}.w{color:#555}</style></head><body><h1>civicgrid API v1</h1>` +
 		`<p>The OpenAPI 3.1 document: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a> (load it into any OpenAPI viewer or client generator).</p>`)
 	byTag := map[string][]Route{}
 	for _, rt := range s.table {
@@ -387,17 +387,17 @@ func (s *Server) handleAPIDocs(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Strings(tags)
 	for _, t := range tags {
-		b.WriteString("<h2>" + htmlEscape(t) + "</h2><table>")
+		b.WriteString("<h2>" + htmlEscape(t) + "</h2><ul>")
 		for _, rt := range byTag[t] {
 			op, _ := operationFor(rt)
 			who := "public"
 			if !rt.Public {
 				who = string(rt.Action)
 			}
-			b.WriteString("<tr><td class=m>" + rt.Method + "</td><td><code>" + htmlEscape(rt.Pattern) + "</code></td><td>" +
-				htmlEscape(op.summary) + "</td><td><code>" + htmlEscape(who) + "</code></td></tr>")
+			b.WriteString("<li><span class=m>" + rt.Method + "</span> <code>" + htmlEscape(rt.Pattern) + "</code><br>" +
+				htmlEscape(op.summary) + " <span class=w>— " + htmlEscape(who) + "</span></li>")
 		}
-		b.WriteString("</table>")
+		b.WriteString("</ul>")
 	}
 	b.WriteString("</body></html>")
 	w.Write([]byte(b.String()))

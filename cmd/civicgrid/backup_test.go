@@ -51,13 +51,7 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 		return resp.StatusCode, b
 	}
 	// A photo, then reports naming it.
-	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
-	for x := range 64 {
-		img.Set(x, x%48, color.RGBA{200, 30, 30, 255})
-	}
-	var jpg bytes.Buffer
-	jpeg.Encode(&jpg, img, nil)
-	st, b := call("POST", "api/v1/photos", "image/jpeg", jpg.Bytes())
+	st, b := call("POST", "api/v1/photos", "image/jpeg", testJPEG())
 	var saved struct {
 		Ref string `json:"ref"`
 	}
@@ -195,4 +189,15 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 	if entries, _ := os.ReadDir(empty); len(entries) != 0 {
 		t.Errorf("a refused restore left %d entries behind", len(entries))
 	}
+}
+
+// testJPEG is a small JPEG image.
+func testJPEG() []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for x := range 64 {
+		img.Set(x, x%48, color.RGBA{200, 30, 30, 255})
+	}
+	var jpg bytes.Buffer
+	jpeg.Encode(&jpg, img, nil)
+	return jpg.Bytes()
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -117,6 +118,14 @@ func TestMetricsAndLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	// A photo through the API token.
+	req, _ := http.NewRequest("POST", srv.base+"api/v1/photos", bytes.NewReader(testJPEG()))
+	req.Header.Set("Authorization", "Bearer "+srv.token)
+	req.Header.Set("Content-Type", "image/jpeg")
+	if resp, err = http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("photo upload: %v %v", err, resp)
+	}
+	resp.Body.Close()
 	// Reports through the API token.
 	const reports = 5
 	var ids []string
@@ -181,6 +190,9 @@ func TestMetricsAndLogs(t *testing.T) {
 	}
 	if got := delta("civicgrid_case_events_total", map[string]string{"action": "report"}); got != reports {
 		t.Errorf("report events: %v, want %d", got, reports)
+	}
+	if got := delta("civicgrid_photo_processing_seconds", map[string]string{"format": "jpeg"}); got != 1 {
+		t.Errorf("photos processed: %v, want 1", got)
 	}
 	if got := delta("civicgrid_intake_batch_size", nil); got < 1 || got > reports {
 		t.Errorf("intake batches: %v, want 1..%d", got, reports)

@@ -135,6 +135,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		return err
 	}
 	db.ObserveIntake(met.IntakeBatch)
+	photos.ObserveProcessing(met.Photo)
 	for name, pool := range db.Pools() {
 		met.DBPool(name, pool)
 	}

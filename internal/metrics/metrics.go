@@ -28,6 +28,7 @@ type Set struct {
 	schedLag     prometheus.Histogram
 	escalated    prometheus.Counter
 	webhooks     *prometheus.CounterVec
+	photos       *prometheus.HistogramVec
 }
 
 // New returns a Set with the Go runtime and process collectors registered.
@@ -52,8 +53,11 @@ func New() *Set {
 			Help: "Cases escalated by this instance's deadline scheduler."}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "civicgrid_webhook_attempts_total",
 			Help: "Webhook delivery attempts, by outcome: delivered, retry (failed, will be tried again) or dead (dead-lettered)."}, []string{"outcome"}),
+		photos: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "civicgrid_photo_processing_seconds",
+			Help:    "Time to decode an uploaded photo, scale it and encode its public versions, by upload format.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5}}, []string{"format"}),
 	}
-	reg.MustRegister(s.httpRequests, s.httpDuration, s.caseEvents, s.intakeBatch, s.intakeCommit, s.schedLag, s.escalated, s.webhooks,
+	reg.MustRegister(s.httpRequests, s.httpDuration, s.caseEvents, s.intakeBatch, s.intakeCommit, s.schedLag, s.escalated, s.webhooks, s.photos,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, o := range []string{"delivered", "retry", "dead"} {
 		s.webhooks.WithLabelValues(o) // present at 0 from the start
@@ -106,6 +110,14 @@ func (s *Set) Webhook(outcome string) {
 		return
 	}
 	s.webhooks.WithLabelValues(outcome).Inc()
+}
+
+// Photo records one upload's processing.
+func (s *Set) Photo(format string, d time.Duration) {
+	if s == nil {
+		return
+	}
+	s.photos.WithLabelValues(format).Observe(d.Seconds())
 }
 
 // Gauge registers a gauge read at scrape time; fn must be cheap (no query).
