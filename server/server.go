@@ -83,6 +83,10 @@ type Config struct {
 	Calendar *workcal.Live
 	// Metrics records HTTP requests and SSE clients; nil records nothing.
 	Metrics *metrics.Set
+	// MetricsToken, when set, serves Metrics at /metrics on this server
+	// to requests with "Authorization: Bearer MetricsToken" (ahead of the
+	// API's own token check: it is not an API token).
+	MetricsToken string
 }
 
 // healthChecker is a store that can tell whether it is able to serve.
@@ -159,7 +163,18 @@ func (s *Server) Handler() http.Handler {
 	// Text answers are gzipped for clients that accept it. Cross-origin
 	// browser writes are refused outright (Sec-Fetch-Site and
 	// Origin); cookie-authenticated writes must also echo the CSRF token.
-	return s.observe(recoverPanics(securityHeaders(s.cfg.ImageOrigins, gzipResponses(s.withDeadline(s.crossOrigin(s.identify(s.noteRoute(s.mux))))))))
+	h := s.observe(recoverPanics(securityHeaders(s.cfg.ImageOrigins, gzipResponses(s.withDeadline(s.crossOrigin(s.identify(s.noteRoute(s.mux))))))))
+	if s.cfg.MetricsToken == "" || s.cfg.Metrics == nil {
+		return h
+	}
+	m := s.cfg.Metrics.Handler(s.cfg.MetricsToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" {
+			m.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // unbounded are the routes that may rightly take long: the live stream,

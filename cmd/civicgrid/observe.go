@@ -68,15 +68,6 @@ func (o *metricsOptions) check() error {
 	return nil
 }
 
-// register puts /metrics behind the token on the main mux, when a token is set.
-func (o *metricsOptions) register(set *metrics.Set) func(*http.ServeMux) {
-	return func(mux *http.ServeMux) {
-		if *o.token != "" {
-			mux.Handle("GET /metrics", set.Handler(*o.token))
-		}
-	}
-}
-
 // serve serves /metrics on the separate address until ctx ends; it returns
 // the address listened on ("" when none is set).
 func (o *metricsOptions) serve(ctx context.Context, set *metrics.Set) (string, error) {

@@ -76,17 +76,27 @@ metrics:
 // no log line holds a demo person's phone or name.
 func TestMetricsAndLogs(t *testing.T) {
 	useTestStore(t)
-	srv := startServer(t, t.TempDir(), "--metrics-addr", "127.0.0.1:0", "--log-format", "json")
+	const metricsToken = "0123456789abcdef0123456789abcdef-test"
+	srv := startServer(t, t.TempDir(), "--metrics-addr", "127.0.0.1:0", "--log-format", "json", "--metrics-token", metricsToken)
 	defer srv.kill()
 	if srv.metrics == "" {
 		t.Fatal("no metrics address printed")
 	}
-	// Not served on the public address without a token.
-	if resp, err := http.Get(srv.base + "metrics"); err == nil {
+	// On the public address only with the token.
+	for _, auth := range []string{"", "Bearer wrong-token", "Bearer " + metricsToken} {
+		req, _ := http.NewRequest("GET", srv.base+"metrics", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode == 200 && strings.Contains(string(b), "go_goroutines") {
-			t.Fatal("metrics served on the public address without a token")
+		served := resp.StatusCode == 200 && strings.Contains(string(b), "go_goroutines")
+		if want := auth == "Bearer "+metricsToken; served != want {
+			t.Errorf("GET /metrics on the public address with %q: %d, served %v", auth, resp.StatusCode, served)
 		}
 	}
 	before := scrape(t, srv.metrics)
@@ -224,7 +234,7 @@ func TestMetricsAndLogs(t *testing.T) {
 			t.Errorf("the logs name demo account %s (%s or %s)", d.role, d.phone, d.name)
 		}
 	}
-	if strings.Contains(logs, srv.token) || strings.Contains(logs, DemoPassword) {
+	if strings.Contains(logs, srv.token) || strings.Contains(logs, DemoPassword) || strings.Contains(logs, metricsToken) {
 		t.Error("the logs hold a token or the demo password")
 	}
 	access, withActor, quoted := 0, 0, false
