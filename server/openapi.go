@@ -76,7 +76,7 @@ var operations = map[string]operation{
 	"POST /api/v1/calendar/days":                              {summary: "Add a local holiday or make-up day", tag: "calendar"},
 	"DELETE /api/v1/calendar/days/{date}":                     {summary: "Remove a local day", tag: "calendar"},
 	"GET /api/v1/categories":                                  {summary: "The case catalogue (categories and their limits)", tag: "cases"},
-	"PUT /api/v1/categories/{code}":                           {summary: "Change a category's limits or wording", tag: "cases"},
+	"PUT /api/v1/categories/{code}":                           {summary: "Change a category's limits or wording", tag: "cases", request: civicgrid.Category{}},
 	"POST /api/v1/cases":                                      {summary: "Report a case (Idempotency-Key honoured; 200 with existing: true on a retry)", tag: "cases", request: casework.Report{}, response: casework.Intake{}, created: true},
 	"POST /api/v1/photos":                                     {summary: "Upload a photo (JPEG, PNG or WebP; re-encoded, metadata stripped)", tag: "cases"},
 	"GET /api/v1/cases":                                       {summary: "List cases in scope", tag: "cases", query: []string{"within", "status", "category", "light", "limit:integer", "before:integer"}},
@@ -85,7 +85,7 @@ var operations = map[string]operation{
 	"GET /api/v1/cases/stream":                                {summary: "Live case changes (server-sent events)", tag: "cases", query: []string{"within"}, produces: "text/event-stream"},
 	"GET /api/v1/cases/{id}":                                  {summary: "One case (masked)", tag: "cases", response: casework.View{}},
 	"GET /api/v1/cases/{id}/events":                           {summary: "A case's hash-chained history", tag: "cases"},
-	"POST /api/v1/cases/{id}/unmask":                          {summary: "Show a case's reporter, with a logged reason", tag: "cases"},
+	"POST /api/v1/cases/{id}/unmask":                          {summary: "Show a case's reporter, with a logged reason", tag: "cases", request: unmaskRequest{}},
 	"GET /api/v1/indicators":                                  {summary: "Indicators of an area and period", tag: "indicators", query: []string{"within", "from", "to", "category"}},
 	"GET /api/v1/indicators/by-category":                      {summary: "Indicators per category", tag: "indicators", query: []string{"within", "from", "to"}},
 	"GET /api/v1/indicators/trend":                            {summary: "Indicators per day or month", tag: "indicators", query: []string{"within", "from", "to", "category", "bucket"}},
@@ -99,10 +99,10 @@ var operations = map[string]operation{
 	"POST /api/v1/notifications/read":                         {summary: "Mark every notification read", tag: "notifications"},
 	"POST /api/v1/notifications/{id}/read":                    {summary: "Mark one notification read", tag: "notifications"},
 	"GET /api/v1/notifications/settings":                      {summary: "One's notification settings", tag: "notifications"},
-	"PUT /api/v1/notifications/settings":                      {summary: "Change one's notification settings", tag: "notifications"},
+	"PUT /api/v1/notifications/settings":                      {summary: "Change one's notification settings", tag: "notifications", request: civicgrid.NotificationPrefs{}},
 	"GET /api/v1/notifications/push":                          {summary: "One's browser push subscriptions", tag: "notifications"},
-	"POST /api/v1/notifications/push":                         {summary: "Subscribe a browser to push", tag: "notifications"},
-	"DELETE /api/v1/notifications/push":                       {summary: "Unsubscribe a browser", tag: "notifications"},
+	"POST /api/v1/notifications/push":                         {summary: "Subscribe a browser to push", tag: "notifications", request: pushSubscriptionJSON{}},
+	"DELETE /api/v1/notifications/push":                       {summary: "Unsubscribe a browser", tag: "notifications", request: pushSubscriptionJSON{}},
 }
 
 // stepOperation describes a case step route from the state machine.
@@ -113,7 +113,7 @@ func stepOperation(method, pattern string) (operation, bool) {
 	}
 	for _, t := range civicgrid.CaseTransitions {
 		if string(t.Action) == action {
-			return operation{summary: "Case step: " + action + " (from " + statusList(t.From) + ")", tag: "case steps"}, true
+			return operation{summary: "Case step: " + action + " (from " + statusList(t.From) + ")", tag: "case steps", request: casework.Step{}}, true
 		}
 	}
 	return operation{}, false
@@ -204,7 +204,7 @@ func (s *Server) OpenAPI() map[string]any {
 			o["description"] = "Needs the " + string(rt.Action) + " permission in scope (see docs/security.md)."
 		}
 		if op.request != nil {
-			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+			o["requestBody"] = map[string]any{"content": map[string]any{
 				"application/json": map[string]any{"schema": schemaRef(schemas, op.request, true)}}}
 		} else if rt.Method == "POST" || rt.Method == "PUT" {
 			o["requestBody"] = map[string]any{"content": map[string]any{"application/json": map[string]any{}}}
@@ -287,8 +287,9 @@ func schemaRef(schemas map[string]any, v any, request bool) map[string]any {
 }
 
 var (
-	timeType      = reflect.TypeFor[time.Time]()
-	marshalerType = reflect.TypeFor[json.Marshaler]()
+	timeType        = reflect.TypeFor[time.Time]()
+	marshalerType   = reflect.TypeFor[json.Marshaler]()
+	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 )
 
 // schemaOf is the JSON Schema (2020-12, as OpenAPI 3.1 uses) of what
@@ -298,7 +299,7 @@ func schemaOf(t reflect.Type, request bool) map[string]any {
 	if t == timeType {
 		return map[string]any{"type": "string", "format": "date-time"}
 	}
-	if t.Implements(marshalerType) || reflect.PointerTo(t).Implements(marshalerType) {
+	if t.Implements(marshalerType) || reflect.PointerTo(t).Implements(marshalerType) || reflect.PointerTo(t).Implements(unmarshalerType) {
 		return map[string]any{}
 	}
 	switch t.Kind() {

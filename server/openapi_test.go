@@ -97,6 +97,7 @@ func TestOpenAPIExamplesValidate(t *testing.T) {
 	}
 	resident := e.login(civicgrid.RoleResident, e.chain.building)
 	lat, lng := e.point(e.chain)
+	as := resident
 	send := func(method, path string, body any, want int) []byte {
 		t.Helper()
 		var raw []byte
@@ -107,8 +108,8 @@ func TestOpenAPIExamplesValidate(t *testing.T) {
 		if body != nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
-		req.AddCookie(&http.Cookie{Name: "cg_session", Value: resident.cookie})
-		req.Header.Set("X-CSRF-Token", resident.csrf)
+		req.AddCookie(&http.Cookie{Name: "cg_session", Value: as.cookie})
+		req.Header.Set("X-CSRF-Token", as.csrf)
 		route, params, err := router.FindRoute(req)
 		if err != nil {
 			t.Fatalf("%s %s: no operation: %v", method, path, err)
@@ -147,6 +148,9 @@ func TestOpenAPIExamplesValidate(t *testing.T) {
 	json.Unmarshal(b, &in)
 	send("GET", fmt.Sprintf("/api/v1/cases/%d", in.Case.ID), nil, 200)
 	send("GET", "/api/v1/cases/999999", nil, 404)
+	as = e.login(civicgrid.RoleCommunityStaff, e.chain.community)
+	send("POST", fmt.Sprintf("/api/v1/cases/%d/register", in.Case.ID), map[string]any{"note": "已核实"}, 200)
+	send("POST", fmt.Sprintf("/api/v1/cases/%d/register", in.Case.ID), map[string]any{"note": "again"}, 409)
 
 	// The check has teeth: a report missing its coordinates' type is
 	// refused by the document before the server sees it.
