@@ -51,14 +51,15 @@ type backupedFile struct {
 	SHA256 string `json:"sha256"`
 }
 
-// skipInBackup are the live store's files, replaced by the snapshot.
+// skipInBackup are the live store's files, replaced by the snapshot, and
+// files being written (a photo or key file is written under a dot name and
+// renamed when complete; a backup's own temporary files).
 func skipInBackup(rel string) bool {
 	switch rel {
 	case sqlstore.SQLiteFile, sqlstore.SQLiteFile + "-wal", sqlstore.SQLiteFile + "-shm", sqlstore.SQLiteFile + "-journal":
 		return true
 	}
-	base := path.Base(rel)
-	return strings.HasPrefix(base, snapshotPrefix) || strings.HasPrefix(base, ".civicgrid-backup-")
+	return strings.HasPrefix(path.Base(rel), ".")
 }
 
 func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
