@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -266,5 +268,24 @@ func TestMetricsAndLogs(t *testing.T) {
 	}
 	if !quoted {
 		t.Errorf("the request id %s of the error answer is not on its access line", reqID)
+	}
+}
+
+// TestObserveFlagsRefuseBadValues: a bad log format or level, or a short
+// metrics token, stops serve before it touches the data directory.
+func TestObserveFlagsRefuseBadValues(t *testing.T) {
+	for _, tc := range []struct{ flag, value, want string }{
+		{"--log-format", "xml", "--log-format"},
+		{"--log-level", "loud", "--log-level"},
+		{"--metrics-token", "short", "at least 32"},
+	} {
+		data := filepath.Join(t.TempDir(), "data")
+		_, err := runCmd(t, "serve", "--data", data, "--addr", "127.0.0.1:0", tc.flag, tc.value)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %s: %v", tc.flag, tc.value, err)
+		}
+		if _, err := os.Stat(data); err == nil {
+			t.Errorf("%s %s: the data directory was made", tc.flag, tc.value)
+		}
 	}
 }
