@@ -13,7 +13,7 @@ import (
 	"github.com/civicgrid/civicgrid/casework"
 )
 
-// The OpenAPI 3.1 document of /api/v1 is built from the route table (the
+// The OpenAPI 3.1 document of /api/v1 and the Open311 routes is built from the route table (the
 // paths, methods, path parameters and who may call each) and from the Go
 // types of the bodies named below (their JSON schemas), so it cannot drift
 // from the server: a route without an operation here fails the tests.
@@ -127,10 +127,50 @@ func statusList(from []civicgrid.CaseStatus) string {
 	return strings.Join(s, ", ")
 }
 
+// open311Operations describe the GeoReport v2 routes by "METHOD PATTERN"
+// with the format left out (each is served as .xml, the spec's format, and
+// .json). civicgrid's extensions: extensions=true adds the case's public
+// steps (notes) and media; attribute[building_code] places a report in a
+// building; POST takes an Idempotency-Key like the API.
+var open311Operations = map[string]operation{
+	"GET /open311/discovery":    {summary: "Open311 discovery: the endpoint, formats and specification"},
+	"GET /open311/v2/services":  {summary: "GeoReport v2 service list (the case categories)", query: []string{"jurisdiction_id"}},
+	"POST /open311/v2/requests": {summary: "GeoReport v2: file a service request (form-encoded, with an api_key; extension: attribute[building_code], Idempotency-Key)"},
+	"GET /open311/v2/requests": {summary: "GeoReport v2: list service requests in their public form (location rounded to ~100 m, no reporter)",
+		query: []string{"jurisdiction_id", "service_request_id", "service_code", "start_date", "end_date", "status", "page:integer", "page_size:integer", "extensions"}},
+	"GET /open311/v2/services/{file}": {summary: "GeoReport v2 service definition ({file} is CODE.xml or CODE.json)"},
+	"GET /open311/v2/requests/{file}": {summary: "GeoReport v2: one service request ({file} is ID.xml or ID.json; extension: extensions=true)", query: []string{"jurisdiction_id", "extensions"}},
+	"GET /open311/v2/tokens/{file}":   {summary: "GeoReport v2: the request id a token became ({file} is TOKEN.xml or TOKEN.json)"},
+}
+
+// documented: the routes the document describes.
+func documented(pattern string) bool {
+	return strings.HasPrefix(pattern, "/api/v1/") || strings.HasPrefix(pattern, "/open311/")
+}
+
 // operationFor is the description of a route, if it has one.
 func operationFor(rt Route) (operation, bool) {
 	if op, ok := operations[rt.Method+" "+rt.Pattern]; ok {
 		return op, true
+	}
+	if strings.HasPrefix(rt.Pattern, "/open311/") {
+		base, format := rt.Pattern, ""
+		for _, f := range []string{"xml", "json"} {
+			if b, ok := strings.CutSuffix(rt.Pattern, "."+f); ok {
+				base, format = b, f
+			}
+		}
+		op, ok := open311Operations[rt.Method+" "+base]
+		op.tag = "open311 (GeoReport v2)"
+		switch format {
+		case "xml":
+			op.produces = "text/xml"
+		case "json":
+			op.produces = "application/json"
+		default:
+			op.produces = "application/json" // and text/xml, by the file's extension
+		}
+		return op, ok
 	}
 	return stepOperation(rt.Method, rt.Pattern)
 }
@@ -142,7 +182,7 @@ func (s *Server) MissingOperations() []string {
 	var missing []string
 	have := map[string]bool{}
 	for _, rt := range s.table {
-		if !strings.HasPrefix(rt.Pattern, "/api/v1/") {
+		if !documented(rt.Pattern) {
 			continue
 		}
 		have[rt.Method+" "+rt.Pattern] = true
@@ -155,18 +195,24 @@ func (s *Server) MissingOperations() []string {
 			missing = append(missing, "stale: "+k)
 		}
 	}
+	for k := range open311Operations {
+		if !have[k+".json"] && !have[k+".xml"] && !have[k] {
+			missing = append(missing, "stale: "+k)
+		}
+	}
 	sort.Strings(missing)
 	return missing
 }
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 
-// OpenAPI builds the OpenAPI 3.1 document of /api/v1.
+// OpenAPI builds the OpenAPI 3.1 document of /api/v1 and of the Open311
+// routes with civicgrid's extensions.
 func (s *Server) OpenAPI() map[string]any {
 	schemas := map[string]any{"Error": errorSchema()}
 	paths := map[string]map[string]any{}
 	for _, rt := range s.table {
-		if !strings.HasPrefix(rt.Pattern, "/api/v1/") {
+		if !documented(rt.Pattern) {
 			continue
 		}
 		op, _ := operationFor(rt)
@@ -206,6 +252,8 @@ func (s *Server) OpenAPI() map[string]any {
 		if op.request != nil {
 			o["requestBody"] = map[string]any{"content": map[string]any{
 				"application/json": map[string]any{"schema": schemaRef(schemas, op.request, true)}}}
+		} else if strings.HasPrefix(rt.Pattern, "/open311/") && rt.Method == "POST" {
+			o["requestBody"] = map[string]any{"content": map[string]any{"application/x-www-form-urlencoded": map[string]any{}, "multipart/form-data": map[string]any{}}}
 		} else if rt.Method == "POST" || rt.Method == "PUT" {
 			o["requestBody"] = map[string]any{"content": map[string]any{"application/json": map[string]any{}}}
 		}
@@ -220,6 +268,10 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		responses := map[string]any{"default": map[string]any{"description": "an error (see the code)",
 			"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}}
+		if strings.HasPrefix(rt.Pattern, "/open311/") {
+			// GeoReport's own error lists: [{code, description}].
+			responses["default"] = map[string]any{"description": "a GeoReport error list", "content": map[string]any{op.produces: map[string]any{}}}
+		}
 		if op.created {
 			responses["201"] = ok
 			if op.response != nil {
@@ -253,7 +305,7 @@ func (s *Server) OpenAPI() map[string]any {
 // operationID makes a stable id from the method and pattern.
 func operationID(rt Route) string {
 	id := strings.ToLower(rt.Method)
-	for _, part := range strings.Split(strings.TrimPrefix(rt.Pattern, "/api/v1/"), "/") {
+	for _, part := range strings.Split(strings.TrimPrefix(strings.TrimPrefix(rt.Pattern, "/api/v1"), "/"), "/") {
 		part = strings.NewReplacer("{", "by_", "}", "", ".", "_", "-", "_").Replace(part)
 		id += "_" + part
 	}
@@ -378,7 +430,7 @@ func (s *Server) handleAPIDocs(w http.ResponseWriter, r *http.Request) {
 		`<p>The OpenAPI 3.1 document: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a> (load it into any OpenAPI viewer or client generator).</p>`)
 	byTag := map[string][]Route{}
 	for _, rt := range s.table {
-		if op, ok := operationFor(rt); ok && strings.HasPrefix(rt.Pattern, "/api/v1/") {
+		if op, ok := operationFor(rt); ok && documented(rt.Pattern) {
 			byTag[op.tag] = append(byTag[op.tag], rt)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/server"
+	"github.com/civicgrid/civicgrid/sqlstore"
 )
 
 // loadOpenAPI loads the server's document with kin-openapi and checks it
@@ -39,7 +40,7 @@ func loadOpenAPI(t *testing.T, doc map[string]any) *openapi3.T {
 	return d
 }
 
-// TestOpenAPICoversEveryRoute: every /api/v1 route of a fully configured
+// TestOpenAPICoversEveryRoute: every /api/v1 and Open311 route of a fully configured
 // server has its operation (and no operation outlives its route), and the
 // document is valid OpenAPI 3.1 with one operation per route.
 func TestOpenAPICoversEveryRoute(t *testing.T) {
@@ -51,7 +52,7 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 	d := loadOpenAPI(t, srv.OpenAPI())
 	want := 0
 	for _, rt := range srv.Routes() {
-		if !strings.HasPrefix(rt.Pattern, "/api/v1/") {
+		if !strings.HasPrefix(rt.Pattern, "/api/v1/") && !strings.HasPrefix(rt.Pattern, "/open311/") {
 			continue
 		}
 		want++
@@ -69,15 +70,15 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 	for _, item := range d.Paths.Map() {
 		got += len(item.Operations())
 	}
-	if got != want || want < 60 {
-		t.Errorf("%d operations for %d /api/v1 routes", got, want)
+	if got != want || want < 70 {
+		t.Errorf("%d operations for %d /api/v1 and Open311 routes", got, want)
 	}
 }
 
 // TestOpenAPIExamplesValidate sends real requests and validates each
 // request and its answer against the document with kin-openapi.
 func TestOpenAPIExamplesValidate(t *testing.T) {
-	e := newCaseEnv(t)
+	e := newCaseEnvWith(t, openDemoStore, func(cfg *server.Config, db *sqlstore.DB) { cfg.Open311 = db })
 	// The document is served, and is what the server builds.
 	resp, err := http.Get(e.srv.URL + "/api/v1/openapi.json")
 	if err != nil {
@@ -151,6 +152,8 @@ func TestOpenAPIExamplesValidate(t *testing.T) {
 	as = e.login(civicgrid.RoleCommunityStaff, e.chain.community)
 	send("POST", fmt.Sprintf("/api/v1/cases/%d/register", in.Case.ID), map[string]any{"note": "已核实"}, 200)
 	send("POST", fmt.Sprintf("/api/v1/cases/%d/register", in.Case.ID), map[string]any{"note": "again"}, 409)
+	send("GET", "/open311/v2/services.json", nil, 200)
+	send("GET", fmt.Sprintf("/open311/v2/requests/%d.json", in.Case.ID), nil, 200)
 
 	// The check has teeth: a report missing its coordinates' type is
 	// refused by the document before the server sees it.
