@@ -154,6 +154,9 @@ func TestOpenAPIExamplesValidate(t *testing.T) {
 	send("POST", fmt.Sprintf("/api/v1/cases/%d/register", in.Case.ID), map[string]any{"note": "again"}, 409)
 	send("GET", "/open311/v2/services.json", nil, 200)
 	send("GET", fmt.Sprintf("/open311/v2/requests/%d.json", in.Case.ID), nil, 200)
+	// Last: logging in again ends the session the requests above used.
+	as = resident
+	send("POST", "/api/v1/auth/login", map[string]any{"phone": resident.user.Phone, "password": mxPassword}, 200)
 
 	// The check has teeth: a report missing its coordinates' type is
 	// refused by the document before the server sees it.
