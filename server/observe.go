@@ -137,10 +137,10 @@ func (s *Server) noteRoute(mux *http.ServeMux) http.Handler {
 		if ri != nil {
 			ri.actor = actorID(actorFrom(r))
 		}
-		mux.ServeHTTP(w, r)
 		if ri != nil {
-			ri.pattern = r.Pattern
+			defer func() { ri.pattern = r.Pattern }() // a panicking handler's route too
 		}
+		mux.ServeHTTP(w, r)
 	})
 }
 
