@@ -64,6 +64,9 @@ type Config struct {
 	// or the community office): case views give it to reporters with the
 	// assignee, whose own phone stays private. "" gives none.
 	WorkPhone string
+	// Escalated, when set, is told how long after its deadline each case
+	// the scheduler escalated was raised (metrics: scheduler lag).
+	Escalated func(lag time.Duration)
 }
 
 // DefaultRejectReasons are the reasons a public report may be refused, after

@@ -116,12 +116,14 @@ func (s *Service) escalateAll(ctx context.Context, due []civicgrid.Case, now tim
 		return 0, err
 	}
 	for i := range stored {
+		s.observeEscalation(due[i], now)
 		s.publish(stored[i], evs[i])
 	}
 	return len(stored), nil
 }
 
 func (s *Service) escalate(ctx context.Context, c civicgrid.Case, now time.Time) (bool, error) {
+	before := c
 	c, ev, err := s.escalation(ctx, c, now)
 	if err != nil {
 		return false, err
@@ -133,8 +135,17 @@ func (s *Service) escalate(ctx context.Context, c civicgrid.Case, now time.Time)
 	if err != nil {
 		return false, err
 	}
+	s.observeEscalation(before, now)
 	s.publish(stored[0], ev)
 	return true, nil
+}
+
+// observeEscalation reports how late case c (as it was before raising) was
+// escalated.
+func (s *Service) observeEscalation(c civicgrid.Case, now time.Time) {
+	if s.cfg.Escalated != nil && !c.NextDeadline.IsZero() {
+		s.cfg.Escalated(now.Sub(c.NextDeadline))
+	}
 }
 
 // escalation is case c raised one level at now, with the event saying so.

@@ -61,10 +61,19 @@ func TestEscalationsOfABurstShareOneTransaction(t *testing.T) {
 		burst = append(burst, report(now.Add(-time.Duration(i+1)*time.Second)))
 	}
 	store := &countingUpdates{Store: db}
-	s := New(Config{}, store, db, nil, nil, clock)
+	var lags []time.Duration // the scheduler-lag metric's observations
+	s := New(Config{Escalated: func(lag time.Duration) { lags = append(lags, lag) }}, store, db, nil, nil, clock)
 	if n, err := s.EscalateDue(ctx); err != nil || n != len(burst) {
 		t.Fatalf("escalated %d (%v), want %d", n, err, len(burst))
 	}
+	var total time.Duration
+	for _, l := range lags {
+		total += l
+	}
+	if len(lags) != len(burst) || total != time.Duration(len(burst)*(len(burst)+1)/2)*time.Second {
+		t.Errorf("lags observed: %d summing %s, want %d summing %ds", len(lags), total, len(burst), len(burst)*(len(burst)+1)/2)
+	}
+	lags = nil
 	if store.calls != 1 {
 		t.Errorf("%d update transactions for a burst of %d, want 1", store.calls, len(burst))
 	}
@@ -93,6 +102,14 @@ func TestEscalationsOfABurstShareOneTransaction(t *testing.T) {
 	}
 	if n, err := s.EscalateDue(ctx); err != nil || n != len(second)-1 {
 		t.Fatalf("escalated %d (%v), want %d (one was raised by the other instance)", n, err, len(second)-1)
+	}
+	if len(lags) != len(second)-1 {
+		t.Errorf("%d lags observed one case at a time, want %d", len(lags), len(second)-1)
+	}
+	for _, l := range lags {
+		if l < time.Second || l > 5*time.Second {
+			t.Errorf("lag %s, want 1–5 s (the deadline before raising)", l)
+		}
 	}
 	if store.calls != 1+len(second) {
 		t.Errorf("%d update transactions, want the batch then one per case", store.calls)

@@ -82,7 +82,13 @@ type Store struct {
 	lastNoSpace atomic.Int64
 	// create makes the temporary file of a write (tests put faults in).
 	create func(dir, pattern string) (file, error)
+	// onProcessed observes each upload's decode and re-encode (metrics).
+	onProcessed func(format string, d time.Duration)
 }
+
+// ObserveProcessing has fn told, for each upload decoded and re-encoded,
+// its format and how long that took. Call it before use.
+func (s *Store) ObserveProcessing(fn func(format string, d time.Duration)) { s.onProcessed = fn }
 
 // file is what put writes through.
 type file interface {
@@ -160,6 +166,7 @@ func (s *Store) Save(ctx context.Context, r io.Reader) (Saved, error) {
 		return Saved{}, err
 	}
 	defer s.decoding.Release(need)
+	started := time.Now()
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return Saved{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
@@ -175,6 +182,9 @@ func (s *Store) Save(ctx context.Context, r io.Reader) (Saved, error) {
 	}
 	if err := jpeg.Encode(&tb, fit(full, ThumbSide), &jpeg.Options{Quality: 75}); err != nil {
 		return Saved{}, err
+	}
+	if s.onProcessed != nil {
+		s.onProcessed(format, time.Since(started))
 	}
 	ref, err := s.put(fb.Bytes())
 	if err != nil {

@@ -87,7 +87,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	setAttachment(w, "areas-"+within+".geojson")
 	if err := areaio.Encode(w, areas); err != nil {
 		// The status line is already sent; all that is left is to log it.
-		slog.Warn("export interrupted", "err", err)
+		slog.WarnContext(r.Context(), "export interrupted", "err", err)
 	}
 }
 

@@ -101,7 +101,7 @@ func (s *Server) handleAuditExport(w http.ResponseWriter, r *http.Request) {
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
-		slog.Warn("audit export interrupted", "err", err)
+		slog.WarnContext(r.Context(), "audit export interrupted", "err", err)
 	}
 }
 

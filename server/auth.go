@@ -212,7 +212,7 @@ func (s *Server) clientIP(r *http.Request) string {
 // record is logged: the request's own outcome stands.
 func (s *Server) audit(r *http.Request, ev civicgrid.SecurityEvent) {
 	if err := s.store.AppendSecurityEvent(r.Context(), s.event(r, ev)); err != nil {
-		slog.Error("security audit write failed", "kind", ev.Kind, "err", err)
+		slog.ErrorContext(r.Context(), "security audit write failed", "kind", ev.Kind, "err", err)
 	}
 }
 
@@ -347,7 +347,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if rec.PasswordHash != "" {
 		ok, rehash, err = password.Verify(req.Password, rec.PasswordHash, s.cfg.Auth.Password)
 		if err != nil {
-			slog.Error("stored password hash unreadable", "user", u.ID, "err", err)
+			slog.ErrorContext(r.Context(), "stored password hash unreadable", "user", u.ID, "err", err)
 			ok = false
 		}
 	} else {
@@ -367,7 +367,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		if h, err := password.Hash(req.Password, s.cfg.Auth.Password); err == nil {
 			err = s.store.SetPassword(r.Context(), u.ID, h, u.MustChangePassword, civicgrid.SecurityEvent{})
 			if err != nil {
-				slog.Warn("password rehash failed", "user", u.ID, "err", err)
+				slog.WarnContext(r.Context(), "password rehash failed", "user", u.ID, "err", err)
 			}
 		}
 	}

@@ -148,6 +148,6 @@ func (s *Server) handleRemoveCalendarDay(w http.ResponseWriter, r *http.Request)
 // failure here the poll retries.
 func (s *Server) refreshCalendar(r *http.Request) {
 	if err := RefreshCalendar(context.WithoutCancel(r.Context()), s.store, s.cfg.Calendar); err != nil {
-		slog.Error("calendar refresh", "err", err)
+		slog.ErrorContext(r.Context(), "calendar refresh", "err", err)
 	}
 }

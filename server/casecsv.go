@@ -103,7 +103,7 @@ func (s *Server) handleCasesCSV(w http.ResponseWriter, r *http.Request) {
 		// The answer has started: break the connection rather than end the
 		// file, so that the client sees a failed download, not a complete
 		// but short file.
-		slog.Warn("case export cut short", "rows", n, "err", err)
+		slog.WarnContext(r.Context(), "case export cut short", "rows", n, "err", err)
 		panic(http.ErrAbortHandler)
 	}
 	cw.Flush()

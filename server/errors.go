@@ -34,6 +34,9 @@ type errorBody struct {
 		Code     string              `json:"code"`
 		Message  string              `json:"message"`
 		Problems []civicgrid.Problem `json:"problems,omitempty"`
+		// RequestID is the request's id (also in X-Request-ID and on
+		// every log line of the request), for a user to quote.
+		RequestID string `json:"request_id,omitempty"`
 	} `json:"error"`
 }
 
@@ -49,7 +52,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	switch code {
 	case civicgrid.EINTERNAL, civicgrid.ENOSPACE, civicgrid.EUNAVAILABLE:
-		slog.Error("request failed", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
+		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
 	}
 	if code == civicgrid.EUNAVAILABLE {
 		w.Header().Set("Retry-After", "10")
@@ -57,6 +60,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var body errorBody
 	body.Error.Code = code
 	body.Error.Message = civicgrid.ErrorMessage(err)
+	body.Error.RequestID = RequestID(r.Context())
 	if e, ok := err.(*civicgrid.Error); ok {
 		body.Error.Problems = e.Problems
 	}

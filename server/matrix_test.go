@@ -94,6 +94,7 @@ var mxPublic = []string{
 	"GET /open311/discovery.xml", "GET /open311/v2/services.xml", "POST /open311/v2/requests.xml", "GET /open311/v2/requests.xml",
 	"GET /open311/discovery.json", "GET /open311/v2/services.json", "POST /open311/v2/requests.json", "GET /open311/v2/requests.json",
 	"GET /open311/v2/services/{file}", "GET /open311/v2/requests/{file}", "GET /open311/v2/tokens/{file}",
+	"GET /api/v1/openapi.json", "GET /api/docs", // the API's description: routes and who may call them, no data
 }
 
 // mxChain is one line of descent from a district down to a building.

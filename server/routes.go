@@ -87,6 +87,10 @@ func (s *Server) routes() {
 		}
 	}
 
+	// The API's own description, built from the table above.
+	public("GET", "/api/v1/openapi.json", s.handleOpenAPI)
+	public("GET", "/api/docs", s.handleAPIDocs)
+
 	for _, rt := range s.table {
 		s.mux.HandleFunc(rt.Method+" "+rt.Pattern, rt.handler)
 	}

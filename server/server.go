@@ -15,6 +15,7 @@ import (
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/areaio"
 	"github.com/civicgrid/civicgrid/casework"
+	"github.com/civicgrid/civicgrid/internal/metrics"
 	"github.com/civicgrid/civicgrid/locate"
 	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/oidclogin"
@@ -80,6 +81,12 @@ type Config struct {
 	// with; its local holidays and make-up days are managed through the
 	// API. nil serves no calendar routes.
 	Calendar *workcal.Live
+	// Metrics records HTTP requests and SSE clients; nil records nothing.
+	Metrics *metrics.Set
+	// MetricsToken, when set, serves Metrics at /metrics on this server
+	// to requests with "Authorization: Bearer MetricsToken" (ahead of the
+	// API's own token check: it is not an API token).
+	MetricsToken string
 }
 
 // healthChecker is a store that can tell whether it is able to serve.
@@ -144,6 +151,7 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 		}
 	}
 	s.routes()
+	cfg.Metrics.Gauge("civicgrid_sse_clients", "Open live case streams (server-sent events).", func() float64 { return float64(s.hub.clients()) })
 	for _, register := range extra {
 		register(s.mux)
 	}
@@ -155,7 +163,18 @@ func (s *Server) Handler() http.Handler {
 	// Text answers are gzipped for clients that accept it. Cross-origin
 	// browser writes are refused outright (Sec-Fetch-Site and
 	// Origin); cookie-authenticated writes must also echo the CSRF token.
-	return recoverPanics(securityHeaders(s.cfg.ImageOrigins, gzipResponses(s.withDeadline(s.crossOrigin(s.identify(s.mux))))))
+	h := s.observe(recoverPanics(securityHeaders(s.cfg.ImageOrigins, gzipResponses(s.withDeadline(s.crossOrigin(s.identify(s.noteRoute(s.mux))))))))
+	if s.cfg.MetricsToken == "" || s.cfg.Metrics == nil {
+		return h
+	}
+	m := s.cfg.Metrics.Handler(s.cfg.MetricsToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" {
+			m.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // unbounded are the routes that may rightly take long: the live stream,
@@ -278,7 +297,7 @@ func recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				slog.Error("panic", "path", r.URL.Path, "value", v, "stack", string(debug.Stack()))
+				slog.ErrorContext(r.Context(), "panic", "path", r.URL.Path, "value", v, "stack", string(debug.Stack()))
 				writeError(w, r, civicgrid.Errorf(civicgrid.EINTERNAL, "internal error"))
 			}
 		}()

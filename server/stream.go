@@ -55,6 +55,13 @@ func (h *hub) publish(c civicgrid.Case, ev civicgrid.CaseEvent) {
 	}
 }
 
+// clients is how many streams are open.
+func (h *hub) clients() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs)
+}
+
 func (h *hub) subscribe() *subscriber {
 	s := &subscriber{ch: make(chan caseChange, subscriberBuffer), recheck: make(chan struct{}, 1)}
 	h.mu.Lock()

@@ -179,7 +179,12 @@ func TestWebhookDeliveryScopedAndSigned(t *testing.T) {
 }
 
 func TestWebhookRetryDeadLetterReplay(t *testing.T) {
-	e, hooks := hookEnv(t, webhook.Config{MaxAttempts: 3, Backoff: time.Minute, MaxBackoff: 10 * time.Minute})
+	var (
+		mu       sync.Mutex
+		outcomes []string // what the metrics are told
+	)
+	observe := func(o string) { mu.Lock(); outcomes = append(outcomes, o); mu.Unlock() }
+	e, hooks := hookEnv(t, webhook.Config{MaxAttempts: 3, Backoff: time.Minute, MaxBackoff: 10 * time.Minute, Observe: observe})
 	p := e.cast()
 	admin := e.login(civicgrid.RoleDistrictAdmin, e.chain.district)
 	rc := newReceiver(t, e.clock.Now)
@@ -252,6 +257,11 @@ func TestWebhookRetryDeadLetterReplay(t *testing.T) {
 	if len(got) != 1 || got[0].ID != dead[0].ID || got[0].Type != "case.report" {
 		t.Fatalf("after replay received %+v, want delivery %d", got, dead[0].ID)
 	}
+	mu.Lock()
+	if got := strings.Join(outcomes, " "); got != "retry retry dead retry delivered" {
+		t.Errorf("attempt outcomes observed: %s", got)
+	}
+	mu.Unlock()
 	// One delivered; replaying it again sends it again, same id.
 	ok := deliveries(civicgrid.DeliveryDelivered)
 	if len(ok) != 1 || ok[0].DeliveredAt.IsZero() {

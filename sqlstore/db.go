@@ -52,6 +52,17 @@ type DB struct {
 	instance string
 	// lastNoSpace is when a write last failed on a full disk (Unix ms).
 	lastNoSpace atomic.Int64
+	// onBatch observes intake transactions (see ObserveIntake).
+	onBatch func(size int, d time.Duration)
+}
+
+// Pools returns the connection pools by name, for their statistics:
+// SQLite's single writer and its readers, or PostgreSQL's one pool.
+func (db *DB) Pools() map[string]*sql.DB {
+	if db.write == db.read {
+		return map[string]*sql.DB{"main": db.write}
+	}
+	return map[string]*sql.DB{"write": db.write, "read": db.read}
 }
 
 // OpenSQLite opens (creating if needed) the store in dataDir and applies
@@ -64,7 +75,7 @@ func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	path := filepath.Join(dataDir, "civicgrid.db")
+	path := filepath.Join(dataDir, SQLiteFile)
 	if err := ownerOnly(path); err != nil {
 		return nil, err
 	}

@@ -113,9 +113,17 @@ func (b *intakeBatcher) loop(db *DB) {
 				break gather
 			}
 		}
+		start := time.Now()
 		db.commitBatch(batch)
+		if db.onBatch != nil {
+			db.onBatch(len(batch), time.Since(start))
+		}
 	}
 }
+
+// ObserveIntake has fn called after each intake transaction with its size
+// and duration (metrics). Call it before use.
+func (db *DB) ObserveIntake(fn func(size int, d time.Duration)) { db.onBatch = fn }
 
 // commitBatch writes a batch in one transaction. A report that fails (an
 // Idempotency-Key reused for another body, say) fails the transaction; the

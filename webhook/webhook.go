@@ -57,6 +57,9 @@ type Config struct {
 	// Workers send in parallel (default 4).
 	Workers int
 	Log     *slog.Logger
+	// Observe, when set, is told each attempt's outcome: "delivered",
+	// "retry" (failed, tried again later) or "dead" (dead-lettered).
+	Observe func(outcome string)
 }
 
 func (c *Config) defaults() {
@@ -383,6 +386,11 @@ func (s *Service) deliver(ctx context.Context, d civicgrid.WebhookDelivery) erro
 		s.cfg.Log.Warn("webhook delivery dead-lettered", "delivery", d.ID, "webhook", d.WebhookID, "attempts", a.Attempts, "error", errText)
 	default:
 		a.State, a.NextAttempt = civicgrid.DeliveryPending, at.Add(s.backoff(a.Attempts))
+	}
+	if s.cfg.Observe != nil {
+		outcome := map[civicgrid.DeliveryState]string{civicgrid.DeliveryDelivered: "delivered",
+			civicgrid.DeliveryDead: "dead", civicgrid.DeliveryPending: "retry"}[a.State]
+		s.cfg.Observe(outcome)
 	}
 	return s.store.RecordDeliveryAttempt(ctx, d.ID, a)
 }

@@ -37,29 +37,40 @@ type serverProcess struct {
 	cmd   *exec.Cmd
 	base  string // http://127.0.0.1:port/
 	token string // the demo API token this start printed
+	// metrics is the metrics URL printed (with --metrics-addr).
+	metrics string
+	// stderr holds the logs; read it only after the process ended.
+	stderr *bytes.Buffer
 }
 
 var servingAt = regexp.MustCompile(`at (http://\S+/)`)
 
-func startServer(t *testing.T, data string) *serverProcess {
+var metricsAt = regexp.MustCompile(`^Prometheus metrics at (http://\S+)`)
+
+// startServer starts civicgrid demo on data with extra flags.
+func startServer(t *testing.T, data string, extra ...string) *serverProcess {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), envChild+"="+strings.Join([]string{"demo", "--data", data, "--addr", "127.0.0.1:0"}, "\n"))
+	args := append([]string{"demo", "--data", data, "--addr", "127.0.0.1:0"}, extra...)
+	cmd.Env = append(os.Environ(), envChild+"="+strings.Join(args, "\n"))
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &bytes.Buffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &serverProcess{cmd: cmd}
+	p := &serverProcess{cmd: cmd, stderr: stderr}
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if m := servingAt.FindStringSubmatch(line); m != nil && p.base == "" {
 			p.base = m[1]
+		}
+		if m := metricsAt.FindStringSubmatch(line); m != nil {
+			p.metrics = m[1]
 		}
 		if strings.HasPrefix(line, "cgt_") {
 			p.token = line

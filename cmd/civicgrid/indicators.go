@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/civicgrid/civicgrid/sqlstore"
 )
 
 // cmdIndicators recomputes the indicator counters from the event log:
@@ -25,7 +27,18 @@ func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer db.Close()
-	diffs, err := db.RebuildRollups(ctx, sub == "rebuild")
+	return checkIndicators(ctx, db, sub == "rebuild", stdout)
+}
+
+// checkIndicators recomputes the counters of db from its event log and
+// reports (or, with rebuild, corrects) the differences; an error when
+// checking finds any.
+func checkIndicators(ctx context.Context, db *sqlstore.DB, rebuild bool, stdout io.Writer) error {
+	sub := "check"
+	if rebuild {
+		sub = "rebuild"
+	}
+	diffs, err := db.RebuildRollups(ctx, rebuild)
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,8 @@ Commands:
   indicators check | rebuild: recompute indicator counters from the event log
   copy       copy a deployment into an empty store: copy --from DIR --to postgres://…, verified
   verify     check the hash chain of every case's history; non-zero exit if one was tampered with
+  backup     backup --out FILE: a consistent snapshot of a running deployment (store, photos, keys) with checksums
+  restore    restore FILE --data DIR: unpack a backup into an empty directory, check it, verify chains and indicators
   version    print the version
 
 Run 'civicgrid <command> -h' for the flags of a command.
@@ -85,6 +87,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdIndicators(ctx, rest, stdout, stderr)
 	case "verify":
 		return cmdVerify(ctx, rest, stdout, stderr)
+	case "backup":
+		return cmdBackup(ctx, rest, stdout, stderr)
+	case "restore":
+		return cmdRestore(ctx, rest, stdout, stderr)
 	case "copy":
 		return cmdCopy(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":

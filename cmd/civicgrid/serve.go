@@ -16,6 +16,7 @@ import (
 	"github.com/civicgrid/civicgrid/areaio"
 	"github.com/civicgrid/civicgrid/casework"
 	"github.com/civicgrid/civicgrid/democity"
+	"github.com/civicgrid/civicgrid/internal/metrics"
 	"github.com/civicgrid/civicgrid/locate"
 	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/photo"
@@ -64,9 +65,20 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	officeAddress := fs.String("office-address", os.Getenv("CIVICGRID_OFFICE_ADDRESS"), "the office a resident may visit when a report is rejected, shown on the case page (env CIVICGRID_OFFICE_ADDRESS; the demo shows a made-up one)")
 	communityPhone := fs.String("community-phone", os.Getenv("CIVICGRID_COMMUNITY_PHONE"), "the phone number the report page gives those who cannot report online, e.g. without JavaScript (env CIVICGRID_COMMUNITY_PHONE; the demo's is "+demoCommunityPhone+")")
 	auth := authFlags(fs)
+	logOpts := logFlags(fs)
+	metricsOpts := metricsFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	logger, err := logOpts.logger(stderr)
+	if err != nil {
+		return err
+	}
+	if err := metricsOpts.check(); err != nil {
+		return err
+	}
+	slog.SetDefault(logger)
+	met := metrics.New()
 	if demo && *relayPhone == "" {
 		*relayPhone = demoRelayPhone
 	}
@@ -123,7 +135,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err != nil {
 		return err
 	}
-	cases := casework.New(casework.Config{ReopenWindow: *reopenWindow, Photos: photos, WorkPhone: *relayPhone}, db, db, locator, calendar, nil)
+	db.ObserveIntake(met.IntakeBatch)
+	photos.ObserveProcessing(met.Photo)
+	for name, pool := range db.Pools() {
+		met.DBPool(name, pool)
+	}
+	cases := casework.New(casework.Config{ReopenWindow: *reopenWindow, Photos: photos, WorkPhone: *relayPhone, Escalated: met.Escalated}, db, db, locator, calendar, nil)
+	cases.OnEvent(func(_ civicgrid.Case, ev civicgrid.CaseEvent) { met.CaseEvent(string(ev.Action)) })
 	if err := cases.SeedCatalogue(ctx); err != nil {
 		return fmt.Errorf("case catalogue: %w", err)
 	}
@@ -154,13 +172,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err != nil {
 		return err
 	}
-	hooks, err := webhook.New(webhook.Config{Key: hookKey, MaxAttempts: *hookAttempts, AllowPrivate: *hookPrivate}, db, nil)
+	hooks, err := webhook.New(webhook.Config{Key: hookKey, MaxAttempts: *hookAttempts, AllowPrivate: *hookPrivate, Observe: met.Webhook}, db, nil)
 	if err != nil {
 		return err
 	}
 	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
 		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *jurisdiction,
-		RequestTimeout: *requestTimeout, Calendar: calendar, ReadTimeout: *readTimeout, ImageOrigins: basemap.ImageOrigins()}, db, locator, ui.Register)
+		RequestTimeout: *requestTimeout, Calendar: calendar, ReadTimeout: *readTimeout, ImageOrigins: basemap.ImageOrigins(), Metrics: met, MetricsToken: *metricsOpts.token}, db, locator, ui.Register)
 	adminAPI.Server = srv
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -172,9 +190,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 			return err
 		}
 	}
+	metricsAt, err := metricsOpts.serve(ctx, met)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	url := "http://" + ln.Addr().String() + "/"
 	fmt.Fprintf(stdout, "civicgrid %s serving %d grids from %s at %s (ready in %s)\n",
 		version, locator.Grids(), data.dir(), url, time.Since(start).Round(time.Millisecond))
+	if metricsAt != "" {
+		fmt.Fprintf(stdout, "Prometheus metrics at http://%s/metrics\n", metricsAt)
+	}
 	if demo {
 		printDemoAccounts(stdout, url)
 		fmt.Fprintf(stdout, "\nDemo city-admin API token (valid 24 h, scope 420100 武汉市):\n  %s\n", demoToken)

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/sqlstore"
 )
 
 // cmdVerify checks every case's hash-chained history and reports the cases
@@ -21,8 +22,13 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
+	return verifyChains(ctx, db, stdout)
+}
+
+// verifyChains checks every case's chain in db; an error when one is broken.
+func verifyChains(ctx context.Context, db *sqlstore.DB, stdout io.Writer) error {
 	cases, events, broken := 0, 0, 0
-	err = db.ForEachCaseChain(ctx, func(id int64, evs []civicgrid.CaseEvent) error {
+	err := db.ForEachCaseChain(ctx, func(id int64, evs []civicgrid.CaseEvent) error {
 		cases++
 		events += len(evs)
 		if err := civicgrid.VerifyChain(evs); err != nil {
