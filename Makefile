@@ -4,7 +4,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 ADDR    ?= 127.0.0.1:8080
 DATA    ?= ./civicgrid-data
 
-.PHONY: all build assets demo test test-postgres test-go test-browser bench bench-large soak fuzz clean
+.PHONY: all build assets demo test test-postgres test-go test-browser bench bench-large soak fuzz release clean
 
 all: build
 
@@ -48,6 +48,10 @@ bench-large:
 soak: build
 	bash scripts/soak.sh
 
+## release: static binaries for linux/amd64 and linux/arm64 with the version stamped, and their SHA256SUMS, in dist/
+release: assets
+	bash scripts/release.sh $(VERSION)
+
 ## fuzz: fuzz the GeoJSON import, the point lookup, case intake, the Open311 form, deadline limits and the login's next for FUZZTIME each (default 30s)
 FUZZTIME ?= 30s
 fuzz:
@@ -61,4 +65,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLoginNext -fuzztime $(FUZZTIME) ./server/
 
 clean:
-	rm -rf bin web/static/vendor test-artifacts
+	rm -rf bin dist web/static/vendor test-artifacts

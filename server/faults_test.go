@@ -187,6 +187,14 @@ func TestFullDiskAnswers507(t *testing.T) {
 	if st != http.StatusServiceUnavailable || health.Status != "degraded" || len(health.Problems) != 1 || !strings.Contains(health.Problems[0], "disk full") {
 		t.Errorf("healthz on a full disk: %d %s", st, body)
 	}
+	// Readiness says the same; liveness does not (a restart would not
+	// free the disk).
+	if st, body := e.call(resident, "GET", "/readyz", nil, nil); st != http.StatusServiceUnavailable || !strings.Contains(body, "disk full") {
+		t.Errorf("readyz on a full disk: %d %s", st, body)
+	}
+	if st, body := e.call(resident, "GET", "/livez", nil, nil); st != http.StatusOK || body != "ok\n" {
+		t.Errorf("livez on a full disk: %d %q", st, body)
+	}
 	if st, body := e.call(resident, "GET", "/api/v1/me", nil, nil); st != http.StatusOK {
 		t.Errorf("reading while logged in on a full disk: %d %s", st, body)
 	}

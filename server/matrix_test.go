@@ -82,7 +82,7 @@ var mxExpected = map[string]string{
 // mxPublic lists the routes anyone may call. A new public route must be added
 // here on purpose.
 var mxPublic = []string{
-	"GET /healthz", "GET /api/v1/locate", "GET /api/v1/areas", "GET /api/v1/areas.geojson",
+	"GET /healthz", "GET /readyz", "GET /livez", "GET /api/v1/locate", "GET /api/v1/areas", "GET /api/v1/areas.geojson",
 	"GET /api/v1/areas/{code}", "GET /api/v1/areas/{code}/versions",
 	"GET /api/v1/basemap.geojson", "GET /api/v1/places", // names and shapes of areas, never people
 	"GET /api/v1/roles", "GET /api/v1/building-roles", "GET /api/v1/categories",

@@ -30,7 +30,12 @@ func (s *Server) routes() {
 		s.table = append(s.table, Route{Method: method, Pattern: pattern, Action: action, handler: s.requireLogin(h)})
 	}
 
+	// Liveness (the process answers) apart from readiness (it can serve:
+	// the database answers and the disk takes writes); /healthz is
+	// readiness, as it always was.
 	public("GET", "/healthz", s.handleHealth)
+	public("GET", "/readyz", s.handleHealth)
+	public("GET", "/livez", s.handleLive)
 	public("GET", "/api/v1/locate", s.handleLocate)
 	public("GET", "/api/v1/areas", s.handleAreas)
 	public("GET", "/api/v1/areas.geojson", s.handleAreasGeoJSON)

@@ -5,6 +5,7 @@ package server
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"mime"
 	"net"
@@ -236,7 +237,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// handleHealth answers 200 "ok", or 503 "degraded" with the problems: a
+// handleLive answers 200 "ok" while the process serves requests, whatever
+// the database and the disk: a supervisor restarts the process when it
+// stops answering, not when the database is away (a restart would not
+// bring it back).
+func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	io.WriteString(w, "ok\n")
+}
+
+// handleHealth (/healthz, /readyz) answers 200 "ok", or 503 "degraded" with the problems: a
 // full disk (writes refused in the last minute) or a database that does
 // not answer.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {

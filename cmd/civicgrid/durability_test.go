@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -92,6 +93,25 @@ func (p *serverProcess) kill() {
 	p.cmd.Wait()
 }
 
+// terminate asks the server to stop (SIGTERM, as systemd does) and waits:
+// it must drain its requests and exit cleanly within the shutdown grace.
+func (p *serverProcess) terminate(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("the server's exit after SIGTERM: %v\n%s", err, p.stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		p.cmd.Process.Kill()
+		<-done
+		t.Errorf("the server did not stop within 20 s of SIGTERM")
+	}
+}
+
 // TestDurabilityUnderSIGKILL runs concurrent intake against the real
 // server and kills it with SIGKILL three times, restarting it each time.
 // Clients retry every report not acknowledged with its Idempotency-Key
@@ -100,6 +120,19 @@ func (p *serverProcess) kill() {
 // check` must find nothing wrong — on SQLite, and on PostgreSQL in the
 // suite's PostgreSQL pass.
 func TestDurabilityUnderSIGKILL(t *testing.T) {
+	durabilityUnderStops(t, "SIGKILL", func(p *serverProcess) { p.kill() })
+}
+
+// TestDurabilityUnderSIGTERM is the same with graceful stops: each ends
+// cleanly, and nothing acknowledged is lost (the requests in flight, the
+// intake batch among them, are drained before the process exits).
+func TestDurabilityUnderSIGTERM(t *testing.T) {
+	durabilityUnderStops(t, "SIGTERM", func(p *serverProcess) { p.terminate(t) })
+}
+
+// durabilityUnderStops runs concurrent intake and stops the server with
+// stop three times, restarting it each time.
+func durabilityUnderStops(t *testing.T, how string, stopServer func(*serverProcess)) {
 	useTestStore(t)
 	data := t.TempDir()
 	srv := startServer(t, data)
@@ -181,7 +214,7 @@ func TestDurabilityUnderSIGKILL(t *testing.T) {
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
-		srv.kill()
+		stopServer(srv)
 		srv = startServer(t, data)
 		base.Store(srv.base)
 	}
@@ -218,5 +251,5 @@ func TestDurabilityUnderSIGKILL(t *testing.T) {
 	if out, err := runCmd(t, "indicators", "check", "--data", data); err != nil {
 		t.Errorf("indicators check after the crashes: %v\n%s", err, out)
 	}
-	t.Logf("%d reports acknowledged across %d SIGKILLs; %d requests lost their answer, %d retries found their case made", len(acked), cycles, lost.Load(), again.Load())
+	t.Logf("%d reports acknowledged across %d %ss; %d requests lost their answer, %d retries found their case made", len(acked), cycles, how, lost.Load(), again.Load())
 }
