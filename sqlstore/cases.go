@@ -259,13 +259,8 @@ func (db *DB) moveRollups(ctx context.Context, tx *Tx, c civicgrid.Case, fromCat
 func (db *DB) insertCaseEvent(ctx context.Context, tx *Tx, ev civicgrid.CaseEvent, first bool) (civicgrid.CaseEvent, error) {
 	ev.Seq, ev.PrevHash = 1, civicgrid.GenesisHash
 	if !first {
-		var seq int
-		var hash string
-		err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM case_events WHERE case_id = $1 ORDER BY seq DESC LIMIT 1`, ev.CaseID).Scan(&seq, &hash)
-		switch {
-		case err == nil:
-			ev.Seq, ev.PrevHash = seq+1, hash
-		case !errors.Is(err, sql.ErrNoRows):
+		var err error
+		if ev.Seq, ev.PrevHash, err = nextLink(ctx, tx, `SELECT seq, hash FROM case_events WHERE case_id = $1 ORDER BY seq DESC LIMIT 1`, ev.CaseID); err != nil {
 			return ev, err
 		}
 	}
