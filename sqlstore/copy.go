@@ -24,6 +24,7 @@ var copyOrder = []string{
 	"building_role_kinds", "user_identities", "case_categories", "cases", "case_events", "case_supporters",
 	"idempotency_keys", "case_rollups", "case_rollup_hist", "case_rollups_monthly", "case_rollup_hist_monthly", "open311_keys", "webhooks", "webhook_deliveries",
 	"notification_cursors", "notifications", "notification_prefs", "calendar_days", "push_subscriptions",
+	"cogov_proposals", "cogov_supports", "cogov_votes", "cogov_roll", "cogov_ballots", "cogov_events",
 }
 
 // CopyReport says what Copy moved and checked.
