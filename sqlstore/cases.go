@@ -266,11 +266,7 @@ func (db *DB) insertCaseEvent(ctx context.Context, tx *Tx, ev civicgrid.CaseEven
 	}
 	ev.At = time.UnixMilli(ev.At.UnixMilli())
 	ev.Hash = ev.ChainHash()
-	data := ""
-	if len(ev.Data) > 0 {
-		b, _ := json.Marshal(ev.Data)
-		data = string(b)
-	}
+	data := eventData(ev.Data)
 	err := tx.QueryRowContext(ctx, `INSERT INTO case_events (case_id, seq, at, actor_id, actor, action, from_status, to_status, note,
 		data, attachments, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 		ev.CaseID, ev.Seq, ev.At.UnixMilli(), nullID(ev.ActorID), ev.Actor, string(ev.Action), string(ev.From), string(ev.To),

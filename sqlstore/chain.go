@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 
 	"github.com/civicgrid/civicgrid"
@@ -25,4 +26,14 @@ func nextLink(ctx context.Context, tx *Tx, last string, args ...any) (int, strin
 		return 1, civicgrid.GenesisHash, nil
 	}
 	return 0, "", err
+}
+
+// eventData is a chained event's Data as stored: JSON with sorted keys, ""
+// when empty (as the event's hash reads it).
+func eventData(d map[string]string) string {
+	if len(d) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(d)
+	return string(b)
 }

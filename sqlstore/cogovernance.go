@@ -54,11 +54,16 @@ func (db *DB) ProposalByID(ctx context.Context, id int64) (civicgrid.Proposal, e
 }
 
 func proposalByID(ctx context.Context, q rowQuerier, id int64) (civicgrid.Proposal, error) {
-	p, err := scanProposal(q.QueryRowContext(ctx, `SELECT `+proposalColumns+` FROM cogov_proposals WHERE id = $1`, id))
+	return byID(ctx, q, `SELECT `+proposalColumns+` FROM cogov_proposals WHERE id = $1`, id, scanProposal, "proposal")
+}
+
+// byID reads one row by id, or ENOTFOUND naming what.
+func byID[T any](ctx context.Context, q rowQuerier, query string, id int64, scan func(rowScanner) (T, error), what string) (T, error) {
+	v, err := scan(q.QueryRowContext(ctx, query, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return p, civicgrid.Errorf(civicgrid.ENOTFOUND, "no proposal %d", id)
+		return v, civicgrid.Errorf(civicgrid.ENOTFOUND, "no %s %d", what, id)
 	}
-	return p, err
+	return v, err
 }
 
 // scopeOrExact matches column against subtrees and exact codes.
@@ -280,11 +285,7 @@ func (db *DB) VoteByID(ctx context.Context, id int64) (civicgrid.Vote, error) {
 }
 
 func voteByID(ctx context.Context, q rowQuerier, id int64) (civicgrid.Vote, error) {
-	v, err := scanVote(q.QueryRowContext(ctx, `SELECT `+voteColumns+` FROM cogov_votes WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return v, civicgrid.Errorf(civicgrid.ENOTFOUND, "no vote %d", id)
-	}
-	return v, err
+	return byID(ctx, q, `SELECT `+voteColumns+` FROM cogov_votes WHERE id = $1`, id, scanVote, "vote")
 }
 
 // Votes lists votes in the subtrees or at the exact areas, newest first.
@@ -433,11 +434,7 @@ func (db *DB) appendCogovEvent(ctx context.Context, tx *Tx, ev civicgrid.CogovEv
 	}
 	ev.At = time.UnixMilli(ev.At.UnixMilli())
 	ev.Hash = ev.ChainHash()
-	data := ""
-	if len(ev.Data) > 0 {
-		b, _ := json.Marshal(ev.Data)
-		data = string(b)
-	}
+	data := eventData(ev.Data)
 	_, err = tx.ExecContext(ctx, `INSERT INTO cogov_events (subject, seq, at, actor_id, actor, action, note, data, prev_hash, hash)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, ev.Subject, ev.Seq, ev.At.UnixMilli(), nullID(ev.ActorID), ev.Actor, ev.Action,
 		ev.Note, data, ev.PrevHash, ev.Hash)
