@@ -15,6 +15,7 @@ import (
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/areaio"
 	"github.com/civicgrid/civicgrid/casework"
+	"github.com/civicgrid/civicgrid/cogovern"
 	"github.com/civicgrid/civicgrid/locate"
 	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/oidclogin"
@@ -80,6 +81,9 @@ type Config struct {
 	// with; its local holidays and make-up days are managed through the
 	// API. nil serves no calendar routes.
 	Calendar *workcal.Live
+	// Cogov runs co-governance (proposals, votes); nil serves no
+	// co-governance routes.
+	Cogov *cogovern.Service
 }
 
 // healthChecker is a store that can tell whether it is able to serve.

@@ -408,3 +408,34 @@ func TestVerifyFindsATamperedChain(t *testing.T) {
 		t.Fatalf("verify after tampering: %q %v", out, err)
 	}
 }
+
+// verify walks co-governance histories too: a proposal's altered event is
+// named.
+func TestVerifyFindsATamperedProposal(t *testing.T) {
+	useTestStore(t)
+	data := t.TempDir()
+	ctx := context.Background()
+	db, err := openTestStore(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := db.CreateUser(ctx, civicgrid.User{Name: "王五", Phone: "13900000001", Kind: civicgrid.KindResident}, "",
+		[]civicgrid.RoleGrant{{Role: civicgrid.RoleResident, AreaCode: "4201020010010010001"}}, civicgrid.SecurityEvent{Kind: civicgrid.EventUserCreated})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	p, err := db.CreateProposal(ctx, civicgrid.Proposal{AreaCode: "420102001001", Title: "增设座椅", Status: civicgrid.ProposalOpen, AuthorID: u.ID,
+		Author: "王*", SupportNeeded: 5, CreatedAt: now}, civicgrid.CogovEvent{At: now, ActorID: u.ID, Actor: "王*", Action: civicgrid.CogovProposed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().Exec(`UPDATE cogov_events SET note = 'rewritten' WHERE subject = $1`, civicgrid.ProposalSubject(p.ID)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out, err := runCmd(t, "verify", "--data", data)
+	if err == nil || !strings.Contains(out, "BROKEN "+civicgrid.ProposalSubject(p.ID)) || !strings.Contains(out, "1 proposals and votes, 1 events checked; 1 broken") {
+		t.Fatalf("verify after tampering: %q %v", out, err)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/areaio"
 	"github.com/civicgrid/civicgrid/casework"
+	"github.com/civicgrid/civicgrid/cogovern"
 	"github.com/civicgrid/civicgrid/democity"
 	"github.com/civicgrid/civicgrid/locate"
 	"github.com/civicgrid/civicgrid/notify"
@@ -49,6 +50,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	seed := fs.Int64("seed", 1, "demo only: seed of the generated city")
 	jurisdiction := fs.String("jurisdiction", envOr("CIVICGRID_JURISDICTION", "420100"), "Open311 jurisdiction_id of this deployment")
 	reopenWindow := fs.Duration("reopen-window", 7*24*time.Hour, "how long after closing a reporter may reopen a case")
+	supportThreshold := fs.Int("support-threshold", 5, "supports (附议) that put a co-governance proposal on the agenda")
 	hookPrivate := fs.Bool("webhook-allow-private", false, "let webhooks reach loopback and private addresses (off: a hook cannot probe the server's own network)")
 	requestTimeout := fs.Duration("request-timeout", 10*time.Second, "deadline of each request's work; a database that does not answer by then makes a 503 and the request's transaction is rolled back (live streams, exports and area imports are not bounded)")
 	readTimeout := fs.Duration("read-timeout", time.Minute, "how long a request, body included, may take to arrive; a slower one is cut off (raise it for large area imports over slow links)")
@@ -126,6 +128,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err := cases.SeedCatalogue(ctx); err != nil {
 		return fmt.Errorf("case catalogue: %w", err)
 	}
+	cogov := cogovern.New(cogovern.Config{SupportThreshold: *supportThreshold, Calendar: calendar}, db, db)
 	// Notifications are written in the UI's words.
 	texts, err := web.LoadCatalogues()
 	if err != nil {
@@ -159,7 +162,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
 		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *jurisdiction,
-		RequestTimeout: *requestTimeout, Calendar: calendar, ReadTimeout: *readTimeout, ImageOrigins: basemap.ImageOrigins()}, db, locator, ui.Register)
+		RequestTimeout: *requestTimeout, Calendar: calendar, ReadTimeout: *readTimeout, ImageOrigins: basemap.ImageOrigins(), Cogov: cogov}, db, locator, ui.Register)
 	adminAPI.Server = srv
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

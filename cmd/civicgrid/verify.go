@@ -8,8 +8,9 @@ import (
 	"github.com/civicgrid/civicgrid"
 )
 
-// cmdVerify checks every case's hash-chained history and reports the cases
-// whose chain is broken (an event altered, removed or inserted).
+// cmdVerify checks every case's, proposal's and vote's hash-chained history
+// and reports those whose chain is broken (an event altered, removed or
+// inserted).
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("verify", "verify [--data DIR]", stderr)
 	data := dataFlag(fs)
@@ -21,22 +22,33 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
-	cases, events, broken := 0, 0, 0
-	err = db.ForEachCaseChain(ctx, func(id int64, evs []civicgrid.CaseEvent) error {
-		cases++
+	cases, events, broken, err := verifyChains(ctx, stdout, db.ForEachCaseChain, civicgrid.VerifyChain)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d cases, %d events checked; %d broken chains\n", cases, events, broken)
+	subjects, cevents, cbroken, err := verifyChains(ctx, stdout, db.ForEachCogovChain, civicgrid.VerifyCogovChain)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d proposals and votes, %d events checked; %d broken chains\n", subjects, cevents, cbroken)
+	if broken+cbroken > 0 {
+		return fmt.Errorf("verify: %d case and %d co-governance histories were tampered with", broken, cbroken)
+	}
+	return nil
+}
+
+// verifyChains walks one module's histories, printing each broken one.
+func verifyChains[K, E any](ctx context.Context, stdout io.Writer, forEach func(context.Context, func(K, []E) error) error,
+	verify func([]E) error) (subjects, events, broken int, err error) {
+	err = forEach(ctx, func(_ K, evs []E) error {
+		subjects++
 		events += len(evs)
-		if err := civicgrid.VerifyChain(evs); err != nil {
+		if err := verify(evs); err != nil {
 			broken++
 			fmt.Fprintln(stdout, "BROKEN", civicgrid.ErrorMessage(err))
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%d cases, %d events checked; %d broken chains\n", cases, events, broken)
-	if broken > 0 {
-		return fmt.Errorf("verify: %d case histories were tampered with", broken)
-	}
-	return nil
+	return subjects, events, broken, err
 }
