@@ -129,6 +129,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		return fmt.Errorf("case catalogue: %w", err)
 	}
 	cogov := cogovern.New(cogovern.Config{SupportThreshold: *supportThreshold, Calendar: calendar}, db, db)
+	if demo {
+		if err := seedDemoCogov(ctx, db, cogov); err != nil {
+			return err
+		}
+	}
 	// Notifications are written in the UI's words.
 	texts, err := web.LoadCatalogues()
 	if err != nil {
@@ -145,7 +150,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	// set once it exists.
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
-		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes,
+		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov,
 		Hotline: *hotline, OfficeAddress: *officeAddress, CommunityPhone: *communityPhone, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
 	if err != nil {
 		return err
