@@ -36,7 +36,7 @@ Commands:
   open311    Open311 api_keys: open311 key add NAME | open311 key revoke ID
   indicators check | rebuild: recompute indicator counters from the event log
   copy       copy a deployment into an empty store: copy --from DIR --to postgres://…, verified
-  verify     check the hash chain of every case's history; non-zero exit if one was tampered with
+  verify     check the hash chain of every case's, proposal's and vote's history; non-zero exit if one was tampered with
   version    print the version
 
 Run 'civicgrid <command> -h' for the flags of a command.
