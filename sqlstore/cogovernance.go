@@ -471,7 +471,11 @@ func (db *DB) CogovEvents(ctx context.Context, subject string) ([]civicgrid.Cogo
 
 // ForEachCogovChain calls fn with each subject's history in order.
 func (db *DB) ForEachCogovChain(ctx context.Context, fn func(subject string, events []civicgrid.CogovEvent) error) error {
-	rows, err := db.rd.QueryContext(ctx, `SELECT `+cogovEventColumns+` FROM cogov_events ORDER BY subject, seq`)
+	return forEachCogovChain(ctx, db.rd, fn)
+}
+
+func forEachCogovChain(ctx context.Context, q querier, fn func(subject string, events []civicgrid.CogovEvent) error) error {
+	rows, err := q.QueryContext(ctx, `SELECT `+cogovEventColumns+` FROM cogov_events ORDER BY subject, seq`)
 	if err != nil {
 		return err
 	}

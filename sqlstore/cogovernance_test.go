@@ -229,3 +229,34 @@ func TestBallotAfterClosingTime(t *testing.T) {
 		t.Fatalf("a refused ballot marked the roll: %v %v", on, voted)
 	}
 }
+
+// Copy carries proposals, the roll's flags, the ballot box and the
+// histories, and verifies the co-governance chains before committing.
+func TestCopyCarriesCogovernance(t *testing.T) {
+	ctx := context.Background()
+	src, dst, _ := copyFixture(t, 1)
+	now := time.UnixMilli(1764800000000)
+	u := cgUser(t, src, 1, civicgrid.RoleResident, cgBuilding)
+	if _, err := src.CreateProposal(ctx, civicgrid.Proposal{AreaCode: cgCommunity, Title: "座椅", Status: civicgrid.ProposalOpen, AuthorID: u.ID,
+		Author: "居*", SupportNeeded: 5, CreatedAt: now}, civicgrid.CogovEvent{At: now, ActorID: u.ID, Actor: "居*", Action: civicgrid.CogovProposed}); err != nil {
+		t.Fatal(err)
+	}
+	v := cgOpen(t, src, cgCommunity, now)
+	code, hash := civicgrid.NewReceipt()
+	if err := src.CastBallot(ctx, v.ID, u.ID, civicgrid.Ballot{ReceiptHash: hash, Choices: []string{"yes"}}, now); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Copy(ctx, src, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.CogovChains != 2 || rep.Rows["cogov_ballots"] != 1 || rep.Rows["cogov_roll"] != 1 {
+		t.Fatalf("copy report %+v", rep)
+	}
+	if on, voted, err := dst.RollEntry(ctx, v.ID, u.ID); !on || !voted || err != nil {
+		t.Fatalf("roll in the target: %v %v %v", on, voted, err)
+	}
+	if b, err := dst.BallotByReceipt(ctx, v.ID, civicgrid.ReceiptHash(code)); err != nil || b.Choices[0] != "yes" {
+		t.Fatalf("ballot in the target: %+v %v", b, err)
+	}
+}
