@@ -3,6 +3,8 @@ package civicgrid
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
+	"io"
 	"strconv"
 )
 
@@ -20,14 +22,34 @@ const GenesisHash = "00000000000000000000000000000000000000000000000000000000000
 // the event's fields, each written as its length, a colon and its bytes,
 // so no two lists of fields hash alike by shifting a boundary.
 func LinkHash(prev string, fields ...string) string {
-	h := sha256.New()
-	for _, f := range append([]string{prev}, fields...) {
-		h.Write([]byte(strconv.Itoa(len(f))))
-		h.Write([]byte{':'})
-		h.Write([]byte(f))
+	h := newLinkHasher(prev)
+	for _, f := range fields {
+		h.add(f)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return h.sum()
 }
+
+// linkHasher computes LinkHash field by field, for long lists (a vote's
+// ballots) that need not be gathered first.
+type linkHasher struct {
+	h   hash.Hash
+	num []byte
+}
+
+func newLinkHasher(prev string) *linkHasher {
+	l := &linkHasher{h: sha256.New()}
+	l.add(prev)
+	return l
+}
+
+func (l *linkHasher) add(f string) {
+	l.num = strconv.AppendInt(l.num[:0], int64(len(f)), 10)
+	l.num = append(l.num, ':')
+	l.h.Write(l.num)
+	io.WriteString(l.h, f)
+}
+
+func (l *linkHasher) sum() string { return hex.EncodeToString(l.h.Sum(nil)) }
 
 // Link is what chain verification needs of one event.
 type Link struct {

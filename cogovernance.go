@@ -410,13 +410,18 @@ func Tally(v Vote, rollSize int, ballots []Ballot) Result {
 // BallotDigest hashes ballots in receipt order, so that the same set of
 // ballots always gives the same digest.
 func BallotDigest(ballots []Ballot) string {
-	bs := slices.Clone(ballots)
-	slices.SortFunc(bs, func(a, b Ballot) int { return strings.Compare(a.ReceiptHash, b.ReceiptHash) })
-	var fields []string
-	for _, b := range bs {
-		fields = append(fields, b.ReceiptHash, strings.Join(b.Choices, "\x1f"))
+	byReceipt := func(a, b Ballot) int { return strings.Compare(a.ReceiptHash, b.ReceiptHash) }
+	bs := ballots
+	if !slices.IsSortedFunc(bs, byReceipt) { // the store hands them over sorted
+		bs = slices.Clone(ballots)
+		slices.SortFunc(bs, byReceipt)
 	}
-	return LinkHash(GenesisHash, fields...)
+	h := newLinkHasher(GenesisHash)
+	for _, b := range bs {
+		h.add(b.ReceiptHash)
+		h.add(strings.Join(b.Choices, "\x1f"))
+	}
+	return h.sum()
 }
 
 // CogovEvent is one entry of a proposal's or a vote's hash-chained history.
