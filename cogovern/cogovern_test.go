@@ -217,3 +217,38 @@ func TestVoteEndToEnd(t *testing.T) {
 		t.Fatal("notice period over")
 	}
 }
+
+// An approval vote (an election of k): ballots approve any number of
+// options, a blank ballot takes part, and the k most approved with more
+// than half of the ballots win.
+func TestApprovalVote(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	var voters []civicgrid.Actor
+	for range 5 {
+		voters = append(voters, e.person(civicgrid.RoleResident, building))
+	}
+	staff := e.person(civicgrid.RoleCommunityStaff, community)
+	v, err := e.svc.OpenVote(ctx, staff, civicgrid.VoteInput{AreaCode: building, Question: "选举楼栋长（两名）", Method: civicgrid.MethodApproval,
+		Options: []string{"张大爷", "李阿姨", "王师傅"}, Winners: 2, Hours: 24})
+	if err != nil || v.RollSize != 5 {
+		t.Fatalf("%+v %v", v, err)
+	}
+	for i, choices := range [][]string{{"张大爷", "李阿姨"}, {"张大爷"}, {"李阿姨", "张大爷"}, {}} {
+		if _, err := e.svc.Cast(ctx, voters[i], v.ID, choices); err != nil {
+			t.Fatalf("ballot %d: %v", i, err)
+		}
+	}
+	if _, err := e.svc.Cast(ctx, voters[4], v.ID, []string{"赵某"}); code(err) != civicgrid.EINVALID {
+		t.Fatalf("a name not on the list: %v", err)
+	}
+	closed, err := e.svc.Close(ctx, staff, v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := closed.Result
+	// 4 of 5 took part; 张大爷 3 of 4, 李阿姨 2 of 4 (not more than half), 王师傅 0.
+	if !r.QuorumMet || r.Ballots != 4 || !slices.Equal(r.Winners, []string{"张大爷"}) || r.Counts[1].Count != 2 {
+		t.Fatalf("result %+v", r)
+	}
+}
