@@ -452,6 +452,10 @@ const (
 	CogovVoteClosed = "vote.closed"
 )
 
+// EventRollFrozen is the security log's entry of a vote's roll frozen at
+// opening (the roll never changes after).
+const EventRollFrozen = "vote.roll_frozen"
+
 // ProposalSubject and VoteSubject name the chains.
 func ProposalSubject(id int64) string { return "proposal:" + strconv.FormatInt(id, 10) }
 func VoteSubject(id int64) string     { return "vote:" + strconv.FormatInt(id, 10) }

@@ -259,6 +259,11 @@ func (db *DB) OpenVote(ctx context.Context, v civicgrid.Vote, rollRoles []string
 		if _, err := tx.ExecContext(ctx, `UPDATE cogov_votes SET roll_size = $1 WHERE id = $2`, n, v.ID); err != nil {
 			return err
 		}
+		// The security log records who froze which roll, of how many people.
+		if err := db.insertEvent(ctx, tx, civicgrid.SecurityEvent{At: ev.At, Kind: civicgrid.EventRollFrozen, ActorID: ev.ActorID, Actor: ev.Actor,
+			AreaCode: v.AreaCode, Detail: fmt.Sprintf("vote %d: roll of %d people holding %s", v.ID, n, strings.Join(rollRoles, ", "))}); err != nil {
+			return err
+		}
 		if v.ProposalID != 0 {
 			if _, err := tx.ExecContext(ctx, `UPDATE cogov_proposals SET status = $1 WHERE id = $2`, string(civicgrid.ProposalVoting), v.ProposalID); err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -117,6 +118,10 @@ func TestVoteRollBallotsAndClose(t *testing.T) {
 	v := cgOpen(t, db, cgCommunity, now)
 	if v.RollSize != 6 {
 		t.Fatalf("roll %d, want the 5 residents and the building head", v.RollSize)
+	}
+	if evs, err := db.ListSecurityEvents(ctx, civicgrid.EventFilter{Within: []string{cgCommunity}, Kind: civicgrid.EventRollFrozen, Limit: 5}); err != nil ||
+		len(evs) != 1 || !strings.Contains(evs[0].Detail, "roll of 6 people") {
+		t.Fatalf("security log of the frozen roll: %+v %v", evs, err)
 	}
 	late := cgUser(t, db, 23, civicgrid.RoleResident, cgBuilding) // moves in after the roll was frozen
 	for _, u := range []civicgrid.User{late, staff} {
