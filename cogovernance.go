@@ -195,6 +195,8 @@ type Vote struct {
 	ClosesAt    time.Time `json:"closes_at"`
 	ClosedAt    time.Time `json:"closed_at,omitzero"`
 	NoticeUntil time.Time `json:"notice_until,omitzero"` // end of the public notice (公示) of the result
+	// NoticeDays is the public notice period in working days (5–10).
+	NoticeDays int `json:"notice_days"`
 	CreatedBy   int64     `json:"-"`
 	Result      *Result   `json:"result,omitempty"`
 }
@@ -242,7 +244,17 @@ type VoteInput struct {
 	Rule       string     `json:"rule"`
 	// Hours the vote stays open (1 hour to 30 days).
 	Hours int `json:"hours"`
+	// NoticeDays is how many working days the result stays on public
+	// notice (5–10; 0 means the default, 5).
+	NoticeDays int `json:"notice_days"`
 }
+
+// Public notice periods in working days: local rules set 5, 7 or 10.
+const (
+	DefaultNoticeDays = 5
+	MinNoticeDays     = 5
+	MaxNoticeDays     = 10
+)
 
 // Check validates the input and returns the vote it opens (without id and
 // roll), its options filled in for yes/no votes.
@@ -268,7 +280,13 @@ func (in VoteInput) Check(now time.Time) (Vote, error) {
 	if in.Hours < 1 || in.Hours > 30*24 {
 		bad("hours", "a vote stays open 1 to 720 hours")
 	}
-	v := Vote{ProposalID: in.ProposalID, AreaCode: in.AreaCode, Question: q, Method: in.Method, Rule: rule, Status: VoteOpen,
+	if in.NoticeDays == 0 {
+		in.NoticeDays = DefaultNoticeDays
+	}
+	if in.NoticeDays < MinNoticeDays || in.NoticeDays > MaxNoticeDays {
+		bad("notice_days", "the result is on public notice 5 to 10 working days")
+	}
+	v := Vote{ProposalID: in.ProposalID, AreaCode: in.AreaCode, Question: q, Method: in.Method, Rule: rule, Status: VoteOpen, NoticeDays: in.NoticeDays,
 		OpenedAt: time.UnixMilli(now.UnixMilli()), ClosesAt: time.UnixMilli(now.Add(time.Duration(in.Hours) * time.Hour).UnixMilli())}
 	switch in.Method {
 	case MethodYesNo:

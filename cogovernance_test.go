@@ -111,7 +111,7 @@ func TestVoteInputAndChoices(t *testing.T) {
 	now := time.Now()
 	in := civicgrid.VoteInput{AreaCode: "420102001001", Question: "是否安装电动车充电桩？", Method: civicgrid.MethodYesNo, Hours: 48}
 	v, err := in.Check(now)
-	if err != nil || v.Rule.Name != "residents_meeting" || len(v.Options) != 3 {
+	if err != nil || v.Rule.Name != "residents_meeting" || len(v.Options) != 3 || v.NoticeDays != 5 {
 		t.Fatalf("%+v %v", v, err)
 	}
 	if _, err := v.CheckChoices([]string{"yes", "no"}); civicgrid.ErrorCode(err) != civicgrid.EINVALID {

@@ -8,6 +8,7 @@ package cogovern
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -27,10 +28,8 @@ type Config struct {
 	// on the agenda (default 5); each proposal keeps the threshold in force
 	// when it was made.
 	SupportThreshold int
-	// Notice is the public notice period of a result as a working-calendar
-	// limit (default "5wd": five working days); NoticeDays is used without
-	// a calendar (default 7 natural days).
-	Notice   string
+	// Calendar is the working calendar of the public notice periods (each
+	// vote sets its own, 5–10 working days); without one, weekdays count.
 	Calendar *workcal.Live
 	Now      func() time.Time
 }
@@ -46,9 +45,6 @@ type Service struct {
 func New(cfg Config, store civicgrid.CogovStore, areas Areas) *Service {
 	if cfg.SupportThreshold <= 0 {
 		cfg.SupportThreshold = 5
-	}
-	if cfg.Notice == "" {
-		cfg.Notice = "5wd"
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -375,18 +371,27 @@ func (s *Service) Close(ctx context.Context, actor civicgrid.Actor, id int64) (c
 		return v, err
 	}
 	now := s.now()
-	until, err := s.noticeEnd(now)
+	until, err := s.noticeEnd(now, v.NoticeDays)
 	if err != nil {
 		return v, err
 	}
 	return s.store.CloseVote(ctx, id, now, until, event(actor, civicgrid.CogovVoteClosed, now))
 }
 
-func (s *Service) noticeEnd(from time.Time) (time.Time, error) {
+// noticeEnd is the end of a result's public notice: days working days on
+// the working calendar from the close (without a calendar, weekdays).
+func (s *Service) noticeEnd(from time.Time, days int) (time.Time, error) {
 	if s.cfg.Calendar != nil {
-		return s.cfg.Calendar.Deadline(from, s.cfg.Notice)
+		return s.cfg.Calendar.Deadline(from, strconv.Itoa(days)+"wd")
 	}
-	return from.AddDate(0, 0, 7), nil
+	end := from
+	for days > 0 {
+		end = end.AddDate(0, 0, 1)
+		if wd := end.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			days--
+		}
+	}
+	return end, nil
 }
 
 // Ballots returns a closed vote's ballots, for anyone in scope to recount;

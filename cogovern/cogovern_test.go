@@ -230,7 +230,7 @@ func TestApprovalVote(t *testing.T) {
 	}
 	staff := e.person(civicgrid.RoleCommunityStaff, community)
 	v, err := e.svc.OpenVote(ctx, staff, civicgrid.VoteInput{AreaCode: building, Question: "选举楼栋长（两名）", Method: civicgrid.MethodApproval,
-		Options: []string{"张大爷", "李阿姨", "王师傅"}, Winners: 2, Hours: 24})
+		Options: []string{"张大爷", "李阿姨", "王师傅"}, Winners: 2, Hours: 24, NoticeDays: 10})
 	if err != nil || v.RollSize != 5 {
 		t.Fatalf("%+v %v", v, err)
 	}
@@ -245,6 +245,10 @@ func TestApprovalVote(t *testing.T) {
 	closed, err := e.svc.Close(ctx, staff, v.ID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Ten working days from Friday 2026-12-04 10:00: Friday 2026-12-18.
+	if want := time.Date(2026, 12, 18, 10, 0, 0, 0, e.now.Location()); !closed.NoticeUntil.Equal(want) {
+		t.Errorf("notice until %v, want %v", closed.NoticeUntil, want)
 	}
 	r := closed.Result
 	// 4 of 5 took part; 张大爷 3 of 4, 李阿姨 2 of 4 (not more than half), 王师傅 0.

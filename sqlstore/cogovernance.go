@@ -181,7 +181,7 @@ func (db *DB) SetProposalStatus(ctx context.Context, id int64, from, to civicgri
 }
 
 const voteColumns = `id, proposal_id, area_code, question, method, options, winners, rule, status, roll_size, ballots, opened_at, closes_at,
-	closed_at, notice_until, created_by, result`
+	closed_at, notice_until, notice_days, created_by, result`
 
 func scanVote(sc rowScanner) (civicgrid.Vote, error) {
 	var (
@@ -192,7 +192,7 @@ func scanVote(sc rowScanner) (civicgrid.Vote, error) {
 		opened, closes           int64
 	)
 	err := sc.Scan(&v.ID, &proposal, &v.AreaCode, &v.Question, &v.Method, &options, &v.Winners, &rule, &v.Status, &v.RollSize, &v.Ballots,
-		&opened, &closes, &closed, &notice, &createdBy, &result)
+		&opened, &closes, &closed, &notice, &v.NoticeDays, &createdBy, &result)
 	if err != nil {
 		return v, err
 	}
@@ -231,9 +231,9 @@ func (db *DB) OpenVote(ctx context.Context, v civicgrid.Vote, rollRoles []string
 			}
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO cogov_votes (proposal_id, area_code, question, method, options, winners, rule, status,
-			roll_size, ballots, opened_at, closes_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, $11) RETURNING id`,
+			roll_size, ballots, opened_at, closes_at, notice_days, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, $11, $12) RETURNING id`,
 			nullID(v.ProposalID), v.AreaCode, v.Question, string(v.Method), string(options), v.Winners, string(rule), string(civicgrid.VoteOpen),
-			v.OpenedAt.UnixMilli(), v.ClosesAt.UnixMilli(), nullID(v.CreatedBy)).Scan(&v.ID); err != nil {
+			v.OpenedAt.UnixMilli(), v.ClosesAt.UnixMilli(), v.NoticeDays, nullID(v.CreatedBy)).Scan(&v.ID); err != nil {
 			return err
 		}
 		var args []any

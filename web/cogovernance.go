@@ -55,7 +55,9 @@ type cogovView struct {
 	// Turnout is the result's share of the roll that voted, in percent.
 	Turnout string
 	Rules   []string
-	CSRF    string
+	// NoticeDays are the public notice periods offered, in working days.
+	NoticeDays []int
+	CSRF       string
 }
 
 type proposalRow struct {
@@ -255,6 +257,7 @@ func (ui *UI) handleProposalPage(w http.ResponseWriter, r *http.Request) {
 	for _, rule := range civicgrid.QuorumRules {
 		p.Cogov.Rules = append(p.Cogov.Rules, rule.Name)
 	}
+	p.Cogov.NoticeDays = []int{civicgrid.DefaultNoticeDays, 7, civicgrid.MaxNoticeDays}
 	p.Title = v.Title
 	ui.render(w, http.StatusOK, "cogovernance", p)
 }
@@ -277,8 +280,9 @@ func (ui *UI) handleOpenVoteForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hours, _ := strconv.Atoi(r.PostForm.Get("hours"))
+	notice, _ := strconv.Atoi(r.PostForm.Get("notice_days"))
 	v, err := ui.cfg.Cogov.OpenVote(r.Context(), actor, civicgrid.VoteInput{ProposalID: id, Method: civicgrid.MethodYesNo,
-		Rule: r.PostForm.Get("rule"), Hours: hours})
+		Rule: r.PostForm.Get("rule"), Hours: hours, NoticeDays: notice})
 	if err != nil {
 		backTo(w, r, proposalPath(id), "", err)
 		return

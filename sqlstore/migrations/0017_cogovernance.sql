@@ -40,6 +40,7 @@ CREATE TABLE cogov_votes (
     closes_at    BIGINT NOT NULL,
     closed_at    BIGINT,
     notice_until BIGINT,
+    notice_days  INTEGER NOT NULL, -- working days of public notice
     created_by   BIGINT REFERENCES users (id),
     result       TEXT NOT NULL DEFAULT '' -- JSON Result once closed
 );
