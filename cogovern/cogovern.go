@@ -406,3 +406,22 @@ func (s *Service) Ballots(ctx context.Context, actor civicgrid.Actor, id int64) 
 	}
 	return s.store.Ballots(ctx, id)
 }
+
+// Notices is the public notice board (公示栏) of an area: the results of
+// closed votes in its subtree or above it (its community, street) whose
+// notice period runs now, newest first. It is public, as a board at the
+// door is: it shows questions, options and counts, never who voted or
+// who did what.
+func (s *Service) Notices(ctx context.Context, area string) ([]civicgrid.Vote, error) {
+	if civicgrid.LevelOfCode(area) == "" {
+		return nil, civicgrid.Errorf(civicgrid.EINVALID, "area %q is not an area code", area)
+	}
+	vs, err := s.store.Votes(ctx, []string{area}, ancestors(area), ListLimit)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	return slices.DeleteFunc(vs, func(v civicgrid.Vote) bool {
+		return v.Status != civicgrid.VoteClosed || !now.Before(v.NoticeUntil)
+	}), nil
+}

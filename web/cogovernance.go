@@ -28,6 +28,7 @@ type Cogov interface {
 	Cast(ctx context.Context, actor civicgrid.Actor, id int64, choices []string) (string, error)
 	CheckReceipt(ctx context.Context, actor civicgrid.Actor, id int64, receipt string) (civicgrid.Ballot, error)
 	Close(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.Vote, error)
+	Notices(ctx context.Context, area string) ([]civicgrid.Vote, error)
 }
 
 // now is the pages' clock (Config.Now, else the time).
@@ -44,6 +45,7 @@ type cogovView struct {
 	Proposals []proposalRow
 	Votes     []voteRow
 	Scopes    []scopeOption // where the reader may propose
+	Boards    []scopeOption // the public notice boards of the reader's communities
 	Proposal  *cogovern.ProposalView
 	AreaName  string
 	VoteOf    []voteRow // the proposal's votes
@@ -90,6 +92,7 @@ func (ui *UI) registerCogov(mux *http.ServeMux) {
 	}))
 	mux.HandleFunc("POST /proposals/{id}/vote", ui.handleOpenVoteForm)
 	mux.HandleFunc("GET /votes/{id}", ui.handleVotePage)
+	mux.HandleFunc("GET /notices/{code}", ui.handleNoticeBoard)
 	mux.HandleFunc("POST /votes/{id}/ballot", ui.handleBallotForm)
 	mux.HandleFunc("POST /votes/{id}/receipt", ui.handleReceiptForm)
 	mux.HandleFunc("POST /votes/{id}/close", ui.cogovStep("/votes/", "closed", func(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
@@ -194,6 +197,9 @@ func (ui *UI) handleProposals(w http.ResponseWriter, r *http.Request) {
 	for _, code := range proposalScopes(actor) {
 		if civicgrid.Authorize(actor, civicgrid.ActionPropose, civicgrid.In(code)) == nil {
 			p.Cogov.Scopes = append(p.Cogov.Scopes, scopeOption{code, names(code)})
+		}
+		if len(code) == 12 {
+			p.Cogov.Boards = append(p.Cogov.Boards, scopeOption{code, names(code)})
 		}
 	}
 	p.Title = p.catalogue["cogov.title"]
@@ -355,4 +361,28 @@ func (ui *UI) handleReceiptForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ui.renderVote(w, r, p, actor)
+}
+
+// handleNoticeBoard serves /notices/{code}: an area's public notice board
+// (公示栏), for anyone, logged in or not — results on public notice, with
+// no personal data.
+func (ui *UI) handleNoticeBoard(w http.ResponseWriter, r *http.Request) {
+	p := ui.newPage(w, r)
+	code := r.PathValue("code")
+	vs, err := ui.cfg.Cogov.Notices(r.Context(), code)
+	if civicgrid.ErrorCode(err) == civicgrid.EINVALID {
+		ui.cogovFailed(w, r, p, civicgrid.Errorf(civicgrid.ENOTFOUND, "no area %s", code))
+		return
+	}
+	if err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
+	names := ui.areaNames(r)
+	p.Cogov = &cogovView{View: "board", AreaName: names(code)}
+	for _, v := range vs {
+		p.Cogov.Votes = append(p.Cogov.Votes, voteRow{v, names(v.AreaCode), true})
+	}
+	p.Title, _ = p.T("cogov.board_title", "area", p.Cogov.AreaName)
+	ui.render(w, http.StatusOK, "cogovernance", p)
 }

@@ -94,4 +94,15 @@ func TestCogovPages(t *testing.T) {
 	if rec = as(h, resident, "POST", vote+"/ballot", url.Values{"csrf_token": {"tok"}, "choice": {"no"}}); !contains(rec.Header().Get("Location"), "failed=conflict") {
 		t.Fatalf("second ballot: %d %s", rec.Code, rec.Header().Get("Location"))
 	}
+	// Closed, the result is on the community's public board for anyone.
+	if rec = as(h, secretary, "POST", vote+"/close", url.Values{"csrf_token": {"tok"}}); !contains(rec.Header().Get("Location"), "done=closed") {
+		t.Fatalf("close: %s", rec.Header().Get("Location"))
+	}
+	rec = as(h, civicgrid.Actor{}, "GET", "/notices/4201020010010010001", nil)
+	if body = rec.Body.String(); rec.Code != http.StatusOK || !contains(body, `data-testid="board"`) || !contains(body, "加装电梯") || contains(body, "居民1") {
+		t.Fatalf("public board: %d %s", rec.Code, body)
+	}
+	if rec = as(h, civicgrid.Actor{}, "GET", "/notices/nope", nil); rec.Code != http.StatusNotFound {
+		t.Fatalf("board of no area: %d", rec.Code)
+	}
 }

@@ -137,3 +137,18 @@ test('the secretary closes the vote and the result is published', { timeout: T }
   assert.deepEqual(recount, Object.fromEntries(vote.result.counts.map((c) => [c.option, c.count])));
   assert.deepEqual(Object.keys(ballots[0]).sort(), ['choices', 'receipt_hash']);
 });
+
+test('anyone reads the community\'s public notice board, in elderly mode on a phone', { timeout: T }, async () => {
+  const call = await apiJSON(resident);
+  const { vote } = await call('GET', `/api/v1/votes/${state.vote}`);
+  await withPage('cogov-board-elder-360', phone, async (page) => {
+    await page.goto(`${env.base}/notices/${vote.area_code}?elder=1&lang=zh-CN`);
+    const board = page.locator('[data-testid="board"]');
+    await board.getByText(title).waitFor();
+    // The demo's decided vote is on notice too; nobody who voted is named.
+    await board.getByText('调整垃圾分类投放点').waitFor();
+    assert.doesNotMatch(await board.textContent(), /演示|\*\*\*\*/);
+    await noSidewaysScroll(page, 'notice board, elderly mode');
+    await noSeriousViolations(page, 'notice board');
+  });
+});
