@@ -196,9 +196,9 @@ type Vote struct {
 	ClosedAt    time.Time `json:"closed_at,omitzero"`
 	NoticeUntil time.Time `json:"notice_until,omitzero"` // end of the public notice (公示) of the result
 	// NoticeDays is the public notice period in working days (5–10).
-	NoticeDays int `json:"notice_days"`
-	CreatedBy   int64     `json:"-"`
-	Result      *Result   `json:"result,omitempty"`
+	NoticeDays int     `json:"notice_days"`
+	CreatedBy  int64   `json:"-"`
+	Result     *Result `json:"result,omitempty"`
 }
 
 // Object is the vote as the object of an access decision.
