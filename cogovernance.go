@@ -425,6 +425,23 @@ func Tally(v Vote, rollSize int, ballots []Ballot) Result {
 	return r
 }
 
+// Recount counts a closed vote's ballots again and reports whether they
+// give its published result: the same counts, outcome and digest. A ballot
+// changed, added or removed after the close shows here.
+func Recount(v Vote, ballots []Ballot) error {
+	if v.Status != VoteClosed || v.Result == nil {
+		return Errorf(ECONFLICT, "vote %d is not closed: nothing is published to recount", v.ID)
+	}
+	r := Tally(v, v.RollSize, ballots)
+	p := *v.Result
+	if r.BallotDigest != p.BallotDigest || r.Ballots != p.Ballots || !slices.Equal(r.Counts, p.Counts) || r.Passed != p.Passed ||
+		r.QuorumMet != p.QuorumMet || !slices.Equal(r.Winners, p.Winners) || !slices.Equal(r.Tied, p.Tied) {
+		return Errorf(ECONFLICT, "vote %d: a recount of its %d ballots does not give its published result (%d ballots); the ballot box was changed after the close",
+			v.ID, len(ballots), p.Ballots)
+	}
+	return nil
+}
+
 // BallotDigest hashes ballots in receipt order, so that the same set of
 // ballots always gives the same digest.
 func BallotDigest(ballots []Ballot) string {
