@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
@@ -46,6 +47,9 @@ type cogovView struct {
 	Votes     []voteRow
 	Scopes    []scopeOption // where the reader may propose
 	Boards    []scopeOption // the public notice boards of the reader's communities
+	// VoteScopes are where the reader (staff) may open a vote of their own
+	// question or an election.
+	VoteScopes []scopeOption
 	Proposal  *cogovern.ProposalView
 	AreaName  string
 	VoteOf    []voteRow // the proposal's votes
@@ -91,6 +95,7 @@ func (ui *UI) registerCogov(mux *http.ServeMux) {
 		return err
 	}))
 	mux.HandleFunc("POST /proposals/{id}/vote", ui.handleOpenVoteForm)
+	mux.HandleFunc("POST /votes", ui.handleNewVoteForm)
 	mux.HandleFunc("GET /votes/{id}", ui.handleVotePage)
 	mux.HandleFunc("GET /notices/{code}", ui.handleNoticeBoard)
 	mux.HandleFunc("POST /votes/{id}/ballot", ui.handleBallotForm)
@@ -201,7 +206,11 @@ func (ui *UI) handleProposals(w http.ResponseWriter, r *http.Request) {
 		if len(code) == 12 {
 			p.Cogov.Boards = append(p.Cogov.Boards, scopeOption{code, names(code)})
 		}
+		if civicgrid.Authorize(actor, civicgrid.ActionManageVote, civicgrid.In(code)) == nil {
+			p.Cogov.VoteScopes = append(p.Cogov.VoteScopes, scopeOption{code, names(code)})
+		}
 	}
+	ui.voteFormChoices(p)
 	p.Title = p.catalogue["cogov.title"]
 	ui.render(w, http.StatusOK, "cogovernance", p)
 }
@@ -260,10 +269,7 @@ func (ui *UI) handleProposalPage(w http.ResponseWriter, r *http.Request) {
 			p.Cogov.VoteOf = append(p.Cogov.VoteOf, voteRow{Vote: x})
 		}
 	}
-	for _, rule := range civicgrid.QuorumRules {
-		p.Cogov.Rules = append(p.Cogov.Rules, rule.Name)
-	}
-	p.Cogov.NoticeDays = []int{civicgrid.DefaultNoticeDays, 7, civicgrid.MaxNoticeDays}
+	ui.voteFormChoices(p)
 	p.Title = v.Title
 	ui.render(w, http.StatusOK, "cogovernance", p)
 }
@@ -385,4 +391,41 @@ func (ui *UI) handleNoticeBoard(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Title, _ = p.T("cogov.board_title", "area", p.Cogov.AreaName)
 	ui.render(w, http.StatusOK, "cogovernance", p)
+}
+
+// voteFormChoices fills the choices of the forms that open a vote.
+func (ui *UI) voteFormChoices(p *page) {
+	for _, rule := range civicgrid.QuorumRules {
+		p.Cogov.Rules = append(p.Cogov.Rules, rule.Name)
+	}
+	p.Cogov.NoticeDays = []int{civicgrid.DefaultNoticeDays, 7, civicgrid.MaxNoticeDays}
+}
+
+// handleNewVoteForm opens a vote on a question of its own or an election
+// (approval of the options listed one per line, with the number of seats).
+func (ui *UI) handleNewVoteForm(w http.ResponseWriter, r *http.Request) {
+	actor, ok := inboxForm(w, r)
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	hours, _ := strconv.Atoi(f.Get("hours"))
+	notice, _ := strconv.Atoi(f.Get("notice_days"))
+	winners, _ := strconv.Atoi(f.Get("winners"))
+	in := civicgrid.VoteInput{AreaCode: f.Get("area_code"), Question: f.Get("question"), Method: civicgrid.VoteMethod(f.Get("method")),
+		Rule: f.Get("rule"), Hours: hours, NoticeDays: notice}
+	if in.Method == civicgrid.MethodApproval {
+		in.Winners = winners
+		for _, line := range strings.Split(f.Get("options"), "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				in.Options = append(in.Options, line)
+			}
+		}
+	}
+	v, err := ui.cfg.Cogov.OpenVote(r.Context(), actor, in)
+	if err != nil {
+		backTo(w, r, "/proposals", "", err)
+		return
+	}
+	backTo(w, r, votePath(v.ID), "opened", nil)
 }
