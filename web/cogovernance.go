@@ -50,10 +50,10 @@ type cogovView struct {
 	// VoteScopes are where the reader (staff) may open a vote of their own
 	// question or an election.
 	VoteScopes []scopeOption
-	Proposal  *cogovern.ProposalView
-	AreaName  string
-	VoteOf    []voteRow // the proposal's votes
-	Vote      *cogovern.VoteView
+	Proposal   *cogovern.ProposalView
+	AreaName   string
+	VoteOf     []voteRow // the proposal's votes
+	Vote       *cogovern.VoteView
 	// Receipt is the code shown once after casting; Checked the ballot a
 	// receipt check found.
 	Receipt string
