@@ -564,6 +564,11 @@ type CogovStore interface {
 	CloseVote(ctx context.Context, id int64, at, noticeUntil time.Time, ev CogovEvent) (Vote, error)
 	// CogovEvents returns a subject's history in order.
 	CogovEvents(ctx context.Context, subject string) ([]CogovEvent, error)
+	// CogovEventsAfter returns up to limit events after the cursor (an
+	// event id) in id order: the log the notifications walk.
+	CogovEventsAfter(ctx context.Context, cursor int64, limit int) ([]CogovEvent, error)
+	// Roll lists the ids of the people on a vote's roll.
+	Roll(ctx context.Context, voteID int64) ([]int64, error)
 	// ForEachCogovChain calls fn with each subject's history, for verify.
 	ForEachCogovChain(ctx context.Context, fn func(subject string, events []CogovEvent) error) error
 }
