@@ -427,12 +427,16 @@ func (s *Service) Notices(ctx context.Context, area string) ([]civicgrid.Vote, e
 	}), nil
 }
 
+// NotifySourceName names the notifications' cursor over the co-governance
+// log.
+const NotifySourceName = "cogovernance"
+
 // NotifySource is the notifications' reader of the co-governance log: the
 // people on a vote's roll hear that it opened, an author that their
 // proposal went onto the agenda or was declined (with the reason). Nobody
 // hears of their own step.
 func (s *Service) NotifySource() notify.Source {
-	return notify.Source{Name: "cogovernance", Read: func(ctx context.Context, cursor int64, limit int) ([]notify.Draft, int64, error) {
+	return notify.Source{Name: NotifySourceName, Read: func(ctx context.Context, cursor int64, limit int) ([]notify.Draft, int64, error) {
 		evs, err := s.store.CogovEventsAfter(ctx, cursor, limit)
 		if err != nil || len(evs) == 0 {
 			return nil, cursor, err

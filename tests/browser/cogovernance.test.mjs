@@ -79,6 +79,16 @@ test('the secretary opens a vote; the resident votes in elderly mode and checks 
     // Staff are not on a residents' roll.
     await page.locator('[data-testid="not-on-roll"]').waitFor();
   });
+  // The resident, on the roll, is told of the new vote.
+  const asRes = await apiJSON(resident);
+  let told = [];
+  for (let i = 0; i < 100 && told.length === 0; i++) {
+    const { notifications } = await asRes('GET', '/api/v1/notifications');
+    told = notifications.filter((n) => n.kind === 'cogov.vote_opened' && n.link === `/votes/${state.vote}`);
+    if (told.length === 0) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(told.length, 1, 'the resident was not told of the vote');
+  assert.match(told[0].title, new RegExp(title.slice(0, 6)));
   await withPage('cogov-ballot-elder-360', phone, async (page) => {
     await logInAs(page, resident, `/votes/${state.vote}?elder=1`);
     await page.goto(`${env.base}/votes/${state.vote}?elder=1`);
