@@ -283,6 +283,14 @@ const (
 	ActionMarkNotifications    Action = "notifications.mark"
 	ActionNotificationSettings Action = "notifications.settings" // SMS on or off, language
 	ActionPushSubscriptions    Action = "notifications.push"     // turn browser push on or off in a browser
+
+	// Co-governance (cogovernance.go): proposals, support, votes.
+	ActionReadCogov        Action = "cogov.read"     // proposals, votes and results of a scope one holds a role in
+	ActionPropose          Action = "cogov.propose"  // raise a matter (议题) in a scope one holds a role in
+	ActionSupportProposal  Action = "cogov.support"  // support (附议) a proposal of such a scope
+	ActionModerateProposal Action = "cogov.moderate" // put a proposal on the agenda, or decline it with a reason
+	ActionManageVote       Action = "cogov.manage_vote"
+	ActionCastBallot       Action = "cogov.vote" // cast one's ballot: only people on the vote's frozen roll
 )
 
 // Object is what an action is taken on, as far as access is concerned.
@@ -308,6 +316,9 @@ type Object struct {
 	// as the asker needs: the asker's own id or none). They may read the
 	// case their report was merged into, to learn its outcome.
 	MergedReporters []int64
+	// Electors are people on a vote's frozen roll (as far as the asker
+	// needs: the asker's own id or none).
+	Electors []int64
 }
 
 // Colleague is a person as the object of ActionNameColleague: they lie
@@ -354,6 +365,7 @@ const (
 	scopeAnyone                // any logged-in actor, anywhere
 	scopeOverlap               // the grant's area and one of the object's lie one within the other
 	scopeMergedIn              // the actor reported a case merged into the object
+	scopeElector               // the actor is on the object's (a vote's) roll
 )
 
 type rule struct {
@@ -369,6 +381,14 @@ var caseStaff = []string{RoleCommunityStaff, RoleCommunitySecretary, RoleStreetD
 
 // caseReaders see every case in their area (reporters masked).
 var caseReaders = []string{RoleGridWorker, RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin, RoleCityAdmin, RoleAuditor}
+
+// cogovParticipants take part in their scope's co-governance: everyone
+// but auditors, who only read.
+var cogovParticipants = []string{RoleResident, RoleReporter, RoleVolunteer, RoleGridWorker, RoleBuilding, RoleCommunityStaff,
+	RoleCommunitySecretary, RoleStreetDispatcher, RoleDepartmentHandler, RoleDistrictAdmin, RoleCityAdmin}
+
+// cogovStaff moderate proposals and run votes in their area.
+var cogovStaff = []string{RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin, RoleCityAdmin}
 
 // accountAdmins may administer accounts in their area, within what they may grant.
 var accountAdmins = []string{RoleCommunitySecretary, RoleDistrictAdmin, RoleCityAdmin}
@@ -432,6 +452,17 @@ var policy = map[Action][]rule{
 	ActionMarkNotifications:    rules(scopeOwn, "*"),
 	ActionNotificationSettings: rules(scopeOwn, "*"),
 	ActionPushSubscriptions:    rules(scopeOwn, "*"),
+
+	// Co-governance: one takes part in a scope one holds a role in — the
+	// scope within one's area (a secretary and the community's buildings)
+	// or one's area within the scope (a resident and their community).
+	ActionReadCogov:        rules(scopeOverlap, append(slices.Clone(cogovParticipants), RoleAuditor)...),
+	ActionPropose:          rules(scopeOverlap, cogovParticipants...),
+	ActionSupportProposal:  rules(scopeOverlap, cogovParticipants...),
+	ActionModerateProposal: rules(scopeSubtree, cogovStaff...),
+	ActionManageVote:       rules(scopeSubtree, cogovStaff...),
+	// The roll frozen at opening decides who votes, whatever one's role.
+	ActionCastBallot: rules(scopeElector, "*"),
 }
 
 func join(rs ...[]rule) []rule {
@@ -541,7 +572,8 @@ func authorizeScope(actor Actor, action Action, obj Object) error {
 		return Errorf(EUNAUTHORIZED, "%s: log in first", action)
 	}
 	// Tokens act for integrations; they never create further credentials.
-	if actor.Via == "token" && (action == ActionCreateToken || action == ActionChangeOwnPassword) {
+	// Nor do they vote: a ballot is a person's own.
+	if actor.Via == "token" && (action == ActionCreateToken || action == ActionChangeOwnPassword || action == ActionCastBallot) {
 		return Errorf(EFORBIDDEN, "%s: not possible with an API token; log in", action)
 	}
 	roleAllowed := false
@@ -582,7 +614,7 @@ func authorizeScope(actor Actor, action Action, obj Object) error {
 // list's filter), which a refusal may repeat.
 func (o Object) bareArea() bool {
 	return o.Owner == 0 && o.Grants == nil && o.Assignee == 0 && o.Dept == "" && o.Category == "" && o.Done == nil &&
-		o.MergedReporters == nil
+		o.MergedReporters == nil && o.Electors == nil
 }
 
 func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
@@ -608,6 +640,8 @@ func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
 		return false
 	case scopeMergedIn:
 		return actor.UserID != 0 && slices.Contains(obj.MergedReporters, actor.UserID) && actor.reaches(obj)
+	case scopeElector:
+		return actor.UserID != 0 && slices.Contains(obj.Electors, actor.UserID) && actor.reaches(obj)
 	case scopeGrantor:
 		if !coversAny(g, obj.Areas) {
 			return false

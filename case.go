@@ -2,8 +2,6 @@ package civicgrid
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"math"
 	"slices"
@@ -356,45 +354,39 @@ type CaseEvent struct {
 	Hash        string            `json:"hash"`
 }
 
-// GenesisHash is the PrevHash of a case's first event.
-const GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
-
 // ChainHash computes the event's hash from PrevHash and every recorded field
 // but ID and Hash, in a fixed order (times in milliseconds, Data with sorted
 // keys), so any store computes the same value.
 func (e CaseEvent) ChainHash() string {
-	h := sha256.New()
 	var data []byte
 	if len(e.Data) > 0 {
 		data, _ = json.Marshal(e.Data) // encoding/json sorts map keys
 	}
-	for _, f := range []string{e.PrevHash, strconv.FormatInt(e.CaseID, 10), strconv.Itoa(e.Seq),
+	return LinkHash(e.PrevHash, strconv.FormatInt(e.CaseID, 10), strconv.Itoa(e.Seq),
 		strconv.FormatInt(e.At.UnixMilli(), 10), strconv.FormatInt(e.ActorID, 10), e.Actor, string(e.Action),
-		string(e.From), string(e.To), e.Note, string(data), strings.Join(e.Attachments, ",")} {
-		h.Write([]byte(strconv.Itoa(len(f))))
-		h.Write([]byte{':'})
-		h.Write([]byte(f))
-	}
-	return hex.EncodeToString(h.Sum(nil))
+		string(e.From), string(e.To), e.Note, string(data), strings.Join(e.Attachments, ","))
 }
 
 // VerifyChain checks a case's events in order: sequence numbers 1…n, each
 // linked to the previous hash and each hash matching its fields. It returns
 // nil or an error naming the first broken event.
 func VerifyChain(events []CaseEvent) error {
-	prev := GenesisHash
+	links := make([]Link, len(events))
 	for i, e := range events {
-		switch {
-		case e.Seq != i+1:
-			return Errorf(ECONFLICT, "case %d: event %d has sequence number %d (an event is missing or inserted)", e.CaseID, i+1, e.Seq)
-		case e.PrevHash != prev:
-			return Errorf(ECONFLICT, "case %d: event %d does not link to event %d's hash", e.CaseID, e.Seq, e.Seq-1)
-		case e.ChainHash() != e.Hash:
-			return Errorf(ECONFLICT, "case %d: event %d (%s) was altered: its hash does not match its contents", e.CaseID, e.Seq, e.Action)
-		}
-		prev = e.Hash
+		links[i] = Link{e.Seq, e.PrevHash, e.Hash, e.ChainHash()}
 	}
-	return nil
+	i, broken := CheckLinks(links)
+	if broken == ChainIntact {
+		return nil
+	}
+	e := events[i]
+	switch broken {
+	case ChainSequence:
+		return Errorf(ECONFLICT, "case %d: event %d has sequence number %d (an event is missing or inserted)", e.CaseID, i+1, e.Seq)
+	case ChainLinkage:
+		return Errorf(ECONFLICT, "case %d: event %d does not link to event %d's hash", e.CaseID, e.Seq, e.Seq-1)
+	}
+	return Errorf(ECONFLICT, "case %d: event %d (%s) was altered: its hash does not match its contents", e.CaseID, e.Seq, e.Action)
 }
 
 // Idempotency identifies a create request that may be retried.

@@ -24,6 +24,7 @@ import (
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/areaio"
 	"github.com/civicgrid/civicgrid/casework"
+	"github.com/civicgrid/civicgrid/cogovern"
 	"github.com/civicgrid/civicgrid/democity"
 	"github.com/civicgrid/civicgrid/internal/gendoc"
 	"github.com/civicgrid/civicgrid/notify"
@@ -87,6 +88,7 @@ var mxPublic = []string{
 	"GET /api/v1/basemap.geojson", "GET /api/v1/places", // names and shapes of areas, never people
 	"GET /api/v1/roles", "GET /api/v1/building-roles", "GET /api/v1/categories",
 	"GET /api/v1/calendar/days", // the working calendar's holidays and make-up days are public schedules
+	"GET /api/v1/notices",       // the public notice board (公示栏): results of votes, no personal data
 	"GET /photos/{ref}",         // content-addressed, metadata-free copies
 	"POST /api/v1/auth/login", "POST /api/v1/auth/logout", "POST /api/v1/auth/signup/code", "POST /api/v1/auth/signup",
 	"POST /api/v1/auth/reset/code", "POST /api/v1/auth/reset", "GET /auth/oidc/login", "GET /auth/oidc/callback",
@@ -136,6 +138,8 @@ type mxEnv struct {
 	// over weekdays so that none repeats.
 	calendar *workcal.Live
 	days     int
+	cogov    *cogovern.Service
+	elector  civicgrid.User // the last vote's resident on the roll
 }
 
 // mxActor is a logged-in person holding one role, or (bearer set) an API
@@ -400,15 +404,16 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cogov := cogovern.New(cogovern.Config{Calendar: calendar}, db, db)
 	s := server.New(server.Config{MaxImportBytes: 1 << 20, Auth: server.AuthConfig{Password: mxPasswordParams}, Cases: cases, Photos: photos,
-		Webhooks: hooks, Notify: notes, Calendar: calendar}, db, loc)
+		Webhooks: hooks, Notify: notes, Calendar: calendar, Cogov: cogov}, db, loc)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	hash, err := password.Hash(mxPassword, mxPasswordParams)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases, photos: photos, hooks: hooks, notes: notes, calendar: calendar}
+	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases, photos: photos, hooks: hooks, notes: notes, calendar: calendar, cogov: cogov}
 	chains := newMatrixChains(t, c)
 	e.home, e.away = chains[0], chains[1]
 	return e
@@ -450,7 +455,7 @@ func mxCell(key string, status int) (string, bool) {
 		return "Y", true
 	case status == http.StatusForbidden:
 		return "N", true
-	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}") ||
+	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/proposals/{id}") || strings.Contains(key, "/votes/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}") ||
 		key == "DELETE /api/v1/notifications/push"):
 		return "N", true
 	}
@@ -459,7 +464,8 @@ func mxCell(key string, status int) (string, bool) {
 
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newMatrixEnv(t)
-	routes := server.New(server.Config{Cases: e.cases, Open311: e.db, Photos: e.photos, Webhooks: e.hooks, Notify: e.notes, Calendar: e.calendar}, e.db, nil).Routes()
+	routes := server.New(server.Config{Cases: e.cases, Open311: e.db, Photos: e.photos, Webhooks: e.hooks, Notify: e.notes, Calendar: e.calendar,
+		Cogov: e.cogov}, e.db, nil).Routes()
 	known := civicgrid.Actions()
 
 	observed := map[string][]string{}

@@ -80,6 +80,7 @@ func (s *Server) routes() {
 	guarded("GET", "/api/v1/admin/areas/export", civicgrid.ActionExportAreas, s.handleExport)
 
 	s.open311KeyRoutes(guarded)
+	s.cogovernanceRoutes(public, guarded)
 	if s.cfg.Calendar != nil {
 		s.calendarRoutes(public, guarded)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/areaio"
 	"github.com/civicgrid/civicgrid/casework"
+	"github.com/civicgrid/civicgrid/cogovern"
 	"github.com/civicgrid/civicgrid/internal/metrics"
 	"github.com/civicgrid/civicgrid/locate"
 	"github.com/civicgrid/civicgrid/notify"
@@ -88,6 +89,9 @@ type Config struct {
 	// to requests with "Authorization: Bearer MetricsToken" (ahead of the
 	// API's own token check: it is not an API token).
 	MetricsToken string
+	// Cogov runs co-governance (proposals, votes); nil serves no
+	// co-governance routes.
+	Cogov *cogovern.Service
 }
 
 // healthChecker is a store that can tell whether it is able to serve.

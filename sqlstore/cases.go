@@ -259,23 +259,14 @@ func (db *DB) moveRollups(ctx context.Context, tx *Tx, c civicgrid.Case, fromCat
 func (db *DB) insertCaseEvent(ctx context.Context, tx *Tx, ev civicgrid.CaseEvent, first bool) (civicgrid.CaseEvent, error) {
 	ev.Seq, ev.PrevHash = 1, civicgrid.GenesisHash
 	if !first {
-		var seq int
-		var hash string
-		err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM case_events WHERE case_id = $1 ORDER BY seq DESC LIMIT 1`, ev.CaseID).Scan(&seq, &hash)
-		switch {
-		case err == nil:
-			ev.Seq, ev.PrevHash = seq+1, hash
-		case !errors.Is(err, sql.ErrNoRows):
+		var err error
+		if ev.Seq, ev.PrevHash, err = nextLink(ctx, tx, `SELECT seq, hash FROM case_events WHERE case_id = $1 ORDER BY seq DESC LIMIT 1`, ev.CaseID); err != nil {
 			return ev, err
 		}
 	}
 	ev.At = time.UnixMilli(ev.At.UnixMilli())
 	ev.Hash = ev.ChainHash()
-	data := ""
-	if len(ev.Data) > 0 {
-		b, _ := json.Marshal(ev.Data)
-		data = string(b)
-	}
+	data := eventData(ev.Data)
 	err := tx.QueryRowContext(ctx, `INSERT INTO case_events (case_id, seq, at, actor_id, actor, action, from_status, to_status, note,
 		data, attachments, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 		ev.CaseID, ev.Seq, ev.At.UnixMilli(), nullID(ev.ActorID), ev.Actor, string(ev.Action), string(ev.From), string(ev.To),

@@ -24,12 +24,15 @@ var copyOrder = []string{
 	"building_role_kinds", "user_identities", "case_categories", "cases", "case_events", "case_supporters",
 	"idempotency_keys", "case_rollups", "case_rollup_hist", "case_rollups_monthly", "case_rollup_hist_monthly", "open311_keys", "webhooks", "webhook_deliveries",
 	"notification_cursors", "notifications", "notification_prefs", "calendar_days", "push_subscriptions",
+	"cogov_proposals", "cogov_supports", "cogov_votes", "cogov_roll", "cogov_ballots", "cogov_events",
 }
 
 // CopyReport says what Copy moved and checked.
 type CopyReport struct {
 	Rows   map[string]int64 // per table, equal in both stores
 	Chains int              // case histories whose hash chains verified in the target
+	// CogovChains are proposals' and votes' histories verified likewise.
+	CogovChains int
 }
 
 // copyTableHook, when set (by tests), runs after each table is written to
@@ -356,7 +359,7 @@ type querier interface {
 // checkCopy reads the target back through q (the copy's own transaction,
 // before it commits): every table must hold exactly the rows read from the
 // source's snapshot, cases and their histories included, and every case's
-// hash chain must verify.
+// hash chain must verify, and every proposal's and vote's.
 func checkCopy(ctx context.Context, q querier, want map[string]tableDigest, rep *CopyReport) error {
 	for _, t := range slices.Sorted(maps.Keys(want)) {
 		got, err := digestTable(ctx, q, t)
@@ -370,11 +373,20 @@ func checkCopy(ctx context.Context, q querier, want map[string]tableDigest, rep 
 			return fmt.Errorf("copy check: rows of %s differ between the source and the target", t)
 		}
 	}
-	return forEachCaseChain(ctx, q, func(id int64, evs []civicgrid.CaseEvent) error {
+	if err := forEachCaseChain(ctx, q, func(id int64, evs []civicgrid.CaseEvent) error {
 		if err := civicgrid.VerifyChain(evs); err != nil {
 			return fmt.Errorf("copy check: case %d: %w", id, err)
 		}
 		rep.Chains++
+		return nil
+	}); err != nil {
+		return err
+	}
+	return forEachCogovChain(ctx, q, func(subject string, evs []civicgrid.CogovEvent) error {
+		if err := civicgrid.VerifyCogovChain(evs); err != nil {
+			return fmt.Errorf("copy check: %w", err)
+		}
+		rep.CogovChains++
 		return nil
 	})
 }

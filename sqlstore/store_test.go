@@ -15,7 +15,7 @@ import (
 // testURL is a fresh PostgreSQL database when CIVICGRID_TEST_POSTGRES names
 // a server (see internal/testdb, which this package's tests cannot import),
 // or "" for SQLite.
-func testURL(t *testing.T) string {
+func testURL(t testing.TB) string {
 	t.Helper()
 	server := os.Getenv("CIVICGRID_TEST_POSTGRES")
 	if server == "" {

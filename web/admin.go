@@ -760,7 +760,8 @@ var auditKinds = []string{civicgrid.EventLoginOK, civicgrid.EventLoginFailed, ci
 	civicgrid.EventAccountUnlocked, civicgrid.EventRoleGranted, civicgrid.EventRoleRevoked, civicgrid.EventRoleDenied,
 	civicgrid.EventTokenCreated, civicgrid.EventTokenRevoked, civicgrid.EventUnmask, civicgrid.EventCSRFRejected,
 	civicgrid.EventOIDCLogin, civicgrid.EventAccessDenied, "audit.exported", "building_role.added", "webhook.created", "webhook.disabled",
-	"calendar.day_added", "calendar.day_removed", civicgrid.EventOpen311KeyCreated, civicgrid.EventOpen311KeyRevoked}
+	"calendar.day_added", "calendar.day_removed", civicgrid.EventOpen311KeyCreated, civicgrid.EventOpen311KeyRevoked,
+	civicgrid.EventRollFrozen}
 
 // auditPageSize is the number of events a page of the log shows.
 const auditPageSize = 100

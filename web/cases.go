@@ -455,16 +455,26 @@ func (p *page) flash(r *http.Request) {
 			}
 		}
 	}
-	if code := q.Get("failed"); code != "" {
-		key := "flash.failed_" + code
-		if _, ok := p.catalogue[key]; !ok {
-			key = "flash.failed_other"
-		}
-		p.FlashError = p.catalogue[key]
-		if d := q.Get("detail"); len(d) <= 300 {
-			p.FlashDetail = d
-		}
+	p.failedFlash(q, "flash.failed_")
+}
+
+// failedFlash reads a refused step (?failed=CODE&detail=…) into the page:
+// the message of key prefix+CODE (prefix+"other" for a code without one)
+// and the refusal's own words.
+func (p *page) failedFlash(q url.Values, prefix string) bool {
+	code := q.Get("failed")
+	if code == "" {
+		return false
 	}
+	key := prefix + code
+	if _, ok := p.catalogue[key]; !ok {
+		key = prefix + "other"
+	}
+	p.FlashError = p.catalogue[key]
+	if d := q.Get("detail"); len(d) <= 300 {
+		p.FlashDetail = d
+	}
+	return true
 }
 
 // handleAct takes a step from a form: POST /cases/{id}/{action}, with the

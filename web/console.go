@@ -654,11 +654,7 @@ func (ui *UI) handleDashboard(w http.ResponseWriter, r *http.Request) {
 	for _, m := range []string{"received", "closure_rate", "satisfaction_rate"} {
 		dv.Metrics = append(dv.Metrics, option{m, p.catalogue["dash.metric_"+m]})
 	}
-	now := time.Now
-	if ui.cfg.Now != nil {
-		now = ui.cfg.Now
-	}
-	today := now().In(civicgrid.Beijing)
+	today := ui.now().In(civicgrid.Beijing)
 	to := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, civicgrid.Beijing)
 	from := to.AddDate(0, 0, -(dv.Days - 1))
 	iq := casework.IndicatorQuery{Scope: dv.Scope, From: from, To: to}

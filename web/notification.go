@@ -3,11 +3,9 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/civicgrid/civicgrid"
@@ -191,22 +189,7 @@ func inboxForm(w http.ResponseWriter, r *http.Request) (civicgrid.Actor, bool) {
 }
 
 func (ui *UI) backToInbox(w http.ResponseWriter, r *http.Request, done string, err error) {
-	q := url.Values{}
-	if err != nil {
-		var msg string
-		var ce *civicgrid.Error
-		if errors.As(err, &ce) && civicgrid.ErrorCode(err) != civicgrid.EINTERNAL {
-			msg = ce.Message
-		} else {
-			slog.Error("inbox", "err", err)
-			msg = civicgrid.EINTERNAL
-		}
-		q.Set("failed", "1")
-		q.Set("detail", msg)
-	} else {
-		q.Set("done", done)
-	}
-	http.Redirect(w, r, "/inbox?"+q.Encode()+"#flash", http.StatusSeeOther)
+	backTo(w, r, "/inbox", done, err)
 }
 
 // handleManifest serves the web app manifest, so a phone can put the site

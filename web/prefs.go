@@ -58,6 +58,9 @@ func (ui *UI) nav(r *http.Request, p *page) []navLink {
 			links = append(links, navLink{URL: "/admin/audit", Label: p.catalogue["nav.audit"]})
 		}
 	}
+	if a := civicgrid.ActorFromContext(r.Context()); ui.cfg.Cogov != nil && !a.Anonymous() {
+		links = append(links, navLink{URL: "/proposals", Label: p.catalogue["nav.cogov"]})
+	}
 	if a := civicgrid.ActorFromContext(r.Context()); ui.cfg.Inbox != nil && a.Via == "session" && a.UserID != 0 {
 		label := p.catalogue["nav.inbox"]
 		if n := ui.unreadCount(r, a); n > 0 {

@@ -69,6 +69,8 @@ type Config struct {
 	Open311Keys Open311Keys
 	// Inbox is the notification service; nil serves no inbox page.
 	Inbox Inbox
+	// Cogov runs co-governance (proposals, votes); nil serves no such pages.
+	Cogov Cogov
 	// Hotline and OfficeAddress are where a resident turns when a report
 	// is rejected (the city hotline, the community office); "" leaves
 	// one out.
@@ -149,6 +151,7 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	ui.registerAdmin(mux)
 	ui.registerInbox(mux)
 	ui.registerAccount(mux)
+	ui.registerCogov(mux)
 }
 
 func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
@@ -186,7 +189,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary", "cogovernance"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -297,6 +300,7 @@ type page struct {
 	// NoStore keeps the page out of every cache (a secret shown once).
 	NoStore bool
 	Inbox   *inboxView
+	Cogov   *cogovView
 	// the sign-up and password reset pages
 	Code *codeView
 	// the glossary of terms

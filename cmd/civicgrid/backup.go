@@ -230,7 +230,7 @@ func cmdRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer db.Close()
-	if err := verifyChains(ctx, db, stdout); err != nil {
+	if err := verifyStore(ctx, db, stdout); err != nil {
 		return err
 	}
 	return checkIndicators(ctx, db, false, stdout)

@@ -49,8 +49,8 @@ func cmdCopy(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		total += n
 	}
 	slices.Sort(tables)
-	fmt.Fprintf(stdout, "copied %d rows (%s) from one snapshot of the source\nverified before committing: every row of every table equal to the snapshot's; %d case histories' hash chains intact\n",
-		total, strings.Join(tables, ", "), rep.Chains)
+	fmt.Fprintf(stdout, "copied %d rows (%s) from one snapshot of the source\nverified before committing: every row of every table equal to the snapshot's; %d case histories' and %d proposals' and votes' hash chains intact\n",
+		total, strings.Join(tables, ", "), rep.Chains, rep.CogovChains)
 	return nil
 }
 

@@ -36,9 +36,9 @@ Commands:
   open311    Open311 api_keys: open311 key add NAME | open311 key revoke ID
   indicators check | rebuild: recompute indicator counters from the event log
   copy       copy a deployment into an empty store: copy --from DIR --to postgres://…, verified
-  verify     check the hash chain of every case's history; non-zero exit if one was tampered with
   backup     backup --out FILE: a consistent snapshot of a running deployment (store, photos, keys) with checksums
   restore    restore FILE --data DIR: unpack a backup into an empty directory, check it, verify chains and indicators
+  verify     check the hash chain of every case's, proposal's and vote's history; non-zero exit if one was tampered with
   version    print the version
 
 Run 'civicgrid <command> -h' for the flags of a command.

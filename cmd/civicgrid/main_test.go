@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -436,5 +437,89 @@ func TestDebugAddrLoopbackOnly(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "goroutine profile:") {
 		t.Fatalf("goroutine profile: %d %.200s", resp.StatusCode, body)
+	}
+}
+
+// verify walks co-governance histories too: a proposal's altered event is
+// named.
+func TestVerifyFindsATamperedProposal(t *testing.T) {
+	useTestStore(t)
+	data := t.TempDir()
+	ctx := context.Background()
+	db, err := openTestStore(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := db.CreateUser(ctx, civicgrid.User{Name: "王五", Phone: "13900000001", Kind: civicgrid.KindResident}, "",
+		[]civicgrid.RoleGrant{{Role: civicgrid.RoleResident, AreaCode: "4201020010010010001"}}, civicgrid.SecurityEvent{Kind: civicgrid.EventUserCreated})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	p, err := db.CreateProposal(ctx, civicgrid.Proposal{AreaCode: "420102001001", Title: "增设座椅", Status: civicgrid.ProposalOpen, AuthorID: u.ID,
+		Author: "王*", SupportNeeded: 5, CreatedAt: now}, civicgrid.CogovEvent{At: now, ActorID: u.ID, Actor: "王*", Action: civicgrid.CogovProposed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().Exec(`UPDATE cogov_events SET note = 'rewritten' WHERE subject = $1`, civicgrid.ProposalSubject(p.ID)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out, err := runCmd(t, "verify", "--data", data)
+	if err == nil || !strings.Contains(out, "BROKEN "+civicgrid.ProposalSubject(p.ID)) || !strings.Contains(out, "1 proposals and votes, 1 events checked; 1 broken") {
+		t.Fatalf("verify after tampering: %q %v", out, err)
+	}
+}
+
+// verify recounts closed votes: a ballot changed in the box after the close
+// is found, though the vote's history is intact.
+func TestVerifyRecountsVotes(t *testing.T) {
+	useTestStore(t)
+	data := t.TempDir()
+	ctx := context.Background()
+	db, err := openTestStore(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var voters []civicgrid.User
+	for i := range 3 {
+		u, err := db.CreateUser(ctx, civicgrid.User{Name: "王五", Phone: fmt.Sprintf("1390000000%d", i), Kind: civicgrid.KindResident}, "",
+			[]civicgrid.RoleGrant{{Role: civicgrid.RoleResident, AreaCode: "4201020010010010001"}}, civicgrid.SecurityEvent{Kind: civicgrid.EventUserCreated})
+		if err != nil {
+			t.Fatal(err)
+		}
+		voters = append(voters, u)
+	}
+	now := time.Now()
+	v, err := civicgrid.VoteInput{AreaCode: "420102001001", Question: "是否同意？", Method: civicgrid.MethodYesNo, Hours: 1}.Check(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err = db.OpenVote(ctx, v, civicgrid.DefaultRollRoles, civicgrid.CogovEvent{At: now, Actor: "cli", Action: civicgrid.CogovVoteOpened}); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range voters {
+		_, hash := civicgrid.NewReceipt()
+		if err := db.CastBallot(ctx, v.ID, u.ID, civicgrid.Ballot{ReceiptHash: hash, Choices: []string{"no"}}, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.CloseVote(ctx, v.ID, now, now.Add(time.Hour), civicgrid.CogovEvent{At: now, Actor: "cli", Action: civicgrid.CogovVoteClosed}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if out, err := runCmd(t, "verify", "--data", data); err != nil || !strings.Contains(out, "1 closed votes recounted from their ballots; 0 differ") {
+		t.Fatalf("verify: %q %v", out, err)
+	}
+	if db, err = openTestStore(ctx, data); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().Exec(`UPDATE cogov_ballots SET choices = '["yes"]'`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out, err := runCmd(t, "verify", "--data", data)
+	if err == nil || !strings.Contains(out, fmt.Sprintf("MISCOUNT vote %d", v.ID)) || !strings.Contains(out, "1 differ") {
+		t.Fatalf("verify after changing the ballots: %q %v", out, err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/areaio"
 	"github.com/civicgrid/civicgrid/casework"
+	"github.com/civicgrid/civicgrid/cogovern"
 	"github.com/civicgrid/civicgrid/democity"
 	"github.com/civicgrid/civicgrid/internal/metrics"
 	"github.com/civicgrid/civicgrid/locate"
@@ -50,6 +51,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	seed := fs.Int64("seed", 1, "demo only: seed of the generated city")
 	jurisdiction := fs.String("jurisdiction", envOr("CIVICGRID_JURISDICTION", "420100"), "Open311 jurisdiction_id of this deployment")
 	reopenWindow := fs.Duration("reopen-window", 7*24*time.Hour, "how long after closing a reporter may reopen a case")
+	supportThreshold := fs.Int("support-threshold", 5, "supports (附议) that put a co-governance proposal on the agenda")
 	hookPrivate := fs.Bool("webhook-allow-private", false, "let webhooks reach loopback and private addresses (off: a hook cannot probe the server's own network)")
 	requestTimeout := fs.Duration("request-timeout", 10*time.Second, "deadline of each request's work; a database that does not answer by then makes a 503 and the request's transaction is rolled back (live streams, exports and area imports are not bounded)")
 	debugAddr := fs.String("debug-addr", "", "serve Go's profiler (/debug/pprof/) at this loopback address HOST:PORT, apart from --addr (default: off)")
@@ -145,6 +147,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err := cases.SeedCatalogue(ctx); err != nil {
 		return fmt.Errorf("case catalogue: %w", err)
 	}
+	cogov := cogovern.New(cogovern.Config{SupportThreshold: *supportThreshold, Calendar: calendar}, db, db)
+	if demo {
+		if err := seedDemoCogov(ctx, db, cogov); err != nil {
+			return err
+		}
+	}
 	// Notifications are written in the UI's words.
 	texts, err := web.LoadCatalogues()
 	if err != nil {
@@ -157,11 +165,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		}
 	}
 	notes := notify.New(notify.Config{Texts: texts, SMS: sender, Push: pusher, SMSPerHour: *smsPerHour, BaseURL: *publicURL}, db, nil)
+	notes.AddSource(cogov.NotifySource())
 	// The admin pages call the API's own routes in process; the server is
 	// set once it exists.
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
-		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes,
+		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov,
 		Hotline: *hotline, OfficeAddress: *officeAddress, CommunityPhone: *communityPhone, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
 	if err != nil {
 		return err
@@ -178,7 +187,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
 		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *jurisdiction,
-		RequestTimeout: *requestTimeout, Calendar: calendar, ReadTimeout: *readTimeout, ImageOrigins: basemap.ImageOrigins(), Metrics: met, MetricsToken: *metricsOpts.token}, db, locator, ui.Register)
+		RequestTimeout: *requestTimeout, Calendar: calendar, ReadTimeout: *readTimeout, ImageOrigins: basemap.ImageOrigins(), Metrics: met, MetricsToken: *metricsOpts.token, Cogov: cogov}, db, locator, ui.Register)
 	adminAPI.Server = srv
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

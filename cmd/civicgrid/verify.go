@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/sqlstore"
 )
 
-// cmdVerify checks every case's hash-chained history and reports the cases
-// whose chain is broken (an event altered, removed or inserted).
+// cmdVerify checks every case's, proposal's and vote's hash-chained history
+// and reports those whose chain is broken (an event altered, removed or
+// inserted), and recounts every closed vote from its ballots.
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("verify", "verify [--data DIR]", stderr)
 	data := dataFlag(fs)
@@ -22,27 +25,80 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
-	return verifyChains(ctx, db, stdout)
+	return verifyStore(ctx, db, stdout)
 }
 
-// verifyChains checks every case's chain in db; an error when one is broken.
-func verifyChains(ctx context.Context, db *sqlstore.DB, stdout io.Writer) error {
-	cases, events, broken := 0, 0, 0
-	err := db.ForEachCaseChain(ctx, func(id int64, evs []civicgrid.CaseEvent) error {
-		cases++
+// verifyStore checks every history in db and recounts its closed votes;
+// an error when something was tampered with.
+func verifyStore(ctx context.Context, db *sqlstore.DB, stdout io.Writer) error {
+	cases, events, broken, err := verifyChains(ctx, stdout, db.ForEachCaseChain, civicgrid.VerifyChain)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d cases, %d events checked; %d broken chains\n", cases, events, broken)
+	subjects, cevents, cbroken, err := verifyChains(ctx, stdout, db.ForEachCogovChain, civicgrid.VerifyCogovChain)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d proposals and votes, %d events checked; %d broken chains\n", subjects, cevents, cbroken)
+	votes, miscounted, err := recountVotes(ctx, db, stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d closed votes recounted from their ballots; %d differ from their published results\n", votes, miscounted)
+	if broken+cbroken+miscounted > 0 {
+		return fmt.Errorf("verify: %d case and %d co-governance histories were tampered with, %d ballot boxes changed", broken, cbroken, miscounted)
+	}
+	return nil
+}
+
+// recountVotes counts every closed vote's ballots again (civicgrid.Recount).
+func recountVotes(ctx context.Context, db *sqlstore.DB, stdout io.Writer) (votes, miscounted int, err error) {
+	var ids []int64
+	if err := db.ForEachCogovChain(ctx, func(subject string, _ []civicgrid.CogovEvent) error {
+		if id, ok := strings.CutPrefix(subject, "vote:"); ok {
+			n, err := strconv.ParseInt(id, 10, 64)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, n)
+		}
+		return nil
+	}); err != nil {
+		return 0, 0, err
+	}
+	for _, id := range ids {
+		v, err := db.VoteByID(ctx, id)
+		if err != nil {
+			return votes, miscounted, err
+		}
+		if v.Status != civicgrid.VoteClosed {
+			continue
+		}
+		bs, err := db.Ballots(ctx, id)
+		if err != nil {
+			return votes, miscounted, err
+		}
+		votes++
+		if err := civicgrid.Recount(v, bs); err != nil {
+			miscounted++
+			fmt.Fprintln(stdout, "MISCOUNT", civicgrid.ErrorMessage(err))
+		}
+	}
+	return votes, miscounted, nil
+}
+
+// verifyChains walks one module's histories, printing each broken one.
+func verifyChains[K, E any](ctx context.Context, stdout io.Writer, forEach func(context.Context, func(K, []E) error) error,
+	verify func([]E) error) (subjects, events, broken int, err error) {
+	err = forEach(ctx, func(_ K, evs []E) error {
+		subjects++
 		events += len(evs)
-		if err := civicgrid.VerifyChain(evs); err != nil {
+		if err := verify(evs); err != nil {
 			broken++
 			fmt.Fprintln(stdout, "BROKEN", civicgrid.ErrorMessage(err))
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%d cases, %d events checked; %d broken chains\n", cases, events, broken)
-	if broken > 0 {
-		return fmt.Errorf("verify: %d case histories were tampered with", broken)
-	}
-	return nil
+	return subjects, events, broken, err
 }

@@ -1,0 +1,478 @@
+// Package cogovern runs co-governance (共谋共建共管共评共享): proposals in a
+// scope and their support (附议), staff moderation, votes on a roll frozen at
+// opening with secret ballots and receipts, and results published (公示) for
+// a notice period. Every decision on who may do what is civicgrid.Authorize's;
+// every change is written with its hash-chained event by the store.
+package cogovern
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/notify"
+	"github.com/civicgrid/civicgrid/workcal"
+)
+
+// Areas is what the service needs of the area registry.
+type Areas interface {
+	AreaByCode(ctx context.Context, code string) (civicgrid.Area, error)
+}
+
+// Config sets the service's rules.
+type Config struct {
+	// SupportThreshold is the number of supports (附议) that puts a proposal
+	// on the agenda (default 5); each proposal keeps the threshold in force
+	// when it was made.
+	SupportThreshold int
+	// Calendar is the working calendar of the public notice periods (each
+	// vote sets its own, 5–10 working days); without one, weekdays count.
+	Calendar *workcal.Live
+	Now      func() time.Time
+}
+
+// Service is the co-governance module.
+type Service struct {
+	cfg   Config
+	store civicgrid.CogovStore
+	areas Areas
+}
+
+// New returns the service.
+func New(cfg Config, store civicgrid.CogovStore, areas Areas) *Service {
+	if cfg.SupportThreshold <= 0 {
+		cfg.SupportThreshold = 5
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{cfg: cfg, store: store, areas: areas}
+}
+
+func (s *Service) now() time.Time { return time.UnixMilli(s.cfg.Now().UnixMilli()) }
+
+// checkArea refuses a scope the registry does not know.
+func (s *Service) checkArea(ctx context.Context, code string) error {
+	if _, err := s.areas.AreaByCode(ctx, code); err != nil {
+		if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
+			return civicgrid.Errorf(civicgrid.EINVALID, "no area %s", code)
+		}
+		return err
+	}
+	return nil
+}
+
+func event(actor civicgrid.Actor, action string, at time.Time) civicgrid.CogovEvent {
+	return civicgrid.CogovEvent{At: at, ActorID: actor.UserID, Actor: actor.Label(), Action: action}
+}
+
+// ProposalInput is what a person writes to propose.
+type ProposalInput struct {
+	AreaCode string `json:"area_code"`
+	Title    string `json:"title"`
+	Body     string `json:"body"`
+}
+
+// Propose raises a matter in a scope the actor holds a role in.
+func (s *Service) Propose(ctx context.Context, actor civicgrid.Actor, in ProposalInput) (civicgrid.Proposal, error) {
+	if err := civicgrid.CheckProposal(in.AreaCode, in.Title, in.Body); err != nil {
+		return civicgrid.Proposal{}, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionPropose, civicgrid.In(in.AreaCode)); err != nil {
+		return civicgrid.Proposal{}, err
+	}
+	if err := s.checkArea(ctx, in.AreaCode); err != nil {
+		return civicgrid.Proposal{}, err
+	}
+	now := s.now()
+	p := civicgrid.Proposal{AreaCode: in.AreaCode, Title: strings.TrimSpace(in.Title), Body: strings.TrimSpace(in.Body),
+		Status: civicgrid.ProposalOpen, AuthorID: actor.UserID, Author: civicgrid.MaskName(actor.Name), SupportNeeded: s.cfg.SupportThreshold, CreatedAt: now}
+	return s.store.CreateProposal(ctx, p, event(actor, civicgrid.CogovProposed, now))
+}
+
+// ProposalView is a proposal as its reader sees it.
+type ProposalView struct {
+	civicgrid.Proposal
+	Supported  bool                   `json:"supported"`   // the reader supports it
+	CanSupport bool                   `json:"can_support"` // the reader may support it now
+	Moderate   bool                   `json:"can_moderate"`
+	History    []civicgrid.CogovEvent `json:"history"`
+}
+
+// Proposal returns a proposal the actor may read, with its history.
+func (s *Service) Proposal(ctx context.Context, actor civicgrid.Actor, id int64) (ProposalView, error) {
+	p, err := s.readable(ctx, actor, id)
+	if err != nil {
+		return ProposalView{}, err
+	}
+	v := ProposalView{Proposal: p}
+	if v.Supported, err = s.store.HasSupported(ctx, id, actor.UserID); err != nil {
+		return v, err
+	}
+	v.CanSupport = p.Status == civicgrid.ProposalOpen && !v.Supported && p.AuthorID != actor.UserID &&
+		civicgrid.Authorize(actor, civicgrid.ActionSupportProposal, p.Object()) == nil
+	v.Moderate = civicgrid.Authorize(actor, civicgrid.ActionModerateProposal, p.Object()) == nil
+	v.History, err = s.store.CogovEvents(ctx, civicgrid.ProposalSubject(id)) // actors are stored as masked labels
+	return v, err
+}
+
+// readable returns the proposal or ENOTFOUND when the actor may not read
+// it (so ids reveal nothing).
+func (s *Service) readable(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.Proposal, error) {
+	p, err := s.store.ProposalByID(ctx, id)
+	if err != nil {
+		return p, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionReadCogov, p.Object()); err != nil {
+		if civicgrid.ErrorCode(err) == civicgrid.EUNAUTHORIZED {
+			return p, err
+		}
+		return p, civicgrid.Errorf(civicgrid.ENOTFOUND, "no proposal %d", id)
+	}
+	return p, nil
+}
+
+// listScope is where the actor's lists look: below each of the actor's
+// grants and at each grant's ancestors (a resident reads their community's
+// and street's matters); each item is still authorised on its own.
+func listScope(actor civicgrid.Actor) (within, exact []string) {
+	for _, g := range actor.Grants {
+		within = append(within, g.AreaCode)
+		exact = append(exact, ancestors(g.AreaCode)...)
+	}
+	return within, exact
+}
+
+// ancestors lists the codes above code: street, community and so on up to
+// the district (cities hold no proposals).
+func ancestors(code string) []string {
+	var out []string
+	for _, n := range []int{6, 9, 12, 15} {
+		if len(code) > n && !(n == 6 && strings.HasSuffix(code[:6], "00")) {
+			out = append(out, code[:n])
+		}
+	}
+	return out
+}
+
+// ListLimit bounds a list.
+const ListLimit = 100
+
+// Proposals lists the proposals the actor may read, newest first.
+func (s *Service) Proposals(ctx context.Context, actor civicgrid.Actor) ([]civicgrid.Proposal, error) {
+	within, exact := listScope(actor)
+	ps, err := s.store.Proposals(ctx, within, exact, ListLimit)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(ps, func(p civicgrid.Proposal) bool {
+		return civicgrid.Authorize(actor, civicgrid.ActionReadCogov, p.Object()) != nil
+	}), nil
+}
+
+// Support records the actor's support (附议) of a proposal.
+func (s *Service) Support(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.Proposal, error) {
+	p, err := s.readable(ctx, actor, id)
+	if err != nil {
+		return p, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionSupportProposal, p.Object()); err != nil {
+		return p, err
+	}
+	if p.AuthorID == actor.UserID {
+		return p, civicgrid.Errorf(civicgrid.ECONFLICT, "you proposed this matter: support comes from others")
+	}
+	return s.store.AddSupport(ctx, id, actor.UserID, event(actor, civicgrid.CogovSupported, s.now()))
+}
+
+// Decisions staff take on a proposal.
+const (
+	DecisionAccept  = "accept"  // onto the agenda
+	DecisionDecline = "decline" // with a reason everyone sees
+)
+
+// Moderate accepts a proposal onto the agenda or declines it with a reason.
+func (s *Service) Moderate(ctx context.Context, actor civicgrid.Actor, id int64, decision, reason string) (civicgrid.Proposal, error) {
+	reason = strings.TrimSpace(reason)
+	switch {
+	case decision != DecisionAccept && decision != DecisionDecline:
+		return civicgrid.Proposal{}, civicgrid.Errorf(civicgrid.EINVALID, "decision is accept or decline, not %q", decision)
+	case decision == DecisionDecline && reason == "":
+		return civicgrid.Proposal{}, civicgrid.Errorf(civicgrid.EINVALID, "a declined proposal needs a reason, which everyone in the scope will see")
+	case utf8.RuneCountInString(reason) > civicgrid.MaxDeclineReason:
+		return civicgrid.Proposal{}, civicgrid.Errorf(civicgrid.EINVALID, "the reason has at most %d characters", civicgrid.MaxDeclineReason)
+	}
+	p, err := s.readable(ctx, actor, id)
+	if err != nil {
+		return p, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionModerateProposal, p.Object()); err != nil {
+		return p, err
+	}
+	if p.Status != civicgrid.ProposalOpen {
+		return p, civicgrid.Errorf(civicgrid.ECONFLICT, "proposal %d is %s: only an open proposal is accepted or declined", id, p.Status)
+	}
+	to, action := civicgrid.ProposalAgenda, civicgrid.CogovOnAgenda
+	if decision == DecisionDecline {
+		to, action = civicgrid.ProposalDeclined, civicgrid.CogovDeclined
+	}
+	ev := event(actor, action, s.now())
+	ev.Note = reason
+	return s.store.SetProposalStatus(ctx, id, civicgrid.ProposalOpen, to, reason, ev)
+}
+
+// OpenVote opens a vote (on a proposal on the agenda, or on a question of
+// its own) and freezes its roll.
+func (s *Service) OpenVote(ctx context.Context, actor civicgrid.Actor, in civicgrid.VoteInput) (civicgrid.Vote, error) {
+	now := s.now()
+	if in.ProposalID != 0 && in.AreaCode == "" {
+		p, err := s.readable(ctx, actor, in.ProposalID)
+		if err != nil {
+			return civicgrid.Vote{}, err
+		}
+		in.AreaCode = p.AreaCode
+		if in.Question == "" {
+			in.Question = p.Title
+		}
+	}
+	v, err := in.Check(now)
+	if err != nil {
+		return v, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionManageVote, v.Object()); err != nil {
+		return v, err
+	}
+	if err := s.checkArea(ctx, v.AreaCode); err != nil {
+		return v, err
+	}
+	v.CreatedBy = actor.UserID
+	return s.store.OpenVote(ctx, v, civicgrid.DefaultRollRoles, event(actor, civicgrid.CogovVoteOpened, now))
+}
+
+// VoteView is a vote as its reader sees it.
+type VoteView struct {
+	civicgrid.Vote
+	OnRoll    bool `json:"on_roll"` // the reader is on the roll
+	Voted     bool `json:"voted"`   // and has voted
+	CanVote   bool `json:"can_vote"`
+	CanManage bool `json:"can_manage"`
+	// InNotice: the result is within its public notice period (公示期).
+	InNotice bool                   `json:"in_notice"`
+	History  []civicgrid.CogovEvent `json:"history"`
+}
+
+func (s *Service) readableVote(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.Vote, error) {
+	v, err := s.store.VoteByID(ctx, id)
+	if err != nil {
+		return v, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionReadCogov, v.Object()); err != nil {
+		if civicgrid.ErrorCode(err) == civicgrid.EUNAUTHORIZED {
+			return v, err
+		}
+		return v, civicgrid.Errorf(civicgrid.ENOTFOUND, "no vote %d", id)
+	}
+	return v, nil
+}
+
+// Vote returns a vote the actor may read.
+func (s *Service) Vote(ctx context.Context, actor civicgrid.Actor, id int64) (VoteView, error) {
+	v, err := s.readableVote(ctx, actor, id)
+	if err != nil {
+		return VoteView{}, err
+	}
+	view := VoteView{Vote: v}
+	if view.OnRoll, view.Voted, err = s.store.RollEntry(ctx, id, actor.UserID); err != nil {
+		return view, err
+	}
+	now := s.now()
+	view.CanVote = view.OnRoll && !view.Voted && v.Accepting(now) && civicgrid.Authorize(actor, civicgrid.ActionCastBallot, s.ballotObject(v, actor, true)) == nil
+	view.CanManage = civicgrid.Authorize(actor, civicgrid.ActionManageVote, v.Object()) == nil
+	view.InNotice = v.Status == civicgrid.VoteClosed && now.Before(v.NoticeUntil)
+	view.History, err = s.store.CogovEvents(ctx, civicgrid.VoteSubject(id))
+	return view, err
+}
+
+// Votes lists the votes the actor may read, newest first.
+func (s *Service) Votes(ctx context.Context, actor civicgrid.Actor) ([]civicgrid.Vote, error) {
+	within, exact := listScope(actor)
+	vs, err := s.store.Votes(ctx, within, exact, ListLimit)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(vs, func(v civicgrid.Vote) bool {
+		return civicgrid.Authorize(actor, civicgrid.ActionReadCogov, v.Object()) != nil
+	}), nil
+}
+
+func (s *Service) ballotObject(v civicgrid.Vote, actor civicgrid.Actor, onRoll bool) civicgrid.Object {
+	obj := v.Object()
+	obj.Electors = []int64{}
+	if onRoll {
+		obj.Electors = []int64{actor.UserID}
+	}
+	return obj
+}
+
+// Cast puts the actor's ballot in the box and returns their receipt code,
+// shown once: with it they can check their ballot is counted.
+func (s *Service) Cast(ctx context.Context, actor civicgrid.Actor, id int64, choices []string) (string, error) {
+	v, err := s.readableVote(ctx, actor, id)
+	if err != nil {
+		return "", err
+	}
+	onRoll, _, err := s.store.RollEntry(ctx, id, actor.UserID)
+	if err != nil {
+		return "", err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionCastBallot, s.ballotObject(v, actor, onRoll)); err != nil {
+		if onRoll {
+			return "", err
+		}
+		return "", civicgrid.Errorf(civicgrid.EFORBIDDEN, "you are not on the roll of vote %d, frozen when it opened", id)
+	}
+	choices, err = v.CheckChoices(choices)
+	if err != nil {
+		return "", err
+	}
+	if !v.Accepting(s.now()) {
+		return "", civicgrid.Errorf(civicgrid.ECONFLICT, "vote %d is closed: it takes no more ballots", id)
+	}
+	code, hash := civicgrid.NewReceipt()
+	if err := s.store.CastBallot(ctx, id, actor.UserID, civicgrid.Ballot{ReceiptHash: hash, Choices: choices}, s.now()); err != nil {
+		return "", err
+	}
+	return code, nil
+}
+
+// CheckReceipt tells whether the ballot of a receipt is in the box, and
+// what it says (to whoever holds the receipt).
+func (s *Service) CheckReceipt(ctx context.Context, actor civicgrid.Actor, id int64, receipt string) (civicgrid.Ballot, error) {
+	if _, err := s.readableVote(ctx, actor, id); err != nil {
+		return civicgrid.Ballot{}, err
+	}
+	if strings.TrimSpace(receipt) == "" || len(receipt) > 64 {
+		return civicgrid.Ballot{}, civicgrid.Errorf(civicgrid.EINVALID, "give the receipt code printed after voting")
+	}
+	return s.store.BallotByReceipt(ctx, id, civicgrid.ReceiptHash(receipt))
+}
+
+// Close closes a vote, counts it and publishes the result for the notice
+// period.
+func (s *Service) Close(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.Vote, error) {
+	v, err := s.readableVote(ctx, actor, id)
+	if err != nil {
+		return v, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionManageVote, v.Object()); err != nil {
+		return v, err
+	}
+	now := s.now()
+	until, err := s.noticeEnd(now, v.NoticeDays)
+	if err != nil {
+		return v, err
+	}
+	return s.store.CloseVote(ctx, id, now, until, event(actor, civicgrid.CogovVoteClosed, now))
+}
+
+// noticeEnd is the end of a result's public notice: days working days on
+// the working calendar from the close (without a calendar, weekdays).
+func (s *Service) noticeEnd(from time.Time, days int) (time.Time, error) {
+	if s.cfg.Calendar != nil {
+		return s.cfg.Calendar.Deadline(from, strconv.Itoa(days)+"wd")
+	}
+	end := from
+	for days > 0 {
+		end = end.AddDate(0, 0, 1)
+		if wd := end.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			days--
+		}
+	}
+	return end, nil
+}
+
+// Ballots returns a closed vote's ballots, for anyone in scope to recount;
+// an open vote's ballots stay sealed.
+func (s *Service) Ballots(ctx context.Context, actor civicgrid.Actor, id int64) ([]civicgrid.Ballot, error) {
+	v, err := s.readableVote(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	if v.Status != civicgrid.VoteClosed {
+		return nil, civicgrid.Errorf(civicgrid.ECONFLICT, "vote %d is open: its ballots are published when it closes", id)
+	}
+	return s.store.Ballots(ctx, id)
+}
+
+// Notices is the public notice board (公示栏) of an area: the results of
+// closed votes in its subtree or above it (its community, street) whose
+// notice period runs now, newest first. It is public, as a board at the
+// door is: it shows questions, options and counts, never who voted or
+// who did what.
+func (s *Service) Notices(ctx context.Context, area string) ([]civicgrid.Vote, error) {
+	if civicgrid.LevelOfCode(area) == "" {
+		return nil, civicgrid.Errorf(civicgrid.EINVALID, "area %q is not an area code", area)
+	}
+	vs, err := s.store.Votes(ctx, []string{area}, ancestors(area), ListLimit)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	return slices.DeleteFunc(vs, func(v civicgrid.Vote) bool {
+		return v.Status != civicgrid.VoteClosed || !now.Before(v.NoticeUntil)
+	}), nil
+}
+
+// NotifySourceName names the notifications' cursor over the co-governance
+// log.
+const NotifySourceName = "cogovernance"
+
+// NotifySource is the notifications' reader of the co-governance log: the
+// people on a vote's roll hear that it opened, an author that their
+// proposal went onto the agenda or was declined (with the reason). Nobody
+// hears of their own step.
+func (s *Service) NotifySource() notify.Source {
+	return notify.Source{Name: NotifySourceName, Read: func(ctx context.Context, cursor int64, limit int) ([]notify.Draft, int64, error) {
+		evs, err := s.store.CogovEventsAfter(ctx, cursor, limit)
+		if err != nil || len(evs) == 0 {
+			return nil, cursor, err
+		}
+		var out []notify.Draft
+		for _, ev := range evs {
+			kind, id, _ := strings.Cut(ev.Subject, ":")
+			n, _ := strconv.ParseInt(id, 10, 64)
+			source := "cogov_event:" + strconv.FormatInt(ev.ID, 10)
+			add := func(user int64, what, link string, args ...string) {
+				if user != 0 && user != ev.ActorID {
+					out = append(out, notify.Draft{UserID: user, Kind: what, Source: source, Link: link, Args: args})
+				}
+			}
+			switch {
+			case kind == "vote" && ev.Action == civicgrid.CogovVoteOpened:
+				v, err := s.store.VoteByID(ctx, n)
+				if err != nil {
+					return nil, cursor, err
+				}
+				roll, err := s.store.Roll(ctx, n)
+				if err != nil {
+					return nil, cursor, err
+				}
+				for _, u := range roll {
+					add(u, "cogov.vote_opened", "/votes/"+id, "question", v.Question)
+				}
+			case kind == "proposal" && (ev.Action == civicgrid.CogovOnAgenda || ev.Action == civicgrid.CogovDeclined):
+				p, err := s.store.ProposalByID(ctx, n)
+				if err != nil {
+					return nil, cursor, err
+				}
+				what := map[string]string{civicgrid.CogovOnAgenda: "cogov.on_agenda", civicgrid.CogovDeclined: "cogov.declined"}[ev.Action]
+				add(p.AuthorID, what, "/proposals/"+id, "title", p.Title, "reason", ev.Note)
+			}
+		}
+		return out, evs[len(evs)-1].ID, nil
+	}}
+}

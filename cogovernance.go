@@ -1,0 +1,574 @@
+package civicgrid
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Co-governance (共谋共建共管共评共享): residents propose matters in a scope
+// (a building, a community or a street), neighbours support them (附议), at a
+// support threshold or by staff decision a matter goes onto the agenda, and
+// staff open a vote on it whose electorate is a roll frozen at opening. The
+// ballot box is secret: the roll records that a person voted, the ballots
+// carry no link to their voters. Results are published (公示) to the scope
+// for a notice period. docs/cogovernance.md states the rules.
+
+// ProposalStatus is where a proposal (议题) stands.
+type ProposalStatus string
+
+const (
+	ProposalOpen     ProposalStatus = "open"     // collecting support (附议)
+	ProposalAgenda   ProposalStatus = "agenda"   // on the agenda: by enough support or accepted by staff
+	ProposalDeclined ProposalStatus = "declined" // declined by staff, with a visible reason
+	ProposalVoting   ProposalStatus = "voting"   // a vote on it is open
+	ProposalDecided  ProposalStatus = "decided"  // its vote closed; the result is published
+)
+
+// Limits of what a person writes.
+const (
+	MaxProposalTitle  = 100  // characters
+	MaxProposalBody   = 2000 // characters
+	MaxDeclineReason  = 500
+	MaxVoteOptions    = 20
+	MaxVoteOptionText = 100
+)
+
+// Proposal is a matter raised in a scope.
+type Proposal struct {
+	ID       int64          `json:"id"`
+	AreaCode string         `json:"area_code"` // the scope: a building, community or street
+	Title    string         `json:"title"`
+	Body     string         `json:"body"`
+	Status   ProposalStatus `json:"status"`
+	AuthorID int64          `json:"-"`
+	Author   string         `json:"author"` // masked label
+	// SupportNeeded is the support threshold fixed when it was proposed.
+	SupportNeeded int       `json:"support_needed"`
+	Supports      int       `json:"supports"`
+	Reason        string    `json:"reason,omitempty"` // why staff declined it, shown to everyone
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// Object is the proposal as the object of an access decision.
+func (p Proposal) Object() Object { return In(p.AreaCode) }
+
+// CheckProposal validates what a person writes into a proposal.
+func CheckProposal(area, title, body string) error {
+	var ps []Problem
+	switch LevelOfCode(area) {
+	case LevelBuilding, LevelCommunity, LevelStreet:
+	default:
+		ps = append(ps, Problem{Index: -1, Code: area, Kind: "scope", Detail: "a proposal's scope is a building, a community or a street"})
+	}
+	title, body = strings.TrimSpace(title), strings.TrimSpace(body)
+	if title == "" || utf8.RuneCountInString(title) > MaxProposalTitle {
+		ps = append(ps, Problem{Index: -1, Kind: "title", Detail: "a title of 1 to " + strconv.Itoa(MaxProposalTitle) + " characters"})
+	}
+	if utf8.RuneCountInString(body) > MaxProposalBody {
+		ps = append(ps, Problem{Index: -1, Kind: "body", Detail: "at most " + strconv.Itoa(MaxProposalBody) + " characters"})
+	}
+	if len(ps) > 0 {
+		return &Error{Code: EINVALID, Message: "the proposal is not valid", Problems: ps}
+	}
+	return nil
+}
+
+// VoteMethod is how a vote counts.
+type VoteMethod string
+
+const (
+	// MethodYesNo asks one question: yes, no or abstain. It passes when the
+	// yes votes meet the rule's share of all ballots (abstentions are
+	// ballots of people who took part).
+	MethodYesNo VoteMethod = "yes_no"
+	// MethodApproval lists options (candidates) and elects up to Winners:
+	// each ballot approves any number of them; an option wins when its
+	// approvals meet the rule's share of all ballots and it is among the
+	// Winners most approved.
+	MethodApproval VoteMethod = "approval"
+)
+
+// Choices of a yes/no vote.
+const (
+	ChoiceYes     = "yes"
+	ChoiceNo      = "no"
+	ChoiceAbstain = "abstain"
+)
+
+// Share is a fraction of a whole that a count must reach: more than
+// Num/Den when Strict ("more than half"), at least Num/Den otherwise
+// ("two thirds").
+type Share struct {
+	Num    int  `json:"num"`
+	Den    int  `json:"den"`
+	Strict bool `json:"strict"`
+}
+
+// Met reports whether part of whole meets the share, in integers.
+func (s Share) Met(part, whole int) bool {
+	if whole <= 0 {
+		return false
+	}
+	if s.Strict {
+		return part*s.Den > s.Num*whole
+	}
+	return part*s.Den >= s.Num*whole
+}
+
+func (s Share) String() string {
+	if s.Strict {
+		return "more than " + strconv.Itoa(s.Num) + "/" + strconv.Itoa(s.Den)
+	}
+	return "at least " + strconv.Itoa(s.Num) + "/" + strconv.Itoa(s.Den)
+}
+
+// QuorumRule is the rule a vote is decided by, as data: Turnout is the share
+// of the roll that must take part (the quorum), Pass the share of those
+// taking part that a decision (or a winner) needs.
+type QuorumRule struct {
+	Name    string `json:"name"`
+	Turnout Share  `json:"turnout"`
+	Pass    Share  `json:"pass"`
+}
+
+// The rules a vote may name. The residents' meeting rule is the default:
+// more than half of the roll takes part and a decision needs more than half
+// of those taking part (城市居民委员会组织法 art. 9).
+var QuorumRules = []QuorumRule{
+	{"residents_meeting", Share{1, 2, true}, Share{1, 2, true}},
+	{"two_thirds", Share{1, 2, true}, Share{2, 3, false}},
+	{"three_quarters", Share{1, 2, true}, Share{3, 4, false}},
+	{"simple_majority", Share{0, 1, false}, Share{1, 2, true}},
+}
+
+// DefaultQuorumRule is the residents' meeting rule.
+const DefaultQuorumRule = "residents_meeting"
+
+// LookupQuorumRule returns a rule by name.
+func LookupQuorumRule(name string) (QuorumRule, bool) {
+	i := slices.IndexFunc(QuorumRules, func(r QuorumRule) bool { return r.Name == name })
+	if i < 0 {
+		return QuorumRule{}, false
+	}
+	return QuorumRules[i], true
+}
+
+// DefaultRollRoles are the roles that put a person on a vote's roll when
+// they hold one over an area in the vote's scope: the people who live there.
+var DefaultRollRoles = []string{RoleResident, RoleBuilding}
+
+// VoteStatus is open (ballots accepted) or closed (result published).
+type VoteStatus string
+
+const (
+	VoteOpen   VoteStatus = "open"
+	VoteClosed VoteStatus = "closed"
+)
+
+// Vote (表决) is a question or a list of options put to a roll.
+type Vote struct {
+	ID         int64      `json:"id"`
+	ProposalID int64      `json:"proposal_id,omitempty"`
+	AreaCode   string     `json:"area_code"`
+	Question   string     `json:"question"`
+	Method     VoteMethod `json:"method"`
+	Options    []string   `json:"options"` // yes, no, abstain for MethodYesNo
+	Winners    int        `json:"winners,omitempty"`
+	Rule       QuorumRule `json:"rule"`
+	Status     VoteStatus `json:"status"`
+	// RollSize is the number of people on the roll frozen at opening;
+	// Ballots the number of ballots cast.
+	RollSize    int       `json:"roll_size"`
+	Ballots     int       `json:"ballots"`
+	OpenedAt    time.Time `json:"opened_at"`
+	ClosesAt    time.Time `json:"closes_at"`
+	ClosedAt    time.Time `json:"closed_at,omitzero"`
+	NoticeUntil time.Time `json:"notice_until,omitzero"` // end of the public notice (公示) of the result
+	// NoticeDays is the public notice period in working days (5–10).
+	NoticeDays int     `json:"notice_days"`
+	CreatedBy  int64   `json:"-"`
+	Result     *Result `json:"result,omitempty"`
+}
+
+// Object is the vote as the object of an access decision.
+func (v Vote) Object() Object { return In(v.AreaCode) }
+
+// Accepting reports whether the vote takes ballots at now.
+func (v Vote) Accepting(now time.Time) bool { return v.Status == VoteOpen && now.Before(v.ClosesAt) }
+
+// CheckChoices validates a ballot's choices against the vote and returns
+// them in a canonical order (the order of Options).
+func (v Vote) CheckChoices(choices []string) ([]string, error) {
+	var out []string
+	for _, o := range v.Options {
+		if slices.Contains(choices, o) {
+			out = append(out, o)
+		}
+	}
+	for _, c := range choices {
+		if !slices.Contains(v.Options, c) {
+			return nil, Errorf(EINVALID, "%q is not an option of this vote (%s)", c, strings.Join(v.Options, ", "))
+		}
+	}
+	if len(out) != len(choices) {
+		return nil, Errorf(EINVALID, "an option is chosen twice")
+	}
+	if v.Method == MethodYesNo && len(out) != 1 {
+		return nil, Errorf(EINVALID, "choose exactly one of yes, no or abstain")
+	}
+	if out == nil {
+		out = []string{} // an approval ballot approving nobody is a blank ballot: it takes part
+	}
+	return out, nil
+}
+
+// VoteInput is what staff give to open a vote.
+type VoteInput struct {
+	ProposalID int64      `json:"proposal_id"`
+	AreaCode   string     `json:"area_code"`
+	Question   string     `json:"question"`
+	Method     VoteMethod `json:"method"`
+	Options    []string   `json:"options"`
+	Winners    int        `json:"winners"`
+	Rule       string     `json:"rule"`
+	// Hours the vote stays open (1 hour to 30 days).
+	Hours int `json:"hours"`
+	// NoticeDays is how many working days the result stays on public
+	// notice (5–10; 0 means the default, 5).
+	NoticeDays int `json:"notice_days"`
+}
+
+// Public notice periods in working days: local rules set 5, 7 or 10.
+const (
+	DefaultNoticeDays = 5
+	MinNoticeDays     = 5
+	MaxNoticeDays     = 10
+)
+
+// Check validates the input and returns the vote it opens (without id and
+// roll), its options filled in for yes/no votes.
+func (in VoteInput) Check(now time.Time) (Vote, error) {
+	var ps []Problem
+	bad := func(kind, detail string) { ps = append(ps, Problem{Index: -1, Kind: kind, Detail: detail}) }
+	switch LevelOfCode(in.AreaCode) {
+	case LevelBuilding, LevelCommunity, LevelStreet:
+	default:
+		bad("scope", "a vote's scope is a building, a community or a street")
+	}
+	q := strings.TrimSpace(in.Question)
+	if q == "" || utf8.RuneCountInString(q) > MaxProposalTitle*2 {
+		bad("question", "a question of 1 to 200 characters")
+	}
+	if in.Rule == "" {
+		in.Rule = DefaultQuorumRule
+	}
+	rule, ok := LookupQuorumRule(in.Rule)
+	if !ok {
+		bad("rule", "unknown rule "+strconv.Quote(in.Rule))
+	}
+	if in.Hours < 1 || in.Hours > 30*24 {
+		bad("hours", "a vote stays open 1 to 720 hours")
+	}
+	if in.NoticeDays == 0 {
+		in.NoticeDays = DefaultNoticeDays
+	}
+	if in.NoticeDays < MinNoticeDays || in.NoticeDays > MaxNoticeDays {
+		bad("notice_days", "the result is on public notice 5 to 10 working days")
+	}
+	v := Vote{ProposalID: in.ProposalID, AreaCode: in.AreaCode, Question: q, Method: in.Method, Rule: rule, Status: VoteOpen, NoticeDays: in.NoticeDays,
+		OpenedAt: time.UnixMilli(now.UnixMilli()), ClosesAt: time.UnixMilli(now.Add(time.Duration(in.Hours) * time.Hour).UnixMilli())}
+	switch in.Method {
+	case MethodYesNo:
+		if len(in.Options) > 0 || in.Winners != 0 {
+			bad("options", "a yes/no vote has no options of its own nor winners")
+		}
+		v.Options = []string{ChoiceYes, ChoiceNo, ChoiceAbstain}
+	case MethodApproval:
+		for _, o := range in.Options {
+			o = strings.TrimSpace(o)
+			switch {
+			case o == "" || utf8.RuneCountInString(o) > MaxVoteOptionText:
+				bad("options", "each option has 1 to "+strconv.Itoa(MaxVoteOptionText)+" characters")
+			case slices.Contains(v.Options, o):
+				bad("options", "option "+strconv.Quote(o)+" is listed twice")
+			default:
+				v.Options = append(v.Options, o)
+			}
+		}
+		if len(in.Options) < 2 || len(in.Options) > MaxVoteOptions {
+			bad("options", "an approval vote lists 2 to "+strconv.Itoa(MaxVoteOptions)+" options")
+		}
+		if in.Winners < 1 || in.Winners >= len(in.Options) {
+			bad("winners", "an approval vote elects at least one and fewer than its options")
+		}
+		v.Winners = in.Winners
+	default:
+		bad("method", "method is yes_no or approval")
+	}
+	if len(ps) > 0 {
+		return Vote{}, &Error{Code: EINVALID, Message: "the vote is not valid", Problems: ps}
+	}
+	return v, nil
+}
+
+// Ballot is one secret ballot: its choices and the hash of the receipt
+// code its voter was given. Nothing in it names, numbers or dates the voter
+// or the moment it was cast.
+type Ballot struct {
+	ReceiptHash string   `json:"receipt_hash"`
+	Choices     []string `json:"choices"`
+}
+
+// NewReceipt makes a receipt code for a voter and the hash the ballot box
+// keeps: 20 random characters in groups of four (100 bits).
+func NewReceipt() (code, hash string) {
+	b := make([]byte, 13)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported systems
+	}
+	s := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)[:20]
+	code = s[0:4] + "-" + s[4:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20]
+	return code, ReceiptHash(code)
+}
+
+// ReceiptHash is the ballot box's form of a receipt code, however the voter
+// typed it (case, spaces and dashes do not matter).
+func ReceiptHash(code string) string {
+	c := strings.ToUpper(strings.NewReplacer("-", "", " ", "").Replace(strings.TrimSpace(code)))
+	sum := sha256.Sum256([]byte("civicgrid-receipt:" + c))
+	return hex.EncodeToString(sum[:])
+}
+
+// OptionCount is an option with the ballots that chose it.
+type OptionCount struct {
+	Option string `json:"option"`
+	Count  int    `json:"count"`
+}
+
+// Result is a closed vote's outcome, computed from its ballots by Tally.
+type Result struct {
+	RollSize  int           `json:"roll_size"`
+	Ballots   int           `json:"ballots"`
+	QuorumMet bool          `json:"quorum_met"`
+	Rule      QuorumRule    `json:"rule"`
+	Counts    []OptionCount `json:"counts"`
+	// Passed: a yes/no vote's decision was taken (quorum met and yes
+	// meets the pass share of the ballots).
+	Passed bool `json:"passed"`
+	// Winners of an approval vote, most approved first; Tied are options
+	// tied for the last seat, which the vote did not fill.
+	Winners []string `json:"winners,omitempty"`
+	Tied    []string `json:"tied,omitempty"`
+	// BallotDigest is SHA-256 over the sorted ballots: the published ballots
+	// must hash to it.
+	BallotDigest string `json:"ballot_digest"`
+}
+
+// Tally counts a vote's ballots under its rule. It is the one count: the
+// close of a vote and every recount use it.
+func Tally(v Vote, rollSize int, ballots []Ballot) Result {
+	r := Result{RollSize: rollSize, Ballots: len(ballots), Rule: v.Rule, BallotDigest: BallotDigest(ballots)}
+	counts := map[string]int{}
+	for _, b := range ballots {
+		for _, c := range b.Choices {
+			counts[c]++
+		}
+	}
+	for _, o := range v.Options {
+		r.Counts = append(r.Counts, OptionCount{o, counts[o]})
+	}
+	r.QuorumMet = v.Rule.Turnout.Met(len(ballots), rollSize)
+	if !r.QuorumMet {
+		return r
+	}
+	switch v.Method {
+	case MethodYesNo:
+		r.Passed = v.Rule.Pass.Met(counts[ChoiceYes], len(ballots))
+	case MethodApproval:
+		var eligible []OptionCount
+		for _, c := range r.Counts {
+			if v.Rule.Pass.Met(c.Count, len(ballots)) {
+				eligible = append(eligible, c)
+			}
+		}
+		sort.SliceStable(eligible, func(i, j int) bool { return eligible[i].Count > eligible[j].Count })
+		if len(eligible) <= v.Winners {
+			for _, c := range eligible {
+				r.Winners = append(r.Winners, c.Option)
+			}
+			break
+		}
+		last := eligible[v.Winners-1].Count
+		for _, c := range eligible {
+			switch {
+			case c.Count > last:
+				r.Winners = append(r.Winners, c.Option)
+			case c.Count == last:
+				r.Tied = append(r.Tied, c.Option)
+			}
+		}
+		if len(r.Winners)+len(r.Tied) == v.Winners { // no tie across the last seat
+			r.Winners, r.Tied = append(r.Winners, r.Tied...), nil
+		}
+	}
+	return r
+}
+
+// Recount counts a closed vote's ballots again and reports whether they
+// give its published result: the same counts, outcome and digest. A ballot
+// changed, added or removed after the close shows here.
+func Recount(v Vote, ballots []Ballot) error {
+	if v.Status != VoteClosed || v.Result == nil {
+		return Errorf(ECONFLICT, "vote %d is not closed: nothing is published to recount", v.ID)
+	}
+	r := Tally(v, v.RollSize, ballots)
+	p := *v.Result
+	if r.BallotDigest != p.BallotDigest || r.Ballots != p.Ballots || !slices.Equal(r.Counts, p.Counts) || r.Passed != p.Passed ||
+		r.QuorumMet != p.QuorumMet || !slices.Equal(r.Winners, p.Winners) || !slices.Equal(r.Tied, p.Tied) {
+		return Errorf(ECONFLICT, "vote %d: a recount of its %d ballots does not give its published result (%d ballots); the ballot box was changed after the close",
+			v.ID, len(ballots), p.Ballots)
+	}
+	return nil
+}
+
+// BallotDigest hashes ballots in receipt order, so that the same set of
+// ballots always gives the same digest.
+func BallotDigest(ballots []Ballot) string {
+	byReceipt := func(a, b Ballot) int { return strings.Compare(a.ReceiptHash, b.ReceiptHash) }
+	bs := ballots
+	if !slices.IsSortedFunc(bs, byReceipt) { // the store hands them over sorted
+		bs = slices.Clone(ballots)
+		slices.SortFunc(bs, byReceipt)
+	}
+	h := newLinkHasher(GenesisHash)
+	for _, b := range bs {
+		h.add(b.ReceiptHash)
+		h.add(strings.Join(b.Choices, "\x1f"))
+	}
+	return h.sum()
+}
+
+// CogovEvent is one entry of a proposal's or a vote's hash-chained history.
+// Subject names the chain: "proposal:12", "vote:3". Ballots have no events:
+// an event per ballot would date it.
+type CogovEvent struct {
+	ID      int64             `json:"id"`
+	Subject string            `json:"subject"`
+	Seq     int               `json:"seq"`
+	At      time.Time         `json:"at"`
+	ActorID int64             `json:"-"`
+	Actor   string            `json:"actor"` // masked label
+	Action  string            `json:"action"`
+	Note    string            `json:"note,omitempty"`
+	Data    map[string]string `json:"data,omitempty"`
+	// PrevHash and Hash chain the subject's events (LinkHash).
+	PrevHash string `json:"prev_hash"`
+	Hash     string `json:"hash"`
+}
+
+// Co-governance event actions.
+const (
+	CogovProposed   = "proposal.created"
+	CogovSupported  = "proposal.supported"
+	CogovOnAgenda   = "proposal.agenda"   // by support reaching the threshold, or staff accepting it
+	CogovDeclined   = "proposal.declined" // by staff, with a reason
+	CogovVoteOpened = "vote.opened"
+	CogovVoteClosed = "vote.closed"
+)
+
+// EventRollFrozen is the security log's entry of a vote's roll frozen at
+// opening (the roll never changes after).
+const EventRollFrozen = "vote.roll_frozen"
+
+// ProposalSubject and VoteSubject name the chains.
+func ProposalSubject(id int64) string { return "proposal:" + strconv.FormatInt(id, 10) }
+func VoteSubject(id int64) string     { return "vote:" + strconv.FormatInt(id, 10) }
+
+// ChainHash computes the event's hash over PrevHash and every field but ID
+// and Hash.
+func (e CogovEvent) ChainHash() string {
+	var data []byte
+	if len(e.Data) > 0 {
+		data, _ = json.Marshal(e.Data) // sorted keys
+	}
+	return LinkHash(e.PrevHash, e.Subject, strconv.Itoa(e.Seq), strconv.FormatInt(e.At.UnixMilli(), 10),
+		strconv.FormatInt(e.ActorID, 10), e.Actor, e.Action, e.Note, string(data))
+}
+
+// VerifyCogovChain checks one subject's events in order.
+func VerifyCogovChain(events []CogovEvent) error {
+	links := make([]Link, len(events))
+	for i, e := range events {
+		links[i] = Link{e.Seq, e.PrevHash, e.Hash, e.ChainHash()}
+	}
+	i, broken := CheckLinks(links)
+	if broken == ChainIntact {
+		return nil
+	}
+	e := events[i]
+	what := map[Broken]string{ChainSequence: "is out of sequence (an event is missing or inserted)",
+		ChainLinkage: "does not link to the previous event's hash", ChainAltered: "was altered: its hash does not match its contents"}[broken]
+	return Errorf(ECONFLICT, "%s: event %d (%s) %s", e.Subject, i+1, e.Action, what)
+}
+
+// CogovStore keeps proposals, votes, rolls and ballots. Every change is
+// written with its event, chained to its subject's history, in one
+// transaction.
+type CogovStore interface {
+	CreateProposal(ctx context.Context, p Proposal, ev CogovEvent) (Proposal, error)
+	ProposalByID(ctx context.Context, id int64) (Proposal, error)
+	// Proposals lists the proposals whose scope lies in one of the subtrees
+	// or is one of the areas in exact, newest first.
+	Proposals(ctx context.Context, within, exact []string, limit int) ([]Proposal, error)
+	// AddSupport records userID's support once (ECONFLICT the second
+	// time) and moves the proposal onto the agenda when its supports reach
+	// its threshold, with the events of both.
+	AddSupport(ctx context.Context, id, userID int64, ev CogovEvent) (Proposal, error)
+	HasSupported(ctx context.Context, id, userID int64) (bool, error)
+	// SetProposalStatus moves a proposal from one status to another with
+	// its event (ECONFLICT when it is no longer in from).
+	SetProposalStatus(ctx context.Context, id int64, from, to ProposalStatus, reason string, ev CogovEvent) (Proposal, error)
+
+	// OpenVote freezes the roll — every person holding one of rollRoles over
+	// an area in the vote's scope — and opens the vote (EINVALID for an
+	// empty roll, nothing written). A vote on a proposal moves it from
+	// agenda to voting.
+	OpenVote(ctx context.Context, v Vote, rollRoles []string, ev CogovEvent) (Vote, error)
+	VoteByID(ctx context.Context, id int64) (Vote, error)
+	Votes(ctx context.Context, within, exact []string, limit int) ([]Vote, error)
+	// RollEntry reports whether the person is on the roll and has voted.
+	RollEntry(ctx context.Context, voteID, userID int64) (onRoll, voted bool, err error)
+	// CastBallot marks the voter on the roll as having voted and puts the
+	// ballot in the box, in one transaction: ECONFLICT when they voted
+	// already (whatever the concurrency) or the vote no longer accepts
+	// ballots at now, EFORBIDDEN when they are not on the roll.
+	CastBallot(ctx context.Context, voteID, userID int64, b Ballot, now time.Time) error
+	// BallotByReceipt returns the ballot with this receipt hash.
+	BallotByReceipt(ctx context.Context, voteID int64, receiptHash string) (Ballot, error)
+	// Ballots returns a vote's ballots in receipt-hash order.
+	Ballots(ctx context.Context, voteID int64) ([]Ballot, error)
+	// CloseVote closes an open vote, counts its ballots (Tally) in the same
+	// transaction, stores the result with the notice period and the event
+	// (whose data carries the result), and moves its proposal to decided.
+	CloseVote(ctx context.Context, id int64, at, noticeUntil time.Time, ev CogovEvent) (Vote, error)
+	// CogovEvents returns a subject's history in order.
+	CogovEvents(ctx context.Context, subject string) ([]CogovEvent, error)
+	// CogovEventsAfter returns up to limit events after the cursor (an
+	// event id) in id order: the log the notifications walk.
+	CogovEventsAfter(ctx context.Context, cursor int64, limit int) ([]CogovEvent, error)
+	// Roll lists the ids of the people on a vote's roll.
+	Roll(ctx context.Context, voteID int64) ([]int64, error)
+	// ForEachCogovChain calls fn with each subject's history, for verify.
+	ForEachCogovChain(ctx context.Context, fn func(subject string, events []CogovEvent) error) error
+}

@@ -1,0 +1,172 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/cogovern"
+)
+
+// Co-governance: proposals in a scope, support, moderation, votes with a
+// frozen roll and secret ballots. The cogovern service asks Authorize for
+// every step; a proposal or vote outside the caller's scope is "not found".
+
+func (s *Server) cogovernanceRoutes(public func(string, string, http.HandlerFunc), guarded func(string, string, civicgrid.Action, http.HandlerFunc)) {
+	if s.cfg.Cogov == nil {
+		return
+	}
+	public("GET", "/api/v1/notices", s.handleNotices)
+	guarded("GET", "/api/v1/proposals", civicgrid.ActionReadCogov, s.handleProposals)
+	guarded("POST", "/api/v1/proposals", civicgrid.ActionPropose, s.handlePropose)
+	guarded("GET", "/api/v1/proposals/{id}", civicgrid.ActionReadCogov, withID(s.handleProposal))
+	guarded("POST", "/api/v1/proposals/{id}/support", civicgrid.ActionSupportProposal, withID(s.handleSupport))
+	guarded("POST", "/api/v1/proposals/{id}/moderate", civicgrid.ActionModerateProposal, withID(s.handleModerate))
+	guarded("GET", "/api/v1/votes", civicgrid.ActionReadCogov, s.handleVotes)
+	guarded("POST", "/api/v1/votes", civicgrid.ActionManageVote, s.handleOpenVote)
+	guarded("GET", "/api/v1/votes/{id}", civicgrid.ActionReadCogov, withID(s.handleVote))
+	guarded("POST", "/api/v1/votes/{id}/ballot", civicgrid.ActionCastBallot, withID(s.handleCast))
+	guarded("POST", "/api/v1/votes/{id}/receipt", civicgrid.ActionReadCogov, withID(s.handleCheckReceipt))
+	guarded("GET", "/api/v1/votes/{id}/ballots", civicgrid.ActionReadCogov, withID(s.handleBallots))
+	guarded("POST", "/api/v1/votes/{id}/close", civicgrid.ActionManageVote, withID(s.handleCloseVote))
+}
+
+// cogovBody bounds a co-governance request body (a proposal's 2,000
+// characters are at most 8 kB of UTF-8).
+const cogovBody = 16 << 10
+
+// withID runs h with the path's {id}, or answers the bad id.
+func withID(h func(w http.ResponseWriter, r *http.Request, id int64)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		h(w, r, id)
+	}
+}
+
+// answer writes v (as key) with status, or the error.
+func answer(w http.ResponseWriter, r *http.Request, status int, key string, v any, err error) {
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, status, map[string]any{key: v})
+}
+
+func (s *Server) handleProposals(w http.ResponseWriter, r *http.Request) {
+	ps, err := s.cfg.Cogov.Proposals(r.Context(), actorFrom(r))
+	if ps == nil {
+		ps = []civicgrid.Proposal{}
+	}
+	answer(w, r, http.StatusOK, "proposals", ps, err)
+}
+
+func (s *Server) handlePropose(w http.ResponseWriter, r *http.Request) {
+	var in cogovern.ProposalInput
+	if err := decodeJSON(w, r, cogovBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p, err := s.cfg.Cogov.Propose(r.Context(), actorFrom(r), in)
+	answer(w, r, http.StatusCreated, "proposal", p, err)
+}
+
+func (s *Server) handleProposal(w http.ResponseWriter, r *http.Request, id int64) {
+	p, err := s.cfg.Cogov.Proposal(r.Context(), actorFrom(r), id)
+	answer(w, r, http.StatusOK, "proposal", p, err)
+}
+
+func (s *Server) handleSupport(w http.ResponseWriter, r *http.Request, id int64) {
+	p, err := s.cfg.Cogov.Support(r.Context(), actorFrom(r), id)
+	answer(w, r, http.StatusOK, "proposal", p, err)
+}
+
+func (s *Server) handleModerate(w http.ResponseWriter, r *http.Request, id int64) {
+	var in struct {
+		Decision string `json:"decision"`
+		Reason   string `json:"reason"`
+	}
+	if err := decodeJSON(w, r, cogovBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p, err := s.cfg.Cogov.Moderate(r.Context(), actorFrom(r), id, in.Decision, in.Reason)
+	answer(w, r, http.StatusOK, "proposal", p, err)
+}
+
+func (s *Server) handleVotes(w http.ResponseWriter, r *http.Request) {
+	vs, err := s.cfg.Cogov.Votes(r.Context(), actorFrom(r))
+	if vs == nil {
+		vs = []civicgrid.Vote{}
+	}
+	answer(w, r, http.StatusOK, "votes", vs, err)
+}
+
+func (s *Server) handleOpenVote(w http.ResponseWriter, r *http.Request) {
+	var in civicgrid.VoteInput
+	if err := decodeJSON(w, r, cogovBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.cfg.Cogov.OpenVote(r.Context(), actorFrom(r), in)
+	answer(w, r, http.StatusCreated, "vote", v, err)
+}
+
+func (s *Server) handleVote(w http.ResponseWriter, r *http.Request, id int64) {
+	v, err := s.cfg.Cogov.Vote(r.Context(), actorFrom(r), id)
+	answer(w, r, http.StatusOK, "vote", v, err)
+}
+
+// handleCast: POST /api/v1/votes/{id}/ballot {"choices": ["yes"]} answers
+// the receipt code, shown this once.
+func (s *Server) handleCast(w http.ResponseWriter, r *http.Request, id int64) {
+	var in struct {
+		Choices []string `json:"choices"`
+	}
+	if err := decodeJSON(w, r, cogovBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	receipt, err := s.cfg.Cogov.Cast(r.Context(), actorFrom(r), id, in.Choices)
+	answer(w, r, http.StatusCreated, "receipt", receipt, err)
+}
+
+// handleCheckReceipt: POST (so the code stays out of addresses and logs)
+// /api/v1/votes/{id}/receipt {"receipt": "…"} answers the ballot counted
+// under it, or 404.
+func (s *Server) handleCheckReceipt(w http.ResponseWriter, r *http.Request, id int64) {
+	var in struct {
+		Receipt string `json:"receipt"`
+	}
+	if err := decodeJSON(w, r, cogovBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	b, err := s.cfg.Cogov.CheckReceipt(r.Context(), actorFrom(r), id, in.Receipt)
+	answer(w, r, http.StatusOK, "ballot", b, err)
+}
+
+func (s *Server) handleBallots(w http.ResponseWriter, r *http.Request, id int64) {
+	bs, err := s.cfg.Cogov.Ballots(r.Context(), actorFrom(r), id)
+	if bs == nil {
+		bs = []civicgrid.Ballot{}
+	}
+	answer(w, r, http.StatusOK, "ballots", bs, err)
+}
+
+func (s *Server) handleCloseVote(w http.ResponseWriter, r *http.Request, id int64) {
+	v, err := s.cfg.Cogov.Close(r.Context(), actorFrom(r), id)
+	answer(w, r, http.StatusOK, "vote", v, err)
+}
+
+// handleNotices: GET /api/v1/notices?area=CODE is the area's public notice
+// board: results on public notice, with no personal data.
+func (s *Server) handleNotices(w http.ResponseWriter, r *http.Request) {
+	vs, err := s.cfg.Cogov.Notices(r.Context(), r.URL.Query().Get("area"))
+	if vs == nil {
+		vs = []civicgrid.Vote{}
+	}
+	answer(w, r, http.StatusOK, "notices", vs, err)
+}

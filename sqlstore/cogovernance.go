@@ -1,0 +1,522 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/civicgrid/civicgrid"
+)
+
+// rowQuerier is a pool or a transaction, for reads made in either.
+type rowQuerier interface {
+	querier
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Co-governance: proposals, supports, votes, the roll, the secret ballot
+// box and the hash-chained events of proposals and votes (civicgrid.CogovStore).
+
+const proposalColumns = `id, area_code, title, body, status, author_id, author, support_needed, supports, reason, created_at, updated_at`
+
+func scanProposal(sc rowScanner) (civicgrid.Proposal, error) {
+	var p civicgrid.Proposal
+	var created, updated int64
+	err := sc.Scan(&p.ID, &p.AreaCode, &p.Title, &p.Body, &p.Status, &p.AuthorID, &p.Author, &p.SupportNeeded, &p.Supports, &p.Reason, &created, &updated)
+	p.CreatedAt, p.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
+	return p, err
+}
+
+// CreateProposal stores a new proposal with its first event.
+func (db *DB) CreateProposal(ctx context.Context, p civicgrid.Proposal, ev civicgrid.CogovEvent) (civicgrid.Proposal, error) {
+	err := db.inTx(ctx, func(tx *Tx) error {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO cogov_proposals (area_code, title, body, status, author_id, author, support_needed,
+			supports, reason, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, '', $8, $8) RETURNING id`,
+			p.AreaCode, p.Title, p.Body, string(p.Status), p.AuthorID, p.Author, p.SupportNeeded, p.CreatedAt.UnixMilli()).Scan(&p.ID); err != nil {
+			return err
+		}
+		ev.Subject = civicgrid.ProposalSubject(p.ID)
+		return db.appendCogovEvent(ctx, tx, ev)
+	})
+	if err != nil {
+		return p, err
+	}
+	return db.ProposalByID(ctx, p.ID)
+}
+
+// ProposalByID returns one proposal.
+func (db *DB) ProposalByID(ctx context.Context, id int64) (civicgrid.Proposal, error) {
+	return proposalByID(ctx, db.rd, id)
+}
+
+func proposalByID(ctx context.Context, q rowQuerier, id int64) (civicgrid.Proposal, error) {
+	return byID(ctx, q, `SELECT `+proposalColumns+` FROM cogov_proposals WHERE id = $1`, id, scanProposal, "proposal")
+}
+
+// byID reads one row by id, or ENOTFOUND naming what.
+func byID[T any](ctx context.Context, q rowQuerier, query string, id int64, scan func(rowScanner) (T, error), what string) (T, error) {
+	v, err := scan(q.QueryRowContext(ctx, query, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, civicgrid.Errorf(civicgrid.ENOTFOUND, "no %s %d", what, id)
+	}
+	return v, err
+}
+
+// scopeOrExact matches column against subtrees and exact codes.
+func scopeOrExact(column string, within, exact []string, arg func(any) string) string {
+	clause := scopeClause(column, within, arg)
+	for _, c := range exact {
+		clause = "(" + clause + " OR " + column + " = " + arg(c) + ")"
+	}
+	return clause
+}
+
+// Proposals lists proposals in the subtrees or at the exact areas, newest first.
+func (db *DB) Proposals(ctx context.Context, within, exact []string, limit int) ([]civicgrid.Proposal, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	q := `SELECT ` + proposalColumns + ` FROM cogov_proposals WHERE ` + scopeOrExact("area_code", within, exact, arg) +
+		` ORDER BY id DESC LIMIT ` + arg(limit)
+	rows, err := db.rd.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanProposal)
+}
+
+// lockProposal takes the proposal's row lock (an update of its time) so
+// that its changes and its chain are written one after the other, and
+// returns it as it is.
+func lockProposal(ctx context.Context, tx *Tx, id int64, at time.Time) (civicgrid.Proposal, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE cogov_proposals SET updated_at = $1 WHERE id = $2`, at.UnixMilli(), id)
+	if err != nil {
+		return civicgrid.Proposal{}, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return civicgrid.Proposal{}, civicgrid.Errorf(civicgrid.ENOTFOUND, "no proposal %d", id)
+	}
+	return proposalByID(ctx, tx, id)
+}
+
+// AddSupport records a person's support once; at the threshold the
+// proposal goes onto the agenda, with its own event.
+func (db *DB) AddSupport(ctx context.Context, id, userID int64, ev civicgrid.CogovEvent) (civicgrid.Proposal, error) {
+	err := db.inTx(ctx, func(tx *Tx) error {
+		p, err := lockProposal(ctx, tx, id, ev.At)
+		if err != nil {
+			return err
+		}
+		if p.Status != civicgrid.ProposalOpen {
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "proposal %d is %s: support is taken only while it is open", id, p.Status)
+		}
+		var one int
+		switch err := tx.QueryRowContext(ctx, `SELECT 1 FROM cogov_supports WHERE proposal_id = $1 AND user_id = $2`, id, userID).Scan(&one); {
+		case err == nil:
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "you support proposal %d already", id)
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO cogov_supports (proposal_id, user_id) VALUES ($1, $2)`, id, userID); err != nil {
+			return err
+		}
+		p.Supports++
+		status := p.Status
+		if p.Supports >= p.SupportNeeded {
+			status = civicgrid.ProposalAgenda
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cogov_proposals SET supports = $1, status = $2 WHERE id = $3`, p.Supports, string(status), id); err != nil {
+			return err
+		}
+		ev.Subject = civicgrid.ProposalSubject(id)
+		ev.Data = map[string]string{"supports": fmt.Sprint(p.Supports)}
+		if err := db.appendCogovEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		if status == civicgrid.ProposalAgenda {
+			return db.appendCogovEvent(ctx, tx, civicgrid.CogovEvent{Subject: ev.Subject, At: ev.At, Actor: "system", Action: civicgrid.CogovOnAgenda,
+				Note: fmt.Sprintf("support reached %d of %d", p.Supports, p.SupportNeeded)})
+		}
+		return nil
+	})
+	if err != nil {
+		return civicgrid.Proposal{}, err
+	}
+	return db.ProposalByID(ctx, id)
+}
+
+// HasSupported reports whether the person supports the proposal.
+func (db *DB) HasSupported(ctx context.Context, id, userID int64) (bool, error) {
+	var one int
+	err := db.rd.QueryRowContext(ctx, `SELECT 1 FROM cogov_supports WHERE proposal_id = $1 AND user_id = $2`, id, userID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// SetProposalStatus moves a proposal from one status to another.
+func (db *DB) SetProposalStatus(ctx context.Context, id int64, from, to civicgrid.ProposalStatus, reason string, ev civicgrid.CogovEvent) (civicgrid.Proposal, error) {
+	err := db.inTx(ctx, func(tx *Tx) error {
+		p, err := lockProposal(ctx, tx, id, ev.At)
+		if err != nil {
+			return err
+		}
+		if p.Status != from {
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "proposal %d is %s, not %s", id, p.Status, from)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cogov_proposals SET status = $1, reason = $2 WHERE id = $3`, string(to), reason, id); err != nil {
+			return err
+		}
+		ev.Subject = civicgrid.ProposalSubject(id)
+		return db.appendCogovEvent(ctx, tx, ev)
+	})
+	if err != nil {
+		return civicgrid.Proposal{}, err
+	}
+	return db.ProposalByID(ctx, id)
+}
+
+const voteColumns = `id, proposal_id, area_code, question, method, options, winners, rule, status, roll_size, ballots, opened_at, closes_at,
+	closed_at, notice_until, notice_days, created_by, result`
+
+func scanVote(sc rowScanner) (civicgrid.Vote, error) {
+	var (
+		v                        civicgrid.Vote
+		proposal, closed, notice sql.NullInt64
+		createdBy                sql.NullInt64
+		options, rule, result    string
+		opened, closes           int64
+	)
+	err := sc.Scan(&v.ID, &proposal, &v.AreaCode, &v.Question, &v.Method, &options, &v.Winners, &rule, &v.Status, &v.RollSize, &v.Ballots,
+		&opened, &closes, &closed, &notice, &v.NoticeDays, &createdBy, &result)
+	if err != nil {
+		return v, err
+	}
+	v.ProposalID, v.CreatedBy = proposal.Int64, createdBy.Int64
+	v.OpenedAt, v.ClosesAt, v.ClosedAt, v.NoticeUntil = time.UnixMilli(opened), time.UnixMilli(closes), timeOrZero(closed), timeOrZero(notice)
+	if err := json.Unmarshal([]byte(options), &v.Options); err != nil {
+		return v, err
+	}
+	if err := json.Unmarshal([]byte(rule), &v.Rule); err != nil {
+		return v, err
+	}
+	if result != "" {
+		v.Result = &civicgrid.Result{}
+		if err := json.Unmarshal([]byte(result), v.Result); err != nil {
+			return v, err
+		}
+	}
+	return v, nil
+}
+
+// OpenVote freezes the roll and opens the vote.
+func (db *DB) OpenVote(ctx context.Context, v civicgrid.Vote, rollRoles []string, ev civicgrid.CogovEvent) (civicgrid.Vote, error) {
+	options, _ := json.Marshal(v.Options)
+	rule, _ := json.Marshal(v.Rule)
+	err := db.inTx(ctx, func(tx *Tx) error {
+		if v.ProposalID != 0 {
+			p, err := lockProposal(ctx, tx, v.ProposalID, ev.At)
+			if err != nil {
+				return err
+			}
+			if p.Status != civicgrid.ProposalAgenda {
+				return civicgrid.Errorf(civicgrid.ECONFLICT, "proposal %d is %s: a vote is opened on a proposal on the agenda", p.ID, p.Status)
+			}
+			if p.AreaCode != v.AreaCode {
+				return civicgrid.Errorf(civicgrid.EINVALID, "a vote on proposal %d is held in its scope %s", p.ID, p.AreaCode)
+			}
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO cogov_votes (proposal_id, area_code, question, method, options, winners, rule, status,
+			roll_size, ballots, opened_at, closes_at, notice_days, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, $11, $12) RETURNING id`,
+			nullID(v.ProposalID), v.AreaCode, v.Question, string(v.Method), string(options), v.Winners, string(rule), string(civicgrid.VoteOpen),
+			v.OpenedAt.UnixMilli(), v.ClosesAt.UnixMilli(), v.NoticeDays, nullID(v.CreatedBy)).Scan(&v.ID); err != nil {
+			return err
+		}
+		var args []any
+		arg := func(x any) string { args = append(args, x); return fmt.Sprintf("$%d", len(args)) }
+		roles := make([]string, len(rollRoles))
+		for i, r := range rollRoles {
+			roles[i] = arg(r)
+		}
+		q := `INSERT INTO cogov_roll (vote_id, user_id, voted) SELECT DISTINCT CAST(` + arg(v.ID) + ` AS BIGINT), user_id, FALSE FROM role_grants
+			WHERE role IN (` + strings.Join(roles, ", ") + `) AND ` + scopeClause("area_code", []string{v.AreaCode}, arg)
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return civicgrid.Errorf(civicgrid.EINVALID, "nobody holds a role of %s in %s: the roll would be empty", strings.Join(rollRoles, ", "), v.AreaCode)
+		}
+		v.RollSize = int(n)
+		if _, err := tx.ExecContext(ctx, `UPDATE cogov_votes SET roll_size = $1 WHERE id = $2`, n, v.ID); err != nil {
+			return err
+		}
+		// The security log records who froze which roll, of how many people.
+		if err := db.insertEvent(ctx, tx, civicgrid.SecurityEvent{At: ev.At, Kind: civicgrid.EventRollFrozen, ActorID: ev.ActorID, Actor: ev.Actor,
+			AreaCode: v.AreaCode, Detail: fmt.Sprintf("vote %d: roll of %d people holding %s", v.ID, n, strings.Join(rollRoles, ", "))}); err != nil {
+			return err
+		}
+		if v.ProposalID != 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE cogov_proposals SET status = $1 WHERE id = $2`, string(civicgrid.ProposalVoting), v.ProposalID); err != nil {
+				return err
+			}
+			if err := db.appendCogovEvent(ctx, tx, civicgrid.CogovEvent{Subject: civicgrid.ProposalSubject(v.ProposalID), At: ev.At, ActorID: ev.ActorID,
+				Actor: ev.Actor, Action: civicgrid.CogovVoteOpened, Data: map[string]string{"vote": fmt.Sprint(v.ID)}}); err != nil {
+				return err
+			}
+		}
+		ev.Subject = civicgrid.VoteSubject(v.ID)
+		ev.Data = map[string]string{"roll_size": fmt.Sprint(n), "rule": v.Rule.Name, "method": string(v.Method),
+			"options": string(options), "closes_at": fmt.Sprint(v.ClosesAt.UnixMilli())}
+		return db.appendCogovEvent(ctx, tx, ev)
+	})
+	if err != nil {
+		return civicgrid.Vote{}, err
+	}
+	return db.VoteByID(ctx, v.ID)
+}
+
+// VoteByID returns one vote.
+func (db *DB) VoteByID(ctx context.Context, id int64) (civicgrid.Vote, error) {
+	return voteByID(ctx, db.rd, id)
+}
+
+func voteByID(ctx context.Context, q rowQuerier, id int64) (civicgrid.Vote, error) {
+	return byID(ctx, q, `SELECT `+voteColumns+` FROM cogov_votes WHERE id = $1`, id, scanVote, "vote")
+}
+
+// Votes lists votes in the subtrees or at the exact areas, newest first.
+func (db *DB) Votes(ctx context.Context, within, exact []string, limit int) ([]civicgrid.Vote, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+voteColumns+` FROM cogov_votes WHERE `+scopeOrExact("area_code", within, exact, arg)+
+		` ORDER BY id DESC LIMIT `+arg(limit), args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanVote)
+}
+
+// RollEntry reports whether the person is on the roll and has voted.
+func (db *DB) RollEntry(ctx context.Context, voteID, userID int64) (bool, bool, error) {
+	var voted bool
+	err := db.rd.QueryRowContext(ctx, `SELECT voted FROM cogov_roll WHERE vote_id = $1 AND user_id = $2`, voteID, userID).Scan(&voted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, false, nil
+	}
+	return err == nil, voted, err
+}
+
+// CastBallot marks the voter and drops the ballot in the box, one
+// transaction. The vote's row is updated first (its ballot count): that
+// takes its lock, so a cast and the close never interleave, and two casts
+// of one voter run one after the other; the second finds the roll marked.
+func (db *DB) CastBallot(ctx context.Context, voteID, userID int64, b civicgrid.Ballot, now time.Time) error {
+	choices, _ := json.Marshal(b.Choices)
+	return db.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE cogov_votes SET ballots = ballots + 1 WHERE id = $1 AND status = $2 AND closes_at > $3`,
+			voteID, string(civicgrid.VoteOpen), now.UnixMilli())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			if _, err := voteByID(ctx, tx, voteID); err != nil {
+				return err
+			}
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "vote %d is closed: it takes no more ballots", voteID)
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE cogov_roll SET voted = TRUE WHERE vote_id = $1 AND user_id = $2 AND voted = FALSE`, voteID, userID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			var voted bool
+			switch err := tx.QueryRowContext(ctx, `SELECT voted FROM cogov_roll WHERE vote_id = $1 AND user_id = $2`, voteID, userID).Scan(&voted); {
+			case errors.Is(err, sql.ErrNoRows):
+				return civicgrid.Errorf(civicgrid.EFORBIDDEN, "you are not on the roll of vote %d", voteID)
+			case err != nil:
+				return err
+			}
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "you have voted in vote %d already: one ballot per person", voteID)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO cogov_ballots (vote_id, receipt_hash, choices) VALUES ($1, $2, $3)`, voteID, b.ReceiptHash, string(choices))
+		return err
+	})
+}
+
+func scanBallot(sc rowScanner) (civicgrid.Ballot, error) {
+	var b civicgrid.Ballot
+	var choices string
+	if err := sc.Scan(&b.ReceiptHash, &choices); err != nil {
+		return b, err
+	}
+	return b, json.Unmarshal([]byte(choices), &b.Choices)
+}
+
+// BallotByReceipt returns the ballot under a receipt hash.
+func (db *DB) BallotByReceipt(ctx context.Context, voteID int64, receiptHash string) (civicgrid.Ballot, error) {
+	b, err := scanBallot(db.rd.QueryRowContext(ctx, `SELECT receipt_hash, choices FROM cogov_ballots WHERE vote_id = $1 AND receipt_hash = $2`,
+		voteID, receiptHash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return b, civicgrid.Errorf(civicgrid.ENOTFOUND, "no ballot with this receipt in vote %d", voteID)
+	}
+	return b, err
+}
+
+// Ballots returns a vote's ballots in receipt-hash order.
+func (db *DB) Ballots(ctx context.Context, voteID int64) ([]civicgrid.Ballot, error) {
+	return ballots(ctx, db.rd, voteID)
+}
+
+func ballots(ctx context.Context, q querier, voteID int64) ([]civicgrid.Ballot, error) {
+	rows, err := q.QueryContext(ctx, `SELECT receipt_hash, choices FROM cogov_ballots WHERE vote_id = $1 ORDER BY receipt_hash`, voteID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanBallot)
+}
+
+// CloseVote closes the vote and counts it in one transaction.
+func (db *DB) CloseVote(ctx context.Context, id int64, at, noticeUntil time.Time, ev civicgrid.CogovEvent) (civicgrid.Vote, error) {
+	err := db.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE cogov_votes SET status = $1, closed_at = $2, notice_until = $3 WHERE id = $4 AND status = $5`,
+			string(civicgrid.VoteClosed), at.UnixMilli(), noticeUntil.UnixMilli(), id, string(civicgrid.VoteOpen))
+		if err != nil {
+			return err
+		}
+		v, err := voteByID(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "vote %d is closed already", id)
+		}
+		bs, err := ballots(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		r := civicgrid.Tally(v, v.RollSize, bs)
+		result, _ := json.Marshal(r)
+		if _, err := tx.ExecContext(ctx, `UPDATE cogov_votes SET result = $1 WHERE id = $2`, string(result), id); err != nil {
+			return err
+		}
+		ev.Subject = civicgrid.VoteSubject(id)
+		ev.Data = map[string]string{"result": string(result), "notice_until": fmt.Sprint(noticeUntil.UnixMilli())}
+		if err := db.appendCogovEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		if v.ProposalID == 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cogov_proposals SET status = $1, updated_at = $2 WHERE id = $3`,
+			string(civicgrid.ProposalDecided), at.UnixMilli(), v.ProposalID); err != nil {
+			return err
+		}
+		return db.appendCogovEvent(ctx, tx, civicgrid.CogovEvent{Subject: civicgrid.ProposalSubject(v.ProposalID), At: ev.At, ActorID: ev.ActorID,
+			Actor: ev.Actor, Action: civicgrid.CogovVoteClosed, Data: map[string]string{"vote": fmt.Sprint(id), "passed": fmt.Sprint(r.Passed),
+				"quorum_met": fmt.Sprint(r.QuorumMet)}})
+	})
+	if err != nil {
+		return civicgrid.Vote{}, err
+	}
+	return db.VoteByID(ctx, id)
+}
+
+// appendCogovEvent links ev to its subject's chain and inserts it; the
+// caller holds the subject's row lock.
+func (db *DB) appendCogovEvent(ctx context.Context, tx *Tx, ev civicgrid.CogovEvent) error {
+	var err error
+	if ev.Seq, ev.PrevHash, err = nextLink(ctx, tx, `SELECT seq, hash FROM cogov_events WHERE subject = $1 ORDER BY seq DESC LIMIT 1`, ev.Subject); err != nil {
+		return err
+	}
+	ev.At = time.UnixMilli(ev.At.UnixMilli())
+	ev.Hash = ev.ChainHash()
+	data := eventData(ev.Data)
+	_, err = tx.ExecContext(ctx, `INSERT INTO cogov_events (subject, seq, at, actor_id, actor, action, note, data, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, ev.Subject, ev.Seq, ev.At.UnixMilli(), nullID(ev.ActorID), ev.Actor, ev.Action,
+		ev.Note, data, ev.PrevHash, ev.Hash)
+	return err
+}
+
+const cogovEventColumns = `id, subject, seq, at, actor_id, actor, action, note, data, prev_hash, hash`
+
+func scanCogovEvent(sc rowScanner) (civicgrid.CogovEvent, error) {
+	var ev civicgrid.CogovEvent
+	var at int64
+	var actor sql.NullInt64
+	var data string
+	if err := sc.Scan(&ev.ID, &ev.Subject, &ev.Seq, &at, &actor, &ev.Actor, &ev.Action, &ev.Note, &data, &ev.PrevHash, &ev.Hash); err != nil {
+		return ev, err
+	}
+	ev.At, ev.ActorID = time.UnixMilli(at), actor.Int64
+	if data != "" {
+		if err := json.Unmarshal([]byte(data), &ev.Data); err != nil {
+			return ev, err
+		}
+	}
+	return ev, nil
+}
+
+// CogovEvents returns a subject's history in order.
+func (db *DB) CogovEvents(ctx context.Context, subject string) ([]civicgrid.CogovEvent, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+cogovEventColumns+` FROM cogov_events WHERE subject = $1 ORDER BY seq`, subject)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanCogovEvent)
+}
+
+// CogovEventsAfter returns up to limit events after cursor, by id.
+func (db *DB) CogovEventsAfter(ctx context.Context, cursor int64, limit int) ([]civicgrid.CogovEvent, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+cogovEventColumns+` FROM cogov_events WHERE id > $1 ORDER BY id LIMIT $2`, cursor, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanCogovEvent)
+}
+
+// Roll lists the people on a vote's roll.
+func (db *DB) Roll(ctx context.Context, voteID int64) ([]int64, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT user_id FROM cogov_roll WHERE vote_id = $1 ORDER BY user_id`, voteID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(sc rowScanner) (id int64, err error) { return id, sc.Scan(&id) })
+}
+
+// ForEachCogovChain calls fn with each subject's history in order.
+func (db *DB) ForEachCogovChain(ctx context.Context, fn func(subject string, events []civicgrid.CogovEvent) error) error {
+	return forEachCogovChain(ctx, db.rd, fn)
+}
+
+func forEachCogovChain(ctx context.Context, q querier, fn func(subject string, events []civicgrid.CogovEvent) error) error {
+	rows, err := q.QueryContext(ctx, `SELECT `+cogovEventColumns+` FROM cogov_events ORDER BY subject, seq`)
+	if err != nil {
+		return err
+	}
+	evs, err := collect(rows, scanCogovEvent)
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(evs); {
+		end := start
+		for end < len(evs) && evs[end].Subject == evs[start].Subject {
+			end++
+		}
+		if err := fn(evs[start].Subject, evs[start:end]); err != nil {
+			return err
+		}
+		start = end
+	}
+	return nil
+}
+
+var _ civicgrid.CogovStore = (*DB)(nil)
