@@ -293,7 +293,8 @@ const (
 	ActionCastBallot       Action = "cogov.vote" // cast one's ballot: only people on the vote's frozen roll
 
 	// Volunteer service (volunteer.go): requests for help, claiming, service records.
-	ActionAskHelp        Action = "volunteer.ask"     // ask for help at a building, for oneself or on someone's behalf
+	ActionAskHelp        Action = "volunteer.ask"     // ask for help at a building
+	ActionAskHelpFor     Action = "volunteer.ask_for" // ask on someone's behalf (代办): grid workers, building roles, staff
 	ActionReadHelp       Action = "volunteer.read"    // read a request (volunteers: the open ones of their area)
 	ActionVerifyHelp     Action = "volunteer.verify"  // the community accepts or declines a request, with a reason
 	ActionClaimHelp      Action = "volunteer.claim"   // take a request (接单) where one's volunteer grant covers it
@@ -482,6 +483,7 @@ var policy = map[Action][]rule{
 	// community verifies; a volunteer claims only where their grant covers
 	// the building — nobody is assigned by force (志愿服务条例 art. 25).
 	ActionAskHelp:        rules(scopeSubtree, append([]string{RoleResident, RoleGridWorker, RoleBuilding}, volunteerStaff...)...),
+	ActionAskHelpFor:     rules(scopeSubtree, append([]string{RoleGridWorker, RoleBuilding}, volunteerStaff...)...),
 	ActionReadHelp:       join(rules(scopeOwn, "*"), rules(scopeAssignee, "*"), rules(scopeSubtree, append([]string{RoleVolunteer}, volunteerStaff...)...)),
 	ActionVerifyHelp:     rules(scopeSubtree, volunteerStaff...),
 	ActionClaimHelp:      rules(scopeSubtree, RoleVolunteer),
