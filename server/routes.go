@@ -76,6 +76,7 @@ func (s *Server) routes() {
 
 	s.open311KeyRoutes(guarded)
 	s.cogovernanceRoutes(guarded)
+	s.volunteerRoutes(guarded)
 	if s.cfg.Calendar != nil {
 		s.calendarRoutes(public, guarded)
 	}

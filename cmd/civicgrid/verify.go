@@ -8,7 +8,8 @@ import (
 	"github.com/civicgrid/civicgrid"
 )
 
-// cmdVerify checks every case's, proposal's and vote's hash-chained history
+// cmdVerify checks every case's, proposal's, vote's and volunteer request's
+// hash-chained history
 // and reports those whose chain is broken (an event altered, removed or
 // inserted).
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -32,8 +33,13 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	fmt.Fprintf(stdout, "%d proposals and votes, %d events checked; %d broken chains\n", subjects, cevents, cbroken)
-	if broken+cbroken > 0 {
-		return fmt.Errorf("verify: %d case and %d co-governance histories were tampered with", broken, cbroken)
+	requests, vevents, vbroken, err := verifyChains(ctx, stdout, db.ForEachVolunteerChain, civicgrid.VerifyVolunteerChain)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d volunteer requests, %d events checked; %d broken chains\n", requests, vevents, vbroken)
+	if broken+cbroken+vbroken > 0 {
+		return fmt.Errorf("verify: %d case, %d co-governance and %d volunteer histories were tampered with", broken, cbroken, vbroken)
 	}
 	return nil
 }
