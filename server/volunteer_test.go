@@ -72,8 +72,7 @@ func TestVolunteerOverTheAPI(t *testing.T) {
 			winner = i
 		case c == http.StatusOK:
 			t.Fatalf("two claims won: %d and %d", winner, i)
-		case c == http.StatusConflict && strings.Contains(bodies[i], "is taken"), c == http.StatusNotFound:
-			// taken, or (read after the winner committed) no longer open to them
+		case c == http.StatusConflict && strings.Contains(bodies[i], "is taken"):
 		default:
 			t.Fatalf("claim %d: %d %s", i, c, bodies[i])
 		}
@@ -83,7 +82,8 @@ func TestVolunteerOverTheAPI(t *testing.T) {
 	}
 	vol := vols[winner]
 	loser := vols[(winner+1)%len(vols)]
-	send(loser, "POST", path+"/claim", nil, http.StatusNotFound, "no volunteer request")
+	send(loser, "POST", path+"/claim", nil, http.StatusConflict, "is taken")
+	send(loser, "GET", path, nil, http.StatusNotFound, "no volunteer request") // nor may they read it now
 	n := history(r.ID)
 	send(vol, "POST", path+"/sign-out", map[string]float64{"lat": 1, "lng": 1}, http.StatusConflict, "sign in at the place before signing out")
 	p := e.buildingPoint(false)

@@ -353,6 +353,13 @@ func (s *Service) Verify(ctx context.Context, actor civicgrid.Actor, id int64, d
 // Claim takes an open request for the actor (接单): exactly one claimer
 // wins; the others get ECONFLICT saying it is taken.
 func (s *Service) Claim(ctx context.Context, actor civicgrid.Actor, id int64) (View, error) {
+	// A volunteer who could have claimed it learns that it is gone (taken
+	// or cancelled), not merely that it is not found; an unverified
+	// request stays unseen.
+	if r, err := s.store.HelpRequestByID(ctx, id); err == nil && r.Status != civicgrid.HelpAccepted && r.Status != civicgrid.HelpPosted &&
+		civicgrid.Authorize(actor, civicgrid.ActionClaimHelp, r.Object()) == nil {
+		return View{}, civicgrid.StepClaim.Refusal(r)
+	}
 	r, err := s.readable(ctx, actor, id)
 	if err != nil {
 		return View{}, err

@@ -133,7 +133,10 @@ func TestHelpLoop(t *testing.T) {
 		t.Fatalf("claimed: %+v", v)
 	}
 	_, err = e.svc.Claim(ctx, other, r.ID)
-	wantErr(t, err, civicgrid.ENOTFOUND, "no volunteer request") // no longer open: others cannot even read it
+	wantErr(t, err, civicgrid.ECONFLICT, "is taken")
+	if _, err := e.svc.Request(ctx, other, r.ID); civicgrid.ErrorCode(err) != civicgrid.ENOTFOUND {
+		t.Fatalf("another volunteer reads a taken request: %v", err)
+	}
 
 	_, err = e.svc.SignOut(ctx, vol, r.ID, here)
 	wantErr(t, err, civicgrid.ECONFLICT, "sign in at the place before signing out")
@@ -236,7 +239,7 @@ func TestReleaseLimitCancel(t *testing.T) {
 	must(e.svc.Claim(ctx, vol, ids[2]))
 	must(e.svc.Cancel(ctx, resident, ids[0], "已解决"))
 	_, err = e.svc.Claim(ctx, e.person(civicgrid.RoleVolunteer, community), ids[0])
-	wantErr(t, err, civicgrid.ENOTFOUND, "no volunteer request") // a cancelled request is nobody's to claim
+	wantErr(t, err, civicgrid.ECONFLICT, "was cancelled")
 	_, err = e.svc.Claim(ctx, resident, ids[1])
 	if civicgrid.ErrorCode(err) == "" {
 		t.Fatal("a resident claimed")

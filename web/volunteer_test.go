@@ -82,7 +82,7 @@ func TestVolunteerPages(t *testing.T) {
 		t.Fatalf("volunteer's open list (claim offered, address hidden): %s", rec.Body)
 	}
 	outcome(as(h, volA, "POST", "/volunteer/"+id+"/claim", form()), "done=claim")
-	outcome(as(h, volB, "POST", "/volunteer/"+id+"/claim", form()), "failed=not_found")
+	outcome(as(h, volB, "POST", "/volunteer/"+id+"/claim", form()), "failed=conflict")
 	rec = as(h, volA, "GET", "/volunteer", nil)
 	if !contains(rec.Body.String(), "3单元502") || !contains(rec.Body.String(), `action="/volunteer/`+id+`/sign-in"`) {
 		t.Fatalf("the taker sees the address and sign-in: %s", rec.Body)
