@@ -139,6 +139,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		}
 	}
 	volunteer := volunteering.New(volunteering.Config{SignInRadiusM: *signInRadius, RoundMinutes: *roundMinutes, ClaimLimit: *claimLimit}, db, db)
+	if demo {
+		if err := seedDemoVolunteer(ctx, db, volunteer); err != nil {
+			return err
+		}
+	}
 	// Notifications are written in the UI's words.
 	texts, err := web.LoadCatalogues()
 	if err != nil {
