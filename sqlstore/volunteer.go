@@ -134,6 +134,13 @@ func (db *DB) StepHelp(ctx context.Context, id int64, step civicgrid.HelpStep, c
 			q += ` AND (SELECT COUNT(*) FROM volunteer_requests o WHERE o.volunteer_id = ` + arg(c.Claimer) +
 				` AND o.status IN (` + inList(openClaims, arg) + `)) < ` + arg(c.ClaimLimit)
 		}
+		if c.Claimer != 0 {
+			// The claimer's row lock: their claims are counted one at a time.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO volunteer_claimers (user_id) VALUES ($1)
+				ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id`, c.Claimer); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, q, args...)
 		if err != nil {
 			return err

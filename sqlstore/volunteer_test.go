@@ -193,3 +193,43 @@ func TestHelpServiceRecordAndRefusals(t *testing.T) {
 		t.Fatalf("another district's requests: %+v %v", list, err)
 	}
 }
+
+// One volunteer claims many requests at the same moment: the limit of open
+// claims holds (their claims are counted one after the other).
+func TestHelpClaimLimitUnderConcurrency(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	poster := cgUser(t, db, 1, civicgrid.RoleResident, cgBuilding)
+	vol := cgUser(t, db, 2, civicgrid.RoleVolunteer, cgCommunity)
+	const n, limit = 12, 2
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = vtRequest(t, db, poster, civicgrid.HelpAccepted).ID
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, errs[i] = vtClaim(db, ids[i], vol, limit)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !strings.Contains(civicgrid.ErrorMessage(err), "open claims"):
+			t.Fatalf("a refused claim: %v", err)
+		}
+	}
+	mine, err := db.HelpRequestsOf(ctx, vol.ID, 100)
+	if won != limit || err != nil || len(mine) != limit {
+		t.Fatalf("%d claims won, %d stored (%v); the limit is %d", won, len(mine), err, limit)
+	}
+}

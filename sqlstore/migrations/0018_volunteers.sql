@@ -46,3 +46,10 @@ CREATE TABLE volunteer_events (
     hash       TEXT NOT NULL,
     UNIQUE (request_id, seq)
 );
+
+-- One row per volunteer who ever claimed: a claim locks it first, so two
+-- claims by the same volunteer are counted against the limit of open
+-- claims one after the other (PostgreSQL; SQLite writes one at a time).
+CREATE TABLE volunteer_claimers (
+    user_id BIGINT PRIMARY KEY REFERENCES users (id)
+);
