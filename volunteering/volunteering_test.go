@@ -251,3 +251,30 @@ func TestReleaseLimitCancel(t *testing.T) {
 	_, err = e.svc.SignIn(ctx, vol2, nm.ID, here)
 	wantErr(t, err, civicgrid.ECONFLICT, "no location on the map")
 }
+
+// Staff confirm for someone without a phone: the request asked on their
+// behalf is on staff's list once served, and staff's confirmation counts.
+func TestStaffConfirmOnBehalf(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	gw := e.person(civicgrid.RoleGridWorker, grid)
+	staff := e.person(civicgrid.RoleCommunityStaff, community)
+	vol := e.person(civicgrid.RoleVolunteer, community)
+	r := must(e.svc.Ask(ctx, gw, civicgrid.HelpInput{Service: "meals", BuildingCode: building, Beneficiary: "张奶奶"}))
+	must(e.svc.Verify(ctx, staff, r.ID, volunteering.DecisionAccept, ""))
+	must(e.svc.Claim(ctx, vol, r.ID))
+	must(e.svc.SignIn(ctx, vol, r.ID, here))
+	e.now = e.now.Add(31 * time.Minute)
+	must(e.svc.SignOut(ctx, vol, r.ID, here))
+	if got := must(e.svc.Done(ctx, vol)); len(got) != 0 {
+		t.Fatalf("the volunteer's list to confirm: %+v", got)
+	}
+	done := must(e.svc.Done(ctx, staff))
+	if len(done) != 1 || done[0].ID != r.ID || !done[0].CanConfirm || done[0].Beneficiary != "张奶奶" {
+		t.Fatalf("staff's list to confirm: %+v", done)
+	}
+	must(e.svc.Confirm(ctx, staff, r.ID, 4, "老人说很好"))
+	if h := must(e.svc.Hours(ctx, vol)); h.ConfirmedMinutes != 30 {
+		t.Fatalf("hours confirmed by staff: %+v", h)
+	}
+}

@@ -17,6 +17,7 @@ type Volunteer interface {
 	Ask(ctx context.Context, actor civicgrid.Actor, in civicgrid.HelpInput) (civicgrid.HelpRequest, error)
 	Open(ctx context.Context, actor civicgrid.Actor, at *volunteering.Point) ([]volunteering.View, error)
 	Pending(ctx context.Context, actor civicgrid.Actor) ([]volunteering.View, error)
+	Done(ctx context.Context, actor civicgrid.Actor) ([]volunteering.View, error)
 	Mine(ctx context.Context, actor civicgrid.Actor) ([]volunteering.View, error)
 	Verify(ctx context.Context, actor civicgrid.Actor, id int64, decision, reason string) (volunteering.View, error)
 	Claim(ctx context.Context, actor civicgrid.Actor, id int64) (volunteering.View, error)
@@ -37,6 +38,7 @@ type volunteerView struct {
 	Mine      []helpRow     // the reader's own requests (ask) or claims (work)
 	Open      []helpRow
 	Pending   []helpRow
+	ToConfirm []helpRow // served, for staff to confirm for someone without a phone
 	Hours     *volunteering.Hours
 	Volunteer bool // the reader holds a volunteer grant
 	Ratings   []int
@@ -185,6 +187,12 @@ func (ui *UI) handleVolunteerPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Pending = ui.helpRows(r, pending)
+	done, err := ui.cfg.Volunteer.Done(ctx, actor)
+	if err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
+	v.ToConfirm = ui.helpRows(r, done)
 	p.Title = p.catalogue["vol.work_title"]
 	ui.render(w, http.StatusOK, "volunteer", p)
 }

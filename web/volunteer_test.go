@@ -92,6 +92,12 @@ func TestVolunteerPages(t *testing.T) {
 	outcome(as(h, volA, "POST", "/volunteer/"+id+"/sign-in", form("lat", "30.585", "lng", "114.295")), "done=sign_in")
 	outcome(as(h, volA, "POST", "/volunteer/"+id+"/sign-out", form("lat", "30.585", "lng", "114.295")), "done=sign_out")
 	outcome(as(h, volA, "POST", "/help/"+id+"/confirm", form("rating", "5")), "failed=forbidden")
+	if rec = as(h, staff, "GET", "/volunteer", nil); !contains(rec.Body.String(), `action="/volunteer/`+id+`/confirm"`) {
+		t.Fatalf("staff may confirm for the resident: %s", rec.Body)
+	}
+	if rec = as(h, volA, "GET", "/volunteer", nil); contains(rec.Body.String(), `/confirm"`) {
+		t.Fatalf("the volunteer is offered to confirm their own service: %s", rec.Body)
+	}
 	rec = as(h, resident, "GET", "/help", nil)
 	if !contains(rec.Body.String(), `action="/help/`+id+`/confirm"`) {
 		t.Fatalf("the resident is asked to confirm: %s", rec.Body)
