@@ -195,9 +195,9 @@ type Vote struct {
 	ClosedAt    time.Time `json:"closed_at,omitzero"`
 	NoticeUntil time.Time `json:"notice_until,omitzero"` // end of the public notice (公示) of the result
 	// NoticeDays is the public notice period in working days (5–10).
-	NoticeDays int `json:"notice_days"`
-	CreatedBy   int64     `json:"-"`
-	Result      *Result   `json:"result,omitempty"`
+	NoticeDays int     `json:"notice_days"`
+	CreatedBy  int64   `json:"-"`
+	Result     *Result `json:"result,omitempty"`
 }
 
 // Object is the vote as the object of an access decision.
@@ -424,6 +424,23 @@ func Tally(v Vote, rollSize int, ballots []Ballot) Result {
 	return r
 }
 
+// Recount counts a closed vote's ballots again and reports whether they
+// give its published result: the same counts, outcome and digest. A ballot
+// changed, added or removed after the close shows here.
+func Recount(v Vote, ballots []Ballot) error {
+	if v.Status != VoteClosed || v.Result == nil {
+		return Errorf(ECONFLICT, "vote %d is not closed: nothing is published to recount", v.ID)
+	}
+	r := Tally(v, v.RollSize, ballots)
+	p := *v.Result
+	if r.BallotDigest != p.BallotDigest || r.Ballots != p.Ballots || !slices.Equal(r.Counts, p.Counts) || r.Passed != p.Passed ||
+		r.QuorumMet != p.QuorumMet || !slices.Equal(r.Winners, p.Winners) || !slices.Equal(r.Tied, p.Tied) {
+		return Errorf(ECONFLICT, "vote %d: a recount of its %d ballots does not give its published result (%d ballots); the ballot box was changed after the close",
+			v.ID, len(ballots), p.Ballots)
+	}
+	return nil
+}
+
 // BallotDigest hashes ballots in receipt order, so that the same set of
 // ballots always gives the same digest.
 func BallotDigest(ballots []Ballot) string {
@@ -536,6 +553,11 @@ type CogovStore interface {
 	CloseVote(ctx context.Context, id int64, at, noticeUntil time.Time, ev CogovEvent) (Vote, error)
 	// CogovEvents returns a subject's history in order.
 	CogovEvents(ctx context.Context, subject string) ([]CogovEvent, error)
+	// CogovEventsAfter returns up to limit events after the cursor (an
+	// event id) in id order: the log the notifications walk.
+	CogovEventsAfter(ctx context.Context, cursor int64, limit int) ([]CogovEvent, error)
+	// Roll lists the ids of the people on a vote's roll.
+	Roll(ctx context.Context, voteID int64) ([]int64, error)
 	// ForEachCogovChain calls fn with each subject's history, for verify.
 	ForEachCogovChain(ctx context.Context, fn func(subject string, events []CogovEvent) error) error
 }

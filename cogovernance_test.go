@@ -205,3 +205,21 @@ func BenchmarkTally(b *testing.B) {
 		}
 	}
 }
+
+func TestRecount(t *testing.T) {
+	rule, _ := civicgrid.LookupQuorumRule("residents_meeting")
+	v := civicgrid.Vote{ID: 3, Method: civicgrid.MethodYesNo, Options: []string{"yes", "no", "abstain"}, Rule: rule, Status: civicgrid.VoteClosed, RollSize: 5}
+	bs := yesNo(2, 1, 0)
+	r := civicgrid.Tally(v, 5, bs)
+	v.Result = &r
+	if err := civicgrid.Recount(v, bs); err != nil {
+		t.Fatal(err)
+	}
+	bs[2].Choices = []string{"yes"} // same number of ballots, one changed
+	if err := civicgrid.Recount(v, bs); civicgrid.ErrorCode(err) != civicgrid.ECONFLICT {
+		t.Fatalf("changed ballot: %v", err)
+	}
+	if err := civicgrid.Recount(v, bs[:2]); err == nil {
+		t.Fatal("a removed ballot recounts equal")
+	}
+}

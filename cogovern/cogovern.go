@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/workcal"
 )
 
@@ -405,4 +406,73 @@ func (s *Service) Ballots(ctx context.Context, actor civicgrid.Actor, id int64) 
 		return nil, civicgrid.Errorf(civicgrid.ECONFLICT, "vote %d is open: its ballots are published when it closes", id)
 	}
 	return s.store.Ballots(ctx, id)
+}
+
+// Notices is the public notice board (公示栏) of an area: the results of
+// closed votes in its subtree or above it (its community, street) whose
+// notice period runs now, newest first. It is public, as a board at the
+// door is: it shows questions, options and counts, never who voted or
+// who did what.
+func (s *Service) Notices(ctx context.Context, area string) ([]civicgrid.Vote, error) {
+	if civicgrid.LevelOfCode(area) == "" {
+		return nil, civicgrid.Errorf(civicgrid.EINVALID, "area %q is not an area code", area)
+	}
+	vs, err := s.store.Votes(ctx, []string{area}, ancestors(area), ListLimit)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	return slices.DeleteFunc(vs, func(v civicgrid.Vote) bool {
+		return v.Status != civicgrid.VoteClosed || !now.Before(v.NoticeUntil)
+	}), nil
+}
+
+// NotifySourceName names the notifications' cursor over the co-governance
+// log.
+const NotifySourceName = "cogovernance"
+
+// NotifySource is the notifications' reader of the co-governance log: the
+// people on a vote's roll hear that it opened, an author that their
+// proposal went onto the agenda or was declined (with the reason). Nobody
+// hears of their own step.
+func (s *Service) NotifySource() notify.Source {
+	return notify.Source{Name: NotifySourceName, Read: func(ctx context.Context, cursor int64, limit int) ([]notify.Draft, int64, error) {
+		evs, err := s.store.CogovEventsAfter(ctx, cursor, limit)
+		if err != nil || len(evs) == 0 {
+			return nil, cursor, err
+		}
+		var out []notify.Draft
+		for _, ev := range evs {
+			kind, id, _ := strings.Cut(ev.Subject, ":")
+			n, _ := strconv.ParseInt(id, 10, 64)
+			source := "cogov_event:" + strconv.FormatInt(ev.ID, 10)
+			add := func(user int64, what, link string, args ...string) {
+				if user != 0 && user != ev.ActorID {
+					out = append(out, notify.Draft{UserID: user, Kind: what, Source: source, Link: link, Args: args})
+				}
+			}
+			switch {
+			case kind == "vote" && ev.Action == civicgrid.CogovVoteOpened:
+				v, err := s.store.VoteByID(ctx, n)
+				if err != nil {
+					return nil, cursor, err
+				}
+				roll, err := s.store.Roll(ctx, n)
+				if err != nil {
+					return nil, cursor, err
+				}
+				for _, u := range roll {
+					add(u, "cogov.vote_opened", "/votes/"+id, "question", v.Question)
+				}
+			case kind == "proposal" && (ev.Action == civicgrid.CogovOnAgenda || ev.Action == civicgrid.CogovDeclined):
+				p, err := s.store.ProposalByID(ctx, n)
+				if err != nil {
+					return nil, cursor, err
+				}
+				what := map[string]string{civicgrid.CogovOnAgenda: "cogov.on_agenda", civicgrid.CogovDeclined: "cogov.declined"}[ev.Action]
+				add(p.AuthorID, what, "/proposals/"+id, "title", p.Title, "reason", ev.Note)
+			}
+		}
+		return out, evs[len(evs)-1].ID, nil
+	}}
 }

@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/cogovern"
 	"github.com/civicgrid/civicgrid/internal/testdb"
+	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/sqlstore"
+	"github.com/civicgrid/civicgrid/web"
 	"github.com/civicgrid/civicgrid/workcal"
 )
 
@@ -254,5 +257,56 @@ func TestApprovalVote(t *testing.T) {
 	// 4 of 5 took part; 张大爷 3 of 4, 李阿姨 2 of 4 (not more than half), 王师傅 0.
 	if !r.QuorumMet || r.Ballots != 4 || !slices.Equal(r.Winners, []string{"张大爷"}) || r.Counts[1].Count != 2 {
 		t.Fatalf("result %+v", r)
+	}
+}
+
+// The notifications: everyone on a new vote's roll hears of it, the author
+// hears their proposal was declined and why; nobody hears of their own step.
+func TestNotifications(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	texts, err := web.LoadCatalogues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := notify.New(notify.Config{Texts: texts}, e.db, nil)
+	notes.AddSource(e.svc.NotifySource())
+	author := e.person(civicgrid.RoleResident, building)
+	other := e.person(civicgrid.RoleResident, building2)
+	staff := e.person(civicgrid.RoleCommunityStaff, community)
+	p, err := e.svc.Propose(ctx, author, cogovern.ProposalInput{AreaCode: community, Title: "周末早市"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Moderate(ctx, staff, p.ID, cogovern.DecisionDecline, "消防通道不能占用"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.OpenVote(ctx, staff, civicgrid.VoteInput{AreaCode: community, Question: "是否安装充电桩？", Method: civicgrid.MethodYesNo, Hours: 24}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := notes.Produce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	inbox := func(a civicgrid.Actor) []civicgrid.Notification {
+		ns, err := e.db.Notifications(ctx, civicgrid.NotificationFilter{UserID: a.UserID, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ns
+	}
+	got := inbox(author)
+	if len(got) != 2 || got[0].Kind != "cogov.vote_opened" || !strings.Contains(got[0].Title, "是否安装充电桩") ||
+		got[1].Kind != "cogov.declined" || !strings.Contains(got[1].Body, "消防通道不能占用") {
+		t.Fatalf("author's inbox %+v", got)
+	}
+	if got = inbox(other); len(got) != 1 || got[0].Link == "" {
+		t.Fatalf("a neighbour on the roll: %+v", got)
+	}
+	if got = inbox(staff); len(got) != 0 {
+		t.Fatalf("staff hear of their own steps: %+v", got)
+	}
+	// Read again, nothing is made twice.
+	if _, err := notes.Produce(ctx); err != nil || len(inbox(author)) != 2 {
+		t.Fatalf("a second pass: %v %d", err, len(inbox(author)))
 	}
 }

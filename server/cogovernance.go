@@ -11,10 +11,11 @@ import (
 // frozen roll and secret ballots. The cogovern service asks Authorize for
 // every step; a proposal or vote outside the caller's scope is "not found".
 
-func (s *Server) cogovernanceRoutes(guarded func(string, string, civicgrid.Action, http.HandlerFunc)) {
+func (s *Server) cogovernanceRoutes(public func(string, string, http.HandlerFunc), guarded func(string, string, civicgrid.Action, http.HandlerFunc)) {
 	if s.cfg.Cogov == nil {
 		return
 	}
+	public("GET", "/api/v1/notices", s.handleNotices)
 	guarded("GET", "/api/v1/proposals", civicgrid.ActionReadCogov, s.handleProposals)
 	guarded("POST", "/api/v1/proposals", civicgrid.ActionPropose, s.handlePropose)
 	guarded("GET", "/api/v1/proposals/{id}", civicgrid.ActionReadCogov, withID(s.handleProposal))
@@ -158,4 +159,14 @@ func (s *Server) handleBallots(w http.ResponseWriter, r *http.Request, id int64)
 func (s *Server) handleCloseVote(w http.ResponseWriter, r *http.Request, id int64) {
 	v, err := s.cfg.Cogov.Close(r.Context(), actorFrom(r), id)
 	answer(w, r, http.StatusOK, "vote", v, err)
+}
+
+// handleNotices: GET /api/v1/notices?area=CODE is the area's public notice
+// board: results on public notice, with no personal data.
+func (s *Server) handleNotices(w http.ResponseWriter, r *http.Request) {
+	vs, err := s.cfg.Cogov.Notices(r.Context(), r.URL.Query().Get("area"))
+	if vs == nil {
+		vs = []civicgrid.Vote{}
+	}
+	answer(w, r, http.StatusOK, "notices", vs, err)
 }

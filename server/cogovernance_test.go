@@ -79,6 +79,19 @@ func TestCogovernanceOverTheAPI(t *testing.T) {
 	if re := civicgrid.Tally(v, v.RollSize, bs); re.BallotDigest != r.BallotDigest || re.Passed != r.Passed {
 		t.Fatalf("recount %+v, published %+v", re, r)
 	}
+	// The public notice board shows the result to anyone, from the
+	// building up, and names nobody.
+	st, board := e.send(nil, mxRequest{method: "GET", path: "/api/v1/notices?area=" + e.home.building})
+	if st != http.StatusOK || !strings.Contains(board, fmt.Sprintf(`"id":%d`, v.ID)) || !strings.Contains(board, `"quorum_met":true`) ||
+		strings.Contains(board, "history") || strings.Contains(board, `"actor"`) || strings.Contains(board, author.user.Phone) {
+		t.Fatalf("notice board: %d %s", st, board)
+	}
+	if st, board = e.send(nil, mxRequest{method: "GET", path: "/api/v1/notices?area=" + e.away.community}); st != http.StatusOK || strings.Contains(board, fmt.Sprintf(`"id":%d`, v.ID)) {
+		t.Fatalf("another district's board: %d %s", st, board)
+	}
+	if st, _ = e.send(nil, mxRequest{method: "GET", path: "/api/v1/notices?area=x"}); st != http.StatusBadRequest {
+		t.Fatalf("bad area: %d", st)
+	}
 	// The published vote names nobody who voted.
 	_, body := e.send(&voters[3], mxRequest{method: "GET", path: vpath})
 	for _, a := range voters {

@@ -89,6 +89,7 @@ var mxPublic = []string{
 	"GET /api/v1/basemap.geojson", "GET /api/v1/places", // names and shapes of areas, never people
 	"GET /api/v1/roles", "GET /api/v1/building-roles", "GET /api/v1/categories",
 	"GET /api/v1/calendar/days", // the working calendar's holidays and make-up days are public schedules
+	"GET /api/v1/notices",       // the public notice board (公示栏): results of votes, no personal data
 	"GET /photos/{ref}",         // content-addressed, metadata-free copies
 	"POST /api/v1/auth/login", "POST /api/v1/auth/logout", "POST /api/v1/auth/signup/code", "POST /api/v1/auth/signup",
 	"POST /api/v1/auth/reset/code", "POST /api/v1/auth/reset", "GET /auth/oidc/login", "GET /auth/oidc/callback",

@@ -75,7 +75,7 @@ func (s *Server) routes() {
 	guarded("GET", "/api/v1/admin/areas/export", civicgrid.ActionExportAreas, s.handleExport)
 
 	s.open311KeyRoutes(guarded)
-	s.cogovernanceRoutes(guarded)
+	s.cogovernanceRoutes(public, guarded)
 	s.volunteerRoutes(guarded)
 	if s.cfg.Calendar != nil {
 		s.calendarRoutes(public, guarded)

@@ -469,6 +469,24 @@ func (db *DB) CogovEvents(ctx context.Context, subject string) ([]civicgrid.Cogo
 	return collect(rows, scanCogovEvent)
 }
 
+// CogovEventsAfter returns up to limit events after cursor, by id.
+func (db *DB) CogovEventsAfter(ctx context.Context, cursor int64, limit int) ([]civicgrid.CogovEvent, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+cogovEventColumns+` FROM cogov_events WHERE id > $1 ORDER BY id LIMIT $2`, cursor, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanCogovEvent)
+}
+
+// Roll lists the people on a vote's roll.
+func (db *DB) Roll(ctx context.Context, voteID int64) ([]int64, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT user_id FROM cogov_roll WHERE vote_id = $1 ORDER BY user_id`, voteID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(sc rowScanner) (id int64, err error) { return id, sc.Scan(&id) })
+}
+
 // ForEachCogovChain calls fn with each subject's history in order.
 func (db *DB) ForEachCogovChain(ctx context.Context, fn func(subject string, events []civicgrid.CogovEvent) error) error {
 	return forEachCogovChain(ctx, db.rd, fn)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
@@ -28,6 +29,7 @@ type Cogov interface {
 	Cast(ctx context.Context, actor civicgrid.Actor, id int64, choices []string) (string, error)
 	CheckReceipt(ctx context.Context, actor civicgrid.Actor, id int64, receipt string) (civicgrid.Ballot, error)
 	Close(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.Vote, error)
+	Notices(ctx context.Context, area string) ([]civicgrid.Vote, error)
 }
 
 // now is the pages' clock (Config.Now, else the time).
@@ -44,10 +46,14 @@ type cogovView struct {
 	Proposals []proposalRow
 	Votes     []voteRow
 	Scopes    []scopeOption // where the reader may propose
-	Proposal  *cogovern.ProposalView
-	AreaName  string
-	VoteOf    []voteRow // the proposal's votes
-	Vote      *cogovern.VoteView
+	Boards    []scopeOption // the public notice boards of the reader's communities
+	// VoteScopes are where the reader (staff) may open a vote of their own
+	// question or an election.
+	VoteScopes []scopeOption
+	Proposal   *cogovern.ProposalView
+	AreaName   string
+	VoteOf     []voteRow // the proposal's votes
+	Vote       *cogovern.VoteView
 	// Receipt is the code shown once after casting; Checked the ballot a
 	// receipt check found.
 	Receipt string
@@ -89,7 +95,9 @@ func (ui *UI) registerCogov(mux *http.ServeMux) {
 		return err
 	}))
 	mux.HandleFunc("POST /proposals/{id}/vote", ui.handleOpenVoteForm)
+	mux.HandleFunc("POST /votes", ui.handleNewVoteForm)
 	mux.HandleFunc("GET /votes/{id}", ui.handleVotePage)
+	mux.HandleFunc("GET /notices/{code}", ui.handleNoticeBoard)
 	mux.HandleFunc("POST /votes/{id}/ballot", ui.handleBallotForm)
 	mux.HandleFunc("POST /votes/{id}/receipt", ui.handleReceiptForm)
 	mux.HandleFunc("POST /votes/{id}/close", ui.cogovStep("/votes/", "closed", func(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
@@ -195,7 +203,14 @@ func (ui *UI) handleProposals(w http.ResponseWriter, r *http.Request) {
 		if civicgrid.Authorize(actor, civicgrid.ActionPropose, civicgrid.In(code)) == nil {
 			p.Cogov.Scopes = append(p.Cogov.Scopes, scopeOption{code, names(code)})
 		}
+		if len(code) == 12 {
+			p.Cogov.Boards = append(p.Cogov.Boards, scopeOption{code, names(code)})
+		}
+		if civicgrid.Authorize(actor, civicgrid.ActionManageVote, civicgrid.In(code)) == nil {
+			p.Cogov.VoteScopes = append(p.Cogov.VoteScopes, scopeOption{code, names(code)})
+		}
 	}
+	ui.voteFormChoices(p)
 	p.Title = p.catalogue["cogov.title"]
 	ui.render(w, http.StatusOK, "cogovernance", p)
 }
@@ -254,10 +269,7 @@ func (ui *UI) handleProposalPage(w http.ResponseWriter, r *http.Request) {
 			p.Cogov.VoteOf = append(p.Cogov.VoteOf, voteRow{Vote: x})
 		}
 	}
-	for _, rule := range civicgrid.QuorumRules {
-		p.Cogov.Rules = append(p.Cogov.Rules, rule.Name)
-	}
-	p.Cogov.NoticeDays = []int{civicgrid.DefaultNoticeDays, 7, civicgrid.MaxNoticeDays}
+	ui.voteFormChoices(p)
 	p.Title = v.Title
 	ui.render(w, http.StatusOK, "cogovernance", p)
 }
@@ -355,4 +367,65 @@ func (ui *UI) handleReceiptForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ui.renderVote(w, r, p, actor)
+}
+
+// handleNoticeBoard serves /notices/{code}: an area's public notice board
+// (公示栏), for anyone, logged in or not — results on public notice, with
+// no personal data.
+func (ui *UI) handleNoticeBoard(w http.ResponseWriter, r *http.Request) {
+	p := ui.newPage(w, r)
+	code := r.PathValue("code")
+	vs, err := ui.cfg.Cogov.Notices(r.Context(), code)
+	if civicgrid.ErrorCode(err) == civicgrid.EINVALID {
+		ui.cogovFailed(w, r, p, civicgrid.Errorf(civicgrid.ENOTFOUND, "no area %s", code))
+		return
+	}
+	if err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
+	names := ui.areaNames(r)
+	p.Cogov = &cogovView{View: "board", AreaName: names(code)}
+	for _, v := range vs {
+		p.Cogov.Votes = append(p.Cogov.Votes, voteRow{v, names(v.AreaCode), true})
+	}
+	p.Title, _ = p.T("cogov.board_title", "area", p.Cogov.AreaName)
+	ui.render(w, http.StatusOK, "cogovernance", p)
+}
+
+// voteFormChoices fills the choices of the forms that open a vote.
+func (ui *UI) voteFormChoices(p *page) {
+	for _, rule := range civicgrid.QuorumRules {
+		p.Cogov.Rules = append(p.Cogov.Rules, rule.Name)
+	}
+	p.Cogov.NoticeDays = []int{civicgrid.DefaultNoticeDays, 7, civicgrid.MaxNoticeDays}
+}
+
+// handleNewVoteForm opens a vote on a question of its own or an election
+// (approval of the options listed one per line, with the number of seats).
+func (ui *UI) handleNewVoteForm(w http.ResponseWriter, r *http.Request) {
+	actor, ok := inboxForm(w, r)
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	hours, _ := strconv.Atoi(f.Get("hours"))
+	notice, _ := strconv.Atoi(f.Get("notice_days"))
+	winners, _ := strconv.Atoi(f.Get("winners"))
+	in := civicgrid.VoteInput{AreaCode: f.Get("area_code"), Question: f.Get("question"), Method: civicgrid.VoteMethod(f.Get("method")),
+		Rule: f.Get("rule"), Hours: hours, NoticeDays: notice}
+	if in.Method == civicgrid.MethodApproval {
+		in.Winners = winners
+		for _, line := range strings.Split(f.Get("options"), "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				in.Options = append(in.Options, line)
+			}
+		}
+	}
+	v, err := ui.cfg.Cogov.OpenVote(r.Context(), actor, in)
+	if err != nil {
+		backTo(w, r, "/proposals", "", err)
+		return
+	}
+	backTo(w, r, votePath(v.ID), "opened", nil)
 }

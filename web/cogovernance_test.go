@@ -94,4 +94,36 @@ func TestCogovPages(t *testing.T) {
 	if rec = as(h, resident, "POST", vote+"/ballot", url.Values{"csrf_token": {"tok"}, "choice": {"no"}}); !contains(rec.Header().Get("Location"), "failed=conflict") {
 		t.Fatalf("second ballot: %d %s", rec.Code, rec.Header().Get("Location"))
 	}
+	// Staff elect two of three from the list page's form; a resident has no such form.
+	if contains(as(h, resident, "GET", "/proposals", nil).Body.String(), `action="/votes"`) {
+		t.Fatal("a resident is offered to open a vote")
+	}
+	if !contains(as(h, secretary, "GET", "/proposals", nil).Body.String(), `action="/votes"`) {
+		t.Fatal("the secretary is not offered to open a vote")
+	}
+	rec = as(h, secretary, "POST", "/votes", url.Values{"csrf_token": {"tok"}, "area_code": {"420102001001"}, "question": {"选举楼栋长"},
+		"method": {"approval"}, "options": {"张大爷\r\n李阿姨\r\n\r\n王师傅"}, "winners": {"2"}, "hours": {"24"}, "notice_days": {"7"}})
+	election := strings.Split(rec.Header().Get("Location"), "?")[0]
+	if !regexp.MustCompile(`^/votes/\d+$`).MatchString(election) {
+		t.Fatalf("open an election: %d %s", rec.Code, rec.Header().Get("Location"))
+	}
+	if body = as(h, neighbour, "GET", election, nil).Body.String(); !contains(body, `type="checkbox" name="choice" value="李阿姨"`) || contains(body, `value="">`) {
+		t.Fatalf("the election's ballot lists the three candidates as checkboxes: %s", body)
+	}
+	rec = as(h, secretary, "POST", "/votes", url.Values{"csrf_token": {"tok"}, "area_code": {"420102001001"}, "question": {"q"},
+		"method": {"approval"}, "options": {"甲"}, "winners": {"1"}, "hours": {"24"}})
+	if !contains(rec.Header().Get("Location"), "failed=invalid") {
+		t.Fatalf("an election of one candidate: %s", rec.Header().Get("Location"))
+	}
+	// Closed, the result is on the community's public board for anyone.
+	if rec = as(h, secretary, "POST", vote+"/close", url.Values{"csrf_token": {"tok"}}); !contains(rec.Header().Get("Location"), "done=closed") {
+		t.Fatalf("close: %s", rec.Header().Get("Location"))
+	}
+	rec = as(h, civicgrid.Actor{}, "GET", "/notices/4201020010010010001", nil)
+	if body = rec.Body.String(); rec.Code != http.StatusOK || !contains(body, `data-testid="board"`) || !contains(body, "加装电梯") || contains(body, "居民1") {
+		t.Fatalf("public board: %d %s", rec.Code, body)
+	}
+	if rec = as(h, civicgrid.Actor{}, "GET", "/notices/nope", nil); rec.Code != http.StatusNotFound {
+		t.Fatalf("board of no area: %d", rec.Code)
+	}
 }

@@ -103,5 +103,13 @@ func seedDemoCogov(ctx context.Context, db *sqlstore.DB, svc *cogovern.Service) 
 	if _, err := vote("小区增设电动车充电桩", "在地面停车场东侧建20个充电位，按次收费，杜绝飞线充电。"); err != nil {
 		return fmt.Errorf("demo vote: %w", err)
 	}
-	return nil
+	// What was seeded is the demo's past: nobody is told of it (the
+	// notifications' cursor starts after it), so the demo accounts' inboxes
+	// start empty as before.
+	evs, err := db.CogovEventsAfter(ctx, 0, 10_000)
+	if err != nil || len(evs) == 0 {
+		return err
+	}
+	_, err = db.AddNotifications(ctx, cogovern.NotifySourceName, 0, evs[len(evs)-1].ID, nil)
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -480,5 +481,58 @@ func TestVerifyFindsATamperedHelpRequest(t *testing.T) {
 	out, err := runCmd(t, "verify", "--data", data)
 	if err == nil || !strings.Contains(out, "BROKEN volunteer request "+strconv.FormatInt(r.ID, 10)) || !strings.Contains(out, "1 broken") {
 		t.Fatalf("verify after tampering: %q %v", out, err)
+	}
+}
+
+// verify recounts closed votes: a ballot changed in the box after the close
+// is found, though the vote's history is intact.
+func TestVerifyRecountsVotes(t *testing.T) {
+	useTestStore(t)
+	data := t.TempDir()
+	ctx := context.Background()
+	db, err := openTestStore(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var voters []civicgrid.User
+	for i := range 3 {
+		u, err := db.CreateUser(ctx, civicgrid.User{Name: "王五", Phone: fmt.Sprintf("1390000000%d", i), Kind: civicgrid.KindResident}, "",
+			[]civicgrid.RoleGrant{{Role: civicgrid.RoleResident, AreaCode: "4201020010010010001"}}, civicgrid.SecurityEvent{Kind: civicgrid.EventUserCreated})
+		if err != nil {
+			t.Fatal(err)
+		}
+		voters = append(voters, u)
+	}
+	now := time.Now()
+	v, err := civicgrid.VoteInput{AreaCode: "420102001001", Question: "是否同意？", Method: civicgrid.MethodYesNo, Hours: 1}.Check(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err = db.OpenVote(ctx, v, civicgrid.DefaultRollRoles, civicgrid.CogovEvent{At: now, Actor: "cli", Action: civicgrid.CogovVoteOpened}); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range voters {
+		_, hash := civicgrid.NewReceipt()
+		if err := db.CastBallot(ctx, v.ID, u.ID, civicgrid.Ballot{ReceiptHash: hash, Choices: []string{"no"}}, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.CloseVote(ctx, v.ID, now, now.Add(time.Hour), civicgrid.CogovEvent{At: now, Actor: "cli", Action: civicgrid.CogovVoteClosed}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if out, err := runCmd(t, "verify", "--data", data); err != nil || !strings.Contains(out, "1 closed votes recounted from their ballots; 0 differ") {
+		t.Fatalf("verify: %q %v", out, err)
+	}
+	if db, err = openTestStore(ctx, data); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().Exec(`UPDATE cogov_ballots SET choices = '["yes"]'`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out, err := runCmd(t, "verify", "--data", data)
+	if err == nil || !strings.Contains(out, fmt.Sprintf("MISCOUNT vote %d", v.ID)) || !strings.Contains(out, "1 differ") {
+		t.Fatalf("verify after changing the ballots: %q %v", out, err)
 	}
 }

@@ -4,14 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/sqlstore"
 )
 
 // cmdVerify checks every case's, proposal's, vote's and volunteer request's
-// hash-chained history
-// and reports those whose chain is broken (an event altered, removed or
-// inserted).
+// hash-chained history and reports those whose chain is broken (an event
+// altered, removed or inserted), and recounts every closed vote from its
+// ballots.
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("verify", "verify [--data DIR]", stderr)
 	data := dataFlag(fs)
@@ -33,15 +36,56 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	fmt.Fprintf(stdout, "%d proposals and votes, %d events checked; %d broken chains\n", subjects, cevents, cbroken)
+	votes, miscounted, err := recountVotes(ctx, db, stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d closed votes recounted from their ballots; %d differ from their published results\n", votes, miscounted)
 	requests, vevents, vbroken, err := verifyChains(ctx, stdout, db.ForEachVolunteerChain, civicgrid.VerifyVolunteerChain)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%d volunteer requests, %d events checked; %d broken chains\n", requests, vevents, vbroken)
-	if broken+cbroken+vbroken > 0 {
-		return fmt.Errorf("verify: %d case, %d co-governance and %d volunteer histories were tampered with", broken, cbroken, vbroken)
+	if broken+cbroken+miscounted+vbroken > 0 {
+		return fmt.Errorf("verify: %d case, %d co-governance and %d volunteer histories were tampered with, %d ballot boxes changed", broken, cbroken, vbroken, miscounted)
 	}
 	return nil
+}
+
+// recountVotes counts every closed vote's ballots again (civicgrid.Recount).
+func recountVotes(ctx context.Context, db *sqlstore.DB, stdout io.Writer) (votes, miscounted int, err error) {
+	var ids []int64
+	if err := db.ForEachCogovChain(ctx, func(subject string, _ []civicgrid.CogovEvent) error {
+		if id, ok := strings.CutPrefix(subject, "vote:"); ok {
+			n, err := strconv.ParseInt(id, 10, 64)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, n)
+		}
+		return nil
+	}); err != nil {
+		return 0, 0, err
+	}
+	for _, id := range ids {
+		v, err := db.VoteByID(ctx, id)
+		if err != nil {
+			return votes, miscounted, err
+		}
+		if v.Status != civicgrid.VoteClosed {
+			continue
+		}
+		bs, err := db.Ballots(ctx, id)
+		if err != nil {
+			return votes, miscounted, err
+		}
+		votes++
+		if err := civicgrid.Recount(v, bs); err != nil {
+			miscounted++
+			fmt.Fprintln(stdout, "MISCOUNT", civicgrid.ErrorMessage(err))
+		}
+	}
+	return votes, miscounted, nil
 }
 
 // verifyChains walks one module's histories, printing each broken one.

@@ -79,6 +79,16 @@ test('the secretary opens a vote; the resident votes in elderly mode and checks 
     // Staff are not on a residents' roll.
     await page.locator('[data-testid="not-on-roll"]').waitFor();
   });
+  // The resident, on the roll, is told of the new vote.
+  const asRes = await apiJSON(resident);
+  let told = [];
+  for (let i = 0; i < 100 && told.length === 0; i++) {
+    const { notifications } = await asRes('GET', '/api/v1/notifications');
+    told = notifications.filter((n) => n.kind === 'cogov.vote_opened' && n.link === `/votes/${state.vote}`);
+    if (told.length === 0) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(told.length, 1, 'the resident was not told of the vote');
+  assert.match(told[0].title, new RegExp(title.slice(0, 6)));
   await withPage('cogov-ballot-elder-360', phone, async (page) => {
     await logInAs(page, resident, `/votes/${state.vote}?elder=1`);
     await page.goto(`${env.base}/votes/${state.vote}?elder=1`);
@@ -136,4 +146,19 @@ test('the secretary closes the vote and the result is published', { timeout: T }
   const recount = Object.fromEntries(vote.options.map((o) => [o, ballots.filter((b) => b.choices.includes(o)).length]));
   assert.deepEqual(recount, Object.fromEntries(vote.result.counts.map((c) => [c.option, c.count])));
   assert.deepEqual(Object.keys(ballots[0]).sort(), ['choices', 'receipt_hash']);
+});
+
+test('anyone reads the community\'s public notice board, in elderly mode on a phone', { timeout: T }, async () => {
+  const call = await apiJSON(resident);
+  const { vote } = await call('GET', `/api/v1/votes/${state.vote}`);
+  await withPage('cogov-board-elder-360', phone, async (page) => {
+    await page.goto(`${env.base}/notices/${vote.area_code}?elder=1&lang=zh-CN`);
+    const board = page.locator('[data-testid="board"]');
+    await board.getByText(title).waitFor();
+    // The demo's decided vote is on notice too; nobody who voted is named.
+    await board.getByText('调整垃圾分类投放点').waitFor();
+    assert.doesNotMatch(await board.textContent(), /演示|\*\*\*\*/);
+    await noSidewaysScroll(page, 'notice board, elderly mode');
+    await noSeriousViolations(page, 'notice board');
+  });
 });
