@@ -291,6 +291,17 @@ const (
 	ActionModerateProposal Action = "cogov.moderate" // put a proposal on the agenda, or decline it with a reason
 	ActionManageVote       Action = "cogov.manage_vote"
 	ActionCastBallot       Action = "cogov.vote" // cast one's ballot: only people on the vote's frozen roll
+
+	// Volunteer service (volunteer.go): requests for help, claiming, service records.
+	ActionAskHelp        Action = "volunteer.ask"     // ask for help at a building
+	ActionAskHelpFor     Action = "volunteer.ask_for" // ask on someone's behalf (代办): grid workers, building roles, staff
+	ActionReadHelp       Action = "volunteer.read"    // read a request (volunteers: the open ones of their area)
+	ActionVerifyHelp     Action = "volunteer.verify"  // the community accepts or declines a request, with a reason
+	ActionClaimHelp      Action = "volunteer.claim"   // take a request (接单) where one's volunteer grant covers it
+	ActionServeHelp      Action = "volunteer.serve"   // release, sign in, sign out: the volunteer who took it
+	ActionConfirmHelp    Action = "volunteer.confirm" // confirm and rate the service, or cancel: the poster or staff
+	ActionSeeHelpAddress Action = "volunteer.address" // the exact address and contact: the poster, the volunteer who took it, staff
+	ActionVolunteerHours Action = "volunteer.hours"   // one's own hours as a volunteer
 )
 
 // Object is what an action is taken on, as far as access is concerned.
@@ -390,6 +401,9 @@ var cogovParticipants = []string{RoleResident, RoleReporter, RoleVolunteer, Role
 // cogovStaff moderate proposals and run votes in their area.
 var cogovStaff = []string{RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin, RoleCityAdmin}
 
+// volunteerStaff verify requests for help and confirm service in their area.
+var volunteerStaff = []string{RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin}
+
 // accountAdmins may administer accounts in their area, within what they may grant.
 var accountAdmins = []string{RoleCommunitySecretary, RoleDistrictAdmin, RoleCityAdmin}
 
@@ -463,6 +477,20 @@ var policy = map[Action][]rule{
 	ActionManageVote:       rules(scopeSubtree, cogovStaff...),
 	// The roll frozen at opening decides who votes, whatever one's role.
 	ActionCastBallot: rules(scopeElector, "*"),
+
+	// Volunteer service: residents ask at their building, grid workers,
+	// building roles and staff on someone's behalf in their area; the
+	// community verifies; a volunteer claims only where their grant covers
+	// the building — nobody is assigned by force (志愿服务条例 art. 25).
+	ActionAskHelp:        rules(scopeSubtree, append([]string{RoleResident, RoleGridWorker, RoleBuilding}, volunteerStaff...)...),
+	ActionAskHelpFor:     rules(scopeSubtree, append([]string{RoleGridWorker, RoleBuilding}, volunteerStaff...)...),
+	ActionReadHelp:       join(rules(scopeOwn, "*"), rules(scopeAssignee, "*"), rules(scopeSubtree, append([]string{RoleVolunteer}, volunteerStaff...)...)),
+	ActionVerifyHelp:     rules(scopeSubtree, volunteerStaff...),
+	ActionClaimHelp:      rules(scopeSubtree, RoleVolunteer),
+	ActionServeHelp:      rules(scopeAssignee, "*"),
+	ActionConfirmHelp:    join(rules(scopeOwn, "*"), rules(scopeSubtree, volunteerStaff...)),
+	ActionSeeHelpAddress: join(rules(scopeOwn, "*"), rules(scopeAssignee, "*"), rules(scopeSubtree, volunteerStaff...)),
+	ActionVolunteerHours: rules(scopeOwn, RoleVolunteer),
 }
 
 func join(rs ...[]rule) []rule {

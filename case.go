@@ -2,7 +2,6 @@ package civicgrid
 
 import (
 	"context"
-	"encoding/json"
 	"math"
 	"slices"
 	"strconv"
@@ -358,24 +357,16 @@ type CaseEvent struct {
 // but ID and Hash, in a fixed order (times in milliseconds, Data with sorted
 // keys), so any store computes the same value.
 func (e CaseEvent) ChainHash() string {
-	var data []byte
-	if len(e.Data) > 0 {
-		data, _ = json.Marshal(e.Data) // encoding/json sorts map keys
-	}
 	return LinkHash(e.PrevHash, strconv.FormatInt(e.CaseID, 10), strconv.Itoa(e.Seq),
 		strconv.FormatInt(e.At.UnixMilli(), 10), strconv.FormatInt(e.ActorID, 10), e.Actor, string(e.Action),
-		string(e.From), string(e.To), e.Note, string(data), strings.Join(e.Attachments, ","))
+		string(e.From), string(e.To), e.Note, HashedData(e.Data), strings.Join(e.Attachments, ","))
 }
 
 // VerifyChain checks a case's events in order: sequence numbers 1…n, each
 // linked to the previous hash and each hash matching its fields. It returns
 // nil or an error naming the first broken event.
 func VerifyChain(events []CaseEvent) error {
-	links := make([]Link, len(events))
-	for i, e := range events {
-		links[i] = Link{e.Seq, e.PrevHash, e.Hash, e.ChainHash()}
-	}
-	i, broken := CheckLinks(links)
+	i, broken := CheckEvents(events, func(e CaseEvent) Link { return Link{e.Seq, e.PrevHash, e.Hash, e.ChainHash()} })
 	if broken == ChainIntact {
 		return nil
 	}

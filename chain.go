@@ -3,6 +3,7 @@ package civicgrid
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"hash"
 	"io"
 	"strconv"
@@ -86,4 +87,36 @@ func CheckLinks(links []Link) (int, Broken) {
 		prev = l.Hash
 	}
 	return -1, ChainIntact
+}
+
+// Describe says how a chain breaks, for a module's verify message.
+func (b Broken) Describe() string {
+	switch b {
+	case ChainSequence:
+		return "is out of sequence (an event is missing or inserted)"
+	case ChainLinkage:
+		return "does not link to the previous event's hash"
+	case ChainAltered:
+		return "was altered: its hash does not match its contents"
+	}
+	return "is intact"
+}
+
+// CheckEvents is CheckLinks over a module's events, each read as its Link.
+func CheckEvents[E any](events []E, link func(E) Link) (int, Broken) {
+	links := make([]Link, len(events))
+	for i, e := range events {
+		links[i] = link(e)
+	}
+	return CheckLinks(links)
+}
+
+// HashedData is an event's data as its hash reads it: JSON with sorted
+// keys, "" when empty.
+func HashedData(d map[string]string) string {
+	if len(d) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(d) // encoding/json sorts map keys
+	return string(b)
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
-	"encoding/json"
 	"slices"
 	"sort"
 	"strconv"
@@ -498,28 +497,18 @@ func VoteSubject(id int64) string     { return "vote:" + strconv.FormatInt(id, 1
 // ChainHash computes the event's hash over PrevHash and every field but ID
 // and Hash.
 func (e CogovEvent) ChainHash() string {
-	var data []byte
-	if len(e.Data) > 0 {
-		data, _ = json.Marshal(e.Data) // sorted keys
-	}
 	return LinkHash(e.PrevHash, e.Subject, strconv.Itoa(e.Seq), strconv.FormatInt(e.At.UnixMilli(), 10),
-		strconv.FormatInt(e.ActorID, 10), e.Actor, e.Action, e.Note, string(data))
+		strconv.FormatInt(e.ActorID, 10), e.Actor, e.Action, e.Note, HashedData(e.Data))
 }
 
 // VerifyCogovChain checks one subject's events in order.
 func VerifyCogovChain(events []CogovEvent) error {
-	links := make([]Link, len(events))
-	for i, e := range events {
-		links[i] = Link{e.Seq, e.PrevHash, e.Hash, e.ChainHash()}
-	}
-	i, broken := CheckLinks(links)
+	i, broken := CheckEvents(events, func(e CogovEvent) Link { return Link{e.Seq, e.PrevHash, e.Hash, e.ChainHash()} })
 	if broken == ChainIntact {
 		return nil
 	}
 	e := events[i]
-	what := map[Broken]string{ChainSequence: "is out of sequence (an event is missing or inserted)",
-		ChainLinkage: "does not link to the previous event's hash", ChainAltered: "was altered: its hash does not match its contents"}[broken]
-	return Errorf(ECONFLICT, "%s: event %d (%s) %s", e.Subject, i+1, e.Action, what)
+	return Errorf(ECONFLICT, "%s: event %d (%s) %s", e.Subject, i+1, e.Action, broken.Describe())
 }
 
 // CogovStore keeps proposals, votes, rolls and ballots. Every change is

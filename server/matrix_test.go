@@ -32,6 +32,7 @@ import (
 	"github.com/civicgrid/civicgrid/photo"
 	"github.com/civicgrid/civicgrid/server"
 	"github.com/civicgrid/civicgrid/sqlstore"
+	"github.com/civicgrid/civicgrid/volunteering"
 	"github.com/civicgrid/civicgrid/web"
 	"github.com/civicgrid/civicgrid/webhook"
 	"github.com/civicgrid/civicgrid/webpush"
@@ -136,10 +137,11 @@ type mxEnv struct {
 	notes  *notify.Service
 	// calendar is the working calendar; the fixtures' days are spread
 	// over weekdays so that none repeats.
-	calendar *workcal.Live
-	days     int
-	cogov    *cogovern.Service
-	elector  civicgrid.User // the last vote's resident on the roll
+	calendar  *workcal.Live
+	days      int
+	cogov     *cogovern.Service
+	elector   civicgrid.User // the last vote's resident on the roll
+	volunteer *volunteering.Service
 }
 
 // mxActor is a logged-in person holding one role, or (bearer set) an API
@@ -405,15 +407,16 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 		t.Fatal(err)
 	}
 	cogov := cogovern.New(cogovern.Config{Calendar: calendar}, db, db)
+	vol := volunteering.New(volunteering.Config{}, db, db)
 	s := server.New(server.Config{MaxImportBytes: 1 << 20, Auth: server.AuthConfig{Password: mxPasswordParams}, Cases: cases, Photos: photos,
-		Webhooks: hooks, Notify: notes, Calendar: calendar, Cogov: cogov}, db, loc)
+		Webhooks: hooks, Notify: notes, Calendar: calendar, Cogov: cogov, Volunteer: vol}, db, loc)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	hash, err := password.Hash(mxPassword, mxPasswordParams)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases, photos: photos, hooks: hooks, notes: notes, calendar: calendar, cogov: cogov}
+	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases, photos: photos, hooks: hooks, notes: notes, calendar: calendar, cogov: cogov, volunteer: vol}
 	chains := newMatrixChains(t, c)
 	e.home, e.away = chains[0], chains[1]
 	return e
@@ -455,7 +458,7 @@ func mxCell(key string, status int) (string, bool) {
 		return "Y", true
 	case status == http.StatusForbidden:
 		return "N", true
-	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/proposals/{id}") || strings.Contains(key, "/votes/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}") ||
+	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/proposals/{id}") || strings.Contains(key, "/votes/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}") || strings.Contains(key, "/volunteer/requests/{id}") ||
 		key == "DELETE /api/v1/notifications/push"):
 		return "N", true
 	}
@@ -465,7 +468,7 @@ func mxCell(key string, status int) (string, bool) {
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newMatrixEnv(t)
 	routes := server.New(server.Config{Cases: e.cases, Open311: e.db, Photos: e.photos, Webhooks: e.hooks, Notify: e.notes, Calendar: e.calendar,
-		Cogov: e.cogov}, e.db, nil).Routes()
+		Cogov: e.cogov, Volunteer: e.volunteer}, e.db, nil).Routes()
 	known := civicgrid.Actions()
 
 	observed := map[string][]string{}

@@ -81,6 +81,7 @@ func (s *Server) routes() {
 
 	s.open311KeyRoutes(guarded)
 	s.cogovernanceRoutes(public, guarded)
+	s.volunteerRoutes(guarded)
 	if s.cfg.Calendar != nil {
 		s.calendarRoutes(public, guarded)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/oidclogin"
 	"github.com/civicgrid/civicgrid/photo"
+	"github.com/civicgrid/civicgrid/volunteering"
 	"github.com/civicgrid/civicgrid/webhook"
 	"github.com/civicgrid/civicgrid/workcal"
 )
@@ -92,6 +93,8 @@ type Config struct {
 	// Cogov runs co-governance (proposals, votes); nil serves no
 	// co-governance routes.
 	Cogov *cogovern.Service
+	// Volunteer runs the volunteer service; nil serves no volunteer routes.
+	Volunteer *volunteering.Service
 }
 
 // healthChecker is a store that can tell whether it is able to serve.

@@ -37,3 +37,27 @@ func eventData(d map[string]string) string {
 	b, _ := json.Marshal(d)
 	return string(b)
 }
+
+// parseEventData reads a chained event's stored Data back.
+func parseEventData(data string, into *map[string]string) error {
+	if data == "" {
+		return nil
+	}
+	return json.Unmarshal([]byte(data), into)
+}
+
+// eachRun calls fn with each run of events of one subject (events sorted
+// by subject, then seq): a module's chains one after the other, for verify.
+func eachRun[E any, K comparable](evs []E, key func(E) K, fn func(K, []E) error) error {
+	for start := 0; start < len(evs); {
+		end := start
+		for end < len(evs) && key(evs[end]) == key(evs[start]) {
+			end++
+		}
+		if err := fn(key(evs[start]), evs[start:end]); err != nil {
+			return err
+		}
+		start = end
+	}
+	return nil
+}

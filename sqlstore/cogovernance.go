@@ -457,12 +457,7 @@ func scanCogovEvent(sc rowScanner) (civicgrid.CogovEvent, error) {
 		return ev, err
 	}
 	ev.At, ev.ActorID = time.UnixMilli(at), actor.Int64
-	if data != "" {
-		if err := json.Unmarshal([]byte(data), &ev.Data); err != nil {
-			return ev, err
-		}
-	}
-	return ev, nil
+	return ev, parseEventData(data, &ev.Data)
 }
 
 // CogovEvents returns a subject's history in order.
@@ -506,17 +501,7 @@ func forEachCogovChain(ctx context.Context, q querier, fn func(subject string, e
 	if err != nil {
 		return err
 	}
-	for start := 0; start < len(evs); {
-		end := start
-		for end < len(evs) && evs[end].Subject == evs[start].Subject {
-			end++
-		}
-		if err := fn(evs[start].Subject, evs[start:end]); err != nil {
-			return err
-		}
-		start = end
-	}
-	return nil
+	return eachRun(evs, func(e civicgrid.CogovEvent) string { return e.Subject }, fn)
 }
 
 var _ civicgrid.CogovStore = (*DB)(nil)

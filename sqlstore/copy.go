@@ -25,6 +25,7 @@ var copyOrder = []string{
 	"idempotency_keys", "case_rollups", "case_rollup_hist", "case_rollups_monthly", "case_rollup_hist_monthly", "open311_keys", "webhooks", "webhook_deliveries",
 	"notification_cursors", "notifications", "notification_prefs", "calendar_days", "push_subscriptions",
 	"cogov_proposals", "cogov_supports", "cogov_votes", "cogov_roll", "cogov_ballots", "cogov_events",
+	"volunteer_requests", "volunteer_events", "volunteer_claimers",
 }
 
 // CopyReport says what Copy moved and checked.
@@ -33,6 +34,8 @@ type CopyReport struct {
 	Chains int              // case histories whose hash chains verified in the target
 	// CogovChains are proposals' and votes' histories verified likewise.
 	CogovChains int
+	// VolunteerChains are requests for help's histories verified likewise.
+	VolunteerChains int
 }
 
 // copyTableHook, when set (by tests), runs after each table is written to
@@ -382,11 +385,20 @@ func checkCopy(ctx context.Context, q querier, want map[string]tableDigest, rep 
 	}); err != nil {
 		return err
 	}
-	return forEachCogovChain(ctx, q, func(subject string, evs []civicgrid.CogovEvent) error {
+	if err := forEachCogovChain(ctx, q, func(subject string, evs []civicgrid.CogovEvent) error {
 		if err := civicgrid.VerifyCogovChain(evs); err != nil {
 			return fmt.Errorf("copy check: %w", err)
 		}
 		rep.CogovChains++
+		return nil
+	}); err != nil {
+		return err
+	}
+	return forEachVolunteerChain(ctx, q, func(id int64, evs []civicgrid.VolunteerEvent) error {
+		if err := civicgrid.VerifyVolunteerChain(evs); err != nil {
+			return fmt.Errorf("copy check: %w", err)
+		}
+		rep.VolunteerChains++
 		return nil
 	})
 }

@@ -61,6 +61,12 @@ func (ui *UI) nav(r *http.Request, p *page) []navLink {
 	if a := civicgrid.ActorFromContext(r.Context()); ui.cfg.Cogov != nil && !a.Anonymous() {
 		links = append(links, navLink{URL: "/proposals", Label: p.catalogue["nav.cogov"]})
 	}
+	if a := civicgrid.ActorFromContext(r.Context()); ui.cfg.Volunteer != nil && !a.Anonymous() {
+		links = append(links, navLink{URL: "/help", Label: p.catalogue["nav.help"]})
+		if a.Holds(civicgrid.RoleVolunteer) || len(a.Scopes(civicgrid.ActionVerifyHelp)) > 0 {
+			links = append(links, navLink{URL: "/volunteer", Label: p.catalogue["nav.volunteer"]})
+		}
+	}
 	if a := civicgrid.ActorFromContext(r.Context()); ui.cfg.Inbox != nil && a.Via == "session" && a.UserID != 0 {
 		label := p.catalogue["nav.inbox"]
 		if n := ui.unreadCount(r, a); n > 0 {

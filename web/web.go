@@ -71,6 +71,8 @@ type Config struct {
 	Inbox Inbox
 	// Cogov runs co-governance (proposals, votes); nil serves no such pages.
 	Cogov Cogov
+	// Volunteer runs the volunteer service; nil serves no such pages.
+	Volunteer Volunteer
 	// Hotline and OfficeAddress are where a resident turns when a report
 	// is rejected (the city hotline, the community office); "" leaves
 	// one out.
@@ -152,6 +154,7 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	ui.registerInbox(mux)
 	ui.registerAccount(mux)
 	ui.registerCogov(mux)
+	ui.registerVolunteer(mux)
 }
 
 func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
@@ -189,7 +192,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary", "cogovernance"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary", "cogovernance", "volunteer"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -301,6 +304,8 @@ type page struct {
 	NoStore bool
 	Inbox   *inboxView
 	Cogov   *cogovView
+	// the volunteer service's pages
+	Volunteer *volunteerView
 	// the sign-up and password reset pages
 	Code *codeView
 	// the glossary of terms

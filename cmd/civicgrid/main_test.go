@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -411,50 +412,29 @@ func TestVerifyFindsATamperedChain(t *testing.T) {
 	}
 }
 
-// The profiler is refused anywhere but loopback, and serves profiles there.
-func TestDebugAddrLoopbackOnly(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	for _, addr := range []string{"0.0.0.0:0", "192.0.2.1:0", ":0", "example.org:0"} {
-		if err := serveDebug(ctx, addr); err == nil || !strings.Contains(err.Error(), "loopback") {
-			t.Errorf("serveDebug(%q) = %v, want a refusal naming loopback", addr, err)
-		}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// storeWithResident opens a test store in a fresh data folder with one
+// resident, for the verify tests that tamper with a module's history.
+func storeWithResident(t *testing.T) (string, *sqlstore.DB, civicgrid.User) {
+	t.Helper()
+	useTestStore(t)
+	data := t.TempDir()
+	db, err := openTestStore(context.Background(), data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	if err := serveDebug(ctx, addr); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.Get("http://" + addr + "/debug/pprof/goroutine?debug=1")
+	u, err := db.CreateUser(context.Background(), civicgrid.User{Name: "王五", Phone: "13900000001", Kind: civicgrid.KindResident}, "",
+		[]civicgrid.RoleGrant{{Role: civicgrid.RoleResident, AreaCode: "4201020010010010001"}}, civicgrid.SecurityEvent{Kind: civicgrid.EventUserCreated})
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "goroutine profile:") {
-		t.Fatalf("goroutine profile: %d %.200s", resp.StatusCode, body)
-	}
+	return data, db, u
 }
 
 // verify walks co-governance histories too: a proposal's altered event is
 // named.
 func TestVerifyFindsATamperedProposal(t *testing.T) {
-	useTestStore(t)
-	data := t.TempDir()
+	data, db, u := storeWithResident(t)
 	ctx := context.Background()
-	db, err := openTestStore(ctx, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := db.CreateUser(ctx, civicgrid.User{Name: "王五", Phone: "13900000001", Kind: civicgrid.KindResident}, "",
-		[]civicgrid.RoleGrant{{Role: civicgrid.RoleResident, AreaCode: "4201020010010010001"}}, civicgrid.SecurityEvent{Kind: civicgrid.EventUserCreated})
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now()
 	p, err := db.CreateProposal(ctx, civicgrid.Proposal{AreaCode: "420102001001", Title: "增设座椅", Status: civicgrid.ProposalOpen, AuthorID: u.ID,
 		Author: "王*", SupportNeeded: 5, CreatedAt: now}, civicgrid.CogovEvent{At: now, ActorID: u.ID, Actor: "王*", Action: civicgrid.CogovProposed})
@@ -467,6 +447,40 @@ func TestVerifyFindsATamperedProposal(t *testing.T) {
 	db.Close()
 	out, err := runCmd(t, "verify", "--data", data)
 	if err == nil || !strings.Contains(out, "BROKEN "+civicgrid.ProposalSubject(p.ID)) || !strings.Contains(out, "1 proposals and votes, 1 events checked; 1 broken") {
+		t.Fatalf("verify after tampering: %q %v", out, err)
+	}
+}
+
+// verify walks volunteer requests' histories too.
+func TestVerifyFindsATamperedHelpRequest(t *testing.T) {
+	data, db, u := storeWithResident(t)
+	ctx := context.Background()
+	now := time.Now()
+	r, err := civicgrid.HelpInput{Service: "meals", BuildingCode: "4201020010010010001"}.Check(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.PosterID, r.Poster = u.ID, "王*"
+	if r, err = db.CreateHelpRequest(ctx, r, civicgrid.VolunteerEvent{At: now, ActorID: u.ID, Actor: "王*", Action: civicgrid.HelpActPosted}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.StepHelp(ctx, r.ID, civicgrid.StepAccept, civicgrid.HelpChange{}, civicgrid.VolunteerEvent{At: now, Actor: "cli", Action: civicgrid.HelpActAccepted}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if out, err := runCmd(t, "verify", "--data", data); err != nil || !strings.Contains(out, "1 volunteer requests, 2 events checked; 0 broken") {
+		t.Fatalf("verify: %q %v", out, err)
+	}
+	db, err = openTestStore(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().Exec(`DELETE FROM volunteer_events WHERE request_id = $1 AND seq = 1`, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out, err := runCmd(t, "verify", "--data", data)
+	if err == nil || !strings.Contains(out, "BROKEN volunteer request "+strconv.FormatInt(r.ID, 10)) || !strings.Contains(out, "1 broken") {
 		t.Fatalf("verify after tampering: %q %v", out, err)
 	}
 }
@@ -521,5 +535,34 @@ func TestVerifyRecountsVotes(t *testing.T) {
 	out, err := runCmd(t, "verify", "--data", data)
 	if err == nil || !strings.Contains(out, fmt.Sprintf("MISCOUNT vote %d", v.ID)) || !strings.Contains(out, "1 differ") {
 		t.Fatalf("verify after changing the ballots: %q %v", out, err)
+	}
+}
+
+// The profiler is refused anywhere but loopback, and serves profiles there.
+func TestDebugAddrLoopbackOnly(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, addr := range []string{"0.0.0.0:0", "192.0.2.1:0", ":0", "example.org:0"} {
+		if err := serveDebug(ctx, addr); err == nil || !strings.Contains(err.Error(), "loopback") {
+			t.Errorf("serveDebug(%q) = %v, want a refusal naming loopback", addr, err)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	if err := serveDebug(ctx, addr); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + addr + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "goroutine profile:") {
+		t.Fatalf("goroutine profile: %d %.200s", resp.StatusCode, body)
 	}
 }

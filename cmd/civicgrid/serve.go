@@ -23,6 +23,7 @@ import (
 	"github.com/civicgrid/civicgrid/photo"
 	"github.com/civicgrid/civicgrid/server"
 	"github.com/civicgrid/civicgrid/sqlstore"
+	"github.com/civicgrid/civicgrid/volunteering"
 	"github.com/civicgrid/civicgrid/web"
 	"github.com/civicgrid/civicgrid/webhook"
 	"github.com/civicgrid/civicgrid/webpush"
@@ -52,6 +53,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	jurisdiction := fs.String("jurisdiction", envOr("CIVICGRID_JURISDICTION", "420100"), "Open311 jurisdiction_id of this deployment")
 	reopenWindow := fs.Duration("reopen-window", 7*24*time.Hour, "how long after closing a reporter may reopen a case")
 	supportThreshold := fs.Int("support-threshold", 5, "supports (附议) that put a co-governance proposal on the agenda")
+	signInRadius := fs.Float64("sign-in-radius", 300, "metres from the building within which a volunteer signs in and out")
+	roundMinutes := fs.Int("round-minutes", 15, "volunteer service time is rounded to this many minutes (half up)")
+	claimLimit := fs.Int("claim-limit", 3, "open claims (接单) one volunteer may hold at once")
 	hookPrivate := fs.Bool("webhook-allow-private", false, "let webhooks reach loopback and private addresses (off: a hook cannot probe the server's own network)")
 	requestTimeout := fs.Duration("request-timeout", 10*time.Second, "deadline of each request's work; a database that does not answer by then makes a 503 and the request's transaction is rolled back (live streams, exports and area imports are not bounded)")
 	debugAddr := fs.String("debug-addr", "", "serve Go's profiler (/debug/pprof/) at this loopback address HOST:PORT, apart from --addr (default: off)")
@@ -153,6 +157,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 			return err
 		}
 	}
+	volunteer := volunteering.New(volunteering.Config{SignInRadiusM: *signInRadius, RoundMinutes: *roundMinutes, ClaimLimit: *claimLimit}, db, db)
+	if demo {
+		if err := seedDemoVolunteer(ctx, db, volunteer); err != nil {
+			return err
+		}
+	}
 	// Notifications are written in the UI's words.
 	texts, err := web.LoadCatalogues()
 	if err != nil {
@@ -170,7 +180,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	// set once it exists.
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
-		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov,
+		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer,
 		Hotline: *hotline, OfficeAddress: *officeAddress, CommunityPhone: *communityPhone, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
 	if err != nil {
 		return err
@@ -187,7 +197,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
 		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *jurisdiction,
-		RequestTimeout: *requestTimeout, Calendar: calendar, ReadTimeout: *readTimeout, ImageOrigins: basemap.ImageOrigins(), Metrics: met, MetricsToken: *metricsOpts.token, Cogov: cogov}, db, locator, ui.Register)
+		RequestTimeout: *requestTimeout, Calendar: calendar, ReadTimeout: *readTimeout, ImageOrigins: basemap.ImageOrigins(), Metrics: met, MetricsToken: *metricsOpts.token, Cogov: cogov,
+		Volunteer: volunteer}, db, locator, ui.Register)
 	adminAPI.Server = srv
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -11,9 +11,10 @@ import (
 	"github.com/civicgrid/civicgrid/sqlstore"
 )
 
-// cmdVerify checks every case's, proposal's and vote's hash-chained history
-// and reports those whose chain is broken (an event altered, removed or
-// inserted), and recounts every closed vote from its ballots.
+// cmdVerify checks every case's, proposal's, vote's and volunteer request's
+// hash-chained history and reports those whose chain is broken (an event
+// altered, removed or inserted), and recounts every closed vote from its
+// ballots.
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("verify", "verify [--data DIR]", stderr)
 	data := dataFlag(fs)
@@ -46,8 +47,13 @@ func verifyStore(ctx context.Context, db *sqlstore.DB, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%d closed votes recounted from their ballots; %d differ from their published results\n", votes, miscounted)
-	if broken+cbroken+miscounted > 0 {
-		return fmt.Errorf("verify: %d case and %d co-governance histories were tampered with, %d ballot boxes changed", broken, cbroken, miscounted)
+	requests, vevents, vbroken, err := verifyChains(ctx, stdout, db.ForEachVolunteerChain, civicgrid.VerifyVolunteerChain)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d volunteer requests, %d events checked; %d broken chains\n", requests, vevents, vbroken)
+	if broken+cbroken+miscounted+vbroken > 0 {
+		return fmt.Errorf("verify: %d case, %d co-governance and %d volunteer histories were tampered with, %d ballot boxes changed", broken, cbroken, vbroken, miscounted)
 	}
 	return nil
 }

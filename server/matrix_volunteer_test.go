@@ -1,0 +1,143 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"github.com/civicgrid/civicgrid"
+)
+
+// Matrix rows and fixtures of the volunteer routes. Residents ask at their
+// building, grid workers, building roles and staff in their area; staff
+// verify; volunteers claim where their grant covers the building; the
+// serving steps are the volunteer's who took the request (the cell's actor
+// at home, someone else away); confirming and cancelling are the poster's
+// (the cell's actor at home, someone else away) or staff's. A request the
+// caller may not read is "not found".
+func init() {
+	everyone := "Y- Y- Y- Y- Y- Y- Y- Y- Y- Y- Y- Y-"
+	own := "YN YN YN YN YN YN YN YN YN YN YN YN"
+	staff := "NN NN NN NN NN YN YN YN NN YN NN NN"
+	for key, row := range map[string]string{
+		"GET /api/v1/volunteer/services":                everyone,
+		"POST /api/v1/volunteer/requests":               "YN NN NN YN YN YN YN YN NN YN NN NN",
+		"GET /api/v1/volunteer/requests/mine":           everyone,
+		"GET /api/v1/volunteer/requests/open":           everyone,
+		"GET /api/v1/volunteer/requests/pending":        everyone,
+		"GET /api/v1/volunteer/requests/{id}":           "NN NN YN NN NN YN YN YN NN YN NN NN",
+		"POST /api/v1/volunteer/requests/{id}/verify":   staff,
+		"POST /api/v1/volunteer/requests/{id}/claim":    "NN NN YN NN NN NN NN NN NN NN NN NN",
+		"POST /api/v1/volunteer/requests/{id}/release":  own,
+		"POST /api/v1/volunteer/requests/{id}/sign-in":  own,
+		"POST /api/v1/volunteer/requests/{id}/sign-out": own,
+		"POST /api/v1/volunteer/requests/{id}/confirm":  own,
+		"POST /api/v1/volunteer/requests/{id}/cancel":   own,
+		"GET /api/v1/volunteer/hours":                   "N- N- Y- N- N- N- N- N- N- N- N- N-",
+	} {
+		mxExpected[key] = row
+	}
+	get := func(path string) mxFixture {
+		return func(e *mxEnv, a mxActor, away bool) mxRequest { return mxRequest{method: "GET", path: path} }
+	}
+	for _, p := range []string{"/api/v1/volunteer/services", "/api/v1/volunteer/requests/mine", "/api/v1/volunteer/requests/open",
+		"/api/v1/volunteer/requests/pending", "/api/v1/volunteer/hours"} {
+		mxFixtures["GET "+p] = get(p)
+	}
+	mxFixtures["POST /api/v1/volunteer/requests"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{"POST", "/api/v1/volunteer/requests", map[string]string{"service": "shopping", "building_code": e.chain(away).building}}
+	}
+	mxFixtures["GET /api/v1/volunteer/requests/{id}"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{method: "GET", path: fmt.Sprintf("/api/v1/volunteer/requests/%d", e.helpRequest(away, 0, 0, civicgrid.HelpAccepted))}
+	}
+	step := func(name string, status civicgrid.HelpStatus, actorServes, actorPosted bool, body func(e *mxEnv, away bool) any) mxFixture {
+		return func(e *mxEnv, a mxActor, away bool) mxRequest {
+			var poster, vol int64
+			if actorPosted && !away {
+				poster = a.user.ID
+			}
+			if actorServes && !away {
+				vol = a.user.ID
+			}
+			id := e.helpRequest(away, poster, vol, status)
+			return mxRequest{"POST", fmt.Sprintf("/api/v1/volunteer/requests/%d/%s", id, name), body(e, away)}
+		}
+	}
+	none := func(*mxEnv, bool) any { return nil }
+	reason := func(*mxEnv, bool) any { return map[string]string{"reason": "临时有事"} }
+	place := func(e *mxEnv, away bool) any {
+		p := e.buildingPoint(away)
+		return map[string]float64{"lat": p[1], "lng": p[0]}
+	}
+	mxFixtures["POST /api/v1/volunteer/requests/{id}/verify"] = step("verify", civicgrid.HelpPosted, false, false,
+		func(*mxEnv, bool) any { return map[string]string{"decision": "accept"} })
+	mxFixtures["POST /api/v1/volunteer/requests/{id}/claim"] = step("claim", civicgrid.HelpAccepted, false, false, none)
+	mxFixtures["POST /api/v1/volunteer/requests/{id}/release"] = step("release", civicgrid.HelpClaimed, true, false, reason)
+	mxFixtures["POST /api/v1/volunteer/requests/{id}/sign-in"] = step("sign-in", civicgrid.HelpClaimed, true, false, place)
+	mxFixtures["POST /api/v1/volunteer/requests/{id}/sign-out"] = step("sign-out", civicgrid.HelpInService, true, false, place)
+	mxFixtures["POST /api/v1/volunteer/requests/{id}/confirm"] = step("confirm", civicgrid.HelpDone, false, true,
+		func(*mxEnv, bool) any { return map[string]int{"rating": 5} })
+	mxFixtures["POST /api/v1/volunteer/requests/{id}/cancel"] = step("cancel", civicgrid.HelpPosted, false, true, reason)
+}
+
+// buildingPoint is where the home or away building stands.
+func (e *mxEnv) buildingPoint(away bool) orb.Point {
+	e.t.Helper()
+	a, err := e.db.AreaByCode(context.Background(), e.chain(away).building)
+	if err != nil || a.Geometry == nil {
+		e.t.Fatalf("building %s: %v (no location)", e.chain(away).building, err)
+	}
+	if p, ok := a.Geometry.(orb.Point); ok {
+		return p
+	}
+	return a.Geometry.Bound().Center()
+}
+
+// helpRequest stores a request at the home or away building, posted by
+// poster (a fresh resident when 0), brought to status through the store's
+// own steps with volunteer (a fresh volunteer when 0) serving it.
+func (e *mxEnv) helpRequest(away bool, poster, volunteer int64, status civicgrid.HelpStatus) int64 {
+	e.t.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	if poster == 0 {
+		poster = e.resident(away).ID
+	}
+	r, err := civicgrid.HelpInput{Service: "shopping", BuildingCode: e.chain(away).building, Address: "1单元101"}.Check(now)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r.PosterID, r.Poster = poster, "测*"
+	ev := func(action string) civicgrid.VolunteerEvent {
+		return civicgrid.VolunteerEvent{At: now, Actor: "cli", Action: action}
+	}
+	if r, err = e.db.CreateHelpRequest(ctx, r, ev(civicgrid.HelpActPosted)); err != nil {
+		e.t.Fatal(err)
+	}
+	if volunteer == 0 {
+		volunteer = e.newUser(civicgrid.RoleGrant{Role: civicgrid.RoleVolunteer, AreaCode: e.chain(away).community}).ID
+	}
+	steps := []struct {
+		step civicgrid.HelpStep
+		c    civicgrid.HelpChange
+	}{
+		{civicgrid.StepAccept, civicgrid.HelpChange{}},
+		{civicgrid.StepClaim, civicgrid.HelpChange{Claimer: volunteer, ClaimerLabel: "测*"}},
+		{civicgrid.StepSignIn, civicgrid.HelpChange{Volunteer: volunteer, SignInAt: now}},
+		{civicgrid.StepSignOut, civicgrid.HelpChange{Volunteer: volunteer, SignOutAt: now, Minutes: 15}},
+	}
+	for _, s := range steps {
+		if r.Status == status {
+			break
+		}
+		if r, err = e.db.StepHelp(ctx, r.ID, s.step, s.c, ev(s.step.Action)); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	if r.Status != status {
+		e.t.Fatalf("request in %s, want %s", r.Status, status)
+	}
+	return r.ID
+}

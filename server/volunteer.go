@@ -1,0 +1,172 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/volunteering"
+)
+
+// Volunteer service: requests for help, verification, claiming (接单),
+// sign-in and sign-out, confirmation, one's hours. The volunteering service
+// asks Authorize for every step; a request the caller may not read is "not
+// found".
+
+func (s *Server) volunteerRoutes(guarded func(string, string, civicgrid.Action, http.HandlerFunc)) {
+	if s.cfg.Volunteer == nil {
+		return
+	}
+	guarded("GET", "/api/v1/volunteer/services", civicgrid.ActionReadSelf, s.handleHelpServices)
+	guarded("POST", "/api/v1/volunteer/requests", civicgrid.ActionAskHelp, s.handleAskHelp)
+	guarded("GET", "/api/v1/volunteer/requests/mine", civicgrid.ActionReadHelp, s.handleMyHelp)
+	guarded("GET", "/api/v1/volunteer/requests/open", civicgrid.ActionClaimHelp, s.handleOpenHelp)
+	guarded("GET", "/api/v1/volunteer/requests/pending", civicgrid.ActionVerifyHelp, s.handlePendingHelp)
+	guarded("GET", "/api/v1/volunteer/requests/{id}", civicgrid.ActionReadHelp, withID(s.handleHelpRequest))
+	guarded("POST", "/api/v1/volunteer/requests/{id}/verify", civicgrid.ActionVerifyHelp, withID(s.handleVerifyHelp))
+	guarded("POST", "/api/v1/volunteer/requests/{id}/claim", civicgrid.ActionClaimHelp, withID(s.handleClaimHelp))
+	guarded("POST", "/api/v1/volunteer/requests/{id}/release", civicgrid.ActionServeHelp, withID(s.handleReleaseHelp))
+	guarded("POST", "/api/v1/volunteer/requests/{id}/sign-in", civicgrid.ActionServeHelp, withID(s.handleSignIn))
+	guarded("POST", "/api/v1/volunteer/requests/{id}/sign-out", civicgrid.ActionServeHelp, withID(s.handleSignOut))
+	guarded("POST", "/api/v1/volunteer/requests/{id}/confirm", civicgrid.ActionConfirmHelp, withID(s.handleConfirmHelp))
+	guarded("POST", "/api/v1/volunteer/requests/{id}/cancel", civicgrid.ActionConfirmHelp, withID(s.handleCancelHelp))
+	guarded("GET", "/api/v1/volunteer/hours", civicgrid.ActionVolunteerHours, s.handleVolunteerHours)
+}
+
+// volunteerBody bounds a request body (a note of 500 characters and an
+// address of 200 are under 3 kB of UTF-8).
+const volunteerBody = 8 << 10
+
+func (s *Server) handleHelpServices(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"services": civicgrid.VolunteerServices})
+}
+
+func (s *Server) handleAskHelp(w http.ResponseWriter, r *http.Request) {
+	var in civicgrid.HelpInput
+	if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.cfg.Volunteer.Ask(r.Context(), actorFrom(r), in)
+	answer(w, r, http.StatusCreated, "request", v, err)
+}
+
+func (s *Server) handleMyHelp(w http.ResponseWriter, r *http.Request) {
+	vs, err := s.cfg.Volunteer.Mine(r.Context(), actorFrom(r))
+	answer(w, r, http.StatusOK, "requests", vs, err)
+}
+
+// handleOpenHelp: GET /api/v1/volunteer/requests/open[?lat=…&lng=…] lists
+// the requests the caller may claim, nearest first when lat/lng are given.
+func (s *Server) handleOpenHelp(w http.ResponseWriter, r *http.Request) {
+	at, err := pointFrom(r.URL.Query().Get("lat"), r.URL.Query().Get("lng"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	vs, err := s.cfg.Volunteer.Open(r.Context(), actorFrom(r), at)
+	answer(w, r, http.StatusOK, "requests", vs, err)
+}
+
+func (s *Server) handlePendingHelp(w http.ResponseWriter, r *http.Request) {
+	vs, err := s.cfg.Volunteer.Pending(r.Context(), actorFrom(r))
+	answer(w, r, http.StatusOK, "requests", vs, err)
+}
+
+func (s *Server) handleHelpRequest(w http.ResponseWriter, r *http.Request, id int64) {
+	v, err := s.cfg.Volunteer.Request(r.Context(), actorFrom(r), id)
+	answer(w, r, http.StatusOK, "request", v, err)
+}
+
+// helpStepInput is the body of the steps: a decision, a reason, where the
+// volunteer stands, a rating.
+type helpStepInput struct {
+	Decision string   `json:"decision"`
+	Reason   string   `json:"reason"`
+	Lat      *float64 `json:"lat"`
+	Lng      *float64 `json:"lng"`
+	Rating   int      `json:"rating"`
+	Comment  string   `json:"comment"`
+}
+
+func (in helpStepInput) point() *volunteering.Point {
+	if in.Lat == nil || in.Lng == nil {
+		return nil
+	}
+	return &volunteering.Point{Lat: *in.Lat, Lng: *in.Lng}
+}
+
+// helpStep decodes the body (an empty body is an empty input) and runs do.
+func (s *Server) helpStep(do func(r *http.Request, in helpStepInput) (volunteering.View, error)) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in helpStepInput
+		if r.ContentLength != 0 {
+			if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+				writeError(w, r, err)
+				return
+			}
+		}
+		v, err := do(r, in)
+		answer(w, r, http.StatusOK, "request", v, err)
+	}
+}
+
+func (s *Server) handleVerifyHelp(w http.ResponseWriter, r *http.Request, id int64) {
+	s.helpStep(func(r *http.Request, in helpStepInput) (volunteering.View, error) {
+		return s.cfg.Volunteer.Verify(r.Context(), actorFrom(r), id, in.Decision, in.Reason)
+	})(w, r)
+}
+
+func (s *Server) handleClaimHelp(w http.ResponseWriter, r *http.Request, id int64) {
+	s.helpStep(func(r *http.Request, in helpStepInput) (volunteering.View, error) {
+		return s.cfg.Volunteer.Claim(r.Context(), actorFrom(r), id)
+	})(w, r)
+}
+
+func (s *Server) handleReleaseHelp(w http.ResponseWriter, r *http.Request, id int64) {
+	s.helpStep(func(r *http.Request, in helpStepInput) (volunteering.View, error) {
+		return s.cfg.Volunteer.Release(r.Context(), actorFrom(r), id, in.Reason)
+	})(w, r)
+}
+
+func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request, id int64) {
+	s.helpStep(func(r *http.Request, in helpStepInput) (volunteering.View, error) {
+		return s.cfg.Volunteer.SignIn(r.Context(), actorFrom(r), id, in.point())
+	})(w, r)
+}
+
+func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request, id int64) {
+	s.helpStep(func(r *http.Request, in helpStepInput) (volunteering.View, error) {
+		return s.cfg.Volunteer.SignOut(r.Context(), actorFrom(r), id, in.point())
+	})(w, r)
+}
+
+func (s *Server) handleConfirmHelp(w http.ResponseWriter, r *http.Request, id int64) {
+	s.helpStep(func(r *http.Request, in helpStepInput) (volunteering.View, error) {
+		return s.cfg.Volunteer.Confirm(r.Context(), actorFrom(r), id, in.Rating, in.Comment)
+	})(w, r)
+}
+
+func (s *Server) handleCancelHelp(w http.ResponseWriter, r *http.Request, id int64) {
+	s.helpStep(func(r *http.Request, in helpStepInput) (volunteering.View, error) {
+		return s.cfg.Volunteer.Cancel(r.Context(), actorFrom(r), id, in.Reason)
+	})(w, r)
+}
+
+func (s *Server) handleVolunteerHours(w http.ResponseWriter, r *http.Request) {
+	h, err := s.cfg.Volunteer.Hours(r.Context(), actorFrom(r))
+	answer(w, r, http.StatusOK, "hours", h, err)
+}
+
+// pointFrom reads an optional lat/lng pair of a query.
+func pointFrom(lat, lng string) (*volunteering.Point, error) {
+	if lat == "" && lng == "" {
+		return nil, nil
+	}
+	la, err1 := strconv.ParseFloat(lat, 64)
+	ln, err2 := strconv.ParseFloat(lng, 64)
+	if err1 != nil || err2 != nil {
+		return nil, civicgrid.Errorf(civicgrid.EINVALID, "lat and lng must both be numbers")
+	}
+	return &volunteering.Point{Lat: la, Lng: ln}, nil
+}

@@ -1,0 +1,108 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/volunteering"
+)
+
+// A request for help through to confirmed hours over the API: many
+// volunteers claim at once and one wins, the others are told it is taken;
+// bad input is refused naming the rule and writes nothing.
+func TestVolunteerOverTheAPI(t *testing.T) {
+	e := newMatrixEnv(t)
+	info := func(role string) civicgrid.RoleInfo { r, _ := civicgrid.LookupRole(role); return r }
+	resident := e.actor(info(civicgrid.RoleResident))
+	staff := e.actor(info(civicgrid.RoleCommunityStaff))
+	send := func(a mxActor, method, path string, body any, want int, text string) map[string]json.RawMessage {
+		t.Helper()
+		st, out := e.send(&a, mxRequest{method, path, body})
+		if st != want || !strings.Contains(out, text) {
+			t.Fatalf("%s %s: status %d, want %d with %q: %s", method, path, st, want, text, out)
+		}
+		var m map[string]json.RawMessage
+		json.Unmarshal([]byte(out), &m)
+		return m
+	}
+	history := func(id int64) int {
+		evs, err := e.db.VolunteerEvents(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(evs)
+	}
+
+	send(resident, "POST", "/api/v1/volunteer/requests", map[string]string{"service": "massage", "building_code": e.home.building}, http.StatusBadRequest, "service")
+	var r volunteering.View
+	json.Unmarshal(send(resident, "POST", "/api/v1/volunteer/requests", map[string]string{"service": "shopping", "building_code": e.home.building,
+		"address": "2单元301", "note": "买米和油"}, http.StatusCreated, `"status":"posted"`)["request"], &r)
+	path := fmt.Sprintf("/api/v1/volunteer/requests/%d", r.ID)
+	send(staff, "POST", path+"/verify", map[string]string{"decision": "decline"}, http.StatusBadRequest, "needs a reason")
+	send(staff, "POST", path+"/verify", map[string]string{"decision": "accept"}, http.StatusOK, `"status":"accepted"`)
+
+	vols := make([]mxActor, 8)
+	for i := range vols {
+		vols[i] = e.actor(info(civicgrid.RoleVolunteer))
+	}
+	open := send(vols[0], "GET", "/api/v1/volunteer/requests/open", nil, http.StatusOK, "")
+	if !strings.Contains(string(open["requests"]), fmt.Sprintf(`"id":%d`, r.ID)) || strings.Contains(string(open["requests"]), "2单元301") {
+		t.Fatalf("open list (the address hidden): %s", open["requests"])
+	}
+	codes := make([]int, len(vols))
+	bodies := make([]string, len(vols))
+	var wg sync.WaitGroup
+	for i := range vols {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i], bodies[i] = e.send(&vols[i], mxRequest{method: "POST", path: path + "/claim"})
+		}()
+	}
+	wg.Wait()
+	winner := -1
+	for i, c := range codes {
+		switch {
+		case c == http.StatusOK && winner < 0:
+			winner = i
+		case c == http.StatusOK:
+			t.Fatalf("two claims won: %d and %d", winner, i)
+		case c == http.StatusConflict && strings.Contains(bodies[i], "is taken"):
+		default:
+			t.Fatalf("claim %d: %d %s", i, c, bodies[i])
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("no claim won: %v", codes)
+	}
+	vol := vols[winner]
+	loser := vols[(winner+1)%len(vols)]
+	send(loser, "POST", path+"/claim", nil, http.StatusConflict, "is taken")
+	send(loser, "GET", path, nil, http.StatusNotFound, "no volunteer request") // nor may they read it now
+	n := history(r.ID)
+	send(vol, "POST", path+"/sign-out", map[string]float64{"lat": 1, "lng": 1}, http.StatusConflict, "sign in at the place before signing out")
+	p := e.buildingPoint(false)
+	at := map[string]float64{"lat": p[1], "lng": p[0]}
+	send(vol, "POST", path+"/sign-in", map[string]float64{"lat": p[1] + 0.01, "lng": p[0]}, http.StatusBadRequest, "from the building")
+	send(resident, "POST", path+"/sign-in", at, http.StatusForbidden, "volunteer.serve")
+	if history(r.ID) != n {
+		t.Fatal("a refused step was written to the history")
+	}
+	send(vol, "POST", path+"/sign-in", at, http.StatusOK, `"status":"in_service"`)
+	send(vol, "POST", path+"/sign-in", at, http.StatusConflict, "sign-in is taken once")
+	send(resident, "POST", path+"/confirm", map[string]int{"rating": 5}, http.StatusConflict, "possible only when it is done")
+	send(vol, "POST", path+"/sign-out", at, http.StatusOK, `"status":"done"`)
+	send(vol, "POST", path+"/confirm", map[string]int{"rating": 5}, http.StatusForbidden, "volunteer.confirm")
+	send(resident, "POST", path+"/confirm", map[string]int{"rating": 5}, http.StatusOK, `"status":"confirmed"`)
+	send(vol, "GET", "/api/v1/volunteer/hours", nil, http.StatusOK, `"confirmed_minutes":15`)
+	send(resident, "GET", "/api/v1/volunteer/hours", nil, http.StatusForbidden, "volunteer.hours")
+	send(resident, "GET", path, nil, http.StatusOK, "2单元301") // the poster sees the address
+	if n := history(r.ID); n != 6 {
+		t.Fatalf("history of %d events, want posted, accepted, claimed, signed in, signed out, confirmed", n)
+	}
+}

@@ -1,0 +1,235 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/civicgrid/civicgrid"
+)
+
+// Volunteer service: requests for help with their service record and the
+// hash-chained history of each request (civicgrid.VolunteerStore).
+
+const helpColumns = `id, service, building, address, beneficiary, contact, note, urgency, window_start, window_end, status,
+	poster_id, poster, on_behalf, volunteer_id, volunteer, reason, sign_in_at, sign_out_at, minutes, rating, comment, created_at, updated_at`
+
+func scanHelp(sc rowScanner) (civicgrid.HelpRequest, error) {
+	var r civicgrid.HelpRequest
+	var start, end, created, updated int64
+	var vol, in, out sql.NullInt64
+	err := sc.Scan(&r.ID, &r.Service, &r.BuildingCode, &r.Address, &r.Beneficiary, &r.Contact, &r.Note, &r.Urgency, &start, &end, &r.Status,
+		&r.PosterID, &r.Poster, &r.OnBehalf, &vol, &r.Volunteer, &r.Reason, &in, &out, &r.Minutes, &r.Rating, &r.Comment, &created, &updated)
+	r.WindowStart, r.WindowEnd, r.CreatedAt, r.UpdatedAt = time.UnixMilli(start), time.UnixMilli(end), time.UnixMilli(created), time.UnixMilli(updated)
+	r.VolunteerID = vol.Int64
+	if in.Valid {
+		r.SignInAt = time.UnixMilli(in.Int64)
+	}
+	if out.Valid {
+		r.SignOutAt = time.UnixMilli(out.Int64)
+	}
+	return r, err
+}
+
+// CreateHelpRequest stores a new request with its first event.
+func (db *DB) CreateHelpRequest(ctx context.Context, r civicgrid.HelpRequest, ev civicgrid.VolunteerEvent) (civicgrid.HelpRequest, error) {
+	err := db.inTx(ctx, func(tx *Tx) error {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO volunteer_requests (service, building, address, beneficiary, contact, note, urgency,
+			window_start, window_end, status, poster_id, poster, on_behalf, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id`,
+			r.Service, r.BuildingCode, r.Address, r.Beneficiary, r.Contact, r.Note, r.Urgency, r.WindowStart.UnixMilli(), r.WindowEnd.UnixMilli(),
+			string(r.Status), r.PosterID, r.Poster, r.OnBehalf, r.CreatedAt.UnixMilli()).Scan(&r.ID); err != nil {
+			return err
+		}
+		ev.RequestID = r.ID
+		return appendVolunteerEvent(ctx, tx, ev)
+	})
+	if err != nil {
+		return r, err
+	}
+	return db.HelpRequestByID(ctx, r.ID)
+}
+
+// HelpRequestByID returns one request.
+func (db *DB) HelpRequestByID(ctx context.Context, id int64) (civicgrid.HelpRequest, error) {
+	return helpByID(ctx, db.rd, id)
+}
+
+func helpByID(ctx context.Context, q rowQuerier, id int64) (civicgrid.HelpRequest, error) {
+	return byID(ctx, q, `SELECT `+helpColumns+` FROM volunteer_requests WHERE id = $1`, id, scanHelp, "volunteer request")
+}
+
+// HelpRequests lists requests at buildings in the subtrees, oldest first.
+func (db *DB) HelpRequests(ctx context.Context, within []string, statuses []civicgrid.HelpStatus, limit int) ([]civicgrid.HelpRequest, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	q := `SELECT ` + helpColumns + ` FROM volunteer_requests WHERE ` + scopeClause("building", within, arg)
+	if len(statuses) > 0 {
+		q += ` AND status IN (` + inList(statuses, arg) + `)`
+	}
+	q += ` ORDER BY id LIMIT ` + arg(limit)
+	rows, err := db.rd.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanHelp)
+}
+
+func inList(statuses []civicgrid.HelpStatus, arg func(any) string) string {
+	ps := make([]string, len(statuses))
+	for i, s := range statuses {
+		ps[i] = arg(string(s))
+	}
+	return strings.Join(ps, ", ")
+}
+
+// HelpRequestsOf lists the requests a person posted or serves, newest first.
+func (db *DB) HelpRequestsOf(ctx context.Context, userID int64, limit int) ([]civicgrid.HelpRequest, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+helpColumns+` FROM volunteer_requests WHERE poster_id = $1 OR volunteer_id = $1
+		ORDER BY id DESC LIMIT $2`, userID, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanHelp)
+}
+
+// openClaims are the statuses of a volunteer's claims still open.
+var openClaims = []civicgrid.HelpStatus{civicgrid.HelpClaimed, civicgrid.HelpInService}
+
+// StepHelp applies a step as one conditional update: whoever comes second
+// (another claimer, a double sign-in) finds the condition false, changes
+// nothing and is told why.
+func (db *DB) StepHelp(ctx context.Context, id int64, step civicgrid.HelpStep, c civicgrid.HelpChange, ev civicgrid.VolunteerEvent) (civicgrid.HelpRequest, error) {
+	var out civicgrid.HelpRequest
+	err := db.inTx(ctx, func(tx *Tx) error {
+		var args []any
+		arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+		set := []string{"status = " + arg(string(step.To)), "updated_at = " + arg(ev.At.UnixMilli())}
+		switch {
+		case c.Claimer != 0:
+			set = append(set, "volunteer_id = "+arg(c.Claimer), "volunteer = "+arg(c.ClaimerLabel))
+		case c.ClearVolunteer:
+			set = append(set, "volunteer_id = NULL", "volunteer = ''")
+		}
+		if c.Reason != "" {
+			set = append(set, "reason = "+arg(c.Reason))
+		}
+		if !c.SignInAt.IsZero() {
+			set = append(set, "sign_in_at = "+arg(c.SignInAt.UnixMilli()))
+		}
+		if !c.SignOutAt.IsZero() {
+			set = append(set, "sign_out_at = "+arg(c.SignOutAt.UnixMilli()), "minutes = "+arg(c.Minutes))
+		}
+		if c.Rating != 0 {
+			set = append(set, "rating = "+arg(c.Rating), "comment = "+arg(c.Comment))
+		}
+		q := `UPDATE volunteer_requests SET ` + strings.Join(set, ", ") + ` WHERE id = ` + arg(id) +
+			` AND status IN (` + inList(step.From, arg) + `)`
+		if c.Volunteer != 0 {
+			q += ` AND volunteer_id = ` + arg(c.Volunteer)
+		}
+		if c.Claimer != 0 && c.ClaimLimit > 0 {
+			q += ` AND (SELECT COUNT(*) FROM volunteer_requests o WHERE o.volunteer_id = ` + arg(c.Claimer) +
+				` AND o.status IN (` + inList(openClaims, arg) + `)) < ` + arg(c.ClaimLimit)
+		}
+		if c.Claimer != 0 {
+			// The claimer's row lock: their claims are counted one at a time.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO volunteer_claimers (user_id) VALUES ($1)
+				ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id`, c.Claimer); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		r, err := helpByID(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			switch {
+			case !step.Allows(r.Status):
+				return step.Refusal(r)
+			case c.Volunteer != 0 && r.VolunteerID != c.Volunteer:
+				return civicgrid.Errorf(civicgrid.ECONFLICT, "request %d is another volunteer's", id)
+			}
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "you hold %d open claims, the most one volunteer may hold: finish or release one first", c.ClaimLimit)
+		}
+		ev.RequestID = id
+		if err := appendVolunteerEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		out = r
+		return nil
+	})
+	return out, err
+}
+
+// VolunteerMinutes sums a volunteer's confirmed and recorded minutes.
+func (db *DB) VolunteerMinutes(ctx context.Context, userID int64) (confirmed, pending int, err error) {
+	err = db.rd.QueryRowContext(ctx, `SELECT
+		COALESCE(SUM(CASE WHEN status = $2 THEN minutes ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN status = $3 THEN minutes ELSE 0 END), 0)
+		FROM volunteer_requests WHERE volunteer_id = $1`, userID, string(civicgrid.HelpConfirmed), string(civicgrid.HelpDone)).Scan(&confirmed, &pending)
+	return confirmed, pending, err
+}
+
+// appendVolunteerEvent links ev to its request's chain and inserts it; the
+// caller's transaction holds the request's row (it wrote it first).
+func appendVolunteerEvent(ctx context.Context, tx *Tx, ev civicgrid.VolunteerEvent) error {
+	var err error
+	if ev.Seq, ev.PrevHash, err = nextLink(ctx, tx, `SELECT seq, hash FROM volunteer_events WHERE request_id = $1 ORDER BY seq DESC LIMIT 1`, ev.RequestID); err != nil {
+		return err
+	}
+	ev.At = time.UnixMilli(ev.At.UnixMilli())
+	ev.Hash = ev.ChainHash()
+	_, err = tx.ExecContext(ctx, `INSERT INTO volunteer_events (request_id, seq, at, actor_id, actor, action, note, data, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, ev.RequestID, ev.Seq, ev.At.UnixMilli(), nullID(ev.ActorID), ev.Actor, ev.Action,
+		ev.Note, eventData(ev.Data), ev.PrevHash, ev.Hash)
+	return err
+}
+
+const volunteerEventColumns = `id, request_id, seq, at, actor_id, actor, action, note, data, prev_hash, hash`
+
+func scanVolunteerEvent(sc rowScanner) (civicgrid.VolunteerEvent, error) {
+	var ev civicgrid.VolunteerEvent
+	var at int64
+	var actor sql.NullInt64
+	var data string
+	if err := sc.Scan(&ev.ID, &ev.RequestID, &ev.Seq, &at, &actor, &ev.Actor, &ev.Action, &ev.Note, &data, &ev.PrevHash, &ev.Hash); err != nil {
+		return ev, err
+	}
+	ev.At, ev.ActorID = time.UnixMilli(at), actor.Int64
+	return ev, parseEventData(data, &ev.Data)
+}
+
+// VolunteerEvents returns a request's history in order.
+func (db *DB) VolunteerEvents(ctx context.Context, requestID int64) ([]civicgrid.VolunteerEvent, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+volunteerEventColumns+` FROM volunteer_events WHERE request_id = $1 ORDER BY seq`, requestID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanVolunteerEvent)
+}
+
+// ForEachVolunteerChain calls fn with each request's history in order.
+func (db *DB) ForEachVolunteerChain(ctx context.Context, fn func(requestID int64, events []civicgrid.VolunteerEvent) error) error {
+	return forEachVolunteerChain(ctx, db.rd, fn)
+}
+
+func forEachVolunteerChain(ctx context.Context, q querier, fn func(requestID int64, events []civicgrid.VolunteerEvent) error) error {
+	rows, err := q.QueryContext(ctx, `SELECT `+volunteerEventColumns+` FROM volunteer_events ORDER BY request_id, seq`)
+	if err != nil {
+		return err
+	}
+	evs, err := collect(rows, scanVolunteerEvent)
+	if err != nil {
+		return err
+	}
+	return eachRun(evs, func(e civicgrid.VolunteerEvent) int64 { return e.RequestID }, fn)
+}
+
+var _ civicgrid.VolunteerStore = (*DB)(nil)

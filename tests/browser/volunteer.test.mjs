@@ -1,0 +1,119 @@
+// Volunteer service end to end in the pages: a resident asks for help on a
+// phone in elderly mode, community staff check and publish it, volunteer A
+// takes it on the page while volunteer B's claim over the API is refused as
+// taken, A signs in and out at the building (the phone's position), the
+// resident confirms and rates, and A's hours appear — at 360 px without
+// sideways scrolling and without serious accessibility violations.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { env, setup, withPage, axeViolations, describeViolations, T, logInAs, noSidewaysScroll, apiJSON, apiSession } from './harness.mjs';
+
+setup();
+
+const resident = '19900000001';
+const volunteerA = '19900000003';
+const staff = '19900000006';
+const secretary = '19900000007';
+const volunteerB = { phone: '13700009999', password: 'Volunteer-B-2026' };
+const phone = { width: 360, height: 740 };
+const state = { id: 0 };
+
+async function noSeriousViolations(page, what) {
+  const vs = await axeViolations(page);
+  assert.deepEqual(vs, [], `${what}: ${describeViolations(vs)}`);
+}
+
+test('a resident asks for help in three steps on a phone, in elderly mode', { timeout: T }, async () => {
+  await withPage('volunteer-ask-elder-360', phone, async (page) => {
+    await logInAs(page, resident, '/help?elder=1');
+    await page.goto(`${env.base}/help?elder=1&lang=zh-CN`);
+    assert.ok(await page.evaluate(() => document.documentElement.classList.contains('elder')), 'elderly mode');
+    assert.equal(await page.locator('h1').textContent(), '请志愿者帮忙');
+    await page.getByText('第 1 步：需要什么帮助').waitFor();
+    await page.getByLabel('代购').check();
+    await page.locator('#vol-address').fill('3单元502');
+    await page.locator('#vol-contact').fill('13900001234');
+    await page.locator('#vol-note').fill('买一袋米和一桶油');
+    await noSidewaysScroll(page, 'ask page, elderly mode');
+    await noSeriousViolations(page, 'ask page');
+    await Promise.all([page.waitForURL(/done=asked/), page.getByRole('button', { name: '提交求助' }).click()]);
+    await page.getByText('求助已提交').first().waitFor();
+    const card = page.locator('[data-testid="my-requests"] li').first();
+    state.id = Number(await card.getAttribute('data-id'));
+    assert.match(await card.textContent(), /待社区核实/);
+  });
+});
+
+test('community staff check it and publish it to volunteers', { timeout: T }, async () => {
+  await withPage('volunteer-verify-360', phone, async (page) => {
+    await logInAs(page, staff, '/volunteer');
+    await page.goto(`${env.base}/volunteer?lang=zh-CN`);
+    const card = page.locator(`[data-testid="pending"] li[data-id="${state.id}"]`);
+    assert.match(await card.textContent(), /3单元502/); // staff see the address
+    await Promise.all([page.waitForURL(/done=accept/), card.getByRole('button', { name: '核实通过，发布给志愿者' }).click()]);
+    await noSidewaysScroll(page, 'verify list');
+  });
+});
+
+test('volunteer A takes it while B is told it is taken; A signs in and out at the building', { timeout: T }, async () => {
+  // Volunteer B, a second volunteer of the community, made by the secretary.
+  const sec = await apiJSON(secretary);
+  const community = (await sec('GET', '/api/v1/me')).user.grants[0].area_code;
+  await sec('POST', '/api/v1/users', { name: '志愿者乙', phone: volunteerB.phone, password: volunteerB.password,
+    grants: [{ role: 'volunteer', area_code: community }] });
+  const b = await apiSession(volunteerB.phone, volunteerB.password);
+
+  const me = await (await apiJSON(resident))('GET', '/api/v1/me');
+  const building = me.user.grants[0].area_code;
+  const area = await (await fetch(`${env.base}/api/v1/areas/${building}`)).json();
+  const g = area.geometry;
+  const pts = g.type === 'Point' ? [g.coordinates] : g.coordinates[0].slice(0, -1);
+  const here = { longitude: pts.reduce((s, p) => s + p[0], 0) / pts.length, latitude: pts.reduce((s, p) => s + p[1], 0) / pts.length };
+  await env.context.grantPermissions(['geolocation'], { origin: env.base });
+  await env.context.setGeolocation(here);
+
+  await withPage('volunteer-claim-360', phone, async (page) => {
+    await logInAs(page, volunteerA, '/volunteer');
+    await page.goto(`${env.base}/volunteer?lang=zh-CN`);
+    await Promise.all([page.waitForURL(/lat=/), page.getByRole('button', { name: '按离我远近排序' }).click()]);
+    const card = page.locator(`[data-testid="open-requests"] li[data-id="${state.id}"]`);
+    assert.match(await card.textContent(), /距离约 \d+ 米/);
+    assert.doesNotMatch(await card.textContent(), /3单元502/, 'the address is hidden before taking it');
+    await noSeriousViolations(page, 'open requests');
+    await Promise.all([page.waitForURL(/done=claim/), card.getByRole('button', { name: '接单' }).click()]);
+
+    const taken = await b('POST', `/api/v1/volunteer/requests/${state.id}/claim`);
+    assert.equal(taken.status, 409, "B's claim");
+    assert.match(await taken.text(), /is taken/);
+
+    const mine = page.locator(`[data-testid="my-claims"] li[data-id="${state.id}"]`);
+    assert.match(await mine.textContent(), /3单元502/, 'the taker sees the address');
+    await Promise.all([page.waitForURL(/done=sign_in/), mine.getByRole('button', { name: '到达签到' }).click()]);
+    await Promise.all([page.waitForURL(/done=sign_out/), page.locator(`[data-testid="my-claims"] li[data-id="${state.id}"]`).getByRole('button', { name: '服务结束签退' }).click()]);
+    assert.match(await page.locator(`[data-testid="my-claims"] li[data-id="${state.id}"]`).textContent(), /待确认/);
+    await noSidewaysScroll(page, 'my claims');
+  });
+});
+
+test('the resident confirms and rates; the hours appear', { timeout: T }, async () => {
+  await withPage('volunteer-confirm-elder-360', phone, async (page) => {
+    await logInAs(page, resident, '/help?elder=1');
+    await page.goto(`${env.base}/help?elder=1&lang=zh-CN`);
+    const card = page.locator(`[data-testid="my-requests"] li[data-id="${state.id}"]`);
+    await card.getByLabel('★★★★★ 非常满意').check();
+    await Promise.all([page.waitForURL(/done=confirm/), card.getByRole('button', { name: '确认服务完成' }).click()]);
+    assert.match(await page.locator(`[data-testid="my-requests"] li[data-id="${state.id}"]`).textContent(), /已完成/);
+    await noSidewaysScroll(page, 'my requests, elderly mode');
+  });
+  await withPage('volunteer-hours-360', phone, async (page) => {
+    await logInAs(page, volunteerA, '/volunteer');
+    await page.goto(`${env.base}/volunteer?lang=zh-CN`);
+    assert.match(await page.locator('[data-testid="hours"]').textContent(), /已确认 0\.25 小时/);
+  });
+  await withPage('volunteer-hours-en-360', phone, async (page) => {
+    await logInAs(page, volunteerA, '/volunteer');
+    await page.goto(`${env.base}/volunteer?lang=en`);
+    assert.match(await page.locator('[data-testid="hours"]').textContent(), /0\.25 hours confirmed/);
+    await noSidewaysScroll(page, 'volunteer page in English');
+  });
+});

@@ -1,0 +1,340 @@
+package civicgrid
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Volunteer service (志愿服务): a resident asks for help (代购, 助餐, 陪诊 …)
+// for themselves, or a grid worker, building role or community staff asks
+// on behalf of someone (代办); the community verifies and answers each
+// request (志愿服务条例 art. 13: accept, or decline with a reason); a
+// volunteer whose area covers the building claims it (接单) — exactly once,
+// nobody is assigned by force (art. 25) — signs in at the place and out,
+// and the time served becomes hours, which the requester (or staff for
+// them) confirms and rates. Every step is an event of the request's
+// hash-chained history. docs/volunteers.md states the flows and fields.
+
+// VolunteerService is one kind of help in the catalogue.
+type VolunteerService struct {
+	Code    string `json:"code"`
+	NameZH  string `json:"name_zh"`
+	NameEN  string `json:"name_en"`
+	Minutes int    `json:"minutes"` // default duration
+}
+
+// VolunteerServices is the service catalogue, held as data.
+var VolunteerServices = []VolunteerService{
+	{"shopping", "代购", "Shopping errands", 60},
+	{"meals", "助餐", "Meals", 60},
+	{"clinic", "陪诊", "Clinic escort", 180},
+	{"cleaning", "助洁", "Cleaning", 120},
+	{"haircut", "理发", "Haircut", 45},
+	{"repair", "维修", "Small repairs", 60},
+	{"company", "陪伴", "Company and comfort", 60},
+	{"paperwork", "代办手续", "Paperwork on someone's behalf", 120},
+}
+
+// LookupVolunteerService returns a catalogue entry.
+func LookupVolunteerService(code string) (VolunteerService, bool) {
+	i := slices.IndexFunc(VolunteerServices, func(s VolunteerService) bool { return s.Code == code })
+	if i < 0 {
+		return VolunteerService{}, false
+	}
+	return VolunteerServices[i], true
+}
+
+// HelpStatus is where a request for help stands.
+type HelpStatus string
+
+const (
+	HelpPosted    HelpStatus = "posted"     // waiting for the community to verify it
+	HelpAccepted  HelpStatus = "accepted"   // verified: open for volunteers to claim
+	HelpDeclined  HelpStatus = "declined"   // declined by staff, with a reason
+	HelpClaimed   HelpStatus = "claimed"    // a volunteer took it
+	HelpInService HelpStatus = "in_service" // the volunteer signed in at the place
+	HelpDone      HelpStatus = "done"       // signed out: hours recorded, waiting for confirmation
+	HelpConfirmed HelpStatus = "confirmed"  // the requester (or staff) confirmed and rated
+	HelpCancelled HelpStatus = "cancelled"  // withdrawn by the requester or staff
+)
+
+// Urgency of a request.
+const (
+	UrgencyNormal = "normal"
+	UrgencyUrgent = "urgent"
+)
+
+// Limits of what a person writes.
+const (
+	MaxHelpNote    = 500
+	MaxHelpAddress = 200
+	MaxHelpReason  = 500
+	MaxHelpWindow  = 14 * 24 * time.Hour
+)
+
+// HelpRequest is a request for help (需求). Address, Beneficiary and
+// Contact are personal: shown only to whoever may see the address
+// (ActionSeeHelpAddress: the poster, the volunteer who took it, staff).
+type HelpRequest struct {
+	ID           int64      `json:"id"`
+	Service      string     `json:"service"`
+	BuildingCode string     `json:"building_code"` // the place
+	Address      string     `json:"address,omitempty"`
+	Beneficiary  string     `json:"beneficiary,omitempty"` // the person helped, when posted on their behalf
+	Contact      string     `json:"contact,omitempty"`     // a phone to reach them
+	Note         string     `json:"note,omitempty"`
+	Urgency      string     `json:"urgency"`
+	WindowStart  time.Time  `json:"window_start"`
+	WindowEnd    time.Time  `json:"window_end"`
+	Status       HelpStatus `json:"status"`
+	PosterID     int64      `json:"-"`
+	Poster       string     `json:"poster"` // masked label
+	OnBehalf     bool       `json:"on_behalf"`
+	VolunteerID  int64      `json:"-"`
+	Volunteer    string     `json:"volunteer,omitempty"` // masked label
+	Reason       string     `json:"reason,omitempty"`    // why declined, released or cancelled
+	SignInAt     time.Time  `json:"sign_in_at,omitzero"`
+	SignOutAt    time.Time  `json:"sign_out_at,omitzero"`
+	Minutes      int        `json:"minutes,omitempty"` // time served, rounded
+	Rating       int        `json:"rating,omitempty"`  // 1–5
+	Comment      string     `json:"comment,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	// DistanceM is the distance from the volunteer who asked for a list
+	// (not stored); -1 when unknown.
+	DistanceM float64 `json:"distance_m,omitempty"`
+}
+
+// Object is the request as the object of an access decision: it lies at
+// its building, belongs to its poster and is assigned to its volunteer.
+func (r HelpRequest) Object() Object {
+	return Object{Areas: []string{r.BuildingCode}, Owner: r.PosterID, Assignee: r.VolunteerID}
+}
+
+// Masked returns the request without its personal fields, for whoever may
+// not see the address.
+func (r HelpRequest) Masked() HelpRequest {
+	r.Address, r.Contact = "", MaskPhone(r.Contact)
+	r.Beneficiary = MaskName(r.Beneficiary)
+	return r
+}
+
+// HelpInput is what a person writes to ask for help.
+type HelpInput struct {
+	Service      string    `json:"service"`
+	BuildingCode string    `json:"building_code"`
+	Address      string    `json:"address"`
+	Beneficiary  string    `json:"beneficiary"` // on behalf of someone: their name
+	Contact      string    `json:"contact"`
+	Note         string    `json:"note"`
+	Urgency      string    `json:"urgency"`
+	WindowStart  time.Time `json:"window_start"`
+	WindowEnd    time.Time `json:"window_end"` // zero: start + the service's default duration
+}
+
+// Check validates the input and returns the request it makes (status
+// posted), every problem named at once.
+func (in HelpInput) Check(now time.Time) (HelpRequest, error) {
+	var ps []Problem
+	svc, ok := LookupVolunteerService(in.Service)
+	if !ok {
+		codes := make([]string, len(VolunteerServices))
+		for i, s := range VolunteerServices {
+			codes[i] = s.Code
+		}
+		ps = append(ps, Problem{Index: -1, Code: in.Service, Kind: "service", Detail: "one of " + strings.Join(codes, ", ")})
+	}
+	if LevelOfCode(in.BuildingCode) != LevelBuilding {
+		ps = append(ps, Problem{Index: -1, Code: in.BuildingCode, Kind: "building_code", Detail: "the place of a request is a building (19 digits)"})
+	}
+	in.Address, in.Note, in.Beneficiary, in.Contact = strings.TrimSpace(in.Address), strings.TrimSpace(in.Note), strings.TrimSpace(in.Beneficiary), strings.TrimSpace(in.Contact)
+	if utf8.RuneCountInString(in.Address) > MaxHelpAddress {
+		ps = append(ps, Problem{Index: -1, Kind: "address", Detail: "at most " + strconv.Itoa(MaxHelpAddress) + " characters"})
+	}
+	if utf8.RuneCountInString(in.Note) > MaxHelpNote {
+		ps = append(ps, Problem{Index: -1, Kind: "note", Detail: "at most " + strconv.Itoa(MaxHelpNote) + " characters"})
+	}
+	if utf8.RuneCountInString(in.Beneficiary) > 50 || utf8.RuneCountInString(in.Contact) > 20 {
+		ps = append(ps, Problem{Index: -1, Kind: "beneficiary", Detail: "a name of at most 50 characters and a phone of at most 20"})
+	}
+	switch in.Urgency {
+	case "":
+		in.Urgency = UrgencyNormal
+	case UrgencyNormal, UrgencyUrgent:
+	default:
+		ps = append(ps, Problem{Index: -1, Code: in.Urgency, Kind: "urgency", Detail: "normal or urgent"})
+	}
+	if in.WindowStart.IsZero() {
+		in.WindowStart = now
+	}
+	if in.WindowEnd.IsZero() && ok {
+		in.WindowEnd = in.WindowStart.Add(time.Duration(svc.Minutes) * time.Minute)
+	}
+	switch {
+	case !in.WindowEnd.After(in.WindowStart):
+		ps = append(ps, Problem{Index: -1, Kind: "window", Detail: "the time window must end after it starts"})
+	case in.WindowEnd.Before(now):
+		ps = append(ps, Problem{Index: -1, Kind: "window", Detail: "the time window is already over"})
+	case in.WindowEnd.Sub(in.WindowStart) > MaxHelpWindow:
+		ps = append(ps, Problem{Index: -1, Kind: "window", Detail: "a time window of at most 14 days"})
+	}
+	if len(ps) > 0 {
+		return HelpRequest{}, &Error{Code: EINVALID, Message: "the request for help is not valid", Problems: ps}
+	}
+	ms := func(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()) }
+	return HelpRequest{Service: in.Service, BuildingCode: in.BuildingCode, Address: in.Address, Beneficiary: in.Beneficiary,
+		Contact: in.Contact, Note: in.Note, Urgency: in.Urgency, WindowStart: ms(in.WindowStart), WindowEnd: ms(in.WindowEnd),
+		Status: HelpPosted, OnBehalf: in.Beneficiary != "", CreatedAt: ms(now), UpdatedAt: ms(now)}, nil
+}
+
+// HelpStep is a change of a request's status: allowed only from From.
+type HelpStep struct {
+	Action string // the event's action
+	From   []HelpStatus
+	To     HelpStatus
+}
+
+// Request history actions, and the steps between statuses (the whole
+// state machine; the store applies a step only while the request is still
+// in one of From, in the step's own transaction).
+const (
+	HelpActPosted    = "request.posted"
+	HelpActAccepted  = "request.accepted"
+	HelpActDeclined  = "request.declined"
+	HelpActClaimed   = "request.claimed"
+	HelpActReleased  = "request.released"
+	HelpActSignedIn  = "request.signed_in"
+	HelpActSignedOut = "request.signed_out"
+	HelpActConfirmed = "request.confirmed"
+	HelpActCancelled = "request.cancelled"
+)
+
+var (
+	StepAccept  = HelpStep{HelpActAccepted, []HelpStatus{HelpPosted}, HelpAccepted}
+	StepDecline = HelpStep{HelpActDeclined, []HelpStatus{HelpPosted}, HelpDeclined}
+	StepClaim   = HelpStep{HelpActClaimed, []HelpStatus{HelpAccepted}, HelpClaimed}
+	StepRelease = HelpStep{HelpActReleased, []HelpStatus{HelpClaimed}, HelpAccepted}
+	StepSignIn  = HelpStep{HelpActSignedIn, []HelpStatus{HelpClaimed}, HelpInService}
+	StepSignOut = HelpStep{HelpActSignedOut, []HelpStatus{HelpInService}, HelpDone}
+	StepConfirm = HelpStep{HelpActConfirmed, []HelpStatus{HelpDone}, HelpConfirmed}
+	StepCancel  = HelpStep{HelpActCancelled, []HelpStatus{HelpPosted, HelpAccepted, HelpClaimed}, HelpCancelled}
+)
+
+// Allows reports whether the step may be taken from status.
+func (s HelpStep) Allows(status HelpStatus) bool { return slices.Contains(s.From, status) }
+
+// Refusal is the error for a step taken on a request in the wrong status,
+// naming the rule.
+func (s HelpStep) Refusal(r HelpRequest) error {
+	switch {
+	case s.To == HelpClaimed && (r.Status == HelpClaimed || r.Status == HelpInService || r.Status == HelpDone || r.Status == HelpConfirmed):
+		return Errorf(ECONFLICT, "request %d is taken: another volunteer claimed it first", r.ID)
+	case r.Status == HelpCancelled:
+		return Errorf(ECONFLICT, "request %d was cancelled: nothing more can be done on it", r.ID)
+	case s.To == HelpClaimed && r.Status == HelpPosted:
+		return Errorf(ECONFLICT, "request %d is not verified yet: the community checks each request before volunteers may claim it", r.ID)
+	case s.To == HelpDone && r.Status == HelpClaimed:
+		return Errorf(ECONFLICT, "request %d: sign in at the place before signing out", r.ID)
+	case s.To == HelpInService && r.Status != HelpClaimed:
+		return Errorf(ECONFLICT, "request %d is %s: sign-in is taken once, on a claimed request", r.ID, r.Status)
+	}
+	froms := make([]string, len(s.From))
+	for i, f := range s.From {
+		froms[i] = string(f)
+	}
+	return Errorf(ECONFLICT, "request %d is %s: %s is possible only when it is %s", r.ID, r.Status, strings.TrimPrefix(s.Action, "request."), strings.Join(froms, " or "))
+}
+
+// HelpChange is what a step writes besides the status. Volunteer, when
+// set, must be the request's volunteer (serving steps), and Claimer, when
+// set, becomes it (a claim) within ClaimLimit open claims.
+type HelpChange struct {
+	Volunteer      int64 // guard: only this volunteer's request
+	Claimer        int64 // claim: the new volunteer
+	ClaimerLabel   string
+	ClaimLimit     int
+	ClearVolunteer bool // release
+	Reason         string
+	SignInAt       time.Time
+	SignOutAt      time.Time
+	Minutes        int
+	Rating         int
+	Comment        string
+}
+
+// RoundMinutes rounds served time to the nearest multiple of step minutes
+// (half up); a positive service never rounds to nothing.
+func RoundMinutes(d time.Duration, step int) int {
+	m := int(d / time.Minute)
+	if step <= 1 {
+		if m == 0 && d > 0 {
+			return 1
+		}
+		return m
+	}
+	r := (m + step/2) / step * step
+	if r == 0 && d > 0 {
+		r = step
+	}
+	return r
+}
+
+// VolunteerEvent is one entry of a request's hash-chained history.
+type VolunteerEvent struct {
+	ID        int64             `json:"id"`
+	RequestID int64             `json:"request_id"`
+	Seq       int               `json:"seq"`
+	At        time.Time         `json:"at"`
+	ActorID   int64             `json:"-"`
+	Actor     string            `json:"actor"` // masked label
+	Action    string            `json:"action"`
+	Note      string            `json:"note,omitempty"`
+	Data      map[string]string `json:"data,omitempty"`
+	PrevHash  string            `json:"prev_hash"`
+	Hash      string            `json:"hash"`
+}
+
+// ChainHash computes the event's hash over PrevHash and every field but ID
+// and Hash (LinkHash, the one chain of every module).
+func (e VolunteerEvent) ChainHash() string {
+	return LinkHash(e.PrevHash, "request:"+strconv.FormatInt(e.RequestID, 10), strconv.Itoa(e.Seq), strconv.FormatInt(e.At.UnixMilli(), 10),
+		strconv.FormatInt(e.ActorID, 10), e.Actor, e.Action, e.Note, HashedData(e.Data))
+}
+
+// VerifyVolunteerChain checks one request's events in order.
+func VerifyVolunteerChain(events []VolunteerEvent) error {
+	i, broken := CheckEvents(events, func(e VolunteerEvent) Link { return Link{e.Seq, e.PrevHash, e.Hash, e.ChainHash()} })
+	if broken == ChainIntact {
+		return nil
+	}
+	e := events[i]
+	return Errorf(ECONFLICT, "volunteer request %d: event %d (%s) %s", e.RequestID, i+1, e.Action, broken.Describe())
+}
+
+// VolunteerStore keeps requests for help and their histories. Every change
+// is written with its event, chained to the request's history, in one
+// transaction.
+type VolunteerStore interface {
+	CreateHelpRequest(ctx context.Context, r HelpRequest, ev VolunteerEvent) (HelpRequest, error)
+	HelpRequestByID(ctx context.Context, id int64) (HelpRequest, error)
+	// HelpRequests lists requests at buildings in the subtrees, in one of
+	// statuses (all when empty), oldest first, at most limit.
+	HelpRequests(ctx context.Context, within []string, statuses []HelpStatus, limit int) ([]HelpRequest, error)
+	// HelpRequestsOf lists the requests a person posted or serves, newest first.
+	HelpRequestsOf(ctx context.Context, userID int64, limit int) ([]HelpRequest, error)
+	// StepHelp moves a request by step with change, as one conditional
+	// update: ECONFLICT (step.Refusal) when the request is no longer in
+	// step.From, is another volunteer's, or the claimer holds ClaimLimit
+	// open claims; nothing is written then.
+	StepHelp(ctx context.Context, id int64, step HelpStep, change HelpChange, ev VolunteerEvent) (HelpRequest, error)
+	// VolunteerMinutes sums the confirmed and the recorded (done, not yet
+	// confirmed) minutes a volunteer served.
+	VolunteerMinutes(ctx context.Context, userID int64) (confirmed, pending int, err error)
+	VolunteerEvents(ctx context.Context, requestID int64) ([]VolunteerEvent, error)
+	// ForEachVolunteerChain calls fn with each request's history, for verify.
+	ForEachVolunteerChain(ctx context.Context, fn func(requestID int64, events []VolunteerEvent) error) error
+}

@@ -1,0 +1,487 @@
+// Package volunteering runs the volunteer service (志愿服务): residents ask
+// for help (or someone asks on their behalf), the community verifies and
+// answers each request, volunteers claim open requests near them (接单)
+// exactly once, sign in at the place and out, and the time served becomes
+// hours the requester confirms. Every decision on who may do what is
+// civicgrid.Authorize's; every change is one conditional step of the store,
+// written with its hash-chained event.
+package volunteering
+
+import (
+	"cmp"
+	"context"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geo"
+
+	"github.com/civicgrid/civicgrid"
+)
+
+// Areas is what the service needs of the area registry.
+type Areas interface {
+	AreaByCode(ctx context.Context, code string) (civicgrid.Area, error)
+}
+
+// Config sets the service's rules.
+type Config struct {
+	// SignInRadiusM is how far from the building a sign-in or sign-out may
+	// be made (default 300 m).
+	SignInRadiusM float64
+	// RoundMinutes rounds the time served to a multiple of this many
+	// minutes, half up (default 15; 1 keeps whole minutes).
+	RoundMinutes int
+	// ClaimLimit is the most open claims (claimed or in service) one
+	// volunteer may hold (default 3).
+	ClaimLimit int
+	Now        func() time.Time
+}
+
+// Service is the volunteer module.
+type Service struct {
+	cfg   Config
+	store civicgrid.VolunteerStore
+	areas Areas
+}
+
+// New returns the service.
+func New(cfg Config, store civicgrid.VolunteerStore, areas Areas) *Service {
+	if cfg.SignInRadiusM <= 0 {
+		cfg.SignInRadiusM = 300
+	}
+	if cfg.RoundMinutes <= 0 {
+		cfg.RoundMinutes = 15
+	}
+	if cfg.ClaimLimit <= 0 {
+		cfg.ClaimLimit = 3
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{cfg: cfg, store: store, areas: areas}
+}
+
+// Config returns the rules in force.
+func (s *Service) Config() Config { return s.cfg }
+
+func (s *Service) now() time.Time { return time.UnixMilli(s.cfg.Now().UnixMilli()) }
+
+func event(actor civicgrid.Actor, action string, at time.Time) civicgrid.VolunteerEvent {
+	return civicgrid.VolunteerEvent{At: at, ActorID: actor.UserID, Actor: actor.Label(), Action: action}
+}
+
+// ListLimit bounds a list.
+const ListLimit = 200
+
+// building returns a building of the registry and the point a sign-in is
+// measured from (the point itself, or the middle of the footprint).
+func (s *Service) building(ctx context.Context, code string) (civicgrid.Area, orb.Point, bool, error) {
+	a, err := s.areas.AreaByCode(ctx, code)
+	if err != nil {
+		if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
+			return a, orb.Point{}, false, civicgrid.Errorf(civicgrid.EINVALID, "no building %s", code)
+		}
+		return a, orb.Point{}, false, err
+	}
+	if a.Level != civicgrid.LevelBuilding {
+		return a, orb.Point{}, false, civicgrid.Errorf(civicgrid.EINVALID, "%s is a %s, not a building", code, a.Level)
+	}
+	switch g := a.Geometry.(type) {
+	case nil:
+		return a, orb.Point{}, false, nil
+	case orb.Point:
+		return a, g, true, nil
+	default:
+		return a, g.Bound().Center(), true, nil
+	}
+}
+
+// Ask posts a request for help: at one's own building, or on someone's
+// behalf (a beneficiary named) by a grid worker, building role or staff.
+func (s *Service) Ask(ctx context.Context, actor civicgrid.Actor, in civicgrid.HelpInput) (civicgrid.HelpRequest, error) {
+	now := s.now()
+	r, err := in.Check(now)
+	if err != nil {
+		return r, err
+	}
+	action := civicgrid.ActionAskHelp
+	if r.OnBehalf {
+		action = civicgrid.ActionAskHelpFor
+	}
+	if err := civicgrid.Authorize(actor, action, civicgrid.In(r.BuildingCode)); err != nil {
+		return r, err
+	}
+	if _, _, _, err := s.building(ctx, r.BuildingCode); err != nil {
+		return r, err
+	}
+	r.PosterID, r.Poster = actor.UserID, civicgrid.MaskName(actor.Name)
+	return s.store.CreateHelpRequest(ctx, r, event(actor, civicgrid.HelpActPosted, now))
+}
+
+// View is a request as its reader sees it: personal fields only for whoever
+// may see the address, and the steps the reader may take now.
+type View struct {
+	civicgrid.HelpRequest
+	CanVerify  bool                       `json:"can_verify"`
+	CanClaim   bool                       `json:"can_claim"`
+	CanServe   bool                       `json:"can_serve"` // release, sign in, sign out
+	CanConfirm bool                       `json:"can_confirm"`
+	CanCancel  bool                       `json:"can_cancel"`
+	History    []civicgrid.VolunteerEvent `json:"history,omitempty"`
+}
+
+func (s *Service) view(actor civicgrid.Actor, r civicgrid.HelpRequest) View {
+	allowed := func(a civicgrid.Action) bool { return civicgrid.Authorize(actor, a, r.Object()) == nil }
+	if !allowed(civicgrid.ActionSeeHelpAddress) {
+		r = r.Masked()
+	}
+	return View{HelpRequest: r,
+		CanVerify:  r.Status == civicgrid.HelpPosted && allowed(civicgrid.ActionVerifyHelp),
+		CanClaim:   r.Status == civicgrid.HelpAccepted && r.PosterID != actor.UserID && allowed(civicgrid.ActionClaimHelp),
+		CanServe:   r.VolunteerID == actor.UserID && (r.Status == civicgrid.HelpClaimed || r.Status == civicgrid.HelpInService) && allowed(civicgrid.ActionServeHelp),
+		CanConfirm: r.Status == civicgrid.HelpDone && allowed(civicgrid.ActionConfirmHelp),
+		CanCancel:  civicgrid.StepCancel.Allows(r.Status) && allowed(civicgrid.ActionConfirmHelp),
+	}
+}
+
+// readable returns the request, or ENOTFOUND when the actor may not read
+// it (so ids reveal nothing): volunteers who are not its poster or its
+// volunteer read only open (accepted) requests of their area.
+func (s *Service) readable(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.HelpRequest, error) {
+	r, err := s.store.HelpRequestByID(ctx, id)
+	if err != nil {
+		return r, err
+	}
+	err = civicgrid.Authorize(actor, civicgrid.ActionReadHelp, r.Object())
+	if err == nil && r.Status != civicgrid.HelpAccepted && civicgrid.Authorize(actor, civicgrid.ActionSeeHelpAddress, r.Object()) != nil {
+		err = civicgrid.Errorf(civicgrid.EFORBIDDEN, "only open requests")
+	}
+	if err != nil {
+		if civicgrid.ErrorCode(err) == civicgrid.EUNAUTHORIZED {
+			return r, err
+		}
+		return r, civicgrid.Errorf(civicgrid.ENOTFOUND, "no volunteer request %d", id)
+	}
+	return r, nil
+}
+
+// Request returns a request the actor may read, with its history.
+func (s *Service) Request(ctx context.Context, actor civicgrid.Actor, id int64) (View, error) {
+	r, err := s.readable(ctx, actor, id)
+	if err != nil {
+		return View{}, err
+	}
+	v := s.view(actor, r)
+	v.History, err = s.store.VolunteerEvents(ctx, id) // actors are stored as masked labels
+	return v, err
+}
+
+// Point is where a volunteer stands (WGS-84).
+type Point struct {
+	Lat, Lng float64
+}
+
+func (p *Point) check() error {
+	if p == nil {
+		return nil
+	}
+	if math.IsNaN(p.Lat) || math.IsNaN(p.Lng) || math.Abs(p.Lat) > 90 || math.Abs(p.Lng) > 180 || (p.Lat == 0 && p.Lng == 0) {
+		return civicgrid.Errorf(civicgrid.EINVALID, "lat/lng must be a WGS-84 point (lat −90…90, lng −180…180)")
+	}
+	return nil
+}
+
+// Open lists the open (accepted) requests the actor may claim, nearest
+// first when the actor says where they are (then urgent first, earliest
+// window first).
+func (s *Service) Open(ctx context.Context, actor civicgrid.Actor, at *Point) ([]View, error) {
+	if err := at.check(); err != nil {
+		return nil, err
+	}
+	within := actor.Scopes(civicgrid.ActionClaimHelp)
+	if len(within) == 0 {
+		return []View{}, nil
+	}
+	rs, err := s.store.HelpRequests(ctx, within, []civicgrid.HelpStatus{civicgrid.HelpAccepted}, ListLimit)
+	if err != nil {
+		return nil, err
+	}
+	places := map[string]float64{}
+	out := []View{}
+	for _, r := range rs {
+		if civicgrid.Authorize(actor, civicgrid.ActionClaimHelp, r.Object()) != nil {
+			continue
+		}
+		r.DistanceM = -1
+		if at != nil {
+			d, ok := places[r.BuildingCode]
+			if !ok {
+				d = -1
+				if _, p, has, err := s.building(ctx, r.BuildingCode); err == nil && has {
+					d = math.Round(geo.DistanceHaversine(orb.Point{at.Lng, at.Lat}, p))
+				}
+				places[r.BuildingCode] = d
+			}
+			r.DistanceM = d
+		}
+		out = append(out, s.view(actor, r))
+	}
+	slices.SortStableFunc(out, func(a, b View) int {
+		da, db := a.DistanceM, b.DistanceM
+		if da < 0 {
+			da = math.Inf(1)
+		}
+		if db < 0 {
+			db = math.Inf(1)
+		}
+		return cmp.Or(cmp.Compare(da, db), cmp.Compare(urgencyRank(a.Urgency), urgencyRank(b.Urgency)), a.WindowStart.Compare(b.WindowStart))
+	})
+	return out, nil
+}
+
+func urgencyRank(u string) int {
+	if u == civicgrid.UrgencyUrgent {
+		return 0
+	}
+	return 1
+}
+
+// Pending lists the requests waiting for the actor (staff) to verify.
+func (s *Service) Pending(ctx context.Context, actor civicgrid.Actor) ([]View, error) {
+	return s.list(ctx, actor, civicgrid.ActionVerifyHelp, civicgrid.HelpPosted)
+}
+
+// Done lists the requests served and waiting for confirmation in the
+// actor's (staff's) area, to confirm for someone without a phone.
+func (s *Service) Done(ctx context.Context, actor civicgrid.Actor) ([]View, error) {
+	return s.list(ctx, actor, civicgrid.ActionConfirmHelp, civicgrid.HelpDone)
+}
+
+func (s *Service) list(ctx context.Context, actor civicgrid.Actor, action civicgrid.Action, status civicgrid.HelpStatus) ([]View, error) {
+	within := actor.Scopes(action)
+	out := []View{}
+	if len(within) == 0 {
+		return out, nil
+	}
+	rs, err := s.store.HelpRequests(ctx, within, []civicgrid.HelpStatus{status}, ListLimit)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rs {
+		if civicgrid.Authorize(actor, action, r.Object()) == nil {
+			out = append(out, s.view(actor, r))
+		}
+	}
+	return out, nil
+}
+
+// Mine lists the requests the actor posted or serves, newest first.
+func (s *Service) Mine(ctx context.Context, actor civicgrid.Actor) ([]View, error) {
+	out := []View{}
+	if actor.UserID == 0 {
+		return out, nil
+	}
+	rs, err := s.store.HelpRequestsOf(ctx, actor.UserID, ListLimit)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rs {
+		if civicgrid.Authorize(actor, civicgrid.ActionReadHelp, r.Object()) == nil {
+			out = append(out, s.view(actor, r))
+		}
+	}
+	return out, nil
+}
+
+// Decisions staff take on a posted request.
+const (
+	DecisionAccept  = "accept"
+	DecisionDecline = "decline" // with a reason the requester sees
+)
+
+func reasonOf(reason, what string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || utf8.RuneCountInString(reason) > civicgrid.MaxHelpReason {
+		return "", civicgrid.Errorf(civicgrid.EINVALID, "%s needs a reason of 1 to %d characters", what, civicgrid.MaxHelpReason)
+	}
+	return reason, nil
+}
+
+// step authorises action on a readable request and applies the step.
+func (s *Service) step(ctx context.Context, actor civicgrid.Actor, id int64, action civicgrid.Action, step civicgrid.HelpStep,
+	c civicgrid.HelpChange, note string, data map[string]string) (View, error) {
+	r, err := s.readable(ctx, actor, id)
+	if err != nil {
+		return View{}, err
+	}
+	if err := civicgrid.Authorize(actor, action, r.Object()); err != nil {
+		return View{}, err
+	}
+	if !step.Allows(r.Status) {
+		return View{}, step.Refusal(r)
+	}
+	ev := event(actor, step.Action, s.now())
+	ev.Note, ev.Data = note, data
+	r, err = s.store.StepHelp(ctx, id, step, c, ev)
+	if err != nil {
+		return View{}, err
+	}
+	return s.view(actor, r), nil
+}
+
+// Verify accepts a posted request (open for volunteers) or declines it
+// with a reason.
+func (s *Service) Verify(ctx context.Context, actor civicgrid.Actor, id int64, decision, reason string) (View, error) {
+	switch decision {
+	case DecisionAccept:
+		return s.step(ctx, actor, id, civicgrid.ActionVerifyHelp, civicgrid.StepAccept, civicgrid.HelpChange{Reason: strings.TrimSpace(reason)}, strings.TrimSpace(reason), nil)
+	case DecisionDecline:
+		reason, err := reasonOf(reason, "declining a request")
+		if err != nil {
+			return View{}, err
+		}
+		return s.step(ctx, actor, id, civicgrid.ActionVerifyHelp, civicgrid.StepDecline, civicgrid.HelpChange{Reason: reason}, reason, nil)
+	}
+	return View{}, civicgrid.Errorf(civicgrid.EINVALID, "decision must be accept or decline")
+}
+
+// Claim takes an open request for the actor (接单): exactly one claimer
+// wins; the others get ECONFLICT saying it is taken.
+func (s *Service) Claim(ctx context.Context, actor civicgrid.Actor, id int64) (View, error) {
+	// A volunteer who could have claimed it learns that it is gone (taken
+	// or cancelled), not merely that it is not found; an unverified
+	// request stays unseen.
+	if r, err := s.store.HelpRequestByID(ctx, id); err == nil && r.Status != civicgrid.HelpAccepted && r.Status != civicgrid.HelpPosted &&
+		civicgrid.Authorize(actor, civicgrid.ActionClaimHelp, r.Object()) == nil {
+		return View{}, civicgrid.StepClaim.Refusal(r)
+	}
+	r, err := s.readable(ctx, actor, id)
+	if err != nil {
+		return View{}, err
+	}
+	if r.PosterID == actor.UserID {
+		return View{}, civicgrid.Errorf(civicgrid.ECONFLICT, "you asked for this help: another volunteer takes it")
+	}
+	return s.step(ctx, actor, id, civicgrid.ActionClaimHelp, civicgrid.StepClaim,
+		civicgrid.HelpChange{Claimer: actor.UserID, ClaimerLabel: civicgrid.MaskName(actor.Name), ClaimLimit: s.cfg.ClaimLimit}, "", nil)
+}
+
+// Release gives a claimed request back with a reason (志愿服务条例 art. 22):
+// it reopens for others and the requester sees why.
+func (s *Service) Release(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (View, error) {
+	reason, err := reasonOf(reason, "releasing a request")
+	if err != nil {
+		return View{}, err
+	}
+	return s.step(ctx, actor, id, civicgrid.ActionServeHelp, civicgrid.StepRelease,
+		civicgrid.HelpChange{Volunteer: actor.UserID, ClearVolunteer: true, Reason: reason}, reason, nil)
+}
+
+// near refuses a sign-in or sign-out made too far from the building.
+func (s *Service) near(ctx context.Context, r civicgrid.HelpRequest, at *Point, what string) error {
+	if at == nil {
+		return civicgrid.Errorf(civicgrid.EINVALID, "%s needs where you are (lat, lng)", what)
+	}
+	if err := at.check(); err != nil {
+		return err
+	}
+	_, p, has, err := s.building(ctx, r.BuildingCode)
+	if err != nil {
+		return err
+	}
+	if !has {
+		return civicgrid.Errorf(civicgrid.ECONFLICT, "building %s has no location on the map: %s cannot be checked; ask staff to add it", r.BuildingCode, what)
+	}
+	if d := geo.DistanceHaversine(orb.Point{at.Lng, at.Lat}, p); d > s.cfg.SignInRadiusM {
+		return civicgrid.Errorf(civicgrid.EINVALID, "%s is made at the place: you are %.0f m from the building, the limit is %.0f m", what, d, s.cfg.SignInRadiusM)
+	}
+	return nil
+}
+
+// SignIn starts the service, at the place.
+func (s *Service) SignIn(ctx context.Context, actor civicgrid.Actor, id int64, at *Point) (View, error) {
+	r, err := s.serving(ctx, actor, id, civicgrid.StepSignIn)
+	if err != nil {
+		return View{}, err
+	}
+	if err := s.near(ctx, r, at, "sign-in"); err != nil {
+		return View{}, err
+	}
+	return s.step(ctx, actor, id, civicgrid.ActionServeHelp, civicgrid.StepSignIn, civicgrid.HelpChange{Volunteer: actor.UserID, SignInAt: s.now()}, "", nil)
+}
+
+// SignOut ends the service, at the place: the time served since sign-in,
+// rounded per the setting, is recorded as the request's minutes.
+func (s *Service) SignOut(ctx context.Context, actor civicgrid.Actor, id int64, at *Point) (View, error) {
+	r, err := s.serving(ctx, actor, id, civicgrid.StepSignOut)
+	if err != nil {
+		return View{}, err
+	}
+	if err := s.near(ctx, r, at, "sign-out"); err != nil {
+		return View{}, err
+	}
+	now := s.now()
+	minutes := civicgrid.RoundMinutes(now.Sub(r.SignInAt), s.cfg.RoundMinutes)
+	return s.step(ctx, actor, id, civicgrid.ActionServeHelp, civicgrid.StepSignOut,
+		civicgrid.HelpChange{Volunteer: actor.UserID, SignOutAt: now, Minutes: minutes}, "", map[string]string{"minutes": strconv.Itoa(minutes)})
+}
+
+// serving returns the request when the actor may take the serving step
+// now, checking policy and status before the place.
+func (s *Service) serving(ctx context.Context, actor civicgrid.Actor, id int64, step civicgrid.HelpStep) (civicgrid.HelpRequest, error) {
+	r, err := s.readable(ctx, actor, id)
+	if err != nil {
+		return r, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionServeHelp, r.Object()); err != nil {
+		return r, err
+	}
+	if !step.Allows(r.Status) {
+		return r, step.Refusal(r)
+	}
+	return r, nil
+}
+
+// Confirm confirms the service and rates it (1–5): the requester, or
+// staff on their behalf.
+func (s *Service) Confirm(ctx context.Context, actor civicgrid.Actor, id int64, rating int, comment string) (View, error) {
+	comment = strings.TrimSpace(comment)
+	if rating < 1 || rating > 5 {
+		return View{}, civicgrid.Errorf(civicgrid.EINVALID, "rating must be 1 to 5")
+	}
+	if utf8.RuneCountInString(comment) > civicgrid.MaxHelpNote {
+		return View{}, civicgrid.Errorf(civicgrid.EINVALID, "a comment of at most %d characters", civicgrid.MaxHelpNote)
+	}
+	return s.step(ctx, actor, id, civicgrid.ActionConfirmHelp, civicgrid.StepConfirm, civicgrid.HelpChange{Rating: rating, Comment: comment},
+		comment, map[string]string{"rating": strconv.Itoa(rating)})
+}
+
+// Cancel withdraws a request not yet served, with a reason.
+func (s *Service) Cancel(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (View, error) {
+	reason, err := reasonOf(reason, "cancelling a request")
+	if err != nil {
+		return View{}, err
+	}
+	return s.step(ctx, actor, id, civicgrid.ActionConfirmHelp, civicgrid.StepCancel, civicgrid.HelpChange{Reason: reason}, reason, nil)
+}
+
+// Hours is a volunteer's time served.
+type Hours struct {
+	ConfirmedMinutes int     `json:"confirmed_minutes"`
+	PendingMinutes   int     `json:"pending_minutes"` // recorded, waiting for confirmation
+	ConfirmedHours   float64 `json:"confirmed_hours"`
+}
+
+// Hours returns the actor's own hours as a volunteer.
+func (s *Service) Hours(ctx context.Context, actor civicgrid.Actor) (Hours, error) {
+	if err := civicgrid.Authorize(actor, civicgrid.ActionVolunteerHours, civicgrid.Object{Owner: actor.UserID}); err != nil {
+		return Hours{}, err
+	}
+	c, p, err := s.store.VolunteerMinutes(ctx, actor.UserID)
+	return Hours{ConfirmedMinutes: c, PendingMinutes: p, ConfirmedHours: math.Round(float64(c)/60*100) / 100}, err
+}

@@ -1,0 +1,280 @@
+package volunteering_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/internal/testdb"
+	"github.com/civicgrid/civicgrid/sqlstore"
+	"github.com/civicgrid/civicgrid/volunteering"
+)
+
+const (
+	community = "420102001001"
+	grid      = "420102001001001"
+	building  = "4201020010010010001" // at (114.300, 30.550)
+	building2 = "4201020010010020001" // about 1 km east
+	nomap     = "4201020010010030001" // no location
+	away      = "4201030010010010001"
+)
+
+// registry knows the test's buildings and where they stand.
+type registry map[string]orb.Geometry
+
+func (r registry) AreaByCode(_ context.Context, code string) (civicgrid.Area, error) {
+	g, ok := r[code]
+	if !ok {
+		return civicgrid.Area{}, civicgrid.Errorf(civicgrid.ENOTFOUND, "no area %s", code)
+	}
+	return civicgrid.Area{Code: code, Level: civicgrid.LevelOfCode(code), Geometry: g}, nil
+}
+
+var here = &volunteering.Point{Lat: 30.550, Lng: 114.300}
+
+type env struct {
+	t   *testing.T
+	db  *sqlstore.DB
+	svc *volunteering.Service
+	now time.Time
+	n   int
+}
+
+func newEnv(t *testing.T) *env {
+	cur = t
+	e := &env{t: t, db: testdb.Open(t, t.TempDir()), now: time.Date(2026, 12, 4, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))}
+	e.svc = volunteering.New(volunteering.Config{ClaimLimit: 2, Now: func() time.Time { return e.now }}, e.db, registry{
+		building: orb.Point{114.300, 30.550}, building2: orb.Polygon{{{114.310, 30.550}, {114.3105, 30.550}, {114.3105, 30.5505}, {114.310, 30.550}}},
+		nomap: nil, away: orb.Point{114.200, 30.500}, community: nil,
+	})
+	return e
+}
+
+func (e *env) person(role, area string) civicgrid.Actor {
+	e.t.Helper()
+	e.n++
+	g := civicgrid.RoleGrant{Role: role, AreaCode: area}
+	if role == civicgrid.RoleBuilding {
+		g.Detail = "building_head"
+	}
+	u, err := e.db.CreateUser(context.Background(), civicgrid.User{Name: fmt.Sprintf("李%d", e.n), Phone: fmt.Sprintf("1390000%04d", e.n), Kind: civicgrid.KindResident},
+		"", []civicgrid.RoleGrant{g}, civicgrid.SecurityEvent{Kind: civicgrid.EventUserCreated})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u.Actor()
+}
+
+// cur is the running test, for must (the tests do not run in parallel).
+var cur *testing.T
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		cur.Helper()
+		cur.Fatal(err)
+	}
+	return v
+}
+
+func wantErr(t *testing.T, err error, code, text string) {
+	t.Helper()
+	if civicgrid.ErrorCode(err) != code || !strings.Contains(civicgrid.ErrorMessage(err), text) {
+		t.Fatalf("want %s %q, got %v", code, text, err)
+	}
+}
+
+// The whole loop: a resident asks, staff verify, a volunteer finds it
+// nearest first, claims, signs in and out at the place, the resident
+// confirms and the hours count; the address is seen only by those who may.
+func TestHelpLoop(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	resident := e.person(civicgrid.RoleResident, building)
+	staff := e.person(civicgrid.RoleCommunityStaff, community)
+	vol := e.person(civicgrid.RoleVolunteer, community)
+	other := e.person(civicgrid.RoleVolunteer, community)
+
+	far := must(e.svc.Ask(ctx, e.person(civicgrid.RoleResident, building2), civicgrid.HelpInput{Service: "meals", BuildingCode: building2}))
+	r := must(e.svc.Ask(ctx, resident, civicgrid.HelpInput{Service: "shopping", BuildingCode: building, Address: "3单元502", Contact: "13912345678", Note: "买菜"}))
+	if r.Status != civicgrid.HelpPosted || r.Poster != "李*" {
+		t.Fatalf("posted: %+v", r)
+	}
+	if got := must(e.svc.Open(ctx, vol, here)); len(got) != 0 {
+		t.Fatalf("unverified requests are open: %+v", got)
+	}
+	if _, err := e.svc.Request(ctx, vol, r.ID); civicgrid.ErrorCode(err) != civicgrid.ENOTFOUND {
+		t.Fatalf("a volunteer reads an unverified request: %v", err)
+	}
+	pending := must(e.svc.Pending(ctx, staff))
+	if len(pending) != 2 || pending[1].Address != "3单元502" || !pending[1].CanVerify {
+		t.Fatalf("staff's verify list: %+v", pending)
+	}
+	_, err := e.svc.Verify(ctx, staff, r.ID, volunteering.DecisionDecline, " ")
+	wantErr(t, err, civicgrid.EINVALID, "needs a reason")
+	must(e.svc.Verify(ctx, staff, r.ID, volunteering.DecisionAccept, ""))
+	must(e.svc.Verify(ctx, staff, far.ID, volunteering.DecisionAccept, ""))
+	_, err = e.svc.Verify(ctx, vol, far.ID, volunteering.DecisionAccept, "")
+	wantErr(t, err, civicgrid.EFORBIDDEN, "volunteer.verify")
+
+	open := must(e.svc.Open(ctx, vol, here))
+	if len(open) != 2 || open[0].ID != r.ID || open[0].DistanceM != 0 || open[1].DistanceM < 900 || open[1].DistanceM > 1100 {
+		t.Fatalf("open requests nearest first: %+v", open)
+	}
+	if open[0].Address != "" || open[0].Contact != "139****5678" || !open[0].CanClaim {
+		t.Fatalf("the address before claiming: %+v", open[0])
+	}
+	v := must(e.svc.Claim(ctx, vol, r.ID))
+	if v.Address != "3单元502" || !v.CanServe || v.Volunteer != "李*" {
+		t.Fatalf("claimed: %+v", v)
+	}
+	_, err = e.svc.Claim(ctx, other, r.ID)
+	wantErr(t, err, civicgrid.ECONFLICT, "is taken")
+	if _, err := e.svc.Request(ctx, other, r.ID); civicgrid.ErrorCode(err) != civicgrid.ENOTFOUND {
+		t.Fatalf("another volunteer reads a taken request: %v", err)
+	}
+
+	_, err = e.svc.SignOut(ctx, vol, r.ID, here)
+	wantErr(t, err, civicgrid.ECONFLICT, "sign in at the place before signing out")
+	_, err = e.svc.SignIn(ctx, vol, r.ID, &volunteering.Point{Lat: 30.560, Lng: 114.300})
+	wantErr(t, err, civicgrid.EINVALID, "the limit is 300 m")
+	_, err = e.svc.SignIn(ctx, vol, r.ID, nil)
+	wantErr(t, err, civicgrid.EINVALID, "needs where you are")
+	must(e.svc.SignIn(ctx, vol, r.ID, here))
+	_, err = e.svc.SignIn(ctx, vol, r.ID, here)
+	wantErr(t, err, civicgrid.ECONFLICT, "sign-in is taken once")
+	_, err = e.svc.Confirm(ctx, resident, r.ID, 5, "")
+	wantErr(t, err, civicgrid.ECONFLICT, "possible only when it is done")
+	e.now = e.now.Add(52 * time.Minute)
+	v = must(e.svc.SignOut(ctx, vol, r.ID, here))
+	if v.Status != civicgrid.HelpDone || v.Minutes != 45 {
+		t.Fatalf("signed out after 52 minutes: %+v", v)
+	}
+	if h := must(e.svc.Hours(ctx, vol)); h.PendingMinutes != 45 || h.ConfirmedMinutes != 0 {
+		t.Fatalf("hours before confirmation: %+v", h)
+	}
+	_, err = e.svc.Confirm(ctx, vol, r.ID, 5, "")
+	wantErr(t, err, civicgrid.EFORBIDDEN, "volunteer.confirm")
+	_, err = e.svc.Confirm(ctx, e.person(civicgrid.RoleResident, building), r.ID, 5, "")
+	wantErr(t, err, civicgrid.ENOTFOUND, "no volunteer request") // a neighbour confirms nothing
+	_, err = e.svc.Confirm(ctx, resident, r.ID, 6, "")
+	wantErr(t, err, civicgrid.EINVALID, "rating must be 1 to 5")
+	v = must(e.svc.Confirm(ctx, resident, r.ID, 5, "很及时"))
+	if v.Status != civicgrid.HelpConfirmed || v.Rating != 5 {
+		t.Fatalf("confirmed: %+v", v)
+	}
+	if h := must(e.svc.Hours(ctx, vol)); h.ConfirmedMinutes != 45 || h.ConfirmedHours != 0.75 {
+		t.Fatalf("hours: %+v", h)
+	}
+	_, err = e.svc.Hours(ctx, resident)
+	wantErr(t, err, civicgrid.EFORBIDDEN, "volunteer.hours")
+	full := must(e.svc.Request(ctx, resident, r.ID))
+	var actions []string
+	for _, ev := range full.History {
+		actions = append(actions, ev.Action)
+	}
+	if strings.Join(actions, " ") != "request.posted request.accepted request.claimed request.signed_in request.signed_out request.confirmed" {
+		t.Fatalf("history: %v", actions)
+	}
+	if err := civicgrid.VerifyVolunteerChain(full.History); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAskOnBehalfAndScope(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	resident := e.person(civicgrid.RoleResident, building)
+	gw := e.person(civicgrid.RoleGridWorker, grid)
+	_, err := e.svc.Ask(ctx, resident, civicgrid.HelpInput{Service: "clinic", BuildingCode: building, Beneficiary: "张奶奶"})
+	wantErr(t, err, civicgrid.EFORBIDDEN, "volunteer.ask_for")
+	_, err = e.svc.Ask(ctx, resident, civicgrid.HelpInput{Service: "clinic", BuildingCode: building2})
+	wantErr(t, err, civicgrid.EFORBIDDEN, "outside your scope")
+	r := must(e.svc.Ask(ctx, gw, civicgrid.HelpInput{Service: "clinic", BuildingCode: building, Beneficiary: "张奶奶", Contact: "13911112222", Urgency: "urgent"}))
+	if !r.OnBehalf || r.Beneficiary != "张奶奶" {
+		t.Fatalf("on behalf: %+v", r)
+	}
+	_, err = e.svc.Ask(ctx, e.person(civicgrid.RoleCommunityStaff, community), civicgrid.HelpInput{Service: "clinic", BuildingCode: "4201020010010090001"})
+	wantErr(t, err, civicgrid.EINVALID, "no building")
+	staff := e.person(civicgrid.RoleCommunityStaff, community)
+	must(e.svc.Verify(ctx, staff, r.ID, volunteering.DecisionAccept, ""))
+	awayVol := e.person(civicgrid.RoleVolunteer, "420103001001")
+	if got := must(e.svc.Open(ctx, awayVol, nil)); len(got) != 0 {
+		t.Fatalf("another district's volunteer sees: %+v", got)
+	}
+	_, err = e.svc.Claim(ctx, awayVol, r.ID)
+	wantErr(t, err, civicgrid.ENOTFOUND, "no volunteer request")
+	open := must(e.svc.Open(ctx, e.person(civicgrid.RoleVolunteer, community), nil))
+	if len(open) != 1 || open[0].Beneficiary != "张**" || open[0].DistanceM != -1 {
+		t.Fatalf("open, masked, distance unknown: %+v", open)
+	}
+}
+
+func TestReleaseLimitCancel(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	resident := e.person(civicgrid.RoleResident, building)
+	staff := e.person(civicgrid.RoleCommunityStaff, community)
+	vol := e.person(civicgrid.RoleVolunteer, community)
+	var ids []int64
+	for range 3 {
+		r := must(e.svc.Ask(ctx, resident, civicgrid.HelpInput{Service: "company", BuildingCode: building}))
+		must(e.svc.Verify(ctx, staff, r.ID, volunteering.DecisionAccept, ""))
+		ids = append(ids, r.ID)
+	}
+	must(e.svc.Claim(ctx, vol, ids[0]))
+	must(e.svc.Claim(ctx, vol, ids[1]))
+	_, err := e.svc.Claim(ctx, vol, ids[2])
+	wantErr(t, err, civicgrid.ECONFLICT, "open claims")
+	_, err = e.svc.Release(ctx, vol, ids[0], "")
+	wantErr(t, err, civicgrid.EINVALID, "needs a reason")
+	v := must(e.svc.Release(ctx, vol, ids[0], "家里有急事"))
+	if v.Status != civicgrid.HelpAccepted || v.Reason != "家里有急事" {
+		t.Fatalf("released: %+v", v)
+	}
+	must(e.svc.Claim(ctx, vol, ids[2]))
+	must(e.svc.Cancel(ctx, resident, ids[0], "已解决"))
+	_, err = e.svc.Claim(ctx, e.person(civicgrid.RoleVolunteer, community), ids[0])
+	wantErr(t, err, civicgrid.ECONFLICT, "was cancelled")
+	_, err = e.svc.Claim(ctx, resident, ids[1])
+	if civicgrid.ErrorCode(err) == "" {
+		t.Fatal("a resident claimed")
+	}
+	nm := must(e.svc.Ask(ctx, e.person(civicgrid.RoleResident, nomap), civicgrid.HelpInput{Service: "repair", BuildingCode: nomap}))
+	must(e.svc.Verify(ctx, staff, nm.ID, volunteering.DecisionAccept, ""))
+	vol2 := e.person(civicgrid.RoleVolunteer, community)
+	must(e.svc.Claim(ctx, vol2, nm.ID))
+	_, err = e.svc.SignIn(ctx, vol2, nm.ID, here)
+	wantErr(t, err, civicgrid.ECONFLICT, "no location on the map")
+}
+
+// Staff confirm for someone without a phone: the request asked on their
+// behalf is on staff's list once served, and staff's confirmation counts.
+func TestStaffConfirmOnBehalf(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	gw := e.person(civicgrid.RoleGridWorker, grid)
+	staff := e.person(civicgrid.RoleCommunityStaff, community)
+	vol := e.person(civicgrid.RoleVolunteer, community)
+	r := must(e.svc.Ask(ctx, gw, civicgrid.HelpInput{Service: "meals", BuildingCode: building, Beneficiary: "张奶奶"}))
+	must(e.svc.Verify(ctx, staff, r.ID, volunteering.DecisionAccept, ""))
+	must(e.svc.Claim(ctx, vol, r.ID))
+	must(e.svc.SignIn(ctx, vol, r.ID, here))
+	e.now = e.now.Add(31 * time.Minute)
+	must(e.svc.SignOut(ctx, vol, r.ID, here))
+	if got := must(e.svc.Done(ctx, vol)); len(got) != 0 {
+		t.Fatalf("the volunteer's list to confirm: %+v", got)
+	}
+	done := must(e.svc.Done(ctx, staff))
+	if len(done) != 1 || done[0].ID != r.ID || !done[0].CanConfirm || done[0].Beneficiary != "张奶奶" {
+		t.Fatalf("staff's list to confirm: %+v", done)
+	}
+	must(e.svc.Confirm(ctx, staff, r.ID, 4, "老人说很好"))
+	if h := must(e.svc.Hours(ctx, vol)); h.ConfirmedMinutes != 30 {
+		t.Fatalf("hours confirmed by staff: %+v", h)
+	}
+}

@@ -1,0 +1,17 @@
+// The volunteer page: sign-in, sign-out and "nearest first" send where the
+// phone is. Without this script (or without permission) the forms still
+// send, and the server says what is missing.
+(() => {
+  for (const form of document.querySelectorAll('form.vol-here')) {
+    form.addEventListener('submit', (ev) => {
+      if (form.dataset.located || !('geolocation' in navigator)) return;
+      ev.preventDefault();
+      const send = () => { form.dataset.located = '1'; form.requestSubmit ? form.requestSubmit() : form.submit(); };
+      navigator.geolocation.getCurrentPosition((pos) => {
+        form.elements.lat.value = pos.coords.latitude.toFixed(7);
+        form.elements.lng.value = pos.coords.longitude.toFixed(7);
+        send();
+      }, send, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+    });
+  }
+})();

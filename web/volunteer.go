@@ -1,0 +1,240 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/volunteering"
+)
+
+// Volunteer is what the volunteer pages need (volunteering.Service has
+// it); it asks Authorize for every step.
+type Volunteer interface {
+	Ask(ctx context.Context, actor civicgrid.Actor, in civicgrid.HelpInput) (civicgrid.HelpRequest, error)
+	Open(ctx context.Context, actor civicgrid.Actor, at *volunteering.Point) ([]volunteering.View, error)
+	Pending(ctx context.Context, actor civicgrid.Actor) ([]volunteering.View, error)
+	Done(ctx context.Context, actor civicgrid.Actor) ([]volunteering.View, error)
+	Mine(ctx context.Context, actor civicgrid.Actor) ([]volunteering.View, error)
+	Verify(ctx context.Context, actor civicgrid.Actor, id int64, decision, reason string) (volunteering.View, error)
+	Claim(ctx context.Context, actor civicgrid.Actor, id int64) (volunteering.View, error)
+	Release(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (volunteering.View, error)
+	SignIn(ctx context.Context, actor civicgrid.Actor, id int64, at *volunteering.Point) (volunteering.View, error)
+	SignOut(ctx context.Context, actor civicgrid.Actor, id int64, at *volunteering.Point) (volunteering.View, error)
+	Confirm(ctx context.Context, actor civicgrid.Actor, id int64, rating int, comment string) (volunteering.View, error)
+	Cancel(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (volunteering.View, error)
+	Hours(ctx context.Context, actor civicgrid.Actor) (volunteering.Hours, error)
+}
+
+// volunteerView is what the pages /help and /volunteer show.
+type volunteerView struct {
+	View      string // ask, work
+	Services  []civicgrid.VolunteerService
+	Buildings []scopeOption // where the reader may ask
+	OnBehalf  bool          // the reader may ask on someone's behalf
+	Mine      []helpRow     // the reader's own requests (ask) or claims (work)
+	Open      []helpRow
+	Pending   []helpRow
+	ToConfirm []helpRow // served, for staff to confirm for someone without a phone
+	Hours     *volunteering.Hours
+	Volunteer bool // the reader holds a volunteer grant
+	Ratings   []int
+	CSRF      string
+}
+
+type helpRow struct {
+	volunteering.View
+	AreaName string
+}
+
+func (ui *UI) registerVolunteer(mux *http.ServeMux) {
+	if ui.cfg.Volunteer == nil {
+		return
+	}
+	mux.HandleFunc("GET /help", ui.handleHelpPage)
+	mux.HandleFunc("POST /help", ui.handleAskForm)
+	mux.HandleFunc("GET /volunteer", ui.handleVolunteerPage)
+	mux.HandleFunc("POST /help/{id}/{step}", ui.handleHelpStep("/help"))
+	mux.HandleFunc("POST /volunteer/{id}/{step}", ui.handleHelpStep("/volunteer"))
+}
+
+func (ui *UI) volunteerPage(w http.ResponseWriter, r *http.Request, view string) (*page, civicgrid.Actor, bool) {
+	actor, ok := requireLogin(w, r)
+	if !ok {
+		return nil, actor, false
+	}
+	p := ui.newPage(w, r)
+	p.Volunteer = &volunteerView{View: view, CSRF: actor.CSRFToken, Services: civicgrid.VolunteerServices, Ratings: []int{5, 4, 3, 2, 1}}
+	if !p.failedFlash(r.URL.Query(), "vol.failed_") {
+		if done := r.URL.Query().Get("done"); done != "" {
+			p.Flash = p.catalogue["vol.done_"+done]
+		}
+	}
+	return p, actor, true
+}
+
+func (ui *UI) helpRows(r *http.Request, vs []volunteering.View) []helpRow {
+	names := ui.areaNames(r)
+	out := make([]helpRow, len(vs))
+	for i, v := range vs {
+		out[i] = helpRow{v, names(v.BuildingCode)}
+	}
+	return out
+}
+
+// handleHelpPage serves /help: ask for help in three steps (what, where
+// and when, who and how to reach them), and one's requests with the steps
+// one may take on them (confirm and rate, cancel).
+func (ui *UI) handleHelpPage(w http.ResponseWriter, r *http.Request) {
+	p, actor, ok := ui.volunteerPage(w, r, "ask")
+	if !ok {
+		return
+	}
+	names := ui.areaNames(r)
+	for _, g := range actor.Grants {
+		if len(g.AreaCode) == 19 && civicgrid.Authorize(actor, civicgrid.ActionAskHelp, civicgrid.In(g.AreaCode)) == nil {
+			p.Volunteer.Buildings = append(p.Volunteer.Buildings, scopeOption{g.AreaCode, names(g.AreaCode)})
+		}
+		if civicgrid.Authorize(actor, civicgrid.ActionAskHelpFor, civicgrid.In(g.AreaCode)) == nil {
+			p.Volunteer.OnBehalf = true
+		}
+	}
+	mine, err := ui.cfg.Volunteer.Mine(r.Context(), actor)
+	if err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
+	for _, v := range ui.helpRows(r, mine) {
+		if v.PosterID == actor.UserID {
+			p.Volunteer.Mine = append(p.Volunteer.Mine, v)
+		}
+	}
+	p.Title = p.catalogue["vol.ask_title"]
+	ui.render(w, http.StatusOK, "volunteer", p)
+}
+
+func (ui *UI) handleAskForm(w http.ResponseWriter, r *http.Request) {
+	actor, ok := inboxForm(w, r)
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	in := civicgrid.HelpInput{Service: f.Get("service"), BuildingCode: strings.TrimSpace(f.Get("building_code")), Address: f.Get("address"),
+		Beneficiary: f.Get("beneficiary"), Contact: f.Get("contact"), Note: f.Get("note"), Urgency: f.Get("urgency")}
+	if d := f.Get("date"); d != "" {
+		t, err := time.ParseInLocation("2006-01-02T15:04", d, ui.location())
+		if err != nil {
+			backTo(w, r, "/help", "", civicgrid.Errorf(civicgrid.EINVALID, "the time is not a date and time"))
+			return
+		}
+		in.WindowStart = t
+	}
+	_, err := ui.cfg.Volunteer.Ask(r.Context(), actor, in)
+	backTo(w, r, "/help", "asked", err)
+}
+
+// location is the time zone of times people type (China Standard Time).
+func (ui *UI) location() *time.Location { return time.FixedZone("CST", 8*3600) }
+
+// handleVolunteerPage serves /volunteer: a volunteer's hours, their
+// claims with sign-in and sign-out, and the open requests nearest first
+// (the browser sends where it is, when allowed); staff's requests to
+// verify.
+func (ui *UI) handleVolunteerPage(w http.ResponseWriter, r *http.Request) {
+	p, actor, ok := ui.volunteerPage(w, r, "work")
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	v := p.Volunteer
+	v.Volunteer = actor.Holds(civicgrid.RoleVolunteer)
+	if v.Volunteer {
+		h, err := ui.cfg.Volunteer.Hours(ctx, actor)
+		if err != nil {
+			ui.renderError(w, r, p, err)
+			return
+		}
+		v.Hours = &h
+		var at *volunteering.Point
+		if lat, err1 := strconv.ParseFloat(r.URL.Query().Get("lat"), 64); err1 == nil {
+			if lng, err2 := strconv.ParseFloat(r.URL.Query().Get("lng"), 64); err2 == nil {
+				at = &volunteering.Point{Lat: lat, Lng: lng}
+			}
+		}
+		open, err := ui.cfg.Volunteer.Open(ctx, actor, at)
+		if err != nil && civicgrid.ErrorCode(err) != civicgrid.EINVALID {
+			ui.renderError(w, r, p, err)
+			return
+		}
+		v.Open = ui.helpRows(r, open)
+		mine, err := ui.cfg.Volunteer.Mine(ctx, actor)
+		if err != nil {
+			ui.renderError(w, r, p, err)
+			return
+		}
+		for _, x := range ui.helpRows(r, mine) {
+			if x.VolunteerID == actor.UserID && x.PosterID != actor.UserID {
+				v.Mine = append(v.Mine, x)
+			}
+		}
+	}
+	pending, err := ui.cfg.Volunteer.Pending(ctx, actor)
+	if err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
+	v.Pending = ui.helpRows(r, pending)
+	done, err := ui.cfg.Volunteer.Done(ctx, actor)
+	if err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
+	v.ToConfirm = ui.helpRows(r, done)
+	p.Title = p.catalogue["vol.work_title"]
+	ui.render(w, http.StatusOK, "volunteer", p)
+}
+
+// handleHelpStep takes a step on a request from a form, then back to the
+// page it came from with the outcome.
+func (ui *UI) handleHelpStep(back string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		actor, id, ok := cogovForm(w, r)
+		if !ok {
+			return
+		}
+		f := r.PostForm
+		ctx := r.Context()
+		var at *volunteering.Point
+		if lat, err1 := strconv.ParseFloat(f.Get("lat"), 64); err1 == nil {
+			if lng, err2 := strconv.ParseFloat(f.Get("lng"), 64); err2 == nil {
+				at = &volunteering.Point{Lat: lat, Lng: lng}
+			}
+		}
+		var err error
+		step := r.PathValue("step")
+		switch step {
+		case "accept", "decline":
+			_, err = ui.cfg.Volunteer.Verify(ctx, actor, id, step, f.Get("reason"))
+		case "claim":
+			_, err = ui.cfg.Volunteer.Claim(ctx, actor, id)
+		case "release":
+			_, err = ui.cfg.Volunteer.Release(ctx, actor, id, f.Get("reason"))
+		case "sign-in":
+			_, err = ui.cfg.Volunteer.SignIn(ctx, actor, id, at)
+		case "sign-out":
+			_, err = ui.cfg.Volunteer.SignOut(ctx, actor, id, at)
+		case "confirm":
+			rating, _ := strconv.Atoi(f.Get("rating"))
+			_, err = ui.cfg.Volunteer.Confirm(ctx, actor, id, rating, f.Get("comment"))
+		case "cancel":
+			_, err = ui.cfg.Volunteer.Cancel(ctx, actor, id, f.Get("reason"))
+		default:
+			http.NotFound(w, r)
+			return
+		}
+		backTo(w, r, back, strings.ReplaceAll(step, "-", "_"), err)
+	}
+}

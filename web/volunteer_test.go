@@ -1,0 +1,110 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/paulmach/orb"
+
+	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/internal/testdb"
+	"github.com/civicgrid/civicgrid/volunteering"
+)
+
+// The volunteer pages over the real service and store: a resident asks in
+// three steps, staff publish it, one volunteer takes it while another is
+// told it is gone, signs in and out at the building, the resident confirms
+// and the hours show; the address is on no page before it is taken.
+func TestVolunteerPages(t *testing.T) {
+	ctx := context.Background()
+	db := testdb.Open(t, t.TempDir())
+	areas := newMemStore()
+	const building = "4201020010010010001"
+	areas.areas[building] = civicgrid.Area{Code: building, Level: civicgrid.LevelBuilding, Name: "三阳路1号", Geometry: orb.Point{114.295, 30.585}}
+	ui, err := New(Config{Volunteer: volunteering.New(volunteering.Config{}, db, areas)}, areas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := httptestMux(ui)
+	n := 0
+	person := func(role, area string) civicgrid.Actor {
+		n++
+		u, err := db.CreateUser(ctx, civicgrid.User{Name: fmt.Sprintf("居民%d", n), Phone: fmt.Sprintf("1370000%04d", n)}, "",
+			[]civicgrid.RoleGrant{{Role: role, AreaCode: area}}, civicgrid.SecurityEvent{Kind: civicgrid.EventUserCreated})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := u.Actor()
+		a.CSRFToken = "tok"
+		return a
+	}
+	resident := person(civicgrid.RoleResident, building)
+	staff := person(civicgrid.RoleCommunityStaff, "420102001001")
+	volA := person(civicgrid.RoleVolunteer, "420102001001")
+	volB := person(civicgrid.RoleVolunteer, "420102001001")
+	form := func(kv ...string) url.Values {
+		v := url.Values{"csrf_token": {"tok"}}
+		for i := 0; i < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v
+	}
+	outcome := func(rec interface{ Header() http.Header }, want string) {
+		t.Helper()
+		if loc := rec.Header().Get("Location"); !strings.Contains(loc, want) {
+			t.Fatalf("outcome %q, want %q", loc, want)
+		}
+	}
+
+	rec := as(h, resident, "GET", "/help", nil)
+	if rec.Code != http.StatusOK || !contains(rec.Body.String(), `value="`+building+`"`) || !contains(rec.Body.String(), `value="clinic"`) ||
+		contains(rec.Body.String(), `name="beneficiary"`) {
+		t.Fatalf("ask page: %d (their building and the catalogue offered, no asking on behalf): %s", rec.Code, rec.Body)
+	}
+	outcome(as(h, resident, "POST", "/help", form("service", "massage", "building_code", building)), "failed=invalid")
+	outcome(as(h, resident, "POST", "/help", form("service", "shopping", "building_code", building, "address", "3单元502", "note", "买菜")), "done=asked")
+	rec = as(h, staff, "GET", "/volunteer", nil)
+	m := regexp.MustCompile(`action="/volunteer/(\d+)/accept"`).FindStringSubmatch(rec.Body.String())
+	if m == nil || !contains(rec.Body.String(), "3单元502") {
+		t.Fatalf("staff's list to check: %s", rec.Body)
+	}
+	id := m[1]
+	outcome(as(h, staff, "POST", "/volunteer/"+id+"/decline", form()), "failed=invalid") // a reason is needed
+	outcome(as(h, staff, "POST", "/volunteer/"+id+"/accept", form()), "done=accept")
+
+	rec = as(h, volA, "GET", "/volunteer", nil)
+	if !contains(rec.Body.String(), `action="/volunteer/`+id+`/claim"`) || contains(rec.Body.String(), "3单元502") {
+		t.Fatalf("volunteer's open list (claim offered, address hidden): %s", rec.Body)
+	}
+	outcome(as(h, volA, "POST", "/volunteer/"+id+"/claim", form()), "done=claim")
+	outcome(as(h, volB, "POST", "/volunteer/"+id+"/claim", form()), "failed=conflict")
+	rec = as(h, volA, "GET", "/volunteer", nil)
+	if !contains(rec.Body.String(), "3单元502") || !contains(rec.Body.String(), `action="/volunteer/`+id+`/sign-in"`) {
+		t.Fatalf("the taker sees the address and sign-in: %s", rec.Body)
+	}
+	outcome(as(h, volA, "POST", "/volunteer/"+id+"/sign-out", form("lat", "30.585", "lng", "114.295")), "failed=conflict")
+	outcome(as(h, volA, "POST", "/volunteer/"+id+"/sign-in", form("lat", "30.6", "lng", "114.295")), "failed=invalid")
+	outcome(as(h, volA, "POST", "/volunteer/"+id+"/sign-in", form("lat", "30.585", "lng", "114.295")), "done=sign_in")
+	outcome(as(h, volA, "POST", "/volunteer/"+id+"/sign-out", form("lat", "30.585", "lng", "114.295")), "done=sign_out")
+	outcome(as(h, volA, "POST", "/help/"+id+"/confirm", form("rating", "5")), "failed=forbidden")
+	if rec = as(h, staff, "GET", "/volunteer", nil); !contains(rec.Body.String(), `action="/volunteer/`+id+`/confirm"`) {
+		t.Fatalf("staff may confirm for the resident: %s", rec.Body)
+	}
+	if rec = as(h, volA, "GET", "/volunteer", nil); contains(rec.Body.String(), `/confirm"`) {
+		t.Fatalf("the volunteer is offered to confirm their own service: %s", rec.Body)
+	}
+	rec = as(h, resident, "GET", "/help", nil)
+	if !contains(rec.Body.String(), `action="/help/`+id+`/confirm"`) {
+		t.Fatalf("the resident is asked to confirm: %s", rec.Body)
+	}
+	outcome(as(h, resident, "POST", "/help/"+id+"/confirm", form("rating", "5", "comment", "谢谢")), "done=confirm")
+	rec = as(h, volA, "GET", "/volunteer", nil)
+	if !contains(rec.Body.String(), "已确认 0.25 小时") {
+		t.Fatalf("hours: %s", rec.Body)
+	}
+}
