@@ -329,18 +329,27 @@ func (ui *UI) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
 
 // areaNames looks up area names, each once per page.
 func (ui *UI) areaNames(r *http.Request) func(code string) string {
-	seen := map[string]string{}
-	return func(code string) string {
-		if n, ok := seen[code]; ok {
-			return n
-		}
-		n := ""
-		if a, err := ui.areas.AreaByCode(r.Context(), code); err == nil {
-			n = a.Name
-		}
-		seen[code] = n
-		return n
+	return func(code string) string { return ui.keptAreaName(r.Context(), code) }
+}
+
+type nameEntry struct {
+	at   time.Time
+	name string
+}
+
+// keptAreaName is the name of the area code ("" when there is none), read
+// at most once a pickerTTL: an area import shows in the names within it.
+func (ui *UI) keptAreaName(ctx context.Context, code string) string {
+	if e, ok := ui.areaNamesKept.Load(code); ok && time.Since(e.(nameEntry).at) < pickerTTL {
+		return e.(nameEntry).name
 	}
+	a, err := ui.areas.AreaByCode(ctx, code)
+	if err != nil && civicgrid.ErrorCode(err) != civicgrid.ENOTFOUND {
+		// Not kept: a store that did not answer is asked again next time.
+		return ""
+	}
+	ui.areaNamesKept.Store(code, nameEntry{at: time.Now(), name: a.Name})
+	return a.Name
 }
 
 func (p *page) roleName(role string) string {

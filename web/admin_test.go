@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -574,5 +575,37 @@ func TestAdminAreaImportPage(t *testing.T) {
 	}
 	if allowed == 0 {
 		t.Fatal("no role may import areas: nothing tested")
+	}
+}
+
+// Area names are read once and kept (a console page names every row's
+// area): a second read does not ask the store; an area that does not exist
+// is kept as nameless; a store that does not answer is not kept.
+func TestAreaNamesAreKept(t *testing.T) {
+	store := newMemStore()
+	ui, err := New(Config{Cases: catalogueCases{}, Admin: &fakeAdmin{}}, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if n := ui.keptAreaName(ctx, "420102001001001"); n != "三阳第一网格" {
+		t.Fatalf("name %q", n)
+	}
+	if n := ui.keptAreaName(ctx, "420102999"); n != "" {
+		t.Fatalf("unknown area named %q", n)
+	}
+	store.fail = errors.New("database is away")
+	if n := ui.keptAreaName(ctx, "420102001001001"); n != "三阳第一网格" {
+		t.Errorf("a kept name was asked again: %q", n)
+	}
+	if n := ui.keptAreaName(ctx, "420102999"); n != "" {
+		t.Errorf("a kept unknown area: %q", n)
+	}
+	if n := ui.keptAreaName(ctx, "420102001"); n != "" {
+		t.Errorf("a name read while the store failed: %q", n)
+	}
+	store.fail = nil
+	if n := ui.keptAreaName(ctx, "420102001"); n != "大智街道" {
+		t.Errorf("after the store came back: %q", n)
 	}
 }

@@ -105,6 +105,10 @@ type UI struct {
 	// a minute: reading a city's areas (with their shapes) for every page
 	// cost more than the page's cases.
 	pickers sync.Map // scopes → pickerEntry
+	// areaNamesKept are area names by code, kept for pickerTTL like the
+	// pickers: a console page names the area of every row, which was a
+	// query per row.
+	areaNamesKept sync.Map // code → nameEntry
 }
 
 // New returns the UI over areas. It fails only if the embedded files are
