@@ -353,22 +353,38 @@ func (s *Service) Verify(ctx context.Context, actor civicgrid.Actor, id int64, d
 // Claim takes an open request for the actor (接单): exactly one claimer
 // wins; the others get ECONFLICT saying it is taken.
 func (s *Service) Claim(ctx context.Context, actor civicgrid.Actor, id int64) (View, error) {
-	// A volunteer who could have claimed it learns that it is gone (taken
-	// or cancelled), not merely that it is not found; an unverified
-	// request stays unseen.
-	if r, err := s.store.HelpRequestByID(ctx, id); err == nil && r.Status != civicgrid.HelpAccepted && r.Status != civicgrid.HelpPosted &&
-		civicgrid.Authorize(actor, civicgrid.ActionClaimHelp, r.Object()) == nil {
-		return View{}, civicgrid.StepClaim.Refusal(r)
-	}
-	r, err := s.readable(ctx, actor, id)
-	if err != nil {
+	if err := s.gone(ctx, actor, id); err != nil {
 		return View{}, err
 	}
-	if r.PosterID == actor.UserID {
+	r, err := s.readable(ctx, actor, id)
+	if err == nil && r.PosterID == actor.UserID {
 		return View{}, civicgrid.Errorf(civicgrid.ECONFLICT, "you asked for this help: another volunteer takes it")
 	}
-	return s.step(ctx, actor, id, civicgrid.ActionClaimHelp, civicgrid.StepClaim,
-		civicgrid.HelpChange{Claimer: actor.UserID, ClaimerLabel: civicgrid.MaskName(actor.Name), ClaimLimit: s.cfg.ClaimLimit}, "", nil)
+	var v View
+	if err == nil {
+		v, err = s.step(ctx, actor, id, civicgrid.ActionClaimHelp, civicgrid.StepClaim,
+			civicgrid.HelpChange{Claimer: actor.UserID, ClaimerLabel: civicgrid.MaskName(actor.Name), ClaimLimit: s.cfg.ClaimLimit}, "", nil)
+	}
+	if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
+		// Taken by another claimer between the reads: once taken, the
+		// request is no longer the loser's to read, but they are told
+		// it is taken, not that it does not exist.
+		if gone := s.gone(ctx, actor, id); gone != nil {
+			return View{}, gone
+		}
+	}
+	return v, err
+}
+
+// gone refuses a claim on a request that is taken or cancelled, when the
+// actor could have claimed it: a volunteer learns that it is gone, not
+// merely that it is not found; an unverified request stays unseen.
+func (s *Service) gone(ctx context.Context, actor civicgrid.Actor, id int64) error {
+	if r, err := s.store.HelpRequestByID(ctx, id); err == nil && r.Status != civicgrid.HelpAccepted && r.Status != civicgrid.HelpPosted &&
+		civicgrid.Authorize(actor, civicgrid.ActionClaimHelp, r.Object()) == nil {
+		return civicgrid.StepClaim.Refusal(r)
+	}
+	return nil
 }
 
 // Release gives a claimed request back with a reason (志愿服务条例 art. 22):
