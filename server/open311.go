@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/paulmach/orb/planar"
@@ -486,7 +487,71 @@ func (s *Server) catalogueMap(ctx context.Context) (map[string]civicgrid.Categor
 	return m, nil
 }
 
-func (s *Server) handleO311List(w http.ResponseWriter, r *http.Request, format, _ string) (any, error) {
+// o311ListTTL is how long a list answer is kept: Open311's lists are public
+// and the same for every caller, and clients poll them (a city's dashboard,
+// apps showing what is open nearby), so a list asked for many times a
+// second is made once — up to this much older than the store.
+const o311ListTTL = 2 * time.Second
+
+// o311ListCache holds recent list answers by address (scheme, host — the
+// photos' links name it —, and the query with its parameters sorted).
+type o311ListCache struct {
+	mu      sync.Mutex
+	entries map[string]o311ListEntry
+}
+
+type o311ListEntry struct {
+	at  time.Time
+	out []o311Request
+}
+
+// o311ListCacheSize bounds the kept answers; when it is reached, the expired
+// ones are dropped, and all of them if none has expired.
+const o311ListCacheSize = 256
+
+func (c *o311ListCache) get(key string, now time.Time) ([]o311Request, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok || now.Sub(e.at) >= o311ListTTL || now.Before(e.at) {
+		return nil, false
+	}
+	return e.out, true
+}
+
+func (c *o311ListCache) put(key string, now time.Time, out []o311Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[string]o311ListEntry{}
+	}
+	if len(c.entries) >= o311ListCacheSize {
+		for k, e := range c.entries {
+			if now.Sub(e.at) >= o311ListTTL {
+				delete(c.entries, k)
+			}
+		}
+		if len(c.entries) >= o311ListCacheSize {
+			clear(c.entries)
+		}
+	}
+	c.entries[key] = o311ListEntry{at: now, out: out}
+}
+
+func (s *Server) handleO311List(w http.ResponseWriter, r *http.Request, format, file string) (any, error) {
+	key := s.baseURL(r) + " " + format + " " + r.URL.Query().Encode()
+	now := s.now()
+	if out, ok := s.o311Lists.get(key, now); ok {
+		return out, nil
+	}
+	out, err := s.o311List(w, r, format, file)
+	if err == nil {
+		s.o311Lists.put(key, now, out)
+	}
+	return out, err
+}
+
+func (s *Server) o311List(w http.ResponseWriter, r *http.Request, format, _ string) ([]o311Request, error) {
 	f := civicgrid.CaseFilter{All: true, Limit: open311MaxList}
 	extensions := o311Param(r, "extensions") == "true"
 	if ids := o311Values(r, "service_request_id"); len(ids) > 0 {

@@ -315,3 +315,46 @@ func TestOpen311ClientFlow(t *testing.T) {
 		t.Errorf("closed request: %d %s", st, b)
 	}
 }
+
+// TestOpen311ListsAreKeptAMoment: a public list answer is made once and
+// served again for up to two seconds (clients poll the same lists many
+// times a second), then made afresh; each format and query has its own.
+func TestOpen311ListsAreKeptAMoment(t *testing.T) {
+	e, c, key := newO311Env(t)
+	lat, lng := e.point(e.chain)
+	count := func(path string) int {
+		t.Helper()
+		st, b := c.get(path, "requests")
+		if st != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, st, b)
+		}
+		return strings.Count(string(b), "service_request_id")
+	}
+	post := func() {
+		t.Helper()
+		form := url.Values{"api_key": {key}, "service_code": {"C0005"}, "lat": {fmt.Sprint(lat)}, "long": {fmt.Sprint(lng)}, "description": {"水管破裂"}}
+		if st, b := c.post("/open311/v2/requests.json", form, ""); st != http.StatusCreated {
+			t.Fatalf("POST: %d %s", st, b)
+		}
+	}
+	const list = "/open311/v2/requests.json?status=open&service_code=C0005"
+	post()
+	if n := count(list); n != 1 {
+		t.Fatalf("first list: %d requests, want 1", n)
+	}
+	post()
+	e.clock.Advance(1900 * time.Millisecond)
+	if n := count(list); n != 1 {
+		t.Errorf("the same list 1.9 s later: %d requests, want the kept answer's 1", n)
+	}
+	if n := count("/open311/v2/requests.json?service_code=C0005&status=open"); n != 1 {
+		t.Errorf("the same query in another order: %d, want the kept answer's 1", n)
+	}
+	if n := count(list + "&extensions=true"); n != 2 {
+		t.Errorf("another query: %d requests, want 2", n)
+	}
+	e.clock.Advance(200 * time.Millisecond)
+	if n := count(list); n != 2 {
+		t.Errorf("2.1 s after it was made: %d requests, want 2", n)
+	}
+}

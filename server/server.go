@@ -114,6 +114,8 @@ type Server struct {
 	loginFails *loginFailures
 	// o311Limit throttles Open311 POSTs per api_key.
 	o311Limit *ipLimiter
+	// o311Lists keeps Open311's public list answers for a moment.
+	o311Lists o311ListCache
 	cases     *casework.Service
 	open311   Open311Store
 	hub       *hub // live case streams
