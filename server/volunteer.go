@@ -31,6 +31,8 @@ func (s *Server) volunteerRoutes(guarded func(string, string, civicgrid.Action, 
 	guarded("POST", "/api/v1/volunteer/requests/{id}/confirm", civicgrid.ActionConfirmHelp, withID(s.handleConfirmHelp))
 	guarded("POST", "/api/v1/volunteer/requests/{id}/cancel", civicgrid.ActionConfirmHelp, withID(s.handleCancelHelp))
 	guarded("GET", "/api/v1/volunteer/hours", civicgrid.ActionVolunteerHours, s.handleVolunteerHours)
+	guarded("GET", "/api/v1/volunteer/timebank/statement", civicgrid.ActionVolunteerHours, s.handleTimeBankStatement)
+	guarded("POST", "/api/v1/volunteer/timebank/adjust", civicgrid.ActionAdjustTimeBank, s.handleTimeBankAdjust)
 }
 
 // volunteerBody bounds a request body (a note of 500 characters and an
@@ -156,6 +158,25 @@ func (s *Server) handleCancelHelp(w http.ResponseWriter, r *http.Request, id int
 func (s *Server) handleVolunteerHours(w http.ResponseWriter, r *http.Request) {
 	h, err := s.cfg.Volunteer.Hours(r.Context(), actorFrom(r))
 	answer(w, r, http.StatusOK, "hours", h, err)
+}
+
+// handleTimeBankStatement: GET /api/v1/volunteer/timebank/statement[?month=YYYY-MM]
+// is the caller's own account for a month.
+func (s *Server) handleTimeBankStatement(w http.ResponseWriter, r *http.Request) {
+	st, err := s.cfg.Volunteer.Statement(r.Context(), actorFrom(r), r.URL.Query().Get("month"))
+	answer(w, r, http.StatusOK, "statement", st, err)
+}
+
+// handleTimeBankAdjust: POST /api/v1/volunteer/timebank/adjust grants
+// (positive minutes) or takes back (negative) with a reason.
+func (s *Server) handleTimeBankAdjust(w http.ResponseWriter, r *http.Request) {
+	var in volunteering.Adjustment
+	if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	h, err := s.cfg.Volunteer.Adjust(r.Context(), actorFrom(r), in)
+	answer(w, r, http.StatusOK, "account", h, err)
 }
 
 // pointFrom reads an optional lat/lng pair of a query.
