@@ -261,24 +261,40 @@ func postTransfer(ctx context.Context, tx *Tx, t civicgrid.LedgerTransfer) error
 			return err
 		}
 	}
-	q := `UPDATE timebank_accounts SET balance = balance - $1 WHERE account = $2`
-	args := []any{t.Minutes, t.From}
-	if civicgrid.IsMemberAccount(t.From) {
-		q += ` AND balance - $1 >= $3`
-		args = append(args, t.FromFloor)
-	}
-	res, err := tx.ExecContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		var bal int
-		if err := tx.QueryRowContext(ctx, `SELECT balance FROM timebank_accounts WHERE account = $1`, t.From).Scan(&bal); err != nil {
+	// The two rows are changed in the order of their names, so transfers
+	// both ways between two accounts (a credit and a spend) never deadlock.
+	debit := func() error {
+		q := `UPDATE timebank_accounts SET balance = balance - $1 WHERE account = $2`
+		args := []any{t.Minutes, t.From}
+		if civicgrid.IsMemberAccount(t.From) {
+			q += ` AND balance - $1 >= $3`
+			args = append(args, t.FromFloor)
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
 			return err
 		}
-		return civicgrid.FloorRefusal(t.From, bal, t.Minutes, t.FromFloor)
+		if n, _ := res.RowsAffected(); n == 0 {
+			var bal int
+			if err := tx.QueryRowContext(ctx, `SELECT balance FROM timebank_accounts WHERE account = $1`, t.From).Scan(&bal); err != nil {
+				return err
+			}
+			return civicgrid.FloorRefusal(t.From, bal, t.Minutes, t.FromFloor)
+		}
+		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE timebank_accounts SET balance = balance + $1 WHERE account = $2`, t.Minutes, t.To); err != nil {
+	credit := func() error {
+		_, err := tx.ExecContext(ctx, `UPDATE timebank_accounts SET balance = balance + $1 WHERE account = $2`, t.Minutes, t.To)
+		return err
+	}
+	first, second := debit, credit
+	if t.To < t.From {
+		first, second = credit, debit
+	}
+	if err := first(); err != nil {
+		return err
+	}
+	if err := second(); err != nil {
 		return err
 	}
 	at := t.At.UnixMilli()
@@ -287,7 +303,7 @@ func postTransfer(ctx context.Context, tx *Tx, t civicgrid.LedgerTransfer) error
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, t.Kind, t.Reason, nullID(t.ActorID), t.Actor, nullID(t.RequestID), at).Scan(&txn); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO timebank_entries (txn, account, minutes, at) VALUES ($1, $2, $3, $5), ($1, $4, $6, $5)`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO timebank_entries (txn, account, minutes, at) VALUES ($1, $2, $3, $5), ($1, $4, $6, $5)`,
 		txn, t.From, -t.Minutes, t.To, at, t.Minutes)
 	return err
 }
