@@ -107,4 +107,11 @@ func TestVolunteerPages(t *testing.T) {
 	if !contains(rec.Body.String(), "已确认 0.25 小时") {
 		t.Fatalf("hours: %s", rec.Body)
 	}
+	// The star level and the time bank: the confirmed service is this
+	// month's credit.
+	for _, want := range []string{"☆☆☆☆☆", "星级：0 星", "满 100 小时升下一星", "时间银行余额：15 分钟", `data-testid="statement"`, "志愿服务 <strong>+15</strong>"} {
+		if !contains(rec.Body.String(), want) {
+			t.Fatalf("my hours without %q: %s", want, rec.Body)
+		}
+	}
 }
