@@ -268,6 +268,10 @@ type HelpChange struct {
 	// (the community's issuing account) to its volunteer in the same
 	// transaction; the store fills To, Minutes and RequestID.
 	Credit *LedgerTransfer
+	// Spend, on confirmation, has the person helped pay the request's
+	// minutes from Spend.From to the issuing account Spend.To in the same
+	// transaction: refused at the floor, and then nothing is written.
+	Spend *LedgerTransfer
 }
 
 // RoundMinutes rounds served time to the nearest multiple of step minutes
@@ -356,6 +360,7 @@ type VolunteerStore interface {
 const (
 	LedgerService = "service" // a confirmed service credits the volunteer
 	LedgerGrant   = "grant"   // staff grant (positive) or take back (negative), with a reason
+	LedgerSpend   = "spend"   // the person helped pays for a confirmed service from their balance
 )
 
 // MemberAccount is a person's time-bank account.

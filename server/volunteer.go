@@ -89,6 +89,8 @@ type helpStepInput struct {
 	Lng      *float64 `json:"lng"`
 	Rating   int      `json:"rating"`
 	Comment  string   `json:"comment"`
+	// PayWithTimeBank: the requester pays the service from their balance.
+	PayWithTimeBank bool `json:"pay_with_time_bank"`
 }
 
 func (in helpStepInput) point() *volunteering.Point {
@@ -145,7 +147,7 @@ func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request, id int64)
 
 func (s *Server) handleConfirmHelp(w http.ResponseWriter, r *http.Request, id int64) {
 	s.helpStep(func(r *http.Request, in helpStepInput) (volunteering.View, error) {
-		return s.cfg.Volunteer.Confirm(r.Context(), actorFrom(r), id, in.Rating, in.Comment)
+		return s.cfg.Volunteer.ConfirmPaying(r.Context(), actorFrom(r), id, in.Rating, in.Comment, in.PayWithTimeBank)
 	})(w, r)
 }
 

@@ -98,6 +98,13 @@ func TestVolunteerOverTheAPI(t *testing.T) {
 	send(resident, "POST", path+"/confirm", map[string]int{"rating": 5}, http.StatusConflict, "possible only when it is done")
 	send(vol, "POST", path+"/sign-out", at, http.StatusOK, `"status":"done"`)
 	send(vol, "POST", path+"/confirm", map[string]int{"rating": 5}, http.StatusForbidden, "volunteer.confirm")
+	// Paying with an empty time bank is refused at the floor, and the
+	// confirmation is not written either.
+	send(resident, "POST", path+"/confirm", map[string]any{"rating": 5, "pay_with_time_bank": true}, http.StatusConflict, "below the floor of 0 minutes")
+	send(staff, "POST", path+"/confirm", map[string]any{"rating": 5, "pay_with_time_bank": true}, http.StatusBadRequest, "only the person helped pays")
+	if n := history(r.ID); n != 5 {
+		t.Fatalf("a refused confirmation was written: %d events", n)
+	}
 	send(resident, "POST", path+"/confirm", map[string]int{"rating": 5}, http.StatusOK, `"status":"confirmed"`)
 	send(vol, "GET", "/api/v1/volunteer/hours", nil, http.StatusOK, `"balance_minutes":15`)
 	send(vol, "GET", "/api/v1/volunteer/timebank/statement", nil, http.StatusOK, `"closing_minutes":15`)

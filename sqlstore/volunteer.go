@@ -169,6 +169,13 @@ func (db *DB) StepHelp(ctx context.Context, id int64, step civicgrid.HelpStep, c
 				return err
 			}
 		}
+		if c.Spend != nil && r.Minutes > 0 {
+			t := *c.Spend
+			t.Minutes, t.RequestID, t.At = r.Minutes, id, ev.At
+			if err := postTransfer(ctx, tx, t); err != nil {
+				return err
+			}
+		}
 		out = r
 		return nil
 	})

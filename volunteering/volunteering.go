@@ -459,6 +459,14 @@ func (s *Service) serving(ctx context.Context, actor civicgrid.Actor, id int64, 
 // Confirm confirms the service and rates it (1–5): the requester, or
 // staff on their behalf.
 func (s *Service) Confirm(ctx context.Context, actor civicgrid.Actor, id int64, rating int, comment string) (View, error) {
+	return s.ConfirmPaying(ctx, actor, id, rating, comment, false)
+}
+
+// ConfirmPaying confirms, and when pay is set the requester pays the
+// service's minutes from their own time-bank balance (never below the
+// floor) in the same transaction: only the person helped, confirming a
+// request they posted for themselves.
+func (s *Service) ConfirmPaying(ctx context.Context, actor civicgrid.Actor, id int64, rating int, comment string, pay bool) (View, error) {
 	comment = strings.TrimSpace(comment)
 	if rating < 1 || rating > 5 {
 		return View{}, civicgrid.Errorf(civicgrid.EINVALID, "rating must be 1 to 5")
@@ -474,8 +482,17 @@ func (s *Service) Confirm(ctx context.Context, actor civicgrid.Actor, id int64, 
 	// community's issuing account, in the confirmation's transaction.
 	credit := &civicgrid.LedgerTransfer{From: civicgrid.IssuerAccount(r.BuildingCode), Kind: civicgrid.LedgerService,
 		ActorID: actor.UserID, Actor: actor.Label(), Reason: "request " + strconv.FormatInt(id, 10)}
-	return s.step(ctx, actor, id, civicgrid.ActionConfirmHelp, civicgrid.StepConfirm, civicgrid.HelpChange{Rating: rating, Comment: comment, Credit: credit},
-		comment, map[string]string{"rating": strconv.Itoa(rating)})
+	change := civicgrid.HelpChange{Rating: rating, Comment: comment, Credit: credit}
+	data := map[string]string{"rating": strconv.Itoa(rating)}
+	if pay {
+		if r.PosterID != actor.UserID || r.OnBehalf {
+			return View{}, civicgrid.Errorf(civicgrid.EINVALID, "paying with the time bank: only the person helped pays, from their own account, when confirming")
+		}
+		change.Spend = &civicgrid.LedgerTransfer{From: civicgrid.MemberAccount(actor.UserID), To: credit.From, Kind: civicgrid.LedgerSpend,
+			ActorID: actor.UserID, Actor: actor.Label(), Reason: credit.Reason, FromFloor: s.cfg.MemberFloorMinutes}
+		data["paid"] = "time_bank"
+	}
+	return s.step(ctx, actor, id, civicgrid.ActionConfirmHelp, civicgrid.StepConfirm, change, comment, data)
 }
 
 // Cancel withdraws a request not yet served, with a reason.

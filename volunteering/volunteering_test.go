@@ -348,3 +348,39 @@ func TestStarLevels(t *testing.T) {
 		t.Errorf("thresholds as data: %d %d", s, n)
 	}
 }
+
+// The person helped pays a confirmed service from their balance, in the
+// confirmation's transaction: beyond the floor neither is written.
+func TestTimeBankSpendOnConfirmation(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	resident := e.person(civicgrid.RoleResident, building)
+	staff := e.person(civicgrid.RoleCommunityStaff, community)
+	vol := e.person(civicgrid.RoleVolunteer, community)
+	r := must(e.svc.Ask(ctx, resident, civicgrid.HelpInput{Service: "shopping", BuildingCode: building}))
+	must(e.svc.Verify(ctx, staff, r.ID, volunteering.DecisionAccept, ""))
+	must(e.svc.Claim(ctx, vol, r.ID))
+	must(e.svc.SignIn(ctx, vol, r.ID, here))
+	e.now = e.now.Add(45 * time.Minute)
+	must(e.svc.SignOut(ctx, vol, r.ID, here))
+	_, err := e.svc.ConfirmPaying(ctx, resident, r.ID, 5, "", true)
+	wantErr(t, err, civicgrid.ECONFLICT, "time bank floor: "+civicgrid.MemberAccount(resident.UserID)+" holds 0 minutes; taking 45")
+	if got := must(e.svc.Request(ctx, resident, r.ID)); got.Status != civicgrid.HelpDone || len(got.History) != 5 {
+		t.Fatalf("a refused paid confirmation was written: %s, %d events", got.Status, len(got.History))
+	}
+	if c := must(e.db.CheckTimeBank(ctx)); c.Entries != 0 {
+		t.Fatalf("entries after a refusal: %+v", c)
+	}
+	_, err = e.svc.ConfirmPaying(ctx, staff, r.ID, 5, "", true)
+	wantErr(t, err, civicgrid.EINVALID, "only the person helped pays")
+	must(e.svc.Adjust(ctx, staff, volunteering.Adjustment{UserID: resident.UserID, Community: community, Minutes: 60, Reason: "新用户赠送"}))
+	must(e.svc.ConfirmPaying(ctx, resident, r.ID, 5, "", true))
+	for acc, want := range map[string]int{civicgrid.MemberAccount(resident.UserID): 15, civicgrid.MemberAccount(vol.UserID): 45, civicgrid.IssuerAccount(building): -60} {
+		if b := must(e.db.Balance(ctx, acc)); b != want {
+			t.Errorf("%s: %d, want %d", acc, b, want)
+		}
+	}
+	if c := must(e.db.CheckTimeBank(ctx)); c.Entries != 6 || c.Sum != 0 || len(c.Mismatched)+len(c.Unbalanced) != 0 {
+		t.Fatalf("ledger %+v", c)
+	}
+}

@@ -24,7 +24,7 @@ type Volunteer interface {
 	Release(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (volunteering.View, error)
 	SignIn(ctx context.Context, actor civicgrid.Actor, id int64, at *volunteering.Point) (volunteering.View, error)
 	SignOut(ctx context.Context, actor civicgrid.Actor, id int64, at *volunteering.Point) (volunteering.View, error)
-	Confirm(ctx context.Context, actor civicgrid.Actor, id int64, rating int, comment string) (volunteering.View, error)
+	ConfirmPaying(ctx context.Context, actor civicgrid.Actor, id int64, rating int, comment string, pay bool) (volunteering.View, error)
 	Cancel(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (volunteering.View, error)
 	Hours(ctx context.Context, actor civicgrid.Actor) (volunteering.Hours, error)
 	Statement(ctx context.Context, actor civicgrid.Actor, month string) (volunteering.Statement, error)
@@ -238,7 +238,7 @@ func (ui *UI) handleHelpStep(back string) http.HandlerFunc {
 			_, err = ui.cfg.Volunteer.SignOut(ctx, actor, id, at)
 		case "confirm":
 			rating, _ := strconv.Atoi(f.Get("rating"))
-			_, err = ui.cfg.Volunteer.Confirm(ctx, actor, id, rating, f.Get("comment"))
+			_, err = ui.cfg.Volunteer.ConfirmPaying(ctx, actor, id, rating, f.Get("comment"), f.Get("pay") == "1")
 		case "cancel":
 			_, err = ui.cfg.Volunteer.Cancel(ctx, actor, id, f.Get("reason"))
 		default:

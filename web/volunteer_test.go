@@ -102,6 +102,11 @@ func TestVolunteerPages(t *testing.T) {
 	if !contains(rec.Body.String(), `action="/help/`+id+`/confirm"`) {
 		t.Fatalf("the resident is asked to confirm: %s", rec.Body)
 	}
+	if !contains(rec.Body.String(), `name="pay" value="1"`) || !contains(rec.Body.String(), "用我的时间银行余额支付 15 分钟") {
+		t.Fatalf("the resident may pay with the time bank: %s", rec.Body)
+	}
+	// An empty balance cannot pay: refused at the floor, nothing confirmed.
+	outcome(as(h, resident, "POST", "/help/"+id+"/confirm", form("rating", "5", "pay", "1")), "failed=conflict")
 	outcome(as(h, resident, "POST", "/help/"+id+"/confirm", form("rating", "5", "comment", "谢谢")), "done=confirm")
 	rec = as(h, volA, "GET", "/volunteer", nil)
 	if !contains(rec.Body.String(), "已确认 0.25 小时") {

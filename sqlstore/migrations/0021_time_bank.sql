@@ -25,5 +25,5 @@ CREATE TABLE timebank_entries (
     at      BIGINT NOT NULL
 );
 CREATE INDEX timebank_entries_account ON timebank_entries (account, at);
--- A service is paid once.
-CREATE UNIQUE INDEX timebank_txns_request ON timebank_txns (request_id) WHERE request_id IS NOT NULL;
+-- A service is credited once and paid for once.
+CREATE UNIQUE INDEX timebank_txns_request ON timebank_txns (request_id, kind) WHERE request_id IS NOT NULL;
