@@ -481,7 +481,7 @@ func (s *Service) ConfirmPaying(ctx context.Context, actor civicgrid.Actor, id i
 	// The service is paid into the volunteer's time-bank account by the
 	// community's issuing account, in the confirmation's transaction.
 	credit := &civicgrid.LedgerTransfer{From: civicgrid.IssuerAccount(r.BuildingCode), Kind: civicgrid.LedgerService,
-		ActorID: actor.UserID, Actor: actor.Label(), Reason: "request " + strconv.FormatInt(id, 10)}
+		ActorID: actor.UserID, Actor: actor.Label()}
 	change := civicgrid.HelpChange{Rating: rating, Comment: comment, Credit: credit}
 	data := map[string]string{"rating": strconv.Itoa(rating)}
 	if pay {
@@ -489,7 +489,7 @@ func (s *Service) ConfirmPaying(ctx context.Context, actor civicgrid.Actor, id i
 			return View{}, civicgrid.Errorf(civicgrid.EINVALID, "paying with the time bank: only the person helped pays, from their own account, when confirming")
 		}
 		change.Spend = &civicgrid.LedgerTransfer{From: civicgrid.MemberAccount(actor.UserID), To: credit.From, Kind: civicgrid.LedgerSpend,
-			ActorID: actor.UserID, Actor: actor.Label(), Reason: credit.Reason, FromFloor: s.cfg.MemberFloorMinutes}
+			ActorID: actor.UserID, Actor: actor.Label(), FromFloor: s.cfg.MemberFloorMinutes}
 		data["paid"] = "time_bank"
 	}
 	return s.step(ctx, actor, id, civicgrid.ActionConfirmHelp, civicgrid.StepConfirm, change, comment, data)
