@@ -263,13 +263,14 @@ func postTransfer(ctx context.Context, tx *Tx, t civicgrid.LedgerTransfer) error
 	if t.Minutes <= 0 || t.From == t.To {
 		return civicgrid.Errorf(civicgrid.EINVALID, "a transfer moves a positive number of minutes between two accounts")
 	}
-	for _, a := range []string{t.From, t.To} {
+	// Both rows, created and then changed, are taken in the order of their
+	// names, so transfers both ways between two accounts (a credit and a
+	// spend) never deadlock.
+	for _, a := range []string{min(t.From, t.To), max(t.From, t.To)} {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO timebank_accounts (account) VALUES ($1) ON CONFLICT (account) DO NOTHING`, a); err != nil {
 			return err
 		}
 	}
-	// The two rows are changed in the order of their names, so transfers
-	// both ways between two accounts (a credit and a spend) never deadlock.
 	debit := func() error {
 		q := `UPDATE timebank_accounts SET balance = balance - $1 WHERE account = $2`
 		args := []any{t.Minutes, t.From}
