@@ -302,6 +302,7 @@ const (
 	ActionConfirmHelp    Action = "volunteer.confirm" // confirm and rate the service, or cancel: the poster or staff
 	ActionSeeHelpAddress Action = "volunteer.address" // the exact address and contact: the poster, the volunteer who took it, staff
 	ActionVolunteerHours Action = "volunteer.hours"   // one's own hours as a volunteer
+	ActionAdjustTimeBank Action = "volunteer.adjust"  // grant or take back time-bank minutes, with a reason: community staff
 )
 
 // Object is what an action is taken on, as far as access is concerned.
@@ -491,6 +492,7 @@ var policy = map[Action][]rule{
 	ActionConfirmHelp:    join(rules(scopeOwn, "*"), rules(scopeSubtree, volunteerStaff...)),
 	ActionSeeHelpAddress: join(rules(scopeOwn, "*"), rules(scopeAssignee, "*"), rules(scopeSubtree, volunteerStaff...)),
 	ActionVolunteerHours: rules(scopeOwn, RoleVolunteer),
+	ActionAdjustTimeBank: rules(scopeSubtree, volunteerStaff...),
 }
 
 func join(rs ...[]rule) []rule {

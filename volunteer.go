@@ -264,6 +264,14 @@ type HelpChange struct {
 	Minutes        int
 	Rating         int
 	Comment        string
+	// Credit, on confirmation, pays the request's minutes from Credit.From
+	// (the community's issuing account) to its volunteer in the same
+	// transaction; the store fills To, Minutes and RequestID.
+	Credit *LedgerTransfer
+	// Spend, on confirmation, has the person helped pay the request's
+	// minutes from Spend.From to the issuing account Spend.To in the same
+	// transaction: refused at the floor, and then nothing is written.
+	Spend *LedgerTransfer
 }
 
 // RoundMinutes rounds served time to the nearest multiple of step minutes
@@ -319,6 +327,7 @@ func VerifyVolunteerChain(events []VolunteerEvent) error {
 // is written with its event, chained to the request's history, in one
 // transaction.
 type VolunteerStore interface {
+	TimeBankStore
 	CreateHelpRequest(ctx context.Context, r HelpRequest, ev VolunteerEvent) (HelpRequest, error)
 	HelpRequestByID(ctx context.Context, id int64) (HelpRequest, error)
 	// HelpRequests lists requests at buildings in the subtrees, in one of
@@ -337,4 +346,106 @@ type VolunteerStore interface {
 	VolunteerEvents(ctx context.Context, requestID int64) ([]VolunteerEvent, error)
 	// ForEachVolunteerChain calls fn with each request's history, for verify.
 	ForEachVolunteerChain(ctx context.Context, fn func(requestID int64, events []VolunteerEvent) error) error
+}
+
+// Time bank (时间银行): an append-only double-entry ledger in minutes. Every
+// transfer is two entries of one transaction that sum to zero: confirmed
+// service debits the community's issuing account and credits the
+// volunteer's; staff grant or adjust with a reason. A member's balance
+// never goes below the floor; an issuing account may (it issues time).
+// The ledger sums to zero and every balance equals the sum of its entries:
+// `civicgrid verify` checks both.
+
+// Ledger entry kinds.
+const (
+	LedgerService = "service" // a confirmed service credits the volunteer
+	LedgerGrant   = "grant"   // staff grant (positive) or take back (negative), with a reason
+	LedgerSpend   = "spend"   // the person helped pays for a confirmed service from their balance
+)
+
+// MemberAccount is a person's time-bank account.
+func MemberAccount(userID int64) string { return "user:" + strconv.FormatInt(userID, 10) }
+
+// IssuerAccount is the issuing account of the community an area code lies
+// in (a building's or a grid's code starts with its community's 12 digits).
+func IssuerAccount(code string) string {
+	if len(code) >= 12 {
+		code = code[:12]
+	}
+	return "community:" + code
+}
+
+// IsMemberAccount reports whether the floor applies to the account.
+func IsMemberAccount(account string) bool { return strings.HasPrefix(account, "user:") }
+
+// LedgerTransfer moves minutes From one account To another: two entries,
+// one transaction. FromFloor is the lowest balance From may reach when it
+// is a member's account.
+type LedgerTransfer struct {
+	From, To  string
+	Minutes   int
+	Kind      string
+	Reason    string
+	ActorID   int64
+	Actor     string // masked label
+	RequestID int64  // the service, for LedgerService
+	At        time.Time
+	FromFloor int
+}
+
+// LedgerEntry is one side of a transfer.
+type LedgerEntry struct {
+	ID        int64     `json:"id"`
+	Txn       int64     `json:"txn"`
+	Account   string    `json:"account"`
+	Minutes   int       `json:"minutes"` // signed: + credit, − debit
+	Kind      string    `json:"kind"`
+	Reason    string    `json:"reason,omitempty"`
+	Actor     string    `json:"actor"`
+	RequestID int64     `json:"request_id,omitempty"`
+	At        time.Time `json:"at"`
+}
+
+// FloorRefusal is the error for a transfer that would take a member's
+// balance below the floor; nothing is written.
+func FloorRefusal(account string, balance, minutes, floor int) error {
+	return Errorf(ECONFLICT, "time bank floor: %s holds %d minutes; taking %d would leave %d, below the floor of %d minutes", account, balance, minutes, balance-minutes, floor)
+}
+
+// TimeBankCheck is what verify found in the ledger.
+type TimeBankCheck struct {
+	Accounts   int
+	Entries    int
+	Sum        int64    // of every entry: 0
+	Unbalanced []int64  // transactions whose entries do not sum to zero
+	Mismatched []string // accounts whose balance differs from their entries
+}
+
+// StarThresholdsHours are the confirmed hours of each star level (一星 …
+// 五星), the common standard; held as data.
+var StarThresholdsHours = []int{100, 300, 600, 1000, 1500}
+
+// StarLevel returns the star level of confirmed minutes under thresholds
+// (hours, ascending) and the hours of the next level (0 at the top).
+func StarLevel(confirmedMinutes int, thresholds []int) (stars, nextHours int) {
+	for _, h := range thresholds {
+		if confirmedMinutes < h*60 {
+			return stars, h
+		}
+		stars++
+	}
+	return stars, 0
+}
+
+// TimeBankStore keeps the ledger.
+type TimeBankStore interface {
+	// Transfer writes both entries and both balances in one transaction;
+	// FloorRefusal (nothing written) when From is a member's account and
+	// would go below FromFloor.
+	Transfer(ctx context.Context, t LedgerTransfer) error
+	// LedgerEntries lists an account's entries in [from, to), oldest first,
+	// with the balance before from.
+	LedgerEntries(ctx context.Context, account string, from, to time.Time) (opening int, entries []LedgerEntry, err error)
+	Balance(ctx context.Context, account string) (int, error)
+	CheckTimeBank(ctx context.Context) (TimeBankCheck, error)
 }

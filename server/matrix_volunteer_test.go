@@ -36,6 +36,8 @@ func init() {
 		"POST /api/v1/volunteer/requests/{id}/confirm":  own,
 		"POST /api/v1/volunteer/requests/{id}/cancel":   own,
 		"GET /api/v1/volunteer/hours":                   "N- N- Y- N- N- N- N- N- N- N- N- N-",
+		"GET /api/v1/volunteer/timebank/statement":      "N- N- Y- N- N- N- N- N- N- N- N- N-",
+		"POST /api/v1/volunteer/timebank/adjust":        staff,
 	} {
 		mxExpected[key] = row
 	}
@@ -43,11 +45,16 @@ func init() {
 		return func(e *mxEnv, a mxActor, away bool) mxRequest { return mxRequest{method: "GET", path: path} }
 	}
 	for _, p := range []string{"/api/v1/volunteer/services", "/api/v1/volunteer/requests/mine", "/api/v1/volunteer/requests/open",
-		"/api/v1/volunteer/requests/pending", "/api/v1/volunteer/hours"} {
+		"/api/v1/volunteer/requests/pending", "/api/v1/volunteer/hours", "/api/v1/volunteer/timebank/statement"} {
 		mxFixtures["GET "+p] = get(p)
 	}
 	mxFixtures["POST /api/v1/volunteer/requests"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
 		return mxRequest{"POST", "/api/v1/volunteer/requests", map[string]string{"service": "shopping", "building_code": e.chain(away).building}}
+	}
+	// A grant to a resident of the home or away community, from its issuing account.
+	mxFixtures["POST /api/v1/volunteer/timebank/adjust"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{"POST", "/api/v1/volunteer/timebank/adjust", map[string]any{"user_id": e.resident(away).ID,
+			"community_code": e.chain(away).community, "minutes": 30, "reason": "敬老节奖励"}}
 	}
 	mxFixtures["GET /api/v1/volunteer/requests/{id}"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
 		return mxRequest{method: "GET", path: fmt.Sprintf("/api/v1/volunteer/requests/%d", e.helpRequest(away, 0, 0, civicgrid.HelpAccepted))}

@@ -31,6 +31,8 @@ func (s *Server) volunteerRoutes(guarded func(string, string, civicgrid.Action, 
 	guarded("POST", "/api/v1/volunteer/requests/{id}/confirm", civicgrid.ActionConfirmHelp, withID(s.handleConfirmHelp))
 	guarded("POST", "/api/v1/volunteer/requests/{id}/cancel", civicgrid.ActionConfirmHelp, withID(s.handleCancelHelp))
 	guarded("GET", "/api/v1/volunteer/hours", civicgrid.ActionVolunteerHours, s.handleVolunteerHours)
+	guarded("GET", "/api/v1/volunteer/timebank/statement", civicgrid.ActionVolunteerHours, s.handleTimeBankStatement)
+	guarded("POST", "/api/v1/volunteer/timebank/adjust", civicgrid.ActionAdjustTimeBank, s.handleTimeBankAdjust)
 }
 
 // volunteerBody bounds a request body (a note of 500 characters and an
@@ -87,6 +89,8 @@ type helpStepInput struct {
 	Lng      *float64 `json:"lng"`
 	Rating   int      `json:"rating"`
 	Comment  string   `json:"comment"`
+	// PayWithTimeBank: the requester pays the service from their balance.
+	PayWithTimeBank bool `json:"pay_with_time_bank"`
 }
 
 func (in helpStepInput) point() *volunteering.Point {
@@ -143,7 +147,7 @@ func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request, id int64)
 
 func (s *Server) handleConfirmHelp(w http.ResponseWriter, r *http.Request, id int64) {
 	s.helpStep(func(r *http.Request, in helpStepInput) (volunteering.View, error) {
-		return s.cfg.Volunteer.Confirm(r.Context(), actorFrom(r), id, in.Rating, in.Comment)
+		return s.cfg.Volunteer.ConfirmPaying(r.Context(), actorFrom(r), id, in.Rating, in.Comment, in.PayWithTimeBank)
 	})(w, r)
 }
 
@@ -156,6 +160,25 @@ func (s *Server) handleCancelHelp(w http.ResponseWriter, r *http.Request, id int
 func (s *Server) handleVolunteerHours(w http.ResponseWriter, r *http.Request) {
 	h, err := s.cfg.Volunteer.Hours(r.Context(), actorFrom(r))
 	answer(w, r, http.StatusOK, "hours", h, err)
+}
+
+// handleTimeBankStatement: GET /api/v1/volunteer/timebank/statement[?month=YYYY-MM]
+// is the caller's own account for a month.
+func (s *Server) handleTimeBankStatement(w http.ResponseWriter, r *http.Request) {
+	st, err := s.cfg.Volunteer.Statement(r.Context(), actorFrom(r), r.URL.Query().Get("month"))
+	answer(w, r, http.StatusOK, "statement", st, err)
+}
+
+// handleTimeBankAdjust: POST /api/v1/volunteer/timebank/adjust grants
+// (positive minutes) or takes back (negative) with a reason.
+func (s *Server) handleTimeBankAdjust(w http.ResponseWriter, r *http.Request) {
+	var in volunteering.Adjustment
+	if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	h, err := s.cfg.Volunteer.Adjust(r.Context(), actorFrom(r), in)
+	answer(w, r, http.StatusOK, "account", h, err)
 }
 
 // pointFrom reads an optional lat/lng pair of a query.

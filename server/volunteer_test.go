@@ -98,8 +98,37 @@ func TestVolunteerOverTheAPI(t *testing.T) {
 	send(resident, "POST", path+"/confirm", map[string]int{"rating": 5}, http.StatusConflict, "possible only when it is done")
 	send(vol, "POST", path+"/sign-out", at, http.StatusOK, `"status":"done"`)
 	send(vol, "POST", path+"/confirm", map[string]int{"rating": 5}, http.StatusForbidden, "volunteer.confirm")
+	// Paying with an empty time bank is refused at the floor, and the
+	// confirmation is not written either.
+	send(resident, "POST", path+"/confirm", map[string]any{"rating": 5, "pay_with_time_bank": true}, http.StatusConflict, "below the floor of 0 minutes")
+	send(staff, "POST", path+"/confirm", map[string]any{"rating": 5, "pay_with_time_bank": true}, http.StatusBadRequest, "only the person helped pays")
+	if n := history(r.ID); n != 5 {
+		t.Fatalf("a refused confirmation was written: %d events", n)
+	}
 	send(resident, "POST", path+"/confirm", map[string]int{"rating": 5}, http.StatusOK, `"status":"confirmed"`)
-	send(vol, "GET", "/api/v1/volunteer/hours", nil, http.StatusOK, `"confirmed_minutes":15`)
+	send(vol, "GET", "/api/v1/volunteer/hours", nil, http.StatusOK, `"balance_minutes":15`)
+	send(vol, "GET", "/api/v1/volunteer/timebank/statement", nil, http.StatusOK, `"closing_minutes":15`)
+	send(vol, "GET", "/api/v1/volunteer/timebank/statement?month=12-2026", nil, http.StatusBadRequest, "YYYY-MM")
+
+	// The time bank: staff take back with a reason, never below the floor.
+	adjust := func(m int, reason string) map[string]any {
+		return map[string]any{"user_id": vol.user.ID, "community_code": e.home.community, "minutes": m, "reason": reason}
+	}
+	entries := func() int {
+		c, err := e.db.CheckTimeBank(t.Context())
+		if err != nil || c.Sum != 0 || len(c.Mismatched) > 0 {
+			t.Fatalf("ledger %+v %v", c, err)
+		}
+		return c.Entries
+	}
+	before := entries()
+	send(staff, "POST", "/api/v1/volunteer/timebank/adjust", adjust(-15, ""), http.StatusBadRequest, "needs a reason")
+	send(staff, "POST", "/api/v1/volunteer/timebank/adjust", adjust(-16, "记错了"), http.StatusConflict, "below the floor")
+	send(vol, "POST", "/api/v1/volunteer/timebank/adjust", adjust(60, "自己加"), http.StatusForbidden, "volunteer.adjust")
+	if entries() != before {
+		t.Fatal("a refused adjustment was written to the ledger")
+	}
+	send(staff, "POST", "/api/v1/volunteer/timebank/adjust", adjust(-15, "记错了"), http.StatusOK, `"balance_minutes":0`)
 	send(resident, "GET", "/api/v1/volunteer/hours", nil, http.StatusForbidden, "volunteer.hours")
 	send(resident, "GET", path, nil, http.StatusOK, "2单元301") // the poster sees the address
 	if n := history(r.ID); n != 6 {

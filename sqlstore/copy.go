@@ -25,7 +25,7 @@ var copyOrder = []string{
 	"idempotency_keys", "case_rollups", "case_rollup_hist", "case_rollups_monthly", "case_rollup_hist_monthly", "open311_keys", "webhooks", "webhook_deliveries",
 	"notification_cursors", "notifications", "notification_prefs", "calendar_days", "push_subscriptions",
 	"cogov_proposals", "cogov_supports", "cogov_votes", "cogov_roll", "cogov_ballots", "cogov_events",
-	"volunteer_requests", "volunteer_events", "volunteer_claimers",
+	"volunteer_requests", "volunteer_events", "volunteer_claimers", "timebank_accounts", "timebank_txns", "timebank_entries",
 }
 
 // CopyReport says what Copy moved and checked.

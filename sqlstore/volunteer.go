@@ -162,6 +162,20 @@ func (db *DB) StepHelp(ctx context.Context, id int64, step civicgrid.HelpStep, c
 		if err := appendVolunteerEvent(ctx, tx, ev); err != nil {
 			return err
 		}
+		if c.Credit != nil && r.Minutes > 0 && r.VolunteerID != 0 {
+			t := *c.Credit
+			t.To, t.Minutes, t.RequestID, t.At = civicgrid.MemberAccount(r.VolunteerID), r.Minutes, id, ev.At
+			if err := postTransfer(ctx, tx, t); err != nil {
+				return err
+			}
+		}
+		if c.Spend != nil && r.Minutes > 0 {
+			t := *c.Spend
+			t.Minutes, t.RequestID, t.At = r.Minutes, id, ev.At
+			if err := postTransfer(ctx, tx, t); err != nil {
+				return err
+			}
+		}
 		out = r
 		return nil
 	})
@@ -233,3 +247,131 @@ func forEachVolunteerChain(ctx context.Context, q querier, fn func(requestID int
 }
 
 var _ civicgrid.VolunteerStore = (*DB)(nil)
+
+// Time bank (civicgrid.TimeBankStore): a transfer is a transaction row,
+// two entries and two balance changes in one database transaction. The
+// debit is a conditional update (balance − m ≥ floor for a member's
+// account), so concurrent spends cannot pass the floor together: the
+// second waits for the first's row lock and then finds the condition false.
+
+// Transfer writes a transfer in its own transaction.
+func (db *DB) Transfer(ctx context.Context, t civicgrid.LedgerTransfer) error {
+	return db.inTx(ctx, func(tx *Tx) error { return postTransfer(ctx, tx, t) })
+}
+
+func postTransfer(ctx context.Context, tx *Tx, t civicgrid.LedgerTransfer) error {
+	if t.Minutes <= 0 || t.From == t.To {
+		return civicgrid.Errorf(civicgrid.EINVALID, "a transfer moves a positive number of minutes between two accounts")
+	}
+	// Both rows, created and then changed, are taken in the order of their
+	// names, so transfers both ways between two accounts (a credit and a
+	// spend) never deadlock.
+	for _, a := range []string{min(t.From, t.To), max(t.From, t.To)} {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO timebank_accounts (account) VALUES ($1) ON CONFLICT (account) DO NOTHING`, a); err != nil {
+			return err
+		}
+	}
+	debit := func() error {
+		q := `UPDATE timebank_accounts SET balance = balance - $1 WHERE account = $2`
+		args := []any{t.Minutes, t.From}
+		if civicgrid.IsMemberAccount(t.From) {
+			q += ` AND balance - $1 >= $3`
+			args = append(args, t.FromFloor)
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			var bal int
+			if err := tx.QueryRowContext(ctx, `SELECT balance FROM timebank_accounts WHERE account = $1`, t.From).Scan(&bal); err != nil {
+				return err
+			}
+			return civicgrid.FloorRefusal(t.From, bal, t.Minutes, t.FromFloor)
+		}
+		return nil
+	}
+	credit := func() error {
+		_, err := tx.ExecContext(ctx, `UPDATE timebank_accounts SET balance = balance + $1 WHERE account = $2`, t.Minutes, t.To)
+		return err
+	}
+	first, second := debit, credit
+	if t.To < t.From {
+		first, second = credit, debit
+	}
+	if err := first(); err != nil {
+		return err
+	}
+	if err := second(); err != nil {
+		return err
+	}
+	at := t.At.UnixMilli()
+	var txn int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO timebank_txns (kind, reason, actor_id, actor, request_id, at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, t.Kind, t.Reason, nullID(t.ActorID), t.Actor, nullID(t.RequestID), at).Scan(&txn); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO timebank_entries (txn, account, minutes, at) VALUES ($1, $2, $3, $5), ($1, $4, $6, $5)`,
+		txn, t.From, -t.Minutes, t.To, at, t.Minutes)
+	return err
+}
+
+// LedgerEntries lists an account's entries in [from, to) with the balance
+// before from.
+func (db *DB) LedgerEntries(ctx context.Context, account string, from, to time.Time) (int, []civicgrid.LedgerEntry, error) {
+	var opening int
+	if err := db.rd.QueryRowContext(ctx, `SELECT COALESCE(SUM(minutes), 0) FROM timebank_entries WHERE account = $1 AND at < $2`,
+		account, from.UnixMilli()).Scan(&opening); err != nil {
+		return 0, nil, err
+	}
+	rows, err := db.rd.QueryContext(ctx, `SELECT e.id, e.txn, e.account, e.minutes, t.kind, t.reason, t.actor, t.request_id, e.at
+		FROM timebank_entries e JOIN timebank_txns t ON t.id = e.txn
+		WHERE e.account = $1 AND e.at >= $2 AND e.at < $3 ORDER BY e.at, e.id`, account, from.UnixMilli(), to.UnixMilli())
+	if err != nil {
+		return 0, nil, err
+	}
+	es, err := collect(rows, func(sc rowScanner) (civicgrid.LedgerEntry, error) {
+		var e civicgrid.LedgerEntry
+		var req sql.NullInt64
+		var at int64
+		err := sc.Scan(&e.ID, &e.Txn, &e.Account, &e.Minutes, &e.Kind, &e.Reason, &e.Actor, &req, &at)
+		e.RequestID, e.At = req.Int64, time.UnixMilli(at)
+		return e, err
+	})
+	return opening, es, err
+}
+
+// Balance returns an account's balance (0 for an account never used).
+func (db *DB) Balance(ctx context.Context, account string) (int, error) {
+	var b int
+	err := db.rd.QueryRowContext(ctx, `SELECT COALESCE(MAX(balance), 0) FROM timebank_accounts WHERE account = $1`, account).Scan(&b)
+	return b, err
+}
+
+// CheckTimeBank checks the ledger's invariants for verify: every entry
+// sums to zero, each transaction too, and each balance is its entries' sum.
+func (db *DB) CheckTimeBank(ctx context.Context) (civicgrid.TimeBankCheck, error) {
+	var c civicgrid.TimeBankCheck
+	if err := db.rd.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(minutes), 0) FROM timebank_entries`).Scan(&c.Entries, &c.Sum); err != nil {
+		return c, err
+	}
+	if err := db.rd.QueryRowContext(ctx, `SELECT COUNT(*) FROM timebank_accounts`).Scan(&c.Accounts); err != nil {
+		return c, err
+	}
+	rows, err := db.rd.QueryContext(ctx, `SELECT txn FROM timebank_entries GROUP BY txn HAVING SUM(minutes) <> 0 OR COUNT(*) <> 2 ORDER BY txn`)
+	if err != nil {
+		return c, err
+	}
+	if c.Unbalanced, err = collect(rows, func(sc rowScanner) (int64, error) { var id int64; return id, sc.Scan(&id) }); err != nil {
+		return c, err
+	}
+	rows, err = db.rd.QueryContext(ctx, `SELECT a.account FROM timebank_accounts a LEFT JOIN timebank_entries e ON e.account = a.account
+		GROUP BY a.account, a.balance HAVING a.balance <> COALESCE(SUM(e.minutes), 0) ORDER BY a.account`)
+	if err != nil {
+		return c, err
+	}
+	c.Mismatched, err = collect(rows, func(sc rowScanner) (string, error) { var a string; return a, sc.Scan(&a) })
+	return c, err
+}
+
+var _ civicgrid.TimeBankStore = (*DB)(nil)

@@ -233,3 +233,178 @@ func TestHelpClaimLimitUnderConcurrency(t *testing.T) {
 		t.Fatalf("%d claims won, %d stored (%v); the limit is %d", won, len(mine), err, limit)
 	}
 }
+
+// tbCheck fails the test unless the ledger's invariants hold.
+func tbCheck(t *testing.T, db *DB) civicgrid.TimeBankCheck {
+	t.Helper()
+	c, err := db.CheckTimeBank(context.Background())
+	if err != nil || c.Sum != 0 || len(c.Unbalanced) > 0 || len(c.Mismatched) > 0 {
+		t.Fatalf("time bank: %+v %v", c, err)
+	}
+	return c
+}
+
+// A confirmed service pays its minutes from the community's issuing
+// account to the volunteer in the confirmation's transaction, once; a
+// confirmation refused writes no entry.
+func TestTimeBankCreditOnConfirmation(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	poster := cgUser(t, db, 1, civicgrid.RoleResident, cgBuilding)
+	vol := cgUser(t, db, 2, civicgrid.RoleVolunteer, cgCommunity)
+	r := vtRequest(t, db, poster, civicgrid.HelpAccepted)
+	ev := func(action string) civicgrid.VolunteerEvent {
+		return civicgrid.VolunteerEvent{At: time.Now(), Actor: "志*", Action: action}
+	}
+	now := time.Now()
+	for _, s := range []struct {
+		step civicgrid.HelpStep
+		c    civicgrid.HelpChange
+	}{
+		{civicgrid.StepClaim, civicgrid.HelpChange{Claimer: vol.ID, ClaimerLabel: "志*"}},
+		{civicgrid.StepSignIn, civicgrid.HelpChange{Volunteer: vol.ID, SignInAt: now}},
+		{civicgrid.StepSignOut, civicgrid.HelpChange{Volunteer: vol.ID, SignOutAt: now, Minutes: 75}},
+	} {
+		if _, err := db.StepHelp(ctx, r.ID, s.step, s.c, ev(s.step.Action)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	issuer, member := civicgrid.IssuerAccount(cgBuilding), civicgrid.MemberAccount(vol.ID)
+	credit := func() *civicgrid.LedgerTransfer {
+		return &civicgrid.LedgerTransfer{From: issuer, Kind: civicgrid.LedgerService, Actor: "居*"}
+	}
+	if _, err := db.StepHelp(ctx, r.ID, civicgrid.StepConfirm, civicgrid.HelpChange{Rating: 5, Credit: credit()}, ev(civicgrid.HelpActConfirmed)); err != nil {
+		t.Fatal(err)
+	}
+	// Confirming twice is refused by the status, and pays nothing more.
+	if _, err := db.StepHelp(ctx, r.ID, civicgrid.StepConfirm, civicgrid.HelpChange{Rating: 4, Credit: credit()}, ev(civicgrid.HelpActConfirmed)); civicgrid.ErrorCode(err) != civicgrid.ECONFLICT {
+		t.Fatalf("second confirmation: %v", err)
+	}
+	if b, err := db.Balance(ctx, member); err != nil || b != 75 {
+		t.Fatalf("volunteer balance %d %v, want 75", b, err)
+	}
+	if b, err := db.Balance(ctx, issuer); err != nil || b != -75 {
+		t.Fatalf("issuer balance %d %v, want -75", b, err)
+	}
+	opening, es, err := db.LedgerEntries(ctx, member, now.Add(-time.Hour), now.Add(time.Hour))
+	if err != nil || opening != 0 || len(es) != 1 || es[0].Minutes != 75 || es[0].Kind != civicgrid.LedgerService || es[0].RequestID != r.ID {
+		t.Fatalf("statement %d %+v %v", opening, es, err)
+	}
+	if c := tbCheck(t, db); c.Entries != 2 || c.Accounts != 2 {
+		t.Fatalf("check %+v", c)
+	}
+}
+
+// A spend beyond the floor is refused naming the rule and writes nothing;
+// a negative floor allows that much overdraft.
+func TestTimeBankFloor(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	u := cgUser(t, db, 1, civicgrid.RoleResident, cgBuilding)
+	member, issuer := civicgrid.MemberAccount(u.ID), civicgrid.IssuerAccount(cgCommunity)
+	tr := func(from, to string, m, floor int) error {
+		return db.Transfer(ctx, civicgrid.LedgerTransfer{From: from, To: to, Minutes: m, Kind: civicgrid.LedgerGrant, Reason: "r", Actor: "staff", At: time.Now(), FromFloor: floor})
+	}
+	if err := tr(issuer, member, 60, 0); err != nil {
+		t.Fatal(err)
+	}
+	err := tr(member, issuer, 61, 0)
+	if civicgrid.ErrorCode(err) != civicgrid.ECONFLICT || !strings.Contains(civicgrid.ErrorMessage(err), "below the floor of 0 minutes") {
+		t.Fatalf("spend beyond the floor: %v", err)
+	}
+	if c := tbCheck(t, db); c.Entries != 2 {
+		t.Fatalf("a refused spend wrote entries: %+v", c)
+	}
+	if err := tr(member, issuer, 90, -30); err != nil {
+		t.Fatalf("overdraft within a floor of -30: %v", err)
+	}
+	if b, _ := db.Balance(ctx, member); b != -30 {
+		t.Fatalf("balance %d, want -30", b)
+	}
+	if err := tr(member, member, 1, 0); civicgrid.ErrorCode(err) != civicgrid.EINVALID {
+		t.Fatalf("a transfer to itself: %v", err)
+	}
+	tbCheck(t, db)
+}
+
+// Concurrent spends from one account never pass the floor together:
+// with 100 minutes and 20 spends of 15, exactly 6 succeed.
+func TestTimeBankFloorUnderConcurrency(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	u := cgUser(t, db, 1, civicgrid.RoleResident, cgBuilding)
+	member, issuer := civicgrid.MemberAccount(u.ID), civicgrid.IssuerAccount(cgCommunity)
+	if err := db.Transfer(ctx, civicgrid.LedgerTransfer{From: issuer, To: member, Minutes: 100, Kind: civicgrid.LedgerGrant, Reason: "r", Actor: "s", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = db.Transfer(ctx, civicgrid.LedgerTransfer{From: member, To: issuer, Minutes: 15, Kind: civicgrid.LedgerGrant, Reason: "spend", Actor: "s", At: time.Now()})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case civicgrid.ErrorCode(err) != civicgrid.ECONFLICT || !strings.Contains(civicgrid.ErrorMessage(err), "floor"):
+			t.Fatalf("a refused spend: %v", err)
+		}
+	}
+	if b, _ := db.Balance(ctx, member); ok != 6 || b != 10 {
+		t.Fatalf("%d spends succeeded, balance %d; want 6 and 10", ok, b)
+	}
+	if c := tbCheck(t, db); c.Entries != 2+2*6 {
+		t.Fatalf("check %+v", c)
+	}
+}
+
+// Credits and spends between the same two accounts at once neither
+// deadlock nor break the floor or the ledger.
+func TestTimeBankBothWaysUnderConcurrency(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	u := cgUser(t, db, 1, civicgrid.RoleResident, cgBuilding)
+	member, issuer := civicgrid.MemberAccount(u.ID), civicgrid.IssuerAccount(cgCommunity)
+	const n = 24
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			tr := civicgrid.LedgerTransfer{From: issuer, To: member, Minutes: 10, Kind: civicgrid.LedgerService, Actor: "s", At: time.Now()}
+			if i%2 == 1 {
+				tr = civicgrid.LedgerTransfer{From: member, To: issuer, Minutes: 10, Kind: civicgrid.LedgerGrant, Reason: "spend", Actor: "s", At: time.Now()}
+			}
+			errs[i] = db.Transfer(ctx, tr)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	spent := 0
+	for i, err := range errs {
+		switch {
+		case err == nil && i%2 == 1:
+			spent++
+		case err == nil:
+		case i%2 == 0 || civicgrid.ErrorCode(err) != civicgrid.ECONFLICT:
+			t.Fatalf("transfer %d: %v", i, err)
+		}
+	}
+	if b, _ := db.Balance(ctx, member); b != 10*(n/2-spent) || b < 0 {
+		t.Fatalf("balance %d after %d credits and %d spends", b, n/2, spent)
+	}
+	tbCheck(t, db)
+}

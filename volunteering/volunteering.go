@@ -39,7 +39,13 @@ type Config struct {
 	// ClaimLimit is the most open claims (claimed or in service) one
 	// volunteer may hold (default 3).
 	ClaimLimit int
-	Now        func() time.Time
+	// MemberFloorMinutes is the lowest balance a member's time-bank
+	// account may reach (default 0: no overdraft; negative allows one).
+	MemberFloorMinutes int
+	// StarThresholdsHours are the confirmed hours of each star level
+	// (default civicgrid.StarThresholdsHours: 100/300/600/1,000/1,500).
+	StarThresholdsHours []int
+	Now                 func() time.Time
 }
 
 // Service is the volunteer module.
@@ -62,6 +68,9 @@ func New(cfg Config, store civicgrid.VolunteerStore, areas Areas) *Service {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if len(cfg.StarThresholdsHours) == 0 {
+		cfg.StarThresholdsHours = civicgrid.StarThresholdsHours
 	}
 	return &Service{cfg: cfg, store: store, areas: areas}
 }
@@ -466,6 +475,14 @@ func (s *Service) serving(ctx context.Context, actor civicgrid.Actor, id int64, 
 // Confirm confirms the service and rates it (1–5): the requester, or
 // staff on their behalf.
 func (s *Service) Confirm(ctx context.Context, actor civicgrid.Actor, id int64, rating int, comment string) (View, error) {
+	return s.ConfirmPaying(ctx, actor, id, rating, comment, false)
+}
+
+// ConfirmPaying confirms, and when pay is set the requester pays the
+// service's minutes from their own time-bank balance (never below the
+// floor) in the same transaction: only the person helped, confirming a
+// request they posted for themselves.
+func (s *Service) ConfirmPaying(ctx context.Context, actor civicgrid.Actor, id int64, rating int, comment string, pay bool) (View, error) {
 	comment = strings.TrimSpace(comment)
 	if rating < 1 || rating > 5 {
 		return View{}, civicgrid.Errorf(civicgrid.EINVALID, "rating must be 1 to 5")
@@ -473,8 +490,25 @@ func (s *Service) Confirm(ctx context.Context, actor civicgrid.Actor, id int64, 
 	if utf8.RuneCountInString(comment) > civicgrid.MaxHelpNote {
 		return View{}, civicgrid.Errorf(civicgrid.EINVALID, "a comment of at most %d characters", civicgrid.MaxHelpNote)
 	}
-	return s.step(ctx, actor, id, civicgrid.ActionConfirmHelp, civicgrid.StepConfirm, civicgrid.HelpChange{Rating: rating, Comment: comment},
-		comment, map[string]string{"rating": strconv.Itoa(rating)})
+	r, err := s.readable(ctx, actor, id)
+	if err != nil {
+		return View{}, err
+	}
+	// The service is paid into the volunteer's time-bank account by the
+	// community's issuing account, in the confirmation's transaction.
+	credit := &civicgrid.LedgerTransfer{From: civicgrid.IssuerAccount(r.BuildingCode), Kind: civicgrid.LedgerService,
+		ActorID: actor.UserID, Actor: actor.Label()}
+	change := civicgrid.HelpChange{Rating: rating, Comment: comment, Credit: credit}
+	data := map[string]string{"rating": strconv.Itoa(rating)}
+	if pay {
+		if r.PosterID != actor.UserID || r.OnBehalf {
+			return View{}, civicgrid.Errorf(civicgrid.EINVALID, "paying with the time bank: only the person helped pays, from their own account, when confirming")
+		}
+		change.Spend = &civicgrid.LedgerTransfer{From: civicgrid.MemberAccount(actor.UserID), To: credit.From, Kind: civicgrid.LedgerSpend,
+			ActorID: actor.UserID, Actor: actor.Label(), FromFloor: s.cfg.MemberFloorMinutes}
+		data["paid"] = "time_bank"
+	}
+	return s.step(ctx, actor, id, civicgrid.ActionConfirmHelp, civicgrid.StepConfirm, change, comment, data)
 }
 
 // Cancel withdraws a request not yet served, with a reason.
@@ -486,11 +520,14 @@ func (s *Service) Cancel(ctx context.Context, actor civicgrid.Actor, id int64, r
 	return s.step(ctx, actor, id, civicgrid.ActionConfirmHelp, civicgrid.StepCancel, civicgrid.HelpChange{Reason: reason}, reason, nil)
 }
 
-// Hours is a volunteer's time served.
+// Hours is a volunteer's time served, star level and time-bank balance.
 type Hours struct {
 	ConfirmedMinutes int     `json:"confirmed_minutes"`
 	PendingMinutes   int     `json:"pending_minutes"` // recorded, waiting for confirmation
 	ConfirmedHours   float64 `json:"confirmed_hours"`
+	Stars            int     `json:"stars"`      // 0–5, from confirmed hours
+	NextStarHours    int     `json:"next_stars"` // confirmed hours of the next level; 0 at the top
+	BalanceMinutes   int     `json:"balance_minutes"`
 }
 
 // Hours returns the actor's own hours as a volunteer.
@@ -499,5 +536,104 @@ func (s *Service) Hours(ctx context.Context, actor civicgrid.Actor) (Hours, erro
 		return Hours{}, err
 	}
 	c, p, err := s.store.VolunteerMinutes(ctx, actor.UserID)
-	return Hours{ConfirmedMinutes: c, PendingMinutes: p, ConfirmedHours: math.Round(float64(c)/60*100) / 100}, err
+	if err != nil {
+		return Hours{}, err
+	}
+	h := Hours{ConfirmedMinutes: c, PendingMinutes: p, ConfirmedHours: math.Round(float64(c)/60*100) / 100}
+	h.Stars, h.NextStarHours = civicgrid.StarLevel(c, s.cfg.StarThresholdsHours)
+	h.BalanceMinutes, err = s.store.Balance(ctx, civicgrid.MemberAccount(actor.UserID))
+	return h, err
+}
+
+// MaxAdjustMinutes bounds one grant or adjustment (1,000 hours).
+const MaxAdjustMinutes = 60000
+
+// Adjustment is staff's grant (positive minutes) to a member's time-bank
+// account from their community's issuing account, or a take-back
+// (negative), always with a reason.
+type Adjustment struct {
+	UserID    int64  `json:"user_id"`
+	Community string `json:"community_code"`
+	Minutes   int    `json:"minutes"`
+	Reason    string `json:"reason"`
+}
+
+// Adjust grants or takes back minutes: staff of the community, with a
+// reason recorded on the ledger with who did it; a take-back never leaves
+// the member below the floor.
+func (s *Service) Adjust(ctx context.Context, actor civicgrid.Actor, in Adjustment) (Hours, error) {
+	var ps []civicgrid.Problem
+	if civicgrid.LevelOfCode(in.Community) != civicgrid.LevelCommunity {
+		ps = append(ps, civicgrid.Problem{Index: -1, Code: in.Community, Kind: "community_code", Detail: "the issuing community (12 digits)"})
+	}
+	if in.UserID <= 0 {
+		ps = append(ps, civicgrid.Problem{Index: -1, Kind: "user_id", Detail: "the member whose account changes"})
+	}
+	if in.Minutes == 0 || in.Minutes > MaxAdjustMinutes || in.Minutes < -MaxAdjustMinutes {
+		ps = append(ps, civicgrid.Problem{Index: -1, Kind: "minutes", Detail: "a non-zero number of minutes of at most " + strconv.Itoa(MaxAdjustMinutes) + " either way"})
+	}
+	in.Reason = strings.TrimSpace(in.Reason)
+	if in.Reason == "" || utf8.RuneCountInString(in.Reason) > civicgrid.MaxHelpReason {
+		ps = append(ps, civicgrid.Problem{Index: -1, Kind: "reason", Detail: "a time-bank adjustment needs a reason of 1 to " + strconv.Itoa(civicgrid.MaxHelpReason) + " characters"})
+	}
+	if len(ps) > 0 {
+		return Hours{}, &civicgrid.Error{Code: civicgrid.EINVALID, Message: "the time-bank adjustment is not valid", Problems: ps}
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionAdjustTimeBank, civicgrid.In(in.Community)); err != nil {
+		return Hours{}, err
+	}
+	member, issuer := civicgrid.MemberAccount(in.UserID), civicgrid.IssuerAccount(in.Community)
+	t := civicgrid.LedgerTransfer{From: issuer, To: member, Minutes: in.Minutes, Kind: civicgrid.LedgerGrant, Reason: in.Reason,
+		ActorID: actor.UserID, Actor: actor.Label(), At: s.now(), FromFloor: s.cfg.MemberFloorMinutes}
+	if in.Minutes < 0 {
+		t.From, t.To, t.Minutes = member, issuer, -in.Minutes
+	}
+	if err := s.store.Transfer(ctx, t); err != nil {
+		return Hours{}, err
+	}
+	b, err := s.store.Balance(ctx, member)
+	return Hours{BalanceMinutes: b}, err
+}
+
+// Statement is one month of a member's time-bank account.
+type Statement struct {
+	Month   string                  `json:"month"` // YYYY-MM, China Standard Time
+	Opening int                     `json:"opening_minutes"`
+	Closing int                     `json:"closing_minutes"`
+	Entries []civicgrid.LedgerEntry `json:"entries"`
+}
+
+// cst is the time zone months are counted in.
+var cst = time.FixedZone("CST", 8*3600)
+
+// Statement returns the actor's own account for a month (YYYY-MM; empty:
+// this month).
+func (s *Service) Statement(ctx context.Context, actor civicgrid.Actor, month string) (Statement, error) {
+	if err := civicgrid.Authorize(actor, civicgrid.ActionVolunteerHours, civicgrid.Object{Owner: actor.UserID}); err != nil {
+		return Statement{}, err
+	}
+	var from time.Time
+	if month == "" {
+		n := s.now().In(cst)
+		from = time.Date(n.Year(), n.Month(), 1, 0, 0, 0, 0, cst)
+	} else {
+		t, err := time.ParseInLocation("2006-01", month, cst)
+		if err != nil {
+			return Statement{}, civicgrid.Errorf(civicgrid.EINVALID, "month must be YYYY-MM")
+		}
+		from = t
+	}
+	to := from.AddDate(0, 1, 0)
+	opening, es, err := s.store.LedgerEntries(ctx, civicgrid.MemberAccount(actor.UserID), from, to)
+	if err != nil {
+		return Statement{}, err
+	}
+	st := Statement{Month: from.Format("2006-01"), Opening: opening, Closing: opening, Entries: es}
+	if st.Entries == nil {
+		st.Entries = []civicgrid.LedgerEntry{}
+	}
+	for _, e := range es {
+		st.Closing += e.Minutes
+	}
+	return st, nil
 }

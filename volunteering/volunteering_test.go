@@ -2,6 +2,7 @@ package volunteering_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -167,8 +168,16 @@ func TestHelpLoop(t *testing.T) {
 	if v.Status != civicgrid.HelpConfirmed || v.Rating != 5 {
 		t.Fatalf("confirmed: %+v", v)
 	}
-	if h := must(e.svc.Hours(ctx, vol)); h.ConfirmedMinutes != 45 || h.ConfirmedHours != 0.75 {
+	if h := must(e.svc.Hours(ctx, vol)); h.ConfirmedMinutes != 45 || h.ConfirmedHours != 0.75 || h.BalanceMinutes != 45 || h.Stars != 0 || h.NextStarHours != 100 {
 		t.Fatalf("hours: %+v", h)
+	}
+	// The confirmation paid the volunteer from the community's issuing account.
+	if st := must(e.svc.Statement(ctx, vol, "2026-12")); st.Opening != 0 || st.Closing != 45 || len(st.Entries) != 1 ||
+		st.Entries[0].Kind != civicgrid.LedgerService || st.Entries[0].RequestID != r.ID {
+		t.Fatalf("statement: %+v", st)
+	}
+	if b := must(e.db.Balance(ctx, civicgrid.IssuerAccount(community))); b != -45 {
+		t.Fatalf("issuer balance %d", b)
 	}
 	_, err = e.svc.Hours(ctx, resident)
 	wantErr(t, err, civicgrid.EFORBIDDEN, "volunteer.hours")
@@ -276,5 +285,102 @@ func TestStaffConfirmOnBehalf(t *testing.T) {
 	must(e.svc.Confirm(ctx, staff, r.ID, 4, "老人说很好"))
 	if h := must(e.svc.Hours(ctx, vol)); h.ConfirmedMinutes != 30 {
 		t.Fatalf("hours confirmed by staff: %+v", h)
+	}
+}
+
+// Staff grant and take back minutes with a reason; a take-back beyond the
+// floor, or one without a reason, is refused naming the rule and writes
+// nothing; statements are per month.
+func TestTimeBankAdjustAndStatement(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	staff := e.person(civicgrid.RoleCommunityStaff, community)
+	vol := e.person(civicgrid.RoleVolunteer, community)
+	grant := func(actor civicgrid.Actor, m int, reason string) error {
+		_, err := e.svc.Adjust(ctx, actor, volunteering.Adjustment{UserID: vol.UserID, Community: community, Minutes: m, Reason: reason})
+		return err
+	}
+	wantErr(t, grant(staff, 60, " "), civicgrid.EINVALID, "not valid")
+	err := grant(staff, 60, "")
+	var ce *civicgrid.Error
+	if !errors.As(err, &ce) || len(ce.Problems) != 1 || !strings.Contains(ce.Problems[0].Detail, "needs a reason") {
+		t.Fatalf("a grant without a reason: %v", err)
+	}
+	wantErr(t, grant(vol, 60, "自己给自己"), civicgrid.EFORBIDDEN, "volunteer.adjust")
+	_, err = e.svc.Adjust(ctx, e.person(civicgrid.RoleCommunityStaff, "420102001002"),
+		volunteering.Adjustment{UserID: vol.UserID, Community: community, Minutes: 60, Reason: "别的社区"})
+	wantErr(t, err, civicgrid.EFORBIDDEN, "volunteer.adjust")
+	if c := must(e.db.CheckTimeBank(ctx)); c.Entries != 0 {
+		t.Fatalf("refused adjustments wrote entries: %+v", c)
+	}
+	if err := grant(staff, 120, "敬老节奖励"); err != nil {
+		t.Fatal(err)
+	}
+	e.now = e.now.AddDate(0, 1, 0) // January
+	wantErr(t, grant(staff, -121, "记错了"), civicgrid.ECONFLICT, "below the floor of 0 minutes")
+	if err := grant(staff, -20, "记错了"); err != nil {
+		t.Fatal(err)
+	}
+	dec := must(e.svc.Statement(ctx, vol, "2026-12"))
+	if dec.Opening != 0 || dec.Closing != 120 || len(dec.Entries) != 1 || dec.Entries[0].Reason != "敬老节奖励" || dec.Entries[0].Actor == "" {
+		t.Fatalf("December: %+v", dec)
+	}
+	jan := must(e.svc.Statement(ctx, vol, ""))
+	if jan.Month != "2027-01" || jan.Opening != 120 || jan.Closing != 100 || len(jan.Entries) != 1 || jan.Entries[0].Minutes != -20 {
+		t.Fatalf("January: %+v", jan)
+	}
+	_, err = e.svc.Statement(ctx, vol, "2027-13")
+	wantErr(t, err, civicgrid.EINVALID, "YYYY-MM")
+	if c := must(e.db.CheckTimeBank(ctx)); c.Entries != 4 || c.Sum != 0 || len(c.Mismatched)+len(c.Unbalanced) != 0 {
+		t.Fatalf("ledger: %+v", c)
+	}
+}
+
+func TestStarLevels(t *testing.T) {
+	for _, c := range []struct{ minutes, stars, next int }{
+		{0, 0, 100}, {100*60 - 1, 0, 100}, {100 * 60, 1, 300}, {599 * 60, 2, 600}, {1000 * 60, 4, 1500}, {1500 * 60, 5, 0}, {9999 * 60, 5, 0},
+	} {
+		if s, n := civicgrid.StarLevel(c.minutes, civicgrid.StarThresholdsHours); s != c.stars || n != c.next {
+			t.Errorf("%d minutes: %d stars, next %d; want %d, %d", c.minutes, s, n, c.stars, c.next)
+		}
+	}
+	if s, n := civicgrid.StarLevel(130*60, []int{50, 120, 200}); s != 2 || n != 200 {
+		t.Errorf("thresholds as data: %d %d", s, n)
+	}
+}
+
+// The person helped pays a confirmed service from their balance, in the
+// confirmation's transaction: beyond the floor neither is written.
+func TestTimeBankSpendOnConfirmation(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	resident := e.person(civicgrid.RoleResident, building)
+	staff := e.person(civicgrid.RoleCommunityStaff, community)
+	vol := e.person(civicgrid.RoleVolunteer, community)
+	r := must(e.svc.Ask(ctx, resident, civicgrid.HelpInput{Service: "shopping", BuildingCode: building}))
+	must(e.svc.Verify(ctx, staff, r.ID, volunteering.DecisionAccept, ""))
+	must(e.svc.Claim(ctx, vol, r.ID))
+	must(e.svc.SignIn(ctx, vol, r.ID, here))
+	e.now = e.now.Add(45 * time.Minute)
+	must(e.svc.SignOut(ctx, vol, r.ID, here))
+	_, err := e.svc.ConfirmPaying(ctx, resident, r.ID, 5, "", true)
+	wantErr(t, err, civicgrid.ECONFLICT, "time bank floor: "+civicgrid.MemberAccount(resident.UserID)+" holds 0 minutes; taking 45")
+	if got := must(e.svc.Request(ctx, resident, r.ID)); got.Status != civicgrid.HelpDone || len(got.History) != 5 {
+		t.Fatalf("a refused paid confirmation was written: %s, %d events", got.Status, len(got.History))
+	}
+	if c := must(e.db.CheckTimeBank(ctx)); c.Entries != 0 {
+		t.Fatalf("entries after a refusal: %+v", c)
+	}
+	_, err = e.svc.ConfirmPaying(ctx, staff, r.ID, 5, "", true)
+	wantErr(t, err, civicgrid.EINVALID, "only the person helped pays")
+	must(e.svc.Adjust(ctx, staff, volunteering.Adjustment{UserID: resident.UserID, Community: community, Minutes: 60, Reason: "新用户赠送"}))
+	must(e.svc.ConfirmPaying(ctx, resident, r.ID, 5, "", true))
+	for acc, want := range map[string]int{civicgrid.MemberAccount(resident.UserID): 15, civicgrid.MemberAccount(vol.UserID): 45, civicgrid.IssuerAccount(building): -60} {
+		if b := must(e.db.Balance(ctx, acc)); b != want {
+			t.Errorf("%s: %d, want %d", acc, b, want)
+		}
+	}
+	if c := must(e.db.CheckTimeBank(ctx)); c.Entries != 6 || c.Sum != 0 || len(c.Mismatched)+len(c.Unbalanced) != 0 {
+		t.Fatalf("ledger %+v", c)
 	}
 }

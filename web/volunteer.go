@@ -24,9 +24,10 @@ type Volunteer interface {
 	Release(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (volunteering.View, error)
 	SignIn(ctx context.Context, actor civicgrid.Actor, id int64, at *volunteering.Point) (volunteering.View, error)
 	SignOut(ctx context.Context, actor civicgrid.Actor, id int64, at *volunteering.Point) (volunteering.View, error)
-	Confirm(ctx context.Context, actor civicgrid.Actor, id int64, rating int, comment string) (volunteering.View, error)
+	ConfirmPaying(ctx context.Context, actor civicgrid.Actor, id int64, rating int, comment string, pay bool) (volunteering.View, error)
 	Cancel(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (volunteering.View, error)
 	Hours(ctx context.Context, actor civicgrid.Actor) (volunteering.Hours, error)
+	Statement(ctx context.Context, actor civicgrid.Actor, month string) (volunteering.Statement, error)
 }
 
 // volunteerView is what the pages /help and /volunteer show.
@@ -40,7 +41,9 @@ type volunteerView struct {
 	Pending   []helpRow
 	ToConfirm []helpRow // served, for staff to confirm for someone without a phone
 	Hours     *volunteering.Hours
-	Volunteer bool // the reader holds a volunteer grant
+	Stars     string                  // ★★☆☆☆, from the star level
+	Statement *volunteering.Statement // this month's time-bank entries
+	Volunteer bool                    // the reader holds a volunteer grant
 	Ratings   []int
 	CSRF      string
 }
@@ -158,6 +161,13 @@ func (ui *UI) handleVolunteerPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		v.Hours = &h
+		v.Stars = strings.Repeat("★", h.Stars) + strings.Repeat("☆", max(0, len(civicgrid.StarThresholdsHours)-h.Stars))
+		st, err := ui.cfg.Volunteer.Statement(ctx, actor, "")
+		if err != nil {
+			ui.renderError(w, r, p, err)
+			return
+		}
+		v.Statement = &st
 		var at *volunteering.Point
 		if lat, err1 := strconv.ParseFloat(r.URL.Query().Get("lat"), 64); err1 == nil {
 			if lng, err2 := strconv.ParseFloat(r.URL.Query().Get("lng"), 64); err2 == nil {
@@ -228,7 +238,7 @@ func (ui *UI) handleHelpStep(back string) http.HandlerFunc {
 			_, err = ui.cfg.Volunteer.SignOut(ctx, actor, id, at)
 		case "confirm":
 			rating, _ := strconv.Atoi(f.Get("rating"))
-			_, err = ui.cfg.Volunteer.Confirm(ctx, actor, id, rating, f.Get("comment"))
+			_, err = ui.cfg.Volunteer.ConfirmPaying(ctx, actor, id, rating, f.Get("comment"), f.Get("pay") == "1")
 		case "cancel":
 			_, err = ui.cfg.Volunteer.Cancel(ctx, actor, id, f.Get("reason"))
 		default:

@@ -102,9 +102,21 @@ func TestVolunteerPages(t *testing.T) {
 	if !contains(rec.Body.String(), `action="/help/`+id+`/confirm"`) {
 		t.Fatalf("the resident is asked to confirm: %s", rec.Body)
 	}
+	if !contains(rec.Body.String(), `name="pay" value="1"`) || !contains(rec.Body.String(), "用我的时间银行余额支付 15 分钟") {
+		t.Fatalf("the resident may pay with the time bank: %s", rec.Body)
+	}
+	// An empty balance cannot pay: refused at the floor, nothing confirmed.
+	outcome(as(h, resident, "POST", "/help/"+id+"/confirm", form("rating", "5", "pay", "1")), "failed=conflict")
 	outcome(as(h, resident, "POST", "/help/"+id+"/confirm", form("rating", "5", "comment", "谢谢")), "done=confirm")
 	rec = as(h, volA, "GET", "/volunteer", nil)
 	if !contains(rec.Body.String(), "已确认 0.25 小时") {
 		t.Fatalf("hours: %s", rec.Body)
+	}
+	// The star level and the time bank: the confirmed service is this
+	// month's credit.
+	for _, want := range []string{"☆☆☆☆☆", "星级：0 星", "满 100 小时升下一星", "时间银行余额：15 分钟", `data-testid="statement"`, "志愿服务 <strong>+15</strong>"} {
+		if !contains(rec.Body.String(), want) {
+			t.Fatalf("my hours without %q: %s", want, rec.Body)
+		}
 	}
 }

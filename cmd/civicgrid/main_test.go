@@ -485,6 +485,56 @@ func TestVerifyFindsATamperedHelpRequest(t *testing.T) {
 	}
 }
 
+// verify checks the time bank: a balance changed without its entries, and
+// an entry changed so the ledger no longer sums to zero, are both found.
+func TestVerifyChecksTheTimeBank(t *testing.T) {
+	data, db, u := storeWithResident(t)
+	ctx := context.Background()
+	now := time.Now()
+	member, issuer := civicgrid.MemberAccount(u.ID), civicgrid.IssuerAccount("420102001001")
+	for _, m := range []int{90, 30} {
+		if err := db.Transfer(ctx, civicgrid.LedgerTransfer{From: issuer, To: member, Minutes: m, Kind: civicgrid.LedgerGrant, Reason: "敬老节", Actor: "cli", At: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	if out, err := runCmd(t, "verify", "--data", data); err != nil || !strings.Contains(out, "2 time-bank accounts, 4 entries checked; sum 0; 0 problems") {
+		t.Fatalf("verify: %q %v", out, err)
+	}
+	if db, err := openTestStore(ctx, data); err != nil {
+		t.Fatal(err)
+	} else {
+		if _, err := db.SQL().Exec(`UPDATE timebank_accounts SET balance = balance + 600 WHERE account = $1`, member); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	}
+	out, err := runCmd(t, "verify", "--data", data)
+	if err == nil || !strings.Contains(out, "LEDGER account "+member) || !strings.Contains(out, "1 problems") {
+		t.Fatalf("verify after a balance was changed: %q %v", out, err)
+	}
+	if db, err := openTestStore(ctx, data); err != nil {
+		t.Fatal(err)
+	} else {
+		if _, err := db.SQL().Exec(`UPDATE timebank_accounts SET balance = balance - 600 WHERE account = $1`, member); err != nil {
+			t.Fatal(err)
+		}
+		// An entry inflated along with its balance: the account agrees,
+		// the transfer and the ledger do not.
+		if _, err := db.SQL().Exec(`UPDATE timebank_entries SET minutes = minutes + 60 WHERE account = $1 AND txn = 1`, member); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SQL().Exec(`UPDATE timebank_accounts SET balance = balance + 60 WHERE account = $1`, member); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	}
+	out, err = runCmd(t, "verify", "--data", data)
+	if err == nil || !strings.Contains(out, "sums to 60 minutes") || !strings.Contains(out, "LEDGER transaction 1") || strings.Contains(out, "LEDGER account") {
+		t.Fatalf("verify after an entry was changed: %q %v", out, err)
+	}
+}
+
 // verify recounts closed votes: a ballot changed in the box after the close
 // is found, though the vote's history is intact.
 func TestVerifyRecountsVotes(t *testing.T) {

@@ -56,6 +56,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	signInRadius := fs.Float64("sign-in-radius", 300, "metres from the building within which a volunteer signs in and out")
 	roundMinutes := fs.Int("round-minutes", 15, "volunteer service time is rounded to this many minutes (half up)")
 	claimLimit := fs.Int("claim-limit", 3, "open claims (接单) one volunteer may hold at once")
+	timeBankFloor := fs.Int("time-bank-floor", 0, "lowest balance in minutes a member's time-bank account may reach (negative allows an overdraft)")
 	hookPrivate := fs.Bool("webhook-allow-private", false, "let webhooks reach loopback and private addresses (off: a hook cannot probe the server's own network)")
 	requestTimeout := fs.Duration("request-timeout", 10*time.Second, "deadline of each request's work; a database that does not answer by then makes a 503 and the request's transaction is rolled back (live streams, exports and area imports are not bounded)")
 	debugAddr := fs.String("debug-addr", "", "serve Go's profiler (/debug/pprof/) at this loopback address HOST:PORT, apart from --addr (default: off)")
@@ -157,7 +158,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 			return err
 		}
 	}
-	volunteer := volunteering.New(volunteering.Config{SignInRadiusM: *signInRadius, RoundMinutes: *roundMinutes, ClaimLimit: *claimLimit}, db, db)
+	volunteer := volunteering.New(volunteering.Config{SignInRadiusM: *signInRadius, RoundMinutes: *roundMinutes, ClaimLimit: *claimLimit,
+		MemberFloorMinutes: *timeBankFloor}, db, db)
 	if demo {
 		if err := seedDemoVolunteer(ctx, db, volunteer); err != nil {
 			return err

@@ -13,8 +13,9 @@ import (
 
 // cmdVerify checks every case's, proposal's, vote's and volunteer request's
 // hash-chained history and reports those whose chain is broken (an event
-// altered, removed or inserted), and recounts every closed vote from its
-// ballots.
+// altered, removed or inserted), recounts every closed vote from its
+// ballots, and checks the time bank: the ledger sums to zero, each
+// transfer too, and every balance equals its entries.
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("verify", "verify [--data DIR]", stderr)
 	data := dataFlag(fs)
@@ -52,8 +53,25 @@ func verifyStore(ctx context.Context, db *sqlstore.DB, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%d volunteer requests, %d events checked; %d broken chains\n", requests, vevents, vbroken)
-	if broken+cbroken+miscounted+vbroken > 0 {
-		return fmt.Errorf("verify: %d case, %d co-governance and %d volunteer histories were tampered with, %d ballot boxes changed", broken, cbroken, vbroken, miscounted)
+	tb, err := db.CheckTimeBank(ctx)
+	if err != nil {
+		return err
+	}
+	ledgerBad := len(tb.Unbalanced) + len(tb.Mismatched)
+	if tb.Sum != 0 {
+		ledgerBad++
+		fmt.Fprintf(stdout, "LEDGER the time bank sums to %d minutes, not 0\n", tb.Sum)
+	}
+	for _, id := range tb.Unbalanced {
+		fmt.Fprintf(stdout, "LEDGER transaction %d: its entries do not sum to zero\n", id)
+	}
+	for _, a := range tb.Mismatched {
+		fmt.Fprintf(stdout, "LEDGER account %s: its balance differs from the sum of its entries\n", a)
+	}
+	fmt.Fprintf(stdout, "%d time-bank accounts, %d entries checked; sum %d; %d problems\n", tb.Accounts, tb.Entries, tb.Sum, ledgerBad)
+	if broken+cbroken+miscounted+vbroken+ledgerBad > 0 {
+		return fmt.Errorf("verify: %d case, %d co-governance and %d volunteer histories were tampered with, %d ballot boxes changed, %d time-bank problems",
+			broken, cbroken, vbroken, miscounted, ledgerBad)
 	}
 	return nil
 }

@@ -109,11 +109,17 @@ test('the resident confirms and rates; the hours appear', { timeout: T }, async 
     await logInAs(page, volunteerA, '/volunteer');
     await page.goto(`${env.base}/volunteer?lang=zh-CN`);
     assert.match(await page.locator('[data-testid="hours"]').textContent(), /已确认 0\.25 小时/);
+    // The time bank: the confirmed service is A's credit this month.
+    assert.match(await page.locator('[data-testid="balance"]').textContent(), /时间银行余额：15 分钟/);
+    assert.match(await page.locator('[data-testid="statement"]').textContent(), /志愿服务 \+15 分钟/);
+    assert.match(await page.locator('[data-testid="stars"]').textContent(), /星级：0 星 · 满 100 小时升下一星/);
+    await noSidewaysScroll(page, 'my hours and time bank');
   });
   await withPage('volunteer-hours-en-360', phone, async (page) => {
     await logInAs(page, volunteerA, '/volunteer');
     await page.goto(`${env.base}/volunteer?lang=en`);
     assert.match(await page.locator('[data-testid="hours"]').textContent(), /0\.25 hours confirmed/);
+    assert.match(await page.locator('[data-testid="balance"]').textContent(), /Time bank balance: 15 minutes/);
     await noSidewaysScroll(page, 'volunteer page in English');
   });
 });
