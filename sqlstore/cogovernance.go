@@ -236,19 +236,7 @@ func (db *DB) OpenVote(ctx context.Context, v civicgrid.Vote, rollRoles []string
 			v.OpenedAt.UnixMilli(), v.ClosesAt.UnixMilli(), v.NoticeDays, nullID(v.CreatedBy)).Scan(&v.ID); err != nil {
 			return err
 		}
-		var args []any
-		arg := func(x any) string { args = append(args, x); return fmt.Sprintf("$%d", len(args)) }
-		roles := make([]string, len(rollRoles))
-		for i, r := range rollRoles {
-			roles[i] = arg(r)
-		}
-		q := `INSERT INTO cogov_roll (vote_id, user_id, voted) SELECT DISTINCT CAST(` + arg(v.ID) + ` AS BIGINT), user_id, FALSE FROM role_grants
-			WHERE role IN (` + strings.Join(roles, ", ") + `) AND ` + scopeClause("area_code", []string{v.AreaCode}, arg)
-		res, err := tx.ExecContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
+		n, err := freezeRoll(ctx, tx, "cogov_roll (vote_id, user_id, voted)", v.ID, rollRoles, v.AreaCode)
 		if err != nil {
 			return err
 		}
@@ -505,3 +493,23 @@ func forEachCogovChain(ctx context.Context, q querier, fn func(subject string, e
 }
 
 var _ civicgrid.CogovStore = (*DB)(nil)
+
+// freezeRoll copies into a roll table (given with its three columns: owner
+// id, user id, a flag set false) everyone holding one of roles over an area
+// in the scope, once each, and returns how many: the one roll of votes and
+// meetings.
+func freezeRoll(ctx context.Context, tx *Tx, table string, id int64, roles []string, scope string) (int64, error) {
+	var args []any
+	arg := func(x any) string { args = append(args, x); return fmt.Sprintf("$%d", len(args)) }
+	ps := make([]string, len(roles))
+	for i, r := range roles {
+		ps[i] = arg(r)
+	}
+	q := `INSERT INTO ` + table + ` SELECT DISTINCT CAST(` + arg(id) + ` AS BIGINT), user_id, FALSE FROM role_grants
+		WHERE role IN (` + strings.Join(ps, ", ") + `) AND ` + scopeClause("area_code", []string{scope}, arg)
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
