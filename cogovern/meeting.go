@@ -37,11 +37,12 @@ func (s *Service) ScheduleMeeting(ctx context.Context, actor civicgrid.Actor, in
 
 // MeetingView is a meeting as its reader sees it: staff of the scope see
 // the door code, the roll (names masked) and the history; others see
-// whether they are invited and signed in.
+// whether they are invited and signed in (the
+// meeting's Attended is the count).
 type MeetingView struct {
 	civicgrid.Meeting
 	OnRoll    bool                   `json:"on_roll"`
-	Attended  bool                   `json:"attended"`
+	SignedIn  bool                   `json:"signed_in"` // the reader signed in`
 	CanManage bool                   `json:"can_manage"`
 	Roll      []civicgrid.Attendee   `json:"roll,omitempty"`
 	History   []civicgrid.CogovEvent `json:"history,omitempty"`
@@ -64,7 +65,7 @@ func (s *Service) Meeting(ctx context.Context, actor civicgrid.Actor, id int64) 
 			v.Minutes = ""
 		}
 	}
-	if v.OnRoll, v.Attended, err = s.store.OnMeetingRoll(ctx, id, actor.UserID); err != nil || !v.CanManage {
+	if v.OnRoll, v.SignedIn, err = s.store.OnMeetingRoll(ctx, id, actor.UserID); err != nil || !v.CanManage {
 		return v, err
 	}
 	if v.Roll, err = s.store.MeetingRoll(ctx, id); err != nil {

@@ -71,7 +71,7 @@ func TestMeetingScheduleSignInMinutes(t *testing.T) {
 	}
 	// Residents see the meeting, not the door code nor the roll.
 	rv, err := e.svc.Meeting(ctx, r1, m.ID)
-	if err != nil || rv.Code != "" || rv.Roll != nil || rv.History != nil || !rv.OnRoll || rv.Attended || rv.CanManage {
+	if err != nil || rv.Code != "" || rv.Roll != nil || rv.History != nil || !rv.OnRoll || rv.SignedIn || rv.CanManage {
 		t.Fatalf("resident's view: %+v %v", rv, err)
 	}
 	if ms, err := e.svc.Meetings(ctx, r2); err != nil || len(ms) != 1 || ms[0].Code != "" {
@@ -89,7 +89,7 @@ func TestMeetingScheduleSignInMinutes(t *testing.T) {
 	if _, err := e.svc.SignIn(ctx, r1, m.ID, "000000x"); code(err) != civicgrid.EINVALID {
 		t.Fatalf("wrong code: %v", err)
 	}
-	if v, err := e.svc.SignIn(ctx, r1, m.ID, " "+m.Code+" "); err != nil || !v.Attended || v.Attended != true || v.Meeting.Attended != 1 {
+	if v, err := e.svc.SignIn(ctx, r1, m.ID, " "+m.Code+" "); err != nil || !v.SignedIn || v.Attended != 1 {
 		t.Fatalf("sign in: %+v %v", v, err)
 	}
 	if _, err := e.svc.SignIn(ctx, r1, m.ID, m.Code); code(err) != civicgrid.ECONFLICT {
@@ -105,7 +105,7 @@ func TestMeetingScheduleSignInMinutes(t *testing.T) {
 	if _, err := e.svc.SignIn(ctx, late, m.ID, m.Code); code(err) != civicgrid.EFORBIDDEN {
 		t.Fatalf("someone not invited signs in: %v", err)
 	}
-	if v, err := e.svc.MarkAttended(ctx, secretary, m.ID, r2.UserID); err != nil || v.Meeting.Attended != 2 {
+	if v, err := e.svc.MarkAttended(ctx, secretary, m.ID, r2.UserID); err != nil || v.Attended != 2 {
 		t.Fatalf("staff tick: %+v %v", v, err)
 	}
 	// Before publication the proposal shows the meeting without a decision.
@@ -133,7 +133,7 @@ func TestMeetingScheduleSignInMinutes(t *testing.T) {
 	}
 	v, err := e.svc.PublishMinutes(ctx, secretary, m.ID, good)
 	// 2 of 3 invited: more than half, the residents' meeting quorum is met.
-	if err != nil || v.Status != civicgrid.MeetingPublished || !v.QuorumMet || v.Meeting.Attended != 2 || v.Invited != 3 ||
+	if err != nil || v.Status != civicgrid.MeetingPublished || !v.QuorumMet || v.Attended != 2 || v.Invited != 3 ||
 		v.Agenda[0].Decision != civicgrid.ItemAdopted || v.Agenda[1].Note != "待供电公司答复" {
 		t.Fatalf("published: %+v %v", v, err)
 	}
