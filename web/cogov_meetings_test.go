@@ -11,7 +11,6 @@ import (
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/cogovern"
-	"github.com/civicgrid/civicgrid/internal/testdb"
 )
 
 // The meeting pages over the real service and store: staff schedule from
@@ -20,27 +19,7 @@ import (
 // decision per item, which the proposal's page then shows.
 func TestCogovMeetingPages(t *testing.T) {
 	ctx := context.Background()
-	db := testdb.Open(t, t.TempDir())
-	areas := newMemStore()
-	areas.areas["420102001001"] = civicgrid.Area{Code: "420102001001", Level: civicgrid.LevelCommunity, Name: "三阳社区"}
-	svc := cogovern.New(cogovern.Config{SupportThreshold: 1}, db, areas)
-	ui, err := New(Config{Cogov: svc}, areas)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := httptestMux(ui)
-	n := 0
-	person := func(role, area string) civicgrid.Actor {
-		n++
-		u, err := db.CreateUser(ctx, civicgrid.User{Name: fmt.Sprintf("居民%d", n), Phone: fmt.Sprintf("1370000%04d", n)}, "",
-			[]civicgrid.RoleGrant{{Role: role, AreaCode: area}}, civicgrid.SecurityEvent{Kind: civicgrid.EventUserCreated})
-		if err != nil {
-			t.Fatal(err)
-		}
-		a := u.Actor()
-		a.CSRFToken = "tok"
-		return a
-	}
+	svc, h, person := cogovTestUI(t)
 	resident := person(civicgrid.RoleResident, "4201020010010010001")
 	neighbour := person(civicgrid.RoleResident, "4201020010010020001")
 	secretary := person(civicgrid.RoleCommunitySecretary, "420102001001")
