@@ -290,7 +290,9 @@ const (
 	ActionSupportProposal  Action = "cogov.support"  // support (附议) a proposal of such a scope
 	ActionModerateProposal Action = "cogov.moderate" // put a proposal on the agenda, or decline it with a reason
 	ActionManageVote       Action = "cogov.manage_vote"
-	ActionCastBallot       Action = "cogov.vote" // cast one's ballot: only people on the vote's frozen roll
+	ActionCastBallot       Action = "cogov.vote"           // cast one's ballot: only people on the vote's frozen roll
+	ActionManageMeeting    Action = "cogov.manage_meeting" // schedule a meeting (议事会), tick attendance, publish minutes
+	ActionAttendMeeting    Action = "cogov.attend"         // sign in at a meeting with the door code: only people on its roll
 
 	// Volunteer service (volunteer.go): requests for help, claiming, service records.
 	ActionAskHelp        Action = "volunteer.ask"     // ask for help at a building
@@ -476,6 +478,8 @@ var policy = map[Action][]rule{
 	ActionSupportProposal:  rules(scopeOverlap, cogovParticipants...),
 	ActionModerateProposal: rules(scopeSubtree, cogovStaff...),
 	ActionManageVote:       rules(scopeSubtree, cogovStaff...),
+	ActionManageMeeting:    rules(scopeSubtree, cogovStaff...),
+	ActionAttendMeeting:    rules(scopeOverlap, cogovParticipants...),
 	// The roll frozen at opening decides who votes, whatever one's role.
 	ActionCastBallot: rules(scopeElector, "*"),
 

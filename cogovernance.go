@@ -515,6 +515,7 @@ func VerifyCogovChain(events []CogovEvent) error {
 // written with its event, chained to its subject's history, in one
 // transaction.
 type CogovStore interface {
+	MeetingStore
 	CreateProposal(ctx context.Context, p Proposal, ev CogovEvent) (Proposal, error)
 	ProposalByID(ctx context.Context, id int64) (Proposal, error)
 	// Proposals lists the proposals whose scope lies in one of the subtrees
@@ -560,4 +561,240 @@ type CogovStore interface {
 	Roll(ctx context.Context, voteID int64) ([]int64, error)
 	// ForEachCogovChain calls fn with each subject's history, for verify.
 	ForEachCogovChain(ctx context.Context, fn func(subject string, events []CogovEvent) error) error
+}
+
+// Meetings (议事会): staff of a scope schedule a meeting with an agenda of
+// proposals on the agenda of that scope and the roles they invite; the
+// roll of invited people is frozen when it is scheduled. People sign in at
+// the door (staff tick them on the roll, or they enter the meeting code
+// shown at the door); staff record the minutes with a decision on each
+// item and publish them to the scope, with the quorum of the residents'
+// meeting rule (attendance against the roll).
+
+// MeetingStatus is scheduled (sign-in open) or published (minutes out).
+type MeetingStatus string
+
+const (
+	MeetingScheduled MeetingStatus = "scheduled"
+	MeetingPublished MeetingStatus = "published"
+)
+
+// Decisions a meeting takes on an agenda item.
+const (
+	ItemAdopted    = "adopted"
+	ItemNotAdopted = "not_adopted"
+	ItemDeferred   = "deferred"
+)
+
+// Limits of a meeting.
+const (
+	MaxMeetingPlace   = 100
+	MaxMeetingAgenda  = 20
+	MaxMeetingMinutes = 5000
+	MaxItemNote       = 500
+)
+
+// AgendaItem is a proposal on a meeting's agenda and, once the minutes are
+// out, the decision taken on it.
+type AgendaItem struct {
+	ProposalID int64  `json:"proposal_id"`
+	Title      string `json:"title"`
+	Decision   string `json:"decision,omitempty"`
+	Note       string `json:"note,omitempty"`
+}
+
+// Meeting (议事会) of a scope.
+type Meeting struct {
+	ID           int64         `json:"id"`
+	AreaCode     string        `json:"area_code"`
+	Title        string        `json:"title"`
+	Place        string        `json:"place"`
+	StartsAt     time.Time     `json:"starts_at"`
+	Status       MeetingStatus `json:"status"`
+	InvitedRoles []string      `json:"invited_roles"`
+	Agenda       []AgendaItem  `json:"agenda"`
+	// Invited is the size of the roll frozen when it was scheduled,
+	// Attended how many of them signed in.
+	Invited  int `json:"invited"`
+	Attended int `json:"attended"`
+	// Code is the short code shown at the door; only staff see it.
+	Code        string    `json:"code,omitempty"`
+	Minutes     string    `json:"minutes,omitempty"`
+	QuorumMet   bool      `json:"quorum_met"` // set when published, under Rule
+	Rule        string    `json:"rule"`
+	CreatedBy   int64     `json:"-"`
+	PublishedAt time.Time `json:"published_at,omitzero"`
+}
+
+// Object is the meeting as the object of an access decision.
+func (m Meeting) Object() Object { return In(m.AreaCode) }
+
+// MeetingInput is what staff give to schedule a meeting.
+type MeetingInput struct {
+	AreaCode     string    `json:"area_code"`
+	Title        string    `json:"title"`
+	Place        string    `json:"place"`
+	StartsAt     time.Time `json:"starts_at"`
+	Agenda       []int64   `json:"agenda"` // proposal ids, in order
+	InvitedRoles []string  `json:"invited_roles"`
+}
+
+// Check validates the input and returns the meeting it schedules (without
+// id, code, roll and agenda titles).
+func (in MeetingInput) Check(now time.Time) (Meeting, error) {
+	var ps []Problem
+	bad := func(kind, detail string) { ps = append(ps, Problem{Index: -1, Kind: kind, Detail: detail}) }
+	switch LevelOfCode(in.AreaCode) {
+	case LevelBuilding, LevelCommunity, LevelStreet:
+	default:
+		bad("scope", "a meeting's scope is a building, a community or a street")
+	}
+	title, place := strings.TrimSpace(in.Title), strings.TrimSpace(in.Place)
+	if title == "" || utf8.RuneCountInString(title) > MaxProposalTitle {
+		bad("title", "a title of 1 to "+strconv.Itoa(MaxProposalTitle)+" characters")
+	}
+	if place == "" || utf8.RuneCountInString(place) > MaxMeetingPlace {
+		bad("place", "a place of 1 to "+strconv.Itoa(MaxMeetingPlace)+" characters")
+	}
+	if in.StartsAt.IsZero() || in.StartsAt.Before(now.Add(-24*time.Hour)) || in.StartsAt.After(now.AddDate(1, 0, 0)) {
+		bad("starts_at", "a meeting starts within a year (and at most a day ago)")
+	}
+	if len(in.Agenda) < 1 || len(in.Agenda) > MaxMeetingAgenda {
+		bad("agenda", "an agenda of 1 to "+strconv.Itoa(MaxMeetingAgenda)+" proposals")
+	}
+	m := Meeting{AreaCode: in.AreaCode, Title: title, Place: place, StartsAt: time.UnixMilli(in.StartsAt.UnixMilli()), Status: MeetingScheduled,
+		Rule: DefaultQuorumRule}
+	for _, id := range in.Agenda {
+		if slices.ContainsFunc(m.Agenda, func(a AgendaItem) bool { return a.ProposalID == id }) {
+			bad("agenda", "proposal "+strconv.FormatInt(id, 10)+" is listed twice")
+		}
+		m.Agenda = append(m.Agenda, AgendaItem{ProposalID: id})
+	}
+	roles := in.InvitedRoles
+	if len(roles) == 0 {
+		roles = DefaultRollRoles
+	}
+	for _, r := range roles {
+		if !slices.Contains(cogovParticipants, r) {
+			bad("invited_roles", "unknown or uninvitable role "+strconv.Quote(r))
+		} else if !slices.Contains(m.InvitedRoles, r) {
+			m.InvitedRoles = append(m.InvitedRoles, r)
+		}
+	}
+	if len(ps) > 0 {
+		return Meeting{}, &Error{Code: EINVALID, Message: "the meeting is not valid", Problems: ps}
+	}
+	return m, nil
+}
+
+// CheckMinutes validates minutes against the meeting: a decision on every
+// agenda item and on nothing else. It returns the agenda with the
+// decisions, in agenda order.
+func (m Meeting) CheckMinutes(minutes string, items []AgendaItem) ([]AgendaItem, error) {
+	var ps []Problem
+	bad := func(kind, detail string) { ps = append(ps, Problem{Index: -1, Kind: kind, Detail: detail}) }
+	if utf8.RuneCountInString(strings.TrimSpace(minutes)) > MaxMeetingMinutes {
+		bad("minutes", "at most "+strconv.Itoa(MaxMeetingMinutes)+" characters")
+	}
+	out := slices.Clone(m.Agenda)
+	seen := map[int64]bool{}
+	for _, it := range items {
+		i := slices.IndexFunc(out, func(a AgendaItem) bool { return a.ProposalID == it.ProposalID })
+		switch {
+		case i < 0:
+			bad("items", "proposal "+strconv.FormatInt(it.ProposalID, 10)+" is not on this meeting's agenda")
+			continue
+		case seen[it.ProposalID]:
+			bad("items", "proposal "+strconv.FormatInt(it.ProposalID, 10)+" has two decisions")
+			continue
+		}
+		seen[it.ProposalID] = true
+		switch it.Decision {
+		case ItemAdopted, ItemNotAdopted, ItemDeferred:
+		default:
+			bad("items", "a decision is adopted, not_adopted or deferred, not "+strconv.Quote(it.Decision))
+		}
+		if utf8.RuneCountInString(it.Note) > MaxItemNote {
+			bad("items", "a note has at most "+strconv.Itoa(MaxItemNote)+" characters")
+		}
+		out[i].Decision, out[i].Note = it.Decision, strings.TrimSpace(it.Note)
+	}
+	for _, a := range out {
+		if !seen[a.ProposalID] {
+			bad("items", "no decision on proposal "+strconv.FormatInt(a.ProposalID, 10))
+		}
+	}
+	if len(ps) > 0 {
+		return nil, &Error{Code: EINVALID, Message: "the minutes are not valid", Problems: ps}
+	}
+	return out, nil
+}
+
+// MeetingQuorumMet applies the meeting's rule to attendance against the
+// roll (the residents' meeting: more than half of those invited present).
+func MeetingQuorumMet(rule string, attended, invited int) bool {
+	r, ok := LookupQuorumRule(rule)
+	return ok && r.Turnout.Met(attended, invited)
+}
+
+// NewMeetingCode is a six-digit code shown at the door.
+func NewMeetingCode() string {
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	n := (uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])) % 1000000
+	return strconv.Itoa(1000000 + int(n))[1:]
+}
+
+// Attendee is one person on a meeting's roll, as staff see it at the door.
+type Attendee struct {
+	UserID   int64  `json:"user_id"`
+	Name     string `json:"name"` // masked
+	Attended bool   `json:"attended"`
+}
+
+// ProposalMeeting is a meeting that took a proposal up, with its decision
+// once the minutes are published.
+type ProposalMeeting struct {
+	MeetingID int64         `json:"meeting_id"`
+	Title     string        `json:"title"`
+	StartsAt  time.Time     `json:"starts_at"`
+	Status    MeetingStatus `json:"status"`
+	Decision  string        `json:"decision,omitempty"`
+	Note      string        `json:"note,omitempty"`
+}
+
+// Meeting event actions.
+const (
+	CogovMeetingScheduled = "meeting.scheduled"
+	CogovSignedIn         = "meeting.signed_in"
+	CogovMinutesPublished = "meeting.minutes_published"
+)
+
+// MeetingSubject names a meeting's chain.
+func MeetingSubject(id int64) string { return "meeting:" + strconv.FormatInt(id, 10) }
+
+// MeetingStore keeps meetings, their frozen rolls and attendance; every
+// change is written with its event on the meeting's chain.
+type MeetingStore interface {
+	// CreateMeeting checks every agenda proposal is on the agenda in the
+	// meeting's scope (ECONFLICT otherwise), fills in their titles, freezes
+	// the roll of people holding an invited role in the scope (EINVALID
+	// when empty) and stores the meeting.
+	CreateMeeting(ctx context.Context, m Meeting, ev CogovEvent) (Meeting, error)
+	MeetingByID(ctx context.Context, id int64) (Meeting, error)
+	Meetings(ctx context.Context, within, exact []string, limit int) ([]Meeting, error)
+	// MeetingRoll lists the roll with names (unmasked: the service masks).
+	MeetingRoll(ctx context.Context, id int64) ([]Attendee, error)
+	// OnMeetingRoll reports whether the person is on the roll and signed in.
+	OnMeetingRoll(ctx context.Context, id, userID int64) (onRoll, attended bool, err error)
+	// SignIn marks a person on the roll present: EFORBIDDEN off the roll,
+	// ECONFLICT when signed in already or the minutes are published.
+	SignIn(ctx context.Context, id, userID int64, ev CogovEvent) (Meeting, error)
+	// PublishMinutes stores the minutes and decisions, the quorum as
+	// attendance stands, and publishes them (ECONFLICT the second time).
+	PublishMinutes(ctx context.Context, id int64, minutes string, items []AgendaItem, ev CogovEvent) (Meeting, error)
+	// ProposalMeetings lists the meetings that have a proposal on their agenda.
+	ProposalMeetings(ctx context.Context, proposalID int64) ([]ProposalMeeting, error)
 }

@@ -101,6 +101,8 @@ type ProposalView struct {
 	CanSupport bool                   `json:"can_support"` // the reader may support it now
 	Moderate   bool                   `json:"can_moderate"`
 	History    []civicgrid.CogovEvent `json:"history"`
+	// Meetings that took it up, with their decision once published.
+	Meetings []civicgrid.ProposalMeeting `json:"meetings"`
 }
 
 // Proposal returns a proposal the actor may read, with its history.
@@ -116,6 +118,12 @@ func (s *Service) Proposal(ctx context.Context, actor civicgrid.Actor, id int64)
 	v.CanSupport = p.Status == civicgrid.ProposalOpen && !v.Supported && p.AuthorID != actor.UserID &&
 		civicgrid.Authorize(actor, civicgrid.ActionSupportProposal, p.Object()) == nil
 	v.Moderate = civicgrid.Authorize(actor, civicgrid.ActionModerateProposal, p.Object()) == nil
+	if v.Meetings, err = s.store.ProposalMeetings(ctx, id); err != nil {
+		return v, err
+	}
+	if v.Meetings == nil {
+		v.Meetings = []civicgrid.ProposalMeeting{}
+	}
 	v.History, err = s.store.CogovEvents(ctx, civicgrid.ProposalSubject(id)) // actors are stored as masked labels
 	return v, err
 }
@@ -123,17 +131,24 @@ func (s *Service) Proposal(ctx context.Context, actor civicgrid.Actor, id int64)
 // readable returns the proposal or ENOTFOUND when the actor may not read
 // it (so ids reveal nothing).
 func (s *Service) readable(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.Proposal, error) {
-	p, err := s.store.ProposalByID(ctx, id)
+	return readableByID(ctx, actor, id, s.store.ProposalByID, "proposal")
+}
+
+// readableByID reads one proposal, vote or meeting and returns it, or
+// ENOTFOUND naming what when the actor may not read it.
+func readableByID[T interface{ Object() civicgrid.Object }](ctx context.Context, actor civicgrid.Actor, id int64,
+	byID func(context.Context, int64) (T, error), what string) (T, error) {
+	v, err := byID(ctx, id)
 	if err != nil {
-		return p, err
+		return v, err
 	}
-	if err := civicgrid.Authorize(actor, civicgrid.ActionReadCogov, p.Object()); err != nil {
+	if err := civicgrid.Authorize(actor, civicgrid.ActionReadCogov, v.Object()); err != nil {
 		if civicgrid.ErrorCode(err) == civicgrid.EUNAUTHORIZED {
-			return p, err
+			return v, err
 		}
-		return p, civicgrid.Errorf(civicgrid.ENOTFOUND, "no proposal %d", id)
+		return v, civicgrid.Errorf(civicgrid.ENOTFOUND, "no %s %d", what, id)
 	}
-	return p, nil
+	return v, nil
 }
 
 // listScope is where the actor's lists look: below each of the actor's
@@ -266,17 +281,7 @@ type VoteView struct {
 }
 
 func (s *Service) readableVote(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.Vote, error) {
-	v, err := s.store.VoteByID(ctx, id)
-	if err != nil {
-		return v, err
-	}
-	if err := civicgrid.Authorize(actor, civicgrid.ActionReadCogov, v.Object()); err != nil {
-		if civicgrid.ErrorCode(err) == civicgrid.EUNAUTHORIZED {
-			return v, err
-		}
-		return v, civicgrid.Errorf(civicgrid.ENOTFOUND, "no vote %d", id)
-	}
-	return v, nil
+	return readableByID(ctx, actor, id, s.store.VoteByID, "vote")
 }
 
 // Vote returns a vote the actor may read.

@@ -28,11 +28,21 @@ func (s *Server) cogovernanceRoutes(public func(string, string, http.HandlerFunc
 	guarded("POST", "/api/v1/votes/{id}/receipt", civicgrid.ActionReadCogov, withID(s.handleCheckReceipt))
 	guarded("GET", "/api/v1/votes/{id}/ballots", civicgrid.ActionReadCogov, withID(s.handleBallots))
 	guarded("POST", "/api/v1/votes/{id}/close", civicgrid.ActionManageVote, withID(s.handleCloseVote))
+	guarded("GET", "/api/v1/meetings", civicgrid.ActionReadCogov, s.handleMeetings)
+	guarded("POST", "/api/v1/meetings", civicgrid.ActionManageMeeting, s.handleScheduleMeeting)
+	guarded("GET", "/api/v1/meetings/{id}", civicgrid.ActionReadCogov, withID(s.handleMeeting))
+	guarded("POST", "/api/v1/meetings/{id}/signin", civicgrid.ActionAttendMeeting, withID(s.handleMeetingSignIn))
+	guarded("POST", "/api/v1/meetings/{id}/attendance", civicgrid.ActionManageMeeting, withID(s.handleMarkAttended))
+	guarded("POST", "/api/v1/meetings/{id}/minutes", civicgrid.ActionManageMeeting, withID(s.handleMinutes))
 }
 
 // cogovBody bounds a co-governance request body (a proposal's 2,000
 // characters are at most 8 kB of UTF-8).
 const cogovBody = 16 << 10
+
+// minutesBody bounds minutes: 5,000 characters and a note of 500 on each
+// of up to 20 items, in UTF-8.
+const minutesBody = 96 << 10
 
 // withID runs h with the path's {id}, or answers the bad id.
 func withID(h func(w http.ResponseWriter, r *http.Request, id int64)) http.HandlerFunc {
@@ -169,4 +179,65 @@ func (s *Server) handleNotices(w http.ResponseWriter, r *http.Request) {
 		vs = []civicgrid.Vote{}
 	}
 	answer(w, r, http.StatusOK, "notices", vs, err)
+}
+
+func (s *Server) handleMeetings(w http.ResponseWriter, r *http.Request) {
+	ms, err := s.cfg.Cogov.Meetings(r.Context(), actorFrom(r))
+	if ms == nil {
+		ms = []civicgrid.Meeting{}
+	}
+	answer(w, r, http.StatusOK, "meetings", ms, err)
+}
+
+func (s *Server) handleScheduleMeeting(w http.ResponseWriter, r *http.Request) {
+	var in civicgrid.MeetingInput
+	if err := decodeJSON(w, r, cogovBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	m, err := s.cfg.Cogov.ScheduleMeeting(r.Context(), actorFrom(r), in)
+	answer(w, r, http.StatusCreated, "meeting", m, err)
+}
+
+func (s *Server) handleMeeting(w http.ResponseWriter, r *http.Request, id int64) {
+	m, err := s.cfg.Cogov.Meeting(r.Context(), actorFrom(r), id)
+	answer(w, r, http.StatusOK, "meeting", m, err)
+}
+
+// handleMeetingSignIn: POST /api/v1/meetings/{id}/signin {"code": "123456"}, the
+// code shown at the door.
+func (s *Server) handleMeetingSignIn(w http.ResponseWriter, r *http.Request, id int64) {
+	var in struct {
+		Code string `json:"code"`
+	}
+	if err := decodeJSON(w, r, cogovBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	m, err := s.cfg.Cogov.SignIn(r.Context(), actorFrom(r), id, in.Code)
+	answer(w, r, http.StatusOK, "meeting", m, err)
+}
+
+// handleMarkAttended: POST /api/v1/meetings/{id}/attendance {"user_id": N},
+// staff ticking a person on the roll.
+func (s *Server) handleMarkAttended(w http.ResponseWriter, r *http.Request, id int64) {
+	var in struct {
+		UserID int64 `json:"user_id"`
+	}
+	if err := decodeJSON(w, r, cogovBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	m, err := s.cfg.Cogov.MarkAttended(r.Context(), actorFrom(r), id, in.UserID)
+	answer(w, r, http.StatusOK, "meeting", m, err)
+}
+
+func (s *Server) handleMinutes(w http.ResponseWriter, r *http.Request, id int64) {
+	var in cogovern.MinutesInput
+	if err := decodeJSON(w, r, minutesBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	m, err := s.cfg.Cogov.PublishMinutes(r.Context(), actorFrom(r), id, in)
+	answer(w, r, http.StatusOK, "meeting", m, err)
 }

@@ -137,11 +137,14 @@ type mxEnv struct {
 	notes  *notify.Service
 	// calendar is the working calendar; the fixtures' days are spread
 	// over weekdays so that none repeats.
-	calendar  *workcal.Live
-	days      int
-	cogov     *cogovern.Service
-	elector   civicgrid.User // the last vote's resident on the roll
-	volunteer *volunteering.Service
+	calendar *workcal.Live
+	days     int
+	cogov    *cogovern.Service
+	// invitee is on the roll of the last meeting(); meetingProposal on its agenda.
+	invitee         civicgrid.User
+	meetingProposal int64
+	elector         civicgrid.User // the last vote's resident on the roll
+	volunteer       *volunteering.Service
 }
 
 // mxActor is a logged-in person holding one role, or (bearer set) an API
@@ -458,7 +461,7 @@ func mxCell(key string, status int) (string, bool) {
 		return "Y", true
 	case status == http.StatusForbidden:
 		return "N", true
-	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/proposals/{id}") || strings.Contains(key, "/votes/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}") || strings.Contains(key, "/volunteer/requests/{id}") ||
+	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/proposals/{id}") || strings.Contains(key, "/votes/{id}") || strings.Contains(key, "/meetings/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}") || strings.Contains(key, "/volunteer/requests/{id}") ||
 		key == "DELETE /api/v1/notifications/push"):
 		return "N", true
 	}

@@ -236,19 +236,7 @@ func (db *DB) OpenVote(ctx context.Context, v civicgrid.Vote, rollRoles []string
 			v.OpenedAt.UnixMilli(), v.ClosesAt.UnixMilli(), v.NoticeDays, nullID(v.CreatedBy)).Scan(&v.ID); err != nil {
 			return err
 		}
-		var args []any
-		arg := func(x any) string { args = append(args, x); return fmt.Sprintf("$%d", len(args)) }
-		roles := make([]string, len(rollRoles))
-		for i, r := range rollRoles {
-			roles[i] = arg(r)
-		}
-		q := `INSERT INTO cogov_roll (vote_id, user_id, voted) SELECT DISTINCT CAST(` + arg(v.ID) + ` AS BIGINT), user_id, FALSE FROM role_grants
-			WHERE role IN (` + strings.Join(roles, ", ") + `) AND ` + scopeClause("area_code", []string{v.AreaCode}, arg)
-		res, err := tx.ExecContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
+		n, err := freezeRoll(ctx, tx, "cogov_roll (vote_id, user_id, voted)", v.ID, rollRoles, v.AreaCode)
 		if err != nil {
 			return err
 		}
@@ -505,3 +493,261 @@ func forEachCogovChain(ctx context.Context, q querier, fn func(subject string, e
 }
 
 var _ civicgrid.CogovStore = (*DB)(nil)
+
+// freezeRoll copies into a roll table (given with its three columns: owner
+// id, user id, a flag set false) everyone holding one of roles over an area
+// in the scope, once each, and returns how many: the one roll of votes and
+// meetings.
+func freezeRoll(ctx context.Context, tx *Tx, table string, id int64, roles []string, scope string) (int64, error) {
+	var args []any
+	arg := func(x any) string { args = append(args, x); return fmt.Sprintf("$%d", len(args)) }
+	ps := make([]string, len(roles))
+	for i, r := range roles {
+		ps[i] = arg(r)
+	}
+	q := `INSERT INTO ` + table + ` SELECT DISTINCT CAST(` + arg(id) + ` AS BIGINT), user_id, FALSE FROM role_grants
+		WHERE role IN (` + strings.Join(ps, ", ") + `) AND ` + scopeClause("area_code", []string{scope}, arg)
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// Meetings (议事会): the meeting, its agenda items and its frozen roll.
+
+const meetingColumns = `id, area_code, title, place, starts_at, status, invited_roles, invited, attended, code, minutes, quorum_met, rule,
+	created_by, published_at`
+
+func scanMeeting(sc rowScanner) (civicgrid.Meeting, error) {
+	var (
+		m                    civicgrid.Meeting
+		starts               int64
+		roles                string
+		createdBy, published sql.NullInt64
+	)
+	if err := sc.Scan(&m.ID, &m.AreaCode, &m.Title, &m.Place, &starts, &m.Status, &roles, &m.Invited, &m.Attended, &m.Code, &m.Minutes,
+		&m.QuorumMet, &m.Rule, &createdBy, &published); err != nil {
+		return m, err
+	}
+	m.StartsAt, m.CreatedBy, m.PublishedAt = time.UnixMilli(starts), createdBy.Int64, timeOrZero(published)
+	return m, json.Unmarshal([]byte(roles), &m.InvitedRoles)
+}
+
+// CreateMeeting checks the agenda, freezes the roll and stores the meeting.
+func (db *DB) CreateMeeting(ctx context.Context, m civicgrid.Meeting, ev civicgrid.CogovEvent) (civicgrid.Meeting, error) {
+	roles, _ := json.Marshal(m.InvitedRoles)
+	err := db.inTx(ctx, func(tx *Tx) error {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO cogov_meetings (area_code, title, place, starts_at, status, invited_roles, code, rule, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, m.AreaCode, m.Title, m.Place, m.StartsAt.UnixMilli(), string(civicgrid.MeetingScheduled),
+			string(roles), m.Code, m.Rule, nullID(m.CreatedBy)).Scan(&m.ID); err != nil {
+			return err
+		}
+		var ids []string
+		for i, it := range m.Agenda {
+			p, err := lockProposal(ctx, tx, it.ProposalID, ev.At)
+			if err != nil {
+				return err
+			}
+			if p.Status != civicgrid.ProposalAgenda {
+				return civicgrid.Errorf(civicgrid.ECONFLICT, "proposal %d is %s: a meeting takes up proposals on the agenda", p.ID, p.Status)
+			}
+			if !strings.HasPrefix(p.AreaCode, m.AreaCode) {
+				return civicgrid.Errorf(civicgrid.EINVALID, "proposal %d is raised in %s, outside the meeting's scope %s", p.ID, p.AreaCode, m.AreaCode)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO cogov_meeting_items (meeting_id, position, proposal_id, title) VALUES ($1, $2, $3, $4)`,
+				m.ID, i, p.ID, p.Title); err != nil {
+				return err
+			}
+			if err := db.appendCogovEvent(ctx, tx, civicgrid.CogovEvent{Subject: civicgrid.ProposalSubject(p.ID), At: ev.At, ActorID: ev.ActorID,
+				Actor: ev.Actor, Action: civicgrid.CogovMeetingScheduled, Data: map[string]string{"meeting": fmt.Sprint(m.ID)}}); err != nil {
+				return err
+			}
+			ids = append(ids, fmt.Sprint(p.ID))
+		}
+		n, err := freezeRoll(ctx, tx, "cogov_meeting_roll (meeting_id, user_id, attended)", m.ID, m.InvitedRoles, m.AreaCode)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return civicgrid.Errorf(civicgrid.EINVALID, "nobody holds a role of %s in %s: the roll would be empty", strings.Join(m.InvitedRoles, ", "), m.AreaCode)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cogov_meetings SET invited = $1 WHERE id = $2`, n, m.ID); err != nil {
+			return err
+		}
+		ev.Subject = civicgrid.MeetingSubject(m.ID)
+		ev.Data = map[string]string{"title": m.Title, "place": m.Place, "starts_at": fmt.Sprint(m.StartsAt.UnixMilli()),
+			"agenda": strings.Join(ids, ","), "invited_roles": string(roles), "invited": fmt.Sprint(n)}
+		return db.appendCogovEvent(ctx, tx, ev)
+	})
+	if err != nil {
+		return civicgrid.Meeting{}, err
+	}
+	return db.MeetingByID(ctx, m.ID)
+}
+
+// MeetingByID returns a meeting with its agenda.
+func (db *DB) MeetingByID(ctx context.Context, id int64) (civicgrid.Meeting, error) {
+	m, err := byID(ctx, db.rd, `SELECT `+meetingColumns+` FROM cogov_meetings WHERE id = $1`, id, scanMeeting, "meeting")
+	if err != nil {
+		return m, err
+	}
+	rows, err := db.rd.QueryContext(ctx, `SELECT proposal_id, title, decision, note FROM cogov_meeting_items WHERE meeting_id = $1 ORDER BY position`, id)
+	if err != nil {
+		return m, err
+	}
+	m.Agenda, err = collect(rows, func(sc rowScanner) (civicgrid.AgendaItem, error) {
+		var it civicgrid.AgendaItem
+		return it, sc.Scan(&it.ProposalID, &it.Title, &it.Decision, &it.Note)
+	})
+	return m, err
+}
+
+// Meetings lists meetings in the subtrees or at the exact areas, newest
+// first (without their agendas).
+func (db *DB) Meetings(ctx context.Context, within, exact []string, limit int) ([]civicgrid.Meeting, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+meetingColumns+` FROM cogov_meetings WHERE `+scopeOrExact("area_code", within, exact, arg)+
+		` ORDER BY id DESC LIMIT `+arg(limit), args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanMeeting)
+}
+
+// MeetingRoll lists a meeting's roll in name order.
+func (db *DB) MeetingRoll(ctx context.Context, id int64) ([]civicgrid.Attendee, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT r.user_id, u.name, r.attended FROM cogov_meeting_roll r JOIN users u ON u.id = r.user_id
+		WHERE r.meeting_id = $1 ORDER BY u.name, r.user_id`, id)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(sc rowScanner) (civicgrid.Attendee, error) {
+		var a civicgrid.Attendee
+		return a, sc.Scan(&a.UserID, &a.Name, &a.Attended)
+	})
+}
+
+// OnMeetingRoll reports whether the person is on the roll and signed in.
+func (db *DB) OnMeetingRoll(ctx context.Context, id, userID int64) (bool, bool, error) {
+	var attended bool
+	err := db.rd.QueryRowContext(ctx, `SELECT attended FROM cogov_meeting_roll WHERE meeting_id = $1 AND user_id = $2`, id, userID).Scan(&attended)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, false, nil
+	}
+	return err == nil, attended, err
+}
+
+// lockMeeting takes the meeting's row lock (a no-op update) and returns it.
+func lockMeeting(ctx context.Context, tx *Tx, id int64) (civicgrid.Meeting, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE cogov_meetings SET attended = attended WHERE id = $1`, id)
+	if err != nil {
+		return civicgrid.Meeting{}, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return civicgrid.Meeting{}, civicgrid.Errorf(civicgrid.ENOTFOUND, "no meeting %d", id)
+	}
+	return byID(ctx, tx, `SELECT `+meetingColumns+` FROM cogov_meetings WHERE id = $1`, id, scanMeeting, "meeting")
+}
+
+// SignIn marks a person on the roll present, once.
+func (db *DB) SignIn(ctx context.Context, id, userID int64, ev civicgrid.CogovEvent) (civicgrid.Meeting, error) {
+	err := db.inTx(ctx, func(tx *Tx) error {
+		m, err := lockMeeting(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if m.Status != civicgrid.MeetingScheduled {
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "meeting %d's minutes are published: sign-in is closed", id)
+		}
+		var attended bool
+		switch err := tx.QueryRowContext(ctx, `SELECT attended FROM cogov_meeting_roll WHERE meeting_id = $1 AND user_id = $2`, id, userID).Scan(&attended); {
+		case errors.Is(err, sql.ErrNoRows):
+			return civicgrid.Errorf(civicgrid.EFORBIDDEN, "the person is not on meeting %d's roll, frozen when it was scheduled", id)
+		case err != nil:
+			return err
+		case attended:
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "signed in at meeting %d already", id)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cogov_meeting_roll SET attended = TRUE WHERE meeting_id = $1 AND user_id = $2`, id, userID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cogov_meetings SET attended = attended + 1 WHERE id = $1`, id); err != nil {
+			return err
+		}
+		ev.Subject = civicgrid.MeetingSubject(id)
+		ev.Data = map[string]string{"user": fmt.Sprint(userID)}
+		return db.appendCogovEvent(ctx, tx, ev)
+	})
+	if err != nil {
+		return civicgrid.Meeting{}, err
+	}
+	return db.MeetingByID(ctx, id)
+}
+
+// PublishMinutes records the minutes and decisions with the quorum as
+// attendance stands, once.
+func (db *DB) PublishMinutes(ctx context.Context, id int64, minutes string, items []civicgrid.AgendaItem, ev civicgrid.CogovEvent) (civicgrid.Meeting, error) {
+	err := db.inTx(ctx, func(tx *Tx) error {
+		m, err := lockMeeting(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if m.Status != civicgrid.MeetingScheduled {
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "meeting %d's minutes are published already", id)
+		}
+		met := civicgrid.MeetingQuorumMet(m.Rule, m.Attended, m.Invited)
+		if _, err := tx.ExecContext(ctx, `UPDATE cogov_meetings SET status = $1, minutes = $2, quorum_met = $3, published_at = $4 WHERE id = $5`,
+			string(civicgrid.MeetingPublished), minutes, met, ev.At.UnixMilli(), id); err != nil {
+			return err
+		}
+		data := map[string]string{"attended": fmt.Sprint(m.Attended), "invited": fmt.Sprint(m.Invited), "quorum_met": fmt.Sprint(met),
+			"minutes": minutes}
+		for _, it := range items {
+			res, err := tx.ExecContext(ctx, `UPDATE cogov_meeting_items SET decision = $1, note = $2 WHERE meeting_id = $3 AND proposal_id = $4`,
+				it.Decision, it.Note, id, it.ProposalID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return civicgrid.Errorf(civicgrid.EINVALID, "proposal %d is not on meeting %d's agenda", it.ProposalID, id)
+			}
+			data["item:"+fmt.Sprint(it.ProposalID)] = it.Decision + "\x1f" + it.Note
+			if _, err := lockProposal(ctx, tx, it.ProposalID, ev.At); err != nil {
+				return err
+			}
+			if err := db.appendCogovEvent(ctx, tx, civicgrid.CogovEvent{Subject: civicgrid.ProposalSubject(it.ProposalID), At: ev.At, ActorID: ev.ActorID,
+				Actor: ev.Actor, Action: civicgrid.CogovMinutesPublished, Note: it.Note,
+				Data: map[string]string{"meeting": fmt.Sprint(id), "decision": it.Decision}}); err != nil {
+				return err
+			}
+		}
+		ev.Subject = civicgrid.MeetingSubject(id)
+		ev.Data = data
+		return db.appendCogovEvent(ctx, tx, ev)
+	})
+	if err != nil {
+		return civicgrid.Meeting{}, err
+	}
+	return db.MeetingByID(ctx, id)
+}
+
+// ProposalMeetings lists the meetings that have the proposal on their agenda.
+func (db *DB) ProposalMeetings(ctx context.Context, proposalID int64) ([]civicgrid.ProposalMeeting, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT m.id, m.title, m.starts_at, m.status, i.decision, i.note FROM cogov_meeting_items i
+		JOIN cogov_meetings m ON m.id = i.meeting_id WHERE i.proposal_id = $1 ORDER BY m.id`, proposalID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(sc rowScanner) (civicgrid.ProposalMeeting, error) {
+		var pm civicgrid.ProposalMeeting
+		var starts int64
+		err := sc.Scan(&pm.MeetingID, &pm.Title, &starts, &pm.Status, &pm.Decision, &pm.Note)
+		pm.StartsAt = time.UnixMilli(starts)
+		if pm.Status != civicgrid.MeetingPublished { // decisions are out with the minutes
+			pm.Decision, pm.Note = "", ""
+		}
+		return pm, err
+	})
+}

@@ -26,6 +26,7 @@ var copyOrder = []string{
 	"notification_cursors", "notifications", "notification_prefs", "calendar_days", "push_subscriptions",
 	"cogov_proposals", "cogov_supports", "cogov_votes", "cogov_roll", "cogov_ballots", "cogov_events",
 	"volunteer_requests", "volunteer_events", "volunteer_claimers", "timebank_accounts", "timebank_txns", "timebank_entries",
+	"cogov_meetings", "cogov_meeting_items", "cogov_meeting_roll",
 }
 
 // CopyReport says what Copy moved and checked.

@@ -30,6 +30,12 @@ type Cogov interface {
 	CheckReceipt(ctx context.Context, actor civicgrid.Actor, id int64, receipt string) (civicgrid.Ballot, error)
 	Close(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.Vote, error)
 	Notices(ctx context.Context, area string) ([]civicgrid.Vote, error)
+	Meetings(ctx context.Context, actor civicgrid.Actor) ([]civicgrid.Meeting, error)
+	ScheduleMeeting(ctx context.Context, actor civicgrid.Actor, in civicgrid.MeetingInput) (civicgrid.Meeting, error)
+	Meeting(ctx context.Context, actor civicgrid.Actor, id int64) (cogovern.MeetingView, error)
+	SignIn(ctx context.Context, actor civicgrid.Actor, id int64, code string) (cogovern.MeetingView, error)
+	MarkAttended(ctx context.Context, actor civicgrid.Actor, id, userID int64) (cogovern.MeetingView, error)
+	PublishMinutes(ctx context.Context, actor civicgrid.Actor, id int64, in cogovern.MinutesInput) (cogovern.MeetingView, error)
 }
 
 // now is the pages' clock (Config.Now, else the time).
@@ -64,6 +70,19 @@ type cogovView struct {
 	// NoticeDays are the public notice periods offered, in working days.
 	NoticeDays []int
 	CSRF       string
+	// Meetings (议事会) of the reader's scopes; MeetingScopes where the
+	// reader (staff) may schedule one, from the proposals on the agenda
+	// (AgendaChoices).
+	Meetings      []meetingRow
+	MeetingScopes []scopeOption
+	AgendaChoices []proposalRow
+	Meeting       *cogovern.MeetingView
+	Decisions     []string // the decisions minutes take on an item
+}
+
+type meetingRow struct {
+	civicgrid.Meeting
+	AreaName string
 }
 
 type proposalRow struct {
@@ -100,6 +119,18 @@ func (ui *UI) registerCogov(mux *http.ServeMux) {
 	mux.HandleFunc("GET /notices/{code}", ui.handleNoticeBoard)
 	mux.HandleFunc("POST /votes/{id}/ballot", ui.handleBallotForm)
 	mux.HandleFunc("POST /votes/{id}/receipt", ui.handleReceiptForm)
+	mux.HandleFunc("POST /meetings", ui.handleScheduleForm)
+	mux.HandleFunc("GET /meetings/{id}", ui.handleMeetingPage)
+	mux.HandleFunc("POST /meetings/{id}/signin", ui.cogovStep("/meetings/", "signed_in", func(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
+		_, err := ui.cfg.Cogov.SignIn(ctx, a, id, f.Get("code"))
+		return err
+	}))
+	mux.HandleFunc("POST /meetings/{id}/attendance", ui.cogovStep("/meetings/", "ticked", func(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
+		user, _ := strconv.ParseInt(f.Get("user_id"), 10, 64)
+		_, err := ui.cfg.Cogov.MarkAttended(ctx, a, id, user)
+		return err
+	}))
+	mux.HandleFunc("POST /meetings/{id}/minutes", ui.cogovStep("/meetings/", "minutes", ui.minutesForm))
 	mux.HandleFunc("POST /votes/{id}/close", ui.cogovStep("/votes/", "closed", func(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
 		_, err := ui.cfg.Cogov.Close(ctx, a, id)
 		return err
@@ -209,6 +240,24 @@ func (ui *UI) handleProposals(w http.ResponseWriter, r *http.Request) {
 		if civicgrid.Authorize(actor, civicgrid.ActionManageVote, civicgrid.In(code)) == nil {
 			p.Cogov.VoteScopes = append(p.Cogov.VoteScopes, scopeOption{code, names(code)})
 		}
+		if civicgrid.Authorize(actor, civicgrid.ActionManageMeeting, civicgrid.In(code)) == nil {
+			p.Cogov.MeetingScopes = append(p.Cogov.MeetingScopes, scopeOption{code, names(code)})
+		}
+	}
+	if p.Cogov.MeetingScopes != nil {
+		for _, x := range p.Cogov.Proposals {
+			if x.Status == civicgrid.ProposalAgenda && civicgrid.Authorize(actor, civicgrid.ActionManageMeeting, x.Object()) == nil {
+				p.Cogov.AgendaChoices = append(p.Cogov.AgendaChoices, x)
+			}
+		}
+	}
+	ms, err := ui.cfg.Cogov.Meetings(ctx, actor)
+	if err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
+	for _, m := range ms {
+		p.Cogov.Meetings = append(p.Cogov.Meetings, meetingRow{m, names(m.AreaCode)})
 	}
 	ui.voteFormChoices(p)
 	p.Title = p.catalogue["cogov.title"]
@@ -428,4 +477,66 @@ func (ui *UI) handleNewVoteForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	backTo(w, r, votePath(v.ID), "opened", nil)
+}
+
+func meetingPath(id int64) string { return "/meetings/" + strconv.FormatInt(id, 10) }
+
+// handleScheduleForm schedules a meeting from the list page's form: scope,
+// title, place, start (local time) and the proposals ticked for the agenda.
+func (ui *UI) handleScheduleForm(w http.ResponseWriter, r *http.Request) {
+	actor, ok := inboxForm(w, r)
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	in := civicgrid.MeetingInput{AreaCode: f.Get("area_code"), Title: f.Get("title"), Place: f.Get("place")}
+	if t, err := time.ParseInLocation("2006-01-02T15:04", f.Get("starts_at"), ui.location()); err == nil {
+		in.StartsAt = t
+	}
+	for _, v := range f["agenda"] {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+			in.Agenda = append(in.Agenda, id)
+		}
+	}
+	m, err := ui.cfg.Cogov.ScheduleMeeting(r.Context(), actor, in)
+	if err != nil {
+		backTo(w, r, "/proposals", "", err)
+		return
+	}
+	backTo(w, r, meetingPath(m.ID), "scheduled", nil)
+}
+
+// handleMeetingPage serves /meetings/{id}: the agenda; for staff the door
+// code, the roll to tick and the minutes form; for the invited the code
+// form; once published the decisions and the quorum.
+func (ui *UI) handleMeetingPage(w http.ResponseWriter, r *http.Request) {
+	p, actor, ok := ui.cogovPage(w, r, "meeting")
+	if !ok {
+		return
+	}
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	v, err := ui.cfg.Cogov.Meeting(r.Context(), actor, id)
+	if err != nil {
+		ui.cogovFailed(w, r, p, err)
+		return
+	}
+	p.Cogov.Meeting = &v
+	p.Cogov.Decisions = []string{civicgrid.ItemAdopted, civicgrid.ItemNotAdopted, civicgrid.ItemDeferred}
+	p.Cogov.AreaName = ui.areaNames(r)(v.AreaCode)
+	p.Title = v.Title
+	ui.render(w, http.StatusOK, "cogovernance", p)
+}
+
+// minutesForm reads a decision_ID and note_ID per agenda item.
+func (ui *UI) minutesForm(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
+	in := cogovern.MinutesInput{Minutes: f.Get("minutes")}
+	for _, v := range f["item"] {
+		pid, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			continue
+		}
+		in.Items = append(in.Items, civicgrid.AgendaItem{ProposalID: pid, Decision: f.Get("decision_" + v), Note: f.Get("note_" + v)})
+	}
+	_, err := ui.cfg.Cogov.PublishMinutes(ctx, a, id, in)
+	return err
 }

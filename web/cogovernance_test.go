@@ -14,11 +14,10 @@ import (
 	"github.com/civicgrid/civicgrid/internal/testdb"
 )
 
-// The co-governance pages over the real service and store: what each
-// person is offered follows the policy, forms report refusals, and the
-// receipt is shown once and never cached.
-func TestCogovPages(t *testing.T) {
-	ctx := context.Background()
+// cogovTestUI serves the co-governance pages over the real service (a
+// support threshold of 1) and store, with a maker of logged-in people.
+func cogovTestUI(t *testing.T) (*cogovern.Service, http.Handler, func(role, area string) civicgrid.Actor) {
+	t.Helper()
 	db := testdb.Open(t, t.TempDir())
 	areas := newMemStore()
 	areas.areas["420102001001"] = civicgrid.Area{Code: "420102001001", Level: civicgrid.LevelCommunity, Name: "三阳社区"}
@@ -27,11 +26,10 @@ func TestCogovPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := httptestMux(ui)
 	n := 0
-	person := func(role, area string) civicgrid.Actor {
+	return svc, httptestMux(ui), func(role, area string) civicgrid.Actor {
 		n++
-		u, err := db.CreateUser(ctx, civicgrid.User{Name: fmt.Sprintf("居民%d", n), Phone: fmt.Sprintf("1370000%04d", n)}, "",
+		u, err := db.CreateUser(context.Background(), civicgrid.User{Name: fmt.Sprintf("居民%d", n), Phone: fmt.Sprintf("1370000%04d", n)}, "",
 			[]civicgrid.RoleGrant{{Role: role, AreaCode: area}}, civicgrid.SecurityEvent{Kind: civicgrid.EventUserCreated})
 		if err != nil {
 			t.Fatal(err)
@@ -40,6 +38,13 @@ func TestCogovPages(t *testing.T) {
 		a.CSRFToken = "tok"
 		return a
 	}
+}
+
+// The co-governance pages over the real service and store: what each
+// person is offered follows the policy, forms report refusals, and the
+// receipt is shown once and never cached.
+func TestCogovPages(t *testing.T) {
+	_, h, person := cogovTestUI(t)
 	resident := person(civicgrid.RoleResident, "4201020010010010001")
 	neighbour := person(civicgrid.RoleResident, "4201020010010020001")
 	outsider := person(civicgrid.RoleResident, "4201030010010010001")
