@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -410,7 +411,10 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 		t.Fatal(err)
 	}
 	cogov := cogovern.New(cogovern.Config{Calendar: calendar}, db, db)
-	vol := volunteering.New(volunteering.Config{}, db, db)
+	// A clock a second on at every reading, so that a sign-in and the
+	// sign-out after it never fall in the same millisecond.
+	var ticks atomic.Int64
+	vol := volunteering.New(volunteering.Config{Now: func() time.Time { return time.Now().Add(time.Duration(ticks.Add(1)) * time.Second) }}, db, db)
 	s := server.New(server.Config{MaxImportBytes: 1 << 20, Auth: server.AuthConfig{Password: mxPasswordParams}, Cases: cases, Photos: photos,
 		Webhooks: hooks, Notify: notes, Calendar: calendar, Cogov: cogov, Volunteer: vol}, db, loc)
 	srv := httptest.NewServer(s.Handler())

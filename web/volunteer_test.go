@@ -7,7 +7,9 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 
@@ -26,7 +28,12 @@ func TestVolunteerPages(t *testing.T) {
 	areas := newMemStore()
 	const building = "4201020010010010001"
 	areas.areas[building] = civicgrid.Area{Code: building, Level: civicgrid.LevelBuilding, Name: "三阳路1号", Geometry: orb.Point{114.295, 30.585}}
-	ui, err := New(Config{Volunteer: volunteering.New(volunteering.Config{}, db, areas)}, areas)
+	// A clock a second on at every reading: sign-in and sign-out never
+	// fall in the same millisecond (0 minutes served), however fast the
+	// machine.
+	var ticks atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(ticks.Add(1)) * time.Second) }
+	ui, err := New(Config{Volunteer: volunteering.New(volunteering.Config{Now: clock}, db, areas)}, areas)
 	if err != nil {
 		t.Fatal(err)
 	}
