@@ -247,9 +247,11 @@ func TestHTTPGatewayContextDeadline(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("Send took %v after a 100ms deadline", d)
 	}
-	// The caller's deadline has passed, so there is no retry.
-	if got, want := calls.Load(), int32(1); got != want {
-		t.Errorf("calls = %d, want %d", got, want)
+	// The caller's deadline has passed, so there is no retry (on a busy
+	// machine the deadline may pass before the one attempt reaches the
+	// gateway at all).
+	if got := calls.Load(); got > 1 {
+		t.Errorf("calls = %d, want at most 1", got)
 	}
 }
 
