@@ -66,8 +66,15 @@ func (s *Service) checkArea(ctx context.Context, code string) error {
 	return nil
 }
 
+// event starts a history entry. Neighbours read these histories, so a
+// person is named by their masked name only, not with the masked phone of
+// the usual label (the entry keeps their id for staff and the audit).
 func event(actor civicgrid.Actor, action string, at time.Time) civicgrid.CogovEvent {
-	return civicgrid.CogovEvent{At: at, ActorID: actor.UserID, Actor: actor.Label(), Action: action}
+	label := actor.Label()
+	if actor.UserID != 0 && actor.Via != "token" {
+		label = civicgrid.MaskName(actor.Name)
+	}
+	return civicgrid.CogovEvent{At: at, ActorID: actor.UserID, Actor: label, Action: action}
 }
 
 // ProposalInput is what a person writes to propose.

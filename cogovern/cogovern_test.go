@@ -130,6 +130,12 @@ func TestProposeSupportModerate(t *testing.T) {
 	if err := civicgrid.VerifyCogovChain(view.History); err != nil {
 		t.Fatal(err)
 	}
+	// Neighbours are named by masked name only: no phone, even masked.
+	for _, ev := range view.History {
+		if strings.Contains(ev.Actor, "****") || strings.Contains(ev.Actor, "1390000") {
+			t.Errorf("a history entry names a phone: %q", ev.Actor)
+		}
+	}
 }
 
 func TestVoteEndToEnd(t *testing.T) {
