@@ -3,6 +3,7 @@ module github.com/civicgrid/civicgrid
 go 1.26.0
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/SherClockHolmes/webpush-go v1.4.0
 	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/getkin/kin-openapi v0.153.0
