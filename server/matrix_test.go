@@ -28,6 +28,7 @@ import (
 	"github.com/civicgrid/civicgrid/cogovern"
 	"github.com/civicgrid/civicgrid/democity"
 	"github.com/civicgrid/civicgrid/internal/gendoc"
+	"github.com/civicgrid/civicgrid/lectures"
 	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/password"
 	"github.com/civicgrid/civicgrid/photo"
@@ -91,6 +92,7 @@ var mxPublic = []string{
 	"GET /api/v1/roles", "GET /api/v1/building-roles", "GET /api/v1/categories",
 	"GET /api/v1/calendar/days", // the working calendar's holidays and make-up days are public schedules
 	"GET /api/v1/notices",       // the public notice board (公示栏): results of votes, no personal data
+	"GET /api/v1/lectures.ics",  // lectures' titles, times, places and speakers, as on a notice board; never who signed up
 	"GET /photos/{ref}",         // content-addressed, metadata-free copies
 	"POST /api/v1/auth/login", "POST /api/v1/auth/logout", "POST /api/v1/auth/signup/code", "POST /api/v1/auth/signup",
 	"POST /api/v1/auth/reset/code", "POST /api/v1/auth/reset", "GET /auth/oidc/login", "GET /auth/oidc/callback",
@@ -146,6 +148,7 @@ type mxEnv struct {
 	meetingProposal int64
 	elector         civicgrid.User // the last vote's resident on the roll
 	volunteer       *volunteering.Service
+	lectures        *lectures.Service
 }
 
 // mxActor is a logged-in person holding one role, or (bearer set) an API
@@ -415,15 +418,16 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 	// sign-out after it never fall in the same millisecond.
 	var ticks atomic.Int64
 	vol := volunteering.New(volunteering.Config{Now: func() time.Time { return time.Now().Add(time.Duration(ticks.Add(1)) * time.Second) }}, db, db)
+	lec := lectures.New(lectures.Config{}, db, db)
 	s := server.New(server.Config{MaxImportBytes: 1 << 20, Auth: server.AuthConfig{Password: mxPasswordParams}, Cases: cases, Photos: photos,
-		Webhooks: hooks, Notify: notes, Calendar: calendar, Cogov: cogov, Volunteer: vol}, db, loc)
+		Webhooks: hooks, Notify: notes, Calendar: calendar, Cogov: cogov, Volunteer: vol, Lectures: lec}, db, loc)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	hash, err := password.Hash(mxPassword, mxPasswordParams)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases, photos: photos, hooks: hooks, notes: notes, calendar: calendar, cogov: cogov, volunteer: vol}
+	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases, photos: photos, hooks: hooks, notes: notes, calendar: calendar, cogov: cogov, volunteer: vol, lectures: lec}
 	chains := newMatrixChains(t, c)
 	e.home, e.away = chains[0], chains[1]
 	return e
@@ -465,7 +469,7 @@ func mxCell(key string, status int) (string, bool) {
 		return "Y", true
 	case status == http.StatusForbidden:
 		return "N", true
-	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/proposals/{id}") || strings.Contains(key, "/votes/{id}") || strings.Contains(key, "/meetings/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}") || strings.Contains(key, "/volunteer/requests/{id}") ||
+	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/proposals/{id}") || strings.Contains(key, "/votes/{id}") || strings.Contains(key, "/meetings/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}") || strings.Contains(key, "/volunteer/requests/{id}") || strings.Contains(key, "/lectures/{id}") ||
 		key == "DELETE /api/v1/notifications/push"):
 		return "N", true
 	}
@@ -475,7 +479,7 @@ func mxCell(key string, status int) (string, bool) {
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newMatrixEnv(t)
 	routes := server.New(server.Config{Cases: e.cases, Open311: e.db, Photos: e.photos, Webhooks: e.hooks, Notify: e.notes, Calendar: e.calendar,
-		Cogov: e.cogov, Volunteer: e.volunteer}, e.db, nil).Routes()
+		Cogov: e.cogov, Volunteer: e.volunteer, Lectures: e.lectures}, e.db, nil).Routes()
 	known := civicgrid.Actions()
 
 	observed := map[string][]string{}

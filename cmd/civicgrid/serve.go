@@ -19,6 +19,7 @@ import (
 	"github.com/civicgrid/civicgrid/cogovern"
 	"github.com/civicgrid/civicgrid/democity"
 	"github.com/civicgrid/civicgrid/internal/metrics"
+	"github.com/civicgrid/civicgrid/lectures"
 	"github.com/civicgrid/civicgrid/locate"
 	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/photo"
@@ -141,6 +142,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 			return err
 		}
 	}
+	lecture := lectures.New(lectures.Config{CheckInRadiusM: *o.signInRadius}, db, db)
 	// Notifications are written in the UI's words.
 	texts, err := web.LoadCatalogues()
 	if err != nil {
@@ -176,7 +178,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	srv := server.New(server.Config{MaxImportBytes: *o.maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
 		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *o.jurisdiction,
 		RequestTimeout: *o.requestTimeout, Calendar: calendar, ReadTimeout: *o.readTimeout, ImageOrigins: basemap.ImageOrigins(), Metrics: met, MetricsToken: *o.metricsOpts.token, Cogov: cogov,
-		Volunteer: volunteer}, db, locator, ui.Register)
+		Volunteer: volunteer, Lectures: lecture}, db, locator, ui.Register)
 	adminAPI.Server = srv
 	ln, err := net.Listen("tcp", *o.addr)
 	if err != nil {
@@ -385,7 +387,7 @@ func newServeFlags(name string, stderr io.Writer) (*flag.FlagSet, *serveOptions)
 	o.jurisdiction = fs.String("jurisdiction", envOr("CIVICGRID_JURISDICTION", "420100"), "Open311 jurisdiction_id of this deployment")
 	o.reopenWindow = fs.Duration("reopen-window", 7*24*time.Hour, "how long after closing a reporter may reopen a case")
 	o.supportThreshold = fs.Int("support-threshold", 5, "supports (附议) that put a co-governance proposal on the agenda")
-	o.signInRadius = fs.Float64("sign-in-radius", 300, "metres from the building within which a volunteer signs in and out")
+	o.signInRadius = fs.Float64("sign-in-radius", 300, "metres from the building within which a volunteer signs in and out, and an attendee checks in at a lecture")
 	o.roundMinutes = fs.Int("round-minutes", 15, "volunteer service time is rounded to this many minutes (half up)")
 	o.claimLimit = fs.Int("claim-limit", 3, "open claims (接单) one volunteer may hold at once")
 	o.timeBankFloor = fs.Int("time-bank-floor", 0, "lowest balance in minutes a member's time-bank account may reach (negative allows an overdraft)")
