@@ -306,10 +306,10 @@ const (
 	ActionVolunteerHours Action = "volunteer.hours"   // one's own hours as a volunteer
 
 	// Study and lecture events (lecture.go).
-	ActionReadLecture   Action = "lecture.read"   // see a scope's lectures: the people of the scope
-	ActionJoinLecture   Action = "lecture.join"   // sign up, cancel, check oneself in, give feedback
-	ActionManageLecture Action = "lecture.manage" // post and cancel lectures, see who signed up, check people in at the door
-	ActionAdjustTimeBank Action = "volunteer.adjust"  // grant or take back time-bank minutes, with a reason: community staff
+	ActionReadLecture    Action = "lecture.read"     // see a scope's lectures: the people of the scope
+	ActionJoinLecture    Action = "lecture.join"     // sign up, cancel, check oneself in, give feedback
+	ActionManageLecture  Action = "lecture.manage"   // post and cancel lectures, see who signed up, check people in at the door
+	ActionAdjustTimeBank Action = "volunteer.adjust" // grant or take back time-bank minutes, with a reason: community staff
 )
 
 // Object is what an action is taken on, as far as access is concerned.
@@ -528,9 +528,9 @@ var policy = map[Action][]rule{
 
 	// Lectures: the people of a scope (as in co-governance) read and join
 	// its lectures; co-governance's staff run them.
-	ActionReadLecture:   rules(scopeOverlap, append(slices.Clone(cogovParticipants), RoleAuditor)...),
-	ActionJoinLecture:   rules(scopeOverlap, cogovParticipants...),
-	ActionManageLecture: rules(scopeSubtree, cogovStaff...),
+	ActionReadLecture:    rules(scopeOverlap, append(slices.Clone(cogovParticipants), RoleAuditor)...),
+	ActionJoinLecture:    rules(scopeOverlap, cogovParticipants...),
+	ActionManageLecture:  rules(scopeSubtree, cogovStaff...),
 	ActionAdjustTimeBank: rules(scopeSubtree, volunteerStaff...),
 }
 

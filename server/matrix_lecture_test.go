@@ -38,7 +38,9 @@ func init() {
 	} {
 		mxExpected[key] = row
 	}
-	mxFixtures["GET /api/v1/lectures"] = func(e *mxEnv, a mxActor, away bool) mxRequest { return mxRequest{method: "GET", path: "/api/v1/lectures"} }
+	mxFixtures["GET /api/v1/lectures"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{method: "GET", path: "/api/v1/lectures"}
+	}
 	mxFixtures["GET /api/v1/lectures/mine"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
 		return mxRequest{method: "GET", path: "/api/v1/lectures/mine"}
 	}
