@@ -209,6 +209,22 @@ type LectureStats struct {
 	Attended  int    `json:"attended"`
 }
 
+// LectureNotice is what a person is told about a lecture, in the order
+// it happened (the notification sender's log).
+type LectureNotice struct {
+	ID        int64     `json:"id"`
+	LectureID int64     `json:"lecture_id"`
+	UserID    int64     `json:"user_id"`
+	Kind      string    `json:"kind"` // LectureMovedUp, LectureCancelledNotice
+	At        time.Time `json:"at"`
+}
+
+// Kinds of LectureNotice.
+const (
+	LectureMovedUp         = "moved_up"  // a seat came free: the first waiting has it
+	LectureCancelledNotice = "cancelled" // staff cancelled the lecture
+)
+
 // LectureStore keeps lectures and sign-ups. Sign-up, cancellation and
 // check-in are each one transaction with conditional updates: a seat is
 // given at most Capacity times, a check-in counts once.
@@ -218,13 +234,15 @@ type LectureStore interface {
 	// Lectures lists lectures whose scope is one of codes or lies in one
 	// of the subtrees, starting at or after from, soonest first.
 	Lectures(ctx context.Context, codes, subtrees []string, from time.Time, limit int) ([]Lecture, error)
-	CancelLecture(ctx context.Context, id int64) error
+	// CancelLecture cancels a lecture and tells everyone seated or waiting.
+	CancelLecture(ctx context.Context, id int64, at time.Time) error
 	// SignUp gives the person a seat, or a place on the waiting list when
 	// the lecture is full; a second sign-up of the same person is EconFLICT.
 	SignUp(ctx context.Context, lectureID, userID int64, name, ticket string, at time.Time) (LectureSignup, error)
 	// CancelSignup withdraws the person; a freed seat goes to the first on
-	// the waiting list, whose sign-up is returned (zero when none).
-	CancelSignup(ctx context.Context, lectureID, userID int64) (promoted LectureSignup, err error)
+	// the waiting list, who is told, and whose sign-up is returned (zero
+	// when none).
+	CancelSignup(ctx context.Context, lectureID, userID int64, at time.Time) (promoted LectureSignup, err error)
 	SignupOf(ctx context.Context, lectureID, userID int64) (LectureSignup, error)
 	SignupByTicket(ctx context.Context, ticket string) (LectureSignup, error)
 	Signups(ctx context.Context, lectureID int64) ([]LectureSignup, error)
@@ -237,4 +255,6 @@ type LectureStore interface {
 	// LectureStats counts per scope and month of the start, for lectures
 	// in the subtrees starting in [from, to).
 	LectureStats(ctx context.Context, subtrees []string, from, to time.Time) ([]LectureStats, error)
+	// LectureNoticesAfter returns up to limit notices after cursor, by id.
+	LectureNoticesAfter(ctx context.Context, cursor int64, limit int) ([]LectureNotice, error)
 }

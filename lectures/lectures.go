@@ -9,6 +9,7 @@ package lectures
 import (
 	"context"
 	"crypto/rand"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -17,6 +18,7 @@ import (
 	"github.com/paulmach/orb/geo"
 
 	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/notify"
 )
 
 // Areas is what the service needs of the area registry.
@@ -182,7 +184,7 @@ func (s *Service) Cancel(ctx context.Context, actor civicgrid.Actor, id int64) e
 	if err != nil {
 		return err
 	}
-	return s.store.CancelLecture(ctx, l.ID)
+	return s.store.CancelLecture(ctx, l.ID, s.now())
 }
 
 // managed reads a lecture the actor runs.
@@ -228,7 +230,7 @@ func (s *Service) CancelSignup(ctx context.Context, actor civicgrid.Actor, id in
 	if err := civicgrid.Authorize(actor, civicgrid.ActionJoinLecture, l.Object()); err != nil {
 		return err
 	}
-	_, err = s.store.CancelSignup(ctx, l.ID, actor.UserID)
+	_, err = s.store.CancelSignup(ctx, l.ID, actor.UserID, s.now())
 	return err
 }
 
@@ -393,4 +395,33 @@ func (s *Service) Stats(ctx context.Context, actor civicgrid.Actor, area string,
 		return nil, err
 	}
 	return s.store.LectureStats(ctx, []string{area}, from, to)
+}
+
+// NotifySourceName names the notifications' cursor over the lecture log.
+const NotifySourceName = "lectures"
+
+// NotifySource tells people what happened to their place: a seat came
+// free for the first on the waiting list; the lecture was cancelled.
+func (s *Service) NotifySource() notify.Source {
+	return notify.Source{Name: NotifySourceName, Read: func(ctx context.Context, cursor int64, limit int) ([]notify.Draft, int64, error) {
+		ns, err := s.store.LectureNoticesAfter(ctx, cursor, limit)
+		if err != nil || len(ns) == 0 {
+			return nil, cursor, err
+		}
+		out := make([]notify.Draft, 0, len(ns))
+		titles := map[int64]civicgrid.Lecture{}
+		for _, n := range ns {
+			l, ok := titles[n.LectureID]
+			if !ok {
+				if l, err = s.store.LectureByID(ctx, n.LectureID); err != nil {
+					return nil, cursor, err
+				}
+				titles[n.LectureID] = l
+			}
+			when := l.StartsAt.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04")
+			out = append(out, notify.Draft{UserID: n.UserID, Kind: "lecture." + n.Kind, Source: "lecture_event:" + strconv.FormatInt(n.ID, 10),
+				Link: "/lectures/" + strconv.FormatInt(n.LectureID, 10), Args: []string{"title", l.Title, "when", when}})
+		}
+		return out, ns[len(ns)-1].ID, nil
+	}}
 }

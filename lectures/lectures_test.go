@@ -136,6 +136,11 @@ func TestWaitingListMovesUp(t *testing.T) {
 	if su, _ := e.svc.MySignup(ctx, people[2], l.ID); su.State != civicgrid.SignupConfirmed {
 		t.Errorf("the first waiting did not take the seat: %s", su.State)
 	}
+	// The one who moved up is told, once, with the lecture's title.
+	drafts, cursor, err := e.svc.NotifySource().Read(ctx, 0, 100)
+	if err != nil || len(drafts) != 1 || drafts[0].UserID != people[2].UserID || drafts[0].Kind != "lecture.moved_up" || drafts[0].Args[1] != l.Title {
+		t.Errorf("notices after moving up: %+v %v", drafts, err)
+	}
 	got, _ := e.svc.Lecture(ctx, e.staff, l.ID)
 	if got.Confirmed != 2 || got.Waiting != 0 {
 		t.Errorf("counts %d confirmed %d waiting, want 2 and 0", got.Confirmed, got.Waiting)
@@ -154,6 +159,20 @@ func TestWaitingListMovesUp(t *testing.T) {
 	got, _ = e.svc.Lecture(ctx, e.staff, l.ID)
 	if got.Confirmed != 1 || got.Waiting != 0 {
 		t.Errorf("after two leave: %d confirmed, %d waiting; want 1 and 0", got.Confirmed, got.Waiting)
+	}
+	// Cancelling the lecture tells everyone still signed up, seated or waiting.
+	if err := e.svc.Cancel(ctx, e.staff, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	drafts, _, err = e.svc.NotifySource().Read(ctx, cursor, 100)
+	// people[0], back on the list, moved up when people[1] left; then the
+	// lecture was cancelled under them.
+	if err != nil || len(drafts) != 2 || drafts[0].UserID != people[0].UserID || drafts[0].Kind != "lecture.moved_up" ||
+		drafts[1].UserID != people[0].UserID || drafts[1].Kind != "lecture.cancelled" {
+		t.Errorf("notices after cancelling: %+v %v", drafts, err)
+	}
+	if err := e.svc.Cancel(ctx, e.staff, l.ID); code(err) != civicgrid.ECONFLICT {
+		t.Errorf("cancelling twice: %v", err)
 	}
 }
 

@@ -76,7 +76,7 @@ func (db *DB) Lectures(ctx context.Context, codes, subtrees []string, from time.
 }
 
 // CancelLecture marks a lecture cancelled (its sign-ups stay, for the record).
-func (db *DB) CancelLecture(ctx context.Context, id int64) error {
+func (db *DB) CancelLecture(ctx context.Context, id int64, at time.Time) error {
 	return db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE lectures SET status = $1 WHERE id = $2 AND status = $3`,
 			string(civicgrid.LectureCancelled), id, string(civicgrid.LectureScheduled))
@@ -86,7 +86,10 @@ func (db *DB) CancelLecture(ctx context.Context, id int64) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return civicgrid.Errorf(civicgrid.ECONFLICT, "lecture %d is already cancelled", id)
 		}
-		return nil
+		_, err = tx.ExecContext(ctx, `INSERT INTO lecture_events (lecture_id, user_id, kind, at)
+			SELECT lecture_id, user_id, $1, $2 FROM lecture_signups WHERE lecture_id = $3 AND state <> 'cancelled' ORDER BY id`,
+			civicgrid.LectureCancelledNotice, at.UnixMilli(), id)
+		return err
 	})
 }
 
@@ -122,7 +125,7 @@ func (db *DB) SignUp(ctx context.Context, lectureID, userID int64, name, ticket 
 
 // CancelSignup withdraws a person; a freed seat passes to the first on the
 // waiting list in the same transaction.
-func (db *DB) CancelSignup(ctx context.Context, lectureID, userID int64) (civicgrid.LectureSignup, error) {
+func (db *DB) CancelSignup(ctx context.Context, lectureID, userID int64, at time.Time) (civicgrid.LectureSignup, error) {
 	var promoted civicgrid.LectureSignup
 	err := db.inTx(ctx, func(tx *Tx) error {
 		s, err := signupOf(ctx, tx, lectureID, userID)
@@ -150,6 +153,10 @@ func (db *DB) CancelSignup(ctx context.Context, lectureID, userID int64) (civicg
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE lecture_signups SET state = 'confirmed' WHERE id = $1 AND state = 'waiting'`, next); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO lecture_events (lecture_id, user_id, kind, at)
+			SELECT lecture_id, user_id, $1, $2 FROM lecture_signups WHERE id = $3`, civicgrid.LectureMovedUp, at.UnixMilli(), next); err != nil {
 			return err
 		}
 		promoted, err = signupByID(ctx, tx, next)
@@ -281,3 +288,18 @@ func (db *DB) LectureStats(ctx context.Context, subtrees []string, from, to time
 
 // chinaTime is the zone months are counted in (China Standard Time).
 var chinaTime = time.FixedZone("CST", 8*3600)
+
+// LectureNoticesAfter returns up to limit notices after cursor, by id.
+func (db *DB) LectureNoticesAfter(ctx context.Context, cursor int64, limit int) ([]civicgrid.LectureNotice, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT id, lecture_id, user_id, kind, at FROM lecture_events WHERE id > $1 ORDER BY id LIMIT $2`, cursor, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(sc rowScanner) (civicgrid.LectureNotice, error) {
+		var n civicgrid.LectureNotice
+		var at int64
+		err := sc.Scan(&n.ID, &n.LectureID, &n.UserID, &n.Kind, &at)
+		n.At = time.UnixMilli(at)
+		return n, err
+	})
+}

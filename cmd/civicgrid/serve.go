@@ -161,6 +161,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	notes := notify.New(notify.Config{Texts: texts, SMS: sender, Push: pusher, SMSPerHour: *o.smsPerHour, BaseURL: *o.publicURL}, db, nil)
 	notes.AddSource(cogov.NotifySource())
+	notes.AddSource(lecture.NotifySource())
 	// The admin pages call the API's own routes in process; the server is
 	// set once it exists.
 	adminAPI := &server.LocalAPI{}

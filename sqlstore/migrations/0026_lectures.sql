@@ -40,3 +40,13 @@ CREATE TABLE lecture_signups (
 CREATE UNIQUE INDEX lecture_signups_person ON lecture_signups (lecture_id, user_id) WHERE state <> 'cancelled';
 CREATE INDEX lecture_signups_waiting ON lecture_signups (lecture_id, state, id);
 CREATE INDEX lecture_signups_user ON lecture_signups (user_id, id);
+
+-- What people are told: moved up from the waiting list, the lecture
+-- cancelled. The notification sender walks it by id.
+CREATE TABLE lecture_events (
+    id         @ID_PK@,
+    lecture_id BIGINT NOT NULL REFERENCES lectures (id),
+    user_id    BIGINT NOT NULL REFERENCES users (id),
+    kind       TEXT NOT NULL,
+    at         BIGINT NOT NULL
+);
