@@ -304,6 +304,7 @@ const (
 	ActionConfirmHelp    Action = "volunteer.confirm" // confirm and rate the service, or cancel: the poster or staff
 	ActionSeeHelpAddress Action = "volunteer.address" // the exact address and contact: the poster, the volunteer who took it, staff
 	ActionVolunteerHours Action = "volunteer.hours"   // one's own hours as a volunteer
+	ActionCertifyHours   Action = "volunteer.certify" // a certificate of one's own hours for a period
 
 	// Study and lecture events (lecture.go).
 	ActionReadLecture    Action = "lecture.read"     // see a scope's lectures: the people of the scope
@@ -525,6 +526,7 @@ var policy = map[Action][]rule{
 	ActionConfirmHelp:    join(rules(scopeOwn, "*"), rules(scopeSubtree, volunteerStaff...)),
 	ActionSeeHelpAddress: join(rules(scopeOwn, "*"), rules(scopeAssignee, "*"), rules(scopeSubtree, volunteerStaff...)),
 	ActionVolunteerHours: rules(scopeOwn, RoleVolunteer),
+	ActionCertifyHours:   rules(scopeOwn, RoleVolunteer),
 
 	// Lectures: the people of a scope (as in co-governance) read and join
 	// its lectures; co-governance's staff run them.

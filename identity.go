@@ -2,6 +2,7 @@ package civicgrid
 
 import (
 	"context"
+	"crypto/rand"
 	"net/url"
 	"path"
 	"strings"
@@ -288,4 +289,25 @@ func LocalRedirect(p string) (string, bool) {
 		clean += "?" + u.RawQuery
 	}
 	return clean, true
+}
+
+// readableAlphabet makes codes people read aloud and type from paper
+// without confusing characters (no 0/O, 1/I/L).
+const readableAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+// ReadableCode returns n random characters of the readable alphabet
+// (about 4.95 bits each): tickets, door codes, certificate codes.
+func ReadableCode(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = readableAlphabet[int(b[i])%len(readableAlphabet)]
+	}
+	return string(b)
+}
+
+// NormalizeCode turns what a scanner read or a person typed into a
+// readable code: upper case, without spaces.
+func NormalizeCode(c string) string {
+	return strings.ToUpper(strings.Join(strings.Fields(c), ""))
 }

@@ -328,6 +328,7 @@ func VerifyVolunteerChain(events []VolunteerEvent) error {
 // transaction.
 type VolunteerStore interface {
 	TimeBankStore
+	CertificateStore
 	CreateHelpRequest(ctx context.Context, r HelpRequest, ev VolunteerEvent) (HelpRequest, error)
 	HelpRequestByID(ctx context.Context, id int64) (HelpRequest, error)
 	// HelpRequests lists requests at buildings in the subtrees, in one of
@@ -448,4 +449,68 @@ type TimeBankStore interface {
 	LedgerEntries(ctx context.Context, account string, from, to time.Time) (opening int, entries []LedgerEntry, err error)
 	Balance(ctx context.Context, account string) (int, error)
 	CheckTimeBank(ctx context.Context) (TimeBankCheck, error)
+}
+
+// Certificates (志愿服务记录证明): a volunteer asks for a certificate of the
+// hours they served in a period; the community where the service was
+// recorded issues it ("whoever records certifies", MCA order No. 67), so a
+// period with service in two communities makes two certificates. Each has
+// a number and a verification code; anyone holding the code can check it
+// on the public page, which shows only the masked name, hours, period and
+// issuer.
+
+// VolunteerCertificate is an issued certificate.
+type VolunteerCertificate struct {
+	ID         int64     `json:"id"`
+	Code       string    `json:"code,omitempty"` // the verification code
+	UserID     int64     `json:"-"`
+	Name       string    `json:"name"` // full to its holder, masked on verification
+	Community  string    `json:"community_code"`
+	Issuer     string    `json:"issuer"` // the community's name
+	From       time.Time `json:"from"`   // first day of the period (China time)
+	To         time.Time `json:"to"`     // the day after the period
+	Minutes    int       `json:"minutes"`
+	Services   int       `json:"services"` // how many services the minutes come from
+	IssuedAt   time.Time `json:"issued_at"`
+	StarsAtEnd int       `json:"stars"` // the star level of all confirmed hours when issued
+}
+
+// Number is the certificate's printed number: the issuing community, the
+// year of issue and the serial.
+func (c VolunteerCertificate) Number() string {
+	return c.Community + "-" + strconv.Itoa(c.IssuedAt.Year()) + "-" + leftPad(strconv.FormatInt(c.ID, 10), 6)
+}
+
+func leftPad(s string, n int) string {
+	for len(s) < n {
+		s = "0" + s
+	}
+	return s
+}
+
+// Public is the certificate as the public verification shows it.
+func (c VolunteerCertificate) Public() VolunteerCertificate {
+	c.Name, c.Code = MaskName(c.Name), ""
+	return c
+}
+
+// CommunityMinutes are the confirmed minutes one volunteer served in one
+// community over a period.
+type CommunityMinutes struct {
+	Community string
+	Minutes   int
+	Services  int
+}
+
+// CertificateStore keeps certificates.
+type CertificateStore interface {
+	// ServedByCommunity sums a volunteer's confirmed service signed out in
+	// [from, to), per community of the building served.
+	ServedByCommunity(ctx context.Context, userID int64, from, to time.Time) ([]CommunityMinutes, error)
+	// IssueCertificate stores a certificate, or returns the one already
+	// issued to the same person for the same community, period and minutes.
+	IssueCertificate(ctx context.Context, c VolunteerCertificate) (VolunteerCertificate, error)
+	CertificatesOf(ctx context.Context, userID int64) ([]VolunteerCertificate, error)
+	CertificateByID(ctx context.Context, id int64) (VolunteerCertificate, error)
+	CertificateByCode(ctx context.Context, code string) (VolunteerCertificate, error)
 }

@@ -8,7 +8,6 @@ package lectures
 
 import (
 	"context"
-	"crypto/rand"
 	"strconv"
 	"strings"
 	"time"
@@ -57,25 +56,6 @@ func (s *Service) now() time.Time { return time.UnixMilli(s.cfg.Now().UnixMilli(
 // ListLimit bounds a list.
 const ListLimit = 200
 
-// codeAlphabet makes codes that read aloud and type without confusion (no
-// 0/O, 1/I/L).
-const codeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-
-// newCode returns a random code of n characters (~5 bits each).
-func newCode(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	for i := range b {
-		b[i] = codeAlphabet[int(b[i])%len(codeAlphabet)]
-	}
-	return string(b)
-}
-
-// NormalizeCode turns what a scanner read or a person typed into a code.
-func NormalizeCode(c string) string {
-	return strings.ToUpper(strings.Join(strings.Fields(c), ""))
-}
-
 // Post posts a lecture in a scope the actor runs.
 func (s *Service) Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.LectureInput) (civicgrid.Lecture, error) {
 	l, err := in.Check(s.now())
@@ -98,7 +78,7 @@ func (s *Service) Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.
 			return l, civicgrid.Errorf(civicgrid.EINVALID, "building %s has no location to check arrivals against", l.BuildingCode)
 		}
 	}
-	l.CheckInCode, l.CreatedBy = newCode(12), actor.UserID
+	l.CheckInCode, l.CreatedBy = civicgrid.ReadableCode(12), actor.UserID
 	return s.store.CreateLecture(ctx, l)
 }
 
@@ -213,7 +193,7 @@ func (s *Service) SignUp(ctx context.Context, actor civicgrid.Actor, id int64) (
 	case !l.InAudience(actor):
 		return civicgrid.LectureSignup{}, civicgrid.Errorf(civicgrid.EFORBIDDEN, "this lecture is for %s", l.Audience)
 	}
-	su, err := s.store.SignUp(ctx, l.ID, actor.UserID, actor.Label(), newCode(10), s.now())
+	su, err := s.store.SignUp(ctx, l.ID, actor.UserID, actor.Label(), civicgrid.ReadableCode(10), s.now())
 	if err != nil {
 		return su, err
 	}
@@ -275,7 +255,7 @@ func (s *Service) CheckIn(ctx context.Context, actor civicgrid.Actor, id int64, 
 	if err != nil {
 		return civicgrid.LectureSignup{}, err
 	}
-	ticket = NormalizeCode(ticket)
+	ticket = civicgrid.NormalizeCode(ticket)
 	if ticket == "" || utf8.RuneCountInString(ticket) > 40 {
 		return civicgrid.LectureSignup{}, civicgrid.Errorf(civicgrid.EINVALID, "a ticket code is required")
 	}
@@ -305,7 +285,7 @@ func (s *Service) SelfCheckIn(ctx context.Context, actor civicgrid.Actor, id int
 		}
 		return civicgrid.LectureSignup{}, civicgrid.Errorf(civicgrid.ENOTFOUND, "no lecture %d", id)
 	}
-	if NormalizeCode(code) != l.CheckInCode {
+	if civicgrid.NormalizeCode(code) != l.CheckInCode {
 		return civicgrid.LectureSignup{}, civicgrid.Errorf(civicgrid.EINVALID, "this is not the code of this lecture's door")
 	}
 	if l.BuildingCode != "" {

@@ -90,10 +90,11 @@ var mxPublic = []string{
 	"GET /api/v1/areas/{code}", "GET /api/v1/areas/{code}/versions",
 	"GET /api/v1/basemap.geojson", "GET /api/v1/places", // names and shapes of areas, never people
 	"GET /api/v1/roles", "GET /api/v1/building-roles", "GET /api/v1/categories",
-	"GET /api/v1/calendar/days", // the working calendar's holidays and make-up days are public schedules
-	"GET /api/v1/notices",       // the public notice board (公示栏): results of votes, no personal data
-	"GET /api/v1/lectures.ics",  // lectures' titles, times, places and speakers, as on a notice board; never who signed up
-	"GET /photos/{ref}",         // content-addressed, metadata-free copies
+	"GET /api/v1/calendar/days",                 // the working calendar's holidays and make-up days are public schedules
+	"GET /api/v1/notices",                       // the public notice board (公示栏): results of votes, no personal data
+	"GET /api/v1/lectures.ics",                  // lectures' titles, times, places and speakers, as on a notice board; never who signed up
+	"GET /api/v1/volunteer/certificates/verify", // a certificate's code shows its masked holder, hours, period and issuer
+	"GET /photos/{ref}",                         // content-addressed, metadata-free copies
 	"POST /api/v1/auth/login", "POST /api/v1/auth/logout", "POST /api/v1/auth/signup/code", "POST /api/v1/auth/signup",
 	"POST /api/v1/auth/reset/code", "POST /api/v1/auth/reset", "GET /auth/oidc/login", "GET /auth/oidc/callback",
 	// Open311: reads are public (requests in their public form); POST takes an api_key.
@@ -469,7 +470,7 @@ func mxCell(key string, status int) (string, bool) {
 		return "Y", true
 	case status == http.StatusForbidden:
 		return "N", true
-	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/proposals/{id}") || strings.Contains(key, "/votes/{id}") || strings.Contains(key, "/meetings/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}") || strings.Contains(key, "/volunteer/requests/{id}") || strings.Contains(key, "/lectures/{id}") ||
+	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/proposals/{id}") || strings.Contains(key, "/votes/{id}") || strings.Contains(key, "/meetings/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}") || strings.Contains(key, "/volunteer/requests/{id}") || strings.Contains(key, "/lectures/{id}") || strings.Contains(key, "/certificates/{id}") ||
 		key == "DELETE /api/v1/notifications/push"):
 		return "N", true
 	}

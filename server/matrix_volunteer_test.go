@@ -38,6 +38,9 @@ func init() {
 		"GET /api/v1/volunteer/hours":                   "N- N- Y- N- N- N- N- N- N- N- N- N-",
 		"GET /api/v1/volunteer/timebank/statement":      "N- N- Y- N- N- N- N- N- N- N- N- N-",
 		"POST /api/v1/volunteer/timebank/adjust":        staff,
+		"GET /api/v1/volunteer/certificates":            "N- N- Y- N- N- N- N- N- N- N- N- N-",
+		"POST /api/v1/volunteer/certificates":           "N- N- Y- N- N- N- N- N- N- N- N- N-",
+		"GET /api/v1/volunteer/certificates/{id}":       "NN NN YN NN NN NN NN NN NN NN NN NN",
 	} {
 		mxExpected[key] = row
 	}
@@ -47,6 +50,28 @@ func init() {
 	for _, p := range []string{"/api/v1/volunteer/services", "/api/v1/volunteer/requests/mine", "/api/v1/volunteer/requests/open",
 		"/api/v1/volunteer/requests/pending", "/api/v1/volunteer/hours", "/api/v1/volunteer/timebank/statement"} {
 		mxFixtures["GET "+p] = get(p)
+	}
+	mxFixtures["GET /api/v1/volunteer/certificates"] = get("/api/v1/volunteer/certificates")
+	// The cell's actor served one confirmed request this month.
+	mxFixtures["POST /api/v1/volunteer/certificates"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		if a.user.ID != 0 {
+			e.helpRequest(false, 0, a.user.ID, civicgrid.HelpConfirmed)
+		}
+		month := time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01")
+		return mxRequest{"POST", "/api/v1/volunteer/certificates", map[string]string{"from": month, "to": month}}
+	}
+	// A certificate of the cell's actor (at home) or of someone else (away).
+	mxFixtures["GET /api/v1/volunteer/certificates/{id}"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		holder := a.user.ID
+		if away || holder == 0 {
+			holder = e.resident(away).ID
+		}
+		c, err := e.db.IssueCertificate(context.Background(), civicgrid.VolunteerCertificate{Code: civicgrid.ReadableCode(12), UserID: holder, Name: "李四",
+			Community: e.chain(away).community, Issuer: "测试社区", From: time.Now().AddDate(0, -1, 0), To: time.Now(), Minutes: 90, Services: 1, IssuedAt: time.Now()})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		return mxRequest{method: "GET", path: fmt.Sprintf("/api/v1/volunteer/certificates/%d", c.ID)}
 	}
 	mxFixtures["POST /api/v1/volunteer/requests"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
 		return mxRequest{"POST", "/api/v1/volunteer/requests", map[string]string{"service": "shopping", "building_code": e.chain(away).building}}
@@ -134,6 +159,7 @@ func (e *mxEnv) helpRequest(away bool, poster, volunteer int64, status civicgrid
 		{civicgrid.StepClaim, civicgrid.HelpChange{Claimer: volunteer, ClaimerLabel: "测*"}},
 		{civicgrid.StepSignIn, civicgrid.HelpChange{Volunteer: volunteer, SignInAt: now}},
 		{civicgrid.StepSignOut, civicgrid.HelpChange{Volunteer: volunteer, SignOutAt: now, Minutes: 15}},
+		{civicgrid.StepConfirm, civicgrid.HelpChange{Rating: 5}},
 	}
 	for _, s := range steps {
 		if r.Status == status {

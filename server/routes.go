@@ -81,7 +81,7 @@ func (s *Server) routes() {
 
 	s.open311KeyRoutes(guarded)
 	s.cogovernanceRoutes(public, guarded)
-	s.volunteerRoutes(guarded)
+	s.volunteerRoutes(public, guarded)
 	s.lectureRoutes(public, guarded)
 	if s.cfg.Calendar != nil {
 		s.calendarRoutes(public, guarded)

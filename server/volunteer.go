@@ -14,10 +14,14 @@ import (
 // asks Authorize for every step; a request the caller may not read is "not
 // found".
 
-func (s *Server) volunteerRoutes(guarded func(string, string, civicgrid.Action, http.HandlerFunc)) {
+func (s *Server) volunteerRoutes(public func(string, string, http.HandlerFunc), guarded func(string, string, civicgrid.Action, http.HandlerFunc)) {
 	if s.cfg.Volunteer == nil {
 		return
 	}
+	public("GET", "/api/v1/volunteer/certificates/verify", s.handleVerifyCertificate)
+	guarded("GET", "/api/v1/volunteer/certificates", civicgrid.ActionCertifyHours, s.handleCertificates)
+	guarded("POST", "/api/v1/volunteer/certificates", civicgrid.ActionCertifyHours, s.handleCertify)
+	guarded("GET", "/api/v1/volunteer/certificates/{id}", civicgrid.ActionCertifyHours, withID(s.handleCertificate))
 	guarded("GET", "/api/v1/volunteer/services", civicgrid.ActionReadSelf, s.handleHelpServices)
 	guarded("POST", "/api/v1/volunteer/requests", civicgrid.ActionAskHelp, s.handleAskHelp)
 	guarded("GET", "/api/v1/volunteer/requests/mine", civicgrid.ActionReadHelp, s.handleMyHelp)
@@ -34,6 +38,52 @@ func (s *Server) volunteerRoutes(guarded func(string, string, civicgrid.Action, 
 	guarded("GET", "/api/v1/volunteer/hours", civicgrid.ActionVolunteerHours, s.handleVolunteerHours)
 	guarded("GET", "/api/v1/volunteer/timebank/statement", civicgrid.ActionVolunteerHours, s.handleTimeBankStatement)
 	guarded("POST", "/api/v1/volunteer/timebank/adjust", civicgrid.ActionAdjustTimeBank, s.handleTimeBankAdjust)
+}
+
+type certifyRequest struct {
+	From string `json:"from"` // YYYY-MM
+	To   string `json:"to"`   // YYYY-MM, included
+}
+
+// certificateJSON is a certificate with its printed number.
+type certificateJSON struct {
+	civicgrid.VolunteerCertificate
+	Number string `json:"number"`
+}
+
+func certificatesJSON(cs []civicgrid.VolunteerCertificate) []certificateJSON {
+	out := make([]certificateJSON, len(cs))
+	for i, c := range cs {
+		out[i] = certificateJSON{c, c.Number()}
+	}
+	return out
+}
+
+func (s *Server) handleCertify(w http.ResponseWriter, r *http.Request) {
+	var in certifyRequest
+	if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	cs, err := s.cfg.Volunteer.Certify(r.Context(), actorFrom(r), in.From, in.To)
+	answer(w, r, http.StatusCreated, "certificates", certificatesJSON(cs), err)
+}
+
+func (s *Server) handleCertificates(w http.ResponseWriter, r *http.Request) {
+	cs, err := s.cfg.Volunteer.Certificates(r.Context(), actorFrom(r))
+	answer(w, r, http.StatusOK, "certificates", certificatesJSON(cs), err)
+}
+
+func (s *Server) handleCertificate(w http.ResponseWriter, r *http.Request, id int64) {
+	c, err := s.cfg.Volunteer.Certificate(r.Context(), actorFrom(r), id)
+	answer(w, r, http.StatusOK, "certificate", certificateJSON{c, c.Number()}, err)
+}
+
+// handleVerifyCertificate: GET /api/v1/volunteer/certificates/verify?code=…
+// is public: the holder's name masked, hours, period and issuer.
+func (s *Server) handleVerifyCertificate(w http.ResponseWriter, r *http.Request) {
+	c, err := s.cfg.Volunteer.VerifyCertificate(r.Context(), r.URL.Query().Get("code"))
+	answer(w, r, http.StatusOK, "certificate", certificateJSON{c, c.Number()}, err)
 }
 
 // volunteerBody bounds a request body (a note of 500 characters and an
@@ -214,5 +264,9 @@ func init() {
 		"GET /api/v1/volunteer/hours":                   {summary: "One's confirmed hours and star level", tag: "volunteers"},
 		"GET /api/v1/volunteer/timebank/statement":      {summary: "One's time-bank statement for a month", tag: "volunteers", query: []string{"month"}},
 		"POST /api/v1/volunteer/timebank/adjust":        {summary: "Staff credit or debit a time-bank account, with a reason", tag: "volunteers", request: volunteering.Adjustment{}},
+		"GET /api/v1/volunteer/certificates/verify":     {summary: "Check a certificate's verification code (public: masked name, hours, period, issuer)", tag: "volunteers", query: []string{"code"}},
+		"GET /api/v1/volunteer/certificates":            {summary: "One's certificates of service hours", tag: "volunteers"},
+		"POST /api/v1/volunteer/certificates":           {summary: "Issue one's certificates for a period of months: one per community that recorded service", tag: "volunteers", request: certifyRequest{}, created: true},
+		"GET /api/v1/volunteer/certificates/{id}":       {summary: "One of one's certificates", tag: "volunteers"},
 	})
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -375,3 +376,77 @@ func (db *DB) CheckTimeBank(ctx context.Context) (civicgrid.TimeBankCheck, error
 }
 
 var _ civicgrid.TimeBankStore = (*DB)(nil)
+
+// ServedByCommunity sums a volunteer's confirmed service signed out in
+// [from, to) per community (the first 12 digits of the building's code).
+func (db *DB) ServedByCommunity(ctx context.Context, userID int64, from, to time.Time) ([]civicgrid.CommunityMinutes, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT SUBSTR(building, 1, 12), SUM(minutes), COUNT(*) FROM volunteer_requests
+		WHERE volunteer_id = $1 AND status = $2 AND sign_out_at >= $3 AND sign_out_at < $4
+		GROUP BY SUBSTR(building, 1, 12) ORDER BY 1`, userID, string(civicgrid.HelpConfirmed), from.UnixMilli(), to.UnixMilli())
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(sc rowScanner) (civicgrid.CommunityMinutes, error) {
+		var m civicgrid.CommunityMinutes
+		err := sc.Scan(&m.Community, &m.Minutes, &m.Services)
+		return m, err
+	})
+}
+
+const certificateColumns = `id, code, user_id, name, community, issuer, period_from, period_to, minutes, services, stars, issued_at`
+
+func scanCertificate(sc rowScanner) (civicgrid.VolunteerCertificate, error) {
+	var c civicgrid.VolunteerCertificate
+	var from, to, issued int64
+	err := sc.Scan(&c.ID, &c.Code, &c.UserID, &c.Name, &c.Community, &c.Issuer, &from, &to, &c.Minutes, &c.Services, &c.StarsAtEnd, &issued)
+	c.From, c.To, c.IssuedAt = time.UnixMilli(from), time.UnixMilli(to), time.UnixMilli(issued)
+	return c, err
+}
+
+// IssueCertificate stores a certificate, or returns the one issued before
+// for the same person, community, period and minutes.
+func (db *DB) IssueCertificate(ctx context.Context, c civicgrid.VolunteerCertificate) (civicgrid.VolunteerCertificate, error) {
+	var out civicgrid.VolunteerCertificate
+	err := db.inTx(ctx, func(tx *Tx) error {
+		var err error
+		out, err = scanCertificate(tx.QueryRowContext(ctx, `SELECT `+certificateColumns+` FROM volunteer_certificates
+			WHERE user_id = $1 AND community = $2 AND period_from = $3 AND period_to = $4 AND minutes = $5`,
+			c.UserID, c.Community, c.From.UnixMilli(), c.To.UnixMilli(), c.Minutes))
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		var id int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO volunteer_certificates (code, user_id, name, community, issuer, period_from, period_to,
+			minutes, services, stars, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+			c.Code, c.UserID, c.Name, c.Community, c.Issuer, c.From.UnixMilli(), c.To.UnixMilli(), c.Minutes, c.Services, c.StarsAtEnd,
+			c.IssuedAt.UnixMilli()).Scan(&id); err != nil {
+			return err
+		}
+		out, err = scanCertificate(tx.QueryRowContext(ctx, `SELECT `+certificateColumns+` FROM volunteer_certificates WHERE id = $1`, id))
+		return err
+	})
+	return out, err
+}
+
+// CertificatesOf lists a person's certificates, newest first.
+func (db *DB) CertificatesOf(ctx context.Context, userID int64) ([]civicgrid.VolunteerCertificate, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+certificateColumns+` FROM volunteer_certificates WHERE user_id = $1 ORDER BY id DESC LIMIT 200`, userID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanCertificate)
+}
+
+// CertificateByID returns one certificate.
+func (db *DB) CertificateByID(ctx context.Context, id int64) (civicgrid.VolunteerCertificate, error) {
+	return byID(ctx, db.rd, `SELECT `+certificateColumns+` FROM volunteer_certificates WHERE id = $1`, id, scanCertificate, "certificate")
+}
+
+// CertificateByCode returns the certificate a verification code belongs to.
+func (db *DB) CertificateByCode(ctx context.Context, code string) (civicgrid.VolunteerCertificate, error) {
+	c, err := scanCertificate(db.rd.QueryRowContext(ctx, `SELECT `+certificateColumns+` FROM volunteer_certificates WHERE code = $1`, code))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, civicgrid.Errorf(civicgrid.ENOTFOUND, "no certificate with this code")
+	}
+	return c, err
+}

@@ -637,3 +637,94 @@ func (s *Service) Statement(ctx context.Context, actor civicgrid.Actor, month st
 	}
 	return st, nil
 }
+
+// MaxCertificateMonths bounds a certificate's period.
+const MaxCertificateMonths = 60
+
+// Certify issues the actor's certificates for the months from … to
+// (YYYY-MM, both included): one per community that recorded confirmed
+// service in the period. Asking again for the same period returns the same
+// certificates while the hours are unchanged.
+func (s *Service) Certify(ctx context.Context, actor civicgrid.Actor, fromMonth, toMonth string) ([]civicgrid.VolunteerCertificate, error) {
+	if err := civicgrid.Authorize(actor, civicgrid.ActionCertifyHours, civicgrid.Object{Owner: actor.UserID}); err != nil {
+		return nil, err
+	}
+	from, err1 := time.ParseInLocation("2006-01", fromMonth, cst)
+	to, err2 := time.ParseInLocation("2006-01", toMonth, cst)
+	now := s.now().In(cst)
+	switch {
+	case err1 != nil || err2 != nil:
+		return nil, civicgrid.Errorf(civicgrid.EINVALID, "the period is two months, YYYY-MM")
+	case to.Before(from):
+		return nil, civicgrid.Errorf(civicgrid.EINVALID, "the period ends before it starts")
+	case to.After(now):
+		return nil, civicgrid.Errorf(civicgrid.EINVALID, "the period lies in the future")
+	case to.Year()*12+int(to.Month())-(from.Year()*12+int(from.Month())) >= MaxCertificateMonths:
+		return nil, civicgrid.Errorf(civicgrid.EINVALID, "a certificate covers at most %d months", MaxCertificateMonths)
+	}
+	end := to.AddDate(0, 1, 0)
+	served, err := s.store.ServedByCommunity(ctx, actor.UserID, from, end)
+	if err != nil {
+		return nil, err
+	}
+	if len(served) == 0 {
+		return nil, civicgrid.Errorf(civicgrid.EINVALID, "no confirmed service in %s … %s", fromMonth, toMonth)
+	}
+	total, _, err := s.store.VolunteerMinutes(ctx, actor.UserID)
+	if err != nil {
+		return nil, err
+	}
+	stars, _ := civicgrid.StarLevel(total, s.cfg.StarThresholdsHours)
+	out := make([]civicgrid.VolunteerCertificate, 0, len(served))
+	for _, m := range served {
+		issuer := m.Community
+		if a, err := s.areas.AreaByCode(ctx, m.Community); err == nil && a.Name != "" {
+			issuer = a.Name
+		}
+		c, err := s.store.IssueCertificate(ctx, civicgrid.VolunteerCertificate{Code: civicgrid.ReadableCode(12), UserID: actor.UserID, Name: actor.Name,
+			Community: m.Community, Issuer: issuer, From: from, To: end, Minutes: m.Minutes, Services: m.Services, IssuedAt: s.now(), StarsAtEnd: stars})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Certificates lists the actor's certificates.
+func (s *Service) Certificates(ctx context.Context, actor civicgrid.Actor) ([]civicgrid.VolunteerCertificate, error) {
+	if err := civicgrid.Authorize(actor, civicgrid.ActionCertifyHours, civicgrid.Object{Owner: actor.UserID}); err != nil {
+		return nil, err
+	}
+	return s.store.CertificatesOf(ctx, actor.UserID)
+}
+
+// Certificate returns one of the actor's certificates (another's is "not
+// found").
+func (s *Service) Certificate(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.VolunteerCertificate, error) {
+	c, err := s.store.CertificateByID(ctx, id)
+	if err != nil {
+		return c, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionCertifyHours, civicgrid.Object{Owner: c.UserID}); err != nil {
+		if civicgrid.ErrorCode(err) == civicgrid.EUNAUTHORIZED {
+			return c, err
+		}
+		return civicgrid.VolunteerCertificate{}, civicgrid.Errorf(civicgrid.ENOTFOUND, "no certificate %d", id)
+	}
+	return c, nil
+}
+
+// VerifyCertificate checks a verification code: anyone may, and sees the
+// certificate with the holder's name masked and without the code.
+func (s *Service) VerifyCertificate(ctx context.Context, code string) (civicgrid.VolunteerCertificate, error) {
+	code = civicgrid.NormalizeCode(code)
+	if code == "" || len(code) > 40 {
+		return civicgrid.VolunteerCertificate{}, civicgrid.Errorf(civicgrid.EINVALID, "a verification code is required")
+	}
+	c, err := s.store.CertificateByCode(ctx, code)
+	if err != nil {
+		return c, err
+	}
+	return c.Public(), nil
+}
