@@ -354,6 +354,10 @@ const (
 	ActionSeeHelpAddress Action = "volunteer.address" // the exact address and contact: the poster, the volunteer who took it, staff
 	ActionVolunteerHours Action = "volunteer.hours"   // one's own hours as a volunteer
 	ActionAdjustTimeBank Action = "volunteer.adjust"  // grant or take back time-bank minutes, with a reason: community staff
+
+	// Search: anyone logged in may search; what each finds is what the read
+	// action of each kind reaches (Actor.Reach), filtered in the query.
+	ActionSearch Action = "search.read"
 )
 
 // Object is what an action is taken on, as far as access is concerned.
@@ -546,6 +550,8 @@ var policy = map[Action][]rule{
 	ActionSeeHelpAddress: join(rules(scopeOwn, "*"), rules(scopeAssignee, "*"), rules(scopeSubtree, volunteerStaff...)),
 	ActionVolunteerHours: rules(scopeOwn, RoleVolunteer),
 	ActionAdjustTimeBank: rules(scopeSubtree, volunteerStaff...),
+
+	ActionSearch: rules(scopeAnyone, "*"),
 }
 
 func join(rs ...[]rule) []rule {

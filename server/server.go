@@ -22,6 +22,7 @@ import (
 	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/oidclogin"
 	"github.com/civicgrid/civicgrid/photo"
+	"github.com/civicgrid/civicgrid/search"
 	"github.com/civicgrid/civicgrid/volunteering"
 	"github.com/civicgrid/civicgrid/webhook"
 	"github.com/civicgrid/civicgrid/workcal"
@@ -95,6 +96,8 @@ type Config struct {
 	Cogov *cogovern.Service
 	// Volunteer runs the volunteer service; nil serves no volunteer routes.
 	Volunteer *volunteering.Service
+	// Search runs the full-text search; nil serves no search route.
+	Search *search.Service
 }
 
 // healthChecker is a store that can tell whether it is able to serve.

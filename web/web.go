@@ -73,6 +73,8 @@ type Config struct {
 	Cogov Cogov
 	// Volunteer runs the volunteer service; nil serves no such pages.
 	Volunteer Volunteer
+	// Search runs the full-text search; nil serves no search page or box.
+	Search Searcher
 	// Hotline and OfficeAddress are where a resident turns when a report
 	// is rejected (the city hotline, the community office); "" leaves
 	// one out.
@@ -159,6 +161,7 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	ui.registerAccount(mux)
 	ui.registerCogov(mux)
 	ui.registerVolunteer(mux)
+	ui.registerSearch(mux)
 }
 
 func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
@@ -196,7 +199,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary", "cogovernance", "volunteer"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary", "cogovernance", "volunteer", "search"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -314,6 +317,9 @@ type page struct {
 	Code *codeView
 	// the glossary of terms
 	Glossary []glossaryEntry
+	// Search is the search page; SearchBox shows the header's search box.
+	Search    *searchView
+	SearchBox bool
 	// Unread names the unread messages in the inbox ("" none).
 	Unread string
 }
@@ -392,6 +398,7 @@ func (ui *UI) newPage(w http.ResponseWriter, r *http.Request) *page {
 			}
 		}
 	}
+	p.SearchBox = ui.cfg.Search != nil && p.Account != nil
 	p.Elder = pickElder(w, r)
 	eq := r.URL.Query()
 	eq.Del("lang")

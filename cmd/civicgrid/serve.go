@@ -21,6 +21,7 @@ import (
 	"github.com/civicgrid/civicgrid/locate"
 	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/photo"
+	"github.com/civicgrid/civicgrid/search"
 	"github.com/civicgrid/civicgrid/server"
 	"github.com/civicgrid/civicgrid/sqlstore"
 	"github.com/civicgrid/civicgrid/volunteering"
@@ -165,6 +166,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 			return err
 		}
 	}
+	finder := search.New(db)
 	// Notifications are written in the UI's words.
 	texts, err := web.LoadCatalogues()
 	if err != nil {
@@ -182,7 +184,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	// set once it exists.
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
-		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer,
+		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer, Search: finder,
 		Hotline: *hotline, OfficeAddress: *officeAddress, CommunityPhone: *communityPhone, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
 	if err != nil {
 		return err
@@ -200,7 +202,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
 		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *jurisdiction,
 		RequestTimeout: *requestTimeout, Calendar: calendar, ReadTimeout: *readTimeout, ImageOrigins: basemap.ImageOrigins(), Metrics: met, MetricsToken: *metricsOpts.token, Cogov: cogov,
-		Volunteer: volunteer}, db, locator, ui.Register)
+		Volunteer: volunteer, Search: finder}, db, locator, ui.Register)
 	adminAPI.Server = srv
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
