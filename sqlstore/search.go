@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,7 +24,7 @@ func init() { afterMigration[23] = backfillSearch }
 // indexDoc writes a document (replacing the item's earlier one, which
 // keeps its position). fresh says the item is new: nothing to replace.
 func (db *DB) indexDoc(ctx context.Context, tx *Tx, d civicgrid.SearchDoc, fresh bool) error {
-	tokens := civicgrid.SearchTokens(d.Title + "\n" + d.Body)
+	tokens := append(civicgrid.SearchTokens(d.Title+"\n"+d.Body), scopeTokens(d.Kind, d.Area, d.Owner, d.Public)...)
 	var id int64
 	args := []any{d.Kind, d.Ref, d.Area, d.Owner, d.Public, d.Title, d.Body, d.At.UnixMilli()}
 	upsert := ` ON CONFLICT (kind, ref_id) DO UPDATE SET area_code = excluded.area_code, owner_id = excluded.owner_id,
@@ -62,9 +64,11 @@ func (db *DB) appendText(ctx context.Context, tx *Tx, kind string, ref int64, te
 	if strings.TrimSpace(text) == "" {
 		return nil
 	}
-	var id int64
-	var title, body string
-	err := tx.QueryRowContext(ctx, `SELECT id, title, body FROM search_docs WHERE kind = $1 AND ref_id = $2`, kind, ref).Scan(&id, &title, &body)
+	var id, owner int64
+	var title, body, area string
+	var public bool
+	err := tx.QueryRowContext(ctx, `SELECT id, title, body, area_code, owner_id, public FROM search_docs WHERE kind = $1 AND ref_id = $2`,
+		kind, ref).Scan(&id, &title, &body, &area, &owner, &public)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
@@ -72,7 +76,7 @@ func (db *DB) appendText(ctx context.Context, tx *Tx, kind string, ref int64, te
 		return err
 	}
 	body += "\n" + text
-	tokens := civicgrid.SearchTokens(title + "\n" + body)
+	tokens := append(civicgrid.SearchTokens(title+"\n"+body), scopeTokens(kind, area, owner, public)...)
 	if db.dialect == Postgres {
 		_, err := tx.ExecContext(ctx, `UPDATE search_docs SET body = $1, tokens = $2::tsvector WHERE id = $3`, body, tsvectorLiteral(tokens), id)
 		return err
@@ -81,6 +85,48 @@ func (db *DB) appendText(ctx context.Context, tx *Tx, kind string, ref int64, te
 		return err
 	}
 	return db.putFTS(ctx, tx, id, tokens, false)
+}
+
+// Scope tokens: besides its words a document is indexed under its kind
+// ("k" and the kind), each subtree it lies in ("a" and the subtree's
+// prefix: the city's four digits, then 6, 9, 12, 15 digits and the whole
+// code), its owner ("u" and the id) and, if public, "zpub". Words are
+// indexed as one or two characters, so these longer tokens never meet a
+// word. The query asks for them with the words, so the engine intersects
+// the matches with the caller's reach itself instead of reading every
+// match of a common word to filter it; the SQL filter after it stays
+// exact.
+func scopeTokens(kind, area string, owner int64, public bool) []string {
+	out := []string{"k" + kind}
+	for _, n := range subtreeLengths {
+		if n < len(area) {
+			out = append(out, "a"+area[:n])
+		}
+	}
+	if area != "" {
+		out = append(out, "a"+area)
+	}
+	if owner != 0 {
+		out = append(out, "u"+strconv.FormatInt(owner, 10))
+	}
+	if public {
+		out = append(out, "zpub")
+	}
+	return out
+}
+
+// subtreeLengths are the lengths of the subtree prefixes of area codes
+// (civicgrid.SubtreePrefix: a city's four digits, a district's six, …).
+var subtreeLengths = []int{4, 6, 9, 12, 15}
+
+// subtreeToken is the scope token of the subtree of root, ok false when
+// root's prefix is not one a document is indexed under.
+func subtreeToken(root string) (string, bool) {
+	p := civicgrid.SubtreePrefix(root)
+	if p == "" || (!slices.Contains(subtreeLengths, len(p)) && len(p) < 19) {
+		return "", false
+	}
+	return "a" + p, true
 }
 
 // tsvectorLiteral writes tokens as PostgreSQL's tsvector input: each
@@ -117,27 +163,52 @@ func tsvectorLiteral(tokens []string) string {
 	return b.String()
 }
 
-// matchExpr is the query's terms in the engine's syntax: FTS5 phrases
-// ("ab bc" AND "c") or a tsquery ('ab' <-> 'bc' & 'c'). The tokens are
-// letters and digits only (civicgrid.ParseSearch), so they cannot carry
-// the engines' operators; they are quoted all the same.
-func (db *DB) matchExpr(terms [][]string) string {
-	parts := make([]string, len(terms))
-	for i, t := range terms {
-		if db.dialect == Postgres {
+// matchExpr is the query in the engine's syntax: the terms as FTS5
+// phrases ("ab bc" AND "c") or a tsquery ('ab' <-> 'bc' & 'c'), and with
+// them the scope: any of the alternatives, each all of its tokens' any.
+// The tokens are letters and digits only (civicgrid.ParseSearch,
+// scopeTokens), so they cannot carry the engines' operators; they are
+// quoted all the same.
+func (db *DB) matchExpr(terms [][]string, scope [][][]string) string {
+	pg := db.dialect == Postgres
+	quote := func(tok string) string {
+		if pg {
+			return "'" + strings.NewReplacer(`'`, `''`, `\`, `\\`).Replace(tok) + "'"
+		}
+		return `"` + strings.ReplaceAll(tok, `"`, `""`) + `"`
+	}
+	and, or := " AND ", " OR "
+	if pg {
+		and, or = " & ", " | "
+	}
+	parts := make([]string, 0, len(terms)+1)
+	for _, t := range terms {
+		if pg {
 			q := make([]string, len(t))
 			for j, tok := range t {
-				q[j] = "'" + strings.NewReplacer(`'`, `''`, `\`, `\\`).Replace(tok) + "'"
+				q[j] = quote(tok)
 			}
-			parts[i] = strings.Join(q, " <-> ")
+			parts = append(parts, "("+strings.Join(q, " <-> ")+")")
 		} else {
-			parts[i] = `"` + strings.ReplaceAll(strings.Join(t, " "), `"`, `""`) + `"`
+			parts = append(parts, quote(strings.Join(t, " ")))
 		}
 	}
-	if db.dialect == Postgres {
-		return strings.Join(parts, " & ")
+	if len(scope) > 0 {
+		alts := make([]string, len(scope))
+		for i, alt := range scope {
+			all := make([]string, len(alt))
+			for j, anyOf := range alt {
+				qs := make([]string, len(anyOf))
+				for k, tok := range anyOf {
+					qs[k] = quote(tok)
+				}
+				all[j] = "(" + strings.Join(qs, or) + ")"
+			}
+			alts[i] = "(" + strings.Join(all, and) + ")"
+		}
+		parts = append(parts, "("+strings.Join(alts, or)+")")
 	}
-	return strings.Join(parts, " AND ")
+	return strings.Join(parts, and)
 }
 
 // Search finds the documents matching every term that the query's reach
@@ -148,16 +219,16 @@ func (db *DB) Search(ctx context.Context, q civicgrid.SearchQuery) ([]civicgrid.
 	}
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	match := db.matchExpr(q.Terms)
+	matchArg := arg("") // filled in below, with the scope
 	var from, where string
 	if db.dialect == Postgres {
 		from = `search_docs d`
-		where = `d.tokens @@ ` + arg(match) + `::tsquery`
+		where = `d.tokens @@ ` + matchArg + `::tsquery`
 	} else {
 		// The FTS table drives: it walks its matches by rowid, newest
 		// first, and each is checked against the filters.
 		from = `search_fts f CROSS JOIN search_docs d`
-		where = `search_fts MATCH ` + arg(match) + ` AND d.id = f.rowid`
+		where = `search_fts MATCH ` + matchArg + ` AND d.id = f.rowid`
 	}
 	after := q.After
 	if after <= 0 {
@@ -170,6 +241,8 @@ func (db *DB) Search(ctx context.Context, q civicgrid.SearchQuery) ([]civicgrid.
 	where += ` AND ` + pos + ` < ` + arg(after)
 	// Who may read what: per kind, the reach the policy gives the caller.
 	var vis []string
+	var scope [][][]string // alternatives: all of (any of tokens)
+	exact := true          // every alternative is expressed in scope tokens
 	kinds := q.Kinds
 	if kinds == nil {
 		for _, k := range civicgrid.SearchKinds {
@@ -182,6 +255,23 @@ func (db *DB) Search(ctx context.Context, q civicgrid.SearchQuery) ([]civicgrid.
 			continue
 		}
 		var ors []string
+		var anyOf []string
+		for _, root := range append(slices.Clone(r.Subtree), r.Overlap...) {
+			tok, ok := subtreeToken(root)
+			if !ok {
+				exact = false
+			}
+			anyOf = append(anyOf, tok)
+		}
+		for _, code := range r.Overlap {
+			for _, a := range ancestors(code) {
+				anyOf = append(anyOf, "a"+a)
+			}
+		}
+		if r.Own && q.UserID != 0 {
+			anyOf = append(anyOf, "u"+strconv.FormatInt(q.UserID, 10))
+		}
+		scope = append(scope, [][]string{{"k" + k}, anyOf})
 		if len(r.Subtree) > 0 {
 			ors = append(ors, scopeClause("d.area_code", r.Subtree, arg))
 		}
@@ -205,6 +295,11 @@ func (db *DB) Search(ctx context.Context, q civicgrid.SearchQuery) ([]civicgrid.
 		pub[i] = arg(k)
 	}
 	vis = append(vis, "(d.public AND d.kind IN ("+strings.Join(pub, ", ")+"))")
+	scope = append(scope, [][]string{{"zpub"}})
+	if !exact {
+		scope = nil // the SQL filter alone decides
+	}
+	args[0] = db.matchExpr(q.Terms, scope)
 	where += ` AND (` + strings.Join(vis, " OR ") + `)`
 	if q.Within != "" {
 		where += ` AND ` + scopeClause("d.area_code", []string{q.Within}, arg)
