@@ -24,7 +24,7 @@ func init() { afterMigration[23] = backfillSearch }
 // indexDoc writes a document (replacing the item's earlier one, which
 // keeps its position). fresh says the item is new: nothing to replace.
 func (db *DB) indexDoc(ctx context.Context, tx *Tx, d civicgrid.SearchDoc, fresh bool) error {
-	tokens := append(civicgrid.SearchTokens(d.Title+"\n"+d.Body), scopeTokens(d.Kind, d.Area, d.Owner, d.Public)...)
+	tokens := append(civicgrid.SearchTokens(d.Title+"\n"+d.Body), scopeTokens(d.Area, d.Owner, d.Public)...)
 	var id int64
 	args := []any{d.Kind, d.Ref, d.Area, d.Owner, d.Public, d.Title, d.Body, d.At.UnixMilli()}
 	upsert := ` ON CONFLICT (kind, ref_id) DO UPDATE SET area_code = excluded.area_code, owner_id = excluded.owner_id,
@@ -76,7 +76,7 @@ func (db *DB) appendText(ctx context.Context, tx *Tx, kind string, ref int64, te
 		return err
 	}
 	body += "\n" + text
-	tokens := append(civicgrid.SearchTokens(title+"\n"+body), scopeTokens(kind, area, owner, public)...)
+	tokens := append(civicgrid.SearchTokens(title+"\n"+body), scopeTokens(area, owner, public)...)
 	if db.dialect == Postgres {
 		_, err := tx.ExecContext(ctx, `UPDATE search_docs SET body = $1, tokens = $2::tsvector WHERE id = $3`, body, tsvectorLiteral(tokens), id)
 		return err
@@ -87,24 +87,25 @@ func (db *DB) appendText(ctx context.Context, tx *Tx, kind string, ref int64, te
 	return db.putFTS(ctx, tx, id, tokens, false)
 }
 
-// Scope tokens: besides its words a document is indexed under its kind
-// ("k" and the kind), each subtree it lies in ("a" and the subtree's
-// prefix: the city's four digits, then 6, 9, 12, 15 digits and the whole
-// code), its owner ("u" and the id) and, if public, "zpub". Words are
-// indexed as one or two characters, so these longer tokens never meet a
-// word. The query asks for them with the words, so the engine intersects
-// the matches with the caller's reach itself instead of reading every
-// match of a common word to filter it; the SQL filter after it stays
-// exact.
-func scopeTokens(kind, area string, owner int64, public bool) []string {
-	out := []string{"k" + kind}
+// Scope tokens: besides its words a document is indexed under each
+// subtree it lies in ("a" and the subtree's prefix: the city's four
+// digits, then 6, 9, 12, 15 digits and the whole code), its own area ("e"
+// and the code), its owner ("u" and the id) and, if public, "zpub". Words
+// are indexed as one or two characters, so these longer tokens never meet
+// a word. The query asks for any of the caller's (the union over the
+// kinds: a superset of what they may read), so the engine intersects the
+// matches with the reach itself instead of reading every match of a
+// common word to filter it; the SQL filter after it decides exactly, kind
+// by kind.
+func scopeTokens(area string, owner int64, public bool) []string {
+	var out []string
 	for _, n := range subtreeLengths {
 		if n < len(area) {
 			out = append(out, "a"+area[:n])
 		}
 	}
 	if area != "" {
-		out = append(out, "a"+area)
+		out = append(out, "a"+area, "e"+area)
 	}
 	if owner != 0 {
 		out = append(out, "u"+strconv.FormatInt(owner, 10))
@@ -165,11 +166,10 @@ func tsvectorLiteral(tokens []string) string {
 
 // matchExpr is the query in the engine's syntax: the terms as FTS5
 // phrases ("ab bc" AND "c") or a tsquery ('ab' <-> 'bc' & 'c'), and with
-// them the scope: any of the alternatives, each all of its tokens' any.
-// The tokens are letters and digits only (civicgrid.ParseSearch,
-// scopeTokens), so they cannot carry the engines' operators; they are
-// quoted all the same.
-func (db *DB) matchExpr(terms [][]string, scope [][][]string) string {
+// them any of the scope tokens (none: no scope). The tokens are letters
+// and digits only (civicgrid.ParseSearch, scopeTokens), so they cannot
+// carry the engines' operators; they are quoted all the same.
+func (db *DB) matchExpr(terms [][]string, scope []string) string {
 	pg := db.dialect == Postgres
 	quote := func(tok string) string {
 		if pg {
@@ -194,19 +194,11 @@ func (db *DB) matchExpr(terms [][]string, scope [][][]string) string {
 		}
 	}
 	if len(scope) > 0 {
-		alts := make([]string, len(scope))
-		for i, alt := range scope {
-			all := make([]string, len(alt))
-			for j, anyOf := range alt {
-				qs := make([]string, len(anyOf))
-				for k, tok := range anyOf {
-					qs[k] = quote(tok)
-				}
-				all[j] = "(" + strings.Join(qs, or) + ")"
-			}
-			alts[i] = "(" + strings.Join(all, and) + ")"
+		qs := make([]string, len(scope))
+		for i, tok := range scope {
+			qs[i] = quote(tok)
 		}
-		parts = append(parts, "("+strings.Join(alts, or)+")")
+		parts = append(parts, "("+strings.Join(qs, or)+")")
 	}
 	return strings.Join(parts, and)
 }
@@ -241,8 +233,8 @@ func (db *DB) Search(ctx context.Context, q civicgrid.SearchQuery) ([]civicgrid.
 	where += ` AND ` + pos + ` < ` + arg(after)
 	// Who may read what: per kind, the reach the policy gives the caller.
 	var vis []string
-	var scope [][][]string // alternatives: all of (any of tokens)
-	exact := true          // every alternative is expressed in scope tokens
+	var scope []string // any of these scope tokens
+	exact := true      // every kind's reach is expressed in scope tokens
 	kinds := q.Kinds
 	if kinds == nil {
 		for _, k := range civicgrid.SearchKinds {
@@ -265,13 +257,17 @@ func (db *DB) Search(ctx context.Context, q civicgrid.SearchQuery) ([]civicgrid.
 		}
 		for _, code := range r.Overlap {
 			for _, a := range ancestors(code) {
-				anyOf = append(anyOf, "a"+a)
+				anyOf = append(anyOf, "e"+a)
 			}
 		}
 		if r.Own && q.UserID != 0 {
 			anyOf = append(anyOf, "u"+strconv.FormatInt(q.UserID, 10))
 		}
-		scope = append(scope, [][]string{{"k" + k}, anyOf})
+		for _, tok := range anyOf {
+			if !slices.Contains(scope, tok) {
+				scope = append(scope, tok)
+			}
+		}
 		if len(r.Subtree) > 0 {
 			ors = append(ors, scopeClause("d.area_code", r.Subtree, arg))
 		}
@@ -295,7 +291,7 @@ func (db *DB) Search(ctx context.Context, q civicgrid.SearchQuery) ([]civicgrid.
 		pub[i] = arg(k)
 	}
 	vis = append(vis, "(d.public AND d.kind IN ("+strings.Join(pub, ", ")+"))")
-	scope = append(scope, [][]string{{"zpub"}})
+	scope = append(scope, "zpub")
 	if !exact {
 		scope = nil // the SQL filter alone decides
 	}
