@@ -214,8 +214,11 @@ func (db *DB) Search(ctx context.Context, q civicgrid.SearchQuery) ([]civicgrid.
 	matchArg := arg("") // filled in below, with the scope
 	var from, where string
 	if db.dialect == Postgres {
-		from = `search_docs d`
-		where = `d.tokens @@ ` + matchArg + `::tsquery`
+		// The matches come from the GIN index, then sort (OFFSET 0 keeps
+		// the planner from walking the primary key backwards instead,
+		// which reads the whole table when a word is rare in the reach).
+		from = `(SELECT * FROM search_docs WHERE tokens @@ ` + matchArg + `::tsquery OFFSET 0) d`
+		where = `TRUE`
 	} else {
 		// The FTS table drives: it walks its matches by rowid, newest
 		// first, and each is checked against the filters.
