@@ -213,3 +213,18 @@ func TestSearchBackfill(t *testing.T) {
 		t.Errorf("after the backfill: %v, want %v", got, want)
 	}
 }
+
+// TestCopyRebuildsTheSearchIndex: a copied store finds the copied texts
+// (the index is made again in the target, not copied).
+func TestCopyRebuildsTheSearchIndex(t *testing.T) {
+	src, dst, _ := copyFixture(t, 0)
+	ctx := context.Background()
+	c := stCase(t, src, stGridA, 0, "楼道漏水")
+	if _, err := Copy(ctx, src, dst); err != nil {
+		t.Fatal(err)
+	}
+	street := civicgrid.Actor{UserID: 901, Grants: []civicgrid.RoleGrant{{Role: civicgrid.RoleDistrictAdmin, AreaCode: "420102"}}}
+	if got, want := stSearch(t, dst, street, "漏水"), []string{ref("case", c.ID)}; !slices.Equal(got, want) {
+		t.Errorf("in the copy: %v, want %v", got, want)
+	}
+}
