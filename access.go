@@ -233,6 +233,55 @@ func (a Actor) Scopes(action Action) []string {
 	return out
 }
 
+// Reach is where an action lets an actor act, as a list or search query
+// filters by it: objects in Subtree's subtrees; objects in Overlap's
+// subtrees or at their ancestors; the actor's own objects (Own). It is read
+// from the policy table, so a query filtered by it shows no more than
+// Authorize allows. Rules it cannot express as such a filter (an assignee,
+// a department's categories, a merged report, a vote's roll) are left out:
+// the query shows less, never more. A token reaches no "own" objects (its
+// grant's area limits what it reaches of its creator's).
+type Reach struct {
+	Subtree []string
+	Overlap []string
+	Own     bool
+}
+
+// None reports whether the reach is empty.
+func (r Reach) None() bool { return len(r.Subtree) == 0 && len(r.Overlap) == 0 && !r.Own }
+
+// Reach returns where the actor may take the action (see Reach).
+func (a Actor) Reach(action Action) Reach {
+	var out Reach
+	if a.Anonymous() {
+		return out
+	}
+	for _, r := range policy[action] {
+		if r.role == "*" {
+			if r.scope == scopeOwn && a.UserID != 0 && a.Via != "token" {
+				out.Own = true
+			}
+			continue
+		}
+		for _, g := range a.Grants {
+			if g.Role != r.role {
+				continue
+			}
+			switch r.scope {
+			case scopeSubtree:
+				out.Subtree = append(out.Subtree, g.AreaCode)
+			case scopeOverlap:
+				out.Overlap = append(out.Overlap, g.AreaCode)
+			case scopeOwn:
+				if a.UserID != 0 && a.Via != "token" {
+					out.Own = true
+				}
+			}
+		}
+	}
+	return out
+}
+
 // Action names something an actor may ask to do.
 type Action string
 
@@ -311,6 +360,10 @@ const (
 	ActionJoinLecture    Action = "lecture.join"     // sign up, cancel, check oneself in, give feedback
 	ActionManageLecture  Action = "lecture.manage"   // post and cancel lectures, see who signed up, check people in at the door
 	ActionAdjustTimeBank Action = "volunteer.adjust" // grant or take back time-bank minutes, with a reason: community staff
+
+	// Search: anyone logged in may search; what each finds is what the read
+	// action of each kind reaches (Actor.Reach), filtered in the query.
+	ActionSearch Action = "search.read"
 )
 
 // Object is what an action is taken on, as far as access is concerned.
@@ -534,6 +587,8 @@ var policy = map[Action][]rule{
 	ActionJoinLecture:    rules(scopeOverlap, cogovParticipants...),
 	ActionManageLecture:  rules(scopeSubtree, cogovStaff...),
 	ActionAdjustTimeBank: rules(scopeSubtree, volunteerStaff...),
+
+	ActionSearch: rules(scopeAnyone, "*"),
 }
 
 func join(rs ...[]rule) []rule {

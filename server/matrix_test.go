@@ -32,6 +32,7 @@ import (
 	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/password"
 	"github.com/civicgrid/civicgrid/photo"
+	"github.com/civicgrid/civicgrid/search"
 	"github.com/civicgrid/civicgrid/server"
 	"github.com/civicgrid/civicgrid/sqlstore"
 	"github.com/civicgrid/civicgrid/volunteering"
@@ -421,7 +422,7 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 	vol := volunteering.New(volunteering.Config{Now: func() time.Time { return time.Now().Add(time.Duration(ticks.Add(1)) * time.Second) }}, db, db)
 	lec := lectures.New(lectures.Config{}, db, db)
 	s := server.New(server.Config{MaxImportBytes: 1 << 20, Auth: server.AuthConfig{Password: mxPasswordParams}, Cases: cases, Photos: photos,
-		Webhooks: hooks, Notify: notes, Calendar: calendar, Cogov: cogov, Volunteer: vol, Lectures: lec}, db, loc)
+		Webhooks: hooks, Notify: notes, Calendar: calendar, Cogov: cogov, Volunteer: vol, Lectures: lec, Search: search.New(db)}, db, loc)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	hash, err := password.Hash(mxPassword, mxPasswordParams)
@@ -480,7 +481,7 @@ func mxCell(key string, status int) (string, bool) {
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newMatrixEnv(t)
 	routes := server.New(server.Config{Cases: e.cases, Open311: e.db, Photos: e.photos, Webhooks: e.hooks, Notify: e.notes, Calendar: e.calendar,
-		Cogov: e.cogov, Volunteer: e.volunteer, Lectures: e.lectures}, e.db, nil).Routes()
+		Cogov: e.cogov, Volunteer: e.volunteer, Lectures: e.lectures, Search: search.New(e.db)}, e.db, nil).Routes()
 	known := civicgrid.Actions()
 
 	observed := map[string][]string{}

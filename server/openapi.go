@@ -11,6 +11,7 @@ import (
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/casework"
+	"github.com/civicgrid/civicgrid/search"
 )
 
 // The OpenAPI 3.1 document of /api/v1 and the Open311 routes is built from the route table (the
@@ -34,7 +35,9 @@ type operation struct {
 // steps (POST /api/v1/cases/{id}/ACTION) are described from the state
 // machine's table instead (stepOperation).
 var operations = map[string]operation{
-	"GET /api/v1/openapi.json":                                {summary: "This document (OpenAPI 3.1)", tag: "meta"},
+	"GET /api/v1/openapi.json": {summary: "This document (OpenAPI 3.1)", tag: "meta"},
+	"GET /api/v1/search": {summary: "Full-text search (全文检索) of cases, requests for help and proposals the caller may read; newest first, snippets with the words in <mark>",
+		tag: "search", query: []string{"q", "kind", "area", "from", "to", "limit:integer", "after"}, response: search.Page{}},
 	"GET /api/v1/locate":                                      {summary: "Find the grid a WGS-84 point is in, with its areas and (masked) grid workers", tag: "areas", query: []string{"lat:number", "lng:number"}, response: locateResponse{}},
 	"GET /api/v1/areas":                                       {summary: "List current areas", tag: "areas", query: []string{"level", "parent", "limit:integer"}},
 	"GET /api/v1/areas.geojson":                               {summary: "Current areas as GeoJSON", tag: "areas", query: []string{"level", "within", "bbox"}, produces: "application/geo+json"},

@@ -83,6 +83,7 @@ func (s *Server) routes() {
 	s.cogovernanceRoutes(public, guarded)
 	s.volunteerRoutes(public, guarded)
 	s.lectureRoutes(public, guarded)
+	s.searchRoutes(guarded)
 	if s.cfg.Calendar != nil {
 		s.calendarRoutes(public, guarded)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/oidclogin"
 	"github.com/civicgrid/civicgrid/photo"
+	"github.com/civicgrid/civicgrid/search"
 	"github.com/civicgrid/civicgrid/volunteering"
 	"github.com/civicgrid/civicgrid/webhook"
 	"github.com/civicgrid/civicgrid/workcal"
@@ -98,6 +99,8 @@ type Config struct {
 	Volunteer *volunteering.Service
 	// Lectures runs study and lecture events; nil serves no lecture routes.
 	Lectures *lectures.Service
+	// Search runs the full-text search; nil serves no search route.
+	Search *search.Service
 }
 
 // healthChecker is a store that can tell whether it is able to serve.

@@ -155,6 +155,15 @@ func (db *DB) createInTx(ctx context.Context, tx *Tx, req createRequest) createR
 	if err != nil {
 		return createResult{err: err}
 	}
+	doc := caseDoc(c)
+	for _, next := range req.then {
+		if next.Note != "" {
+			doc.Body += "\n" + next.Note
+		}
+	}
+	if err := db.indexDoc(ctx, tx, doc, true); err != nil {
+		return createResult{err: err}
+	}
 	res := createResult{c: c, cohort: civicgrid.CohortOf(c.CreatedAt, c.Category, c.GridCode), eventIDs: []int64{ev.ID}}
 	res.delta, res.bucket = civicgrid.RollupDelta(ev)
 	for _, next := range req.then {
@@ -215,6 +224,9 @@ func (db *DB) appendCaseEvent(ctx context.Context, tx *Tx, c civicgrid.Case, ev 
 		return ev, err
 	}
 	if err := db.notifyCaseEvents(ctx, tx, []caseEventRef{{ev.CaseID, ev.ID}}); err != nil {
+		return ev, err
+	}
+	if err := db.appendText(ctx, tx, "case", ev.CaseID, ev.Note); err != nil {
 		return ev, err
 	}
 	if ev.Action == civicgrid.CaseReclassify {

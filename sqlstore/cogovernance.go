@@ -40,6 +40,10 @@ func (db *DB) CreateProposal(ctx context.Context, p civicgrid.Proposal, ev civic
 			return err
 		}
 		ev.Subject = civicgrid.ProposalSubject(p.ID)
+		if err := db.indexDoc(ctx, tx, civicgrid.SearchDoc{Kind: "proposal", Ref: p.ID, Area: p.AreaCode, Title: p.Title, Body: p.Body,
+			At: p.CreatedAt}, true); err != nil {
+			return err
+		}
 		return db.appendCogovEvent(ctx, tx, ev)
 	})
 	if err != nil {

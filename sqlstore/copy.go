@@ -120,6 +120,14 @@ func Copy(ctx context.Context, src, dst *DB) (CopyReport, error) {
 		if err := dst.resetIdentities(ctx, tx, srcTables); err != nil {
 			return err
 		}
+		// The search index is made again from the copied texts: its
+		// engine-specific form (FTS5, tsvector) does not cross engines.
+		if err := dst.clearSearch(ctx, tx); err != nil {
+			return err
+		}
+		if err := backfillSearch(ctx, dst, tx); err != nil {
+			return fmt.Errorf("index the copied texts for search: %w", err)
+		}
 		return checkCopy(ctx, tx.tx, want, &rep)
 	})
 	if err != nil {
@@ -195,7 +203,9 @@ func (db *DB) tables(ctx context.Context) ([]string, error) {
 		if err := rows.Scan(&t); err != nil {
 			return nil, err
 		}
-		if t != "schema_migrations" {
+		// The search index (search_docs and SQLite's FTS5 tables) is
+		// rebuilt from the texts rather than copied.
+		if t != "schema_migrations" && !strings.HasPrefix(t, "search_") {
 			out = append(out, t)
 		}
 	}

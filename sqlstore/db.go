@@ -176,11 +176,37 @@ func (db *DB) migrations() ([]migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, migration{v, e.Name(), strings.NewReplacer("@ID_PK@", idPK, "@WITHOUT_ROWID@", withoutRowID).Replace(string(b))})
+		text := strings.NewReplacer("@ID_PK@", idPK, "@WITHOUT_ROWID@", withoutRowID).Replace(dialectSections(string(b), db.dialect))
+		ms = append(ms, migration{v, e.Name(), text})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	return ms, nil
 }
+
+// dialectSections keeps the lines of a migration meant for the dialect:
+// after a line "-- dialect: sqlite" (or postgres) the lines are for that
+// engine only, after "-- dialect: all" for both again. Most migrations
+// have none: only what the engines cannot share (SQLite's FTS5 against
+// PostgreSQL's tsvector) goes in such a section.
+func dialectSections(text string, d Dialect) string {
+	var b strings.Builder
+	keep := true
+	for line := range strings.Lines(text) {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "-- dialect:"); ok {
+			rest = strings.TrimSpace(rest)
+			keep = rest == "all" || rest == string(d)
+			continue
+		}
+		if keep {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
+// afterMigration are steps in Go that a migration needs (filling a table
+// from what SQL cannot compute), run in the migration's transaction.
+var afterMigration = map[int]func(ctx context.Context, db *DB, tx *Tx) error{}
 
 // MigrationStatus lists every known migration and whether it is applied.
 type MigrationStatus struct {
@@ -226,6 +252,11 @@ func (db *DB) Migrate(ctx context.Context) error {
 			// A migration holds several statements: run it as text.
 			if _, err := tx.tx.ExecContext(ctx, m.sql); err != nil {
 				return err
+			}
+			if fn := afterMigration[m.version]; fn != nil {
+				if err := fn(ctx, db, tx); err != nil {
+					return err
+				}
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
 				m.version, m.name, db.now().UnixMilli())

@@ -45,6 +45,10 @@ func (db *DB) CreateHelpRequest(ctx context.Context, r civicgrid.HelpRequest, ev
 			return err
 		}
 		ev.RequestID = r.ID
+		if err := db.indexDoc(ctx, tx, civicgrid.SearchDoc{Kind: "help", Ref: r.ID, Area: r.BuildingCode, Owner: r.PosterID,
+			Title: helpTitle(r.Service), Body: r.Note, At: r.CreatedAt}, true); err != nil {
+			return err
+		}
 		return appendVolunteerEvent(ctx, tx, ev)
 	})
 	if err != nil {

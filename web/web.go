@@ -75,6 +75,8 @@ type Config struct {
 	Volunteer Volunteer
 	// Lectures runs study and lecture events; nil serves no such pages.
 	Lectures Lectures
+	// Search runs the full-text search; nil serves no search page or box.
+	Search Searcher
 	// Hotline and OfficeAddress are where a resident turns when a report
 	// is rejected (the city hotline, the community office); "" leaves
 	// one out.
@@ -162,6 +164,7 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	ui.registerCogov(mux)
 	ui.registerVolunteer(mux)
 	ui.registerLectures(mux)
+	ui.registerSearch(mux)
 }
 
 func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
@@ -199,7 +202,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary", "cogovernance", "volunteer", "lecture"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary", "cogovernance", "volunteer", "lecture", "search"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -319,6 +322,9 @@ type page struct {
 	Code *codeView
 	// the glossary of terms
 	Glossary []glossaryEntry
+	// Search is the search page; SearchBox shows the header's search box.
+	Search    *searchView
+	SearchBox bool
 	// Unread names the unread messages in the inbox ("" none).
 	Unread string
 }
@@ -397,6 +403,7 @@ func (ui *UI) newPage(w http.ResponseWriter, r *http.Request) *page {
 			}
 		}
 	}
+	p.SearchBox = ui.cfg.Search != nil && p.Account != nil
 	p.Elder = pickElder(w, r)
 	eq := r.URL.Query()
 	eq.Del("lang")

@@ -23,6 +23,7 @@ import (
 	"github.com/civicgrid/civicgrid/locate"
 	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/photo"
+	"github.com/civicgrid/civicgrid/search"
 	"github.com/civicgrid/civicgrid/server"
 	"github.com/civicgrid/civicgrid/sms"
 	"github.com/civicgrid/civicgrid/sqlstore"
@@ -148,6 +149,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 			return err
 		}
 	}
+	finder := search.New(db)
 	// Notifications are written in the UI's words.
 	texts, err := web.LoadCatalogues()
 	if err != nil {
@@ -166,7 +168,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	// set once it exists.
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
-		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer, Lectures: lecture,
+		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer, Lectures: lecture, Search: finder,
 		Hotline: *o.hotline, OfficeAddress: *o.officeAddress, CommunityPhone: *o.communityPhone, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
 	if err != nil {
 		return err
@@ -184,7 +186,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	srv := server.New(server.Config{MaxImportBytes: *o.maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
 		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *o.jurisdiction,
 		RequestTimeout: *o.requestTimeout, Calendar: calendar, ReadTimeout: *o.readTimeout, ImageOrigins: basemap.ImageOrigins(), Metrics: met, MetricsToken: *o.metricsOpts.token, Cogov: cogov,
-		Volunteer: volunteer, Lectures: lecture}, db, locator, ui.Register)
+		Volunteer: volunteer, Lectures: lecture, Search: finder}, db, locator, ui.Register)
 	adminAPI.Server = srv
 	ln, err := net.Listen("tcp", *o.addr)
 	if err != nil {

@@ -1,0 +1,154 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/civicgrid/civicgrid"
+)
+
+// BenchmarkSearch times searches on a store of 10⁵ case texts (10⁶ with
+// CIVICGRID_BENCH_LARGE=1; 10⁴ with -short) in three districts' grids:
+// p50 and p99 of a page of 20 for 2- and 4-character queries, common and
+// rare, as a district admin (a third of the cases in reach) and as a grid
+// worker (one grid's), and the index's size as a ratio of the text's.
+// Under scripts/with-postgres.sh the store is PostgreSQL.
+func BenchmarkSearch(b *testing.B) {
+	n := 100_000
+	switch {
+	case os.Getenv("CIVICGRID_BENCH_LARGE") == "1":
+		n = 1_000_000
+	case testing.Short():
+		n = 10_000
+	}
+	ctx := context.Background()
+	var db *DB
+	var err error
+	if url := os.Getenv("CIVICGRID_TEST_POSTGRES"); url != "" {
+		u, drop, err := NewScratchDatabase(ctx, url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer drop()
+		db, err = Open(ctx, u, "")
+	} else {
+		db, err = OpenSQLite(ctx, b.TempDir())
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	start := time.Now()
+	if err := fillSearchDocs(ctx, db, n); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%s: indexed %d case texts in %s", db.dialect, n, time.Since(start).Round(time.Millisecond))
+	if db.dialect == Postgres {
+		if _, err := db.write.ExecContext(ctx, `ANALYZE search_docs`); err != nil {
+			b.Fatal(err)
+		}
+	}
+	text, index, err := db.SearchIndexSize(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%s: text %d MB, index %d MB (documents, tokens and their indexes): %.2f × the text", db.dialect, text>>20, index>>20,
+		float64(index)/float64(text))
+
+	district := civicgrid.Actor{UserID: 1, Grants: []civicgrid.RoleGrant{{Role: civicgrid.RoleDistrictAdmin, AreaCode: "420102"}}}
+	worker := civicgrid.Actor{UserID: 2, Grants: []civicgrid.RoleGrant{{Role: civicgrid.RoleGridWorker, AreaCode: benchGrid(7)}}}
+	for _, who := range []struct {
+		name  string
+		actor civicgrid.Actor
+	}{{"district", district}, {"grid", worker}} {
+		for _, q := range []struct{ name, q string }{
+			{"2char-common", "漏水"}, {"2char-rare", "猫狗"}, {"4char-common", "楼道漏水"}, {"4char-rare", "电梯困人"}, {"1char", "灯"},
+		} {
+			b.Run(who.name+"/"+q.name, func(b *testing.B) {
+				terms, err := civicgrid.ParseSearch(q.q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sq := civicgrid.SearchQuery{Terms: terms, Reach: map[string]civicgrid.Reach{}, UserID: who.actor.UserID, Limit: 20}
+				for _, k := range civicgrid.SearchKinds {
+					sq.Reach[k.Name] = who.actor.Reach(k.Read)
+				}
+				var lat []time.Duration
+				hits := 0
+				for b.Loop() {
+					t0 := time.Now()
+					hs, err := db.Search(ctx, sq)
+					if err != nil {
+						b.Fatal(err)
+					}
+					lat = append(lat, time.Since(t0))
+					hits = len(hs)
+				}
+				slices.Sort(lat)
+				b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+				b.ReportMetric(float64(hits), "hits")
+			})
+		}
+	}
+}
+
+// benchGrid is the i-th grid code of the benchmark's city: three districts
+// of 10 streets of 4 communities of 10 grids (1,200 grids).
+func benchGrid(i int) string {
+	return fmt.Sprintf("42010%d%03d%03d%03d", 2+i%3, i/3%10+1, i/30%4+1, i/120%10+1)
+}
+
+// Words of the generated reports: places, problems and asides, so that a
+// common pair (漏水) is in several percent of them and a rare one (猫狗,
+// 电梯困人) in a few hundredths of a percent.
+var (
+	benchPlaces   = []string{"3号楼楼道", "小区门口", "地下车库", "单元门", "菜市场旁", "学校门口", "公交站", "5栋电梯", "二楼平台", "停车场", "社区广场", "花坛边"}
+	benchProblems = []string{"漏水", "堆放杂物", "路灯不亮", "垃圾没人清", "井盖松动", "噪音扰民", "占道经营", "积水严重", "树枝折断", "墙皮脱落",
+		"电动车充电", "下水道堵塞", "广告乱贴", "车辆乱停", "管道破裂", "护栏损坏"}
+	benchAsides = []string{"影响通行", "已经好几天了", "老人出行不便", "请尽快处理", "晚上特别明显", "孩子上学经过这里", "之前反映过", "麻烦看一下"}
+)
+
+// fillSearchDocs writes n case documents, oldest first, in transactions of
+// 10,000, through the same indexDoc as intake.
+func fillSearchDocs(ctx context.Context, db *DB, n int) error {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	const batch = 10_000
+	for from := 0; from < n; from += batch {
+		err := db.inTx(ctx, func(tx *Tx) error {
+			for i := from; i < min(n, from+batch); i++ {
+				var sb strings.Builder
+				sb.WriteString(benchPlaces[rnd.IntN(len(benchPlaces))])
+				sb.WriteString(benchProblems[rnd.IntN(len(benchProblems))])
+				sb.WriteString("，")
+				sb.WriteString(benchAsides[rnd.IntN(len(benchAsides))])
+				if rnd.IntN(500) == 0 {
+					sb.WriteString("，楼下有猫狗")
+				}
+				if rnd.IntN(2000) == 0 {
+					sb.WriteString("，电梯困人")
+				}
+				if rnd.IntN(3) == 0 {
+					sb.WriteString("。" + benchAsides[rnd.IntN(len(benchAsides))])
+				}
+				d := civicgrid.SearchDoc{Kind: "case", Ref: int64(i + 1), Area: benchGrid(rnd.IntN(1200)), Owner: int64(1000 + rnd.IntN(50_000)),
+					Body: sb.String(), At: now.Add(-time.Duration(n-i) * time.Minute)}
+				if err := db.indexDoc(ctx, tx, d, true); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
