@@ -378,3 +378,28 @@ func (db *DB) storedRollups(ctx context.Context, counters, hist, period string) 
 	}
 	return have, haveHist, rows.Err()
 }
+
+// ForEachGridDay calls fn with each grid's daily rows of the rollups in the
+// subtree of scope and the days from..to with reports (the case tables are
+// not read). The area codes are a range of the primary key; rows above the
+// grids' level (shorter codes) are skipped.
+func (db *DB) ForEachGridDay(ctx context.Context, scope string, fromDay, toDay int, fn func(civicgrid.GridDay) error) error {
+	prefix := civicgrid.SubtreePrefix(scope)
+	rows, err := db.rd.QueryContext(ctx, `SELECT area_code, day, category, received FROM case_rollups
+		WHERE area_code >= $1 AND area_code < $2 AND LENGTH(area_code) = 15 AND day >= $3 AND day <= $4 AND received > 0`,
+		prefix, prefix+"~", fromDay, toDay)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g civicgrid.GridDay
+		if err := rows.Scan(&g.Grid, &g.Day, &g.Category, &g.Received); err != nil {
+			return err
+		}
+		if err := fn(g); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
