@@ -305,6 +305,11 @@ const (
 	ActionSeeHelpAddress Action = "volunteer.address" // the exact address and contact: the poster, the volunteer who took it, staff
 	ActionVolunteerHours Action = "volunteer.hours"   // one's own hours as a volunteer
 	ActionAdjustTimeBank Action = "volunteer.adjust"  // grant or take back time-bank minutes, with a reason: community staff
+
+	// Risk early warning (warning.go).
+	ActionReadWarnings  Action = "warnings.read"   // alerts touching one's area
+	ActionDecideWarning Action = "warnings.decide" // acknowledge, dismiss with a reason, open a case from an alert
+	ActionRunWarnings   Action = "warnings.run"    // run the daily warning over an area now
 )
 
 // Object is what an action is taken on, as far as access is concerned.
@@ -497,6 +502,10 @@ var policy = map[Action][]rule{
 	ActionSeeHelpAddress: join(rules(scopeOwn, "*"), rules(scopeAssignee, "*"), rules(scopeSubtree, volunteerStaff...)),
 	ActionVolunteerHours: rules(scopeOwn, RoleVolunteer),
 	ActionAdjustTimeBank: rules(scopeSubtree, volunteerStaff...),
+
+	ActionReadWarnings:  rules(scopeSubtree, caseReaders...),
+	ActionDecideWarning: rules(scopeSubtree, caseStaff...),
+	ActionRunWarnings:   rules(scopeSubtree, RoleDistrictAdmin, RoleCityAdmin),
 }
 
 func join(rs ...[]rule) []rule {
