@@ -165,7 +165,6 @@ func (db *DB) DecideAlert(ctx context.Context, id int64, d civicgrid.AlertDecisi
 	return db.AlertByID(ctx, id)
 }
 
-
 // LinkAlertCase records the case opened from an alert, once.
 func (db *DB) LinkAlertCase(ctx context.Context, id, caseID int64) error {
 	return db.inTx(ctx, func(tx *Tx) error {
