@@ -23,6 +23,7 @@ import (
 	"github.com/civicgrid/civicgrid/oidclogin"
 	"github.com/civicgrid/civicgrid/photo"
 	"github.com/civicgrid/civicgrid/volunteering"
+	"github.com/civicgrid/civicgrid/warning"
 	"github.com/civicgrid/civicgrid/webhook"
 	"github.com/civicgrid/civicgrid/workcal"
 )
@@ -95,6 +96,8 @@ type Config struct {
 	Cogov *cogovern.Service
 	// Volunteer runs the volunteer service; nil serves no volunteer routes.
 	Volunteer *volunteering.Service
+	// Warning runs the risk early warning; nil serves no warning routes.
+	Warning *warning.Service
 }
 
 // healthChecker is a store that can tell whether it is able to serve.
