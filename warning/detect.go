@@ -249,25 +249,37 @@ func (r *Run) expected(c *catData, catW [7]float64, gi int, out []float64) {
 }
 
 // test finds the window whose count is least likely under the baseline.
-// exp2 holds the sums of the squared expectations of the parts of each day
-// (grids): a sum of independent parts with dispersion φ has the variance
-// Σμᵢ + φΣμᵢ², a negative binomial of dispersion φΣμᵢ²/(Σμᵢ)².
-func (r *Run) test(obs []int64, exp, exp2 []float64) (window int, o int64, e float64, p float64) {
+// parts are the expected counts of each grid counted (a zone has several)
+// for the window days, and known the reports in its baseline plus the
+// prior. The count of a window is taken as negative binomial with the
+// variance of its parts: day-to-day overdispersion, φΣμ², independent
+// between days and grids, and the uncertainty of each grid's level
+// estimated from its baseline, (Σ_days μ)²/known, shared by its days (the
+// predictive distribution of a gamma-Poisson level) — a negative binomial
+// of dispersion (φΣμ² + Σ_grids (Σ_days μ)²/known) / (Σμ)².
+func (r *Run) test(obs []int64, parts [][]float64, known []float64) (window int, o int64, e float64, p float64) {
 	p = 1
 	for _, w := range r.p.Windows {
 		var ow int64
-		var ew, ew2 float64
+		var ew, v float64
 		for d := range w {
 			ow += obs[d]
-			ew += exp[d]
-			ew2 += exp2[d]
 		}
 		if ow < r.p.MinObserved {
 			continue
 		}
+		for i, part := range parts {
+			var s, s2 float64
+			for d := range w {
+				s += part[d]
+				s2 += part[d] * part[d]
+			}
+			ew += s
+			v += r.p.Dispersion*s2 + s*s/known[i]
+		}
 		phi := 0.0
 		if ew > 0 {
-			phi = r.p.Dispersion * ew2 / (ew * ew)
+			phi = v / (ew * ew)
 		}
 		if pw := Tail(ow, ew, phi); pw < p || window == 0 {
 			window, o, e, p = w, ow, ew, pw
@@ -291,10 +303,9 @@ func (r *Run) Alerts() []civicgrid.Alert {
 	sort.Strings(cats)
 	obs := make([]int64, r.wmax)
 	exp := make([]float64, r.wmax)
-	exp2 := make([]float64, r.wmax)
-	zexp2 := make([]float64, r.wmax)
 	zobs := make([]int64, r.wmax)
-	zexp := make([]float64, r.wmax)
+	var zparts [][]float64
+	var zknown []float64
 	for _, cat := range cats {
 		c := r.cats[cat]
 		var catW [7]float64
@@ -323,10 +334,7 @@ func (r *Run) Alerts() []civicgrid.Alert {
 				obs[o] = int64(c.win[gi*r.wmax+o])
 			}
 			r.expected(c, catW, gi, exp)
-			for o, e := range exp {
-				exp2[o] = e * e
-			}
-			if w, o, e, p := r.test(obs, exp, exp2); w > 0 && p < thr {
+			if w, o, e, p := r.test(obs, [][]float64{exp}, []float64{float64(c.base[gi]) + r.p.Prior}); w > 0 && p < thr {
 				out = append(out, civicgrid.Alert{Kind: civicgrid.AlertGrid, Category: cat, Grid: r.grids[gi], Grids: []string{r.grids[gi]},
 					Day: day, WindowDays: w, Observed: o, Expected: round2(e), PValue: p, Threshold: thr, Status: civicgrid.AlertOpen})
 			}
@@ -352,17 +360,18 @@ func (r *Run) Alerts() []civicgrid.Alert {
 				continue
 			}
 			clear(zobs)
-			clear(zexp)
-			clear(zexp2)
-			for _, z := range zone {
-				r.expected(c, catW, z, exp)
+			for len(zparts) < len(zone) {
+				zparts = append(zparts, make([]float64, r.wmax))
+			}
+			zknown = zknown[:0]
+			for i, z := range zone {
+				r.expected(c, catW, z, zparts[i])
+				zknown = append(zknown, float64(c.base[z])+r.p.Prior)
 				for o := range r.wmax {
 					zobs[o] += int64(c.win[z*r.wmax+o])
-					zexp[o] += exp[o]
-					zexp2[o] += exp[o] * exp[o]
 				}
 			}
-			if w, o, e, p := r.test(zobs, zexp, zexp2); w > 0 && p < thr {
+			if w, o, e, p := r.test(zobs, zparts[:len(zone)], zknown); w > 0 && p < thr {
 				codes := make([]string, len(zone))
 				for i, z := range zone {
 					codes[i] = r.grids[z]
