@@ -158,11 +158,18 @@ func (r *Run) grid(code string) int {
 }
 
 func (c *catData) grow(n, wmax int) {
-	for len(c.base) < n {
-		c.base = append(c.base, 0)
-		c.win = append(c.win, make([]int32, wmax)...)
-		c.wk = append(c.wk, 0, 0, 0, 0, 0, 0, 0)
+	if len(c.base) >= n {
+		return
 	}
+	if cap(c.base) < n {
+		size := max(n, 2*cap(c.base))
+		c.base = append(make([]int32, 0, size), c.base...)
+		c.win = append(make([]int32, 0, size*wmax), c.win...)
+		c.wk = append(make([]int32, 0, size*7), c.wk...)
+	}
+	c.base = c.base[:n]
+	c.win = c.win[:n*wmax]
+	c.wk = c.wk[:n*7]
 }
 
 // SetNeighbours records grid adjacency: each pair once or twice, either
