@@ -163,6 +163,13 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 			s.cases.OnEvent(func(civicgrid.Case, civicgrid.CaseEvent) { cfg.Notify.Nudge() })
 		}
 	}
+	if cfg.Warning != nil {
+		cfg.Warning.OnAlerts(func(as []civicgrid.Alert) {
+			for _, a := range as {
+				s.hub.publishAlert(a)
+			}
+		})
+	}
 	s.routes()
 	cfg.Metrics.Gauge("civicgrid_sse_clients", "Open live case streams (server-sent events).", func() float64 { return float64(s.hub.clients()) })
 	for _, register := range extra {

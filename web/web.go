@@ -73,6 +73,8 @@ type Config struct {
 	Cogov Cogov
 	// Volunteer runs the volunteer service; nil serves no such pages.
 	Volunteer Volunteer
+	// Warning runs the risk early warning; nil serves no warning pages.
+	Warning Warnings
 	// Hotline and OfficeAddress are where a resident turns when a report
 	// is rejected (the city hotline, the community office); "" leaves
 	// one out.
@@ -159,6 +161,7 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	ui.registerAccount(mux)
 	ui.registerCogov(mux)
 	ui.registerVolunteer(mux)
+	ui.registerWarnings(mux)
 }
 
 func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
@@ -196,7 +199,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary", "cogovernance", "volunteer"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary", "cogovernance", "volunteer", "warning", "bigscreen"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -316,6 +319,9 @@ type page struct {
 	Glossary []glossaryEntry
 	// Unread names the unread messages in the inbox ("" none).
 	Unread string
+	// the early warning's pages
+	Warning *warningView
+	Big     *bigView
 }
 
 // navLink is an entry of the page menu.

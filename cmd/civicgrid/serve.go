@@ -24,6 +24,7 @@ import (
 	"github.com/civicgrid/civicgrid/server"
 	"github.com/civicgrid/civicgrid/sqlstore"
 	"github.com/civicgrid/civicgrid/volunteering"
+	"github.com/civicgrid/civicgrid/warning"
 	"github.com/civicgrid/civicgrid/web"
 	"github.com/civicgrid/civicgrid/webhook"
 	"github.com/civicgrid/civicgrid/webpush"
@@ -165,6 +166,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 			return err
 		}
 	}
+	warn := warning.New(warning.Config{}, db, db, cases)
 	// Notifications are written in the UI's words.
 	texts, err := web.LoadCatalogues()
 	if err != nil {
@@ -182,7 +184,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	// set once it exists.
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
-		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer,
+		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer, Warning: warn,
 		Hotline: *hotline, OfficeAddress: *officeAddress, CommunityPhone: *communityPhone, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
 	if err != nil {
 		return err
@@ -200,7 +202,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
 		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *jurisdiction,
 		RequestTimeout: *requestTimeout, Calendar: calendar, ReadTimeout: *readTimeout, ImageOrigins: basemap.ImageOrigins(), Metrics: met, MetricsToken: *metricsOpts.token, Cogov: cogov,
-		Volunteer: volunteer}, db, locator, ui.Register)
+		Volunteer: volunteer, Warning: warn}, db, locator, ui.Register)
 	adminAPI.Server = srv
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -244,6 +246,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	go db.ListenCaseEvents(ctx, func(caseID, eventID int64) { relayCaseEvent(ctx, db, cases, caseID, eventID) })
 	go hooks.Run(ctx)
 	go notes.Run(ctx)
+	go runWarnings(ctx, db, warn)
 	return srv.Serve(ctx, ln)
 }
 
@@ -348,4 +351,17 @@ func relayCaseEvent(ctx context.Context, db *sqlstore.DB, cases *casework.Servic
 		return
 	}
 	cases.Relay(c, ev)
+}
+
+// runWarnings runs the early warning daily over each city in the store
+// (every instance may: an alert is stored once, whichever stores it first).
+func runWarnings(ctx context.Context, db *sqlstore.DB, warn *warning.Service) {
+	cities, err := db.CurrentAreas(ctx, civicgrid.AreaFilter{Level: civicgrid.LevelCity})
+	if err != nil {
+		slog.Warn("early warning not started", "err", err)
+		return
+	}
+	for _, c := range cities {
+		go warn.Daily(ctx, c.Code, func(msg string, args ...any) { slog.Info(msg, append([]any{"scope", c.Code}, args...)...) })
+	}
 }
