@@ -49,17 +49,17 @@ type alertRow struct {
 
 // bigView is the big screen (/bigscreen/{code}).
 type bigView struct {
-	Code, Name       string
-	Today, Month     bigFigures
-	Open             int
-	Lights           map[string]int // red, yellow, green: open cases by traffic light
-	Alerts           []alertRow
-	HelpOpen         int // -1: not known to the reader
-	Cases            []bigCase
-	DataURL          string
-	StreamURL        string
-	LeafletJS        string
-	Updated          string
+	Code, Name   string
+	Today, Month bigFigures
+	Open         int
+	Lights       map[string]int // red, yellow, green: open cases by traffic light
+	Alerts       []alertRow
+	HelpOpen     int // -1: not known to the reader
+	Cases        []bigCase
+	DataURL      string
+	StreamURL    string
+	LeafletJS    string
+	Updated      string
 }
 
 type bigFigures struct {
