@@ -98,3 +98,21 @@ test("another district's big screen is refused", { timeout: T }, async () => {
     await page.getByText('这个区域不在您的范围内').waitFor();
   }, { expectStatuses: [403] });
 });
+
+test("the street's dashboard ranks its communities; the alerts page fits a phone in elderly mode", { timeout: T }, async () => {
+  await withPage('dashboard-ranking', { width: 1280, height: 900 }, async (page) => {
+    await logInAs(page, dispatcher, '/dashboard');
+    await page.goto(`${env.base}/dashboard?scope=${state.street}&days=7&lang=zh-CN`);
+    const first = page.locator('[data-testid="ranking"] tbody tr').first();
+    assert.match(await first.textContent(), new RegExp(state.grid.slice(0, 12)));
+    assert.match(await first.textContent(), /\b7\b/);
+    assert.ok(await page.locator('[data-testid="ranking"] tbody tr').count() > 1, 'every community of the street is ranked');
+  });
+  await withPage('warnings-elder-360', { width: 360, height: 740 }, async (page) => {
+    await logInAs(page, staff, '/warnings?elder=1');
+    await page.goto(`${env.base}/warnings?elder=1&lang=zh-CN`);
+    await page.locator(`[data-alert-id="${state.alert}"]`).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the alerts page is ${overflow}px wider than a phone`);
+  });
+});
