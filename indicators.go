@@ -370,11 +370,12 @@ type GridDay struct {
 }
 
 // GridDayReader reads the grids' daily rows of the rollups in bulk: every
-// grid (15-digit code) in the subtree of scope with reports on a day of
-// from..to (yyyymmdd), in no particular order. Days without reports have no
-// row. The early warning reads its counts here, never from the cases.
+// grid (15-digit code) in the subtree of scope with reports of category
+// ("" for all) on a day of from..to (yyyymmdd), in no particular order.
+// Days without reports have no row. The early warning reads its counts
+// here, never from the cases.
 type GridDayReader interface {
-	ForEachGridDay(ctx context.Context, scope string, fromDay, toDay int, fn func(GridDay) error) error
+	ForEachGridDay(ctx context.Context, scope, category string, fromDay, toDay int, fn func(GridDay) error) error
 }
 
 // Trend buckets: a period's figures per day, per week (Monday to Sunday)

@@ -36,7 +36,7 @@ func BenchmarkForEachGridDay(b *testing.B) {
 		var rows, reports int64
 		for range b.N {
 			rows, reports = 0, 0
-			if err := db.ForEachGridDay(ctx, "420100", f.year*10000+101, f.year*10000+1231, func(g civicgrid.GridDay) error {
+			if err := db.ForEachGridDay(ctx, "420100", "", f.year*10000+101, f.year*10000+1231, func(g civicgrid.GridDay) error {
 				rows++
 				reports += g.Received
 				return nil

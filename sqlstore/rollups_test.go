@@ -234,16 +234,18 @@ func TestForEachGridDay(t *testing.T) {
 	add("420102001001003", "C0005", d1, civicgrid.Counters{Received: -1}) // reclassified away
 	add("420102001001003", "C0005", d2, civicgrid.Counters{Closed: 1})    // no report that day
 	for _, tc := range []struct {
-		scope string
-		want  []string
+		scope, category string
+		want            []string
 	}{
-		{"420102", []string{"420102001001001 C0005 20260302 2", "420102001001002 06010 20260303 1"}},
-		{"420100", []string{"420102001001001 C0005 20260302 2", "420102001001002 06010 20260303 1", "420106002001001 C0005 20260302 1"}},
-		{"420102001001002", []string{"420102001001002 06010 20260303 1"}},
-		{"420103", nil},
+		{"420102", "", []string{"420102001001001 C0005 20260302 2", "420102001001002 06010 20260303 1"}},
+		{"420100", "", []string{"420102001001001 C0005 20260302 2", "420102001001002 06010 20260303 1", "420106002001001 C0005 20260302 1"}},
+		{"420100", "C0005", []string{"420102001001001 C0005 20260302 2", "420106002001001 C0005 20260302 1"}},
+		{"420102001001002", "", []string{"420102001001002 06010 20260303 1"}},
+		{"420102001001002", "C0005", nil},
+		{"420103", "", nil},
 	} {
 		var got []string
-		if err := db.ForEachGridDay(ctx, tc.scope, 20260301, 20260305, func(g civicgrid.GridDay) error {
+		if err := db.ForEachGridDay(ctx, tc.scope, tc.category, 20260301, 20260305, func(g civicgrid.GridDay) error {
 			got = append(got, fmt.Sprintf("%s %s %d %d", g.Grid, g.Category, g.Day, g.Received))
 			return nil
 		}); err != nil {

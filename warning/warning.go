@@ -54,6 +54,7 @@ type Service struct {
 	// OnAlerts hears of new alerts (the live big screen); set before use.
 	mu       sync.Mutex
 	onAlerts []func([]civicgrid.Alert)
+	queue    chan reported
 }
 
 // New returns the service; cases may be nil (no case is opened then).
@@ -62,7 +63,7 @@ func New(cfg Config, store Store, areas Areas, cases Cases) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{cfg: cfg, store: store, areas: areas, cases: cases}
+	return &Service{cfg: cfg, store: store, areas: areas, cases: cases, queue: make(chan reported, 4096)}
 }
 
 // OnAlerts registers a listener for newly stored alerts.
@@ -151,10 +152,35 @@ func (s *Service) RunDay(ctx context.Context, actor civicgrid.Actor, scope strin
 	r := NewRun(d, codes, s.cfg.Params)
 	r.SetNeighbours(Neighbours(grids))
 	from := civicgrid.DayNumber(day.In(civicgrid.Beijing).AddDate(0, 0, -r.Params().HistoryDays()+1))
-	if err := s.store.ForEachGridDay(ctx, scope, from, d, func(g civicgrid.GridDay) error { r.Add(g); return nil }); err != nil {
+	if err := s.store.ForEachGridDay(ctx, scope, "", from, d, func(g civicgrid.GridDay) error { r.Add(g); return nil }); err != nil {
 		return nil, err
 	}
-	as := r.Alerts()
+	return s.save(ctx, r.Alerts())
+}
+
+// Update judges one grid and category for the day of at so far (Beijing
+// time), from the rollups, and stores a new alert if there is one: the
+// incremental update after a report, so that a spike raises its alert as
+// it happens rather than the next night. Clusters wait for the daily run.
+// An alert raised during the day keeps the figures it was raised with (the
+// day's run finds it stored).
+func (s *Service) Update(ctx context.Context, grid, category string, at time.Time) ([]civicgrid.Alert, error) {
+	if civicgrid.LevelOfCode(grid) != civicgrid.LevelGrid {
+		return nil, civicgrid.Errorf(civicgrid.EINVALID, "%q is not a grid code", grid)
+	}
+	day := at.In(civicgrid.Beijing)
+	d := civicgrid.DayNumber(day)
+	r := NewRun(d, []string{grid}, s.cfg.Params)
+	from := civicgrid.DayNumber(day.AddDate(0, 0, -r.Params().HistoryDays()+1))
+	err := s.store.ForEachGridDay(ctx, grid, category, from, d, func(g civicgrid.GridDay) error { r.Add(g); return nil })
+	if err != nil {
+		return nil, err
+	}
+	return s.save(ctx, r.Alerts())
+}
+
+// save stores new alerts and tells the listeners of those stored now.
+func (s *Service) save(ctx context.Context, as []civicgrid.Alert) ([]civicgrid.Alert, error) {
 	now := s.now()
 	for i := range as {
 		as[i].CreatedAt = now
@@ -172,6 +198,36 @@ func (s *Service) RunDay(ctx context.Context, actor civicgrid.Actor, scope strin
 		}
 	}
 	return stored, nil
+}
+
+// reported is a report the incremental update is to judge.
+type reported struct {
+	grid, category string
+	at             time.Time
+}
+
+// Reported queues a new report for the incremental update (Updates runs
+// it); it never blocks the case loop: when the queue is full the report
+// waits for the daily run.
+func (s *Service) Reported(grid, category string, at time.Time) {
+	select {
+	case s.queue <- reported{grid, category, at}:
+	default:
+	}
+}
+
+// Updates judges the queued reports until ctx ends.
+func (s *Service) Updates(ctx context.Context, logf func(string, ...any)) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-s.queue:
+			if _, err := s.Update(ctx, r.grid, r.category, r.at); err != nil && ctx.Err() == nil {
+				logf("early warning update failed", "grid", r.grid, "category", r.category, "err", err)
+			}
+		}
+	}
 }
 
 // Daily runs the warning every day shortly after midnight (Beijing time)

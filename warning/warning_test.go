@@ -242,3 +242,84 @@ func TestDecideAndScope(t *testing.T) {
 		t.Errorf("open alerts after the dismissal: %v %v", open, err)
 	}
 }
+
+// The incremental update judges the day so far after each report: the
+// third report of a kind never seen in the grid raises the alert, once.
+func TestUpdate(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	var heard []civicgrid.Alert
+	e.svc.OnAlerts(func(as []civicgrid.Alert) { heard = append(heard, as...) })
+	today := judged.Add(14 * time.Hour)
+	for i := 1; i <= 4; i++ {
+		e.report(t, "420102001001002", "C0005", judged, 1)
+		as, err := e.svc.Update(ctx, "420102001001002", "C0005", today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{true: 1, false: 0}[i == 3]; len(as) != want {
+			t.Fatalf("after %d reports: %d new alerts %+v, want %d", i, len(as), as, want)
+		}
+		if i == 3 && (as[0].Observed != 3 || as[0].Kind != civicgrid.AlertGrid || as[0].Day != "2026-03-02") {
+			t.Errorf("alert = %+v", as[0])
+		}
+	}
+	if len(heard) != 1 {
+		t.Errorf("listeners heard %d alerts, want 1", len(heard))
+	}
+	// Another category of the same grid is judged apart.
+	e.report(t, "420102001001002", "06010", judged, 1)
+	if as, err := e.svc.Update(ctx, "420102001001002", "06010", today); err != nil || len(as) != 0 {
+		t.Errorf("one report of another category: %+v %v", as, err)
+	}
+	// The night's run finds the day's alert stored.
+	if as, err := e.svc.RunDay(ctx, system, "420102", judged); err != nil || len(as) != 0 {
+		t.Errorf("the day's run: %+v %v, want nothing new", as, err)
+	}
+	if _, err := e.svc.Update(ctx, "420102001001", "C0005", today); civicgrid.ErrorCode(err) != civicgrid.EINVALID {
+		t.Errorf("a community's code: %v", err)
+	}
+}
+
+// BenchmarkUpdate is the incremental update after a report: one grid's
+// rows of a year (a report a day of the category, one every other day of
+// two others) read from SQLite and judged.
+func BenchmarkUpdate(b *testing.B) {
+	ctx := context.Background()
+	db, err := sqlstore.OpenSQLite(ctx, b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ApplyAreas(ctx, testAreas(), now.AddDate(-2, 0, 0)); err != nil {
+		b.Fatal(err)
+	}
+	for _, code := range []string{"C0005", "06010", "09009"} {
+		if err := db.PutCategory(ctx, civicgrid.Category{Code: code, NameZH: code, NameEN: code, RespondWithin: "1h", ResolveWithin: "8h", Active: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	id := 0
+	for back := range 371 {
+		day := judged.AddDate(0, 0, -back)
+		for _, cat := range []string{"C0005", "06010", "09009"} {
+			if cat != "C0005" && back%2 == 1 {
+				continue
+			}
+			id++
+			at := day.Add(10*time.Hour + time.Duration(id)*time.Second)
+			c := civicgrid.Case{Category: cat, GridCode: "420102001001002", Status: civicgrid.StatusReported, Channel: "app", CreatedAt: at, UpdatedAt: at}
+			if _, _, err := db.CreateCase(ctx, c, civicgrid.CaseEvent{At: at, Actor: "t", Action: civicgrid.CaseReport, To: c.Status,
+				Data: map[string]string{civicgrid.DataCategory: cat, civicgrid.DataGrid: c.GridCode}}, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	svc := warning.New(warning.Config{Now: func() time.Time { return now }}, db, db, nil)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := svc.Update(ctx, "420102001001002", "C0005", judged.Add(12*time.Hour)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

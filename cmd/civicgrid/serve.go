@@ -167,6 +167,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		}
 	}
 	warn := warning.New(warning.Config{}, db, db, cases)
+	cases.OnEvent(func(c civicgrid.Case, ev civicgrid.CaseEvent) {
+		if ev.Action == civicgrid.CaseReport {
+			warn.Reported(c.GridCode, c.Category, ev.At)
+		}
+	})
 	// Notifications are written in the UI's words.
 	texts, err := web.LoadCatalogues()
 	if err != nil {
@@ -247,6 +252,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	go hooks.Run(ctx)
 	go notes.Run(ctx)
 	go runWarnings(ctx, db, warn)
+	go warn.Updates(ctx, func(msg string, args ...any) { slog.Warn(msg, args...) })
 	return srv.Serve(ctx, ln)
 }
 
