@@ -121,3 +121,15 @@ test("the street's dashboard ranks its communities; the alerts page fits a phone
     assert.ok(overflow <= 0, `the alerts page is ${overflow}px wider than a phone`);
   });
 });
+
+test('the big screen in English on a larger wall (2560×1440)', { timeout: T }, async () => {
+  await withPage('bigscreen-en-2560', { width: 2560, height: 1440 }, async (page) => {
+    await logInAs(page, dispatcher, `/bigscreen/${state.street}`);
+    await page.goto(`${env.base}/bigscreen/${state.street}?lang=en`);
+    await page.locator('#big-live.on').waitFor();
+    assert.match(await page.locator('h1').textContent(), /Command centre/);
+    assert.match(await page.locator('#big-alert-list').textContent(), /No open alerts/); // acknowledged: no longer open
+    const overflow = await page.evaluate(() => document.documentElement.scrollHeight - window.innerHeight);
+    assert.ok(overflow <= 0, `the screen scrolls by ${overflow}px`);
+  });
+});

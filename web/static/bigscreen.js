@@ -85,7 +85,7 @@
 
   if (window.L) {
     var el = document.getElementById('big-map');
-    map = L.map(el, { zoomControl: false, attributionControl: false });
+    map = L.map(el, { zoomControl: false, attributionControl: false, zoomSnap: 0.25 });
     map.setView([30.58, 114.3], 12);
     fetch('/api/v1/areas.geojson?level=grid&within=' + encodeURIComponent(root.getAttribute('data-code')), { credentials: 'same-origin' })
       .then(function (r) { return r.json(); })
