@@ -52,6 +52,7 @@ type bigView struct {
 	Code, Name   string
 	Today, Month bigFigures
 	Open         int
+	OpenCapped   bool           // more open cases than drawn (maxBigCases)
 	Lights       map[string]int // red, yellow, green: open cases by traffic light
 	Alerts       []alertRow
 	HelpOpen     int // -1: not known to the reader
@@ -238,6 +239,9 @@ func (ui *UI) handleBigScreen(w http.ResponseWriter, r *http.Request) {
 	ui.render(w, http.StatusOK, "bigscreen", p)
 }
 
+// maxBigCases bounds the open cases the big screen draws (the newest).
+const maxBigCases = 2000
+
 func (ui *UI) bigView(ctx context.Context, p *page, actor civicgrid.Actor, code string) (*bigView, error) {
 	now := ui.now().In(civicgrid.Beijing)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, civicgrid.Beijing)
@@ -265,9 +269,12 @@ func (ui *UI) bigView(ctx context.Context, p *page, actor civicgrid.Actor, code 
 			open = append(open, s)
 		}
 	}
-	cases, err := ui.cfg.Cases.List(ctx, actor, casework.ListQuery{Within: code, Status: open, Limit: 500})
+	cases, err := ui.cfg.Cases.List(ctx, actor, casework.ListQuery{Within: code, Status: open, Limit: maxBigCases + 1})
 	if err != nil {
 		return nil, err
+	}
+	if len(cases) > maxBigCases {
+		cases, bv.OpenCapped = cases[:maxBigCases], true
 	}
 	bv.Open = len(cases)
 	bv.Cases = []bigCase{}

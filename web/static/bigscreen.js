@@ -42,7 +42,7 @@
     setText('today-closure', d.Today.closure);
     setText('month-received', d.Month.received);
     setText('month-closure', d.Month.closure);
-    setText('open-cases', d.Open);
+    setText('open-cases', d.Open + (d.OpenCapped ? '+' : ''));
     setText('help-open', d.HelpOpen < 0 ? '—' : d.HelpOpen);
     setText('n-red', d.Lights.red);
     setText('n-yellow', d.Lights.yellow);
