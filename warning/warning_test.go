@@ -3,12 +3,14 @@ package warning_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/paulmach/orb"
 
 	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/democity"
 	"github.com/civicgrid/civicgrid/internal/testdb"
 	"github.com/civicgrid/civicgrid/sqlstore"
 	"github.com/civicgrid/civicgrid/warning"
@@ -321,5 +323,52 @@ func BenchmarkUpdate(b *testing.B) {
 		if _, err := svc.Update(ctx, "420102001001002", "C0005", judged.Add(12*time.Hour)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// The demo city's grids are drawn edge to edge: each has neighbours by
+// shared edges (the lattice's 2–4, more where rows are offset), none is
+// its own, and the relation is symmetric.
+func TestNeighboursOfTheDemoCity(t *testing.T) {
+	city, err := democity.Generate(democity.Options{Seed: 1, Grids: 400, NoBuildings: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var grids []civicgrid.Area
+	for _, a := range city.Areas {
+		if a.Level == civicgrid.LevelGrid {
+			grids = append(grids, a)
+		}
+	}
+	adj := warning.Neighbours(grids)
+	lonely := 0
+	for _, g := range grids {
+		ns := adj[g.Code]
+		if len(ns) == 0 {
+			lonely++
+		}
+		if len(ns) > 12 {
+			t.Errorf("%s has %d neighbours", g.Code, len(ns))
+		}
+		for _, n := range ns {
+			if n == g.Code {
+				t.Errorf("%s is its own neighbour", n)
+			}
+			if !slices.Contains(adj[n], g.Code) {
+				t.Errorf("%s lists %s, not the other way round", g.Code, n)
+			}
+		}
+	}
+	if lonely > len(grids)/20 {
+		t.Errorf("%d of %d grids share no edge with another", lonely, len(grids))
+	}
+	pairs := 0
+	for _, ns := range adj {
+		pairs += len(ns)
+	}
+	if mean := float64(pairs) / float64(len(grids)); mean < 2.5 {
+		t.Errorf("%.2f neighbours a grid on average, want a lattice's ≥ 2.5", mean)
+	} else {
+		t.Logf("%.2f neighbours a grid on average; %d grids without any", mean, lonely)
 	}
 }
