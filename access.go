@@ -364,6 +364,11 @@ const (
 	// Search: anyone logged in may search; what each finds is what the read
 	// action of each kind reaches (Actor.Reach), filtered in the query.
 	ActionSearch Action = "search.read"
+
+	// Risk early warning (warning.go).
+	ActionReadWarnings  Action = "warnings.read"   // alerts touching one's area
+	ActionDecideWarning Action = "warnings.decide" // acknowledge, dismiss with a reason, open a case from an alert
+	ActionRunWarnings   Action = "warnings.run"    // run the daily warning over an area now
 )
 
 // Object is what an action is taken on, as far as access is concerned.
@@ -588,7 +593,10 @@ var policy = map[Action][]rule{
 	ActionManageLecture:  rules(scopeSubtree, cogovStaff...),
 	ActionAdjustTimeBank: rules(scopeSubtree, volunteerStaff...),
 
-	ActionSearch: rules(scopeAnyone, "*"),
+	ActionSearch:        rules(scopeAnyone, "*"),
+	ActionReadWarnings:  rules(scopeSubtree, caseReaders...),
+	ActionDecideWarning: rules(scopeSubtree, caseStaff...),
+	ActionRunWarnings:   rules(scopeSubtree, RoleDistrictAdmin, RoleCityAdmin),
 }
 
 func join(rs ...[]rule) []rule {

@@ -360,6 +360,24 @@ type RollupStore interface {
 	RebuildRollups(ctx context.Context, apply bool) ([]string, error)
 }
 
+// GridDay is the reports of one category in one grid on one report day, as
+// the rollups keep them (received).
+type GridDay struct {
+	Grid     string
+	Category string
+	Day      int // yyyymmdd
+	Received int64
+}
+
+// GridDayReader reads the grids' daily rows of the rollups in bulk: every
+// grid (15-digit code) in the subtree of scope with reports of category
+// ("" for all) on a day of from..to (yyyymmdd), in no particular order.
+// Days without reports have no row. The early warning reads its counts
+// here, never from the cases.
+type GridDayReader interface {
+	ForEachGridDay(ctx context.Context, scope, category string, fromDay, toDay int, fn func(GridDay) error) error
+}
+
 // Trend buckets: a period's figures per day, per week (Monday to Sunday)
 // or per calendar month, the first and the last cut to the period.
 const (

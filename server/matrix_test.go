@@ -36,6 +36,7 @@ import (
 	"github.com/civicgrid/civicgrid/server"
 	"github.com/civicgrid/civicgrid/sqlstore"
 	"github.com/civicgrid/civicgrid/volunteering"
+	"github.com/civicgrid/civicgrid/warning"
 	"github.com/civicgrid/civicgrid/web"
 	"github.com/civicgrid/civicgrid/webhook"
 	"github.com/civicgrid/civicgrid/webpush"
@@ -151,6 +152,7 @@ type mxEnv struct {
 	elector         civicgrid.User // the last vote's resident on the roll
 	volunteer       *volunteering.Service
 	lectures        *lectures.Service
+	warning         *warning.Service
 }
 
 // mxActor is a logged-in person holding one role, or (bearer set) an API
@@ -421,15 +423,16 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 	var ticks atomic.Int64
 	vol := volunteering.New(volunteering.Config{Now: func() time.Time { return time.Now().Add(time.Duration(ticks.Add(1)) * time.Second) }}, db, db)
 	lec := lectures.New(lectures.Config{}, db, db)
+	warn := warning.New(warning.Config{}, db, db, cases)
 	s := server.New(server.Config{MaxImportBytes: 1 << 20, Auth: server.AuthConfig{Password: mxPasswordParams}, Cases: cases, Photos: photos,
-		Webhooks: hooks, Notify: notes, Calendar: calendar, Cogov: cogov, Volunteer: vol, Lectures: lec, Search: search.New(db)}, db, loc)
+		Webhooks: hooks, Notify: notes, Calendar: calendar, Cogov: cogov, Volunteer: vol, Lectures: lec, Search: search.New(db), Warning: warn}, db, loc)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	hash, err := password.Hash(mxPassword, mxPasswordParams)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases, photos: photos, hooks: hooks, notes: notes, calendar: calendar, cogov: cogov, volunteer: vol, lectures: lec}
+	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases, photos: photos, hooks: hooks, notes: notes, calendar: calendar, cogov: cogov, volunteer: vol, lectures: lec, warning: warn}
 	chains := newMatrixChains(t, c)
 	e.home, e.away = chains[0], chains[1]
 	return e
@@ -471,7 +474,7 @@ func mxCell(key string, status int) (string, bool) {
 		return "Y", true
 	case status == http.StatusForbidden:
 		return "N", true
-	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/proposals/{id}") || strings.Contains(key, "/votes/{id}") || strings.Contains(key, "/meetings/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}") || strings.Contains(key, "/volunteer/requests/{id}") || strings.Contains(key, "/lectures/{id}") || strings.Contains(key, "/certificates/{id}") ||
+	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/proposals/{id}") || strings.Contains(key, "/votes/{id}") || strings.Contains(key, "/meetings/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}") || strings.Contains(key, "/volunteer/requests/{id}") || strings.Contains(key, "/lectures/{id}") || strings.Contains(key, "/certificates/{id}") || strings.Contains(key, "/warnings/alerts/{id}") ||
 		key == "DELETE /api/v1/notifications/push"):
 		return "N", true
 	}
@@ -481,7 +484,7 @@ func mxCell(key string, status int) (string, bool) {
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newMatrixEnv(t)
 	routes := server.New(server.Config{Cases: e.cases, Open311: e.db, Photos: e.photos, Webhooks: e.hooks, Notify: e.notes, Calendar: e.calendar,
-		Cogov: e.cogov, Volunteer: e.volunteer, Lectures: e.lectures, Search: search.New(e.db)}, e.db, nil).Routes()
+		Cogov: e.cogov, Volunteer: e.volunteer, Lectures: e.lectures, Search: search.New(e.db), Warning: e.warning}, e.db, nil).Routes()
 	known := civicgrid.Actions()
 
 	observed := map[string][]string{}

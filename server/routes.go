@@ -84,6 +84,7 @@ func (s *Server) routes() {
 	s.volunteerRoutes(public, guarded)
 	s.lectureRoutes(public, guarded)
 	s.searchRoutes(guarded)
+	s.warningRoutes(guarded)
 	if s.cfg.Calendar != nil {
 		s.calendarRoutes(public, guarded)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/civicgrid/civicgrid/photo"
 	"github.com/civicgrid/civicgrid/search"
 	"github.com/civicgrid/civicgrid/volunteering"
+	"github.com/civicgrid/civicgrid/warning"
 	"github.com/civicgrid/civicgrid/webhook"
 	"github.com/civicgrid/civicgrid/workcal"
 )
@@ -101,6 +102,8 @@ type Config struct {
 	Lectures *lectures.Service
 	// Search runs the full-text search; nil serves no search route.
 	Search *search.Service
+	// Warning runs the risk early warning; nil serves no warning routes.
+	Warning *warning.Service
 }
 
 // healthChecker is a store that can tell whether it is able to serve.
@@ -165,6 +168,13 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 		if cfg.Notify != nil {
 			s.cases.OnEvent(func(civicgrid.Case, civicgrid.CaseEvent) { cfg.Notify.Nudge() })
 		}
+	}
+	if cfg.Warning != nil {
+		cfg.Warning.OnAlerts(func(as []civicgrid.Alert) {
+			for _, a := range as {
+				s.hub.publishAlert(a)
+			}
+		})
 	}
 	s.routes()
 	cfg.Metrics.Gauge("civicgrid_sse_clients", "Open live case streams (server-sent events).", func() float64 { return float64(s.hub.clients()) })

@@ -23,9 +23,12 @@ type hub struct {
 	subs map[*subscriber]struct{}
 }
 
+// caseChange is one change a stream hears of: a case's event, or (alert
+// set) a new early-warning alert, sent to those who may read it.
 type caseChange struct {
-	c  civicgrid.Case
-	ev civicgrid.CaseEvent
+	c     civicgrid.Case
+	ev    civicgrid.CaseEvent
+	alert *civicgrid.Alert
 }
 
 type subscriber struct {
@@ -41,12 +44,17 @@ const subscriberBuffer = 256
 
 func newHub() *hub { return &hub{subs: map[*subscriber]struct{}{}} }
 
-func (h *hub) publish(c civicgrid.Case, ev civicgrid.CaseEvent) {
+func (h *hub) publish(c civicgrid.Case, ev civicgrid.CaseEvent) { h.send(caseChange{c: c, ev: ev}) }
+
+// publishAlert tells the streams of a new alert.
+func (h *hub) publishAlert(a civicgrid.Alert) { h.send(caseChange{alert: &a}) }
+
+func (h *hub) send(change caseChange) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs {
 		select {
-		case s.ch <- caseChange{c, ev}:
+		case s.ch <- change:
 		default:
 			// Too slow: drop it rather than hold up the case loop.
 			close(s.ch)
@@ -164,6 +172,10 @@ func (s *Server) handleCaseStream(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return // dropped as too slow
 			}
+			if ch.alert != nil {
+				s.streamAlert(w, flusher, a, within, *ch.alert)
+				continue
+			}
 			if within != "" && !civicgrid.InSubtree(within, ch.c.GridCode) {
 				continue
 			}
@@ -216,4 +228,18 @@ func (s *Server) recheckCredential(r *http.Request) (civicgrid.Actor, error) {
 		return s.sessionActor(r.Context(), p.secret)
 	}
 	return civicgrid.Actor{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "log in first")
+}
+
+// streamAlert sends an alert to a stream whose actor may read it and
+// whose area it touches.
+func (s *Server) streamAlert(w http.ResponseWriter, flusher http.Flusher, a civicgrid.Actor, within string, al civicgrid.Alert) {
+	if within != "" && !slices.ContainsFunc(al.Grids, func(g string) bool { return civicgrid.InSubtree(within, g) }) {
+		return
+	}
+	if civicgrid.Authorize(a, civicgrid.ActionReadWarnings, al.Object()) != nil {
+		return
+	}
+	data, _ := json.Marshal(map[string]any{"alert": al})
+	fmt.Fprintf(w, "id: alert-%d\nevent: alert\ndata: %s\n\n", al.ID, data)
+	flusher.Flush()
 }

@@ -28,6 +28,7 @@ var copyOrder = []string{
 	"volunteer_requests", "volunteer_events", "volunteer_claimers", "timebank_accounts", "timebank_txns", "timebank_entries",
 	"cogov_meetings", "cogov_meeting_items", "cogov_meeting_roll",
 	"lectures", "lecture_signups", "lecture_events", "volunteer_certificates",
+	"warning_alerts", "warning_alert_grids",
 }
 
 // CopyReport says what Copy moved and checked.

@@ -378,3 +378,40 @@ func (db *DB) storedRollups(ctx context.Context, counters, hist, period string) 
 	}
 	return have, haveHist, rows.Err()
 }
+
+// ForEachGridDay calls fn with each grid's daily rows of the rollups in the
+// subtree of scope and the days from..to with reports, of one category or
+// all (""); the case tables are not read. The area codes are a range of
+// the primary key; rows above the grids' level (shorter codes) are skipped.
+func (db *DB) ForEachGridDay(ctx context.Context, scope, category string, fromDay, toDay int, fn func(civicgrid.GridDay) error) error {
+	prefix := civicgrid.SubtreePrefix(scope)
+	args := []any{fromDay, toDay}
+	q := `SELECT area_code, day, category, received FROM case_rollups WHERE day >= $1 AND day <= $2 AND received > 0`
+	if len(scope) == 15 {
+		// One grid: the day range of its key, not every day it has.
+		q += ` AND area_code = $3`
+		args = append(args, scope)
+	} else {
+		q += ` AND area_code >= $3 AND area_code < $4 AND LENGTH(area_code) = 15`
+		args = append(args, prefix, prefix+"~")
+	}
+	if category != "" {
+		args = append(args, category)
+		q += fmt.Sprintf(` AND category = $%d`, len(args))
+	}
+	rows, err := db.rd.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g civicgrid.GridDay
+		if err := rows.Scan(&g.Grid, &g.Day, &g.Category, &g.Received); err != nil {
+			return err
+		}
+		if err := fn(g); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

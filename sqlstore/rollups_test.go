@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -204,6 +205,55 @@ func TestMonthlyRollupsMigration(t *testing.T) {
 		}
 		if c.Received != tc.received || c.CloseMillis != tc.closeMs || n != tc.received || c.RespondDue != tc.received || c.ResolveDue != tc.received {
 			t.Errorf("%s %d–%d: %+v, histogram holds %d", tc.scope, tc.from, tc.to, c, n)
+		}
+	}
+}
+
+// ForEachGridDay reads the grids' daily rows of a subtree and period: the
+// rows of communities and above, other subtrees and other days are left
+// out, and a row emptied to zero is skipped.
+func TestForEachGridDay(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	add := func(grid, cat string, day time.Time, d civicgrid.Counters) {
+		t.Helper()
+		if err := db.inTx(ctx, func(tx *Tx) error {
+			return addRollup(ctx, tx, civicgrid.CohortOf(day, cat, grid), d, -1)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d1 := time.Date(2026, 3, 2, 10, 0, 0, 0, civicgrid.Beijing)
+	d2 := d1.AddDate(0, 0, 1)
+	add("420102001001001", "C0005", d1, civicgrid.Counters{Received: 1})
+	add("420102001001001", "C0005", d1, civicgrid.Counters{Received: 1})
+	add("420102001001002", "06010", d2, civicgrid.Counters{Received: 1})
+	add("420102001001002", "06010", d2.AddDate(0, 0, 5), civicgrid.Counters{Received: 1}) // after the period
+	add("420106002001001", "C0005", d1, civicgrid.Counters{Received: 1})                  // another district
+	add("420102001001003", "C0005", d1, civicgrid.Counters{Received: 1})
+	add("420102001001003", "C0005", d1, civicgrid.Counters{Received: -1}) // reclassified away
+	add("420102001001003", "C0005", d2, civicgrid.Counters{Closed: 1})    // no report that day
+	for _, tc := range []struct {
+		scope, category string
+		want            []string
+	}{
+		{"420102", "", []string{"420102001001001 C0005 20260302 2", "420102001001002 06010 20260303 1"}},
+		{"420100", "", []string{"420102001001001 C0005 20260302 2", "420102001001002 06010 20260303 1", "420106002001001 C0005 20260302 1"}},
+		{"420100", "C0005", []string{"420102001001001 C0005 20260302 2", "420106002001001 C0005 20260302 1"}},
+		{"420102001001002", "", []string{"420102001001002 06010 20260303 1"}},
+		{"420102001001002", "C0005", nil},
+		{"420103", "", nil},
+	} {
+		var got []string
+		if err := db.ForEachGridDay(ctx, tc.scope, tc.category, 20260301, 20260305, func(g civicgrid.GridDay) error {
+			got = append(got, fmt.Sprintf("%s %s %d %d", g.Grid, g.Category, g.Day, g.Received))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: got %q, want %q", tc.scope, got, tc.want)
 		}
 	}
 }

@@ -728,3 +728,18 @@ func (s *Service) VerifyCertificate(ctx context.Context, code string) (civicgrid
 	}
 	return c.Public(), nil
 }
+
+// OpenInArea counts the requests of an area still waiting for help —
+// posted, accepted, claimed or in service — for staff reading the area (a
+// command centre's screen). It reads at most MaxCount of them.
+func (s *Service) OpenInArea(ctx context.Context, actor civicgrid.Actor, scope string) (int, error) {
+	if err := civicgrid.Authorize(actor, civicgrid.ActionVerifyHelp, civicgrid.In(scope)); err != nil {
+		return 0, err
+	}
+	rs, err := s.store.HelpRequests(ctx, []string{scope}, []civicgrid.HelpStatus{civicgrid.HelpPosted, civicgrid.HelpAccepted,
+		civicgrid.HelpClaimed, civicgrid.HelpInService}, MaxCount)
+	return len(rs), err
+}
+
+// MaxCount bounds a count.
+const MaxCount = 10000

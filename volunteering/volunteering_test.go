@@ -374,3 +374,28 @@ func TestTimeBankSpendOnConfirmation(t *testing.T) {
 		t.Fatalf("ledger %+v", c)
 	}
 }
+
+// A command centre counts the area's requests still waiting for help:
+// posted, accepted and claimed ones, not declined, confirmed or other
+// areas'; only staff of the area may.
+func TestOpenInArea(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	staff := e.person(civicgrid.RoleCommunityStaff, community)
+	resident := e.person(civicgrid.RoleResident, building)
+	a := must(e.svc.Ask(ctx, resident, civicgrid.HelpInput{Service: "shopping", BuildingCode: building}))
+	b := must(e.svc.Ask(ctx, resident, civicgrid.HelpInput{Service: "meals", BuildingCode: building}))
+	must(e.svc.Ask(ctx, resident, civicgrid.HelpInput{Service: "meals", BuildingCode: building}))
+	must(e.svc.Ask(ctx, e.person(civicgrid.RoleResident, away), civicgrid.HelpInput{Service: "meals", BuildingCode: away}))
+	must(e.svc.Verify(ctx, staff, a.ID, volunteering.DecisionAccept, ""))
+	must(e.svc.Verify(ctx, staff, b.ID, volunteering.DecisionDecline, "重复"))
+	if n := must(e.svc.OpenInArea(ctx, staff, community)); n != 2 {
+		t.Errorf("open in the community: %d, want 2 (one accepted, one posted)", n)
+	}
+	if _, err := e.svc.OpenInArea(ctx, staff, away[:12]); civicgrid.ErrorCode(err) != civicgrid.EFORBIDDEN {
+		t.Errorf("another area's count: %v", err)
+	}
+	if _, err := e.svc.OpenInArea(ctx, resident, community); civicgrid.ErrorCode(err) != civicgrid.EFORBIDDEN {
+		t.Errorf("a resident counted: %v", err)
+	}
+}

@@ -521,6 +521,7 @@ type dashView struct {
 	Map              *choropleth
 	Metric           string
 	Metrics          []option
+	Ranking          []rankRow // the areas one level down, by reports
 }
 
 // rateCard is one figure; a rate also shows its numerator, denominator
@@ -733,6 +734,7 @@ func (ui *UI) handleDashboard(w http.ResponseWriter, r *http.Request) {
 		p.ChartScripts = []string{ui.assetURL(chartJS), ui.assetURL("trend.js")}
 	}
 	dv.Map = ui.gridMap(r, p, actor, dv, from, to)
+	dv.Ranking = ui.ranking(ctx, actor, dv.Scope, from, to)
 	p.Dash = dv
 	ui.render(w, http.StatusOK, "dashboard", p)
 }

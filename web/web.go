@@ -77,6 +77,8 @@ type Config struct {
 	Lectures Lectures
 	// Search runs the full-text search; nil serves no search page or box.
 	Search Searcher
+	// Warning runs the risk early warning; nil serves no warning pages.
+	Warning Warnings
 	// Hotline and OfficeAddress are where a resident turns when a report
 	// is rejected (the city hotline, the community office); "" leaves
 	// one out.
@@ -165,6 +167,7 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	ui.registerVolunteer(mux)
 	ui.registerLectures(mux)
 	ui.registerSearch(mux)
+	ui.registerWarnings(mux)
 }
 
 func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
@@ -202,7 +205,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary", "cogovernance", "volunteer", "lecture", "search"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary", "cogovernance", "volunteer", "lecture", "search", "warning"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -327,6 +330,9 @@ type page struct {
 	SearchBox bool
 	// Unread names the unread messages in the inbox ("" none).
 	Unread string
+	// the early warning's pages
+	Warning *warningView
+	Big     *bigView
 }
 
 // navLink is an entry of the page menu.

@@ -28,6 +28,7 @@ import (
 	"github.com/civicgrid/civicgrid/sms"
 	"github.com/civicgrid/civicgrid/sqlstore"
 	"github.com/civicgrid/civicgrid/volunteering"
+	"github.com/civicgrid/civicgrid/warning"
 	"github.com/civicgrid/civicgrid/web"
 	"github.com/civicgrid/civicgrid/webhook"
 	"github.com/civicgrid/civicgrid/webpush"
@@ -150,6 +151,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		}
 	}
 	finder := search.New(db)
+	warn := warning.New(warning.Config{}, db, db, cases)
+	cases.OnEvent(func(c civicgrid.Case, ev civicgrid.CaseEvent) {
+		if ev.Action == civicgrid.CaseReport {
+			warn.Reported(c.GridCode, c.Category, ev.At)
+		}
+	})
 	// Notifications are written in the UI's words.
 	texts, err := web.LoadCatalogues()
 	if err != nil {
@@ -168,7 +175,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	// set once it exists.
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
-		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer, Lectures: lecture, Search: finder,
+		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer, Lectures: lecture, Search: finder, Warning: warn,
 		Hotline: *o.hotline, OfficeAddress: *o.officeAddress, CommunityPhone: *o.communityPhone, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
 	if err != nil {
 		return err
@@ -186,7 +193,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	srv := server.New(server.Config{MaxImportBytes: *o.maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
 		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *o.jurisdiction,
 		RequestTimeout: *o.requestTimeout, Calendar: calendar, ReadTimeout: *o.readTimeout, ImageOrigins: basemap.ImageOrigins(), Metrics: met, MetricsToken: *o.metricsOpts.token, Cogov: cogov,
-		Volunteer: volunteer, Lectures: lecture, Search: finder}, db, locator, ui.Register)
+		Volunteer: volunteer, Lectures: lecture, Search: finder, Warning: warn}, db, locator, ui.Register)
 	adminAPI.Server = srv
 	ln, err := net.Listen("tcp", *o.addr)
 	if err != nil {
@@ -230,6 +237,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	go db.ListenCaseEvents(ctx, func(caseID, eventID int64) { relayCaseEvent(ctx, db, cases, caseID, eventID) })
 	go hooks.Run(ctx)
 	go notes.Run(ctx)
+	go runWarnings(ctx, db, warn)
+	go warn.Updates(ctx, func(msg string, args ...any) { slog.Warn(msg, args...) })
 	return srv.Serve(ctx, ln)
 }
 
@@ -436,4 +445,17 @@ func (o *serveOptions) check(fs *flag.FlagSet, source map[string]string, stdout 
 	printSettings(stdout, fs, source)
 	fmt.Fprintln(stdout, "settings OK")
 	return nil
+}
+
+// runWarnings runs the early warning daily over each city in the store
+// (every instance may: an alert is stored once, whichever stores it first).
+func runWarnings(ctx context.Context, db *sqlstore.DB, warn *warning.Service) {
+	cities, err := db.CurrentAreas(ctx, civicgrid.AreaFilter{Level: civicgrid.LevelCity})
+	if err != nil {
+		slog.Warn("early warning not started", "err", err)
+		return
+	}
+	for _, c := range cities {
+		go warn.Daily(ctx, c.Code, func(msg string, args ...any) { slog.Info(msg, append([]any{"scope", c.Code}, args...)...) })
+	}
 }
