@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	qrcode "github.com/skip2/go-qrcode"
+
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/volunteering"
 )
@@ -28,6 +30,10 @@ type Volunteer interface {
 	Cancel(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (volunteering.View, error)
 	Hours(ctx context.Context, actor civicgrid.Actor) (volunteering.Hours, error)
 	Statement(ctx context.Context, actor civicgrid.Actor, month string) (volunteering.Statement, error)
+	Certify(ctx context.Context, actor civicgrid.Actor, fromMonth, toMonth string) ([]civicgrid.VolunteerCertificate, error)
+	Certificates(ctx context.Context, actor civicgrid.Actor) ([]civicgrid.VolunteerCertificate, error)
+	Certificate(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.VolunteerCertificate, error)
+	VerifyCertificate(ctx context.Context, code string) (civicgrid.VolunteerCertificate, error)
 }
 
 // volunteerView is what the pages /help and /volunteer show.
@@ -46,6 +52,25 @@ type volunteerView struct {
 	Volunteer bool                    // the reader holds a volunteer grant
 	Ratings   []int
 	CSRF      string
+	// the certificates pages
+	Certificates []certificateRow
+	Certificate  *certificateRow
+	Code         string // the code asked about on the public check
+	Month        string // this month, YYYY-MM, the form's default
+}
+
+// certificateRow is a certificate as the pages show it.
+type certificateRow struct {
+	civicgrid.VolunteerCertificate
+	Number, Period, Hours string
+}
+
+func (ui *UI) certificateRow(c civicgrid.VolunteerCertificate) certificateRow {
+	loc := ui.location()
+	last := c.To.In(loc).AddDate(0, 0, -1)
+	return certificateRow{VolunteerCertificate: c, Number: c.Number(),
+		Period: c.From.In(loc).Format("2006-01-02") + " – " + last.Format("2006-01-02"),
+		Hours:  strconv.FormatFloat(float64(c.Minutes)/60, 'f', 2, 64)}
 }
 
 type helpRow struct {
@@ -62,6 +87,11 @@ func (ui *UI) registerVolunteer(mux *http.ServeMux) {
 	mux.HandleFunc("GET /volunteer", ui.handleVolunteerPage)
 	mux.HandleFunc("POST /help/{id}/{step}", ui.handleHelpStep("/help"))
 	mux.HandleFunc("POST /volunteer/{id}/{step}", ui.handleHelpStep("/volunteer"))
+	mux.HandleFunc("GET /volunteer/certificates", ui.handleCertificatesPage)
+	mux.HandleFunc("POST /volunteer/certificates", ui.handleCertifyForm)
+	mux.HandleFunc("GET /volunteer/certificates/{id}", ui.handleCertificatePage)
+	mux.HandleFunc("GET /certificates/verify", ui.handleVerifyCertificatePage)
+	mux.HandleFunc("GET /volunteer/certificates/{id}/qr.png", ui.handleCertificateQR)
 }
 
 func (ui *UI) volunteerPage(w http.ResponseWriter, r *http.Request, view string) (*page, civicgrid.Actor, bool) {
@@ -247,4 +277,109 @@ func (ui *UI) handleHelpStep(back string) http.HandlerFunc {
 		}
 		backTo(w, r, back, strings.ReplaceAll(step, "-", "_"), err)
 	}
+}
+
+// handleCertificatesPage serves /volunteer/certificates: one's
+// certificates and the form asking for one over a period.
+func (ui *UI) handleCertificatesPage(w http.ResponseWriter, r *http.Request) {
+	p, actor, ok := ui.volunteerPage(w, r, "certs")
+	if !ok {
+		return
+	}
+	cs, err := ui.cfg.Volunteer.Certificates(r.Context(), actor)
+	if err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
+	for _, c := range cs {
+		p.Volunteer.Certificates = append(p.Volunteer.Certificates, ui.certificateRow(c))
+	}
+	p.Volunteer.Month = time.Now().In(ui.location()).Format("2006-01")
+	p.Title = p.catalogue["vol.cert_title"]
+	ui.render(w, http.StatusOK, "volunteer", p)
+}
+
+func (ui *UI) handleCertifyForm(w http.ResponseWriter, r *http.Request) {
+	actor, ok := inboxForm(w, r)
+	if !ok {
+		return
+	}
+	cs, err := ui.cfg.Volunteer.Certify(r.Context(), actor, r.PostForm.Get("from"), r.PostForm.Get("to"))
+	if err != nil || len(cs) != 1 {
+		backTo(w, r, "/volunteer/certificates", "certified", err)
+		return
+	}
+	backTo(w, r, "/volunteer/certificates/"+strconv.FormatInt(cs[0].ID, 10), "certified", nil)
+}
+
+// handleCertificatePage serves one's certificate as a printable page, with
+// the QR code of its public check.
+func (ui *UI) handleCertificatePage(w http.ResponseWriter, r *http.Request) {
+	p, actor, ok := ui.volunteerPage(w, r, "cert")
+	if !ok {
+		return
+	}
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	c, err := ui.cfg.Volunteer.Certificate(r.Context(), actor, id)
+	if err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
+	row := ui.certificateRow(c)
+	p.Volunteer.Certificate = &row
+	p.NoStore = true
+	p.Title = p.catalogue["vol.cert_heading"]
+	ui.render(w, http.StatusOK, "volunteer", p)
+}
+
+// handleVerifyCertificatePage serves the public check of a certificate's
+// code: anyone, logged in or not, sees the holder's masked name, the hours,
+// the period and the issuer — or that no certificate has this code.
+func (ui *UI) handleVerifyCertificatePage(w http.ResponseWriter, r *http.Request) {
+	p := ui.newPage(w, r)
+	p.Volunteer = &volunteerView{View: "verify", Code: r.URL.Query().Get("code")}
+	p.Title = p.catalogue["vol.verify_title"]
+	status := http.StatusOK
+	if p.Volunteer.Code != "" {
+		c, err := ui.cfg.Volunteer.VerifyCertificate(r.Context(), p.Volunteer.Code)
+		switch civicgrid.ErrorCode(err) {
+		case "":
+			row := ui.certificateRow(c)
+			p.Volunteer.Certificate = &row
+		case civicgrid.ENOTFOUND, civicgrid.EINVALID:
+			p.FlashError = p.catalogue["vol.verify_none"]
+			status = http.StatusNotFound
+		default:
+			ui.renderError(w, r, p, err)
+			return
+		}
+	}
+	ui.render(w, status, "volunteer", p)
+}
+
+// handleCertificateQR draws the QR code printed on one's certificate: the
+// address of its public check, code included.
+func (ui *UI) handleCertificateQR(w http.ResponseWriter, r *http.Request) {
+	actor, ok := requireLogin(w, r)
+	if !ok {
+		return
+	}
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	c, err := ui.cfg.Volunteer.Certificate(r.Context(), actor, id)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	png, err := qrcode.Encode(scheme+"://"+r.Host+"/certificates/verify?code="+c.Code, qrcode.Medium, 320)
+	if err != nil {
+		http.Error(w, "qr code", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "private, no-store")
+	w.Write(png)
 }

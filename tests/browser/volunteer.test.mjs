@@ -123,3 +123,34 @@ test('the resident confirms and rates; the hours appear', { timeout: T }, async 
     await noSidewaysScroll(page, 'volunteer page in English');
   });
 });
+
+test('volunteer A gets a certificate of the hours; its code verifies on the public page, a forged one does not', { timeout: T }, async () => {
+  const code = { value: '' };
+  await withPage('volunteer-certificate-360', phone, async (page) => {
+    await logInAs(page, volunteerA, '/volunteer/certificates');
+    await page.goto(`${env.base}/volunteer/certificates?lang=zh-CN`);
+    await Promise.all([page.waitForURL(/\/volunteer\/certificates\/\d+/), page.getByTestId('certify').getByRole('button', { name: '开具证明' }).click()]);
+    const cert = page.getByTestId('certificate');
+    await cert.getByText('志愿服务记录证明').waitFor();
+    assert.match(await cert.textContent(), /经服务对象确认的服务时长累计 0\.25 小时/);
+    assert.match(await cert.textContent(), /演示志愿者/, 'the holder sees their own name');
+    code.value = (await page.getByTestId('cert-code').textContent()).trim();
+    assert.match(code.value, /^[2-9A-Z]{12}$/);
+    await noSidewaysScroll(page, 'certificate');
+    await noSeriousViolations(page, 'certificate');
+  });
+  await withPage('volunteer-certificate-verify-360', phone, async (page) => {
+    await page.goto(`${env.base}/certificates/verify?code=${code.value.toLowerCase()}&lang=zh-CN`);
+    const ok = page.getByTestId('verified');
+    await ok.getByText('证明有效').waitFor();
+    const text = await ok.textContent();
+    assert.match(text, /0\.25 小时/);
+    assert.ok(!text.includes('演示志愿者'), 'the public check masks the name');
+    await noSidewaysScroll(page, 'verification');
+  });
+  await withPage('volunteer-certificate-forged-360', phone, async (page) => {
+    await page.goto(`${env.base}/certificates/verify?code=ABCDEFGHJKMN`);
+    await page.getByText('没有找到这个查验码对应的证明').waitFor();
+    assert.equal(await page.getByTestId('verified').count(), 0);
+  }, { expectStatuses: [404] });
+});

@@ -8,12 +8,6 @@
   var msgs = cfg.messages || {};
   function t(key) { return msgs[key] || key; }
 
-  // The dispatch sheet's print button (the browser's own print works too).
-  document.querySelectorAll('[data-print]').forEach(function (b) {
-    b.hidden = false;
-    b.addEventListener('click', function () { window.print(); });
-  });
-
   // The case's place and grid.
   var el = document.getElementById('case-map');
   if (el && window.L) {
