@@ -98,7 +98,8 @@ type View struct {
 	// time passed or a slot missed since the last visit), or "" when the
 	// slot has its visit.
 	Light     string                `json:"light"`
-	CanVisit  bool                  `json:"can_visit"`
+	CanVisit  bool                  `json:"can_visit"`  // record the current slot's visit
+	IsVisitor bool                  `json:"is_visitor"` // an assigned visitor (turns concerns into cases)
 	CanManage bool                  `json:"can_manage"`
 	Visits    []civicgrid.CareVisit `json:"visits,omitempty"`
 }
@@ -122,6 +123,7 @@ func (s *Service) view(actor civicgrid.Actor, e civicgrid.CareEntry, masked bool
 	allowed := func(a civicgrid.Action) bool { return civicgrid.Authorize(actor, a, e.Object()) == nil }
 	v := View{CareEntry: e, Light: Light(e, s.now()),
 		CanVisit:  e.Status == civicgrid.CareActive && !e.Visited && allowed(civicgrid.ActionVisitCare),
+		IsVisitor: allowed(civicgrid.ActionVisitCare),
 		CanManage: e.Status == civicgrid.CareActive && allowed(civicgrid.ActionRegisterCare)}
 	if masked {
 		v.CareEntry = e.Masked()

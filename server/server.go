@@ -15,6 +15,7 @@ import (
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/areaio"
+	"github.com/civicgrid/civicgrid/care"
 	"github.com/civicgrid/civicgrid/casework"
 	"github.com/civicgrid/civicgrid/cogovern"
 	"github.com/civicgrid/civicgrid/internal/metrics"
@@ -95,6 +96,8 @@ type Config struct {
 	Cogov *cogovern.Service
 	// Volunteer runs the volunteer service; nil serves no volunteer routes.
 	Volunteer *volunteering.Service
+	// Care runs care visits (探访关爱); nil serves no care routes.
+	Care *care.Service
 }
 
 // healthChecker is a store that can tell whether it is able to serve.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/areaio"
+	"github.com/civicgrid/civicgrid/care"
 	"github.com/civicgrid/civicgrid/casework"
 	"github.com/civicgrid/civicgrid/cogovern"
 	"github.com/civicgrid/civicgrid/democity"
@@ -56,6 +57,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	signInRadius := fs.Float64("sign-in-radius", 300, "metres from the building within which a volunteer signs in and out")
 	roundMinutes := fs.Int("round-minutes", 15, "volunteer service time is rounded to this many minutes (half up)")
 	claimLimit := fs.Int("claim-limit", 3, "open claims (接单) one volunteer may hold at once")
+	careRetention := fs.Duration("care-retention", 90*24*time.Hour, "how long after care ends a care entry's personal fields (name, phone, address, guardian, visit notes) are kept before they are erased")
 	timeBankFloor := fs.Int("time-bank-floor", 0, "lowest balance in minutes a member's time-bank account may reach (negative allows an overdraft)")
 	hookPrivate := fs.Bool("webhook-allow-private", false, "let webhooks reach loopback and private addresses (off: a hook cannot probe the server's own network)")
 	requestTimeout := fs.Duration("request-timeout", 10*time.Second, "deadline of each request's work; a database that does not answer by then makes a 503 and the request's transaction is rolled back (live streams, exports and area imports are not bounded)")
@@ -165,6 +167,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 			return err
 		}
 	}
+	careSvc := care.New(care.Config{SignInRadiusM: *signInRadius, Retention: *careRetention}, db, db, db, cases)
+	if demo {
+		if err := seedDemoCare(ctx, db, careSvc); err != nil {
+			return err
+		}
+	}
 	// Notifications are written in the UI's words.
 	texts, err := web.LoadCatalogues()
 	if err != nil {
@@ -178,11 +186,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	notes := notify.New(notify.Config{Texts: texts, SMS: sender, Push: pusher, SMSPerHour: *smsPerHour, BaseURL: *publicURL}, db, nil)
 	notes.AddSource(cogov.NotifySource())
+	notes.AddSource(careSvc.NotifySource())
 	// The admin pages call the API's own routes in process; the server is
 	// set once it exists.
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
-		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer,
+		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer, Care: careSvc,
 		Hotline: *hotline, OfficeAddress: *officeAddress, CommunityPhone: *communityPhone, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
 	if err != nil {
 		return err
@@ -200,7 +209,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
 		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *jurisdiction,
 		RequestTimeout: *requestTimeout, Calendar: calendar, ReadTimeout: *readTimeout, ImageOrigins: basemap.ImageOrigins(), Metrics: met, MetricsToken: *metricsOpts.token, Cogov: cogov,
-		Volunteer: volunteer}, db, locator, ui.Register)
+		Volunteer: volunteer, Care: careSvc}, db, locator, ui.Register)
 	adminAPI.Server = srv
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -236,6 +245,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	go refreshLoop(ctx, locator, db, calendar)
 	go purgeLoop(ctx, db, auth.retention)
 	go cases.RunScheduler(ctx)
+	go careSvc.RunScheduler(ctx)
 	go func() {
 		if err := cases.WarmDuplicates(ctx); err != nil && ctx.Err() == nil {
 			slog.Warn("duplicate windows not read ahead; each is read at its category's first report", "err", err)
