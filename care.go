@@ -304,6 +304,9 @@ type CareStore interface {
 	// the slot has its visit already or is no longer current.
 	RecordCareVisit(ctx context.Context, v CareVisit) (CareVisit, error)
 	CareVisitByID(ctx context.Context, id int64) (CareVisit, error)
+	// CareVisitOfCase returns the visit a case was made from (ENOTFOUND
+	// when none).
+	CareVisitOfCase(ctx context.Context, caseID int64) (CareVisit, error)
 	CareVisits(ctx context.Context, entryID int64, limit int) ([]CareVisit, error)
 	// LinkCareVisitCase records the case a visit became (ECONFLICT when it
 	// has one already).

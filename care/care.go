@@ -422,6 +422,27 @@ func (s *Service) ToCase(ctx context.Context, actor civicgrid.Actor, visitID int
 	return s.store.CareVisitByID(ctx, visitID)
 }
 
+// EntryOfCase returns the care entry a case was made from, when the actor
+// may read that entry (the case page links back to it); 0 otherwise. The
+// link reads no personal field and is not a read of the entry.
+func (s *Service) EntryOfCase(ctx context.Context, actor civicgrid.Actor, caseID int64) (int64, error) {
+	v, err := s.store.CareVisitOfCase(ctx, caseID)
+	if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	e, err := s.store.CareEntryByID(ctx, v.EntryID)
+	if err != nil {
+		return 0, err
+	}
+	if civicgrid.Authorize(actor, civicgrid.ActionReadCare, e.Object()) != nil {
+		return 0, nil
+	}
+	return e.ID, nil
+}
+
 // PlanInput changes an entry's plan.
 type PlanInput struct {
 	FrequencyDays int     `json:"frequency_days"`

@@ -238,6 +238,11 @@ func (db *DB) CareVisitByID(ctx context.Context, id int64) (civicgrid.CareVisit,
 	return byID(ctx, db.rd, `SELECT `+careVisitColumns+` FROM care_visits WHERE id = $1`, id, scanCareVisit, "care visit")
 }
 
+// CareVisitOfCase returns the visit a case was made from.
+func (db *DB) CareVisitOfCase(ctx context.Context, caseID int64) (civicgrid.CareVisit, error) {
+	return byID(ctx, db.rd, `SELECT `+careVisitColumns+` FROM care_visits WHERE case_id = $1 AND case_id <> 0`, caseID, scanCareVisit, "care visit of case")
+}
+
 // CareVisits lists an entry's visits, newest first.
 func (db *DB) CareVisits(ctx context.Context, entryID int64, limit int) ([]civicgrid.CareVisit, error) {
 	rows, err := db.rd.QueryContext(ctx, `SELECT `+careVisitColumns+` FROM care_visits WHERE entry_id = $1 ORDER BY at DESC, id DESC LIMIT $2`,

@@ -25,6 +25,7 @@ type Care interface {
 	ToCase(ctx context.Context, actor civicgrid.Actor, visitID int64, category string) (civicgrid.CareVisit, error)
 	End(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (care.View, error)
 	Coverage(ctx context.Context, actor civicgrid.Actor, area, month string) (care.Coverage, error)
+	EntryOfCase(ctx context.Context, actor civicgrid.Actor, caseID int64) (int64, error)
 }
 
 // careView is what the pages /care and /care/{id} show.

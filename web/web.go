@@ -315,6 +315,9 @@ type page struct {
 	Volunteer *volunteerView
 	// the care visit pages
 	Care *careView
+	// CareEntry is the care entry a case was made from (0: none, or not
+	// the reader's to see).
+	CareEntry int64
 	// the sign-up and password reset pages
 	Code *codeView
 	// the glossary of terms

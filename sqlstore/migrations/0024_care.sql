@@ -60,6 +60,7 @@ CREATE TABLE care_visits (
     created_at BIGINT NOT NULL,
     UNIQUE (entry_id, slot_due)
 );
+CREATE INDEX care_visits_case ON care_visits (case_id);
 
 CREATE TABLE care_slots (
     id       @ID_PK@,
