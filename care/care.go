@@ -11,6 +11,7 @@ package care
 import (
 	"cmp"
 	"context"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,7 +47,10 @@ type Config struct {
 	// CaseCategory is the category a concern becomes when none is chosen
 	// (default C0099 其他问题).
 	CaseCategory string
-	Now          func() time.Time
+	// Photos checks a visit's photo was uploaded (photo.Store); nil
+	// takes no photos.
+	Photos interface{ Has(ref string) bool }
+	Now    func() time.Time
 	// Wake, when set, nudges the scheduler (a registration due sooner
 	// than it sleeps).
 	Wake chan struct{}
@@ -298,7 +302,12 @@ type VisitInput struct {
 	At    time.Time `json:"at"` // when; zero: now
 	Lat   *float64  `json:"lat"`
 	Lng   *float64  `json:"lng"`
+	// Photo is an optional photo's ref, uploaded first with POST
+	// /api/v1/photos (the case photos' checks: a JPEG, metadata removed).
+	Photo string `json:"photo"`
 }
+
+var photoRef = regexp.MustCompile(`^[0-9a-f]{64}\.jpg$`)
 
 // futureSlack is how far ahead of the server's clock a phone's may run.
 const futureSlack = time.Minute
@@ -343,6 +352,9 @@ func (s *Service) Record(ctx context.Context, actor civicgrid.Actor, id int64, i
 	if utf8.RuneCountInString(in.Note) > civicgrid.MaxCareNote {
 		bad("note", "at most "+strconv.Itoa(civicgrid.MaxCareNote)+" characters")
 	}
+	if in.Photo != "" && (s.cfg.Photos == nil || !photoRef.MatchString(in.Photo) || !s.cfg.Photos.Has(in.Photo)) {
+		bad("photo", "a photo reference of an uploaded photo (POST /api/v1/photos first)")
+	}
 	var lat, lng float64
 	switch in.Mode {
 	case civicgrid.VisitInPerson:
@@ -369,7 +381,7 @@ func (s *Service) Record(ctx context.Context, actor civicgrid.Actor, id int64, i
 			id, e.DueAt.UTC().Format(time.RFC3339))
 	}
 	return s.store.RecordCareVisit(ctx, civicgrid.CareVisit{EntryID: id, SlotDue: e.DueAt, VisitorID: actor.UserID, Visitor: civicgrid.MaskName(actor.Name),
-		Mode: in.Mode, State: in.State, Note: in.Note, At: in.At, Lat: lat, Lng: lng, CreatedAt: now})
+		Mode: in.Mode, State: in.State, Note: in.Note, At: in.At, Lat: lat, Lng: lng, Photo: in.Photo, CreatedAt: now})
 }
 
 // ToCase turns a visit's concern into a case in one step, through the case
@@ -410,8 +422,12 @@ func (s *Service) ToCase(ctx context.Context, actor civicgrid.Actor, visitID int
 	if !has {
 		return v, civicgrid.Errorf(civicgrid.ECONFLICT, "building %s has no location on the map: report the case from the case pages", e.BuildingCode)
 	}
+	var photos []string
+	if v.Photo != "" {
+		photos = []string{v.Photo}
+	}
 	in, err := s.cases.Report(ctx, actor, casework.Report{Category: category, Description: "探访关爱：" + v.Note, Lat: p[1], Lng: p[0],
-		BuildingCode: e.BuildingCode}, &civicgrid.Idempotency{Scope: "user:" + strconv.FormatInt(actor.UserID, 10),
+		BuildingCode: e.BuildingCode, Photos: photos}, &civicgrid.Idempotency{Scope: "user:" + strconv.FormatInt(actor.UserID, 10),
 		Key: "care-visit-" + strconv.FormatInt(visitID, 10), RequestHash: "care-visit-" + strconv.FormatInt(visitID, 10) + ":" + category})
 	if err != nil {
 		return v, err

@@ -54,14 +54,16 @@ func TestCareOverTheAPI(t *testing.T) {
 
 	send(worker, "POST", path+"/visits", map[string]any{"mode": "phone", "state": "concern", "at": "2099-01-01T00:00:00Z", "note": "x"}, http.StatusBadRequest, "future")
 	var visit civicgrid.CareVisit
-	json.Unmarshal(send(worker, "POST", path+"/visits", map[string]any{"mode": "phone", "state": "concern", "note": "厨房水管漏水，老人无法自行处理"},
-		http.StatusCreated, `"state":"concern"`)["visit"], &visit)
+	send(worker, "POST", path+"/visits", map[string]any{"mode": "phone", "state": "concern", "note": "x", "photo": strings.Repeat("a", 64) + ".jpg"},
+		http.StatusBadRequest, "photo")
+	json.Unmarshal(send(worker, "POST", path+"/visits", map[string]any{"mode": "phone", "state": "concern", "note": "厨房水管漏水，老人无法自行处理",
+		"photo": mxPhotos[0]}, http.StatusCreated, `"state":"concern"`)["visit"], &visit)
 	send(worker, "POST", path+"/visits", map[string]any{"mode": "phone", "state": "fine"}, http.StatusConflict, "one visit per due slot")
 
 	vpath := fmt.Sprintf("/api/v1/care/visits/%d/case", visit.ID)
 	json.Unmarshal(send(worker, "POST", vpath, map[string]string{"category": "C0005"}, http.StatusOK, `"case_id"`)["visit"], &visit)
 	c, err := e.db.CaseByID(t.Context(), visit.CaseID)
-	if err != nil || c.Category != "C0005" || c.BuildingCode != e.home.building || c.ReporterID != worker.user.ID ||
+	if err != nil || c.Category != "C0005" || c.BuildingCode != e.home.building || c.ReporterID != worker.user.ID || len(c.Photos) != 1 || c.Photos[0] != mxPhotos[0] ||
 		!strings.Contains(c.Description, "厨房水管漏水") || strings.Contains(c.Description, "王秀英") {
 		t.Fatalf("the case a concern became: %+v %v", c, err)
 	}

@@ -417,7 +417,7 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 	// sign-out after it never fall in the same millisecond.
 	var ticks atomic.Int64
 	vol := volunteering.New(volunteering.Config{Now: func() time.Time { return time.Now().Add(time.Duration(ticks.Add(1)) * time.Second) }}, db, db)
-	careSvc := care.New(care.Config{}, db, db, db, cases)
+	careSvc := care.New(care.Config{Photos: photos}, db, db, db, cases)
 	s := server.New(server.Config{MaxImportBytes: 1 << 20, Auth: server.AuthConfig{Password: mxPasswordParams}, Cases: cases, Photos: photos,
 		Webhooks: hooks, Notify: notes, Calendar: calendar, Cogov: cogov, Volunteer: vol, Care: careSvc}, db, loc)
 	srv := httptest.NewServer(s.Handler())

@@ -194,12 +194,12 @@ func (db *DB) EndCare(ctx context.Context, id int64, at time.Time, reason string
 	return db.CareEntryByID(ctx, id)
 }
 
-const careVisitColumns = `id, entry_id, slot_due, visitor_id, visitor, mode, state, note, at, lat, lng, case_id, created_at`
+const careVisitColumns = `id, entry_id, slot_due, visitor_id, visitor, mode, state, note, at, lat, lng, photo, case_id, created_at`
 
 func scanCareVisit(sc rowScanner) (civicgrid.CareVisit, error) {
 	var v civicgrid.CareVisit
 	var due, at, created int64
-	err := sc.Scan(&v.ID, &v.EntryID, &due, &v.VisitorID, &v.Visitor, &v.Mode, &v.State, &v.Note, &at, &v.Lat, &v.Lng, &v.CaseID, &created)
+	err := sc.Scan(&v.ID, &v.EntryID, &due, &v.VisitorID, &v.Visitor, &v.Mode, &v.State, &v.Note, &at, &v.Lat, &v.Lng, &v.Photo, &v.CaseID, &created)
 	v.SlotDue, v.At, v.CreatedAt = ms(due), ms(at), ms(created)
 	return v, err
 }
@@ -218,9 +218,9 @@ func (db *DB) RecordCareVisit(ctx context.Context, v civicgrid.CareVisit) (civic
 			return civicgrid.Errorf(civicgrid.ECONFLICT, "care entry %d: the visit due %s is recorded already (one visit per due slot)",
 				v.EntryID, v.SlotDue.UTC().Format(time.RFC3339))
 		}
-		err = tx.QueryRowContext(ctx, `INSERT INTO care_visits (entry_id, slot_due, visitor_id, visitor, mode, state, note, at, lat, lng, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (entry_id, slot_due) DO NOTHING RETURNING id`,
-			v.EntryID, v.SlotDue.UnixMilli(), v.VisitorID, v.Visitor, v.Mode, v.State, v.Note, v.At.UnixMilli(), v.Lat, v.Lng,
+		err = tx.QueryRowContext(ctx, `INSERT INTO care_visits (entry_id, slot_due, visitor_id, visitor, mode, state, note, at, lat, lng, photo, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (entry_id, slot_due) DO NOTHING RETURNING id`,
+			v.EntryID, v.SlotDue.UnixMilli(), v.VisitorID, v.Visitor, v.Mode, v.State, v.Note, v.At.UnixMilli(), v.Lat, v.Lng, v.Photo,
 			v.CreatedAt.UnixMilli()).Scan(&v.ID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return civicgrid.Errorf(civicgrid.ECONFLICT, "care entry %d: one visit per due slot", v.EntryID)
@@ -343,7 +343,7 @@ func (db *DB) PurgeCare(ctx context.Context, now time.Time) (int, error) {
 	var n int64
 	err := db.inTx(ctx, func(tx *Tx) error {
 		t := now.UnixMilli()
-		if _, err := tx.ExecContext(ctx, `UPDATE care_visits SET note = '', lat = 0, lng = 0 WHERE entry_id IN
+		if _, err := tx.ExecContext(ctx, `UPDATE care_visits SET note = '', lat = 0, lng = 0, photo = '' WHERE entry_id IN
 			(SELECT id FROM care_entries WHERE status = $1 AND purge_after <= $2)`, civicgrid.CareEnded, t); err != nil {
 			return err
 		}

@@ -167,7 +167,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 			return err
 		}
 	}
-	careSvc := care.New(care.Config{SignInRadiusM: *signInRadius, Retention: *careRetention}, db, db, db, cases)
+	careSvc := care.New(care.Config{SignInRadiusM: *signInRadius, Retention: *careRetention, Photos: photos}, db, db, db, cases)
 	if demo {
 		if err := seedDemoCare(ctx, db, careSvc); err != nil {
 			return err

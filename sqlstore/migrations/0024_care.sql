@@ -56,6 +56,7 @@ CREATE TABLE care_visits (
     at         BIGINT NOT NULL,
     lat        DOUBLE PRECISION NOT NULL DEFAULT 0,
     lng        DOUBLE PRECISION NOT NULL DEFAULT 0,
+    photo      TEXT NOT NULL DEFAULT '',
     case_id    BIGINT NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
     UNIQUE (entry_id, slot_due)
