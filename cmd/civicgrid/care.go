@@ -16,7 +16,7 @@ import (
 // with dementia on his son's consent (weekly, the grid worker and the
 // building head; a concern recorded), and an empty-nest woman registered
 // eight days ago whose weekly visit was missed (red in the grid worker's
-// queue once the scheduler has run).
+// queue).
 func seedDemoCare(ctx context.Context, db *sqlstore.DB, svc *care.Service) error {
 	areas, err := firstDemoAreas(ctx, db)
 	if err != nil {
@@ -62,6 +62,16 @@ func seedDemoCare(ctx context.Context, db *sqlstore.DB, svc *care.Service) error
 	if err != nil {
 		return err
 	}
-	_, err = svc.FireDue(ctx)
+	if _, err := svc.FireDue(ctx); err != nil {
+		return err
+	}
+	// The seeded miss is the demo's past, not news: the notifications'
+	// cursor starts after it (no message, and no text message logged by
+	// the development sender for a demo account).
+	missed, err := db.MissedCareSlotsAfter(ctx, 0, 100)
+	if err != nil || len(missed) == 0 {
+		return err
+	}
+	_, err = db.AddNotifications(ctx, care.NotifySourceName, 0, missed[len(missed)-1].ID, nil)
 	return err
 }
