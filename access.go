@@ -304,7 +304,12 @@ const (
 	ActionConfirmHelp    Action = "volunteer.confirm" // confirm and rate the service, or cancel: the poster or staff
 	ActionSeeHelpAddress Action = "volunteer.address" // the exact address and contact: the poster, the volunteer who took it, staff
 	ActionVolunteerHours Action = "volunteer.hours"   // one's own hours as a volunteer
-	ActionAdjustTimeBank Action = "volunteer.adjust"  // grant or take back time-bank minutes, with a reason: community staff
+
+	// Study and lecture events (lecture.go).
+	ActionReadLecture    Action = "lecture.read"     // see a scope's lectures: the people of the scope
+	ActionJoinLecture    Action = "lecture.join"     // sign up, cancel, check oneself in, give feedback
+	ActionManageLecture  Action = "lecture.manage"   // post and cancel lectures, see who signed up, check people in at the door
+	ActionAdjustTimeBank Action = "volunteer.adjust" // grant or take back time-bank minutes, with a reason: community staff
 
 	// Care visits (care.go): the care registry, visit plans and visits.
 	ActionRegisterCare Action = "care.register" // register a person with consent, change the plan, end care: community staff
@@ -377,6 +382,30 @@ func StepsDone(evs []CaseEvent) []Done {
 
 // In is a shorthand for an object in one area.
 func In(code string) Object { return Object{Areas: []string{code}} }
+
+// ParticipationScope is where lists of scoped matters (proposals, votes,
+// lectures) look for an actor: below each of the actor's grants and at
+// each grant's ancestors (a resident reads their community's and street's
+// matters). Each item is still authorised on its own (scopeOverlap).
+func ParticipationScope(actor Actor) (within, exact []string) {
+	for _, g := range actor.Grants {
+		within = append(within, g.AreaCode)
+		exact = append(exact, AncestorCodes(g.AreaCode)...)
+	}
+	return within, exact
+}
+
+// AncestorCodes lists the codes above code: street, community and so on up
+// to the district (a city holds no scoped matters).
+func AncestorCodes(code string) []string {
+	var out []string
+	for _, n := range []int{6, 9, 12, 15} {
+		if len(code) > n && !(n == 6 && strings.HasSuffix(code[:6], "00")) {
+			out = append(out, code[:n])
+		}
+	}
+	return out
+}
 
 type scope int
 
@@ -514,6 +543,12 @@ var policy = map[Action][]rule{
 	ActionConfirmHelp:    join(rules(scopeOwn, "*"), rules(scopeSubtree, volunteerStaff...)),
 	ActionSeeHelpAddress: join(rules(scopeOwn, "*"), rules(scopeAssignee, "*"), rules(scopeSubtree, volunteerStaff...)),
 	ActionVolunteerHours: rules(scopeOwn, RoleVolunteer),
+
+	// Lectures: the people of a scope (as in co-governance) read and join
+	// its lectures; co-governance's staff run them.
+	ActionReadLecture:    rules(scopeOverlap, append(slices.Clone(cogovParticipants), RoleAuditor)...),
+	ActionJoinLecture:    rules(scopeOverlap, cogovParticipants...),
+	ActionManageLecture:  rules(scopeSubtree, cogovStaff...),
 	ActionAdjustTimeBank: rules(scopeSubtree, volunteerStaff...),
 
 	// Care visits: only the community's staff and the assigned visitors

@@ -58,16 +58,7 @@ func newEnv(t *testing.T) *env {
 func (e *env) person(role, area string) civicgrid.Actor {
 	e.t.Helper()
 	e.n++
-	g := civicgrid.RoleGrant{Role: role, AreaCode: area}
-	if role == civicgrid.RoleBuilding {
-		g.Detail = "building_head"
-	}
-	u, err := e.db.CreateUser(context.Background(), civicgrid.User{Name: fmt.Sprintf("张%d", e.n), Phone: fmt.Sprintf("1390000%04d", e.n), Kind: civicgrid.KindResident},
-		"", []civicgrid.RoleGrant{g}, civicgrid.SecurityEvent{Kind: civicgrid.EventUserCreated})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return u.Actor()
+	return testdb.Person(e.t, e.db, e.n, role, area)
 }
 
 func (e *env) input(visitors ...civicgrid.Actor) civicgrid.CareInput {
@@ -262,7 +253,7 @@ func TestVisitRules(t *testing.T) {
 	}
 	visit, err := e.svc.Record(ctx, worker, v.ID, care.VisitInput{Mode: civicgrid.VisitInPerson, State: civicgrid.VisitConcern,
 		Note: "腿脚不便，楼道灯坏了", Lat: &lat, Lng: &lng})
-	if err != nil || visit.SlotDue != v.DueAt || visit.Visitor != "张*" || visit.State != civicgrid.VisitConcern {
+	if err != nil || visit.SlotDue != v.DueAt || visit.Visitor != "李*" || visit.State != civicgrid.VisitConcern {
 		t.Fatalf("visit: %+v %v", visit, err)
 	}
 	// A second visit for the same slot, by anyone assigned.

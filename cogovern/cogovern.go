@@ -158,35 +158,12 @@ func readableByID[T interface{ Object() civicgrid.Object }](ctx context.Context,
 	return v, nil
 }
 
-// listScope is where the actor's lists look: below each of the actor's
-// grants and at each grant's ancestors (a resident reads their community's
-// and street's matters); each item is still authorised on its own.
-func listScope(actor civicgrid.Actor) (within, exact []string) {
-	for _, g := range actor.Grants {
-		within = append(within, g.AreaCode)
-		exact = append(exact, ancestors(g.AreaCode)...)
-	}
-	return within, exact
-}
-
-// ancestors lists the codes above code: street, community and so on up to
-// the district (cities hold no proposals).
-func ancestors(code string) []string {
-	var out []string
-	for _, n := range []int{6, 9, 12, 15} {
-		if len(code) > n && !(n == 6 && strings.HasSuffix(code[:6], "00")) {
-			out = append(out, code[:n])
-		}
-	}
-	return out
-}
-
 // ListLimit bounds a list.
 const ListLimit = 100
 
 // Proposals lists the proposals the actor may read, newest first.
 func (s *Service) Proposals(ctx context.Context, actor civicgrid.Actor) ([]civicgrid.Proposal, error) {
-	within, exact := listScope(actor)
+	within, exact := civicgrid.ParticipationScope(actor)
 	ps, err := s.store.Proposals(ctx, within, exact, ListLimit)
 	if err != nil {
 		return nil, err
@@ -311,7 +288,7 @@ func (s *Service) Vote(ctx context.Context, actor civicgrid.Actor, id int64) (Vo
 
 // Votes lists the votes the actor may read, newest first.
 func (s *Service) Votes(ctx context.Context, actor civicgrid.Actor) ([]civicgrid.Vote, error) {
-	within, exact := listScope(actor)
+	within, exact := civicgrid.ParticipationScope(actor)
 	vs, err := s.store.Votes(ctx, within, exact, ListLimit)
 	if err != nil {
 		return nil, err
@@ -429,7 +406,7 @@ func (s *Service) Notices(ctx context.Context, area string) ([]civicgrid.Vote, e
 	if civicgrid.LevelOfCode(area) == "" {
 		return nil, civicgrid.Errorf(civicgrid.EINVALID, "area %q is not an area code", area)
 	}
-	vs, err := s.store.Votes(ctx, []string{area}, ancestors(area), ListLimit)
+	vs, err := s.store.Votes(ctx, []string{area}, civicgrid.AncestorCodes(area), ListLimit)
 	if err != nil {
 		return nil, err
 	}

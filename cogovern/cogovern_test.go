@@ -2,7 +2,6 @@ package cogovern_test
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -61,16 +60,7 @@ func newEnv(t *testing.T) *env {
 func (e *env) person(role, area string) civicgrid.Actor {
 	e.t.Helper()
 	e.n++
-	g := civicgrid.RoleGrant{Role: role, AreaCode: area}
-	if role == civicgrid.RoleBuilding {
-		g.Detail = "building_head"
-	}
-	u, err := e.db.CreateUser(context.Background(), civicgrid.User{Name: fmt.Sprintf("王%d", e.n), Phone: fmt.Sprintf("1390000%04d", e.n), Kind: civicgrid.KindResident},
-		"", []civicgrid.RoleGrant{g}, civicgrid.SecurityEvent{Kind: civicgrid.EventUserCreated})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return u.Actor()
+	return testdb.Person(e.t, e.db, e.n, role, area)
 }
 
 func code(err error) string { return civicgrid.ErrorCode(err) }

@@ -81,7 +81,7 @@ func (s *Service) Meeting(ctx context.Context, actor civicgrid.Actor, id int64) 
 // Meetings lists the meetings the actor may read, newest first, without
 // door codes.
 func (s *Service) Meetings(ctx context.Context, actor civicgrid.Actor) ([]civicgrid.Meeting, error) {
-	within, exact := listScope(actor)
+	within, exact := civicgrid.ParticipationScope(actor)
 	ms, err := s.store.Meetings(ctx, within, exact, ListLimit)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 src="$root/node_modules/leaflet"
 gcoord="$root/node_modules/gcoord"
 uplot="$root/node_modules/uplot"
+jsqr="$root/node_modules/jsqr"
 dst="$root/web/static/vendor"
 
 # check NAME DIR FILE: the package is installed at the version package.json pins.
@@ -27,6 +28,7 @@ check() {
 check leaflet "$src" dist/leaflet.js
 check gcoord "$gcoord" dist/gcoord.global.prod.js
 check uplot "$uplot" dist/uPlot.iife.min.js
+check jsqr "$jsqr" dist/jsQR.js
 have="$(node -p "require('$src/package.json').version")"
 
 # Build the new folder aside and swap it in, so a failed copy never leaves a
@@ -43,8 +45,11 @@ cp "$gcoord/dist/gcoord.global.prod.js" "$gcoord/LICENSE" "$tmp/gcoord/"
 # uPlot draws the dashboard's trend chart.
 mkdir -p "$tmp/uplot"
 cp "$uplot/dist/uPlot.iife.min.js" "$uplot/dist/uPlot.min.css" "$uplot/LICENSE" "$tmp/uplot/"
+# jsQR reads the QR codes the lecture check-in scanner sees through the camera.
+mkdir -p "$tmp/jsqr"
+cp "$jsqr/dist/jsQR.js" "$jsqr/LICENSE" "$tmp/jsqr/"
 chmod -R a+rX "$tmp"
 rm -rf "$dst"
 mv "$tmp" "$dst"
 trap - EXIT
-echo "vendor-assets: leaflet $have, gcoord $(node -p "require('$gcoord/package.json').version"), uplot $(node -p "require('$uplot/package.json').version") → web/static/vendor"
+echo "vendor-assets: leaflet $have, gcoord $(node -p "require('$gcoord/package.json').version"), uplot $(node -p "require('$uplot/package.json').version"), jsqr $(node -p "require('$jsqr/package.json').version") → web/static/vendor"

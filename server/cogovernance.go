@@ -1,6 +1,7 @@
 package server
 
 import (
+	"maps"
 	"net/http"
 
 	"github.com/civicgrid/civicgrid"
@@ -240,4 +241,29 @@ func (s *Server) handleMinutes(w http.ResponseWriter, r *http.Request, id int64)
 	}
 	m, err := s.cfg.Cogov.PublishMinutes(r.Context(), actorFrom(r), id, in)
 	answer(w, r, http.StatusOK, "meeting", m, err)
+}
+
+// The co-governance routes' OpenAPI operations.
+func init() {
+	maps.Copy(operations, map[string]operation{
+		"GET /api/v1/notices":                   {summary: "The public notice board (公示) of an area: closed votes' results in their notice period", tag: "co-governance", query: []string{"area"}},
+		"GET /api/v1/proposals":                 {summary: "Proposals (议题) in the caller's scopes, newest first", tag: "co-governance"},
+		"POST /api/v1/proposals":                {summary: "Raise a proposal in a scope one holds a role in", tag: "co-governance", request: cogovern.ProposalInput{}, created: true},
+		"GET /api/v1/proposals/{id}":            {summary: "One proposal with its history", tag: "co-governance"},
+		"POST /api/v1/proposals/{id}/support":   {summary: "Support (附议) a proposal", tag: "co-governance"},
+		"POST /api/v1/proposals/{id}/moderate":  {summary: "Moderate a proposal: accept, merge or decline with a reason", tag: "co-governance"},
+		"GET /api/v1/votes":                     {summary: "Votes (表决) in the caller's scopes", tag: "co-governance"},
+		"POST /api/v1/votes":                    {summary: "Open a vote with its quorum rule; the roll is frozen at opening", tag: "co-governance", request: civicgrid.VoteInput{}, created: true},
+		"GET /api/v1/votes/{id}":                {summary: "One vote: question, options, turnout, and the result once closed", tag: "co-governance"},
+		"POST /api/v1/votes/{id}/ballot":        {summary: "Cast one's ballot (secret votes answer with a receipt code)", tag: "co-governance"},
+		"POST /api/v1/votes/{id}/receipt":       {summary: "Check a secret ballot's receipt code against the ballot box", tag: "co-governance"},
+		"GET /api/v1/votes/{id}/ballots":        {summary: "The ballot box of a closed vote (secret: choices without voters)", tag: "co-governance"},
+		"POST /api/v1/votes/{id}/close":         {summary: "Close a vote and count it against its quorum rule", tag: "co-governance"},
+		"GET /api/v1/meetings":                  {summary: "Deliberation meetings (议事会) in the caller's scopes", tag: "co-governance"},
+		"POST /api/v1/meetings":                 {summary: "Schedule a meeting with its agenda of proposals", tag: "co-governance", request: civicgrid.MeetingInput{}, created: true},
+		"GET /api/v1/meetings/{id}":             {summary: "One meeting: agenda, roll, attendance and minutes", tag: "co-governance"},
+		"POST /api/v1/meetings/{id}/signin":     {summary: "Sign in at the meeting's door with its code", tag: "co-governance"},
+		"POST /api/v1/meetings/{id}/attendance": {summary: "Staff mark people present from the frozen roll", tag: "co-governance"},
+		"POST /api/v1/meetings/{id}/minutes":    {summary: "Record the minutes with the decision on each item", tag: "co-governance", request: cogovern.MinutesInput{}},
+	})
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/civicgrid/civicgrid/cogovern"
 	"github.com/civicgrid/civicgrid/democity"
 	"github.com/civicgrid/civicgrid/internal/gendoc"
+	"github.com/civicgrid/civicgrid/lectures"
 	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/password"
 	"github.com/civicgrid/civicgrid/photo"
@@ -92,6 +93,7 @@ var mxPublic = []string{
 	"GET /api/v1/roles", "GET /api/v1/building-roles", "GET /api/v1/categories",
 	"GET /api/v1/calendar/days", // the working calendar's holidays and make-up days are public schedules
 	"GET /api/v1/notices",       // the public notice board (公示栏): results of votes, no personal data
+	"GET /api/v1/lectures.ics",  // lectures' titles, times, places and speakers, as on a notice board; never who signed up
 	"GET /photos/{ref}",         // content-addressed, metadata-free copies
 	"POST /api/v1/auth/login", "POST /api/v1/auth/logout", "POST /api/v1/auth/signup/code", "POST /api/v1/auth/signup",
 	"POST /api/v1/auth/reset/code", "POST /api/v1/auth/reset", "GET /auth/oidc/login", "GET /auth/oidc/callback",
@@ -147,6 +149,7 @@ type mxEnv struct {
 	meetingProposal int64
 	elector         civicgrid.User // the last vote's resident on the roll
 	volunteer       *volunteering.Service
+	lectures        *lectures.Service
 	care            *care.Service
 }
 
@@ -418,15 +421,16 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 	var ticks atomic.Int64
 	vol := volunteering.New(volunteering.Config{Now: func() time.Time { return time.Now().Add(time.Duration(ticks.Add(1)) * time.Second) }}, db, db)
 	careSvc := care.New(care.Config{Photos: photos}, db, db, db, cases)
+	lec := lectures.New(lectures.Config{}, db, db)
 	s := server.New(server.Config{MaxImportBytes: 1 << 20, Auth: server.AuthConfig{Password: mxPasswordParams}, Cases: cases, Photos: photos,
-		Webhooks: hooks, Notify: notes, Calendar: calendar, Cogov: cogov, Volunteer: vol, Care: careSvc}, db, loc)
+		Webhooks: hooks, Notify: notes, Calendar: calendar, Cogov: cogov, Volunteer: vol, Lectures: lec, Care: careSvc}, db, loc)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	hash, err := password.Hash(mxPassword, mxPasswordParams)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases, photos: photos, hooks: hooks, notes: notes, calendar: calendar, cogov: cogov, volunteer: vol, care: careSvc}
+	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases, photos: photos, hooks: hooks, notes: notes, calendar: calendar, cogov: cogov, volunteer: vol, lectures: lec, care: careSvc}
 	chains := newMatrixChains(t, c)
 	e.home, e.away = chains[0], chains[1]
 	return e
@@ -468,7 +472,7 @@ func mxCell(key string, status int) (string, bool) {
 		return "Y", true
 	case status == http.StatusForbidden:
 		return "N", true
-	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/proposals/{id}") || strings.Contains(key, "/votes/{id}") || strings.Contains(key, "/meetings/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}") || strings.Contains(key, "/volunteer/requests/{id}") || strings.Contains(key, "/care/entries/{id}") || strings.Contains(key, "/care/visits/{id}") ||
+	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/proposals/{id}") || strings.Contains(key, "/votes/{id}") || strings.Contains(key, "/meetings/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}") || strings.Contains(key, "/volunteer/requests/{id}") || strings.Contains(key, "/lectures/{id}") || strings.Contains(key, "/care/entries/{id}") || strings.Contains(key, "/care/visits/{id}") ||
 		key == "DELETE /api/v1/notifications/push"):
 		return "N", true
 	}
@@ -478,7 +482,7 @@ func mxCell(key string, status int) (string, bool) {
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newMatrixEnv(t)
 	routes := server.New(server.Config{Cases: e.cases, Open311: e.db, Photos: e.photos, Webhooks: e.hooks, Notify: e.notes, Calendar: e.calendar,
-		Cogov: e.cogov, Volunteer: e.volunteer, Care: e.care}, e.db, nil).Routes()
+		Cogov: e.cogov, Volunteer: e.volunteer, Lectures: e.lectures, Care: e.care}, e.db, nil).Routes()
 	known := civicgrid.Actions()
 
 	observed := map[string][]string{}

@@ -19,6 +19,7 @@ import (
 	"github.com/civicgrid/civicgrid/casework"
 	"github.com/civicgrid/civicgrid/cogovern"
 	"github.com/civicgrid/civicgrid/internal/metrics"
+	"github.com/civicgrid/civicgrid/lectures"
 	"github.com/civicgrid/civicgrid/locate"
 	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/oidclogin"
@@ -96,6 +97,8 @@ type Config struct {
 	Cogov *cogovern.Service
 	// Volunteer runs the volunteer service; nil serves no volunteer routes.
 	Volunteer *volunteering.Service
+	// Lectures runs study and lecture events; nil serves no lecture routes.
+	Lectures *lectures.Service
 	// Care runs care visits (探访关爱); nil serves no care routes.
 	Care *care.Service
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"maps"
 	"net/http"
 	"strconv"
 
@@ -192,4 +193,26 @@ func pointFrom(lat, lng string) (*volunteering.Point, error) {
 		return nil, civicgrid.Errorf(civicgrid.EINVALID, "lat and lng must both be numbers")
 	}
 	return &volunteering.Point{Lat: la, Lng: ln}, nil
+}
+
+// The volunteer service's OpenAPI operations.
+func init() {
+	maps.Copy(operations, map[string]operation{
+		"GET /api/v1/volunteer/services":                {summary: "The catalogue of kinds of help (代购, 助餐, 陪诊 …)", tag: "volunteers"},
+		"POST /api/v1/volunteer/requests":               {summary: "Ask for help at a building, for oneself or on someone's behalf (代办)", tag: "volunteers", request: civicgrid.HelpInput{}, created: true},
+		"GET /api/v1/volunteer/requests/mine":           {summary: "The requests one posted or serves", tag: "volunteers"},
+		"GET /api/v1/volunteer/requests/open":           {summary: "Requests one may claim (接单), nearest first with lat and lng", tag: "volunteers", query: []string{"lat:number", "lng:number"}},
+		"GET /api/v1/volunteer/requests/pending":        {summary: "Requests waiting for the community's verification", tag: "volunteers"},
+		"GET /api/v1/volunteer/requests/{id}":           {summary: "One request (the address only to the poster, the volunteer who took it and staff)", tag: "volunteers"},
+		"POST /api/v1/volunteer/requests/{id}/verify":   {summary: "The community accepts or declines a request, with a reason", tag: "volunteers", request: helpStepInput{}},
+		"POST /api/v1/volunteer/requests/{id}/claim":    {summary: "Claim a request (接单): exactly once, 409 when taken", tag: "volunteers"},
+		"POST /api/v1/volunteer/requests/{id}/release":  {summary: "Give a claimed request back, with a reason", tag: "volunteers", request: helpStepInput{}},
+		"POST /api/v1/volunteer/requests/{id}/sign-in":  {summary: "Sign in at the place (within the radius)", tag: "volunteers", request: helpStepInput{}},
+		"POST /api/v1/volunteer/requests/{id}/sign-out": {summary: "Sign out: the time served becomes hours", tag: "volunteers", request: helpStepInput{}},
+		"POST /api/v1/volunteer/requests/{id}/confirm":  {summary: "Confirm and rate the service (the poster, or staff for them)", tag: "volunteers", request: helpStepInput{}},
+		"POST /api/v1/volunteer/requests/{id}/cancel":   {summary: "Withdraw a request, with a reason", tag: "volunteers", request: helpStepInput{}},
+		"GET /api/v1/volunteer/hours":                   {summary: "One's confirmed hours and star level", tag: "volunteers"},
+		"GET /api/v1/volunteer/timebank/statement":      {summary: "One's time-bank statement for a month", tag: "volunteers", query: []string{"month"}},
+		"POST /api/v1/volunteer/timebank/adjust":        {summary: "Staff credit or debit a time-bank account, with a reason", tag: "volunteers", request: volunteering.Adjustment{}},
+	})
 }

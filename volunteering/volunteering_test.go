@@ -3,7 +3,6 @@ package volunteering_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -59,16 +58,7 @@ func newEnv(t *testing.T) *env {
 func (e *env) person(role, area string) civicgrid.Actor {
 	e.t.Helper()
 	e.n++
-	g := civicgrid.RoleGrant{Role: role, AreaCode: area}
-	if role == civicgrid.RoleBuilding {
-		g.Detail = "building_head"
-	}
-	u, err := e.db.CreateUser(context.Background(), civicgrid.User{Name: fmt.Sprintf("李%d", e.n), Phone: fmt.Sprintf("1390000%04d", e.n), Kind: civicgrid.KindResident},
-		"", []civicgrid.RoleGrant{g}, civicgrid.SecurityEvent{Kind: civicgrid.EventUserCreated})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return u.Actor()
+	return testdb.Person(e.t, e.db, e.n, role, area)
 }
 
 // cur is the running test, for must (the tests do not run in parallel).

@@ -163,7 +163,7 @@ func (ui *UI) cogovStep(base, done string, step func(context.Context, civicgrid.
 	}
 }
 
-// backTo sends the browser back to path with the outcome of a form: done,
+// backTo sends the browser back to path (which may carry a query) with the outcome of a form: done,
 // or the failure's code and message, which the page turns into its flash.
 func backTo(w http.ResponseWriter, r *http.Request, path, done string, err error) {
 	q := url.Values{}
@@ -180,7 +180,11 @@ func backTo(w http.ResponseWriter, r *http.Request, path, done string, err error
 	} else {
 		q.Set("done", done)
 	}
-	http.Redirect(w, r, path+"?"+q.Encode()+"#flash", http.StatusSeeOther)
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	http.Redirect(w, r, path+sep+q.Encode()+"#flash", http.StatusSeeOther)
 }
 
 // cogovFlash turns the outcome in the query into the page's flash.

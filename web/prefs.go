@@ -67,6 +67,9 @@ func (ui *UI) nav(r *http.Request, p *page) []navLink {
 			links = append(links, navLink{URL: "/volunteer", Label: p.catalogue["nav.volunteer"]})
 		}
 	}
+	if a := civicgrid.ActorFromContext(r.Context()); ui.cfg.Lectures != nil && !a.Anonymous() {
+		links = append(links, navLink{URL: "/lectures", Label: p.catalogue["nav.lectures"]})
+	}
 	if a := civicgrid.ActorFromContext(r.Context()); ui.cfg.Care != nil && (len(a.Scopes(civicgrid.ActionRegisterCare)) > 0 ||
 		len(a.Scopes(civicgrid.ActionCareVisitor)) > 0) {
 		links = append(links, navLink{URL: "/care", Label: p.catalogue["nav.care"]})

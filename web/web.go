@@ -73,6 +73,8 @@ type Config struct {
 	Cogov Cogov
 	// Volunteer runs the volunteer service; nil serves no such pages.
 	Volunteer Volunteer
+	// Lectures runs study and lecture events; nil serves no such pages.
+	Lectures Lectures
 	// Care runs care visits (探访关爱); nil serves no such pages.
 	Care Care
 	// Hotline and OfficeAddress are where a resident turns when a report
@@ -161,6 +163,7 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	ui.registerAccount(mux)
 	ui.registerCogov(mux)
 	ui.registerVolunteer(mux)
+	ui.registerLectures(mux)
 	ui.registerCare(mux)
 }
 
@@ -199,7 +202,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary", "cogovernance", "volunteer", "care"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary", "cogovernance", "volunteer", "lecture", "care"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -313,6 +316,8 @@ type page struct {
 	Cogov   *cogovView
 	// the volunteer service's pages
 	Volunteer *volunteerView
+	// the lecture pages
+	Lecture *lectureView
 	// the care visit pages
 	Care *careView
 	// CareEntry is the care entry a case was made from (0: none, or not

@@ -48,16 +48,22 @@ func authFlags(fs *flag.FlagSet) *authSettings {
 	return a
 }
 
+// smsConfig chooses the text-message sender: the gateway when one is set,
+// else the development sender (refused in production).
+func (a *authSettings) smsConfig() sms.Config {
+	c := sms.Config{Kind: "dev", Production: a.production, Signature: a.smsSignature}
+	if a.smsURL != "" {
+		c.Kind, c.GatewayURL, c.GatewayToken = "http", a.smsURL, a.smsToken
+	}
+	return c
+}
+
 // build turns the flags into the server's settings and its SMS and OIDC parts.
 func (a *authSettings) build(ctx context.Context) (server.AuthConfig, sms.Sender, *oidclogin.Provider, error) {
 	cfg := server.AuthConfig{SessionTTL: a.sessionTTL, SessionIdle: a.sessionIdle, MaxFailures: a.maxFailures, LockFor: a.lockFor,
 		IPAttempts: a.perMinute, IPWindow: time.Minute,
 		SecureCookie: a.secureCookies, TrustProxy: a.trustProxy, Password: password.Default}
-	smsCfg := sms.Config{Kind: "dev", Production: a.production, Signature: a.smsSignature}
-	if a.smsURL != "" {
-		smsCfg.Kind, smsCfg.GatewayURL, smsCfg.GatewayToken = "http", a.smsURL, a.smsToken
-	}
-	sender, err := sms.New(smsCfg, slog.Default())
+	sender, err := sms.New(a.smsConfig(), slog.Default())
 	if err != nil {
 		return cfg, nil, nil, err
 	}

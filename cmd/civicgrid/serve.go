@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,10 +20,12 @@ import (
 	"github.com/civicgrid/civicgrid/cogovern"
 	"github.com/civicgrid/civicgrid/democity"
 	"github.com/civicgrid/civicgrid/internal/metrics"
+	"github.com/civicgrid/civicgrid/lectures"
 	"github.com/civicgrid/civicgrid/locate"
 	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/photo"
 	"github.com/civicgrid/civicgrid/server"
+	"github.com/civicgrid/civicgrid/sms"
 	"github.com/civicgrid/civicgrid/sqlstore"
 	"github.com/civicgrid/civicgrid/volunteering"
 	"github.com/civicgrid/civicgrid/web"
@@ -41,90 +44,63 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if demo {
 		name = "demo"
 	}
-	fs := newFlags(name, name+" [flags]", stderr)
-	data := dataFlag(fs)
-	addr := fs.String("addr", envOr("CIVICGRID_ADDR", "127.0.0.1:8080"), "listen address HOST:PORT (env CIVICGRID_ADDR)")
-	mapProvider := fs.String("map-provider", os.Getenv("CIVICGRID_MAP_PROVIDER"), "base map: none (the city's own base layer drawn from the area registry), tianditu (天地图, WGS-84, needs --map-key), amap or tencent (GCJ-02: shifted in the browser), custom (WGS-84 tiles from --tile-url) (env CIVICGRID_MAP_PROVIDER; default none, or custom with --tile-url)")
-	mapKey := fs.String("map-key", os.Getenv("CIVICGRID_MAP_KEY"), "the map provider's key (Tianditu tk) (env CIVICGRID_MAP_KEY)")
-	tileURL := fs.String("tile-url", os.Getenv("CIVICGRID_TILE_URL"), "tile URL template, e.g. https://tile.example.org/{z}/{x}/{y}.png (env CIVICGRID_TILE_URL): the tiles of --map-provider custom, or a mirror of a built-in provider's tiles (its datum and directions link are kept)")
-	tileAttribution := fs.String("tile-attribution", os.Getenv("CIVICGRID_TILE_ATTRIBUTION"), "attribution text for the tile layer (default: the provider's)")
-	nearest := fs.Float64("nearest-max-m", locate.DefaultOptions.NearestMaxMeters, "a point outside every grid but within this many metres of one is given to the nearest grid (0: never)")
-	maxImport := fs.Int64("max-import-bytes", 64<<20, "largest area import accepted over the API")
-	seed := fs.Int64("seed", 1, "demo only: seed of the generated city")
-	jurisdiction := fs.String("jurisdiction", envOr("CIVICGRID_JURISDICTION", "420100"), "Open311 jurisdiction_id of this deployment")
-	reopenWindow := fs.Duration("reopen-window", 7*24*time.Hour, "how long after closing a reporter may reopen a case")
-	supportThreshold := fs.Int("support-threshold", 5, "supports (附议) that put a co-governance proposal on the agenda")
-	signInRadius := fs.Float64("sign-in-radius", 300, "metres from the building within which a volunteer signs in and out")
-	roundMinutes := fs.Int("round-minutes", 15, "volunteer service time is rounded to this many minutes (half up)")
-	claimLimit := fs.Int("claim-limit", 3, "open claims (接单) one volunteer may hold at once")
-	careRetention := fs.Duration("care-retention", 90*24*time.Hour, "how long after care ends a care entry's personal fields (name, phone, address, guardian, visit notes) are kept before they are erased")
-	timeBankFloor := fs.Int("time-bank-floor", 0, "lowest balance in minutes a member's time-bank account may reach (negative allows an overdraft)")
-	hookPrivate := fs.Bool("webhook-allow-private", false, "let webhooks reach loopback and private addresses (off: a hook cannot probe the server's own network)")
-	requestTimeout := fs.Duration("request-timeout", 10*time.Second, "deadline of each request's work; a database that does not answer by then makes a 503 and the request's transaction is rolled back (live streams, exports and area imports are not bounded)")
-	debugAddr := fs.String("debug-addr", "", "serve Go's profiler (/debug/pprof/) at this loopback address HOST:PORT, apart from --addr (default: off)")
-	readTimeout := fs.Duration("read-timeout", time.Minute, "how long a request, body included, may take to arrive; a slower one is cut off (raise it for large area imports over slow links)")
-	hookAttempts := fs.Int("webhook-max-attempts", 8, "failed webhook attempts before a delivery is dead-lettered (retries back off from 10 s, doubling, up to 1 h)")
-	pushOn := fs.Bool("push", true, "browser push: send each notification to the browsers people turned it on in (Web Push with a VAPID key kept in DATA/vapid.key)")
-	pushSubject := fs.String("push-subject", os.Getenv("CIVICGRID_PUSH_SUBJECT"), "how push services can reach this site's operator: an https: URL or a mailto: address (env CIVICGRID_PUSH_SUBJECT; default --public-url, else mailto:webmaster@localhost)")
-	pushPrivate := fs.Bool("push-allow-private", false, "let push subscriptions point at loopback and private addresses (development; off: only public push services)")
-	smsPerHour := fs.Int("notify-sms-per-hour", 5, "text messages one person gets from notifications in any hour; the rest stay in their inbox only")
-	publicURL := fs.String("public-url", os.Getenv("CIVICGRID_PUBLIC_URL"), "the site's address as people reach it, e.g. https://grid.example.gov.cn (env CIVICGRID_PUBLIC_URL); notification text messages link to it, and carry no link without it")
-	relayPhone := fs.String("relay-phone", os.Getenv("CIVICGRID_RELAY_PHONE"), "the work number residents call about their case (a relay or the community office), shown on the case page with the grid worker's name; personal phones stay private (env CIVICGRID_RELAY_PHONE; the demo's default is 027-12345000)")
-	hotline := fs.String("hotline", envOr("CIVICGRID_HOTLINE", "12345"), "the hotline a resident may call when a report is rejected, shown on the case page (env CIVICGRID_HOTLINE; \"\" shows none)")
-	officeAddress := fs.String("office-address", os.Getenv("CIVICGRID_OFFICE_ADDRESS"), "the office a resident may visit when a report is rejected, shown on the case page (env CIVICGRID_OFFICE_ADDRESS; the demo shows a made-up one)")
-	communityPhone := fs.String("community-phone", os.Getenv("CIVICGRID_COMMUNITY_PHONE"), "the phone number the report page gives those who cannot report online, e.g. without JavaScript (env CIVICGRID_COMMUNITY_PHONE; the demo's is "+demoCommunityPhone+")")
-	auth := authFlags(fs)
-	logOpts := logFlags(fs)
-	metricsOpts := metricsFlags(fs)
+	fs, o := newServeFlags(name, stderr)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	logger, err := logOpts.logger(stderr)
+	source, err := layerSettings(fs, o.conf, os.Getenv)
 	if err != nil {
 		return err
 	}
-	if err := metricsOpts.check(); err != nil {
+	logger, err := o.logOpts.logger(stderr)
+	if err != nil {
 		return err
+	}
+	if err := o.metricsOpts.check(); err != nil {
+		return err
+	}
+	basemap, err := web.NewProvider(*o.mapProvider, *o.mapKey, *o.tileURL, *o.tileAttribution)
+	if err != nil {
+		return err
+	}
+	if demo && o.auth.production {
+		return fmt.Errorf("demo: --production makes no sense for the demo city (its accounts share a published password)")
+	}
+	if *o.conf.check {
+		return o.check(fs, source, stdout)
 	}
 	slog.SetDefault(logger)
 	met := metrics.New()
-	if demo && *relayPhone == "" {
-		*relayPhone = demoRelayPhone
+	if demo && *o.relayPhone == "" {
+		*o.relayPhone = demoRelayPhone
 	}
-	if demo && *officeAddress == "" {
-		*officeAddress = demoOfficeAddress
+	if demo && *o.officeAddress == "" {
+		*o.officeAddress = demoOfficeAddress
 	}
-	if demo && *communityPhone == "" {
-		*communityPhone = demoCommunityPhone
-	}
-	basemap, err := web.NewProvider(*mapProvider, *mapKey, *tileURL, *tileAttribution)
-	if err != nil {
-		return err
-	}
-	if demo && auth.production {
-		return fmt.Errorf("demo: --production makes no sense for the demo city (its accounts share a published password)")
+	if demo && *o.communityPhone == "" {
+		*o.communityPhone = demoCommunityPhone
 	}
 	start := time.Now()
-	db, err := data.open(ctx)
+	db, err := o.data.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 
-	authCfg, sender, provider, err := auth.build(ctx)
+	authCfg, sender, provider, err := o.auth.build(ctx)
 	if err != nil {
 		return err
 	}
 	var demoToken, demoKey string
 	if demo {
-		if demoToken, err = seedDemo(ctx, db, *seed, stdout); err != nil {
+		if demoToken, err = seedDemo(ctx, db, *o.seed, stdout); err != nil {
 			return err
 		}
 		if demoKey, _, err = db.CreateOpen311Key(ctx, "demo", civicgrid.SecurityEvent{Kind: civicgrid.EventOpen311KeyCreated, Actor: "cli"}); err != nil {
 			return err
 		}
 	}
-	locator, err := locate.New(ctx, db, locate.Options{NearestMaxMeters: *nearest})
+	locator, err := locate.New(ctx, db, locate.Options{NearestMaxMeters: *o.nearest})
 	if err != nil {
 		return err
 	}
@@ -140,7 +116,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err := server.RefreshCalendar(ctx, db, calendar); err != nil {
 		return fmt.Errorf("working calendar: %w", err)
 	}
-	photos, err := photo.NewStore(filepath.Join(data.dir(), "photos"), photo.DefaultLimits)
+	photos, err := photo.NewStore(filepath.Join(o.data.dir(), "photos"), photo.DefaultLimits)
 	if err != nil {
 		return err
 	}
@@ -149,25 +125,31 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	for name, pool := range db.Pools() {
 		met.DBPool(name, pool)
 	}
-	cases := casework.New(casework.Config{ReopenWindow: *reopenWindow, Photos: photos, WorkPhone: *relayPhone, Escalated: met.Escalated}, db, db, locator, calendar, nil)
+	cases := casework.New(casework.Config{ReopenWindow: *o.reopenWindow, Photos: photos, WorkPhone: *o.relayPhone, Escalated: met.Escalated}, db, db, locator, calendar, nil)
 	cases.OnEvent(func(_ civicgrid.Case, ev civicgrid.CaseEvent) { met.CaseEvent(string(ev.Action)) })
 	if err := cases.SeedCatalogue(ctx); err != nil {
 		return fmt.Errorf("case catalogue: %w", err)
 	}
-	cogov := cogovern.New(cogovern.Config{SupportThreshold: *supportThreshold, Calendar: calendar}, db, db)
+	cogov := cogovern.New(cogovern.Config{SupportThreshold: *o.supportThreshold, Calendar: calendar}, db, db)
 	if demo {
 		if err := seedDemoCogov(ctx, db, cogov); err != nil {
 			return err
 		}
 	}
-	volunteer := volunteering.New(volunteering.Config{SignInRadiusM: *signInRadius, RoundMinutes: *roundMinutes, ClaimLimit: *claimLimit,
-		MemberFloorMinutes: *timeBankFloor}, db, db)
+	volunteer := volunteering.New(volunteering.Config{SignInRadiusM: *o.signInRadius, RoundMinutes: *o.roundMinutes, ClaimLimit: *o.claimLimit,
+		MemberFloorMinutes: *o.timeBankFloor}, db, db)
 	if demo {
 		if err := seedDemoVolunteer(ctx, db, volunteer); err != nil {
 			return err
 		}
 	}
-	careSvc := care.New(care.Config{SignInRadiusM: *signInRadius, Retention: *careRetention, Photos: photos}, db, db, db, cases)
+	lecture := lectures.New(lectures.Config{CheckInRadiusM: *o.signInRadius}, db, db)
+	if demo {
+		if err := seedDemoLectures(ctx, db, lecture); err != nil {
+			return err
+		}
+	}
+	careSvc := care.New(care.Config{SignInRadiusM: *o.signInRadius, Retention: *o.careRetention, Photos: photos}, db, db, db, cases)
 	if demo {
 		if err := seedDemoCare(ctx, db, careSvc); err != nil {
 			return err
@@ -179,56 +161,57 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		return err
 	}
 	var pusher notify.PushSender
-	if *pushOn {
-		if pusher, err = newPushSender(filepath.Join(data.dir(), "vapid.key"), *pushSubject, *publicURL, *pushPrivate); err != nil {
+	if *o.pushOn {
+		if pusher, err = newPushSender(filepath.Join(o.data.dir(), "vapid.key"), *o.pushSubject, *o.publicURL, *o.pushPrivate); err != nil {
 			return err
 		}
 	}
-	notes := notify.New(notify.Config{Texts: texts, SMS: sender, Push: pusher, SMSPerHour: *smsPerHour, BaseURL: *publicURL}, db, nil)
+	notes := notify.New(notify.Config{Texts: texts, SMS: sender, Push: pusher, SMSPerHour: *o.smsPerHour, BaseURL: *o.publicURL}, db, nil)
 	notes.AddSource(cogov.NotifySource())
+	notes.AddSource(lecture.NotifySource())
 	notes.AddSource(careSvc.NotifySource())
 	// The admin pages call the API's own routes in process; the server is
 	// set once it exists.
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
-		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer, Care: careSvc,
-		Hotline: *hotline, OfficeAddress: *officeAddress, CommunityPhone: *communityPhone, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
+		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer, Lectures: lecture, Care: careSvc,
+		Hotline: *o.hotline, OfficeAddress: *o.officeAddress, CommunityPhone: *o.communityPhone, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
 	if err != nil {
 		return err
 	}
 	// The webhook key derives every hook's signing secret; it stays out of
 	// the database so a copy of the database alone cannot forge deliveries.
-	hookKey, err := webhook.LoadKey(filepath.Join(data.dir(), "webhook.key"))
+	hookKey, err := webhook.LoadKey(filepath.Join(o.data.dir(), "webhook.key"))
 	if err != nil {
 		return err
 	}
-	hooks, err := webhook.New(webhook.Config{Key: hookKey, MaxAttempts: *hookAttempts, AllowPrivate: *hookPrivate, Observe: met.Webhook}, db, nil)
+	hooks, err := webhook.New(webhook.Config{Key: hookKey, MaxAttempts: *o.hookAttempts, AllowPrivate: *o.hookPrivate, Observe: met.Webhook}, db, nil)
 	if err != nil {
 		return err
 	}
-	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
-		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *jurisdiction,
-		RequestTimeout: *requestTimeout, Calendar: calendar, ReadTimeout: *readTimeout, ImageOrigins: basemap.ImageOrigins(), Metrics: met, MetricsToken: *metricsOpts.token, Cogov: cogov,
-		Volunteer: volunteer, Care: careSvc}, db, locator, ui.Register)
+	srv := server.New(server.Config{MaxImportBytes: *o.maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
+		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *o.jurisdiction,
+		RequestTimeout: *o.requestTimeout, Calendar: calendar, ReadTimeout: *o.readTimeout, ImageOrigins: basemap.ImageOrigins(), Metrics: met, MetricsToken: *o.metricsOpts.token, Cogov: cogov,
+		Volunteer: volunteer, Lectures: lecture, Care: careSvc}, db, locator, ui.Register)
 	adminAPI.Server = srv
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", *o.addr)
 	if err != nil {
 		return err
 	}
-	if *debugAddr != "" {
-		if err := serveDebug(ctx, *debugAddr); err != nil {
+	if *o.debugAddr != "" {
+		if err := serveDebug(ctx, *o.debugAddr); err != nil {
 			ln.Close()
 			return err
 		}
 	}
-	metricsAt, err := metricsOpts.serve(ctx, met)
+	metricsAt, err := o.metricsOpts.serve(ctx, met)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	url := "http://" + ln.Addr().String() + "/"
 	fmt.Fprintf(stdout, "civicgrid %s serving %d grids from %s at %s (ready in %s)\n",
-		version, locator.Grids(), data.dir(), url, time.Since(start).Round(time.Millisecond))
+		version, locator.Grids(), o.data.dir(), url, time.Since(start).Round(time.Millisecond))
 	if metricsAt != "" {
 		fmt.Fprintf(stdout, "Prometheus metrics at http://%s/metrics\n", metricsAt)
 	}
@@ -243,7 +226,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	slog.Info("listening", "addr", ln.Addr().String())
 	go refreshLoop(ctx, locator, db, calendar)
-	go purgeLoop(ctx, db, auth.retention)
+	go purgeLoop(ctx, db, o.auth.retention)
 	go cases.RunScheduler(ctx)
 	go careSvc.RunScheduler(ctx)
 	go func() {
@@ -358,4 +341,108 @@ func relayCaseEvent(ctx context.Context, db *sqlstore.DB, cases *casework.Servic
 		return
 	}
 	cases.Relay(c, ev)
+}
+
+// serveOptions are the settings of serve and demo.
+type serveOptions struct {
+	data             *storeFlags
+	addr             *string
+	mapProvider      *string
+	mapKey           *string
+	tileURL          *string
+	tileAttribution  *string
+	nearest          *float64
+	maxImport        *int64
+	seed             *int64
+	jurisdiction     *string
+	reopenWindow     *time.Duration
+	supportThreshold *int
+	signInRadius     *float64
+	roundMinutes     *int
+	claimLimit       *int
+	careRetention    *time.Duration
+	timeBankFloor    *int
+	hookPrivate      *bool
+	requestTimeout   *time.Duration
+	debugAddr        *string
+	readTimeout      *time.Duration
+	hookAttempts     *int
+	pushOn           *bool
+	pushSubject      *string
+	pushPrivate      *bool
+	smsPerHour       *int
+	publicURL        *string
+	relayPhone       *string
+	hotline          *string
+	officeAddress    *string
+	communityPhone   *string
+	auth             *authSettings
+	conf             *configFlags
+	logOpts          *logOptions
+	metricsOpts      *metricsOptions
+}
+
+// newServeFlags defines the flags of serve (or demo) and where their values go.
+func newServeFlags(name string, stderr io.Writer) (*flag.FlagSet, *serveOptions) {
+	fs := newFlags(name, name+" [flags]", stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: civicgrid %s [flags]\n\nEvery flag is also a CIVICGRID_* environment variable (--sign-in-radius: CIVICGRID_SIGN_IN_RADIUS)\n"+
+			"and a key of the --config file; the command line wins, then the environment, then the file.\n\nFlags:\n", name)
+		fs.PrintDefaults()
+	}
+	o := &serveOptions{}
+	o.data = dataFlag(fs)
+	o.addr = fs.String("addr", envOr("CIVICGRID_ADDR", "127.0.0.1:8080"), "listen address HOST:PORT (env CIVICGRID_ADDR)")
+	o.mapProvider = fs.String("map-provider", os.Getenv("CIVICGRID_MAP_PROVIDER"), "base map: none (the city's own base layer drawn from the area registry), tianditu (天地图, WGS-84, needs --map-key), amap or tencent (GCJ-02: shifted in the browser), custom (WGS-84 tiles from --tile-url) (env CIVICGRID_MAP_PROVIDER; default none, or custom with --tile-url)")
+	o.mapKey = fs.String("map-key", os.Getenv("CIVICGRID_MAP_KEY"), "the map provider's key (Tianditu tk) (env CIVICGRID_MAP_KEY)")
+	o.tileURL = fs.String("tile-url", os.Getenv("CIVICGRID_TILE_URL"), "tile URL template, e.g. https://tile.example.org/{z}/{x}/{y}.png (env CIVICGRID_TILE_URL): the tiles of --map-provider custom, or a mirror of a built-in provider's tiles (its datum and directions link are kept)")
+	o.tileAttribution = fs.String("tile-attribution", os.Getenv("CIVICGRID_TILE_ATTRIBUTION"), "attribution text for the tile layer (default: the provider's)")
+	o.nearest = fs.Float64("nearest-max-m", locate.DefaultOptions.NearestMaxMeters, "a point outside every grid but within this many metres of one is given to the nearest grid (0: never)")
+	o.maxImport = fs.Int64("max-import-bytes", 64<<20, "largest area import accepted over the API")
+	o.seed = fs.Int64("seed", 1, "demo only: seed of the generated city")
+	o.jurisdiction = fs.String("jurisdiction", envOr("CIVICGRID_JURISDICTION", "420100"), "Open311 jurisdiction_id of this deployment")
+	o.reopenWindow = fs.Duration("reopen-window", 7*24*time.Hour, "how long after closing a reporter may reopen a case")
+	o.supportThreshold = fs.Int("support-threshold", 5, "supports (附议) that put a co-governance proposal on the agenda")
+	o.signInRadius = fs.Float64("sign-in-radius", 300, "metres from the building within which a volunteer signs in and out, and an attendee checks in at a lecture")
+	o.roundMinutes = fs.Int("round-minutes", 15, "volunteer service time is rounded to this many minutes (half up)")
+	o.claimLimit = fs.Int("claim-limit", 3, "open claims (接单) one volunteer may hold at once")
+	o.careRetention = fs.Duration("care-retention", 90*24*time.Hour, "how long after care ends a care entry's personal fields (name, phone, address, guardian, visit notes and photos) are kept before they are erased")
+	o.timeBankFloor = fs.Int("time-bank-floor", 0, "lowest balance in minutes a member's time-bank account may reach (negative allows an overdraft)")
+	o.hookPrivate = fs.Bool("webhook-allow-private", false, "let webhooks reach loopback and private addresses (off: a hook cannot probe the server's own network)")
+	o.requestTimeout = fs.Duration("request-timeout", 10*time.Second, "deadline of each request's work; a database that does not answer by then makes a 503 and the request's transaction is rolled back (live streams, exports and area imports are not bounded)")
+	o.debugAddr = fs.String("debug-addr", "", "serve Go's profiler (/debug/pprof/) at this loopback address HOST:PORT, apart from --addr (default: off)")
+	o.readTimeout = fs.Duration("read-timeout", time.Minute, "how long a request, body included, may take to arrive; a slower one is cut off (raise it for large area imports over slow links)")
+	o.hookAttempts = fs.Int("webhook-max-attempts", 8, "failed webhook attempts before a delivery is dead-lettered (retries back off from 10 s, doubling, up to 1 h)")
+	o.pushOn = fs.Bool("push", true, "browser push: send each notification to the browsers people turned it on in (Web Push with a VAPID key kept in DATA/vapid.key)")
+	o.pushSubject = fs.String("push-subject", os.Getenv("CIVICGRID_PUSH_SUBJECT"), "how push services can reach this site's operator: an https: URL or a mailto: address (env CIVICGRID_PUSH_SUBJECT; default --public-url, else mailto:webmaster@localhost)")
+	o.pushPrivate = fs.Bool("push-allow-private", false, "let push subscriptions point at loopback and private addresses (development; off: only public push services)")
+	o.smsPerHour = fs.Int("notify-sms-per-hour", 5, "text messages one person gets from notifications in any hour; the rest stay in their inbox only")
+	o.publicURL = fs.String("public-url", os.Getenv("CIVICGRID_PUBLIC_URL"), "the site's address as people reach it, e.g. https://grid.example.gov.cn (env CIVICGRID_PUBLIC_URL); notification text messages link to it, and carry no link without it")
+	o.relayPhone = fs.String("relay-phone", os.Getenv("CIVICGRID_RELAY_PHONE"), "the work number residents call about their case (a relay or the community office), shown on the case page with the grid worker's name; personal phones stay private (env CIVICGRID_RELAY_PHONE; the demo's default is 027-12345000)")
+	o.hotline = fs.String("hotline", envOr("CIVICGRID_HOTLINE", "12345"), "the hotline a resident may call when a report is rejected, shown on the case page (env CIVICGRID_HOTLINE; \"\" shows none)")
+	o.officeAddress = fs.String("office-address", os.Getenv("CIVICGRID_OFFICE_ADDRESS"), "the office a resident may visit when a report is rejected, shown on the case page (env CIVICGRID_OFFICE_ADDRESS; the demo shows a made-up one)")
+	o.communityPhone = fs.String("community-phone", os.Getenv("CIVICGRID_COMMUNITY_PHONE"), "the phone number the report page gives those who cannot report online, e.g. without JavaScript (env CIVICGRID_COMMUNITY_PHONE; the demo's is "+demoCommunityPhone+")")
+	o.auth = authFlags(fs)
+	o.logOpts = logFlags(fs)
+	o.metricsOpts = metricsFlags(fs)
+	o.conf = configFlagsOn(fs)
+	return fs, o
+}
+
+// check does what --check-config asks, after the checks every start makes:
+// the listen addresses parse, the text-message settings make a sender, and
+// the settings are printed with their sources. Nothing is opened, contacted
+// or listened on.
+func (o *serveOptions) check(fs *flag.FlagSet, source map[string]string, stdout io.Writer) error {
+	for name, addr := range map[string]string{"addr": *o.addr, "debug-addr": *o.debugAddr, "metrics-addr": *o.metricsOpts.addr} {
+		if err := checkListenAddr(name, addr); err != nil {
+			return err
+		}
+	}
+	if _, err := sms.New(o.auth.smsConfig(), slog.New(slog.DiscardHandler)); err != nil {
+		return err
+	}
+	printSettings(stdout, fs, source)
+	fmt.Fprintln(stdout, "settings OK")
+	return nil
 }

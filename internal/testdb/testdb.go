@@ -6,9 +6,11 @@ package testdb
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 
+	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/sqlstore"
 )
 
@@ -45,4 +47,21 @@ func Open(t testing.TB, dir string) *sqlstore.DB {
 	}
 	t.Cleanup(func() { db.Close() }) // runs before the drop: cleanups go last-in first-out
 	return db
+}
+
+// Person makes an account holding one role over area (a building role as
+// building head), named and numbered by n so that each is distinct, and
+// returns it as an actor.
+func Person(t testing.TB, db *sqlstore.DB, n int, role, area string) civicgrid.Actor {
+	t.Helper()
+	g := civicgrid.RoleGrant{Role: role, AreaCode: area}
+	if role == civicgrid.RoleBuilding {
+		g.Detail = "building_head"
+	}
+	u, err := db.CreateUser(context.Background(), civicgrid.User{Name: fmt.Sprintf("李%d", n), Phone: fmt.Sprintf("1390000%04d", n), Kind: civicgrid.KindResident},
+		"", []civicgrid.RoleGrant{g}, civicgrid.SecurityEvent{Kind: civicgrid.EventUserCreated})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Actor()
 }

@@ -1,6 +1,7 @@
-// The volunteer page: sign-in, sign-out and "nearest first" send where the
-// phone is. Without this script (or without permission) the forms still
-// send, and the server says what is missing.
+// Forms that send where the phone is: the volunteer page's sign-in,
+// sign-out and "nearest first", and a lecture's self check-in at the door.
+// Without this script (or without permission) the forms still send, and the
+// server says what is missing.
 (() => {
   for (const form of document.querySelectorAll('form.vol-here')) {
     form.addEventListener('submit', (ev) => {
