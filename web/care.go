@@ -24,6 +24,7 @@ type Care interface {
 	Record(ctx context.Context, actor civicgrid.Actor, id int64, in care.VisitInput) (civicgrid.CareVisit, error)
 	ToCase(ctx context.Context, actor civicgrid.Actor, visitID int64, category string) (civicgrid.CareVisit, error)
 	End(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (care.View, error)
+	SetPlan(ctx context.Context, actor civicgrid.Actor, id int64, in care.PlanInput) (care.View, error)
 	Coverage(ctx context.Context, actor civicgrid.Actor, area, month string) (care.Coverage, error)
 	EntryOfCase(ctx context.Context, actor civicgrid.Actor, caseID int64) (int64, error)
 }
@@ -61,6 +62,7 @@ func (ui *UI) registerCare(mux *http.ServeMux) {
 	mux.HandleFunc("GET /care/{id}", ui.handleCareEntry)
 	mux.HandleFunc("POST /care/{id}/visit", ui.handleCareVisit)
 	mux.HandleFunc("POST /care/{id}/end", ui.handleCareEnd)
+	mux.HandleFunc("POST /care/{id}/plan", ui.handleCarePlan)
 	mux.HandleFunc("POST /care/{id}/case/{visit}", ui.handleCareCase)
 }
 
@@ -119,24 +121,34 @@ func (ui *UI) handleCarePage(w http.ResponseWriter, r *http.Request) {
 			for _, b := range bs {
 				v.Buildings = append(v.Buildings, scopeOption{b.Code, names(b.Code)})
 			}
-			if ui.cfg.People != nil {
-				for _, role := range []string{civicgrid.RoleGridWorker, civicgrid.RoleBuilding, civicgrid.RoleVolunteer} {
-					us, err := ui.cfg.People.ListUsers(ctx, civicgrid.UserFilter{Within: []string{c}, Role: role, Limit: 100})
-					if err != nil {
-						ui.renderError(w, r, p, err)
-						return
-					}
-					for _, u := range us {
-						if !slices.ContainsFunc(v.Visitors, func(o visitorOption) bool { return o.ID == u.ID }) {
-							v.Visitors = append(v.Visitors, visitorOption{u.ID, civicgrid.MaskName(u.Name), role})
-						}
-					}
-				}
+			if v.Visitors, err = ui.careVisitorOptions(ctx, c, v.Visitors); err != nil {
+				ui.renderError(w, r, p, err)
+				return
 			}
 		}
 	}
 	p.Title = p.catalogue["care.title"]
 	ui.render(w, http.StatusOK, "care", p)
+}
+
+// careVisitorOptions adds to opts the people who may be assigned to visit
+// in a community: its grid workers, building roles and volunteers (masked).
+func (ui *UI) careVisitorOptions(ctx context.Context, community string, opts []visitorOption) ([]visitorOption, error) {
+	if ui.cfg.People == nil {
+		return opts, nil
+	}
+	for _, role := range []string{civicgrid.RoleGridWorker, civicgrid.RoleBuilding, civicgrid.RoleVolunteer} {
+		us, err := ui.cfg.People.ListUsers(ctx, civicgrid.UserFilter{Within: []string{community}, Role: role, Limit: 100})
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range us {
+			if !slices.ContainsFunc(opts, func(o visitorOption) bool { return o.ID == u.ID }) {
+				opts = append(opts, visitorOption{u.ID, civicgrid.MaskName(u.Name), role})
+			}
+		}
+	}
+	return opts, nil
 }
 
 // problemsError makes a form's error say each problem (the flash shows the
@@ -217,6 +229,12 @@ func (ui *UI) handleCareEntry(w http.ResponseWriter, r *http.Request) {
 	}
 	row := ui.careRows(r, []care.View{e})[0]
 	p.Care.Entry = &row
+	if e.CanManage {
+		if p.Care.Visitors, err = ui.careVisitorOptions(r.Context(), e.BuildingCode[:12], nil); err != nil {
+			ui.renderError(w, r, p, err)
+			return
+		}
+	}
 	p.Title, _ = p.T("care.entry_title", "name", e.Name)
 	if e.Name == "" {
 		p.Title = p.catalogue["care.entry_purged"]
@@ -249,6 +267,22 @@ func (ui *UI) handleCareCase(w http.ResponseWriter, r *http.Request) {
 	visit, _ := strconv.ParseInt(r.PathValue("visit"), 10, 64)
 	_, err := ui.cfg.Care.ToCase(r.Context(), actor, visit, r.PostForm.Get("category"))
 	backTo(w, r, "/care/"+strconv.FormatInt(id, 10), "case", problemsError(err))
+}
+
+func (ui *UI) handleCarePlan(w http.ResponseWriter, r *http.Request) {
+	actor, id, ok := cogovForm(w, r)
+	if !ok {
+		return
+	}
+	in := care.PlanInput{}
+	in.FrequencyDays, _ = strconv.Atoi(r.PostForm.Get("frequency_days"))
+	for _, s := range r.PostForm["visitor_ids"] {
+		if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+			in.VisitorIDs = append(in.VisitorIDs, v)
+		}
+	}
+	_, err := ui.cfg.Care.SetPlan(r.Context(), actor, id, in)
+	backTo(w, r, "/care/"+strconv.FormatInt(id, 10), "plan", problemsError(err))
 }
 
 func (ui *UI) handleCareEnd(w http.ResponseWriter, r *http.Request) {

@@ -107,7 +107,19 @@ func TestCarePages(t *testing.T) {
 	if rec = as(h, worker, "GET", "/care", nil); !contains(rec.Body.String(), `data-light="red"`) {
 		t.Fatalf("a missed visit is not red: %s", rec.Body)
 	}
-	if rec = as(h, staff, "GET", page, nil); !contains(rec.Body.String(), `data-testid="care-missed"`) || !contains(rec.Body.String(), "结束关爱") {
+	if rec = as(h, staff, "GET", page, nil); !contains(rec.Body.String(), `data-testid="care-missed"`) || !contains(rec.Body.String(), "结束关爱") ||
+		!contains(rec.Body.String(), fmt.Sprintf(`name="visitor_ids" value="%d" checked`, worker.UserID)) {
 		t.Fatalf("staff's page after the miss: %s", rec.Body)
+	}
+	// Staff change the plan: every 3 days, the other grid worker too; a
+	// visitor may not.
+	if loc := as(h, worker, "POST", page+"/plan", form("frequency_days", "3", "visitor_ids", fmt.Sprint(worker.UserID))).Header().Get("Location"); !strings.Contains(loc, "failed=forbidden") {
+		t.Fatalf("a visitor changes the plan: %s", loc)
+	}
+	if loc := as(h, staff, "POST", page+"/plan", form("frequency_days", "3", "visitor_ids", fmt.Sprint(worker.UserID), "visitor_ids", fmt.Sprint(other.UserID))).Header().Get("Location"); !strings.Contains(loc, "done=plan") {
+		t.Fatalf("staff change the plan: %s", loc)
+	}
+	if rec = as(h, other, "GET", page, nil); rec.Code != http.StatusOK || !contains(rec.Body.String(), "每 3 天探访一次") {
+		t.Fatalf("the newly assigned worker reads the new plan: %d %s", rec.Code, rec.Body)
 	}
 }
