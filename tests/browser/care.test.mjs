@@ -98,3 +98,17 @@ test('in English the queue names the missed visit overdue', { timeout: T }, asyn
     assert.equal(await page.locator(`[data-testid="care-queue"] li[data-entry="${state.id}"]`).getAttribute('data-light'), 'none');
   });
 });
+
+test("staff's page of the person in English: the concern's case, the plan and ending care", { timeout: T }, async () => {
+  await withPage('care-entry-staff-en-360', phone, async (page) => {
+    await logInAs(page, staff, `/care/${state.id}`);
+    await page.goto(`${env.base}/care/${state.id}?lang=en`);
+    assert.equal(await page.locator('h1').textContent(), 'Care: 赵桂芳');
+    await page.locator('[data-testid="visit-case"]').waitFor();
+    await page.locator('[data-testid="plan-form"] summary').click();
+    assert.equal(await page.locator('#care-plan-frequency').inputValue(), '7');
+    assert.ok(await page.locator(`[data-testid="plan-form"] input[value="${state.worker}"]`).isChecked(), 'the visitor is ticked');
+    await noSidewaysScroll(page, "staff's person page");
+    await noSeriousViolations(page, "staff's person page");
+  });
+});
