@@ -13,6 +13,7 @@ import (
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/care"
+	"github.com/civicgrid/civicgrid/internal/testdb"
 	"github.com/civicgrid/civicgrid/sqlstore"
 )
 
@@ -106,7 +107,7 @@ func benchCareDue(b *testing.B, n int, burst bool) {
 		b.Fatalf("setting the due times took too long: the first due time has passed")
 	}
 
-	svc := care.New(care.Config{}, db, db, registry{}, nil)
+	svc := care.New(care.Config{}, db, db, testdb.Areas{}, nil)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	b.ResetTimer()

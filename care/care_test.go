@@ -26,17 +26,6 @@ const (
 	away       = "4201030010010010001"
 )
 
-// registry knows the test's buildings and where they stand.
-type registry map[string]orb.Geometry
-
-func (r registry) AreaByCode(_ context.Context, code string) (civicgrid.Area, error) {
-	g, ok := r[code]
-	if !ok {
-		return civicgrid.Area{}, civicgrid.Errorf(civicgrid.ENOTFOUND, "no area %s", code)
-	}
-	return civicgrid.Area{Code: code, Level: civicgrid.LevelOfCode(code), Geometry: g}, nil
-}
-
 type env struct {
 	t   *testing.T
 	db  *sqlstore.DB
@@ -49,7 +38,7 @@ var start = time.Date(2026, 12, 1, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
 
 func newEnv(t *testing.T) *env {
 	e := &env{t: t, db: testdb.Open(t, t.TempDir()), now: start}
-	e.svc = care.New(care.Config{Retention: 30 * 24 * time.Hour, Now: func() time.Time { return e.now }}, e.db, e.db, registry{
+	e.svc = care.New(care.Config{Retention: 30 * 24 * time.Hour, Now: func() time.Time { return e.now }}, e.db, e.db, testdb.Areas{
 		building: orb.Point{114.300, 30.550}, building2: orb.Point{114.310, 30.550}, away: orb.Point{114.200, 30.500},
 	}, nil)
 	return e
