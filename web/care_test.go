@@ -59,7 +59,7 @@ func TestCarePages(t *testing.T) {
 	rec := as(h, staff, "GET", "/care", nil)
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK || !contains(body, `value="`+building+`"`) || !contains(body, `value="living_alone"`) ||
-		!contains(body, fmt.Sprintf(`name="visitor_ids" value="%d"`, worker.UserID)) || !contains(body, "知情同意") {
+		!contains(body, fmt.Sprintf(`name="visitor_ids" value="%d"`, worker.UserID)) || !contains(body, "知情同意") || !contains(body, "刘*（网格员）") {
 		t.Fatalf("staff's care page: %d %s", rec.Code, body)
 	}
 	reg := []string{"name", "王秀英", "building_code", building, "address", "1单元302", "kinds", "living_alone",
