@@ -65,7 +65,9 @@ func (s *Server) handleCareExport(w http.ResponseWriter, r *http.Request) {
 	writeError(w, r, err)
 }
 
+// handleCareEntry answers the full entry, kept out of every cache.
 func (s *Server) handleCareEntry(w http.ResponseWriter, r *http.Request, id int64) {
+	w.Header().Set("Cache-Control", "no-store")
 	v, err := s.cfg.Care.Entry(r.Context(), actorFrom(r), id)
 	answer(w, r, http.StatusOK, "entry", v, err)
 }

@@ -47,6 +47,14 @@ func TestCareOverTheAPI(t *testing.T) {
 	if got := count(civicgrid.EventCareRead); got != reads+1 {
 		t.Fatalf("reads logged: %d → %d, want one more", reads, got)
 	}
+	if req, _ := http.NewRequest("GET", e.srv.URL+path, nil); req != nil {
+		req.AddCookie(&http.Cookie{Name: "cg_session", Value: worker.cookie})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("the entry's caching: %v %v", resp.Header, err)
+		}
+		resp.Body.Close()
+	}
 	q := send(worker, "GET", "/api/v1/care/queue", nil, http.StatusOK, `"light":"green"`)
 	if strings.Contains(string(q["entries"]), "王秀英") || strings.Contains(string(q["entries"]), "1单元302") {
 		t.Fatalf("the queue shows personal fields: %s", q["entries"])

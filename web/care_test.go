@@ -84,7 +84,7 @@ func TestCarePages(t *testing.T) {
 	}
 	rec = as(h, worker, "GET", page, nil)
 	if rec.Code != http.StatusOK || !contains(rec.Body.String(), "王秀英") || !contains(rec.Body.String(), `data-testid="visit-form"`) ||
-		rec.Header().Get("Cache-Control") == "" {
+		rec.Header().Get("Cache-Control") != "no-store" {
 		t.Fatalf("the worker's page of the person: %d %v %s", rec.Code, rec.Header(), rec.Body)
 	}
 	rec = as(h, worker, "POST", page+"/visit", form("mode", "phone", "state", "concern"))
