@@ -369,6 +369,14 @@ const (
 	ActionReadWarnings  Action = "warnings.read"   // alerts touching one's area
 	ActionDecideWarning Action = "warnings.decide" // acknowledge, dismiss with a reason, open a case from an alert
 	ActionRunWarnings   Action = "warnings.run"    // run the daily warning over an area now
+	// Care visits (care.go): the care registry, visit plans and visits.
+	ActionRegisterCare Action = "care.register" // register a person with consent, change the plan, end care: community staff
+	ActionReadCare     Action = "care.read"     // read an entry (logged): its assigned visitors and the community's staff
+	ActionVisitCare    Action = "care.visit"    // record a visit, turn a concern into a case: an assigned visitor
+	ActionCareVisitor  Action = "care.visitor"  // may be assigned to visit there: grid workers, volunteers, building roles
+	ActionCareQueue    Action = "care.queue"    // one's own due visits
+	ActionCareCoverage Action = "care.coverage" // the monthly coverage rate of an area (no personal data)
+	ActionExportCare   Action = "care.export"   // export the registry: refused to everyone by default
 )
 
 // Object is what an action is taken on, as far as access is concerned.
@@ -397,6 +405,8 @@ type Object struct {
 	// Electors are people on a vote's frozen roll (as far as the asker
 	// needs: the asker's own id or none).
 	Electors []int64
+	// Visitors are the people assigned to visit a care entry.
+	Visitors []int64
 }
 
 // Colleague is a person as the object of ActionNameColleague: they lie
@@ -468,6 +478,7 @@ const (
 	scopeOverlap               // the grant's area and one of the object's lie one within the other
 	scopeMergedIn              // the actor reported a case merged into the object
 	scopeElector               // the actor is on the object's (a vote's) roll
+	scopeVisitor               // the actor is assigned to visit the object (a care entry)
 )
 
 type rule struct {
@@ -494,6 +505,12 @@ var cogovStaff = []string{RoleCommunityStaff, RoleCommunitySecretary, RoleStreet
 
 // volunteerStaff verify requests for help and confirm service in their area.
 var volunteerStaff = []string{RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin}
+
+// careStaff register people for care and read the registry of their
+// community: community staff and the secretary, nobody above (the
+// registry is sensitive personal information, read where the care is
+// given).
+var careStaff = []string{RoleCommunityStaff, RoleCommunitySecretary}
 
 // accountAdmins may administer accounts in their area, within what they may grant.
 var accountAdmins = []string{RoleCommunitySecretary, RoleDistrictAdmin, RoleCityAdmin}
@@ -597,6 +614,17 @@ var policy = map[Action][]rule{
 	ActionReadWarnings:  rules(scopeSubtree, caseReaders...),
 	ActionDecideWarning: rules(scopeSubtree, caseStaff...),
 	ActionRunWarnings:   rules(scopeSubtree, RoleDistrictAdmin, RoleCityAdmin),
+	// Care visits: only the community's staff and the assigned visitors
+	// read an entry; visitors are grid workers, volunteers and building
+	// roles whose grant covers the person's building. Exports have no
+	// rule: refused to everyone (docs/care.md).
+	ActionRegisterCare: rules(scopeSubtree, careStaff...),
+	ActionReadCare:     join(rules(scopeSubtree, careStaff...), rules(scopeVisitor, "*")),
+	ActionVisitCare:    rules(scopeVisitor, "*"),
+	ActionCareVisitor:  rules(scopeSubtree, RoleGridWorker, RoleVolunteer, RoleBuilding),
+	ActionCareQueue:    rules(scopeOwn, "*"),
+	ActionCareCoverage: rules(scopeSubtree, RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin, RoleCityAdmin),
+	ActionExportCare:   {},
 }
 
 func join(rs ...[]rule) []rule {
@@ -748,7 +776,7 @@ func authorizeScope(actor Actor, action Action, obj Object) error {
 // list's filter), which a refusal may repeat.
 func (o Object) bareArea() bool {
 	return o.Owner == 0 && o.Grants == nil && o.Assignee == 0 && o.Dept == "" && o.Category == "" && o.Done == nil &&
-		o.MergedReporters == nil && o.Electors == nil
+		o.MergedReporters == nil && o.Electors == nil && o.Visitors == nil
 }
 
 func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
@@ -776,6 +804,8 @@ func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
 		return actor.UserID != 0 && slices.Contains(obj.MergedReporters, actor.UserID) && actor.reaches(obj)
 	case scopeElector:
 		return actor.UserID != 0 && slices.Contains(obj.Electors, actor.UserID) && actor.reaches(obj)
+	case scopeVisitor:
+		return actor.UserID != 0 && slices.Contains(obj.Visitors, actor.UserID) && actor.reaches(obj)
 	case scopeGrantor:
 		if !coversAny(g, obj.Areas) {
 			return false

@@ -191,35 +191,61 @@ var escalationSlack = 200 * time.Millisecond
 // until a change brings one nearer), so it costs nothing between
 // deadlines, and it starts from the store, so restarts lose nothing.
 func (s *Service) RunScheduler(ctx context.Context) {
+	s.scheduled.Store(0)
+	defer s.scheduled.Store(math.MaxInt64)
+	Deadlines{Name: "cases escalated", Fire: s.EscalateDue, Next: s.store.NextDeadline, Now: s.now, Wake: s.wake,
+		Slack: escalationSlack, Scheduled: func(at time.Time) { s.scheduled.Store(at.UnixMilli()) }}.Run(ctx)
+}
+
+// Deadlines is the deadline scheduler's loop, for any module whose work
+// falls due at stored times (case escalation, care visits): it fires what
+// is due, then sleeps until the earliest next due time in the store (or a
+// nudge on Wake brings one nearer), so it costs nothing between deadlines
+// and starts from the store, so restarts lose nothing.
+type Deadlines struct {
+	Name string // what the log says was fired ("cases escalated")
+	// Fire handles everything due now and says how many.
+	Fire func(ctx context.Context) (int, error)
+	// Next is the earliest due time still pending (zero: none).
+	Next func(ctx context.Context) (time.Time, error)
+	Now  func() time.Time
+	Wake <-chan struct{} // may be nil
+	// Slack is waited past a due time, so that due times close together
+	// are fired in one go.
+	Slack time.Duration
+	// Scheduled, when set, hears when the loop will next wake.
+	Scheduled func(time.Time)
+}
+
+// Run fires due work until ctx ends.
+func (d Deadlines) Run(ctx context.Context) {
 	const idle = time.Hour // re-read the index now and then (other instances write too)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	s.scheduled.Store(0)
-	defer s.scheduled.Store(math.MaxInt64)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-timer.C:
-		case <-s.wake:
+		case <-d.Wake:
 		}
-		if n, err := s.EscalateDue(ctx); err != nil {
+		if n, err := d.Fire(ctx); err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			slog.Error("escalation", "err", err)
+			slog.Error(d.Name, "err", err)
 		} else if n > 0 {
-			slog.Info("cases escalated", "count", n)
+			slog.Info(d.Name, "count", n)
 		}
 		wait := idle
-		next, err := s.store.NextDeadline(ctx)
+		next, err := d.Next(ctx)
 		if err != nil {
 			logErr("next deadline", err)
 			wait = time.Minute
 		} else if !next.IsZero() {
-			wait = max(next.Sub(s.now()), 0)
+			wait = max(next.Sub(d.Now()), 0)
 			if wait > 0 {
-				wait += escalationSlack
+				wait += d.Slack
 			}
 			wait = min(wait, idle)
 		}
@@ -229,7 +255,9 @@ func (s *Service) RunScheduler(ctx context.Context) {
 			default:
 			}
 		}
-		s.scheduled.Store(s.now().Add(wait).UnixMilli())
+		if d.Scheduled != nil {
+			d.Scheduled(d.Now().Add(wait))
+		}
 		timer.Reset(wait)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/care"
 	"github.com/civicgrid/civicgrid/casework"
 	"github.com/civicgrid/civicgrid/search"
 )
@@ -35,7 +36,18 @@ type operation struct {
 // steps (POST /api/v1/cases/{id}/ACTION) are described from the state
 // machine's table instead (stepOperation).
 var operations = map[string]operation{
-	"GET /api/v1/openapi.json": {summary: "This document (OpenAPI 3.1)", tag: "meta"},
+	"GET /api/v1/care/kinds":                {summary: "The kinds of care need, with their default visit frequency and risk", tag: "care"},
+	"GET /api/v1/care/entries":              {summary: "The care registry of one's communities (names masked; community staff)", tag: "care", query: []string{"within"}},
+	"POST /api/v1/care/entries":             {summary: "Register a person for care visits, with consent and a plan (community staff)", tag: "care", request: civicgrid.CareInput{}, response: care.View{}, created: true},
+	"GET /api/v1/care/entries.csv":          {summary: "Export the care registry: always refused (sensitive personal information)", tag: "care", query: []string{"within"}, produces: "text/csv"},
+	"GET /api/v1/care/entries/{id}":         {summary: "One care entry with its plan and visits (the read is logged)", tag: "care", response: care.View{}},
+	"POST /api/v1/care/entries/{id}/plan":   {summary: "Change an entry's visit frequency and visitors", tag: "care", request: care.PlanInput{}, response: care.View{}},
+	"POST /api/v1/care/entries/{id}/end":    {summary: "End care with a reason (the personal fields are erased after the retention period)", tag: "care", request: careEndInput{}, response: care.View{}},
+	"POST /api/v1/care/entries/{id}/visits": {summary: "Record a visit for the current slot (assigned visitors; in person at the building or by phone)", tag: "care", request: care.VisitInput{}, response: civicgrid.CareVisit{}, created: true},
+	"POST /api/v1/care/visits/{id}/case":    {summary: "Turn a visit's concern into a case, linked", tag: "care", request: careCaseInput{}, response: civicgrid.CareVisit{}},
+	"GET /api/v1/care/queue":                {summary: "One's due visits with their traffic light, red first", tag: "care"},
+	"GET /api/v1/care/coverage":             {summary: "An area's monthly care-visit coverage rate (visited on time / due)", tag: "care", query: []string{"area", "month"}},
+	"GET /api/v1/openapi.json":              {summary: "This document (OpenAPI 3.1)", tag: "meta"},
 	"GET /api/v1/search": {summary: "Full-text search (全文检索) of cases, requests for help and proposals the caller may read; newest first, snippets with the words in <mark>",
 		tag: "search", query: []string{"q", "kind", "area", "from", "to", "limit:integer", "after"}, response: search.Page{}},
 	"GET /api/v1/locate":                                      {summary: "Find the grid a WGS-84 point is in, with its areas and (masked) grid workers", tag: "areas", query: []string{"lat:number", "lng:number"}, response: locateResponse{}},

@@ -85,6 +85,7 @@ func (s *Server) routes() {
 	s.lectureRoutes(public, guarded)
 	s.searchRoutes(guarded)
 	s.warningRoutes(guarded)
+	s.careRoutes(guarded)
 	if s.cfg.Calendar != nil {
 		s.calendarRoutes(public, guarded)
 	}

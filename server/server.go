@@ -15,6 +15,7 @@ import (
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/areaio"
+	"github.com/civicgrid/civicgrid/care"
 	"github.com/civicgrid/civicgrid/casework"
 	"github.com/civicgrid/civicgrid/cogovern"
 	"github.com/civicgrid/civicgrid/internal/metrics"
@@ -104,6 +105,8 @@ type Config struct {
 	Search *search.Service
 	// Warning runs the risk early warning; nil serves no warning routes.
 	Warning *warning.Service
+	// Care runs care visits (探访关爱); nil serves no care routes.
+	Care *care.Service
 }
 
 // healthChecker is a store that can tell whether it is able to serve.

@@ -20,16 +20,7 @@ func TestVolunteerOverTheAPI(t *testing.T) {
 	info := func(role string) civicgrid.RoleInfo { r, _ := civicgrid.LookupRole(role); return r }
 	resident := e.actor(info(civicgrid.RoleResident))
 	staff := e.actor(info(civicgrid.RoleCommunityStaff))
-	send := func(a mxActor, method, path string, body any, want int, text string) map[string]json.RawMessage {
-		t.Helper()
-		st, out := e.send(&a, mxRequest{method, path, body})
-		if st != want || !strings.Contains(out, text) {
-			t.Fatalf("%s %s: status %d, want %d with %q: %s", method, path, st, want, text, out)
-		}
-		var m map[string]json.RawMessage
-		json.Unmarshal([]byte(out), &m)
-		return m
-	}
+	send := e.expect(t)
 	history := func(id int64) int {
 		evs, err := e.db.VolunteerEvents(t.Context(), id)
 		if err != nil {

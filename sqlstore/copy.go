@@ -29,6 +29,7 @@ var copyOrder = []string{
 	"cogov_meetings", "cogov_meeting_items", "cogov_meeting_roll",
 	"lectures", "lecture_signups", "lecture_events", "volunteer_certificates",
 	"warning_alerts", "warning_alert_grids",
+	"care_entries", "care_visitors", "care_visits", "care_slots",
 }
 
 // CopyReport says what Copy moved and checked.

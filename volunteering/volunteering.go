@@ -90,7 +90,15 @@ const ListLimit = 200
 // building returns a building of the registry and the point a sign-in is
 // measured from (the point itself, or the middle of the footprint).
 func (s *Service) building(ctx context.Context, code string) (civicgrid.Area, orb.Point, bool, error) {
-	a, err := s.areas.AreaByCode(ctx, code)
+	return Building(ctx, s.areas, code)
+}
+
+// Building returns a building of the registry and the point a sign-in is
+// measured from (the point itself, or the middle of the footprint); has is
+// false when the building has no location on the map. Other modules that
+// check a person stands at a building (care visits) use it and Near.
+func Building(ctx context.Context, areas Areas, code string) (a civicgrid.Area, at orb.Point, has bool, err error) {
+	a, err = areas.AreaByCode(ctx, code)
 	if err != nil {
 		if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
 			return a, orb.Point{}, false, civicgrid.Errorf(civicgrid.EINVALID, "no building %s", code)
@@ -409,21 +417,28 @@ func (s *Service) Release(ctx context.Context, actor civicgrid.Actor, id int64, 
 
 // near refuses a sign-in or sign-out made too far from the building.
 func (s *Service) near(ctx context.Context, r civicgrid.HelpRequest, at *Point, what string) error {
+	return Near(ctx, s.areas, r.BuildingCode, at, s.cfg.SignInRadiusM, what)
+}
+
+// Near refuses what (a sign-in, a visit) made farther than radiusM metres
+// from the building, or without a position, or at a building with no
+// location on the map.
+func Near(ctx context.Context, areas Areas, building string, at *Point, radiusM float64, what string) error {
 	if at == nil {
 		return civicgrid.Errorf(civicgrid.EINVALID, "%s needs where you are (lat, lng)", what)
 	}
 	if err := at.check(); err != nil {
 		return err
 	}
-	_, p, has, err := s.building(ctx, r.BuildingCode)
+	_, p, has, err := Building(ctx, areas, building)
 	if err != nil {
 		return err
 	}
 	if !has {
-		return civicgrid.Errorf(civicgrid.ECONFLICT, "building %s has no location on the map: %s cannot be checked; ask staff to add it", r.BuildingCode, what)
+		return civicgrid.Errorf(civicgrid.ECONFLICT, "building %s has no location on the map: %s cannot be checked; ask staff to add it", building, what)
 	}
-	if d := geo.DistanceHaversine(orb.Point{at.Lng, at.Lat}, p); d > s.cfg.SignInRadiusM {
-		return civicgrid.Errorf(civicgrid.EINVALID, "%s is made at the place: you are %.0f m from the building, the limit is %.0f m", what, d, s.cfg.SignInRadiusM)
+	if d := geo.DistanceHaversine(orb.Point{at.Lng, at.Lat}, p); d > radiusM {
+		return civicgrid.Errorf(civicgrid.EINVALID, "%s is made at the place: you are %.0f m from the building, the limit is %.0f m", what, d, radiusM)
 	}
 	return nil
 }

@@ -24,17 +24,6 @@ const (
 	away      = "4201030010010010001"
 )
 
-// registry knows the test's buildings and where they stand.
-type registry map[string]orb.Geometry
-
-func (r registry) AreaByCode(_ context.Context, code string) (civicgrid.Area, error) {
-	g, ok := r[code]
-	if !ok {
-		return civicgrid.Area{}, civicgrid.Errorf(civicgrid.ENOTFOUND, "no area %s", code)
-	}
-	return civicgrid.Area{Code: code, Level: civicgrid.LevelOfCode(code), Geometry: g}, nil
-}
-
 var here = &volunteering.Point{Lat: 30.550, Lng: 114.300}
 
 type env struct {
@@ -48,7 +37,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	cur = t
 	e := &env{t: t, db: testdb.Open(t, t.TempDir()), now: time.Date(2026, 12, 4, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))}
-	e.svc = volunteering.New(volunteering.Config{ClaimLimit: 2, Now: func() time.Time { return e.now }}, e.db, registry{
+	e.svc = volunteering.New(volunteering.Config{ClaimLimit: 2, Now: func() time.Time { return e.now }}, e.db, testdb.Areas{
 		building: orb.Point{114.300, 30.550}, building2: orb.Polygon{{{114.310, 30.550}, {114.3105, 30.550}, {114.3105, 30.5505}, {114.310, 30.550}}},
 		nomap: nil, away: orb.Point{114.200, 30.500}, community: nil,
 	})

@@ -627,6 +627,14 @@ func (ui *UI) handleCase(w http.ResponseWriter, r *http.Request) {
 		it.Rejection = p.rejectionOf(evs)
 	}
 	p.Case = &it
+	if ui.cfg.Care != nil {
+		// A case made from a care visit links back to the person's page,
+		// for whoever may read it.
+		if p.CareEntry, err = ui.cfg.Care.EntryOfCase(r.Context(), actor, it.ID); err != nil {
+			ui.renderError(w, r, p, err)
+			return
+		}
+	}
 	p.Hotline, p.OfficeAddress = ui.cfg.Hotline, ui.cfg.OfficeAddress
 	// Staff hand out dispatch sheets; reporters have the page itself.
 	p.CanPrint = len(actor.Scopes(civicgrid.ActionReadCase)) > 0

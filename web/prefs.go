@@ -73,6 +73,10 @@ func (ui *UI) nav(r *http.Request, p *page) []navLink {
 	if a := civicgrid.ActorFromContext(r.Context()); ui.cfg.Warning != nil && ui.cfg.Cases != nil && len(a.Scopes(civicgrid.ActionReadWarnings)) > 0 {
 		links = append(links, navLink{URL: "/warnings", Label: p.catalogue["nav.warnings"]})
 	}
+	if a := civicgrid.ActorFromContext(r.Context()); ui.cfg.Care != nil && (len(a.Scopes(civicgrid.ActionRegisterCare)) > 0 ||
+		len(a.Scopes(civicgrid.ActionCareVisitor)) > 0) {
+		links = append(links, navLink{URL: "/care", Label: p.catalogue["nav.care"]})
+	}
 	if a := civicgrid.ActorFromContext(r.Context()); ui.cfg.Inbox != nil && a.Via == "session" && a.UserID != 0 {
 		label := p.catalogue["nav.inbox"]
 		if n := ui.unreadCount(r, a); n > 0 {

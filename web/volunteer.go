@@ -95,15 +95,25 @@ func (ui *UI) registerVolunteer(mux *http.ServeMux) {
 }
 
 func (ui *UI) volunteerPage(w http.ResponseWriter, r *http.Request, view string) (*page, civicgrid.Actor, bool) {
+	p, actor, ok := ui.outcomePage(w, r, "vol.")
+	if ok {
+		p.Volunteer = &volunteerView{View: view, CSRF: actor.CSRFToken, Services: civicgrid.VolunteerServices, Ratings: []int{5, 4, 3, 2, 1}}
+	}
+	return p, actor, ok
+}
+
+// outcomePage is a logged-in page that shows a form's outcome (backTo):
+// the failure as the catalogue's prefix+"failed_"+code, or what was done
+// as prefix+"done_"+done.
+func (ui *UI) outcomePage(w http.ResponseWriter, r *http.Request, prefix string) (*page, civicgrid.Actor, bool) {
 	actor, ok := requireLogin(w, r)
 	if !ok {
 		return nil, actor, false
 	}
 	p := ui.newPage(w, r)
-	p.Volunteer = &volunteerView{View: view, CSRF: actor.CSRFToken, Services: civicgrid.VolunteerServices, Ratings: []int{5, 4, 3, 2, 1}}
-	if !p.failedFlash(r.URL.Query(), "vol.failed_") {
+	if !p.failedFlash(r.URL.Query(), prefix+"failed_") {
 		if done := r.URL.Query().Get("done"); done != "" {
-			p.Flash = p.catalogue["vol.done_"+done]
+			p.Flash = p.catalogue[prefix+"done_"+done]
 		}
 	}
 	return p, actor, true

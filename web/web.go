@@ -79,6 +79,8 @@ type Config struct {
 	Search Searcher
 	// Warning runs the risk early warning; nil serves no warning pages.
 	Warning Warnings
+	// Care runs care visits (探访关爱); nil serves no such pages.
+	Care Care
 	// Hotline and OfficeAddress are where a resident turns when a report
 	// is rejected (the city hotline, the community office); "" leaves
 	// one out.
@@ -168,6 +170,7 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	ui.registerLectures(mux)
 	ui.registerSearch(mux)
 	ui.registerWarnings(mux)
+	ui.registerCare(mux)
 }
 
 func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
@@ -205,7 +208,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary", "cogovernance", "volunteer", "lecture", "search", "warning"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary", "cogovernance", "volunteer", "lecture", "search", "warning", "care"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -321,6 +324,11 @@ type page struct {
 	Volunteer *volunteerView
 	// the lecture pages
 	Lecture *lectureView
+	// the care visit pages
+	Care *careView
+	// CareEntry is the care entry a case was made from (0: none, or not
+	// the reader's to see).
+	CareEntry int64
 	// the sign-up and password reset pages
 	Code *codeView
 	// the glossary of terms

@@ -15,6 +15,7 @@ import (
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/areaio"
+	"github.com/civicgrid/civicgrid/care"
 	"github.com/civicgrid/civicgrid/casework"
 	"github.com/civicgrid/civicgrid/cogovern"
 	"github.com/civicgrid/civicgrid/democity"
@@ -157,6 +158,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 			warn.Reported(c.GridCode, c.Category, ev.At)
 		}
 	})
+	careSvc := care.New(care.Config{SignInRadiusM: *o.signInRadius, Retention: *o.careRetention, Photos: photos}, db, db, db, cases)
+	if demo {
+		if err := seedDemoCare(ctx, db, careSvc); err != nil {
+			return err
+		}
+	}
 	// Notifications are written in the UI's words.
 	texts, err := web.LoadCatalogues()
 	if err != nil {
@@ -171,11 +178,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	notes := notify.New(notify.Config{Texts: texts, SMS: sender, Push: pusher, SMSPerHour: *o.smsPerHour, BaseURL: *o.publicURL}, db, nil)
 	notes.AddSource(cogov.NotifySource())
 	notes.AddSource(lecture.NotifySource())
+	notes.AddSource(careSvc.NotifySource())
 	// The admin pages call the API's own routes in process; the server is
 	// set once it exists.
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
-		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer, Lectures: lecture, Search: finder, Warning: warn,
+		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer, Lectures: lecture, Search: finder, Warning: warn, Care: careSvc,
 		Hotline: *o.hotline, OfficeAddress: *o.officeAddress, CommunityPhone: *o.communityPhone, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
 	if err != nil {
 		return err
@@ -193,7 +201,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	srv := server.New(server.Config{MaxImportBytes: *o.maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
 		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *o.jurisdiction,
 		RequestTimeout: *o.requestTimeout, Calendar: calendar, ReadTimeout: *o.readTimeout, ImageOrigins: basemap.ImageOrigins(), Metrics: met, MetricsToken: *o.metricsOpts.token, Cogov: cogov,
-		Volunteer: volunteer, Lectures: lecture, Search: finder, Warning: warn}, db, locator, ui.Register)
+		Volunteer: volunteer, Lectures: lecture, Search: finder, Warning: warn, Care: careSvc}, db, locator, ui.Register)
 	adminAPI.Server = srv
 	ln, err := net.Listen("tcp", *o.addr)
 	if err != nil {
@@ -229,6 +237,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	go refreshLoop(ctx, locator, db, calendar)
 	go purgeLoop(ctx, db, o.auth.retention)
 	go cases.RunScheduler(ctx)
+	go careSvc.RunScheduler(ctx)
 	go func() {
 		if err := cases.WarmDuplicates(ctx); err != nil && ctx.Err() == nil {
 			slog.Warn("duplicate windows not read ahead; each is read at its category's first report", "err", err)
@@ -362,6 +371,7 @@ type serveOptions struct {
 	signInRadius     *float64
 	roundMinutes     *int
 	claimLimit       *int
+	careRetention    *time.Duration
 	timeBankFloor    *int
 	hookPrivate      *bool
 	requestTimeout   *time.Duration
@@ -407,6 +417,7 @@ func newServeFlags(name string, stderr io.Writer) (*flag.FlagSet, *serveOptions)
 	o.signInRadius = fs.Float64("sign-in-radius", 300, "metres from the building within which a volunteer signs in and out, and an attendee checks in at a lecture")
 	o.roundMinutes = fs.Int("round-minutes", 15, "volunteer service time is rounded to this many minutes (half up)")
 	o.claimLimit = fs.Int("claim-limit", 3, "open claims (接单) one volunteer may hold at once")
+	o.careRetention = fs.Duration("care-retention", 90*24*time.Hour, "how long after care ends a care entry's personal fields (name, phone, address, guardian, visit notes and photos) are kept before they are erased")
 	o.timeBankFloor = fs.Int("time-bank-floor", 0, "lowest balance in minutes a member's time-bank account may reach (negative allows an overdraft)")
 	o.hookPrivate = fs.Bool("webhook-allow-private", false, "let webhooks reach loopback and private addresses (off: a hook cannot probe the server's own network)")
 	o.requestTimeout = fs.Duration("request-timeout", 10*time.Second, "deadline of each request's work; a database that does not answer by then makes a 503 and the request's transaction is rolled back (live streams, exports and area imports are not bounded)")
