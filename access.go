@@ -305,6 +305,12 @@ const (
 	ActionSeeHelpAddress Action = "volunteer.address" // the exact address and contact: the poster, the volunteer who took it, staff
 	ActionVolunteerHours Action = "volunteer.hours"   // one's own hours as a volunteer
 	ActionAdjustTimeBank Action = "volunteer.adjust"  // grant or take back time-bank minutes, with a reason: community staff
+
+	// Notices (notice.go): notices to an area's people, read receipts, group robots.
+	ActionReadNotice     Action = "notices.read"      // read (and confirm) a notice: its audience, and staff over its scope
+	ActionPostNotice     Action = "notices.post"      // post a notice to an area within one's own, see its counts, re-remind the unread
+	ActionFollowUpNotice Action = "notices.follow_up" // who of one's buildings or grid has not read or confirmed (masked)
+	ActionManageRobots   Action = "notices.robots"    // connect or stop an area's work-group robot
 )
 
 // Object is what an action is taken on, as far as access is concerned.
@@ -333,6 +339,10 @@ type Object struct {
 	// Electors are people on a vote's frozen roll (as far as the asker
 	// needs: the asker's own id or none).
 	Electors []int64
+	// Audience are the roles a notice is for (with Areas its scope); nil
+	// with AudienceSet means every role.
+	Audience    []string
+	AudienceSet bool
 }
 
 // Colleague is a person as the object of ActionNameColleague: they lie
@@ -380,6 +390,7 @@ const (
 	scopeOverlap               // the grant's area and one of the object's lie one within the other
 	scopeMergedIn              // the actor reported a case merged into the object
 	scopeElector               // the actor is on the object's (a vote's) roll
+	scopeAudience              // overlap, and the grant's role is one of the object's audience
 )
 
 type rule struct {
@@ -406,6 +417,9 @@ var cogovStaff = []string{RoleCommunityStaff, RoleCommunitySecretary, RoleStreet
 
 // volunteerStaff verify requests for help and confirm service in their area.
 var volunteerStaff = []string{RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin}
+
+// noticeStaff post notices to their area and connect its work groups.
+var noticeStaff = []string{RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin, RoleCityAdmin}
 
 // accountAdmins may administer accounts in their area, within what they may grant.
 var accountAdmins = []string{RoleCommunitySecretary, RoleDistrictAdmin, RoleCityAdmin}
@@ -497,6 +511,15 @@ var policy = map[Action][]rule{
 	ActionSeeHelpAddress: join(rules(scopeOwn, "*"), rules(scopeAssignee, "*"), rules(scopeSubtree, volunteerStaff...)),
 	ActionVolunteerHours: rules(scopeOwn, RoleVolunteer),
 	ActionAdjustTimeBank: rules(scopeSubtree, volunteerStaff...),
+
+	// Notices: staff post to an area within their own; a notice reaches the
+	// people holding a role of its audience in or above its scope (and
+	// staff over it, and auditors); building heads and grid workers follow
+	// up with their own buildings' and grid's people.
+	ActionReadNotice:     join(rules(scopeSubtree, append(slices.Clone(noticeStaff), RoleAuditor)...), rules(scopeAudience, "*")),
+	ActionPostNotice:     rules(scopeSubtree, noticeStaff...),
+	ActionFollowUpNotice: rules(scopeSubtree, append([]string{RoleBuilding, RoleGridWorker}, noticeStaff...)...),
+	ActionManageRobots:   rules(scopeSubtree, RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin),
 }
 
 func join(rs ...[]rule) []rule {
@@ -648,7 +671,7 @@ func authorizeScope(actor Actor, action Action, obj Object) error {
 // list's filter), which a refusal may repeat.
 func (o Object) bareArea() bool {
 	return o.Owner == 0 && o.Grants == nil && o.Assignee == 0 && o.Dept == "" && o.Category == "" && o.Done == nil &&
-		o.MergedReporters == nil && o.Electors == nil
+		o.MergedReporters == nil && o.Electors == nil && !o.AudienceSet
 }
 
 func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
@@ -676,6 +699,21 @@ func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
 		return actor.UserID != 0 && slices.Contains(obj.MergedReporters, actor.UserID) && actor.reaches(obj)
 	case scopeElector:
 		return actor.UserID != 0 && slices.Contains(obj.Electors, actor.UserID) && actor.reaches(obj)
+	case scopeAudience:
+		if !obj.AudienceSet {
+			return false
+		}
+		for _, h := range actor.Grants {
+			if obj.Audience != nil && !slices.Contains(obj.Audience, h.Role) {
+				continue
+			}
+			for _, a := range obj.Areas {
+				if a != "" && (h.Covers(a) || InSubtree(a, h.AreaCode)) {
+					return true
+				}
+			}
+		}
+		return false
 	case scopeGrantor:
 		if !coversAny(g, obj.Areas) {
 			return false
