@@ -298,35 +298,51 @@ type FollowUp struct {
 	Next int64 `json:"next,omitempty"`
 }
 
-// FollowUp lists the people of the notice's audience within the area
-// (default: the first the actor may follow up in) who have not read it,
-// or not confirmed it if it asks so; names and phones masked.
-func (s *Service) FollowUp(ctx context.Context, actor civicgrid.Actor, id int64, within string, after int64) (FollowUp, error) {
-	n, err := s.get(ctx, actor, id)
-	if err != nil {
-		return FollowUp{}, err
-	}
+// followArea returns the area the actor follows a notice up in: the one
+// asked (which they must hold a following-up role over), else the first of
+// their grants that may follow up and overlaps the notice's scope. The
+// answer lies within the scope (the deeper of the two).
+func followArea(actor civicgrid.Actor, n civicgrid.Notice, within string) (string, error) {
 	if within == "" {
 		for _, g := range actor.Grants {
-			if civicgrid.Authorize(civicgrid.Actor{UserID: actor.UserID, Grants: []civicgrid.RoleGrant{g}, Via: actor.Via, TokenID: actor.TokenID},
-				civicgrid.ActionFollowUpNotice, civicgrid.In(g.AreaCode)) == nil &&
+			one := civicgrid.Actor{UserID: actor.UserID, Grants: []civicgrid.RoleGrant{g}, Via: actor.Via, TokenID: actor.TokenID}
+			if civicgrid.Authorize(one, civicgrid.ActionFollowUpNotice, civicgrid.In(g.AreaCode)) == nil &&
 				(civicgrid.InSubtree(n.Scope, g.AreaCode) || civicgrid.InSubtree(g.AreaCode, n.Scope)) {
 				within = g.AreaCode
 				break
 			}
 		}
 		if within == "" {
-			return FollowUp{}, civicgrid.Errorf(civicgrid.EFORBIDDEN, "%s: only building heads, grid workers and staff in the notice's area follow up", civicgrid.ActionFollowUpNotice)
+			return "", civicgrid.Errorf(civicgrid.EFORBIDDEN, "%s: only building heads, grid workers and staff in the notice's area follow it up", civicgrid.ActionFollowUpNotice)
 		}
 	}
 	if err := civicgrid.Authorize(actor, civicgrid.ActionFollowUpNotice, civicgrid.In(within)); err != nil {
+		return "", err
+	}
+	switch {
+	case civicgrid.InSubtree(within, n.Scope):
+		return n.Scope, nil
+	case civicgrid.InSubtree(n.Scope, within):
+		return within, nil
+	}
+	return "", civicgrid.Errorf(civicgrid.EINVALID, "area %s and the notice's scope %s do not overlap", within, n.Scope)
+}
+
+// FollowUp lists the people of the notice's audience within the area
+// (default: the first the actor may follow up in) who have not read it,
+// or not confirmed it if it asks so; names and phones masked. A building
+// head follows up a notice for residents they are not the audience of.
+func (s *Service) FollowUp(ctx context.Context, actor civicgrid.Actor, id int64, within string, after int64) (FollowUp, error) {
+	n, err := s.store.NoticeByID(ctx, id)
+	if err != nil {
 		return FollowUp{}, err
 	}
-	// Within the notice's scope: the deeper of the two areas.
-	if civicgrid.InSubtree(within, n.Scope) {
-		within = n.Scope
-	} else if !civicgrid.InSubtree(n.Scope, within) {
-		return FollowUp{}, civicgrid.Errorf(civicgrid.EINVALID, "area %s and the notice's scope %s do not overlap", within, n.Scope)
+	if n.Withdrawn {
+		return FollowUp{}, civicgrid.Errorf(civicgrid.ENOTFOUND, "no notice %d", id)
+	}
+	// A refusal names only the caller's own areas, never the notice's.
+	if within, err = followArea(actor, n, within); err != nil {
+		return FollowUp{}, err
 	}
 	c, err := s.store.CountNotice(ctx, n, within)
 	if err != nil {
@@ -345,6 +361,42 @@ func (s *Service) FollowUp(ctx context.Context, actor civicgrid.Actor, id int64,
 	}
 	if out.People == nil {
 		out.People = []civicgrid.Unreached{}
+	}
+	return out, nil
+}
+
+// Followable lists the notices in force the actor may follow up, each
+// with its counts in the actor's area (no people: open one for them);
+// those for nobody there are left out.
+func (s *Service) Followable(ctx context.Context, actor civicgrid.Actor) ([]FollowUp, error) {
+	var mine []string
+	for _, g := range actor.Grants {
+		one := civicgrid.Actor{UserID: actor.UserID, Grants: []civicgrid.RoleGrant{g}, Via: actor.Via, TokenID: actor.TokenID}
+		if civicgrid.Authorize(one, civicgrid.ActionFollowUpNotice, civicgrid.In(g.AreaCode)) == nil {
+			mine = append(mine, g.AreaCode)
+		}
+	}
+	if len(mine) == 0 {
+		return nil, civicgrid.Errorf(civicgrid.EFORBIDDEN, "%s: only building heads, grid workers and staff follow notices up", civicgrid.ActionFollowUpNotice)
+	}
+	ns, err := s.store.Notices(ctx, mine, s.now(), false, ListLimit)
+	if err != nil {
+		return nil, err
+	}
+	out := []FollowUp{}
+	for _, n := range ns {
+		within, err := followArea(actor, n, "")
+		if err != nil {
+			continue
+		}
+		c, err := s.store.CountNotice(ctx, n, within)
+		if err != nil {
+			return nil, err
+		}
+		if c.Audience == 0 {
+			continue // for nobody of the actor's area
+		}
+		out = append(out, FollowUp{Notice: s.view(actor, n, civicgrid.NoticeReceipt{}, false), Within: within, Counts: c})
 	}
 	return out, nil
 }

@@ -30,9 +30,10 @@ import (
 // posted it, who read it or anyone's name or phone.
 
 // AddRobot connects a work group: https only, to a public address (unless
-// AllowPrivate); a DingTalk secret is sealed with the server's key.
+// AllowPrivate, which also lets plain http reach a loopback receiver); a
+// DingTalk secret is sealed with the server's key.
 func (s *Service) AddRobot(ctx context.Context, actor civicgrid.Actor, in civicgrid.RobotInput) (civicgrid.NoticeRobot, error) {
-	r, u, err := in.Check()
+	r, u, err := in.Check(s.cfg.AllowPrivate)
 	if err != nil {
 		return r, err
 	}
