@@ -152,7 +152,7 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 		o311Limit: newIPLimiter(cfg.Open311PerMinute, time.Minute), loginFails: newLoginFailures(cfg.Auth.MaxFailures, cfg.Auth.LockFor)}
 	s.hub = newHub()
 	if s.cases != nil {
-		s.cases.OnEvent(s.hub.publish)
+		s.cases.OnEvent(s.hub.publishCase)
 		if cfg.Webhooks != nil {
 			s.cases.OnEvent(func(civicgrid.Case, civicgrid.CaseEvent) { cfg.Webhooks.Nudge() })
 		}
@@ -161,7 +161,7 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 		}
 	}
 	s.routes()
-	cfg.Metrics.Gauge("civicgrid_sse_clients", "Open live case streams (server-sent events).", func() float64 { return float64(s.hub.clients()) })
+	cfg.Metrics.Gauge("civicgrid_sse_clients", "Open live streams (server-sent events: cases, notices).", func() float64 { return float64(s.hub.clients()) })
 	for _, register := range extra {
 		register(s.mux)
 	}

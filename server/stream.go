@@ -11,13 +11,15 @@ import (
 	"github.com/civicgrid/civicgrid"
 )
 
-// Live queues: GET /api/v1/cases/stream sends server-sent events for every
+// Live streams: GET /api/v1/cases/stream sends server-sent events for every
 // change to a case the caller may read, in the area asked for, so a grid
 // worker's list updates without reloading. Events are the case as the
 // caller sees it (masked) with the action that changed it. Changes stored
 // by other instances arrive through casework's Relay (PostgreSQL NOTIFY).
+// Other modules' streams (new notices) ride the same hub and loop
+// (s.serveStream): each decides what a change is to the caller.
 
-// hub fans case changes out to the open streams.
+// hub fans changes (caseChange, civicgrid.Notice, …) out to the open streams.
 type hub struct {
 	mu   sync.Mutex
 	subs map[*subscriber]struct{}
@@ -29,7 +31,7 @@ type caseChange struct {
 }
 
 type subscriber struct {
-	ch chan caseChange
+	ch chan any
 	// recheck asks the stream to check its credential again: a session,
 	// grant or token ended on this instance.
 	recheck chan struct{}
@@ -41,12 +43,16 @@ const subscriberBuffer = 256
 
 func newHub() *hub { return &hub{subs: map[*subscriber]struct{}{}} }
 
-func (h *hub) publish(c civicgrid.Case, ev civicgrid.CaseEvent) {
+// publishCase publishes a case change.
+func (h *hub) publishCase(c civicgrid.Case, ev civicgrid.CaseEvent) { h.publish(caseChange{c, ev}) }
+
+// publish hands a change to every open stream.
+func (h *hub) publish(change any) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs {
 		select {
-		case s.ch <- caseChange{c, ev}:
+		case s.ch <- change:
 		default:
 			// Too slow: drop it rather than hold up the case loop.
 			close(s.ch)
@@ -63,7 +69,7 @@ func (h *hub) clients() int {
 }
 
 func (h *hub) subscribe() *subscriber {
-	s := &subscriber{ch: make(chan caseChange, subscriberBuffer), recheck: make(chan struct{}, 1)}
+	s := &subscriber{ch: make(chan any, subscriberBuffer), recheck: make(chan struct{}, 1)}
 	h.mu.Lock()
 	h.subs[s] = struct{}{}
 	h.mu.Unlock()
@@ -96,14 +102,34 @@ func (h *hub) unsubscribe(s *subscriber) {
 const streamHeartbeat = 25 * time.Second
 
 // handleCaseStream: GET /api/v1/cases/stream?within=CODE (default: the
-// caller's own areas). The stream lives no longer than the credential it
-// was opened with: it is checked again every StreamRecheck and at once when
-// a session, grant or token ends on this instance; a logout, a revoked
-// grant or token, or a password reset closes the stream.
+// caller's own areas).
 func (s *Server) handleCaseStream(w http.ResponseWriter, r *http.Request) {
-	a := actorFrom(r)
 	within := r.URL.Query().Get("within")
-	if err := streamAllowed(a, within); err != nil {
+	s.serveStream(w, r, func(a civicgrid.Actor) error { return streamAllowed(a, within) },
+		func(a civicgrid.Actor, change any) (string, string, any, bool) {
+			ch, ok := change.(caseChange)
+			if !ok || (within != "" && !civicgrid.InSubtree(within, ch.c.GridCode)) {
+				return "", "", nil, false
+			}
+			v, err := s.cases.View(r.Context(), a, ch.c) // authorizes: out of sight is skipped
+			if err != nil {
+				return "", "", nil, false
+			}
+			return fmt.Sprintf("%d-%d", ch.c.ID, ch.c.Version), "case", map[string]any{"action": ch.ev.Action, "at": ch.ev.At, "case": v}, true
+		})
+}
+
+// serveStream holds a server-sent event stream open for as long as allowed
+// lets the caller hold it, and sends each change that render turns into
+// an event for the caller (an id, an event name and the JSON data). The
+// stream lives no longer than the credential it was opened with: it is
+// checked again every StreamRecheck and at once when a session, grant or
+// token ends on this instance; a logout, a revoked grant or token, or a
+// password reset closes the stream.
+func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, allowed func(civicgrid.Actor) error,
+	render func(a civicgrid.Actor, change any) (id, event string, data any, ok bool)) {
+	a := actorFrom(r)
+	if err := allowed(a); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -128,7 +154,7 @@ func (s *Server) handleCaseStream(w http.ResponseWriter, r *http.Request) {
 	checkAgain := func() bool {
 		next, err := s.recheckCredential(r)
 		if err == nil {
-			err = streamAllowed(next, within)
+			err = allowed(next)
 		}
 		if err == nil && lostGrant(a, next) {
 			// Whatever the stream was opened for may rest on the lost
@@ -160,19 +186,16 @@ func (s *Server) handleCaseStream(w http.ResponseWriter, r *http.Request) {
 			if !checkAgain() {
 				return
 			}
-		case ch, ok := <-sub.ch:
+		case change, ok := <-sub.ch:
 			if !ok {
 				return // dropped as too slow
 			}
-			if within != "" && !civicgrid.InSubtree(within, ch.c.GridCode) {
+			id, event, v, send := render(a, change)
+			if !send {
 				continue
 			}
-			v, err := s.cases.View(r.Context(), a, ch.c) // authorizes: out of sight is skipped
-			if err != nil {
-				continue
-			}
-			data, _ := json.Marshal(map[string]any{"action": ch.ev.Action, "at": ch.ev.At, "case": v})
-			fmt.Fprintf(w, "id: %d-%d\nevent: case\ndata: %s\n\n", ch.c.ID, ch.c.Version, data)
+			data, _ := json.Marshal(v)
+			fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", id, event, data)
 			flusher.Flush()
 		}
 	}
