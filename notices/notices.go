@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
@@ -56,8 +57,6 @@ type Config struct {
 	FanoutLimit int
 	Now         func() time.Time
 	Log         *slog.Logger
-	// Posted, when set, is told of each new notice (live streams, nudges).
-	Posted func(civicgrid.Notice)
 }
 
 // Service is the notices module.
@@ -67,6 +66,16 @@ type Service struct {
 	client *http.Client
 	aead   cipher.AEAD
 	wake   chan struct{}
+	mu     sync.Mutex
+	posted []func(civicgrid.Notice)
+}
+
+// OnPost registers fn to be told of each new notice (live streams,
+// the notification sender's nudge).
+func (s *Service) OnPost(fn func(civicgrid.Notice)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.posted = append(s.posted, fn)
 }
 
 // New returns the service.
@@ -166,8 +175,11 @@ func (s *Service) Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.
 		return View{}, err
 	}
 	s.Nudge()
-	if s.cfg.Posted != nil {
-		s.cfg.Posted(n)
+	s.mu.Lock()
+	fns := slices.Clone(s.posted)
+	s.mu.Unlock()
+	for _, fn := range fns {
+		fn(n)
 	}
 	return s.view(actor, n, civicgrid.NoticeReceipt{}, false), nil
 }

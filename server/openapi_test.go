@@ -45,7 +45,7 @@ func loadOpenAPI(t *testing.T, doc map[string]any) *openapi3.T {
 // document is valid OpenAPI 3.1 with one operation per route.
 func TestOpenAPICoversEveryRoute(t *testing.T) {
 	e := newMatrixEnv(t)
-	srv := server.New(server.Config{Cases: e.cases, Open311: e.db, Photos: e.photos, Webhooks: e.hooks, Notify: e.notes, Calendar: e.calendar}, e.db, nil)
+	srv := server.New(server.Config{Cases: e.cases, Open311: e.db, Photos: e.photos, Webhooks: e.hooks, Notify: e.notes, Calendar: e.calendar, Notices: e.notices}, e.db, nil)
 	if missing := srv.MissingOperations(); len(missing) > 0 {
 		t.Errorf("routes without their OpenAPI operation (add them to operations in server/openapi.go):\n  %s", strings.Join(missing, "\n  "))
 	}

@@ -82,6 +82,7 @@ func (s *Server) routes() {
 	s.open311KeyRoutes(guarded)
 	s.cogovernanceRoutes(public, guarded)
 	s.volunteerRoutes(guarded)
+	s.noticeRoutes(guarded)
 	if s.cfg.Calendar != nil {
 		s.calendarRoutes(public, guarded)
 	}

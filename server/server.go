@@ -19,6 +19,7 @@ import (
 	"github.com/civicgrid/civicgrid/cogovern"
 	"github.com/civicgrid/civicgrid/internal/metrics"
 	"github.com/civicgrid/civicgrid/locate"
+	"github.com/civicgrid/civicgrid/notices"
 	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/oidclogin"
 	"github.com/civicgrid/civicgrid/photo"
@@ -95,6 +96,8 @@ type Config struct {
 	Cogov *cogovern.Service
 	// Volunteer runs the volunteer service; nil serves no volunteer routes.
 	Volunteer *volunteering.Service
+	// Notices runs notices and group robots; nil serves no notice routes.
+	Notices *notices.Service
 }
 
 // healthChecker is a store that can tell whether it is able to serve.
@@ -159,6 +162,9 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 		if cfg.Notify != nil {
 			s.cases.OnEvent(func(civicgrid.Case, civicgrid.CaseEvent) { cfg.Notify.Nudge() })
 		}
+	}
+	if cfg.Notices != nil {
+		cfg.Notices.OnPost(func(n civicgrid.Notice) { s.hub.publish(n) })
 	}
 	s.routes()
 	cfg.Metrics.Gauge("civicgrid_sse_clients", "Open live streams (server-sent events: cases, notices).", func() float64 { return float64(s.hub.clients()) })
