@@ -3,6 +3,7 @@ package civicgrid
 import (
 	"context"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -79,6 +80,21 @@ func (n Notice) Expired(t time.Time) bool { return !n.ExpiresAt.IsZero() && !t.B
 
 // AudienceRoles returns the roles a notice's audience counts (nil: all).
 func (n Notice) AudienceRoles() []string { return NoticeAudiences[n.Audience] }
+
+// Addresses reports whether a person holding these grants is of the
+// notice's audience — whom its counts count and who confirms it: a role
+// of the audience over an area within the scope or above it (the rule
+// the store counts by). Who may read it is Authorize's (staff over the
+// scope read what they are not the audience of).
+func (n Notice) Addresses(grants []RoleGrant) bool {
+	roles := n.AudienceRoles()
+	for _, g := range grants {
+		if (roles == nil || slices.Contains(roles, g.Role)) && (InSubtree(n.Scope, g.AreaCode) || InSubtree(g.AreaCode, n.Scope)) {
+			return true
+		}
+	}
+	return false
+}
 
 // NoticeInput is what staff write.
 type NoticeInput struct {

@@ -135,18 +135,20 @@ const (
 // View is a notice as its reader sees it.
 type View struct {
 	civicgrid.Notice
-	Read      bool                    `json:"read"`
-	Confirmed bool                    `json:"confirmed"`
-	ReadAt    time.Time               `json:"read_at,omitzero"`
-	Expired   bool                    `json:"expired"`
-	CanManage bool                    `json:"can_manage"` // counts, re-remind
-	Counts    *civicgrid.NoticeCounts `json:"counts,omitempty"`
+	Read      bool      `json:"read"`
+	Confirmed bool      `json:"confirmed"`
+	ReadAt    time.Time `json:"read_at,omitzero"`
+	Expired   bool      `json:"expired"`
+	CanManage bool      `json:"can_manage"` // counts, re-remind
+	// ForMe: the reader is of the audience (counted; may confirm).
+	ForMe  bool                    `json:"for_me"`
+	Counts *civicgrid.NoticeCounts `json:"counts,omitempty"`
 	// NextRemindAt is when staff may re-remind the unread again.
 	NextRemindAt time.Time `json:"next_remind_at,omitzero"`
 }
 
 func (s *Service) view(actor civicgrid.Actor, n civicgrid.Notice, r civicgrid.NoticeReceipt, ok bool) View {
-	v := View{Notice: n, Read: ok, ReadAt: r.ReadAt, Confirmed: !r.ConfirmedAt.IsZero(), Expired: n.Expired(s.now())}
+	v := View{Notice: n, Read: ok, ReadAt: r.ReadAt, Confirmed: !r.ConfirmedAt.IsZero(), Expired: n.Expired(s.now()), ForMe: n.Addresses(actor.Grants)}
 	v.CanManage = civicgrid.Authorize(actor, civicgrid.ActionPostNotice, civicgrid.In(n.Scope)) == nil
 	if v.CanManage && !n.RemindedAt.IsZero() {
 		v.NextRemindAt = n.RemindedAt.Add(s.cfg.RemindInterval)
@@ -285,6 +287,9 @@ func (s *Service) Read(ctx context.Context, actor civicgrid.Actor, id int64, con
 	}
 	if confirm && !n.NeedConfirm {
 		return View{}, civicgrid.Errorf(civicgrid.EINVALID, "notice %d asks for no confirmation", id)
+	}
+	if confirm && !n.Addresses(actor.Grants) {
+		return View{}, civicgrid.Errorf(civicgrid.ECONFLICT, "notice %d is not addressed to you: nothing to confirm", id)
 	}
 	if actor.UserID == 0 {
 		return View{}, civicgrid.Errorf(civicgrid.EFORBIDDEN, "an API token reads notices but leaves no receipt; log in as the person")

@@ -144,6 +144,12 @@ func TestNoticeLoop(t *testing.T) {
 	if v, err = e.svc.Read(ctx, wang, n.ID, true); err != nil || !v.Confirmed || !v.ReadAt.Equal(e.now.Add(-time.Minute)) {
 		t.Fatalf("confirmed %+v %v", v, err)
 	}
+	// Staff read the residents' notice over their area, but it is not
+	// addressed to them: nothing to confirm, and not counted.
+	if v, err := e.svc.Get(ctx, staff, n.ID); err != nil || v.ForMe {
+		t.Fatalf("staff view %+v %v", v, err)
+	}
+	wantErr(t, func() error { _, err := e.svc.Read(ctx, staff, n.ID, true); return err }(), civicgrid.ECONFLICT, "not addressed to you")
 	if _, err := e.svc.Read(ctx, worker, workers.ID, true); civicgrid.ErrorCode(err) != civicgrid.EINVALID {
 		t.Fatalf("confirming a notice asking none: %v", err)
 	}

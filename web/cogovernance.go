@@ -180,7 +180,11 @@ func backTo(w http.ResponseWriter, r *http.Request, path, done string, err error
 	} else {
 		q.Set("done", done)
 	}
-	http.Redirect(w, r, path+"?"+q.Encode()+"#flash", http.StatusSeeOther)
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&" // the path names its own query (an area picked)
+	}
+	http.Redirect(w, r, path+sep+q.Encode()+"#flash", http.StatusSeeOther)
 }
 
 // cogovFlash turns the outcome in the query into the page's flash.

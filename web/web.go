@@ -73,6 +73,8 @@ type Config struct {
 	Cogov Cogov
 	// Volunteer runs the volunteer service; nil serves no such pages.
 	Volunteer Volunteer
+	// Notices runs notices (通知公告) and group robots; nil serves no such pages.
+	Notices Notices
 	// Hotline and OfficeAddress are where a resident turns when a report
 	// is rejected (the city hotline, the community office); "" leaves
 	// one out.
@@ -159,6 +161,7 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	ui.registerAccount(mux)
 	ui.registerCogov(mux)
 	ui.registerVolunteer(mux)
+	ui.registerNotices(mux)
 }
 
 func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
@@ -196,7 +199,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary", "cogovernance", "volunteer"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary", "cogovernance", "volunteer", "notices"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -310,6 +313,8 @@ type page struct {
 	Cogov   *cogovView
 	// the volunteer service's pages
 	Volunteer *volunteerView
+	// the notice pages
+	Notices *noticeView
 	// the sign-up and password reset pages
 	Code *codeView
 	// the glossary of terms

@@ -19,6 +19,7 @@ import (
 	"github.com/civicgrid/civicgrid/democity"
 	"github.com/civicgrid/civicgrid/internal/metrics"
 	"github.com/civicgrid/civicgrid/locate"
+	"github.com/civicgrid/civicgrid/notices"
 	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/photo"
 	"github.com/civicgrid/civicgrid/server"
@@ -58,6 +59,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	claimLimit := fs.Int("claim-limit", 3, "open claims (接单) one volunteer may hold at once")
 	timeBankFloor := fs.Int("time-bank-floor", 0, "lowest balance in minutes a member's time-bank account may reach (negative allows an overdraft)")
 	hookPrivate := fs.Bool("webhook-allow-private", false, "let webhooks reach loopback and private addresses (off: a hook cannot probe the server's own network)")
+	robotPrivate := fs.Bool("robot-allow-private", false, "let work-group robots reach loopback and private addresses, over plain http too (development and tests; off: https to public addresses only)")
+	remindInterval := fs.Duration("notice-remind-interval", 24*time.Hour, "least time between two re-reminders of one notice's unread")
 	requestTimeout := fs.Duration("request-timeout", 10*time.Second, "deadline of each request's work; a database that does not answer by then makes a 503 and the request's transaction is rolled back (live streams, exports and area imports are not bounded)")
 	debugAddr := fs.String("debug-addr", "", "serve Go's profiler (/debug/pprof/) at this loopback address HOST:PORT, apart from --addr (default: off)")
 	readTimeout := fs.Duration("read-timeout", time.Minute, "how long a request, body included, may take to arrive; a slower one is cut off (raise it for large area imports over slow links)")
@@ -178,18 +181,30 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	notes := notify.New(notify.Config{Texts: texts, SMS: sender, Push: pusher, SMSPerHour: *smsPerHour, BaseURL: *publicURL}, db, nil)
 	notes.AddSource(cogov.NotifySource())
+	// The webhook key derives every hook's signing secret and seals the
+	// group robots' secrets; it stays out of the database so a copy of the
+	// database alone cannot forge deliveries.
+	hookKey, err := webhook.LoadKey(filepath.Join(data.dir(), "webhook.key"))
+	if err != nil {
+		return err
+	}
+	nts, err := notices.New(notices.Config{Key: hookKey, AllowPrivate: *robotPrivate, RemindInterval: *remindInterval, BaseURL: *publicURL}, db)
+	if err != nil {
+		return err
+	}
+	notes.AddSource(nts.NotifySource())
+	nts.OnPost(func(civicgrid.Notice) { notes.Nudge() })
+	if demo {
+		if err := seedDemoNotices(ctx, db, nts); err != nil {
+			return err
+		}
+	}
 	// The admin pages call the API's own routes in process; the server is
 	// set once it exists.
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
-		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer,
+		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer, Notices: nts,
 		Hotline: *hotline, OfficeAddress: *officeAddress, CommunityPhone: *communityPhone, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
-	if err != nil {
-		return err
-	}
-	// The webhook key derives every hook's signing secret; it stays out of
-	// the database so a copy of the database alone cannot forge deliveries.
-	hookKey, err := webhook.LoadKey(filepath.Join(data.dir(), "webhook.key"))
 	if err != nil {
 		return err
 	}
@@ -200,7 +215,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	srv := server.New(server.Config{MaxImportBytes: *maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
 		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *jurisdiction,
 		RequestTimeout: *requestTimeout, Calendar: calendar, ReadTimeout: *readTimeout, ImageOrigins: basemap.ImageOrigins(), Metrics: met, MetricsToken: *metricsOpts.token, Cogov: cogov,
-		Volunteer: volunteer}, db, locator, ui.Register)
+		Volunteer: volunteer, Notices: nts}, db, locator, ui.Register)
 	adminAPI.Server = srv
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -244,6 +259,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	go db.ListenCaseEvents(ctx, func(caseID, eventID int64) { relayCaseEvent(ctx, db, cases, caseID, eventID) })
 	go hooks.Run(ctx)
 	go notes.Run(ctx)
+	go nts.Run(ctx, 2*time.Second)
 	return srv.Serve(ctx, ln)
 }
 
