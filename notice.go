@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -175,7 +176,45 @@ type Unreached struct {
 	Name     string `json:"name"`
 	Phone    string `json:"phone"`
 	AreaCode string `json:"area_code"` // where their role lies (their building)
-	Read     bool   `json:"read"`      // read, not yet confirmed
+	Role     string `json:"role"`
+	Read     bool   `json:"read"` // read, not yet confirmed
+}
+
+// Cursor is where the list goes on after this entry.
+func (u Unreached) Cursor() UnreachedCursor {
+	return UnreachedCursor{Area: u.AreaCode, Role: u.Role, User: u.UserID}
+}
+
+// UnreachedCursor is a position in the follow-up list (area, role,
+// person); the zero cursor is its start.
+type UnreachedCursor struct {
+	Area string
+	Role string
+	User int64
+}
+
+// String writes the cursor for a link ("" at the start).
+func (c UnreachedCursor) String() string {
+	if c == (UnreachedCursor{}) {
+		return ""
+	}
+	return c.Area + "." + c.Role + "." + strconv.FormatInt(c.User, 10)
+}
+
+// ParseUnreachedCursor reads a cursor written by String.
+func ParseUnreachedCursor(s string) (UnreachedCursor, error) {
+	if s == "" {
+		return UnreachedCursor{}, nil
+	}
+	parts := strings.Split(s, ".")
+	if len(parts) == 3 && LevelOfCode(parts[0]) != "" {
+		if _, ok := LookupRole(parts[1]); ok {
+			if id, err := strconv.ParseInt(parts[2], 10, 64); err == nil && id > 0 {
+				return UnreachedCursor{Area: parts[0], Role: parts[1], User: id}, nil
+			}
+		}
+	}
+	return UnreachedCursor{}, Errorf(EINVALID, "after: the cursor of the last page (area.role.id)")
 }
 
 // Robot kinds: the group robots of WeCom (企业微信) and DingTalk (钉钉).
@@ -313,9 +352,9 @@ type NoticeStore interface {
 	// when ""), and its receipts.
 	CountNotice(ctx context.Context, n Notice, within string) (NoticeCounts, error)
 	// Unreached lists the people of the audience within the area who have
-	// not read (or not confirmed, if the notice asks it), by area and id,
-	// after the id given, at most limit.
-	Unreached(ctx context.Context, n Notice, within string, after int64, limit int) ([]Unreached, error)
+	// not read (or not confirmed, if the notice asks it), by area, role
+	// and id, after the cursor, at most limit.
+	Unreached(ctx context.Context, n Notice, within string, after UnreachedCursor, limit int) ([]Unreached, error)
 	// RemindNotice sets the notice's reminded time to at, only when it was
 	// last reminded before notBefore: false when it was too recent.
 	// It logs a remind event then (urgent notices log one when posted).

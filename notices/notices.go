@@ -311,8 +311,8 @@ type FollowUp struct {
 	Within string                 `json:"within"`
 	Counts civicgrid.NoticeCounts `json:"counts"`
 	People []civicgrid.Unreached  `json:"people"`
-	// Next is the cursor of the next page (0: none).
-	Next int64 `json:"next,omitempty"`
+	// Next is the cursor of the next page ("": none).
+	Next string `json:"next,omitempty"`
 }
 
 // followArea returns the area the actor follows a notice up in: the one
@@ -349,7 +349,7 @@ func followArea(actor civicgrid.Actor, n civicgrid.Notice, within string) (strin
 // (default: the first the actor may follow up in) who have not read it,
 // or not confirmed it if it asks so; names and phones masked. A building
 // head follows up a notice for residents they are not the audience of.
-func (s *Service) FollowUp(ctx context.Context, actor civicgrid.Actor, id int64, within string, after int64) (FollowUp, error) {
+func (s *Service) FollowUp(ctx context.Context, actor civicgrid.Actor, id int64, within string, after civicgrid.UnreachedCursor) (FollowUp, error) {
 	n, err := s.store.NoticeByID(ctx, id)
 	if err != nil {
 		return FollowUp{}, err
@@ -369,15 +369,17 @@ func (s *Service) FollowUp(ctx context.Context, actor civicgrid.Actor, id int64,
 	if err != nil {
 		return FollowUp{}, err
 	}
-	out := FollowUp{Notice: s.view(actor, n, civicgrid.NoticeReceipt{}, false), Within: within, Counts: c, People: ps}
+	out := FollowUp{Notice: s.view(actor, n, civicgrid.NoticeReceipt{}, false), Within: within, Counts: c, People: []civicgrid.Unreached{}}
 	if len(ps) > PageSize {
-		out.People, out.Next = ps[:PageSize], ps[PageSize-1].UserID
+		ps, out.Next = ps[:PageSize], ps[PageSize-1].Cursor().String()
 	}
-	for i := range out.People {
-		out.People[i].Name, out.People[i].Phone = civicgrid.MaskName(out.People[i].Name), civicgrid.MaskPhone(out.People[i].Phone)
-	}
-	if out.People == nil {
-		out.People = []civicgrid.Unreached{}
+	for i, p := range ps {
+		// One line per person and building: their roles there sort together.
+		if i > 0 && p.UserID == ps[i-1].UserID && p.AreaCode == ps[i-1].AreaCode {
+			continue
+		}
+		p.Name, p.Phone = civicgrid.MaskName(p.Name), civicgrid.MaskPhone(p.Phone)
+		out.People = append(out.People, p)
 	}
 	return out, nil
 }
@@ -473,14 +475,16 @@ func (s *Service) NotifySource() notify.Source {
 			kind := "notice." + ev.Kind
 			source := "notice_event:" + strconv.FormatInt(ev.ID, 10)
 			link := "/announcements/" + strconv.FormatInt(n.ID, 10)
-			var after int64
+			var after civicgrid.UnreachedCursor
+			seen := map[int64]bool{}
 			for sent := 0; sent < s.cfg.FanoutLimit; {
 				ps, err := s.store.Unreached(ctx, n, "", after, min(1000, s.cfg.FanoutLimit-sent))
 				if err != nil {
 					return nil, cursor, err
 				}
 				for _, p := range ps {
-					if p.UserID != n.AuthorID {
+					if p.UserID != n.AuthorID && !seen[p.UserID] {
+						seen[p.UserID] = true
 						out = append(out, notify.Draft{UserID: p.UserID, Kind: kind, Source: source, Link: link, Args: []string{"title", n.Title}})
 					}
 				}
@@ -488,7 +492,7 @@ func (s *Service) NotifySource() notify.Source {
 				if len(ps) < 1000 {
 					break
 				}
-				after = ps[len(ps)-1].UserID
+				after = ps[len(ps)-1].Cursor()
 			}
 		}
 		return out, evs[len(evs)-1].ID, nil

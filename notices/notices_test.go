@@ -166,7 +166,7 @@ func TestNoticeLoop(t *testing.T) {
 	}
 	// The building head follows up in their building: 李 read but did not
 	// confirm; 王 confirmed; 赵 lives in another grid. Masked.
-	f, err := e.svc.FollowUp(ctx, head, n.ID, "", 0)
+	f, err := e.svc.FollowUp(ctx, head, n.ID, "", civicgrid.UnreachedCursor{})
 	if err != nil || f.Within != building || len(f.People) != 1 || f.People[0].Name != "李**" || !f.People[0].Read ||
 		strings.Contains(f.People[0].Phone, fmt.Sprint(li.Phone[3:7])) || f.Counts.Audience != 2 {
 		t.Fatalf("head's follow-up %+v %v", f, err)
@@ -176,16 +176,16 @@ func TestNoticeLoop(t *testing.T) {
 		t.Fatalf("head's followable %+v %v", fs, err)
 	}
 	// The grid worker's grid holds the same building.
-	if f, err := e.svc.FollowUp(ctx, worker, n.ID, "", 0); err != nil || f.Within != grid || len(f.People) != 1 {
+	if f, err := e.svc.FollowUp(ctx, worker, n.ID, "", civicgrid.UnreachedCursor{}); err != nil || f.Within != grid || len(f.People) != 1 {
 		t.Fatalf("worker's follow-up %+v %v", f, err)
 	}
 	// Staff of the community: both unconfirmed.
-	if f, err := e.svc.FollowUp(ctx, staff, n.ID, community, 0); err != nil || len(f.People) != 2 {
+	if f, err := e.svc.FollowUp(ctx, staff, n.ID, community, civicgrid.UnreachedCursor{}); err != nil || len(f.People) != 2 {
 		t.Fatalf("staff follow-up %+v %v", f, err)
 	}
-	_, err = e.svc.FollowUp(ctx, head, n.ID, building2, 0)
+	_, err = e.svc.FollowUp(ctx, head, n.ID, building2, civicgrid.UnreachedCursor{})
 	wantErr(t, err, civicgrid.EFORBIDDEN, "outside your scope")
-	_, err = e.svc.FollowUp(ctx, wang, n.ID, "", 0)
+	_, err = e.svc.FollowUp(ctx, wang, n.ID, "", civicgrid.UnreachedCursor{})
 	wantErr(t, err, civicgrid.EFORBIDDEN, "follow it up")
 
 	// Re-remind: once per interval, staff only.

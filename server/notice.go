@@ -76,15 +76,13 @@ func (s *Server) handleRemindNotice(w http.ResponseWriter, r *http.Request, id i
 	answer(w, r, http.StatusOK, "notice", v, err)
 }
 
-// handleFollowUp: GET /api/v1/announcements/{id}/unread-people[?within=CODE&after=ID].
+// handleFollowUp: GET /api/v1/announcements/{id}/unread-people[?within=CODE&after=CURSOR]
+// (the last page's next).
 func (s *Server) handleFollowUp(w http.ResponseWriter, r *http.Request, id int64) {
-	var after int64
-	if a := r.URL.Query().Get("after"); a != "" {
-		var err error
-		if after, err = strconv.ParseInt(a, 10, 64); err != nil || after < 0 {
-			writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "after: a person's id from the last page"))
-			return
-		}
+	after, err := civicgrid.ParseUnreachedCursor(r.URL.Query().Get("after"))
+	if err != nil {
+		writeError(w, r, err)
+		return
 	}
 	f, err := s.cfg.Notices.FollowUp(r.Context(), actorFrom(r), id, r.URL.Query().Get("within"), after)
 	answer(w, r, http.StatusOK, "follow_up", f, err)

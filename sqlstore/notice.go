@@ -156,11 +156,37 @@ func (db *DB) MarkNotice(ctx context.Context, noticeID, userID int64, at time.Ti
 	return r, err
 }
 
+// subtreeRange matches column against an area's subtree as a range of
+// codes (codes are digits, which sort the same in every collation), so
+// that an index on the column serves it on both stores, as LIKE does not.
+func subtreeRange(column, root string, arg func(any) string) string {
+	lo := civicgrid.SubtreePrefix(root)
+	hi := []byte(lo)
+	i := len(hi) - 1
+	for ; i >= 0 && hi[i] == '9'; i-- {
+		hi[i] = '0'
+	}
+	if i < 0 {
+		return column + " >= " + arg(lo)
+	}
+	hi[i]++
+	return "(" + column + " >= " + arg(lo) + " AND " + column + " < " + arg(string(hi[:i+1])) + ")"
+}
+
 // audienceClause matches role grants g of the notice's audience: a role
-// of the audience over an area within the scope or above it, and within
-// the area when one is given.
+// of the audience over an area within the scope or above it; within an
+// area (itself within the scope) only the grants in its subtree.
 func audienceClause(n civicgrid.Notice, within string, arg func(any) string) string {
-	c := scopeOrExact("g.area_code", []string{n.Scope}, civicgrid.AreaAndAncestors(n.Scope)[1:], arg)
+	var c string
+	if within != "" {
+		c = subtreeRange("g.area_code", within, arg)
+	} else {
+		c = "(" + subtreeRange("g.area_code", n.Scope, arg)
+		for _, a := range civicgrid.AreaAndAncestors(n.Scope)[1:] {
+			c += " OR g.area_code = " + arg(a)
+		}
+		c += ")"
+	}
 	if roles := n.AudienceRoles(); roles != nil {
 		c += ` AND g.role IN (`
 		for i, r := range roles {
@@ -171,22 +197,22 @@ func audienceClause(n civicgrid.Notice, within string, arg func(any) string) str
 		}
 		c += `)`
 	}
-	if within != "" {
-		c += ` AND ` + scopeClause("g.area_code", []string{within}, arg)
-	}
 	return c
 }
 
-// CountNotice counts the audience (people, once each) and its receipts.
+// CountNotice counts the audience (people, once each) and its receipts,
+// in two plain statements (each planned on its own).
 func (db *DB) CountNotice(ctx context.Context, n civicgrid.Notice, within string) (civicgrid.NoticeCounts, error) {
 	var c civicgrid.NoticeCounts
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	aud := audienceClause(n, within, arg)
-	q := `SELECT (SELECT COUNT(DISTINCT g.user_id) FROM role_grants g WHERE ` + aud + `),
-		(SELECT COUNT(*) FROM notice_receipts r WHERE r.notice_id = ` + arg(n.ID) + ` AND EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = r.user_id AND ` + aud + `)),
-		(SELECT COUNT(*) FROM notice_receipts r WHERE r.notice_id = ` + arg(n.ID) + ` AND r.confirmed_at IS NOT NULL AND EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = r.user_id AND ` + aud + `))`
-	if err := db.rd.QueryRowContext(ctx, q, args...).Scan(&c.Audience, &c.Read, &c.Confirmed); err != nil {
+	if err := db.rd.QueryRowContext(ctx, `SELECT COUNT(DISTINCT g.user_id) FROM role_grants g WHERE `+aud, args...).Scan(&c.Audience); err != nil {
+		return c, err
+	}
+	id := arg(n.ID)
+	if err := db.rd.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(r.confirmed_at) FROM notice_receipts r WHERE r.notice_id = `+id+
+		` AND EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = r.user_id AND `+aud+`)`, args...).Scan(&c.Read, &c.Confirmed); err != nil {
 		return c, err
 	}
 	c.Unread = c.Audience - c.Read
@@ -194,19 +220,25 @@ func (db *DB) CountNotice(ctx context.Context, n civicgrid.Notice, within string
 }
 
 // Unreached lists the people of the audience within the area who have
-// not read (or not confirmed) the notice.
-func (db *DB) Unreached(ctx context.Context, n civicgrid.Notice, within string, after int64, limit int) ([]civicgrid.Unreached, error) {
+// not read (or not confirmed) the notice, by area (building), role and
+// person, from after the cursor: the order of an index, so a page of a
+// street of 10⁵ people reads one page of rows. A person holding two roles
+// of the audience is listed once per role.
+func (db *DB) Unreached(ctx context.Context, n civicgrid.Notice, within string, after civicgrid.UnreachedCursor, limit int) ([]civicgrid.Unreached, error) {
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	missing := `r.user_id IS NULL`
 	if n.NeedConfirm {
 		missing = `(r.user_id IS NULL OR r.confirmed_at IS NULL)`
 	}
-	q := `SELECT u.id, u.name, u.phone, MIN(g.area_code), MAX(CASE WHEN r.user_id IS NULL THEN 0 ELSE 1 END)
+	q := `SELECT u.id, u.name, u.phone, g.area_code, g.role, CASE WHEN r.user_id IS NULL THEN 0 ELSE 1 END
 		FROM role_grants g JOIN users u ON u.id = g.user_id
 		LEFT JOIN notice_receipts r ON r.notice_id = ` + arg(n.ID) + ` AND r.user_id = g.user_id
-		WHERE ` + audienceClause(n, within, arg) + ` AND ` + missing + ` AND g.user_id > ` + arg(after) + `
-		GROUP BY u.id, u.name, u.phone ORDER BY u.id LIMIT ` + arg(limit)
+		WHERE ` + audienceClause(n, within, arg) + ` AND ` + missing
+	if after != (civicgrid.UnreachedCursor{}) {
+		q += ` AND (g.area_code, g.role, g.user_id) > (` + arg(after.Area) + `, ` + arg(after.Role) + `, ` + arg(after.User) + `)`
+	}
+	q += ` ORDER BY g.area_code, g.role, g.user_id LIMIT ` + arg(limit)
 	rows, err := db.rd.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -214,7 +246,7 @@ func (db *DB) Unreached(ctx context.Context, n civicgrid.Notice, within string, 
 	return collect(rows, func(sc rowScanner) (civicgrid.Unreached, error) {
 		var p civicgrid.Unreached
 		var read int
-		err := sc.Scan(&p.UserID, &p.Name, &p.Phone, &p.AreaCode, &read)
+		err := sc.Scan(&p.UserID, &p.Name, &p.Phone, &p.AreaCode, &p.Role, &read)
 		p.Read = read == 1
 		return p, err
 	})

@@ -103,7 +103,7 @@ func TestNoticeWithoutFanOut(t *testing.T) {
 	if err := db.SQL().QueryRow(`SELECT area_code FROM role_grants WHERE user_id = 10`).Scan(&building); err != nil {
 		t.Fatal(err)
 	}
-	ps, err := db.Unreached(ctx, n, building, 0, 1000)
+	ps, err := db.Unreached(ctx, n, building, civicgrid.UnreachedCursor{}, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestNoticeWithoutFanOut(t *testing.T) {
 		}
 	}
 	// Paging goes on after the last id.
-	page, _ := db.Unreached(ctx, n, building, ps[9].UserID, 5)
+	page, _ := db.Unreached(ctx, n, building, ps[9].Cursor(), 5)
 	if len(page) != 5 || page[0].UserID != ps[10].UserID {
 		t.Fatalf("second page starts at %+v, want %d", page, ps[10].UserID)
 	}

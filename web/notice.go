@@ -23,7 +23,7 @@ type Notices interface {
 	Read(ctx context.Context, actor civicgrid.Actor, id int64, confirm bool) (notices.View, error)
 	Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.NoticeInput) (notices.View, error)
 	Remind(ctx context.Context, actor civicgrid.Actor, id int64) (notices.View, error)
-	FollowUp(ctx context.Context, actor civicgrid.Actor, id int64, within string, after int64) (notices.FollowUp, error)
+	FollowUp(ctx context.Context, actor civicgrid.Actor, id int64, within string, after civicgrid.UnreachedCursor) (notices.FollowUp, error)
 	Followable(ctx context.Context, actor civicgrid.Actor) ([]notices.FollowUp, error)
 	Robots(ctx context.Context, actor civicgrid.Actor, within string) ([]civicgrid.NoticeRobot, error)
 	AddRobot(ctx context.Context, actor civicgrid.Actor, in civicgrid.RobotInput) (civicgrid.NoticeRobot, error)
@@ -259,7 +259,11 @@ func (ui *UI) handleFollowUpPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	after, _ := strconv.ParseInt(q.Get("after"), 10, 64)
+	after, err := civicgrid.ParseUnreachedCursor(q.Get("after"))
+	if err != nil {
+		ui.noticeFailed(w, r, p, err)
+		return
+	}
 	f, err := ui.cfg.Notices.FollowUp(r.Context(), actor, id, q.Get("within"), after)
 	if err != nil {
 		ui.noticeFailed(w, r, p, err)
@@ -274,9 +278,9 @@ func (ui *UI) handleFollowUpPage(w http.ResponseWriter, r *http.Request) {
 			p.Notices.Names[x.AreaCode] = names(x.AreaCode)
 		}
 	}
-	if f.Next != 0 {
+	if f.Next != "" {
 		p.Notices.NextURL = "/announcements/" + strconv.FormatInt(id, 10) + "/follow-up?" +
-			url.Values{"within": {f.Within}, "after": {strconv.FormatInt(f.Next, 10)}}.Encode()
+			url.Values{"within": {f.Within}, "after": {f.Next}}.Encode()
 	}
 	ui.render(w, http.StatusOK, "notices", p)
 }

@@ -29,6 +29,11 @@ CREATE TABLE notice_receipts (
 );
 CREATE INDEX notice_receipts_user ON notice_receipts (user_id, notice_id);
 
+-- A notice's audience is counted, and its follow-up list read in pages,
+-- from the role grants of an area subtree: a range of codes, then role and
+-- person, in the order of this index.
+CREATE INDEX role_grants_area_role_user ON role_grants (area_code, role, user_id);
+
 CREATE TABLE notice_robots (
     id            @ID_PK@,
     area_code     TEXT NOT NULL,
