@@ -45,6 +45,9 @@ func BenchmarkNoticeFollowUp(b *testing.B) {
 				SELECT $1, id, 1, CASE WHEN id % 20 = 0 THEN 2 ELSE NULL END FROM users WHERE id % 10 = 0`, n.ID); err != nil {
 				b.Fatal(err)
 			}
+			if _, err := db.SQL().ExecContext(ctx, `ANALYZE`); err != nil {
+				b.Fatal(err)
+			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				c, err := db.CountNotice(ctx, n, n.Scope)
