@@ -27,6 +27,7 @@ var copyOrder = []string{
 	"cogov_proposals", "cogov_supports", "cogov_votes", "cogov_roll", "cogov_ballots", "cogov_events",
 	"volunteer_requests", "volunteer_events", "volunteer_claimers", "timebank_accounts", "timebank_txns", "timebank_entries",
 	"cogov_meetings", "cogov_meeting_items", "cogov_meeting_roll",
+	"notices", "notice_receipts", "notice_robots", "notice_robot_deliveries", "notice_events",
 }
 
 // CopyReport says what Copy moved and checked.

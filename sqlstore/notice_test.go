@@ -219,3 +219,40 @@ func TestNoticeListAndRobotDeliveries(t *testing.T) {
 		t.Fatalf("deliveries: %s", states)
 	}
 }
+
+// The notices' tables move with a copy between stores, and new rows go on
+// after the copied ids.
+func TestCopyNotices(t *testing.T) {
+	ctx := context.Background()
+	src, dst := openTest(t), openTest(t)
+	u := cgUser(t, src, 1, civicgrid.RoleResident, cgBuilding)
+	if _, err := src.CreateRobot(ctx, civicgrid.NoticeRobot{AreaCode: cgCommunity, Name: "群", Kind: civicgrid.RobotDingTalk,
+		URL: "https://oapi.dingtalk.com/robot/send?access_token=t", SealedSecret: []byte{1, 2, 3}, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := civicgrid.NoticeInput{Scope: cgCommunity, Title: "急", Body: "b", Priority: civicgrid.PriorityUrgent}.Check(time.Now())
+	n, err := src.CreateNotice(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.MarkNotice(ctx, n.ID, u.ID, time.Now(), false); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Copy(ctx, src, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"notices", "notice_receipts", "notice_robots", "notice_robot_deliveries", "notice_events"} {
+		if rep.Rows[table] != 1 {
+			t.Errorf("%s: %d rows copied, want 1", table, rep.Rows[table])
+		}
+	}
+	r, err := dst.RobotByID(ctx, 1)
+	if err != nil || string(r.SealedSecret) != string([]byte{1, 2, 3}) {
+		t.Fatalf("robot in the target %+v %v", r, err)
+	}
+	next, err := dst.CreateNotice(ctx, in)
+	if err != nil || next.ID != n.ID+1 {
+		t.Fatalf("a new notice in the target: %d %v, want id %d", next.ID, err, n.ID+1)
+	}
+}
