@@ -227,13 +227,13 @@ func (s *Service) List(ctx context.Context, actor civicgrid.Actor, expired bool)
 	return out, nil
 }
 
-// Unread counts the notices in force the actor may read and has not, but
-// their own: the header's badge.
+// Unread counts the notices in force addressed to the actor that they
+// have not read, but their own: the header's badge.
 func (s *Service) Unread(ctx context.Context, actor civicgrid.Actor) (int, error) {
 	vs, err := s.List(ctx, actor, false)
 	n := 0
 	for _, v := range vs {
-		if !v.Read && v.AuthorID != actor.UserID {
+		if !v.Read && v.ForMe && v.AuthorID != actor.UserID {
 			n++
 		}
 	}
@@ -278,8 +278,8 @@ func (s *Service) Get(ctx context.Context, actor civicgrid.Actor, id int64) (Vie
 }
 
 // Read records that the actor read the notice (and confirmed it, when
-// confirm): one receipt row, the first reading's time kept. Counts take
-// only the receipts of its audience.
+// confirm): one receipt row, the first reading's time kept. Only the
+// audience leaves a receipt; others reading it over their area do not.
 func (s *Service) Read(ctx context.Context, actor civicgrid.Actor, id int64, confirm bool) (View, error) {
 	n, err := s.get(ctx, actor, id)
 	if err != nil {
@@ -296,6 +296,11 @@ func (s *Service) Read(ctx context.Context, actor civicgrid.Actor, id int64, con
 	}
 	if confirm && n.Expired(s.now()) {
 		return View{}, civicgrid.Errorf(civicgrid.ECONFLICT, "notice %d has expired", id)
+	}
+	if !n.Addresses(actor.Grants) {
+		// Staff over the scope and auditors read it without a receipt:
+		// only the audience's readings are recorded and counted.
+		return s.view(actor, n, civicgrid.NoticeReceipt{}, false), nil
 	}
 	r, err := s.store.MarkNotice(ctx, id, actor.UserID, s.now(), confirm)
 	if err != nil {

@@ -150,6 +150,12 @@ func TestNoticeLoop(t *testing.T) {
 		t.Fatalf("staff view %+v %v", v, err)
 	}
 	wantErr(t, func() error { _, err := e.svc.Read(ctx, staff, n.ID, true); return err }(), civicgrid.ECONFLICT, "not addressed to you")
+	if v, err := e.svc.Read(ctx, staff, n.ID, false); err != nil || v.Read {
+		t.Fatalf("staff's reading %+v %v", v, err)
+	}
+	if rs, _ := e.db.Receipts(ctx, staff.UserID, []int64{n.ID}); len(rs) != 0 {
+		t.Fatalf("staff left a receipt: %+v", rs)
+	}
 	if _, err := e.svc.Read(ctx, worker, workers.ID, true); civicgrid.ErrorCode(err) != civicgrid.EINVALID {
 		t.Fatalf("confirming a notice asking none: %v", err)
 	}

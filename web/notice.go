@@ -149,7 +149,7 @@ func (ui *UI) handleNoticePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := ui.cfg.Notices.Get(r.Context(), actor, id)
-	if err == nil && !v.Read && actor.Via == "session" && actor.UserID != 0 {
+	if err == nil && !v.Read && v.ForMe && actor.Via == "session" && actor.UserID != 0 {
 		// Opening the notice is reading it: the receipt is the person's own
 		// and written once.
 		if rv, rerr := ui.cfg.Notices.Read(r.Context(), actor, id, false); rerr == nil {
