@@ -48,6 +48,8 @@ const (
 	MaxNoticeTitle = 100
 	MaxNoticeBody  = 5000
 	MaxNoticeTTL   = 366 * 24 * time.Hour
+	// MaxNoticeAttachments bounds a notice's photos.
+	MaxNoticeAttachments = 4
 )
 
 // Notice is one notice. It lies at its scope.
@@ -66,6 +68,9 @@ type Notice struct {
 	CreatedAt   time.Time `json:"created_at"`
 	RemindedAt  time.Time `json:"reminded_at,omitzero"` // last re-reminder of the unread
 	Withdrawn   bool      `json:"withdrawn,omitempty"`
+	// Attachments are photos uploaded with POST /api/v1/photos (JPEG,
+	// PNG or WebP, re-encoded without metadata), at most MaxNoticeAttachments.
+	Attachments []string `json:"attachments,omitempty"`
 }
 
 // Object is the notice as the object of an access decision: it lies at
@@ -107,6 +112,7 @@ type NoticeInput struct {
 	Pinned      bool      `json:"pinned"`
 	NeedConfirm bool      `json:"need_confirm"`
 	ExpiresAt   time.Time `json:"expires_at"`
+	Attachments []string  `json:"attachments"`
 }
 
 // Check validates the input and returns the notice it makes, every
@@ -139,6 +145,9 @@ func (in NoticeInput) Check(now time.Time) (Notice, error) {
 	if !in.ExpiresAt.IsZero() && (!in.ExpiresAt.After(now) || in.ExpiresAt.Sub(now) > MaxNoticeTTL) {
 		ps = append(ps, Problem{Index: -1, Kind: "expires_at", Detail: "an expiry in the future, at most a year ahead"})
 	}
+	if len(in.Attachments) > MaxNoticeAttachments {
+		ps = append(ps, Problem{Index: -1, Kind: "attachments", Detail: "at most 4 photos"})
+	}
 	if len(ps) > 0 {
 		return Notice{}, &Error{Code: EINVALID, Message: "the notice is not valid", Problems: ps}
 	}
@@ -149,7 +158,7 @@ func (in NoticeInput) Check(now time.Time) (Notice, error) {
 		return time.UnixMilli(t.UnixMilli())
 	}
 	return Notice{Scope: in.Scope, Audience: in.Audience, Title: in.Title, Body: in.Body, Priority: in.Priority, Pinned: in.Pinned,
-		NeedConfirm: in.NeedConfirm, ExpiresAt: ms(in.ExpiresAt), CreatedAt: ms(now)}, nil
+		NeedConfirm: in.NeedConfirm, ExpiresAt: ms(in.ExpiresAt), CreatedAt: ms(now), Attachments: in.Attachments}, nil
 }
 
 // NoticeReceipt is one person's reading of a notice.

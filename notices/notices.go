@@ -27,6 +27,7 @@ import (
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/notify"
+	"github.com/civicgrid/civicgrid/photo"
 	"github.com/civicgrid/civicgrid/webhook"
 )
 
@@ -52,6 +53,9 @@ type Config struct {
 	Timeout time.Duration
 	// BaseURL makes the links posted to groups and texted absolute.
 	BaseURL string
+	// Photos tells whether an attached photo was uploaded (photo.Store);
+	// nil accepts no attachments.
+	Photos interface{ Has(ref string) bool }
 	// FanoutLimit is the most people one urgent notice or reminder
 	// messages through the inbox and SMS (default 20,000).
 	FanoutLimit int
@@ -161,6 +165,14 @@ func (s *Service) Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.
 	n, err := in.Check(s.now())
 	if err != nil {
 		return View{}, err
+	}
+	for _, ref := range n.Attachments {
+		if s.cfg.Photos == nil {
+			return View{}, civicgrid.Errorf(civicgrid.EINVALID, "attachments: this server keeps no photos")
+		}
+		if msg := photo.RefProblem(ref, s.cfg.Photos.Has); msg != "" {
+			return View{}, civicgrid.Errorf(civicgrid.EINVALID, "attachments: %s", msg)
+		}
 	}
 	if err := civicgrid.Authorize(actor, civicgrid.ActionPostNotice, civicgrid.In(n.Scope)); err != nil {
 		if civicgrid.ErrorCode(err) == civicgrid.EFORBIDDEN {

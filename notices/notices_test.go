@@ -42,9 +42,16 @@ type env struct {
 	n   int
 }
 
+// uploaded is a photo store's answer to "was this uploaded?".
+type uploaded map[string]bool
+
+func (u uploaded) Has(ref string) bool { return u[ref] }
+
+var photoRef = strings.Repeat("ab", 32) + ".jpg"
+
 func newEnv(t *testing.T, private bool) *env {
 	e := &env{t: t, db: testdb.Open(t, t.TempDir()), now: time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)}
-	svc, err := notices.New(notices.Config{Key: key, AllowPrivate: private, Now: func() time.Time { return e.now }, Backoff: time.Minute,
+	svc, err := notices.New(notices.Config{Key: key, AllowPrivate: private, Photos: uploaded{photoRef: true}, Now: func() time.Time { return e.now }, Backoff: time.Minute,
 		MaxAttempts: 3, BaseURL: "https://grid.example.cn",
 		Resolver: webhook.StaticResolver{"qyapi.weixin.qq.com": {netip.MustParseAddr("101.91.40.24")}, "intranet.example.cn": {netip.MustParseAddr("10.1.2.3")}}}, e.db)
 	if err != nil {
@@ -105,6 +112,19 @@ func TestNoticeLoop(t *testing.T) {
 	wantErr(t, err, civicgrid.EFORBIDDEN, "within yours")
 	_, err = e.svc.Post(ctx, staff, civicgrid.NoticeInput{Scope: community, Audience: "cats", Title: "", Body: "b"})
 	wantErr(t, err, civicgrid.EINVALID, "not valid")
+	// Attachments: uploaded photos only, at most 4.
+	for _, c := range []struct {
+		refs []string
+		text string
+	}{
+		{[]string{"../../etc/passwd"}, "is not a photo reference"},
+		{[]string{"notice.pdf"}, "is not a photo reference"},
+		{[]string{strings.Repeat("cd", 32) + ".jpg"}, "was never uploaded"},
+		{[]string{photoRef, photoRef, photoRef, photoRef, photoRef}, "not valid"},
+	} {
+		_, err := e.svc.Post(ctx, staff, civicgrid.NoticeInput{Scope: community, Title: "t", Body: "b", Attachments: c.refs})
+		wantErr(t, err, civicgrid.EINVALID, c.text)
+	}
 	if ns, _ := e.db.Notices(ctx, []string{community}, e.now, true, 10); len(ns) != 0 {
 		t.Fatalf("refused posts wrote %d notices", len(ns))
 	}
@@ -413,5 +433,21 @@ func TestDingTalkSign(t *testing.T) {
 	// base64 "+", "/" and "=" are URL-encoded in the query.
 	if !strings.Contains(u, "sign="+strings.NewReplacer("+", "%2B", "/", "%2F", "=", "%3D").Replace(sig)) {
 		t.Fatalf("sign not URL-encoded in %s (%s)", u, sig)
+	}
+}
+
+// An uploaded photo is attached and comes back with the notice.
+func TestNoticeAttachments(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, false)
+	staff := e.person("张社工", civicgrid.RoleCommunityStaff, community)
+	wang := e.person("王秀英", civicgrid.RoleResident, building)
+	v, err := e.svc.Post(ctx, staff, civicgrid.NoticeInput{Scope: building, Title: "楼道照片", Body: "b", Attachments: []string{photoRef}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.svc.Get(ctx, wang, v.ID)
+	if err != nil || len(got.Attachments) != 1 || got.Attachments[0] != photoRef {
+		t.Fatalf("the resident's view %+v %v", got, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
@@ -14,14 +15,18 @@ import (
 // robots and their deliveries (civicgrid.NoticeStore). The audience is
 // never written out: it is counted from role grants when asked.
 
-const noticeColumns = `id, scope, audience, title, body, priority, pinned, need_confirm, expires_at, author_id, author, created_at, reminded_at, withdrawn`
+const noticeColumns = `id, scope, audience, title, body, priority, pinned, need_confirm, expires_at, author_id, author, created_at, reminded_at, withdrawn, attachments`
 
 func scanNotice(sc rowScanner) (civicgrid.Notice, error) {
 	var n civicgrid.Notice
 	var expires, author, reminded sql.NullInt64
 	var created int64
+	var attachments string
 	err := sc.Scan(&n.ID, &n.Scope, &n.Audience, &n.Title, &n.Body, &n.Priority, &n.Pinned, &n.NeedConfirm, &expires, &author, &n.Author,
-		&created, &reminded, &n.Withdrawn)
+		&created, &reminded, &n.Withdrawn, &attachments)
+	if attachments != "" {
+		n.Attachments = strings.Split(attachments, ",")
+	}
 	n.CreatedAt, n.AuthorID = time.UnixMilli(created), author.Int64
 	if expires.Valid {
 		n.ExpiresAt = time.UnixMilli(expires.Int64)
@@ -45,9 +50,9 @@ func nullMillis(t time.Time) any {
 func (db *DB) CreateNotice(ctx context.Context, n civicgrid.Notice) (civicgrid.Notice, error) {
 	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO notices (scope, audience, title, body, priority, pinned, need_confirm, expires_at,
-			author_id, author, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+			author_id, author, created_at, attachments) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
 			n.Scope, n.Audience, n.Title, n.Body, n.Priority, n.Pinned, n.NeedConfirm, nullMillis(n.ExpiresAt), nullID(n.AuthorID), n.Author,
-			n.CreatedAt.UnixMilli()).Scan(&n.ID); err != nil {
+			n.CreatedAt.UnixMilli(), strings.Join(n.Attachments, ",")).Scan(&n.ID); err != nil {
 			return err
 		}
 		if n.Priority == civicgrid.PriorityUrgent {

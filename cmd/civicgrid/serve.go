@@ -188,7 +188,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err != nil {
 		return err
 	}
-	nts, err := notices.New(notices.Config{Key: hookKey, AllowPrivate: *robotPrivate, RemindInterval: *remindInterval, BaseURL: *publicURL}, db)
+	nts, err := notices.New(notices.Config{Key: hookKey, AllowPrivate: *robotPrivate, RemindInterval: *remindInterval, BaseURL: *publicURL, Photos: photos}, db)
 	if err != nil {
 		return err
 	}

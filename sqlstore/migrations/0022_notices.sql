@@ -16,7 +16,8 @@ CREATE TABLE notices (
     author       TEXT NOT NULL,
     created_at   BIGINT NOT NULL,
     reminded_at  BIGINT,
-    withdrawn    BOOLEAN NOT NULL DEFAULT FALSE
+    withdrawn    BOOLEAN NOT NULL DEFAULT FALSE,
+    attachments  TEXT NOT NULL DEFAULT '' -- photo refs, comma-separated
 );
 CREATE INDEX notices_scope ON notices (scope, id);
 
