@@ -377,6 +377,12 @@ const (
 	ActionCareQueue    Action = "care.queue"    // one's own due visits
 	ActionCareCoverage Action = "care.coverage" // the monthly coverage rate of an area (no personal data)
 	ActionExportCare   Action = "care.export"   // export the registry: refused to everyone by default
+
+	// Notices (notice.go): notices to an area's people, read receipts, group robots.
+	ActionReadNotice     Action = "notices.read"      // read (and confirm) a notice: its audience, and staff over its scope
+	ActionPostNotice     Action = "notices.post"      // post a notice to an area within one's own, see its counts, re-remind the unread
+	ActionFollowUpNotice Action = "notices.follow_up" // who of one's buildings or grid has not read or confirmed (masked)
+	ActionManageRobots   Action = "notices.robots"    // connect or stop an area's work-group robot
 )
 
 // Object is what an action is taken on, as far as access is concerned.
@@ -407,6 +413,10 @@ type Object struct {
 	Electors []int64
 	// Visitors are the people assigned to visit a care entry.
 	Visitors []int64
+	// Audience are the roles a notice is for (with Areas its scope); nil
+	// with AudienceSet means every role.
+	Audience    []string
+	AudienceSet bool
 }
 
 // Colleague is a person as the object of ActionNameColleague: they lie
@@ -479,6 +489,7 @@ const (
 	scopeMergedIn              // the actor reported a case merged into the object
 	scopeElector               // the actor is on the object's (a vote's) roll
 	scopeVisitor               // the actor is assigned to visit the object (a care entry)
+	scopeAudience              // overlap, and the grant's role is one of the object's audience
 )
 
 type rule struct {
@@ -511,6 +522,9 @@ var volunteerStaff = []string{RoleCommunityStaff, RoleCommunitySecretary, RoleSt
 // registry is sensitive personal information, read where the care is
 // given).
 var careStaff = []string{RoleCommunityStaff, RoleCommunitySecretary}
+
+// noticeStaff post notices to their area and connect its work groups.
+var noticeStaff = []string{RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin, RoleCityAdmin}
 
 // accountAdmins may administer accounts in their area, within what they may grant.
 var accountAdmins = []string{RoleCommunitySecretary, RoleDistrictAdmin, RoleCityAdmin}
@@ -625,6 +639,14 @@ var policy = map[Action][]rule{
 	ActionCareQueue:    rules(scopeOwn, "*"),
 	ActionCareCoverage: rules(scopeSubtree, RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin, RoleCityAdmin),
 	ActionExportCare:   {},
+	// Notices: staff post to an area within their own; a notice reaches the
+	// people holding a role of its audience in or above its scope (and
+	// staff over it, and auditors); building heads and grid workers follow
+	// up with their own buildings' and grid's people.
+	ActionReadNotice:     join(rules(scopeSubtree, append(slices.Clone(noticeStaff), RoleAuditor)...), rules(scopeAudience, "*")),
+	ActionPostNotice:     rules(scopeSubtree, noticeStaff...),
+	ActionFollowUpNotice: rules(scopeSubtree, append([]string{RoleBuilding, RoleGridWorker}, noticeStaff...)...),
+	ActionManageRobots:   rules(scopeSubtree, RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin),
 }
 
 func join(rs ...[]rule) []rule {
@@ -776,7 +798,7 @@ func authorizeScope(actor Actor, action Action, obj Object) error {
 // list's filter), which a refusal may repeat.
 func (o Object) bareArea() bool {
 	return o.Owner == 0 && o.Grants == nil && o.Assignee == 0 && o.Dept == "" && o.Category == "" && o.Done == nil &&
-		o.MergedReporters == nil && o.Electors == nil && o.Visitors == nil
+		o.MergedReporters == nil && o.Electors == nil && o.Visitors == nil && !o.AudienceSet
 }
 
 func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
@@ -806,6 +828,21 @@ func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
 		return actor.UserID != 0 && slices.Contains(obj.Electors, actor.UserID) && actor.reaches(obj)
 	case scopeVisitor:
 		return actor.UserID != 0 && slices.Contains(obj.Visitors, actor.UserID) && actor.reaches(obj)
+	case scopeAudience:
+		if !obj.AudienceSet {
+			return false
+		}
+		for _, h := range actor.Grants {
+			if obj.Audience != nil && !slices.Contains(obj.Audience, h.Role) {
+				continue
+			}
+			for _, a := range obj.Areas {
+				if a != "" && (h.Covers(a) || InSubtree(a, h.AreaCode)) {
+					return true
+				}
+			}
+		}
+		return false
 	case scopeGrantor:
 		if !coversAny(g, obj.Areas) {
 			return false

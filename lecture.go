@@ -25,12 +25,11 @@ const (
 	LectureCancelled LectureStatus = "cancelled"
 )
 
-// Lecture audiences: who in the scope may sign up.
+// Lecture audiences: who in the scope may sign up (residents and
+// volunteers as the notice audiences of the same names).
 const (
-	AudienceEveryone   = "everyone"
-	AudienceResidents  = "residents"
-	AudienceVolunteers = "volunteers"
-	AudienceStaff      = "staff"
+	AudienceEveryone = "everyone"
+	AudienceStaff    = "staff"
 )
 
 // LectureAudiences lists the audiences a lecture may name.

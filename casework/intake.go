@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/photo"
 )
 
 // Report is a new case as it comes in.
@@ -49,17 +49,13 @@ type Intake struct {
 	Duplicates []civicgrid.Case `json:"likely_duplicates"`
 }
 
-var photoRef = regexp.MustCompile(`^[0-9a-f]{64}\.jpg$`)
-
 // photoProblem says what is wrong with a photo ref ("" if nothing).
 func (s *Service) photoProblem(ref string) string {
-	if !photoRef.MatchString(ref) {
-		return "photo " + quote(ref) + " is not a photo reference (upload with POST /api/v1/photos first)"
+	var has func(string) bool
+	if s.cfg.Photos != nil {
+		has = s.cfg.Photos.Has
 	}
-	if s.cfg.Photos != nil && !s.cfg.Photos.Has(ref) {
-		return "photo " + ref + " was never uploaded (POST /api/v1/photos first)"
-	}
-	return ""
+	return photo.RefProblem(ref, has)
 }
 
 // Report validates and stores a new case. Nothing is written unless every

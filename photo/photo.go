@@ -129,6 +129,23 @@ var refPattern = regexp.MustCompile(`^[0-9a-f]{64}\.jpg$`)
 // else: no path can be smuggled in).
 func ValidRef(ref string) bool { return refPattern.MatchString(ref) }
 
+// RefProblem says what is wrong with a photo ref someone sent to attach
+// ("" if nothing): not a reference, or (with has) never uploaded. Cases'
+// evidence and notices' attachments are checked by it.
+func RefProblem(ref string, has func(string) bool) string {
+	if !ValidRef(ref) {
+		q := ref
+		if len(q) > 80 {
+			q = q[:80] + "…"
+		}
+		return `photo "` + q + `" is not a photo reference (upload with POST /api/v1/photos first)`
+	}
+	if has != nil && !has(ref) {
+		return "photo " + ref + " was never uploaded (POST /api/v1/photos first)"
+	}
+	return ""
+}
+
 // Path returns the file of a ref.
 func (s *Store) Path(ref string) (string, error) {
 	if !ValidRef(ref) {

@@ -30,6 +30,7 @@ import (
 	"github.com/civicgrid/civicgrid/democity"
 	"github.com/civicgrid/civicgrid/internal/gendoc"
 	"github.com/civicgrid/civicgrid/lectures"
+	"github.com/civicgrid/civicgrid/notices"
 	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/password"
 	"github.com/civicgrid/civicgrid/photo"
@@ -155,6 +156,7 @@ type mxEnv struct {
 	lectures        *lectures.Service
 	warning         *warning.Service
 	care            *care.Service
+	notices         *notices.Service
 }
 
 // mxActor is a logged-in person holding one role, or (bearer set) an API
@@ -425,17 +427,21 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 	var ticks atomic.Int64
 	vol := volunteering.New(volunteering.Config{Now: func() time.Time { return time.Now().Add(time.Duration(ticks.Add(1)) * time.Second) }}, db, db)
 	careSvc := care.New(care.Config{Photos: photos}, db, db, db, cases)
+	nts, err := notices.New(notices.Config{Key: bytes.Repeat([]byte{9}, 32), Resolver: testResolver}, db)
+	if err != nil {
+		t.Fatal(err)
+	}
 	lec := lectures.New(lectures.Config{}, db, db)
 	warn := warning.New(warning.Config{}, db, db, cases)
 	s := server.New(server.Config{MaxImportBytes: 1 << 20, Auth: server.AuthConfig{Password: mxPasswordParams}, Cases: cases, Photos: photos,
-		Webhooks: hooks, Notify: notes, Calendar: calendar, Cogov: cogov, Volunteer: vol, Lectures: lec, Search: search.New(db), Warning: warn, Care: careSvc}, db, loc)
+		Webhooks: hooks, Notify: notes, Calendar: calendar, Cogov: cogov, Volunteer: vol, Lectures: lec, Search: search.New(db), Warning: warn, Care: careSvc, Notices: nts}, db, loc)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	hash, err := password.Hash(mxPassword, mxPasswordParams)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases, photos: photos, hooks: hooks, notes: notes, calendar: calendar, cogov: cogov, volunteer: vol, lectures: lec, warning: warn, care: careSvc}
+	e := &mxEnv{t: t, db: db, srv: srv, hash: hash, cases: cases, photos: photos, hooks: hooks, notes: notes, calendar: calendar, cogov: cogov, volunteer: vol, lectures: lec, warning: warn, care: careSvc, notices: nts}
 	chains := newMatrixChains(t, c)
 	e.home, e.away = chains[0], chains[1]
 	return e
@@ -477,7 +483,7 @@ func mxCell(key string, status int) (string, bool) {
 		return "Y", true
 	case status == http.StatusForbidden:
 		return "N", true
-	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/proposals/{id}") || strings.Contains(key, "/votes/{id}") || strings.Contains(key, "/meetings/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}") || strings.Contains(key, "/volunteer/requests/{id}") || strings.Contains(key, "/lectures/{id}") || strings.Contains(key, "/certificates/{id}") || strings.Contains(key, "/warnings/alerts/{id}") || strings.Contains(key, "/care/entries/{id}") || strings.Contains(key, "/care/visits/{id}") ||
+	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/proposals/{id}") || strings.Contains(key, "/votes/{id}") || strings.Contains(key, "/meetings/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}") || strings.Contains(key, "/volunteer/requests/{id}") || strings.Contains(key, "/lectures/{id}") || strings.Contains(key, "/certificates/{id}") || strings.Contains(key, "/warnings/alerts/{id}") || strings.Contains(key, "/care/entries/{id}") || strings.Contains(key, "/care/visits/{id}") || strings.Contains(key, "/announcements/{id}") || strings.Contains(key, "/group-robots/{id}") ||
 		key == "DELETE /api/v1/notifications/push"):
 		return "N", true
 	}
@@ -487,7 +493,7 @@ func mxCell(key string, status int) (string, bool) {
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newMatrixEnv(t)
 	routes := server.New(server.Config{Cases: e.cases, Open311: e.db, Photos: e.photos, Webhooks: e.hooks, Notify: e.notes, Calendar: e.calendar,
-		Cogov: e.cogov, Volunteer: e.volunteer, Lectures: e.lectures, Search: search.New(e.db), Warning: e.warning, Care: e.care}, e.db, nil).Routes()
+		Cogov: e.cogov, Volunteer: e.volunteer, Lectures: e.lectures, Search: search.New(e.db), Warning: e.warning, Care: e.care, Notices: e.notices}, e.db, nil).Routes()
 	known := civicgrid.Actions()
 
 	observed := map[string][]string{}

@@ -47,7 +47,7 @@ func loadOpenAPI(t *testing.T, doc map[string]any) *openapi3.T {
 func TestOpenAPICoversEveryRoute(t *testing.T) {
 	e := newMatrixEnv(t)
 	srv := server.New(server.Config{Cases: e.cases, Open311: e.db, Photos: e.photos, Webhooks: e.hooks, Notify: e.notes, Calendar: e.calendar,
-		Cogov: e.cogov, Volunteer: e.volunteer, Lectures: e.lectures, Search: search.New(e.db), Warning: e.warning, Care: e.care}, e.db, nil)
+		Cogov: e.cogov, Volunteer: e.volunteer, Lectures: e.lectures, Search: search.New(e.db), Warning: e.warning, Care: e.care, Notices: e.notices}, e.db, nil)
 	if missing := srv.MissingOperations(); len(missing) > 0 {
 		t.Errorf("routes without their OpenAPI operation (add them to operations in server/openapi.go):\n  %s", strings.Join(missing, "\n  "))
 	}

@@ -86,6 +86,7 @@ func (s *Server) routes() {
 	s.searchRoutes(guarded)
 	s.warningRoutes(guarded)
 	s.careRoutes(guarded)
+	s.noticeRoutes(guarded)
 	if s.cfg.Calendar != nil {
 		s.calendarRoutes(public, guarded)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/civicgrid/civicgrid/internal/metrics"
 	"github.com/civicgrid/civicgrid/lectures"
 	"github.com/civicgrid/civicgrid/locate"
+	"github.com/civicgrid/civicgrid/notices"
 	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/oidclogin"
 	"github.com/civicgrid/civicgrid/photo"
@@ -107,6 +108,8 @@ type Config struct {
 	Warning *warning.Service
 	// Care runs care visits (探访关爱); nil serves no care routes.
 	Care *care.Service
+	// Notices runs notices and group robots; nil serves no notice routes.
+	Notices *notices.Service
 }
 
 // healthChecker is a store that can tell whether it is able to serve.
@@ -164,7 +167,7 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 		o311Limit: newIPLimiter(cfg.Open311PerMinute, time.Minute), loginFails: newLoginFailures(cfg.Auth.MaxFailures, cfg.Auth.LockFor)}
 	s.hub = newHub()
 	if s.cases != nil {
-		s.cases.OnEvent(s.hub.publish)
+		s.cases.OnEvent(s.hub.publishCase)
 		if cfg.Webhooks != nil {
 			s.cases.OnEvent(func(civicgrid.Case, civicgrid.CaseEvent) { cfg.Webhooks.Nudge() })
 		}
@@ -175,12 +178,15 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 	if cfg.Warning != nil {
 		cfg.Warning.OnAlerts(func(as []civicgrid.Alert) {
 			for _, a := range as {
-				s.hub.publishAlert(a)
+				s.hub.publish(a)
 			}
 		})
 	}
+	if cfg.Notices != nil {
+		cfg.Notices.OnPost(func(n civicgrid.Notice) { s.hub.publish(n) })
+	}
 	s.routes()
-	cfg.Metrics.Gauge("civicgrid_sse_clients", "Open live case streams (server-sent events).", func() float64 { return float64(s.hub.clients()) })
+	cfg.Metrics.Gauge("civicgrid_sse_clients", "Open live streams (server-sent events: cases and alerts, notices).", func() float64 { return float64(s.hub.clients()) })
 	for _, register := range extra {
 		register(s.mux)
 	}

@@ -11,28 +11,28 @@ import (
 	"github.com/civicgrid/civicgrid"
 )
 
-// Live queues: GET /api/v1/cases/stream sends server-sent events for every
+// Live streams: GET /api/v1/cases/stream sends server-sent events for every
 // change to a case the caller may read, in the area asked for, so a grid
 // worker's list updates without reloading. Events are the case as the
 // caller sees it (masked) with the action that changed it. Changes stored
 // by other instances arrive through casework's Relay (PostgreSQL NOTIFY).
+// New early-warning alerts go to the case stream too (event: alert). Other
+// modules' streams (new notices) ride the same hub and loop
+// (s.serveStream): each decides what a change is to the caller.
 
-// hub fans case changes out to the open streams.
+// hub fans changes (caseChange, civicgrid.Alert, civicgrid.Notice, …) out to the open streams.
 type hub struct {
 	mu   sync.Mutex
 	subs map[*subscriber]struct{}
 }
 
-// caseChange is one change a stream hears of: a case's event, or (alert
-// set) a new early-warning alert, sent to those who may read it.
 type caseChange struct {
-	c     civicgrid.Case
-	ev    civicgrid.CaseEvent
-	alert *civicgrid.Alert
+	c  civicgrid.Case
+	ev civicgrid.CaseEvent
 }
 
 type subscriber struct {
-	ch chan caseChange
+	ch chan any
 	// recheck asks the stream to check its credential again: a session,
 	// grant or token ended on this instance.
 	recheck chan struct{}
@@ -44,12 +44,11 @@ const subscriberBuffer = 256
 
 func newHub() *hub { return &hub{subs: map[*subscriber]struct{}{}} }
 
-func (h *hub) publish(c civicgrid.Case, ev civicgrid.CaseEvent) { h.send(caseChange{c: c, ev: ev}) }
+// publishCase publishes a case change.
+func (h *hub) publishCase(c civicgrid.Case, ev civicgrid.CaseEvent) { h.publish(caseChange{c, ev}) }
 
-// publishAlert tells the streams of a new alert.
-func (h *hub) publishAlert(a civicgrid.Alert) { h.send(caseChange{alert: &a}) }
-
-func (h *hub) send(change caseChange) {
+// publish hands a change to every open stream.
+func (h *hub) publish(change any) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs {
@@ -71,7 +70,7 @@ func (h *hub) clients() int {
 }
 
 func (h *hub) subscribe() *subscriber {
-	s := &subscriber{ch: make(chan caseChange, subscriberBuffer), recheck: make(chan struct{}, 1)}
+	s := &subscriber{ch: make(chan any, subscriberBuffer), recheck: make(chan struct{}, 1)}
 	h.mu.Lock()
 	h.subs[s] = struct{}{}
 	h.mu.Unlock()
@@ -104,14 +103,46 @@ func (h *hub) unsubscribe(s *subscriber) {
 const streamHeartbeat = 25 * time.Second
 
 // handleCaseStream: GET /api/v1/cases/stream?within=CODE (default: the
-// caller's own areas). The stream lives no longer than the credential it
-// was opened with: it is checked again every StreamRecheck and at once when
-// a session, grant or token ends on this instance; a logout, a revoked
-// grant or token, or a password reset closes the stream.
+// caller's own areas).
 func (s *Server) handleCaseStream(w http.ResponseWriter, r *http.Request) {
-	a := actorFrom(r)
 	within := r.URL.Query().Get("within")
-	if err := streamAllowed(a, within); err != nil {
+	s.serveStream(w, r, func(a civicgrid.Actor) error { return streamAllowed(a, within) },
+		func(a civicgrid.Actor, change any) (string, string, any, bool) {
+			switch ch := change.(type) {
+			case caseChange:
+				if within != "" && !civicgrid.InSubtree(within, ch.c.GridCode) {
+					return "", "", nil, false
+				}
+				v, err := s.cases.View(r.Context(), a, ch.c) // authorizes: out of sight is skipped
+				if err != nil {
+					return "", "", nil, false
+				}
+				return fmt.Sprintf("%d-%d", ch.c.ID, ch.c.Version), "case", map[string]any{"action": ch.ev.Action, "at": ch.ev.At, "case": v}, true
+			case civicgrid.Alert:
+				// A new early-warning alert, to those who may read it.
+				if within != "" && !slices.ContainsFunc(ch.Grids, func(g string) bool { return civicgrid.InSubtree(within, g) }) {
+					return "", "", nil, false
+				}
+				if civicgrid.Authorize(a, civicgrid.ActionReadWarnings, ch.Object()) != nil {
+					return "", "", nil, false
+				}
+				return fmt.Sprintf("alert-%d", ch.ID), "alert", map[string]any{"alert": ch}, true
+			}
+			return "", "", nil, false
+		})
+}
+
+// serveStream holds a server-sent event stream open for as long as allowed
+// lets the caller hold it, and sends each change that render turns into
+// an event for the caller (an id, an event name and the JSON data). The
+// stream lives no longer than the credential it was opened with: it is
+// checked again every StreamRecheck and at once when a session, grant or
+// token ends on this instance; a logout, a revoked grant or token, or a
+// password reset closes the stream.
+func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, allowed func(civicgrid.Actor) error,
+	render func(a civicgrid.Actor, change any) (id, event string, data any, ok bool)) {
+	a := actorFrom(r)
+	if err := allowed(a); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -136,7 +167,7 @@ func (s *Server) handleCaseStream(w http.ResponseWriter, r *http.Request) {
 	checkAgain := func() bool {
 		next, err := s.recheckCredential(r)
 		if err == nil {
-			err = streamAllowed(next, within)
+			err = allowed(next)
 		}
 		if err == nil && lostGrant(a, next) {
 			// Whatever the stream was opened for may rest on the lost
@@ -168,23 +199,16 @@ func (s *Server) handleCaseStream(w http.ResponseWriter, r *http.Request) {
 			if !checkAgain() {
 				return
 			}
-		case ch, ok := <-sub.ch:
+		case change, ok := <-sub.ch:
 			if !ok {
 				return // dropped as too slow
 			}
-			if ch.alert != nil {
-				s.streamAlert(w, flusher, a, within, *ch.alert)
+			id, event, v, send := render(a, change)
+			if !send {
 				continue
 			}
-			if within != "" && !civicgrid.InSubtree(within, ch.c.GridCode) {
-				continue
-			}
-			v, err := s.cases.View(r.Context(), a, ch.c) // authorizes: out of sight is skipped
-			if err != nil {
-				continue
-			}
-			data, _ := json.Marshal(map[string]any{"action": ch.ev.Action, "at": ch.ev.At, "case": v})
-			fmt.Fprintf(w, "id: %d-%d\nevent: case\ndata: %s\n\n", ch.c.ID, ch.c.Version, data)
+			data, _ := json.Marshal(v)
+			fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", id, event, data)
 			flusher.Flush()
 		}
 	}
@@ -228,18 +252,4 @@ func (s *Server) recheckCredential(r *http.Request) (civicgrid.Actor, error) {
 		return s.sessionActor(r.Context(), p.secret)
 	}
 	return civicgrid.Actor{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "log in first")
-}
-
-// streamAlert sends an alert to a stream whose actor may read it and
-// whose area it touches.
-func (s *Server) streamAlert(w http.ResponseWriter, flusher http.Flusher, a civicgrid.Actor, within string, al civicgrid.Alert) {
-	if within != "" && !slices.ContainsFunc(al.Grids, func(g string) bool { return civicgrid.InSubtree(within, g) }) {
-		return
-	}
-	if civicgrid.Authorize(a, civicgrid.ActionReadWarnings, al.Object()) != nil {
-		return
-	}
-	data, _ := json.Marshal(map[string]any{"alert": al})
-	fmt.Fprintf(w, "id: alert-%d\nevent: alert\ndata: %s\n\n", al.ID, data)
-	flusher.Flush()
 }

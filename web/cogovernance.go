@@ -182,7 +182,7 @@ func backTo(w http.ResponseWriter, r *http.Request, path, done string, err error
 	}
 	sep := "?"
 	if strings.Contains(path, "?") {
-		sep = "&"
+		sep = "&" // the path names its own query (an area picked)
 	}
 	http.Redirect(w, r, path+sep+q.Encode()+"#flash", http.StatusSeeOther)
 }

@@ -176,11 +176,16 @@ func (ui *UI) handleInboxSettings(w http.ResponseWriter, r *http.Request) {
 // inboxForm reads an inbox form of a logged-in person (its CSRF token was
 // checked before the handler ran).
 func inboxForm(w http.ResponseWriter, r *http.Request) (civicgrid.Actor, bool) {
+	return formOf(w, r, 8<<10)
+}
+
+// formOf parses a logged-in person's form of at most limit bytes.
+func formOf(w http.ResponseWriter, r *http.Request, limit int64) (civicgrid.Actor, bool) {
 	actor, ok := requireLogin(w, r)
 	if !ok {
 		return actor, false
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
 		return actor, false

@@ -77,6 +77,16 @@ func (ui *UI) nav(r *http.Request, p *page) []navLink {
 		len(a.Scopes(civicgrid.ActionCareVisitor)) > 0) {
 		links = append(links, navLink{URL: "/care", Label: p.catalogue["nav.care"]})
 	}
+	if a := civicgrid.ActorFromContext(r.Context()); ui.cfg.Notices != nil && !a.Anonymous() {
+		label := p.catalogue["nav.notices"]
+		if a.Via == "session" {
+			if n := ui.noticeUnread(r, a); n > 0 {
+				label, _ = p.T("nav.notices_unread", "n", n)
+				p.Unread = label // the phone's menu button shows it too
+			}
+		}
+		links = append(links, navLink{URL: "/announcements", Label: label})
+	}
 	if a := civicgrid.ActorFromContext(r.Context()); ui.cfg.Inbox != nil && a.Via == "session" && a.UserID != 0 {
 		label := p.catalogue["nav.inbox"]
 		if n := ui.unreadCount(r, a); n > 0 {

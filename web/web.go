@@ -81,6 +81,8 @@ type Config struct {
 	Warning Warnings
 	// Care runs care visits (探访关爱); nil serves no such pages.
 	Care Care
+	// Notices runs notices (通知公告) and group robots; nil serves no such pages.
+	Notices Notices
 	// Hotline and OfficeAddress are where a resident turns when a report
 	// is rejected (the city hotline, the community office); "" leaves
 	// one out.
@@ -171,6 +173,7 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	ui.registerSearch(mux)
 	ui.registerWarnings(mux)
 	ui.registerCare(mux)
+	ui.registerNotices(mux)
 }
 
 func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
@@ -208,7 +211,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary", "cogovernance", "volunteer", "lecture", "search", "warning", "care"} {
+	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary", "cogovernance", "volunteer", "lecture", "search", "warning", "care", "notices"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -329,6 +332,8 @@ type page struct {
 	// CareEntry is the care entry a case was made from (0: none, or not
 	// the reader's to see).
 	CareEntry int64
+	// the notice pages
+	Notices *noticeView
 	// the sign-up and password reset pages
 	Code *codeView
 	// the glossary of terms

@@ -2,8 +2,10 @@ package webhook
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
+	"net/http"
 	"net/netip"
 	"strings"
 	"syscall"
@@ -166,6 +168,21 @@ func RefuseNonPublic(network, address string, _ syscall.RawConn) error {
 		return fmt.Errorf("cannot check address %q: %v", address, err)
 	}
 	return CheckAddr(ap.Addr())
+}
+
+// OutboundClient is the HTTP client for sending to addresses people
+// registered (hooks, push endpoints, group robots): its dialer refuses
+// non-public addresses unless allowPrivate, it uses no proxy, and a
+// redirect is an answer (a failure), not followed. tlsConfig may be nil.
+func OutboundClient(timeout time.Duration, allowPrivate bool, tlsConfig *tls.Config) *http.Client {
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	if !allowPrivate {
+		dialer.Control = RefuseNonPublic
+	}
+	transport := &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: 5 * time.Second, MaxIdleConnsPerHost: 4,
+		IdleConnTimeout: time.Minute, Proxy: nil, ForceAttemptHTTP2: true, TLSClientConfig: tlsConfig}
+	return &http.Client{Transport: transport, Timeout: timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // checkHost judges a new hook's host, giving name resolution 5 s.

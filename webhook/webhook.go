@@ -107,15 +107,8 @@ func New(cfg Config, store civicgrid.WebhookStore, now func() time.Time) (*Servi
 	if now == nil {
 		now = time.Now
 	}
-	dialer := &net.Dialer{Timeout: 5 * time.Second}
-	if !cfg.AllowPrivate {
-		dialer.Control = RefuseNonPublic
-	}
-	transport := &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: 5 * time.Second, MaxIdleConnsPerHost: 4,
-		IdleConnTimeout: time.Minute, Proxy: nil}
-	client := &http.Client{Transport: transport, Timeout: cfg.Timeout,
-		// A redirect is an answer, not a delivery: it counts as a failure.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// A redirect is an answer, not a delivery: it counts as a failure.
+	client := OutboundClient(cfg.Timeout, cfg.AllowPrivate, nil)
 	return &Service{cfg: cfg, store: store, client: client, now: now, wake: make(chan struct{}, 1)}, nil
 }
 

@@ -162,14 +162,7 @@ func New(cfg Config) (*Sender, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	dialer := &net.Dialer{Timeout: 5 * time.Second}
-	if !cfg.AllowPrivate {
-		dialer.Control = webhook.RefuseNonPublic
-	}
-	transport := &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: 5 * time.Second, MaxIdleConnsPerHost: 4,
-		IdleConnTimeout: time.Minute, Proxy: nil, ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{RootCAs: cfg.RootCAs}}
-	client := &http.Client{Transport: transport, Timeout: cfg.Timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := webhook.OutboundClient(cfg.Timeout, cfg.AllowPrivate, &tls.Config{RootCAs: cfg.RootCAs})
 	return &Sender{cfg: cfg, client: client}, nil
 }
 

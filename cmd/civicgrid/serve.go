@@ -22,6 +22,7 @@ import (
 	"github.com/civicgrid/civicgrid/internal/metrics"
 	"github.com/civicgrid/civicgrid/lectures"
 	"github.com/civicgrid/civicgrid/locate"
+	"github.com/civicgrid/civicgrid/notices"
 	"github.com/civicgrid/civicgrid/notify"
 	"github.com/civicgrid/civicgrid/photo"
 	"github.com/civicgrid/civicgrid/search"
@@ -179,18 +180,30 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	notes.AddSource(cogov.NotifySource())
 	notes.AddSource(lecture.NotifySource())
 	notes.AddSource(careSvc.NotifySource())
+	// The webhook key derives every hook's signing secret and seals the
+	// group robots' secrets; it stays out of the database so a copy of the
+	// database alone cannot forge deliveries.
+	hookKey, err := webhook.LoadKey(filepath.Join(o.data.dir(), "webhook.key"))
+	if err != nil {
+		return err
+	}
+	nts, err := notices.New(notices.Config{Key: hookKey, AllowPrivate: *o.robotPrivate, RemindInterval: *o.remindInterval, BaseURL: *o.publicURL, Photos: photos}, db)
+	if err != nil {
+		return err
+	}
+	notes.AddSource(nts.NotifySource())
+	nts.OnPost(func(civicgrid.Notice) { notes.Nudge() })
+	if demo {
+		if err := seedDemoNotices(ctx, db, nts); err != nil {
+			return err
+		}
+	}
 	// The admin pages call the API's own routes in process; the server is
 	// set once it exists.
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
-		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer, Lectures: lecture, Search: finder, Warning: warn, Care: careSvc,
+		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer, Lectures: lecture, Search: finder, Warning: warn, Care: careSvc, Notices: nts,
 		Hotline: *o.hotline, OfficeAddress: *o.officeAddress, CommunityPhone: *o.communityPhone, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
-	if err != nil {
-		return err
-	}
-	// The webhook key derives every hook's signing secret; it stays out of
-	// the database so a copy of the database alone cannot forge deliveries.
-	hookKey, err := webhook.LoadKey(filepath.Join(o.data.dir(), "webhook.key"))
 	if err != nil {
 		return err
 	}
@@ -201,7 +214,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	srv := server.New(server.Config{MaxImportBytes: *o.maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
 		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *o.jurisdiction,
 		RequestTimeout: *o.requestTimeout, Calendar: calendar, ReadTimeout: *o.readTimeout, ImageOrigins: basemap.ImageOrigins(), Metrics: met, MetricsToken: *o.metricsOpts.token, Cogov: cogov,
-		Volunteer: volunteer, Lectures: lecture, Search: finder, Warning: warn, Care: careSvc}, db, locator, ui.Register)
+		Volunteer: volunteer, Lectures: lecture, Search: finder, Warning: warn, Care: careSvc, Notices: nts}, db, locator, ui.Register)
 	adminAPI.Server = srv
 	ln, err := net.Listen("tcp", *o.addr)
 	if err != nil {
@@ -246,6 +259,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	go db.ListenCaseEvents(ctx, func(caseID, eventID int64) { relayCaseEvent(ctx, db, cases, caseID, eventID) })
 	go hooks.Run(ctx)
 	go notes.Run(ctx)
+	go nts.Run(ctx, 2*time.Second)
 	go runWarnings(ctx, db, warn)
 	go warn.Updates(ctx, func(msg string, args ...any) { slog.Warn(msg, args...) })
 	return srv.Serve(ctx, ln)
@@ -374,6 +388,8 @@ type serveOptions struct {
 	careRetention    *time.Duration
 	timeBankFloor    *int
 	hookPrivate      *bool
+	robotPrivate     *bool
+	remindInterval   *time.Duration
 	requestTimeout   *time.Duration
 	debugAddr        *string
 	readTimeout      *time.Duration
@@ -420,6 +436,8 @@ func newServeFlags(name string, stderr io.Writer) (*flag.FlagSet, *serveOptions)
 	o.careRetention = fs.Duration("care-retention", 90*24*time.Hour, "how long after care ends a care entry's personal fields (name, phone, address, guardian, visit notes and photos) are kept before they are erased")
 	o.timeBankFloor = fs.Int("time-bank-floor", 0, "lowest balance in minutes a member's time-bank account may reach (negative allows an overdraft)")
 	o.hookPrivate = fs.Bool("webhook-allow-private", false, "let webhooks reach loopback and private addresses (off: a hook cannot probe the server's own network)")
+	o.robotPrivate = fs.Bool("robot-allow-private", false, "let work-group robots reach loopback and private addresses, over plain http too (development and tests; off: https to public addresses only)")
+	o.remindInterval = fs.Duration("notice-remind-interval", 24*time.Hour, "least time between two re-reminders of one notice's unread")
 	o.requestTimeout = fs.Duration("request-timeout", 10*time.Second, "deadline of each request's work; a database that does not answer by then makes a 503 and the request's transaction is rolled back (live streams, exports and area imports are not bounded)")
 	o.debugAddr = fs.String("debug-addr", "", "serve Go's profiler (/debug/pprof/) at this loopback address HOST:PORT, apart from --addr (default: off)")
 	o.readTimeout = fs.Duration("read-timeout", time.Minute, "how long a request, body included, may take to arrive; a slower one is cut off (raise it for large area imports over slow links)")

@@ -1,0 +1,534 @@
+// Package notices runs notices (通知公告): staff post a notice to an area
+// within their own for an audience; its people read and, if asked,
+// confirm it; building heads and grid workers see who of theirs has not,
+// to follow up in person; staff re-remind the unread at most once per
+// interval. Posting writes one row whatever the audience's size: receipts
+// are written when people read, and unread counts are the audience's size
+// minus its receipts. New notices are posted to the work groups (WeCom or
+// DingTalk group robots) connected within their scope. Every decision on
+// who may do what is civicgrid.Authorize's.
+package notices
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/notify"
+	"github.com/civicgrid/civicgrid/photo"
+	"github.com/civicgrid/civicgrid/webhook"
+)
+
+// Config sets the service's rules.
+type Config struct {
+	// RemindInterval is the least time between two re-reminders of one
+	// notice's unread (default 24 h).
+	RemindInterval time.Duration
+	// Key seals robots' signing secrets (at least 32 bytes, kept out of
+	// the database: the webhook key).
+	Key []byte
+	// AllowPrivate lets robots reach loopback and private addresses: for
+	// tests and demos only.
+	AllowPrivate bool
+	// Resolver checks a robot's host when it is connected (default
+	// net.DefaultResolver).
+	Resolver webhook.Resolver
+	// MaxAttempts before a delivery to a group is given up (default 6);
+	// Backoff is the wait after the first failure, doubling (default 30 s).
+	MaxAttempts int
+	Backoff     time.Duration
+	// Timeout bounds one attempt (default 10 s).
+	Timeout time.Duration
+	// BaseURL makes the links posted to groups and texted absolute.
+	BaseURL string
+	// Photos tells whether an attached photo was uploaded (photo.Store);
+	// nil accepts no attachments.
+	Photos interface{ Has(ref string) bool }
+	// FanoutLimit is the most people one urgent notice or reminder
+	// messages through the inbox and SMS (default 20,000).
+	FanoutLimit int
+	Now         func() time.Time
+	Log         *slog.Logger
+}
+
+// Service is the notices module.
+type Service struct {
+	cfg    Config
+	store  civicgrid.NoticeStore
+	client *http.Client
+	aead   cipher.AEAD
+	wake   chan struct{}
+	mu     sync.Mutex
+	posted []func(civicgrid.Notice)
+}
+
+// OnPost registers fn to be told of each new notice (live streams,
+// the notification sender's nudge).
+func (s *Service) OnPost(fn func(civicgrid.Notice)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.posted = append(s.posted, fn)
+}
+
+// New returns the service.
+func New(cfg Config, store civicgrid.NoticeStore) (*Service, error) {
+	if cfg.RemindInterval <= 0 {
+		cfg.RemindInterval = 24 * time.Hour
+	}
+	if cfg.Resolver == nil {
+		cfg.Resolver = net.DefaultResolver
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 6
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = 30 * time.Second
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.FanoutLimit <= 0 {
+		cfg.FanoutLimit = 20000
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if len(cfg.Key) < 32 {
+		return nil, errors.New("notices: the key must be at least 32 bytes")
+	}
+	m := hmac.New(sha256.New, cfg.Key)
+	m.Write([]byte("civicgrid notice robot secret"))
+	block, err := aes.NewCipher(m.Sum(nil))
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{cfg: cfg, store: store, client: webhook.OutboundClient(cfg.Timeout, cfg.AllowPrivate, nil), aead: aead,
+		wake: make(chan struct{}, 1)}, nil
+}
+
+// Config returns the rules in force.
+func (s *Service) Config() Config { return s.cfg }
+
+func (s *Service) now() time.Time { return time.UnixMilli(s.cfg.Now().UnixMilli()) }
+
+// ListLimit bounds a list of notices; PageSize a page of the follow-up list.
+const (
+	ListLimit = 100
+	PageSize  = 100
+)
+
+// View is a notice as its reader sees it.
+type View struct {
+	civicgrid.Notice
+	Read      bool      `json:"read"`
+	Confirmed bool      `json:"confirmed"`
+	ReadAt    time.Time `json:"read_at,omitzero"`
+	Expired   bool      `json:"expired"`
+	CanManage bool      `json:"can_manage"` // counts, re-remind
+	// ForMe: the reader is of the audience (counted; may confirm).
+	ForMe  bool                    `json:"for_me"`
+	Counts *civicgrid.NoticeCounts `json:"counts,omitempty"`
+	// NextRemindAt is when staff may re-remind the unread again.
+	NextRemindAt time.Time `json:"next_remind_at,omitzero"`
+}
+
+func (s *Service) view(actor civicgrid.Actor, n civicgrid.Notice, r civicgrid.NoticeReceipt, ok bool) View {
+	v := View{Notice: n, Read: ok, ReadAt: r.ReadAt, Confirmed: !r.ConfirmedAt.IsZero(), Expired: n.Expired(s.now()), ForMe: n.Addresses(actor.Grants)}
+	v.CanManage = civicgrid.Authorize(actor, civicgrid.ActionPostNotice, civicgrid.In(n.Scope)) == nil
+	if v.CanManage && !n.RemindedAt.IsZero() {
+		v.NextRemindAt = n.RemindedAt.Add(s.cfg.RemindInterval)
+	}
+	return v
+}
+
+// Post posts a notice to an area within the sender's own.
+func (s *Service) Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.NoticeInput) (View, error) {
+	n, err := in.Check(s.now())
+	if err != nil {
+		return View{}, err
+	}
+	for _, ref := range n.Attachments {
+		if s.cfg.Photos == nil {
+			return View{}, civicgrid.Errorf(civicgrid.EINVALID, "attachments: this server keeps no photos")
+		}
+		if msg := photo.RefProblem(ref, s.cfg.Photos.Has); msg != "" {
+			return View{}, civicgrid.Errorf(civicgrid.EINVALID, "attachments: %s", msg)
+		}
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionPostNotice, civicgrid.In(n.Scope)); err != nil {
+		if civicgrid.ErrorCode(err) == civicgrid.EFORBIDDEN {
+			return View{}, civicgrid.Errorf(civicgrid.EFORBIDDEN, "a notice may be posted only to an area within yours: %s", civicgrid.ErrorMessage(err))
+		}
+		return View{}, err
+	}
+	n.AuthorID, n.Author = actor.UserID, civicgrid.MaskName(actor.Name)
+	if n.Author == "" {
+		n.Author = actor.Label()
+	}
+	n, err = s.store.CreateNotice(ctx, n)
+	if err != nil {
+		return View{}, err
+	}
+	s.Nudge()
+	s.mu.Lock()
+	fns := slices.Clone(s.posted)
+	s.mu.Unlock()
+	for _, fn := range fns {
+		fn(n)
+	}
+	return s.view(actor, n, civicgrid.NoticeReceipt{}, false), nil
+}
+
+// areas are the areas the actor holds a role over.
+func areas(actor civicgrid.Actor) []string {
+	var out []string
+	for _, g := range actor.Grants {
+		if !slices.Contains(out, g.AreaCode) {
+			out = append(out, g.AreaCode)
+		}
+	}
+	return out
+}
+
+// List returns the notices the actor may read, pinned first, newest
+// first (expired ones too when asked).
+func (s *Service) List(ctx context.Context, actor civicgrid.Actor, expired bool) ([]View, error) {
+	if actor.Anonymous() {
+		return nil, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "log in first")
+	}
+	ns, err := s.store.Notices(ctx, areas(actor), s.now(), expired, ListLimit)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	var visible []civicgrid.Notice
+	for _, n := range ns {
+		if civicgrid.Authorize(actor, civicgrid.ActionReadNotice, n.Object()) == nil {
+			visible = append(visible, n)
+			ids = append(ids, n.ID)
+		}
+	}
+	rs, err := s.store.Receipts(ctx, actor.UserID, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]View, 0, len(visible))
+	for _, n := range visible {
+		r, ok := rs[n.ID]
+		out = append(out, s.view(actor, n, r, ok))
+	}
+	return out, nil
+}
+
+// Unread counts the notices in force addressed to the actor that they
+// have not read, but their own: the header's badge.
+func (s *Service) Unread(ctx context.Context, actor civicgrid.Actor) (int, error) {
+	vs, err := s.List(ctx, actor, false)
+	n := 0
+	for _, v := range vs {
+		if !v.Read && v.ForMe && v.AuthorID != actor.UserID {
+			n++
+		}
+	}
+	return n, err
+}
+
+// get returns a notice the actor may read; one they may not is not found.
+func (s *Service) get(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.Notice, error) {
+	n, err := s.store.NoticeByID(ctx, id)
+	if err != nil {
+		return n, err
+	}
+	if n.Withdrawn || civicgrid.Authorize(actor, civicgrid.ActionReadNotice, n.Object()) != nil {
+		if actor.Anonymous() {
+			return n, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "log in first")
+		}
+		return n, civicgrid.Errorf(civicgrid.ENOTFOUND, "no notice %d", id)
+	}
+	return n, nil
+}
+
+// Get returns one notice; staff over its scope see its counts.
+func (s *Service) Get(ctx context.Context, actor civicgrid.Actor, id int64) (View, error) {
+	n, err := s.get(ctx, actor, id)
+	if err != nil {
+		return View{}, err
+	}
+	rs, err := s.store.Receipts(ctx, actor.UserID, []int64{id})
+	if err != nil {
+		return View{}, err
+	}
+	r, ok := rs[id]
+	v := s.view(actor, n, r, ok)
+	if v.CanManage {
+		c, err := s.store.CountNotice(ctx, n, "")
+		if err != nil {
+			return v, err
+		}
+		v.Counts = &c
+	}
+	return v, nil
+}
+
+// Read records that the actor read the notice (and confirmed it, when
+// confirm): one receipt row, the first reading's time kept. Only the
+// audience leaves a receipt; others reading it over their area do not.
+func (s *Service) Read(ctx context.Context, actor civicgrid.Actor, id int64, confirm bool) (View, error) {
+	n, err := s.get(ctx, actor, id)
+	if err != nil {
+		return View{}, err
+	}
+	if confirm && !n.NeedConfirm {
+		return View{}, civicgrid.Errorf(civicgrid.EINVALID, "notice %d asks for no confirmation", id)
+	}
+	if confirm && !n.Addresses(actor.Grants) {
+		return View{}, civicgrid.Errorf(civicgrid.ECONFLICT, "notice %d is not addressed to you: nothing to confirm", id)
+	}
+	if actor.UserID == 0 {
+		return View{}, civicgrid.Errorf(civicgrid.EFORBIDDEN, "an API token reads notices but leaves no receipt; log in as the person")
+	}
+	if confirm && n.Expired(s.now()) {
+		return View{}, civicgrid.Errorf(civicgrid.ECONFLICT, "notice %d has expired", id)
+	}
+	if !n.Addresses(actor.Grants) {
+		// Staff over the scope and auditors read it without a receipt:
+		// only the audience's readings are recorded and counted.
+		return s.view(actor, n, civicgrid.NoticeReceipt{}, false), nil
+	}
+	r, err := s.store.MarkNotice(ctx, id, actor.UserID, s.now(), confirm)
+	if err != nil {
+		return View{}, err
+	}
+	return s.view(actor, n, r, true), nil
+}
+
+// FollowUp is the list of people who have not read (or confirmed) a
+// notice, in the area of the one following up.
+type FollowUp struct {
+	Notice View                   `json:"notice"`
+	Within string                 `json:"within"`
+	Counts civicgrid.NoticeCounts `json:"counts"`
+	People []civicgrid.Unreached  `json:"people"`
+	// Next is the cursor of the next page ("": none).
+	Next string `json:"next,omitempty"`
+}
+
+// followArea returns the area the actor follows a notice up in: the one
+// asked (which they must hold a following-up role over), else the first of
+// their grants that may follow up and overlaps the notice's scope. The
+// answer lies within the scope (the deeper of the two).
+func followArea(actor civicgrid.Actor, n civicgrid.Notice, within string) (string, error) {
+	if within == "" {
+		for _, g := range actor.Grants {
+			one := civicgrid.Actor{UserID: actor.UserID, Grants: []civicgrid.RoleGrant{g}, Via: actor.Via, TokenID: actor.TokenID}
+			if civicgrid.Authorize(one, civicgrid.ActionFollowUpNotice, civicgrid.In(g.AreaCode)) == nil &&
+				(civicgrid.InSubtree(n.Scope, g.AreaCode) || civicgrid.InSubtree(g.AreaCode, n.Scope)) {
+				within = g.AreaCode
+				break
+			}
+		}
+		if within == "" {
+			return "", civicgrid.Errorf(civicgrid.EFORBIDDEN, "%s: only building heads, grid workers and staff in the notice's area follow it up", civicgrid.ActionFollowUpNotice)
+		}
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionFollowUpNotice, civicgrid.In(within)); err != nil {
+		return "", err
+	}
+	switch {
+	case civicgrid.InSubtree(within, n.Scope):
+		return n.Scope, nil
+	case civicgrid.InSubtree(n.Scope, within):
+		return within, nil
+	}
+	return "", civicgrid.Errorf(civicgrid.EINVALID, "area %s and the notice's scope %s do not overlap", within, n.Scope)
+}
+
+// FollowUp lists the people of the notice's audience within the area
+// (default: the first the actor may follow up in) who have not read it,
+// or not confirmed it if it asks so; names and phones masked. A building
+// head follows up a notice for residents they are not the audience of.
+func (s *Service) FollowUp(ctx context.Context, actor civicgrid.Actor, id int64, within string, after civicgrid.UnreachedCursor) (FollowUp, error) {
+	n, err := s.store.NoticeByID(ctx, id)
+	if err != nil {
+		return FollowUp{}, err
+	}
+	if n.Withdrawn {
+		return FollowUp{}, civicgrid.Errorf(civicgrid.ENOTFOUND, "no notice %d", id)
+	}
+	// A refusal names only the caller's own areas, never the notice's.
+	if within, err = followArea(actor, n, within); err != nil {
+		return FollowUp{}, err
+	}
+	c, err := s.store.CountNotice(ctx, n, within)
+	if err != nil {
+		return FollowUp{}, err
+	}
+	ps, err := s.store.Unreached(ctx, n, within, after, PageSize+1)
+	if err != nil {
+		return FollowUp{}, err
+	}
+	out := FollowUp{Notice: s.view(actor, n, civicgrid.NoticeReceipt{}, false), Within: within, Counts: c, People: []civicgrid.Unreached{}}
+	if len(ps) > PageSize {
+		ps, out.Next = ps[:PageSize], ps[PageSize-1].Cursor().String()
+	}
+	for i, p := range ps {
+		// One line per person and building: their roles there sort together.
+		if i > 0 && p.UserID == ps[i-1].UserID && p.AreaCode == ps[i-1].AreaCode {
+			continue
+		}
+		p.Name, p.Phone = civicgrid.MaskName(p.Name), civicgrid.MaskPhone(p.Phone)
+		out.People = append(out.People, p)
+	}
+	return out, nil
+}
+
+// Followable lists the notices in force the actor may follow up, each
+// with its counts in the actor's area (no people: open one for them);
+// those for nobody there are left out.
+func (s *Service) Followable(ctx context.Context, actor civicgrid.Actor) ([]FollowUp, error) {
+	var mine []string
+	for _, g := range actor.Grants {
+		one := civicgrid.Actor{UserID: actor.UserID, Grants: []civicgrid.RoleGrant{g}, Via: actor.Via, TokenID: actor.TokenID}
+		if civicgrid.Authorize(one, civicgrid.ActionFollowUpNotice, civicgrid.In(g.AreaCode)) == nil {
+			mine = append(mine, g.AreaCode)
+		}
+	}
+	if len(mine) == 0 {
+		return nil, civicgrid.Errorf(civicgrid.EFORBIDDEN, "%s: only building heads, grid workers and staff follow notices up", civicgrid.ActionFollowUpNotice)
+	}
+	ns, err := s.store.Notices(ctx, mine, s.now(), false, ListLimit)
+	if err != nil {
+		return nil, err
+	}
+	out := []FollowUp{}
+	for _, n := range ns {
+		within, err := followArea(actor, n, "")
+		if err != nil {
+			continue
+		}
+		c, err := s.store.CountNotice(ctx, n, within)
+		if err != nil {
+			return nil, err
+		}
+		if c.Audience == 0 {
+			continue // for nobody of the actor's area
+		}
+		out = append(out, FollowUp{Notice: s.view(actor, n, civicgrid.NoticeReceipt{}, false), Within: within, Counts: c})
+	}
+	return out, nil
+}
+
+// Remind re-reminds the unread of a notice (through the inbox and, for
+// those who allow it, SMS): staff over its scope, at most once per
+// RemindInterval.
+func (s *Service) Remind(ctx context.Context, actor civicgrid.Actor, id int64) (View, error) {
+	n, err := s.get(ctx, actor, id)
+	if err != nil {
+		return View{}, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionPostNotice, civicgrid.In(n.Scope)); err != nil {
+		return View{}, err
+	}
+	if n.Expired(s.now()) {
+		return View{}, civicgrid.Errorf(civicgrid.ECONFLICT, "notice %d has expired: nobody is reminded", id)
+	}
+	now := s.now()
+	ok, err := s.store.RemindNotice(ctx, id, now, now.Add(-s.cfg.RemindInterval))
+	if err != nil {
+		return View{}, err
+	}
+	if !ok {
+		n, _ = s.store.NoticeByID(ctx, id)
+		return View{}, civicgrid.Errorf(civicgrid.ECONFLICT, "the unread of notice %d were reminded at %s; the next reminder is possible from %s",
+			id, n.RemindedAt.In(cst).Format("2006-01-02 15:04"), n.RemindedAt.Add(s.cfg.RemindInterval).In(cst).Format("2006-01-02 15:04"))
+	}
+	s.Nudge()
+	return s.Get(ctx, actor, id)
+}
+
+var cst = time.FixedZone("CST", 8*3600)
+
+// NotifySourceName names the notices' cursor in the notification sender.
+const NotifySourceName = "notices"
+
+// NotifySource makes the inbox messages (and text messages, as the sender
+// allows: opt-in and the hourly limit) of urgent notices and reminders,
+// one per person of the audience who has not read (or confirmed) it, at
+// most FanoutLimit per event.
+func (s *Service) NotifySource() notify.Source {
+	return notify.Source{Name: NotifySourceName, Read: func(ctx context.Context, cursor int64, limit int) ([]notify.Draft, int64, error) {
+		evs, err := s.store.NoticeEventsAfter(ctx, cursor, min(limit, 10))
+		if err != nil || len(evs) == 0 {
+			return nil, cursor, err
+		}
+		var out []notify.Draft
+		for _, ev := range evs {
+			n, err := s.store.NoticeByID(ctx, ev.NoticeID)
+			if err != nil {
+				return nil, cursor, err
+			}
+			if n.Withdrawn || n.Expired(s.now()) {
+				continue
+			}
+			kind := "notice." + ev.Kind
+			source := "notice_event:" + strconv.FormatInt(ev.ID, 10)
+			link := "/announcements/" + strconv.FormatInt(n.ID, 10)
+			var after civicgrid.UnreachedCursor
+			seen := map[int64]bool{}
+			for sent := 0; sent < s.cfg.FanoutLimit; {
+				ps, err := s.store.Unreached(ctx, n, "", after, min(1000, s.cfg.FanoutLimit-sent))
+				if err != nil {
+					return nil, cursor, err
+				}
+				for _, p := range ps {
+					if p.UserID != n.AuthorID && !seen[p.UserID] {
+						seen[p.UserID] = true
+						out = append(out, notify.Draft{UserID: p.UserID, Kind: kind, Source: source, Link: link, Args: []string{"title", n.Title}})
+					}
+				}
+				sent += len(ps)
+				if len(ps) < 1000 {
+					break
+				}
+				after = ps[len(ps)-1].Cursor()
+			}
+		}
+		return out, evs[len(evs)-1].ID, nil
+	}}
+}
+
+// seal and unseal keep a robot's signing secret unreadable in the database.
+func (s *Service) seal(secret string) ([]byte, error) {
+	nonce := make([]byte, s.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return s.aead.Seal(nonce, nonce, []byte(secret), nil), nil
+}
+
+func (s *Service) unseal(b []byte) (string, error) {
+	if len(b) < s.aead.NonceSize() {
+		return "", errors.New("sealed secret too short")
+	}
+	p, err := s.aead.Open(nil, b[:s.aead.NonceSize()], b[s.aead.NonceSize():], nil)
+	return string(p), err
+}

@@ -1,0 +1,131 @@
+// Notices end to end: community staff connect the community's work group
+// (a local DingTalk-style robot receiver on loopback, allowed by
+// --robot-allow-private) and post a notice asking residents to confirm;
+// a resident reads and confirms it on a phone in elderly mode; the building
+// head sees who of the building has not confirmed (masked); the receiver
+// got the notice with a valid signature and no personal data — at 360 px
+// without sideways scrolling and without serious accessibility violations.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import crypto from 'node:crypto';
+import { env, setup, withPage, axeViolations, describeViolations, T, logInAs, noSidewaysScroll } from './harness.mjs';
+
+setup({ args: ['--robot-allow-private'] });
+
+const resident = '19900000001';
+const buildingHead = '19900000005';
+const staff = '19900000006';
+const phone = { width: 360, height: 740 };
+const secret = 'SECnotice-test-0123456789';
+const state = { id: 0, title: `停水通知 ${Date.now() % 100000}` };
+
+// The group robot: DingTalk's documented request — POST JSON with msgtype,
+// and timestamp and sign (base64 HMAC-SHA256 of "timestamp\nsecret") in
+// the query.
+const got = [];
+const receiver = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => { body += c; });
+  req.on('end', () => {
+    const u = new URL(req.url, 'http://x');
+    const ts = u.searchParams.get('timestamp');
+    const want = crypto.createHmac('sha256', secret).update(`${ts}\n${secret}`).digest('base64');
+    got.push({ path: u.pathname, token: u.searchParams.get('access_token'), signOK: u.searchParams.get('sign') === want,
+      fresh: Math.abs(Date.now() - Number(ts)) < 3_600_000, type: req.headers['content-type'], body });
+    res.setHeader('Content-Type', 'application/json');
+    res.end('{"errcode":0,"errmsg":"ok"}');
+  });
+});
+await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+after(() => receiver.close());
+
+async function noSeriousViolations(page, what) {
+  const vs = await axeViolations(page);
+  assert.deepEqual(vs, [], `${what}: ${describeViolations(vs)}`);
+}
+
+test('community staff connect the work group and post a notice asking to confirm', { timeout: T }, async () => {
+  await withPage('notices-staff-360', phone, async (page) => {
+    await logInAs(page, staff, '/announcements/robots');
+    await page.goto(`${env.base}/announcements/robots?lang=zh-CN`);
+    await page.locator('#rb-name').fill('社区工作群');
+    await page.getByLabel('钉钉群机器人').check();
+    await page.locator('#rb-url').fill(`http://127.0.0.1:${receiver.address().port}/robot/send?access_token=tok123`);
+    await page.locator('#rb-secret').fill(secret);
+    await noSidewaysScroll(page, 'robot settings');
+    await noSeriousViolations(page, 'robot settings');
+    await Promise.all([page.waitForURL(/done=robot_added/), page.getByRole('button', { name: '接入' }).click()]);
+    const list = await page.locator('[data-testid="robots"]').textContent();
+    assert.match(list, /社区工作群/);
+    assert.match(list, /已加签/);
+    assert.doesNotMatch(list, /tok123/, 'the robot key is masked');
+
+    await page.goto(`${env.base}/announcements/new?lang=zh-CN`);
+    await page.locator('#ntc-audience').selectOption('residents');
+    await page.locator('#ntc-title').fill(state.title);
+    await page.locator('#ntc-body').fill('12月10日 9:00–12:00 二次供水设施清洗，请提前储水。');
+    await page.getByLabel('需要确认收到（需确认）').check();
+    await noSidewaysScroll(page, 'compose page');
+    await noSeriousViolations(page, 'compose page');
+    await Promise.all([page.waitForURL(/done=posted/), page.getByRole('button', { name: '发布' }).click()]);
+    state.id = Number(await page.locator('[data-testid="notice"]').getAttribute('data-id'));
+    assert.match(await page.locator('[data-testid="counts"]').textContent(), /已确认 0 人/);
+  });
+});
+
+test('a resident reads and confirms it on a phone in elderly mode', { timeout: T }, async () => {
+  await withPage('notices-resident-elder-360', phone, async (page) => {
+    await logInAs(page, resident, '/announcements?elder=1');
+    await page.goto(`${env.base}/announcements?elder=1&lang=zh-CN`);
+    assert.ok(await page.evaluate(() => document.documentElement.classList.contains('elder')), 'elderly mode');
+    await page.locator('[data-testid="menu-unread"]').waitFor({ state: 'attached' }); // the header's unread mark
+    const item = page.locator(`[data-testid="notice-list"] li[data-id="${state.id}"]`);
+    assert.match(await item.textContent(), /未读/);
+    assert.match(await item.textContent(), /需确认/);
+    await noSidewaysScroll(page, 'notice list, elderly mode');
+    await noSeriousViolations(page, 'notice list');
+    await item.getByRole('link').click();
+    await page.locator('[data-testid="confirm-form"]').waitFor();
+    await noSidewaysScroll(page, 'notice page, elderly mode');
+    await noSeriousViolations(page, 'notice page');
+    await Promise.all([page.waitForURL(/done=confirmed/), page.getByRole('button', { name: '我已阅读并确认' }).click()]);
+    await page.locator('[data-testid="confirmed"]').waitFor();
+  });
+});
+
+test('the building head sees who of the building has not confirmed, masked', { timeout: T }, async () => {
+  await withPage('notices-follow-up-360', phone, async (page) => {
+    await logInAs(page, buildingHead, '/announcements/follow-up');
+    await page.goto(`${env.base}/announcements/follow-up?lang=zh-CN`);
+    await page.locator('[data-testid="followable"]').getByRole('link', { name: state.title }).click();
+    const counts = await page.locator('[data-testid="follow-counts"]').textContent();
+    assert.match(counts, /已确认 1 人/);
+    const people = page.locator('[data-testid="unreached"] li');
+    const n = await people.count();
+    assert.ok(n >= 1, 'someone of the building has not confirmed');
+    for (let i = 0; i < n; i++) {
+      const t = await people.nth(i).textContent();
+      assert.match(t, /\*/, `masked: ${t}`);
+      assert.doesNotMatch(t, /(?<!\d)1\d{10}(?!\d)/, `no full phone: ${t}`);
+    }
+    await noSidewaysScroll(page, 'follow-up list');
+    await noSeriousViolations(page, 'follow-up list');
+  });
+});
+
+test('the work group got the notice, signed, without personal data', { timeout: T }, async () => {
+  for (let i = 0; i < 100 && !got.some((g) => g.body.includes(state.title)); i++) await new Promise((r) => setTimeout(r, 100));
+  const m = got.find((g) => g.body.includes(state.title));
+  assert.ok(m, `no delivery of the notice; got ${JSON.stringify(got)}`);
+  assert.equal(m.path, '/robot/send');
+  assert.equal(m.token, 'tok123');
+  assert.ok(m.signOK, 'valid DingTalk signature');
+  assert.ok(m.fresh, 'a current timestamp');
+  assert.match(m.type, /^application\/json/);
+  const msg = JSON.parse(m.body);
+  assert.equal(msg.msgtype, 'text');
+  assert.match(msg.text.content, /二次供水设施清洗/);
+  assert.doesNotMatch(m.body, /(?<!\d)1\d{10}(?!\d)/, "no phone");
+  assert.doesNotMatch(m.body, /社区工作者|发布人|\*/, 'no poster');
+});
