@@ -206,17 +206,27 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 			return m, nil
 		},
 	}
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/partials.html", "templates/casekit.html")
+	shared := []string{"templates/layout.html", "templates/partials.html", "templates/casekit.html"}
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(files, shared...)
+	if err != nil {
+		return nil, err
+	}
+	// Every other template is a page of its own, named by its file: a new
+	// module's page needs no list kept by hand.
+	all, err := fs.Glob(files, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"map", "area", "find", "login", "report", "patrol", "my", "queue", "case", "console", "dashboard", "admin", "inbox", "print", "account", "glossary", "cogovernance", "volunteer", "lecture", "search", "warning", "care", "notices"} {
-		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
+	for _, file := range all {
+		if slices.Contains(shared, file) {
+			continue
+		}
+		t, err := template.Must(base.Clone()).ParseFS(files, file)
 		if err != nil {
 			return nil, err
 		}
-		pages[name] = t
+		pages[strings.TrimSuffix(path.Base(file), ".html")] = t
 	}
 	return pages, nil
 }
