@@ -22,7 +22,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 ## demo: build, seed the demo city into $(DATA) if empty, serve it at http://$(ADDR)/
 demo: build
-	bin/civicgrid demo --data $(DATA) --addr $(ADDR)
+	bin/civicgrid demo --data $(DATA) --addr $(ADDR) --past-days 180
 
 ## test: install what the tests need, then vet, the Go tests on SQLite and again on a throw-away PostgreSQL 15, and the browser tests
 test: build

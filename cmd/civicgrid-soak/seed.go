@@ -9,11 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/planar"
-
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/casework"
+	"github.com/civicgrid/civicgrid/democity"
 	"github.com/civicgrid/civicgrid/locate"
 	"github.com/civicgrid/civicgrid/sqlstore"
 	"github.com/civicgrid/civicgrid/workcal"
@@ -180,22 +178,5 @@ func seed(ctx context.Context, args []string) error {
 
 // somewhere is a random point inside a random grid.
 func somewhere(rng *rand.Rand, grids []civicgrid.Area) (lat, lng float64) {
-	for {
-		g := grids[rng.IntN(len(grids))].Geometry
-		b := g.Bound()
-		p := orb.Point{b.Min.Lon() + rng.Float64()*(b.Max.Lon()-b.Min.Lon()), b.Min.Lat() + rng.Float64()*(b.Max.Lat()-b.Min.Lat())}
-		switch g := g.(type) {
-		case orb.Polygon:
-			if planar.PolygonContains(g, p) {
-				return p.Lat(), p.Lon()
-			}
-		case orb.MultiPolygon:
-			if planar.MultiPolygonContains(g, p) {
-				return p.Lat(), p.Lon()
-			}
-		default:
-			c := b.Center()
-			return c.Lat(), c.Lon()
-		}
-	}
+	return democity.PointIn(rng, grids[rng.IntN(len(grids))].Geometry)
 }

@@ -133,6 +133,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err := cases.SeedCatalogue(ctx); err != nil {
 		return fmt.Errorf("case catalogue: %w", err)
 	}
+	if demo {
+		if err := seedDemoPast(ctx, db, locator, calendar, photos, *o.pastDays, *o.seed, stdout); err != nil {
+			return err
+		}
+	}
 	cogov := cogovern.New(cogovern.Config{SupportThreshold: *o.supportThreshold, Calendar: calendar}, db, db)
 	if demo {
 		if err := seedDemoCogov(ctx, db, cogov); err != nil {
@@ -379,6 +384,7 @@ type serveOptions struct {
 	nearest          *float64
 	maxImport        *int64
 	seed             *int64
+	pastDays         *int
 	jurisdiction     *string
 	reopenWindow     *time.Duration
 	supportThreshold *int
@@ -427,6 +433,7 @@ func newServeFlags(name string, stderr io.Writer) (*flag.FlagSet, *serveOptions)
 	o.nearest = fs.Float64("nearest-max-m", locate.DefaultOptions.NearestMaxMeters, "a point outside every grid but within this many metres of one is given to the nearest grid (0: never)")
 	o.maxImport = fs.Int64("max-import-bytes", 64<<20, "largest area import accepted over the API")
 	o.seed = fs.Int64("seed", 1, "demo only: seed of the generated city")
+	o.pastDays = fs.Int("past-days", 0, "demo only: give an empty demo city this many days of past cases, taken through the whole loop on a simulated clock (make demo: 180)")
 	o.jurisdiction = fs.String("jurisdiction", envOr("CIVICGRID_JURISDICTION", "420100"), "Open311 jurisdiction_id of this deployment")
 	o.reopenWindow = fs.Duration("reopen-window", 7*24*time.Hour, "how long after closing a reporter may reopen a case")
 	o.supportThreshold = fs.Int("support-threshold", 5, "supports (附议) that put a co-governance proposal on the agenda")
