@@ -34,6 +34,7 @@ var SearchKinds = []SearchKind{
 	{Name: "case", Read: ActionReadCase, Link: "/cases/%d"},
 	{Name: "help", Read: ActionReadHelp, Link: "/help/%d"},
 	{Name: "proposal", Read: ActionReadCogov, Link: "/proposals/%d"},
+	{Name: "lecture", Read: ActionReadLecture, Link: "/lectures/%d"},
 }
 
 // LookupSearchKind returns the kind by name.

@@ -2,6 +2,7 @@ package lectures_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/internal/testdb"
 	"github.com/civicgrid/civicgrid/lectures"
+	"github.com/civicgrid/civicgrid/search"
 	"github.com/civicgrid/civicgrid/sqlstore"
 )
 
@@ -347,4 +349,32 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// Lectures are found by the search, by whoever may read them: a resident
+// of the community by a word of the title or the speakers, a resident of
+// another district not at all.
+func TestLecturesAreSearchable(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	l := e.post(10, "")
+	finder := search.New(e.db)
+	find := func(who civicgrid.Actor, q string) []search.Result {
+		t.Helper()
+		page, err := finder.Search(ctx, who, search.Query{Q: q, Kind: "lecture"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return page.Results
+	}
+	resident := e.resident()
+	if rs := find(resident, "诈骗"); len(rs) != 1 || rs[0].ID != l.ID || rs[0].Link != fmt.Sprintf("/lectures/%d", l.ID) {
+		t.Errorf("a resident's search for 诈骗: %+v", rs)
+	}
+	if rs := find(resident, "宣讲团"); len(rs) != 1 {
+		t.Errorf("a resident's search for the speakers: %+v", rs)
+	}
+	if rs := find(e.person(civicgrid.RoleResident, "4201030010010010001"), "诈骗"); len(rs) != 0 {
+		t.Errorf("another district's resident finds %+v", rs)
+	}
 }

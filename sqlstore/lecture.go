@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
@@ -45,11 +46,14 @@ func scanSignup(sc rowScanner) (civicgrid.LectureSignup, error) {
 // CreateLecture stores a new lecture.
 func (db *DB) CreateLecture(ctx context.Context, l civicgrid.Lecture) (civicgrid.Lecture, error) {
 	err := db.inTx(ctx, func(tx *Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO lectures (title, speakers, area_code, place, building, online_url, starts_at, ends_at,
+		if err := tx.QueryRowContext(ctx, `INSERT INTO lectures (title, speakers, area_code, place, building, online_url, starts_at, ends_at,
 			capacity, audience, status, check_in_code, created_by, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
 			l.Title, l.Speakers, l.AreaCode, l.Place, l.BuildingCode, l.OnlineURL, l.StartsAt.UnixMilli(), l.EndsAt.UnixMilli(),
-			l.Capacity, l.Audience, string(l.Status), l.CheckInCode, l.CreatedBy, l.CreatedAt.UnixMilli()).Scan(&l.ID)
+			l.Capacity, l.Audience, string(l.Status), l.CheckInCode, l.CreatedBy, l.CreatedAt.UnixMilli()).Scan(&l.ID); err != nil {
+			return err
+		}
+		return db.indexDoc(ctx, tx, lectureDoc(l), true)
 	})
 	if err != nil {
 		return l, err
@@ -302,4 +306,41 @@ func (db *DB) LectureNoticesAfter(ctx context.Context, cursor int64, limit int) 
 		n.At = time.UnixMilli(at)
 		return n, err
 	})
+}
+
+// lectureDoc is a lecture as the search index keeps it: its title, and
+// its speakers and place as the text.
+func lectureDoc(l civicgrid.Lecture) civicgrid.SearchDoc {
+	return civicgrid.SearchDoc{Kind: "lecture", Ref: l.ID, Area: l.AreaCode, Title: l.Title,
+		Body: strings.TrimSpace(l.Speakers + " " + l.Place), At: l.CreatedAt}
+}
+
+// indexLectures indexes every lecture, for a copy's new index (lectures
+// came after the search's own backfill, so they are not in it).
+func indexLectures(ctx context.Context, db *DB, tx *Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, title, speakers, area_code, place, created_at FROM lectures ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	var ls []civicgrid.Lecture
+	for rows.Next() {
+		var l civicgrid.Lecture
+		var at int64
+		if err := rows.Scan(&l.ID, &l.Title, &l.Speakers, &l.AreaCode, &l.Place, &at); err != nil {
+			rows.Close()
+			return err
+		}
+		l.CreatedAt = time.UnixMilli(at)
+		ls = append(ls, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, l := range ls {
+		if err := db.indexDoc(ctx, tx, lectureDoc(l), true); err != nil {
+			return err
+		}
+	}
+	return nil
 }
