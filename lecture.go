@@ -188,7 +188,7 @@ type LectureSignup struct {
 	ID          int64       `json:"id"`
 	LectureID   int64       `json:"lecture_id"`
 	UserID      int64       `json:"-"`
-	Name        string      `json:"name"` // masked label
+	Name        string      `json:"name"` // masked name (no phone: staff and neighbours read the lists)
 	State       SignupState `json:"state"`
 	Ticket      string      `json:"ticket,omitempty"`
 	Place       int         `json:"place,omitempty"` // on the waiting list, 1 is next

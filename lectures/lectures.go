@@ -193,7 +193,7 @@ func (s *Service) SignUp(ctx context.Context, actor civicgrid.Actor, id int64) (
 	case !l.InAudience(actor):
 		return civicgrid.LectureSignup{}, civicgrid.Errorf(civicgrid.EFORBIDDEN, "this lecture is for %s", l.Audience)
 	}
-	su, err := s.store.SignUp(ctx, l.ID, actor.UserID, actor.Label(), civicgrid.ReadableCode(10), s.now())
+	su, err := s.store.SignUp(ctx, l.ID, actor.UserID, civicgrid.MaskName(actor.Name), civicgrid.ReadableCode(10), s.now())
 	if err != nil {
 		return su, err
 	}
