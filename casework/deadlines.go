@@ -270,3 +270,28 @@ func Light(start, due, now time.Time) string {
 	}
 	return workcal.Light(float64(now.Sub(start)) / float64(due.Sub(start)))
 }
+
+// OpenLights counts the open cases whose clock runs by traffic light
+// (green, yellow, red), the way each case's page shows it, reading the
+// cases with a running clock a page at a time. It reads every such case:
+// meant for a periodic gauge (once a minute), not for a request.
+func (s *Service) OpenLights(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{"green": 0, "yellow": 0, "red": 0}
+	f := civicgrid.CaseFilter{All: true, Limit: 1000,
+		Status: []civicgrid.CaseStatus{civicgrid.StatusReported, civicgrid.StatusDispatched, civicgrid.StatusInProgress}}
+	for {
+		page, err := s.store.ListCases(ctx, f)
+		if err != nil {
+			return out, err
+		}
+		for _, c := range page {
+			if l := s.light(ctx, c); l != "" {
+				out[l]++
+			}
+		}
+		if len(page) < f.Limit {
+			return out, nil
+		}
+		f.After = page[len(page)-1].ID
+	}
+}

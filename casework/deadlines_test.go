@@ -2,10 +2,12 @@ package casework
 
 import (
 	"context"
+	"maps"
 	"testing"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/workcal"
 )
 
 // countingUpdates counts the store's update transactions and, once, lets
@@ -123,5 +125,43 @@ func TestEscalationsOfABurstShareOneTransaction(t *testing.T) {
 		return civicgrid.VerifyChain(evs)
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOpenLights counts open cases by the light their pages show: green
+// under 80 % of the limit, yellow from 80 %, red past it; cases without a
+// running clock (registered, closed) are not counted.
+func TestOpenLights(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	db, clock := openTestStore(t, &now, testCategory)
+	cal, err := workcal.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{}, db, db, nil, cal, clock)
+	report := func(age time.Duration) civicgrid.Case {
+		t.Helper()
+		at := now.Add(-age)
+		return storeReport(t, db, civicgrid.Case{Category: testCategory.Code, Lat: 30.6, Lng: 114.3, CreatedAt: at, UpdatedAt: at,
+			RespondBy: at.Add(time.Hour)})
+	}
+	report(10 * time.Minute) // green: a sixth of the hour used
+	report(12 * time.Minute) // green
+	report(50 * time.Minute) // yellow: 83 %
+	report(2 * time.Hour)    // red: past its hour
+	registered := report(3 * time.Hour)
+	c := registered
+	c.Status = civicgrid.StatusRegistered
+	if _, err := db.UpdateCases(ctx, []civicgrid.Case{c}, []civicgrid.CaseEvent{{CaseID: c.ID, At: now, Actor: "t", Action: civicgrid.CaseRegister,
+		From: civicgrid.StatusReported, To: civicgrid.StatusRegistered}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.OpenLights(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]int{"green": 2, "yellow": 1, "red": 1}; !maps.Equal(got, want) {
+		t.Errorf("open lights %v, want %v", got, want)
 	}
 }

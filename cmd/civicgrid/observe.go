@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/civicgrid/civicgrid/casework"
 	"github.com/civicgrid/civicgrid/internal/metrics"
 	"github.com/civicgrid/civicgrid/server"
 )
@@ -87,4 +88,24 @@ func (o *metricsOptions) serve(ctx context.Context, set *metrics.Set) (string, e
 		srv.Close()
 	}()
 	return ln.Addr().String(), nil
+}
+
+// countLights keeps the open cases by traffic light up to date for the
+// metrics: at start and then every interval (the light moves with time, so
+// no stored counter holds it; each count reads the open cases' clocks).
+func countLights(ctx context.Context, cases *casework.Service, set *metrics.Set, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if byLight, err := cases.OpenLights(ctx); err != nil && ctx.Err() == nil {
+			slog.Warn("open cases by traffic light", "err", err)
+		} else {
+			set.OpenLights(byLight)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -221,7 +221,8 @@ func TestMetricsAndLogs(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"go_goroutines", "civicgrid_sse_clients", "go_sql_open_connections", "civicgrid_webhook_attempts_total", "civicgrid_scheduler_lag_seconds"} {
+	for _, name := range []string{"go_goroutines", "civicgrid_sse_clients", "go_sql_open_connections", "civicgrid_webhook_attempts_total", "civicgrid_scheduler_lag_seconds",
+		"civicgrid_open_cases"} {
 		if after[name] == nil {
 			t.Errorf("metric %s missing", name)
 		}

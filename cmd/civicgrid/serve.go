@@ -255,6 +255,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	go refreshLoop(ctx, locator, db, calendar)
 	go purgeLoop(ctx, db, o.auth.retention)
 	go cases.RunScheduler(ctx)
+	if metricsAt != "" || *o.metricsOpts.token != "" {
+		go countLights(ctx, cases, met, time.Minute)
+	}
 	go careSvc.RunScheduler(ctx)
 	go func() {
 		if err := cases.WarmDuplicates(ctx); err != nil && ctx.Err() == nil {

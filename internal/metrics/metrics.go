@@ -29,6 +29,7 @@ type Set struct {
 	escalated    prometheus.Counter
 	webhooks     *prometheus.CounterVec
 	photos       *prometheus.HistogramVec
+	openLights   *prometheus.GaugeVec
 }
 
 // New returns a Set with the Go runtime and process collectors registered.
@@ -56,8 +57,10 @@ func New() *Set {
 		photos: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "civicgrid_photo_processing_seconds",
 			Help:    "Time to decode an uploaded photo, scale it and encode its public versions, by upload format.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5}}, []string{"format"}),
+		openLights: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "civicgrid_open_cases",
+			Help: "Open cases with a running clock, by traffic light (green, yellow: 80 % of the limit used, red: past it), counted once a minute."}, []string{"light"}),
 	}
-	reg.MustRegister(s.httpRequests, s.httpDuration, s.caseEvents, s.intakeBatch, s.intakeCommit, s.schedLag, s.escalated, s.webhooks, s.photos,
+	reg.MustRegister(s.httpRequests, s.httpDuration, s.caseEvents, s.intakeBatch, s.intakeCommit, s.schedLag, s.escalated, s.webhooks, s.photos, s.openLights,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, o := range []string{"delivered", "retry", "dead"} {
 		s.webhooks.WithLabelValues(o) // present at 0 from the start
@@ -118,6 +121,16 @@ func (s *Set) Photo(format string, d time.Duration) {
 		return
 	}
 	s.photos.WithLabelValues(format).Observe(d.Seconds())
+}
+
+// OpenLights sets the open cases by traffic light.
+func (s *Set) OpenLights(byLight map[string]int) {
+	if s == nil {
+		return
+	}
+	for l, n := range byLight {
+		s.openLights.WithLabelValues(l).Set(float64(n))
+	}
 }
 
 // Gauge registers a gauge read at scrape time; fn must be cheap (no query).
