@@ -97,10 +97,13 @@ func countLights(ctx context.Context, cases *casework.Service, set *metrics.Set,
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		start := time.Now()
 		if byLight, err := cases.OpenLights(ctx); err != nil && ctx.Err() == nil {
 			slog.Warn("open cases by traffic light", "err", err)
 		} else {
 			set.OpenLights(byLight)
+			slog.Debug("open cases by traffic light counted", "took", time.Since(start).Round(time.Millisecond),
+				"green", byLight["green"], "yellow", byLight["yellow"], "red", byLight["red"])
 		}
 		select {
 		case <-ctx.Done():
