@@ -66,6 +66,8 @@ test('the inbox on a phone: count in the menu, open a message, mark all read, SM
     await openMenu(page);
     const link = page.locator('.page-nav a[href="/inbox"]');
     assert.equal(await link.innerText(), '消息（2条未读）');
+    // Fold the menu again: open, it covers the page below it (as on a phone).
+    await page.locator('summary.menu-button').click();
     // The inbox needs no script: the only one adds the browser push switch.
     const scripts = await page.locator('script').evaluateAll((ss) => ss.map((s) => new URL(s.src).pathname));
     assert.deepEqual(scripts, ['/static/push.js']);
@@ -84,7 +86,9 @@ test('the inbox on a phone: count in the menu, open a message, mark all read, SM
     await page.goto(`${env.base}/inbox`, { waitUntil: 'domcontentloaded' });
     await Promise.all([page.waitForURL(/done=read/), page.locator('button', { hasText: '全部标为已读' }).click()]);
     assert.equal(await page.locator('[data-testid="unread-count"]').innerText(), '0 条未读');
-    assert.equal(await page.getByTestId('menu-unread').count(), 0, 'the menu button shows unread messages when all are read');
+    // The menu button may still say that notices are unread, never messages.
+    const still = page.getByTestId('menu-unread');
+    assert.ok((await still.count()) === 0 || !(await still.textContent()).startsWith('消息'), 'the menu button shows unread messages when all are read');
     await openMenu(page);
     assert.equal(await page.locator('.page-nav a[href="/inbox"]').innerText(), '消息');
 
