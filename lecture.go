@@ -236,7 +236,7 @@ type LectureStore interface {
 	// CancelLecture cancels a lecture and tells everyone seated or waiting.
 	CancelLecture(ctx context.Context, id int64, at time.Time) error
 	// SignUp gives the person a seat, or a place on the waiting list when
-	// the lecture is full; a second sign-up of the same person is EconFLICT.
+	// the lecture is full; a second sign-up of the same person is ECONFLICT.
 	SignUp(ctx context.Context, lectureID, userID int64, name, ticket string, at time.Time) (LectureSignup, error)
 	// CancelSignup withdraws the person; a freed seat goes to the first on
 	// the waiting list, who is told, and whose sign-up is returned (zero
