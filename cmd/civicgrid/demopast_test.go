@@ -54,6 +54,9 @@ func startDemoPast(t *testing.T, data string, days string) string {
 // nothing.
 func TestDemoPast(t *testing.T) {
 	useTestStore(t)
+	fixed := time.Now()
+	demoPastNow = func() time.Time { return fixed }
+	t.Cleanup(func() { demoPastNow = time.Now })
 	data := t.TempDir()
 	past := startDemoPast(t, data, "21")
 	m := regexp.MustCompile(`Seeded a past of 21 days: (\d+) cases`).FindStringSubmatch(past)
@@ -79,7 +82,7 @@ func TestDemoPast(t *testing.T) {
 		}
 	}
 	cst := time.FixedZone("CST", 8*3600)
-	now := time.Now().In(cst)
+	now := fixed.In(cst)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, cst)
 	cases, err := db.ListCases(ctx, civicgrid.CaseFilter{All: true, Since: today.AddDate(0, 0, -1), Until: today, Limit: 100})
 	if err != nil {
