@@ -92,12 +92,13 @@ type intakeLoad struct {
 	bodies       []string
 	next         atomic.Int64
 	client       *http.Client
+	db           *sqlstore.DB // the first instance's
 }
 
 func newIntakeLoad(b *testing.B, instances int) *intakeLoad {
 	ctx := context.Background()
 	db, loc, dir := openDemoStore(b)
-	l := &intakeLoad{client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxIdleConns: 1024}}}
+	l := &intakeLoad{db: db, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxIdleConns: 1024}}}
 	var cats []civicgrid.Category
 	for i := range instances {
 		idb, iloc := db, loc
@@ -247,4 +248,56 @@ func BenchmarkCaseIntakeSteady(b *testing.B) {
 			b.ReportMetric(float64(lat[len(lat)-1])/1e6, "max-ms")
 		})
 	}
+}
+
+// BenchmarkIntakeCeiling is the storage ceiling that HTTP intake is compared
+// with: the rows a report writes (case, first event, supporter, search
+// index, indicator rollups, the case log's outbox) handed straight to the
+// store's group-commit writer by 512 goroutines, so that every transaction
+// holds its maximum of 256 reports. No HTTP, login, JSON, duplicate check or
+// case rules. The rows are those of 4,096 reports made through
+// BenchmarkCaseIntake's load first (the same bodies, the same resident),
+// replayed with new ids. scripts/intake-ceiling.sh runs it and
+// BenchmarkCaseIntake alternately and prints the ratio.
+func BenchmarkIntakeCeiling(b *testing.B) {
+	ctx := context.Background()
+	l := newIntakeLoad(b, 1)
+	db := l.db
+	const sample = 4096
+	for range sample {
+		if !l.report(b) {
+			return
+		}
+	}
+	made, err := db.ListCases(ctx, civicgrid.CaseFilter{All: true, Limit: sample})
+	if err != nil {
+		b.Fatal(err)
+	}
+	type row struct {
+		c  civicgrid.Case
+		ev civicgrid.CaseEvent
+	}
+	rows := make([]row, len(made))
+	for i, c := range made {
+		evs, err := db.CaseEvents(ctx, c.ID)
+		if err != nil || len(evs) != 1 {
+			b.Fatalf("case %d: %d events, %v", c.ID, len(evs), err)
+		}
+		ev := evs[0]
+		c.ID, ev.ID, ev.CaseID, ev.Hash, ev.PrevHash = 0, 0, 0, "", ""
+		rows[i] = row{c, ev}
+	}
+	var next atomic.Int64
+	b.SetParallelism(256) // × GOMAXPROCS (2) = 512 writers
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r := rows[int(next.Add(1))%len(rows)]
+			if _, _, err := db.CreateCase(ctx, r.c, r.ev, nil); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "cases/s")
 }
