@@ -6,6 +6,8 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+
+	"github.com/civicgrid/civicgrid"
 )
 
 // devKeep bounds DevSender's memory; a demo never needs more.
@@ -13,7 +15,9 @@ const devKeep = 1000
 
 // DevSender is for development only: it logs messages instead of sending
 // them and remembers the last one per phone so demos and tests can read
-// codes. New refuses it in production.
+// codes. The log names the phone masked (138****5678), like every other log
+// line: a development run may still hold real numbers. New refuses it in
+// production.
 type DevSender struct {
 	log *slog.Logger
 
@@ -35,7 +39,8 @@ func NewDevSender(log *slog.Logger) *DevSender {
 // Name returns "development".
 func (*DevSender) Name() string { return "development" }
 
-// Send logs phone and message at WARN level and keeps message for Last.
+// Send logs the masked phone and the message at WARN level and keeps the
+// message for Last.
 // Phone is validated like a real send so development matches production.
 func (d *DevSender) Send(ctx context.Context, phone, message string) error {
 	p, err := Normalize(phone)
@@ -48,7 +53,7 @@ func (d *DevSender) Send(ctx context.Context, phone, message string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	d.log.WarnContext(ctx, "DEVELOPMENT SMS SENDER — not delivered", "phone", p, "message", message)
+	d.log.WarnContext(ctx, "DEVELOPMENT SMS SENDER — not delivered", "phone", civicgrid.MaskPhone(p), "message", message)
 
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -403,10 +403,13 @@ func TestDevSender(t *testing.T) {
 	}
 
 	out := logs.String()
-	for _, want := range []string{"level=WARN", "DEVELOPMENT SMS SENDER — not delivered", "phone=13812345678", `message="code 222222"`} {
+	for _, want := range []string{"level=WARN", "DEVELOPMENT SMS SENDER — not delivered", "phone=138****5678", `message="code 222222"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, "13812345678") {
+		t.Errorf("the log holds the whole phone number:\n%s", out)
 	}
 	if err := d.Send(ctx, "123", "code"); err == nil {
 		t.Error("Send to an invalid phone = nil, want error")

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"github.com/civicgrid/civicgrid"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -130,6 +131,17 @@ func TestMetricsAndLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	// A password-reset code texted to a demo account: the development
+	// sender logs the message, and must not log the whole number.
+	resp, err = http.Post(srv.base+"api/v1/auth/reset/code", "application/json",
+		strings.NewReader(`{"phone":"`+demoAccounts[0].phone+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		t.Fatalf("reset code: %d", resp.StatusCode)
+	}
 	// A photo through the API token.
 	req, _ := http.NewRequest("POST", srv.base+"api/v1/photos", bytes.NewReader(testJPEG()))
 	req.Header.Set("Authorization", "Bearer "+srv.token)
@@ -232,6 +244,9 @@ func TestMetricsAndLogs(t *testing.T) {
 	srv.cmd.Process.Signal(syscall.SIGTERM)
 	srv.cmd.Wait()
 	logs := srv.stderr.String()
+	if !strings.Contains(logs, "DEVELOPMENT SMS SENDER") || !strings.Contains(logs, civicgrid.MaskPhone(demoAccounts[0].phone)) {
+		t.Error("the development SMS sender's line (with the masked phone) is not in the logs")
+	}
 	for _, d := range demoAccounts {
 		if strings.Contains(logs, d.phone) || strings.Contains(logs, d.name) {
 			t.Errorf("the logs name demo account %s (%s or %s)", d.role, d.phone, d.name)
