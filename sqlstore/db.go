@@ -72,6 +72,10 @@ func (db *DB) Pools() map[string]*sql.DB {
 // process crash and a power loss. NORMAL would be faster but may lose the last
 // commits on power loss, which breaks "acknowledged means kept".
 func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
+	return openSQLite(ctx, dataDir, true)
+}
+
+func openSQLite(ctx context.Context, dataDir string, migrate bool) (*DB, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -97,6 +101,9 @@ func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
 	// and prepares its statements again.
 	read.SetMaxIdleConns(8)
 	db := &DB{dialect: SQLite, write: write, read: read, now: time.Now, rd: newPool(read), wr: newPool(write)}
+	if !migrate {
+		return db, nil
+	}
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -276,6 +283,14 @@ func (db *DB) MigrationStatus(ctx context.Context) ([]MigrationStatus, error) {
 		return nil, err
 	}
 	applied := map[int]int64{}
+	if exists, err := db.hasTable(ctx, "schema_migrations"); err != nil || !exists {
+		// A store never migrated: every migration is pending.
+		out := make([]MigrationStatus, len(ms))
+		for i, m := range ms {
+			out[i] = MigrationStatus{Version: m.version, Name: m.name}
+		}
+		return out, err
+	}
 	rows, err := db.write.QueryContext(ctx, `SELECT version, applied_at FROM schema_migrations`)
 	if err != nil {
 		return nil, err
@@ -400,4 +415,15 @@ func collect[T any](rows *sql.Rows, scan func(rowScanner) (T, error)) ([]T, erro
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// hasTable says whether the store has the table name.
+func (db *DB) hasTable(ctx context.Context, name string) (bool, error) {
+	q := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1`
+	if db.dialect == Postgres {
+		q = `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1`
+	}
+	var n int
+	err := db.write.QueryRowContext(ctx, q, name).Scan(&n)
+	return n > 0, err
 }

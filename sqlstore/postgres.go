@@ -27,11 +27,21 @@ func IsPostgresURL(s string) bool {
 // Open opens the store named by dbURL (a postgres:// URL) or, when dbURL is
 // empty, the embedded SQLite store in dataDir.
 func Open(ctx context.Context, dbURL, dataDir string) (*DB, error) {
+	return open(ctx, dbURL, dataDir, true)
+}
+
+// OpenUnmigrated opens the store like Open but applies no migration, so
+// that MigrationStatus can show what is pending.
+func OpenUnmigrated(ctx context.Context, dbURL, dataDir string) (*DB, error) {
+	return open(ctx, dbURL, dataDir, false)
+}
+
+func open(ctx context.Context, dbURL, dataDir string, migrate bool) (*DB, error) {
 	switch {
 	case dbURL == "":
-		return OpenSQLite(ctx, dataDir)
+		return openSQLite(ctx, dataDir, migrate)
 	case IsPostgresURL(dbURL):
-		return OpenPostgres(ctx, dbURL)
+		return openPostgres(ctx, dbURL, migrate)
 	}
 	return nil, fmt.Errorf("--db %q: want a postgres:// URL, or nothing for the embedded store", dbURL)
 }
@@ -41,6 +51,10 @@ func Open(ctx context.Context, dbURL, dataDir string) (*DB, error) {
 // pieces that must happen once (migrations, deadline escalations, webhook
 // cursors) are guarded by locks or versioned updates.
 func OpenPostgres(ctx context.Context, url string) (*DB, error) {
+	return openPostgres(ctx, url, true)
+}
+
+func openPostgres(ctx context.Context, url string, migrate bool) (*DB, error) {
 	conn, err := sql.Open("pgx", url)
 	if err != nil {
 		return nil, err
@@ -57,6 +71,9 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 	// pgx keeps prepared statements per connection itself: no second cache.
 	db := &DB{dialect: Postgres, write: conn, read: conn, now: time.Now,
 		rd: &pool{db: conn, direct: true}, wr: &pool{db: conn, direct: true}, url: url, instance: newInstanceID()}
+	if !migrate {
+		return db, nil
+	}
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -30,8 +30,12 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if action != "up" && action != "status" {
 		return fmt.Errorf("migrate: unknown action %q (want up or status)", action)
 	}
-	// Opening the store applies pending migrations.
-	db, err := data.open(ctx)
+	// status lists without applying; up opens the store, which migrates.
+	open := data.open
+	if action == "status" {
+		open = data.openUnmigrated
+	}
+	db, err := open(ctx)
 	if err != nil {
 		return err
 	}

@@ -142,6 +142,11 @@ func (f *storeFlags) open(ctx context.Context) (*sqlstore.DB, error) {
 	return sqlstore.Open(ctx, *f.db, *f.data)
 }
 
+// openUnmigrated opens the store as it is, applying no migration.
+func (f *storeFlags) openUnmigrated(ctx context.Context) (*sqlstore.DB, error) {
+	return sqlstore.OpenUnmigrated(ctx, *f.db, *f.data)
+}
+
 // describe formats an error with its itemised problems for a terminal.
 func describe(err error) error {
 	var e *civicgrid.Error

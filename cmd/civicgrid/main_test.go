@@ -176,7 +176,16 @@ func TestImportBadFileChangesNothing(t *testing.T) {
 func TestMigrateAndVersion(t *testing.T) {
 	useTestStore(t)
 	data := t.TempDir()
-	out, err := runCmd(t, "migrate", "--data", data)
+	// A store never migrated: status lists every migration as pending and
+	// applies none of them.
+	out, err := runCmd(t, "migrate", "status", "--data", data)
+	if err != nil || !regexp.MustCompile(`0001 .* pending`).MatchString(out) || strings.Contains(out, "applied") {
+		t.Fatalf("migrate status before migrating: %q %v", out, err)
+	}
+	if out, err = runCmd(t, "migrate", "status", "--data", data); err != nil || strings.Contains(out, "applied") {
+		t.Fatalf("migrate status applied migrations: %q %v", out, err)
+	}
+	out, err = runCmd(t, "migrate", "--data", data)
 	if err != nil || !regexp.MustCompile(`0001 .* applied`).MatchString(out) {
 		t.Fatalf("migrate: %q %v", out, err)
 	}
