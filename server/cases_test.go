@@ -408,6 +408,21 @@ func TestCaseSidePaths(t *testing.T) {
 		if got := actionsOf(e.events(p.staff, kept.ID)); got != "report merged_in" {
 			t.Errorf("kept history %q", got)
 		}
+		// The duplicate's reporter already counts for the kept case: their
+		// "me too" on it adds nobody.
+		e.step(p.neighbour, kept.ID, civicgrid.CaseMeToo, nil)
+		e.call(p.staff, "GET", fmt.Sprintf("/api/v1/cases/%d", kept.ID), nil, &k)
+		if k.MeToo != 1 {
+			t.Errorf("after the merged reporter's me-too the kept case counts %d supporters, want 1", k.MeToo)
+		}
+		// One person who reported the problem twice counts once.
+		first := e.report(p.resident, "C0006", e.chain)
+		again := e.report(p.resident, "C0006", e.chain)
+		e.step(p.staff, again.ID, civicgrid.CaseMerge, map[string]any{"into": first.ID})
+		e.call(p.staff, "GET", fmt.Sprintf("/api/v1/cases/%d", first.ID), nil, &k)
+		if k.MeToo != 0 {
+			t.Errorf("a case merged with its own reporter's other report counts %d supporters, want 0", k.MeToo)
+		}
 	})
 
 	t.Run("return and redispatch", func(t *testing.T) {

@@ -320,6 +320,17 @@ func (db *DB) UpdateCases(ctx context.Context, cs []civicgrid.Case, evs []civicg
 }
 
 func (db *DB) updateCaseTx(ctx context.Context, tx *Tx, c *civicgrid.Case, ev civicgrid.CaseEvent) error {
+	if ev.Action == civicgrid.CaseMergedIn {
+		merged, err := strconv.ParseInt(ev.Data["merged"], 10, 64)
+		if err != nil {
+			return fmt.Errorf("merged_in event of case %d: %w", c.ID, err)
+		}
+		counted, err := mergeSupporters(ctx, tx, merged, c.ID)
+		if err != nil {
+			return err
+		}
+		c.MeToo -= counted
+	}
 	old := c.Version
 	c.Version++
 	args := caseArgs(*c)
@@ -340,6 +351,21 @@ func (db *DB) updateCaseTx(ctx context.Context, tx *Tx, c *civicgrid.Case, ev ci
 	ev.CaseID = c.ID
 	_, err = db.appendCaseEvent(ctx, tx, *c, ev)
 	return err
+}
+
+// mergeSupporters makes the people behind a merged case supporters of the
+// case it went into, so that a later "me too" of theirs adds nobody, and
+// returns how many of them the kept case already counted (the merge added
+// them again).
+func mergeSupporters(ctx context.Context, tx *Tx, merged, kept int64) (int, error) {
+	var counted int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM case_supporters m WHERE m.case_id = $1
+		AND EXISTS (SELECT 1 FROM case_supporters k WHERE k.case_id = $2 AND k.user_id = m.user_id)`, merged, kept).Scan(&counted); err != nil {
+		return 0, err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO case_supporters (case_id, user_id, at)
+		SELECT $1, user_id, at FROM case_supporters WHERE case_id = $2 ON CONFLICT (case_id, user_id) DO NOTHING`, kept, merged)
+	return counted, err
 }
 
 // AddSupporter records a "me too" once per person.
