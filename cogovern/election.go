@@ -577,7 +577,7 @@ func (s *Service) electionDrafts(ctx context.Context, ev civicgrid.CogovEvent, i
 	for _, c := range e.Candidates {
 		switch ev.Action {
 		case civicgrid.CogovNominated:
-			if !c.Accepted && ev.Data["nominee_id"] == strconv.FormatInt(c.UserID, 10) {
+			if ev.Data["nominee_id"] == strconv.FormatInt(c.UserID, 10) {
 				add(c.UserID, "cogov.nominated", link, "role", role)
 			}
 		case civicgrid.CogovElectionFinal:
