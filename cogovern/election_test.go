@@ -370,7 +370,7 @@ func TestElectionGrantsTheRoleWhenFinal(t *testing.T) {
 			if v, _ := e.svc.Election(ctx, rs[2], el.ID); len(v.Candidates) != 1 {
 				t.Fatalf("neighbours see only accepted candidates: %+v", v.Candidates)
 			}
-			if err := e.svc.AcceptNomination(ctx, rs[2], el.ID); code(err) != civicgrid.ECONFLICT {
+			if err := e.svc.AcceptNomination(ctx, rs[2], el.ID); code(err) != civicgrid.EFORBIDDEN {
 				t.Fatalf("accepting a nomination one does not have: %v", err)
 			}
 			if err := e.svc.AcceptNomination(ctx, rs[1], el.ID); err != nil {

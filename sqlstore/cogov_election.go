@@ -463,7 +463,12 @@ func (db *DB) AcceptNomination(ctx context.Context, electionID, userID int64, ev
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return civicgrid.Errorf(civicgrid.ECONFLICT, "you have no nomination awaiting your answer in election %d", electionID)
+			for _, c := range e.Candidates {
+				if c.UserID == userID {
+					return civicgrid.Errorf(civicgrid.ECONFLICT, "you accepted your nomination in election %d already", electionID)
+				}
+			}
+			return civicgrid.Errorf(civicgrid.EFORBIDDEN, "nobody nominated you in election %d: only a nominee accepts their nomination", electionID)
 		}
 		ev.Subject = civicgrid.ElectionSubject(electionID)
 		return db.appendCogovEvent(ctx, tx, ev)
