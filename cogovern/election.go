@@ -416,7 +416,7 @@ func (s *Service) OpenElectionVote(ctx context.Context, actor civicgrid.Actor, i
 			id, len(options), e.Seats)
 	}
 	now := s.now()
-	v, err := civicgrid.VoteInput{AreaCode: e.AreaCode, Question: s.roleName(ctx, e.Role) + "选举 · election", Method: civicgrid.MethodApproval,
+	v, err := civicgrid.VoteInput{AreaCode: e.AreaCode, Question: s.roleName(ctx, e.Role) + "选举", Method: civicgrid.MethodApproval,
 		Options: options, Winners: e.Seats, Rule: in.Rule, Hours: in.Hours, NoticeDays: in.NoticeDays}.Check(now)
 	if err != nil {
 		return e, err
