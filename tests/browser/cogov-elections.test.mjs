@@ -188,3 +188,16 @@ test('after the notice period the result is final and the winner holds the role'
   const prev = await r.json();
   assert.ok(!prev.user.grants.some((g) => g.role === 'building_role' && g.area_code === state.building), 'the previous head was replaced');
 });
+
+test('the election, paper-ballot and board pages do not scroll sideways at 320 px in elderly mode', { timeout: T }, async () => {
+  await withPage('cogov-elections-320-elder', { width: 320, height: 640 }, async (page) => {
+    await logInAs(page, secretary, '/elections');
+    for (const [path, what] of [['/elections', 'elections'], [`/elections/${state.election}`, 'election'],
+      [`/votes/${state.vote}/paper`, 'paper ballots'], [`/votes/${state.vote}`, 'vote with objections'], [`/notices/${state.community}`, 'board']]) {
+      for (const lang of ['zh-CN', 'en']) {
+        await page.goto(`${env.base}${path}?elder=1&lang=${lang}`);
+        await noSidewaysScroll(page, `${what} (${lang}, 320 px, elderly)`);
+      }
+    }
+  });
+});
