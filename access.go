@@ -342,6 +342,8 @@ const (
 	ActionCastBallot       Action = "cogov.vote"           // cast one's ballot: only people on the vote's frozen roll
 	ActionManageMeeting    Action = "cogov.manage_meeting" // schedule a meeting (议事会), tick attendance, publish minutes
 	ActionAttendMeeting    Action = "cogov.attend"         // sign in at a meeting with the door code: only people on its roll
+	ActionObject           Action = "cogov.object"         // raise an objection (异议) to a result on public notice in one's scope
+	ActionNominate         Action = "cogov.nominate"       // nominate oneself or a neighbour in a building-role election of one's scope
 
 	// Volunteer service (volunteer.go): requests for help, claiming, service records.
 	ActionAskHelp        Action = "volunteer.ask"     // ask for help at a building
@@ -599,6 +601,8 @@ var policy = map[Action][]rule{
 	ActionManageVote:       rules(scopeSubtree, cogovStaff...),
 	ActionManageMeeting:    rules(scopeSubtree, cogovStaff...),
 	ActionAttendMeeting:    rules(scopeOverlap, cogovParticipants...),
+	ActionObject:           rules(scopeOverlap, cogovParticipants...),
+	ActionNominate:         rules(scopeOverlap, cogovParticipants...),
 	// The roll frozen at opening decides who votes, whatever one's role.
 	ActionCastBallot: rules(scopeElector, "*"),
 

@@ -31,6 +31,8 @@ const (
 	ProposalDeclined ProposalStatus = "declined" // declined by staff, with a visible reason
 	ProposalVoting   ProposalStatus = "voting"   // a vote on it is open
 	ProposalDecided  ProposalStatus = "decided"  // its vote closed; the result is published
+	ProposalAdopted  ProposalStatus = "adopted"  // its vote passed, or a meeting adopted it
+	ProposalRejected ProposalStatus = "rejected" // its vote did not pass, or a meeting did not adopt it
 )
 
 // Limits of what a person writes.
@@ -516,6 +518,7 @@ func VerifyCogovChain(events []CogovEvent) error {
 // transaction.
 type CogovStore interface {
 	MeetingStore
+	ElectionStore
 	CreateProposal(ctx context.Context, p Proposal, ev CogovEvent) (Proposal, error)
 	ProposalByID(ctx context.Context, id int64) (Proposal, error)
 	// Proposals lists the proposals whose scope lies in one of the subtrees

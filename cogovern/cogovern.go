@@ -40,6 +40,10 @@ type Service struct {
 	cfg   Config
 	store civicgrid.CogovStore
 	areas Areas
+	// grants gives elected people their role (SetGrants); wake nudges the
+	// elections' scheduler (election.go).
+	grants civicgrid.ElectionGrants
+	wake   chan struct{}
 }
 
 // New returns the service.
@@ -50,7 +54,7 @@ func New(cfg Config, store civicgrid.CogovStore, areas Areas) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{cfg: cfg, store: store, areas: areas}
+	return &Service{cfg: cfg, store: store, areas: areas, wake: make(chan struct{}, 1)}
 }
 
 func (s *Service) now() time.Time { return time.UnixMilli(s.cfg.Now().UnixMilli()) }
@@ -331,6 +335,9 @@ func (s *Service) Cast(ctx context.Context, actor civicgrid.Actor, id int64, cho
 	if !v.Accepting(s.now()) {
 		return "", civicgrid.Errorf(civicgrid.ECONFLICT, "vote %d is closed: it takes no more ballots", id)
 	}
+	if ch, err := s.store.RollChannel(ctx, id, actor.UserID); err == nil && ch == civicgrid.ChannelPaper {
+		return "", civicgrid.Errorf(civicgrid.ECONFLICT, "you voted in vote %d on paper at the ballot box already: one ballot per person, on any channel", id)
+	}
 	code, hash := civicgrid.NewReceipt()
 	if err := s.store.CastBallot(ctx, id, actor.UserID, civicgrid.Ballot{ReceiptHash: hash, Choices: choices}, s.now()); err != nil {
 		return "", err
@@ -360,11 +367,15 @@ func (s *Service) Close(ctx context.Context, actor civicgrid.Actor, id int64) (c
 	if err := civicgrid.Authorize(actor, civicgrid.ActionManageVote, v.Object()); err != nil {
 		return v, err
 	}
+	if err := s.noPendingPaper(ctx, id); err != nil {
+		return v, err
+	}
 	now := s.now()
 	until, err := s.noticeEnd(now, v.NoticeDays)
 	if err != nil {
 		return v, err
 	}
+	defer s.nudge()
 	return s.store.CloseVote(ctx, id, now, until, event(actor, civicgrid.CogovVoteClosed, now))
 }
 
@@ -452,6 +463,10 @@ func (s *Service) NotifySource() notify.Source {
 				}
 				for _, u := range roll {
 					add(u, "cogov.vote_opened", "/votes/"+id, "question", v.Question)
+				}
+			case kind == "election":
+				if err := s.electionDrafts(ctx, ev, n, add); err != nil {
+					return nil, cursor, err
 				}
 			case kind == "proposal" && (ev.Action == civicgrid.CogovOnAgenda || ev.Action == civicgrid.CogovDeclined):
 				p, err := s.store.ProposalByID(ctx, n)

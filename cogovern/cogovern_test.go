@@ -205,7 +205,7 @@ func TestVoteEndToEnd(t *testing.T) {
 	if err != nil || len(bs) != 3 || civicgrid.Tally(closed, closed.RollSize, bs).BallotDigest != r.BallotDigest {
 		t.Fatalf("published ballots %v %v", bs, err)
 	}
-	if pv, err := e.svc.Proposal(ctx, residents[3], p.ID); err != nil || pv.Status != civicgrid.ProposalDecided {
+	if pv, err := e.svc.Proposal(ctx, residents[3], p.ID); err != nil || pv.Status != civicgrid.ProposalAdopted {
 		t.Fatalf("proposal after the vote: %+v %v", pv, err)
 	}
 	if vv, err := e.svc.Vote(ctx, residents[3], v.ID); err != nil || !vv.InNotice {

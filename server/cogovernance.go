@@ -35,6 +35,7 @@ func (s *Server) cogovernanceRoutes(public func(string, string, http.HandlerFunc
 	guarded("POST", "/api/v1/meetings/{id}/signin", civicgrid.ActionAttendMeeting, withID(s.handleMeetingSignIn))
 	guarded("POST", "/api/v1/meetings/{id}/attendance", civicgrid.ActionManageMeeting, withID(s.handleMarkAttended))
 	guarded("POST", "/api/v1/meetings/{id}/minutes", civicgrid.ActionManageMeeting, withID(s.handleMinutes))
+	s.electionRoutes(guarded)
 }
 
 // cogovBody bounds a co-governance request body (a proposal's 2,000
@@ -175,9 +176,9 @@ func (s *Server) handleCloseVote(w http.ResponseWriter, r *http.Request, id int6
 // handleNotices: GET /api/v1/notices?area=CODE is the area's public notice
 // board: results on public notice, with no personal data.
 func (s *Server) handleNotices(w http.ResponseWriter, r *http.Request) {
-	vs, err := s.cfg.Cogov.Notices(r.Context(), r.URL.Query().Get("area"))
+	vs, err := s.cfg.Cogov.Board(r.Context(), r.URL.Query().Get("area"))
 	if vs == nil {
-		vs = []civicgrid.Vote{}
+		vs = []cogovern.Decision{}
 	}
 	answer(w, r, http.StatusOK, "notices", vs, err)
 }

@@ -219,9 +219,22 @@ func scanVote(sc rowScanner) (civicgrid.Vote, error) {
 
 // OpenVote freezes the roll and opens the vote.
 func (db *DB) OpenVote(ctx context.Context, v civicgrid.Vote, rollRoles []string, ev civicgrid.CogovEvent) (civicgrid.Vote, error) {
+	err := db.inTx(ctx, func(tx *Tx) error {
+		var err error
+		v.ID, err = db.openVote(ctx, tx, v, rollRoles, ev)
+		return err
+	})
+	if err != nil {
+		return civicgrid.Vote{}, err
+	}
+	return db.VoteByID(ctx, v.ID)
+}
+
+// openVote is OpenVote inside the caller's transaction; it returns the id.
+func (db *DB) openVote(ctx context.Context, tx *Tx, v civicgrid.Vote, rollRoles []string, ev civicgrid.CogovEvent) (int64, error) {
 	options, _ := json.Marshal(v.Options)
 	rule, _ := json.Marshal(v.Rule)
-	err := db.inTx(ctx, func(tx *Tx) error {
+	err := func() error {
 		if v.ProposalID != 0 {
 			p, err := lockProposal(ctx, tx, v.ProposalID, ev.At)
 			if err != nil {
@@ -269,11 +282,8 @@ func (db *DB) OpenVote(ctx context.Context, v civicgrid.Vote, rollRoles []string
 		ev.Data = map[string]string{"roll_size": fmt.Sprint(n), "rule": v.Rule.Name, "method": string(v.Method),
 			"options": string(options), "closes_at": fmt.Sprint(v.ClosesAt.UnixMilli())}
 		return db.appendCogovEvent(ctx, tx, ev)
-	})
-	if err != nil {
-		return civicgrid.Vote{}, err
-	}
-	return db.VoteByID(ctx, v.ID)
+	}()
+	return v.ID, err
 }
 
 // VoteByID returns one vote.
@@ -325,17 +335,20 @@ func (db *DB) CastBallot(ctx context.Context, voteID, userID int64, b civicgrid.
 			}
 			return civicgrid.Errorf(civicgrid.ECONFLICT, "vote %d is closed: it takes no more ballots", voteID)
 		}
-		res, err = tx.ExecContext(ctx, `UPDATE cogov_roll SET voted = TRUE WHERE vote_id = $1 AND user_id = $2 AND voted = FALSE`, voteID, userID)
+		res, err = tx.ExecContext(ctx, `UPDATE cogov_roll SET voted = TRUE, channel = $1 WHERE vote_id = $2 AND user_id = $3 AND voted = FALSE`,
+			civicgrid.ChannelOnline, voteID, userID)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			var voted bool
-			switch err := tx.QueryRowContext(ctx, `SELECT voted FROM cogov_roll WHERE vote_id = $1 AND user_id = $2`, voteID, userID).Scan(&voted); {
+			var channel string
+			switch err := tx.QueryRowContext(ctx, `SELECT channel FROM cogov_roll WHERE vote_id = $1 AND user_id = $2`, voteID, userID).Scan(&channel); {
 			case errors.Is(err, sql.ErrNoRows):
 				return civicgrid.Errorf(civicgrid.EFORBIDDEN, "you are not on the roll of vote %d", voteID)
 			case err != nil:
 				return err
+			case channel == civicgrid.ChannelPaper:
+				return civicgrid.Errorf(civicgrid.ECONFLICT, "you voted in vote %d on paper at the ballot box already: one ballot per person, on any channel", voteID)
 			}
 			return civicgrid.Errorf(civicgrid.ECONFLICT, "you have voted in vote %d already: one ballot per person", voteID)
 		}
@@ -408,8 +421,12 @@ func (db *DB) CloseVote(ctx context.Context, id int64, at, noticeUntil time.Time
 		if v.ProposalID == 0 {
 			return nil
 		}
+		to := civicgrid.ProposalRejected // the decision moves the proposal on
+		if r.Passed {
+			to = civicgrid.ProposalAdopted
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE cogov_proposals SET status = $1, updated_at = $2 WHERE id = $3`,
-			string(civicgrid.ProposalDecided), at.UnixMilli(), v.ProposalID); err != nil {
+			string(to), at.UnixMilli(), v.ProposalID); err != nil {
 			return err
 		}
 		return db.appendCogovEvent(ctx, tx, civicgrid.CogovEvent{Subject: civicgrid.ProposalSubject(v.ProposalID), At: ev.At, ActorID: ev.ActorID,
@@ -718,8 +735,16 @@ func (db *DB) PublishMinutes(ctx context.Context, id int64, minutes string, item
 				return civicgrid.Errorf(civicgrid.EINVALID, "proposal %d is not on meeting %d's agenda", it.ProposalID, id)
 			}
 			data["item:"+fmt.Sprint(it.ProposalID)] = it.Decision + "\x1f" + it.Note
-			if _, err := lockProposal(ctx, tx, it.ProposalID, ev.At); err != nil {
+			p, err := lockProposal(ctx, tx, it.ProposalID, ev.At)
+			if err != nil {
 				return err
+			}
+			// The decision moves the proposal on (deferred leaves it on the agenda).
+			if to, ok := map[string]civicgrid.ProposalStatus{civicgrid.ItemAdopted: civicgrid.ProposalAdopted,
+				civicgrid.ItemNotAdopted: civicgrid.ProposalRejected}[it.Decision]; ok && p.Status == civicgrid.ProposalAgenda {
+				if _, err := tx.ExecContext(ctx, `UPDATE cogov_proposals SET status = $1 WHERE id = $2`, string(to), it.ProposalID); err != nil {
+					return err
+				}
 			}
 			if err := db.appendCogovEvent(ctx, tx, civicgrid.CogovEvent{Subject: civicgrid.ProposalSubject(it.ProposalID), At: ev.At, ActorID: ev.ActorID,
 				Actor: ev.Actor, Action: civicgrid.CogovMinutesPublished, Note: it.Note,

@@ -27,6 +27,7 @@ var copyOrder = []string{
 	"cogov_proposals", "cogov_supports", "cogov_votes", "cogov_roll", "cogov_ballots", "cogov_events",
 	"volunteer_requests", "volunteer_events", "volunteer_claimers", "timebank_accounts", "timebank_txns", "timebank_entries",
 	"cogov_meetings", "cogov_meeting_items", "cogov_meeting_roll",
+	"cogov_objections", "cogov_paper_ballots", "cogov_elections", "cogov_nominations",
 	"lectures", "lecture_signups", "lecture_events", "volunteer_certificates",
 	"warning_alerts", "warning_alert_grids",
 	"care_entries", "care_visitors", "care_visits", "care_slots",

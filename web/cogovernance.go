@@ -78,6 +78,9 @@ type cogovView struct {
 	AgendaChoices []proposalRow
 	Meeting       *cogovern.MeetingView
 	Decisions     []string // the decisions minutes take on an item
+	// Elect is the voting side's (cogov_election.go): objections, paper
+	// ballots, elections.
+	Elect *electionView
 }
 
 type meetingRow struct {
@@ -135,6 +138,7 @@ func (ui *UI) registerCogov(mux *http.ServeMux) {
 		_, err := ui.cfg.Cogov.Close(ctx, a, id)
 		return err
 	}))
+	ui.registerElections(mux)
 }
 
 func proposalPath(id int64) string { return "/proposals/" + strconv.FormatInt(id, 10) }
@@ -374,6 +378,7 @@ func (ui *UI) renderVote(w http.ResponseWriter, r *http.Request, p *page, actor 
 	}
 	p.Cogov.Vote = &v
 	p.Cogov.AreaName = ui.areaNames(r)(v.AreaCode)
+	ui.fillDecision(r, p, actor, id)
 	if v.Result != nil && v.Result.RollSize > 0 {
 		p.Cogov.Turnout = strconv.FormatFloat(float64(v.Result.Ballots)*100/float64(v.Result.RollSize), 'f', 1, 64)
 	}
@@ -420,30 +425,6 @@ func (ui *UI) handleReceiptForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ui.renderVote(w, r, p, actor)
-}
-
-// handleNoticeBoard serves /notices/{code}: an area's public notice board
-// (公示栏), for anyone, logged in or not — results on public notice, with
-// no personal data.
-func (ui *UI) handleNoticeBoard(w http.ResponseWriter, r *http.Request) {
-	p := ui.newPage(w, r)
-	code := r.PathValue("code")
-	vs, err := ui.cfg.Cogov.Notices(r.Context(), code)
-	if civicgrid.ErrorCode(err) == civicgrid.EINVALID {
-		ui.cogovFailed(w, r, p, civicgrid.Errorf(civicgrid.ENOTFOUND, "no area %s", code))
-		return
-	}
-	if err != nil {
-		ui.renderError(w, r, p, err)
-		return
-	}
-	names := ui.areaNames(r)
-	p.Cogov = &cogovView{View: "board", AreaName: names(code)}
-	for _, v := range vs {
-		p.Cogov.Votes = append(p.Cogov.Votes, voteRow{v, names(v.AreaCode), true})
-	}
-	p.Title, _ = p.T("cogov.board_title", "area", p.Cogov.AreaName)
-	ui.render(w, http.StatusOK, "cogovernance", p)
 }
 
 // voteFormChoices fills the choices of the forms that open a vote.

@@ -138,9 +138,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 			return err
 		}
 	}
-	cogov := cogovern.New(cogovern.Config{SupportThreshold: *o.supportThreshold, Calendar: calendar}, db, db)
+	cogovNow := time.Now
+	if demo && *o.cogovClock != "" {
+		cogovNow = fileClock(*o.cogovClock)
+	}
+	cogov := cogovern.New(cogovern.Config{SupportThreshold: *o.supportThreshold, Calendar: calendar, Now: cogovNow}, db, db)
+	cogov.SetGrants(db)
 	if demo {
 		if err := seedDemoCogov(ctx, db, cogov); err != nil {
+			return err
+		}
+		if err := seedDemoElection(ctx, db, cogov); err != nil {
 			return err
 		}
 	}
@@ -259,6 +267,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		go countLights(ctx, cases, met, time.Minute)
 	}
 	go careSvc.RunScheduler(ctx)
+	go cogov.RunElections(ctx)
 	go func() {
 		if err := cases.WarmDuplicates(ctx); err != nil && ctx.Err() == nil {
 			slog.Warn("duplicate windows not read ahead; each is read at its category's first report", "err", err)
@@ -388,6 +397,7 @@ type serveOptions struct {
 	maxImport        *int64
 	seed             *int64
 	pastDays         *int
+	cogovClock       *string
 	jurisdiction     *string
 	reopenWindow     *time.Duration
 	supportThreshold *int
@@ -437,6 +447,7 @@ func newServeFlags(name string, stderr io.Writer) (*flag.FlagSet, *serveOptions)
 	o.maxImport = fs.Int64("max-import-bytes", 64<<20, "largest area import accepted over the API")
 	o.seed = fs.Int64("seed", 1, "demo only: seed of the generated city")
 	o.pastDays = fs.Int("past-days", 0, "demo only: give an empty demo city this many days of past cases, taken through the whole loop on a simulated clock (make demo: 180)")
+	o.cogovClock = fs.String("cogov-clock-file", "", "demo only, for tests: a file holding a duration (e.g. 240h) added to co-governance's clock, read at each use, so that a notice period passes in a test")
 	o.jurisdiction = fs.String("jurisdiction", envOr("CIVICGRID_JURISDICTION", "420100"), "Open311 jurisdiction_id of this deployment")
 	o.reopenWindow = fs.Duration("reopen-window", 7*24*time.Hour, "how long after closing a reporter may reopen a case")
 	o.supportThreshold = fs.Int("support-threshold", 5, "supports (附议) that put a co-governance proposal on the agenda")
