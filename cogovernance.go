@@ -516,6 +516,7 @@ func VerifyCogovChain(events []CogovEvent) error {
 // transaction.
 type CogovStore interface {
 	MeetingStore
+	ProjectStore
 	CreateProposal(ctx context.Context, p Proposal, ev CogovEvent) (Proposal, error)
 	ProposalByID(ctx context.Context, id int64) (Proposal, error)
 	// Proposals lists the proposals whose scope lies in one of the subtrees

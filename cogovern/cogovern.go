@@ -40,6 +40,10 @@ type Service struct {
 	cfg   Config
 	store civicgrid.CogovStore
 	areas Areas
+	// Projects (project.go): their dependencies and the milestone
+	// scheduler's nudge.
+	proj     ProjectDeps
+	projWake chan struct{}
 }
 
 // New returns the service.
@@ -50,7 +54,7 @@ func New(cfg Config, store civicgrid.CogovStore, areas Areas) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{cfg: cfg, store: store, areas: areas}
+	return &Service{cfg: cfg, store: store, areas: areas, projWake: make(chan struct{}, 1)}
 }
 
 func (s *Service) now() time.Time { return time.UnixMilli(s.cfg.Now().UnixMilli()) }
