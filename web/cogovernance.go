@@ -36,6 +36,7 @@ type Cogov interface {
 	SignIn(ctx context.Context, actor civicgrid.Actor, id int64, code string) (cogovern.MeetingView, error)
 	MarkAttended(ctx context.Context, actor civicgrid.Actor, id, userID int64) (cogovern.MeetingView, error)
 	PublishMinutes(ctx context.Context, actor civicgrid.Actor, id int64, in cogovern.MinutesInput) (cogovern.MeetingView, error)
+	Projects // cogov_project.go
 }
 
 // now is the pages' clock (Config.Now, else the time).
@@ -78,6 +79,8 @@ type cogovView struct {
 	AgendaChoices []proposalRow
 	Meeting       *cogovern.MeetingView
 	Decisions     []string // the decisions minutes take on an item
+	// Proj holds the projects and comments of a page (cogov_project.go).
+	Proj *projectView
 }
 
 type meetingRow struct {
@@ -102,6 +105,7 @@ func (ui *UI) registerCogov(mux *http.ServeMux) {
 	if ui.cfg.Cogov == nil {
 		return
 	}
+	ui.registerProjects(mux)
 	mux.HandleFunc("GET /proposals", ui.handleProposals)
 	mux.HandleFunc("POST /proposals", ui.handleProposeForm)
 	mux.HandleFunc("GET /proposals/{id}", ui.handleProposalPage)
@@ -310,6 +314,10 @@ func (ui *UI) handleProposalPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Cogov.Proposal = &v
+	if err := ui.proposalDiscussion(r, p, actor, v); err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
 	names := ui.areaNames(r)
 	p.Cogov.AreaName = names(v.AreaCode)
 	vs, err := ui.cfg.Cogov.Votes(r.Context(), actor)
@@ -439,6 +447,10 @@ func (ui *UI) handleNoticeBoard(w http.ResponseWriter, r *http.Request) {
 	}
 	names := ui.areaNames(r)
 	p.Cogov = &cogovView{View: "board", AreaName: names(code)}
+	if err := ui.boardProjects(r, p, code); err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
 	for _, v := range vs {
 		p.Cogov.Votes = append(p.Cogov.Votes, voteRow{v, names(v.AreaCode), true})
 	}
