@@ -204,7 +204,14 @@ func (ui *UI) handleStartProjectForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	budget, _ := strconv.ParseInt(strings.TrimSpace(f.Get("budget")), 10, 64)
+	budget, err := strconv.ParseInt(strings.TrimSpace(f.Get("budget")), 10, 64)
+	if b := strings.TrimSpace(f.Get("budget")); b == "" {
+		budget, err = 0, nil
+	}
+	if err != nil {
+		backTo(w, r, "/projects", "", civicgrid.Errorf(civicgrid.EINVALID, "the budget is a whole number of yuan"))
+		return
+	}
 	from, _ := strconv.ParseInt(f.Get("proposal_id"), 10, 64)
 	in := civicgrid.ProjectInput{AreaCode: f.Get("area_code"), ProposalID: from, Title: f.Get("title"), Body: f.Get("body"), Owner: f.Get("owner"),
 		Budget: budget}
