@@ -13,8 +13,8 @@ import (
 // seedDemoProjects starts one project in the demo city's first community,
 // once, from the proposal whose vote the co-governance seed closed: started
 // a month ago by the secretary, a milestone done on time, one three days
-// overdue (the scheduler finds it when the server starts and tells the
-// secretary, its owner), one ahead, a progress report, and a resident's
+// overdue (red; as the rest of the seeded past, nobody is notified of it),
+// one ahead, a progress report, and a resident's
 // comment with the secretary's reply.
 func seedDemoProjects(ctx context.Context, db *sqlstore.DB, svc *cogovern.Service) error {
 	areas, err := firstDemoAreas(ctx, db)
@@ -76,5 +76,16 @@ func seedDemoProjects(ctx context.Context, db *sqlstore.DB, svc *cogovern.Servic
 	if err != nil {
 		return fmt.Errorf("demo comment: %w", err)
 	}
-	return nil
+	// The overdue milestone is the demo's past too: it lights red, and
+	// nobody is told of it (the notifications' cursor starts after it), so
+	// the demo accounts' inboxes start empty.
+	if _, err := svc.FireOverdueMilestones(ctx); err != nil {
+		return fmt.Errorf("demo project: %w", err)
+	}
+	evs, err := db.CogovEventsAfter(ctx, 0, 100_000)
+	if err != nil || len(evs) == 0 {
+		return err
+	}
+	_, err = db.AddNotifications(ctx, cogovern.ProjectNotifySourceName, 0, evs[len(evs)-1].ID, nil)
+	return err
 }
