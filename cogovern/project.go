@@ -192,6 +192,12 @@ func (s *Service) Project(ctx context.Context, actor civicgrid.Actor, id int64) 
 	if v.Comments, err = s.store.Comments(ctx, civicgrid.ProjectSubject(id)); err != nil {
 		return v, err
 	}
+	if v.Updates == nil {
+		v.Updates = []civicgrid.ProjectUpdate{}
+	}
+	if v.Comments == nil {
+		v.Comments = []civicgrid.Comment{}
+	}
 	if v.CanManage {
 		if v.Cases, err = s.store.ProjectCases(ctx, id); err != nil {
 			return v, err
