@@ -188,9 +188,9 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 			}
 			return t.In(civicgrid.Beijing).Format("2006-01-02 15:04")
 		},
-		"iso":  func(t time.Time) string { return t.Format(time.RFC3339) },
+		"iso": func(t time.Time) string { return t.Format(time.RFC3339) },
 		// day shows the date in Beijing time.
-		"day": func(t time.Time) string { return t.In(civicgrid.Beijing).Format("2006-01-02") },
+		"day":  func(t time.Time) string { return t.In(civicgrid.Beijing).Format("2006-01-02") },
 		"term": glossaryTerm,
 		// dict hands a shared template several values: (dict "P" "n" "Page" .).
 		"dict": func(kv ...any) (map[string]any, error) {
