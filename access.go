@@ -345,6 +345,11 @@ const (
 	ActionObject           Action = "cogov.object"         // raise an objection (异议) to a result on public notice in one's scope
 	ActionNominate         Action = "cogov.nominate"       // nominate oneself or a neighbour in a building-role election of one's scope
 
+	// Co-governance projects (project.go): 共建共管共评共享, and comments.
+	ActionManageProject   Action = "cogov.manage_project"   // start a project, milestones, progress, phases, link cases
+	ActionEvaluateProject Action = "cogov.evaluate_project" // rate an ended project once (共评): residents of its scope
+	ActionComment         Action = "cogov.comment"          // comment on a proposal or project of a scope one holds a role in
+
 	// Volunteer service (volunteer.go): requests for help, claiming, service records.
 	ActionAskHelp        Action = "volunteer.ask"     // ask for help at a building
 	ActionAskHelpFor     Action = "volunteer.ask_for" // ask on someone's behalf (代办): grid workers, building roles, staff
@@ -603,6 +608,11 @@ var policy = map[Action][]rule{
 	ActionAttendMeeting:    rules(scopeOverlap, cogovParticipants...),
 	ActionObject:           rules(scopeOverlap, cogovParticipants...),
 	ActionNominate:         rules(scopeOverlap, cogovParticipants...),
+	// Projects: staff of the scope run them, its people comment, and its
+	// residents and building roles (not staff) rate them at the end.
+	ActionManageProject:   rules(scopeSubtree, cogovStaff...),
+	ActionEvaluateProject: rules(scopeOverlap, RoleResident, RoleBuilding),
+	ActionComment:         rules(scopeOverlap, cogovParticipants...),
 	// The roll frozen at opening decides who votes, whatever one's role.
 	ActionCastBallot: rules(scopeElector, "*"),
 

@@ -519,6 +519,7 @@ func VerifyCogovChain(events []CogovEvent) error {
 type CogovStore interface {
 	MeetingStore
 	ElectionStore
+	ProjectStore
 	CreateProposal(ctx context.Context, p Proposal, ev CogovEvent) (Proposal, error)
 	ProposalByID(ctx context.Context, id int64) (Proposal, error)
 	// Proposals lists the proposals whose scope lies in one of the subtrees

@@ -44,6 +44,10 @@ type Service struct {
 	// elections' scheduler (election.go).
 	grants civicgrid.ElectionGrants
 	wake   chan struct{}
+	// Projects (project.go): their dependencies and the milestone
+	// scheduler's nudge.
+	proj     ProjectDeps
+	projWake chan struct{}
 }
 
 // New returns the service.
@@ -54,7 +58,7 @@ func New(cfg Config, store civicgrid.CogovStore, areas Areas) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{cfg: cfg, store: store, areas: areas, wake: make(chan struct{}, 1)}
+	return &Service{cfg: cfg, store: store, areas: areas, wake: make(chan struct{}, 1), projWake: make(chan struct{}, 1)}
 }
 
 func (s *Service) now() time.Time { return time.UnixMilli(s.cfg.Now().UnixMilli()) }

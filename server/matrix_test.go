@@ -96,6 +96,7 @@ var mxPublic = []string{
 	"GET /api/v1/roles", "GET /api/v1/building-roles", "GET /api/v1/categories",
 	"GET /api/v1/calendar/days",                 // the working calendar's holidays and make-up days are public schedules
 	"GET /api/v1/notices",                       // the public notice board (公示栏): results of votes, no personal data
+	"GET /api/v1/notices/projects",              // the board's projects with their progress, without owners or bodies
 	"GET /api/v1/lectures.ics",                  // lectures' titles, times, places and speakers, as on a notice board; never who signed up
 	"GET /api/v1/volunteer/certificates/verify", // a certificate's code shows its masked holder, hours, period and issuer
 	"GET /photos/{ref}",                         // content-addressed, metadata-free copies
@@ -484,6 +485,7 @@ func mxCell(key string, status int) (string, bool) {
 	case status == http.StatusForbidden:
 		return "N", true
 	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/proposals/{id}") || strings.Contains(key, "/votes/{id}") || strings.Contains(key, "/meetings/{id}") || strings.Contains(key, "/elections/{id}") || strings.Contains(key, "/objections/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}") || strings.Contains(key, "/volunteer/requests/{id}") || strings.Contains(key, "/lectures/{id}") || strings.Contains(key, "/certificates/{id}") || strings.Contains(key, "/warnings/alerts/{id}") || strings.Contains(key, "/care/entries/{id}") || strings.Contains(key, "/care/visits/{id}") || strings.Contains(key, "/announcements/{id}") || strings.Contains(key, "/group-robots/{id}") ||
+		strings.Contains(key, "/projects/{id}") || strings.Contains(key, "/comments/{id}") ||
 		key == "DELETE /api/v1/notifications/push"):
 		return "N", true
 	}

@@ -81,6 +81,7 @@ func (s *Server) routes() {
 
 	s.open311KeyRoutes(guarded)
 	s.cogovernanceRoutes(public, guarded)
+	s.projectRoutes(public, guarded)
 	s.volunteerRoutes(public, guarded)
 	s.lectureRoutes(public, guarded)
 	s.searchRoutes(guarded)

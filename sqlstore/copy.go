@@ -32,6 +32,7 @@ var copyOrder = []string{
 	"warning_alerts", "warning_alert_grids",
 	"care_entries", "care_visitors", "care_visits", "care_slots",
 	"notices", "notice_receipts", "notice_robots", "notice_robot_deliveries", "notice_events",
+	"cogov_projects", "cogov_milestones", "cogov_project_updates", "cogov_project_ratings", "cogov_project_cases", "cogov_comments",
 }
 
 // CopyReport says what Copy moved and checked.

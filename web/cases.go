@@ -635,6 +635,12 @@ func (ui *UI) handleCase(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if ui.cfg.Cogov != nil { // the projects it is linked to, through the co-governance service
+		if p.CaseProjects, err = ui.cfg.Cogov.CaseProjects(r.Context(), actor, it.ID); err != nil {
+			ui.renderError(w, r, p, err)
+			return
+		}
+	}
 	p.Hotline, p.OfficeAddress = ui.cfg.Hotline, ui.cfg.OfficeAddress
 	// Staff hand out dispatch sheets; reporters have the page itself.
 	p.CanPrint = len(actor.Scopes(civicgrid.ActionReadCase)) > 0

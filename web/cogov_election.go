@@ -147,6 +147,10 @@ func (ui *UI) handleNoticeBoard(w http.ResponseWriter, r *http.Request) {
 	}
 	names := ui.areaNames(r)
 	p.Cogov = &cogovView{View: "board", AreaName: names(code), Elect: &electionView{Board: map[int64]cogovern.Decision{}}}
+	if err := ui.boardProjects(r, p, code); err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
 	for _, d := range ds {
 		p.Cogov.Votes = append(p.Cogov.Votes, voteRow{d.Vote, names(d.AreaCode), d.Standing == civicgrid.StandingNotice})
 		p.Cogov.Elect.Board[d.ID] = d

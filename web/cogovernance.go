@@ -36,6 +36,7 @@ type Cogov interface {
 	SignIn(ctx context.Context, actor civicgrid.Actor, id int64, code string) (cogovern.MeetingView, error)
 	MarkAttended(ctx context.Context, actor civicgrid.Actor, id, userID int64) (cogovern.MeetingView, error)
 	PublishMinutes(ctx context.Context, actor civicgrid.Actor, id int64, in cogovern.MinutesInput) (cogovern.MeetingView, error)
+	Projects // cogov_project.go
 }
 
 // now is the pages' clock (Config.Now, else the time).
@@ -81,6 +82,8 @@ type cogovView struct {
 	// Elect is the voting side's (cogov_election.go): objections, paper
 	// ballots, elections.
 	Elect *electionView
+	// Proj holds the projects and comments of a page (cogov_project.go).
+	Proj *projectView
 }
 
 type meetingRow struct {
@@ -105,6 +108,7 @@ func (ui *UI) registerCogov(mux *http.ServeMux) {
 	if ui.cfg.Cogov == nil {
 		return
 	}
+	ui.registerProjects(mux)
 	mux.HandleFunc("GET /proposals", ui.handleProposals)
 	mux.HandleFunc("POST /proposals", ui.handleProposeForm)
 	mux.HandleFunc("GET /proposals/{id}", ui.handleProposalPage)
@@ -314,6 +318,10 @@ func (ui *UI) handleProposalPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Cogov.Proposal = &v
+	if err := ui.proposalDiscussion(r, p, actor, v); err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
 	names := ui.areaNames(r)
 	p.Cogov.AreaName = names(v.AreaCode)
 	vs, err := ui.cfg.Cogov.Votes(r.Context(), actor)

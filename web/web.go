@@ -188,7 +188,9 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 			}
 			return t.In(civicgrid.Beijing).Format("2006-01-02 15:04")
 		},
-		"iso":  func(t time.Time) string { return t.Format(time.RFC3339) },
+		"iso": func(t time.Time) string { return t.Format(time.RFC3339) },
+		// day shows the date in Beijing time.
+		"day":  func(t time.Time) string { return t.In(civicgrid.Beijing).Format("2006-01-02") },
 		"term": glossaryTerm,
 		// dict hands a shared template several values: (dict "P" "n" "Page" .).
 		"dict": func(kv ...any) (map[string]any, error) {
@@ -206,7 +208,7 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 			return m, nil
 		},
 	}
-	shared := []string{"templates/layout.html", "templates/partials.html", "templates/casekit.html"}
+	shared := []string{"templates/layout.html", "templates/partials.html", "templates/casekit.html", "templates/cogovkit.html"}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(files, shared...)
 	if err != nil {
 		return nil, err
@@ -342,6 +344,8 @@ type page struct {
 	// CareEntry is the care entry a case was made from (0: none, or not
 	// the reader's to see).
 	CareEntry int64
+	// CaseProjects are the co-governance projects a case is linked to.
+	CaseProjects []civicgrid.Project
 	// the notice pages
 	Notices *noticeView
 	// the sign-up and password reset pages

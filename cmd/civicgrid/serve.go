@@ -144,11 +144,18 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	cogov := cogovern.New(cogovern.Config{SupportThreshold: *o.supportThreshold, Calendar: calendar, Now: cogovNow}, db, db)
 	cogov.SetGrants(db)
+	cogov.SetProjectDeps(cogovern.ProjectDeps{Photos: photos, Cases: func(ctx context.Context, a civicgrid.Actor, id int64) error {
+		_, err := cases.Get(ctx, a, id)
+		return err
+	}})
 	if demo {
 		if err := seedDemoCogov(ctx, db, cogov); err != nil {
 			return err
 		}
 		if err := seedDemoElection(ctx, db, cogov); err != nil {
+			return err
+		}
+		if err := seedDemoProjects(ctx, db, cogov); err != nil {
 			return err
 		}
 	}
@@ -191,6 +198,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	notes := notify.New(notify.Config{Texts: texts, SMS: sender, Push: pusher, SMSPerHour: *o.smsPerHour, BaseURL: *o.publicURL}, db, nil)
 	notes.AddSource(cogov.NotifySource())
+	notes.AddSource(cogov.ProjectNotifySource())
 	notes.AddSource(lecture.NotifySource())
 	notes.AddSource(careSvc.NotifySource())
 	// The webhook key derives every hook's signing secret and seals the
@@ -268,6 +276,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	go careSvc.RunScheduler(ctx)
 	go cogov.RunElections(ctx)
+	go cogov.RunProjectScheduler(ctx)
 	go func() {
 		if err := cases.WarmDuplicates(ctx); err != nil && ctx.Err() == nil {
 			slog.Warn("duplicate windows not read ahead; each is read at its category's first report", "err", err)
