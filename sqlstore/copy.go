@@ -30,7 +30,7 @@ var copyOrder = []string{
 	"lectures", "lecture_signups", "lecture_events", "volunteer_certificates",
 	"warning_alerts", "warning_alert_grids",
 	"care_entries", "care_visitors", "care_visits", "care_slots",
-	"notices", "notice_receipts", "notice_robots", "notice_robot_deliveries", "notice_events",
+	"notices", "notice_receipts", "notice_robots", "notice_robot_deliveries", "notice_events", "notice_robot_cursors",
 }
 
 // CopyReport says what Copy moved and checked.

@@ -192,10 +192,24 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err != nil {
 		return err
 	}
-	nts, err := notices.New(notices.Config{Key: hookKey, AllowPrivate: *o.robotPrivate, RemindInterval: *o.remindInterval, BaseURL: *o.publicURL, Photos: photos}, db)
+	nts, err := notices.New(notices.Config{Key: hookKey, AllowPrivate: *o.robotPrivate, RemindInterval: *o.remindInterval, BaseURL: *o.publicURL, Photos: photos,
+		CaseLog: db, Requests: volunteer, AreaName: func(ctx context.Context, code string) string {
+			a, err := db.AreaByCode(ctx, code)
+			if err != nil {
+				return ""
+			}
+			return a.Name
+		}}, db)
 	if err != nil {
 		return err
 	}
+	// A new or overdue case wakes the robots' loop (which walks the logs
+	// for the groups that chose them).
+	cases.OnEvent(func(_ civicgrid.Case, ev civicgrid.CaseEvent) {
+		if ev.Action == civicgrid.CaseReport || ev.Action == civicgrid.CaseEscalate {
+			nts.Nudge()
+		}
+	})
 	notes.AddSource(nts.NotifySource())
 	nts.OnPost(func(civicgrid.Notice) { notes.Nudge() })
 	if demo {
