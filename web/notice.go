@@ -318,7 +318,8 @@ func (ui *UI) handleRobotForm(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	in := civicgrid.RobotInput{AreaCode: f.Get("area_code"), Name: f.Get("name"), Kind: f.Get("kind"), URL: f.Get("url"),
-		Markdown: f.Get("markdown") == "1", Secret: f.Get("secret")}
+		Markdown: f.Get("markdown") == "1", Secret: f.Get("secret"),
+		NewCases: f.Get("new_cases") == "1", OverdueCases: f.Get("overdue_cases") == "1", VolunteerRequests: f.Get("volunteer_requests") == "1"}
 	_, err := ui.cfg.Notices.AddRobot(r.Context(), actor, in)
 	backTo(w, r, "/announcements/robots?within="+url.QueryEscape(in.AreaCode), "robot_added", err)
 }
