@@ -134,6 +134,9 @@ func Copy(ctx context.Context, src, dst *DB) (CopyReport, error) {
 		if err := indexLectures(ctx, dst, tx); err != nil {
 			return fmt.Errorf("index the copied lectures for search: %w", err)
 		}
+		if err := indexNotices(ctx, dst, tx); err != nil {
+			return fmt.Errorf("index the copied notices for search: %w", err)
+		}
 		return checkCopy(ctx, tx.tx, want, &rep)
 	})
 	if err != nil {

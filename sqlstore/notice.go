@@ -63,6 +63,9 @@ func (db *DB) CreateNotice(ctx context.Context, n civicgrid.Notice) (civicgrid.N
 				return err
 			}
 		}
+		if err := db.indexDoc(ctx, tx, noticeDoc(n), true); err != nil {
+			return err
+		}
 		var args []any
 		arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 		q := `INSERT INTO notice_robot_deliveries (robot_id, notice_id, kind, ref_id, state, next_at, updated_at)
@@ -75,6 +78,45 @@ func (db *DB) CreateNotice(ctx context.Context, n civicgrid.Notice) (civicgrid.N
 		return n, err
 	}
 	return db.NoticeByID(ctx, n.ID)
+}
+
+// noticeDoc is a notice as the search index keeps it: found by its
+// audience over an area overlapping its scope (and by staff over it).
+func noticeDoc(n civicgrid.Notice) civicgrid.SearchDoc {
+	return civicgrid.SearchDoc{Kind: "notice", Ref: n.ID, Area: n.Scope, Title: n.Title, Body: n.Body,
+		Audience: civicgrid.AudienceTag(n.AudienceRoles()), At: n.CreatedAt}
+}
+
+func init() { afterMigration[32] = indexNotices }
+
+// indexNotices indexes every notice: when notices became searchable
+// (migration 0032) and for a copy's new index.
+func indexNotices(ctx context.Context, db *DB, tx *Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, scope, audience, title, body, created_at FROM notices ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	var ns []civicgrid.Notice
+	for rows.Next() {
+		var n civicgrid.Notice
+		var at int64
+		if err := rows.Scan(&n.ID, &n.Scope, &n.Audience, &n.Title, &n.Body, &at); err != nil {
+			rows.Close()
+			return err
+		}
+		n.CreatedAt = time.UnixMilli(at)
+		ns = append(ns, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, n := range ns {
+		if err := db.indexDoc(ctx, tx, noticeDoc(n), false); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // NoticeByID returns one notice.

@@ -11,6 +11,9 @@ CREATE TABLE notice_robot_cursors (
     source TEXT PRIMARY KEY,
     last_id BIGINT NOT NULL
 );
+-- Notices are searchable: a notice is found by its audience (the roles it
+-- counts, civicgrid.AudienceTag) over an area overlapping its scope.
+ALTER TABLE search_docs ADD COLUMN audience TEXT NOT NULL DEFAULT '';
 -- dialect: sqlite
 CREATE TABLE notice_robot_deliveries_new (
     id         @ID_PK@,
