@@ -222,7 +222,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
 		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer, Lectures: lecture, Search: finder, Warning: warn, Care: careSvc, Notices: nts,
-		Hotline: *o.hotline, OfficeAddress: *o.officeAddress, CommunityPhone: *o.communityPhone, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
+		Hotline: *o.hotline, OfficeAddress: *o.officeAddress, PublicURL: *o.publicURL, CommunityPhone: *o.communityPhone, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
 	if err != nil {
 		return err
 	}
@@ -233,7 +233,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	srv := server.New(server.Config{MaxImportBytes: *o.maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
 		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *o.jurisdiction,
 		RequestTimeout: *o.requestTimeout, Calendar: calendar, ReadTimeout: *o.readTimeout, ImageOrigins: basemap.ImageOrigins(), Metrics: met, MetricsToken: *o.metricsOpts.token, Cogov: cogov,
-		Volunteer: volunteer, Lectures: lecture, Search: finder, Warning: warn, Care: careSvc, Notices: nts}, db, locator, ui.Register)
+		Volunteer: volunteer, Lectures: lecture, Search: finder, Warning: warn, Care: careSvc, Notices: nts, PublicURL: *o.publicURL}, db, locator, ui.Register)
 	adminAPI.Server = srv
 	ln, err := net.Listen("tcp", *o.addr)
 	if err != nil {
