@@ -333,10 +333,16 @@ func TestScopeAndCalendar(t *testing.T) {
 		t.Errorf("signing up for a cancelled lecture: %v", err)
 	}
 	// Counts per scope and month: the cancelled lecture is not counted.
+	// A lecture without sign-ups counts as a lecture with none; a checked-in
+	// attendee counts as attended (one query joining the sign-ups).
 	p := e.resident()
 	must(e.svc.SignUp(ctx, p, l.ID))
+	ticket := must(e.svc.SignUp(ctx, e.resident(), l.ID)).Ticket
+	e.post(10, "")
+	e.now = l.StartsAt.Add(-30 * time.Minute)
+	must(e.svc.CheckIn(ctx, e.staff, l.ID, ticket))
 	st, err := e.svc.Stats(ctx, e.staff, community, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
-	if err != nil || len(st) != 1 || st[0].Lectures != 1 || st[0].Confirmed != 1 || st[0].Month != "2026-12" {
+	if err != nil || len(st) != 1 || st[0].Lectures != 2 || st[0].Confirmed != 2 || st[0].Attended != 1 || st[0].Month != "2026-12" {
 		t.Errorf("stats %+v %v", st, err)
 	}
 	if _, err := e.svc.Stats(ctx, e.resident(), community, e.now, e.now.AddDate(0, 1, 0)); code(err) != civicgrid.EFORBIDDEN {
