@@ -295,6 +295,45 @@ func (db *DB) LectureStats(ctx context.Context, subtrees []string, from, to time
 	return out, rows.Err()
 }
 
+// RemindLectures logs the day-before reminders of the lectures starting in
+// [now, until): each lecture once (reminded_at set conditionally), one
+// reminder per seated attendee.
+func (db *DB) RemindLectures(ctx context.Context, now, until time.Time) (int, error) {
+	n := 0
+	err := db.inTx(ctx, func(tx *Tx) error {
+		n = 0
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM lectures WHERE starts_at >= $1 AND starts_at < $2 AND status = $3 AND reminded_at IS NULL
+			ORDER BY starts_at LIMIT 500`, now.UnixMilli(), until.UnixMilli(), civicgrid.LectureScheduled)
+		if err != nil {
+			return err
+		}
+		ids, err := collect(rows, func(sc rowScanner) (int64, error) { var id int64; return id, sc.Scan(&id) })
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			res, err := tx.ExecContext(ctx, `UPDATE lectures SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL`, now.UnixMilli(), id)
+			if err != nil {
+				return err
+			}
+			if k, err := res.RowsAffected(); err != nil || k != 1 {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO lecture_events (lecture_id, user_id, kind, at)
+				SELECT lecture_id, user_id, $1, $2 FROM lecture_signups WHERE lecture_id = $3 AND state = 'confirmed' ORDER BY id`,
+				civicgrid.LectureRemind, now.UnixMilli(), id); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
 // chinaTime is the zone months are counted in (China Standard Time).
 var chinaTime = time.FixedZone("CST", 8*3600)
 

@@ -282,6 +282,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	go hooks.Run(ctx)
 	go notes.Run(ctx)
 	go nts.Run(ctx, 2*time.Second)
+	go lecture.RunReminders(ctx, 5*time.Minute, notes.Nudge, func(err error) { slog.Error("lectures: reminders", "error", err) })
 	go runWarnings(ctx, db, warn)
 	go warn.Updates(ctx, func(msg string, args ...any) { slog.Warn(msg, args...) })
 	return srv.Serve(ctx, ln)

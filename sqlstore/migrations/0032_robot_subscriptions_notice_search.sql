@@ -14,6 +14,8 @@ CREATE TABLE notice_robot_cursors (
 -- Notices are searchable: a notice is found by its audience (the roles it
 -- counts, civicgrid.AudienceTag) over an area overlapping its scope.
 ALTER TABLE search_docs ADD COLUMN audience TEXT NOT NULL DEFAULT '';
+-- Lectures remind their seated attendees the day before, once.
+ALTER TABLE lectures ADD COLUMN reminded_at BIGINT;
 -- dialect: sqlite
 CREATE TABLE notice_robot_deliveries_new (
     id         @ID_PK@,
