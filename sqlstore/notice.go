@@ -255,15 +255,13 @@ func (db *DB) CountNotice(ctx context.Context, n civicgrid.Notice, within string
 	var c civicgrid.NoticeCounts
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	// One pass over the audience's grants (the index role_grants
-	// (area_code, role, user_id)): each person once, joined to the
-	// notice's receipts — instead of a DISTINCT count and a second query
-	// checking each receipt against the grants.
 	aud := audienceClause(n, within, arg)
+	if err := db.rd.QueryRowContext(ctx, `SELECT COUNT(DISTINCT g.user_id) FROM role_grants g WHERE `+aud, args...).Scan(&c.Audience); err != nil {
+		return c, err
+	}
 	id := arg(n.ID)
-	if err := db.rd.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(r.user_id), COUNT(r.confirmed_at)
-		FROM (SELECT DISTINCT g.user_id FROM role_grants g WHERE `+aud+`) a
-		LEFT JOIN notice_receipts r ON r.notice_id = `+id+` AND r.user_id = a.user_id`, args...).Scan(&c.Audience, &c.Read, &c.Confirmed); err != nil {
+	if err := db.rd.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(r.confirmed_at) FROM notice_receipts r WHERE r.notice_id = `+id+
+		` AND EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = r.user_id AND `+aud+`)`, args...).Scan(&c.Read, &c.Confirmed); err != nil {
 		return c, err
 	}
 	c.Unread = c.Audience - c.Read
