@@ -245,10 +245,26 @@ type Reach struct {
 	Subtree []string
 	Overlap []string
 	Own     bool
+	// Audience are the grants that reach objects addressed to an audience
+	// (scopeAudience: a notice): an object whose area overlaps the grant's
+	// and whose audience counts the grant's role (AudienceTag).
+	Audience []RoleGrant
 }
 
 // None reports whether the reach is empty.
-func (r Reach) None() bool { return len(r.Subtree) == 0 && len(r.Overlap) == 0 && !r.Own }
+func (r Reach) None() bool {
+	return len(r.Subtree) == 0 && len(r.Overlap) == 0 && !r.Own && len(r.Audience) == 0
+}
+
+// AudienceTag writes an audience (the roles it counts; nil: every role)
+// as a filter matches it: "*" for everyone, else ",role,role,", so that
+// a role is found as ",role,".
+func AudienceTag(roles []string) string {
+	if roles == nil {
+		return "*"
+	}
+	return "," + strings.Join(roles, ",") + ","
+}
 
 // Reach returns where the actor may take the action (see Reach).
 func (a Actor) Reach(action Action) Reach {
@@ -260,6 +276,11 @@ func (a Actor) Reach(action Action) Reach {
 		if r.role == "*" {
 			if r.scope == scopeOwn && a.UserID != 0 && a.Via != "token" {
 				out.Own = true
+			}
+			if r.scope == scopeAudience {
+				for _, g := range a.Grants {
+					out.Audience = append(out.Audience, RoleGrant{Role: g.Role, AreaCode: g.AreaCode})
+				}
 			}
 			continue
 		}

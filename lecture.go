@@ -222,6 +222,7 @@ type LectureNotice struct {
 const (
 	LectureMovedUp         = "moved_up"  // a seat came free: the first waiting has it
 	LectureCancelledNotice = "cancelled" // staff cancelled the lecture
+	LectureRemind          = "remind"    // the day before: a reminder to each seated attendee
 )
 
 // LectureStore keeps lectures and sign-ups. Sign-up, cancellation and
@@ -254,6 +255,11 @@ type LectureStore interface {
 	// LectureStats counts per scope and month of the start, for lectures
 	// in the subtrees starting in [from, to).
 	LectureStats(ctx context.Context, subtrees []string, from, to time.Time) ([]LectureStats, error)
+	// RemindLectures marks the scheduled lectures starting in [now, until)
+	// not yet reminded as reminded (each once, by a conditional update)
+	// and logs a reminder for each of their seated attendees, in one
+	// transaction; it returns how many lectures it reminded.
+	RemindLectures(ctx context.Context, now, until time.Time) (int, error)
 	// LectureNoticesAfter returns up to limit notices after cursor, by id.
 	LectureNoticesAfter(ctx context.Context, cursor int64, limit int) ([]LectureNotice, error)
 }

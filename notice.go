@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -246,6 +247,13 @@ type NoticeRobot struct {
 	CreatedBy int64     `json:"-"`
 	CreatedAt time.Time `json:"created_at"`
 	Disabled  bool      `json:"disabled,omitempty"`
+	// What else the group chose to hear of, besides notices (each without
+	// personal data): new cases in its area, overdue cases (a missed
+	// deadline raised one a level), and requests for help opened to
+	// volunteers there.
+	NewCases          bool `json:"new_cases"`
+	OverdueCases      bool `json:"overdue_cases"`
+	VolunteerRequests bool `json:"volunteer_requests"`
 	// SealedSecret is the DingTalk secret sealed with the server's key
 	// (never shown again).
 	SealedSecret []byte `json:"-"`
@@ -279,6 +287,10 @@ type RobotInput struct {
 	URL      string `json:"url"`
 	Markdown bool   `json:"markdown"`
 	Secret   string `json:"secret"` // DingTalk's "加签" secret (SEC…), optional
+	// The group's subscriptions besides notices (off unless chosen).
+	NewCases          bool `json:"new_cases"`
+	OverdueCases      bool `json:"overdue_cases"`
+	VolunteerRequests bool `json:"volunteer_requests"`
 }
 
 // Check validates the input's shape (the host is checked by the service).
@@ -306,7 +318,8 @@ func (in RobotInput) Check(allowHTTP bool) (NoticeRobot, *url.URL, error) {
 	if len(ps) > 0 {
 		return NoticeRobot{}, nil, &Error{Code: EINVALID, Message: "the group robot is not valid", Problems: ps}
 	}
-	return NoticeRobot{AreaCode: in.AreaCode, Name: in.Name, Kind: in.Kind, URL: in.URL, Markdown: in.Markdown, Signed: in.Secret != ""}, u, nil
+	return NoticeRobot{AreaCode: in.AreaCode, Name: in.Name, Kind: in.Kind, URL: in.URL, Markdown: in.Markdown, Signed: in.Secret != "",
+		NewCases: in.NewCases, OverdueCases: in.OverdueCases, VolunteerRequests: in.VolunteerRequests}, u, nil
 }
 
 // Robot delivery states.
@@ -316,16 +329,72 @@ const (
 	RobotFailed    = "failed" // attempts ran out
 )
 
-// RobotDelivery is one notice posted to one group.
+// What a delivery posts: a notice, or one of the events a group may
+// subscribe to.
+const (
+	RobotPostNotice  = "notice"
+	RobotPostCase    = "case"    // a new case in the group's area
+	RobotPostOverdue = "overdue" // a case raised a level by a missed deadline
+	RobotPostRequest = "request" // a request for help opened to volunteers
+)
+
+// RobotItem is what a group is told of a case or a request for help: what
+// kind, where (an area code and, at most, a place text with its numbers
+// masked) and a link. It never carries a name, a phone, a description or
+// a note: groups are many people, and the platform is the record.
+type RobotItem struct {
+	Kind     string    `json:"kind"`
+	Ref      int64     `json:"ref"`                 // the case's or request's id (for the link)
+	Area     string    `json:"area"`                // grid (cases) or building (requests) code
+	AreaName string    `json:"area_name,omitempty"` // the area's name, when known
+	Category string    `json:"category,omitempty"`  // a case's category, a request's service
+	Place    string    `json:"place,omitempty"`     // masked: MaskPlace
+	Level    string    `json:"level,omitempty"`     // overdue: the level the case went up to
+	Urgency  string    `json:"urgency,omitempty"`   // a request's urgency
+	At       time.Time `json:"at"`
+}
+
+// RobotPost is one delivery to enqueue: an item for a robot.
+type RobotPost struct {
+	RobotID int64
+	// Key makes the post unique for its robot and kind: the case's or the
+	// request's id, the log event's for an overdue case (which may go up
+	// more than once).
+	Key  int64
+	Item RobotItem
+}
+
+// MaskPlace keeps a place text fit for a group: every digit masked (house,
+// unit and room numbers) and at most 16 characters.
+func MaskPlace(s string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range strings.TrimSpace(s) {
+		if n == 16 {
+			b.WriteString("…")
+			break
+		}
+		if unicode.IsDigit(r) {
+			r = '*'
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}
+
+// RobotDelivery is one notice or item posted to one group.
 type RobotDelivery struct {
-	ID        int64     `json:"id"`
-	RobotID   int64     `json:"robot_id"`
-	NoticeID  int64     `json:"notice_id"`
-	State     string    `json:"state"`
-	Attempts  int       `json:"attempts"`
-	NextAt    time.Time `json:"next_at,omitzero"`
-	LastError string    `json:"last_error,omitempty"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID        int64      `json:"id"`
+	RobotID   int64      `json:"robot_id"`
+	Kind      string     `json:"kind"`                // RobotPost…
+	NoticeID  int64      `json:"notice_id,omitempty"` // a notice's
+	Item      *RobotItem `json:"item,omitempty"`      // another kind's
+	State     string     `json:"state"`
+	Attempts  int        `json:"attempts"`
+	NextAt    time.Time  `json:"next_at,omitzero"`
+	LastError string     `json:"last_error,omitempty"`
+	UpdatedAt time.Time  `json:"updated_at"`
 }
 
 // Notice events: what is told beyond the app (inbox and SMS).
@@ -380,6 +449,16 @@ type NoticeStore interface {
 	// RecordRobotDelivery stores an attempt's outcome.
 	RecordRobotDelivery(ctx context.Context, d RobotDelivery) error
 	RobotDeliveries(ctx context.Context, robotID int64, limit int) ([]RobotDelivery, error)
+	// SubscribedRobots lists the enabled robots that chose one of the
+	// events besides notices.
+	SubscribedRobots(ctx context.Context) ([]NoticeRobot, error)
+	// RobotCursor is how far the named log (cases, requests) was walked.
+	RobotCursor(ctx context.Context, source string) (int64, error)
+	// EnqueueRobotPosts stores the posts as pending deliveries and moves
+	// the named cursor from from to to, in one transaction, only when the
+	// cursor is still at from (false: another instance took the stretch,
+	// nothing written). A post already queued for its robot is kept once.
+	EnqueueRobotPosts(ctx context.Context, source string, from, to int64, posts []RobotPost, at time.Time) (bool, error)
 }
 
 // AreaAndAncestors returns code and the codes of the areas above it, by

@@ -35,6 +35,7 @@ var SearchKinds = []SearchKind{
 	{Name: "help", Read: ActionReadHelp, Link: "/help/%d"},
 	{Name: "proposal", Read: ActionReadCogov, Link: "/proposals/%d"},
 	{Name: "lecture", Read: ActionReadLecture, Link: "/lectures/%d"},
+	{Name: "notice", Read: ActionReadNotice, Link: "/announcements/%d"},
 }
 
 // LookupSearchKind returns the kind by name.
@@ -56,7 +57,11 @@ type SearchDoc struct {
 	// Public items are found by anyone, logged in or not (no kind is
 	// public yet: notices on public boards will be).
 	Public bool
-	Title  string
+	// Audience, for an item addressed to an audience (a notice), is its
+	// AudienceTag: found by those whose role it counts over an area
+	// overlapping the item's (Reach.Audience); "" for other items.
+	Audience string
+	Title    string
 	Body   string
 	At     time.Time // when the item was made
 }

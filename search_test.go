@@ -63,6 +63,18 @@ func TestReachFollowsThePolicy(t *testing.T) {
 	if r := resident.Reach(ActionReadCogov); !slices.Equal(r.Overlap, []string{"4201020010010010001"}) {
 		t.Errorf("resident, proposals: %+v", r)
 	}
+	// Notices: by audience, each grant with its role (scopeAudience).
+	if r := resident.Reach(ActionReadNotice); len(r.Subtree) != 0 || len(r.Audience) != 1 || r.Audience[0].Role != RoleResident ||
+		r.Audience[0].AreaCode != "4201020010010010001" || r.None() {
+		t.Errorf("resident, notices: %+v", r)
+	}
+	staff := Actor{UserID: 9, Via: "session", Grants: []RoleGrant{{Role: RoleCommunityStaff, AreaCode: "420102001001"}}}
+	if r := staff.Reach(ActionReadNotice); !slices.Equal(r.Subtree, []string{"420102001001"}) || len(r.Audience) != 1 {
+		t.Errorf("staff, notices: %+v", r)
+	}
+	if AudienceTag(nil) != "*" || AudienceTag([]string{RoleResident}) != ","+RoleResident+"," {
+		t.Errorf("audience tags %q %q", AudienceTag(nil), AudienceTag([]string{RoleResident}))
+	}
 	token := worker
 	token.Via = "token"
 	if r := token.Reach(ActionReadCase); r.Own {

@@ -323,6 +323,26 @@ func VerifyVolunteerChain(events []VolunteerEvent) error {
 	return Errorf(ECONFLICT, "volunteer request %d: event %d (%s) %s", e.RequestID, i+1, e.Action, broken.Describe())
 }
 
+// HelpOpened is a request for help opened to volunteers (the community
+// verified it), as other modules hear of it: what service, at which
+// building, how urgent, when — no beneficiary, address, contact or note.
+type HelpOpened struct {
+	EventID      int64 // its position in the log
+	RequestID    int64
+	Service      string
+	BuildingCode string
+	Urgency      string
+	At           time.Time
+}
+
+// HelpLog is volunteering's log of requests opened to volunteers, walked
+// by a cursor of the reader's own (the group robots of notices).
+type HelpLog interface {
+	// OpenedAfter returns the requests opened after the cursor (up to
+	// limit log entries read) and the cursor after the last entry read.
+	OpenedAfter(ctx context.Context, cursor int64, limit int) ([]HelpOpened, int64, error)
+}
+
 // VolunteerStore keeps requests for help and their histories. Every change
 // is written with its event, chained to the request's history, in one
 // transaction.
@@ -345,6 +365,9 @@ type VolunteerStore interface {
 	// confirmed) minutes a volunteer served.
 	VolunteerMinutes(ctx context.Context, userID int64) (confirmed, pending int, err error)
 	VolunteerEvents(ctx context.Context, requestID int64) ([]VolunteerEvent, error)
+	// VolunteerEventsAfter returns up to limit events of every request
+	// after the id, oldest first (the log other modules walk).
+	VolunteerEventsAfter(ctx context.Context, after int64, limit int) ([]VolunteerEvent, error)
 	// ForEachVolunteerChain calls fn with each request's history, for verify.
 	ForEachVolunteerChain(ctx context.Context, fn func(requestID int64, events []VolunteerEvent) error) error
 }

@@ -362,6 +362,33 @@ func (s *Service) Feedback(ctx context.Context, actor civicgrid.Actor, id int64,
 	return err
 }
 
+// RemindDue logs the day-before reminders: each seated attendee of a
+// lecture starting within the next 24 hours is told once (the
+// notification sender's "lectures" source writes the message).
+func (s *Service) RemindDue(ctx context.Context) (int, error) {
+	now := s.now()
+	return s.store.RemindLectures(ctx, now, now.Add(24*time.Hour))
+}
+
+// RunReminders logs the reminders due every interval until ctx ends,
+// calling told after a round that reminded any lecture.
+func (s *Service) RunReminders(ctx context.Context, every time.Duration, told func(), log func(error)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := s.RemindDue(ctx); err != nil && ctx.Err() == nil {
+			log(err)
+		} else if n > 0 && told != nil {
+			told()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // Stats counts lectures, seats and attendance per scope and month in the
 // actor's area, for the months [from, to).
 func (s *Service) Stats(ctx context.Context, actor civicgrid.Actor, area string, from, to time.Time) ([]civicgrid.LectureStats, error) {

@@ -333,10 +333,16 @@ func TestScopeAndCalendar(t *testing.T) {
 		t.Errorf("signing up for a cancelled lecture: %v", err)
 	}
 	// Counts per scope and month: the cancelled lecture is not counted.
+	// A lecture without sign-ups counts as a lecture with none; a checked-in
+	// attendee counts as attended (one query joining the sign-ups).
 	p := e.resident()
 	must(e.svc.SignUp(ctx, p, l.ID))
+	ticket := must(e.svc.SignUp(ctx, e.resident(), l.ID)).Ticket
+	e.post(10, "")
+	e.now = l.StartsAt.Add(-30 * time.Minute)
+	must(e.svc.CheckIn(ctx, e.staff, l.ID, ticket))
 	st, err := e.svc.Stats(ctx, e.staff, community, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
-	if err != nil || len(st) != 1 || st[0].Lectures != 1 || st[0].Confirmed != 1 || st[0].Month != "2026-12" {
+	if err != nil || len(st) != 1 || st[0].Lectures != 2 || st[0].Confirmed != 2 || st[0].Attended != 1 || st[0].Month != "2026-12" {
 		t.Errorf("stats %+v %v", st, err)
 	}
 	if _, err := e.svc.Stats(ctx, e.resident(), community, e.now, e.now.AddDate(0, 1, 0)); code(err) != civicgrid.EFORBIDDEN {
@@ -376,5 +382,46 @@ func TestLecturesAreSearchable(t *testing.T) {
 	}
 	if rs := find(e.person(civicgrid.RoleResident, "4201030010010010001"), "诈骗"); len(rs) != 0 {
 		t.Errorf("another district's resident finds %+v", rs)
+	}
+}
+
+// The day before, each seated attendee is reminded once; those waiting,
+// and the attendees of a cancelled lecture or of one further off, are not.
+func TestRemindTheDayBefore(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	l := e.post(2, "") // starts in 24 h
+	seated1, seated2, waiting := e.resident(), e.resident(), e.resident()
+	for _, p := range []civicgrid.Actor{seated1, seated2, waiting} {
+		must(e.svc.SignUp(ctx, p, l.ID))
+	}
+	gone := e.post(5, "")
+	must(e.svc.SignUp(ctx, e.resident(), gone.ID))
+	if err := e.svc.Cancel(ctx, e.staff, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, cursor, err := e.svc.NotifySource().Read(ctx, 0, 100) // the cancellation's notices
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.now = e.now.Add(-time.Hour) // 25 h before: not yet
+	if n, err := e.svc.RemindDue(ctx); err != nil || n != 0 {
+		t.Fatalf("25 h before: %d %v", n, err)
+	}
+	e.now = e.now.Add(2 * time.Hour) // 23 h before
+	if n, err := e.svc.RemindDue(ctx); err != nil || n != 1 {
+		t.Fatalf("the day before: %d %v", n, err)
+	}
+	if n, err := e.svc.RemindDue(ctx); err != nil || n != 0 {
+		t.Fatalf("again: %d %v", n, err)
+	}
+	drafts, _, err := e.svc.NotifySource().Read(ctx, cursor, 100)
+	if err != nil || len(drafts) != 2 {
+		t.Fatalf("reminders %+v %v", drafts, err)
+	}
+	for i, p := range []civicgrid.Actor{seated1, seated2} {
+		if d := drafts[i]; d.UserID != p.UserID || d.Kind != "lecture.remind" || d.Link != fmt.Sprintf("/lectures/%d", l.ID) {
+			t.Errorf("reminder %d: %+v", i, d)
+		}
 	}
 }

@@ -56,6 +56,12 @@ type Config struct {
 	// Photos tells whether an attached photo was uploaded (photo.Store);
 	// nil accepts no attachments.
 	Photos interface{ Has(ref string) bool }
+	// CaseLog and Requests are the logs walked for the robots that chose
+	// cases or requests for help (nil: those are never posted); AreaName
+	// names an area in the posts (optional).
+	CaseLog  civicgrid.CaseEventLog
+	Requests civicgrid.HelpLog
+	AreaName func(ctx context.Context, code string) string
 	// FanoutLimit is the most people one urgent notice or reminder
 	// messages through the inbox and SMS (default 20,000).
 	FanoutLimit int

@@ -49,11 +49,15 @@ func (u uploaded) Has(ref string) bool { return u[ref] }
 
 var photoRef = strings.Repeat("ab", 32) + ".jpg"
 
-func newEnv(t *testing.T, private bool) *env {
+func newEnv(t *testing.T, private bool, opts ...func(*notices.Config)) *env {
 	e := &env{t: t, db: testdb.Open(t, t.TempDir()), now: time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)}
-	svc, err := notices.New(notices.Config{Key: key, AllowPrivate: private, Photos: uploaded{photoRef: true}, Now: func() time.Time { return e.now }, Backoff: time.Minute,
+	cfg := notices.Config{Key: key, AllowPrivate: private, Photos: uploaded{photoRef: true}, Now: func() time.Time { return e.now }, Backoff: time.Minute,
 		MaxAttempts: 3, BaseURL: "https://grid.example.cn",
-		Resolver: webhook.StaticResolver{"qyapi.weixin.qq.com": {netip.MustParseAddr("101.91.40.24")}, "intranet.example.cn": {netip.MustParseAddr("10.1.2.3")}}}, e.db)
+		Resolver: webhook.StaticResolver{"qyapi.weixin.qq.com": {netip.MustParseAddr("101.91.40.24")}, "intranet.example.cn": {netip.MustParseAddr("10.1.2.3")}}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	svc, err := notices.New(cfg, e.db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,6 +254,7 @@ type receiver struct {
 	fail   int // answer this many requests with errcode 310000 first
 	secret string
 	bad    []string
+	url    string // where it listens
 }
 
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -96,7 +96,8 @@ func (s *Service) Deliveries(ctx context.Context, actor civicgrid.Actor, id int6
 	return s.store.RobotDeliveries(ctx, id, 100)
 }
 
-// RobotMessage is the JSON body posted to a group for a notice: the title,
+// RobotMessage is the JSON body posted to a group for a notice (ItemMessage
+// for the other kinds): the title,
 // the text (cut to 1,500 characters) and the link; nothing else.
 func RobotMessage(kind string, markdown bool, n civicgrid.Notice, link string) ([]byte, error) {
 	body := n.Body
@@ -205,15 +206,20 @@ func (s *Service) deliver(ctx context.Context, d civicgrid.RobotDelivery) string
 	if err != nil {
 		return err.Error()
 	}
-	n, err := s.store.NoticeByID(ctx, d.NoticeID)
-	if err != nil {
-		return err.Error()
+	var body []byte
+	if d.Item != nil {
+		body, err = ItemMessage(r.Kind, r.Markdown, *d.Item, ItemLink(s.cfg.BaseURL, *d.Item))
+	} else {
+		var n civicgrid.Notice
+		if n, err = s.store.NoticeByID(ctx, d.NoticeID); err != nil {
+			return err.Error()
+		}
+		link := ""
+		if s.cfg.BaseURL != "" {
+			link = strings.TrimRight(s.cfg.BaseURL, "/") + "/announcements/" + strconv.FormatInt(n.ID, 10)
+		}
+		body, err = RobotMessage(r.Kind, r.Markdown, n, link)
 	}
-	link := ""
-	if s.cfg.BaseURL != "" {
-		link = strings.TrimRight(s.cfg.BaseURL, "/") + "/announcements/" + strconv.FormatInt(n.ID, 10)
-	}
-	body, err := RobotMessage(r.Kind, r.Markdown, n, link)
 	if err != nil {
 		return err.Error()
 	}
@@ -267,6 +273,9 @@ func (s *Service) Run(ctx context.Context, poll time.Duration) {
 		poll = 5 * time.Second
 	}
 	for {
+		if _, err := s.EnqueueFeeds(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Log.Error("notices: group robots' cases and requests", "error", err)
+		}
 		for {
 			n, err := s.DeliverDue(ctx)
 			if err != nil && ctx.Err() == nil {

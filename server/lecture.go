@@ -11,6 +11,7 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/internal/siteurl"
 )
 
 // Study and lecture events: posting, sign-up with a waiting list, check-in
@@ -177,7 +178,7 @@ func (s *Server) handleLectureDoorCode(w http.ResponseWriter, r *http.Request, i
 		writeError(w, r, err)
 		return
 	}
-	writeQR(w, r, fmt.Sprintf("%s/lectures/%d/check-in?code=%s", baseURL(r), id, l.CheckInCode))
+	writeQR(w, r, fmt.Sprintf("%s/lectures/%d/check-in?code=%s", s.baseURL(r), id, l.CheckInCode))
 }
 
 func writeQR(w http.ResponseWriter, r *http.Request, text string) {
@@ -191,15 +192,6 @@ func writeQR(w http.ResponseWriter, r *http.Request, text string) {
 	w.Write(png)
 }
 
-// baseURL is the site's address as the request reached it.
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
-
 // handleLectureCalendar: GET /api/v1/lectures.ics?area=CODE, the lectures
 // of an area and the areas above it as an iCalendar feed (RFC 5545) for
 // calendar apps, which subscribe without logging in: public, like the
@@ -211,6 +203,7 @@ func (s *Server) handleLectureCalendar(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b strings.Builder
+	host := siteurl.Host(s.cfg.PublicURL, r)
 	line := func(s string) { b.WriteString(foldICS(s)) }
 	line("BEGIN:VCALENDAR")
 	line("VERSION:2.0")
@@ -220,7 +213,7 @@ func (s *Server) handleLectureCalendar(w http.ResponseWriter, r *http.Request) {
 	stamp := time.Now().UTC().Format("20060102T150405Z")
 	for _, l := range ls {
 		line("BEGIN:VEVENT")
-		line("UID:lecture-" + strconv.FormatInt(l.ID, 10) + "@" + r.Host)
+		line("UID:lecture-" + strconv.FormatInt(l.ID, 10) + "@" + host)
 		line("DTSTAMP:" + stamp)
 		line("DTSTART:" + l.StartsAt.UTC().Format("20060102T150405Z"))
 		line("DTEND:" + l.EndsAt.UTC().Format("20060102T150405Z"))

@@ -435,7 +435,7 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 	lec := lectures.New(lectures.Config{}, db, db)
 	warn := warning.New(warning.Config{}, db, db, cases)
 	s := server.New(server.Config{MaxImportBytes: 1 << 20, Auth: server.AuthConfig{Password: mxPasswordParams}, Cases: cases, Photos: photos,
-		Webhooks: hooks, Notify: notes, Calendar: calendar, Cogov: cogov, Volunteer: vol, Lectures: lec, Search: search.New(db), Warning: warn, Care: careSvc, Notices: nts}, db, loc)
+		Webhooks: hooks, Notify: notes, Calendar: calendar, Cogov: cogov, Volunteer: vol, Lectures: lec, Search: search.New(db), Warning: warn, Care: careSvc, Notices: nts, PublicURL: mxPublicURL}, db, loc)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	hash, err := password.Hash(mxPassword, mxPasswordParams)

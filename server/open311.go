@@ -23,6 +23,7 @@ import (
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/casework"
+	"github.com/civicgrid/civicgrid/internal/siteurl"
 )
 
 // Open311Store is what the Open311 endpoints need beyond the case service.
@@ -275,12 +276,10 @@ type o311Discovery struct {
 	Endpoints  []o311Endpoint `json:"endpoints" xml:"endpoints>endpoint"`
 }
 
+// baseURL is the site's address: --public-url when set, else as the
+// request reached it.
 func (s *Server) baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil || s.cfg.Auth.SecureCookie {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
+	return siteurl.Base(s.cfg.PublicURL, r, s.cfg.Auth.SecureCookie)
 }
 
 func (s *Server) handleO311Discovery(w http.ResponseWriter, r *http.Request, format, _ string) (any, error) {

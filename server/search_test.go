@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/civicgrid/civicgrid"
 )
@@ -97,6 +99,32 @@ func TestSearchScoping(t *testing.T) {
 		t.Errorf("area in another district: %d %v", st, ids(ans))
 	}
 
+	// Notices are found by their audience: the resident finds the one to
+	// residents of their community, not the one to building heads nor one
+	// to another district's residents; the grid worker the reverse of the
+	// first two (not a resident, not the building heads' either).
+	notice := func(scope, audience, title string) int64 {
+		n, err := e.db.CreateNotice(context.Background(), civicgrid.Notice{Scope: scope, Audience: audience, Title: title, Body: "请留意楼道消防通道",
+			Priority: civicgrid.PriorityNormal, Author: "张*", CreatedAt: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n.ID
+	}
+	toResidents := notice(e.home.community, civicgrid.AudienceResidents, "消防检查（居民）")
+	notice(e.home.community, civicgrid.AudienceBuildingHeads, "消防检查（楼栋长）")
+	notice(e.away.community, civicgrid.AudienceResidents, "消防检查（别的区）")
+	toEveryone := notice(e.home.community, civicgrid.AudienceAll, "消防检查（全体）")
+	nq := "q=" + url.QueryEscape("消防") + "&kind=notice"
+	if st, ans := searchAs(t, e, &resident, nq); st != http.StatusOK || !slices.Equal(ids(ans), []int64{toEveryone, toResidents}) {
+		t.Errorf("resident's notices: %d %v, want %v", st, ids(ans), []int64{toEveryone, toResidents})
+	} else if ans.Results[1].Link != fmt.Sprintf("/announcements/%d", toResidents) || ans.Results[1].Kind != "notice" {
+		t.Errorf("notice result %+v", ans.Results[1])
+	}
+	if st, ans := searchAs(t, e, &worker, nq); st != http.StatusOK || !slices.Equal(ids(ans), []int64{toEveryone}) {
+		t.Errorf("grid worker's notices: %d %v, want %v", st, ids(ans), []int64{toEveryone})
+	}
+
 	// Engine syntax is words: never an error of the engine.
 	for _, odd := range []string{`"漏水`, `漏水 NEAR(a b)`, `漏水*`, `漏水 OR 1=1`, `'漏水'`, `{tokens}:漏水`, `^漏水`, `漏水 -车库`, `漏水 AND`} {
 		st, ans := searchAs(t, e, &worker, "q="+url.QueryEscape(odd))
@@ -110,7 +138,7 @@ func TestSearchScoping(t *testing.T) {
 		{"q=" + strings.Repeat("漏", 1000), "too_long"},
 		{"q=" + url.QueryEscape(`"*" () :`), "no_words"},
 		{"q=" + url.QueryEscape("a b c d e f g h i"), "too_many_words"},
-		{q + "&kind=notice", "unknown"},
+		{q + "&kind=team", "unknown"},
 		{q + "&area=42xx", "bad_code"},
 		{q + "&after=abc", "bad_cursor"},
 		{q + "&limit=0", "out_of_range"},

@@ -48,7 +48,10 @@ type SMSSender interface {
 
 // Config holds the server's settings.
 type Config struct {
-	Addr           string
+	Addr string
+	// PublicURL is the site's address as people reach it (--public-url):
+	// QR codes, feeds and Open311's links use it when set.
+	PublicURL      string
 	MaxImportBytes int64          // largest accepted area import body
 	Import         areaio.Options // validation tolerances for imports
 	MaxFeatures    int            // cap on features per GeoJSON response

@@ -31,7 +31,7 @@ var copyOrder = []string{
 	"lectures", "lecture_signups", "lecture_events", "volunteer_certificates",
 	"warning_alerts", "warning_alert_grids",
 	"care_entries", "care_visitors", "care_visits", "care_slots",
-	"notices", "notice_receipts", "notice_robots", "notice_robot_deliveries", "notice_events",
+	"notices", "notice_receipts", "notice_robots", "notice_robot_deliveries", "notice_events", "notice_robot_cursors",
 	"cogov_projects", "cogov_milestones", "cogov_project_updates", "cogov_project_ratings", "cogov_project_cases", "cogov_comments",
 }
 
@@ -135,6 +135,9 @@ func Copy(ctx context.Context, src, dst *DB) (CopyReport, error) {
 		}
 		if err := indexLectures(ctx, dst, tx); err != nil {
 			return fmt.Errorf("index the copied lectures for search: %w", err)
+		}
+		if err := indexNotices(ctx, dst, tx); err != nil {
+			return fmt.Errorf("index the copied notices for search: %w", err)
 		}
 		return checkCopy(ctx, tx.tx, want, &rep)
 	})

@@ -261,11 +261,16 @@ func (db *DB) conditional(ctx context.Context, query string, args ...any) (bool,
 func (db *DB) LectureStats(ctx context.Context, subtrees []string, from, to time.Time) ([]civicgrid.LectureStats, error) {
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	// One pass: the lectures of the range (lectures_area_start) joined to
+	// their sign-ups (lecture_signups_waiting leads with lecture_id) and
+	// counted per lecture, instead of two subqueries per lecture.
 	rows, err := db.rd.QueryContext(ctx, `SELECT l.area_code, l.starts_at,
-		(SELECT COUNT(*) FROM lecture_signups s WHERE s.lecture_id = l.id AND s.state = 'confirmed'),
-		(SELECT COUNT(*) FROM lecture_signups s WHERE s.lecture_id = l.id AND s.checked_in_at IS NOT NULL)
-		FROM lectures l WHERE `+scopeClause("l.area_code", subtrees, arg)+` AND l.status = 'scheduled'
-		AND l.starts_at >= `+arg(from.UnixMilli())+` AND l.starts_at < `+arg(to.UnixMilli())+` ORDER BY l.area_code, l.starts_at LIMIT 100000`, args...)
+		COALESCE(SUM(CASE WHEN s.state = 'confirmed' THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN s.checked_in_at IS NOT NULL THEN 1 ELSE 0 END), 0)
+		FROM lectures l LEFT JOIN lecture_signups s ON s.lecture_id = l.id
+		WHERE `+scopeClause("l.area_code", subtrees, arg)+` AND l.status = 'scheduled'
+		AND l.starts_at >= `+arg(from.UnixMilli())+` AND l.starts_at < `+arg(to.UnixMilli())+`
+		GROUP BY l.id, l.area_code, l.starts_at ORDER BY l.area_code, l.starts_at LIMIT 100000`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -288,6 +293,45 @@ func (db *DB) LectureStats(ctx context.Context, subtrees []string, from, to time
 		s.Attended += attended
 	}
 	return out, rows.Err()
+}
+
+// RemindLectures logs the day-before reminders of the lectures starting in
+// [now, until): each lecture once (reminded_at set conditionally), one
+// reminder per seated attendee.
+func (db *DB) RemindLectures(ctx context.Context, now, until time.Time) (int, error) {
+	n := 0
+	err := db.inTx(ctx, func(tx *Tx) error {
+		n = 0
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM lectures WHERE starts_at >= $1 AND starts_at < $2 AND status = $3 AND reminded_at IS NULL
+			ORDER BY starts_at LIMIT 500`, now.UnixMilli(), until.UnixMilli(), civicgrid.LectureScheduled)
+		if err != nil {
+			return err
+		}
+		ids, err := collect(rows, func(sc rowScanner) (int64, error) { var id int64; return id, sc.Scan(&id) })
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			res, err := tx.ExecContext(ctx, `UPDATE lectures SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL`, now.UnixMilli(), id)
+			if err != nil {
+				return err
+			}
+			if k, err := res.RowsAffected(); err != nil || k != 1 {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO lecture_events (lecture_id, user_id, kind, at)
+				SELECT lecture_id, user_id, $1, $2 FROM lecture_signups WHERE lecture_id = $3 AND state = 'confirmed' ORDER BY id`,
+				civicgrid.LectureRemind, now.UnixMilli(), id); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
 }
 
 // chinaTime is the zone months are counted in (China Standard Time).

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -61,10 +63,13 @@ func (db *DB) CreateNotice(ctx context.Context, n civicgrid.Notice) (civicgrid.N
 				return err
 			}
 		}
+		if err := db.indexDoc(ctx, tx, noticeDoc(n), true); err != nil {
+			return err
+		}
 		var args []any
 		arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-		q := `INSERT INTO notice_robot_deliveries (robot_id, notice_id, state, next_at, updated_at)
-			SELECT id, ` + arg(n.ID) + `, ` + arg(civicgrid.RobotPending) + `, ` + arg(n.CreatedAt.UnixMilli()) + `, ` + arg(n.CreatedAt.UnixMilli()) +
+		q := `INSERT INTO notice_robot_deliveries (robot_id, notice_id, kind, ref_id, state, next_at, updated_at)
+			SELECT id, ` + arg(n.ID) + `, '` + civicgrid.RobotPostNotice + `', ` + arg(n.ID) + `, ` + arg(civicgrid.RobotPending) + `, ` + arg(n.CreatedAt.UnixMilli()) + `, ` + arg(n.CreatedAt.UnixMilli()) +
 			` FROM notice_robots WHERE disabled = FALSE AND ` + scopeClause("area_code", []string{n.Scope}, arg)
 		_, err := tx.ExecContext(ctx, q, args...)
 		return err
@@ -73,6 +78,45 @@ func (db *DB) CreateNotice(ctx context.Context, n civicgrid.Notice) (civicgrid.N
 		return n, err
 	}
 	return db.NoticeByID(ctx, n.ID)
+}
+
+// noticeDoc is a notice as the search index keeps it: found by its
+// audience over an area overlapping its scope (and by staff over it).
+func noticeDoc(n civicgrid.Notice) civicgrid.SearchDoc {
+	return civicgrid.SearchDoc{Kind: "notice", Ref: n.ID, Area: n.Scope, Title: n.Title, Body: n.Body,
+		Audience: civicgrid.AudienceTag(n.AudienceRoles()), At: n.CreatedAt}
+}
+
+func init() { afterMigration[32] = indexNotices }
+
+// indexNotices indexes every notice: when notices became searchable
+// (migration 0032) and for a copy's new index.
+func indexNotices(ctx context.Context, db *DB, tx *Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, scope, audience, title, body, created_at FROM notices ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	var ns []civicgrid.Notice
+	for rows.Next() {
+		var n civicgrid.Notice
+		var at int64
+		if err := rows.Scan(&n.ID, &n.Scope, &n.Audience, &n.Title, &n.Body, &at); err != nil {
+			rows.Close()
+			return err
+		}
+		n.CreatedAt = time.UnixMilli(at)
+		ns = append(ns, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, n := range ns {
+		if err := db.indexDoc(ctx, tx, noticeDoc(n), false); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // NoticeByID returns one notice.
@@ -292,14 +336,16 @@ func (db *DB) NoticeEventsAfter(ctx context.Context, after int64, limit int) ([]
 	})
 }
 
-const robotColumns = `id, area_code, name, kind, url, markdown, sealed_secret, created_by, created_at, disabled`
+const robotColumns = `id, area_code, name, kind, url, markdown, sealed_secret, created_by, created_at, disabled,
+	new_cases, overdue_cases, volunteer_requests`
 
 func scanRobot(sc rowScanner) (civicgrid.NoticeRobot, error) {
 	var r civicgrid.NoticeRobot
 	var sealed string
 	var by sql.NullInt64
 	var created int64
-	err := sc.Scan(&r.ID, &r.AreaCode, &r.Name, &r.Kind, &r.URL, &r.Markdown, &sealed, &by, &created, &r.Disabled)
+	err := sc.Scan(&r.ID, &r.AreaCode, &r.Name, &r.Kind, &r.URL, &r.Markdown, &sealed, &by, &created, &r.Disabled,
+		&r.NewCases, &r.OverdueCases, &r.VolunteerRequests)
 	r.CreatedBy, r.CreatedAt = by.Int64, time.UnixMilli(created)
 	if sealed != "" {
 		r.SealedSecret, _ = base64.StdEncoding.DecodeString(sealed)
@@ -315,9 +361,10 @@ func (db *DB) CreateRobot(ctx context.Context, r civicgrid.NoticeRobot) (civicgr
 		sealed = base64.StdEncoding.EncodeToString(r.SealedSecret)
 	}
 	err := db.inTx(ctx, func(tx *Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO notice_robots (area_code, name, kind, url, markdown, sealed_secret, created_by, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, r.AreaCode, r.Name, r.Kind, r.URL, r.Markdown, sealed, nullID(r.CreatedBy),
-			r.CreatedAt.UnixMilli()).Scan(&r.ID)
+		return tx.QueryRowContext(ctx, `INSERT INTO notice_robots (area_code, name, kind, url, markdown, sealed_secret, created_by, created_at,
+			new_cases, overdue_cases, volunteer_requests)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`, r.AreaCode, r.Name, r.Kind, r.URL, r.Markdown, sealed, nullID(r.CreatedBy),
+			r.CreatedAt.UnixMilli(), r.NewCases, r.OverdueCases, r.VolunteerRequests).Scan(&r.ID)
 	})
 	if err != nil {
 		return r, err
@@ -354,14 +401,78 @@ func (db *DB) DisableRobot(ctx context.Context, id int64) error {
 	})
 }
 
-const robotDeliveryColumns = `id, robot_id, notice_id, state, attempts, next_at, last_error, updated_at`
+const robotDeliveryColumns = `id, robot_id, notice_id, state, attempts, next_at, last_error, updated_at, kind, payload`
 
 func scanRobotDelivery(sc rowScanner) (civicgrid.RobotDelivery, error) {
 	var d civicgrid.RobotDelivery
 	var next, updated int64
-	err := sc.Scan(&d.ID, &d.RobotID, &d.NoticeID, &d.State, &d.Attempts, &next, &d.LastError, &updated)
-	d.NextAt, d.UpdatedAt = time.UnixMilli(next), time.UnixMilli(updated)
+	var notice sql.NullInt64
+	var payload string
+	err := sc.Scan(&d.ID, &d.RobotID, &notice, &d.State, &d.Attempts, &next, &d.LastError, &updated, &d.Kind, &payload)
+	d.NoticeID, d.NextAt, d.UpdatedAt = notice.Int64, time.UnixMilli(next), time.UnixMilli(updated)
+	if err == nil && payload != "" {
+		d.Item = new(civicgrid.RobotItem)
+		err = json.Unmarshal([]byte(payload), d.Item)
+	}
 	return d, err
+}
+
+// SubscribedRobots lists the enabled robots that chose cases, overdue
+// cases or requests for help.
+func (db *DB) SubscribedRobots(ctx context.Context) ([]civicgrid.NoticeRobot, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+robotColumns+` FROM notice_robots WHERE disabled = FALSE
+		AND (new_cases OR overdue_cases OR volunteer_requests) ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanRobot)
+}
+
+// RobotCursor is how far the named log was walked for the robots (0 at
+// first).
+func (db *DB) RobotCursor(ctx context.Context, source string) (int64, error) {
+	var at int64
+	err := db.rd.QueryRowContext(ctx, `SELECT last_id FROM notice_robot_cursors WHERE source = $1`, source).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return at, err
+}
+
+// EnqueueRobotPosts queues the posts and moves the cursor from from to to,
+// only when it is still at from.
+func (db *DB) EnqueueRobotPosts(ctx context.Context, source string, from, to int64, posts []civicgrid.RobotPost, at time.Time) (bool, error) {
+	moved := false
+	err := db.inTx(ctx, func(tx *Tx) error {
+		moved = false
+		var res sql.Result
+		var err error
+		if from == 0 {
+			res, err = tx.ExecContext(ctx, `INSERT INTO notice_robot_cursors (source, last_id) VALUES ($1, $2) ON CONFLICT (source) DO NOTHING`, source, to)
+		} else {
+			res, err = tx.ExecContext(ctx, `UPDATE notice_robot_cursors SET last_id = $1 WHERE source = $2 AND last_id = $3`, to, source, from)
+		}
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return err
+		}
+		for _, p := range posts {
+			payload, err := json.Marshal(p.Item)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO notice_robot_deliveries (robot_id, kind, ref_id, payload, state, next_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (robot_id, kind, ref_id) DO NOTHING`,
+				p.RobotID, p.Item.Kind, p.Key, string(payload), civicgrid.RobotPending, at.UnixMilli(), at.UnixMilli()); err != nil {
+				return err
+			}
+		}
+		moved = true
+		return nil
+	})
+	return moved, err
 }
 
 // DueRobotDeliveries leases the pending deliveries due at now: each is

@@ -228,3 +228,64 @@ func TestCopyRebuildsTheSearchIndex(t *testing.T) {
 		t.Errorf("in the copy: %v, want %v", got, want)
 	}
 }
+
+// Notices are found by their read rule (scopeAudience): the audience's
+// roles over an area overlapping the scope, and staff over the scope; a
+// resident finds the notices addressed to them and never another's. Every
+// hit and miss is checked against Authorize.
+func TestSearchNoticesByAudience(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	now := time.Now()
+	post := func(scope, audience, title string) civicgrid.Notice {
+		t.Helper()
+		n, err := db.CreateNotice(ctx, civicgrid.Notice{Scope: scope, Audience: audience, Title: title, Body: "请各位居民留意停水安排",
+			Priority: civicgrid.PriorityNormal, Author: "张*", CreatedAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	ns := []civicgrid.Notice{
+		post(cgCommunity, civicgrid.AudienceResidents, "停水通知（居民）"),
+		post(cgCommunity, civicgrid.AudienceBuildingHeads, "停水通知（楼栋长）"),
+		post("420102001", civicgrid.AudienceAll, "停水通知（街道）"),
+		post("420102002001", civicgrid.AudienceResidents, "停水通知（别的街道）"),
+		post(cgBuilding2, civicgrid.AudienceResidents, "停水通知（另一栋）"),
+	}
+	as := func(role, area string) civicgrid.Actor {
+		return civicgrid.Actor{UserID: 900, Grants: []civicgrid.RoleGrant{{Role: role, AreaCode: area}}}
+	}
+	for _, c := range []struct {
+		name  string
+		actor civicgrid.Actor
+		want  []int // indexes into ns, newest first
+	}{
+		{"resident of the building", as(civicgrid.RoleResident, cgBuilding), []int{2, 0}},
+		{"resident of the other building", as(civicgrid.RoleResident, cgBuilding2), []int{4, 2, 0}},
+		{"building head", as(civicgrid.RoleBuilding, cgBuilding), []int{2, 1}},
+		{"resident of another street", as(civicgrid.RoleResident, "4201020020010010001"), []int{3}},
+		{"community staff", as(civicgrid.RoleCommunityStaff, cgCommunity), []int{4, 2, 1, 0}},
+		{"grid worker", as(civicgrid.RoleGridWorker, "420102001001001"), []int{2}},
+		{"auditor of the district", as(civicgrid.RoleAuditor, "420102"), []int{4, 3, 2, 1, 0}},
+	} {
+		var want []string
+		for _, i := range c.want {
+			want = append(want, ref("notice", ns[i].ID))
+		}
+		got := stSearch(t, db, c.actor, "停水")
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", c.name, got, want)
+		}
+		for _, n := range ns {
+			may := civicgrid.Authorize(c.actor, civicgrid.ActionReadNotice, n.Object()) == nil
+			if found := slices.Contains(got, ref("notice", n.ID)); found != may {
+				t.Errorf("%s: notice %q found %v, Authorize says %v", c.name, n.Title, found, may)
+			}
+		}
+	}
+	// A one-character query too, and the notice's text as well as title.
+	if got := stSearch(t, db, as(civicgrid.RoleResident, cgBuilding), "留意"); len(got) != 2 {
+		t.Errorf("by the text: %v", got)
+	}
+}

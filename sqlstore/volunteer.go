@@ -234,6 +234,15 @@ func (db *DB) VolunteerEvents(ctx context.Context, requestID int64) ([]civicgrid
 	return collect(rows, scanVolunteerEvent)
 }
 
+// VolunteerEventsAfter returns up to limit events after the id, by id.
+func (db *DB) VolunteerEventsAfter(ctx context.Context, after int64, limit int) ([]civicgrid.VolunteerEvent, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+volunteerEventColumns+` FROM volunteer_events WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanVolunteerEvent)
+}
+
 // ForEachVolunteerChain calls fn with each request's history in order.
 func (db *DB) ForEachVolunteerChain(ctx context.Context, fn func(requestID int64, events []civicgrid.VolunteerEvent) error) error {
 	return forEachVolunteerChain(ctx, db.rd, fn)

@@ -140,6 +140,30 @@ func (s *Service) Ask(ctx context.Context, actor civicgrid.Actor, in civicgrid.H
 	return s.store.CreateHelpRequest(ctx, r, event(actor, civicgrid.HelpActPosted, now))
 }
 
+// OpenedAfter walks the requests' log: the requests the community opened
+// to volunteers (verified) after the cursor, without personal data.
+func (s *Service) OpenedAfter(ctx context.Context, cursor int64, limit int) ([]civicgrid.HelpOpened, int64, error) {
+	evs, err := s.store.VolunteerEventsAfter(ctx, cursor, limit)
+	if err != nil || len(evs) == 0 {
+		return nil, cursor, err
+	}
+	var out []civicgrid.HelpOpened
+	for _, ev := range evs {
+		if ev.Action != civicgrid.HelpActAccepted {
+			continue
+		}
+		r, err := s.store.HelpRequestByID(ctx, ev.RequestID)
+		if err != nil {
+			return nil, cursor, err
+		}
+		out = append(out, civicgrid.HelpOpened{EventID: ev.ID, RequestID: r.ID, Service: r.Service, BuildingCode: r.BuildingCode,
+			Urgency: r.Urgency, At: ev.At})
+	}
+	return out, evs[len(evs)-1].ID, nil
+}
+
+var _ civicgrid.HelpLog = (*Service)(nil)
+
 // View is a request as its reader sees it: personal fields only for whoever
 // may see the address, and the steps the reader may take now.
 type View struct {

@@ -388,3 +388,24 @@ func TestOpenInArea(t *testing.T) {
 		t.Errorf("a resident counted: %v", err)
 	}
 }
+
+// OpenedAfter walks the log for other modules (the group robots): only
+// requests the community opened to volunteers, once each by the cursor,
+// with service, building and urgency — no one's name, address or phone.
+func TestOpenedAfter(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	staff := e.person(civicgrid.RoleCommunityStaff, community)
+	resident := e.person(civicgrid.RoleResident, building)
+	a := must(e.svc.Ask(ctx, resident, civicgrid.HelpInput{Service: "shopping", BuildingCode: building, Address: "3单元502", Contact: "13800001111"}))
+	b := must(e.svc.Ask(ctx, resident, civicgrid.HelpInput{Service: "meals", BuildingCode: building}))
+	must(e.svc.Verify(ctx, staff, a.ID, volunteering.DecisionAccept, ""))
+	must(e.svc.Verify(ctx, staff, b.ID, volunteering.DecisionDecline, "重复"))
+	opened, cursor, err := e.svc.OpenedAfter(ctx, 0, 100)
+	if err != nil || len(opened) != 1 || opened[0].RequestID != a.ID || opened[0].Service != "shopping" || opened[0].BuildingCode != building || cursor == 0 {
+		t.Fatalf("opened %+v cursor %d %v", opened, cursor, err)
+	}
+	if again, to, err := e.svc.OpenedAfter(ctx, cursor, 100); err != nil || len(again) != 0 || to != cursor {
+		t.Fatalf("after the cursor: %+v %d %v", again, to, err)
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/casework"
+	"github.com/civicgrid/civicgrid/internal/siteurl"
 )
 
 // Cases is what the case pages need from the case loop; casework.Service
@@ -675,12 +676,8 @@ func (ui *UI) handlePrint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := it.View
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
 	p.Case = &it
-	p.Sheet = &dispatchSheet{GridName: ui.areaName(r.Context(), v.GridCode), URL: scheme + "://" + r.Host + "/cases/" + strconv.FormatInt(v.ID, 10), At: time.Now()}
+	p.Sheet = &dispatchSheet{GridName: ui.areaName(r.Context(), v.GridCode), URL: siteurl.Base(ui.cfg.PublicURL, r, false) + "/cases/" + strconv.FormatInt(v.ID, 10), At: time.Now()}
 	p.Title, _ = p.T("sheet.heading", "id", v.ID)
 	p.Config = &jsConfig{Lang: p.Lang, Messages: map[string]string{}, CSRF: actor.CSRFToken}
 	ui.render(w, http.StatusOK, "print", p)

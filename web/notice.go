@@ -183,6 +183,9 @@ func (ui *UI) handleNoticeCompose(w http.ResponseWriter, r *http.Request) {
 		ui.noticeFailed(w, r, p, civicgrid.Errorf(civicgrid.EFORBIDDEN, "%s: only community, street and district staff post notices", civicgrid.ActionPostNotice))
 		return
 	}
+	// Photos are uploaded as the case pages' are (upload.js: scaled down,
+	// sent to /api/v1/photos, kept as hidden "photos" fields).
+	p.Config = &jsConfig{Lang: p.Lang, Messages: p.messages("upload."), CSRF: actor.CSRFToken}
 	ui.render(w, http.StatusOK, "notices", p)
 }
 
@@ -203,6 +206,11 @@ func (ui *UI) handleNoticePost(w http.ResponseWriter, r *http.Request) {
 	}
 	in := civicgrid.NoticeInput{Scope: scope, Audience: f.Get("audience"), Title: f.Get("title"), Body: f.Get("body"),
 		Priority: f.Get("priority"), Pinned: f.Get("pinned") == "1", NeedConfirm: f.Get("need_confirm") == "1"}
+	for _, ref := range f["photos"] {
+		if ref = strings.TrimSpace(ref); ref != "" {
+			in.Attachments = append(in.Attachments, ref)
+		}
+	}
 	if d := f.Get("expires"); d != "" {
 		t, err := time.ParseInLocation("2006-01-02", d, ui.location())
 		if err != nil {
@@ -318,7 +326,8 @@ func (ui *UI) handleRobotForm(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	in := civicgrid.RobotInput{AreaCode: f.Get("area_code"), Name: f.Get("name"), Kind: f.Get("kind"), URL: f.Get("url"),
-		Markdown: f.Get("markdown") == "1", Secret: f.Get("secret")}
+		Markdown: f.Get("markdown") == "1", Secret: f.Get("secret"),
+		NewCases: f.Get("new_cases") == "1", OverdueCases: f.Get("overdue_cases") == "1", VolunteerRequests: f.Get("volunteer_requests") == "1"}
 	_, err := ui.cfg.Notices.AddRobot(r.Context(), actor, in)
 	backTo(w, r, "/announcements/robots?within="+url.QueryEscape(in.AreaCode), "robot_added", err)
 }

@@ -10,6 +10,7 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/internal/siteurl"
 	"github.com/civicgrid/civicgrid/volunteering"
 )
 
@@ -380,11 +381,7 @@ func (ui *UI) handleCertificateQR(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	png, err := qrcode.Encode(scheme+"://"+r.Host+"/certificates/verify?code="+c.Code, qrcode.Medium, 320)
+	png, err := qrcode.Encode(siteurl.Base(ui.cfg.PublicURL, r, false)+"/certificates/verify?code="+c.Code, qrcode.Medium, 320)
 	if err != nil {
 		http.Error(w, "qr code", http.StatusInternalServerError)
 		return

@@ -42,6 +42,9 @@ const leafletJS = "vendor/leaflet/leaflet.js"
 
 // Config sets up the map.
 type Config struct {
+	// PublicURL is the site's address as people reach it (--public-url):
+	// QR codes and printed sheets use it when set, else the request's.
+	PublicURL string
 	// Map is the base map under the grids (NewProvider). The zero value,
 	// like "none", draws the city's own base layer from the area registry:
 	// no tile server is needed or contacted. civicgrid stores WGS-84; a

@@ -208,10 +208,24 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err != nil {
 		return err
 	}
-	nts, err := notices.New(notices.Config{Key: hookKey, AllowPrivate: *o.robotPrivate, RemindInterval: *o.remindInterval, BaseURL: *o.publicURL, Photos: photos}, db)
+	nts, err := notices.New(notices.Config{Key: hookKey, AllowPrivate: *o.robotPrivate, RemindInterval: *o.remindInterval, BaseURL: *o.publicURL, Photos: photos,
+		CaseLog: db, Requests: volunteer, AreaName: func(ctx context.Context, code string) string {
+			a, err := db.AreaByCode(ctx, code)
+			if err != nil {
+				return ""
+			}
+			return a.Name
+		}}, db)
 	if err != nil {
 		return err
 	}
+	// A new or overdue case wakes the robots' loop (which walks the logs
+	// for the groups that chose them).
+	cases.OnEvent(func(_ civicgrid.Case, ev civicgrid.CaseEvent) {
+		if ev.Action == civicgrid.CaseReport || ev.Action == civicgrid.CaseEscalate {
+			nts.Nudge()
+		}
+	})
 	notes.AddSource(nts.NotifySource())
 	nts.OnPost(func(civicgrid.Notice) { notes.Nudge() })
 	if demo {
@@ -224,7 +238,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
 		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer, Lectures: lecture, Search: finder, Warning: warn, Care: careSvc, Notices: nts,
-		Hotline: *o.hotline, OfficeAddress: *o.officeAddress, CommunityPhone: *o.communityPhone, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
+		Hotline: *o.hotline, OfficeAddress: *o.officeAddress, PublicURL: *o.publicURL, CommunityPhone: *o.communityPhone, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
 	if err != nil {
 		return err
 	}
@@ -235,7 +249,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	srv := server.New(server.Config{MaxImportBytes: *o.maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
 		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *o.jurisdiction,
 		RequestTimeout: *o.requestTimeout, Calendar: calendar, ReadTimeout: *o.readTimeout, ImageOrigins: basemap.ImageOrigins(), Metrics: met, MetricsToken: *o.metricsOpts.token, Cogov: cogov,
-		Volunteer: volunteer, Lectures: lecture, Search: finder, Warning: warn, Care: careSvc, Notices: nts}, db, locator, ui.Register)
+		Volunteer: volunteer, Lectures: lecture, Search: finder, Warning: warn, Care: careSvc, Notices: nts, PublicURL: *o.publicURL}, db, locator, ui.Register)
 	adminAPI.Server = srv
 	ln, err := net.Listen("tcp", *o.addr)
 	if err != nil {
@@ -286,6 +300,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	go hooks.Run(ctx)
 	go notes.Run(ctx)
 	go nts.Run(ctx, 2*time.Second)
+	go lecture.RunReminders(ctx, 5*time.Minute, notes.Nudge, func(err error) { slog.Error("lectures: reminders", "error", err) })
 	go runWarnings(ctx, db, warn)
 	go warn.Updates(ctx, func(msg string, args ...any) { slog.Warn(msg, args...) })
 	return srv.Serve(ctx, ln)

@@ -53,6 +53,7 @@ test('community staff connect the work group and post a notice asking to confirm
     await page.getByLabel('钉钉群机器人').check();
     await page.locator('#rb-url').fill(`http://127.0.0.1:${receiver.address().port}/robot/send?access_token=tok123`);
     await page.locator('#rb-secret').fill(secret);
+    await page.getByLabel('本区域新案件').check();
     await noSidewaysScroll(page, 'robot settings');
     await noSeriousViolations(page, 'robot settings');
     await Promise.all([page.waitForURL(/done=robot_added/), page.getByRole('button', { name: '接入' }).click()]);
@@ -60,17 +61,30 @@ test('community staff connect the work group and post a notice asking to confirm
     assert.match(list, /社区工作群/);
     assert.match(list, /已加签/);
     assert.doesNotMatch(list, /tok123/, 'the robot key is masked');
+    assert.match(list, /通知公告、本区域新案件/, 'the group chose new cases too');
 
     await page.goto(`${env.base}/announcements/new?lang=zh-CN`);
     await page.locator('#ntc-audience').selectOption('residents');
     await page.locator('#ntc-title').fill(state.title);
     await page.locator('#ntc-body').fill('12月10日 9:00–12:00 二次供水设施清洗，请提前储水。');
     await page.getByLabel('需要确认收到（需确认）').check();
+    // A photo attached from the page: shrunk, uploaded, kept as a field.
+    const png = await page.evaluate(() => {
+      const c = document.createElement('canvas');
+      c.width = 800; c.height = 600;
+      const x = c.getContext('2d');
+      x.fillStyle = '#1565c0'; x.fillRect(0, 0, 800, 600);
+      x.fillStyle = '#fff'; x.fillRect(100, 100, 600, 400);
+      return c.toDataURL('image/png').split(',')[1];
+    });
+    await page.locator('#ntc-photos').setInputFiles({ name: 'poster.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') });
+    await page.locator('[data-uploads] [data-ref]').waitFor();
     await noSidewaysScroll(page, 'compose page');
     await noSeriousViolations(page, 'compose page');
     await Promise.all([page.waitForURL(/done=posted/), page.getByRole('button', { name: '发布' }).click()]);
     state.id = Number(await page.locator('[data-testid="notice"]').getAttribute('data-id'));
     assert.match(await page.locator('[data-testid="counts"]').textContent(), /已确认 0 人/);
+    await page.locator('[data-testid="attachments"] img').waitFor();
   });
 });
 
@@ -91,6 +105,10 @@ test('a resident reads and confirms it on a phone in elderly mode', { timeout: T
     await noSeriousViolations(page, 'notice page');
     await Promise.all([page.waitForURL(/done=confirmed/), page.getByRole('button', { name: '我已阅读并确认' }).click()]);
     await page.locator('[data-testid="confirmed"]').waitFor();
+    // The search finds the notice addressed to the resident.
+    await page.goto(`${env.base}/search?q=${encodeURIComponent('供水设施')}&lang=zh-CN&elder=1`);
+    await page.locator(`a[href="/announcements/${state.id}"]`).first().waitFor();
+    await noSidewaysScroll(page, 'search results with a notice, elderly mode');
   });
 });
 
