@@ -265,6 +265,7 @@ type CareVisit struct {
 	Lng       float64   `json:"lng,omitempty"`
 	Photo     string    `json:"photo,omitempty"`   // a photo's ref (uploaded with POST /api/v1/photos)
 	CaseID    int64     `json:"case_id,omitempty"` // the case a concern became
+	RequestID int64     `json:"request_id,omitempty"` // the request for help a concern became
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -312,6 +313,9 @@ type CareStore interface {
 	// LinkCareVisitCase records the case a visit became (ECONFLICT when it
 	// has one already).
 	LinkCareVisitCase(ctx context.Context, visitID, caseID int64) error
+	// LinkCareVisitRequest records the request for help a visit became
+	// (no change when it is that request already; ECONFLICT when another).
+	LinkCareVisitRequest(ctx context.Context, visitID, requestID int64) error
 	// CloseDueCareSlots ends every active entry's slot due by now: each
 	// becomes a CareSlot (missed when not visited) and the next slot
 	// begins. It returns how many slots it closed.

@@ -194,12 +194,12 @@ func (db *DB) EndCare(ctx context.Context, id int64, at time.Time, reason string
 	return db.CareEntryByID(ctx, id)
 }
 
-const careVisitColumns = `id, entry_id, slot_due, visitor_id, visitor, mode, state, note, at, lat, lng, photo, case_id, created_at`
+const careVisitColumns = `id, entry_id, slot_due, visitor_id, visitor, mode, state, note, at, lat, lng, photo, case_id, request_id, created_at`
 
 func scanCareVisit(sc rowScanner) (civicgrid.CareVisit, error) {
 	var v civicgrid.CareVisit
 	var due, at, created int64
-	err := sc.Scan(&v.ID, &v.EntryID, &due, &v.VisitorID, &v.Visitor, &v.Mode, &v.State, &v.Note, &at, &v.Lat, &v.Lng, &v.Photo, &v.CaseID, &created)
+	err := sc.Scan(&v.ID, &v.EntryID, &due, &v.VisitorID, &v.Visitor, &v.Mode, &v.State, &v.Note, &at, &v.Lat, &v.Lng, &v.Photo, &v.CaseID, &v.RequestID, &created)
 	v.SlotDue, v.At, v.CreatedAt = ms(due), ms(at), ms(created)
 	return v, err
 }
@@ -262,6 +262,22 @@ func (db *DB) LinkCareVisitCase(ctx context.Context, visitID, caseID int64) erro
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return civicgrid.Errorf(civicgrid.ECONFLICT, "care visit %d became a case already", visitID)
+		}
+		return nil
+	})
+}
+
+// LinkCareVisitRequest records the request for help a visit became: once;
+// linking the same request again is no change (a retried step), another
+// one is ECONFLICT.
+func (db *DB) LinkCareVisitRequest(ctx context.Context, visitID, requestID int64) error {
+	return db.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE care_visits SET request_id = $1 WHERE id = $2 AND request_id IN (0, $1)`, requestID, visitID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "care visit %d became another request for help already", visitID)
 		}
 		return nil
 	})

@@ -1,0 +1,7 @@
+-- A care visit's concern becomes a request for help in one step (care.go,
+-- volunteer.go): the visit keeps the request's id, and the request keeps
+-- where it came from, once (asking again for the same visit returns the
+-- same request). NULL origins (every request asked directly) never clash.
+ALTER TABLE care_visits ADD COLUMN request_id BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE volunteer_requests ADD COLUMN origin TEXT;
+CREATE UNIQUE INDEX volunteer_requests_origin ON volunteer_requests (origin);
