@@ -316,6 +316,10 @@ type CareStore interface {
 	// LinkCareVisitRequest records the request for help a visit became
 	// (no change when it is that request already; ECONFLICT when another).
 	LinkCareVisitRequest(ctx context.Context, visitID, requestID int64) error
+	// CountDueCare counts the active entries at buildings in the subtrees
+	// whose current slot has no visit yet (due), and among them those
+	// red with a missed slot (overdue): counts only.
+	CountDueCare(ctx context.Context, within []string) (due, overdue int, err error)
 	// CloseDueCareSlots ends every active entry's slot due by now: each
 	// becomes a CareSlot (missed when not visited) and the next slot
 	// begins. It returns how many slots it closed.

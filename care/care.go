@@ -501,6 +501,17 @@ func (s *Service) ToRequest(ctx context.Context, actor civicgrid.Actor, visitID 
 	return s.store.CareVisitByID(ctx, visitID)
 }
 
+// DueInArea counts an area's care visits due — active entries whose
+// current slot has no visit yet — and the overdue (red) among them, for
+// whoever may read the area's coverage rate (the big screen): counts
+// only, no entry is read.
+func (s *Service) DueInArea(ctx context.Context, actor civicgrid.Actor, scope string) (due, overdue int, err error) {
+	if err := civicgrid.Authorize(actor, civicgrid.ActionCareCoverage, civicgrid.In(scope)); err != nil {
+		return 0, 0, err
+	}
+	return s.store.CountDueCare(ctx, []string{scope})
+}
+
 // EntryOfCase returns the care entry a case was made from, when the actor
 // may read that entry (the case page links back to it); 0 otherwise. The
 // link reads no personal field and is not a read of the entry.

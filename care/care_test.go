@@ -600,3 +600,63 @@ func TestConcernToRequest(t *testing.T) {
 	_, err = svc.ToRequest(ctx, worker, fine.ID, "shopping")
 	wantErr(t, err, civicgrid.EINVALID, "all fine")
 }
+
+// The big screen's figure: an area's care visits due and the overdue
+// among them, counts only, for whoever may read the area's coverage.
+func TestDueInArea(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	staff := e.person(civicgrid.RoleCommunityStaff, community)
+	worker := e.person(civicgrid.RoleGridWorker, grid)
+	resident := e.person(civicgrid.RoleResident, building)
+	otherStaff := e.person(civicgrid.RoleCommunityStaff, community2)
+	var ids []int64
+	for range 3 {
+		v, err := e.svc.Register(ctx, staff, e.input(worker))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, v.ID)
+	}
+	count := func() (int, int) {
+		t.Helper()
+		due, overdue, err := e.svc.DueInArea(ctx, staff, community)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return due, overdue
+	}
+	if due, overdue := count(); due != 3 || overdue != 0 {
+		t.Fatalf("three registered: %d due, %d overdue", due, overdue)
+	}
+	e.now = e.now.Add(time.Hour)
+	if _, err := e.svc.Record(ctx, worker, ids[0], care.VisitInput{Mode: civicgrid.VisitByPhone, State: civicgrid.VisitFine}); err != nil {
+		t.Fatal(err)
+	}
+	if due, overdue := count(); due != 2 || overdue != 0 {
+		t.Fatalf("one visited: %d due, %d overdue", due, overdue)
+	}
+	// Past the weekly due time: every entry's next slot is unvisited, two
+	// of them missed their last.
+	e.now = e.now.Add(8 * 24 * time.Hour)
+	if _, err := e.svc.FireDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if due, overdue := count(); due != 3 || overdue != 2 {
+		t.Fatalf("after the due time: %d due, %d overdue", due, overdue)
+	}
+	if _, err := e.svc.End(ctx, staff, ids[1], "搬去子女家同住"); err != nil {
+		t.Fatal(err)
+	}
+	if due, overdue := count(); due != 2 || overdue != 1 {
+		t.Fatalf("one ended: %d due, %d overdue", due, overdue)
+	}
+	if due, _, err := e.svc.DueInArea(ctx, staff, community2); err == nil && due != 0 {
+		t.Fatalf("another community counts %d", due)
+	}
+	for _, who := range []civicgrid.Actor{worker, resident, otherStaff} {
+		if _, _, err := e.svc.DueInArea(ctx, who, community); civicgrid.ErrorCode(err) != civicgrid.EFORBIDDEN {
+			t.Fatalf("user %d counts the community's care visits: %v", who.UserID, err)
+		}
+	}
+}

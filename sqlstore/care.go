@@ -283,6 +283,17 @@ func (db *DB) LinkCareVisitRequest(ctx context.Context, visitID, requestID int64
 	})
 }
 
+// CountDueCare counts the area's active entries whose current slot is
+// unvisited, and the red ones among them.
+func (db *DB) CountDueCare(ctx context.Context, within []string) (due, overdue int, err error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	q := `SELECT COUNT(*), COALESCE(SUM(CASE WHEN missed_since <> 0 THEN 1 ELSE 0 END), 0) FROM care_entries WHERE ` +
+		scopeClause("building", within, arg) + ` AND status = ` + arg(civicgrid.CareActive) + ` AND visited = 0`
+	err = db.rd.QueryRowContext(ctx, q, args...).Scan(&due, &overdue)
+	return due, overdue, err
+}
+
 // CloseDueCareSlots closes every due slot in one transaction, set-wise:
 // each becomes a care_slots row and its entry's next slot begins (one per
 // run: an entry many slots behind is closed by the runs that follow).
