@@ -263,8 +263,8 @@ type CareVisit struct {
 	At        time.Time `json:"at"`
 	Lat       float64   `json:"lat,omitempty"`
 	Lng       float64   `json:"lng,omitempty"`
-	Photo     string    `json:"photo,omitempty"`   // a photo's ref (uploaded with POST /api/v1/photos)
-	CaseID    int64     `json:"case_id,omitempty"` // the case a concern became
+	Photo     string    `json:"photo,omitempty"`      // a photo's ref (uploaded with POST /api/v1/photos)
+	CaseID    int64     `json:"case_id,omitempty"`    // the case a concern became
 	RequestID int64     `json:"request_id,omitempty"` // the request for help a concern became
 	CreatedAt time.Time `json:"created_at"`
 }

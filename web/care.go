@@ -45,7 +45,7 @@ type careView struct {
 	// for: set when requests for help are served and the reader may ask
 	// on someone's behalf at the person's building.
 	Services []civicgrid.VolunteerService
-	CSRF      string
+	CSRF     string
 }
 
 type careRow struct {
