@@ -17,6 +17,7 @@ import (
 // it asks Authorize for every step.
 type Warnings interface {
 	List(ctx context.Context, actor civicgrid.Actor, scope string, status civicgrid.AlertStatus) ([]civicgrid.Alert, error)
+	Get(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.Alert, error)
 	Decide(ctx context.Context, actor civicgrid.Actor, id int64, d civicgrid.AlertDecision) (civicgrid.Alert, error)
 	OpenCase(ctx context.Context, actor civicgrid.Actor, id int64, note string) (civicgrid.Case, error)
 }
@@ -41,6 +42,7 @@ type warningView struct {
 	Statuses         []option
 	Alerts           []alertRow
 	CanDecide        bool
+	CanNotice        bool // the reader may post a notice here: an alert opens a prefilled one
 	CSRF             string
 }
 
@@ -157,6 +159,7 @@ func (ui *UI) handleWarnings(w http.ResponseWriter, r *http.Request) {
 	wv.ScopeName = ui.areaName(ctx, wv.Scope)
 	wv.Alerts = ui.alertRows(ctx, p, as)
 	wv.CanDecide = civicgrid.Authorize(actor, civicgrid.ActionDecideWarning, civicgrid.In(wv.Scope)) == nil
+	wv.CanNotice = ui.cfg.Notices != nil && len(mayIn(actor, civicgrid.ActionPostNotice)) > 0
 	ui.render(w, http.StatusOK, "warning", p)
 }
 
