@@ -322,8 +322,10 @@ type CareStore interface {
 	CountDueCare(ctx context.Context, within []string) (due, overdue int, err error)
 	// CloseDueCareSlots ends every active entry's slot due by now: each
 	// becomes a CareSlot (missed when not visited) and the next slot
-	// begins. It returns how many slots it closed.
-	CloseDueCareSlots(ctx context.Context, now time.Time) (int, error)
+	// begins. At most limit entries, the earliest due first, in one
+	// transaction (limit ≤ 0: all of them); it returns how many slots it
+	// closed.
+	CloseDueCareSlots(ctx context.Context, now time.Time, limit int) (int, error)
 	// NextCareDue is the earliest due time of an active entry, or of an
 	// ended entry's erasure (zero: none).
 	NextCareDue(ctx context.Context) (time.Time, error)

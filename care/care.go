@@ -64,6 +64,11 @@ type Config struct {
 	// Wake, when set, nudges the scheduler (a registration due sooner
 	// than it sleeps).
 	Wake chan struct{}
+	// FireBatch is how many due slots one transaction closes (default
+	// 2,000): a registry falling due at one instant fires batch after
+	// batch, so the first visitors hear at once and no run holds one huge
+	// transaction. 0 takes the default; a negative value closes all in one.
+	FireBatch int
 }
 
 // Service is the care module.
@@ -86,6 +91,9 @@ func New(cfg Config, store civicgrid.CareStore, people People, areas volunteerin
 	}
 	if cfg.CaseCategory == "" {
 		cfg.CaseCategory = "C0099"
+	}
+	if cfg.FireBatch == 0 {
+		cfg.FireBatch = 2000
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -638,7 +646,7 @@ func (s *Service) Coverage(ctx context.Context, actor civicgrid.Actor, area, mon
 func (s *Service) FireDue(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		n, err := s.store.CloseDueCareSlots(ctx, s.now())
+		n, err := s.store.CloseDueCareSlots(ctx, s.now(), s.cfg.FireBatch)
 		total += n
 		if err != nil || n == 0 {
 			if err == nil {

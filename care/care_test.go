@@ -660,3 +660,48 @@ func TestDueInArea(t *testing.T) {
 		}
 	}
 }
+
+// Due slots close in batches, the earliest due first: each transaction
+// closes at most the batch, and FireDue runs batches until none is due.
+func TestFireInBatches(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	cfg := e.svc.Config()
+	cfg.FireBatch = 2
+	svc := care.New(cfg, e.db, e.db, testdb.Areas{building: orb.Point{114.300, 30.550}}, nil)
+	staff := e.person(civicgrid.RoleCommunityStaff, community)
+	worker := e.person(civicgrid.RoleGridWorker, grid)
+	var ids []int64
+	for i := range 5 {
+		in := e.input(worker)
+		in.FrequencyDays = 7 + i // due one day after another
+		v, err := svc.Register(ctx, staff, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, v.ID)
+	}
+	e.now = e.now.Add(30 * 24 * time.Hour)
+	n, err := e.db.CloseDueCareSlots(ctx, e.now, 2)
+	if err != nil || n != 2 {
+		t.Fatalf("a batch of 2 closed %d: %v", n, err)
+	}
+	slots, err := e.db.MissedCareSlotsAfter(ctx, 0, 10)
+	if err != nil || len(slots) != 2 || slots[0].EntryID != ids[0] || slots[1].EntryID != ids[1] {
+		t.Fatalf("the earliest due first: %+v %v", slots, err)
+	}
+	// FireDue runs batches until nothing is due: the three left, then the
+	// entries' next slots (weekly or so, all within the 30 days).
+	if n, err := svc.FireDue(ctx); err != nil || n < 3 {
+		t.Fatalf("fire: %d %v", n, err)
+	}
+	if next, err := e.db.NextCareDue(ctx); err != nil || !next.After(e.now) {
+		t.Fatalf("still due after FireDue: %s %v", next, err)
+	}
+	for _, id := range ids {
+		en, err := e.db.CareEntryByID(ctx, id)
+		if err != nil || en.Missed < 1 || en.MissedSince.IsZero() {
+			t.Fatalf("entry %d: %+v %v", id, en, err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -294,22 +295,29 @@ func (db *DB) CountDueCare(ctx context.Context, within []string) (due, overdue i
 	return due, overdue, err
 }
 
-// CloseDueCareSlots closes every due slot in one transaction, set-wise:
+// CloseDueCareSlots closes due slots in one transaction, set-wise (a
+// batch of at most limit entries, the earliest due first):
 // each becomes a care_slots row and its entry's next slot begins (one per
 // run: an entry many slots behind is closed by the runs that follow).
-func (db *DB) CloseDueCareSlots(ctx context.Context, now time.Time) (int, error) {
+func (db *DB) CloseDueCareSlots(ctx context.Context, now time.Time, limit int) (int, error) {
 	var n int64
+	// A batch is the earliest due entries (the status-and-due index walked
+	// in order); without a limit, every due entry.
+	due := `status = $1 AND due_at <= $2`
+	if limit > 0 {
+		due = `id IN (SELECT id FROM care_entries WHERE status = $1 AND due_at <= $2 ORDER BY due_at, id LIMIT ` + strconv.Itoa(limit) + `)`
+	}
 	err := db.inTx(ctx, func(tx *Tx) error {
 		t := now.UnixMilli()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO care_slots (entry_id, building, due, visited)
-			SELECT id, building, due_at, visited FROM care_entries WHERE status = $1 AND due_at <= $2
+			SELECT id, building, due_at, visited FROM care_entries WHERE `+due+`
 			ON CONFLICT (entry_id, due) DO NOTHING`, civicgrid.CareActive, t); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE care_entries SET slot_start = due_at, due_at = due_at + frequency_days * CAST($1 AS BIGINT),
+		res, err := tx.ExecContext(ctx, `UPDATE care_entries SET slot_start = due_at, due_at = due_at + frequency_days * CAST($3 AS BIGINT),
 			missed_since = CASE WHEN visited = 1 THEN missed_since WHEN missed_since = 0 THEN due_at ELSE missed_since END,
 			missed = missed + 1 - visited, visited = 0
-			WHERE status = $2 AND due_at <= $3`, int64(24*time.Hour/time.Millisecond), civicgrid.CareActive, t)
+			WHERE `+due, civicgrid.CareActive, t, int64(24*time.Hour/time.Millisecond))
 		if err != nil {
 			return err
 		}

@@ -90,6 +90,8 @@ test('an injected spike raises an alert on the screen, and staff acknowledge it'
     await page.goto(`${env.base}/dashboard?scope=${state.street}&days=7&lang=zh-CN`);
     const cell = page.locator(`[data-testid="map-alert"][data-alert-id="${state.alert}"]`);
     assert.equal(await cell.locator('path').getAttribute('data-code'), state.grid);
+    await cell.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: 'test-artifacts/dashboard-map-alert-before.png', fullPage: true });
     await Promise.all([page.waitForURL(new RegExp(`/warnings\\?scope=${state.street}#alert-${state.alert}$`)), cell.click()]);
     await page.locator(`#alert-${state.alert}`).waitFor();
   });
@@ -164,4 +166,17 @@ test('the big screen in English on a larger wall (2560×1440)', { timeout: T }, 
     const overflow = await page.evaluate(() => document.documentElement.scrollHeight - window.innerHeight);
     assert.ok(overflow <= 0, `the screen scrolls by ${overflow}px`);
   });
+});
+
+test('the big screen on a desk (1280) and a phone in elderly mode (360)', { timeout: T }, async () => {
+  for (const [name, size, q] of [['bigscreen-1280', { width: 1280, height: 800 }, 'lang=zh-CN'], ['bigscreen-elder-360', { width: 360, height: 740 }, 'lang=zh-CN&elder=1']]) {
+    await withPage(name, size, async (page) => {
+      await logInAs(page, dispatcher, `/bigscreen/${state.street}`);
+      await page.goto(`${env.base}/bigscreen/${state.street}?${q}`);
+      await page.locator('#big-live.on').waitFor();
+      assert.ok(Number(await page.locator('#care-due').textContent()) >= 1);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${name} is ${overflow}px wider than the window`);
+    });
+  }
 });
