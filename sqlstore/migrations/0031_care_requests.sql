@@ -5,3 +5,10 @@
 ALTER TABLE care_visits ADD COLUMN request_id BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE volunteer_requests ADD COLUMN origin TEXT;
 CREATE UNIQUE INDEX volunteer_requests_origin ON volunteer_requests (origin);
+
+-- The early warning reads the grids' daily report counts from the rollups
+-- (sqlstore.ForEachGridDay): through the primary key each row was then
+-- looked up in the table (wide rows, one seek each). This index covers the
+-- read — the daily run's range over a city, and the update after a report
+-- (one grid, one category, a year of days) as one short range.
+CREATE INDEX case_rollups_received ON case_rollups (area_code, category, day, received);
