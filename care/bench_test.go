@@ -135,6 +135,7 @@ func benchCareDue(b *testing.B, n int, burst bool, batch int) {
 			}
 			if found > 0 {
 				first = time.Since(t0)
+				b.Logf("first slot closed %s after the due time", first)
 				break
 			}
 			if time.Since(t0) > time.Minute {
@@ -153,8 +154,8 @@ func benchCareDue(b *testing.B, n int, burst bool, batch int) {
 				lags = append(lags, time.Since(want))
 				break
 			}
-			if time.Since(want) > time.Minute {
-				b.Fatalf("due %s not fired after a minute", want)
+			if time.Since(want) > 10*time.Minute {
+				b.Fatalf("due %s not fired after ten minutes", want)
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
