@@ -107,6 +107,11 @@ func benchCareDue(b *testing.B, n int, burst bool, batch int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// Moving every due time wrote the whole table to the WAL: checkpoint
+	// it now, or the scheduler's first commit pays for copying it back.
+	if _, err := raw.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		b.Fatal(err)
+	}
 	if time.Now().After(t0.Add(-500 * time.Millisecond)) {
 		b.Fatalf("setting the due times took too long: the first due time has passed")
 	}
