@@ -263,8 +263,9 @@ type CareVisit struct {
 	At        time.Time `json:"at"`
 	Lat       float64   `json:"lat,omitempty"`
 	Lng       float64   `json:"lng,omitempty"`
-	Photo     string    `json:"photo,omitempty"`   // a photo's ref (uploaded with POST /api/v1/photos)
-	CaseID    int64     `json:"case_id,omitempty"` // the case a concern became
+	Photo     string    `json:"photo,omitempty"`      // a photo's ref (uploaded with POST /api/v1/photos)
+	CaseID    int64     `json:"case_id,omitempty"`    // the case a concern became
+	RequestID int64     `json:"request_id,omitempty"` // the request for help a concern became
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -312,10 +313,19 @@ type CareStore interface {
 	// LinkCareVisitCase records the case a visit became (ECONFLICT when it
 	// has one already).
 	LinkCareVisitCase(ctx context.Context, visitID, caseID int64) error
+	// LinkCareVisitRequest records the request for help a visit became
+	// (no change when it is that request already; ECONFLICT when another).
+	LinkCareVisitRequest(ctx context.Context, visitID, requestID int64) error
+	// CountDueCare counts the active entries at buildings in the subtrees
+	// whose current slot has no visit yet (due), and among them those
+	// red with a missed slot (overdue): counts only.
+	CountDueCare(ctx context.Context, within []string) (due, overdue int, err error)
 	// CloseDueCareSlots ends every active entry's slot due by now: each
 	// becomes a CareSlot (missed when not visited) and the next slot
-	// begins. It returns how many slots it closed.
-	CloseDueCareSlots(ctx context.Context, now time.Time) (int, error)
+	// begins. At most limit entries, the earliest due first, in one
+	// transaction (limit ≤ 0: all of them); it returns how many slots it
+	// closed.
+	CloseDueCareSlots(ctx context.Context, now time.Time, limit int) (int, error)
 	// NextCareDue is the earliest due time of an active entry, or of an
 	// ended entry's erasure (zero: none).
 	NextCareDue(ctx context.Context) (time.Time, error)

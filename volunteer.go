@@ -104,6 +104,10 @@ type HelpRequest struct {
 	Comment      string     `json:"comment,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
 	UpdatedAt    time.Time  `json:"updated_at"`
+	// Origin names where a request asked on a person's behalf by another
+	// module came from (a care visit: "care-visit:ID"), once: asking again
+	// from the same origin returns the first request. Not shown.
+	Origin string `json:"-"`
 	// DistanceM is the distance from the volunteer who asked for a list
 	// (not stored); -1 when unknown.
 	DistanceM float64 `json:"distance_m,omitempty"`
@@ -349,6 +353,8 @@ type HelpLog interface {
 type VolunteerStore interface {
 	TimeBankStore
 	CertificateStore
+	// CreateHelpRequest stores a new request with its first event; a
+	// request with an Origin already stored returns that one, unchanged.
 	CreateHelpRequest(ctx context.Context, r HelpRequest, ev VolunteerEvent) (HelpRequest, error)
 	HelpRequestByID(ctx context.Context, id int64) (HelpRequest, error)
 	// HelpRequests lists requests at buildings in the subtrees, in one of

@@ -36,6 +36,13 @@ type Cases interface {
 	Report(ctx context.Context, actor civicgrid.Actor, r casework.Report, idem *civicgrid.Idempotency) (casework.Intake, error)
 }
 
+// Requests is what the service needs of the volunteering service: a
+// concern becomes a request for help through it (asked once per visit),
+// never by writing its tables.
+type Requests interface {
+	AskFrom(ctx context.Context, actor civicgrid.Actor, in civicgrid.HelpInput, origin string) (civicgrid.HelpRequest, error)
+}
+
 // Config sets the service's rules.
 type Config struct {
 	// SignInRadiusM is how far from the building an in-person visit may be
@@ -50,10 +57,18 @@ type Config struct {
 	// Photos checks a visit's photo was uploaded (photo.Store); nil
 	// takes no photos.
 	Photos interface{ Has(ref string) bool }
-	Now    func() time.Time
+	// Requests, when set, lets a concern become a request for help
+	// (volunteering.Service); nil: it cannot.
+	Requests Requests
+	Now      func() time.Time
 	// Wake, when set, nudges the scheduler (a registration due sooner
 	// than it sleeps).
 	Wake chan struct{}
+	// FireBatch is how many due slots one transaction closes (default
+	// 2,000): a registry falling due at one instant fires batch after
+	// batch, so the first visitors hear at once and no run holds one huge
+	// transaction. 0 takes the default; a negative value closes all in one.
+	FireBatch int
 }
 
 // Service is the care module.
@@ -76,6 +91,9 @@ func New(cfg Config, store civicgrid.CareStore, people People, areas volunteerin
 	}
 	if cfg.CaseCategory == "" {
 		cfg.CaseCategory = "C0099"
+	}
+	if cfg.FireBatch == 0 {
+		cfg.FireBatch = 2000
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -438,6 +456,70 @@ func (s *Service) ToCase(ctx context.Context, actor civicgrid.Actor, visitID int
 	return s.store.CareVisitByID(ctx, visitID)
 }
 
+// ToRequest turns a visit's concern into a request for help in one step,
+// through the volunteering service: asked by the visitor on the person's
+// behalf at their building (so the volunteering rules decide who may ask —
+// grid workers, building roles, staff — and who sees the exact address,
+// contact and name: the poster, the volunteer who takes it and staff;
+// everyone else sees them masked). The request carries the visitor's note
+// and the service chosen, never the person's kinds of need. The visit is
+// linked to it; a retry returns the same request (one per visit, kept by
+// the volunteering store), and a visit linked already returns as it is.
+func (s *Service) ToRequest(ctx context.Context, actor civicgrid.Actor, visitID int64, service string) (civicgrid.CareVisit, error) {
+	if s.cfg.Requests == nil {
+		return civicgrid.CareVisit{}, civicgrid.Errorf(civicgrid.ECONFLICT, "requests for help are not served here")
+	}
+	v, err := s.store.CareVisitByID(ctx, visitID)
+	if err != nil {
+		return v, err
+	}
+	e, err := s.readable(ctx, actor, v.EntryID)
+	if err != nil {
+		if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
+			return civicgrid.CareVisit{}, civicgrid.Errorf(civicgrid.ENOTFOUND, "no care visit %d", visitID)
+		}
+		return civicgrid.CareVisit{}, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionVisitCare, e.Object()); err != nil {
+		return civicgrid.CareVisit{}, err
+	}
+	if v.RequestID != 0 {
+		return v, nil
+	}
+	if v.State == civicgrid.VisitFine {
+		return v, civicgrid.Errorf(civicgrid.EINVALID, "care visit %d found all fine: only a concern or an urgent state becomes a request for help", visitID)
+	}
+	if e.Status != civicgrid.CareActive {
+		return v, civicgrid.Errorf(civicgrid.ECONFLICT, "care of entry %d has ended: no new request for help from its visits", e.ID)
+	}
+	urgency := civicgrid.UrgencyNormal
+	if v.State == civicgrid.VisitUrgent {
+		urgency = civicgrid.UrgencyUrgent
+	}
+	note := []rune("探访关爱：" + v.Note)
+	note = note[:min(len(note), civicgrid.MaxHelpNote)]
+	r, err := s.cfg.Requests.AskFrom(ctx, actor, civicgrid.HelpInput{Service: service, BuildingCode: e.BuildingCode, Address: e.Address,
+		Beneficiary: e.Name, Contact: e.Phone, Note: string(note), Urgency: urgency}, "care-visit:"+strconv.FormatInt(visitID, 10))
+	if err != nil {
+		return v, err
+	}
+	if err := s.store.LinkCareVisitRequest(ctx, visitID, r.ID); err != nil {
+		return v, err
+	}
+	return s.store.CareVisitByID(ctx, visitID)
+}
+
+// DueInArea counts an area's care visits due — active entries whose
+// current slot has no visit yet — and the overdue (red) among them, for
+// whoever may read the area's coverage rate (the big screen): counts
+// only, no entry is read.
+func (s *Service) DueInArea(ctx context.Context, actor civicgrid.Actor, scope string) (due, overdue int, err error) {
+	if err := civicgrid.Authorize(actor, civicgrid.ActionCareCoverage, civicgrid.In(scope)); err != nil {
+		return 0, 0, err
+	}
+	return s.store.CountDueCare(ctx, []string{scope})
+}
+
 // EntryOfCase returns the care entry a case was made from, when the actor
 // may read that entry (the case page links back to it); 0 otherwise. The
 // link reads no personal field and is not a read of the entry.
@@ -564,7 +646,7 @@ func (s *Service) Coverage(ctx context.Context, actor civicgrid.Actor, area, mon
 func (s *Service) FireDue(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		n, err := s.store.CloseDueCareSlots(ctx, s.now())
+		n, err := s.store.CloseDueCareSlots(ctx, s.now(), s.cfg.FireBatch)
 		total += n
 		if err != nil || n == 0 {
 			if err == nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/civicgrid/civicgrid/care"
 	"github.com/civicgrid/civicgrid/internal/testdb"
 	"github.com/civicgrid/civicgrid/sqlstore"
+	"github.com/civicgrid/civicgrid/volunteering"
 )
 
 const (
@@ -472,5 +473,235 @@ func TestRetention(t *testing.T) {
 	}
 	if c, _ := e.svc.Coverage(ctx, staff, community, "2026-12"); c.Due != 1 || c.Visited != 1 {
 		t.Fatalf("the anonymous slot stays: %+v", c)
+	}
+}
+
+// A concern becomes a request for help on the person's behalf in one
+// step, through the volunteering service: linked, once per visit (a retry
+// or a step that failed after asking finds the same request), asked only
+// by whom the volunteering rules let ask for someone, and showing the
+// person's name, phone and address only to whom they let see them.
+func TestConcernToRequest(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	areas := testdb.Areas{building: orb.Point{114.300, 30.550}}
+	vsvc := volunteering.New(volunteering.Config{Now: func() time.Time { return e.now }}, e.db, areas)
+	cfg := e.svc.Config()
+	cfg.Requests = vsvc
+	svc := care.New(cfg, e.db, e.db, areas, nil)
+	staff := e.person(civicgrid.RoleCommunityStaff, community)
+	worker := e.person(civicgrid.RoleGridWorker, grid)
+	vol := e.person(civicgrid.RoleVolunteer, community)
+	otherVol := e.person(civicgrid.RoleVolunteer, community)
+	stranger := e.person(civicgrid.RoleGridWorker, grid)
+	requests := func() []civicgrid.HelpRequest {
+		rs, err := e.db.HelpRequests(ctx, []string{"420100"}, nil, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rs
+	}
+	entry, err := svc.Register(ctx, staff, e.input(worker, vol))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.now = e.now.Add(time.Hour)
+	visit, err := svc.Record(ctx, vol, entry.ID, care.VisitInput{Mode: civicgrid.VisitByPhone, State: civicgrid.VisitUrgent, Note: "家里断水两天，需要有人帮忙买水"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Refused, nothing written: a volunteer may not ask on someone's
+	// behalf, a stranger does not see the visit, no service chosen, and a
+	// service without requests for help.
+	_, err = svc.ToRequest(ctx, vol, visit.ID, "shopping")
+	wantErr(t, err, civicgrid.EFORBIDDEN, "")
+	if _, err := svc.ToRequest(ctx, stranger, visit.ID, "shopping"); civicgrid.ErrorCode(err) != civicgrid.ENOTFOUND && civicgrid.ErrorCode(err) != civicgrid.EFORBIDDEN {
+		t.Fatalf("stranger: %v", err)
+	}
+	_, err = svc.ToRequest(ctx, worker, visit.ID, "")
+	wantErr(t, err, civicgrid.EINVALID, "service")
+	_, err = e.svc.ToRequest(ctx, worker, visit.ID, "shopping")
+	wantErr(t, err, civicgrid.ECONFLICT, "not served")
+	if n := len(requests()); n != 0 {
+		t.Fatalf("refused steps wrote %d requests", n)
+	}
+	if v, _ := e.db.CareVisitByID(ctx, visit.ID); v.RequestID != 0 {
+		t.Fatalf("refused steps linked request %d", v.RequestID)
+	}
+
+	linked, err := svc.ToRequest(ctx, worker, visit.ID, "shopping")
+	if err != nil || linked.RequestID == 0 {
+		t.Fatalf("to request: %+v %v", linked, err)
+	}
+	again, err := svc.ToRequest(ctx, worker, visit.ID, "shopping")
+	if err != nil || again.RequestID != linked.RequestID || len(requests()) != 1 {
+		t.Fatalf("retry: %+v %v, %d requests", again, err, len(requests()))
+	}
+	r, err := e.db.HelpRequestByID(ctx, linked.RequestID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.BuildingCode != building || r.Beneficiary != "王秀英" || r.Contact != "13900000302" || r.Address != "1单元302" || !r.OnBehalf ||
+		r.PosterID != worker.UserID || r.Urgency != civicgrid.UrgencyUrgent || r.Status != civicgrid.HelpPosted || r.Note != "探访关爱：家里断水两天，需要有人帮忙买水" {
+		t.Fatalf("request: %+v", r)
+	}
+	// The person's kinds of need go nowhere near the request.
+	if strings.Contains(fmt.Sprintf("%+v", r), "living_alone") || strings.Contains(r.Note, "独居") {
+		t.Fatalf("the request names the kind of need: %+v", r)
+	}
+	// Once the community accepts it, another volunteer sees it masked;
+	// the poster in full.
+	if _, err := vsvc.Verify(ctx, staff, r.ID, volunteering.DecisionAccept, ""); err != nil {
+		t.Fatal(err)
+	}
+	seen, err := vsvc.Request(ctx, otherVol, r.ID)
+	if err != nil || seen.Address != "" || seen.Beneficiary != civicgrid.MaskName("王秀英") || seen.Contact == "13900000302" {
+		t.Fatalf("another volunteer sees: %+v %v", seen.HelpRequest, err)
+	}
+	if own, err := vsvc.Request(ctx, worker, r.ID); err != nil || own.Address != "1单元302" {
+		t.Fatalf("the poster sees: %+v %v", own.HelpRequest, err)
+	}
+	// The entry's page shows the link.
+	got, err := svc.Entry(ctx, staff, entry.ID)
+	if err != nil || len(got.Visits) != 1 || got.Visits[0].RequestID != r.ID {
+		t.Fatalf("entry: %+v %v", got.Visits, err)
+	}
+
+	// A step that asked and then failed before linking: asking again finds
+	// the same request (the origin is kept once by the volunteering store).
+	e.now = entry.DueAt.Add(time.Minute)
+	if _, err := svc.FireDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	second, err := svc.Record(ctx, worker, entry.ID, care.VisitInput{Mode: civicgrid.VisitByPhone, State: civicgrid.VisitConcern, Note: "想请人陪同去医院复查"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	early, err := vsvc.AskFrom(ctx, worker, civicgrid.HelpInput{Service: "clinic", BuildingCode: building, Beneficiary: "王秀英"}, fmt.Sprintf("care-visit:%d", second.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	linked2, err := svc.ToRequest(ctx, worker, second.ID, "clinic")
+	if err != nil || linked2.RequestID != early.ID || len(requests()) != 2 {
+		t.Fatalf("after a half-done step: %+v %v (first asked %d), %d requests", linked2, err, early.ID, len(requests()))
+	}
+	// A fine visit becomes nothing.
+	e.now = got.DueAt.Add(8 * 24 * time.Hour)
+	if _, err := svc.FireDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.FireDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fine, err := svc.Record(ctx, worker, entry.ID, care.VisitInput{Mode: civicgrid.VisitByPhone, State: civicgrid.VisitFine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.ToRequest(ctx, worker, fine.ID, "shopping")
+	wantErr(t, err, civicgrid.EINVALID, "all fine")
+}
+
+// The big screen's figure: an area's care visits due and the overdue
+// among them, counts only, for whoever may read the area's coverage.
+func TestDueInArea(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	staff := e.person(civicgrid.RoleCommunityStaff, community)
+	worker := e.person(civicgrid.RoleGridWorker, grid)
+	resident := e.person(civicgrid.RoleResident, building)
+	otherStaff := e.person(civicgrid.RoleCommunityStaff, community2)
+	var ids []int64
+	for range 3 {
+		v, err := e.svc.Register(ctx, staff, e.input(worker))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, v.ID)
+	}
+	count := func() (int, int) {
+		t.Helper()
+		due, overdue, err := e.svc.DueInArea(ctx, staff, community)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return due, overdue
+	}
+	if due, overdue := count(); due != 3 || overdue != 0 {
+		t.Fatalf("three registered: %d due, %d overdue", due, overdue)
+	}
+	e.now = e.now.Add(time.Hour)
+	if _, err := e.svc.Record(ctx, worker, ids[0], care.VisitInput{Mode: civicgrid.VisitByPhone, State: civicgrid.VisitFine}); err != nil {
+		t.Fatal(err)
+	}
+	if due, overdue := count(); due != 2 || overdue != 0 {
+		t.Fatalf("one visited: %d due, %d overdue", due, overdue)
+	}
+	// Past the weekly due time: every entry's next slot is unvisited, two
+	// of them missed their last.
+	e.now = e.now.Add(8 * 24 * time.Hour)
+	if _, err := e.svc.FireDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if due, overdue := count(); due != 3 || overdue != 2 {
+		t.Fatalf("after the due time: %d due, %d overdue", due, overdue)
+	}
+	if _, err := e.svc.End(ctx, staff, ids[1], "搬去子女家同住"); err != nil {
+		t.Fatal(err)
+	}
+	if due, overdue := count(); due != 2 || overdue != 1 {
+		t.Fatalf("one ended: %d due, %d overdue", due, overdue)
+	}
+	if due, _, err := e.svc.DueInArea(ctx, staff, community2); err == nil && due != 0 {
+		t.Fatalf("another community counts %d", due)
+	}
+	for _, who := range []civicgrid.Actor{worker, resident, otherStaff} {
+		if _, _, err := e.svc.DueInArea(ctx, who, community); civicgrid.ErrorCode(err) != civicgrid.EFORBIDDEN {
+			t.Fatalf("user %d counts the community's care visits: %v", who.UserID, err)
+		}
+	}
+}
+
+// Due slots close in batches, the earliest due first: each transaction
+// closes at most the batch, and FireDue runs batches until none is due.
+func TestFireInBatches(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	cfg := e.svc.Config()
+	cfg.FireBatch = 2
+	svc := care.New(cfg, e.db, e.db, testdb.Areas{building: orb.Point{114.300, 30.550}}, nil)
+	staff := e.person(civicgrid.RoleCommunityStaff, community)
+	worker := e.person(civicgrid.RoleGridWorker, grid)
+	var ids []int64
+	for i := range 5 {
+		in := e.input(worker)
+		in.FrequencyDays = 7 + i // due one day after another
+		v, err := svc.Register(ctx, staff, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, v.ID)
+	}
+	e.now = e.now.Add(30 * 24 * time.Hour)
+	n, err := e.db.CloseDueCareSlots(ctx, e.now, 2)
+	if err != nil || n != 2 {
+		t.Fatalf("a batch of 2 closed %d: %v", n, err)
+	}
+	slots, err := e.db.MissedCareSlotsAfter(ctx, 0, 10)
+	if err != nil || len(slots) != 2 || slots[0].EntryID != ids[0] || slots[1].EntryID != ids[1] {
+		t.Fatalf("the earliest due first: %+v %v", slots, err)
+	}
+	// FireDue runs batches until nothing is due: the three left, then the
+	// entries' next slots (weekly or so, all within the 30 days).
+	if n, err := svc.FireDue(ctx); err != nil || n < 3 {
+		t.Fatalf("fire: %d %v", n, err)
+	}
+	if next, err := e.db.NextCareDue(ctx); err != nil || !next.After(e.now) {
+		t.Fatalf("still due after FireDue: %s %v", next, err)
+	}
+	for _, id := range ids {
+		en, err := e.db.CareEntryByID(ctx, id)
+		if err != nil || en.Missed < 1 || en.MissedSince.IsZero() {
+			t.Fatalf("entry %d: %+v %v", id, en, err)
+		}
 	}
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // Care visits (探访关爱): the care registry, plans, the visitor's queue,
-// visits, concern → case, the coverage rate. The care service asks
+// visits, concern → case or request for help, the coverage rate. The care service asks
 // Authorize for every step and logs every read of an entry; an entry the
 // caller may not read is "not found". The registry is never exported.
 
@@ -25,6 +25,7 @@ func (s *Server) careRoutes(guarded func(string, string, civicgrid.Action, http.
 	guarded("POST", "/api/v1/care/entries/{id}/end", civicgrid.ActionRegisterCare, withID(s.handleCareEnd))
 	guarded("POST", "/api/v1/care/entries/{id}/visits", civicgrid.ActionVisitCare, withID(s.handleCareVisit))
 	guarded("POST", "/api/v1/care/visits/{id}/case", civicgrid.ActionVisitCare, withID(s.handleCareToCase))
+	guarded("POST", "/api/v1/care/visits/{id}/request", civicgrid.ActionVisitCare, withID(s.handleCareToRequest))
 	guarded("GET", "/api/v1/care/queue", civicgrid.ActionCareQueue, s.handleCareQueue)
 	guarded("GET", "/api/v1/care/coverage", civicgrid.ActionCareCoverage, s.handleCareCoverage)
 }
@@ -121,6 +122,21 @@ func (s *Server) handleCareToCase(w http.ResponseWriter, r *http.Request, id int
 		}
 	}
 	v, err := s.cfg.Care.ToCase(r.Context(), actorFrom(r), id, in.Category)
+	answer(w, r, http.StatusOK, "visit", v, err)
+}
+
+// careRequestInput is the body of turning a concern into a request for help.
+type careRequestInput struct {
+	Service string `json:"service"` // a volunteer service's code (GET /api/v1/volunteer/services)
+}
+
+func (s *Server) handleCareToRequest(w http.ResponseWriter, r *http.Request, id int64) {
+	var in careRequestInput
+	if err := decodeJSON(w, r, careBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.cfg.Care.ToRequest(r.Context(), actorFrom(r), id, in.Service)
 	answer(w, r, http.StatusOK, "visit", v, err)
 }
 

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
@@ -29,6 +30,10 @@ func init() {
 		"POST /api/v1/care/entries/{id}/end":    staff,
 		"POST /api/v1/care/entries/{id}/visits": visitors,
 		"POST /api/v1/care/visits/{id}/case":    visitors,
+		// A request for help on the person's behalf: the volunteering rules
+		// decide who may ask for someone (grid workers and building roles
+		// among the visitors; a visiting volunteer may not).
+		"POST /api/v1/care/visits/{id}/request": "NN NN NN YN YN NN NN NN NN NN NN NN",
 		"GET /api/v1/care/queue":                everyone,
 		"GET /api/v1/care/coverage":             "NN NN NN NN NN YN YN YN NN YN YY NN",
 	} {
@@ -83,6 +88,10 @@ func init() {
 			e.t.Fatal(err)
 		}
 		return mxRequest{"POST", fmt.Sprintf("/api/v1/care/visits/%d/case", v.ID), map[string]string{"category": "C0005"}}
+	}
+	mxFixtures["POST /api/v1/care/visits/{id}/request"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		req := mxFixtures["POST /api/v1/care/visits/{id}/case"](e, a, away)
+		return mxRequest{"POST", strings.TrimSuffix(req.path, "/case") + "/request", map[string]string{"service": "shopping"}}
 	}
 }
 

@@ -46,6 +46,7 @@ var operations = map[string]operation{
 	"POST /api/v1/care/entries/{id}/end":    {summary: "End care with a reason (the personal fields are erased after the retention period)", tag: "care", request: careEndInput{}, response: care.View{}},
 	"POST /api/v1/care/entries/{id}/visits": {summary: "Record a visit for the current slot (assigned visitors; in person at the building or by phone)", tag: "care", request: care.VisitInput{}, response: civicgrid.CareVisit{}, created: true},
 	"POST /api/v1/care/visits/{id}/case":    {summary: "Turn a visit's concern into a case, linked", tag: "care", request: careCaseInput{}, response: civicgrid.CareVisit{}},
+	"POST /api/v1/care/visits/{id}/request": {summary: "Turn a visit's concern into a request for help on the person's behalf, linked (once per visit)", tag: "care", request: careRequestInput{}, response: civicgrid.CareVisit{}},
 	"GET /api/v1/care/queue":                {summary: "One's due visits with their traffic light, red first", tag: "care"},
 	"GET /api/v1/care/coverage":             {summary: "An area's monthly care-visit coverage rate (visited on time / due)", tag: "care", query: []string{"area", "month"}},
 	"GET /api/v1/openapi.json":              {summary: "This document (OpenAPI 3.1)", tag: "meta"},

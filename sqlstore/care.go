@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -194,12 +195,12 @@ func (db *DB) EndCare(ctx context.Context, id int64, at time.Time, reason string
 	return db.CareEntryByID(ctx, id)
 }
 
-const careVisitColumns = `id, entry_id, slot_due, visitor_id, visitor, mode, state, note, at, lat, lng, photo, case_id, created_at`
+const careVisitColumns = `id, entry_id, slot_due, visitor_id, visitor, mode, state, note, at, lat, lng, photo, case_id, request_id, created_at`
 
 func scanCareVisit(sc rowScanner) (civicgrid.CareVisit, error) {
 	var v civicgrid.CareVisit
 	var due, at, created int64
-	err := sc.Scan(&v.ID, &v.EntryID, &due, &v.VisitorID, &v.Visitor, &v.Mode, &v.State, &v.Note, &at, &v.Lat, &v.Lng, &v.Photo, &v.CaseID, &created)
+	err := sc.Scan(&v.ID, &v.EntryID, &due, &v.VisitorID, &v.Visitor, &v.Mode, &v.State, &v.Note, &at, &v.Lat, &v.Lng, &v.Photo, &v.CaseID, &v.RequestID, &created)
 	v.SlotDue, v.At, v.CreatedAt = ms(due), ms(at), ms(created)
 	return v, err
 }
@@ -267,22 +268,56 @@ func (db *DB) LinkCareVisitCase(ctx context.Context, visitID, caseID int64) erro
 	})
 }
 
-// CloseDueCareSlots closes every due slot in one transaction, set-wise:
+// LinkCareVisitRequest records the request for help a visit became: once;
+// linking the same request again is no change (a retried step), another
+// one is ECONFLICT.
+func (db *DB) LinkCareVisitRequest(ctx context.Context, visitID, requestID int64) error {
+	return db.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE care_visits SET request_id = $1 WHERE id = $2 AND request_id IN (0, $1)`, requestID, visitID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "care visit %d became another request for help already", visitID)
+		}
+		return nil
+	})
+}
+
+// CountDueCare counts the area's active entries whose current slot is
+// unvisited, and the red ones among them.
+func (db *DB) CountDueCare(ctx context.Context, within []string) (due, overdue int, err error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	q := `SELECT COUNT(*), COALESCE(SUM(CASE WHEN missed_since <> 0 THEN 1 ELSE 0 END), 0) FROM care_entries WHERE ` +
+		scopeClause("building", within, arg) + ` AND status = ` + arg(civicgrid.CareActive) + ` AND visited = 0`
+	err = db.rd.QueryRowContext(ctx, q, args...).Scan(&due, &overdue)
+	return due, overdue, err
+}
+
+// CloseDueCareSlots closes due slots in one transaction, set-wise (a
+// batch of at most limit entries, the earliest due first):
 // each becomes a care_slots row and its entry's next slot begins (one per
 // run: an entry many slots behind is closed by the runs that follow).
-func (db *DB) CloseDueCareSlots(ctx context.Context, now time.Time) (int, error) {
+func (db *DB) CloseDueCareSlots(ctx context.Context, now time.Time, limit int) (int, error) {
 	var n int64
+	// A batch is the earliest due entries (the status-and-due index walked
+	// in order); without a limit, every due entry.
+	due := `status = $1 AND due_at <= $2`
+	if limit > 0 {
+		due = `id IN (SELECT id FROM care_entries WHERE status = $1 AND due_at <= $2 ORDER BY due_at, id LIMIT ` + strconv.Itoa(limit) + `)`
+	}
 	err := db.inTx(ctx, func(tx *Tx) error {
 		t := now.UnixMilli()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO care_slots (entry_id, building, due, visited)
-			SELECT id, building, due_at, visited FROM care_entries WHERE status = $1 AND due_at <= $2
+			SELECT id, building, due_at, visited FROM care_entries WHERE `+due+`
 			ON CONFLICT (entry_id, due) DO NOTHING`, civicgrid.CareActive, t); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE care_entries SET slot_start = due_at, due_at = due_at + frequency_days * CAST($1 AS BIGINT),
+		res, err := tx.ExecContext(ctx, `UPDATE care_entries SET slot_start = due_at, due_at = due_at + frequency_days * CAST($3 AS BIGINT),
 			missed_since = CASE WHEN visited = 1 THEN missed_since WHEN missed_since = 0 THEN due_at ELSE missed_since END,
 			missed = missed + 1 - visited, visited = 0
-			WHERE status = $2 AND due_at <= $3`, int64(24*time.Hour/time.Millisecond), civicgrid.CareActive, t)
+			WHERE `+due, civicgrid.CareActive, t, int64(24*time.Hour/time.Millisecond))
 		if err != nil {
 			return err
 		}

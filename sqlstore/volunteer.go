@@ -36,12 +36,29 @@ func scanHelp(sc rowScanner) (civicgrid.HelpRequest, error) {
 
 // CreateHelpRequest stores a new request with its first event.
 func (db *DB) CreateHelpRequest(ctx context.Context, r civicgrid.HelpRequest, ev civicgrid.VolunteerEvent) (civicgrid.HelpRequest, error) {
+	var origin any
+	if r.Origin != "" {
+		origin = r.Origin
+	}
+	existing := false
 	err := db.inTx(ctx, func(tx *Tx) error {
+		if origin != nil {
+			// Asked once per origin: a retry finds the first request (the
+			// unique index stops a concurrent second insert).
+			err := tx.QueryRowContext(ctx, `SELECT id FROM volunteer_requests WHERE origin = $1`, origin).Scan(&r.ID)
+			if err == nil {
+				existing = true
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO volunteer_requests (service, building, address, beneficiary, contact, note, urgency,
-			window_start, window_end, status, poster_id, poster, on_behalf, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id`,
+			window_start, window_end, status, poster_id, poster, on_behalf, created_at, updated_at, origin)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING id`,
 			r.Service, r.BuildingCode, r.Address, r.Beneficiary, r.Contact, r.Note, r.Urgency, r.WindowStart.UnixMilli(), r.WindowEnd.UnixMilli(),
-			string(r.Status), r.PosterID, r.Poster, r.OnBehalf, r.CreatedAt.UnixMilli()).Scan(&r.ID); err != nil {
+			string(r.Status), r.PosterID, r.Poster, r.OnBehalf, r.CreatedAt.UnixMilli(), origin).Scan(&r.ID); err != nil {
 			return err
 		}
 		ev.RequestID = r.ID
@@ -51,10 +68,20 @@ func (db *DB) CreateHelpRequest(ctx context.Context, r civicgrid.HelpRequest, ev
 		}
 		return appendVolunteerEvent(ctx, tx, ev)
 	})
+	if err != nil && origin != nil && !existing {
+		// A concurrent request of the same origin won the unique index.
+		if prev, perr := db.helpByOrigin(ctx, r.Origin); perr == nil {
+			return prev, nil
+		}
+	}
 	if err != nil {
 		return r, err
 	}
 	return db.HelpRequestByID(ctx, r.ID)
+}
+
+func (db *DB) helpByOrigin(ctx context.Context, origin string) (civicgrid.HelpRequest, error) {
+	return scanHelp(db.rd.QueryRowContext(ctx, `SELECT `+helpColumns+` FROM volunteer_requests WHERE origin = $1`, origin))
 }
 
 // HelpRequestByID returns one request.

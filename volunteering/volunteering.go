@@ -121,6 +121,14 @@ func Building(ctx context.Context, areas Areas, code string) (a civicgrid.Area, 
 // Ask posts a request for help: at one's own building, or on someone's
 // behalf (a beneficiary named) by a grid worker, building role or staff.
 func (s *Service) Ask(ctx context.Context, actor civicgrid.Actor, in civicgrid.HelpInput) (civicgrid.HelpRequest, error) {
+	return s.AskFrom(ctx, actor, in, "")
+}
+
+// AskFrom is Ask for another module that turns one of its records into a
+// request (a care visit's concern): origin names that record, and asking
+// again from the same origin returns the first request (a retried step
+// makes no second request). The same rules and checks as Ask apply.
+func (s *Service) AskFrom(ctx context.Context, actor civicgrid.Actor, in civicgrid.HelpInput, origin string) (civicgrid.HelpRequest, error) {
 	now := s.now()
 	r, err := in.Check(now)
 	if err != nil {
@@ -136,7 +144,7 @@ func (s *Service) Ask(ctx context.Context, actor civicgrid.Actor, in civicgrid.H
 	if _, _, _, err := s.building(ctx, r.BuildingCode); err != nil {
 		return r, err
 	}
-	r.PosterID, r.Poster = actor.UserID, civicgrid.MaskName(actor.Name)
+	r.PosterID, r.Poster, r.Origin = actor.UserID, civicgrid.MaskName(actor.Name), origin
 	return s.store.CreateHelpRequest(ctx, r, event(actor, civicgrid.HelpActPosted, now))
 }
 

@@ -2,7 +2,9 @@ package warning_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -288,7 +290,8 @@ func TestUpdate(t *testing.T) {
 // two others) read from SQLite and judged.
 func BenchmarkUpdate(b *testing.B) {
 	ctx := context.Background()
-	db, err := sqlstore.OpenSQLite(ctx, b.TempDir())
+	dir := b.TempDir()
+	db, err := sqlstore.OpenSQLite(ctx, dir)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -318,11 +321,28 @@ func BenchmarkUpdate(b *testing.B) {
 		}
 	}
 	svc := warning.New(warning.Config{Now: func() time.Time { return now }}, db, db, nil)
-	b.ResetTimer()
-	for range b.N {
-		if _, err := svc.Update(ctx, "420102001001002", "C0005", judged.Add(12*time.Hour)); err != nil {
+	// Side by side in one run: the rows found through the rollups' primary
+	// key (the code before migration 0031's covering index) and through
+	// that index.
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "civicgrid.db")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	for _, variant := range []struct{ name, sql string }{
+		{"index=primary-key", `DROP INDEX IF EXISTS case_rollups_received`},
+		{"index=covering", `CREATE INDEX IF NOT EXISTS case_rollups_received ON case_rollups (area_code, category, day, received)`},
+	} {
+		if _, err := raw.ExecContext(ctx, variant.sql); err != nil {
 			b.Fatal(err)
 		}
+		b.Run(variant.name, func(b *testing.B) {
+			for range b.N {
+				if _, err := svc.Update(ctx, "420102001001002", "C0005", judged.Add(12*time.Hour)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

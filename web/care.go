@@ -23,6 +23,7 @@ type Care interface {
 	Entry(ctx context.Context, actor civicgrid.Actor, id int64) (care.View, error)
 	Record(ctx context.Context, actor civicgrid.Actor, id int64, in care.VisitInput) (civicgrid.CareVisit, error)
 	ToCase(ctx context.Context, actor civicgrid.Actor, visitID int64, category string) (civicgrid.CareVisit, error)
+	ToRequest(ctx context.Context, actor civicgrid.Actor, visitID int64, service string) (civicgrid.CareVisit, error)
 	End(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (care.View, error)
 	SetPlan(ctx context.Context, actor civicgrid.Actor, id int64, in care.PlanInput) (care.View, error)
 	Coverage(ctx context.Context, actor civicgrid.Actor, area, month string) (care.Coverage, error)
@@ -40,7 +41,11 @@ type careView struct {
 	Coverage  []care.Coverage
 	Entry     *careRow // the person's page
 	Today     string   // the consent date's default (YYYY-MM-DD)
-	CSRF      string
+	// Services are the volunteer services a concern may become a request
+	// for: set when requests for help are served and the reader may ask
+	// on someone's behalf at the person's building.
+	Services []civicgrid.VolunteerService
+	CSRF     string
 }
 
 type careRow struct {
@@ -64,6 +69,7 @@ func (ui *UI) registerCare(mux *http.ServeMux) {
 	mux.HandleFunc("POST /care/{id}/end", ui.handleCareEnd)
 	mux.HandleFunc("POST /care/{id}/plan", ui.handleCarePlan)
 	mux.HandleFunc("POST /care/{id}/case/{visit}", ui.handleCareCase)
+	mux.HandleFunc("POST /care/{id}/request/{visit}", ui.handleCareRequest)
 }
 
 func (ui *UI) carePage(w http.ResponseWriter, r *http.Request) (*page, civicgrid.Actor, bool) {
@@ -202,7 +208,8 @@ func (ui *UI) handleCareRegister(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleCareEntry serves /care/{id}: the person's page — who, consent,
-// plan and visitors, the visit history (a concern linked to its case),
+// plan and visitors, the visit history (a concern linked to its case and
+// its request for help),
 // the record-a-visit form for the visitors and ending care for staff.
 // Every read is logged by the service.
 func (ui *UI) handleCareEntry(w http.ResponseWriter, r *http.Request) {
@@ -229,6 +236,9 @@ func (ui *UI) handleCareEntry(w http.ResponseWriter, r *http.Request) {
 	}
 	row := ui.careRows(r, []care.View{e})[0]
 	p.Care.Entry = &row
+	if ui.cfg.Volunteer != nil && e.IsVisitor && civicgrid.Authorize(actor, civicgrid.ActionAskHelpFor, civicgrid.In(e.BuildingCode)) == nil {
+		p.Care.Services = civicgrid.VolunteerServices
+	}
 	if e.CanManage {
 		if p.Care.Visitors, err = ui.careVisitorOptions(r.Context(), e.BuildingCode[:12], nil); err != nil {
 			ui.renderError(w, r, p, err)
@@ -267,6 +277,16 @@ func (ui *UI) handleCareCase(w http.ResponseWriter, r *http.Request) {
 	visit, _ := strconv.ParseInt(r.PathValue("visit"), 10, 64)
 	_, err := ui.cfg.Care.ToCase(r.Context(), actor, visit, r.PostForm.Get("category"))
 	backTo(w, r, "/care/"+strconv.FormatInt(id, 10), "case", problemsError(err))
+}
+
+func (ui *UI) handleCareRequest(w http.ResponseWriter, r *http.Request) {
+	actor, id, ok := cogovForm(w, r)
+	if !ok {
+		return
+	}
+	visit, _ := strconv.ParseInt(r.PathValue("visit"), 10, 64)
+	_, err := ui.cfg.Care.ToRequest(r.Context(), actor, visit, r.PostForm.Get("service"))
+	backTo(w, r, "/care/"+strconv.FormatInt(id, 10), "request", problemsError(err))
 }
 
 func (ui *UI) handleCarePlan(w http.ResponseWriter, r *http.Request) {

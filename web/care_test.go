@@ -15,6 +15,7 @@ import (
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/care"
 	"github.com/civicgrid/civicgrid/internal/testdb"
+	"github.com/civicgrid/civicgrid/volunteering"
 )
 
 // The care pages over the real service and store: staff register a person
@@ -28,8 +29,9 @@ func TestCarePages(t *testing.T) {
 	const building = "4201020010010010001"
 	areas.areas[building] = civicgrid.Area{Code: building, Level: civicgrid.LevelBuilding, Name: "三阳路1号", Geometry: orb.Point{114.295, 30.585}}
 	now := time.Now()
-	svc := care.New(care.Config{Now: func() time.Time { return now }}, db, db, areas, nil)
-	ui, err := New(Config{Care: svc, People: db}, areas)
+	vol := volunteering.New(volunteering.Config{Now: func() time.Time { return now }}, db, areas)
+	svc := care.New(care.Config{Now: func() time.Time { return now }, Requests: vol}, db, db, areas, nil)
+	ui, err := New(Config{Care: svc, People: db, Volunteer: vol}, areas)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +100,24 @@ func TestCarePages(t *testing.T) {
 	rec = as(h, worker, "GET", page, nil)
 	if !contains(rec.Body.String(), "燃气灶打不着火") || !contains(rec.Body.String(), `data-testid="to-case"`) || contains(rec.Body.String(), `data-testid="visit-form"`) {
 		t.Fatalf("after the visit: %s", rec.Body)
+	}
+	// The concern becomes a request for help, linked, once.
+	vm := regexp.MustCompile(`data-visit="(\d+)"`).FindStringSubmatch(rec.Body.String())
+	if vm == nil || !contains(rec.Body.String(), `data-testid="to-request"`) || !contains(rec.Body.String(), `<option value="shopping">代购</option>`) {
+		t.Fatalf("no request form: %s", rec.Body)
+	}
+	if loc := as(h, worker, "POST", page+"/request/"+vm[1], form("service", "")).Header().Get("Location"); !strings.Contains(loc, "failed=invalid") {
+		t.Fatalf("a request without a service: %s", loc)
+	}
+	if loc := as(h, worker, "POST", page+"/request/"+vm[1], form("service", "shopping")).Header().Get("Location"); !strings.Contains(loc, "done=request") {
+		t.Fatalf("to request: %s", loc)
+	}
+	rec = as(h, worker, "GET", page, nil)
+	if !contains(rec.Body.String(), `data-testid="visit-request"`) || !contains(rec.Body.String(), "已由此次探访转为志愿服务需求") || contains(rec.Body.String(), `data-testid="to-request"`) {
+		t.Fatalf("after the request: %s", rec.Body)
+	}
+	if rs, err := db.HelpRequests(ctx, []string{"4201"}, nil, 10); err != nil || len(rs) != 1 || rs[0].Beneficiary != "王秀英" {
+		t.Fatalf("requests: %+v %v", rs, err)
 	}
 	// Past the due time with the next slot unvisited: red.
 	now = now.Add(15 * 24 * time.Hour)

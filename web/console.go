@@ -601,11 +601,16 @@ type choropleth struct {
 	ViewBox string
 	Cells   []cell
 	Legend  []legendStep
+	Alerts  int // grids with an open alert
 }
 
 type cell struct {
 	Code, Name, Path, Value string
 	Class                   int // 0 no data, 1–5 light to dark
+	// Alert is the newest open early-warning alert covering the grid (0:
+	// none): the cell is outlined and links to it on the alerts page.
+	Alert int64
+	Scope string // the alerts page's area for the link
 }
 
 type legendStep struct {
@@ -824,12 +829,39 @@ func (ui *UI) gridMap(r *http.Request, p *page, actor civicgrid.Actor, dv *dashV
 		}
 		m.Cells = append(m.Cells, c)
 	}
+	ui.markAlerts(ctx, actor, dv.Scope, m)
 	m.Legend = append(m.Legend, legendStep{0, p.catalogue["dash.no_data"]})
 	for k := 1; k <= 5; k++ {
 		lo, up := hi*float64(k-1)/5, hi*float64(k)/5
 		m.Legend = append(m.Legend, legendStep{k, format(roundTo(lo, rate)) + "–" + format(roundTo(up, rate))})
 	}
 	return m
+}
+
+// markAlerts marks the map's grids covered by an open early-warning alert
+// the reader may read (a cluster marks each of its grids), newest first.
+func (ui *UI) markAlerts(ctx context.Context, actor civicgrid.Actor, scope string, m *choropleth) {
+	if ui.cfg.Warning == nil || civicgrid.Authorize(actor, civicgrid.ActionReadWarnings, civicgrid.In(scope)) != nil {
+		return
+	}
+	as, err := ui.cfg.Warning.List(ctx, actor, scope, civicgrid.AlertOpen)
+	if err != nil {
+		return
+	}
+	alertOf := map[string]int64{}
+	for _, a := range as {
+		for _, g := range append([]string{a.Grid}, a.Grids...) {
+			if alertOf[g] < a.ID {
+				alertOf[g] = a.ID
+			}
+		}
+	}
+	for i := range m.Cells {
+		if id := alertOf[m.Cells[i].Code]; id != 0 {
+			m.Cells[i].Alert, m.Cells[i].Scope = id, scope
+			m.Alerts++
+		}
+	}
 }
 
 func roundTo(v float64, rate bool) float64 {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -47,7 +48,10 @@ type noticeView struct {
 	Audiences  []string
 	NextURL    string
 	CSRF       string
-	Names      map[string]string // area names of the follow-up list
+	// Prefill is a draft made from an early-warning alert (?alert=ID):
+	// the staff member reads, edits and posts it, or not.
+	Prefill *noticePrefill
+	Names   map[string]string // area names of the follow-up list
 }
 
 func (ui *UI) registerNotices(mux *http.ServeMux) {
@@ -186,7 +190,44 @@ func (ui *UI) handleNoticeCompose(w http.ResponseWriter, r *http.Request) {
 	// Photos are uploaded as the case pages' are (upload.js: scaled down,
 	// sent to /api/v1/photos, kept as hidden "photos" fields).
 	p.Config = &jsConfig{Lang: p.Lang, Messages: p.messages("upload."), CSRF: actor.CSRFToken}
+	if id, err := strconv.ParseInt(r.URL.Query().Get("alert"), 10, 64); err == nil && id > 0 && ui.cfg.Warning != nil {
+		a, err := ui.cfg.Warning.Get(r.Context(), actor, id)
+		if err != nil {
+			ui.noticeFailed(w, r, p, err)
+			return
+		}
+		p.Notices.Prefill = ui.alertNotice(r.Context(), p, a)
+	}
 	ui.render(w, http.StatusOK, "notices", p)
+}
+
+// noticePrefill is a notice drafted from an alert.
+type noticePrefill struct {
+	Alert            int64
+	Scope            string
+	Title, Body      string
+	Audience, Expire string
+}
+
+// alertNotice drafts a reminder to the residents of an alert's grid (a
+// cluster's community) in the reader's language: what rose and a plea to
+// take care and report; no case or person is named. It expires in a week.
+func (ui *UI) alertNotice(ctx context.Context, p *page, a civicgrid.Alert) *noticePrefill {
+	cat := a.Category
+	if byCode, _, _ := ui.categories(ctx); byCode != nil {
+		if c, ok := byCode[a.Category]; ok {
+			cat = p.catName(c)
+		}
+	}
+	scope := a.Grid
+	if a.Kind == civicgrid.AlertCluster && len(scope) >= 12 {
+		scope = scope[:12]
+	}
+	title, _ := p.T("ntc.alert_title", "category", cat)
+	body, _ := p.T("ntc.alert_body", "area", ui.areaName(ctx, scope), "days", a.WindowDays, "category", cat, "n", a.Observed,
+		"expected", fmt.Sprintf("%.1f", a.Expected))
+	return &noticePrefill{Alert: a.ID, Scope: scope, Title: title, Body: body, Audience: civicgrid.AudienceResidents,
+		Expire: ui.now().In(ui.location()).AddDate(0, 0, 7).Format(time.DateOnly)}
 }
 
 // noticeForm parses a form of up to 32 kB (a notice's text).

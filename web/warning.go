@@ -17,6 +17,7 @@ import (
 // it asks Authorize for every step.
 type Warnings interface {
 	List(ctx context.Context, actor civicgrid.Actor, scope string, status civicgrid.AlertStatus) ([]civicgrid.Alert, error)
+	Get(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.Alert, error)
 	Decide(ctx context.Context, actor civicgrid.Actor, id int64, d civicgrid.AlertDecision) (civicgrid.Alert, error)
 	OpenCase(ctx context.Context, actor civicgrid.Actor, id int64, note string) (civicgrid.Case, error)
 }
@@ -27,6 +28,12 @@ type openHelpCounter interface {
 	OpenInArea(ctx context.Context, actor civicgrid.Actor, scope string) (int, error)
 }
 
+// careDueCounter counts an area's care visits due and overdue (the care
+// service has it).
+type careDueCounter interface {
+	DueInArea(ctx context.Context, actor civicgrid.Actor, scope string) (due, overdue int, err error)
+}
+
 // warningView is the alerts page (/warnings) of one area.
 type warningView struct {
 	Scope, ScopeName string
@@ -35,6 +42,7 @@ type warningView struct {
 	Statuses         []option
 	Alerts           []alertRow
 	CanDecide        bool
+	CanNotice        bool // the reader may post a notice here: an alert opens a prefilled one
 	CSRF             string
 }
 
@@ -56,6 +64,8 @@ type bigView struct {
 	Lights       map[string]int // red, yellow, green: open cases by traffic light
 	Alerts       []alertRow
 	HelpOpen     int // -1: not known to the reader
+	CareDue      int // care visits due (counts only); -1: not known to the reader
+	CareOverdue  int // of which overdue (red)
 	Cases        []bigCase
 	DataURL      string
 	StreamURL    string
@@ -149,6 +159,7 @@ func (ui *UI) handleWarnings(w http.ResponseWriter, r *http.Request) {
 	wv.ScopeName = ui.areaName(ctx, wv.Scope)
 	wv.Alerts = ui.alertRows(ctx, p, as)
 	wv.CanDecide = civicgrid.Authorize(actor, civicgrid.ActionDecideWarning, civicgrid.In(wv.Scope)) == nil
+	wv.CanNotice = ui.cfg.Notices != nil && len(mayIn(actor, civicgrid.ActionPostNotice)) > 0
 	ui.render(w, http.StatusOK, "warning", p)
 }
 
@@ -184,8 +195,8 @@ func (ui *UI) handleWarningStep(w http.ResponseWriter, r *http.Request) {
 
 // handleBigScreen serves /bigscreen/{code}: a command centre's wall
 // screen of a district, street or community — open cases on the map by
-// traffic light, today's and this month's figures, open alerts and
-// requests for help still waiting — updated live from the case stream.
+// traffic light, today's and this month's figures, open alerts, care
+// visits due (a count, no names) and requests for help still waiting — updated live from the case stream.
 // /bigscreen/{code}/data is the same as JSON for the page's script. An
 // area outside the reader's scope is refused.
 func (ui *UI) handleBigScreen(w http.ResponseWriter, r *http.Request) {
@@ -245,7 +256,7 @@ const maxBigCases = 2000
 func (ui *UI) bigView(ctx context.Context, p *page, actor civicgrid.Actor, code string) (*bigView, error) {
 	now := ui.now().In(civicgrid.Beijing)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, civicgrid.Beijing)
-	bv := &bigView{Code: code, Name: ui.areaName(ctx, code), Lights: map[string]int{"red": 0, "yellow": 0, "green": 0}, HelpOpen: -1,
+	bv := &bigView{Code: code, Name: ui.areaName(ctx, code), Lights: map[string]int{"red": 0, "yellow": 0, "green": 0}, HelpOpen: -1, CareDue: -1,
 		DataURL: "/bigscreen/" + code + "/data", StreamURL: "/api/v1/cases/stream?within=" + code, LeafletJS: ui.assetURL(leafletJS),
 		Updated: now.Format("15:04:05")}
 	figures := func(from time.Time) (bigFigures, error) {
@@ -294,6 +305,11 @@ func (ui *UI) bigView(ctx context.Context, p *page, actor civicgrid.Actor, code 
 	if hc, ok := ui.cfg.Volunteer.(openHelpCounter); ok && ui.cfg.Volunteer != nil {
 		if n, err := hc.OpenInArea(ctx, actor, code); err == nil {
 			bv.HelpOpen = n
+		}
+	}
+	if cc, ok := ui.cfg.Care.(careDueCounter); ok && ui.cfg.Care != nil {
+		if due, overdue, err := cc.DueInArea(ctx, actor, code); err == nil {
+			bv.CareDue, bv.CareOverdue = due, overdue
 		}
 	}
 	return bv, nil

@@ -179,7 +179,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 			warn.Reported(c.GridCode, c.Category, ev.At)
 		}
 	})
-	careSvc := care.New(care.Config{SignInRadiusM: *o.signInRadius, Retention: *o.careRetention, Photos: photos}, db, db, db, cases)
+	careSvc := care.New(care.Config{SignInRadiusM: *o.signInRadius, Retention: *o.careRetention, Photos: photos, Requests: volunteer}, db, db, db, cases)
 	if demo {
 		if err := seedDemoCare(ctx, db, careSvc); err != nil {
 			return err

@@ -2,7 +2,9 @@
 // street's screen at 1920×1080 shows a newly reported case live (the map,
 // today's figures, the open cases) without reloading; a spike of reports
 // in one grid raises an alert as it happens (the update after each report;
-// the night's run finds it stored) that arrives on the screen live and that community staff acknowledge (a dismissal
+// the night's run finds it stored) that arrives on the screen live, is
+// outlined on the dashboard's map (a click opens it), opens a prefilled
+// notice that staff post, and that community staff acknowledge (a dismissal
 // without a reason is refused, nothing written); another district's screen
 // is refused.
 import { test } from 'node:test';
@@ -50,10 +52,15 @@ test('the big screen shows a newly reported case live', { timeout: T }, async ()
     const size = await page.locator('#today-received').evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
     assert.ok(size >= 64, `today's figure is ${size}px`);
     state.before = before + 1;
+    // Care visits due in the street: a count, no names (the demo's care
+    // registry has an unvisited and a missed visit).
+    assert.ok(Number(await page.locator('#care-due').textContent()) >= 1, await page.locator('#care-due').textContent());
+    assert.ok(Number(await page.locator('#care-overdue').textContent()) >= 1);
+    assert.doesNotMatch(await page.locator('.big-figures').textContent(), /王秀英|陈桂兰|李建国/);
   });
 });
 
-test('an injected spike raises an alert on the screen, and staff acknowledge it', { timeout: T }, async () => {
+test('an injected spike raises an alert on the screen', { timeout: T }, async () => {
   const admin = await apiJSON(cityAdmin);
   await withPage('bigscreen-alert-1920', screen, async (page) => {
     await logInAs(page, dispatcher, `/bigscreen/${state.street}`);
@@ -77,6 +84,39 @@ test('an injected spike raises an alert on the screen, and staff acknowledge it'
     assert.ok(!run.alerts.some((a) => a.kind === 'grid' && a.grid === state.grid && a.category === state.category), JSON.stringify(run.alerts));
   });
 
+});
+
+test("the alert is outlined on the dashboard's map and opens a prefilled notice", { timeout: T }, async () => {
+  // The dashboard's map outlines the alerting grid; a click opens the alert.
+  await withPage('dashboard-map-alert', { width: 1280, height: 900 }, async (page) => {
+    await logInAs(page, dispatcher, '/dashboard');
+    await page.goto(`${env.base}/dashboard?scope=${state.street}&days=7&lang=zh-CN`);
+    const cell = page.locator(`[data-testid="map-alert"][data-alert-id="${state.alert}"]`);
+    assert.equal(await cell.locator('path').getAttribute('data-code'), state.grid);
+    await cell.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: 'test-artifacts/dashboard-map-alert-before.png', fullPage: true });
+    await Promise.all([page.waitForURL(new RegExp(`/warnings\\?scope=${state.street}#alert-${state.alert}$`)), cell.click()]);
+    await page.locator(`#alert-${state.alert}`).waitFor();
+  });
+
+  // Staff open a notice from the alert: the compose page comes prefilled
+  // (the grid, residents, what rose), and they post it through the notices.
+  await withPage('warnings-notice', { width: 1280, height: 900 }, async (page) => {
+    await logInAs(page, staff, '/warnings');
+    await page.goto(`${env.base}/warnings?lang=zh-CN`);
+    await Promise.all([page.waitForURL(/\/announcements\/new\?alert=/), page.locator(`[data-alert-id="${state.alert}"]`).getByTestId('alert-notice').click()]);
+    await page.getByTestId('from-alert').waitFor();
+    assert.equal(await page.locator('#ntc-scope-code').inputValue(), state.grid);
+    assert.equal(await page.locator('#ntc-audience').inputValue(), 'residents');
+    assert.match(await page.locator('#ntc-title').inputValue(), /风险提示/);
+    assert.match(await page.locator('#ntc-body').inputValue(), /反映 3 件/);
+    await Promise.all([page.waitForURL(/\/announcements\/\d+\?done=posted/), page.getByRole('button', { name: '发布', exact: true }).click()]);
+    await page.getByText(/风险提示/).first().waitFor();
+  });
+
+});
+
+test('staff acknowledge the alert (a dismissal without a reason is refused)', { timeout: T }, async () => {
   // A dismissal without a reason is refused and changes nothing.
   const call = await apiSession(staff);
   const bad = await call('POST', `/api/v1/warnings/alerts/${state.alert}/decide`, { status: 'dismissed', reason: ' ' });
@@ -132,4 +172,17 @@ test('the big screen in English on a larger wall (2560×1440)', { timeout: T }, 
     const overflow = await page.evaluate(() => document.documentElement.scrollHeight - window.innerHeight);
     assert.ok(overflow <= 0, `the screen scrolls by ${overflow}px`);
   });
+});
+
+test('the big screen on a desk (1280) and a phone in elderly mode (360)', { timeout: T }, async () => {
+  for (const [name, size, q] of [['bigscreen-1280', { width: 1280, height: 800 }, 'lang=zh-CN'], ['bigscreen-elder-360', { width: 360, height: 740 }, 'lang=zh-CN&elder=1']]) {
+    await withPage(name, size, async (page) => {
+      await logInAs(page, dispatcher, `/bigscreen/${state.street}`);
+      await page.goto(`${env.base}/bigscreen/${state.street}?${q}`);
+      await page.locator('#big-live.on').waitFor();
+      assert.ok(Number(await page.locator('#care-due').textContent()) >= 1);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${name} is ${overflow}px wider than the window`);
+    });
+  }
 });

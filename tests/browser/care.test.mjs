@@ -1,7 +1,8 @@
 // Care visits end to end in the pages: community staff register a person
 // with consent and a weekly plan on a phone in elderly mode (refused
 // without consent); the grid worker sees the due visit in their queue,
-// records a concern by phone and turns it into a case, which opens; the
+// records a concern by phone and turns it into a case, which opens, and
+// into a volunteer request, linked; the
 // demo's missed visit shows red — at 360 px without sideways scrolling and
 // without serious accessibility violations, in Chinese and English.
 import { test } from 'node:test';
@@ -85,6 +86,19 @@ test('the grid worker sees the due visit, records a concern and turns it into a 
     // …and the case links back to the person's page.
     await Promise.all([page.waitForURL(new RegExp(`/care/${state.id}$`)), page.locator('[data-testid="case-care"]').click()]);
     assert.equal(await page.locator('[data-testid="visits"] [data-testid="visit-case"]').count(), 1);
+    // The same concern becomes a volunteer request in one step (someone to
+    // fit a handrail), linked; the request lists among the worker's own.
+    await page.locator('[data-testid="request-service"]').selectOption('repair');
+    await noSidewaysScroll(page, 'concern to request form');
+    await Promise.all([page.waitForURL(/done=request/), page.locator('[data-testid="to-request"]').click()]);
+    await page.getByText('已转为志愿服务需求，并与本次探访关联。').waitFor();
+    assert.equal(await page.locator('[data-testid="to-request"]').count(), 0);
+    const req = page.locator('[data-testid="visit-request"]');
+    assert.match(await req.textContent(), /互助需求 #\d+/);
+    await noSidewaysScroll(page, 'person page after the request');
+    await page.screenshot({ path: 'test-artifacts/care-entry-linked-360.png', fullPage: true });
+    await Promise.all([page.waitForURL(/\/help$/), req.click()]);
+    assert.match(await page.locator('main').textContent(), /探访关爱：卫生间地面湿滑/);
   });
 });
 
@@ -105,6 +119,7 @@ test("staff's page of the person in English: the concern's case, the plan and en
     await page.goto(`${env.base}/care/${state.id}?lang=en`);
     assert.equal(await page.locator('h1').textContent(), 'Care: 赵桂芳');
     await page.locator('[data-testid="visit-case"]').waitFor();
+    assert.match(await page.locator('[data-testid="visit-request"]').textContent(), /Request for help #\d+/);
     await page.locator('[data-testid="plan-form"] summary').click();
     assert.equal(await page.locator('#care-plan-frequency').inputValue(), '7');
     assert.ok(await page.locator(`[data-testid="plan-form"] input[value="${state.worker}"]`).isChecked(), 'the visitor is ticked');

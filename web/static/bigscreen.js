@@ -44,6 +44,8 @@
     setText('month-closure', d.Month.closure);
     setText('open-cases', d.Open + (d.OpenCapped ? '+' : ''));
     setText('help-open', d.HelpOpen < 0 ? '—' : d.HelpOpen);
+    setText('care-due', d.CareDue < 0 ? '—' : d.CareDue);
+    setText('care-overdue', d.CareDue < 0 ? '—' : d.CareOverdue);
     setText('n-red', d.Lights.red);
     setText('n-yellow', d.Lights.yellow);
     setText('n-green', d.Lights.green);
