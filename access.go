@@ -344,16 +344,18 @@ const (
 	ActionAttendMeeting    Action = "cogov.attend"         // sign in at a meeting with the door code: only people on its roll
 
 	// Volunteer service (volunteer.go): requests for help, claiming, service records.
-	ActionAskHelp        Action = "volunteer.ask"     // ask for help at a building
-	ActionAskHelpFor     Action = "volunteer.ask_for" // ask on someone's behalf (代办): grid workers, building roles, staff
-	ActionReadHelp       Action = "volunteer.read"    // read a request (volunteers: the open ones of their area)
-	ActionVerifyHelp     Action = "volunteer.verify"  // the community accepts or declines a request, with a reason
-	ActionClaimHelp      Action = "volunteer.claim"   // take a request (接单) where one's volunteer grant covers it
-	ActionServeHelp      Action = "volunteer.serve"   // release, sign in, sign out: the volunteer who took it
-	ActionConfirmHelp    Action = "volunteer.confirm" // confirm and rate the service, or cancel: the poster or staff
-	ActionSeeHelpAddress Action = "volunteer.address" // the exact address and contact: the poster, the volunteer who took it, staff
-	ActionVolunteerHours Action = "volunteer.hours"   // one's own hours as a volunteer
-	ActionCertifyHours   Action = "volunteer.certify" // a certificate of one's own hours for a period
+	ActionAskHelp           Action = "volunteer.ask"      // ask for help at a building
+	ActionAskHelpFor        Action = "volunteer.ask_for"  // ask on someone's behalf (代办): grid workers, building roles, staff
+	ActionReadHelp          Action = "volunteer.read"     // read a request (volunteers: the open ones of their area)
+	ActionVerifyHelp        Action = "volunteer.verify"   // the community accepts or declines a request, with a reason
+	ActionClaimHelp         Action = "volunteer.claim"    // take a request (接单) where one's volunteer grant covers it
+	ActionServeHelp         Action = "volunteer.serve"    // release, sign in, sign out: the volunteer who took it
+	ActionConfirmHelp       Action = "volunteer.confirm"  // confirm and rate the service, or cancel: the poster or staff
+	ActionSeeHelpAddress    Action = "volunteer.address"  // the exact address and contact: the poster, the volunteer who took it, staff
+	ActionVolunteerHours    Action = "volunteer.hours"    // one's own hours as a volunteer
+	ActionCertifyHours      Action = "volunteer.certify"  // a certificate of one's own hours for a period
+	ActionRegisterVolunteer Action = "volunteer.register" // register (or change) one's own volunteer profile: anyone logged in
+	ActionApproveVolunteer  Action = "volunteer.approve"  // approve or decline registrations, read profiles: the community's staff
 
 	// Study and lecture events (lecture.go).
 	ActionReadLecture    Action = "lecture.read"     // see a scope's lectures: the people of the scope
@@ -616,6 +618,10 @@ var policy = map[Action][]rule{
 	ActionSeeHelpAddress: join(rules(scopeOwn, "*"), rules(scopeAssignee, "*"), rules(scopeSubtree, volunteerStaff...)),
 	ActionVolunteerHours: rules(scopeOwn, RoleVolunteer),
 	ActionCertifyHours:   rules(scopeOwn, RoleVolunteer),
+	// Anyone logged in registers as a volunteer; the community's staff
+	// approve (only approved volunteers claim: volunteering.Claim).
+	ActionRegisterVolunteer: rules(scopeOwn, "*"),
+	ActionApproveVolunteer:  rules(scopeSubtree, volunteerStaff...),
 
 	// Lectures: the people of a scope (as in co-governance) read and join
 	// its lectures; co-governance's staff run them.

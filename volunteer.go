@@ -329,6 +329,7 @@ func VerifyVolunteerChain(events []VolunteerEvent) error {
 type VolunteerStore interface {
 	TimeBankStore
 	CertificateStore
+	VolunteerProfileStore
 	CreateHelpRequest(ctx context.Context, r HelpRequest, ev VolunteerEvent) (HelpRequest, error)
 	HelpRequestByID(ctx context.Context, id int64) (HelpRequest, error)
 	// HelpRequests lists requests at buildings in the subtrees, in one of

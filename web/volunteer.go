@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,10 @@ type Volunteer interface {
 	Certificates(ctx context.Context, actor civicgrid.Actor) ([]civicgrid.VolunteerCertificate, error)
 	Certificate(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.VolunteerCertificate, error)
 	VerifyCertificate(ctx context.Context, code string) (civicgrid.VolunteerCertificate, error)
+	Register(ctx context.Context, actor civicgrid.Actor, in civicgrid.ProfileInput) (civicgrid.VolunteerProfile, error)
+	Profile(ctx context.Context, actor civicgrid.Actor) (civicgrid.VolunteerProfile, error)
+	Registrations(ctx context.Context, actor civicgrid.Actor, status civicgrid.ProfileStatus) ([]civicgrid.VolunteerProfile, error)
+	Decide(ctx context.Context, actor civicgrid.Actor, userID int64, decision, reason string) (civicgrid.VolunteerProfile, error)
 }
 
 // volunteerView is what the pages /help and /volunteer show.
@@ -57,6 +62,25 @@ type volunteerView struct {
 	Certificate  *certificateRow
 	Code         string // the code asked about on the public check
 	Month        string // this month, YYYY-MM, the form's default
+	// registration
+	Profile       *civicgrid.VolunteerProfile // the reader's own, nil when none
+	Skills        []civicgrid.VolunteerSkill
+	SkillChoices  []skillChoice // the form's, the reader's checked
+	AreasText     string        // the reader's areas served, space-separated
+	Communities   []scopeOption // where the reader may register
+	Registrations []registrationRow
+	Today         string // YYYY-MM-DD, the date inputs' bound
+}
+
+type skillChoice struct {
+	civicgrid.VolunteerSkill
+	Checked bool
+}
+
+// registrationRow is a registration as staff see it.
+type registrationRow struct {
+	civicgrid.VolunteerProfile
+	CommunityName string
 }
 
 // certificateRow is a certificate as the pages show it.
@@ -87,6 +111,8 @@ func (ui *UI) registerVolunteer(mux *http.ServeMux) {
 	mux.HandleFunc("GET /volunteer", ui.handleVolunteerPage)
 	mux.HandleFunc("POST /help/{id}/{step}", ui.handleHelpStep("/help"))
 	mux.HandleFunc("POST /volunteer/{id}/{step}", ui.handleHelpStep("/volunteer"))
+	mux.HandleFunc("POST /volunteer/profile", ui.handleRegisterForm)
+	mux.HandleFunc("POST /volunteer/registrations/{id}/{decision}", ui.handleDecideForm)
 	mux.HandleFunc("GET /volunteer/certificates", ui.handleCertificatesPage)
 	mux.HandleFunc("POST /volunteer/certificates", ui.handleCertifyForm)
 	mux.HandleFunc("GET /volunteer/certificates/{id}", ui.handleCertificatePage)
@@ -230,6 +256,10 @@ func (ui *UI) handleVolunteerPage(w http.ResponseWriter, r *http.Request) {
 				v.Mine = append(v.Mine, x)
 			}
 		}
+	}
+	if err := ui.registration(r, actor, v); err != nil {
+		ui.renderError(w, r, p, err)
+		return
 	}
 	pending, err := ui.cfg.Volunteer.Pending(ctx, actor)
 	if err != nil {
@@ -392,4 +422,76 @@ func (ui *UI) handleCertificateQR(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Cache-Control", "private, no-store")
 	w.Write(png)
+}
+
+// registration fills the reader's own registration, the communities they
+// may register in, and (staff) the registrations waiting for them.
+func (ui *UI) registration(r *http.Request, actor civicgrid.Actor, v *volunteerView) error {
+	ctx := r.Context()
+	names := ui.areaNames(r)
+	v.Skills, v.Today = civicgrid.VolunteerSkills, time.Now().In(ui.location()).Format(time.DateOnly)
+	p, err := ui.cfg.Volunteer.Profile(ctx, actor)
+	switch civicgrid.ErrorCode(err) {
+	case "":
+		v.Profile = &p
+		v.AreasText = strings.Join(p.Areas, " ")
+	case civicgrid.ENOTFOUND:
+	default:
+		return err
+	}
+	for _, k := range v.Skills {
+		v.SkillChoices = append(v.SkillChoices, skillChoice{k, v.Profile != nil && slices.Contains(v.Profile.Skills, k.Code)})
+	}
+	seen := map[string]bool{}
+	for _, g := range actor.Grants {
+		if len(g.AreaCode) >= 12 && !seen[g.AreaCode[:12]] {
+			seen[g.AreaCode[:12]] = true
+			v.Communities = append(v.Communities, scopeOption{g.AreaCode[:12], names(g.AreaCode[:12])})
+		}
+	}
+	regs, err := ui.cfg.Volunteer.Registrations(ctx, actor, civicgrid.ProfilePending)
+	if err != nil {
+		return err
+	}
+	for _, x := range regs {
+		v.Registrations = append(v.Registrations, registrationRow{x, names(x.Community)})
+	}
+	return nil
+}
+
+// handleRegisterForm registers the reader as a volunteer, or changes
+// their registration; a training filled in is added to those recorded.
+func (ui *UI) handleRegisterForm(w http.ResponseWriter, r *http.Request) {
+	actor, ok := inboxForm(w, r)
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	in := civicgrid.ProfileInput{Community: strings.TrimSpace(f.Get("community_code")), Skills: f["skills"], Availability: f.Get("availability"),
+		Areas: strings.FieldsFunc(f.Get("areas"), func(c rune) bool { return c == ',' || c == ' ' || c == '，' }),
+		InsuranceUntil: f.Get("insurance_until"), PublishName: f.Get("publish_name") == "1"}
+	if old, err := ui.cfg.Volunteer.Profile(r.Context(), actor); err == nil {
+		in.Training = old.Training
+	}
+	if name := strings.TrimSpace(f.Get("training_name")); name != "" || f.Get("training_date") != "" {
+		hours, _ := strconv.Atoi(f.Get("training_hours"))
+		in.Training = append(in.Training, civicgrid.TrainingRecord{Name: name, Date: f.Get("training_date"), Hours: hours})
+	}
+	_, err := ui.cfg.Volunteer.Register(r.Context(), actor, in)
+	backTo(w, r, "/volunteer", "registered", err)
+}
+
+// handleDecideForm approves a registration or declines it with a reason.
+func (ui *UI) handleDecideForm(w http.ResponseWriter, r *http.Request) {
+	actor, id, ok := cogovForm(w, r)
+	if !ok {
+		return
+	}
+	decision := r.PathValue("decision")
+	if decision != "approve" && decision != "decline" {
+		http.NotFound(w, r)
+		return
+	}
+	_, err := ui.cfg.Volunteer.Decide(r.Context(), actor, id, decision, r.PostForm.Get("reason"))
+	backTo(w, r, "/volunteer", decision+"_volunteer", err)
 }
