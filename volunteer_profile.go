@@ -121,7 +121,9 @@ type ProfileInput struct {
 // pending), every problem named at once.
 func (in ProfileInput) Check(now time.Time) (VolunteerProfile, error) {
 	var ps []Problem
-	bad := func(kind, code, detail string) { ps = append(ps, Problem{Index: -1, Kind: kind, Code: code, Detail: detail}) }
+	bad := func(kind, code, detail string) {
+		ps = append(ps, Problem{Index: -1, Kind: kind, Code: code, Detail: detail})
+	}
 	if LevelOfCode(in.Community) != LevelCommunity {
 		bad("community_code", in.Community, "the community whose staff approve the registration (12 digits)")
 	}
