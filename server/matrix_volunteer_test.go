@@ -45,6 +45,11 @@ func init() {
 		"PUT /api/v1/volunteer/profile":                    everyone,
 		"GET /api/v1/volunteer/registrations":              everyone,
 		"POST /api/v1/volunteer/registrations/{id}/decide": staff,
+		"GET /api/v1/volunteer/teams":                      everyone,
+		"POST /api/v1/volunteer/teams":                     staff,
+		"GET /api/v1/volunteer/teams/{id}":                 "YY YY YY YY YY YY YY YY YY YY YY YY",
+		"POST /api/v1/volunteer/teams/{id}/join":           own,
+		"POST /api/v1/volunteer/teams/{id}/accept":         staff,
 	} {
 		mxExpected[key] = row
 	}
@@ -57,6 +62,36 @@ func init() {
 	}
 	mxFixtures["GET /api/v1/volunteer/certificates"] = get("/api/v1/volunteer/certificates")
 	mxFixtures["GET /api/v1/volunteer/registrations"] = get("/api/v1/volunteer/registrations")
+	mxFixtures["GET /api/v1/volunteer/teams"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{method: "GET", path: "/api/v1/volunteer/teams?area=" + e.home.community}
+	}
+	// A team of the home or away community, its captain an approved volunteer there.
+	mxFixtures["POST /api/v1/volunteer/teams"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		captain := e.resident(away)
+		e.volunteerProfile(captain, e.chain(away).community, civicgrid.ProfileApproved)
+		return mxRequest{"POST", "/api/v1/volunteer/teams", map[string]any{"kind": "riders", "name": fmt.Sprintf("骑手队%d", captain.ID),
+			"community_code": e.chain(away).community, "captain_id": captain.ID}}
+	}
+	mxFixtures["GET /api/v1/volunteer/teams/{id}"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{method: "GET", path: fmt.Sprintf("/api/v1/volunteer/teams/%d", e.team(away).ID)}
+	}
+	// The cell's actor is an approved volunteer of the home community: a
+	// home team takes them, an away one does not.
+	mxFixtures["POST /api/v1/volunteer/teams/{id}/join"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		if a.user.ID != 0 {
+			e.volunteerProfile(a.user, e.home.community, civicgrid.ProfileApproved)
+		}
+		return mxRequest{method: "POST", path: fmt.Sprintf("/api/v1/volunteer/teams/%d/join", e.team(away).ID)}
+	}
+	// A fresh volunteer of the team's community waits to be accepted.
+	mxFixtures["POST /api/v1/volunteer/teams/{id}/accept"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		t := e.team(away)
+		u := e.resident(away)
+		if err := e.db.RequestTeamMembership(context.Background(), civicgrid.TeamMember{TeamID: t.ID, UserID: u.ID, Name: "测*", At: time.Now()}); err != nil {
+			e.t.Fatal(err)
+		}
+		return mxRequest{"POST", fmt.Sprintf("/api/v1/volunteer/teams/%d/accept", t.ID), map[string]int64{"user_id": u.ID}}
+	}
 	// The cell's actor has registered (so reading it is not "not found").
 	mxFixtures["GET /api/v1/volunteer/profile"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
 		if a.user.ID != 0 {
@@ -139,6 +174,18 @@ func init() {
 	mxFixtures["POST /api/v1/volunteer/requests/{id}/confirm"] = step("confirm", civicgrid.HelpDone, false, true,
 		func(*mxEnv, bool) any { return map[string]int{"rating": 5} })
 	mxFixtures["POST /api/v1/volunteer/requests/{id}/cancel"] = step("cancel", civicgrid.HelpPosted, false, true, reason)
+}
+
+// team forms a fresh team of the home or away community.
+func (e *mxEnv) team(away bool) civicgrid.Team {
+	e.t.Helper()
+	captain := e.resident(away)
+	t, err := e.db.CreateTeam(context.Background(), civicgrid.Team{Kind: civicgrid.TeamRiders, Name: fmt.Sprintf("骑手队%d", captain.ID),
+		Community: e.chain(away).community, CaptainID: captain.ID, CreatedAt: time.Now()}, "测*")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return t
 }
 
 // volunteerProfile gives u a registration in community, in status.

@@ -42,6 +42,52 @@ func (s *Server) volunteerRoutes(public func(string, string, http.HandlerFunc), 
 	guarded("PUT", "/api/v1/volunteer/profile", civicgrid.ActionRegisterVolunteer, s.handleRegisterVolunteer)
 	guarded("GET", "/api/v1/volunteer/registrations", civicgrid.ActionApproveVolunteer, s.handleRegistrations)
 	guarded("POST", "/api/v1/volunteer/registrations/{id}/decide", civicgrid.ActionApproveVolunteer, withID(s.handleDecideRegistration))
+	guarded("GET", "/api/v1/volunteer/teams", civicgrid.ActionReadTeams, s.handleTeams)
+	guarded("POST", "/api/v1/volunteer/teams", civicgrid.ActionManageTeams, s.handleFormTeam)
+	guarded("GET", "/api/v1/volunteer/teams/{id}", civicgrid.ActionReadTeams, withID(s.handleTeam))
+	guarded("POST", "/api/v1/volunteer/teams/{id}/join", civicgrid.ActionRegisterVolunteer, withID(s.handleJoinTeam))
+	guarded("POST", "/api/v1/volunteer/teams/{id}/accept", civicgrid.ActionLeadTeam, withID(s.handleAcceptMember))
+}
+
+// handleTeams: GET /api/v1/volunteer/teams?area=CODE lists an area's teams.
+func (s *Server) handleTeams(w http.ResponseWriter, r *http.Request) {
+	ts, err := s.cfg.Volunteer.Teams(r.Context(), actorFrom(r), r.URL.Query().Get("area"))
+	answer(w, r, http.StatusOK, "teams", ts, err)
+}
+
+func (s *Server) handleFormTeam(w http.ResponseWriter, r *http.Request) {
+	var in civicgrid.TeamInput
+	if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	t, err := s.cfg.Volunteer.FormTeam(r.Context(), actorFrom(r), in)
+	answer(w, r, http.StatusCreated, "team", t, err)
+}
+
+func (s *Server) handleTeam(w http.ResponseWriter, r *http.Request, id int64) {
+	v, err := s.cfg.Volunteer.Team(r.Context(), actorFrom(r), id)
+	answer(w, r, http.StatusOK, "team", v, err)
+}
+
+func (s *Server) handleJoinTeam(w http.ResponseWriter, r *http.Request, id int64) {
+	v, err := s.cfg.Volunteer.Join(r.Context(), actorFrom(r), id)
+	answer(w, r, http.StatusOK, "team", v, err)
+}
+
+// acceptInput names the person taken into a team.
+type acceptInput struct {
+	UserID int64 `json:"user_id"`
+}
+
+func (s *Server) handleAcceptMember(w http.ResponseWriter, r *http.Request, id int64) {
+	var in acceptInput
+	if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.cfg.Volunteer.Accept(r.Context(), actorFrom(r), id, in.UserID)
+	answer(w, r, http.StatusOK, "team", v, err)
 }
 
 func (s *Server) handleVolunteerProfile(w http.ResponseWriter, r *http.Request) {
@@ -316,6 +362,11 @@ func init() {
 		"GET /api/v1/volunteer/profile":                    {summary: "One's volunteer registration (skills, availability, areas, training, insurance, consent)", tag: "volunteers"},
 		"PUT /api/v1/volunteer/profile":                    {summary: "Register as a volunteer, or change one's registration (approved by the community's staff)", tag: "volunteers", request: civicgrid.ProfileInput{}},
 		"GET /api/v1/volunteer/registrations":              {summary: "Registrations of one's communities (staff), pending by default", tag: "volunteers", query: []string{"status"}},
+		"GET /api/v1/volunteer/teams":                      {summary: "The volunteer teams of an area (riders', building, lecture teams)", tag: "volunteers", query: []string{"area"}},
+		"POST /api/v1/volunteer/teams":                     {summary: "Form a volunteer team with its captain (community staff)", tag: "volunteers", request: civicgrid.TeamInput{}, created: true},
+		"GET /api/v1/volunteer/teams/{id}":                 {summary: "A team with its members (requests to join only for its captain and staff)", tag: "volunteers"},
+		"POST /api/v1/volunteer/teams/{id}/join":           {summary: "Ask to join a team (approved volunteers of its community)", tag: "volunteers"},
+		"POST /api/v1/volunteer/teams/{id}/accept":         {summary: "Accept a volunteer who asked to join (the captain or staff)", tag: "volunteers", request: acceptInput{}},
 		"POST /api/v1/volunteer/registrations/{id}/decide": {summary: "Approve a volunteer's registration, or decline it with a reason (id: the user)", tag: "volunteers", request: decideInput{}},
 	})
 }

@@ -30,3 +30,24 @@ INSERT INTO volunteer_profiles (user_id, name, community, areas, status, reason,
     FROM role_grants g JOIN users u ON u.id = g.user_id
     WHERE g.role = 'volunteer'
     GROUP BY g.user_id, u.name;
+
+-- Volunteer teams (volunteer_team.go) of one community, led by a captain,
+-- and their members: requested, then accepted by the captain or staff.
+CREATE TABLE volunteer_teams (
+    id         @ID_PK@,
+    kind       TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    community  TEXT NOT NULL,
+    captain_id BIGINT NOT NULL REFERENCES users (id),
+    created_at BIGINT NOT NULL,
+    UNIQUE (community, name)
+);
+CREATE TABLE volunteer_team_members (
+    team_id BIGINT NOT NULL REFERENCES volunteer_teams (id),
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    name    TEXT NOT NULL,
+    status  TEXT NOT NULL,
+    at      BIGINT NOT NULL,
+    PRIMARY KEY (team_id, user_id)
+);
+CREATE INDEX volunteer_team_members_user ON volunteer_team_members (user_id, status);

@@ -1,0 +1,116 @@
+package civicgrid
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Volunteer teams (志愿服务队): a riders' team, a building's team, a
+// lecture team (宣讲团) or another, of one community, led by a captain
+// (an approved volunteer of the community named by its staff). Approved
+// volunteers ask to join; the captain or staff accept them — nobody is
+// put in a team by force. Other modules read teams through
+// volunteering.Service's TeamMembers and TeamsOf.
+
+// Team kinds.
+const (
+	TeamRiders   = "riders"   // delivery riders' team (骑手志愿队)
+	TeamBuilding = "building" // a building's team (楼栋志愿队)
+	TeamLecture  = "lecture"  // lecture team (宣讲团)
+	TeamOther    = "other"
+)
+
+// TeamKinds names the kinds (held as data).
+var TeamKinds = []VolunteerSkill{
+	{TeamRiders, "骑手志愿队", "Riders' team"},
+	{TeamBuilding, "楼栋志愿队", "Building team"},
+	{TeamLecture, "宣讲团", "Lecture team"},
+	{TeamOther, "其他志愿队", "Other team"},
+}
+
+// MaxTeamName bounds a team's name.
+const MaxTeamName = 50
+
+// Team is a volunteer team.
+type Team struct {
+	ID        int64     `json:"id"`
+	Kind      string    `json:"kind"`
+	Name      string    `json:"name"`
+	Community string    `json:"community_code"`
+	CaptainID int64     `json:"captain_id"`
+	Captain   string    `json:"captain"` // masked, or the name when published
+	Members   int       `json:"members"` // accepted members, the captain included
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Object is the team as the object of an access decision: in its
+// community, led (assigned) by its captain.
+func (t Team) Object() Object { return Object{Areas: []string{t.Community}, Assignee: t.CaptainID} }
+
+// TeamInput is what staff write to form a team.
+type TeamInput struct {
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	Community string `json:"community_code"`
+	CaptainID int64  `json:"captain_id"`
+}
+
+// Check validates the input, every problem named at once.
+func (in TeamInput) Check(now time.Time) (Team, error) {
+	var ps []Problem
+	if !slices.ContainsFunc(TeamKinds, func(k VolunteerSkill) bool { return k.Code == in.Kind }) {
+		ps = append(ps, Problem{Index: -1, Kind: "kind", Code: in.Kind, Detail: "riders, building, lecture or other"})
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Name == "" || utf8.RuneCountInString(in.Name) > MaxTeamName {
+		ps = append(ps, Problem{Index: -1, Kind: "name", Detail: "a name of 1 to 50 characters"})
+	}
+	if LevelOfCode(in.Community) != LevelCommunity {
+		ps = append(ps, Problem{Index: -1, Kind: "community_code", Code: in.Community, Detail: "the team's community (12 digits)"})
+	}
+	if in.CaptainID <= 0 {
+		ps = append(ps, Problem{Index: -1, Kind: "captain_id", Detail: "the captain: an approved volunteer of the community"})
+	}
+	if len(ps) > 0 {
+		return Team{}, &Error{Code: EINVALID, Message: "the team is not valid", Problems: ps}
+	}
+	return Team{Kind: in.Kind, Name: in.Name, Community: in.Community, CaptainID: in.CaptainID, CreatedAt: time.UnixMilli(now.UnixMilli())}, nil
+}
+
+// Membership statuses.
+const (
+	MemberRequested = "requested" // asked to join, waiting for the captain or staff
+	MemberAccepted  = "member"
+)
+
+// TeamMember is one person's membership of a team.
+type TeamMember struct {
+	TeamID  int64     `json:"team_id"`
+	UserID  int64     `json:"user_id"`
+	Name    string    `json:"name"` // masked, or the name when published
+	Status  string    `json:"status"`
+	Captain bool      `json:"captain,omitempty"`
+	At      time.Time `json:"at"` // asked, or accepted
+}
+
+// TeamStore keeps teams and their members.
+type TeamStore interface {
+	// CreateTeam stores a team with its captain as its first member.
+	CreateTeam(ctx context.Context, t Team, captainLabel string) (Team, error)
+	TeamByID(ctx context.Context, id int64) (Team, error)
+	// Teams lists teams of communities in the subtrees, by name.
+	Teams(ctx context.Context, within []string, limit int) ([]Team, error)
+	// RequestTeamMembership records a request to join; ECONFLICT when the
+	// person already asked or belongs.
+	RequestTeamMembership(ctx context.Context, m TeamMember) error
+	// AcceptTeamMember turns a request into a membership, as one
+	// conditional update: ECONFLICT when there is no request waiting.
+	AcceptTeamMember(ctx context.Context, teamID, userID int64, at time.Time) error
+	// TeamMembers lists a team's members and requests, captain first.
+	TeamMembers(ctx context.Context, teamID int64) ([]TeamMember, error)
+	// TeamsOf lists the teams a person belongs to (accepted).
+	TeamsOf(ctx context.Context, userID int64) ([]Team, error)
+}
