@@ -49,7 +49,7 @@ func (s *Service) Teams(ctx context.Context, actor civicgrid.Actor, area string)
 // whoever may accept them.
 type TeamView struct {
 	civicgrid.Team
-	Members   []civicgrid.TeamMember `json:"members"`
+	Roster    []civicgrid.TeamMember `json:"roster"` // members, and requests for whoever may accept them
 	CanAccept bool                   `json:"can_accept"`
 }
 
@@ -66,10 +66,10 @@ func (s *Service) Team(ctx context.Context, actor civicgrid.Actor, id int64) (Te
 	if err != nil {
 		return TeamView{}, err
 	}
-	v := TeamView{Team: t, Members: []civicgrid.TeamMember{}, CanAccept: civicgrid.Authorize(actor, civicgrid.ActionLeadTeam, t.Object()) == nil}
+	v := TeamView{Team: t, Roster: []civicgrid.TeamMember{}, CanAccept: civicgrid.Authorize(actor, civicgrid.ActionLeadTeam, t.Object()) == nil}
 	for _, m := range ms {
 		if m.Status == civicgrid.MemberAccepted || v.CanAccept || m.UserID == actor.UserID {
-			v.Members = append(v.Members, m)
+			v.Roster = append(v.Roster, m)
 		}
 	}
 	return v, nil

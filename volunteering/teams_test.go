@@ -55,13 +55,13 @@ func TestTeams(t *testing.T) {
 	_, err = e.svc.Join(ctx, stranger, team.ID)
 	wantErr(t, err, civicgrid.EFORBIDDEN, "approved volunteers registered in its community")
 	v := must(e.svc.Join(ctx, rider, team.ID))
-	if len(v.Members) != 2 || v.Members[1].Status != civicgrid.MemberRequested || v.CanAccept {
+	if len(v.Roster) != 2 || v.Roster[1].Status != civicgrid.MemberRequested || v.CanAccept {
 		t.Fatalf("asked to join: %+v", v)
 	}
 	_, err = e.svc.Join(ctx, rider, team.ID)
 	wantErr(t, err, civicgrid.ECONFLICT, "already asked")
 	// A resident sees the team without the requests; only the captain or staff accept.
-	if v := must(e.svc.Team(ctx, resident, team.ID)); len(v.Members) != 1 || v.CanAccept {
+	if v := must(e.svc.Team(ctx, resident, team.ID)); len(v.Roster) != 1 || v.CanAccept {
 		t.Fatalf("a resident's view: %+v", v)
 	}
 	_, err = e.svc.Accept(ctx, rider, team.ID, rider.UserID)
@@ -72,7 +72,7 @@ func TestTeams(t *testing.T) {
 		t.Fatalf("members before acceptance: %v", ids)
 	}
 	v = must(e.svc.Accept(ctx, captain, team.ID, rider.UserID))
-	if v.Members[1].Status != civicgrid.MemberAccepted || v.Members[0].UserID != captain.UserID || !v.Members[0].Captain {
+	if v.Roster[1].Status != civicgrid.MemberAccepted || v.Roster[0].UserID != captain.UserID || !v.Roster[0].Captain {
 		t.Fatalf("accepted: %+v", v)
 	}
 	_, err = e.svc.Accept(ctx, staff, team.ID, rider.UserID)

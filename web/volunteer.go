@@ -39,6 +39,11 @@ type Volunteer interface {
 	Profile(ctx context.Context, actor civicgrid.Actor) (civicgrid.VolunteerProfile, error)
 	Registrations(ctx context.Context, actor civicgrid.Actor, status civicgrid.ProfileStatus) ([]civicgrid.VolunteerProfile, error)
 	Decide(ctx context.Context, actor civicgrid.Actor, userID int64, decision, reason string) (civicgrid.VolunteerProfile, error)
+	Teams(ctx context.Context, actor civicgrid.Actor, area string) ([]civicgrid.Team, error)
+	Team(ctx context.Context, actor civicgrid.Actor, id int64) (volunteering.TeamView, error)
+	FormTeam(ctx context.Context, actor civicgrid.Actor, in civicgrid.TeamInput) (civicgrid.Team, error)
+	Join(ctx context.Context, actor civicgrid.Actor, id int64) (volunteering.TeamView, error)
+	Accept(ctx context.Context, actor civicgrid.Actor, id, userID int64) (volunteering.TeamView, error)
 }
 
 // volunteerView is what the pages /help and /volunteer show.
@@ -70,6 +75,20 @@ type volunteerView struct {
 	Communities   []scopeOption // where the reader may register
 	Registrations []registrationRow
 	Today         string // YYYY-MM-DD, the date inputs' bound
+	// teams
+	Teams     []teamRow
+	TeamKinds []civicgrid.VolunteerSkill
+	Captains  []civicgrid.VolunteerProfile // approved volunteers staff may name captain
+	FormTeams []scopeOption                // communities where the reader forms teams
+}
+
+// teamRow is a team as the page shows it.
+type teamRow struct {
+	volunteering.TeamView
+	Kind    civicgrid.VolunteerSkill // the kind's names
+	CanJoin bool
+	Waiting []civicgrid.TeamMember // requests the reader may accept
+	Mine    string                 // the reader's own status in it
 }
 
 type skillChoice struct {
@@ -112,6 +131,8 @@ func (ui *UI) registerVolunteer(mux *http.ServeMux) {
 	mux.HandleFunc("POST /help/{id}/{step}", ui.handleHelpStep("/help"))
 	mux.HandleFunc("POST /volunteer/{id}/{step}", ui.handleHelpStep("/volunteer"))
 	mux.HandleFunc("POST /volunteer/profile", ui.handleRegisterForm)
+	mux.HandleFunc("POST /volunteer/teams", ui.handleTeamForm)
+	mux.HandleFunc("POST /volunteer/teams/{id}/{step}", ui.handleTeamStep)
 	mux.HandleFunc("POST /volunteer/registrations/{id}/{decision}", ui.handleDecideForm)
 	mux.HandleFunc("GET /volunteer/certificates", ui.handleCertificatesPage)
 	mux.HandleFunc("POST /volunteer/certificates", ui.handleCertifyForm)
@@ -456,7 +477,105 @@ func (ui *UI) registration(r *http.Request, actor civicgrid.Actor, v *volunteerV
 	for _, x := range regs {
 		v.Registrations = append(v.Registrations, registrationRow{x, names(x.Community)})
 	}
+	return ui.teams(r, actor, v)
+}
+
+// teams fills the teams of the reader's communities (and of the areas
+// they manage), what the reader may do in each, and staff's team form.
+func (ui *UI) teams(r *http.Request, actor civicgrid.Actor, v *volunteerView) error {
+	ctx := r.Context()
+	v.TeamKinds = civicgrid.TeamKinds
+	areas := []string{}
+	for _, c := range v.Communities {
+		areas = append(areas, c.Code)
+	}
+	for _, a := range actor.Scopes(civicgrid.ActionManageTeams) {
+		if !slices.ContainsFunc(areas, func(x string) bool { return strings.HasPrefix(x, a) || strings.HasPrefix(a, x) }) {
+			areas = append(areas, a)
+		}
+	}
+	seen := map[int64]bool{}
+	for _, a := range areas {
+		ts, err := ui.cfg.Volunteer.Teams(ctx, actor, a)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			if seen[t.ID] {
+				continue
+			}
+			seen[t.ID] = true
+			tv, err := ui.cfg.Volunteer.Team(ctx, actor, t.ID)
+			if err != nil {
+				return err
+			}
+			row := teamRow{TeamView: tv}
+			for _, k := range civicgrid.TeamKinds {
+				if k.Code == t.Kind {
+					row.Kind = k
+				}
+			}
+			for _, m := range tv.Roster {
+				if m.UserID == actor.UserID {
+					row.Mine = m.Status
+				}
+				if m.Status == civicgrid.MemberRequested && tv.CanAccept {
+					row.Waiting = append(row.Waiting, m)
+				}
+			}
+			row.CanJoin = row.Mine == "" && v.Profile != nil && v.Profile.Status == civicgrid.ProfileApproved && v.Profile.Community == t.Community
+			v.Teams = append(v.Teams, row)
+		}
+	}
+	names := ui.areaNames(r)
+	for _, a := range actor.Scopes(civicgrid.ActionManageTeams) {
+		ps, err := ui.cfg.Volunteer.Registrations(ctx, actor, civicgrid.ProfileApproved)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if strings.HasPrefix(p.Community, a) && !slices.ContainsFunc(v.Captains, func(x civicgrid.VolunteerProfile) bool { return x.UserID == p.UserID }) {
+				v.Captains = append(v.Captains, p)
+				if !slices.ContainsFunc(v.FormTeams, func(o scopeOption) bool { return o.Code == p.Community }) {
+					v.FormTeams = append(v.FormTeams, scopeOption{p.Community, names(p.Community)})
+				}
+			}
+		}
+	}
 	return nil
+}
+
+// handleTeamForm forms a team (staff).
+func (ui *UI) handleTeamForm(w http.ResponseWriter, r *http.Request) {
+	actor, ok := inboxForm(w, r)
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	captain, _ := strconv.ParseInt(f.Get("captain_id"), 10, 64)
+	_, err := ui.cfg.Volunteer.FormTeam(r.Context(), actor, civicgrid.TeamInput{Kind: f.Get("kind"), Name: f.Get("name"),
+		Community: f.Get("community_code"), CaptainID: captain})
+	backTo(w, r, "/volunteer", "team_formed", err)
+}
+
+// handleTeamStep asks to join a team, or accepts someone who asked.
+func (ui *UI) handleTeamStep(w http.ResponseWriter, r *http.Request) {
+	actor, id, ok := cogovForm(w, r)
+	if !ok {
+		return
+	}
+	var err error
+	switch step := r.PathValue("step"); step {
+	case "join":
+		_, err = ui.cfg.Volunteer.Join(r.Context(), actor, id)
+	case "accept":
+		user, _ := strconv.ParseInt(r.PostForm.Get("user_id"), 10, 64)
+		_, err = ui.cfg.Volunteer.Accept(r.Context(), actor, id, user)
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	backTo(w, r, "/volunteer", "team_"+r.PathValue("step"), err)
 }
 
 // handleRegisterForm registers the reader as a volunteer, or changes

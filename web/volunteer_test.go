@@ -150,4 +150,27 @@ func TestVolunteerPages(t *testing.T) {
 			t.Fatalf("my hours without %q: %s", want, rec.Body)
 		}
 	}
+	// Teams: staff form one with A as captain; B asks to join; A accepts.
+	rec = as(h, staff, "GET", "/volunteer", nil)
+	if !contains(rec.Body.String(), `data-testid="team-form"`) || !contains(rec.Body.String(), fmt.Sprintf(`<option value="%d">`, volA.UserID)) {
+		t.Fatalf("staff's team form with approved captains: %s", rec.Body)
+	}
+	outcome(as(h, staff, "POST", "/volunteer/teams", form("kind", "lecture", "name", " ", "community_code", "420102001001", "captain_id", fmt.Sprint(volA.UserID))), "failed=invalid")
+	outcome(as(h, volB, "POST", "/volunteer/teams", form("kind", "lecture", "name", "宣讲团", "community_code", "420102001001", "captain_id", fmt.Sprint(volA.UserID))), "failed=forbidden")
+	outcome(as(h, staff, "POST", "/volunteer/teams", form("kind", "lecture", "name", "三阳宣讲团", "community_code", "420102001001", "captain_id", fmt.Sprint(volA.UserID))), "done=team_formed")
+	rec = as(h, volB, "GET", "/volunteer", nil)
+	m = regexp.MustCompile(`action="/volunteer/teams/(\d+)/join"`).FindStringSubmatch(rec.Body.String())
+	if m == nil || !contains(rec.Body.String(), "三阳宣讲团") || !contains(rec.Body.String(), "宣讲团</span>") {
+		t.Fatalf("B is offered to join: %s", rec.Body)
+	}
+	outcome(as(h, volB, "POST", "/volunteer/teams/"+m[1]+"/join", form()), "done=team_join")
+	outcome(as(h, volB, "POST", "/volunteer/teams/"+m[1]+"/join", form()), "failed=conflict")
+	outcome(as(h, volB, "POST", "/volunteer/teams/"+m[1]+"/accept", form("user_id", fmt.Sprint(volB.UserID))), "failed=forbidden")
+	if rec = as(h, volA, "GET", "/volunteer", nil); !contains(rec.Body.String(), `name="user_id" value="`+fmt.Sprint(volB.UserID)+`"`) {
+		t.Fatalf("the captain sees B's request: %s", rec.Body)
+	}
+	outcome(as(h, volA, "POST", "/volunteer/teams/"+m[1]+"/accept", form("user_id", fmt.Sprint(volB.UserID))), "done=team_accept")
+	if rec = as(h, volB, "GET", "/volunteer", nil); !contains(rec.Body.String(), "我是队员") || !contains(rec.Body.String(), "2 名队员") {
+		t.Fatalf("B is a member: %s", rec.Body)
+	}
 }
