@@ -16,8 +16,10 @@ func TestVolunteerProfilesMigration(t *testing.T) {
 	db := openTest(t)
 	vol := cgUser(t, db, 1, civicgrid.RoleVolunteer, cgCommunity)
 	resident := cgUser(t, db, 2, civicgrid.RoleResident, cgBuilding)
-	if _, err := db.wr.ExecContext(ctx, `DROP TABLE volunteer_profiles`); err != nil {
-		t.Fatal(err)
+	for _, table := range []string{"volunteer_team_members", "volunteer_teams", "volunteer_profiles"} {
+		if _, err := db.wr.ExecContext(ctx, `DROP TABLE `+table); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := db.wr.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version = 30`); err != nil {
 		t.Fatal(err)
