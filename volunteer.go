@@ -331,6 +331,7 @@ type VolunteerStore interface {
 	CertificateStore
 	VolunteerProfileStore
 	TeamStore
+	ServicePointStore
 	CreateHelpRequest(ctx context.Context, r HelpRequest, ev VolunteerEvent) (HelpRequest, error)
 	HelpRequestByID(ctx context.Context, id int64) (HelpRequest, error)
 	// HelpRequests lists requests at buildings in the subtrees, in one of

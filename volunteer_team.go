@@ -114,3 +114,62 @@ type TeamStore interface {
 	// TeamsOf lists the teams a person belongs to (accepted).
 	TeamsOf(ctx context.Context, userID int64) ([]Team, error)
 }
+
+// ServicePoint is a volunteer service point (服务站/驿站): a place where
+// volunteers and riders find help — water, charging, a rest, a toilet —
+// with its opening hours; shown on the map.
+type ServicePoint struct {
+	ID        int64     `json:"id"`
+	Community string    `json:"community_code"`
+	Name      string    `json:"name"`
+	Lat       float64   `json:"lat"`
+	Lng       float64   `json:"lng"`
+	Hours     string    `json:"hours"`  // opening hours, as written (每天 8:00–20:00)
+	Offers    string    `json:"offers"` // what it offers
+	TeamID    int64     `json:"team_id,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// ServicePointInput is what staff write.
+type ServicePointInput struct {
+	Community string  `json:"community_code"`
+	Name      string  `json:"name"`
+	Lat       float64 `json:"lat"`
+	Lng       float64 `json:"lng"`
+	Hours     string  `json:"hours"`
+	Offers    string  `json:"offers"`
+}
+
+// Check validates the input, every problem named at once.
+func (in ServicePointInput) Check(now time.Time) (ServicePoint, error) {
+	var ps []Problem
+	bad := func(kind, detail string) { ps = append(ps, Problem{Index: -1, Kind: kind, Detail: detail}) }
+	if LevelOfCode(in.Community) != LevelCommunity {
+		bad("community_code", "the service point's community (12 digits)")
+	}
+	in.Name, in.Hours, in.Offers = strings.TrimSpace(in.Name), strings.TrimSpace(in.Hours), strings.TrimSpace(in.Offers)
+	if in.Name == "" || utf8.RuneCountInString(in.Name) > MaxTeamName {
+		bad("name", "a name of 1 to 50 characters")
+	}
+	if in.Lat < -90 || in.Lat > 90 || in.Lng < -180 || in.Lng > 180 || (in.Lat == 0 && in.Lng == 0) || in.Lat != in.Lat || in.Lng != in.Lng {
+		bad("lat", "a WGS-84 point (lat −90…90, lng −180…180)")
+	}
+	if in.Hours == "" || utf8.RuneCountInString(in.Hours) > MaxProfileText {
+		bad("hours", "opening hours of 1 to 200 characters")
+	}
+	if in.Offers == "" || utf8.RuneCountInString(in.Offers) > MaxProfileText {
+		bad("offers", "what it offers, 1 to 200 characters")
+	}
+	if len(ps) > 0 {
+		return ServicePoint{}, &Error{Code: EINVALID, Message: "the service point is not valid", Problems: ps}
+	}
+	return ServicePoint{Community: in.Community, Name: in.Name, Lat: in.Lat, Lng: in.Lng, Hours: in.Hours, Offers: in.Offers,
+		CreatedAt: time.UnixMilli(now.UnixMilli())}, nil
+}
+
+// ServicePointStore keeps service points.
+type ServicePointStore interface {
+	CreateServicePoint(ctx context.Context, p ServicePoint) (ServicePoint, error)
+	// ServicePoints lists points of communities in the subtrees.
+	ServicePoints(ctx context.Context, within []string, limit int) ([]ServicePoint, error)
+}

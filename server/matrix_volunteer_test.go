@@ -50,6 +50,8 @@ func init() {
 		"GET /api/v1/volunteer/teams/{id}":                 "YY YY YY YY YY YY YY YY YY YY YY YY",
 		"POST /api/v1/volunteer/teams/{id}/join":           own,
 		"POST /api/v1/volunteer/teams/{id}/accept":         staff,
+		"GET /api/v1/volunteer/points":                     everyone,
+		"POST /api/v1/volunteer/points":                    staff,
 	} {
 		mxExpected[key] = row
 	}
@@ -62,6 +64,14 @@ func init() {
 	}
 	mxFixtures["GET /api/v1/volunteer/certificates"] = get("/api/v1/volunteer/certificates")
 	mxFixtures["GET /api/v1/volunteer/registrations"] = get("/api/v1/volunteer/registrations")
+	mxFixtures["GET /api/v1/volunteer/points"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{method: "GET", path: "/api/v1/volunteer/points?area=" + e.home.community}
+	}
+	mxFixtures["POST /api/v1/volunteer/points"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		p := e.buildingPoint(away)
+		return mxRequest{"POST", "/api/v1/volunteer/points", map[string]any{"community_code": e.chain(away).community, "name": "骑手驿站",
+			"lat": p[1], "lng": p[0], "hours": "每天 8:00–20:00", "offers": "饮水、充电、休息"}}
+	}
 	mxFixtures["GET /api/v1/volunteer/teams"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
 		return mxRequest{method: "GET", path: "/api/v1/volunteer/teams?area=" + e.home.community}
 	}

@@ -47,6 +47,25 @@ func (s *Server) volunteerRoutes(public func(string, string, http.HandlerFunc), 
 	guarded("GET", "/api/v1/volunteer/teams/{id}", civicgrid.ActionReadTeams, withID(s.handleTeam))
 	guarded("POST", "/api/v1/volunteer/teams/{id}/join", civicgrid.ActionRegisterVolunteer, withID(s.handleJoinTeam))
 	guarded("POST", "/api/v1/volunteer/teams/{id}/accept", civicgrid.ActionLeadTeam, withID(s.handleAcceptMember))
+	guarded("GET", "/api/v1/volunteer/points", civicgrid.ActionReadTeams, s.handleServicePoints)
+	guarded("POST", "/api/v1/volunteer/points", civicgrid.ActionManageTeams, s.handleAddServicePoint)
+}
+
+// handleServicePoints: GET /api/v1/volunteer/points?area=CODE lists an
+// area's service points (服务站/驿站), for the map.
+func (s *Server) handleServicePoints(w http.ResponseWriter, r *http.Request) {
+	ps, err := s.cfg.Volunteer.ServicePoints(r.Context(), actorFrom(r), r.URL.Query().Get("area"))
+	answer(w, r, http.StatusOK, "points", ps, err)
+}
+
+func (s *Server) handleAddServicePoint(w http.ResponseWriter, r *http.Request) {
+	var in civicgrid.ServicePointInput
+	if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p, err := s.cfg.Volunteer.AddServicePoint(r.Context(), actorFrom(r), in)
+	answer(w, r, http.StatusCreated, "point", p, err)
 }
 
 // handleTeams: GET /api/v1/volunteer/teams?area=CODE lists an area's teams.
@@ -367,6 +386,8 @@ func init() {
 		"GET /api/v1/volunteer/teams/{id}":                 {summary: "A team with its members (requests to join only for its captain and staff)", tag: "volunteers"},
 		"POST /api/v1/volunteer/teams/{id}/join":           {summary: "Ask to join a team (approved volunteers of its community)", tag: "volunteers"},
 		"POST /api/v1/volunteer/teams/{id}/accept":         {summary: "Accept a volunteer who asked to join (the captain or staff)", tag: "volunteers", request: acceptInput{}},
+		"GET /api/v1/volunteer/points":                     {summary: "Volunteer service points (服务站/驿站) of an area, for the map", tag: "volunteers", query: []string{"area"}},
+		"POST /api/v1/volunteer/points":                    {summary: "Add a service point: place, opening hours, what it offers (community staff)", tag: "volunteers", request: civicgrid.ServicePointInput{}, created: true},
 		"POST /api/v1/volunteer/registrations/{id}/decide": {summary: "Approve a volunteer's registration, or decline it with a reason (id: the user)", tag: "volunteers", request: decideInput{}},
 	})
 }

@@ -31,7 +31,7 @@ var copyOrder = []string{
 	"warning_alerts", "warning_alert_grids",
 	"care_entries", "care_visitors", "care_visits", "care_slots",
 	"notices", "notice_receipts", "notice_robots", "notice_robot_deliveries", "notice_events",
-	"volunteer_profiles", "volunteer_teams", "volunteer_team_members",
+	"volunteer_profiles", "volunteer_teams", "volunteer_team_members", "volunteer_points",
 }
 
 // CopyReport says what Copy moved and checked.

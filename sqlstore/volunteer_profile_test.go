@@ -16,7 +16,7 @@ func TestVolunteerProfilesMigration(t *testing.T) {
 	db := openTest(t)
 	vol := cgUser(t, db, 1, civicgrid.RoleVolunteer, cgCommunity)
 	resident := cgUser(t, db, 2, civicgrid.RoleResident, cgBuilding)
-	for _, table := range []string{"volunteer_team_members", "volunteer_teams", "volunteer_profiles"} {
+	for _, table := range []string{"volunteer_points", "volunteer_team_members", "volunteer_teams", "volunteer_profiles"} {
 		if _, err := db.wr.ExecContext(ctx, `DROP TABLE `+table); err != nil {
 			t.Fatal(err)
 		}

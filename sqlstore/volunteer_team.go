@@ -116,3 +116,30 @@ func (db *DB) TeamsOf(ctx context.Context, userID int64) ([]civicgrid.Team, erro
 	}
 	return collect(rows, scanTeam)
 }
+
+// CreateServicePoint stores a service point.
+func (db *DB) CreateServicePoint(ctx context.Context, p civicgrid.ServicePoint) (civicgrid.ServicePoint, error) {
+	err := db.wr.QueryRowContext(ctx, `INSERT INTO volunteer_points (community, name, lat, lng, hours, offers, team_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, p.Community, p.Name, p.Lat, p.Lng, p.Hours, p.Offers, nullID(p.TeamID),
+		p.CreatedAt.UnixMilli()).Scan(&p.ID)
+	return p, err
+}
+
+// ServicePoints lists points of communities in the subtrees.
+func (db *DB) ServicePoints(ctx context.Context, within []string, limit int) ([]civicgrid.ServicePoint, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	rows, err := db.rd.QueryContext(ctx, `SELECT id, community, name, lat, lng, hours, offers, team_id, created_at FROM volunteer_points
+		WHERE `+scopeClause("community", within, arg)+` ORDER BY id LIMIT `+arg(limit), args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(sc rowScanner) (civicgrid.ServicePoint, error) {
+		var p civicgrid.ServicePoint
+		var team sql.NullInt64
+		var created int64
+		err := sc.Scan(&p.ID, &p.Community, &p.Name, &p.Lat, &p.Lng, &p.Hours, &p.Offers, &team, &created)
+		p.TeamID, p.CreatedAt = team.Int64, time.UnixMilli(created)
+		return p, err
+	})
+}

@@ -69,3 +69,21 @@ func TestTeamMembershipOnce(t *testing.T) {
 		t.Fatalf("another district's teams: %+v %v", ts, err)
 	}
 }
+
+// Service points keep their place and text, and list by community.
+func TestServicePointsStore(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	p, err := db.CreateServicePoint(ctx, civicgrid.ServicePoint{Community: cgCommunity, Name: "驿站", Lat: 30.5851234, Lng: 114.2951234,
+		Hours: "8:00–20:00", Offers: "饮水", CreatedAt: time.UnixMilli(1764800000000)})
+	if err != nil || p.ID == 0 {
+		t.Fatal(p, err)
+	}
+	ps, err := db.ServicePoints(ctx, []string{"420102"}, 10)
+	if err != nil || len(ps) != 1 || ps[0].Lat != 30.5851234 || ps[0].Lng != 114.2951234 || ps[0].TeamID != 0 || ps[0].Offers != "饮水" {
+		t.Fatalf("listed: %+v %v", ps, err)
+	}
+	if ps, err := db.ServicePoints(ctx, []string{"420103"}, 10); err != nil || len(ps) != 0 {
+		t.Fatalf("another district: %+v %v", ps, err)
+	}
+}

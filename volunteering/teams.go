@@ -135,3 +135,37 @@ func (s *Service) TeamMembers(ctx context.Context, teamID int64) ([]int64, error
 func (s *Service) TeamsOf(ctx context.Context, userID int64) ([]civicgrid.Team, error) {
 	return s.store.TeamsOf(ctx, userID)
 }
+
+// AddServicePoint records a service point (服务站/驿站): the community's staff.
+func (s *Service) AddServicePoint(ctx context.Context, actor civicgrid.Actor, in civicgrid.ServicePointInput) (civicgrid.ServicePoint, error) {
+	p, err := in.Check(s.now())
+	if err != nil {
+		return p, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionManageTeams, civicgrid.In(p.Community)); err != nil {
+		return p, err
+	}
+	if a, err := s.areas.AreaByCode(ctx, p.Community); err != nil || a.Level != civicgrid.LevelCommunity {
+		if err == nil || civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
+			return p, civicgrid.Errorf(civicgrid.EINVALID, "no community %s in the area registry", p.Community)
+		}
+		return p, err
+	}
+	return s.store.CreateServicePoint(ctx, p)
+}
+
+// ServicePoints lists the service points of an area (anyone logged in),
+// for the map.
+func (s *Service) ServicePoints(ctx context.Context, actor civicgrid.Actor, area string) ([]civicgrid.ServicePoint, error) {
+	if err := civicgrid.Authorize(actor, civicgrid.ActionReadTeams, civicgrid.In(area)); err != nil {
+		return nil, err
+	}
+	if civicgrid.LevelOfCode(area) == "" {
+		return nil, civicgrid.Errorf(civicgrid.EINVALID, "area must be an area code")
+	}
+	ps, err := s.store.ServicePoints(ctx, []string{area}, MaxCount)
+	if ps == nil {
+		ps = []civicgrid.ServicePoint{}
+	}
+	return ps, err
+}

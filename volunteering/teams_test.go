@@ -100,3 +100,39 @@ func TestTeams(t *testing.T) {
 	_, err = e.svc.Team(ctx, resident, 9999)
 	wantErr(t, err, civicgrid.ENOTFOUND, "no volunteer team")
 }
+
+// Staff add service points of their community; anyone logged in lists
+// them for the map; bad points are refused naming every problem.
+func TestServicePoints(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	staff := e.person(civicgrid.RoleCommunityStaff, community)
+	otherStaff := e.person(civicgrid.RoleCommunityStaff, away[:12])
+	resident := e.person(civicgrid.RoleResident, building)
+	in := civicgrid.ServicePointInput{Community: community, Name: "骑手爱心驿站", Lat: 30.551, Lng: 114.301, Hours: "每天 8:00–20:00", Offers: "饮水、充电、休息、如厕"}
+	_, err := e.svc.AddServicePoint(ctx, otherStaff, in)
+	wantErr(t, err, civicgrid.EFORBIDDEN, "volunteer.teams")
+	_, err = e.svc.AddServicePoint(ctx, resident, in)
+	wantErr(t, err, civicgrid.EFORBIDDEN, "volunteer.teams")
+	_, err = e.svc.AddServicePoint(ctx, staff, civicgrid.ServicePointInput{Community: "1", Lat: 95})
+	var ce *civicgrid.Error
+	if !errors.As(err, &ce) || len(ce.Problems) != 5 {
+		t.Fatalf("every problem named: %v", err)
+	}
+	bad := in
+	bad.Community = "420102009009"
+	_, err = e.svc.AddServicePoint(ctx, e.person(civicgrid.RoleDistrictAdmin, "420102"), bad)
+	wantErr(t, err, civicgrid.EINVALID, "no community")
+	p := must(e.svc.AddServicePoint(ctx, staff, in))
+	if p.ID == 0 || p.Name != "骑手爱心驿站" {
+		t.Fatalf("added: %+v", p)
+	}
+	if ps := must(e.svc.ServicePoints(ctx, resident, community)); len(ps) != 1 || ps[0].Lat != 30.551 || ps[0].Offers != in.Offers {
+		t.Fatalf("listed: %+v", ps)
+	}
+	if ps := must(e.svc.ServicePoints(ctx, resident, away[:12])); len(ps) != 0 {
+		t.Fatalf("another community's: %+v", ps)
+	}
+	_, err = e.svc.ServicePoints(ctx, resident, "")
+	wantErr(t, err, civicgrid.EINVALID, "area code")
+}

@@ -44,6 +44,7 @@ type Volunteer interface {
 	FormTeam(ctx context.Context, actor civicgrid.Actor, in civicgrid.TeamInput) (civicgrid.Team, error)
 	Join(ctx context.Context, actor civicgrid.Actor, id int64) (volunteering.TeamView, error)
 	Accept(ctx context.Context, actor civicgrid.Actor, id, userID int64) (volunteering.TeamView, error)
+	ServicePoints(ctx context.Context, actor civicgrid.Actor, area string) ([]civicgrid.ServicePoint, error)
 }
 
 // volunteerView is what the pages /help and /volunteer show.
@@ -613,4 +614,31 @@ func (ui *UI) handleDecideForm(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err := ui.cfg.Volunteer.Decide(r.Context(), actor, id, decision, r.PostForm.Get("reason"))
 	backTo(w, r, "/volunteer", decision+"_volunteer", err)
+}
+
+// servicePoints are the service points of the communities of whoever is
+// logged in, for the map page (none for an anonymous visitor).
+func (ui *UI) servicePoints(r *http.Request) []civicgrid.ServicePoint {
+	actor := civicgrid.ActorFromContext(r.Context())
+	if ui.cfg.Volunteer == nil || actor.Anonymous() {
+		return nil
+	}
+	var out []civicgrid.ServicePoint
+	seen := map[string]bool{}
+	for _, g := range actor.Grants {
+		area := g.AreaCode
+		if len(area) > 12 {
+			area = area[:12]
+		}
+		if seen[area] || civicgrid.LevelOfCode(area) == "" {
+			continue
+		}
+		seen[area] = true
+		ps, err := ui.cfg.Volunteer.ServicePoints(r.Context(), actor, area)
+		if err != nil {
+			continue
+		}
+		out = append(out, ps...)
+	}
+	return out
 }

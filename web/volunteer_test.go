@@ -173,4 +173,12 @@ func TestVolunteerPages(t *testing.T) {
 	if rec = as(h, volB, "GET", "/volunteer", nil); !contains(rec.Body.String(), "我是队员") || !contains(rec.Body.String(), "2 名队员") {
 		t.Fatalf("B is a member: %s", rec.Body)
 	}
+	// Service points show on the map page of the community's people, not to visitors.
+	if _, err := ui.cfg.Volunteer.(*volunteering.Service).AddServicePoint(ctx, staff, civicgrid.ServicePointInput{Community: "420102001001",
+		Name: "骑手爱心驿站", Lat: 30.5852, Lng: 114.2952, Hours: "每天 8:00–22:00", Offers: "饮水、充电"}); err != nil {
+		t.Fatal(err)
+	}
+	if rec = as(h, resident, "GET", "/", nil); !contains(rec.Body.String(), `"points":[{`) || !contains(rec.Body.String(), "骑手爱心驿站") {
+		t.Fatalf("the map page's service points: %s", rec.Body)
+	}
 }

@@ -19,7 +19,7 @@ func seedDemoVolunteer(ctx context.Context, db *sqlstore.DB, svc *volunteering.S
 	if err != nil {
 		return err
 	}
-	if err := seedDemoRegistrations(ctx, db, svc, areas.community); err != nil {
+	if err := seedDemoRegistrations(ctx, db, svc, areas.community, areas.building); err != nil {
 		return err
 	}
 	if rs, err := db.HelpRequests(ctx, []string{areas.community}, nil, 1); err != nil || len(rs) > 0 {
@@ -47,9 +47,10 @@ func seedDemoVolunteer(ctx context.Context, db *sqlstore.DB, svc *volunteering.S
 }
 
 // seedDemoRegistrations registers the demo volunteer (approved by the
-// demo community staff: only approved volunteers claim) and the demo
-// resident (waiting for staff to check it), once each.
-func seedDemoRegistrations(ctx context.Context, db *sqlstore.DB, svc *volunteering.Service, community string) error {
+// demo community staff: only approved volunteers claim; captain of the
+// riders' team) and the demo resident (waiting for staff to check it),
+// once each.
+func seedDemoRegistrations(ctx context.Context, db *sqlstore.DB, svc *volunteering.Service, community, building string) error {
 	staffRec, err := db.LoginRecordByPhone(ctx, "19900000006")
 	if err != nil {
 		return err
@@ -79,6 +80,18 @@ func seedDemoRegistrations(ctx context.Context, db *sqlstore.DB, svc *volunteeri
 		if d.approve {
 			if _, err := svc.Decide(ctx, staff, a.UserID, "approve", ""); err != nil {
 				return err
+			}
+			// The approved volunteer captains the community's riders' team.
+			if _, err := svc.FormTeam(ctx, staff, civicgrid.TeamInput{Kind: civicgrid.TeamRiders, Name: "红色骑手志愿队", Community: community,
+				CaptainID: a.UserID}); err != nil {
+				return err
+			}
+			// and a riders' service point (骑手驿站) next to the first building.
+			if _, at, has, err := volunteering.Building(ctx, db, building); err == nil && has {
+				if _, err := svc.AddServicePoint(ctx, staff, civicgrid.ServicePointInput{Community: community, Name: "骑手爱心驿站",
+					Lat: at[1] + 0.0004, Lng: at[0] + 0.0004, Hours: "每天 8:00–22:00", Offers: "饮水、充电、休息、如厕、应急药箱"}); err != nil {
+					return err
+				}
 			}
 		}
 	}

@@ -51,3 +51,17 @@ CREATE TABLE volunteer_team_members (
     PRIMARY KEY (team_id, user_id)
 );
 CREATE INDEX volunteer_team_members_user ON volunteer_team_members (user_id, status);
+
+-- Volunteer service points (服务站/驿站) on the map.
+CREATE TABLE volunteer_points (
+    id         @ID_PK@,
+    community  TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    lat        DOUBLE PRECISION NOT NULL,
+    lng        DOUBLE PRECISION NOT NULL,
+    hours      TEXT NOT NULL,
+    offers     TEXT NOT NULL,
+    team_id    BIGINT REFERENCES volunteer_teams (id),
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX volunteer_points_community ON volunteer_points (community);

@@ -184,3 +184,25 @@ test('the resident’s volunteer registration waits; staff approve it on the pag
     assert.equal((await page.getByTestId('reg-status').textContent()).trim(), '已通过审核');
   });
 });
+
+test('the community’s teams on the volunteer page, and the riders’ service point on the map', { timeout: T }, async () => {
+  await withPage('volunteer-teams-360', phone, async (page) => {
+    await logInAs(page, volunteerA, '/volunteer');
+    await page.goto(`${env.base}/volunteer?lang=zh-CN`);
+    const teams = page.getByTestId('teams');
+    assert.match(await teams.textContent(), /红色骑手志愿队/);
+    assert.match(await teams.textContent(), /我是队员/, 'the demo volunteer captains it');
+    await noSidewaysScroll(page, 'teams');
+  });
+  await withPage('volunteer-service-point-map-360', phone, async (page) => {
+    await logInAs(page, volunteerA, '/');
+    await page.goto(`${env.base}/?lang=zh-CN`);
+    const marker = page.locator('path.service-point').first();
+    await marker.waitFor();
+    await marker.click({ force: true });
+    const popup = page.locator('.point-popup');
+    await popup.waitFor();
+    assert.match(await popup.textContent(), /骑手爱心驿站.*开放时间：每天 8:00–22:00.*提供：饮水/s);
+    await noSidewaysScroll(page, 'map with a service point');
+  });
+});
