@@ -353,6 +353,9 @@ type HelpLog interface {
 type VolunteerStore interface {
 	TimeBankStore
 	CertificateStore
+	VolunteerProfileStore
+	TeamStore
+	ServicePointStore
 	// CreateHelpRequest stores a new request with its first event; a
 	// request with an Origin already stored returns that one, unchanged.
 	CreateHelpRequest(ctx context.Context, r HelpRequest, ev VolunteerEvent) (HelpRequest, error)

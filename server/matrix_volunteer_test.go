@@ -22,25 +22,36 @@ func init() {
 	own := "YN YN YN YN YN YN YN YN YN YN YN YN"
 	staff := "NN NN NN NN NN YN YN YN NN YN NN NN"
 	for key, row := range map[string]string{
-		"GET /api/v1/volunteer/services":                everyone,
-		"POST /api/v1/volunteer/requests":               "YN NN NN YN YN YN YN YN NN YN NN NN",
-		"GET /api/v1/volunteer/requests/mine":           everyone,
-		"GET /api/v1/volunteer/requests/open":           everyone,
-		"GET /api/v1/volunteer/requests/pending":        everyone,
-		"GET /api/v1/volunteer/requests/{id}":           "NN NN YN NN NN YN YN YN NN YN NN NN",
-		"POST /api/v1/volunteer/requests/{id}/verify":   staff,
-		"POST /api/v1/volunteer/requests/{id}/claim":    "NN NN YN NN NN NN NN NN NN NN NN NN",
-		"POST /api/v1/volunteer/requests/{id}/release":  own,
-		"POST /api/v1/volunteer/requests/{id}/sign-in":  own,
-		"POST /api/v1/volunteer/requests/{id}/sign-out": own,
-		"POST /api/v1/volunteer/requests/{id}/confirm":  own,
-		"POST /api/v1/volunteer/requests/{id}/cancel":   own,
-		"GET /api/v1/volunteer/hours":                   "N- N- Y- N- N- N- N- N- N- N- N- N-",
-		"GET /api/v1/volunteer/timebank/statement":      "N- N- Y- N- N- N- N- N- N- N- N- N-",
-		"POST /api/v1/volunteer/timebank/adjust":        staff,
-		"GET /api/v1/volunteer/certificates":            "N- N- Y- N- N- N- N- N- N- N- N- N-",
-		"POST /api/v1/volunteer/certificates":           "N- N- Y- N- N- N- N- N- N- N- N- N-",
-		"GET /api/v1/volunteer/certificates/{id}":       "NN NN YN NN NN NN NN NN NN NN NN NN",
+		"GET /api/v1/volunteer/services":                   everyone,
+		"POST /api/v1/volunteer/requests":                  "YN NN NN YN YN YN YN YN NN YN NN NN",
+		"GET /api/v1/volunteer/requests/mine":              everyone,
+		"GET /api/v1/volunteer/requests/open":              everyone,
+		"GET /api/v1/volunteer/requests/pending":           everyone,
+		"GET /api/v1/volunteer/requests/{id}":              "NN NN YN NN NN YN YN YN NN YN NN NN",
+		"POST /api/v1/volunteer/requests/{id}/verify":      staff,
+		"POST /api/v1/volunteer/requests/{id}/claim":       "NN NN YN NN NN NN NN NN NN NN NN NN",
+		"POST /api/v1/volunteer/requests/{id}/release":     own,
+		"POST /api/v1/volunteer/requests/{id}/sign-in":     own,
+		"POST /api/v1/volunteer/requests/{id}/sign-out":    own,
+		"POST /api/v1/volunteer/requests/{id}/confirm":     own,
+		"POST /api/v1/volunteer/requests/{id}/cancel":      own,
+		"GET /api/v1/volunteer/hours":                      "N- N- Y- N- N- N- N- N- N- N- N- N-",
+		"GET /api/v1/volunteer/timebank/statement":         "N- N- Y- N- N- N- N- N- N- N- N- N-",
+		"POST /api/v1/volunteer/timebank/adjust":           staff,
+		"GET /api/v1/volunteer/certificates":               "N- N- Y- N- N- N- N- N- N- N- N- N-",
+		"POST /api/v1/volunteer/certificates":              "N- N- Y- N- N- N- N- N- N- N- N- N-",
+		"GET /api/v1/volunteer/certificates/{id}":          "NN NN YN NN NN NN NN NN NN NN NN NN",
+		"GET /api/v1/volunteer/profile":                    everyone,
+		"PUT /api/v1/volunteer/profile":                    everyone,
+		"GET /api/v1/volunteer/registrations":              everyone,
+		"POST /api/v1/volunteer/registrations/{id}/decide": staff,
+		"GET /api/v1/volunteer/teams":                      everyone,
+		"POST /api/v1/volunteer/teams":                     staff,
+		"GET /api/v1/volunteer/teams/{id}":                 "YY YY YY YY YY YY YY YY YY YY YY YY",
+		"POST /api/v1/volunteer/teams/{id}/join":           own,
+		"POST /api/v1/volunteer/teams/{id}/accept":         staff,
+		"GET /api/v1/volunteer/points":                     everyone,
+		"POST /api/v1/volunteer/points":                    staff,
 	} {
 		mxExpected[key] = row
 	}
@@ -52,6 +63,61 @@ func init() {
 		mxFixtures["GET "+p] = get(p)
 	}
 	mxFixtures["GET /api/v1/volunteer/certificates"] = get("/api/v1/volunteer/certificates")
+	mxFixtures["GET /api/v1/volunteer/registrations"] = get("/api/v1/volunteer/registrations")
+	mxFixtures["GET /api/v1/volunteer/points"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{method: "GET", path: "/api/v1/volunteer/points?area=" + e.home.community}
+	}
+	mxFixtures["POST /api/v1/volunteer/points"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		p := e.buildingPoint(away)
+		return mxRequest{"POST", "/api/v1/volunteer/points", map[string]any{"community_code": e.chain(away).community, "name": "骑手驿站",
+			"lat": p[1], "lng": p[0], "hours": "每天 8:00–20:00", "offers": "饮水、充电、休息"}}
+	}
+	mxFixtures["GET /api/v1/volunteer/teams"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{method: "GET", path: "/api/v1/volunteer/teams?area=" + e.home.community}
+	}
+	// A team of the home or away community, its captain an approved volunteer there.
+	mxFixtures["POST /api/v1/volunteer/teams"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		captain := e.resident(away)
+		e.volunteerProfile(captain, e.chain(away).community, civicgrid.ProfileApproved)
+		return mxRequest{"POST", "/api/v1/volunteer/teams", map[string]any{"kind": "riders", "name": fmt.Sprintf("骑手队%d", captain.ID),
+			"community_code": e.chain(away).community, "captain_id": captain.ID}}
+	}
+	mxFixtures["GET /api/v1/volunteer/teams/{id}"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{method: "GET", path: fmt.Sprintf("/api/v1/volunteer/teams/%d", e.team(away).ID)}
+	}
+	// The cell's actor is an approved volunteer of the home community: a
+	// home team takes them, an away one does not.
+	mxFixtures["POST /api/v1/volunteer/teams/{id}/join"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		if a.user.ID != 0 {
+			e.volunteerProfile(a.user, e.home.community, civicgrid.ProfileApproved)
+		}
+		return mxRequest{method: "POST", path: fmt.Sprintf("/api/v1/volunteer/teams/%d/join", e.team(away).ID)}
+	}
+	// A fresh volunteer of the team's community waits to be accepted.
+	mxFixtures["POST /api/v1/volunteer/teams/{id}/accept"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		t := e.team(away)
+		u := e.resident(away)
+		if err := e.db.RequestTeamMembership(context.Background(), civicgrid.TeamMember{TeamID: t.ID, UserID: u.ID, Name: "测*", At: time.Now()}); err != nil {
+			e.t.Fatal(err)
+		}
+		return mxRequest{"POST", fmt.Sprintf("/api/v1/volunteer/teams/%d/accept", t.ID), map[string]int64{"user_id": u.ID}}
+	}
+	// The cell's actor has registered (so reading it is not "not found").
+	mxFixtures["GET /api/v1/volunteer/profile"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		if a.user.ID != 0 {
+			e.volunteerProfile(a.user, e.home.community, civicgrid.ProfilePending)
+		}
+		return mxRequest{method: "GET", path: "/api/v1/volunteer/profile"}
+	}
+	mxFixtures["PUT /api/v1/volunteer/profile"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{"PUT", "/api/v1/volunteer/profile", map[string]any{"community_code": e.home.community, "skills": []string{"driver"}}}
+	}
+	// A fresh resident of the home or away community waits for approval.
+	mxFixtures["POST /api/v1/volunteer/registrations/{id}/decide"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		u := e.resident(away)
+		e.volunteerProfile(u, e.chain(away).community, civicgrid.ProfilePending)
+		return mxRequest{"POST", fmt.Sprintf("/api/v1/volunteer/registrations/%d/decide", u.ID), map[string]string{"decision": "approve"}}
+	}
 	// The cell's actor served one confirmed request this month.
 	mxFixtures["POST /api/v1/volunteer/certificates"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
 		if a.user.ID != 0 {
@@ -105,13 +171,49 @@ func init() {
 	}
 	mxFixtures["POST /api/v1/volunteer/requests/{id}/verify"] = step("verify", civicgrid.HelpPosted, false, false,
 		func(*mxEnv, bool) any { return map[string]string{"decision": "accept"} })
-	mxFixtures["POST /api/v1/volunteer/requests/{id}/claim"] = step("claim", civicgrid.HelpAccepted, false, false, none)
+	claim := step("claim", civicgrid.HelpAccepted, false, false, none)
+	mxFixtures["POST /api/v1/volunteer/requests/{id}/claim"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		if a.user.ID != 0 { // only approved volunteers claim: every cell's actor is approved
+			e.volunteerProfile(a.user, e.home.community, civicgrid.ProfileApproved)
+		}
+		return claim(e, a, away)
+	}
 	mxFixtures["POST /api/v1/volunteer/requests/{id}/release"] = step("release", civicgrid.HelpClaimed, true, false, reason)
 	mxFixtures["POST /api/v1/volunteer/requests/{id}/sign-in"] = step("sign-in", civicgrid.HelpClaimed, true, false, place)
 	mxFixtures["POST /api/v1/volunteer/requests/{id}/sign-out"] = step("sign-out", civicgrid.HelpInService, true, false, place)
 	mxFixtures["POST /api/v1/volunteer/requests/{id}/confirm"] = step("confirm", civicgrid.HelpDone, false, true,
 		func(*mxEnv, bool) any { return map[string]int{"rating": 5} })
 	mxFixtures["POST /api/v1/volunteer/requests/{id}/cancel"] = step("cancel", civicgrid.HelpPosted, false, true, reason)
+}
+
+// team forms a fresh team of the home or away community.
+func (e *mxEnv) team(away bool) civicgrid.Team {
+	e.t.Helper()
+	captain := e.resident(away)
+	t, err := e.db.CreateTeam(context.Background(), civicgrid.Team{Kind: civicgrid.TeamRiders, Name: fmt.Sprintf("骑手队%d", captain.ID),
+		Community: e.chain(away).community, CaptainID: captain.ID, CreatedAt: time.Now()}, "测*")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return t
+}
+
+// volunteerProfile gives u a registration in community, in status.
+func (e *mxEnv) volunteerProfile(u civicgrid.User, community string, status civicgrid.ProfileStatus) {
+	e.t.Helper()
+	ctx, now := context.Background(), time.Now()
+	if p, err := e.db.VolunteerProfileOf(ctx, u.ID); err == nil && p.Status == status && p.Community == community {
+		return
+	}
+	if _, err := e.db.SaveVolunteerProfile(ctx, civicgrid.VolunteerProfile{UserID: u.ID, Name: u.Name, Community: community,
+		CreatedAt: now, UpdatedAt: now}, false); err != nil {
+		e.t.Fatal(err)
+	}
+	if status != civicgrid.ProfilePending {
+		if _, err := e.db.DecideVolunteerProfile(ctx, u.ID, status, "test", 0, "test", now); err != nil {
+			e.t.Fatal(err)
+		}
+	}
 }
 
 // buildingPoint is where the home or away building stands.

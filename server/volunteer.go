@@ -38,6 +38,116 @@ func (s *Server) volunteerRoutes(public func(string, string, http.HandlerFunc), 
 	guarded("GET", "/api/v1/volunteer/hours", civicgrid.ActionVolunteerHours, s.handleVolunteerHours)
 	guarded("GET", "/api/v1/volunteer/timebank/statement", civicgrid.ActionVolunteerHours, s.handleTimeBankStatement)
 	guarded("POST", "/api/v1/volunteer/timebank/adjust", civicgrid.ActionAdjustTimeBank, s.handleTimeBankAdjust)
+	guarded("GET", "/api/v1/volunteer/profile", civicgrid.ActionRegisterVolunteer, s.handleVolunteerProfile)
+	guarded("PUT", "/api/v1/volunteer/profile", civicgrid.ActionRegisterVolunteer, s.handleRegisterVolunteer)
+	guarded("GET", "/api/v1/volunteer/registrations", civicgrid.ActionApproveVolunteer, s.handleRegistrations)
+	guarded("POST", "/api/v1/volunteer/registrations/{id}/decide", civicgrid.ActionApproveVolunteer, withID(s.handleDecideRegistration))
+	guarded("GET", "/api/v1/volunteer/teams", civicgrid.ActionReadTeams, s.handleTeams)
+	guarded("POST", "/api/v1/volunteer/teams", civicgrid.ActionManageTeams, s.handleFormTeam)
+	guarded("GET", "/api/v1/volunteer/teams/{id}", civicgrid.ActionReadTeams, withID(s.handleTeam))
+	guarded("POST", "/api/v1/volunteer/teams/{id}/join", civicgrid.ActionRegisterVolunteer, withID(s.handleJoinTeam))
+	guarded("POST", "/api/v1/volunteer/teams/{id}/accept", civicgrid.ActionLeadTeam, withID(s.handleAcceptMember))
+	guarded("GET", "/api/v1/volunteer/points", civicgrid.ActionReadTeams, s.handleServicePoints)
+	guarded("POST", "/api/v1/volunteer/points", civicgrid.ActionManageTeams, s.handleAddServicePoint)
+}
+
+// handleServicePoints: GET /api/v1/volunteer/points?area=CODE lists an
+// area's service points (服务站/驿站), for the map.
+func (s *Server) handleServicePoints(w http.ResponseWriter, r *http.Request) {
+	ps, err := s.cfg.Volunteer.ServicePoints(r.Context(), actorFrom(r), r.URL.Query().Get("area"))
+	answer(w, r, http.StatusOK, "points", ps, err)
+}
+
+func (s *Server) handleAddServicePoint(w http.ResponseWriter, r *http.Request) {
+	var in civicgrid.ServicePointInput
+	if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p, err := s.cfg.Volunteer.AddServicePoint(r.Context(), actorFrom(r), in)
+	answer(w, r, http.StatusCreated, "point", p, err)
+}
+
+// handleTeams: GET /api/v1/volunteer/teams?area=CODE lists an area's teams.
+func (s *Server) handleTeams(w http.ResponseWriter, r *http.Request) {
+	ts, err := s.cfg.Volunteer.Teams(r.Context(), actorFrom(r), r.URL.Query().Get("area"))
+	answer(w, r, http.StatusOK, "teams", ts, err)
+}
+
+func (s *Server) handleFormTeam(w http.ResponseWriter, r *http.Request) {
+	var in civicgrid.TeamInput
+	if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	t, err := s.cfg.Volunteer.FormTeam(r.Context(), actorFrom(r), in)
+	answer(w, r, http.StatusCreated, "team", t, err)
+}
+
+func (s *Server) handleTeam(w http.ResponseWriter, r *http.Request, id int64) {
+	v, err := s.cfg.Volunteer.Team(r.Context(), actorFrom(r), id)
+	answer(w, r, http.StatusOK, "team", v, err)
+}
+
+func (s *Server) handleJoinTeam(w http.ResponseWriter, r *http.Request, id int64) {
+	v, err := s.cfg.Volunteer.Join(r.Context(), actorFrom(r), id)
+	answer(w, r, http.StatusOK, "team", v, err)
+}
+
+// acceptInput names the person taken into a team.
+type acceptInput struct {
+	UserID int64 `json:"user_id"`
+}
+
+func (s *Server) handleAcceptMember(w http.ResponseWriter, r *http.Request, id int64) {
+	var in acceptInput
+	if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.cfg.Volunteer.Accept(r.Context(), actorFrom(r), id, in.UserID)
+	answer(w, r, http.StatusOK, "team", v, err)
+}
+
+func (s *Server) handleVolunteerProfile(w http.ResponseWriter, r *http.Request) {
+	p, err := s.cfg.Volunteer.Profile(r.Context(), actorFrom(r))
+	answer(w, r, http.StatusOK, "profile", p, err)
+}
+
+// handleRegisterVolunteer: PUT /api/v1/volunteer/profile registers, or
+// changes one's registration.
+func (s *Server) handleRegisterVolunteer(w http.ResponseWriter, r *http.Request) {
+	var in civicgrid.ProfileInput
+	if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p, err := s.cfg.Volunteer.Register(r.Context(), actorFrom(r), in)
+	answer(w, r, http.StatusOK, "profile", p, err)
+}
+
+// handleRegistrations: GET /api/v1/volunteer/registrations[?status=…]
+// lists the registrations of the caller's communities (pending by default).
+func (s *Server) handleRegistrations(w http.ResponseWriter, r *http.Request) {
+	ps, err := s.cfg.Volunteer.Registrations(r.Context(), actorFrom(r), civicgrid.ProfileStatus(r.URL.Query().Get("status")))
+	answer(w, r, http.StatusOK, "registrations", ps, err)
+}
+
+// decideInput approves or declines a registration.
+type decideInput struct {
+	Decision string `json:"decision"` // approve or decline
+	Reason   string `json:"reason"`   // required to decline
+}
+
+// handleDecideRegistration: POST /api/v1/volunteer/registrations/{user id}/decide.
+func (s *Server) handleDecideRegistration(w http.ResponseWriter, r *http.Request, id int64) {
+	var in decideInput
+	if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p, err := s.cfg.Volunteer.Decide(r.Context(), actorFrom(r), id, in.Decision, in.Reason)
+	answer(w, r, http.StatusOK, "profile", p, err)
 }
 
 type certifyRequest struct {
@@ -91,7 +201,7 @@ func (s *Server) handleVerifyCertificate(w http.ResponseWriter, r *http.Request)
 const volunteerBody = 8 << 10
 
 func (s *Server) handleHelpServices(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"services": civicgrid.VolunteerServices})
+	writeJSON(w, http.StatusOK, map[string]any{"services": civicgrid.VolunteerServices, "skills": civicgrid.VolunteerSkills})
 }
 
 func (s *Server) handleAskHelp(w http.ResponseWriter, r *http.Request) {
@@ -248,25 +358,36 @@ func pointFrom(lat, lng string) (*volunteering.Point, error) {
 // The volunteer service's OpenAPI operations.
 func init() {
 	maps.Copy(operations, map[string]operation{
-		"GET /api/v1/volunteer/services":                {summary: "The catalogue of kinds of help (代购, 助餐, 陪诊 …)", tag: "volunteers"},
-		"POST /api/v1/volunteer/requests":               {summary: "Ask for help at a building, for oneself or on someone's behalf (代办)", tag: "volunteers", request: civicgrid.HelpInput{}, created: true},
-		"GET /api/v1/volunteer/requests/mine":           {summary: "The requests one posted or serves", tag: "volunteers"},
-		"GET /api/v1/volunteer/requests/open":           {summary: "Requests one may claim (接单), nearest first with lat and lng", tag: "volunteers", query: []string{"lat:number", "lng:number"}},
-		"GET /api/v1/volunteer/requests/pending":        {summary: "Requests waiting for the community's verification", tag: "volunteers"},
-		"GET /api/v1/volunteer/requests/{id}":           {summary: "One request (the address only to the poster, the volunteer who took it and staff)", tag: "volunteers"},
-		"POST /api/v1/volunteer/requests/{id}/verify":   {summary: "The community accepts or declines a request, with a reason", tag: "volunteers", request: helpStepInput{}},
-		"POST /api/v1/volunteer/requests/{id}/claim":    {summary: "Claim a request (接单): exactly once, 409 when taken", tag: "volunteers"},
-		"POST /api/v1/volunteer/requests/{id}/release":  {summary: "Give a claimed request back, with a reason", tag: "volunteers", request: helpStepInput{}},
-		"POST /api/v1/volunteer/requests/{id}/sign-in":  {summary: "Sign in at the place (within the radius)", tag: "volunteers", request: helpStepInput{}},
-		"POST /api/v1/volunteer/requests/{id}/sign-out": {summary: "Sign out: the time served becomes hours", tag: "volunteers", request: helpStepInput{}},
-		"POST /api/v1/volunteer/requests/{id}/confirm":  {summary: "Confirm and rate the service (the poster, or staff for them)", tag: "volunteers", request: helpStepInput{}},
-		"POST /api/v1/volunteer/requests/{id}/cancel":   {summary: "Withdraw a request, with a reason", tag: "volunteers", request: helpStepInput{}},
-		"GET /api/v1/volunteer/hours":                   {summary: "One's confirmed hours and star level", tag: "volunteers"},
-		"GET /api/v1/volunteer/timebank/statement":      {summary: "One's time-bank statement for a month", tag: "volunteers", query: []string{"month"}},
-		"POST /api/v1/volunteer/timebank/adjust":        {summary: "Staff credit or debit a time-bank account, with a reason", tag: "volunteers", request: volunteering.Adjustment{}},
-		"GET /api/v1/volunteer/certificates/verify":     {summary: "Check a certificate's verification code (public: masked name, hours, period, issuer)", tag: "volunteers", query: []string{"code"}},
-		"GET /api/v1/volunteer/certificates":            {summary: "One's certificates of service hours", tag: "volunteers"},
-		"POST /api/v1/volunteer/certificates":           {summary: "Issue one's certificates for a period of months: one per community that recorded service", tag: "volunteers", request: certifyRequest{}, created: true},
-		"GET /api/v1/volunteer/certificates/{id}":       {summary: "One of one's certificates", tag: "volunteers"},
+		"GET /api/v1/volunteer/services":                   {summary: "The catalogue of kinds of help (代购, 助餐, 陪诊 …)", tag: "volunteers"},
+		"POST /api/v1/volunteer/requests":                  {summary: "Ask for help at a building, for oneself or on someone's behalf (代办)", tag: "volunteers", request: civicgrid.HelpInput{}, created: true},
+		"GET /api/v1/volunteer/requests/mine":              {summary: "The requests one posted or serves", tag: "volunteers"},
+		"GET /api/v1/volunteer/requests/open":              {summary: "Requests one may claim (接单), nearest first with lat and lng", tag: "volunteers", query: []string{"lat:number", "lng:number"}},
+		"GET /api/v1/volunteer/requests/pending":           {summary: "Requests waiting for the community's verification", tag: "volunteers"},
+		"GET /api/v1/volunteer/requests/{id}":              {summary: "One request (the address only to the poster, the volunteer who took it and staff)", tag: "volunteers"},
+		"POST /api/v1/volunteer/requests/{id}/verify":      {summary: "The community accepts or declines a request, with a reason", tag: "volunteers", request: helpStepInput{}},
+		"POST /api/v1/volunteer/requests/{id}/claim":       {summary: "Claim a request (接单): exactly once, 409 when taken", tag: "volunteers"},
+		"POST /api/v1/volunteer/requests/{id}/release":     {summary: "Give a claimed request back, with a reason", tag: "volunteers", request: helpStepInput{}},
+		"POST /api/v1/volunteer/requests/{id}/sign-in":     {summary: "Sign in at the place (within the radius)", tag: "volunteers", request: helpStepInput{}},
+		"POST /api/v1/volunteer/requests/{id}/sign-out":    {summary: "Sign out: the time served becomes hours", tag: "volunteers", request: helpStepInput{}},
+		"POST /api/v1/volunteer/requests/{id}/confirm":     {summary: "Confirm and rate the service (the poster, or staff for them)", tag: "volunteers", request: helpStepInput{}},
+		"POST /api/v1/volunteer/requests/{id}/cancel":      {summary: "Withdraw a request, with a reason", tag: "volunteers", request: helpStepInput{}},
+		"GET /api/v1/volunteer/hours":                      {summary: "One's confirmed hours and star level", tag: "volunteers"},
+		"GET /api/v1/volunteer/timebank/statement":         {summary: "One's time-bank statement for a month", tag: "volunteers", query: []string{"month"}},
+		"POST /api/v1/volunteer/timebank/adjust":           {summary: "Staff credit or debit a time-bank account, with a reason", tag: "volunteers", request: volunteering.Adjustment{}},
+		"GET /api/v1/volunteer/certificates/verify":        {summary: "Check a certificate's verification code (public: masked name, hours, period, issuer)", tag: "volunteers", query: []string{"code"}},
+		"GET /api/v1/volunteer/certificates":               {summary: "One's certificates of service hours", tag: "volunteers"},
+		"POST /api/v1/volunteer/certificates":              {summary: "Issue one's certificates for a period of months: one per community that recorded service", tag: "volunteers", request: certifyRequest{}, created: true},
+		"GET /api/v1/volunteer/certificates/{id}":          {summary: "One of one's certificates", tag: "volunteers"},
+		"GET /api/v1/volunteer/profile":                    {summary: "One's volunteer registration (skills, availability, areas, training, insurance, consent)", tag: "volunteers"},
+		"PUT /api/v1/volunteer/profile":                    {summary: "Register as a volunteer, or change one's registration (approved by the community's staff)", tag: "volunteers", request: civicgrid.ProfileInput{}},
+		"GET /api/v1/volunteer/registrations":              {summary: "Registrations of one's communities (staff), pending by default", tag: "volunteers", query: []string{"status"}},
+		"GET /api/v1/volunteer/teams":                      {summary: "The volunteer teams of an area (riders', building, lecture teams)", tag: "volunteers", query: []string{"area"}},
+		"POST /api/v1/volunteer/teams":                     {summary: "Form a volunteer team with its captain (community staff)", tag: "volunteers", request: civicgrid.TeamInput{}, created: true},
+		"GET /api/v1/volunteer/teams/{id}":                 {summary: "A team with its members (requests to join only for its captain and staff)", tag: "volunteers"},
+		"POST /api/v1/volunteer/teams/{id}/join":           {summary: "Ask to join a team (approved volunteers of its community)", tag: "volunteers"},
+		"POST /api/v1/volunteer/teams/{id}/accept":         {summary: "Accept a volunteer who asked to join (the captain or staff)", tag: "volunteers", request: acceptInput{}},
+		"GET /api/v1/volunteer/points":                     {summary: "Volunteer service points (服务站/驿站) of an area, for the map", tag: "volunteers", query: []string{"area"}},
+		"POST /api/v1/volunteer/points":                    {summary: "Add a service point: place, opening hours, what it offers (community staff)", tag: "volunteers", request: civicgrid.ServicePointInput{}, created: true},
+		"POST /api/v1/volunteer/registrations/{id}/decide": {summary: "Approve a volunteer's registration, or decline it with a reason (id: the user)", tag: "volunteers", request: decideInput{}},
 	})
 }

@@ -40,6 +40,7 @@ func TestVolunteerOverTheAPI(t *testing.T) {
 	vols := make([]mxActor, 8)
 	for i := range vols {
 		vols[i] = e.actor(info(civicgrid.RoleVolunteer))
+		e.volunteerProfile(vols[i].user, e.home.community, civicgrid.ProfileApproved)
 	}
 	open := send(vols[0], "GET", "/api/v1/volunteer/requests/open", nil, http.StatusOK, "")
 	if !strings.Contains(string(open["requests"]), fmt.Sprintf(`"id":%d`, r.ID)) || strings.Contains(string(open["requests"]), "2单元301") {

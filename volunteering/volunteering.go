@@ -409,6 +409,9 @@ func (s *Service) Claim(ctx context.Context, actor civicgrid.Actor, id int64) (V
 	if err == nil && r.PosterID == actor.UserID {
 		return View{}, civicgrid.Errorf(civicgrid.ECONFLICT, "you asked for this help: another volunteer takes it")
 	}
+	if err == nil {
+		err = s.approved(ctx, actor)
+	}
 	var v View
 	if err == nil {
 		v, err = s.step(ctx, actor, id, civicgrid.ActionClaimHelp, civicgrid.StepClaim,

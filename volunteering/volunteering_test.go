@@ -47,7 +47,11 @@ func newEnv(t *testing.T) *env {
 func (e *env) person(role, area string) civicgrid.Actor {
 	e.t.Helper()
 	e.n++
-	return testdb.Person(e.t, e.db, e.n, role, area)
+	a := testdb.Person(e.t, e.db, e.n, role, area)
+	if role == civicgrid.RoleVolunteer {
+		testdb.ApproveVolunteer(e.t, e.db, a, area)
+	}
+	return a
 }
 
 // cur is the running test, for must (the tests do not run in parallel).

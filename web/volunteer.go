@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,16 @@ type Volunteer interface {
 	Certificates(ctx context.Context, actor civicgrid.Actor) ([]civicgrid.VolunteerCertificate, error)
 	Certificate(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.VolunteerCertificate, error)
 	VerifyCertificate(ctx context.Context, code string) (civicgrid.VolunteerCertificate, error)
+	Register(ctx context.Context, actor civicgrid.Actor, in civicgrid.ProfileInput) (civicgrid.VolunteerProfile, error)
+	Profile(ctx context.Context, actor civicgrid.Actor) (civicgrid.VolunteerProfile, error)
+	Registrations(ctx context.Context, actor civicgrid.Actor, status civicgrid.ProfileStatus) ([]civicgrid.VolunteerProfile, error)
+	Decide(ctx context.Context, actor civicgrid.Actor, userID int64, decision, reason string) (civicgrid.VolunteerProfile, error)
+	Teams(ctx context.Context, actor civicgrid.Actor, area string) ([]civicgrid.Team, error)
+	Team(ctx context.Context, actor civicgrid.Actor, id int64) (volunteering.TeamView, error)
+	FormTeam(ctx context.Context, actor civicgrid.Actor, in civicgrid.TeamInput) (civicgrid.Team, error)
+	Join(ctx context.Context, actor civicgrid.Actor, id int64) (volunteering.TeamView, error)
+	Accept(ctx context.Context, actor civicgrid.Actor, id, userID int64) (volunteering.TeamView, error)
+	ServicePoints(ctx context.Context, actor civicgrid.Actor, area string) ([]civicgrid.ServicePoint, error)
 }
 
 // volunteerView is what the pages /help and /volunteer show.
@@ -58,6 +69,39 @@ type volunteerView struct {
 	Certificate  *certificateRow
 	Code         string // the code asked about on the public check
 	Month        string // this month, YYYY-MM, the form's default
+	// registration
+	Profile       *civicgrid.VolunteerProfile // the reader's own, nil when none
+	Skills        []civicgrid.VolunteerSkill
+	SkillChoices  []skillChoice // the form's, the reader's checked
+	AreasText     string        // the reader's areas served, space-separated
+	Communities   []scopeOption // where the reader may register
+	Registrations []registrationRow
+	Today         string // YYYY-MM-DD, the date inputs' bound
+	// teams
+	Teams     []teamRow
+	TeamKinds []civicgrid.VolunteerSkill
+	Captains  []civicgrid.VolunteerProfile // approved volunteers staff may name captain
+	FormTeams []scopeOption                // communities where the reader forms teams
+}
+
+// teamRow is a team as the page shows it.
+type teamRow struct {
+	volunteering.TeamView
+	Kind    civicgrid.VolunteerSkill // the kind's names
+	CanJoin bool
+	Waiting []civicgrid.TeamMember // requests the reader may accept
+	Mine    string                 // the reader's own status in it
+}
+
+type skillChoice struct {
+	civicgrid.VolunteerSkill
+	Checked bool
+}
+
+// registrationRow is a registration as staff see it.
+type registrationRow struct {
+	civicgrid.VolunteerProfile
+	CommunityName string
 }
 
 // certificateRow is a certificate as the pages show it.
@@ -88,6 +132,10 @@ func (ui *UI) registerVolunteer(mux *http.ServeMux) {
 	mux.HandleFunc("GET /volunteer", ui.handleVolunteerPage)
 	mux.HandleFunc("POST /help/{id}/{step}", ui.handleHelpStep("/help"))
 	mux.HandleFunc("POST /volunteer/{id}/{step}", ui.handleHelpStep("/volunteer"))
+	mux.HandleFunc("POST /volunteer/profile", ui.handleRegisterForm)
+	mux.HandleFunc("POST /volunteer/teams", ui.handleTeamForm)
+	mux.HandleFunc("POST /volunteer/teams/{id}/{step}", ui.handleTeamStep)
+	mux.HandleFunc("POST /volunteer/registrations/{id}/{decision}", ui.handleDecideForm)
 	mux.HandleFunc("GET /volunteer/certificates", ui.handleCertificatesPage)
 	mux.HandleFunc("POST /volunteer/certificates", ui.handleCertifyForm)
 	mux.HandleFunc("GET /volunteer/certificates/{id}", ui.handleCertificatePage)
@@ -231,6 +279,10 @@ func (ui *UI) handleVolunteerPage(w http.ResponseWriter, r *http.Request) {
 				v.Mine = append(v.Mine, x)
 			}
 		}
+	}
+	if err := ui.registration(r, actor, v); err != nil {
+		ui.renderError(w, r, p, err)
+		return
 	}
 	pending, err := ui.cfg.Volunteer.Pending(ctx, actor)
 	if err != nil {
@@ -389,4 +441,201 @@ func (ui *UI) handleCertificateQR(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Cache-Control", "private, no-store")
 	w.Write(png)
+}
+
+// registration fills the reader's own registration, the communities they
+// may register in, and (staff) the registrations waiting for them.
+func (ui *UI) registration(r *http.Request, actor civicgrid.Actor, v *volunteerView) error {
+	ctx := r.Context()
+	names := ui.areaNames(r)
+	v.Skills, v.Today = civicgrid.VolunteerSkills, time.Now().In(ui.location()).Format(time.DateOnly)
+	p, err := ui.cfg.Volunteer.Profile(ctx, actor)
+	switch civicgrid.ErrorCode(err) {
+	case "":
+		v.Profile = &p
+		v.AreasText = strings.Join(p.Areas, " ")
+	case civicgrid.ENOTFOUND:
+	default:
+		return err
+	}
+	for _, k := range v.Skills {
+		v.SkillChoices = append(v.SkillChoices, skillChoice{k, v.Profile != nil && slices.Contains(v.Profile.Skills, k.Code)})
+	}
+	seen := map[string]bool{}
+	for _, g := range actor.Grants {
+		if len(g.AreaCode) >= 12 && !seen[g.AreaCode[:12]] {
+			seen[g.AreaCode[:12]] = true
+			v.Communities = append(v.Communities, scopeOption{g.AreaCode[:12], names(g.AreaCode[:12])})
+		}
+	}
+	regs, err := ui.cfg.Volunteer.Registrations(ctx, actor, civicgrid.ProfilePending)
+	if err != nil {
+		return err
+	}
+	for _, x := range regs {
+		v.Registrations = append(v.Registrations, registrationRow{x, names(x.Community)})
+	}
+	return ui.teams(r, actor, v)
+}
+
+// teams fills the teams of the reader's communities (and of the areas
+// they manage), what the reader may do in each, and staff's team form.
+func (ui *UI) teams(r *http.Request, actor civicgrid.Actor, v *volunteerView) error {
+	ctx := r.Context()
+	v.TeamKinds = civicgrid.TeamKinds
+	areas := []string{}
+	for _, c := range v.Communities {
+		areas = append(areas, c.Code)
+	}
+	for _, a := range actor.Scopes(civicgrid.ActionManageTeams) {
+		if !slices.ContainsFunc(areas, func(x string) bool { return strings.HasPrefix(x, a) || strings.HasPrefix(a, x) }) {
+			areas = append(areas, a)
+		}
+	}
+	seen := map[int64]bool{}
+	for _, a := range areas {
+		ts, err := ui.cfg.Volunteer.Teams(ctx, actor, a)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			if seen[t.ID] {
+				continue
+			}
+			seen[t.ID] = true
+			tv, err := ui.cfg.Volunteer.Team(ctx, actor, t.ID)
+			if err != nil {
+				return err
+			}
+			row := teamRow{TeamView: tv}
+			for _, k := range civicgrid.TeamKinds {
+				if k.Code == t.Kind {
+					row.Kind = k
+				}
+			}
+			for _, m := range tv.Roster {
+				if m.UserID == actor.UserID {
+					row.Mine = m.Status
+				}
+				if m.Status == civicgrid.MemberRequested && tv.CanAccept {
+					row.Waiting = append(row.Waiting, m)
+				}
+			}
+			row.CanJoin = row.Mine == "" && v.Profile != nil && v.Profile.Status == civicgrid.ProfileApproved && v.Profile.Community == t.Community
+			v.Teams = append(v.Teams, row)
+		}
+	}
+	names := ui.areaNames(r)
+	for _, a := range actor.Scopes(civicgrid.ActionManageTeams) {
+		ps, err := ui.cfg.Volunteer.Registrations(ctx, actor, civicgrid.ProfileApproved)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if strings.HasPrefix(p.Community, a) && !slices.ContainsFunc(v.Captains, func(x civicgrid.VolunteerProfile) bool { return x.UserID == p.UserID }) {
+				v.Captains = append(v.Captains, p)
+				if !slices.ContainsFunc(v.FormTeams, func(o scopeOption) bool { return o.Code == p.Community }) {
+					v.FormTeams = append(v.FormTeams, scopeOption{p.Community, names(p.Community)})
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// handleTeamForm forms a team (staff).
+func (ui *UI) handleTeamForm(w http.ResponseWriter, r *http.Request) {
+	actor, ok := inboxForm(w, r)
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	captain, _ := strconv.ParseInt(f.Get("captain_id"), 10, 64)
+	_, err := ui.cfg.Volunteer.FormTeam(r.Context(), actor, civicgrid.TeamInput{Kind: f.Get("kind"), Name: f.Get("name"),
+		Community: f.Get("community_code"), CaptainID: captain})
+	backTo(w, r, "/volunteer", "team_formed", err)
+}
+
+// handleTeamStep asks to join a team, or accepts someone who asked.
+func (ui *UI) handleTeamStep(w http.ResponseWriter, r *http.Request) {
+	actor, id, ok := cogovForm(w, r)
+	if !ok {
+		return
+	}
+	var err error
+	switch step := r.PathValue("step"); step {
+	case "join":
+		_, err = ui.cfg.Volunteer.Join(r.Context(), actor, id)
+	case "accept":
+		user, _ := strconv.ParseInt(r.PostForm.Get("user_id"), 10, 64)
+		_, err = ui.cfg.Volunteer.Accept(r.Context(), actor, id, user)
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	backTo(w, r, "/volunteer", "team_"+r.PathValue("step"), err)
+}
+
+// handleRegisterForm registers the reader as a volunteer, or changes
+// their registration; a training filled in is added to those recorded.
+func (ui *UI) handleRegisterForm(w http.ResponseWriter, r *http.Request) {
+	actor, ok := inboxForm(w, r)
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	in := civicgrid.ProfileInput{Community: strings.TrimSpace(f.Get("community_code")), Skills: f["skills"], Availability: f.Get("availability"),
+		Areas:          strings.FieldsFunc(f.Get("areas"), func(c rune) bool { return c == ',' || c == ' ' || c == '，' }),
+		InsuranceUntil: f.Get("insurance_until"), PublishName: f.Get("publish_name") == "1"}
+	if old, err := ui.cfg.Volunteer.Profile(r.Context(), actor); err == nil {
+		in.Training = old.Training
+	}
+	if name := strings.TrimSpace(f.Get("training_name")); name != "" || f.Get("training_date") != "" {
+		hours, _ := strconv.Atoi(f.Get("training_hours"))
+		in.Training = append(in.Training, civicgrid.TrainingRecord{Name: name, Date: f.Get("training_date"), Hours: hours})
+	}
+	_, err := ui.cfg.Volunteer.Register(r.Context(), actor, in)
+	backTo(w, r, "/volunteer", "registered", err)
+}
+
+// handleDecideForm approves a registration or declines it with a reason.
+func (ui *UI) handleDecideForm(w http.ResponseWriter, r *http.Request) {
+	actor, id, ok := cogovForm(w, r)
+	if !ok {
+		return
+	}
+	decision := r.PathValue("decision")
+	if decision != "approve" && decision != "decline" {
+		http.NotFound(w, r)
+		return
+	}
+	_, err := ui.cfg.Volunteer.Decide(r.Context(), actor, id, decision, r.PostForm.Get("reason"))
+	backTo(w, r, "/volunteer", decision+"_volunteer", err)
+}
+
+// servicePoints are the service points of the communities of whoever is
+// logged in, for the map page (none for an anonymous visitor).
+func (ui *UI) servicePoints(r *http.Request) []civicgrid.ServicePoint {
+	actor := civicgrid.ActorFromContext(r.Context())
+	if ui.cfg.Volunteer == nil || actor.Anonymous() {
+		return nil
+	}
+	var out []civicgrid.ServicePoint
+	seen := map[string]bool{}
+	for _, g := range actor.Grants {
+		area := g.AreaCode
+		if len(area) > 12 {
+			area = area[:12]
+		}
+		if seen[area] || civicgrid.LevelOfCode(area) == "" {
+			continue
+		}
+		seen[area] = true
+		ps, err := ui.cfg.Volunteer.ServicePoints(r.Context(), actor, area)
+		if err != nil {
+			continue
+		}
+		out = append(out, ps...)
+	}
+	return out
 }

@@ -28,6 +28,7 @@ func TestVolunteerPages(t *testing.T) {
 	areas := newMemStore()
 	const building = "4201020010010010001"
 	areas.areas[building] = civicgrid.Area{Code: building, Level: civicgrid.LevelBuilding, Name: "三阳路1号", Geometry: orb.Point{114.295, 30.585}}
+	areas.areas["420102001001"] = civicgrid.Area{Code: "420102001001", Level: civicgrid.LevelCommunity, Name: "三阳社区"}
 	// A clock a second on at every reading: sign-in and sign-out never
 	// fall in the same millisecond (0 minutes served), however fast the
 	// machine.
@@ -88,6 +89,29 @@ func TestVolunteerPages(t *testing.T) {
 	if !contains(rec.Body.String(), `action="/volunteer/`+id+`/claim"`) || contains(rec.Body.String(), "3单元502") {
 		t.Fatalf("volunteer's open list (claim offered, address hidden): %s", rec.Body)
 	}
+	// Only approved volunteers claim: A registers on the page, staff approve.
+	outcome(as(h, volA, "POST", "/volunteer/"+id+"/claim", form()), "failed=forbidden")
+	if !contains(rec.Body.String(), `action="/volunteer/profile"`) || !contains(rec.Body.String(), `value="driver"`) ||
+		!contains(rec.Body.String(), `<option value="420102001001">三阳社区</option>`) {
+		t.Fatalf("the registration form: %s", rec.Body)
+	}
+	outcome(as(h, volA, "POST", "/volunteer/profile", form("community_code", "420102001001", "insurance_until", "soon")), "failed=invalid")
+	outcome(as(h, volA, "POST", "/volunteer/profile", form("community_code", "420102001001", "skills", "driver", "availability", "周末",
+		"insurance_until", "2027-12-31", "training_name", "急救培训", "training_date", "2026-03-01", "training_hours", "8")), "done=registered")
+	if rec = as(h, volA, "GET", "/volunteer", nil); !contains(rec.Body.String(), "等待社区审核") || !contains(rec.Body.String(), "培训 1 次") ||
+		!contains(rec.Body.String(), `value="driver" checked`) {
+		t.Fatalf("A's registration waits: %s", rec.Body)
+	}
+	outcome(as(h, volA, "POST", "/volunteer/"+id+"/claim", form()), "failed=forbidden")
+	approve := fmt.Sprintf("/volunteer/registrations/%d/", volA.UserID)
+	if rec = as(h, staff, "GET", "/volunteer", nil); !contains(rec.Body.String(), `action="`+approve+`approve"`) || !contains(rec.Body.String(), "保险至 2027-12-31") {
+		t.Fatalf("staff's registrations to check: %s", rec.Body)
+	}
+	outcome(as(h, volA, "POST", approve+"approve", form()), "failed=not_found")
+	outcome(as(h, staff, "POST", approve+"decline", form()), "failed=invalid")
+	outcome(as(h, staff, "POST", approve+"approve", form()), "done=approve_volunteer")
+	outcome(as(h, staff, "POST", approve+"approve", form()), "failed=conflict")
+	testdb.ApproveVolunteer(t, db, volB, "420102001001")
 	outcome(as(h, volA, "POST", "/volunteer/"+id+"/claim", form()), "done=claim")
 	outcome(as(h, volB, "POST", "/volunteer/"+id+"/claim", form()), "failed=conflict")
 	rec = as(h, volA, "GET", "/volunteer", nil)
@@ -125,5 +149,36 @@ func TestVolunteerPages(t *testing.T) {
 		if !contains(rec.Body.String(), want) {
 			t.Fatalf("my hours without %q: %s", want, rec.Body)
 		}
+	}
+	// Teams: staff form one with A as captain; B asks to join; A accepts.
+	rec = as(h, staff, "GET", "/volunteer", nil)
+	if !contains(rec.Body.String(), `data-testid="team-form"`) || !contains(rec.Body.String(), fmt.Sprintf(`<option value="%d">`, volA.UserID)) {
+		t.Fatalf("staff's team form with approved captains: %s", rec.Body)
+	}
+	outcome(as(h, staff, "POST", "/volunteer/teams", form("kind", "lecture", "name", " ", "community_code", "420102001001", "captain_id", fmt.Sprint(volA.UserID))), "failed=invalid")
+	outcome(as(h, volB, "POST", "/volunteer/teams", form("kind", "lecture", "name", "宣讲团", "community_code", "420102001001", "captain_id", fmt.Sprint(volA.UserID))), "failed=forbidden")
+	outcome(as(h, staff, "POST", "/volunteer/teams", form("kind", "lecture", "name", "三阳宣讲团", "community_code", "420102001001", "captain_id", fmt.Sprint(volA.UserID))), "done=team_formed")
+	rec = as(h, volB, "GET", "/volunteer", nil)
+	m = regexp.MustCompile(`action="/volunteer/teams/(\d+)/join"`).FindStringSubmatch(rec.Body.String())
+	if m == nil || !contains(rec.Body.String(), "三阳宣讲团") || !contains(rec.Body.String(), "宣讲团</span>") {
+		t.Fatalf("B is offered to join: %s", rec.Body)
+	}
+	outcome(as(h, volB, "POST", "/volunteer/teams/"+m[1]+"/join", form()), "done=team_join")
+	outcome(as(h, volB, "POST", "/volunteer/teams/"+m[1]+"/join", form()), "failed=conflict")
+	outcome(as(h, volB, "POST", "/volunteer/teams/"+m[1]+"/accept", form("user_id", fmt.Sprint(volB.UserID))), "failed=forbidden")
+	if rec = as(h, volA, "GET", "/volunteer", nil); !contains(rec.Body.String(), `name="user_id" value="`+fmt.Sprint(volB.UserID)+`"`) {
+		t.Fatalf("the captain sees B's request: %s", rec.Body)
+	}
+	outcome(as(h, volA, "POST", "/volunteer/teams/"+m[1]+"/accept", form("user_id", fmt.Sprint(volB.UserID))), "done=team_accept")
+	if rec = as(h, volB, "GET", "/volunteer", nil); !contains(rec.Body.String(), "我是队员") || !contains(rec.Body.String(), "2 名队员") {
+		t.Fatalf("B is a member: %s", rec.Body)
+	}
+	// Service points show on the map page of the community's people, not to visitors.
+	if _, err := ui.cfg.Volunteer.(*volunteering.Service).AddServicePoint(ctx, staff, civicgrid.ServicePointInput{Community: "420102001001",
+		Name: "骑手爱心驿站", Lat: 30.5852, Lng: 114.2952, Hours: "每天 8:00–22:00", Offers: "饮水、充电"}); err != nil {
+		t.Fatal(err)
+	}
+	if rec = as(h, resident, "GET", "/", nil); !contains(rec.Body.String(), `"points":[{`) || !contains(rec.Body.String(), "骑手爱心驿站") {
+		t.Fatalf("the map page's service points: %s", rec.Body)
 	}
 }

@@ -402,6 +402,8 @@ type jsConfig struct {
 	// and Scripts the map's scripts to load after Leaflet, in order.
 	Assets  map[string]string `json:"assets,omitempty"`
 	Scripts []string          `json:"scripts,omitempty"`
+	// Points are the volunteer service points (服务站/驿站) the map shows.
+	Points []civicgrid.ServicePoint `json:"points,omitempty"`
 }
 
 type areaLink struct {
@@ -542,6 +544,7 @@ func (ui *UI) handleMap(w http.ResponseWriter, r *http.Request) {
 		c := ui.cfg.Center
 		p.Config.Center = &c
 	}
+	p.Config.Points = ui.servicePoints(r)
 	ui.render(w, http.StatusOK, "map", p)
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/sqlstore"
@@ -16,6 +17,9 @@ import (
 func seedDemoVolunteer(ctx context.Context, db *sqlstore.DB, svc *volunteering.Service) error {
 	areas, err := firstDemoAreas(ctx, db)
 	if err != nil {
+		return err
+	}
+	if err := seedDemoRegistrations(ctx, db, svc, areas.community, areas.building); err != nil {
 		return err
 	}
 	if rs, err := db.HelpRequests(ctx, []string{areas.community}, nil, 1); err != nil || len(rs) > 0 {
@@ -40,4 +44,56 @@ func seedDemoVolunteer(ctx context.Context, db *sqlstore.DB, svc *volunteering.S
 	}
 	_, err = svc.Ask(ctx, resident, civicgrid.HelpInput{Service: "haircut", BuildingCode: areas.building, Note: "行动不便，希望上门理发。"})
 	return err
+}
+
+// seedDemoRegistrations registers the demo volunteer (approved by the
+// demo community staff: only approved volunteers claim; captain of the
+// riders' team) and the demo resident (waiting for staff to check it),
+// once each.
+func seedDemoRegistrations(ctx context.Context, db *sqlstore.DB, svc *volunteering.Service, community, building string) error {
+	staffRec, err := db.LoginRecordByPhone(ctx, "19900000006")
+	if err != nil {
+		return err
+	}
+	staff := staffRec.User.Actor()
+	for _, d := range []struct {
+		phone   string
+		in      civicgrid.ProfileInput
+		approve bool
+	}{
+		{"19900000003", civicgrid.ProfileInput{Community: community, Skills: []string{"driver", "first_aid", "escort"}, Availability: "工作日晚上、周末全天",
+			Training:       []civicgrid.TrainingRecord{{Name: "社区志愿者岗前培训", Date: "2026-03-14", Hours: 4}, {Name: "红十字救护员培训", Date: "2026-05-20", Hours: 16}},
+			InsuranceUntil: time.Now().AddDate(1, 0, 0).Format(time.DateOnly), PublishName: true}, true},
+		{"19900000001", civicgrid.ProfileInput{Community: community, Skills: []string{"haircut", "cooking"}, Availability: "周六上午"}, false},
+	} {
+		rec, err := db.LoginRecordByPhone(ctx, d.phone)
+		if err != nil {
+			return err
+		}
+		if _, err := db.VolunteerProfileOf(ctx, rec.User.ID); err == nil {
+			continue
+		}
+		a := rec.User.Actor()
+		if _, err := svc.Register(ctx, a, d.in); err != nil {
+			return err
+		}
+		if d.approve {
+			if _, err := svc.Decide(ctx, staff, a.UserID, "approve", ""); err != nil {
+				return err
+			}
+			// The approved volunteer captains the community's riders' team.
+			if _, err := svc.FormTeam(ctx, staff, civicgrid.TeamInput{Kind: civicgrid.TeamRiders, Name: "红色骑手志愿队", Community: community,
+				CaptainID: a.UserID}); err != nil {
+				return err
+			}
+			// and a riders' service point (骑手驿站) next to the first building.
+			if _, at, has, err := volunteering.Building(ctx, db, building); err == nil && has {
+				if _, err := svc.AddServicePoint(ctx, staff, civicgrid.ServicePointInput{Community: community, Name: "骑手爱心驿站",
+					Lat: at[1] + 0.0004, Lng: at[0] + 0.0004, Hours: "每天 8:00–22:00", Offers: "饮水、充电、休息、如厕、应急药箱"}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/sqlstore"
@@ -64,4 +65,19 @@ func Person(t testing.TB, db *sqlstore.DB, n int, role, area string) civicgrid.A
 		t.Fatal(err)
 	}
 	return u.Actor()
+}
+
+// ApproveVolunteer gives a person an approved volunteer registration in
+// the community of area (its first 12 digits), as staff's approval would:
+// only approved volunteers claim requests.
+func ApproveVolunteer(t testing.TB, db *sqlstore.DB, a civicgrid.Actor, area string) {
+	t.Helper()
+	if len(area) > 12 {
+		area = area[:12]
+	}
+	now := time.Now()
+	if _, err := db.SaveVolunteerProfile(context.Background(), civicgrid.VolunteerProfile{UserID: a.UserID, Name: a.Name, Community: area,
+		Status: civicgrid.ProfileApproved, DecidedBy: "test", DecidedAt: now, CreatedAt: now, UpdatedAt: now}, true); err != nil {
+		t.Fatal(err)
+	}
 }

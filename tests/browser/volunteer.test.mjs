@@ -154,3 +154,55 @@ test('volunteer A gets a certificate of the hours; its code verifies on the publ
     assert.equal(await page.getByTestId('verified').count(), 0);
   }, { expectStatuses: [404] });
 });
+
+test('the resident’s volunteer registration waits; staff approve it on the page, in English on a wide screen', { timeout: T }, async () => {
+  // The demo resident registered (demo seeding) and waits for the community.
+  await withPage('volunteer-registration-elder-360', phone, async (page) => {
+    await logInAs(page, resident, '/volunteer?elder=1');
+    await page.goto(`${env.base}/volunteer?elder=1&lang=zh-CN`);
+    const reg = page.getByTestId('registration');
+    assert.equal((await reg.getByTestId('reg-status').textContent()).trim(), '等待社区审核');
+    await reg.getByText('修改我的登记').click();
+    await reg.getByLabel('可服务时间').fill('周六上午、周日下午');
+    await noSidewaysScroll(page, 'registration form, elderly mode');
+    await noSeriousViolations(page, 'registration form');
+    await Promise.all([page.waitForURL(/done=registered/), reg.getByRole('button', { name: '保存修改' }).click()]);
+    assert.match(await page.getByTestId('registration').textContent(), /周六上午、周日下午/);
+  });
+  await withPage('volunteer-registrations-en-1280', { width: 1280, height: 900 }, async (page) => {
+    await logInAs(page, staff, '/volunteer');
+    await page.goto(`${env.base}/volunteer?lang=en`);
+    const card = page.getByTestId('registrations').locator('li').filter({ hasText: '周六上午、周日下午' });
+    assert.match(await card.textContent(), /no insurance given/);
+    await noSeriousViolations(page, 'registrations to check');
+    await Promise.all([page.waitForURL(/done=approve_volunteer/), card.getByRole('button', { name: 'Approve' }).click()]);
+    await page.getByText('Approved: the volunteer can take requests now.').first().waitFor();
+  });
+  await withPage('volunteer-registration-approved-360', phone, async (page) => {
+    await logInAs(page, resident, '/volunteer');
+    await page.goto(`${env.base}/volunteer?lang=zh-CN`);
+    assert.equal((await page.getByTestId('reg-status').textContent()).trim(), '已通过审核');
+  });
+});
+
+test('the community’s teams on the volunteer page, and the riders’ service point on the map', { timeout: T }, async () => {
+  await withPage('volunteer-teams-360', phone, async (page) => {
+    await logInAs(page, volunteerA, '/volunteer');
+    await page.goto(`${env.base}/volunteer?lang=zh-CN`);
+    const teams = page.getByTestId('teams');
+    assert.match(await teams.textContent(), /红色骑手志愿队/);
+    assert.match(await teams.textContent(), /我是队员/, 'the demo volunteer captains it');
+    await noSidewaysScroll(page, 'teams');
+  });
+  await withPage('volunteer-service-point-map-360', phone, async (page) => {
+    await logInAs(page, volunteerA, '/');
+    await page.goto(`${env.base}/?lang=zh-CN`);
+    const marker = page.locator('path.service-point').first();
+    await marker.waitFor();
+    await marker.dispatchEvent('click'); // the map may still be flying to one's grid
+    const popup = page.locator('.point-popup');
+    await popup.waitFor();
+    assert.match(await popup.textContent(), /骑手爱心驿站.*开放时间：每天 8:00–22:00.*提供：饮水/s);
+    await noSidewaysScroll(page, 'map with a service point');
+  });
+});

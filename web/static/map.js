@@ -115,6 +115,17 @@
   L.control.zoom({ position: 'topright', zoomInTitle: t('map.zoom_in'), zoomOutTitle: t('map.zoom_out') }).addTo(map);
   map.attributionControl.setPrefix('<a href="https://leafletjs.com/">Leaflet</a>');
   B.add(map, cfg);
+
+  // Volunteer service points (服务站/驿站) of the visitor's communities:
+  // a marker each, its name, opening hours and what it offers in a popup.
+  (cfg.points || []).forEach(function (pt) {
+    var box = el('div', { class: 'point-popup' });
+    box.appendChild(el('strong', null, pt.name));
+    box.appendChild(el('p', null, t('map.point_hours', { hours: pt.hours })));
+    box.appendChild(el('p', null, t('map.point_offers', { offers: pt.offers })));
+    L.circleMarker([pt.lat, pt.lng], { radius: 9, color: '#7c2d12', weight: 3, fillColor: '#f97316', fillOpacity: 0.95, className: 'service-point' })
+      .bindPopup(box).bindTooltip(pt.name).addTo(map);
+  });
   // Over tiles the grids are see-through, so the streets under them show.
   var hasTiles = !!(cfg.map && cfg.map.tiles && cfg.map.tiles.length);
 

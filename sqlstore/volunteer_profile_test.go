@@ -1,0 +1,105 @@
+package sqlstore
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/civicgrid/civicgrid"
+)
+
+// Migration 0030 registers whoever already held a volunteer grant as
+// approved, in the area of their first grant; others get no profile.
+func TestVolunteerProfilesMigration(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	vol := cgUser(t, db, 1, civicgrid.RoleVolunteer, cgCommunity)
+	resident := cgUser(t, db, 2, civicgrid.RoleResident, cgBuilding)
+	for _, table := range []string{"volunteer_points", "volunteer_team_members", "volunteer_teams", "volunteer_profiles"} {
+		if _, err := db.wr.ExecContext(ctx, `DROP TABLE `+table); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.wr.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version = 30`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p, err := db.VolunteerProfileOf(ctx, vol.ID)
+	if err != nil || p.Status != civicgrid.ProfileApproved || p.Community != cgCommunity || p.Name != vol.Name || len(p.Areas) != 1 {
+		t.Fatalf("migrated volunteer: %+v %v", p, err)
+	}
+	if _, err := db.VolunteerProfileOf(ctx, resident.ID); civicgrid.ErrorCode(err) != civicgrid.ENOTFOUND {
+		t.Fatalf("a resident got a profile: %v", err)
+	}
+}
+
+// A pending registration is decided once however many staff decide it at
+// the same moment; a change keeps an approval only in the same community.
+func TestDecideVolunteerProfileOnce(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	vol := cgUser(t, db, 1, civicgrid.RoleResident, cgBuilding)
+	now := time.UnixMilli(1764800000000)
+	p := civicgrid.VolunteerProfile{UserID: vol.ID, Name: vol.Name, Community: cgCommunity, Skills: []string{"driver"},
+		Training: []civicgrid.TrainingRecord{{Name: "急救", Date: "2026-01-02", Hours: 4}}, CreatedAt: now, UpdatedAt: now}
+	if _, err := db.SaveVolunteerProfile(ctx, p, true); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won, conflicts := 0, 0
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			to := civicgrid.ProfileApproved
+			if i%2 == 1 {
+				to = civicgrid.ProfileDeclined
+			}
+			_, err := db.DecideVolunteerProfile(ctx, vol.ID, to, "r", int64(100+i), "staff", now)
+			mu.Lock()
+			defer mu.Unlock()
+			switch civicgrid.ErrorCode(err) {
+			case "":
+				won++
+			case civicgrid.ECONFLICT:
+				conflicts++
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if won != 1 || conflicts != 7 {
+		t.Fatalf("decided %d times, %d conflicts", won, conflicts)
+	}
+	got, err := db.VolunteerProfileOf(ctx, vol.ID)
+	if err != nil || got.DecidedByID < 100 || got.Training[0].Hours != 4 || got.Skills[0] != "driver" {
+		t.Fatalf("decided: %+v %v", got, err)
+	}
+	if got.Status == civicgrid.ProfileDeclined { // registering again asks again
+		if got, _ = db.SaveVolunteerProfile(ctx, p, true); got.Status != civicgrid.ProfilePending || got.Reason != "" {
+			t.Fatalf("registered again: %+v", got)
+		}
+		if _, err := db.DecideVolunteerProfile(ctx, vol.ID, civicgrid.ProfileApproved, "", 1, "staff", now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Availability = "周末"
+	if got, _ = db.SaveVolunteerProfile(ctx, p, true); got.Status != civicgrid.ProfileApproved || got.Availability != "周末" {
+		t.Fatalf("a change in the same community lost the approval: %+v", got)
+	}
+	p.Community = "420102001002"
+	if got, _ = db.SaveVolunteerProfile(ctx, p, true); got.Status != civicgrid.ProfilePending {
+		t.Fatalf("a move to another community kept the approval: %+v", got)
+	}
+	if ps, err := db.VolunteerProfiles(ctx, []string{"420102001"}, nil, 10); err != nil || len(ps) != 1 {
+		t.Fatalf("listed: %+v %v", ps, err)
+	}
+	if ps, err := db.VolunteerProfiles(ctx, []string{"420103"}, nil, 10); err != nil || len(ps) != 0 {
+		t.Fatalf("another district lists: %+v %v", ps, err)
+	}
+}
