@@ -427,3 +427,28 @@ func (db *DB) hasTable(ctx context.Context, name string) (bool, error) {
 	err := db.write.QueryRowContext(ctx, q, name).Scan(&n)
 	return n > 0, err
 }
+
+// Unsynced runs fn with SQLite's commits not waiting for the disk
+// (synchronous=OFF), for seeding a new store in bulk — the demo's past —
+// where a crash halfway leaves a store to throw away anyway, and a sync per
+// commit was most of the time. Afterwards synchronous=FULL is back and a
+// full checkpoint syncs everything written, before Unsynced returns. On
+// PostgreSQL fn just runs.
+func (db *DB) Unsynced(ctx context.Context, fn func() error) error {
+	if db.dialect != SQLite {
+		return fn()
+	}
+	// The writer pool holds one connection, so the pragma applies to every
+	// write fn makes; a connection opened meanwhile would start synced.
+	if _, err := db.write.ExecContext(ctx, `PRAGMA synchronous=OFF`); err != nil {
+		return err
+	}
+	err := fn()
+	if _, e := db.write.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous=FULL`); e != nil && err == nil {
+		err = e
+	}
+	if _, e := db.write.ExecContext(context.WithoutCancel(ctx), `PRAGMA wal_checkpoint(FULL)`); e != nil && err == nil {
+		err = e
+	}
+	return err
+}

@@ -134,7 +134,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		return fmt.Errorf("case catalogue: %w", err)
 	}
 	if demo {
-		if err := seedDemoPast(ctx, db, locator, calendar, photos, *o.pastDays, *o.seed, stdout); err != nil {
+		// Nothing serves yet and the store has no case: a crash while the
+		// past is made leaves a store to throw away, so commits need not
+		// wait for the disk one by one (Unsynced syncs them all at the end).
+		if err := db.Unsynced(ctx, func() error {
+			return seedDemoPast(ctx, db, locator, calendar, photos, *o.pastDays, *o.seed, stdout)
+		}); err != nil {
 			return err
 		}
 	}
