@@ -62,8 +62,8 @@ type SearchDoc struct {
 	// overlapping the item's (Reach.Audience); "" for other items.
 	Audience string
 	Title    string
-	Body   string
-	At     time.Time // when the item was made
+	Body     string
+	At       time.Time // when the item was made
 }
 
 // SearchMaxQuery is the longest query accepted, in characters.
