@@ -27,6 +27,7 @@ type Lectures interface {
 	SelfCheckIn(ctx context.Context, actor civicgrid.Actor, id int64, code string, lat, lng *float64) (civicgrid.LectureSignup, error)
 	Feedback(ctx context.Context, actor civicgrid.Actor, id int64, rating int, comment string) error
 	TeamStats(ctx context.Context, actor civicgrid.Actor, area string, from, to time.Time) ([]civicgrid.LectureTeamStats, error)
+	Stats(ctx context.Context, actor civicgrid.Actor, area string, from, to time.Time) ([]civicgrid.LectureStats, error)
 }
 
 // lectureView is what the lecture pages show.

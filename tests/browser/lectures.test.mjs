@@ -134,6 +134,23 @@ test('the resident rates the lecture after attending; the calendar feed lists it
     await stats.getByText('社区理论宣讲团').first().waitFor();
     await stats.getByText(/1 present/).first().waitFor();
     await noSeriousViolations(page, 'team stats');
+    // Beside the case indicators, the lectures held in the scope and period
+    // and their attendance (when the lecture starts today, China time).
+    await page.goto(`${env.base}/dashboard?days=30&lang=en`);
+    const lectures = page.getByTestId('dash-lectures');
+    await lectures.getByText('Lectures held').waitFor();
+    const chinaDay = (ms) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
+    if (chinaDay(Date.now()) === chinaDay(Date.now() + 30 * 60_000)) {
+      const att = lectures.locator('.rate').filter({ hasText: 'Lecture attendance' });
+      assert.match(await att.locator('.rate-fraction').innerText(), /^1 \/ 1$/);
+      assert.match(await att.locator('.rate-value').innerText(), /100\.0%/);
+    }
+  });
+  await withPage('lecture-dashboard-elder-360', phone, async (page) => {
+    await logInAs(page, staff, '/dashboard?elder=1');
+    await page.goto(`${env.base}/dashboard?days=30&lang=zh-CN&elder=1`);
+    await page.getByTestId('dash-lectures').getByText('宣讲活动场次').waitFor();
+    await noSidewaysScroll(page, 'dashboard with lectures, elderly mode');
   });
   const staffAPI = await apiJSON(staff);
   const { signups } = await staffAPI('GET', `/api/v1/lectures/${state.id}/signups`);
