@@ -521,7 +521,7 @@ type dashView struct {
 	Map              *choropleth
 	Metric           string
 	Metrics          []option
-	Ranking          []rankRow // the areas one level down, by reports
+	Ranking          []rankRow  // the areas one level down, by reports
 	Lectures         []rateCard // lectures held and their attendance in the scope and period
 }
 
