@@ -52,7 +52,9 @@ const (
 type Lecture struct {
 	ID           int64         `json:"id"`
 	Title        string        `json:"title"`
-	Speakers     string        `json:"speakers"` // a lecture team (宣讲团) or names
+	Speakers     string        `json:"speakers"`          // a lecture team (宣讲团) or names
+	TeamID       int64         `json:"team_id,omitempty"` // the speakers' lecture team, if named
+	TeamName     string        `json:"team,omitempty"`    // its name when the lecture was posted
 	AreaCode     string        `json:"area_code"`
 	Place        string        `json:"place,omitempty"`
 	BuildingCode string        `json:"building_code,omitempty"` // where self check-in is measured from
@@ -84,6 +86,7 @@ func (l Lecture) Public() Lecture {
 type LectureInput struct {
 	Title        string    `json:"title"`
 	Speakers     string    `json:"speakers"`
+	TeamID       int64     `json:"team_id"` // a lecture team (宣讲团) of the scope, optional
 	AreaCode     string    `json:"area_code"`
 	Place        string    `json:"place"`
 	BuildingCode string    `json:"building_code"`
@@ -99,7 +102,8 @@ type LectureInput struct {
 func (in LectureInput) Check(now time.Time) (Lecture, error) {
 	l := Lecture{Title: strings.TrimSpace(in.Title), Speakers: strings.TrimSpace(in.Speakers), AreaCode: strings.TrimSpace(in.AreaCode),
 		Place: strings.TrimSpace(in.Place), BuildingCode: strings.TrimSpace(in.BuildingCode), OnlineURL: strings.TrimSpace(in.OnlineURL),
-		StartsAt: in.StartsAt, EndsAt: in.EndsAt, Capacity: in.Capacity, Audience: in.Audience, Status: LectureScheduled, CreatedAt: now}
+		StartsAt: in.StartsAt, EndsAt: in.EndsAt, Capacity: in.Capacity, Audience: in.Audience, Status: LectureScheduled, CreatedAt: now,
+		TeamID: in.TeamID}
 	if l.Audience == "" {
 		l.Audience = AudienceEveryone
 	}
@@ -110,6 +114,9 @@ func (in LectureInput) Check(now time.Time) (Lecture, error) {
 	}
 	if utf8.RuneCountInString(l.Speakers) > MaxLectureText {
 		bad("speakers", "at most 200 characters")
+	}
+	if l.TeamID < 0 {
+		bad("team_id", "a team id, or none")
 	}
 	if utf8.RuneCountInString(l.Place) > MaxLectureText {
 		bad("place", "at most 200 characters")
@@ -208,6 +215,20 @@ type LectureStats struct {
 	Attended  int    `json:"attended"`
 }
 
+// LectureTeamStats counts the lectures a lecture team (宣讲团) gave in a
+// month and their attendance: sign-ups holding a seat, check-ins, and the
+// mean of the attendees' ratings (0 when none rated).
+type LectureTeamStats struct {
+	TeamID     int64   `json:"team_id"`
+	Team       string  `json:"team"`
+	Month      string  `json:"month"` // 2026-12
+	Lectures   int     `json:"lectures"`
+	Confirmed  int     `json:"confirmed"`
+	Attended   int     `json:"attended"`
+	Rated      int     `json:"rated"`
+	RatingMean float64 `json:"rating_mean"`
+}
+
 // LectureNotice is what a person is told about a lecture, in the order
 // it happened (the notification sender's log).
 type LectureNotice struct {
@@ -255,6 +276,9 @@ type LectureStore interface {
 	// LectureStats counts per scope and month of the start, for lectures
 	// in the subtrees starting in [from, to).
 	LectureStats(ctx context.Context, subtrees []string, from, to time.Time) ([]LectureStats, error)
+	// LectureTeamStats counts per team and month of the start, for the
+	// lectures in the subtrees that name a team, starting in [from, to).
+	LectureTeamStats(ctx context.Context, subtrees []string, from, to time.Time) ([]LectureTeamStats, error)
 	// RemindLectures marks the scheduled lectures starting in [now, until)
 	// not yet reminded as reminded (each once, by a conditional update)
 	// and logs a reminder for each of their seated attendees, in one

@@ -25,6 +25,14 @@ type Areas interface {
 	AreaByCode(ctx context.Context, code string) (civicgrid.Area, error)
 }
 
+// Teams is what the service needs of the volunteer module's teams
+// (volunteering.Service has it): a team by id, to check that a lecture's
+// team is a lecture team (宣讲团) of its scope. Plain reads, no access
+// decision; the lecture module never reads the volunteer tables.
+type Teams interface {
+	TeamByID(ctx context.Context, id int64) (civicgrid.Team, error)
+}
+
 // Config sets the service's rules.
 type Config struct {
 	// CheckInRadiusM is how far from the lecture's building a self
@@ -38,7 +46,12 @@ type Service struct {
 	cfg   Config
 	store civicgrid.LectureStore
 	areas Areas
+	teams Teams
 }
+
+// SetTeams wires the volunteer module's teams; without it a lecture naming
+// a team is refused.
+func (s *Service) SetTeams(t Teams) { s.teams = t }
 
 // New returns the service.
 func New(cfg Config, store civicgrid.LectureStore, areas Areas) *Service {
@@ -78,8 +91,38 @@ func (s *Service) Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.
 			return l, civicgrid.Errorf(civicgrid.EINVALID, "building %s has no location to check arrivals against", l.BuildingCode)
 		}
 	}
+	if l.TeamID != 0 {
+		t, err := s.team(ctx, l.TeamID, l.AreaCode)
+		if err != nil {
+			return l, err
+		}
+		l.TeamName = t.Name
+	}
 	l.CheckInCode, l.CreatedBy = civicgrid.ReadableCode(12), actor.UserID
 	return s.store.CreateLecture(ctx, l)
+}
+
+// team checks that a lecture's team is a lecture team (宣讲团) whose
+// community lies in the lecture's scope, or holds it (a community's team
+// speaking in one of its grids).
+func (s *Service) team(ctx context.Context, id int64, scope string) (civicgrid.Team, error) {
+	if s.teams == nil {
+		return civicgrid.Team{}, civicgrid.Errorf(civicgrid.EINVALID, "teams are not available here")
+	}
+	t, err := s.teams.TeamByID(ctx, id)
+	if err != nil {
+		if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
+			return t, civicgrid.Errorf(civicgrid.EINVALID, "no team %d", id)
+		}
+		return t, err
+	}
+	if t.Kind != civicgrid.TeamLecture {
+		return t, civicgrid.Errorf(civicgrid.EINVALID, "team %d is not a lecture team (宣讲团)", id)
+	}
+	if !civicgrid.InSubtree(scope, t.Community) && !civicgrid.InSubtree(t.Community, scope) {
+		return t, civicgrid.Errorf(civicgrid.EINVALID, "team %d is not of the lecture's scope %s", id, scope)
+	}
+	return t, nil
 }
 
 // place returns where a building is (its point or the middle of its
@@ -402,6 +445,26 @@ func (s *Service) Stats(ctx context.Context, actor civicgrid.Actor, area string,
 		return nil, err
 	}
 	return s.store.LectureStats(ctx, []string{area}, from, to)
+}
+
+// TeamStats counts, per lecture team (宣讲团) and month, the lectures the
+// team gave in the area in [from, to) and their attendance (seats,
+// check-ins, the mean rating): the same rule as Stats.
+func (s *Service) TeamStats(ctx context.Context, actor civicgrid.Actor, area string, from, to time.Time) ([]civicgrid.LectureTeamStats, error) {
+	if civicgrid.LevelOfCode(area) == "" {
+		return nil, civicgrid.Errorf(civicgrid.EINVALID, "area %q is not an area code", area)
+	}
+	if !to.After(from) || to.Sub(from) > 3*366*24*time.Hour {
+		return nil, civicgrid.Errorf(civicgrid.EINVALID, "a period of at most three years, its end after its start")
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionReadIndicators, civicgrid.In(area)); err != nil {
+		return nil, err
+	}
+	st, err := s.store.LectureTeamStats(ctx, []string{area}, from, to)
+	if st == nil {
+		st = []civicgrid.LectureTeamStats{}
+	}
+	return st, err
 }
 
 // NotifySourceName names the notifications' cursor over the lecture log.

@@ -28,6 +28,7 @@ func (s *Server) lectureRoutes(public func(string, string, http.HandlerFunc), gu
 	guarded("POST", "/api/v1/lectures", civicgrid.ActionManageLecture, s.handlePostLecture)
 	guarded("GET", "/api/v1/lectures/mine", civicgrid.ActionJoinLecture, s.handleMyLectures)
 	guarded("GET", "/api/v1/lectures/stats", civicgrid.ActionReadIndicators, s.handleLectureStats)
+	guarded("GET", "/api/v1/lectures/stats/teams", civicgrid.ActionReadIndicators, s.handleLectureTeamStats)
 	guarded("GET", "/api/v1/lectures/{id}", civicgrid.ActionReadLecture, withID(s.handleLecture))
 	guarded("POST", "/api/v1/lectures/{id}/cancel", civicgrid.ActionManageLecture, withID(s.handleCancelLecture))
 	guarded("GET", "/api/v1/lectures/{id}/signups", civicgrid.ActionManageLecture, withID(s.handleLectureSignups))
@@ -67,15 +68,36 @@ func (s *Server) handleMyLectures(w http.ResponseWriter, r *http.Request) {
 // handleLectureStats: GET /api/v1/lectures/stats?area=CODE&from=2026-01&to=2026-07
 // counts per scope and month (to exclusive).
 func (s *Server) handleLectureStats(w http.ResponseWriter, r *http.Request) {
+	from, to, ok := statsPeriod(w, r)
+	if !ok {
+		return
+	}
+	st, err := s.cfg.Lectures.Stats(r.Context(), actorFrom(r), r.URL.Query().Get("area"), from, to)
+	answer(w, r, http.StatusOK, "stats", st, err)
+}
+
+// handleLectureTeamStats: GET /api/v1/lectures/stats/teams?area=CODE&from=2026-01&to=2026-07
+// counts per lecture team (宣讲团) and month: lectures given, seats,
+// check-ins, the mean rating.
+func (s *Server) handleLectureTeamStats(w http.ResponseWriter, r *http.Request) {
+	from, to, ok := statsPeriod(w, r)
+	if !ok {
+		return
+	}
+	st, err := s.cfg.Lectures.TeamStats(r.Context(), actorFrom(r), r.URL.Query().Get("area"), from, to)
+	answer(w, r, http.StatusOK, "teams", st, err)
+}
+
+// statsPeriod reads from and to (months, to exclusive).
+func statsPeriod(w http.ResponseWriter, r *http.Request) (from, to time.Time, ok bool) {
 	q := r.URL.Query()
 	from, err1 := time.ParseInLocation("2006-01", q.Get("from"), chinaZone)
 	to, err2 := time.ParseInLocation("2006-01", q.Get("to"), chinaZone)
 	if err1 != nil || err2 != nil {
 		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "from and to are months, e.g. from=2026-01&to=2026-07"))
-		return
+		return from, to, false
 	}
-	st, err := s.cfg.Lectures.Stats(r.Context(), actorFrom(r), q.Get("area"), from, to)
-	answer(w, r, http.StatusOK, "stats", st, err)
+	return from, to, true
 }
 
 // chinaZone is the zone people's dates are in (China Standard Time).
@@ -266,6 +288,7 @@ func init() {
 		"POST /api/v1/lectures":                    {summary: "Post a lecture (宣讲) in a scope one runs", tag: "lectures", request: civicgrid.LectureInput{}, response: civicgrid.Lecture{}, created: true},
 		"GET /api/v1/lectures/mine":                {summary: "One's sign-ups", tag: "lectures"},
 		"GET /api/v1/lectures/stats":               {summary: "Lectures, seats and attendance per scope and month", tag: "lectures", query: []string{"area", "from", "to"}},
+		"GET /api/v1/lectures/stats/teams":         {summary: "Per lecture team (宣讲团) and month: lectures given, seats, check-ins, mean rating", tag: "lectures", query: []string{"area", "from", "to"}},
 		"GET /api/v1/lectures/{id}":                {summary: "One lecture with its counts (the door code only to those who run it)", tag: "lectures"},
 		"POST /api/v1/lectures/{id}/cancel":        {summary: "Cancel a lecture", tag: "lectures"},
 		"GET /api/v1/lectures/{id}/signups":        {summary: "Who signed up: seats, then the waiting list in order (names masked)", tag: "lectures"},

@@ -23,6 +23,7 @@ func init() {
 		"GET /api/v1/lectures":                     everyone,
 		"GET /api/v1/lectures/mine":                everyone,
 		"GET /api/v1/lectures/stats":               "NN NN NN NN NN YN YN YN NN YN YY YN",
+		"GET /api/v1/lectures/stats/teams":         "NN NN NN NN NN YN YN YN NN YN YY YN",
 		"POST /api/v1/lectures":                    "NN NN NN NN NN YN YN YN NN YN YY NN",
 		"GET /api/v1/lectures/{id}":                "YN YN YN YN YN YN YN YN YN YN YY YN",
 		"POST /api/v1/lectures/{id}/cancel":        "NN NN NN NN NN YN YN YN NN YN YY NN",
@@ -46,6 +47,9 @@ func init() {
 	}
 	mxFixtures["GET /api/v1/lectures/stats"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
 		return mxRequest{method: "GET", path: "/api/v1/lectures/stats?from=2026-01&to=2027-01&area=" + e.chain(away).community}
+	}
+	mxFixtures["GET /api/v1/lectures/stats/teams"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{method: "GET", path: "/api/v1/lectures/stats/teams?from=2026-01&to=2027-01&area=" + e.chain(away).community}
 	}
 	mxFixtures["POST /api/v1/lectures"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
 		return mxRequest{"POST", "/api/v1/lectures", map[string]any{"title": "垃圾分类宣讲", "area_code": e.chain(away).community, "place": "社区活动室",

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 // seats counted on the row, and sign-ups.
 
 const lectureColumns = `l.id, l.title, l.speakers, l.area_code, l.place, l.building, l.online_url, l.starts_at, l.ends_at, l.capacity,
-	l.audience, l.status, l.check_in_code, l.created_by, l.created_at,
+	l.audience, l.status, l.check_in_code, l.created_by, l.created_at, COALESCE(l.team_id, 0), l.team_name,
 	(SELECT COUNT(*) FROM lecture_signups s WHERE s.lecture_id = l.id AND s.state = 'confirmed'),
 	(SELECT COUNT(*) FROM lecture_signups s WHERE s.lecture_id = l.id AND s.state = 'waiting'),
 	(SELECT COUNT(*) FROM lecture_signups s WHERE s.lecture_id = l.id AND s.checked_in_at IS NOT NULL)`
@@ -24,7 +25,7 @@ func scanLecture(sc rowScanner) (civicgrid.Lecture, error) {
 	var l civicgrid.Lecture
 	var start, end, created int64
 	err := sc.Scan(&l.ID, &l.Title, &l.Speakers, &l.AreaCode, &l.Place, &l.BuildingCode, &l.OnlineURL, &start, &end, &l.Capacity,
-		&l.Audience, &l.Status, &l.CheckInCode, &l.CreatedBy, &created, &l.Confirmed, &l.Waiting, &l.Attended)
+		&l.Audience, &l.Status, &l.CheckInCode, &l.CreatedBy, &created, &l.TeamID, &l.TeamName, &l.Confirmed, &l.Waiting, &l.Attended)
 	l.StartsAt, l.EndsAt, l.CreatedAt = time.UnixMilli(start), time.UnixMilli(end), time.UnixMilli(created)
 	return l, err
 }
@@ -47,10 +48,10 @@ func scanSignup(sc rowScanner) (civicgrid.LectureSignup, error) {
 func (db *DB) CreateLecture(ctx context.Context, l civicgrid.Lecture) (civicgrid.Lecture, error) {
 	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO lectures (title, speakers, area_code, place, building, online_url, starts_at, ends_at,
-			capacity, audience, status, check_in_code, created_by, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			capacity, audience, status, check_in_code, created_by, created_at, team_id, team_name)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
 			l.Title, l.Speakers, l.AreaCode, l.Place, l.BuildingCode, l.OnlineURL, l.StartsAt.UnixMilli(), l.EndsAt.UnixMilli(),
-			l.Capacity, l.Audience, string(l.Status), l.CheckInCode, l.CreatedBy, l.CreatedAt.UnixMilli()).Scan(&l.ID); err != nil {
+			l.Capacity, l.Audience, string(l.Status), l.CheckInCode, l.CreatedBy, l.CreatedAt.UnixMilli(), nullID(l.TeamID), l.TeamName).Scan(&l.ID); err != nil {
 			return err
 		}
 		return db.indexDoc(ctx, tx, lectureDoc(l), true)
@@ -291,6 +292,55 @@ func (db *DB) LectureStats(ctx context.Context, subtrees []string, from, to time
 		s.Lectures++
 		s.Confirmed += confirmed
 		s.Attended += attended
+	}
+	return out, rows.Err()
+}
+
+// LectureTeamStats counts the lectures (not cancelled) that name a team,
+// their seats, check-ins and ratings, per team and month of the start: one
+// pass over the range's lectures joined to their sign-ups.
+func (db *DB) LectureTeamStats(ctx context.Context, subtrees []string, from, to time.Time) ([]civicgrid.LectureTeamStats, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	rows, err := db.rd.QueryContext(ctx, `SELECT l.team_id, l.team_name, l.starts_at,
+		COALESCE(SUM(CASE WHEN s.state = 'confirmed' THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN s.checked_in_at IS NOT NULL THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN s.rating > 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN s.rating > 0 THEN s.rating ELSE 0 END), 0)
+		FROM lectures l LEFT JOIN lecture_signups s ON s.lecture_id = l.id
+		WHERE `+scopeClause("l.area_code", subtrees, arg)+` AND l.status = 'scheduled' AND l.team_id IS NOT NULL
+		AND l.starts_at >= `+arg(from.UnixMilli())+` AND l.starts_at < `+arg(to.UnixMilli())+`
+		GROUP BY l.id, l.team_id, l.team_name, l.starts_at ORDER BY l.team_id, l.starts_at LIMIT 100000`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []civicgrid.LectureTeamStats
+	sums := []int{}
+	for rows.Next() {
+		var team int64
+		var name string
+		var start int64
+		var confirmed, attended, rated, sum int
+		if err := rows.Scan(&team, &name, &start, &confirmed, &attended, &rated, &sum); err != nil {
+			return nil, err
+		}
+		month := time.UnixMilli(start).In(chinaTime).Format("2006-01")
+		if n := len(out); n == 0 || out[n-1].TeamID != team || out[n-1].Month != month {
+			out = append(out, civicgrid.LectureTeamStats{TeamID: team, Team: name, Month: month})
+			sums = append(sums, 0)
+		}
+		s := &out[len(out)-1]
+		s.Lectures++
+		s.Confirmed += confirmed
+		s.Attended += attended
+		s.Rated += rated
+		sums[len(sums)-1] += sum
+	}
+	for i := range out {
+		if out[i].Rated > 0 {
+			out[i].RatingMean = math.Round(float64(sums[i])/float64(out[i].Rated)*100) / 100
+		}
 	}
 	return out, rows.Err()
 }

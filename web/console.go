@@ -521,7 +521,8 @@ type dashView struct {
 	Map              *choropleth
 	Metric           string
 	Metrics          []option
-	Ranking          []rankRow // the areas one level down, by reports
+	Ranking          []rankRow  // the areas one level down, by reports
+	Lectures         []rateCard // lectures held and their attendance in the scope and period
 }
 
 // rateCard is one figure; a rate also shows its numerator, denominator
@@ -740,8 +741,33 @@ func (ui *UI) handleDashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	dv.Map = ui.gridMap(r, p, actor, dv, from, to)
 	dv.Ranking = ui.ranking(ctx, actor, dv.Scope, from, to)
+	dv.Lectures = ui.lectureCards(ctx, p, actor, dv.Scope, from, to.AddDate(0, 0, 1))
 	p.Dash = dv
 	ui.render(w, http.StatusOK, "dashboard", p)
+}
+
+// lectureCards shows, beside the case indicators, the lectures held in the
+// scope and period (cancelled ones not counted) and their attendance, read
+// through the lecture service's counts (one query); none without lectures.
+func (ui *UI) lectureCards(ctx context.Context, p *page, actor civicgrid.Actor, scope string, from, to time.Time) []rateCard {
+	if ui.cfg.Lectures == nil {
+		return nil
+	}
+	st, err := ui.cfg.Lectures.Stats(ctx, actor, scope, from, to)
+	if err != nil {
+		return nil
+	}
+	var held, seated, attended int
+	for _, s := range st {
+		held, seated, attended = held+s.Lectures, seated+s.Confirmed, attended+s.Attended
+	}
+	cards := []rateCard{{Label: p.catalogue["dash.lectures_held"], Value: strconv.Itoa(held)}}
+	att := rateCard{Label: p.catalogue["dash.lecture_attendance"], Value: "—", Fraction: fmt.Sprintf("%d / %d", attended, seated),
+		Formula: p.catalogue["dash.lecture_attendance_formula"] + fmt.Sprintf(" = %d / %d", attended, seated)}
+	if seated > 0 {
+		att.Value = fmt.Sprintf("%.1f%%", float64(attended)*100/float64(seated))
+	}
+	return append(cards, att)
 }
 
 // bucketLabel names a trend bucket briefly: "11-23" (a day), "11-17–11-23"

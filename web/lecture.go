@@ -26,6 +26,8 @@ type Lectures interface {
 	CheckIn(ctx context.Context, actor civicgrid.Actor, id int64, ticket string) (civicgrid.LectureSignup, error)
 	SelfCheckIn(ctx context.Context, actor civicgrid.Actor, id int64, code string, lat, lng *float64) (civicgrid.LectureSignup, error)
 	Feedback(ctx context.Context, actor civicgrid.Actor, id int64, rating int, comment string) error
+	TeamStats(ctx context.Context, actor civicgrid.Actor, area string, from, to time.Time) ([]civicgrid.LectureTeamStats, error)
+	Stats(ctx context.Context, actor civicgrid.Actor, area string, from, to time.Time) ([]civicgrid.LectureStats, error)
 }
 
 // lectureView is what the lecture pages show.
@@ -34,6 +36,9 @@ type lectureView struct {
 	Lectures  []lectureRow
 	Mine      map[int64]civicgrid.LectureSignup // the reader's sign-ups by lecture
 	Scopes    []scopeOption                     // where the reader may post
+	Teams     []civicgrid.Team                  // lecture teams (宣讲团) of those scopes, for the form
+	TeamStats []teamStatsView                   // per team and month, for staff
+	Attended  []lectureRow                      // the reader's own attended lectures, latest first
 	One       *lectureRow
 	Signup    *civicgrid.LectureSignup // the reader's, on one lecture's page
 	Signups   []civicgrid.LectureSignup
@@ -44,6 +49,15 @@ type lectureView struct {
 	Checked   string // the name just checked in, on the scanner
 	CSRF      string
 }
+
+// teamStatsView is one scope's counts per lecture team and month.
+type teamStatsView struct {
+	AreaName string
+	Rows     []civicgrid.LectureTeamStats
+}
+
+// attendedShown bounds the reader's attended lectures listed.
+const attendedShown = 20
 
 type lectureRow struct {
 	civicgrid.Lecture
@@ -122,9 +136,40 @@ func (ui *UI) handleLecturesPage(w http.ResponseWriter, r *http.Request) {
 			p.Lecture.Mine[s.LectureID] = s
 		}
 	}
+	// The reader's own attendance: the lectures they were checked in at,
+	// latest first (sign-ups come in the order made).
+	for i := len(mine) - 1; i >= 0 && len(p.Lecture.Attended) < attendedShown; i-- {
+		if mine[i].CheckedInAt.IsZero() {
+			continue
+		}
+		if l, err := ui.cfg.Lectures.Lecture(ctx, actor, mine[i].LectureID); err == nil {
+			p.Lecture.Attended = append(p.Lecture.Attended, ui.lectureRow(p, names, l))
+		}
+	}
+	loc := ui.location()
+	now := time.Now().In(loc)
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc)
 	for _, g := range actor.Grants {
 		if civicgrid.LevelOfCode(g.AreaCode) != civicgrid.LevelBuilding && civicgrid.Authorize(actor, civicgrid.ActionManageLecture, civicgrid.In(g.AreaCode)) == nil {
 			p.Lecture.Scopes = append(p.Lecture.Scopes, scopeOption{g.AreaCode, names(g.AreaCode)})
+			if ui.cfg.Volunteer != nil {
+				ts, err := ui.cfg.Volunteer.Teams(ctx, actor, g.AreaCode)
+				if err != nil {
+					ui.renderError(w, r, p, err)
+					return
+				}
+				for _, t := range ts {
+					if t.Kind == civicgrid.TeamLecture {
+						p.Lecture.Teams = append(p.Lecture.Teams, t)
+					}
+				}
+			}
+			// The lecture teams' lectures of the last twelve months and the
+			// coming one, with their attendance.
+			st, err := ui.cfg.Lectures.TeamStats(ctx, actor, g.AreaCode, month.AddDate(0, -11, 0), month.AddDate(0, 2, 0))
+			if err == nil && len(st) > 0 {
+				p.Lecture.TeamStats = append(p.Lecture.TeamStats, teamStatsView{AreaName: names(g.AreaCode), Rows: st})
+			}
 		}
 	}
 	p.Title = p.catalogue["lecture.list_title"]
@@ -140,6 +185,14 @@ func (ui *UI) handlePostLectureForm(w http.ResponseWriter, r *http.Request) {
 	capacity, _ := strconv.Atoi(f.Get("capacity"))
 	in := civicgrid.LectureInput{Title: f.Get("title"), Speakers: f.Get("speakers"), AreaCode: f.Get("area_code"), Place: f.Get("place"),
 		BuildingCode: strings.TrimSpace(f.Get("building_code")), Capacity: capacity, Audience: f.Get("audience")}
+	if t := f.Get("team_id"); t != "" {
+		id, err := strconv.ParseInt(t, 10, 64)
+		if err != nil {
+			backTo(w, r, "/lectures", "", civicgrid.Errorf(civicgrid.EINVALID, "the team is not a team id"))
+			return
+		}
+		in.TeamID = id
+	}
 	start, err := time.ParseInLocation("2006-01-02T15:04", f.Get("starts_at"), ui.location())
 	if err != nil {
 		backTo(w, r, "/lectures", "", civicgrid.Errorf(civicgrid.EINVALID, "the start is not a date and time"))

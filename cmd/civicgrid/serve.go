@@ -172,8 +172,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		}
 	}
 	lecture := lectures.New(lectures.Config{CheckInRadiusM: *o.signInRadius}, db, db)
+	lecture.SetTeams(volunteer) // a lecture names its lecture team (宣讲团) through the volunteer service
 	if demo {
-		if err := seedDemoLectures(ctx, db, lecture); err != nil {
+		if err := seedDemoLectures(ctx, db, lecture, volunteer); err != nil {
 			return err
 		}
 	}

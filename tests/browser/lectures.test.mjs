@@ -39,6 +39,9 @@ test('community staff post a lecture with one place', { timeout: T }, async () =
     if (!(await form.isVisible())) await page.locator('details.lecture-post summary').click();
     await page.locator('#lec-title').fill('垃圾分类新规宣讲');
     await page.locator('#lec-speakers').fill('社区宣讲团');
+    // The speakers' lecture team (宣讲团) of the community, from the
+    // volunteer teams (the demo forms one).
+    await page.locator('#lec-team').selectOption({ label: '社区理论宣讲团' });
     await page.locator('#lec-place').fill('社区活动室');
     await page.locator('#lec-start').fill(soon());
     await page.locator('#lec-capacity').fill('1');
@@ -48,6 +51,7 @@ test('community staff post a lecture with one place', { timeout: T }, async () =
     await page.getByText('活动已发布').waitFor();
     await page.getByTestId('seats').getByText('剩余 1 / 共 1').waitFor();
     await page.getByTestId('run').waitFor();
+    await page.getByTestId('team').getByText('社区理论宣讲团').waitFor();
     await noSeriousViolations(page, 'lecture page for staff');
   });
 });
@@ -111,6 +115,43 @@ test('the resident rates the lecture after attending; the calendar feed lists it
     await Promise.all([page.waitForURL(/done=feedback/), page.getByTestId('feedback').locator('button[type="submit"]').click()]);
     await page.getByText('感谢您的评价').waitFor();
   });
+  // The resident's own attendance, on a phone in elderly mode.
+  await withPage('lecture-attended-elder-360', phone, async (page) => {
+    await logInAs(page, resident, '/lectures?elder=1');
+    await page.goto(`${env.base}/lectures?elder=1&lang=zh-CN`);
+    const attended = page.getByTestId('attended');
+    await attended.getByText('我参加过的宣讲').waitFor();
+    await attended.getByRole('link', { name: '垃圾分类新规宣讲' }).waitFor();
+    await noSidewaysScroll(page, 'attended lectures, elderly mode');
+    await noSeriousViolations(page, 'attended lectures');
+  });
+  // Staff see the lecture team's lectures and attendance, at a desk in
+  // English; the API gives the same per team and month.
+  await withPage('lecture-team-stats-en-1280', desk, async (page) => {
+    await logInAs(page, staff, '/lectures?lang=en');
+    await page.goto(`${env.base}/lectures?lang=en`);
+    const stats = page.getByTestId('team-stats');
+    await stats.getByText('社区理论宣讲团').first().waitFor();
+    await stats.getByText(/1 present/).first().waitFor();
+    await noSeriousViolations(page, 'team stats');
+    // Beside the case indicators, the lectures held in the scope and period
+    // and their attendance (when the lecture starts today, China time).
+    await page.goto(`${env.base}/dashboard?days=30&lang=en`);
+    const lectures = page.getByTestId('dash-lectures');
+    await lectures.getByText('Lectures held').waitFor();
+    const chinaDay = (ms) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
+    if (chinaDay(Date.now()) === chinaDay(Date.now() + 30 * 60_000)) {
+      const att = lectures.locator('.rate').filter({ hasText: 'Lecture attendance' });
+      assert.match(await att.locator('.rate-fraction').innerText(), /^1 \/ 1$/);
+      assert.match(await att.locator('.rate-value').innerText(), /100\.0%/);
+    }
+  });
+  await withPage('lecture-dashboard-elder-360', phone, async (page) => {
+    await logInAs(page, staff, '/dashboard?elder=1');
+    await page.goto(`${env.base}/dashboard?days=30&lang=zh-CN&elder=1`);
+    await page.getByTestId('dash-lectures').getByText('宣讲活动场次').waitFor();
+    await noSidewaysScroll(page, 'dashboard with lectures, elderly mode');
+  });
   const staffAPI = await apiJSON(staff);
   const { signups } = await staffAPI('GET', `/api/v1/lectures/${state.id}/signups`);
   assert.equal(signups.length, 2);
@@ -120,4 +161,13 @@ test('the resident rates the lecture after attending; the calendar feed lists it
   assert.match(ics, /BEGIN:VCALENDAR\r\n/);
   assert.match(ics, /SUMMARY:垃圾分类新规宣讲\r\n/);
   assert.ok(!ics.includes(state.ticket), 'the feed carries no tickets');
+  const month = new Date(Date.now() + 30 * 60_000 + 8 * 3600_000).toISOString().slice(0, 7); // the lecture's month, China time
+  const [y, m] = month.split('-').map(Number);
+  const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
+  const { teams } = await staffAPI('GET', `/api/v1/lectures/stats/teams?area=${state.community}&from=${month}&to=${next}`);
+  const team = teams.find((t) => t.team === '社区理论宣讲团' && t.month === month);
+  assert.ok(team, `the team's month: ${JSON.stringify(teams)}`);
+  assert.equal(team.attended, 1);
+  assert.equal(team.rated, 1);
+  assert.equal(team.rating_mean, 4);
 });
