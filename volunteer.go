@@ -104,6 +104,17 @@ type HelpRequest struct {
 	Comment      string     `json:"comment,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
 	UpdatedAt    time.Time  `json:"updated_at"`
+	// OpenedAt is when it was last opened to volunteers (accepted, or
+	// reopened by a release); TakeBy is when it should be taken by
+	// (OpenedAt + the take-within limit; cleared once taken) and UntakenAt
+	// when the scheduler found it still untaken past TakeBy (escalated to
+	// the community's staff, once per opening).
+	OpenedAt  time.Time `json:"opened_at,omitzero"`
+	TakeBy    time.Time `json:"take_by,omitzero"`
+	UntakenAt time.Time `json:"untaken_at,omitzero"`
+	// Light is the traffic light of the clock for taking it (green,
+	// yellow, red), set by the service while the request is open.
+	Light string `json:"light,omitempty"`
 	// Origin names where a request asked on a person's behalf by another
 	// module came from (a care visit: "care-visit:ID"), once: asking again
 	// from the same origin returns the first request. Not shown.
@@ -215,6 +226,9 @@ const (
 	HelpActSignedOut = "request.signed_out"
 	HelpActConfirmed = "request.confirmed"
 	HelpActCancelled = "request.cancelled"
+	// HelpActUntaken is written by the deadline scheduler when an open
+	// request is still not taken past its take-by time.
+	HelpActUntaken = "request.untaken"
 )
 
 var (
@@ -262,6 +276,9 @@ type HelpChange struct {
 	ClaimerLabel   string
 	ClaimLimit     int
 	ClearVolunteer bool // release
+	// TakeBy, on a step that opens the request (accept, release), is when
+	// it should be taken by (zero: no limit).
+	TakeBy time.Time
 	Reason         string
 	SignInAt       time.Time
 	SignOutAt      time.Time
@@ -377,6 +394,13 @@ type VolunteerStore interface {
 	// VolunteerEventsAfter returns up to limit events of every request
 	// after the id, oldest first (the log other modules walk).
 	VolunteerEventsAfter(ctx context.Context, after int64, limit int) ([]VolunteerEvent, error)
+	// NextHelpTakeBy is the earliest take-by time of an open request not
+	// yet marked untaken (zero: none): the deadline scheduler's index.
+	NextHelpTakeBy(ctx context.Context) (time.Time, error)
+	// MarkUntakenHelp marks up to limit open requests past their take-by
+	// time untaken, each once, with a request.untaken event in the same
+	// transaction, and says how many.
+	MarkUntakenHelp(ctx context.Context, now time.Time, limit int) (int, error)
 	// ForEachVolunteerChain calls fn with each request's history, for verify.
 	ForEachVolunteerChain(ctx context.Context, fn func(requestID int64, events []VolunteerEvent) error) error
 }

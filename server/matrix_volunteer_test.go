@@ -27,6 +27,7 @@ func init() {
 		"GET /api/v1/volunteer/requests/mine":              everyone,
 		"GET /api/v1/volunteer/requests/open":              everyone,
 		"GET /api/v1/volunteer/requests/pending":           everyone,
+		"GET /api/v1/volunteer/requests/waiting":           everyone,
 		"GET /api/v1/volunteer/requests/{id}":              "NN NN YN NN NN YN YN YN NN YN NN NN",
 		"POST /api/v1/volunteer/requests/{id}/verify":      staff,
 		"POST /api/v1/volunteer/requests/{id}/claim":       "NN NN YN NN NN NN NN NN NN NN NN NN",
@@ -59,7 +60,7 @@ func init() {
 		return func(e *mxEnv, a mxActor, away bool) mxRequest { return mxRequest{method: "GET", path: path} }
 	}
 	for _, p := range []string{"/api/v1/volunteer/services", "/api/v1/volunteer/requests/mine", "/api/v1/volunteer/requests/open",
-		"/api/v1/volunteer/requests/pending", "/api/v1/volunteer/hours", "/api/v1/volunteer/timebank/statement"} {
+		"/api/v1/volunteer/requests/pending", "/api/v1/volunteer/requests/waiting", "/api/v1/volunteer/hours", "/api/v1/volunteer/timebank/statement"} {
 		mxFixtures["GET "+p] = get(p)
 	}
 	mxFixtures["GET /api/v1/volunteer/certificates"] = get("/api/v1/volunteer/certificates")

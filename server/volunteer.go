@@ -27,6 +27,7 @@ func (s *Server) volunteerRoutes(public func(string, string, http.HandlerFunc), 
 	guarded("GET", "/api/v1/volunteer/requests/mine", civicgrid.ActionReadHelp, s.handleMyHelp)
 	guarded("GET", "/api/v1/volunteer/requests/open", civicgrid.ActionClaimHelp, s.handleOpenHelp)
 	guarded("GET", "/api/v1/volunteer/requests/pending", civicgrid.ActionVerifyHelp, s.handlePendingHelp)
+	guarded("GET", "/api/v1/volunteer/requests/waiting", civicgrid.ActionVerifyHelp, s.handleWaitingHelp)
 	guarded("GET", "/api/v1/volunteer/requests/{id}", civicgrid.ActionReadHelp, withID(s.handleHelpRequest))
 	guarded("POST", "/api/v1/volunteer/requests/{id}/verify", civicgrid.ActionVerifyHelp, withID(s.handleVerifyHelp))
 	guarded("POST", "/api/v1/volunteer/requests/{id}/claim", civicgrid.ActionClaimHelp, withID(s.handleClaimHelp))
@@ -236,6 +237,11 @@ func (s *Server) handlePendingHelp(w http.ResponseWriter, r *http.Request) {
 	answer(w, r, http.StatusOK, "requests", vs, err)
 }
 
+func (s *Server) handleWaitingHelp(w http.ResponseWriter, r *http.Request) {
+	vs, err := s.cfg.Volunteer.Waiting(r.Context(), actorFrom(r))
+	answer(w, r, http.StatusOK, "requests", vs, err)
+}
+
 func (s *Server) handleHelpRequest(w http.ResponseWriter, r *http.Request, id int64) {
 	v, err := s.cfg.Volunteer.Request(r.Context(), actorFrom(r), id)
 	answer(w, r, http.StatusOK, "request", v, err)
@@ -363,6 +369,7 @@ func init() {
 		"GET /api/v1/volunteer/requests/mine":              {summary: "The requests one posted or serves", tag: "volunteers"},
 		"GET /api/v1/volunteer/requests/open":              {summary: "Requests one may claim (接单), nearest first with lat and lng", tag: "volunteers", query: []string{"lat:number", "lng:number"}},
 		"GET /api/v1/volunteer/requests/pending":           {summary: "Requests waiting for the community's verification", tag: "volunteers"},
+		"GET /api/v1/volunteer/requests/waiting":           {summary: "Open requests of one's area no volunteer took yet (staff), red (past the take-by time) first", tag: "volunteers"},
 		"GET /api/v1/volunteer/requests/{id}":              {summary: "One request (the address only to the poster, the volunteer who took it and staff)", tag: "volunteers"},
 		"POST /api/v1/volunteer/requests/{id}/verify":      {summary: "The community accepts or declines a request, with a reason", tag: "volunteers", request: helpStepInput{}},
 		"POST /api/v1/volunteer/requests/{id}/claim":       {summary: "Claim a request (接单): exactly once, 409 when taken", tag: "volunteers"},

@@ -15,14 +15,17 @@ import (
 // hash-chained history of each request (civicgrid.VolunteerStore).
 
 const helpColumns = `id, service, building, address, beneficiary, contact, note, urgency, window_start, window_end, status,
-	poster_id, poster, on_behalf, volunteer_id, volunteer, reason, sign_in_at, sign_out_at, minutes, rating, comment, created_at, updated_at`
+	poster_id, poster, on_behalf, volunteer_id, volunteer, reason, sign_in_at, sign_out_at, minutes, rating, comment, created_at, updated_at,
+	opened_at, take_by, untaken_at`
 
 func scanHelp(sc rowScanner) (civicgrid.HelpRequest, error) {
 	var r civicgrid.HelpRequest
 	var start, end, created, updated int64
-	var vol, in, out sql.NullInt64
+	var vol, in, out, opened, takeBy, untaken sql.NullInt64
 	err := sc.Scan(&r.ID, &r.Service, &r.BuildingCode, &r.Address, &r.Beneficiary, &r.Contact, &r.Note, &r.Urgency, &start, &end, &r.Status,
-		&r.PosterID, &r.Poster, &r.OnBehalf, &vol, &r.Volunteer, &r.Reason, &in, &out, &r.Minutes, &r.Rating, &r.Comment, &created, &updated)
+		&r.PosterID, &r.Poster, &r.OnBehalf, &vol, &r.Volunteer, &r.Reason, &in, &out, &r.Minutes, &r.Rating, &r.Comment, &created, &updated,
+		&opened, &takeBy, &untaken)
+	r.OpenedAt, r.TakeBy, r.UntakenAt = timeOrZero(opened), timeOrZero(takeBy), timeOrZero(untaken)
 	r.WindowStart, r.WindowEnd, r.CreatedAt, r.UpdatedAt = time.UnixMilli(start), time.UnixMilli(end), time.UnixMilli(created), time.UnixMilli(updated)
 	r.VolunteerID = vol.Int64
 	if in.Valid {
@@ -147,6 +150,12 @@ func (db *DB) StepHelp(ctx context.Context, id int64, step civicgrid.HelpStep, c
 		}
 		if c.Reason != "" {
 			set = append(set, "reason = "+arg(c.Reason))
+		}
+		if step.To == civicgrid.HelpAccepted {
+			// Open (again): a new clock for taking it.
+			set = append(set, "opened_at = "+arg(ev.At.UnixMilli()), "take_by = "+arg(nullMillis(c.TakeBy)), "untaken_at = NULL")
+		} else {
+			set = append(set, "take_by = NULL")
 		}
 		if !c.SignInAt.IsZero() {
 			set = append(set, "sign_in_at = "+arg(c.SignInAt.UnixMilli()))
@@ -285,6 +294,56 @@ func forEachVolunteerChain(ctx context.Context, q querier, fn func(requestID int
 		return err
 	}
 	return eachRun(evs, func(e civicgrid.VolunteerEvent) int64 { return e.RequestID }, fn)
+}
+
+// NextHelpTakeBy is the earliest time an open request should be taken by,
+// among those not yet marked untaken (zero: none).
+func (db *DB) NextHelpTakeBy(ctx context.Context) (time.Time, error) {
+	var due sql.NullInt64
+	err := db.rd.QueryRowContext(ctx, `SELECT MIN(take_by) FROM volunteer_requests WHERE take_by IS NOT NULL AND untaken_at IS NULL`).Scan(&due)
+	return timeOrZero(due), err
+}
+
+// MarkUntakenHelp marks open requests whose take_by has passed untaken,
+// once each, with an event of their history, and says how many.
+func (db *DB) MarkUntakenHelp(ctx context.Context, now time.Time, limit int) (int, error) {
+	n := 0
+	err := db.inTx(ctx, func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, take_by FROM volunteer_requests
+			WHERE take_by IS NOT NULL AND untaken_at IS NULL AND take_by <= $1 ORDER BY take_by, id LIMIT $2`, now.UnixMilli(), limit)
+		if err != nil {
+			return err
+		}
+		type due struct{ id, at int64 }
+		ds, err := collect(rows, func(sc rowScanner) (due, error) {
+			var d due
+			return d, sc.Scan(&d.id, &d.at)
+		})
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			res, err := tx.ExecContext(ctx, `UPDATE volunteer_requests SET untaken_at = $1
+				WHERE id = $2 AND status = $3 AND take_by IS NOT NULL AND untaken_at IS NULL AND take_by <= $1`,
+				now.UnixMilli(), d.id, string(civicgrid.HelpAccepted))
+			if err != nil {
+				return err
+			}
+			if k, _ := res.RowsAffected(); k == 0 {
+				continue // taken or marked meanwhile
+			}
+			if err := appendVolunteerEvent(ctx, tx, civicgrid.VolunteerEvent{RequestID: d.id, At: now, Actor: "system",
+				Action: civicgrid.HelpActUntaken, Data: map[string]string{"take_by": fmt.Sprint(d.at)}}); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 var _ civicgrid.VolunteerStore = (*DB)(nil)

@@ -21,6 +21,8 @@ type Volunteer interface {
 	Ask(ctx context.Context, actor civicgrid.Actor, in civicgrid.HelpInput) (civicgrid.HelpRequest, error)
 	Open(ctx context.Context, actor civicgrid.Actor, at *volunteering.Point) ([]volunteering.View, error)
 	Pending(ctx context.Context, actor civicgrid.Actor) ([]volunteering.View, error)
+	Waiting(ctx context.Context, actor civicgrid.Actor) ([]volunteering.View, error)
+	Request(ctx context.Context, actor civicgrid.Actor, id int64) (volunteering.View, error)
 	Done(ctx context.Context, actor civicgrid.Actor) ([]volunteering.View, error)
 	Mine(ctx context.Context, actor civicgrid.Actor) ([]volunteering.View, error)
 	Verify(ctx context.Context, actor civicgrid.Actor, id int64, decision, reason string) (volunteering.View, error)
@@ -57,6 +59,8 @@ type volunteerView struct {
 	Mine      []helpRow     // the reader's own requests (ask) or claims (work)
 	Open      []helpRow
 	Pending   []helpRow
+	Waiting   []helpRow // open, not taken yet (staff), red first
+	Request   *helpRow  // the request page's
 	ToConfirm []helpRow // served, for staff to confirm for someone without a phone
 	Hours     *volunteering.Hours
 	Stars     string                  // ★★☆☆☆, from the star level
@@ -130,6 +134,7 @@ func (ui *UI) registerVolunteer(mux *http.ServeMux) {
 	mux.HandleFunc("GET /help", ui.handleHelpPage)
 	mux.HandleFunc("POST /help", ui.handleAskForm)
 	mux.HandleFunc("GET /volunteer", ui.handleVolunteerPage)
+	mux.HandleFunc("GET /volunteer/requests/{id}", ui.handleHelpRequestPage)
 	mux.HandleFunc("POST /help/{id}/{step}", ui.handleHelpStep("/help"))
 	mux.HandleFunc("POST /volunteer/{id}/{step}", ui.handleHelpStep("/volunteer"))
 	mux.HandleFunc("POST /volunteer/profile", ui.handleRegisterForm)
@@ -175,6 +180,37 @@ func (ui *UI) helpRows(r *http.Request, vs []volunteering.View) []helpRow {
 		out[i] = helpRow{v, names(v.BuildingCode)}
 	}
 	return out
+}
+
+// handleHelpRequestPage serves /volunteer/requests/{id}: one request as
+// the reader may see it, with its traffic light while open and its
+// history.
+func (ui *UI) handleHelpRequestPage(w http.ResponseWriter, r *http.Request) {
+	p, actor, ok := ui.volunteerPage(w, r, "request")
+	if !ok {
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	v, err := ui.cfg.Volunteer.Request(r.Context(), actor, id)
+	switch civicgrid.ErrorCode(err) {
+	case "":
+	case civicgrid.ENOTFOUND, civicgrid.EFORBIDDEN:
+		p.Title = p.catalogue["vol.failed_not_found"]
+		p.Message = p.Title
+		ui.render(w, http.StatusNotFound, "find", p)
+		return
+	default:
+		ui.renderError(w, r, p, err)
+		return
+	}
+	row := ui.helpRows(r, []volunteering.View{v})[0]
+	p.Volunteer.Request = &row
+	p.Title, _ = p.catalogue.T("vol.request_title", "id", id)
+	ui.render(w, http.StatusOK, "volunteer", p)
 }
 
 // handleHelpPage serves /help: ask for help in three steps (what, where
@@ -290,6 +326,12 @@ func (ui *UI) handleVolunteerPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Pending = ui.helpRows(r, pending)
+	waiting, err := ui.cfg.Volunteer.Waiting(ctx, actor)
+	if err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
+	v.Waiting = ui.helpRows(r, waiting)
 	done, err := ui.cfg.Volunteer.Done(ctx, actor)
 	if err != nil {
 		ui.renderError(w, r, p, err)
