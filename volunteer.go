@@ -278,13 +278,13 @@ type HelpChange struct {
 	ClearVolunteer bool // release
 	// TakeBy, on a step that opens the request (accept, release), is when
 	// it should be taken by (zero: no limit).
-	TakeBy time.Time
-	Reason         string
-	SignInAt       time.Time
-	SignOutAt      time.Time
-	Minutes        int
-	Rating         int
-	Comment        string
+	TakeBy    time.Time
+	Reason    string
+	SignInAt  time.Time
+	SignOutAt time.Time
+	Minutes   int
+	Rating    int
+	Comment   string
 	// Credit, on confirmation, pays the request's minutes from Credit.From
 	// (the community's issuing account) to its volunteer in the same
 	// transaction; the store fills To, Minutes and RequestID.
