@@ -20,7 +20,7 @@ func TestUntakenRequestEscalates(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	cfg := volunteering.Config{ClaimLimit: 2, TakeWithin: 2 * time.Hour, People: e.db, Now: func() time.Time { return e.now }}
-	svc := volunteering.New(cfg, e.db, nil)
+	svc := e.with(cfg)
 	resident := e.person(civicgrid.RoleResident, building)
 	staff := e.person(civicgrid.RoleCommunityStaff, community)
 	secretary := e.person(civicgrid.RoleCommunitySecretary, community)
@@ -56,7 +56,7 @@ func TestUntakenRequestEscalates(t *testing.T) {
 		t.Fatalf("fired again: %d", n)
 	}
 	// A restart: a new service over the same store fires nothing more.
-	if n := must(volunteering.New(cfg, e.db, nil).FireUntaken(ctx)); n != 0 {
+	if n := must(e.with(cfg).FireUntaken(ctx)); n != 0 {
 		t.Fatalf("fired after a restart: %d", n)
 	}
 	if next := must(e.db.NextHelpTakeBy(ctx)); !next.IsZero() {
@@ -124,7 +124,7 @@ func TestUntakenSchedulerRuns(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	e := newEnv(t)
-	svc := volunteering.New(volunteering.Config{TakeWithin: time.Hour, Now: func() time.Time { return e.now }}, e.db, nil)
+	svc := e.with(volunteering.Config{TakeWithin: time.Hour})
 	resident := e.person(civicgrid.RoleResident, building)
 	staff := e.person(civicgrid.RoleCommunityStaff, community)
 	r := must(e.svc.Ask(ctx, resident, civicgrid.HelpInput{Service: "shopping", BuildingCode: building}))

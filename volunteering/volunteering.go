@@ -198,7 +198,10 @@ type View struct {
 	CanServe   bool                       `json:"can_serve"` // release, sign in, sign out
 	CanConfirm bool                       `json:"can_confirm"`
 	CanCancel  bool                       `json:"can_cancel"`
+	CanInvite  bool                       `json:"can_invite"`
 	History    []civicgrid.VolunteerEvent `json:"history,omitempty"`
+	// Invitations are the request's invitations, for whoever may invite.
+	Invitations []civicgrid.HelpInvitation `json:"invitations,omitempty"`
 }
 
 func (s *Service) view(actor civicgrid.Actor, r civicgrid.HelpRequest) View {
@@ -218,6 +221,7 @@ func (s *Service) view(actor civicgrid.Actor, r civicgrid.HelpRequest) View {
 		CanServe:   r.VolunteerID == actor.UserID && (r.Status == civicgrid.HelpClaimed || r.Status == civicgrid.HelpInService) && allowed(civicgrid.ActionServeHelp),
 		CanConfirm: r.Status == civicgrid.HelpDone && allowed(civicgrid.ActionConfirmHelp),
 		CanCancel:  civicgrid.StepCancel.Allows(r.Status) && allowed(civicgrid.ActionConfirmHelp),
+		CanInvite:  r.Status == civicgrid.HelpAccepted && allowed(civicgrid.ActionInviteHelp),
 	}
 }
 
@@ -250,6 +254,9 @@ func (s *Service) Request(ctx context.Context, actor civicgrid.Actor, id int64) 
 	}
 	v := s.view(actor, r)
 	v.History, err = s.store.VolunteerEvents(ctx, id) // actors are stored as masked labels
+	if err == nil && civicgrid.Authorize(actor, civicgrid.ActionInviteHelp, r.Object()) == nil {
+		v.Invitations, err = s.store.HelpInvitationsFor(ctx, id)
+	}
 	return v, err
 }
 
@@ -452,6 +459,12 @@ func (s *Service) Verify(ctx context.Context, actor civicgrid.Actor, id int64, d
 // Claim takes an open request for the actor (接单): exactly one claimer
 // wins; the others get ECONFLICT saying it is taken.
 func (s *Service) Claim(ctx context.Context, actor civicgrid.Actor, id int64) (View, error) {
+	return s.claim(ctx, actor, id, 0)
+}
+
+// claim is Claim, accepting an invitation when invitation is not 0 (in
+// the claim's transaction).
+func (s *Service) claim(ctx context.Context, actor civicgrid.Actor, id, invitation int64) (View, error) {
 	if err := s.gone(ctx, actor, id); err != nil {
 		return View{}, err
 	}
@@ -464,8 +477,13 @@ func (s *Service) Claim(ctx context.Context, actor civicgrid.Actor, id int64) (V
 	}
 	var v View
 	if err == nil {
+		var data map[string]string
+		if invitation != 0 {
+			data = map[string]string{"invitation": strconv.FormatInt(invitation, 10)}
+		}
 		v, err = s.step(ctx, actor, id, civicgrid.ActionClaimHelp, civicgrid.StepClaim,
-			civicgrid.HelpChange{Claimer: actor.UserID, ClaimerLabel: civicgrid.MaskName(actor.Name), ClaimLimit: s.cfg.ClaimLimit}, "", nil)
+			civicgrid.HelpChange{Claimer: actor.UserID, ClaimerLabel: civicgrid.MaskName(actor.Name), ClaimLimit: s.cfg.ClaimLimit,
+				Invitation: invitation}, "", data)
 	}
 	if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
 		// Taken by another claimer between the reads: once taken, the

@@ -48,8 +48,11 @@ func (s *Service) RunScheduler(ctx context.Context) {
 const NotifySourceName = "volunteer"
 
 // NotifySource makes the messages of the request log: the community's
-// staff hear of a request still untaken past its time. Messages carry no
-// beneficiary, address or contact.
+// staff hear of a request still untaken past its time; a volunteer hears
+// of an invitation; the poster — and the person helped, when the request
+// was made on their behalf and they have an account (a resident of the
+// building with the contact phone) — hear that the volunteer gave it back,
+// and why. Messages carry no beneficiary, address or contact.
 func (s *Service) NotifySource() notify.Source {
 	return notify.Source{Name: NotifySourceName, Read: func(ctx context.Context, cursor int64, limit int) ([]notify.Draft, int64, error) {
 		evs, err := s.store.VolunteerEventsAfter(ctx, cursor, limit)
@@ -59,21 +62,44 @@ func (s *Service) NotifySource() notify.Source {
 		var out []notify.Draft
 		staff := map[string][]int64{}
 		for _, ev := range evs {
-			if ev.Action != civicgrid.HelpActUntaken {
+			switch ev.Action {
+			case civicgrid.HelpActUntaken, civicgrid.HelpActInvited, civicgrid.HelpActReleased:
+			default:
 				continue
 			}
 			r, err := s.store.HelpRequestByID(ctx, ev.RequestID)
 			if err != nil {
 				return nil, cursor, err
 			}
-			ids, err := s.staffOf(ctx, r, staff)
-			if err != nil {
-				return nil, cursor, err
-			}
 			id := strconv.FormatInt(r.ID, 10)
-			for _, u := range ids {
-				out = append(out, notify.Draft{UserID: u, Kind: "volunteer.untaken", Source: "volunteer_event:" + strconv.FormatInt(ev.ID, 10),
-					Link: "/volunteer/requests/" + id, Args: []string{"request", id, "building", r.BuildingCode}})
+			source := "volunteer_event:" + strconv.FormatInt(ev.ID, 10)
+			switch ev.Action {
+			case civicgrid.HelpActUntaken:
+				ids, err := s.staffOf(ctx, r, staff)
+				if err != nil {
+					return nil, cursor, err
+				}
+				for _, u := range ids {
+					out = append(out, notify.Draft{UserID: u, Kind: "volunteer.untaken", Source: source,
+						Link: "/volunteer/requests/" + id, Args: []string{"request", id, "building", r.BuildingCode}})
+				}
+			case civicgrid.HelpActInvited:
+				n, _ := strconv.ParseInt(ev.Data["invitation"], 10, 64)
+				inv, err := s.store.HelpInvitationByID(ctx, n)
+				if err != nil {
+					return nil, cursor, err
+				}
+				out = append(out, notify.Draft{UserID: inv.VolunteerID, Kind: "volunteer.invited", Source: source,
+					Link: "/volunteer#vol-invitations", Args: []string{"request", id, "building", r.BuildingCode}})
+			case civicgrid.HelpActReleased:
+				to, err := s.requesters(ctx, r)
+				if err != nil {
+					return nil, cursor, err
+				}
+				for _, u := range to {
+					out = append(out, notify.Draft{UserID: u, Kind: "volunteer.released", Source: source,
+						Link: "/help", Args: []string{"request", id, "reason", ev.Note}})
+				}
 			}
 		}
 		return out, evs[len(evs)-1].ID, nil
@@ -104,4 +130,25 @@ func (s *Service) staffOf(ctx context.Context, r civicgrid.HelpRequest, cache ma
 	}
 	cache[community] = ids
 	return ids, nil
+}
+
+// requesters are whom a request's news is told: its poster, and the person
+// helped when asked on their behalf and they have an account — a resident
+// of the building whose phone is the request's contact.
+func (s *Service) requesters(ctx context.Context, r civicgrid.HelpRequest) ([]int64, error) {
+	out := []int64{r.PosterID}
+	if !r.OnBehalf || r.Contact == "" || s.cfg.People == nil {
+		return out, nil
+	}
+	us, err := s.cfg.People.ListUsers(ctx, civicgrid.UserFilter{Within: []string{r.BuildingCode}, Role: civicgrid.RoleResident, Limit: 500})
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range us {
+		if u.Phone == r.Contact && u.ID != r.PosterID {
+			out = append(out, u.ID)
+			break
+		}
+	}
+	return out, nil
 }
