@@ -226,6 +226,7 @@ func (ui *UI) handleHelpRequestPage(w http.ResponseWriter, r *http.Request) {
 	row := ui.helpRows(r, []volunteering.View{v})[0]
 	p.Volunteer.Request = &row
 	if v.CanInvite && len(v.BuildingCode) >= 12 {
+		p.Volunteer.Skills = civicgrid.VolunteerSkills // the invitees' skills by name
 		ps, err := ui.cfg.Volunteer.Registrations(r.Context(), actor, civicgrid.ProfileApproved)
 		if err != nil {
 			ui.renderError(w, r, p, err)
