@@ -379,6 +379,7 @@ const (
 	ActionClaimHelp         Action = "volunteer.claim"      // take a request (接单) where one's volunteer grant covers it
 	ActionServeHelp         Action = "volunteer.serve"      // release, sign in, sign out: the volunteer who took it
 	ActionConfirmHelp       Action = "volunteer.confirm"    // confirm and rate the service, or cancel: the poster or staff
+	ActionInviteHelp        Action = "volunteer.invite"     // invite an approved volunteer to an open request: the community's staff
 	ActionSeeHelpAddress    Action = "volunteer.address"    // the exact address and contact: the poster, the volunteer who took it, staff
 	ActionVolunteerHours    Action = "volunteer.hours"      // one's own hours as a volunteer
 	ActionCertifyHours      Action = "volunteer.certify"    // a certificate of one's own hours for a period
@@ -652,6 +653,7 @@ var policy = map[Action][]rule{
 	ActionVerifyHelp:     rules(scopeSubtree, volunteerStaff...),
 	ActionClaimHelp:      rules(scopeSubtree, RoleVolunteer),
 	ActionServeHelp:      rules(scopeAssignee, "*"),
+	ActionInviteHelp:     rules(scopeSubtree, volunteerStaff...),
 	ActionConfirmHelp:    join(rules(scopeOwn, "*"), rules(scopeSubtree, volunteerStaff...)),
 	ActionSeeHelpAddress: join(rules(scopeOwn, "*"), rules(scopeAssignee, "*"), rules(scopeSubtree, volunteerStaff...)),
 	ActionVolunteerHours: rules(scopeOwn, RoleVolunteer),

@@ -104,6 +104,17 @@ type HelpRequest struct {
 	Comment      string     `json:"comment,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
 	UpdatedAt    time.Time  `json:"updated_at"`
+	// OpenedAt is when it was last opened to volunteers (accepted, or
+	// reopened by a release); TakeBy is when it should be taken by
+	// (OpenedAt + the take-within limit; cleared once taken) and UntakenAt
+	// when the scheduler found it still untaken past TakeBy (escalated to
+	// the community's staff, once per opening).
+	OpenedAt  time.Time `json:"opened_at,omitzero"`
+	TakeBy    time.Time `json:"take_by,omitzero"`
+	UntakenAt time.Time `json:"untaken_at,omitzero"`
+	// Light is the traffic light of the clock for taking it (green,
+	// yellow, red), set by the service while the request is open.
+	Light string `json:"light,omitempty"`
 	// Origin names where a request asked on a person's behalf by another
 	// module came from (a care visit: "care-visit:ID"), once: asking again
 	// from the same origin returns the first request. Not shown.
@@ -215,6 +226,15 @@ const (
 	HelpActSignedOut = "request.signed_out"
 	HelpActConfirmed = "request.confirmed"
 	HelpActCancelled = "request.cancelled"
+	// HelpActUntaken is written by the deadline scheduler when an open
+	// request is still not taken past its take-by time.
+	HelpActUntaken = "request.untaken"
+	// HelpActInvited: staff invited a volunteer (data: invitation);
+	// HelpActInviteDeclined: the volunteer declined (note: the reason).
+	// An accepted invitation is the claim (request.claimed, data:
+	// invitation).
+	HelpActInvited        = "request.invited"
+	HelpActInviteDeclined = "request.invitation_declined"
 )
 
 var (
@@ -262,12 +282,18 @@ type HelpChange struct {
 	ClaimerLabel   string
 	ClaimLimit     int
 	ClearVolunteer bool // release
-	Reason         string
-	SignInAt       time.Time
-	SignOutAt      time.Time
-	Minutes        int
-	Rating         int
-	Comment        string
+	// Invitation, on a claim, is the invitation the claimer accepts: it
+	// turns accepted in the claim's transaction, or the claim is refused.
+	Invitation int64
+	// TakeBy, on a step that opens the request (accept, release), is when
+	// it should be taken by (zero: no limit).
+	TakeBy    time.Time
+	Reason    string
+	SignInAt  time.Time
+	SignOutAt time.Time
+	Minutes   int
+	Rating    int
+	Comment   string
 	// Credit, on confirmation, pays the request's minutes from Credit.From
 	// (the community's issuing account) to its volunteer in the same
 	// transaction; the store fills To, Minutes and RequestID.
@@ -347,6 +373,30 @@ type HelpLog interface {
 	OpenedAfter(ctx context.Context, cursor int64, limit int) ([]HelpOpened, int64, error)
 }
 
+// Invitation statuses.
+const (
+	InvitationOpen     = "invited"
+	InvitationAccepted = "accepted" // the volunteer claimed the request
+	InvitationDeclined = "declined"
+)
+
+// HelpInvitation is staff's invitation of an approved volunteer to an open
+// request: nothing happens until the volunteer accepts it, which claims
+// the request (the same exactly-once claim), or declines it. Nobody is
+// assigned by force (志愿服务条例 art. 25).
+type HelpInvitation struct {
+	ID          int64     `json:"id"`
+	RequestID   int64     `json:"request_id"`
+	VolunteerID int64     `json:"-"`
+	Volunteer   string    `json:"volunteer"` // masked label
+	InvitedByID int64     `json:"-"`
+	InvitedBy   string    `json:"invited_by"` // masked label
+	Status      string    `json:"status"`
+	Reason      string    `json:"reason,omitempty"` // why declined
+	CreatedAt   time.Time `json:"created_at"`
+	DecidedAt   time.Time `json:"decided_at,omitzero"`
+}
+
 // VolunteerStore keeps requests for help and their histories. Every change
 // is written with its event, chained to the request's history, in one
 // transaction.
@@ -377,6 +427,26 @@ type VolunteerStore interface {
 	// VolunteerEventsAfter returns up to limit events of every request
 	// after the id, oldest first (the log other modules walk).
 	VolunteerEventsAfter(ctx context.Context, after int64, limit int) ([]VolunteerEvent, error)
+	// NextHelpTakeBy is the earliest take-by time of an open request not
+	// yet marked untaken (zero: none): the deadline scheduler's index.
+	NextHelpTakeBy(ctx context.Context) (time.Time, error)
+	// MarkUntakenHelp marks up to limit open requests past their take-by
+	// time untaken, each once, with a request.untaken event in the same
+	// transaction, and says how many.
+	MarkUntakenHelp(ctx context.Context, now time.Time, limit int) (int, error)
+	// InviteHelp stores an open invitation with its event, while the
+	// request is open (accepted): ECONFLICT when it is not, or when the
+	// volunteer already holds an open invitation to it.
+	InviteHelp(ctx context.Context, inv HelpInvitation, ev VolunteerEvent) (HelpInvitation, error)
+	HelpInvitationByID(ctx context.Context, id int64) (HelpInvitation, error)
+	// HelpInvitationsOf lists a volunteer's open invitations to requests
+	// still open, oldest first.
+	HelpInvitationsOf(ctx context.Context, volunteerID int64, limit int) ([]HelpInvitation, error)
+	// HelpInvitationsFor lists a request's invitations, oldest first.
+	HelpInvitationsFor(ctx context.Context, requestID int64) ([]HelpInvitation, error)
+	// DeclineHelpInvitation turns an open invitation declined with its
+	// event: ECONFLICT when it is no longer open.
+	DeclineHelpInvitation(ctx context.Context, id int64, reason string, ev VolunteerEvent) (HelpInvitation, error)
 	// ForEachVolunteerChain calls fn with each request's history, for verify.
 	ForEachVolunteerChain(ctx context.Context, fn func(requestID int64, events []VolunteerEvent) error) error
 }

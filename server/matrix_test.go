@@ -426,7 +426,7 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 	// A clock a second on at every reading, so that a sign-in and the
 	// sign-out after it never fall in the same millisecond.
 	var ticks atomic.Int64
-	vol := volunteering.New(volunteering.Config{Now: func() time.Time { return time.Now().Add(time.Duration(ticks.Add(1)) * time.Second) }}, db, db)
+	vol := volunteering.New(volunteering.Config{People: db, Now: func() time.Time { return time.Now().Add(time.Duration(ticks.Add(1)) * time.Second) }}, db, db)
 	careSvc := care.New(care.Config{Photos: photos, Requests: vol}, db, db, db, cases)
 	nts, err := notices.New(notices.Config{Key: bytes.Repeat([]byte{9}, 32), Resolver: testResolver}, db)
 	if err != nil {
@@ -486,7 +486,7 @@ func mxCell(key string, status int) (string, bool) {
 		return "N", true
 	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/proposals/{id}") || strings.Contains(key, "/votes/{id}") || strings.Contains(key, "/meetings/{id}") || strings.Contains(key, "/elections/{id}") || strings.Contains(key, "/objections/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}") || strings.Contains(key, "/volunteer/requests/{id}") || strings.Contains(key, "/lectures/{id}") || strings.Contains(key, "/certificates/{id}") || strings.Contains(key, "/warnings/alerts/{id}") || strings.Contains(key, "/care/entries/{id}") || strings.Contains(key, "/care/visits/{id}") || strings.Contains(key, "/announcements/{id}") || strings.Contains(key, "/group-robots/{id}") ||
 		strings.Contains(key, "/projects/{id}") || strings.Contains(key, "/comments/{id}") ||
-		strings.Contains(key, "/volunteer/registrations/{id}") ||
+		strings.Contains(key, "/volunteer/registrations/{id}") || strings.Contains(key, "/volunteer/invitations/{id}") ||
 		key == "DELETE /api/v1/notifications/push"):
 		return "N", true
 	}

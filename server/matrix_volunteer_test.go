@@ -27,6 +27,11 @@ func init() {
 		"GET /api/v1/volunteer/requests/mine":              everyone,
 		"GET /api/v1/volunteer/requests/open":              everyone,
 		"GET /api/v1/volunteer/requests/pending":           everyone,
+		"GET /api/v1/volunteer/requests/waiting":           everyone,
+		"POST /api/v1/volunteer/requests/{id}/invite":      staff,
+		"GET /api/v1/volunteer/invitations":                everyone,
+		"POST /api/v1/volunteer/invitations/{id}/accept":   "NN NN YN NN NN NN NN NN NN NN NN NN",
+		"POST /api/v1/volunteer/invitations/{id}/decline":  own,
 		"GET /api/v1/volunteer/requests/{id}":              "NN NN YN NN NN YN YN YN NN YN NN NN",
 		"POST /api/v1/volunteer/requests/{id}/verify":      staff,
 		"POST /api/v1/volunteer/requests/{id}/claim":       "NN NN YN NN NN NN NN NN NN NN NN NN",
@@ -59,8 +64,25 @@ func init() {
 		return func(e *mxEnv, a mxActor, away bool) mxRequest { return mxRequest{method: "GET", path: path} }
 	}
 	for _, p := range []string{"/api/v1/volunteer/services", "/api/v1/volunteer/requests/mine", "/api/v1/volunteer/requests/open",
-		"/api/v1/volunteer/requests/pending", "/api/v1/volunteer/hours", "/api/v1/volunteer/timebank/statement"} {
+		"/api/v1/volunteer/requests/pending", "/api/v1/volunteer/requests/waiting", "/api/v1/volunteer/hours", "/api/v1/volunteer/timebank/statement"} {
 		mxFixtures["GET "+p] = get(p)
+	}
+	mxFixtures["GET /api/v1/volunteer/invitations"] = get("/api/v1/volunteer/invitations")
+	// An approved volunteer of the home or away community, invited to an
+	// open request there.
+	mxFixtures["POST /api/v1/volunteer/requests/{id}/invite"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		v := e.newUser(civicgrid.RoleGrant{Role: civicgrid.RoleVolunteer, AreaCode: e.chain(away).community})
+		e.volunteerProfile(v, e.chain(away).community, civicgrid.ProfileApproved)
+		id := e.helpRequest(away, 0, 0, civicgrid.HelpAccepted)
+		return mxRequest{"POST", fmt.Sprintf("/api/v1/volunteer/requests/%d/invite", id), map[string]int64{"user_id": v.ID}}
+	}
+	// An invitation of the cell's actor (at home, approved) or of someone
+	// else (away) to an open request.
+	mxFixtures["POST /api/v1/volunteer/invitations/{id}/accept"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{method: "POST", path: fmt.Sprintf("/api/v1/volunteer/invitations/%d/accept", e.invitation(a, away))}
+	}
+	mxFixtures["POST /api/v1/volunteer/invitations/{id}/decline"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{"POST", fmt.Sprintf("/api/v1/volunteer/invitations/%d/decline", e.invitation(a, away)), map[string]string{"reason": "这周不在"}}
 	}
 	mxFixtures["GET /api/v1/volunteer/certificates"] = get("/api/v1/volunteer/certificates")
 	mxFixtures["GET /api/v1/volunteer/registrations"] = get("/api/v1/volunteer/registrations")
@@ -184,6 +206,27 @@ func init() {
 	mxFixtures["POST /api/v1/volunteer/requests/{id}/confirm"] = step("confirm", civicgrid.HelpDone, false, true,
 		func(*mxEnv, bool) any { return map[string]int{"rating": 5} })
 	mxFixtures["POST /api/v1/volunteer/requests/{id}/cancel"] = step("cancel", civicgrid.HelpPosted, false, true, reason)
+}
+
+// invitation invites the cell's actor (at home; approved as a volunteer of
+// the home community) or a fresh resident (away) to an open request of the
+// home or away building, straight in the store.
+func (e *mxEnv) invitation(a mxActor, away bool) int64 {
+	e.t.Helper()
+	to := a.user
+	if away || to.ID == 0 {
+		to = e.resident(away)
+	} else {
+		e.volunteerProfile(to, e.home.community, civicgrid.ProfileApproved)
+	}
+	staff := e.resident(away)
+	inv, err := e.db.InviteHelp(context.Background(), civicgrid.HelpInvitation{RequestID: e.helpRequest(away, 0, 0, civicgrid.HelpAccepted),
+		VolunteerID: to.ID, Volunteer: "测*", InvitedByID: staff.ID, InvitedBy: "测*"},
+		civicgrid.VolunteerEvent{At: time.Now(), ActorID: staff.ID, Actor: "测*", Action: civicgrid.HelpActInvited})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return inv.ID
 }
 
 // team forms a fresh team of the home or away community.

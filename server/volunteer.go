@@ -27,6 +27,11 @@ func (s *Server) volunteerRoutes(public func(string, string, http.HandlerFunc), 
 	guarded("GET", "/api/v1/volunteer/requests/mine", civicgrid.ActionReadHelp, s.handleMyHelp)
 	guarded("GET", "/api/v1/volunteer/requests/open", civicgrid.ActionClaimHelp, s.handleOpenHelp)
 	guarded("GET", "/api/v1/volunteer/requests/pending", civicgrid.ActionVerifyHelp, s.handlePendingHelp)
+	guarded("GET", "/api/v1/volunteer/requests/waiting", civicgrid.ActionVerifyHelp, s.handleWaitingHelp)
+	guarded("POST", "/api/v1/volunteer/requests/{id}/invite", civicgrid.ActionInviteHelp, withID(s.handleInviteHelp))
+	guarded("GET", "/api/v1/volunteer/invitations", civicgrid.ActionClaimHelp, s.handleInvitations)
+	guarded("POST", "/api/v1/volunteer/invitations/{id}/accept", civicgrid.ActionClaimHelp, withID(s.handleAcceptInvitation))
+	guarded("POST", "/api/v1/volunteer/invitations/{id}/decline", civicgrid.ActionClaimHelp, withID(s.handleDeclineInvitation))
 	guarded("GET", "/api/v1/volunteer/requests/{id}", civicgrid.ActionReadHelp, withID(s.handleHelpRequest))
 	guarded("POST", "/api/v1/volunteer/requests/{id}/verify", civicgrid.ActionVerifyHelp, withID(s.handleVerifyHelp))
 	guarded("POST", "/api/v1/volunteer/requests/{id}/claim", civicgrid.ActionClaimHelp, withID(s.handleClaimHelp))
@@ -150,6 +155,43 @@ func (s *Server) handleDecideRegistration(w http.ResponseWriter, r *http.Request
 	answer(w, r, http.StatusOK, "profile", p, err)
 }
 
+// inviteInput names the volunteer staff invite.
+type inviteInput struct {
+	UserID int64 `json:"user_id"`
+}
+
+func (s *Server) handleInviteHelp(w http.ResponseWriter, r *http.Request, id int64) {
+	var in inviteInput
+	if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	inv, err := s.cfg.Volunteer.Invite(r.Context(), actorFrom(r), id, in.UserID)
+	answer(w, r, http.StatusCreated, "invitation", inv, err)
+}
+
+func (s *Server) handleInvitations(w http.ResponseWriter, r *http.Request) {
+	invs, err := s.cfg.Volunteer.Invitations(r.Context(), actorFrom(r))
+	answer(w, r, http.StatusOK, "invitations", invs, err)
+}
+
+func (s *Server) handleAcceptInvitation(w http.ResponseWriter, r *http.Request, id int64) {
+	v, err := s.cfg.Volunteer.AcceptInvitation(r.Context(), actorFrom(r), id)
+	answer(w, r, http.StatusOK, "request", v, err)
+}
+
+func (s *Server) handleDeclineInvitation(w http.ResponseWriter, r *http.Request, id int64) {
+	var in helpStepInput
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
+	inv, err := s.cfg.Volunteer.DeclineInvitation(r.Context(), actorFrom(r), id, in.Reason)
+	answer(w, r, http.StatusOK, "invitation", inv, err)
+}
+
 type certifyRequest struct {
 	From string `json:"from"` // YYYY-MM
 	To   string `json:"to"`   // YYYY-MM, included
@@ -233,6 +275,11 @@ func (s *Server) handleOpenHelp(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handlePendingHelp(w http.ResponseWriter, r *http.Request) {
 	vs, err := s.cfg.Volunteer.Pending(r.Context(), actorFrom(r))
+	answer(w, r, http.StatusOK, "requests", vs, err)
+}
+
+func (s *Server) handleWaitingHelp(w http.ResponseWriter, r *http.Request) {
+	vs, err := s.cfg.Volunteer.Waiting(r.Context(), actorFrom(r))
 	answer(w, r, http.StatusOK, "requests", vs, err)
 }
 
@@ -363,6 +410,11 @@ func init() {
 		"GET /api/v1/volunteer/requests/mine":              {summary: "The requests one posted or serves", tag: "volunteers"},
 		"GET /api/v1/volunteer/requests/open":              {summary: "Requests one may claim (接单), nearest first with lat and lng", tag: "volunteers", query: []string{"lat:number", "lng:number"}},
 		"GET /api/v1/volunteer/requests/pending":           {summary: "Requests waiting for the community's verification", tag: "volunteers"},
+		"POST /api/v1/volunteer/requests/{id}/invite":      {summary: "Staff invite an approved volunteer whose area covers an open request (nothing happens until the volunteer accepts)", tag: "volunteers", request: inviteInput{}},
+		"GET /api/v1/volunteer/invitations":                {summary: "One's open invitations to requests still open, with the request", tag: "volunteers"},
+		"POST /api/v1/volunteer/invitations/{id}/accept":   {summary: "Accept an invitation: claims the request (exactly once, 409 when taken)", tag: "volunteers"},
+		"POST /api/v1/volunteer/invitations/{id}/decline":  {summary: "Decline an invitation, with an optional reason", tag: "volunteers", request: helpStepInput{}},
+		"GET /api/v1/volunteer/requests/waiting":           {summary: "Open requests of one's area no volunteer took yet (staff), red (past the take-by time) first", tag: "volunteers"},
 		"GET /api/v1/volunteer/requests/{id}":              {summary: "One request (the address only to the poster, the volunteer who took it and staff)", tag: "volunteers"},
 		"POST /api/v1/volunteer/requests/{id}/verify":      {summary: "The community accepts or declines a request, with a reason", tag: "volunteers", request: helpStepInput{}},
 		"POST /api/v1/volunteer/requests/{id}/claim":       {summary: "Claim a request (接单): exactly once, 409 when taken", tag: "volunteers"},

@@ -127,3 +127,38 @@ func TestVolunteerOverTheAPI(t *testing.T) {
 		t.Fatalf("history of %d events, want posted, accepted, claimed, signed in, signed out, confirmed", n)
 	}
 }
+
+// Invitations over the API: staff invite, bad input is refused naming the
+// rule and writes nothing, the volunteer lists and accepts (claims) it;
+// waiting requests are listed for staff with their light.
+func TestVolunteerInvitationsOverTheAPI(t *testing.T) {
+	e := newMatrixEnv(t)
+	info := func(role string) civicgrid.RoleInfo { r, _ := civicgrid.LookupRole(role); return r }
+	staff := e.actor(info(civicgrid.RoleCommunityStaff))
+	vol := e.actor(info(civicgrid.RoleVolunteer))
+	e.volunteerProfile(vol.user, e.home.community, civicgrid.ProfileApproved)
+	send := e.expect(t)
+	id := e.helpRequest(false, 0, 0, civicgrid.HelpAccepted)
+	path := fmt.Sprintf("/api/v1/volunteer/requests/%d", id)
+	send(staff, "GET", "/api/v1/volunteer/requests/waiting", nil, http.StatusOK, fmt.Sprintf(`"id":%d`, id))
+	send(staff, "POST", path+"/invite", map[string]any{"user_id": "x"}, http.StatusBadRequest, "")
+	send(staff, "POST", path+"/invite", map[string]any{}, http.StatusBadRequest, "name the volunteer")
+	send(staff, "POST", path+"/invite", map[string]any{"user_id": staff.user.ID}, http.StatusBadRequest, "not a volunteer whose area covers")
+	if invs, _ := e.db.HelpInvitationsFor(t.Context(), id); len(invs) != 0 {
+		t.Fatalf("a refused invitation was written: %+v", invs)
+	}
+	send(staff, "POST", path+"/invite", map[string]any{"user_id": vol.user.ID}, http.StatusCreated, `"status":"invited"`)
+	send(staff, "POST", path+"/invite", map[string]any{"user_id": vol.user.ID}, http.StatusConflict, "already invited")
+	var list struct {
+		Invitations []volunteering.Invitation `json:"invitations"`
+	}
+	got := send(vol, "GET", "/api/v1/volunteer/invitations", nil, http.StatusOK, "")
+	json.Unmarshal(got["invitations"], &list.Invitations)
+	if len(list.Invitations) != 1 || list.Invitations[0].RequestID != id {
+		t.Fatalf("invitations: %s", got["invitations"])
+	}
+	inv := list.Invitations[0].ID
+	send(vol, "POST", fmt.Sprintf("/api/v1/volunteer/invitations/%d/decline", inv), map[string]string{"reason": strings.Repeat("长", 501)}, http.StatusBadRequest, "at most")
+	send(vol, "POST", fmt.Sprintf("/api/v1/volunteer/invitations/%d/accept", inv), nil, http.StatusOK, `"status":"claimed"`)
+	send(vol, "POST", fmt.Sprintf("/api/v1/volunteer/invitations/%d/accept", inv), nil, http.StatusConflict, "only an open invitation")
+}

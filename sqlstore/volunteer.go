@@ -15,14 +15,17 @@ import (
 // hash-chained history of each request (civicgrid.VolunteerStore).
 
 const helpColumns = `id, service, building, address, beneficiary, contact, note, urgency, window_start, window_end, status,
-	poster_id, poster, on_behalf, volunteer_id, volunteer, reason, sign_in_at, sign_out_at, minutes, rating, comment, created_at, updated_at`
+	poster_id, poster, on_behalf, volunteer_id, volunteer, reason, sign_in_at, sign_out_at, minutes, rating, comment, created_at, updated_at,
+	opened_at, take_by, untaken_at`
 
 func scanHelp(sc rowScanner) (civicgrid.HelpRequest, error) {
 	var r civicgrid.HelpRequest
 	var start, end, created, updated int64
-	var vol, in, out sql.NullInt64
+	var vol, in, out, opened, takeBy, untaken sql.NullInt64
 	err := sc.Scan(&r.ID, &r.Service, &r.BuildingCode, &r.Address, &r.Beneficiary, &r.Contact, &r.Note, &r.Urgency, &start, &end, &r.Status,
-		&r.PosterID, &r.Poster, &r.OnBehalf, &vol, &r.Volunteer, &r.Reason, &in, &out, &r.Minutes, &r.Rating, &r.Comment, &created, &updated)
+		&r.PosterID, &r.Poster, &r.OnBehalf, &vol, &r.Volunteer, &r.Reason, &in, &out, &r.Minutes, &r.Rating, &r.Comment, &created, &updated,
+		&opened, &takeBy, &untaken)
+	r.OpenedAt, r.TakeBy, r.UntakenAt = timeOrZero(opened), timeOrZero(takeBy), timeOrZero(untaken)
 	r.WindowStart, r.WindowEnd, r.CreatedAt, r.UpdatedAt = time.UnixMilli(start), time.UnixMilli(end), time.UnixMilli(created), time.UnixMilli(updated)
 	r.VolunteerID = vol.Int64
 	if in.Valid {
@@ -148,6 +151,12 @@ func (db *DB) StepHelp(ctx context.Context, id int64, step civicgrid.HelpStep, c
 		if c.Reason != "" {
 			set = append(set, "reason = "+arg(c.Reason))
 		}
+		if step.To == civicgrid.HelpAccepted {
+			// Open (again): a new clock for taking it.
+			set = append(set, "opened_at = "+arg(ev.At.UnixMilli()), "take_by = "+arg(nullMillis(c.TakeBy)), "untaken_at = NULL")
+		} else {
+			set = append(set, "take_by = NULL")
+		}
 		if !c.SignInAt.IsZero() {
 			set = append(set, "sign_in_at = "+arg(c.SignInAt.UnixMilli()))
 		}
@@ -189,6 +198,17 @@ func (db *DB) StepHelp(ctx context.Context, id int64, step civicgrid.HelpStep, c
 				return civicgrid.Errorf(civicgrid.ECONFLICT, "request %d is another volunteer's", id)
 			}
 			return civicgrid.Errorf(civicgrid.ECONFLICT, "you hold %d open claims, the most one volunteer may hold: finish or release one first", c.ClaimLimit)
+		}
+		if c.Invitation != 0 {
+			res, err := tx.ExecContext(ctx, `UPDATE volunteer_invitations SET status = $1, decided_at = $2
+				WHERE id = $3 AND request_id = $4 AND volunteer_id = $5 AND status = $6`, civicgrid.InvitationAccepted, ev.At.UnixMilli(),
+				c.Invitation, id, c.Claimer, civicgrid.InvitationOpen)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return civicgrid.Errorf(civicgrid.ECONFLICT, "invitation %d is no longer open", c.Invitation)
+			}
 		}
 		ev.RequestID = id
 		if err := appendVolunteerEvent(ctx, tx, ev); err != nil {
@@ -285,6 +305,163 @@ func forEachVolunteerChain(ctx context.Context, q querier, fn func(requestID int
 		return err
 	}
 	return eachRun(evs, func(e civicgrid.VolunteerEvent) int64 { return e.RequestID }, fn)
+}
+
+// NextHelpTakeBy is the earliest time an open request should be taken by,
+// among those not yet marked untaken (zero: none).
+func (db *DB) NextHelpTakeBy(ctx context.Context) (time.Time, error) {
+	var due sql.NullInt64
+	err := db.rd.QueryRowContext(ctx, `SELECT MIN(take_by) FROM volunteer_requests WHERE take_by IS NOT NULL AND untaken_at IS NULL`).Scan(&due)
+	return timeOrZero(due), err
+}
+
+// MarkUntakenHelp marks open requests whose take_by has passed untaken,
+// once each, with an event of their history, and says how many.
+func (db *DB) MarkUntakenHelp(ctx context.Context, now time.Time, limit int) (int, error) {
+	n := 0
+	err := db.inTx(ctx, func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, take_by FROM volunteer_requests
+			WHERE take_by IS NOT NULL AND untaken_at IS NULL AND take_by <= $1 ORDER BY take_by, id LIMIT $2`, now.UnixMilli(), limit)
+		if err != nil {
+			return err
+		}
+		type due struct{ id, at int64 }
+		ds, err := collect(rows, func(sc rowScanner) (due, error) {
+			var d due
+			return d, sc.Scan(&d.id, &d.at)
+		})
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			res, err := tx.ExecContext(ctx, `UPDATE volunteer_requests SET untaken_at = $1
+				WHERE id = $2 AND status = $3 AND take_by IS NOT NULL AND untaken_at IS NULL AND take_by <= $1`,
+				now.UnixMilli(), d.id, string(civicgrid.HelpAccepted))
+			if err != nil {
+				return err
+			}
+			if k, _ := res.RowsAffected(); k == 0 {
+				continue // taken or marked meanwhile
+			}
+			if err := appendVolunteerEvent(ctx, tx, civicgrid.VolunteerEvent{RequestID: d.id, At: now, Actor: "system",
+				Action: civicgrid.HelpActUntaken, Data: map[string]string{"take_by": fmt.Sprint(d.at)}}); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+const invitationColumns = `id, request_id, volunteer_id, volunteer, invited_by_id, invited_by, status, reason, created_at, decided_at`
+
+func scanInvitation(sc rowScanner) (civicgrid.HelpInvitation, error) {
+	var inv civicgrid.HelpInvitation
+	var created int64
+	var decided sql.NullInt64
+	err := sc.Scan(&inv.ID, &inv.RequestID, &inv.VolunteerID, &inv.Volunteer, &inv.InvitedByID, &inv.InvitedBy, &inv.Status, &inv.Reason,
+		&created, &decided)
+	inv.CreatedAt, inv.DecidedAt = time.UnixMilli(created), timeOrZero(decided)
+	return inv, err
+}
+
+// InviteHelp stores an open invitation with its event while the request
+// is open; the request's row is written first (its updated_at), so the
+// invitation and a concurrent claim are ordered by its lock.
+func (db *DB) InviteHelp(ctx context.Context, inv civicgrid.HelpInvitation, ev civicgrid.VolunteerEvent) (civicgrid.HelpInvitation, error) {
+	err := db.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE volunteer_requests SET updated_at = $1 WHERE id = $2 AND status = $3`,
+			ev.At.UnixMilli(), inv.RequestID, string(civicgrid.HelpAccepted))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			r, err := helpByID(ctx, tx, inv.RequestID)
+			if err != nil {
+				return err
+			}
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "request %d is %s: volunteers are invited only while it is open (accepted, not taken)", r.ID, r.Status)
+		}
+		var open int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM volunteer_invitations WHERE request_id = $1 AND volunteer_id = $2 AND status = $3`,
+			inv.RequestID, inv.VolunteerID, civicgrid.InvitationOpen).Scan(&open); err != nil {
+			return err
+		}
+		if open > 0 {
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "this volunteer is already invited to request %d and has not answered yet", inv.RequestID)
+		}
+		inv.Status, inv.CreatedAt = civicgrid.InvitationOpen, time.UnixMilli(ev.At.UnixMilli())
+		if err := tx.QueryRowContext(ctx, `INSERT INTO volunteer_invitations (request_id, volunteer_id, volunteer, invited_by_id, invited_by, status, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, inv.RequestID, inv.VolunteerID, inv.Volunteer, inv.InvitedByID, inv.InvitedBy,
+			inv.Status, inv.CreatedAt.UnixMilli()).Scan(&inv.ID); err != nil {
+			return err
+		}
+		ev.RequestID = inv.RequestID
+		ev.Data = map[string]string{"invitation": fmt.Sprint(inv.ID), "volunteer": inv.Volunteer}
+		return appendVolunteerEvent(ctx, tx, ev)
+	})
+	return inv, err
+}
+
+// HelpInvitationByID returns one invitation.
+func (db *DB) HelpInvitationByID(ctx context.Context, id int64) (civicgrid.HelpInvitation, error) {
+	return byID(ctx, db.rd, `SELECT `+invitationColumns+` FROM volunteer_invitations WHERE id = $1`, id, scanInvitation, "invitation")
+}
+
+// HelpInvitationsOf lists a volunteer's open invitations to open requests.
+func (db *DB) HelpInvitationsOf(ctx context.Context, volunteerID int64, limit int) ([]civicgrid.HelpInvitation, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+invitationColumns+` FROM volunteer_invitations i
+		WHERE volunteer_id = $1 AND status = $2 AND EXISTS (SELECT 1 FROM volunteer_requests r WHERE r.id = i.request_id AND r.status = $3)
+		ORDER BY id LIMIT $4`, volunteerID, civicgrid.InvitationOpen, string(civicgrid.HelpAccepted), limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanInvitation)
+}
+
+// HelpInvitationsFor lists a request's invitations.
+func (db *DB) HelpInvitationsFor(ctx context.Context, requestID int64) ([]civicgrid.HelpInvitation, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+invitationColumns+` FROM volunteer_invitations WHERE request_id = $1 ORDER BY id`, requestID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanInvitation)
+}
+
+// DeclineHelpInvitation turns an open invitation declined with its event.
+func (db *DB) DeclineHelpInvitation(ctx context.Context, id int64, reason string, ev civicgrid.VolunteerEvent) (civicgrid.HelpInvitation, error) {
+	var out civicgrid.HelpInvitation
+	err := db.inTx(ctx, func(tx *Tx) error {
+		inv, err := byID(ctx, tx, `SELECT `+invitationColumns+` FROM volunteer_invitations WHERE id = $1`, id, scanInvitation, "invitation")
+		if err != nil {
+			return err
+		}
+		// The request's row first: the event's chain is the request's.
+		if _, err := tx.ExecContext(ctx, `UPDATE volunteer_requests SET updated_at = updated_at WHERE id = $1`, inv.RequestID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE volunteer_invitations SET status = $1, reason = $2, decided_at = $3 WHERE id = $4 AND status = $5`,
+			civicgrid.InvitationDeclined, reason, ev.At.UnixMilli(), id, civicgrid.InvitationOpen)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "invitation %d is %s: only an open invitation is declined", id, inv.Status)
+		}
+		ev.RequestID, ev.Note = inv.RequestID, reason
+		ev.Data = map[string]string{"invitation": fmt.Sprint(id)}
+		if err := appendVolunteerEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		inv.Status, inv.Reason, inv.DecidedAt = civicgrid.InvitationDeclined, reason, time.UnixMilli(ev.At.UnixMilli())
+		out = inv
+		return nil
+	})
+	return out, err
 }
 
 var _ civicgrid.VolunteerStore = (*DB)(nil)

@@ -21,6 +21,7 @@ import (
 	"github.com/paulmach/orb/geo"
 
 	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/casework"
 )
 
 // Areas is what the service needs of the area registry.
@@ -45,7 +46,19 @@ type Config struct {
 	// StarThresholdsHours are the confirmed hours of each star level
 	// (default civicgrid.StarThresholdsHours: 100/300/600/1,000/1,500).
 	StarThresholdsHours []int
-	Now                 func() time.Time
+	// TakeWithin is how long an open request may wait for a volunteer
+	// before it turns red and the community's staff are told (default
+	// 24 h).
+	TakeWithin time.Duration
+	// People finds the community's staff to notify (nil: nobody is).
+	People People
+	Now    func() time.Time
+}
+
+// People is what the service needs of the accounts.
+type People interface {
+	ListUsers(ctx context.Context, f civicgrid.UserFilter) ([]civicgrid.User, error)
+	UserByID(ctx context.Context, id int64) (civicgrid.User, error)
 }
 
 // Service is the volunteer module.
@@ -53,6 +66,7 @@ type Service struct {
 	cfg   Config
 	store civicgrid.VolunteerStore
 	areas Areas
+	wake  chan struct{} // nudges the take-by scheduler
 }
 
 // New returns the service.
@@ -66,13 +80,16 @@ func New(cfg Config, store civicgrid.VolunteerStore, areas Areas) *Service {
 	if cfg.ClaimLimit <= 0 {
 		cfg.ClaimLimit = 3
 	}
+	if cfg.TakeWithin <= 0 {
+		cfg.TakeWithin = 24 * time.Hour
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if len(cfg.StarThresholdsHours) == 0 {
 		cfg.StarThresholdsHours = civicgrid.StarThresholdsHours
 	}
-	return &Service{cfg: cfg, store: store, areas: areas}
+	return &Service{cfg: cfg, store: store, areas: areas, wake: make(chan struct{}, 1)}
 }
 
 // Config returns the rules in force.
@@ -181,7 +198,10 @@ type View struct {
 	CanServe   bool                       `json:"can_serve"` // release, sign in, sign out
 	CanConfirm bool                       `json:"can_confirm"`
 	CanCancel  bool                       `json:"can_cancel"`
+	CanInvite  bool                       `json:"can_invite"`
 	History    []civicgrid.VolunteerEvent `json:"history,omitempty"`
+	// Invitations are the request's invitations, for whoever may invite.
+	Invitations []civicgrid.HelpInvitation `json:"invitations,omitempty"`
 }
 
 func (s *Service) view(actor civicgrid.Actor, r civicgrid.HelpRequest) View {
@@ -189,12 +209,19 @@ func (s *Service) view(actor civicgrid.Actor, r civicgrid.HelpRequest) View {
 	if !allowed(civicgrid.ActionSeeHelpAddress) {
 		r = r.Masked()
 	}
+	if r.Status == civicgrid.HelpAccepted && !r.TakeBy.IsZero() {
+		r.Light = casework.Light(r.OpenedAt, r.TakeBy, s.now())
+		if !r.UntakenAt.IsZero() {
+			r.Light = "red"
+		}
+	}
 	return View{HelpRequest: r,
 		CanVerify:  r.Status == civicgrid.HelpPosted && allowed(civicgrid.ActionVerifyHelp),
 		CanClaim:   r.Status == civicgrid.HelpAccepted && r.PosterID != actor.UserID && allowed(civicgrid.ActionClaimHelp),
 		CanServe:   r.VolunteerID == actor.UserID && (r.Status == civicgrid.HelpClaimed || r.Status == civicgrid.HelpInService) && allowed(civicgrid.ActionServeHelp),
 		CanConfirm: r.Status == civicgrid.HelpDone && allowed(civicgrid.ActionConfirmHelp),
 		CanCancel:  civicgrid.StepCancel.Allows(r.Status) && allowed(civicgrid.ActionConfirmHelp),
+		CanInvite:  r.Status == civicgrid.HelpAccepted && allowed(civicgrid.ActionInviteHelp),
 	}
 }
 
@@ -227,6 +254,9 @@ func (s *Service) Request(ctx context.Context, actor civicgrid.Actor, id int64) 
 	}
 	v := s.view(actor, r)
 	v.History, err = s.store.VolunteerEvents(ctx, id) // actors are stored as masked labels
+	if err == nil && civicgrid.Authorize(actor, civicgrid.ActionInviteHelp, r.Object()) == nil {
+		v.Invitations, err = s.store.HelpInvitationsFor(ctx, id)
+	}
 	return v, err
 }
 
@@ -303,6 +333,28 @@ func urgencyRank(u string) int {
 // Pending lists the requests waiting for the actor (staff) to verify.
 func (s *Service) Pending(ctx context.Context, actor civicgrid.Actor) ([]View, error) {
 	return s.list(ctx, actor, civicgrid.ActionVerifyHelp, civicgrid.HelpPosted)
+}
+
+// Waiting lists the open requests of the actor's (staff's) area that no
+// volunteer has taken yet, red first, then the earliest take-by time.
+func (s *Service) Waiting(ctx context.Context, actor civicgrid.Actor) ([]View, error) {
+	out, err := s.list(ctx, actor, civicgrid.ActionVerifyHelp, civicgrid.HelpAccepted)
+	slices.SortStableFunc(out, func(a, b View) int {
+		return cmp.Or(cmp.Compare(lightRank(a.Light), lightRank(b.Light)), a.TakeBy.Compare(b.TakeBy))
+	})
+	return out, err
+}
+
+func lightRank(l string) int {
+	switch l {
+	case "red":
+		return 0
+	case "yellow":
+		return 1
+	case "green":
+		return 2
+	}
+	return 3
 }
 
 // Done lists the requests served and waiting for confirmation in the
@@ -388,7 +440,12 @@ func (s *Service) step(ctx context.Context, actor civicgrid.Actor, id int64, act
 func (s *Service) Verify(ctx context.Context, actor civicgrid.Actor, id int64, decision, reason string) (View, error) {
 	switch decision {
 	case DecisionAccept:
-		return s.step(ctx, actor, id, civicgrid.ActionVerifyHelp, civicgrid.StepAccept, civicgrid.HelpChange{Reason: strings.TrimSpace(reason)}, strings.TrimSpace(reason), nil)
+		v, err := s.step(ctx, actor, id, civicgrid.ActionVerifyHelp, civicgrid.StepAccept,
+			civicgrid.HelpChange{Reason: strings.TrimSpace(reason), TakeBy: s.now().Add(s.cfg.TakeWithin)}, strings.TrimSpace(reason), nil)
+		if err == nil {
+			s.nudge()
+		}
+		return v, err
 	case DecisionDecline:
 		reason, err := reasonOf(reason, "declining a request")
 		if err != nil {
@@ -402,6 +459,12 @@ func (s *Service) Verify(ctx context.Context, actor civicgrid.Actor, id int64, d
 // Claim takes an open request for the actor (接单): exactly one claimer
 // wins; the others get ECONFLICT saying it is taken.
 func (s *Service) Claim(ctx context.Context, actor civicgrid.Actor, id int64) (View, error) {
+	return s.claim(ctx, actor, id, 0)
+}
+
+// claim is Claim, accepting an invitation when invitation is not 0 (in
+// the claim's transaction).
+func (s *Service) claim(ctx context.Context, actor civicgrid.Actor, id, invitation int64) (View, error) {
 	if err := s.gone(ctx, actor, id); err != nil {
 		return View{}, err
 	}
@@ -414,8 +477,13 @@ func (s *Service) Claim(ctx context.Context, actor civicgrid.Actor, id int64) (V
 	}
 	var v View
 	if err == nil {
+		var data map[string]string
+		if invitation != 0 {
+			data = map[string]string{"invitation": strconv.FormatInt(invitation, 10)}
+		}
 		v, err = s.step(ctx, actor, id, civicgrid.ActionClaimHelp, civicgrid.StepClaim,
-			civicgrid.HelpChange{Claimer: actor.UserID, ClaimerLabel: civicgrid.MaskName(actor.Name), ClaimLimit: s.cfg.ClaimLimit}, "", nil)
+			civicgrid.HelpChange{Claimer: actor.UserID, ClaimerLabel: civicgrid.MaskName(actor.Name), ClaimLimit: s.cfg.ClaimLimit,
+				Invitation: invitation}, "", data)
 	}
 	if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
 		// Taken by another claimer between the reads: once taken, the
@@ -446,8 +514,12 @@ func (s *Service) Release(ctx context.Context, actor civicgrid.Actor, id int64, 
 	if err != nil {
 		return View{}, err
 	}
-	return s.step(ctx, actor, id, civicgrid.ActionServeHelp, civicgrid.StepRelease,
-		civicgrid.HelpChange{Volunteer: actor.UserID, ClearVolunteer: true, Reason: reason}, reason, nil)
+	v, err := s.step(ctx, actor, id, civicgrid.ActionServeHelp, civicgrid.StepRelease,
+		civicgrid.HelpChange{Volunteer: actor.UserID, ClearVolunteer: true, Reason: reason, TakeBy: s.now().Add(s.cfg.TakeWithin)}, reason, nil)
+	if err == nil {
+		s.nudge()
+	}
+	return v, err
 }
 
 // near refuses a sign-in or sign-out made too far from the building.

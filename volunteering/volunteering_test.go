@@ -37,11 +37,18 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	cur = t
 	e := &env{t: t, db: testdb.Open(t, t.TempDir()), now: time.Date(2026, 12, 4, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))}
-	e.svc = volunteering.New(volunteering.Config{ClaimLimit: 2, Now: func() time.Time { return e.now }}, e.db, testdb.Areas{
+	e.svc = e.with(volunteering.Config{ClaimLimit: 2})
+	return e
+}
+
+// with returns a service over the env's store and areas with cfg (its
+// clock the env's).
+func (e *env) with(cfg volunteering.Config) *volunteering.Service {
+	cfg.Now = func() time.Time { return e.now }
+	return volunteering.New(cfg, e.db, testdb.Areas{
 		building: orb.Point{114.300, 30.550}, building2: orb.Polygon{{{114.310, 30.550}, {114.3105, 30.550}, {114.3105, 30.5505}, {114.310, 30.550}}},
 		nomap: nil, away: orb.Point{114.200, 30.500}, community: nil,
 	})
-	return e
 }
 
 func (e *env) person(role, area string) civicgrid.Actor {

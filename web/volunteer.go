@@ -21,6 +21,12 @@ type Volunteer interface {
 	Ask(ctx context.Context, actor civicgrid.Actor, in civicgrid.HelpInput) (civicgrid.HelpRequest, error)
 	Open(ctx context.Context, actor civicgrid.Actor, at *volunteering.Point) ([]volunteering.View, error)
 	Pending(ctx context.Context, actor civicgrid.Actor) ([]volunteering.View, error)
+	Waiting(ctx context.Context, actor civicgrid.Actor) ([]volunteering.View, error)
+	Request(ctx context.Context, actor civicgrid.Actor, id int64) (volunteering.View, error)
+	Invite(ctx context.Context, actor civicgrid.Actor, id, userID int64) (civicgrid.HelpInvitation, error)
+	Invitations(ctx context.Context, actor civicgrid.Actor) ([]volunteering.Invitation, error)
+	AcceptInvitation(ctx context.Context, actor civicgrid.Actor, id int64) (volunteering.View, error)
+	DeclineInvitation(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (civicgrid.HelpInvitation, error)
 	Done(ctx context.Context, actor civicgrid.Actor) ([]volunteering.View, error)
 	Mine(ctx context.Context, actor civicgrid.Actor) ([]volunteering.View, error)
 	Verify(ctx context.Context, actor civicgrid.Actor, id int64, decision, reason string) (volunteering.View, error)
@@ -57,13 +63,19 @@ type volunteerView struct {
 	Mine      []helpRow     // the reader's own requests (ask) or claims (work)
 	Open      []helpRow
 	Pending   []helpRow
-	ToConfirm []helpRow // served, for staff to confirm for someone without a phone
-	Hours     *volunteering.Hours
-	Stars     string                  // ★★☆☆☆, from the star level
-	Statement *volunteering.Statement // this month's time-bank entries
-	Volunteer bool                    // the reader holds a volunteer grant
-	Ratings   []int
-	CSRF      string
+	Waiting   []helpRow // open, not taken yet (staff), red first
+	Request   *helpRow  // the request page's
+	// Invitations are the reader's open invitations (a volunteer);
+	// Invitees the approved volunteers staff may invite on the request page.
+	Invitations []invitationRow
+	Invitees    []civicgrid.VolunteerProfile
+	ToConfirm   []helpRow // served, for staff to confirm for someone without a phone
+	Hours       *volunteering.Hours
+	Stars       string                  // ★★☆☆☆, from the star level
+	Statement   *volunteering.Statement // this month's time-bank entries
+	Volunteer   bool                    // the reader holds a volunteer grant
+	Ratings     []int
+	CSRF        string
 	// the certificates pages
 	Certificates []certificateRow
 	Certificate  *certificateRow
@@ -118,6 +130,12 @@ func (ui *UI) certificateRow(c civicgrid.VolunteerCertificate) certificateRow {
 		Hours:  strconv.FormatFloat(float64(c.Minutes)/60, 'f', 2, 64)}
 }
 
+// invitationRow is an invitation with its request as the page shows it.
+type invitationRow struct {
+	civicgrid.HelpInvitation
+	Request helpRow
+}
+
 type helpRow struct {
 	volunteering.View
 	AreaName string
@@ -130,6 +148,9 @@ func (ui *UI) registerVolunteer(mux *http.ServeMux) {
 	mux.HandleFunc("GET /help", ui.handleHelpPage)
 	mux.HandleFunc("POST /help", ui.handleAskForm)
 	mux.HandleFunc("GET /volunteer", ui.handleVolunteerPage)
+	mux.HandleFunc("GET /volunteer/requests/{id}", ui.handleHelpRequestPage)
+	mux.HandleFunc("POST /volunteer/requests/{id}/invite", ui.handleInviteForm)
+	mux.HandleFunc("POST /volunteer/invitations/{id}/{answer}", ui.handleInvitationForm)
 	mux.HandleFunc("POST /help/{id}/{step}", ui.handleHelpStep("/help"))
 	mux.HandleFunc("POST /volunteer/{id}/{step}", ui.handleHelpStep("/volunteer"))
 	mux.HandleFunc("POST /volunteer/profile", ui.handleRegisterForm)
@@ -175,6 +196,80 @@ func (ui *UI) helpRows(r *http.Request, vs []volunteering.View) []helpRow {
 		out[i] = helpRow{v, names(v.BuildingCode)}
 	}
 	return out
+}
+
+// handleHelpRequestPage serves /volunteer/requests/{id}: one request as
+// the reader may see it, with its traffic light while open and its
+// history.
+func (ui *UI) handleHelpRequestPage(w http.ResponseWriter, r *http.Request) {
+	p, actor, ok := ui.volunteerPage(w, r, "request")
+	if !ok {
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	v, err := ui.cfg.Volunteer.Request(r.Context(), actor, id)
+	switch civicgrid.ErrorCode(err) {
+	case "":
+	case civicgrid.ENOTFOUND, civicgrid.EFORBIDDEN:
+		p.Title = p.catalogue["vol.failed_not_found"]
+		p.Message = p.Title
+		ui.render(w, http.StatusNotFound, "find", p)
+		return
+	default:
+		ui.renderError(w, r, p, err)
+		return
+	}
+	row := ui.helpRows(r, []volunteering.View{v})[0]
+	p.Volunteer.Request = &row
+	if v.CanInvite && len(v.BuildingCode) >= 12 {
+		p.Volunteer.Skills = civicgrid.VolunteerSkills // the invitees' skills by name
+		ps, err := ui.cfg.Volunteer.Registrations(r.Context(), actor, civicgrid.ProfileApproved)
+		if err != nil {
+			ui.renderError(w, r, p, err)
+			return
+		}
+		for _, x := range ps {
+			if x.Community == v.BuildingCode[:12] && x.UserID != v.PosterID {
+				p.Volunteer.Invitees = append(p.Volunteer.Invitees, x)
+			}
+		}
+	}
+	p.Title, _ = p.catalogue.T("vol.request_title", "id", id)
+	ui.render(w, http.StatusOK, "volunteer", p)
+}
+
+// handleInviteForm invites the volunteer chosen on the request page.
+func (ui *UI) handleInviteForm(w http.ResponseWriter, r *http.Request) {
+	actor, id, ok := cogovForm(w, r)
+	if !ok {
+		return
+	}
+	userID, _ := strconv.ParseInt(r.PostForm.Get("user_id"), 10, 64)
+	_, err := ui.cfg.Volunteer.Invite(r.Context(), actor, id, userID)
+	backTo(w, r, "/volunteer/requests/"+strconv.FormatInt(id, 10), "invite", err)
+}
+
+// handleInvitationForm accepts (claims) or declines one's invitation.
+func (ui *UI) handleInvitationForm(w http.ResponseWriter, r *http.Request) {
+	actor, id, ok := cogovForm(w, r)
+	if !ok {
+		return
+	}
+	var err error
+	switch answer := r.PathValue("answer"); answer {
+	case "accept":
+		_, err = ui.cfg.Volunteer.AcceptInvitation(r.Context(), actor, id)
+	case "decline":
+		_, err = ui.cfg.Volunteer.DeclineInvitation(r.Context(), actor, id, r.PostForm.Get("reason"))
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	backTo(w, r, "/volunteer", "invite_"+r.PathValue("answer"), err)
 }
 
 // handleHelpPage serves /help: ask for help in three steps (what, where
@@ -274,6 +369,14 @@ func (ui *UI) handleVolunteerPage(w http.ResponseWriter, r *http.Request) {
 			ui.renderError(w, r, p, err)
 			return
 		}
+		invs, err := ui.cfg.Volunteer.Invitations(ctx, actor)
+		if err != nil {
+			ui.renderError(w, r, p, err)
+			return
+		}
+		for _, inv := range invs {
+			v.Invitations = append(v.Invitations, invitationRow{inv.HelpInvitation, ui.helpRows(r, []volunteering.View{inv.Request})[0]})
+		}
 		for _, x := range ui.helpRows(r, mine) {
 			if x.VolunteerID == actor.UserID && x.PosterID != actor.UserID {
 				v.Mine = append(v.Mine, x)
@@ -290,6 +393,12 @@ func (ui *UI) handleVolunteerPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Pending = ui.helpRows(r, pending)
+	waiting, err := ui.cfg.Volunteer.Waiting(ctx, actor)
+	if err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
+	v.Waiting = ui.helpRows(r, waiting)
 	done, err := ui.cfg.Volunteer.Done(ctx, actor)
 	if err != nil {
 		ui.renderError(w, r, p, err)

@@ -165,7 +165,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		}
 	}
 	volunteer := volunteering.New(volunteering.Config{SignInRadiusM: *o.signInRadius, RoundMinutes: *o.roundMinutes, ClaimLimit: *o.claimLimit,
-		MemberFloorMinutes: *o.timeBankFloor}, db, db)
+		MemberFloorMinutes: *o.timeBankFloor, TakeWithin: *o.takeWithin, People: db}, db, db)
 	if demo {
 		if err := seedDemoVolunteer(ctx, db, volunteer); err != nil {
 			return err
@@ -207,6 +207,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	notes.AddSource(cogov.ProjectNotifySource())
 	notes.AddSource(lecture.NotifySource())
 	notes.AddSource(careSvc.NotifySource())
+	notes.AddSource(volunteer.NotifySource())
 	// The webhook key derives every hook's signing secret and seals the
 	// group robots' secrets; it stays out of the database so a copy of the
 	// database alone cannot forge deliveries.
@@ -295,6 +296,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		go countLights(ctx, cases, met, time.Minute)
 	}
 	go careSvc.RunScheduler(ctx)
+	go volunteer.RunScheduler(ctx)
 	go cogov.RunElections(ctx)
 	go cogov.RunProjectScheduler(ctx)
 	go func() {
@@ -434,6 +436,7 @@ type serveOptions struct {
 	signInRadius     *float64
 	roundMinutes     *int
 	claimLimit       *int
+	takeWithin       *time.Duration
 	careRetention    *time.Duration
 	timeBankFloor    *int
 	hookPrivate      *bool
@@ -484,6 +487,7 @@ func newServeFlags(name string, stderr io.Writer) (*flag.FlagSet, *serveOptions)
 	o.signInRadius = fs.Float64("sign-in-radius", 300, "metres from the building within which a volunteer signs in and out, and an attendee checks in at a lecture")
 	o.roundMinutes = fs.Int("round-minutes", 15, "volunteer service time is rounded to this many minutes (half up)")
 	o.claimLimit = fs.Int("claim-limit", 3, "open claims (接单) one volunteer may hold at once")
+	o.takeWithin = fs.Duration("request-take-within", 24*time.Hour, "a volunteer request open this long without a volunteer taking it turns red and the community's staff are notified")
 	o.careRetention = fs.Duration("care-retention", 90*24*time.Hour, "how long after care ends a care entry's personal fields (name, phone, address, guardian, visit notes and photos) are kept before they are erased")
 	o.timeBankFloor = fs.Int("time-bank-floor", 0, "lowest balance in minutes a member's time-bank account may reach (negative allows an overdraft)")
 	o.hookPrivate = fs.Bool("webhook-allow-private", false, "let webhooks reach loopback and private addresses (off: a hook cannot probe the server's own network)")

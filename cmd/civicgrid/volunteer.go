@@ -13,6 +13,7 @@ import (
 // building, once (when its community has none yet), through the volunteer
 // service as its people would: the grid worker asks on behalf of an
 // elderly neighbour and staff publish it (open for the demo volunteer),
+// staff invite the demo volunteer to it (they may accept or decline),
 // and the demo resident asks for a haircut, waiting for staff to check it.
 func seedDemoVolunteer(ctx context.Context, db *sqlstore.DB, svc *volunteering.Service) error {
 	areas, err := firstDemoAreas(ctx, db)
@@ -40,6 +41,12 @@ func seedDemoVolunteer(ctx context.Context, db *sqlstore.DB, svc *volunteering.S
 		return err
 	}
 	if _, err := svc.Verify(ctx, staff, r.ID, volunteering.DecisionAccept, ""); err != nil {
+		return err
+	}
+	// Staff invite the demo volunteer to it: it waits for their answer.
+	if vol, err := db.LoginRecordByPhone(ctx, "19900000003"); err != nil {
+		return err
+	} else if _, err := svc.Invite(ctx, staff, r.ID, vol.User.ID); err != nil {
 		return err
 	}
 	_, err = svc.Ask(ctx, resident, civicgrid.HelpInput{Service: "haircut", BuildingCode: areas.building, Note: "行动不便，希望上门理发。"})

@@ -206,3 +206,29 @@ test('the community’s teams on the volunteer page, and the riders’ service p
     await noSidewaysScroll(page, 'map with a service point');
   });
 });
+
+test('staff see the open request with its traffic light and the invitation sent; the invited volunteer accepts it on a phone in elderly mode', { timeout: T }, async () => {
+  await withPage('volunteer-request-page-staff-1280-en', { width: 1280, height: 900 }, async (page) => {
+    await logInAs(page, staff, '/volunteer');
+    await page.goto(`${env.base}/volunteer?lang=en`);
+    const waiting = page.getByTestId('waiting');
+    assert.match(await waiting.textContent(), /Clinic escort/);
+    assert.ok(await waiting.locator('[data-light]').count() > 0, 'the light on the waiting list');
+    await Promise.all([page.waitForURL(/\/volunteer\/requests\/\d+/), waiting.getByRole('link', { name: 'Details' }).first().click()]);
+    assert.match(await page.locator('h1').textContent(), /Volunteer request \d+/);
+    assert.match(await page.getByTestId('invited').textContent(), /Waiting for an answer/);
+    assert.match(await page.getByTestId('history').textContent(), /Volunteer invited/);
+    await noSeriousViolations(page, 'request page');
+  });
+  await withPage('volunteer-invitation-elder-360', phone, async (page) => {
+    await logInAs(page, volunteerA, '/volunteer?elder=1');
+    await page.goto(`${env.base}/volunteer?elder=1&lang=zh-CN`);
+    const invs = page.getByTestId('invitations');
+    assert.match(await invs.textContent(), /陪诊/);
+    await noSidewaysScroll(page, 'invitations, elderly mode');
+    await noSeriousViolations(page, 'invitations');
+    await Promise.all([page.waitForURL(/done=invite_accept/), invs.getByRole('button', { name: '接受邀请并接单' }).first().click()]);
+    assert.match(await page.getByTestId('my-claims').textContent(), /陪诊/);
+    assert.equal(await page.getByTestId('invitations').count(), 0);
+  });
+});
