@@ -35,6 +35,11 @@ const (
 	ProposalRejected ProposalStatus = "rejected" // its vote did not pass, or a meeting did not adopt it
 )
 
+// Adopted says whether the proposal was decided for: its vote passed or a
+// meeting adopted it ("decided" is what a closed vote set before votes and
+// minutes told adopted from rejected; a project may start from either).
+func (s ProposalStatus) Adopted() bool { return s == ProposalAdopted || s == ProposalDecided }
+
 // Limits of what a person writes.
 const (
 	MaxProposalTitle  = 100  // characters

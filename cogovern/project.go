@@ -55,7 +55,7 @@ func (s *Service) managedProject(ctx context.Context, actor civicgrid.Actor, id 
 // proposalAdopted reports whether a proposal was decided: a vote closed on
 // it, or a meeting's published minutes adopted it.
 func (s *Service) proposalAdopted(ctx context.Context, p civicgrid.Proposal) (bool, error) {
-	if p.Status == civicgrid.ProposalDecided {
+	if p.Status.Adopted() {
 		return true, nil
 	}
 	ms, err := s.store.ProposalMeetings(ctx, p.ID)

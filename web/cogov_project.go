@@ -278,7 +278,7 @@ func (ui *UI) proposalDiscussion(r *http.Request, p *page, actor civicgrid.Actor
 		return err
 	}
 	pv := &projectView{CSRF: actor.CSRFToken, CanStart: civicgrid.Authorize(actor, civicgrid.ActionManageProject, v.Object()) == nil &&
-		(v.Status == civicgrid.ProposalDecided || v.Status == civicgrid.ProposalAgenda)}
+		(v.Status.Adopted() || v.Status == civicgrid.ProposalAgenda)}
 	for _, x := range ps {
 		pv.Rows = append(pv.Rows, projectRow{Project: x})
 	}

@@ -42,7 +42,7 @@ func seedDemoProjects(ctx context.Context, db *sqlstore.DB, svc *cogovern.Servic
 	}
 	var from int64
 	for _, p := range ps {
-		if p.Status == civicgrid.ProposalDecided {
+		if p.Status.Adopted() {
 			from = p.ID
 		}
 	}

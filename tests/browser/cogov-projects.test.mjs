@@ -115,6 +115,8 @@ test('the project ends and the resident rates it; the notice board shows it', { 
     assert.match(await card.textContent(), /共评·评价/);
     assert.match(await card.textContent(), /1 项逾期/);
     assert.doesNotMatch(await card.textContent(), /社区居委会/, 'no owner on the public board');
+    // The project page needs a login: a visitor of the public board gets no link that would refuse them.
+    assert.equal(await card.locator('a[href^="/projects/"]').count(), 0, 'a logged-out visitor is offered no link to a page they may not open');
     await noSidewaysScroll(page, 'notice board with projects');
   }, { keepCookies: false });
 });
