@@ -197,6 +197,13 @@ func TestVoteEndToEnd(t *testing.T) {
 	if !r.QuorumMet || !r.Passed || r.Ballots != 3 || r.RollSize != 4 || r.Rule.Name != "residents_meeting" {
 		t.Fatalf("result %+v", r)
 	}
+	// The vote adopted the proposal: staff may start a project from it.
+	if got, err := e.svc.Proposal(ctx, residents[0], p.ID); err != nil || got.Status != civicgrid.ProposalAdopted {
+		t.Errorf("proposal after its vote passed: %q %v, want adopted", got.Status, err)
+	}
+	if _, err := e.svc.StartProject(ctx, staff, civicgrid.ProjectInput{ProposalID: p.ID, Title: "楼道堆物清理", Owner: "社区居委会"}); err != nil {
+		t.Errorf("a project from a proposal its vote adopted: %v", err)
+	}
 	// Five working days from Friday 10:00: the Friday after.
 	if want := time.Date(2026, 12, 11, 10, 0, 0, 0, e.now.Location()); !closed.NoticeUntil.Equal(want) {
 		t.Errorf("notice until %v, want %v", closed.NoticeUntil, want)
