@@ -223,15 +223,7 @@ func (ui *UI) handleCareEntry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e, err := ui.cfg.Care.Entry(r.Context(), actor, id)
-	switch civicgrid.ErrorCode(err) {
-	case "":
-	case civicgrid.ENOTFOUND, civicgrid.EFORBIDDEN:
-		p.Title = p.catalogue["care.failed_not_found"]
-		p.Message = p.Title
-		ui.render(w, http.StatusNotFound, "find", p)
-		return
-	default:
-		ui.renderError(w, r, p, err)
+	if ui.itemFailed(w, r, p, err, "care.failed_not_found") {
 		return
 	}
 	row := ui.careRows(r, []care.View{e})[0]
@@ -341,4 +333,22 @@ func (p *page) RoleName(role string) string {
 // Percent shows a rate as a percentage with one decimal.
 func (p *page) Percent(rate float64) string {
 	return strconv.FormatFloat(rate*100, 'f', 1, 64) + "%"
+}
+
+// itemFailed answers a page of one item (a care entry, a request for help)
+// whose read failed and says whether it did: not found and not allowed
+// alike are 404 with the module's message (what one may not read does not
+// show it exists), anything else an error page.
+func (ui *UI) itemFailed(w http.ResponseWriter, r *http.Request, p *page, err error, notFoundKey string) bool {
+	switch civicgrid.ErrorCode(err) {
+	case "":
+		return false
+	case civicgrid.ENOTFOUND, civicgrid.EFORBIDDEN:
+		p.Title = p.catalogue[notFoundKey]
+		p.Message = p.Title
+		ui.render(w, http.StatusNotFound, "find", p)
+	default:
+		ui.renderError(w, r, p, err)
+	}
+	return true
 }

@@ -212,15 +212,7 @@ func (ui *UI) handleHelpRequestPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := ui.cfg.Volunteer.Request(r.Context(), actor, id)
-	switch civicgrid.ErrorCode(err) {
-	case "":
-	case civicgrid.ENOTFOUND, civicgrid.EFORBIDDEN:
-		p.Title = p.catalogue["vol.failed_not_found"]
-		p.Message = p.Title
-		ui.render(w, http.StatusNotFound, "find", p)
-		return
-	default:
-		ui.renderError(w, r, p, err)
+	if ui.itemFailed(w, r, p, err, "vol.failed_not_found") {
 		return
 	}
 	row := ui.helpRows(r, []volunteering.View{v})[0]
