@@ -5,7 +5,8 @@
 # load generator in its own process; the same load on an empty store first,
 # as the baseline. Prints p50/p99 per minute, the server's RSS, the first
 # report after a restart and every page and list, slowest first. Stores are
-# kept in SOAK_DIR (default a temporary directory); an existing
+# kept in SOAK_DIR (default a temporary directory); SOAK_DEBUG_ADDR=HOST:PORT
+# serves the server's profiler there while it runs. An existing
 # $SOAK_DIR/large is reused rather than built again. Before each load the
 # server is left to catch up (deadlines passed while the store was idle,
 # messages not yet made) until it idles, so the load meets a steady server.
@@ -31,7 +32,7 @@ stop() {
 }
 trap stop EXIT
 serve() { # serve DATA-DIR [demo]
-	bin/civicgrid "${2:-serve}" --data "$1" --addr "127.0.0.1:$port" >"$1.log" 2>&1 &
+	bin/civicgrid "${2:-serve}" --data "$1" --addr "127.0.0.1:$port" ${SOAK_DEBUG_ADDR:+--debug-addr "$SOAK_DEBUG_ADDR"} >"$1.log" 2>&1 &
 	server=$!
 	for _ in $(seq 600); do
 		curl -sf "$url/healthz" >/dev/null && return 0

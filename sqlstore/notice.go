@@ -478,6 +478,12 @@ func (db *DB) EnqueueRobotPosts(ctx context.Context, source string, from, to int
 // DueRobotDeliveries leases the pending deliveries due at now: each is
 // taken by one caller (instance) until leaseUntil.
 func (db *DB) DueRobotDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]civicgrid.RobotDelivery, error) {
+	// Looked for first on a reader, as webhook deliveries are: the sender
+	// wakes often and mostly finds nothing due.
+	if due, err := db.exists(ctx, `SELECT 1 FROM notice_robot_deliveries WHERE state = $1 AND next_at <= $2 LIMIT 1`,
+		civicgrid.RobotPending, now.UnixMilli()); err != nil || !due {
+		return nil, err
+	}
 	var out []civicgrid.RobotDelivery
 	err := db.inTx(ctx, func(tx *Tx) error {
 		out = nil

@@ -184,6 +184,11 @@ func (db *DB) SetNotificationPrefs(ctx context.Context, p civicgrid.Notification
 // count includes messages being sent, so two claims in a row cannot both
 // spend the last one of the hour.
 func (db *DB) ClaimSMS(ctx context.Context, now, lease time.Time, perHour, limit int) ([]civicgrid.OutgoingSMS, error) {
+	// Looked for first on a reader, as push is.
+	if due, err := db.exists(ctx, `SELECT 1 FROM notifications WHERE (sms_state = 'pending' OR sms_state = 'sending') AND sms_next_at <= $1 LIMIT 1`,
+		now.UnixMilli()); err != nil || !due {
+		return nil, err
+	}
 	var out []civicgrid.OutgoingSMS
 	err := db.inTx(ctx, func(tx *Tx) error {
 		out = out[:0]
@@ -299,4 +304,16 @@ func (db *DB) RecordSMS(ctx context.Context, id int64, state civicgrid.SMSState,
 			string(state), attempts, at.UnixMilli(), retryAt.UnixMilli(), id)
 		return err
 	})
+}
+
+// exists reports whether query, run on a reader, returns a row: the check
+// that lets the background senders leave the one write connection alone
+// when they have nothing to take.
+func (db *DB) exists(ctx context.Context, query string, args ...any) (bool, error) {
+	var one int
+	err := db.rd.QueryRowContext(ctx, query, args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -33,6 +33,11 @@ func scanAlert(sc rowScanner) (civicgrid.Alert, error) {
 // SaveAlerts stores the alerts not stored yet (same kind, grid, category
 // and day) and returns those, with their ids.
 func (db *DB) SaveAlerts(ctx context.Context, as []civicgrid.Alert) ([]civicgrid.Alert, error) {
+	// The update after each report usually finds nothing to raise: taking
+	// the one write connection for nothing would queue intake behind it.
+	if len(as) == 0 {
+		return nil, nil
+	}
 	var out []civicgrid.Alert
 	err := db.inTx(ctx, func(tx *Tx) error {
 		out = out[:0]

@@ -136,6 +136,12 @@ func scanDelivery(sc interface{ Scan(...any) error }) (civicgrid.WebhookDelivery
 
 // ClaimDueDeliveries leases due deliveries of active hooks to the caller.
 func (db *DB) ClaimDueDeliveries(ctx context.Context, now, lease time.Time, limit int) ([]civicgrid.WebhookDelivery, error) {
+	// Looked for first on a reader: the sender wakes after every intake
+	// batch and mostly finds nothing due, and the write connection it
+	// would take is the one intake waits for.
+	if next, err := db.NextDeliveryDue(ctx); err != nil || next.IsZero() || next.After(now) {
+		return nil, err
+	}
 	var out []civicgrid.WebhookDelivery
 	err := db.inTx(ctx, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT `+deliveryColumns+` FROM webhook_deliveries d JOIN webhooks h ON h.id = d.webhook_id
