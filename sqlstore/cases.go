@@ -543,6 +543,15 @@ func (db *DB) caseListQuery(f civicgrid.CaseFilter) (q string, args []any, ok bo
 		// queue's index, which holds the clocks the condition checks (the
 		// branches below pick the newest ids, and a page of those sorted
 		// by deadline skipped older overdue cases on every next page).
+		//
+		// The rows are picked from the few that can be overdue, not from the
+		// queue's index: walked in deadline order with the condition checked
+		// on each row, that read every case of the queue whenever fewer than
+		// a page were overdue (most of the time), and the console paid it on
+		// every view. The candidates are the escalated (and cancel-pending)
+		// cases of the partial index cases_overdue, the cases whose next
+		// deadline has passed (the scheduler has not acted yet), and reported
+		// cases past their response limit (a range of the triage index).
 		ps := make([]string, len(f.Status))
 		for i, s := range f.Status {
 			ps[i] = arg(string(s))
@@ -550,7 +559,21 @@ func (db *DB) caseListQuery(f civicgrid.CaseFilter) (q string, args []any, ok bo
 		if len(ps) > 0 {
 			where = append(where, "status IN ("+strings.Join(ps, ", ")+")")
 		}
-		q += selectWhere(append(where, overdueCondition(arg(db.now().UnixMilli())))) + page
+		now := arg(db.now().UnixMilli())
+		// The candidates' rows are read first (by primary key) and only then
+		// sifted and sorted: left to themselves, both planners walk the
+		// queue's index and test each row against the candidates.
+		candidates := `candidates AS MATERIALIZED (SELECT id FROM cases WHERE ` + overdueIndexCondition +
+			` UNION SELECT id FROM cases WHERE next_deadline IS NOT NULL AND next_deadline <= ` + now +
+			` UNION SELECT id FROM cases WHERE status = 'reported' AND respond_by IS NOT NULL AND respond_by < ` + now + `), ` +
+			`overdue AS MATERIALIZED (SELECT * FROM ` + from + ` WHERE id IN (SELECT id FROM candidates)) `
+		if q == "" {
+			q = "WITH " + candidates
+		} else {
+			q = strings.TrimSuffix(q, " ") + ", " + candidates
+		}
+		from = "overdue"
+		q += selectWhere(append(where, overdueCondition(now))) + page
 	case f.Overdue:
 		// An overdue case is either escalated (or waiting for a cancellation,
 		// which stops its clock) — the partial index cases_overdue holds
