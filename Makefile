@@ -24,13 +24,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 demo: build
 	bin/civicgrid demo --data $(DATA) --addr $(ADDR) --past-days 180
 
-## test: install what the tests need, then vet, the Go tests on SQLite and again on a throw-away PostgreSQL 15, and the browser tests
+## test: install what the tests need, then vet, the Go tests on SQLite, then the Go tests on a throw-away PostgreSQL 15 beside the browser tests
 test: build
 	bash scripts/install-browser-deps.sh
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
-	bash scripts/with-postgres.sh $(GO) test -count=1 -timeout 30m ./...
-	CIVICGRID_BIN=bin/civicgrid node --test --test-concurrency=1 tests/browser/
+	bash scripts/pg-beside-browser.sh $(GO)
 
 ## test-postgres: the Go tests on a throw-away PostgreSQL 15 only
 test-postgres:
