@@ -417,6 +417,7 @@ const (
 	ActionPostNotice     Action = "notices.post"      // post a notice to an area within one's own, see its counts, re-remind the unread
 	ActionFollowUpNotice Action = "notices.follow_up" // who of one's buildings or grid has not read or confirmed (masked)
 	ActionManageRobots   Action = "notices.robots"    // connect or stop an area's work-group robot
+	ActionWithdrawNotice Action = "notices.withdraw"  // withdraw a notice: its sender, and staff over its scope
 )
 
 // Object is what an action is taken on, as far as access is concerned.
@@ -451,6 +452,9 @@ type Object struct {
 	// with AudienceSet means every role.
 	Audience    []string
 	AudienceSet bool
+	// Members are the people a team's notice is for (as far as the asker
+	// needs: the asker's own id or none).
+	Members []int64
 }
 
 // Colleague is a person as the object of ActionNameColleague: they lie
@@ -524,6 +528,7 @@ const (
 	scopeElector               // the actor is on the object's (a vote's) roll
 	scopeVisitor               // the actor is assigned to visit the object (a care entry)
 	scopeAudience              // overlap, and the grant's role is one of the object's audience
+	scopeMember                // the actor is one of the object's Members (a team's notice)
 )
 
 type rule struct {
@@ -694,7 +699,8 @@ var policy = map[Action][]rule{
 	// people holding a role of its audience in or above its scope (and
 	// staff over it, and auditors); building heads and grid workers follow
 	// up with their own buildings' and grid's people.
-	ActionReadNotice:     join(rules(scopeSubtree, append(slices.Clone(noticeStaff), RoleAuditor)...), rules(scopeAudience, "*")),
+	ActionReadNotice:     join(rules(scopeSubtree, append(slices.Clone(noticeStaff), RoleAuditor)...), rules(scopeAudience, "*"), rules(scopeMember, "*")),
+	ActionWithdrawNotice: join(rules(scopeSubtree, noticeStaff...), rules(scopeOwn, "*")),
 	ActionPostNotice:     rules(scopeSubtree, noticeStaff...),
 	ActionFollowUpNotice: rules(scopeSubtree, append([]string{RoleBuilding, RoleGridWorker}, noticeStaff...)...),
 	ActionManageRobots:   rules(scopeSubtree, RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin),
@@ -849,7 +855,8 @@ func authorizeScope(actor Actor, action Action, obj Object) error {
 // list's filter), which a refusal may repeat.
 func (o Object) bareArea() bool {
 	return o.Owner == 0 && o.Grants == nil && o.Assignee == 0 && o.Dept == "" && o.Category == "" && o.Done == nil &&
-		o.MergedReporters == nil && o.Electors == nil && o.Visitors == nil && !o.AudienceSet
+		o.MergedReporters == nil && o.Electors == nil && o.Visitors == nil && !o.AudienceSet &&
+		o.Members == nil
 }
 
 func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
@@ -879,6 +886,8 @@ func allows(actor Actor, g RoleGrant, s scope, obj Object) bool {
 		return actor.UserID != 0 && slices.Contains(obj.Electors, actor.UserID) && actor.reaches(obj)
 	case scopeVisitor:
 		return actor.UserID != 0 && slices.Contains(obj.Visitors, actor.UserID) && actor.reaches(obj)
+	case scopeMember:
+		return actor.UserID != 0 && slices.Contains(obj.Members, actor.UserID) && actor.reaches(obj)
 	case scopeAudience:
 		if !obj.AudienceSet {
 			return false

@@ -101,3 +101,56 @@ func TestMergedReporterReads(t *testing.T) {
 		t.Errorf("a token outside the case's area reads it through its creator's merged report")
 	}
 }
+
+// A team's notice is read by its members (the object names the asker when
+// they are one) and by staff over its scope and auditors; never by the
+// community's other volunteers or residents, whatever their roles, nor
+// through a token outside its area. It is withdrawn by its sender or by
+// staff over its scope.
+func TestTeamNoticeRules(t *testing.T) {
+	n := Notice{ID: 1, Scope: "420102001001", Audience: AudienceTeam, TeamID: 7, AuthorID: 50}
+	member := Actor{UserID: 3, Via: "session", Grants: []RoleGrant{{Role: RoleVolunteer, AreaCode: "420102001001"}}}
+	mine := map[int64]bool{7: true}
+	if err := Authorize(member, ActionReadNotice, n.ObjectFor(member.UserID, mine)); err != nil {
+		t.Errorf("member: %v", err)
+	}
+	if err := Authorize(member, ActionReadNotice, n.ObjectFor(member.UserID, map[int64]bool{8: true})); ErrorCode(err) != EFORBIDDEN {
+		t.Errorf("a volunteer of another team: %v, want refused", err)
+	}
+	if err := Authorize(member, ActionReadNotice, n.Object()); ErrorCode(err) != EFORBIDDEN {
+		t.Errorf("the bare object: %v, want refused", err)
+	}
+	for _, role := range []string{RoleVolunteer, RoleResident, RoleBuilding, RoleGridWorker} {
+		a := Actor{UserID: 4, Via: "session", Grants: []RoleGrant{{Role: role, AreaCode: "420102001001"}}}
+		if err := Authorize(a, ActionReadNotice, n.ObjectFor(a.UserID, nil)); ErrorCode(err) != EFORBIDDEN {
+			t.Errorf("%s of the community, not a member: %v, want refused", role, err)
+		}
+	}
+	for _, role := range []string{RoleCommunityStaff, RoleAuditor} {
+		a := Actor{UserID: 5, Via: "session", Grants: []RoleGrant{{Role: role, AreaCode: "420102001001"}}}
+		if err := Authorize(a, ActionReadNotice, n.ObjectFor(a.UserID, nil)); err != nil {
+			t.Errorf("%s over the scope: %v", role, err)
+		}
+	}
+	tok := Actor{UserID: 3, Via: "token", TokenID: 2, Grants: []RoleGrant{{Role: RoleVolunteer, AreaCode: "420103001001"}}}
+	if err := Authorize(tok, ActionReadNotice, n.ObjectFor(tok.UserID, mine)); ErrorCode(err) != EFORBIDDEN {
+		t.Errorf("a member's token outside the area: %v, want refused", err)
+	}
+	if n.Addresses(member.Grants) || n.SearchTag() != "team" {
+		t.Errorf("a team's notice addresses roles, or is tagged %q for the search", n.SearchTag())
+	}
+
+	sender := Actor{UserID: 50, Via: "session", Grants: []RoleGrant{{Role: RoleResident, AreaCode: "4201020020010010001"}}}
+	staff := Actor{UserID: 6, Via: "session", Grants: []RoleGrant{{Role: RoleStreetDispatcher, AreaCode: "420102001"}}}
+	for name, c := range map[string]struct {
+		a  Actor
+		ok bool
+	}{
+		"sender": {sender, true}, "street staff": {staff, true}, "member": {member, false},
+		"other street's staff": {Actor{UserID: 7, Via: "session", Grants: []RoleGrant{{Role: RoleStreetDispatcher, AreaCode: "420102002"}}}, false},
+	} {
+		if err := Authorize(c.a, ActionWithdrawNotice, n.WithdrawObject()); (err == nil) != c.ok {
+			t.Errorf("%s withdraws: %v, want allowed %v", name, err, c.ok)
+		}
+	}
+}

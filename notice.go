@@ -26,6 +26,10 @@ const (
 	AudienceBuildingHeads = "building_heads"
 	AudienceGridWorkers   = "grid_workers"
 	AudienceVolunteers    = "volunteers"
+	// AudienceTeam is a volunteer team of the scope (TeamID): read by its
+	// members (asked of the volunteer service, NoticeTeams) and the scope's
+	// staff; counted as the team's size minus its receipts.
+	AudienceTeam = "team"
 )
 
 // NoticeAudiences lists the audiences with the roles each counts.
@@ -35,6 +39,17 @@ var NoticeAudiences = map[string][]string{
 	AudienceBuildingHeads: {RoleBuilding},
 	AudienceGridWorkers:   {RoleGridWorker},
 	AudienceVolunteers:    {RoleVolunteer},
+}
+
+// NoticeTeams is what notices ask the volunteer module about its teams
+// (volunteering.Service has it): plain reads, no access decision; the
+// notices module never reads the volunteer tables.
+type NoticeTeams interface {
+	TeamByID(ctx context.Context, id int64) (Team, error)
+	// TeamMembers returns a team's accepted members.
+	TeamMembers(ctx context.Context, teamID int64) ([]int64, error)
+	// TeamsOf returns the teams a person belongs to (accepted).
+	TeamsOf(ctx context.Context, userID int64) ([]Team, error)
 }
 
 // Priorities of a notice: urgent ones also go out by SMS (to those who
@@ -69,6 +84,18 @@ type Notice struct {
 	CreatedAt   time.Time `json:"created_at"`
 	RemindedAt  time.Time `json:"reminded_at,omitzero"` // last re-reminder of the unread
 	Withdrawn   bool      `json:"withdrawn,omitempty"`
+	WithdrawnAt time.Time `json:"withdrawn_at,omitzero"`
+	WithdrawnBy int64     `json:"-"`
+	// WithdrawReason is why it was withdrawn (shown on its page).
+	WithdrawReason string `json:"withdraw_reason,omitempty"`
+	// TeamID and TeamName name the team of a notice for a team (its name
+	// as it was when posted).
+	TeamID   int64  `json:"team_id,omitempty"`
+	TeamName string `json:"team_name,omitempty"`
+	// Members are a team notice's members as the service asked them of
+	// the volunteer module, for the store's counts and follow-up list
+	// (never stored).
+	Members []int64 `json:"-"`
 	// Attachments are photos uploaded with POST /api/v1/photos (JPEG,
 	// PNG or WebP, re-encoded without metadata), at most MaxNoticeAttachments.
 	Attachments []string `json:"attachments,omitempty"`
@@ -78,14 +105,49 @@ type Notice struct {
 // its scope and is for its audience — people holding a role of it over an
 // area within the scope or above it (a volunteer of the street reads its
 // communities' notices).
+//
+// A team's notice has no audience of roles: it is for its members, whom
+// the object names as far as the asker needs (MemberObject).
 func (n Notice) Object() Object {
+	if n.Audience == AudienceTeam {
+		return Object{Areas: []string{n.Scope}, Members: []int64{}}
+	}
 	return Object{Areas: []string{n.Scope}, Audience: n.AudienceRoles(), AudienceSet: true}
+}
+
+// ObjectFor is the notice as the object of a decision for userID, who
+// belongs to the teams: a team's notice names them among its members when
+// they are one.
+func (n Notice) ObjectFor(userID int64, teams map[int64]bool) Object {
+	o := n.Object()
+	if n.Audience == AudienceTeam && userID != 0 && teams[n.TeamID] {
+		o.Members = []int64{userID}
+	}
+	return o
+}
+
+// WithdrawObject is the notice as the object of its withdrawal: its
+// sender's, lying at its scope.
+func (n Notice) WithdrawObject() Object {
+	return Object{Areas: []string{n.Scope}, Owner: n.AuthorID}
+}
+
+// SearchTag is the notice's audience as the search index keeps it
+// (AudienceTag): a team's notice gets a tag no role matches, so only
+// staff over its scope (and auditors) find it; its members read it from
+// their list.
+func (n Notice) SearchTag() string {
+	if n.Audience == AudienceTeam {
+		return "team"
+	}
+	return AudienceTag(n.AudienceRoles())
 }
 
 // Expired reports whether the notice is past its expiry at t.
 func (n Notice) Expired(t time.Time) bool { return !n.ExpiresAt.IsZero() && !t.Before(n.ExpiresAt) }
 
 // AudienceRoles returns the roles a notice's audience counts (nil: all).
+// A team's notice counts no role (Addresses is false for it).
 func (n Notice) AudienceRoles() []string { return NoticeAudiences[n.Audience] }
 
 // Addresses reports whether a person holding these grants is of the
@@ -93,7 +155,13 @@ func (n Notice) AudienceRoles() []string { return NoticeAudiences[n.Audience] }
 // of the audience over an area within the scope or above it (the rule
 // the store counts by). Who may read it is Authorize's (staff over the
 // scope read what they are not the audience of).
+//
+// A team's notice is addressed to its members, which the grants cannot
+// tell: false here (the service asks the team).
 func (n Notice) Addresses(grants []RoleGrant) bool {
+	if n.Audience == AudienceTeam {
+		return false
+	}
 	roles := n.AudienceRoles()
 	for _, g := range grants {
 		if (roles == nil || slices.Contains(roles, g.Role)) && (InSubtree(n.Scope, g.AreaCode) || InSubtree(g.AreaCode, n.Scope)) {
@@ -114,6 +182,9 @@ type NoticeInput struct {
 	NeedConfirm bool      `json:"need_confirm"`
 	ExpiresAt   time.Time `json:"expires_at"`
 	Attachments []string  `json:"attachments"`
+	// TeamID is the team of the audience "team": a volunteer team whose
+	// community lies within the scope.
+	TeamID int64 `json:"team_id"`
 }
 
 // Check validates the input and returns the notice it makes, every
@@ -127,8 +198,11 @@ func (in NoticeInput) Check(now time.Time) (Notice, error) {
 	if in.Audience == "" {
 		in.Audience = AudienceAll
 	}
-	if _, ok := NoticeAudiences[in.Audience]; !ok {
-		ps = append(ps, Problem{Index: -1, Code: in.Audience, Kind: "audience", Detail: "all, residents, building_heads, grid_workers or volunteers"})
+	if _, ok := NoticeAudiences[in.Audience]; !ok && in.Audience != AudienceTeam {
+		ps = append(ps, Problem{Index: -1, Code: in.Audience, Kind: "audience", Detail: "all, residents, building_heads, grid_workers, volunteers or team"})
+	}
+	if (in.Audience == AudienceTeam) != (in.TeamID > 0) || in.TeamID < 0 {
+		ps = append(ps, Problem{Index: -1, Kind: "team_id", Detail: "a team's id with the audience team, and only then"})
 	}
 	if in.Title == "" || utf8.RuneCountInString(in.Title) > MaxNoticeTitle {
 		ps = append(ps, Problem{Index: -1, Kind: "title", Detail: "a title of 1 to 100 characters"})
@@ -159,7 +233,21 @@ func (in NoticeInput) Check(now time.Time) (Notice, error) {
 		return time.UnixMilli(t.UnixMilli())
 	}
 	return Notice{Scope: in.Scope, Audience: in.Audience, Title: in.Title, Body: in.Body, Priority: in.Priority, Pinned: in.Pinned,
-		NeedConfirm: in.NeedConfirm, ExpiresAt: ms(in.ExpiresAt), CreatedAt: ms(now), Attachments: in.Attachments}, nil
+		NeedConfirm: in.NeedConfirm, ExpiresAt: ms(in.ExpiresAt), CreatedAt: ms(now), Attachments: in.Attachments, TeamID: in.TeamID}, nil
+}
+
+// MaxWithdrawReason bounds the reason a notice is withdrawn for.
+const MaxWithdrawReason = 200
+
+// CheckWithdrawReason trims the reason a notice is withdrawn for and
+// checks it: 1 to MaxWithdrawReason characters.
+func CheckWithdrawReason(reason string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || utf8.RuneCountInString(reason) > MaxWithdrawReason {
+		return "", &Error{Code: EINVALID, Message: "the withdrawal is not valid",
+			Problems: []Problem{{Index: -1, Kind: "reason", Detail: "why it is withdrawn, 1 to 200 characters"}}}
+	}
+	return reason, nil
 }
 
 // NoticeReceipt is one person's reading of a notice.
@@ -327,6 +415,8 @@ const (
 	RobotPending   = "pending"
 	RobotDelivered = "delivered"
 	RobotFailed    = "failed" // attempts ran out
+	// RobotWithdrawn: the notice was withdrawn before it was posted.
+	RobotWithdrawn = "withdrawn"
 )
 
 // What a delivery posts: a notice, or one of the events a group may
@@ -399,8 +489,9 @@ type RobotDelivery struct {
 
 // Notice events: what is told beyond the app (inbox and SMS).
 const (
-	NoticeEventUrgent = "urgent" // an urgent notice was posted
-	NoticeEventRemind = "remind" // staff re-reminded the unread
+	NoticeEventUrgent   = "urgent"   // an urgent notice was posted
+	NoticeEventRemind   = "remind"   // staff re-reminded the unread
+	NoticeEventWithdraw = "withdraw" // the sender or staff withdrew it
 )
 
 // NoticeEvent is one entry of the notices' log.
@@ -427,17 +518,24 @@ type NoticeStore interface {
 	// first reading's time is kept.
 	MarkNotice(ctx context.Context, noticeID, userID int64, at time.Time, confirm bool) (NoticeReceipt, error)
 	// CountNotice counts the audience within the area (the notice's scope
-	// when ""), and its receipts.
+	// when ""), and its receipts. A team's notice counts its Members
+	// (the area is not used).
 	CountNotice(ctx context.Context, n Notice, within string) (NoticeCounts, error)
 	// Unreached lists the people of the audience within the area who have
 	// not read (or not confirmed, if the notice asks it), by area, role
-	// and id, after the cursor, at most limit.
+	// and id, after the cursor, at most limit. A team's notice lists its
+	// Members by id.
 	Unreached(ctx context.Context, n Notice, within string, after UnreachedCursor, limit int) ([]Unreached, error)
 	// RemindNotice sets the notice's reminded time to at, only when it was
 	// last reminded before notBefore: false when it was too recent.
 	// It logs a remind event then (urgent notices log one when posted).
 	RemindNotice(ctx context.Context, id int64, at, notBefore time.Time) (bool, error)
 	NoticeEventsAfter(ctx context.Context, after int64, limit int) ([]NoticeEvent, error)
+	// WithdrawNotice marks the notice withdrawn (by whom, when, why),
+	// takes it out of the search index, stops its pending group posts and
+	// logs a withdraw event, in one transaction; false when it was
+	// withdrawn already.
+	WithdrawNotice(ctx context.Context, id, by int64, reason string, at time.Time) (bool, error)
 
 	CreateRobot(ctx context.Context, r NoticeRobot) (NoticeRobot, error)
 	Robots(ctx context.Context, within []string) ([]NoticeRobot, error)

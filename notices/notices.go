@@ -62,6 +62,11 @@ type Config struct {
 	CaseLog  civicgrid.CaseEventLog
 	Requests civicgrid.HelpLog
 	AreaName func(ctx context.Context, code string) string
+	// Teams answers who a volunteer team's members are, for notices to a
+	// team (nil: no notice may be posted to a team).
+	Teams civicgrid.NoticeTeams
+	// Audit records a withdrawal in the security log (optional).
+	Audit func(ctx context.Context, ev civicgrid.SecurityEvent)
 	// FanoutLimit is the most people one urgent notice or reminder
 	// messages through the inbox and SMS (default 20,000).
 	FanoutLimit int
@@ -150,6 +155,8 @@ type View struct {
 	ReadAt    time.Time `json:"read_at,omitzero"`
 	Expired   bool      `json:"expired"`
 	CanManage bool      `json:"can_manage"` // counts, re-remind
+	// CanWithdraw: the reader may withdraw it (its sender, staff over it).
+	CanWithdraw bool `json:"can_withdraw"`
 	// ForMe: the reader is of the audience (counted; may confirm).
 	ForMe  bool                    `json:"for_me"`
 	Counts *civicgrid.NoticeCounts `json:"counts,omitempty"`
@@ -157,13 +164,58 @@ type View struct {
 	NextRemindAt time.Time `json:"next_remind_at,omitzero"`
 }
 
-func (s *Service) view(actor civicgrid.Actor, n civicgrid.Notice, r civicgrid.NoticeReceipt, ok bool) View {
-	v := View{Notice: n, Read: ok, ReadAt: r.ReadAt, Confirmed: !r.ConfirmedAt.IsZero(), Expired: n.Expired(s.now()), ForMe: n.Addresses(actor.Grants)}
-	v.CanManage = civicgrid.Authorize(actor, civicgrid.ActionPostNotice, civicgrid.In(n.Scope)) == nil
+func (s *Service) view(actor civicgrid.Actor, teams map[int64]bool, n civicgrid.Notice, r civicgrid.NoticeReceipt, ok bool) View {
+	v := View{Notice: n, Read: ok, ReadAt: r.ReadAt, Confirmed: !r.ConfirmedAt.IsZero(), Expired: n.Expired(s.now()), ForMe: addressed(actor, teams, n)}
+	v.CanManage = !n.Withdrawn && civicgrid.Authorize(actor, civicgrid.ActionPostNotice, civicgrid.In(n.Scope)) == nil
+	v.CanWithdraw = !n.Withdrawn && civicgrid.Authorize(actor, civicgrid.ActionWithdrawNotice, n.WithdrawObject()) == nil
 	if v.CanManage && !n.RemindedAt.IsZero() {
 		v.NextRemindAt = n.RemindedAt.Add(s.cfg.RemindInterval)
 	}
 	return v
+}
+
+// addressed reports whether the actor is of the notice's audience: a
+// member of its team, or holding a role of its audience (Addresses).
+func addressed(actor civicgrid.Actor, teams map[int64]bool, n civicgrid.Notice) bool {
+	if n.Audience == civicgrid.AudienceTeam {
+		return actor.UserID != 0 && teams[n.TeamID]
+	}
+	return n.Addresses(actor.Grants)
+}
+
+// teamsOf returns the teams the actor belongs to, asked of the volunteer
+// service (none without it, or for a token or anonymous caller).
+func (s *Service) teamsOf(ctx context.Context, actor civicgrid.Actor) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	if s.cfg.Teams == nil || actor.UserID == 0 {
+		return out, nil
+	}
+	ts, err := s.cfg.Teams.TeamsOf(ctx, actor.UserID)
+	for _, t := range ts {
+		out[t.ID] = true
+	}
+	return out, err
+}
+
+// withMembers fills in a team notice's members (for its counts and
+// follow-up list), asked of the volunteer service.
+func (s *Service) withMembers(ctx context.Context, n civicgrid.Notice) (civicgrid.Notice, error) {
+	if n.Audience != civicgrid.AudienceTeam {
+		return n, nil
+	}
+	if s.cfg.Teams == nil {
+		return n, civicgrid.Errorf(civicgrid.EINTERNAL, "notice %d is for a team, and this server knows no teams", n.ID)
+	}
+	ms, err := s.cfg.Teams.TeamMembers(ctx, n.TeamID)
+	n.Members = ms
+	return n, err
+}
+
+// Readable reports whether the actor may read the notice (the live
+// stream asks it of each new notice).
+func (s *Service) Readable(ctx context.Context, actor civicgrid.Actor, n civicgrid.Notice) bool {
+	teams, err := s.teamsOf(ctx, actor)
+	return err == nil && !n.Withdrawn && civicgrid.Authorize(actor, civicgrid.ActionReadNotice, n.ObjectFor(actor.UserID, teams)) == nil
 }
 
 // Post posts a notice to an area within the sender's own.
@@ -186,6 +238,21 @@ func (s *Service) Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.
 		}
 		return View{}, err
 	}
+	if n.Audience == civicgrid.AudienceTeam {
+		// A team of the scope: its community lies within it. The
+		// notice lies at the community (its members' and staff's).
+		if s.cfg.Teams == nil {
+			return View{}, civicgrid.Errorf(civicgrid.EINVALID, "team_id: this server knows no volunteer teams")
+		}
+		t, err := s.cfg.Teams.TeamByID(ctx, n.TeamID)
+		if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND || (err == nil && !civicgrid.InSubtree(n.Scope, t.Community)) {
+			return View{}, civicgrid.Errorf(civicgrid.EINVALID, "team_id: no volunteer team %d in area %s", n.TeamID, n.Scope)
+		}
+		if err != nil {
+			return View{}, err
+		}
+		n.Scope, n.TeamName = t.Community, t.Name
+	}
 	n.AuthorID, n.Author = actor.UserID, civicgrid.MaskName(actor.Name)
 	if n.Author == "" {
 		n.Author = actor.Label()
@@ -201,7 +268,8 @@ func (s *Service) Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.
 	for _, fn := range fns {
 		fn(n)
 	}
-	return s.view(actor, n, civicgrid.NoticeReceipt{}, false), nil
+	teams, err := s.teamsOf(ctx, actor)
+	return s.view(actor, teams, n, civicgrid.NoticeReceipt{}, false), err
 }
 
 // areas are the areas the actor holds a role over.
@@ -225,10 +293,14 @@ func (s *Service) List(ctx context.Context, actor civicgrid.Actor, expired bool)
 	if err != nil {
 		return nil, err
 	}
+	teams, err := s.teamsOf(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
 	var ids []int64
 	var visible []civicgrid.Notice
 	for _, n := range ns {
-		if civicgrid.Authorize(actor, civicgrid.ActionReadNotice, n.Object()) == nil {
+		if civicgrid.Authorize(actor, civicgrid.ActionReadNotice, n.ObjectFor(actor.UserID, teams)) == nil {
 			visible = append(visible, n)
 			ids = append(ids, n.ID)
 		}
@@ -240,7 +312,7 @@ func (s *Service) List(ctx context.Context, actor civicgrid.Actor, expired bool)
 	out := make([]View, 0, len(visible))
 	for _, n := range visible {
 		r, ok := rs[n.ID]
-		out = append(out, s.view(actor, n, r, ok))
+		out = append(out, s.view(actor, teams, n, r, ok))
 	}
 	return out, nil
 }
@@ -258,24 +330,36 @@ func (s *Service) Unread(ctx context.Context, actor civicgrid.Actor) (int, error
 	return n, err
 }
 
-// get returns a notice the actor may read; one they may not is not found.
-func (s *Service) get(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.Notice, error) {
+// get returns a notice the actor may read (a withdrawn one too, which its
+// page says), with the actor's teams; one they may not is not found.
+func (s *Service) get(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.Notice, map[int64]bool, error) {
 	n, err := s.store.NoticeByID(ctx, id)
 	if err != nil {
-		return n, err
+		return n, nil, err
 	}
-	if n.Withdrawn || civicgrid.Authorize(actor, civicgrid.ActionReadNotice, n.Object()) != nil {
+	teams, err := s.teamsOf(ctx, actor)
+	if err != nil {
+		return n, nil, err
+	}
+	if civicgrid.Authorize(actor, civicgrid.ActionReadNotice, n.ObjectFor(actor.UserID, teams)) != nil {
 		if actor.Anonymous() {
-			return n, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "log in first")
+			return n, nil, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "log in first")
 		}
-		return n, civicgrid.Errorf(civicgrid.ENOTFOUND, "no notice %d", id)
+		return n, nil, civicgrid.Errorf(civicgrid.ENOTFOUND, "no notice %d", id)
 	}
-	return n, nil
+	return n, teams, nil
 }
 
-// Get returns one notice; staff over its scope see its counts.
+// withdrawnError refuses a step on a withdrawn notice.
+func withdrawnError(n civicgrid.Notice) error {
+	return civicgrid.Errorf(civicgrid.ECONFLICT, "notice %d was withdrawn on %s: %s", n.ID, n.WithdrawnAt.In(cst).Format("2006-01-02 15:04"), n.WithdrawReason)
+}
+
+// Get returns one notice; staff over its scope see its counts. A
+// withdrawn notice is returned to those who could read it, marked
+// withdrawn with its reason, without counts.
 func (s *Service) Get(ctx context.Context, actor civicgrid.Actor, id int64) (View, error) {
-	n, err := s.get(ctx, actor, id)
+	n, teams, err := s.get(ctx, actor, id)
 	if err != nil {
 		return View{}, err
 	}
@@ -284,8 +368,11 @@ func (s *Service) Get(ctx context.Context, actor civicgrid.Actor, id int64) (Vie
 		return View{}, err
 	}
 	r, ok := rs[id]
-	v := s.view(actor, n, r, ok)
+	v := s.view(actor, teams, n, r, ok)
 	if v.CanManage {
+		if n, err = s.withMembers(ctx, n); err != nil {
+			return v, err
+		}
 		c, err := s.store.CountNotice(ctx, n, "")
 		if err != nil {
 			return v, err
@@ -299,14 +386,17 @@ func (s *Service) Get(ctx context.Context, actor civicgrid.Actor, id int64) (Vie
 // confirm): one receipt row, the first reading's time kept. Only the
 // audience leaves a receipt; others reading it over their area do not.
 func (s *Service) Read(ctx context.Context, actor civicgrid.Actor, id int64, confirm bool) (View, error) {
-	n, err := s.get(ctx, actor, id)
+	n, teams, err := s.get(ctx, actor, id)
 	if err != nil {
 		return View{}, err
+	}
+	if n.Withdrawn {
+		return View{}, withdrawnError(n)
 	}
 	if confirm && !n.NeedConfirm {
 		return View{}, civicgrid.Errorf(civicgrid.EINVALID, "notice %d asks for no confirmation", id)
 	}
-	if confirm && !n.Addresses(actor.Grants) {
+	if confirm && !addressed(actor, teams, n) {
 		return View{}, civicgrid.Errorf(civicgrid.ECONFLICT, "notice %d is not addressed to you: nothing to confirm", id)
 	}
 	if actor.UserID == 0 {
@@ -315,16 +405,16 @@ func (s *Service) Read(ctx context.Context, actor civicgrid.Actor, id int64, con
 	if confirm && n.Expired(s.now()) {
 		return View{}, civicgrid.Errorf(civicgrid.ECONFLICT, "notice %d has expired", id)
 	}
-	if !n.Addresses(actor.Grants) {
+	if !addressed(actor, teams, n) {
 		// Staff over the scope and auditors read it without a receipt:
 		// only the audience's readings are recorded and counted.
-		return s.view(actor, n, civicgrid.NoticeReceipt{}, false), nil
+		return s.view(actor, teams, n, civicgrid.NoticeReceipt{}, false), nil
 	}
 	r, err := s.store.MarkNotice(ctx, id, actor.UserID, s.now(), confirm)
 	if err != nil {
 		return View{}, err
 	}
-	return s.view(actor, n, r, true), nil
+	return s.view(actor, teams, n, r, true), nil
 }
 
 // FollowUp is the list of people who have not read (or confirmed) a
@@ -341,13 +431,16 @@ type FollowUp struct {
 // followArea returns the area the actor follows a notice up in: the one
 // asked (which they must hold a following-up role over), else the first of
 // their grants that may follow up and overlaps the notice's scope. The
-// answer lies within the scope (the deeper of the two).
+// answer lies within the scope (the deeper of the two). A team's notice
+// is followed up over its whole scope, by those following up over an area
+// holding it (staff): its members are not placed in buildings.
 func followArea(actor civicgrid.Actor, n civicgrid.Notice, within string) (string, error) {
+	team := n.Audience == civicgrid.AudienceTeam
 	if within == "" {
 		for _, g := range actor.Grants {
 			one := civicgrid.Actor{UserID: actor.UserID, Grants: []civicgrid.RoleGrant{g}, Via: actor.Via, TokenID: actor.TokenID}
 			if civicgrid.Authorize(one, civicgrid.ActionFollowUpNotice, civicgrid.In(g.AreaCode)) == nil &&
-				(civicgrid.InSubtree(n.Scope, g.AreaCode) || civicgrid.InSubtree(g.AreaCode, n.Scope)) {
+				(civicgrid.InSubtree(g.AreaCode, n.Scope) || (!team && civicgrid.InSubtree(n.Scope, g.AreaCode))) {
 				within = g.AreaCode
 				break
 			}
@@ -358,6 +451,9 @@ func followArea(actor civicgrid.Actor, n civicgrid.Notice, within string) (strin
 	}
 	if err := civicgrid.Authorize(actor, civicgrid.ActionFollowUpNotice, civicgrid.In(within)); err != nil {
 		return "", err
+	}
+	if team && !civicgrid.InSubtree(within, n.Scope) {
+		return "", civicgrid.Errorf(civicgrid.EFORBIDDEN, "%s: a team's notice is followed up by staff over its whole area, not from %s", civicgrid.ActionFollowUpNotice, within)
 	}
 	switch {
 	case civicgrid.InSubtree(within, n.Scope):
@@ -384,6 +480,9 @@ func (s *Service) FollowUp(ctx context.Context, actor civicgrid.Actor, id int64,
 	if within, err = followArea(actor, n, within); err != nil {
 		return FollowUp{}, err
 	}
+	if n, err = s.withMembers(ctx, n); err != nil {
+		return FollowUp{}, err
+	}
 	c, err := s.store.CountNotice(ctx, n, within)
 	if err != nil {
 		return FollowUp{}, err
@@ -392,7 +491,7 @@ func (s *Service) FollowUp(ctx context.Context, actor civicgrid.Actor, id int64,
 	if err != nil {
 		return FollowUp{}, err
 	}
-	out := FollowUp{Notice: s.view(actor, n, civicgrid.NoticeReceipt{}, false), Within: within, Counts: c, People: []civicgrid.Unreached{}}
+	out := FollowUp{Notice: s.view(actor, nil, n, civicgrid.NoticeReceipt{}, false), Within: within, Counts: c, People: []civicgrid.Unreached{}}
 	if len(ps) > PageSize {
 		ps, out.Next = ps[:PageSize], ps[PageSize-1].Cursor().String()
 	}
@@ -431,6 +530,9 @@ func (s *Service) Followable(ctx context.Context, actor civicgrid.Actor) ([]Foll
 		if err != nil {
 			continue
 		}
+		if n, err = s.withMembers(ctx, n); err != nil {
+			return nil, err
+		}
 		c, err := s.store.CountNotice(ctx, n, within)
 		if err != nil {
 			return nil, err
@@ -438,7 +540,7 @@ func (s *Service) Followable(ctx context.Context, actor civicgrid.Actor) ([]Foll
 		if c.Audience == 0 {
 			continue // for nobody of the actor's area
 		}
-		out = append(out, FollowUp{Notice: s.view(actor, n, civicgrid.NoticeReceipt{}, false), Within: within, Counts: c})
+		out = append(out, FollowUp{Notice: s.view(actor, nil, n, civicgrid.NoticeReceipt{}, false), Within: within, Counts: c})
 	}
 	return out, nil
 }
@@ -447,9 +549,12 @@ func (s *Service) Followable(ctx context.Context, actor civicgrid.Actor) ([]Foll
 // those who allow it, SMS): staff over its scope, at most once per
 // RemindInterval.
 func (s *Service) Remind(ctx context.Context, actor civicgrid.Actor, id int64) (View, error) {
-	n, err := s.get(ctx, actor, id)
+	n, _, err := s.get(ctx, actor, id)
 	if err != nil {
 		return View{}, err
+	}
+	if n.Withdrawn {
+		return View{}, withdrawnError(n)
 	}
 	if err := civicgrid.Authorize(actor, civicgrid.ActionPostNotice, civicgrid.In(n.Scope)); err != nil {
 		return View{}, err
@@ -470,6 +575,44 @@ func (s *Service) Remind(ctx context.Context, actor civicgrid.Actor, id int64) (
 	s.Nudge()
 	return s.Get(ctx, actor, id)
 }
+
+// Withdraw withdraws a notice with a reason: its sender, or staff over its
+// scope. It leaves every list, the unread counts and the search; its page
+// says it was withdrawn and why to those who could read it; a group post
+// not yet made is never made (one made stays in the group: the platform
+// is the record). The withdrawal goes to the security log.
+func (s *Service) Withdraw(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (View, error) {
+	reason, err := civicgrid.CheckWithdrawReason(reason)
+	if err != nil {
+		return View{}, err
+	}
+	n, _, err := s.get(ctx, actor, id)
+	if err != nil {
+		return View{}, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionWithdrawNotice, n.WithdrawObject()); err != nil {
+		return View{}, err
+	}
+	if n.Withdrawn {
+		return View{}, withdrawnError(n)
+	}
+	ok, err := s.store.WithdrawNotice(ctx, id, actor.UserID, reason, s.now())
+	if err != nil {
+		return View{}, err
+	}
+	if !ok {
+		n, _ = s.store.NoticeByID(ctx, id)
+		return View{}, withdrawnError(n)
+	}
+	if s.cfg.Audit != nil {
+		s.cfg.Audit(ctx, civicgrid.SecurityEvent{At: s.now(), Kind: EventWithdrawn, Outcome: civicgrid.OutcomeOK, ActorID: actor.UserID,
+			Actor: actor.Label(), AreaCode: n.Scope, Detail: "notice " + strconv.FormatInt(id, 10) + " withdrawn"})
+	}
+	return s.Get(ctx, actor, id)
+}
+
+// EventWithdrawn is the security log's kind for a withdrawn notice.
+const EventWithdrawn = "notice.withdrawn"
 
 var cst = time.FixedZone("CST", 8*3600)
 
@@ -494,6 +637,9 @@ func (s *Service) NotifySource() notify.Source {
 			}
 			if n.Withdrawn || n.Expired(s.now()) {
 				continue
+			}
+			if n, err = s.withMembers(ctx, n); err != nil {
+				return nil, cursor, err
 			}
 			kind := "notice." + ev.Kind
 			source := "notice_event:" + strconv.FormatInt(ev.ID, 10)

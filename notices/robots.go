@@ -178,6 +178,8 @@ func (s *Service) DeliverDue(ctx context.Context) (int, error) {
 		errText := s.deliver(ctx, d)
 		d.UpdatedAt = s.now()
 		switch {
+		case errText == withdrawnText:
+			d.State, d.LastError, d.NextAt = civicgrid.RobotWithdrawn, errText, d.UpdatedAt
 		case errText == "":
 			d.State, d.LastError, d.NextAt = civicgrid.RobotDelivered, "", d.UpdatedAt
 		case d.Attempts >= s.cfg.MaxAttempts:
@@ -200,6 +202,10 @@ func (s *Service) backoff(n int) time.Duration {
 	return time.Duration(float64(d) * (0.8 + 0.4*mathrand.Float64()))
 }
 
+// withdrawnText is deliver's answer for a notice withdrawn before it was
+// posted.
+const withdrawnText = "the notice was withdrawn"
+
 // deliver posts one notice to one group: "" on success, else why not.
 func (s *Service) deliver(ctx context.Context, d civicgrid.RobotDelivery) string {
 	r, err := s.store.RobotByID(ctx, d.RobotID)
@@ -213,6 +219,9 @@ func (s *Service) deliver(ctx context.Context, d civicgrid.RobotDelivery) string
 		var n civicgrid.Notice
 		if n, err = s.store.NoticeByID(ctx, d.NoticeID); err != nil {
 			return err.Error()
+		}
+		if n.Withdrawn {
+			return withdrawnText // never posted, never retried
 		}
 		link := ""
 		if s.cfg.BaseURL != "" {

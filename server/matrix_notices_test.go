@@ -29,6 +29,7 @@ func init() {
 		"POST /api/v1/announcements/{id}/read":         readers,
 		"POST /api/v1/announcements/{id}/confirm":      readers,
 		"POST /api/v1/announcements/{id}/remind":       posters,
+		"POST /api/v1/announcements/{id}/withdraw":     posters,
 		"GET /api/v1/announcements/{id}/unread-people": "NN NN NN YN YN YN YN YN NN YN YY NN",
 		"GET /api/v1/group-robots":                     robots,
 		"POST /api/v1/group-robots":                    robots,
@@ -55,6 +56,9 @@ func init() {
 	mxFixtures["POST /api/v1/announcements/{id}/read"] = onNotice("POST", "/read")
 	mxFixtures["POST /api/v1/announcements/{id}/confirm"] = onNotice("POST", "/confirm")
 	mxFixtures["POST /api/v1/announcements/{id}/remind"] = onNotice("POST", "/remind")
+	mxFixtures["POST /api/v1/announcements/{id}/withdraw"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{"POST", fmt.Sprintf("/api/v1/announcements/%d/withdraw", e.notice(away)), map[string]any{"reason": "时间有误，另行通知"}}
+	}
 	mxFixtures["GET /api/v1/announcements/{id}/unread-people"] = onNotice("GET", "/unread-people")
 	mxFixtures["GET /api/v1/group-robots"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
 		return mxRequest{method: "GET", path: "/api/v1/group-robots?within=" + e.chain(away).community}

@@ -26,6 +26,7 @@ func (s *Server) noticeRoutes(guarded func(string, string, civicgrid.Action, htt
 	guarded("POST", "/api/v1/announcements/{id}/read", civicgrid.ActionReadNotice, withID(s.handleReadNotice(false)))
 	guarded("POST", "/api/v1/announcements/{id}/confirm", civicgrid.ActionReadNotice, withID(s.handleReadNotice(true)))
 	guarded("POST", "/api/v1/announcements/{id}/remind", civicgrid.ActionPostNotice, withID(s.handleRemindNotice))
+	guarded("POST", "/api/v1/announcements/{id}/withdraw", civicgrid.ActionWithdrawNotice, withID(s.handleWithdrawNotice))
 	guarded("GET", "/api/v1/announcements/{id}/unread-people", civicgrid.ActionFollowUpNotice, withID(s.handleFollowUp))
 	guarded("GET", "/api/v1/group-robots", civicgrid.ActionManageRobots, s.handleRobots)
 	guarded("POST", "/api/v1/group-robots", civicgrid.ActionManageRobots, s.handleAddRobot)
@@ -76,6 +77,22 @@ func (s *Server) handleRemindNotice(w http.ResponseWriter, r *http.Request, id i
 	answer(w, r, http.StatusOK, "notice", v, err)
 }
 
+// handleWithdrawNotice: POST /api/v1/announcements/{id}/withdraw {"reason"}.
+func (s *Server) handleWithdrawNotice(w http.ResponseWriter, r *http.Request, id int64) {
+	var in WithdrawInput
+	if err := decodeJSON(w, r, noticeBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.cfg.Notices.Withdraw(r.Context(), actorFrom(r), id, in.Reason)
+	answer(w, r, http.StatusOK, "notice", v, err)
+}
+
+// WithdrawInput is why a notice is withdrawn (1 to 200 characters).
+type WithdrawInput struct {
+	Reason string `json:"reason"`
+}
+
 // handleFollowUp: GET /api/v1/announcements/{id}/unread-people[?within=CODE&after=CURSOR]
 // (the last page's next).
 func (s *Server) handleFollowUp(w http.ResponseWriter, r *http.Request, id int64) {
@@ -99,7 +116,7 @@ func (s *Server) handleNoticeStream(w http.ResponseWriter, r *http.Request) {
 	s.serveStream(w, r, func(a civicgrid.Actor) error { return streamAllowed(a, "") },
 		func(a civicgrid.Actor, change any) (string, string, any, bool) {
 			n, ok := change.(civicgrid.Notice)
-			if !ok || civicgrid.Authorize(a, civicgrid.ActionReadNotice, n.Object()) != nil {
+			if !ok || !s.cfg.Notices.Readable(r.Context(), a, n) {
 				return "", "", nil, false
 			}
 			return strconv.FormatInt(n.ID, 10), "notice", map[string]any{"id": n.ID, "title": n.Title, "priority": n.Priority,

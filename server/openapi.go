@@ -130,6 +130,7 @@ var operations = map[string]operation{
 	"POST /api/v1/announcements/{id}/read":         {summary: "Record that one read the notice", tag: "notices"},
 	"POST /api/v1/announcements/{id}/confirm":      {summary: "Confirm one read a notice asking so (需确认)", tag: "notices"},
 	"POST /api/v1/announcements/{id}/remind":       {summary: "Re-remind the unread (at most once per interval)", tag: "notices"},
+	"POST /api/v1/announcements/{id}/withdraw":     {summary: "Withdraw a notice with a reason (its sender, staff over its scope)", tag: "notices", request: WithdrawInput{}},
 	"GET /api/v1/announcements/{id}/unread-people": {summary: "Who of one's buildings or grid has not read or confirmed (masked), 100 a page", tag: "notices", query: []string{"within", "after"}, response: notices.FollowUp{}},
 	"GET /api/v1/group-robots":                     {summary: "The work-group robots of an area", tag: "notices", query: []string{"within"}},
 	"POST /api/v1/group-robots":                    {summary: "Connect a work group's robot (WeCom or DingTalk; https, public address)", tag: "notices", request: civicgrid.RobotInput{}, created: true},

@@ -71,15 +71,20 @@ func BenchmarkSearch(b *testing.B) {
 			{"2char-common", "漏水"}, {"2char-rare", "猫狗"}, {"4char-common", "楼道漏水"}, {"4char-rare", "电梯困人"}, {"1char", "灯"},
 		} {
 			// PostgreSQL: without the LIMIT-first probe (the plan before)
-			// and with it, side by side in the same run.
-			probes := []int{SearchProbe}
-			if db.dialect == Postgres {
-				probes = []int{0, SearchProbe}
+			// and with it, and the GIN plan left to the planner or pinned,
+			// side by side in the same run.
+			type variant struct {
+				probe int
+				pin   bool
 			}
-			for _, probe := range probes {
-				b.Run(fmt.Sprintf("%s/%s/probe=%d", who.name, q.name, probe), func(b *testing.B) {
-					defer func(was int) { SearchProbe = was }(SearchProbe)
-					SearchProbe = probe
+			variants := []variant{{SearchProbe, SearchPinGIN}}
+			if db.dialect == Postgres {
+				variants = []variant{{0, false}, {SearchProbe, false}, {0, true}, {SearchProbe, true}}
+			}
+			for _, v := range variants {
+				b.Run(fmt.Sprintf("%s/%s/probe=%d/pin=%v", who.name, q.name, v.probe, v.pin), func(b *testing.B) {
+					defer func(was int, pin bool) { SearchProbe, SearchPinGIN = was, pin }(SearchProbe, SearchPinGIN)
+					SearchProbe, SearchPinGIN = v.probe, v.pin
 					terms, err := civicgrid.ParseSearch(q.q)
 					if err != nil {
 						b.Fatal(err)
@@ -87,6 +92,9 @@ func BenchmarkSearch(b *testing.B) {
 					sq := civicgrid.SearchQuery{Terms: terms, Reach: map[string]civicgrid.Reach{}, UserID: who.actor.UserID, Limit: 20}
 					for _, k := range civicgrid.SearchKinds {
 						sq.Reach[k.Name] = who.actor.Reach(k.Read)
+					}
+					if db.dialect == Postgres && os.Getenv("CIVICGRID_BENCH_EXPLAIN") == "1" {
+						explainSearch(b, db, sq)
 					}
 					var lat []time.Duration
 					hits := 0
@@ -161,4 +169,49 @@ func fillSearchDocs(ctx context.Context, db *DB, n int) error {
 		}
 	}
 	return nil
+}
+
+// explainSearch logs the plans (EXPLAIN ANALYZE, BUFFERS) of the queries one
+// search runs (CIVICGRID_BENCH_EXPLAIN=1, PostgreSQL): where the time goes.
+func explainSearch(b *testing.B, db *DB, sq civicgrid.SearchQuery) {
+	ctx := context.Background()
+	type query struct {
+		sql  string
+		args []any
+		pin  bool
+	}
+	var qs []query
+	searchTrace = func(sql string, args []any, pin bool) { qs = append(qs, query{sql, slices.Clone(args), pin}) }
+	_, err := db.Search(ctx, sq)
+	searchTrace = nil
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, q := range qs {
+		tx, err := db.rd.db.BeginTx(ctx, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if q.pin {
+			if _, err := tx.ExecContext(ctx, pinGIN); err != nil {
+				b.Fatal(err)
+			}
+		}
+		rows, err := tx.QueryContext(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				b.Fatal(err)
+			}
+			plan = append(plan, line)
+		}
+		rows.Close()
+		tx.Rollback()
+		// Printed, not logged: the benchmark's log is cut short.
+		fmt.Printf("EXPLAIN %s (pinned %v)\n%s\n", b.Name(), q.pin, strings.Join(plan, "\n"))
+	}
 }

@@ -17,15 +17,20 @@ import (
 // robots and their deliveries (civicgrid.NoticeStore). The audience is
 // never written out: it is counted from role grants when asked.
 
-const noticeColumns = `id, scope, audience, title, body, priority, pinned, need_confirm, expires_at, author_id, author, created_at, reminded_at, withdrawn, attachments`
+const noticeColumns = `id, scope, audience, title, body, priority, pinned, need_confirm, expires_at, author_id, author, created_at, reminded_at, withdrawn, attachments,
+	team_id, team_name, withdrawn_at, withdrawn_by, withdraw_reason`
 
 func scanNotice(sc rowScanner) (civicgrid.Notice, error) {
 	var n civicgrid.Notice
-	var expires, author, reminded sql.NullInt64
+	var expires, author, reminded, team, withdrawnAt, withdrawnBy sql.NullInt64
 	var created int64
 	var attachments string
 	err := sc.Scan(&n.ID, &n.Scope, &n.Audience, &n.Title, &n.Body, &n.Priority, &n.Pinned, &n.NeedConfirm, &expires, &author, &n.Author,
-		&created, &reminded, &n.Withdrawn, &attachments)
+		&created, &reminded, &n.Withdrawn, &attachments, &team, &n.TeamName, &withdrawnAt, &withdrawnBy, &n.WithdrawReason)
+	n.TeamID, n.WithdrawnBy = team.Int64, withdrawnBy.Int64
+	if withdrawnAt.Valid {
+		n.WithdrawnAt = time.UnixMilli(withdrawnAt.Int64)
+	}
 	if attachments != "" {
 		n.Attachments = strings.Split(attachments, ",")
 	}
@@ -52,9 +57,9 @@ func nullMillis(t time.Time) any {
 func (db *DB) CreateNotice(ctx context.Context, n civicgrid.Notice) (civicgrid.Notice, error) {
 	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO notices (scope, audience, title, body, priority, pinned, need_confirm, expires_at,
-			author_id, author, created_at, attachments) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+			author_id, author, created_at, attachments, team_id, team_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
 			n.Scope, n.Audience, n.Title, n.Body, n.Priority, n.Pinned, n.NeedConfirm, nullMillis(n.ExpiresAt), nullID(n.AuthorID), n.Author,
-			n.CreatedAt.UnixMilli(), strings.Join(n.Attachments, ",")).Scan(&n.ID); err != nil {
+			n.CreatedAt.UnixMilli(), strings.Join(n.Attachments, ","), nullID(n.TeamID), n.TeamName).Scan(&n.ID); err != nil {
 			return err
 		}
 		if n.Priority == civicgrid.PriorityUrgent {
@@ -81,18 +86,19 @@ func (db *DB) CreateNotice(ctx context.Context, n civicgrid.Notice) (civicgrid.N
 }
 
 // noticeDoc is a notice as the search index keeps it: found by its
-// audience over an area overlapping its scope (and by staff over it).
+// audience over an area overlapping its scope (and by staff over it); a
+// team's notice by staff only (Notice.SearchTag).
 func noticeDoc(n civicgrid.Notice) civicgrid.SearchDoc {
 	return civicgrid.SearchDoc{Kind: "notice", Ref: n.ID, Area: n.Scope, Title: n.Title, Body: n.Body,
-		Audience: civicgrid.AudienceTag(n.AudienceRoles()), At: n.CreatedAt}
+		Audience: n.SearchTag(), At: n.CreatedAt}
 }
 
 func init() { afterMigration[32] = indexNotices }
 
-// indexNotices indexes every notice: when notices became searchable
-// (migration 0032) and for a copy's new index.
+// indexNotices indexes every notice not withdrawn: when notices became
+// searchable (migration 0032) and for a copy's new index.
 func indexNotices(ctx context.Context, db *DB, tx *Tx) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, scope, audience, title, body, created_at FROM notices ORDER BY id`)
+	rows, err := tx.QueryContext(ctx, `SELECT id, scope, audience, title, body, created_at FROM notices WHERE withdrawn = FALSE ORDER BY id`)
 	if err != nil {
 		return err
 	}
@@ -255,6 +261,19 @@ func (db *DB) CountNotice(ctx context.Context, n civicgrid.Notice, within string
 	var c civicgrid.NoticeCounts
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if n.Audience == civicgrid.AudienceTeam {
+		// The team's size (asked of the volunteer service) minus the
+		// receipts of its members: no row per member is ever written.
+		c.Audience = len(n.Members)
+		if len(n.Members) > 0 {
+			if err := db.rd.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(confirmed_at) FROM notice_receipts WHERE notice_id = `+arg(n.ID)+
+				` AND user_id IN (`+idList(n.Members, arg)+`)`, args...).Scan(&c.Read, &c.Confirmed); err != nil {
+				return c, err
+			}
+		}
+		c.Unread = c.Audience - c.Read
+		return c, nil
+	}
 	aud := audienceClause(n, within, arg)
 	if err := db.rd.QueryRowContext(ctx, `SELECT COUNT(DISTINCT g.user_id) FROM role_grants g WHERE `+aud, args...).Scan(&c.Audience); err != nil {
 		return c, err
@@ -280,6 +299,9 @@ func (db *DB) Unreached(ctx context.Context, n civicgrid.Notice, within string, 
 	if n.NeedConfirm {
 		missing = `(r.user_id IS NULL OR r.confirmed_at IS NULL)`
 	}
+	if n.Audience == civicgrid.AudienceTeam {
+		return db.teamUnreached(ctx, n, missing, after, limit)
+	}
 	q := `SELECT u.id, u.name, u.phone, g.area_code, g.role, CASE WHEN r.user_id IS NULL THEN 0 ELSE 1 END
 		FROM role_grants g JOIN users u ON u.id = g.user_id
 		LEFT JOIN notice_receipts r ON r.notice_id = ` + arg(n.ID) + ` AND r.user_id = g.user_id
@@ -299,6 +321,73 @@ func (db *DB) Unreached(ctx context.Context, n civicgrid.Notice, within string, 
 		p.Read = read == 1
 		return p, err
 	})
+}
+
+// teamUnreached lists a team notice's members who have not read (or
+// confirmed) it, by id, after the cursor's person. They are listed at the
+// notice's scope as volunteers (a team is of one community).
+func (db *DB) teamUnreached(ctx context.Context, n civicgrid.Notice, missing string, after civicgrid.UnreachedCursor, limit int) ([]civicgrid.Unreached, error) {
+	if len(n.Members) == 0 {
+		return nil, nil
+	}
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	q := `SELECT u.id, u.name, u.phone, CASE WHEN r.user_id IS NULL THEN 0 ELSE 1 END
+		FROM users u LEFT JOIN notice_receipts r ON r.notice_id = ` + arg(n.ID) + ` AND r.user_id = u.id
+		WHERE u.id IN (` + idList(n.Members, arg) + `) AND u.id > ` + arg(after.User) + ` AND ` + missing +
+		` ORDER BY u.id LIMIT ` + arg(limit)
+	rows, err := db.rd.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(sc rowScanner) (civicgrid.Unreached, error) {
+		p := civicgrid.Unreached{AreaCode: n.Scope, Role: civicgrid.RoleVolunteer}
+		var read int
+		err := sc.Scan(&p.UserID, &p.Name, &p.Phone, &read)
+		p.Read = read == 1
+		return p, err
+	})
+}
+
+// idList writes ids as a list of arguments.
+func idList(ids []int64, arg func(any) string) string {
+	var b strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(arg(id))
+	}
+	return b.String()
+}
+
+// WithdrawNotice marks the notice withdrawn, drops it from the search
+// index, stops the group posts not yet made and logs the withdrawal, in
+// one transaction.
+func (db *DB) WithdrawNotice(ctx context.Context, id, by int64, reason string, at time.Time) (bool, error) {
+	var ok bool
+	err := db.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE notices SET withdrawn = TRUE, withdrawn_at = $1, withdrawn_by = $2, withdraw_reason = $3
+			WHERE id = $4 AND withdrawn = FALSE`, at.UnixMilli(), nullID(by), reason, id)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if ok = n == 1; !ok || err != nil {
+			return err
+		}
+		if err := db.dropDoc(ctx, tx, "notice", id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE notice_robot_deliveries SET state = $1, last_error = $2, updated_at = $3
+			WHERE kind = $4 AND notice_id = $5 AND state = $6`, civicgrid.RobotWithdrawn, "the notice was withdrawn", at.UnixMilli(),
+			civicgrid.RobotPostNotice, id, civicgrid.RobotPending); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO notice_events (notice_id, kind, at) VALUES ($1, $2, $3)`, id, civicgrid.NoticeEventWithdraw, at.UnixMilli())
+		return err
+	})
+	return ok, err
 }
 
 // RemindNotice moves the reminded time, only when the last reminder is
@@ -517,7 +606,7 @@ func (db *DB) DueRobotDeliveries(ctx context.Context, now, leaseUntil time.Time,
 func (db *DB) RecordRobotDelivery(ctx context.Context, d civicgrid.RobotDelivery) error {
 	return db.inTx(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE notice_robot_deliveries SET state = $1, attempts = $2, next_at = $3, last_error = $4, updated_at = $5
-			WHERE id = $6`, d.State, d.Attempts, d.NextAt.UnixMilli(), d.LastError, d.UpdatedAt.UnixMilli(), d.ID)
+			WHERE id = $6 AND state <> $7`, d.State, d.Attempts, d.NextAt.UnixMilli(), d.LastError, d.UpdatedAt.UnixMilli(), d.ID, civicgrid.RobotWithdrawn)
 		return err
 	})
 }

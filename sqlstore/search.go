@@ -47,6 +47,18 @@ func (db *DB) indexDoc(ctx context.Context, tx *Tx, d civicgrid.SearchDoc, fresh
 	return db.putFTS(ctx, tx, id, tokens, fresh)
 }
 
+// dropDoc takes an item's document out of the index (nothing when it has
+// none).
+func (db *DB) dropDoc(ctx context.Context, tx *Tx, kind string, ref int64) error {
+	if db.dialect == SQLite {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM search_fts WHERE rowid IN (SELECT id FROM search_docs WHERE kind = $1 AND ref_id = $2)`, kind, ref); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM search_docs WHERE kind = $1 AND ref_id = $2`, kind, ref)
+	return err
+}
+
 // putFTS writes a document's tokens into SQLite's FTS5 table.
 func (db *DB) putFTS(ctx context.Context, tx *Tx, id int64, tokens []string, fresh bool) error {
 	if !fresh {
@@ -328,19 +340,40 @@ func (db *DB) Search(ctx context.Context, q civicgrid.SearchQuery) ([]civicgrid.
 		limit = 20
 	}
 	limitArg := arg(limit)
-	run := func(from, where string) ([]civicgrid.SearchHit, error) {
-		rows, err := db.rd.QueryContext(ctx, `SELECT d.id, d.kind, d.ref_id, d.area_code, d.title, d.body, d.at FROM `+from+
-			` WHERE `+where+` ORDER BY `+pos+` DESC LIMIT `+limitArg, args...)
-		if err != nil {
-			return nil, err
+	run := func(from, where string, pin bool) ([]civicgrid.SearchHit, error) {
+		sqlText := `SELECT d.id, d.kind, d.ref_id, d.area_code, d.title, d.body, d.at FROM ` + from +
+			` WHERE ` + where + ` ORDER BY ` + pos + ` DESC LIMIT ` + limitArg
+		if searchTrace != nil {
+			searchTrace(sqlText, args, pin)
 		}
-		return collect(rows, func(sc rowScanner) (civicgrid.SearchHit, error) {
+		scan := func(sc rowScanner) (civicgrid.SearchHit, error) {
 			var h civicgrid.SearchHit
 			var at int64
 			err := sc.Scan(&h.Pos, &h.Kind, &h.Ref, &h.Area, &h.Title, &h.Body, &at)
 			h.At = time.UnixMilli(at)
 			return h, err
-		})
+		}
+		if !pin {
+			rows, err := db.rd.QueryContext(ctx, sqlText, args...)
+			if err != nil {
+				return nil, err
+			}
+			return collect(rows, scan)
+		}
+		// The GIN index, never a scan of the whole table: see SearchPinGIN.
+		tx, err := db.rd.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return nil, err
+		}
+		defer tx.Rollback()
+		if _, err := tx.ExecContext(ctx, pinGIN); err != nil {
+			return nil, err
+		}
+		rows, err := tx.QueryContext(ctx, sqlText, args...)
+		if err != nil {
+			return nil, err
+		}
+		return collect(rows, scan)
 	}
 	if db.dialect == Postgres && SearchProbe > 0 {
 		// LIMIT first: the newest SearchProbe documents below the cursor,
@@ -350,13 +383,30 @@ func (db *DB) Search(ctx context.Context, q civicgrid.SearchQuery) ([]civicgrid.
 		// exactly the newest matches (any other lies further back). Else
 		// the GIN plan below answers.
 		probe := `(SELECT * FROM search_docs WHERE id < ` + afterArg + ` ORDER BY id DESC LIMIT ` + strconv.Itoa(SearchProbe) + `) d`
-		hs, err := run(probe, `d.tokens @@ `+matchArg+`::tsquery AND `+where)
+		hs, err := run(probe, `d.tokens @@ `+matchArg+`::tsquery AND `+where, false)
 		if err != nil || len(hs) == limit {
 			return hs, err
 		}
 	}
-	return run(from, where)
+	return run(from, where, db.dialect == Postgres && SearchPinGIN)
 }
+
+// SearchPinGIN makes PostgreSQL answer a search from the GIN index, never
+// by reading the whole table (false: the planner chooses; the benchmark
+// compares). The planner prices the GIN scan by the lengths of every
+// lexeme's posting list, the scope tokens' too (a district's lies in a
+// third of the documents), so for a rare phrase it chose a parallel scan
+// of the whole table, rechecking each document's tsvector: about a
+// second at 10⁶ documents, where the index's fast scan skips through the
+// long lists by the short ones. docs/benchmarks.md has the plans.
+var SearchPinGIN = true
+
+// pinGIN keeps one read-only transaction's search off sequential scans.
+const pinGIN = `SET LOCAL enable_seqscan = off`
+
+// searchTrace, when set (benchmarks only), is told each query Search runs,
+// to EXPLAIN it.
+var searchTrace func(sql string, args []any, pinned bool)
 
 // SearchProbe is how many of the newest documents PostgreSQL checks one by
 // one before it asks the GIN index (0: never; the benchmark compares).

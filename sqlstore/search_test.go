@@ -289,3 +289,71 @@ func TestSearchNoticesByAudience(t *testing.T) {
 		t.Errorf("by the text: %v", got)
 	}
 }
+
+// A team's notice is found by staff over its scope (and auditors) and by
+// nobody of its area else — not its community's volunteers, residents or
+// grid workers, whose roles the notice's audience does not count; a
+// withdrawn notice is found by nobody. Every miss is checked against
+// Authorize for a non-member.
+func TestSearchTeamAndWithdrawnNotices(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	now := time.Now()
+	post := func(n civicgrid.Notice) civicgrid.Notice {
+		t.Helper()
+		n.Body, n.Priority, n.Author, n.CreatedAt = "队员周六上午集合，清理楼道杂物", civicgrid.PriorityNormal, "张*", now
+		n, err := db.CreateNotice(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	team := post(civicgrid.Notice{Scope: cgCommunity, Audience: civicgrid.AudienceTeam, TeamID: 7, TeamName: "楼栋志愿队", Title: "志愿队集合（队内）"})
+	all := post(civicgrid.Notice{Scope: cgCommunity, Audience: civicgrid.AudienceAll, Title: "志愿队集合（全体）"})
+	gone := post(civicgrid.Notice{Scope: cgCommunity, Audience: civicgrid.AudienceAll, Title: "志愿队集合（撤回）"})
+	if ok, err := db.WithdrawNotice(ctx, gone.ID, 0, "时间改了", now); err != nil || !ok {
+		t.Fatalf("withdraw: %v %v", ok, err)
+	}
+	if ok, err := db.WithdrawNotice(ctx, gone.ID, 0, "again", now); err != nil || ok {
+		t.Fatalf("withdrawn twice: %v %v", ok, err)
+	}
+	as := func(role, area string) civicgrid.Actor {
+		return civicgrid.Actor{UserID: 900, Grants: []civicgrid.RoleGrant{{Role: role, AreaCode: area}}}
+	}
+	for _, c := range []struct {
+		name  string
+		actor civicgrid.Actor
+		want  []int64
+	}{
+		{"volunteer of the community (not a member)", as(civicgrid.RoleVolunteer, cgCommunity), []int64{all.ID}},
+		{"resident", as(civicgrid.RoleResident, cgBuilding), []int64{all.ID}},
+		{"grid worker", as(civicgrid.RoleGridWorker, "420102001001001"), []int64{all.ID}},
+		{"staff of another community", as(civicgrid.RoleCommunityStaff, "420102001002"), nil},
+		{"community staff", as(civicgrid.RoleCommunityStaff, cgCommunity), []int64{all.ID, team.ID}},
+		{"auditor of the district", as(civicgrid.RoleAuditor, "420102"), []int64{all.ID, team.ID}},
+	} {
+		var want []string
+		for _, id := range c.want {
+			want = append(want, ref("notice", id))
+		}
+		for _, q := range []string{"集合", "志愿", "楼道杂物"} {
+			if got := stSearch(t, db, c.actor, q); !slices.Equal(got, want) {
+				t.Errorf("%s, %q: %v, want %v", c.name, q, got, want)
+			}
+		}
+		if civicgrid.Authorize(c.actor, civicgrid.ActionReadNotice, team.Object()) == nil != slices.Contains(c.want, team.ID) {
+			t.Errorf("%s: Authorize and the search disagree on the team's notice", c.name)
+		}
+	}
+	var docs int
+	if err := db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM search_docs WHERE kind = 'notice' AND ref_id = $1`, gone.ID).Scan(&docs); err != nil || docs != 0 {
+		t.Fatalf("the withdrawn notice's document: %d %v", docs, err)
+	}
+	got, err := db.NoticeByID(ctx, gone.ID)
+	if err != nil || !got.Withdrawn || got.WithdrawReason != "时间改了" || got.WithdrawnAt.UnixMilli() != now.UnixMilli() {
+		t.Fatalf("withdrawn notice: %+v %v", got, err)
+	}
+	if got, err := db.NoticeByID(ctx, team.ID); err != nil || got.TeamID != 7 || got.TeamName != "楼栋志愿队" {
+		t.Fatalf("team notice: %+v %v", got, err)
+	}
+}

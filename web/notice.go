@@ -24,6 +24,7 @@ type Notices interface {
 	Read(ctx context.Context, actor civicgrid.Actor, id int64, confirm bool) (notices.View, error)
 	Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.NoticeInput) (notices.View, error)
 	Remind(ctx context.Context, actor civicgrid.Actor, id int64) (notices.View, error)
+	Withdraw(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (notices.View, error)
 	FollowUp(ctx context.Context, actor civicgrid.Actor, id int64, within string, after civicgrid.UnreachedCursor) (notices.FollowUp, error)
 	Followable(ctx context.Context, actor civicgrid.Actor) ([]notices.FollowUp, error)
 	Robots(ctx context.Context, actor civicgrid.Actor, within string) ([]civicgrid.NoticeRobot, error)
@@ -40,7 +41,8 @@ type noticeView struct {
 	FollowUp   *notices.FollowUp
 	Followable []notices.FollowUp
 	Robots     []civicgrid.NoticeRobot
-	Scopes     []scopeOption // where the reader may post, or connect robots
+	Scopes     []scopeOption    // where the reader may post, or connect robots
+	Teams      []civicgrid.Team // volunteer teams of the reader's areas (compose)
 	Within     string
 	CanPost    bool
 	CanFollow  bool
@@ -75,6 +77,7 @@ func (ui *UI) registerNotices(mux *http.ServeMux) {
 		_, err := ui.cfg.Notices.Remind(ctx, a, id)
 		return err
 	}))
+	mux.HandleFunc("POST /announcements/{id}/withdraw", ui.handleNoticeWithdraw)
 }
 
 // mayIn lists the reader's own areas where the action is allowed.
@@ -153,7 +156,7 @@ func (ui *UI) handleNoticePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := ui.cfg.Notices.Get(r.Context(), actor, id)
-	if err == nil && !v.Read && v.ForMe && actor.Via == "session" && actor.UserID != 0 {
+	if err == nil && !v.Read && v.ForMe && !v.Withdrawn && actor.Via == "session" && actor.UserID != 0 {
 		// Opening the notice is reading it: the receipt is the person's own
 		// and written once.
 		if rv, rerr := ui.cfg.Notices.Read(r.Context(), actor, id, false); rerr == nil {
@@ -186,6 +189,24 @@ func (ui *UI) handleNoticeCompose(w http.ResponseWriter, r *http.Request) {
 	if len(p.Notices.Scopes) == 0 {
 		ui.noticeFailed(w, r, p, civicgrid.Errorf(civicgrid.EFORBIDDEN, "%s: only community, street and district staff post notices", civicgrid.ActionPostNotice))
 		return
+	}
+	// A team of one's areas as the audience (the volunteer service's
+	// teams; the notices service checks the team again when posting).
+	if ui.cfg.Volunteer != nil {
+		seen := map[int64]bool{}
+		for _, sc := range p.Notices.Scopes {
+			ts, err := ui.cfg.Volunteer.Teams(r.Context(), actor, sc.Code)
+			if err != nil {
+				ui.noticeFailed(w, r, p, err)
+				return
+			}
+			for _, t := range ts {
+				if !seen[t.ID] {
+					seen[t.ID] = true
+					p.Notices.Teams = append(p.Notices.Teams, t)
+				}
+			}
+		}
 	}
 	// Photos are uploaded as the case pages' are (upload.js: scaled down,
 	// sent to /api/v1/photos, kept as hidden "photos" fields).
@@ -247,6 +268,15 @@ func (ui *UI) handleNoticePost(w http.ResponseWriter, r *http.Request) {
 	}
 	in := civicgrid.NoticeInput{Scope: scope, Audience: f.Get("audience"), Title: f.Get("title"), Body: f.Get("body"),
 		Priority: f.Get("priority"), Pinned: f.Get("pinned") == "1", NeedConfirm: f.Get("need_confirm") == "1"}
+	if t := f.Get("team_id"); t != "" {
+		// Choosing a team makes the notice the team's.
+		id, err := strconv.ParseInt(t, 10, 64)
+		if err != nil || id <= 0 {
+			backTo(w, r, "/announcements/new", "", civicgrid.Errorf(civicgrid.EINVALID, "team_id: a team's id"))
+			return
+		}
+		in.Audience, in.TeamID = civicgrid.AudienceTeam, id
+	}
 	for _, ref := range f["photos"] {
 		if ref = strings.TrimSpace(ref); ref != "" {
 			in.Attachments = append(in.Attachments, ref)
@@ -277,6 +307,17 @@ func (ui *UI) noticeStep(done string, step func(context.Context, civicgrid.Actor
 		}
 		backTo(w, r, "/announcements/"+strconv.FormatInt(id, 10), done, step(r.Context(), actor, id))
 	}
+}
+
+// handleNoticeWithdraw withdraws a notice with the reason given and goes
+// back to its page, which says so.
+func (ui *UI) handleNoticeWithdraw(w http.ResponseWriter, r *http.Request) {
+	actor, id, ok := cogovForm(w, r)
+	if !ok {
+		return
+	}
+	_, err := ui.cfg.Notices.Withdraw(r.Context(), actor, id, r.PostForm.Get("reason"))
+	backTo(w, r, "/announcements/"+strconv.FormatInt(id, 10), "withdrawn", err)
 }
 
 // handleFollowable serves /announcements/follow-up: the notices a building

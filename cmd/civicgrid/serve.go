@@ -216,7 +216,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		return err
 	}
 	nts, err := notices.New(notices.Config{Key: hookKey, AllowPrivate: *o.robotPrivate, RemindInterval: *o.remindInterval, BaseURL: *o.publicURL, Photos: photos,
-		CaseLog: db, Requests: volunteer, AreaName: func(ctx context.Context, code string) string {
+		CaseLog: db, Requests: volunteer, Teams: volunteer, // a notice to a team asks the volunteer service for its members
+		Audit: func(ctx context.Context, ev civicgrid.SecurityEvent) {
+			if err := db.AppendSecurityEvent(ctx, ev); err != nil {
+				slog.ErrorContext(ctx, "security audit write failed", "kind", ev.Kind, "err", err)
+			}
+		},
+		AreaName: func(ctx context.Context, code string) string {
 			a, err := db.AreaByCode(ctx, code)
 			if err != nil {
 				return ""
@@ -236,7 +242,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	notes.AddSource(nts.NotifySource())
 	nts.OnPost(func(civicgrid.Notice) { notes.Nudge() })
 	if demo {
-		if err := seedDemoNotices(ctx, db, nts); err != nil {
+		if err := seedDemoNotices(ctx, db, nts, volunteer); err != nil {
 			return err
 		}
 	}

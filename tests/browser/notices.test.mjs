@@ -147,3 +147,77 @@ test('the work group got the notice, signed, without personal data', { timeout: 
   assert.doesNotMatch(m.body, /(?<!\d)1\d{10}(?!\d)/, "no phone");
   assert.doesNotMatch(m.body, /社区工作者|发布人|\*/, 'no poster');
 });
+
+// A notice to a volunteer team: the demo's riders' team, whose captain is
+// the demo volunteer; the resident is of the community but not of the team.
+const volunteer = '19900000003';
+const team = { id: 0, title: `志愿队集合 ${Date.now() % 100000}` };
+const desktop = { width: 1280, height: 900 };
+
+test('staff post a notice to a volunteer team from the compose page', { timeout: T }, async () => {
+  await withPage('notices-team-compose-360', phone, async (page) => {
+    await logInAs(page, staff, '/announcements/new');
+    await page.goto(`${env.base}/announcements/new?lang=zh-CN`);
+    const option = page.locator('#ntc-team option', { hasText: '红色骑手志愿队' });
+    await page.locator('#ntc-team').selectOption(await option.getAttribute('value'));
+    await page.locator('#ntc-title').fill(team.title);
+    await page.locator('#ntc-body').fill('周六上午九点在骑手驿站集合，带好反光背心。');
+    await noSidewaysScroll(page, 'compose page with the team field');
+    await noSeriousViolations(page, 'compose page with the team field');
+    await Promise.all([page.waitForURL(/done=posted/), page.getByRole('button', { name: '发布' }).click()]);
+    team.id = Number(await page.locator('[data-testid="notice"]').getAttribute('data-id'));
+    assert.match(await page.locator('[data-testid="team-mark"]').textContent(), /红色骑手志愿队/);
+    assert.match(await page.locator('[data-testid="counts"]').textContent(), /应读 1 人/);
+    await page.locator('[data-testid="withdraw-form"]').waitFor({ state: 'attached' });
+  });
+});
+
+test('a member of the team sees the team notice, in the list and the badge', { timeout: T }, async () => {
+  await withPage('notices-team-member-1280', desktop, async (page) => {
+    await logInAs(page, volunteer, '/announcements');
+    await page.goto(`${env.base}/announcements?lang=en`);
+    const item = page.locator(`[data-testid="notice-list"] li[data-id="${team.id}"]`);
+    assert.match(await item.textContent(), /For 红色骑手志愿队/);
+    assert.match(await item.textContent(), /Unread/);
+    await page.locator('[data-testid="menu-unread"]').waitFor({ state: 'attached' });
+    await noSidewaysScroll(page, 'a member\'s notice list');
+    await item.getByRole('link').click();
+    await page.locator('[data-testid="notice"]').waitFor();
+    assert.equal(await page.locator('[data-testid="withdraw-form"]').count(), 0, 'a member may not withdraw');
+  });
+});
+
+test('a resident of the community, not of the team, does not see it', { timeout: T }, async () => {
+  await withPage('notices-team-nonmember-360', phone, async (page) => {
+    await logInAs(page, resident, '/announcements');
+    await page.goto(`${env.base}/announcements?lang=zh-CN`);
+    assert.equal(await page.locator(`[data-testid="notice-list"] li[data-id="${team.id}"]`).count(), 0);
+    assert.doesNotMatch(await page.locator('main').textContent(), new RegExp(team.title));
+    const res = await page.goto(`${env.base}/announcements/${team.id}?lang=zh-CN`);
+    assert.equal(res.status(), 404);
+    await page.goto(`${env.base}/search?q=${encodeURIComponent('集合')}&lang=zh-CN`);
+    assert.equal(await page.locator(`a[href="/announcements/${team.id}"]`).count(), 0, 'the search does not leak it');
+  }, { expectStatuses: [404] });
+});
+
+test('staff withdraw the team notice with a reason; it leaves the member\'s list', { timeout: T }, async () => {
+  await withPage('notices-withdraw-elder-360', phone, async (page) => {
+    await logInAs(page, staff, `/announcements/${team.id}`);
+    await page.goto(`${env.base}/announcements/${team.id}?lang=zh-CN&elder=1`);
+    await page.locator('.notice-withdraw summary').click();
+    await page.locator('#ntc-withdraw-reason').fill('集合时间改了，另行通知');
+    await noSidewaysScroll(page, 'notice page with the withdraw form, elderly mode');
+    await noSeriousViolations(page, 'notice page with the withdraw form');
+    await Promise.all([page.waitForURL(/done=withdrawn/), page.getByRole('button', { name: '撤回本通知' }).click()]);
+    assert.match(await page.locator('[data-testid="withdrawn"]').textContent(), /已于 .* 撤回：集合时间改了，另行通知/);
+    assert.equal(await page.locator('[data-testid="withdraw-form"]').count(), 0);
+  });
+  await withPage('notices-withdrawn-member-360', phone, async (page) => {
+    await logInAs(page, volunteer, '/announcements');
+    await page.goto(`${env.base}/announcements?lang=zh-CN`);
+    assert.equal(await page.locator(`[data-testid="notice-list"] li[data-id="${team.id}"]`).count(), 0, 'gone from the list');
+    await page.goto(`${env.base}/announcements/${team.id}?lang=en`);
+    assert.match(await page.locator('[data-testid="withdrawn"]').textContent(), /withdrawn at .*集合时间改了/);
+    await noSidewaysScroll(page, 'a withdrawn notice');
+  });
+});
