@@ -394,6 +394,10 @@ const (
 	ActionJoinLecture    Action = "lecture.join"     // sign up, cancel, check oneself in, give feedback
 	ActionManageLecture  Action = "lecture.manage"   // post and cancel lectures, see who signed up, check people in at the door
 	ActionAdjustTimeBank Action = "volunteer.adjust" // grant or take back time-bank minutes, with a reason: community staff
+	// ActionCorrectHelp: correct a service record (minutes, service) with a
+	// reason, and confirm a record held for staff: the recording
+	// organisation — the community's staff and secretary.
+	ActionCorrectHelp Action = "volunteer.correct"
 
 	// Search: anyone logged in may search; what each finds is what the read
 	// action of each kind reaches (Actor.Reach), filtered in the query.
@@ -679,6 +683,9 @@ var policy = map[Action][]rule{
 	ActionJoinLecture:    rules(scopeOverlap, cogovParticipants...),
 	ActionManageLecture:  rules(scopeSubtree, cogovStaff...),
 	ActionAdjustTimeBank: rules(scopeSubtree, volunteerStaff...),
+	// Whoever records certifies (MCA order No. 67): the community that
+	// recorded a service corrects it.
+	ActionCorrectHelp: rules(scopeSubtree, RoleCommunityStaff, RoleCommunitySecretary),
 
 	ActionSearch:        rules(scopeAnyone, "*"),
 	ActionReadWarnings:  rules(scopeSubtree, caseReaders...),

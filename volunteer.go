@@ -122,6 +122,12 @@ type HelpRequest struct {
 	// DistanceM is the distance from the volunteer who asked for a list
 	// (not stored); -1 when unknown.
 	DistanceM float64 `json:"distance_m,omitempty"`
+	// SignCode is the short code the person helped shows the volunteer to
+	// sign in and out by (set when it is claimed): shown only to the poster
+	// and staff, never to the volunteer. Held says why the record waits for
+	// staff confirmation (HoldFar, HoldOverWindow; comma-separated).
+	SignCode string `json:"sign_code,omitempty"`
+	Held     string `json:"held,omitempty"`
 }
 
 // Object is the request as the object of an access decision: it lies at
@@ -294,6 +300,11 @@ type HelpChange struct {
 	Minutes   int
 	Rating    int
 	Comment   string
+	// SignCode, on a claim, is the new sign-in code; Hold, when set,
+	// replaces the record's hold; ClearHold (staff's confirmation) clears it.
+	SignCode  string
+	Hold      string
+	ClearHold bool
 	// Credit, on confirmation, pays the request's minutes from Credit.From
 	// (the community's issuing account) to its volunteer in the same
 	// transaction; the store fills To, Minutes and RequestID.
@@ -404,6 +415,7 @@ type VolunteerStore interface {
 	TimeBankStore
 	CertificateStore
 	VolunteerProfileStore
+	VolunteerRecordStore
 	TeamStore
 	ServicePointStore
 	// CreateHelpRequest stores a new request with its first event; a

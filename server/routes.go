@@ -83,6 +83,7 @@ func (s *Server) routes() {
 	s.cogovernanceRoutes(public, guarded)
 	s.projectRoutes(public, guarded)
 	s.volunteerRoutes(public, guarded)
+	s.volunteerRecordRoutes(guarded)
 	s.lectureRoutes(public, guarded)
 	s.searchRoutes(guarded)
 	s.warningRoutes(guarded)

@@ -299,6 +299,11 @@ type helpStepInput struct {
 	Comment  string   `json:"comment"`
 	// PayWithTimeBank: the requester pays the service from their balance.
 	PayWithTimeBank bool `json:"pay_with_time_bank"`
+	// Code, on sign-in and sign-out: the code the person helped shows (no
+	// position needed); Far: accept a sign-in beyond the radius, held for
+	// staff confirmation.
+	Code string `json:"code"`
+	Far  bool   `json:"far"`
 }
 
 func (in helpStepInput) point() *volunteering.Point {
@@ -343,13 +348,13 @@ func (s *Server) handleReleaseHelp(w http.ResponseWriter, r *http.Request, id in
 
 func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request, id int64) {
 	s.helpStep(func(r *http.Request, in helpStepInput) (volunteering.View, error) {
-		return s.cfg.Volunteer.SignIn(r.Context(), actorFrom(r), id, in.point())
+		return s.cfg.Volunteer.SignInWith(r.Context(), actorFrom(r), id, volunteering.Presence{At: in.point(), Code: in.Code, Far: in.Far})
 	})(w, r)
 }
 
 func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request, id int64) {
 	s.helpStep(func(r *http.Request, in helpStepInput) (volunteering.View, error) {
-		return s.cfg.Volunteer.SignOut(r.Context(), actorFrom(r), id, in.point())
+		return s.cfg.Volunteer.SignOutWith(r.Context(), actorFrom(r), id, volunteering.Presence{At: in.point(), Code: in.Code, Far: in.Far})
 	})(w, r)
 }
 
@@ -419,8 +424,8 @@ func init() {
 		"POST /api/v1/volunteer/requests/{id}/verify":      {summary: "The community accepts or declines a request, with a reason", tag: "volunteers", request: helpStepInput{}},
 		"POST /api/v1/volunteer/requests/{id}/claim":       {summary: "Claim a request (接单): exactly once, 409 when taken", tag: "volunteers"},
 		"POST /api/v1/volunteer/requests/{id}/release":     {summary: "Give a claimed request back, with a reason", tag: "volunteers", request: helpStepInput{}},
-		"POST /api/v1/volunteer/requests/{id}/sign-in":     {summary: "Sign in at the place (within the radius)", tag: "volunteers", request: helpStepInput{}},
-		"POST /api/v1/volunteer/requests/{id}/sign-out":    {summary: "Sign out: the time served becomes hours", tag: "volunteers", request: helpStepInput{}},
+		"POST /api/v1/volunteer/requests/{id}/sign-in":     {summary: "Sign in at the place (within the radius), or by the code the person helped shows; far (held for staff) on request", tag: "volunteers", request: helpStepInput{}},
+		"POST /api/v1/volunteer/requests/{id}/sign-out":    {summary: "Sign out (at the place or by the code): the time served becomes hours; over the window, held for staff", tag: "volunteers", request: helpStepInput{}},
 		"POST /api/v1/volunteer/requests/{id}/confirm":     {summary: "Confirm and rate the service (the poster, or staff for them)", tag: "volunteers", request: helpStepInput{}},
 		"POST /api/v1/volunteer/requests/{id}/cancel":      {summary: "Withdraw a request, with a reason", tag: "volunteers", request: helpStepInput{}},
 		"GET /api/v1/volunteer/hours":                      {summary: "One's confirmed hours and star level", tag: "volunteers"},

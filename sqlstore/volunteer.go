@@ -16,7 +16,7 @@ import (
 
 const helpColumns = `id, service, building, address, beneficiary, contact, note, urgency, window_start, window_end, status,
 	poster_id, poster, on_behalf, volunteer_id, volunteer, reason, sign_in_at, sign_out_at, minutes, rating, comment, created_at, updated_at,
-	opened_at, take_by, untaken_at`
+	opened_at, take_by, untaken_at, sign_code, held`
 
 func scanHelp(sc rowScanner) (civicgrid.HelpRequest, error) {
 	var r civicgrid.HelpRequest
@@ -24,7 +24,7 @@ func scanHelp(sc rowScanner) (civicgrid.HelpRequest, error) {
 	var vol, in, out, opened, takeBy, untaken sql.NullInt64
 	err := sc.Scan(&r.ID, &r.Service, &r.BuildingCode, &r.Address, &r.Beneficiary, &r.Contact, &r.Note, &r.Urgency, &start, &end, &r.Status,
 		&r.PosterID, &r.Poster, &r.OnBehalf, &vol, &r.Volunteer, &r.Reason, &in, &out, &r.Minutes, &r.Rating, &r.Comment, &created, &updated,
-		&opened, &takeBy, &untaken)
+		&opened, &takeBy, &untaken, &r.SignCode, &r.Held)
 	r.OpenedAt, r.TakeBy, r.UntakenAt = timeOrZero(opened), timeOrZero(takeBy), timeOrZero(untaken)
 	r.WindowStart, r.WindowEnd, r.CreatedAt, r.UpdatedAt = time.UnixMilli(start), time.UnixMilli(end), time.UnixMilli(created), time.UnixMilli(updated)
 	r.VolunteerID = vol.Int64
@@ -165,6 +165,15 @@ func (db *DB) StepHelp(ctx context.Context, id int64, step civicgrid.HelpStep, c
 		}
 		if c.Rating != 0 {
 			set = append(set, "rating = "+arg(c.Rating), "comment = "+arg(c.Comment))
+		}
+		if c.SignCode != "" {
+			set = append(set, "sign_code = "+arg(c.SignCode))
+		}
+		switch {
+		case c.Hold != "":
+			set = append(set, "held = "+arg(c.Hold))
+		case c.ClearHold:
+			set = append(set, "held = ''")
 		}
 		q := `UPDATE volunteer_requests SET ` + strings.Join(set, ", ") + ` WHERE id = ` + arg(id) +
 			` AND status IN (` + inList(step.From, arg) + `)`

@@ -63,7 +63,7 @@ func (s *Service) NotifySource() notify.Source {
 		staff := map[string][]int64{}
 		for _, ev := range evs {
 			switch ev.Action {
-			case civicgrid.HelpActUntaken, civicgrid.HelpActInvited, civicgrid.HelpActReleased:
+			case civicgrid.HelpActUntaken, civicgrid.HelpActInvited, civicgrid.HelpActReleased, civicgrid.HelpActCorrected:
 			default:
 				continue
 			}
@@ -99,6 +99,20 @@ func (s *Service) NotifySource() notify.Source {
 				for _, u := range to {
 					out = append(out, notify.Draft{UserID: u, Kind: "volunteer.released", Source: source,
 						Link: "/help", Args: []string{"request", id, "reason", ev.Note}})
+				}
+			case civicgrid.HelpActCorrected:
+				// The volunteer and the requester are told of a correction
+				// of the record, with its reason.
+				to, err := s.requesters(ctx, r)
+				if err != nil {
+					return nil, cursor, err
+				}
+				if r.VolunteerID != 0 {
+					to = append(to, r.VolunteerID)
+				}
+				for _, u := range to {
+					out = append(out, notify.Draft{UserID: u, Kind: "volunteer.corrected", Source: source, Link: "/volunteer/requests/" + id,
+						Args: []string{"request", id, "minutes", ev.Data["minutes"], "before", ev.Data["minutes_before"], "reason", ev.Note}})
 				}
 			}
 		}

@@ -104,7 +104,33 @@ func (s *Service) Decide(ctx context.Context, actor civicgrid.Actor, userID int6
 	if p.Status != civicgrid.ProfilePending {
 		return p, civicgrid.Errorf(civicgrid.ECONFLICT, "the registration of volunteer %d is %s: only a pending registration is approved or declined", userID, p.Status)
 	}
-	return s.store.DecideVolunteerProfile(ctx, userID, to, reason, actor.UserID, actor.Label(), s.now())
+	p, err = s.store.DecideVolunteerProfile(ctx, userID, to, reason, actor.UserID, actor.Label(), s.now())
+	if err != nil || to != civicgrid.ProfileApproved {
+		return p, err
+	}
+	return p, s.grantVolunteer(ctx, actor, p)
+}
+
+// Grants is what the service needs of identity: giving an approved
+// volunteer the volunteer role, audited as identity audits every grant.
+type Grants interface {
+	AddGrant(ctx context.Context, g civicgrid.RoleGrant, ev civicgrid.SecurityEvent) (civicgrid.RoleGrant, error)
+}
+
+// grantVolunteer gives an approved volunteer the volunteer role over their
+// registration's community (the grant says where they act), unless they
+// hold it already.
+func (s *Service) grantVolunteer(ctx context.Context, actor civicgrid.Actor, p civicgrid.VolunteerProfile) error {
+	if s.cfg.Grants == nil {
+		return nil
+	}
+	g := civicgrid.RoleGrant{UserID: p.UserID, Role: civicgrid.RoleVolunteer, AreaCode: p.Community, GrantedBy: actor.UserID}
+	ev := civicgrid.SecurityEvent{At: s.now(), Kind: civicgrid.EventRoleGranted, Outcome: civicgrid.OutcomeOK, ActorID: actor.UserID,
+		Actor: actor.Label(), AreaCode: p.Community, Detail: "volunteer@" + p.Community + ": volunteer registration approved"}
+	if _, err := s.cfg.Grants.AddGrant(ctx, g, ev); err != nil && civicgrid.ErrorCode(err) != civicgrid.ECONFLICT {
+		return err
+	}
+	return nil
 }
 
 // approved refuses a claim by a volunteer whose registration is missing,

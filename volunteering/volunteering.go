@@ -50,6 +50,14 @@ type Config struct {
 	// before it turns red and the community's staff are told (default
 	// 24 h).
 	TakeWithin time.Duration
+	// WindowTolerance and WindowTolerancePct: a service may run past its
+	// request's window by the larger of the two (defaults 30 min and 50 %)
+	// before its record is held for staff confirmation.
+	WindowTolerance    time.Duration
+	WindowTolerancePct int
+	// Grants gives an approved volunteer the volunteer role (nil: staff
+	// grant it by hand).
+	Grants Grants
 	// People finds the community's staff to notify (nil: nobody is).
 	People People
 	Now    func() time.Time
@@ -85,6 +93,12 @@ func New(cfg Config, store civicgrid.VolunteerStore, areas Areas) *Service {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.WindowTolerance <= 0 {
+		cfg.WindowTolerance = 30 * time.Minute
+	}
+	if cfg.WindowTolerancePct <= 0 {
+		cfg.WindowTolerancePct = 50
 	}
 	if len(cfg.StarThresholdsHours) == 0 {
 		cfg.StarThresholdsHours = civicgrid.StarThresholdsHours
@@ -199,6 +213,7 @@ type View struct {
 	CanConfirm bool                       `json:"can_confirm"`
 	CanCancel  bool                       `json:"can_cancel"`
 	CanInvite  bool                       `json:"can_invite"`
+	CanCorrect bool                       `json:"can_correct"` // correct the record; confirm a held one
 	History    []civicgrid.VolunteerEvent `json:"history,omitempty"`
 	// Invitations are the request's invitations, for whoever may invite.
 	Invitations []civicgrid.HelpInvitation `json:"invitations,omitempty"`
@@ -208,6 +223,9 @@ func (s *Service) view(actor civicgrid.Actor, r civicgrid.HelpRequest) View {
 	allowed := func(a civicgrid.Action) bool { return civicgrid.Authorize(actor, a, r.Object()) == nil }
 	if !allowed(civicgrid.ActionSeeHelpAddress) {
 		r = r.Masked()
+	}
+	if !allowed(civicgrid.ActionConfirmHelp) || (r.Status != civicgrid.HelpClaimed && r.Status != civicgrid.HelpInService) {
+		r.SignCode = "" // the person helped shows it; the volunteer never reads it
 	}
 	if r.Status == civicgrid.HelpAccepted && !r.TakeBy.IsZero() {
 		r.Light = casework.Light(r.OpenedAt, r.TakeBy, s.now())
@@ -219,9 +237,10 @@ func (s *Service) view(actor civicgrid.Actor, r civicgrid.HelpRequest) View {
 		CanVerify:  r.Status == civicgrid.HelpPosted && allowed(civicgrid.ActionVerifyHelp),
 		CanClaim:   r.Status == civicgrid.HelpAccepted && r.PosterID != actor.UserID && allowed(civicgrid.ActionClaimHelp),
 		CanServe:   r.VolunteerID == actor.UserID && (r.Status == civicgrid.HelpClaimed || r.Status == civicgrid.HelpInService) && allowed(civicgrid.ActionServeHelp),
-		CanConfirm: r.Status == civicgrid.HelpDone && allowed(civicgrid.ActionConfirmHelp),
+		CanConfirm: r.Status == civicgrid.HelpDone && allowed(civicgrid.ActionConfirmHelp) && (r.Held == "" || allowed(civicgrid.ActionCorrectHelp)),
 		CanCancel:  civicgrid.StepCancel.Allows(r.Status) && allowed(civicgrid.ActionConfirmHelp),
 		CanInvite:  r.Status == civicgrid.HelpAccepted && allowed(civicgrid.ActionInviteHelp),
+		CanCorrect: (r.Status == civicgrid.HelpDone || r.Status == civicgrid.HelpConfirmed) && allowed(civicgrid.ActionCorrectHelp),
 	}
 }
 
@@ -483,7 +502,7 @@ func (s *Service) claim(ctx context.Context, actor civicgrid.Actor, id, invitati
 		}
 		v, err = s.step(ctx, actor, id, civicgrid.ActionClaimHelp, civicgrid.StepClaim,
 			civicgrid.HelpChange{Claimer: actor.UserID, ClaimerLabel: civicgrid.MaskName(actor.Name), ClaimLimit: s.cfg.ClaimLimit,
-				Invitation: invitation}, "", data)
+				Invitation: invitation, SignCode: civicgrid.NewSignCode()}, "", data)
 	}
 	if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
 		// Taken by another claimer between the reads: once taken, the
@@ -552,30 +571,13 @@ func Near(ctx context.Context, areas Areas, building string, at *Point, radiusM 
 
 // SignIn starts the service, at the place.
 func (s *Service) SignIn(ctx context.Context, actor civicgrid.Actor, id int64, at *Point) (View, error) {
-	r, err := s.serving(ctx, actor, id, civicgrid.StepSignIn)
-	if err != nil {
-		return View{}, err
-	}
-	if err := s.near(ctx, r, at, "sign-in"); err != nil {
-		return View{}, err
-	}
-	return s.step(ctx, actor, id, civicgrid.ActionServeHelp, civicgrid.StepSignIn, civicgrid.HelpChange{Volunteer: actor.UserID, SignInAt: s.now()}, "", nil)
+	return s.SignInWith(ctx, actor, id, Presence{At: at})
 }
 
 // SignOut ends the service, at the place: the time served since sign-in,
 // rounded per the setting, is recorded as the request's minutes.
 func (s *Service) SignOut(ctx context.Context, actor civicgrid.Actor, id int64, at *Point) (View, error) {
-	r, err := s.serving(ctx, actor, id, civicgrid.StepSignOut)
-	if err != nil {
-		return View{}, err
-	}
-	if err := s.near(ctx, r, at, "sign-out"); err != nil {
-		return View{}, err
-	}
-	now := s.now()
-	minutes := civicgrid.RoundMinutes(now.Sub(r.SignInAt), s.cfg.RoundMinutes)
-	return s.step(ctx, actor, id, civicgrid.ActionServeHelp, civicgrid.StepSignOut,
-		civicgrid.HelpChange{Volunteer: actor.UserID, SignOutAt: now, Minutes: minutes}, "", map[string]string{"minutes": strconv.Itoa(minutes)})
+	return s.SignOutWith(ctx, actor, id, Presence{At: at})
 }
 
 // serving returns the request when the actor may take the serving step
@@ -622,6 +624,13 @@ func (s *Service) ConfirmPaying(ctx context.Context, actor civicgrid.Actor, id i
 		ActorID: actor.UserID, Actor: actor.Label()}
 	change := civicgrid.HelpChange{Rating: rating, Comment: comment, Credit: credit}
 	data := map[string]string{"rating": strconv.Itoa(rating)}
+	if r.Held != "" && r.Status == civicgrid.HelpDone {
+		// A held record: only the recording organisation's staff confirm.
+		if civicgrid.Authorize(actor, civicgrid.ActionCorrectHelp, r.Object()) != nil {
+			return View{}, heldRefusal(r)
+		}
+		change.ClearHold, data["held"] = true, r.Held
+	}
 	if pay {
 		if r.PosterID != actor.UserID || r.OnBehalf {
 			return View{}, civicgrid.Errorf(civicgrid.EINVALID, "paying with the time bank: only the person helped pays, from their own account, when confirming")

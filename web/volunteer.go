@@ -34,6 +34,9 @@ type Volunteer interface {
 	Release(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (volunteering.View, error)
 	SignIn(ctx context.Context, actor civicgrid.Actor, id int64, at *volunteering.Point) (volunteering.View, error)
 	SignOut(ctx context.Context, actor civicgrid.Actor, id int64, at *volunteering.Point) (volunteering.View, error)
+	SignInWith(ctx context.Context, actor civicgrid.Actor, id int64, p volunteering.Presence) (volunteering.View, error)
+	SignOutWith(ctx context.Context, actor civicgrid.Actor, id int64, p volunteering.Presence) (volunteering.View, error)
+	Correct(ctx context.Context, actor civicgrid.Actor, id int64, in volunteering.Correction) (volunteering.View, error)
 	ConfirmPaying(ctx context.Context, actor civicgrid.Actor, id int64, rating int, comment string, pay bool) (volunteering.View, error)
 	Cancel(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (volunteering.View, error)
 	Hours(ctx context.Context, actor civicgrid.Actor) (volunteering.Hours, error)
@@ -427,9 +430,14 @@ func (ui *UI) handleHelpStep(back string) http.HandlerFunc {
 		case "release":
 			_, err = ui.cfg.Volunteer.Release(ctx, actor, id, f.Get("reason"))
 		case "sign-in":
-			_, err = ui.cfg.Volunteer.SignIn(ctx, actor, id, at)
+			_, err = ui.cfg.Volunteer.SignInWith(ctx, actor, id, volunteering.Presence{At: at, Code: f.Get("code"), Far: f.Get("far") == "1"})
 		case "sign-out":
-			_, err = ui.cfg.Volunteer.SignOut(ctx, actor, id, at)
+			_, err = ui.cfg.Volunteer.SignOutWith(ctx, actor, id, volunteering.Presence{At: at, Code: f.Get("code"), Far: f.Get("far") == "1"})
+		case "correct":
+			minutes, _ := strconv.Atoi(strings.TrimSpace(f.Get("minutes")))
+			_, err = ui.cfg.Volunteer.Correct(ctx, actor, id, volunteering.Correction{Minutes: minutes, Service: f.Get("service"), Reason: f.Get("reason")})
+			backTo(w, r, "/volunteer/requests/"+strconv.FormatInt(id, 10), step, err)
+			return
 		case "confirm":
 			rating, _ := strconv.Atoi(f.Get("rating"))
 			_, err = ui.cfg.Volunteer.ConfirmPaying(ctx, actor, id, rating, f.Get("comment"), f.Get("pay") == "1")

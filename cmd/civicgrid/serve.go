@@ -165,7 +165,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		}
 	}
 	volunteer := volunteering.New(volunteering.Config{SignInRadiusM: *o.signInRadius, RoundMinutes: *o.roundMinutes, ClaimLimit: *o.claimLimit,
-		MemberFloorMinutes: *o.timeBankFloor, TakeWithin: *o.takeWithin, People: db}, db, db)
+		MemberFloorMinutes: *o.timeBankFloor, TakeWithin: *o.takeWithin, People: db, Grants: db,
+		WindowTolerance: *o.windowTolerance, WindowTolerancePct: *o.windowTolerancePct}, db, db)
 	if demo {
 		if err := seedDemoVolunteer(ctx, db, volunteer); err != nil {
 			return err
@@ -465,6 +466,10 @@ type serveOptions struct {
 	conf             *configFlags
 	logOpts          *logOptions
 	metricsOpts      *metricsOptions
+
+	// volunteer service records
+	windowTolerance    *time.Duration
+	windowTolerancePct *int
 }
 
 // newServeFlags defines the flags of serve (or demo) and where their values go.
@@ -493,6 +498,8 @@ func newServeFlags(name string, stderr io.Writer) (*flag.FlagSet, *serveOptions)
 	o.signInRadius = fs.Float64("sign-in-radius", 300, "metres from the building within which a volunteer signs in and out, and an attendee checks in at a lecture")
 	o.roundMinutes = fs.Int("round-minutes", 15, "volunteer service time is rounded to this many minutes (half up)")
 	o.claimLimit = fs.Int("claim-limit", 3, "open claims (接单) one volunteer may hold at once")
+	o.windowTolerance = fs.Duration("window-tolerance", 30*time.Minute, "a volunteer service may run this long past its request's time window (or --window-tolerance-pct of it, whichever is more) before its record waits for staff confirmation")
+	o.windowTolerancePct = fs.Int("window-tolerance-pct", 50, "share of a request's time window a service may run past it before its record waits for staff confirmation (see --window-tolerance)")
 	o.takeWithin = fs.Duration("request-take-within", 24*time.Hour, "a volunteer request open this long without a volunteer taking it turns red and the community's staff are notified")
 	o.careRetention = fs.Duration("care-retention", 90*24*time.Hour, "how long after care ends a care entry's personal fields (name, phone, address, guardian, visit notes and photos) are kept before they are erased")
 	o.timeBankFloor = fs.Int("time-bank-floor", 0, "lowest balance in minutes a member's time-bank account may reach (negative allows an overdraft)")

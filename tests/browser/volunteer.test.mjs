@@ -232,3 +232,70 @@ test('staff see the open request with its traffic light and the invitation sent;
     assert.equal(await page.getByTestId('invitations').count(), 0);
   });
 });
+
+test('the resident shows a sign-in code; the volunteer signs in and out by it; staff correct the record and the history keeps the original', { timeout: T }, async () => {
+  const res = await apiJSON(resident);
+  const building = (await res('GET', '/api/v1/me')).user.grants[0].area_code;
+  const asked = await res('POST', '/api/v1/volunteer/requests', { service: 'repair', building_code: building, note: '台灯不亮' });
+  const id = asked.request.id;
+  await (await apiJSON(staff))('POST', `/api/v1/volunteer/requests/${id}/verify`, { decision: 'accept' });
+  await (await apiJSON(volunteerA))('POST', `/api/v1/volunteer/requests/${id}/claim`);
+  // Far from the building: the code alone is proof of presence.
+  await env.context.setGeolocation({ latitude: 31.2, longitude: 121.5 });
+
+  let code = '';
+  await withPage('volunteer-sign-code-elder-360', phone, async (page) => {
+    await logInAs(page, resident, '/help?elder=1');
+    await page.goto(`${env.base}/help?elder=1&lang=zh-CN`);
+    const shown = page.locator(`[data-testid="my-requests"] li[data-id="${id}"] [data-testid="sign-code"]`);
+    assert.match(await shown.textContent(), /签到码\s*\d{6}/);
+    code = (await shown.locator('strong').textContent()).trim();
+    await noSidewaysScroll(page, 'sign-in code, elderly mode');
+    await noSeriousViolations(page, 'sign-in code');
+  });
+  await withPage('volunteer-sign-code-en-1280', { width: 1280, height: 900 }, async (page) => {
+    await logInAs(page, resident, '/help');
+    await page.goto(`${env.base}/help?lang=en`);
+    assert.match(await page.locator(`[data-testid="my-requests"] li[data-id="${id}"] [data-testid="sign-code"]`).textContent(), new RegExp(`Sign-in code\\s*${code}`));
+  });
+  await withPage('volunteer-sign-in-by-code-elder-360', phone, async (page) => {
+    await logInAs(page, volunteerA, '/volunteer?elder=1');
+    await page.goto(`${env.base}/volunteer?elder=1&lang=zh-CN`);
+    const mine = () => page.locator(`[data-testid="my-claims"] li[data-id="${id}"]`);
+    assert.equal(await mine().locator('[data-testid="sign-code"]').count(), 0, 'the volunteer never sees the code');
+    const wrong = code === '000000' ? '111111' : '000000';
+    await mine().getByLabel('或输入求助人手机上的签到码').fill(wrong);
+    await Promise.all([page.waitForURL(/failed=/), mine().getByRole('button', { name: '到达签到' }).click()]);
+    assert.match(await page.locator('#flash').textContent(), /code does not match/);
+    await mine().getByLabel('或输入求助人手机上的签到码').fill(code);
+    await Promise.all([page.waitForURL(/done=sign_in/), mine().getByRole('button', { name: '到达签到' }).click()]);
+    await mine().getByLabel('或输入求助人手机上的签到码').fill(code);
+    await noSidewaysScroll(page, 'sign-out by code, elderly mode');
+    await Promise.all([page.waitForURL(/done=sign_out/), mine().getByRole('button', { name: '服务结束签退' }).click()]);
+    assert.match(await mine().textContent(), /待确认/);
+  });
+  await res('POST', `/api/v1/volunteer/requests/${id}/confirm`, { rating: 5 });
+  const a = await apiJSON(volunteerA);
+  const before = (await a('GET', '/api/v1/volunteer/hours')).hours.balance_minutes;
+
+  await withPage('volunteer-correct-staff-1280-en', { width: 1280, height: 900 }, async (page) => {
+    await logInAs(page, staff, `/volunteer/requests/${id}`);
+    await page.goto(`${env.base}/volunteer/requests/${id}?lang=en`);
+    const form = page.getByTestId('correct');
+    await form.getByLabel('Time served (minutes)').fill('45');
+    await form.getByLabel('Reason').fill('The resident says the repair took 45 minutes');
+    await noSeriousViolations(page, 'correction form');
+    await Promise.all([page.waitForURL(/done=correct/), form.getByRole('button', { name: 'Save the correction' }).click()]);
+    const history = await page.getByTestId('history').textContent();
+    assert.match(history, /Signed out[^·]*·[^·]*· 15 minutes/, 'the original stays');
+    assert.match(history, /Record corrected[^·]*·[^·]*· 15 min → 45 min · The resident says the repair took 45 minutes/);
+  });
+  assert.equal((await a('GET', '/api/v1/volunteer/hours')).hours.balance_minutes, before + 30, 'the time bank moved by the difference');
+  await withPage('volunteer-corrected-history-elder-360', phone, async (page) => {
+    await logInAs(page, volunteerA, `/volunteer/requests/${id}?elder=1`);
+    await page.goto(`${env.base}/volunteer/requests/${id}?elder=1&lang=zh-CN`);
+    assert.match(await page.getByTestId('history').textContent(), /记录已更正.*15 分钟 → 45 分钟/s);
+    assert.equal(await page.getByTestId('correct').count(), 0, 'the volunteer does not correct');
+    await noSidewaysScroll(page, 'corrected history, elderly mode');
+  });
+});

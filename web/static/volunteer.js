@@ -6,6 +6,7 @@
   for (const form of document.querySelectorAll('form.vol-here')) {
     form.addEventListener('submit', (ev) => {
       if (form.dataset.located || !('geolocation' in navigator)) return;
+      if (form.elements.code && form.elements.code.value.trim()) return; // the requester's code: no position needed
       ev.preventDefault();
       const send = () => { form.dataset.located = '1'; form.requestSubmit ? form.requestSubmit() : form.submit(); };
       navigator.geolocation.getCurrentPosition((pos) => {
