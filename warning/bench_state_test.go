@@ -57,7 +57,7 @@ func BenchmarkWarningDailyRun(b *testing.B) {
 	p := warning.DefaultParams()
 	hist := p.HistoryDays() + extra
 	first := time.Date(2026, 11, 1, 0, 0, 0, 0, civicgrid.Beijing) // the first day judged
-	days := make([]int, hist)                                       // days[i]: i days before the last judged
+	days := make([]int, hist)                                      // days[i]: i days before the last judged
 	last := first.AddDate(0, 0, extra-1)
 	for i := range days {
 		days[i] = civicgrid.DayNumber(last.AddDate(0, 0, -i))
@@ -204,7 +204,6 @@ func BenchmarkWarningDailyRun(b *testing.B) {
 
 // fullStore hides the store's state methods: the run reads the history.
 type fullStore struct{ warning.Store }
-
 
 type benchAreas struct{ grids []civicgrid.Area }
 

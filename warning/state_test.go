@@ -20,7 +20,7 @@ import (
 // memory, with the same readings as sqlstore's: a scope's own rows are the
 // sums over its grids, as the rollups keep them.
 type memStore struct {
-	civicgrid.WarningStore // not used: SaveAlerts is below
+	civicgrid.WarningStore                             // not used: SaveAlerts is below
 	days                   map[int]map[[2]string]int64 // day → grid, category → received
 	state                  map[string][]byte
 	stateDay               map[string]int
@@ -70,7 +70,9 @@ func (m *memStore) ForEachScopeDay(ctx context.Context, scope string, from, to i
 	return nil
 }
 
-func (m *memStore) WarningState(ctx context.Context, scope string) ([]byte, error) { return m.state[scope], nil }
+func (m *memStore) WarningState(ctx context.Context, scope string) ([]byte, error) {
+	return m.state[scope], nil
+}
 
 func (m *memStore) SaveWarningState(ctx context.Context, scope string, day int, data []byte) error {
 	if d, ok := m.stateDay[scope]; ok && d > day {
@@ -80,7 +82,9 @@ func (m *memStore) SaveWarningState(ctx context.Context, scope string, day int, 
 	return nil
 }
 
-func (m *memStore) SaveAlerts(ctx context.Context, as []civicgrid.Alert) ([]civicgrid.Alert, error) { return as, nil }
+func (m *memStore) SaveAlerts(ctx context.Context, as []civicgrid.Alert) ([]civicgrid.Alert, error) {
+	return as, nil
+}
 
 // fullOnly hides the state methods: the service reads the whole history.
 type fullOnly struct{ Store }

@@ -189,12 +189,12 @@ const (
 
 // RunInfo says how the last daily run read its counts.
 type RunInfo struct {
-	Day    int    // yyyymmdd judged
-	Mode   string // ModeFull, ModeRebuilt, ModeCaughtUp or ModePast
-	Why    string // why it was rebuilt
-	Moved  int    // days the state moved forward
-	Rows   int    // grid-day rows read
-	Bytes  int    // size of the state kept
+	Day   int    // yyyymmdd judged
+	Mode  string // ModeFull, ModeRebuilt, ModeCaughtUp or ModePast
+	Why   string // why it was rebuilt
+	Moved int    // days the state moved forward
+	Rows  int    // grid-day rows read
+	Bytes int    // size of the state kept
 }
 
 func (s *Service) ran(i RunInfo) {
