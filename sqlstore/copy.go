@@ -29,7 +29,7 @@ var copyOrder = []string{
 	"cogov_meetings", "cogov_meeting_items", "cogov_meeting_roll",
 	"cogov_objections", "cogov_paper_ballots", "cogov_elections", "cogov_nominations",
 	"lectures", "lecture_signups", "lecture_events", "volunteer_certificates",
-	"warning_alerts", "warning_alert_grids",
+	"warning_alerts", "warning_alert_grids", "warning_state",
 	"care_entries", "care_visitors", "care_visits", "care_slots",
 	"notices", "notice_receipts", "notice_robots", "notice_robot_deliveries", "notice_events", "notice_robot_cursors",
 	"cogov_projects", "cogov_milestones", "cogov_project_updates", "cogov_project_ratings", "cogov_project_cases", "cogov_comments",

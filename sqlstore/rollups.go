@@ -415,3 +415,49 @@ func (db *DB) ForEachGridDay(ctx context.Context, scope, category string, fromDa
 	}
 	return rows.Err()
 }
+
+// ForEachGridDayOn calls fn with each grid's rows of the rollups in the
+// subtree of scope on one day (reports > 0): through the index of the
+// grid-level rows by day (migration 0035), one range of that day's rows,
+// whatever the history kept.
+func (db *DB) ForEachGridDayOn(ctx context.Context, scope string, day int, fn func(civicgrid.GridDay) error) error {
+	prefix := civicgrid.SubtreePrefix(scope)
+	rows, err := db.rd.QueryContext(ctx, `SELECT area_code, day, category, received FROM case_rollups
+		WHERE day = $1 AND LENGTH(area_code) = 15 AND area_code >= $2 AND area_code < $3 AND received > 0`, day, prefix, prefix+"~")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g civicgrid.GridDay
+		if err := rows.Scan(&g.Grid, &g.Day, &g.Category, &g.Received); err != nil {
+			return err
+		}
+		if err := fn(g); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// ForEachScopeDay calls fn with the rows of the area scope itself (its
+// counts per day and category, over every case in it) for the days
+// from..to: one range of the primary key.
+func (db *DB) ForEachScopeDay(ctx context.Context, scope string, fromDay, toDay int, fn func(civicgrid.GridDay) error) error {
+	rows, err := db.rd.QueryContext(ctx, `SELECT area_code, day, category, received FROM case_rollups
+		WHERE area_code = $1 AND day >= $2 AND day <= $3`, scope, fromDay, toDay)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g civicgrid.GridDay
+		if err := rows.Scan(&g.Grid, &g.Day, &g.Category, &g.Received); err != nil {
+			return err
+		}
+		if err := fn(g); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

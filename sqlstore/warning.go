@@ -183,3 +183,25 @@ func (db *DB) LinkAlertCase(ctx context.Context, id, caseID int64) error {
 		return nil
 	})
 }
+
+// WarningState is the early warning's state kept for scope (migration
+// 0035; warning/state.go), nil if none.
+func (db *DB) WarningState(ctx context.Context, scope string) ([]byte, error) {
+	var data []byte
+	err := db.rd.QueryRowContext(ctx, `SELECT data FROM warning_state WHERE scope = $1`, scope).Scan(&data)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	return data, err
+}
+
+// SaveWarningState keeps the state of scope as of day, unless a state of a
+// later day is kept (another instance ran further: it stays).
+func (db *DB) SaveWarningState(ctx context.Context, scope string, day int, data []byte) error {
+	return db.inTx(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO warning_state (scope, day, data, saved_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (scope) DO UPDATE SET day = excluded.day, data = excluded.data, saved_at = excluded.saved_at
+			WHERE warning_state.day <= excluded.day`, scope, day, data, db.now().UnixMilli())
+		return err
+	})
+}

@@ -143,6 +143,8 @@ func epochDay(d int) int {
 	return int(time.Date(d/10000, time.Month(d/100%100), d%100, 0, 0, 0, 0, time.UTC).Unix() / 86400)
 }
 
+func epochTime(e int) time.Time { return time.Unix(int64(e)*86400, 0).UTC() }
+
 func (r *Run) grid(code string) int {
 	if i, ok := r.gidx[code]; ok {
 		return i
@@ -215,12 +217,7 @@ func (r *Run) Add(g civicgrid.GridDay) {
 		return
 	}
 	gi := r.grid(g.Grid)
-	c := r.cats[g.Category]
-	if c == nil {
-		c = &catData{}
-		c.grow(len(r.grids), r.wmax)
-		r.cats[g.Category] = c
-	}
+	c := r.cat(g.Category)
 	n := int32(g.Received)
 	if o < r.wmax {
 		c.win[gi*r.wmax+o] += n

@@ -55,6 +55,7 @@ type Service struct {
 	mu       sync.Mutex
 	onAlerts []func([]civicgrid.Alert)
 	queue    chan reported
+	last     RunInfo
 }
 
 // New returns the service; cases may be nil (no case is opened then).
@@ -149,13 +150,200 @@ func (s *Service) RunDay(ctx context.Context, actor civicgrid.Actor, scope strin
 	for i, g := range grids {
 		codes[i] = g.Code
 	}
-	r := NewRun(d, codes, s.cfg.Params)
-	r.SetNeighbours(Neighbours(grids))
-	from := civicgrid.DayNumber(day.In(civicgrid.Beijing).AddDate(0, 0, -r.Params().HistoryDays()+1))
-	if err := s.store.ForEachGridDay(ctx, scope, "", from, d, func(g civicgrid.GridDay) error { r.Add(g); return nil }); err != nil {
+	var r *Run
+	if ss, ok := s.store.(StateStore); ok {
+		r, err = s.incremental(ctx, ss, scope, d, codes)
+	} else {
+		r, err = s.full(ctx, scope, d, codes)
+		s.ran(RunInfo{Day: d, Mode: ModeFull})
+	}
+	if err != nil {
 		return nil, err
 	}
+	r.SetNeighbours(Neighbours(grids))
 	return s.save(ctx, r.Alerts())
+}
+
+// full reads the whole history of scope into a run judging day d.
+func (s *Service) full(ctx context.Context, scope string, d int, codes []string) (*Run, error) {
+	r := NewRun(d, codes, s.cfg.Params)
+	from := dayNumber(epochDay(d) - r.Params().HistoryDays() + 1)
+	err := s.store.ForEachGridDay(ctx, scope, "", from, d, func(g civicgrid.GridDay) error { r.Add(g); return nil })
+	return r, err
+}
+
+// How a daily run read its counts (RunInfo.Mode).
+const (
+	// ModeFull: the whole history, no state kept (a store without one).
+	ModeFull = "full"
+	// ModeRebuilt: the whole history, and the state built from it (none
+	// kept yet, too old, under other parameters, or a summed day changed).
+	ModeRebuilt = "rebuilt"
+	// ModeCaughtUp: the kept state moved forward by the days entering and
+	// leaving the sums, and the window's days read.
+	ModeCaughtUp = "caught-up"
+	// ModePast: a day before the kept state's, judged in full; the state is
+	// left as it is.
+	ModePast = "past"
+)
+
+// RunInfo says how the last daily run read its counts.
+type RunInfo struct {
+	Day   int    // yyyymmdd judged
+	Mode  string // ModeFull, ModeRebuilt, ModeCaughtUp or ModePast
+	Why   string // why it was rebuilt
+	Moved int    // days the state moved forward
+	Rows  int    // grid-day rows read
+	Bytes int    // size of the state kept
+}
+
+func (s *Service) ran(i RunInfo) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.last = i
+}
+
+// LastRun says how the last daily run read its counts.
+func (s *Service) LastRun() RunInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
+}
+
+// incremental judges day t from the state kept for scope (state.go): the
+// state moved forward to t, checked against the scope's counts, and the
+// window's days read; or, where it cannot be, the whole history read and
+// the state built from it.
+func (s *Service) incremental(ctx context.Context, ss StateStore, scope string, t int, codes []string) (*Run, error) {
+	p := s.cfg.Params
+	info := RunInfo{Day: t}
+	count := func(f func(civicgrid.GridDay)) func(civicgrid.GridDay) error {
+		return func(g civicgrid.GridDay) error { info.Rows++; f(g); return nil }
+	}
+	te := epochDay(t)
+	g, h := p.GuardDays, p.summed()
+	data, err := ss.WarningState(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	var st *state
+	switch {
+	case data == nil:
+		info.Why = "no state kept"
+	default:
+		if st, err = decodeState(data, t, codes, p); err != nil {
+			st, info.Why = nil, "state unreadable"
+		}
+	}
+	if st != nil {
+		switch se := epochDay(st.day); {
+		case st.key != p.stateKey():
+			st, info.Why = nil, "parameters changed"
+		case se > te:
+			info.Mode = ModePast
+			r, err := s.full(ctx, scope, t, codes)
+			s.ran(info)
+			return r, err
+		case te-se > MaxCatchUp:
+			st, info.Why = nil, fmt.Sprintf("state %d days old", te-se)
+		}
+	}
+	var cur map[fpKey]int64
+	if st != nil {
+		// The scope's counts of every day summed in the state or entering
+		// the sums now, compared with those the state summed.
+		se := epochDay(st.day)
+		cur = map[fpKey]int64{}
+		if err := ss.ForEachScopeDay(ctx, scope, dayNumber(se-g-h+1), dayNumber(te-g), func(r civicgrid.GridDay) error {
+			if r.Received != 0 {
+				cur[fpKey{r.Day, r.Category}] = r.Received
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		last := dayNumber(se - g)
+		for k, n := range st.fp {
+			if cur[k] != n {
+				st, info.Why = nil, fmt.Sprintf("day %d of %s changed since summed (%d, now %d)", k.day, k.cat, n, cur[k])
+				break
+			}
+		}
+		if st != nil {
+			for k, n := range cur {
+				if k.day <= last && st.fp[k] != n {
+					st, info.Why = nil, fmt.Sprintf("day %d of %s changed since summed (%d, now %d)", k.day, k.cat, st.fp[k], n)
+					break
+				}
+			}
+		}
+	}
+	var r *Run
+	if st == nil {
+		// Rebuild: the whole history, as a run without a state reads it.
+		info.Mode = ModeRebuilt
+		r = NewRun(t, codes, p)
+		from := dayNumber(te - r.Params().HistoryDays() + 1)
+		if err := s.store.ForEachGridDay(ctx, scope, "", from, t, count(r.Add)); err != nil {
+			return nil, err
+		}
+		st = &state{day: t, key: p.stateKey(), run: r, fp: map[fpKey]int64{}}
+		if err := ss.ForEachScopeDay(ctx, scope, dayNumber(te-g-h+1), dayNumber(te-g), func(row civicgrid.GridDay) error {
+			if row.Received != 0 {
+				st.fp[fpKey{row.Day, row.Category}] = row.Received
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	} else {
+		info.Mode = ModeCaughtUp
+		r = st.run
+		se := epochDay(st.day)
+		info.Moved = te - se
+		each := func(from, to int, base, wk int32) error {
+			for e := from; e <= to; e++ {
+				if err := ss.ForEachGridDayOn(ctx, scope, dayNumber(e), count(func(gd civicgrid.GridDay) { r.addSums(gd, base, wk) })); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if err := each(se-g+1, te-g, 1, 1); err != nil { // entering the baseline and the pattern
+			return nil, err
+		}
+		if err := each(se-g-p.BaselineDays+1, te-g-p.BaselineDays, -1, 0); err != nil { // leaving the baseline
+			return nil, err
+		}
+		if err := each(se-g-p.PatternDays+1, te-g-p.PatternDays, 0, -1); err != nil { // leaving the pattern
+			return nil, err
+		}
+		first := dayNumber(te - g - h + 1)
+		for k := range st.fp {
+			if k.day < first {
+				delete(st.fp, k)
+			}
+		}
+		for k, n := range cur {
+			if k.day > dayNumber(se-g) {
+				st.fp[k] = n
+			}
+		}
+		// The window's days, read afresh each run.
+		for e := te - r.wmax + 1; e <= te; e++ {
+			if err := ss.ForEachGridDayOn(ctx, scope, dayNumber(e), count(r.Add)); err != nil {
+				return nil, err
+			}
+		}
+		st.day = t
+	}
+	enc := st.encode()
+	info.Bytes = len(enc)
+	if err := ss.SaveWarningState(ctx, scope, t, enc); err != nil {
+		return nil, err
+	}
+	s.ran(info)
+	return r, nil
 }
 
 // Update judges one grid and category for the day of at so far (Beijing
@@ -242,7 +430,9 @@ func (s *Service) Daily(ctx context.Context, scope string, logf func(string, ...
 			logf("early warning run failed", "day", day.Format(time.DateOnly), "err", err)
 			return
 		}
-		logf("early warning run", "day", day.Format(time.DateOnly), "alerts", len(as))
+		i := s.LastRun()
+		logf("early warning run", "day", day.Format(time.DateOnly), "alerts", len(as), "read", i.Mode, "why", i.Why, "rows", i.Rows,
+			"state_bytes", i.Bytes)
 	}
 	run()
 	for {

@@ -45,6 +45,9 @@ type careView struct {
 	// for: set when requests for help are served and the reader may ask
 	// on someone's behalf at the person's building.
 	Services []civicgrid.VolunteerService
+	// Requests are the requests for help the person's visits became that
+	// the reader may read (linked to their page; the others are named).
+	Requests map[int64]bool
 	CSRF     string
 }
 
@@ -230,6 +233,20 @@ func (ui *UI) handleCareEntry(w http.ResponseWriter, r *http.Request) {
 	p.Care.Entry = &row
 	if ui.cfg.Volunteer != nil && e.IsVisitor && civicgrid.Authorize(actor, civicgrid.ActionAskHelpFor, civicgrid.In(e.BuildingCode)) == nil {
 		p.Care.Services = civicgrid.VolunteerServices
+	}
+	if ui.cfg.Volunteer != nil {
+		for _, v := range e.Visits {
+			if v.RequestID == 0 {
+				continue
+			}
+			// The volunteering service decides who reads a request.
+			if _, err := ui.cfg.Volunteer.Request(r.Context(), actor, v.RequestID); err == nil {
+				if p.Care.Requests == nil {
+					p.Care.Requests = map[int64]bool{}
+				}
+				p.Care.Requests[v.RequestID] = true
+			}
+		}
 	}
 	if e.CanManage {
 		if p.Care.Visitors, err = ui.careVisitorOptions(r.Context(), e.BuildingCode[:12], nil); err != nil {

@@ -116,8 +116,16 @@ func TestCarePages(t *testing.T) {
 	if !contains(rec.Body.String(), `data-testid="visit-request"`) || !contains(rec.Body.String(), "已由此次探访转为志愿服务需求") || contains(rec.Body.String(), `data-testid="to-request"`) {
 		t.Fatalf("after the request: %s", rec.Body)
 	}
-	if rs, err := db.HelpRequests(ctx, []string{"4201"}, nil, 10); err != nil || len(rs) != 1 || rs[0].Beneficiary != "王秀英" {
+	rs, err := db.HelpRequests(ctx, []string{"4201"}, nil, 10)
+	if err != nil || len(rs) != 1 || rs[0].Beneficiary != "王秀英" {
 		t.Fatalf("requests: %+v %v", rs, err)
+	}
+	// The visit links to the request's page for whoever may read it.
+	if link := fmt.Sprintf(`<a href="/volunteer/requests/%d" data-testid="visit-request">`, rs[0].ID); !contains(rec.Body.String(), link) {
+		t.Fatalf("the worker's page does not link the request (%s): %s", link, rec.Body)
+	}
+	if rec := as(h, worker, "GET", fmt.Sprintf("/volunteer/requests/%d", rs[0].ID), nil); rec.Code != http.StatusOK {
+		t.Fatalf("the linked request's page: %d", rec.Code)
 	}
 	// Past the due time with the next slot unvisited: red.
 	now = now.Add(15 * 24 * time.Hour)

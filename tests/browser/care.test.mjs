@@ -97,7 +97,7 @@ test('the grid worker sees the due visit, records a concern and turns it into a 
     assert.match(await req.textContent(), /互助需求 #\d+/);
     await noSidewaysScroll(page, 'person page after the request');
     await page.screenshot({ path: 'test-artifacts/care-entry-linked-360.png', fullPage: true });
-    await Promise.all([page.waitForURL(/\/help$/), req.click()]);
+    await Promise.all([page.waitForURL(/\/volunteer\/requests\/\d+$/), req.click()]);
     assert.match(await page.locator('main').textContent(), /探访关爱：卫生间地面湿滑/);
   });
 });
