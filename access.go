@@ -646,9 +646,9 @@ var policy = map[Action][]rule{
 	ActionNominate:         rules(scopeOverlap, cogovParticipants...),
 	// Projects: staff of the scope run them, its people comment, and its
 	// residents and building roles (not staff) rate them at the end.
-	ActionManageProject:   rules(scopeSubtree, cogovStaff...),
-	ActionEvaluateProject: rules(scopeOverlap, RoleResident, RoleBuilding),
-	ActionComment:         rules(scopeOverlap, cogovParticipants...),
+	ActionManageProject:    rules(scopeSubtree, cogovStaff...),
+	ActionEvaluateProject:  rules(scopeOverlap, RoleResident, RoleBuilding),
+	ActionComment:          rules(scopeOverlap, cogovParticipants...),
 	ActionReadHouseholds:   join(rules(scopeOwn, "*"), rules(scopeSubtree, householdStaff...)),
 	ActionManageHouseholds: rules(scopeSubtree, householdStaff...),
 	// The roll frozen at opening decides who votes, whatever one's role.

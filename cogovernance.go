@@ -298,7 +298,7 @@ func (in VoteInput) Check(now time.Time) (Vote, error) {
 	}
 	v := Vote{ProposalID: in.ProposalID, AreaCode: in.AreaCode, Question: q, Method: in.Method, Rule: rule, Status: VoteOpen, NoticeDays: in.NoticeDays,
 		Electorate: in.electorate(),
-		OpenedAt: time.UnixMilli(now.UnixMilli()), ClosesAt: time.UnixMilli(now.Add(time.Duration(in.Hours) * time.Hour).UnixMilli())}
+		OpenedAt:   time.UnixMilli(now.UnixMilli()), ClosesAt: time.UnixMilli(now.Add(time.Duration(in.Hours) * time.Hour).UnixMilli())}
 	switch in.Method {
 	case MethodYesNo:
 		if len(in.Options) > 0 || in.Winners != 0 {

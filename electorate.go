@@ -18,7 +18,7 @@ import (
 //     registered representative (户代表) is who staff reach, not the only
 //     one who may speak for the flat, and a roll limited to them would
 //     silence a household whose representative is away or in hospital.
-//     The roll records which member voted, so the household can see it.
+//     The roll records which member voted, as it records any voter.
 //   - owners: owners of flats with a floor area, each once however many
 //     flats they own (area summed), decided by the double majority of the
 //     Civil Code art. 278 (OwnersQuorumRules).

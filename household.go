@@ -99,6 +99,11 @@ type HouseholdRow struct {
 	AreaCenti int64 `json:"-"`
 }
 
+// HouseholdImport is the JSON body of an import.
+type HouseholdImport struct {
+	Rows []HouseholdRow `json:"rows"`
+}
+
 // CheckHouseholdRows validates rows (all of them: one bad row writes
 // nothing) and returns them trimmed with their areas read.
 func CheckHouseholdRows(rows []HouseholdRow) ([]HouseholdRow, error) {

@@ -263,13 +263,13 @@ func (s *Service) OpenVote(ctx context.Context, actor civicgrid.Actor, in civicg
 // VoteView is a vote as its reader sees it.
 type VoteView struct {
 	civicgrid.Vote
-	OnRoll    bool `json:"on_roll"` // the reader is on the roll
-	Voted     bool `json:"voted"`   // and has voted
+	OnRoll bool `json:"on_roll"` // the reader is on the roll
+	Voted  bool `json:"voted"`   // and has voted
 	// HouseholdVoted: in a household vote, the reader's household has
 	// voted (by them or another member).
 	HouseholdVoted bool `json:"household_voted,omitempty"`
-	CanVote   bool `json:"can_vote"`
-	CanManage bool `json:"can_manage"`
+	CanVote        bool `json:"can_vote"`
+	CanManage      bool `json:"can_manage"`
 	// InNotice: the result is within its public notice period (公示期).
 	InNotice bool                   `json:"in_notice"`
 	History  []civicgrid.CogovEvent `json:"history"`
