@@ -130,3 +130,31 @@ test('the result counts households', { timeout: T }, async () => {
   assert.deepEqual(recount, Object.fromEntries(vote.result.counts.map((c) => [c.option, c.count])));
   assert.equal(vote.result.electorate, 'household');
 });
+
+test('an owners\' vote reports the area beside the head count', { timeout: T }, async () => {
+  const staff = await apiJSON(secretary);
+  const { vote } = await staff('POST', '/api/v1/votes', { area_code: state.building, question: '是否动用维修资金更换水泵？（浏览器测试）',
+    method: 'yes_no', hours: 24, electorate: 'owners', rule: 'owners_three_quarters' });
+  assert.equal(vote.electorate, 'owners');
+  assert.ok(vote.roll_area > 0);
+  // The demo resident owns the flat; the building head, a member who owns nothing, is not on the roll.
+  const asRes = await apiJSON(resident);
+  await asRes('POST', `/api/v1/votes/${vote.id}/ballot`, { choices: ['yes'] });
+  const head = await apiJSON(buildingHead);
+  await assert.rejects(head('POST', `/api/v1/votes/${vote.id}/ballot`, { choices: ['no'] }), /403/);
+  await withPage('hh-owners-result-elder-360', phone, async (page) => {
+    await logInAs(page, secretary, `/votes/${vote.id}`);
+    await page.goto(`${env.base}/votes/${vote.id}?lang=zh-CN&elder=1`);
+    await Promise.all([page.waitForURL(/done=closed/), page.getByRole('button', { name: '结束表决并公布结果' }).click()]);
+    await page.locator('[data-testid="result"]').waitFor();
+    assert.match(await page.locator('[data-testid="turnout"]').textContent(), /参加业主 1 人 \/ 名册 \d+ 人/);
+    assert.match(await page.locator('[data-testid="turnout-area"]').textContent(), /参加面积 [\d.]+ \/ 名册面积 [\d.]+ 平方米/);
+    assert.match(await page.locator('[data-testid="double-majority"]').textContent(), /人数同意 ✓/);
+    assert.match(await page.locator('[data-testid="result"]').textContent(), /《民法典》第二百七十八条/);
+    await noSidewaysScroll(page, 'owners\' result, elderly mode');
+    await noSeriousViolations(page, 'owners\' result');
+  });
+  const { ballots } = await asRes('GET', `/api/v1/votes/${vote.id}/ballots`);
+  assert.equal(ballots.length, 1);
+  assert.ok(ballots[0].weight > 0, 'an owners\' ballot carries its area');
+});
