@@ -64,6 +64,14 @@ test('the secretary adds the building head to the resident\'s flat', { timeout: 
     await page.locator('[data-testid="hh-rep"]').first().waitFor();
     await noSidewaysScroll(page, 'households page, English, elderly mode');
   });
+  await withPage('hh-staff-zh-320', { width: 320, height: 640 }, async (page) => {
+    await logInAs(page, secretary, `/buildings/${state.building}/households`);
+    for (const q of ['lang=zh-CN', 'lang=zh-CN&elder=1', 'lang=en']) {
+      await page.goto(`${env.base}/buildings/${state.building}/households?${q}`);
+      await page.locator('[data-testid="household"]').first().waitFor();
+      await noSidewaysScroll(page, `households page at 320 px (${q})`);
+    }
+  });
 });
 
 test('one vote per household: the second member of the flat is told their household has voted', { timeout: T }, async () => {
