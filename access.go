@@ -370,6 +370,10 @@ const (
 	ActionManageProject   Action = "cogov.manage_project"   // start a project, milestones, progress, phases, link cases
 	ActionEvaluateProject Action = "cogov.evaluate_project" // rate an ended project once (共评): residents of its scope
 	ActionComment         Action = "cogov.comment"          // comment on a proposal or project of a scope one holds a role in
+	// Households (household.go): flats, members, representatives, owners
+	// and floor areas are personal data of the building's community.
+	ActionReadHouseholds   Action = "household.read"   // a building's households: its community's staff; a member their own
+	ActionManageHouseholds Action = "household.manage" // add flats, members, representatives, owners and areas (audited)
 
 	// Volunteer service (volunteer.go): requests for help, claiming, service records.
 	ActionAskHelp           Action = "volunteer.ask"        // ask for help at a building
@@ -557,6 +561,11 @@ var cogovParticipants = []string{RoleResident, RoleReporter, RoleVolunteer, Role
 // cogovStaff moderate proposals and run votes in their area.
 var cogovStaff = []string{RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin, RoleCityAdmin}
 
+// householdStaff keep a community's households: its own staff only, as
+// they know the flats (street and district staff run votes but do not
+// read who lives where).
+var householdStaff = []string{RoleCommunityStaff, RoleCommunitySecretary}
+
 // volunteerStaff verify requests for help and confirm service in their area.
 var volunteerStaff = []string{RoleCommunityStaff, RoleCommunitySecretary, RoleStreetDispatcher, RoleDistrictAdmin}
 
@@ -646,9 +655,11 @@ var policy = map[Action][]rule{
 	ActionNominate:         rules(scopeOverlap, cogovParticipants...),
 	// Projects: staff of the scope run them, its people comment, and its
 	// residents and building roles (not staff) rate them at the end.
-	ActionManageProject:   rules(scopeSubtree, cogovStaff...),
-	ActionEvaluateProject: rules(scopeOverlap, RoleResident, RoleBuilding),
-	ActionComment:         rules(scopeOverlap, cogovParticipants...),
+	ActionManageProject:    rules(scopeSubtree, cogovStaff...),
+	ActionEvaluateProject:  rules(scopeOverlap, RoleResident, RoleBuilding),
+	ActionComment:          rules(scopeOverlap, cogovParticipants...),
+	ActionReadHouseholds:   join(rules(scopeOwn, "*"), rules(scopeSubtree, householdStaff...)),
+	ActionManageHouseholds: rules(scopeSubtree, householdStaff...),
 	// The roll frozen at opening decides who votes, whatever one's role.
 	ActionCastBallot: rules(scopeElector, "*"),
 

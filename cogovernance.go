@@ -205,6 +205,11 @@ type Vote struct {
 	NoticeDays int     `json:"notice_days"`
 	CreatedBy  int64   `json:"-"`
 	Result     *Result `json:"result,omitempty"`
+	// Electorate: one vote per person, per household, or owners by head
+	// and floor area (electorate.go); RollArea the owners' area on the
+	// roll in hundredths of a m².
+	Electorate Electorate `json:"electorate"`
+	RollArea   int64      `json:"roll_area,omitempty"`
 }
 
 // Object is the vote as the object of an access decision.
@@ -253,6 +258,8 @@ type VoteInput struct {
 	// NoticeDays is how many working days the result stays on public
 	// notice (5–10; 0 means the default, 5).
 	NoticeDays int `json:"notice_days"`
+	// Electorate is person (the default), household or owners.
+	Electorate Electorate `json:"electorate"`
 }
 
 // Public notice periods in working days: local rules set 5, 7 or 10.
@@ -276,12 +283,9 @@ func (in VoteInput) Check(now time.Time) (Vote, error) {
 	if q == "" || utf8.RuneCountInString(q) > MaxProposalTitle*2 {
 		bad("question", "a question of 1 to 200 characters")
 	}
-	if in.Rule == "" {
-		in.Rule = DefaultQuorumRule
-	}
-	rule, ok := LookupQuorumRule(in.Rule)
-	if !ok {
-		bad("rule", "unknown rule "+strconv.Quote(in.Rule))
+	rule, problem := in.electorateRule()
+	if problem != nil {
+		ps = append(ps, *problem)
 	}
 	if in.Hours < 1 || in.Hours > 30*24 {
 		bad("hours", "a vote stays open 1 to 720 hours")
@@ -293,7 +297,8 @@ func (in VoteInput) Check(now time.Time) (Vote, error) {
 		bad("notice_days", "the result is on public notice 5 to 10 working days")
 	}
 	v := Vote{ProposalID: in.ProposalID, AreaCode: in.AreaCode, Question: q, Method: in.Method, Rule: rule, Status: VoteOpen, NoticeDays: in.NoticeDays,
-		OpenedAt: time.UnixMilli(now.UnixMilli()), ClosesAt: time.UnixMilli(now.Add(time.Duration(in.Hours) * time.Hour).UnixMilli())}
+		Electorate: in.electorate(),
+		OpenedAt:   time.UnixMilli(now.UnixMilli()), ClosesAt: time.UnixMilli(now.Add(time.Duration(in.Hours) * time.Hour).UnixMilli())}
 	switch in.Method {
 	case MethodYesNo:
 		if len(in.Options) > 0 || in.Winners != 0 {
@@ -334,6 +339,9 @@ func (in VoteInput) Check(now time.Time) (Vote, error) {
 type Ballot struct {
 	ReceiptHash string   `json:"receipt_hash"`
 	Choices     []string `json:"choices"`
+	// Weight is an owner's floor area in hundredths of a m² in an owners'
+	// vote, 0 in other votes (electorate.go says what it reveals).
+	Weight int64 `json:"weight,omitempty"`
 }
 
 // NewReceipt makes a receipt code for a voter and the hash the ballot box
@@ -379,12 +387,19 @@ type Result struct {
 	// BallotDigest is SHA-256 over the sorted ballots: the published ballots
 	// must hash to it.
 	BallotDigest string `json:"ballot_digest"`
+	// Electorate the vote was put to; for owners' votes the area counts
+	// beside the head counts (electorate.go).
+	Electorate Electorate `json:"electorate,omitempty"`
+	*AreaResult
 }
 
 // Tally counts a vote's ballots under its rule. It is the one count: the
 // close of a vote and every recount use it.
 func Tally(v Vote, rollSize int, ballots []Ballot) Result {
-	r := Result{RollSize: rollSize, Ballots: len(ballots), Rule: v.Rule, BallotDigest: BallotDigest(ballots)}
+	if v.Electorate == ElectorateOwners {
+		return tallyOwners(v, rollSize, ballots)
+	}
+	r := Result{RollSize: rollSize, Ballots: len(ballots), Rule: v.Rule, BallotDigest: BallotDigest(ballots), Electorate: v.Electorate}
 	counts := map[string]int{}
 	for _, b := range ballots {
 		for _, c := range b.Choices {
@@ -441,7 +456,7 @@ func Recount(v Vote, ballots []Ballot) error {
 	r := Tally(v, v.RollSize, ballots)
 	p := *v.Result
 	if r.BallotDigest != p.BallotDigest || r.Ballots != p.Ballots || !slices.Equal(r.Counts, p.Counts) || r.Passed != p.Passed ||
-		r.QuorumMet != p.QuorumMet || !slices.Equal(r.Winners, p.Winners) || !slices.Equal(r.Tied, p.Tied) {
+		r.QuorumMet != p.QuorumMet || !slices.Equal(r.Winners, p.Winners) || !slices.Equal(r.Tied, p.Tied) || !r.AreaResult.Equal(p.AreaResult) {
 		return Errorf(ECONFLICT, "vote %d: a recount of its %d ballots does not give its published result (%d ballots); the ballot box was changed after the close",
 			v.ID, len(ballots), p.Ballots)
 	}
@@ -461,6 +476,9 @@ func BallotDigest(ballots []Ballot) string {
 	for _, b := range bs {
 		h.add(b.ReceiptHash)
 		h.add(strings.Join(b.Choices, "\x1f"))
+		if b.Weight != 0 { // owners' ballots hash their weight; others hash as before
+			h.add("w" + strconv.FormatInt(b.Weight, 10))
+		}
 	}
 	return h.sum()
 }
@@ -525,6 +543,10 @@ type CogovStore interface {
 	MeetingStore
 	ElectionStore
 	ProjectStore
+	HouseholdStore
+	// HouseholdVoted reports whether the person's household on a household
+	// vote's roll has cast its ballot (by any member).
+	HouseholdVoted(ctx context.Context, voteID, userID int64) (bool, error)
 	CreateProposal(ctx context.Context, p Proposal, ev CogovEvent) (Proposal, error)
 	ProposalByID(ctx context.Context, id int64) (Proposal, error)
 	// Proposals lists the proposals whose scope lies in one of the subtrees

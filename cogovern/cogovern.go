@@ -263,10 +263,13 @@ func (s *Service) OpenVote(ctx context.Context, actor civicgrid.Actor, in civicg
 // VoteView is a vote as its reader sees it.
 type VoteView struct {
 	civicgrid.Vote
-	OnRoll    bool `json:"on_roll"` // the reader is on the roll
-	Voted     bool `json:"voted"`   // and has voted
-	CanVote   bool `json:"can_vote"`
-	CanManage bool `json:"can_manage"`
+	OnRoll bool `json:"on_roll"` // the reader is on the roll
+	Voted  bool `json:"voted"`   // and has voted
+	// HouseholdVoted: in a household vote, the reader's household has
+	// voted (by them or another member).
+	HouseholdVoted bool `json:"household_voted,omitempty"`
+	CanVote        bool `json:"can_vote"`
+	CanManage      bool `json:"can_manage"`
 	// InNotice: the result is within its public notice period (公示期).
 	InNotice bool                   `json:"in_notice"`
 	History  []civicgrid.CogovEvent `json:"history"`
@@ -286,8 +289,13 @@ func (s *Service) Vote(ctx context.Context, actor civicgrid.Actor, id int64) (Vo
 	if view.OnRoll, view.Voted, err = s.store.RollEntry(ctx, id, actor.UserID); err != nil {
 		return view, err
 	}
+	if v.Electorate == civicgrid.ElectorateHousehold && view.OnRoll {
+		if view.HouseholdVoted, err = s.store.HouseholdVoted(ctx, id, actor.UserID); err != nil {
+			return view, err
+		}
+	}
 	now := s.now()
-	view.CanVote = view.OnRoll && !view.Voted && v.Accepting(now) && civicgrid.Authorize(actor, civicgrid.ActionCastBallot, s.ballotObject(v, actor, true)) == nil
+	view.CanVote = view.OnRoll && !view.Voted && !view.HouseholdVoted && v.Accepting(now) && civicgrid.Authorize(actor, civicgrid.ActionCastBallot, s.ballotObject(v, actor, true)) == nil
 	view.CanManage = civicgrid.Authorize(actor, civicgrid.ActionManageVote, v.Object()) == nil
 	view.InNotice = v.Status == civicgrid.VoteClosed && now.Before(v.NoticeUntil)
 	view.History, err = s.store.CogovEvents(ctx, civicgrid.VoteSubject(id))

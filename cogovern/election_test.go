@@ -211,7 +211,8 @@ func TestPaperBallotsNeedTwoStaffAndStaySecret(t *testing.T) {
 	}
 	cols, _ = rows.Columns()
 	rows.Close()
-	if !slices.Equal(cols, []string{"vote_id", "receipt_hash", "choices"}) {
+	// weight: an owners' area, 0 here (docs/cogovernance.md).
+	if !slices.Equal(cols, []string{"vote_id", "receipt_hash", "choices", "weight"}) {
 		t.Fatalf("ballot columns %v", cols)
 	}
 	rows, err = e.db.SQL().Query(`SELECT * FROM cogov_roll`)
@@ -220,7 +221,9 @@ func TestPaperBallotsNeedTwoStaffAndStaySecret(t *testing.T) {
 	}
 	cols, _ = rows.Columns()
 	rows.Close()
-	if !slices.Equal(cols, []string{"vote_id", "user_id", "voted", "channel"}) {
+	// household_id and weight: the household or the owner's area of
+	// household and owners' votes (who may vote, and with what weight).
+	if !slices.Equal(cols, []string{"vote_id", "user_id", "voted", "channel", "household_id", "weight"}) {
 		t.Fatalf("roll columns %v: the roll says how, never what", cols)
 	}
 }

@@ -82,6 +82,7 @@ func (s *Server) routes() {
 	s.open311KeyRoutes(guarded)
 	s.cogovernanceRoutes(public, guarded)
 	s.projectRoutes(public, guarded)
+	s.householdRoutes(guarded)
 	s.volunteerRoutes(public, guarded)
 	s.volunteerRecordRoutes(guarded)
 	s.lectureRoutes(public, guarded)

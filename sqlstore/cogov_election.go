@@ -150,6 +150,12 @@ func (db *DB) MarkPaperVoter(ctx context.Context, voteID int64, phone string, ev
 			civicgrid.ChannelPaper, voteID, userID); err != nil {
 			return err
 		}
+		if v.Electorate == civicgrid.ElectorateOwners {
+			return civicgrid.Errorf(civicgrid.EINVALID, "an owners' vote takes no paper ballots here: a paper ballot would have to carry the owner's area")
+		}
+		if _, err := claimHousehold(ctx, tx, voteID, userID); err != nil {
+			return err
+		}
 		ev.TargetUserID, ev.AreaCode = userID, v.AreaCode
 		return db.insertEvent(ctx, tx, ev)
 	})

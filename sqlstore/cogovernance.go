@@ -185,7 +185,7 @@ func (db *DB) SetProposalStatus(ctx context.Context, id int64, from, to civicgri
 }
 
 const voteColumns = `id, proposal_id, area_code, question, method, options, winners, rule, status, roll_size, ballots, opened_at, closes_at,
-	closed_at, notice_until, notice_days, created_by, result`
+	closed_at, notice_until, notice_days, created_by, result, electorate, roll_area`
 
 func scanVote(sc rowScanner) (civicgrid.Vote, error) {
 	var (
@@ -196,7 +196,7 @@ func scanVote(sc rowScanner) (civicgrid.Vote, error) {
 		opened, closes           int64
 	)
 	err := sc.Scan(&v.ID, &proposal, &v.AreaCode, &v.Question, &v.Method, &options, &v.Winners, &rule, &v.Status, &v.RollSize, &v.Ballots,
-		&opened, &closes, &closed, &notice, &v.NoticeDays, &createdBy, &result)
+		&opened, &closes, &closed, &notice, &v.NoticeDays, &createdBy, &result, &v.Electorate, &v.RollArea)
 	if err != nil {
 		return v, err
 	}
@@ -248,25 +248,19 @@ func (db *DB) openVote(ctx context.Context, tx *Tx, v civicgrid.Vote, rollRoles 
 			}
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO cogov_votes (proposal_id, area_code, question, method, options, winners, rule, status,
-			roll_size, ballots, opened_at, closes_at, notice_days, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, $11, $12) RETURNING id`,
+			roll_size, ballots, opened_at, closes_at, notice_days, created_by, electorate) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, $11, $12, $13) RETURNING id`,
 			nullID(v.ProposalID), v.AreaCode, v.Question, string(v.Method), string(options), v.Winners, string(rule), string(civicgrid.VoteOpen),
-			v.OpenedAt.UnixMilli(), v.ClosesAt.UnixMilli(), v.NoticeDays, nullID(v.CreatedBy)).Scan(&v.ID); err != nil {
+			v.OpenedAt.UnixMilli(), v.ClosesAt.UnixMilli(), v.NoticeDays, nullID(v.CreatedBy), string(electorateOf(v))).Scan(&v.ID); err != nil {
 			return err
 		}
-		n, err := freezeRoll(ctx, tx, "cogov_roll (vote_id, user_id, voted)", v.ID, rollRoles, v.AreaCode)
+		n, detail, err := freezeElectorate(ctx, tx, v, rollRoles)
 		if err != nil {
 			return err
 		}
-		if n == 0 {
-			return civicgrid.Errorf(civicgrid.EINVALID, "nobody holds a role of %s in %s: the roll would be empty", strings.Join(rollRoles, ", "), v.AreaCode)
-		}
 		v.RollSize = int(n)
-		if _, err := tx.ExecContext(ctx, `UPDATE cogov_votes SET roll_size = $1 WHERE id = $2`, n, v.ID); err != nil {
-			return err
-		}
 		// The security log records who froze which roll, of how many people.
 		if err := db.insertEvent(ctx, tx, civicgrid.SecurityEvent{At: ev.At, Kind: civicgrid.EventRollFrozen, ActorID: ev.ActorID, Actor: ev.Actor,
-			AreaCode: v.AreaCode, Detail: fmt.Sprintf("vote %d: roll of %d people holding %s", v.ID, n, strings.Join(rollRoles, ", "))}); err != nil {
+			AreaCode: v.AreaCode, Detail: fmt.Sprintf("vote %d: %s", v.ID, detail)}); err != nil {
 			return err
 		}
 		if v.ProposalID != 0 {
@@ -281,6 +275,9 @@ func (db *DB) openVote(ctx context.Context, tx *Tx, v civicgrid.Vote, rollRoles 
 		ev.Subject = civicgrid.VoteSubject(v.ID)
 		ev.Data = map[string]string{"roll_size": fmt.Sprint(n), "rule": v.Rule.Name, "method": string(v.Method),
 			"options": string(options), "closes_at": fmt.Sprint(v.ClosesAt.UnixMilli())}
+		if e := electorateOf(v); e != civicgrid.ElectoratePerson { // person votes' events hash as before
+			ev.Data["electorate"] = string(e)
+		}
 		return db.appendCogovEvent(ctx, tx, ev)
 	}()
 	return v.ID, err
@@ -352,7 +349,12 @@ func (db *DB) CastBallot(ctx context.Context, voteID, userID int64, b civicgrid.
 			}
 			return civicgrid.Errorf(civicgrid.ECONFLICT, "you have voted in vote %d already: one ballot per person", voteID)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO cogov_ballots (vote_id, receipt_hash, choices) VALUES ($1, $2, $3)`, voteID, b.ReceiptHash, string(choices))
+		weight, err := claimHousehold(ctx, tx, voteID, userID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO cogov_ballots (vote_id, receipt_hash, choices, weight) VALUES ($1, $2, $3, $4)`,
+			voteID, b.ReceiptHash, string(choices), weight)
 		return err
 	})
 }
@@ -360,7 +362,7 @@ func (db *DB) CastBallot(ctx context.Context, voteID, userID int64, b civicgrid.
 func scanBallot(sc rowScanner) (civicgrid.Ballot, error) {
 	var b civicgrid.Ballot
 	var choices string
-	if err := sc.Scan(&b.ReceiptHash, &choices); err != nil {
+	if err := sc.Scan(&b.ReceiptHash, &choices, &b.Weight); err != nil {
 		return b, err
 	}
 	return b, json.Unmarshal([]byte(choices), &b.Choices)
@@ -368,7 +370,7 @@ func scanBallot(sc rowScanner) (civicgrid.Ballot, error) {
 
 // BallotByReceipt returns the ballot under a receipt hash.
 func (db *DB) BallotByReceipt(ctx context.Context, voteID int64, receiptHash string) (civicgrid.Ballot, error) {
-	b, err := scanBallot(db.rd.QueryRowContext(ctx, `SELECT receipt_hash, choices FROM cogov_ballots WHERE vote_id = $1 AND receipt_hash = $2`,
+	b, err := scanBallot(db.rd.QueryRowContext(ctx, `SELECT receipt_hash, choices, weight FROM cogov_ballots WHERE vote_id = $1 AND receipt_hash = $2`,
 		voteID, receiptHash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return b, civicgrid.Errorf(civicgrid.ENOTFOUND, "no ballot with this receipt in vote %d", voteID)
@@ -382,7 +384,7 @@ func (db *DB) Ballots(ctx context.Context, voteID int64) ([]civicgrid.Ballot, er
 }
 
 func ballots(ctx context.Context, q querier, voteID int64) ([]civicgrid.Ballot, error) {
-	rows, err := q.QueryContext(ctx, `SELECT receipt_hash, choices FROM cogov_ballots WHERE vote_id = $1 ORDER BY receipt_hash`, voteID)
+	rows, err := q.QueryContext(ctx, `SELECT receipt_hash, choices, weight FROM cogov_ballots WHERE vote_id = $1 ORDER BY receipt_hash`, voteID)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,9 @@ import (
 // Cogov is what the co-governance pages need (cogovern.Service has it);
 // it asks Authorize for every step.
 type Cogov interface {
+	Households(ctx context.Context, actor civicgrid.Actor, building string) ([]civicgrid.Household, error)
+	MyHousehold(ctx context.Context, actor civicgrid.Actor) (civicgrid.Household, error)
+	ImportHouseholds(ctx context.Context, actor civicgrid.Actor, building string, rows []civicgrid.HouseholdRow) (int, error)
 	Proposals(ctx context.Context, actor civicgrid.Actor) ([]civicgrid.Proposal, error)
 	Propose(ctx context.Context, actor civicgrid.Actor, in cogovern.ProposalInput) (civicgrid.Proposal, error)
 	Proposal(ctx context.Context, actor civicgrid.Actor, id int64) (cogovern.ProposalView, error)
@@ -143,6 +146,7 @@ func (ui *UI) registerCogov(mux *http.ServeMux) {
 		return err
 	}))
 	ui.registerElections(mux)
+	ui.registerHouseholds(mux)
 }
 
 func proposalPath(id int64) string { return "/proposals/" + strconv.FormatInt(id, 10) }
@@ -359,7 +363,7 @@ func (ui *UI) handleOpenVoteForm(w http.ResponseWriter, r *http.Request) {
 	hours, _ := strconv.Atoi(r.PostForm.Get("hours"))
 	notice, _ := strconv.Atoi(r.PostForm.Get("notice_days"))
 	v, err := ui.cfg.Cogov.OpenVote(r.Context(), actor, civicgrid.VoteInput{ProposalID: id, Method: civicgrid.MethodYesNo,
-		Rule: r.PostForm.Get("rule"), Hours: hours, NoticeDays: notice})
+		Rule: r.PostForm.Get("rule"), Hours: hours, NoticeDays: notice, Electorate: civicgrid.Electorate(r.PostForm.Get("electorate"))})
 	if err != nil {
 		backTo(w, r, proposalPath(id), "", err)
 		return
@@ -440,6 +444,9 @@ func (ui *UI) voteFormChoices(p *page) {
 	for _, rule := range civicgrid.QuorumRules {
 		p.Cogov.Rules = append(p.Cogov.Rules, rule.Name)
 	}
+	for _, rule := range civicgrid.OwnersQuorumRules { // the form's hint says which rules go with owners
+		p.Cogov.Rules = append(p.Cogov.Rules, rule.Name)
+	}
 	p.Cogov.NoticeDays = []int{civicgrid.DefaultNoticeDays, 7, civicgrid.MaxNoticeDays}
 }
 
@@ -455,7 +462,7 @@ func (ui *UI) handleNewVoteForm(w http.ResponseWriter, r *http.Request) {
 	notice, _ := strconv.Atoi(f.Get("notice_days"))
 	winners, _ := strconv.Atoi(f.Get("winners"))
 	in := civicgrid.VoteInput{AreaCode: f.Get("area_code"), Question: f.Get("question"), Method: civicgrid.VoteMethod(f.Get("method")),
-		Rule: f.Get("rule"), Hours: hours, NoticeDays: notice}
+		Rule: f.Get("rule"), Hours: hours, NoticeDays: notice, Electorate: civicgrid.Electorate(f.Get("electorate"))}
 	if in.Method == civicgrid.MethodApproval {
 		in.Winners = winners
 		for _, line := range strings.Split(f.Get("options"), "\n") {

@@ -192,6 +192,8 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 			return t.In(civicgrid.Beijing).Format("2006-01-02 15:04")
 		},
 		"iso": func(t time.Time) string { return t.Format(time.RFC3339) },
+		// area shows a floor area kept in hundredths of a m² ("89.50").
+		"area": civicgrid.FormatArea,
 		// day shows the date in Beijing time.
 		"day":  func(t time.Time) string { return t.In(civicgrid.Beijing).Format("2006-01-02") },
 		"term": glossaryTerm,
@@ -338,6 +340,8 @@ type page struct {
 	NoStore bool
 	Inbox   *inboxView
 	Cogov   *cogovView
+	// Households is the households page of a building (household.go).
+	Households *householdView
 	// the volunteer service's pages
 	Volunteer *volunteerView
 	// the lecture pages
@@ -420,6 +424,8 @@ type areaView struct {
 	ChildLevel   civicgrid.Level
 	MoreChildren bool
 	Outline      *outline
+	// Households: the reader keeps this building's households (household.go).
+	Households bool
 }
 
 // maxChildren bounds the list of sub-areas on an area page.
@@ -641,6 +647,8 @@ func (ui *UI) handleArea(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Outline = newOutline(a.Geometry, shapes)
 	}
+	v.Households = a.Level == civicgrid.LevelBuilding && ui.cfg.Cogov != nil &&
+		civicgrid.Authorize(civicgrid.ActorFromContext(ctx), civicgrid.ActionManageHouseholds, civicgrid.In(a.Code)) == nil
 	p.Area = v
 	name := a.Name
 	if name == "" {

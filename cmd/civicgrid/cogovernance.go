@@ -103,6 +103,9 @@ func seedDemoCogov(ctx context.Context, db *sqlstore.DB, svc *cogovern.Service) 
 	if _, err := vote("小区增设电动车充电桩", "在地面停车场东侧建20个充电位，按次收费，杜绝飞线充电。"); err != nil {
 		return fmt.Errorf("demo vote: %w", err)
 	}
+	if err := seedDemoHouseholds(ctx, svc, secretary, resident, areas.building, neighbours); err != nil {
+		return fmt.Errorf("demo households: %w", err)
+	}
 	// What was seeded is the demo's past: nobody is told of it (the
 	// notifications' cursor starts after it), so the demo accounts' inboxes
 	// start empty as before.
@@ -111,5 +114,60 @@ func seedDemoCogov(ctx context.Context, db *sqlstore.DB, svc *cogovern.Service) 
 		return err
 	}
 	_, err = db.AddNotifications(ctx, cogovern.NotifySourceName, 0, evs[len(evs)-1].ID, nil)
+	return err
+}
+
+// seedDemoHouseholds registers the flats of up to three buildings of the
+// first community, two residents to a flat (the first the household
+// representative and the owner, with a floor area), the demo resident in
+// the first flat of the first building, and opens a one-vote-per-household
+// vote in that building.
+func seedDemoHouseholds(ctx context.Context, svc *cogovern.Service, secretary, resident civicgrid.Actor, first string, people []civicgrid.User) error {
+	byBuilding := map[string][]civicgrid.User{}
+	var order []string
+	for _, u := range people {
+		for _, g := range u.Grants {
+			if g.Role != civicgrid.RoleResident || civicgrid.LevelOfCode(g.AreaCode) != civicgrid.LevelBuilding {
+				continue
+			}
+			if _, ok := byBuilding[g.AreaCode]; !ok {
+				order = append(order, g.AreaCode)
+			}
+			if u.ID == resident.UserID { // the demo resident heads the first flat
+				byBuilding[g.AreaCode] = append([]civicgrid.User{u}, byBuilding[g.AreaCode]...)
+			} else {
+				byBuilding[g.AreaCode] = append(byBuilding[g.AreaCode], u)
+			}
+			break
+		}
+	}
+	areas := []string{"89.50", "76.20", "120.00", "65.80", "98.30", "89.50", "104.60", "58.90"}
+	for i, b := range order {
+		if i == 3 {
+			break
+		}
+		var rows []civicgrid.HouseholdRow
+		for j, u := range byBuilding[b] {
+			flat := j / 2
+			room := fmt.Sprintf("1-%d0%d", flat/2+1, flat%2+1)
+			if j%2 == 0 {
+				rows = append(rows, civicgrid.HouseholdRow{Room: room, Phone: u.Phone, Role: civicgrid.HouseholdRepresent},
+					civicgrid.HouseholdRow{Room: room, Phone: u.Phone, Role: civicgrid.HouseholdOwnerRole, Area: areas[flat%len(areas)]})
+			} else {
+				rows = append(rows, civicgrid.HouseholdRow{Room: room, Phone: u.Phone, Role: civicgrid.HouseholdMemberRole})
+			}
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		if _, err := svc.ImportHouseholds(ctx, secretary, b, rows); err != nil {
+			return err
+		}
+	}
+	if len(byBuilding[first]) == 0 {
+		return nil
+	}
+	_, err := svc.OpenVote(ctx, secretary, civicgrid.VoteInput{AreaCode: first, Question: "本楼单元门是否加装门禁？", Method: civicgrid.MethodYesNo,
+		Hours: 7 * 24, Electorate: civicgrid.ElectorateHousehold})
 	return err
 }

@@ -1,0 +1,253 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/civicgrid/civicgrid"
+)
+
+// Households of buildings (household.go) and the rolls of household and
+// owners' votes (electorate.go).
+
+// Households lists a building's households by room with their members.
+func (db *DB) Households(ctx context.Context, building string) ([]civicgrid.Household, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT h.id, h.area_code, h.room, COALESCE(h.owner_id, 0), COALESCE(o.name, ''), h.area_centi
+		FROM cogov_households h LEFT JOIN users o ON o.id = h.owner_id WHERE h.area_code = $1 ORDER BY h.room`, building)
+	if err != nil {
+		return nil, err
+	}
+	hs, err := collect(rows, scanHousehold)
+	if err != nil {
+		return nil, err
+	}
+	for i := range hs {
+		if hs[i].Members, err = householdMembers(ctx, db.rd, hs[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return hs, nil
+}
+
+func scanHousehold(sc rowScanner) (civicgrid.Household, error) {
+	var h civicgrid.Household
+	err := sc.Scan(&h.ID, &h.AreaCode, &h.Room, &h.OwnerID, &h.Owner, &h.AreaCenti)
+	return h, err
+}
+
+func householdMembers(ctx context.Context, q querier, id int64) ([]civicgrid.HouseholdMember, error) {
+	rows, err := q.QueryContext(ctx, `SELECT m.user_id, u.name, u.phone, m.representative FROM cogov_household_members m
+		JOIN users u ON u.id = m.user_id WHERE m.household_id = $1 ORDER BY m.representative DESC, m.user_id`, id)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(sc rowScanner) (civicgrid.HouseholdMember, error) {
+		var m civicgrid.HouseholdMember
+		err := sc.Scan(&m.UserID, &m.Name, &m.Phone, &m.Representative)
+		return m, err
+	})
+}
+
+// HouseholdOf returns the person's household.
+func (db *DB) HouseholdOf(ctx context.Context, userID int64) (civicgrid.Household, error) {
+	h, err := scanHousehold(db.rd.QueryRowContext(ctx, `SELECT h.id, h.area_code, h.room, COALESCE(h.owner_id, 0), COALESCE(o.name, ''), h.area_centi
+		FROM cogov_households h LEFT JOIN users o ON o.id = h.owner_id
+		WHERE h.id = (SELECT household_id FROM cogov_household_members WHERE user_id = $1)`, userID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return h, civicgrid.Errorf(civicgrid.ENOTFOUND, "you are a member of no household")
+	}
+	if err != nil {
+		return h, err
+	}
+	h.Members, err = householdMembers(ctx, db.rd, h.ID)
+	return h, err
+}
+
+// ApplyHouseholdRows writes checked rows in one transaction.
+func (db *DB) ApplyHouseholdRows(ctx context.Context, building string, rows []civicgrid.HouseholdRow, ev civicgrid.SecurityEvent) (int, error) {
+	flats := map[string]bool{}
+	err := db.inTx(ctx, func(tx *Tx) error {
+		var ps []civicgrid.Problem
+		for i, r := range rows {
+			var id int64
+			err := tx.QueryRowContext(ctx, `SELECT id FROM cogov_households WHERE area_code = $1 AND room = $2`, building, r.Room).Scan(&id)
+			if errors.Is(err, sql.ErrNoRows) {
+				err = tx.QueryRowContext(ctx, `INSERT INTO cogov_households (area_code, room) VALUES ($1, $2) RETURNING id`, building, r.Room).Scan(&id)
+				flats[r.Room] = true
+			}
+			if err != nil {
+				return err
+			}
+			if r.Role == civicgrid.HouseholdNoPersonRow {
+				continue
+			}
+			var userID int64
+			switch err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE phone = $1`, r.Phone).Scan(&userID); {
+			case errors.Is(err, sql.ErrNoRows):
+				ps = append(ps, civicgrid.Problem{Index: i, Kind: "phone", Detail: "nobody with the phone " + civicgrid.MaskPhone(r.Phone) + " is registered"})
+				continue
+			case err != nil:
+				return err
+			}
+			if r.Role == civicgrid.HouseholdOwnerRole {
+				// An owner need not live in the flat: they are not made a member.
+				if _, err := tx.ExecContext(ctx, `UPDATE cogov_households SET owner_id = $1, area_centi = $2 WHERE id = $3`, userID, r.AreaCenti, id); err != nil {
+					return err
+				}
+				continue
+			}
+			var other int64
+			err = tx.QueryRowContext(ctx, `SELECT household_id FROM cogov_household_members WHERE user_id = $1`, userID).Scan(&other)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				if _, err := tx.ExecContext(ctx, `INSERT INTO cogov_household_members (household_id, user_id) VALUES ($1, $2)`, id, userID); err != nil {
+					return err
+				}
+			case err != nil:
+				return err
+			case other != id:
+				ps = append(ps, civicgrid.Problem{Index: i, Kind: "phone", Detail: civicgrid.MaskPhone(r.Phone) + " is a member of another household: one household per person"})
+				continue
+			}
+			if r.Role == civicgrid.HouseholdRepresent { // the new representative replaces the old
+				if _, err := tx.ExecContext(ctx, `UPDATE cogov_household_members SET representative = (user_id = $1) WHERE household_id = $2`, userID, id); err != nil {
+					return err
+				}
+			}
+		}
+		if len(ps) > 0 {
+			return &civicgrid.Error{Code: civicgrid.EINVALID, Message: "the household rows are not valid; nothing was written", Problems: ps}
+		}
+		ev.AreaCode = building
+		ev.Detail = fmt.Sprintf("%s: %d rows, %d new flats", building, len(rows), len(flats))
+		return db.insertEvent(ctx, tx, ev)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(rows), nil
+}
+
+// HouseholdVoted reports whether the person's household voted.
+func (db *DB) HouseholdVoted(ctx context.Context, voteID, userID int64) (bool, error) {
+	var voted bool
+	err := db.rd.QueryRowContext(ctx, `SELECT h.voted FROM cogov_roll r JOIN cogov_roll_households h ON h.vote_id = r.vote_id AND h.household_id = r.household_id
+		WHERE r.vote_id = $1 AND r.user_id = $2`, voteID, userID).Scan(&voted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return voted, err
+}
+
+func electorateOf(v civicgrid.Vote) civicgrid.Electorate {
+	if v.Electorate == "" {
+		return civicgrid.ElectoratePerson
+	}
+	return v.Electorate
+}
+
+// freezeElectorate freezes the roll of a vote by its electorate, stores
+// its size (and area) and returns it with the security log's wording.
+// An empty roll is EINVALID.
+func freezeElectorate(ctx context.Context, tx *Tx, v civicgrid.Vote, rollRoles []string) (int64, string, error) {
+	var (
+		n      int64
+		detail string
+		area   int64
+	)
+	var args []any
+	arg := func(x any) string { args = append(args, x); return fmt.Sprintf("$%d", len(args)) }
+	switch electorateOf(v) {
+	case civicgrid.ElectoratePerson:
+		var err error
+		if n, err = freezeRoll(ctx, tx, "cogov_roll (vote_id, user_id, voted)", v.ID, rollRoles, v.AreaCode); err != nil {
+			return 0, "", err
+		}
+		if n == 0 {
+			return 0, "", civicgrid.Errorf(civicgrid.EINVALID, "nobody holds a role of %s in %s: the roll would be empty", strings.Join(rollRoles, ", "), v.AreaCode)
+		}
+		detail = fmt.Sprintf("roll of %d people holding %s", n, strings.Join(rollRoles, ", "))
+	case civicgrid.ElectorateHousehold:
+		id := arg(v.ID)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO cogov_roll (vote_id, user_id, voted, household_id)
+			SELECT CAST(`+id+` AS BIGINT), m.user_id, FALSE, m.household_id FROM cogov_household_members m
+			JOIN cogov_households h ON h.id = m.household_id WHERE `+scopeClause("h.area_code", []string{v.AreaCode}, arg), args...); err != nil {
+			return 0, "", err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO cogov_roll_households (vote_id, household_id, voted)
+			SELECT DISTINCT vote_id, household_id, FALSE FROM cogov_roll WHERE vote_id = $1`, v.ID)
+		if err != nil {
+			return 0, "", err
+		}
+		if n, _ = res.RowsAffected(); n == 0 {
+			return 0, "", civicgrid.Errorf(civicgrid.EINVALID, "no household with members is registered in %s: the roll would be empty", v.AreaCode)
+		}
+		detail = fmt.Sprintf("roll of %d households (any one member votes for the household)", n)
+	case civicgrid.ElectorateOwners:
+		id := arg(v.ID)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO cogov_roll (vote_id, user_id, voted, weight)
+			SELECT CAST(`+id+` AS BIGINT), owner_id, FALSE, SUM(area_centi) FROM cogov_households
+			WHERE owner_id IS NOT NULL AND area_centi > 0 AND `+scopeClause("area_code", []string{v.AreaCode}, arg)+` GROUP BY owner_id`, args...); err != nil {
+			return 0, "", err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT weight FROM cogov_roll WHERE vote_id = $1`, v.ID)
+		if err != nil {
+			return 0, "", err
+		}
+		var weights []int64
+		for rows.Next() {
+			var w int64
+			if err := rows.Scan(&w); err != nil {
+				rows.Close()
+				return 0, "", err
+			}
+			weights, area = append(weights, w), area+w
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, "", err
+		}
+		if n = int64(len(weights)); n == 0 {
+			return 0, "", civicgrid.Errorf(civicgrid.EINVALID, "no owner with a floor area is registered in %s: the roll would be empty", v.AreaCode)
+		}
+		detail = fmt.Sprintf("roll of %d owners with %s m² (%d of them with an area no other owner has)", n, civicgrid.FormatArea(area),
+			civicgrid.UniqueWeights(weights))
+	default:
+		return 0, "", civicgrid.Errorf(civicgrid.EINVALID, "unknown electorate %q", v.Electorate)
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE cogov_votes SET roll_size = $1, roll_area = $2 WHERE id = $3`, n, area, v.ID)
+	return n, detail, err
+}
+
+// claimHousehold, in a cast's transaction after the person's roll entry is
+// marked, marks their household as voted (ECONFLICT when a member voted
+// first) and returns the weight the ballot carries: the owner's area in an
+// owners' vote, 0 otherwise.
+func claimHousehold(ctx context.Context, tx *Tx, voteID, userID int64) (int64, error) {
+	var (
+		household  sql.NullInt64
+		weight     int64
+		electorate string
+	)
+	if err := tx.QueryRowContext(ctx, `SELECT r.household_id, r.weight, v.electorate FROM cogov_roll r JOIN cogov_votes v ON v.id = r.vote_id
+		WHERE r.vote_id = $1 AND r.user_id = $2`, voteID, userID).Scan(&household, &weight, &electorate); err != nil {
+		return 0, err
+	}
+	switch civicgrid.Electorate(electorate) {
+	case civicgrid.ElectorateOwners:
+		return weight, nil
+	case civicgrid.ElectorateHousehold:
+		res, err := tx.ExecContext(ctx, `UPDATE cogov_roll_households SET voted = TRUE WHERE vote_id = $1 AND household_id = $2 AND voted = FALSE`,
+			voteID, household.Int64)
+		if err != nil {
+			return 0, err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return 0, civicgrid.Errorf(civicgrid.ECONFLICT, "your household has voted in vote %d already: one ballot per household", voteID)
+		}
+	}
+	return 0, nil
+}
