@@ -243,7 +243,7 @@ func TestPollInputAndChoices(t *testing.T) {
 	}
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
+func itoa(n int) string     { return strconv.Itoa(n) }
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
 
 func equalJSON(t *testing.T, a, b any) bool {

@@ -18,9 +18,9 @@ import (
 type pollView struct {
 	// Draft is the ranked ballot's order so far; Rest the options not yet
 	// placed (Next is the place the next tap fills).
-	Draft []string
-	Rest  []string
-	Next  int
+	Draft  []string
+	Rest   []string
+	Next   int
 	Scale  []int // the scores a score ballot offers
 	Places []int // 1..n, the places of a ranked paper ballot
 }
