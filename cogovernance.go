@@ -221,6 +221,9 @@ func (v Vote) Accepting(now time.Time) bool { return v.Status == VoteOpen && now
 // CheckChoices validates a ballot's choices against the vote and returns
 // them in a canonical order (the order of Options).
 func (v Vote) CheckChoices(choices []string) ([]string, error) {
+	if v.Method.IsPoll() {
+		return v.checkPollChoices(choices)
+	}
 	var out []string
 	for _, o := range v.Options {
 		if slices.Contains(choices, o) {
@@ -306,31 +309,41 @@ func (in VoteInput) Check(now time.Time) (Vote, error) {
 		}
 		v.Options = []string{ChoiceYes, ChoiceNo, ChoiceAbstain}
 	case MethodApproval:
-		for _, o := range in.Options {
-			o = strings.TrimSpace(o)
-			switch {
-			case o == "" || utf8.RuneCountInString(o) > MaxVoteOptionText:
-				bad("options", "each option has 1 to "+strconv.Itoa(MaxVoteOptionText)+" characters")
-			case slices.Contains(v.Options, o):
-				bad("options", "option "+strconv.Quote(o)+" is listed twice")
-			default:
-				v.Options = append(v.Options, o)
-			}
-		}
-		if len(in.Options) < 2 || len(in.Options) > MaxVoteOptions {
-			bad("options", "an approval vote lists 2 to "+strconv.Itoa(MaxVoteOptions)+" options")
-		}
+		v.Options = checkVoteOptions(in.Options, "an approval vote", bad)
 		if in.Winners < 1 || in.Winners >= len(in.Options) {
 			bad("winners", "an approval vote elects at least one and fewer than its options")
 		}
 		v.Winners = in.Winners
+	case MethodScore, MethodRanked:
+		checkPollInput(&v, in, bad)
 	default:
-		bad("method", "method is yes_no or approval")
+		bad("method", "method is yes_no, approval, score or ranked")
 	}
 	if len(ps) > 0 {
 		return Vote{}, &Error{Code: EINVALID, Message: "the vote is not valid", Problems: ps}
 	}
 	return v, nil
+}
+
+// checkVoteOptions trims a vote's options and checks their number, length
+// and that none is listed twice.
+func checkVoteOptions(options []string, what string, bad func(kind, detail string)) []string {
+	var out []string
+	for _, o := range options {
+		o = strings.TrimSpace(o)
+		switch {
+		case o == "" || utf8.RuneCountInString(o) > MaxVoteOptionText:
+			bad("options", "each option has 1 to "+strconv.Itoa(MaxVoteOptionText)+" characters")
+		case slices.Contains(out, o):
+			bad("options", "option "+strconv.Quote(o)+" is listed twice")
+		default:
+			out = append(out, o)
+		}
+	}
+	if len(options) < 2 || len(options) > MaxVoteOptions {
+		bad("options", what+" lists 2 to "+strconv.Itoa(MaxVoteOptions)+" options")
+	}
+	return out
 }
 
 // Ballot is one secret ballot: its choices and the hash of the receipt
@@ -384,6 +397,10 @@ type Result struct {
 	// tied for the last seat, which the vote did not fill.
 	Winners []string `json:"winners,omitempty"`
 	Tied    []string `json:"tied,omitempty"`
+	// Scores of a score poll, highest mean first; Rounds of a ranked poll's
+	// instant-runoff count (poll.go).
+	Scores []OptionScore `json:"scores,omitempty"`
+	Rounds []RunoffRound `json:"rounds,omitempty"`
 	// BallotDigest is SHA-256 over the sorted ballots: the published ballots
 	// must hash to it.
 	BallotDigest string `json:"ballot_digest"`
@@ -400,6 +417,11 @@ func Tally(v Vote, rollSize int, ballots []Ballot) Result {
 		return tallyOwners(v, rollSize, ballots)
 	}
 	r := Result{RollSize: rollSize, Ballots: len(ballots), Rule: v.Rule, BallotDigest: BallotDigest(ballots), Electorate: v.Electorate}
+	if v.Method.IsPoll() {
+		r.QuorumMet = v.Rule.Turnout.Met(len(ballots), rollSize)
+		tallyPoll(v, &r, ballots)
+		return r
+	}
 	counts := map[string]int{}
 	for _, b := range ballots {
 		for _, c := range b.Choices {
@@ -456,7 +478,8 @@ func Recount(v Vote, ballots []Ballot) error {
 	r := Tally(v, v.RollSize, ballots)
 	p := *v.Result
 	if r.BallotDigest != p.BallotDigest || r.Ballots != p.Ballots || !slices.Equal(r.Counts, p.Counts) || r.Passed != p.Passed ||
-		r.QuorumMet != p.QuorumMet || !slices.Equal(r.Winners, p.Winners) || !slices.Equal(r.Tied, p.Tied) || !r.AreaResult.Equal(p.AreaResult) {
+		r.QuorumMet != p.QuorumMet || !slices.Equal(r.Winners, p.Winners) || !slices.Equal(r.Tied, p.Tied) || !r.AreaResult.Equal(p.AreaResult) ||
+		!pollResultEqual(r, p) {
 		return Errorf(ECONFLICT, "vote %d: a recount of its %d ballots does not give its published result (%d ballots); the ballot box was changed after the close",
 			v.ID, len(ballots), p.Ballots)
 	}

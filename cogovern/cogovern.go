@@ -48,6 +48,8 @@ type Service struct {
 	// scheduler's nudge.
 	proj     ProjectDeps
 	projWake chan struct{}
+	// doors counts wrong meeting door codes (doorcode.go).
+	doors doorLimiter
 }
 
 // New returns the service.

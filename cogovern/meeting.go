@@ -104,7 +104,12 @@ func (s *Service) SignIn(ctx context.Context, actor civicgrid.Actor, id int64, c
 	if err := civicgrid.Authorize(actor, civicgrid.ActionAttendMeeting, m.Object()); err != nil {
 		return MeetingView{}, err
 	}
+	now := s.now()
+	if s.doors.blocked(id, actor.UserID, now) {
+		return MeetingView{}, civicgrid.Errorf(civicgrid.ETHROTTLED, "too many wrong codes for meeting %d: ask the staff at the door to mark you present, or try again later", id)
+	}
 	if c := strings.TrimSpace(code); c == "" || c != m.Code {
+		s.doors.wrong(id, actor.UserID, now)
 		return MeetingView{}, civicgrid.Errorf(civicgrid.EINVALID, "that is not the code shown at the door of meeting %d", id)
 	}
 	if _, err := s.store.SignIn(ctx, id, actor.UserID, event(actor, civicgrid.CogovSignedIn, s.now())); err != nil {

@@ -81,7 +81,7 @@ func (ui *UI) registerElections(mux interface {
 		return el.MarkPaperVoter(ctx, a, id, f.Get("phone"))
 	}))
 	mux.HandleFunc("POST /votes/{id}/paper/ballots", paperStep("paper_entered", func(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
-		_, err := el.EnterPaperBallot(ctx, a, id, f["choice"], f.Get("witness"))
+		_, err := el.EnterPaperBallot(ctx, a, id, formChoices(f), f.Get("witness"))
 		return err
 	}))
 	mux.HandleFunc("POST /votes/{id}/paper/confirm", paperStep("paper_confirmed", func(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
@@ -180,6 +180,9 @@ func (ui *UI) handlePaperPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p.NoStore = true
 	p.Cogov.Vote = &v
+	if v.Method.IsPoll() {
+		p.Cogov.Poll = newPollView(v.Vote, nil)
+	}
 	p.Cogov.AreaName = ui.areaNames(r)(v.AreaCode)
 	p.Cogov.Elect = &electionView{Paper: es, Me: actor.UserID}
 	p.Title, _ = p.T("cogov.paper_title", "question", v.Question)

@@ -87,6 +87,10 @@ type cogovView struct {
 	Elect *electionView
 	// Proj holds the projects and comments of a page (cogov_project.go).
 	Proj *projectView
+	// Poll is a score or ranked poll's ballot (cogov_poll.go); Draft the
+	// ranked ballot's order tapped so far.
+	Poll  *pollView
+	Draft []string
 }
 
 type meetingRow struct {
@@ -390,6 +394,9 @@ func (ui *UI) renderVote(w http.ResponseWriter, r *http.Request, p *page, actor 
 	}
 	p.Cogov.Vote = &v
 	p.Cogov.AreaName = ui.areaNames(r)(v.AreaCode)
+	if v.Method.IsPoll() {
+		p.Cogov.Poll = newPollView(v.Vote, p.Cogov.Draft)
+	}
 	ui.fillDecision(r, p, actor, id)
 	if v.Result != nil && v.Result.RollSize > 0 {
 		p.Cogov.Turnout = strconv.FormatFloat(float64(v.Result.Ballots)*100/float64(v.Result.RollSize), 'f', 1, 64)
@@ -405,7 +412,16 @@ func (ui *UI) handleBallotForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	receipt, err := ui.cfg.Cogov.Cast(r.Context(), actor, id, r.PostForm["choice"])
+	if r.PostForm.Get("poll") == string(civicgrid.MethodRanked) {
+		if draft, step := rankStep(r.PostForm); step { // a tap of the ranked ballot: nothing is written
+			p := ui.newPage(w, r)
+			p.NoStore = true
+			p.Cogov = &cogovView{View: "vote", CSRF: actor.CSRFToken, Draft: draft}
+			ui.renderVote(w, r, p, actor)
+			return
+		}
+	}
+	receipt, err := ui.cfg.Cogov.Cast(r.Context(), actor, id, formChoices(r.PostForm))
 	if err != nil {
 		backTo(w, r, votePath(id), "", err)
 		return
@@ -463,8 +479,10 @@ func (ui *UI) handleNewVoteForm(w http.ResponseWriter, r *http.Request) {
 	winners, _ := strconv.Atoi(f.Get("winners"))
 	in := civicgrid.VoteInput{AreaCode: f.Get("area_code"), Question: f.Get("question"), Method: civicgrid.VoteMethod(f.Get("method")),
 		Rule: f.Get("rule"), Hours: hours, NoticeDays: notice, Electorate: civicgrid.Electorate(f.Get("electorate"))}
-	if in.Method == civicgrid.MethodApproval {
-		in.Winners = winners
+	if in.Method == civicgrid.MethodApproval || in.Method.IsPoll() {
+		if in.Method == civicgrid.MethodApproval {
+			in.Winners = winners
+		}
 		for _, line := range strings.Split(f.Get("options"), "\n") {
 			if line = strings.TrimSpace(line); line != "" {
 				in.Options = append(in.Options, line)

@@ -106,6 +106,19 @@ func seedDemoCogov(ctx context.Context, db *sqlstore.DB, svc *cogovern.Service) 
 	if err := seedDemoHouseholds(ctx, svc, secretary, resident, areas.building, neighbours); err != nil {
 		return fmt.Errorf("demo households: %w", err)
 	}
+	// A ranked poll (排序投票) the demo accounts can rank by tapping; three neighbours have.
+	poll, err := svc.OpenVote(ctx, secretary, civicgrid.VoteInput{AreaCode: areas.community, Question: "社区文化节办什么活动（按喜好排序）",
+		Method: civicgrid.MethodRanked, Options: []string{"广场舞展演", "书画展", "邻里美食节", "老电影放映"}, Rule: civicgrid.DefaultQuorumRule, Hours: 7 * 24})
+	if err != nil {
+		return fmt.Errorf("demo poll: %w", err)
+	}
+	for i, ranking := range [][]string{{"邻里美食节", "老电影放映"}, {"书画展", "邻里美食节"}, {"邻里美食节"}} {
+		if i < len(others) {
+			if _, err := svc.Cast(ctx, others[i], poll.ID, ranking); err != nil {
+				return fmt.Errorf("demo poll ballot: %w", err)
+			}
+		}
+	}
 	// What was seeded is the demo's past: nobody is told of it (the
 	// notifications' cursor starts after it), so the demo accounts' inboxes
 	// start empty as before.
