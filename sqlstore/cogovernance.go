@@ -395,7 +395,7 @@ func ballots(ctx context.Context, q querier, voteID int64) ([]civicgrid.Ballot, 
 	return collect(rows, func(sc rowScanner) (civicgrid.Ballot, error) {
 		var b civicgrid.Ballot
 		var choices string
-		if err := sc.Scan(&b.ReceiptHash, &choices); err != nil {
+		if err := sc.Scan(&b.ReceiptHash, &choices, &b.Weight); err != nil {
 			return b, err
 		}
 		var ok bool
