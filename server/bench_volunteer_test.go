@@ -112,7 +112,7 @@ func (l *claimLoad) openRequests(b *testing.B, n int) []int64 {
 
 // claim posts volunteer v's claim of request id to an instance; it returns
 // the status and the time from sending to the end of the answer.
-func (l *claimLoad) claim(v int, id int64) (int, time.Duration, error) {
+func (l *claimLoad) claim(v int, id int64) (int, string, time.Duration, error) {
 	s := l.sessions[v]
 	req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/volunteer/requests/%d/claim", l.urls[v%len(l.urls)], id), nil)
 	req.Header.Set("X-CSRF-Token", s.csrf)
@@ -120,11 +120,11 @@ func (l *claimLoad) claim(v int, id int64) (int, time.Duration, error) {
 	start := time.Now()
 	resp, err := l.client.Do(req)
 	if err != nil {
-		return 0, 0, err
+		return 0, "", 0, err
 	}
-	io.Copy(io.Discard, resp.Body)
+	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	return resp.StatusCode, time.Since(start), nil
+	return resp.StatusCode, string(body), time.Since(start), nil
 }
 
 // BenchmarkClaimRace is the race: 1,000 volunteers claim 100 open
@@ -147,6 +147,7 @@ func BenchmarkClaimRace(b *testing.B) {
 				start := make(chan struct{})
 				var wg sync.WaitGroup
 				statuses := make([]int, claimers)
+				bodies := make([]string, claimers)
 				times := make([]time.Duration, claimers)
 				errs := make([]error, claimers)
 				for v := range claimers {
@@ -154,14 +155,15 @@ func BenchmarkClaimRace(b *testing.B) {
 					go func() {
 						defer wg.Done()
 						<-start
-						statuses[v], times[v], errs[v] = l.claim(v, ids[v%claimRequests])
+						statuses[v], bodies[v], times[v], errs[v] = l.claim(v, ids[v%claimRequests])
 					}()
 				}
 				t0 := time.Now()
 				close(start)
 				wg.Wait()
 				round += time.Since(t0)
-				won, taken := 0, 0
+				won, taken, odd := 0, 0, map[int]int{}
+				var oddBody string
 				for v, st := range statuses {
 					switch {
 					case errs[v] != nil:
@@ -171,8 +173,12 @@ func BenchmarkClaimRace(b *testing.B) {
 					case st == http.StatusConflict:
 						taken++
 					default:
-						b.Fatalf("claim answered %d", st)
+						odd[st]++
+						oddBody = bodies[v]
 					}
+				}
+				if len(odd) > 0 {
+					b.Fatalf("claims answered otherwise: %v (one said %s); %d taken, %d refused", odd, oddBody, won, taken)
 				}
 				if won != claimRequests || taken != claimers-claimRequests {
 					b.Fatalf("%d claims taken and %d refused, want %d and %d", won, taken, claimRequests, claimers-claimRequests)
