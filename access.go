@@ -376,22 +376,23 @@ const (
 	ActionManageHouseholds Action = "household.manage" // add flats, members, representatives, owners and areas (audited)
 
 	// Volunteer service (volunteer.go): requests for help, claiming, service records.
-	ActionAskHelp           Action = "volunteer.ask"        // ask for help at a building
-	ActionAskHelpFor        Action = "volunteer.ask_for"    // ask on someone's behalf (代办): grid workers, building roles, staff
-	ActionReadHelp          Action = "volunteer.read"       // read a request (volunteers: the open ones of their area)
-	ActionVerifyHelp        Action = "volunteer.verify"     // the community accepts or declines a request, with a reason
-	ActionClaimHelp         Action = "volunteer.claim"      // take a request (接单) where one's volunteer grant covers it
-	ActionServeHelp         Action = "volunteer.serve"      // release, sign in, sign out: the volunteer who took it
-	ActionConfirmHelp       Action = "volunteer.confirm"    // confirm and rate the service, or cancel: the poster or staff
-	ActionInviteHelp        Action = "volunteer.invite"     // invite an approved volunteer to an open request: the community's staff
-	ActionSeeHelpAddress    Action = "volunteer.address"    // the exact address and contact: the poster, the volunteer who took it, staff
-	ActionVolunteerHours    Action = "volunteer.hours"      // one's own hours as a volunteer
-	ActionCertifyHours      Action = "volunteer.certify"    // a certificate of one's own hours for a period
-	ActionRegisterVolunteer Action = "volunteer.register"   // register (or change) one's own volunteer profile: anyone logged in
-	ActionApproveVolunteer  Action = "volunteer.approve"    // approve or decline registrations, read profiles: the community's staff
-	ActionManageTeams       Action = "volunteer.teams"      // form volunteer teams and name their captains: the community's staff
-	ActionLeadTeam          Action = "volunteer.lead"       // accept members into a team: its captain, or the community's staff
-	ActionReadTeams         Action = "volunteer.read_teams" // see teams and their members: anyone logged in (names masked without consent)
+	ActionAskHelp           Action = "volunteer.ask"         // ask for help at a building
+	ActionAskHelpFor        Action = "volunteer.ask_for"     // ask on someone's behalf (代办): grid workers, building roles, staff
+	ActionReadHelp          Action = "volunteer.read"        // read a request (volunteers: the open ones of their area)
+	ActionVerifyHelp        Action = "volunteer.verify"      // the community accepts or declines a request, with a reason
+	ActionClaimHelp         Action = "volunteer.claim"       // take a request (接单) where one's volunteer grant covers it
+	ActionServeHelp         Action = "volunteer.serve"       // release, sign in, sign out: the volunteer who took it
+	ActionConfirmHelp       Action = "volunteer.confirm"     // confirm and rate the service, or cancel: the poster or staff
+	ActionInviteHelp        Action = "volunteer.invite"      // invite an approved volunteer to an open request: the community's staff
+	ActionSeeHelpAddress    Action = "volunteer.address"     // the exact address and contact: the poster, the volunteer who took it, staff
+	ActionVolunteerHours    Action = "volunteer.hours"       // one's own hours as a volunteer
+	ActionCertifyHours      Action = "volunteer.certify"     // a certificate of one's own hours for a period
+	ActionCertifyFor        Action = "volunteer.certify_for" // issue, read and revoke certificates of the hours one's community recorded: its staff
+	ActionRegisterVolunteer Action = "volunteer.register"    // register (or change) one's own volunteer profile: anyone logged in
+	ActionApproveVolunteer  Action = "volunteer.approve"     // approve or decline registrations, read profiles: the community's staff
+	ActionManageTeams       Action = "volunteer.teams"       // form volunteer teams and name their captains: the community's staff
+	ActionLeadTeam          Action = "volunteer.lead"        // accept members into a team: its captain, or the community's staff
+	ActionReadTeams         Action = "volunteer.read_teams"  // see teams and their members: anyone logged in (names masked without consent)
 
 	// Study and lecture events (lecture.go).
 	ActionReadLecture    Action = "lecture.read"     // see a scope's lectures: the people of the scope
@@ -678,6 +679,7 @@ var policy = map[Action][]rule{
 	ActionSeeHelpAddress: join(rules(scopeOwn, "*"), rules(scopeAssignee, "*"), rules(scopeSubtree, volunteerStaff...)),
 	ActionVolunteerHours: rules(scopeOwn, RoleVolunteer),
 	ActionCertifyHours:   rules(scopeOwn, RoleVolunteer),
+	ActionCertifyFor:     rules(scopeSubtree, volunteerStaff...),
 	// Anyone logged in registers as a volunteer; the community's staff
 	// approve (only approved volunteers claim: volunteering.Claim).
 	ActionRegisterVolunteer: rules(scopeOwn, "*"),

@@ -414,6 +414,7 @@ type HelpInvitation struct {
 type VolunteerStore interface {
 	TimeBankStore
 	CertificateStore
+	CertificateRecordStore
 	VolunteerProfileStore
 	VolunteerRecordStore
 	TeamStore
@@ -587,6 +588,14 @@ type VolunteerCertificate struct {
 	Services   int       `json:"services"` // how many services the minutes come from
 	IssuedAt   time.Time `json:"issued_at"`
 	StarsAtEnd int       `json:"stars"` // the star level of all confirmed hours when issued
+	// Records are the service records counted, as they were when issued
+	// (volunteer_certificate.go): a later correction does not change them.
+	Records      []CertificateRecord `json:"records,omitempty"`
+	IssuedByID   int64               `json:"-"`
+	IssuedBy     string              `json:"issued_by,omitempty"` // masked label of whoever issued it
+	RevokedAt    *time.Time          `json:"revoked_at,omitempty"`
+	RevokeReason string              `json:"revoke_reason,omitempty"`
+	RevokedBy    string              `json:"revoked_by,omitempty"` // masked label
 }
 
 // Number is the certificate's printed number: the issuing community, the
@@ -602,28 +611,18 @@ func leftPad(s string, n int) string {
 	return s
 }
 
-// Public is the certificate as the public verification shows it.
+// Public is the certificate as the public verification shows it: the
+// name masked, no code, no records, no issuer's or reviser's label, no
+// reason of a revocation (it may name people) — only that it was revoked
+// and when.
 func (c VolunteerCertificate) Public() VolunteerCertificate {
 	c.Name, c.Code = MaskName(c.Name), ""
+	c.Records, c.IssuedBy, c.IssuedByID, c.RevokeReason, c.RevokedBy = nil, "", 0, "", ""
 	return c
-}
-
-// CommunityMinutes are the confirmed minutes one volunteer served in one
-// community over a period.
-type CommunityMinutes struct {
-	Community string
-	Minutes   int
-	Services  int
 }
 
 // CertificateStore keeps certificates.
 type CertificateStore interface {
-	// ServedByCommunity sums a volunteer's confirmed service signed out in
-	// [from, to), per community of the building served.
-	ServedByCommunity(ctx context.Context, userID int64, from, to time.Time) ([]CommunityMinutes, error)
-	// IssueCertificate stores a certificate, or returns the one already
-	// issued to the same person for the same community, period and minutes.
-	IssueCertificate(ctx context.Context, c VolunteerCertificate) (VolunteerCertificate, error)
 	CertificatesOf(ctx context.Context, userID int64) ([]VolunteerCertificate, error)
 	CertificateByID(ctx context.Context, id int64) (VolunteerCertificate, error)
 	CertificateByCode(ctx context.Context, code string) (VolunteerCertificate, error)

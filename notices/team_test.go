@@ -27,7 +27,9 @@ func (ts *teams) TeamByID(_ context.Context, id int64) (civicgrid.Team, error) {
 	return t, nil
 }
 
-func (ts *teams) TeamMembers(_ context.Context, id int64) ([]int64, error) { return ts.members[id], nil }
+func (ts *teams) TeamMembers(_ context.Context, id int64) ([]int64, error) {
+	return ts.members[id], nil
+}
 
 func (ts *teams) TeamsOf(_ context.Context, user int64) ([]civicgrid.Team, error) {
 	ts.asked++

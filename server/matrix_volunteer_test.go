@@ -22,41 +22,44 @@ func init() {
 	own := "YN YN YN YN YN YN YN YN YN YN YN YN"
 	staff := "NN NN NN NN NN YN YN YN NN YN NN NN"
 	for key, row := range map[string]string{
-		"GET /api/v1/volunteer/services":                   everyone,
-		"POST /api/v1/volunteer/requests":                  "YN NN NN YN YN YN YN YN NN YN NN NN",
-		"GET /api/v1/volunteer/requests/mine":              everyone,
-		"GET /api/v1/volunteer/requests/open":              everyone,
-		"GET /api/v1/volunteer/requests/pending":           everyone,
-		"GET /api/v1/volunteer/requests/waiting":           everyone,
-		"POST /api/v1/volunteer/requests/{id}/invite":      staff,
-		"GET /api/v1/volunteer/invitations":                everyone,
-		"POST /api/v1/volunteer/invitations/{id}/accept":   "NN NN YN NN NN NN NN NN NN NN NN NN",
-		"POST /api/v1/volunteer/invitations/{id}/decline":  own,
-		"GET /api/v1/volunteer/requests/{id}":              "NN NN YN NN NN YN YN YN NN YN NN NN",
-		"POST /api/v1/volunteer/requests/{id}/verify":      staff,
-		"POST /api/v1/volunteer/requests/{id}/claim":       "NN NN YN NN NN NN NN NN NN NN NN NN",
-		"POST /api/v1/volunteer/requests/{id}/release":     own,
-		"POST /api/v1/volunteer/requests/{id}/sign-in":     own,
-		"POST /api/v1/volunteer/requests/{id}/sign-out":    own,
-		"POST /api/v1/volunteer/requests/{id}/confirm":     own,
-		"POST /api/v1/volunteer/requests/{id}/cancel":      own,
-		"GET /api/v1/volunteer/hours":                      "N- N- Y- N- N- N- N- N- N- N- N- N-",
-		"GET /api/v1/volunteer/timebank/statement":         "N- N- Y- N- N- N- N- N- N- N- N- N-",
-		"POST /api/v1/volunteer/timebank/adjust":           staff,
-		"GET /api/v1/volunteer/certificates":               "N- N- Y- N- N- N- N- N- N- N- N- N-",
-		"POST /api/v1/volunteer/certificates":              "N- N- Y- N- N- N- N- N- N- N- N- N-",
-		"GET /api/v1/volunteer/certificates/{id}":          "NN NN YN NN NN NN NN NN NN NN NN NN",
-		"GET /api/v1/volunteer/profile":                    everyone,
-		"PUT /api/v1/volunteer/profile":                    everyone,
-		"GET /api/v1/volunteer/registrations":              everyone,
-		"POST /api/v1/volunteer/registrations/{id}/decide": staff,
-		"GET /api/v1/volunteer/teams":                      everyone,
-		"POST /api/v1/volunteer/teams":                     staff,
-		"GET /api/v1/volunteer/teams/{id}":                 "YY YY YY YY YY YY YY YY YY YY YY YY",
-		"POST /api/v1/volunteer/teams/{id}/join":           own,
-		"POST /api/v1/volunteer/teams/{id}/accept":         staff,
-		"GET /api/v1/volunteer/points":                     everyone,
-		"POST /api/v1/volunteer/points":                    staff,
+		"GET /api/v1/volunteer/services":                         everyone,
+		"POST /api/v1/volunteer/requests":                        "YN NN NN YN YN YN YN YN NN YN NN NN",
+		"GET /api/v1/volunteer/requests/mine":                    everyone,
+		"GET /api/v1/volunteer/requests/open":                    everyone,
+		"GET /api/v1/volunteer/requests/pending":                 everyone,
+		"GET /api/v1/volunteer/requests/waiting":                 everyone,
+		"POST /api/v1/volunteer/requests/{id}/invite":            staff,
+		"GET /api/v1/volunteer/invitations":                      everyone,
+		"POST /api/v1/volunteer/invitations/{id}/accept":         "NN NN YN NN NN NN NN NN NN NN NN NN",
+		"POST /api/v1/volunteer/invitations/{id}/decline":        own,
+		"GET /api/v1/volunteer/requests/{id}":                    "NN NN YN NN NN YN YN YN NN YN NN NN",
+		"POST /api/v1/volunteer/requests/{id}/verify":            staff,
+		"POST /api/v1/volunteer/requests/{id}/claim":             "NN NN YN NN NN NN NN NN NN NN NN NN",
+		"POST /api/v1/volunteer/requests/{id}/release":           own,
+		"POST /api/v1/volunteer/requests/{id}/sign-in":           own,
+		"POST /api/v1/volunteer/requests/{id}/sign-out":          own,
+		"POST /api/v1/volunteer/requests/{id}/confirm":           own,
+		"POST /api/v1/volunteer/requests/{id}/cancel":            own,
+		"GET /api/v1/volunteer/hours":                            "N- N- Y- N- N- N- N- N- N- N- N- N-",
+		"GET /api/v1/volunteer/timebank/statement":               "N- N- Y- N- N- N- N- N- N- N- N- N-",
+		"POST /api/v1/volunteer/timebank/adjust":                 staff,
+		"GET /api/v1/volunteer/certificates":                     "N- N- Y- N- N- N- N- N- N- N- N- N-",
+		"POST /api/v1/volunteer/certificates":                    "N- N- Y- N- N- N- N- N- N- N- N- N-",
+		"GET /api/v1/volunteer/certificates/{id}":                "NN NN YN NN NN YN YN YN NN YN NN NN",
+		"GET /api/v1/volunteer/certificates/issued":              "N- N- N- N- N- Y- Y- Y- N- Y- N- N-",
+		"POST /api/v1/volunteer/certificates/{id}/revoke":        staff,
+		"POST /api/v1/volunteer/registrations/{id}/certificates": staff,
+		"GET /api/v1/volunteer/profile":                          everyone,
+		"PUT /api/v1/volunteer/profile":                          everyone,
+		"GET /api/v1/volunteer/registrations":                    everyone,
+		"POST /api/v1/volunteer/registrations/{id}/decide":       staff,
+		"GET /api/v1/volunteer/teams":                            everyone,
+		"POST /api/v1/volunteer/teams":                           staff,
+		"GET /api/v1/volunteer/teams/{id}":                       "YY YY YY YY YY YY YY YY YY YY YY YY",
+		"POST /api/v1/volunteer/teams/{id}/join":                 own,
+		"POST /api/v1/volunteer/teams/{id}/accept":               staff,
+		"GET /api/v1/volunteer/points":                           everyone,
+		"POST /api/v1/volunteer/points":                          staff,
 	} {
 		mxExpected[key] = row
 	}
@@ -154,12 +157,22 @@ func init() {
 		if away || holder == 0 {
 			holder = e.resident(away).ID
 		}
-		c, err := e.db.IssueCertificate(context.Background(), civicgrid.VolunteerCertificate{Code: civicgrid.ReadableCode(12), UserID: holder, Name: "李四",
-			Community: e.chain(away).community, Issuer: "测试社区", From: time.Now().AddDate(0, -1, 0), To: time.Now(), Minutes: 90, Services: 1, IssuedAt: time.Now()})
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		return mxRequest{method: "GET", path: fmt.Sprintf("/api/v1/volunteer/certificates/%d", c.ID)}
+		return mxRequest{method: "GET", path: fmt.Sprintf("/api/v1/volunteer/certificates/%d", e.certificate(holder, away).ID)}
+	}
+	mxFixtures["GET /api/v1/volunteer/certificates/issued"] = get("/api/v1/volunteer/certificates/issued")
+	// A certificate issued by the home or away community.
+	mxFixtures["POST /api/v1/volunteer/certificates/{id}/revoke"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		c := e.certificate(e.resident(away).ID, away)
+		return mxRequest{"POST", fmt.Sprintf("/api/v1/volunteer/certificates/%d/revoke", c.ID), map[string]string{"reason": "记录有误"}}
+	}
+	// A volunteer with a confirmed service recorded in the home or away
+	// community last month.
+	mxFixtures["POST /api/v1/volunteer/registrations/{id}/certificates"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		v := e.newUser(civicgrid.RoleGrant{Role: civicgrid.RoleVolunteer, AreaCode: e.chain(away).community})
+		e.volunteerProfile(v, e.chain(away).community, civicgrid.ProfileApproved)
+		e.helpRequest(away, 0, v.ID, civicgrid.HelpConfirmed)
+		month := time.Now().Format("2006-01")
+		return mxRequest{"POST", fmt.Sprintf("/api/v1/volunteer/registrations/%d/certificates", v.ID), map[string]string{"from": month, "to": month}}
 	}
 	mxFixtures["POST /api/v1/volunteer/requests"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
 		return mxRequest{"POST", "/api/v1/volunteer/requests", map[string]string{"service": "shopping", "building_code": e.chain(away).building}}
@@ -318,4 +331,19 @@ func (e *mxEnv) helpRequest(away bool, poster, volunteer int64, status civicgrid
 		e.t.Fatalf("request in %s, want %s", r.Status, status)
 	}
 	return r.ID
+}
+
+// certificate stores a certificate of holder issued by the home or away
+// community, with its issue event.
+func (e *mxEnv) certificate(holder int64, away bool) civicgrid.VolunteerCertificate {
+	e.t.Helper()
+	now := time.Now()
+	c, err := e.db.SaveCertificate(context.Background(), civicgrid.VolunteerCertificate{Code: civicgrid.ReadableCode(civicgrid.CertificateCodeLength),
+		UserID: holder, Name: "李四", Community: e.chain(away).community, Issuer: "测试社区", From: now.AddDate(0, -1, 0), To: now,
+		Minutes: 90, Services: 1, IssuedAt: now, Records: []civicgrid.CertificateRecord{{RequestID: 1, Date: now.Format("2006-01-02"), Service: "shopping", Minutes: 90}}},
+		civicgrid.CertificateEvent{At: now, Actor: "cli"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
 }

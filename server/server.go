@@ -132,6 +132,8 @@ type Server struct {
 	loginFails *loginFailures
 	// o311Limit throttles Open311 POSTs per api_key.
 	o311Limit *ipLimiter
+	// lookupLimit throttles public look-ups by code per client address.
+	lookupLimit *ipLimiter
 	// o311Lists keeps Open311's public list answers for a moment.
 	o311Lists o311ListCache
 	cases     *casework.Service
@@ -167,7 +169,7 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 	}
 	s := &Server{cfg: cfg, store: store, locator: locator, mux: http.NewServeMux(),
 		ipLimit: newIPLimiter(cfg.Auth.IPAttempts, cfg.Auth.IPWindow), cases: cfg.Cases, open311: cfg.Open311, now: cfg.Now,
-		o311Limit: newIPLimiter(cfg.Open311PerMinute, time.Minute), loginFails: newLoginFailures(cfg.Auth.MaxFailures, cfg.Auth.LockFor)}
+		o311Limit: newIPLimiter(cfg.Open311PerMinute, time.Minute), lookupLimit: newIPLimiter(LookupsPerMinute, time.Minute), loginFails: newLoginFailures(cfg.Auth.MaxFailures, cfg.Auth.LockFor)}
 	s.hub = newHub()
 	if s.cases != nil {
 		s.cases.OnEvent(s.hub.publishCase)

@@ -22,6 +22,9 @@ func (s *Server) volunteerRoutes(public func(string, string, http.HandlerFunc), 
 	guarded("GET", "/api/v1/volunteer/certificates", civicgrid.ActionCertifyHours, s.handleCertificates)
 	guarded("POST", "/api/v1/volunteer/certificates", civicgrid.ActionCertifyHours, s.handleCertify)
 	guarded("GET", "/api/v1/volunteer/certificates/{id}", civicgrid.ActionCertifyHours, withID(s.handleCertificate))
+	guarded("GET", "/api/v1/volunteer/certificates/issued", civicgrid.ActionCertifyFor, s.handleIssuedCertificates)
+	guarded("POST", "/api/v1/volunteer/certificates/{id}/revoke", civicgrid.ActionCertifyFor, withID(s.handleRevokeCertificate))
+	guarded("POST", "/api/v1/volunteer/registrations/{id}/certificates", civicgrid.ActionCertifyFor, withID(s.handleCertifyFor))
 	guarded("GET", "/api/v1/volunteer/services", civicgrid.ActionReadSelf, s.handleHelpServices)
 	guarded("POST", "/api/v1/volunteer/requests", civicgrid.ActionAskHelp, s.handleAskHelp)
 	guarded("GET", "/api/v1/volunteer/requests/mine", civicgrid.ActionReadHelp, s.handleMyHelp)
@@ -228,14 +231,87 @@ func (s *Server) handleCertificates(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleCertificate(w http.ResponseWriter, r *http.Request, id int64) {
 	c, err := s.cfg.Volunteer.Certificate(r.Context(), actorFrom(r), id)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	hist, err := s.cfg.Volunteer.CertificateHistory(r.Context(), actorFrom(r), id)
+	answer(w, r, http.StatusOK, "certificate", certificateDetail{certificateJSON{c, c.Number()}, hist,
+		volunteering.CanRevokeCertificate(actorFrom(r), c)}, err)
+}
+
+// certificateDetail is a certificate with its history and whether the
+// caller may revoke it.
+type certificateDetail struct {
+	certificateJSON
+	History   []civicgrid.CertificateEvent `json:"history"`
+	CanRevoke bool                         `json:"can_revoke"`
+}
+
+func (s *Server) handleIssuedCertificates(w http.ResponseWriter, r *http.Request) {
+	cs, err := s.cfg.Volunteer.IssuedCertificates(r.Context(), actorFrom(r))
+	answer(w, r, http.StatusOK, "certificates", certificatesJSON(cs), err)
+}
+
+type revokeRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) handleRevokeCertificate(w http.ResponseWriter, r *http.Request, id int64) {
+	var in revokeRequest
+	if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c, err := s.cfg.Volunteer.RevokeCertificate(r.Context(), actorFrom(r), id, in.Reason)
 	answer(w, r, http.StatusOK, "certificate", certificateJSON{c, c.Number()}, err)
 }
 
+// handleCertifyFor: staff of the recording community issue a volunteer's
+// certificates (the id is the volunteer's user id, as in registrations).
+func (s *Server) handleCertifyFor(w http.ResponseWriter, r *http.Request, id int64) {
+	var in certifyRequest
+	if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	cs, err := s.cfg.Volunteer.CertifyFor(r.Context(), actorFrom(r), id, in.From, in.To)
+	answer(w, r, http.StatusCreated, "certificates", certificatesJSON(cs), err)
+}
+
 // handleVerifyCertificate: GET /api/v1/volunteer/certificates/verify?code=…
-// is public: the holder's name masked, hours, period and issuer.
+// is public: the holder's name masked, hours, period, issuer and whether it
+// was revoked. Throttled per client address (ThrottleLookup).
 func (s *Server) handleVerifyCertificate(w http.ResponseWriter, r *http.Request) {
+	if err := s.throttleLookup(w, r); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	c, err := s.cfg.Volunteer.VerifyCertificate(r.Context(), r.URL.Query().Get("code"))
 	answer(w, r, http.StatusOK, "certificate", certificateJSON{c, c.Number()}, err)
+}
+
+// LookupsPerMinute is how many public look-ups by code (a certificate's
+// verification) one client address may make a minute, with a burst of as
+// many; each instance counts its own.
+const LookupsPerMinute = 30
+
+// throttleLookup takes one look-up from the client address's bucket; when
+// it is empty it sets Retry-After and returns the refusal (429).
+func (s *Server) throttleLookup(w http.ResponseWriter, r *http.Request) error {
+	wait, ok := s.lookupLimit.allow(s.clientIP(r), s.now())
+	if ok {
+		return nil
+	}
+	secs := int(wait.Seconds()) + 1
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	return civicgrid.Errorf(civicgrid.ETHROTTLED, "too many look-ups from this address; try again in %d s", secs)
+}
+
+// ThrottleLookup lets a public page that looks up by code (the web's
+// certificate check) share the API's per-address look-up budget.
+func (l *LocalAPI) ThrottleLookup(w http.ResponseWriter, r *http.Request) error {
+	return l.Server.throttleLookup(w, r)
 }
 
 // volunteerBody bounds a request body (a note of 500 characters and an
@@ -410,41 +486,44 @@ func pointFrom(lat, lng string) (*volunteering.Point, error) {
 // The volunteer service's OpenAPI operations.
 func init() {
 	maps.Copy(operations, map[string]operation{
-		"GET /api/v1/volunteer/services":                   {summary: "The catalogue of kinds of help (代购, 助餐, 陪诊 …)", tag: "volunteers"},
-		"POST /api/v1/volunteer/requests":                  {summary: "Ask for help at a building, for oneself or on someone's behalf (代办)", tag: "volunteers", request: civicgrid.HelpInput{}, created: true},
-		"GET /api/v1/volunteer/requests/mine":              {summary: "The requests one posted or serves", tag: "volunteers"},
-		"GET /api/v1/volunteer/requests/open":              {summary: "Requests one may claim (接单), nearest first with lat and lng", tag: "volunteers", query: []string{"lat:number", "lng:number"}},
-		"GET /api/v1/volunteer/requests/pending":           {summary: "Requests waiting for the community's verification", tag: "volunteers"},
-		"POST /api/v1/volunteer/requests/{id}/invite":      {summary: "Staff invite an approved volunteer whose area covers an open request (nothing happens until the volunteer accepts)", tag: "volunteers", request: inviteInput{}},
-		"GET /api/v1/volunteer/invitations":                {summary: "One's open invitations to requests still open, with the request", tag: "volunteers"},
-		"POST /api/v1/volunteer/invitations/{id}/accept":   {summary: "Accept an invitation: claims the request (exactly once, 409 when taken)", tag: "volunteers"},
-		"POST /api/v1/volunteer/invitations/{id}/decline":  {summary: "Decline an invitation, with an optional reason", tag: "volunteers", request: helpStepInput{}},
-		"GET /api/v1/volunteer/requests/waiting":           {summary: "Open requests of one's area no volunteer took yet (staff), red (past the take-by time) first", tag: "volunteers"},
-		"GET /api/v1/volunteer/requests/{id}":              {summary: "One request (the address only to the poster, the volunteer who took it and staff)", tag: "volunteers"},
-		"POST /api/v1/volunteer/requests/{id}/verify":      {summary: "The community accepts or declines a request, with a reason", tag: "volunteers", request: helpStepInput{}},
-		"POST /api/v1/volunteer/requests/{id}/claim":       {summary: "Claim a request (接单): exactly once, 409 when taken", tag: "volunteers"},
-		"POST /api/v1/volunteer/requests/{id}/release":     {summary: "Give a claimed request back, with a reason", tag: "volunteers", request: helpStepInput{}},
-		"POST /api/v1/volunteer/requests/{id}/sign-in":     {summary: "Sign in at the place (within the radius), or by the code the person helped shows; far (held for staff) on request", tag: "volunteers", request: helpStepInput{}},
-		"POST /api/v1/volunteer/requests/{id}/sign-out":    {summary: "Sign out (at the place or by the code): the time served becomes hours; over the window, held for staff", tag: "volunteers", request: helpStepInput{}},
-		"POST /api/v1/volunteer/requests/{id}/confirm":     {summary: "Confirm and rate the service (the poster, or staff for them)", tag: "volunteers", request: helpStepInput{}},
-		"POST /api/v1/volunteer/requests/{id}/cancel":      {summary: "Withdraw a request, with a reason", tag: "volunteers", request: helpStepInput{}},
-		"GET /api/v1/volunteer/hours":                      {summary: "One's confirmed hours and star level", tag: "volunteers"},
-		"GET /api/v1/volunteer/timebank/statement":         {summary: "One's time-bank statement for a month", tag: "volunteers", query: []string{"month"}},
-		"POST /api/v1/volunteer/timebank/adjust":           {summary: "Staff credit or debit a time-bank account, with a reason", tag: "volunteers", request: volunteering.Adjustment{}},
-		"GET /api/v1/volunteer/certificates/verify":        {summary: "Check a certificate's verification code (public: masked name, hours, period, issuer)", tag: "volunteers", query: []string{"code"}},
-		"GET /api/v1/volunteer/certificates":               {summary: "One's certificates of service hours", tag: "volunteers"},
-		"POST /api/v1/volunteer/certificates":              {summary: "Issue one's certificates for a period of months: one per community that recorded service", tag: "volunteers", request: certifyRequest{}, created: true},
-		"GET /api/v1/volunteer/certificates/{id}":          {summary: "One of one's certificates", tag: "volunteers"},
-		"GET /api/v1/volunteer/profile":                    {summary: "One's volunteer registration (skills, availability, areas, training, insurance, consent)", tag: "volunteers"},
-		"PUT /api/v1/volunteer/profile":                    {summary: "Register as a volunteer, or change one's registration (approved by the community's staff)", tag: "volunteers", request: civicgrid.ProfileInput{}},
-		"GET /api/v1/volunteer/registrations":              {summary: "Registrations of one's communities (staff), pending by default", tag: "volunteers", query: []string{"status"}},
-		"GET /api/v1/volunteer/teams":                      {summary: "The volunteer teams of an area (riders', building, lecture teams)", tag: "volunteers", query: []string{"area"}},
-		"POST /api/v1/volunteer/teams":                     {summary: "Form a volunteer team with its captain (community staff)", tag: "volunteers", request: civicgrid.TeamInput{}, created: true},
-		"GET /api/v1/volunteer/teams/{id}":                 {summary: "A team with its members (requests to join only for its captain and staff)", tag: "volunteers"},
-		"POST /api/v1/volunteer/teams/{id}/join":           {summary: "Ask to join a team (approved volunteers of its community)", tag: "volunteers"},
-		"POST /api/v1/volunteer/teams/{id}/accept":         {summary: "Accept a volunteer who asked to join (the captain or staff)", tag: "volunteers", request: acceptInput{}},
-		"GET /api/v1/volunteer/points":                     {summary: "Volunteer service points (服务站/驿站) of an area, for the map", tag: "volunteers", query: []string{"area"}},
-		"POST /api/v1/volunteer/points":                    {summary: "Add a service point: place, opening hours, what it offers (community staff)", tag: "volunteers", request: civicgrid.ServicePointInput{}, created: true},
-		"POST /api/v1/volunteer/registrations/{id}/decide": {summary: "Approve a volunteer's registration, or decline it with a reason (id: the user)", tag: "volunteers", request: decideInput{}},
+		"GET /api/v1/volunteer/services":                         {summary: "The catalogue of kinds of help (代购, 助餐, 陪诊 …)", tag: "volunteers"},
+		"POST /api/v1/volunteer/requests":                        {summary: "Ask for help at a building, for oneself or on someone's behalf (代办)", tag: "volunteers", request: civicgrid.HelpInput{}, created: true},
+		"GET /api/v1/volunteer/requests/mine":                    {summary: "The requests one posted or serves", tag: "volunteers"},
+		"GET /api/v1/volunteer/requests/open":                    {summary: "Requests one may claim (接单), nearest first with lat and lng", tag: "volunteers", query: []string{"lat:number", "lng:number"}},
+		"GET /api/v1/volunteer/requests/pending":                 {summary: "Requests waiting for the community's verification", tag: "volunteers"},
+		"POST /api/v1/volunteer/requests/{id}/invite":            {summary: "Staff invite an approved volunteer whose area covers an open request (nothing happens until the volunteer accepts)", tag: "volunteers", request: inviteInput{}},
+		"GET /api/v1/volunteer/invitations":                      {summary: "One's open invitations to requests still open, with the request", tag: "volunteers"},
+		"POST /api/v1/volunteer/invitations/{id}/accept":         {summary: "Accept an invitation: claims the request (exactly once, 409 when taken)", tag: "volunteers"},
+		"POST /api/v1/volunteer/invitations/{id}/decline":        {summary: "Decline an invitation, with an optional reason", tag: "volunteers", request: helpStepInput{}},
+		"GET /api/v1/volunteer/requests/waiting":                 {summary: "Open requests of one's area no volunteer took yet (staff), red (past the take-by time) first", tag: "volunteers"},
+		"GET /api/v1/volunteer/requests/{id}":                    {summary: "One request (the address only to the poster, the volunteer who took it and staff)", tag: "volunteers"},
+		"POST /api/v1/volunteer/requests/{id}/verify":            {summary: "The community accepts or declines a request, with a reason", tag: "volunteers", request: helpStepInput{}},
+		"POST /api/v1/volunteer/requests/{id}/claim":             {summary: "Claim a request (接单): exactly once, 409 when taken", tag: "volunteers"},
+		"POST /api/v1/volunteer/requests/{id}/release":           {summary: "Give a claimed request back, with a reason", tag: "volunteers", request: helpStepInput{}},
+		"POST /api/v1/volunteer/requests/{id}/sign-in":           {summary: "Sign in at the place (within the radius), or by the code the person helped shows; far (held for staff) on request", tag: "volunteers", request: helpStepInput{}},
+		"POST /api/v1/volunteer/requests/{id}/sign-out":          {summary: "Sign out (at the place or by the code): the time served becomes hours; over the window, held for staff", tag: "volunteers", request: helpStepInput{}},
+		"POST /api/v1/volunteer/requests/{id}/confirm":           {summary: "Confirm and rate the service (the poster, or staff for them)", tag: "volunteers", request: helpStepInput{}},
+		"POST /api/v1/volunteer/requests/{id}/cancel":            {summary: "Withdraw a request, with a reason", tag: "volunteers", request: helpStepInput{}},
+		"GET /api/v1/volunteer/hours":                            {summary: "One's confirmed hours and star level", tag: "volunteers"},
+		"GET /api/v1/volunteer/timebank/statement":               {summary: "One's time-bank statement for a month", tag: "volunteers", query: []string{"month"}},
+		"POST /api/v1/volunteer/timebank/adjust":                 {summary: "Staff credit or debit a time-bank account, with a reason", tag: "volunteers", request: volunteering.Adjustment{}},
+		"GET /api/v1/volunteer/certificates/verify":              {summary: "Check a certificate's verification code (public: masked name, hours, period, issuer)", tag: "volunteers", query: []string{"code"}},
+		"GET /api/v1/volunteer/certificates":                     {summary: "One's certificates of service hours", tag: "volunteers"},
+		"POST /api/v1/volunteer/certificates":                    {summary: "Issue one's certificates for a period of months: one per community that recorded service", tag: "volunteers", request: certifyRequest{}, created: true},
+		"GET /api/v1/volunteer/certificates/{id}":                {summary: "A certificate with its records and history: its holder, or staff of the issuing community", tag: "volunteers"},
+		"GET /api/v1/volunteer/certificates/issued":              {summary: "Certificates the communities of one's area issued (staff)", tag: "volunteers"},
+		"POST /api/v1/volunteer/certificates/{id}/revoke":        {summary: "Revoke a certificate with a reason (staff of the issuing community); its public check then says revoked", tag: "volunteers", request: revokeRequest{}},
+		"POST /api/v1/volunteer/registrations/{id}/certificates": {summary: "Issue a volunteer's certificates for a period of months, for the communities one certifies for (staff)", tag: "volunteers", request: certifyRequest{}, created: true},
+		"GET /api/v1/volunteer/profile":                          {summary: "One's volunteer registration (skills, availability, areas, training, insurance, consent)", tag: "volunteers"},
+		"PUT /api/v1/volunteer/profile":                          {summary: "Register as a volunteer, or change one's registration (approved by the community's staff)", tag: "volunteers", request: civicgrid.ProfileInput{}},
+		"GET /api/v1/volunteer/registrations":                    {summary: "Registrations of one's communities (staff), pending by default", tag: "volunteers", query: []string{"status"}},
+		"GET /api/v1/volunteer/teams":                            {summary: "The volunteer teams of an area (riders', building, lecture teams)", tag: "volunteers", query: []string{"area"}},
+		"POST /api/v1/volunteer/teams":                           {summary: "Form a volunteer team with its captain (community staff)", tag: "volunteers", request: civicgrid.TeamInput{}, created: true},
+		"GET /api/v1/volunteer/teams/{id}":                       {summary: "A team with its members (requests to join only for its captain and staff)", tag: "volunteers"},
+		"POST /api/v1/volunteer/teams/{id}/join":                 {summary: "Ask to join a team (approved volunteers of its community)", tag: "volunteers"},
+		"POST /api/v1/volunteer/teams/{id}/accept":               {summary: "Accept a volunteer who asked to join (the captain or staff)", tag: "volunteers", request: acceptInput{}},
+		"GET /api/v1/volunteer/points":                           {summary: "Volunteer service points (服务站/驿站) of an area, for the map", tag: "volunteers", query: []string{"area"}},
+		"POST /api/v1/volunteer/points":                          {summary: "Add a service point: place, opening hours, what it offers (community staff)", tag: "volunteers", request: civicgrid.ServicePointInput{}, created: true},
+		"POST /api/v1/volunteer/registrations/{id}/decide":       {summary: "Approve a volunteer's registration, or decline it with a reason (id: the user)", tag: "volunteers", request: decideInput{}},
 	})
 }

@@ -494,4 +494,3 @@ func TestOverdueWorkQueuePagesInDeadlineOrder(t *testing.T) {
 		t.Errorf("the overdue queue is not read from its candidates:\n%s", plan)
 	}
 }
-

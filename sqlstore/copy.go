@@ -28,7 +28,7 @@ var copyOrder = []string{
 	"volunteer_requests", "volunteer_events", "volunteer_claimers", "timebank_accounts", "timebank_txns", "timebank_entries",
 	"cogov_meetings", "cogov_meeting_items", "cogov_meeting_roll",
 	"cogov_objections", "cogov_paper_ballots", "cogov_elections", "cogov_nominations",
-	"lectures", "lecture_signups", "lecture_events", "volunteer_certificates",
+	"lectures", "lecture_signups", "lecture_events", "volunteer_certificates", "volunteer_certificate_events",
 	"warning_alerts", "warning_alert_grids", "warning_state",
 	"care_entries", "care_visitors", "care_visits", "care_slots",
 	"notices", "notice_receipts", "notice_robots", "notice_robot_deliveries", "notice_events", "notice_robot_cursors",

@@ -3,8 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -603,55 +605,28 @@ func (db *DB) CheckTimeBank(ctx context.Context) (civicgrid.TimeBankCheck, error
 
 var _ civicgrid.TimeBankStore = (*DB)(nil)
 
-// ServedByCommunity sums a volunteer's confirmed service signed out in
-// [from, to) per community (the first 12 digits of the building's code).
-func (db *DB) ServedByCommunity(ctx context.Context, userID int64, from, to time.Time) ([]civicgrid.CommunityMinutes, error) {
-	rows, err := db.rd.QueryContext(ctx, `SELECT SUBSTR(building, 1, 12), SUM(minutes), COUNT(*) FROM volunteer_requests
-		WHERE volunteer_id = $1 AND status = $2 AND sign_out_at >= $3 AND sign_out_at < $4
-		GROUP BY SUBSTR(building, 1, 12) ORDER BY 1`, userID, string(civicgrid.HelpConfirmed), from.UnixMilli(), to.UnixMilli())
-	if err != nil {
-		return nil, err
-	}
-	return collect(rows, func(sc rowScanner) (civicgrid.CommunityMinutes, error) {
-		var m civicgrid.CommunityMinutes
-		err := sc.Scan(&m.Community, &m.Minutes, &m.Services)
-		return m, err
-	})
-}
-
-const certificateColumns = `id, code, user_id, name, community, issuer, period_from, period_to, minutes, services, stars, issued_at`
+const certificateColumns = `id, code, user_id, name, community, issuer, period_from, period_to, minutes, services, stars, issued_at,
+	records, issued_by_id, issued_by, revoked_at, revoke_reason, revoked_by`
 
 func scanCertificate(sc rowScanner) (civicgrid.VolunteerCertificate, error) {
 	var c civicgrid.VolunteerCertificate
 	var from, to, issued int64
-	err := sc.Scan(&c.ID, &c.Code, &c.UserID, &c.Name, &c.Community, &c.Issuer, &from, &to, &c.Minutes, &c.Services, &c.StarsAtEnd, &issued)
-	c.From, c.To, c.IssuedAt = time.UnixMilli(from), time.UnixMilli(to), time.UnixMilli(issued)
+	var records string
+	var by, revoked sql.NullInt64
+	err := sc.Scan(&c.ID, &c.Code, &c.UserID, &c.Name, &c.Community, &c.Issuer, &from, &to, &c.Minutes, &c.Services, &c.StarsAtEnd, &issued,
+		&records, &by, &c.IssuedBy, &revoked, &c.RevokeReason, &c.RevokedBy)
+	if err != nil {
+		return c, err
+	}
+	c.From, c.To, c.IssuedAt, c.IssuedByID = time.UnixMilli(from), time.UnixMilli(to), time.UnixMilli(issued), by.Int64
+	if revoked.Valid {
+		t := time.UnixMilli(revoked.Int64)
+		c.RevokedAt = &t
+	}
+	if records != "" && records != "[]" {
+		err = json.Unmarshal([]byte(records), &c.Records)
+	}
 	return c, err
-}
-
-// IssueCertificate stores a certificate, or returns the one issued before
-// for the same person, community, period and minutes.
-func (db *DB) IssueCertificate(ctx context.Context, c civicgrid.VolunteerCertificate) (civicgrid.VolunteerCertificate, error) {
-	var out civicgrid.VolunteerCertificate
-	err := db.inTx(ctx, func(tx *Tx) error {
-		var err error
-		out, err = scanCertificate(tx.QueryRowContext(ctx, `SELECT `+certificateColumns+` FROM volunteer_certificates
-			WHERE user_id = $1 AND community = $2 AND period_from = $3 AND period_to = $4 AND minutes = $5`,
-			c.UserID, c.Community, c.From.UnixMilli(), c.To.UnixMilli(), c.Minutes))
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		var id int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO volunteer_certificates (code, user_id, name, community, issuer, period_from, period_to,
-			minutes, services, stars, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-			c.Code, c.UserID, c.Name, c.Community, c.Issuer, c.From.UnixMilli(), c.To.UnixMilli(), c.Minutes, c.Services, c.StarsAtEnd,
-			c.IssuedAt.UnixMilli()).Scan(&id); err != nil {
-			return err
-		}
-		out, err = scanCertificate(tx.QueryRowContext(ctx, `SELECT `+certificateColumns+` FROM volunteer_certificates WHERE id = $1`, id))
-		return err
-	})
-	return out, err
 }
 
 // CertificatesOf lists a person's certificates, newest first.
@@ -675,4 +650,167 @@ func (db *DB) CertificateByCode(ctx context.Context, code string) (civicgrid.Vol
 		return c, civicgrid.Errorf(civicgrid.ENOTFOUND, "no certificate with this code")
 	}
 	return c, err
+}
+
+// ServedRecords lists a volunteer's confirmed service records signed out in
+// [from, to), by sign-in, with the community of each building.
+func (db *DB) ServedRecords(ctx context.Context, userID int64, from, to time.Time) ([]civicgrid.ServedRecord, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT id, SUBSTR(building, 1, 12), service, sign_in_at, minutes FROM volunteer_requests
+		WHERE volunteer_id = $1 AND status = $2 AND sign_out_at >= $3 AND sign_out_at < $4
+		ORDER BY sign_in_at, id LIMIT 5000`, userID, string(civicgrid.HelpConfirmed), from.UnixMilli(), to.UnixMilli())
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(sc rowScanner) (civicgrid.ServedRecord, error) {
+		var r civicgrid.ServedRecord
+		var in sql.NullInt64
+		err := sc.Scan(&r.RequestID, &r.Community, &r.Service, &in, &r.Minutes)
+		r.SignIn = timeOrZero(in)
+		return r, err
+	})
+}
+
+// SaveCertificate stores a new certificate with its records and its issue
+// event, or returns the valid one issued before to the same person for the
+// same community, period and minutes.
+func (db *DB) SaveCertificate(ctx context.Context, c civicgrid.VolunteerCertificate, ev civicgrid.CertificateEvent) (civicgrid.VolunteerCertificate, error) {
+	var out civicgrid.VolunteerCertificate
+	c.IssuedAt = time.UnixMilli(c.IssuedAt.UnixMilli())
+	err := db.inTx(ctx, func(tx *Tx) error {
+		var err error
+		out, err = scanCertificate(tx.QueryRowContext(ctx, `SELECT `+certificateColumns+` FROM volunteer_certificates
+			WHERE user_id = $1 AND community = $2 AND period_from = $3 AND period_to = $4 AND minutes = $5 AND revoked_at IS NULL
+			ORDER BY id DESC LIMIT 1`, c.UserID, c.Community, c.From.UnixMilli(), c.To.UnixMilli(), c.Minutes))
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		recs, err := json.Marshal(c.Records)
+		if err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO volunteer_certificates (code, user_id, name, community, issuer, period_from, period_to,
+			minutes, services, stars, issued_at, records, issued_by_id, issued_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			c.Code, c.UserID, c.Name, c.Community, c.Issuer, c.From.UnixMilli(), c.To.UnixMilli(), c.Minutes, c.Services, c.StarsAtEnd,
+			c.IssuedAt.UnixMilli(), string(recs), nullID(c.IssuedByID), c.IssuedBy).Scan(&c.ID); err != nil {
+			return err
+		}
+		if out, err = scanCertificate(tx.QueryRowContext(ctx, `SELECT `+certificateColumns+` FROM volunteer_certificates WHERE id = $1`, c.ID)); err != nil {
+			return err
+		}
+		ev.CertificateID, ev.Action = out.ID, civicgrid.CertificateIssued
+		if ev.Data == nil {
+			ev.Data = map[string]string{}
+		}
+		ev.Data["digest"] = civicgrid.CertificateDigest(out)
+		ev.Data["minutes"] = strconv.Itoa(out.Minutes)
+		return appendCertificateEvent(ctx, tx, ev)
+	})
+	return out, err
+}
+
+// RevokeCertificate marks a certificate revoked once, with its event.
+func (db *DB) RevokeCertificate(ctx context.Context, id int64, ev civicgrid.CertificateEvent) (civicgrid.VolunteerCertificate, error) {
+	var out civicgrid.VolunteerCertificate
+	err := db.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE volunteer_certificates SET revoked_at = $1, revoke_reason = $2, revoked_by = $3
+			WHERE id = $4 AND revoked_at IS NULL`, ev.At.UnixMilli(), ev.Note, ev.Actor, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			if _, err := byID(ctx, tx, `SELECT `+certificateColumns+` FROM volunteer_certificates WHERE id = $1`, id, scanCertificate, "certificate"); err != nil {
+				return err
+			}
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "certificate %d is already revoked", id)
+		}
+		ev.CertificateID, ev.Action = id, civicgrid.CertificateRevoked
+		if err := appendCertificateEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		out, err = scanCertificate(tx.QueryRowContext(ctx, `SELECT `+certificateColumns+` FROM volunteer_certificates WHERE id = $1`, id))
+		return err
+	})
+	return out, err
+}
+
+func appendCertificateEvent(ctx context.Context, tx *Tx, ev civicgrid.CertificateEvent) error {
+	var err error
+	if ev.Seq, ev.PrevHash, err = nextLink(ctx, tx, `SELECT seq, hash FROM volunteer_certificate_events WHERE certificate_id = $1 ORDER BY seq DESC LIMIT 1`, ev.CertificateID); err != nil {
+		return err
+	}
+	ev.At = time.UnixMilli(ev.At.UnixMilli())
+	ev.Hash = ev.ChainHash()
+	_, err = tx.ExecContext(ctx, `INSERT INTO volunteer_certificate_events (certificate_id, seq, at, actor_id, actor, action, note, data, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, ev.CertificateID, ev.Seq, ev.At.UnixMilli(), nullID(ev.ActorID), ev.Actor, ev.Action,
+		ev.Note, eventData(ev.Data), ev.PrevHash, ev.Hash)
+	return err
+}
+
+const certificateEventColumns = `id, certificate_id, seq, at, actor_id, actor, action, note, data, prev_hash, hash`
+
+func scanCertificateEvent(sc rowScanner) (civicgrid.CertificateEvent, error) {
+	var ev civicgrid.CertificateEvent
+	var at int64
+	var actor sql.NullInt64
+	var data string
+	if err := sc.Scan(&ev.ID, &ev.CertificateID, &ev.Seq, &at, &actor, &ev.Actor, &ev.Action, &ev.Note, &data, &ev.PrevHash, &ev.Hash); err != nil {
+		return ev, err
+	}
+	ev.At, ev.ActorID = time.UnixMilli(at), actor.Int64
+	return ev, parseEventData(data, &ev.Data)
+}
+
+// CertificateEvents returns a certificate's history in order.
+func (db *DB) CertificateEvents(ctx context.Context, id int64) ([]civicgrid.CertificateEvent, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+certificateEventColumns+` FROM volunteer_certificate_events WHERE certificate_id = $1 ORDER BY seq`, id)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanCertificateEvent)
+}
+
+// CertificatesIn lists the certificates issued by the communities under
+// scope, newest first.
+func (db *DB) CertificatesIn(ctx context.Context, scope string, limit int) ([]civicgrid.VolunteerCertificate, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	where := subtreeRange("community", scope, arg)
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+certificateColumns+` FROM volunteer_certificates
+		WHERE `+where+` ORDER BY id DESC LIMIT `+arg(limit), args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanCertificate)
+}
+
+// ForEachCertificateChain calls fn with each certificate and its history,
+// for verify. Certificates issued before histories existed have none.
+func (db *DB) ForEachCertificateChain(ctx context.Context, fn func(c civicgrid.VolunteerCertificate, events []civicgrid.CertificateEvent) error) error {
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+certificateColumns+` FROM volunteer_certificates ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	cs, err := collect(rows, scanCertificate)
+	if err != nil {
+		return err
+	}
+	rows, err = db.rd.QueryContext(ctx, `SELECT `+certificateEventColumns+` FROM volunteer_certificate_events ORDER BY certificate_id, seq`)
+	if err != nil {
+		return err
+	}
+	evs, err := collect(rows, scanCertificateEvent)
+	if err != nil {
+		return err
+	}
+	byCert := map[int64][]civicgrid.CertificateEvent{}
+	eachRun(evs, func(e civicgrid.CertificateEvent) int64 { return e.CertificateID }, func(id int64, es []civicgrid.CertificateEvent) error {
+		byCert[id] = es
+		return nil
+	})
+	for _, c := range cs {
+		if err := fn(c, byCert[c.ID]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

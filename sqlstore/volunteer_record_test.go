@@ -20,7 +20,9 @@ func TestCorrectHelpOnceUnderConcurrency(t *testing.T) {
 	vol := cgUser(t, db, 2, civicgrid.RoleVolunteer, cgCommunity)
 	r := vtRequest(t, db, poster, civicgrid.HelpAccepted)
 	now := time.Now()
-	ev := func(action string) civicgrid.VolunteerEvent { return civicgrid.VolunteerEvent{At: now, Actor: "志*", Action: action} }
+	ev := func(action string) civicgrid.VolunteerEvent {
+		return civicgrid.VolunteerEvent{At: now, Actor: "志*", Action: action}
+	}
 	for _, s := range []struct {
 		step civicgrid.HelpStep
 		c    civicgrid.HelpChange

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,6 +46,9 @@ type Volunteer interface {
 	Certificates(ctx context.Context, actor civicgrid.Actor) ([]civicgrid.VolunteerCertificate, error)
 	Certificate(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.VolunteerCertificate, error)
 	VerifyCertificate(ctx context.Context, code string) (civicgrid.VolunteerCertificate, error)
+	CertificateHistory(ctx context.Context, actor civicgrid.Actor, id int64) ([]civicgrid.CertificateEvent, error)
+	RevokeCertificate(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (civicgrid.VolunteerCertificate, error)
+	IssuedCertificates(ctx context.Context, actor civicgrid.Actor) ([]civicgrid.VolunteerCertificate, error)
 	Register(ctx context.Context, actor civicgrid.Actor, in civicgrid.ProfileInput) (civicgrid.VolunteerProfile, error)
 	Profile(ctx context.Context, actor civicgrid.Actor) (civicgrid.VolunteerProfile, error)
 	Registrations(ctx context.Context, actor civicgrid.Actor, status civicgrid.ProfileStatus) ([]civicgrid.VolunteerProfile, error)
@@ -81,7 +85,10 @@ type volunteerView struct {
 	CSRF        string
 	// the certificates pages
 	Certificates []certificateRow
+	Issued       []certificateRow // staff: what their communities issued
 	Certificate  *certificateRow
+	CertHistory  []civicgrid.CertificateEvent
+	CanRevoke    bool
 	Code         string // the code asked about on the public check
 	Month        string // this month, YYYY-MM, the form's default
 	// registration
@@ -123,15 +130,34 @@ type registrationRow struct {
 type certificateRow struct {
 	civicgrid.VolunteerCertificate
 	Number, Period, Hours string
+	Lines                 []certificateLine
+}
+
+// certificateLine is one service record of a certificate.
+type certificateLine struct {
+	civicgrid.CertificateRecord
+	Svc   civicgrid.VolunteerService // the service's names
+	Hours string
 }
 
 func (ui *UI) certificateRow(c civicgrid.VolunteerCertificate) certificateRow {
 	loc := ui.location()
 	last := c.To.In(loc).AddDate(0, 0, -1)
-	return certificateRow{VolunteerCertificate: c, Number: c.Number(),
+	row := certificateRow{VolunteerCertificate: c, Number: c.Number(),
 		Period: c.From.In(loc).Format("2006-01-02") + " – " + last.Format("2006-01-02"),
-		Hours:  strconv.FormatFloat(float64(c.Minutes)/60, 'f', 2, 64)}
+		Hours:  hoursText(c.Minutes)}
+	for _, r := range c.Records {
+		svc, ok := civicgrid.LookupVolunteerService(r.Service)
+		if !ok {
+			svc = civicgrid.VolunteerService{Code: r.Service, NameZH: r.Service, NameEN: r.Service}
+		}
+		row.Lines = append(row.Lines, certificateLine{r, svc, hoursText(r.Minutes)})
+	}
+	return row
 }
+
+// verifyPath is the public check of a certificate's code.
+func verifyPath(code string) string { return "/verify/certificate/" + url.PathEscape(code) }
 
 // invitationRow is an invitation with its request as the page shows it.
 type invitationRow struct {
@@ -164,7 +190,10 @@ func (ui *UI) registerVolunteer(mux *http.ServeMux) {
 	mux.HandleFunc("POST /volunteer/certificates", ui.handleCertifyForm)
 	mux.HandleFunc("GET /volunteer/certificates/{id}", ui.handleCertificatePage)
 	mux.HandleFunc("GET /certificates/verify", ui.handleVerifyCertificatePage)
+	mux.HandleFunc("GET /verify/certificate/{code}", ui.handleVerifyCertificatePage)
 	mux.HandleFunc("GET /volunteer/certificates/{id}/qr.png", ui.handleCertificateQR)
+	mux.HandleFunc("GET /volunteer/certificates/{id}/pdf", ui.handleCertificatePDF)
+	mux.HandleFunc("POST /volunteer/certificates/{id}/revoke", ui.handleRevokeCertificateForm)
 }
 
 func (ui *UI) volunteerPage(w http.ResponseWriter, r *http.Request, view string) (*page, civicgrid.Actor, bool) {
@@ -466,6 +495,16 @@ func (ui *UI) handleCertificatesPage(w http.ResponseWriter, r *http.Request) {
 	for _, c := range cs {
 		p.Volunteer.Certificates = append(p.Volunteer.Certificates, ui.certificateRow(c))
 	}
+	if len(actor.Scopes(civicgrid.ActionCertifyFor)) > 0 {
+		issued, err := ui.cfg.Volunteer.IssuedCertificates(r.Context(), actor)
+		if err != nil {
+			ui.renderError(w, r, p, err)
+			return
+		}
+		for _, c := range issued {
+			p.Volunteer.Issued = append(p.Volunteer.Issued, ui.certificateRow(c))
+		}
+	}
 	p.Volunteer.Month = time.Now().In(ui.location()).Format("2006-01")
 	p.Title = p.catalogue["vol.cert_title"]
 	ui.render(w, http.StatusOK, "volunteer", p)
@@ -499,21 +538,43 @@ func (ui *UI) handleCertificatePage(w http.ResponseWriter, r *http.Request) {
 	}
 	row := ui.certificateRow(c)
 	p.Volunteer.Certificate = &row
+	if p.Volunteer.CertHistory, err = ui.cfg.Volunteer.CertificateHistory(r.Context(), actor, id); err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
+	p.Volunteer.CanRevoke = volunteering.CanRevokeCertificate(actor, c)
 	p.NoStore = true
 	p.Title = p.catalogue["vol.cert_heading"]
 	ui.render(w, http.StatusOK, "volunteer", p)
 }
 
 // handleVerifyCertificatePage serves the public check of a certificate's
-// code: anyone, logged in or not, sees the holder's masked name, the hours,
-// the period and the issuer — or that no certificate has this code.
+// code, /verify/certificate/{code} (the QR code's address; the form's
+// /certificates/verify?code= redirects there): anyone, logged in or not,
+// sees whether the code is genuine and, if so, the holder's masked name
+// (张*明), the hours, the period, the issuer and whether it was revoked —
+// or that no certificate has this code. Look-ups are throttled per address
+// like the API's.
 func (ui *UI) handleVerifyCertificatePage(w http.ResponseWriter, r *http.Request) {
+	code := r.PathValue("code")
+	if q := r.URL.Query().Get("code"); code == "" && q != "" {
+		http.Redirect(w, r, verifyPath(civicgrid.NormalizeCode(q)), http.StatusSeeOther)
+		return
+	}
 	p := ui.newPage(w, r)
-	p.Volunteer = &volunteerView{View: "verify", Code: r.URL.Query().Get("code")}
+	p.Volunteer = &volunteerView{View: "verify", Code: code}
 	p.Title = p.catalogue["vol.verify_title"]
+	p.NoStore = true
 	status := http.StatusOK
-	if p.Volunteer.Code != "" {
-		c, err := ui.cfg.Volunteer.VerifyCertificate(r.Context(), p.Volunteer.Code)
+	if code != "" {
+		if ui.cfg.Lookups != nil {
+			if err := ui.cfg.Lookups.ThrottleLookup(w, r); err != nil {
+				p.FlashError = p.catalogue["vol.verify_throttled"]
+				ui.render(w, http.StatusTooManyRequests, "volunteer", p)
+				return
+			}
+		}
+		c, err := ui.cfg.Volunteer.VerifyCertificate(r.Context(), code)
 		switch civicgrid.ErrorCode(err) {
 		case "":
 			row := ui.certificateRow(c)
@@ -529,6 +590,47 @@ func (ui *UI) handleVerifyCertificatePage(w http.ResponseWriter, r *http.Request
 	ui.render(w, status, "volunteer", p)
 }
 
+// handleCertificatePDF serves a certificate as a PDF in the page's
+// language, with the QR code of its public check: its holder, or staff of
+// the issuing community.
+func (ui *UI) handleCertificatePDF(w http.ResponseWriter, r *http.Request) {
+	actor, ok := requireLogin(w, r)
+	if !ok {
+		return
+	}
+	p := ui.newPage(w, r)
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	c, err := ui.cfg.Volunteer.Certificate(r.Context(), actor, id)
+	if err != nil {
+		p.Volunteer = &volunteerView{}
+		ui.renderError(w, r, p, err)
+		return
+	}
+	row := ui.certificateRow(c)
+	b, err := ui.certificatePDF(p, row, siteurl.Base(ui.cfg.PublicURL, r, false)+verifyPath(c.Code))
+	if err != nil {
+		p.Volunteer = &volunteerView{}
+		ui.renderError(w, r, p, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `inline; filename="certificate-`+row.Number+`.pdf"`)
+	w.Header().Set("Cache-Control", "private, no-store")
+	w.Write(b)
+}
+
+// handleRevokeCertificateForm: staff of the issuing community revoke a
+// certificate with a reason.
+func (ui *UI) handleRevokeCertificateForm(w http.ResponseWriter, r *http.Request) {
+	actor, ok := inboxForm(w, r)
+	if !ok {
+		return
+	}
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	_, err := ui.cfg.Volunteer.RevokeCertificate(r.Context(), actor, id, r.PostForm.Get("reason"))
+	backTo(w, r, "/volunteer/certificates/"+strconv.FormatInt(id, 10), "revoked", err)
+}
+
 // handleCertificateQR draws the QR code printed on one's certificate: the
 // address of its public check, code included.
 func (ui *UI) handleCertificateQR(w http.ResponseWriter, r *http.Request) {
@@ -542,7 +644,7 @@ func (ui *UI) handleCertificateQR(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	png, err := qrcode.Encode(siteurl.Base(ui.cfg.PublicURL, r, false)+"/certificates/verify?code="+c.Code, qrcode.Medium, 320)
+	png, err := qrcode.Encode(siteurl.Base(ui.cfg.PublicURL, r, false)+verifyPath(c.Code), qrcode.Medium, 320)
 	if err != nil {
 		http.Error(w, "qr code", http.StatusInternalServerError)
 		return
@@ -747,4 +849,12 @@ func (ui *UI) servicePoints(r *http.Request) []civicgrid.ServicePoint {
 		out = append(out, ps...)
 	}
 	return out
+}
+
+// RevokedTime is when the certificate was revoked (zero: it is valid).
+func (c certificateRow) RevokedTime() time.Time {
+	if c.RevokedAt == nil {
+		return time.Time{}
+	}
+	return *c.RevokedAt
 }

@@ -76,6 +76,13 @@ type Config struct {
 	Cogov Cogov
 	// Volunteer runs the volunteer service; nil serves no such pages.
 	Volunteer Volunteer
+	// Lookups throttles public look-ups by code (server.LocalAPI: the
+	// API's per-address budget); nil throttles none.
+	Lookups LookupThrottle
+	// CertificateFont is the CJK TrueType font (.ttf, or a .ttc whose
+	// first font is used) of certificate PDFs; "" tries
+	// DefaultCertificateFonts.
+	CertificateFont string
 	// Lectures runs study and lecture events; nil serves no such pages.
 	Lectures Lectures
 	// Search runs the full-text search; nil serves no search page or box.
@@ -122,6 +129,14 @@ type UI struct {
 	// pickers: a console page names the area of every row, which was a
 	// query per row.
 	areaNamesKept sync.Map // code → nameEntry
+	// font is the certificates' CJK font, read on first use.
+	font cjkFont
+}
+
+// LookupThrottle takes one public look-up from the client's budget; an
+// error (with Retry-After set) when it is spent.
+type LookupThrottle interface {
+	ThrottleLookup(w http.ResponseWriter, r *http.Request) error
 }
 
 // New returns the UI over areas. It fails only if the embedded files are

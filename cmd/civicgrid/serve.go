@@ -252,7 +252,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	adminAPI := &server.LocalAPI{}
 	ui, err := web.New(web.Config{Map: basemap, Center: [2]float64{114.30, 30.58}, Zoom: 13,
 		Cases: cases, People: db, Admin: adminAPI, Catalogue: cases, Webhooks: adminAPI, Calendar: adminAPI, Open311Keys: adminAPI, Inbox: notes, Cogov: cogov, Volunteer: volunteer, Lectures: lecture, Search: finder, Warning: warn, Care: careSvc, Notices: nts,
-		Hotline: *o.hotline, OfficeAddress: *o.officeAddress, PublicURL: *o.publicURL, CommunityPhone: *o.communityPhone, Auth: adminAPI, DevSMS: sender.Name() == "development"}, db)
+		Hotline: *o.hotline, OfficeAddress: *o.officeAddress, PublicURL: *o.publicURL, CommunityPhone: *o.communityPhone, Auth: adminAPI, DevSMS: sender.Name() == "development",
+		Lookups: adminAPI, CertificateFont: *o.certificateFont}, db)
 	if err != nil {
 		return err
 	}
@@ -443,6 +444,7 @@ type serveOptions struct {
 	signInRadius     *float64
 	roundMinutes     *int
 	claimLimit       *int
+	certificateFont  *string
 	takeWithin       *time.Duration
 	careRetention    *time.Duration
 	timeBankFloor    *int
@@ -500,6 +502,7 @@ func newServeFlags(name string, stderr io.Writer) (*flag.FlagSet, *serveOptions)
 	o.claimLimit = fs.Int("claim-limit", 3, "open claims (接单) one volunteer may hold at once")
 	o.windowTolerance = fs.Duration("window-tolerance", 30*time.Minute, "a volunteer service may run this long past its request's time window (or --window-tolerance-pct of it, whichever is more) before its record waits for staff confirmation")
 	o.windowTolerancePct = fs.Int("window-tolerance-pct", 50, "share of a request's time window a service may run past it before its record waits for staff confirmation (see --window-tolerance)")
+	o.certificateFont = fs.String("certificate-font", "", "CJK TrueType font (.ttf, or a .ttc whose first font is used) of volunteer certificate PDFs; empty tries the Debian WenQuanYi and AR PL fonts, and without one the PDF is in English with non-Latin text as ?")
 	o.takeWithin = fs.Duration("request-take-within", 24*time.Hour, "a volunteer request open this long without a volunteer taking it turns red and the community's staff are notified")
 	o.careRetention = fs.Duration("care-retention", 90*24*time.Hour, "how long after care ends a care entry's personal fields (name, phone, address, guardian, visit notes and photos) are kept before they are erased")
 	o.timeBankFloor = fs.Int("time-bank-floor", 0, "lowest balance in minutes a member's time-bank account may reach (negative allows an overdraft)")

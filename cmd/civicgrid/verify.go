@@ -53,6 +53,19 @@ func verifyStore(ctx context.Context, db *sqlstore.DB, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%d volunteer requests, %d events checked; %d broken chains\n", requests, vevents, vbroken)
+	certs, certEvents, certBroken := 0, 0, 0
+	if err := db.ForEachCertificateChain(ctx, func(c civicgrid.VolunteerCertificate, evs []civicgrid.CertificateEvent) error {
+		certs, certEvents = certs+1, certEvents+len(evs)
+		if err := civicgrid.VerifyCertificateChain(c, evs); err != nil {
+			certBroken++
+			fmt.Fprintln(stdout, "BROKEN", civicgrid.ErrorMessage(err))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d volunteer certificates, %d events checked; %d broken chains\n", certs, certEvents, certBroken)
+	vbroken += certBroken
 	tb, err := db.CheckTimeBank(ctx)
 	if err != nil {
 		return err

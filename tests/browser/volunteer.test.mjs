@@ -5,6 +5,8 @@
 // resident confirms and rates, and A's hours appear — at 360 px without
 // sideways scrolling and without serious accessibility violations.
 import { test } from 'node:test';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { env, setup, withPage, axeViolations, describeViolations, T, logInAs, noSidewaysScroll, apiJSON, apiSession } from './harness.mjs';
 
@@ -17,6 +19,7 @@ const secretary = '19900000007';
 const volunteerB = { phone: '13700009999', password: 'Volunteer-B-2026' };
 const phone = { width: 360, height: 740 };
 const state = { id: 0 };
+const artifactsDir = path.join(import.meta.dirname, '..', '..', 'test-artifacts');
 
 async function noSeriousViolations(page, what) {
   const vs = await axeViolations(page);
@@ -124,35 +127,82 @@ test('the resident confirms and rates; the hours appear', { timeout: T }, async 
   });
 });
 
-test('volunteer A gets a certificate of the hours; its code verifies on the public page, a forged one does not', { timeout: T }, async () => {
-  const code = { value: '' };
+test('volunteer A gets a certificate of the hours with its records and a PDF; its code verifies on the public page, anonymously; staff revoke it and the page says so', { timeout: T }, async () => {
+  const cert = { code: '', id: 0 };
   await withPage('volunteer-certificate-360', phone, async (page) => {
     await logInAs(page, volunteerA, '/volunteer/certificates');
     await page.goto(`${env.base}/volunteer/certificates?lang=zh-CN`);
     await Promise.all([page.waitForURL(/\/volunteer\/certificates\/\d+/), page.getByTestId('certify').getByRole('button', { name: '开具证明' }).click()]);
-    const cert = page.getByTestId('certificate');
-    await cert.getByText('志愿服务记录证明').waitFor();
-    assert.match(await cert.textContent(), /经服务对象确认的服务时长累计 0\.25 小时/);
-    assert.match(await cert.textContent(), /演示志愿者/, 'the holder sees their own name');
-    code.value = (await page.getByTestId('cert-code').textContent()).trim();
-    assert.match(code.value, /^[2-9A-Z]{12}$/);
+    cert.id = Number(new URL(page.url()).pathname.split('/').pop());
+    const c = page.getByTestId('certificate');
+    await c.getByText('志愿服务记录证明').waitFor();
+    assert.match(await c.textContent(), /经服务对象确认的服务时长累计 0\.25 小时/);
+    assert.match(await c.textContent(), /演示志愿者/, 'the holder sees their own name');
+    // Each record: its date, service and hours, and the total.
+    const rows = page.getByTestId('cert-records').locator('tbody tr');
+    assert.equal(await rows.count(), 1);
+    assert.match(await rows.first().textContent(), /\d{4}-\d{2}-\d{2}\s*代购\s*0\.25/);
+    assert.match(await page.getByTestId('cert-records').locator('tfoot').textContent(), /合计\s*0\.25/);
+    cert.code = (await page.getByTestId('cert-code').textContent()).trim();
+    assert.match(cert.code, /^[2-9A-Z]{18}$/, 'an 18-character code (about 89 bits)');
+    assert.match(await page.getByTestId('cert-history').textContent(), /出具证明/);
+    // The PDF, in the page's language.
+    const pdf = await page.request.get(`${env.base}/volunteer/certificates/${cert.id}/pdf?lang=zh-CN`);
+    assert.equal(pdf.status(), 200);
+    assert.equal(pdf.headers()['content-type'], 'application/pdf');
+    const body = await pdf.body();
+    assert.equal(body.subarray(0, 5).toString(), '%PDF-');
+    await writeFile(path.join(artifactsDir, 'volunteer-certificate-zh-CN.pdf'), body);
+    const pdfEN = await page.request.get(`${env.base}/volunteer/certificates/${cert.id}/pdf?lang=en`);
+    await writeFile(path.join(artifactsDir, 'volunteer-certificate-en.pdf'), await pdfEN.body());
     await noSidewaysScroll(page, 'certificate');
     await noSeriousViolations(page, 'certificate');
   });
+  await withPage('volunteer-certificate-en-1280', { width: 1280, height: 900 }, async (page) => {
+    await logInAs(page, volunteerA, `/volunteer/certificates/${cert.id}`);
+    await page.goto(`${env.base}/volunteer/certificates/${cert.id}?lang=en`);
+    assert.match(await page.getByTestId('cert-records').textContent(), /Shopping errands/);
+    await noSeriousViolations(page, 'certificate in English');
+  });
+  // The public check, with no session (withPage starts without cookies).
   await withPage('volunteer-certificate-verify-360', phone, async (page) => {
-    await page.goto(`${env.base}/certificates/verify?code=${code.value.toLowerCase()}&lang=zh-CN`);
+    await page.goto(`${env.base}/verify/certificate/${cert.code}?lang=zh-CN`);
+    assert.equal(await page.context().cookies().then((cs) => cs.filter((c) => c.name !== 'lang').length), 0, 'anonymous');
     const ok = page.getByTestId('verified');
     await ok.getByText('证明有效').waitFor();
     const text = await ok.textContent();
     assert.match(text, /0\.25 小时/);
-    assert.ok(!text.includes('演示志愿者'), 'the public check masks the name');
+    assert.equal((await page.getByTestId('verify-holder').textContent()).trim(), '演***者', 'the public check masks the name (first and last character)');
+    assert.ok(!text.includes('演示志愿者') && !text.includes('代购'), 'no full name, no records');
     await noSidewaysScroll(page, 'verification');
+    await noSeriousViolations(page, 'verification');
+    // The form's lower-case, spaced code leads to the same page.
+    await page.goto(`${env.base}/certificates/verify?code=${encodeURIComponent(cert.code.slice(0, 6).toLowerCase() + ' ' + cert.code.slice(6))}`);
+    await page.waitForURL(new RegExp(`/verify/certificate/${cert.code}$`));
+    await page.getByTestId('verified').getByText('证明有效').waitFor();
   });
   await withPage('volunteer-certificate-forged-360', phone, async (page) => {
-    await page.goto(`${env.base}/certificates/verify?code=ABCDEFGHJKMN`);
+    await page.goto(`${env.base}/verify/certificate/ABCDEFGHJKMNPQRSTU`);
     await page.getByText('没有找到这个查验码对应的证明').waitFor();
     assert.equal(await page.getByTestId('verified').count(), 0);
   }, { expectStatuses: [404] });
+  // Community staff (the recording community) revoke it with a reason.
+  await withPage('volunteer-certificate-revoke-en-1280', { width: 1280, height: 900 }, async (page) => {
+    await logInAs(page, staff, `/volunteer/certificates/${cert.id}`);
+    await page.goto(`${env.base}/volunteer/certificates/${cert.id}?lang=en`);
+    const form = page.getByTestId('cert-revoke');
+    await form.getByLabel('Reason for revoking').fill('Issued for the wrong period');
+    await Promise.all([page.waitForURL(/done=revoked/), form.getByRole('button', { name: 'Revoke this certificate' }).click()]);
+    assert.match(await page.getByTestId('cert-revoked').textContent(), /revoked on .*Issued for the wrong period/);
+    assert.equal(await page.getByTestId('cert-revoke').count(), 0);
+    assert.match(await page.getByTestId('cert-history').textContent(), /certificate revoked/);
+  });
+  await withPage('volunteer-certificate-verify-revoked-en-1280', { width: 1280, height: 900 }, async (page) => {
+    await page.goto(`${env.base}/verify/certificate/${cert.code}?lang=en`);
+    assert.match(await page.getByTestId('verify-revoked').textContent(), /revoked on .* no longer valid/);
+    assert.ok(!(await page.getByTestId('verified').textContent()).includes('wrong period'), 'the reason stays private');
+    await noSeriousViolations(page, 'revoked verification');
+  });
 });
 
 test('the resident’s volunteer registration waits; staff approve it on the page, in English on a wide screen', { timeout: T }, async () => {
