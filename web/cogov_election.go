@@ -152,7 +152,7 @@ func (ui *UI) handleNoticeBoard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, d := range ds {
-		p.Cogov.Votes = append(p.Cogov.Votes, voteRow{d.Vote, names(d.AreaCode), d.Standing == civicgrid.StandingNotice})
+		p.Cogov.Votes = append(p.Cogov.Votes, voteRow{Vote: d.Vote, AreaName: names(d.AreaCode), InNotice: d.Standing == civicgrid.StandingNotice})
 		p.Cogov.Elect.Board[d.ID] = d
 	}
 	p.Title, _ = p.T("cogov.board_title", "area", p.Cogov.AreaName)

@@ -107,6 +107,9 @@ type voteRow struct {
 	civicgrid.Vote
 	AreaName string
 	InNotice bool
+	// CanVote: the reader is on an open vote's roll and has not voted
+	// (the list asked only them to vote; staff saw "vote" too).
+	CanVote bool
 }
 
 type scopeOption struct{ Code, Name string }
@@ -248,7 +251,16 @@ func (ui *UI) handleProposals(w http.ResponseWriter, r *http.Request) {
 	}
 	now := ui.now()
 	for _, v := range vs {
-		p.Cogov.Votes = append(p.Cogov.Votes, voteRow{v, names(v.AreaCode), v.Status == civicgrid.VoteClosed && now.Before(v.NoticeUntil)})
+		row := voteRow{Vote: v, AreaName: names(v.AreaCode), InNotice: v.Status == civicgrid.VoteClosed && now.Before(v.NoticeUntil)}
+		if v.Status == civicgrid.VoteOpen {
+			view, err := ui.cfg.Cogov.Vote(ctx, actor, v.ID)
+			if err != nil {
+				ui.renderError(w, r, p, err)
+				return
+			}
+			row.CanVote = view.CanVote
+		}
+		p.Cogov.Votes = append(p.Cogov.Votes, row)
 	}
 	for _, code := range proposalScopes(actor) {
 		if civicgrid.Authorize(actor, civicgrid.ActionPropose, civicgrid.In(code)) == nil {

@@ -115,6 +115,16 @@ func TestCogovPages(t *testing.T) {
 	if body = as(h, neighbour, "GET", election, nil).Body.String(); !contains(body, `type="checkbox" name="choice" value="李阿姨"`) || contains(body, `value="">`) {
 		t.Fatalf("the election's ballot lists the three candidates as checkboxes: %s", body)
 	}
+	// The list asks to vote only those on the roll who have not voted.
+	if body = as(h, neighbour, "GET", "/proposals", nil).Body.String(); !contains(body, `href="`+election+`" data-testid="list-go-vote"`) {
+		t.Fatalf("a neighbour on the election's roll is not asked to vote: %s", body)
+	}
+	if body = as(h, secretary, "GET", "/proposals", nil).Body.String(); contains(body, `data-testid="list-go-vote"`) {
+		t.Fatal("staff off the rolls are asked to vote in the list")
+	}
+	if body = as(h, resident, "GET", "/proposals", nil).Body.String(); contains(body, `href="`+vote+`" data-testid="list-go-vote"`) {
+		t.Fatal("a resident who voted is asked to vote again in the list")
+	}
 	rec = as(h, secretary, "POST", "/votes", url.Values{"csrf_token": {"tok"}, "area_code": {"420102001001"}, "question": {"q"},
 		"method": {"approval"}, "options": {"甲"}, "winners": {"1"}, "hours": {"24"}})
 	if !contains(rec.Header().Get("Location"), "failed=invalid") {
