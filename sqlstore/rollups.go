@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
@@ -403,17 +404,7 @@ func (db *DB) ForEachGridDay(ctx context.Context, scope, category string, fromDa
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var g civicgrid.GridDay
-		if err := rows.Scan(&g.Grid, &g.Day, &g.Category, &g.Received); err != nil {
-			return err
-		}
-		if err := fn(g); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return eachGridDay(rows, fn)
 }
 
 // ForEachGridDayOn calls fn with each grid's rows of the rollups in the
@@ -427,6 +418,11 @@ func (db *DB) ForEachGridDayOn(ctx context.Context, scope string, day int, fn fu
 	if err != nil {
 		return err
 	}
+	return eachGridDay(rows, fn)
+}
+
+// eachGridDay calls fn with each row of (grid, day, category, received).
+func eachGridDay(rows *sql.Rows, fn func(civicgrid.GridDay) error) error {
 	defer rows.Close()
 	for rows.Next() {
 		var g civicgrid.GridDay
