@@ -111,139 +111,52 @@ func seedDemoPast(ctx context.Context, db *sqlstore.DB, locator *locate.Service,
 		staff.Grants = append(staff.Grants, civicgrid.RoleGrant{Role: civicgrid.RoleDistrictAdmin, AreaCode: d})
 	}
 
+	// Two stages run side by side, each with its own clock: one reports
+	// the days in order, the other takes each reported day through the
+	// loop, a day behind. A day's steps need only its own reports, and the
+	// store has one writer, so the second stage's checks and reads overlap
+	// the first's writes and the reverse. Each day draws from its own
+	// generator, so the past is the same whatever the stages' timing; the
+	// cases are numbered in report order, as before.
 	rng := rand.New(rand.NewPCG(uint64(seed), 7))
-	at := func(day time.Time, h float64) time.Time { return day.Add(time.Duration(h * float64(time.Hour))) }
-	act := func(ids []int64, who civicgrid.Actor, a civicgrid.CaseAction, st casework.Step, when time.Time) error {
-		if len(ids) == 0 {
-			return nil
-		}
-		now = when
-		_, err := svc.ActMany(ctx, who, ids, a, st)
-		if err != nil {
-			return fmt.Errorf("demo past: %s: %w", a, err)
-		}
-		return nil
-	}
 	cluster := grids[rng.IntN(len(grids))]
 	clusterCat := active[0]
+	w := pastWorld{db: db, grids: grids, active: active, residents: residents, staff: staff, handler: handler,
+		evidence: evidence, cluster: cluster, clusterCat: clusterCat}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	reported := make(chan pastDay, days)
+	stepsDone := make(chan error, 1)
+	go func() {
+		var now time.Time
+		svc := casework.New(casework.Config{Photos: photos}, db, db, locator, calendar, func() time.Time { return now })
+		for pd := range reported {
+			if err := w.steps(ctx, svc, &now, pd); err != nil {
+				cancel()
+				for range reported {
+				}
+				stepsDone <- err
+				return
+			}
+		}
+		stepsDone <- nil
+	}()
 	total := 0
-	for d := days; d >= 1; d-- {
-		day := today.AddDate(0, 0, -d)
-		// More reports on weekdays and in summer (rain, heat), a few a day.
-		season := 1 + 0.35*math.Sin(2*math.Pi*float64(day.YearDay()-100)/365)
-		weekday := map[time.Weekday]float64{time.Saturday: 0.6, time.Sunday: 0.5, time.Monday: 1.25}[day.Weekday()]
-		if weekday == 0 {
-			weekday = 1
+	var reportErr error
+	for d := days; d >= 1 && reportErr == nil; d-- {
+		pd := pastDay{d: d, day: today.AddDate(0, 0, -d), rng: rand.New(rand.NewPCG(uint64(seed), uint64(d))), reportedAt: map[int64]time.Time{}}
+		reportErr = w.report(ctx, svc, &now, &pd)
+		if reportErr == nil {
+			total += len(pd.ids)
+			reported <- pd
 		}
-		n := int(math.Round(14 * season * weekday * (0.7 + 0.6*rng.Float64())))
-		var ids []int64
-		reportedAt := map[int64]time.Time{}
-		report := func(g civicgrid.Area, cat civicgrid.Category) error {
-			now = at(day, 7+13*rng.Float64())
-			lat, lng := democity.PointIn(rng, g.Geometry)
-			who := residents[rng.IntN(len(residents))]
-			in, err := svc.Report(ctx, who, casework.Report{Category: cat.Code, Description: demoDescriptions[rng.IntN(len(demoDescriptions))], Lat: lat, Lng: lng}, nil)
-			if err != nil {
-				return fmt.Errorf("demo past: report: %w", err)
-			}
-			if !in.Existing {
-				ids = append(ids, in.Case.ID)
-				reportedAt[in.Case.ID] = now
-			}
-			return nil
-		}
-		for range n {
-			if err := report(grids[rng.IntN(len(grids))], active[rng.IntN(len(active))]); err != nil {
-				return err
-			}
-		}
-		if d == 1 { // yesterday's cluster: the early warning's first alert
-			for range 7 {
-				if err := report(cluster, clusterCat); err != nil {
-					return err
-				}
-			}
-		}
-		total += len(ids)
-		// Sort the day's cases into what happens to them.
-		var reject, late, onTime, open []int64
-		for _, id := range ids {
-			r := rng.Float64()
-			switch {
-			case d <= 2 && r < 0.6, d <= 7 && r < 0.15:
-				open = append(open, id)
-			case r < 0.08:
-				reject = append(reject, id)
-			case r < 0.18:
-				late = append(late, id)
-			default:
-				onTime = append(onTime, id)
-			}
-		}
-		if err := act(reject, staff, civicgrid.CaseReject, casework.Step{Reason: "out_of_scope"}, at(day, 21)); err != nil {
-			return err
-		}
-		work := append(append([]int64{}, onTime...), late...)
-		// Registered at the next of three rounds a day: late morning, late
-		// afternoon, next morning.
-		var rounds [3][]int64
-		for _, id := range append(append([]int64{}, work...), open...) {
-			switch h := reportedAt[id].Sub(day).Hours(); {
-			case h < 11:
-				rounds[0] = append(rounds[0], id)
-			case h < 16.5:
-				rounds[1] = append(rounds[1], id)
-			default:
-				rounds[2] = append(rounds[2], id)
-			}
-		}
-		for i, when := range []time.Time{at(day, 11.25), at(day, 16.75), at(day, 20.75)} {
-			if err := act(rounds[i], staff, civicgrid.CaseRegister, casework.Step{}, when); err != nil {
-				return err
-			}
-		}
-		steps := []struct {
-			ids  []int64
-			who  civicgrid.Actor
-			a    civicgrid.CaseAction
-			st   casework.Step
-			when time.Time
-		}{
-			{work, staff, civicgrid.CaseDispatch, casework.Step{AssigneeID: handler.UserID}, at(day, 22)},
-			{work, handler, civicgrid.CaseAccept, casework.Step{}, at(day, 23)},
-			{onTime, handler, civicgrid.CaseHandle, casework.Step{Note: "已处置完毕，现场恢复。", Photos: []string{evidence}}, at(day, 24+15)},
-			{late, handler, civicgrid.CaseHandle, casework.Step{Note: "协调多方后处置完毕。", Photos: []string{evidence}}, at(day, 24*9+10)},
-		}
-		for _, s := range steps {
-			if err := act(s.ids, s.who, s.a, s.st, s.when); err != nil {
-				return err
-			}
-		}
-		// Checked and closed the next working hours; rated by most reporters.
-		for _, group := range []struct {
-			ids  []int64
-			done time.Time
-		}{{onTime, at(day, 24+17)}, {late, at(day, 24*9+16)}} {
-			if err := act(group.ids, staff, civicgrid.CaseVerify, casework.Step{}, group.done); err != nil {
-				return err
-			}
-			if err := act(group.ids, staff, civicgrid.CaseClose, casework.Step{}, group.done.Add(time.Hour)); err != nil {
-				return err
-			}
-			for _, id := range group.ids {
-				if rng.Float64() > 0.75 {
-					continue
-				}
-				c, err := db.CaseByID(ctx, id)
-				if err != nil {
-					return err
-				}
-				rating := []int{5, 5, 5, 4, 4, 4, 3, 2}[rng.IntN(8)]
-				if err := act([]int64{id}, residentOf(residents, c.ReporterID), civicgrid.CaseRate, casework.Step{Rating: rating}, group.done.Add(20*time.Hour)); err != nil {
-					return err
-				}
-			}
-		}
+	}
+	close(reported)
+	if err := <-stepsDone; err != nil {
+		return err
+	}
+	if reportErr != nil {
+		return reportErr
 	}
 	now = demoPastNow()
 	escalated, err := svc.EscalateDue(ctx)
@@ -251,6 +164,166 @@ func seedDemoPast(ctx context.Context, db *sqlstore.DB, locator *locate.Service,
 		return err
 	}
 	fmt.Fprintf(stdout, "Seeded a past of %d days: %d cases (%d escalated), in %s.\n", days, total, escalated, time.Since(started).Round(100*time.Millisecond))
+	return nil
+}
+
+// pastWorld is what every day of the demo's past shares.
+type pastWorld struct {
+	db             *sqlstore.DB
+	grids          []civicgrid.Area
+	active         []civicgrid.Category
+	residents      []civicgrid.Actor
+	staff, handler civicgrid.Actor
+	evidence       string
+	cluster        civicgrid.Area
+	clusterCat     civicgrid.Category
+}
+
+// pastDay is one day of the past: its reports, handed from the reporting
+// stage to the stepping one with the day's own generator.
+type pastDay struct {
+	d          int // days ago
+	day        time.Time
+	rng        *rand.Rand
+	ids        []int64
+	reportedAt map[int64]time.Time
+}
+
+func pastAt(day time.Time, h float64) time.Time {
+	return day.Add(time.Duration(h * float64(time.Hour)))
+}
+
+// report makes a day's reports: more on weekdays and in summer (rain,
+// heat), a few a day; yesterday, a cluster of one kind in one grid.
+func (w *pastWorld) report(ctx context.Context, svc *casework.Service, now *time.Time, pd *pastDay) error {
+	rng, day := pd.rng, pd.day
+	season := 1 + 0.35*math.Sin(2*math.Pi*float64(day.YearDay()-100)/365)
+	weekday := map[time.Weekday]float64{time.Saturday: 0.6, time.Sunday: 0.5, time.Monday: 1.25}[day.Weekday()]
+	if weekday == 0 {
+		weekday = 1
+	}
+	n := int(math.Round(14 * season * weekday * (0.7 + 0.6*rng.Float64())))
+	one := func(g civicgrid.Area, cat civicgrid.Category) error {
+		*now = pastAt(day, 7+13*rng.Float64())
+		lat, lng := democity.PointIn(rng, g.Geometry)
+		who := w.residents[rng.IntN(len(w.residents))]
+		in, err := svc.Report(ctx, who, casework.Report{Category: cat.Code, Description: demoDescriptions[rng.IntN(len(demoDescriptions))], Lat: lat, Lng: lng}, nil)
+		if err != nil {
+			return fmt.Errorf("demo past: report: %w", err)
+		}
+		if !in.Existing {
+			pd.ids = append(pd.ids, in.Case.ID)
+			pd.reportedAt[in.Case.ID] = *now
+		}
+		return nil
+	}
+	for range n {
+		if err := one(w.grids[rng.IntN(len(w.grids))], w.active[rng.IntN(len(w.active))]); err != nil {
+			return err
+		}
+	}
+	if pd.d == 1 { // yesterday's cluster: the early warning's first alert
+		for range 7 {
+			if err := one(w.cluster, w.clusterCat); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// steps takes a reported day's cases through the loop.
+func (w *pastWorld) steps(ctx context.Context, svc *casework.Service, now *time.Time, pd pastDay) error {
+	rng, day, d := pd.rng, pd.day, pd.d
+	act := func(ids []int64, who civicgrid.Actor, a civicgrid.CaseAction, st casework.Step, when time.Time) error {
+		if len(ids) == 0 {
+			return nil
+		}
+		*now = when
+		if _, err := svc.ActMany(ctx, who, ids, a, st); err != nil {
+			return fmt.Errorf("demo past: %s: %w", a, err)
+		}
+		return nil
+	}
+	// Sort the day's cases into what happens to them.
+	var reject, late, onTime, open []int64
+	for _, id := range pd.ids {
+		r := rng.Float64()
+		switch {
+		case d <= 2 && r < 0.6, d <= 7 && r < 0.15:
+			open = append(open, id)
+		case r < 0.08:
+			reject = append(reject, id)
+		case r < 0.18:
+			late = append(late, id)
+		default:
+			onTime = append(onTime, id)
+		}
+	}
+	if err := act(reject, w.staff, civicgrid.CaseReject, casework.Step{Reason: "out_of_scope"}, pastAt(day, 21)); err != nil {
+		return err
+	}
+	work := append(append([]int64{}, onTime...), late...)
+	// Registered at the next of three rounds a day: late morning, late
+	// afternoon, next morning.
+	var rounds [3][]int64
+	for _, id := range append(append([]int64{}, work...), open...) {
+		switch h := pd.reportedAt[id].Sub(day).Hours(); {
+		case h < 11:
+			rounds[0] = append(rounds[0], id)
+		case h < 16.5:
+			rounds[1] = append(rounds[1], id)
+		default:
+			rounds[2] = append(rounds[2], id)
+		}
+	}
+	for i, when := range []time.Time{pastAt(day, 11.25), pastAt(day, 16.75), pastAt(day, 20.75)} {
+		if err := act(rounds[i], w.staff, civicgrid.CaseRegister, casework.Step{}, when); err != nil {
+			return err
+		}
+	}
+	steps := []struct {
+		ids  []int64
+		who  civicgrid.Actor
+		a    civicgrid.CaseAction
+		st   casework.Step
+		when time.Time
+	}{
+		{work, w.staff, civicgrid.CaseDispatch, casework.Step{AssigneeID: w.handler.UserID}, pastAt(day, 22)},
+		{work, w.handler, civicgrid.CaseAccept, casework.Step{}, pastAt(day, 23)},
+		{onTime, w.handler, civicgrid.CaseHandle, casework.Step{Note: "已处置完毕，现场恢复。", Photos: []string{w.evidence}}, pastAt(day, 24+15)},
+		{late, w.handler, civicgrid.CaseHandle, casework.Step{Note: "协调多方后处置完毕。", Photos: []string{w.evidence}}, pastAt(day, 24*9+10)},
+	}
+	for _, s := range steps {
+		if err := act(s.ids, s.who, s.a, s.st, s.when); err != nil {
+			return err
+		}
+	}
+	// Checked and closed the next working hours; rated by most reporters.
+	for _, group := range []struct {
+		ids  []int64
+		done time.Time
+	}{{onTime, pastAt(day, 24+17)}, {late, pastAt(day, 24*9+16)}} {
+		if err := act(group.ids, w.staff, civicgrid.CaseVerify, casework.Step{}, group.done); err != nil {
+			return err
+		}
+		if err := act(group.ids, w.staff, civicgrid.CaseClose, casework.Step{}, group.done.Add(time.Hour)); err != nil {
+			return err
+		}
+		for _, id := range group.ids {
+			if rng.Float64() > 0.75 {
+				continue
+			}
+			c, err := w.db.CaseByID(ctx, id)
+			if err != nil {
+				return err
+			}
+			rating := []int{5, 5, 5, 4, 4, 4, 3, 2}[rng.IntN(8)]
+			if err := act([]int64{id}, residentOf(w.residents, c.ReporterID), civicgrid.CaseRate, casework.Step{Rating: rating}, group.done.Add(20*time.Hour)); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 

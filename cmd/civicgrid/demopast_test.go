@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"regexp"
@@ -103,9 +104,37 @@ func TestDemoPast(t *testing.T) {
 	if again := startDemoPast(t, data, "21"); again != "" {
 		t.Errorf("a second start seeded again: %q", again)
 	}
-	// The same seed, another store: the same number of cases.
+	first := pastFingerprint(t, db)
+	// The same seed, another store: the same cases, numbered alike, in the
+	// same states (the reporting and the stepping run side by side).
 	useTestStore(t)
-	if other := startDemoPast(t, t.TempDir(), "21"); !strings.Contains(other, " "+m[1]+" cases") {
+	otherData := t.TempDir()
+	if other := startDemoPast(t, otherData, "21"); !strings.Contains(other, " "+m[1]+" cases") {
 		t.Errorf("the same seed made another past: %q, first %q", other, past)
 	}
+	otherDB, err := openTestStore(ctx, otherData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer otherDB.Close()
+	if second := pastFingerprint(t, otherDB); second != first {
+		t.Errorf("the same seed made other cases:\n%s\nfirst:\n%s", second, first)
+	}
+}
+
+// pastFingerprint lists every case's number, category, grid, state and
+// version.
+func pastFingerprint(t *testing.T, db interface {
+	ListCases(context.Context, civicgrid.CaseFilter) ([]civicgrid.Case, error)
+}) string {
+	t.Helper()
+	cs, err := db.ListCases(context.Background(), civicgrid.CaseFilter{All: true, Limit: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, c := range cs {
+		fmt.Fprintf(&b, "%d %s %s %s %d\n", c.ID, c.Category, c.GridCode, c.Status, c.Version)
+	}
+	return b.String()
 }
