@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"image"
@@ -28,8 +29,9 @@ import (
 // closed and rated, a few rejected, the last days partly open — with a
 // weekday and seasonal pattern and, yesterday, a cluster of one kind in one
 // grid, so that a newcomer's dashboard, big screen and early warning show
-// something true at once. Deterministic for a seed. It does nothing when
-// the store holds cases already.
+// something true at once; and care visits over the same days
+// (seedDemoCarePast). Deterministic for a seed. It does nothing when the
+// store holds cases already.
 func seedDemoPast(ctx context.Context, db *sqlstore.DB, locator *locate.Service, calendar *workcal.Live, photos *photo.Store,
 	days int, seed int64, stdout io.Writer) error {
 	if days <= 0 {
@@ -127,6 +129,10 @@ func seedDemoPast(ctx context.Context, db *sqlstore.DB, locator *locate.Service,
 	defer cancel()
 	reported := make(chan pastDay, days)
 	stepsDone := make(chan error, 1)
+	// Care visits are a third stage beside the two (their own people,
+	// their own community).
+	careDone := make(chan error, 1)
+	go func() { careDone <- seedDemoCarePast(ctx, db, today.AddDate(0, 0, -days), demoPastNow(), seed) }()
 	go func() {
 		var now time.Time
 		svc := casework.New(casework.Config{Photos: photos}, db, db, locator, calendar, func() time.Time { return now })
@@ -152,7 +158,8 @@ func seedDemoPast(ctx context.Context, db *sqlstore.DB, locator *locate.Service,
 		}
 	}
 	close(reported)
-	if err := <-stepsDone; err != nil {
+	stepsErr, careErr := <-stepsDone, <-careDone
+	if err := cmp.Or(stepsErr, careErr); err != nil {
 		return err
 	}
 	if reportErr != nil {

@@ -104,6 +104,36 @@ func TestDemoPast(t *testing.T) {
 	if again := startDemoPast(t, data, "21"); again != "" {
 		t.Errorf("a second start seeded again: %q", again)
 	}
+	// Care visits over the same days, in the second community: weekly and
+	// monthly people, most slots visited.
+	buildings, err := db.CurrentAreas(ctx, civicgrid.AreaFilter{Level: civicgrid.LevelBuilding})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := ""
+	for _, b := range buildings {
+		if c := b.Code[:12]; c != buildings[0].Code[:12] {
+			second = c
+			break
+		}
+	}
+	entries, err := db.CareEntries(ctx, []string{second}, nil, 100)
+	if err != nil || len(entries) != 12 {
+		t.Fatalf("%d care entries in the past's community (%v), want 12", len(entries), err)
+	}
+	visits := 0
+	for _, e := range entries {
+		vs, err := db.CareVisits(ctx, e.ID, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		visits += len(vs)
+	}
+	// Six weekly people have two or three whole slots in 21 days (the
+	// third ends at 09:00 today, China time); nine in ten are visited.
+	if visits < 6 || visits > 18 {
+		t.Errorf("%d care visits in 21 days, want most of the 12 to 18 weekly slots", visits)
+	}
 	first := pastFingerprint(t, db)
 	// The same seed, another store: the same cases, numbered alike, in the
 	// same states (the reporting and the stepping run side by side).
