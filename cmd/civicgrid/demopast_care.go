@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -21,7 +22,9 @@ import (
 // concern; the slots nobody visited close as missed when they fall due.
 // Through the real care service on a simulated clock, so that the monthly
 // coverage rate of the indicators and the big screen has six months
-// behind it. The first community is left to the present's demo care.
+// behind it. The same community's volunteer service has its past beside
+// it (seedDemoVolunteerPast). The first community is left to the
+// present's demo care and volunteers.
 func seedDemoCarePast(ctx context.Context, db *sqlstore.DB, start, end time.Time, seed int64) error {
 	buildings, err := db.CurrentAreas(ctx, civicgrid.AreaFilter{Level: civicgrid.LevelBuilding})
 	if err != nil {
@@ -59,6 +62,17 @@ func seedDemoCarePast(ctx context.Context, db *sqlstore.DB, start, end time.Time
 	if err != nil {
 		return err
 	}
+	// The community's volunteer service runs beside its care visits.
+	volunteerDone := make(chan error, 1)
+	go func() { volunteerDone <- seedDemoVolunteerPast(ctx, db, community, ours, staff, start, end, seed) }()
+	careErr := seedCareVisits(ctx, db, ours, staff, gridWorker, volunteer, start, end, seed)
+	return cmp.Or(careErr, <-volunteerDone)
+}
+
+// seedCareVisits registers the past's twelve people for care and visits
+// them, slot by slot.
+func seedCareVisits(ctx context.Context, db *sqlstore.DB, ours []civicgrid.Area, staff, gridWorker, volunteer civicgrid.Actor,
+	start, end time.Time, seed int64) error {
 	var now time.Time
 	svc := care.New(care.Config{Now: func() time.Time { return now }}, db, db, db, nil)
 

@@ -134,6 +134,17 @@ func TestDemoPast(t *testing.T) {
 	if visits < 6 || visits > 18 {
 		t.Errorf("%d care visits in 21 days, want most of the 12 to 18 weekly slots", visits)
 	}
+	// And its volunteer service: twice a week, asked, taken, served and
+	// confirmed.
+	helped, err := db.HelpRequests(ctx, []string{second}, nil, 100)
+	if err != nil || len(helped) != 4 {
+		t.Fatalf("%d requests for help in the past's community (%v), want 4 (two weeks of two)", len(helped), err)
+	}
+	for _, r := range helped {
+		if r.Status != civicgrid.HelpConfirmed || r.VolunteerID == 0 {
+			t.Errorf("request %d: %s by volunteer %d, want confirmed", r.ID, r.Status, r.VolunteerID)
+		}
+	}
 	first := pastFingerprint(t, db)
 	// The same seed, another store: the same cases, numbered alike, in the
 	// same states (the reporting and the stepping run side by side).
