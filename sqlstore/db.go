@@ -87,7 +87,9 @@ func openSQLite(ctx context.Context, dataDir string, migrate bool) (*DB, error) 
 	pragmas := fmt.Sprintf("_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=journal_size_limit(%d)", walLimit)
 	// The writer's busy wait is short: beginWrite waits for another
 	// process's write lock in steps that heed the request's deadline.
-	write, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(100)&"+pragmas+"&_txlock=immediate")
+	// The writer never checkpoints in its commits: the WAL keeper does,
+	// beside it (walsize.go).
+	write, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(100)&_pragma=wal_autocheckpoint(0)&"+pragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -101,8 +103,15 @@ func openSQLite(ctx context.Context, dataDir string, migrate bool) (*DB, error) 
 	// Keep the connections: a new one runs the pragmas, reads the schema
 	// and prepares its statements again.
 	read.SetMaxIdleConns(8)
+	ckpt, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, err
+	}
+	ckpt.SetMaxOpenConns(1)
 	db := &DB{dialect: SQLite, write: write, read: read, now: time.Now, rd: newPool(read), wr: newPool(write),
-		wal: &walKeeper{path: path + "-wal", limit: walLimit, every: time.Second}}
+		wal: &walKeeper{ckpt: ckpt, path: path + "-wal", limit: walLimit, every: time.Second}}
 	if migrate {
 		if err := db.Migrate(ctx); err != nil {
 			db.Close()
@@ -143,6 +152,7 @@ func (db *DB) Close() error {
 	db.intake.stop()
 	if db.wal != nil {
 		db.wal.stop()
+		db.wal.ckpt.Close()
 	}
 	db.rd.close()
 	db.wr.close()

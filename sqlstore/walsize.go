@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"sync"
 	"time"
@@ -17,7 +18,15 @@ import (
 // so every read slows down as it grows. The automatic checkpoint cannot help:
 // it copies pages back but never waits for readers.
 //
-// walKeeper watches the file's size and, past a limit, runs a RESTART
+// The keeper also does the copying back: SQLite's automatic checkpoint runs
+// inside the commit that pushes the log past 1,000 pages — and, once the log
+// cannot start over, inside every commit after it — adding a sync of the
+// database file to intake's commit path. The writer's automatic checkpoint
+// is off (wal_autocheckpoint=0); the keeper runs a PASSIVE checkpoint from a
+// connection of its own every tick, which copies pages back beside the
+// writer without taking its lock or waiting for readers.
+//
+// walKeeper also watches the file's size and, past a limit, runs a RESTART
 // checkpoint on the writer: it copies the log back and waits briefly (the
 // writer's 100 ms busy timeout) for the readers of the old log to finish, so
 // that the next commit starts the file over; journal_size_limit then cuts the
@@ -25,14 +34,16 @@ import (
 // and do not hold it up. When a long reader (an export) keeps it waiting, the
 // checkpoint gives up and the keeper tries again on its next look.
 type walKeeper struct {
+	ckpt  *sql.DB       // one connection, for the PASSIVE checkpoints
 	path  string        // the -wal file
 	limit int64         // bytes
 	every time.Duration // how often the size is looked at
 	quit  chan struct{}
 	wg    sync.WaitGroup
-	// restarts counts checkpoints that started the log over (tests).
-	mu       sync.Mutex
-	restarts int
+	// restarts counts checkpoints that started the log over, passive the
+	// keeper's copying checkpoints (tests).
+	mu                sync.Mutex
+	restarts, passive int
 }
 
 // walLimit is the log size past which the keeper restarts it: a few
@@ -64,18 +75,25 @@ func (k *walKeeper) stop() {
 	}
 	close(k.quit)
 	k.wg.Wait()
+	k.quit = nil
 }
 
-// check restarts the log when it has outgrown the limit.
+// check copies the log back and restarts it when it has outgrown the limit.
 func (k *walKeeper) check(db *DB) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var busy, logFrames, copied int
+	if err := k.ckpt.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logFrames, &copied); err == nil {
+		k.mu.Lock()
+		k.passive++
+		k.mu.Unlock()
+	}
 	fi, err := os.Stat(k.path)
 	if err != nil || fi.Size() <= k.limit {
 		return
 	}
-	// Bounded: the writer is shared with intake, which must not wait long.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	var busy, logFrames, copied int
+	// On the writer, which is shared with intake: the wait for readers is
+	// bounded by its 100 ms busy timeout.
 	if err := db.write.QueryRowContext(ctx, `PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &logFrames, &copied); err != nil || busy != 0 {
 		return
 	}

@@ -80,6 +80,17 @@ func TestWALStaysBoundedUnderOverlappingReads(t *testing.T) {
 	if db.WALRestarts() == 0 {
 		t.Errorf("the log was never started over")
 	}
+	// The copying back is the keeper's, not the commits'.
+	var auto int
+	if err := db.write.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != 0 {
+		t.Errorf("the writer checkpoints every %d pages in its commits (%v), want never", auto, err)
+	}
+	db.wal.mu.Lock()
+	passive := db.wal.passive
+	db.wal.mu.Unlock()
+	if passive == 0 {
+		t.Errorf("the keeper never copied the log back")
+	}
 	// Between two looks of the keeper the log grows by a few commits; it
 	// must never come near the 48 MB written.
 	if largest > 8*limit {
