@@ -5,7 +5,8 @@
 # load generator in its own process; the same load on an empty store first,
 # as the baseline. Prints p50/p99 per minute, the server's RSS, the first
 # report after a restart and every page and list, slowest first. Stores are
-# kept in SOAK_DIR (default a temporary directory); SOAK_DEBUG_ADDR=HOST:PORT
+# kept in SOAK_DIR (default a temporary directory; the empty one is made anew
+# each run); SOAK_DEBUG_ADDR=HOST:PORT
 # serves the server's profiler there while it runs. An existing
 # $SOAK_DIR/large is reused rather than built again. Before each load the
 # server is left to catch up (deadlines passed while the store was idle,
@@ -77,6 +78,10 @@ run() { # run LABEL DATA-DIR
 	stop
 }
 
+# The baseline's store starts empty every time: a store left by an earlier
+# run holds its reports, whose response deadlines pass an hour later, and
+# would measure an escalation wave instead.
+rm -rf "$dir/empty" "$dir/empty.log"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB; $(date -u '+%Y-%m-%d %H:%M UTC'); $(git describe --always --dirty)"
 seed_city "$dir/empty"
 run empty "$dir/empty"

@@ -216,16 +216,15 @@ func (db *DB) idempotentCase(ctx context.Context, q queryRower, idem *civicgrid.
 	return id, nil
 }
 
-// appendCaseEvent links ev to the case's chain, inserts it and adds it to the
-// indicator rollups of the case's cohort.
-func (db *DB) appendCaseEvent(ctx context.Context, tx *Tx, c civicgrid.Case, ev civicgrid.CaseEvent) (civicgrid.CaseEvent, error) {
+// appendCaseEvent links ev to the case's chain, inserts it and adds it to
+// the indicator rollups of the case's cohort and to the events announced,
+// both kept in later for the whole transaction (see caseWrites).
+func (db *DB) appendCaseEvent(ctx context.Context, tx *Tx, c civicgrid.Case, ev civicgrid.CaseEvent, later *caseWrites) (civicgrid.CaseEvent, error) {
 	ev, err := db.insertCaseEvent(ctx, tx, ev, false)
 	if err != nil {
 		return ev, err
 	}
-	if err := db.notifyCaseEvents(ctx, tx, []caseEventRef{{ev.CaseID, ev.ID}}); err != nil {
-		return ev, err
-	}
+	later.refs = append(later.refs, caseEventRef{ev.CaseID, ev.ID})
 	if err := db.appendText(ctx, tx, "case", ev.CaseID, ev.Note); err != nil {
 		return ev, err
 	}
@@ -233,7 +232,24 @@ func (db *DB) appendCaseEvent(ctx context.Context, tx *Tx, c civicgrid.Case, ev 
 		return ev, db.moveRollups(ctx, tx, c, ev.Data[civicgrid.DataFromCategory])
 	}
 	d, bucket := civicgrid.RollupDelta(ev)
-	return ev, addRollup(ctx, tx, civicgrid.CohortOf(c.CreatedAt, c.Category, c.GridCode), d, bucket)
+	later.rollups.add(civicgrid.CohortOf(c.CreatedAt, c.Category, c.GridCode), d, bucket)
+	return ev, nil
+}
+
+// caseWrites gathers what a transaction's case events add to the indicator
+// rollups and to the events announced to other instances, so that a bulk
+// step — a day's dispatches, an escalation wave of 200 — upserts each
+// counter row once, not once per case for each of its areas and periods.
+type caseWrites struct {
+	rollups rollupBatch
+	refs    []caseEventRef
+}
+
+func (w *caseWrites) flush(ctx context.Context, db *DB, tx *Tx) error {
+	if err := w.rollups.apply(ctx, tx); err != nil {
+		return err
+	}
+	return db.notifyCaseEvents(ctx, tx, w.refs)
 }
 
 // moveRollups moves what a reclassified case has counted so far from its old
@@ -306,12 +322,13 @@ func (db *DB) UpdateCases(ctx context.Context, cs []civicgrid.Case, evs []civicg
 		if err := db.lockCaseLog(ctx, tx); err != nil {
 			return err
 		}
+		var later caseWrites
 		for i := range out {
-			if err := db.updateCaseTx(ctx, tx, &out[i], evs[i]); err != nil {
+			if err := db.updateCaseTx(ctx, tx, &out[i], evs[i], &later); err != nil {
 				return err
 			}
 		}
-		return nil
+		return later.flush(ctx, db, tx)
 	})
 	if err != nil {
 		return nil, err
@@ -319,7 +336,7 @@ func (db *DB) UpdateCases(ctx context.Context, cs []civicgrid.Case, evs []civicg
 	return out, nil
 }
 
-func (db *DB) updateCaseTx(ctx context.Context, tx *Tx, c *civicgrid.Case, ev civicgrid.CaseEvent) error {
+func (db *DB) updateCaseTx(ctx context.Context, tx *Tx, c *civicgrid.Case, ev civicgrid.CaseEvent, later *caseWrites) error {
 	if ev.Action == civicgrid.CaseMergedIn {
 		merged, err := strconv.ParseInt(ev.Data["merged"], 10, 64)
 		if err != nil {
@@ -349,7 +366,7 @@ func (db *DB) updateCaseTx(ctx context.Context, tx *Tx, c *civicgrid.Case, ev ci
 		return civicgrid.Errorf(civicgrid.ECONFLICT, "case %d was changed by someone else meanwhile; reload it and try again", c.ID)
 	}
 	ev.CaseID = c.ID
-	_, err = db.appendCaseEvent(ctx, tx, *c, ev)
+	_, err = db.appendCaseEvent(ctx, tx, *c, ev, later)
 	return err
 }
 
@@ -385,7 +402,11 @@ func (db *DB) AddSupporter(ctx context.Context, c civicgrid.Case, userID int64, 
 		}
 		added = true
 		c.MeToo++
-		return db.updateCaseTx(ctx, tx, &c, ev)
+		var later caseWrites
+		if err := db.updateCaseTx(ctx, tx, &c, ev, &later); err != nil {
+			return err
+		}
+		return later.flush(ctx, db, tx)
 	})
 	return c, added, err
 }

@@ -46,6 +46,7 @@ type DB struct {
 	read    *sql.DB
 	now     func() time.Time
 	intake  intakeBatcher // group commit of new cases
+	wal     *walKeeper    // SQLite: keeps the write-ahead log from growing without end
 	rd, wr  *pool         // the pools with their prepared statements
 	url     string        // PostgreSQL: the connection URL (for LISTEN)
 	// instance tells this process's notifications from other instances'.
@@ -83,7 +84,7 @@ func openSQLite(ctx context.Context, dataDir string, migrate bool) (*DB, error) 
 	if err := ownerOnly(path); err != nil {
 		return nil, err
 	}
-	pragmas := "_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	pragmas := fmt.Sprintf("_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=journal_size_limit(%d)", walLimit)
 	// The writer's busy wait is short: beginWrite waits for another
 	// process's write lock in steps that heed the request's deadline.
 	write, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(100)&"+pragmas+"&_txlock=immediate")
@@ -100,14 +101,15 @@ func openSQLite(ctx context.Context, dataDir string, migrate bool) (*DB, error) 
 	// Keep the connections: a new one runs the pragmas, reads the schema
 	// and prepares its statements again.
 	read.SetMaxIdleConns(8)
-	db := &DB{dialect: SQLite, write: write, read: read, now: time.Now, rd: newPool(read), wr: newPool(write)}
-	if !migrate {
-		return db, nil
+	db := &DB{dialect: SQLite, write: write, read: read, now: time.Now, rd: newPool(read), wr: newPool(write),
+		wal: &walKeeper{path: path + "-wal", limit: walLimit, every: time.Second}}
+	if migrate {
+		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
-	if err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
+	db.wal.start(db)
 	return db, nil
 }
 
@@ -139,6 +141,9 @@ func (db *DB) SetClock(now func() time.Time) { db.now = now }
 // Close releases both pools.
 func (db *DB) Close() error {
 	db.intake.stop()
+	if db.wal != nil {
+		db.wal.stop()
+	}
 	db.rd.close()
 	db.wr.close()
 	err1 := db.write.Close()

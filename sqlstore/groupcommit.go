@@ -113,16 +113,12 @@ func (b *intakeBatcher) loop(db *DB) {
 				break gather
 			}
 		}
-		start := time.Now()
 		db.commitBatch(batch)
-		if db.onBatch != nil {
-			db.onBatch(len(batch), time.Since(start))
-		}
 	}
 }
 
-// ObserveIntake has fn called after each intake transaction with its size
-// and duration (metrics). Call it before use.
+// ObserveIntake has fn called after each intake transaction (committed or
+// not) with its size and duration (metrics). Call it before use.
 func (db *DB) ObserveIntake(fn func(size int, d time.Duration)) { db.onBatch = fn }
 
 // commitBatch writes a batch in one transaction. A report that fails (an
@@ -133,46 +129,85 @@ func (db *DB) ObserveIntake(fn func(size int, d time.Duration)) { db.onBatch = f
 //
 // The batch outlives any one caller's cancellation (a client gone away),
 // but not the earliest caller's deadline: a report is never committed
-// after its request was answered 503.
+// after its request was answered 503. When that deadline cuts the
+// transaction, the callers whose time is up are answered and the rest are
+// written again together. Written one by one instead, an overloaded writer
+// (a batch queued for seconds behind an escalation wave) fell further
+// behind with every batch and never recovered: every report waited out its
+// whole deadline.
 func (db *DB) commitBatch(batch []*pendingCreate) {
+	live := answerExpired(batch, time.Time{})
+	for len(live) > 0 {
+		results, expired, err := db.writeBatchBefore(live)
+		if err != nil && expired {
+			live = answerExpired(live, time.Now())
+			continue
+		}
+		if err != nil && len(live) > 1 {
+			for i := range live {
+				one, _, _ := db.writeBatchBefore(live[i : i+1])
+				results[i] = one[0]
+			}
+		}
+		for i, p := range live {
+			p.done <- results[i]
+		}
+		return
+	}
+}
+
+// answerExpired answers the callers whose context is done, or whose
+// deadline is not after now (when now is set), and returns the others. When
+// now is set it answers at least the callers of the earliest deadline, so
+// that a batch cut by that deadline never goes round again unchanged.
+func answerExpired(batch []*pendingCreate, now time.Time) []*pendingCreate {
+	var earliest time.Time
+	if !now.IsZero() {
+		earliest = earliestDeadline(batch)
+		if earliest.After(now) {
+			now = earliest
+		}
+	}
 	var live []*pendingCreate
 	for _, p := range batch {
-		if err := p.ctx.Err(); err != nil {
+		err := p.ctx.Err()
+		if d, ok := p.ctx.Deadline(); err == nil && ok && !now.IsZero() && !d.After(now) {
+			err = context.DeadlineExceeded
+		}
+		if err != nil {
 			p.done <- createResult{err: err}
 			continue
 		}
 		live = append(live, p)
 	}
-	if len(live) == 0 {
-		return
-	}
-	results, err := db.writeBatchBefore(live)
-	if err != nil && len(live) > 1 {
-		for i := range live {
-			one, _ := db.writeBatchBefore(live[i : i+1])
-			results[i] = one[0]
-		}
-	}
-	for i, p := range live {
-		p.done <- results[i]
-	}
+	return live
 }
 
-// writeBatchBefore writes a batch by the earliest deadline of its callers.
-func (db *DB) writeBatchBefore(batch []*pendingCreate) ([]createResult, error) {
-	ctx := context.Background()
+func earliestDeadline(batch []*pendingCreate) time.Time {
 	var earliest time.Time
 	for _, p := range batch {
 		if d, ok := p.ctx.Deadline(); ok && (earliest.IsZero() || d.Before(earliest)) {
 			earliest = d
 		}
 	}
-	if !earliest.IsZero() {
+	return earliest
+}
+
+// writeBatchBefore writes a batch by the earliest deadline of its callers,
+// and says whether that deadline passed before it was done.
+func (db *DB) writeBatchBefore(batch []*pendingCreate) (results []createResult, expired bool, err error) {
+	ctx := context.Background()
+	if earliest := earliestDeadline(batch); !earliest.IsZero() {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, earliest)
 		defer cancel()
 	}
-	return db.writeBatch(ctx, batch)
+	start := time.Now()
+	results, err = db.writeBatch(ctx, batch)
+	if db.onBatch != nil {
+		db.onBatch(len(batch), time.Since(start))
+	}
+	return results, ctx.Err() != nil, err
 }
 
 // writeBatch writes reports in one transaction; on failure every result
