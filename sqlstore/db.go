@@ -45,10 +45,10 @@ type DB struct {
 	write   *sql.DB
 	read    *sql.DB
 	now     func() time.Time
-	intake  intakeBatcher // group commit of new cases
-	wal     *walKeeper    // SQLite: keeps the write-ahead log from growing without end
-	rd, wr  *pool         // the pools with their prepared statements
-	url     string        // PostgreSQL: the connection URL (for LISTEN)
+	intake  *intakeBatcher // group commit of new cases
+	wal     *walKeeper     // SQLite: keeps the write-ahead log from growing without end
+	rd, wr  *pool          // the pools with their prepared statements
+	url     string         // PostgreSQL: the connection URL (for LISTEN)
 	// instance tells this process's notifications from other instances'.
 	instance string
 	// lastNoSpace is when a write last failed on a full disk (Unix ms).
@@ -103,6 +103,7 @@ func openSQLite(ctx context.Context, dataDir string, migrate bool) (*DB, error) 
 	read.SetMaxIdleConns(8)
 	db := &DB{dialect: SQLite, write: write, read: read, now: time.Now, rd: newPool(read), wr: newPool(write),
 		wal: &walKeeper{path: path + "-wal", limit: walLimit, every: time.Second}}
+	db.intake = db.newIntake()
 	if migrate {
 		if err := db.Migrate(ctx); err != nil {
 			db.Close()
