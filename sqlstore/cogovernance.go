@@ -317,53 +317,6 @@ func (db *DB) RollEntry(ctx context.Context, voteID, userID int64) (bool, bool, 
 	return err == nil, voted, err
 }
 
-// CastBallot marks the voter and drops the ballot in the box, one
-// transaction. The vote's row is updated first (its ballot count): that
-// takes its lock, so a cast and the close never interleave, and two casts
-// of one voter run one after the other; the second finds the roll marked.
-func (db *DB) CastBallot(ctx context.Context, voteID, userID int64, b civicgrid.Ballot, now time.Time) error {
-	return db.inTx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE cogov_votes SET ballots = ballots + 1 WHERE id = $1 AND status = $2 AND closes_at > $3`,
-			voteID, string(civicgrid.VoteOpen), now.UnixMilli())
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			if _, err := voteByID(ctx, tx, voteID); err != nil {
-				return err
-			}
-			return civicgrid.Errorf(civicgrid.ECONFLICT, "vote %d is closed: it takes no more ballots", voteID)
-		}
-		res, err = tx.ExecContext(ctx, `UPDATE cogov_roll SET voted = TRUE, channel = $1 WHERE vote_id = $2 AND user_id = $3 AND voted = FALSE`,
-			civicgrid.ChannelOnline, voteID, userID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			var channel string
-			switch err := tx.QueryRowContext(ctx, `SELECT channel FROM cogov_roll WHERE vote_id = $1 AND user_id = $2`, voteID, userID).Scan(&channel); {
-			case errors.Is(err, sql.ErrNoRows):
-				return civicgrid.Errorf(civicgrid.EFORBIDDEN, "you are not on the roll of vote %d", voteID)
-			case err != nil:
-				return err
-			case channel == civicgrid.ChannelPaper:
-				return civicgrid.Errorf(civicgrid.ECONFLICT, "you voted in vote %d on paper at the ballot box already: one ballot per person, on any channel", voteID)
-			}
-			return civicgrid.Errorf(civicgrid.ECONFLICT, "you have voted in vote %d already: one ballot per person", voteID)
-		}
-		weight, err := claimHousehold(ctx, tx, voteID, userID)
-		if err != nil {
-			return err
-		}
-		v, digest, err := voteBox(ctx, tx, voteID)
-		if err != nil {
-			return err
-		}
-		b.Weight = weight
-		return addToBox(ctx, tx, v, digest, []civicgrid.Ballot{b})
-	})
-}
-
 // voteBox reads a vote with its kept box digest ("" when the vote was
 // opened before kept tallies); the caller holds the vote's row lock.
 func voteBox(ctx context.Context, tx *Tx, id int64) (civicgrid.Vote, string, error) {

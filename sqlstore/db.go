@@ -46,6 +46,7 @@ type DB struct {
 	read    *sql.DB
 	now     func() time.Time
 	intake  *intakeBatcher // group commit of new cases
+	ballots *ballotBatcher // group commit of secret ballots
 	wal     *walKeeper     // SQLite: keeps the write-ahead log from growing without end
 	rd, wr  *pool          // the pools with their prepared statements
 	url     string         // PostgreSQL: the connection URL (for LISTEN)
@@ -103,7 +104,7 @@ func openSQLite(ctx context.Context, dataDir string, migrate bool) (*DB, error) 
 	read.SetMaxIdleConns(8)
 	db := &DB{dialect: SQLite, write: write, read: read, now: time.Now, rd: newPool(read), wr: newPool(write),
 		wal: &walKeeper{path: path + "-wal", limit: walLimit, every: time.Second}}
-	db.intake = db.newIntake()
+	db.intake, db.ballots = db.newIntake(), db.newBallots()
 	if migrate {
 		if err := db.Migrate(ctx); err != nil {
 			db.Close()
@@ -142,6 +143,7 @@ func (db *DB) SetClock(now func() time.Time) { db.now = now }
 // Close releases both pools.
 func (db *DB) Close() error {
 	db.intake.stop()
+	db.ballots.stop()
 	if db.wal != nil {
 		db.wal.stop()
 	}
