@@ -404,61 +404,68 @@ type Result struct {
 	// BallotDigest is SHA-256 over the sorted ballots: the published ballots
 	// must hash to it.
 	BallotDigest string `json:"ballot_digest"`
+	// DigestScheme says how BallotDigest was made: DigestMuHash (a
+	// multiset hash kept as ballots were cast, box.go), or empty for
+	// results published before, whose digest is BallotDigest's chain.
+	DigestScheme string `json:"digest_scheme,omitempty"`
 	// Electorate the vote was put to; for owners' votes the area counts
 	// beside the head counts (electorate.go).
 	Electorate Electorate `json:"electorate,omitempty"`
 	*AreaResult
 }
 
-// Tally counts a vote's ballots under its rule. It is the one count: the
-// close of a vote and every recount use it.
+// Tally counts a vote's ballots under its rule: it makes their kept tally
+// (CountBox) and counts that (TallyBox), as the close of a vote does from
+// the tally kept while ballots were cast.
 func Tally(v Vote, rollSize int, ballots []Ballot) Result {
+	return TallyBox(v, rollSize, CountBox(v, ballots))
+}
+
+// TallyBox counts a vote's kept tally under its rule. It is the one count:
+// the close of a vote and every recount use it.
+func TallyBox(v Vote, rollSize int, c BoxCount) Result {
 	if v.Electorate == ElectorateOwners {
-		return tallyOwners(v, rollSize, ballots)
+		return tallyOwners(v, rollSize, c)
 	}
-	r := Result{RollSize: rollSize, Ballots: len(ballots), Rule: v.Rule, BallotDigest: BallotDigest(ballots), Electorate: v.Electorate}
+	r := Result{RollSize: rollSize, Ballots: c.Ballots, Rule: v.Rule, Electorate: v.Electorate}
+	r.BallotDigest, r.DigestScheme = c.published()
+	r.QuorumMet = v.Rule.Turnout.Met(c.Ballots, rollSize)
 	if v.Method.IsPoll() {
-		r.QuorumMet = v.Rule.Turnout.Met(len(ballots), rollSize)
-		tallyPoll(v, &r, ballots)
+		tallyPoll(v, &r, c.ballotGroups())
 		return r
 	}
 	counts := map[string]int{}
-	for _, b := range ballots {
-		for _, c := range b.Choices {
-			counts[c]++
-		}
-	}
 	for _, o := range v.Options {
+		counts[o] = c.line(o).N
 		r.Counts = append(r.Counts, OptionCount{o, counts[o]})
 	}
-	r.QuorumMet = v.Rule.Turnout.Met(len(ballots), rollSize)
 	if !r.QuorumMet {
 		return r
 	}
 	switch v.Method {
 	case MethodYesNo:
-		r.Passed = v.Rule.Pass.Met(counts[ChoiceYes], len(ballots))
+		r.Passed = v.Rule.Pass.Met(counts[ChoiceYes], c.Ballots)
 	case MethodApproval:
 		var eligible []OptionCount
-		for _, c := range r.Counts {
-			if v.Rule.Pass.Met(c.Count, len(ballots)) {
-				eligible = append(eligible, c)
+		for _, oc := range r.Counts {
+			if v.Rule.Pass.Met(oc.Count, c.Ballots) {
+				eligible = append(eligible, oc)
 			}
 		}
 		sort.SliceStable(eligible, func(i, j int) bool { return eligible[i].Count > eligible[j].Count })
 		if len(eligible) <= v.Winners {
-			for _, c := range eligible {
-				r.Winners = append(r.Winners, c.Option)
+			for _, oc := range eligible {
+				r.Winners = append(r.Winners, oc.Option)
 			}
 			break
 		}
 		last := eligible[v.Winners-1].Count
-		for _, c := range eligible {
+		for _, oc := range eligible {
 			switch {
-			case c.Count > last:
-				r.Winners = append(r.Winners, c.Option)
-			case c.Count == last:
-				r.Tied = append(r.Tied, c.Option)
+			case oc.Count > last:
+				r.Winners = append(r.Winners, oc.Option)
+			case oc.Count == last:
+				r.Tied = append(r.Tied, oc.Option)
 			}
 		}
 		if len(r.Winners)+len(r.Tied) == v.Winners { // no tie across the last seat
@@ -470,24 +477,32 @@ func Tally(v Vote, rollSize int, ballots []Ballot) Result {
 
 // Recount counts a closed vote's ballots again and reports whether they
 // give its published result: the same counts, outcome and digest. A ballot
-// changed, added or removed after the close shows here.
+// changed, added or removed after the close shows here, and so does a
+// result counted from a kept tally that was changed behind the box's back.
+// Results published before kept tallies are checked against their chain
+// digest (BallotDigest).
 func Recount(v Vote, ballots []Ballot) error {
 	if v.Status != VoteClosed || v.Result == nil {
 		return Errorf(ECONFLICT, "vote %d is not closed: nothing is published to recount", v.ID)
 	}
-	r := Tally(v, v.RollSize, ballots)
 	p := *v.Result
-	if r.BallotDigest != p.BallotDigest || r.Ballots != p.Ballots || !slices.Equal(r.Counts, p.Counts) || r.Passed != p.Passed ||
-		r.QuorumMet != p.QuorumMet || !slices.Equal(r.Winners, p.Winners) || !slices.Equal(r.Tied, p.Tied) || !r.AreaResult.Equal(p.AreaResult) ||
-		!pollResultEqual(r, p) {
-		return Errorf(ECONFLICT, "vote %d: a recount of its %d ballots does not give its published result (%d ballots); the ballot box was changed after the close",
+	c := CountBox(v, ballots)
+	if p.DigestScheme == "" {
+		c.legacy = BallotDigest(ballots)
+	}
+	r := TallyBox(v, v.RollSize, c)
+	if r.BallotDigest != p.BallotDigest || r.DigestScheme != p.DigestScheme || r.Ballots != p.Ballots || !slices.Equal(r.Counts, p.Counts) ||
+		r.Passed != p.Passed || r.QuorumMet != p.QuorumMet || !slices.Equal(r.Winners, p.Winners) || !slices.Equal(r.Tied, p.Tied) ||
+		!r.AreaResult.Equal(p.AreaResult) || !pollResultEqual(r, p) {
+		return Errorf(ECONFLICT, "vote %d: a recount of its %d ballots does not give its published result (%d ballots); the ballot box or the kept tally was changed",
 			v.ID, len(ballots), p.Ballots)
 	}
 	return nil
 }
 
 // BallotDigest hashes ballots in receipt order, so that the same set of
-// ballots always gives the same digest.
+// ballots always gives the same digest: the digest of results published
+// before kept tallies (their DigestScheme is empty).
 func BallotDigest(ballots []Ballot) string {
 	byReceipt := func(a, b Ballot) int { return strings.Compare(a.ReceiptHash, b.ReceiptHash) }
 	bs := ballots

@@ -111,25 +111,25 @@ func (a *AreaResult) Equal(b *AreaResult) bool {
 
 // tallyOwners counts an owners' yes/no vote by head and by area: the quorum
 // needs both, and so does the decision. Abstentions take part (参与表决).
-func tallyOwners(v Vote, rollSize int, ballots []Ballot) Result {
-	r := Result{RollSize: rollSize, Ballots: len(ballots), Rule: v.Rule, BallotDigest: BallotDigest(ballots), Electorate: v.Electorate,
-		AreaResult: &AreaResult{RollArea: v.RollArea}}
+func tallyOwners(v Vote, rollSize int, c BoxCount) Result {
+	r := Result{RollSize: rollSize, Ballots: c.Ballots, Rule: v.Rule, Electorate: v.Electorate, AreaResult: &AreaResult{RollArea: v.RollArea}}
+	r.BallotDigest, r.DigestScheme = c.published()
 	heads, area := map[string]int{}, map[string]int64{}
-	for _, b := range ballots {
-		r.BallotArea += b.Weight
-		for _, c := range b.Choices {
-			heads[c]++
-			area[c] += b.Weight
-		}
+	for _, o := range v.Options {
+		it := c.line(o)
+		heads[o], area[o] = it.N, it.Weight
+	}
+	for _, it := range c.Items { // an owners' ballot holds one choice: its lines sum to the area taking part
+		r.BallotArea += it.Weight
 	}
 	for _, o := range v.Options {
 		r.Counts = append(r.Counts, OptionCount{o, heads[o]})
 		r.AreaCounts = append(r.AreaCounts, AreaCount{o, area[o]})
 	}
-	r.QuorumHead = v.Rule.Turnout.Met(len(ballots), rollSize)
+	r.QuorumHead = v.Rule.Turnout.Met(c.Ballots, rollSize)
 	r.QuorumArea = v.Rule.Turnout.Met(int(r.BallotArea), int(r.RollArea))
 	r.QuorumMet = r.QuorumHead && r.QuorumArea
-	r.PassHead = v.Rule.Pass.Met(heads[ChoiceYes], len(ballots))
+	r.PassHead = v.Rule.Pass.Met(heads[ChoiceYes], c.Ballots)
 	r.PassArea = v.Rule.Pass.Met(int(area[ChoiceYes]), int(r.BallotArea))
 	r.Passed = r.QuorumMet && r.PassHead && r.PassArea
 	return r

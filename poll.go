@@ -119,7 +119,7 @@ func (v Vote) checkPollChoices(choices []string) ([]string, error) {
 // tallyPoll fills a score or ranked poll's result: the means or the rounds
 // always (they are what the voters said), the winner only when the quorum
 // is met.
-func tallyPoll(v Vote, r *Result, ballots []Ballot) {
+func tallyPoll(v Vote, r *Result, ballots []BallotGroup) {
 	switch v.Method {
 	case MethodScore:
 		r.Counts, r.Scores = ScoreCount(v.Options, ballots)
@@ -142,7 +142,7 @@ func tallyPoll(v Vote, r *Result, ballots []Ballot) {
 			}
 		}
 	case MethodRanked:
-		rounds, winner, tied := Runoff(v.Options, ballots)
+		rounds, winner, tied := Runoff(v.Options, ballots, r.BallotDigest)
 		r.Rounds = rounds
 		r.Counts = rounds[0].Counts // first preferences
 		if !r.QuorumMet {
@@ -159,7 +159,7 @@ func tallyPoll(v Vote, r *Result, ballots []Ballot) {
 // (in option order) and the options by mean, highest first; equal means by
 // more ballots scoring them, then in option order. Means are compared as
 // exact fractions.
-func ScoreCount(options []string, ballots []Ballot) ([]OptionCount, []OptionScore) {
+func ScoreCount(options []string, ballots []BallotGroup) ([]OptionCount, []OptionScore) {
 	scores := make([]OptionScore, len(options))
 	for i, o := range options {
 		scores[i].Option = o
@@ -170,8 +170,8 @@ func ScoreCount(options []string, ballots []Ballot) ([]OptionCount, []OptionScor
 				continue
 			}
 			n, _ := strconv.Atoi(c)
-			scores[i].Count++
-			scores[i].Sum += n
+			scores[i].Count += b.N
+			scores[i].Sum += n * b.N
 		}
 	}
 	counts := make([]OptionCount, len(options))
@@ -204,13 +204,12 @@ func ScoreCount(options []string, ballots []Ballot) ([]OptionCount, []OptionScor
 // every earlier one, those options are tied and the poll elects nobody (as
 // an approval vote's tied seat stays empty). When only some are tied all
 // the way back, one of them is drawn by lot: the one whose SHA-256 of the
-// ballots' digest and its name is smallest — fixed by the ballots, so every
+// ballots' digest (seed: the result's BallotDigest) and its name is smallest — fixed by the ballots, so every
 // recount draws the same, and nobody can steer it without every receipt.
 // Nothing depends on the order the options were listed in or the ballots
 // were cast in.
-func Runoff(options []string, ballots []Ballot) (rounds []RunoffRound, winner string, tied []string) {
+func Runoff(options []string, ballots []BallotGroup, seed string) (rounds []RunoffRound, winner string, tied []string) {
 	in := slices.Clone(options)
-	var digest string   // the ballots' digest, the seed of a lot, made when one is needed
 	var history [][]int // per round, the counts of every option (by index in options)
 	index := map[string]int{}
 	for i, o := range options {
@@ -227,15 +226,15 @@ func Runoff(options []string, ballots []Ballot) (rounds []RunoffRound, winner st
 			counted := false
 			for _, c := range b.Choices {
 				if i, ok := index[c]; ok && !out[i] {
-					counts[i]++
+					counts[i] += b.N
 					counted = true
 					break
 				}
 			}
 			if counted {
-				round.Continuing++
+				round.Continuing += b.N
 			} else {
-				round.Exhausted++
+				round.Exhausted += b.N
 			}
 		}
 		for _, o := range in {
@@ -265,10 +264,7 @@ func Runoff(options []string, ballots []Ballot) (rounds []RunoffRound, winner st
 			return append(rounds, round), "", in // every option left is tied all the way back
 		}
 		if len(lowest) > 1 {
-			if digest == "" {
-				digest = BallotDigest(ballots)
-			}
-			lowest = []string{slices.MinFunc(lowest, func(a, b string) int { return strings.Compare(lot(digest, a), lot(digest, b)) })}
+			lowest = []string{slices.MinFunc(lowest, func(a, b string) int { return strings.Compare(lot(seed, a), lot(seed, b)) })}
 		}
 		round.Eliminated = lowest
 		rounds = append(rounds, round)

@@ -250,11 +250,11 @@ func (db *DB) ConfirmPaperBallot(ctx context.Context, voteID, entryID, confirmed
 		if _, err := tx.ExecContext(ctx, `UPDATE cogov_votes SET ballots = ballots + 1 WHERE id = $1`, voteID); err != nil {
 			return err
 		}
-		choices, _ := json.Marshal(e.Choices)
-		if e.Choices == nil {
-			choices = []byte("[]")
+		v, digest, err := voteBox(ctx, tx, voteID)
+		if err != nil {
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO cogov_ballots (vote_id, receipt_hash, choices) VALUES ($1, $2, $3)`, voteID, receiptHash, string(choices)); err != nil {
+		if err := addToBox(ctx, tx, v, digest, []civicgrid.Ballot{{ReceiptHash: receiptHash, Choices: e.Choices}}); err != nil {
 			return err
 		}
 		ev.Subject = civicgrid.VoteSubject(voteID)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -248,9 +249,11 @@ func (db *DB) openVote(ctx context.Context, tx *Tx, v civicgrid.Vote, rollRoles 
 			}
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO cogov_votes (proposal_id, area_code, question, method, options, winners, rule, status,
-			roll_size, ballots, opened_at, closes_at, notice_days, created_by, electorate) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, $11, $12, $13) RETURNING id`,
+			roll_size, ballots, opened_at, closes_at, notice_days, created_by, electorate, box_digest)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, $11, $12, $13, $14) RETURNING id`,
 			nullID(v.ProposalID), v.AreaCode, v.Question, string(v.Method), string(options), v.Winners, string(rule), string(civicgrid.VoteOpen),
-			v.OpenedAt.UnixMilli(), v.ClosesAt.UnixMilli(), v.NoticeDays, nullID(v.CreatedBy), string(electorateOf(v))).Scan(&v.ID); err != nil {
+			v.OpenedAt.UnixMilli(), v.ClosesAt.UnixMilli(), v.NoticeDays, nullID(v.CreatedBy), string(electorateOf(v)),
+			civicgrid.EmptyBoxDigest().String()).Scan(&v.ID); err != nil {
 			return err
 		}
 		n, detail, err := freezeElectorate(ctx, tx, v, rollRoles)
@@ -314,49 +317,121 @@ func (db *DB) RollEntry(ctx context.Context, voteID, userID int64) (bool, bool, 
 	return err == nil, voted, err
 }
 
-// CastBallot marks the voter and drops the ballot in the box, one
-// transaction. The vote's row is updated first (its ballot count): that
-// takes its lock, so a cast and the close never interleave, and two casts
-// of one voter run one after the other; the second finds the roll marked.
-func (db *DB) CastBallot(ctx context.Context, voteID, userID int64, b civicgrid.Ballot, now time.Time) error {
-	choices, _ := json.Marshal(b.Choices)
-	return db.inTx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE cogov_votes SET ballots = ballots + 1 WHERE id = $1 AND status = $2 AND closes_at > $3`,
-			voteID, string(civicgrid.VoteOpen), now.UnixMilli())
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			if _, err := voteByID(ctx, tx, voteID); err != nil {
-				return err
+// voteBox reads a vote with its kept box digest ("" when the vote was
+// opened before kept tallies); the caller holds the vote's row lock.
+func voteBox(ctx context.Context, tx *Tx, id int64) (civicgrid.Vote, string, error) {
+	var digest string
+	v, err := byID(ctx, tx, `SELECT `+voteColumns+`, box_digest FROM cogov_votes WHERE id = $1`, id, func(sc rowScanner) (civicgrid.Vote, error) {
+		return scanVote(extraScan{sc, []any{&digest}})
+	}, "vote")
+	return v, digest, err
+}
+
+// extraScan scans a row's further columns into extra after the ones asked for.
+type extraScan struct {
+	rowScanner
+	extra []any
+}
+
+func (e extraScan) Scan(dest ...any) error { return e.rowScanner.Scan(append(dest, e.extra...)...) }
+
+const upsertTallySQL = `INSERT INTO cogov_tally (vote_id, item, n, weight) VALUES ($1, $2, $3, $4)
+	ON CONFLICT (vote_id, item) DO UPDATE SET n = cogov_tally.n + excluded.n, weight = cogov_tally.weight + excluded.weight`
+
+// addToBox drops ballots into a vote's box and, for a vote with a kept
+// tally (digest not empty), brings the tally and the box's digest up to
+// date in the same transaction: one update of each line the ballots touch
+// and one of the digest, however many ballots. The caller holds the vote's
+// row lock and has counted the ballots in cogov_votes.ballots.
+func addToBox(ctx context.Context, tx *Tx, v civicgrid.Vote, digest string, bs []civicgrid.Ballot) error {
+	// One INSERT of up to 256 rows at a time (a batch of casts).
+	for rest := bs; len(rest) > 0; {
+		part := rest[:min(len(rest), 256)]
+		rest = rest[len(part):]
+		var sb strings.Builder
+		args := make([]any, 0, 1+3*len(part))
+		args = append(args, v.ID)
+		sb.WriteString(`INSERT INTO cogov_ballots (vote_id, receipt_hash, choices, weight) VALUES `)
+		for i, b := range part {
+			choices, _ := json.Marshal(b.Choices)
+			if b.Choices == nil {
+				choices = []byte("[]")
 			}
-			return civicgrid.Errorf(civicgrid.ECONFLICT, "vote %d is closed: it takes no more ballots", voteID)
-		}
-		res, err = tx.ExecContext(ctx, `UPDATE cogov_roll SET voted = TRUE, channel = $1 WHERE vote_id = $2 AND user_id = $3 AND voted = FALSE`,
-			civicgrid.ChannelOnline, voteID, userID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			var channel string
-			switch err := tx.QueryRowContext(ctx, `SELECT channel FROM cogov_roll WHERE vote_id = $1 AND user_id = $2`, voteID, userID).Scan(&channel); {
-			case errors.Is(err, sql.ErrNoRows):
-				return civicgrid.Errorf(civicgrid.EFORBIDDEN, "you are not on the roll of vote %d", voteID)
-			case err != nil:
-				return err
-			case channel == civicgrid.ChannelPaper:
-				return civicgrid.Errorf(civicgrid.ECONFLICT, "you voted in vote %d on paper at the ballot box already: one ballot per person, on any channel", voteID)
+			if i > 0 {
+				sb.WriteString(", ")
 			}
-			return civicgrid.Errorf(civicgrid.ECONFLICT, "you have voted in vote %d already: one ballot per person", voteID)
+			fmt.Fprintf(&sb, "($1, $%d, $%d, $%d)", len(args)+1, len(args)+2, len(args)+3)
+			args = append(args, b.ReceiptHash, string(choices), b.Weight)
 		}
-		weight, err := claimHousehold(ctx, tx, voteID, userID)
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO cogov_ballots (vote_id, receipt_hash, choices, weight) VALUES ($1, $2, $3, $4)`,
-			voteID, b.ReceiptHash, string(choices), weight)
+	}
+	if digest == "" {
+		return nil
+	}
+	kept, err := civicgrid.ParseBoxDigest(digest)
+	if err != nil {
+		return fmt.Errorf("vote %d: %w", v.ID, err)
+	}
+	d := civicgrid.NewBoxDelta()
+	for _, b := range bs {
+		d.Add(v, b)
+	}
+	kept.Mul(d.Digest())
+	if _, err := tx.ExecContext(ctx, `UPDATE cogov_votes SET box_digest = $1 WHERE id = $2`, kept.String(), v.ID); err != nil {
 		return err
+	}
+	for _, it := range d.Items() {
+		if _, err := tx.ExecContext(ctx, upsertTallySQL, v.ID, it.Key, it.N, it.Weight); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// keptCount reads a vote's kept tally: its lines, the number of ballots
+// (cogov_votes.ballots, counted with each ballot) and the box's digest.
+func keptCount(ctx context.Context, q querier, v civicgrid.Vote, digest string) (civicgrid.BoxCount, error) {
+	d, err := civicgrid.ParseBoxDigest(digest)
+	if err != nil {
+		return civicgrid.BoxCount{}, fmt.Errorf("vote %d: %w", v.ID, err)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT item, n, weight FROM cogov_tally WHERE vote_id = $1`, v.ID)
+	if err != nil {
+		return civicgrid.BoxCount{}, err
+	}
+	items, err := collect(rows, func(sc rowScanner) (civicgrid.BoxItem, error) {
+		var it civicgrid.BoxItem
+		return it, sc.Scan(&it.Key, &it.N, &it.Weight)
 	})
+	// In Go's byte order whatever the database's collation.
+	slices.SortFunc(items, func(a, b civicgrid.BoxItem) int { return strings.Compare(a.Key, b.Key) })
+	return civicgrid.BoxCount{Ballots: v.Ballots, Items: items, Digest: d}, err
+}
+
+// KeptTally reads a vote's kept tally and its ballot box in one snapshot,
+// for the auditor's check that the one is the count of the other
+// (civicgrid.CheckKept). kept is false for a vote opened before kept
+// tallies.
+func (db *DB) KeptTally(ctx context.Context, voteID int64) (v civicgrid.Vote, c civicgrid.BoxCount, kept bool, box []civicgrid.Ballot, err error) {
+	snap, err := db.read.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return v, c, false, nil, err
+	}
+	defer snap.Rollback()
+	var digest string
+	v, err = byID(ctx, snap, `SELECT `+voteColumns+`, box_digest FROM cogov_votes WHERE id = $1`, voteID, func(sc rowScanner) (civicgrid.Vote, error) {
+		return scanVote(extraScan{sc, []any{&digest}})
+	}, "vote")
+	if err != nil || digest == "" {
+		return v, c, false, nil, err
+	}
+	if c, err = keptCount(ctx, snap, v, digest); err != nil {
+		return v, c, false, nil, err
+	}
+	box, err = ballots(ctx, snap, voteID)
+	return v, c, true, box, err
 }
 
 func scanBallot(sc rowScanner) (civicgrid.Ballot, error) {
@@ -427,11 +502,23 @@ func (db *DB) CloseVote(ctx context.Context, id int64, at, noticeUntil time.Time
 		if n, _ := res.RowsAffected(); n == 0 {
 			return civicgrid.Errorf(civicgrid.ECONFLICT, "vote %d is closed already", id)
 		}
-		bs, err := ballots(ctx, tx, id)
-		if err != nil {
+		// The count reads the kept tally; a vote opened before kept
+		// tallies is counted from its box, once.
+		var c civicgrid.BoxCount
+		if _, digest, err := voteBox(ctx, tx, id); err != nil {
 			return err
+		} else if digest != "" {
+			if c, err = keptCount(ctx, tx, v, digest); err != nil {
+				return err
+			}
+		} else {
+			bs, err := ballots(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			c = civicgrid.CountBox(v, bs)
 		}
-		r := civicgrid.Tally(v, v.RollSize, bs)
+		r := civicgrid.TallyBox(v, v.RollSize, c)
 		result, _ := json.Marshal(r)
 		if _, err := tx.ExecContext(ctx, `UPDATE cogov_votes SET result = $1 WHERE id = $2`, string(result), id); err != nil {
 			return err

@@ -193,6 +193,25 @@ func TestVoteRollBallotsAndClose(t *testing.T) {
 		}
 	}
 
+	// The kept tally: lines of option, count and weight — no voter, no
+	// time, and no rowid to order its lines as they first appeared.
+	if rows, err = db.SQL().Query(`SELECT * FROM cogov_tally`); err != nil {
+		t.Fatal(err)
+	}
+	cols, _ = rows.Columns()
+	rows.Close()
+	if !slices.Equal(cols, []string{"vote_id", "item", "n", "weight"}) {
+		t.Fatalf("tally columns %v", cols)
+	}
+	if db.Dialect() == SQLite {
+		if _, err := db.SQL().Exec(`SELECT rowid FROM cogov_tally`); err == nil {
+			t.Fatal("the kept tally has a rowid, which orders its lines as they first appeared")
+		}
+	}
+	if kv, kept, ok, box, err := db.KeptTally(ctx, v.ID); err != nil || !ok || kept.Ballots != 4 || len(box) != 4 || civicgrid.CheckKept(kv, kept, box) != nil {
+		t.Fatalf("kept tally %+v of %d ballots: %v", kept, len(box), err)
+	}
+
 	closed, err := db.CloseVote(ctx, v.ID, now.Add(2*time.Hour), now.Add(100*time.Hour), civicgrid.CogovEvent{At: now.Add(2 * time.Hour), Actor: "staff", Action: civicgrid.CogovVoteClosed})
 	if err != nil {
 		t.Fatal(err)
@@ -218,6 +237,105 @@ func TestVoteRollBallotsAndClose(t *testing.T) {
 	evs, err := db.CogovEvents(ctx, civicgrid.VoteSubject(v.ID))
 	if err != nil || len(evs) != 2 || civicgrid.VerifyCogovChain(evs) != nil {
 		t.Fatalf("vote events %+v %v", evs, err)
+	}
+}
+
+// The close counts the kept tally: a ranked poll's lines (one per distinct
+// ballot) give the same result as the ballots, with a paper ballot among
+// them; a line changed behind the box's back is what the close publishes,
+// and the recount and CheckKept both catch it. A vote opened before kept
+// tallies is counted from its box.
+func TestKeptTallyClose(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	now := time.UnixMilli(1764800000000)
+	var voters []civicgrid.User
+	for i := range 7 {
+		voters = append(voters, cgUser(t, db, 30+i, civicgrid.RoleResident, cgBuilding))
+	}
+	staff1, staff2 := cgUser(t, db, 40, civicgrid.RoleCommunityStaff, cgCommunity), cgUser(t, db, 41, civicgrid.RoleCommunityStaff, cgCommunity)
+	open := func() civicgrid.Vote {
+		v, err := civicgrid.VoteInput{AreaCode: cgCommunity, Question: "活动", Method: civicgrid.MethodRanked, Options: []string{"A", "B", "C"},
+			Rule: "simple_majority", Hours: 24}.Check(now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err = db.OpenVote(ctx, v, civicgrid.DefaultRollRoles, civicgrid.CogovEvent{At: now, Actor: "s", Action: civicgrid.CogovVoteOpened}); err != nil {
+			t.Fatal(err)
+		}
+		rankings := [][]string{{"A", "B"}, {"B", "C"}, {"C", "B"}, {"A"}, {}, {"B", "A"}}
+		for i, u := range voters[:6] {
+			_, h := civicgrid.NewReceipt()
+			if err := db.CastBallot(ctx, v.ID, u.ID, civicgrid.Ballot{ReceiptHash: h, Choices: rankings[i]}, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The seventh votes on paper: marked, entered, confirmed by another.
+		if err := db.MarkPaperVoter(ctx, v.ID, voters[6].Phone, civicgrid.SecurityEvent{At: now, Kind: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		e, err := db.EnterPaperBallot(ctx, civicgrid.PaperEntry{VoteID: v.ID, Choices: []string{"C", "A"}, Witness: "监票人", EnteredBy: staff1.ID, EnteredAt: now},
+			civicgrid.CogovEvent{At: now, Actor: "s", Action: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, h := civicgrid.NewReceipt()
+		if err := db.ConfirmPaperBallot(ctx, v.ID, e.ID, staff2.ID, h, civicgrid.CogovEvent{At: now, Actor: "s", Action: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	closeAndCheck := func(v civicgrid.Vote) (civicgrid.Vote, error) {
+		closed, err := db.CloseVote(ctx, v.ID, now, now.Add(time.Hour), civicgrid.CogovEvent{At: now, Actor: "s", Action: civicgrid.CogovVoteClosed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bs, err := db.Ballots(ctx, v.ID)
+		if err != nil || len(bs) != 7 {
+			t.Fatalf("%d ballots: %v", len(bs), err)
+		}
+		return closed, civicgrid.Recount(closed, bs)
+	}
+
+	v := open()
+	kv, kept, ok, box, err := db.KeptTally(ctx, v.ID)
+	if err != nil || !ok || len(kept.Items) != 7 || civicgrid.CheckKept(kv, kept, box) != nil {
+		t.Fatalf("kept %+v: %v", kept, err)
+	}
+	closed, err := closeAndCheck(v)
+	if err != nil || closed.Result.DigestScheme != civicgrid.DigestMuHash || closed.Result.Ballots != 7 {
+		t.Fatalf("close from the kept tally: %+v %v", closed.Result, err)
+	}
+	if want := civicgrid.Tally(closed, closed.RollSize, box); !slices.Equal(want.Rounds[0].Counts, closed.Result.Rounds[0].Counts) ||
+		!slices.Equal(want.Winners, closed.Result.Winners) || want.BallotDigest != closed.Result.BallotDigest {
+		t.Fatalf("kept %+v, from the box %+v", closed.Result, want)
+	}
+
+	// A tampered line: the close publishes it, the recount and the check catch it.
+	v = open()
+	if _, err := db.SQL().Exec(`UPDATE cogov_tally SET n = n + 3 WHERE vote_id = $1 AND item = '["A"]'`, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	if kv, kept, _, box, err := db.KeptTally(ctx, v.ID); err != nil || civicgrid.ErrorCode(civicgrid.CheckKept(kv, kept, box)) != civicgrid.ECONFLICT {
+		t.Fatalf("a tampered line passes the check: %v", err)
+	}
+	if _, err := closeAndCheck(v); civicgrid.ErrorCode(err) != civicgrid.ECONFLICT {
+		t.Fatalf("a result counted from a tampered line recounts: %v", err)
+	}
+
+	// A vote opened before kept tallies: counted from its box at the close.
+	v = open()
+	if _, err := db.SQL().Exec(`UPDATE cogov_votes SET box_digest = '' WHERE id = $1`, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().Exec(`UPDATE cogov_tally SET n = 99 WHERE vote_id = $1`, v.ID); err != nil { // not read
+		t.Fatal(err)
+	}
+	if _, _, ok, _, err := db.KeptTally(ctx, v.ID); ok || err != nil {
+		t.Fatalf("a vote without a kept tally: %v %v", ok, err)
+	}
+	if closed, err := closeAndCheck(v); err != nil || closed.Result.Ballots != 7 {
+		t.Fatalf("close from the box: %+v %v", closed.Result, err)
 	}
 }
 

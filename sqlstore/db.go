@@ -45,10 +45,11 @@ type DB struct {
 	write   *sql.DB
 	read    *sql.DB
 	now     func() time.Time
-	intake  intakeBatcher // group commit of new cases
-	wal     *walKeeper    // SQLite: keeps the write-ahead log from growing without end
-	rd, wr  *pool         // the pools with their prepared statements
-	url     string        // PostgreSQL: the connection URL (for LISTEN)
+	intake  *intakeBatcher // group commit of new cases
+	ballots *ballotBatcher // group commit of secret ballots
+	wal     *walKeeper     // SQLite: keeps the write-ahead log from growing without end
+	rd, wr  *pool          // the pools with their prepared statements
+	url     string         // PostgreSQL: the connection URL (for LISTEN)
 	// instance tells this process's notifications from other instances'.
 	instance string
 	// lastNoSpace is when a write last failed on a full disk (Unix ms).
@@ -112,6 +113,7 @@ func openSQLite(ctx context.Context, dataDir string, migrate bool) (*DB, error) 
 	ckpt.SetMaxOpenConns(1)
 	db := &DB{dialect: SQLite, write: write, read: read, now: time.Now, rd: newPool(read), wr: newPool(write),
 		wal: &walKeeper{ckpt: ckpt, path: path + "-wal", limit: walLimit, every: time.Second}}
+	db.intake, db.ballots = db.newIntake(), db.newBallots()
 	if migrate {
 		if err := db.Migrate(ctx); err != nil {
 			db.Close()
@@ -150,6 +152,7 @@ func (db *DB) SetClock(now func() time.Time) { db.now = now }
 // Close releases both pools.
 func (db *DB) Close() error {
 	db.intake.stop()
+	db.ballots.stop()
 	if db.wal != nil {
 		db.wal.stop()
 		db.wal.ckpt.Close()

@@ -9,17 +9,202 @@ import (
 	"github.com/civicgrid/civicgrid"
 )
 
-// Group commit for case intake. Every report must be durable before it is
-// acknowledged, and with synchronous=FULL each commit costs a sync of the
-// disk; one writer committing reports one by one tops out at a few hundred
-// a second. Reports that arrive while a commit is under way are therefore
-// gathered and written together in the next transaction, each inside its
-// own savepoint so that one failing report rolls back alone; every caller
-// is answered only after the shared commit. A lone report is written at
-// once, so latency at low load is that of a single transaction.
+// Group commit. Every write a caller is told of must be durable before it
+// is acknowledged, and with synchronous=FULL each commit costs a sync of the
+// disk; one writer committing requests one by one tops out at a few hundred
+// a second. Requests that arrive while a commit is under way are therefore
+// gathered and written together in the next transaction; every caller is
+// answered only after the shared commit. A lone request is written at once,
+// so latency at low load is that of a single transaction. Case intake
+// (reports) and secret ballots use it, each with its own queue and writer.
 
 // maxBatch bounds one transaction.
 const maxBatch = 256
+
+// groupCommit queues requests of one kind and writes them in batches.
+// write writes a batch in one transaction under ctx and returns each
+// request's result; when the transaction fails it returns the error (and
+// results that each carry it, or a lone request's own error). fail makes
+// the result of a request answered without being written. observe, when
+// set, is called after each transaction with its size and duration.
+type groupCommit[Req, Res any] struct {
+	write   func(ctx context.Context, batch []Req) ([]Res, error)
+	fail    func(error) Res
+	observe func(size int, d time.Duration)
+
+	once  sync.Once
+	queue chan *pending[Req, Res]
+	quit  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// pending is a queued request and where its result goes.
+type pending[Req, Res any] struct {
+	ctx  context.Context
+	req  Req
+	done chan Res
+}
+
+func (g *groupCommit[Req, Res]) start() {
+	g.once.Do(func() {
+		g.queue = make(chan *pending[Req, Res], 4*maxBatch)
+		g.quit = make(chan struct{})
+		g.wg.Add(1)
+		go g.loop()
+	})
+}
+
+func (g *groupCommit[Req, Res]) stop() {
+	if g.queue == nil {
+		return
+	}
+	close(g.quit)
+	g.wg.Wait()
+}
+
+// submit queues a request and waits for its commit.
+func (g *groupCommit[Req, Res]) submit(ctx context.Context, req Req) Res {
+	g.start()
+	p := &pending[Req, Res]{ctx: ctx, req: req, done: make(chan Res, 1)}
+	select {
+	case g.queue <- p:
+	case <-ctx.Done():
+		return g.fail(ctx.Err())
+	case <-g.quit:
+		return g.fail(fmt.Errorf("store closed"))
+	}
+	// Once queued, the request is answered whatever happens to ctx: it may
+	// already be written.
+	return <-p.done
+}
+
+func (g *groupCommit[Req, Res]) loop() {
+	defer g.wg.Done()
+	for {
+		var first *pending[Req, Res]
+		select {
+		case first = <-g.queue:
+		case <-g.quit:
+			// Answer whoever is still queued.
+			for {
+				select {
+				case p := <-g.queue:
+					p.done <- g.fail(fmt.Errorf("store closed"))
+				default:
+					return
+				}
+			}
+		}
+		batch := []*pending[Req, Res]{first}
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case p := <-g.queue:
+				batch = append(batch, p)
+			default:
+				break gather
+			}
+		}
+		g.commit(batch)
+	}
+}
+
+// commit writes a batch in one transaction. A request that fails the
+// transaction (an Idempotency-Key reused for another body, say) fails it
+// for all; the batch is then written again one request per transaction,
+// so that each is answered on its own. Failures are rare, and this costs
+// less than a savepoint around every request. (A writer may instead answer
+// a request's refusal in its result and commit the others: ballots do.)
+//
+// The batch outlives any one caller's cancellation (a client gone away),
+// but not the earliest caller's deadline: a request is never committed
+// after its caller was answered 503. When that deadline cuts the
+// transaction, the callers whose time is up are answered and the rest are
+// written again together. Written one by one instead, an overloaded writer
+// (a batch queued for seconds behind an escalation wave) fell further
+// behind with every batch and never recovered: every request waited out
+// its whole deadline.
+func (g *groupCommit[Req, Res]) commit(batch []*pending[Req, Res]) {
+	live := g.answerExpired(batch, time.Time{})
+	for len(live) > 0 {
+		results, expired, err := g.writeBefore(live)
+		if err != nil && expired {
+			live = g.answerExpired(live, time.Now())
+			continue
+		}
+		if err != nil && len(live) > 1 {
+			for i := range live {
+				one, _, _ := g.writeBefore(live[i : i+1])
+				results[i] = one[0]
+			}
+		}
+		for i, p := range live {
+			p.done <- results[i]
+		}
+		return
+	}
+}
+
+// answerExpired answers the callers whose context is done, or whose
+// deadline is not after now (when now is set), and returns the others. When
+// now is set it answers at least the callers of the earliest deadline, so
+// that a batch cut by that deadline never goes round again unchanged.
+func (g *groupCommit[Req, Res]) answerExpired(batch []*pending[Req, Res], now time.Time) []*pending[Req, Res] {
+	var earliest time.Time
+	if !now.IsZero() {
+		earliest = earliestDeadline(batch)
+		if earliest.After(now) {
+			now = earliest
+		}
+	}
+	var live []*pending[Req, Res]
+	for _, p := range batch {
+		err := p.ctx.Err()
+		if d, ok := p.ctx.Deadline(); err == nil && ok && !now.IsZero() && !d.After(now) {
+			err = context.DeadlineExceeded
+		}
+		if err != nil {
+			p.done <- g.fail(err)
+			continue
+		}
+		live = append(live, p)
+	}
+	return live
+}
+
+func earliestDeadline[Req, Res any](batch []*pending[Req, Res]) time.Time {
+	var earliest time.Time
+	for _, p := range batch {
+		if d, ok := p.ctx.Deadline(); ok && (earliest.IsZero() || d.Before(earliest)) {
+			earliest = d
+		}
+	}
+	return earliest
+}
+
+// writeBefore writes a batch by the earliest deadline of its callers, and
+// says whether that deadline passed before it was done.
+func (g *groupCommit[Req, Res]) writeBefore(batch []*pending[Req, Res]) (results []Res, expired bool, err error) {
+	ctx := context.Background()
+	if earliest := earliestDeadline(batch); !earliest.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, earliest)
+		defer cancel()
+	}
+	reqs := make([]Req, len(batch))
+	for i, p := range batch {
+		reqs[i] = p.req
+	}
+	start := time.Now()
+	results, err = g.write(ctx, reqs)
+	if g.observe != nil {
+		g.observe(len(batch), time.Since(start))
+	}
+	return results, ctx.Err() != nil, err
+}
+
+// Case intake: reports, each with its event, idempotency key and the steps
+// taken in the same request.
 
 type createRequest struct {
 	c    civicgrid.Case
@@ -40,179 +225,31 @@ type createResult struct {
 	eventIDs []int64
 }
 
-type pendingCreate struct {
-	ctx  context.Context
-	req  createRequest
-	done chan createResult
-}
+type (
+	intakeBatcher = groupCommit[createRequest, createResult]
+	pendingCreate = pending[createRequest, createResult]
+)
 
-type intakeBatcher struct {
-	once  sync.Once
-	queue chan *pendingCreate
-	quit  chan struct{}
-	wg    sync.WaitGroup
-}
-
-func (b *intakeBatcher) start(db *DB) {
-	b.once.Do(func() {
-		b.queue = make(chan *pendingCreate, 4*maxBatch)
-		b.quit = make(chan struct{})
-		b.wg.Add(1)
-		go b.loop(db)
-	})
-}
-
-func (b *intakeBatcher) stop() {
-	if b.queue == nil {
-		return
-	}
-	close(b.quit)
-	b.wg.Wait()
-}
-
-// submit queues a create and waits for its commit.
-func (b *intakeBatcher) submit(ctx context.Context, db *DB, req createRequest) createResult {
-	b.start(db)
-	p := &pendingCreate{ctx: ctx, req: req, done: make(chan createResult, 1)}
-	select {
-	case b.queue <- p:
-	case <-ctx.Done():
-		return createResult{err: ctx.Err()}
-	case <-b.quit:
-		return createResult{err: fmt.Errorf("store closed")}
-	}
-	// Once queued, the request is answered whatever happens to ctx: it may
-	// already be written.
-	return <-p.done
-}
-
-func (b *intakeBatcher) loop(db *DB) {
-	defer b.wg.Done()
-	for {
-		var first *pendingCreate
-		select {
-		case first = <-b.queue:
-		case <-b.quit:
-			// Answer whoever is still queued.
-			for {
-				select {
-				case p := <-b.queue:
-					p.done <- createResult{err: fmt.Errorf("store closed")}
-				default:
-					return
-				}
+// newIntake is the group commit of new cases.
+func (db *DB) newIntake() *intakeBatcher {
+	return &intakeBatcher{write: db.writeBatch, fail: func(err error) createResult { return createResult{err: err} },
+		observe: func(size int, d time.Duration) {
+			if db.onBatch != nil {
+				db.onBatch(size, d)
 			}
-		}
-		batch := []*pendingCreate{first}
-	gather:
-		for len(batch) < maxBatch {
-			select {
-			case p := <-b.queue:
-				batch = append(batch, p)
-			default:
-				break gather
-			}
-		}
-		db.commitBatch(batch)
-	}
+		}}
 }
 
 // ObserveIntake has fn called after each intake transaction (committed or
 // not) with its size and duration (metrics). Call it before use.
 func (db *DB) ObserveIntake(fn func(size int, d time.Duration)) { db.onBatch = fn }
 
-// commitBatch writes a batch in one transaction. A report that fails (an
-// Idempotency-Key reused for another body, say) fails the transaction; the
-// batch is then written again one report per transaction, so that each is
-// answered on its own. Failures are rare, and this costs less than a
-// savepoint around every report.
-//
-// The batch outlives any one caller's cancellation (a client gone away),
-// but not the earliest caller's deadline: a report is never committed
-// after its request was answered 503. When that deadline cuts the
-// transaction, the callers whose time is up are answered and the rest are
-// written again together. Written one by one instead, an overloaded writer
-// (a batch queued for seconds behind an escalation wave) fell further
-// behind with every batch and never recovered: every report waited out its
-// whole deadline.
-func (db *DB) commitBatch(batch []*pendingCreate) {
-	live := answerExpired(batch, time.Time{})
-	for len(live) > 0 {
-		results, expired, err := db.writeBatchBefore(live)
-		if err != nil && expired {
-			live = answerExpired(live, time.Now())
-			continue
-		}
-		if err != nil && len(live) > 1 {
-			for i := range live {
-				one, _, _ := db.writeBatchBefore(live[i : i+1])
-				results[i] = one[0]
-			}
-		}
-		for i, p := range live {
-			p.done <- results[i]
-		}
-		return
-	}
-}
-
-// answerExpired answers the callers whose context is done, or whose
-// deadline is not after now (when now is set), and returns the others. When
-// now is set it answers at least the callers of the earliest deadline, so
-// that a batch cut by that deadline never goes round again unchanged.
-func answerExpired(batch []*pendingCreate, now time.Time) []*pendingCreate {
-	var earliest time.Time
-	if !now.IsZero() {
-		earliest = earliestDeadline(batch)
-		if earliest.After(now) {
-			now = earliest
-		}
-	}
-	var live []*pendingCreate
-	for _, p := range batch {
-		err := p.ctx.Err()
-		if d, ok := p.ctx.Deadline(); err == nil && ok && !now.IsZero() && !d.After(now) {
-			err = context.DeadlineExceeded
-		}
-		if err != nil {
-			p.done <- createResult{err: err}
-			continue
-		}
-		live = append(live, p)
-	}
-	return live
-}
-
-func earliestDeadline(batch []*pendingCreate) time.Time {
-	var earliest time.Time
-	for _, p := range batch {
-		if d, ok := p.ctx.Deadline(); ok && (earliest.IsZero() || d.Before(earliest)) {
-			earliest = d
-		}
-	}
-	return earliest
-}
-
-// writeBatchBefore writes a batch by the earliest deadline of its callers,
-// and says whether that deadline passed before it was done.
-func (db *DB) writeBatchBefore(batch []*pendingCreate) (results []createResult, expired bool, err error) {
-	ctx := context.Background()
-	if earliest := earliestDeadline(batch); !earliest.IsZero() {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, earliest)
-		defer cancel()
-	}
-	start := time.Now()
-	results, err = db.writeBatch(ctx, batch)
-	if db.onBatch != nil {
-		db.onBatch(len(batch), time.Since(start))
-	}
-	return results, ctx.Err() != nil, err
-}
+// commitBatch writes a batch of reports (intake's commit).
+func (db *DB) commitBatch(batch []*pendingCreate) { db.intake.commit(batch) }
 
 // writeBatch writes reports in one transaction; on failure every result
 // carries the error (the first report's own error when it is alone).
-func (db *DB) writeBatch(ctx context.Context, batch []*pendingCreate) ([]createResult, error) {
+func (db *DB) writeBatch(ctx context.Context, batch []createRequest) ([]createResult, error) {
 	results := make([]createResult, len(batch))
 	rollups := &rollupBatch{}
 	err := db.inTx(ctx, func(tx *Tx) error {
@@ -221,7 +258,7 @@ func (db *DB) writeBatch(ctx context.Context, batch []*pendingCreate) ([]createR
 		}
 		var written []caseEventRef
 		for i, p := range batch {
-			results[i] = db.createInTx(ctx, tx, p.req)
+			results[i] = db.createInTx(ctx, tx, p)
 			if err := results[i].err; err != nil {
 				return err
 			}

@@ -71,6 +71,7 @@ func openPostgres(ctx context.Context, url string, migrate bool) (*DB, error) {
 	// pgx keeps prepared statements per connection itself: no second cache.
 	db := &DB{dialect: Postgres, write: conn, read: conn, now: time.Now,
 		rd: &pool{db: conn, direct: true}, wr: &pool{db: conn, direct: true}, url: url, instance: newInstanceID()}
+	db.intake, db.ballots = db.newIntake(), db.newBallots()
 	if !migrate {
 		return db, nil
 	}

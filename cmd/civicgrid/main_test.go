@@ -581,7 +581,7 @@ func TestVerifyRecountsVotes(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	if out, err := runCmd(t, "verify", "--data", data); err != nil || !strings.Contains(out, "1 closed votes recounted from their ballots; 0 differ") {
+	if out, err := runCmd(t, "verify", "--data", data); err != nil || !strings.Contains(out, "1 closed votes recounted from their ballots, 1 kept tallies checked against their ballot boxes; 0 differ") {
 		t.Fatalf("verify: %q %v", out, err)
 	}
 	if db, err = openTestStore(ctx, data); err != nil {
@@ -594,6 +594,75 @@ func TestVerifyRecountsVotes(t *testing.T) {
 	out, err := runCmd(t, "verify", "--data", data)
 	if err == nil || !strings.Contains(out, fmt.Sprintf("MISCOUNT vote %d", v.ID)) || !strings.Contains(out, "1 differ") {
 		t.Fatalf("verify after changing the ballots: %q %v", out, err)
+	}
+}
+
+// verify checks kept tallies against their boxes: a line of an open vote's
+// kept tally changed behind the box's back is found, and so is a result
+// counted at the close from a changed tally.
+func TestVerifyChecksKeptTally(t *testing.T) {
+	useTestStore(t)
+	data := t.TempDir()
+	ctx := context.Background()
+	db, err := openTestStore(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var voters []civicgrid.User
+	for i := range 3 {
+		u, err := db.CreateUser(ctx, civicgrid.User{Name: "王五", Phone: fmt.Sprintf("1390000000%d", i), Kind: civicgrid.KindResident}, "",
+			[]civicgrid.RoleGrant{{Role: civicgrid.RoleResident, AreaCode: "4201020010010010001"}}, civicgrid.SecurityEvent{Kind: civicgrid.EventUserCreated})
+		if err != nil {
+			t.Fatal(err)
+		}
+		voters = append(voters, u)
+	}
+	now := time.Now()
+	var votes []civicgrid.Vote
+	for range 2 {
+		v, err := civicgrid.VoteInput{AreaCode: "420102001001", Question: "是否同意？", Method: civicgrid.MethodYesNo, Hours: 1}.Check(now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err = db.OpenVote(ctx, v, civicgrid.DefaultRollRoles, civicgrid.CogovEvent{At: now, Actor: "cli", Action: civicgrid.CogovVoteOpened}); err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range voters {
+			_, hash := civicgrid.NewReceipt()
+			if err := db.CastBallot(ctx, v.ID, u.ID, civicgrid.Ballot{ReceiptHash: hash, Choices: []string{"no"}}, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		votes = append(votes, v)
+	}
+	db.Close()
+	if out, err := runCmd(t, "verify", "--data", data); err != nil || !strings.Contains(out, "0 closed votes recounted from their ballots, 2 kept tallies checked against their ballot boxes; 0 differ") {
+		t.Fatalf("verify: %q %v", out, err)
+	}
+	// Two "no" moved to "yes" in both tallies: the first vote stays open,
+	// the second is closed on its tampered tally and publishes "passed".
+	if db, err = openTestStore(ctx, data); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`UPDATE cogov_tally SET n = n - 2 WHERE item = 'no'`, `INSERT INTO cogov_tally (vote_id, item, n, weight) SELECT id, 'yes', 2, 0 FROM cogov_votes`} {
+		if _, err := db.SQL().Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closed, err := db.CloseVote(ctx, votes[1].ID, now, now.Add(time.Hour), civicgrid.CogovEvent{At: now, Actor: "cli", Action: civicgrid.CogovVoteClosed})
+	if err != nil || !closed.Result.Passed {
+		t.Fatalf("closed on the tampered tally: %+v %v", closed.Result, err)
+	}
+	db.Close()
+	out, err := runCmd(t, "verify", "--data", data)
+	for _, v := range votes {
+		if err == nil || !strings.Contains(out, fmt.Sprintf("MISCOUNT vote %d: its kept tally (3 ballots) is not the count of its ballot box", v.ID)) {
+			t.Fatalf("verify after changing the tallies, vote %d: %q %v", v.ID, out, err)
+		}
+	}
+	if !strings.Contains(out, fmt.Sprintf("MISCOUNT vote %d: a recount of its 3 ballots does not give its published result", votes[1].ID)) ||
+		!strings.Contains(out, "1 closed votes recounted from their ballots, 2 kept tallies checked against their ballot boxes; 2 differ") {
+		t.Fatalf("verify after changing the tallies: %q", out)
 	}
 }
 

@@ -43,11 +43,11 @@ func verifyStore(ctx context.Context, db *sqlstore.DB, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%d proposals and votes, %d events checked; %d broken chains\n", subjects, cevents, cbroken)
-	votes, miscounted, err := recountVotes(ctx, db, stdout)
+	votes, kept, miscounted, err := recountVotes(ctx, db, stdout)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d closed votes recounted from their ballots; %d differ from their published results\n", votes, miscounted)
+	fmt.Fprintf(stdout, "%d closed votes recounted from their ballots, %d kept tallies checked against their ballot boxes; %d differ\n", votes, kept, miscounted)
 	requests, vevents, vbroken, err := verifyChains(ctx, stdout, db.ForEachVolunteerChain, civicgrid.VerifyVolunteerChain)
 	if err != nil {
 		return err
@@ -89,8 +89,10 @@ func verifyStore(ctx context.Context, db *sqlstore.DB, stdout io.Writer) error {
 	return nil
 }
 
-// recountVotes counts every closed vote's ballots again (civicgrid.Recount).
-func recountVotes(ctx context.Context, db *sqlstore.DB, stdout io.Writer) (votes, miscounted int, err error) {
+// recountVotes checks every vote's kept tally against its ballot box
+// (civicgrid.CheckKept) and counts every closed vote's ballots again
+// (civicgrid.Recount).
+func recountVotes(ctx context.Context, db *sqlstore.DB, stdout io.Writer) (votes, kept, miscounted int, err error) {
 	var ids []int64
 	if err := db.ForEachCogovChain(ctx, func(subject string, _ []civicgrid.CogovEvent) error {
 		if id, ok := strings.CutPrefix(subject, "vote:"); ok {
@@ -102,27 +104,41 @@ func recountVotes(ctx context.Context, db *sqlstore.DB, stdout io.Writer) (votes
 		}
 		return nil
 	}); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	for _, id := range ids {
-		v, err := db.VoteByID(ctx, id)
+		// The kept tally (open votes too) against the count of the box,
+		// read in one snapshot; then a closed vote's published result
+		// against a recount of the same box.
+		v, tally, isKept, bs, err := db.KeptTally(ctx, id)
 		if err != nil {
-			return votes, miscounted, err
+			return votes, kept, miscounted, err
 		}
-		if v.Status != civicgrid.VoteClosed {
-			continue
+		bad := false
+		if isKept {
+			kept++
+			if err := civicgrid.CheckKept(v, tally, bs); err != nil {
+				bad = true
+				fmt.Fprintln(stdout, "MISCOUNT", civicgrid.ErrorMessage(err))
+			}
 		}
-		bs, err := db.Ballots(ctx, id)
-		if err != nil {
-			return votes, miscounted, err
+		if v.Status == civicgrid.VoteClosed {
+			if !isKept {
+				if bs, err = db.Ballots(ctx, id); err != nil {
+					return votes, kept, miscounted, err
+				}
+			}
+			votes++
+			if err := civicgrid.Recount(v, bs); err != nil {
+				bad = true
+				fmt.Fprintln(stdout, "MISCOUNT", civicgrid.ErrorMessage(err))
+			}
 		}
-		votes++
-		if err := civicgrid.Recount(v, bs); err != nil {
+		if bad {
 			miscounted++
-			fmt.Fprintln(stdout, "MISCOUNT", civicgrid.ErrorMessage(err))
 		}
 	}
-	return votes, miscounted, nil
+	return votes, kept, miscounted, nil
 }
 
 // verifyChains walks one module's histories, printing each broken one.
