@@ -4,7 +4,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 ADDR    ?= 127.0.0.1:8080
 DATA    ?= ./civicgrid-data
 
-.PHONY: all build assets demo test test-postgres test-go test-browser bench bench-large soak fuzz release clean
+.PHONY: all build assets demo test test-postgres test-go test-browser bench bench-large bench-web soak fuzz release clean
 
 all: build
 
@@ -42,6 +42,10 @@ bench:
 ## bench-large: the same with 10⁶ grids, 10⁷ cases and 10⁶ open deadlines (several GB of memory and disk, about 20 minutes)
 bench-large:
 	CIVICGRID_BENCH_LARGE=1 $(GO) test -run '^$$' -bench . -benchmem -cpu 1 -timeout 60m ./...
+
+## bench-web: the report page's time to usable under an emulated slow 4G network, RUNS times (default 3), median printed (not in test: the tests assert its bytes, requests and chain depth instead)
+bench-web: build
+	bash scripts/web-budget.sh
 
 ## soak: the scale suite (not in test): 10⁶ cases built through the case service, then SOAK_DURATION (default 10m) of 300 reports/s + 150 reads/s, beside an empty-store baseline (figures go to docs/benchmarks.md)
 soak: build
