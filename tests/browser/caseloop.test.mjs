@@ -268,7 +268,7 @@ test('the grid worker sees the queue update live, accepts and hands in evidence'
     const res = await api('POST', '/api/v1/cases', { category: '09009', lat: state.point.latitude + 0.0001, lng: state.point.longitude, description: '人行道违章停车' });
     assert.equal(res.status, 201);
     const other = (await res.json()).case.id;
-    await list.locator(`[data-case="${other}"]`).waitFor({ timeout: 15_000 });
+    await list.locator(`[data-case="${other}"]`).waitFor();
     // Accept from the queue.
     await step(page, list.locator(`[data-case="${state.caseId}"]`), 'accept');
     assert.match(await page.locator(`#queue-list [data-case="${state.caseId}"]`).innerText(), /处置中/);
