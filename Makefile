@@ -24,12 +24,23 @@ node_modules/.package-lock.json: package.json package-lock.json
 demo: build
 	bin/civicgrid demo --data $(DATA) --addr $(ADDR) --past-days 180
 
-## test: install what the tests need, then vet, the Go tests on SQLite, then the Go tests on a throw-away PostgreSQL 15 beside the browser tests
+## test: install what the tests need, then vet, the Go tests on SQLite, then the Go tests on a throw-away PostgreSQL 15 beside the browser tests (BROWSER_JOBS test files at a time)
+BROWSER_JOBS ?= 2
 test: build
 	bash scripts/install-browser-deps.sh
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
-	bash scripts/pg-beside-browser.sh $(GO)
+	BROWSER_JOBS=$(BROWSER_JOBS) bash scripts/pg-beside-browser.sh $(GO)
+
+## test-go: vet and the Go tests on SQLite only
+test-go:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+## test-browser: the browser tests only, BROWSER_JOBS files at a time (default 2; each file has its own demo server and browser)
+test-browser: build
+	bash scripts/install-browser-deps.sh
+	CIVICGRID_BIN=bin/civicgrid node --test --test-concurrency=$(BROWSER_JOBS) tests/browser/
 
 ## test-postgres: the Go tests on a throw-away PostgreSQL 15 only
 test-postgres:
