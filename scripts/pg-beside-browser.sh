@@ -5,16 +5,19 @@
 # demo server that mostly wait on each other: run one after the other they
 # left a core idle for most of the PostgreSQL leg. The browser tests print
 # as they go; the PostgreSQL leg's output is printed when both are done.
-# Fails if either fails.
+# Fails if either fails. The browser tests run BROWSER_JOBS files at a time
+# (default 2): each file has its own demo server (on a port the kernel
+# picks), data directory and browser profile, and most of a file's time is
+# spent waiting on its server and browser.
 #
-#   scripts/pg-beside-browser.sh GO
+#   BROWSER_JOBS=2 scripts/pg-beside-browser.sh GO
 set -uo pipefail
 go=${1:-go}
 log=$(mktemp /tmp/civicgrid-pg-tests.XXXXXX)
 trap 'rm -f "$log"' EXIT
 bash scripts/with-postgres.sh "$go" test -count=1 -timeout 30m ./... >"$log" 2>&1 &
 pg=$!
-CIVICGRID_BIN=bin/civicgrid node --test --test-concurrency=1 tests/browser/
+CIVICGRID_BIN=bin/civicgrid node --test --test-concurrency="${BROWSER_JOBS:-2}" tests/browser/
 browser=$?
 wait "$pg"
 postgres=$?

@@ -9,7 +9,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { env, setup, withPage, axeViolations, describeViolations, T, openMenu } from './harness.mjs';
+import { env, setup, withPage, axeViolations, describeViolations, T, openMenu, serverLogged } from './harness.mjs';
 
 // Eight flows log in, ask for codes and sign up from one address within a
 // minute: more than the default bucket of 20.
@@ -33,13 +33,11 @@ async function noJSPage(viewport, locale) {
 // phones differ in their first three or last four digits).
 async function codeFor(phone, seen = new Set()) {
   const masked = `${phone.slice(0, 3)}****${phone.slice(-4)}`;
-  for (let i = 0; i < 100; i++) {
-    const lines = env.serverLog.split('\n').filter((l) => l.includes('DEVELOPMENT SMS SENDER') && l.includes(masked));
+  return serverLogged((log) => {
+    const lines = log.split('\n').filter((l) => l.includes('DEVELOPMENT SMS SENDER') && l.includes(masked));
     const m = lines.length && lines[lines.length - 1].match(/验证码是(\d{6})/);
-    if (m && !seen.has(m[1])) return m[1];
-    await new Promise((r) => setTimeout(r, 100)); // polls the log, not the page
-  }
-  throw new Error(`no code for ${phone} in the server log`);
+    return m && !seen.has(m[1]) ? m[1] : null;
+  }, `the code for ${phone}`);
 }
 
 async function noSidewaysScroll(page) {

@@ -6,19 +6,22 @@
 // evidence, the community secretary verifies and closes, the resident
 // rates. Then: screenshots of every main page at 360 and 1280 px, axe on
 // each in normal and elderly mode, zh-CN and en, and the report page's
-// weight and time to usable under an emulated slow 4G network.
+// budget under an emulated slow 4G network (bytes, requests, what blocks
+// the first render, chain depth, origins; its time to usable is measured
+// by scripts/web-budget.sh, outside the tests).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { env, setup, axeViolations, describeViolations, openMenu, apiSession } from './harness.mjs';
+import { loadReportPage, loopback, table, PROFILE } from './budget.mjs';
 
 setup();
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const artifacts = path.join(root, 'test-artifacts');
-const LONG = 240_000;
+const LONG = 360_000; // per-test limit (see T in harness.mjs)
 
 const password = 'civicgrid-demo';
 const resident = '19900000001'; // a building of grid 420102001001001
@@ -265,7 +268,7 @@ test('the grid worker sees the queue update live, accepts and hands in evidence'
     const res = await api('POST', '/api/v1/cases', { category: '09009', lat: state.point.latitude + 0.0001, lng: state.point.longitude, description: '人行道违章停车' });
     assert.equal(res.status, 201);
     const other = (await res.json()).case.id;
-    await list.locator(`[data-case="${other}"]`).waitFor({ timeout: 15_000 });
+    await list.locator(`[data-case="${other}"]`).waitFor();
     // Accept from the queue.
     await step(page, list.locator(`[data-case="${state.caseId}"]`), 'accept');
     assert.match(await page.locator(`#queue-list [data-case="${state.caseId}"]`).innerText(), /处置中/);
@@ -445,51 +448,75 @@ test('elderly mode is switched from the page and remembered', { timeout: LONG },
   });
 });
 
+// The report page's budget under an emulated slow 4G network, in what does
+// not depend on the machine's speed: bytes on the wire, the number of
+// requests, what blocks the first render, how deep the chain of scripts and
+// stylesheets goes, that the form is usable from the document's own
+// requests alone, and that nothing leaves this machine. Its time to usable
+// (target 2 s) is a benchmark, not a test: scripts/web-budget.sh.
+const BUDGET = {
+  bytes: 150 * 1024, // on the wire, compressed, the map included
+  requests: 15, // everything until the map is drawn and the network idle
+  renderBlocking: 1, // one stylesheet; no script blocks the first render
+  firstUse: 5, // the document and the scripts and stylesheets it names
+  chainDepth: 3, // document → report.js → Leaflet → what builds on it
+};
+
 test('budget: the report page under an emulated slow 4G network', { timeout: LONG }, async () => {
   await env.context.clearCookies();
+  // A visitor who has not allowed location (the first test of this file
+  // allowed it): with it, the map moves to them as soon as the position
+  // comes, and whether the city view's base-map data was still on the way
+  // (and so cancelled) then depends on timing.
+  await env.context.clearPermissions();
   const page = await env.context.newPage();
+  let requests;
   try {
     await page.setViewportSize({ width: 360, height: 740 });
     await logIn(page, resident, '/my');
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('Network.enable');
-    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-    const profile = { offline: false, latency: 400, downloadThroughput: (400 * 1000) / 8, uploadThroughput: (400 * 1000) / 8 };
-    await cdp.send('Network.emulateNetworkConditions', profile);
-    const sizes = new Map();
-    cdp.on('Network.loadingFinished', (e) => sizes.set(e.requestId, e.encodedDataLength));
-    const urls = new Map();
-    cdp.on('Network.responseReceived', (e) => urls.set(e.requestId, { url: e.response.url, enc: (e.response.headers['Content-Encoding'] || e.response.headers['content-encoding'] || '') }));
-    const t0 = Date.now();
-    await page.goto(`${env.base}/report`, { waitUntil: 'commit' });
-    await page.locator('h1').waitFor();
-    const shown = Date.now() - t0;
-    await page.locator('#report-form[data-state="ready"]').waitFor({ timeout: 30_000 });
-    const usable = Date.now() - t0;
-    await page.locator('#report-map[data-state="ready"]').waitFor({ timeout: 30_000 });
-    const mapReady = Date.now() - t0;
-    await page.waitForLoadState('networkidle');
-    const paint = await page.evaluate(() => {
-      const fcp = performance.getEntriesByName('first-contentful-paint')[0];
-      return fcp ? Math.round(fcp.startTime) : null;
-    });
-    let total = 0;
-    const rows = [];
-    for (const [id, n] of sizes) {
-      total += n;
-      const u = urls.get(id) || { url: '?', enc: '' };
-      rows.push(`${String(n).padStart(7)} B ${u.enc.padEnd(4)} ${u.url.replace(env.base, '')}`);
-    }
+    ({ requests } = await loadReportPage(page, env.base));
+    const blocking = await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.renderBlockingStatus === 'blocking').map((e) => e.name));
+    const total = requests.reduce((n, r) => n + r.bytes, 0);
+    const firstUse = requests.filter((r) => r.depth === 0 || (r.depth === 1 && r.initiator === 'parser' && (r.type === 'Script' || r.type === 'Stylesheet')));
+    const depth = Math.max(...requests.filter((r) => r.type === 'Script' || r.type === 'Stylesheet').map((r) => r.depth));
     const report = {
-      profile: '400 kbit/s down and up, 400 ms RTT, cache disabled, 360×740',
-      transferBytes: total, transferKB: Math.round(total / 102.4) / 10, firstContentfulPaintMs: paint, contentShownMs: shown, usableMs: usable, mapReadyMs: mapReady, requests: rows,
+      profile: PROFILE, transferBytes: total, transferKB: Math.round(total / 102.4) / 10, requests: requests.length,
+      renderBlocking: blocking.map((u) => u.replace(env.base, '')), firstUse: firstUse.map((r) => r.url.replace(env.base, '')), chainDepth: depth,
+      table: table(requests, env.base),
     };
     console.log(`report page budget: ${JSON.stringify(report, null, 2)}`);
     await writeFile(path.join(artifacts, 'report-budget.json'), JSON.stringify(report, null, 2));
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
-    assert.ok(total <= 150 * 1024, `the report page transfers ${total} B (budget 150 KB)`);
-    assert.ok(usable <= 2000, `the report page was usable after ${usable} ms (budget 2 s)`);
+    const where = `\n${report.table.join('\n')}`;
+    assert.deepEqual(requests.filter((r) => !loopback(r.url)).map((r) => r.url), [], 'requests leave this machine');
+    assert.deepEqual(requests.filter((r) => r.failed || r.status >= 400).map((r) => `${r.url} ${r.failed || r.status}`), [], 'failed requests');
+    assert.ok(total <= BUDGET.bytes, `the report page transfers ${total} B (budget ${BUDGET.bytes} B)${where}`);
+    assert.ok(requests.length <= BUDGET.requests, `the report page makes ${requests.length} requests (budget ${BUDGET.requests})${where}`);
+    assert.ok(blocking.length <= BUDGET.renderBlocking, `render-blocking: ${blocking.join(', ')} (budget ${BUDGET.renderBlocking})`);
+    assert.ok(blocking.every((u) => !/\.js(\?|$)/.test(u)), `a script blocks the first render: ${blocking.join(', ')}`);
+    assert.ok(firstUse.length <= BUDGET.firstUse, `first use needs ${firstUse.length} requests (budget ${BUDGET.firstUse})${where}`);
+    assert.ok(depth <= BUDGET.chainDepth, `scripts and stylesheets chain ${depth} deep (budget ${BUDGET.chainDepth})${where}`);
   } finally {
     await page.close();
+  }
+  // The form is usable with the document's own requests alone: everything
+  // else (Leaflet, the map's data, the icons) is refused.
+  const page2 = await env.context.newPage();
+  try {
+    await page2.setViewportSize({ width: 360, height: 740 }); // still logged in
+    const allowed = new Set(requests.filter((r) => r.depth === 0 || (r.depth === 1 && r.initiator === 'parser' && (r.type === 'Script' || r.type === 'Stylesheet'))).map((r) => r.url));
+    assert.ok(allowed.size < requests.length, 'nothing to refuse');
+    const errors = [];
+    page2.on('pageerror', (err) => errors.push(err.message));
+    await page2.route('**/*', (route) => {
+      if (allowed.has(route.request().url())) return route.continue();
+      return route.abort();
+    });
+    await page2.goto(`${env.base}/report`, { waitUntil: 'commit' });
+    await page2.locator('#report-form[data-state="ready"]').waitFor();
+    assert.deepEqual(errors, [], 'errors in the page');
+    assert.ok(await page2.locator('#report-steps li[data-step="1"][aria-current="step"]').isVisible(), 'step 1 is not shown');
+    await page2.unrouteAll({ behavior: 'ignoreErrors' });
+  } finally {
+    await page2.close();
   }
 });

@@ -9,7 +9,7 @@
 // violations.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { env, setup, withPage, axeViolations, describeViolations, T, logInAs, noSidewaysScroll, apiJSON } from './harness.mjs';
+import { env, setup, withPage, axeViolations, describeViolations, T, logInAs, noSidewaysScroll, apiJSON, eventually } from './harness.mjs';
 
 setup();
 
@@ -81,13 +81,12 @@ test('the secretary opens a vote; the resident votes in elderly mode and checks 
   });
   // The resident, on the roll, is told of the new vote.
   const asRes = await apiJSON(resident);
-  let told = [];
-  for (let i = 0; i < 100 && told.length === 0; i++) {
+  const told = await eventually(async () => {
     const { notifications } = await asRes('GET', '/api/v1/notifications');
-    told = notifications.filter((n) => n.kind === 'cogov.vote_opened' && n.link === `/votes/${state.vote}`);
-    if (told.length === 0) await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.equal(told.length, 1, 'the resident was not told of the vote');
+    const t = notifications.filter((n) => n.kind === 'cogov.vote_opened' && n.link === `/votes/${state.vote}`);
+    return t.length && t;
+  }, 'the resident was told of the vote');
+  assert.equal(told.length, 1, 'the resident was told of the vote more than once');
   assert.match(told[0].title, new RegExp(title.slice(0, 6)));
   await withPage('cogov-ballot-elder-360', phone, async (page) => {
     await logInAs(page, resident, `/votes/${state.vote}?elder=1`);

@@ -1,12 +1,11 @@
 // Shared harness of the browser tests: a real civicgrid demo server (the
-// built binary on a free port with a fresh data directory) and Debian's
+// built binary on a port the kernel picks, with a fresh data directory) and Debian's
 // chromium driven by playwright-core. Each test file calls setup() once.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,21 +17,36 @@ const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const artifacts = path.join(root, 'test-artifacts');
 const require = createRequire(import.meta.url);
 
-export const T = 60_000; // per-test limit: generous for a 2-core machine
+// T is the per-test limit: a guard against a test that hangs, not a check
+// of speed (each wait inside a test has its own limit and message). Two
+// files run at once (make test) on a loaded 2-core machine make a test take
+// two or three times as long as alone: 60 s was overrun by a sign-up flow
+// that was making progress (107 s at load average 24).
+export const T = 180_000;
 
 let server; // the demo server's child process
 let serverLog = '';
 const tmpDirs = [];
 
-function freePort() {
+// listeningAt waits for the demo server to say where it listens (it is
+// started on port 0, so the kernel picks a free port as it binds: no other
+// test file running beside this one can take it in between).
+function listeningAt(proc, deadlineMs) {
   return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
+    const found = () => {
+      const m = serverLog.match(/serving .* at (http:\/\/127\.0\.0\.1:\d+)\//);
+      if (!m) return false;
+      done();
+      resolve(m[1]);
+      return true;
+    };
+    const onData = () => { found(); };
+    const onExit = (code, signal) => { done(); reject(new Error(`civicgrid exited (${code ?? signal}) before it listened:\n${serverLog}`)); };
+    const timer = setTimeout(() => { done(); reject(new Error(`civicgrid did not say where it listens within ${deadlineMs} ms:\n${serverLog}`)); }, deadlineMs);
+    function done() { clearTimeout(timer); proc.stdout.off('data', onData); proc.off('exit', onExit); }
+    proc.stdout.on('data', onData);
+    proc.once('exit', onExit);
+    found();
   });
 }
 
@@ -59,6 +73,45 @@ function stopServer() {
 // Kill the server however the run ends.
 process.on('exit', stopServer);
 
+// WAIT is how long a wait for something the server does by itself (a
+// text message in its log, a notification written by a worker, a webhook
+// delivered) may take before the test fails: the same as every other wait
+// of these tests (Playwright's default), whatever the machine's load.
+export const WAIT = 30_000;
+
+// serverLogged waits until find(the demo server's output so far) returns
+// something, looking again as each piece of output arrives (no polling),
+// and returns it; it fails after timeoutMs with what and the output.
+export function serverLogged(find, what, timeoutMs = WAIT) {
+  return new Promise((resolve, reject) => {
+    const look = () => {
+      const v = find(serverLog);
+      if (!v) return;
+      done();
+      resolve(v);
+    };
+    const timer = setTimeout(() => { done(); reject(new Error(`${what}: not in the server's output after ${timeoutMs} ms:\n${serverLog.slice(-4000)}`)); }, timeoutMs);
+    function done() { clearTimeout(timer); server.stdout.off('data', look); server.stderr.off('data', look); }
+    server.stdout.on('data', look);
+    server.stderr.on('data', look);
+    look();
+  });
+}
+
+// eventually calls check (an async function) until it returns something
+// truthy (an effect the server makes on its own time, such as a
+// notification written by a worker) and returns that; it fails with what
+// after timeoutMs.
+export async function eventually(check, what, timeoutMs = WAIT) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not so after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100)); // between two looks, not a wait for the result
+  }
+}
+
 // env is filled in before the tests run: base (http://127.0.0.1:PORT),
 // context (the browser: one persistent context on a fresh profile) and
 // serverLog (what the demo printed).
@@ -73,13 +126,12 @@ before(async () => {
   const profile = await mkdtemp(path.join(os.tmpdir(), 'civicgrid-chromium-'));
   tmpDirs.push(data, profile);
 
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  env.base = base;
-  server = spawn(bin, ['demo', '--addr', `127.0.0.1:${port}`, '--data', data, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server = spawn(bin, ['demo', '--addr', '127.0.0.1:0', '--data', data, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   server.on('error', (err) => { serverLog += `spawn ${bin}: ${err.message}\n`; });
   server.stdout.on('data', (b) => { serverLog += b; env.serverLog = serverLog; });
   server.stderr.on('data', (b) => { serverLog += b; env.serverLog = serverLog; });
+  const base = await listeningAt(server, 120_000);
+  env.base = base;
   await waitForHealth(`${base}/healthz`, server, 60_000);
 
   env.context = await chromium.launchPersistentContext(profile, {

@@ -6,7 +6,7 @@
 // scrolling at 360 px and without serious accessibility violations.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { env, setup, withPage, axeViolations, describeViolations, T, openMenu, apiJSON } from './harness.mjs';
+import { env, setup, withPage, axeViolations, describeViolations, T, openMenu, apiJSON, eventually } from './harness.mjs';
 
 setup();
 
@@ -48,11 +48,10 @@ test('staff steps make messages in the resident\'s inbox', { timeout: T }, async
   await asStaff('POST', `/api/v1/cases/${state.registered}/register`);
   await asStaff('POST', `/api/v1/cases/${state.rejected}/reject`, { reason: 'unclear' });
   // The service hears of the steps at once; wait for it to have written them.
-  let unread = 0;
-  for (let i = 0; i < 100 && unread < 2; i++) {
-    ({ unread } = await asResident('GET', '/api/v1/notifications'));
-    if (unread < 2) await new Promise((r) => setTimeout(r, 100));
-  }
+  const unread = await eventually(async () => {
+    const n = (await asResident('GET', '/api/v1/notifications')).unread;
+    return n >= 2 && n;
+  }, 'two unread notifications');
   assert.equal(unread, 2);
 });
 

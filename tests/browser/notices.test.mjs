@@ -9,7 +9,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import crypto from 'node:crypto';
-import { env, setup, withPage, axeViolations, describeViolations, T, logInAs, noSidewaysScroll } from './harness.mjs';
+import { env, setup, withPage, axeViolations, describeViolations, T, WAIT, logInAs, noSidewaysScroll } from './harness.mjs';
 
 setup({ args: ['--robot-allow-private'] });
 
@@ -24,6 +24,7 @@ const state = { id: 0, title: `停水通知 ${Date.now() % 100000}` };
 // and timestamp and sign (base64 HMAC-SHA256 of "timestamp\nsecret") in
 // the query.
 const got = [];
+let arrived = () => {}; // told of each delivery
 const receiver = http.createServer((req, res) => {
   let body = '';
   req.on('data', (c) => { body += c; });
@@ -33,12 +34,26 @@ const receiver = http.createServer((req, res) => {
     const want = crypto.createHmac('sha256', secret).update(`${ts}\n${secret}`).digest('base64');
     got.push({ path: u.pathname, token: u.searchParams.get('access_token'), signOK: u.searchParams.get('sign') === want,
       fresh: Math.abs(Date.now() - Number(ts)) < 3_600_000, type: req.headers['content-type'], body });
+    arrived();
     res.setHeader('Content-Type', 'application/json');
     res.end('{"errcode":0,"errmsg":"ok"}');
   });
 });
 await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
 after(() => receiver.close());
+
+// delivery waits for a delivery that has the text in its body (looking
+// again as each one arrives) for at most WAIT ms; null if none came.
+function delivery(text) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { arrived = () => {}; resolve(null); }, WAIT);
+    arrived = () => {
+      const m = got.find((g) => g.body.includes(text));
+      if (m) { clearTimeout(timer); arrived = () => {}; resolve(m); }
+    };
+    arrived();
+  });
+}
 
 async function noSeriousViolations(page, what) {
   const vs = await axeViolations(page);
@@ -133,8 +148,7 @@ test('the building head sees who of the building has not confirmed, masked', { t
 });
 
 test('the work group got the notice, signed, without personal data', { timeout: T }, async () => {
-  for (let i = 0; i < 100 && !got.some((g) => g.body.includes(state.title)); i++) await new Promise((r) => setTimeout(r, 100));
-  const m = got.find((g) => g.body.includes(state.title));
+  const m = await delivery(state.title);
   assert.ok(m, `no delivery of the notice; got ${JSON.stringify(got)}`);
   assert.equal(m.path, '/robot/send');
   assert.equal(m.token, 'tok123');
