@@ -24,9 +24,8 @@ func init() { afterMigration[23] = backfillSearch }
 // indexDoc writes a document (replacing the item's earlier one, which
 // keeps its position). fresh says the item is new: nothing to replace.
 func (db *DB) indexDoc(ctx context.Context, tx *Tx, d civicgrid.SearchDoc, fresh bool) error {
-	tokens := append(civicgrid.SearchTokens(d.Title+"\n"+d.Body), scopeTokens(d.Area, d.Owner, d.Public)...)
+	args, tokens := searchRow(d)
 	var id int64
-	args := []any{d.Kind, d.Ref, d.Area, d.Owner, d.Public, d.Title, d.Body, d.At.UnixMilli(), d.Audience}
 	upsert := ` ON CONFLICT (kind, ref_id) DO UPDATE SET area_code = excluded.area_code, owner_id = excluded.owner_id,
 		public = excluded.public, title = excluded.title, body = excluded.body, audience = excluded.audience`
 	if fresh {
@@ -45,6 +44,14 @@ func (db *DB) indexDoc(ctx context.Context, tx *Tx, d civicgrid.SearchDoc, fresh
 		return err
 	}
 	return db.putFTS(ctx, tx, id, tokens, fresh)
+}
+
+// searchRow is a document's row of search_docs (kind, ref_id, area_code,
+// owner_id, public, title, body, at, audience) and its tokens: its words'
+// and its scope tokens.
+func searchRow(d civicgrid.SearchDoc) ([]any, []string) {
+	tokens := append(civicgrid.SearchTokens(d.Title+"\n"+d.Body), scopeTokens(d.Area, d.Owner, d.Public)...)
+	return []any{d.Kind, d.Ref, d.Area, d.Owner, d.Public, d.Title, d.Body, d.At.UnixMilli(), d.Audience}, tokens
 }
 
 // dropDoc takes an item's document out of the index (nothing when it has
