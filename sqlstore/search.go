@@ -51,6 +51,9 @@ func (db *DB) indexDoc(ctx context.Context, tx *Tx, d civicgrid.SearchDoc, fresh
 // and its scope tokens.
 func searchRow(d civicgrid.SearchDoc) ([]any, []string) {
 	tokens := append(civicgrid.SearchTokens(d.Title+"\n"+d.Body), scopeTokens(d.Area, d.Owner, d.Public)...)
+	if g, ok := groupToken(d.Audience); ok {
+		tokens = append(tokens, g)
+	}
 	return []any{d.Kind, d.Ref, d.Area, d.Owner, d.Public, d.Title, d.Body, d.At.UnixMilli(), d.Audience}, tokens
 }
 
@@ -133,6 +136,16 @@ func scopeTokens(area string, owner int64, public bool) []string {
 		out = append(out, "zpub")
 	}
 	return out
+}
+
+// groupToken is the scope token of a document addressed to a group (a
+// team: civicgrid.TeamTag): "g" and the tag's letters and digits
+// ("gteam42"); ok false for an audience of roles.
+func groupToken(tag string) (string, bool) {
+	if !strings.HasPrefix(tag, "team:") {
+		return "", false
+	}
+	return "gteam" + strings.TrimPrefix(tag, "team:"), true
 }
 
 // subtreeLengths are the lengths of the subtree prefixes of area codes
@@ -291,6 +304,13 @@ func (db *DB) Search(ctx context.Context, q civicgrid.SearchQuery) ([]civicgrid.
 		if r.Own && q.UserID != 0 {
 			anyOf = append(anyOf, "u"+strconv.FormatInt(q.UserID, 10))
 		}
+		for _, tag := range r.Groups {
+			tok, ok := groupToken(tag)
+			if !ok {
+				exact = false
+			}
+			anyOf = append(anyOf, tok)
+		}
 		for _, tok := range anyOf {
 			if !slices.Contains(scope, tok) {
 				scope = append(scope, tok)
@@ -319,6 +339,13 @@ func (db *DB) Search(ctx context.Context, q civicgrid.SearchQuery) ([]civicgrid.
 			}
 			ors = append(ors, "(("+scopeClause("d.area_code", []string{g.AreaCode}, arg)+" OR d.area_code IN ("+strings.Join(anc, ", ")+
 				")) AND (d.audience = '*' OR d.audience LIKE "+arg("%,"+g.Role+",%")+"))")
+		}
+		if len(r.Groups) > 0 {
+			tags := make([]string, len(r.Groups))
+			for i, tag := range r.Groups {
+				tags[i] = arg(tag)
+			}
+			ors = append(ors, "d.audience IN ("+strings.Join(tags, ", ")+")")
 		}
 		vis = append(vis, "(d.kind = "+arg(k)+" AND ("+strings.Join(ors, " OR ")+"))")
 	}
