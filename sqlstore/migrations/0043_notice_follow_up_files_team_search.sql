@@ -1,4 +1,0 @@
--- Notices (notice.go, docs/notices.md). A team's notice is found by the
--- search by its members: its document carries the team's tag (a step in
--- Go after this file re-indexes the team notices).
-CREATE INDEX notice_receipts_counts ON notice_receipts (notice_id, user_id, confirmed_at);
