@@ -249,11 +249,18 @@ type Reach struct {
 	// (scopeAudience: a notice): an object whose area overlaps the grant's
 	// and whose audience counts the grant's role (AudienceTag).
 	Audience []RoleGrant
+	// Member says the action reaches objects addressed to a group the
+	// actor belongs to (scopeMember: a team's notice). Which groups those
+	// are the policy cannot know: the caller asks the module that keeps
+	// them and fills Groups with their tags (TeamTag); an object addressed
+	// to one of them is reached.
+	Member bool
+	Groups []string
 }
 
 // None reports whether the reach is empty.
 func (r Reach) None() bool {
-	return len(r.Subtree) == 0 && len(r.Overlap) == 0 && !r.Own && len(r.Audience) == 0
+	return len(r.Subtree) == 0 && len(r.Overlap) == 0 && !r.Own && len(r.Audience) == 0 && len(r.Groups) == 0
 }
 
 // AudienceTag writes an audience (the roles it counts; nil: every role)
@@ -276,6 +283,9 @@ func (a Actor) Reach(action Action) Reach {
 		if r.role == "*" {
 			if r.scope == scopeOwn && a.UserID != 0 && a.Via != "token" {
 				out.Own = true
+			}
+			if r.scope == scopeMember && a.UserID != 0 && a.Via != "token" {
+				out.Member = true
 			}
 			if r.scope == scopeAudience {
 				for _, g := range a.Grants {

@@ -1,6 +1,7 @@
 package civicgrid
 
 import (
+	"strconv"
 	"testing"
 )
 
@@ -136,8 +137,19 @@ func TestTeamNoticeRules(t *testing.T) {
 	if err := Authorize(tok, ActionReadNotice, n.ObjectFor(tok.UserID, mine)); ErrorCode(err) != EFORBIDDEN {
 		t.Errorf("a member's token outside the area: %v, want refused", err)
 	}
-	if n.Addresses(member.Grants) || n.SearchTag() != "team" {
+	if n.Addresses(member.Grants) || n.SearchTag() != TeamTag(n.TeamID) || n.SearchTag() != "team:"+strconv.FormatInt(n.TeamID, 10) {
 		t.Errorf("a team's notice addresses roles, or is tagged %q for the search", n.SearchTag())
+	}
+	// The search reaches members (its service fills in their teams); a
+	// token does not, a role grant alone does not make one a member.
+	if r := member.Reach(ActionReadNotice); !r.Member || len(r.Groups) != 0 {
+		t.Errorf("a member's reach of notices: %+v, want Member and no groups (the search fills them)", r)
+	}
+	if r := tok.Reach(ActionReadNotice); r.Member {
+		t.Errorf("a token's reach of notices reaches members: %+v", r)
+	}
+	if r := member.Reach(ActionReadCase); r.Member {
+		t.Errorf("cases reach members: %+v", r)
 	}
 
 	sender := Actor{UserID: 50, Via: "session", Grants: []RoleGrant{{Role: RoleResident, AreaCode: "4201020020010010001"}}}

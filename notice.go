@@ -133,15 +133,20 @@ func (n Notice) WithdrawObject() Object {
 }
 
 // SearchTag is the notice's audience as the search index keeps it
-// (AudienceTag): a team's notice gets a tag no role matches, so only
-// staff over its scope (and auditors) find it; its members read it from
-// their list.
+// (AudienceTag): a team's notice gets its team's tag (TeamTag), which no
+// role matches, so it is found by the team's members (Reach.Groups: the
+// search asks the volunteer service whose they are) and by staff over its
+// scope and auditors.
 func (n Notice) SearchTag() string {
 	if n.Audience == AudienceTeam {
-		return "team"
+		return TeamTag(n.TeamID)
 	}
 	return AudienceTag(n.AudienceRoles())
 }
+
+// TeamTag is a volunteer team as a group an object is addressed to
+// (Reach.Groups, a search document's audience): "team:" and its id.
+func TeamTag(teamID int64) string { return "team:" + strconv.FormatInt(teamID, 10) }
 
 // Expired reports whether the notice is past its expiry at t.
 func (n Notice) Expired(t time.Time) bool { return !n.ExpiresAt.IsZero() && !t.Before(n.ExpiresAt) }

@@ -27,10 +27,39 @@ const (
 // Service answers searches.
 type Service struct {
 	store civicgrid.SearchStore
+	teams Teams
+}
+
+// Teams tells which volunteer teams a person belongs to (the volunteer
+// service has it: civicgrid.NoticeTeams), for the items addressed to a
+// team (a team's notice: Reach.Member).
+type Teams interface {
+	TeamsOf(ctx context.Context, userID int64) ([]civicgrid.Team, error)
 }
 
 // New returns the service over the store's index.
 func New(store civicgrid.SearchStore) *Service { return &Service{store: store} }
+
+// SetTeams lets members find what is addressed to their teams; without
+// it, such items are found only through the other rules (staff, auditors).
+func (s *Service) SetTeams(t Teams) { s.teams = t }
+
+// groups are the tags of the groups the actor belongs to (their teams),
+// asked once per search, only when a kind's rules reach members.
+func (s *Service) groups(ctx context.Context, actor civicgrid.Actor) ([]string, error) {
+	if s.teams == nil || actor.UserID == 0 {
+		return nil, nil
+	}
+	ts, err := s.teams.TeamsOf(ctx, actor.UserID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, civicgrid.TeamTag(t.ID))
+	}
+	return out, nil
+}
 
 // Query is a search as asked.
 type Query struct {
@@ -72,9 +101,21 @@ func (s *Service) Search(ctx context.Context, actor civicgrid.Actor, q Query) (P
 	}
 	sq := civicgrid.SearchQuery{Terms: terms, Reach: map[string]civicgrid.Reach{}, UserID: actor.UserID, From: q.From, To: q.To,
 		Limit: q.Limit}
+	var groups []string
+	asked := false
 	for _, k := range civicgrid.SearchKinds {
 		if q.Kind == "" || q.Kind == k.Name {
-			sq.Reach[k.Name] = actor.Reach(k.Read)
+			r := actor.Reach(k.Read)
+			if r.Member {
+				if !asked {
+					if groups, err = s.groups(ctx, actor); err != nil {
+						return Page{}, err
+					}
+					asked = true
+				}
+				r.Groups = groups
+			}
+			sq.Reach[k.Name] = r
 			sq.Kinds = append(sq.Kinds, k.Name)
 		}
 	}

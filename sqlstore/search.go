@@ -24,9 +24,8 @@ func init() { afterMigration[23] = backfillSearch }
 // indexDoc writes a document (replacing the item's earlier one, which
 // keeps its position). fresh says the item is new: nothing to replace.
 func (db *DB) indexDoc(ctx context.Context, tx *Tx, d civicgrid.SearchDoc, fresh bool) error {
-	tokens := append(civicgrid.SearchTokens(d.Title+"\n"+d.Body), scopeTokens(d.Area, d.Owner, d.Public)...)
+	args, tokens := searchRow(d)
 	var id int64
-	args := []any{d.Kind, d.Ref, d.Area, d.Owner, d.Public, d.Title, d.Body, d.At.UnixMilli(), d.Audience}
 	upsert := ` ON CONFLICT (kind, ref_id) DO UPDATE SET area_code = excluded.area_code, owner_id = excluded.owner_id,
 		public = excluded.public, title = excluded.title, body = excluded.body, audience = excluded.audience`
 	if fresh {
@@ -45,6 +44,17 @@ func (db *DB) indexDoc(ctx context.Context, tx *Tx, d civicgrid.SearchDoc, fresh
 		return err
 	}
 	return db.putFTS(ctx, tx, id, tokens, fresh)
+}
+
+// searchRow is a document's row of search_docs (kind, ref_id, area_code,
+// owner_id, public, title, body, at, audience) and its tokens: its words'
+// and its scope tokens.
+func searchRow(d civicgrid.SearchDoc) ([]any, []string) {
+	tokens := append(civicgrid.SearchTokens(d.Title+"\n"+d.Body), scopeTokens(d.Area, d.Owner, d.Public)...)
+	if g, ok := groupToken(d.Audience); ok {
+		tokens = append(tokens, g)
+	}
+	return []any{d.Kind, d.Ref, d.Area, d.Owner, d.Public, d.Title, d.Body, d.At.UnixMilli(), d.Audience}, tokens
 }
 
 // dropDoc takes an item's document out of the index (nothing when it has
@@ -126,6 +136,16 @@ func scopeTokens(area string, owner int64, public bool) []string {
 		out = append(out, "zpub")
 	}
 	return out
+}
+
+// groupToken is the scope token of a document addressed to a group (a
+// team: civicgrid.TeamTag): "g" and the tag's letters and digits
+// ("gteam42"); ok false for an audience of roles.
+func groupToken(tag string) (string, bool) {
+	if !strings.HasPrefix(tag, "team:") {
+		return "", false
+	}
+	return "gteam" + strings.TrimPrefix(tag, "team:"), true
 }
 
 // subtreeLengths are the lengths of the subtree prefixes of area codes
@@ -284,6 +304,13 @@ func (db *DB) Search(ctx context.Context, q civicgrid.SearchQuery) ([]civicgrid.
 		if r.Own && q.UserID != 0 {
 			anyOf = append(anyOf, "u"+strconv.FormatInt(q.UserID, 10))
 		}
+		for _, tag := range r.Groups {
+			tok, ok := groupToken(tag)
+			if !ok {
+				exact = false
+			}
+			anyOf = append(anyOf, tok)
+		}
 		for _, tok := range anyOf {
 			if !slices.Contains(scope, tok) {
 				scope = append(scope, tok)
@@ -312,6 +339,13 @@ func (db *DB) Search(ctx context.Context, q civicgrid.SearchQuery) ([]civicgrid.
 			}
 			ors = append(ors, "(("+scopeClause("d.area_code", []string{g.AreaCode}, arg)+" OR d.area_code IN ("+strings.Join(anc, ", ")+
 				")) AND (d.audience = '*' OR d.audience LIKE "+arg("%,"+g.Role+",%")+"))")
+		}
+		if len(r.Groups) > 0 {
+			tags := make([]string, len(r.Groups))
+			for i, tag := range r.Groups {
+				tags[i] = arg(tag)
+			}
+			ors = append(ors, "d.audience IN ("+strings.Join(tags, ", ")+")")
 		}
 		vis = append(vis, "(d.kind = "+arg(k)+" AND ("+strings.Join(ors, " OR ")+"))")
 	}

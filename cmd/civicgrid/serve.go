@@ -180,6 +180,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		}
 	}
 	finder := search.New(db)
+	finder.SetTeams(volunteer) // a team's notice is found by its members, asked of the volunteer service
 	warn := warning.New(warning.Config{}, db, db, cases)
 	cases.OnEvent(func(c civicgrid.Case, ev civicgrid.CaseEvent) {
 		if ev.Action == civicgrid.CaseReport {

@@ -198,6 +198,11 @@ test('a member of the team sees the team notice, in the list and the badge', { t
     await item.getByRole('link').click();
     await page.locator('[data-testid="notice"]').waitFor();
     assert.equal(await page.locator('[data-testid="withdraw-form"]').count(), 0, 'a member may not withdraw');
+    // The member finds it by the search too (the search asks the
+    // volunteer service for the member's teams).
+    await page.goto(`${env.base}/search?q=${encodeURIComponent('骑手驿站')}&kind=notice&lang=en`);
+    await page.locator(`a[href="/announcements/${team.id}"]`).first().waitFor();
+    await noSidewaysScroll(page, 'a member\'s search finding the team notice');
   });
 });
 
