@@ -413,6 +413,9 @@ const (
 	// reason, and confirm a record held for staff: the recording
 	// organisation — the community's staff and secretary.
 	ActionCorrectHelp Action = "volunteer.correct"
+	// ActionRenewSignCode: see why a request's sign-in code is locked and
+	// issue a new one (the old one stops working): the community's staff.
+	ActionRenewSignCode Action = "volunteer.renew_code"
 
 	// Search: anyone logged in may search; what each finds is what the read
 	// action of each kind reaches (Actor.Reach), filtered in the query.
@@ -709,6 +712,8 @@ var policy = map[Action][]rule{
 	// Whoever records certifies (MCA order No. 67): the community that
 	// recorded a service corrects it.
 	ActionCorrectHelp: rules(scopeSubtree, RoleCommunityStaff, RoleCommunitySecretary),
+	// A locked sign-in code is renewed by the staff who verify requests.
+	ActionRenewSignCode: rules(scopeSubtree, volunteerStaff...),
 
 	ActionSearch:        rules(scopeAnyone, "*"),
 	ActionReadWarnings:  rules(scopeSubtree, caseReaders...),

@@ -119,6 +119,9 @@ type HelpRequest struct {
 	// module came from (a care visit: "care-visit:ID"), once: asking again
 	// from the same origin returns the first request. Not shown.
 	Origin string `json:"-"`
+	// CaseID is the case the request was made from, or the case it was
+	// turned into (CaseLinks): shown only to readers who may read the case.
+	CaseID int64 `json:"-"`
 	// DistanceM is the distance from the volunteer who asked for a list
 	// (not stored); -1 when unknown.
 	DistanceM float64 `json:"distance_m,omitempty"`
@@ -300,6 +303,8 @@ type HelpChange struct {
 	Minutes   int
 	Rating    int
 	Comment   string
+	// CaseID links the request to the case it became (RequestToCase).
+	CaseID int64
 	// SignCode, on a claim, is the new sign-in code; Hold, when set,
 	// replaces the record's hold; ClearHold (staff's confirmation) clears it.
 	SignCode  string
@@ -417,12 +422,16 @@ type VolunteerStore interface {
 	CertificateRecordStore
 	VolunteerProfileStore
 	VolunteerRecordStore
+	VolunteerCodeStore
 	TeamStore
 	ServicePointStore
 	// CreateHelpRequest stores a new request with its first event; a
 	// request with an Origin already stored returns that one, unchanged.
 	CreateHelpRequest(ctx context.Context, r HelpRequest, ev VolunteerEvent) (HelpRequest, error)
 	HelpRequestByID(ctx context.Context, id int64) (HelpRequest, error)
+	// HelpRequestOfCase returns the request linked to a case (ENOTFOUND:
+	// none).
+	HelpRequestOfCase(ctx context.Context, caseID int64) (HelpRequest, error)
 	// HelpRequests lists requests at buildings in the subtrees, in one of
 	// statuses (all when empty), oldest first, at most limit.
 	HelpRequests(ctx context.Context, within []string, statuses []HelpStatus, limit int) ([]HelpRequest, error)
@@ -522,6 +531,29 @@ type LedgerEntry struct {
 	At        time.Time `json:"at"`
 }
 
+// LedgerCursor is the position of an entry in an account's statement,
+// newest first: a page goes on before it.
+type LedgerCursor struct {
+	At time.Time
+	ID int64
+}
+
+// String is the cursor as a page's link carries it: milliseconds-id.
+func (c LedgerCursor) String() string {
+	return strconv.FormatInt(c.At.UnixMilli(), 10) + "-" + strconv.FormatInt(c.ID, 10)
+}
+
+// ParseLedgerCursor reads a cursor of String's form.
+func ParseLedgerCursor(s string) (LedgerCursor, error) {
+	at, id, ok := strings.Cut(s, "-")
+	ms, err1 := strconv.ParseInt(at, 10, 64)
+	n, err2 := strconv.ParseInt(id, 10, 64)
+	if !ok || err1 != nil || err2 != nil || ms < 0 || n <= 0 {
+		return LedgerCursor{}, Errorf(EINVALID, "before: a statement position (milliseconds-id, as the older link gives it)")
+	}
+	return LedgerCursor{At: time.UnixMilli(ms), ID: n}, nil
+}
+
 // FloorRefusal is the error for a transfer that would take a member's
 // balance below the floor; nothing is written.
 func FloorRefusal(account string, balance, minutes, floor int) error {
@@ -562,6 +594,10 @@ type TimeBankStore interface {
 	// LedgerEntries lists an account's entries in [from, to), oldest first,
 	// with the balance before from.
 	LedgerEntries(ctx context.Context, account string, from, to time.Time) (opening int, entries []LedgerEntry, err error)
+	// LedgerPage lists up to limit of an account's entries newest first
+	// (by time, then id), those before the cursor when it is not nil: a
+	// keyset page, whatever the account's length.
+	LedgerPage(ctx context.Context, account string, before *LedgerCursor, limit int) ([]LedgerEntry, error)
 	Balance(ctx context.Context, account string) (int, error)
 	CheckTimeBank(ctx context.Context) (TimeBankCheck, error)
 }

@@ -119,3 +119,66 @@ func (r HelpRequest) Holds() []string {
 	}
 	return strings.Split(r.Held, ",")
 }
+
+// Sign-in code lock-out: six digits can be guessed, so a request takes at
+// most SignCodeMaxWrong wrong codes within SignCodeWindow (counted in the
+// store, so every instance agrees and a restart forgets nothing); then every
+// code for it — even the right one — is refused (ETHROTTLED, 429) until the
+// window has passed, or until the community's staff issue a new code (the
+// old one stops working, and wrong codes before it no longer count).
+const (
+	SignCodeMaxWrong = 5
+	SignCodeWindow   = 15 * time.Minute
+)
+
+// Request history actions of the sign-in code.
+const (
+	// HelpActCodeLocked: the wrong code that locked the request (data:
+	// wrong, until).
+	HelpActCodeLocked = "request.code_locked"
+	// HelpActCodeRenewed: staff issued a new code (data: wrong, the wrong
+	// codes that counted before it; note: the reason).
+	HelpActCodeRenewed = "request.code_renewed"
+)
+
+// SignCodeGuess is one try of a request's sign-in code.
+type SignCodeGuess struct {
+	RequestID int64
+	Code      string // normalised
+	At        time.Time
+	MaxWrong  int
+	Window    time.Duration
+	// Locked is the event written with the wrong code that reaches
+	// MaxWrong (the store fills its data).
+	Locked VolunteerEvent
+}
+
+// SignCodeLock is how a request's sign-in code stands: the wrong codes
+// within the window since the code was issued, and — when they reached the
+// limit — until when every code is refused.
+type SignCodeLock struct {
+	Wrong int       `json:"wrong"`
+	First time.Time `json:"first_wrong,omitzero"` // the earliest wrong code counted
+	Last  time.Time `json:"last_wrong,omitzero"`
+	Until time.Time `json:"until,omitzero"` // zero: not locked
+	// Refused: the try was refused while locked, nothing compared.
+	Refused bool `json:"-"`
+}
+
+// Locked reports whether codes are refused at now.
+func (l SignCodeLock) Locked(now time.Time) bool { return !l.Until.IsZero() && now.Before(l.Until) }
+
+// VolunteerCodeStore counts wrong sign-in codes and renews codes.
+type VolunteerCodeStore interface {
+	// TrySignCode checks a code under the request's row lock: while locked
+	// it compares nothing and writes nothing (match false, lock.Until set);
+	// a wrong code is recorded, and the one reaching MaxWrong writes
+	// g.Locked to the request's history.
+	TrySignCode(ctx context.Context, g SignCodeGuess) (match bool, lock SignCodeLock, err error)
+	// SignCodeLockOf reads how the request's code stands at now.
+	SignCodeLockOf(ctx context.Context, id int64, now time.Time, maxWrong int, window time.Duration) (SignCodeLock, error)
+	// RenewSignCode replaces the code of a claimed or in-service request
+	// with its event (ECONFLICT otherwise): wrong codes before it no
+	// longer count.
+	RenewSignCode(ctx context.Context, id int64, code string, ev VolunteerEvent) (HelpRequest, error)
+}

@@ -541,6 +541,27 @@ func (s *Service) EntryOfCase(ctx context.Context, actor civicgrid.Actor, caseID
 	return e.ID, nil
 }
 
+// EntryOfVisit returns the care entry a visit belongs to, when the actor
+// may read that entry (a request for help made from the visit links back to
+// it); 0 otherwise. Like EntryOfCase it reads no personal field.
+func (s *Service) EntryOfVisit(ctx context.Context, actor civicgrid.Actor, visitID int64) (int64, error) {
+	v, err := s.store.CareVisitByID(ctx, visitID)
+	if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	e, err := s.store.CareEntryByID(ctx, v.EntryID)
+	if err != nil {
+		return 0, err
+	}
+	if civicgrid.Authorize(actor, civicgrid.ActionReadCare, e.Object()) != nil {
+		return 0, nil
+	}
+	return e.ID, nil
+}
+
 // PlanInput changes an entry's plan.
 type PlanInput struct {
 	FrequencyDays int     `json:"frequency_days"`

@@ -42,6 +42,7 @@ func init() {
 		"POST /api/v1/volunteer/requests/{id}/cancel":            own,
 		"GET /api/v1/volunteer/hours":                            "N- N- Y- N- N- N- N- N- N- N- N- N-",
 		"GET /api/v1/volunteer/timebank/statement":               "N- N- Y- N- N- N- N- N- N- N- N- N-",
+		"GET /api/v1/volunteer/timebank/entries":                 "N- N- Y- N- N- N- N- N- N- N- N- N-",
 		"POST /api/v1/volunteer/timebank/adjust":                 staff,
 		"GET /api/v1/volunteer/certificates":                     "N- N- Y- N- N- N- N- N- N- N- N- N-",
 		"POST /api/v1/volunteer/certificates":                    "N- N- Y- N- N- N- N- N- N- N- N- N-",
@@ -67,7 +68,8 @@ func init() {
 		return func(e *mxEnv, a mxActor, away bool) mxRequest { return mxRequest{method: "GET", path: path} }
 	}
 	for _, p := range []string{"/api/v1/volunteer/services", "/api/v1/volunteer/requests/mine", "/api/v1/volunteer/requests/open",
-		"/api/v1/volunteer/requests/pending", "/api/v1/volunteer/requests/waiting", "/api/v1/volunteer/hours", "/api/v1/volunteer/timebank/statement"} {
+		"/api/v1/volunteer/requests/pending", "/api/v1/volunteer/requests/waiting", "/api/v1/volunteer/hours", "/api/v1/volunteer/timebank/statement",
+		"/api/v1/volunteer/timebank/entries"} {
 		mxFixtures["GET "+p] = get(p)
 	}
 	mxFixtures["GET /api/v1/volunteer/invitations"] = get("/api/v1/volunteer/invitations")

@@ -45,6 +45,7 @@ func (s *Server) volunteerRoutes(public func(string, string, http.HandlerFunc), 
 	guarded("POST", "/api/v1/volunteer/requests/{id}/cancel", civicgrid.ActionConfirmHelp, withID(s.handleCancelHelp))
 	guarded("GET", "/api/v1/volunteer/hours", civicgrid.ActionVolunteerHours, s.handleVolunteerHours)
 	guarded("GET", "/api/v1/volunteer/timebank/statement", civicgrid.ActionVolunteerHours, s.handleTimeBankStatement)
+	guarded("GET", "/api/v1/volunteer/timebank/entries", civicgrid.ActionVolunteerHours, s.handleTimeBankEntries)
 	guarded("POST", "/api/v1/volunteer/timebank/adjust", civicgrid.ActionAdjustTimeBank, s.handleTimeBankAdjust)
 	guarded("GET", "/api/v1/volunteer/profile", civicgrid.ActionRegisterVolunteer, s.handleVolunteerProfile)
 	guarded("PUT", "/api/v1/volunteer/profile", civicgrid.ActionRegisterVolunteer, s.handleRegisterVolunteer)
@@ -458,6 +459,14 @@ func (s *Server) handleTimeBankStatement(w http.ResponseWriter, r *http.Request)
 	answer(w, r, http.StatusOK, "statement", st, err)
 }
 
+// handleTimeBankEntries: GET /api/v1/volunteer/timebank/entries[?before=CURSOR]
+// is a page of the caller's own account, newest first, with the balance and
+// the cursor of the older page.
+func (s *Server) handleTimeBankEntries(w http.ResponseWriter, r *http.Request) {
+	p, err := s.cfg.Volunteer.Entries(r.Context(), actorFrom(r), r.URL.Query().Get("before"))
+	answer(w, r, http.StatusOK, "statement", p, err)
+}
+
 // handleTimeBankAdjust: POST /api/v1/volunteer/timebank/adjust grants
 // (positive minutes) or takes back (negative) with a reason.
 func (s *Server) handleTimeBankAdjust(w http.ResponseWriter, r *http.Request) {
@@ -506,6 +515,7 @@ func init() {
 		"POST /api/v1/volunteer/requests/{id}/cancel":            {summary: "Withdraw a request, with a reason", tag: "volunteers", request: helpStepInput{}},
 		"GET /api/v1/volunteer/hours":                            {summary: "One's confirmed hours and star level", tag: "volunteers"},
 		"GET /api/v1/volunteer/timebank/statement":               {summary: "One's time-bank statement for a month", tag: "volunteers", query: []string{"month"}},
+		"GET /api/v1/volunteer/timebank/entries":                 {summary: "One's time-bank account a page at a time (50, newest first): the balance, the entries and the older page's cursor", tag: "volunteers", query: []string{"before"}},
 		"POST /api/v1/volunteer/timebank/adjust":                 {summary: "Staff credit or debit a time-bank account, with a reason", tag: "volunteers", request: volunteering.Adjustment{}},
 		"GET /api/v1/volunteer/certificates/verify":              {summary: "Check a certificate's verification code (public: masked name, hours, period, issuer)", tag: "volunteers", query: []string{"code"}},
 		"GET /api/v1/volunteer/certificates":                     {summary: "One's certificates of service hours", tag: "volunteers"},

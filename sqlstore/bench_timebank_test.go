@@ -16,10 +16,13 @@ import (
 // members and their community (2·N entries; N = 2·10⁵, or 2·10⁶ with
 // CIVICGRID_BENCH_LARGE=1). The transfers are written in bulk by SQL, as
 // confirmed services would leave them (a transfer and its two entries),
-// one member's among the others' in time order. It runs with the
-// statement's covering index (migration 0037) and then, on the same data,
-// with the (account, at) index it replaced. Under scripts/with-postgres.sh
-// the store is PostgreSQL.
+// one member's among the others' in time order. It compares, in three
+// alternating rounds on the same data, the year's statement in one read
+// (before) with the paged statement (after: the balance from the account
+// and a keyset page of 50, at the newest end and from the middle). With
+// CIVICGRID_BENCH_OLD_INDEX=1 it also reads the year with the (account, at)
+// index that migration 0037's covering index replaced. Under
+// scripts/with-postgres.sh the store is PostgreSQL.
 func BenchmarkStatement(b *testing.B) {
 	transfers := 200_000
 	if os.Getenv("CIVICGRID_BENCH_LARGE") == "1" {
@@ -65,7 +68,42 @@ func BenchmarkStatement(b *testing.B) {
 		}
 		reportMillis(b)
 	}
-	b.Run(fmt.Sprintf("entries=%d/mine=%d/index=covering", 2*transfers, mine), read)
+	// The statement as pages (the API's timebank/entries and the volunteer
+	// page): the balance from the account and 50 entries newest first, at
+	// the newest end or from a cursor in the middle of the year.
+	mid, err := db.LedgerPage(ctx, civicgrid.MemberAccount(1), nil, mine/2)
+	if err != nil || len(mid) != mine/2 {
+		b.Fatalf("the middle's cursor: %d entries, %v", len(mid), err)
+	}
+	middle := &civicgrid.LedgerCursor{At: mid[len(mid)-1].At, ID: mid[len(mid)-1].ID}
+	page := func(before *civicgrid.LedgerCursor) func(b *testing.B) {
+		return func(b *testing.B) {
+			for range b.N {
+				bal, err := db.Balance(ctx, civicgrid.MemberAccount(1))
+				if err != nil {
+					b.Fatal(err)
+				}
+				es, err := db.LedgerPage(ctx, civicgrid.MemberAccount(1), before, 51)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if bal != 30*mine || len(es) != 51 {
+					b.Fatalf("page: balance %d, %d entries", bal, len(es))
+				}
+			}
+			reportMillis(b)
+		}
+	}
+	// Before and after side by side, alternating, three rounds.
+	for round := 1; round <= 3; round++ {
+		b.Run(fmt.Sprintf("entries=%d/mine=%d/round=%d/before=year", 2*transfers, mine, round), read)
+		b.Run(fmt.Sprintf("entries=%d/mine=%d/round=%d/after=page-newest", 2*transfers, mine, round), page(nil))
+		b.Run(fmt.Sprintf("entries=%d/mine=%d/round=%d/after=page-middle", 2*transfers, mine, round), page(middle))
+	}
+	if os.Getenv("CIVICGRID_BENCH_OLD_INDEX") != "1" {
+		return
+	}
+	// The index of migration 0021, which 0037's covering index replaced.
 	for _, q := range []string{`DROP INDEX timebank_entries_statement`, `CREATE INDEX timebank_entries_account ON timebank_entries (account, at)`} {
 		if _, err := db.write.ExecContext(ctx, q); err != nil {
 			b.Fatal(err)

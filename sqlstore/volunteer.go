@@ -18,15 +18,17 @@ import (
 
 const helpColumns = `id, service, building, address, beneficiary, contact, note, urgency, window_start, window_end, status,
 	poster_id, poster, on_behalf, volunteer_id, volunteer, reason, sign_in_at, sign_out_at, minutes, rating, comment, created_at, updated_at,
-	opened_at, take_by, untaken_at, sign_code, held`
+	opened_at, take_by, untaken_at, sign_code, held, case_id, origin`
 
 func scanHelp(sc rowScanner) (civicgrid.HelpRequest, error) {
 	var r civicgrid.HelpRequest
 	var start, end, created, updated int64
-	var vol, in, out, opened, takeBy, untaken sql.NullInt64
+	var vol, in, out, opened, takeBy, untaken, caseID sql.NullInt64
+	var origin sql.NullString
 	err := sc.Scan(&r.ID, &r.Service, &r.BuildingCode, &r.Address, &r.Beneficiary, &r.Contact, &r.Note, &r.Urgency, &start, &end, &r.Status,
 		&r.PosterID, &r.Poster, &r.OnBehalf, &vol, &r.Volunteer, &r.Reason, &in, &out, &r.Minutes, &r.Rating, &r.Comment, &created, &updated,
-		&opened, &takeBy, &untaken, &r.SignCode, &r.Held)
+		&opened, &takeBy, &untaken, &r.SignCode, &r.Held, &caseID, &origin)
+	r.CaseID, r.Origin = caseID.Int64, origin.String
 	r.OpenedAt, r.TakeBy, r.UntakenAt = timeOrZero(opened), timeOrZero(takeBy), timeOrZero(untaken)
 	r.WindowStart, r.WindowEnd, r.CreatedAt, r.UpdatedAt = time.UnixMilli(start), time.UnixMilli(end), time.UnixMilli(created), time.UnixMilli(updated)
 	r.VolunteerID = vol.Int64
@@ -60,10 +62,10 @@ func (db *DB) CreateHelpRequest(ctx context.Context, r civicgrid.HelpRequest, ev
 			}
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO volunteer_requests (service, building, address, beneficiary, contact, note, urgency,
-			window_start, window_end, status, poster_id, poster, on_behalf, created_at, updated_at, origin)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING id`,
+			window_start, window_end, status, poster_id, poster, on_behalf, created_at, updated_at, origin, case_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16) RETURNING id`,
 			r.Service, r.BuildingCode, r.Address, r.Beneficiary, r.Contact, r.Note, r.Urgency, r.WindowStart.UnixMilli(), r.WindowEnd.UnixMilli(),
-			string(r.Status), r.PosterID, r.Poster, r.OnBehalf, r.CreatedAt.UnixMilli(), origin).Scan(&r.ID); err != nil {
+			string(r.Status), r.PosterID, r.Poster, r.OnBehalf, r.CreatedAt.UnixMilli(), origin, nullID(r.CaseID)).Scan(&r.ID); err != nil {
 			return err
 		}
 		ev.RequestID = r.ID
@@ -92,6 +94,11 @@ func (db *DB) helpByOrigin(ctx context.Context, origin string) (civicgrid.HelpRe
 // HelpRequestByID returns one request.
 func (db *DB) HelpRequestByID(ctx context.Context, id int64) (civicgrid.HelpRequest, error) {
 	return helpByID(ctx, db.rd, id)
+}
+
+// HelpRequestOfCase returns the request linked to a case.
+func (db *DB) HelpRequestOfCase(ctx context.Context, caseID int64) (civicgrid.HelpRequest, error) {
+	return byID(ctx, db.rd, `SELECT `+helpColumns+` FROM volunteer_requests WHERE case_id = $1 ORDER BY id LIMIT 1`, caseID, scanHelp, "volunteer request of case")
 }
 
 func helpByID(ctx context.Context, q rowQuerier, id int64) (civicgrid.HelpRequest, error) {
@@ -153,6 +160,9 @@ func (db *DB) StepHelp(ctx context.Context, id int64, step civicgrid.HelpStep, c
 		if c.Reason != "" {
 			set = append(set, "reason = "+arg(c.Reason))
 		}
+		if c.CaseID != 0 {
+			set = append(set, "case_id = "+arg(c.CaseID))
+		}
 		if step.To == civicgrid.HelpAccepted {
 			// Open (again): a new clock for taking it.
 			set = append(set, "opened_at = "+arg(ev.At.UnixMilli()), "take_by = "+arg(nullMillis(c.TakeBy)), "untaken_at = NULL")
@@ -169,7 +179,8 @@ func (db *DB) StepHelp(ctx context.Context, id int64, step civicgrid.HelpStep, c
 			set = append(set, "rating = "+arg(c.Rating), "comment = "+arg(c.Comment))
 		}
 		if c.SignCode != "" {
-			set = append(set, "sign_code = "+arg(c.SignCode))
+			// A new code: wrong codes before it no longer count.
+			set = append(set, "sign_code = "+arg(c.SignCode), "sign_code_gen = sign_code_gen + 1")
 		}
 		switch {
 		case c.Hold != "":
@@ -568,6 +579,34 @@ func (db *DB) LedgerEntries(ctx context.Context, account string, from, to time.T
 		return e, err
 	})
 	return opening, es, err
+}
+
+// LedgerPage lists an account's entries newest first, before the cursor:
+// one range of the statement index (account, at, id …), however long the
+// account, and the page's transfers by their keys.
+func (db *DB) LedgerPage(ctx context.Context, account string, before *civicgrid.LedgerCursor, limit int) ([]civicgrid.LedgerEntry, error) {
+	q := `SELECT e.id, e.txn, e.account, e.minutes, t.kind, t.reason, t.actor, t.request_id, e.at
+		FROM timebank_entries e JOIN timebank_txns t ON t.id = e.txn WHERE e.account = $1`
+	args := []any{account}
+	if before != nil {
+		q += ` AND (e.at < $2 OR (e.at = $2 AND e.id < $3))`
+		args = append(args, before.At.UnixMilli(), before.ID)
+	}
+	q += ` ORDER BY e.at DESC, e.id DESC LIMIT ` + strconv.Itoa(limit)
+	rows, err := db.rd.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanLedgerEntry)
+}
+
+func scanLedgerEntry(sc rowScanner) (civicgrid.LedgerEntry, error) {
+	var e civicgrid.LedgerEntry
+	var req sql.NullInt64
+	var at int64
+	err := sc.Scan(&e.ID, &e.Txn, &e.Account, &e.Minutes, &e.Kind, &e.Reason, &e.Actor, &req, &at)
+	e.RequestID, e.At = req.Int64, time.UnixMilli(at)
+	return e, err
 }
 
 // Balance returns an account's balance (0 for an account never used).

@@ -32,14 +32,14 @@ type Presence struct {
 
 // presence checks p for the request and returns the record's hold and the
 // event's data.
-func (s *Service) presence(ctx context.Context, r civicgrid.HelpRequest, p Presence, what string) (string, map[string]string, error) {
+func (s *Service) presence(ctx context.Context, actor civicgrid.Actor, r civicgrid.HelpRequest, p Presence, what string) (string, map[string]string, error) {
 	data := map[string]string{}
 	if code := civicgrid.NormalizeCode(p.Code); code != "" {
-		switch {
-		case r.SignCode == "":
+		if r.SignCode == "" {
 			return "", nil, civicgrid.Errorf(civicgrid.EINVALID, "request %d has no sign-in code: %s by your position at the place", r.ID, what)
-		case code != r.SignCode:
-			return "", nil, civicgrid.Errorf(civicgrid.EINVALID, "the %s code does not match: ask the person helped for the code on their phone (or the printed one)", what)
+		}
+		if err := s.tryCode(ctx, actor, r.ID, code, what); err != nil {
+			return "", nil, err
 		}
 		data["by"] = "code"
 		return r.Held, data, nil
@@ -92,7 +92,7 @@ func (s *Service) SignInWith(ctx context.Context, actor civicgrid.Actor, id int6
 	if err != nil {
 		return View{}, err
 	}
-	hold, data, err := s.presence(ctx, r, p, "sign-in")
+	hold, data, err := s.presence(ctx, actor, r, p, "sign-in")
 	if err != nil {
 		return View{}, err
 	}
@@ -120,7 +120,7 @@ func (s *Service) SignOutWith(ctx context.Context, actor civicgrid.Actor, id int
 	if err != nil {
 		return View{}, err
 	}
-	hold, data, err := s.presence(ctx, r, p, "sign-out")
+	hold, data, err := s.presence(ctx, actor, r, p, "sign-out")
 	if err != nil {
 		return View{}, err
 	}
@@ -220,4 +220,67 @@ func cmpOr[T comparable](v, def T) T {
 		return def
 	}
 	return v
+}
+
+// tryCode checks a sign-in code against the lock-out: while the request is
+// locked every code is refused (ETHROTTLED) — the right one too — and a
+// wrong one is counted in the store.
+func (s *Service) tryCode(ctx context.Context, actor civicgrid.Actor, id int64, code, what string) error {
+	now := s.now()
+	match, lock, err := s.store.TrySignCode(ctx, civicgrid.SignCodeGuess{RequestID: id, Code: code, At: now,
+		MaxWrong: s.cfg.CodeMaxWrong, Window: s.cfg.CodeWindow, Locked: event(actor, civicgrid.HelpActCodeLocked, now)})
+	switch {
+	case err != nil:
+		return err
+	case match:
+		return nil
+	case lock.Refused:
+		return civicgrid.Errorf(civicgrid.ETHROTTLED, "request %d is locked: %d wrong sign-in codes within %d minutes; codes are refused until %s (China time), or until the community's staff issue a new code",
+			id, lock.Wrong, int(s.cfg.CodeWindow/time.Minute), lock.Until.In(cst).Format("15:04"))
+	case lock.Locked(now):
+		return civicgrid.Errorf(civicgrid.EINVALID, "the %s code does not match, and that was the %d. wrong code within %d minutes: request %d is now locked until %s (China time), or until the community's staff issue a new code",
+			what, lock.Wrong, int(s.cfg.CodeWindow/time.Minute), id, lock.Until.In(cst).Format("15:04"))
+	}
+	return civicgrid.Errorf(civicgrid.EINVALID, "the %s code does not match: ask the person helped for the code on their phone (or the printed one); %d of %d wrong codes within %d minutes lock the request",
+		what, lock.Wrong, s.cfg.CodeMaxWrong, int(s.cfg.CodeWindow/time.Minute))
+}
+
+// CodeLock says how a request's sign-in code stands, for whoever may
+// renew it (the community's staff): the wrong codes that count and until
+// when it is locked.
+func (s *Service) CodeLock(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.SignCodeLock, error) {
+	r, err := s.readable(ctx, actor, id)
+	if err != nil {
+		return civicgrid.SignCodeLock{}, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionRenewSignCode, r.Object()); err != nil {
+		return civicgrid.SignCodeLock{}, err
+	}
+	return s.store.SignCodeLockOf(ctx, id, s.now(), s.cfg.CodeMaxWrong, s.cfg.CodeWindow)
+}
+
+// RenewCode issues a new sign-in code for a claimed or in-service request
+// (the community's staff, with an optional reason): the old code stops
+// working at once, wrong codes before it no longer count, and the
+// requester reads the new one on their page. The renewal is an event of
+// the request's history with the wrong codes that counted.
+func (s *Service) RenewCode(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (View, error) {
+	reason = strings.TrimSpace(reason)
+	if utf8.RuneCountInString(reason) > civicgrid.MaxHelpReason {
+		return View{}, civicgrid.Errorf(civicgrid.EINVALID, "a reason of at most %d characters", civicgrid.MaxHelpReason)
+	}
+	lock, err := s.CodeLock(ctx, actor, id)
+	if err != nil {
+		return View{}, err
+	}
+	ev := event(actor, civicgrid.HelpActCodeRenewed, s.now())
+	ev.Note, ev.Data = reason, map[string]string{"wrong": strconv.Itoa(lock.Wrong)}
+	if lock.Locked(ev.At) {
+		ev.Data["was_locked"] = "1"
+	}
+	r, err := s.store.RenewSignCode(ctx, id, civicgrid.NewSignCode(), ev)
+	if err != nil {
+		return View{}, err
+	}
+	return s.view(actor, r), nil
 }

@@ -55,6 +55,10 @@ type Config struct {
 	// before its record is held for staff confirmation.
 	WindowTolerance    time.Duration
 	WindowTolerancePct int
+	// CodeMaxWrong wrong sign-in codes for one request within CodeWindow
+	// lock it (defaults civicgrid.SignCodeMaxWrong, SignCodeWindow).
+	CodeMaxWrong int
+	CodeWindow   time.Duration
 	// Grants gives an approved volunteer the volunteer role (nil: staff
 	// grant it by hand).
 	Grants Grants
@@ -75,6 +79,8 @@ type Service struct {
 	store civicgrid.VolunteerStore
 	areas Areas
 	wake  chan struct{} // nudges the take-by scheduler
+	cases Cases         // links to cases (nil: none)
+	care  Care          // links to care entries (nil: none)
 }
 
 // New returns the service.
@@ -99,6 +105,12 @@ func New(cfg Config, store civicgrid.VolunteerStore, areas Areas) *Service {
 	}
 	if cfg.WindowTolerancePct <= 0 {
 		cfg.WindowTolerancePct = 50
+	}
+	if cfg.CodeMaxWrong <= 0 {
+		cfg.CodeMaxWrong = civicgrid.SignCodeMaxWrong
+	}
+	if cfg.CodeWindow <= 0 {
+		cfg.CodeWindow = civicgrid.SignCodeWindow
 	}
 	if len(cfg.StarThresholdsHours) == 0 {
 		cfg.StarThresholdsHours = civicgrid.StarThresholdsHours
@@ -160,6 +172,12 @@ func (s *Service) Ask(ctx context.Context, actor civicgrid.Actor, in civicgrid.H
 // again from the same origin returns the first request (a retried step
 // makes no second request). The same rules and checks as Ask apply.
 func (s *Service) AskFrom(ctx context.Context, actor civicgrid.Actor, in civicgrid.HelpInput, origin string) (civicgrid.HelpRequest, error) {
+	return s.askFrom(ctx, actor, in, origin, 0)
+}
+
+// askFrom is AskFrom, linking the request to the case it was made from
+// when caseID is not 0 (its first event names the case).
+func (s *Service) askFrom(ctx context.Context, actor civicgrid.Actor, in civicgrid.HelpInput, origin string, caseID int64) (civicgrid.HelpRequest, error) {
 	now := s.now()
 	r, err := in.Check(now)
 	if err != nil {
@@ -175,8 +193,12 @@ func (s *Service) AskFrom(ctx context.Context, actor civicgrid.Actor, in civicgr
 	if _, _, _, err := s.building(ctx, r.BuildingCode); err != nil {
 		return r, err
 	}
-	r.PosterID, r.Poster, r.Origin = actor.UserID, civicgrid.MaskName(actor.Name), origin
-	return s.store.CreateHelpRequest(ctx, r, event(actor, civicgrid.HelpActPosted, now))
+	r.PosterID, r.Poster, r.Origin, r.CaseID = actor.UserID, civicgrid.MaskName(actor.Name), origin, caseID
+	ev := event(actor, civicgrid.HelpActPosted, now)
+	if caseID != 0 {
+		ev.Data = map[string]string{"case": strconv.FormatInt(caseID, 10)}
+	}
+	return s.store.CreateHelpRequest(ctx, r, ev)
 }
 
 // OpenedAfter walks the requests' log: the requests the community opened
@@ -207,14 +229,25 @@ var _ civicgrid.HelpLog = (*Service)(nil)
 // may see the address, and the steps the reader may take now.
 type View struct {
 	civicgrid.HelpRequest
-	CanVerify  bool                       `json:"can_verify"`
-	CanClaim   bool                       `json:"can_claim"`
-	CanServe   bool                       `json:"can_serve"` // release, sign in, sign out
-	CanConfirm bool                       `json:"can_confirm"`
-	CanCancel  bool                       `json:"can_cancel"`
-	CanInvite  bool                       `json:"can_invite"`
-	CanCorrect bool                       `json:"can_correct"` // correct the record; confirm a held one
-	History    []civicgrid.VolunteerEvent `json:"history,omitempty"`
+	CanVerify  bool `json:"can_verify"`
+	CanClaim   bool `json:"can_claim"`
+	CanServe   bool `json:"can_serve"` // release, sign in, sign out
+	CanConfirm bool `json:"can_confirm"`
+	CanCancel  bool `json:"can_cancel"`
+	CanInvite  bool `json:"can_invite"`
+	CanCorrect bool `json:"can_correct"` // correct the record; confirm a held one
+	// CanRenewCode: the reader (staff) may issue a new sign-in code;
+	// CodeLock, for them, is how the code stands (wrong codes, locked
+	// until).
+	CanRenewCode bool                    `json:"can_renew_code"`
+	CodeLock     *civicgrid.SignCodeLock `json:"code_lock,omitempty"`
+	// CaseLink is the case the request came from or became, CareEntry the
+	// care entry it came from — each only for a reader who may read it.
+	// CanToCase: the reader may turn it into a case.
+	CaseLink  int64                      `json:"case_id,omitempty"`
+	CareEntry int64                      `json:"care_entry_id,omitempty"`
+	CanToCase bool                       `json:"can_to_case"`
+	History   []civicgrid.VolunteerEvent `json:"history,omitempty"`
 	// Invitations are the request's invitations, for whoever may invite.
 	Invitations []civicgrid.HelpInvitation `json:"invitations,omitempty"`
 }
@@ -241,6 +274,9 @@ func (s *Service) view(actor civicgrid.Actor, r civicgrid.HelpRequest) View {
 		CanCancel:  civicgrid.StepCancel.Allows(r.Status) && allowed(civicgrid.ActionConfirmHelp),
 		CanInvite:  r.Status == civicgrid.HelpAccepted && allowed(civicgrid.ActionInviteHelp),
 		CanCorrect: (r.Status == civicgrid.HelpDone || r.Status == civicgrid.HelpConfirmed) && allowed(civicgrid.ActionCorrectHelp),
+		CanToCase:  r.CaseID == 0 && StepToCase.Allows(r.Status) && allowed(civicgrid.ActionVerifyHelp) && s.cases != nil,
+		CanRenewCode: (r.Status == civicgrid.HelpClaimed || r.Status == civicgrid.HelpInService) && r.SignCode != "" &&
+			allowed(civicgrid.ActionRenewSignCode),
 	}
 }
 
@@ -273,8 +309,17 @@ func (s *Service) Request(ctx context.Context, actor civicgrid.Actor, id int64) 
 	}
 	v := s.view(actor, r)
 	v.History, err = s.store.VolunteerEvents(ctx, id) // actors are stored as masked labels
+	if err == nil && v.CanRenewCode {
+		var l civicgrid.SignCodeLock
+		if l, err = s.store.SignCodeLockOf(ctx, id, s.now(), s.cfg.CodeMaxWrong, s.cfg.CodeWindow); err == nil && l.Wrong > 0 {
+			v.CodeLock = &l
+		}
+	}
 	if err == nil && civicgrid.Authorize(actor, civicgrid.ActionInviteHelp, r.Object()) == nil {
 		v.Invitations, err = s.store.HelpInvitationsFor(ctx, id)
+	}
+	if err == nil {
+		err = s.links(ctx, actor, &v)
 	}
 	return v, err
 }
@@ -767,6 +812,54 @@ func (s *Service) Statement(ctx context.Context, actor civicgrid.Actor, month st
 		st.Closing += e.Minutes
 	}
 	return st, nil
+}
+
+// StatementPageSize is how many entries a statement page shows.
+const StatementPageSize = 50
+
+// StatementPage is one page of a member's time-bank account, newest first:
+// the balance (kept on the account, never summed from the entries), the
+// entries and, when there are older ones, the cursor of the next page.
+type StatementPage struct {
+	Balance int                     `json:"balance_minutes"`
+	Entries []civicgrid.LedgerEntry `json:"entries"`
+	Older   string                  `json:"older,omitempty"`
+}
+
+// Entries returns a page of the actor's own account, newest first, before
+// the cursor (empty: the newest): its time does not grow with the
+// account's length.
+func (s *Service) Entries(ctx context.Context, actor civicgrid.Actor, before string) (StatementPage, error) {
+	if err := civicgrid.Authorize(actor, civicgrid.ActionVolunteerHours, civicgrid.Object{Owner: actor.UserID}); err != nil {
+		return StatementPage{}, err
+	}
+	var cur *civicgrid.LedgerCursor
+	if before != "" {
+		c, err := civicgrid.ParseLedgerCursor(before)
+		if err != nil {
+			return StatementPage{}, err
+		}
+		cur = &c
+	}
+	account := civicgrid.MemberAccount(actor.UserID)
+	b, err := s.store.Balance(ctx, account)
+	if err != nil {
+		return StatementPage{}, err
+	}
+	es, err := s.store.LedgerPage(ctx, account, cur, StatementPageSize+1)
+	if err != nil {
+		return StatementPage{}, err
+	}
+	p := StatementPage{Balance: b, Entries: es}
+	if len(es) > StatementPageSize {
+		p.Entries = es[:StatementPageSize]
+		last := p.Entries[StatementPageSize-1]
+		p.Older = civicgrid.LedgerCursor{At: last.At, ID: last.ID}.String()
+	}
+	if p.Entries == nil {
+		p.Entries = []civicgrid.LedgerEntry{}
+	}
+	return p, nil
 }
 
 // OpenInArea counts the requests of an area still waiting for help —

@@ -636,6 +636,12 @@ func (ui *UI) handleCase(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if ui.cfg.Volunteer != nil { // the request for help it became, through the volunteer service
+		if err := ui.caseRequest(r, p, actor, v.Case); err != nil {
+			ui.renderError(w, r, p, err)
+			return
+		}
+	}
 	if ui.cfg.Cogov != nil { // the projects it is linked to, through the co-governance service
 		if p.CaseProjects, err = ui.cfg.Cogov.CaseProjects(r.Context(), actor, it.ID); err != nil {
 			ui.renderError(w, r, p, err)

@@ -38,10 +38,14 @@ type Volunteer interface {
 	SignInWith(ctx context.Context, actor civicgrid.Actor, id int64, p volunteering.Presence) (volunteering.View, error)
 	SignOutWith(ctx context.Context, actor civicgrid.Actor, id int64, p volunteering.Presence) (volunteering.View, error)
 	Correct(ctx context.Context, actor civicgrid.Actor, id int64, in volunteering.Correction) (volunteering.View, error)
+	RenewCode(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (volunteering.View, error)
+	FromCaseRequest(ctx context.Context, actor civicgrid.Actor, caseID int64, in volunteering.FromCase) (volunteering.View, error)
+	RequestToCase(ctx context.Context, actor civicgrid.Actor, id int64, in volunteering.ToCase) (volunteering.View, error)
+	RequestOfCase(ctx context.Context, actor civicgrid.Actor, caseID int64) (int64, error)
 	ConfirmPaying(ctx context.Context, actor civicgrid.Actor, id int64, rating int, comment string, pay bool) (volunteering.View, error)
 	Cancel(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (volunteering.View, error)
 	Hours(ctx context.Context, actor civicgrid.Actor) (volunteering.Hours, error)
-	Statement(ctx context.Context, actor civicgrid.Actor, month string) (volunteering.Statement, error)
+	Entries(ctx context.Context, actor civicgrid.Actor, before string) (volunteering.StatementPage, error)
 	Certify(ctx context.Context, actor civicgrid.Actor, fromMonth, toMonth string) ([]civicgrid.VolunteerCertificate, error)
 	Certificates(ctx context.Context, actor civicgrid.Actor) ([]civicgrid.VolunteerCertificate, error)
 	Certificate(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.VolunteerCertificate, error)
@@ -49,6 +53,7 @@ type Volunteer interface {
 	CertificateHistory(ctx context.Context, actor civicgrid.Actor, id int64) ([]civicgrid.CertificateEvent, error)
 	RevokeCertificate(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (civicgrid.VolunteerCertificate, error)
 	IssuedCertificates(ctx context.Context, actor civicgrid.Actor) ([]civicgrid.VolunteerCertificate, error)
+	CertifyFor(ctx context.Context, actor civicgrid.Actor, userID int64, fromMonth, toMonth string) ([]civicgrid.VolunteerCertificate, error)
 	Register(ctx context.Context, actor civicgrid.Actor, in civicgrid.ProfileInput) (civicgrid.VolunteerProfile, error)
 	Profile(ctx context.Context, actor civicgrid.Actor) (civicgrid.VolunteerProfile, error)
 	Registrations(ctx context.Context, actor civicgrid.Actor, status civicgrid.ProfileStatus) ([]civicgrid.VolunteerProfile, error)
@@ -76,16 +81,23 @@ type volunteerView struct {
 	// Invitees the approved volunteers staff may invite on the request page.
 	Invitations []invitationRow
 	Invitees    []civicgrid.VolunteerProfile
+	CodeLocked  bool // the request's sign-in code is locked now (staff see why)
+	Categories  []option // the case categories a request may become
 	ToConfirm   []helpRow // served, for staff to confirm for someone without a phone
 	Hours       *volunteering.Hours
 	Stars       string                  // ★★☆☆☆, from the star level
-	Statement   *volunteering.Statement // this month's time-bank entries
+	Ledger      *volunteering.StatementPage // a page of the time-bank account, newest first
+	LedgerPaged bool                        // the page is an older one
 	Volunteer   bool                    // the reader holds a volunteer grant
 	Ratings     []int
 	CSRF        string
 	// the certificates pages
 	Certificates []certificateRow
 	Issued       []certificateRow // staff: what their communities issued
+	// CertifyFor: the reader (staff) issues certificates for volunteers,
+	// chosen among CertVolunteers (approved in the reader's communities).
+	CertifyFor     bool
+	CertVolunteers []registrationRow
 	Certificate  *certificateRow
 	CertHistory  []civicgrid.CertificateEvent
 	CanRevoke    bool
@@ -194,6 +206,75 @@ func (ui *UI) registerVolunteer(mux *http.ServeMux) {
 	mux.HandleFunc("GET /volunteer/certificates/{id}/qr.png", ui.handleCertificateQR)
 	mux.HandleFunc("GET /volunteer/certificates/{id}/pdf", ui.handleCertificatePDF)
 	mux.HandleFunc("POST /volunteer/certificates/{id}/revoke", ui.handleRevokeCertificateForm)
+	mux.HandleFunc("POST /volunteer/cases/{id}/request", ui.handleCaseToRequestForm)
+	mux.HandleFunc("POST /volunteer/certificates/for", ui.handleCertifyForForm)
+}
+
+// handleCertifyForForm: staff of the recording community issue a
+// volunteer's certificates for a period, then to the certificate (one
+// community) or back to the list (several, or what failed).
+func (ui *UI) handleCertifyForForm(w http.ResponseWriter, r *http.Request) {
+	actor, ok := inboxForm(w, r)
+	if !ok {
+		return
+	}
+	userID, err := strconv.ParseInt(r.PostForm.Get("user_id"), 10, 64)
+	if err != nil || userID <= 0 {
+		backTo(w, r, "/volunteer/certificates", "certified", civicgrid.Errorf(civicgrid.EINVALID, "choose the volunteer"))
+		return
+	}
+	cs, err := ui.cfg.Volunteer.CertifyFor(r.Context(), actor, userID, r.PostForm.Get("from"), r.PostForm.Get("to"))
+	if err != nil || len(cs) != 1 {
+		backTo(w, r, "/volunteer/certificates", "certified", err)
+		return
+	}
+	backTo(w, r, "/volunteer/certificates/"+strconv.FormatInt(cs[0].ID, 10), "certified", nil)
+}
+
+// caseToRequestForm is the case page's form turning the case into a
+// request for help on someone's behalf.
+type caseToRequestForm struct {
+	Services []civicgrid.VolunteerService
+	Building string // the case's building; empty: the form asks for one
+	CSRF     string
+}
+
+// caseRequest fills the case page's link to the request the case became
+// (for readers of the request) or, for those who may ask on someone's
+// behalf there, the form to make one.
+func (ui *UI) caseRequest(r *http.Request, p *page, actor civicgrid.Actor, c civicgrid.Case) error {
+	id, err := ui.cfg.Volunteer.RequestOfCase(r.Context(), actor, c.ID)
+	if err != nil || id != 0 {
+		p.CaseRequest = id
+		return err
+	}
+	where := c.BuildingCode
+	if where == "" {
+		where = c.GridCode
+	}
+	if where == "" || civicgrid.Authorize(actor, civicgrid.ActionAskHelpFor, civicgrid.In(where)) != nil ||
+		civicgrid.Authorize(actor, civicgrid.ActionReadCase, c.Object()) != nil {
+		return nil
+	}
+	p.CaseToRequest = &caseToRequestForm{Services: civicgrid.VolunteerServices, Building: c.BuildingCode, CSRF: actor.CSRFToken}
+	return nil
+}
+
+// handleCaseToRequestForm turns a case into a request for help, then to
+// the request's page (or back to the case with what failed).
+func (ui *UI) handleCaseToRequestForm(w http.ResponseWriter, r *http.Request) {
+	actor, id, ok := cogovForm(w, r)
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	v, err := ui.cfg.Volunteer.FromCaseRequest(r.Context(), actor, id, volunteering.FromCase{Service: f.Get("service"), Beneficiary: f.Get("beneficiary"),
+		Contact: f.Get("contact"), Note: f.Get("note"), BuildingCode: strings.TrimSpace(f.Get("building_code")), Urgency: f.Get("urgency")})
+	if err != nil {
+		backTo(w, r, "/cases/"+strconv.FormatInt(id, 10), "to_request", err)
+		return
+	}
+	backTo(w, r, "/volunteer/requests/"+strconv.FormatInt(v.ID, 10), "from_case", nil)
 }
 
 func (ui *UI) volunteerPage(w http.ResponseWriter, r *http.Request, view string) (*page, civicgrid.Actor, bool) {
@@ -249,6 +330,17 @@ func (ui *UI) handleHelpRequestPage(w http.ResponseWriter, r *http.Request) {
 	}
 	row := ui.helpRows(r, []volunteering.View{v})[0]
 	p.Volunteer.Request = &row
+	p.Volunteer.CodeLocked = v.CodeLock != nil && v.CodeLock.Locked(time.Now())
+	if v.CanToCase && ui.cfg.Cases != nil {
+		cats, err := ui.cfg.Cases.Categories(r.Context())
+		if err != nil {
+			ui.renderError(w, r, p, err)
+			return
+		}
+		for _, c := range cats {
+			p.Volunteer.Categories = append(p.Volunteer.Categories, option{c.Code, p.catName(c)})
+		}
+	}
 	if v.CanInvite && len(v.BuildingCode) >= 12 {
 		p.Volunteer.Skills = civicgrid.VolunteerSkills // the invitees' skills by name
 		ps, err := ui.cfg.Volunteer.Registrations(r.Context(), actor, civicgrid.ProfileApproved)
@@ -370,12 +462,17 @@ func (ui *UI) handleVolunteerPage(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Hours = &h
 		v.Stars = strings.Repeat("★", h.Stars) + strings.Repeat("☆", max(0, len(civicgrid.StarThresholdsHours)-h.Stars))
-		st, err := ui.cfg.Volunteer.Statement(ctx, actor, "")
+		before := r.URL.Query().Get("before")
+		st, err := ui.cfg.Volunteer.Entries(ctx, actor, before)
+		if civicgrid.ErrorCode(err) == civicgrid.EINVALID {
+			st, err = ui.cfg.Volunteer.Entries(ctx, actor, "") // a mangled link: the newest page
+			before = ""
+		}
 		if err != nil {
 			ui.renderError(w, r, p, err)
 			return
 		}
-		v.Statement = &st
+		v.Ledger, v.LedgerPaged = &st, before != ""
 		var at *volunteering.Point
 		if lat, err1 := strconv.ParseFloat(r.URL.Query().Get("lat"), 64); err1 == nil {
 			if lng, err2 := strconv.ParseFloat(r.URL.Query().Get("lng"), 64); err2 == nil {
@@ -462,6 +559,18 @@ func (ui *UI) handleHelpStep(back string) http.HandlerFunc {
 			_, err = ui.cfg.Volunteer.SignInWith(ctx, actor, id, volunteering.Presence{At: at, Code: f.Get("code"), Far: f.Get("far") == "1"})
 		case "sign-out":
 			_, err = ui.cfg.Volunteer.SignOutWith(ctx, actor, id, volunteering.Presence{At: at, Code: f.Get("code"), Far: f.Get("far") == "1"})
+		case "to-case":
+			v, err := ui.cfg.Volunteer.RequestToCase(ctx, actor, id, volunteering.ToCase{Category: f.Get("category"), Note: f.Get("note")})
+			if err == nil && v.CaseLink != 0 {
+				backTo(w, r, "/cases/"+strconv.FormatInt(v.CaseLink, 10), "", nil)
+				return
+			}
+			backTo(w, r, "/volunteer/requests/"+strconv.FormatInt(id, 10), "to_case", err)
+			return
+		case "new-code":
+			_, err = ui.cfg.Volunteer.RenewCode(ctx, actor, id, f.Get("reason"))
+			backTo(w, r, "/volunteer/requests/"+strconv.FormatInt(id, 10), "new_code", err)
+			return
 		case "correct":
 			minutes, _ := strconv.Atoi(strings.TrimSpace(f.Get("minutes")))
 			_, err = ui.cfg.Volunteer.Correct(ctx, actor, id, volunteering.Correction{Minutes: minutes, Service: f.Get("service"), Reason: f.Get("reason")})
@@ -487,13 +596,18 @@ func (ui *UI) handleCertificatesPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	cs, err := ui.cfg.Volunteer.Certificates(r.Context(), actor)
-	if err != nil {
-		ui.renderError(w, r, p, err)
-		return
-	}
-	for _, c := range cs {
-		p.Volunteer.Certificates = append(p.Volunteer.Certificates, ui.certificateRow(c))
+	// One's own certificates are a volunteer's; staff who are not
+	// volunteers see what their communities issued and the form for others.
+	p.Volunteer.Volunteer = civicgrid.Authorize(actor, civicgrid.ActionCertifyHours, civicgrid.Object{Owner: actor.UserID}) == nil
+	if p.Volunteer.Volunteer {
+		cs, err := ui.cfg.Volunteer.Certificates(r.Context(), actor)
+		if err != nil {
+			ui.renderError(w, r, p, err)
+			return
+		}
+		for _, c := range cs {
+			p.Volunteer.Certificates = append(p.Volunteer.Certificates, ui.certificateRow(c))
+		}
 	}
 	if len(actor.Scopes(civicgrid.ActionCertifyFor)) > 0 {
 		issued, err := ui.cfg.Volunteer.IssuedCertificates(r.Context(), actor)
@@ -504,9 +618,22 @@ func (ui *UI) handleCertificatesPage(w http.ResponseWriter, r *http.Request) {
 		for _, c := range issued {
 			p.Volunteer.Issued = append(p.Volunteer.Issued, ui.certificateRow(c))
 		}
+		ps, err := ui.cfg.Volunteer.Registrations(r.Context(), actor, civicgrid.ProfileApproved)
+		if err != nil {
+			ui.renderError(w, r, p, err)
+			return
+		}
+		names := ui.areaNames(r)
+		p.Volunteer.CertifyFor = true
+		for _, x := range ps {
+			p.Volunteer.CertVolunteers = append(p.Volunteer.CertVolunteers, registrationRow{x, names(x.Community)})
+		}
 	}
 	p.Volunteer.Month = time.Now().In(ui.location()).Format("2006-01")
 	p.Title = p.catalogue["vol.cert_title"]
+	if !p.Volunteer.Volunteer {
+		p.Title = p.catalogue["vol.cert_title_staff"]
+	}
 	ui.render(w, http.StatusOK, "volunteer", p)
 }
 

@@ -366,6 +366,11 @@ type page struct {
 	// CareEntry is the care entry a case was made from (0: none, or not
 	// the reader's to see).
 	CareEntry int64
+	// CaseRequest is the request for help a case became (0: none, or not
+	// readable by the viewer); CaseToRequest, when set, the form turning
+	// the case into one.
+	CaseRequest   int64
+	CaseToRequest *caseToRequestForm
 	// CaseProjects are the co-governance projects a case is linked to.
 	CaseProjects []civicgrid.Project
 	// the notice pages

@@ -188,6 +188,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		}
 	})
 	careSvc := care.New(care.Config{SignInRadiusM: *o.signInRadius, Retention: *o.careRetention, Photos: photos, Requests: volunteer}, db, db, db, cases)
+	volunteer.SetLinks(cases, careSvc) // case ↔ request and care → request links, through the services
 	if demo {
 		if err := seedDemoCare(ctx, db, careSvc); err != nil {
 			return err
