@@ -8,7 +8,8 @@
 # kept in SOAK_DIR (default a temporary directory; the empty one is made anew
 # each run); SOAK_DEBUG_ADDR=HOST:PORT
 # serves the server's profiler there while it runs. An existing
-# $SOAK_DIR/large is reused rather than built again. Before each load the
+# $SOAK_DIR/large is reused rather than built again. SOAK_STORES=empty (or
+# large) runs one of the two. Before each load the
 # server is left to catch up (deadlines passed while the store was idle,
 # messages not yet made) until it idles, so the load meets a steady server.
 set -euo pipefail
@@ -83,10 +84,15 @@ run() { # run LABEL DATA-DIR
 # would measure an escalation wave instead.
 rm -rf "$dir/empty" "$dir/empty.log"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB; $(date -u '+%Y-%m-%d %H:%M UTC'); $(git describe --always --dirty)"
-seed_city "$dir/empty"
-run empty "$dir/empty"
-if [ ! -e "$dir/large/civicgrid.db" ]; then
-	seed_city "$dir/large"
-	bin/civicgrid-soak seed --data "$dir/large" --cases "$cases"
+stores=${SOAK_STORES:-empty large} # which of the two to run
+if [[ " $stores " == *" empty "* ]]; then
+	seed_city "$dir/empty"
+	run empty "$dir/empty"
 fi
-run large "$dir/large"
+if [[ " $stores " == *" large "* ]]; then
+	if [ ! -e "$dir/large/civicgrid.db" ]; then
+		seed_city "$dir/large"
+		bin/civicgrid-soak seed --data "$dir/large" --cases "$cases"
+	fi
+	run large "$dir/large"
+fi
