@@ -81,14 +81,14 @@ type volunteerView struct {
 	// Invitees the approved volunteers staff may invite on the request page.
 	Invitations []invitationRow
 	Invitees    []civicgrid.VolunteerProfile
-	CodeLocked  bool // the request's sign-in code is locked now (staff see why)
-	Categories  []option // the case categories a request may become
+	CodeLocked  bool      // the request's sign-in code is locked now (staff see why)
+	Categories  []option  // the case categories a request may become
 	ToConfirm   []helpRow // served, for staff to confirm for someone without a phone
 	Hours       *volunteering.Hours
-	Stars       string                  // ★★☆☆☆, from the star level
+	Stars       string                      // ★★☆☆☆, from the star level
 	Ledger      *volunteering.StatementPage // a page of the time-bank account, newest first
 	LedgerPaged bool                        // the page is an older one
-	Volunteer   bool                    // the reader holds a volunteer grant
+	Volunteer   bool                        // the reader holds a volunteer grant
 	Ratings     []int
 	CSRF        string
 	// the certificates pages
@@ -98,11 +98,11 @@ type volunteerView struct {
 	// chosen among CertVolunteers (approved in the reader's communities).
 	CertifyFor     bool
 	CertVolunteers []registrationRow
-	Certificate  *certificateRow
-	CertHistory  []civicgrid.CertificateEvent
-	CanRevoke    bool
-	Code         string // the code asked about on the public check
-	Month        string // this month, YYYY-MM, the form's default
+	Certificate    *certificateRow
+	CertHistory    []civicgrid.CertificateEvent
+	CanRevoke      bool
+	Code           string // the code asked about on the public check
+	Month          string // this month, YYYY-MM, the form's default
 	// registration
 	Profile       *civicgrid.VolunteerProfile // the reader's own, nil when none
 	Skills        []civicgrid.VolunteerSkill
