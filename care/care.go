@@ -525,20 +525,7 @@ func (s *Service) DueInArea(ctx context.Context, actor civicgrid.Actor, scope st
 // link reads no personal field and is not a read of the entry.
 func (s *Service) EntryOfCase(ctx context.Context, actor civicgrid.Actor, caseID int64) (int64, error) {
 	v, err := s.store.CareVisitOfCase(ctx, caseID)
-	if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	e, err := s.store.CareEntryByID(ctx, v.EntryID)
-	if err != nil {
-		return 0, err
-	}
-	if civicgrid.Authorize(actor, civicgrid.ActionReadCare, e.Object()) != nil {
-		return 0, nil
-	}
-	return e.ID, nil
+	return s.readableEntryOf(ctx, actor, v, err)
 }
 
 // EntryOfVisit returns the care entry a visit belongs to, when the actor
@@ -546,6 +533,12 @@ func (s *Service) EntryOfCase(ctx context.Context, actor civicgrid.Actor, caseID
 // it); 0 otherwise. Like EntryOfCase it reads no personal field.
 func (s *Service) EntryOfVisit(ctx context.Context, actor civicgrid.Actor, visitID int64) (int64, error) {
 	v, err := s.store.CareVisitByID(ctx, visitID)
+	return s.readableEntryOf(ctx, actor, v, err)
+}
+
+// readableEntryOf returns the entry of visit v (found with err) when the
+// actor may read it, else 0.
+func (s *Service) readableEntryOf(ctx context.Context, actor civicgrid.Actor, v civicgrid.CareVisit, err error) (int64, error) {
 	if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
 		return 0, nil
 	}
