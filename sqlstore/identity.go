@@ -701,36 +701,61 @@ func (db *DB) UserByIdentity(ctx context.Context, issuer, subject string) (civic
 	return db.UserByID(ctx, id)
 }
 
+// purgeBatch bounds the rows one purge transaction changes, so that the
+// single writer is never held for long: after a long stop, or on a store
+// whose retention period has just been shortened, there may be 10⁵ rows to
+// purge, and intake waits behind each transaction.
+const purgeBatch = 500
+
+// The purge's queries, each changing at most $2 rows older than $1.
+const (
+	purgeSessionsQuery = `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at <= $1 LIMIT $2)`
+	purgeCodesQuery    = `DELETE FROM one_time_codes WHERE id IN (SELECT id FROM one_time_codes WHERE expires_at <= $1 LIMIT $2)`
+	purgeEventIPsQuery = `UPDATE security_events SET ip = '' WHERE id IN (SELECT id FROM security_events WHERE ip <> '' AND at < $1 LIMIT $2)`
+	purgeCasesQuery    = `UPDATE cases SET reporter_name = '', reporter_phone = '', address = '' WHERE id IN (SELECT id FROM cases
+		WHERE status IN ('closed', 'rated', 'rejected', 'merged', 'cancelled')
+		AND (reporter_name <> '' OR reporter_phone <> '' OR address <> '') AND updated_at < $1 LIMIT $2)`
+)
+
 // PurgePersonalData deletes expired sessions and old codes, blanks the IP
 // addresses of security events before cutoff, and erases the reporter names,
-// phones and addresses of cases finished before cutoff.
+// phones and addresses of cases finished before cutoff, in transactions of
+// at most purgeBatch rows. Each query finds its rows through an index that
+// holds only rows still to purge (migration 0048).
 func (db *DB) PurgePersonalData(ctx context.Context, cutoff time.Time) (civicgrid.PurgeResult, error) {
 	var r civicgrid.PurgeResult
 	now := db.now().UnixMilli()
-	err := db.inTx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, now)
-		if err != nil {
-			return err
-		}
-		r.Sessions, _ = res.RowsAffected()
+	steps := []struct {
+		n     *int64
+		query string
+		arg   int64
+	}{
+		{&r.Sessions, purgeSessionsQuery, now},
 		// Codes live minutes; a day's margin keeps the gap check meaningful.
-		if res, err = tx.ExecContext(ctx, `DELETE FROM one_time_codes WHERE expires_at <= $1`, now-24*3600*1000); err != nil {
-			return err
-		}
-		r.Codes, _ = res.RowsAffected()
-		if res, err = tx.ExecContext(ctx, `UPDATE security_events SET ip = '' WHERE at < $1 AND ip <> ''`, cutoff.UnixMilli()); err != nil {
-			return err
-		}
-		r.EventIPs, _ = res.RowsAffected()
+		{&r.Codes, purgeCodesQuery, now - 24*3600*1000},
+		{&r.EventIPs, purgeEventIPsQuery, cutoff.UnixMilli()},
 		// Finished cases keep no caller names, phones or addresses past the
 		// retention period; the case and its history stay for the record.
-		if res, err = tx.ExecContext(ctx, `UPDATE cases SET reporter_name = '', reporter_phone = '', address = ''
-			WHERE status IN ('closed', 'rated', 'rejected', 'merged', 'cancelled') AND updated_at < $1
-			AND (reporter_name <> '' OR reporter_phone <> '' OR address <> '')`, cutoff.UnixMilli()); err != nil {
-			return err
+		{&r.Cases, purgeCasesQuery, cutoff.UnixMilli()},
+	}
+	for _, st := range steps {
+		for {
+			var n int64
+			err := db.inTx(ctx, func(tx *Tx) error {
+				res, err := tx.ExecContext(ctx, st.query, st.arg, purgeBatch)
+				if err == nil {
+					n, err = res.RowsAffected()
+				}
+				return err
+			})
+			if err != nil {
+				return r, err
+			}
+			*st.n += n
+			if n < purgeBatch {
+				break
+			}
 		}
-		r.Cases, _ = res.RowsAffected()
-		return nil
-	})
-	return r, err
+	}
+	return r, nil
 }

@@ -260,3 +260,58 @@ func TestListUsersWhoCanLogIn(t *testing.T) {
 		t.Errorf("a worker without a login: %v %+v", err, u)
 	}
 }
+
+// TestPurgeReadsOnlyRowsStillToPurge: the hourly purge finds finished cases
+// and security events through indexes holding only rows that still carry
+// personal data. Planned on the status index, it read every finished case
+// in one transaction — seconds at 10⁶ cases, with intake and logins waiting
+// behind it at every start.
+func TestPurgeReadsOnlyRowsStillToPurge(t *testing.T) {
+	db := openTest(t)
+	cutoff := time.Now().UnixMilli()
+	for query, index := range map[string]string{purgeCasesQuery: "cases_unpurged", purgeEventIPsQuery: "security_events_unpurged"} {
+		if plan := queryPlan(t, db, query, cutoff, purgeBatch); !strings.Contains(plan, index) {
+			t.Errorf("not planned on %s:\n%s", index, plan)
+		}
+	}
+}
+
+// TestPurgeWorksThroughManyBatches: more rows than one transaction changes
+// are all purged, and counted once.
+func TestPurgeWorksThroughManyBatches(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	db.SetClock(func() time.Time { return now })
+	if err := db.PutCategory(ctx, civicgrid.Category{Code: "C0005", NameZH: "水管破裂", NameEN: "Burst pipe", RespondWithin: "1h", ResolveWithin: "8h", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	old := now.Add(-200 * 24 * time.Hour)
+	const n = 2*purgeBatch + 7
+	cases := make([]civicgrid.Case, n)
+	for i := range cases {
+		cases[i] = civicgrid.Case{Category: "C0005", Status: civicgrid.StatusClosed, Channel: civicgrid.ChannelHotline, Lat: 30.6, Lng: 114.3,
+			GridCode: "420102001001001", ReporterName: "王晓明", ReporterPhone: "13812345678", Address: "三阳路 1 号", CreatedAt: old, UpdatedAt: old}
+	}
+	if err := db.Unsynced(ctx, func() error {
+		for _, c := range cases {
+			if _, _, err := db.CreateCase(ctx, c, civicgrid.CaseEvent{At: old, Actor: "t", Action: civicgrid.CaseReport, To: c.Status}, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.PurgePersonalData(ctx, now.Add(-180*24*time.Hour))
+	if err != nil || res.Cases != n {
+		t.Fatalf("purge: %+v %v, want %d cases", res, err, n)
+	}
+	var left int
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM cases WHERE reporter_phone <> ''`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d cases keep a phone (%v)", left, err)
+	}
+	if res, err := db.PurgePersonalData(ctx, now.Add(-180*24*time.Hour)); err != nil || res.Cases != 0 {
+		t.Fatalf("second purge: %+v %v", res, err)
+	}
+}
