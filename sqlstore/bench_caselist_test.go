@@ -58,6 +58,10 @@ func BenchmarkCaseLists(b *testing.B) {
 		{"category", civicgrid.CaseFilter{Within: district, Category: cats[:1]}},
 		{"overdue", civicgrid.CaseFilter{Within: district, Overdue: true, Status: open}},
 		{"within-grid", civicgrid.CaseFilter{Within: []string{"420102001001001"}}},
+		// The console's triage and dispatch queues with "overdue only".
+		{"triage-overdue", civicgrid.CaseFilter{Within: district, Overdue: true, Status: open[:1], Order: civicgrid.OrderRespondBy}},
+		{"triage-overdue-grid", civicgrid.CaseFilter{Within: []string{"420102001001001"}, Overdue: true, Status: open[:1], Order: civicgrid.OrderRespondBy}},
+		{"dispatch-overdue", civicgrid.CaseFilter{Within: district, Overdue: true, Status: open[1:2], Order: civicgrid.OrderRespondedAt}},
 		{"cursor-mid", civicgrid.CaseFilter{Within: district, After: mid}},
 		{"open311-service+status", civicgrid.CaseFilter{All: true, Category: cats[2:3], Status: open, Since: now.Add(-90 * 24 * time.Hour), Until: now}},
 		{"duplicate-ids", civicgrid.CaseFilter{All: true, IDs: []int64{int64(n) - 3, int64(n) - 900, mid, 17}, Category: cats[:1], Status: open,

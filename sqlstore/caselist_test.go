@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -492,5 +493,104 @@ func TestOverdueWorkQueuePagesInDeadlineOrder(t *testing.T) {
 	if !strings.Contains(plan, "cases_overdue") || !strings.Contains(plan, "cases_next_deadline") ||
 		strings.Contains(plan, "USING INDEX cases_status_respond_by_cover") || strings.Contains(plan, "SCAN cases\n") {
 		t.Errorf("the overdue queue is not read from its candidates:\n%s", plan)
+	}
+}
+
+// TestOverdueQueueAnswersAlikeWhetherWalkedOrPicked: a work queue's
+// overdue cases, page by page in the queue's order, are the same whether
+// the walk along the queue's index finds them (dense), stops at its limit
+// and leaves them to the candidates (sparse), or reaches the queue's end —
+// and are exactly the cases the overdue condition names, in every scope.
+func TestOverdueQueueAnswersAlikeWhetherWalkedOrPicked(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	db.SetClock(func() time.Time { return now })
+	for _, code := range []string{"C0005", "C0006"} {
+		if err := db.PutCategory(ctx, civicgrid.Category{Code: code, NameZH: "水管破裂", NameEN: "Burst pipe", RespondWithin: "1h",
+			ResolveWithin: "8h", Active: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	grids := []string{"420102001001001", "420102001001002", "420102002001001", "420103001001001"}
+	statuses := []civicgrid.CaseStatus{civicgrid.StatusReported, civicgrid.StatusRegistered, civicgrid.StatusDispatched}
+	rng := rand.New(rand.NewPCG(7, 11))
+	at := func() time.Time { return now.Add(time.Duration(rng.IntN(5)-2) * time.Minute) } // ties, past and future
+	var all []civicgrid.Case
+	if err := db.Unsynced(ctx, func() error {
+		for range 160 {
+			c := civicgrid.Case{Category: []string{"C0005", "C0006"}[rng.IntN(2)], Status: statuses[rng.IntN(3)], Channel: "app",
+				Lat: 30.6, Lng: 114.3, GridCode: grids[rng.IntN(len(grids))], CreatedAt: now.Add(-time.Hour), UpdatedAt: now.Add(-time.Hour),
+				RespondBy: at()}
+			if rng.IntN(4) == 0 {
+				c.Escalation = 1
+			}
+			if c.Status != civicgrid.StatusReported {
+				c.RespondedAt, c.ResolveBy = at(), at()
+				c.NextDeadline = c.ResolveBy // the running clock's limit, as the case service sets it
+			} else {
+				c.NextDeadline = c.RespondBy
+			}
+			stored, _, err := db.CreateCase(ctx, c, civicgrid.CaseEvent{At: c.CreatedAt, Actor: "t", Action: civicgrid.CaseReport, To: c.Status}, nil)
+			if err != nil {
+				return err
+			}
+			all = append(all, stored)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	overdue := func(c civicgrid.Case) bool {
+		return c.Escalation > 0 || c.Status == civicgrid.StatusReported && c.RespondBy.Before(now) ||
+			c.Status != civicgrid.StatusReported && !c.ResolveBy.IsZero() && c.ResolveBy.Before(now)
+	}
+	defer func(w int) { overdueWalk = w }(overdueWalk)
+	for _, walk := range []int{2000, 7, 1} {
+		overdueWalk = walk
+		for _, q := range []struct {
+			status civicgrid.CaseStatus
+			order  civicgrid.CaseOrder
+		}{{civicgrid.StatusReported, civicgrid.OrderRespondBy}, {civicgrid.StatusRegistered, civicgrid.OrderRespondedAt}} {
+			for _, scope := range []string{"", "420102", "420102001", "420102001001001"} {
+				for _, cat := range []string{"", "C0006"} {
+					f := civicgrid.CaseFilter{All: scope == "", Status: []civicgrid.CaseStatus{q.status}, Order: q.order, Overdue: true, Limit: 3}
+					if scope != "" {
+						f.Within = []string{scope}
+					}
+					if cat != "" {
+						f.Category = []string{cat}
+					}
+					var want []int64
+					sorted := slices.Clone(all)
+					slices.SortFunc(sorted, func(a, b civicgrid.Case) int {
+						return cmp.Or(a.Cursor(q.order).At.Compare(b.Cursor(q.order).At), cmp.Compare(a.ID, b.ID))
+					})
+					for _, c := range sorted {
+						if c.Status == q.status && strings.HasPrefix(c.GridCode, scope) && (cat == "" || c.Category == cat) && overdue(c) {
+							want = append(want, c.ID)
+						}
+					}
+					var got []int64
+					for page := 0; page <= len(all); page++ {
+						cs, err := db.ListCases(ctx, f)
+						if err != nil {
+							t.Fatal(err)
+						}
+						for _, c := range cs {
+							got = append(got, c.ID)
+						}
+						if len(cs) < f.Limit {
+							break
+						}
+						last := cs[len(cs)-1].Cursor(q.order)
+						f.From = &last
+					}
+					if fmt.Sprint(got) != fmt.Sprint(want) {
+						t.Errorf("walk %d, %s by %s in %q, category %q:\n got %v\nwant %v", walk, q.status, q.order, scope, cat, got, want)
+					}
+				}
+			}
+		}
 	}
 }
