@@ -498,15 +498,7 @@ func (db *DB) overdueQueueByWalk(ctx context.Context, f civicgrid.CaseFilter) (c
 	}
 	var conds []string
 	if !f.All {
-		var scope []string
-		for _, w := range f.Within {
-			if len(w) == civicgrid.LevelGrid.CodeLen() {
-				scope = append(scope, "grid_code = "+arg(w))
-			} else {
-				scope = append(scope, "grid_code LIKE "+arg(civicgrid.SubtreePrefix(w)+"%"))
-			}
-		}
-		conds = append(conds, "("+strings.Join(scope, " OR ")+")")
+		conds = append(conds, "("+strings.Join(withinConditions(f.Within, arg), " OR ")+")")
 	}
 	if len(f.Category) > 0 {
 		ps := make([]string, len(f.Category))
@@ -554,6 +546,23 @@ func (db *DB) overdueQueueByWalk(ctx context.Context, f civicgrid.CaseFilter) (c
 	return cs, err == nil, err
 }
 
+// withinConditions are the conditions, one per area, of cases in the areas.
+func withinConditions(within []string, arg func(any) string) []string {
+	var scope []string
+	for _, w := range within {
+		if len(w) == civicgrid.LevelGrid.CodeLen() {
+			// A case lies in a grid, never below one: equality reads
+			// the grid's index, where a prefix LIKE (no index for
+			// either engine) walked the id order until the page
+			// filled, which for a quiet grid was most of the table.
+			scope = append(scope, "grid_code = "+arg(w))
+			continue
+		}
+		scope = append(scope, "grid_code LIKE "+arg(civicgrid.SubtreePrefix(w)+"%"))
+	}
+	return scope
+}
+
 // caseListQuery is the SELECT of ListCases (ok false when the filter
 // selects nothing).
 func (db *DB) caseListQuery(f civicgrid.CaseFilter) (q string, args []any, ok bool) {
@@ -568,18 +577,7 @@ func (db *DB) caseListQuery(f civicgrid.CaseFilter) (q string, args []any, ok bo
 		if len(f.Within) == 0 && f.ReporterID == 0 && f.AssigneeID == 0 {
 			return "", nil, false
 		}
-		var scope []string
-		for _, w := range f.Within {
-			if len(w) == civicgrid.LevelGrid.CodeLen() {
-				// A case lies in a grid, never below one: equality reads
-				// the grid's index, where a prefix LIKE (no index for
-				// either engine) walked the id order until the page
-				// filled, which for a quiet grid was most of the table.
-				scope = append(scope, "grid_code = "+arg(w))
-				continue
-			}
-			scope = append(scope, "grid_code LIKE "+arg(civicgrid.SubtreePrefix(w)+"%"))
-		}
+		scope := withinConditions(f.Within, arg)
 		if f.ReporterID != 0 {
 			scope = append(scope, "reporter_id = "+arg(f.ReporterID))
 		}
