@@ -216,3 +216,79 @@ func TestFullDiskAnswers507(t *testing.T) {
 		t.Errorf("a new login on a full disk: %d %s", resp.StatusCode, b)
 	}
 }
+
+// TestServerAtItsBoundTurnsRequestsAwayAtOnce: with as many requests at
+// work as the bound allows (here one report waiting for a frozen
+// database), the next is answered 503 with Retry-After once the
+// admission wait passes — long before the request deadline — and nothing
+// of it is done; live streams are not counted; once the place frees,
+// requests are served again.
+func TestServerAtItsBoundTurnsRequestsAwayAtOnce(t *testing.T) {
+	e := newCaseEnvWith(t, openDemoStore, func(c *server.Config, _ *sqlstore.DB) {
+		c.RequestTimeout, c.MaxInFlight, c.AdmissionWait = 3*time.Second, 1, 100*time.Millisecond
+	})
+	resident := e.login(civicgrid.RoleResident, e.chain.building)
+	// A live stream stays open throughout and holds no place.
+	streamCtx, closeStream := context.WithCancel(context.Background())
+	defer closeStream()
+	streamReq, _ := http.NewRequestWithContext(streamCtx, "GET", e.srv.URL+"/api/v1/cases/stream", nil)
+	streamReq.AddCookie(&http.Cookie{Name: "cg_session", Value: resident.cookie})
+	stream, err := http.DefaultClient.Do(streamReq)
+	if err != nil || stream.StatusCode != http.StatusOK {
+		t.Fatalf("live stream: %v %v", err, stream)
+	}
+	defer stream.Body.Close()
+	release := holdWriter(t, e)
+	frozen := make(chan int, 1)
+	first := e.reportBody("井盖缺失，夜里有人差点掉进去")
+	go func() {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/cases", bytes.NewReader(first))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-CSRF-Token", resident.csrf)
+		req.AddCookie(&http.Cookie{Name: "cg_session", Value: resident.cookie})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			frozen <- 0
+			return
+		}
+		resp.Body.Close()
+		frozen <- resp.StatusCode
+	}()
+	// Wait until the report holds the one place.
+	for deadline := time.Now().Add(2 * time.Second); ; {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/api/v1/me", nil)
+		req.AddCookie(&http.Cookie{Name: "cg_session", Value: resident.cookie})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			if resp.Header.Get("Retry-After") == "" || !strings.Contains(string(b), `"unavailable"`) || !strings.Contains(string(b), "Try again") {
+				t.Errorf("turned away without Retry-After or a message: %v %s", resp.Header, b)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a second request was never turned away while the first held the only place")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	started := time.Now()
+	st, body := e.raw(resident, "POST", "/api/v1/cases", e.reportBody("路灯不亮，晚上很黑"), "Content-Type", "application/json")
+	if waited := time.Since(started); st != http.StatusServiceUnavailable || waited > 2*time.Second {
+		t.Errorf("a report at the bound: %d after %v (deadline 3 s): %s", st, waited, body)
+	}
+	release()
+	if st := <-frozen; st != http.StatusCreated && st != http.StatusServiceUnavailable {
+		t.Errorf("the report that held the place: %d", st)
+	}
+	if st, body := e.raw(resident, "POST", "/api/v1/cases", e.reportBody("路灯不亮，晚上很黑"), "Content-Type", "application/json"); st != http.StatusCreated {
+		t.Errorf("a report once the place is free: %d %s", st, body)
+	}
+	mine, err := e.db.ListCases(context.Background(), civicgrid.CaseFilter{ReporterID: resident.user.ID, Limit: 10})
+	if err != nil || len(mine) > 2 {
+		t.Errorf("cases of the reporter: %d (%v); the one turned away must not be among them", len(mine), err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
@@ -88,6 +89,15 @@ type Config struct {
 	// all): past it the request is answered 503 and its transaction rolled
 	// back. Default 10 s; live streams and exports are not bounded.
 	RequestTimeout time.Duration
+	// MaxInFlight bounds the requests at work at once (live streams,
+	// exports and uploads aside); one past it waits up to AdmissionWait for a place,
+	// then is answered 503 with Retry-After at once. Past its capacity a
+	// server that takes every request in makes each wait until its
+	// deadline, and then nearly all fail; one that turns the excess away
+	// keeps serving what it can take, quickly. Default 64; negative: no bound.
+	MaxInFlight int
+	// AdmissionWait is how long a request waits for a place (default 1 s).
+	AdmissionWait time.Duration
 	// Calendar is the working calendar the case loop computes deadlines
 	// with; its local holidays and make-up days are managed through the
 	// API. nil serves no calendar routes.
@@ -132,6 +142,8 @@ type Server struct {
 	loginFails *loginFailures
 	// o311Limit throttles Open311 POSTs per api_key.
 	o311Limit *ipLimiter
+	// inFlight holds a place for each request at work (Config.MaxInFlight).
+	inFlight chan struct{}
 	// lookupLimit throttles public look-ups by code per client address.
 	lookupLimit *ipLimiter
 	// o311Lists keeps Open311's public list answers for a moment.
@@ -167,10 +179,21 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 10 * time.Second
 	}
+	if cfg.MaxInFlight == 0 {
+		cfg.MaxInFlight = 64
+	}
+	if cfg.AdmissionWait <= 0 {
+		cfg.AdmissionWait = time.Second
+	}
 	s := &Server{cfg: cfg, store: store, locator: locator, mux: http.NewServeMux(),
 		ipLimit: newIPLimiter(cfg.Auth.IPAttempts, cfg.Auth.IPWindow), cases: cfg.Cases, open311: cfg.Open311, now: cfg.Now,
 		o311Limit: newIPLimiter(cfg.Open311PerMinute, time.Minute), lookupLimit: newIPLimiter(LookupsPerMinute, time.Minute), loginFails: newLoginFailures(cfg.Auth.MaxFailures, cfg.Auth.LockFor)}
 	s.hub = newHub()
+	if cfg.MaxInFlight > 0 {
+		s.inFlight = make(chan struct{}, cfg.MaxInFlight)
+		cfg.Metrics.Gauge("civicgrid_http_requests_in_flight", "Requests at work (live streams and exports aside); at --max-requests more are turned away.",
+			func() float64 { return float64(len(s.inFlight)) })
+	}
 	if s.cases != nil {
 		s.cases.OnEvent(s.hub.publishCase)
 		if cfg.Webhooks != nil {
@@ -237,8 +260,48 @@ func (s *Server) withDeadline(next http.Handler) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 		defer cancel()
+		// An upload (a body over 64 KB, or of unknown length) is not
+		// counted: a slow client's upload would hold a place while it
+		// arrives, and a few such clients could fill every place.
+		if s.inFlight != nil && r.ContentLength >= 0 && r.ContentLength <= 64<<10 {
+			if !s.admit(w, r) {
+				return
+			}
+			defer func() { <-s.inFlight }()
+		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// admit takes a place among the requests at work (MaxInFlight), waiting
+// up to AdmissionWait; when none frees, it answers 503 with Retry-After
+// and reports false. Nothing of the request has been done then.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) bool {
+	select {
+	case s.inFlight <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(s.cfg.AdmissionWait)
+	defer t.Stop()
+	select {
+	case s.inFlight <- struct{}{}:
+		return true
+	case <-t.C:
+	case <-r.Context().Done():
+		return false
+	}
+	s.cfg.Metrics.TurnedAway()
+	w.Header().Set("Retry-After", "2")
+	msg := "服务器正忙，本次操作未完成，请稍后重试。 The server is busy; nothing was done. Try again in a moment."
+	if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/open311/") {
+		var body errorBody
+		body.Error.Code, body.Error.Message, body.Error.RequestID = civicgrid.EUNAVAILABLE, msg, RequestID(r.Context())
+		writeJSON(w, http.StatusServiceUnavailable, body)
+		return false
+	}
+	http.Error(w, msg, http.StatusServiceUnavailable)
+	return false
 }
 
 // HTTPServer is the http.Server that Serve runs: the handler and the

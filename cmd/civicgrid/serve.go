@@ -265,7 +265,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	srv := server.New(server.Config{MaxImportBytes: *o.maxImport, Import: areaio.Options{}, Auth: authCfg, SMS: sender, OIDC: provider,
 		Cases: cases, Photos: photos, Open311: db, Webhooks: hooks, Notify: notes, Jurisdiction: *o.jurisdiction,
-		RequestTimeout: *o.requestTimeout, Calendar: calendar, ReadTimeout: *o.readTimeout, ImageOrigins: basemap.ImageOrigins(), Metrics: met, MetricsToken: *o.metricsOpts.token, Cogov: cogov,
+		RequestTimeout: *o.requestTimeout, MaxInFlight: *o.maxRequests, Calendar: calendar, ReadTimeout: *o.readTimeout, ImageOrigins: basemap.ImageOrigins(), Metrics: met, MetricsToken: *o.metricsOpts.token, Cogov: cogov,
 		Volunteer: volunteer, Lectures: lecture, Search: finder, Warning: warn, Care: careSvc, Notices: nts, PublicURL: *o.publicURL}, db, locator, ui.Register)
 	adminAPI.Server = srv
 	ln, err := net.Listen("tcp", *o.addr)
@@ -453,6 +453,7 @@ type serveOptions struct {
 	hookPrivate      *bool
 	robotPrivate     *bool
 	remindInterval   *time.Duration
+	maxRequests      *int
 	requestTimeout   *time.Duration
 	debugAddr        *string
 	readTimeout      *time.Duration
@@ -511,6 +512,7 @@ func newServeFlags(name string, stderr io.Writer) (*flag.FlagSet, *serveOptions)
 	o.hookPrivate = fs.Bool("webhook-allow-private", false, "let webhooks reach loopback and private addresses (off: a hook cannot probe the server's own network)")
 	o.robotPrivate = fs.Bool("robot-allow-private", false, "let work-group robots reach loopback and private addresses, over plain http too (development and tests; off: https to public addresses only)")
 	o.remindInterval = fs.Duration("notice-remind-interval", 24*time.Hour, "least time between two re-reminders of one notice's unread")
+	o.maxRequests = fs.Int("max-requests", 64, "requests at work at once (live streams, exports and uploads over 64 KB aside); one more waits up to 1 s for a place, then gets 503 with Retry-After at once, so that a server past its capacity keeps answering what it can take instead of letting every request run into its deadline; negative: no bound")
 	o.requestTimeout = fs.Duration("request-timeout", 10*time.Second, "deadline of each request's work; a database that does not answer by then makes a 503 and the request's transaction is rolled back (live streams, exports and area imports are not bounded)")
 	o.debugAddr = fs.String("debug-addr", "", "serve Go's profiler (/debug/pprof/) at this loopback address HOST:PORT, apart from --addr (default: off)")
 	o.readTimeout = fs.Duration("read-timeout", time.Minute, "how long a request, body included, may take to arrive; a slower one is cut off (raise it for large area imports over slow links)")

@@ -30,6 +30,7 @@ type Set struct {
 	webhooks     *prometheus.CounterVec
 	photos       *prometheus.HistogramVec
 	openLights   *prometheus.GaugeVec
+	turnedAway   prometheus.Counter
 }
 
 // New returns a Set with the Go runtime and process collectors registered.
@@ -59,8 +60,10 @@ func New() *Set {
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5}}, []string{"format"}),
 		openLights: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "civicgrid_open_cases",
 			Help: "Open cases with a running clock, by traffic light (green, yellow: 80 % of the limit used, red: past it), counted once a minute."}, []string{"light"}),
+		turnedAway: prometheus.NewCounter(prometheus.CounterOpts{Name: "civicgrid_http_requests_turned_away_total",
+			Help: "Requests answered 503 at once because the server was at its bound of requests at work (--max-requests)."}),
 	}
-	reg.MustRegister(s.httpRequests, s.httpDuration, s.caseEvents, s.intakeBatch, s.intakeCommit, s.schedLag, s.escalated, s.webhooks, s.photos, s.openLights,
+	reg.MustRegister(s.httpRequests, s.httpDuration, s.caseEvents, s.intakeBatch, s.intakeCommit, s.schedLag, s.escalated, s.webhooks, s.photos, s.openLights, s.turnedAway,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, o := range []string{"delivered", "retry", "dead"} {
 		s.webhooks.WithLabelValues(o) // present at 0 from the start
@@ -79,6 +82,14 @@ func (s *Set) HTTP(method, route string, status int, d time.Duration) {
 	}
 	s.httpRequests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	s.httpDuration.WithLabelValues(method, route).Observe(d.Seconds())
+}
+
+// TurnedAway counts one request turned away at the bound of requests at work.
+func (s *Set) TurnedAway() {
+	if s == nil {
+		return
+	}
+	s.turnedAway.Inc()
 }
 
 // CaseEvent counts one case event.
