@@ -228,16 +228,21 @@ func TestServerAtItsBoundTurnsRequestsAwayAtOnce(t *testing.T) {
 		c.RequestTimeout, c.MaxInFlight, c.AdmissionWait = 3*time.Second, 1, 100*time.Millisecond
 	})
 	resident := e.login(civicgrid.RoleResident, e.chain.building)
-	// A live stream stays open throughout and holds no place.
+	// Live streams stay open throughout and hold no place.
 	streamCtx, closeStream := context.WithCancel(context.Background())
 	defer closeStream()
-	streamReq, _ := http.NewRequestWithContext(streamCtx, "GET", e.srv.URL+"/api/v1/cases/stream", nil)
-	streamReq.AddCookie(&http.Cookie{Name: "cg_session", Value: resident.cookie})
-	stream, err := http.DefaultClient.Do(streamReq)
-	if err != nil || stream.StatusCode != http.StatusOK {
-		t.Fatalf("live stream: %v %v", err, stream)
+	for _, path := range []string{"/api/v1/cases/stream"} {
+		streamReq, _ := http.NewRequestWithContext(streamCtx, "GET", e.srv.URL+path, nil)
+		streamReq.AddCookie(&http.Cookie{Name: "cg_session", Value: resident.cookie})
+		stream, err := http.DefaultClient.Do(streamReq)
+		if err != nil || stream.StatusCode != http.StatusOK {
+			t.Fatalf("live stream %s: %v %v", path, err, stream)
+		}
+		defer stream.Body.Close()
 	}
-	defer stream.Body.Close()
+	if st, body := e.call(resident, "GET", "/api/v1/me", nil, nil); st != http.StatusOK {
+		t.Fatalf("with a live stream open and one place: %d %s", st, body)
+	}
 	release := holdWriter(t, e)
 	frozen := make(chan int, 1)
 	first := e.reportBody("井盖缺失，夜里有人差点掉进去")

@@ -244,7 +244,7 @@ func (s *Server) Handler() http.Handler {
 // exports written while they are read, and area imports (a whole city is
 // validated and written in one transaction).
 var unbounded = map[string]bool{
-	"/api/v1/cases/stream": true, "/api/v1/cases.csv": true, "/api/v1/audit/security.csv": true,
+	"/api/v1/cases/stream": true, "/api/v1/announcements/stream": true, "/api/v1/cases.csv": true, "/api/v1/audit/security.csv": true,
 	"/api/v1/admin/areas/export": true, "/api/v1/admin/areas/import": true, "/api/v1/admin/areas/check": true,
 }
 
