@@ -1049,7 +1049,9 @@ func TestPhotoUploadAndUse(t *testing.T) {
 // stored once, every refused one leaves nothing, and the indicator rollups
 // (summed per batch) equal a recomputation from the event log.
 func TestCaseIntakeConcurrentBatches(t *testing.T) {
-	e := newCaseEnv(t)
+	// All of them at work at once, in the store's batches rather than
+	// waiting for a place among the requests at work.
+	e := newCaseEnvWith(t, openDemoStore, func(c *server.Config, _ *sqlstore.DB) { c.MaxInFlight = -1 })
 	p := e.cast()
 	away := e.login(civicgrid.RoleResident, e.other.building)
 	const n = 96
