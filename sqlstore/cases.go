@@ -91,6 +91,16 @@ func splitList(s string) []string {
 }
 
 // caseArgs are the values of every column but id, in caseColumns order.
+// caseUpdateColumns are the columns of caseColumns after id, in the order
+// of caseArgs.
+var caseUpdateColumns = func() []string {
+	cols := strings.Split(strings.SplitN(caseColumns, ",", 2)[1], ",")
+	for i := range cols {
+		cols[i] = strings.TrimSpace(cols[i])
+	}
+	return cols
+}()
+
 func caseArgs(c civicgrid.Case) []any {
 	return []any{c.Category, string(c.Status), c.Pending, c.PendingDetail, string(c.PrevStatus), c.Channel, c.Description, c.Lat, c.Lng, c.Address,
 		c.GridCode, c.BuildingCode, nullID(c.ReporterID), c.ReporterName, c.ReporterPhone, nullID(c.AssigneeID), c.AssigneeDept,
@@ -351,11 +361,23 @@ func (db *DB) updateCaseTx(ctx context.Context, tx *Tx, c *civicgrid.Case, ev ci
 	}
 	old := c.Version
 	c.Version++
-	args := caseArgs(*c)
-	cols := strings.Split(strings.SplitN(caseColumns, ",", 2)[1], ",")
-	sets := make([]string, len(cols))
-	for i, col := range cols {
-		sets[i] = fmt.Sprintf("%s = $%d", strings.TrimSpace(col), i+1)
+	// Only the columns that change are set: an index is rewritten when a
+	// column of it is set, changed or not, and a step changes a few of
+	// the case's forty columns while the table has eleven indexes.
+	stored, err := scanCase(tx.QueryRowContext(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = $1`, c.ID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return civicgrid.Errorf(civicgrid.ENOTFOUND, "case %d not found", c.ID)
+	} else if err != nil {
+		return err
+	}
+	before, after := caseArgs(stored), caseArgs(*c)
+	var sets []string
+	var args []any
+	for i, col := range caseUpdateColumns {
+		if after[i] != before[i] || col == "version" { // the version always: the WHERE decides
+			args = append(args, after[i])
+			sets = append(sets, fmt.Sprintf("%s = $%d", col, len(args)))
+		}
 	}
 	args = append(args, c.ID, old)
 	res, err := tx.ExecContext(ctx, `UPDATE cases SET `+strings.Join(sets, ", ")+
