@@ -56,6 +56,8 @@ type DB struct {
 	lastNoSpace atomic.Int64
 	// onBatch observes intake transactions (see ObserveIntake).
 	onBatch func(size int, d time.Duration)
+	// horizon is how far the case log is final (PostgreSQL; see logHorizon).
+	horizon logHorizon
 }
 
 // Pools returns the connection pools by name, for their statistics:
