@@ -6,7 +6,9 @@
 # copy of the demo city. The load is `civicgrid-soak intake` in its own
 # process: CLIENTS (default 32) reports in flight at once, round robin over
 # the instances, for DURATION (default 20s) after WARMUP (default 10s: the
-# instances also catch up on the demo's staged past as they start). Prints each
+# instances also catch up on the demo's staged past as they start). Twice a
+# second it also counts the database sessions waiting for an advisory lock
+# (the case-log locks) and prints their mean over the run. Prints each
 # run's rate, then the medians. Run it under scripts/with-postgres.sh:
 #
 #   BEFORE=/tmp/civicgrid-main scripts/with-postgres.sh scripts/intake-instances.sh
@@ -34,6 +36,7 @@ stop() {
 }
 trap 'stop; rm -rf "$work"' EXIT
 sql() { "$psql" -qAt "$CIVICGRID_TEST_POSTGRES" -c "$1"; }
+sqlon() { "$psql" -qAt "$server/$1?sslmode=disable" -c "$2"; } # sqlon DATABASE QUERY
 port=$((30000 + RANDOM % 20000))
 serve() { # serve BINARY DATABASE PORT [COMMAND]
 	"$1" "${4:-serve}" --db "$server/$2?sslmode=disable" --data "$work/data" --addr "127.0.0.1:$3" >>"$work/$2.log" 2>&1 &
@@ -45,10 +48,28 @@ serve() { # serve BINARY DATABASE PORT [COMMAND]
 	echo "civicgrid did not start: see $work/$2.log" >&2
 	return 1
 }
-# The demo city once (accounts, areas, catalogue, its staged past), copied
-# for every run.
+cputime() { # CPU seconds the process has used so far
+	awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"
+}
+# The demo city once (accounts, areas, catalogue, its staged past), then a
+# server left on it until it idles (messages made from the past's events,
+# deadlines passed), so that no run spends its time catching up; copied for
+# every run.
 sql "CREATE DATABASE seed"
 serve "$after" seed "$port" demo
+stop
+serve "$after" seed "$port"
+t0=$(date +%s)
+busy=$(cputime "${pids[0]}")
+for _ in $(seq 120); do
+	sleep 5
+	was=$busy
+	busy=$(cputime "${pids[0]}")
+	if [ "$(echo "$busy - $was < 0.25" | bc)" = 1 ]; then
+		break
+	fi
+done
+echo "the demo city caught up in $(($(date +%s) - t0)) s; $(sqlon seed "SELECT count(*) FROM cases") cases, $(sqlon seed "SELECT count(*) FROM case_events") events"
 stop
 declare -A rates
 run=0
@@ -65,8 +86,17 @@ for r in $(seq "$rounds"); do
 				serve "$bin" "$db" $((port + i))
 				urls+=("http://127.0.0.1:$((port + i))")
 			done
-			out=$(bin/civicgrid-soak intake --urls "$(IFS=,; echo "${urls[*]}")" --clients "$clients" --duration "$duration" --warmup "$warmup" --label "round $r $build")
-			echo "$out"
+			bin/civicgrid-soak intake --urls "$(IFS=,; echo "${urls[*]}")" --clients "$clients" --duration "$duration" --warmup "$warmup" \
+				--label "round $r $build" >"$work/out" &
+			load=$!
+			waits=()
+			while kill -0 "$load" 2>/dev/null; do
+				waits+=("$(sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'")")
+				sleep 0.5
+			done
+			wait "$load"
+			out=$(cat "$work/out")
+			echo "$out, sessions waiting for a case-log lock: $(printf '%s\n' "${waits[@]}" | awk '{s += $1} END {printf "%.1f", s / NR}') on average"
 			rates[$build$n]+="$(echo "$out" | awk '{for (i = 1; i < NF; i++) if ($(i+1) == "cases/s,") print $i}') "
 			stop
 			sql "DROP DATABASE $db"

@@ -125,13 +125,21 @@ func TestCaseLogConcurrentDistricts(t *testing.T) {
 		}
 	}
 
-	stop := make(chan struct{})
+	// The reader walks until the writers are done and it has reached the
+	// last event they wrote (final, sent on stop); each event must come
+	// once, in increasing position.
+	stop := make(chan int64, 1)
 	var seen []int64
 	readerDone := make(chan error, 1)
 	go func() {
 		var cursor int64
-		drain := false
-		for {
+		final := int64(-1)
+		giveUp := time.Now().Add(5 * time.Minute)
+		for final < 0 || cursor < final {
+			if time.Now().After(giveUp) {
+				readerDone <- fmt.Errorf("the reader is at %d after 5 minutes, the log ends at %d", cursor, final)
+				return
+			}
 			evs, err := reader.EventsAfter(ctx, cursor, 37)
 			if err != nil {
 				readerDone <- err
@@ -146,17 +154,13 @@ func TestCaseLogConcurrentDistricts(t *testing.T) {
 				seen = append(seen, cursor)
 			}
 			if len(evs) == 0 {
-				if drain {
-					readerDone <- nil
-					return
-				}
 				select {
-				case <-stop:
-					drain = true // one more pass after the writers are done
+				case final = <-stop:
 				case <-time.After(time.Millisecond):
 				}
 			}
 		}
+		readerDone <- nil
 	}()
 
 	const perWorker = 60
@@ -203,11 +207,15 @@ func TestCaseLogConcurrentDistricts(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	close(stop)
 	close(errs)
 	for err := range errs {
 		t.Error(err)
 	}
+	var last int64
+	if err := dbs[0].rd.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM case_events`).Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	stop <- last
 	if err := <-readerDone; err != nil {
 		t.Fatal(err)
 	}
@@ -376,4 +384,55 @@ func waitForAdvisoryWaiter(t *testing.T, db *DB) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatal("nobody waits for the district's lock")
+}
+
+// On PostgreSQL each district has its own intake writer: a report of
+// district B goes through while one of district A, in the same instance,
+// waits for A's lock. (One writer for both would hold B behind A's stuck
+// batch, or take both locks for a batch of both.) SQLite has one writer.
+func TestIntakePerDistrict(t *testing.T) {
+	ctx := context.Background()
+	dbs := openInstances(t, 2)
+	db, other := dbs[0], dbs[1]
+	caseLogCategory(t, db)
+	if db.dialect != Postgres {
+		if db.intakeFor(gridA) != db.intakeFor(gridB) {
+			t.Fatal("SQLite: two intake writers, want one")
+		}
+		return
+	}
+	if db.intakeFor(gridA) == db.intakeFor(gridB) || db.intakeFor(gridA) != db.intakeFor("420102009009009") {
+		t.Fatal("want one intake writer per district")
+	}
+	// Another instance holds district A.
+	tx, err := other.beginWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := other.lockDistricts(ctx, &Tx{tx: tx, p: other.wr}, gridA); err != nil {
+		t.Fatal(err)
+	}
+	aDone := make(chan error, 1)
+	go func() {
+		c, ev := newReport(gridA, "C0005")
+		_, _, err := db.CreateCase(ctx, c, ev, nil)
+		aDone <- err
+	}()
+	waitForAdvisoryWaiter(t, db)
+	c, ev := newReport(gridB, "C0005")
+	if _, _, err := db.CreateCase(ctx, c, ev, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-aDone:
+		t.Fatalf("district A's report went through while A was locked: %v", err)
+	default:
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-aDone; err != nil {
+		t.Fatal(err)
+	}
 }

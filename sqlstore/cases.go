@@ -120,7 +120,7 @@ func (db *DB) CreateCase(ctx context.Context, c civicgrid.Case, ev civicgrid.Cas
 		}
 	}
 	c.Version = 1 + len(then) // one per change, as UpdateCases counts
-	res := db.intake.submit(ctx, createRequest{c: c, ev: ev, idem: idem, then: then})
+	res := db.intakeFor(c.GridCode).submit(ctx, createRequest{c: c, ev: ev, idem: idem, then: then})
 	if res.err != nil {
 		return civicgrid.Case{}, false, res.err
 	}

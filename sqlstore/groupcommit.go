@@ -243,6 +243,53 @@ func (db *DB) newIntake() *intakeBatcher {
 		}}
 }
 
+// districtBatchers are the intake writers of PostgreSQL, one per district
+// met, made on first use.
+type districtBatchers struct {
+	mu     sync.Mutex
+	by     map[string]*intakeBatcher
+	closed bool
+}
+
+func (d *districtBatchers) stop() {
+	d.mu.Lock()
+	d.closed = true
+	bs := d.by
+	d.mu.Unlock()
+	for _, b := range bs {
+		b.stop()
+	}
+}
+
+// intakeFor is the group commit a new case of the grid goes through. On
+// PostgreSQL each district has its own, so that a transaction holds the
+// lock of one district only (see lockDistricts) and the districts commit
+// beside each other, in one instance as across instances; a batch mixing
+// the districts would take all their locks and serialise them again. On
+// SQLite there is one writer: one group commit, whose batches are then the
+// largest.
+func (db *DB) intakeFor(grid string) *intakeBatcher {
+	if db.dialect != Postgres {
+		return db.intake
+	}
+	d := &db.districtIntake
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return db.intake // stopped too: answers "store closed"
+	}
+	key := districtOf(grid)
+	b := d.by[key]
+	if b == nil {
+		if d.by == nil {
+			d.by = map[string]*intakeBatcher{}
+		}
+		b = db.newIntake()
+		d.by[key] = b
+	}
+	return b
+}
+
 // ObserveIntake has fn called after each intake transaction (committed or
 // not) with its size and duration (metrics). Call it before use.
 func (db *DB) ObserveIntake(fn func(size int, d time.Duration)) { db.onBatch = fn }

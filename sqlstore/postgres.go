@@ -272,12 +272,18 @@ func newInstanceID() string {
 // lose id 100 when it commits a moment later. EventsAfter therefore reads
 // only up to the horizon: the highest id such that every transaction that
 // could still commit an event at or below it has ended. It is found by
-// marks: the last id allocated, then the transactions running just after
-// (a writer has its transaction id before it allocates an event id; see
-// lockDistricts). Once none of those is running any more, every id up to
-// the mark is final. A reader waits for that up to maxHorizonWait (about
-// the length of the writes in flight), then reads up to the horizon it
-// has. SQLite has one writer, whose ids commit in order: no horizon.
+// marks: the last id allocated, then — in a later statement — a snapshot
+// and a transaction id of the reader's own. Every writer has its
+// transaction id before it allocates an event id (see lockDistricts), so a
+// writer that allocated an id up to the mark and had not ended is, in that
+// snapshot, either in progress (its in-progress list) or above the
+// snapshot's xmax (a transaction id assigned after the latest one to end)
+// and below the reader's own id, assigned after the snapshot. Once no
+// transaction of that set is in progress, every id up to the mark is final.
+// A reader waits for that up to maxHorizonWait (about the length of the
+// writes in flight), then reads up to the horizon it has. A mark costs a
+// transaction id and is made only when ids were allocated since the last.
+// SQLite has one writer, whose ids commit in order: no horizon.
 //
 // The horizon waits for every write transaction that was running, not only
 // the case log's: a write transaction left open for long (a session idle in
@@ -290,8 +296,30 @@ type logHorizon struct {
 }
 
 type horizonMark struct {
-	upTo    int64    // the last event id allocated when the mark was made
-	running []uint64 // the transactions running just after
+	upTo int64      // the last event id allocated when the mark was made
+	snap pgSnapshot // taken just after
+	own  uint64     // the reader's transaction id, assigned after snap
+}
+
+// maybeRunning says whether transaction x may have been in progress at
+// the mark: in its snapshot's list, or assigned between its xmax and the
+// reader's own id.
+func (m *horizonMark) maybeRunning(x uint64) bool {
+	return slices.Contains(m.snap.xip, x) || (x >= m.snap.xmax && x < m.own)
+}
+
+// final says whether every transaction that may have been in progress at
+// the mark has ended, as of snapshot now (taken later).
+func (m *horizonMark) final(now pgSnapshot) bool {
+	if now.xmax <= m.own {
+		return false // cannot happen (the reader's own transaction has ended), but then nothing is known
+	}
+	for _, x := range now.xip {
+		if m.maybeRunning(x) {
+			return false
+		}
+	}
+	return true
 }
 
 // maxHorizonWait bounds how long a reader waits for the horizon to move
@@ -327,30 +355,33 @@ func (h *logHorizon) advance(ctx context.Context, db *DB) (safe int64, settled b
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.pending != nil {
-		running, err := db.runningXacts(ctx)
+		now, err := db.snapshot(ctx)
 		if err != nil {
 			return h.safe, false, err
 		}
-		if !anyIn(h.pending.running, running) {
+		if h.pending.final(now) {
 			h.safe, h.pending = max(h.safe, h.pending.upTo), nil
 		}
 	}
 	if h.pending == nil {
 		last, err := db.lastEventID(ctx)
-		if err != nil {
+		if err != nil || last <= h.safe {
+			return h.safe, err == nil, err
+		}
+		// In a statement after the sequence's read: its snapshot is taken
+		// as it starts, the reader's transaction id during it.
+		m := &horizonMark{upTo: last}
+		var snap string
+		if err := db.rd.QueryRowContext(ctx, `SELECT pg_current_snapshot()::text, pg_current_xact_id()::text::bigint`).Scan(&snap, &m.own); err != nil {
 			return h.safe, false, err
 		}
-		// Read after the sequence: a transaction that allocated an id up to
-		// last and has not ended is among these.
-		running, err := db.runningXacts(ctx)
-		if err != nil {
+		if m.snap, err = parseSnapshot(snap); err != nil {
 			return h.safe, false, err
 		}
-		switch {
-		case len(running) == 0:
-			h.safe = max(h.safe, last)
-		case last > h.safe:
-			h.pending = &horizonMark{upTo: last, running: running}
+		if len(m.snap.xip) == 0 && m.snap.xmax == m.own {
+			h.safe = last // nothing else was in progress
+		} else {
+			h.pending = m
 		}
 	}
 	return h.safe, h.pending == nil, nil
@@ -364,43 +395,44 @@ func (db *DB) lastEventID(ctx context.Context) (int64, error) {
 	return last.Int64, err
 }
 
-// runningXacts returns the ids of the transactions in progress (those with
-// a transaction id: that have written, or asked for one).
-func (db *DB) runningXacts(ctx context.Context) ([]uint64, error) {
-	var snap string
-	if err := db.rd.QueryRowContext(ctx, `SELECT pg_current_snapshot()::text`).Scan(&snap); err != nil {
-		return nil, err
-	}
-	return parseSnapshotXip(snap)
+// pgSnapshot is a PostgreSQL snapshot: every transaction id below xmin has
+// ended, those in xip were in progress, and none from xmax on had ended.
+type pgSnapshot struct {
+	xmin, xmax uint64
+	xip        []uint64
 }
 
-// parseSnapshotXip reads the in-progress list of a pg_snapshot's text form,
-// "xmin:xmax:xip,xip,…".
-func parseSnapshotXip(snap string) ([]uint64, error) {
-	parts := strings.Split(snap, ":")
-	if len(parts) != 3 {
-		return nil, fmt.Errorf("snapshot %q: want xmin:xmax:xip", snap)
+// snapshot takes a snapshot of the transactions in progress.
+func (db *DB) snapshot(ctx context.Context) (pgSnapshot, error) {
+	var snap string
+	if err := db.rd.QueryRowContext(ctx, `SELECT pg_current_snapshot()::text`).Scan(&snap); err != nil {
+		return pgSnapshot{}, err
 	}
-	var out []uint64
-	for _, f := range strings.Split(parts[2], ",") {
+	return parseSnapshot(snap)
+}
+
+// parseSnapshot reads a pg_snapshot's text form, "xmin:xmax:xip,xip,…".
+func parseSnapshot(text string) (pgSnapshot, error) {
+	var s pgSnapshot
+	parts := strings.Split(text, ":")
+	if len(parts) != 3 {
+		return s, fmt.Errorf("snapshot %q: want xmin:xmax:xip", text)
+	}
+	var err1, err2 error
+	s.xmin, err1 = strconv.ParseUint(parts[0], 10, 64)
+	s.xmax, err2 = strconv.ParseUint(parts[1], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return s, fmt.Errorf("snapshot %q: %w", text, err)
+	}
+	for f := range strings.SplitSeq(parts[2], ",") {
 		if f == "" {
 			continue
 		}
 		x, err := strconv.ParseUint(f, 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("snapshot %q: %w", snap, err)
+			return s, fmt.Errorf("snapshot %q: %w", text, err)
 		}
-		out = append(out, x)
+		s.xip = append(s.xip, x)
 	}
-	return out, nil
-}
-
-// anyIn says whether some xid of a is in b.
-func anyIn(a, b []uint64) bool {
-	for _, x := range a {
-		if slices.Contains(b, x) {
-			return true
-		}
-	}
-	return false
+	return s, nil
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -77,6 +78,14 @@ func intake(ctx context.Context, args []string) error {
 
 	var measuring atomic.Bool
 	var ok, bad atomic.Int64
+	var mu sync.Mutex
+	failures := map[string]int{} // by status, or "error"
+	fail := func(why string) {
+		bad.Add(1)
+		mu.Lock()
+		failures[why]++
+		mu.Unlock()
+	}
 	var next atomic.Int64
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -91,8 +100,8 @@ func intake(ctx context.Context, args []string) error {
 				req.Header.Set("X-CSRF-Token", resident.csrf)
 				resp, err := hc.Do(req)
 				if err != nil {
-					if ctx.Err() == nil {
-						bad.Add(1)
+					if ctx.Err() == nil && measuring.Load() {
+						fail("error")
 						time.Sleep(10 * time.Millisecond)
 					}
 					continue
@@ -105,7 +114,7 @@ func intake(ctx context.Context, args []string) error {
 				if resp.StatusCode == http.StatusCreated {
 					ok.Add(1)
 				} else {
-					bad.Add(1)
+					fail(strconv.Itoa(resp.StatusCode))
 				}
 			}
 		})
@@ -121,7 +130,7 @@ func intake(ctx context.Context, args []string) error {
 	measuring.Store(false)
 	cancel()
 	wg.Wait()
-	fmt.Printf("%s instances=%d clients=%d: %d reports in %s: %.0f cases/s, %d failed\n", *label, len(bases), *clients, n,
-		elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(), bad.Load())
+	fmt.Printf("%s instances=%d clients=%d: %d reports in %s: %.0f cases/s, %d failed %v\n", *label, len(bases), *clients, n,
+		elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(), bad.Load(), failures)
 	return nil
 }
