@@ -37,16 +37,24 @@ stop() {
 trap 'stop; rm -rf "$work"' EXIT
 sql() { "$psql" -qAt "$CIVICGRID_TEST_POSTGRES" -c "$1"; }
 sqlon() { "$psql" -qAt "$server/$1?sslmode=disable" -c "$2"; } # sqlon DATABASE QUERY
-port=$((30000 + RANDOM % 20000))
-serve() { # serve BINARY DATABASE PORT [COMMAND]
+port=$((30000 + RANDOM % 20000)) # next_port moves it on
+serve() { # serve BINARY DATABASE PORT [COMMAND]; fails at once if the process ends (a port taken)
 	"$1" "${4:-serve}" --db "$server/$2?sslmode=disable" --data "$work/data" --addr "127.0.0.1:$3" >>"$work/$2.log" 2>&1 &
-	pids+=($!)
+	local pid=$!
+	pids+=("$pid")
 	for _ in $(seq 600); do
+		kill -0 "$pid" 2>/dev/null || return 1
 		curl -sf "http://127.0.0.1:$3/healthz" >/dev/null && return 0
 		sleep 0.5
 	done
 	echo "civicgrid did not start: see $work/$2.log" >&2
-	return 1
+	exit 1
+}
+next_port() { # a port nobody listens on, from port+1 up
+	port=$((port + 1))
+	while curl -s -o /dev/null "http://127.0.0.1:$port/"; do
+		port=$((port + 1))
+	done
 }
 cputime() { # CPU seconds the process has used so far
 	awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"
@@ -56,6 +64,7 @@ cputime() { # CPU seconds the process has used so far
 # deadlines passed), so that no run spends its time catching up; copied for
 # every run.
 sql "CREATE DATABASE seed"
+next_port
 serve "$after" seed "$port" demo
 stop
 serve "$after" seed "$port"
@@ -82,9 +91,12 @@ for r in $(seq "$rounds"); do
 			db=run$run
 			sql "CREATE DATABASE $db TEMPLATE seed"
 			urls=()
-			for i in $(seq "$n"); do
-				serve "$bin" "$db" $((port + i))
-				urls+=("http://127.0.0.1:$((port + i))")
+			for _ in $(seq "$n"); do
+				next_port
+				until serve "$bin" "$db" "$port"; do
+					next_port # taken meanwhile by another process
+				done
+				urls+=("http://127.0.0.1:$port")
 			done
 			bin/civicgrid-soak intake --urls "$(IFS=,; echo "${urls[*]}")" --clients "$clients" --duration "$duration" --warmup "$warmup" \
 				--label "round $r $build" >"$work/out" &
