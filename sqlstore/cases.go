@@ -131,7 +131,7 @@ func (db *DB) CreateCase(ctx context.Context, c civicgrid.Case, ev civicgrid.Cas
 		}
 	}
 	c.Version = 1 + len(then) // one per change, as UpdateCases counts
-	res := db.intake.submit(ctx, createRequest{c: c, ev: ev, idem: idem, then: then})
+	res := db.intakeFor(c.GridCode).submit(ctx, createRequest{c: c, ev: ev, idem: idem, then: then})
 	if res.err != nil {
 		return civicgrid.Case{}, false, res.err
 	}
@@ -240,7 +240,7 @@ func (db *DB) appendCaseEvent(ctx context.Context, tx *Tx, c civicgrid.Case, ev 
 		return ev, err
 	}
 	if ev.Action == civicgrid.CaseReclassify {
-		return ev, db.moveRollups(ctx, tx, c, ev.Data[civicgrid.DataFromCategory])
+		return ev, db.moveRollups(ctx, tx, c, ev.Data[civicgrid.DataFromCategory], &later.rollups)
 	}
 	d, bucket := civicgrid.RollupDelta(ev)
 	later.rollups.add(civicgrid.CohortOf(c.CreatedAt, c.Category, c.GridCode), d, bucket)
@@ -264,9 +264,11 @@ func (w *caseWrites) flush(ctx context.Context, db *DB, tx *Tx) error {
 }
 
 // moveRollups moves what a reclassified case has counted so far from its old
-// category's counters to its new one's, in the reclassify's transaction, so
-// that the counters stay what civicgrid.CaseCohort recomputes from the log.
-func (db *DB) moveRollups(ctx context.Context, tx *Tx, c civicgrid.Case, fromCategory string) error {
+// category's counters to its new one's, in the reclassify's transaction
+// (added to b, which the transaction applies with the rest of its
+// rollups), so that the counters stay what civicgrid.CaseCohort recomputes
+// from the log.
+func (db *DB) moveRollups(ctx context.Context, tx *Tx, c civicgrid.Case, fromCategory string, b *rollupBatch) error {
 	rows, err := tx.QueryContext(ctx, `SELECT `+eventColumns+` FROM case_events WHERE case_id = $1 ORDER BY seq`, c.ID)
 	if err != nil {
 		return err
@@ -288,9 +290,8 @@ func (db *DB) moveRollups(ctx context.Context, tx *Tx, c civicgrid.Case, fromCat
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	b := &rollupBatch{}
 	b.move(civicgrid.CohortOf(c.CreatedAt, fromCategory, c.GridCode), civicgrid.CohortOf(c.CreatedAt, c.Category, c.GridCode), total, buckets)
-	return b.apply(ctx, tx)
+	return nil
 }
 
 // insertCaseEvent links ev to the case's chain (first: it starts a new
@@ -329,8 +330,12 @@ func (db *DB) UpdateCases(ctx context.Context, cs []civicgrid.Case, evs []civicg
 		return nil, fmt.Errorf("UpdateCases: %d cases but %d events", len(cs), len(evs))
 	}
 	out := slices.Clone(cs)
+	grids := make([]string, len(out))
+	for i, c := range out {
+		grids[i] = c.GridCode
+	}
 	err := db.inTx(ctx, func(tx *Tx) error {
-		if err := db.lockCaseLog(ctx, tx); err != nil {
+		if err := db.lockDistricts(ctx, tx, grids...); err != nil {
 			return err
 		}
 		var later caseWrites
@@ -412,7 +417,7 @@ func mergeSupporters(ctx context.Context, tx *Tx, merged, kept int64) (int, erro
 func (db *DB) AddSupporter(ctx context.Context, c civicgrid.Case, userID int64, ev civicgrid.CaseEvent) (civicgrid.Case, bool, error) {
 	added := false
 	err := db.inTx(ctx, func(tx *Tx) error {
-		if err := db.lockCaseLog(ctx, tx); err != nil {
+		if err := db.lockDistricts(ctx, tx, c.GridCode); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO case_supporters (case_id, user_id, at) VALUES ($1, $2, $3)
@@ -933,9 +938,15 @@ func forEachCaseChain(ctx context.Context, q querier, fn func(caseID int64, even
 }
 
 // EventsAfter returns up to limit case events after cursor with their
-// cases: the log that webhooks and notifications walk by their cursors.
+// cases: the log that webhooks, notifications and robot feeds walk by their
+// cursors. It reads only up to the log horizon (see logHorizon), so that
+// an event never commits later below a position a reader has passed.
 func (db *DB) EventsAfter(ctx context.Context, cursor int64, limit int) ([]civicgrid.LoggedCaseEvent, error) {
-	rows, err := db.rd.QueryContext(ctx, fmt.Sprintf(`SELECT `+eventColumns+` FROM case_events WHERE id > $1 ORDER BY id LIMIT %d`, limit), cursor)
+	horizon, err := db.logHorizon(ctx, cursor+1)
+	if err != nil || horizon <= cursor {
+		return nil, err
+	}
+	rows, err := db.rd.QueryContext(ctx, fmt.Sprintf(`SELECT `+eventColumns+` FROM case_events WHERE id > $1 AND id <= $2 ORDER BY id LIMIT %d`, limit), cursor, horizon)
 	if err != nil {
 		return nil, err
 	}

@@ -45,17 +45,22 @@ type DB struct {
 	write   *sql.DB
 	read    *sql.DB
 	now     func() time.Time
-	intake  *intakeBatcher // group commit of new cases
-	ballots *ballotBatcher // group commit of secret ballots
-	wal     *walKeeper     // SQLite: keeps the write-ahead log from growing without end
-	rd, wr  *pool          // the pools with their prepared statements
-	url     string         // PostgreSQL: the connection URL (for LISTEN)
+	intake  *intakeBatcher // group commit of new cases (SQLite: the only one)
+	// districtIntake is PostgreSQL's group commit of new cases, one per
+	// district, so that districts commit beside each other (see intakeFor).
+	districtIntake districtBatchers
+	ballots        *ballotBatcher // group commit of secret ballots
+	wal            *walKeeper     // SQLite: keeps the write-ahead log from growing without end
+	rd, wr         *pool          // the pools with their prepared statements
+	url            string         // PostgreSQL: the connection URL (for LISTEN)
 	// instance tells this process's notifications from other instances'.
 	instance string
 	// lastNoSpace is when a write last failed on a full disk (Unix ms).
 	lastNoSpace atomic.Int64
 	// onBatch observes intake transactions (see ObserveIntake).
 	onBatch func(size int, d time.Duration)
+	// horizon is how far the case log is final (PostgreSQL; see logHorizon).
+	horizon logHorizon
 }
 
 // Pools returns the connection pools by name, for their statistics:
@@ -151,6 +156,7 @@ func (db *DB) SetClock(now func() time.Time) { db.now = now }
 
 // Close releases both pools.
 func (db *DB) Close() error {
+	db.districtIntake.stop()
 	db.intake.stop()
 	db.ballots.stop()
 	if db.wal != nil {

@@ -1,8 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -240,6 +243,53 @@ func (db *DB) newIntake() *intakeBatcher {
 		}}
 }
 
+// districtBatchers are the intake writers of PostgreSQL, one per district
+// met, made on first use.
+type districtBatchers struct {
+	mu     sync.Mutex
+	by     map[string]*intakeBatcher
+	closed bool
+}
+
+func (d *districtBatchers) stop() {
+	d.mu.Lock()
+	d.closed = true
+	bs := d.by
+	d.mu.Unlock()
+	for _, b := range bs {
+		b.stop()
+	}
+}
+
+// intakeFor is the group commit a new case of the grid goes through. On
+// PostgreSQL each district has its own, so that a transaction holds the
+// lock of one district only (see lockDistricts) and the districts commit
+// beside each other, in one instance as across instances; a batch mixing
+// the districts would take all their locks and serialise them again. On
+// SQLite there is one writer: one group commit, whose batches are then the
+// largest.
+func (db *DB) intakeFor(grid string) *intakeBatcher {
+	if db.dialect != Postgres {
+		return db.intake
+	}
+	d := &db.districtIntake
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return db.intake // stopped too: answers "store closed"
+	}
+	key := districtOf(grid)
+	b := d.by[key]
+	if b == nil {
+		if d.by == nil {
+			d.by = map[string]*intakeBatcher{}
+		}
+		b = db.newIntake()
+		d.by[key] = b
+	}
+	return b
+}
+
 // ObserveIntake has fn called after each intake transaction (committed or
 // not) with its size and duration (metrics). Call it before use.
 func (db *DB) ObserveIntake(fn func(size int, d time.Duration)) { db.onBatch = fn }
@@ -252,8 +302,12 @@ func (db *DB) commitBatch(batch []*pendingCreate) { db.intake.commit(batch) }
 func (db *DB) writeBatch(ctx context.Context, batch []createRequest) ([]createResult, error) {
 	results := make([]createResult, len(batch))
 	rollups := &rollupBatch{}
+	grids := make([]string, len(batch))
+	for i, p := range batch {
+		grids[i] = p.c.GridCode
+	}
 	err := db.inTx(ctx, func(tx *Tx) error {
-		if err := db.lockCaseLog(ctx, tx); err != nil {
+		if err := db.lockDistricts(ctx, tx, grids...); err != nil {
 			return err
 		}
 		var written []caseEventRef
@@ -345,22 +399,62 @@ func (b *rollupBatch) move(from, to civicgrid.Cohort, total civicgrid.Counters, 
 	}
 }
 
+// apply upserts the batch's counter rows in one fixed order (rollupOrder):
+// on PostgreSQL transactions of different districts write beside each
+// other and share the city's rows, which each holds until its commit, so
+// two of them must never take the same rows in opposite orders (a
+// deadlock). The rows shared by most transactions (the city's) come last,
+// so that they are held for the shortest time.
 func (b *rollupBatch) apply(ctx context.Context, tx *Tx) error {
-	for sqlText, m := range map[string]map[rollupKey]civicgrid.Counters{upsertRollupSQL: b.daily, upsertRollupMonthlySQL: b.monthly} {
-		for k, c := range m {
-			args := append([]any{k.area, k.day, k.category}, counterValues(c)...)
-			if _, err := tx.ExecContext(ctx, sqlText, args...); err != nil {
-				return err
-			}
+	type upsert struct {
+		order rollupOrder
+		sql   string
+		args  []any
+	}
+	var ups []upsert
+	for _, m := range []struct {
+		table int
+		sql   string
+		rows  map[rollupKey]civicgrid.Counters
+	}{{0, upsertRollupSQL, b.daily}, {1, upsertRollupMonthlySQL, b.monthly}} {
+		for k, c := range m.rows {
+			ups = append(ups, upsert{orderOf(k, m.table, 0), m.sql, append([]any{k.area, k.day, k.category}, counterValues(c)...)})
 		}
 	}
 	for k, n := range b.hist {
-		if _, err := tx.ExecContext(ctx, addHistSQL, k.area, k.day, k.category, k.bucket, n); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, addHistMonthlySQL, k.area, k.day/100, k.category, k.bucket, n); err != nil {
+		ups = append(ups, upsert{orderOf(k.rollupKey, 2, k.bucket), addHistSQL, []any{k.area, k.day, k.category, k.bucket, n}},
+			upsert{orderOf(rollupKey{k.area, k.day / 100, k.category}, 3, k.bucket), addHistMonthlySQL,
+				[]any{k.area, k.day / 100, k.category, k.bucket, n}})
+	}
+	slices.SortFunc(ups, func(x, y upsert) int { return x.order.compare(y.order) })
+	for _, u := range ups {
+		if _, err := tx.ExecContext(ctx, u.sql, u.args...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// rollupOrder places a counter row in the order apply writes rows in: the
+// narrowest areas first and the city's last, then by area, table, period,
+// category and bucket. It is a total order over the rows.
+type rollupOrder struct {
+	shared        int // 0 below the city, 1 for a city (a code ending in "00" of six digits)
+	area          string
+	table, day    int
+	category      string
+	bucket, width int
+}
+
+func orderOf(k rollupKey, table, bucket int) rollupOrder {
+	o := rollupOrder{area: k.area, table: table, day: k.day, category: k.category, bucket: bucket, width: -len(k.area)}
+	if len(k.area) == 6 && strings.HasSuffix(k.area, "00") {
+		o.shared = 1
+	}
+	return o
+}
+
+func (o rollupOrder) compare(p rollupOrder) int {
+	return cmp.Or(cmp.Compare(o.shared, p.shared), cmp.Compare(o.width, p.width), cmp.Compare(o.area, p.area),
+		cmp.Compare(o.table, p.table), cmp.Compare(o.day, p.day), cmp.Compare(o.category, p.category), cmp.Compare(o.bucket, p.bucket))
 }

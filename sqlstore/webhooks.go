@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -31,16 +32,27 @@ func scanWebhook(sc interface{ Scan(...any) error }) (civicgrid.Webhook, error) 
 	return h, nil
 }
 
-// CreateWebhook stores a hook whose cursor starts at the newest case event:
-// it hears of what happens from now on.
+// CreateWebhook stores a hook whose cursor starts at the newest case event
+// (no further than the log horizon, so that an event still being written
+// below the newest is not skipped): it hears of what happens from now on.
 func (db *DB) CreateWebhook(ctx context.Context, h civicgrid.Webhook) (civicgrid.Webhook, error) {
 	actions := make([]string, len(h.Actions))
 	for i, a := range h.Actions {
 		actions[i] = string(a)
 	}
 	h.CreatedAt = db.now()
+	horizon := int64(math.MaxInt64)
+	if db.dialect == Postgres {
+		last, err := db.lastEventID(ctx)
+		if err == nil {
+			horizon, err = db.logHorizon(ctx, last)
+		}
+		if err != nil {
+			return h, err
+		}
+	}
 	err := db.inTx(ctx, func(tx *Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM case_events`).Scan(&h.Cursor); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM case_events WHERE id <= $1`, horizon).Scan(&h.Cursor); err != nil {
 			return err
 		}
 		return tx.QueryRowContext(ctx, `INSERT INTO webhooks (name, url, within_code, actions, secret_salt, cursor_event, created_by, created_at)
