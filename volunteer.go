@@ -425,6 +425,7 @@ type VolunteerStore interface {
 	VolunteerCodeStore
 	TeamStore
 	ServicePointStore
+	VolunteerRollupStore
 	// CreateHelpRequest stores a new request with its first event; a
 	// request with an Origin already stored returns that one, unchanged.
 	CreateHelpRequest(ctx context.Context, r HelpRequest, ev VolunteerEvent) (HelpRequest, error)

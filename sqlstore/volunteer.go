@@ -277,7 +277,10 @@ func appendVolunteerEvent(ctx context.Context, tx *Tx, ev civicgrid.VolunteerEve
 	_, err = tx.ExecContext(ctx, `INSERT INTO volunteer_events (request_id, seq, at, actor_id, actor, action, note, data, prev_hash, hash)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, ev.RequestID, ev.Seq, ev.At.UnixMilli(), nullID(ev.ActorID), ev.Actor, ev.Action,
 		ev.Note, eventData(ev.Data), ev.PrevHash, ev.Hash)
-	return err
+	if err != nil {
+		return err
+	}
+	return addVolunteerRollup(ctx, tx, ev)
 }
 
 const volunteerEventColumns = `id, request_id, seq, at, actor_id, actor, action, note, data, prev_hash, hash`
