@@ -58,6 +58,25 @@ func (s *Server) volunteerRoutes(public func(string, string, http.HandlerFunc), 
 	guarded("POST", "/api/v1/volunteer/teams/{id}/accept", civicgrid.ActionLeadTeam, withID(s.handleAcceptMember))
 	guarded("GET", "/api/v1/volunteer/points", civicgrid.ActionReadTeams, s.handleServicePoints)
 	guarded("POST", "/api/v1/volunteer/points", civicgrid.ActionManageTeams, s.handleAddServicePoint)
+	guarded("GET", "/api/v1/volunteer/indicators", civicgrid.ActionReadIndicators, s.handleVolunteerIndicators)
+}
+
+// handleVolunteerIndicators: GET /api/v1/volunteer/indicators?scope=CODE
+// &from=DATE&to=DATE — an area's volunteer indicators over days (default:
+// the last 30), from the rollups; the scope and period are read as the case
+// indicators' are.
+func (s *Server) handleVolunteerIndicators(w http.ResponseWriter, r *http.Request) {
+	iq, err := s.indicatorQuery(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	in, err := s.cfg.Volunteer.Indicators(r.Context(), actorFrom(r), iq.Scope, iq.From, iq.To)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, in)
 }
 
 // handleServicePoints: GET /api/v1/volunteer/points?area=CODE lists an
@@ -495,6 +514,7 @@ func pointFrom(lat, lng string) (*volunteering.Point, error) {
 // The volunteer service's OpenAPI operations.
 func init() {
 	maps.Copy(operations, map[string]operation{
+		"GET /api/v1/volunteer/indicators":                       {summary: "An area's volunteer indicators over days: requests, answered in time, taken in time, completed, hours served, satisfaction, active volunteers (from the rollups)", tag: "volunteers", query: []string{"scope", "from", "to"}, response: civicgrid.VolunteerIndicators{}},
 		"GET /api/v1/volunteer/services":                         {summary: "The catalogue of kinds of help (代购, 助餐, 陪诊 …)", tag: "volunteers"},
 		"POST /api/v1/volunteer/requests":                        {summary: "Ask for help at a building, for oneself or on someone's behalf (代办)", tag: "volunteers", request: civicgrid.HelpInput{}, created: true},
 		"GET /api/v1/volunteer/requests/mine":                    {summary: "The requests one posted or serves", tag: "volunteers"},

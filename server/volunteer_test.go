@@ -126,6 +126,18 @@ func TestVolunteerOverTheAPI(t *testing.T) {
 	if n := history(r.ID); n != 6 {
 		t.Fatalf("history of %d events, want posted, accepted, claimed, signed in, signed out, confirmed", n)
 	}
+	// The community's volunteer indicators count the service; a resident
+	// may not read them, a malformed date is refused.
+	ind := send(staff, "GET", "/api/v1/volunteer/indicators?scope="+e.home.community, nil, http.StatusOK, `"active_volunteers":1`)
+	var in civicgrid.VolunteerIndicators
+	raw, _ := json.Marshal(ind)
+	json.Unmarshal(raw, &in)
+	if in.Requests != 1 || in.Answered != 1 || in.Taken != 1 || in.Completed != 1 || in.Confirmed != 1 || in.Minutes != 15 ||
+		in.Satisfied != 1 || in.Scope != e.home.community {
+		t.Fatalf("volunteer indicators: %s", raw)
+	}
+	send(resident, "GET", "/api/v1/volunteer/indicators?scope="+e.home.community, nil, http.StatusForbidden, "indicators.read")
+	send(staff, "GET", "/api/v1/volunteer/indicators?scope="+e.home.community+"&from=12/01/2026", nil, http.StatusBadRequest, "want a date")
 }
 
 // Invitations over the API: staff invite, bad input is refused naming the
