@@ -24,6 +24,7 @@ type Volunteer interface {
 	Pending(ctx context.Context, actor civicgrid.Actor) ([]volunteering.View, error)
 	Waiting(ctx context.Context, actor civicgrid.Actor) ([]volunteering.View, error)
 	Request(ctx context.Context, actor civicgrid.Actor, id int64) (volunteering.View, error)
+	Indicators(ctx context.Context, actor civicgrid.Actor, scope string, from, to time.Time) (civicgrid.VolunteerIndicators, error)
 	Invite(ctx context.Context, actor civicgrid.Actor, id, userID int64) (civicgrid.HelpInvitation, error)
 	Invitations(ctx context.Context, actor civicgrid.Actor) ([]volunteering.Invitation, error)
 	AcceptInvitation(ctx context.Context, actor civicgrid.Actor, id int64) (volunteering.View, error)
@@ -984,4 +985,46 @@ func (c certificateRow) RevokedTime() time.Time {
 		return time.Time{}
 	}
 	return *c.RevokedAt
+}
+
+// volunteerCards shows, beside the case indicators on the dashboard, the
+// volunteer service's indicators of the scope and period (days from..to),
+// read from the volunteer rollups; none without the module, without any
+// request in the period, or for someone who may not read them.
+func (ui *UI) volunteerCards(ctx context.Context, p *page, actor civicgrid.Actor, scope string, from, to time.Time) []rateCard {
+	if ui.cfg.Volunteer == nil {
+		return nil
+	}
+	in, err := ui.cfg.Volunteer.Indicators(ctx, actor, scope, from, to)
+	if err != nil || in.VolunteerMeasures == (civicgrid.VolunteerMeasures{}) {
+		return nil
+	}
+	count := func(key string, n int64) rateCard {
+		return rateCard{Label: p.catalogue[key], Value: strconv.FormatInt(n, 10)}
+	}
+	rate := func(key string, n, d int64, formula string) rateCard {
+		rc := rateCard{Label: p.catalogue[key], Value: "—", Fraction: strconv.FormatInt(n, 10) + " / " + strconv.FormatInt(d, 10),
+			Formula: formula + " = " + strconv.FormatInt(n, 10) + " / " + strconv.FormatInt(d, 10), Small: civicgrid.Small(d)}
+		if d > 0 {
+			rc.Value = strconv.FormatFloat(float64(n)*100/float64(d), 'f', 1, 64) + "%"
+		}
+		if rc.Small {
+			rc.SmallNote, _ = p.T("dash.small_sample_note", "d", d, "min", civicgrid.SmallSample, "step", int64(100/max(float64(d), 1)+0.5))
+		}
+		return rc
+	}
+	mean := "—"
+	if in.MeanRating != nil {
+		mean = strconv.FormatFloat(*in.MeanRating, 'f', 1, 64)
+	}
+	satisfaction, _ := p.T("dash.vol_satisfaction_formula", "mean", mean)
+	return []rateCard{
+		count("dash.vol_requests", in.Requests),
+		rate("dash.vol_answered", in.VolunteerMeasures.AnsweredOnTime, in.Answered, p.catalogue["dash.vol_answered_formula"]),
+		rate("dash.vol_taken", in.VolunteerMeasures.TakenInTime, in.Taken, p.catalogue["dash.vol_taken_formula"]),
+		count("dash.vol_completed", in.Completed),
+		{Label: p.catalogue["dash.vol_hours"], Value: strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(in.Hours, 'f', 2, 64), "0"), ".")},
+		rate("dash.vol_satisfaction", in.Satisfied, in.Rated, satisfaction),
+		count("dash.vol_active", in.ActiveVolunteers),
+	}
 }

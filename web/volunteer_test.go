@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -149,6 +150,20 @@ func TestVolunteerPages(t *testing.T) {
 		if !contains(rec.Body.String(), want) {
 			t.Fatalf("my hours without %q: %s", want, rec.Body)
 		}
+	}
+	// The dashboard's volunteer cards for staff (the rollups of the
+	// request just served); none for a volunteer.
+	today := time.Now().In(civicgrid.Beijing)
+	dash := ui.newPage(httptest.NewRecorder(), httptest.NewRequest("GET", "/dashboard", nil))
+	cards := ui.volunteerCards(ctx, dash, staff, "420102001001", today.AddDate(0, 0, -1), today.AddDate(0, 0, 1))
+	got := fmt.Sprint(cards)
+	for _, want := range []string{"{求助需求 1", "{按时答复率 100.0% 1 / 1", "{完成服务 1", "{服务时长（小时） 0.25 ", "{服务满意率 100.0% 1 / 1", "平均 5.0 星", "{活跃志愿者 1"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("volunteer cards without %q: %s", want, got)
+		}
+	}
+	if ui.volunteerCards(ctx, dash, volA, "420102001001", today.AddDate(0, 0, -1), today) != nil {
+		t.Fatal("a volunteer is shown the community's indicators")
 	}
 	// Teams: staff form one with A as captain; B asks to join; A accepts.
 	rec = as(h, staff, "GET", "/volunteer", nil)
