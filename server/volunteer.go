@@ -339,7 +339,7 @@ func (l *LocalAPI) ThrottleLookup(w http.ResponseWriter, r *http.Request) error 
 const volunteerBody = 8 << 10
 
 func (s *Server) handleHelpServices(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"services": civicgrid.VolunteerServices, "skills": civicgrid.VolunteerSkills})
+	writeJSON(w, http.StatusOK, map[string]any{"services": civicgrid.VolunteerServices, "skills": civicgrid.VolunteerSkills, "needs": civicgrid.HelpNeeds})
 }
 
 func (s *Server) handleAskHelp(w http.ResponseWriter, r *http.Request) {

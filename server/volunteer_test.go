@@ -30,6 +30,9 @@ func TestVolunteerOverTheAPI(t *testing.T) {
 	}
 
 	send(resident, "POST", "/api/v1/volunteer/requests", map[string]string{"service": "massage", "building_code": e.home.building}, http.StatusBadRequest, "service")
+	send(resident, "POST", "/api/v1/volunteer/requests", map[string]any{"service": "shopping", "building_code": e.home.building, "needs": []string{"driver", "pilot"}},
+		http.StatusBadRequest, "not a need of the catalogue")
+	send(resident, "GET", "/api/v1/volunteer/services", nil, http.StatusOK, `"code":"woman"`)
 	var r volunteering.View
 	json.Unmarshal(send(resident, "POST", "/api/v1/volunteer/requests", map[string]string{"service": "shopping", "building_code": e.home.building,
 		"address": "2单元301", "note": "买米和油"}, http.StatusCreated, `"status":"posted"`)["request"], &r)

@@ -250,6 +250,9 @@ type View struct {
 	History   []civicgrid.VolunteerEvent `json:"history,omitempty"`
 	// Invitations are the request's invitations, for whoever may invite.
 	Invitations []civicgrid.HelpInvitation `json:"invitations,omitempty"`
+	// Fit is how the reader's registration meets the request's needs (in
+	// the open list).
+	Fit *civicgrid.HelpFit `json:"fit,omitempty"`
 }
 
 func (s *Service) view(actor civicgrid.Actor, r civicgrid.HelpRequest) View {
@@ -354,6 +357,11 @@ func (s *Service) Open(ctx context.Context, actor civicgrid.Actor, at *Point) ([
 	if err != nil {
 		return nil, err
 	}
+	// What the volunteer brings: their registration (none: no need met).
+	profile, err := s.store.VolunteerProfileOf(ctx, actor.UserID)
+	if err != nil && civicgrid.ErrorCode(err) != civicgrid.ENOTFOUND {
+		return nil, err
+	}
 	places := map[string]float64{}
 	out := []View{}
 	for _, r := range rs {
@@ -372,17 +380,16 @@ func (s *Service) Open(ctx context.Context, actor civicgrid.Actor, at *Point) ([
 			}
 			r.DistanceM = d
 		}
-		out = append(out, s.view(actor, r))
+		v := s.view(actor, r)
+		fit := civicgrid.FitOf(r.Needs, profile)
+		v.Fit = &fit
+		out = append(out, v)
 	}
+	// Distance and fit: each need not met weighs as a kilometre farther
+	// (civicgrid.HelpRankMetres); then urgent first, then the earliest window.
+	rank := func(v View) float64 { return civicgrid.HelpRankMetres(v.DistanceM, v.DistanceM >= 0, *v.Fit) }
 	slices.SortStableFunc(out, func(a, b View) int {
-		da, db := a.DistanceM, b.DistanceM
-		if da < 0 {
-			da = math.Inf(1)
-		}
-		if db < 0 {
-			db = math.Inf(1)
-		}
-		return cmp.Or(cmp.Compare(da, db), cmp.Compare(urgencyRank(a.Urgency), urgencyRank(b.Urgency)), a.WindowStart.Compare(b.WindowStart))
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(urgencyRank(a.Urgency), urgencyRank(b.Urgency)), a.WindowStart.Compare(b.WindowStart))
 	})
 	return out, nil
 }

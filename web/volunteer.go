@@ -71,9 +71,10 @@ type Volunteer interface {
 type volunteerView struct {
 	View      string // ask, work
 	Services  []civicgrid.VolunteerService
-	Buildings []scopeOption // where the reader may ask
-	OnBehalf  bool          // the reader may ask on someone's behalf
-	Mine      []helpRow     // the reader's own requests (ask) or claims (work)
+	Needs     []civicgrid.HelpNeed // what a request may need (matching)
+	Buildings []scopeOption        // where the reader may ask
+	OnBehalf  bool                 // the reader may ask on someone's behalf
+	Mine      []helpRow            // the reader's own requests (ask) or claims (work)
 	Open      []helpRow
 	Pending   []helpRow
 	Waiting   []helpRow // open, not taken yet (staff), red first
@@ -281,7 +282,8 @@ func (ui *UI) handleCaseToRequestForm(w http.ResponseWriter, r *http.Request) {
 func (ui *UI) volunteerPage(w http.ResponseWriter, r *http.Request, view string) (*page, civicgrid.Actor, bool) {
 	p, actor, ok := ui.outcomePage(w, r, "vol.")
 	if ok {
-		p.Volunteer = &volunteerView{View: view, CSRF: actor.CSRFToken, Services: civicgrid.VolunteerServices, Ratings: []int{5, 4, 3, 2, 1}}
+		p.Volunteer = &volunteerView{View: view, CSRF: actor.CSRFToken, Services: civicgrid.VolunteerServices, Needs: civicgrid.HelpNeeds,
+			Ratings: []int{5, 4, 3, 2, 1}}
 	}
 	return p, actor, ok
 }
@@ -427,7 +429,7 @@ func (ui *UI) handleAskForm(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	in := civicgrid.HelpInput{Service: f.Get("service"), BuildingCode: strings.TrimSpace(f.Get("building_code")), Address: f.Get("address"),
-		Beneficiary: f.Get("beneficiary"), Contact: f.Get("contact"), Note: f.Get("note"), Urgency: f.Get("urgency")}
+		Beneficiary: f.Get("beneficiary"), Contact: f.Get("contact"), Note: f.Get("note"), Urgency: f.Get("urgency"), Needs: f["needs"]}
 	if d := f.Get("date"); d != "" {
 		t, err := time.ParseInLocation("2006-01-02T15:04", d, ui.location())
 		if err != nil {
@@ -925,7 +927,7 @@ func (ui *UI) handleRegisterForm(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	in := civicgrid.ProfileInput{Community: strings.TrimSpace(f.Get("community_code")), Skills: f["skills"], Availability: f.Get("availability"),
 		Areas:          strings.FieldsFunc(f.Get("areas"), func(c rune) bool { return c == ',' || c == ' ' || c == '，' }),
-		InsuranceUntil: f.Get("insurance_until"), PublishName: f.Get("publish_name") == "1"}
+		InsuranceUntil: f.Get("insurance_until"), PublishName: f.Get("publish_name") == "1", Gender: f.Get("gender")}
 	if old, err := ui.cfg.Volunteer.Profile(r.Context(), actor); err == nil {
 		in.Training = old.Training
 	}
