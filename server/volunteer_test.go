@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -176,4 +177,28 @@ func TestVolunteerInvitationsOverTheAPI(t *testing.T) {
 	send(vol, "POST", fmt.Sprintf("/api/v1/volunteer/invitations/%d/decline", inv), map[string]string{"reason": strings.Repeat("长", 501)}, http.StatusBadRequest, "at most")
 	send(vol, "POST", fmt.Sprintf("/api/v1/volunteer/invitations/%d/accept", inv), nil, http.StatusOK, `"status":"claimed"`)
 	send(vol, "POST", fmt.Sprintf("/api/v1/volunteer/invitations/%d/accept", inv), nil, http.StatusConflict, "only an open invitation")
+
+	// Five wrong sign-in codes lock the request: the next try, even with
+	// the right code, is 429 with Retry-After — the seconds until the lock
+	// ends (at most the 15 minutes' window).
+	for i := 1; i <= 5; i++ {
+		send(vol, "POST", path+"/sign-in", map[string]string{"code": "WRONG0"}, http.StatusBadRequest, "does not match")
+	}
+	code, _ := e.send(&vol, mxRequest{method: "POST", path: path + "/sign-in", body: map[string]string{"code": "WRONG0"}})
+	if code != http.StatusTooManyRequests {
+		t.Fatalf("a locked request's sign-in: %d", code)
+	}
+	req, _ := http.NewRequest("POST", e.srv.URL+path+"/sign-in", strings.NewReader(`{"code":"WRONG0"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.AddCookie(&http.Cookie{Name: "cg_session", Value: vol.cookie})
+	req.Header.Set("X-CSRF-Token", vol.csrf)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+	if resp.StatusCode != http.StatusTooManyRequests || err != nil || secs < 800 || secs > 900 {
+		t.Fatalf("locked: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
 }
