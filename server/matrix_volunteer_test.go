@@ -62,6 +62,7 @@ func init() {
 		"GET /api/v1/volunteer/points":                           everyone,
 		"POST /api/v1/volunteer/points":                          staff,
 		"GET /api/v1/volunteer/indicators":                       "NN NN NN YN NN YN YN YN NN YN YY YN",
+		"GET /api/v1/volunteer/requests/stream":                  "N- N- Y- N- N- N- N- N- N- N- N- N-",
 	} {
 		mxExpected[key] = row
 	}
@@ -74,6 +75,7 @@ func init() {
 		mxFixtures["GET "+p] = get(p)
 	}
 	mxFixtures["GET /api/v1/volunteer/invitations"] = get("/api/v1/volunteer/invitations")
+	mxFixtures["GET /api/v1/volunteer/requests/stream"] = get("/api/v1/volunteer/requests/stream")
 	mxFixtures["GET /api/v1/volunteer/indicators"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
 		return mxRequest{method: "GET", path: "/api/v1/volunteer/indicators?scope=" + e.chain(away).grid}
 	}

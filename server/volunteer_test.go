@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -8,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/volunteering"
@@ -201,4 +204,88 @@ func TestVolunteerInvitationsOverTheAPI(t *testing.T) {
 	if resp.StatusCode != http.StatusTooManyRequests || err != nil || secs < 800 || secs > 900 {
 		t.Fatalf("locked: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
+}
+
+// The live list of open requests: a volunteer's stream gets a request when
+// staff open it and again when its taker releases it, masked (no address);
+// a volunteer of another community gets nothing; others may not open it.
+func TestOpenHelpStreamOverHTTP(t *testing.T) {
+	e := newMatrixEnv(t)
+	info := func(role string) civicgrid.RoleInfo { r, _ := civicgrid.LookupRole(role); return r }
+	resident, staff := e.actor(info(civicgrid.RoleResident)), e.actor(info(civicgrid.RoleCommunityStaff))
+	vol, taker := e.actor(info(civicgrid.RoleVolunteer)), e.actor(info(civicgrid.RoleVolunteer))
+	e.volunteerProfile(taker.user, e.home.community, civicgrid.ProfileApproved)
+	far := e.newUser(civicgrid.RoleGrant{Role: civicgrid.RoleVolunteer, AreaCode: e.away.community})
+	farSecret, _, err := e.db.CreateSession(context.Background(), civicgrid.Session{UserID: far.ID, Via: "password",
+		ExpiresAt: time.Now().Add(time.Hour)}, civicgrid.SecurityEvent{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := e.expect(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream := func(cookie string) chan string {
+		req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/api/v1/volunteer/requests/stream", nil)
+		req.AddCookie(&http.Cookie{Name: "cg_session", Value: cookie})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("stream: %v %v", resp, err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() && sc.Text() != ": connected" {
+		}
+		got := make(chan string, 8)
+		go func() {
+			event := ""
+			for sc.Scan() {
+				line := sc.Text()
+				switch {
+				case strings.HasPrefix(line, "event: "):
+					event = strings.TrimPrefix(line, "event: ")
+				case strings.HasPrefix(line, "data: ") && event == "request":
+					got <- strings.TrimPrefix(line, "data: ")
+				}
+			}
+		}()
+		return got
+	}
+	mine, theirs := stream(vol.cookie), stream(farSecret)
+	next := func() string {
+		select {
+		case d := <-mine:
+			return d
+		case <-time.After(5 * time.Second):
+			t.Fatal("no event within 5 s")
+		}
+		return ""
+	}
+	quiet := func(ch chan string, who string) {
+		select {
+		case d := <-ch:
+			t.Fatalf("%s got an event: %s", who, d)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+
+	var r volunteering.View
+	json.Unmarshal(send(resident, "POST", "/api/v1/volunteer/requests", map[string]string{"service": "meals", "building_code": e.home.building,
+		"address": "2单元301"}, http.StatusCreated, "")["request"], &r)
+	quiet(mine, "a volunteer, for a request not verified yet")
+	send(staff, "POST", fmt.Sprintf("/api/v1/volunteer/requests/%d/verify", r.ID), map[string]string{"decision": "accept"}, http.StatusOK, "")
+	d := next()
+	if !strings.Contains(d, fmt.Sprintf(`"id":%d`, r.ID)) || strings.Contains(d, "2单元301") || !strings.Contains(d, `"can_claim":true`) {
+		t.Fatalf("opened: %s", d)
+	}
+	quiet(theirs, "a volunteer of another community")
+	// Taken and released: open again, sent again.
+	path := fmt.Sprintf("/api/v1/volunteer/requests/%d", r.ID)
+	send(taker, "POST", path+"/claim", nil, http.StatusOK, "")
+	send(taker, "POST", path+"/release", map[string]string{"reason": "临时有事"}, http.StatusOK, "")
+	if d := next(); !strings.Contains(d, fmt.Sprintf(`"id":%d`, r.ID)) || !strings.Contains(d, `"status":"accepted"`) {
+		t.Fatalf("reopened: %s", d)
+	}
+	quiet(mine, "a volunteer, after the reopening")
+	// Not a volunteer: refused.
+	send(resident, "GET", "/api/v1/volunteer/requests/stream", nil, http.StatusForbidden, "volunteer.claim")
 }

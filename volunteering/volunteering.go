@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -79,6 +80,10 @@ type Service struct {
 	store civicgrid.VolunteerStore
 	areas Areas
 	wake  chan struct{} // nudges the take-by scheduler
+	// opened are told of each request opened to volunteers here (live
+	// streams).
+	openedMu sync.Mutex
+	opened   []func(civicgrid.HelpRequest)
 	cases Cases         // links to cases (nil: none)
 	care  Care          // links to care entries (nil: none)
 }
@@ -401,6 +406,45 @@ func urgencyRank(u string) int {
 	return 1
 }
 
+// OnOpened registers fn to be told of each request opened to volunteers
+// through this instance — accepted by staff, or reopened by a release —
+// for the live stream of open requests. fn must not block.
+func (s *Service) OnOpened(fn func(civicgrid.HelpRequest)) {
+	s.openedMu.Lock()
+	defer s.openedMu.Unlock()
+	s.opened = append(s.opened, fn)
+}
+
+// tellOpened tells them of request id as stored (not as the actor who
+// opened it sees it).
+func (s *Service) tellOpened(ctx context.Context, id int64) {
+	s.openedMu.Lock()
+	fns := slices.Clone(s.opened)
+	s.openedMu.Unlock()
+	if len(fns) == 0 {
+		return
+	}
+	r, err := s.store.HelpRequestByID(ctx, id)
+	if err != nil {
+		return // the step is done; a stream only misses this one
+	}
+	for _, fn := range fns {
+		fn(r)
+	}
+}
+
+// OpenView is an opened request as a volunteer sees it in their open list
+// (the address masked, the light and the steps they may take), and false
+// when they may not claim it: the live stream sends it only to volunteers
+// whose area covers the building. No store is read.
+func (s *Service) OpenView(actor civicgrid.Actor, r civicgrid.HelpRequest) (View, bool) {
+	if r.Status != civicgrid.HelpAccepted || civicgrid.Authorize(actor, civicgrid.ActionClaimHelp, r.Object()) != nil {
+		return View{}, false
+	}
+	r.DistanceM = -1
+	return s.view(actor, r), true
+}
+
 // Pending lists the requests waiting for the actor (staff) to verify.
 func (s *Service) Pending(ctx context.Context, actor civicgrid.Actor) ([]View, error) {
 	return s.list(ctx, actor, civicgrid.ActionVerifyHelp, civicgrid.HelpPosted)
@@ -515,6 +559,7 @@ func (s *Service) Verify(ctx context.Context, actor civicgrid.Actor, id int64, d
 			civicgrid.HelpChange{Reason: strings.TrimSpace(reason), TakeBy: s.now().Add(s.cfg.TakeWithin)}, strings.TrimSpace(reason), nil)
 		if err == nil {
 			s.nudge()
+			s.tellOpened(ctx, id)
 		}
 		return v, err
 	case DecisionDecline:
@@ -589,6 +634,7 @@ func (s *Service) Release(ctx context.Context, actor civicgrid.Actor, id int64, 
 		civicgrid.HelpChange{Volunteer: actor.UserID, ClearVolunteer: true, Reason: reason, TakeBy: s.now().Add(s.cfg.TakeWithin)}, reason, nil)
 	if err == nil {
 		s.nudge()
+		s.tellOpened(ctx, id)
 	}
 	return v, err
 }
