@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { env, setup, withPage, axeViolations, describeViolations, T, logInAs, noSidewaysScroll } from './harness.mjs';
+import { env, setup, withPage, axeViolations, describeViolations, T, logInAs, noSidewaysScroll, apiJSON } from './harness.mjs';
 
 setup();
 
@@ -17,6 +17,7 @@ const volunteer = '19900000003';
 const staff = '19900000006';
 const phone = { width: 360, height: 740 };
 const desk = { width: 1280, height: 900 };
+const state = { asked: 0 };
 const artifactsDir = path.join(import.meta.dirname, '..', '..', 'test-artifacts');
 
 async function noSeriousViolations(page, what) {
@@ -64,6 +65,7 @@ test('a resident asks for help naming what the volunteer should bring (elderly, 
     await Promise.all([page.waitForURL(/done=asked/), page.getByRole('button', { name: '提交求助' }).click()]);
     const card = page.locator('[data-testid="my-requests"] li').first();
     assert.match(await card.textContent(), /需要：烹饪、女性志愿者/);
+    state.asked = Number(await card.getAttribute('data-id'));
   });
 });
 
@@ -109,5 +111,25 @@ test('the open list in English at 1280 px', { timeout: T }, async () => {
     await page.locator('details', { has: page.locator('#reg-gender') }).first().evaluate((d) => { d.open = true; });
     await noSidewaysScroll(page, 'open list, English');
     await page.locator('[data-testid="open-requests"]').screenshot({ path: path.join(artifactsDir, 'volunteer-needs-open-list-en-1280.png') });
+  });
+});
+
+test('a request opened meanwhile shows on the volunteer page live (elderly, 360 px)', { timeout: T }, async () => {
+  assert.ok(state.asked, 'the request asked above');
+  await withPage('volunteer-open-live-elder-360', phone, async (page) => {
+    await logInAs(page, volunteer, '/volunteer');
+    await page.goto(`${env.base}/volunteer?elder=1&lang=zh-CN`);
+    const live = page.locator('[data-testid="open-live"]');
+    assert.equal(await live.isVisible(), false, 'no notice before anything opens');
+    const list = page.locator('[data-testid="open-requests"]');
+    assert.equal(await list.locator(`li[data-id="${state.asked}"]`).count(), 0);
+    const api = await apiJSON(staff);
+    await api('POST', `/api/v1/volunteer/requests/${state.asked}/verify`, { decision: 'accept' });
+    await live.waitFor({ state: 'visible' });
+    assert.match(await live.textContent(), /有新的求助可以接单/);
+    await noSidewaysScroll(page, 'the live notice, elderly mode');
+    await live.screenshot({ path: path.join(artifactsDir, 'volunteer-open-live-elder-360-notice.png') });
+    await Promise.all([page.waitForLoadState('load'), live.getByRole('link', { name: '刷新列表' }).click()]);
+    await list.locator(`li[data-id="${state.asked}"]`).waitFor();
   });
 });
