@@ -60,14 +60,23 @@ func (s *rollupSpec) keyArgs(k rollupKey) []any {
 }
 
 // upsertSQL adds a row's measures to what the table holds.
-func (s *rollupSpec) upsertSQL(monthly bool) string {
+func (s *rollupSpec) upsertSQL(monthly bool) string { return s.upsertRowsSQL(monthly, 1) }
+
+// upsertRowsSQL adds n rows' measures in one statement (the rows' keys must
+// differ: a statement may not update a row twice).
+func (s *rollupSpec) upsertRowsSQL(monthly bool, n int) string {
 	table, keys := s.table(monthly), s.keyColumns(monthly)
 	sets := make([]string, len(s.measures))
 	for i, c := range s.measures {
 		sets[i] = fmt.Sprintf("%s = %s.%s + excluded.%s", c, table, c, c)
 	}
-	return `INSERT INTO ` + table + ` (` + strings.Join(keys, ", ") + `, ` + strings.Join(s.measures, ", ") + `) VALUES (` +
-		placeholders(1, len(keys)+len(s.measures)) + `) ON CONFLICT (` + strings.Join(keys, ", ") + `) DO UPDATE SET ` + strings.Join(sets, ", ")
+	width := len(keys) + len(s.measures)
+	rows := make([]string, n)
+	for i := range rows {
+		rows[i] = "(" + placeholders(1+i*width, width) + ")"
+	}
+	return `INSERT INTO ` + table + ` (` + strings.Join(keys, ", ") + `, ` + strings.Join(s.measures, ", ") + `) VALUES ` +
+		strings.Join(rows, ", ") + ` ON CONFLICT (` + strings.Join(keys, ", ") + `) DO UPDATE SET ` + strings.Join(sets, ", ")
 }
 
 // measureRows are rows of a spec's tables by key: [0] daily (day
@@ -108,22 +117,42 @@ func allZero(v []int64) bool {
 	return true
 }
 
-// apply upserts the rows in tx.
+// apply upserts the rows in tx: a table's rows in statements of up to
+// upsertChunk rows (an event's five areas are one statement per table).
 func (s *rollupSpec) apply(ctx context.Context, tx *Tx, m measureRows) error {
 	for t, rows := range m {
-		q := s.upsertSQL(t == 1)
-		for k, v := range rows {
-			args := s.keyArgs(k)
-			for _, x := range v {
-				args = append(args, x)
+		if len(rows) == 0 {
+			continue
+		}
+		keys := make([]rollupKey, 0, len(rows))
+		for k := range rows {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool { // one order: concurrent writers lock rows alike
+			a, b := keys[i], keys[j]
+			return a.area < b.area || a.area == b.area && (a.day < b.day || a.day == b.day && a.category < b.category)
+		})
+		for len(keys) > 0 {
+			chunk := keys[:min(len(keys), upsertChunk)]
+			keys = keys[len(chunk):]
+			var args []any
+			for _, k := range chunk {
+				args = append(args, s.keyArgs(k)...)
+				for _, x := range rows[k] {
+					args = append(args, x)
+				}
 			}
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			if _, err := tx.ExecContext(ctx, s.upsertRowsSQL(t == 1, len(chunk)), args...); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
 }
+
+// upsertChunk bounds the rows of one upsert statement (within SQLite's and
+// PostgreSQL's limits on parameters).
+const upsertChunk = 50
 
 // source is the rows of a period's parts as a subquery yielding cols; with
 // key, the rows of that key only.
