@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"syscall"
+	"time"
 )
 
 // Application error codes. Transport packages map them to status codes in one
@@ -83,6 +84,9 @@ type Error struct {
 	Code     string
 	Message  string
 	Problems []Problem
+	// RetryAfter, on a refusal that lasts a known time (ETHROTTLED), is
+	// how long until trying again may succeed (the API's Retry-After).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

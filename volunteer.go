@@ -19,24 +19,26 @@ import (
 // them) confirms and rates. Every step is an event of the request's
 // hash-chained history. docs/volunteers.md states the flows and fields.
 
-// VolunteerService is one kind of help in the catalogue.
+// VolunteerService is one kind of help in the catalogue, with the skills
+// it needs (codes of VolunteerSkills): a request for it needs them.
 type VolunteerService struct {
-	Code    string `json:"code"`
-	NameZH  string `json:"name_zh"`
-	NameEN  string `json:"name_en"`
-	Minutes int    `json:"minutes"` // default duration
+	Code    string   `json:"code"`
+	NameZH  string   `json:"name_zh"`
+	NameEN  string   `json:"name_en"`
+	Minutes int      `json:"minutes"` // default duration
+	Skills  []string `json:"skills,omitempty"`
 }
 
 // VolunteerServices is the service catalogue, held as data.
 var VolunteerServices = []VolunteerService{
-	{"shopping", "代购", "Shopping errands", 60},
-	{"meals", "助餐", "Meals", 60},
-	{"clinic", "陪诊", "Clinic escort", 180},
-	{"cleaning", "助洁", "Cleaning", 120},
-	{"haircut", "理发", "Haircut", 45},
-	{"repair", "维修", "Small repairs", 60},
-	{"company", "陪伴", "Company and comfort", 60},
-	{"paperwork", "代办手续", "Paperwork on someone's behalf", 120},
+	{"shopping", "代购", "Shopping errands", 60, nil},
+	{"meals", "助餐", "Meals", 60, []string{"cooking"}},
+	{"clinic", "陪诊", "Clinic escort", 180, []string{"escort"}},
+	{"cleaning", "助洁", "Cleaning", 120, nil},
+	{"haircut", "理发", "Haircut", 45, []string{"haircut"}},
+	{"repair", "维修", "Small repairs", 60, []string{"repair"}},
+	{"company", "陪伴", "Company and comfort", 60, []string{"counselling"}},
+	{"paperwork", "代办手续", "Paperwork on someone's behalf", 120, []string{"digital"}},
 }
 
 // LookupVolunteerService returns a catalogue entry.
@@ -122,6 +124,9 @@ type HelpRequest struct {
 	// CaseID is the case the request was made from, or the case it was
 	// turned into (CaseLinks): shown only to readers who may read the case.
 	CaseID int64 `json:"-"`
+	// Needs are the codes of HelpNeeds the request needs: the service's
+	// skills and those asked for.
+	Needs []string `json:"needs"`
 	// DistanceM is the distance from the volunteer who asked for a list
 	// (not stored); -1 when unknown.
 	DistanceM float64 `json:"distance_m,omitempty"`
@@ -158,6 +163,10 @@ type HelpInput struct {
 	Urgency      string    `json:"urgency"`
 	WindowStart  time.Time `json:"window_start"`
 	WindowEnd    time.Time `json:"window_end"` // zero: start + the service's default duration
+	// Needs are what the volunteer should bring besides the service's own
+	// skills (codes of HelpNeeds: a driver, a woman volunteer, sign
+	// language …); the request needs both.
+	Needs []string `json:"needs"`
 }
 
 // Check validates the input and returns the request it makes (status
@@ -206,13 +215,15 @@ func (in HelpInput) Check(now time.Time) (HelpRequest, error) {
 	case in.WindowEnd.Sub(in.WindowStart) > MaxHelpWindow:
 		ps = append(ps, Problem{Index: -1, Kind: "window", Detail: "a time window of at most 14 days"})
 	}
+	needs, nps := checkNeeds(svc.Skills, in.Needs)
+	ps = append(ps, nps...)
 	if len(ps) > 0 {
 		return HelpRequest{}, &Error{Code: EINVALID, Message: "the request for help is not valid", Problems: ps}
 	}
 	ms := func(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()) }
 	return HelpRequest{Service: in.Service, BuildingCode: in.BuildingCode, Address: in.Address, Beneficiary: in.Beneficiary,
 		Contact: in.Contact, Note: in.Note, Urgency: in.Urgency, WindowStart: ms(in.WindowStart), WindowEnd: ms(in.WindowEnd),
-		Status: HelpPosted, OnBehalf: in.Beneficiary != "", CreatedAt: ms(now), UpdatedAt: ms(now)}, nil
+		Status: HelpPosted, OnBehalf: in.Beneficiary != "", CreatedAt: ms(now), UpdatedAt: ms(now), Needs: needs}, nil
 }
 
 // HelpStep is a change of a request's status: allowed only from From.
@@ -425,6 +436,7 @@ type VolunteerStore interface {
 	VolunteerCodeStore
 	TeamStore
 	ServicePointStore
+	VolunteerRollupStore
 	// CreateHelpRequest stores a new request with its first event; a
 	// request with an Origin already stored returns that one, unchanged.
 	CreateHelpRequest(ctx context.Context, r HelpRequest, ev VolunteerEvent) (HelpRequest, error)

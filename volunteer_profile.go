@@ -76,13 +76,17 @@ type VolunteerProfile struct {
 	Training       []TrainingRecord `json:"training"`
 	InsuranceUntil string           `json:"insurance_until,omitempty"` // YYYY-MM-DD
 	PublishName    bool             `json:"publish_name"`
-	Status         ProfileStatus    `json:"status"`
-	Reason         string           `json:"reason,omitempty"` // why declined
-	DecidedBy      string           `json:"decided_by,omitempty"`
-	DecidedByID    int64            `json:"-"`
-	DecidedAt      time.Time        `json:"decided_at,omitzero"`
-	CreatedAt      time.Time        `json:"created_at"`
-	UpdatedAt      time.Time        `json:"updated_at"`
+	// Gender is given voluntarily ("" not given, GenderFemale,
+	// GenderMale), only to meet a request that needs a woman volunteer;
+	// shown to the person and the staff who decide the registration.
+	Gender      string        `json:"gender,omitempty"`
+	Status      ProfileStatus `json:"status"`
+	Reason      string        `json:"reason,omitempty"` // why declined
+	DecidedBy   string        `json:"decided_by,omitempty"`
+	DecidedByID int64         `json:"-"`
+	DecidedAt   time.Time     `json:"decided_at,omitzero"`
+	CreatedAt   time.Time     `json:"created_at"`
+	UpdatedAt   time.Time     `json:"updated_at"`
 }
 
 // Labelled fills Label from Name and the consent.
@@ -115,6 +119,7 @@ type ProfileInput struct {
 	Training       []TrainingRecord `json:"training"`
 	InsuranceUntil string           `json:"insurance_until"`
 	PublishName    bool             `json:"publish_name"`
+	Gender         string           `json:"gender"` // "", female or male: given voluntarily
 }
 
 // Check validates the input and returns the profile it makes (status
@@ -186,12 +191,17 @@ func (in ProfileInput) Check(now time.Time) (VolunteerProfile, error) {
 			bad("insurance_until", in.InsuranceUntil, "the last day the insurance covers, YYYY-MM-DD")
 		}
 	}
+	switch in.Gender {
+	case "", GenderFemale, GenderMale:
+	default:
+		bad("gender", in.Gender, "female, male, or nothing (giving it is voluntary)")
+	}
 	if len(ps) > 0 {
 		return VolunteerProfile{}, &Error{Code: EINVALID, Message: "the volunteer registration is not valid", Problems: ps}
 	}
 	at := time.UnixMilli(now.UnixMilli())
 	return VolunteerProfile{Community: in.Community, Skills: skills, Availability: in.Availability, Areas: areas, Training: training,
-		InsuranceUntil: in.InsuranceUntil, PublishName: in.PublishName, Status: ProfilePending, CreatedAt: at, UpdatedAt: at}, nil
+		InsuranceUntil: in.InsuranceUntil, PublishName: in.PublishName, Gender: in.Gender, Status: ProfilePending, CreatedAt: at, UpdatedAt: at}, nil
 }
 
 func containsString(xs []string, x string) bool {

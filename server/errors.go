@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/civicgrid/civicgrid"
 )
@@ -63,6 +64,10 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	body.Error.RequestID = RequestID(r.Context())
 	if e, ok := err.(*civicgrid.Error); ok {
 		body.Error.Problems = e.Problems
+	}
+	if e := (*civicgrid.Error)(nil); errors.As(err, &e) && e.RetryAfter > 0 {
+		// Whole seconds, rounded up: trying earlier is refused again.
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
 	}
 	if code == civicgrid.EUNAUTHORIZED {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="civicgrid"`)

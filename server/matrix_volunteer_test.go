@@ -61,6 +61,8 @@ func init() {
 		"POST /api/v1/volunteer/teams/{id}/accept":               staff,
 		"GET /api/v1/volunteer/points":                           everyone,
 		"POST /api/v1/volunteer/points":                          staff,
+		"GET /api/v1/volunteer/indicators":                       "NN NN NN YN NN YN YN YN NN YN YY YN",
+		"GET /api/v1/volunteer/requests/stream":                  "N- N- Y- N- N- N- N- N- N- N- N- N-",
 	} {
 		mxExpected[key] = row
 	}
@@ -73,6 +75,10 @@ func init() {
 		mxFixtures["GET "+p] = get(p)
 	}
 	mxFixtures["GET /api/v1/volunteer/invitations"] = get("/api/v1/volunteer/invitations")
+	mxFixtures["GET /api/v1/volunteer/requests/stream"] = get("/api/v1/volunteer/requests/stream")
+	mxFixtures["GET /api/v1/volunteer/indicators"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{method: "GET", path: "/api/v1/volunteer/indicators?scope=" + e.chain(away).grid}
+	}
 	// An approved volunteer of the home or away community, invited to an
 	// open request there.
 	mxFixtures["POST /api/v1/volunteer/requests/{id}/invite"] = func(e *mxEnv, a mxActor, away bool) mxRequest {

@@ -213,6 +213,9 @@ func New(cfg Config, store Store, locator *locate.Service, extra ...func(*http.S
 	if cfg.Notices != nil {
 		cfg.Notices.OnPost(func(n civicgrid.Notice) { s.hub.publish(n) })
 	}
+	if cfg.Volunteer != nil {
+		cfg.Volunteer.OnOpened(func(r civicgrid.HelpRequest) { s.hub.publish(helpOpened{r}) })
+	}
 	s.routes()
 	cfg.Metrics.Gauge("civicgrid_sse_clients", "Open live streams (server-sent events: cases and alerts, notices).", func() float64 { return float64(s.hub.clients()) })
 	for _, register := range extra {
@@ -244,7 +247,8 @@ func (s *Server) Handler() http.Handler {
 // exports written while they are read, and area imports (a whole city is
 // validated and written in one transaction).
 var unbounded = map[string]bool{
-	"/api/v1/cases/stream": true, "/api/v1/announcements/stream": true, "/api/v1/cases.csv": true, "/api/v1/audit/security.csv": true,
+	"/api/v1/cases/stream": true, "/api/v1/announcements/stream": true, "/api/v1/volunteer/requests/stream": true,
+	"/api/v1/cases.csv": true, "/api/v1/audit/security.csv": true,
 	"/api/v1/admin/areas/export": true, "/api/v1/admin/areas/import": true, "/api/v1/admin/areas/check": true,
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"maps"
 	"net/http"
 	"strconv"
@@ -29,6 +30,7 @@ func (s *Server) volunteerRoutes(public func(string, string, http.HandlerFunc), 
 	guarded("POST", "/api/v1/volunteer/requests", civicgrid.ActionAskHelp, s.handleAskHelp)
 	guarded("GET", "/api/v1/volunteer/requests/mine", civicgrid.ActionReadHelp, s.handleMyHelp)
 	guarded("GET", "/api/v1/volunteer/requests/open", civicgrid.ActionClaimHelp, s.handleOpenHelp)
+	guarded("GET", "/api/v1/volunteer/requests/stream", civicgrid.ActionClaimHelp, s.handleOpenHelpStream)
 	guarded("GET", "/api/v1/volunteer/requests/pending", civicgrid.ActionVerifyHelp, s.handlePendingHelp)
 	guarded("GET", "/api/v1/volunteer/requests/waiting", civicgrid.ActionVerifyHelp, s.handleWaitingHelp)
 	guarded("POST", "/api/v1/volunteer/requests/{id}/invite", civicgrid.ActionInviteHelp, withID(s.handleInviteHelp))
@@ -58,6 +60,55 @@ func (s *Server) volunteerRoutes(public func(string, string, http.HandlerFunc), 
 	guarded("POST", "/api/v1/volunteer/teams/{id}/accept", civicgrid.ActionLeadTeam, withID(s.handleAcceptMember))
 	guarded("GET", "/api/v1/volunteer/points", civicgrid.ActionReadTeams, s.handleServicePoints)
 	guarded("POST", "/api/v1/volunteer/points", civicgrid.ActionManageTeams, s.handleAddServicePoint)
+	guarded("GET", "/api/v1/volunteer/indicators", civicgrid.ActionReadIndicators, s.handleVolunteerIndicators)
+}
+
+// helpOpened is a request opened to volunteers, on the live streams' hub.
+type helpOpened struct{ r civicgrid.HelpRequest }
+
+// handleOpenHelpStream: GET /api/v1/volunteer/requests/stream sends a
+// server-sent event ("request") for each request opened to volunteers —
+// accepted by staff, or reopened by a release — to each volunteer who may
+// claim it (their volunteer area covers the building), masked as in their
+// open list. Only volunteers may hold it open.
+func (s *Server) handleOpenHelpStream(w http.ResponseWriter, r *http.Request) {
+	s.serveStream(w, r, func(a civicgrid.Actor) error {
+		if err := streamAllowed(a, ""); err != nil {
+			return err
+		}
+		if len(a.Scopes(civicgrid.ActionClaimHelp)) == 0 {
+			return civicgrid.Errorf(civicgrid.EFORBIDDEN, "the live list of open requests is for volunteers (volunteer.claim)")
+		}
+		return nil
+	}, func(a civicgrid.Actor, change any) (string, string, any, bool) {
+		ch, ok := change.(helpOpened)
+		if !ok {
+			return "", "", nil, false
+		}
+		v, ok := s.cfg.Volunteer.OpenView(a, ch.r)
+		if !ok {
+			return "", "", nil, false
+		}
+		return fmt.Sprintf("request-%d-%d", ch.r.ID, ch.r.OpenedAt.UnixMilli()), "request", map[string]any{"request": v}, true
+	})
+}
+
+// handleVolunteerIndicators: GET /api/v1/volunteer/indicators?scope=CODE
+// &from=DATE&to=DATE — an area's volunteer indicators over days (default:
+// the last 30), from the rollups; the scope and period are read as the case
+// indicators' are.
+func (s *Server) handleVolunteerIndicators(w http.ResponseWriter, r *http.Request) {
+	iq, err := s.indicatorQuery(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	in, err := s.cfg.Volunteer.Indicators(r.Context(), actorFrom(r), iq.Scope, iq.From, iq.To)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, in)
 }
 
 // handleServicePoints: GET /api/v1/volunteer/points?area=CODE lists an
@@ -320,7 +371,7 @@ func (l *LocalAPI) ThrottleLookup(w http.ResponseWriter, r *http.Request) error 
 const volunteerBody = 8 << 10
 
 func (s *Server) handleHelpServices(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"services": civicgrid.VolunteerServices, "skills": civicgrid.VolunteerSkills})
+	writeJSON(w, http.StatusOK, map[string]any{"services": civicgrid.VolunteerServices, "skills": civicgrid.VolunteerSkills, "needs": civicgrid.HelpNeeds})
 }
 
 func (s *Server) handleAskHelp(w http.ResponseWriter, r *http.Request) {
@@ -495,6 +546,8 @@ func pointFrom(lat, lng string) (*volunteering.Point, error) {
 // The volunteer service's OpenAPI operations.
 func init() {
 	maps.Copy(operations, map[string]operation{
+		"GET /api/v1/volunteer/requests/stream":                  {summary: "Requests opened to volunteers, live (server-sent events \"request\"): to each volunteer whose area covers the building", tag: "volunteers", produces: "text/event-stream"},
+		"GET /api/v1/volunteer/indicators":                       {summary: "An area's volunteer indicators over days: requests, answered in time, taken in time, completed, hours served, satisfaction, active volunteers (from the rollups)", tag: "volunteers", query: []string{"scope", "from", "to"}, response: civicgrid.VolunteerIndicators{}},
 		"GET /api/v1/volunteer/services":                         {summary: "The catalogue of kinds of help (代购, 助餐, 陪诊 …)", tag: "volunteers"},
 		"POST /api/v1/volunteer/requests":                        {summary: "Ask for help at a building, for oneself or on someone's behalf (代办)", tag: "volunteers", request: civicgrid.HelpInput{}, created: true},
 		"GET /api/v1/volunteer/requests/mine":                    {summary: "The requests one posted or serves", tag: "volunteers"},

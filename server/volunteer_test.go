@@ -1,12 +1,16 @@
 package server_test
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/volunteering"
@@ -30,6 +34,9 @@ func TestVolunteerOverTheAPI(t *testing.T) {
 	}
 
 	send(resident, "POST", "/api/v1/volunteer/requests", map[string]string{"service": "massage", "building_code": e.home.building}, http.StatusBadRequest, "service")
+	send(resident, "POST", "/api/v1/volunteer/requests", map[string]any{"service": "shopping", "building_code": e.home.building, "needs": []string{"driver", "pilot"}},
+		http.StatusBadRequest, "not a need of the catalogue")
+	send(resident, "GET", "/api/v1/volunteer/services", nil, http.StatusOK, `"code":"woman"`)
 	var r volunteering.View
 	json.Unmarshal(send(resident, "POST", "/api/v1/volunteer/requests", map[string]string{"service": "shopping", "building_code": e.home.building,
 		"address": "2单元301", "note": "买米和油"}, http.StatusCreated, `"status":"posted"`)["request"], &r)
@@ -126,6 +133,18 @@ func TestVolunteerOverTheAPI(t *testing.T) {
 	if n := history(r.ID); n != 6 {
 		t.Fatalf("history of %d events, want posted, accepted, claimed, signed in, signed out, confirmed", n)
 	}
+	// The community's volunteer indicators count the service; a resident
+	// may not read them, a malformed date is refused.
+	ind := send(staff, "GET", "/api/v1/volunteer/indicators?scope="+e.home.community, nil, http.StatusOK, `"active_volunteers":1`)
+	var in civicgrid.VolunteerIndicators
+	raw, _ := json.Marshal(ind)
+	json.Unmarshal(raw, &in)
+	if in.Requests != 1 || in.Answered != 1 || in.Taken != 1 || in.Completed != 1 || in.Confirmed != 1 || in.Minutes != 15 ||
+		in.Satisfied != 1 || in.Scope != e.home.community {
+		t.Fatalf("volunteer indicators: %s", raw)
+	}
+	send(resident, "GET", "/api/v1/volunteer/indicators?scope="+e.home.community, nil, http.StatusForbidden, "indicators.read")
+	send(staff, "GET", "/api/v1/volunteer/indicators?scope="+e.home.community+"&from=12/01/2026", nil, http.StatusBadRequest, "want a date")
 }
 
 // Invitations over the API: staff invite, bad input is refused naming the
@@ -161,4 +180,112 @@ func TestVolunteerInvitationsOverTheAPI(t *testing.T) {
 	send(vol, "POST", fmt.Sprintf("/api/v1/volunteer/invitations/%d/decline", inv), map[string]string{"reason": strings.Repeat("长", 501)}, http.StatusBadRequest, "at most")
 	send(vol, "POST", fmt.Sprintf("/api/v1/volunteer/invitations/%d/accept", inv), nil, http.StatusOK, `"status":"claimed"`)
 	send(vol, "POST", fmt.Sprintf("/api/v1/volunteer/invitations/%d/accept", inv), nil, http.StatusConflict, "only an open invitation")
+
+	// Five wrong sign-in codes lock the request: the next try, even with
+	// the right code, is 429 with Retry-After — the seconds until the lock
+	// ends (at most the 15 minutes' window).
+	for i := 1; i <= 5; i++ {
+		send(vol, "POST", path+"/sign-in", map[string]string{"code": "WRONG0"}, http.StatusBadRequest, "does not match")
+	}
+	code, _ := e.send(&vol, mxRequest{method: "POST", path: path + "/sign-in", body: map[string]string{"code": "WRONG0"}})
+	if code != http.StatusTooManyRequests {
+		t.Fatalf("a locked request's sign-in: %d", code)
+	}
+	req, _ := http.NewRequest("POST", e.srv.URL+path+"/sign-in", strings.NewReader(`{"code":"WRONG0"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.AddCookie(&http.Cookie{Name: "cg_session", Value: vol.cookie})
+	req.Header.Set("X-CSRF-Token", vol.csrf)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+	if resp.StatusCode != http.StatusTooManyRequests || err != nil || secs < 800 || secs > 900 {
+		t.Fatalf("locked: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+}
+
+// The live list of open requests: a volunteer's stream gets a request when
+// staff open it and again when its taker releases it, masked (no address);
+// a volunteer of another community gets nothing; others may not open it.
+func TestOpenHelpStreamOverHTTP(t *testing.T) {
+	e := newMatrixEnv(t)
+	info := func(role string) civicgrid.RoleInfo { r, _ := civicgrid.LookupRole(role); return r }
+	resident, staff := e.actor(info(civicgrid.RoleResident)), e.actor(info(civicgrid.RoleCommunityStaff))
+	vol, taker := e.actor(info(civicgrid.RoleVolunteer)), e.actor(info(civicgrid.RoleVolunteer))
+	e.volunteerProfile(taker.user, e.home.community, civicgrid.ProfileApproved)
+	far := e.newUser(civicgrid.RoleGrant{Role: civicgrid.RoleVolunteer, AreaCode: e.away.community})
+	farSecret, _, err := e.db.CreateSession(context.Background(), civicgrid.Session{UserID: far.ID, Via: "password",
+		ExpiresAt: time.Now().Add(time.Hour)}, civicgrid.SecurityEvent{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := e.expect(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream := func(cookie string) chan string {
+		req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/api/v1/volunteer/requests/stream", nil)
+		req.AddCookie(&http.Cookie{Name: "cg_session", Value: cookie})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("stream: %v %v", resp, err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() && sc.Text() != ": connected" {
+		}
+		got := make(chan string, 8)
+		go func() {
+			event := ""
+			for sc.Scan() {
+				line := sc.Text()
+				switch {
+				case strings.HasPrefix(line, "event: "):
+					event = strings.TrimPrefix(line, "event: ")
+				case strings.HasPrefix(line, "data: ") && event == "request":
+					got <- strings.TrimPrefix(line, "data: ")
+				}
+			}
+		}()
+		return got
+	}
+	mine, theirs := stream(vol.cookie), stream(farSecret)
+	next := func() string {
+		select {
+		case d := <-mine:
+			return d
+		case <-time.After(5 * time.Second):
+			t.Fatal("no event within 5 s")
+		}
+		return ""
+	}
+	quiet := func(ch chan string, who string) {
+		select {
+		case d := <-ch:
+			t.Fatalf("%s got an event: %s", who, d)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+
+	var r volunteering.View
+	json.Unmarshal(send(resident, "POST", "/api/v1/volunteer/requests", map[string]string{"service": "meals", "building_code": e.home.building,
+		"address": "2单元301"}, http.StatusCreated, "")["request"], &r)
+	quiet(mine, "a volunteer, for a request not verified yet")
+	send(staff, "POST", fmt.Sprintf("/api/v1/volunteer/requests/%d/verify", r.ID), map[string]string{"decision": "accept"}, http.StatusOK, "")
+	d := next()
+	if !strings.Contains(d, fmt.Sprintf(`"id":%d`, r.ID)) || strings.Contains(d, "2单元301") || !strings.Contains(d, `"can_claim":true`) {
+		t.Fatalf("opened: %s", d)
+	}
+	quiet(theirs, "a volunteer of another community")
+	// Taken and released: open again, sent again.
+	path := fmt.Sprintf("/api/v1/volunteer/requests/%d", r.ID)
+	send(taker, "POST", path+"/claim", nil, http.StatusOK, "")
+	send(taker, "POST", path+"/release", map[string]string{"reason": "临时有事"}, http.StatusOK, "")
+	if d := next(); !strings.Contains(d, fmt.Sprintf(`"id":%d`, r.ID)) || !strings.Contains(d, `"status":"accepted"`) {
+		t.Fatalf("reopened: %s", d)
+	}
+	quiet(mine, "a volunteer, after the reopening")
+	// Not a volunteer: refused.
+	send(resident, "GET", "/api/v1/volunteer/requests/stream", nil, http.StatusForbidden, "volunteer.claim")
 }

@@ -30,18 +30,31 @@ func counterTargets(c *civicgrid.Counters) []any {
 // close-time histogram is kept per category and, under category "", for
 // all categories together, so that the histogram of a scope reads one row
 // per bucket and period rather than one per category too.
+var caseRollups = &rollupSpec{daily: "case_rollups", monthly: "case_rollups_monthly", key: "category", measures: rollupColumns,
+	format: func(v []int64) string { return fmt.Sprintf("%+v", countersOf(v)) }}
+
 var (
-	upsertRollupSQL        = upsertRollupSQLFor("case_rollups", "day")
-	upsertRollupMonthlySQL = upsertRollupSQLFor("case_rollups_monthly", "month")
+	upsertRollupSQL        = caseRollups.upsertSQL(false)
+	upsertRollupMonthlySQL = caseRollups.upsertSQL(true)
 )
 
-func upsertRollupSQLFor(table, period string) string {
-	sets := make([]string, len(rollupColumns))
-	for i, c := range rollupColumns {
-		sets[i] = fmt.Sprintf("%s = %s.%s + excluded.%s", c, table, c, c)
+// countersOf reads measures in the order of rollupColumns.
+func countersOf(v []int64) civicgrid.Counters {
+	var c civicgrid.Counters
+	for i, t := range counterTargets(&c) {
+		*t.(*int64) = v[i]
 	}
-	return `INSERT INTO ` + table + ` (area_code, ` + period + `, category, ` + strings.Join(rollupColumns, ", ") + `) VALUES (` +
-		placeholders(1, 3+len(rollupColumns)) + `) ON CONFLICT (area_code, ` + period + `, category) DO UPDATE SET ` + strings.Join(sets, ", ")
+	return c
+}
+
+// measuresOf is counterValues as measures.
+func measuresOf(c civicgrid.Counters) []int64 {
+	vs := counterValues(c)
+	out := make([]int64, len(vs))
+	for i, v := range vs {
+		out[i] = v.(int64)
+	}
+	return out
 }
 
 // The histogram upserts add $5 cases to a bucket.
@@ -130,18 +143,17 @@ func rollupSourceOf(q civicgrid.RollupQuery, p periodParts, daily, monthly, dayC
 // SumRollups sums the counters and the close-time histogram of a scope and
 // period.
 func (db *DB) SumRollups(ctx context.Context, q civicgrid.RollupQuery) (civicgrid.Counters, []int64, error) {
-	var c civicgrid.Counters
-	from, args := rollupSource(q, "case_rollups", "case_rollups_monthly", strings.Join(rollupColumns, ", "), q.Category != "")
-	sums := make([]string, len(rollupColumns))
-	for i, col := range rollupColumns {
-		sums[i] = "COALESCE(SUM(" + col + "), 0)"
+	var key *string
+	if q.Category != "" {
+		key = &q.Category
 	}
-	if err := db.rd.QueryRowContext(ctx, `SELECT `+strings.Join(sums, ", ")+` FROM `+from, args...).
-		Scan(counterTargets(&c)...); err != nil {
-		return c, nil, err
+	v, err := caseRollups.sum(ctx, db.rd, q.Scope, q.FromDay, q.ToDay, key)
+	if err != nil {
+		return civicgrid.Counters{}, nil, err
 	}
+	c := countersOf(v)
 	hist := make([]int64, civicgrid.CloseBuckets)
-	from, args = rollupSource(q, "case_rollup_hist", "case_rollup_hist_monthly", "bucket, n", true)
+	from, args := rollupSource(q, "case_rollup_hist", "case_rollup_hist_monthly", "bucket, n", true)
 	rows, err := db.rd.QueryContext(ctx, `SELECT bucket, SUM(n) FROM `+from+` GROUP BY bucket`, args...)
 	if err != nil {
 		return c, nil, err
@@ -162,27 +174,15 @@ func (db *DB) SumRollups(ctx context.Context, q civicgrid.RollupQuery) (civicgri
 
 // SumRollupsByCategory sums a scope and period per category.
 func (db *DB) SumRollupsByCategory(ctx context.Context, q civicgrid.RollupQuery) (map[string]civicgrid.Counters, error) {
-	q.Category = ""
-	from, args := rollupSource(q, "case_rollups", "case_rollups_monthly", "category, "+strings.Join(rollupColumns, ", "), false)
-	sums := make([]string, len(rollupColumns))
-	for i, col := range rollupColumns {
-		sums[i] = "SUM(" + col + ")"
-	}
-	rows, err := db.rd.QueryContext(ctx, `SELECT category, `+strings.Join(sums, ", ")+` FROM `+from+` GROUP BY category`, args...)
+	byKey, err := caseRollups.sumByKey(ctx, db.rd, q.Scope, q.FromDay, q.ToDay)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := map[string]civicgrid.Counters{}
-	for rows.Next() {
-		var cat string
-		var c civicgrid.Counters
-		if err := rows.Scan(append([]any{&cat}, counterTargets(&c)...)...); err != nil {
-			return nil, err
-		}
-		out[cat] = c
+	out := make(map[string]civicgrid.Counters, len(byKey))
+	for cat, v := range byKey {
+		out[cat] = countersOf(v)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // SumRollupsByPeriod sums a scope and period per report day (yyyymmdd),
@@ -222,19 +222,18 @@ type rollupKey struct {
 	category string
 }
 
-// rollupTables are the daily and the monthly tables, each with its
-// histogram.
+// rollupTables are the daily and the monthly histograms.
 var rollupTables = []struct {
-	counters, hist, period, label string
+	hist, period, label string
 }{
-	{"case_rollups", "case_rollup_hist", "day", ""},
-	{"case_rollups_monthly", "case_rollup_hist_monthly", "month", "month "},
+	{"case_rollup_hist", "day", ""},
+	{"case_rollup_hist_monthly", "month", "month "},
 }
 
-// RebuildRollups recomputes every counter from the event log and compares
-// it with the stored rollups, daily and monthly; with apply, the stored
-// ones are replaced.
-func (db *DB) RebuildRollups(ctx context.Context, apply bool) ([]string, error) {
+// rebuildCaseRollups recomputes every case counter and the close-time
+// histograms from the case log and compares them with the stored rollups,
+// daily and monthly; with apply, the stored ones are replaced.
+func (db *DB) rebuildCaseRollups(ctx context.Context, apply bool) ([]string, error) {
 	want := [2]map[rollupKey]civicgrid.Counters{{}, {}} // daily, monthly
 	wantHist := [2]map[rollupKey]map[int]int64{{}, {}}
 	err := db.ForEachCaseChain(ctx, func(id int64, evs []civicgrid.CaseEvent) error {
@@ -270,21 +269,21 @@ func (db *DB) RebuildRollups(ctx context.Context, apply bool) ([]string, error) 
 	if err != nil {
 		return nil, err
 	}
-	var diffs []string
+	var wantRows measureRows
+	for t := range want {
+		wantRows[t] = make(map[rollupKey][]int64, len(want[t]))
+		for k, c := range want[t] {
+			wantRows[t][k] = measuresOf(c)
+		}
+	}
+	diffs, err := caseRollups.diff(ctx, db.rd, wantRows)
+	if err != nil {
+		return nil, err
+	}
 	for t, tab := range rollupTables {
-		have, haveHist, err := db.storedRollups(ctx, tab.counters, tab.hist, tab.period)
+		haveHist, err := db.storedHist(ctx, tab.hist, tab.period)
 		if err != nil {
 			return nil, err
-		}
-		for k, w := range want[t] {
-			if have[k] != w {
-				diffs = append(diffs, fmt.Sprintf("%s %s%d %s: stored %+v, recomputed %+v", k.area, tab.label, k.day, k.category, have[k], w))
-			}
-		}
-		for k, h := range have {
-			if _, ok := want[t][k]; !ok && !h.Zero() {
-				diffs = append(diffs, fmt.Sprintf("%s %s%d %s: stored %+v, but no events count there", k.area, tab.label, k.day, k.category, h))
-			}
 		}
 		keys := map[rollupKey]bool{}
 		for k := range wantHist[t] {
@@ -308,21 +307,14 @@ func (db *DB) RebuildRollups(ctx context.Context, apply bool) ([]string, error) 
 		return diffs, nil
 	}
 	err = db.inTx(ctx, func(tx *Tx) error {
+		if err := caseRollups.replace(ctx, tx, wantRows); err != nil {
+			return err
+		}
 		for t, tab := range rollupTables {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+tab.counters); err != nil {
-				return err
-			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+tab.hist); err != nil {
 				return err
 			}
-			upsert := upsertRollupSQLFor(tab.counters, tab.period)
 			insertHist := `INSERT INTO ` + tab.hist + ` (area_code, ` + tab.period + `, category, bucket, n) VALUES ($1, $2, $3, $4, $5)`
-			for k, c := range want[t] {
-				args := append([]any{k.area, k.day, k.category}, counterValues(c)...)
-				if _, err := tx.ExecContext(ctx, upsert, args...); err != nil {
-					return err
-				}
-			}
 			for k, h := range wantHist[t] {
 				for b, n := range h {
 					if _, err := tx.ExecContext(ctx, insertHist, k.area, k.day, k.category, b, n); err != nil {
@@ -336,30 +328,12 @@ func (db *DB) RebuildRollups(ctx context.Context, apply bool) ([]string, error) 
 	return diffs, err
 }
 
-// storedRollups reads a rollup table and its histogram whole.
-func (db *DB) storedRollups(ctx context.Context, counters, hist, period string) (map[rollupKey]civicgrid.Counters, map[rollupKey]map[int]int64, error) {
-	have := map[rollupKey]civicgrid.Counters{}
-	rows, err := db.rd.QueryContext(ctx, `SELECT area_code, `+period+`, category, `+strings.Join(rollupColumns, ", ")+` FROM `+counters)
-	if err != nil {
-		return nil, nil, err
-	}
-	for rows.Next() {
-		var k rollupKey
-		var c civicgrid.Counters
-		if err := rows.Scan(append([]any{&k.area, &k.day, &k.category}, counterTargets(&c)...)...); err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		have[k] = c
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, nil, err
-	}
+// storedHist reads a close-time histogram table whole.
+func (db *DB) storedHist(ctx context.Context, hist, period string) (map[rollupKey]map[int]int64, error) {
 	haveHist := map[rollupKey]map[int]int64{}
-	rows, err = db.rd.QueryContext(ctx, `SELECT area_code, `+period+`, category, bucket, n FROM `+hist)
+	rows, err := db.rd.QueryContext(ctx, `SELECT area_code, `+period+`, category, bucket, n FROM `+hist)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -367,7 +341,7 @@ func (db *DB) storedRollups(ctx context.Context, counters, hist, period string) 
 		var b int
 		var n int64
 		if err := rows.Scan(&k.area, &k.day, &k.category, &b, &n); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if n == 0 {
 			continue // a bucket emptied by a reclassify
@@ -377,7 +351,7 @@ func (db *DB) storedRollups(ctx context.Context, counters, hist, period string) 
 		}
 		haveHist[k][b] = n
 	}
-	return have, haveHist, rows.Err()
+	return haveHist, rows.Err()
 }
 
 // ForEachGridDay calls fn with each grid's daily rows of the rollups in the

@@ -18,16 +18,18 @@ import (
 
 const helpColumns = `id, service, building, address, beneficiary, contact, note, urgency, window_start, window_end, status,
 	poster_id, poster, on_behalf, volunteer_id, volunteer, reason, sign_in_at, sign_out_at, minutes, rating, comment, created_at, updated_at,
-	opened_at, take_by, untaken_at, sign_code, held, case_id, origin`
+	opened_at, take_by, untaken_at, sign_code, held, case_id, origin, needs`
 
 func scanHelp(sc rowScanner) (civicgrid.HelpRequest, error) {
 	var r civicgrid.HelpRequest
 	var start, end, created, updated int64
 	var vol, in, out, opened, takeBy, untaken, caseID sql.NullInt64
 	var origin sql.NullString
+	var needs string
 	err := sc.Scan(&r.ID, &r.Service, &r.BuildingCode, &r.Address, &r.Beneficiary, &r.Contact, &r.Note, &r.Urgency, &start, &end, &r.Status,
 		&r.PosterID, &r.Poster, &r.OnBehalf, &vol, &r.Volunteer, &r.Reason, &in, &out, &r.Minutes, &r.Rating, &r.Comment, &created, &updated,
-		&opened, &takeBy, &untaken, &r.SignCode, &r.Held, &caseID, &origin)
+		&opened, &takeBy, &untaken, &r.SignCode, &r.Held, &caseID, &origin, &needs)
+	r.Needs = splitNeeds(needs)
 	r.CaseID, r.Origin = caseID.Int64, origin.String
 	r.OpenedAt, r.TakeBy, r.UntakenAt = timeOrZero(opened), timeOrZero(takeBy), timeOrZero(untaken)
 	r.WindowStart, r.WindowEnd, r.CreatedAt, r.UpdatedAt = time.UnixMilli(start), time.UnixMilli(end), time.UnixMilli(created), time.UnixMilli(updated)
@@ -62,10 +64,10 @@ func (db *DB) CreateHelpRequest(ctx context.Context, r civicgrid.HelpRequest, ev
 			}
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO volunteer_requests (service, building, address, beneficiary, contact, note, urgency,
-			window_start, window_end, status, poster_id, poster, on_behalf, created_at, updated_at, origin, case_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16) RETURNING id`,
+			window_start, window_end, status, poster_id, poster, on_behalf, created_at, updated_at, origin, case_id, needs)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17) RETURNING id`,
 			r.Service, r.BuildingCode, r.Address, r.Beneficiary, r.Contact, r.Note, r.Urgency, r.WindowStart.UnixMilli(), r.WindowEnd.UnixMilli(),
-			string(r.Status), r.PosterID, r.Poster, r.OnBehalf, r.CreatedAt.UnixMilli(), origin, nullID(r.CaseID)).Scan(&r.ID); err != nil {
+			string(r.Status), r.PosterID, r.Poster, r.OnBehalf, r.CreatedAt.UnixMilli(), origin, nullID(r.CaseID), strings.Join(r.Needs, ",")).Scan(&r.ID); err != nil {
 			return err
 		}
 		ev.RequestID = r.ID
@@ -85,6 +87,14 @@ func (db *DB) CreateHelpRequest(ctx context.Context, r civicgrid.HelpRequest, ev
 		return r, err
 	}
 	return db.HelpRequestByID(ctx, r.ID)
+}
+
+// splitNeeds reads the stored needs (comma-separated codes).
+func splitNeeds(s string) []string {
+	if s == "" {
+		return []string{}
+	}
+	return strings.Split(s, ",")
 }
 
 func (db *DB) helpByOrigin(ctx context.Context, origin string) (civicgrid.HelpRequest, error) {
@@ -277,7 +287,10 @@ func appendVolunteerEvent(ctx context.Context, tx *Tx, ev civicgrid.VolunteerEve
 	_, err = tx.ExecContext(ctx, `INSERT INTO volunteer_events (request_id, seq, at, actor_id, actor, action, note, data, prev_hash, hash)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, ev.RequestID, ev.Seq, ev.At.UnixMilli(), nullID(ev.ActorID), ev.Actor, ev.Action,
 		ev.Note, eventData(ev.Data), ev.PrevHash, ev.Hash)
-	return err
+	if err != nil {
+		return err
+	}
+	return addVolunteerRollup(ctx, tx, ev)
 }
 
 const volunteerEventColumns = `id, request_id, seq, at, actor_id, actor, action, note, data, prev_hash, hash`

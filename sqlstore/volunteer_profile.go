@@ -14,7 +14,7 @@ import (
 // Volunteer profiles and their approval (civicgrid.VolunteerProfileStore).
 
 const profileColumns = `user_id, name, community, skills, availability, areas, training, insurance_until, publish_name, status, reason,
-	decided_by_id, decided_by, decided_at, created_at, updated_at`
+	decided_by_id, decided_by, decided_at, created_at, updated_at, gender`
 
 func scanProfile(sc rowScanner) (civicgrid.VolunteerProfile, error) {
 	var p civicgrid.VolunteerProfile
@@ -22,7 +22,7 @@ func scanProfile(sc rowScanner) (civicgrid.VolunteerProfile, error) {
 	var byID, at sql.NullInt64
 	var created, updated int64
 	err := sc.Scan(&p.UserID, &p.Name, &p.Community, &skills, &p.Availability, &areas, &training, &p.InsuranceUntil, &p.PublishName,
-		&p.Status, &p.Reason, &byID, &p.DecidedBy, &at, &created, &updated)
+		&p.Status, &p.Reason, &byID, &p.DecidedBy, &at, &created, &updated, &p.Gender)
 	if err != nil {
 		return p, err
 	}
@@ -76,10 +76,10 @@ func (db *DB) SaveVolunteerProfile(ctx context.Context, p civicgrid.VolunteerPro
 				decided = p.DecidedAt.UnixMilli()
 			}
 			_, err = tx.ExecContext(ctx, `INSERT INTO volunteer_profiles (user_id, name, community, skills, availability, areas, training,
-				insurance_until, publish_name, status, reason, decided_by_id, decided_by, decided_at, created_at, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)`,
+				insurance_until, publish_name, status, reason, decided_by_id, decided_by, decided_at, created_at, updated_at, gender)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)`,
 				p.UserID, p.Name, p.Community, jsonText(p.Skills), p.Availability, jsonText(p.Areas), jsonText(p.Training),
-				p.InsuranceUntil, p.PublishName, string(p.Status), p.Reason, nullID(p.DecidedByID), p.DecidedBy, decided, p.CreatedAt.UnixMilli())
+				p.InsuranceUntil, p.PublishName, string(p.Status), p.Reason, nullID(p.DecidedByID), p.DecidedBy, decided, p.CreatedAt.UnixMilli(), p.Gender)
 			return err
 		case err != nil:
 			return err
@@ -89,9 +89,9 @@ func (db *DB) SaveVolunteerProfile(ctx context.Context, p civicgrid.VolunteerPro
 			status = civicgrid.ProfileApproved
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE volunteer_profiles SET name = $2, community = $3, skills = $4, availability = $5, areas = $6,
-			training = $7, insurance_until = $8, publish_name = $9, status = $10, reason = $11, updated_at = $12 WHERE user_id = $1`,
+			training = $7, insurance_until = $8, publish_name = $9, status = $10, reason = $11, updated_at = $12, gender = $13 WHERE user_id = $1`,
 			p.UserID, p.Name, p.Community, jsonText(p.Skills), p.Availability, jsonText(p.Areas), jsonText(p.Training),
-			p.InsuranceUntil, p.PublishName, string(status), reason, p.UpdatedAt.UnixMilli())
+			p.InsuranceUntil, p.PublishName, string(status), reason, p.UpdatedAt.UnixMilli(), p.Gender)
 		return err
 	})
 	if err != nil {

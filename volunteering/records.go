@@ -235,8 +235,10 @@ func (s *Service) tryCode(ctx context.Context, actor civicgrid.Actor, id int64, 
 	case match:
 		return nil
 	case lock.Refused:
-		return civicgrid.Errorf(civicgrid.ETHROTTLED, "request %d is locked: %d wrong sign-in codes within %d minutes; codes are refused until %s (China time), or until the community's staff issue a new code",
+		e := civicgrid.Errorf(civicgrid.ETHROTTLED, "request %d is locked: %d wrong sign-in codes within %d minutes; codes are refused until %s (China time), or until the community's staff issue a new code",
 			id, lock.Wrong, int(s.cfg.CodeWindow/time.Minute), lock.Until.In(cst).Format("15:04"))
+		e.RetryAfter = max(lock.Until.Sub(now), time.Second)
+		return e
 	case lock.Locked(now):
 		return civicgrid.Errorf(civicgrid.EINVALID, "the %s code does not match, and that was the %d. wrong code within %d minutes: request %d is now locked until %s (China time), or until the community's staff issue a new code",
 			what, lock.Wrong, int(s.cfg.CodeWindow/time.Minute), id, lock.Until.In(cst).Format("15:04"))

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -79,6 +80,10 @@ type Service struct {
 	store civicgrid.VolunteerStore
 	areas Areas
 	wake  chan struct{} // nudges the take-by scheduler
+	// opened are told of each request opened to volunteers here (live
+	// streams).
+	openedMu sync.Mutex
+	opened   []func(civicgrid.HelpRequest)
 	cases Cases         // links to cases (nil: none)
 	care  Care          // links to care entries (nil: none)
 }
@@ -250,6 +255,9 @@ type View struct {
 	History   []civicgrid.VolunteerEvent `json:"history,omitempty"`
 	// Invitations are the request's invitations, for whoever may invite.
 	Invitations []civicgrid.HelpInvitation `json:"invitations,omitempty"`
+	// Fit is how the reader's registration meets the request's needs (in
+	// the open list).
+	Fit *civicgrid.HelpFit `json:"fit,omitempty"`
 }
 
 func (s *Service) view(actor civicgrid.Actor, r civicgrid.HelpRequest) View {
@@ -354,6 +362,11 @@ func (s *Service) Open(ctx context.Context, actor civicgrid.Actor, at *Point) ([
 	if err != nil {
 		return nil, err
 	}
+	// What the volunteer brings: their registration (none: no need met).
+	profile, err := s.store.VolunteerProfileOf(ctx, actor.UserID)
+	if err != nil && civicgrid.ErrorCode(err) != civicgrid.ENOTFOUND {
+		return nil, err
+	}
 	places := map[string]float64{}
 	out := []View{}
 	for _, r := range rs {
@@ -372,17 +385,16 @@ func (s *Service) Open(ctx context.Context, actor civicgrid.Actor, at *Point) ([
 			}
 			r.DistanceM = d
 		}
-		out = append(out, s.view(actor, r))
+		v := s.view(actor, r)
+		fit := civicgrid.FitOf(r.Needs, profile)
+		v.Fit = &fit
+		out = append(out, v)
 	}
+	// Distance and fit: each need not met weighs as a kilometre farther
+	// (civicgrid.HelpRankMetres); then urgent first, then the earliest window.
+	rank := func(v View) float64 { return civicgrid.HelpRankMetres(v.DistanceM, v.DistanceM >= 0, *v.Fit) }
 	slices.SortStableFunc(out, func(a, b View) int {
-		da, db := a.DistanceM, b.DistanceM
-		if da < 0 {
-			da = math.Inf(1)
-		}
-		if db < 0 {
-			db = math.Inf(1)
-		}
-		return cmp.Or(cmp.Compare(da, db), cmp.Compare(urgencyRank(a.Urgency), urgencyRank(b.Urgency)), a.WindowStart.Compare(b.WindowStart))
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(urgencyRank(a.Urgency), urgencyRank(b.Urgency)), a.WindowStart.Compare(b.WindowStart))
 	})
 	return out, nil
 }
@@ -392,6 +404,45 @@ func urgencyRank(u string) int {
 		return 0
 	}
 	return 1
+}
+
+// OnOpened registers fn to be told of each request opened to volunteers
+// through this instance — accepted by staff, or reopened by a release —
+// for the live stream of open requests. fn must not block.
+func (s *Service) OnOpened(fn func(civicgrid.HelpRequest)) {
+	s.openedMu.Lock()
+	defer s.openedMu.Unlock()
+	s.opened = append(s.opened, fn)
+}
+
+// tellOpened tells them of request id as stored (not as the actor who
+// opened it sees it).
+func (s *Service) tellOpened(ctx context.Context, id int64) {
+	s.openedMu.Lock()
+	fns := slices.Clone(s.opened)
+	s.openedMu.Unlock()
+	if len(fns) == 0 {
+		return
+	}
+	r, err := s.store.HelpRequestByID(ctx, id)
+	if err != nil {
+		return // the step is done; a stream only misses this one
+	}
+	for _, fn := range fns {
+		fn(r)
+	}
+}
+
+// OpenView is an opened request as a volunteer sees it in their open list
+// (the address masked, the light and the steps they may take), and false
+// when they may not claim it: the live stream sends it only to volunteers
+// whose area covers the building. No store is read.
+func (s *Service) OpenView(actor civicgrid.Actor, r civicgrid.HelpRequest) (View, bool) {
+	if r.Status != civicgrid.HelpAccepted || civicgrid.Authorize(actor, civicgrid.ActionClaimHelp, r.Object()) != nil {
+		return View{}, false
+	}
+	r.DistanceM = -1
+	return s.view(actor, r), true
 }
 
 // Pending lists the requests waiting for the actor (staff) to verify.
@@ -508,6 +559,7 @@ func (s *Service) Verify(ctx context.Context, actor civicgrid.Actor, id int64, d
 			civicgrid.HelpChange{Reason: strings.TrimSpace(reason), TakeBy: s.now().Add(s.cfg.TakeWithin)}, strings.TrimSpace(reason), nil)
 		if err == nil {
 			s.nudge()
+			s.tellOpened(ctx, id)
 		}
 		return v, err
 	case DecisionDecline:
@@ -582,6 +634,7 @@ func (s *Service) Release(ctx context.Context, actor civicgrid.Actor, id int64, 
 		civicgrid.HelpChange{Volunteer: actor.UserID, ClearVolunteer: true, Reason: reason, TakeBy: s.now().Add(s.cfg.TakeWithin)}, reason, nil)
 	if err == nil {
 		s.nudge()
+		s.tellOpened(ctx, id)
 	}
 	return v, err
 }

@@ -523,6 +523,7 @@ type dashView struct {
 	Metrics          []option
 	Ranking          []rankRow  // the areas one level down, by reports
 	Lectures         []rateCard // lectures held and their attendance in the scope and period
+	Volunteers       []rateCard // the volunteer service's indicators in the scope and period
 }
 
 // rateCard is one figure; a rate also shows its numerator, denominator
@@ -742,6 +743,7 @@ func (ui *UI) handleDashboard(w http.ResponseWriter, r *http.Request) {
 	dv.Map = ui.gridMap(r, p, actor, dv, from, to)
 	dv.Ranking = ui.ranking(ctx, actor, dv.Scope, from, to)
 	dv.Lectures = ui.lectureCards(ctx, p, actor, dv.Scope, from, to.AddDate(0, 0, 1))
+	dv.Volunteers = ui.volunteerCards(ctx, p, actor, dv.Scope, from, to)
 	p.Dash = dv
 	ui.render(w, http.StatusOK, "dashboard", p)
 }

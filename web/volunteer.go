@@ -24,6 +24,7 @@ type Volunteer interface {
 	Pending(ctx context.Context, actor civicgrid.Actor) ([]volunteering.View, error)
 	Waiting(ctx context.Context, actor civicgrid.Actor) ([]volunteering.View, error)
 	Request(ctx context.Context, actor civicgrid.Actor, id int64) (volunteering.View, error)
+	Indicators(ctx context.Context, actor civicgrid.Actor, scope string, from, to time.Time) (civicgrid.VolunteerIndicators, error)
 	Invite(ctx context.Context, actor civicgrid.Actor, id, userID int64) (civicgrid.HelpInvitation, error)
 	Invitations(ctx context.Context, actor civicgrid.Actor) ([]volunteering.Invitation, error)
 	AcceptInvitation(ctx context.Context, actor civicgrid.Actor, id int64) (volunteering.View, error)
@@ -70,9 +71,10 @@ type Volunteer interface {
 type volunteerView struct {
 	View      string // ask, work
 	Services  []civicgrid.VolunteerService
-	Buildings []scopeOption // where the reader may ask
-	OnBehalf  bool          // the reader may ask on someone's behalf
-	Mine      []helpRow     // the reader's own requests (ask) or claims (work)
+	Needs     []civicgrid.HelpNeed // what a request may need (matching)
+	Buildings []scopeOption        // where the reader may ask
+	OnBehalf  bool                 // the reader may ask on someone's behalf
+	Mine      []helpRow            // the reader's own requests (ask) or claims (work)
 	Open      []helpRow
 	Pending   []helpRow
 	Waiting   []helpRow // open, not taken yet (staff), red first
@@ -280,7 +282,8 @@ func (ui *UI) handleCaseToRequestForm(w http.ResponseWriter, r *http.Request) {
 func (ui *UI) volunteerPage(w http.ResponseWriter, r *http.Request, view string) (*page, civicgrid.Actor, bool) {
 	p, actor, ok := ui.outcomePage(w, r, "vol.")
 	if ok {
-		p.Volunteer = &volunteerView{View: view, CSRF: actor.CSRFToken, Services: civicgrid.VolunteerServices, Ratings: []int{5, 4, 3, 2, 1}}
+		p.Volunteer = &volunteerView{View: view, CSRF: actor.CSRFToken, Services: civicgrid.VolunteerServices, Needs: civicgrid.HelpNeeds,
+			Ratings: []int{5, 4, 3, 2, 1}}
 	}
 	return p, actor, ok
 }
@@ -426,7 +429,7 @@ func (ui *UI) handleAskForm(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	in := civicgrid.HelpInput{Service: f.Get("service"), BuildingCode: strings.TrimSpace(f.Get("building_code")), Address: f.Get("address"),
-		Beneficiary: f.Get("beneficiary"), Contact: f.Get("contact"), Note: f.Get("note"), Urgency: f.Get("urgency")}
+		Beneficiary: f.Get("beneficiary"), Contact: f.Get("contact"), Note: f.Get("note"), Urgency: f.Get("urgency"), Needs: f["needs"]}
 	if d := f.Get("date"); d != "" {
 		t, err := time.ParseInLocation("2006-01-02T15:04", d, ui.location())
 		if err != nil {
@@ -924,7 +927,7 @@ func (ui *UI) handleRegisterForm(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	in := civicgrid.ProfileInput{Community: strings.TrimSpace(f.Get("community_code")), Skills: f["skills"], Availability: f.Get("availability"),
 		Areas:          strings.FieldsFunc(f.Get("areas"), func(c rune) bool { return c == ',' || c == ' ' || c == '，' }),
-		InsuranceUntil: f.Get("insurance_until"), PublishName: f.Get("publish_name") == "1"}
+		InsuranceUntil: f.Get("insurance_until"), PublishName: f.Get("publish_name") == "1", Gender: f.Get("gender")}
 	if old, err := ui.cfg.Volunteer.Profile(r.Context(), actor); err == nil {
 		in.Training = old.Training
 	}
@@ -984,4 +987,46 @@ func (c certificateRow) RevokedTime() time.Time {
 		return time.Time{}
 	}
 	return *c.RevokedAt
+}
+
+// volunteerCards shows, beside the case indicators on the dashboard, the
+// volunteer service's indicators of the scope and period (days from..to),
+// read from the volunteer rollups; none without the module, without any
+// request in the period, or for someone who may not read them.
+func (ui *UI) volunteerCards(ctx context.Context, p *page, actor civicgrid.Actor, scope string, from, to time.Time) []rateCard {
+	if ui.cfg.Volunteer == nil {
+		return nil
+	}
+	in, err := ui.cfg.Volunteer.Indicators(ctx, actor, scope, from, to)
+	if err != nil || in.VolunteerMeasures == (civicgrid.VolunteerMeasures{}) {
+		return nil
+	}
+	count := func(key string, n int64) rateCard {
+		return rateCard{Label: p.catalogue[key], Value: strconv.FormatInt(n, 10)}
+	}
+	rate := func(key string, n, d int64, formula string) rateCard {
+		rc := rateCard{Label: p.catalogue[key], Value: "—", Fraction: strconv.FormatInt(n, 10) + " / " + strconv.FormatInt(d, 10),
+			Formula: formula + " = " + strconv.FormatInt(n, 10) + " / " + strconv.FormatInt(d, 10), Small: civicgrid.Small(d)}
+		if d > 0 {
+			rc.Value = strconv.FormatFloat(float64(n)*100/float64(d), 'f', 1, 64) + "%"
+		}
+		if rc.Small {
+			rc.SmallNote, _ = p.T("dash.small_sample_note", "d", d, "min", civicgrid.SmallSample, "step", int64(100/max(float64(d), 1)+0.5))
+		}
+		return rc
+	}
+	mean := "—"
+	if in.MeanRating != nil {
+		mean = strconv.FormatFloat(*in.MeanRating, 'f', 1, 64)
+	}
+	satisfaction, _ := p.T("dash.vol_satisfaction_formula", "mean", mean)
+	return []rateCard{
+		count("dash.vol_requests", in.Requests),
+		rate("dash.vol_answered", in.VolunteerMeasures.AnsweredOnTime, in.Answered, p.catalogue["dash.vol_answered_formula"]),
+		rate("dash.vol_taken", in.VolunteerMeasures.TakenInTime, in.Taken, p.catalogue["dash.vol_taken_formula"]),
+		count("dash.vol_completed", in.Completed),
+		{Label: p.catalogue["dash.vol_hours"], Value: strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(in.Hours, 'f', 2, 64), "0"), ".")},
+		rate("dash.vol_satisfaction", in.Satisfied, in.Rated, satisfaction),
+		count("dash.vol_active", in.ActiveVolunteers),
+	}
 }

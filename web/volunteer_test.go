@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -75,7 +76,10 @@ func TestVolunteerPages(t *testing.T) {
 		t.Fatalf("ask page: %d (their building and the catalogue offered, no asking on behalf): %s", rec.Code, rec.Body)
 	}
 	outcome(as(h, resident, "POST", "/help", form("service", "massage", "building_code", building)), "failed=invalid")
-	outcome(as(h, resident, "POST", "/help", form("service", "shopping", "building_code", building, "address", "3单元502", "note", "买菜")), "done=asked")
+	outcome(as(h, resident, "POST", "/help", url.Values{"csrf_token": {"tok"}, "service": {"shopping"}, "building_code": {building},
+		"needs": {"driver", "parachute"}}), "failed=invalid")
+	outcome(as(h, resident, "POST", "/help", url.Values{"csrf_token": {"tok"}, "service": {"shopping"}, "building_code": {building},
+		"address": {"3单元502"}, "note": {"买菜"}, "needs": {"driver", "woman"}}), "done=asked")
 	rec = as(h, staff, "GET", "/volunteer", nil)
 	m := regexp.MustCompile(`action="/volunteer/(\d+)/accept"`).FindStringSubmatch(rec.Body.String())
 	if m == nil || !contains(rec.Body.String(), "3单元502") {
@@ -97,10 +101,17 @@ func TestVolunteerPages(t *testing.T) {
 	}
 	outcome(as(h, volA, "POST", "/volunteer/profile", form("community_code", "420102001001", "insurance_until", "soon")), "failed=invalid")
 	outcome(as(h, volA, "POST", "/volunteer/profile", form("community_code", "420102001001", "skills", "driver", "availability", "周末",
-		"insurance_until", "2027-12-31", "training_name", "急救培训", "training_date", "2026-03-01", "training_hours", "8")), "done=registered")
+		"insurance_until", "2027-12-31", "training_name", "急救培训", "training_date", "2026-03-01", "training_hours", "8", "gender", "female")), "done=registered")
 	if rec = as(h, volA, "GET", "/volunteer", nil); !contains(rec.Body.String(), "等待社区审核") || !contains(rec.Body.String(), "培训 1 次") ||
-		!contains(rec.Body.String(), `value="driver" checked`) {
+		!contains(rec.Body.String(), `value="driver" checked`) || !contains(rec.Body.String(), `<option value="female" selected>`) {
 		t.Fatalf("A's registration waits: %s", rec.Body)
+	}
+	// The open list names the needs and how A meets them.
+	if body := rec.Body.String(); !contains(body, "需要：驾驶、女性志愿者") || !contains(body, "您符合全部要求") {
+		t.Fatalf("needs and fit in the open list: %s", body)
+	}
+	if rec = as(h, volB, "GET", "/volunteer", nil); !contains(rec.Body.String(), "您符合 0/2 项要求，缺：驾驶、女性志愿者") {
+		t.Fatalf("B's fit: %s", rec.Body)
 	}
 	outcome(as(h, volA, "POST", "/volunteer/"+id+"/claim", form()), "failed=forbidden")
 	approve := fmt.Sprintf("/volunteer/registrations/%d/", volA.UserID)
@@ -149,6 +160,20 @@ func TestVolunteerPages(t *testing.T) {
 		if !contains(rec.Body.String(), want) {
 			t.Fatalf("my hours without %q: %s", want, rec.Body)
 		}
+	}
+	// The dashboard's volunteer cards for staff (the rollups of the
+	// request just served); none for a volunteer.
+	today := time.Now().In(civicgrid.Beijing)
+	dash := ui.newPage(httptest.NewRecorder(), httptest.NewRequest("GET", "/dashboard", nil))
+	cards := ui.volunteerCards(ctx, dash, staff, "420102001001", today.AddDate(0, 0, -1), today.AddDate(0, 0, 1))
+	got := fmt.Sprint(cards)
+	for _, want := range []string{"{求助需求 1", "{按时答复率 100.0% 1 / 1", "{完成服务 1", "{服务时长（小时） 0.25 ", "{服务满意率 100.0% 1 / 1", "平均 5.0 星", "{活跃志愿者 1"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("volunteer cards without %q: %s", want, got)
+		}
+	}
+	if ui.volunteerCards(ctx, dash, volA, "420102001001", today.AddDate(0, 0, -1), today) != nil {
+		t.Fatal("a volunteer is shown the community's indicators")
 	}
 	// Teams: staff form one with A as captain; B asks to join; A accepts.
 	rec = as(h, staff, "GET", "/volunteer", nil)

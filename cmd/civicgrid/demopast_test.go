@@ -145,6 +145,12 @@ func TestDemoPast(t *testing.T) {
 			t.Errorf("request %d: %s by volunteer %d, want confirmed", r.ID, r.Status, r.VolunteerID)
 		}
 	}
+	// They count in the community's volunteer indicators (the rollups the
+	// check above recounted).
+	vm, active, err := db.SumVolunteerRollups(ctx, second, civicgrid.CohortOf(today.AddDate(0, 0, -30), "", "").Day, civicgrid.CohortOf(now, "", "").Day)
+	if err != nil || vm.Requests != 4 || vm.Confirmed != 4 || vm.Minutes <= 0 || active == 0 {
+		t.Errorf("the past's volunteer indicators: %+v, %d active (%v)", vm, active, err)
+	}
 	first := pastFingerprint(t, db)
 	// The same seed, another store: the same cases, numbered alike, in the
 	// same states (the reporting and the stepping run side by side).

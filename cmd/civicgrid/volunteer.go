@@ -36,7 +36,8 @@ func seedDemoVolunteer(ctx context.Context, db *sqlstore.DB, svc *volunteering.S
 	}
 	resident, gridWorker, staff := people[0], people[1], people[2]
 	r, err := svc.Ask(ctx, gridWorker, civicgrid.HelpInput{Service: "clinic", BuildingCode: areas.building, Address: "1单元302",
-		Beneficiary: "王秀英", Contact: "13900000302", Note: "独居老人，周五上午去社区医院复查，需要有人陪同。", Urgency: civicgrid.UrgencyUrgent})
+		Beneficiary: "王秀英", Contact: "13900000302", Note: "独居老人，周五上午去社区医院复查，需要有人陪同。", Urgency: civicgrid.UrgencyUrgent,
+		Needs: []string{"driver", civicgrid.NeedWoman}})
 	if err != nil {
 		return err
 	}

@@ -17,3 +17,14 @@
     });
   }
 })();
+
+// The volunteer's open list: a request opened meanwhile (the live stream of
+// open requests) shows a notice with a link that reloads the list. Without
+// this script the list is as loaded.
+(() => {
+  const note = document.querySelector('[data-testid="open-live"]');
+  if (!note || !('EventSource' in window)) return;
+  const es = new EventSource('/api/v1/volunteer/requests/stream');
+  es.addEventListener('request', () => { note.hidden = false; });
+  es.addEventListener('end', () => es.close());
+})();
