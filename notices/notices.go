@@ -10,6 +10,7 @@
 package notices
 
 import (
+	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -17,6 +18,8 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,6 +27,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/notify"
@@ -56,6 +60,9 @@ type Config struct {
 	// Photos tells whether an attached photo was uploaded (photo.Store);
 	// nil accepts no attachments.
 	Photos interface{ Has(ref string) bool }
+	// Documents keeps the PDF files attached to notices (photo.Store);
+	// nil accepts none.
+	Documents Documents
 	// CaseLog and Requests are the logs walked for the robots that chose
 	// cases or requests for help (nil: those are never posted); AreaName
 	// names an area in the posts (optional).
@@ -72,6 +79,23 @@ type Config struct {
 	FanoutLimit int
 	Now         func() time.Time
 	Log         *slog.Logger
+}
+
+// Documents is where notices' PDF files are kept (photo.Store: with the
+// photos, by their content's hash).
+type Documents interface {
+	// SaveDocument checks a PDF by its content and stores it; a file
+	// refused writes nothing.
+	SaveDocument(r io.Reader) (photo.SavedDocument, error)
+	// DocumentSize is a stored document's size (an error: never stored).
+	DocumentSize(ref string) (int64, error)
+}
+
+// DocumentFile is a PDF file sent with a notice (the compose page's form):
+// the name it was chosen under and its content.
+type DocumentFile struct {
+	Name string
+	Data []byte
 }
 
 // Service is the notices module.
@@ -218,8 +242,11 @@ func (s *Service) Readable(ctx context.Context, actor civicgrid.Actor, n civicgr
 	return err == nil && !n.Withdrawn && civicgrid.Authorize(actor, civicgrid.ActionReadNotice, n.ObjectFor(actor.UserID, teams)) == nil
 }
 
-// Post posts a notice to an area within the sender's own.
-func (s *Service) Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.NoticeInput) (View, error) {
+// Post posts a notice to an area within the sender's own, with the
+// documents in.Documents names (uploaded before) and those sent as files
+// (each checked as a PDF before any is stored: a notice refused stores
+// none of them).
+func (s *Service) Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.NoticeInput, files ...DocumentFile) (View, error) {
 	n, err := in.Check(s.now())
 	if err != nil {
 		return View{}, err
@@ -231,6 +258,9 @@ func (s *Service) Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.
 		if msg := photo.RefProblem(ref, s.cfg.Photos.Has); msg != "" {
 			return View{}, civicgrid.Errorf(civicgrid.EINVALID, "attachments: %s", msg)
 		}
+	}
+	if err := s.checkDocuments(&n, files); err != nil {
+		return View{}, err
 	}
 	if err := civicgrid.Authorize(actor, civicgrid.ActionPostNotice, civicgrid.In(n.Scope)); err != nil {
 		if civicgrid.ErrorCode(err) == civicgrid.EFORBIDDEN {
@@ -257,6 +287,15 @@ func (s *Service) Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.
 	if n.Author == "" {
 		n.Author = actor.Label()
 	}
+	for _, f := range files {
+		d, err := s.cfg.Documents.SaveDocument(bytes.NewReader(f.Data))
+		if err != nil {
+			return View{}, documentError(f.Name, err)
+		}
+		if _, dup := n.Document(d.Ref); !dup {
+			n.Documents = append(n.Documents, civicgrid.NoticeDocument{Ref: d.Ref, Name: civicgrid.CleanDocumentName(f.Name), Bytes: d.Bytes})
+		}
+	}
 	n, err = s.store.CreateNotice(ctx, n)
 	if err != nil {
 		return View{}, err
@@ -270,6 +309,93 @@ func (s *Service) Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.
 	}
 	teams, err := s.teamsOf(ctx, actor)
 	return s.view(actor, teams, n, civicgrid.NoticeReceipt{}, false), err
+}
+
+// checkDocuments checks a notice's documents before anything is written:
+// each ref uploaded (its size filled in from the stored file), each file
+// a PDF with a name, at most MaxNoticeDocuments in all.
+func (s *Service) checkDocuments(n *civicgrid.Notice, files []DocumentFile) error {
+	if len(n.Documents)+len(files) == 0 {
+		return nil
+	}
+	if s.cfg.Documents == nil {
+		return civicgrid.Errorf(civicgrid.EINVALID, "documents: this server keeps no documents")
+	}
+	if len(n.Documents)+len(files) > civicgrid.MaxNoticeDocuments {
+		return &civicgrid.Error{Code: civicgrid.EINVALID, Message: "the notice is not valid",
+			Problems: []civicgrid.Problem{{Index: -1, Kind: "documents", Detail: fmt.Sprintf("at most %d documents (PDF)", civicgrid.MaxNoticeDocuments)}}}
+	}
+	for i, d := range n.Documents {
+		size, err := s.cfg.Documents.DocumentSize(d.Ref)
+		if err != nil {
+			return civicgrid.Errorf(civicgrid.EINVALID, "documents: %s was never uploaded (POST /api/v1/announcements/documents first)", d.Ref)
+		}
+		n.Documents[i].Bytes = size
+	}
+	for _, f := range files {
+		if name := civicgrid.CleanDocumentName(f.Name); name == "" || utf8.RuneCountInString(name) > civicgrid.MaxDocumentName {
+			return civicgrid.Errorf(civicgrid.EINVALID, "documents: a file name of 1 to %d characters", civicgrid.MaxDocumentName)
+		}
+		if _, err := photo.CheckPDF(f.Data); err != nil {
+			return documentError(f.Name, err)
+		}
+	}
+	return nil
+}
+
+// documentError names what is wrong with a document sent: refused by its
+// content (EINVALID), too large (ETOOLARGE), or the store's failure.
+func documentError(name string, err error) error {
+	name = civicgrid.CleanDocumentName(name)
+	switch {
+	case errors.Is(err, photo.ErrTooLarge):
+		return civicgrid.Errorf(civicgrid.ETOOLARGE, "documents: %s: at most %d MiB", name, photo.MaxDocumentBytes>>20)
+	case errors.Is(err, photo.ErrEmptyDocument), errors.Is(err, photo.ErrNotAPDF), errors.Is(err, photo.ErrActivePDF):
+		return civicgrid.Errorf(civicgrid.EINVALID, "documents: %s: %v (PDF only)", name, err)
+	}
+	return err
+}
+
+// UploadDocument checks and stores a PDF to attach to a notice next
+// (POST /api/v1/announcements/documents): for those who may post a notice
+// somewhere.
+func (s *Service) UploadDocument(ctx context.Context, actor civicgrid.Actor, r io.Reader) (photo.SavedDocument, error) {
+	if actor.Anonymous() {
+		return photo.SavedDocument{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "log in first")
+	}
+	may := false
+	for _, g := range actor.Grants {
+		if civicgrid.Authorize(actor, civicgrid.ActionPostNotice, civicgrid.In(g.AreaCode)) == nil {
+			may = true
+			break
+		}
+	}
+	if !may {
+		return photo.SavedDocument{}, civicgrid.Errorf(civicgrid.EFORBIDDEN, "%s: only those who post notices upload their documents", civicgrid.ActionPostNotice)
+	}
+	if s.cfg.Documents == nil {
+		return photo.SavedDocument{}, civicgrid.Errorf(civicgrid.EINVALID, "documents: this server keeps no documents")
+	}
+	d, err := s.cfg.Documents.SaveDocument(r)
+	if err != nil {
+		return d, documentError("", err)
+	}
+	return d, nil
+}
+
+// Document returns a notice's document for the actor to download: only
+// if they may read the notice (else "not found", as the notice is), and
+// only a document of that notice.
+func (s *Service) Document(ctx context.Context, actor civicgrid.Actor, id int64, ref string) (civicgrid.NoticeDocument, error) {
+	n, _, err := s.get(ctx, actor, id)
+	if err != nil {
+		return civicgrid.NoticeDocument{}, err
+	}
+	d, ok := n.Document(ref)
+	if !ok {
+		return d, civicgrid.Errorf(civicgrid.ENOTFOUND, "notice %d has no document %q", id, ref)
+	}
+	return d, nil
 }
 
 // areas are the areas the actor holds a role over.

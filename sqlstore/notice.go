@@ -18,15 +18,20 @@ import (
 // never written out: it is counted from role grants when asked.
 
 const noticeColumns = `id, scope, audience, title, body, priority, pinned, need_confirm, expires_at, author_id, author, created_at, reminded_at, withdrawn, attachments,
-	team_id, team_name, withdrawn_at, withdrawn_by, withdraw_reason`
+	team_id, team_name, withdrawn_at, withdrawn_by, withdraw_reason, documents`
 
 func scanNotice(sc rowScanner) (civicgrid.Notice, error) {
 	var n civicgrid.Notice
 	var expires, author, reminded, team, withdrawnAt, withdrawnBy sql.NullInt64
 	var created int64
-	var attachments string
+	var attachments, documents string
 	err := sc.Scan(&n.ID, &n.Scope, &n.Audience, &n.Title, &n.Body, &n.Priority, &n.Pinned, &n.NeedConfirm, &expires, &author, &n.Author,
-		&created, &reminded, &n.Withdrawn, &attachments, &team, &n.TeamName, &withdrawnAt, &withdrawnBy, &n.WithdrawReason)
+		&created, &reminded, &n.Withdrawn, &attachments, &team, &n.TeamName, &withdrawnAt, &withdrawnBy, &n.WithdrawReason, &documents)
+	if err == nil && documents != "" {
+		if err = json.Unmarshal([]byte(documents), &n.Documents); err != nil {
+			err = fmt.Errorf("notice %d: its documents: %w", n.ID, err)
+		}
+	}
 	n.TeamID, n.WithdrawnBy = team.Int64, withdrawnBy.Int64
 	if withdrawnAt.Valid {
 		n.WithdrawnAt = time.UnixMilli(withdrawnAt.Int64)
@@ -55,11 +60,19 @@ func nullMillis(t time.Time) any {
 // enabled robot of an area within its scope: the cost does not depend on
 // how many people it reaches.
 func (db *DB) CreateNotice(ctx context.Context, n civicgrid.Notice) (civicgrid.Notice, error) {
+	documents := ""
+	if len(n.Documents) > 0 {
+		b, err := json.Marshal(n.Documents)
+		if err != nil {
+			return n, err
+		}
+		documents = string(b)
+	}
 	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO notices (scope, audience, title, body, priority, pinned, need_confirm, expires_at,
-			author_id, author, created_at, attachments, team_id, team_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			author_id, author, created_at, attachments, team_id, team_name, documents) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
 			n.Scope, n.Audience, n.Title, n.Body, n.Priority, n.Pinned, n.NeedConfirm, nullMillis(n.ExpiresAt), nullID(n.AuthorID), n.Author,
-			n.CreatedAt.UnixMilli(), strings.Join(n.Attachments, ","), nullID(n.TeamID), n.TeamName).Scan(&n.ID); err != nil {
+			n.CreatedAt.UnixMilli(), strings.Join(n.Attachments, ","), nullID(n.TeamID), n.TeamName, documents).Scan(&n.ID); err != nil {
 			return err
 		}
 		if n.Priority == civicgrid.PriorityUrgent {

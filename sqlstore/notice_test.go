@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -254,5 +255,39 @@ func TestCopyNotices(t *testing.T) {
 	next, err := dst.CreateNotice(ctx, in)
 	if err != nil || next.ID != n.ID+1 {
 		t.Fatalf("a new notice in the target: %d %v, want id %d", next.ID, err, n.ID+1)
+	}
+}
+
+// A notice's documents are kept with it (name, ref, size), read back as
+// written, and copied with it.
+func TestNoticeDocumentsKept(t *testing.T) {
+	ctx := context.Background()
+	src, dst := openTest(t), openTest(t)
+	docs := []civicgrid.NoticeDocument{{Ref: strings.Repeat("ab", 32) + ".pdf", Name: "停水安排.pdf", Bytes: 1234},
+		{Ref: strings.Repeat("cd", 32) + ".pdf", Name: "minutes \"2026\".pdf", Bytes: 5 << 20}}
+	in, err := civicgrid.NoticeInput{Scope: cgCommunity, Title: "停水", Body: "见附件", Documents: docs}.Check(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Documents[0].Bytes, in.Documents[1].Bytes = docs[0].Bytes, docs[1].Bytes
+	n, err := src.CreateNotice(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := postNotice(t, src, cgCommunity, civicgrid.AudienceAll, false)
+	want := []civicgrid.NoticeDocument{docs[0], {Ref: docs[1].Ref, Name: "minutes 2026.pdf", Bytes: docs[1].Bytes}}
+	for _, db := range []*DB{src, dst} {
+		if db == dst {
+			if _, err := Copy(ctx, src, dst); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := db.NoticeByID(ctx, n.ID)
+		if err != nil || !slices.Equal(got.Documents, want) {
+			t.Fatalf("documents read back %+v %v, want %+v", got.Documents, err, want)
+		}
+		if p, err := db.NoticeByID(ctx, plain.ID); err != nil || p.Documents != nil {
+			t.Fatalf("a notice without documents: %+v %v", p.Documents, err)
+		}
 	}
 }
