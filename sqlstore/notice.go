@@ -301,26 +301,19 @@ func (db *DB) CountNotice(ctx context.Context, n civicgrid.Notice, within string
 		return c, nil
 	}
 	aud := audienceClause(n, within, arg)
-	// The audience: its people once each, from the grants of the area's
-	// range. (Grouping by person instead was four times slower on
-	// PostgreSQL: a hash of 10⁵ people; docs/benchmarks.md.)
-	q := `SELECT COUNT(DISTINCT g.user_id) FROM role_grants g WHERE ` + aud
-	noticeTrace(q, args)
-	if err := db.rd.QueryRowContext(ctx, q, args...).Scan(&c.Audience); err != nil {
+	audience, err := db.audienceSize(ctx, n, within)
+	if err != nil {
 		return c, err
 	}
+	c.Audience = audience
 	id := arg(n.ID)
 	// The receipts of the audience: each receipt is checked by a probe of
 	// its person's grants (role_grants_unique begins with the person), a
 	// subquery with LIMIT that the planner keeps as such, so the cost
 	// follows the receipts, not the street: as EXISTS, PostgreSQL hashed
 	// every grant of the street first (docs/benchmarks.md).
-	q = `SELECT COUNT(*), COUNT(r.confirmed_at) FROM notice_receipts r WHERE r.notice_id = ` + id +
+	q := `SELECT COUNT(*), COUNT(r.confirmed_at) FROM notice_receipts r WHERE r.notice_id = ` + id +
 		` AND (SELECT 1 FROM role_grants g WHERE g.user_id = r.user_id AND ` + aud + ` LIMIT 1) = 1`
-	if noticeCountsBefore {
-		q = `SELECT COUNT(*), COUNT(r.confirmed_at) FROM notice_receipts r WHERE r.notice_id = ` + id +
-			` AND EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = r.user_id AND ` + aud + `)`
-	}
 	noticeTrace(q, args)
 	if err := db.rd.QueryRowContext(ctx, q, args...).Scan(&c.Read, &c.Confirmed); err != nil {
 		return c, err
@@ -392,9 +385,63 @@ func (db *DB) teamUnreached(ctx context.Context, n civicgrid.Notice, missing str
 	})
 }
 
-// noticeCountsBefore counts as the code did before the receipts were
-// probed one by one (the benchmark compares both in one run).
+// noticeCountsBefore counts the audience as the code did before the
+// stored counts (0045): COUNT(DISTINCT) over the area's grants (the
+// benchmark compares both in one run).
 var noticeCountsBefore = false
+
+// audienceSize is how many people hold a role of the notice's audience
+// over an area within the area (within), or within the scope or above it
+// (within ""), each once. It is read from area_audience_counts — one row
+// for the subtree, kept with the grants — plus, for the scope, the people
+// holding the role exactly at an area above it and none within it (the
+// grants at a street, district or city code: a probe of each person's
+// grants). An audience of several roles, which no notice has, is counted
+// from the grants.
+func (db *DB) audienceSize(ctx context.Context, n civicgrid.Notice, within string) (int, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	roles := n.AudienceRoles()
+	if noticeCountsBefore || len(roles) > 1 {
+		// The audience: its people once each, from the grants of the
+		// area's range. (Grouping by person instead was four times slower
+		// on PostgreSQL: a hash of 10⁵ people; docs/benchmarks.md.)
+		q := `SELECT COUNT(DISTINCT g.user_id) FROM role_grants g WHERE ` + audienceClause(n, within, arg)
+		noticeTrace(q, args)
+		var size int
+		err := db.rd.QueryRowContext(ctx, q, args...).Scan(&size)
+		return size, err
+	}
+	role := audienceAny
+	if len(roles) == 1 {
+		role = roles[0]
+	}
+	root := within
+	if root == "" {
+		root = n.Scope
+	}
+	q := `SELECT COALESCE((SELECT people FROM area_audience_counts WHERE area_code = ` + arg(root) + ` AND role = ` + arg(role) + `), 0)`
+	if within == "" {
+		if above := civicgrid.AreaAndAncestors(n.Scope)[1:]; len(above) > 0 {
+			ph := make([]string, len(above))
+			for i, a := range above {
+				ph[i] = arg(a)
+			}
+			roleOf := func(t string) string {
+				if role == audienceAny {
+					return ""
+				}
+				return ` AND ` + t + `.role = ` + arg(role)
+			}
+			q += ` + (SELECT COUNT(DISTINCT g.user_id) FROM role_grants g WHERE g.area_code IN (` + strings.Join(ph, ", ") + `)` + roleOf("g") +
+				` AND (SELECT 1 FROM role_grants h WHERE h.user_id = g.user_id AND ` + subtreeRange("h.area_code", n.Scope, arg) + roleOf("h") + ` LIMIT 1) IS NULL)`
+		}
+	}
+	noticeTrace(q, args)
+	var size int
+	err := db.rd.QueryRowContext(ctx, q, args...).Scan(&size)
+	return size, err
+}
 
 // noticeTrace is told the follow-up queries (the benchmark EXPLAINs them).
 var noticeTrace = func(sql string, args []any) {}

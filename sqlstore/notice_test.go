@@ -32,6 +32,10 @@ func seedResidents(tb testing.TB, db *DB, community string, n, offset int) {
 	if _, err := db.SQL().ExecContext(ctx, q, community); err != nil {
 		tb.Fatal(err)
 	}
+	// Grants written past the store: their audience counts recounted.
+	if err := db.RebuildAudienceCounts(ctx); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 func rowsIn(tb testing.TB, db *DB, table string) int {
