@@ -132,7 +132,7 @@ test('community staff connect the work group and post a notice asking to confirm
     state.id = Number(await page.locator('[data-testid="notice"]').getAttribute('data-id'));
     assert.match(await page.locator('[data-testid="counts"]').textContent(), /已确认 0 人/);
     await page.locator('[data-testid="attachments"] img').waitFor();
-    assert.match(await page.locator('[data-testid="documents"]').textContent(), /停水安排\.pdf[\s\S]*PDF，1 KB/);
+    assert.match(await page.locator('[data-testid="documents"]').textContent(), /停水安排\.pdf[\s\S]*PDF 文件，1 KB/);
   });
 });
 
