@@ -620,6 +620,9 @@ type NoticeStore interface {
 	// It logs a remind event then (urgent notices log one when posted).
 	RemindNotice(ctx context.Context, id int64, at, notBefore time.Time) (bool, error)
 	NoticeEventsAfter(ctx context.Context, after int64, limit int) ([]NoticeEvent, error)
+	// NoticeEventIDs lists the ids of a notice's events (its urgent post,
+	// reminders, withdrawal), the sources of its messages.
+	NoticeEventIDs(ctx context.Context, noticeID int64) ([]int64, error)
 	// WithdrawNotice marks the notice withdrawn (by whom, when, why),
 	// takes it out of the search index, stops its pending group posts and
 	// logs a withdraw event, in one transaction; false when it was

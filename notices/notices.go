@@ -74,6 +74,9 @@ type Config struct {
 	Teams civicgrid.NoticeTeams
 	// Audit records a withdrawal in the security log (optional).
 	Audit func(ctx context.Context, ev civicgrid.SecurityEvent)
+	// SMSCost tells what the text messages of these notification
+	// sources cost (notify.Service has it; nil: not shown).
+	SMSCost func(ctx context.Context, sources []string) (civicgrid.SMSCost, error)
 	// FanoutLimit is the most people one urgent notice or reminder
 	// messages through the inbox and SMS (default 20,000).
 	FanoutLimit int
@@ -186,6 +189,10 @@ type View struct {
 	Counts *civicgrid.NoticeCounts `json:"counts,omitempty"`
 	// NextRemindAt is when staff may re-remind the unread again.
 	NextRemindAt time.Time `json:"next_remind_at,omitzero"`
+	// SMS is what the text messages of an urgent notice and its
+	// reminders cost so far (staff over its scope; none when no message
+	// was to be texted).
+	SMS *civicgrid.SMSCost `json:"sms,omitempty"`
 }
 
 func (s *Service) view(actor civicgrid.Actor, teams map[int64]bool, n civicgrid.Notice, r civicgrid.NoticeReceipt, ok bool) View {
@@ -504,9 +511,34 @@ func (s *Service) Get(ctx context.Context, actor civicgrid.Actor, id int64) (Vie
 			return v, err
 		}
 		v.Counts = &c
+		if v.SMS, err = s.smsCost(ctx, n); err != nil {
+			return v, err
+		}
 	}
 	return v, nil
 }
+
+// smsCost is what the messages of the notice's urgent post and reminders
+// cost in text messages (nil when it had none to text, or the cost is not
+// known here).
+func (s *Service) smsCost(ctx context.Context, n civicgrid.Notice) (*civicgrid.SMSCost, error) {
+	if s.cfg.SMSCost == nil || (n.Priority != civicgrid.PriorityUrgent && n.RemindedAt.IsZero()) {
+		return nil, nil
+	}
+	ids, err := s.store.NoticeEventIDs(ctx, n.ID)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	sources := make([]string, len(ids))
+	for i, id := range ids {
+		sources[i] = notifySource(id)
+	}
+	c, err := s.cfg.SMSCost(ctx, sources)
+	return &c, err
+}
+
+// notifySource is the notification source of a notice event's messages.
+func notifySource(eventID int64) string { return "notice_event:" + strconv.FormatInt(eventID, 10) }
 
 // Read records that the actor read the notice (and confirmed it, when
 // confirm): one receipt row, the first reading's time kept. Only the
@@ -768,7 +800,7 @@ func (s *Service) NotifySource() notify.Source {
 				return nil, cursor, err
 			}
 			kind := "notice." + ev.Kind
-			source := "notice_event:" + strconv.FormatInt(ev.ID, 10)
+			source := notifySource(ev.ID)
 			link := "/announcements/" + strconv.FormatInt(n.ID, 10)
 			var after civicgrid.UnreachedCursor
 			seen := map[int64]bool{}

@@ -508,6 +508,18 @@ func (db *DB) RemindNotice(ctx context.Context, id int64, at, notBefore time.Tim
 }
 
 // NoticeEventsAfter returns up to limit events after the id, oldest first.
+// NoticeEventIDs lists a notice's events, oldest first.
+func (db *DB) NoticeEventIDs(ctx context.Context, noticeID int64) ([]int64, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT id FROM notice_events WHERE notice_id = $1 ORDER BY id`, noticeID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(sc rowScanner) (int64, error) {
+		var id int64
+		return id, sc.Scan(&id)
+	})
+}
+
 func (db *DB) NoticeEventsAfter(ctx context.Context, after int64, limit int) ([]civicgrid.NoticeEvent, error) {
 	rows, err := db.rd.QueryContext(ctx, `SELECT id, notice_id, kind, at FROM notice_events WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
 	if err != nil {

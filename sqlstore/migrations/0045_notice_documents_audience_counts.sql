@@ -15,3 +15,8 @@ CREATE TABLE area_audience_counts (
     people    BIGINT NOT NULL,
     PRIMARY KEY (area_code, role)
 );
+
+-- Text messages are costed: how many billed messages (segments) each one
+-- sent took; the notices module asks the total of an urgent notice's and
+-- its reminders' messages by their source (notifications_source serves it).
+ALTER TABLE notifications ADD COLUMN sms_segments INTEGER NOT NULL DEFAULT 0;

@@ -161,6 +161,12 @@ test('a resident reads and confirms it on a phone in elderly mode', { timeout: T
     assert.ok(Buffer.from(await res.body()).equals(pdf), 'the file as it was sent');
     await noSidewaysScroll(page, 'notice page, elderly mode');
     await noSeriousViolations(page, 'notice page');
+    // The demo's gas check notice carries its schedule as a PDF.
+    const back = page.url();
+    await page.goto(`${env.base}/announcements?elder=1&lang=zh-CN`);
+    await page.locator('[data-testid="notice-list"] li', { hasText: '燃气管道入户安全检查' }).getByRole('link').first().click();
+    assert.match(await page.locator('[data-testid="documents"]').textContent(), /燃气入户检查安排\.pdf/);
+    await page.goto(back);
     await Promise.all([page.waitForURL(/done=confirmed/), page.getByRole('button', { name: '我已阅读并确认' }).click()]);
     await page.locator('[data-testid="confirmed"]').waitFor();
     // The search finds the notice addressed to the resident.
