@@ -190,8 +190,8 @@ type View struct {
 	// NextRemindAt is when staff may re-remind the unread again.
 	NextRemindAt time.Time `json:"next_remind_at,omitzero"`
 	// SMS is what the text messages of an urgent notice and its
-	// reminders cost so far (staff over its scope; none when no message
-	// was to be texted).
+	// reminders cost so far (staff over its scope and auditors; none when
+	// no message was to be texted).
 	SMS *civicgrid.SMSCost `json:"sms,omitempty"`
 }
 
@@ -511,6 +511,9 @@ func (s *Service) Get(ctx context.Context, actor civicgrid.Actor, id int64) (Vie
 			return v, err
 		}
 		v.Counts = &c
+	}
+	// The cost of its text messages: for staff over it and auditors.
+	if v.CanManage || civicgrid.Authorize(actor, civicgrid.ActionReadAudit, civicgrid.In(n.Scope)) == nil {
 		if v.SMS, err = s.smsCost(ctx, n); err != nil {
 			return v, err
 		}

@@ -11,10 +11,10 @@ import (
 	"github.com/civicgrid/civicgrid/web"
 )
 
-// An urgent notice's text messages are costed: staff over its scope see
-// how many were sent and how many billed messages they took (a long
-// Chinese text is billed in parts of 67 characters); its readers do not,
-// and a notice texted to nobody shows no cost.
+// An urgent notice's text messages are costed: staff over its scope and
+// auditors see how many were sent and how many billed messages they took
+// (a long Chinese text is billed in parts of 67 characters); its readers
+// do not, and a notice texted to nobody shows no cost.
 func TestUrgentNoticeSMSCost(t *testing.T) {
 	ctx := context.Background()
 	var notes *notify.Service
@@ -67,6 +67,10 @@ func TestUrgentNoticeSMSCost(t *testing.T) {
 	got, err := e.svc.Get(ctx, staff, v.ID)
 	if err != nil || got.SMS == nil || *got.SMS != want {
 		t.Fatalf("staff see %+v %v, want %+v", got.SMS, err, want)
+	}
+	auditor := e.person("审计员", civicgrid.RoleAuditor, "420102")
+	if a, err := e.svc.Get(ctx, auditor, v.ID); err != nil || a.SMS == nil || *a.SMS != want {
+		t.Fatalf("the auditor sees %+v %v, want %+v", a.SMS, err, want)
 	}
 	if r, err := e.svc.Get(ctx, wang, v.ID); err != nil || r.SMS != nil {
 		t.Fatalf("a reader sees the cost: %+v %v", r.SMS, err)
