@@ -365,6 +365,10 @@ type Unreached struct {
 	AreaCode string `json:"area_code"` // where their role lies (their building)
 	Role     string `json:"role"`
 	Read     bool   `json:"read"` // read, not yet confirmed
+	// ReadAt and ConfirmedAt are when they read and confirmed it (who
+	// read when: the readers' list; a reader not yet confirmed).
+	ReadAt      time.Time `json:"read_at,omitzero"`
+	ConfirmedAt time.Time `json:"confirmed_at,omitzero"`
 }
 
 // Cursor is where the list goes on after this entry.
@@ -615,6 +619,9 @@ type NoticeStore interface {
 	// and id, after the cursor, at most limit. A team's notice lists its
 	// Members by id.
 	Unreached(ctx context.Context, n Notice, within string, after UnreachedCursor, limit int) ([]Unreached, error)
+	// Reached lists the people of the audience within the area who have
+	// read it, with when they read and confirmed it, in the same order.
+	Reached(ctx context.Context, n Notice, within string, after UnreachedCursor, limit int) ([]Unreached, error)
 	// RemindNotice sets the notice's reminded time to at, only when it was
 	// last reminded before notBefore: false when it was too recent.
 	// It logs a remind event then (urgent notices log one when posted).

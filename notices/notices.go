@@ -579,10 +579,12 @@ func (s *Service) Read(ctx context.Context, actor civicgrid.Actor, id int64, con
 }
 
 // FollowUp is the list of people who have not read (or confirmed) a
-// notice, in the area of the one following up.
+// notice, in the area of the one following up — or, with Readers, of
+// those who have read it, with when.
 type FollowUp struct {
-	Notice View                   `json:"notice"`
-	Within string                 `json:"within"`
+	Notice  View   `json:"notice"`
+	Within  string `json:"within"`
+	Readers bool   `json:"readers,omitempty"`
 	Counts civicgrid.NoticeCounts `json:"counts"`
 	People []civicgrid.Unreached  `json:"people"`
 	// Next is the cursor of the next page ("": none).
@@ -630,6 +632,17 @@ func followArea(actor civicgrid.Actor, n civicgrid.Notice, within string) (strin
 // or not confirmed it if it asks so; names and phones masked. A building
 // head follows up a notice for residents they are not the audience of.
 func (s *Service) FollowUp(ctx context.Context, actor civicgrid.Actor, id int64, within string, after civicgrid.UnreachedCursor) (FollowUp, error) {
+	return s.followList(ctx, actor, id, within, after, false)
+}
+
+// Readers lists, for the same people and over the same area as FollowUp,
+// those of the audience who have read the notice, with when they read and
+// confirmed it (read receipts: who read when); names and phones masked.
+func (s *Service) Readers(ctx context.Context, actor civicgrid.Actor, id int64, within string, after civicgrid.UnreachedCursor) (FollowUp, error) {
+	return s.followList(ctx, actor, id, within, after, true)
+}
+
+func (s *Service) followList(ctx context.Context, actor civicgrid.Actor, id int64, within string, after civicgrid.UnreachedCursor, readers bool) (FollowUp, error) {
 	n, err := s.store.NoticeByID(ctx, id)
 	if err != nil {
 		return FollowUp{}, err
@@ -648,11 +661,15 @@ func (s *Service) FollowUp(ctx context.Context, actor civicgrid.Actor, id int64,
 	if err != nil {
 		return FollowUp{}, err
 	}
-	ps, err := s.store.Unreached(ctx, n, within, after, PageSize+1)
+	list := s.store.Unreached
+	if readers {
+		list = s.store.Reached
+	}
+	ps, err := list(ctx, n, within, after, PageSize+1)
 	if err != nil {
 		return FollowUp{}, err
 	}
-	out := FollowUp{Notice: s.view(actor, nil, n, civicgrid.NoticeReceipt{}, false), Within: within, Counts: c, People: []civicgrid.Unreached{}}
+	out := FollowUp{Notice: s.view(actor, nil, n, civicgrid.NoticeReceipt{}, false), Within: within, Readers: readers, Counts: c, People: []civicgrid.Unreached{}}
 	if len(ps) > PageSize {
 		ps, out.Next = ps[:PageSize], ps[PageSize-1].Cursor().String()
 	}

@@ -32,6 +32,7 @@ func init() {
 		"POST /api/v1/announcements/{id}/confirm":        readers,
 		"POST /api/v1/announcements/{id}/remind":         posters,
 		"POST /api/v1/announcements/{id}/withdraw":       posters,
+		"GET /api/v1/announcements/{id}/readers":         "NN NN NN YN YN YN YN YN NN YN YY NN",
 		"GET /api/v1/announcements/{id}/unread-people":   "NN NN NN YN YN YN YN YN NN YN YY NN",
 		"POST /api/v1/announcements/documents":           "N- N- N- N- N- Y- Y- Y- N- Y- Y- N-",
 		"GET /api/v1/announcements/{id}/documents/{ref}": readers,
@@ -64,6 +65,7 @@ func init() {
 		return mxRequest{"POST", fmt.Sprintf("/api/v1/announcements/%d/withdraw", e.notice(away)), map[string]any{"reason": "时间有误，另行通知"}}
 	}
 	mxFixtures["GET /api/v1/announcements/{id}/unread-people"] = onNotice("GET", "/unread-people")
+	mxFixtures["GET /api/v1/announcements/{id}/readers"] = onNotice("GET", "/readers")
 	mxFixtures["POST /api/v1/announcements/documents"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
 		return mxRequest{"POST", "/api/v1/announcements/documents", string(testpdf.PDF(e.t, "Matrix", 1))}
 	}

@@ -35,7 +35,8 @@ func (s *Server) noticeRoutes(guarded func(string, string, civicgrid.Action, htt
 	guarded("POST", "/api/v1/announcements/{id}/confirm", civicgrid.ActionReadNotice, withID(s.handleReadNotice(true)))
 	guarded("POST", "/api/v1/announcements/{id}/remind", civicgrid.ActionPostNotice, withID(s.handleRemindNotice))
 	guarded("POST", "/api/v1/announcements/{id}/withdraw", civicgrid.ActionWithdrawNotice, withID(s.handleWithdrawNotice))
-	guarded("GET", "/api/v1/announcements/{id}/unread-people", civicgrid.ActionFollowUpNotice, withID(s.handleFollowUp))
+	guarded("GET", "/api/v1/announcements/{id}/unread-people", civicgrid.ActionFollowUpNotice, withID(s.handleFollowUp(false)))
+	guarded("GET", "/api/v1/announcements/{id}/readers", civicgrid.ActionFollowUpNotice, withID(s.handleFollowUp(true)))
 	guarded("POST", "/api/v1/announcements/documents", civicgrid.ActionPostNotice, s.handleUploadDocument)
 	guarded("GET", "/api/v1/announcements/{id}/documents/{ref}", civicgrid.ActionReadNotice, withID(s.handleNoticeDocument))
 	guarded("GET", "/api/v1/group-robots", civicgrid.ActionManageRobots, s.handleRobots)
@@ -104,15 +105,21 @@ type WithdrawInput struct {
 }
 
 // handleFollowUp: GET /api/v1/announcements/{id}/unread-people[?within=CODE&after=CURSOR]
-// (the last page's next).
-func (s *Server) handleFollowUp(w http.ResponseWriter, r *http.Request, id int64) {
-	after, err := civicgrid.ParseUnreachedCursor(r.URL.Query().Get("after"))
-	if err != nil {
-		writeError(w, r, err)
-		return
+// (the last page's next), and GET …/readers: who of them read it, when.
+func (s *Server) handleFollowUp(readers bool) func(http.ResponseWriter, *http.Request, int64) {
+	return func(w http.ResponseWriter, r *http.Request, id int64) {
+		after, err := civicgrid.ParseUnreachedCursor(r.URL.Query().Get("after"))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		list := s.cfg.Notices.FollowUp
+		if readers {
+			list = s.cfg.Notices.Readers
+		}
+		f, err := list(r.Context(), actorFrom(r), id, r.URL.Query().Get("within"), after)
+		answer(w, r, http.StatusOK, "follow_up", f, err)
 	}
-	f, err := s.cfg.Notices.FollowUp(r.Context(), actorFrom(r), id, r.URL.Query().Get("within"), after)
-	answer(w, r, http.StatusOK, "follow_up", f, err)
 }
 
 func (s *Server) handleFollowable(w http.ResponseWriter, r *http.Request) {

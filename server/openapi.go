@@ -134,6 +134,7 @@ var operations = map[string]operation{
 	"POST /api/v1/announcements/{id}/withdraw":       {summary: "Withdraw a notice with a reason (its sender, staff over its scope)", tag: "notices", request: WithdrawInput{}},
 	"POST /api/v1/announcements/documents":           {summary: "Upload a PDF to attach to a notice (checked by its content, at most 10 MiB; those who post notices)", tag: "notices", response: photo.SavedDocument{}, created: true},
 	"GET /api/v1/announcements/{id}/documents/{ref}": {summary: "Download a notice's PDF (its readers only; as an attachment)", tag: "notices", produces: "application/pdf"},
+	"GET /api/v1/announcements/{id}/readers":         {summary: "Who of one's buildings or grid has read the notice, and when (masked), 100 a page", tag: "notices", query: []string{"within", "after"}, response: notices.FollowUp{}},
 	"GET /api/v1/announcements/{id}/unread-people":   {summary: "Who of one's buildings or grid has not read or confirmed (masked), 100 a page", tag: "notices", query: []string{"within", "after"}, response: notices.FollowUp{}},
 	"GET /api/v1/group-robots":                       {summary: "The work-group robots of an area", tag: "notices", query: []string{"within"}},
 	"POST /api/v1/group-robots":                      {summary: "Connect a work group's robot (WeCom or DingTalk; https, public address)", tag: "notices", request: civicgrid.RobotInput{}, created: true},

@@ -328,19 +328,34 @@ func (db *DB) CountNotice(ctx context.Context, n civicgrid.Notice, within string
 // street of 10⁵ people reads one page of rows. A person holding two roles
 // of the audience is listed once per role.
 func (db *DB) Unreached(ctx context.Context, n civicgrid.Notice, within string, after civicgrid.UnreachedCursor, limit int) ([]civicgrid.Unreached, error) {
-	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	missing := `r.user_id IS NULL`
 	if n.NeedConfirm {
 		missing = `(r.user_id IS NULL OR r.confirmed_at IS NULL)`
 	}
+	return db.audienceList(ctx, n, within, missing, after, limit)
+}
+
+// Reached lists the people of the audience within the area who have read
+// the notice, with when, in the order Unreached lists (who read when).
+func (db *DB) Reached(ctx context.Context, n civicgrid.Notice, within string, after civicgrid.UnreachedCursor, limit int) ([]civicgrid.Unreached, error) {
+	return db.audienceList(ctx, n, within, `r.user_id IS NOT NULL`, after, limit)
+}
+
+// audienceList lists the people of the audience within the area whose
+// receipt (r, none when NULL) meets cond, by area (building), role and
+// person, from after the cursor: the order of an index, so a page of a
+// street of 10⁵ people reads one page of rows. A person holding two roles
+// of the audience is listed once per role.
+func (db *DB) audienceList(ctx context.Context, n civicgrid.Notice, within, cond string, after civicgrid.UnreachedCursor, limit int) ([]civicgrid.Unreached, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	if n.Audience == civicgrid.AudienceTeam {
-		return db.teamUnreached(ctx, n, missing, after, limit)
+		return db.teamList(ctx, n, cond, after, limit)
 	}
-	q := `SELECT u.id, u.name, u.phone, g.area_code, g.role, CASE WHEN r.user_id IS NULL THEN 0 ELSE 1 END
+	q := `SELECT u.id, u.name, u.phone, g.area_code, g.role, r.read_at, r.confirmed_at
 		FROM role_grants g JOIN users u ON u.id = g.user_id
 		LEFT JOIN notice_receipts r ON r.notice_id = ` + arg(n.ID) + ` AND r.user_id = g.user_id
-		WHERE ` + audienceClause(n, within, arg) + ` AND ` + missing
+		WHERE ` + audienceClause(n, within, arg) + ` AND ` + cond
 	if after != (civicgrid.UnreachedCursor{}) {
 		q += ` AND (g.area_code, g.role, g.user_id) > (` + arg(after.Area) + `, ` + arg(after.Role) + `, ` + arg(after.User) + `)`
 	}
@@ -352,25 +367,36 @@ func (db *DB) Unreached(ctx context.Context, n civicgrid.Notice, within string, 
 	}
 	return collect(rows, func(sc rowScanner) (civicgrid.Unreached, error) {
 		var p civicgrid.Unreached
-		var read int
-		err := sc.Scan(&p.UserID, &p.Name, &p.Phone, &p.AreaCode, &p.Role, &read)
-		p.Read = read == 1
+		var read, confirmed sql.NullInt64
+		err := sc.Scan(&p.UserID, &p.Name, &p.Phone, &p.AreaCode, &p.Role, &read, &confirmed)
+		setReceipt(&p, read, confirmed)
 		return p, err
 	})
 }
 
-// teamUnreached lists a team notice's members who have not read (or
-// confirmed) it, by id, after the cursor's person. They are listed at the
-// notice's scope as volunteers (a team is of one community).
-func (db *DB) teamUnreached(ctx context.Context, n civicgrid.Notice, missing string, after civicgrid.UnreachedCursor, limit int) ([]civicgrid.Unreached, error) {
+// setReceipt fills in a listed person's reading.
+func setReceipt(p *civicgrid.Unreached, read, confirmed sql.NullInt64) {
+	p.Read = read.Valid
+	if read.Valid {
+		p.ReadAt = time.UnixMilli(read.Int64)
+	}
+	if confirmed.Valid {
+		p.ConfirmedAt = time.UnixMilli(confirmed.Int64)
+	}
+}
+
+// teamList lists a team notice's members whose receipt meets cond, by
+// id, after the cursor's person. They are listed at the notice's scope as
+// volunteers (a team is of one community).
+func (db *DB) teamList(ctx context.Context, n civicgrid.Notice, cond string, after civicgrid.UnreachedCursor, limit int) ([]civicgrid.Unreached, error) {
 	if len(n.Members) == 0 {
 		return nil, nil
 	}
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	q := `SELECT u.id, u.name, u.phone, CASE WHEN r.user_id IS NULL THEN 0 ELSE 1 END
+	q := `SELECT u.id, u.name, u.phone, r.read_at, r.confirmed_at
 		FROM users u LEFT JOIN notice_receipts r ON r.notice_id = ` + arg(n.ID) + ` AND r.user_id = u.id
-		WHERE u.id IN (` + idList(n.Members, arg) + `) AND u.id > ` + arg(after.User) + ` AND ` + missing +
+		WHERE u.id IN (` + idList(n.Members, arg) + `) AND u.id > ` + arg(after.User) + ` AND ` + cond +
 		` ORDER BY u.id LIMIT ` + arg(limit)
 	rows, err := db.rd.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -378,9 +404,9 @@ func (db *DB) teamUnreached(ctx context.Context, n civicgrid.Notice, missing str
 	}
 	return collect(rows, func(sc rowScanner) (civicgrid.Unreached, error) {
 		p := civicgrid.Unreached{AreaCode: n.Scope, Role: civicgrid.RoleVolunteer}
-		var read int
-		err := sc.Scan(&p.UserID, &p.Name, &p.Phone, &read)
-		p.Read = read == 1
+		var read, confirmed sql.NullInt64
+		err := sc.Scan(&p.UserID, &p.Name, &p.Phone, &read, &confirmed)
+		setReceipt(&p, read, confirmed)
 		return p, err
 	})
 }

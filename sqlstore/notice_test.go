@@ -127,6 +127,24 @@ func TestNoticeWithoutFanOut(t *testing.T) {
 	if len(page) != 5 || page[0].UserID != ps[10].UserID {
 		t.Fatalf("second page starts at %+v, want %d", page, ps[10].UserID)
 	}
+	// Who read when: the two residents, with their times; the head's
+	// receipt is not of the residents' audience; the unread list marks
+	// when 10 read.
+	rs, err := db.Reached(ctx, n, building, civicgrid.UnreachedCursor{}, 100)
+	if err != nil || len(rs) != 2 || rs[0].UserID != 10 || rs[1].UserID != 11 {
+		t.Fatalf("readers %+v %v", rs, err)
+	}
+	if !rs[0].Read || rs[0].ReadAt.IsZero() || !rs[0].ConfirmedAt.IsZero() || rs[1].ConfirmedAt.IsZero() || rs[1].ConfirmedAt.Before(rs[1].ReadAt) {
+		t.Fatalf("reading times %+v", rs)
+	}
+	if rs, _ := db.Reached(ctx, n, "", rs[0].Cursor(), 100); len(rs) != 1 || rs[0].UserID != 11 {
+		t.Fatalf("readers after the first: %+v", rs)
+	}
+	for _, p := range ps {
+		if p.UserID == 10 && p.ReadAt.IsZero() {
+			t.Fatalf("the unread list says when 10 read: %+v", p)
+		}
+	}
 }
 
 // A reminder is refused within the interval and logged once otherwise;

@@ -30,6 +30,7 @@ type Notices interface {
 	Remind(ctx context.Context, actor civicgrid.Actor, id int64) (notices.View, error)
 	Withdraw(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (notices.View, error)
 	FollowUp(ctx context.Context, actor civicgrid.Actor, id int64, within string, after civicgrid.UnreachedCursor) (notices.FollowUp, error)
+	Readers(ctx context.Context, actor civicgrid.Actor, id int64, within string, after civicgrid.UnreachedCursor) (notices.FollowUp, error)
 	Followable(ctx context.Context, actor civicgrid.Actor) ([]notices.FollowUp, error)
 	Robots(ctx context.Context, actor civicgrid.Actor, within string) ([]civicgrid.NoticeRobot, error)
 	AddRobot(ctx context.Context, actor civicgrid.Actor, in civicgrid.RobotInput) (civicgrid.NoticeRobot, error)
@@ -412,7 +413,11 @@ func (ui *UI) handleFollowUpPage(w http.ResponseWriter, r *http.Request) {
 		ui.noticeFailed(w, r, p, err)
 		return
 	}
-	f, err := ui.cfg.Notices.FollowUp(r.Context(), actor, id, q.Get("within"), after)
+	list := ui.cfg.Notices.FollowUp
+	if q.Get("show") == "read" {
+		list = ui.cfg.Notices.Readers // who read it, when
+	}
+	f, err := list(r.Context(), actor, id, q.Get("within"), after)
 	if err != nil {
 		ui.noticeFailed(w, r, p, err)
 		return
@@ -427,8 +432,11 @@ func (ui *UI) handleFollowUpPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if f.Next != "" {
-		p.Notices.NextURL = "/announcements/" + strconv.FormatInt(id, 10) + "/follow-up?" +
-			url.Values{"within": {f.Within}, "after": {f.Next}}.Encode()
+		v := url.Values{"within": {f.Within}, "after": {f.Next}}
+		if f.Readers {
+			v.Set("show", "read")
+		}
+		p.Notices.NextURL = "/announcements/" + strconv.FormatInt(id, 10) + "/follow-up?" + v.Encode()
 	}
 	ui.render(w, http.StatusOK, "notices", p)
 }

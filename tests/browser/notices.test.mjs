@@ -193,6 +193,14 @@ test('the building head sees who of the building has not confirmed, masked', { t
     }
     await noSidewaysScroll(page, 'follow-up list');
     await noSeriousViolations(page, 'follow-up list');
+    // Who read it, and when: the resident who confirmed, masked.
+    await Promise.all([page.waitForURL(/show=read/), page.locator('[data-testid="show-readers"]').click()]);
+    const readers = await page.locator('[data-testid="readers"]').textContent();
+    assert.match(readers, /\d{4}-\d\d-\d\d \d\d:\d\d 阅读 · \d{4}-\d\d-\d\d \d\d:\d\d 确认/);
+    assert.match(readers, /\*/, 'masked');
+    assert.doesNotMatch(readers, /(?<!\d)1\d{10}(?!\d)/, 'no full phone');
+    await noSidewaysScroll(page, 'who read it');
+    await noSeriousViolations(page, 'who read it');
   });
 });
 
