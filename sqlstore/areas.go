@@ -101,6 +101,7 @@ func setWorkers(ctx context.Context, tx *Tx, a *civicgrid.Area, ms int64) error 
 	if err != nil {
 		return err
 	}
+	slices.Sort(old) // people locked in one order
 	if err := touch.note(ctx, tx, old...); err != nil {
 		return err
 	}

@@ -78,6 +78,12 @@ func (t *audienceTouch) note(ctx context.Context, tx *Tx, ids ...int64) error {
 		if _, ok := t.before[id]; ok {
 			continue
 		}
+		// The person's row locked first: another transaction changing
+		// their grants at once waits for this one, then reads the grants
+		// as this one left them (else both would count the person in).
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET id = id WHERE id = $1`, id); err != nil {
+			return err
+		}
 		keys, err := t.userKeys(ctx, tx, id)
 		if err != nil {
 			return err

@@ -143,3 +143,32 @@ func dedupe(gs []civicgrid.RoleGrant) []civicgrid.RoleGrant {
 	}
 	return out
 }
+
+// Two grants of one person written at once (two admins) count the person
+// once: the second waits for the first and reads its grant.
+func TestAudienceCountsUnderRace(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	for i := 0; i < 8; i++ {
+		u, err := db.CreateUser(ctx, civicgrid.User{Name: fmt.Sprintf("志愿者%d", i), Phone: fmt.Sprintf("1330000%04d", i), Kind: civicgrid.KindResident},
+			"", nil, civicgrid.SecurityEvent{Kind: civicgrid.EventUserCreated})
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 2)
+		for _, b := range []string{"4201020010010010001", "4201020010010020001"} {
+			go func() {
+				_, err := db.AddGrant(ctx, civicgrid.RoleGrant{UserID: u.ID, Role: civicgrid.RoleVolunteer, AreaCode: b}, civicgrid.SecurityEvent{Kind: civicgrid.EventRoleGranted})
+				errs <- err
+			}()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, bad, err := db.CheckAudienceCounts(ctx); err != nil || len(bad) > 0 {
+		t.Fatalf("after grants at once: %+v %v", bad, err)
+	}
+}
