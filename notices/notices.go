@@ -582,11 +582,11 @@ func (s *Service) Read(ctx context.Context, actor civicgrid.Actor, id int64, con
 // notice, in the area of the one following up — or, with Readers, of
 // those who have read it, with when.
 type FollowUp struct {
-	Notice  View   `json:"notice"`
-	Within  string `json:"within"`
-	Readers bool   `json:"readers,omitempty"`
-	Counts civicgrid.NoticeCounts `json:"counts"`
-	People []civicgrid.Unreached  `json:"people"`
+	Notice  View                   `json:"notice"`
+	Within  string                 `json:"within"`
+	Readers bool                   `json:"readers,omitempty"`
+	Counts  civicgrid.NoticeCounts `json:"counts"`
+	People  []civicgrid.Unreached  `json:"people"`
 	// Next is the cursor of the next page ("": none).
 	Next string `json:"next,omitempty"`
 }
