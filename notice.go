@@ -3,6 +3,7 @@ package civicgrid
 import (
 	"context"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,7 +67,45 @@ const (
 	MaxNoticeTTL   = 366 * 24 * time.Hour
 	// MaxNoticeAttachments bounds a notice's photos.
 	MaxNoticeAttachments = 4
+	// MaxNoticeDocuments bounds a notice's documents (PDF files, each at
+	// most 10 MiB: photo.MaxDocumentBytes).
+	MaxNoticeDocuments = 4
+	// MaxDocumentName bounds a document's file name.
+	MaxDocumentName = 100
 )
+
+// NoticeDocument is a PDF file attached to a notice: its stored ref (the
+// content's hash, "….pdf"), the name it is offered under and its size.
+// It is served only to those who may read the notice
+// (GET /api/v1/announcements/{id}/documents/{ref}).
+type NoticeDocument struct {
+	Ref   string `json:"ref"`
+	Name  string `json:"name"`
+	Bytes int64  `json:"bytes"`
+}
+
+// CleanDocumentName makes a file name fit to offer a document under: the
+// last part of a path, without control or format characters, spaces
+// trimmed, ending in ".pdf". "" when nothing is left.
+func CleanDocumentName(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.In(r, unicode.Cf) || r == '"' || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	if name == "" || strings.Trim(name, ".") == "" {
+		return ""
+	}
+	if !strings.HasSuffix(strings.ToLower(name), ".pdf") {
+		name += ".pdf"
+	}
+	return name
+}
 
 // Notice is one notice. It lies at its scope.
 type Notice struct {
@@ -99,6 +138,19 @@ type Notice struct {
 	// Attachments are photos uploaded with POST /api/v1/photos (JPEG,
 	// PNG or WebP, re-encoded without metadata), at most MaxNoticeAttachments.
 	Attachments []string `json:"attachments,omitempty"`
+	// Documents are PDF files uploaded with POST
+	// /api/v1/announcements/documents, at most MaxNoticeDocuments.
+	Documents []NoticeDocument `json:"documents,omitempty"`
+}
+
+// Document returns the notice's document of the ref.
+func (n Notice) Document(ref string) (NoticeDocument, bool) {
+	for _, d := range n.Documents {
+		if d.Ref == ref {
+			return d, true
+		}
+	}
+	return NoticeDocument{}, false
 }
 
 // Object is the notice as the object of an access decision: it lies at
@@ -187,6 +239,10 @@ type NoticeInput struct {
 	NeedConfirm bool      `json:"need_confirm"`
 	ExpiresAt   time.Time `json:"expires_at"`
 	Attachments []string  `json:"attachments"`
+	// Documents are PDF files uploaded first (POST
+	// /api/v1/announcements/documents): each its ref and the name to
+	// offer it under (its size is the stored file's).
+	Documents []NoticeDocument `json:"documents"`
 	// TeamID is the team of the audience "team": a volunteer team whose
 	// community lies within the scope.
 	TeamID int64 `json:"team_id"`
@@ -228,6 +284,31 @@ func (in NoticeInput) Check(now time.Time) (Notice, error) {
 	if len(in.Attachments) > MaxNoticeAttachments {
 		ps = append(ps, Problem{Index: -1, Kind: "attachments", Detail: "at most 4 photos"})
 	}
+	if len(in.Documents) > MaxNoticeDocuments {
+		ps = append(ps, Problem{Index: -1, Kind: "documents", Detail: "at most 4 documents (PDF)"})
+	}
+	docs := make([]NoticeDocument, 0, len(in.Documents))
+	seen := map[string]bool{}
+	for i, d := range in.Documents {
+		name := CleanDocumentName(d.Name)
+		switch {
+		case !documentRef.MatchString(d.Ref):
+			q := d.Ref
+			if len(q) > 80 {
+				q = q[:80] + "…"
+			}
+			ps = append(ps, Problem{Index: i, Code: q, Kind: "documents", Detail: "a document's ref (upload the PDF with POST /api/v1/announcements/documents first)"})
+		case seen[d.Ref]:
+			ps = append(ps, Problem{Index: i, Code: d.Ref, Kind: "documents", Detail: "the same document twice"})
+		case name == "" || utf8.RuneCountInString(name) > MaxDocumentName:
+			ps = append(ps, Problem{Index: i, Kind: "documents", Detail: "a file name of 1 to 100 characters"})
+		}
+		seen[d.Ref] = true
+		docs = append(docs, NoticeDocument{Ref: d.Ref, Name: name})
+	}
+	if len(docs) == 0 {
+		docs = nil
+	}
 	if len(ps) > 0 {
 		return Notice{}, &Error{Code: EINVALID, Message: "the notice is not valid", Problems: ps}
 	}
@@ -238,8 +319,11 @@ func (in NoticeInput) Check(now time.Time) (Notice, error) {
 		return time.UnixMilli(t.UnixMilli())
 	}
 	return Notice{Scope: in.Scope, Audience: in.Audience, Title: in.Title, Body: in.Body, Priority: in.Priority, Pinned: in.Pinned,
-		NeedConfirm: in.NeedConfirm, ExpiresAt: ms(in.ExpiresAt), CreatedAt: ms(now), Attachments: in.Attachments, TeamID: in.TeamID}, nil
+		NeedConfirm: in.NeedConfirm, ExpiresAt: ms(in.ExpiresAt), CreatedAt: ms(now), Attachments: in.Attachments, Documents: docs, TeamID: in.TeamID}, nil
 }
+
+// documentRef is a stored document's ref (photo.ValidDocumentRef).
+var documentRef = regexp.MustCompile(`^[0-9a-f]{64}\.pdf$`)
 
 // MaxWithdrawReason bounds the reason a notice is withdrawn for.
 const MaxWithdrawReason = 200
@@ -281,6 +365,10 @@ type Unreached struct {
 	AreaCode string `json:"area_code"` // where their role lies (their building)
 	Role     string `json:"role"`
 	Read     bool   `json:"read"` // read, not yet confirmed
+	// ReadAt and ConfirmedAt are when they read and confirmed it (who
+	// read when: the readers' list; a reader not yet confirmed).
+	ReadAt      time.Time `json:"read_at,omitzero"`
+	ConfirmedAt time.Time `json:"confirmed_at,omitzero"`
 }
 
 // Cursor is where the list goes on after this entry.
@@ -531,11 +619,17 @@ type NoticeStore interface {
 	// and id, after the cursor, at most limit. A team's notice lists its
 	// Members by id.
 	Unreached(ctx context.Context, n Notice, within string, after UnreachedCursor, limit int) ([]Unreached, error)
+	// Reached lists the people of the audience within the area who have
+	// read it, with when they read and confirmed it, in the same order.
+	Reached(ctx context.Context, n Notice, within string, after UnreachedCursor, limit int) ([]Unreached, error)
 	// RemindNotice sets the notice's reminded time to at, only when it was
 	// last reminded before notBefore: false when it was too recent.
 	// It logs a remind event then (urgent notices log one when posted).
 	RemindNotice(ctx context.Context, id int64, at, notBefore time.Time) (bool, error)
 	NoticeEventsAfter(ctx context.Context, after int64, limit int) ([]NoticeEvent, error)
+	// NoticeEventIDs lists the ids of a notice's events (its urgent post,
+	// reminders, withdrawal), the sources of its messages.
+	NoticeEventIDs(ctx context.Context, noticeID int64) ([]int64, error)
 	// WithdrawNotice marks the notice withdrawn (by whom, when, why),
 	// takes it out of the search index, stops its pending group posts and
 	// logs a withdraw event, in one transaction; false when it was

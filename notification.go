@@ -2,6 +2,7 @@ package civicgrid
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -46,6 +47,47 @@ func (n Notification) Object() Object { return Object{Owner: n.UserID} }
 
 // SMSState is where a notification's text message stands.
 type SMSState string
+
+// SMSCost is what text messages cost: how many were sent and how many
+// billed messages (segments) they took.
+type SMSCost struct {
+	Sent     int `json:"sent"`
+	Segments int `json:"segments"`
+}
+
+// SMSSegments is how many billed messages a text takes (the gateways bill
+// by segment): in the GSM 7-bit alphabet 160 characters in one, 153 per
+// part when longer; with any other character (Chinese) in UCS-2, 70 in
+// one, 67 per part when longer (characters outside the BMP count two).
+func SMSSegments(text string) int {
+	gsm, n, units := true, 0, 0
+	for _, r := range text {
+		n++
+		units++
+		if r > 0xFFFF {
+			units++
+		}
+		if !strings.ContainsRune(gsm7, r) {
+			gsm = false
+		}
+	}
+	switch {
+	case n == 0:
+		return 0
+	case gsm && n <= 160:
+		return 1
+	case gsm:
+		return (n + 152) / 153
+	case units <= 70:
+		return 1
+	}
+	return (units + 66) / 67
+}
+
+// gsm7 is the GSM 03.38 basic character set (the extension table's
+// characters count two and are taken as not GSM here, to stay on the
+// safe side of the bill).
+const gsm7 = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 
 const (
 	SMSNone     SMSState = "none"      // inbox only: the kind is not sent by SMS, or no phone
@@ -116,8 +158,12 @@ type NotificationStore interface {
 	// for the caller to send.
 	ClaimSMS(ctx context.Context, now, lease time.Time, perHour, limit int) ([]OutgoingSMS, error)
 	// RecordSMS stores the outcome of sending (sent, failed, or pending
-	// again with the next attempt at retryAt).
-	RecordSMS(ctx context.Context, id int64, state SMSState, attempts int, at, retryAt time.Time) error
+	// again with the next attempt at retryAt) and, for one sent, how many
+	// billed messages it took (SMSSegments).
+	RecordSMS(ctx context.Context, id int64, state SMSState, attempts, segments int, at, retryAt time.Time) error
+	// SMSCost counts the text messages sent for the notifications of
+	// these sources, and the billed messages they took.
+	SMSCost(ctx context.Context, sources []string) (SMSCost, error)
 	PushStore
 }
 

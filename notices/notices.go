@@ -10,6 +10,7 @@
 package notices
 
 import (
+	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -17,6 +18,8 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,6 +27,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/notify"
@@ -56,6 +60,9 @@ type Config struct {
 	// Photos tells whether an attached photo was uploaded (photo.Store);
 	// nil accepts no attachments.
 	Photos interface{ Has(ref string) bool }
+	// Documents keeps the PDF files attached to notices (photo.Store);
+	// nil accepts none.
+	Documents Documents
 	// CaseLog and Requests are the logs walked for the robots that chose
 	// cases or requests for help (nil: those are never posted); AreaName
 	// names an area in the posts (optional).
@@ -67,11 +74,31 @@ type Config struct {
 	Teams civicgrid.NoticeTeams
 	// Audit records a withdrawal in the security log (optional).
 	Audit func(ctx context.Context, ev civicgrid.SecurityEvent)
+	// SMSCost tells what the text messages of these notification
+	// sources cost (notify.Service has it; nil: not shown).
+	SMSCost func(ctx context.Context, sources []string) (civicgrid.SMSCost, error)
 	// FanoutLimit is the most people one urgent notice or reminder
 	// messages through the inbox and SMS (default 20,000).
 	FanoutLimit int
 	Now         func() time.Time
 	Log         *slog.Logger
+}
+
+// Documents is where notices' PDF files are kept (photo.Store: with the
+// photos, by their content's hash).
+type Documents interface {
+	// SaveDocument checks a PDF by its content and stores it; a file
+	// refused writes nothing.
+	SaveDocument(r io.Reader) (photo.SavedDocument, error)
+	// DocumentSize is a stored document's size (an error: never stored).
+	DocumentSize(ref string) (int64, error)
+}
+
+// DocumentFile is a PDF file sent with a notice (the compose page's form):
+// the name it was chosen under and its content.
+type DocumentFile struct {
+	Name string
+	Data []byte
 }
 
 // Service is the notices module.
@@ -162,6 +189,10 @@ type View struct {
 	Counts *civicgrid.NoticeCounts `json:"counts,omitempty"`
 	// NextRemindAt is when staff may re-remind the unread again.
 	NextRemindAt time.Time `json:"next_remind_at,omitzero"`
+	// SMS is what the text messages of an urgent notice and its
+	// reminders cost so far (staff over its scope and auditors; none when
+	// no message was to be texted).
+	SMS *civicgrid.SMSCost `json:"sms,omitempty"`
 }
 
 func (s *Service) view(actor civicgrid.Actor, teams map[int64]bool, n civicgrid.Notice, r civicgrid.NoticeReceipt, ok bool) View {
@@ -218,8 +249,11 @@ func (s *Service) Readable(ctx context.Context, actor civicgrid.Actor, n civicgr
 	return err == nil && !n.Withdrawn && civicgrid.Authorize(actor, civicgrid.ActionReadNotice, n.ObjectFor(actor.UserID, teams)) == nil
 }
 
-// Post posts a notice to an area within the sender's own.
-func (s *Service) Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.NoticeInput) (View, error) {
+// Post posts a notice to an area within the sender's own, with the
+// documents in.Documents names (uploaded before) and those sent as files
+// (each checked as a PDF before any is stored: a notice refused stores
+// none of them).
+func (s *Service) Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.NoticeInput, files ...DocumentFile) (View, error) {
 	n, err := in.Check(s.now())
 	if err != nil {
 		return View{}, err
@@ -231,6 +265,9 @@ func (s *Service) Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.
 		if msg := photo.RefProblem(ref, s.cfg.Photos.Has); msg != "" {
 			return View{}, civicgrid.Errorf(civicgrid.EINVALID, "attachments: %s", msg)
 		}
+	}
+	if err := s.checkDocuments(&n, files); err != nil {
+		return View{}, err
 	}
 	if err := civicgrid.Authorize(actor, civicgrid.ActionPostNotice, civicgrid.In(n.Scope)); err != nil {
 		if civicgrid.ErrorCode(err) == civicgrid.EFORBIDDEN {
@@ -257,6 +294,15 @@ func (s *Service) Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.
 	if n.Author == "" {
 		n.Author = actor.Label()
 	}
+	for _, f := range files {
+		d, err := s.cfg.Documents.SaveDocument(bytes.NewReader(f.Data))
+		if err != nil {
+			return View{}, documentError(f.Name, err)
+		}
+		if _, dup := n.Document(d.Ref); !dup {
+			n.Documents = append(n.Documents, civicgrid.NoticeDocument{Ref: d.Ref, Name: civicgrid.CleanDocumentName(f.Name), Bytes: d.Bytes})
+		}
+	}
 	n, err = s.store.CreateNotice(ctx, n)
 	if err != nil {
 		return View{}, err
@@ -270,6 +316,93 @@ func (s *Service) Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.
 	}
 	teams, err := s.teamsOf(ctx, actor)
 	return s.view(actor, teams, n, civicgrid.NoticeReceipt{}, false), err
+}
+
+// checkDocuments checks a notice's documents before anything is written:
+// each ref uploaded (its size filled in from the stored file), each file
+// a PDF with a name, at most MaxNoticeDocuments in all.
+func (s *Service) checkDocuments(n *civicgrid.Notice, files []DocumentFile) error {
+	if len(n.Documents)+len(files) == 0 {
+		return nil
+	}
+	if s.cfg.Documents == nil {
+		return civicgrid.Errorf(civicgrid.EINVALID, "documents: this server keeps no documents")
+	}
+	if len(n.Documents)+len(files) > civicgrid.MaxNoticeDocuments {
+		return &civicgrid.Error{Code: civicgrid.EINVALID, Message: "the notice is not valid",
+			Problems: []civicgrid.Problem{{Index: -1, Kind: "documents", Detail: fmt.Sprintf("at most %d documents (PDF)", civicgrid.MaxNoticeDocuments)}}}
+	}
+	for i, d := range n.Documents {
+		size, err := s.cfg.Documents.DocumentSize(d.Ref)
+		if err != nil {
+			return civicgrid.Errorf(civicgrid.EINVALID, "documents: %s was never uploaded (POST /api/v1/announcements/documents first)", d.Ref)
+		}
+		n.Documents[i].Bytes = size
+	}
+	for _, f := range files {
+		if name := civicgrid.CleanDocumentName(f.Name); name == "" || utf8.RuneCountInString(name) > civicgrid.MaxDocumentName {
+			return civicgrid.Errorf(civicgrid.EINVALID, "documents: a file name of 1 to %d characters", civicgrid.MaxDocumentName)
+		}
+		if _, err := photo.CheckPDF(f.Data); err != nil {
+			return documentError(f.Name, err)
+		}
+	}
+	return nil
+}
+
+// documentError names what is wrong with a document sent: refused by its
+// content (EINVALID), too large (ETOOLARGE), or the store's failure.
+func documentError(name string, err error) error {
+	name = civicgrid.CleanDocumentName(name)
+	switch {
+	case errors.Is(err, photo.ErrTooLarge):
+		return civicgrid.Errorf(civicgrid.ETOOLARGE, "documents: %s: at most %d MiB", name, photo.MaxDocumentBytes>>20)
+	case errors.Is(err, photo.ErrEmptyDocument), errors.Is(err, photo.ErrNotAPDF), errors.Is(err, photo.ErrActivePDF):
+		return civicgrid.Errorf(civicgrid.EINVALID, "documents: %s: %v (PDF only)", name, err)
+	}
+	return err
+}
+
+// UploadDocument checks and stores a PDF to attach to a notice next
+// (POST /api/v1/announcements/documents): for those who may post a notice
+// somewhere.
+func (s *Service) UploadDocument(ctx context.Context, actor civicgrid.Actor, r io.Reader) (photo.SavedDocument, error) {
+	if actor.Anonymous() {
+		return photo.SavedDocument{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "log in first")
+	}
+	may := false
+	for _, g := range actor.Grants {
+		if civicgrid.Authorize(actor, civicgrid.ActionPostNotice, civicgrid.In(g.AreaCode)) == nil {
+			may = true
+			break
+		}
+	}
+	if !may {
+		return photo.SavedDocument{}, civicgrid.Errorf(civicgrid.EFORBIDDEN, "%s: only those who post notices upload their documents", civicgrid.ActionPostNotice)
+	}
+	if s.cfg.Documents == nil {
+		return photo.SavedDocument{}, civicgrid.Errorf(civicgrid.EINVALID, "documents: this server keeps no documents")
+	}
+	d, err := s.cfg.Documents.SaveDocument(r)
+	if err != nil {
+		return d, documentError("", err)
+	}
+	return d, nil
+}
+
+// Document returns a notice's document for the actor to download: only
+// if they may read the notice (else "not found", as the notice is), and
+// only a document of that notice.
+func (s *Service) Document(ctx context.Context, actor civicgrid.Actor, id int64, ref string) (civicgrid.NoticeDocument, error) {
+	n, _, err := s.get(ctx, actor, id)
+	if err != nil {
+		return civicgrid.NoticeDocument{}, err
+	}
+	d, ok := n.Document(ref)
+	if !ok {
+		return d, civicgrid.Errorf(civicgrid.ENOTFOUND, "notice %d has no document %q", id, ref)
+	}
+	return d, nil
 }
 
 // areas are the areas the actor holds a role over.
@@ -379,8 +512,36 @@ func (s *Service) Get(ctx context.Context, actor civicgrid.Actor, id int64) (Vie
 		}
 		v.Counts = &c
 	}
+	// The cost of its text messages: for staff over it and auditors.
+	if v.CanManage || civicgrid.Authorize(actor, civicgrid.ActionReadAudit, civicgrid.In(n.Scope)) == nil {
+		if v.SMS, err = s.smsCost(ctx, n); err != nil {
+			return v, err
+		}
+	}
 	return v, nil
 }
+
+// smsCost is what the messages of the notice's urgent post and reminders
+// cost in text messages (nil when it had none to text, or the cost is not
+// known here).
+func (s *Service) smsCost(ctx context.Context, n civicgrid.Notice) (*civicgrid.SMSCost, error) {
+	if s.cfg.SMSCost == nil || (n.Priority != civicgrid.PriorityUrgent && n.RemindedAt.IsZero()) {
+		return nil, nil
+	}
+	ids, err := s.store.NoticeEventIDs(ctx, n.ID)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	sources := make([]string, len(ids))
+	for i, id := range ids {
+		sources[i] = notifySource(id)
+	}
+	c, err := s.cfg.SMSCost(ctx, sources)
+	return &c, err
+}
+
+// notifySource is the notification source of a notice event's messages.
+func notifySource(eventID int64) string { return "notice_event:" + strconv.FormatInt(eventID, 10) }
 
 // Read records that the actor read the notice (and confirmed it, when
 // confirm): one receipt row, the first reading's time kept. Only the
@@ -418,12 +579,14 @@ func (s *Service) Read(ctx context.Context, actor civicgrid.Actor, id int64, con
 }
 
 // FollowUp is the list of people who have not read (or confirmed) a
-// notice, in the area of the one following up.
+// notice, in the area of the one following up — or, with Readers, of
+// those who have read it, with when.
 type FollowUp struct {
-	Notice View                   `json:"notice"`
-	Within string                 `json:"within"`
-	Counts civicgrid.NoticeCounts `json:"counts"`
-	People []civicgrid.Unreached  `json:"people"`
+	Notice  View                   `json:"notice"`
+	Within  string                 `json:"within"`
+	Readers bool                   `json:"readers,omitempty"`
+	Counts  civicgrid.NoticeCounts `json:"counts"`
+	People  []civicgrid.Unreached  `json:"people"`
 	// Next is the cursor of the next page ("": none).
 	Next string `json:"next,omitempty"`
 }
@@ -469,6 +632,17 @@ func followArea(actor civicgrid.Actor, n civicgrid.Notice, within string) (strin
 // or not confirmed it if it asks so; names and phones masked. A building
 // head follows up a notice for residents they are not the audience of.
 func (s *Service) FollowUp(ctx context.Context, actor civicgrid.Actor, id int64, within string, after civicgrid.UnreachedCursor) (FollowUp, error) {
+	return s.followList(ctx, actor, id, within, after, false)
+}
+
+// Readers lists, for the same people and over the same area as FollowUp,
+// those of the audience who have read the notice, with when they read and
+// confirmed it (read receipts: who read when); names and phones masked.
+func (s *Service) Readers(ctx context.Context, actor civicgrid.Actor, id int64, within string, after civicgrid.UnreachedCursor) (FollowUp, error) {
+	return s.followList(ctx, actor, id, within, after, true)
+}
+
+func (s *Service) followList(ctx context.Context, actor civicgrid.Actor, id int64, within string, after civicgrid.UnreachedCursor, readers bool) (FollowUp, error) {
 	n, err := s.store.NoticeByID(ctx, id)
 	if err != nil {
 		return FollowUp{}, err
@@ -487,11 +661,15 @@ func (s *Service) FollowUp(ctx context.Context, actor civicgrid.Actor, id int64,
 	if err != nil {
 		return FollowUp{}, err
 	}
-	ps, err := s.store.Unreached(ctx, n, within, after, PageSize+1)
+	list := s.store.Unreached
+	if readers {
+		list = s.store.Reached
+	}
+	ps, err := list(ctx, n, within, after, PageSize+1)
 	if err != nil {
 		return FollowUp{}, err
 	}
-	out := FollowUp{Notice: s.view(actor, nil, n, civicgrid.NoticeReceipt{}, false), Within: within, Counts: c, People: []civicgrid.Unreached{}}
+	out := FollowUp{Notice: s.view(actor, nil, n, civicgrid.NoticeReceipt{}, false), Within: within, Readers: readers, Counts: c, People: []civicgrid.Unreached{}}
 	if len(ps) > PageSize {
 		ps, out.Next = ps[:PageSize], ps[PageSize-1].Cursor().String()
 	}
@@ -642,7 +820,7 @@ func (s *Service) NotifySource() notify.Source {
 				return nil, cursor, err
 			}
 			kind := "notice." + ev.Kind
-			source := "notice_event:" + strconv.FormatInt(ev.ID, 10)
+			source := notifySource(ev.ID)
 			link := "/announcements/" + strconv.FormatInt(n.ID, 10)
 			var after civicgrid.UnreachedCursor
 			seen := map[int64]bool{}

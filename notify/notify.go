@@ -311,19 +311,28 @@ func (s *Service) sendOne(ctx context.Context, m civicgrid.OutgoingSMS) (bool, e
 	at := s.now()
 	attempts := m.Attempts + 1
 	if u.Phone == "" {
-		return false, s.store.RecordSMS(ctx, m.ID, civicgrid.SMSNone, m.Attempts, at, at)
+		return false, s.store.RecordSMS(ctx, m.ID, civicgrid.SMSNone, m.Attempts, 0, at, at)
 	}
-	err = s.cfg.SMS.Send(ctx, u.Phone, s.smsText(m.Notification))
+	text := s.smsText(m.Notification)
+	err = s.cfg.SMS.Send(ctx, u.Phone, text)
 	switch {
 	case err == nil:
-		return true, s.store.RecordSMS(ctx, m.ID, civicgrid.SMSSent, attempts, at, at)
+		return true, s.store.RecordSMS(ctx, m.ID, civicgrid.SMSSent, attempts, civicgrid.SMSSegments(text), at, at)
 	case attempts >= s.cfg.SMSAttempts:
 		s.cfg.Log.Warn("notification SMS failed for good", "notification", m.ID, "attempts", attempts, "error", err)
-		return false, s.store.RecordSMS(ctx, m.ID, civicgrid.SMSFailed, attempts, at, at)
+		return false, s.store.RecordSMS(ctx, m.ID, civicgrid.SMSFailed, attempts, 0, at, at)
 	default:
 		s.cfg.Log.Warn("notification SMS failed, will retry", "notification", m.ID, "attempts", attempts, "error", err)
-		return false, s.store.RecordSMS(ctx, m.ID, civicgrid.SMSPending, attempts, at, at.Add(time.Duration(attempts)*time.Minute))
+		return false, s.store.RecordSMS(ctx, m.ID, civicgrid.SMSPending, attempts, 0, at, at.Add(time.Duration(attempts)*time.Minute))
 	}
+}
+
+// SMSCost is what the text messages of the notifications of these sources
+// cost: how many were sent, and the billed messages they took. A plain
+// read for the module whose messages they are (notices asks it of an
+// urgent notice's and its reminders' messages); no access decision.
+func (s *Service) SMSCost(ctx context.Context, sources []string) (civicgrid.SMSCost, error) {
+	return s.store.SMSCost(ctx, sources)
 }
 
 // smsText is the message as a text: title, body and, with a base URL, the

@@ -151,8 +151,12 @@ func (s *Store) Path(ref string) (string, error) {
 	if !ValidRef(ref) {
 		return "", fmt.Errorf("%q is not a photo reference", ref)
 	}
-	return filepath.Join(s.dir, ref[:2], ref[2:4], ref), nil
+	return s.file(ref), nil
 }
+
+// file is where a ref (checked by the caller) lies: under two levels of
+// its hash's first characters.
+func (s *Store) file(ref string) string { return filepath.Join(s.dir, ref[:2], ref[2:4], ref) }
 
 // Has reports whether a ref is stored.
 func (s *Store) Has(ref string) bool {
@@ -203,11 +207,11 @@ func (s *Store) Save(ctx context.Context, r io.Reader) (Saved, error) {
 	if s.onProcessed != nil {
 		s.onProcessed(format, time.Since(started))
 	}
-	ref, err := s.put(fb.Bytes())
+	ref, err := s.put(fb.Bytes(), ".jpg")
 	if err != nil {
 		return Saved{}, s.noted(err)
 	}
-	thumb, err := s.put(tb.Bytes())
+	thumb, err := s.put(tb.Bytes(), ".jpg")
 	if err != nil {
 		return Saved{}, s.noted(err)
 	}
@@ -315,12 +319,13 @@ func (s *Store) noted(err error) error {
 	return err
 }
 
-// put writes data under its hash: to a temporary file in the same directory,
-// synced, then renamed, so a crash leaves either the whole file or none.
-func (s *Store) put(data []byte) (string, error) {
+// put writes data under its hash and the extension (".jpg" photos, ".pdf"
+// documents): to a temporary file in the same directory, synced, then
+// renamed, so a crash leaves either the whole file or none.
+func (s *Store) put(data []byte, ext string) (string, error) {
 	sum := sha256.Sum256(data)
-	ref := hex.EncodeToString(sum[:]) + ".jpg"
-	p, _ := s.Path(ref)
+	ref := hex.EncodeToString(sum[:]) + ext
+	p := s.file(ref)
 	if _, err := os.Stat(p); err == nil {
 		return ref, nil // same content, already stored
 	}

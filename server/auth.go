@@ -73,8 +73,11 @@ const (
 	csrfHeader    = "X-CSRF-Token"
 	csrfField     = "csrf_token"
 	maxAuthBody   = 8 << 10
-	purposeSignup = "signup"
-	purposeReset  = "reset"
+	// maxMultipartBody bounds a form with files: a notice's four PDFs of
+	// 10 MiB and its text.
+	maxMultipartBody = 41 << 20
+	purposeSignup    = "signup"
+	purposeReset     = "reset"
 )
 
 type principalKey struct{}
@@ -153,9 +156,18 @@ func (s *Server) csrfOK(r *http.Request, want string) bool {
 	got := r.Header.Get(csrfHeader)
 	if got == "" {
 		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if ct == "application/x-www-form-urlencoded" {
+		switch ct {
+		case "application/x-www-form-urlencoded":
 			r.Body = http.MaxBytesReader(nil, r.Body, maxAuthBody)
 			if err := r.ParseForm(); err == nil {
+				got = r.PostForm.Get(csrfField)
+			}
+		case "multipart/form-data":
+			// A form with files (a notice's PDFs): parsed within its
+			// bound, files past 1 MiB kept in temporary files that the
+			// server removes when the request ends.
+			r.Body = http.MaxBytesReader(nil, r.Body, maxMultipartBody)
+			if err := r.ParseMultipartForm(1 << 20); err == nil {
 				got = r.PostForm.Get(csrfField)
 			}
 		}

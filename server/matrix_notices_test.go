@@ -1,11 +1,13 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/internal/testpdf"
 )
 
 // Matrix rows and fixtures of the notice routes. A notice to everyone of
@@ -20,21 +22,24 @@ func init() {
 	posters := "NN NN NN NN NN YN YN YN NN YN YY NN"
 	robots := "NN NN NN NN NN YN YN YN NN YN NN NN"
 	for key, row := range map[string]string{
-		"GET /api/v1/announcements":                    everyone,
-		"POST /api/v1/announcements":                   posters,
-		"GET /api/v1/announcements/unread":             everyone,
-		"GET /api/v1/announcements/stream":             everyone,
-		"GET /api/v1/announcements/follow-up":          "N- N- N- Y- Y- Y- Y- Y- N- Y- Y- N-",
-		"GET /api/v1/announcements/{id}":               readers,
-		"POST /api/v1/announcements/{id}/read":         readers,
-		"POST /api/v1/announcements/{id}/confirm":      readers,
-		"POST /api/v1/announcements/{id}/remind":       posters,
-		"POST /api/v1/announcements/{id}/withdraw":     posters,
-		"GET /api/v1/announcements/{id}/unread-people": "NN NN NN YN YN YN YN YN NN YN YY NN",
-		"GET /api/v1/group-robots":                     robots,
-		"POST /api/v1/group-robots":                    robots,
-		"DELETE /api/v1/group-robots/{id}":             robots,
-		"GET /api/v1/group-robots/{id}/deliveries":     robots,
+		"GET /api/v1/announcements":                      everyone,
+		"POST /api/v1/announcements":                     posters,
+		"GET /api/v1/announcements/unread":               everyone,
+		"GET /api/v1/announcements/stream":               everyone,
+		"GET /api/v1/announcements/follow-up":            "N- N- N- Y- Y- Y- Y- Y- N- Y- Y- N-",
+		"GET /api/v1/announcements/{id}":                 readers,
+		"POST /api/v1/announcements/{id}/read":           readers,
+		"POST /api/v1/announcements/{id}/confirm":        readers,
+		"POST /api/v1/announcements/{id}/remind":         posters,
+		"POST /api/v1/announcements/{id}/withdraw":       posters,
+		"GET /api/v1/announcements/{id}/readers":         "NN NN NN YN YN YN YN YN NN YN YY NN",
+		"GET /api/v1/announcements/{id}/unread-people":   "NN NN NN YN YN YN YN YN NN YN YY NN",
+		"POST /api/v1/announcements/documents":           "N- N- N- N- N- Y- Y- Y- N- Y- Y- N-",
+		"GET /api/v1/announcements/{id}/documents/{ref}": readers,
+		"GET /api/v1/group-robots":                       robots,
+		"POST /api/v1/group-robots":                      robots,
+		"DELETE /api/v1/group-robots/{id}":               robots,
+		"GET /api/v1/group-robots/{id}/deliveries":       robots,
 	} {
 		mxExpected[key] = row
 	}
@@ -60,6 +65,14 @@ func init() {
 		return mxRequest{"POST", fmt.Sprintf("/api/v1/announcements/%d/withdraw", e.notice(away)), map[string]any{"reason": "时间有误，另行通知"}}
 	}
 	mxFixtures["GET /api/v1/announcements/{id}/unread-people"] = onNotice("GET", "/unread-people")
+	mxFixtures["GET /api/v1/announcements/{id}/readers"] = onNotice("GET", "/readers")
+	mxFixtures["POST /api/v1/announcements/documents"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{"POST", "/api/v1/announcements/documents", string(testpdf.PDF(e.t, "Matrix", 1))}
+	}
+	mxFixtures["GET /api/v1/announcements/{id}/documents/{ref}"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		id, ref := e.noticeDocument(away)
+		return mxRequest{method: "GET", path: fmt.Sprintf("/api/v1/announcements/%d/documents/%s", id, ref)}
+	}
 	mxFixtures["GET /api/v1/group-robots"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
 		return mxRequest{method: "GET", path: "/api/v1/group-robots?within=" + e.chain(away).community}
 	}
@@ -88,6 +101,26 @@ func (e *mxEnv) notice(away bool) int64 {
 		e.t.Fatal(err)
 	}
 	return n.ID
+}
+
+// noticeDocument stores a PDF and a notice to everyone of the home or
+// away community with it attached.
+func (e *mxEnv) noticeDocument(away bool) (int64, string) {
+	e.t.Helper()
+	d, err := e.photos.SaveDocument(bytes.NewReader(testpdf.PDF(e.t, "Gas check on Saturday", 1)))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	n, err := civicgrid.NoticeInput{Scope: e.chain(away).community, Title: "燃气检修", Body: "见附件。",
+		Documents: []civicgrid.NoticeDocument{{Ref: d.Ref, Name: "检修安排.pdf"}}}.Check(time.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	n.Author, n.Documents[0].Bytes = "社*", d.Bytes
+	if n, err = e.db.CreateNotice(context.Background(), n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n.ID, d.Ref
 }
 
 // robot stores a work-group robot of the home or away community.

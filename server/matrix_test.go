@@ -429,7 +429,7 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 	vol := volunteering.New(volunteering.Config{People: db, Now: func() time.Time { return time.Now().Add(time.Duration(ticks.Add(1)) * time.Second) }}, db, db)
 	careSvc := care.New(care.Config{Photos: photos, Requests: vol}, db, db, db, cases)
 	vol.SetLinks(cases, careSvc)
-	nts, err := notices.New(notices.Config{Key: bytes.Repeat([]byte{9}, 32), Resolver: testResolver}, db)
+	nts, err := notices.New(notices.Config{Key: bytes.Repeat([]byte{9}, 32), Resolver: testResolver, Documents: photos}, db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,19 @@
 package server
 
 import (
+	"errors"
+	"io"
+	"mime"
+	"net"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/notices"
+	"github.com/civicgrid/civicgrid/photo"
 )
 
 // Notices (通知公告) under /api/v1/announcements (/api/v1/notices is the
@@ -27,7 +35,10 @@ func (s *Server) noticeRoutes(guarded func(string, string, civicgrid.Action, htt
 	guarded("POST", "/api/v1/announcements/{id}/confirm", civicgrid.ActionReadNotice, withID(s.handleReadNotice(true)))
 	guarded("POST", "/api/v1/announcements/{id}/remind", civicgrid.ActionPostNotice, withID(s.handleRemindNotice))
 	guarded("POST", "/api/v1/announcements/{id}/withdraw", civicgrid.ActionWithdrawNotice, withID(s.handleWithdrawNotice))
-	guarded("GET", "/api/v1/announcements/{id}/unread-people", civicgrid.ActionFollowUpNotice, withID(s.handleFollowUp))
+	guarded("GET", "/api/v1/announcements/{id}/unread-people", civicgrid.ActionFollowUpNotice, withID(s.handleFollowUp(false)))
+	guarded("GET", "/api/v1/announcements/{id}/readers", civicgrid.ActionFollowUpNotice, withID(s.handleFollowUp(true)))
+	guarded("POST", "/api/v1/announcements/documents", civicgrid.ActionPostNotice, s.handleUploadDocument)
+	guarded("GET", "/api/v1/announcements/{id}/documents/{ref}", civicgrid.ActionReadNotice, withID(s.handleNoticeDocument))
 	guarded("GET", "/api/v1/group-robots", civicgrid.ActionManageRobots, s.handleRobots)
 	guarded("POST", "/api/v1/group-robots", civicgrid.ActionManageRobots, s.handleAddRobot)
 	guarded("DELETE", "/api/v1/group-robots/{id}", civicgrid.ActionManageRobots, withID(s.handleStopRobot))
@@ -94,15 +105,21 @@ type WithdrawInput struct {
 }
 
 // handleFollowUp: GET /api/v1/announcements/{id}/unread-people[?within=CODE&after=CURSOR]
-// (the last page's next).
-func (s *Server) handleFollowUp(w http.ResponseWriter, r *http.Request, id int64) {
-	after, err := civicgrid.ParseUnreachedCursor(r.URL.Query().Get("after"))
-	if err != nil {
-		writeError(w, r, err)
-		return
+// (the last page's next), and GET …/readers: who of them read it, when.
+func (s *Server) handleFollowUp(readers bool) func(http.ResponseWriter, *http.Request, int64) {
+	return func(w http.ResponseWriter, r *http.Request, id int64) {
+		after, err := civicgrid.ParseUnreachedCursor(r.URL.Query().Get("after"))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		list := s.cfg.Notices.FollowUp
+		if readers {
+			list = s.cfg.Notices.Readers
+		}
+		f, err := list(r.Context(), actorFrom(r), id, r.URL.Query().Get("within"), after)
+		answer(w, r, http.StatusOK, "follow_up", f, err)
 	}
-	f, err := s.cfg.Notices.FollowUp(r.Context(), actorFrom(r), id, r.URL.Query().Get("within"), after)
-	answer(w, r, http.StatusOK, "follow_up", f, err)
 }
 
 func (s *Server) handleFollowable(w http.ResponseWriter, r *http.Request) {
@@ -154,4 +171,75 @@ func (s *Server) handleRobotDeliveries(w http.ResponseWriter, r *http.Request, i
 		ds = []civicgrid.RobotDelivery{}
 	}
 	answer(w, r, http.StatusOK, "deliveries", ds, err)
+}
+
+// handleUploadDocument: POST /api/v1/announcements/documents takes one PDF
+// (the body itself, or the "document" field of a multipart form), checks
+// it by its content and stores it; the answer's ref goes in a notice's
+// "documents" with the name to offer it under. A file refused (not a PDF,
+// empty, too large) writes nothing.
+func (s *Server) handleUploadDocument(w http.ResponseWriter, r *http.Request) {
+	body := http.MaxBytesReader(w, r.Body, photo.MaxDocumentBytes+64<<10)
+	var src io.Reader = body
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			writeError(w, r, documentBodyError(err))
+			return
+		}
+		f, _, err := r.FormFile("document")
+		if err != nil {
+			writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "send the PDF in the form field \"document\""))
+			return
+		}
+		defer f.Close()
+		src = f
+	}
+	d, err := s.cfg.Notices.UploadDocument(r.Context(), actorFrom(r), src)
+	if err != nil {
+		writeError(w, r, documentBodyError(err))
+		return
+	}
+	writeJSON(w, http.StatusCreated, d)
+}
+
+// documentBodyError names a body cut off by its limit as too large.
+func documentBodyError(err error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return civicgrid.Errorf(civicgrid.ETOOLARGE, "documents: at most %d MiB", photo.MaxDocumentBytes>>20)
+	}
+	if errors.As(err, new(net.Error)) {
+		return bodyError(err)
+	}
+	return err
+}
+
+// handleNoticeDocument: GET /api/v1/announcements/{id}/documents/{ref}
+// serves a notice's PDF to those who may read the notice (others: not
+// found), as a download under its name: never shown inline, never sniffed
+// as anything else, never kept by a shared cache.
+func (s *Server) handleNoticeDocument(w http.ResponseWriter, r *http.Request, id int64) {
+	d, err := s.cfg.Notices.Document(r.Context(), actorFrom(r), id, r.PathValue("ref"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var f *os.File
+	if s.cfg.Photos != nil {
+		if p, perr := s.cfg.Photos.DocumentPath(d.Ref); perr == nil {
+			f, err = os.Open(p)
+		}
+	}
+	if f == nil || err != nil {
+		writeError(w, r, civicgrid.Errorf(civicgrid.ENOTFOUND, "notice %d: document %s is not kept here", id, d.Ref))
+		return
+	}
+	defer f.Close()
+	h := w.Header()
+	h.Set("Content-Type", "application/pdf")
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.Name}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set("Cache-Control", "private, no-store")
+	http.ServeContent(w, r, "", time.Time{}, f)
 }

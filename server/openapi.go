@@ -13,6 +13,7 @@ import (
 	"github.com/civicgrid/civicgrid/care"
 	"github.com/civicgrid/civicgrid/casework"
 	"github.com/civicgrid/civicgrid/notices"
+	"github.com/civicgrid/civicgrid/photo"
 	"github.com/civicgrid/civicgrid/search"
 )
 
@@ -121,21 +122,24 @@ var operations = map[string]operation{
 	"POST /api/v1/notifications/push":                         {summary: "Subscribe a browser to push", tag: "notifications", request: pushSubscriptionJSON{}},
 	"DELETE /api/v1/notifications/push":                       {summary: "Unsubscribe a browser", tag: "notifications", request: pushSubscriptionJSON{}},
 	// Notices (通知公告) and work-group robots (docs/notices.md).
-	"GET /api/v1/announcements":                    {summary: "Notices one may read, pinned first, newest first (expired=1: with expired ones)", tag: "notices", query: []string{"expired"}},
-	"POST /api/v1/announcements":                   {summary: "Post a notice to an area within one's own (one row, whatever the audience)", tag: "notices", request: civicgrid.NoticeInput{}, response: notices.View{}, created: true},
-	"GET /api/v1/announcements/unread":             {summary: "How many notices in force one has not read (the header's badge)", tag: "notices"},
-	"GET /api/v1/announcements/stream":             {summary: "New notices one may read (server-sent events)", tag: "notices", produces: "text/event-stream"},
-	"GET /api/v1/announcements/follow-up":          {summary: "Notices one may follow up, with their counts in one's area", tag: "notices"},
-	"GET /api/v1/announcements/{id}":               {summary: "One notice (staff over its scope: with its counts)", tag: "notices", response: notices.View{}},
-	"POST /api/v1/announcements/{id}/read":         {summary: "Record that one read the notice", tag: "notices"},
-	"POST /api/v1/announcements/{id}/confirm":      {summary: "Confirm one read a notice asking so (需确认)", tag: "notices"},
-	"POST /api/v1/announcements/{id}/remind":       {summary: "Re-remind the unread (at most once per interval)", tag: "notices"},
-	"POST /api/v1/announcements/{id}/withdraw":     {summary: "Withdraw a notice with a reason (its sender, staff over its scope)", tag: "notices", request: WithdrawInput{}},
-	"GET /api/v1/announcements/{id}/unread-people": {summary: "Who of one's buildings or grid has not read or confirmed (masked), 100 a page", tag: "notices", query: []string{"within", "after"}, response: notices.FollowUp{}},
-	"GET /api/v1/group-robots":                     {summary: "The work-group robots of an area", tag: "notices", query: []string{"within"}},
-	"POST /api/v1/group-robots":                    {summary: "Connect a work group's robot (WeCom or DingTalk; https, public address)", tag: "notices", request: civicgrid.RobotInput{}, created: true},
-	"DELETE /api/v1/group-robots/{id}":             {summary: "Stop a work-group robot", tag: "notices"},
-	"GET /api/v1/group-robots/{id}/deliveries":     {summary: "A robot's deliveries and their state", tag: "notices"},
+	"GET /api/v1/announcements":                      {summary: "Notices one may read, pinned first, newest first (expired=1: with expired ones)", tag: "notices", query: []string{"expired"}},
+	"POST /api/v1/announcements":                     {summary: "Post a notice to an area within one's own (one row, whatever the audience)", tag: "notices", request: civicgrid.NoticeInput{}, response: notices.View{}, created: true},
+	"GET /api/v1/announcements/unread":               {summary: "How many notices in force one has not read (the header's badge)", tag: "notices"},
+	"GET /api/v1/announcements/stream":               {summary: "New notices one may read (server-sent events)", tag: "notices", produces: "text/event-stream"},
+	"GET /api/v1/announcements/follow-up":            {summary: "Notices one may follow up, with their counts in one's area", tag: "notices"},
+	"GET /api/v1/announcements/{id}":                 {summary: "One notice (staff over its scope: with its counts)", tag: "notices", response: notices.View{}},
+	"POST /api/v1/announcements/{id}/read":           {summary: "Record that one read the notice", tag: "notices"},
+	"POST /api/v1/announcements/{id}/confirm":        {summary: "Confirm one read a notice asking so (需确认)", tag: "notices"},
+	"POST /api/v1/announcements/{id}/remind":         {summary: "Re-remind the unread (at most once per interval)", tag: "notices"},
+	"POST /api/v1/announcements/{id}/withdraw":       {summary: "Withdraw a notice with a reason (its sender, staff over its scope)", tag: "notices", request: WithdrawInput{}},
+	"POST /api/v1/announcements/documents":           {summary: "Upload a PDF to attach to a notice (checked by its content, at most 10 MiB; those who post notices)", tag: "notices", response: photo.SavedDocument{}, created: true},
+	"GET /api/v1/announcements/{id}/documents/{ref}": {summary: "Download a notice's PDF (its readers only; as an attachment)", tag: "notices", produces: "application/pdf"},
+	"GET /api/v1/announcements/{id}/readers":         {summary: "Who of one's buildings or grid has read the notice, and when (masked), 100 a page", tag: "notices", query: []string{"within", "after"}, response: notices.FollowUp{}},
+	"GET /api/v1/announcements/{id}/unread-people":   {summary: "Who of one's buildings or grid has not read or confirmed (masked), 100 a page", tag: "notices", query: []string{"within", "after"}, response: notices.FollowUp{}},
+	"GET /api/v1/group-robots":                       {summary: "The work-group robots of an area", tag: "notices", query: []string{"within"}},
+	"POST /api/v1/group-robots":                      {summary: "Connect a work group's robot (WeCom or DingTalk; https, public address)", tag: "notices", request: civicgrid.RobotInput{}, created: true},
+	"DELETE /api/v1/group-robots/{id}":               {summary: "Stop a work-group robot", tag: "notices"},
+	"GET /api/v1/group-robots/{id}/deliveries":       {summary: "A robot's deliveries and their state", tag: "notices"},
 }
 
 // stepOperation describes a case step route from the state machine.

@@ -88,6 +88,23 @@ func setWorkers(ctx context.Context, tx *Tx, a *civicgrid.Area, ms int64) error 
 	if a.Workers == nil {
 		return nil
 	}
+	// The workers before and after, for the audience counts.
+	var touch audienceTouch
+	rows, err := tx.QueryContext(ctx, `SELECT user_id FROM role_grants WHERE role = $1 AND area_code = $2`, civicgrid.RoleGridWorker, a.Code)
+	if err != nil {
+		return err
+	}
+	old, err := collect(rows, func(sc rowScanner) (int64, error) {
+		var id int64
+		return id, sc.Scan(&id)
+	})
+	if err != nil {
+		return err
+	}
+	slices.Sort(old) // people locked in one order
+	if err := touch.note(ctx, tx, old...); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM role_grants WHERE role = $1 AND area_code = $2`, civicgrid.RoleGridWorker, a.Code); err != nil {
 		return err
 	}
@@ -96,12 +113,17 @@ func setWorkers(ctx context.Context, tx *Tx, a *civicgrid.Area, ms int64) error 
 		if err != nil {
 			return fmt.Errorf("grid %s worker %s: %w", a.Code, civicgrid.MaskPhone(w.Phone), err)
 		}
+		// Noted before its grant, as it was before the DELETE (a worker
+		// kept was noted above).
+		if err := touch.note(ctx, tx, id); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO role_grants (user_id, role, area_code, created_at)
 			VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, id, civicgrid.RoleGridWorker, a.Code, ms); err != nil {
 			return err
 		}
 	}
-	return nil
+	return touch.apply(ctx, tx)
 }
 
 // upsertUser finds a person by phone, creating them if new; the name given
@@ -300,8 +322,15 @@ func (db *DB) GrantRoles(ctx context.Context, grants []civicgrid.Grant) error {
 			if err != nil {
 				return err
 			}
+			var touch audienceTouch
+			if err := touch.note(ctx, tx, id); err != nil {
+				return err
+			}
 			if _, err = tx.ExecContext(ctx, `INSERT INTO role_grants (user_id, role, area_code, detail, created_at)
 				VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, id, g.Role, g.AreaCode, g.Detail, ms); err != nil {
+				return err
+			}
+			if err := touch.apply(ctx, tx); err != nil {
 				return err
 			}
 		}

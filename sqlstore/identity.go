@@ -196,6 +196,10 @@ func (db *DB) CreateUser(ctx context.Context, u civicgrid.User, passwordHash str
 }
 
 func insertGrant(ctx context.Context, tx *Tx, g civicgrid.RoleGrant, ms int64) (int64, error) {
+	var touch audienceTouch
+	if err := touch.note(ctx, tx, g.UserID); err != nil {
+		return 0, err
+	}
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO role_grants (user_id, role, area_code, detail, categories, granted_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, role, area_code, detail) DO NOTHING RETURNING id`,
@@ -203,7 +207,10 @@ func insertGrant(ctx context.Context, tx *Tx, g civicgrid.RoleGrant, ms int64) (
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, civicgrid.Errorf(civicgrid.ECONFLICT, "user %d already holds %s over %s", g.UserID, g.Role, g.AreaCode)
 	}
-	return id, err
+	if err != nil {
+		return 0, err
+	}
+	return id, touch.apply(ctx, tx)
 }
 
 // UserByID returns a user with their grants.
@@ -421,12 +428,19 @@ func (db *DB) AddGrant(ctx context.Context, g civicgrid.RoleGrant, ev civicgrid.
 // RevokeGrant removes one grant of a user.
 func (db *DB) RevokeGrant(ctx context.Context, userID, grantID int64, ev civicgrid.SecurityEvent) error {
 	return db.inTx(ctx, func(tx *Tx) error {
+		var touch audienceTouch
+		if err := touch.note(ctx, tx, userID); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM role_grants WHERE id = $1 AND user_id = $2`, grantID, userID)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return civicgrid.Errorf(civicgrid.ENOTFOUND, "user %d has no grant %d", userID, grantID)
+		}
+		if err := touch.apply(ctx, tx); err != nil {
+			return err
 		}
 		ev.TargetUserID = userID
 		return db.insertEvent(ctx, tx, ev)

@@ -18,15 +18,20 @@ import (
 // never written out: it is counted from role grants when asked.
 
 const noticeColumns = `id, scope, audience, title, body, priority, pinned, need_confirm, expires_at, author_id, author, created_at, reminded_at, withdrawn, attachments,
-	team_id, team_name, withdrawn_at, withdrawn_by, withdraw_reason`
+	team_id, team_name, withdrawn_at, withdrawn_by, withdraw_reason, documents`
 
 func scanNotice(sc rowScanner) (civicgrid.Notice, error) {
 	var n civicgrid.Notice
 	var expires, author, reminded, team, withdrawnAt, withdrawnBy sql.NullInt64
 	var created int64
-	var attachments string
+	var attachments, documents string
 	err := sc.Scan(&n.ID, &n.Scope, &n.Audience, &n.Title, &n.Body, &n.Priority, &n.Pinned, &n.NeedConfirm, &expires, &author, &n.Author,
-		&created, &reminded, &n.Withdrawn, &attachments, &team, &n.TeamName, &withdrawnAt, &withdrawnBy, &n.WithdrawReason)
+		&created, &reminded, &n.Withdrawn, &attachments, &team, &n.TeamName, &withdrawnAt, &withdrawnBy, &n.WithdrawReason, &documents)
+	if err == nil && documents != "" {
+		if err = json.Unmarshal([]byte(documents), &n.Documents); err != nil {
+			err = fmt.Errorf("notice %d: its documents: %w", n.ID, err)
+		}
+	}
 	n.TeamID, n.WithdrawnBy = team.Int64, withdrawnBy.Int64
 	if withdrawnAt.Valid {
 		n.WithdrawnAt = time.UnixMilli(withdrawnAt.Int64)
@@ -55,11 +60,19 @@ func nullMillis(t time.Time) any {
 // enabled robot of an area within its scope: the cost does not depend on
 // how many people it reaches.
 func (db *DB) CreateNotice(ctx context.Context, n civicgrid.Notice) (civicgrid.Notice, error) {
+	documents := ""
+	if len(n.Documents) > 0 {
+		b, err := json.Marshal(n.Documents)
+		if err != nil {
+			return n, err
+		}
+		documents = string(b)
+	}
 	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO notices (scope, audience, title, body, priority, pinned, need_confirm, expires_at,
-			author_id, author, created_at, attachments, team_id, team_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			author_id, author, created_at, attachments, team_id, team_name, documents) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
 			n.Scope, n.Audience, n.Title, n.Body, n.Priority, n.Pinned, n.NeedConfirm, nullMillis(n.ExpiresAt), nullID(n.AuthorID), n.Author,
-			n.CreatedAt.UnixMilli(), strings.Join(n.Attachments, ","), nullID(n.TeamID), n.TeamName).Scan(&n.ID); err != nil {
+			n.CreatedAt.UnixMilli(), strings.Join(n.Attachments, ","), nullID(n.TeamID), n.TeamName, documents).Scan(&n.ID); err != nil {
 			return err
 		}
 		if n.Priority == civicgrid.PriorityUrgent {
@@ -288,26 +301,19 @@ func (db *DB) CountNotice(ctx context.Context, n civicgrid.Notice, within string
 		return c, nil
 	}
 	aud := audienceClause(n, within, arg)
-	// The audience: its people once each, from the grants of the area's
-	// range. (Grouping by person instead was four times slower on
-	// PostgreSQL: a hash of 10⁵ people; docs/benchmarks.md.)
-	q := `SELECT COUNT(DISTINCT g.user_id) FROM role_grants g WHERE ` + aud
-	noticeTrace(q, args)
-	if err := db.rd.QueryRowContext(ctx, q, args...).Scan(&c.Audience); err != nil {
+	audience, err := db.audienceSize(ctx, n, within)
+	if err != nil {
 		return c, err
 	}
+	c.Audience = audience
 	id := arg(n.ID)
 	// The receipts of the audience: each receipt is checked by a probe of
 	// its person's grants (role_grants_unique begins with the person), a
 	// subquery with LIMIT that the planner keeps as such, so the cost
 	// follows the receipts, not the street: as EXISTS, PostgreSQL hashed
 	// every grant of the street first (docs/benchmarks.md).
-	q = `SELECT COUNT(*), COUNT(r.confirmed_at) FROM notice_receipts r WHERE r.notice_id = ` + id +
+	q := `SELECT COUNT(*), COUNT(r.confirmed_at) FROM notice_receipts r WHERE r.notice_id = ` + id +
 		` AND (SELECT 1 FROM role_grants g WHERE g.user_id = r.user_id AND ` + aud + ` LIMIT 1) = 1`
-	if noticeCountsBefore {
-		q = `SELECT COUNT(*), COUNT(r.confirmed_at) FROM notice_receipts r WHERE r.notice_id = ` + id +
-			` AND EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = r.user_id AND ` + aud + `)`
-	}
 	noticeTrace(q, args)
 	if err := db.rd.QueryRowContext(ctx, q, args...).Scan(&c.Read, &c.Confirmed); err != nil {
 		return c, err
@@ -322,19 +328,34 @@ func (db *DB) CountNotice(ctx context.Context, n civicgrid.Notice, within string
 // street of 10⁵ people reads one page of rows. A person holding two roles
 // of the audience is listed once per role.
 func (db *DB) Unreached(ctx context.Context, n civicgrid.Notice, within string, after civicgrid.UnreachedCursor, limit int) ([]civicgrid.Unreached, error) {
-	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	missing := `r.user_id IS NULL`
 	if n.NeedConfirm {
 		missing = `(r.user_id IS NULL OR r.confirmed_at IS NULL)`
 	}
+	return db.audienceList(ctx, n, within, missing, after, limit)
+}
+
+// Reached lists the people of the audience within the area who have read
+// the notice, with when, in the order Unreached lists (who read when).
+func (db *DB) Reached(ctx context.Context, n civicgrid.Notice, within string, after civicgrid.UnreachedCursor, limit int) ([]civicgrid.Unreached, error) {
+	return db.audienceList(ctx, n, within, `r.user_id IS NOT NULL`, after, limit)
+}
+
+// audienceList lists the people of the audience within the area whose
+// receipt (r, none when NULL) meets cond, by area (building), role and
+// person, from after the cursor: the order of an index, so a page of a
+// street of 10⁵ people reads one page of rows. A person holding two roles
+// of the audience is listed once per role.
+func (db *DB) audienceList(ctx context.Context, n civicgrid.Notice, within, cond string, after civicgrid.UnreachedCursor, limit int) ([]civicgrid.Unreached, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	if n.Audience == civicgrid.AudienceTeam {
-		return db.teamUnreached(ctx, n, missing, after, limit)
+		return db.teamList(ctx, n, cond, after, limit)
 	}
-	q := `SELECT u.id, u.name, u.phone, g.area_code, g.role, CASE WHEN r.user_id IS NULL THEN 0 ELSE 1 END
+	q := `SELECT u.id, u.name, u.phone, g.area_code, g.role, r.read_at, r.confirmed_at
 		FROM role_grants g JOIN users u ON u.id = g.user_id
 		LEFT JOIN notice_receipts r ON r.notice_id = ` + arg(n.ID) + ` AND r.user_id = g.user_id
-		WHERE ` + audienceClause(n, within, arg) + ` AND ` + missing
+		WHERE ` + audienceClause(n, within, arg) + ` AND ` + cond
 	if after != (civicgrid.UnreachedCursor{}) {
 		q += ` AND (g.area_code, g.role, g.user_id) > (` + arg(after.Area) + `, ` + arg(after.Role) + `, ` + arg(after.User) + `)`
 	}
@@ -346,25 +367,36 @@ func (db *DB) Unreached(ctx context.Context, n civicgrid.Notice, within string, 
 	}
 	return collect(rows, func(sc rowScanner) (civicgrid.Unreached, error) {
 		var p civicgrid.Unreached
-		var read int
-		err := sc.Scan(&p.UserID, &p.Name, &p.Phone, &p.AreaCode, &p.Role, &read)
-		p.Read = read == 1
+		var read, confirmed sql.NullInt64
+		err := sc.Scan(&p.UserID, &p.Name, &p.Phone, &p.AreaCode, &p.Role, &read, &confirmed)
+		setReceipt(&p, read, confirmed)
 		return p, err
 	})
 }
 
-// teamUnreached lists a team notice's members who have not read (or
-// confirmed) it, by id, after the cursor's person. They are listed at the
-// notice's scope as volunteers (a team is of one community).
-func (db *DB) teamUnreached(ctx context.Context, n civicgrid.Notice, missing string, after civicgrid.UnreachedCursor, limit int) ([]civicgrid.Unreached, error) {
+// setReceipt fills in a listed person's reading.
+func setReceipt(p *civicgrid.Unreached, read, confirmed sql.NullInt64) {
+	p.Read = read.Valid
+	if read.Valid {
+		p.ReadAt = time.UnixMilli(read.Int64)
+	}
+	if confirmed.Valid {
+		p.ConfirmedAt = time.UnixMilli(confirmed.Int64)
+	}
+}
+
+// teamList lists a team notice's members whose receipt meets cond, by
+// id, after the cursor's person. They are listed at the notice's scope as
+// volunteers (a team is of one community).
+func (db *DB) teamList(ctx context.Context, n civicgrid.Notice, cond string, after civicgrid.UnreachedCursor, limit int) ([]civicgrid.Unreached, error) {
 	if len(n.Members) == 0 {
 		return nil, nil
 	}
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	q := `SELECT u.id, u.name, u.phone, CASE WHEN r.user_id IS NULL THEN 0 ELSE 1 END
+	q := `SELECT u.id, u.name, u.phone, r.read_at, r.confirmed_at
 		FROM users u LEFT JOIN notice_receipts r ON r.notice_id = ` + arg(n.ID) + ` AND r.user_id = u.id
-		WHERE u.id IN (` + idList(n.Members, arg) + `) AND u.id > ` + arg(after.User) + ` AND ` + missing +
+		WHERE u.id IN (` + idList(n.Members, arg) + `) AND u.id > ` + arg(after.User) + ` AND ` + cond +
 		` ORDER BY u.id LIMIT ` + arg(limit)
 	rows, err := db.rd.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -372,16 +404,70 @@ func (db *DB) teamUnreached(ctx context.Context, n civicgrid.Notice, missing str
 	}
 	return collect(rows, func(sc rowScanner) (civicgrid.Unreached, error) {
 		p := civicgrid.Unreached{AreaCode: n.Scope, Role: civicgrid.RoleVolunteer}
-		var read int
-		err := sc.Scan(&p.UserID, &p.Name, &p.Phone, &read)
-		p.Read = read == 1
+		var read, confirmed sql.NullInt64
+		err := sc.Scan(&p.UserID, &p.Name, &p.Phone, &read, &confirmed)
+		setReceipt(&p, read, confirmed)
 		return p, err
 	})
 }
 
-// noticeCountsBefore counts as the code did before the receipts were
-// probed one by one (the benchmark compares both in one run).
+// noticeCountsBefore counts the audience as the code did before the
+// stored counts (0045): COUNT(DISTINCT) over the area's grants (the
+// benchmark compares both in one run).
 var noticeCountsBefore = false
+
+// audienceSize is how many people hold a role of the notice's audience
+// over an area within the area (within), or within the scope or above it
+// (within ""), each once. It is read from area_audience_counts — one row
+// for the subtree, kept with the grants — plus, for the scope, the people
+// holding the role exactly at an area above it and none within it (the
+// grants at a street, district or city code: a probe of each person's
+// grants). An audience of several roles, which no notice has, is counted
+// from the grants.
+func (db *DB) audienceSize(ctx context.Context, n civicgrid.Notice, within string) (int, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	roles := n.AudienceRoles()
+	if noticeCountsBefore || len(roles) > 1 {
+		// The audience: its people once each, from the grants of the
+		// area's range. (Grouping by person instead was four times slower
+		// on PostgreSQL: a hash of 10⁵ people; docs/benchmarks.md.)
+		q := `SELECT COUNT(DISTINCT g.user_id) FROM role_grants g WHERE ` + audienceClause(n, within, arg)
+		noticeTrace(q, args)
+		var size int
+		err := db.rd.QueryRowContext(ctx, q, args...).Scan(&size)
+		return size, err
+	}
+	role := audienceAny
+	if len(roles) == 1 {
+		role = roles[0]
+	}
+	root := within
+	if root == "" {
+		root = n.Scope
+	}
+	q := `SELECT COALESCE((SELECT people FROM area_audience_counts WHERE area_code = ` + arg(root) + ` AND role = ` + arg(role) + `), 0)`
+	if within == "" {
+		if above := civicgrid.AreaAndAncestors(n.Scope)[1:]; len(above) > 0 {
+			ph := make([]string, len(above))
+			for i, a := range above {
+				ph[i] = arg(a)
+			}
+			roleOf := func(t string) string {
+				if role == audienceAny {
+					return ""
+				}
+				return ` AND ` + t + `.role = ` + arg(role)
+			}
+			q += ` + (SELECT COUNT(DISTINCT g.user_id) FROM role_grants g WHERE g.area_code IN (` + strings.Join(ph, ", ") + `)` + roleOf("g") +
+				` AND (SELECT 1 FROM role_grants h WHERE h.user_id = g.user_id AND ` + subtreeRange("h.area_code", n.Scope, arg) + roleOf("h") + ` LIMIT 1) IS NULL)`
+		}
+	}
+	noticeTrace(q, args)
+	var size int
+	err := db.rd.QueryRowContext(ctx, q, args...).Scan(&size)
+	return size, err
+}
 
 // noticeTrace is told the follow-up queries (the benchmark EXPLAINs them).
 var noticeTrace = func(sql string, args []any) {}
@@ -448,6 +534,18 @@ func (db *DB) RemindNotice(ctx context.Context, id int64, at, notBefore time.Tim
 }
 
 // NoticeEventsAfter returns up to limit events after the id, oldest first.
+// NoticeEventIDs lists a notice's events, oldest first.
+func (db *DB) NoticeEventIDs(ctx context.Context, noticeID int64) ([]int64, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT id FROM notice_events WHERE notice_id = $1 ORDER BY id`, noticeID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(sc rowScanner) (int64, error) {
+		var id int64
+		return id, sc.Scan(&id)
+	})
+}
+
 func (db *DB) NoticeEventsAfter(ctx context.Context, after int64, limit int) ([]civicgrid.NoticeEvent, error) {
 	rows, err := db.rd.QueryContext(ctx, `SELECT id, notice_id, kind, at FROM notice_events WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
 	if err != nil {

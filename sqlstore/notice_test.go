@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +30,10 @@ func seedResidents(tb testing.TB, db *DB, community string, n, offset int) {
 			SUBSTR(CAST(10000 + ((u.id / 100) % 10) + 1 AS TEXT), 2), '', '', 0
 		FROM users u WHERE u.phone LIKE '17%' AND NOT EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = u.id)`
 	if _, err := db.SQL().ExecContext(ctx, q, community); err != nil {
+		tb.Fatal(err)
+	}
+	// Grants written past the store: their audience counts recounted.
+	if err := db.RebuildAudienceCounts(ctx); err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -121,6 +126,24 @@ func TestNoticeWithoutFanOut(t *testing.T) {
 	page, _ := db.Unreached(ctx, n, building, ps[9].Cursor(), 5)
 	if len(page) != 5 || page[0].UserID != ps[10].UserID {
 		t.Fatalf("second page starts at %+v, want %d", page, ps[10].UserID)
+	}
+	// Who read when: the two residents, with their times; the head's
+	// receipt is not of the residents' audience; the unread list marks
+	// when 10 read.
+	rs, err := db.Reached(ctx, n, building, civicgrid.UnreachedCursor{}, 100)
+	if err != nil || len(rs) != 2 || rs[0].UserID != 10 || rs[1].UserID != 11 {
+		t.Fatalf("readers %+v %v", rs, err)
+	}
+	if !rs[0].Read || rs[0].ReadAt.IsZero() || !rs[0].ConfirmedAt.IsZero() || rs[1].ConfirmedAt.IsZero() || rs[1].ConfirmedAt.Before(rs[1].ReadAt) {
+		t.Fatalf("reading times %+v", rs)
+	}
+	if rs, _ := db.Reached(ctx, n, "", rs[0].Cursor(), 100); len(rs) != 1 || rs[0].UserID != 11 {
+		t.Fatalf("readers after the first: %+v", rs)
+	}
+	for _, p := range ps {
+		if p.UserID == 10 && p.ReadAt.IsZero() {
+			t.Fatalf("the unread list says when 10 read: %+v", p)
+		}
 	}
 }
 
@@ -254,5 +277,39 @@ func TestCopyNotices(t *testing.T) {
 	next, err := dst.CreateNotice(ctx, in)
 	if err != nil || next.ID != n.ID+1 {
 		t.Fatalf("a new notice in the target: %d %v, want id %d", next.ID, err, n.ID+1)
+	}
+}
+
+// A notice's documents are kept with it (name, ref, size), read back as
+// written, and copied with it.
+func TestNoticeDocumentsKept(t *testing.T) {
+	ctx := context.Background()
+	src, dst := openTest(t), openTest(t)
+	docs := []civicgrid.NoticeDocument{{Ref: strings.Repeat("ab", 32) + ".pdf", Name: "停水安排.pdf", Bytes: 1234},
+		{Ref: strings.Repeat("cd", 32) + ".pdf", Name: "minutes \"2026\".pdf", Bytes: 5 << 20}}
+	in, err := civicgrid.NoticeInput{Scope: cgCommunity, Title: "停水", Body: "见附件", Documents: docs}.Check(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Documents[0].Bytes, in.Documents[1].Bytes = docs[0].Bytes, docs[1].Bytes
+	n, err := src.CreateNotice(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := postNotice(t, src, cgCommunity, civicgrid.AudienceAll, false)
+	want := []civicgrid.NoticeDocument{docs[0], {Ref: docs[1].Ref, Name: "minutes 2026.pdf", Bytes: docs[1].Bytes}}
+	for _, db := range []*DB{src, dst} {
+		if db == dst {
+			if _, err := Copy(ctx, src, dst); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := db.NoticeByID(ctx, n.ID)
+		if err != nil || !slices.Equal(got.Documents, want) {
+			t.Fatalf("documents read back %+v %v, want %+v", got.Documents, err, want)
+		}
+		if p, err := db.NoticeByID(ctx, plain.ID); err != nil || p.Documents != nil {
+			t.Fatalf("a notice without documents: %+v %v", p.Documents, err)
+		}
 	}
 }

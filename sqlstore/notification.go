@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
@@ -298,12 +299,30 @@ func (db *DB) ClaimSMS(ctx context.Context, now, lease time.Time, perHour, limit
 }
 
 // RecordSMS stores how sending went.
-func (db *DB) RecordSMS(ctx context.Context, id int64, state civicgrid.SMSState, attempts int, at, retryAt time.Time) error {
+func (db *DB) RecordSMS(ctx context.Context, id int64, state civicgrid.SMSState, attempts, segments int, at, retryAt time.Time) error {
 	return db.inTx(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE notifications SET sms_state = $1, sms_attempts = $2, sms_at = $3, sms_next_at = $4 WHERE id = $5`,
-			string(state), attempts, at.UnixMilli(), retryAt.UnixMilli(), id)
+		_, err := tx.ExecContext(ctx, `UPDATE notifications SET sms_state = $1, sms_attempts = $2, sms_at = $3, sms_next_at = $4, sms_segments = $5 WHERE id = $6`,
+			string(state), attempts, at.UnixMilli(), retryAt.UnixMilli(), segments, id)
 		return err
 	})
+}
+
+// SMSCost counts the text messages sent for the notifications of the
+// sources and their billed messages (by the index notifications_source).
+func (db *DB) SMSCost(ctx context.Context, sources []string) (civicgrid.SMSCost, error) {
+	var c civicgrid.SMSCost
+	if len(sources) == 0 {
+		return c, nil
+	}
+	args := []any{string(civicgrid.SMSSent)}
+	ph := make([]string, len(sources))
+	for i, src := range sources {
+		args = append(args, src)
+		ph[i] = fmt.Sprintf("$%d", len(args))
+	}
+	err := db.rd.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(sms_segments), 0) FROM notifications WHERE source IN (`+strings.Join(ph, ", ")+`) AND sms_state = $1`,
+		args...).Scan(&c.Sent, &c.Segments)
+	return c, err
 }
 
 // exists reports whether query, run on a reader, returns a row: the check

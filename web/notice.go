@@ -2,8 +2,11 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/notices"
+	"github.com/civicgrid/civicgrid/photo"
 )
 
 // Notices is what the notice pages need (notices.Service has it); it asks
@@ -22,10 +26,11 @@ type Notices interface {
 	Unread(ctx context.Context, actor civicgrid.Actor) (int, error)
 	Get(ctx context.Context, actor civicgrid.Actor, id int64) (notices.View, error)
 	Read(ctx context.Context, actor civicgrid.Actor, id int64, confirm bool) (notices.View, error)
-	Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.NoticeInput) (notices.View, error)
+	Post(ctx context.Context, actor civicgrid.Actor, in civicgrid.NoticeInput, files ...notices.DocumentFile) (notices.View, error)
 	Remind(ctx context.Context, actor civicgrid.Actor, id int64) (notices.View, error)
 	Withdraw(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (notices.View, error)
 	FollowUp(ctx context.Context, actor civicgrid.Actor, id int64, within string, after civicgrid.UnreachedCursor) (notices.FollowUp, error)
+	Readers(ctx context.Context, actor civicgrid.Actor, id int64, within string, after civicgrid.UnreachedCursor) (notices.FollowUp, error)
 	Followable(ctx context.Context, actor civicgrid.Actor) ([]notices.FollowUp, error)
 	Robots(ctx context.Context, actor civicgrid.Actor, within string) ([]civicgrid.NoticeRobot, error)
 	AddRobot(ctx context.Context, actor civicgrid.Actor, in civicgrid.RobotInput) (civicgrid.NoticeRobot, error)
@@ -256,9 +261,63 @@ func noticeForm(w http.ResponseWriter, r *http.Request) (civicgrid.Actor, bool) 
 	return formOf(w, r, 32<<10)
 }
 
-func (ui *UI) handleNoticePost(w http.ResponseWriter, r *http.Request) {
-	actor, ok := noticeForm(w, r)
+// composeBody bounds the compose form: its text and up to four PDF files of
+// 10 MiB each.
+const composeBody = civicgrid.MaxNoticeDocuments*photo.MaxDocumentBytes + 256<<10
+
+// composeForm parses the compose form, sent as multipart/form-data (it
+// carries PDF files) — the CSRF check parsed it already when the token
+// came as a field — or as a plain form.
+func composeForm(w http.ResponseWriter, r *http.Request) (civicgrid.Actor, []notices.DocumentFile, error, bool) {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "multipart/form-data" {
+		actor, ok := noticeForm(w, r)
+		return actor, nil, nil, ok
+	}
+	actor, ok := requireLogin(w, r)
 	if !ok {
+		return actor, nil, nil, false
+	}
+	if r.MultipartForm == nil {
+		r.Body = http.MaxBytesReader(w, r.Body, composeBody)
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return actor, nil, civicgrid.Errorf(civicgrid.ETOOLARGE, "documents: at most %d files of %d MiB", civicgrid.MaxNoticeDocuments, photo.MaxDocumentBytes>>20), true
+			}
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return actor, nil, nil, false
+		}
+	}
+	var files []notices.DocumentFile
+	for _, fh := range r.MultipartForm.File["documents"] {
+		if fh.Filename == "" && fh.Size == 0 {
+			continue // the file field left empty
+		}
+		if fh.Size > photo.MaxDocumentBytes {
+			return actor, nil, civicgrid.Errorf(civicgrid.ETOOLARGE, "documents: %s: at most %d MiB", civicgrid.CleanDocumentName(fh.Filename), photo.MaxDocumentBytes>>20), true
+		}
+		src, err := fh.Open()
+		if err != nil {
+			return actor, nil, err, true
+		}
+		data, err := io.ReadAll(io.LimitReader(src, photo.MaxDocumentBytes+1))
+		src.Close()
+		if err != nil {
+			return actor, nil, err, true
+		}
+		files = append(files, notices.DocumentFile{Name: fh.Filename, Data: data})
+	}
+	return actor, files, nil, true
+}
+
+func (ui *UI) handleNoticePost(w http.ResponseWriter, r *http.Request) {
+	actor, files, err, ok := composeForm(w, r)
+	if !ok {
+		return
+	}
+	if err != nil {
+		backTo(w, r, "/announcements/new", "", err)
 		return
 	}
 	f := r.PostForm
@@ -290,7 +349,7 @@ func (ui *UI) handleNoticePost(w http.ResponseWriter, r *http.Request) {
 		}
 		in.ExpiresAt = t.AddDate(0, 0, 1) // in force through the day chosen
 	}
-	v, err := ui.cfg.Notices.Post(r.Context(), actor, in)
+	v, err := ui.cfg.Notices.Post(r.Context(), actor, in, files...)
 	if err != nil {
 		backTo(w, r, "/announcements/new", "", err)
 		return
@@ -354,7 +413,11 @@ func (ui *UI) handleFollowUpPage(w http.ResponseWriter, r *http.Request) {
 		ui.noticeFailed(w, r, p, err)
 		return
 	}
-	f, err := ui.cfg.Notices.FollowUp(r.Context(), actor, id, q.Get("within"), after)
+	list := ui.cfg.Notices.FollowUp
+	if q.Get("show") == "read" {
+		list = ui.cfg.Notices.Readers // who read it, when
+	}
+	f, err := list(r.Context(), actor, id, q.Get("within"), after)
 	if err != nil {
 		ui.noticeFailed(w, r, p, err)
 		return
@@ -369,8 +432,11 @@ func (ui *UI) handleFollowUpPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if f.Next != "" {
-		p.Notices.NextURL = "/announcements/" + strconv.FormatInt(id, 10) + "/follow-up?" +
-			url.Values{"within": {f.Within}, "after": {f.Next}}.Encode()
+		v := url.Values{"within": {f.Within}, "after": {f.Next}}
+		if f.Readers {
+			v.Set("show", "read")
+		}
+		p.Notices.NextURL = "/announcements/" + strconv.FormatInt(id, 10) + "/follow-up?" + v.Encode()
 	}
 	ui.render(w, http.StatusOK, "notices", p)
 }

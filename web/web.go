@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -207,6 +208,13 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 			return t.In(civicgrid.Beijing).Format("2006-01-02 15:04")
 		},
 		"iso": func(t time.Time) string { return t.Format(time.RFC3339) },
+		// filesize shows a file's size in KB or MB ("320 KB", "1.4 MB").
+		"filesize": func(n int64) string {
+			if n < 1000<<10 {
+				return strconv.FormatInt(max(1, (n+1023)>>10), 10) + " KB"
+			}
+			return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
+		},
 		// area shows a floor area kept in hundredths of a m² ("89.50").
 		"area": civicgrid.FormatArea,
 		// day shows the date in Beijing time.

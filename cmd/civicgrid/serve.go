@@ -218,7 +218,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err != nil {
 		return err
 	}
-	nts, err := notices.New(notices.Config{Key: hookKey, AllowPrivate: *o.robotPrivate, RemindInterval: *o.remindInterval, BaseURL: *o.publicURL, Photos: photos,
+	nts, err := notices.New(notices.Config{Key: hookKey, AllowPrivate: *o.robotPrivate, RemindInterval: *o.remindInterval, BaseURL: *o.publicURL, Photos: photos, Documents: photos, SMSCost: notes.SMSCost,
 		CaseLog: db, Requests: volunteer, Teams: volunteer, // a notice to a team asks the volunteer service for its members
 		Audit: func(ctx context.Context, ev civicgrid.SecurityEvent) {
 			if err := db.AppendSecurityEvent(ctx, ev); err != nil {

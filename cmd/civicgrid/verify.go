@@ -14,8 +14,9 @@ import (
 // cmdVerify checks every case's, proposal's, vote's and volunteer request's
 // hash-chained history and reports those whose chain is broken (an event
 // altered, removed or inserted), recounts every closed vote from its
-// ballots, and checks the time bank: the ledger sums to zero, each
-// transfer too, and every balance equals its entries.
+// ballots, checks the time bank: the ledger sums to zero, each
+// transfer too, and every balance equals its entries; and recounts the
+// notices' stored audience counts from the role grants.
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("verify", "verify [--data DIR]", stderr)
 	data := dataFlag(fs)
@@ -82,9 +83,18 @@ func verifyStore(ctx context.Context, db *sqlstore.DB, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "LEDGER account %s: its balance differs from the sum of its entries\n", a)
 	}
 	fmt.Fprintf(stdout, "%d time-bank accounts, %d entries checked; sum %d; %d problems\n", tb.Accounts, tb.Entries, tb.Sum, ledgerBad)
-	if broken+cbroken+miscounted+vbroken+ledgerBad > 0 {
-		return fmt.Errorf("verify: %d case, %d co-governance and %d volunteer histories were tampered with, %d ballot boxes changed, %d time-bank problems",
-			broken, cbroken, vbroken, miscounted, ledgerBad)
+	// The notices' audience counts, kept with the grants, recounted.
+	rows, audBad, err := db.CheckAudienceCounts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range audBad {
+		fmt.Fprintf(stdout, "AUDIENCE area %s role %s: %d stored, %d counted from the grants\n", p.Area, p.Role, p.Stored, p.Counted)
+	}
+	fmt.Fprintf(stdout, "%d audience counts checked against the role grants; %d differ\n", rows, len(audBad))
+	if broken+cbroken+miscounted+vbroken+ledgerBad+len(audBad) > 0 {
+		return fmt.Errorf("verify: %d case, %d co-governance and %d volunteer histories were tampered with, %d ballot boxes changed, %d time-bank problems, %d audience counts differ",
+			broken, cbroken, vbroken, miscounted, ledgerBad, len(audBad))
 	}
 	return nil
 }

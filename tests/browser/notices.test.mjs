@@ -55,6 +55,26 @@ function delivery(text) {
   });
 }
 
+// tinyPDF writes a one-page PDF saying text, its cross-reference table at
+// the offset its trailer names (what the server checks).
+function tinyPDF(text) {
+  const content = `BT /F1 18 Tf 20 70 Td (${text}) Tj ET`;
+  const objs = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 144] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let out = '%PDF-1.4\n';
+  const offsets = objs.map((o, i) => { const at = out.length; out += `${i + 1} 0 obj\n${o}\nendobj\n`; return at; });
+  const xref = out.length;
+  out += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+  out += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+const pdf = tinyPDF('Water off 10 Dec 9:00-12:00');
+
 async function noSeriousViolations(page, what) {
   const vs = await axeViolations(page);
   assert.deepEqual(vs, [], `${what}: ${describeViolations(vs)}`);
@@ -78,6 +98,16 @@ test('community staff connect the work group and post a notice asking to confirm
     assert.doesNotMatch(list, /tok123/, 'the robot key is masked');
     assert.match(list, /通知公告、本区域新案件/, 'the group chose new cases too');
 
+    // A file that is not a PDF is refused with the reason, nothing posted.
+    await page.goto(`${env.base}/announcements/new?lang=zh-CN`);
+    await page.locator('#ntc-title').fill(`${state.title} 假附件`);
+    await page.locator('#ntc-body').fill('附件不是 PDF。');
+    await page.locator('#ntc-documents').setInputFiles({ name: '安排.pdf', mimeType: 'application/pdf', buffer: Buffer.from('<html><script>alert(1)</script></html>') });
+    await Promise.all([page.waitForURL(/\/announcements\/new\?/), page.getByRole('button', { name: '发布' }).click()]);
+    assert.match(await page.locator('main').textContent(), /安排\.pdf: the file is not a PDF document/);
+    await page.goto(`${env.base}/announcements?lang=zh-CN`);
+    assert.doesNotMatch(await page.locator('main').textContent(), /假附件/, 'nothing posted');
+
     await page.goto(`${env.base}/announcements/new?lang=zh-CN`);
     await page.locator('#ntc-audience').selectOption('residents');
     await page.locator('#ntc-title').fill(state.title);
@@ -94,12 +124,15 @@ test('community staff connect the work group and post a notice asking to confirm
     });
     await page.locator('#ntc-photos').setInputFiles({ name: 'poster.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') });
     await page.locator('[data-uploads] [data-ref]').waitFor();
+    // A PDF sent with the form (no script needed for it).
+    await page.locator('#ntc-documents').setInputFiles({ name: '停水安排.pdf', mimeType: 'application/pdf', buffer: pdf });
     await noSidewaysScroll(page, 'compose page');
     await noSeriousViolations(page, 'compose page');
     await Promise.all([page.waitForURL(/done=posted/), page.getByRole('button', { name: '发布' }).click()]);
     state.id = Number(await page.locator('[data-testid="notice"]').getAttribute('data-id'));
     assert.match(await page.locator('[data-testid="counts"]').textContent(), /已确认 0 人/);
     await page.locator('[data-testid="attachments"] img').waitFor();
+    assert.match(await page.locator('[data-testid="documents"]').textContent(), /停水安排\.pdf[\s\S]*PDF 文件，1 KB/);
   });
 });
 
@@ -116,8 +149,24 @@ test('a resident reads and confirms it on a phone in elderly mode', { timeout: T
     await noSeriousViolations(page, 'notice list');
     await item.getByRole('link').click();
     await page.locator('[data-testid="confirm-form"]').waitFor();
+    // The PDF: a link with its name and size, downloaded as an attachment
+    // with the resident's session.
+    const link = page.locator('[data-testid="document-link"]');
+    assert.match(await link.textContent(), /停水安排\.pdf/);
+    const res = await page.request.get(`${env.base}${await link.getAttribute('href')}`);
+    assert.equal(res.status(), 200);
+    assert.equal(res.headers()['content-type'], 'application/pdf');
+    assert.equal(res.headers()['x-content-type-options'], 'nosniff');
+    assert.match(res.headers()['content-disposition'], /^attachment;/);
+    assert.ok(Buffer.from(await res.body()).equals(pdf), 'the file as it was sent');
     await noSidewaysScroll(page, 'notice page, elderly mode');
     await noSeriousViolations(page, 'notice page');
+    // The demo's gas check notice carries its schedule as a PDF.
+    const back = page.url();
+    await page.goto(`${env.base}/announcements?elder=1&lang=zh-CN`);
+    await page.locator('[data-testid="notice-list"] li', { hasText: '燃气管道入户安全检查' }).getByRole('link').first().click();
+    assert.match(await page.locator('[data-testid="documents"]').textContent(), /燃气入户检查安排\.pdf/);
+    await page.goto(back);
     await Promise.all([page.waitForURL(/done=confirmed/), page.getByRole('button', { name: '我已阅读并确认' }).click()]);
     await page.locator('[data-testid="confirmed"]').waitFor();
     // The search finds the notice addressed to the resident.
@@ -144,6 +193,14 @@ test('the building head sees who of the building has not confirmed, masked', { t
     }
     await noSidewaysScroll(page, 'follow-up list');
     await noSeriousViolations(page, 'follow-up list');
+    // Who read it, and when: the resident who confirmed, masked.
+    await Promise.all([page.waitForURL(/show=read/), page.locator('[data-testid="show-readers"]').click()]);
+    const readers = await page.locator('[data-testid="readers"]').textContent();
+    assert.match(readers, /\d{4}-\d\d-\d\d \d\d:\d\d 阅读 · \d{4}-\d\d-\d\d \d\d:\d\d 确认/);
+    assert.match(readers, /\*/, 'masked');
+    assert.doesNotMatch(readers, /(?<!\d)1\d{10}(?!\d)/, 'no full phone');
+    await noSidewaysScroll(page, 'who read it');
+    await noSeriousViolations(page, 'who read it');
   });
 });
 
