@@ -51,8 +51,9 @@ const (
 
 // Proposal is a matter raised in a scope.
 type Proposal struct {
-	ID       int64          `json:"id"`
-	AreaCode string         `json:"area_code"` // the scope: a building, community or street
+	ID       int64  `json:"id"`
+	AreaCode string `json:"area_code"` // the scope: a building, community or street (a courtyard's community)
+	CourtyardScope
 	Title    string         `json:"title"`
 	Body     string         `json:"body"`
 	Status   ProposalStatus `json:"status"`
@@ -67,7 +68,7 @@ type Proposal struct {
 }
 
 // Object is the proposal as the object of an access decision.
-func (p Proposal) Object() Object { return In(p.AreaCode) }
+func (p Proposal) Object() Object { return p.object(p.AreaCode) }
 
 // CheckProposal validates what a person writes into a proposal.
 func CheckProposal(area, title, body string) error {
@@ -210,10 +211,13 @@ type Vote struct {
 	// roll in hundredths of a m².
 	Electorate Electorate `json:"electorate"`
 	RollArea   int64      `json:"roll_area,omitempty"`
+	// A vote of a courtyard (courtyard.go): its roll is frozen over the
+	// courtyard's buildings.
+	CourtyardScope
 }
 
 // Object is the vote as the object of an access decision.
-func (v Vote) Object() Object { return In(v.AreaCode) }
+func (v Vote) Object() Object { return v.object(v.AreaCode) }
 
 // Accepting reports whether the vote takes ballots at now.
 func (v Vote) Accepting(now time.Time) bool { return v.Status == VoteOpen && now.Before(v.ClosesAt) }
@@ -263,6 +267,9 @@ type VoteInput struct {
 	NoticeDays int `json:"notice_days"`
 	// Electorate is person (the default), household or owners.
 	Electorate Electorate `json:"electorate"`
+	// CourtyardID puts the vote to a courtyard (院落) of AreaCode's
+	// community instead (AreaCode may then be left empty).
+	CourtyardID int64 `json:"courtyard_id"`
 }
 
 // Public notice periods in working days: local rules set 5, 7 or 10.
@@ -582,6 +589,7 @@ type CogovStore interface {
 	ElectionStore
 	ProjectStore
 	HouseholdStore
+	CourtyardStore
 	// HouseholdVoted reports whether the person's household on a household
 	// vote's roll has cast its ballot (by any member).
 	HouseholdVoted(ctx context.Context, voteID, userID int64) (bool, error)
@@ -693,10 +701,11 @@ type Meeting struct {
 	Rule        string    `json:"rule"`
 	CreatedBy   int64     `json:"-"`
 	PublishedAt time.Time `json:"published_at,omitzero"`
+	CourtyardScope
 }
 
 // Object is the meeting as the object of an access decision.
-func (m Meeting) Object() Object { return In(m.AreaCode) }
+func (m Meeting) Object() Object { return m.object(m.AreaCode) }
 
 // MeetingInput is what staff give to schedule a meeting.
 type MeetingInput struct {
@@ -706,6 +715,8 @@ type MeetingInput struct {
 	StartsAt     time.Time `json:"starts_at"`
 	Agenda       []int64   `json:"agenda"` // proposal ids, in order
 	InvitedRoles []string  `json:"invited_roles"`
+	// CourtyardID holds the meeting in a courtyard (院落).
+	CourtyardID int64 `json:"courtyard_id"`
 }
 
 // Check validates the input and returns the meeting it schedules (without

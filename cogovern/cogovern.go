@@ -92,14 +92,22 @@ type ProposalInput struct {
 	AreaCode string `json:"area_code"`
 	Title    string `json:"title"`
 	Body     string `json:"body"`
+	// CourtyardID raises it in a courtyard (院落) of AreaCode's community
+	// (AreaCode may then be left empty).
+	CourtyardID int64 `json:"courtyard_id"`
 }
 
 // Propose raises a matter in a scope the actor holds a role in.
 func (s *Service) Propose(ctx context.Context, actor civicgrid.Actor, in ProposalInput) (civicgrid.Proposal, error) {
+	area, yard, err := s.courtyardScope(ctx, actor, in.CourtyardID, in.AreaCode)
+	if err != nil {
+		return civicgrid.Proposal{}, err
+	}
+	in.AreaCode = area
 	if err := civicgrid.CheckProposal(in.AreaCode, in.Title, in.Body); err != nil {
 		return civicgrid.Proposal{}, err
 	}
-	if err := civicgrid.Authorize(actor, civicgrid.ActionPropose, civicgrid.In(in.AreaCode)); err != nil {
+	if err := civicgrid.Authorize(actor, civicgrid.ActionPropose, civicgrid.Proposal{AreaCode: area, CourtyardScope: yard}.Object()); err != nil {
 		return civicgrid.Proposal{}, err
 	}
 	if err := s.checkArea(ctx, in.AreaCode); err != nil {
@@ -107,7 +115,8 @@ func (s *Service) Propose(ctx context.Context, actor civicgrid.Actor, in Proposa
 	}
 	now := s.now()
 	p := civicgrid.Proposal{AreaCode: in.AreaCode, Title: strings.TrimSpace(in.Title), Body: strings.TrimSpace(in.Body),
-		Status: civicgrid.ProposalOpen, AuthorID: actor.UserID, Author: civicgrid.MaskName(actor.Name), SupportNeeded: s.cfg.SupportThreshold, CreatedAt: now}
+		Status: civicgrid.ProposalOpen, AuthorID: actor.UserID, Author: civicgrid.MaskName(actor.Name), SupportNeeded: s.cfg.SupportThreshold, CreatedAt: now,
+		CourtyardScope: yard}
 	return s.store.CreateProposal(ctx, p, event(actor, civicgrid.CogovProposed, now))
 }
 
@@ -238,20 +247,29 @@ func (s *Service) Moderate(ctx context.Context, actor civicgrid.Actor, id int64,
 // its own) and freezes its roll.
 func (s *Service) OpenVote(ctx context.Context, actor civicgrid.Actor, in civicgrid.VoteInput) (civicgrid.Vote, error) {
 	now := s.now()
-	if in.ProposalID != 0 && in.AreaCode == "" {
+	var yard civicgrid.CourtyardScope
+	if in.ProposalID != 0 && in.CourtyardID == 0 {
 		p, err := s.readable(ctx, actor, in.ProposalID)
 		if err != nil {
 			return civicgrid.Vote{}, err
 		}
-		in.AreaCode = p.AreaCode
+		if in.AreaCode == "" || in.AreaCode == p.AreaCode { // the proposal's scope, its courtyard included
+			in.AreaCode, yard = p.AreaCode, p.CourtyardScope
+		}
 		if in.Question == "" {
 			in.Question = p.Title
+		}
+	} else {
+		var err error
+		if in.AreaCode, yard, err = s.courtyardScope(ctx, actor, in.CourtyardID, in.AreaCode); err != nil {
+			return civicgrid.Vote{}, err
 		}
 	}
 	v, err := in.Check(now)
 	if err != nil {
 		return v, err
 	}
+	v.CourtyardScope = yard
 	if err := civicgrid.Authorize(actor, civicgrid.ActionManageVote, v.Object()); err != nil {
 		return v, err
 	}
@@ -437,7 +455,7 @@ func (s *Service) Notices(ctx context.Context, area string) ([]civicgrid.Vote, e
 	}
 	now := s.now()
 	return slices.DeleteFunc(vs, func(v civicgrid.Vote) bool {
-		return v.Status != civicgrid.VoteClosed || !now.Before(v.NoticeUntil)
+		return v.Status != civicgrid.VoteClosed || !now.Before(v.NoticeUntil) || !v.OnBoard(area)
 	}), nil
 }
 

@@ -16,10 +16,16 @@ import (
 // ScheduleMeeting schedules a meeting and freezes its roll.
 func (s *Service) ScheduleMeeting(ctx context.Context, actor civicgrid.Actor, in civicgrid.MeetingInput) (civicgrid.Meeting, error) {
 	now := s.now()
+	area, yard, err := s.courtyardScope(ctx, actor, in.CourtyardID, in.AreaCode)
+	if err != nil {
+		return civicgrid.Meeting{}, err
+	}
+	in.AreaCode = area
 	m, err := in.Check(now)
 	if err != nil {
 		return m, err
 	}
+	m.CourtyardScope = yard
 	if err := civicgrid.Authorize(actor, civicgrid.ActionManageMeeting, m.Object()); err != nil {
 		return m, err
 	}

@@ -22,13 +22,15 @@ type rowQuerier interface {
 // Co-governance: proposals, supports, votes, the roll, the secret ballot
 // box and the hash-chained events of proposals and votes (civicgrid.CogovStore).
 
-const proposalColumns = `id, area_code, title, body, status, author_id, author, support_needed, supports, reason, created_at, updated_at`
+const proposalColumns = `id, area_code, title, body, status, author_id, author, support_needed, supports, reason, created_at, updated_at, ` + courtyardColumns
 
 func scanProposal(sc rowScanner) (civicgrid.Proposal, error) {
 	var p civicgrid.Proposal
 	var created, updated int64
-	err := sc.Scan(&p.ID, &p.AreaCode, &p.Title, &p.Body, &p.Status, &p.AuthorID, &p.Author, &p.SupportNeeded, &p.Supports, &p.Reason, &created, &updated)
-	p.CreatedAt, p.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
+	var c courtyardCols
+	err := sc.Scan(&p.ID, &p.AreaCode, &p.Title, &p.Body, &p.Status, &p.AuthorID, &p.Author, &p.SupportNeeded, &p.Supports, &p.Reason, &created, &updated,
+		&c.id, &c.name, &c.buildings)
+	p.CreatedAt, p.UpdatedAt, p.CourtyardScope = time.UnixMilli(created), time.UnixMilli(updated), c.scope()
 	return p, err
 }
 
@@ -36,11 +38,13 @@ func scanProposal(sc rowScanner) (civicgrid.Proposal, error) {
 func (db *DB) CreateProposal(ctx context.Context, p civicgrid.Proposal, ev civicgrid.CogovEvent) (civicgrid.Proposal, error) {
 	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO cogov_proposals (area_code, title, body, status, author_id, author, support_needed,
-			supports, reason, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, '', $8, $8) RETURNING id`,
-			p.AreaCode, p.Title, p.Body, string(p.Status), p.AuthorID, p.Author, p.SupportNeeded, p.CreatedAt.UnixMilli()).Scan(&p.ID); err != nil {
+			supports, reason, created_at, updated_at, `+courtyardColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, '', $8, $8, $9, $10, $11) RETURNING id`,
+			p.AreaCode, p.Title, p.Body, string(p.Status), p.AuthorID, p.Author, p.SupportNeeded, p.CreatedAt.UnixMilli(),
+			nullID(p.CourtyardID), p.CourtyardName, civicgrid.JoinBuildings(p.Buildings)).Scan(&p.ID); err != nil {
 			return err
 		}
 		ev.Subject = civicgrid.ProposalSubject(p.ID)
+		courtyardData(&ev, p.CourtyardScope)
 		if err := db.indexDoc(ctx, tx, civicgrid.SearchDoc{Kind: "proposal", Ref: p.ID, Area: p.AreaCode, Title: p.Title, Body: p.Body,
 			At: p.CreatedAt}, true); err != nil {
 			return err
@@ -186,7 +190,7 @@ func (db *DB) SetProposalStatus(ctx context.Context, id int64, from, to civicgri
 }
 
 const voteColumns = `id, proposal_id, area_code, question, method, options, winners, rule, status, roll_size, ballots, opened_at, closes_at,
-	closed_at, notice_until, notice_days, created_by, result, electorate, roll_area`
+	closed_at, notice_until, notice_days, created_by, result, electorate, roll_area, ` + courtyardColumns
 
 func scanVote(sc rowScanner) (civicgrid.Vote, error) {
 	var (
@@ -195,12 +199,14 @@ func scanVote(sc rowScanner) (civicgrid.Vote, error) {
 		createdBy                sql.NullInt64
 		options, rule, result    string
 		opened, closes           int64
+		c                        courtyardCols
 	)
 	err := sc.Scan(&v.ID, &proposal, &v.AreaCode, &v.Question, &v.Method, &options, &v.Winners, &rule, &v.Status, &v.RollSize, &v.Ballots,
-		&opened, &closes, &closed, &notice, &v.NoticeDays, &createdBy, &result, &v.Electorate, &v.RollArea)
+		&opened, &closes, &closed, &notice, &v.NoticeDays, &createdBy, &result, &v.Electorate, &v.RollArea, &c.id, &c.name, &c.buildings)
 	if err != nil {
 		return v, err
 	}
+	v.CourtyardScope = c.scope()
 	v.ProposalID, v.CreatedBy = proposal.Int64, createdBy.Int64
 	v.OpenedAt, v.ClosesAt, v.ClosedAt, v.NoticeUntil = time.UnixMilli(opened), time.UnixMilli(closes), timeOrZero(closed), timeOrZero(notice)
 	if err := json.Unmarshal([]byte(options), &v.Options); err != nil {
@@ -244,16 +250,16 @@ func (db *DB) openVote(ctx context.Context, tx *Tx, v civicgrid.Vote, rollRoles 
 			if p.Status != civicgrid.ProposalAgenda {
 				return civicgrid.Errorf(civicgrid.ECONFLICT, "proposal %d is %s: a vote is opened on a proposal on the agenda", p.ID, p.Status)
 			}
-			if p.AreaCode != v.AreaCode {
+			if p.AreaCode != v.AreaCode || p.CourtyardID != v.CourtyardID {
 				return civicgrid.Errorf(civicgrid.EINVALID, "a vote on proposal %d is held in its scope %s", p.ID, p.AreaCode)
 			}
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO cogov_votes (proposal_id, area_code, question, method, options, winners, rule, status,
-			roll_size, ballots, opened_at, closes_at, notice_days, created_by, electorate, box_digest)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			roll_size, ballots, opened_at, closes_at, notice_days, created_by, electorate, box_digest, `+courtyardColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
 			nullID(v.ProposalID), v.AreaCode, v.Question, string(v.Method), string(options), v.Winners, string(rule), string(civicgrid.VoteOpen),
 			v.OpenedAt.UnixMilli(), v.ClosesAt.UnixMilli(), v.NoticeDays, nullID(v.CreatedBy), string(electorateOf(v)),
-			civicgrid.EmptyBoxDigest().String()).Scan(&v.ID); err != nil {
+			civicgrid.EmptyBoxDigest().String(), nullID(v.CourtyardID), v.CourtyardName, civicgrid.JoinBuildings(v.Buildings)).Scan(&v.ID); err != nil {
 			return err
 		}
 		n, detail, err := freezeElectorate(ctx, tx, v, rollRoles)
@@ -281,6 +287,7 @@ func (db *DB) openVote(ctx context.Context, tx *Tx, v civicgrid.Vote, rollRoles 
 		if e := electorateOf(v); e != civicgrid.ElectoratePerson { // person votes' events hash as before
 			ev.Data["electorate"] = string(e)
 		}
+		courtyardData(&ev, v.CourtyardScope)
 		return db.appendCogovEvent(ctx, tx, ev)
 	}()
 	return v.ID, err
@@ -629,7 +636,7 @@ var _ civicgrid.CogovStore = (*DB)(nil)
 // id, user id, a flag set false) everyone holding one of roles over an area
 // in the scope, once each, and returns how many: the one roll of votes and
 // meetings.
-func freezeRoll(ctx context.Context, tx *Tx, table string, id int64, roles []string, scope string) (int64, error) {
+func freezeRoll(ctx context.Context, tx *Tx, table string, id int64, roles []string, scope []string) (int64, error) {
 	var args []any
 	arg := func(x any) string { args = append(args, x); return fmt.Sprintf("$%d", len(args)) }
 	ps := make([]string, len(roles))
@@ -637,7 +644,7 @@ func freezeRoll(ctx context.Context, tx *Tx, table string, id int64, roles []str
 		ps[i] = arg(r)
 	}
 	q := `INSERT INTO ` + table + ` SELECT DISTINCT CAST(` + arg(id) + ` AS BIGINT), user_id, FALSE FROM role_grants
-		WHERE role IN (` + strings.Join(ps, ", ") + `) AND ` + scopeClause("area_code", []string{scope}, arg)
+		WHERE role IN (` + strings.Join(ps, ", ") + `) AND ` + scopeClause("area_code", scope, arg)
 	res, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, err
@@ -648,7 +655,7 @@ func freezeRoll(ctx context.Context, tx *Tx, table string, id int64, roles []str
 // Meetings (议事会): the meeting, its agenda items and its frozen roll.
 
 const meetingColumns = `id, area_code, title, place, starts_at, status, invited_roles, invited, attended, code, minutes, quorum_met, rule,
-	created_by, published_at`
+	created_by, published_at, ` + courtyardColumns
 
 func scanMeeting(sc rowScanner) (civicgrid.Meeting, error) {
 	var (
@@ -656,11 +663,13 @@ func scanMeeting(sc rowScanner) (civicgrid.Meeting, error) {
 		starts               int64
 		roles                string
 		createdBy, published sql.NullInt64
+		c                    courtyardCols
 	)
 	if err := sc.Scan(&m.ID, &m.AreaCode, &m.Title, &m.Place, &starts, &m.Status, &roles, &m.Invited, &m.Attended, &m.Code, &m.Minutes,
-		&m.QuorumMet, &m.Rule, &createdBy, &published); err != nil {
+		&m.QuorumMet, &m.Rule, &createdBy, &published, &c.id, &c.name, &c.buildings); err != nil {
 		return m, err
 	}
+	m.CourtyardScope = c.scope()
 	m.StartsAt, m.CreatedBy, m.PublishedAt = time.UnixMilli(starts), createdBy.Int64, timeOrZero(published)
 	return m, json.Unmarshal([]byte(roles), &m.InvitedRoles)
 }
@@ -669,9 +678,10 @@ func scanMeeting(sc rowScanner) (civicgrid.Meeting, error) {
 func (db *DB) CreateMeeting(ctx context.Context, m civicgrid.Meeting, ev civicgrid.CogovEvent) (civicgrid.Meeting, error) {
 	roles, _ := json.Marshal(m.InvitedRoles)
 	err := db.inTx(ctx, func(tx *Tx) error {
-		if err := tx.QueryRowContext(ctx, `INSERT INTO cogov_meetings (area_code, title, place, starts_at, status, invited_roles, code, rule, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, m.AreaCode, m.Title, m.Place, m.StartsAt.UnixMilli(), string(civicgrid.MeetingScheduled),
-			string(roles), m.Code, m.Rule, nullID(m.CreatedBy)).Scan(&m.ID); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO cogov_meetings (area_code, title, place, starts_at, status, invited_roles, code, rule, created_by,
+			`+courtyardColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`, m.AreaCode, m.Title, m.Place, m.StartsAt.UnixMilli(),
+			string(civicgrid.MeetingScheduled), string(roles), m.Code, m.Rule, nullID(m.CreatedBy),
+			nullID(m.CourtyardID), m.CourtyardName, civicgrid.JoinBuildings(m.Buildings)).Scan(&m.ID); err != nil {
 			return err
 		}
 		var ids []string
@@ -683,8 +693,12 @@ func (db *DB) CreateMeeting(ctx context.Context, m civicgrid.Meeting, ev civicgr
 			if p.Status != civicgrid.ProposalAgenda {
 				return civicgrid.Errorf(civicgrid.ECONFLICT, "proposal %d is %s: a meeting takes up proposals on the agenda", p.ID, p.Status)
 			}
-			if !strings.HasPrefix(p.AreaCode, m.AreaCode) {
-				return civicgrid.Errorf(civicgrid.EINVALID, "proposal %d is raised in %s, outside the meeting's scope %s", p.ID, p.AreaCode, m.AreaCode)
+			if !p.CourtyardScope.Within(p.AreaCode, m.CourtyardScope, m.AreaCode) {
+				scope := m.AreaCode
+				if m.InCourtyard() {
+					scope = m.CourtyardName
+				}
+				return civicgrid.Errorf(civicgrid.EINVALID, "proposal %d is raised in %s, outside the meeting's scope %s", p.ID, p.AreaCode, scope)
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO cogov_meeting_items (meeting_id, position, proposal_id, title) VALUES ($1, $2, $3, $4)`,
 				m.ID, i, p.ID, p.Title); err != nil {
@@ -696,7 +710,7 @@ func (db *DB) CreateMeeting(ctx context.Context, m civicgrid.Meeting, ev civicgr
 			}
 			ids = append(ids, fmt.Sprint(p.ID))
 		}
-		n, err := freezeRoll(ctx, tx, "cogov_meeting_roll (meeting_id, user_id, attended)", m.ID, m.InvitedRoles, m.AreaCode)
+		n, err := freezeRoll(ctx, tx, "cogov_meeting_roll (meeting_id, user_id, attended)", m.ID, m.InvitedRoles, m.Areas(m.AreaCode))
 		if err != nil {
 			return err
 		}
@@ -709,6 +723,7 @@ func (db *DB) CreateMeeting(ctx context.Context, m civicgrid.Meeting, ev civicgr
 		ev.Subject = civicgrid.MeetingSubject(m.ID)
 		ev.Data = map[string]string{"title": m.Title, "place": m.Place, "starts_at": fmt.Sprint(m.StartsAt.UnixMilli()),
 			"agenda": strings.Join(ids, ","), "invited_roles": string(roles), "invited": fmt.Sprint(n)}
+		courtyardData(&ev, m.CourtyardScope)
 		return db.appendCogovEvent(ctx, tx, ev)
 	})
 	if err != nil {

@@ -163,7 +163,7 @@ func freezeElectorate(ctx context.Context, tx *Tx, v civicgrid.Vote, rollRoles [
 	switch electorateOf(v) {
 	case civicgrid.ElectoratePerson:
 		var err error
-		if n, err = freezeRoll(ctx, tx, "cogov_roll (vote_id, user_id, voted)", v.ID, rollRoles, v.AreaCode); err != nil {
+		if n, err = freezeRoll(ctx, tx, "cogov_roll (vote_id, user_id, voted)", v.ID, rollRoles, v.Areas(v.AreaCode)); err != nil {
 			return 0, "", err
 		}
 		if n == 0 {
@@ -174,7 +174,7 @@ func freezeElectorate(ctx context.Context, tx *Tx, v civicgrid.Vote, rollRoles [
 		id := arg(v.ID)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO cogov_roll (vote_id, user_id, voted, household_id)
 			SELECT CAST(`+id+` AS BIGINT), m.user_id, FALSE, m.household_id FROM cogov_household_members m
-			JOIN cogov_households h ON h.id = m.household_id WHERE `+scopeClause("h.area_code", []string{v.AreaCode}, arg), args...); err != nil {
+			JOIN cogov_households h ON h.id = m.household_id WHERE `+scopeClause("h.area_code", v.Areas(v.AreaCode), arg), args...); err != nil {
 			return 0, "", err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO cogov_roll_households (vote_id, household_id, voted)
@@ -190,7 +190,7 @@ func freezeElectorate(ctx context.Context, tx *Tx, v civicgrid.Vote, rollRoles [
 		id := arg(v.ID)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO cogov_roll (vote_id, user_id, voted, weight)
 			SELECT CAST(`+id+` AS BIGINT), owner_id, FALSE, SUM(area_centi) FROM cogov_households
-			WHERE owner_id IS NOT NULL AND area_centi > 0 AND `+scopeClause("area_code", []string{v.AreaCode}, arg)+` GROUP BY owner_id`, args...); err != nil {
+			WHERE owner_id IS NOT NULL AND area_centi > 0 AND `+scopeClause("area_code", v.Areas(v.AreaCode), arg)+` GROUP BY owner_id`, args...); err != nil {
 			return 0, "", err
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT weight FROM cogov_roll WHERE vote_id = $1`, v.ID)

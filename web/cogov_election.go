@@ -152,7 +152,7 @@ func (ui *UI) handleNoticeBoard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, d := range ds {
-		p.Cogov.Votes = append(p.Cogov.Votes, voteRow{Vote: d.Vote, AreaName: names(d.AreaCode), InNotice: d.Standing == civicgrid.StandingNotice})
+		p.Cogov.Votes = append(p.Cogov.Votes, voteRow{Vote: d.Vote, AreaName: scopeLabel(names, d.AreaCode, d.CourtyardScope), InNotice: d.Standing == civicgrid.StandingNotice})
 		p.Cogov.Elect.Board[d.ID] = d
 	}
 	p.Title, _ = p.T("cogov.board_title", "area", p.Cogov.AreaName)
@@ -183,7 +183,7 @@ func (ui *UI) handlePaperPage(w http.ResponseWriter, r *http.Request) {
 	if v.Method.IsPoll() {
 		p.Cogov.Poll = newPollView(v.Vote, nil)
 	}
-	p.Cogov.AreaName = ui.areaNames(r)(v.AreaCode)
+	p.Cogov.AreaName = scopeLabel(ui.areaNames(r), v.AreaCode, v.CourtyardScope)
 	p.Cogov.Elect = &electionView{Paper: es, Me: actor.UserID}
 	p.Title, _ = p.T("cogov.paper_title", "question", v.Question)
 	ui.render(w, http.StatusOK, "election", p)
