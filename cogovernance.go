@@ -590,6 +590,9 @@ type CogovStore interface {
 	ProjectStore
 	HouseholdStore
 	CourtyardStore
+	// RollMarks reads a person's entries on the rolls of several votes in
+	// one query (the votes they are not on are absent).
+	RollMarks(ctx context.Context, userID int64, voteIDs []int64) (map[int64]RollMark, error)
 	// HouseholdVoted reports whether the person's household on a household
 	// vote's roll has cast its ballot (by any member).
 	HouseholdVoted(ctx context.Context, voteID, userID int64) (bool, error)

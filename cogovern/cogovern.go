@@ -334,6 +334,42 @@ func (s *Service) Votes(ctx context.Context, actor civicgrid.Actor) ([]civicgrid
 	}), nil
 }
 
+// VoteItem is a vote of a list with whether the reader may cast a ballot
+// in it now.
+type VoteItem struct {
+	civicgrid.Vote
+	CanVote bool `json:"can_vote"`
+}
+
+// VoteList lists the votes the actor may read, newest first, each with
+// whether they may vote in it now: one query for the votes and one for the
+// reader's entries on the open ones' rolls.
+func (s *Service) VoteList(ctx context.Context, actor civicgrid.Actor) ([]VoteItem, error) {
+	vs, err := s.Votes(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var open []int64
+	for _, v := range vs {
+		if v.Accepting(now) {
+			open = append(open, v.ID)
+		}
+	}
+	marks, err := s.store.RollMarks(ctx, actor.UserID, open)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]VoteItem, len(vs))
+	for i, v := range vs {
+		out[i].Vote = v
+		m, onRoll := marks[v.ID]
+		out[i].CanVote = onRoll && !m.Voted && !m.HouseholdVoted && v.Accepting(now) &&
+			civicgrid.Authorize(actor, civicgrid.ActionCastBallot, s.ballotObject(v, actor, true)) == nil
+	}
+	return out, nil
+}
+
 func (s *Service) ballotObject(v civicgrid.Vote, actor civicgrid.Actor, onRoll bool) civicgrid.Object {
 	obj := v.Object()
 	obj.Electors = []int64{}

@@ -233,3 +233,66 @@ func TestCourtyardScope(t *testing.T) {
 		t.Fatalf("courtyard history: %+v %v", evs, err)
 	}
 }
+
+// The vote list says who may vote in each vote as the vote's own page
+// does (on the roll, not voted, their household not voted, open), from one
+// read of the reader's roll entries.
+func TestVoteListCanVote(t *testing.T) {
+	ctx := context.Background()
+	e := courtyardEnv(t)
+	staff := e.person(civicgrid.RoleCommunityStaff, community)
+	a := e.person(civicgrid.RoleResident, building)
+	b := e.person(civicgrid.RoleResident, building)  // a's flat-mate
+	c := e.person(civicgrid.RoleResident, building2) // not on the building vote
+	for _, who := range []civicgrid.Actor{a, b} {
+		if _, err := e.db.ApplyHouseholdRows(ctx, building, []civicgrid.HouseholdRow{{Room: "101", Phone: who.Phone, Role: civicgrid.HouseholdMemberRole}},
+			civicgrid.SecurityEvent{At: e.now, Kind: civicgrid.EventHouseholdChanged, Actor: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open := func(area string, el civicgrid.Electorate) civicgrid.Vote {
+		v, err := e.svc.OpenVote(ctx, staff, civicgrid.VoteInput{AreaCode: area, Question: "问题", Method: civicgrid.MethodYesNo, Hours: 48, Electorate: el})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	community1, building1, household1, closed1 := open(community, ""), open(building, ""), open(building, civicgrid.ElectorateHousehold), open(community, "")
+	for _, step := range []struct {
+		who civicgrid.Actor
+		v   civicgrid.Vote
+	}{{a, community1}, {a, household1}} {
+		if _, err := e.svc.Cast(ctx, step.who, step.v.ID, []string{"yes"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.svc.Close(ctx, staff, closed1.ID); err != nil {
+		t.Fatal(err)
+	}
+	want := map[int64]map[int64]bool{
+		a.UserID:     {community1.ID: false, building1.ID: true, household1.ID: false, closed1.ID: false},
+		b.UserID:     {community1.ID: true, building1.ID: true, household1.ID: false, closed1.ID: false},
+		c.UserID:     {community1.ID: true, building1.ID: false, household1.ID: false, closed1.ID: false},
+		staff.UserID: {community1.ID: false, building1.ID: false, household1.ID: false, closed1.ID: false},
+	}
+	for _, who := range []civicgrid.Actor{a, b, c, staff} {
+		items, err := e.svc.VoteList(ctx, who)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := 0
+		for _, it := range items {
+			view, err := e.svc.Vote(ctx, who, it.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if it.CanVote != view.CanVote || it.CanVote != want[who.UserID][it.ID] {
+				t.Errorf("person %d, vote %d: list says %v, page says %v, want %v", who.UserID, it.ID, it.CanVote, view.CanVote, want[who.UserID][it.ID])
+			}
+			seen++
+		}
+		if (who.UserID == c.UserID && seen != 2) || (who.UserID != c.UserID && seen != 4) {
+			t.Errorf("person %d lists %d votes", who.UserID, seen)
+		}
+	}
+}

@@ -251,3 +251,36 @@ func claimHousehold(ctx context.Context, tx *Tx, voteID, userID int64) (int64, e
 	}
 	return 0, nil
 }
+
+// RollMarks reads the person's entries on the rolls of the votes given, in
+// one query: for each vote they are on, whether they voted and (in a
+// household vote) whether their household did. Votes they are not on are
+// absent.
+func (db *DB) RollMarks(ctx context.Context, userID int64, voteIDs []int64) (map[int64]civicgrid.RollMark, error) {
+	out := map[int64]civicgrid.RollMark{}
+	if len(voteIDs) == 0 || userID == 0 {
+		return out, nil
+	}
+	args := []any{userID}
+	ps := make([]string, len(voteIDs))
+	for i, id := range voteIDs {
+		args = append(args, id)
+		ps[i] = fmt.Sprintf("$%d", len(args))
+	}
+	rows, err := db.rd.QueryContext(ctx, `SELECT r.vote_id, r.voted, COALESCE(h.voted, FALSE) FROM cogov_roll r
+		LEFT JOIN cogov_roll_households h ON h.vote_id = r.vote_id AND h.household_id = r.household_id
+		WHERE r.user_id = $1 AND r.vote_id IN (`+strings.Join(ps, ", ")+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var m civicgrid.RollMark
+		if err := rows.Scan(&id, &m.Voted, &m.HouseholdVoted); err != nil {
+			return nil, err
+		}
+		out[id] = m
+	}
+	return out, rows.Err()
+}

@@ -18,6 +18,7 @@ import (
 // Cogov is what the co-governance pages need (cogovern.Service has it);
 // it asks Authorize for every step.
 type Cogov interface {
+	VoteList(ctx context.Context, actor civicgrid.Actor) ([]cogovern.VoteItem, error)
 	SaveCourtyard(ctx context.Context, actor civicgrid.Actor, id int64, in civicgrid.CourtyardInput) (civicgrid.Courtyard, error)
 	CourtyardDetail(ctx context.Context, actor civicgrid.Actor, id int64) (cogovern.CourtyardView, error)
 	Courtyards(ctx context.Context, actor civicgrid.Actor, community string) ([]civicgrid.Courtyard, error)
@@ -247,7 +248,7 @@ func (ui *UI) handleProposals(w http.ResponseWriter, r *http.Request) {
 		ui.renderError(w, r, p, err)
 		return
 	}
-	vs, err := ui.cfg.Cogov.Votes(ctx, actor)
+	vs, err := ui.cfg.Cogov.VoteList(ctx, actor)
 	if err != nil {
 		ui.renderError(w, r, p, err)
 		return
@@ -258,15 +259,8 @@ func (ui *UI) handleProposals(w http.ResponseWriter, r *http.Request) {
 	}
 	now := ui.now()
 	for _, v := range vs {
-		row := voteRow{Vote: v, AreaName: scopeLabel(names, v.AreaCode, v.CourtyardScope), InNotice: v.Status == civicgrid.VoteClosed && now.Before(v.NoticeUntil)}
-		if v.Status == civicgrid.VoteOpen {
-			view, err := ui.cfg.Cogov.Vote(ctx, actor, v.ID)
-			if err != nil {
-				ui.renderError(w, r, p, err)
-				return
-			}
-			row.CanVote = view.CanVote
-		}
+		row := voteRow{Vote: v.Vote, AreaName: scopeLabel(names, v.AreaCode, v.CourtyardScope), InNotice: v.Status == civicgrid.VoteClosed && now.Before(v.NoticeUntil),
+			CanVote: v.CanVote}
 		p.Cogov.Votes = append(p.Cogov.Votes, row)
 	}
 	for _, code := range proposalScopes(actor) {
