@@ -309,7 +309,7 @@ func (s *Service) Vote(ctx context.Context, actor civicgrid.Actor, id int64) (Vo
 	if view.OnRoll, view.Voted, err = s.store.RollEntry(ctx, id, actor.UserID); err != nil {
 		return view, err
 	}
-	if v.Electorate == civicgrid.ElectorateHousehold && view.OnRoll {
+	if (v.Electorate == civicgrid.ElectorateHousehold || v.Electorate == civicgrid.ElectorateOwners) && view.OnRoll {
 		if view.HouseholdVoted, err = s.store.HouseholdVoted(ctx, id, actor.UserID); err != nil {
 			return view, err
 		}

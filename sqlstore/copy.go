@@ -35,7 +35,7 @@ var copyOrder = []string{
 	"cogov_projects", "cogov_milestones", "cogov_project_updates", "cogov_project_ratings", "cogov_project_cases", "cogov_comments",
 	"volunteer_profiles", "volunteer_teams", "volunteer_team_members", "volunteer_points", "volunteer_invitations", "volunteer_code_attempts",
 	"cogov_households", "cogov_household_members", "cogov_roll_households", "cogov_tally",
-	"cogov_courtyards", "cogov_courtyard_buildings",
+	"cogov_courtyards", "cogov_courtyard_buildings", "cogov_household_owners",
 }
 
 // CopyReport says what Copy moved and checked.

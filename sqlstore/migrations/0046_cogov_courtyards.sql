@@ -31,3 +31,21 @@ ALTER TABLE cogov_meetings ADD COLUMN courtyard_buildings TEXT NOT NULL DEFAULT 
 ALTER TABLE cogov_projects ADD COLUMN courtyard_id BIGINT;
 ALTER TABLE cogov_projects ADD COLUMN courtyard_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE cogov_projects ADD COLUMN courtyard_buildings TEXT NOT NULL DEFAULT '';
+
+-- An election cancelled by staff before its vote opens (status
+-- 'cancelled') keeps the reason everyone reads.
+ALTER TABLE cogov_elections ADD COLUMN cancel_reason TEXT NOT NULL DEFAULT '';
+
+-- Co-owners of a flat (共有人) beside its owner of record: for owners'
+-- decisions (民法典 art. 278) a flat's owners count once together, with its
+-- floor area (建筑物区分所有权解释 art. 9: one exclusive part, one owner),
+-- and any one of them casts its ballot.
+CREATE TABLE cogov_household_owners (
+    household_id BIGINT NOT NULL REFERENCES cogov_households (id),
+    user_id      BIGINT NOT NULL REFERENCES users (id),
+    PRIMARY KEY (household_id, user_id)
+);
+
+-- A paper ballot of an owners' vote carries the area written on it (the
+-- owner's, as on the roll); 0 in other votes.
+ALTER TABLE cogov_paper_ballots ADD COLUMN weight BIGINT NOT NULL DEFAULT 0;
