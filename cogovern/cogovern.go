@@ -386,8 +386,11 @@ func (s *Service) Cast(ctx context.Context, actor civicgrid.Actor, id int64, cho
 	if err != nil {
 		return "", err
 	}
-	onRoll, _, err := s.store.RollEntry(ctx, id, actor.UserID)
-	if err != nil {
+	// One read of the roll entry gives both whether the person is on it
+	// and on which channel they voted (RollEntry and RollChannel were two).
+	channel, err := s.store.RollChannel(ctx, id, actor.UserID)
+	onRoll := err == nil
+	if err != nil && civicgrid.ErrorCode(err) != civicgrid.ENOTFOUND {
 		return "", err
 	}
 	if err := civicgrid.Authorize(actor, civicgrid.ActionCastBallot, s.ballotObject(v, actor, onRoll)); err != nil {
@@ -403,7 +406,7 @@ func (s *Service) Cast(ctx context.Context, actor civicgrid.Actor, id int64, cho
 	if !v.Accepting(s.now()) {
 		return "", civicgrid.Errorf(civicgrid.ECONFLICT, "vote %d is closed: it takes no more ballots", id)
 	}
-	if ch, err := s.store.RollChannel(ctx, id, actor.UserID); err == nil && ch == civicgrid.ChannelPaper {
+	if channel == civicgrid.ChannelPaper {
 		return "", civicgrid.Errorf(civicgrid.ECONFLICT, "you voted in vote %d on paper at the ballot box already: one ballot per person, on any channel", id)
 	}
 	code, hash := civicgrid.NewReceipt()
