@@ -33,6 +33,9 @@ const (
 	ProposalDecided  ProposalStatus = "decided"  // its vote closed; the result is published
 	ProposalAdopted  ProposalStatus = "adopted"  // its vote passed, or a meeting adopted it
 	ProposalRejected ProposalStatus = "rejected" // its vote did not pass, or a meeting did not adopt it
+	// ProposalMerged: staff merged it into another proposal (MergedInto),
+	// with a reason; its supporters and author support that one.
+	ProposalMerged ProposalStatus = "merged"
 )
 
 // Adopted says whether the proposal was decided for: its vote passed or a
@@ -62,7 +65,8 @@ type Proposal struct {
 	// SupportNeeded is the support threshold fixed when it was proposed.
 	SupportNeeded int       `json:"support_needed"`
 	Supports      int       `json:"supports"`
-	Reason        string    `json:"reason,omitempty"` // why staff declined it, shown to everyone
+	Reason        string    `json:"reason,omitempty"` // why staff declined (or merged) it, shown to everyone
+	MergedInto    int64     `json:"merged_into,omitempty"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
 }
@@ -552,6 +556,8 @@ const (
 	CogovSupported  = "proposal.supported"
 	CogovOnAgenda   = "proposal.agenda"   // by support reaching the threshold, or staff accepting it
 	CogovDeclined   = "proposal.declined" // by staff, with a reason
+	CogovMerged     = "proposal.merged"    // by staff into another, with a reason (on the merged one's chain)
+	CogovMergedIn   = "proposal.merged_in" // another was merged into it (on its chain): supports carried over
 	CogovVoteOpened = "vote.opened"
 	CogovVoteClosed = "vote.closed"
 )
@@ -609,6 +615,12 @@ type CogovStore interface {
 	// SetProposalStatus moves a proposal from one status to another with
 	// its event (ECONFLICT when it is no longer in from).
 	SetProposalStatus(ctx context.Context, id int64, from, to ProposalStatus, reason string, ev CogovEvent) (Proposal, error)
+	// MergeProposal merges proposal id into into (both open or on the
+	// agenda, ECONFLICT otherwise): the supporters and author of id
+	// support into unless they do already or wrote it, into goes onto the
+	// agenda when that reaches its threshold, id becomes merged; events on
+	// both chains, one transaction.
+	MergeProposal(ctx context.Context, id, into int64, reason string, ev CogovEvent) (Proposal, error)
 
 	// OpenVote freezes the roll — every person holding one of rollRoles over
 	// an area in the vote's scope — and opens the vote (EINVALID for an

@@ -211,14 +211,42 @@ func (s *Service) Support(ctx context.Context, actor civicgrid.Actor, id int64) 
 const (
 	DecisionAccept  = "accept"  // onto the agenda
 	DecisionDecline = "decline" // with a reason everyone sees
+	DecisionMerge   = "merge"   // into another proposal, with a reason (MergeProposal)
 )
+
+// MergeProposal merges a proposal (open or on the agenda) into another of
+// its scope or a wider one, with a reason everyone reads: its supporters
+// and author support the other from then on (each once; the other's author
+// is not their own supporter), which may put it onto the agenda.
+func (s *Service) MergeProposal(ctx context.Context, actor civicgrid.Actor, id, into int64, reason string) (civicgrid.Proposal, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || utf8.RuneCountInString(reason) > civicgrid.MaxDeclineReason {
+		return civicgrid.Proposal{}, civicgrid.Errorf(civicgrid.EINVALID, "a merge needs a reason of 1 to %d characters, which everyone in the scope will see", civicgrid.MaxDeclineReason)
+	}
+	if into <= 0 {
+		return civicgrid.Proposal{}, civicgrid.Errorf(civicgrid.EINVALID, "say which proposal it is merged into")
+	}
+	for _, pid := range []int64{id, into} {
+		p, err := s.readable(ctx, actor, pid)
+		if err != nil {
+			return p, err
+		}
+		if err := civicgrid.Authorize(actor, civicgrid.ActionModerateProposal, p.Object()); err != nil {
+			return p, err
+		}
+	}
+	ev := event(actor, civicgrid.CogovMerged, s.now())
+	return s.store.MergeProposal(ctx, id, into, reason, ev)
+}
 
 // Moderate accepts a proposal onto the agenda or declines it with a reason.
 func (s *Service) Moderate(ctx context.Context, actor civicgrid.Actor, id int64, decision, reason string) (civicgrid.Proposal, error) {
 	reason = strings.TrimSpace(reason)
 	switch {
+	case decision == DecisionMerge:
+		return civicgrid.Proposal{}, civicgrid.Errorf(civicgrid.EINVALID, "a merge names the proposal it goes into: {\"decision\":\"merge\",\"into\":ID,\"reason\":…}")
 	case decision != DecisionAccept && decision != DecisionDecline:
-		return civicgrid.Proposal{}, civicgrid.Errorf(civicgrid.EINVALID, "decision is accept or decline, not %q", decision)
+		return civicgrid.Proposal{}, civicgrid.Errorf(civicgrid.EINVALID, "decision is accept, merge or decline, not %q", decision)
 	case decision == DecisionDecline && reason == "":
 		return civicgrid.Proposal{}, civicgrid.Errorf(civicgrid.EINVALID, "a declined proposal needs a reason, which everyone in the scope will see")
 	case utf8.RuneCountInString(reason) > civicgrid.MaxDeclineReason:

@@ -93,6 +93,19 @@ func TestCourtyardOverTheAPI(t *testing.T) {
 		}
 	}
 	send(inside, "POST", vpath+"/ballot", map[string]any{"choices": []string{"yes"}}, http.StatusCreated)
+	// Merging over the API: a proposal of the courtyard into a wider one of the community.
+	var p3, p4 civicgrid.Proposal
+	json.Unmarshal(send(inside2, "POST", "/api/v1/proposals", map[string]any{"area_code": e.home.community, "title": "社区充电桩"}, http.StatusCreated)["proposal"], &p3)
+	json.Unmarshal(send(inside, "POST", "/api/v1/proposals", map[string]any{"courtyard_id": c.ID, "title": "院内充电桩"}, http.StatusCreated)["proposal"], &p4)
+	mpath := fmt.Sprintf("/api/v1/proposals/%d/moderate", p4.ID)
+	send(staff, "POST", mpath, map[string]any{"decision": "merge", "into": p3.ID}, http.StatusBadRequest) // no reason
+	send(inside, "POST", mpath, map[string]any{"decision": "merge", "into": p3.ID, "reason": "同一件事"}, http.StatusForbidden)
+	json.Unmarshal(send(staff, "POST", mpath, map[string]any{"decision": "merge", "into": p3.ID, "reason": "同一件事"}, http.StatusOK)["proposal"], &p4)
+	if p4.Status != civicgrid.ProposalMerged || p4.MergedInto != p3.ID {
+		t.Fatalf("merged %+v", p4)
+	}
+	send(staff, "POST", fmt.Sprintf("/api/v1/proposals/%d/moderate", p3.ID), map[string]any{"decision": "merge", "into": p.ID, "reason": "x"},
+		http.StatusConflict) // into a proposal being voted on
 	send(staff, "PUT", fmt.Sprintf("/api/v1/courtyards/%d", c.ID), map[string]any{"name": "幸福里", "buildings": []string{e.home.building, e.away.building}},
 		http.StatusBadRequest)
 }

@@ -22,15 +22,17 @@ type rowQuerier interface {
 // Co-governance: proposals, supports, votes, the roll, the secret ballot
 // box and the hash-chained events of proposals and votes (civicgrid.CogovStore).
 
-const proposalColumns = `id, area_code, title, body, status, author_id, author, support_needed, supports, reason, created_at, updated_at, ` + courtyardColumns
+const proposalColumns = `id, area_code, title, body, status, author_id, author, support_needed, supports, reason, created_at, updated_at, ` +
+	courtyardColumns + `, merged_into`
 
 func scanProposal(sc rowScanner) (civicgrid.Proposal, error) {
 	var p civicgrid.Proposal
 	var created, updated int64
 	var c courtyardCols
+	var merged sql.NullInt64
 	err := sc.Scan(&p.ID, &p.AreaCode, &p.Title, &p.Body, &p.Status, &p.AuthorID, &p.Author, &p.SupportNeeded, &p.Supports, &p.Reason, &created, &updated,
-		&c.id, &c.name, &c.buildings)
-	p.CreatedAt, p.UpdatedAt, p.CourtyardScope = time.UnixMilli(created), time.UnixMilli(updated), c.scope()
+		&c.id, &c.name, &c.buildings, &merged)
+	p.CreatedAt, p.UpdatedAt, p.CourtyardScope, p.MergedInto = time.UnixMilli(created), time.UnixMilli(updated), c.scope(), merged.Int64
 	return p, err
 }
 
@@ -148,6 +150,82 @@ func (db *DB) AddSupport(ctx context.Context, id, userID int64, ev civicgrid.Cog
 		if status == civicgrid.ProposalAgenda {
 			return db.appendCogovEvent(ctx, tx, civicgrid.CogovEvent{Subject: ev.Subject, At: ev.At, Actor: "system", Action: civicgrid.CogovOnAgenda,
 				Note: fmt.Sprintf("support reached %d of %d", p.Supports, p.SupportNeeded)})
+		}
+		return nil
+	})
+	if err != nil {
+		return civicgrid.Proposal{}, err
+	}
+	return db.ProposalByID(ctx, id)
+}
+
+// MergeProposal merges one proposal into another (civicgrid.CogovStore).
+func (db *DB) MergeProposal(ctx context.Context, id, into int64, reason string, ev civicgrid.CogovEvent) (civicgrid.Proposal, error) {
+	err := db.inTx(ctx, func(tx *Tx) error {
+		if id == into {
+			return civicgrid.Errorf(civicgrid.EINVALID, "a proposal is not merged into itself")
+		}
+		// Both row locks, the lower id first, so two merges never wait on
+		// each other.
+		lo, hi := min(id, into), max(id, into)
+		a, err := lockProposal(ctx, tx, lo, ev.At)
+		if err != nil {
+			return err
+		}
+		b, err := lockProposal(ctx, tx, hi, ev.At)
+		if err != nil {
+			return err
+		}
+		src, dst := a, b
+		if src.ID != id {
+			src, dst = b, a
+		}
+		for _, p := range []civicgrid.Proposal{src, dst} {
+			if p.Status != civicgrid.ProposalOpen && p.Status != civicgrid.ProposalAgenda {
+				return civicgrid.Errorf(civicgrid.ECONFLICT, "proposal %d is %s: only proposals open or on the agenda are merged", p.ID, p.Status)
+			}
+		}
+		if !src.CourtyardScope.Within(src.AreaCode, dst.CourtyardScope, dst.AreaCode) {
+			return civicgrid.Errorf(civicgrid.EINVALID, "proposal %d is raised in %s, outside the scope of proposal %d: a proposal is merged into one of its own scope or a wider one",
+				src.ID, src.AreaCode, dst.ID)
+		}
+		// The merged proposal's supporters and author support the other,
+		// unless they do already or wrote it.
+		res, err := tx.ExecContext(ctx, `INSERT INTO cogov_supports (proposal_id, user_id)
+			SELECT CAST($1 AS BIGINT), s.u FROM (SELECT user_id AS u FROM cogov_supports WHERE proposal_id = $2 UNION SELECT CAST($3 AS BIGINT)) s
+			WHERE s.u <> $4 AND NOT EXISTS (SELECT 1 FROM cogov_supports x WHERE x.proposal_id = CAST($1 AS BIGINT) AND x.user_id = s.u)`,
+			dst.ID, src.ID, src.AuthorID, dst.AuthorID)
+		if err != nil {
+			return err
+		}
+		added, _ := res.RowsAffected()
+		dst.Supports += int(added)
+		status := dst.Status
+		if status == civicgrid.ProposalOpen && dst.Supports >= dst.SupportNeeded {
+			status = civicgrid.ProposalAgenda
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cogov_proposals SET supports = $1, status = $2 WHERE id = $3`, dst.Supports, string(status), dst.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cogov_proposals SET status = $1, reason = $2, merged_into = $3 WHERE id = $4`,
+			string(civicgrid.ProposalMerged), reason, dst.ID, src.ID); err != nil {
+			return err
+		}
+		srcEv := ev
+		srcEv.Subject, srcEv.Action, srcEv.Note = civicgrid.ProposalSubject(src.ID), civicgrid.CogovMerged, reason
+		srcEv.Data = map[string]string{"into": fmt.Sprint(dst.ID)}
+		if err := db.appendCogovEvent(ctx, tx, srcEv); err != nil {
+			return err
+		}
+		dstEv := ev
+		dstEv.Subject, dstEv.Action, dstEv.Note = civicgrid.ProposalSubject(dst.ID), civicgrid.CogovMergedIn, reason
+		dstEv.Data = map[string]string{"from": fmt.Sprint(src.ID), "supports_added": fmt.Sprint(added), "supports": fmt.Sprint(dst.Supports)}
+		if err := db.appendCogovEvent(ctx, tx, dstEv); err != nil {
+			return err
+		}
+		if status != dst.Status {
+			return db.appendCogovEvent(ctx, tx, civicgrid.CogovEvent{Subject: dstEv.Subject, At: ev.At, Actor: "system", Action: civicgrid.CogovOnAgenda,
+				Note: fmt.Sprintf("support reached %d of %d", dst.Supports, dst.SupportNeeded)})
 		}
 		return nil
 	})

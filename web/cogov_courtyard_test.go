@@ -72,3 +72,36 @@ func TestCourtyardPages(t *testing.T) {
 		t.Fatalf("a resident edits the courtyard: %s", rec.Header().Get("Location"))
 	}
 }
+
+// Staff merge a proposal into another on its page; the merged one then
+// says where it went and why.
+func TestMergeProposalPage(t *testing.T) {
+	_, h, person := cogovTestUI(t)
+	resident := person(civicgrid.RoleResident, "4201020010010010001")
+	neighbour := person(civicgrid.RoleResident, "4201020010010020001")
+	secretary := person(civicgrid.RoleCommunitySecretary, "420102001001")
+	propose := func(a civicgrid.Actor, title string) string {
+		rec := as(h, a, "POST", "/proposals", url.Values{"csrf_token": {"tok"}, "area_code": {"420102001001"}, "title": {title}})
+		return strings.Split(rec.Header().Get("Location"), "?")[0]
+	}
+	into := propose(resident, "小区加装充电桩")
+	from := propose(neighbour, "楼下装充电桩")
+	intoID := strings.TrimPrefix(into, "/proposals/")
+	if body := as(h, neighbour, "GET", from, nil).Body.String(); contains(body, `data-testid="merge"`) {
+		t.Fatal("a resident is offered to merge")
+	}
+	if body := as(h, secretary, "GET", from, nil).Body.String(); !contains(body, `data-testid="merge"`) || !contains(body, `<option value="`+intoID+`">`) {
+		t.Fatalf("the secretary is not offered to merge into %s", intoID)
+	}
+	rec := as(h, secretary, "POST", from+"/moderate", url.Values{"csrf_token": {"tok"}, "decision": {"merge"}, "into": {intoID}, "reason": {"同一件事"}})
+	if loc := rec.Header().Get("Location"); !contains(loc, "done=moderated") {
+		t.Fatalf("merge: %s", loc)
+	}
+	body := as(h, neighbour, "GET", from, nil).Body.String()
+	if !contains(body, `data-testid="merged-into"`) || !contains(body, `href="`+into+`"`) || !contains(body, "同一件事") {
+		t.Fatal("the merged proposal does not say where it went and why")
+	}
+	if body = as(h, neighbour, "GET", into, nil).Body.String(); !contains(body, "1 / ") {
+		t.Fatal("the neighbour's support was not carried over")
+	}
+}

@@ -18,6 +18,7 @@ import (
 // Cogov is what the co-governance pages need (cogovern.Service has it);
 // it asks Authorize for every step.
 type Cogov interface {
+	MergeProposal(ctx context.Context, actor civicgrid.Actor, id, into int64, reason string) (civicgrid.Proposal, error)
 	VoteList(ctx context.Context, actor civicgrid.Actor) ([]cogovern.VoteItem, error)
 	SaveCourtyard(ctx context.Context, actor civicgrid.Actor, id int64, in civicgrid.CourtyardInput) (civicgrid.Courtyard, error)
 	CourtyardDetail(ctx context.Context, actor civicgrid.Actor, id int64) (cogovern.CourtyardView, error)
@@ -85,7 +86,10 @@ type cogovView struct {
 	Meetings      []meetingRow
 	MeetingScopes []scopeOption
 	// KeepsYards: the reader keeps a community's courtyards (院落).
-	KeepsYards    bool
+	KeepsYards bool
+	// MergeChoices are the proposals staff may merge the one shown into
+	// (open or on the agenda, of its scope or a wider one).
+	MergeChoices  []civicgrid.Proposal
 	AgendaChoices []proposalRow
 	Meeting       *cogovern.MeetingView
 	Decisions     []string // the decisions minutes take on an item
@@ -134,6 +138,11 @@ func (ui *UI) registerCogov(mux *http.ServeMux) {
 		return err
 	}))
 	mux.HandleFunc("POST /proposals/{id}/moderate", ui.cogovStep("/proposals/", "moderated", func(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
+		if f.Get("decision") == cogovern.DecisionMerge {
+			into, _ := strconv.ParseInt(f.Get("into"), 10, 64)
+			_, err := ui.cfg.Cogov.MergeProposal(ctx, a, id, into, f.Get("reason"))
+			return err
+		}
 		_, err := ui.cfg.Cogov.Moderate(ctx, a, id, f.Get("decision"), f.Get("reason"))
 		return err
 	}))
@@ -354,6 +363,19 @@ func (ui *UI) handleProposalPage(w http.ResponseWriter, r *http.Request) {
 	}
 	names := ui.areaNames(r)
 	p.Cogov.AreaName = scopeLabel(names, v.AreaCode, v.CourtyardScope)
+	if v.Moderate && (v.Status == civicgrid.ProposalOpen || v.Status == civicgrid.ProposalAgenda) {
+		ps, err := ui.cfg.Cogov.Proposals(r.Context(), actor)
+		if err != nil {
+			ui.renderError(w, r, p, err)
+			return
+		}
+		for _, x := range ps {
+			if x.ID != id && (x.Status == civicgrid.ProposalOpen || x.Status == civicgrid.ProposalAgenda) &&
+				v.CourtyardScope.Within(v.AreaCode, x.CourtyardScope, x.AreaCode) && civicgrid.Authorize(actor, civicgrid.ActionModerateProposal, x.Object()) == nil {
+				p.Cogov.MergeChoices = append(p.Cogov.MergeChoices, x)
+			}
+		}
+	}
 	vs, err := ui.cfg.Cogov.Votes(r.Context(), actor)
 	if err != nil {
 		ui.renderError(w, r, p, err)

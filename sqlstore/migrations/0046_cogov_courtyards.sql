@@ -49,3 +49,7 @@ CREATE TABLE cogov_household_owners (
 -- A paper ballot of an owners' vote carries the area written on it (the
 -- owner's, as on the roll); 0 in other votes.
 ALTER TABLE cogov_paper_ballots ADD COLUMN weight BIGINT NOT NULL DEFAULT 0;
+
+-- A proposal staff merged into another (status 'merged'): the one it went
+-- into. Its supporters and author support that one from then on.
+ALTER TABLE cogov_proposals ADD COLUMN merged_into BIGINT;

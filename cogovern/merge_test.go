@@ -1,0 +1,104 @@
+package cogovern_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/cogovern"
+)
+
+// Staff merge a proposal into another of its scope or a wider one, with a
+// reason: its supporters and author support the other (each once, never
+// the other's author), which goes onto the agenda at its threshold; bad
+// merges are refused and write nothing.
+func TestMergeProposals(t *testing.T) {
+	ctx := context.Background()
+	e := courtyardEnv(t) // threshold 2
+	staff := e.person(civicgrid.RoleCommunitySecretary, community)
+	a := e.person(civicgrid.RoleResident, building)
+	b := e.person(civicgrid.RoleResident, building)
+	c := e.person(civicgrid.RoleResident, building2)
+	propose := func(by civicgrid.Actor, area, title string) civicgrid.Proposal {
+		p, err := e.svc.Propose(ctx, by, cogovern.ProposalInput{AreaCode: area, Title: title})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	wide := propose(a, community, "小区加装充电桩")   // author a
+	narrow := propose(b, building, "1号楼门口装充电桩") // author b
+	other := propose(c, building2, "5号楼修屋顶")
+	if _, err := e.svc.Support(ctx, a, narrow.ID); err != nil { // a supports narrow: a is wide's author, not carried
+		t.Fatal(err)
+	}
+	cases := map[string]struct {
+		actor    civicgrid.Actor
+		id, into int64
+		reason   string
+		want     string
+	}{
+		"a resident merges":            {a, narrow.ID, wide.ID, "同一件事", civicgrid.EFORBIDDEN},
+		"no reason":                    {staff, narrow.ID, wide.ID, " ", civicgrid.EINVALID},
+		"into itself":                  {staff, narrow.ID, narrow.ID, "同一件事", civicgrid.EINVALID},
+		"into a narrower scope":        {staff, wide.ID, narrow.ID, "同一件事", civicgrid.EINVALID},
+		"into another building's":      {staff, narrow.ID, other.ID, "同一件事", civicgrid.EINVALID},
+		"into an unknown one":          {staff, narrow.ID, 999, "同一件事", civicgrid.ENOTFOUND},
+		"without saying which":         {staff, narrow.ID, 0, "同一件事", civicgrid.EINVALID},
+		"by Moderate without a target": {staff, narrow.ID, -1, "同一件事", civicgrid.EINVALID},
+	}
+	for name, k := range cases {
+		var err error
+		if k.into == -1 {
+			_, err = e.svc.Moderate(ctx, k.actor, k.id, cogovern.DecisionMerge, k.reason)
+		} else {
+			_, err = e.svc.MergeProposal(ctx, k.actor, k.id, k.into, k.reason)
+		}
+		if code(err) != k.want {
+			t.Errorf("%s: got %v, want %s", name, err, k.want)
+		}
+	}
+	if p, _ := e.svc.Proposal(ctx, staff, narrow.ID); p.Status != civicgrid.ProposalOpen || p.Supports != 1 {
+		t.Fatalf("a refused merge wrote: %+v", p.Proposal)
+	}
+	merged, err := e.svc.MergeProposal(ctx, staff, narrow.ID, wide.ID, "两个议题是同一件事，合并讨论")
+	if err != nil || merged.Status != civicgrid.ProposalMerged || merged.MergedInto != wide.ID || merged.Reason == "" {
+		t.Fatalf("merged: %+v %v", merged, err)
+	}
+	// wide gets b (narrow's author); a supported narrow but wrote wide: not carried. One support of two.
+	w, err := e.svc.Proposal(ctx, b, wide.ID)
+	if err != nil || w.Supports != 1 || !w.Supported || w.Status != civicgrid.ProposalOpen {
+		t.Fatalf("the proposal merged into: %+v %v", w.Proposal, err)
+	}
+	if _, err := e.svc.Support(ctx, b, wide.ID); code(err) != civicgrid.ECONFLICT {
+		t.Fatalf("b supports twice: %v", err)
+	}
+	if _, err := e.svc.Support(ctx, b, narrow.ID); code(err) != civicgrid.ECONFLICT {
+		t.Fatalf("support of a merged proposal: %v", err)
+	}
+	if _, err := e.svc.MergeProposal(ctx, staff, narrow.ID, wide.ID, "再合并一次"); code(err) != civicgrid.ECONFLICT {
+		t.Fatalf("a second merge: %v", err)
+	}
+	// A second merge into wide reaches the threshold: onto the agenda.
+	third := propose(c, community, "充电桩")
+	w2, err := e.svc.MergeProposal(ctx, staff, third.ID, wide.ID, "同一件事")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = w2
+	w, err = e.svc.Proposal(ctx, staff, wide.ID)
+	if err != nil || w.Supports != 2 || w.Status != civicgrid.ProposalAgenda {
+		t.Fatalf("after the second merge: %+v %v", w.Proposal, err)
+	}
+	if err := civicgrid.VerifyCogovChain(w.History); err != nil {
+		t.Fatal(err)
+	}
+	last := w.History[len(w.History)-1]
+	if last.Action != civicgrid.CogovOnAgenda || w.History[len(w.History)-2].Action != civicgrid.CogovMergedIn {
+		t.Fatalf("history of the proposal merged into: %+v", w.History)
+	}
+	n, err := e.svc.Proposal(ctx, a, narrow.ID)
+	if err != nil || n.History[len(n.History)-1].Action != civicgrid.CogovMerged || n.History[len(n.History)-1].Note == "" {
+		t.Fatalf("history of the merged proposal: %+v %v", n.History, err)
+	}
+}
