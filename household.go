@@ -197,6 +197,9 @@ type HouseholdStore interface {
 	// HouseholdOf returns the household the person is a member of
 	// (ENOTFOUND when none).
 	HouseholdOf(ctx context.Context, userID int64) (Household, error)
+	// HouseholdCount counts the households (flats with members) in the
+	// subtrees of scope.
+	HouseholdCount(ctx context.Context, scope []string) (int, error)
 	// ApplyHouseholdRows creates the flats and sets members,
 	// representatives, owners and areas in one transaction with the
 	// security event: EINVALID (nothing written) for a phone nobody has, a

@@ -29,6 +29,11 @@ type Config struct {
 	// on the agenda (default 5); each proposal keeps the threshold in force
 	// when it was made.
 	SupportThreshold int
+	// SupportShare (1–100), when set, makes the threshold this percentage
+	// of the households registered in the proposal's scope, rounded up
+	// (at least 1); a scope without registered households keeps
+	// SupportThreshold.
+	SupportShare int
 	// Calendar is the working calendar of the public notice periods (each
 	// vote sets its own, 5–10 working days); without one, weekdays count.
 	Calendar *workcal.Live
@@ -114,8 +119,18 @@ func (s *Service) Propose(ctx context.Context, actor civicgrid.Actor, in Proposa
 		return civicgrid.Proposal{}, err
 	}
 	now := s.now()
+	needed := s.cfg.SupportThreshold
+	if s.cfg.SupportShare > 0 {
+		n, err := s.store.HouseholdCount(ctx, yard.Areas(in.AreaCode))
+		if err != nil {
+			return civicgrid.Proposal{}, err
+		}
+		if n > 0 {
+			needed = max(1, (n*s.cfg.SupportShare+99)/100)
+		}
+	}
 	p := civicgrid.Proposal{AreaCode: in.AreaCode, Title: strings.TrimSpace(in.Title), Body: strings.TrimSpace(in.Body),
-		Status: civicgrid.ProposalOpen, AuthorID: actor.UserID, Author: civicgrid.MaskName(actor.Name), SupportNeeded: s.cfg.SupportThreshold, CreatedAt: now,
+		Status: civicgrid.ProposalOpen, AuthorID: actor.UserID, Author: civicgrid.MaskName(actor.Name), SupportNeeded: needed, CreatedAt: now,
 		CourtyardScope: yard}
 	return s.store.CreateProposal(ctx, p, event(actor, civicgrid.CogovProposed, now))
 }

@@ -3,6 +3,7 @@ package cogovern_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/cogovern"
@@ -100,5 +101,40 @@ func TestMergeProposals(t *testing.T) {
 	n, err := e.svc.Proposal(ctx, a, narrow.ID)
 	if err != nil || n.History[len(n.History)-1].Action != civicgrid.CogovMerged || n.History[len(n.History)-1].Note == "" {
 		t.Fatalf("history of the merged proposal: %+v %v", n.History, err)
+	}
+}
+
+// With a support share, a proposal's threshold is that share of the
+// households registered in its scope, rounded up; a scope without any
+// keeps the count.
+func TestSupportShareOfHouseholds(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.svc = cogovern.New(cogovern.Config{SupportThreshold: 7, SupportShare: 50, Now: func() time.Time { return e.now }}, e.db,
+		registry{community: true, building: true, building2: true, away: true})
+	var rs []civicgrid.Actor
+	for range 5 {
+		rs = append(rs, e.person(civicgrid.RoleResident, building)) // 1..5
+	}
+	staff := e.person(civicgrid.RoleCommunityStaff, community)
+	if _, err := e.svc.ImportHouseholds(ctx, staff, building, []civicgrid.HouseholdRow{
+		{Room: "101", Phone: phoneOf(1), Role: "representative"}, {Room: "101", Phone: phoneOf(2), Role: "member"},
+		{Room: "102", Phone: phoneOf(3), Role: "representative"},
+		{Room: "201", Phone: phoneOf(4), Role: "representative"},
+		{Room: "202"}, // a flat without members is no household
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		area string
+		want int
+	}{{building, 2}, {community, 2}, {building2, 7}} { // 3 households: 50 % is 1.5, rounded up; none in building2
+		p, err := e.svc.Propose(ctx, rs[0], cogovern.ProposalInput{AreaCode: c.area, Title: "议题"})
+		if c.area == building2 {
+			p, err = e.svc.Propose(ctx, e.person(civicgrid.RoleResident, building2), cogovern.ProposalInput{AreaCode: c.area, Title: "议题"})
+		}
+		if err != nil || p.SupportNeeded != c.want {
+			t.Errorf("%s: threshold %d, want %d (%v)", c.area, p.SupportNeeded, c.want, err)
+		}
 	}
 }

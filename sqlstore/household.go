@@ -454,3 +454,13 @@ func (db *DB) RollMarks(ctx context.Context, userID int64, voteIDs []int64) (map
 	}
 	return out, rows.Err()
 }
+
+// HouseholdCount counts the flats with members in the subtrees of scope.
+func (db *DB) HouseholdCount(ctx context.Context, scope []string) (int, error) {
+	var args []any
+	arg := func(x any) string { args = append(args, x); return fmt.Sprintf("$%d", len(args)) }
+	var n int
+	err := db.rd.QueryRowContext(ctx, `SELECT COUNT(*) FROM cogov_households h WHERE `+scopeClause("h.area_code", scope, arg)+
+		` AND EXISTS (SELECT 1 FROM cogov_household_members m WHERE m.household_id = h.id)`, args...).Scan(&n)
+	return n, err
+}
