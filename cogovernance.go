@@ -716,6 +716,8 @@ type Meeting struct {
 	Rule        string    `json:"rule"`
 	CreatedBy   int64     `json:"-"`
 	PublishedAt time.Time `json:"published_at,omitzero"`
+	// Photos published with the minutes (photo refs).
+	Photos []string `json:"photos,omitempty"`
 	CourtyardScope
 }
 
@@ -889,7 +891,7 @@ type MeetingStore interface {
 	SignIn(ctx context.Context, id, userID int64, ev CogovEvent) (Meeting, error)
 	// PublishMinutes stores the minutes and decisions, the quorum as
 	// attendance stands, and publishes them (ECONFLICT the second time).
-	PublishMinutes(ctx context.Context, id int64, minutes string, items []AgendaItem, ev CogovEvent) (Meeting, error)
+	PublishMinutes(ctx context.Context, id int64, minutes string, items []AgendaItem, photos []string, ev CogovEvent) (Meeting, error)
 	// ProposalMeetings lists the meetings that have a proposal on their agenda.
 	ProposalMeetings(ctx context.Context, proposalID int64) ([]ProposalMeeting, error)
 }

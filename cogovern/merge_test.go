@@ -2,6 +2,7 @@ package cogovern_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ func TestMergeProposals(t *testing.T) {
 		}
 		return p
 	}
-	wide := propose(a, community, "小区加装充电桩")   // author a
+	wide := propose(a, community, "小区加装充电桩")    // author a
 	narrow := propose(b, building, "1号楼门口装充电桩") // author b
 	other := propose(c, building2, "5号楼修屋顶")
 	if _, err := e.svc.Support(ctx, a, narrow.ID); err != nil { // a supports narrow: a is wide's author, not carried
@@ -136,5 +137,50 @@ func TestSupportShareOfHouseholds(t *testing.T) {
 		if err != nil || p.SupportNeeded != c.want {
 			t.Errorf("%s: threshold %d, want %d (%v)", c.area, p.SupportNeeded, c.want, err)
 		}
+	}
+}
+
+// Minutes carry photos of the meeting (photo refs, at most six); a bad ref
+// is refused and nothing is published.
+func TestMinutesPhotos(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	staff := e.person(civicgrid.RoleCommunitySecretary, community)
+	r := e.person(civicgrid.RoleResident, building)
+	p, err := e.svc.Propose(ctx, r, cogovern.ProposalInput{AreaCode: community, Title: "议题"})
+	if err == nil {
+		_, err = e.svc.Moderate(ctx, staff, p.ID, cogovern.DecisionAccept, "")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := e.svc.ScheduleMeeting(ctx, staff, civicgrid.MeetingInput{AreaCode: community, Title: "议事会", Place: "活动室", StartsAt: e.now.Add(time.Hour),
+		Agenda: []int64{p.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := strings.Repeat("ab", 32) + ".jpg"
+	in := cogovern.MinutesInput{Minutes: "纪要", Items: []civicgrid.AgendaItem{{ProposalID: p.ID, Decision: civicgrid.ItemAdopted}}}
+	for name, photos := range map[string][]string{
+		"not a ref":  {"../etc/passwd"},
+		"seven refs": {ref, ref, ref, ref, ref, ref, ref},
+	} {
+		in.Photos = photos
+		if _, err := e.svc.PublishMinutes(ctx, staff, m.ID, in); code(err) != civicgrid.EINVALID {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	in.Photos = []string{ref}
+	v, err := e.svc.PublishMinutes(ctx, staff, m.ID, in)
+	if err != nil || len(v.Photos) != 1 || v.Photos[0] != ref || v.Status != civicgrid.MeetingPublished {
+		t.Fatalf("published: %+v %v", v.Meeting, err)
+	}
+	rv, err := e.svc.Meeting(ctx, r, m.ID)
+	if err != nil || len(rv.Photos) != 1 {
+		t.Fatalf("a resident reads the photos: %+v %v", rv.Meeting, err)
+	}
+	evs, _ := e.db.CogovEvents(ctx, civicgrid.MeetingSubject(m.ID))
+	if last := evs[len(evs)-1]; last.Data["photos"] != ref || civicgrid.VerifyCogovChain(evs) != nil {
+		t.Fatalf("the minutes' event: %+v", last)
 	}
 }

@@ -733,7 +733,7 @@ func freezeRoll(ctx context.Context, tx *Tx, table string, id int64, roles []str
 // Meetings (议事会): the meeting, its agenda items and its frozen roll.
 
 const meetingColumns = `id, area_code, title, place, starts_at, status, invited_roles, invited, attended, code, minutes, quorum_met, rule,
-	created_by, published_at, ` + courtyardColumns
+	created_by, published_at, ` + courtyardColumns + `, photos`
 
 func scanMeeting(sc rowScanner) (civicgrid.Meeting, error) {
 	var (
@@ -742,12 +742,16 @@ func scanMeeting(sc rowScanner) (civicgrid.Meeting, error) {
 		roles                string
 		createdBy, published sql.NullInt64
 		c                    courtyardCols
+		photos               string
 	)
 	if err := sc.Scan(&m.ID, &m.AreaCode, &m.Title, &m.Place, &starts, &m.Status, &roles, &m.Invited, &m.Attended, &m.Code, &m.Minutes,
-		&m.QuorumMet, &m.Rule, &createdBy, &published, &c.id, &c.name, &c.buildings); err != nil {
+		&m.QuorumMet, &m.Rule, &createdBy, &published, &c.id, &c.name, &c.buildings, &photos); err != nil {
 		return m, err
 	}
 	m.CourtyardScope = c.scope()
+	if err := json.Unmarshal([]byte(photos), &m.Photos); err != nil {
+		return m, err
+	}
 	m.StartsAt, m.CreatedBy, m.PublishedAt = time.UnixMilli(starts), createdBy.Int64, timeOrZero(published)
 	return m, json.Unmarshal([]byte(roles), &m.InvitedRoles)
 }
@@ -912,7 +916,11 @@ func (db *DB) SignIn(ctx context.Context, id, userID int64, ev civicgrid.CogovEv
 
 // PublishMinutes records the minutes and decisions with the quorum as
 // attendance stands, once.
-func (db *DB) PublishMinutes(ctx context.Context, id int64, minutes string, items []civicgrid.AgendaItem, ev civicgrid.CogovEvent) (civicgrid.Meeting, error) {
+func (db *DB) PublishMinutes(ctx context.Context, id int64, minutes string, items []civicgrid.AgendaItem, photos []string, ev civicgrid.CogovEvent) (civicgrid.Meeting, error) {
+	if photos == nil {
+		photos = []string{}
+	}
+	photoJSON, _ := json.Marshal(photos)
 	err := db.inTx(ctx, func(tx *Tx) error {
 		m, err := lockMeeting(ctx, tx, id)
 		if err != nil {
@@ -922,12 +930,15 @@ func (db *DB) PublishMinutes(ctx context.Context, id int64, minutes string, item
 			return civicgrid.Errorf(civicgrid.ECONFLICT, "meeting %d's minutes are published already", id)
 		}
 		met := civicgrid.MeetingQuorumMet(m.Rule, m.Attended, m.Invited)
-		if _, err := tx.ExecContext(ctx, `UPDATE cogov_meetings SET status = $1, minutes = $2, quorum_met = $3, published_at = $4 WHERE id = $5`,
-			string(civicgrid.MeetingPublished), minutes, met, ev.At.UnixMilli(), id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE cogov_meetings SET status = $1, minutes = $2, quorum_met = $3, published_at = $4, photos = $5 WHERE id = $6`,
+			string(civicgrid.MeetingPublished), minutes, met, ev.At.UnixMilli(), string(photoJSON), id); err != nil {
 			return err
 		}
 		data := map[string]string{"attended": fmt.Sprint(m.Attended), "invited": fmt.Sprint(m.Invited), "quorum_met": fmt.Sprint(met),
 			"minutes": minutes}
+		if len(photos) > 0 { // minutes without photos hash as before
+			data["photos"] = strings.Join(photos, ",")
+		}
 		for _, it := range items {
 			res, err := tx.ExecContext(ctx, `UPDATE cogov_meeting_items SET decision = $1, note = $2 WHERE meeting_id = $3 AND proposal_id = $4`,
 				it.Decision, it.Note, id, it.ProposalID)

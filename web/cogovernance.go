@@ -586,6 +586,9 @@ func (ui *UI) handleMeetingPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Cogov.Meeting = &v
 	p.Cogov.Decisions = []string{civicgrid.ItemAdopted, civicgrid.ItemNotAdopted, civicgrid.ItemDeferred}
+	if v.CanManage && v.Status == civicgrid.MeetingScheduled { // the minutes form uploads photos
+		p.Config = &jsConfig{Lang: p.Lang, Messages: p.messages("upload."), CSRF: actor.CSRFToken}
+	}
 	p.Cogov.AreaName = scopeLabel(ui.areaNames(r), v.AreaCode, v.CourtyardScope)
 	p.Title = v.Title
 	ui.render(w, http.StatusOK, "cogovernance", p)
@@ -594,6 +597,11 @@ func (ui *UI) handleMeetingPage(w http.ResponseWriter, r *http.Request) {
 // minutesForm reads a decision_ID and note_ID per agenda item.
 func (ui *UI) minutesForm(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
 	in := cogovern.MinutesInput{Minutes: f.Get("minutes")}
+	for _, ref := range f["photos"] {
+		if ref = strings.TrimSpace(ref); ref != "" {
+			in.Photos = append(in.Photos, ref)
+		}
+	}
 	for _, v := range f["item"] {
 		pid, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {

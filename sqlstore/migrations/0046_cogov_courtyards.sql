@@ -53,3 +53,6 @@ ALTER TABLE cogov_paper_ballots ADD COLUMN weight BIGINT NOT NULL DEFAULT 0;
 -- A proposal staff merged into another (status 'merged'): the one it went
 -- into. Its supporters and author support that one from then on.
 ALTER TABLE cogov_proposals ADD COLUMN merged_into BIGINT;
+
+-- Photos of a meeting published with its minutes (photo refs, JSON).
+ALTER TABLE cogov_meetings ADD COLUMN photos TEXT NOT NULL DEFAULT '[]';

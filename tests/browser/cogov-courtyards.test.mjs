@@ -129,3 +129,46 @@ test('co-owners on the households page', { timeout: T }, async () => {
     await noSidewaysScroll(page, 'households with co-owners, elderly mode');
   });
 });
+
+async function photo(page) {
+  const b64 = await page.evaluate(() => {
+    const c = document.createElement('canvas');
+    c.width = 640; c.height = 480;
+    const x = c.getContext('2d');
+    x.fillStyle = '#5d4037'; x.fillRect(0, 0, 640, 480);
+    x.fillStyle = '#fbc02d'; x.fillRect(80, 80, 480, 240);
+    return c.toDataURL('image/jpeg', 0.9).split(',')[1];
+  });
+  return { name: 'meeting.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(b64, 'base64') };
+}
+
+test('a courtyard meeting publishes its minutes with a photo', { timeout: T }, async () => {
+  const sec = await apiJSON(secretary);
+  const { courtyards } = await sec('GET', '/api/v1/courtyards');
+  const yard = courtyards.find((c) => c.name === '幸福里小院');
+  const { proposals } = await sec('GET', '/api/v1/proposals');
+  const p = proposals.find((x) => x.courtyard_id === yard.id);
+  await sec('POST', `/api/v1/proposals/${p.id}/moderate`, { decision: 'accept' });
+  const { meeting } = await sec('POST', '/api/v1/meetings', { courtyard_id: yard.id, title: '小院议事会', place: '院内凉亭',
+    starts_at: new Date(Date.now() + 3600_000).toISOString(), agenda: [p.id] });
+  assert.equal(meeting.courtyard_id, yard.id);
+  await withPage('yard-meeting-minutes-1280', wide, async (page) => {
+    await logInAs(page, secretary, `/meetings/${meeting.id}`);
+    await page.goto(`${env.base}/meetings/${meeting.id}?lang=zh-CN`);
+    const form = page.locator('[data-testid="minutes-form"]');
+    await form.getByRole('radio', { name: '通过', exact: true }).check();
+    await page.locator('#cg-minutes-text').fill('院内居民一致同意。');
+    await page.locator('#cg-minutes-photo').setInputFiles(await photo(page));
+    await page.locator('input[type="hidden"][name="photos"]').waitFor({ state: 'attached' });
+    await Promise.all([page.waitForURL(/done=minutes/), form.getByRole('button', { name: '公布纪要' }).click()]);
+    assert.equal(await page.locator('[data-testid="meeting-photos"] img').count(), 1, 'the photo is published with the minutes');
+    assert.match(await page.locator('main').textContent(), /幸福里小院/);
+    await noSeriousViolations(page, 'minutes with a photo');
+  });
+  await withPage('yard-meeting-resident-elder-360', phone, async (page) => {
+    await logInAs(page, resident, `/meetings/${meeting.id}`);
+    await page.goto(`${env.base}/meetings/${meeting.id}?lang=en&elder=1`);
+    assert.equal(await page.locator('[data-testid="meeting-photos"] img').count(), 1);
+    await noSidewaysScroll(page, 'minutes with a photo, elderly mode');
+  });
+});
