@@ -554,8 +554,8 @@ type CogovEvent struct {
 const (
 	CogovProposed   = "proposal.created"
 	CogovSupported  = "proposal.supported"
-	CogovOnAgenda   = "proposal.agenda"   // by support reaching the threshold, or staff accepting it
-	CogovDeclined   = "proposal.declined" // by staff, with a reason
+	CogovOnAgenda   = "proposal.agenda"    // by support reaching the threshold, or staff accepting it
+	CogovDeclined   = "proposal.declined"  // by staff, with a reason
 	CogovMerged     = "proposal.merged"    // by staff into another, with a reason (on the merged one's chain)
 	CogovMergedIn   = "proposal.merged_in" // another was merged into it (on its chain): supports carried over
 	CogovVoteOpened = "vote.opened"
