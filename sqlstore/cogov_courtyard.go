@@ -136,12 +136,17 @@ func (db *DB) CourtyardByID(ctx context.Context, id int64) (civicgrid.Courtyard,
 	return cs[0], nil
 }
 
+// MaxCourtyardList bounds a list of courtyards (a district's or a city's
+// staff would otherwise read every courtyard below them on each page).
+const MaxCourtyardList = 300
+
 // Courtyards lists the courtyards of communities in the subtrees or at the
-// exact codes, by community and name.
+// exact codes, by community and name (at most MaxCourtyardList).
 func (db *DB) Courtyards(ctx context.Context, within, exact []string) ([]civicgrid.Courtyard, error) {
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	where := scopeOrExact("c.community", within, exact, arg)
+	where := `c.id IN (SELECT id FROM cogov_courtyards c WHERE ` + scopeOrExact("c.community", within, exact, arg) +
+		` ORDER BY c.community, c.name, c.id LIMIT ` + arg(MaxCourtyardList) + `)`
 	return db.courtyards(ctx, where, args...)
 }
 
