@@ -380,6 +380,9 @@ const (
 	ActionManageProject   Action = "cogov.manage_project"   // start a project, milestones, progress, phases, link cases
 	ActionEvaluateProject Action = "cogov.evaluate_project" // rate an ended project once (共评): residents of its scope
 	ActionComment         Action = "cogov.comment"          // comment on a proposal or project of a scope one holds a role in
+	// Courtyards (courtyard.go): named groups of a community's buildings,
+	// a scope of co-governance.
+	ActionManageCourtyard Action = "cogov.manage_courtyard" // make and edit a community's courtyards (院落): its staff and secretary
 	// Households (household.go): flats, members, representatives, owners
 	// and floor areas are personal data of the building's community.
 	ActionReadHouseholds   Action = "household.read"   // a building's households: its community's staff; a member their own
@@ -674,6 +677,7 @@ var policy = map[Action][]rule{
 	ActionComment:          rules(scopeOverlap, cogovParticipants...),
 	ActionReadHouseholds:   join(rules(scopeOwn, "*"), rules(scopeSubtree, householdStaff...)),
 	ActionManageHouseholds: rules(scopeSubtree, householdStaff...),
+	ActionManageCourtyard:  rules(scopeSubtree, householdStaff...),
 	// The roll frozen at opening decides who votes, whatever one's role.
 	ActionCastBallot: rules(scopeElector, "*"),
 

@@ -33,6 +33,9 @@ const (
 	ProposalDecided  ProposalStatus = "decided"  // its vote closed; the result is published
 	ProposalAdopted  ProposalStatus = "adopted"  // its vote passed, or a meeting adopted it
 	ProposalRejected ProposalStatus = "rejected" // its vote did not pass, or a meeting did not adopt it
+	// ProposalMerged: staff merged it into another proposal (MergedInto),
+	// with a reason; its supporters and author support that one.
+	ProposalMerged ProposalStatus = "merged"
 )
 
 // Adopted says whether the proposal was decided for: its vote passed or a
@@ -51,8 +54,9 @@ const (
 
 // Proposal is a matter raised in a scope.
 type Proposal struct {
-	ID       int64          `json:"id"`
-	AreaCode string         `json:"area_code"` // the scope: a building, community or street
+	ID       int64  `json:"id"`
+	AreaCode string `json:"area_code"` // the scope: a building, community or street (a courtyard's community)
+	CourtyardScope
 	Title    string         `json:"title"`
 	Body     string         `json:"body"`
 	Status   ProposalStatus `json:"status"`
@@ -61,13 +65,14 @@ type Proposal struct {
 	// SupportNeeded is the support threshold fixed when it was proposed.
 	SupportNeeded int       `json:"support_needed"`
 	Supports      int       `json:"supports"`
-	Reason        string    `json:"reason,omitempty"` // why staff declined it, shown to everyone
+	Reason        string    `json:"reason,omitempty"` // why staff declined (or merged) it, shown to everyone
+	MergedInto    int64     `json:"merged_into,omitempty"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // Object is the proposal as the object of an access decision.
-func (p Proposal) Object() Object { return In(p.AreaCode) }
+func (p Proposal) Object() Object { return p.object(p.AreaCode) }
 
 // CheckProposal validates what a person writes into a proposal.
 func CheckProposal(area, title, body string) error {
@@ -210,10 +215,13 @@ type Vote struct {
 	// roll in hundredths of a m².
 	Electorate Electorate `json:"electorate"`
 	RollArea   int64      `json:"roll_area,omitempty"`
+	// A vote of a courtyard (courtyard.go): its roll is frozen over the
+	// courtyard's buildings.
+	CourtyardScope
 }
 
 // Object is the vote as the object of an access decision.
-func (v Vote) Object() Object { return In(v.AreaCode) }
+func (v Vote) Object() Object { return v.object(v.AreaCode) }
 
 // Accepting reports whether the vote takes ballots at now.
 func (v Vote) Accepting(now time.Time) bool { return v.Status == VoteOpen && now.Before(v.ClosesAt) }
@@ -263,6 +271,9 @@ type VoteInput struct {
 	NoticeDays int `json:"notice_days"`
 	// Electorate is person (the default), household or owners.
 	Electorate Electorate `json:"electorate"`
+	// CourtyardID puts the vote to a courtyard (院落) of AreaCode's
+	// community instead (AreaCode may then be left empty).
+	CourtyardID int64 `json:"courtyard_id"`
 }
 
 // Public notice periods in working days: local rules set 5, 7 or 10.
@@ -543,8 +554,10 @@ type CogovEvent struct {
 const (
 	CogovProposed   = "proposal.created"
 	CogovSupported  = "proposal.supported"
-	CogovOnAgenda   = "proposal.agenda"   // by support reaching the threshold, or staff accepting it
-	CogovDeclined   = "proposal.declined" // by staff, with a reason
+	CogovOnAgenda   = "proposal.agenda"    // by support reaching the threshold, or staff accepting it
+	CogovDeclined   = "proposal.declined"  // by staff, with a reason
+	CogovMerged     = "proposal.merged"    // by staff into another, with a reason (on the merged one's chain)
+	CogovMergedIn   = "proposal.merged_in" // another was merged into it (on its chain): supports carried over
 	CogovVoteOpened = "vote.opened"
 	CogovVoteClosed = "vote.closed"
 )
@@ -582,6 +595,10 @@ type CogovStore interface {
 	ElectionStore
 	ProjectStore
 	HouseholdStore
+	CourtyardStore
+	// RollMarks reads a person's entries on the rolls of several votes in
+	// one query (the votes they are not on are absent).
+	RollMarks(ctx context.Context, userID int64, voteIDs []int64) (map[int64]RollMark, error)
 	// HouseholdVoted reports whether the person's household on a household
 	// vote's roll has cast its ballot (by any member).
 	HouseholdVoted(ctx context.Context, voteID, userID int64) (bool, error)
@@ -598,6 +615,12 @@ type CogovStore interface {
 	// SetProposalStatus moves a proposal from one status to another with
 	// its event (ECONFLICT when it is no longer in from).
 	SetProposalStatus(ctx context.Context, id int64, from, to ProposalStatus, reason string, ev CogovEvent) (Proposal, error)
+	// MergeProposal merges proposal id into into (both open or on the
+	// agenda, ECONFLICT otherwise): the supporters and author of id
+	// support into unless they do already or wrote it, into goes onto the
+	// agenda when that reaches its threshold, id becomes merged; events on
+	// both chains, one transaction.
+	MergeProposal(ctx context.Context, id, into int64, reason string, ev CogovEvent) (Proposal, error)
 
 	// OpenVote freezes the roll — every person holding one of rollRoles over
 	// an area in the vote's scope — and opens the vote (EINVALID for an
@@ -693,10 +716,13 @@ type Meeting struct {
 	Rule        string    `json:"rule"`
 	CreatedBy   int64     `json:"-"`
 	PublishedAt time.Time `json:"published_at,omitzero"`
+	// Photos published with the minutes (photo refs).
+	Photos []string `json:"photos,omitempty"`
+	CourtyardScope
 }
 
 // Object is the meeting as the object of an access decision.
-func (m Meeting) Object() Object { return In(m.AreaCode) }
+func (m Meeting) Object() Object { return m.object(m.AreaCode) }
 
 // MeetingInput is what staff give to schedule a meeting.
 type MeetingInput struct {
@@ -706,6 +732,8 @@ type MeetingInput struct {
 	StartsAt     time.Time `json:"starts_at"`
 	Agenda       []int64   `json:"agenda"` // proposal ids, in order
 	InvitedRoles []string  `json:"invited_roles"`
+	// CourtyardID holds the meeting in a courtyard (院落).
+	CourtyardID int64 `json:"courtyard_id"`
 }
 
 // Check validates the input and returns the meeting it schedules (without
@@ -863,7 +891,7 @@ type MeetingStore interface {
 	SignIn(ctx context.Context, id, userID int64, ev CogovEvent) (Meeting, error)
 	// PublishMinutes stores the minutes and decisions, the quorum as
 	// attendance stands, and publishes them (ECONFLICT the second time).
-	PublishMinutes(ctx context.Context, id int64, minutes string, items []AgendaItem, ev CogovEvent) (Meeting, error)
+	PublishMinutes(ctx context.Context, id int64, minutes string, items []AgendaItem, photos []string, ev CogovEvent) (Meeting, error)
 	// ProposalMeetings lists the meetings that have a proposal on their agenda.
 	ProposalMeetings(ctx context.Context, proposalID int64) ([]ProposalMeeting, error)
 }

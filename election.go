@@ -97,9 +97,12 @@ const MaxWitnessName = 40
 // confirms them and the ballot goes into the box. An entry names no voter;
 // once confirmed, its choices are only in the box.
 type PaperEntry struct {
-	ID          int64     `json:"id"`
-	VoteID      int64     `json:"vote_id"`
-	Choices     []string  `json:"choices,omitempty"`
+	ID      int64    `json:"id"`
+	VoteID  int64    `json:"vote_id"`
+	Choices []string `json:"choices,omitempty"`
+	// Weight is, in an owners' vote, the area written on the ballot in
+	// hundredths of a m² (the owner's area on the roll); 0 otherwise.
+	Weight      int64     `json:"weight,omitempty"`
 	Witness     string    `json:"witness"`
 	Status      string    `json:"status"`
 	EnteredBy   int64     `json:"entered_by"`
@@ -117,6 +120,9 @@ const (
 	ElectionVoting     ElectionStatus = "voting"     // its vote is open or its result on notice
 	ElectionFinal      ElectionStatus = "final"      // the winners hold the role
 	ElectionVoided     ElectionStatus = "voided"     // an objection was upheld
+	// ElectionCancelled: staff called it off before its vote opened, with
+	// a reason everyone reads.
+	ElectionCancelled ElectionStatus = "cancelled"
 )
 
 // Limits of an election.
@@ -146,6 +152,8 @@ type Election struct {
 	FinalAt    time.Time      `json:"final_at,omitzero"`
 	TermEndsAt time.Time      `json:"term_ends_at,omitzero"`
 	Reminded   bool           `json:"reminded"`
+	// CancelReason is why staff cancelled it (ElectionCancelled).
+	CancelReason string `json:"cancel_reason,omitempty"`
 	// Candidates are the accepted nominees (the list posted); Nominations
 	// (staff and the nominee only) also the ones not yet accepted.
 	Candidates []Candidate `json:"candidates"`
@@ -204,6 +212,8 @@ const (
 	CogovElectionFinal    = "election.final"
 	CogovElectionVoided   = "election.voided"
 	CogovTermEnding       = "election.term_ending"
+	CogovNominationGone   = "election.withdrawn" // a nominee withdrew (or declined) their nomination before the vote
+	CogovElectionCancel   = "election.cancelled" // staff cancelled the election before its vote, with the reason
 	CogovObjectionRaised  = "objection.raised"
 	CogovObjectionDecided = "objection.decided"
 	CogovPaperVoter       = "paper.voter_marked" // security log: the roll marked for a paper voter
@@ -255,6 +265,13 @@ type ElectionStore interface {
 	// by phone (ENOTFOUND otherwise).
 	NomineeByPhone(ctx context.Context, area, phone string, rollRoles []string) (int64, string, error)
 	AcceptNomination(ctx context.Context, electionID, userID int64, ev CogovEvent) error
+	// WithdrawNomination takes a nominee's nomination (accepted or not) off
+	// an election still taking nominations: ECONFLICT once its vote is
+	// open, EFORBIDDEN when the person is not nominated.
+	WithdrawNomination(ctx context.Context, electionID, userID int64, ev CogovEvent) error
+	// CancelElection cancels an election still taking nominations with the
+	// reason (ECONFLICT once its vote is open).
+	CancelElection(ctx context.Context, electionID int64, reason string, ev CogovEvent) (Election, error)
 	// OpenElectionVote opens the election's vote on its accepted candidates
 	// (OpenVote's roll and checks) and moves it to voting, in one transaction.
 	OpenElectionVote(ctx context.Context, electionID int64, v Vote, rollRoles []string, ev CogovEvent) (Election, error)

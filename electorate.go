@@ -24,6 +24,12 @@ import (
 //     Civil Code art. 278 (OwnersQuorumRules).
 type Electorate string
 
+// RollMark is a person's entry on a vote's roll: whether they voted and,
+// in a household vote, whether their household did.
+type RollMark struct {
+	Voted, HouseholdVoted bool
+}
+
 const (
 	ElectoratePerson    Electorate = "person"
 	ElectorateHousehold Electorate = "household"

@@ -43,6 +43,10 @@ type Household struct {
 	Members  []HouseholdMember `json:"members"`
 	OwnerID  int64             `json:"-"`
 	Owner    string            `json:"owner,omitempty"` // masked
+	// CoOwners (共有人) own the flat with the owner of record: together
+	// they are one owner with its area in an owners' vote.
+	CoOwnerIDs []int64  `json:"-"`
+	CoOwners   []string `json:"co_owners,omitempty"` // masked
 	// AreaCenti is the floor area in hundredths of a m² (integers keep the
 	// area majorities exact); 0 when not entered.
 	AreaCenti int64 `json:"area_centi"`
@@ -83,7 +87,9 @@ func ParseArea(s string) (int64, error) {
 const (
 	HouseholdMemberRole  = "member"         // lives in the flat
 	HouseholdRepresent   = "representative" // the household representative (户代表), a member
-	HouseholdOwnerRole   = "owner"          // the owner of record, with the floor area
+	HouseholdOwnerRole   = "owner"          // the owner of record, with the floor area (a new owner of record clears the co-owners)
+	HouseholdCoOwner     = "co_owner"       // a co-owner (共有人) beside the owner of record
+	HouseholdMoveOut     = "move_out"       // the member leaves the flat (迁出); to move in elsewhere, a member row follows
 	HouseholdNoPersonRow = ""               // the flat alone
 )
 
@@ -121,14 +127,14 @@ func CheckHouseholdRows(rows []HouseholdRow) ([]HouseholdRow, error) {
 		switch r.Role {
 		case HouseholdNoPersonRow:
 			if r.Phone != "" {
-				ps = append(ps, Problem{Index: i, Kind: "role", Detail: "say what the person is: member, representative or owner"})
+				ps = append(ps, Problem{Index: i, Kind: "role", Detail: "say what the person is: member, representative, owner, co_owner or move_out"})
 			}
-		case HouseholdMemberRole, HouseholdRepresent, HouseholdOwnerRole:
+		case HouseholdMemberRole, HouseholdRepresent, HouseholdOwnerRole, HouseholdCoOwner, HouseholdMoveOut:
 			if !mobileNumber(r.Phone) {
 				ps = append(ps, Problem{Index: i, Kind: "phone", Detail: "a mobile number of 11 digits"})
 			}
 		default:
-			ps = append(ps, Problem{Index: i, Kind: "role", Detail: "role is member, representative or owner, not " + strconv.Quote(r.Role)})
+			ps = append(ps, Problem{Index: i, Kind: "role", Detail: "role is member, representative, owner, co_owner or move_out, not " + strconv.Quote(r.Role)})
 		}
 		if r.Role == HouseholdRepresent {
 			if reps[r.Room]++; reps[r.Room] == 2 {
@@ -191,6 +197,9 @@ type HouseholdStore interface {
 	// HouseholdOf returns the household the person is a member of
 	// (ENOTFOUND when none).
 	HouseholdOf(ctx context.Context, userID int64) (Household, error)
+	// HouseholdCount counts the households (flats with members) in the
+	// subtrees of scope.
+	HouseholdCount(ctx context.Context, scope []string) (int, error)
 	// ApplyHouseholdRows creates the flats and sets members,
 	// representatives, owners and areas in one transaction with the
 	// security event: EINVALID (nothing written) for a phone nobody has, a

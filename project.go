@@ -82,6 +82,7 @@ type Project struct {
 	MilestoneCount int `json:"milestone_count"`
 	Done           int `json:"milestones_done"`
 	Overdue        int `json:"milestones_overdue"`
+	CourtyardScope
 }
 
 // Satisfaction is the mean rating (0 without ratings).
@@ -101,7 +102,7 @@ func (p Project) SatisfactionText() string {
 }
 
 // Object is the project as the object of an access decision.
-func (p Project) Object() Object { return In(p.AreaCode) }
+func (p Project) Object() Object { return p.object(p.AreaCode) }
 
 // Milestone of a project.
 type Milestone struct {
@@ -135,6 +136,8 @@ type ProjectInput struct {
 	Budget     int64            `json:"budget"`
 	StartsOn   time.Time        `json:"starts_on"`
 	Milestones []MilestoneInput `json:"milestones"`
+	// CourtyardID starts the project in a courtyard (院落).
+	CourtyardID int64 `json:"courtyard_id"`
 }
 
 // Check validates the input at now and returns the project and its

@@ -29,6 +29,11 @@ type Config struct {
 	// on the agenda (default 5); each proposal keeps the threshold in force
 	// when it was made.
 	SupportThreshold int
+	// SupportShare (1–100), when set, makes the threshold this percentage
+	// of the households registered in the proposal's scope, rounded up
+	// (at least 1); a scope without registered households keeps
+	// SupportThreshold.
+	SupportShare int
 	// Calendar is the working calendar of the public notice periods (each
 	// vote sets its own, 5–10 working days); without one, weekdays count.
 	Calendar *workcal.Live
@@ -92,22 +97,41 @@ type ProposalInput struct {
 	AreaCode string `json:"area_code"`
 	Title    string `json:"title"`
 	Body     string `json:"body"`
+	// CourtyardID raises it in a courtyard (院落) of AreaCode's community
+	// (AreaCode may then be left empty).
+	CourtyardID int64 `json:"courtyard_id"`
 }
 
 // Propose raises a matter in a scope the actor holds a role in.
 func (s *Service) Propose(ctx context.Context, actor civicgrid.Actor, in ProposalInput) (civicgrid.Proposal, error) {
+	area, yard, err := s.courtyardScope(ctx, actor, in.CourtyardID, in.AreaCode)
+	if err != nil {
+		return civicgrid.Proposal{}, err
+	}
+	in.AreaCode = area
 	if err := civicgrid.CheckProposal(in.AreaCode, in.Title, in.Body); err != nil {
 		return civicgrid.Proposal{}, err
 	}
-	if err := civicgrid.Authorize(actor, civicgrid.ActionPropose, civicgrid.In(in.AreaCode)); err != nil {
+	if err := civicgrid.Authorize(actor, civicgrid.ActionPropose, civicgrid.Proposal{AreaCode: area, CourtyardScope: yard}.Object()); err != nil {
 		return civicgrid.Proposal{}, err
 	}
 	if err := s.checkArea(ctx, in.AreaCode); err != nil {
 		return civicgrid.Proposal{}, err
 	}
 	now := s.now()
+	needed := s.cfg.SupportThreshold
+	if s.cfg.SupportShare > 0 {
+		n, err := s.store.HouseholdCount(ctx, yard.Areas(in.AreaCode))
+		if err != nil {
+			return civicgrid.Proposal{}, err
+		}
+		if n > 0 {
+			needed = max(1, (n*s.cfg.SupportShare+99)/100)
+		}
+	}
 	p := civicgrid.Proposal{AreaCode: in.AreaCode, Title: strings.TrimSpace(in.Title), Body: strings.TrimSpace(in.Body),
-		Status: civicgrid.ProposalOpen, AuthorID: actor.UserID, Author: civicgrid.MaskName(actor.Name), SupportNeeded: s.cfg.SupportThreshold, CreatedAt: now}
+		Status: civicgrid.ProposalOpen, AuthorID: actor.UserID, Author: civicgrid.MaskName(actor.Name), SupportNeeded: needed, CreatedAt: now,
+		CourtyardScope: yard}
 	return s.store.CreateProposal(ctx, p, event(actor, civicgrid.CogovProposed, now))
 }
 
@@ -202,14 +226,42 @@ func (s *Service) Support(ctx context.Context, actor civicgrid.Actor, id int64) 
 const (
 	DecisionAccept  = "accept"  // onto the agenda
 	DecisionDecline = "decline" // with a reason everyone sees
+	DecisionMerge   = "merge"   // into another proposal, with a reason (MergeProposal)
 )
+
+// MergeProposal merges a proposal (open or on the agenda) into another of
+// its scope or a wider one, with a reason everyone reads: its supporters
+// and author support the other from then on (each once; the other's author
+// is not their own supporter), which may put it onto the agenda.
+func (s *Service) MergeProposal(ctx context.Context, actor civicgrid.Actor, id, into int64, reason string) (civicgrid.Proposal, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || utf8.RuneCountInString(reason) > civicgrid.MaxDeclineReason {
+		return civicgrid.Proposal{}, civicgrid.Errorf(civicgrid.EINVALID, "a merge needs a reason of 1 to %d characters, which everyone in the scope will see", civicgrid.MaxDeclineReason)
+	}
+	if into <= 0 {
+		return civicgrid.Proposal{}, civicgrid.Errorf(civicgrid.EINVALID, "say which proposal it is merged into")
+	}
+	for _, pid := range []int64{id, into} {
+		p, err := s.readable(ctx, actor, pid)
+		if err != nil {
+			return p, err
+		}
+		if err := civicgrid.Authorize(actor, civicgrid.ActionModerateProposal, p.Object()); err != nil {
+			return p, err
+		}
+	}
+	ev := event(actor, civicgrid.CogovMerged, s.now())
+	return s.store.MergeProposal(ctx, id, into, reason, ev)
+}
 
 // Moderate accepts a proposal onto the agenda or declines it with a reason.
 func (s *Service) Moderate(ctx context.Context, actor civicgrid.Actor, id int64, decision, reason string) (civicgrid.Proposal, error) {
 	reason = strings.TrimSpace(reason)
 	switch {
+	case decision == DecisionMerge:
+		return civicgrid.Proposal{}, civicgrid.Errorf(civicgrid.EINVALID, "a merge names the proposal it goes into: {\"decision\":\"merge\",\"into\":ID,\"reason\":…}")
 	case decision != DecisionAccept && decision != DecisionDecline:
-		return civicgrid.Proposal{}, civicgrid.Errorf(civicgrid.EINVALID, "decision is accept or decline, not %q", decision)
+		return civicgrid.Proposal{}, civicgrid.Errorf(civicgrid.EINVALID, "decision is accept, merge or decline, not %q", decision)
 	case decision == DecisionDecline && reason == "":
 		return civicgrid.Proposal{}, civicgrid.Errorf(civicgrid.EINVALID, "a declined proposal needs a reason, which everyone in the scope will see")
 	case utf8.RuneCountInString(reason) > civicgrid.MaxDeclineReason:
@@ -238,20 +290,29 @@ func (s *Service) Moderate(ctx context.Context, actor civicgrid.Actor, id int64,
 // its own) and freezes its roll.
 func (s *Service) OpenVote(ctx context.Context, actor civicgrid.Actor, in civicgrid.VoteInput) (civicgrid.Vote, error) {
 	now := s.now()
-	if in.ProposalID != 0 && in.AreaCode == "" {
+	var yard civicgrid.CourtyardScope
+	if in.ProposalID != 0 && in.CourtyardID == 0 {
 		p, err := s.readable(ctx, actor, in.ProposalID)
 		if err != nil {
 			return civicgrid.Vote{}, err
 		}
-		in.AreaCode = p.AreaCode
+		if in.AreaCode == "" || in.AreaCode == p.AreaCode { // the proposal's scope, its courtyard included
+			in.AreaCode, yard = p.AreaCode, p.CourtyardScope
+		}
 		if in.Question == "" {
 			in.Question = p.Title
+		}
+	} else {
+		var err error
+		if in.AreaCode, yard, err = s.courtyardScope(ctx, actor, in.CourtyardID, in.AreaCode); err != nil {
+			return civicgrid.Vote{}, err
 		}
 	}
 	v, err := in.Check(now)
 	if err != nil {
 		return v, err
 	}
+	v.CourtyardScope = yard
 	if err := civicgrid.Authorize(actor, civicgrid.ActionManageVote, v.Object()); err != nil {
 		return v, err
 	}
@@ -291,7 +352,7 @@ func (s *Service) Vote(ctx context.Context, actor civicgrid.Actor, id int64) (Vo
 	if view.OnRoll, view.Voted, err = s.store.RollEntry(ctx, id, actor.UserID); err != nil {
 		return view, err
 	}
-	if v.Electorate == civicgrid.ElectorateHousehold && view.OnRoll {
+	if (v.Electorate == civicgrid.ElectorateHousehold || v.Electorate == civicgrid.ElectorateOwners) && view.OnRoll {
 		if view.HouseholdVoted, err = s.store.HouseholdVoted(ctx, id, actor.UserID); err != nil {
 			return view, err
 		}
@@ -316,6 +377,42 @@ func (s *Service) Votes(ctx context.Context, actor civicgrid.Actor) ([]civicgrid
 	}), nil
 }
 
+// VoteItem is a vote of a list with whether the reader may cast a ballot
+// in it now.
+type VoteItem struct {
+	civicgrid.Vote
+	CanVote bool `json:"can_vote"`
+}
+
+// VoteList lists the votes the actor may read, newest first, each with
+// whether they may vote in it now: one query for the votes and one for the
+// reader's entries on the open ones' rolls.
+func (s *Service) VoteList(ctx context.Context, actor civicgrid.Actor) ([]VoteItem, error) {
+	vs, err := s.Votes(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var open []int64
+	for _, v := range vs {
+		if v.Accepting(now) {
+			open = append(open, v.ID)
+		}
+	}
+	marks, err := s.store.RollMarks(ctx, actor.UserID, open)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]VoteItem, len(vs))
+	for i, v := range vs {
+		out[i].Vote = v
+		m, onRoll := marks[v.ID]
+		out[i].CanVote = onRoll && !m.Voted && !m.HouseholdVoted && v.Accepting(now) &&
+			civicgrid.Authorize(actor, civicgrid.ActionCastBallot, s.ballotObject(v, actor, true)) == nil
+	}
+	return out, nil
+}
+
 func (s *Service) ballotObject(v civicgrid.Vote, actor civicgrid.Actor, onRoll bool) civicgrid.Object {
 	obj := v.Object()
 	obj.Electors = []int64{}
@@ -332,8 +429,11 @@ func (s *Service) Cast(ctx context.Context, actor civicgrid.Actor, id int64, cho
 	if err != nil {
 		return "", err
 	}
-	onRoll, _, err := s.store.RollEntry(ctx, id, actor.UserID)
-	if err != nil {
+	// One read of the roll entry gives both whether the person is on it
+	// and on which channel they voted (RollEntry and RollChannel were two).
+	channel, err := s.store.RollChannel(ctx, id, actor.UserID)
+	onRoll := err == nil
+	if err != nil && civicgrid.ErrorCode(err) != civicgrid.ENOTFOUND {
 		return "", err
 	}
 	if err := civicgrid.Authorize(actor, civicgrid.ActionCastBallot, s.ballotObject(v, actor, onRoll)); err != nil {
@@ -349,7 +449,7 @@ func (s *Service) Cast(ctx context.Context, actor civicgrid.Actor, id int64, cho
 	if !v.Accepting(s.now()) {
 		return "", civicgrid.Errorf(civicgrid.ECONFLICT, "vote %d is closed: it takes no more ballots", id)
 	}
-	if ch, err := s.store.RollChannel(ctx, id, actor.UserID); err == nil && ch == civicgrid.ChannelPaper {
+	if channel == civicgrid.ChannelPaper {
 		return "", civicgrid.Errorf(civicgrid.ECONFLICT, "you voted in vote %d on paper at the ballot box already: one ballot per person, on any channel", id)
 	}
 	code, hash := civicgrid.NewReceipt()
@@ -437,7 +537,7 @@ func (s *Service) Notices(ctx context.Context, area string) ([]civicgrid.Vote, e
 	}
 	now := s.now()
 	return slices.DeleteFunc(vs, func(v civicgrid.Vote) bool {
-		return v.Status != civicgrid.VoteClosed || !now.Before(v.NoticeUntil)
+		return v.Status != civicgrid.VoteClosed || !now.Before(v.NoticeUntil) || !v.OnBoard(area)
 	}), nil
 }
 

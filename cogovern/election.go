@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/casework"
@@ -183,6 +184,13 @@ func (s *Service) MarkPaperVoter(ctx context.Context, actor civicgrid.Actor, vot
 // the opened box, with the witness (监票人) named; it counts once a second
 // staff member confirms it.
 func (s *Service) EnterPaperBallot(ctx context.Context, actor civicgrid.Actor, voteID int64, choices []string, witness string) (civicgrid.PaperEntry, error) {
+	return s.EnterPaperBallotArea(ctx, actor, voteID, choices, witness, "")
+}
+
+// EnterPaperBallotArea is EnterPaperBallot with, for an owners' vote, the
+// floor area written on the ballot (m²; the owner's area as on the roll,
+// which the confirmation checks against the owners marked for paper).
+func (s *Service) EnterPaperBallotArea(ctx context.Context, actor civicgrid.Actor, voteID int64, choices []string, witness, area string) (civicgrid.PaperEntry, error) {
 	v, err := s.readableVote(ctx, actor, voteID)
 	if err != nil {
 		return civicgrid.PaperEntry{}, err
@@ -197,7 +205,16 @@ func (s *Service) EnterPaperBallot(ctx context.Context, actor civicgrid.Actor, v
 	if choices, err = v.CheckChoices(choices); err != nil {
 		return civicgrid.PaperEntry{}, err
 	}
-	return s.store.EnterPaperBallot(ctx, civicgrid.PaperEntry{VoteID: voteID, Choices: choices, Witness: witness, EnteredBy: actor.UserID},
+	var weight int64
+	switch {
+	case v.Electorate == civicgrid.ElectorateOwners:
+		if weight, err = civicgrid.ParseArea(area); err != nil {
+			return civicgrid.PaperEntry{}, civicgrid.Errorf(civicgrid.EINVALID, "area: an owners' ballot carries the floor area written on it: %v", err)
+		}
+	case strings.TrimSpace(area) != "":
+		return civicgrid.PaperEntry{}, civicgrid.Errorf(civicgrid.EINVALID, "area: only an owners' ballot carries a floor area")
+	}
+	return s.store.EnterPaperBallot(ctx, civicgrid.PaperEntry{VoteID: voteID, Choices: choices, Witness: witness, EnteredBy: actor.UserID, Weight: weight},
 		event(actor, civicgrid.CogovPaperEntered, s.now()))
 }
 
@@ -275,8 +292,11 @@ type ElectionView struct {
 	CanNominate bool `json:"can_nominate"`
 	CanManage   bool `json:"can_manage"`
 	// Nominated: the reader has a nomination awaiting their acceptance.
-	AwaitsMe bool      `json:"awaits_me"`
-	Decision *Decision `json:"decision,omitempty"` // its vote, once opened
+	AwaitsMe bool `json:"awaits_me"`
+	// CanWithdraw: the reader is nominated (accepted or not) and the vote
+	// has not opened.
+	CanWithdraw bool      `json:"can_withdraw"`
+	Decision    *Decision `json:"decision,omitempty"` // its vote, once opened
 	// Winners of a final election: the labels of those holding the role.
 	History []civicgrid.CogovEvent `json:"history"`
 }
@@ -323,6 +343,9 @@ func (s *Service) Election(ctx context.Context, actor civicgrid.Actor, id int64)
 	for _, c := range e.Candidates {
 		if c.UserID == actor.UserID && !c.Accepted {
 			view.AwaitsMe = true
+		}
+		if c.UserID == actor.UserID && e.Status == civicgrid.ElectionNominating {
+			view.CanWithdraw = true
 		}
 	}
 	view.Candidates = publicCandidates(e, actor, view.CanManage)
@@ -386,6 +409,33 @@ func (s *Service) AcceptNomination(ctx context.Context, actor civicgrid.Actor, i
 		return err
 	}
 	return s.store.AcceptNomination(ctx, id, actor.UserID, event(actor, civicgrid.CogovNominationTaken, s.now()))
+}
+
+// WithdrawNomination takes the actor's own nomination off an election
+// still taking nominations (a nominee who no longer stands, or declines a
+// neighbour's nomination). The history says who withdrew.
+func (s *Service) WithdrawNomination(ctx context.Context, actor civicgrid.Actor, id int64) error {
+	if _, err := s.readableElection(ctx, actor, id); err != nil {
+		return err
+	}
+	return s.store.WithdrawNomination(ctx, id, actor.UserID, event(actor, civicgrid.CogovNominationGone, s.now()))
+}
+
+// CancelElection calls an election off before its vote opens, with a
+// reason (1–500 characters) everyone who reads the election sees.
+func (s *Service) CancelElection(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (civicgrid.Election, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || utf8.RuneCountInString(reason) > civicgrid.MaxDeclineReason {
+		return civicgrid.Election{}, civicgrid.Errorf(civicgrid.EINVALID, "give the reason (1 to %d characters): everyone in the building reads it", civicgrid.MaxDeclineReason)
+	}
+	e, err := s.readableElection(ctx, actor, id)
+	if err != nil {
+		return e, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionManageVote, e.Object()); err != nil {
+		return e, err
+	}
+	return s.store.CancelElection(ctx, id, reason, event(actor, civicgrid.CogovElectionCancel, s.now()))
 }
 
 // ElectionVoteInput is how staff open an election's vote.

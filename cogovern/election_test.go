@@ -174,7 +174,8 @@ func TestPaperBallotsNeedTwoStaffAndStaySecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	cols, _ := rows.Columns()
-	want := []string{"id", "vote_id", "choices", "witness", "status", "entered_by", "confirmed_by", "entered_at"}
+	// weight: 0 but in an owners' vote, whose box carries the same area.
+	want := []string{"id", "vote_id", "choices", "witness", "status", "entered_by", "confirmed_by", "entered_at", "weight"}
 	if !slices.Equal(cols, want) {
 		t.Fatalf("paper ballot columns %v, want %v", cols, want)
 	}

@@ -44,6 +44,9 @@ func (s *Service) MyHousehold(ctx context.Context, actor civicgrid.Actor) (civic
 
 func maskHousehold(h civicgrid.Household) civicgrid.Household {
 	h.Owner = civicgrid.MaskName(h.Owner)
+	for i := range h.CoOwners {
+		h.CoOwners[i] = civicgrid.MaskName(h.CoOwners[i])
+	}
 	for i := range h.Members {
 		h.Members[i].Name, h.Members[i].Phone = civicgrid.MaskName(h.Members[i].Name), civicgrid.MaskPhone(h.Members[i].Phone)
 	}

@@ -183,9 +183,6 @@ func TestOwnersVote(t *testing.T) {
 	if _, err := e.svc.Cast(ctx, os[3], v.ID, []string{"yes"}); code(err) != civicgrid.EFORBIDDEN {
 		t.Fatalf("a member who owns nothing: %v", err)
 	}
-	if err := e.svc.MarkPaperVoter(ctx, staff, v.ID, phoneOf(3)); code(err) != civicgrid.EINVALID {
-		t.Fatalf("paper in an owners' vote: %v", err)
-	}
 	// The big owner and one small say yes: heads 2 of 3 (short of 3/4),
 	// area 160 of 200 (4/5).
 	for i, ch := range []string{"yes", "yes", "no"} {

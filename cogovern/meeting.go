@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/photo"
 )
 
 // Meetings (议事会): scheduled by staff of a scope with an agenda of
@@ -16,10 +17,16 @@ import (
 // ScheduleMeeting schedules a meeting and freezes its roll.
 func (s *Service) ScheduleMeeting(ctx context.Context, actor civicgrid.Actor, in civicgrid.MeetingInput) (civicgrid.Meeting, error) {
 	now := s.now()
+	area, yard, err := s.courtyardScope(ctx, actor, in.CourtyardID, in.AreaCode)
+	if err != nil {
+		return civicgrid.Meeting{}, err
+	}
+	in.AreaCode = area
 	m, err := in.Check(now)
 	if err != nil {
 		return m, err
 	}
+	m.CourtyardScope = yard
 	if err := civicgrid.Authorize(actor, civicgrid.ActionManageMeeting, m.Object()); err != nil {
 		return m, err
 	}
@@ -145,6 +152,8 @@ func (s *Service) MarkAttended(ctx context.Context, actor civicgrid.Actor, id, u
 type MinutesInput struct {
 	Minutes string                 `json:"minutes"`
 	Items   []civicgrid.AgendaItem `json:"items"`
+	// Photos of the meeting (refs from POST /api/v1/photos), up to 6.
+	Photos []string `json:"photos"`
 }
 
 // PublishMinutes records the decision on every agenda item and publishes
@@ -161,10 +170,22 @@ func (s *Service) PublishMinutes(ctx context.Context, actor civicgrid.Actor, id 
 	if err != nil {
 		return MeetingView{}, err
 	}
+	if len(in.Photos) > civicgrid.MaxUpdatePhotos {
+		return MeetingView{}, civicgrid.Errorf(civicgrid.EINVALID, "photos: at most %d photos with the minutes", civicgrid.MaxUpdatePhotos)
+	}
+	var has func(string) bool
+	if s.proj.Photos != nil {
+		has = s.proj.Photos.Has
+	}
+	for _, ref := range in.Photos {
+		if msg := photo.RefProblem(ref, has); msg != "" {
+			return MeetingView{}, civicgrid.Errorf(civicgrid.EINVALID, "photos: %s", msg)
+		}
+	}
 	if m.Status != civicgrid.MeetingScheduled {
 		return MeetingView{}, civicgrid.Errorf(civicgrid.ECONFLICT, "meeting %d's minutes are published already", id)
 	}
-	if _, err := s.store.PublishMinutes(ctx, id, strings.TrimSpace(in.Minutes), items, event(actor, civicgrid.CogovMinutesPublished, s.now())); err != nil {
+	if _, err := s.store.PublishMinutes(ctx, id, strings.TrimSpace(in.Minutes), items, in.Photos, event(actor, civicgrid.CogovMinutesPublished, s.now())); err != nil {
 		return MeetingView{}, err
 	}
 	return s.Meeting(ctx, actor, id)

@@ -71,15 +71,20 @@ func (s *Service) proposalAdopted(ctx context.Context, p civicgrid.Proposal) (bo
 // or directly in the staff member's scope.
 func (s *Service) StartProject(ctx context.Context, actor civicgrid.Actor, in civicgrid.ProjectInput) (civicgrid.Project, error) {
 	now := s.now()
+	area, yard, err := s.courtyardScope(ctx, actor, in.CourtyardID, in.AreaCode)
+	if err != nil {
+		return civicgrid.Project{}, err
+	}
+	in.AreaCode = area
 	if in.ProposalID != 0 {
 		prop, err := s.readable(ctx, actor, in.ProposalID)
 		if err != nil {
 			return civicgrid.Project{}, err
 		}
-		if in.AreaCode == "" {
-			in.AreaCode = prop.AreaCode
+		if in.CourtyardID == 0 && (in.AreaCode == "" || in.AreaCode == prop.AreaCode) {
+			in.AreaCode, yard = prop.AreaCode, prop.CourtyardScope // the proposal's scope, its courtyard included
 		}
-		if in.AreaCode != prop.AreaCode {
+		if in.AreaCode != prop.AreaCode || yard.CourtyardID != prop.CourtyardID {
 			return civicgrid.Project{}, civicgrid.Errorf(civicgrid.EINVALID, "a project from proposal %d is in its scope %s", prop.ID, prop.AreaCode)
 		}
 		if in.Title == "" {
@@ -98,6 +103,7 @@ func (s *Service) StartProject(ctx context.Context, actor civicgrid.Actor, in ci
 	if err != nil {
 		return p, err
 	}
+	p.CourtyardScope = yard
 	if err := civicgrid.Authorize(actor, civicgrid.ActionManageProject, p.Object()); err != nil {
 		return p, err
 	}
@@ -470,6 +476,7 @@ func (s *Service) NoticeProjects(ctx context.Context, area string) ([]civicgrid.
 		return nil, civicgrid.Errorf(civicgrid.EINVALID, "area %q is not an area code", area)
 	}
 	ps, err := s.store.NoticeProjects(ctx, area, civicgrid.AncestorCodes(area), 50)
+	ps = slices.DeleteFunc(ps, func(p civicgrid.Project) bool { return !p.OnBoard(area) })
 	for i := range ps {
 		ps[i].Owner, ps[i].OwnerID, ps[i].CreatedBy, ps[i].Body = "", 0, 0, ""
 	}

@@ -27,6 +27,32 @@ func (s *Server) electionRoutes(guarded func(string, string, civicgrid.Action, h
 	guarded("POST", "/api/v1/elections/{id}/nominations", civicgrid.ActionNominate, withID(s.handleNominate))
 	guarded("POST", "/api/v1/elections/{id}/accept", civicgrid.ActionNominate, withID(s.handleAcceptNomination))
 	guarded("POST", "/api/v1/elections/{id}/vote", civicgrid.ActionManageVote, withID(s.handleElectionVote))
+	guarded("POST", "/api/v1/elections/{id}/withdraw", civicgrid.ActionNominate, withID(s.handleWithdrawNomination))
+	guarded("POST", "/api/v1/elections/{id}/cancel", civicgrid.ActionManageVote, withID(s.handleCancelElection))
+}
+
+func (s *Server) handleWithdrawNomination(w http.ResponseWriter, r *http.Request, id int64) {
+	if err := s.cfg.Cogov.WithdrawNomination(r.Context(), actorFrom(r), id); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	e, err := s.cfg.Cogov.Election(r.Context(), actorFrom(r), id)
+	answer(w, r, http.StatusOK, "election", e, err)
+}
+
+// cancelRequest is the body of an election's cancellation.
+type cancelRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) handleCancelElection(w http.ResponseWriter, r *http.Request, id int64) {
+	var in cancelRequest
+	if err := decodeJSON(w, r, cogovBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	e, err := s.cfg.Cogov.CancelElection(r.Context(), actorFrom(r), id, in.Reason)
+	answer(w, r, http.StatusOK, "election", e, err)
 }
 
 type objectionRequest struct {
@@ -45,6 +71,8 @@ type paperVoterRequest struct {
 type paperBallotRequest struct {
 	Choices []string `json:"choices"`
 	Witness string   `json:"witness"`
+	// Area (m²) written on an owners' ballot; only in an owners' vote.
+	Area string `json:"area,omitempty"`
 }
 
 type nominationRequest struct {
@@ -98,7 +126,7 @@ func (s *Server) handleEnterPaper(w http.ResponseWriter, r *http.Request, id int
 		writeError(w, r, err)
 		return
 	}
-	e, err := s.cfg.Cogov.EnterPaperBallot(r.Context(), actorFrom(r), id, in.Choices, in.Witness)
+	e, err := s.cfg.Cogov.EnterPaperBallotArea(r.Context(), actorFrom(r), id, in.Choices, in.Witness, in.Area)
 	answer(w, r, http.StatusCreated, "paper_ballot", e, err)
 }
 
@@ -183,6 +211,8 @@ func init() {
 		"GET /api/v1/elections/{id}":                            {summary: "One election: candidates, its vote's result and standing, history", tag: "co-governance"},
 		"POST /api/v1/elections/{id}/nominations":               {summary: "Nominate oneself, or a neighbour of the building by phone", tag: "co-governance", request: nominationRequest{}, created: true},
 		"POST /api/v1/elections/{id}/accept":                    {summary: "Accept one's nomination: one's name goes on the candidate list", tag: "co-governance"},
+		"POST /api/v1/elections/{id}/withdraw":                  {summary: "Withdraw (or decline) one's own nomination before the election's vote opens", tag: "co-governance"},
+		"POST /api/v1/elections/{id}/cancel":                    {summary: "Cancel an election before its vote opens, with a reason everyone reads", tag: "co-governance", request: cancelRequest{}},
 		"POST /api/v1/elections/{id}/vote":                      {summary: "Open the election's approval vote on the accepted candidates", tag: "co-governance", request: cogovern.ElectionVoteInput{}, created: true},
 	})
 }

@@ -96,16 +96,26 @@ func (s *Server) handleSupport(w http.ResponseWriter, r *http.Request, id int64)
 }
 
 func (s *Server) handleModerate(w http.ResponseWriter, r *http.Request, id int64) {
-	var in struct {
-		Decision string `json:"decision"`
-		Reason   string `json:"reason"`
-	}
+	var in moderation
 	if err := decodeJSON(w, r, cogovBody, &in); err != nil {
 		writeError(w, r, err)
 		return
 	}
+	if in.Decision == cogovern.DecisionMerge {
+		p, err := s.cfg.Cogov.MergeProposal(r.Context(), actorFrom(r), id, in.Into, in.Reason)
+		answer(w, r, http.StatusOK, "proposal", p, err)
+		return
+	}
 	p, err := s.cfg.Cogov.Moderate(r.Context(), actorFrom(r), id, in.Decision, in.Reason)
 	answer(w, r, http.StatusOK, "proposal", p, err)
+}
+
+// moderation is staff's decision on a proposal: accept, decline with a
+// reason, or merge into another ("into") with a reason.
+type moderation struct {
+	Decision string `json:"decision"`
+	Reason   string `json:"reason"`
+	Into     int64  `json:"into,omitempty"`
 }
 
 func (s *Server) handleVotes(w http.ResponseWriter, r *http.Request) {
@@ -252,7 +262,7 @@ func init() {
 		"POST /api/v1/proposals":                {summary: "Raise a proposal in a scope one holds a role in", tag: "co-governance", request: cogovern.ProposalInput{}, created: true},
 		"GET /api/v1/proposals/{id}":            {summary: "One proposal with its history", tag: "co-governance"},
 		"POST /api/v1/proposals/{id}/support":   {summary: "Support (附议) a proposal", tag: "co-governance"},
-		"POST /api/v1/proposals/{id}/moderate":  {summary: "Moderate a proposal: accept, merge or decline with a reason", tag: "co-governance"},
+		"POST /api/v1/proposals/{id}/moderate":  {summary: "Moderate a proposal: accept, merge into another (\"into\") with a reason, or decline with a reason", tag: "co-governance", request: moderation{}},
 		"GET /api/v1/votes":                     {summary: "Votes (表决) in the caller's scopes", tag: "co-governance"},
 		"POST /api/v1/votes":                    {summary: "Open a vote with its quorum rule; the roll is frozen at opening", tag: "co-governance", request: civicgrid.VoteInput{}, created: true},
 		"GET /api/v1/votes/{id}":                {summary: "One vote: question, options, turnout, and the result once closed", tag: "co-governance"},

@@ -33,6 +33,8 @@ func init() {
 		"POST /api/v1/elections/{id}/nominations":               participants,
 		"POST /api/v1/elections/{id}/accept":                    "YN NN NN NN YN NN NN NN NN NN NN NN",
 		"POST /api/v1/elections/{id}/vote":                      staff,
+		"POST /api/v1/elections/{id}/withdraw":                  "YN NN NN NN YN NN NN NN NN NN NN NN",
+		"POST /api/v1/elections/{id}/cancel":                    staff,
 	} {
 		mxExpected[key] = row
 	}
@@ -94,6 +96,15 @@ func init() {
 		id, by := e.election(away)
 		_ = e.cogov.Nominate(context.Background(), by.Actor(), id, a.user.Phone) // only people of the building can be nominated
 		return mxRequest{method: "POST", path: fmt.Sprintf("/api/v1/elections/%d/accept", id)}
+	}
+	mxFixtures["POST /api/v1/elections/{id}/withdraw"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		id, by := e.election(away)
+		_ = e.cogov.Nominate(context.Background(), by.Actor(), id, a.user.Phone) // only people of the building can be nominated
+		return mxRequest{method: "POST", path: fmt.Sprintf("/api/v1/elections/%d/withdraw", id)}
+	}
+	mxFixtures["POST /api/v1/elections/{id}/cancel"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		id, _ := e.election(away)
+		return mxRequest{"POST", fmt.Sprintf("/api/v1/elections/%d/cancel", id), map[string]string{"reason": "楼栋合并，另行选举"}}
 	}
 	mxFixtures["POST /api/v1/elections/{id}/vote"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
 		id, by := e.election(away)

@@ -486,7 +486,7 @@ func mxCell(key string, status int) (string, bool) {
 	case status == http.StatusForbidden:
 		return "N", true
 	case status == http.StatusNotFound && (strings.Contains(key, "/cases/{id}") || strings.Contains(key, "/proposals/{id}") || strings.Contains(key, "/votes/{id}") || strings.Contains(key, "/meetings/{id}") || strings.Contains(key, "/elections/{id}") || strings.Contains(key, "/objections/{id}") || strings.Contains(key, "/webhooks/{id}") || strings.Contains(key, "/notifications/{id}") || strings.Contains(key, "/volunteer/requests/{id}") || strings.Contains(key, "/lectures/{id}") || strings.Contains(key, "/certificates/{id}") || strings.Contains(key, "/warnings/alerts/{id}") || strings.Contains(key, "/care/entries/{id}") || strings.Contains(key, "/care/visits/{id}") || strings.Contains(key, "/announcements/{id}") || strings.Contains(key, "/group-robots/{id}") ||
-		strings.Contains(key, "/projects/{id}") || strings.Contains(key, "/comments/{id}") ||
+		strings.Contains(key, "/projects/{id}") || strings.Contains(key, "/comments/{id}") || strings.Contains(key, "/courtyards/{id}") ||
 		strings.Contains(key, "/volunteer/registrations/{id}") || strings.Contains(key, "/volunteer/invitations/{id}") ||
 		key == "DELETE /api/v1/notifications/push"):
 		return "N", true

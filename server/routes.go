@@ -83,6 +83,7 @@ func (s *Server) routes() {
 	s.cogovernanceRoutes(public, guarded)
 	s.projectRoutes(public, guarded)
 	s.householdRoutes(guarded)
+	s.courtyardRoutes(guarded)
 	s.volunteerRoutes(public, guarded)
 	s.volunteerRecordRoutes(guarded)
 	s.lectureRoutes(public, guarded)

@@ -148,15 +148,8 @@ func markVoter(ctx context.Context, tx *Tx, v civicgrid.Vote, userID int64) (int
 	case voted:
 		return 0, civicgrid.Errorf(civicgrid.ECONFLICT, "you have voted in vote %d already: one ballot per person", v.ID)
 	}
-	if electorateOf(v) == civicgrid.ElectorateHousehold {
-		res, err := tx.ExecContext(ctx, `UPDATE cogov_roll_households SET voted = TRUE WHERE vote_id = $1 AND household_id = $2 AND voted = FALSE`,
-			v.ID, household.Int64)
-		if err != nil {
-			return 0, err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return 0, civicgrid.Errorf(civicgrid.ECONFLICT, "your household has voted in vote %d already: one ballot per household", v.ID)
-		}
+	if err := claimUnit(ctx, tx, v.ID, electorateOf(v), household); err != nil {
+		return 0, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE cogov_roll SET voted = TRUE, channel = $1 WHERE vote_id = $2 AND user_id = $3`,
 		civicgrid.ChannelOnline, v.ID, userID); err != nil {

@@ -150,9 +150,6 @@ func (db *DB) MarkPaperVoter(ctx context.Context, voteID int64, phone string, ev
 			civicgrid.ChannelPaper, voteID, userID); err != nil {
 			return err
 		}
-		if v.Electorate == civicgrid.ElectorateOwners {
-			return civicgrid.Errorf(civicgrid.EINVALID, "an owners' vote takes no paper ballots here: a paper ballot would have to carry the owner's area")
-		}
 		if _, err := claimHousehold(ctx, tx, voteID, userID); err != nil {
 			return err
 		}
@@ -161,7 +158,7 @@ func (db *DB) MarkPaperVoter(ctx context.Context, voteID int64, phone string, ev
 	})
 }
 
-const paperColumns = `p.id, p.vote_id, p.choices, p.witness, p.status, p.entered_by, COALESCE(e.name, ''), p.confirmed_by, COALESCE(c.name, ''), p.entered_at`
+const paperColumns = `p.id, p.vote_id, p.choices, p.witness, p.status, p.entered_by, COALESCE(e.name, ''), p.confirmed_by, COALESCE(c.name, ''), p.entered_at, p.weight`
 
 func scanPaper(sc rowScanner) (civicgrid.PaperEntry, error) {
 	var (
@@ -170,7 +167,7 @@ func scanPaper(sc rowScanner) (civicgrid.PaperEntry, error) {
 		confirmed sql.NullInt64
 		at        int64
 	)
-	if err := sc.Scan(&p.ID, &p.VoteID, &choices, &p.Witness, &p.Status, &p.EnteredBy, &p.Entered, &confirmed, &p.Confirmed, &at); err != nil {
+	if err := sc.Scan(&p.ID, &p.VoteID, &choices, &p.Witness, &p.Status, &p.EnteredBy, &p.Entered, &confirmed, &p.Confirmed, &at, &p.Weight); err != nil {
 		return p, err
 	}
 	p.ConfirmedBy, p.EnteredAt = confirmed.Int64, time.UnixMilli(at)
@@ -194,9 +191,9 @@ func (db *DB) EnterPaperBallot(ctx context.Context, e civicgrid.PaperEntry, ev c
 		if v.Status != civicgrid.VoteOpen {
 			return civicgrid.Errorf(civicgrid.ECONFLICT, "vote %d is closed: it takes no more ballots", e.VoteID)
 		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO cogov_paper_ballots (vote_id, choices, witness, status, entered_by, entered_at)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, e.VoteID, string(choices), e.Witness, civicgrid.PaperPending, e.EnteredBy,
-			ev.At.UnixMilli()).Scan(&e.ID); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO cogov_paper_ballots (vote_id, choices, witness, status, entered_by, entered_at, weight)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, e.VoteID, string(choices), e.Witness, civicgrid.PaperPending, e.EnteredBy,
+			ev.At.UnixMilli(), e.Weight).Scan(&e.ID); err != nil {
 			return err
 		}
 		ev.Subject = civicgrid.VoteSubject(e.VoteID)
@@ -243,6 +240,23 @@ func (db *DB) ConfirmPaperBallot(ctx context.Context, voteID, entryID, confirmed
 		if confirmed >= marked {
 			return civicgrid.Errorf(civicgrid.ECONFLICT, "vote %d has %d paper ballots for %d paper voters marked on the roll: mark the voter first", voteID, confirmed, marked)
 		}
+		if v.Electorate == civicgrid.ElectorateOwners {
+			// An owners' ballot carries an area: the box never holds more
+			// paper ballots of an area than owners (flats' owners together)
+			// of that area marked for paper.
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(DISTINCT household_id) FROM cogov_roll WHERE vote_id = $1 AND channel = $2 AND weight = $3`,
+				voteID, civicgrid.ChannelPaper, e.Weight).Scan(&marked); err != nil {
+				return err
+			}
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM cogov_paper_ballots WHERE vote_id = $1 AND status = $2 AND weight = $3`,
+				voteID, civicgrid.PaperConfirmed, e.Weight).Scan(&confirmed); err != nil {
+				return err
+			}
+			if confirmed >= marked {
+				return civicgrid.Errorf(civicgrid.ECONFLICT, "vote %d has %d paper ballots of %s m² for %d owners of that area marked for paper: check the area on the ballot",
+					voteID, confirmed, civicgrid.FormatArea(e.Weight), marked)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE cogov_paper_ballots SET status = $1, confirmed_by = $2, choices = '' WHERE id = $3`,
 			civicgrid.PaperConfirmed, confirmedBy, entryID); err != nil {
 			return err
@@ -254,7 +268,7 @@ func (db *DB) ConfirmPaperBallot(ctx context.Context, voteID, entryID, confirmed
 		if err != nil {
 			return err
 		}
-		if err := addToBox(ctx, tx, v, digest, []civicgrid.Ballot{{ReceiptHash: receiptHash, Choices: e.Choices}}); err != nil {
+		if err := addToBox(ctx, tx, v, digest, []civicgrid.Ballot{{ReceiptHash: receiptHash, Choices: e.Choices, Weight: e.Weight}}); err != nil {
 			return err
 		}
 		ev.Subject = civicgrid.VoteSubject(voteID)
@@ -275,7 +289,7 @@ func (db *DB) PaperEntries(ctx context.Context, voteID int64) ([]civicgrid.Paper
 
 // Elections.
 
-const electionColumns = `id, area_code, role, seats, term_months, status, vote_id, created_by, created_at, final_at, term_ends_at, reminded`
+const electionColumns = `id, area_code, role, seats, term_months, status, vote_id, created_by, created_at, final_at, term_ends_at, reminded, cancel_reason`
 
 func scanElection(sc rowScanner) (civicgrid.Election, error) {
 	var (
@@ -283,7 +297,7 @@ func scanElection(sc rowScanner) (civicgrid.Election, error) {
 		vote, by, final, ends sql.NullInt64
 		created               int64
 	)
-	err := sc.Scan(&e.ID, &e.AreaCode, &e.Role, &e.Seats, &e.TermMonths, &e.Status, &vote, &by, &created, &final, &ends, &e.Reminded)
+	err := sc.Scan(&e.ID, &e.AreaCode, &e.Role, &e.Seats, &e.TermMonths, &e.Status, &vote, &by, &created, &final, &ends, &e.Reminded, &e.CancelReason)
 	e.VoteID, e.CreatedBy, e.CreatedAt, e.FinalAt, e.TermEndsAt = vote.Int64, by.Int64, time.UnixMilli(created), timeOrZero(final), timeOrZero(ends)
 	return e, err
 }
@@ -479,6 +493,58 @@ func (db *DB) AcceptNomination(ctx context.Context, electionID, userID int64, ev
 		ev.Subject = civicgrid.ElectionSubject(electionID)
 		return db.appendCogovEvent(ctx, tx, ev)
 	})
+}
+
+// WithdrawNomination takes the person's nomination off an election still
+// taking nominations, with its event.
+func (db *DB) WithdrawNomination(ctx context.Context, electionID, userID int64, ev civicgrid.CogovEvent) error {
+	return db.inTx(ctx, func(tx *Tx) error {
+		e, err := db.lockElection(ctx, tx, electionID)
+		if err != nil {
+			return err
+		}
+		if e.Status != civicgrid.ElectionNominating {
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "election %d is %s: a nomination is withdrawn before the vote opens", electionID, e.Status)
+		}
+		var label string
+		for _, c := range e.Candidates {
+			if c.UserID == userID {
+				label = c.Label
+			}
+		}
+		if label == "" {
+			return civicgrid.Errorf(civicgrid.EFORBIDDEN, "nobody nominated you in election %d: only a nominee withdraws their nomination", electionID)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM cogov_nominations WHERE election_id = $1 AND user_id = $2`, electionID, userID); err != nil {
+			return err
+		}
+		ev.Subject = civicgrid.ElectionSubject(electionID)
+		ev.Data = map[string]string{"label": label}
+		return db.appendCogovEvent(ctx, tx, ev)
+	})
+}
+
+// CancelElection cancels an election still taking nominations.
+func (db *DB) CancelElection(ctx context.Context, electionID int64, reason string, ev civicgrid.CogovEvent) (civicgrid.Election, error) {
+	err := db.inTx(ctx, func(tx *Tx) error {
+		e, err := db.lockElection(ctx, tx, electionID)
+		if err != nil {
+			return err
+		}
+		if e.Status != civicgrid.ElectionNominating {
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "election %d is %s: an election is cancelled before its vote opens", electionID, e.Status)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cogov_elections SET status = $1, cancel_reason = $2 WHERE id = $3`,
+			string(civicgrid.ElectionCancelled), reason, electionID); err != nil {
+			return err
+		}
+		ev.Subject, ev.Note = civicgrid.ElectionSubject(electionID), reason
+		return db.appendCogovEvent(ctx, tx, ev)
+	})
+	if err != nil {
+		return civicgrid.Election{}, err
+	}
+	return db.ElectionByID(ctx, electionID)
 }
 
 // OpenElectionVote opens the election's vote and moves it to voting.

@@ -29,8 +29,10 @@ func scanProject(sc rowScanner) (civicgrid.Project, error) {
 		phase                         string
 		milestones, done, overdueOpen int
 	)
+	var c courtyardCols
 	err := sc.Scan(&p.ID, &p.AreaCode, &proposal, &p.Title, &p.Body, &p.Owner, &owner, &p.Budget, &phase, &starts, &by, &created, &updated,
-		&p.Ratings, &p.RatingSum, &milestones, &done, &overdueOpen)
+		&p.Ratings, &p.RatingSum, &c.id, &c.name, &c.buildings, &milestones, &done, &overdueOpen)
+	p.CourtyardScope = c.scope()
 	p.ProposalID, p.OwnerID, p.CreatedBy, p.Phase = proposal.Int64, owner.Int64, by.Int64, civicgrid.ProjectPhase(phase)
 	p.StartsOn, p.CreatedAt, p.UpdatedAt = time.UnixMilli(starts), time.UnixMilli(created), time.UnixMilli(updated)
 	p.MilestoneCount, p.Done, p.Overdue = milestones, done, overdueOpen
@@ -39,7 +41,7 @@ func scanProject(sc rowScanner) (civicgrid.Project, error) {
 
 func selectProjects(where string) string {
 	return `SELECT p.id, p.area_code, p.proposal_id, p.title, p.body, p.owner, p.owner_id, p.budget, p.phase, p.starts_on, p.created_by,
-	p.created_at, p.updated_at, p.ratings, p.rating_sum` + projectCounts + ` FROM cogov_projects p WHERE ` + where
+	p.created_at, p.updated_at, p.ratings, p.rating_sum, p.courtyard_id, p.courtyard_name, p.courtyard_buildings` + projectCounts + ` FROM cogov_projects p WHERE ` + where
 }
 
 // CreateProject stores a project, its milestones and its first event (and
@@ -52,14 +54,15 @@ func (db *DB) CreateProject(ctx context.Context, p civicgrid.Project, ms []civic
 			}
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO cogov_projects (area_code, proposal_id, title, body, owner, owner_id, budget, phase,
-			starts_on, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`,
+			starts_on, created_by, created_at, updated_at, `+courtyardColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14) RETURNING id`,
 			p.AreaCode, nullID(p.ProposalID), p.Title, p.Body, p.Owner, nullID(p.OwnerID), p.Budget, string(p.Phase), p.StartsOn.UnixMilli(),
-			nullID(p.CreatedBy), p.CreatedAt.UnixMilli()).Scan(&p.ID); err != nil {
+			nullID(p.CreatedBy), p.CreatedAt.UnixMilli(), nullID(p.CourtyardID), p.CourtyardName, civicgrid.JoinBuildings(p.Buildings)).Scan(&p.ID); err != nil {
 			return err
 		}
 		ev.Subject = civicgrid.ProjectSubject(p.ID)
 		ev.Data = map[string]string{"title": p.Title, "area": p.AreaCode, "owner": p.Owner, "budget": fmt.Sprint(p.Budget),
 			"starts_on": fmt.Sprint(p.StartsOn.UnixMilli()), "proposal": fmt.Sprint(p.ProposalID)}
+		courtyardData(&ev, p.CourtyardScope)
 		if err := db.appendCogovEvent(ctx, tx, ev); err != nil {
 			return err
 		}

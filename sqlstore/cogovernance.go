@@ -22,13 +22,17 @@ type rowQuerier interface {
 // Co-governance: proposals, supports, votes, the roll, the secret ballot
 // box and the hash-chained events of proposals and votes (civicgrid.CogovStore).
 
-const proposalColumns = `id, area_code, title, body, status, author_id, author, support_needed, supports, reason, created_at, updated_at`
+const proposalColumns = `id, area_code, title, body, status, author_id, author, support_needed, supports, reason, created_at, updated_at, ` +
+	courtyardColumns + `, merged_into`
 
 func scanProposal(sc rowScanner) (civicgrid.Proposal, error) {
 	var p civicgrid.Proposal
 	var created, updated int64
-	err := sc.Scan(&p.ID, &p.AreaCode, &p.Title, &p.Body, &p.Status, &p.AuthorID, &p.Author, &p.SupportNeeded, &p.Supports, &p.Reason, &created, &updated)
-	p.CreatedAt, p.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
+	var c courtyardCols
+	var merged sql.NullInt64
+	err := sc.Scan(&p.ID, &p.AreaCode, &p.Title, &p.Body, &p.Status, &p.AuthorID, &p.Author, &p.SupportNeeded, &p.Supports, &p.Reason, &created, &updated,
+		&c.id, &c.name, &c.buildings, &merged)
+	p.CreatedAt, p.UpdatedAt, p.CourtyardScope, p.MergedInto = time.UnixMilli(created), time.UnixMilli(updated), c.scope(), merged.Int64
 	return p, err
 }
 
@@ -36,11 +40,13 @@ func scanProposal(sc rowScanner) (civicgrid.Proposal, error) {
 func (db *DB) CreateProposal(ctx context.Context, p civicgrid.Proposal, ev civicgrid.CogovEvent) (civicgrid.Proposal, error) {
 	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO cogov_proposals (area_code, title, body, status, author_id, author, support_needed,
-			supports, reason, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, '', $8, $8) RETURNING id`,
-			p.AreaCode, p.Title, p.Body, string(p.Status), p.AuthorID, p.Author, p.SupportNeeded, p.CreatedAt.UnixMilli()).Scan(&p.ID); err != nil {
+			supports, reason, created_at, updated_at, `+courtyardColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, '', $8, $8, $9, $10, $11) RETURNING id`,
+			p.AreaCode, p.Title, p.Body, string(p.Status), p.AuthorID, p.Author, p.SupportNeeded, p.CreatedAt.UnixMilli(),
+			nullID(p.CourtyardID), p.CourtyardName, civicgrid.JoinBuildings(p.Buildings)).Scan(&p.ID); err != nil {
 			return err
 		}
 		ev.Subject = civicgrid.ProposalSubject(p.ID)
+		courtyardData(&ev, p.CourtyardScope)
 		if err := db.indexDoc(ctx, tx, civicgrid.SearchDoc{Kind: "proposal", Ref: p.ID, Area: p.AreaCode, Title: p.Title, Body: p.Body,
 			At: p.CreatedAt}, true); err != nil {
 			return err
@@ -153,6 +159,82 @@ func (db *DB) AddSupport(ctx context.Context, id, userID int64, ev civicgrid.Cog
 	return db.ProposalByID(ctx, id)
 }
 
+// MergeProposal merges one proposal into another (civicgrid.CogovStore).
+func (db *DB) MergeProposal(ctx context.Context, id, into int64, reason string, ev civicgrid.CogovEvent) (civicgrid.Proposal, error) {
+	err := db.inTx(ctx, func(tx *Tx) error {
+		if id == into {
+			return civicgrid.Errorf(civicgrid.EINVALID, "a proposal is not merged into itself")
+		}
+		// Both row locks, the lower id first, so two merges never wait on
+		// each other.
+		lo, hi := min(id, into), max(id, into)
+		a, err := lockProposal(ctx, tx, lo, ev.At)
+		if err != nil {
+			return err
+		}
+		b, err := lockProposal(ctx, tx, hi, ev.At)
+		if err != nil {
+			return err
+		}
+		src, dst := a, b
+		if src.ID != id {
+			src, dst = b, a
+		}
+		for _, p := range []civicgrid.Proposal{src, dst} {
+			if p.Status != civicgrid.ProposalOpen && p.Status != civicgrid.ProposalAgenda {
+				return civicgrid.Errorf(civicgrid.ECONFLICT, "proposal %d is %s: only proposals open or on the agenda are merged", p.ID, p.Status)
+			}
+		}
+		if !src.CourtyardScope.Within(src.AreaCode, dst.CourtyardScope, dst.AreaCode) {
+			return civicgrid.Errorf(civicgrid.EINVALID, "proposal %d is raised in %s, outside the scope of proposal %d: a proposal is merged into one of its own scope or a wider one",
+				src.ID, src.AreaCode, dst.ID)
+		}
+		// The merged proposal's supporters and author support the other,
+		// unless they do already or wrote it.
+		res, err := tx.ExecContext(ctx, `INSERT INTO cogov_supports (proposal_id, user_id)
+			SELECT CAST($1 AS BIGINT), s.u FROM (SELECT user_id AS u FROM cogov_supports WHERE proposal_id = $2 UNION SELECT CAST($3 AS BIGINT)) s
+			WHERE s.u <> $4 AND NOT EXISTS (SELECT 1 FROM cogov_supports x WHERE x.proposal_id = CAST($1 AS BIGINT) AND x.user_id = s.u)`,
+			dst.ID, src.ID, src.AuthorID, dst.AuthorID)
+		if err != nil {
+			return err
+		}
+		added, _ := res.RowsAffected()
+		dst.Supports += int(added)
+		status := dst.Status
+		if status == civicgrid.ProposalOpen && dst.Supports >= dst.SupportNeeded {
+			status = civicgrid.ProposalAgenda
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cogov_proposals SET supports = $1, status = $2 WHERE id = $3`, dst.Supports, string(status), dst.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cogov_proposals SET status = $1, reason = $2, merged_into = $3 WHERE id = $4`,
+			string(civicgrid.ProposalMerged), reason, dst.ID, src.ID); err != nil {
+			return err
+		}
+		srcEv := ev
+		srcEv.Subject, srcEv.Action, srcEv.Note = civicgrid.ProposalSubject(src.ID), civicgrid.CogovMerged, reason
+		srcEv.Data = map[string]string{"into": fmt.Sprint(dst.ID)}
+		if err := db.appendCogovEvent(ctx, tx, srcEv); err != nil {
+			return err
+		}
+		dstEv := ev
+		dstEv.Subject, dstEv.Action, dstEv.Note = civicgrid.ProposalSubject(dst.ID), civicgrid.CogovMergedIn, reason
+		dstEv.Data = map[string]string{"from": fmt.Sprint(src.ID), "supports_added": fmt.Sprint(added), "supports": fmt.Sprint(dst.Supports)}
+		if err := db.appendCogovEvent(ctx, tx, dstEv); err != nil {
+			return err
+		}
+		if status != dst.Status {
+			return db.appendCogovEvent(ctx, tx, civicgrid.CogovEvent{Subject: dstEv.Subject, At: ev.At, Actor: "system", Action: civicgrid.CogovOnAgenda,
+				Note: fmt.Sprintf("support reached %d of %d", dst.Supports, dst.SupportNeeded)})
+		}
+		return nil
+	})
+	if err != nil {
+		return civicgrid.Proposal{}, err
+	}
+	return db.ProposalByID(ctx, id)
+}
+
 // HasSupported reports whether the person supports the proposal.
 func (db *DB) HasSupported(ctx context.Context, id, userID int64) (bool, error) {
 	var one int
@@ -186,7 +268,7 @@ func (db *DB) SetProposalStatus(ctx context.Context, id int64, from, to civicgri
 }
 
 const voteColumns = `id, proposal_id, area_code, question, method, options, winners, rule, status, roll_size, ballots, opened_at, closes_at,
-	closed_at, notice_until, notice_days, created_by, result, electorate, roll_area`
+	closed_at, notice_until, notice_days, created_by, result, electorate, roll_area, ` + courtyardColumns
 
 func scanVote(sc rowScanner) (civicgrid.Vote, error) {
 	var (
@@ -195,12 +277,14 @@ func scanVote(sc rowScanner) (civicgrid.Vote, error) {
 		createdBy                sql.NullInt64
 		options, rule, result    string
 		opened, closes           int64
+		c                        courtyardCols
 	)
 	err := sc.Scan(&v.ID, &proposal, &v.AreaCode, &v.Question, &v.Method, &options, &v.Winners, &rule, &v.Status, &v.RollSize, &v.Ballots,
-		&opened, &closes, &closed, &notice, &v.NoticeDays, &createdBy, &result, &v.Electorate, &v.RollArea)
+		&opened, &closes, &closed, &notice, &v.NoticeDays, &createdBy, &result, &v.Electorate, &v.RollArea, &c.id, &c.name, &c.buildings)
 	if err != nil {
 		return v, err
 	}
+	v.CourtyardScope = c.scope()
 	v.ProposalID, v.CreatedBy = proposal.Int64, createdBy.Int64
 	v.OpenedAt, v.ClosesAt, v.ClosedAt, v.NoticeUntil = time.UnixMilli(opened), time.UnixMilli(closes), timeOrZero(closed), timeOrZero(notice)
 	if err := json.Unmarshal([]byte(options), &v.Options); err != nil {
@@ -244,16 +328,16 @@ func (db *DB) openVote(ctx context.Context, tx *Tx, v civicgrid.Vote, rollRoles 
 			if p.Status != civicgrid.ProposalAgenda {
 				return civicgrid.Errorf(civicgrid.ECONFLICT, "proposal %d is %s: a vote is opened on a proposal on the agenda", p.ID, p.Status)
 			}
-			if p.AreaCode != v.AreaCode {
+			if p.AreaCode != v.AreaCode || p.CourtyardID != v.CourtyardID {
 				return civicgrid.Errorf(civicgrid.EINVALID, "a vote on proposal %d is held in its scope %s", p.ID, p.AreaCode)
 			}
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO cogov_votes (proposal_id, area_code, question, method, options, winners, rule, status,
-			roll_size, ballots, opened_at, closes_at, notice_days, created_by, electorate, box_digest)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			roll_size, ballots, opened_at, closes_at, notice_days, created_by, electorate, box_digest, `+courtyardColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
 			nullID(v.ProposalID), v.AreaCode, v.Question, string(v.Method), string(options), v.Winners, string(rule), string(civicgrid.VoteOpen),
 			v.OpenedAt.UnixMilli(), v.ClosesAt.UnixMilli(), v.NoticeDays, nullID(v.CreatedBy), string(electorateOf(v)),
-			civicgrid.EmptyBoxDigest().String()).Scan(&v.ID); err != nil {
+			civicgrid.EmptyBoxDigest().String(), nullID(v.CourtyardID), v.CourtyardName, civicgrid.JoinBuildings(v.Buildings)).Scan(&v.ID); err != nil {
 			return err
 		}
 		n, detail, err := freezeElectorate(ctx, tx, v, rollRoles)
@@ -281,6 +365,7 @@ func (db *DB) openVote(ctx context.Context, tx *Tx, v civicgrid.Vote, rollRoles 
 		if e := electorateOf(v); e != civicgrid.ElectoratePerson { // person votes' events hash as before
 			ev.Data["electorate"] = string(e)
 		}
+		courtyardData(&ev, v.CourtyardScope)
 		return db.appendCogovEvent(ctx, tx, ev)
 	}()
 	return v.ID, err
@@ -629,7 +714,7 @@ var _ civicgrid.CogovStore = (*DB)(nil)
 // id, user id, a flag set false) everyone holding one of roles over an area
 // in the scope, once each, and returns how many: the one roll of votes and
 // meetings.
-func freezeRoll(ctx context.Context, tx *Tx, table string, id int64, roles []string, scope string) (int64, error) {
+func freezeRoll(ctx context.Context, tx *Tx, table string, id int64, roles []string, scope []string) (int64, error) {
 	var args []any
 	arg := func(x any) string { args = append(args, x); return fmt.Sprintf("$%d", len(args)) }
 	ps := make([]string, len(roles))
@@ -637,7 +722,7 @@ func freezeRoll(ctx context.Context, tx *Tx, table string, id int64, roles []str
 		ps[i] = arg(r)
 	}
 	q := `INSERT INTO ` + table + ` SELECT DISTINCT CAST(` + arg(id) + ` AS BIGINT), user_id, FALSE FROM role_grants
-		WHERE role IN (` + strings.Join(ps, ", ") + `) AND ` + scopeClause("area_code", []string{scope}, arg)
+		WHERE role IN (` + strings.Join(ps, ", ") + `) AND ` + scopeClause("area_code", scope, arg)
 	res, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, err
@@ -648,7 +733,7 @@ func freezeRoll(ctx context.Context, tx *Tx, table string, id int64, roles []str
 // Meetings (议事会): the meeting, its agenda items and its frozen roll.
 
 const meetingColumns = `id, area_code, title, place, starts_at, status, invited_roles, invited, attended, code, minutes, quorum_met, rule,
-	created_by, published_at`
+	created_by, published_at, ` + courtyardColumns + `, photos`
 
 func scanMeeting(sc rowScanner) (civicgrid.Meeting, error) {
 	var (
@@ -656,9 +741,15 @@ func scanMeeting(sc rowScanner) (civicgrid.Meeting, error) {
 		starts               int64
 		roles                string
 		createdBy, published sql.NullInt64
+		c                    courtyardCols
+		photos               string
 	)
 	if err := sc.Scan(&m.ID, &m.AreaCode, &m.Title, &m.Place, &starts, &m.Status, &roles, &m.Invited, &m.Attended, &m.Code, &m.Minutes,
-		&m.QuorumMet, &m.Rule, &createdBy, &published); err != nil {
+		&m.QuorumMet, &m.Rule, &createdBy, &published, &c.id, &c.name, &c.buildings, &photos); err != nil {
+		return m, err
+	}
+	m.CourtyardScope = c.scope()
+	if err := json.Unmarshal([]byte(photos), &m.Photos); err != nil {
 		return m, err
 	}
 	m.StartsAt, m.CreatedBy, m.PublishedAt = time.UnixMilli(starts), createdBy.Int64, timeOrZero(published)
@@ -669,9 +760,10 @@ func scanMeeting(sc rowScanner) (civicgrid.Meeting, error) {
 func (db *DB) CreateMeeting(ctx context.Context, m civicgrid.Meeting, ev civicgrid.CogovEvent) (civicgrid.Meeting, error) {
 	roles, _ := json.Marshal(m.InvitedRoles)
 	err := db.inTx(ctx, func(tx *Tx) error {
-		if err := tx.QueryRowContext(ctx, `INSERT INTO cogov_meetings (area_code, title, place, starts_at, status, invited_roles, code, rule, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, m.AreaCode, m.Title, m.Place, m.StartsAt.UnixMilli(), string(civicgrid.MeetingScheduled),
-			string(roles), m.Code, m.Rule, nullID(m.CreatedBy)).Scan(&m.ID); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO cogov_meetings (area_code, title, place, starts_at, status, invited_roles, code, rule, created_by,
+			`+courtyardColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`, m.AreaCode, m.Title, m.Place, m.StartsAt.UnixMilli(),
+			string(civicgrid.MeetingScheduled), string(roles), m.Code, m.Rule, nullID(m.CreatedBy),
+			nullID(m.CourtyardID), m.CourtyardName, civicgrid.JoinBuildings(m.Buildings)).Scan(&m.ID); err != nil {
 			return err
 		}
 		var ids []string
@@ -683,8 +775,12 @@ func (db *DB) CreateMeeting(ctx context.Context, m civicgrid.Meeting, ev civicgr
 			if p.Status != civicgrid.ProposalAgenda {
 				return civicgrid.Errorf(civicgrid.ECONFLICT, "proposal %d is %s: a meeting takes up proposals on the agenda", p.ID, p.Status)
 			}
-			if !strings.HasPrefix(p.AreaCode, m.AreaCode) {
-				return civicgrid.Errorf(civicgrid.EINVALID, "proposal %d is raised in %s, outside the meeting's scope %s", p.ID, p.AreaCode, m.AreaCode)
+			if !p.CourtyardScope.Within(p.AreaCode, m.CourtyardScope, m.AreaCode) {
+				scope := m.AreaCode
+				if m.InCourtyard() {
+					scope = m.CourtyardName
+				}
+				return civicgrid.Errorf(civicgrid.EINVALID, "proposal %d is raised in %s, outside the meeting's scope %s", p.ID, p.AreaCode, scope)
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO cogov_meeting_items (meeting_id, position, proposal_id, title) VALUES ($1, $2, $3, $4)`,
 				m.ID, i, p.ID, p.Title); err != nil {
@@ -696,7 +792,7 @@ func (db *DB) CreateMeeting(ctx context.Context, m civicgrid.Meeting, ev civicgr
 			}
 			ids = append(ids, fmt.Sprint(p.ID))
 		}
-		n, err := freezeRoll(ctx, tx, "cogov_meeting_roll (meeting_id, user_id, attended)", m.ID, m.InvitedRoles, m.AreaCode)
+		n, err := freezeRoll(ctx, tx, "cogov_meeting_roll (meeting_id, user_id, attended)", m.ID, m.InvitedRoles, m.Areas(m.AreaCode))
 		if err != nil {
 			return err
 		}
@@ -709,6 +805,7 @@ func (db *DB) CreateMeeting(ctx context.Context, m civicgrid.Meeting, ev civicgr
 		ev.Subject = civicgrid.MeetingSubject(m.ID)
 		ev.Data = map[string]string{"title": m.Title, "place": m.Place, "starts_at": fmt.Sprint(m.StartsAt.UnixMilli()),
 			"agenda": strings.Join(ids, ","), "invited_roles": string(roles), "invited": fmt.Sprint(n)}
+		courtyardData(&ev, m.CourtyardScope)
 		return db.appendCogovEvent(ctx, tx, ev)
 	})
 	if err != nil {
@@ -819,7 +916,11 @@ func (db *DB) SignIn(ctx context.Context, id, userID int64, ev civicgrid.CogovEv
 
 // PublishMinutes records the minutes and decisions with the quorum as
 // attendance stands, once.
-func (db *DB) PublishMinutes(ctx context.Context, id int64, minutes string, items []civicgrid.AgendaItem, ev civicgrid.CogovEvent) (civicgrid.Meeting, error) {
+func (db *DB) PublishMinutes(ctx context.Context, id int64, minutes string, items []civicgrid.AgendaItem, photos []string, ev civicgrid.CogovEvent) (civicgrid.Meeting, error) {
+	if photos == nil {
+		photos = []string{}
+	}
+	photoJSON, _ := json.Marshal(photos)
 	err := db.inTx(ctx, func(tx *Tx) error {
 		m, err := lockMeeting(ctx, tx, id)
 		if err != nil {
@@ -829,12 +930,15 @@ func (db *DB) PublishMinutes(ctx context.Context, id int64, minutes string, item
 			return civicgrid.Errorf(civicgrid.ECONFLICT, "meeting %d's minutes are published already", id)
 		}
 		met := civicgrid.MeetingQuorumMet(m.Rule, m.Attended, m.Invited)
-		if _, err := tx.ExecContext(ctx, `UPDATE cogov_meetings SET status = $1, minutes = $2, quorum_met = $3, published_at = $4 WHERE id = $5`,
-			string(civicgrid.MeetingPublished), minutes, met, ev.At.UnixMilli(), id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE cogov_meetings SET status = $1, minutes = $2, quorum_met = $3, published_at = $4, photos = $5 WHERE id = $6`,
+			string(civicgrid.MeetingPublished), minutes, met, ev.At.UnixMilli(), string(photoJSON), id); err != nil {
 			return err
 		}
 		data := map[string]string{"attended": fmt.Sprint(m.Attended), "invited": fmt.Sprint(m.Invited), "quorum_met": fmt.Sprint(met),
 			"minutes": minutes}
+		if len(photos) > 0 { // minutes without photos hash as before
+			data["photos"] = strings.Join(photos, ",")
+		}
 		for _, it := range items {
 			res, err := tx.ExecContext(ctx, `UPDATE cogov_meeting_items SET decision = $1, note = $2 WHERE meeting_id = $3 AND proposal_id = $4`,
 				it.Decision, it.Note, id, it.ProposalID)

@@ -36,6 +36,7 @@ var copyOrder = []string{
 	"volunteer_profiles", "volunteer_teams", "volunteer_team_members", "volunteer_points", "volunteer_invitations", "volunteer_code_attempts",
 	"cogov_households", "cogov_household_members", "cogov_roll_households", "cogov_tally",
 	"volunteer_rollups", "volunteer_rollups_monthly", "volunteer_served", "volunteer_served_monthly",
+	"cogov_courtyards", "cogov_courtyard_buildings", "cogov_household_owners",
 }
 
 // CopyReport says what Copy moved and checked.

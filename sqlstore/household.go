@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/civicgrid/civicgrid"
@@ -28,8 +29,30 @@ func (db *DB) Households(ctx context.Context, building string) ([]civicgrid.Hous
 		if hs[i].Members, err = householdMembers(ctx, db.rd, hs[i].ID); err != nil {
 			return nil, err
 		}
+		if err = coOwners(ctx, db.rd, &hs[i]); err != nil {
+			return nil, err
+		}
 	}
 	return hs, nil
+}
+
+// coOwners fills in the flat's co-owners (unmasked; the service masks).
+func coOwners(ctx context.Context, q querier, h *civicgrid.Household) error {
+	rows, err := q.QueryContext(ctx, `SELECT o.user_id, u.name FROM cogov_household_owners o JOIN users u ON u.id = o.user_id
+		WHERE o.household_id = $1 ORDER BY o.user_id`, h.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return err
+		}
+		h.CoOwnerIDs, h.CoOwners = append(h.CoOwnerIDs, id), append(h.CoOwners, name)
+	}
+	return rows.Err()
 }
 
 func scanHousehold(sc rowScanner) (civicgrid.Household, error) {
@@ -62,8 +85,10 @@ func (db *DB) HouseholdOf(ctx context.Context, userID int64) (civicgrid.Househol
 	if err != nil {
 		return h, err
 	}
-	h.Members, err = householdMembers(ctx, db.rd, h.ID)
-	return h, err
+	if h.Members, err = householdMembers(ctx, db.rd, h.ID); err != nil {
+		return h, err
+	}
+	return h, coOwners(ctx, db.rd, &h)
 }
 
 // ApplyHouseholdRows writes checked rows in one transaction.
@@ -92,10 +117,51 @@ func (db *DB) ApplyHouseholdRows(ctx context.Context, building string, rows []ci
 			case err != nil:
 				return err
 			}
-			if r.Role == civicgrid.HouseholdOwnerRole {
-				// An owner need not live in the flat: they are not made a member.
+			switch r.Role {
+			case civicgrid.HouseholdOwnerRole:
+				// An owner need not live in the flat: they are not made a
+				// member. A new owner of record (the flat sold) clears the
+				// co-owners; the same owner again only corrects the area.
+				var old sql.NullInt64
+				if err := tx.QueryRowContext(ctx, `SELECT owner_id FROM cogov_households WHERE id = $1`, id).Scan(&old); err != nil {
+					return err
+				}
+				if old.Int64 != userID {
+					if _, err := tx.ExecContext(ctx, `DELETE FROM cogov_household_owners WHERE household_id = $1`, id); err != nil {
+						return err
+					}
+				}
+				if _, err := tx.ExecContext(ctx, `DELETE FROM cogov_household_owners WHERE household_id = $1 AND user_id = $2`, id, userID); err != nil {
+					return err
+				}
 				if _, err := tx.ExecContext(ctx, `UPDATE cogov_households SET owner_id = $1, area_centi = $2 WHERE id = $3`, userID, r.AreaCenti, id); err != nil {
 					return err
+				}
+				continue
+			case civicgrid.HouseholdCoOwner:
+				var owner sql.NullInt64
+				var area int64
+				if err := tx.QueryRowContext(ctx, `SELECT owner_id, area_centi FROM cogov_households WHERE id = $1`, id).Scan(&owner, &area); err != nil {
+					return err
+				}
+				switch {
+				case !owner.Valid || area == 0:
+					ps = append(ps, civicgrid.Problem{Index: i, Kind: "role", Detail: "room " + r.Room + " has no owner of record with a floor area: give the owner's line first"})
+				case owner.Int64 == userID:
+					ps = append(ps, civicgrid.Problem{Index: i, Kind: "role", Detail: civicgrid.MaskPhone(r.Phone) + " is the owner of record of room " + r.Room + " already"})
+				default:
+					if _, err := tx.ExecContext(ctx, `INSERT INTO cogov_household_owners (household_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, id, userID); err != nil {
+						return err
+					}
+				}
+				continue
+			case civicgrid.HouseholdMoveOut:
+				res, err := tx.ExecContext(ctx, `DELETE FROM cogov_household_members WHERE household_id = $1 AND user_id = $2`, id, userID)
+				if err != nil {
+					return err
+				}
+				if n, _ := res.RowsAffected(); n == 0 {
+					ps = append(ps, civicgrid.Problem{Index: i, Kind: "phone", Detail: civicgrid.MaskPhone(r.Phone) + " is not a member of room " + r.Room + ": nobody to move out"})
 				}
 				continue
 			}
@@ -142,6 +208,27 @@ func (db *DB) HouseholdVoted(ctx context.Context, voteID, userID int64) (bool, e
 	return voted, err
 }
 
+// claimUnit marks the voter's household (a household vote) or owners'
+// unit (an owners' vote; votes opened before co-owners have none) as
+// voted: ECONFLICT when one of its people voted first.
+func claimUnit(ctx context.Context, tx *Tx, voteID int64, e civicgrid.Electorate, unit sql.NullInt64) error {
+	if e == civicgrid.ElectoratePerson || (e == civicgrid.ElectorateOwners && !unit.Valid) {
+		return nil
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE cogov_roll_households SET voted = TRUE WHERE vote_id = $1 AND household_id = $2 AND voted = FALSE`,
+		voteID, unit.Int64)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if e == civicgrid.ElectorateOwners {
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "a co-owner of your flat has voted in vote %d already: the owners of a flat vote once, with its area", voteID)
+		}
+		return civicgrid.Errorf(civicgrid.ECONFLICT, "your household has voted in vote %d already: one ballot per household", voteID)
+	}
+	return nil
+}
+
 func electorateOf(v civicgrid.Vote) civicgrid.Electorate {
 	if v.Electorate == "" {
 		return civicgrid.ElectoratePerson
@@ -163,7 +250,7 @@ func freezeElectorate(ctx context.Context, tx *Tx, v civicgrid.Vote, rollRoles [
 	switch electorateOf(v) {
 	case civicgrid.ElectoratePerson:
 		var err error
-		if n, err = freezeRoll(ctx, tx, "cogov_roll (vote_id, user_id, voted)", v.ID, rollRoles, v.AreaCode); err != nil {
+		if n, err = freezeRoll(ctx, tx, "cogov_roll (vote_id, user_id, voted)", v.ID, rollRoles, v.Areas(v.AreaCode)); err != nil {
 			return 0, "", err
 		}
 		if n == 0 {
@@ -174,7 +261,7 @@ func freezeElectorate(ctx context.Context, tx *Tx, v civicgrid.Vote, rollRoles [
 		id := arg(v.ID)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO cogov_roll (vote_id, user_id, voted, household_id)
 			SELECT CAST(`+id+` AS BIGINT), m.user_id, FALSE, m.household_id FROM cogov_household_members m
-			JOIN cogov_households h ON h.id = m.household_id WHERE `+scopeClause("h.area_code", []string{v.AreaCode}, arg), args...); err != nil {
+			JOIN cogov_households h ON h.id = m.household_id WHERE `+scopeClause("h.area_code", v.Areas(v.AreaCode), arg), args...); err != nil {
 			return 0, "", err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO cogov_roll_households (vote_id, household_id, voted)
@@ -187,39 +274,129 @@ func freezeElectorate(ctx context.Context, tx *Tx, v civicgrid.Vote, rollRoles [
 		}
 		detail = fmt.Sprintf("roll of %d households (any one member votes for the household)", n)
 	case civicgrid.ElectorateOwners:
-		id := arg(v.ID)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO cogov_roll (vote_id, user_id, voted, weight)
-			SELECT CAST(`+id+` AS BIGINT), owner_id, FALSE, SUM(area_centi) FROM cogov_households
-			WHERE owner_id IS NOT NULL AND area_centi > 0 AND `+scopeClause("area_code", []string{v.AreaCode}, arg)+` GROUP BY owner_id`, args...); err != nil {
-			return 0, "", err
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT weight FROM cogov_roll WHERE vote_id = $1`, v.ID)
+		units, err := ownerUnits(ctx, tx, v.Areas(v.AreaCode))
 		if err != nil {
 			return 0, "", err
 		}
 		var weights []int64
-		for rows.Next() {
-			var w int64
-			if err := rows.Scan(&w); err != nil {
-				rows.Close()
+		for _, u := range units {
+			for _, p := range u.people {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO cogov_roll (vote_id, user_id, voted, household_id, weight) VALUES ($1, $2, FALSE, $3, $4)`,
+					v.ID, p, u.id, u.area); err != nil {
+					return 0, "", err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO cogov_roll_households (vote_id, household_id, voted) VALUES ($1, $2, FALSE)`, v.ID, u.id); err != nil {
 				return 0, "", err
 			}
-			weights, area = append(weights, w), area+w
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return 0, "", err
+			weights, area = append(weights, u.area), area+u.area
 		}
 		if n = int64(len(weights)); n == 0 {
 			return 0, "", civicgrid.Errorf(civicgrid.EINVALID, "no owner with a floor area is registered in %s: the roll would be empty", v.AreaCode)
 		}
-		detail = fmt.Sprintf("roll of %d owners with %s m² (%d of them with an area no other owner has)", n, civicgrid.FormatArea(area),
+		detail = fmt.Sprintf("roll of %d owners (co-owners of a flat together) with %s m² (%d of them with an area no other owner has)", n, civicgrid.FormatArea(area),
 			civicgrid.UniqueWeights(weights))
 	default:
 		return 0, "", civicgrid.Errorf(civicgrid.EINVALID, "unknown electorate %q", v.Electorate)
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE cogov_votes SET roll_size = $1, roll_area = $2 WHERE id = $3`, n, area, v.ID)
 	return n, detail, err
+}
+
+// ownerUnit is one owner of an owners' vote: the people who own flats
+// together (an owner of record and the co-owners, joined through every flat
+// any of them owns) with the flats' area summed, under the smallest of the
+// flats' ids.
+type ownerUnit struct {
+	id     int64
+	area   int64
+	people []int64
+}
+
+// ownerUnits groups the owners of the flats with a floor area in scope:
+// one flat counts one owner however many own it, one person owning several
+// flats counts once (建筑物区分所有权解释 art. 9), and people linked through
+// a flat they own together count as one, so that nobody is on the roll
+// twice.
+func ownerUnits(ctx context.Context, tx *Tx, scope []string) ([]ownerUnit, error) {
+	var args []any
+	arg := func(x any) string { args = append(args, x); return fmt.Sprintf("$%d", len(args)) }
+	where := scopeClause("h.area_code", scope, arg)
+	rows, err := tx.QueryContext(ctx, `SELECT h.id, h.owner_id, h.area_centi FROM cogov_households h
+		WHERE h.owner_id IS NOT NULL AND h.area_centi > 0 AND `+where+` ORDER BY h.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	type flat struct{ id, area int64 }
+	var flats []flat
+	parent := map[int64]int64{}
+	var find func(int64) int64
+	find = func(x int64) int64 {
+		if p, ok := parent[x]; ok && p != x {
+			r := find(p)
+			parent[x] = r
+			return r
+		}
+		parent[x] = x
+		return x
+	}
+	union := func(a, b int64) { parent[find(a)] = find(b) }
+	ownerOf := map[int64]int64{}
+	for rows.Next() {
+		var f flat
+		var owner int64
+		if err := rows.Scan(&f.id, &owner, &f.area); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		flats, ownerOf[f.id] = append(flats, f), owner
+		find(owner)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	co, err := tx.QueryContext(ctx, `SELECT o.household_id, o.user_id FROM cogov_household_owners o JOIN cogov_households h ON h.id = o.household_id
+		WHERE h.owner_id IS NOT NULL AND h.area_centi > 0 AND `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	for co.Next() {
+		var hid, uid int64
+		if err := co.Scan(&hid, &uid); err != nil {
+			co.Close()
+			return nil, err
+		}
+		union(uid, ownerOf[hid])
+	}
+	co.Close()
+	if err := co.Err(); err != nil {
+		return nil, err
+	}
+	byRoot := map[int64]*ownerUnit{}
+	var order []int64
+	for _, f := range flats { // in id order: a unit's id is its first flat's
+		r := find(ownerOf[f.id])
+		u, ok := byRoot[r]
+		if !ok {
+			u = &ownerUnit{id: f.id}
+			byRoot[r] = u
+			order = append(order, r)
+		}
+		u.area += f.area
+	}
+	for p := range parent {
+		if u, ok := byRoot[find(p)]; ok {
+			u.people = append(u.people, p)
+		}
+	}
+	out := make([]ownerUnit, 0, len(order))
+	for _, r := range order {
+		u := byRoot[r]
+		slices.Sort(u.people)
+		out = append(out, *u)
+	}
+	return out, nil
 }
 
 // claimHousehold, in a cast's transaction after the person's roll entry is
@@ -236,18 +413,54 @@ func claimHousehold(ctx context.Context, tx *Tx, voteID, userID int64) (int64, e
 		WHERE r.vote_id = $1 AND r.user_id = $2`, voteID, userID).Scan(&household, &weight, &electorate); err != nil {
 		return 0, err
 	}
-	switch civicgrid.Electorate(electorate) {
-	case civicgrid.ElectorateOwners:
+	if err := claimUnit(ctx, tx, voteID, civicgrid.Electorate(electorate), household); err != nil {
+		return 0, err
+	}
+	if civicgrid.Electorate(electorate) == civicgrid.ElectorateOwners {
 		return weight, nil
-	case civicgrid.ElectorateHousehold:
-		res, err := tx.ExecContext(ctx, `UPDATE cogov_roll_households SET voted = TRUE WHERE vote_id = $1 AND household_id = $2 AND voted = FALSE`,
-			voteID, household.Int64)
-		if err != nil {
-			return 0, err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return 0, civicgrid.Errorf(civicgrid.ECONFLICT, "your household has voted in vote %d already: one ballot per household", voteID)
-		}
 	}
 	return 0, nil
+}
+
+// RollMarks reads the person's entries on the rolls of the votes given, in
+// one query: for each vote they are on, whether they voted and (in a
+// household vote) whether their household did. Votes they are not on are
+// absent.
+func (db *DB) RollMarks(ctx context.Context, userID int64, voteIDs []int64) (map[int64]civicgrid.RollMark, error) {
+	out := map[int64]civicgrid.RollMark{}
+	if len(voteIDs) == 0 || userID == 0 {
+		return out, nil
+	}
+	args := []any{userID}
+	ps := make([]string, len(voteIDs))
+	for i, id := range voteIDs {
+		args = append(args, id)
+		ps[i] = fmt.Sprintf("$%d", len(args))
+	}
+	rows, err := db.rd.QueryContext(ctx, `SELECT r.vote_id, r.voted, COALESCE(h.voted, FALSE) FROM cogov_roll r
+		LEFT JOIN cogov_roll_households h ON h.vote_id = r.vote_id AND h.household_id = r.household_id
+		WHERE r.user_id = $1 AND r.vote_id IN (`+strings.Join(ps, ", ")+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var m civicgrid.RollMark
+		if err := rows.Scan(&id, &m.Voted, &m.HouseholdVoted); err != nil {
+			return nil, err
+		}
+		out[id] = m
+	}
+	return out, rows.Err()
+}
+
+// HouseholdCount counts the flats with members in the subtrees of scope.
+func (db *DB) HouseholdCount(ctx context.Context, scope []string) (int, error) {
+	var args []any
+	arg := func(x any) string { args = append(args, x); return fmt.Sprintf("$%d", len(args)) }
+	var n int
+	err := db.rd.QueryRowContext(ctx, `SELECT COUNT(*) FROM cogov_households h WHERE `+scopeClause("h.area_code", scope, arg)+
+		` AND EXISTS (SELECT 1 FROM cogov_household_members m WHERE m.household_id = h.id)`, args...).Scan(&n)
+	return n, err
 }

@@ -21,7 +21,7 @@ type CogovElections interface {
 	RaiseObjection(ctx context.Context, actor civicgrid.Actor, voteID int64, reason string) (civicgrid.Objection, error)
 	DecideObjection(ctx context.Context, actor civicgrid.Actor, id int64, decision, response string) (civicgrid.Objection, error)
 	MarkPaperVoter(ctx context.Context, actor civicgrid.Actor, voteID int64, phone string) error
-	EnterPaperBallot(ctx context.Context, actor civicgrid.Actor, voteID int64, choices []string, witness string) (civicgrid.PaperEntry, error)
+	EnterPaperBallotArea(ctx context.Context, actor civicgrid.Actor, voteID int64, choices []string, witness, area string) (civicgrid.PaperEntry, error)
 	ConfirmPaperBallot(ctx context.Context, actor civicgrid.Actor, voteID, entryID int64) error
 	PaperEntries(ctx context.Context, actor civicgrid.Actor, voteID int64) ([]civicgrid.PaperEntry, error)
 	CallElection(ctx context.Context, actor civicgrid.Actor, in civicgrid.ElectionInput) (civicgrid.Election, error)
@@ -29,6 +29,8 @@ type CogovElections interface {
 	Elections(ctx context.Context, actor civicgrid.Actor) ([]civicgrid.Election, error)
 	Nominate(ctx context.Context, actor civicgrid.Actor, id int64, phone string) error
 	AcceptNomination(ctx context.Context, actor civicgrid.Actor, id int64) error
+	WithdrawNomination(ctx context.Context, actor civicgrid.Actor, id int64) error
+	CancelElection(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (civicgrid.Election, error)
 	OpenElectionVote(ctx context.Context, actor civicgrid.Actor, id int64, in cogovern.ElectionVoteInput) (civicgrid.Election, error)
 }
 
@@ -81,7 +83,7 @@ func (ui *UI) registerElections(mux interface {
 		return el.MarkPaperVoter(ctx, a, id, f.Get("phone"))
 	}))
 	mux.HandleFunc("POST /votes/{id}/paper/ballots", paperStep("paper_entered", func(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
-		_, err := el.EnterPaperBallot(ctx, a, id, formChoices(f), f.Get("witness"))
+		_, err := el.EnterPaperBallotArea(ctx, a, id, formChoices(f), f.Get("witness"), f.Get("area"))
 		return err
 	}))
 	mux.HandleFunc("POST /votes/{id}/paper/confirm", paperStep("paper_confirmed", func(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
@@ -96,6 +98,13 @@ func (ui *UI) registerElections(mux interface {
 	}))
 	mux.HandleFunc("POST /elections/{id}/accept", ui.cogovStep("/elections/", "accepted", func(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
 		return el.AcceptNomination(ctx, a, id)
+	}))
+	mux.HandleFunc("POST /elections/{id}/withdraw", ui.cogovStep("/elections/", "withdrawn", func(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
+		return el.WithdrawNomination(ctx, a, id)
+	}))
+	mux.HandleFunc("POST /elections/{id}/cancel", ui.cogovStep("/elections/", "election_cancelled", func(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
+		_, err := el.CancelElection(ctx, a, id, f.Get("reason"))
+		return err
 	}))
 	mux.HandleFunc("POST /elections/{id}/vote", ui.cogovStep("/elections/", "election_vote", func(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
 		hours, _ := strconv.Atoi(f.Get("hours"))
@@ -152,7 +161,7 @@ func (ui *UI) handleNoticeBoard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, d := range ds {
-		p.Cogov.Votes = append(p.Cogov.Votes, voteRow{Vote: d.Vote, AreaName: names(d.AreaCode), InNotice: d.Standing == civicgrid.StandingNotice})
+		p.Cogov.Votes = append(p.Cogov.Votes, voteRow{Vote: d.Vote, AreaName: scopeLabel(names, d.AreaCode, d.CourtyardScope), InNotice: d.Standing == civicgrid.StandingNotice})
 		p.Cogov.Elect.Board[d.ID] = d
 	}
 	p.Title, _ = p.T("cogov.board_title", "area", p.Cogov.AreaName)
@@ -183,7 +192,7 @@ func (ui *UI) handlePaperPage(w http.ResponseWriter, r *http.Request) {
 	if v.Method.IsPoll() {
 		p.Cogov.Poll = newPollView(v.Vote, nil)
 	}
-	p.Cogov.AreaName = ui.areaNames(r)(v.AreaCode)
+	p.Cogov.AreaName = scopeLabel(ui.areaNames(r), v.AreaCode, v.CourtyardScope)
 	p.Cogov.Elect = &electionView{Paper: es, Me: actor.UserID}
 	p.Title, _ = p.T("cogov.paper_title", "question", v.Question)
 	ui.render(w, http.StatusOK, "election", p)

@@ -176,7 +176,7 @@ func (ui *UI) handleProjectList(w http.ResponseWriter, r *http.Request) {
 	}
 	names := ui.areaNames(r)
 	for _, x := range ps {
-		p.Cogov.Proj.Rows = append(p.Cogov.Proj.Rows, projectRow{x, names(x.AreaCode)})
+		p.Cogov.Proj.Rows = append(p.Cogov.Proj.Rows, projectRow{x, scopeLabel(names, x.AreaCode, x.CourtyardScope)})
 	}
 	for _, code := range proposalScopes(actor) {
 		if civicgrid.Authorize(actor, civicgrid.ActionManageProject, civicgrid.In(code)) == nil {
@@ -188,6 +188,9 @@ func (ui *UI) handleProjectList(w http.ResponseWriter, r *http.Request) {
 				p.Cogov.Proj.Stats = append(p.Cogov.Proj.Stats, statsRow{st, names(code)})
 			}
 		}
+	}
+	if p.Cogov.Proj.Scopes != nil {
+		p.Cogov.Proj.Scopes = append(p.Cogov.Proj.Scopes, ui.courtyardChoices(ctx, p, actor, civicgrid.ActionManageProject, names)...)
 	}
 	if id, _ := strconv.ParseInt(r.URL.Query().Get("proposal"), 10, 64); id > 0 && p.Cogov.Proj.Scopes != nil {
 		if v, err := ui.cfg.Cogov.Proposal(ctx, actor, id); err == nil {
@@ -213,7 +216,8 @@ func (ui *UI) handleStartProjectForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	from, _ := strconv.ParseInt(f.Get("proposal_id"), 10, 64)
-	in := civicgrid.ProjectInput{AreaCode: f.Get("area_code"), ProposalID: from, Title: f.Get("title"), Body: f.Get("body"), Owner: f.Get("owner"),
+	area, yard := formScope(f.Get("area_code"))
+	in := civicgrid.ProjectInput{AreaCode: area, CourtyardID: yard, ProposalID: from, Title: f.Get("title"), Body: f.Get("body"), Owner: f.Get("owner"),
 		Budget: budget}
 	if s := f.Get("starts_on"); s != "" {
 		t, err := time.ParseInLocation("2006-01-02", s, time.FixedZone("CST", 8*3600))
@@ -261,7 +265,7 @@ func (ui *UI) handleProjectPage(w http.ResponseWriter, r *http.Request) {
 	pv.Project, pv.Next, pv.Phases, pv.Stars = &v, v.Phase.Next(), civicgrid.ProjectPhases, []int{5, 4, 3, 2, 1}
 	pv.Comments = &commentsView{Base: "/projects/" + strconv.FormatInt(id, 10), Comments: v.Comments, CanComment: v.CanComment,
 		CanModerate: v.CanModerate, Max: civicgrid.MaxCommentLength, CSRF: actor.CSRFToken}
-	p.Cogov.AreaName = ui.areaNames(r)(v.AreaCode)
+	p.Cogov.AreaName = scopeLabel(ui.areaNames(r), v.AreaCode, v.CourtyardScope)
 	p.Title = v.Title
 	p.Config = &jsConfig{Lang: p.Lang, Messages: p.messages("upload."), CSRF: actor.CSRFToken}
 	ui.render(w, http.StatusOK, "project", p)
@@ -298,7 +302,7 @@ func (ui *UI) boardProjects(r *http.Request, p *page, code string) error {
 	names := ui.areaNames(r)
 	pv := &projectView{}
 	for _, x := range ps {
-		pv.Rows = append(pv.Rows, projectRow{x, names(x.AreaCode)})
+		pv.Rows = append(pv.Rows, projectRow{x, scopeLabel(names, x.AreaCode, x.CourtyardScope)})
 	}
 	p.Cogov.Proj = pv
 	return nil

@@ -18,6 +18,12 @@ import (
 // Cogov is what the co-governance pages need (cogovern.Service has it);
 // it asks Authorize for every step.
 type Cogov interface {
+	MergeProposal(ctx context.Context, actor civicgrid.Actor, id, into int64, reason string) (civicgrid.Proposal, error)
+	VoteList(ctx context.Context, actor civicgrid.Actor) ([]cogovern.VoteItem, error)
+	SaveCourtyard(ctx context.Context, actor civicgrid.Actor, id int64, in civicgrid.CourtyardInput) (civicgrid.Courtyard, error)
+	CourtyardDetail(ctx context.Context, actor civicgrid.Actor, id int64) (cogovern.CourtyardView, error)
+	Courtyards(ctx context.Context, actor civicgrid.Actor, community string) ([]civicgrid.Courtyard, error)
+	CourtyardsFor(ctx context.Context, actor civicgrid.Actor, action civicgrid.Action) ([]civicgrid.Courtyard, error)
 	Households(ctx context.Context, actor civicgrid.Actor, building string) ([]civicgrid.Household, error)
 	MyHousehold(ctx context.Context, actor civicgrid.Actor) (civicgrid.Household, error)
 	ImportHouseholds(ctx context.Context, actor civicgrid.Actor, building string, rows []civicgrid.HouseholdRow) (int, error)
@@ -79,6 +85,11 @@ type cogovView struct {
 	// (AgendaChoices).
 	Meetings      []meetingRow
 	MeetingScopes []scopeOption
+	// KeepsYards: the reader keeps a community's courtyards (院落).
+	KeepsYards bool
+	// MergeChoices are the proposals staff may merge the one shown into
+	// (open or on the agenda, of its scope or a wider one).
+	MergeChoices  []civicgrid.Proposal
 	AgendaChoices []proposalRow
 	Meeting       *cogovern.MeetingView
 	Decisions     []string // the decisions minutes take on an item
@@ -127,6 +138,11 @@ func (ui *UI) registerCogov(mux *http.ServeMux) {
 		return err
 	}))
 	mux.HandleFunc("POST /proposals/{id}/moderate", ui.cogovStep("/proposals/", "moderated", func(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
+		if f.Get("decision") == cogovern.DecisionMerge {
+			into, _ := strconv.ParseInt(f.Get("into"), 10, 64)
+			_, err := ui.cfg.Cogov.MergeProposal(ctx, a, id, into, f.Get("reason"))
+			return err
+		}
 		_, err := ui.cfg.Cogov.Moderate(ctx, a, id, f.Get("decision"), f.Get("reason"))
 		return err
 	}))
@@ -154,6 +170,7 @@ func (ui *UI) registerCogov(mux *http.ServeMux) {
 	}))
 	ui.registerElections(mux)
 	ui.registerHouseholds(mux)
+	ui.registerCourtyards(mux)
 }
 
 func proposalPath(id int64) string { return "/proposals/" + strconv.FormatInt(id, 10) }
@@ -240,26 +257,19 @@ func (ui *UI) handleProposals(w http.ResponseWriter, r *http.Request) {
 		ui.renderError(w, r, p, err)
 		return
 	}
-	vs, err := ui.cfg.Cogov.Votes(ctx, actor)
+	vs, err := ui.cfg.Cogov.VoteList(ctx, actor)
 	if err != nil {
 		ui.renderError(w, r, p, err)
 		return
 	}
 	names := ui.areaNames(r)
 	for _, x := range ps {
-		p.Cogov.Proposals = append(p.Cogov.Proposals, proposalRow{x, names(x.AreaCode)})
+		p.Cogov.Proposals = append(p.Cogov.Proposals, proposalRow{x, scopeLabel(names, x.AreaCode, x.CourtyardScope)})
 	}
 	now := ui.now()
 	for _, v := range vs {
-		row := voteRow{Vote: v, AreaName: names(v.AreaCode), InNotice: v.Status == civicgrid.VoteClosed && now.Before(v.NoticeUntil)}
-		if v.Status == civicgrid.VoteOpen {
-			view, err := ui.cfg.Cogov.Vote(ctx, actor, v.ID)
-			if err != nil {
-				ui.renderError(w, r, p, err)
-				return
-			}
-			row.CanVote = view.CanVote
-		}
+		row := voteRow{Vote: v.Vote, AreaName: scopeLabel(names, v.AreaCode, v.CourtyardScope), InNotice: v.Status == civicgrid.VoteClosed && now.Before(v.NoticeUntil),
+			CanVote: v.CanVote}
 		p.Cogov.Votes = append(p.Cogov.Votes, row)
 	}
 	for _, code := range proposalScopes(actor) {
@@ -276,6 +286,14 @@ func (ui *UI) handleProposals(w http.ResponseWriter, r *http.Request) {
 			p.Cogov.MeetingScopes = append(p.Cogov.MeetingScopes, scopeOption{code, names(code)})
 		}
 	}
+	p.Cogov.Scopes = append(p.Cogov.Scopes, ui.courtyardChoices(ctx, p, actor, civicgrid.ActionPropose, names)...)
+	p.Cogov.KeepsYards = len(keptCommunities(actor)) > 0
+	if p.Cogov.VoteScopes != nil {
+		p.Cogov.VoteScopes = append(p.Cogov.VoteScopes, ui.courtyardChoices(ctx, p, actor, civicgrid.ActionManageVote, names)...)
+	}
+	if p.Cogov.MeetingScopes != nil {
+		p.Cogov.MeetingScopes = append(p.Cogov.MeetingScopes, ui.courtyardChoices(ctx, p, actor, civicgrid.ActionManageMeeting, names)...)
+	}
 	if p.Cogov.MeetingScopes != nil {
 		for _, x := range p.Cogov.Proposals {
 			if x.Status == civicgrid.ProposalAgenda && civicgrid.Authorize(actor, civicgrid.ActionManageMeeting, x.Object()) == nil {
@@ -289,7 +307,7 @@ func (ui *UI) handleProposals(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, m := range ms {
-		p.Cogov.Meetings = append(p.Cogov.Meetings, meetingRow{m, names(m.AreaCode)})
+		p.Cogov.Meetings = append(p.Cogov.Meetings, meetingRow{m, scopeLabel(names, m.AreaCode, m.CourtyardScope)})
 	}
 	ui.voteFormChoices(p)
 	p.Title = p.catalogue["cogov.title"]
@@ -316,7 +334,8 @@ func (ui *UI) handleProposeForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	pr, err := ui.cfg.Cogov.Propose(r.Context(), actor, cogovern.ProposalInput{AreaCode: f.Get("area_code"), Title: f.Get("title"), Body: f.Get("body")})
+	area, yard := formScope(f.Get("area_code"))
+	pr, err := ui.cfg.Cogov.Propose(r.Context(), actor, cogovern.ProposalInput{AreaCode: area, CourtyardID: yard, Title: f.Get("title"), Body: f.Get("body")})
 	if err != nil {
 		backTo(w, r, "/proposals", "", err)
 		return
@@ -343,7 +362,20 @@ func (ui *UI) handleProposalPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	names := ui.areaNames(r)
-	p.Cogov.AreaName = names(v.AreaCode)
+	p.Cogov.AreaName = scopeLabel(names, v.AreaCode, v.CourtyardScope)
+	if v.Moderate && (v.Status == civicgrid.ProposalOpen || v.Status == civicgrid.ProposalAgenda) {
+		ps, err := ui.cfg.Cogov.Proposals(r.Context(), actor)
+		if err != nil {
+			ui.renderError(w, r, p, err)
+			return
+		}
+		for _, x := range ps {
+			if x.ID != id && (x.Status == civicgrid.ProposalOpen || x.Status == civicgrid.ProposalAgenda) &&
+				v.CourtyardScope.Within(v.AreaCode, x.CourtyardScope, x.AreaCode) && civicgrid.Authorize(actor, civicgrid.ActionModerateProposal, x.Object()) == nil {
+				p.Cogov.MergeChoices = append(p.Cogov.MergeChoices, x)
+			}
+		}
+	}
 	vs, err := ui.cfg.Cogov.Votes(r.Context(), actor)
 	if err != nil {
 		ui.renderError(w, r, p, err)
@@ -405,7 +437,7 @@ func (ui *UI) renderVote(w http.ResponseWriter, r *http.Request, p *page, actor 
 		return
 	}
 	p.Cogov.Vote = &v
-	p.Cogov.AreaName = ui.areaNames(r)(v.AreaCode)
+	p.Cogov.AreaName = scopeLabel(ui.areaNames(r), v.AreaCode, v.CourtyardScope)
 	if v.Method.IsPoll() {
 		p.Cogov.Poll = newPollView(v.Vote, p.Cogov.Draft)
 	}
@@ -489,7 +521,8 @@ func (ui *UI) handleNewVoteForm(w http.ResponseWriter, r *http.Request) {
 	hours, _ := strconv.Atoi(f.Get("hours"))
 	notice, _ := strconv.Atoi(f.Get("notice_days"))
 	winners, _ := strconv.Atoi(f.Get("winners"))
-	in := civicgrid.VoteInput{AreaCode: f.Get("area_code"), Question: f.Get("question"), Method: civicgrid.VoteMethod(f.Get("method")),
+	area, yard := formScope(f.Get("area_code"))
+	in := civicgrid.VoteInput{AreaCode: area, CourtyardID: yard, Question: f.Get("question"), Method: civicgrid.VoteMethod(f.Get("method")),
 		Rule: f.Get("rule"), Hours: hours, NoticeDays: notice, Electorate: civicgrid.Electorate(f.Get("electorate"))}
 	if in.Method == civicgrid.MethodApproval || in.Method.IsPoll() {
 		if in.Method == civicgrid.MethodApproval {
@@ -519,7 +552,8 @@ func (ui *UI) handleScheduleForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	in := civicgrid.MeetingInput{AreaCode: f.Get("area_code"), Title: f.Get("title"), Place: f.Get("place")}
+	area, yard := formScope(f.Get("area_code"))
+	in := civicgrid.MeetingInput{AreaCode: area, CourtyardID: yard, Title: f.Get("title"), Place: f.Get("place")}
 	if t, err := time.ParseInLocation("2006-01-02T15:04", f.Get("starts_at"), ui.location()); err == nil {
 		in.StartsAt = t
 	}
@@ -552,7 +586,10 @@ func (ui *UI) handleMeetingPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Cogov.Meeting = &v
 	p.Cogov.Decisions = []string{civicgrid.ItemAdopted, civicgrid.ItemNotAdopted, civicgrid.ItemDeferred}
-	p.Cogov.AreaName = ui.areaNames(r)(v.AreaCode)
+	if v.CanManage && v.Status == civicgrid.MeetingScheduled { // the minutes form uploads photos
+		p.Config = &jsConfig{Lang: p.Lang, Messages: p.messages("upload."), CSRF: actor.CSRFToken}
+	}
+	p.Cogov.AreaName = scopeLabel(ui.areaNames(r), v.AreaCode, v.CourtyardScope)
 	p.Title = v.Title
 	ui.render(w, http.StatusOK, "cogovernance", p)
 }
@@ -560,6 +597,11 @@ func (ui *UI) handleMeetingPage(w http.ResponseWriter, r *http.Request) {
 // minutesForm reads a decision_ID and note_ID per agenda item.
 func (ui *UI) minutesForm(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
 	in := cogovern.MinutesInput{Minutes: f.Get("minutes")}
+	for _, ref := range f["photos"] {
+		if ref = strings.TrimSpace(ref); ref != "" {
+			in.Photos = append(in.Photos, ref)
+		}
+	}
 	for _, v := range f["item"] {
 		pid, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {

@@ -16,11 +16,14 @@ import (
 
 // cogovTestUI serves the co-governance pages over the real service (a
 // support threshold of 1) and store, with a maker of logged-in people.
-func cogovTestUI(t *testing.T) (*cogovern.Service, http.Handler, func(role, area string) civicgrid.Actor) {
+func cogovTestUI(t *testing.T, extra ...civicgrid.Area) (*cogovern.Service, http.Handler, func(role, area string) civicgrid.Actor) {
 	t.Helper()
 	db := testdb.Open(t, t.TempDir())
 	areas := newMemStore()
 	areas.areas["420102001001"] = civicgrid.Area{Code: "420102001001", Level: civicgrid.LevelCommunity, Name: "三阳社区"}
+	for _, a := range extra {
+		areas.areas[a.Code] = a
+	}
 	svc := cogovern.New(cogovern.Config{SupportThreshold: 1}, db, areas)
 	ui, err := New(Config{Cogov: svc}, areas)
 	if err != nil {

@@ -365,6 +365,7 @@ type page struct {
 	Cogov   *cogovView
 	// Households is the households page of a building (household.go).
 	Households *householdView
+	Courtyards *courtyardView
 	// the volunteer service's pages
 	Volunteer *volunteerView
 	// the lecture pages

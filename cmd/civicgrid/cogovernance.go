@@ -106,6 +106,9 @@ func seedDemoCogov(ctx context.Context, db *sqlstore.DB, svc *cogovern.Service) 
 	if err := seedDemoHouseholds(ctx, svc, secretary, resident, areas.building, neighbours); err != nil {
 		return fmt.Errorf("demo households: %w", err)
 	}
+	if err := seedDemoCourtyard(ctx, svc, secretary, resident, areas.building, neighbours); err != nil {
+		return fmt.Errorf("demo courtyard: %w", err)
+	}
 	// A ranked poll (排序投票) the demo accounts can rank by tapping; three neighbours have.
 	poll, err := svc.OpenVote(ctx, secretary, civicgrid.VoteInput{AreaCode: areas.community, Question: "社区文化节办什么活动（按喜好排序）",
 		Method: civicgrid.MethodRanked, Options: []string{"广场舞展演", "书画展", "邻里美食节", "老电影放映"}, Rule: civicgrid.DefaultQuorumRule, Hours: 7 * 24})
@@ -127,6 +130,37 @@ func seedDemoCogov(ctx context.Context, db *sqlstore.DB, svc *cogovern.Service) 
 		return err
 	}
 	_, err = db.AddNotifications(ctx, cogovern.NotifySourceName, 0, evs[len(evs)-1].ID, nil)
+	return err
+}
+
+// seedDemoCourtyard makes a courtyard (院落) of the demo resident's
+// building and the next building of the community where residents live,
+// and raises a matter in it that a neighbour of the courtyard supports.
+func seedDemoCourtyard(ctx context.Context, svc *cogovern.Service, secretary, resident civicgrid.Actor, first string, people []civicgrid.User) error {
+	buildings := []string{first}
+	var inside civicgrid.Actor
+	for _, u := range people {
+		for _, g := range u.Grants {
+			if g.Role != civicgrid.RoleResident || civicgrid.LevelOfCode(g.AreaCode) != civicgrid.LevelBuilding || u.ID == resident.UserID {
+				continue
+			}
+			if len(buildings) < 2 && g.AreaCode != first {
+				buildings = append(buildings, g.AreaCode)
+			}
+			if inside.UserID == 0 && g.AreaCode == first {
+				inside = u.Actor()
+			}
+		}
+	}
+	c, err := svc.SaveCourtyard(ctx, secretary, 0, civicgrid.CourtyardInput{Community: first[:12], Name: "幸福里小院", Buildings: buildings})
+	if err != nil {
+		return err
+	}
+	p, err := svc.Propose(ctx, resident, cogovern.ProposalInput{CourtyardID: c.ID, Title: "院内晾衣架统一更换",
+		Body: "院子里的晾衣架锈了，建议几栋楼一起换成不锈钢的。"})
+	if err == nil && inside.UserID != 0 {
+		_, err = svc.Support(ctx, inside, p.ID)
+	}
 	return err
 }
 
@@ -168,6 +202,9 @@ func seedDemoHouseholds(ctx context.Context, svc *cogovern.Service, secretary, r
 					civicgrid.HouseholdRow{Room: room, Phone: u.Phone, Role: civicgrid.HouseholdOwnerRole, Area: areas[flat%len(areas)]})
 			} else {
 				rows = append(rows, civicgrid.HouseholdRow{Room: room, Phone: u.Phone, Role: civicgrid.HouseholdMemberRole})
+				if flat == 0 { // the first flat's two own it together (共有)
+					rows = append(rows, civicgrid.HouseholdRow{Room: room, Phone: u.Phone, Role: civicgrid.HouseholdCoOwner})
+				}
 			}
 		}
 		if len(rows) == 0 {

@@ -147,7 +147,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if demo && *o.cogovClock != "" {
 		cogovNow = fileClock(*o.cogovClock)
 	}
-	cogov := cogovern.New(cogovern.Config{SupportThreshold: *o.supportThreshold, Calendar: calendar, Now: cogovNow}, db, db)
+	if *o.supportShare < 0 || *o.supportShare > 100 {
+		return fmt.Errorf("--support-share is a percentage of households, 0 (off) to 100, not %d", *o.supportShare)
+	}
+	cogov := cogovern.New(cogovern.Config{SupportThreshold: *o.supportThreshold, SupportShare: *o.supportShare, Calendar: calendar, Now: cogovNow}, db, db)
 	cogov.SetGrants(db)
 	cogov.SetProjectDeps(cogovern.ProjectDeps{Photos: photos, Cases: func(ctx context.Context, a civicgrid.Actor, id int64) error {
 		_, err := cases.Get(ctx, a, id)
@@ -443,6 +446,7 @@ type serveOptions struct {
 	jurisdiction     *string
 	reopenWindow     *time.Duration
 	supportThreshold *int
+	supportShare     *int
 	signInRadius     *float64
 	roundMinutes     *int
 	claimLimit       *int
@@ -500,6 +504,7 @@ func newServeFlags(name string, stderr io.Writer) (*flag.FlagSet, *serveOptions)
 	o.jurisdiction = fs.String("jurisdiction", envOr("CIVICGRID_JURISDICTION", "420100"), "Open311 jurisdiction_id of this deployment")
 	o.reopenWindow = fs.Duration("reopen-window", 7*24*time.Hour, "how long after closing a reporter may reopen a case")
 	o.supportThreshold = fs.Int("support-threshold", 5, "supports (附议) that put a co-governance proposal on the agenda")
+	o.supportShare = fs.Int("support-share", 0, "when 1-100: a proposal's support threshold is this percentage of the households registered in its scope (at least 1), or --support-threshold where none are registered; 0: the count alone")
 	o.signInRadius = fs.Float64("sign-in-radius", 300, "metres from the building within which a volunteer signs in and out, and an attendee checks in at a lecture")
 	o.roundMinutes = fs.Int("round-minutes", 15, "volunteer service time is rounded to this many minutes (half up)")
 	o.claimLimit = fs.Int("claim-limit", 3, "open claims (接单) one volunteer may hold at once")
