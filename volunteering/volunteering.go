@@ -84,8 +84,8 @@ type Service struct {
 	// streams).
 	openedMu sync.Mutex
 	opened   []func(civicgrid.HelpRequest)
-	cases Cases         // links to cases (nil: none)
-	care  Care          // links to care entries (nil: none)
+	cases    Cases // links to cases (nil: none)
+	care     Care  // links to care entries (nil: none)
 }
 
 // New returns the service.
