@@ -171,44 +171,35 @@ type AudienceCountProblem struct {
 	Stored, Counted int64
 }
 
+// audienceCountRows reads (area, role, count) rows into a map.
+func (db *DB) audienceCountRows(ctx context.Context, query string) (map[audienceKey]int64, error) {
+	rows, err := db.rd.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[audienceKey]int64{}
+	for rows.Next() {
+		var k audienceKey
+		var n int64
+		if err := rows.Scan(&k.area, &k.role, &n); err != nil {
+			return nil, err
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
+}
+
 // CheckAudienceCounts recounts every row from the grants and returns how
 // many (area, role) were checked and those that differ (a row of zero and
 // no row are alike).
 func (db *DB) CheckAudienceCounts(ctx context.Context) (int, []AudienceCountProblem, error) {
-	counted := map[audienceKey]int64{}
-	rows, err := db.rd.QueryContext(ctx, audienceCountsSQL())
+	counted, err := db.audienceCountRows(ctx, audienceCountsSQL())
 	if err != nil {
 		return 0, nil, err
 	}
-	for rows.Next() {
-		var k audienceKey
-		var n int64
-		if err := rows.Scan(&k.area, &k.role, &n); err != nil {
-			rows.Close()
-			return 0, nil, err
-		}
-		counted[k] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, nil, err
-	}
-	stored := map[audienceKey]int64{}
-	rows, err = db.rd.QueryContext(ctx, `SELECT area_code, role, people FROM area_audience_counts`)
+	stored, err := db.audienceCountRows(ctx, `SELECT area_code, role, people FROM area_audience_counts`)
 	if err != nil {
-		return 0, nil, err
-	}
-	for rows.Next() {
-		var k audienceKey
-		var n int64
-		if err := rows.Scan(&k.area, &k.role, &n); err != nil {
-			rows.Close()
-			return 0, nil, err
-		}
-		stored[k] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return 0, nil, err
 	}
 	var bad []AudienceCountProblem
