@@ -219,8 +219,10 @@ func (db *DB) tables(ctx context.Context) ([]string, error) {
 			return nil, err
 		}
 		// The search index (search_docs and SQLite's FTS5 tables) is
-		// rebuilt from the texts rather than copied.
-		if t != "schema_migrations" && !strings.HasPrefix(t, "search_") {
+		// rebuilt from the texts rather than copied; auth_versions is kept
+		// by triggers as the copied users, grants and sessions go in, and
+		// only means something to the caches of processes on its store.
+		if t != "schema_migrations" && t != "auth_versions" && !strings.HasPrefix(t, "search_") {
 			out = append(out, t)
 		}
 	}

@@ -61,6 +61,8 @@ type DB struct {
 	onBatch func(size int, d time.Duration)
 	// horizon is how far the case log is final (PostgreSQL; see logHorizon).
 	horizon logHorizon
+	// sessions keeps what SessionUser read, checked against auth_versions.
+	sessions sessionCache
 }
 
 // Pools returns the connection pools by name, for their statistics:

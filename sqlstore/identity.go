@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -522,24 +523,73 @@ func (db *DB) liveSession(ctx context.Context, s civicgrid.Session, idle time.Du
 	return s, nil
 }
 
-// SessionUser returns a live session with its user and the user's grants,
-// in one query: every logged-in request pays it.
+// SessionUser returns a live session with its user and the user's grants.
+// Every logged-in request pays it, so what it read is kept in process and
+// used again while the user's row in auth_versions — moved by triggers on
+// every change to the user, the grants and the sessions, whoever makes it —
+// still holds the version read with it: one point read instead of three
+// tables, and a revocation still takes effect on the next request.
 func (db *DB) SessionUser(ctx context.Context, secret string, idle time.Duration) (civicgrid.Session, civicgrid.User, error) {
 	if !strings.HasPrefix(secret, sessionPrefix) {
 		return civicgrid.Session{}, civicgrid.User{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "not a session")
 	}
-	rows, err := db.rd.QueryContext(ctx, `SELECT s.id, s.user_id, s.csrf_token, s.via, s.created_at, s.last_seen_at, s.expires_at, s.ip,
-		s.user_agent, `+userColumns+`, g.id, g.role, g.area_code, g.detail, g.categories, g.granted_by, g.created_at
-		FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN role_grants g ON g.user_id = u.id
-		WHERE s.secret_hash = $1 ORDER BY g.id`, hashSecret(secret))
+	key := hashSecret(secret)
+	s, u, version, err := db.cachedSessionUser(ctx, key)
 	if err != nil {
 		return civicgrid.Session{}, civicgrid.User{}, err
 	}
+	seen := s.LastSeenAt
+	s, err = db.liveSession(ctx, s, idle)
+	if err != nil {
+		return civicgrid.Session{}, civicgrid.User{}, err
+	}
+	if !s.LastSeenAt.Equal(seen) {
+		db.sessions.put(key, s, u, version, db.now())
+	}
+	u.Grants = slices.Clone(u.Grants)
+	return s, u, nil
+}
+
+// cachedSessionUser is the kept read of a session if its user's version has
+// not moved since, otherwise a new read (kept in turn).
+func (db *DB) cachedSessionUser(ctx context.Context, key string) (civicgrid.Session, civicgrid.User, int64, error) {
+	now := db.now()
+	if e, ok := db.sessions.get(key, now); ok {
+		var v int64
+		if err := db.rd.QueryRowContext(ctx, `SELECT COALESCE((SELECT n FROM auth_versions WHERE user_id = $1), 0)`, e.user.ID).Scan(&v); err != nil {
+			return civicgrid.Session{}, civicgrid.User{}, 0, err
+		}
+		if v == e.version {
+			sessionCacheHits.Add(1)
+			return e.session, e.user, v, nil
+		}
+	}
+	s, u, v, err := db.readSessionUser(ctx, key)
+	if err != nil {
+		db.sessions.drop(key)
+		return s, u, v, err
+	}
+	db.sessions.put(key, s, u, v, now)
+	return s, u, v, nil
+}
+
+// readSessionUser reads a session, its user, the user's grants and the
+// user's auth version in one query (one snapshot).
+func (db *DB) readSessionUser(ctx context.Context, key string) (civicgrid.Session, civicgrid.User, int64, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT s.id, s.user_id, s.csrf_token, s.via, s.created_at, s.last_seen_at, s.expires_at, s.ip,
+		s.user_agent, `+userColumns+`, COALESCE(av.n, 0), g.id, g.role, g.area_code, g.detail, g.categories, g.granted_by, g.created_at
+		FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN auth_versions av ON av.user_id = u.id
+		LEFT JOIN role_grants g ON g.user_id = u.id
+		WHERE s.secret_hash = $1 ORDER BY g.id`, key)
+	if err != nil {
+		return civicgrid.Session{}, civicgrid.User{}, 0, err
+	}
 	defer rows.Close()
 	var (
-		s     civicgrid.Session
-		u     civicgrid.User
-		found bool
+		s       civicgrid.Session
+		u       civicgrid.User
+		version int64
+		found   bool
 	)
 	for rows.Next() {
 		var (
@@ -553,8 +603,8 @@ func (db *DB) SessionUser(ctx context.Context, secret string, idle time.Duration
 		)
 		if err := rows.Scan(&s.ID, &s.UserID, &s.CSRFToken, &s.Via, &created, &seen, &expires, &s.IP, &s.UserAgent,
 			&u.ID, &u.Name, &u.Phone, &u.Kind, &hash, &u.MustChangePassword, &u.FailedLogins, &locked, &userCreated, &u.ExternalLogin,
-			&gID, &gRole, &gArea, &gDetail, &gCats, &gBy, &gCreated); err != nil {
-			return civicgrid.Session{}, civicgrid.User{}, err
+			&version, &gID, &gRole, &gArea, &gDetail, &gCats, &gBy, &gCreated); err != nil {
+			return civicgrid.Session{}, civicgrid.User{}, 0, err
 		}
 		if !found {
 			found = true
@@ -573,16 +623,12 @@ func (db *DB) SessionUser(ctx context.Context, secret string, idle time.Duration
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return civicgrid.Session{}, civicgrid.User{}, err
+		return civicgrid.Session{}, civicgrid.User{}, 0, err
 	}
 	if !found {
-		return civicgrid.Session{}, civicgrid.User{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "session unknown or ended; log in again")
+		return civicgrid.Session{}, civicgrid.User{}, 0, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "session unknown or ended; log in again")
 	}
-	s, err = db.liveSession(ctx, s, idle)
-	if err != nil {
-		return civicgrid.Session{}, civicgrid.User{}, err
-	}
-	return s, u, nil
+	return s, u, version, nil
 }
 
 // DeleteSession ends a session (logout); unknown secrets are ignored.
