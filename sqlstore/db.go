@@ -97,7 +97,10 @@ func openSQLite(ctx context.Context, dataDir string, migrate bool) (*DB, error) 
 	// process's write lock in steps that heed the request's deadline.
 	// The writer never checkpoints in its commits: the WAL keeper does,
 	// beside it (walsize.go).
-	write, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(100)&_pragma=wal_autocheckpoint(0)&"+pragmas+"&_txlock=immediate")
+	// Its statement journals stay in memory (temp_store): past 64 KiB they
+	// spilled to a temporary file, a third of the writer's file writes
+	// under intake. Readers keep the default: a large sort may spill.
+	write, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(100)&_pragma=wal_autocheckpoint(0)&_pragma=temp_store(MEMORY)&"+pragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
