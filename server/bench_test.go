@@ -93,6 +93,16 @@ type intakeLoad struct {
 	next         atomic.Int64
 	client       *http.Client
 	db           *sqlstore.DB // the first instance's
+	// batches and batched count the first instance's intake transactions
+	// and the reports in them.
+	batches, batched atomic.Int64
+}
+
+// reportBatches reports the mean intake batch since the last reset.
+func (l *intakeLoad) reportBatches(b *testing.B) {
+	if n := l.batches.Load(); n > 0 {
+		b.ReportMetric(float64(l.batched.Load())/float64(n), "reports/batch")
+	}
 }
 
 func newIntakeLoad(b *testing.B, instances int) *intakeLoad {
@@ -122,6 +132,7 @@ func newIntakeLoad(b *testing.B, instances int) *intakeLoad {
 		b.Cleanup(srv.Close)
 		l.urls = append(l.urls, srv.URL+"/api/v1/cases")
 	}
+	db.ObserveIntake(func(size int, _ time.Duration) { l.batches.Add(1); l.batched.Add(int64(size)) })
 	u, err := db.CreateUser(ctx, civicgrid.User{Name: "压测", Phone: "13700000001", Kind: civicgrid.KindResident}, "",
 		[]civicgrid.RoleGrant{{Role: civicgrid.RoleResident, AreaCode: newMatrixChains(b, demoCity(b))[0].building}}, civicgrid.SecurityEvent{})
 	if err != nil {
@@ -186,8 +197,10 @@ func BenchmarkCaseIntake(b *testing.B) {
 	for _, n := range []int{1, 3} {
 		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
 			l := newIntakeLoad(b, n)
-			b.SetParallelism(16)
+			b.SetParallelism(intakeClients)
 			b.ResetTimer()
+			l.batches.Store(0)
+			l.batched.Store(0)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					if !l.report(b) {
@@ -196,6 +209,7 @@ func BenchmarkCaseIntake(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "cases/s")
+			l.reportBatches(b)
 		})
 	}
 }
@@ -259,6 +273,23 @@ func BenchmarkCaseIntakeSteady(b *testing.B) {
 // BenchmarkCaseIntake's load first (the same bodies, the same resident),
 // replayed with new ids. scripts/intake-ceiling.sh runs it and
 // BenchmarkCaseIntake alternately and prints the ratio.
+// intakeClients × GOMAXPROCS clients report to BenchmarkCaseIntake's
+// server(s), each waiting for its answer before the next report.
+var intakeClients = func() int {
+	if n, err := strconv.Atoi(os.Getenv("CIVICGRID_INTAKE_CLIENTS")); err == nil && n > 0 {
+		return n
+	}
+	return 16
+}()
+
+// ceilingWriters × GOMAXPROCS writers feed the ceiling's batches.
+var ceilingWriters = func() int {
+	if n, err := strconv.Atoi(os.Getenv("CIVICGRID_CEILING_WRITERS")); err == nil && n > 0 {
+		return n
+	}
+	return 256
+}()
+
 func BenchmarkIntakeCeiling(b *testing.B) {
 	ctx := context.Background()
 	l := newIntakeLoad(b, 1)
@@ -288,8 +319,10 @@ func BenchmarkIntakeCeiling(b *testing.B) {
 		rows[i] = row{c, ev}
 	}
 	var next atomic.Int64
-	b.SetParallelism(256) // × GOMAXPROCS (2) = 512 writers
+	b.SetParallelism(ceilingWriters) // × GOMAXPROCS (2)
 	b.ResetTimer()
+	l.batches.Store(0)
+	l.batched.Store(0)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			r := rows[int(next.Add(1))%len(rows)]
@@ -300,4 +333,5 @@ func BenchmarkIntakeCeiling(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "cases/s")
+	l.reportBatches(b)
 }
