@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -180,5 +181,68 @@ func TestMaskPlace(t *testing.T) {
 		if got := civicgrid.MaskPlace(in); got != want {
 			t.Errorf("MaskPlace(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// endedLogs is a case log that also tells its last event id, as the store's
+// does.
+type endedLogs struct {
+	*logs
+	asked []int64 // the cursors EventsAfter was asked from
+}
+
+func (l *endedLogs) LastEventID(context.Context) (int64, error) {
+	if len(l.cases) == 0 {
+		return 0, nil
+	}
+	return l.cases[len(l.cases)-1].Event.ID, nil
+}
+
+func (l *endedLogs) EventsAfter(ctx context.Context, cursor int64, limit int) ([]civicgrid.LoggedCaseEvent, error) {
+	l.asked = append(l.asked, cursor)
+	return l.logs.EventsAfter(ctx, cursor, limit)
+}
+
+// The first group to hear of cases starts the case log's cursor at the
+// log's end (it hears only of what comes after it chose): the history is
+// never walked, and a later group does not move the cursor past events
+// still to post.
+func TestRobotFeedsStartAtTheCaseLogsEnd(t *testing.T) {
+	ctx := context.Background()
+	l := &endedLogs{logs: &logs{}}
+	p := newEnv(t, true, func(c *notices.Config) { c.CaseLog = l })
+	staff := p.person("张社工", civicgrid.RoleCommunityStaff, community)
+	reported := func(id int64, at time.Duration) civicgrid.LoggedCaseEvent {
+		return civicgrid.LoggedCaseEvent{Event: civicgrid.CaseEvent{ID: id, At: p.now.Add(at), Action: civicgrid.CaseReport, ActorID: 7},
+			Case: civicgrid.Case{ID: 100 + id, Category: "路灯损坏", GridCode: grid}}
+	}
+	for id := int64(1); id <= 1200; id++ { // a history longer than a walk's batch
+		l.cases = append(l.cases, reported(id, -time.Hour))
+	}
+	rc := &receiver{}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	add := func(name string, cases bool) {
+		t.Helper()
+		if _, err := p.svc.AddRobot(ctx, staff, civicgrid.RobotInput{AreaCode: community, Name: name, Kind: civicgrid.RobotWeCom,
+			URL: srv.URL + "/wecom?key=" + name, NewCases: cases}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("notices-only", false)
+	if at, err := p.db.RobotCursor(ctx, "cases"); err != nil || at != 0 {
+		t.Fatalf("a group that hears of no cases set the cursor: %d %v", at, err)
+	}
+	add("first", true)
+	if at, err := p.db.RobotCursor(ctx, "cases"); err != nil || at != 1200 {
+		t.Fatalf("cursor after the first group that hears of cases: %d %v, want the log's end 1200", at, err)
+	}
+	l.cases = append(l.cases, reported(1201, time.Minute))
+	add("second", true) // the cursor stays: 1201 is still to post
+	if n, err := p.svc.EnqueueFeeds(ctx); err != nil || n != 2 {
+		t.Fatalf("queued %d %v, want case 1201 for both groups", n, err)
+	}
+	if slices.Min(l.asked) != 1200 {
+		t.Fatalf("the log was read from %d: %v", slices.Min(l.asked), l.asked)
 	}
 }

@@ -51,9 +51,32 @@ func (s *Service) AddRobot(ctx context.Context, actor civicgrid.Actor, in civicg
 			return r, err
 		}
 	}
+	// The first group to hear of cases starts the case log's cursor at its
+	// end, read before the group is stored: it hears only of what happens
+	// after (see hears), and walking a long history (10⁶ cases: thousands
+	// of writes) to find nothing to post would hold the writer.
+	caseEnd := int64(-1)
+	if end, ok := s.cfg.CaseLog.(caseLogEnd); ok && (r.NewCases || r.OverdueCases) {
+		if caseEnd, err = end.LastEventID(ctx); err != nil {
+			return r, err
+		}
+	}
 	r.CreatedBy, r.CreatedAt = actor.UserID, s.now()
-	r, err = s.store.CreateRobot(ctx, r)
-	return r.Redacted(), err
+	if r, err = s.store.CreateRobot(ctx, r); err != nil {
+		return r.Redacted(), err
+	}
+	if caseEnd >= 0 {
+		// Only where no cursor is yet (an earlier group's stands).
+		if _, err := s.store.EnqueueRobotPosts(ctx, feedCases, 0, caseEnd, nil, s.now()); err != nil {
+			return r.Redacted(), err
+		}
+	}
+	return r.Redacted(), nil
+}
+
+// caseLogEnd is a case log that tells its last event id (sqlstore's does).
+type caseLogEnd interface {
+	LastEventID(ctx context.Context) (int64, error)
 }
 
 // Robots lists the robots of an area's subtree.

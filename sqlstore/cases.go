@@ -937,6 +937,14 @@ func forEachCaseChain(ctx context.Context, q querier, fn func(caseID int64, even
 	return nil
 }
 
+// LastEventID is the highest case event id written (0 for none): where a
+// new reader of the log that wants only what comes next starts.
+func (db *DB) LastEventID(ctx context.Context) (int64, error) {
+	var last int64
+	err := db.rd.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM case_events`).Scan(&last)
+	return last, err
+}
+
 // EventsAfter returns up to limit case events after cursor with their
 // cases: the log that webhooks, notifications and robot feeds walk by their
 // cursors. It reads only up to the log horizon (see logHorizon), so that
