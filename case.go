@@ -481,6 +481,14 @@ type CaseSpot struct {
 	CreatedAt time.Time
 }
 
+// NewCase is a new case to store: the case as its first event and the
+// steps taken with it (Then) leave it, with those events.
+type NewCase struct {
+	Case  Case
+	Event CaseEvent
+	Then  []CaseEvent
+}
+
 // CaseStore keeps cases, their events and the category catalogue.
 type CaseStore interface {
 	Categories(ctx context.Context) ([]Category, error)
@@ -491,6 +499,10 @@ type CaseStore interface {
 	// earlier under the same key is returned instead (existing true); the
 	// same key with another request hash is ECONFLICT.
 	CreateCase(ctx context.Context, c Case, ev CaseEvent, idem *Idempotency, then ...CaseEvent) (stored Case, existing bool, err error)
+	// CreateCases stores new cases, each as CreateCase without a key, all
+	// in one transaction and numbered in their order (bulk seeding); none
+	// is stored if one fails. It returns them as stored.
+	CreateCases(ctx context.Context, cs []NewCase) ([]Case, error)
 	CaseByID(ctx context.Context, id int64) (Case, error)
 	ListCases(ctx context.Context, f CaseFilter) ([]Case, error)
 	// OpenCaseSpots returns where the open cases of a category reported

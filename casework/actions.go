@@ -101,6 +101,11 @@ func (s *Service) ActMany(ctx context.Context, actor civicgrid.Actor, ids []int6
 // checkAction checks that actor may take action on c now and returns its
 // event.
 func (s *Service) checkAction(ctx context.Context, actor civicgrid.Actor, c civicgrid.Case, action civicgrid.CaseAction, st Step) (civicgrid.CaseEvent, error) {
+	return s.checkActionWith(ctx, actor, c, action, st, s.store.CaseEvents)
+}
+
+func (s *Service) checkActionWith(ctx context.Context, actor civicgrid.Actor, c civicgrid.Case, action civicgrid.CaseAction, st Step,
+	history func(context.Context, int64) ([]civicgrid.CaseEvent, error)) (civicgrid.CaseEvent, error) {
 	// Whoever may not even read the case learns nothing about it.
 	if err := civicgrid.Authorize(actor, civicgrid.ActionReadCase, c.Object()); err != nil && action != civicgrid.CaseMeToo {
 		if civicgrid.ErrorCode(err) == civicgrid.EFORBIDDEN {
@@ -115,7 +120,7 @@ func (s *Service) checkAction(ctx context.Context, actor civicgrid.Actor, c civi
 	if err != nil {
 		return civicgrid.CaseEvent{}, err
 	}
-	obj, err := s.objectFor(ctx, c, t.Permission)
+	obj, err := s.objectFor(ctx, c, t.Permission, history)
 	if err != nil {
 		return civicgrid.CaseEvent{}, err
 	}
@@ -132,7 +137,14 @@ func (s *Service) checkAction(ctx context.Context, actor civicgrid.Actor, c civi
 // prepare checks an action on c and returns the cases it changes (c first)
 // with their events, ready to store.
 func (s *Service) prepare(ctx context.Context, actor civicgrid.Actor, c civicgrid.Case, action civicgrid.CaseAction, st Step) ([]civicgrid.Case, []civicgrid.CaseEvent, error) {
-	ev, err := s.checkAction(ctx, actor, c, action, st)
+	return s.prepareWith(ctx, actor, c, action, st, s.store.CaseEvents)
+}
+
+// prepareWith is prepare reading a case's history with history (a batch
+// adds the steps it has not stored yet).
+func (s *Service) prepareWith(ctx context.Context, actor civicgrid.Actor, c civicgrid.Case, action civicgrid.CaseAction, st Step,
+	history func(context.Context, int64) ([]civicgrid.CaseEvent, error)) ([]civicgrid.Case, []civicgrid.CaseEvent, error) {
+	ev, err := s.checkActionWith(ctx, actor, c, action, st, history)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -152,14 +164,14 @@ func (s *Service) prepare(ctx context.Context, actor civicgrid.Actor, c civicgri
 		next.Pending, next.PendingDetail = civicgrid.PendingNone, ""
 	}
 	next.NextDeadline = s.nextDeadline(next)
-	var history []civicgrid.CaseEvent
+	var past []civicgrid.CaseEvent
 	if action == civicgrid.CaseClose && next.Reopens == 0 {
 		// Whether an escalation already made the fix due.
-		if history, err = s.store.CaseEvents(ctx, c.ID); err != nil {
+		if past, err = history(ctx, c.ID); err != nil {
 			return nil, nil, err
 		}
 	}
-	markForIndicators(c, next, &ev, history)
+	markForIndicators(c, next, &ev, past)
 	return append([]civicgrid.Case{next}, extra...), append([]civicgrid.CaseEvent{ev}, extraEv...), nil
 }
 
@@ -192,12 +204,13 @@ func markForIndicators(before, after civicgrid.Case, ev *civicgrid.CaseEvent, hi
 
 // objectFor is the case as the target of an action, with its history when
 // the separation of duties needs it.
-func (s *Service) objectFor(ctx context.Context, c civicgrid.Case, action civicgrid.Action) (civicgrid.Object, error) {
+func (s *Service) objectFor(ctx context.Context, c civicgrid.Case, action civicgrid.Action,
+	history func(context.Context, int64) ([]civicgrid.CaseEvent, error)) (civicgrid.Object, error) {
 	obj := c.Object()
 	if !civicgrid.NeedsHistory(action) {
 		return obj, nil
 	}
-	evs, err := s.store.CaseEvents(ctx, c.ID)
+	evs, err := history(ctx, c.ID)
 	if err != nil {
 		return obj, err
 	}

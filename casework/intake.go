@@ -61,8 +61,34 @@ func (s *Service) photoProblem(ref string) string {
 // Report validates and stores a new case. Nothing is written unless every
 // check passes.
 func (s *Service) Report(ctx context.Context, actor civicgrid.Actor, r Report, idem *civicgrid.Idempotency) (Intake, error) {
+	nc, cat, err := s.prepareReport(ctx, actor, r)
+	if err != nil {
+		return Intake{}, err
+	}
+	c, ev, then, now := nc.Case, nc.Event, nc.Then, nc.Event.At
+	// The duplicates are looked up before the new case exists.
+	dups, err := s.duplicates(ctx, cat, r.Lat, r.Lng, now)
+	if err != nil {
+		return Intake{}, err
+	}
+	stored, existing, err := s.store.CreateCase(ctx, c, ev, idem, then...)
+	if err != nil {
+		return Intake{}, err
+	}
+	if !existing {
+		for _, e := range append([]civicgrid.CaseEvent{ev}, then...) {
+			s.publish(stored, e)
+		}
+	}
+	return Intake{Case: stored, Existing: existing, Duplicates: dups}, nil
+}
+
+// prepareReport checks a report and makes the new case with its first
+// event (and the steps taken with it), at the service's clock, ready to
+// store.
+func (s *Service) prepareReport(ctx context.Context, actor civicgrid.Actor, r Report) (civicgrid.NewCase, civicgrid.Category, error) {
 	if actor.Anonymous() {
-		return Intake{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "log in to report a problem")
+		return civicgrid.NewCase{}, civicgrid.Category{}, civicgrid.Errorf(civicgrid.EUNAUTHORIZED, "log in to report a problem")
 	}
 	var probs []civicgrid.Problem
 	bad := func(kind, detail string) {
@@ -103,13 +129,13 @@ func (s *Service) Report(ctx context.Context, actor civicgrid.Actor, r Report, i
 		} else if b, err := s.store.AreaByCode(ctx, r.BuildingCode); civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND || err == nil && b.Level != civicgrid.LevelBuilding {
 			bad("building_code", "no building has the code "+r.BuildingCode)
 		} else if err != nil {
-			return Intake{}, err
+			return civicgrid.NewCase{}, civicgrid.Category{}, err
 		}
 	}
 	cat, err := s.category(ctx, r.Category)
 	if err != nil {
 		if civicgrid.ErrorCode(err) != civicgrid.EINVALID {
-			return Intake{}, err
+			return civicgrid.NewCase{}, civicgrid.Category{}, err
 		}
 		bad("category", civicgrid.ErrorMessage(err))
 	}
@@ -118,7 +144,7 @@ func (s *Service) Report(ctx context.Context, actor civicgrid.Actor, r Report, i
 		bad("location", civicgrid.ErrorMessage(lerr))
 	} else if loc, err = s.locator.Locate(r.Lng, r.Lat); err != nil {
 		if civicgrid.ErrorCode(err) == civicgrid.EOUTSIDE {
-			return Intake{}, err
+			return civicgrid.NewCase{}, civicgrid.Category{}, err
 		}
 		bad("location", civicgrid.ErrorMessage(err))
 	}
@@ -126,36 +152,36 @@ func (s *Service) Report(ctx context.Context, actor civicgrid.Actor, r Report, i
 		bad("building_code", "building "+r.BuildingCode+" is not in grid "+loc.Grid.Code+" where the point lies")
 	}
 	if len(probs) > 0 {
-		return Intake{}, &civicgrid.Error{Code: civicgrid.EINVALID, Message: "the report has problems", Problems: probs}
+		return civicgrid.NewCase{}, civicgrid.Category{}, &civicgrid.Error{Code: civicgrid.EINVALID, Message: "the report has problems", Problems: probs}
 	}
 
 	c := civicgrid.Case{Category: cat.Code, Status: civicgrid.StatusReported, Channel: r.Channel, Description: r.Description,
 		Lat: r.Lat, Lng: r.Lng, Address: strings.TrimSpace(r.Address), GridCode: loc.Grid.Code, BuildingCode: r.BuildingCode,
 		Photos: r.Photos}
 	if err := civicgrid.Authorize(actor, civicgrid.ActionReportCase, c.Object()); err != nil {
-		return Intake{}, err
+		return civicgrid.NewCase{}, civicgrid.Category{}, err
 	}
 	switch r.Channel {
 	case civicgrid.ChannelPatrol:
 		if err := civicgrid.Authorize(actor, civicgrid.ActionSelfHandleCase, c.Object()); err != nil {
-			return Intake{}, civicgrid.Errorf(civicgrid.EFORBIDDEN, "patrol reports are for the grid worker of grid %s", c.GridCode)
+			return civicgrid.NewCase{}, civicgrid.Category{}, civicgrid.Errorf(civicgrid.EFORBIDDEN, "patrol reports are for the grid worker of grid %s", c.GridCode)
 		}
 	case civicgrid.ChannelHotline:
 		if err := civicgrid.Authorize(actor, civicgrid.ActionTriageCase, c.Object()); err != nil {
-			return Intake{}, civicgrid.Errorf(civicgrid.EFORBIDDEN, "hotline entries are made by community or street staff of the area")
+			return civicgrid.NewCase{}, civicgrid.Category{}, civicgrid.Errorf(civicgrid.EFORBIDDEN, "hotline entries are made by community or street staff of the area")
 		}
 		c.ReporterName, c.ReporterPhone = strings.TrimSpace(r.CallerName), strings.TrimSpace(r.CallerPhone)
 	case civicgrid.ChannelOpen311:
 		if actor.Via != "open311" {
-			return Intake{}, civicgrid.Errorf(civicgrid.EINVALID, "channel open311 is set by the Open311 endpoint")
+			return civicgrid.NewCase{}, civicgrid.Category{}, civicgrid.Errorf(civicgrid.EINVALID, "channel open311 is set by the Open311 endpoint")
 		}
 		c.ReporterName, c.ReporterPhone = strings.TrimSpace(r.CallerName), strings.TrimSpace(r.CallerPhone)
 	}
 	if r.SelfHandled && r.Channel != civicgrid.ChannelPatrol {
-		return Intake{}, civicgrid.Errorf(civicgrid.EINVALID, "self_handled: only a patrol report (channel patrol) is handled on the spot as it is filed")
+		return civicgrid.NewCase{}, civicgrid.Category{}, civicgrid.Errorf(civicgrid.EINVALID, "self_handled: only a patrol report (channel patrol) is handled on the spot as it is filed")
 	}
 	if actor.Via == "open311" && r.Channel != civicgrid.ChannelOpen311 {
-		return Intake{}, civicgrid.Errorf(civicgrid.EINVALID, "Open311 clients report on channel open311")
+		return civicgrid.NewCase{}, civicgrid.Category{}, civicgrid.Errorf(civicgrid.EINVALID, "Open311 clients report on channel open311")
 	}
 	if r.Channel != civicgrid.ChannelHotline && actor.Via != "open311" {
 		c.ReporterID = actor.UserID
@@ -163,7 +189,7 @@ func (s *Service) Report(ctx context.Context, actor civicgrid.Actor, r Report, i
 	now := s.now()
 	c.CreatedAt, c.UpdatedAt = now, now
 	if c.RespondBy, err = s.calendar.Deadline(now, cat.RespondWithin); err != nil {
-		return Intake{}, err
+		return civicgrid.NewCase{}, civicgrid.Category{}, err
 	}
 	c.NextDeadline = c.RespondBy
 	ev := civicgrid.CaseEvent{At: now, ActorID: actor.UserID, Actor: actorLabel(actor), Action: civicgrid.CaseReport,
@@ -178,25 +204,11 @@ func (s *Service) Report(ctx context.Context, actor civicgrid.Actor, r Report, i
 	if r.SelfHandled {
 		cs, evs, err := s.prepare(ctx, actor, c, civicgrid.CaseSelfHandle, Step{Note: r.HandledNote, Photos: r.Photos})
 		if err != nil {
-			return Intake{}, err
+			return civicgrid.NewCase{}, civicgrid.Category{}, err
 		}
 		c, then = cs[0], evs
 	}
-	// The duplicates are looked up before the new case exists.
-	dups, err := s.duplicates(ctx, cat, r.Lat, r.Lng, now)
-	if err != nil {
-		return Intake{}, err
-	}
-	stored, existing, err := s.store.CreateCase(ctx, c, ev, idem, then...)
-	if err != nil {
-		return Intake{}, err
-	}
-	if !existing {
-		for _, e := range append([]civicgrid.CaseEvent{ev}, then...) {
-			s.publish(stored, e)
-		}
-	}
-	return Intake{Case: stored, Existing: existing, Duplicates: dups}, nil
+	return civicgrid.NewCase{Case: c, Event: ev, Then: then}, cat, nil
 }
 
 // Nearby returns the open cases of a category near a point that a new report

@@ -457,6 +457,10 @@ func (db *DB) hasTable(ctx context.Context, name string) (bool, error) {
 	return n > 0, err
 }
 
+// The writer's page cache in Unsynced (64 MB) and otherwise (SQLite's
+// default, 2 MB), as cache_size takes them: negative is KiB.
+const bulkCacheKiB, defaultCacheKiB = -64 << 10, -2000
+
 // Unsynced runs fn with SQLite's commits not waiting for the disk
 // (synchronous=OFF), for seeding a new store in bulk — the demo's past —
 // where a crash halfway leaves a store to throw away anyway, and a sync per
@@ -472,9 +476,20 @@ func (db *DB) Unsynced(ctx context.Context, fn func() error) error {
 	if _, err := db.write.ExecContext(ctx, `PRAGMA synchronous=OFF`); err != nil {
 		return err
 	}
+	// Nor does the WAL keeper sync beside it (walKeeper.unsynced), and the
+	// writer keeps more pages in memory: the seed rewrites the same index
+	// and counter pages over and over, and SQLite's default 2 MB cache
+	// read them back from the file again and again.
+	db.wal.unsynced.Store(true)
+	defer db.wal.unsynced.Store(false)
+	if _, err := db.write.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size=%d`, bulkCacheKiB)); err != nil {
+		return err
+	}
 	err := fn()
-	if _, e := db.write.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous=FULL`); e != nil && err == nil {
-		err = e
+	for _, pragma := range []string{`PRAGMA synchronous=FULL`, fmt.Sprintf(`PRAGMA cache_size=%d`, defaultCacheKiB)} {
+		if _, e := db.write.ExecContext(context.WithoutCancel(ctx), pragma); e != nil && err == nil {
+			err = e
+		}
 	}
 	if _, e := db.write.ExecContext(context.WithoutCancel(ctx), `PRAGMA wal_checkpoint(FULL)`); e != nil && err == nil {
 		err = e

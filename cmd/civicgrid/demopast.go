@@ -136,16 +136,24 @@ func seedDemoPast(ctx context.Context, db *sqlstore.DB, locator *locate.Service,
 	go func() {
 		var now time.Time
 		svc := casework.New(casework.Config{Photos: photos}, db, db, locator, calendar, func() time.Time { return now })
+		// The days' steps go into a batch, stored in one transaction when
+		// no reported day waits or the batch has grown large.
+		b := svc.NewBatch()
 		for pd := range reported {
-			if err := w.steps(ctx, svc, &now, pd); err != nil {
+			err := w.steps(ctx, b, &now, pd)
+			if err == nil && (len(reported) == 0 || b.Len() >= 2000) {
+				_, err = b.Commit(ctx)
+			}
+			if err != nil {
 				cancel()
 				for range reported {
 				}
-				stepsDone <- err
+				stepsDone <- fmt.Errorf("demo past: day %d ago: %w", pd.d, err)
 				return
 			}
 		}
-		stepsDone <- nil
+		_, err := b.Commit(ctx) // nothing left, unless the loop ended with a step gathered
+		stepsDone <- err
 	}()
 	total := 0
 	var reportErr error
@@ -210,18 +218,17 @@ func (w *pastWorld) report(ctx context.Context, svc *casework.Service, now *time
 		weekday = 1
 	}
 	n := int(math.Round(14 * season * weekday * (0.7 + 0.6*rng.Float64())))
+	// The day's reports are stored together, in one transaction.
+	batch := svc.NewReports()
+	var at []time.Time
 	one := func(g civicgrid.Area, cat civicgrid.Category) error {
 		*now = pastAt(day, 7+13*rng.Float64())
 		lat, lng := democity.PointIn(rng, g.Geometry)
 		who := w.residents[rng.IntN(len(w.residents))]
-		in, err := svc.Report(ctx, who, casework.Report{Category: cat.Code, Description: demoDescriptions[rng.IntN(len(demoDescriptions))], Lat: lat, Lng: lng}, nil)
-		if err != nil {
+		if err := batch.Add(ctx, who, casework.Report{Category: cat.Code, Description: demoDescriptions[rng.IntN(len(demoDescriptions))], Lat: lat, Lng: lng}); err != nil {
 			return fmt.Errorf("demo past: report: %w", err)
 		}
-		if !in.Existing {
-			pd.ids = append(pd.ids, in.Case.ID)
-			pd.reportedAt[in.Case.ID] = *now
-		}
+		at = append(at, *now)
 		return nil
 	}
 	for range n {
@@ -236,19 +243,27 @@ func (w *pastWorld) report(ctx context.Context, svc *casework.Service, now *time
 			}
 		}
 	}
+	stored, err := batch.Commit(ctx)
+	if err != nil {
+		return fmt.Errorf("demo past: reports: %w", err)
+	}
+	for i, c := range stored {
+		pd.ids = append(pd.ids, c.ID)
+		pd.reportedAt[c.ID] = at[i]
+	}
 	return nil
 }
 
-// steps takes a reported day's cases through the loop.
-func (w *pastWorld) steps(ctx context.Context, svc *casework.Service, now *time.Time, pd pastDay) error {
+// steps takes a reported day's cases through the loop, into b.
+func (w *pastWorld) steps(ctx context.Context, b *casework.Batch, now *time.Time, pd pastDay) error {
 	rng, day, d := pd.rng, pd.day, pd.d
 	act := func(ids []int64, who civicgrid.Actor, a civicgrid.CaseAction, st casework.Step, when time.Time) error {
 		if len(ids) == 0 {
 			return nil
 		}
 		*now = when
-		if _, err := svc.ActMany(ctx, who, ids, a, st); err != nil {
-			return fmt.Errorf("demo past: %s: %w", a, err)
+		if err := b.Act(ctx, who, ids, a, st); err != nil {
+			return fmt.Errorf("%s: %w", a, err)
 		}
 		return nil
 	}
