@@ -718,6 +718,14 @@ type Meeting struct {
 	PublishedAt time.Time `json:"published_at,omitzero"`
 	// Photos published with the minutes (photo refs).
 	Photos []string `json:"photos,omitempty"`
+	// Documents are PDF files attached by staff (meeting.go), served only
+	// to those who may read the meeting.
+	Documents []NoticeDocument `json:"documents,omitempty"`
+	// CancelReason says why a cancelled meeting was called off.
+	CancelReason string `json:"cancel_reason,omitempty"`
+	// Named are the people invited by name beside the roles (user ids,
+	// found by phone when scheduled); they join the roll.
+	Named []int64 `json:"-"`
 	CourtyardScope
 }
 
@@ -734,6 +742,11 @@ type MeetingInput struct {
 	InvitedRoles []string  `json:"invited_roles"`
 	// CourtyardID holds the meeting in a courtyard (院落).
 	CourtyardID int64 `json:"courtyard_id"`
+	// InvitedPhones invites people by name (their phone) beside the
+	// roles, up to MaxMeetingInvitees: a property manager, a landlord, an
+	// official of another area. They join the roll, read the meeting and
+	// sign in.
+	InvitedPhones []string `json:"invited_phones"`
 }
 
 // Check validates the input and returns the meeting it schedules (without
@@ -758,6 +771,9 @@ func (in MeetingInput) Check(now time.Time) (Meeting, error) {
 	}
 	if len(in.Agenda) < 1 || len(in.Agenda) > MaxMeetingAgenda {
 		bad("agenda", "an agenda of 1 to "+strconv.Itoa(MaxMeetingAgenda)+" proposals")
+	}
+	if len(in.InvitedPhones) > MaxMeetingInvitees {
+		bad("invited_phones", "at most "+strconv.Itoa(MaxMeetingInvitees)+" people invited by name")
 	}
 	m := Meeting{AreaCode: in.AreaCode, Title: title, Place: place, StartsAt: time.UnixMilli(in.StartsAt.UnixMilli()), Status: MeetingScheduled,
 		Rule: DefaultQuorumRule}
@@ -894,4 +910,16 @@ type MeetingStore interface {
 	PublishMinutes(ctx context.Context, id int64, minutes string, items []AgendaItem, photos []string, ev CogovEvent) (Meeting, error)
 	// ProposalMeetings lists the meetings that have a proposal on their agenda.
 	ProposalMeetings(ctx context.Context, proposalID int64) ([]ProposalMeeting, error)
+	// MeetingsInvited lists the meetings a person is on the roll of,
+	// newest first (those invited by name see them outside their scope).
+	MeetingsInvited(ctx context.Context, userID int64, limit int) ([]Meeting, error)
+	// PersonByPhone finds a registered person by phone (ENOTFOUND: none).
+	PersonByPhone(ctx context.Context, phone string) (int64, string, error)
+	// RescheduleMeeting moves a scheduled meeting (ECONFLICT otherwise).
+	RescheduleMeeting(ctx context.Context, id int64, startsAt time.Time, place string, ev CogovEvent) (Meeting, error)
+	// CancelMeeting calls a scheduled meeting off (ECONFLICT otherwise).
+	CancelMeeting(ctx context.Context, id int64, reason string, ev CogovEvent) (Meeting, error)
+	// AddMeetingDocument attaches a document (ECONFLICT on a cancelled
+	// meeting or beyond max; the same file twice is a no-op).
+	AddMeetingDocument(ctx context.Context, id int64, d NoticeDocument, max int, ev CogovEvent) (Meeting, error)
 }

@@ -546,7 +546,8 @@ func (s *Service) Notices(ctx context.Context, area string) ([]civicgrid.Vote, e
 const NotifySourceName = "cogovernance"
 
 // NotifySource is the notifications' reader of the co-governance log: the
-// people on a vote's roll hear that it opened, an author that their
+// people on a vote's roll hear that it opened, those on a meeting's roll
+// that it was scheduled, moved or cancelled, an author that their
 // proposal went onto the agenda or was declined (with the reason). Nobody
 // hears of their own step.
 func (s *Service) NotifySource() notify.Source {
@@ -577,6 +578,10 @@ func (s *Service) NotifySource() notify.Source {
 				}
 				for _, u := range roll {
 					add(u, "cogov.vote_opened", "/votes/"+id, "question", v.Question)
+				}
+			case kind == "meeting":
+				if err := s.meetingDrafts(ctx, ev, n, add); err != nil {
+					return nil, cursor, err
 				}
 			case kind == "election":
 				if err := s.electionDrafts(ctx, ev, n, add); err != nil {

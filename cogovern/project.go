@@ -2,6 +2,7 @@ package cogovern
 
 import (
 	"context"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +29,10 @@ type ProjectDeps struct {
 	// Photos checks an update's photos were uploaded (photo.Store); nil
 	// takes photo refs on their shape only.
 	Photos interface{ Has(ref string) bool }
+	// Documents keeps meetings' PDF files (photo.Store); nil keeps none.
+	Documents interface {
+		SaveDocument(r io.Reader) (photo.SavedDocument, error)
+	}
 }
 
 // SetProjectDeps wires what projects need (cmd/civicgrid).

@@ -82,7 +82,7 @@ func init() {
 		return mxRequest{"POST", fmt.Sprintf("/api/v1/projects/%d/rating", p.ID), map[string]int{"rating": 4}}
 	}
 	mxFixtures["POST /api/v1/projects/{id}/cases"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
-		e.cogov.SetProjectDeps(cogovern.ProjectDeps{Cases: func(ctx context.Context, actor civicgrid.Actor, id int64) error {
+		e.cogov.SetProjectDeps(cogovern.ProjectDeps{Documents: e.photos, Cases: func(ctx context.Context, actor civicgrid.Actor, id int64) error {
 			_, err := e.cases.Get(ctx, actor, id)
 			return err
 		}})

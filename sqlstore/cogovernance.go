@@ -733,7 +733,7 @@ func freezeRoll(ctx context.Context, tx *Tx, table string, id int64, roles []str
 // Meetings (议事会): the meeting, its agenda items and its frozen roll.
 
 const meetingColumns = `id, area_code, title, place, starts_at, status, invited_roles, invited, attended, code, minutes, quorum_met, rule,
-	created_by, published_at, ` + courtyardColumns + `, photos`
+	created_by, published_at, ` + courtyardColumns + `, photos, documents, cancel_reason`
 
 func scanMeeting(sc rowScanner) (civicgrid.Meeting, error) {
 	var (
@@ -742,11 +742,16 @@ func scanMeeting(sc rowScanner) (civicgrid.Meeting, error) {
 		roles                string
 		createdBy, published sql.NullInt64
 		c                    courtyardCols
-		photos               string
+		photos, docs         string
 	)
 	if err := sc.Scan(&m.ID, &m.AreaCode, &m.Title, &m.Place, &starts, &m.Status, &roles, &m.Invited, &m.Attended, &m.Code, &m.Minutes,
-		&m.QuorumMet, &m.Rule, &createdBy, &published, &c.id, &c.name, &c.buildings, &photos); err != nil {
+		&m.QuorumMet, &m.Rule, &createdBy, &published, &c.id, &c.name, &c.buildings, &photos, &docs, &m.CancelReason); err != nil {
 		return m, err
+	}
+	if docs != "" {
+		if err := json.Unmarshal([]byte(docs), &m.Documents); err != nil {
+			return m, err
+		}
 	}
 	m.CourtyardScope = c.scope()
 	if err := json.Unmarshal([]byte(photos), &m.Photos); err != nil {
@@ -796,6 +801,11 @@ func (db *DB) CreateMeeting(ctx context.Context, m civicgrid.Meeting, ev civicgr
 		if err != nil {
 			return err
 		}
+		added, err := addNamed(ctx, tx, m.ID, m.Named)
+		if err != nil {
+			return err
+		}
+		n += added
 		if n == 0 {
 			return civicgrid.Errorf(civicgrid.EINVALID, "nobody holds a role of %s in %s: the roll would be empty", strings.Join(m.InvitedRoles, ", "), m.AreaCode)
 		}
@@ -805,6 +815,9 @@ func (db *DB) CreateMeeting(ctx context.Context, m civicgrid.Meeting, ev civicgr
 		ev.Subject = civicgrid.MeetingSubject(m.ID)
 		ev.Data = map[string]string{"title": m.Title, "place": m.Place, "starts_at": fmt.Sprint(m.StartsAt.UnixMilli()),
 			"agenda": strings.Join(ids, ","), "invited_roles": string(roles), "invited": fmt.Sprint(n)}
+		if len(m.Named) > 0 { // meetings without named people hash as before
+			ev.Data["named"] = joinIDs(m.Named)
+		}
 		courtyardData(&ev, m.CourtyardScope)
 		return db.appendCogovEvent(ctx, tx, ev)
 	})
@@ -887,7 +900,7 @@ func (db *DB) SignIn(ctx context.Context, id, userID int64, ev civicgrid.CogovEv
 			return err
 		}
 		if m.Status != civicgrid.MeetingScheduled {
-			return civicgrid.Errorf(civicgrid.ECONFLICT, "meeting %d's minutes are published: sign-in is closed", id)
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "meeting %d is %s: sign-in is closed", id, m.Status)
 		}
 		var attended bool
 		switch err := tx.QueryRowContext(ctx, `SELECT attended FROM cogov_meeting_roll WHERE meeting_id = $1 AND user_id = $2`, id, userID).Scan(&attended); {
@@ -927,7 +940,7 @@ func (db *DB) PublishMinutes(ctx context.Context, id int64, minutes string, item
 			return err
 		}
 		if m.Status != civicgrid.MeetingScheduled {
-			return civicgrid.Errorf(civicgrid.ECONFLICT, "meeting %d's minutes are published already", id)
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "meeting %d is %s: its minutes are published once, for a meeting held", id, m.Status)
 		}
 		met := civicgrid.MeetingQuorumMet(m.Rule, m.Attended, m.Invited)
 		if _, err := tx.ExecContext(ctx, `UPDATE cogov_meetings SET status = $1, minutes = $2, quorum_met = $3, published_at = $4, photos = $5 WHERE id = $6`,
