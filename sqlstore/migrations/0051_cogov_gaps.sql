@@ -13,3 +13,24 @@ CREATE INDEX cogov_meeting_roll_user ON cogov_meeting_roll (user_id, meeting_id)
 -- fills.
 ALTER TABLE cogov_elections ADD COLUMN by_election_of BIGINT REFERENCES cogov_elections (id);
 CREATE INDEX cogov_elections_by ON cogov_elections (by_election_of);
+
+-- Projects: spending against the budget (amounts in fen, hundredths of a
+-- yuan), the running total kept on the project in the same transaction as
+-- each entry; milestones reminded once before they are due (the
+-- scheduler's index: open milestones neither reminded nor overdue).
+ALTER TABLE cogov_projects ADD COLUMN spent_fen BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE cogov_spending (
+    id          @ID_PK@,
+    project_id  BIGINT NOT NULL REFERENCES cogov_projects (id),
+    amount_fen  BIGINT NOT NULL,
+    spent_on    BIGINT NOT NULL,
+    purpose     TEXT NOT NULL,
+    receipt     TEXT NOT NULL DEFAULT '',
+    over_reason TEXT NOT NULL DEFAULT '',
+    author      TEXT NOT NULL,
+    created_by  BIGINT REFERENCES users (id),
+    created_at  BIGINT NOT NULL
+);
+CREATE INDEX cogov_spending_project ON cogov_spending (project_id, spent_on, id);
+ALTER TABLE cogov_milestones ADD COLUMN reminded_at BIGINT;
+CREATE INDEX cogov_milestones_remind ON cogov_milestones (due_at) WHERE done_at IS NULL AND overdue_at IS NULL AND reminded_at IS NULL;
