@@ -216,8 +216,8 @@ const (
 	CogovElectionFinal    = "election.final"
 	CogovElectionVoided   = "election.voided"
 	CogovTermEnding       = "election.term_ending"
-	CogovNominationGone   = "election.withdrawn" // a nominee withdrew (or declined) their nomination before the vote
-	CogovElectionCancel   = "election.cancelled" // staff cancelled the election before its vote, with the reason
+	CogovNominationGone   = "election.withdrawn"   // a nominee withdrew (or declined) their nomination before the vote
+	CogovElectionCancel   = "election.cancelled"   // staff cancelled the election before its vote, with the reason
 	CogovByElection       = "election.by_election" // on the first election's chain: a by-election was called for its empty seats
 	CogovObjectionRaised  = "objection.raised"
 	CogovObjectionDecided = "objection.decided"
