@@ -552,14 +552,16 @@ type CogovEvent struct {
 
 // Co-governance event actions.
 const (
-	CogovProposed   = "proposal.created"
-	CogovSupported  = "proposal.supported"
-	CogovOnAgenda   = "proposal.agenda"    // by support reaching the threshold, or staff accepting it
-	CogovDeclined   = "proposal.declined"  // by staff, with a reason
-	CogovMerged     = "proposal.merged"    // by staff into another, with a reason (on the merged one's chain)
-	CogovMergedIn   = "proposal.merged_in" // another was merged into it (on its chain): supports carried over
-	CogovVoteOpened = "vote.opened"
-	CogovVoteClosed = "vote.closed"
+	CogovProposed    = "proposal.created"
+	CogovSupported   = "proposal.supported"
+	CogovOnAgenda    = "proposal.agenda"       // by support reaching the threshold, or staff accepting it
+	CogovDeclined    = "proposal.declined"     // by staff, with a reason
+	CogovMerged      = "proposal.merged"       // by staff into another, with a reason (on the merged one's chain)
+	CogovMergedIn    = "proposal.merged_in"    // another was merged into it (on its chain): supports carried over
+	CogovUnmerged    = "proposal.unmerged"     // staff undid its merge, with a reason (on the merged one's chain)
+	CogovUnmergedOut = "proposal.unmerged_out" // a merge into it was undone (on its chain): the carried supports went back
+	CogovVoteOpened  = "vote.opened"
+	CogovVoteClosed  = "vote.closed"
 )
 
 // EventRollFrozen is the security log's entry of a vote's roll frozen at
@@ -621,6 +623,11 @@ type CogovStore interface {
 	// agenda when that reaches its threshold, id becomes merged; events on
 	// both chains, one transaction.
 	MergeProposal(ctx context.Context, id, into int64, reason string, ev CogovEvent) (Proposal, error)
+	// UnmergeProposal undoes a merge: the supports it carried (and only
+	// those) leave the other proposal, the merged one goes back to status
+	// was; ECONFLICT when it is not merged, the other is no longer open or
+	// on the agenda, or the merge carried supports it did not record.
+	UnmergeProposal(ctx context.Context, id int64, reason string, was ProposalStatus, carried int, ev CogovEvent) (Proposal, error)
 
 	// OpenVote freezes the roll — every person holding one of rollRoles over
 	// an area in the vote's scope — and opens the vote (EINVALID for an

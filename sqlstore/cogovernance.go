@@ -191,8 +191,8 @@ func (db *DB) MergeProposal(ctx context.Context, id, into int64, reason string, 
 		}
 		// The merged proposal's supporters and author support the other,
 		// unless they do already or wrote it.
-		res, err := tx.ExecContext(ctx, `INSERT INTO cogov_supports (proposal_id, user_id)
-			SELECT CAST($1 AS BIGINT), s.u FROM (SELECT user_id AS u FROM cogov_supports WHERE proposal_id = $2 UNION SELECT CAST($3 AS BIGINT)) s
+		res, err := tx.ExecContext(ctx, `INSERT INTO cogov_supports (proposal_id, user_id, via_merge)
+			SELECT CAST($1 AS BIGINT), s.u, CAST($2 AS BIGINT) FROM (SELECT user_id AS u FROM cogov_supports WHERE proposal_id = $2 UNION SELECT CAST($3 AS BIGINT)) s
 			WHERE s.u <> $4 AND NOT EXISTS (SELECT 1 FROM cogov_supports x WHERE x.proposal_id = CAST($1 AS BIGINT) AND x.user_id = s.u)`,
 			dst.ID, src.ID, src.AuthorID, dst.AuthorID)
 		if err != nil {
@@ -213,7 +213,7 @@ func (db *DB) MergeProposal(ctx context.Context, id, into int64, reason string, 
 		}
 		srcEv := ev
 		srcEv.Subject, srcEv.Action, srcEv.Note = civicgrid.ProposalSubject(src.ID), civicgrid.CogovMerged, reason
-		srcEv.Data = map[string]string{"into": fmt.Sprint(dst.ID)}
+		srcEv.Data = map[string]string{"into": fmt.Sprint(dst.ID), "was": string(src.Status)}
 		if err := db.appendCogovEvent(ctx, tx, srcEv); err != nil {
 			return err
 		}
@@ -228,6 +228,67 @@ func (db *DB) MergeProposal(ctx context.Context, id, into int64, reason string, 
 				Note: fmt.Sprintf("support reached %d of %d", dst.Supports, dst.SupportNeeded)})
 		}
 		return nil
+	})
+	if err != nil {
+		return civicgrid.Proposal{}, err
+	}
+	return db.ProposalByID(ctx, id)
+}
+
+// UnmergeProposal undoes a merge under both proposals' row locks (the
+// lower id first, as a merge takes them).
+func (db *DB) UnmergeProposal(ctx context.Context, id int64, reason string, was civicgrid.ProposalStatus, carried int, ev civicgrid.CogovEvent) (civicgrid.Proposal, error) {
+	err := db.inTx(ctx, func(tx *Tx) error {
+		src, err := db.ProposalByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if src.Status != civicgrid.ProposalMerged || src.MergedInto == 0 {
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "proposal %d is %s, not merged", id, src.Status)
+		}
+		lo, hi := min(id, src.MergedInto), max(id, src.MergedInto)
+		a, err := lockProposal(ctx, tx, lo, ev.At)
+		if err != nil {
+			return err
+		}
+		b, err := lockProposal(ctx, tx, hi, ev.At)
+		if err != nil {
+			return err
+		}
+		src, dst := a, b
+		if src.ID != id {
+			src, dst = b, a
+		}
+		if src.Status != civicgrid.ProposalMerged || src.MergedInto != dst.ID {
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "proposal %d is %s, not merged", id, src.Status)
+		}
+		if dst.Status != civicgrid.ProposalOpen && dst.Status != civicgrid.ProposalAgenda {
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "proposal %d is %s: the supports it took are counted in a vote or a decision, and the merge stands", dst.ID, dst.Status)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM cogov_supports WHERE proposal_id = $1 AND via_merge = $2`, dst.ID, src.ID)
+		if err != nil {
+			return err
+		}
+		removed, _ := res.RowsAffected()
+		if int(removed) != carried {
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "the merge of proposal %d carried %d supports and %d are recorded: it was merged before carried supports were recorded, and is not undone", id, carried, removed)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cogov_proposals SET supports = supports - $1 WHERE id = $2`, removed, dst.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cogov_proposals SET status = $1, reason = '', merged_into = NULL WHERE id = $2`, string(was), src.ID); err != nil {
+			return err
+		}
+		srcEv := ev
+		srcEv.Subject, srcEv.Action, srcEv.Note = civicgrid.ProposalSubject(src.ID), civicgrid.CogovUnmerged, reason
+		srcEv.Data = map[string]string{"from": fmt.Sprint(dst.ID), "status": string(was)}
+		if err := db.appendCogovEvent(ctx, tx, srcEv); err != nil {
+			return err
+		}
+		dstEv := ev
+		dstEv.Subject, dstEv.Action, dstEv.Note = civicgrid.ProposalSubject(dst.ID), civicgrid.CogovUnmergedOut, reason
+		dstEv.Data = map[string]string{"from": fmt.Sprint(src.ID), "supports_removed": fmt.Sprint(removed), "supports": fmt.Sprint(dst.Supports - int(removed))}
+		return db.appendCogovEvent(ctx, tx, dstEv)
 	})
 	if err != nil {
 		return civicgrid.Proposal{}, err

@@ -56,6 +56,14 @@ func (ui *UI) registerMeetingExtras(mux interface {
 		return err
 	}))
 	mux.HandleFunc("POST /meetings/{id}/documents", ui.handleMeetingDocumentForm)
+	if um, ok := ui.cfg.Cogov.(interface {
+		UnmergeProposal(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (civicgrid.Proposal, error)
+	}); ok { // undoing a proposal's merge (cogovern.Service)
+		mux.HandleFunc("POST /proposals/{id}/unmerge", ui.cogovStep("/proposals/", "unmerged", func(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
+			_, err := um.UnmergeProposal(ctx, a, id, f.Get("reason"))
+			return err
+		}))
+	}
 }
 
 // handleMeetingDocumentForm attaches the PDF of the meeting page's form

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/cogovern"
 )
 
 // The project page's spending and edit forms over the real service: an
@@ -55,5 +56,31 @@ func TestCogovProjectSpendingAndEditPages(t *testing.T) {
 	}
 	if b := as(h, resident, "GET", page, nil).Body.String(); !strings.Contains(b, "加装扶手和照明") || !strings.Contains(b, "一并加装照明") {
 		t.Fatalf("the edited project and the reason in its history: %s", b)
+	}
+}
+
+// Undoing a merge from the merged proposal's page (staff only).
+func TestCogovUnmergePage(t *testing.T) {
+	ctx := context.Background()
+	svc, h, person := cogovTestUI(t)
+	resident := person(civicgrid.RoleResident, "4201020010010010001")
+	secretary := person(civicgrid.RoleCommunitySecretary, "420102001001")
+	a, _ := svc.Propose(ctx, resident, cogovern.ProposalInput{AreaCode: "420102001001", Title: "加装充电桩"})
+	b, _ := svc.Propose(ctx, resident, cogovern.ProposalInput{AreaCode: "420102001001", Title: "门口装充电桩"})
+	if _, err := svc.MergeProposal(ctx, secretary, b.ID, a.ID, "同一件事"); err != nil {
+		t.Fatal(err)
+	}
+	page := fmt.Sprintf("/proposals/%d", b.ID)
+	if strings.Contains(as(h, resident, "GET", page, nil).Body.String(), `data-testid="unmerge"`) {
+		t.Fatal("a resident is offered to undo the merge")
+	}
+	if !strings.Contains(as(h, secretary, "GET", page, nil).Body.String(), `data-testid="unmerge"`) {
+		t.Fatal("staff are not offered to undo the merge")
+	}
+	if loc := as(h, secretary, "POST", page+"/unmerge", url.Values{"csrf_token": {"tok"}, "reason": {"不是一回事"}}).Header().Get("Location"); !strings.Contains(loc, "done=unmerged") {
+		t.Fatalf("unmerge: %s", loc)
+	}
+	if b := as(h, resident, "GET", page, nil).Body.String(); strings.Contains(b, `data-testid="merged-into"`) || !strings.Contains(b, "不是一回事") {
+		t.Fatalf("the proposal after the undo: %s", b)
 	}
 }

@@ -34,3 +34,8 @@ CREATE TABLE cogov_spending (
 CREATE INDEX cogov_spending_project ON cogov_spending (project_id, spent_on, id);
 ALTER TABLE cogov_milestones ADD COLUMN reminded_at BIGINT;
 CREATE INDEX cogov_milestones_remind ON cogov_milestones (due_at) WHERE done_at IS NULL AND overdue_at IS NULL AND reminded_at IS NULL;
+
+-- Proposals: a support carried over by a merge names the proposal it came
+-- from, so that undoing the merge returns it (supports of before this
+-- migration carry none: their merges are not undone).
+ALTER TABLE cogov_supports ADD COLUMN via_merge BIGINT;
