@@ -73,9 +73,17 @@ func TestUnmergeProposal(t *testing.T) {
 	if last := nv.History[len(nv.History)-1]; last.Action != civicgrid.CogovUnmerged || last.Note != "一个是门口，一个是全小区，不是一回事" {
 		t.Fatalf("the merged one's history: %+v", last)
 	}
-	// Supporters came back: b (the author) may support wide again by themself, c too.
-	if _, err := e.svc.Support(ctx, c, wide.ID); err != nil {
-		t.Fatalf("a returned supporter supports the other by themself: %v", err)
+	// Only the carried supports left: d, who supported wide by themself, still does.
+	for _, k := range []struct {
+		who  civicgrid.Actor
+		want bool
+	}{{b, false}, {c, false}, {d, true}} {
+		if got, err := e.db.HasSupported(ctx, wide.ID, k.who.UserID); err != nil || got != k.want {
+			t.Fatalf("%s supports the other: %v, want %v (%v)", k.who.Name, got, k.want, err)
+		}
+	}
+	if got, _ := e.db.HasSupported(ctx, narrow.ID, c.UserID); !got {
+		t.Fatal("c's support of the merged proposal is back where it was")
 	}
 	if _, err := e.svc.UnmergeProposal(ctx, staff, narrow.ID, "again"); code(err) != civicgrid.ECONFLICT {
 		t.Fatalf("undone twice: %v", err)
