@@ -40,7 +40,7 @@ func TestCogovProjectSpendingAndEditPages(t *testing.T) {
 		t.Fatalf("past the budget with a reason: %s", loc)
 	}
 	b := as(h, resident, "GET", page, nil).Body.String()
-	if !strings.Contains(b, `data-testid="over-reason"`) || !strings.Contains(b, "钢材涨价") || !strings.Contains(b, "已花费 120.50 元 / 预算 100.00 元") || !strings.Contains(b, "超出预算") {
+	if !strings.Contains(b, `data-testid="over-reason"`) || !strings.Contains(b, "钢材涨价") || !strings.Contains(b, "120.50 元（预算 100.00 元）") || !strings.Contains(b, "超出预算") {
 		t.Fatalf("the resident reads the spending: %s", b)
 	}
 	board := as(h, civicgrid.Actor{}, "GET", "/notices/420102001001?lang=en", nil).Body.String()

@@ -81,7 +81,7 @@ test('staff start a project from an adopted proposal, add a milestone and progre
     };
     await spend('');
     await spend('防滑地砖涨价');
-    assert.match(await page.locator('[data-testid="project-spent"]').textContent(), /26000\.50 of 26000\.00 yuan spent.*over budget/s);
+    assert.match(await page.locator('[data-testid="project-spent"]').textContent(), /26000\.50 of 26000\.00 yuan.*over budget/s);
     await page.locator('[data-testid="project-proposal"]').waitFor();
     await noSidewaysScroll(page, 'project page (staff)');
     await noSeriousViolations(page, 'project page (staff)');
