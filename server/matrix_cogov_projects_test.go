@@ -77,7 +77,7 @@ func init() {
 		return map[string]any{"text": "扶手已到货"}
 	})
 	mxFixtures["POST /api/v1/projects/{id}/spending"] = byID("POST", "/spending", func(e *mxEnv, p civicgrid.Project) any {
-		return map[string]any{"amount": "120.50", "spent_on": time.Now().Format(time.DateOnly), "purpose": "扶手"}
+		return map[string]any{"amount": "120.50", "spent_on": time.Now().Format(time.DateOnly), "purpose": "扶手", "over_reason": "预算为零的试点"}
 	})
 	mxFixtures["POST /api/v1/projects/{id}/edit"] = byID("POST", "/edit", func(e *mxEnv, p civicgrid.Project) any {
 		return map[string]any{"title": "加装扶手和照明", "reason": "居民要求"}
