@@ -661,13 +661,15 @@ var policy = map[Action][]rule{
 	// Co-governance: one takes part in a scope one holds a role in — the
 	// scope within one's area (a secretary and the community's buildings)
 	// or one's area within the scope (a resident and their community).
-	ActionReadCogov:        rules(scopeOverlap, append(slices.Clone(cogovParticipants), RoleAuditor)...),
+	// People invited to a meeting by name (its Members) read it and sign
+	// in wherever they hold roles; Members is empty on every other object.
+	ActionReadCogov:        join(rules(scopeOverlap, append(slices.Clone(cogovParticipants), RoleAuditor)...), rules(scopeMember, "*")),
 	ActionPropose:          rules(scopeOverlap, cogovParticipants...),
 	ActionSupportProposal:  rules(scopeOverlap, cogovParticipants...),
 	ActionModerateProposal: rules(scopeSubtree, cogovStaff...),
 	ActionManageVote:       rules(scopeSubtree, cogovStaff...),
 	ActionManageMeeting:    rules(scopeSubtree, cogovStaff...),
-	ActionAttendMeeting:    rules(scopeOverlap, cogovParticipants...),
+	ActionAttendMeeting:    join(rules(scopeOverlap, cogovParticipants...), rules(scopeMember, "*")),
 	ActionObject:           rules(scopeOverlap, cogovParticipants...),
 	ActionNominate:         rules(scopeOverlap, cogovParticipants...),
 	// Projects: staff of the scope run them, its people comment, and its

@@ -552,14 +552,16 @@ type CogovEvent struct {
 
 // Co-governance event actions.
 const (
-	CogovProposed   = "proposal.created"
-	CogovSupported  = "proposal.supported"
-	CogovOnAgenda   = "proposal.agenda"    // by support reaching the threshold, or staff accepting it
-	CogovDeclined   = "proposal.declined"  // by staff, with a reason
-	CogovMerged     = "proposal.merged"    // by staff into another, with a reason (on the merged one's chain)
-	CogovMergedIn   = "proposal.merged_in" // another was merged into it (on its chain): supports carried over
-	CogovVoteOpened = "vote.opened"
-	CogovVoteClosed = "vote.closed"
+	CogovProposed    = "proposal.created"
+	CogovSupported   = "proposal.supported"
+	CogovOnAgenda    = "proposal.agenda"       // by support reaching the threshold, or staff accepting it
+	CogovDeclined    = "proposal.declined"     // by staff, with a reason
+	CogovMerged      = "proposal.merged"       // by staff into another, with a reason (on the merged one's chain)
+	CogovMergedIn    = "proposal.merged_in"    // another was merged into it (on its chain): supports carried over
+	CogovUnmerged    = "proposal.unmerged"     // staff undid its merge, with a reason (on the merged one's chain)
+	CogovUnmergedOut = "proposal.unmerged_out" // a merge into it was undone (on its chain): the carried supports went back
+	CogovVoteOpened  = "vote.opened"
+	CogovVoteClosed  = "vote.closed"
 )
 
 // EventRollFrozen is the security log's entry of a vote's roll frozen at
@@ -621,6 +623,11 @@ type CogovStore interface {
 	// agenda when that reaches its threshold, id becomes merged; events on
 	// both chains, one transaction.
 	MergeProposal(ctx context.Context, id, into int64, reason string, ev CogovEvent) (Proposal, error)
+	// UnmergeProposal undoes a merge: the supports it carried (and only
+	// those) leave the other proposal, the merged one goes back to status
+	// was; ECONFLICT when it is not merged, the other is no longer open or
+	// on the agenda, or the merge carried supports it did not record.
+	UnmergeProposal(ctx context.Context, id int64, reason string, was ProposalStatus, carried int, ev CogovEvent) (Proposal, error)
 
 	// OpenVote freezes the roll — every person holding one of rollRoles over
 	// an area in the vote's scope — and opens the vote (EINVALID for an
@@ -718,6 +725,14 @@ type Meeting struct {
 	PublishedAt time.Time `json:"published_at,omitzero"`
 	// Photos published with the minutes (photo refs).
 	Photos []string `json:"photos,omitempty"`
+	// Documents are PDF files attached by staff (meeting.go), served only
+	// to those who may read the meeting.
+	Documents []NoticeDocument `json:"documents,omitempty"`
+	// CancelReason says why a cancelled meeting was called off.
+	CancelReason string `json:"cancel_reason,omitempty"`
+	// Named are the people invited by name beside the roles (user ids,
+	// found by phone when scheduled); they join the roll.
+	Named []int64 `json:"-"`
 	CourtyardScope
 }
 
@@ -734,6 +749,11 @@ type MeetingInput struct {
 	InvitedRoles []string  `json:"invited_roles"`
 	// CourtyardID holds the meeting in a courtyard (院落).
 	CourtyardID int64 `json:"courtyard_id"`
+	// InvitedPhones invites people by name (their phone) beside the
+	// roles, up to MaxMeetingInvitees: a property manager, a landlord, an
+	// official of another area. They join the roll, read the meeting and
+	// sign in.
+	InvitedPhones []string `json:"invited_phones"`
 }
 
 // Check validates the input and returns the meeting it schedules (without
@@ -758,6 +778,9 @@ func (in MeetingInput) Check(now time.Time) (Meeting, error) {
 	}
 	if len(in.Agenda) < 1 || len(in.Agenda) > MaxMeetingAgenda {
 		bad("agenda", "an agenda of 1 to "+strconv.Itoa(MaxMeetingAgenda)+" proposals")
+	}
+	if len(in.InvitedPhones) > MaxMeetingInvitees {
+		bad("invited_phones", "at most "+strconv.Itoa(MaxMeetingInvitees)+" people invited by name")
 	}
 	m := Meeting{AreaCode: in.AreaCode, Title: title, Place: place, StartsAt: time.UnixMilli(in.StartsAt.UnixMilli()), Status: MeetingScheduled,
 		Rule: DefaultQuorumRule}
@@ -894,4 +917,16 @@ type MeetingStore interface {
 	PublishMinutes(ctx context.Context, id int64, minutes string, items []AgendaItem, photos []string, ev CogovEvent) (Meeting, error)
 	// ProposalMeetings lists the meetings that have a proposal on their agenda.
 	ProposalMeetings(ctx context.Context, proposalID int64) ([]ProposalMeeting, error)
+	// MeetingsInvited lists the meetings a person is on the roll of,
+	// newest first (those invited by name see them outside their scope).
+	MeetingsInvited(ctx context.Context, userID int64, limit int) ([]Meeting, error)
+	// PersonByPhone finds a registered person by phone (ENOTFOUND: none).
+	PersonByPhone(ctx context.Context, phone string) (int64, string, error)
+	// RescheduleMeeting moves a scheduled meeting (ECONFLICT otherwise).
+	RescheduleMeeting(ctx context.Context, id int64, startsAt time.Time, place string, ev CogovEvent) (Meeting, error)
+	// CancelMeeting calls a scheduled meeting off (ECONFLICT otherwise).
+	CancelMeeting(ctx context.Context, id int64, reason string, ev CogovEvent) (Meeting, error)
+	// AddMeetingDocument attaches a document (ECONFLICT on a cancelled
+	// meeting or beyond max; the same file twice is a no-op).
+	AddMeetingDocument(ctx context.Context, id int64, d NoticeDocument, max int, ev CogovEvent) (Meeting, error)
 }

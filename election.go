@@ -154,6 +154,10 @@ type Election struct {
 	Reminded   bool           `json:"reminded"`
 	// CancelReason is why staff cancelled it (ElectionCancelled).
 	CancelReason string `json:"cancel_reason,omitempty"`
+	// ByElectionOf is the election whose empty seats (a tie on the last
+	// seat, no quorum, too few candidates) this by-election (补选) fills;
+	// 0 for a regular election.
+	ByElectionOf int64 `json:"by_election_of,omitempty"`
 	// Candidates are the accepted nominees (the list posted); Nominations
 	// (staff and the nominee only) also the ones not yet accepted.
 	Candidates []Candidate `json:"candidates"`
@@ -212,8 +216,9 @@ const (
 	CogovElectionFinal    = "election.final"
 	CogovElectionVoided   = "election.voided"
 	CogovTermEnding       = "election.term_ending"
-	CogovNominationGone   = "election.withdrawn" // a nominee withdrew (or declined) their nomination before the vote
-	CogovElectionCancel   = "election.cancelled" // staff cancelled the election before its vote, with the reason
+	CogovNominationGone   = "election.withdrawn"   // a nominee withdrew (or declined) their nomination before the vote
+	CogovElectionCancel   = "election.cancelled"   // staff cancelled the election before its vote, with the reason
+	CogovByElection       = "election.by_election" // on the first election's chain: a by-election was called for its empty seats
 	CogovObjectionRaised  = "objection.raised"
 	CogovObjectionDecided = "objection.decided"
 	CogovPaperVoter       = "paper.voter_marked" // security log: the roll marked for a paper voter
@@ -254,7 +259,13 @@ type ElectionStore interface {
 
 	// CreateElection stores an election (EINVALID when the building's roll
 	// would be empty).
+	// A by-election (ByElectionOf set) is refused (ECONFLICT) while
+	// another by-election of the same election is under way, checked under
+	// the first election's row lock; its calling is also written on the
+	// first election's chain.
 	CreateElection(ctx context.Context, e Election, rollRoles []string, ev CogovEvent) (Election, error)
+	// ByElections lists the by-elections of an election, oldest first.
+	ByElections(ctx context.Context, id int64) ([]Election, error)
 	ElectionByID(ctx context.Context, id int64) (Election, error)
 	Elections(ctx context.Context, within, exact []string, limit int) ([]Election, error)
 	// Nominate records a nomination (accepted at once when self), ECONFLICT

@@ -82,8 +82,18 @@ type Project struct {
 	MilestoneCount int `json:"milestone_count"`
 	Done           int `json:"milestones_done"`
 	Overdue        int `json:"milestones_overdue"`
+	// SpentFen is the total of its spending entries (fen), against
+	// Budget (yuan) (project_spending.go).
+	SpentFen int64 `json:"spent_fen"`
 	CourtyardScope
 }
+
+// OverBudget reports whether the spending passed the budget.
+func (p Project) OverBudget() bool { return p.SpentFen > p.Budget*100 }
+
+// SpentText and BudgetText are the amounts in yuan with two decimals.
+func (p Project) SpentText() string  { return FormatYuan(p.SpentFen) }
+func (p Project) BudgetText() string { return FormatYuan(p.Budget * 100) }
 
 // Satisfaction is the mean rating (0 without ratings).
 func (p Project) Satisfaction() float64 {
@@ -318,6 +328,21 @@ type ProjectStore interface {
 	HideComment(ctx context.Context, id int64, reason string, ev CogovEvent) (Comment, error)
 	// ProjectStats reads a scope's project indicators over [from, to).
 	ProjectStats(ctx context.Context, area string, from, to time.Time) (ProjectStats, error)
+	// AddSpending stores a spending entry and adds it to the project's
+	// total, under the project's lock: an entry that takes the total past
+	// the budget without an OverReason is refused (EINVALID, nothing
+	// written), as is one past MaxSpendingEntries (ECONFLICT).
+	AddSpending(ctx context.Context, sp Spending, ev CogovEvent) (Spending, error)
+	// ProjectSpending lists a project's entries, by day then entry.
+	ProjectSpending(ctx context.Context, id int64) ([]Spending, error)
+	// EditProject stores a started project's new title, owner and start.
+	EditProject(ctx context.Context, p Project, ev CogovEvent) (Project, error)
+	// NextMilestoneReminder is the earliest due time of an open milestone
+	// neither reminded nor found overdue (zero: none).
+	NextMilestoneReminder(ctx context.Context) (time.Time, error)
+	// RemindMilestones marks up to limit open milestones due in (now,
+	// now+before] reminded, each once with its event, and says how many.
+	RemindMilestones(ctx context.Context, now time.Time, before time.Duration, limit int) (int, error)
 	// NoticeProjects lists the projects for a public notice board: in the
 	// area's subtree or at one of exact (its community, street).
 	NoticeProjects(ctx context.Context, area string, exact []string, limit int) ([]Project, error)

@@ -254,6 +254,56 @@ func (s *Service) MergeProposal(ctx context.Context, actor civicgrid.Actor, id, 
 	return s.store.MergeProposal(ctx, id, into, reason, ev)
 }
 
+// UnmergeProposal undoes a merge, with a reason everyone reads: the
+// merged proposal goes back to where it was (open, or on the agenda) with
+// its own supports, and the supports the merge carried leave the other —
+// only those (people who supported the other by themselves keep their
+// support). The other keeps its status: one put on the agenda stays there.
+// Refused (409) when the other is being voted on or decided, or the merge
+// predates the record of carried supports.
+func (s *Service) UnmergeProposal(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (civicgrid.Proposal, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || utf8.RuneCountInString(reason) > civicgrid.MaxDeclineReason {
+		return civicgrid.Proposal{}, civicgrid.Errorf(civicgrid.EINVALID, "undoing a merge needs a reason of 1 to %d characters, which everyone in the scope will see", civicgrid.MaxDeclineReason)
+	}
+	p, err := s.readable(ctx, actor, id)
+	if err != nil {
+		return p, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionModerateProposal, p.Object()); err != nil {
+		return p, err
+	}
+	if p.Status != civicgrid.ProposalMerged {
+		return p, civicgrid.Errorf(civicgrid.ECONFLICT, "proposal %d is %s, not merged", id, p.Status)
+	}
+	// Where it was, from its merge event (merges before this was kept:
+	// on the agenda if its own supports reach its threshold), and how many
+	// supports the merge carried, from the other's.
+	was := civicgrid.ProposalOpen
+	if p.Supports >= p.SupportNeeded {
+		was = civicgrid.ProposalAgenda
+	}
+	evs, err := s.store.CogovEvents(ctx, civicgrid.ProposalSubject(id))
+	if err != nil {
+		return p, err
+	}
+	for _, ev := range evs {
+		if ev.Action == civicgrid.CogovMerged && ev.Data["was"] != "" {
+			was = civicgrid.ProposalStatus(ev.Data["was"])
+		}
+	}
+	carried := 0
+	if evs, err = s.store.CogovEvents(ctx, civicgrid.ProposalSubject(p.MergedInto)); err != nil {
+		return p, err
+	}
+	for _, ev := range evs {
+		if ev.Action == civicgrid.CogovMergedIn && ev.Data["from"] == strconv.FormatInt(id, 10) {
+			carried, _ = strconv.Atoi(ev.Data["supports_added"])
+		}
+	}
+	return s.store.UnmergeProposal(ctx, id, reason, was, carried, event(actor, civicgrid.CogovUnmerged, s.now()))
+}
+
 // Moderate accepts a proposal onto the agenda or declines it with a reason.
 func (s *Service) Moderate(ctx context.Context, actor civicgrid.Actor, id int64, decision, reason string) (civicgrid.Proposal, error) {
 	reason = strings.TrimSpace(reason)
@@ -546,7 +596,8 @@ func (s *Service) Notices(ctx context.Context, area string) ([]civicgrid.Vote, e
 const NotifySourceName = "cogovernance"
 
 // NotifySource is the notifications' reader of the co-governance log: the
-// people on a vote's roll hear that it opened, an author that their
+// people on a vote's roll hear that it opened, those on a meeting's roll
+// that it was scheduled, moved or cancelled, an author that their
 // proposal went onto the agenda or was declined (with the reason). Nobody
 // hears of their own step.
 func (s *Service) NotifySource() notify.Source {
@@ -577,6 +628,10 @@ func (s *Service) NotifySource() notify.Source {
 				}
 				for _, u := range roll {
 					add(u, "cogov.vote_opened", "/votes/"+id, "question", v.Question)
+				}
+			case kind == "meeting":
+				if err := s.meetingDrafts(ctx, ev, n, add); err != nil {
+					return nil, cursor, err
 				}
 			case kind == "election":
 				if err := s.electionDrafts(ctx, ev, n, add); err != nil {

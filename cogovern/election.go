@@ -297,6 +297,12 @@ type ElectionView struct {
 	// has not opened.
 	CanWithdraw bool      `json:"can_withdraw"`
 	Decision    *Decision `json:"decision,omitempty"` // its vote, once opened
+	// ByElections are the by-elections (补选) of this election; Vacant the
+	// seats a final election left empty (less those by-elections filled);
+	// CanCallByElection: the reader (staff) may call one now.
+	ByElections       []civicgrid.Election `json:"by_elections,omitempty"`
+	Vacant            int                  `json:"vacant"`
+	CanCallByElection bool                 `json:"can_call_by_election"`
 	// Winners of a final election: the labels of those holding the role.
 	History []civicgrid.CogovEvent `json:"history"`
 }
@@ -356,8 +362,95 @@ func (s *Service) Election(ctx context.Context, actor civicgrid.Actor, id int64)
 		}
 		view.Decision = &d
 	}
+	if e.Status == civicgrid.ElectionFinal || e.ByElectionOf == 0 {
+		if view.ByElections, err = s.store.ByElections(ctx, id); err != nil {
+			return view, err
+		}
+		for i := range view.ByElections {
+			view.ByElections[i].Candidates = publicCandidates(view.ByElections[i], actor, view.CanManage)
+		}
+	}
+	if e.Status == civicgrid.ElectionFinal {
+		view.Vacant, _, err = s.vacancies(ctx, e, view.ByElections)
+		if err != nil {
+			return view, err
+		}
+		view.CanCallByElection = view.CanManage && view.Vacant > 0 && e.TermEndsAt.After(s.now()) &&
+			!slices.ContainsFunc(view.ByElections, underWay)
+	}
 	view.History, err = s.store.CogovEvents(ctx, civicgrid.ElectionSubject(id))
 	return view, err
+}
+
+func underWay(b civicgrid.Election) bool {
+	return b.Status == civicgrid.ElectionNominating || b.Status == civicgrid.ElectionVoting
+}
+
+// vacancies counts a final election's seats that nobody fills: its seats
+// less its winners and those of its final by-elections.
+func (s *Service) vacancies(ctx context.Context, e civicgrid.Election, bys []civicgrid.Election) (int, []civicgrid.Election, error) {
+	winners := func(x civicgrid.Election) (int, error) {
+		if x.Status != civicgrid.ElectionFinal || x.VoteID == 0 {
+			return 0, nil
+		}
+		v, err := s.store.VoteByID(ctx, x.VoteID)
+		if err != nil || v.Result == nil {
+			return 0, err
+		}
+		return len(v.Result.Winners), nil
+	}
+	filled, err := winners(e)
+	if err != nil {
+		return 0, bys, err
+	}
+	for _, b := range bys {
+		n, err := winners(b)
+		if err != nil {
+			return 0, bys, err
+		}
+		filled += n
+	}
+	return max(0, e.Seats-filled), bys, nil
+}
+
+// CallByElection calls a by-election (补选) for the seats a final
+// election left empty — a tie on the last seat, no quorum, or too few
+// candidates once some withdrew: a new election of the same building and
+// role for those seats only, linked to the first, run as any election
+// (nominations, the vote, the notice, the grant). Its winners join the
+// role's holders (nobody loses it) until the first election's term ends.
+// Refused (409) when every seat is filled, the first election is not
+// final or its term has ended, or another by-election of it is under way.
+func (s *Service) CallByElection(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.Election, error) {
+	first, err := s.readableElection(ctx, actor, id)
+	if err != nil {
+		return first, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionManageVote, first.Object()); err != nil {
+		return civicgrid.Election{}, err
+	}
+	if first.Status != civicgrid.ElectionFinal {
+		return civicgrid.Election{}, civicgrid.Errorf(civicgrid.ECONFLICT, "election %d is %s: a by-election fills the empty seats of a final election", id, first.Status)
+	}
+	if !first.TermEndsAt.After(s.now()) {
+		return civicgrid.Election{}, civicgrid.Errorf(civicgrid.ECONFLICT, "election %d's term has ended: call a new election", id)
+	}
+	bys, err := s.store.ByElections(ctx, id)
+	if err != nil {
+		return civicgrid.Election{}, err
+	}
+	vacant, _, err := s.vacancies(ctx, first, bys)
+	if err != nil {
+		return civicgrid.Election{}, err
+	}
+	if vacant == 0 {
+		return civicgrid.Election{}, civicgrid.Errorf(civicgrid.ECONFLICT, "election %d filled all its %d seats: there is no empty seat", id, first.Seats)
+	}
+	if s.grants == nil {
+		return civicgrid.Election{}, civicgrid.Errorf(civicgrid.EINTERNAL, "elections are not set up")
+	}
+	e := civicgrid.Election{AreaCode: first.AreaCode, Role: first.Role, Seats: vacant, TermMonths: first.TermMonths, CreatedBy: actor.UserID, ByElectionOf: id}
+	return s.store.CreateElection(ctx, e, civicgrid.DefaultRollRoles, event(actor, civicgrid.CogovElectionCalled, s.now()))
 }
 
 // Elections lists the elections the actor may read, newest first.
@@ -555,6 +648,28 @@ func (s *Service) finalize(ctx context.Context, e civicgrid.Election, v civicgri
 	}
 	audit := func(kind, what string) civicgrid.SecurityEvent {
 		return civicgrid.SecurityEvent{At: now, Kind: kind, Outcome: civicgrid.OutcomeOK, Actor: "system", AreaCode: e.AreaCode, Detail: detail(what)}
+	}
+	// A by-election fills empty seats only: its winners join those holding
+	// the role, nobody loses it, and their term ends with the first
+	// election's.
+	if len(winners) > 0 && e.ByElectionOf != 0 {
+		first, err := s.store.ElectionByID(ctx, e.ByElectionOf)
+		if err != nil {
+			return err
+		}
+		for _, w := range winners {
+			g := civicgrid.RoleGrant{UserID: w, Role: civicgrid.RoleBuilding, AreaCode: e.AreaCode, Detail: e.Role}
+			if _, err := s.grants.AddGrant(ctx, g, audit(civicgrid.EventRoleGranted, fmt.Sprintf("elected in the by-election of election %d as", first.ID))); err != nil &&
+				civicgrid.ErrorCode(err) != civicgrid.ECONFLICT {
+				return err
+			}
+		}
+		ends := first.TermEndsAt
+		if ends.IsZero() || ends.Before(now) {
+			ends = now.AddDate(0, e.TermMonths, 0)
+		}
+		return s.store.SetElectionOutcome(ctx, e.ID, civicgrid.ElectionFinal, ends, civicgrid.CogovEvent{At: now, Actor: "system",
+			Action: civicgrid.CogovElectionFinal, Data: map[string]string{"winners": strings.Join(labels, "、"), "term_ends_at": strconv.FormatInt(ends.UnixMilli(), 10)}})
 	}
 	if len(winners) > 0 { // no winner (no quorum, a tie): the previous holders stay
 		holders, err := s.grants.ListUsers(ctx, civicgrid.UserFilter{Within: []string{e.AreaCode}, Role: civicgrid.RoleBuilding})

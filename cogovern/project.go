@@ -2,6 +2,7 @@ package cogovern
 
 import (
 	"context"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +29,10 @@ type ProjectDeps struct {
 	// Photos checks an update's photos were uploaded (photo.Store); nil
 	// takes photo refs on their shape only.
 	Photos interface{ Has(ref string) bool }
+	// Documents keeps meetings' PDF files (photo.Store); nil keeps none.
+	Documents interface {
+		SaveDocument(r io.Reader) (photo.SavedDocument, error)
+	}
 }
 
 // SetProjectDeps wires what projects need (cmd/civicgrid).
@@ -136,16 +141,18 @@ func (s *Service) Projects(ctx context.Context, actor civicgrid.Actor) ([]civicg
 // ProjectView is a project as its reader sees it.
 type ProjectView struct {
 	civicgrid.Project
-	Updates     []civicgrid.ProjectUpdate `json:"updates"`
-	Comments    []civicgrid.Comment       `json:"comments"`
-	Cases       []int64                   `json:"cases,omitempty"` // linked cases, for staff
-	CanManage   bool                      `json:"can_manage"`
-	CanRate     bool                      `json:"can_rate"`  // the reader may rate it now
-	MyRating    int                       `json:"my_rating"` // the reader's rating (0: none)
-	CanModerate bool                      `json:"can_moderate"`
-	CanComment  bool                      `json:"can_comment"`
-	Proposal    string                    `json:"proposal_title,omitempty"`
-	History     []civicgrid.CogovEvent    `json:"history"`
+	Updates  []civicgrid.ProjectUpdate `json:"updates"`
+	Comments []civicgrid.Comment       `json:"comments"`
+	// Spending are the entries against the budget (project_spending.go).
+	Spending    []civicgrid.Spending   `json:"spending"`
+	Cases       []int64                `json:"cases,omitempty"` // linked cases, for staff
+	CanManage   bool                   `json:"can_manage"`
+	CanRate     bool                   `json:"can_rate"`  // the reader may rate it now
+	MyRating    int                    `json:"my_rating"` // the reader's rating (0: none)
+	CanModerate bool                   `json:"can_moderate"`
+	CanComment  bool                   `json:"can_comment"`
+	Proposal    string                 `json:"proposal_title,omitempty"`
+	History     []civicgrid.CogovEvent `json:"history"`
 }
 
 // lights sets each milestone's traffic light at now: green, yellow, red
@@ -197,6 +204,15 @@ func (s *Service) Project(ctx context.Context, actor civicgrid.Actor, id int64) 
 	}
 	if v.Comments, err = s.store.Comments(ctx, civicgrid.ProjectSubject(id)); err != nil {
 		return v, err
+	}
+	if v.Spending, err = s.store.ProjectSpending(ctx, id); err != nil {
+		return v, err
+	}
+	if v.Spending == nil {
+		v.Spending = []civicgrid.Spending{}
+	}
+	for i := range v.Spending {
+		v.Spending[i].CreatedBy = 0
 	}
 	if v.Updates == nil {
 		v.Updates = []civicgrid.ProjectUpdate{}
@@ -484,11 +500,22 @@ func (s *Service) NoticeProjects(ctx context.Context, area string) ([]civicgrid.
 }
 
 // FireOverdueMilestones marks the milestones due by now overdue (each
-// once) and says how many.
+// once), reminds those due within MilestoneReminder (each once), and says
+// how many it marked.
 func (s *Service) FireOverdueMilestones(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		n, err := s.store.MarkOverdueMilestones(ctx, s.now(), 200)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if n < 200 {
+			break
+		}
+	}
+	for {
+		n, err := s.store.RemindMilestones(ctx, s.now(), civicgrid.MilestoneReminder, 200)
 		total += n
 		if err != nil || n < 200 {
 			return total, err
@@ -496,10 +523,27 @@ func (s *Service) FireOverdueMilestones(ctx context.Context) (int, error) {
 	}
 }
 
+// nextMilestoneDue is the scheduler's next wake: the earliest overdue
+// time or reminder time of an open milestone.
+func (s *Service) nextMilestoneDue(ctx context.Context) (time.Time, error) {
+	next, err := s.store.NextMilestoneDue(ctx)
+	if err != nil {
+		return next, err
+	}
+	r, err := s.store.NextMilestoneReminder(ctx)
+	if err != nil || r.IsZero() {
+		return next, err
+	}
+	if r = r.Add(-civicgrid.MilestoneReminder); next.IsZero() || r.Before(next) {
+		next = r
+	}
+	return next, nil
+}
+
 // RunProjectScheduler marks milestones overdue as their due time passes
 // until ctx ends (the case deadline scheduler's loop).
 func (s *Service) RunProjectScheduler(ctx context.Context) {
-	casework.Deadlines{Name: "project milestones overdue", Fire: s.FireOverdueMilestones, Next: s.store.NextMilestoneDue, Now: s.now,
+	casework.Deadlines{Name: "project milestones overdue", Fire: s.FireOverdueMilestones, Next: s.nextMilestoneDue, Now: s.now,
 		Wake: s.projWake, Slack: 200 * time.Millisecond}.Run(ctx)
 }
 
@@ -508,7 +552,7 @@ func (s *Service) RunProjectScheduler(ctx context.Context) {
 const ProjectNotifySourceName = "cogov_projects"
 
 // ProjectNotifySource tells a project's owner (or its starter) of each
-// milestone found overdue, once: it reads the co-governance log with its
+// milestone found overdue, and of each due within MilestoneReminder, once: it reads the co-governance log with its
 // own cursor.
 func (s *Service) ProjectNotifySource() notify.Source {
 	return notify.Source{Name: ProjectNotifySourceName, Read: func(ctx context.Context, cursor int64, limit int) ([]notify.Draft, int64, error) {
@@ -519,7 +563,8 @@ func (s *Service) ProjectNotifySource() notify.Source {
 		var out []notify.Draft
 		for _, ev := range evs {
 			kind, id, _ := strings.Cut(ev.Subject, ":")
-			if kind != "project" || ev.Action != civicgrid.CogovMilestoneOverdue {
+			what := map[string]string{civicgrid.CogovMilestoneOverdue: "cogov.milestone_overdue", civicgrid.CogovMilestoneDueSoon: "cogov.milestone_due_soon"}[ev.Action]
+			if kind != "project" || what == "" {
 				continue
 			}
 			n, _ := strconv.ParseInt(id, 10, 64)
@@ -532,8 +577,12 @@ func (s *Service) ProjectNotifySource() notify.Source {
 				to = p.CreatedBy
 			}
 			if to != 0 {
-				out = append(out, notify.Draft{UserID: to, Kind: "cogov.milestone_overdue", Source: "cogov_event:" + strconv.FormatInt(ev.ID, 10),
-					Link: "/projects/" + id, Args: []string{"project", p.Title, "milestone", ev.Data["title"]}})
+				due := ""
+				if ms, err := strconv.ParseInt(ev.Data["due_at"], 10, 64); err == nil {
+					due = s.local(time.UnixMilli(ms)).Format("2006-01-02 15:04")
+				}
+				out = append(out, notify.Draft{UserID: to, Kind: what, Source: "cogov_event:" + strconv.FormatInt(ev.ID, 10),
+					Link: "/projects/" + id, Args: []string{"project", p.Title, "milestone", ev.Data["title"], "at", due}})
 			}
 		}
 		return out, evs[len(evs)-1].ID, nil

@@ -121,8 +121,10 @@ func TestProjectLifecycle(t *testing.T) {
 	if v, _ = e.svc.Project(ctx, r1, p.ID); v.Milestones[0].Light != "yellow" {
 		t.Fatalf("at 83%%: %s", v.Milestones[0].Light)
 	}
-	if n, err := e.svc.FireOverdueMilestones(ctx); err != nil || n != 0 {
-		t.Fatalf("nothing is due yet: %d %v", n, err)
+	// Nothing is overdue yet; the first milestone, due within
+	// MilestoneReminder, is reminded (once).
+	if n, err := e.svc.FireOverdueMilestones(ctx); err != nil || n != 1 {
+		t.Fatalf("nothing is due yet, one reminder: %d %v", n, err)
 	}
 	e.now = e.now.Add(9 * time.Hour)
 	if next, err := e.db.NextMilestoneDue(ctx); err != nil || !next.Equal(p.Milestones[0].DueAt) {
@@ -137,7 +139,8 @@ func TestProjectLifecycle(t *testing.T) {
 	if v, _ = e.svc.Project(ctx, r1, p.ID); v.Milestones[0].Light != "red" || v.Overdue != 1 {
 		t.Fatalf("overdue light: %+v", v.Milestones[0])
 	}
-	// The owner (the starter: the owner is a department) hears of it once.
+	// The owner (the starter: the owner is a department) hears of it once,
+	// after the reminder before it was due.
 	texts, err := web.LoadCatalogues()
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +153,7 @@ func TestProjectLifecycle(t *testing.T) {
 		}
 	}
 	ns, err := e.db.Notifications(ctx, civicgrid.NotificationFilter{UserID: secretary.UserID, Limit: 10})
-	if err != nil || len(ns) != 1 || ns[0].Kind != "cogov.milestone_overdue" || !strings.Contains(ns[0].Body, "采购") {
+	if err != nil || len(ns) != 2 || ns[0].Kind != "cogov.milestone_overdue" || !strings.Contains(ns[0].Body, "采购") || ns[1].Kind != "cogov.milestone_due_soon" {
 		t.Fatalf("owner's inbox: %+v %v", ns, err)
 	}
 	if v, err = e.svc.CompleteMilestone(ctx, secretary, p.ID, p.Milestones[0].ID); err != nil || v.Milestones[0].Light != "late" || v.Done != 1 {

@@ -29,6 +29,7 @@ func (s *Server) electionRoutes(guarded func(string, string, civicgrid.Action, h
 	guarded("POST", "/api/v1/elections/{id}/vote", civicgrid.ActionManageVote, withID(s.handleElectionVote))
 	guarded("POST", "/api/v1/elections/{id}/withdraw", civicgrid.ActionNominate, withID(s.handleWithdrawNomination))
 	guarded("POST", "/api/v1/elections/{id}/cancel", civicgrid.ActionManageVote, withID(s.handleCancelElection))
+	guarded("POST", "/api/v1/elections/{id}/by-election", civicgrid.ActionManageVote, withID(s.handleByElection))
 }
 
 func (s *Server) handleWithdrawNomination(w http.ResponseWriter, r *http.Request, id int64) {
@@ -43,6 +44,13 @@ func (s *Server) handleWithdrawNomination(w http.ResponseWriter, r *http.Request
 // cancelRequest is the body of an election's cancellation.
 type cancelRequest struct {
 	Reason string `json:"reason"`
+}
+
+// handleByElection: POST /api/v1/elections/{id}/by-election calls a
+// by-election (补选) for the seats a final election left empty.
+func (s *Server) handleByElection(w http.ResponseWriter, r *http.Request, id int64) {
+	e, err := s.cfg.Cogov.CallByElection(r.Context(), actorFrom(r), id)
+	answer(w, r, http.StatusCreated, "election", e, err)
 }
 
 func (s *Server) handleCancelElection(w http.ResponseWriter, r *http.Request, id int64) {
@@ -212,6 +220,7 @@ func init() {
 		"POST /api/v1/elections/{id}/nominations":               {summary: "Nominate oneself, or a neighbour of the building by phone", tag: "co-governance", request: nominationRequest{}, created: true},
 		"POST /api/v1/elections/{id}/accept":                    {summary: "Accept one's nomination: one's name goes on the candidate list", tag: "co-governance"},
 		"POST /api/v1/elections/{id}/withdraw":                  {summary: "Withdraw (or decline) one's own nomination before the election's vote opens", tag: "co-governance"},
+		"POST /api/v1/elections/{id}/by-election":               {summary: "Call a by-election (补选) for the seats a final election left empty (staff)", tag: "co-governance", created: true},
 		"POST /api/v1/elections/{id}/cancel":                    {summary: "Cancel an election before its vote opens, with a reason everyone reads", tag: "co-governance", request: cancelRequest{}},
 		"POST /api/v1/elections/{id}/vote":                      {summary: "Open the election's approval vote on the accepted candidates", tag: "co-governance", request: cogovern.ElectionVoteInput{}, created: true},
 	})

@@ -28,6 +28,8 @@ func (s *Server) projectRoutes(public func(string, string, http.HandlerFunc), gu
 	guarded("POST", "/api/v1/projects/{id}/phase", civicgrid.ActionManageProject, withID(s.handleProjectPhase))
 	guarded("POST", "/api/v1/projects/{id}/rating", civicgrid.ActionEvaluateProject, withID(s.handleRateProject))
 	guarded("POST", "/api/v1/projects/{id}/cases", civicgrid.ActionManageProject, withID(s.handleLinkCase))
+	guarded("POST", "/api/v1/projects/{id}/spending", civicgrid.ActionManageProject, withID(s.handleAddSpending))
+	guarded("POST", "/api/v1/projects/{id}/edit", civicgrid.ActionManageProject, withID(s.handleEditProject))
 	guarded("GET", "/api/v1/projects/{id}/comments", civicgrid.ActionReadCogov, withID(s.handleComments("project")))
 	guarded("POST", "/api/v1/projects/{id}/comments", civicgrid.ActionComment, withID(s.handleComment("project")))
 	guarded("GET", "/api/v1/proposals/{id}/comments", civicgrid.ActionReadCogov, withID(s.handleComments("proposal")))
@@ -168,6 +170,26 @@ func (s *Server) handleProposalProjects(w http.ResponseWriter, r *http.Request, 
 	answer(w, r, http.StatusOK, "projects", ps, err)
 }
 
+func (s *Server) handleAddSpending(w http.ResponseWriter, r *http.Request, id int64) {
+	var in civicgrid.SpendingInput
+	if err := decodeJSON(w, r, cogovBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	sp, err := s.cfg.Cogov.AddSpending(r.Context(), actorFrom(r), id, in)
+	answer(w, r, http.StatusCreated, "spending", sp, err)
+}
+
+func (s *Server) handleEditProject(w http.ResponseWriter, r *http.Request, id int64) {
+	var in civicgrid.ProjectEdit
+	if err := decodeJSON(w, r, cogovBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p, err := s.cfg.Cogov.EditProject(r.Context(), actorFrom(r), id, in)
+	answer(w, r, http.StatusOK, "project", p, err)
+}
+
 func (s *Server) handleHideComment(w http.ResponseWriter, r *http.Request, id int64) {
 	var in struct {
 		Reason string `json:"reason"`
@@ -194,6 +216,8 @@ func init() {
 		"POST /api/v1/projects/{id}/phase":                       {summary: "Move the project to its next phase (plan, build, manage, evaluate, share)", tag: "co-governance"},
 		"POST /api/v1/projects/{id}/rating":                      {summary: "Rate an ended project 1–5, once (residents of its scope)", tag: "co-governance"},
 		"POST /api/v1/projects/{id}/cases":                       {summary: "Link a case to the project", tag: "co-governance"},
+		"POST /api/v1/projects/{id}/spending":                    {summary: "Enter spending against the budget (amount in yuan, day, purpose, receipt photo; past the budget with a reason)", tag: "co-governance", request: civicgrid.SpendingInput{}, created: true},
+		"POST /api/v1/projects/{id}/edit":                        {summary: "Change a started project's title, owner or start, with a reason", tag: "co-governance", request: civicgrid.ProjectEdit{}},
 		"GET /api/v1/projects/{id}/comments":                     {summary: "A project's comments with their replies", tag: "co-governance"},
 		"POST /api/v1/projects/{id}/comments":                    {summary: "Comment on a project, or reply to a comment", tag: "co-governance", request: cogovern.CommentInput{}, created: true},
 		"GET /api/v1/proposals/{id}/comments":                    {summary: "A proposal's comments with their replies", tag: "co-governance"},

@@ -22,6 +22,7 @@ func (s *Server) cogovernanceRoutes(public func(string, string, http.HandlerFunc
 	guarded("GET", "/api/v1/proposals/{id}", civicgrid.ActionReadCogov, withID(s.handleProposal))
 	guarded("POST", "/api/v1/proposals/{id}/support", civicgrid.ActionSupportProposal, withID(s.handleSupport))
 	guarded("POST", "/api/v1/proposals/{id}/moderate", civicgrid.ActionModerateProposal, withID(s.handleModerate))
+	guarded("POST", "/api/v1/proposals/{id}/unmerge", civicgrid.ActionModerateProposal, withID(s.handleUnmerge))
 	guarded("GET", "/api/v1/votes", civicgrid.ActionReadCogov, s.handleVotes)
 	guarded("POST", "/api/v1/votes", civicgrid.ActionManageVote, s.handleOpenVote)
 	guarded("GET", "/api/v1/votes/{id}", civicgrid.ActionReadCogov, withID(s.handleVote))
@@ -92,6 +93,20 @@ func (s *Server) handleProposal(w http.ResponseWriter, r *http.Request, id int64
 
 func (s *Server) handleSupport(w http.ResponseWriter, r *http.Request, id int64) {
 	p, err := s.cfg.Cogov.Support(r.Context(), actorFrom(r), id)
+	answer(w, r, http.StatusOK, "proposal", p, err)
+}
+
+// handleUnmerge: POST /api/v1/proposals/{id}/unmerge {"reason"} undoes
+// the proposal's merge.
+func (s *Server) handleUnmerge(w http.ResponseWriter, r *http.Request, id int64) {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(w, r, cogovBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p, err := s.cfg.Cogov.UnmergeProposal(r.Context(), actorFrom(r), id, in.Reason)
 	answer(w, r, http.StatusOK, "proposal", p, err)
 }
 
@@ -262,6 +277,7 @@ func init() {
 		"POST /api/v1/proposals":                {summary: "Raise a proposal in a scope one holds a role in", tag: "co-governance", request: cogovern.ProposalInput{}, created: true},
 		"GET /api/v1/proposals/{id}":            {summary: "One proposal with its history", tag: "co-governance"},
 		"POST /api/v1/proposals/{id}/support":   {summary: "Support (附议) a proposal", tag: "co-governance"},
+		"POST /api/v1/proposals/{id}/unmerge":   {summary: "Undo a merge with a reason: the carried supports go back, the proposal returns to where it was", tag: "co-governance"},
 		"POST /api/v1/proposals/{id}/moderate":  {summary: "Moderate a proposal: accept, merge into another (\"into\") with a reason, or decline with a reason", tag: "co-governance", request: moderation{}},
 		"GET /api/v1/votes":                     {summary: "Votes (表决) in the caller's scopes", tag: "co-governance"},
 		"POST /api/v1/votes":                    {summary: "Open a vote with its quorum rule; the roll is frozen at opening", tag: "co-governance", request: civicgrid.VoteInput{}, created: true},

@@ -35,6 +35,7 @@ func init() {
 		"POST /api/v1/elections/{id}/vote":                      staff,
 		"POST /api/v1/elections/{id}/withdraw":                  "YN NN NN NN YN NN NN NN NN NN NN NN",
 		"POST /api/v1/elections/{id}/cancel":                    staff,
+		"POST /api/v1/elections/{id}/by-election":               staff,
 	} {
 		mxExpected[key] = row
 	}
@@ -105,6 +106,15 @@ func init() {
 	mxFixtures["POST /api/v1/elections/{id}/cancel"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
 		id, _ := e.election(away)
 		return mxRequest{"POST", fmt.Sprintf("/api/v1/elections/%d/cancel", id), map[string]string{"reason": "楼栋合并，另行选举"}}
+	}
+	mxFixtures["POST /api/v1/elections/{id}/by-election"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		id, _ := e.election(away)
+		// Settled with its one seat empty (no winner), its term running.
+		if _, err := e.db.SQL().ExecContext(context.Background(), `UPDATE cogov_elections SET status = 'final', final_at = $1, term_ends_at = $2 WHERE id = $3`,
+			time.Now().UnixMilli(), time.Now().AddDate(3, 0, 0).UnixMilli(), id); err != nil {
+			e.t.Fatal(err)
+		}
+		return mxRequest{method: "POST", path: fmt.Sprintf("/api/v1/elections/%d/by-election", id)}
 	}
 	mxFixtures["POST /api/v1/elections/{id}/vote"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
 		id, by := e.election(away)

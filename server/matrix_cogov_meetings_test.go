@@ -1,11 +1,13 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
 
 	"github.com/civicgrid/civicgrid"
+	"github.com/civicgrid/civicgrid/internal/testpdf"
 )
 
 // Matrix rows and fixtures of the meeting routes (议事会). Staff of the
@@ -25,6 +27,12 @@ func init() {
 		"POST /api/v1/meetings/{id}/signin":     "YN NN YN YN YN YN YN NN NN NN NN NN",
 		"POST /api/v1/meetings/{id}/attendance": staff,
 		"POST /api/v1/meetings/{id}/minutes":    staff,
+		// Rescheduling, cancelling, documents (cogov_meeting.go): staff run
+		// them; whoever reads the meeting downloads its documents.
+		"POST /api/v1/meetings/{id}/reschedule":     staff,
+		"POST /api/v1/meetings/{id}/cancel":         staff,
+		"POST /api/v1/meetings/{id}/documents":      staff,
+		"GET /api/v1/meetings/{id}/documents/{ref}": readers,
 	} {
 		mxExpected[key] = row
 	}
@@ -52,6 +60,33 @@ func init() {
 		id, _ := e.meeting(away)
 		return mxRequest{"POST", fmt.Sprintf("/api/v1/meetings/%d/minutes", id), map[string]any{"minutes": "同意",
 			"items": []map[string]any{{"proposal_id": e.meetingProposal, "decision": "adopted"}}}}
+	}
+	mxFixtures["POST /api/v1/meetings/{id}/reschedule"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		id, _ := e.meeting(away)
+		return mxRequest{"POST", fmt.Sprintf("/api/v1/meetings/%d/reschedule", id), map[string]any{"place": "居委会二楼", "reason": "活动室维修"}}
+	}
+	mxFixtures["POST /api/v1/meetings/{id}/cancel"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		id, _ := e.meeting(away)
+		return mxRequest{"POST", fmt.Sprintf("/api/v1/meetings/%d/cancel", id), map[string]any{"reason": "议题已解决"}}
+	}
+	mxFixtures["POST /api/v1/meetings/{id}/documents"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		id, _ := e.meeting(away)
+		return mxRequest{"POST", fmt.Sprintf("/api/v1/meetings/%d/documents?name=plan.pdf", id), string(testpdf.PDF(e.t, "Matrix", 1))}
+	}
+	mxFixtures["GET /api/v1/meetings/{id}/documents/{ref}"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		id, _ := e.meeting(away)
+		d, err := e.photos.SaveDocument(bytes.NewReader(testpdf.PDF(e.t, "Matrix", 1)))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if _, err := e.db.AddMeetingDocument(context.Background(), id, civicgrid.NoticeDocument{Ref: d.Ref, Name: "plan.pdf", Bytes: d.Bytes}, 6,
+			civicgrid.CogovEvent{At: time.Now(), Actor: "cli", Action: civicgrid.CogovMeetingDocument}); err != nil {
+			e.t.Fatal(err)
+		}
+		return mxRequest{method: "GET", path: fmt.Sprintf("/api/v1/meetings/%d/documents/%s", id, d.Ref)}
+	}
+	mxFixtures["GET /api/v1/notices/meetings"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{method: "GET", path: "/api/v1/notices/meetings?area=" + e.chain(away).community}
 	}
 }
 

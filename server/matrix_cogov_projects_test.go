@@ -30,6 +30,8 @@ func init() {
 		"POST /api/v1/projects/{id}/phase":                       staff,
 		"POST /api/v1/projects/{id}/rating":                      "YN NN NN NN YN NN NN NN NN NN NN NN",
 		"POST /api/v1/projects/{id}/cases":                       staff,
+		"POST /api/v1/projects/{id}/spending":                    staff,
+		"POST /api/v1/projects/{id}/edit":                        staff,
 		"GET /api/v1/projects/{id}/comments":                     readers,
 		"POST /api/v1/projects/{id}/comments":                    participants,
 		"GET /api/v1/proposals/{id}/comments":                    readers,
@@ -74,6 +76,12 @@ func init() {
 	mxFixtures["POST /api/v1/projects/{id}/updates"] = byID("POST", "/updates", func(e *mxEnv, p civicgrid.Project) any {
 		return map[string]any{"text": "扶手已到货"}
 	})
+	mxFixtures["POST /api/v1/projects/{id}/spending"] = byID("POST", "/spending", func(e *mxEnv, p civicgrid.Project) any {
+		return map[string]any{"amount": "120.50", "spent_on": time.Now().Format(time.DateOnly), "purpose": "扶手", "over_reason": "预算为零的试点"}
+	})
+	mxFixtures["POST /api/v1/projects/{id}/edit"] = byID("POST", "/edit", func(e *mxEnv, p civicgrid.Project) any {
+		return map[string]any{"title": "加装扶手和照明", "reason": "居民要求"}
+	})
 	mxFixtures["POST /api/v1/projects/{id}/phase"] = byID("POST", "/phase", func(e *mxEnv, p civicgrid.Project) any {
 		return map[string]string{"phase": "manage"}
 	})
@@ -82,7 +90,7 @@ func init() {
 		return mxRequest{"POST", fmt.Sprintf("/api/v1/projects/%d/rating", p.ID), map[string]int{"rating": 4}}
 	}
 	mxFixtures["POST /api/v1/projects/{id}/cases"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
-		e.cogov.SetProjectDeps(cogovern.ProjectDeps{Cases: func(ctx context.Context, actor civicgrid.Actor, id int64) error {
+		e.cogov.SetProjectDeps(cogovern.ProjectDeps{Documents: e.photos, Cases: func(ctx context.Context, actor civicgrid.Actor, id int64) error {
 			_, err := e.cases.Get(ctx, actor, id)
 			return err
 		}})

@@ -26,6 +26,7 @@ func init() {
 		"GET /api/v1/proposals/{id}":           readers,
 		"POST /api/v1/proposals/{id}/support":  participants,
 		"POST /api/v1/proposals/{id}/moderate": staff,
+		"POST /api/v1/proposals/{id}/unmerge":  staff,
 		"GET /api/v1/votes":                    everyone,
 		"POST /api/v1/votes":                   staff,
 		"GET /api/v1/votes/{id}":               readers,
@@ -49,6 +50,13 @@ func init() {
 	}
 	mxFixtures["POST /api/v1/proposals/{id}/support"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
 		return mxRequest{method: "POST", path: fmt.Sprintf("/api/v1/proposals/%d/support", e.proposal(away))}
+	}
+	mxFixtures["POST /api/v1/proposals/{id}/unmerge"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		id, into := e.proposal(away), e.proposal(away)
+		if _, err := e.db.MergeProposal(context.Background(), id, into, "同一件事", civicgrid.CogovEvent{At: time.Now(), Actor: "cli", Action: civicgrid.CogovMerged}); err != nil {
+			e.t.Fatal(err)
+		}
+		return mxRequest{"POST", fmt.Sprintf("/api/v1/proposals/%d/unmerge", id), map[string]string{"reason": "不是一回事"}}
 	}
 	mxFixtures["POST /api/v1/proposals/{id}/moderate"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
 		return mxRequest{"POST", fmt.Sprintf("/api/v1/proposals/%d/moderate", e.proposal(away)), map[string]string{"decision": "accept"}}

@@ -97,6 +97,7 @@ var mxPublic = []string{
 	"GET /api/v1/calendar/days",                 // the working calendar's holidays and make-up days are public schedules
 	"GET /api/v1/notices",                       // the public notice board (公示栏): results of votes, no personal data
 	"GET /api/v1/notices/projects",              // the board's projects with their progress, without owners or bodies
+	"GET /api/v1/notices/meetings",              // the board's published minutes: decisions, attendance, quorum; nobody named
 	"GET /api/v1/lectures.ics",                  // lectures' titles, times, places and speakers, as on a notice board; never who signed up
 	"GET /api/v1/volunteer/certificates/verify", // a certificate's code shows its masked holder, hours, period and issuer
 	"GET /photos/{ref}",                         // content-addressed, metadata-free copies
@@ -423,6 +424,7 @@ func newMatrixEnv(t *testing.T) *mxEnv {
 		t.Fatal(err)
 	}
 	cogov := cogovern.New(cogovern.Config{Calendar: calendar}, db, db)
+	cogov.SetProjectDeps(cogovern.ProjectDeps{Documents: photos})
 	// A clock a second on at every reading, so that a sign-in and the
 	// sign-out after it never fall in the same millisecond.
 	var ticks atomic.Int64

@@ -84,6 +84,7 @@ func (s *Server) routes() {
 	s.projectRoutes(public, guarded)
 	s.householdRoutes(guarded)
 	s.courtyardRoutes(guarded)
+	s.meetingRoutes(public, guarded)
 	s.volunteerRoutes(public, guarded)
 	s.volunteerRecordRoutes(guarded)
 	s.lectureRoutes(public, guarded)

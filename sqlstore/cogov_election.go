@@ -289,16 +289,18 @@ func (db *DB) PaperEntries(ctx context.Context, voteID int64) ([]civicgrid.Paper
 
 // Elections.
 
-const electionColumns = `id, area_code, role, seats, term_months, status, vote_id, created_by, created_at, final_at, term_ends_at, reminded, cancel_reason`
+const electionColumns = `id, area_code, role, seats, term_months, status, vote_id, created_by, created_at, final_at, term_ends_at, reminded, cancel_reason, by_election_of`
 
 func scanElection(sc rowScanner) (civicgrid.Election, error) {
 	var (
 		e                     civicgrid.Election
 		vote, by, final, ends sql.NullInt64
+		of                    sql.NullInt64
 		created               int64
 	)
-	err := sc.Scan(&e.ID, &e.AreaCode, &e.Role, &e.Seats, &e.TermMonths, &e.Status, &vote, &by, &created, &final, &ends, &e.Reminded, &e.CancelReason)
+	err := sc.Scan(&e.ID, &e.AreaCode, &e.Role, &e.Seats, &e.TermMonths, &e.Status, &vote, &by, &created, &final, &ends, &e.Reminded, &e.CancelReason, &of)
 	e.VoteID, e.CreatedBy, e.CreatedAt, e.FinalAt, e.TermEndsAt = vote.Int64, by.Int64, time.UnixMilli(created), timeOrZero(final), timeOrZero(ends)
+	e.ByElectionOf = of.Int64
 	return e, err
 }
 
@@ -359,20 +361,58 @@ func (db *DB) CreateElection(ctx context.Context, e civicgrid.Election, rollRole
 		if n == 0 {
 			return civicgrid.Errorf(civicgrid.EINVALID, "nobody holds a role of %s in %s: the election's roll would be empty", strings.Join(rollRoles, ", "), e.AreaCode)
 		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO cogov_elections (area_code, role, seats, term_months, status, created_by, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, e.AreaCode, e.Role, e.Seats, e.TermMonths, string(civicgrid.ElectionNominating),
-			nullID(e.CreatedBy), ev.At.UnixMilli()).Scan(&e.ID); err != nil {
+		if e.ByElectionOf != 0 {
+			first, err := db.lockElection(ctx, tx, e.ByElectionOf)
+			if err != nil {
+				return err
+			}
+			if first.Status != civicgrid.ElectionFinal {
+				return civicgrid.Errorf(civicgrid.ECONFLICT, "election %d is %s: a by-election fills the empty seats of a final election", first.ID, first.Status)
+			}
+			var open int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM cogov_elections WHERE by_election_of = $1 AND status IN ($2, $3)`, first.ID,
+				string(civicgrid.ElectionNominating), string(civicgrid.ElectionVoting)).Scan(&open); err != nil {
+				return err
+			}
+			if open > 0 {
+				return civicgrid.Errorf(civicgrid.ECONFLICT, "a by-election of election %d is under way already", first.ID)
+			}
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO cogov_elections (area_code, role, seats, term_months, status, created_by, created_at, by_election_of)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, e.AreaCode, e.Role, e.Seats, e.TermMonths, string(civicgrid.ElectionNominating),
+			nullID(e.CreatedBy), ev.At.UnixMilli(), nullID(e.ByElectionOf)).Scan(&e.ID); err != nil {
 			return err
 		}
 		ev.Subject = civicgrid.ElectionSubject(e.ID)
 		ev.Data = map[string]string{"area": e.AreaCode, "role": e.Role, "seats": fmt.Sprint(e.Seats), "term_months": fmt.Sprint(e.TermMonths),
 			"roll": fmt.Sprint(n)}
+		if e.ByElectionOf != 0 { // regular elections hash as before
+			ev.Data["by_election_of"] = fmt.Sprint(e.ByElectionOf)
+			if err := db.appendCogovEvent(ctx, tx, civicgrid.CogovEvent{Subject: civicgrid.ElectionSubject(e.ByElectionOf), At: ev.At, ActorID: ev.ActorID,
+				Actor: ev.Actor, Action: civicgrid.CogovByElection, Data: map[string]string{"by_election": fmt.Sprint(e.ID), "seats": fmt.Sprint(e.Seats)}}); err != nil {
+				return err
+			}
+		}
 		return db.appendCogovEvent(ctx, tx, ev)
 	})
 	if err != nil {
 		return civicgrid.Election{}, err
 	}
 	return db.ElectionByID(ctx, e.ID)
+}
+
+// ByElections lists an election's by-elections, oldest first, with their
+// nominees.
+func (db *DB) ByElections(ctx context.Context, id int64) ([]civicgrid.Election, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+electionColumns+` FROM cogov_elections WHERE by_election_of = $1 ORDER BY id`, id)
+	if err != nil {
+		return nil, err
+	}
+	es, err := collect(rows, scanElection)
+	if err != nil {
+		return nil, err
+	}
+	return es, db.withAllCandidates(ctx, db.rd, es)
 }
 
 // ElectionByID returns an election with its nominees.
@@ -390,12 +430,47 @@ func (db *DB) Elections(ctx context.Context, within, exact []string, limit int) 
 		return nil, err
 	}
 	es, err := collect(rows, scanElection)
-	for i := range es {
-		if err == nil {
-			es[i], err = db.withCandidates(ctx, db.rd, es[i])
-		}
+	if err != nil {
+		return nil, err
 	}
-	return es, err
+	return es, db.withAllCandidates(ctx, db.rd, es)
+}
+
+// withAllCandidates fills in the nominees of every election of a list
+// with one query (not one per election).
+func (db *DB) withAllCandidates(ctx context.Context, q querier, es []civicgrid.Election) error {
+	if len(es) == 0 {
+		return nil
+	}
+	var args []any
+	ps := make([]string, len(es))
+	at := make(map[int64]int, len(es))
+	for i, e := range es {
+		args = append(args, e.ID)
+		ps[i] = fmt.Sprintf("$%d", len(args))
+		at[e.ID] = i
+		es[i].Candidates = []civicgrid.Candidate{}
+	}
+	rows, err := q.QueryContext(ctx, `SELECT election_id, user_id, label, accepted, nominated_by FROM cogov_nominations
+		WHERE election_id IN (`+strings.Join(ps, ", ")+`) ORDER BY election_id, position`, args...)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		election int64
+		c        civicgrid.Candidate
+	}
+	cs, err := collect(rows, func(sc rowScanner) (row, error) {
+		var r row
+		err := sc.Scan(&r.election, &r.c.UserID, &r.c.Label, &r.c.Accepted, &r.c.NominatedBy)
+		r.c.Self = r.c.UserID == r.c.NominatedBy
+		return r, err
+	})
+	for _, r := range cs {
+		i := at[r.election]
+		es[i].Candidates = append(es[i].Candidates, r.c)
+	}
+	return err
 }
 
 // NomineeByPhone finds a person holding a role of rollRoles in the area.
@@ -594,12 +669,10 @@ func (db *DB) ElectionsDue(ctx context.Context, now time.Time, remindBefore time
 		return nil, err
 	}
 	es, err := collect(rows, scanElection)
-	for i := range es {
-		if err == nil {
-			es[i], err = db.withCandidates(ctx, db.rd, es[i])
-		}
+	if err != nil {
+		return nil, err
 	}
-	return es, err
+	return es, db.withAllCandidates(ctx, db.rd, es)
 }
 
 func prefixed(p, cols string) string {

@@ -31,7 +31,7 @@ func scanProject(sc rowScanner) (civicgrid.Project, error) {
 	)
 	var c courtyardCols
 	err := sc.Scan(&p.ID, &p.AreaCode, &proposal, &p.Title, &p.Body, &p.Owner, &owner, &p.Budget, &phase, &starts, &by, &created, &updated,
-		&p.Ratings, &p.RatingSum, &c.id, &c.name, &c.buildings, &milestones, &done, &overdueOpen)
+		&p.Ratings, &p.RatingSum, &c.id, &c.name, &c.buildings, &p.SpentFen, &milestones, &done, &overdueOpen)
 	p.CourtyardScope = c.scope()
 	p.ProposalID, p.OwnerID, p.CreatedBy, p.Phase = proposal.Int64, owner.Int64, by.Int64, civicgrid.ProjectPhase(phase)
 	p.StartsOn, p.CreatedAt, p.UpdatedAt = time.UnixMilli(starts), time.UnixMilli(created), time.UnixMilli(updated)
@@ -41,7 +41,7 @@ func scanProject(sc rowScanner) (civicgrid.Project, error) {
 
 func selectProjects(where string) string {
 	return `SELECT p.id, p.area_code, p.proposal_id, p.title, p.body, p.owner, p.owner_id, p.budget, p.phase, p.starts_on, p.created_by,
-	p.created_at, p.updated_at, p.ratings, p.rating_sum, p.courtyard_id, p.courtyard_name, p.courtyard_buildings` + projectCounts + ` FROM cogov_projects p WHERE ` + where
+	p.created_at, p.updated_at, p.ratings, p.rating_sum, p.courtyard_id, p.courtyard_name, p.courtyard_buildings, p.spent_fen` + projectCounts + ` FROM cogov_projects p WHERE ` + where
 }
 
 // CreateProject stores a project, its milestones and its first event (and

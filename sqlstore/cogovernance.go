@@ -191,8 +191,8 @@ func (db *DB) MergeProposal(ctx context.Context, id, into int64, reason string, 
 		}
 		// The merged proposal's supporters and author support the other,
 		// unless they do already or wrote it.
-		res, err := tx.ExecContext(ctx, `INSERT INTO cogov_supports (proposal_id, user_id)
-			SELECT CAST($1 AS BIGINT), s.u FROM (SELECT user_id AS u FROM cogov_supports WHERE proposal_id = $2 UNION SELECT CAST($3 AS BIGINT)) s
+		res, err := tx.ExecContext(ctx, `INSERT INTO cogov_supports (proposal_id, user_id, via_merge)
+			SELECT CAST($1 AS BIGINT), s.u, CAST($2 AS BIGINT) FROM (SELECT user_id AS u FROM cogov_supports WHERE proposal_id = $2 UNION SELECT CAST($3 AS BIGINT)) s
 			WHERE s.u <> $4 AND NOT EXISTS (SELECT 1 FROM cogov_supports x WHERE x.proposal_id = CAST($1 AS BIGINT) AND x.user_id = s.u)`,
 			dst.ID, src.ID, src.AuthorID, dst.AuthorID)
 		if err != nil {
@@ -213,7 +213,7 @@ func (db *DB) MergeProposal(ctx context.Context, id, into int64, reason string, 
 		}
 		srcEv := ev
 		srcEv.Subject, srcEv.Action, srcEv.Note = civicgrid.ProposalSubject(src.ID), civicgrid.CogovMerged, reason
-		srcEv.Data = map[string]string{"into": fmt.Sprint(dst.ID)}
+		srcEv.Data = map[string]string{"into": fmt.Sprint(dst.ID), "was": string(src.Status)}
 		if err := db.appendCogovEvent(ctx, tx, srcEv); err != nil {
 			return err
 		}
@@ -228,6 +228,67 @@ func (db *DB) MergeProposal(ctx context.Context, id, into int64, reason string, 
 				Note: fmt.Sprintf("support reached %d of %d", dst.Supports, dst.SupportNeeded)})
 		}
 		return nil
+	})
+	if err != nil {
+		return civicgrid.Proposal{}, err
+	}
+	return db.ProposalByID(ctx, id)
+}
+
+// UnmergeProposal undoes a merge under both proposals' row locks (the
+// lower id first, as a merge takes them).
+func (db *DB) UnmergeProposal(ctx context.Context, id int64, reason string, was civicgrid.ProposalStatus, carried int, ev civicgrid.CogovEvent) (civicgrid.Proposal, error) {
+	err := db.inTx(ctx, func(tx *Tx) error {
+		src, err := db.ProposalByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if src.Status != civicgrid.ProposalMerged || src.MergedInto == 0 {
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "proposal %d is %s, not merged", id, src.Status)
+		}
+		lo, hi := min(id, src.MergedInto), max(id, src.MergedInto)
+		a, err := lockProposal(ctx, tx, lo, ev.At)
+		if err != nil {
+			return err
+		}
+		b, err := lockProposal(ctx, tx, hi, ev.At)
+		if err != nil {
+			return err
+		}
+		src, dst := a, b
+		if src.ID != id {
+			src, dst = b, a
+		}
+		if src.Status != civicgrid.ProposalMerged || src.MergedInto != dst.ID {
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "proposal %d is %s, not merged", id, src.Status)
+		}
+		if dst.Status != civicgrid.ProposalOpen && dst.Status != civicgrid.ProposalAgenda {
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "proposal %d is %s: the supports it took are counted in a vote or a decision, and the merge stands", dst.ID, dst.Status)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM cogov_supports WHERE proposal_id = $1 AND via_merge = $2`, dst.ID, src.ID)
+		if err != nil {
+			return err
+		}
+		removed, _ := res.RowsAffected()
+		if int(removed) != carried {
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "the merge of proposal %d carried %d supports and %d are recorded: it was merged before carried supports were recorded, and is not undone", id, carried, removed)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cogov_proposals SET supports = supports - $1 WHERE id = $2`, removed, dst.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cogov_proposals SET status = $1, reason = '', merged_into = NULL WHERE id = $2`, string(was), src.ID); err != nil {
+			return err
+		}
+		srcEv := ev
+		srcEv.Subject, srcEv.Action, srcEv.Note = civicgrid.ProposalSubject(src.ID), civicgrid.CogovUnmerged, reason
+		srcEv.Data = map[string]string{"from": fmt.Sprint(dst.ID), "status": string(was)}
+		if err := db.appendCogovEvent(ctx, tx, srcEv); err != nil {
+			return err
+		}
+		dstEv := ev
+		dstEv.Subject, dstEv.Action, dstEv.Note = civicgrid.ProposalSubject(dst.ID), civicgrid.CogovUnmergedOut, reason
+		dstEv.Data = map[string]string{"from": fmt.Sprint(src.ID), "supports_removed": fmt.Sprint(removed), "supports": fmt.Sprint(dst.Supports - int(removed))}
+		return db.appendCogovEvent(ctx, tx, dstEv)
 	})
 	if err != nil {
 		return civicgrid.Proposal{}, err
@@ -733,7 +794,7 @@ func freezeRoll(ctx context.Context, tx *Tx, table string, id int64, roles []str
 // Meetings (议事会): the meeting, its agenda items and its frozen roll.
 
 const meetingColumns = `id, area_code, title, place, starts_at, status, invited_roles, invited, attended, code, minutes, quorum_met, rule,
-	created_by, published_at, ` + courtyardColumns + `, photos`
+	created_by, published_at, ` + courtyardColumns + `, photos, documents, cancel_reason`
 
 func scanMeeting(sc rowScanner) (civicgrid.Meeting, error) {
 	var (
@@ -742,11 +803,16 @@ func scanMeeting(sc rowScanner) (civicgrid.Meeting, error) {
 		roles                string
 		createdBy, published sql.NullInt64
 		c                    courtyardCols
-		photos               string
+		photos, docs         string
 	)
 	if err := sc.Scan(&m.ID, &m.AreaCode, &m.Title, &m.Place, &starts, &m.Status, &roles, &m.Invited, &m.Attended, &m.Code, &m.Minutes,
-		&m.QuorumMet, &m.Rule, &createdBy, &published, &c.id, &c.name, &c.buildings, &photos); err != nil {
+		&m.QuorumMet, &m.Rule, &createdBy, &published, &c.id, &c.name, &c.buildings, &photos, &docs, &m.CancelReason); err != nil {
 		return m, err
+	}
+	if docs != "" {
+		if err := json.Unmarshal([]byte(docs), &m.Documents); err != nil {
+			return m, err
+		}
 	}
 	m.CourtyardScope = c.scope()
 	if err := json.Unmarshal([]byte(photos), &m.Photos); err != nil {
@@ -796,6 +862,11 @@ func (db *DB) CreateMeeting(ctx context.Context, m civicgrid.Meeting, ev civicgr
 		if err != nil {
 			return err
 		}
+		added, err := addNamed(ctx, tx, m.ID, m.Named)
+		if err != nil {
+			return err
+		}
+		n += added
 		if n == 0 {
 			return civicgrid.Errorf(civicgrid.EINVALID, "nobody holds a role of %s in %s: the roll would be empty", strings.Join(m.InvitedRoles, ", "), m.AreaCode)
 		}
@@ -805,6 +876,9 @@ func (db *DB) CreateMeeting(ctx context.Context, m civicgrid.Meeting, ev civicgr
 		ev.Subject = civicgrid.MeetingSubject(m.ID)
 		ev.Data = map[string]string{"title": m.Title, "place": m.Place, "starts_at": fmt.Sprint(m.StartsAt.UnixMilli()),
 			"agenda": strings.Join(ids, ","), "invited_roles": string(roles), "invited": fmt.Sprint(n)}
+		if len(m.Named) > 0 { // meetings without named people hash as before
+			ev.Data["named"] = joinIDs(m.Named)
+		}
 		courtyardData(&ev, m.CourtyardScope)
 		return db.appendCogovEvent(ctx, tx, ev)
 	})
@@ -887,7 +961,7 @@ func (db *DB) SignIn(ctx context.Context, id, userID int64, ev civicgrid.CogovEv
 			return err
 		}
 		if m.Status != civicgrid.MeetingScheduled {
-			return civicgrid.Errorf(civicgrid.ECONFLICT, "meeting %d's minutes are published: sign-in is closed", id)
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "meeting %d is %s: sign-in is closed", id, m.Status)
 		}
 		var attended bool
 		switch err := tx.QueryRowContext(ctx, `SELECT attended FROM cogov_meeting_roll WHERE meeting_id = $1 AND user_id = $2`, id, userID).Scan(&attended); {
@@ -927,7 +1001,7 @@ func (db *DB) PublishMinutes(ctx context.Context, id int64, minutes string, item
 			return err
 		}
 		if m.Status != civicgrid.MeetingScheduled {
-			return civicgrid.Errorf(civicgrid.ECONFLICT, "meeting %d's minutes are published already", id)
+			return civicgrid.Errorf(civicgrid.ECONFLICT, "meeting %d is %s: its minutes are published once, for a meeting held", id, m.Status)
 		}
 		met := civicgrid.MeetingQuorumMet(m.Rule, m.Attended, m.Invited)
 		if _, err := tx.ExecContext(ctx, `UPDATE cogov_meetings SET status = $1, minutes = $2, quorum_met = $3, published_at = $4, photos = $5 WHERE id = $6`,

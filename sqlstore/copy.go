@@ -32,7 +32,7 @@ var copyOrder = []string{
 	"warning_alerts", "warning_alert_grids", "warning_state",
 	"care_entries", "care_visitors", "care_visits", "care_slots",
 	"notices", "notice_receipts", "notice_robots", "notice_robot_deliveries", "notice_events", "notice_robot_cursors", "area_audience_counts",
-	"cogov_projects", "cogov_milestones", "cogov_project_updates", "cogov_project_ratings", "cogov_project_cases", "cogov_comments",
+	"cogov_projects", "cogov_milestones", "cogov_project_updates", "cogov_project_ratings", "cogov_project_cases", "cogov_spending", "cogov_comments",
 	"volunteer_profiles", "volunteer_teams", "volunteer_team_members", "volunteer_points", "volunteer_invitations", "volunteer_code_attempts",
 	"cogov_households", "cogov_household_members", "cogov_roll_households", "cogov_tally",
 	"volunteer_rollups", "volunteer_rollups_monthly", "volunteer_served", "volunteer_served_monthly",

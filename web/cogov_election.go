@@ -31,6 +31,7 @@ type CogovElections interface {
 	AcceptNomination(ctx context.Context, actor civicgrid.Actor, id int64) error
 	WithdrawNomination(ctx context.Context, actor civicgrid.Actor, id int64) error
 	CancelElection(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (civicgrid.Election, error)
+	CallByElection(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.Election, error)
 	OpenElectionVote(ctx context.Context, actor civicgrid.Actor, id int64, in cogovern.ElectionVoteInput) (civicgrid.Election, error)
 }
 
@@ -106,6 +107,18 @@ func (ui *UI) registerElections(mux interface {
 		_, err := el.CancelElection(ctx, a, id, f.Get("reason"))
 		return err
 	}))
+	mux.HandleFunc("POST /elections/{id}/by-election", func(w http.ResponseWriter, r *http.Request) {
+		actor, id, ok := cogovForm(w, r)
+		if !ok {
+			return
+		}
+		by, err := el.CallByElection(r.Context(), actor, id)
+		if err != nil {
+			backTo(w, r, "/elections/"+strconv.FormatInt(id, 10), "", err)
+			return
+		}
+		backTo(w, r, "/elections/"+strconv.FormatInt(by.ID, 10), "called", nil)
+	})
 	mux.HandleFunc("POST /elections/{id}/vote", ui.cogovStep("/elections/", "election_vote", func(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
 		hours, _ := strconv.Atoi(f.Get("hours"))
 		notice, _ := strconv.Atoi(f.Get("notice_days"))
@@ -157,6 +170,10 @@ func (ui *UI) handleNoticeBoard(w http.ResponseWriter, r *http.Request) {
 	names := ui.areaNames(r)
 	p.Cogov = &cogovView{View: "board", AreaName: names(code), Elect: &electionView{Board: map[int64]cogovern.Decision{}}}
 	if err := ui.boardProjects(r, p, code); err != nil {
+		ui.renderError(w, r, p, err)
+		return
+	}
+	if err := ui.boardMeetings(r, p, code); err != nil {
 		ui.renderError(w, r, p, err)
 		return
 	}

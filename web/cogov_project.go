@@ -30,6 +30,8 @@ type Projects interface {
 	HideComment(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (civicgrid.Comment, error)
 	ProjectStats(ctx context.Context, actor civicgrid.Actor, area, period string) (civicgrid.ProjectStats, error)
 	NoticeProjects(ctx context.Context, area string) ([]civicgrid.Project, error)
+	AddSpending(ctx context.Context, actor civicgrid.Actor, id int64, in civicgrid.SpendingInput) (civicgrid.Spending, error)
+	EditProject(ctx context.Context, actor civicgrid.Actor, id int64, e civicgrid.ProjectEdit) (cogovern.ProjectView, error)
 }
 
 // projectView is what the project pages (and the project parts of the
@@ -116,6 +118,38 @@ func (ui *UI) registerProjects(mux *http.ServeMux) {
 		return err
 	})
 	step("comments", "commented", ui.commentStep("project"))
+	step("spending", "spending", func(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
+		in := civicgrid.SpendingInput{Amount: f.Get("amount"), SpentOn: f.Get("spent_on"), Purpose: f.Get("purpose"), OverReason: f.Get("over_reason")}
+		for _, p := range f["photos"] { // the receipt's photo, uploaded by the form
+			if p = strings.TrimSpace(p); p != "" && in.Receipt == "" {
+				in.Receipt = p
+			}
+		}
+		_, err := ui.cfg.Cogov.AddSpending(ctx, a, id, in)
+		return err
+	})
+	step("edit", "edited", func(ctx context.Context, a civicgrid.Actor, id int64, f url.Values) error {
+		e := civicgrid.ProjectEdit{Title: f.Get("title"), Owner: f.Get("owner"), Reason: f.Get("reason")}
+		if d := strings.TrimSpace(f.Get("starts_on")); d != "" {
+			t, err := parseDay(d)
+			if err != nil {
+				return err
+			}
+			e.StartsOn = t
+		}
+		// The form shows the current values: a field left as it is keeps
+		// the owner's account.
+		if v, err := ui.cfg.Cogov.Project(ctx, a, id); err == nil {
+			if e.Owner == v.Owner {
+				e.OwnerID = v.OwnerID
+			}
+			if e.StartsOn.Format(time.DateOnly) == v.StartsOn.In(civicgrid.Beijing).Format(time.DateOnly) {
+				e.StartsOn = time.Time{}
+			}
+		}
+		_, err := ui.cfg.Cogov.EditProject(ctx, a, id, e)
+		return err
+	})
 	mux.HandleFunc("POST /proposals/{id}/comments", ui.cogovStep("/proposals/", "commented", ui.commentStep("proposal")))
 	mux.HandleFunc("POST /comments/{id}/hide", ui.handleHideForm)
 }

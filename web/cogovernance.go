@@ -85,6 +85,9 @@ type cogovView struct {
 	// (AgendaChoices).
 	Meetings      []meetingRow
 	MeetingScopes []scopeOption
+	// BoardMeetings are the published minutes on a notice board
+	// (cogov_meeting.go).
+	BoardMeetings []meetingRow
 	// KeepsYards: the reader keeps a community's courtyards (院落).
 	KeepsYards bool
 	// MergeChoices are the proposals staff may merge the one shown into
@@ -171,6 +174,7 @@ func (ui *UI) registerCogov(mux *http.ServeMux) {
 	ui.registerElections(mux)
 	ui.registerHouseholds(mux)
 	ui.registerCourtyards(mux)
+	ui.registerMeetingExtras(mux)
 }
 
 func proposalPath(id int64) string { return "/proposals/" + strconv.FormatInt(id, 10) }
@@ -553,7 +557,7 @@ func (ui *UI) handleScheduleForm(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	area, yard := formScope(f.Get("area_code"))
-	in := civicgrid.MeetingInput{AreaCode: area, CourtyardID: yard, Title: f.Get("title"), Place: f.Get("place")}
+	in := civicgrid.MeetingInput{AreaCode: area, CourtyardID: yard, Title: f.Get("title"), Place: f.Get("place"), InvitedPhones: invitedPhones(f.Get("invited_phones"))}
 	if t, err := time.ParseInLocation("2006-01-02T15:04", f.Get("starts_at"), ui.location()); err == nil {
 		in.StartsAt = t
 	}

@@ -217,6 +217,8 @@ func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
 		},
 		// area shows a floor area kept in hundredths of a m² ("89.50").
 		"area": civicgrid.FormatArea,
+		// yuan shows an amount kept in fen as yuan ("1234.50").
+		"yuan": civicgrid.FormatYuan,
 		// day shows the date in Beijing time.
 		"day":  func(t time.Time) string { return t.In(civicgrid.Beijing).Format("2006-01-02") },
 		"term": glossaryTerm,

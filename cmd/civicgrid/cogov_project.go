@@ -69,6 +69,16 @@ func seedDemoProjects(ctx context.Context, db *sqlstore.DB, svc *cogovern.Servic
 	if _, err := fourDays.PostUpdate(ctx, secretary, p.ID, cogovern.UpdateInput{Text: "方案已在公示栏张贴五天，无异议；施工队下周进场。"}); err != nil {
 		return fmt.Errorf("demo project: %w", err)
 	}
+	// Spending against the budget (财务公开): the rain shelter, and the
+	// concrete (one entry).
+	for _, sp := range []civicgrid.SpendingInput{
+		{Amount: "12600.00", SpentOn: monthAgo.AddDate(0, 0, 10).Format(time.DateOnly), Purpose: "雨棚材料和安装"},
+		{Amount: "8350.50", SpentOn: monthAgo.AddDate(0, 0, 18).Format(time.DateOnly), Purpose: "场地硬化（混凝土）"},
+	} {
+		if _, err := svc.AddSpending(ctx, secretary, p.ID, sp); err != nil {
+			return fmt.Errorf("demo spending: %w", err)
+		}
+	}
 	c, err := svc.Comment(ctx, resident, civicgrid.ProjectSubject(p.ID), cogovern.CommentInput{Body: "施工时间能不能避开早上七点前？老人睡眠浅。"})
 	if err == nil {
 		_, err = svc.Comment(ctx, secretary, civicgrid.ProjectSubject(p.ID), cogovern.CommentInput{Body: "已和施工队约定每天8点后开工。", ParentID: c.ID})

@@ -152,7 +152,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	cogov := cogovern.New(cogovern.Config{SupportThreshold: *o.supportThreshold, SupportShare: *o.supportShare, Calendar: calendar, Now: cogovNow}, db, db)
 	cogov.SetGrants(db)
-	cogov.SetProjectDeps(cogovern.ProjectDeps{Photos: photos, Cases: func(ctx context.Context, a civicgrid.Actor, id int64) error {
+	cogov.SetProjectDeps(cogovern.ProjectDeps{Photos: photos, Documents: photos, Cases: func(ctx context.Context, a civicgrid.Actor, id int64) error {
 		_, err := cases.Get(ctx, a, id)
 		return err
 	}})

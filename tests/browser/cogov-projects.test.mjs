@@ -69,6 +69,19 @@ test('staff start a project from an adopted proposal, add a milestone and progre
     await page.locator('input[type="hidden"][name="photos"]').waitFor({ state: 'attached' });
     await Promise.all([page.waitForURL(/done=update/), page.getByRole('button', { name: 'Post progress' }).click()]);
     assert.equal(await page.locator('[data-testid="update"] img').count(), 1, 'the progress photo is shown');
+
+    // Spending: past the budget is refused without a reason, taken with one.
+    const spend = async (reason) => {
+      await page.locator('[data-testid="spending-form"] summary').click();
+      const sp = page.locator('[data-testid="spending-form"] form');
+      await sp.getByLabel('Amount (yuan, up to two decimals)').fill('26000.50');
+      await sp.getByLabel('What for').fill('坡道材料和人工');
+      if (reason) await sp.getByLabel('Why past the budget').fill(reason);
+      await Promise.all([page.waitForURL(reason ? /done=spending/ : /failed=invalid/), sp.getByRole('button', { name: 'Enter', exact: true }).click()]);
+    };
+    await spend('');
+    await spend('防滑地砖涨价');
+    assert.match(await page.locator('[data-testid="project-spent"]').textContent(), /26000\.50 of 26000\.00 yuan.*over budget/s);
     await page.locator('[data-testid="project-proposal"]').waitFor();
     await noSidewaysScroll(page, 'project page (staff)');
     await noSeriousViolations(page, 'project page (staff)');
@@ -81,6 +94,7 @@ test('a resident reads the project and comments in elderly mode on a phone', { t
     await page.goto(`${env.base}/projects/${state.project}?elder=1&lang=zh-CN`);
     assert.equal(await page.locator('.staff-tools').count(), 0, 'residents have no staff tools');
     assert.match(await page.locator('[data-testid="milestones"]').textContent(), /已超时/);
+    assert.match(await page.locator('[data-testid="over-reason"]').textContent(), /防滑地砖涨价/, 'residents read why the budget was passed');
     await page.getByLabel('我要留言').fill('坡道坡度请按无障碍标准，轮椅能上去。');
     await Promise.all([page.waitForURL(/done=commented/), page.getByRole('button', { name: '发表留言' }).click()]);
     assert.match(await page.locator('[data-testid="comments"]').textContent(), /轮椅能上去/);
