@@ -461,6 +461,9 @@ type VolunteerStore interface {
 	// VolunteerEventsAfter returns up to limit events of every request
 	// after the id, oldest first (the log other modules walk).
 	VolunteerEventsAfter(ctx context.Context, after int64, limit int) ([]VolunteerEvent, error)
+	// LastVolunteerEventID is the highest event id (0 when none): where a
+	// follower of the log starts.
+	LastVolunteerEventID(ctx context.Context) (int64, error)
 	// NextHelpTakeBy is the earliest take-by time of an open request not
 	// yet marked untaken (zero: none): the deadline scheduler's index.
 	NextHelpTakeBy(ctx context.Context) (time.Time, error)
@@ -636,6 +639,12 @@ type VolunteerCertificate struct {
 	Services   int       `json:"services"` // how many services the minutes come from
 	IssuedAt   time.Time `json:"issued_at"`
 	StarsAtEnd int       `json:"stars"` // the star level of all confirmed hours when issued
+	// VolunteerNo and IDMasked are the holder's volunteer number and
+	// masked ID number as registered when it was issued (empty when the
+	// registration had none, and on certificates issued before migration
+	// 0050); the public check shows neither.
+	VolunteerNo string `json:"volunteer_number,omitempty"`
+	IDMasked    string `json:"id_number,omitempty"`
 	// Records are the service records counted, as they were when issued
 	// (volunteer_certificate.go): a later correction does not change them.
 	Records      []CertificateRecord `json:"records,omitempty"`
@@ -666,6 +675,7 @@ func leftPad(s string, n int) string {
 func (c VolunteerCertificate) Public() VolunteerCertificate {
 	c.Name, c.Code = MaskName(c.Name), ""
 	c.Records, c.IssuedBy, c.IssuedByID, c.RevokeReason, c.RevokedBy = nil, "", 0, "", ""
+	c.VolunteerNo, c.IDMasked = "", ""
 	return c
 }
 

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/volunteering"
@@ -53,6 +54,7 @@ func (s *Server) volunteerRoutes(public func(string, string, http.HandlerFunc), 
 	guarded("PUT", "/api/v1/volunteer/profile", civicgrid.ActionRegisterVolunteer, s.handleRegisterVolunteer)
 	guarded("GET", "/api/v1/volunteer/registrations", civicgrid.ActionApproveVolunteer, s.handleRegistrations)
 	guarded("POST", "/api/v1/volunteer/registrations/{id}/decide", civicgrid.ActionApproveVolunteer, withID(s.handleDecideRegistration))
+	guarded("POST", "/api/v1/volunteer/registrations/{id}/id-number", civicgrid.ActionReadVolunteerID, withID(s.handleVolunteerIDNumber))
 	guarded("GET", "/api/v1/volunteer/teams", civicgrid.ActionReadTeams, s.handleTeams)
 	guarded("POST", "/api/v1/volunteer/teams", civicgrid.ActionManageTeams, s.handleFormTeam)
 	guarded("GET", "/api/v1/volunteer/teams/{id}", civicgrid.ActionReadTeams, withID(s.handleTeam))
@@ -208,6 +210,36 @@ func (s *Server) handleDecideRegistration(w http.ResponseWriter, r *http.Request
 	}
 	p, err := s.cfg.Volunteer.Decide(r.Context(), actorFrom(r), id, in.Decision, in.Reason)
 	answer(w, r, http.StatusOK, "profile", p, err)
+}
+
+// handleVolunteerIDNumber: POST /api/v1/volunteer/registrations/{user
+// id}/id-number {"reason"} shows a volunteer's full ID number to the staff
+// of the registration's community, after logging the read (a
+// personal_data.unmasked security event naming the volunteer and the
+// reason; never the number).
+func (s *Server) handleVolunteerIDNumber(w http.ResponseWriter, r *http.Request, id int64) {
+	var req unmaskRequest
+	if err := decodeJSON(w, r, volunteerBody, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	reason := strings.TrimSpace(req.Reason)
+	if n := len([]rune(reason)); n < 2 || n > 200 {
+		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "reason: say in 2 to 200 characters why you need the volunteer's full ID number"))
+		return
+	}
+	p, err := s.cfg.Volunteer.IDNumber(r.Context(), actorFrom(r), id)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	ev := s.event(r, civicgrid.SecurityEvent{Kind: civicgrid.EventUnmask, TargetUserID: p.UserID, AreaCode: p.Community,
+		Detail: "volunteer ID number of " + p.VolunteerNo + ": " + reason})
+	if err := s.store.AppendSecurityEvent(r.Context(), ev); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user_id": p.UserID, "volunteer_number": p.VolunteerNo, "id_number": p.IDNumber})
 }
 
 // inviteInput names the volunteer staff invite.
@@ -587,6 +619,7 @@ func init() {
 		"POST /api/v1/volunteer/teams/{id}/accept":               {summary: "Accept a volunteer who asked to join (the captain or staff)", tag: "volunteers", request: acceptInput{}},
 		"GET /api/v1/volunteer/points":                           {summary: "Volunteer service points (服务站/驿站) of an area, for the map", tag: "volunteers", query: []string{"area"}},
 		"POST /api/v1/volunteer/points":                          {summary: "Add a service point: place, opening hours, what it offers (community staff)", tag: "volunteers", request: civicgrid.ServicePointInput{}, created: true},
+		"POST /api/v1/volunteer/registrations/{id}/id-number":    {summary: "A volunteer's full ID number, with a reason: the staff of the registration's community; the read is logged", tag: "volunteers", request: unmaskRequest{}},
 		"POST /api/v1/volunteer/registrations/{id}/decide":       {summary: "Approve a volunteer's registration, or decline it with a reason (id: the user)", tag: "volunteers", request: decideInput{}},
 	})
 }

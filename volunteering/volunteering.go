@@ -84,8 +84,13 @@ type Service struct {
 	// streams).
 	openedMu sync.Mutex
 	opened   []func(civicgrid.HelpRequest)
-	cases    Cases // links to cases (nil: none)
-	care     Care  // links to care entries (nil: none)
+	// told are the openings told to them (FollowOpened, follow.go);
+	// follow nudges the follower.
+	toldMu sync.Mutex
+	told   map[opening]time.Time
+	follow chan struct{}
+	cases  Cases // links to cases (nil: none)
+	care   Care  // links to care entries (nil: none)
 }
 
 // New returns the service.
@@ -120,7 +125,7 @@ func New(cfg Config, store civicgrid.VolunteerStore, areas Areas) *Service {
 	if len(cfg.StarThresholdsHours) == 0 {
 		cfg.StarThresholdsHours = civicgrid.StarThresholdsHours
 	}
-	return &Service{cfg: cfg, store: store, areas: areas, wake: make(chan struct{}, 1)}
+	return &Service{cfg: cfg, store: store, areas: areas, wake: make(chan struct{}, 1), follow: make(chan struct{}, 1)}
 }
 
 // Config returns the rules in force.
@@ -258,6 +263,46 @@ type View struct {
 	// Fit is how the reader's registration meets the request's needs (in
 	// the open list).
 	Fit *civicgrid.HelpFit `json:"fit,omitempty"`
+	// The service record's fields of MCA order No. 67 (on one request's
+	// reading): the recording organisation — the community of the
+	// building — and, once a volunteer took it, their volunteer number and,
+	// for the volunteer themselves and the staff who verify requests, their
+	// masked ID number.
+	Organisation      *Organisation `json:"organisation,omitempty"`
+	VolunteerNo       string        `json:"volunteer_number,omitempty"`
+	VolunteerIDMasked string        `json:"volunteer_id_number,omitempty"`
+}
+
+// Organisation is the organisation that records a service: a community.
+type Organisation struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+// recordFields fills the record fields of order No. 67 on v.
+func (s *Service) recordFields(ctx context.Context, actor civicgrid.Actor, v *View) error {
+	if len(v.BuildingCode) >= 12 {
+		o := &Organisation{Code: v.BuildingCode[:12], Name: v.BuildingCode[:12]}
+		if a, err := s.areas.AreaByCode(ctx, o.Code); err == nil && a.Name != "" {
+			o.Name = a.Name
+		}
+		v.Organisation = o
+	}
+	if v.VolunteerID == 0 {
+		return nil
+	}
+	p, err := s.store.VolunteerProfileOf(ctx, v.VolunteerID)
+	switch {
+	case civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND:
+		return nil
+	case err != nil:
+		return err
+	}
+	v.VolunteerNo = p.VolunteerNo
+	if actor.UserID == v.VolunteerID || civicgrid.Authorize(actor, civicgrid.ActionVerifyHelp, v.Object()) == nil {
+		v.VolunteerIDMasked = civicgrid.MaskIDNumber(p.IDNumber)
+	}
+	return nil
 }
 
 func (s *Service) view(actor civicgrid.Actor, r civicgrid.HelpRequest) View {
@@ -328,6 +373,9 @@ func (s *Service) Request(ctx context.Context, actor civicgrid.Actor, id int64) 
 	}
 	if err == nil {
 		err = s.links(ctx, actor, &v)
+	}
+	if err == nil {
+		err = s.recordFields(ctx, actor, &v)
 	}
 	return v, err
 }
@@ -406,9 +454,10 @@ func urgencyRank(u string) int {
 	return 1
 }
 
-// OnOpened registers fn to be told of each request opened to volunteers
-// through this instance — accepted by staff, or reopened by a release —
-// for the live stream of open requests. fn must not block.
+// OnOpened registers fn to be told of each request opened to volunteers —
+// accepted by staff, or reopened by a release — through this instance at
+// once, and through any instance while FollowOpened runs (follow.go), for
+// the live stream of open requests; each opening once. fn must not block.
 func (s *Service) OnOpened(fn func(civicgrid.HelpRequest)) {
 	s.openedMu.Lock()
 	defer s.openedMu.Unlock()
@@ -416,21 +465,23 @@ func (s *Service) OnOpened(fn func(civicgrid.HelpRequest)) {
 }
 
 // tellOpened tells them of request id as stored (not as the actor who
-// opened it sees it).
+// opened it sees it) at once, and nudges the log follower.
 func (s *Service) tellOpened(ctx context.Context, id int64) {
+	select {
+	case s.follow <- struct{}{}:
+	default:
+	}
 	s.openedMu.Lock()
-	fns := slices.Clone(s.opened)
+	n := len(s.opened)
 	s.openedMu.Unlock()
-	if len(fns) == 0 {
+	if n == 0 {
 		return
 	}
 	r, err := s.store.HelpRequestByID(ctx, id)
 	if err != nil {
 		return // the step is done; a stream only misses this one
 	}
-	for _, fn := range fns {
-		fn(r)
-	}
+	s.tell(r)
 }
 
 // OpenView is an opened request as a volunteer sees it in their open list

@@ -927,7 +927,7 @@ func (ui *UI) handleRegisterForm(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	in := civicgrid.ProfileInput{Community: strings.TrimSpace(f.Get("community_code")), Skills: f["skills"], Availability: f.Get("availability"),
 		Areas:          strings.FieldsFunc(f.Get("areas"), func(c rune) bool { return c == ',' || c == ' ' || c == '，' }),
-		InsuranceUntil: f.Get("insurance_until"), PublishName: f.Get("publish_name") == "1", Gender: f.Get("gender")}
+		InsuranceUntil: f.Get("insurance_until"), PublishName: f.Get("publish_name") == "1", Gender: f.Get("gender"), IDNumber: f.Get("id_number")}
 	if old, err := ui.cfg.Volunteer.Profile(r.Context(), actor); err == nil {
 		in.Training = old.Training
 	}

@@ -100,8 +100,11 @@ func TestVolunteerPages(t *testing.T) {
 		t.Fatalf("the registration form: %s", rec.Body)
 	}
 	outcome(as(h, volA, "POST", "/volunteer/profile", form("community_code", "420102001001", "insurance_until", "soon")), "failed=invalid")
+	// An ID number with a mistyped digit is refused.
+	outcome(as(h, volA, "POST", "/volunteer/profile", form("community_code", "420102001001", "id_number", "11010519491231003X")), "failed=invalid")
 	outcome(as(h, volA, "POST", "/volunteer/profile", form("community_code", "420102001001", "skills", "driver", "availability", "周末",
-		"insurance_until", "2027-12-31", "training_name", "急救培训", "training_date", "2026-03-01", "training_hours", "8", "gender", "female")), "done=registered")
+		"insurance_until", "2027-12-31", "training_name", "急救培训", "training_date", "2026-03-01", "training_hours", "8", "gender", "female",
+		"id_number", "11010519491231002x")), "done=registered")
 	if rec = as(h, volA, "GET", "/volunteer", nil); !contains(rec.Body.String(), "等待社区审核") || !contains(rec.Body.String(), "培训 1 次") ||
 		!contains(rec.Body.String(), `value="driver" checked`) || !contains(rec.Body.String(), `<option value="female" selected>`) {
 		t.Fatalf("A's registration waits: %s", rec.Body)
@@ -115,13 +118,17 @@ func TestVolunteerPages(t *testing.T) {
 	}
 	outcome(as(h, volA, "POST", "/volunteer/"+id+"/claim", form()), "failed=forbidden")
 	approve := fmt.Sprintf("/volunteer/registrations/%d/", volA.UserID)
-	if rec = as(h, staff, "GET", "/volunteer", nil); !contains(rec.Body.String(), `action="`+approve+`approve"`) || !contains(rec.Body.String(), "保险至 2027-12-31") {
+	if rec = as(h, staff, "GET", "/volunteer", nil); !contains(rec.Body.String(), `action="`+approve+`approve"`) || !contains(rec.Body.String(), "保险至 2027-12-31") ||
+		!contains(rec.Body.String(), "身份证号：1101**********002X") || contains(rec.Body.String(), "11010519491231002X") {
 		t.Fatalf("staff's registrations to check: %s", rec.Body)
 	}
 	outcome(as(h, volA, "POST", approve+"approve", form()), "failed=not_found")
 	outcome(as(h, staff, "POST", approve+"decline", form()), "failed=invalid")
 	outcome(as(h, staff, "POST", approve+"approve", form()), "done=approve_volunteer")
 	outcome(as(h, staff, "POST", approve+"approve", form()), "failed=conflict")
+	if rec = as(h, volA, "GET", "/volunteer", nil); !contains(rec.Body.String(), "志愿者编号：<strong>420102001001-000001</strong>") {
+		t.Fatalf("A's volunteer number: %s", rec.Body)
+	}
 	testdb.ApproveVolunteer(t, db, volB, "420102001001")
 	outcome(as(h, volA, "POST", "/volunteer/"+id+"/claim", form()), "done=claim")
 	outcome(as(h, volB, "POST", "/volunteer/"+id+"/claim", form()), "failed=conflict")
@@ -150,6 +157,35 @@ func TestVolunteerPages(t *testing.T) {
 	// An empty balance cannot pay: refused at the floor, nothing confirmed.
 	outcome(as(h, resident, "POST", "/help/"+id+"/confirm", form("rating", "5", "pay", "1")), "failed=conflict")
 	outcome(as(h, resident, "POST", "/help/"+id+"/confirm", form("rating", "5", "comment", "谢谢")), "done=confirm")
+	// The record's fields of order No. 67: the organisation, the volunteer
+	// number, the masked ID number (not to the resident).
+	for _, c := range []struct {
+		who civicgrid.Actor
+		id  bool
+	}{{volA, true}, {staff, true}, {resident, false}} {
+		body := as(h, c.who, "GET", "/volunteer/requests/"+id, nil).Body.String()
+		if !contains(body, "<dt>记录单位</dt><dd>三阳社区</dd>") || !contains(body, `data-testid="record-number">420102001001-000001`) ||
+			contains(body, "1101**********002X") != c.id || contains(body, "11010519491231002X") {
+			t.Fatalf("the record's fields as %s: %s", c.who.Name, body)
+		}
+	}
+	// The certificate carries them as issued; the public check does not.
+	month := time.Now().In(civicgrid.Beijing).Format("2006-01")
+	certs, err := ui.cfg.Volunteer.(*volunteering.Service).Certify(ctx, volA, month, month)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := as(h, volA, "GET", fmt.Sprintf("/volunteer/certificates/%d", certs[0].ID), nil).Body.String(); !contains(body,
+		"志愿者编号：420102001001-000001 · 身份证号：1101**********002X") {
+		t.Fatalf("the certificate's page: %s", body)
+	}
+	if rec := as(h, volA, "GET", fmt.Sprintf("/volunteer/certificates/%d/pdf", certs[0].ID), nil); rec.Code != http.StatusOK {
+		t.Fatalf("the certificate's PDF: %d", rec.Code)
+	}
+	if body := as(h, civicgrid.Actor{}, "GET", "/verify/certificate/"+certs[0].Code, nil).Body.String(); !contains(body, `data-testid="verified"`) ||
+		contains(body, "420102001001-000001") || contains(body, "002X") {
+		t.Fatalf("the public check: %s", body)
+	}
 	rec = as(h, volA, "GET", "/volunteer", nil)
 	if !contains(rec.Body.String(), "已确认 0.25 小时") {
 		t.Fatalf("hours: %s", rec.Body)

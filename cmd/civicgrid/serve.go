@@ -310,6 +310,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	go careSvc.RunScheduler(ctx)
 	go volunteer.RunScheduler(ctx)
+	// Requests opened on any instance reach this one's live streams.
+	go volunteer.FollowOpened(ctx, time.Second)
 	go cogov.RunElections(ctx)
 	go cogov.RunProjectScheduler(ctx)
 	go func() {
