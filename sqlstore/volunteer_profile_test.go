@@ -26,7 +26,9 @@ func TestVolunteerProfilesMigration(t *testing.T) {
 	for _, q := range []string{`DROP TABLE volunteer_rollups`, `DROP TABLE volunteer_rollups_monthly`, `DROP TABLE volunteer_served`,
 		`DROP TABLE volunteer_served_monthly`, `ALTER TABLE volunteer_requests DROP COLUMN needs`,
 		// and 0050 numbers the volunteers approved before it.
-		`DROP TABLE volunteer_numbers`, `ALTER TABLE volunteer_certificates DROP COLUMN volunteer_no`, `ALTER TABLE volunteer_certificates DROP COLUMN id_masked`} {
+		`DROP TABLE volunteer_numbers`, `ALTER TABLE volunteer_certificates DROP COLUMN volunteer_no`, `ALTER TABLE volunteer_certificates DROP COLUMN id_masked`,
+		`ALTER TABLE webhooks DROP COLUMN help_cursor`, `DROP INDEX webhook_deliveries_event`, `ALTER TABLE webhook_deliveries DROP COLUMN source`,
+		`CREATE UNIQUE INDEX webhook_deliveries_event ON webhook_deliveries (webhook_id, event_id)`} {
 		if _, err := db.wr.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}

@@ -134,3 +134,50 @@ func (s *Service) followOnce(ctx context.Context, floor *int64, seen map[int64]t
 	}
 	return len(evs) == followBatch && final, nil
 }
+
+// hookTypes maps request events to the event types webhooks carry.
+var hookTypes = map[string]string{
+	civicgrid.HelpActAccepted:  civicgrid.HookRequestOpened,
+	civicgrid.HelpActClaimed:   civicgrid.HookRequestTaken,
+	civicgrid.HelpActReleased:  civicgrid.HookRequestReleased,
+	civicgrid.HelpActSignedOut: civicgrid.HookRequestCompleted,
+	civicgrid.HelpActCancelled: civicgrid.HookRequestCancelled,
+	HelpActToCase:              civicgrid.HookRequestCancelled,
+}
+
+// HookEventsAfter walks the requests' log for webhooks: the events of
+// civicgrid.HookRequestTypes after the cursor, each with its request as it
+// stands (no address, names, phone or note).
+func (s *Service) HookEventsAfter(ctx context.Context, cursor int64, limit int) ([]civicgrid.HookRequestEvent, int64, error) {
+	evs, err := s.store.VolunteerEventsAfter(ctx, cursor, limit)
+	if err != nil || len(evs) == 0 {
+		return nil, cursor, err
+	}
+	var out []civicgrid.HookRequestEvent
+	requests := map[int64]civicgrid.HelpRequest{}
+	for _, ev := range evs {
+		typ, ok := hookTypes[ev.Action]
+		if !ok {
+			continue
+		}
+		r, ok := requests[ev.RequestID]
+		if !ok {
+			if r, err = s.store.HelpRequestByID(ctx, ev.RequestID); err != nil {
+				return nil, cursor, err
+			}
+			requests[r.ID] = r
+		}
+		hr := civicgrid.HookRequest{ID: r.ID, Service: r.Service, BuildingCode: r.BuildingCode, Urgency: r.Urgency, Needs: r.Needs,
+			Status: r.Status, WindowStart: r.WindowStart, WindowEnd: r.WindowEnd, OpenedAt: r.OpenedAt, TakeBy: r.TakeBy, Minutes: r.Minutes}
+		if len(r.BuildingCode) >= 12 {
+			hr.Community = r.BuildingCode[:12]
+		}
+		if hr.Needs == nil {
+			hr.Needs = []string{}
+		}
+		out = append(out, civicgrid.HookRequestEvent{ID: ev.ID, Type: typ, At: ev.At, Request: hr})
+	}
+	return out, evs[len(evs)-1].ID, nil
+}
+
+var _ civicgrid.HookRequestLog = (*Service)(nil)

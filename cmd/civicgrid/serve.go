@@ -262,7 +262,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err != nil {
 		return err
 	}
-	hooks, err := webhook.New(webhook.Config{Key: hookKey, MaxAttempts: *o.hookAttempts, AllowPrivate: *o.hookPrivate, Observe: met.Webhook}, db, nil)
+	hooks, err := webhook.New(webhook.Config{Key: hookKey, MaxAttempts: *o.hookAttempts, AllowPrivate: *o.hookPrivate, Observe: met.Webhook,
+		Requests: volunteer}, db, nil)
 	if err != nil {
 		return err
 	}

@@ -33,3 +33,13 @@ INSERT INTO volunteer_numbers (community, last)
 
 ALTER TABLE volunteer_certificates ADD COLUMN volunteer_no TEXT NOT NULL DEFAULT '';
 ALTER TABLE volunteer_certificates ADD COLUMN id_masked TEXT NOT NULL DEFAULT '';
+
+-- Webhooks hear of volunteer requests (webhook.go): each hook walks the
+-- requests' log with a cursor of its own, from its end now (no history);
+-- a delivery names its source, and the uniqueness of a hook's deliveries
+-- is per source and event.
+ALTER TABLE webhooks ADD COLUMN help_cursor BIGINT NOT NULL DEFAULT 0;
+UPDATE webhooks SET help_cursor = (SELECT COALESCE(MAX(id), 0) FROM volunteer_events);
+ALTER TABLE webhook_deliveries ADD COLUMN source TEXT NOT NULL DEFAULT 'case';
+DROP INDEX webhook_deliveries_event;
+CREATE UNIQUE INDEX webhook_deliveries_event ON webhook_deliveries (webhook_id, source, event_id);
