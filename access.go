@@ -423,6 +423,10 @@ const (
 	// shown masked), the read logged with a reason: the staff and secretary
 	// of the registration's community (the recording organisation).
 	ActionReadVolunteerID Action = "volunteer.read_id"
+	// ActionTimeBank: one's own time-bank account — its statement, and
+	// donating minutes to a family member: anyone logged in (a resident
+	// given minutes reads them too).
+	ActionTimeBank Action = "volunteer.time_bank"
 
 	// Search: anyone logged in may search; what each finds is what the read
 	// action of each kind reaches (Actor.Reach), filtered in the query.
@@ -724,6 +728,7 @@ var policy = map[Action][]rule{
 	ActionRenewSignCode: rules(scopeSubtree, volunteerStaff...),
 	// The full ID number: only the recording organisation's staff.
 	ActionReadVolunteerID: rules(scopeSubtree, RoleCommunityStaff, RoleCommunitySecretary),
+	ActionTimeBank:        rules(scopeOwn, "*"),
 
 	ActionSearch:        rules(scopeAnyone, "*"),
 	ActionReadWarnings:  rules(scopeSubtree, caseReaders...),

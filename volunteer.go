@@ -27,18 +27,21 @@ type VolunteerService struct {
 	NameEN  string   `json:"name_en"`
 	Minutes int      `json:"minutes"` // default duration
 	Skills  []string `json:"skills,omitempty"`
+	// Insured: only a volunteer whose insurance covers the day claims it
+	// (escorting someone out, repairs).
+	Insured bool `json:"needs_insurance,omitempty"`
 }
 
 // VolunteerServices is the service catalogue, held as data.
 var VolunteerServices = []VolunteerService{
-	{"shopping", "代购", "Shopping errands", 60, nil},
-	{"meals", "助餐", "Meals", 60, []string{"cooking"}},
-	{"clinic", "陪诊", "Clinic escort", 180, []string{"escort"}},
-	{"cleaning", "助洁", "Cleaning", 120, nil},
-	{"haircut", "理发", "Haircut", 45, []string{"haircut"}},
-	{"repair", "维修", "Small repairs", 60, []string{"repair"}},
-	{"company", "陪伴", "Company and comfort", 60, []string{"counselling"}},
-	{"paperwork", "代办手续", "Paperwork on someone's behalf", 120, []string{"digital"}},
+	{"shopping", "代购", "Shopping errands", 60, nil, false},
+	{"meals", "助餐", "Meals", 60, []string{"cooking"}, false},
+	{"clinic", "陪诊", "Clinic escort", 180, []string{"escort"}, true},
+	{"cleaning", "助洁", "Cleaning", 120, nil, false},
+	{"haircut", "理发", "Haircut", 45, []string{"haircut"}, false},
+	{"repair", "维修", "Small repairs", 60, []string{"repair"}, true},
+	{"company", "陪伴", "Company and comfort", 60, []string{"counselling"}, false},
+	{"paperwork", "代办手续", "Paperwork on someone's behalf", 120, []string{"digital"}, false},
 }
 
 // LookupVolunteerService returns a catalogue entry.
@@ -501,6 +504,9 @@ const (
 	LedgerService = "service" // a confirmed service credits the volunteer
 	LedgerGrant   = "grant"   // staff grant (positive) or take back (negative), with a reason
 	LedgerSpend   = "spend"   // the person helped pays for a confirmed service from their balance
+	// LedgerDonation: a member gives minutes of their balance to a family
+	// member (a resident of their community), with a reason.
+	LedgerDonation = "donation"
 )
 
 // MemberAccount is a person's time-bank account.
@@ -614,6 +620,8 @@ type TimeBankStore interface {
 	// keyset page, whatever the account's length.
 	LedgerPage(ctx context.Context, account string, before *LedgerCursor, limit int) ([]LedgerEntry, error)
 	Balance(ctx context.Context, account string) (int, error)
+	// Balances returns the balances of those of the accounts that exist.
+	Balances(ctx context.Context, accounts []string) (map[string]int, error)
 	CheckTimeBank(ctx context.Context) (TimeBankCheck, error)
 }
 

@@ -76,6 +76,9 @@ type VolunteerProfile struct {
 	Training       []TrainingRecord `json:"training"`
 	InsuranceUntil string           `json:"insurance_until,omitempty"` // YYYY-MM-DD
 	PublishName    bool             `json:"publish_name"`
+	// OutsideAreas: the open list also shows requests outside Areas (after
+	// those inside); otherwise only those inside.
+	OutsideAreas bool `json:"outside_areas"`
 	// Gender is given voluntarily ("" not given, GenderFemale,
 	// GenderMale), only to meet a request that needs a woman volunteer;
 	// shown to the person and the staff who decide the registration.
@@ -115,6 +118,21 @@ func (p VolunteerProfile) InsuredOn(t time.Time) bool {
 	return p.InsuranceUntil != "" && p.InsuranceUntil >= t.In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
 }
 
+// Serves reports whether a building lies in the areas the volunteer
+// serves (their community when none are named).
+func (p VolunteerProfile) Serves(building string) bool {
+	areas := p.Areas
+	if len(areas) == 0 {
+		areas = []string{p.Community}
+	}
+	for _, a := range areas {
+		if a != "" && InSubtree(a, building) {
+			return true
+		}
+	}
+	return false
+}
+
 // Object is the profile as the object of an access decision: its owner's,
 // in its community.
 func (p VolunteerProfile) Object() Object {
@@ -130,7 +148,8 @@ type ProfileInput struct {
 	Training       []TrainingRecord `json:"training"`
 	InsuranceUntil string           `json:"insurance_until"`
 	PublishName    bool             `json:"publish_name"`
-	Gender         string           `json:"gender"` // "", female or male: given voluntarily
+	OutsideAreas   bool             `json:"outside_areas"` // also list requests outside one's areas
+	Gender         string           `json:"gender"`        // "", female or male: given voluntarily
 	// IDNumber is the resident identity card number; empty keeps the one
 	// registered before.
 	IDNumber string `json:"id_number"`
@@ -222,7 +241,7 @@ func (in ProfileInput) Check(now time.Time) (VolunteerProfile, error) {
 	}
 	at := time.UnixMilli(now.UnixMilli())
 	return VolunteerProfile{Community: in.Community, Skills: skills, Availability: in.Availability, Areas: areas, Training: training,
-		InsuranceUntil: in.InsuranceUntil, PublishName: in.PublishName, Gender: in.Gender, IDNumber: idNumber, IDMasked: MaskIDNumber(idNumber),
+		InsuranceUntil: in.InsuranceUntil, PublishName: in.PublishName, OutsideAreas: in.OutsideAreas, Gender: in.Gender, IDNumber: idNumber, IDMasked: MaskIDNumber(idNumber),
 		Status: ProfilePending, CreatedAt: at, UpdatedAt: at}, nil
 }
 

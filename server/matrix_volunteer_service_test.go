@@ -29,6 +29,41 @@ func init() {
 	}
 }
 
+// Matrix row and fixture of a donation: anyone logged in gives minutes of
+// their own balance (the cell's actor, registered in the home community
+// and given an hour) to a resident of their community.
+func init() {
+	mxExpected["POST /api/v1/volunteer/timebank/donate"] = "Y- Y- Y- Y- Y- Y- Y- Y- Y- Y- Y- Y-"
+	mxFixtures["POST /api/v1/volunteer/timebank/donate"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		to := e.resident(false)
+		if a.user.ID != 0 {
+			e.volunteerProfile(a.user, e.home.community, civicgrid.ProfilePending)
+			if err := e.db.Transfer(context.Background(), civicgrid.LedgerTransfer{From: civicgrid.IssuerAccount(e.home.community),
+				To: civicgrid.MemberAccount(a.user.ID), Minutes: 60, Kind: civicgrid.LedgerGrant, Reason: "test", At: time.Now()}); err != nil {
+				e.t.Fatal(err)
+			}
+		}
+		return mxRequest{"POST", "/api/v1/volunteer/timebank/donate", map[string]any{"to_user_id": to.ID, "minutes": 10, "reason": "给母亲"}}
+	}
+}
+
+// Matrix rows and fixtures of staff's time-bank accounts: the staff who
+// adjust (community staff and secretaries, street dispatchers, district
+// admins) read the home or away community's accounts and a member's
+// statement.
+func init() {
+	staff := "NN NN NN NN NN YN YN YN NN YN NN NN"
+	mxExpected["GET /api/v1/volunteer/timebank/accounts"] = staff
+	mxFixtures["GET /api/v1/volunteer/timebank/accounts"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		return mxRequest{method: "GET", path: "/api/v1/volunteer/timebank/accounts?community=" + e.chain(away).community}
+	}
+	mxExpected["GET /api/v1/volunteer/timebank/accounts/{id}"] = staff
+	mxFixtures["GET /api/v1/volunteer/timebank/accounts/{id}"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		u := e.resident(away)
+		return mxRequest{method: "GET", path: fmt.Sprintf("/api/v1/volunteer/timebank/accounts/%d?community=%s", u.ID, e.chain(away).community)}
+	}
+}
+
 // mxIDNumber is a valid ID number unique to a user id.
 func mxIDNumber(id int64) string {
 	birth := time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(id%20000))

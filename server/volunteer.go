@@ -47,8 +47,11 @@ func (s *Server) volunteerRoutes(public func(string, string, http.HandlerFunc), 
 	guarded("POST", "/api/v1/volunteer/requests/{id}/confirm", civicgrid.ActionConfirmHelp, withID(s.handleConfirmHelp))
 	guarded("POST", "/api/v1/volunteer/requests/{id}/cancel", civicgrid.ActionConfirmHelp, withID(s.handleCancelHelp))
 	guarded("GET", "/api/v1/volunteer/hours", civicgrid.ActionVolunteerHours, s.handleVolunteerHours)
-	guarded("GET", "/api/v1/volunteer/timebank/statement", civicgrid.ActionVolunteerHours, s.handleTimeBankStatement)
-	guarded("GET", "/api/v1/volunteer/timebank/entries", civicgrid.ActionVolunteerHours, s.handleTimeBankEntries)
+	guarded("GET", "/api/v1/volunteer/timebank/statement", civicgrid.ActionTimeBank, s.handleTimeBankStatement)
+	guarded("GET", "/api/v1/volunteer/timebank/entries", civicgrid.ActionTimeBank, s.handleTimeBankEntries)
+	guarded("POST", "/api/v1/volunteer/timebank/donate", civicgrid.ActionTimeBank, s.handleTimeBankDonate)
+	guarded("GET", "/api/v1/volunteer/timebank/accounts", civicgrid.ActionAdjustTimeBank, s.handleTimeBankAccounts)
+	guarded("GET", "/api/v1/volunteer/timebank/accounts/{id}", civicgrid.ActionAdjustTimeBank, withID(s.handleMemberStatement))
 	guarded("POST", "/api/v1/volunteer/timebank/adjust", civicgrid.ActionAdjustTimeBank, s.handleTimeBankAdjust)
 	guarded("GET", "/api/v1/volunteer/profile", civicgrid.ActionRegisterVolunteer, s.handleVolunteerProfile)
 	guarded("PUT", "/api/v1/volunteer/profile", civicgrid.ActionRegisterVolunteer, s.handleRegisterVolunteer)
@@ -562,6 +565,38 @@ func (s *Server) handleTimeBankAdjust(w http.ResponseWriter, r *http.Request) {
 	answer(w, r, http.StatusOK, "account", h, err)
 }
 
+// handleTimeBankDonate: POST /api/v1/volunteer/timebank/donate gives
+// minutes of one's balance to a family member (a resident of one's
+// community), with a reason.
+func (s *Server) handleTimeBankDonate(w http.ResponseWriter, r *http.Request) {
+	var in volunteering.Donation
+	if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	h, err := s.cfg.Volunteer.Donate(r.Context(), actorFrom(r), in)
+	answer(w, r, http.StatusOK, "account", h, err)
+}
+
+// handleTimeBankAccounts: GET /api/v1/volunteer/timebank/accounts?community=
+// — a community's time-bank accounts for its staff (names masked).
+func (s *Server) handleTimeBankAccounts(w http.ResponseWriter, r *http.Request) {
+	a, err := s.cfg.Volunteer.Accounts(r.Context(), actorFrom(r), r.URL.Query().Get("community"))
+	answer(w, r, http.StatusOK, "accounts", a, err)
+}
+
+// handleMemberStatement: GET /api/v1/volunteer/timebank/accounts/{user
+// id}?community=[&before=] — a member's statement for the community's staff.
+func (s *Server) handleMemberStatement(w http.ResponseWriter, r *http.Request, id int64) {
+	q := r.URL.Query()
+	p, m, err := s.cfg.Volunteer.MemberStatement(r.Context(), actorFrom(r), q.Get("community"), id, q.Get("before"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"member": m, "statement": p})
+}
+
 // pointFrom reads an optional lat/lng pair of a query.
 func pointFrom(lat, lng string) (*volunteering.Point, error) {
 	if lat == "" && lng == "" {
@@ -599,8 +634,11 @@ func init() {
 		"POST /api/v1/volunteer/requests/{id}/confirm":           {summary: "Confirm and rate the service (the poster, or staff for them)", tag: "volunteers", request: helpStepInput{}},
 		"POST /api/v1/volunteer/requests/{id}/cancel":            {summary: "Withdraw a request, with a reason", tag: "volunteers", request: helpStepInput{}},
 		"GET /api/v1/volunteer/hours":                            {summary: "One's confirmed hours and star level", tag: "volunteers"},
-		"GET /api/v1/volunteer/timebank/statement":               {summary: "One's time-bank statement for a month", tag: "volunteers", query: []string{"month"}},
+		"GET /api/v1/volunteer/timebank/statement":               {summary: "One's time-bank statement for a month (anyone logged in: one's own account)", tag: "volunteers", query: []string{"month"}},
 		"GET /api/v1/volunteer/timebank/entries":                 {summary: "One's time-bank account a page at a time (50, newest first): the balance, the entries and the older page's cursor", tag: "volunteers", query: []string{"before"}},
+		"POST /api/v1/volunteer/timebank/donate":                 {summary: "Give minutes of one's time-bank balance to a family member (a resident of one's community), with a reason; the floor holds", tag: "volunteers", request: volunteering.Donation{}},
+		"GET /api/v1/volunteer/timebank/accounts":                {summary: "A community's time-bank accounts (staff): the issuing account and its people's balances, names masked", tag: "volunteers", query: []string{"community"}},
+		"GET /api/v1/volunteer/timebank/accounts/{id}":           {summary: "A member's time-bank statement for the community's staff (id: the user), a page at a time", tag: "volunteers", query: []string{"community", "before"}},
 		"POST /api/v1/volunteer/timebank/adjust":                 {summary: "Staff credit or debit a time-bank account, with a reason", tag: "volunteers", request: volunteering.Adjustment{}},
 		"GET /api/v1/volunteer/certificates/verify":              {summary: "Check a certificate's verification code (public: masked name, hours, period, issuer)", tag: "volunteers", query: []string{"code"}},
 		"GET /api/v1/volunteer/certificates":                     {summary: "One's certificates of service hours", tag: "volunteers"},

@@ -636,6 +636,41 @@ func (db *DB) Balance(ctx context.Context, account string) (int, error) {
 	return b, err
 }
 
+// Balances returns the balances of the accounts that exist among those
+// named (an account without entries has none).
+func (db *DB) Balances(ctx context.Context, accounts []string) (map[string]int, error) {
+	out := map[string]int{}
+	for len(accounts) > 0 {
+		n := min(len(accounts), 500)
+		args := make([]any, n)
+		marks := make([]string, n)
+		for i, a := range accounts[:n] {
+			args[i], marks[i] = a, fmt.Sprintf("$%d", i+1)
+		}
+		rows, err := db.rd.QueryContext(ctx, `SELECT account, balance FROM timebank_accounts WHERE account IN (`+strings.Join(marks, ", ")+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var a string
+			var b int
+			if err := rows.Scan(&a, &b); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[a] = b
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		accounts = accounts[n:]
+	}
+	return out, nil
+}
+
 // CheckTimeBank checks the ledger's invariants for verify: every entry
 // sums to zero, each transaction too, and each balance is its entries' sum.
 func (db *DB) CheckTimeBank(ctx context.Context) (civicgrid.TimeBankCheck, error) {

@@ -14,7 +14,7 @@ import (
 // Volunteer profiles and their approval (civicgrid.VolunteerProfileStore).
 
 const profileColumns = `user_id, name, community, skills, availability, areas, training, insurance_until, publish_name, status, reason,
-	decided_by_id, decided_by, decided_at, created_at, updated_at, gender, id_number, volunteer_no`
+	decided_by_id, decided_by, decided_at, created_at, updated_at, gender, id_number, volunteer_no, outside_areas`
 
 func scanProfile(sc rowScanner) (civicgrid.VolunteerProfile, error) {
 	var p civicgrid.VolunteerProfile
@@ -23,7 +23,7 @@ func scanProfile(sc rowScanner) (civicgrid.VolunteerProfile, error) {
 	var created, updated int64
 	var number sql.NullString
 	err := sc.Scan(&p.UserID, &p.Name, &p.Community, &skills, &p.Availability, &areas, &training, &p.InsuranceUntil, &p.PublishName,
-		&p.Status, &p.Reason, &byID, &p.DecidedBy, &at, &created, &updated, &p.Gender, &p.IDNumber, &number)
+		&p.Status, &p.Reason, &byID, &p.DecidedBy, &at, &created, &updated, &p.Gender, &p.IDNumber, &number, &p.OutsideAreas)
 	if err != nil {
 		return p, err
 	}
@@ -88,11 +88,11 @@ func (db *DB) SaveVolunteerProfile(ctx context.Context, p civicgrid.VolunteerPro
 				decided = p.DecidedAt.UnixMilli()
 			}
 			_, err = tx.ExecContext(ctx, `INSERT INTO volunteer_profiles (user_id, name, community, skills, availability, areas, training,
-				insurance_until, publish_name, status, reason, decided_by_id, decided_by, decided_at, created_at, updated_at, gender, id_number)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17)`,
+				insurance_until, publish_name, status, reason, decided_by_id, decided_by, decided_at, created_at, updated_at, gender, id_number, outside_areas)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18)`,
 				p.UserID, p.Name, p.Community, jsonText(p.Skills), p.Availability, jsonText(p.Areas), jsonText(p.Training),
 				p.InsuranceUntil, p.PublishName, string(p.Status), p.Reason, nullID(p.DecidedByID), p.DecidedBy, decided, p.CreatedAt.UnixMilli(), p.Gender,
-				p.IDNumber)
+				p.IDNumber, p.OutsideAreas)
 			return err
 		case err != nil:
 			return err
@@ -103,9 +103,9 @@ func (db *DB) SaveVolunteerProfile(ctx context.Context, p civicgrid.VolunteerPro
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE volunteer_profiles SET name = $2, community = $3, skills = $4, availability = $5, areas = $6,
 			training = $7, insurance_until = $8, publish_name = $9, status = $10, reason = $11, updated_at = $12, gender = $13,
-			id_number = CASE WHEN $14 = '' THEN id_number ELSE $14 END WHERE user_id = $1`,
+			id_number = CASE WHEN $14 = '' THEN id_number ELSE $14 END, outside_areas = $15 WHERE user_id = $1`,
 			p.UserID, p.Name, p.Community, jsonText(p.Skills), p.Availability, jsonText(p.Areas), jsonText(p.Training),
-			p.InsuranceUntil, p.PublishName, string(status), reason, p.UpdatedAt.UnixMilli(), p.Gender, p.IDNumber)
+			p.InsuranceUntil, p.PublishName, string(status), reason, p.UpdatedAt.UnixMilli(), p.Gender, p.IDNumber, p.OutsideAreas)
 		return err
 	})
 	if err != nil {

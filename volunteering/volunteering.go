@@ -65,7 +65,11 @@ type Config struct {
 	Grants Grants
 	// People finds the community's staff to notify (nil: nobody is).
 	People People
-	Now    func() time.Time
+	// RequireInsurance: every claim needs a volunteer whose insurance
+	// covers the day, not only the services of the catalogue marked so
+	// (civicgrid.VolunteerService.Insured).
+	RequireInsurance bool
+	Now              func() time.Time
 }
 
 // People is what the service needs of the accounts.
@@ -263,6 +267,12 @@ type View struct {
 	// Fit is how the reader's registration meets the request's needs (in
 	// the open list).
 	Fit *civicgrid.HelpFit `json:"fit,omitempty"`
+	// In the open list: OutsideAreas marks a request outside the areas the
+	// volunteer serves (listed after theirs because they opted in);
+	// InsuranceNeeded that it needs insurance the volunteer does not hold
+	// (so they cannot claim it).
+	OutsideAreas    bool `json:"outside_areas,omitempty"`
+	InsuranceNeeded bool `json:"insurance_needed,omitempty"`
 	// The service record's fields of MCA order No. 67 (on one request's
 	// reading): the recording organisation — the community of the
 	// building — and, once a volunteer took it, their volunteer number and,
@@ -415,10 +425,16 @@ func (s *Service) Open(ctx context.Context, actor civicgrid.Actor, at *Point) ([
 	if err != nil && civicgrid.ErrorCode(err) != civicgrid.ENOTFOUND {
 		return nil, err
 	}
+	registered := err == nil
 	places := map[string]float64{}
 	out := []View{}
 	for _, r := range rs {
 		if civicgrid.Authorize(actor, civicgrid.ActionClaimHelp, r.Object()) != nil {
+			continue
+		}
+		// The areas served: outside them only for a volunteer who opted in.
+		outside := registered && !profile.Serves(r.BuildingCode)
+		if outside && !profile.OutsideAreas {
 			continue
 		}
 		r.DistanceM = -1
@@ -435,16 +451,60 @@ func (s *Service) Open(ctx context.Context, actor civicgrid.Actor, at *Point) ([
 		}
 		v := s.view(actor, r)
 		fit := civicgrid.FitOf(r.Needs, profile)
-		v.Fit = &fit
+		v.Fit, v.OutsideAreas = &fit, outside
+		if s.insuranceRule(r) != "" && !profile.InsuredOn(s.now()) {
+			v.InsuranceNeeded, v.CanClaim = true, false
+		}
 		out = append(out, v)
 	}
-	// Distance and fit: each need not met weighs as a kilometre farther
-	// (civicgrid.HelpRankMetres); then urgent first, then the earliest window.
+	// The areas served first; then distance and fit: each need not met
+	// weighs as a kilometre farther (civicgrid.HelpRankMetres); then urgent
+	// first, then the earliest window.
 	rank := func(v View) float64 { return civicgrid.HelpRankMetres(v.DistanceM, v.DistanceM >= 0, *v.Fit) }
 	slices.SortStableFunc(out, func(a, b View) int {
-		return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(urgencyRank(a.Urgency), urgencyRank(b.Urgency)), a.WindowStart.Compare(b.WindowStart))
+		return cmp.Or(cmp.Compare(boolRank(a.OutsideAreas), boolRank(b.OutsideAreas)), cmp.Compare(rank(a), rank(b)),
+			cmp.Compare(urgencyRank(a.Urgency), urgencyRank(b.Urgency)), a.WindowStart.Compare(b.WindowStart))
 	})
 	return out, nil
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// insuranceRule names why a request needs an insured volunteer ("" when
+// it does not): its service, or the setting for every claim.
+func (s *Service) insuranceRule(r civicgrid.HelpRequest) string {
+	if svc, ok := civicgrid.LookupVolunteerService(r.Service); ok && svc.Insured {
+		return "the service " + svc.NameZH + " (" + svc.NameEN + ") needs an insured volunteer"
+	}
+	if s.cfg.RequireInsurance {
+		return "the community requires insurance for every claim (--claim-needs-insurance)"
+	}
+	return ""
+}
+
+// insured refuses a claim of a request that needs insurance by a volunteer
+// whose insurance does not cover today, naming the rule.
+func (s *Service) insured(ctx context.Context, actor civicgrid.Actor, r civicgrid.HelpRequest) error {
+	rule := s.insuranceRule(r)
+	if rule == "" {
+		return nil
+	}
+	p, err := s.store.VolunteerProfileOf(ctx, actor.UserID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case p.InsuredOn(s.now()):
+		return nil
+	case p.InsuranceUntil == "":
+		return civicgrid.Errorf(civicgrid.EFORBIDDEN, "request %d: %s, and your registration names no insurance: add the last day it covers to your registration", r.ID, rule)
+	}
+	return civicgrid.Errorf(civicgrid.EFORBIDDEN, "request %d: %s, and your insurance ended on %s: renew it and update your registration", r.ID, rule, p.InsuranceUntil)
 }
 
 func urgencyRank(u string) int {
@@ -641,6 +701,9 @@ func (s *Service) claim(ctx context.Context, actor civicgrid.Actor, id, invitati
 	}
 	if err == nil {
 		err = s.approved(ctx, actor)
+	}
+	if err == nil {
+		err = s.insured(ctx, actor, r)
 	}
 	var v View
 	if err == nil {
@@ -862,6 +925,17 @@ func (s *Service) Adjust(ctx context.Context, actor civicgrid.Actor, in Adjustme
 	if err := civicgrid.Authorize(actor, civicgrid.ActionAdjustTimeBank, civicgrid.In(in.Community)); err != nil {
 		return Hours{}, err
 	}
+	// The member belongs to the community (a grant in it, or registered
+	// there), when the service knows the accounts.
+	if s.cfg.People != nil {
+		_, ok, err := s.memberOf(ctx, in.Community, in.UserID)
+		if err != nil {
+			return Hours{}, err
+		}
+		if !ok {
+			return Hours{}, civicgrid.Errorf(civicgrid.EINVALID, "user %d is not a member of community %s (no grant in it, not registered there)", in.UserID, in.Community)
+		}
+	}
 	member, issuer := civicgrid.MemberAccount(in.UserID), civicgrid.IssuerAccount(in.Community)
 	t := civicgrid.LedgerTransfer{From: issuer, To: member, Minutes: in.Minutes, Kind: civicgrid.LedgerGrant, Reason: in.Reason,
 		ActorID: actor.UserID, Actor: actor.Label(), At: s.now(), FromFloor: s.cfg.MemberFloorMinutes}
@@ -889,7 +963,7 @@ var cst = time.FixedZone("CST", 8*3600)
 // Statement returns the actor's own account for a month (YYYY-MM; empty:
 // this month).
 func (s *Service) Statement(ctx context.Context, actor civicgrid.Actor, month string) (Statement, error) {
-	if err := civicgrid.Authorize(actor, civicgrid.ActionVolunteerHours, civicgrid.Object{Owner: actor.UserID}); err != nil {
+	if err := civicgrid.Authorize(actor, civicgrid.ActionTimeBank, civicgrid.Object{Owner: actor.UserID}); err != nil {
 		return Statement{}, err
 	}
 	var from time.Time
@@ -934,7 +1008,7 @@ type StatementPage struct {
 // the cursor (empty: the newest): its time does not grow with the
 // account's length.
 func (s *Service) Entries(ctx context.Context, actor civicgrid.Actor, before string) (StatementPage, error) {
-	if err := civicgrid.Authorize(actor, civicgrid.ActionVolunteerHours, civicgrid.Object{Owner: actor.UserID}); err != nil {
+	if err := civicgrid.Authorize(actor, civicgrid.ActionTimeBank, civicgrid.Object{Owner: actor.UserID}); err != nil {
 		return StatementPage{}, err
 	}
 	var cur *civicgrid.LedgerCursor
@@ -945,7 +1019,11 @@ func (s *Service) Entries(ctx context.Context, actor civicgrid.Actor, before str
 		}
 		cur = &c
 	}
-	account := civicgrid.MemberAccount(actor.UserID)
+	return s.page(ctx, civicgrid.MemberAccount(actor.UserID), cur)
+}
+
+// page reads a page of an account before the cursor.
+func (s *Service) page(ctx context.Context, account string, cur *civicgrid.LedgerCursor) (StatementPage, error) {
 	b, err := s.store.Balance(ctx, account)
 	if err != nil {
 		return StatementPage{}, err

@@ -35,7 +35,7 @@ func TestVolunteerPages(t *testing.T) {
 	// machine.
 	var ticks atomic.Int64
 	clock := func() time.Time { return time.Now().Add(time.Duration(ticks.Add(1)) * time.Second) }
-	ui, err := New(Config{Volunteer: volunteering.New(volunteering.Config{Now: clock}, db, areas)}, areas)
+	ui, err := New(Config{Volunteer: volunteering.New(volunteering.Config{Now: clock, People: db}, db, areas)}, areas)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,6 +196,60 @@ func TestVolunteerPages(t *testing.T) {
 		if !contains(rec.Body.String(), want) {
 			t.Fatalf("my hours without %q: %s", want, rec.Body)
 		}
+	}
+	// A donation to a family member (the resident, by phone): the floor
+	// holds, oneself is refused, both statements show it.
+	if !contains(rec.Body.String(), `action="/volunteer/timebank/donate"`) {
+		t.Fatalf("no donation form with a balance: %s", rec.Body)
+	}
+	outcome(as(h, volA, "POST", "/volunteer/timebank/donate", form("phone", resident.Phone, "minutes", "16", "reason", "给母亲")), "failed=conflict")
+	outcome(as(h, volA, "POST", "/volunteer/timebank/donate", form("phone", volA.Phone, "minutes", "5", "reason", "给自己")), "failed=invalid")
+	outcome(as(h, volA, "POST", "/volunteer/timebank/donate", form("phone", resident.Phone, "minutes", "10", "reason", "给母亲买药")), "done=donated")
+	if body := as(h, resident, "GET", "/help", nil).Body.String(); !contains(body, `data-testid="help-time-bank"`) ||
+		!contains(body, "时间银行余额：10 分钟") || !contains(body, "家庭成员间赠与 <strong>+10</strong>") || !contains(body, "给母亲买药") {
+		t.Fatalf("the resident's time bank on /help: %s", body)
+	}
+	if body := as(h, volA, "GET", "/volunteer", nil).Body.String(); !contains(body, "家庭成员间赠与 <strong>-10</strong>") || !contains(body, "时间银行余额：5 分钟") {
+		t.Fatalf("the donor's statement: %s", body)
+	}
+	// Staff's time-bank accounts: the balances (masked), a member's
+	// statement, a grant with a reason; a take-back past the floor and a
+	// grant without a reason are refused; volunteers may not look.
+	if body := as(h, staff, "GET", "/volunteer", nil).Body.String(); !contains(body, `href="/volunteer/timebank"`) {
+		t.Fatalf("no link to the time-bank accounts for staff: %s", body)
+	}
+	body := as(h, staff, "GET", "/volunteer/timebank", nil).Body.String()
+	for _, want := range []string{`data-testid="tb-accounts"`, "社区发放账户：-15 分钟", fmt.Sprintf(`<tr data-member="%d"><td>%s</td><td class="num">10</td>`, resident.UserID, civicgrid.MaskName(resident.Name)),
+		fmt.Sprintf(`<tr data-member="%d"><td>%s</td><td class="num">5</td>`, volA.UserID, civicgrid.MaskName(volA.Name))} {
+		if !contains(body, want) {
+			t.Fatalf("staff's accounts without %q: %s", want, body)
+		}
+	}
+	if contains(body, resident.Name) {
+		t.Fatalf("a full name on the accounts page: %s", body)
+	}
+	member := fmt.Sprintf("/volunteer/timebank?community=420102001001&member=%d", resident.UserID)
+	if body := as(h, staff, "GET", member, nil).Body.String(); !contains(body, "家庭成员间赠与 <strong>+10</strong>") || !contains(body, `data-testid="tb-adjust"`) {
+		t.Fatalf("the member's statement for staff: %s", body)
+	}
+	adjust := func(kv ...string) string {
+		rec := as(h, staff, "POST", "/volunteer/timebank/adjust", form(append([]string{"user_id", fmt.Sprint(resident.UserID), "community_code", "420102001001"}, kv...)...))
+		return rec.Header().Get("Location")
+	}
+	if loc := adjust("direction", "take", "minutes", "11", "reason", "多发了"); !contains(loc, "failed=conflict") {
+		t.Fatalf("a take-back past the floor: %s", loc)
+	}
+	if loc := adjust("direction", "grant", "minutes", "20", "reason", " "); !contains(loc, "failed=invalid") {
+		t.Fatalf("a grant without a reason: %s", loc)
+	}
+	if loc := adjust("direction", "grant", "minutes", "20", "reason", "重阳节慰问"); !contains(loc, "done=adjusted") || !contains(loc, fmt.Sprintf("member=%d", resident.UserID)) {
+		t.Fatalf("a grant: %s", loc)
+	}
+	if body := as(h, staff, "GET", member, nil).Body.String(); !contains(body, "时间银行余额：30 分钟") || !contains(body, "重阳节慰问") {
+		t.Fatalf("after the grant: %s", body)
+	}
+	if rec := as(h, volA, "GET", "/volunteer/timebank", nil); rec.Code != http.StatusForbidden {
+		t.Fatalf("a volunteer opens the time-bank accounts: %d", rec.Code)
 	}
 	// The dashboard's volunteer cards for staff (the rollups of the
 	// request just served); none for a volunteer.

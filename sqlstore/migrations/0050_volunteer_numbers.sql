@@ -43,3 +43,7 @@ UPDATE webhooks SET help_cursor = (SELECT COALESCE(MAX(id), 0) FROM volunteer_ev
 ALTER TABLE webhook_deliveries ADD COLUMN source TEXT NOT NULL DEFAULT 'case';
 DROP INDEX webhook_deliveries_event;
 CREATE UNIQUE INDEX webhook_deliveries_event ON webhook_deliveries (webhook_id, source, event_id);
+
+-- Matching (volunteer_profile.go): a volunteer's open list shows requests
+-- in the areas they serve, and outside them only when they opt in.
+ALTER TABLE volunteer_profiles ADD COLUMN outside_areas BOOLEAN NOT NULL DEFAULT FALSE;
