@@ -64,6 +64,40 @@ func init() {
 	}
 }
 
+// Matrix rows and fixtures of leaving a team and changing its captain:
+// the cell's actor (an accepted member of a home team) leaves; staff of
+// the team's community name an accepted member captain.
+func init() {
+	mxExpected["POST /api/v1/volunteer/teams/{id}/leave"] = "Y- Y- Y- Y- Y- Y- Y- Y- Y- Y- Y- Y-"
+	mxFixtures["POST /api/v1/volunteer/teams/{id}/leave"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		t := e.team(false)
+		if a.user.ID != 0 {
+			e.teamMember(t.ID, a.user.ID)
+		}
+		return mxRequest{method: "POST", path: fmt.Sprintf("/api/v1/volunteer/teams/%d/leave", t.ID)}
+	}
+	mxExpected["POST /api/v1/volunteer/teams/{id}/captain"] = "NN NN NN NN NN YN YN YN NN YN NN NN"
+	mxFixtures["POST /api/v1/volunteer/teams/{id}/captain"] = func(e *mxEnv, a mxActor, away bool) mxRequest {
+		t := e.team(away)
+		u := e.resident(away)
+		e.volunteerProfile(u, e.chain(away).community, civicgrid.ProfileApproved)
+		e.teamMember(t.ID, u.ID)
+		return mxRequest{"POST", fmt.Sprintf("/api/v1/volunteer/teams/%d/captain", t.ID), map[string]int64{"user_id": u.ID}}
+	}
+}
+
+// teamMember makes a person an accepted member of a team, in the store.
+func (e *mxEnv) teamMember(teamID, userID int64) {
+	e.t.Helper()
+	ctx := context.Background()
+	if err := e.db.RequestTeamMembership(ctx, civicgrid.TeamMember{TeamID: teamID, UserID: userID, Name: "测*", At: time.Now()}); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.db.AcceptTeamMember(ctx, teamID, userID, time.Now()); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 // mxIDNumber is a valid ID number unique to a user id.
 func mxIDNumber(id int64) string {
 	birth := time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(id%20000))

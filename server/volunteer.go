@@ -63,6 +63,8 @@ func (s *Server) volunteerRoutes(public func(string, string, http.HandlerFunc), 
 	guarded("GET", "/api/v1/volunteer/teams/{id}", civicgrid.ActionReadTeams, withID(s.handleTeam))
 	guarded("POST", "/api/v1/volunteer/teams/{id}/join", civicgrid.ActionRegisterVolunteer, withID(s.handleJoinTeam))
 	guarded("POST", "/api/v1/volunteer/teams/{id}/accept", civicgrid.ActionLeadTeam, withID(s.handleAcceptMember))
+	guarded("POST", "/api/v1/volunteer/teams/{id}/leave", civicgrid.ActionRegisterVolunteer, withID(s.handleLeaveTeam))
+	guarded("POST", "/api/v1/volunteer/teams/{id}/captain", civicgrid.ActionManageTeams, withID(s.handleChangeCaptain))
 	guarded("GET", "/api/v1/volunteer/points", civicgrid.ActionReadTeams, s.handleServicePoints)
 	guarded("POST", "/api/v1/volunteer/points", civicgrid.ActionManageTeams, s.handleAddServicePoint)
 	guarded("GET", "/api/v1/volunteer/indicators", civicgrid.ActionReadIndicators, s.handleVolunteerIndicators)
@@ -171,6 +173,23 @@ func (s *Server) handleAcceptMember(w http.ResponseWriter, r *http.Request, id i
 		return
 	}
 	v, err := s.cfg.Volunteer.Accept(r.Context(), actorFrom(r), id, in.UserID)
+	answer(w, r, http.StatusOK, "team", v, err)
+}
+
+func (s *Server) handleLeaveTeam(w http.ResponseWriter, r *http.Request, id int64) {
+	v, err := s.cfg.Volunteer.Leave(r.Context(), actorFrom(r), id)
+	answer(w, r, http.StatusOK, "team", v, err)
+}
+
+// handleChangeCaptain: POST /api/v1/volunteer/teams/{id}/captain
+// {"user_id"} names another captain (staff).
+func (s *Server) handleChangeCaptain(w http.ResponseWriter, r *http.Request, id int64) {
+	var in acceptInput
+	if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.cfg.Volunteer.ChangeCaptain(r.Context(), actorFrom(r), id, in.UserID)
 	answer(w, r, http.StatusOK, "team", v, err)
 }
 
@@ -654,6 +673,8 @@ func init() {
 		"POST /api/v1/volunteer/teams":                           {summary: "Form a volunteer team with its captain (community staff)", tag: "volunteers", request: civicgrid.TeamInput{}, created: true},
 		"GET /api/v1/volunteer/teams/{id}":                       {summary: "A team with its members (requests to join only for its captain and staff)", tag: "volunteers"},
 		"POST /api/v1/volunteer/teams/{id}/join":                 {summary: "Ask to join a team (approved volunteers of its community)", tag: "volunteers"},
+		"POST /api/v1/volunteer/teams/{id}/leave":                {summary: "Leave a team (or withdraw one's request to join); the captain does not leave", tag: "volunteers"},
+		"POST /api/v1/volunteer/teams/{id}/captain":              {summary: "Name another captain among the team's members (community staff)", tag: "volunteers", request: acceptInput{}},
 		"POST /api/v1/volunteer/teams/{id}/accept":               {summary: "Accept a volunteer who asked to join (the captain or staff)", tag: "volunteers", request: acceptInput{}},
 		"GET /api/v1/volunteer/points":                           {summary: "Volunteer service points (服务站/驿站) of an area, for the map", tag: "volunteers", query: []string{"area"}},
 		"POST /api/v1/volunteer/points":                          {summary: "Add a service point: place, opening hours, what it offers (community staff)", tag: "volunteers", request: civicgrid.ServicePointInput{}, created: true},

@@ -65,6 +65,7 @@ type Volunteer interface {
 	FormTeam(ctx context.Context, actor civicgrid.Actor, in civicgrid.TeamInput) (civicgrid.Team, error)
 	Join(ctx context.Context, actor civicgrid.Actor, id int64) (volunteering.TeamView, error)
 	Accept(ctx context.Context, actor civicgrid.Actor, id, userID int64) (volunteering.TeamView, error)
+	Leave(ctx context.Context, actor civicgrid.Actor, id int64) (volunteering.TeamView, error)
 	ServicePoints(ctx context.Context, actor civicgrid.Actor, area string) ([]civicgrid.ServicePoint, error)
 	Adjust(ctx context.Context, actor civicgrid.Actor, in volunteering.Adjustment) (volunteering.Hours, error)
 	Accounts(ctx context.Context, actor civicgrid.Actor, community string) (volunteering.CommunityAccounts, error)
@@ -134,10 +135,11 @@ type volunteerView struct {
 // teamRow is a team as the page shows it.
 type teamRow struct {
 	volunteering.TeamView
-	Kind    civicgrid.VolunteerSkill // the kind's names
-	CanJoin bool
-	Waiting []civicgrid.TeamMember // requests the reader may accept
-	Mine    string                 // the reader's own status in it
+	Kind     civicgrid.VolunteerSkill // the kind's names
+	CanJoin  bool
+	CanLeave bool                   // a member (or asker) who is not the captain
+	Waiting  []civicgrid.TeamMember // requests the reader may accept
+	Mine     string                 // the reader's own status in it
 }
 
 type skillChoice struct {
@@ -883,6 +885,7 @@ func (ui *UI) teams(r *http.Request, actor civicgrid.Actor, v *volunteerView) er
 				}
 			}
 			row.CanJoin = row.Mine == "" && v.Profile != nil && v.Profile.Status == civicgrid.ProfileApproved && v.Profile.Community == t.Community
+			row.CanLeave = row.Mine != "" && t.CaptainID != actor.UserID
 			v.Teams = append(v.Teams, row)
 		}
 	}
@@ -930,6 +933,8 @@ func (ui *UI) handleTeamStep(w http.ResponseWriter, r *http.Request) {
 	case "accept":
 		user, _ := strconv.ParseInt(r.PostForm.Get("user_id"), 10, 64)
 		_, err = ui.cfg.Volunteer.Accept(r.Context(), actor, id, user)
+	case "leave":
+		_, err = ui.cfg.Volunteer.Leave(r.Context(), actor, id)
 	default:
 		http.NotFound(w, r)
 		return

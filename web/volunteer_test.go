@@ -285,8 +285,16 @@ func TestVolunteerPages(t *testing.T) {
 		t.Fatalf("the captain sees B's request: %s", rec.Body)
 	}
 	outcome(as(h, volA, "POST", "/volunteer/teams/"+m[1]+"/accept", form("user_id", fmt.Sprint(volB.UserID))), "done=team_accept")
-	if rec = as(h, volB, "GET", "/volunteer", nil); !contains(rec.Body.String(), "我是队员") || !contains(rec.Body.String(), "2 名队员") {
+	if rec = as(h, volB, "GET", "/volunteer", nil); !contains(rec.Body.String(), "我是队员") || !contains(rec.Body.String(), "2 名队员") ||
+		!contains(rec.Body.String(), `action="/volunteer/teams/`+m[1]+`/leave"`) {
 		t.Fatalf("B is a member: %s", rec.Body)
+	}
+	if rec = as(h, volA, "GET", "/volunteer", nil); contains(rec.Body.String(), `action="/volunteer/teams/`+m[1]+`/leave"`) {
+		t.Fatalf("the captain is offered to leave: %s", rec.Body)
+	}
+	outcome(as(h, volB, "POST", "/volunteer/teams/"+m[1]+"/leave", form()), "done=team_leave")
+	if rec = as(h, volB, "GET", "/volunteer", nil); contains(rec.Body.String(), "我是队员") || !contains(rec.Body.String(), "1 名队员") {
+		t.Fatalf("B left: %s", rec.Body)
 	}
 	// Service points show on the map page of the community's people, not to visitors.
 	if _, err := ui.cfg.Volunteer.(*volunteering.Service).AddServicePoint(ctx, staff, civicgrid.ServicePointInput{Community: "420102001001",
