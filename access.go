@@ -419,6 +419,14 @@ const (
 	// ActionRenewSignCode: see why a request's sign-in code is locked and
 	// issue a new one (the old one stops working): the community's staff.
 	ActionRenewSignCode Action = "volunteer.renew_code"
+	// ActionReadVolunteerID: read a volunteer's full ID number (otherwise
+	// shown masked), the read logged with a reason: the staff and secretary
+	// of the registration's community (the recording organisation).
+	ActionReadVolunteerID Action = "volunteer.read_id"
+	// ActionTimeBank: one's own time-bank account — its statement, and
+	// donating minutes to a family member: anyone logged in (a resident
+	// given minutes reads them too).
+	ActionTimeBank Action = "volunteer.time_bank"
 
 	// Search: anyone logged in may search; what each finds is what the read
 	// action of each kind reaches (Actor.Reach), filtered in the query.
@@ -720,6 +728,9 @@ var policy = map[Action][]rule{
 	ActionCorrectHelp: rules(scopeSubtree, RoleCommunityStaff, RoleCommunitySecretary),
 	// A locked sign-in code is renewed by the staff who verify requests.
 	ActionRenewSignCode: rules(scopeSubtree, volunteerStaff...),
+	// The full ID number: only the recording organisation's staff.
+	ActionReadVolunteerID: rules(scopeSubtree, RoleCommunityStaff, RoleCommunitySecretary),
+	ActionTimeBank:        rules(scopeOwn, "*"),
 
 	ActionSearch:        rules(scopeAnyone, "*"),
 	ActionReadWarnings:  rules(scopeSubtree, caseReaders...),

@@ -27,18 +27,21 @@ type VolunteerService struct {
 	NameEN  string   `json:"name_en"`
 	Minutes int      `json:"minutes"` // default duration
 	Skills  []string `json:"skills,omitempty"`
+	// Insured: only a volunteer whose insurance covers the day claims it
+	// (escorting someone out, repairs).
+	Insured bool `json:"needs_insurance,omitempty"`
 }
 
 // VolunteerServices is the service catalogue, held as data.
 var VolunteerServices = []VolunteerService{
-	{"shopping", "代购", "Shopping errands", 60, nil},
-	{"meals", "助餐", "Meals", 60, []string{"cooking"}},
-	{"clinic", "陪诊", "Clinic escort", 180, []string{"escort"}},
-	{"cleaning", "助洁", "Cleaning", 120, nil},
-	{"haircut", "理发", "Haircut", 45, []string{"haircut"}},
-	{"repair", "维修", "Small repairs", 60, []string{"repair"}},
-	{"company", "陪伴", "Company and comfort", 60, []string{"counselling"}},
-	{"paperwork", "代办手续", "Paperwork on someone's behalf", 120, []string{"digital"}},
+	{"shopping", "代购", "Shopping errands", 60, nil, false},
+	{"meals", "助餐", "Meals", 60, []string{"cooking"}, false},
+	{"clinic", "陪诊", "Clinic escort", 180, []string{"escort"}, true},
+	{"cleaning", "助洁", "Cleaning", 120, nil, false},
+	{"haircut", "理发", "Haircut", 45, []string{"haircut"}, false},
+	{"repair", "维修", "Small repairs", 60, []string{"repair"}, true},
+	{"company", "陪伴", "Company and comfort", 60, []string{"counselling"}, false},
+	{"paperwork", "代办手续", "Paperwork on someone's behalf", 120, []string{"digital"}, false},
 }
 
 // LookupVolunteerService returns a catalogue entry.
@@ -461,6 +464,9 @@ type VolunteerStore interface {
 	// VolunteerEventsAfter returns up to limit events of every request
 	// after the id, oldest first (the log other modules walk).
 	VolunteerEventsAfter(ctx context.Context, after int64, limit int) ([]VolunteerEvent, error)
+	// LastVolunteerEventID is the highest event id (0 when none): where a
+	// follower of the log starts.
+	LastVolunteerEventID(ctx context.Context) (int64, error)
 	// NextHelpTakeBy is the earliest take-by time of an open request not
 	// yet marked untaken (zero: none): the deadline scheduler's index.
 	NextHelpTakeBy(ctx context.Context) (time.Time, error)
@@ -498,6 +504,9 @@ const (
 	LedgerService = "service" // a confirmed service credits the volunteer
 	LedgerGrant   = "grant"   // staff grant (positive) or take back (negative), with a reason
 	LedgerSpend   = "spend"   // the person helped pays for a confirmed service from their balance
+	// LedgerDonation: a member gives minutes of their balance to a family
+	// member (a resident of their community), with a reason.
+	LedgerDonation = "donation"
 )
 
 // MemberAccount is a person's time-bank account.
@@ -611,6 +620,8 @@ type TimeBankStore interface {
 	// keyset page, whatever the account's length.
 	LedgerPage(ctx context.Context, account string, before *LedgerCursor, limit int) ([]LedgerEntry, error)
 	Balance(ctx context.Context, account string) (int, error)
+	// Balances returns the balances of those of the accounts that exist.
+	Balances(ctx context.Context, accounts []string) (map[string]int, error)
 	CheckTimeBank(ctx context.Context) (TimeBankCheck, error)
 }
 
@@ -636,6 +647,12 @@ type VolunteerCertificate struct {
 	Services   int       `json:"services"` // how many services the minutes come from
 	IssuedAt   time.Time `json:"issued_at"`
 	StarsAtEnd int       `json:"stars"` // the star level of all confirmed hours when issued
+	// VolunteerNo and IDMasked are the holder's volunteer number and
+	// masked ID number as registered when it was issued (empty when the
+	// registration had none, and on certificates issued before migration
+	// 0050); the public check shows neither.
+	VolunteerNo string `json:"volunteer_number,omitempty"`
+	IDMasked    string `json:"id_number,omitempty"`
 	// Records are the service records counted, as they were when issued
 	// (volunteer_certificate.go): a later correction does not change them.
 	Records      []CertificateRecord `json:"records,omitempty"`
@@ -666,6 +683,7 @@ func leftPad(s string, n int) string {
 func (c VolunteerCertificate) Public() VolunteerCertificate {
 	c.Name, c.Code = MaskName(c.Name), ""
 	c.Records, c.IssuedBy, c.IssuedByID, c.RevokeReason, c.RevokedBy = nil, "", 0, "", ""
+	c.VolunteerNo, c.IDMasked = "", ""
 	return c
 }
 

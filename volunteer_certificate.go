@@ -70,11 +70,17 @@ func (e CertificateEvent) ChainHash() string {
 // CertificateDigest is a SHA-256 over what a certificate certifies: code,
 // holder, issuer, period, minutes, services, stars, issue time and records.
 // The issue event keeps it, so verify notices a certificate changed after.
+// The volunteer number and masked ID number count when present (so the
+// digests of certificates issued before them still match).
 func CertificateDigest(c VolunteerCertificate) string {
 	recs, _ := json.Marshal(c.Records)
-	h := LinkHash(GenesisHash, c.Code, strconv.FormatInt(c.UserID, 10), c.Name, c.Community, c.Issuer,
+	fields := []string{c.Code, strconv.FormatInt(c.UserID, 10), c.Name, c.Community, c.Issuer,
 		strconv.FormatInt(c.From.UnixMilli(), 10), strconv.FormatInt(c.To.UnixMilli(), 10), strconv.Itoa(c.Minutes),
-		strconv.Itoa(c.Services), strconv.Itoa(c.StarsAtEnd), strconv.FormatInt(c.IssuedAt.UnixMilli(), 10), string(recs))
+		strconv.Itoa(c.Services), strconv.Itoa(c.StarsAtEnd), strconv.FormatInt(c.IssuedAt.UnixMilli(), 10), string(recs)}
+	if c.VolunteerNo != "" || c.IDMasked != "" {
+		fields = append(fields, "volunteer_no:"+c.VolunteerNo, "id:"+c.IDMasked)
+	}
+	h := LinkHash(GenesisHash, fields...)
 	sum := sha256.Sum256([]byte(h))
 	return hex.EncodeToString(sum[:16])
 }

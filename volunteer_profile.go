@@ -76,10 +76,23 @@ type VolunteerProfile struct {
 	Training       []TrainingRecord `json:"training"`
 	InsuranceUntil string           `json:"insurance_until,omitempty"` // YYYY-MM-DD
 	PublishName    bool             `json:"publish_name"`
+	// OutsideAreas: the open list also shows requests outside Areas (after
+	// those inside); otherwise only those inside.
+	OutsideAreas bool `json:"outside_areas"`
 	// Gender is given voluntarily ("" not given, GenderFemale,
 	// GenderMale), only to meet a request that needs a woman volunteer;
 	// shown to the person and the staff who decide the registration.
-	Gender      string        `json:"gender,omitempty"`
+	Gender string `json:"gender,omitempty"`
+	// IDNumber is the resident identity card number (身份证号), checked by
+	// CheckIDNumber; never in JSON: IDMasked (1101**********1234) is shown,
+	// the full number only to the recording community's staff through a
+	// logged read (volunteering.Service.IDNumber).
+	IDNumber string `json:"-"`
+	IDMasked string `json:"id_number,omitempty"`
+	// VolunteerNo is the volunteer number (志愿者编号) given at the first
+	// approval: the community's code and a serial (VolunteerNumber), kept
+	// afterwards, unique.
+	VolunteerNo string        `json:"volunteer_number,omitempty"`
 	Status      ProfileStatus `json:"status"`
 	Reason      string        `json:"reason,omitempty"` // why declined
 	DecidedBy   string        `json:"decided_by,omitempty"`
@@ -92,6 +105,7 @@ type VolunteerProfile struct {
 // Labelled fills Label from Name and the consent.
 func (p VolunteerProfile) Labelled() VolunteerProfile {
 	p.Label = MaskName(p.Name)
+	p.IDMasked = MaskIDNumber(p.IDNumber)
 	if p.PublishName {
 		p.Label = p.Name
 	}
@@ -102,6 +116,21 @@ func (p VolunteerProfile) Labelled() VolunteerProfile {
 // Time); no date: not insured.
 func (p VolunteerProfile) InsuredOn(t time.Time) bool {
 	return p.InsuranceUntil != "" && p.InsuranceUntil >= t.In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+}
+
+// Serves reports whether a building lies in the areas the volunteer
+// serves (their community when none are named).
+func (p VolunteerProfile) Serves(building string) bool {
+	areas := p.Areas
+	if len(areas) == 0 {
+		areas = []string{p.Community}
+	}
+	for _, a := range areas {
+		if a != "" && InSubtree(a, building) {
+			return true
+		}
+	}
+	return false
 }
 
 // Object is the profile as the object of an access decision: its owner's,
@@ -119,7 +148,11 @@ type ProfileInput struct {
 	Training       []TrainingRecord `json:"training"`
 	InsuranceUntil string           `json:"insurance_until"`
 	PublishName    bool             `json:"publish_name"`
-	Gender         string           `json:"gender"` // "", female or male: given voluntarily
+	OutsideAreas   bool             `json:"outside_areas"` // also list requests outside one's areas
+	Gender         string           `json:"gender"`        // "", female or male: given voluntarily
+	// IDNumber is the resident identity card number; empty keeps the one
+	// registered before.
+	IDNumber string `json:"id_number"`
 }
 
 // Check validates the input and returns the profile it makes (status
@@ -191,6 +224,13 @@ func (in ProfileInput) Check(now time.Time) (VolunteerProfile, error) {
 			bad("insurance_until", in.InsuranceUntil, "the last day the insurance covers, YYYY-MM-DD")
 		}
 	}
+	var idNumber string
+	if strings.TrimSpace(in.IDNumber) != "" {
+		var err error
+		if idNumber, err = CheckIDNumber(in.IDNumber, now); err != nil {
+			bad("id_number", "", err.Error())
+		}
+	}
 	switch in.Gender {
 	case "", GenderFemale, GenderMale:
 	default:
@@ -201,7 +241,64 @@ func (in ProfileInput) Check(now time.Time) (VolunteerProfile, error) {
 	}
 	at := time.UnixMilli(now.UnixMilli())
 	return VolunteerProfile{Community: in.Community, Skills: skills, Availability: in.Availability, Areas: areas, Training: training,
-		InsuranceUntil: in.InsuranceUntil, PublishName: in.PublishName, Gender: in.Gender, Status: ProfilePending, CreatedAt: at, UpdatedAt: at}, nil
+		InsuranceUntil: in.InsuranceUntil, PublishName: in.PublishName, OutsideAreas: in.OutsideAreas, Gender: in.Gender, IDNumber: idNumber, IDMasked: MaskIDNumber(idNumber),
+		Status: ProfilePending, CreatedAt: at, UpdatedAt: at}, nil
+}
+
+// CheckIDNumber checks a resident identity card number (居民身份证号码,
+// GB 11643-1999): 18 characters — a 6-digit region code (not starting
+// with 0), the date of birth YYYYMMDD (a real day, from 1900, not after
+// now), a 3-digit serial and the check character (0–9 or X) of ISO 7064
+// MOD 11-2. Spaces are dropped and x upper-cased; the number is returned
+// as checked. The error never repeats the number.
+func CheckIDNumber(s string, now time.Time) (string, error) {
+	s = strings.ToUpper(strings.Join(strings.Fields(s), ""))
+	if len(s) != 18 {
+		return "", Errorf(EINVALID, "an ID number has 18 characters (it has %d)", utf8.RuneCountInString(s))
+	}
+	for i := 0; i < 17; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return "", Errorf(EINVALID, "an ID number's first 17 characters are digits")
+		}
+	}
+	if s[0] == '0' {
+		return "", Errorf(EINVALID, "an ID number starts with a region code (not 0)")
+	}
+	birth, err := time.Parse("20060102", s[6:14])
+	if err != nil || birth.Year() < 1900 || birth.After(now) {
+		return "", Errorf(EINVALID, "an ID number's characters 7 to 14 are a date of birth (YYYYMMDD, a real past day)")
+	}
+	if want := IDCheckChar(s[:17]); s[17] != want {
+		return "", Errorf(EINVALID, "the ID number's check character does not match (a digit was mistyped)")
+	}
+	return s, nil
+}
+
+// IDCheckChar is the check character of the first 17 digits of an ID
+// number (ISO 7064 MOD 11-2: weights 2^(17-i) mod 11).
+func IDCheckChar(d17 string) byte {
+	weights := [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+	sum := 0
+	for i := 0; i < 17 && i < len(d17); i++ {
+		sum += int(d17[i]-'0') * weights[i]
+	}
+	return "10X98765432"[sum%11]
+}
+
+// MaskIDNumber shows an ID number's first and last four characters only
+// (1101**********1234); "" stays "".
+func MaskIDNumber(s string) string {
+	if len(s) <= 8 {
+		return strings.Repeat("*", len(s))
+	}
+	return s[:4] + strings.Repeat("*", len(s)-8) + s[len(s)-4:]
+}
+
+// VolunteerNumber is the volunteer number (志愿者编号) of the serial-th
+// volunteer approved in a community: its 12-digit code, a dash and the
+// serial in 6 digits (110101001001-000007).
+func VolunteerNumber(community string, serial int64) string {
+	return community + "-" + leftPad(strconv.FormatInt(serial, 10), 6)
 }
 
 func containsString(xs []string, x string) bool {

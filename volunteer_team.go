@@ -113,6 +113,13 @@ type TeamStore interface {
 	TeamMembers(ctx context.Context, teamID int64) ([]TeamMember, error)
 	// TeamsOf lists the teams a person belongs to (accepted).
 	TeamsOf(ctx context.Context, userID int64) ([]Team, error)
+	// LeaveTeam ends a membership (or withdraws a request to join), not
+	// the captain's: ECONFLICT when there is none, or for the captain.
+	LeaveTeam(ctx context.Context, teamID, userID int64) error
+	// ChangeCaptain names an accepted member captain, as one conditional
+	// update on the captain read (from): ECONFLICT when the captain changed
+	// meanwhile or to is not an accepted member.
+	ChangeCaptain(ctx context.Context, teamID, from, to int64) error
 }
 
 // ServicePoint is a volunteer service point (服务站/驿站): a place where

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/volunteering"
@@ -46,18 +47,24 @@ func (s *Server) volunteerRoutes(public func(string, string, http.HandlerFunc), 
 	guarded("POST", "/api/v1/volunteer/requests/{id}/confirm", civicgrid.ActionConfirmHelp, withID(s.handleConfirmHelp))
 	guarded("POST", "/api/v1/volunteer/requests/{id}/cancel", civicgrid.ActionConfirmHelp, withID(s.handleCancelHelp))
 	guarded("GET", "/api/v1/volunteer/hours", civicgrid.ActionVolunteerHours, s.handleVolunteerHours)
-	guarded("GET", "/api/v1/volunteer/timebank/statement", civicgrid.ActionVolunteerHours, s.handleTimeBankStatement)
-	guarded("GET", "/api/v1/volunteer/timebank/entries", civicgrid.ActionVolunteerHours, s.handleTimeBankEntries)
+	guarded("GET", "/api/v1/volunteer/timebank/statement", civicgrid.ActionTimeBank, s.handleTimeBankStatement)
+	guarded("GET", "/api/v1/volunteer/timebank/entries", civicgrid.ActionTimeBank, s.handleTimeBankEntries)
+	guarded("POST", "/api/v1/volunteer/timebank/donate", civicgrid.ActionTimeBank, s.handleTimeBankDonate)
+	guarded("GET", "/api/v1/volunteer/timebank/accounts", civicgrid.ActionAdjustTimeBank, s.handleTimeBankAccounts)
+	guarded("GET", "/api/v1/volunteer/timebank/accounts/{id}", civicgrid.ActionAdjustTimeBank, withID(s.handleMemberStatement))
 	guarded("POST", "/api/v1/volunteer/timebank/adjust", civicgrid.ActionAdjustTimeBank, s.handleTimeBankAdjust)
 	guarded("GET", "/api/v1/volunteer/profile", civicgrid.ActionRegisterVolunteer, s.handleVolunteerProfile)
 	guarded("PUT", "/api/v1/volunteer/profile", civicgrid.ActionRegisterVolunteer, s.handleRegisterVolunteer)
 	guarded("GET", "/api/v1/volunteer/registrations", civicgrid.ActionApproveVolunteer, s.handleRegistrations)
 	guarded("POST", "/api/v1/volunteer/registrations/{id}/decide", civicgrid.ActionApproveVolunteer, withID(s.handleDecideRegistration))
+	guarded("POST", "/api/v1/volunteer/registrations/{id}/id-number", civicgrid.ActionReadVolunteerID, withID(s.handleVolunteerIDNumber))
 	guarded("GET", "/api/v1/volunteer/teams", civicgrid.ActionReadTeams, s.handleTeams)
 	guarded("POST", "/api/v1/volunteer/teams", civicgrid.ActionManageTeams, s.handleFormTeam)
 	guarded("GET", "/api/v1/volunteer/teams/{id}", civicgrid.ActionReadTeams, withID(s.handleTeam))
 	guarded("POST", "/api/v1/volunteer/teams/{id}/join", civicgrid.ActionRegisterVolunteer, withID(s.handleJoinTeam))
 	guarded("POST", "/api/v1/volunteer/teams/{id}/accept", civicgrid.ActionLeadTeam, withID(s.handleAcceptMember))
+	guarded("POST", "/api/v1/volunteer/teams/{id}/leave", civicgrid.ActionRegisterVolunteer, withID(s.handleLeaveTeam))
+	guarded("POST", "/api/v1/volunteer/teams/{id}/captain", civicgrid.ActionManageTeams, withID(s.handleChangeCaptain))
 	guarded("GET", "/api/v1/volunteer/points", civicgrid.ActionReadTeams, s.handleServicePoints)
 	guarded("POST", "/api/v1/volunteer/points", civicgrid.ActionManageTeams, s.handleAddServicePoint)
 	guarded("GET", "/api/v1/volunteer/indicators", civicgrid.ActionReadIndicators, s.handleVolunteerIndicators)
@@ -169,6 +176,23 @@ func (s *Server) handleAcceptMember(w http.ResponseWriter, r *http.Request, id i
 	answer(w, r, http.StatusOK, "team", v, err)
 }
 
+func (s *Server) handleLeaveTeam(w http.ResponseWriter, r *http.Request, id int64) {
+	v, err := s.cfg.Volunteer.Leave(r.Context(), actorFrom(r), id)
+	answer(w, r, http.StatusOK, "team", v, err)
+}
+
+// handleChangeCaptain: POST /api/v1/volunteer/teams/{id}/captain
+// {"user_id"} names another captain (staff).
+func (s *Server) handleChangeCaptain(w http.ResponseWriter, r *http.Request, id int64) {
+	var in acceptInput
+	if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.cfg.Volunteer.ChangeCaptain(r.Context(), actorFrom(r), id, in.UserID)
+	answer(w, r, http.StatusOK, "team", v, err)
+}
+
 func (s *Server) handleVolunteerProfile(w http.ResponseWriter, r *http.Request) {
 	p, err := s.cfg.Volunteer.Profile(r.Context(), actorFrom(r))
 	answer(w, r, http.StatusOK, "profile", p, err)
@@ -208,6 +232,36 @@ func (s *Server) handleDecideRegistration(w http.ResponseWriter, r *http.Request
 	}
 	p, err := s.cfg.Volunteer.Decide(r.Context(), actorFrom(r), id, in.Decision, in.Reason)
 	answer(w, r, http.StatusOK, "profile", p, err)
+}
+
+// handleVolunteerIDNumber: POST /api/v1/volunteer/registrations/{user
+// id}/id-number {"reason"} shows a volunteer's full ID number to the staff
+// of the registration's community, after logging the read (a
+// personal_data.unmasked security event naming the volunteer and the
+// reason; never the number).
+func (s *Server) handleVolunteerIDNumber(w http.ResponseWriter, r *http.Request, id int64) {
+	var req unmaskRequest
+	if err := decodeJSON(w, r, volunteerBody, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	reason := strings.TrimSpace(req.Reason)
+	if n := len([]rune(reason)); n < 2 || n > 200 {
+		writeError(w, r, civicgrid.Errorf(civicgrid.EINVALID, "reason: say in 2 to 200 characters why you need the volunteer's full ID number"))
+		return
+	}
+	p, err := s.cfg.Volunteer.IDNumber(r.Context(), actorFrom(r), id)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	ev := s.event(r, civicgrid.SecurityEvent{Kind: civicgrid.EventUnmask, TargetUserID: p.UserID, AreaCode: p.Community,
+		Detail: "volunteer ID number of " + p.VolunteerNo + ": " + reason})
+	if err := s.store.AppendSecurityEvent(r.Context(), ev); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user_id": p.UserID, "volunteer_number": p.VolunteerNo, "id_number": p.IDNumber})
 }
 
 // inviteInput names the volunteer staff invite.
@@ -530,6 +584,38 @@ func (s *Server) handleTimeBankAdjust(w http.ResponseWriter, r *http.Request) {
 	answer(w, r, http.StatusOK, "account", h, err)
 }
 
+// handleTimeBankDonate: POST /api/v1/volunteer/timebank/donate gives
+// minutes of one's balance to a family member (a resident of one's
+// community), with a reason.
+func (s *Server) handleTimeBankDonate(w http.ResponseWriter, r *http.Request) {
+	var in volunteering.Donation
+	if err := decodeJSON(w, r, volunteerBody, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	h, err := s.cfg.Volunteer.Donate(r.Context(), actorFrom(r), in)
+	answer(w, r, http.StatusOK, "account", h, err)
+}
+
+// handleTimeBankAccounts: GET /api/v1/volunteer/timebank/accounts?community=
+// — a community's time-bank accounts for its staff (names masked).
+func (s *Server) handleTimeBankAccounts(w http.ResponseWriter, r *http.Request) {
+	a, err := s.cfg.Volunteer.Accounts(r.Context(), actorFrom(r), r.URL.Query().Get("community"))
+	answer(w, r, http.StatusOK, "accounts", a, err)
+}
+
+// handleMemberStatement: GET /api/v1/volunteer/timebank/accounts/{user
+// id}?community=[&before=] — a member's statement for the community's staff.
+func (s *Server) handleMemberStatement(w http.ResponseWriter, r *http.Request, id int64) {
+	q := r.URL.Query()
+	p, m, err := s.cfg.Volunteer.MemberStatement(r.Context(), actorFrom(r), q.Get("community"), id, q.Get("before"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"member": m, "statement": p})
+}
+
 // pointFrom reads an optional lat/lng pair of a query.
 func pointFrom(lat, lng string) (*volunteering.Point, error) {
 	if lat == "" && lng == "" {
@@ -567,8 +653,11 @@ func init() {
 		"POST /api/v1/volunteer/requests/{id}/confirm":           {summary: "Confirm and rate the service (the poster, or staff for them)", tag: "volunteers", request: helpStepInput{}},
 		"POST /api/v1/volunteer/requests/{id}/cancel":            {summary: "Withdraw a request, with a reason", tag: "volunteers", request: helpStepInput{}},
 		"GET /api/v1/volunteer/hours":                            {summary: "One's confirmed hours and star level", tag: "volunteers"},
-		"GET /api/v1/volunteer/timebank/statement":               {summary: "One's time-bank statement for a month", tag: "volunteers", query: []string{"month"}},
+		"GET /api/v1/volunteer/timebank/statement":               {summary: "One's time-bank statement for a month (anyone logged in: one's own account)", tag: "volunteers", query: []string{"month"}},
 		"GET /api/v1/volunteer/timebank/entries":                 {summary: "One's time-bank account a page at a time (50, newest first): the balance, the entries and the older page's cursor", tag: "volunteers", query: []string{"before"}},
+		"POST /api/v1/volunteer/timebank/donate":                 {summary: "Give minutes of one's time-bank balance to a family member (a resident of one's community), with a reason; the floor holds", tag: "volunteers", request: volunteering.Donation{}},
+		"GET /api/v1/volunteer/timebank/accounts":                {summary: "A community's time-bank accounts (staff): the issuing account and its people's balances, names masked", tag: "volunteers", query: []string{"community"}},
+		"GET /api/v1/volunteer/timebank/accounts/{id}":           {summary: "A member's time-bank statement for the community's staff (id: the user), a page at a time", tag: "volunteers", query: []string{"community", "before"}},
 		"POST /api/v1/volunteer/timebank/adjust":                 {summary: "Staff credit or debit a time-bank account, with a reason", tag: "volunteers", request: volunteering.Adjustment{}},
 		"GET /api/v1/volunteer/certificates/verify":              {summary: "Check a certificate's verification code (public: masked name, hours, period, issuer)", tag: "volunteers", query: []string{"code"}},
 		"GET /api/v1/volunteer/certificates":                     {summary: "One's certificates of service hours", tag: "volunteers"},
@@ -584,9 +673,12 @@ func init() {
 		"POST /api/v1/volunteer/teams":                           {summary: "Form a volunteer team with its captain (community staff)", tag: "volunteers", request: civicgrid.TeamInput{}, created: true},
 		"GET /api/v1/volunteer/teams/{id}":                       {summary: "A team with its members (requests to join only for its captain and staff)", tag: "volunteers"},
 		"POST /api/v1/volunteer/teams/{id}/join":                 {summary: "Ask to join a team (approved volunteers of its community)", tag: "volunteers"},
+		"POST /api/v1/volunteer/teams/{id}/leave":                {summary: "Leave a team (or withdraw one's request to join); the captain does not leave", tag: "volunteers"},
+		"POST /api/v1/volunteer/teams/{id}/captain":              {summary: "Name another captain among the team's members (community staff)", tag: "volunteers", request: acceptInput{}},
 		"POST /api/v1/volunteer/teams/{id}/accept":               {summary: "Accept a volunteer who asked to join (the captain or staff)", tag: "volunteers", request: acceptInput{}},
 		"GET /api/v1/volunteer/points":                           {summary: "Volunteer service points (服务站/驿站) of an area, for the map", tag: "volunteers", query: []string{"area"}},
 		"POST /api/v1/volunteer/points":                          {summary: "Add a service point: place, opening hours, what it offers (community staff)", tag: "volunteers", request: civicgrid.ServicePointInput{}, created: true},
+		"POST /api/v1/volunteer/registrations/{id}/id-number":    {summary: "A volunteer's full ID number, with a reason: the staff of the registration's community; the read is logged", tag: "volunteers", request: unmaskRequest{}},
 		"POST /api/v1/volunteer/registrations/{id}/decide":       {summary: "Approve a volunteer's registration, or decline it with a reason (id: the user)", tag: "volunteers", request: decideInput{}},
 	})
 }

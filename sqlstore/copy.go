@@ -37,6 +37,7 @@ var copyOrder = []string{
 	"cogov_households", "cogov_household_members", "cogov_roll_households", "cogov_tally",
 	"volunteer_rollups", "volunteer_rollups_monthly", "volunteer_served", "volunteer_served_monthly",
 	"cogov_courtyards", "cogov_courtyard_buildings", "cogov_household_owners",
+	"volunteer_numbers",
 }
 
 // CopyReport says what Copy moved and checked.

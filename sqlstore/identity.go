@@ -244,6 +244,13 @@ func (db *DB) LoginRecordByPhone(ctx context.Context, phone string) (civicgrid.L
 	return civicgrid.LoginRecord{User: users[0], PasswordHash: hash}, nil
 }
 
+// UserByPhone returns the account with a phone number, with its grants
+// (no password hash).
+func (db *DB) UserByPhone(ctx context.Context, phone string) (civicgrid.User, error) {
+	rec, err := db.LoginRecordByPhone(ctx, phone)
+	return rec.User, err
+}
+
 // ListUsers returns users ordered by id.
 func (db *DB) ListUsers(ctx context.Context, f civicgrid.UserFilter) ([]civicgrid.User, error) {
 	var (

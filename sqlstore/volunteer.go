@@ -325,6 +325,13 @@ func (db *DB) VolunteerEventsAfter(ctx context.Context, after int64, limit int) 
 	return collect(rows, scanVolunteerEvent)
 }
 
+// LastVolunteerEventID is the highest event id of the requests' log.
+func (db *DB) LastVolunteerEventID(ctx context.Context) (int64, error) {
+	var id int64
+	err := db.rd.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM volunteer_events`).Scan(&id)
+	return id, err
+}
+
 // ForEachVolunteerChain calls fn with each request's history in order.
 func (db *DB) ForEachVolunteerChain(ctx context.Context, fn func(requestID int64, events []civicgrid.VolunteerEvent) error) error {
 	return forEachVolunteerChain(ctx, db.rd, fn)
@@ -629,6 +636,41 @@ func (db *DB) Balance(ctx context.Context, account string) (int, error) {
 	return b, err
 }
 
+// Balances returns the balances of the accounts that exist among those
+// named (an account without entries has none).
+func (db *DB) Balances(ctx context.Context, accounts []string) (map[string]int, error) {
+	out := map[string]int{}
+	for len(accounts) > 0 {
+		n := min(len(accounts), 500)
+		args := make([]any, n)
+		marks := make([]string, n)
+		for i, a := range accounts[:n] {
+			args[i], marks[i] = a, fmt.Sprintf("$%d", i+1)
+		}
+		rows, err := db.rd.QueryContext(ctx, `SELECT account, balance FROM timebank_accounts WHERE account IN (`+strings.Join(marks, ", ")+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var a string
+			var b int
+			if err := rows.Scan(&a, &b); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[a] = b
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		accounts = accounts[n:]
+	}
+	return out, nil
+}
+
 // CheckTimeBank checks the ledger's invariants for verify: every entry
 // sums to zero, each transaction too, and each balance is its entries' sum.
 func (db *DB) CheckTimeBank(ctx context.Context) (civicgrid.TimeBankCheck, error) {
@@ -658,7 +700,7 @@ func (db *DB) CheckTimeBank(ctx context.Context) (civicgrid.TimeBankCheck, error
 var _ civicgrid.TimeBankStore = (*DB)(nil)
 
 const certificateColumns = `id, code, user_id, name, community, issuer, period_from, period_to, minutes, services, stars, issued_at,
-	records, issued_by_id, issued_by, revoked_at, revoke_reason, revoked_by`
+	records, issued_by_id, issued_by, revoked_at, revoke_reason, revoked_by, volunteer_no, id_masked`
 
 func scanCertificate(sc rowScanner) (civicgrid.VolunteerCertificate, error) {
 	var c civicgrid.VolunteerCertificate
@@ -666,7 +708,7 @@ func scanCertificate(sc rowScanner) (civicgrid.VolunteerCertificate, error) {
 	var records string
 	var by, revoked sql.NullInt64
 	err := sc.Scan(&c.ID, &c.Code, &c.UserID, &c.Name, &c.Community, &c.Issuer, &from, &to, &c.Minutes, &c.Services, &c.StarsAtEnd, &issued,
-		&records, &by, &c.IssuedBy, &revoked, &c.RevokeReason, &c.RevokedBy)
+		&records, &by, &c.IssuedBy, &revoked, &c.RevokeReason, &c.RevokedBy, &c.VolunteerNo, &c.IDMasked)
 	if err != nil {
 		return c, err
 	}
@@ -741,9 +783,10 @@ func (db *DB) SaveCertificate(ctx context.Context, c civicgrid.VolunteerCertific
 			return err
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO volunteer_certificates (code, user_id, name, community, issuer, period_from, period_to,
-			minutes, services, stars, issued_at, records, issued_by_id, issued_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			minutes, services, stars, issued_at, records, issued_by_id, issued_by, volunteer_no, id_masked)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
 			c.Code, c.UserID, c.Name, c.Community, c.Issuer, c.From.UnixMilli(), c.To.UnixMilli(), c.Minutes, c.Services, c.StarsAtEnd,
-			c.IssuedAt.UnixMilli(), string(recs), nullID(c.IssuedByID), c.IssuedBy).Scan(&c.ID); err != nil {
+			c.IssuedAt.UnixMilli(), string(recs), nullID(c.IssuedByID), c.IssuedBy, c.VolunteerNo, c.IDMasked).Scan(&c.ID); err != nil {
 			return err
 		}
 		if out, err = scanCertificate(tx.QueryRowContext(ctx, `SELECT `+certificateColumns+` FROM volunteer_certificates WHERE id = $1`, c.ID)); err != nil {

@@ -14,18 +14,20 @@ import (
 // Volunteer profiles and their approval (civicgrid.VolunteerProfileStore).
 
 const profileColumns = `user_id, name, community, skills, availability, areas, training, insurance_until, publish_name, status, reason,
-	decided_by_id, decided_by, decided_at, created_at, updated_at, gender`
+	decided_by_id, decided_by, decided_at, created_at, updated_at, gender, id_number, volunteer_no, outside_areas`
 
 func scanProfile(sc rowScanner) (civicgrid.VolunteerProfile, error) {
 	var p civicgrid.VolunteerProfile
 	var skills, areas, training string
 	var byID, at sql.NullInt64
 	var created, updated int64
+	var number sql.NullString
 	err := sc.Scan(&p.UserID, &p.Name, &p.Community, &skills, &p.Availability, &areas, &training, &p.InsuranceUntil, &p.PublishName,
-		&p.Status, &p.Reason, &byID, &p.DecidedBy, &at, &created, &updated, &p.Gender)
+		&p.Status, &p.Reason, &byID, &p.DecidedBy, &at, &created, &updated, &p.Gender, &p.IDNumber, &number, &p.OutsideAreas)
 	if err != nil {
 		return p, err
 	}
+	p.VolunteerNo = number.String
 	p.DecidedByID = byID.Int64
 	if at.Valid {
 		p.DecidedAt = time.UnixMilli(at.Int64)
@@ -68,6 +70,16 @@ func (db *DB) SaveVolunteerProfile(ctx context.Context, p civicgrid.VolunteerPro
 		p.Status = civicgrid.ProfilePending
 	}
 	err := db.inTx(ctx, func(tx *Tx) error {
+		if p.IDNumber != "" {
+			var other int64
+			err := tx.QueryRowContext(ctx, `SELECT user_id FROM volunteer_profiles WHERE id_number = $1 AND user_id <> $2`, p.IDNumber, p.UserID).Scan(&other)
+			switch {
+			case err == nil:
+				return civicgrid.Errorf(civicgrid.ECONFLICT, "this ID number is registered by another volunteer: one registration per person")
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+		}
 		old, err := scanProfile(tx.QueryRowContext(ctx, `SELECT `+profileColumns+` FROM volunteer_profiles WHERE user_id = $1`, p.UserID))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
@@ -76,10 +88,11 @@ func (db *DB) SaveVolunteerProfile(ctx context.Context, p civicgrid.VolunteerPro
 				decided = p.DecidedAt.UnixMilli()
 			}
 			_, err = tx.ExecContext(ctx, `INSERT INTO volunteer_profiles (user_id, name, community, skills, availability, areas, training,
-				insurance_until, publish_name, status, reason, decided_by_id, decided_by, decided_at, created_at, updated_at, gender)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)`,
+				insurance_until, publish_name, status, reason, decided_by_id, decided_by, decided_at, created_at, updated_at, gender, id_number, outside_areas)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18)`,
 				p.UserID, p.Name, p.Community, jsonText(p.Skills), p.Availability, jsonText(p.Areas), jsonText(p.Training),
-				p.InsuranceUntil, p.PublishName, string(p.Status), p.Reason, nullID(p.DecidedByID), p.DecidedBy, decided, p.CreatedAt.UnixMilli(), p.Gender)
+				p.InsuranceUntil, p.PublishName, string(p.Status), p.Reason, nullID(p.DecidedByID), p.DecidedBy, decided, p.CreatedAt.UnixMilli(), p.Gender,
+				p.IDNumber, p.OutsideAreas)
 			return err
 		case err != nil:
 			return err
@@ -89,9 +102,10 @@ func (db *DB) SaveVolunteerProfile(ctx context.Context, p civicgrid.VolunteerPro
 			status = civicgrid.ProfileApproved
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE volunteer_profiles SET name = $2, community = $3, skills = $4, availability = $5, areas = $6,
-			training = $7, insurance_until = $8, publish_name = $9, status = $10, reason = $11, updated_at = $12, gender = $13 WHERE user_id = $1`,
+			training = $7, insurance_until = $8, publish_name = $9, status = $10, reason = $11, updated_at = $12, gender = $13,
+			id_number = CASE WHEN $14 = '' THEN id_number ELSE $14 END, outside_areas = $15 WHERE user_id = $1`,
 			p.UserID, p.Name, p.Community, jsonText(p.Skills), p.Availability, jsonText(p.Areas), jsonText(p.Training),
-			p.InsuranceUntil, p.PublishName, string(status), reason, p.UpdatedAt.UnixMilli(), p.Gender)
+			p.InsuranceUntil, p.PublishName, string(status), reason, p.UpdatedAt.UnixMilli(), p.Gender, p.IDNumber, p.OutsideAreas)
 		return err
 	})
 	if err != nil {
@@ -129,20 +143,47 @@ func (db *DB) VolunteerProfiles(ctx context.Context, within []string, statuses [
 }
 
 // DecideVolunteerProfile approves or declines a pending registration with
-// one conditional update.
+// one conditional update; an approval of someone without a volunteer
+// number gives them the next of the community's (volunteer_numbers, under
+// its row's lock) in the same transaction.
 func (db *DB) DecideVolunteerProfile(ctx context.Context, userID int64, to civicgrid.ProfileStatus, reason string, byID int64, byLabel string, at time.Time) (civicgrid.VolunteerProfile, error) {
-	res, err := db.wr.ExecContext(ctx, `UPDATE volunteer_profiles SET status = $1, reason = $2, decided_by_id = $3, decided_by = $4,
-		decided_at = $5, updated_at = $5 WHERE user_id = $6 AND status = $7`,
-		string(to), reason, nullID(byID), byLabel, at.UnixMilli(), userID, string(civicgrid.ProfilePending))
+	changed := false
+	err := db.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE volunteer_profiles SET status = $1, reason = $2, decided_by_id = $3, decided_by = $4,
+			decided_at = $5, updated_at = $5 WHERE user_id = $6 AND status = $7`,
+			string(to), reason, nullID(byID), byLabel, at.UnixMilli(), userID, string(civicgrid.ProfilePending))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		changed = true
+		if to != civicgrid.ProfileApproved {
+			return nil
+		}
+		var community string
+		var number sql.NullString
+		if err := tx.QueryRowContext(ctx, `SELECT community, volunteer_no FROM volunteer_profiles WHERE user_id = $1`, userID).Scan(&community, &number); err != nil {
+			return err
+		}
+		if number.Valid {
+			return nil // kept from the first approval
+		}
+		var serial int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO volunteer_numbers (community, last) VALUES ($1, 1)
+			ON CONFLICT (community) DO UPDATE SET last = volunteer_numbers.last + 1 RETURNING last`, community).Scan(&serial); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE volunteer_profiles SET volunteer_no = $1 WHERE user_id = $2`, civicgrid.VolunteerNumber(community, serial), userID)
+		return err
+	})
 	if err != nil {
 		return civicgrid.VolunteerProfile{}, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		p, err := db.VolunteerProfileOf(ctx, userID)
-		if err != nil {
-			return p, err
-		}
-		return p, civicgrid.Errorf(civicgrid.ECONFLICT, "the registration of volunteer %d is %s: only a pending registration is approved or declined", userID, p.Status)
+	p, err := db.VolunteerProfileOf(ctx, userID)
+	if err == nil && !changed {
+		err = civicgrid.Errorf(civicgrid.ECONFLICT, "the registration of volunteer %d is %s: only a pending registration is approved or declined", userID, p.Status)
 	}
-	return db.VolunteerProfileOf(ctx, userID)
+	return p, err
 }

@@ -24,23 +24,35 @@ func TestVolunteerProfilesMigration(t *testing.T) {
 	// Migration 0044 adds a column to the profiles: it runs again after
 	// 0030, as on a store that never had them.
 	for _, q := range []string{`DROP TABLE volunteer_rollups`, `DROP TABLE volunteer_rollups_monthly`, `DROP TABLE volunteer_served`,
-		`DROP TABLE volunteer_served_monthly`, `ALTER TABLE volunteer_requests DROP COLUMN needs`} {
+		`DROP TABLE volunteer_served_monthly`, `ALTER TABLE volunteer_requests DROP COLUMN needs`,
+		// and 0050 numbers the volunteers approved before it.
+		`DROP TABLE volunteer_numbers`, `ALTER TABLE volunteer_certificates DROP COLUMN volunteer_no`, `ALTER TABLE volunteer_certificates DROP COLUMN id_masked`,
+		`ALTER TABLE webhooks DROP COLUMN help_cursor`, `DROP INDEX webhook_deliveries_event`, `ALTER TABLE webhook_deliveries DROP COLUMN source`,
+		`CREATE UNIQUE INDEX webhook_deliveries_event ON webhook_deliveries (webhook_id, event_id)`} {
 		if _, err := db.wr.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.wr.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version IN (30, 44)`); err != nil {
+	if _, err := db.wr.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version IN (30, 44, 50)`); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	p, err := db.VolunteerProfileOf(ctx, vol.ID)
-	if err != nil || p.Status != civicgrid.ProfileApproved || p.Community != cgCommunity || p.Name != vol.Name || len(p.Areas) != 1 {
-		t.Fatalf("migrated volunteer: %+v %v", p, err)
-	}
 	if _, err := db.VolunteerProfileOf(ctx, resident.ID); civicgrid.ErrorCode(err) != civicgrid.ENOTFOUND {
 		t.Fatalf("a resident got a profile: %v", err)
+	}
+	p, err := db.VolunteerProfileOf(ctx, vol.ID)
+	if err != nil || p.Status != civicgrid.ProfileApproved || p.Community != cgCommunity || p.Name != vol.Name || len(p.Areas) != 1 ||
+		p.VolunteerNo != cgCommunity+"-000001" {
+		t.Fatalf("migrated volunteer: %+v %v", p, err)
+	}
+	// The next approval in the community takes the next number.
+	if _, err := db.SaveVolunteerProfile(ctx, civicgrid.VolunteerProfile{UserID: resident.ID, Name: resident.Name, Community: cgCommunity}, true); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := db.DecideVolunteerProfile(ctx, resident.ID, civicgrid.ProfileApproved, "", 0, "staff", time.Now()); err != nil || p.VolunteerNo != cgCommunity+"-000002" {
+		t.Fatalf("approved after the migration: %+v %v", p, err)
 	}
 }
 
@@ -109,5 +121,59 @@ func TestDecideVolunteerProfileOnce(t *testing.T) {
 	}
 	if ps, err := db.VolunteerProfiles(ctx, []string{"420103"}, nil, 10); err != nil || len(ps) != 0 {
 		t.Fatalf("another district lists: %+v %v", ps, err)
+	}
+}
+
+// Volunteers approved at the same moment in one community get distinct
+// numbers, one serial after the other (the counter's row lock); a
+// decline gives none, and a volunteer approved again keeps theirs.
+func TestVolunteerNumbersConcurrent(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	now := time.UnixMilli(1764800000000)
+	const n = 8
+	var ids []int64
+	for i := range n + 1 {
+		u := cgUser(t, db, 10+i, civicgrid.RoleResident, cgBuilding)
+		if _, err := db.SaveVolunteerProfile(ctx, civicgrid.VolunteerProfile{UserID: u.ID, Name: u.Name, Community: cgCommunity, CreatedAt: now, UpdatedAt: now}, true); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	if p, err := db.DecideVolunteerProfile(ctx, ids[n], civicgrid.ProfileDeclined, "no", 0, "staff", now); err != nil || p.VolunteerNo != "" {
+		t.Fatalf("declined: %+v %v", p, err)
+	}
+	var wg sync.WaitGroup
+	numbers := make([]string, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := db.DecideVolunteerProfile(ctx, ids[i], civicgrid.ProfileApproved, "", 0, "staff", now)
+			if err != nil {
+				t.Error(err)
+			}
+			numbers[i] = p.VolunteerNo
+		}()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, no := range numbers {
+		seen[no] = true
+	}
+	for i := 1; i <= n; i++ {
+		if want := civicgrid.VolunteerNumber(cgCommunity, int64(i)); !seen[want] {
+			t.Fatalf("numbers %v: %s missing", numbers, want)
+		}
+	}
+	// Moving to another community waits for approval again and keeps the number.
+	first, _ := db.VolunteerProfileOf(ctx, ids[0])
+	moved := first
+	moved.Community = "420102001002"
+	if _, err := db.SaveVolunteerProfile(ctx, moved, true); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := db.DecideVolunteerProfile(ctx, ids[0], civicgrid.ProfileApproved, "", 0, "staff", now); err != nil || p.VolunteerNo != first.VolunteerNo {
+		t.Fatalf("approved again: %q, was %q (%v)", p.VolunteerNo, first.VolunteerNo, err)
 	}
 }

@@ -90,6 +90,34 @@ func (db *DB) AcceptTeamMember(ctx context.Context, teamID, userID int64, at tim
 	return nil
 }
 
+// LeaveTeam ends a membership or a request to join, never the captain's.
+func (db *DB) LeaveTeam(ctx context.Context, teamID, userID int64) error {
+	res, err := db.wr.ExecContext(ctx, `DELETE FROM volunteer_team_members WHERE team_id = $1 AND user_id = $2
+		AND user_id <> (SELECT captain_id FROM volunteer_teams WHERE id = $1)`, teamID, userID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return civicgrid.Errorf(civicgrid.ECONFLICT, "user %d is not a member of team %d, or is its captain (the community's staff name another captain first)", userID, teamID)
+	}
+	return nil
+}
+
+// ChangeCaptain names an accepted member captain if the captain is still
+// from.
+func (db *DB) ChangeCaptain(ctx context.Context, teamID, from, to int64) error {
+	res, err := db.wr.ExecContext(ctx, `UPDATE volunteer_teams SET captain_id = $1 WHERE id = $2 AND captain_id = $3
+		AND EXISTS (SELECT 1 FROM volunteer_team_members WHERE team_id = $2 AND user_id = $1 AND status = $4)`,
+		to, teamID, from, civicgrid.MemberAccepted)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return civicgrid.Errorf(civicgrid.ECONFLICT, "team %d: the captain changed meanwhile, or user %d is not an accepted member", teamID, to)
+	}
+	return nil
+}
+
 // TeamMembers lists a team's members and requests, captain first.
 func (db *DB) TeamMembers(ctx context.Context, teamID int64) ([]civicgrid.TeamMember, error) {
 	rows, err := db.rd.QueryContext(ctx, `SELECT m.team_id, m.user_id, m.name, m.status, m.user_id = t.captain_id, m.at

@@ -12,7 +12,7 @@ import (
 	"github.com/civicgrid/civicgrid"
 )
 
-const webhookColumns = `id, name, url, within_code, actions, secret_salt, cursor_event, created_by, created_at, disabled_at`
+const webhookColumns = `id, name, url, within_code, actions, secret_salt, cursor_event, created_by, created_at, disabled_at, help_cursor`
 
 func scanWebhook(sc interface{ Scan(...any) error }) (civicgrid.Webhook, error) {
 	var (
@@ -22,7 +22,7 @@ func scanWebhook(sc interface{ Scan(...any) error }) (civicgrid.Webhook, error) 
 		created   int64
 		disabled  sql.NullInt64
 	)
-	if err := sc.Scan(&h.ID, &h.Name, &h.URL, &h.Within, &actions, &h.SecretSalt, &h.Cursor, &createdBy, &created, &disabled); err != nil {
+	if err := sc.Scan(&h.ID, &h.Name, &h.URL, &h.Within, &actions, &h.SecretSalt, &h.Cursor, &createdBy, &created, &disabled, &h.HelpCursor); err != nil {
 		return h, err
 	}
 	for _, a := range splitList(actions) {
@@ -55,9 +55,13 @@ func (db *DB) CreateWebhook(ctx context.Context, h civicgrid.Webhook) (civicgrid
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM case_events WHERE id <= $1`, horizon).Scan(&h.Cursor); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, `INSERT INTO webhooks (name, url, within_code, actions, secret_salt, cursor_event, created_by, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, h.Name, h.URL, h.Within, strings.Join(actions, ","), h.SecretSalt,
-			h.Cursor, nullID(h.CreatedBy), h.CreatedAt.UnixMilli()).Scan(&h.ID)
+		// The requests' log from its end too (volunteer requests).
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM volunteer_events`).Scan(&h.HelpCursor); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `INSERT INTO webhooks (name, url, within_code, actions, secret_salt, cursor_event, created_by, created_at, help_cursor)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, h.Name, h.URL, h.Within, strings.Join(actions, ","), h.SecretSalt,
+			h.Cursor, nullID(h.CreatedBy), h.CreatedAt.UnixMilli(), h.HelpCursor).Scan(&h.ID)
 	})
 	return h, err
 }
@@ -104,9 +108,20 @@ func (db *DB) DisableWebhook(ctx context.Context, id int64) error {
 // EnqueueDeliveries adds deliveries and moves the hook's cursor, if it is
 // still where the caller read it.
 func (db *DB) EnqueueDeliveries(ctx context.Context, hookID, from, to int64, ds []civicgrid.WebhookDelivery) (bool, error) {
+	return db.enqueueDeliveries(ctx, "cursor_event", "case", hookID, from, to, ds)
+}
+
+// EnqueueHelpDeliveries adds deliveries of request events and moves the
+// hook's cursor of the requests' log, if it is still where the caller
+// read it.
+func (db *DB) EnqueueHelpDeliveries(ctx context.Context, hookID, from, to int64, ds []civicgrid.WebhookDelivery) (bool, error) {
+	return db.enqueueDeliveries(ctx, "help_cursor", "request", hookID, from, to, ds)
+}
+
+func (db *DB) enqueueDeliveries(ctx context.Context, cursor, source string, hookID, from, to int64, ds []civicgrid.WebhookDelivery) (bool, error) {
 	moved := false
 	err := db.inTx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE webhooks SET cursor_event = $1 WHERE id = $2 AND cursor_event = $3 AND disabled_at IS NULL`, to, hookID, from)
+		res, err := tx.ExecContext(ctx, `UPDATE webhooks SET `+cursor+` = $1 WHERE id = $2 AND `+cursor+` = $3 AND disabled_at IS NULL`, to, hookID, from)
 		if err != nil {
 			return err
 		}
@@ -116,8 +131,8 @@ func (db *DB) EnqueueDeliveries(ctx context.Context, hookID, from, to int64, ds 
 		moved = true
 		for _, d := range ds {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (webhook_id, event_id, case_id, event_type, payload, state,
-				next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)`,
-				hookID, d.EventID, d.CaseID, d.Type, string(d.Payload), d.NextAttempt.UnixMilli(), d.CreatedAt.UnixMilli()); err != nil {
+				next_attempt_at, created_at, source) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8)`,
+				hookID, d.EventID, d.CaseID, d.Type, string(d.Payload), d.NextAttempt.UnixMilli(), d.CreatedAt.UnixMilli(), source); err != nil {
 				return err
 			}
 		}
@@ -127,7 +142,7 @@ func (db *DB) EnqueueDeliveries(ctx context.Context, hookID, from, to int64, ds 
 }
 
 const deliveryColumns = `d.id, d.webhook_id, d.event_id, d.case_id, d.event_type, d.payload, d.state, d.attempts, d.next_attempt_at,
-	d.last_status, d.last_error, d.created_at, d.delivered_at, h.url, h.secret_salt`
+	d.last_status, d.last_error, d.created_at, d.delivered_at, h.url, h.secret_salt, d.source`
 
 func scanDelivery(sc interface{ Scan(...any) error }) (civicgrid.WebhookDelivery, error) {
 	var (
@@ -138,7 +153,7 @@ func scanDelivery(sc interface{ Scan(...any) error }) (civicgrid.WebhookDelivery
 		lastErr, hookURL string
 	)
 	if err := sc.Scan(&d.ID, &d.WebhookID, &d.EventID, &d.CaseID, &d.Type, &payload, &state, &d.Attempts, &next, &d.LastStatus,
-		&lastErr, &created, &delivered, &hookURL, &d.SecretSalt); err != nil {
+		&lastErr, &created, &delivered, &hookURL, &d.SecretSalt, &d.Source); err != nil {
 		return d, err
 	}
 	d.Payload, d.State, d.LastError, d.URL = []byte(payload), civicgrid.DeliveryState(state), lastErr, hookURL

@@ -95,6 +95,12 @@ func (s *Service) certify(ctx context.Context, actor civicgrid.Actor, userID int
 		return nil, err
 	}
 	stars, _ := civicgrid.StarLevel(total, s.cfg.StarThresholdsHours)
+	var number, idMasked string // the record fields of order No. 67, as registered now
+	if p, err := s.store.VolunteerProfileOf(ctx, userID); err == nil {
+		number, idMasked = p.VolunteerNo, civicgrid.MaskIDNumber(p.IDNumber)
+	} else if civicgrid.ErrorCode(err) != civicgrid.ENOTFOUND {
+		return nil, err
+	}
 	out := make([]civicgrid.VolunteerCertificate, 0, len(order))
 	for _, community := range order {
 		recs := byCommunity[community]
@@ -108,7 +114,8 @@ func (s *Service) certify(ctx context.Context, actor civicgrid.Actor, userID int
 		}
 		c, err := s.store.SaveCertificate(ctx, civicgrid.VolunteerCertificate{Code: civicgrid.ReadableCode(civicgrid.CertificateCodeLength),
 			UserID: userID, Name: name, Community: community, Issuer: issuer, From: from, To: end, Minutes: minutes, Services: len(recs),
-			IssuedAt: s.now(), StarsAtEnd: stars, Records: recs, IssuedByID: actor.UserID, IssuedBy: actor.Label()},
+			IssuedAt: s.now(), StarsAtEnd: stars, Records: recs, IssuedByID: actor.UserID, IssuedBy: actor.Label(),
+			VolunteerNo: number, IDMasked: idMasked},
 			civicgrid.CertificateEvent{At: s.now(), ActorID: actor.UserID, Actor: actor.Label()})
 		if err != nil {
 			return nil, err

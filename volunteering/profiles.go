@@ -155,3 +155,28 @@ func (s *Service) approved(ctx context.Context, actor civicgrid.Actor) error {
 func (s *Service) Approved(ctx context.Context, actor civicgrid.Actor) bool {
 	return actor.UserID != 0 && s.approved(ctx, actor) == nil
 }
+
+// IDNumber returns a volunteer's registration with the full ID number to
+// the staff of its community (volunteer.read_id); the caller logs the read
+// (the server writes a personal_data.unmasked security event with the
+// reason). Others: "not found", or 403 for someone who may see the
+// registration but not the number.
+func (s *Service) IDNumber(ctx context.Context, actor civicgrid.Actor, userID int64) (civicgrid.VolunteerProfile, error) {
+	p, err := s.store.VolunteerProfileOf(ctx, userID)
+	if err != nil {
+		if civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND {
+			return p, civicgrid.Errorf(civicgrid.ENOTFOUND, "no volunteer registration of user %d", userID)
+		}
+		return p, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionReadVolunteerID, p.Object()); err != nil {
+		if civicgrid.ErrorCode(err) == civicgrid.EUNAUTHORIZED || civicgrid.Authorize(actor, civicgrid.ActionApproveVolunteer, p.Object()) == nil {
+			return civicgrid.VolunteerProfile{}, err
+		}
+		return civicgrid.VolunteerProfile{}, civicgrid.Errorf(civicgrid.ENOTFOUND, "no volunteer registration of user %d", userID)
+	}
+	if p.IDNumber == "" {
+		return civicgrid.VolunteerProfile{}, civicgrid.Errorf(civicgrid.ENOTFOUND, "volunteer %d registered no ID number", userID)
+	}
+	return p, nil
+}

@@ -169,3 +169,50 @@ func (s *Service) ServicePoints(ctx context.Context, actor civicgrid.Actor, area
 	}
 	return ps, err
 }
+
+// Leave ends the actor's own membership of a team (or withdraws their
+// request to join). The captain does not leave: the community's staff
+// name another captain first (409).
+func (s *Service) Leave(ctx context.Context, actor civicgrid.Actor, id int64) (TeamView, error) {
+	if err := civicgrid.Authorize(actor, civicgrid.ActionRegisterVolunteer, civicgrid.Object{Owner: actor.UserID}); err != nil {
+		return TeamView{}, err
+	}
+	t, err := s.store.TeamByID(ctx, id)
+	if err != nil {
+		return TeamView{}, err
+	}
+	if t.CaptainID == actor.UserID {
+		return TeamView{}, civicgrid.Errorf(civicgrid.ECONFLICT, "the captain does not leave team %d: the community's staff name another captain first", id)
+	}
+	if err := s.store.LeaveTeam(ctx, id, actor.UserID); err != nil {
+		return TeamView{}, err
+	}
+	return s.Team(ctx, actor, id)
+}
+
+// ChangeCaptain names another captain: the community's staff
+// (volunteer.teams), among the team's accepted members who are approved
+// volunteers of its community.
+func (s *Service) ChangeCaptain(ctx context.Context, actor civicgrid.Actor, id, userID int64) (TeamView, error) {
+	t, err := s.store.TeamByID(ctx, id)
+	if err != nil {
+		return TeamView{}, err
+	}
+	if err := civicgrid.Authorize(actor, civicgrid.ActionManageTeams, t.Object()); err != nil {
+		return TeamView{}, err
+	}
+	if userID == t.CaptainID {
+		return TeamView{}, civicgrid.Errorf(civicgrid.EINVALID, "user %d already captains team %d", userID, id)
+	}
+	p, err := s.store.VolunteerProfileOf(ctx, userID)
+	if err != nil || p.Status != civicgrid.ProfileApproved || p.Community != t.Community {
+		if err != nil && civicgrid.ErrorCode(err) != civicgrid.ENOTFOUND {
+			return TeamView{}, err
+		}
+		return TeamView{}, civicgrid.Errorf(civicgrid.EINVALID, "a captain is an approved volunteer registered in the team's community (%s)", t.Community)
+	}
+	if err := s.store.ChangeCaptain(ctx, id, t.CaptainID, userID); err != nil {
+		return TeamView{}, err
+	}
+	return s.Team(ctx, actor, id)
+}

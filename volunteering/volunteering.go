@@ -65,7 +65,11 @@ type Config struct {
 	Grants Grants
 	// People finds the community's staff to notify (nil: nobody is).
 	People People
-	Now    func() time.Time
+	// RequireInsurance: every claim needs a volunteer whose insurance
+	// covers the day, not only the services of the catalogue marked so
+	// (civicgrid.VolunteerService.Insured).
+	RequireInsurance bool
+	Now              func() time.Time
 }
 
 // People is what the service needs of the accounts.
@@ -84,8 +88,13 @@ type Service struct {
 	// streams).
 	openedMu sync.Mutex
 	opened   []func(civicgrid.HelpRequest)
-	cases    Cases // links to cases (nil: none)
-	care     Care  // links to care entries (nil: none)
+	// told are the openings told to them (FollowOpened, follow.go);
+	// follow nudges the follower.
+	toldMu sync.Mutex
+	told   map[opening]time.Time
+	follow chan struct{}
+	cases  Cases // links to cases (nil: none)
+	care   Care  // links to care entries (nil: none)
 }
 
 // New returns the service.
@@ -120,7 +129,7 @@ func New(cfg Config, store civicgrid.VolunteerStore, areas Areas) *Service {
 	if len(cfg.StarThresholdsHours) == 0 {
 		cfg.StarThresholdsHours = civicgrid.StarThresholdsHours
 	}
-	return &Service{cfg: cfg, store: store, areas: areas, wake: make(chan struct{}, 1)}
+	return &Service{cfg: cfg, store: store, areas: areas, wake: make(chan struct{}, 1), follow: make(chan struct{}, 1)}
 }
 
 // Config returns the rules in force.
@@ -258,6 +267,52 @@ type View struct {
 	// Fit is how the reader's registration meets the request's needs (in
 	// the open list).
 	Fit *civicgrid.HelpFit `json:"fit,omitempty"`
+	// In the open list: OutsideAreas marks a request outside the areas the
+	// volunteer serves (listed after theirs because they opted in);
+	// InsuranceNeeded that it needs insurance the volunteer does not hold
+	// (so they cannot claim it).
+	OutsideAreas    bool `json:"outside_areas,omitempty"`
+	InsuranceNeeded bool `json:"insurance_needed,omitempty"`
+	// The service record's fields of MCA order No. 67 (on one request's
+	// reading): the recording organisation — the community of the
+	// building — and, once a volunteer took it, their volunteer number and,
+	// for the volunteer themselves and the staff who verify requests, their
+	// masked ID number.
+	Organisation      *Organisation `json:"organisation,omitempty"`
+	VolunteerNo       string        `json:"volunteer_number,omitempty"`
+	VolunteerIDMasked string        `json:"volunteer_id_number,omitempty"`
+}
+
+// Organisation is the organisation that records a service: a community.
+type Organisation struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+// recordFields fills the record fields of order No. 67 on v.
+func (s *Service) recordFields(ctx context.Context, actor civicgrid.Actor, v *View) error {
+	if len(v.BuildingCode) >= 12 {
+		o := &Organisation{Code: v.BuildingCode[:12], Name: v.BuildingCode[:12]}
+		if a, err := s.areas.AreaByCode(ctx, o.Code); err == nil && a.Name != "" {
+			o.Name = a.Name
+		}
+		v.Organisation = o
+	}
+	if v.VolunteerID == 0 {
+		return nil
+	}
+	p, err := s.store.VolunteerProfileOf(ctx, v.VolunteerID)
+	switch {
+	case civicgrid.ErrorCode(err) == civicgrid.ENOTFOUND:
+		return nil
+	case err != nil:
+		return err
+	}
+	v.VolunteerNo = p.VolunteerNo
+	if actor.UserID == v.VolunteerID || civicgrid.Authorize(actor, civicgrid.ActionVerifyHelp, v.Object()) == nil {
+		v.VolunteerIDMasked = civicgrid.MaskIDNumber(p.IDNumber)
+	}
+	return nil
 }
 
 func (s *Service) view(actor civicgrid.Actor, r civicgrid.HelpRequest) View {
@@ -329,6 +384,9 @@ func (s *Service) Request(ctx context.Context, actor civicgrid.Actor, id int64) 
 	if err == nil {
 		err = s.links(ctx, actor, &v)
 	}
+	if err == nil {
+		err = s.recordFields(ctx, actor, &v)
+	}
 	return v, err
 }
 
@@ -367,10 +425,16 @@ func (s *Service) Open(ctx context.Context, actor civicgrid.Actor, at *Point) ([
 	if err != nil && civicgrid.ErrorCode(err) != civicgrid.ENOTFOUND {
 		return nil, err
 	}
+	registered := err == nil
 	places := map[string]float64{}
 	out := []View{}
 	for _, r := range rs {
 		if civicgrid.Authorize(actor, civicgrid.ActionClaimHelp, r.Object()) != nil {
+			continue
+		}
+		// The areas served: outside them only for a volunteer who opted in.
+		outside := registered && !profile.Serves(r.BuildingCode)
+		if outside && !profile.OutsideAreas {
 			continue
 		}
 		r.DistanceM = -1
@@ -387,16 +451,60 @@ func (s *Service) Open(ctx context.Context, actor civicgrid.Actor, at *Point) ([
 		}
 		v := s.view(actor, r)
 		fit := civicgrid.FitOf(r.Needs, profile)
-		v.Fit = &fit
+		v.Fit, v.OutsideAreas = &fit, outside
+		if s.insuranceRule(r) != "" && !profile.InsuredOn(s.now()) {
+			v.InsuranceNeeded, v.CanClaim = true, false
+		}
 		out = append(out, v)
 	}
-	// Distance and fit: each need not met weighs as a kilometre farther
-	// (civicgrid.HelpRankMetres); then urgent first, then the earliest window.
+	// The areas served first; then distance and fit: each need not met
+	// weighs as a kilometre farther (civicgrid.HelpRankMetres); then urgent
+	// first, then the earliest window.
 	rank := func(v View) float64 { return civicgrid.HelpRankMetres(v.DistanceM, v.DistanceM >= 0, *v.Fit) }
 	slices.SortStableFunc(out, func(a, b View) int {
-		return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(urgencyRank(a.Urgency), urgencyRank(b.Urgency)), a.WindowStart.Compare(b.WindowStart))
+		return cmp.Or(cmp.Compare(boolRank(a.OutsideAreas), boolRank(b.OutsideAreas)), cmp.Compare(rank(a), rank(b)),
+			cmp.Compare(urgencyRank(a.Urgency), urgencyRank(b.Urgency)), a.WindowStart.Compare(b.WindowStart))
 	})
 	return out, nil
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// insuranceRule names why a request needs an insured volunteer ("" when
+// it does not): its service, or the setting for every claim.
+func (s *Service) insuranceRule(r civicgrid.HelpRequest) string {
+	if svc, ok := civicgrid.LookupVolunteerService(r.Service); ok && svc.Insured {
+		return "the service " + svc.NameZH + " (" + svc.NameEN + ") needs an insured volunteer"
+	}
+	if s.cfg.RequireInsurance {
+		return "the community requires insurance for every claim (--claim-needs-insurance)"
+	}
+	return ""
+}
+
+// insured refuses a claim of a request that needs insurance by a volunteer
+// whose insurance does not cover today, naming the rule.
+func (s *Service) insured(ctx context.Context, actor civicgrid.Actor, r civicgrid.HelpRequest) error {
+	rule := s.insuranceRule(r)
+	if rule == "" {
+		return nil
+	}
+	p, err := s.store.VolunteerProfileOf(ctx, actor.UserID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case p.InsuredOn(s.now()):
+		return nil
+	case p.InsuranceUntil == "":
+		return civicgrid.Errorf(civicgrid.EFORBIDDEN, "request %d: %s, and your registration names no insurance: add the last day it covers to your registration", r.ID, rule)
+	}
+	return civicgrid.Errorf(civicgrid.EFORBIDDEN, "request %d: %s, and your insurance ended on %s: renew it and update your registration", r.ID, rule, p.InsuranceUntil)
 }
 
 func urgencyRank(u string) int {
@@ -406,9 +514,10 @@ func urgencyRank(u string) int {
 	return 1
 }
 
-// OnOpened registers fn to be told of each request opened to volunteers
-// through this instance — accepted by staff, or reopened by a release —
-// for the live stream of open requests. fn must not block.
+// OnOpened registers fn to be told of each request opened to volunteers —
+// accepted by staff, or reopened by a release — through this instance at
+// once, and through any instance while FollowOpened runs (follow.go), for
+// the live stream of open requests; each opening once. fn must not block.
 func (s *Service) OnOpened(fn func(civicgrid.HelpRequest)) {
 	s.openedMu.Lock()
 	defer s.openedMu.Unlock()
@@ -416,21 +525,23 @@ func (s *Service) OnOpened(fn func(civicgrid.HelpRequest)) {
 }
 
 // tellOpened tells them of request id as stored (not as the actor who
-// opened it sees it).
+// opened it sees it) at once, and nudges the log follower.
 func (s *Service) tellOpened(ctx context.Context, id int64) {
+	select {
+	case s.follow <- struct{}{}:
+	default:
+	}
 	s.openedMu.Lock()
-	fns := slices.Clone(s.opened)
+	n := len(s.opened)
 	s.openedMu.Unlock()
-	if len(fns) == 0 {
+	if n == 0 {
 		return
 	}
 	r, err := s.store.HelpRequestByID(ctx, id)
 	if err != nil {
 		return // the step is done; a stream only misses this one
 	}
-	for _, fn := range fns {
-		fn(r)
-	}
+	s.tell(r)
 }
 
 // OpenView is an opened request as a volunteer sees it in their open list
@@ -590,6 +701,9 @@ func (s *Service) claim(ctx context.Context, actor civicgrid.Actor, id, invitati
 	}
 	if err == nil {
 		err = s.approved(ctx, actor)
+	}
+	if err == nil {
+		err = s.insured(ctx, actor, r)
 	}
 	var v View
 	if err == nil {
@@ -811,6 +925,17 @@ func (s *Service) Adjust(ctx context.Context, actor civicgrid.Actor, in Adjustme
 	if err := civicgrid.Authorize(actor, civicgrid.ActionAdjustTimeBank, civicgrid.In(in.Community)); err != nil {
 		return Hours{}, err
 	}
+	// The member belongs to the community (a grant in it, or registered
+	// there), when the service knows the accounts.
+	if s.cfg.People != nil {
+		_, ok, err := s.memberOf(ctx, in.Community, in.UserID)
+		if err != nil {
+			return Hours{}, err
+		}
+		if !ok {
+			return Hours{}, civicgrid.Errorf(civicgrid.EINVALID, "user %d is not a member of community %s (no grant in it, not registered there)", in.UserID, in.Community)
+		}
+	}
 	member, issuer := civicgrid.MemberAccount(in.UserID), civicgrid.IssuerAccount(in.Community)
 	t := civicgrid.LedgerTransfer{From: issuer, To: member, Minutes: in.Minutes, Kind: civicgrid.LedgerGrant, Reason: in.Reason,
 		ActorID: actor.UserID, Actor: actor.Label(), At: s.now(), FromFloor: s.cfg.MemberFloorMinutes}
@@ -838,7 +963,7 @@ var cst = time.FixedZone("CST", 8*3600)
 // Statement returns the actor's own account for a month (YYYY-MM; empty:
 // this month).
 func (s *Service) Statement(ctx context.Context, actor civicgrid.Actor, month string) (Statement, error) {
-	if err := civicgrid.Authorize(actor, civicgrid.ActionVolunteerHours, civicgrid.Object{Owner: actor.UserID}); err != nil {
+	if err := civicgrid.Authorize(actor, civicgrid.ActionTimeBank, civicgrid.Object{Owner: actor.UserID}); err != nil {
 		return Statement{}, err
 	}
 	var from time.Time
@@ -883,7 +1008,7 @@ type StatementPage struct {
 // the cursor (empty: the newest): its time does not grow with the
 // account's length.
 func (s *Service) Entries(ctx context.Context, actor civicgrid.Actor, before string) (StatementPage, error) {
-	if err := civicgrid.Authorize(actor, civicgrid.ActionVolunteerHours, civicgrid.Object{Owner: actor.UserID}); err != nil {
+	if err := civicgrid.Authorize(actor, civicgrid.ActionTimeBank, civicgrid.Object{Owner: actor.UserID}); err != nil {
 		return StatementPage{}, err
 	}
 	var cur *civicgrid.LedgerCursor
@@ -894,7 +1019,11 @@ func (s *Service) Entries(ctx context.Context, actor civicgrid.Actor, before str
 		}
 		cur = &c
 	}
-	account := civicgrid.MemberAccount(actor.UserID)
+	return s.page(ctx, civicgrid.MemberAccount(actor.UserID), cur)
+}
+
+// page reads a page of an account before the cursor.
+func (s *Service) page(ctx context.Context, account string, cur *civicgrid.LedgerCursor) (StatementPage, error) {
 	b, err := s.store.Balance(ctx, account)
 	if err != nil {
 		return StatementPage{}, err

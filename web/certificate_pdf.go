@@ -156,6 +156,23 @@ func (ui *UI) certificatePDF(p *page, row certificateRow, verifyURL string) ([]b
 	pdf.Ln(4)
 	pdf.SetFont(family, "", 12)
 	pdf.MultiCell(0, 7, tr("vol.cert_body", "name", c.Name, "period", row.Period, "issuer", c.Issuer, "n", c.Services, "h", row.Hours), "", "L", false)
+	// The record fields of MCA order No. 67: the volunteer number and the
+	// masked ID number, as registered when it was issued.
+	colon := "："
+	if p.Lang == "en" || !unicode {
+		colon = ": "
+	}
+	var ids []string
+	if c.VolunteerNo != "" {
+		ids = append(ids, tr("vol.rec_number")+colon+c.VolunteerNo)
+	}
+	if c.IDMasked != "" {
+		ids = append(ids, tr("vol.rec_id")+colon+c.IDMasked)
+	}
+	if len(ids) > 0 {
+		pdf.SetFont(family, "", 11)
+		pdf.CellFormat(0, 7, strings.Join(ids, "    "), "", 1, "L", false, 0, "")
+	}
 	pdf.Ln(3)
 	if len(row.Lines) > 0 {
 		pdf.SetFont(family, "", 10)

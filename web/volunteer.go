@@ -47,6 +47,7 @@ type Volunteer interface {
 	Cancel(ctx context.Context, actor civicgrid.Actor, id int64, reason string) (volunteering.View, error)
 	Hours(ctx context.Context, actor civicgrid.Actor) (volunteering.Hours, error)
 	Entries(ctx context.Context, actor civicgrid.Actor, before string) (volunteering.StatementPage, error)
+	Donate(ctx context.Context, actor civicgrid.Actor, in volunteering.Donation) (volunteering.Hours, error)
 	Certify(ctx context.Context, actor civicgrid.Actor, fromMonth, toMonth string) ([]civicgrid.VolunteerCertificate, error)
 	Certificates(ctx context.Context, actor civicgrid.Actor) ([]civicgrid.VolunteerCertificate, error)
 	Certificate(ctx context.Context, actor civicgrid.Actor, id int64) (civicgrid.VolunteerCertificate, error)
@@ -64,7 +65,11 @@ type Volunteer interface {
 	FormTeam(ctx context.Context, actor civicgrid.Actor, in civicgrid.TeamInput) (civicgrid.Team, error)
 	Join(ctx context.Context, actor civicgrid.Actor, id int64) (volunteering.TeamView, error)
 	Accept(ctx context.Context, actor civicgrid.Actor, id, userID int64) (volunteering.TeamView, error)
+	Leave(ctx context.Context, actor civicgrid.Actor, id int64) (volunteering.TeamView, error)
 	ServicePoints(ctx context.Context, actor civicgrid.Actor, area string) ([]civicgrid.ServicePoint, error)
+	Adjust(ctx context.Context, actor civicgrid.Actor, in volunteering.Adjustment) (volunteering.Hours, error)
+	Accounts(ctx context.Context, actor civicgrid.Actor, community string) (volunteering.CommunityAccounts, error)
+	MemberStatement(ctx context.Context, actor civicgrid.Actor, community string, userID int64, before string) (volunteering.StatementPage, volunteering.MemberBalance, error)
 }
 
 // volunteerView is what the pages /help and /volunteer show.
@@ -118,15 +123,23 @@ type volunteerView struct {
 	TeamKinds []civicgrid.VolunteerSkill
 	Captains  []civicgrid.VolunteerProfile // approved volunteers staff may name captain
 	FormTeams []scopeOption                // communities where the reader forms teams
+	// the time-bank accounts page (staff)
+	TBCommunities []scopeOption // the communities the reader keeps accounts of
+	TBCommunity   string        // the one shown
+	TBName        string
+	Accounts      *volunteering.CommunityAccounts
+	Member        *volunteering.MemberBalance // the member whose statement is shown
+	TimeBankStaff bool                        // the reader keeps time-bank accounts (a link on /volunteer)
 }
 
 // teamRow is a team as the page shows it.
 type teamRow struct {
 	volunteering.TeamView
-	Kind    civicgrid.VolunteerSkill // the kind's names
-	CanJoin bool
-	Waiting []civicgrid.TeamMember // requests the reader may accept
-	Mine    string                 // the reader's own status in it
+	Kind     civicgrid.VolunteerSkill // the kind's names
+	CanJoin  bool
+	CanLeave bool                   // a member (or asker) who is not the captain
+	Waiting  []civicgrid.TeamMember // requests the reader may accept
+	Mine     string                 // the reader's own status in it
 }
 
 type skillChoice struct {
@@ -197,6 +210,9 @@ func (ui *UI) registerVolunteer(mux *http.ServeMux) {
 	mux.HandleFunc("POST /help/{id}/{step}", ui.handleHelpStep("/help"))
 	mux.HandleFunc("POST /volunteer/{id}/{step}", ui.handleHelpStep("/volunteer"))
 	mux.HandleFunc("POST /volunteer/profile", ui.handleRegisterForm)
+	mux.HandleFunc("POST /volunteer/timebank/donate", ui.handleDonateForm)
+	mux.HandleFunc("GET /volunteer/timebank", ui.handleTimeBankPage)
+	mux.HandleFunc("POST /volunteer/timebank/adjust", ui.handleAdjustForm)
 	mux.HandleFunc("POST /volunteer/teams", ui.handleTeamForm)
 	mux.HandleFunc("POST /volunteer/teams/{id}/{step}", ui.handleTeamStep)
 	mux.HandleFunc("POST /volunteer/registrations/{id}/{decision}", ui.handleDecideForm)
@@ -418,6 +434,11 @@ func (ui *UI) handleHelpPage(w http.ResponseWriter, r *http.Request) {
 			p.Volunteer.Mine = append(p.Volunteer.Mine, v)
 		}
 	}
+	// One's own time-bank account, once it holds anything (a donation or
+	// a grant to a resident; volunteers read it on /volunteer).
+	if st, err := ui.cfg.Volunteer.Entries(r.Context(), actor, ""); err == nil && len(st.Entries) > 0 {
+		p.Volunteer.Ledger = &st
+	}
 	p.Title = p.catalogue["vol.ask_title"]
 	ui.render(w, http.StatusOK, "volunteer", p)
 }
@@ -457,6 +478,7 @@ func (ui *UI) handleVolunteerPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	v := p.Volunteer
 	v.Volunteer = actor.Holds(civicgrid.RoleVolunteer)
+	v.TimeBankStaff = len(actor.Scopes(civicgrid.ActionAdjustTimeBank)) > 0
 	if v.Volunteer {
 		h, err := ui.cfg.Volunteer.Hours(ctx, actor)
 		if err != nil {
@@ -863,6 +885,7 @@ func (ui *UI) teams(r *http.Request, actor civicgrid.Actor, v *volunteerView) er
 				}
 			}
 			row.CanJoin = row.Mine == "" && v.Profile != nil && v.Profile.Status == civicgrid.ProfileApproved && v.Profile.Community == t.Community
+			row.CanLeave = row.Mine != "" && t.CaptainID != actor.UserID
 			v.Teams = append(v.Teams, row)
 		}
 	}
@@ -910,6 +933,8 @@ func (ui *UI) handleTeamStep(w http.ResponseWriter, r *http.Request) {
 	case "accept":
 		user, _ := strconv.ParseInt(r.PostForm.Get("user_id"), 10, 64)
 		_, err = ui.cfg.Volunteer.Accept(r.Context(), actor, id, user)
+	case "leave":
+		_, err = ui.cfg.Volunteer.Leave(r.Context(), actor, id)
 	default:
 		http.NotFound(w, r)
 		return
@@ -927,7 +952,7 @@ func (ui *UI) handleRegisterForm(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	in := civicgrid.ProfileInput{Community: strings.TrimSpace(f.Get("community_code")), Skills: f["skills"], Availability: f.Get("availability"),
 		Areas:          strings.FieldsFunc(f.Get("areas"), func(c rune) bool { return c == ',' || c == ' ' || c == '，' }),
-		InsuranceUntil: f.Get("insurance_until"), PublishName: f.Get("publish_name") == "1", Gender: f.Get("gender")}
+		InsuranceUntil: f.Get("insurance_until"), PublishName: f.Get("publish_name") == "1", OutsideAreas: f.Get("outside_areas") == "1", Gender: f.Get("gender"), IDNumber: f.Get("id_number")}
 	if old, err := ui.cfg.Volunteer.Profile(r.Context(), actor); err == nil {
 		in.Training = old.Training
 	}
@@ -937,6 +962,106 @@ func (ui *UI) handleRegisterForm(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err := ui.cfg.Volunteer.Register(r.Context(), actor, in)
 	backTo(w, r, "/volunteer", "registered", err)
+}
+
+// handleDonateForm gives minutes to a family member (by phone), with a
+// reason; back to where the form was (/volunteer or /help).
+func (ui *UI) handleDonateForm(w http.ResponseWriter, r *http.Request) {
+	actor, ok := inboxForm(w, r)
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	minutes, _ := strconv.Atoi(strings.TrimSpace(f.Get("minutes")))
+	_, err := ui.cfg.Volunteer.Donate(r.Context(), actor, volunteering.Donation{ToPhone: f.Get("phone"), Minutes: minutes, Reason: f.Get("reason")})
+	back := "/volunteer"
+	if f.Get("from") == "help" {
+		back = "/help"
+	}
+	backTo(w, r, back, "donated", err)
+}
+
+// handleTimeBankPage: /volunteer/timebank[?community=&member=&before=] —
+// staff's time-bank accounts of a community (volunteer.adjust): the
+// issuing account, the people's balances (masked), a member's statement
+// and the grant or take-back form.
+func (ui *UI) handleTimeBankPage(w http.ResponseWriter, r *http.Request) {
+	p, actor, ok := ui.volunteerPage(w, r, "timebank")
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	v := p.Volunteer
+	names := ui.areaNames(r)
+	// A refusal is shown on the page with its status, not as a failure.
+	fail := func(err error) {
+		v.Accounts, v.Member, v.Ledger = nil, nil, nil
+		switch civicgrid.ErrorCode(err) {
+		case civicgrid.EFORBIDDEN, civicgrid.EUNAUTHORIZED:
+			p.FlashError = p.catalogue["vol.failed_forbidden"]
+			ui.render(w, http.StatusForbidden, "volunteer", p)
+		case civicgrid.ENOTFOUND, civicgrid.EINVALID:
+			p.FlashError = p.catalogue["vol.failed_not_found"]
+			ui.render(w, http.StatusNotFound, "volunteer", p)
+		default:
+			ui.renderError(w, r, p, err)
+		}
+	}
+	for _, a := range actor.Scopes(civicgrid.ActionAdjustTimeBank) {
+		if len(a) == 12 {
+			v.TBCommunities = append(v.TBCommunities, scopeOption{a, names(a)})
+		}
+	}
+	q := r.URL.Query()
+	v.TBCommunity = strings.TrimSpace(q.Get("community"))
+	if v.TBCommunity == "" && len(v.TBCommunities) > 0 {
+		v.TBCommunity = v.TBCommunities[0].Code
+	}
+	p.Title = p.catalogue["vol.tbs_title"]
+	if v.TBCommunity == "" {
+		if len(actor.Scopes(civicgrid.ActionAdjustTimeBank)) == 0 {
+			fail(civicgrid.Errorf(civicgrid.EFORBIDDEN, "volunteer.adjust: only the community's staff keep its time-bank accounts"))
+			return
+		}
+		ui.render(w, http.StatusOK, "volunteer", p)
+		return
+	}
+	v.TBName = names(v.TBCommunity)
+	accounts, err := ui.cfg.Volunteer.Accounts(ctx, actor, v.TBCommunity)
+	if err != nil {
+		fail(err)
+		return
+	}
+	v.Accounts = &accounts
+	if m := q.Get("member"); m != "" {
+		id, _ := strconv.ParseInt(m, 10, 64)
+		st, mb, err := ui.cfg.Volunteer.MemberStatement(ctx, actor, v.TBCommunity, id, q.Get("before"))
+		if err != nil {
+			fail(err)
+			return
+		}
+		v.Ledger, v.Member, v.LedgerPaged = &st, &mb, q.Get("before") != ""
+	}
+	ui.render(w, http.StatusOK, "volunteer", p)
+}
+
+// handleAdjustForm grants (or, negative, takes back) minutes with a
+// reason, back to the member's statement.
+func (ui *UI) handleAdjustForm(w http.ResponseWriter, r *http.Request) {
+	actor, ok := inboxForm(w, r)
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	id, _ := strconv.ParseInt(f.Get("user_id"), 10, 64)
+	minutes, _ := strconv.Atoi(strings.TrimSpace(f.Get("minutes")))
+	community := f.Get("community_code")
+	if f.Get("direction") == "take" {
+		minutes = -minutes
+	}
+	_, err := ui.cfg.Volunteer.Adjust(r.Context(), actor, volunteering.Adjustment{UserID: id, Community: community, Minutes: minutes, Reason: f.Get("reason")})
+	back := "/volunteer/timebank?community=" + url.QueryEscape(community) + "&member=" + strconv.FormatInt(id, 10)
+	redirectOutcome(w, r, back, "adjusted", err)
 }
 
 // handleDecideForm approves a registration or declines it with a reason.

@@ -35,7 +35,7 @@ func TestVolunteerPages(t *testing.T) {
 	// machine.
 	var ticks atomic.Int64
 	clock := func() time.Time { return time.Now().Add(time.Duration(ticks.Add(1)) * time.Second) }
-	ui, err := New(Config{Volunteer: volunteering.New(volunteering.Config{Now: clock}, db, areas)}, areas)
+	ui, err := New(Config{Volunteer: volunteering.New(volunteering.Config{Now: clock, People: db}, db, areas)}, areas)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,8 +100,11 @@ func TestVolunteerPages(t *testing.T) {
 		t.Fatalf("the registration form: %s", rec.Body)
 	}
 	outcome(as(h, volA, "POST", "/volunteer/profile", form("community_code", "420102001001", "insurance_until", "soon")), "failed=invalid")
+	// An ID number with a mistyped digit is refused.
+	outcome(as(h, volA, "POST", "/volunteer/profile", form("community_code", "420102001001", "id_number", "11010519491231003X")), "failed=invalid")
 	outcome(as(h, volA, "POST", "/volunteer/profile", form("community_code", "420102001001", "skills", "driver", "availability", "周末",
-		"insurance_until", "2027-12-31", "training_name", "急救培训", "training_date", "2026-03-01", "training_hours", "8", "gender", "female")), "done=registered")
+		"insurance_until", "2027-12-31", "training_name", "急救培训", "training_date", "2026-03-01", "training_hours", "8", "gender", "female",
+		"id_number", "11010519491231002x")), "done=registered")
 	if rec = as(h, volA, "GET", "/volunteer", nil); !contains(rec.Body.String(), "等待社区审核") || !contains(rec.Body.String(), "培训 1 次") ||
 		!contains(rec.Body.String(), `value="driver" checked`) || !contains(rec.Body.String(), `<option value="female" selected>`) {
 		t.Fatalf("A's registration waits: %s", rec.Body)
@@ -115,13 +118,17 @@ func TestVolunteerPages(t *testing.T) {
 	}
 	outcome(as(h, volA, "POST", "/volunteer/"+id+"/claim", form()), "failed=forbidden")
 	approve := fmt.Sprintf("/volunteer/registrations/%d/", volA.UserID)
-	if rec = as(h, staff, "GET", "/volunteer", nil); !contains(rec.Body.String(), `action="`+approve+`approve"`) || !contains(rec.Body.String(), "保险至 2027-12-31") {
+	if rec = as(h, staff, "GET", "/volunteer", nil); !contains(rec.Body.String(), `action="`+approve+`approve"`) || !contains(rec.Body.String(), "保险至 2027-12-31") ||
+		!contains(rec.Body.String(), "身份证号：1101**********002X") || contains(rec.Body.String(), "11010519491231002X") {
 		t.Fatalf("staff's registrations to check: %s", rec.Body)
 	}
 	outcome(as(h, volA, "POST", approve+"approve", form()), "failed=not_found")
 	outcome(as(h, staff, "POST", approve+"decline", form()), "failed=invalid")
 	outcome(as(h, staff, "POST", approve+"approve", form()), "done=approve_volunteer")
 	outcome(as(h, staff, "POST", approve+"approve", form()), "failed=conflict")
+	if rec = as(h, volA, "GET", "/volunteer", nil); !contains(rec.Body.String(), "志愿者编号：<strong>420102001001-000001</strong>") {
+		t.Fatalf("A's volunteer number: %s", rec.Body)
+	}
 	testdb.ApproveVolunteer(t, db, volB, "420102001001")
 	outcome(as(h, volA, "POST", "/volunteer/"+id+"/claim", form()), "done=claim")
 	outcome(as(h, volB, "POST", "/volunteer/"+id+"/claim", form()), "failed=conflict")
@@ -150,6 +157,35 @@ func TestVolunteerPages(t *testing.T) {
 	// An empty balance cannot pay: refused at the floor, nothing confirmed.
 	outcome(as(h, resident, "POST", "/help/"+id+"/confirm", form("rating", "5", "pay", "1")), "failed=conflict")
 	outcome(as(h, resident, "POST", "/help/"+id+"/confirm", form("rating", "5", "comment", "谢谢")), "done=confirm")
+	// The record's fields of order No. 67: the organisation, the volunteer
+	// number, the masked ID number (not to the resident).
+	for _, c := range []struct {
+		who civicgrid.Actor
+		id  bool
+	}{{volA, true}, {staff, true}, {resident, false}} {
+		body := as(h, c.who, "GET", "/volunteer/requests/"+id, nil).Body.String()
+		if !contains(body, "<dt>记录单位</dt><dd>三阳社区</dd>") || !contains(body, `data-testid="record-number">420102001001-000001`) ||
+			contains(body, "1101**********002X") != c.id || contains(body, "11010519491231002X") {
+			t.Fatalf("the record's fields as %s: %s", c.who.Name, body)
+		}
+	}
+	// The certificate carries them as issued; the public check does not.
+	month := time.Now().In(civicgrid.Beijing).Format("2006-01")
+	certs, err := ui.cfg.Volunteer.(*volunteering.Service).Certify(ctx, volA, month, month)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := as(h, volA, "GET", fmt.Sprintf("/volunteer/certificates/%d", certs[0].ID), nil).Body.String(); !contains(body,
+		"志愿者编号：420102001001-000001 · 身份证号：1101**********002X") {
+		t.Fatalf("the certificate's page: %s", body)
+	}
+	if rec := as(h, volA, "GET", fmt.Sprintf("/volunteer/certificates/%d/pdf", certs[0].ID), nil); rec.Code != http.StatusOK {
+		t.Fatalf("the certificate's PDF: %d", rec.Code)
+	}
+	if body := as(h, civicgrid.Actor{}, "GET", "/verify/certificate/"+certs[0].Code, nil).Body.String(); !contains(body, `data-testid="verified"`) ||
+		contains(body, "420102001001-000001") || contains(body, "002X") {
+		t.Fatalf("the public check: %s", body)
+	}
 	rec = as(h, volA, "GET", "/volunteer", nil)
 	if !contains(rec.Body.String(), "已确认 0.25 小时") {
 		t.Fatalf("hours: %s", rec.Body)
@@ -160,6 +196,60 @@ func TestVolunteerPages(t *testing.T) {
 		if !contains(rec.Body.String(), want) {
 			t.Fatalf("my hours without %q: %s", want, rec.Body)
 		}
+	}
+	// A donation to a family member (the resident, by phone): the floor
+	// holds, oneself is refused, both statements show it.
+	if !contains(rec.Body.String(), `action="/volunteer/timebank/donate"`) {
+		t.Fatalf("no donation form with a balance: %s", rec.Body)
+	}
+	outcome(as(h, volA, "POST", "/volunteer/timebank/donate", form("phone", resident.Phone, "minutes", "16", "reason", "给母亲")), "failed=conflict")
+	outcome(as(h, volA, "POST", "/volunteer/timebank/donate", form("phone", volA.Phone, "minutes", "5", "reason", "给自己")), "failed=invalid")
+	outcome(as(h, volA, "POST", "/volunteer/timebank/donate", form("phone", resident.Phone, "minutes", "10", "reason", "给母亲买药")), "done=donated")
+	if body := as(h, resident, "GET", "/help", nil).Body.String(); !contains(body, `data-testid="help-time-bank"`) ||
+		!contains(body, "时间银行余额：10 分钟") || !contains(body, "家庭成员间赠与 <strong>+10</strong>") || !contains(body, "给母亲买药") {
+		t.Fatalf("the resident's time bank on /help: %s", body)
+	}
+	if body := as(h, volA, "GET", "/volunteer", nil).Body.String(); !contains(body, "家庭成员间赠与 <strong>-10</strong>") || !contains(body, "时间银行余额：5 分钟") {
+		t.Fatalf("the donor's statement: %s", body)
+	}
+	// Staff's time-bank accounts: the balances (masked), a member's
+	// statement, a grant with a reason; a take-back past the floor and a
+	// grant without a reason are refused; volunteers may not look.
+	if body := as(h, staff, "GET", "/volunteer", nil).Body.String(); !contains(body, `href="/volunteer/timebank"`) {
+		t.Fatalf("no link to the time-bank accounts for staff: %s", body)
+	}
+	body := as(h, staff, "GET", "/volunteer/timebank", nil).Body.String()
+	for _, want := range []string{`data-testid="tb-accounts"`, "社区发放账户：-15 分钟", fmt.Sprintf(`<tr data-member="%d"><td>%s</td><td class="num">10</td>`, resident.UserID, civicgrid.MaskName(resident.Name)),
+		fmt.Sprintf(`<tr data-member="%d"><td>%s</td><td class="num">5</td>`, volA.UserID, civicgrid.MaskName(volA.Name))} {
+		if !contains(body, want) {
+			t.Fatalf("staff's accounts without %q: %s", want, body)
+		}
+	}
+	if contains(body, resident.Name) {
+		t.Fatalf("a full name on the accounts page: %s", body)
+	}
+	member := fmt.Sprintf("/volunteer/timebank?community=420102001001&member=%d", resident.UserID)
+	if body := as(h, staff, "GET", member, nil).Body.String(); !contains(body, "家庭成员间赠与 <strong>+10</strong>") || !contains(body, `data-testid="tb-adjust"`) {
+		t.Fatalf("the member's statement for staff: %s", body)
+	}
+	adjust := func(kv ...string) string {
+		rec := as(h, staff, "POST", "/volunteer/timebank/adjust", form(append([]string{"user_id", fmt.Sprint(resident.UserID), "community_code", "420102001001"}, kv...)...))
+		return rec.Header().Get("Location")
+	}
+	if loc := adjust("direction", "take", "minutes", "11", "reason", "多发了"); !contains(loc, "failed=conflict") {
+		t.Fatalf("a take-back past the floor: %s", loc)
+	}
+	if loc := adjust("direction", "grant", "minutes", "20", "reason", " "); !contains(loc, "failed=invalid") {
+		t.Fatalf("a grant without a reason: %s", loc)
+	}
+	if loc := adjust("direction", "grant", "minutes", "20", "reason", "重阳节慰问"); !contains(loc, "done=adjusted") || !contains(loc, fmt.Sprintf("member=%d", resident.UserID)) {
+		t.Fatalf("a grant: %s", loc)
+	}
+	if body := as(h, staff, "GET", member, nil).Body.String(); !contains(body, "时间银行余额：30 分钟") || !contains(body, "重阳节慰问") {
+		t.Fatalf("after the grant: %s", body)
+	}
+	if rec := as(h, volA, "GET", "/volunteer/timebank", nil); rec.Code != http.StatusForbidden {
+		t.Fatalf("a volunteer opens the time-bank accounts: %d", rec.Code)
 	}
 	// The dashboard's volunteer cards for staff (the rollups of the
 	// request just served); none for a volunteer.
@@ -195,8 +285,16 @@ func TestVolunteerPages(t *testing.T) {
 		t.Fatalf("the captain sees B's request: %s", rec.Body)
 	}
 	outcome(as(h, volA, "POST", "/volunteer/teams/"+m[1]+"/accept", form("user_id", fmt.Sprint(volB.UserID))), "done=team_accept")
-	if rec = as(h, volB, "GET", "/volunteer", nil); !contains(rec.Body.String(), "我是队员") || !contains(rec.Body.String(), "2 名队员") {
+	if rec = as(h, volB, "GET", "/volunteer", nil); !contains(rec.Body.String(), "我是队员") || !contains(rec.Body.String(), "2 名队员") ||
+		!contains(rec.Body.String(), `action="/volunteer/teams/`+m[1]+`/leave"`) {
 		t.Fatalf("B is a member: %s", rec.Body)
+	}
+	if rec = as(h, volA, "GET", "/volunteer", nil); contains(rec.Body.String(), `action="/volunteer/teams/`+m[1]+`/leave"`) {
+		t.Fatalf("the captain is offered to leave: %s", rec.Body)
+	}
+	outcome(as(h, volB, "POST", "/volunteer/teams/"+m[1]+"/leave", form()), "done=team_leave")
+	if rec = as(h, volB, "GET", "/volunteer", nil); contains(rec.Body.String(), "我是队员") || !contains(rec.Body.String(), "1 名队员") {
+		t.Fatalf("B left: %s", rec.Body)
 	}
 	// Service points show on the map page of the community's people, not to visitors.
 	if _, err := ui.cfg.Volunteer.(*volunteering.Service).AddServicePoint(ctx, staff, civicgrid.ServicePointInput{Community: "420102001001",

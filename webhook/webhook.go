@@ -57,6 +57,10 @@ type Config struct {
 	// Workers send in parallel (default 4).
 	Workers int
 	Log     *slog.Logger
+	// Requests is volunteering's log of requests (nil: hooks hear of cases
+	// only): its events of civicgrid.HookRequestTypes are delivered like
+	// case events, to hooks whose area holds the request's building.
+	Requests civicgrid.HookRequestLog
 	// Observe, when set, is told each attempt's outcome: "delivered",
 	// "retry" (failed, tried again later) or "dead" (dead-lettered).
 	Observe func(outcome string)
@@ -206,9 +210,12 @@ func (s *Service) Create(ctx context.Context, h civicgrid.Webhook) (civicgrid.We
 	for _, t := range civicgrid.CaseTransitions {
 		known[t.Action] = true
 	}
+	for _, t := range civicgrid.HookRequestTypes {
+		known[civicgrid.CaseAction(t)] = true
+	}
 	for _, a := range h.Actions {
 		if !known[a] {
-			problems = append(problems, civicgrid.Problem{Index: -1, Kind: "actions", Detail: fmt.Sprintf("actions: unknown case action %q", a)})
+			problems = append(problems, civicgrid.Problem{Index: -1, Kind: "actions", Detail: fmt.Sprintf("actions: unknown case action or request event %q", a)})
 		}
 	}
 	if len(problems) > 0 {
@@ -248,14 +255,92 @@ type Payload struct {
 // enqueueBatch is how many log events one pass reads per hook.
 const enqueueBatch = 500
 
-// Enqueue turns the case events each hook has not seen into deliveries; it
-// returns how many it queued. The log is read once per stretch for all
-// hooks, from the cursor furthest behind.
+// RequestPayload is what a receiver gets of a volunteer request event
+// (type "request.opened" …): the event and the request without personal
+// data (civicgrid.HookRequest).
+type RequestPayload struct {
+	ID      int64                 `json:"id"` // the delivery id
+	Type    string                `json:"type"`
+	Event   RequestEvent          `json:"event"`
+	Request civicgrid.HookRequest `json:"request"`
+}
+
+// RequestEvent is the event of a request's history a delivery is about.
+type RequestEvent struct {
+	ID        int64     `json:"id"`
+	RequestID int64     `json:"request_id"`
+	At        time.Time `json:"at"`
+}
+
+// Enqueue turns the case events, and the request events, each hook has not
+// seen into deliveries; it returns how many it queued. The log is read once
+// per stretch for all hooks, from the cursor furthest behind.
 func (s *Service) Enqueue(ctx context.Context) (int, error) {
 	hooks, err := s.store.Webhooks(ctx, false)
 	if err != nil {
 		return 0, err
 	}
+	n, err := s.enqueueCases(ctx, hooks)
+	if err != nil || s.cfg.Requests == nil {
+		return n, err
+	}
+	m, err := s.enqueueRequests(ctx, hooks)
+	return n + m, err
+}
+
+// enqueueRequests is Enqueue over the requests' log.
+func (s *Service) enqueueRequests(ctx context.Context, hooks []civicgrid.Webhook) (int, error) {
+	total := 0
+	for len(hooks) > 0 {
+		from := hooks[0].HelpCursor
+		for _, h := range hooks {
+			from = min(from, h.HelpCursor)
+		}
+		evs, to, err := s.cfg.Requests.HookEventsAfter(ctx, from, enqueueBatch)
+		if err != nil || to <= from {
+			return total, err
+		}
+		bodies := map[int64][]byte{}
+		now := s.now()
+		var next []civicgrid.Webhook
+		for _, h := range hooks {
+			if h.HelpCursor >= to {
+				next = append(next, h)
+				continue
+			}
+			var ds []civicgrid.WebhookDelivery
+			for _, ev := range evs {
+				if ev.ID <= h.HelpCursor || !h.WantsRequest(ev.Request.BuildingCode, ev.Type) {
+					continue
+				}
+				body, ok := bodies[ev.ID]
+				if !ok {
+					if body, err = json.Marshal(RequestPayload{Type: ev.Type, Event: RequestEvent{ev.ID, ev.Request.ID, ev.At}, Request: ev.Request}); err != nil {
+						return total, err
+					}
+					bodies[ev.ID] = body
+				}
+				ds = append(ds, civicgrid.WebhookDelivery{EventID: ev.ID, CaseID: ev.Request.ID, Type: ev.Type, Source: "request",
+					Payload: body, NextAttempt: now, CreatedAt: now})
+			}
+			moved, err := s.store.EnqueueHelpDeliveries(ctx, h.ID, h.HelpCursor, to, ds)
+			if err != nil {
+				return total, err
+			}
+			if !moved {
+				continue // another instance took this stretch
+			}
+			total += len(ds)
+			h.HelpCursor = to
+			next = append(next, h)
+		}
+		hooks = next
+	}
+	return total, nil
+}
+
+// enqueueCases is Enqueue over the case log.
+func (s *Service) enqueueCases(ctx context.Context, hooks []civicgrid.Webhook) (int, error) {
 	total := 0
 	for len(hooks) > 0 {
 		from := hooks[0].Cursor

@@ -168,6 +168,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		}
 	}
 	volunteer := volunteering.New(volunteering.Config{SignInRadiusM: *o.signInRadius, RoundMinutes: *o.roundMinutes, ClaimLimit: *o.claimLimit,
+		RequireInsurance:   *o.claimInsured,
 		MemberFloorMinutes: *o.timeBankFloor, TakeWithin: *o.takeWithin, People: db, Grants: db,
 		WindowTolerance: *o.windowTolerance, WindowTolerancePct: *o.windowTolerancePct}, db, db)
 	if demo {
@@ -262,7 +263,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err != nil {
 		return err
 	}
-	hooks, err := webhook.New(webhook.Config{Key: hookKey, MaxAttempts: *o.hookAttempts, AllowPrivate: *o.hookPrivate, Observe: met.Webhook}, db, nil)
+	hooks, err := webhook.New(webhook.Config{Key: hookKey, MaxAttempts: *o.hookAttempts, AllowPrivate: *o.hookPrivate, Observe: met.Webhook,
+		Requests: volunteer}, db, nil)
 	if err != nil {
 		return err
 	}
@@ -310,6 +312,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	go careSvc.RunScheduler(ctx)
 	go volunteer.RunScheduler(ctx)
+	// Requests opened on any instance reach this one's live streams.
+	go volunteer.FollowOpened(ctx, time.Second)
 	go cogov.RunElections(ctx)
 	go cogov.RunProjectScheduler(ctx)
 	go func() {
@@ -450,6 +454,7 @@ type serveOptions struct {
 	signInRadius     *float64
 	roundMinutes     *int
 	claimLimit       *int
+	claimInsured     *bool
 	certificateFont  *string
 	takeWithin       *time.Duration
 	careRetention    *time.Duration
@@ -508,6 +513,7 @@ func newServeFlags(name string, stderr io.Writer) (*flag.FlagSet, *serveOptions)
 	o.signInRadius = fs.Float64("sign-in-radius", 300, "metres from the building within which a volunteer signs in and out, and an attendee checks in at a lecture")
 	o.roundMinutes = fs.Int("round-minutes", 15, "volunteer service time is rounded to this many minutes (half up)")
 	o.claimLimit = fs.Int("claim-limit", 3, "open claims (接单) one volunteer may hold at once")
+	o.claimInsured = fs.Bool("claim-needs-insurance", false, "every claim (接单) needs a volunteer whose insurance covers the day, not only the services marked so (陪诊, 维修)")
 	o.windowTolerance = fs.Duration("window-tolerance", 30*time.Minute, "a volunteer service may run this long past its request's time window (or --window-tolerance-pct of it, whichever is more) before its record waits for staff confirmation")
 	o.windowTolerancePct = fs.Int("window-tolerance-pct", 50, "share of a request's time window a service may run past it before its record waits for staff confirmation (see --window-tolerance)")
 	o.certificateFont = fs.String("certificate-font", "", "CJK TrueType font (.ttf, or a .ttc whose first font is used) of volunteer certificate PDFs; empty tries the Debian WenQuanYi and AR PL fonts, and without one the PDF is in English with non-Latin text as ?")

@@ -71,7 +71,8 @@ func seedDemoRegistrations(ctx context.Context, db *sqlstore.DB, svc *volunteeri
 	}{
 		{"19900000003", civicgrid.ProfileInput{Community: community, Skills: []string{"driver", "first_aid", "escort"}, Availability: "工作日晚上、周末全天",
 			Training:       []civicgrid.TrainingRecord{{Name: "社区志愿者岗前培训", Date: "2026-03-14", Hours: 4}, {Name: "红十字救护员培训", Date: "2026-05-20", Hours: 16}},
-			InsuranceUntil: time.Now().AddDate(1, 0, 0).Format(time.DateOnly), PublishName: true}, true},
+			InsuranceUntil: time.Now().AddDate(1, 0, 0).Format(time.DateOnly), PublishName: true,
+			IDNumber: "11010519491231002X"}, true}, // the example number of GB 11643 (a demo, no one's)
 		{"19900000001", civicgrid.ProfileInput{Community: community, Skills: []string{"haircut", "cooking"}, Availability: "周六上午"}, false},
 	} {
 		rec, err := db.LoginRecordByPhone(ctx, d.phone)

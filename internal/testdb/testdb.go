@@ -69,7 +69,8 @@ func Person(t testing.TB, db *sqlstore.DB, n int, role, area string) civicgrid.A
 
 // ApproveVolunteer gives a person an approved volunteer registration in
 // the community of area (its first 12 digits), as staff's approval would:
-// only approved volunteers claim requests.
+// only approved volunteers claim requests. The registration names
+// insurance to 2099 (services such as 陪诊 need it).
 func ApproveVolunteer(t testing.TB, db *sqlstore.DB, a civicgrid.Actor, area string) {
 	t.Helper()
 	if len(area) > 12 {
@@ -77,7 +78,8 @@ func ApproveVolunteer(t testing.TB, db *sqlstore.DB, a civicgrid.Actor, area str
 	}
 	now := time.Now()
 	if _, err := db.SaveVolunteerProfile(context.Background(), civicgrid.VolunteerProfile{UserID: a.UserID, Name: a.Name, Community: area,
-		Status: civicgrid.ProfileApproved, DecidedBy: "test", DecidedAt: now, CreatedAt: now, UpdatedAt: now}, true); err != nil {
+		Status: civicgrid.ProfileApproved, DecidedBy: "test", DecidedAt: now, CreatedAt: now, UpdatedAt: now,
+		InsuranceUntil: "2099-12-31"}, true); err != nil {
 		t.Fatal(err)
 	}
 }

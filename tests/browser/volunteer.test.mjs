@@ -349,3 +349,81 @@ test('the resident shows a sign-in code; the volunteer signs in and out by it; s
     await noSidewaysScroll(page, 'corrected history, elderly mode');
   });
 });
+
+test('the service record and the certificate carry the organisation, the volunteer number and the masked ID number; A gives time to the resident; staff keep the community’s time-bank accounts', { timeout: T }, async () => {
+  await withPage('volunteer-record-fields-360', phone, async (page) => {
+    await logInAs(page, volunteerA, `/volunteer/requests/${state.id}`);
+    await page.goto(`${env.base}/volunteer/requests/${state.id}?lang=zh-CN`);
+    const rec = page.getByTestId('record-fields');
+    assert.match(await rec.textContent(), /记录单位/);
+    assert.match((await page.getByTestId('record-number').textContent()).trim(), /^\d{12}-\d{6}$/);
+    assert.equal((await page.getByTestId('record-id').textContent()).trim(), '1101**********002X');
+    assert.ok(!(await page.content()).includes('11010519491231002X'), 'never the full ID number');
+    await noSidewaysScroll(page, 'request page with the record fields');
+  });
+  // A certificate for this month carries both (the earlier one was revoked).
+  const month = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' }).format(new Date());
+  const a = await apiJSON(volunteerA);
+  const certs = (await a('POST', '/api/v1/volunteer/certificates', { from: month, to: month })).certificates;
+  assert.match(certs[0].volunteer_number, /^\d{12}-\d{6}$/);
+  assert.equal(certs[0].id_number, '1101**********002X');
+  await withPage('volunteer-certificate-ids-en-1280', { width: 1280, height: 900 }, async (page) => {
+    await logInAs(page, volunteerA, `/volunteer/certificates/${certs[0].id}`);
+    await page.goto(`${env.base}/volunteer/certificates/${certs[0].id}?lang=en`);
+    assert.match(await page.getByTestId('cert-ids').textContent(), /Volunteer number: \d{12}-\d{6} · ID number: 1101\*{10}002X/);
+    await noSeriousViolations(page, 'certificate with the record fields');
+  });
+  await withPage('volunteer-certificate-ids-verify-360', phone, async (page) => {
+    await page.goto(`${env.base}/verify/certificate/${certs[0].code}?lang=zh-CN`);
+    const text = await page.getByTestId('verified').textContent();
+    assert.ok(!text.includes(certs[0].volunteer_number) && !text.includes('002X'), 'the public check shows neither');
+  });
+  // A gives five minutes to the resident (a family member in the community).
+  const before = (await a('GET', '/api/v1/volunteer/hours')).hours.balance_minutes;
+  await withPage('volunteer-donate-360', phone, async (page) => {
+    await logInAs(page, volunteerA, '/volunteer');
+    await page.goto(`${env.base}/volunteer?lang=zh-CN`);
+    const d = page.getByTestId('donate');
+    await d.getByText('赠与家人时间').click();
+    await d.getByLabel('家人的手机号').fill(resident);
+    await d.getByLabel('赠与分钟数').fill('5');
+    await d.getByLabel('原因').fill('给母亲参加助餐用');
+    await noSidewaysScroll(page, 'donation form');
+    await noSeriousViolations(page, 'donation form');
+    await Promise.all([page.waitForURL(/done=donated/), d.getByRole('button', { name: '确认赠与' }).click()]);
+    assert.match(await page.getByTestId('statement').first().textContent(), /家庭成员间赠与 -5 分钟/);
+  });
+  assert.equal((await a('GET', '/api/v1/volunteer/hours')).hours.balance_minutes, before - 5);
+  await withPage('volunteer-donated-help-elder-360', phone, async (page) => {
+    await logInAs(page, resident, '/help?elder=1');
+    await page.goto(`${env.base}/help?elder=1&lang=zh-CN`);
+    const tb = page.getByTestId('help-time-bank');
+    assert.match(await tb.textContent(), /家庭成员间赠与 \+5 分钟[^·]*·[^·]*· 给母亲参加助餐用/);
+    await noSidewaysScroll(page, 'the resident’s time bank, elderly mode');
+    await noSeriousViolations(page, 'the resident’s time bank');
+  });
+  // Staff: the community's accounts, the resident's statement, a grant.
+  const residentID = (await (await apiJSON(resident))('GET', '/api/v1/me')).user.id;
+  await withPage('volunteer-timebank-staff-en-1280', { width: 1280, height: 900 }, async (page) => {
+    await logInAs(page, staff, '/volunteer/timebank');
+    await page.goto(`${env.base}/volunteer/timebank?lang=en`);
+    const row = page.getByTestId('tb-accounts').locator(`tr[data-member="${residentID}"]`);
+    assert.match(await row.textContent(), /5/);
+    await noSeriousViolations(page, 'time-bank accounts');
+    await Promise.all([page.waitForURL(/member=/), row.getByRole('link', { name: 'Statement' }).click()]);
+    const m = page.getByTestId('tb-member');
+    assert.match(await m.getByTestId('statement').textContent(), /Given between family members \+5 minutes/);
+    const form = m.getByTestId('tb-adjust');
+    await form.getByLabel('Minutes').fill('30');
+    await form.getByLabel('Reason').fill('Double Ninth Festival visit');
+    await Promise.all([page.waitForURL(/done=adjusted/), form.getByRole('button', { name: 'Record it' }).click()]);
+    assert.match(await page.getByTestId('tb-member').getByTestId('balance').textContent(), /35 minutes/);
+    await noSeriousViolations(page, 'a member’s statement');
+  });
+  await withPage('volunteer-timebank-staff-elder-360', phone, async (page) => {
+    await logInAs(page, staff, '/volunteer/timebank?elder=1');
+    await page.goto(`${env.base}/volunteer/timebank?elder=1&lang=zh-CN&member=${residentID}`);
+    assert.match(await page.getByTestId('tb-member').textContent(), /重阳|Double Ninth/);
+    await noSidewaysScroll(page, 'time-bank accounts, elderly mode');
+  });
+});
