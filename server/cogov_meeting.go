@@ -1,13 +1,11 @@
 package server
 
 import (
+	"fmt"
 	"io"
 	"maps"
-	"mime"
 	"net/http"
-	"os"
 	"strings"
-	"time"
 
 	"github.com/civicgrid/civicgrid"
 	"github.com/civicgrid/civicgrid/photo"
@@ -100,24 +98,7 @@ func (s *Server) handleMeetingDocument(w http.ResponseWriter, r *http.Request, i
 		writeError(w, r, err)
 		return
 	}
-	var f *os.File
-	if s.cfg.Photos != nil {
-		if p, perr := s.cfg.Photos.DocumentPath(d.Ref); perr == nil {
-			f, err = os.Open(p)
-		}
-	}
-	if f == nil || err != nil {
-		writeError(w, r, civicgrid.Errorf(civicgrid.ENOTFOUND, "meeting %d: document %s is not kept here", id, d.Ref))
-		return
-	}
-	defer f.Close()
-	h := w.Header()
-	h.Set("Content-Type", "application/pdf")
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.Name}))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	h.Set("Cache-Control", "private, no-store")
-	http.ServeContent(w, r, "", time.Time{}, f)
+	s.serveDocument(w, r, d.Ref, d.Name, fmt.Sprintf("meeting %d", id))
 }
 
 // The meeting routes' OpenAPI operations.

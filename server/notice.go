@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net"
@@ -224,20 +225,31 @@ func (s *Server) handleNoticeDocument(w http.ResponseWriter, r *http.Request, id
 		writeError(w, r, err)
 		return
 	}
-	var f *os.File
+	s.serveDocument(w, r, d.Ref, d.Name, fmt.Sprintf("notice %d", id))
+}
+
+// serveDocument serves a stored PDF (a notice's, a meeting's) that the
+// caller has been found allowed to read: a download under its name, never
+// shown inline, never sniffed as anything else, never kept by a shared
+// cache. what names its owner in the not-found answer.
+func (s *Server) serveDocument(w http.ResponseWriter, r *http.Request, ref, name, what string) {
+	var (
+		f   *os.File
+		err error
+	)
 	if s.cfg.Photos != nil {
-		if p, perr := s.cfg.Photos.DocumentPath(d.Ref); perr == nil {
+		if p, perr := s.cfg.Photos.DocumentPath(ref); perr == nil {
 			f, err = os.Open(p)
 		}
 	}
 	if f == nil || err != nil {
-		writeError(w, r, civicgrid.Errorf(civicgrid.ENOTFOUND, "notice %d: document %s is not kept here", id, d.Ref))
+		writeError(w, r, civicgrid.Errorf(civicgrid.ENOTFOUND, "%s: document %s is not kept here", what, ref))
 		return
 	}
 	defer f.Close()
 	h := w.Header()
 	h.Set("Content-Type", "application/pdf")
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.Name}))
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	h.Set("Cache-Control", "private, no-store")
