@@ -358,6 +358,16 @@ func (db *DB) NextMilestoneDue(ctx context.Context) (time.Time, error) {
 	return timeOrZero(due), err
 }
 
+// scanDueMilestone reads a milestone's id, project, title and due time, as
+// the overdue marking and the reminders select them.
+func scanDueMilestone(sc rowScanner) (civicgrid.Milestone, error) {
+	var m civicgrid.Milestone
+	var at int64
+	err := sc.Scan(&m.ID, &m.ProjectID, &m.Title, &at)
+	m.DueAt = time.UnixMilli(at)
+	return m, err
+}
+
 // MarkOverdueMilestones marks open milestones due by now overdue, once each.
 func (db *DB) MarkOverdueMilestones(ctx context.Context, now time.Time, limit int) (int, error) {
 	n := 0
@@ -367,13 +377,7 @@ func (db *DB) MarkOverdueMilestones(ctx context.Context, now time.Time, limit in
 		if err != nil {
 			return err
 		}
-		due, err := collect(rows, func(sc rowScanner) (civicgrid.Milestone, error) {
-			var m civicgrid.Milestone
-			var at int64
-			err := sc.Scan(&m.ID, &m.ProjectID, &m.Title, &at)
-			m.DueAt = time.UnixMilli(at)
-			return m, err
-		})
+		due, err := collect(rows, scanDueMilestone)
 		if err != nil {
 			return err
 		}

@@ -124,13 +124,7 @@ func (db *DB) RemindMilestones(ctx context.Context, now time.Time, before time.D
 		if err != nil {
 			return err
 		}
-		due, err := collect(rows, func(sc rowScanner) (civicgrid.Milestone, error) {
-			var m civicgrid.Milestone
-			var at int64
-			err := sc.Scan(&m.ID, &m.ProjectID, &m.Title, &at)
-			m.DueAt = time.UnixMilli(at)
-			return m, err
-		})
+		due, err := collect(rows, scanDueMilestone)
 		if err != nil {
 			return err
 		}
